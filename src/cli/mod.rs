@@ -1,0 +1,315 @@
+//! The command line: clap arguments -> a validated plan -> library calls -> exit code.
+//!
+//! The only place (with `main.rs`) that uses `anyhow`, reads the wall clock (for `perf.json`
+//! and progress) or prints. Everything it reports comes from the library.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use simpark::report::{self, summary};
+use simpark::scenario::{self, Model, ScenarioError};
+use simpark::units::parse_duration;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Exit codes, distinct per kind of failure.
+pub mod exit {
+    /// Everything ran and every expectation held.
+    pub const OK: i32 = 0;
+    /// Bad usage or an invalid scenario: nothing was simulated or written.
+    pub const USAGE: i32 = 2;
+    /// An internal invariant was violated during the run (a simpark bug).
+    pub const INVARIANT: i32 = 3;
+}
+
+/// Deterministic simulator of a high-availability web-hosting park (load balancer, web
+/// servers, storage, backups) running HAProxy 2.6's balancing and health-check logic.
+///
+/// Without a subcommand, runs the embedded default scenario (the XPOS park).
+#[derive(Parser, Debug)]
+#[command(name = "simpark", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate a scenario (default: the embedded XPOS park) and write results/<name>/.
+    Run(RunArgs),
+    /// Check scenario files without simulating; exit 2 on the first invalid one.
+    Validate {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the built-in scenario and the shipped ones under a directory.
+    Scenarios {
+        /// Where to look for scenario files.
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
+    Bench {
+        /// Measured requests.
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: u64,
+        /// Balancing algorithm for the run.
+        #[arg(long, default_value = "roundrobin")]
+        algorithm: String,
+    },
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct RunArgs {
+    /// Scenario file (TOML); the embedded default when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Root seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Independent replications (overrides the scenario's).
+    #[arg(long, short = 'r')]
+    pub replications: Option<u32>,
+    /// Worker threads for replications; results are identical for any value.
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Simulated time per replication, e.g. 7d, 36h, 90m.
+    #[arg(long)]
+    pub horizon: Option<String>,
+    /// Warm-up excluded from statistics, e.g. 1h.
+    #[arg(long)]
+    pub warmup: Option<String>,
+    /// Override any scenario key: --set web.count=4 --set balancer.algorithm=leastconn
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Output directory (default results/<scenario name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No table and no progress bar; errors still go to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Also print the topology as Graphviz DOT on stdout.
+    #[arg(long)]
+    pub dot: bool,
+}
+
+/// Run the parsed command; returns the process exit code.
+pub fn main_with(cli: Cli) -> Result<i32> {
+    match cli.command {
+        None => run(&cli.run),
+        Some(Command::Run(args)) => run(&args),
+        Some(Command::Validate { files }) => validate(&files),
+        Some(Command::Scenarios { dir }) => list(&dir),
+        Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
+    }
+}
+
+/// Load the scenario named by `args` with all overrides applied.
+pub fn load_model(args: &RunArgs) -> Result<Model, ScenarioError> {
+    let mut sets = args.set.clone();
+    if let Some(s) = args.seed {
+        sets.push(format!("seed={s}"));
+    }
+    if let Some(r) = args.replications {
+        sets.push(format!("replications={r}"));
+    }
+    if let Some(h) = &args.horizon {
+        sets.push(format!("horizon=\"{h}\""));
+    }
+    if let Some(w) = &args.warmup {
+        sets.push(format!("warmup=\"{w}\""));
+    }
+    match &args.scenario {
+        Some(p) => scenario::load(p, &sets),
+        None => scenario::default_model(&sets),
+    }
+}
+
+fn report_scenario_error(e: &ScenarioError) -> i32 {
+    eprintln!("error: {e}");
+    exit::USAGE
+}
+
+fn run(args: &RunArgs) -> Result<i32> {
+    let model = match load_model(args) {
+        Ok(m) => m,
+        Err(e) => return Ok(report_scenario_error(&e)),
+    };
+    if let Some(h) = &args.horizon {
+        parse_duration(h).map_err(anyhow::Error::msg)?;
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&model.spec.name));
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        let b = indicatif::ProgressBar::new(u64::from(model.replications));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed} eta {eta}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let started = Instant::now();
+    let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        simpark::sim::run_replications(&model, jobs, &|| bar.inc(1))
+    })) {
+        Ok(r) => r,
+        Err(_) => {
+            bar.abandon();
+            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
+            eprintln!("replay: {}", replay_command(args, &model));
+            return Ok(exit::INVARIANT);
+        }
+    };
+    let wall = started.elapsed();
+    bar.finish_and_clear();
+    let s = summary::summarise(&model, &reps);
+    let events: u64 = reps.iter().map(|r| r.events).sum();
+    let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
+    let perf = serde_json::json!({
+        "wall_s": wall.as_secs_f64(),
+        "jobs": jobs,
+        "events_total": events,
+        "events_per_s": events as f64 / wall.as_secs_f64(),
+        "requests_measured_total": requests,
+        "requests_per_s": requests as f64 / wall.as_secs_f64(),
+    });
+    let write = |name: &str, body: &[u8]| {
+        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
+    };
+    write("summary.json", report::to_json(&s).as_bytes())?;
+    write("timeseries.csv", summary::timeseries_csv(&reps).as_bytes())?;
+    write("scenario.resolved.toml", scenario::to_toml(&model.spec).as_bytes())?;
+    write("topology.dot", model.topology.to_dot().as_bytes())?;
+    write("perf.json", report::to_json(&perf).as_bytes())?;
+    if args.dot {
+        print!("{}", model.topology.to_dot());
+    }
+    if !args.quiet {
+        print!("{}", summary::table(&s));
+        println!(
+            "\nwrote {}/ (summary.json, timeseries.csv, scenario.resolved.toml, topology.dot, perf.json)",
+            out.display()
+        );
+        eprintln!(
+            "{:.2} s wall, {} jobs, {:.2} M events/s, {:.2} M requests/s",
+            wall.as_secs_f64(),
+            jobs,
+            events as f64 / wall.as_secs_f64() / 1e6,
+            requests as f64 / wall.as_secs_f64() / 1e6
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// The one-line command that reproduces this run.
+pub fn replay_command(args: &RunArgs, model: &Model) -> String {
+    let mut cmd = String::from("simpark run");
+    if let Some(p) = &args.scenario {
+        cmd.push_str(&format!(" {}", p.display()));
+    }
+    cmd.push_str(&format!(" --seed {} --replications {}", model.seed, model.replications));
+    for s in &args.set {
+        cmd.push_str(&format!(" --set '{s}'"));
+    }
+    if let Some(h) = &args.horizon {
+        cmd.push_str(&format!(" --horizon {h}"));
+    }
+    cmd.push_str(" --jobs 1");
+    cmd
+}
+
+fn validate(files: &[PathBuf]) -> Result<i32> {
+    for f in files {
+        match scenario::load(f, &[]) {
+            Ok(m) => println!(
+                "{}: ok ({}: {} web, {} storage, {} faults)",
+                f.display(),
+                m.spec.name,
+                m.web.count,
+                m.storage.count,
+                m.faults.len()
+            ),
+            Err(e) => return Ok(report_scenario_error(&e)),
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn list(dir: &Path) -> Result<i32> {
+    let builtin = scenario::default_model(&[]).context("the embedded scenario is invalid")?;
+    println!("{:<40} {}", "(built-in, the default)", builtin.spec.description);
+    let mut files = Vec::new();
+    collect_toml(dir, &mut files);
+    files.sort();
+    for f in files {
+        match scenario::load(&f, &[]) {
+            Ok(m) => println!("{:<40} {}", f.display(), m.spec.description),
+            Err(e) => println!(
+                "{:<40} INVALID: {}",
+                f.display(),
+                e.to_string().lines().next().unwrap_or("")
+            ),
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_toml(&p, out);
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+/// The W1 workload, embedded so `simpark bench` works from any directory.
+pub const W1_TOML: &str = include_str!("../../scenarios/bench/w1_roundrobin.toml");
+
+fn bench(requests: u64, algorithm: &str) -> Result<i32> {
+    let rate = 270.0;
+    let horizon_s = 1 + (requests as f64 / rate).ceil() as u64 + 60;
+    let sets = vec![
+        "replications=1".to_string(),
+        format!("horizon=\"{horizon_s}s\""),
+        "warmup=\"60s\"".to_string(),
+        format!("balancer.algorithm=\"{algorithm}\""),
+    ];
+    let model = match scenario::from_str(W1_TOML, "<embedded w1>", &sets) {
+        Ok(m) => m,
+        Err(e) => return Ok(report_scenario_error(&e)),
+    };
+    let started = Instant::now();
+    let reps = simpark::sim::run_replications(&model, 1, &|| {});
+    let wall = started.elapsed().as_secs_f64();
+    let r = &reps[0];
+    let total = r.arrivals;
+    println!(
+        "W1 {algorithm}: {total} measured requests ({} events) in {wall:.3} s: {:.2} M requests/s, {:.2} M events/s (one thread)",
+        r.events,
+        total as f64 / wall / 1e6,
+        r.events as f64 / wall / 1e6
+    );
+    println!(
+        "mean response {:.3} ms",
+        r.latency_ns_sum as f64 / r.ok.max(1) as f64 / 1e6
+    );
+    Ok(exit::OK)
+}

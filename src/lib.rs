@@ -1,0 +1,36 @@
+//! simpark: a deterministic discrete-event simulator of a high-availability web-hosting park.
+//!
+//! Code map (see ARCHITECTURE.md for the invariants):
+//! - [`units`]: `SimTime` / `SimDuration` (integer ns) and duration parsing.
+//! - [`policy`]: production logic as sans-IO state machines: HAProxy 2.6 balancing
+//!   ([`policy::balancer`]) and health checks ([`policy::health`]). Knows nothing of `sim`.
+//! - [`scenario`]: the TOML format, `--set` overrides and validation into a checked [`Model`].
+//! - [`sim`]: event queue, named RNG streams, topology, traffic, the world model and the
+//!   replication runner (the only place with parallelism).
+//! - [`check`]: oracles: closed forms the simulator must agree with.
+//! - [`report`]: summaries, CSV, atomic output.
+//! - [`stats`]: confidence intervals across replications.
+//!
+//! The library API runs a scenario end to end:
+//!
+//! ```
+//! let model = simpark::scenario::from_str(
+//!     "name = \"doc\"\nreplications = 2\nhorizon = \"10m\"\nwarmup = \"1m\"",
+//!     "doc.toml",
+//!     &[],
+//! ).unwrap();
+//! let reps = simpark::sim::run_replications(&model, 1, &|| {});
+//! let summary = simpark::report::summary::summarise(&model, &reps);
+//! assert!(summary.metrics.success_ratio.value > 0.99);
+//! ```
+
+pub mod check;
+pub mod policy;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+pub mod stats;
+pub mod units;
+
+pub use scenario::Model;
+pub use units::{SimDuration, SimTime};

@@ -1,0 +1,2107 @@
+//! The load balancer of one backend: HAProxy 2.6 server selection, queueing and retries.
+//!
+//! Job: decide, pick by pick, which server gets each request exactly as HAProxy 2.6 (Debian's
+//! 2.6.12) does for `balance roundrobin | static-rr | leastconn | first | source | random(<draws>)`,
+//! with `maxconn` slots, the backend (proxy) queue and the per-server queues, `timeout queue`,
+//! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]` and the
+//! connection-retry turn-around timer.
+//!
+//! Where it sits: the policy layer. This is production logic expressed as a sans-IO state
+//! machine: the caller (the simulator, or anything else) feeds it events (`handle_*`) with the
+//! current simulated time and drains its outboxes (`poll_*`). It knows nothing about the
+//! simulator, networks, clients or responses.
+//!
+//! What it must never do: read a clock, perform I/O, spawn threads, keep global state, iterate
+//! a `HashMap`, or allocate per request on the hot path (all buffers are preallocated; the
+//! `VecDeque` queues only grow when a queue reaches a new high-water mark). Randomness comes
+//! only from the `rand::Rng` handed in by the caller, so a run is a pure function of its seed.
+//!
+//! Fidelity notes (HAProxy source files named after each item; "code wins over manual"):
+//! * roundrobin = `src/lb_fwrr.c` (init/next trees, `curr_pos`, `npos`/`lpos`/`rweight`,
+//!   `next_weight`, saturated servers requeued), eb32 duplicate keys are kept in insertion
+//!   order (ebtree appends duplicates after the existing ones) which this module reproduces
+//!   with a per-insertion sequence number.
+//! * static-rr and `source` (default `hash-type map-based`) = `src/lb_map.c`
+//!   (`init_server_map` with the GCD of the weights, `recalc_server_map`, `map_get_server_rr`,
+//!   `map_get_server_hash`), `get_server_sh` in `src/backend.c`.
+//! * leastconn = `src/lb_fwlc.c`: key `inflight ? (inflight + 1) * SRV_EWGHT_MAX / eweight : 0`
+//!   with `inflight = served + server queue length`; ties go to the server that was
+//!   (re)inserted first, so idle servers are used in rotation, not by weight.
+//! * first = `src/lb_fas.c` (servers ordered by id, i.e. declaration order).
+//! * random = `get_server_rnd` in `src/backend.c` over the consistent-hash ring of
+//!   `src/lb_chash.c` (`uweight * 16` points per server at `full_hash(puid * 4096 + n)`).
+//!   The random numbers come from the caller's RNG, not HAProxy's PRNG, so only the rule,
+//!   not the exact stream of picks, can match a live HAProxy.
+//! * queues = `src/queue.c` (`pendconn_add`, `process_srv_queue`,
+//!   `pendconn_process_next_strm`, `pendconn_grab_from_px`, `pendconn_redistribute`) and
+//!   `assign_server_and_queue` in `src/backend.c`.
+//! * retries = `back_handle_st_cer` (`src/backend.c`) and `stream_choose_redispatch`
+//!   (`include/haproxy/stream.h`).
+
+use crate::units::{SimDuration, SimTime};
+use std::collections::VecDeque;
+
+/// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = index + 1).
+pub type ServerIdx = usize;
+
+/// HAProxy `BE_WEIGHT_SCALE` (include/haproxy/backend-t.h): user weights are scaled by 16
+/// into effective weights for the dynamic algorithms (fwrr, fwlc, fas, chash).
+const BE_WEIGHT_SCALE: u32 = 16;
+/// HAProxy `SRV_UWGHT_RANGE` (include/haproxy/server-t.h): user weights are 0..=256.
+const SRV_UWGHT_RANGE: u32 = 256;
+/// HAProxy `SRV_UWGHT_MAX` (include/haproxy/server-t.h).
+const SRV_UWGHT_MAX: u32 = SRV_UWGHT_RANGE;
+/// HAProxy `SRV_EWGHT_RANGE` = `SRV_UWGHT_RANGE * BE_WEIGHT_SCALE`.
+const SRV_EWGHT_RANGE: u32 = SRV_UWGHT_RANGE * BE_WEIGHT_SCALE;
+/// HAProxy `SRV_EWGHT_MAX` = `SRV_UWGHT_MAX * BE_WEIGHT_SCALE`.
+const SRV_EWGHT_MAX: u32 = SRV_UWGHT_MAX * BE_WEIGHT_SCALE;
+/// Retry turn-around cap: `int delay = 1000;` [ms] in `back_handle_st_cer` (src/backend.c).
+const TURN_AROUND_MAX: SimDuration = SimDuration::from_millis(1000);
+/// Queue keys are taken from `now_ms` (`MAKE_KEY` in src/queue.c): millisecond resolution.
+const QUEUE_KEY_RESOLUTION_NS: u64 = 1_000_000;
+/// HAProxy default `retries 3` (src/cfgparse.c `CONN_RETRIES`), for callers building specs.
+pub const DEFAULT_RETRIES: u32 = 3;
+/// HAProxy default `<interval>` of `option redispatch` when given without a value: -1,
+/// "redispatch on the last retry" (configuration manual, `option redispatch`).
+pub const DEFAULT_REDISPATCH_INTERVAL: i32 = -1;
+/// HAProxy default server `weight 1` (configuration manual, server `weight`).
+pub const DEFAULT_WEIGHT: u32 = 1;
+/// HAProxy default for `balance random`: 2 draws (`backend_parse_balance`, src/backend.c).
+pub const DEFAULT_RANDOM_DRAWS: u32 = 2;
+
+/// Sentinel for "no tree" (`lb_tree == NULL`).
+const NO_TREE: u8 = 0;
+/// Sentinel for "no server" in the compact `u32` server references.
+const NONE_IDX: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+    Random { draws: u32 },
+}
+
+impl Algorithm {
+    /// `(lbprm.algo & BE_LB_KIND) == BE_LB_KIND_RR`: roundrobin, static-rr and random
+    /// (`BE_LB_ALGO_RND = BE_LB_KIND_RR | ... | BE_LB_RR_RANDOM`, include/haproxy/backend-t.h).
+    fn kind_rr(self) -> bool {
+        matches!(
+            self,
+            Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::Random { .. }
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerSpec {
+    /// 0..=256, HAProxy default 1. Weight 0 makes the server unusable for load balancing
+    /// (`srv_willbe_usable` requires a non-zero effective weight).
+    pub weight: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    pub backup: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackendSpec {
+    pub algorithm: Algorithm,
+    pub servers: Vec<ServerSpec>,
+    /// HAProxy: defaults to timeout connect when unset; the caller resolves that. ZERO means
+    /// "no timeout" like an unset HAProxy timeout (`tick_add_ifset`).
+    pub timeout_queue: SimDuration,
+    /// Hard bound on the number of queued requests (backend queue + all server queues);
+    /// beyond -> `Rejected(QueueFull)`. Not an HAProxy setting (HAProxy has none by default).
+    pub queue_max: usize,
+    /// HAProxy default 3 (`DEFAULT_RETRIES`).
+    pub retries: u32,
+    /// None = no `option redispatch`; Some(interval) per the manual (-1 when the option is
+    /// given without a value; Some(0) disables redispatching, as the manual says).
+    pub redispatch: Option<i32>,
+    pub allbackup: bool,
+    /// For the retry turn-around min(timeout connect, 1s); ZERO = unset -> 1s.
+    pub timeout_connect: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Dispatch(ServerIdx),
+    Queued,
+    Rejected(RejectReason),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// 503: no usable server.
+    NoServer,
+    QueueFull,
+    /// 503 after timeout queue.
+    QueueTimeout,
+    RetriesExhausted,
+}
+
+/// Why a connection attempt failed. HAProxy applies the turn-around timer only after an
+/// asynchronous connection error (`SC_FL_ERROR`, e.g. connection refused), not after a
+/// connect timeout (`must_tar` in `back_handle_st_cer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectFailure {
+    Refused,
+    Timeout,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Connect again to `server` after `after`. The request holds a slot on `server`
+    /// (kept from the failed attempt when it is the same server, as HAProxy keeps
+    /// `srv_conn` across `SC_ST_TAR`; taken anew after an immediate redispatch).
+    Retry {
+        server: ServerIdx,
+        after: SimDuration,
+    },
+    /// Redispatch after the turn-around: HAProxy waits in `SC_ST_TAR` *without* an assigned
+    /// server and runs the load-balancing algorithm only when the timer fires. The caller
+    /// must call [`Backend::handle_redispatch`] at `now + after`. No slot is held meanwhile.
+    Redispatch {
+        after: SimDuration,
+    },
+    /// An immediate redispatch found every server full: the request is in a queue and will
+    /// come out through `poll_dispatch` / `poll_rejected`.
+    Queued,
+    Fail(RejectReason),
+}
+
+/// One queued request (HAProxy `struct pendconn`).
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    req: u64,
+    hash_key: u64,
+    /// `now_ms` at enqueue: the queue key offset (`MAKE_KEY`), compared between the server
+    /// queue and the backend queue in `pendconn_process_next_strm`.
+    key_ms: u64,
+    deadline: SimTime,
+    /// Global enqueue order, to expire simultaneous deadlines deterministically.
+    seq: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Server {
+    uweight: u32,
+    maxconn: u32,
+    backup: bool,
+    up: bool,
+    served: u32,
+    /// Effective weight of the dynamic algorithms (`uweight * BE_WEIGHT_SCALE`).
+    eweight: u32,
+    /// Effective weight of the map algorithms (`ceil(uweight / gcd)`).
+    map_eweight: u32,
+    /// Per-server queue (requests assigned to this full server).
+    queue: VecDeque<Pending>,
+    // --- emulated eb32 node ---
+    linked: bool,
+    lb_tree: u8,
+    key: u32,
+    ins_seq: u64,
+    // --- fwrr position state (`struct server` npos, lpos, rweight) ---
+    npos: i64,
+    lpos: i64,
+    rweight: i64,
+    // --- map ---
+    wscore: i64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct FwrrGroup {
+    init: u8,
+    next: u8,
+    curr: u8,
+    curr_pos: i64,
+    curr_weight: i64,
+    next_weight: i64,
+}
+
+/// The load balancer of one backend. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    algorithm: Algorithm,
+    servers: Vec<Server>,
+    timeout_queue: SimDuration,
+    queue_max: usize,
+    retries: u32,
+    redispatch: Option<i32>,
+    allbackup: bool,
+    turn_around: SimDuration,
+
+    // recount_servers / update_backend_weight results (src/backend.c)
+    srv_act: u32,
+    srv_bck: u32,
+    fbck: u32,
+    tot_weight: u32,
+    tot_used: u32,
+
+    // fwrr groups: [active, backup]
+    fwrr: [FwrrGroup; 2],
+    ins_seq: u64,
+    full_scratch: Vec<u32>,
+
+    // map (static-rr, source)
+    map: Vec<u32>,
+    rr_idx: usize,
+
+    // chash ring for random: sorted (key, server) per group [active, backup]
+    ring: [Vec<(u32, u32)>; 2],
+
+    // queues
+    px_queue: VecDeque<Pending>,
+    srv_queued: usize,
+    enq_seq: u64,
+
+    dispatch_out: VecDeque<(u64, ServerIdx)>,
+    reject_out: VecDeque<(u64, RejectReason)>,
+}
+
+/// Bob Jenkins' full avalanche hash, HAProxy `__full_hash` (include/haproxy/tools.h).
+fn full_hash(mut a: u32) -> u32 {
+    a = a.wrapping_add(0x7ed55d16).wrapping_add(a << 12);
+    a = (a ^ 0xc761c23c) ^ (a >> 19);
+    a = a.wrapping_add(0x165667b1).wrapping_add(a << 5);
+    a = a.wrapping_add(0xd3a2646c) ^ (a << 9);
+    a = a.wrapping_add(0xfd7046c5).wrapping_add(a << 3);
+    a = (a ^ 0xb55a4f09) ^ (a >> 16);
+    a.wrapping_mul(3221225473)
+}
+
+fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}
+
+impl Backend {
+    /// All servers start UP (the health checker tells otherwise).
+    pub fn new(spec: BackendSpec) -> Self {
+        assert!(!spec.servers.is_empty(), "a backend needs at least one server");
+        assert!(spec.servers.len() <= 4096, "too many servers");
+        if let Algorithm::Random { draws } = spec.algorithm {
+            assert!(draws >= 1, "random: number of draws must be at least 1");
+        }
+        // init_server_map (src/lb_map.c): GCD of the non-zero user weights, in server order.
+        let mut pgcd = 1;
+        if let Some(first) = spec.servers.iter().find(|s| s.weight > 0) {
+            pgcd = first.weight;
+            for s in &spec.servers {
+                if pgcd <= 1 {
+                    break;
+                }
+                if s.weight > 0 {
+                    pgcd = gcd(pgcd, s.weight);
+                }
+            }
+        }
+        let servers: Vec<Server> = spec
+            .servers
+            .iter()
+            .map(|s| {
+                assert!(s.weight <= SRV_UWGHT_MAX, "weight must be 0..=256");
+                Server {
+                    uweight: s.weight,
+                    maxconn: s.maxconn,
+                    backup: s.backup,
+                    up: true,
+                    served: 0,
+                    eweight: s.weight * BE_WEIGHT_SCALE,
+                    map_eweight: s.weight.div_ceil(pgcd),
+                    queue: VecDeque::new(),
+                    linked: false,
+                    lb_tree: NO_TREE,
+                    key: 0,
+                    ins_seq: 0,
+                    npos: 0,
+                    lpos: 0,
+                    rweight: 0,
+                    wscore: 0,
+                }
+            })
+            .collect();
+        let turn_around = if spec.timeout_connect != SimDuration::ZERO && spec.timeout_connect < TURN_AROUND_MAX {
+            spec.timeout_connect
+        } else {
+            TURN_AROUND_MAX
+        };
+        let (act_map, bck_map) = servers.iter().fold((0u32, 0u32), |(a, b), s| {
+            if s.backup {
+                (a, b + s.map_eweight)
+            } else {
+                (a + s.map_eweight, b)
+            }
+        });
+        let map_size = act_map.max(bck_map).max(1) as usize;
+        let n = servers.len();
+        let mut be = Backend {
+            algorithm: spec.algorithm,
+            servers,
+            timeout_queue: spec.timeout_queue,
+            queue_max: spec.queue_max,
+            retries: spec.retries,
+            redispatch: spec.redispatch,
+            allbackup: spec.allbackup,
+            turn_around,
+            srv_act: 0,
+            srv_bck: 0,
+            fbck: NONE_IDX,
+            tot_weight: 0,
+            tot_used: 0,
+            fwrr: [
+                FwrrGroup {
+                    init: 1,
+                    next: 2,
+                    curr: 3,
+                    curr_pos: 0,
+                    curr_weight: 0,
+                    next_weight: 0,
+                },
+                FwrrGroup {
+                    init: 4,
+                    next: 5,
+                    curr: 6,
+                    curr_pos: 0,
+                    curr_weight: 0,
+                    next_weight: 0,
+                },
+            ],
+            ins_seq: 0,
+            full_scratch: Vec::with_capacity(n),
+            map: Vec::with_capacity(map_size),
+            rr_idx: 0,
+            ring: [Vec::new(), Vec::new()],
+            px_queue: VecDeque::with_capacity(spec.queue_max.min(1 << 16)),
+            srv_queued: 0,
+            enq_seq: 0,
+            dispatch_out: VecDeque::with_capacity(n.max(16)),
+            reject_out: VecDeque::with_capacity(16),
+        };
+        be.recount_servers();
+        match be.algorithm {
+            Algorithm::RoundRobin => be.fwrr_init(),
+            Algorithm::LeastConn | Algorithm::First => {
+                for s in 0..n {
+                    if be.usable(s) {
+                        be.tree_queue(s);
+                    }
+                }
+            }
+            Algorithm::StaticRr | Algorithm::Source => be.recalc_server_map(),
+            Algorithm::Random { .. } => be.rebuild_rings(),
+        }
+        be
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Public API
+    // ------------------------------------------------------------------------------------
+
+    /// Health-check transitions. DOWN servers are never picked. A server going DOWN has its
+    /// own queue redistributed only with `option redispatch` (`pendconn_redistribute`);
+    /// a server coming UP grabs requests from the backend queue (`pendconn_grab_from_px`).
+    pub fn handle_server_state(&mut self, now: SimTime, server: ServerIdx, up: bool) {
+        if self.servers[server].up == up {
+            return; // srv_lb_status_changed() == 0
+        }
+        let was_usable = self.usable(server);
+        self.servers[server].up = up;
+        let is_usable = self.usable(server);
+        if was_usable != is_usable {
+            self.lb_status_changed(server, is_usable);
+        }
+        if up {
+            self.pendconn_grab_from_px(server);
+        } else {
+            self.pendconn_redistribute(now, server);
+        }
+    }
+
+    /// A new request (id chosen by the caller) with a hash key (client id for
+    /// `balance source`: its low 32 bits are the IPv4 source address, higher bits are
+    /// XOR-folded like the 32-bit words of an IPv6 address in `get_server_sh`).
+    pub fn handle_request<R: rand::Rng + ?Sized>(
+        &mut self,
+        now: SimTime,
+        req: u64,
+        hash_key: u64,
+        rng: &mut R,
+    ) -> Decision {
+        self.assign_server_and_queue(now, req, hash_key, None, rng)
+    }
+
+    /// A connection to `server` ended (response done, failed, timed out): frees its slot and
+    /// dequeues pending requests into the dispatch outbox (`process_srv_queue`).
+    pub fn handle_done(&mut self, _now: SimTime, server: ServerIdx) {
+        self.release_slot(server);
+    }
+
+    /// The connection attempt `attempt` (1-based) of `req` to `server` failed with a
+    /// refusal/asynchronous error (turn-around timer applies). See
+    /// [`Backend::handle_connect_failure_with`].
+    pub fn handle_connect_failure<R: rand::Rng + ?Sized>(
+        &mut self,
+        now: SimTime,
+        req: u64,
+        server: ServerIdx,
+        attempt: u32,
+        hash_key: u64,
+        rng: &mut R,
+    ) -> RetryDecision {
+        self.handle_connect_failure_with(now, req, server, attempt, hash_key, ConnectFailure::Refused, rng)
+    }
+
+    /// The connection attempt `attempt` (1-based) of `req` to `server` failed. Models
+    /// `back_handle_st_cer` + `stream_choose_redispatch` (HAProxy 2.6):
+    /// * attempt > retries -> slot freed, `Fail(RetriesExhausted)`;
+    /// * redispatch when `option redispatch` is on and (the server is DOWN, or this retry
+    ///   number matches the interval, or [code, not in the manual] the algorithm is of the
+    ///   round-robin kind (roundrobin, static-rr, random) with more than one active server:
+    ///   then *every* retry redispatches);
+    /// * turn-around min(timeout connect, 1s) only after `Refused`, and only when retrying
+    ///   the same server, or the algorithm is not round-robin kind, or at most one active
+    ///   server remains [code: the manual says "same server" only].
+    #[allow(clippy::too_many_arguments)]
+    pub fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
+        &mut self,
+        now: SimTime,
+        req: u64,
+        server: ServerIdx,
+        attempt: u32,
+        hash_key: u64,
+        cause: ConnectFailure,
+        rng: &mut R,
+    ) -> RetryDecision {
+        assert!(attempt >= 1, "attempts are 1-based");
+        if attempt > self.retries {
+            self.release_slot(server);
+            return RetryDecision::Fail(RejectReason::RetriesExhausted);
+        }
+        // `conn_retries` after the increment = number of this retry (1-based).
+        let k = attempt as i64;
+        let interval_match = match self.redispatch {
+            Some(p) if p > 0 => k % p as i64 == 0,
+            Some(n) if n < 0 => {
+                let div = self.retries as i64 + 1 + n as i64;
+                div > 0 && k % div == 0
+            }
+            _ => false,
+        };
+        let redispatch_on = matches!(self.redispatch, Some(p) if p != 0);
+        let redisp = redispatch_on
+            && (!self.servers[server].up || interval_match || (self.srv_act > 1 && self.algorithm.kind_rr()));
+        let must_tar = cause == ConnectFailure::Refused;
+        if !redisp {
+            // SC_ST_ASS: same server, the slot is kept.
+            let after = if must_tar { self.turn_around } else { SimDuration::ZERO };
+            return RetryDecision::Retry { server, after };
+        }
+        // sess_change_server(s, NULL) + process_srv_queue(old server)
+        self.release_slot(server);
+        if must_tar && (!self.algorithm.kind_rr() || self.srv_act <= 1) {
+            return RetryDecision::Redispatch {
+                after: self.turn_around,
+            };
+        }
+        match self.assign_server_and_queue(now, req, hash_key, Some(server), rng) {
+            Decision::Dispatch(s) => RetryDecision::Retry {
+                server: s,
+                after: SimDuration::ZERO,
+            },
+            Decision::Queued => RetryDecision::Queued,
+            Decision::Rejected(r) => RetryDecision::Fail(r),
+        }
+    }
+
+    /// Runs the load-balancing algorithm for a request whose redispatch turn-around expired
+    /// (`RetryDecision::Redispatch`), avoiding `avoid` (the server that failed) when possible.
+    pub fn handle_redispatch<R: rand::Rng + ?Sized>(
+        &mut self,
+        now: SimTime,
+        req: u64,
+        avoid: ServerIdx,
+        hash_key: u64,
+        rng: &mut R,
+    ) -> Decision {
+        self.assign_server_and_queue(now, req, hash_key, Some(avoid), rng)
+    }
+
+    /// Queued requests that got a server (their slot is already counted in `served`).
+    pub fn poll_dispatch(&mut self) -> Option<(u64, ServerIdx)> {
+        self.dispatch_out.pop_front()
+    }
+
+    /// Queued requests that were rejected (queue timeout, or no server on redistribution).
+    pub fn poll_rejected(&mut self) -> Option<(u64, RejectReason)> {
+        self.reject_out.pop_front()
+    }
+
+    /// Earliest queue deadline.
+    pub fn poll_timeout(&self) -> Option<SimTime> {
+        let mut best = self.px_queue.front().map(|p| p.deadline);
+        if self.srv_queued > 0 {
+            for s in &self.servers {
+                if let Some(p) = s.queue.front() {
+                    best = Some(best.map_or(p.deadline, |b| b.min(p.deadline)));
+                }
+            }
+        }
+        best.filter(|&d| d != SimTime::MAX)
+    }
+
+    /// Expires queued requests whose deadline <= now (503, `STRM_ET_QUEUE_TO`), in
+    /// deadline order, then enqueue order.
+    pub fn handle_timeout(&mut self, now: SimTime) {
+        loop {
+            // (deadline, seq, queue): queue == NONE_IDX for the backend queue
+            let mut best: Option<(SimTime, u64, u32)> = self.px_queue.front().map(|p| (p.deadline, p.seq, NONE_IDX));
+            if self.srv_queued > 0 {
+                for (i, s) in self.servers.iter().enumerate() {
+                    if let Some(p) = s.queue.front() {
+                        let c = (p.deadline, p.seq, i as u32);
+                        if best.is_none_or(|b| (c.0, c.1) < (b.0, b.1)) {
+                            best = Some(c);
+                        }
+                    }
+                }
+            }
+            match best {
+                Some((d, _, q)) if d <= now => {
+                    let p = if q == NONE_IDX {
+                        self.px_queue.pop_front()
+                    } else {
+                        self.srv_queued -= 1;
+                        self.servers[q as usize].queue.pop_front()
+                    };
+                    let p = p.expect("queue front vanished");
+                    self.reject_out.push_back((p.req, RejectReason::QueueTimeout));
+                }
+                _ => break,
+            }
+        }
+    }
+
+    pub fn served(&self, server: ServerIdx) -> u32 {
+        self.servers[server].served
+    }
+
+    /// Requests waiting in the backend queue and in all server queues.
+    pub fn queued(&self) -> usize {
+        self.px_queue.len() + self.srv_queued
+    }
+
+    /// Requests waiting in `server`'s own queue.
+    pub fn server_queued(&self, server: ServerIdx) -> usize {
+        self.servers[server].queue.len()
+    }
+
+    pub fn is_up(&self, s: ServerIdx) -> bool {
+        self.servers[s].up
+    }
+
+    pub fn num_servers(&self) -> usize {
+        self.servers.len()
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Server state bookkeeping (src/backend.c recount_servers / update_backend_weight)
+    // ------------------------------------------------------------------------------------
+
+    /// `srv_willbe_usable`: UP and a non-zero weight.
+    fn usable(&self, s: ServerIdx) -> bool {
+        let sv = &self.servers[s];
+        sv.up && sv.uweight > 0
+    }
+
+    fn lb_weight(&self, s: ServerIdx) -> u32 {
+        match self.algorithm {
+            Algorithm::StaticRr | Algorithm::Source => self.servers[s].map_eweight,
+            _ => self.servers[s].eweight,
+        }
+    }
+
+    fn recount_servers(&mut self) {
+        self.srv_act = 0;
+        self.srv_bck = 0;
+        self.fbck = NONE_IDX;
+        let mut tot_wact = 0;
+        let mut tot_wbck = 0;
+        for s in 0..self.servers.len() {
+            if !self.usable(s) {
+                continue;
+            }
+            let w = self.lb_weight(s);
+            if self.servers[s].backup {
+                if self.srv_bck == 0 && !self.allbackup {
+                    self.fbck = s as u32;
+                }
+                self.srv_bck += 1;
+                tot_wbck += w;
+            } else {
+                self.srv_act += 1;
+                tot_wact += w;
+            }
+        }
+        // update_backend_weight
+        if self.srv_act > 0 {
+            self.tot_weight = tot_wact;
+            self.tot_used = self.srv_act;
+        } else if self.fbck != NONE_IDX {
+            self.tot_weight = self.lb_weight(self.fbck as usize);
+            self.tot_used = 1;
+        } else {
+            self.tot_weight = tot_wbck;
+            self.tot_used = self.srv_bck;
+        }
+    }
+
+    fn lb_status_changed(&mut self, s: ServerIdx, now_usable: bool) {
+        match self.algorithm {
+            Algorithm::RoundRobin => {
+                if now_usable {
+                    self.fwrr_set_server_status_up(s);
+                } else {
+                    self.fwrr_set_server_status_down(s);
+                }
+                self.recount_servers();
+            }
+            Algorithm::LeastConn | Algorithm::First => {
+                if now_usable {
+                    self.tree_queue(s);
+                } else {
+                    self.servers[s].linked = false;
+                    self.servers[s].lb_tree = NO_TREE;
+                }
+                self.recount_servers();
+            }
+            Algorithm::StaticRr | Algorithm::Source => {
+                self.recount_servers();
+                self.recalc_server_map();
+            }
+            Algorithm::Random { .. } => {
+                self.recount_servers();
+                self.rebuild_rings();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Emulated eb32 trees: a node is (linked, lb_tree, key, ins_seq); duplicates ordered by
+    // insertion. O(n) scans, n = number of servers (1-10 typical).
+    // ------------------------------------------------------------------------------------
+
+    fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
+        let seq = self.ins_seq;
+        self.ins_seq += 1;
+        let sv = &mut self.servers[s];
+        sv.linked = true;
+        sv.lb_tree = tree;
+        sv.key = key;
+        sv.ins_seq = seq;
+    }
+
+    fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
+        let mut best: Option<(u32, u64, ServerIdx)> = None;
+        for (i, sv) in self.servers.iter().enumerate() {
+            if sv.linked && sv.lb_tree == tree && best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
+                best = Some((sv.key, sv.ins_seq, i));
+            }
+        }
+        best.map(|b| b.2)
+    }
+
+    // ------------------------------------------------------------------------------------
+    // roundrobin: src/lb_fwrr.c
+    // ------------------------------------------------------------------------------------
+
+    fn grp_of(&self, s: ServerIdx) -> usize {
+        self.servers[s].backup as usize
+    }
+
+    fn fwrr_init(&mut self) {
+        // fwrr_init_server_groups
+        let mut tot = [0i64; 2];
+        for s in 0..self.servers.len() {
+            if self.usable(s) {
+                tot[self.grp_of(s)] += self.servers[s].eweight as i64;
+            }
+        }
+        for (g, &t) in tot.iter().enumerate() {
+            let grp = &mut self.fwrr[g];
+            grp.curr_pos = t;
+            grp.curr_weight = t;
+            grp.next_weight = t;
+        }
+        for s in 0..self.servers.len() {
+            if self.usable(s) {
+                let init = self.fwrr[self.grp_of(s)].init;
+                self.fwrr_queue_by_weight(init, s);
+            }
+        }
+    }
+
+    /// fwrr_queue_by_weight: heavier servers first.
+    fn fwrr_queue_by_weight(&mut self, tree: u8, s: ServerIdx) {
+        let key = SRV_EWGHT_MAX - self.servers[s].eweight;
+        self.eb_insert(s, tree, key);
+    }
+
+    /// fwrr_queue_srv
+    fn fwrr_queue_srv(&mut self, s: ServerIdx) {
+        let g = self.grp_of(s);
+        let grp = self.fwrr[g];
+        if !self.usable(s) {
+            self.servers[s].lb_tree = NO_TREE;
+            return;
+        }
+        let e = self.servers[s].eweight as i64;
+        let npos = self.servers[s].npos;
+        if e <= 0 || npos >= 2 * grp.curr_weight || npos >= grp.curr_weight + grp.next_weight {
+            self.servers[s].npos -= grp.curr_weight;
+            self.fwrr_queue_by_weight(grp.next, s);
+        } else {
+            let sv = &self.servers[s];
+            let key = SRV_UWGHT_RANGE
+                .wrapping_mul(sv.npos as u32)
+                .wrapping_add(((SRV_EWGHT_MAX as i64 + sv.rweight - e) as u32) / BE_WEIGHT_SCALE);
+            self.eb_insert(s, grp.curr, key);
+        }
+    }
+
+    /// fwrr_get_srv: prepares a server when extracting it from its tree.
+    fn fwrr_get_srv(&mut self, s: ServerIdx) {
+        let grp = self.fwrr[self.grp_of(s)];
+        let sv = &mut self.servers[s];
+        if sv.lb_tree == grp.init {
+            sv.npos = 0;
+            sv.rweight = 0;
+        } else if sv.lb_tree == grp.next {
+            sv.npos += grp.curr_weight;
+        } else if sv.lb_tree == NO_TREE {
+            sv.npos = grp.curr_pos;
+        }
+    }
+
+    fn fwrr_set_server_status_down(&mut self, s: ServerIdx) {
+        let g = self.grp_of(s);
+        self.fwrr[g].next_weight -= self.servers[s].eweight as i64;
+        // fwrr_dequeue_srv + fwrr_remove_from_tree
+        self.servers[s].linked = false;
+        self.servers[s].lb_tree = NO_TREE;
+    }
+
+    fn fwrr_set_server_status_up(&mut self, s: ServerIdx) {
+        let g = self.grp_of(s);
+        let e = self.servers[s].eweight as i64;
+        self.fwrr[g].next_weight += e;
+        self.fwrr_get_srv(s);
+        let grp = self.fwrr[g];
+        self.servers[s].npos = grp.curr_pos + (grp.next_weight + grp.curr_weight - grp.curr_pos) / e;
+        self.fwrr_queue_srv(s);
+    }
+
+    fn fwrr_switch_trees(&mut self, g: usize) {
+        let grp = &mut self.fwrr[g];
+        std::mem::swap(&mut grp.init, &mut grp.next);
+        grp.curr_weight = grp.next_weight;
+        grp.curr_pos = grp.curr_weight;
+    }
+
+    /// fwrr_get_server_from_group
+    fn fwrr_get_server_from_group(&mut self, g: usize) -> Option<ServerIdx> {
+        let grp = self.fwrr[g];
+        let s1 = self.eb_first(grp.curr);
+        if let Some(s1) = s1 {
+            let sv = &self.servers[s1];
+            if sv.eweight != 0 && sv.npos <= grp.curr_pos {
+                return Some(s1);
+            }
+        }
+        if let Some(s2) = self.eb_first(grp.init)
+            && self.servers[s2].eweight != 0
+        {
+            self.servers[s2].npos = 0;
+            self.servers[s2].rweight = 0;
+            return Some(s2);
+        }
+        s1
+    }
+
+    /// fwrr_update_position
+    fn fwrr_update_position(&mut self, g: usize, s: ServerIdx) {
+        let grp = self.fwrr[g];
+        let sv = &mut self.servers[s];
+        let e = sv.eweight as i64;
+        if e == 0 {
+            return;
+        }
+        if sv.npos == 0 {
+            sv.npos = grp.curr_pos;
+        }
+        sv.lpos = sv.npos;
+        sv.npos += grp.next_weight / e;
+        sv.rweight += grp.next_weight % e;
+        if sv.rweight >= e {
+            sv.rweight -= e;
+            sv.npos += 1;
+        }
+    }
+
+    /// `!srv->maxconn || (!srv->queue.length && srv->served < srv_dynamic_maxconn(srv))`
+    fn has_free_slot(&self, s: ServerIdx) -> bool {
+        let sv = &self.servers[s];
+        sv.maxconn == 0 || (sv.queue.is_empty() && sv.served < sv.maxconn)
+    }
+
+    /// fwrr_get_next_server
+    fn fwrr_get_next_server(&mut self, avoid: Option<ServerIdx>) -> Option<ServerIdx> {
+        let g = if self.srv_act > 0 {
+            0
+        } else if self.fbck != NONE_IDX {
+            return Some(self.fbck as usize);
+        } else if self.srv_bck > 0 {
+            1
+        } else {
+            return None;
+        };
+        let mut switched = false;
+        let mut avoided: Option<ServerIdx> = None;
+        let mut full = std::mem::take(&mut self.full_scratch);
+        full.clear();
+        let mut chosen: Option<ServerIdx> = None;
+        let mut take = false;
+        'outer: loop {
+            if self.fwrr[g].curr_weight == 0 {
+                let nw = self.fwrr[g].next_weight;
+                self.fwrr[g].curr_pos = nw;
+                self.fwrr[g].curr_weight = nw;
+            }
+            let srv = loop {
+                if let Some(s) = self.fwrr_get_server_from_group(g) {
+                    break s;
+                }
+                if switched {
+                    if let Some(a) = avoided {
+                        chosen = Some(a);
+                        take = true;
+                    }
+                    break 'outer;
+                }
+                switched = true;
+                self.fwrr_switch_trees(g);
+            };
+            self.fwrr_update_position(g, srv);
+            self.servers[srv].linked = false; // fwrr_dequeue_srv
+            self.fwrr[g].curr_pos += 1;
+            if self.has_free_slot(srv) {
+                if Some(srv) != avoid || avoided.is_some() {
+                    chosen = Some(srv);
+                    take = true;
+                    break;
+                }
+                avoided = Some(srv);
+            }
+            full.push(srv as u32);
+        }
+        if take {
+            self.fwrr_queue_srv(chosen.expect("take implies a server"));
+        }
+        // requeue_servers: the C chain is LIFO.
+        for &f in full.iter().rev() {
+            let f = f as usize;
+            if Some(f) != chosen {
+                if switched {
+                    let init = self.fwrr[g].init;
+                    self.fwrr_queue_by_weight(init, f);
+                } else {
+                    self.fwrr_queue_srv(f);
+                }
+            }
+        }
+        self.full_scratch = full;
+        chosen
+    }
+
+    // ------------------------------------------------------------------------------------
+    // leastconn (src/lb_fwlc.c) and first (src/lb_fas.c): one tree per group.
+    // ------------------------------------------------------------------------------------
+
+    fn lc_key(&self, s: ServerIdx) -> u32 {
+        let sv = &self.servers[s];
+        match self.algorithm {
+            Algorithm::LeastConn => {
+                let inflight = sv.served as u64 + sv.queue.len() as u64;
+                if inflight == 0 {
+                    0
+                } else {
+                    ((inflight + 1) * SRV_EWGHT_MAX as u64 / sv.eweight as u64) as u32
+                }
+            }
+            // fas_queue_srv: key = puid
+            _ => s as u32 + 1,
+        }
+    }
+
+    fn tree_queue(&mut self, s: ServerIdx) {
+        let tree = 1 + self.servers[s].backup as u8;
+        let key = self.lc_key(s);
+        self.eb_insert(s, tree, key);
+    }
+
+    /// fwlc_srv_reposition (server_take_conn / server_drop_conn). The 2.6 version skips
+    /// the reinsertion when the key did not change.
+    fn lb_reposition(&mut self, s: ServerIdx) {
+        if self.algorithm != Algorithm::LeastConn || self.servers[s].lb_tree == NO_TREE {
+            return;
+        }
+        let key = self.lc_key(s);
+        if self.servers[s].linked && self.servers[s].key == key {
+            return;
+        }
+        let tree = self.servers[s].lb_tree;
+        self.eb_insert(s, tree, key);
+    }
+
+    /// fwlc_get_next_server / fas_get_next_server: first eligible in tree order.
+    fn tree_get_next_server(&mut self, avoid: Option<ServerIdx>) -> Option<ServerIdx> {
+        let tree = if self.srv_act > 0 {
+            1
+        } else if self.fbck != NONE_IDX {
+            return Some(self.fbck as usize);
+        } else if self.srv_bck > 0 {
+            2
+        } else {
+            return None;
+        };
+        let lc = self.algorithm == Algorithm::LeastConn;
+        let mut best: Option<(u32, u64, ServerIdx)> = None;
+        let mut avoided: Option<ServerIdx> = None;
+        for (i, sv) in self.servers.iter().enumerate() {
+            if !sv.linked || sv.lb_tree != tree {
+                continue;
+            }
+            let eligible = if lc {
+                // fwlc: served + queue < maxconn (+ maxqueue, 0 here)
+                sv.maxconn == 0 || sv.served + (sv.queue.len() as u32) < sv.maxconn
+            } else {
+                sv.maxconn == 0 || (sv.queue.is_empty() && sv.served < sv.maxconn)
+            };
+            if !eligible {
+                continue;
+            }
+            if Some(i) == avoid {
+                avoided = Some(i);
+                continue;
+            }
+            if best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
+                best = Some((sv.key, sv.ins_seq, i));
+            }
+        }
+        best.map(|b| b.2).or(avoided)
+    }
+
+    // ------------------------------------------------------------------------------------
+    // static-rr and source: src/lb_map.c
+    // ------------------------------------------------------------------------------------
+
+    fn recalc_server_map(&mut self) {
+        self.map.clear();
+        if self.tot_used == 0 {
+            return;
+        }
+        let tot = self.tot_weight as i64;
+        let want_backup = self.srv_act == 0;
+        for sv in self.servers.iter_mut() {
+            sv.wscore = 0;
+        }
+        for _ in 0..tot {
+            let mut max = 0i64;
+            let mut best: Option<usize> = None;
+            for i in 0..self.servers.len() {
+                if self.servers[i].backup != want_backup || !self.usable(i) {
+                    continue;
+                }
+                if tot == 1 {
+                    best = Some(i);
+                    break;
+                }
+                let sv = &mut self.servers[i];
+                sv.wscore += sv.map_eweight as i64;
+                let v = (sv.wscore + tot) / tot; // C division truncates toward zero
+                if best.is_none() || v > max {
+                    max = v;
+                    best = Some(i);
+                }
+            }
+            let b = best.expect("tot_used > 0 implies a usable server");
+            self.map.push(b as u32);
+            self.servers[b].wscore -= tot;
+        }
+    }
+
+    /// map_get_server_rr
+    fn map_get_server_rr(&mut self, avoid: Option<ServerIdx>) -> Option<ServerIdx> {
+        let tot = self.tot_weight as usize;
+        if tot == 0 {
+            return None;
+        }
+        if self.rr_idx >= tot {
+            self.rr_idx = 0;
+        }
+        let mut newidx = self.rr_idx;
+        let mut avoided: Option<(ServerIdx, usize)> = None;
+        loop {
+            let srv = self.map[newidx] as usize;
+            newidx += 1;
+            if self.has_free_slot(srv) {
+                avoided = Some((srv, newidx));
+                if Some(srv) != avoid {
+                    self.rr_idx = newidx;
+                    return Some(srv);
+                }
+            }
+            if newidx == tot {
+                newidx = 0;
+            }
+            if newidx == self.rr_idx {
+                break;
+            }
+        }
+        if let Some((_, idx)) = avoided {
+            self.rr_idx = idx;
+        }
+        avoided.map(|a| a.0)
+    }
+
+    /// get_server_sh with an IPv4-like key, then map_get_server_hash.
+    fn map_get_server_hash(&self, hash_key: u64) -> Option<ServerIdx> {
+        if self.tot_weight == 0 {
+            return None;
+        }
+        // "we won't hash if there's only one server left"
+        let h = if self.tot_used == 1 {
+            0
+        } else {
+            (hash_key as u32) ^ ((hash_key >> 32) as u32)
+        };
+        Some(self.map[(h % self.tot_weight) as usize] as usize)
+    }
+
+    // ------------------------------------------------------------------------------------
+    // random: src/lb_chash.c ring + get_server_rnd (src/backend.c)
+    // ------------------------------------------------------------------------------------
+
+    fn rebuild_rings(&mut self) {
+        for g in 0..2 {
+            let mut ring = std::mem::take(&mut self.ring[g]);
+            ring.clear();
+            for s in 0..self.servers.len() {
+                if self.grp_of(s) != g || !self.usable(s) {
+                    continue;
+                }
+                let puid = s as u32 + 1;
+                for node in 0..self.servers[s].uweight * BE_WEIGHT_SCALE {
+                    ring.push((
+                        full_hash(puid.wrapping_mul(SRV_EWGHT_RANGE).wrapping_add(node)),
+                        s as u32,
+                    ));
+                }
+            }
+            ring.sort_unstable();
+            self.ring[g] = ring;
+        }
+    }
+
+    /// chash_get_server_hash
+    fn chash_get_server_hash(&self, hash: u32, avoid: Option<ServerIdx>) -> Option<ServerIdx> {
+        let g = if self.srv_act > 0 {
+            0
+        } else if self.fbck != NONE_IDX {
+            return Some(self.fbck as usize);
+        } else if self.srv_bck > 0 {
+            1
+        } else {
+            return None;
+        };
+        let ring = &self.ring[g];
+        if ring.is_empty() {
+            return None;
+        }
+        let n = ring.len();
+        // eb32_lookup_ge, wrapping to the first node
+        let mut next = ring.partition_point(|&(k, _)| k < hash);
+        if next == n {
+            next = 0;
+        }
+        let prev = if next == 0 { n - 1 } else { next - 1 };
+        let dp = hash.wrapping_sub(ring[prev].0);
+        let dn = ring[next].0.wrapping_sub(hash);
+        if dp <= dn {
+            next = prev;
+        }
+        let mut nsrv = ring[next].1 as usize;
+        let mut loops = 0;
+        while Some(nsrv) == avoid {
+            next += 1;
+            if next == n {
+                next = 0;
+                loops += 1;
+                if loops > 1 {
+                    break;
+                }
+            }
+            nsrv = ring[next].1 as usize;
+        }
+        Some(nsrv)
+    }
+
+    /// get_server_rnd
+    fn get_server_rnd<R: rand::Rng + ?Sized>(
+        &self,
+        draws: u32,
+        avoid: Option<ServerIdx>,
+        rng: &mut R,
+    ) -> Option<ServerIdx> {
+        if self.tot_weight == 0 {
+            return None;
+        }
+        let mut curr: Option<ServerIdx> = None;
+        let mut left = draws;
+        loop {
+            let prev = curr;
+            let hash = rng.next_u32();
+            curr = self.chash_get_server_hash(hash, avoid);
+            let Some(c) = curr else { break };
+            if let Some(p) = prev {
+                let (cs, ps) = (&self.servers[c], &self.servers[p]);
+                if p != c && cs.served as u64 * ps.eweight as u64 > ps.served as u64 * cs.eweight as u64 {
+                    curr = Some(p);
+                }
+            }
+            left -= 1;
+            if left == 0 {
+                break;
+            }
+        }
+        // "if the selected server is full, pretend we have none so that we reach the
+        // backend's queue instead."
+        if let Some(c) = curr {
+            let sv = &self.servers[c];
+            if !sv.queue.is_empty() || (sv.maxconn > 0 && sv.served >= sv.maxconn) {
+                return None;
+            }
+        }
+        curr
+    }
+
+    // ------------------------------------------------------------------------------------
+    // assign_server / assign_server_and_queue (src/backend.c), queues (src/queue.c)
+    // ------------------------------------------------------------------------------------
+
+    /// Returns Err(NoServer) when no server is usable, Ok(None) when all candidates are full.
+    fn assign_server<R: rand::Rng + ?Sized>(
+        &mut self,
+        hash_key: u64,
+        avoid: Option<ServerIdx>,
+        rng: &mut R,
+    ) -> Result<Option<ServerIdx>, RejectReason> {
+        if self.tot_weight == 0 {
+            return Err(RejectReason::NoServer);
+        }
+        let srv = match self.algorithm {
+            Algorithm::RoundRobin => self.fwrr_get_next_server(avoid),
+            Algorithm::LeastConn | Algorithm::First => self.tree_get_next_server(avoid),
+            Algorithm::StaticRr => self.map_get_server_rr(avoid),
+            Algorithm::Source => self.map_get_server_hash(hash_key),
+            Algorithm::Random { draws } => self.get_server_rnd(draws, avoid, rng),
+        };
+        if let Some(s) = srv {
+            debug_assert!(self.usable(s), "the algorithm returned an unusable server {s}");
+        }
+        Ok(srv)
+    }
+
+    fn assign_server_and_queue<R: rand::Rng + ?Sized>(
+        &mut self,
+        now: SimTime,
+        req: u64,
+        hash_key: u64,
+        avoid: Option<ServerIdx>,
+        rng: &mut R,
+    ) -> Decision {
+        match self.assign_server(hash_key, avoid, rng) {
+            Err(r) => Decision::Rejected(r),
+            Ok(None) => {
+                // SRV_STATUS_FULL: queue into the backend's queue.
+                if self.queued() >= self.queue_max {
+                    return Decision::Rejected(RejectReason::QueueFull);
+                }
+                let p = self.make_pending(now, req, hash_key);
+                self.px_queue.push_back(p);
+                Decision::Queued
+            }
+            Ok(Some(s)) => {
+                let sv = &self.servers[s];
+                if sv.maxconn > 0 && (!sv.queue.is_empty() || sv.served >= sv.maxconn) {
+                    // Assigned server is full: queue into the server's own queue.
+                    if self.queued() >= self.queue_max {
+                        return Decision::Rejected(RejectReason::QueueFull);
+                    }
+                    let p = self.make_pending(now, req, hash_key);
+                    self.servers[s].queue.push_back(p);
+                    self.srv_queued += 1;
+                    // fwlc keys count the server queue, but HAProxy only repositions on
+                    // take/drop of a connection, so the tree is not touched here.
+                    return Decision::Queued;
+                }
+                self.take_slot(s);
+                Decision::Dispatch(s)
+            }
+        }
+    }
+
+    fn make_pending(&mut self, now: SimTime, req: u64, hash_key: u64) -> Pending {
+        let seq = self.enq_seq;
+        self.enq_seq += 1;
+        let deadline = if self.timeout_queue == SimDuration::ZERO {
+            SimTime::MAX
+        } else {
+            now.saturating_add(self.timeout_queue)
+        };
+        Pending {
+            req,
+            hash_key,
+            key_ms: now.as_nanos() / QUEUE_KEY_RESOLUTION_NS,
+            deadline,
+            seq,
+        }
+    }
+
+    /// sess_change_server(s, srv): served++ then server_take_conn.
+    fn take_slot(&mut self, s: ServerIdx) {
+        self.servers[s].served += 1;
+        self.lb_reposition(s);
+    }
+
+    /// sess_change_server(s, NULL) then process_srv_queue if it may dequeue.
+    fn release_slot(&mut self, s: ServerIdx) {
+        let sv = &mut self.servers[s];
+        assert!(sv.served > 0, "served underflow on server {s}");
+        sv.served -= 1;
+        self.lb_reposition(s);
+        self.process_srv_queue(s);
+    }
+
+    /// process_srv_queue + pendconn_process_next_strm.
+    fn process_srv_queue(&mut self, s: ServerIdx) {
+        let px_ok = self.usable(s)
+            && (!self.servers[s].backup || (self.srv_act == 0 && (self.fbck == s as u32 || self.allbackup)));
+        let maxconn = self.servers[s].maxconn;
+        let mut done = 0;
+        while self.servers[s].served < maxconn {
+            let p = self.servers[s].queue.front().map(|p| p.key_ms);
+            let pp = if px_ok {
+                self.px_queue.front().map(|p| p.key_ms)
+            } else {
+                None
+            };
+            let from_srv = match (p, pp) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                // `if (pkey <= ppkey) goto use_p;` (ms keys, same priority class)
+                (Some(a), Some(b)) => a <= b,
+            };
+            let pend = if from_srv {
+                self.srv_queued -= 1;
+                self.servers[s].queue.pop_front()
+            } else {
+                self.px_queue.pop_front()
+            }
+            .expect("queue front vanished");
+            self.servers[s].served += 1;
+            self.dispatch_out.push_back((pend.req, s));
+            done += 1;
+        }
+        if done > 0 {
+            self.lb_reposition(s);
+        }
+    }
+
+    /// pendconn_grab_from_px: a server coming UP takes requests from the backend queue.
+    fn pendconn_grab_from_px(&mut self, s: ServerIdx) {
+        if !self.usable(s) {
+            return;
+        }
+        if self.servers[s].backup && (self.srv_act > 0 || (self.fbck != s as u32 && !self.allbackup)) {
+            return;
+        }
+        let maxconn = self.servers[s].maxconn;
+        let mut done = 0;
+        while !self.px_queue.is_empty() {
+            if maxconn > 0 && self.servers[s].served >= maxconn {
+                break;
+            }
+            let p = self.px_queue.pop_front().expect("non-empty");
+            self.servers[s].served += 1;
+            self.dispatch_out.push_back((p.req, s));
+            done += 1;
+        }
+        if done > 0 {
+            self.lb_reposition(s);
+        }
+    }
+
+    /// pendconn_redistribute: with `option redispatch`, requests waiting in the queue of a
+    /// server that went DOWN are load-balanced again (re-queued with a fresh deadline if
+    /// everything is full). Without it they stay until a slot frees or `timeout queue`.
+    fn pendconn_redistribute(&mut self, now: SimTime, s: ServerIdx) {
+        if !matches!(self.redispatch, Some(p) if p != 0) || self.servers[s].queue.is_empty() {
+            return;
+        }
+        let mut q = std::mem::take(&mut self.servers[s].queue);
+        self.srv_queued -= q.len();
+        // Only non-random algorithms ever fill a server queue (see `NoRng`).
+        let mut dummy = NoRng;
+        while let Some(p) = q.pop_front() {
+            let d = self.assign_server_and_queue(now, p.req, p.hash_key, Some(s), &mut dummy);
+            match d {
+                Decision::Dispatch(to) => self.dispatch_out.push_back((p.req, to)),
+                Decision::Queued => {}
+                Decision::Rejected(r) => self.reject_out.push_back((p.req, r)),
+            }
+        }
+        // give the (empty) buffer back to keep its capacity
+        self.servers[s].queue = q;
+    }
+}
+
+/// Server queues only fill with algorithms that do not consult the RNG (`random` sends
+/// requests for full servers to the backend queue), so redistribution never draws. This
+/// RNG panics if that reasoning is ever broken.
+struct NoRng;
+
+impl rand::RngCore for NoRng {
+    fn next_u32(&mut self) -> u32 {
+        unreachable!("redistribution must not draw random numbers")
+    }
+    fn next_u64(&mut self) -> u64 {
+        unreachable!("redistribution must not draw random numbers")
+    }
+    fn fill_bytes(&mut self, _dst: &mut [u8]) {
+        unreachable!("redistribution must not draw random numbers")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    const T0: SimTime = SimTime::ZERO;
+
+    fn srv(weight: u32) -> ServerSpec {
+        ServerSpec {
+            weight,
+            maxconn: 0,
+            backup: false,
+        }
+    }
+    fn srv_mc(weight: u32, maxconn: u32) -> ServerSpec {
+        ServerSpec {
+            weight,
+            maxconn,
+            backup: false,
+        }
+    }
+    fn bck(weight: u32) -> ServerSpec {
+        ServerSpec {
+            weight,
+            maxconn: 0,
+            backup: true,
+        }
+    }
+    fn spec(algorithm: Algorithm, servers: Vec<ServerSpec>) -> BackendSpec {
+        BackendSpec {
+            algorithm,
+            servers,
+            timeout_queue: SimDuration::from_secs(5),
+            queue_max: 1000,
+            retries: DEFAULT_RETRIES,
+            redispatch: None,
+            allbackup: false,
+            timeout_connect: SimDuration::from_secs(5),
+        }
+    }
+    fn rng() -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(42)
+    }
+
+    /// Sequential requests, each completed before the next one (like sequential curl):
+    /// returns 1-based server names as in the live HAProxy transcripts ("s1", ...).
+    fn seq(be: &mut Backend, n: usize) -> Vec<String> {
+        let mut r = rng();
+        (0..n)
+            .map(|i| match be.handle_request(T0, i as u64, i as u64, &mut r) {
+                Decision::Dispatch(s) => {
+                    be.handle_done(T0, s);
+                    format!("s{}", s + 1)
+                }
+                d => panic!("unexpected {d:?}"),
+            })
+            .collect()
+    }
+    fn names(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    // Live HAProxy 2.6.12 (Debian 2.6.12-1+deb12u4), nbthread 1, 3 python HTTP servers on
+    // 127.0.0.1, sequential requests; server state changes via the stats socket
+    // (`set server b/sN state maint|ready`, which goes through the same
+    // fwrr_set_server_status_down/up and map recalc paths as health checks).
+
+    /// src/lb_fwrr.c fwrr_get_next_server; observed on a live haproxy (table above).
+    #[test]
+    fn roundrobin_orders_match_live_haproxy() {
+        let cases: &[(&[u32], usize, &str)] = &[
+            (
+                &[3, 2, 1],
+                24,
+                "s1 s2 s1 s3 s1 s2 s1 s2 s1 s3 s1 s2 s1 s2 s1 s3 s1 s2 s1 s2 s1 s3 s1 s2",
+            ),
+            (&[5, 1], 18, "s1 s1 s1 s1 s1 s2 s1 s1 s1 s1 s1 s2 s1 s1 s1 s1 s1 s2"),
+            (&[1, 1, 1], 4, "s1 s2 s3 s1"),
+        ];
+        for (weights, n, want) in cases {
+            let mut be = Backend::new(spec(Algorithm::RoundRobin, weights.iter().map(|&w| srv(w)).collect()));
+            assert_eq!(seq(&mut be, *n), names(want), "weights {weights:?}");
+        }
+    }
+
+    /// fwrr_set_server_status_down/up: live transcript for 1/1/1 with s2 in maintenance.
+    #[test]
+    fn roundrobin_down_up_matches_live_haproxy() {
+        let mut be = Backend::new(spec(Algorithm::RoundRobin, vec![srv(1), srv(1), srv(1)]));
+        assert_eq!(seq(&mut be, 4), names("s1 s2 s3 s1"));
+        be.handle_server_state(T0, 1, false);
+        assert_eq!(seq(&mut be, 4), names("s3 s1 s3 s1"));
+        be.handle_server_state(T0, 1, true);
+        assert_eq!(seq(&mut be, 9), names("s3 s1 s2 s3 s1 s2 s3 s1 s2"));
+    }
+
+    /// fwrr with unequal weights, heavy server down mid-window then back (live transcript
+    /// continuing the 24 picks of the 3/2/1 case).
+    #[test]
+    fn roundrobin_321_down_up_matches_live_haproxy() {
+        let mut be = Backend::new(spec(Algorithm::RoundRobin, vec![srv(3), srv(2), srv(1)]));
+        seq(&mut be, 24);
+        assert_eq!(seq(&mut be, 2), names("s1 s2"));
+        be.handle_server_state(T0, 0, false);
+        assert_eq!(seq(&mut be, 6), names("s3 s2 s2 s3 s2 s2"));
+        be.handle_server_state(T0, 0, true);
+        assert_eq!(
+            seq(&mut be, 18),
+            names("s1 s3 s2 s1 s1 s2 s1 s3 s2 s1 s1 s2 s1 s3 s2 s1 s1 s2")
+        );
+    }
+
+    /// src/lb_map.c recalc_server_map + map_get_server_rr; live transcripts.
+    #[test]
+    fn static_rr_matches_live_haproxy() {
+        let mut be = Backend::new(spec(Algorithm::StaticRr, vec![srv(3), srv(2), srv(1)]));
+        assert_eq!(
+            seq(&mut be, 18),
+            names("s1 s1 s2 s1 s2 s3 s1 s1 s2 s1 s2 s3 s1 s1 s2 s1 s2 s3")
+        );
+        be.handle_server_state(T0, 1, false);
+        assert_eq!(seq(&mut be, 8), names("s1 s1 s1 s3 s1 s1 s1 s3"));
+        be.handle_server_state(T0, 1, true);
+        assert_eq!(seq(&mut be, 12), names("s2 s3 s1 s1 s2 s1 s2 s3 s1 s1 s2 s1"));
+        let mut be = Backend::new(spec(Algorithm::StaticRr, vec![srv(5), srv(1)]));
+        assert_eq!(seq(&mut be, 12), names("s1 s1 s1 s1 s1 s2 s1 s1 s1 s1 s1 s2"));
+    }
+
+    /// src/lb_fwlc.c: idle servers all have key 0 and are reinserted at the end of the
+    /// duplicates, so sequential requests rotate regardless of weight (live transcript).
+    #[test]
+    fn leastconn_idle_rotation_matches_live_haproxy() {
+        let mut be = Backend::new(spec(Algorithm::LeastConn, vec![srv(3), srv(2), srv(1)]));
+        assert_eq!(seq(&mut be, 9), names("s1 s2 s3 s1 s2 s3 s1 s2 s3"));
+    }
+
+    /// fwlc_get_next_server picks the smallest (inflight+1)*4096/eweight, ties by tree order.
+    #[test]
+    fn leastconn_picks_least_loaded() {
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::LeastConn, vec![srv(1), srv(1), srv(1)]));
+        // concurrent: 0,1,2 then tie at 1 conn each: s0 (reinserted first) etc.
+        let picks: Vec<_> = (0..6).map(|i| be.handle_request(T0, i, 0, &mut r)).collect();
+        use Decision::Dispatch as D;
+        assert_eq!(picks, vec![D(0), D(1), D(2), D(0), D(1), D(2)]);
+        // s1 finishes one: it is now the least loaded
+        be.handle_done(T0, 1);
+        assert_eq!(be.handle_request(T0, 6, 0, &mut r), D(1));
+        // weights 2/1: keys (n+1)*4096/32 vs (n+1)*4096/16 -> 0:0 1:0 ... table
+        let mut be = Backend::new(spec(Algorithm::LeastConn, vec![srv(2), srv(1)]));
+        let picks: Vec<_> = (0..6)
+            .map(|i| match be.handle_request(T0, i, 0, &mut r) {
+                D(s) => s,
+                d => panic!("{d:?}"),
+            })
+            .collect();
+        // keys: s0: 0,256,384,512..  s1: 0,512,768
+        // p1 s0(0,first) -> s0=256; p2 s1(0) -> s1=512; p3 s0(256)->384; p4 s0(384)->512;
+        // p5: s1=512 (inserted before s0's 512) -> s1=768; p6 s0(512)
+        assert_eq!(picks, vec![0, 1, 0, 0, 1, 0]);
+    }
+
+    /// src/lb_fas.c: first server (declaration order) with a free slot.
+    #[test]
+    fn first_fills_servers_in_order() {
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::First, vec![srv_mc(1, 2), srv_mc(1, 2), srv_mc(1, 1)]));
+        let picks: Vec<_> = (0..6).map(|i| be.handle_request(T0, i, 0, &mut r)).collect();
+        use Decision::*;
+        assert_eq!(
+            picks,
+            vec![Dispatch(0), Dispatch(0), Dispatch(1), Dispatch(1), Dispatch(2), Queued]
+        );
+        // a slot frees on s1: the queued request goes there
+        be.handle_done(T0, 1);
+        assert_eq!(be.poll_dispatch(), Some((5, 1)));
+        // without maxconn, `first` always picks the first server
+        let mut be = Backend::new(spec(Algorithm::First, vec![srv(1), srv(1)]));
+        for i in 0..5 {
+            assert_eq!(be.handle_request(T0, i, 0, &mut r), Dispatch(0));
+        }
+    }
+
+    /// get_server_sh + map_get_server_hash: map-based hash = map[ipv4 % tot_weight].
+    #[test]
+    fn source_is_stable_and_redistributes() {
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::Source, vec![srv(1), srv(1), srv(1)]));
+        // map is [s0, s1, s2]; key % 3
+        let table: &[(u64, usize)] = &[(0, 0), (1, 1), (2, 2), (3, 0), (0x0a00_0001, 0x0a00_0001 % 3)];
+        for _ in 0..3 {
+            for &(key, want) in table {
+                assert_eq!(be.handle_request(T0, 0, key, &mut r), Decision::Dispatch(want));
+                be.handle_done(T0, want);
+            }
+        }
+        // s1 down: map [s0, s2], key % 2
+        be.handle_server_state(T0, 1, false);
+        for &(key, want) in &[(0u64, 0usize), (1, 2), (2, 0), (3, 2)] {
+            assert_eq!(be.handle_request(T0, 0, key, &mut r), Decision::Dispatch(want));
+            be.handle_done(T0, want);
+        }
+        // weights 4/2 are reduced by their GCD (init_server_map) to 2/1: a 3-entry map
+        // filled by recalc_server_map as [s0, s0, s1].
+        let be = Backend::new(spec(Algorithm::Source, vec![srv(4), srv(2)]));
+        assert_eq!(be.map, vec![0, 0, 1]);
+    }
+
+    /// get_server_rnd: with draws=2 the less loaded (served/eweight) of two ring picks.
+    #[test]
+    fn random_two_draws_prefers_less_loaded_and_is_deterministic() {
+        let run = |seed: u64| {
+            let mut r = ChaCha8Rng::seed_from_u64(seed);
+            let mut be = Backend::new(spec(
+                Algorithm::Random { draws: 2 },
+                vec![srv(1), srv(1), srv(1), srv(1)],
+            ));
+            let mut picks = Vec::new();
+            for i in 0..200 {
+                if let Decision::Dispatch(s) = be.handle_request(T0, i, 0, &mut r) {
+                    picks.push(s);
+                }
+            }
+            (picks, (0..4).map(|s| be.served(s)).collect::<Vec<_>>())
+        };
+        let (a, served) = run(7);
+        assert_eq!(a, run(7).0, "same seed, same picks");
+        assert_ne!(a, run(8).0);
+        // power of two choices keeps the load tight: never more than a few apart
+        let (mn, mx) = (served.iter().min().unwrap(), served.iter().max().unwrap());
+        assert!(mx - mn <= 6, "{served:?}");
+        // with one server loaded, two draws hitting it and another -> the other wins
+        let mut be = Backend::new(spec(Algorithm::Random { draws: 2 }, vec![srv(1), srv(1)]));
+        be.servers[0].served = 100;
+        let mut r = rng();
+        let mut n0 = 0;
+        for i in 0..100 {
+            if be.handle_request(T0, i, 0, &mut r) == Decision::Dispatch(0) {
+                n0 += 1;
+                be.handle_done(T0, 0);
+            }
+        }
+        // s0 only wins when both draws land on it (~1/4)
+        assert!((10..45).contains(&n0), "{n0}");
+        // ring: 16 points per unit of weight
+        assert_eq!(be.ring[0].len(), 32);
+    }
+
+    /// random with draws=1 and full servers: get_server_rnd returns NULL -> backend queue.
+    #[test]
+    fn random_full_server_goes_to_backend_queue() {
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::Random { draws: 1 }, vec![srv_mc(1, 1)]));
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Queued);
+        assert_eq!(be.server_queued(0), 0);
+        assert_eq!(be.queued(), 1);
+    }
+
+    /// assign_server_and_queue + pendconn_add + process_srv_queue: maxconn 1 on every
+    /// server gives one shared FIFO (M/M/c), and `timeout queue` expires the waiters.
+    #[test]
+    fn maxconn_queue_fifo_and_timeout() {
+        let mut r = rng();
+        for algo in [
+            Algorithm::RoundRobin,
+            Algorithm::StaticRr,
+            Algorithm::LeastConn,
+            Algorithm::First,
+            Algorithm::Random { draws: 2 },
+        ] {
+            let mut be = Backend::new(spec(algo, vec![srv_mc(1, 1), srv_mc(1, 1)]));
+            let d0 = be.handle_request(T0, 0, 0, &mut r);
+            let d1 = be.handle_request(T0, 1, 0, &mut r);
+            assert!(matches!(d0, Decision::Dispatch(_)) && matches!(d1, Decision::Dispatch(_)));
+            assert_ne!(d0, d1, "{algo:?}");
+            let t1 = SimTime::from_millis(1);
+            let t2 = SimTime::from_millis(2);
+            assert_eq!(be.handle_request(t1, 2, 0, &mut r), Decision::Queued);
+            assert_eq!(be.handle_request(t2, 3, 0, &mut r), Decision::Queued);
+            assert_eq!(be.queued(), 2);
+            assert_eq!(be.poll_timeout(), Some(t1.saturating_add(SimDuration::from_secs(5))));
+            // a slot frees on server 1: the oldest waiter takes it
+            be.handle_done(t2, 1);
+            assert_eq!(be.poll_dispatch(), Some((2, 1)), "{algo:?}");
+            assert_eq!(be.poll_dispatch(), None);
+            assert_eq!(be.served(1), 1);
+            // the other expires after timeout queue
+            let dl = t2.saturating_add(SimDuration::from_secs(5));
+            assert_eq!(be.poll_timeout(), Some(dl));
+            be.handle_timeout(SimTime::from_nanos(dl.as_nanos() - 1));
+            assert_eq!(be.poll_rejected(), None);
+            be.handle_timeout(dl);
+            assert_eq!(be.poll_rejected(), Some((3, RejectReason::QueueTimeout)));
+            assert_eq!(be.queued(), 0);
+            assert_eq!(be.poll_timeout(), None);
+        }
+    }
+
+    /// Without maxconn nothing queues; with no usable server -> 503 NoServer; queue bound.
+    #[test]
+    fn no_queue_without_maxconn_and_rejections() {
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::RoundRobin, vec![srv(1), srv(1)]));
+        for i in 0..1000 {
+            assert!(matches!(be.handle_request(T0, i, 0, &mut r), Decision::Dispatch(_)));
+        }
+        assert_eq!(be.served(0) + be.served(1), 1000);
+        be.handle_server_state(T0, 0, false);
+        be.handle_server_state(T0, 1, false);
+        assert_eq!(
+            be.handle_request(T0, 0, 0, &mut r),
+            Decision::Rejected(RejectReason::NoServer)
+        );
+        let mut s = spec(Algorithm::RoundRobin, vec![srv_mc(1, 1)]);
+        s.queue_max = 1;
+        let mut be = Backend::new(s);
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Queued);
+        assert_eq!(
+            be.handle_request(T0, 2, 0, &mut r),
+            Decision::Rejected(RejectReason::QueueFull)
+        );
+        // weight 0 servers are never used
+        let mut be = Backend::new(spec(Algorithm::RoundRobin, vec![srv(0), srv(1)]));
+        assert_eq!(seq(&mut be, 3), names("s2 s2 s2"));
+    }
+
+    /// update_backend_weight / fbck: backups only when all actives are down, only the first
+    /// usable backup unless `option allbackup`.
+    #[test]
+    fn backup_servers() {
+        for algo in [
+            Algorithm::RoundRobin,
+            Algorithm::StaticRr,
+            Algorithm::LeastConn,
+            Algorithm::First,
+            Algorithm::Source,
+            Algorithm::Random { draws: 2 },
+        ] {
+            let servers = vec![srv(1), bck(1), bck(1)];
+            let mut be = Backend::new(spec(algo, servers.clone()));
+            assert!(seq(&mut be, 6).iter().all(|s| s == "s1"), "{algo:?}");
+            be.handle_server_state(T0, 0, false);
+            assert!(seq(&mut be, 6).iter().all(|s| s == "s2"), "{algo:?}");
+            be.handle_server_state(T0, 1, false);
+            assert!(seq(&mut be, 6).iter().all(|s| s == "s3"), "{algo:?}");
+            be.handle_server_state(T0, 1, true);
+            assert!(seq(&mut be, 6).iter().all(|s| s == "s2"), "{algo:?}");
+            be.handle_server_state(T0, 0, true);
+            assert!(seq(&mut be, 6).iter().all(|s| s == "s1"), "{algo:?}");
+            let mut s = spec(algo, servers);
+            s.allbackup = true;
+            let mut be = Backend::new(s);
+            be.handle_server_state(T0, 0, false);
+            let picks = seq(&mut be, 40);
+            assert!(picks.iter().all(|s| s != "s1"), "{algo:?}");
+            if algo != Algorithm::First {
+                assert!(picks.iter().any(|s| s == "s2") && picks.iter().any(|s| s == "s3"));
+            }
+        }
+    }
+
+    /// pendconn_grab_from_px: a server coming UP takes queued requests up to its maxconn.
+    #[test]
+    fn server_up_grabs_backend_queue() {
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::RoundRobin, vec![srv_mc(1, 1), srv_mc(1, 2)]));
+        be.handle_server_state(T0, 1, false);
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        for i in 1..4 {
+            assert_eq!(be.handle_request(T0, i, 0, &mut r), Decision::Queued);
+        }
+        be.handle_server_state(T0, 1, true);
+        assert_eq!(be.poll_dispatch(), Some((1, 1)));
+        assert_eq!(be.poll_dispatch(), Some((2, 1)));
+        assert_eq!(be.poll_dispatch(), None);
+        assert_eq!(be.queued(), 1);
+    }
+
+    /// `source` assigns a full server anyway: the request waits in that server's queue
+    /// (assign_server_and_queue), which a server going DOWN redistributes only with
+    /// `option redispatch` (pendconn_redistribute).
+    #[test]
+    fn server_queue_and_redistribution() {
+        let mut r = rng();
+        for redispatch in [None, Some(-1)] {
+            let mut s = spec(Algorithm::Source, vec![srv_mc(1, 1), srv_mc(1, 1)]);
+            s.redispatch = redispatch;
+            let mut be = Backend::new(s);
+            assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+            assert_eq!(be.handle_request(T0, 1, 2, &mut r), Decision::Queued);
+            assert_eq!(be.server_queued(0), 1);
+            be.handle_server_state(T0, 0, false);
+            if redispatch.is_some() {
+                // only s1 left: map[0] = s1
+                assert_eq!(be.poll_dispatch(), Some((1, 1)));
+                assert_eq!(be.queued(), 0);
+            } else {
+                assert_eq!(be.poll_dispatch(), None);
+                // the in-flight request on s0 ends: its own queue is still served
+                be.handle_done(T0, 0);
+                assert_eq!(be.poll_dispatch(), Some((1, 0)));
+            }
+        }
+    }
+
+    /// process_srv_queue / pendconn_process_next_strm: between the server queue and the
+    /// backend queue the older (ms key) wins, ties to the server queue.
+    #[test]
+    fn server_queue_vs_backend_queue_order() {
+        let mut r = rng();
+        // fbck is returned without maxconn check by fwrr -> backup's own queue;
+        // make a backend-queue entry first via a full active, then switch to backup.
+        let mut be = Backend::new(spec(
+            Algorithm::RoundRobin,
+            vec![
+                srv_mc(1, 1),
+                ServerSpec {
+                    weight: 1,
+                    maxconn: 1,
+                    backup: true,
+                },
+            ],
+        ));
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        assert_eq!(
+            be.handle_request(SimTime::from_millis(1), 1, 0, &mut r),
+            Decision::Queued
+        ); // backend queue
+        be.handle_server_state(SimTime::from_millis(2), 0, false); // now backup is fbck
+        // backup did not grab (grab only on the backup's own UP transition)
+        assert_eq!(be.poll_dispatch(), None);
+        assert_eq!(
+            be.handle_request(SimTime::from_millis(3), 2, 0, &mut r),
+            Decision::Dispatch(1)
+        );
+        assert_eq!(
+            be.handle_request(SimTime::from_millis(4), 3, 0, &mut r),
+            Decision::Queued
+        ); // backup's queue
+        assert_eq!(be.server_queued(1), 1);
+        be.handle_done(SimTime::from_millis(5), 1);
+        // backend queue entry (1 ms) is older than the server queue entry (4 ms)
+        assert_eq!(be.poll_dispatch(), Some((1, 1)));
+        be.handle_done(SimTime::from_millis(6), 1);
+        assert_eq!(be.poll_dispatch(), Some((3, 1)));
+    }
+
+    /// back_handle_st_cer + stream_choose_redispatch (2.6): decision table.
+    #[test]
+    fn retries_and_redispatch_table() {
+        use RetryDecision::*;
+        let ms = SimDuration::from_millis;
+        struct Case {
+            algo: Algorithm,
+            redispatch: Option<i32>,
+            attempt: u32,
+            cause: ConnectFailure,
+            want: RetryDecision,
+        }
+        let rr = Algorithm::RoundRobin;
+        let lc = Algorithm::LeastConn;
+        let refused = ConnectFailure::Refused;
+        let timeout = ConnectFailure::Timeout;
+        let cases = [
+            // no redispatch: same server, turn-around min(timeout connect=200ms, 1s) on refusal
+            Case {
+                algo: rr,
+                redispatch: None,
+                attempt: 1,
+                cause: refused,
+                want: Retry {
+                    server: 0,
+                    after: ms(200),
+                },
+            },
+            Case {
+                algo: rr,
+                redispatch: None,
+                attempt: 3,
+                cause: refused,
+                want: Retry {
+                    server: 0,
+                    after: ms(200),
+                },
+            },
+            Case {
+                algo: rr,
+                redispatch: None,
+                attempt: 1,
+                cause: timeout,
+                want: Retry {
+                    server: 0,
+                    after: ms(0),
+                },
+            },
+            Case {
+                algo: rr,
+                redispatch: None,
+                attempt: 4,
+                cause: refused,
+                want: Fail(RejectReason::RetriesExhausted),
+            },
+            // roundrobin + redispatch with 2 active servers: every retry redispatches at once
+            Case {
+                algo: rr,
+                redispatch: Some(-1),
+                attempt: 1,
+                cause: refused,
+                want: Retry {
+                    server: 1,
+                    after: ms(0),
+                },
+            },
+            Case {
+                algo: rr,
+                redispatch: Some(-1),
+                attempt: 4,
+                cause: refused,
+                want: Fail(RejectReason::RetriesExhausted),
+            },
+            // leastconn: -1 = on the last retry (3rd), after the turn-around
+            Case {
+                algo: lc,
+                redispatch: Some(-1),
+                attempt: 1,
+                cause: refused,
+                want: Retry {
+                    server: 0,
+                    after: ms(200),
+                },
+            },
+            Case {
+                algo: lc,
+                redispatch: Some(-1),
+                attempt: 2,
+                cause: refused,
+                want: Retry {
+                    server: 0,
+                    after: ms(200),
+                },
+            },
+            Case {
+                algo: lc,
+                redispatch: Some(-1),
+                attempt: 3,
+                cause: refused,
+                want: Redispatch { after: ms(200) },
+            },
+            Case {
+                algo: lc,
+                redispatch: Some(-1),
+                attempt: 3,
+                cause: timeout,
+                want: Retry {
+                    server: 1,
+                    after: ms(0),
+                },
+            },
+            // every 2nd retry
+            Case {
+                algo: lc,
+                redispatch: Some(2),
+                attempt: 1,
+                cause: timeout,
+                want: Retry {
+                    server: 0,
+                    after: ms(0),
+                },
+            },
+            Case {
+                algo: lc,
+                redispatch: Some(2),
+                attempt: 2,
+                cause: timeout,
+                want: Retry {
+                    server: 1,
+                    after: ms(0),
+                },
+            },
+            // -2: second retry before the last: retries 3 -> 3+1-2 = 2 -> k % 2
+            Case {
+                algo: lc,
+                redispatch: Some(-2),
+                attempt: 2,
+                cause: timeout,
+                want: Retry {
+                    server: 1,
+                    after: ms(0),
+                },
+            },
+            Case {
+                algo: lc,
+                redispatch: Some(-2),
+                attempt: 3,
+                cause: timeout,
+                want: Retry {
+                    server: 0,
+                    after: ms(0),
+                },
+            },
+            // 0 disables
+            Case {
+                algo: rr,
+                redispatch: Some(0),
+                attempt: 1,
+                cause: timeout,
+                want: Retry {
+                    server: 0,
+                    after: ms(0),
+                },
+            },
+        ];
+        for (i, c) in cases.iter().enumerate() {
+            let mut s = spec(c.algo, vec![srv(1), srv(1)]);
+            s.redispatch = c.redispatch;
+            s.timeout_connect = ms(200);
+            let mut be = Backend::new(s);
+            let mut r = rng();
+            assert_eq!(be.handle_request(T0, 7, 0, &mut r), Decision::Dispatch(0));
+            let got = be.handle_connect_failure_with(T0, 7, 0, c.attempt, 0, c.cause, &mut r);
+            assert_eq!(got, c.want, "case {i}");
+            let (s0, s1) = (be.served(0), be.served(1));
+            match got {
+                Retry { server: 0, .. } => assert_eq!((s0, s1), (1, 0), "slot kept, case {i}"),
+                Retry { server: 1, .. } => assert_eq!((s0, s1), (0, 1), "case {i}"),
+                _ => assert_eq!((s0, s1), (0, 0), "slot freed, case {i}"),
+            }
+        }
+    }
+
+    /// Turn-around = min(timeout connect, 1s); unset (0) timeout connect -> 1s. A DOWN
+    /// server with redispatch redispatches; a single active server waits even then.
+    #[test]
+    fn turn_around_and_down_server_redispatch() {
+        let mut r = rng();
+        for (tc, want) in [(5000, 1000), (0, 1000), (300, 300)] {
+            let mut s = spec(Algorithm::RoundRobin, vec![srv(1)]);
+            s.timeout_connect = SimDuration::from_millis(tc);
+            let mut be = Backend::new(s);
+            be.handle_request(T0, 0, 0, &mut r);
+            assert_eq!(
+                be.handle_connect_failure(T0, 0, 0, 1, 0, &mut r),
+                RetryDecision::Retry {
+                    server: 0,
+                    after: SimDuration::from_millis(want)
+                }
+            );
+        }
+        // first + redispatch: server marked DOWN -> redispatch after turn-around (kind CB)
+        let mut s = spec(Algorithm::First, vec![srv(1), srv(1)]);
+        s.redispatch = Some(-1);
+        let mut be = Backend::new(s);
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        be.handle_server_state(T0, 0, false);
+        assert_eq!(
+            be.handle_connect_failure(T0, 0, 0, 1, 0, &mut r),
+            RetryDecision::Redispatch {
+                after: SimDuration::from_secs(1)
+            }
+        );
+        assert_eq!(be.handle_redispatch(T0, 0, 0, 0, &mut r), Decision::Dispatch(1));
+        // roundrobin, one active left: redispatch still waits (srv_act <= 1)
+        let mut s = spec(Algorithm::RoundRobin, vec![srv(1), srv(1)]);
+        s.redispatch = Some(1);
+        let mut be = Backend::new(s);
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        be.handle_server_state(T0, 0, false);
+        assert_eq!(
+            be.handle_connect_failure(T0, 0, 0, 1, 0, &mut r),
+            RetryDecision::Redispatch {
+                after: SimDuration::from_secs(1)
+            }
+        );
+        // a failed attempt's freed slot first serves the queue (process_srv_queue)
+        let mut s = spec(Algorithm::RoundRobin, vec![srv_mc(1, 1)]);
+        s.retries = 0;
+        let mut be = Backend::new(s);
+        be.handle_request(T0, 0, 0, &mut r);
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Queued);
+        assert_eq!(
+            be.handle_connect_failure(T0, 0, 0, 1, 0, &mut r),
+            RetryDecision::Fail(RejectReason::RetriesExhausted)
+        );
+        assert_eq!(be.poll_dispatch(), Some((1, 0)));
+    }
+
+    /// fwrr_get_next_server skips saturated servers and requeues them.
+    #[test]
+    fn roundrobin_skips_full_servers() {
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::RoundRobin, vec![srv_mc(1, 1), srv(1), srv(1)]));
+        let picks: Vec<_> = (0..7)
+            .map(|i| match be.handle_request(T0, i, 0, &mut r) {
+                Decision::Dispatch(s) => s,
+                d => panic!("{d:?}"),
+            })
+            .collect();
+        assert_eq!(picks[0], 0);
+        assert!(picks[1..].iter().all(|&s| s != 0), "{picks:?}");
+        assert_eq!(picks[1..].iter().filter(|&&s| s == 1).count(), 3);
+    }
+}

@@ -1,0 +1,278 @@
+//! Turn finished replications into `summary.json`, `timeseries.csv` and a terminal table.
+//!
+//! Reads results only; never simulates. Every figure is computed per replication and then
+//! reported as the mean with a 95% t-interval across replications, folded in replication
+//! order, so the bytes do not depend on how many threads ran them.
+
+use crate::scenario::Model;
+use crate::sim::metrics::{FailReason, RepMetrics};
+use crate::stats::Estimate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Version of the `summary.json` layout; bump on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// At most this many health-check transitions are listed in `summary.json`.
+pub const HEALTH_EVENTS_MAX: usize = 10_000;
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub simpark_version: &'static str,
+    pub scenario: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub horizon_s: f64,
+    pub warmup_s: f64,
+    /// Mean offered load [req/s] of the traffic model.
+    pub offered_rps: f64,
+    pub metrics: Metrics,
+    /// Failed requests by reason, summed over replications.
+    pub failures_by_reason: BTreeMap<&'static str, u64>,
+    pub web: Vec<ServerFigures>,
+    pub storage: Vec<ServerFigures>,
+    pub health_events: Vec<HealthEvent>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Metrics {
+    /// Requests that arrived in the measured window, summed over replications.
+    pub requests_total: u64,
+    pub requests_ok_total: u64,
+    pub requests_failed_total: u64,
+    pub success_ratio: Estimate,
+    pub throughput_rps: Estimate,
+    pub latency_ms_mean: Estimate,
+    pub latency_ms_p50: Estimate,
+    pub latency_ms_p95: Estimate,
+    pub latency_ms_p99: Estimate,
+    pub latency_ms_p999: Estimate,
+    pub latency_ms_max: Estimate,
+    /// Connection retries per 1000 requests.
+    pub retries_per_kreq: Estimate,
+    pub redispatches_per_kreq: Estimate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServerFigures {
+    pub name: String,
+    /// Share of worker capacity busy serving (CPU), 0..1.
+    pub utilisation: Estimate,
+    /// Requests it received per replication (web only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Estimate>,
+    /// Requests sent to it while lb1 had it marked DOWN, summed (must be 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_while_down_total: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HealthEvent {
+    pub replication: u32,
+    pub at_ms: f64,
+    pub server: String,
+    pub state: &'static str,
+}
+
+fn est(reps: &[RepMetrics], f: impl Fn(&RepMetrics) -> f64) -> Estimate {
+    let xs: Vec<f64> = reps.iter().map(f).collect();
+    Estimate::from_samples(&xs)
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Latency quantile [ms] of one replication (0 when nothing succeeded).
+fn q(r: &RepMetrics, quantile: f64) -> f64 {
+    if r.latency.is_empty() {
+        0.0
+    } else {
+        ms(r.latency.value_at_quantile(quantile))
+    }
+}
+
+pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
+    assert_eq!(reps.len(), model.replications as usize);
+    let window_s = (model.horizon.as_nanos() - model.warmup.as_nanos()) as f64 / 1e9;
+    let ratio = |num: u64, den: u64| if den == 0 { 1.0 } else { num as f64 / den as f64 };
+    let per_k = |n: u64, den: u64| if den == 0 { 0.0 } else { 1000.0 * n as f64 / den as f64 };
+    let metrics = Metrics {
+        requests_total: reps.iter().map(|r| r.arrivals).sum(),
+        requests_ok_total: reps.iter().map(|r| r.ok).sum(),
+        requests_failed_total: reps.iter().map(|r| r.failed_total()).sum(),
+        success_ratio: est(reps, |r| ratio(r.ok, r.completed())),
+        throughput_rps: est(reps, |r| r.ok as f64 / window_s),
+        latency_ms_mean: est(reps, |r| {
+            if r.ok == 0 {
+                0.0
+            } else {
+                r.latency_ns_sum as f64 / r.ok as f64 / 1e6
+            }
+        }),
+        latency_ms_p50: est(reps, |r| q(r, 0.50)),
+        latency_ms_p95: est(reps, |r| q(r, 0.95)),
+        latency_ms_p99: est(reps, |r| q(r, 0.99)),
+        latency_ms_p999: est(reps, |r| q(r, 0.999)),
+        latency_ms_max: est(reps, |r| ms(r.latency.max())),
+        retries_per_kreq: est(reps, |r| per_k(r.retries, r.arrivals)),
+        redispatches_per_kreq: est(reps, |r| per_k(r.redispatches, r.arrivals)),
+    };
+    let mut failures_by_reason = BTreeMap::new();
+    for reason in FailReason::ALL {
+        failures_by_reason.insert(reason.name(), reps.iter().map(|r| r.failed[reason as usize]).sum());
+    }
+    let window_ns = window_s * 1e9;
+    let web = (0..model.web.count as usize)
+        .map(|i| ServerFigures {
+            name: model.topology.name(model.topology.web_node(i)).to_string(),
+            utilisation: est(reps, |r| {
+                r.web_busy_ns[i] as f64 / (window_ns * f64::from(r.web_workers))
+            }),
+            requests: Some(est(reps, |r| r.web_requests[i] as f64)),
+            requests_while_down_total: Some(reps.iter().map(|r| r.web_requests_while_down[i]).sum()),
+        })
+        .collect();
+    let storage = (0..model.storage.count as usize)
+        .map(|j| ServerFigures {
+            name: model.topology.name(model.topology.storage_node(j)).to_string(),
+            utilisation: est(reps, |r| {
+                r.storage_busy_ns[j] as f64 / (window_ns * f64::from(r.storage_workers))
+            }),
+            requests: None,
+            requests_while_down_total: None,
+        })
+        .collect();
+    let health_events = reps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.state_changes.iter().map(move |c| HealthEvent {
+                replication: i as u32,
+                at_ms: c.at_ms,
+                server: c.server.clone(),
+                state: if c.up { "UP" } else { "DOWN" },
+            })
+        })
+        .take(HEALTH_EVENTS_MAX)
+        .collect();
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        simpark_version: env!("CARGO_PKG_VERSION"),
+        scenario: model.spec.name.clone(),
+        seed: model.seed,
+        replications: model.replications,
+        horizon_s: model.horizon.as_secs_f64(),
+        warmup_s: model.warmup.as_secs_f64(),
+        offered_rps: model.mean_rate_per_s(),
+        metrics,
+        failures_by_reason,
+        web,
+        storage,
+        health_events,
+    }
+}
+
+/// Per-bucket figures, averaged over replications.
+pub fn timeseries_csv(reps: &[RepMetrics]) -> String {
+    let mut out = String::from(
+        "bucket_start_s,bucket_s,requests_per_rep,ok_per_rep,failed_per_rep,success_ratio,latency_ms_mean,latency_ms_max\n",
+    );
+    let Some(first) = reps.first() else { return out };
+    let n = reps.len() as f64;
+    let width = first.bucket_width;
+    for b in 0..first.buckets.len() {
+        let (mut arr, mut ok, mut failed, mut sum, mut max) = (0u64, 0u64, 0u64, 0u128, 0u64);
+        for r in reps {
+            let k = &r.buckets[b];
+            arr += k.arrivals;
+            ok += k.ok;
+            failed += k.failed;
+            sum += k.latency_ns_sum;
+            max = max.max(k.latency_ns_max);
+        }
+        let done = ok + failed;
+        let sr = if done == 0 { 1.0 } else { ok as f64 / done as f64 };
+        let mean = if ok == 0 { 0.0 } else { sum as f64 / ok as f64 / 1e6 };
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{:.6},{:.3},{:.3}",
+            (b as u64 * width.as_nanos()) / 1_000_000_000,
+            width.as_nanos() / 1_000_000_000,
+            arr as f64 / n,
+            ok as f64 / n,
+            failed as f64 / n,
+            sr,
+            mean,
+            ms(max)
+        );
+    }
+    out
+}
+
+fn pm(e: &Estimate, digits: usize) -> String {
+    match e.ci95 {
+        Some(c) => format!("{:.*} ± {:.*}", digits, e.value, digits, c),
+        None => format!("{:.*}", digits, e.value),
+    }
+}
+
+/// The human summary printed by `simpark run`.
+pub fn table(s: &Summary) -> String {
+    let m = &s.metrics;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "scenario {}  seed {}  {} replications x {:.0} s (warm-up {:.0} s excluded)  offered {:.2} req/s",
+        s.scenario, s.seed, s.replications, s.horizon_s, s.warmup_s, s.offered_rps
+    );
+    let _ = writeln!(t, "figures are means across replications ± 95% CI half-width\n");
+    let _ = writeln!(
+        t,
+        "  requests          {:>14}  ({} ok, {} failed)",
+        m.requests_total, m.requests_ok_total, m.requests_failed_total
+    );
+    let _ = writeln!(t, "  success ratio     {:>24}", pm(&m.success_ratio, 6));
+    let _ = writeln!(t, "  throughput req/s  {:>24}", pm(&m.throughput_rps, 3));
+    for (name, e) in [
+        ("latency ms mean", &m.latency_ms_mean),
+        ("latency ms p50", &m.latency_ms_p50),
+        ("latency ms p95", &m.latency_ms_p95),
+        ("latency ms p99", &m.latency_ms_p99),
+        ("latency ms p99.9", &m.latency_ms_p999),
+    ] {
+        let _ = writeln!(t, "  {name:<17} {:>24}", pm(e, 3));
+    }
+    let _ = writeln!(t, "  retries /1000 req {:>24}", pm(&m.retries_per_kreq, 3));
+    let failures: Vec<String> = s
+        .failures_by_reason
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(t, "  failures          {}", failures.join(", "));
+    }
+    let _ = writeln!(t, "\n  server   utilisation            requests/rep");
+    for w in &s.web {
+        let _ = writeln!(
+            t,
+            "  {:<8} {:<22} {}",
+            w.name,
+            pm(&w.utilisation, 4),
+            w.requests.as_ref().map(|e| pm(e, 0)).unwrap_or_default()
+        );
+    }
+    for w in &s.storage {
+        let _ = writeln!(t, "  {:<8} {:<22}", w.name, pm(&w.utilisation, 4));
+    }
+    let downs = s.health_events.iter().filter(|e| e.state == "DOWN").count();
+    if downs > 0 {
+        let _ = writeln!(
+            t,
+            "\n  health checks: {downs} DOWN transitions (see summary.json health_events)"
+        );
+    }
+    t
+}

@@ -1,0 +1,78 @@
+//! Scenario errors that point at the file, line and key, and say what would be valid.
+
+use std::fmt;
+
+/// A scenario that cannot be run. Every variant stops the run before anything is written.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read: nothing was simulated.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown key or a wrong type.
+    #[error("{0}")]
+    Syntax(Located),
+    /// The values parse but make no sense (a negative rate, an impossible topology, ...).
+    #[error("{0}")]
+    Invalid(Located),
+    /// A `--set path=value` override is malformed or names no key.
+    #[error("--set {assignment}: {message}")]
+    Override { assignment: String, message: String },
+}
+
+/// A message tied to a place in a scenario file.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub file: String,
+    /// 1-based line and column; 0 when the key is not in the file (a default was invalid).
+    pub line: usize,
+    pub column: usize,
+    /// Dotted key path, e.g. `web.count` or `fault[2].target`.
+    pub key: String,
+    pub message: String,
+    /// The offending source line, for a caret display.
+    pub snippet: Option<String>,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        } else {
+            write!(f, "{}: ", self.file)?;
+        }
+        if !self.key.is_empty() {
+            write!(f, "key `{}`: ", self.key)?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(s) = &self.snippet {
+            let caret_pad = " ".repeat(self.column.saturating_sub(1));
+            write!(f, "\n   |\n{:>3}| {}\n   | {}^", self.line, s, caret_pad)?;
+        }
+        Ok(())
+    }
+}
+
+impl ScenarioError {
+    /// The located detail, if the error has a place in a file.
+    pub fn located(&self) -> Option<&Located> {
+        match self {
+            ScenarioError::Syntax(l) | ScenarioError::Invalid(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+/// 1-based (line, column) of a byte offset, and the text of that line.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    let line_text = text[line_start..].lines().next().unwrap_or("").to_string();
+    (line, column, line_text)
+}

@@ -1,0 +1,634 @@
+//! Scenario files: parse, apply overrides, validate, resolve into a checked `Model`.
+//!
+//! This is the boundary where user input becomes trusted values. Every problem is returned as
+//! a `ScenarioError` naming file, line, key and what would be valid; nothing here panics on
+//! bad input and nothing here simulates. Downstream code may assume a `Model` is consistent.
+
+mod error;
+pub mod schema;
+
+pub use error::{Located, ScenarioError};
+pub use schema::*;
+
+use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec};
+use crate::policy::health::CheckSpec;
+use crate::sim::dist::Dist;
+use crate::sim::topology::{NodeKind, Topology};
+use crate::units::{SimDuration, SimTime, parse_duration};
+use error::line_col;
+use std::path::Path;
+
+/// The embedded default scenario: the seed's park.
+pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/xpos.toml");
+/// How the embedded default is named in messages.
+pub const DEFAULT_ORIGIN: &str = "<embedded xpos.toml>";
+
+/// Limits that keep a run bounded (TigerBeetle style): beyond them a scenario is rejected.
+pub const WEB_SERVERS_MAX: u32 = 256;
+pub const STORAGE_NODES_MAX: u32 = 16;
+pub const WORKERS_MAX: u32 = 100_000;
+pub const REPLICATIONS_MAX: u32 = 100_000;
+pub const FAULTS_MAX: usize = 100_000;
+
+/// Everything a run needs, checked.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The scenario as resolved: every default filled in, overrides applied.
+    pub spec: Scenario,
+    pub seed: u64,
+    pub replications: u32,
+    pub horizon: SimDuration,
+    pub warmup: SimDuration,
+    pub traffic: TrafficModel,
+    pub storage_reads: u32,
+    pub write_fraction: f64,
+    pub backend: BackendSpec,
+    /// `None` when health checks are off.
+    pub check: Option<CheckSpec>,
+    pub timeout_server: SimDuration,
+    pub web: TierModel,
+    pub storage: TierModel,
+    pub storage_write: Dist,
+    pub topology: Topology,
+    pub faults: Vec<ScriptedFault>,
+}
+
+/// A tier of identical servers.
+#[derive(Clone, Debug)]
+pub struct TierModel {
+    pub count: u32,
+    pub workers: u32,
+    pub queue_max: u32,
+    /// Service time of one request (web) or one read (storage).
+    pub service: Dist,
+}
+
+/// The arrival process.
+#[derive(Clone, Debug)]
+pub enum TrafficModel {
+    /// Constant rate [req/s].
+    Poisson { rate_per_s: f64, clients: u64 },
+    /// Piecewise-constant rate: base x hourly[h] x weekday[d] x bursts.
+    Profile {
+        /// Mean rate over a week [req/s].
+        base_rate_per_s: f64,
+        /// Normalised to mean 1.
+        hourly: [f64; 24],
+        /// Normalised to mean 1, Monday first; the run starts on a Monday at 00:00.
+        weekday: [f64; 7],
+        bursts: Vec<BurstModel>,
+        clients: u64,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct BurstModel {
+    pub start: SimTime,
+    pub end: SimTime,
+    pub multiplier: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScriptedFault {
+    pub at: SimTime,
+    /// Node index in the topology.
+    pub node: usize,
+    pub kind: FaultKind,
+    pub factor: f64,
+}
+
+/// Average length of a month [s]: 365.25 / 12 days.
+pub const MONTH_SECS: f64 = 365.25 / 12.0 * 86_400.0;
+
+impl Model {
+    /// Mean offered load over the run [req/s].
+    pub fn mean_rate_per_s(&self) -> f64 {
+        match &self.traffic {
+            TrafficModel::Poisson { rate_per_s, .. } => *rate_per_s,
+            TrafficModel::Profile { base_rate_per_s, .. } => *base_rate_per_s,
+        }
+    }
+}
+
+/// Load a scenario file, apply `--set` overrides and validate.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Model, ScenarioError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        file: origin.clone(),
+        source,
+    })?;
+    from_str(&text, &origin, overrides)
+}
+
+/// The embedded default scenario with overrides.
+pub fn default_model(overrides: &[String]) -> Result<Model, ScenarioError> {
+    from_str(DEFAULT_SCENARIO_TOML, DEFAULT_ORIGIN, overrides)
+}
+
+/// Parse and validate scenario text; `origin` names it in errors.
+pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model, ScenarioError> {
+    let syntax = |e: toml::de::Error| {
+        let span = e.span().unwrap_or(0..0);
+        let (line, column, snippet) = line_col(text, span.start);
+        let key = key_at(text, span.start).unwrap_or_default();
+        ScenarioError::Syntax(Located {
+            file: origin.to_string(),
+            line,
+            column,
+            key,
+            message: e.message().trim().to_string(),
+            snippet: Some(snippet),
+        })
+    };
+    // First pass on the text itself, so syntax and type errors carry a line and column.
+    let mut scenario: Scenario = toml::from_str(text).map_err(syntax)?;
+    if !overrides.is_empty() {
+        let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
+        for assignment in overrides {
+            apply_override(&mut table, assignment)?;
+        }
+        scenario = toml::Table::try_into(table).map_err(|e: toml::de::Error| ScenarioError::Override {
+            assignment: overrides.join(" "),
+            message: e.message().trim().to_string(),
+        })?;
+    }
+    validate(scenario).map_err(|(key, message)| {
+        if let Some(a) = overrides
+            .iter()
+            .find(|a| a.split('=').next().is_some_and(|k| key.starts_with(k.trim())))
+        {
+            return ScenarioError::Override {
+                assignment: a.clone(),
+                message: format!("key `{key}`: {message}"),
+            };
+        }
+        let place = locate_key(text, &key);
+        let (line, column, snippet) = match place {
+            Some(offset) => {
+                let (l, c, s) = line_col(text, offset);
+                (l, c, Some(s))
+            }
+            None => (0, 0, None),
+        };
+        ScenarioError::Invalid(Located {
+            file: origin.to_string(),
+            line,
+            column,
+            key,
+            message,
+            snippet,
+        })
+    })
+}
+
+/// Apply `a.b.c=value`; the value is parsed as TOML, or taken as a string if it is not TOML.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), ScenarioError> {
+    let err = |message: String| ScenarioError::Override {
+        assignment: assignment.to_string(),
+        message,
+    };
+    let (path, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| err("expected path.to.key=value".into()))?;
+    let path: Vec<&str> = path.trim().split('.').collect();
+    if path.iter().any(|p| p.is_empty()) {
+        return Err(err("empty key in the path".into()));
+    }
+    let value: toml::Value = match toml::from_str::<toml::Table>(&format!("v = {}", raw.trim())) {
+        Ok(mut t) => t.remove("v").expect("parsed table has v"),
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    let (last, parents) = path.split_last().expect("non-empty path");
+    let mut cur = table;
+    for p in parents {
+        let entry = cur
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry
+            .as_table_mut()
+            .ok_or_else(|| err(format!("`{p}` is not a table")))?;
+    }
+    cur.insert(last.to_string(), value);
+    Ok(())
+}
+
+/// The byte offset of the key at dotted `path` (`web.count`, `fault[2].target`) in `text`.
+fn locate_key(text: &str, path: &str) -> Option<usize> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let mut best = None;
+    let segs: Vec<&str> = path.split('.').collect();
+    for (i, seg) in segs.iter().enumerate() {
+        let (name, index) = match seg.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (*seg, None),
+        };
+        let (k, v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == name)?;
+        best = Some(k.span().start);
+        let mut value = v;
+        if let Some(ix) = index {
+            let toml::de::DeValue::Array(arr) = value.get_ref() else {
+                return best;
+            };
+            value = arr.get(ix)?;
+            best = Some(value.span().start);
+        }
+        match value.get_ref() {
+            toml::de::DeValue::Table(t) if i + 1 < segs.len() => table = t,
+            _ => return best,
+        }
+    }
+    best
+}
+
+/// The dotted key whose line contains `offset`, best effort (for syntax errors).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let (_, _, line) = line_col(text, offset);
+    let key = line.split('=').next()?.trim();
+    (!key.is_empty() && !key.starts_with('[') && key.len() < 64).then(|| key.to_string())
+}
+
+type Invalid = (String, String);
+
+fn bad<T>(key: impl Into<String>, msg: impl Into<String>) -> Result<T, Invalid> {
+    Err((key.into(), msg.into()))
+}
+
+fn duration(key: &str, text: &str) -> Result<SimDuration, Invalid> {
+    parse_duration(text).map_err(|m| (key.to_string(), m))
+}
+
+fn ms(key: &str, v: f64, allow_zero: bool) -> Result<SimDuration, Invalid> {
+    if !v.is_finite() || v < 0.0 || (!allow_zero && v == 0.0) {
+        let want = if allow_zero {
+            "a finite number >= 0"
+        } else {
+            "a finite number > 0"
+        };
+        return bad(key, format!("{v} is not valid; expected {want} (milliseconds)"));
+    }
+    Ok(SimDuration::from_millis_f64(v))
+}
+
+fn positive(key: &str, v: f64) -> Result<f64, Invalid> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        bad(key, format!("{v} is not valid; expected a finite number > 0"))
+    }
+}
+
+fn count(key: &str, v: u32, min: u32, max: u32) -> Result<u32, Invalid> {
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        bad(key, format!("{v} is out of range; expected {min}..={max}"))
+    }
+}
+
+fn probability(key: &str, v: f64) -> Result<f64, Invalid> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        bad(key, format!("{v} is not a probability; expected 0..=1"))
+    }
+}
+
+/// Build a sampler from a spec, checking every parameter.
+pub fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
+    let mean = |d: &DistSpec| -> Result<SimDuration, Invalid> {
+        let m = d.mean_ms.ok_or_else(|| {
+            (
+                format!("{key}.mean_ms"),
+                format!("`{:?}` needs mean_ms", d.dist).to_lowercase(),
+            )
+        })?;
+        ms(&format!("{key}.mean_ms"), m, true)
+    };
+    let unused = |name: &str, present: bool| -> Result<(), Invalid> {
+        if present {
+            bad(
+                format!("{key}.{name}"),
+                format!("not used by dist = \"{:?}\"", d.dist).to_lowercase(),
+            )
+        } else {
+            Ok(())
+        }
+    };
+    match d.dist {
+        DistKind::Exponential | DistKind::Deterministic => {
+            unused("cv", d.cv.is_some())?;
+            unused("values_ms", d.values_ms.is_some())?;
+            unused("weights", d.weights.is_some())?;
+            let m = mean(d)?;
+            Ok(if d.dist == DistKind::Exponential {
+                Dist::exponential(m)
+            } else {
+                Dist::Deterministic(m)
+            })
+        }
+        DistKind::Lognormal => {
+            unused("values_ms", d.values_ms.is_some())?;
+            unused("weights", d.weights.is_some())?;
+            let cv =
+                d.cv.ok_or_else(|| (format!("{key}.cv"), "lognormal needs cv (sd / mean)".to_string()))?;
+            if !(cv.is_finite() && cv >= 0.0) {
+                return bad(format!("{key}.cv"), format!("{cv} is not valid; expected >= 0"));
+            }
+            Ok(Dist::lognormal(mean(d)?, cv))
+        }
+        DistKind::Empirical => {
+            unused("mean_ms", d.mean_ms.is_some())?;
+            unused("cv", d.cv.is_some())?;
+            let values = d
+                .values_ms
+                .as_ref()
+                .ok_or_else(|| (format!("{key}.values_ms"), "empirical needs values_ms".to_string()))?;
+            if values.is_empty() {
+                return bad(format!("{key}.values_ms"), "needs at least one value");
+            }
+            for v in values {
+                ms(&format!("{key}.values_ms"), *v, true)?;
+            }
+            let weights = d.weights.clone().unwrap_or_else(|| vec![1.0; values.len()]);
+            if weights.len() != values.len() {
+                return bad(
+                    format!("{key}.weights"),
+                    format!("has {} entries; values_ms has {}", weights.len(), values.len()),
+                );
+            }
+            if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || weights.iter().sum::<f64>() <= 0.0 {
+                return bad(format!("{key}.weights"), "weights must be >= 0 with a positive sum");
+            }
+            Ok(Dist::empirical(values.iter().map(|v| v * 1e6).collect(), &weights))
+        }
+    }
+}
+
+fn normalised<const N: usize>(key: &str, w: &[f64]) -> Result<[f64; N], Invalid> {
+    if w.len() != N {
+        return bad(key, format!("has {} entries; expected {N}", w.len()));
+    }
+    if w.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
+        return bad(key, "weights must be finite and >= 0");
+    }
+    let mean = w.iter().sum::<f64>() / N as f64;
+    if mean <= 0.0 {
+        return bad(key, "weights must not all be zero");
+    }
+    let mut out = [0.0; N];
+    for (o, x) in out.iter_mut().zip(w) {
+        *o = x / mean;
+    }
+    Ok(out)
+}
+
+/// Check every value and resolve the scenario into a `Model`.
+pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
+    if spec.name.is_empty()
+        || !spec
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return bad(
+            "name",
+            format!(
+                "`{}` is not valid; use letters, digits, `_` and `-` (it names the results folder)",
+                spec.name
+            ),
+        );
+    }
+    let replications = count("replications", spec.replications, 1, REPLICATIONS_MAX)?;
+    let horizon = duration("horizon", &spec.horizon)?;
+    let warmup = duration("warmup", &spec.warmup)?;
+    if horizon.is_zero() {
+        return bad("horizon", "must be longer than zero");
+    }
+    if warmup >= horizon {
+        return bad("warmup", format!("{warmup} must be shorter than horizon {horizon}"));
+    }
+    let t = &spec.traffic;
+    if t.clients == 0 {
+        return bad("traffic.clients", "must be at least 1");
+    }
+    let traffic = match t.kind {
+        TrafficKind::Poisson => TrafficModel::Poisson {
+            rate_per_s: positive("traffic.rate_per_s", t.rate_per_s)?,
+            clients: t.clients,
+        },
+        TrafficKind::Profile => {
+            let visitors = positive("traffic.visitors_per_month", t.visitors_per_month)?;
+            let per_visit = positive("traffic.requests_per_visit", t.requests_per_visit)?;
+            let mut bursts = Vec::new();
+            for (i, b) in t.bursts.iter().enumerate() {
+                let k = format!("traffic.burst[{i}]");
+                let start = SimTime::ZERO + duration(&format!("{k}.start"), &b.start)?;
+                let len = duration(&format!("{k}.duration"), &b.duration)?;
+                if len.is_zero() {
+                    return bad(format!("{k}.duration"), "must be longer than zero");
+                }
+                let multiplier = positive(&format!("{k}.multiplier"), b.multiplier)?;
+                bursts.push(BurstModel {
+                    start,
+                    end: start + len,
+                    multiplier,
+                });
+            }
+            TrafficModel::Profile {
+                base_rate_per_s: visitors * per_visit / MONTH_SECS,
+                hourly: normalised("traffic.hourly_weights", &t.hourly_weights)?,
+                weekday: normalised("traffic.weekday_weights", &t.weekday_weights)?,
+                bursts,
+                clients: t.clients,
+            }
+        }
+    };
+    let write_fraction = probability("requests.write_fraction", spec.requests.write_fraction)?;
+
+    // Tiers.
+    let w = &spec.web;
+    let web = TierModel {
+        count: count("web.count", w.count, 1, WEB_SERVERS_MAX)?,
+        workers: count("web.workers", w.workers, 1, WORKERS_MAX)?,
+        queue_max: count("web.queue_max", w.queue_max, 0, u32::MAX)?,
+        service: dist("web.service", &w.service)?,
+    };
+    let s = &spec.storage;
+    let needs_storage = spec.requests.storage_reads > 0 || write_fraction > 0.0;
+    let storage = TierModel {
+        count: count(
+            "storage.count",
+            s.count,
+            if needs_storage { 1 } else { 0 },
+            STORAGE_NODES_MAX,
+        )?,
+        workers: count("storage.workers", s.workers, 1, WORKERS_MAX)?,
+        queue_max: s.queue_max,
+        service: dist("storage.read", &s.read)?,
+    };
+    let storage_write = dist("storage.write", &s.write)?;
+
+    // Balancer.
+    let b = &spec.balancer;
+    let algorithm = match b.algorithm {
+        AlgorithmName::Roundrobin => Algorithm::RoundRobin,
+        AlgorithmName::StaticRr => Algorithm::StaticRr,
+        AlgorithmName::Leastconn => Algorithm::LeastConn,
+        AlgorithmName::First => Algorithm::First,
+        AlgorithmName::Source => Algorithm::Source,
+        AlgorithmName::Random => Algorithm::Random {
+            draws: count("balancer.draws", b.draws, 1, 100)?,
+        },
+    };
+    if !b.weights.is_empty() && b.weights.len() != web.count as usize {
+        return bad(
+            "balancer.weights",
+            format!("has {} entries; web.count is {}", b.weights.len(), web.count),
+        );
+    }
+    for (i, wt) in b.weights.iter().enumerate() {
+        // HAProxy: "weight <weight>: ... between 0 and 256".
+        count(&format!("balancer.weights[{i}]"), *wt, 0, 256)?;
+    }
+    if b.backup_servers >= web.count {
+        return bad(
+            "balancer.backup_servers",
+            format!(
+                "{} leaves no active server among {} web servers",
+                b.backup_servers, web.count
+            ),
+        );
+    }
+    if let Some(r) = b.redispatch
+        && r == 0
+    {
+        return bad(
+            "balancer.redispatch",
+            "0 disables nothing in HAProxy's syntax; omit the key to turn redispatch off, or use -1 / P > 0",
+        );
+    }
+    let timeout_connect = ms("balancer.timeout_connect_ms", b.timeout_connect_ms, false)?;
+    let timeout_queue = if b.timeout_queue_ms == 0.0 {
+        timeout_connect
+    } else {
+        ms("balancer.timeout_queue_ms", b.timeout_queue_ms, false)?
+    };
+    let timeout_server = ms("balancer.timeout_server_ms", b.timeout_server_ms, false)?;
+    let active = web.count - b.backup_servers;
+    let servers = (0..web.count)
+        .map(|i| ServerSpec {
+            weight: b.weights.get(i as usize).copied().unwrap_or(1),
+            maxconn: b.maxconn,
+            backup: i >= active,
+        })
+        .collect();
+    let backend = BackendSpec {
+        algorithm,
+        servers,
+        timeout_queue,
+        queue_max: b.queue_max as usize,
+        retries: count("balancer.retries", b.retries, 0, 100)?,
+        redispatch: b.redispatch,
+        allbackup: b.allbackup,
+        timeout_connect,
+    };
+    let c = &b.check;
+    let check = if c.enabled {
+        Some(CheckSpec {
+            inter: ms("balancer.check.inter_ms", c.inter_ms, false)?,
+            fastinter: (c.fastinter_ms != 0.0)
+                .then(|| ms("balancer.check.fastinter_ms", c.fastinter_ms, false))
+                .transpose()?,
+            downinter: (c.downinter_ms != 0.0)
+                .then(|| ms("balancer.check.downinter_ms", c.downinter_ms, false))
+                .transpose()?,
+            rise: count("balancer.check.rise", c.rise, 1, 1000)?,
+            fall: count("balancer.check.fall", c.fall, 1, 1000)?,
+            timeout_check: (c.timeout_check_ms != 0.0)
+                .then(|| ms("balancer.check.timeout_check_ms", c.timeout_check_ms, false))
+                .transpose()?,
+            timeout_connect,
+        })
+    } else {
+        None
+    };
+
+    let topology = Topology::build(&spec, web.count, storage.count, needs_storage)?;
+
+    let mut faults = Vec::with_capacity(spec.faults.len());
+    if spec.faults.len() > FAULTS_MAX {
+        return bad("fault", format!("{} faults; at most {FAULTS_MAX}", spec.faults.len()));
+    }
+    for (i, f) in spec.faults.iter().enumerate() {
+        let k = format!("fault[{i}]");
+        let at = SimTime::ZERO + duration(&format!("{k}.at"), &f.at)?;
+        let node = topology.node_by_name(&f.target).ok_or_else(|| {
+            (
+                format!("{k}.target"),
+                format!("no node `{}`; nodes are {}", f.target, topology.node_names().join(", ")),
+            )
+        })?;
+        match topology.kind(node) {
+            NodeKind::Web(_) | NodeKind::Storage(_) => {}
+            other => {
+                return bad(
+                    format!("{k}.target"),
+                    format!(
+                        "`{}` is a {other:?}; scripted faults apply to web and storage servers",
+                        f.target
+                    ),
+                );
+            }
+        }
+        let factor = match (f.kind, f.factor) {
+            (FaultKind::Slow, Some(x)) if x.is_finite() && x >= 1.0 => x,
+            (FaultKind::Slow, Some(x)) => {
+                return bad(
+                    format!("{k}.factor"),
+                    format!("{x} is not valid; a slowdown factor is >= 1"),
+                );
+            }
+            (FaultKind::Slow, None) => {
+                return bad(
+                    format!("{k}.factor"),
+                    "kind = \"slow\" needs factor (service-time multiplier >= 1)",
+                );
+            }
+            (_, Some(_)) => return bad(format!("{k}.factor"), "factor is only used with kind = \"slow\""),
+            (_, None) => 1.0,
+        };
+        faults.push(ScriptedFault {
+            at,
+            node,
+            kind: f.kind,
+            factor,
+        });
+    }
+    // A stable sort keeps file order for faults at the same instant.
+    faults.sort_by_key(|f| f.at);
+
+    Ok(Model {
+        seed: spec.seed,
+        replications,
+        horizon,
+        warmup,
+        traffic,
+        storage_reads: spec.requests.storage_reads,
+        write_fraction,
+        backend,
+        check,
+        timeout_server,
+        web,
+        storage,
+        storage_write,
+        topology,
+        faults,
+        spec,
+    })
+}
+
+/// The resolved scenario as TOML (all defaults filled in), for `scenario.resolved.toml`.
+pub fn to_toml(spec: &Scenario) -> String {
+    toml::to_string_pretty(spec).expect("a scenario always serialises")
+}

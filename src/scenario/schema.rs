@@ -1,0 +1,423 @@
+//! The scenario file format: serde types with a default for every key.
+//!
+//! Raw numbers carry their unit in the key name (`inter_ms`, `service.mean_ms`); durations
+//! over hours are strings with a unit (`horizon = "7d"`). Every struct denies unknown keys so a
+//! misspelt key is an error with a line and column, never a silently ignored setting. These
+//! types only describe the file; `validate` turns them into checked values.
+
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    /// Short name; results go to `results/<name>/`.
+    pub name: String,
+    /// One line for `simpark scenarios`.
+    pub description: String,
+    /// Root seed of the run.
+    pub seed: u64,
+    /// Independent replications; every figure is reported with a CI across them.
+    pub replications: u32,
+    /// Simulated span per replication, e.g. "7d".
+    pub horizon: String,
+    /// Initial span excluded from every statistic, e.g. "1h".
+    pub warmup: String,
+    pub traffic: Traffic,
+    pub requests: Requests,
+    pub balancer: Balancer,
+    pub web: Web,
+    pub storage: Storage,
+    pub backup: Backup,
+    pub network: Network,
+    #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: "scenario".into(),
+            description: String::new(),
+            seed: 1,
+            replications: 10,
+            horizon: "7d".into(),
+            warmup: "1h".into(),
+            traffic: Traffic::default(),
+            requests: Requests::default(),
+            balancer: Balancer::default(),
+            web: Web::default(),
+            storage: Storage::default(),
+            backup: Backup::default(),
+            network: Network::default(),
+            links: Vec::new(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// Where requests come from.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Traffic {
+    /// `profile`: visitors per month shaped by daily and weekly profiles (a non-homogeneous
+    /// Poisson process); `poisson`: a constant `rate_per_s` (benchmarks, queueing checks).
+    pub kind: TrafficKind,
+    /// Seed: "enkele honderdduizenden bezoekers per maand" (a few hundred thousand a month).
+    pub visitors_per_month: f64,
+    /// HTTP requests a visit makes (pages and their dynamic parts).
+    pub requests_per_visit: f64,
+    /// Constant arrival rate [req/s] for `kind = "poisson"`.
+    pub rate_per_s: f64,
+    /// Relative rate for each hour of the day, 00:00 first (normalised to mean 1).
+    pub hourly_weights: Vec<f64>,
+    /// Relative rate for each day of the week, Monday first (normalised to mean 1).
+    pub weekday_weights: Vec<f64>,
+    /// Distinct clients; each request carries one, uniformly, for `balance source`.
+    pub clients: u64,
+    #[serde(rename = "burst", skip_serializing_if = "Vec::is_empty")]
+    pub bursts: Vec<Burst>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TrafficKind {
+    Profile,
+    Poisson,
+}
+
+/// A daily rhythm for a Dutch audience: quiet at night, a lunch bump, an evening peak.
+pub const HOURLY_WEIGHTS_DEFAULT: [f64; 24] = [
+    0.35, 0.2, 0.12, 0.08, 0.08, 0.12, 0.3, 0.6, 0.95, 1.2, 1.3, 1.35, 1.45, 1.4, 1.3, 1.25, 1.25, 1.3, 1.4, 1.6, 1.75,
+    1.7, 1.2, 0.7,
+];
+/// Weekdays a little busier than the weekend.
+pub const WEEKDAY_WEIGHTS_DEFAULT: [f64; 7] = [1.08, 1.06, 1.05, 1.04, 1.0, 0.88, 0.89];
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Traffic {
+            kind: TrafficKind::Profile,
+            visitors_per_month: 300_000.0,
+            requests_per_visit: 12.0,
+            rate_per_s: 100.0,
+            hourly_weights: HOURLY_WEIGHTS_DEFAULT.to_vec(),
+            weekday_weights: WEEKDAY_WEIGHTS_DEFAULT.to_vec(),
+            clients: 100_000,
+            bursts: Vec::new(),
+        }
+    }
+}
+
+/// A scripted surge: the rate times `multiplier` from `start` for `duration`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Burst {
+    pub start: String,
+    pub duration: String,
+    pub multiplier: f64,
+}
+
+/// What one request needs.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Requests {
+    /// Storage reads a page view makes, one after another.
+    pub storage_reads: u32,
+    /// Share of requests that also write once to storage.
+    pub write_fraction: f64,
+}
+
+impl Default for Requests {
+    fn default() -> Self {
+        Requests {
+            storage_reads: 2,
+            write_fraction: 0.05,
+        }
+    }
+}
+
+/// HAProxy 2.6 frontend/backend settings; every default is HAProxy's own unless noted.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Balancer {
+    /// `balance` algorithm. HAProxy 2.6 default: roundrobin (3.3 changed it to random).
+    pub algorithm: AlgorithmName,
+    /// `balance random(<draws>)`; 2 is power-of-two-choices. HAProxy default 2.
+    pub draws: u32,
+    /// Per-server `maxconn`; 0 = unlimited (HAProxy default).
+    pub maxconn: u32,
+    /// Hard bound on the backend queue (simpark limit; HAProxy's is memory).
+    pub queue_max: u32,
+    /// `timeout queue` [ms]; HAProxy uses `timeout connect` when unset (0 here).
+    pub timeout_queue_ms: f64,
+    /// `timeout connect` [ms]. HAProxy's sample configuration uses 5000.
+    pub timeout_connect_ms: f64,
+    /// `timeout server` [ms]. Debian's haproxy.cfg uses 50000.
+    pub timeout_server_ms: f64,
+    /// `retries`, HAProxy default 3.
+    pub retries: u32,
+    /// `option redispatch <interval>`: absent = off; -1 = on the last retry (the option's
+    /// default); P > 0 = every P-th retry.
+    pub redispatch: Option<i32>,
+    /// `option allbackup`: use all backup servers, not only the first, when actives are down.
+    pub allbackup: bool,
+    /// Per-server `weight`, web1 first; empty = all 1 (HAProxy default).
+    pub weights: Vec<u32>,
+    /// How many of the web servers (the last ones) are `backup` servers.
+    pub backup_servers: u32,
+    pub check: Check,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlgorithmName {
+    Roundrobin,
+    StaticRr,
+    Leastconn,
+    First,
+    Source,
+    Random,
+}
+
+impl Default for Balancer {
+    fn default() -> Self {
+        Balancer {
+            algorithm: AlgorithmName::Roundrobin,
+            draws: 2,
+            maxconn: 0,
+            queue_max: 10_000,
+            timeout_queue_ms: 0.0,
+            timeout_connect_ms: 5_000.0,
+            timeout_server_ms: 50_000.0,
+            retries: 3,
+            redispatch: Some(-1),
+            allbackup: false,
+            weights: Vec::new(),
+            backup_servers: 0,
+            check: Check::default(),
+        }
+    }
+}
+
+/// Health checks (`check` on each server line).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Check {
+    /// Whether servers are checked at all (`check`).
+    pub enabled: bool,
+    /// `inter` [ms], HAProxy default 2000.
+    pub inter_ms: f64,
+    /// `fastinter` [ms]; 0 = same as inter (HAProxy default).
+    pub fastinter_ms: f64,
+    /// `downinter` [ms]; 0 = same as inter (HAProxy default).
+    pub downinter_ms: f64,
+    /// `rise`, HAProxy default 2.
+    pub rise: u32,
+    /// `fall`, HAProxy default 3.
+    pub fall: u32,
+    /// `timeout check` [ms]; 0 = unset (HAProxy then bounds a check by `inter`).
+    pub timeout_check_ms: f64,
+}
+
+impl Default for Check {
+    fn default() -> Self {
+        Check {
+            enabled: true,
+            inter_ms: 2000.0,
+            fastinter_ms: 0.0,
+            downinter_ms: 0.0,
+            rise: 2,
+            fall: 3,
+            timeout_check_ms: 0.0,
+        }
+    }
+}
+
+/// A duration distribution, by name and parameters.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DistSpec {
+    /// `exponential`, `deterministic`, `lognormal` or `empirical`.
+    pub dist: DistKind,
+    /// Mean [ms] (all but empirical).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_ms: Option<f64>,
+    /// Coefficient of variation (lognormal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<f64>,
+    /// Table values [ms] (empirical).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_ms: Option<Vec<f64>>,
+    /// Table weights (empirical), one per value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DistKind {
+    Exponential,
+    Deterministic,
+    Lognormal,
+    Empirical,
+}
+
+impl DistSpec {
+    pub fn exponential(mean_ms: f64) -> Self {
+        DistSpec {
+            dist: DistKind::Exponential,
+            mean_ms: Some(mean_ms),
+            cv: None,
+            values_ms: None,
+            weights: None,
+        }
+    }
+    pub fn deterministic(mean_ms: f64) -> Self {
+        DistSpec {
+            dist: DistKind::Deterministic,
+            ..Self::exponential(mean_ms)
+        }
+    }
+    pub fn lognormal(mean_ms: f64, cv: f64) -> Self {
+        DistSpec {
+            dist: DistKind::Lognormal,
+            cv: Some(cv),
+            ..Self::exponential(mean_ms)
+        }
+    }
+}
+
+/// The web tier: `count` identical servers behind the balancer.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Web {
+    /// Seed: "webserver 1, 2 en 3".
+    pub count: u32,
+    /// Concurrent requests a server works on (worker processes).
+    pub workers: u32,
+    /// Accept queue bound; a request arriving to a full queue is refused (HTTP 503).
+    pub queue_max: u32,
+    /// CPU time of one request, without its storage calls.
+    pub service: DistSpec,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            count: 3,
+            workers: 16,
+            queue_max: 1024,
+            service: DistSpec::lognormal(25.0, 1.0),
+        }
+    }
+}
+
+/// The storage tier: a primary (`store1`) and replicas; requests use the primary.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// Seed: data storage servers are "dubbel uitgevoerd" (duplicated): 2.
+    pub count: u32,
+    pub workers: u32,
+    pub queue_max: u32,
+    pub read: DistSpec,
+    pub write: DistSpec,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            count: 2,
+            workers: 32,
+            queue_max: 4096,
+            read: DistSpec::lognormal(2.0, 1.0),
+            write: DistSpec::lognormal(6.0, 1.0),
+        }
+    }
+}
+
+/// The backup server (`backup1`): present in the topology; its schedule is modelled by the
+/// fault-tolerance layer.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backup {
+    pub enabled: bool,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Backup { enabled: true }
+    }
+}
+
+/// One-way latencies of each tier's links.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// Clients to the balancer (the internet).
+    pub client_lb: DistSpec,
+    /// Balancer to each web server (same rack).
+    pub lb_web: DistSpec,
+    /// Web server to storage.
+    pub web_storage: DistSpec,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            client_lb: DistSpec::lognormal(15.0, 0.5),
+            lb_web: DistSpec::deterministic(0.1),
+            web_storage: DistSpec::deterministic(0.1),
+        }
+    }
+}
+
+/// Override or remove one link of the generated topology.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub from: String,
+    pub to: String,
+    /// `false` removes the link (e.g. a web server cabled to no storage).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Replaces the tier's latency on this link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<DistSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A scripted fault: at `at`, `target` changes state.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// When, from the start of the run, e.g. "2h30m" is not allowed: use "150m".
+    pub at: String,
+    /// A node name: `web2`, `store1`, ...
+    pub target: String,
+    pub kind: FaultKind,
+    /// Service-time factor for `slow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// The host is gone: connections and checks time out.
+    Crash,
+    /// The service process died: connections are refused at once.
+    ProcessDeath,
+    /// The application accepts connections and never answers.
+    Hang,
+    /// Service times are multiplied by `factor`.
+    Slow,
+    /// Back to normal, with empty queues.
+    Recover,
+}

@@ -1,0 +1,213 @@
+//! What one replication measures: integer counts, a latency histogram, busy times and a
+//! per-bucket time series. Floats appear only when a report is made from these.
+//!
+//! Only requests that arrive after the warm-up and before the horizon are counted; busy time
+//! is clipped to the same window. Must never read a clock (wall-clock figures live in perf).
+
+use crate::units::{SimDuration, SimTime};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Why a request failed. The order is the column order of every report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// HAProxy 503: no usable server in the backend.
+    NoServer,
+    /// The backend queue was at its bound.
+    QueueFull,
+    /// HAProxy 503 after `timeout queue`.
+    QueueTimeout,
+    /// Every connection attempt failed (`retries` used up).
+    RetriesExhausted,
+    /// HAProxy 504: no response within `timeout server`.
+    ServerTimeout,
+    /// HAProxy 502: the server process died while handling the request.
+    ConnectionReset,
+    /// The web server's accept queue was full.
+    WebQueueFull,
+    /// The storage primary failed the request's storage call (web answers 500).
+    StorageError,
+}
+
+impl FailReason {
+    pub const ALL: [FailReason; 8] = [
+        FailReason::NoServer,
+        FailReason::QueueFull,
+        FailReason::QueueTimeout,
+        FailReason::RetriesExhausted,
+        FailReason::ServerTimeout,
+        FailReason::ConnectionReset,
+        FailReason::WebQueueFull,
+        FailReason::StorageError,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            FailReason::NoServer => "no_server",
+            FailReason::QueueFull => "queue_full",
+            FailReason::QueueTimeout => "queue_timeout",
+            FailReason::RetriesExhausted => "retries_exhausted",
+            FailReason::ServerTimeout => "server_timeout",
+            FailReason::ConnectionReset => "connection_reset",
+            FailReason::WebQueueFull => "web_queue_full",
+            FailReason::StorageError => "storage_error",
+        }
+    }
+}
+
+/// Highest latency the histogram tracks [ns] (1 hour); larger values are clamped.
+pub const LATENCY_NS_MAX: u64 = 3_600_000_000_000;
+/// Histogram precision: 3 significant digits, i.e. relative error <= 0.1%.
+pub const LATENCY_SIGFIG: u8 = 3;
+/// Upper bound on time-series buckets per replication.
+pub const TIMESERIES_BUCKETS_MAX: u64 = 200_000;
+
+/// One time-series bucket.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bucket {
+    pub arrivals: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub latency_ns_sum: u128,
+    pub latency_ns_max: u64,
+}
+
+/// A health-check transition, for the event log and detection-time checks.
+#[derive(Clone, Debug, Serialize)]
+pub struct StateChange {
+    pub at_ms: f64,
+    pub server: String,
+    pub up: bool,
+}
+
+/// Everything one replication measured.
+#[derive(Clone, Debug)]
+pub struct RepMetrics {
+    pub window_start: SimTime,
+    pub window_end: SimTime,
+    pub arrivals: u64,
+    pub ok: u64,
+    pub failed: [u64; FailReason::ALL.len()],
+    pub retries: u64,
+    pub redispatches: u64,
+    pub latency_ns_sum: u128,
+    pub latency: Histogram<u64>,
+    /// CPU busy time of each web server within the window [ns].
+    pub web_busy_ns: Vec<u64>,
+    pub web_workers: u32,
+    /// Requests each web server received within the window.
+    pub web_requests: Vec<u64>,
+    /// Requests sent to each web server after the balancer marked it DOWN (must be 0).
+    pub web_requests_while_down: Vec<u64>,
+    pub storage_busy_ns: Vec<u64>,
+    pub storage_workers: u32,
+    pub bucket_width: SimDuration,
+    pub buckets: Vec<Bucket>,
+    pub state_changes: Vec<StateChange>,
+    /// Simulator work, for perf.json.
+    pub events: u64,
+}
+
+impl RepMetrics {
+    pub fn new(
+        window_start: SimTime,
+        window_end: SimTime,
+        web: usize,
+        web_workers: u32,
+        storage: usize,
+        storage_workers: u32,
+    ) -> Self {
+        let span = window_end.as_nanos();
+        let mut bucket_width = SimDuration::from_mins(1);
+        while span / bucket_width.as_nanos() >= TIMESERIES_BUCKETS_MAX {
+            bucket_width = bucket_width.saturating_mul(2);
+        }
+        let n = span.div_ceil(bucket_width.as_nanos()) as usize;
+        RepMetrics {
+            window_start,
+            window_end,
+            arrivals: 0,
+            ok: 0,
+            failed: [0; FailReason::ALL.len()],
+            retries: 0,
+            redispatches: 0,
+            latency_ns_sum: 0,
+            latency: Histogram::new_with_bounds(1, LATENCY_NS_MAX, LATENCY_SIGFIG).expect("valid histogram bounds"),
+            web_busy_ns: vec![0; web],
+            web_workers,
+            web_requests: vec![0; web],
+            web_requests_while_down: vec![0; web],
+            storage_busy_ns: vec![0; storage],
+            storage_workers,
+            bucket_width,
+            buckets: vec![Bucket::default(); n],
+            state_changes: Vec::new(),
+            events: 0,
+        }
+    }
+
+    /// Whether a request that arrived at `t` is measured.
+    #[inline]
+    pub fn in_window(&self, t: SimTime) -> bool {
+        self.window_start <= t && t < self.window_end
+    }
+
+    #[inline]
+    fn bucket(&mut self, t: SimTime) -> Option<&mut Bucket> {
+        let i = (t.as_nanos() / self.bucket_width.as_nanos()) as usize;
+        self.buckets.get_mut(i)
+    }
+
+    #[inline]
+    pub fn record_arrival(&mut self, t: SimTime) {
+        if let Some(b) = self.bucket(t) {
+            b.arrivals += 1;
+        }
+        if self.in_window(t) {
+            self.arrivals += 1;
+        }
+    }
+
+    /// A success: `arrived` is when the request reached the balancer.
+    #[inline]
+    pub fn record_ok(&mut self, arrived: SimTime, latency: SimDuration) {
+        let ns = latency.as_nanos();
+        if let Some(b) = self.bucket(arrived) {
+            b.ok += 1;
+            b.latency_ns_sum += u128::from(ns);
+            b.latency_ns_max = b.latency_ns_max.max(ns);
+        }
+        if self.in_window(arrived) {
+            self.ok += 1;
+            self.latency_ns_sum += u128::from(ns);
+            self.latency.saturating_record(ns.clamp(1, LATENCY_NS_MAX));
+        }
+    }
+
+    #[inline]
+    pub fn record_failure(&mut self, arrived: SimTime, reason: FailReason) {
+        if let Some(b) = self.bucket(arrived) {
+            b.failed += 1;
+        }
+        if self.in_window(arrived) {
+            self.failed[reason as usize] += 1;
+        }
+    }
+
+    /// Add the part of the busy interval [start, start + d) inside the window.
+    #[inline]
+    pub fn clip(&self, start: SimTime, d: SimDuration) -> u64 {
+        let a = start.max(self.window_start).as_nanos();
+        let b = (start.as_nanos().saturating_add(d.as_nanos())).min(self.window_end.as_nanos());
+        b.saturating_sub(a)
+    }
+
+    pub fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+
+    /// Requests with an outcome (the denominator of the success ratio).
+    pub fn completed(&self) -> u64 {
+        self.ok + self.failed_total()
+    }
+}

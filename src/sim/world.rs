@@ -1,0 +1,1198 @@
+//! The world model and its driver: requests flowing clients -> lb1 -> web -> storage.
+//!
+//! One `World` is one replication. It owns the event queue, the servers' runtime state and the
+//! policy state machines (the HAProxy backend and one health checker per web server), feeds
+//! them inputs with `handle_*` and acts on what they `poll_*`. Policy code decides; this file
+//! only moves requests and time. It must never read a clock, spawn a thread, or iterate a
+//! hash map: a replication is a pure function of (model, seeds).
+//!
+//! Request life: arrive at lb1 -> balancer decides (dispatch / queue / reject) -> connect to
+//! the web server (refused, timed out, or accepted) -> web queue -> CPU -> sequential storage
+//! calls to the storage primary (the web worker is held meanwhile) -> response to lb1.
+//! `timeout server` runs from acceptance; a request it expires is failed (504) and the web
+//! worker finishes it without a client (as PHP does with `ignore_user_abort`).
+
+use super::dist::Dist;
+use super::engine::EventQueue;
+use super::metrics::{FailReason, RepMetrics, StateChange};
+use super::rng::{Seeds, StreamRng};
+use super::traffic::Arrivals;
+use crate::policy::balancer::{Algorithm, Backend, ConnectFailure, Decision, RejectReason, RetryDecision};
+use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
+use crate::scenario::{FaultKind, Model};
+use crate::sim::topology::NodeKind;
+use crate::units::{SimDuration, SimTime};
+use rand::Rng;
+use std::collections::VecDeque;
+
+/// Bound on requests alive at once in one replication; beyond it the model is hopelessly
+/// overloaded (every queue has its own bound, so reaching this is a bug).
+pub const REQUESTS_ALIVE_MAX: usize = 1 << 24;
+
+/// How long, after the horizon, in-flight requests may take to finish before the run stops.
+/// Covers `timeout server` plus connect retries in the worst configured case.
+fn drain_max(m: &Model) -> SimDuration {
+    m.timeout_server
+        + m.backend.timeout_queue
+        + m.backend
+            .timeout_connect
+            .saturating_mul(u64::from(m.backend.retries) + 2)
+        + SimDuration::from_mins(10)
+}
+
+/// How long a web server's storage client waits for a storage node that does not answer
+/// (the application's database timeout). Typical PHP/MySQL client default is 10 s or more.
+pub const STORAGE_CALL_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Up,
+    /// Host gone: connections and checks time out.
+    Crashed,
+    /// Process dead: connections refused at once.
+    Dead,
+    /// Accepts, never answers.
+    Hung,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Free,
+    /// Waiting in the balancer's backend queue.
+    LbQueued,
+    /// On its way to, or connecting to, web server `server`.
+    Connecting,
+    /// In the web server's accept queue.
+    WebQueued,
+    /// Holding a web worker (CPU, or waiting on storage).
+    WebActive,
+    /// The response is on its way to lb1.
+    ToLb,
+    /// The server it was on crashed or hung; nothing will answer. Waits for `timeout server`.
+    Lost,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Req {
+    phase: Phase,
+    /// Bumped whenever the request moves on or is interrupted: events carry it, stale ones
+    /// are dropped.
+    tag: u32,
+    /// Bumped when the slot is reused; timeout-sweep entries carry it.
+    incarnation: u32,
+    server: u32,
+    attempt: u32,
+    reads_left: u32,
+    write_left: bool,
+    call_is_write: bool,
+    /// At the storage node: in service (true) or queued.
+    in_store_service: bool,
+    /// Failure or success already recorded (an abandoned request still holds its worker).
+    recorded: bool,
+    /// The balancer counts a connection for this request on `server`.
+    lb_open: bool,
+    /// Position in the web server's member list.
+    pos: u32,
+    /// Storage node of the current call and position in its member list (u32::MAX: none).
+    store: u32,
+    spos: u32,
+    arrived: SimTime,
+    deadline: SimTime,
+    hash: u64,
+}
+
+impl Req {
+    const EMPTY: Req = Req {
+        phase: Phase::Free,
+        tag: 0,
+        incarnation: 0,
+        server: 0,
+        attempt: 0,
+        reads_left: 0,
+        write_left: false,
+        call_is_write: false,
+        in_store_service: false,
+        recorded: false,
+        lb_open: false,
+        pos: u32::MAX,
+        store: u32::MAX,
+        spos: u32::MAX,
+        arrived: SimTime::ZERO,
+        deadline: SimTime::ZERO,
+        hash: 0,
+    };
+}
+
+/// A server's runtime state (web or storage).
+struct Server {
+    status: Status,
+    factor: f64,
+    /// Bumped on every fault: resource-release events of an older epoch are ignored.
+    epoch: u32,
+    busy: u32,
+    workers: u32,
+    queue_max: u32,
+    /// (slot, tag) waiting for a worker; stale entries are skipped when popped.
+    queue: VecDeque<(u32, u32)>,
+    queued: u32,
+    /// Requests this server holds (queued or active), for faults.
+    members: Vec<u32>,
+    service: StreamRng,
+}
+
+impl Server {
+    fn new(workers: u32, queue_max: u32, service: StreamRng) -> Self {
+        Server {
+            status: Status::Up,
+            factor: 1.0,
+            epoch: 0,
+            busy: 0,
+            workers,
+            queue_max,
+            queue: VecDeque::new(),
+            queued: 0,
+            members: Vec::with_capacity(workers.min(1024) as usize),
+            service,
+        }
+    }
+
+    fn reset(&mut self, status: Status) -> Vec<u32> {
+        self.status = status;
+        self.factor = 1.0;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.busy = 0;
+        self.queue.clear();
+        self.queued = 0;
+        std::mem::take(&mut self.members)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Arrival,
+    /// The request reaches web server `req.server`.
+    Connect {
+        slot: u32,
+        tag: u32,
+    },
+    /// lb1 learns the connection attempt failed (refused or `timeout connect`).
+    ConnectFail {
+        slot: u32,
+        tag: u32,
+        refused: bool,
+    },
+    /// The turn-around before a redispatch is over.
+    Redispatch {
+        slot: u32,
+        tag: u32,
+    },
+    /// The retry turn-around is over: connect again to `req.server`.
+    Retry {
+        slot: u32,
+        tag: u32,
+    },
+    /// The web CPU phase is over.
+    WebDone {
+        slot: u32,
+        tag: u32,
+    },
+    /// A storage call reaches the storage primary.
+    AtStorage {
+        slot: u32,
+        tag: u32,
+    },
+    /// Storage node finished serving; releases the worker if `epoch` is current.
+    StorageDone {
+        node: u32,
+        epoch: u32,
+        slot: u32,
+        tag: u32,
+    },
+    /// The storage reply is back at the web server.
+    StorageBack {
+        slot: u32,
+        tag: u32,
+    },
+    /// The storage call failed (timeout or refused).
+    StorageFail {
+        slot: u32,
+        tag: u32,
+    },
+    /// The response reaches lb1.
+    Response {
+        slot: u32,
+        tag: u32,
+    },
+    TimeoutSweep,
+    QueueTimer,
+    CheckTimer {
+        server: u32,
+    },
+    ProbeConnected {
+        server: u32,
+        seq: u32,
+    },
+    ProbeResult {
+        server: u32,
+        seq: u32,
+        passed: bool,
+    },
+    Fault {
+        index: u32,
+    },
+}
+
+/// Per-link and per-purpose RNG streams (named, so adding one never shifts another).
+struct Streams {
+    lb: StreamRng,
+    mix: StreamRng,
+    client_net: StreamRng,
+    lb_web_net: Vec<StreamRng>,
+    web_store_net: Vec<StreamRng>,
+    check_net: Vec<StreamRng>,
+}
+
+pub struct World<'m> {
+    m: &'m Model,
+    q: EventQueue<Ev>,
+    reqs: Vec<Req>,
+    free: Vec<u32>,
+    alive: usize,
+    arrivals: Arrivals,
+    backend: Backend,
+    checkers: Vec<HealthChecker>,
+    check_timer: Vec<SimTime>,
+    web: Vec<Server>,
+    store: Vec<Server>,
+    /// Storage primary (index into `store`).
+    primary: usize,
+    sweep: VecDeque<(SimTime, u32, u32)>,
+    sweep_scheduled: bool,
+    queue_timer: Option<SimTime>,
+    rng: Streams,
+    lb_web_zero: bool,
+    web_store_zero: bool,
+    client_zero: bool,
+    source_hash: bool,
+    pub metrics: RepMetrics,
+}
+
+impl<'m> World<'m> {
+    pub fn new(m: &'m Model, replication: u32) -> Self {
+        let seeds = Seeds::new(m.seed, replication);
+        let web_n = m.web.count as usize;
+        let store_n = m.storage.count as usize;
+        let web = (0..web_n)
+            .map(|i| {
+                Server::new(
+                    m.web.workers,
+                    m.web.queue_max,
+                    seeds.stream(&format!("web{}/service", i + 1)),
+                )
+            })
+            .collect();
+        let store = (0..store_n)
+            .map(|j| {
+                Server::new(
+                    m.storage.workers,
+                    m.storage.queue_max,
+                    seeds.stream(&format!("store{}/service", j + 1)),
+                )
+            })
+            .collect();
+        let checkers: Vec<HealthChecker> = match &m.check {
+            Some(spec) => (0..web_n)
+                .map(|i| {
+                    let offset = crate::policy::health::startup_offset(spec, i, web_n);
+                    HealthChecker::new(spec.clone(), SimTime::ZERO + offset)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let rng = Streams {
+            lb: seeds.stream("lb1/balance"),
+            mix: seeds.stream("traffic/mix"),
+            client_net: seeds.stream("net/clients-lb1"),
+            lb_web_net: (0..web_n)
+                .map(|i| seeds.stream(&format!("net/lb1-web{}", i + 1)))
+                .collect(),
+            web_store_net: (0..web_n)
+                .map(|i| seeds.stream(&format!("net/web{}-storage", i + 1)))
+                .collect(),
+            check_net: (0..web_n)
+                .map(|i| seeds.stream(&format!("net/lb1-web{}/check", i + 1)))
+                .collect(),
+        };
+        let horizon = SimTime::ZERO + m.horizon;
+        let metrics = RepMetrics::new(
+            SimTime::ZERO + m.warmup,
+            horizon,
+            web_n,
+            m.web.workers,
+            store_n,
+            m.storage.workers,
+        );
+        let lb_web_zero = (0..web_n).all(|i| m.topology.lb_web_latency(i).is_zero());
+        let web_store_zero =
+            (0..web_n).all(|i| (0..store_n).all(|j| m.topology.web_storage_latency(i, j).is_none_or(Dist::is_zero)));
+        World {
+            m,
+            q: EventQueue::new(),
+            reqs: Vec::with_capacity(1024),
+            free: Vec::new(),
+            alive: 0,
+            arrivals: Arrivals::new(m.traffic.clone(), seeds.stream("traffic/arrivals")),
+            backend: Backend::new(m.backend.clone()),
+            check_timer: vec![SimTime::MAX; checkers.len()],
+            checkers,
+            web,
+            store,
+            primary: 0,
+            sweep: VecDeque::new(),
+            sweep_scheduled: false,
+            queue_timer: None,
+            rng,
+            lb_web_zero,
+            web_store_zero,
+            client_zero: m.topology.client_latency().is_zero(),
+            source_hash: m.backend.algorithm == Algorithm::Source,
+            metrics,
+        }
+    }
+
+    /// Run the replication to its horizon and let in-flight requests finish.
+    pub fn run(mut self) -> RepMetrics {
+        let horizon = SimTime::ZERO + self.m.horizon;
+        let stop = horizon + drain_max(self.m);
+        let first = self.arrivals.next_after(SimTime::ZERO);
+        if first < horizon {
+            self.q.schedule(first, Ev::Arrival);
+        }
+        for s in 0..self.checkers.len() {
+            self.arm_check(s);
+        }
+        for (i, f) in self.m.faults.iter().enumerate() {
+            if f.at <= stop {
+                self.q.schedule(f.at, Ev::Fault { index: i as u32 });
+            }
+        }
+        while let Some((now, ev)) = self.q.pop() {
+            if now >= horizon && (self.alive == 0 || now > stop) {
+                break;
+            }
+            self.handle(now, ev);
+        }
+        self.metrics.events = self.q.scheduled_total();
+        self.metrics
+    }
+
+    fn handle(&mut self, now: SimTime, ev: Ev) {
+        match ev {
+            Ev::Arrival => self.on_arrival(now),
+            Ev::Connect { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.on_connect(now, slot);
+                }
+            }
+            Ev::ConnectFail { slot, tag, refused } => {
+                if self.live(slot, tag) {
+                    self.on_connect_fail(now, slot, refused);
+                }
+            }
+            Ev::Redispatch { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.on_redispatch(now, slot);
+                }
+            }
+            Ev::Retry { slot, tag } => {
+                if self.live(slot, tag) {
+                    let s = self.reqs[slot as usize].server;
+                    self.dispatch(now, slot, s);
+                }
+            }
+            Ev::WebDone { slot, tag } | Ev::StorageBack { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.next_step(now, slot);
+                }
+            }
+            Ev::AtStorage { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.at_storage(now, slot);
+                }
+            }
+            Ev::StorageDone { node, epoch, slot, tag } => self.on_storage_done(now, node, epoch, slot, tag),
+            Ev::StorageFail { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.storage_failed(now, slot);
+                }
+            }
+            Ev::Response { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.complete(now, slot);
+                }
+            }
+            Ev::TimeoutSweep => self.on_sweep(now),
+            Ev::QueueTimer => {
+                self.queue_timer = None;
+                self.backend.handle_timeout(now);
+                self.pump(now);
+            }
+            Ev::CheckTimer { server } => self.on_check_timer(now, server as usize),
+            Ev::ProbeConnected { server, seq } => {
+                self.checkers[server as usize].handle_connected(now, u64::from(seq));
+                self.after_check(now, server as usize);
+            }
+            Ev::ProbeResult { server, seq, passed } => {
+                let outcome = if passed {
+                    ProbeOutcome::Passed
+                } else {
+                    ProbeOutcome::Refused
+                };
+                self.checkers[server as usize].handle_probe_result(now, u64::from(seq), outcome);
+                self.after_check(now, server as usize);
+            }
+            Ev::Fault { index } => self.on_fault(now, index as usize),
+        }
+    }
+
+    #[inline]
+    fn live(&self, slot: u32, tag: u32) -> bool {
+        let r = &self.reqs[slot as usize];
+        r.tag == tag && r.phase != Phase::Free
+    }
+
+    #[inline]
+    fn bump(&mut self, slot: u32) -> u32 {
+        let r = &mut self.reqs[slot as usize];
+        r.tag = r.tag.wrapping_add(1);
+        r.tag
+    }
+
+    fn alloc(&mut self, now: SimTime) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                assert!(
+                    self.reqs.len() < REQUESTS_ALIVE_MAX,
+                    "requests alive exceed {REQUESTS_ALIVE_MAX}"
+                );
+                self.reqs.push(Req::EMPTY);
+                (self.reqs.len() - 1) as u32
+            }
+        };
+        let r = &mut self.reqs[slot as usize];
+        debug_assert_eq!(r.phase, Phase::Free);
+        let (tag, incarnation) = (r.tag.wrapping_add(1), r.incarnation.wrapping_add(1));
+        *r = Req {
+            tag,
+            incarnation,
+            arrived: now,
+            reads_left: self.m.storage_reads,
+            ..Req::EMPTY
+        };
+        self.alive += 1;
+        slot
+    }
+
+    fn release(&mut self, slot: u32) {
+        let r = &mut self.reqs[slot as usize];
+        assert!(r.phase != Phase::Free, "double free of request slot {slot}");
+        assert!(!r.lb_open, "request freed while lb1 still counts its connection");
+        r.phase = Phase::Free;
+        r.tag = r.tag.wrapping_add(1);
+        self.free.push(slot);
+        self.alive -= 1;
+    }
+
+    // ---- balancer -------------------------------------------------------------------------
+
+    fn on_arrival(&mut self, now: SimTime) {
+        let next = self.arrivals.next_after(now);
+        if next < SimTime::ZERO + self.m.horizon {
+            self.q.schedule(next, Ev::Arrival);
+        }
+        let slot = self.alloc(now);
+        let hash = if self.source_hash { self.arrivals.client() } else { 0 };
+        let write = self.m.write_fraction > 0.0 && self.rng.mix.random_bool(self.m.write_fraction);
+        {
+            let r = &mut self.reqs[slot as usize];
+            r.hash = hash;
+            r.write_left = write;
+        }
+        self.metrics.record_arrival(now);
+        match self
+            .backend
+            .handle_request(now, u64::from(slot), hash, &mut self.rng.lb)
+        {
+            Decision::Dispatch(s) => self.dispatch(now, slot, s as u32),
+            Decision::Queued => {
+                self.reqs[slot as usize].phase = Phase::LbQueued;
+                self.arm_queue_timer();
+            }
+            Decision::Rejected(why) => self.fail(now, slot, reject_reason(why)),
+        }
+    }
+
+    /// Act on what the backend decided for queued requests.
+    fn pump(&mut self, now: SimTime) {
+        while let Some((req, s)) = self.backend.poll_dispatch() {
+            let slot = req as u32;
+            assert_eq!(
+                self.reqs[slot as usize].phase,
+                Phase::LbQueued,
+                "backend dispatched a request that is not queued"
+            );
+            self.dispatch(now, slot, s as u32);
+        }
+        while let Some((req, why)) = self.backend.poll_rejected() {
+            let slot = req as u32;
+            assert_eq!(
+                self.reqs[slot as usize].phase,
+                Phase::LbQueued,
+                "backend rejected a request that is not queued"
+            );
+            self.fail(now, slot, reject_reason(why));
+        }
+        self.arm_queue_timer();
+    }
+
+    fn arm_queue_timer(&mut self) {
+        if let Some(t) = self.backend.poll_timeout()
+            && self.queue_timer.is_none_or(|q| t < q)
+        {
+            self.queue_timer = Some(t);
+            self.q.schedule(t.max(self.q.now()), Ev::QueueTimer);
+        }
+    }
+
+    /// Open a connection from lb1 to web server `s`.
+    fn dispatch(&mut self, now: SimTime, slot: u32, s: u32) {
+        let tag = self.bump(slot);
+        let in_window = self.metrics.in_window(self.reqs[slot as usize].arrived);
+        let r = &mut self.reqs[slot as usize];
+        r.server = s;
+        r.attempt += 1;
+        r.lb_open = true;
+        r.phase = Phase::Connecting;
+        let si = s as usize;
+        if in_window {
+            self.metrics.web_requests[si] += 1;
+            if !self.backend.is_up(si) {
+                self.metrics.web_requests_while_down[si] += 1;
+            }
+        }
+        let lat = if self.lb_web_zero {
+            SimDuration::ZERO
+        } else {
+            self.m.topology.lb_web_latency(si).sample(&mut self.rng.lb_web_net[si])
+        };
+        match self.web[si].status {
+            Status::Crashed => self.q.schedule(
+                now + self.m.backend.timeout_connect,
+                Ev::ConnectFail {
+                    slot,
+                    tag,
+                    refused: false,
+                },
+            ),
+            Status::Dead => self.q.schedule(
+                now + lat + lat,
+                Ev::ConnectFail {
+                    slot,
+                    tag,
+                    refused: true,
+                },
+            ),
+            Status::Up | Status::Hung => {
+                if lat.is_zero() {
+                    self.on_connect(now, slot);
+                } else {
+                    self.q.schedule(now + lat, Ev::Connect { slot, tag });
+                }
+            }
+        }
+    }
+
+    fn on_connect_fail(&mut self, now: SimTime, slot: u32, refused: bool) {
+        let r = self.reqs[slot as usize];
+        let cause = if refused {
+            ConnectFailure::Refused
+        } else {
+            ConnectFailure::Timeout
+        };
+        let decision = self.backend.handle_connect_failure_with(
+            now,
+            u64::from(slot),
+            r.server as usize,
+            r.attempt,
+            r.hash,
+            cause,
+            &mut self.rng.lb,
+        );
+        if !matches!(decision, RetryDecision::Fail(_)) && self.metrics.in_window(r.arrived) {
+            self.metrics.retries += 1;
+            if !matches!(decision, RetryDecision::Retry { server, .. } if server as u32 == r.server) {
+                self.metrics.redispatches += 1;
+            }
+        }
+        match decision {
+            // The backend holds a slot on `server` for this request.
+            RetryDecision::Retry { server, after } => {
+                if after.is_zero() {
+                    self.dispatch(now, slot, server as u32);
+                } else {
+                    let tag = self.bump(slot);
+                    self.reqs[slot as usize].server = server as u32;
+                    self.q.schedule(now + after, Ev::Retry { slot, tag });
+                }
+            }
+            RetryDecision::Redispatch { after } => {
+                let tag = self.bump(slot);
+                let rr = &mut self.reqs[slot as usize];
+                rr.lb_open = false;
+                rr.phase = Phase::Connecting;
+                self.q.schedule(now + after, Ev::Redispatch { slot, tag });
+            }
+            RetryDecision::Queued => {
+                let rr = &mut self.reqs[slot as usize];
+                rr.lb_open = false;
+                rr.phase = Phase::LbQueued;
+            }
+            RetryDecision::Fail(why) => {
+                self.reqs[slot as usize].lb_open = false;
+                self.fail(now, slot, reject_reason(why));
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The turn-around before a redispatch is over: run the algorithm again.
+    fn on_redispatch(&mut self, now: SimTime, slot: u32) {
+        let r = self.reqs[slot as usize];
+        match self
+            .backend
+            .handle_redispatch(now, u64::from(slot), r.server as usize, r.hash, &mut self.rng.lb)
+        {
+            Decision::Dispatch(s) => self.dispatch(now, slot, s as u32),
+            Decision::Queued => {
+                self.reqs[slot as usize].phase = Phase::LbQueued;
+                self.arm_queue_timer();
+            }
+            Decision::Rejected(why) => self.fail(now, slot, reject_reason(why)),
+        }
+    }
+
+    // ---- web tier -------------------------------------------------------------------------
+
+    fn on_connect(&mut self, now: SimTime, slot: u32) {
+        let s = self.reqs[slot as usize].server as usize;
+        match self.web[s].status {
+            // The host died or the process was killed while the SYN was in flight.
+            Status::Crashed => {
+                let tag = self.bump(slot);
+                self.q.schedule(
+                    now + self.m.backend.timeout_connect,
+                    Ev::ConnectFail {
+                        slot,
+                        tag,
+                        refused: false,
+                    },
+                );
+                return;
+            }
+            Status::Dead => {
+                let tag = self.bump(slot);
+                self.q.schedule(
+                    now,
+                    Ev::ConnectFail {
+                        slot,
+                        tag,
+                        refused: true,
+                    },
+                );
+                return;
+            }
+            Status::Up | Status::Hung => {}
+        }
+        // Accepted: `timeout server` starts.
+        let deadline = now + self.m.timeout_server;
+        {
+            let r = &mut self.reqs[slot as usize];
+            r.deadline = deadline;
+            self.sweep.push_back((deadline, slot, r.incarnation));
+        }
+        if !self.sweep_scheduled {
+            self.sweep_scheduled = true;
+            self.q.schedule(deadline, Ev::TimeoutSweep);
+        }
+        let srv = &mut self.web[s];
+        if srv.status == Status::Hung {
+            self.reqs[slot as usize].phase = Phase::Lost;
+            return;
+        }
+        if srv.busy < srv.workers {
+            self.join(s, slot);
+            self.start_web(now, slot);
+        } else if srv.queued < srv.queue_max {
+            let tag = self.reqs[slot as usize].tag;
+            srv.queue.push_back((slot, tag));
+            srv.queued += 1;
+            self.join(s, slot);
+            self.reqs[slot as usize].phase = Phase::WebQueued;
+        } else {
+            self.fail(now, slot, FailReason::WebQueueFull);
+        }
+    }
+
+    fn join(&mut self, s: usize, slot: u32) {
+        let srv = &mut self.web[s];
+        self.reqs[slot as usize].pos = srv.members.len() as u32;
+        srv.members.push(slot);
+    }
+
+    fn leave(&mut self, s: usize, slot: u32) {
+        let pos = self.reqs[slot as usize].pos as usize;
+        let srv = &mut self.web[s];
+        assert_eq!(srv.members[pos], slot, "web member list out of sync");
+        srv.members.swap_remove(pos);
+        if let Some(&moved) = srv.members.get(pos) {
+            self.reqs[moved as usize].pos = pos as u32;
+        }
+        self.reqs[slot as usize].pos = u32::MAX;
+    }
+
+    fn start_web(&mut self, now: SimTime, slot: u32) {
+        let s = self.reqs[slot as usize].server as usize;
+        let srv = &mut self.web[s];
+        debug_assert!(srv.busy < srv.workers);
+        srv.busy += 1;
+        let mut d = self.m.web.service.sample(&mut srv.service);
+        if srv.factor != 1.0 {
+            d = d.mul_f64(srv.factor);
+        }
+        self.metrics.web_busy_ns[s] += self.metrics.clip(now, d);
+        let tag = self.bump(slot);
+        self.reqs[slot as usize].phase = Phase::WebActive;
+        self.q.schedule(now + d, Ev::WebDone { slot, tag });
+    }
+
+    /// After the CPU phase or a storage reply: the next storage call, or the response.
+    fn next_step(&mut self, now: SimTime, slot: u32) {
+        let r = &mut self.reqs[slot as usize];
+        if !r.recorded && (r.reads_left > 0 || r.write_left) {
+            if r.reads_left > 0 {
+                r.reads_left -= 1;
+                r.call_is_write = false;
+            } else {
+                r.write_left = false;
+                r.call_is_write = true;
+            }
+            let (s, p) = (r.server as usize, self.primary);
+            let lat = if self.web_store_zero {
+                SimDuration::ZERO
+            } else {
+                self.m
+                    .topology
+                    .web_storage_latency(s, p)
+                    .expect("validated: every web server reaches the primary")
+                    .sample(&mut self.rng.web_store_net[s])
+            };
+            if lat.is_zero() {
+                self.at_storage(now, slot);
+            } else {
+                let tag = self.bump(slot);
+                self.q.schedule(now + lat, Ev::AtStorage { slot, tag });
+            }
+            return;
+        }
+        self.finish_web(now, slot);
+    }
+
+    /// The web worker is done with the request: free it and send the response.
+    fn finish_web(&mut self, now: SimTime, slot: u32) {
+        let s = self.reqs[slot as usize].server as usize;
+        self.leave(s, slot);
+        let srv = &mut self.web[s];
+        assert!(srv.busy > 0, "web{} worker count underflow", s + 1);
+        srv.busy -= 1;
+        self.start_next_web(now, s);
+        if self.reqs[slot as usize].recorded {
+            // Abandoned after `timeout server`: nobody waits for the answer.
+            self.release(slot);
+            return;
+        }
+        let lat = if self.lb_web_zero {
+            SimDuration::ZERO
+        } else {
+            self.m.topology.lb_web_latency(s).sample(&mut self.rng.lb_web_net[s])
+        };
+        if lat.is_zero() {
+            self.complete(now, slot);
+        } else {
+            let tag = self.bump(slot);
+            self.reqs[slot as usize].phase = Phase::ToLb;
+            self.q.schedule(now + lat, Ev::Response { slot, tag });
+        }
+    }
+
+    fn start_next_web(&mut self, now: SimTime, s: usize) {
+        while self.web[s].busy < self.web[s].workers {
+            let Some((next, tag)) = self.web[s].queue.pop_front() else {
+                return;
+            };
+            let r = &self.reqs[next as usize];
+            if r.tag == tag && r.phase == Phase::WebQueued && r.server as usize == s {
+                self.web[s].queued -= 1;
+                self.start_web(now, next);
+            }
+        }
+    }
+
+    /// The response reached lb1: success.
+    fn complete(&mut self, now: SimTime, slot: u32) {
+        let r = self.reqs[slot as usize];
+        self.reqs[slot as usize].lb_open = false;
+        self.backend.handle_done(now, r.server as usize);
+        let mut latency = now.since(r.arrived);
+        if !self.client_zero {
+            let d = self.m.topology.client_latency();
+            latency += d.sample(&mut self.rng.client_net) + d.sample(&mut self.rng.client_net);
+        }
+        self.metrics.record_ok(r.arrived, latency);
+        self.release(slot);
+        self.pump(now);
+    }
+
+    /// Record a failure. Cleans up whatever the request holds at lb1 and on a web server.
+    fn fail(&mut self, now: SimTime, slot: u32, why: FailReason) {
+        let r = self.reqs[slot as usize];
+        debug_assert!(!r.recorded);
+        self.metrics.record_failure(r.arrived, why);
+        if r.lb_open {
+            self.reqs[slot as usize].lb_open = false;
+            self.backend.handle_done(now, r.server as usize);
+        }
+        match r.phase {
+            Phase::WebActive => {
+                // The worker finishes it without a client; the slot is freed then.
+                self.reqs[slot as usize].recorded = true;
+            }
+            Phase::WebQueued => {
+                self.leave(r.server as usize, slot);
+                self.web[r.server as usize].queued -= 1;
+                self.release(slot);
+            }
+            _ => self.release(slot),
+        }
+        self.pump(now);
+    }
+
+    fn on_sweep(&mut self, now: SimTime) {
+        self.sweep_scheduled = false;
+        while let Some(&(deadline, slot, inc)) = self.sweep.front() {
+            if deadline > now {
+                self.sweep_scheduled = true;
+                self.q.schedule(deadline, Ev::TimeoutSweep);
+                return;
+            }
+            self.sweep.pop_front();
+            let r = self.reqs[slot as usize];
+            let waiting = matches!(r.phase, Phase::WebQueued | Phase::WebActive | Phase::Lost | Phase::ToLb);
+            if r.incarnation == inc && r.deadline == deadline && waiting && !r.recorded {
+                if r.phase == Phase::ToLb {
+                    // The answer is on the wire; it cannot be recalled.
+                    continue;
+                }
+                self.fail(now, slot, FailReason::ServerTimeout);
+            }
+        }
+    }
+
+    // ---- storage tier -----------------------------------------------------------------------
+
+    fn at_storage(&mut self, now: SimTime, slot: u32) {
+        let p = self.primary;
+        let tag = self.bump(slot);
+        let node = &mut self.store[p];
+        match node.status {
+            Status::Crashed | Status::Hung => self
+                .q
+                .schedule(now + STORAGE_CALL_TIMEOUT, Ev::StorageFail { slot, tag }),
+            Status::Dead => self.q.schedule(now, Ev::StorageFail { slot, tag }),
+            Status::Up if node.busy < node.workers => {
+                self.storage_join(p, slot);
+                self.start_storage(now, p, slot);
+            }
+            Status::Up if node.queued < node.queue_max => {
+                node.queue.push_back((slot, tag));
+                node.queued += 1;
+                self.storage_join(p, slot);
+            }
+            Status::Up => self.q.schedule(now, Ev::StorageFail { slot, tag }),
+        }
+    }
+
+    fn storage_join(&mut self, p: usize, slot: u32) {
+        let node = &mut self.store[p];
+        let r = &mut self.reqs[slot as usize];
+        r.store = p as u32;
+        r.in_store_service = false;
+        r.spos = node.members.len() as u32;
+        node.members.push(slot);
+    }
+
+    fn storage_leave(&mut self, p: usize, slot: u32) {
+        let pos = self.reqs[slot as usize].spos as usize;
+        let node = &mut self.store[p];
+        assert_eq!(node.members.get(pos), Some(&slot), "storage member list out of sync");
+        node.members.swap_remove(pos);
+        if let Some(&moved) = node.members.get(pos) {
+            self.reqs[moved as usize].spos = pos as u32;
+        }
+        let r = &mut self.reqs[slot as usize];
+        r.spos = u32::MAX;
+        r.store = u32::MAX;
+    }
+
+    fn start_storage(&mut self, now: SimTime, p: usize, slot: u32) {
+        let write = self.reqs[slot as usize].call_is_write;
+        self.reqs[slot as usize].in_store_service = true;
+        let node = &mut self.store[p];
+        node.busy += 1;
+        let dist = if write {
+            &self.m.storage_write
+        } else {
+            &self.m.storage.service
+        };
+        let mut d = dist.sample(&mut node.service);
+        if node.factor != 1.0 {
+            d = d.mul_f64(node.factor);
+        }
+        self.metrics.storage_busy_ns[p] += self.metrics.clip(now, d);
+        let tag = self.reqs[slot as usize].tag;
+        self.q.schedule(
+            now + d,
+            Ev::StorageDone {
+                node: p as u32,
+                epoch: node.epoch,
+                slot,
+                tag,
+            },
+        );
+    }
+
+    fn on_storage_done(&mut self, now: SimTime, p: u32, epoch: u32, slot: u32, tag: u32) {
+        let p = p as usize;
+        if self.store[p].epoch != epoch {
+            return; // the node failed since: its workers were reset
+        }
+        assert!(self.store[p].busy > 0, "store{} worker count underflow", p + 1);
+        self.store[p].busy -= 1;
+        let live = self.live(slot, tag);
+        if live {
+            self.storage_leave(p, slot);
+        }
+        while self.store[p].busy < self.store[p].workers {
+            let Some((next, g)) = self.store[p].queue.pop_front() else {
+                break;
+            };
+            if self.reqs[next as usize].tag == g && self.reqs[next as usize].store == p as u32 {
+                self.store[p].queued -= 1;
+                self.start_storage(now, p, next);
+            }
+        }
+        if !live {
+            return;
+        }
+        let s = self.reqs[slot as usize].server as usize;
+        let lat = if self.web_store_zero {
+            SimDuration::ZERO
+        } else {
+            self.m
+                .topology
+                .web_storage_latency(s, p)
+                .expect("validated link")
+                .sample(&mut self.rng.web_store_net[s])
+        };
+        if lat.is_zero() {
+            self.next_step(now, slot);
+        } else {
+            let tag = self.bump(slot);
+            self.q.schedule(now + lat, Ev::StorageBack { slot, tag });
+        }
+    }
+
+    /// The storage call failed: the web application answers 500 at once.
+    fn storage_failed(&mut self, now: SimTime, slot: u32) {
+        if !self.reqs[slot as usize].recorded {
+            let r = self.reqs[slot as usize];
+            self.metrics.record_failure(r.arrived, FailReason::StorageError);
+            self.reqs[slot as usize].recorded = true;
+            self.reqs[slot as usize].lb_open = false;
+            self.backend.handle_done(now, r.server as usize);
+        }
+        self.finish_web(now, slot);
+        self.pump(now);
+    }
+
+    // ---- health checks --------------------------------------------------------------------
+
+    fn arm_check(&mut self, s: usize) {
+        let t = self.checkers[s].poll_timeout();
+        if t != self.check_timer[s] {
+            self.check_timer[s] = t;
+            self.q
+                .schedule(t.max(self.q.now()), Ev::CheckTimer { server: s as u32 });
+        }
+    }
+
+    fn on_check_timer(&mut self, now: SimTime, s: usize) {
+        if self.check_timer[s] != now {
+            return; // superseded
+        }
+        self.check_timer[s] = SimTime::MAX;
+        self.checkers[s].handle_timeout(now);
+        self.after_check(now, s);
+    }
+
+    /// Send any probe the checker wants, apply transitions, re-arm its timer.
+    fn after_check(&mut self, now: SimTime, s: usize) {
+        while let Some(probe) = self.checkers[s].poll_probe() {
+            let seq = probe.seq as u32;
+            let d = self.m.topology.lb_web_latency(s);
+            let rtt = d.sample(&mut self.rng.check_net[s]) + d.sample(&mut self.rng.check_net[s]);
+            let server = s as u32;
+            match self.web[s].status {
+                Status::Up => self.q.schedule(
+                    now + rtt,
+                    Ev::ProbeResult {
+                        server,
+                        seq,
+                        passed: true,
+                    },
+                ),
+                Status::Dead => self.q.schedule(
+                    now + rtt,
+                    Ev::ProbeResult {
+                        server,
+                        seq,
+                        passed: false,
+                    },
+                ),
+                Status::Hung => self.q.schedule(now + rtt, Ev::ProbeConnected { server, seq }),
+                Status::Crashed => {}
+            }
+        }
+        while let Some(t) = self.checkers[s].poll_transition() {
+            let up = matches!(t, Transition::Up);
+            self.backend.handle_server_state(now, s, up);
+            self.metrics.state_changes.push(StateChange {
+                at_ms: now.as_millis_f64(),
+                server: format!("web{}", s + 1),
+                up,
+            });
+        }
+        self.arm_check(s);
+        self.pump(now);
+    }
+
+    // ---- faults ---------------------------------------------------------------------------
+
+    fn on_fault(&mut self, now: SimTime, index: usize) {
+        let f = &self.m.faults[index];
+        let (kind, factor) = (f.kind, f.factor);
+        match self.m.topology.kind(f.node) {
+            NodeKind::Web(s) => self.web_fault(now, s, kind, factor),
+            NodeKind::Storage(p) => self.storage_fault(now, p, kind, factor),
+            other => unreachable!("validated: faults target servers, not {other:?}"),
+        }
+    }
+
+    fn web_fault(&mut self, now: SimTime, s: usize, kind: FaultKind, factor: f64) {
+        let status = match kind {
+            FaultKind::Slow => {
+                self.web[s].factor = factor;
+                return;
+            }
+            FaultKind::Crash => Status::Crashed,
+            FaultKind::ProcessDeath => Status::Dead,
+            FaultKind::Hang => Status::Hung,
+            FaultKind::Recover => Status::Up,
+        };
+        if status == Status::Up && self.web[s].status == Status::Up {
+            self.web[s].factor = 1.0;
+            return;
+        }
+        let members = self.web[s].reset(status);
+        for slot in members {
+            self.bump(slot);
+            let r = &mut self.reqs[slot as usize];
+            r.pos = u32::MAX;
+            if r.store != u32::MAX {
+                // Its storage call is orphaned; the storage node releases the worker by epoch.
+                let p = r.store as usize;
+                self.storage_leave_orphan(p, slot);
+            }
+            let r = self.reqs[slot as usize];
+            if r.recorded {
+                self.release(slot);
+            } else if status == Status::Dead || status == Status::Up {
+                // A killed or restarted process resets its connections: lb1 sees it at once.
+                self.reqs[slot as usize].phase = Phase::Lost;
+                self.fail(now, slot, FailReason::ConnectionReset);
+            } else {
+                self.reqs[slot as usize].phase = Phase::Lost;
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Drop `slot` from storage node `p`'s bookkeeping when its web request died.
+    fn storage_leave_orphan(&mut self, p: usize, slot: u32) {
+        let queued = !self.reqs[slot as usize].in_store_service;
+        self.storage_leave(p, slot);
+        if queued {
+            // Its queue entry is now stale (tag bumped) and will be skipped.
+            self.store[p].queued -= 1;
+        }
+        // In service: the worker is released by its StorageDone (same epoch).
+    }
+
+    fn storage_fault(&mut self, now: SimTime, p: usize, kind: FaultKind, factor: f64) {
+        let status = match kind {
+            FaultKind::Slow => {
+                self.store[p].factor = factor;
+                return;
+            }
+            FaultKind::Crash => Status::Crashed,
+            FaultKind::ProcessDeath => Status::Dead,
+            FaultKind::Hang => Status::Hung,
+            FaultKind::Recover => Status::Up,
+        };
+        if status == Status::Up && self.store[p].status == Status::Up {
+            self.store[p].factor = 1.0;
+            return;
+        }
+        let members = self.store[p].reset(status);
+        let delay = match status {
+            Status::Crashed | Status::Hung => STORAGE_CALL_TIMEOUT,
+            Status::Dead | Status::Up => SimDuration::ZERO,
+        };
+        for slot in members {
+            let tag = self.bump(slot);
+            let r = &mut self.reqs[slot as usize];
+            r.store = u32::MAX;
+            r.spos = u32::MAX;
+            self.q.schedule(now + delay, Ev::StorageFail { slot, tag });
+        }
+    }
+}
+
+fn reject_reason(r: RejectReason) -> FailReason {
+    match r {
+        RejectReason::NoServer => FailReason::NoServer,
+        RejectReason::QueueFull => FailReason::QueueFull,
+        RejectReason::QueueTimeout => FailReason::QueueTimeout,
+        RejectReason::RetriesExhausted => FailReason::RetriesExhausted,
+    }
+}

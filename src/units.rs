@@ -1,0 +1,251 @@
+//! Units live in types: simulated instants, durations and rates.
+//!
+//! `SimTime` and `SimDuration` are integer nanoseconds (u64): exact, totally ordered and
+//! portable, so that event order never depends on floating-point rounding. Floats appear only
+//! at the edges (sampling a distribution, reporting a figure).
+//!
+//! This module must never read a clock: simulated time is the only time.
+
+use serde::Serialize;
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+const NANOS_PER_MICRO: u64 = 1_000;
+const NANOS_PER_MILLI: u64 = 1_000_000;
+const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+/// An instant of simulated time [ns since the start of the run].
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct SimTime(u64);
+
+/// A span of simulated time [ns].
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct SimDuration(u64);
+
+impl SimTime {
+    /// The start of every run.
+    pub const ZERO: SimTime = SimTime(0);
+    /// Later than any instant a run can reach (about 584 years).
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    pub const fn from_nanos(ns: u64) -> Self {
+        SimTime(ns)
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        SimTime(ms * NANOS_PER_MILLI)
+    }
+    pub const fn from_secs(s: u64) -> Self {
+        SimTime(s * NANOS_PER_SEC)
+    }
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    /// Time since the start [s], for reporting.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+    /// Time since the start [ms], for reporting.
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_MILLI as f64
+    }
+    /// The duration from `earlier` to `self`; panics if `earlier` is later (a logic error).
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        assert!(earlier <= self, "time went backwards: {earlier:?} > {self:?}");
+        SimDuration(self.0 - earlier.0)
+    }
+    /// The duration from `earlier` to `self`, or zero if `earlier` is later.
+    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+    pub fn saturating_add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+    pub const MAX: SimDuration = SimDuration(u64::MAX);
+
+    pub const fn from_nanos(ns: u64) -> Self {
+        SimDuration(ns)
+    }
+    pub const fn from_micros(us: u64) -> Self {
+        SimDuration(us * NANOS_PER_MICRO)
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        SimDuration(ms * NANOS_PER_MILLI)
+    }
+    pub const fn from_secs(s: u64) -> Self {
+        SimDuration(s * NANOS_PER_SEC)
+    }
+    pub const fn from_mins(m: u64) -> Self {
+        SimDuration(m * 60 * NANOS_PER_SEC)
+    }
+    pub const fn from_hours(h: u64) -> Self {
+        SimDuration(h * 3600 * NANOS_PER_SEC)
+    }
+    pub const fn from_days(d: u64) -> Self {
+        SimDuration(d * 86_400 * NANOS_PER_SEC)
+    }
+    /// From seconds as a float, rounded to the nearest nanosecond; negative or NaN gives zero,
+    /// too large saturates.
+    pub fn from_secs_f64(s: f64) -> Self {
+        SimDuration((s * NANOS_PER_SEC as f64).round() as u64)
+    }
+    /// From milliseconds as a float, rounded to the nearest nanosecond (see `from_secs_f64`).
+    pub fn from_millis_f64(ms: f64) -> Self {
+        SimDuration((ms * NANOS_PER_MILLI as f64).round() as u64)
+    }
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_MILLI as f64
+    }
+    pub fn saturating_mul(self, k: u64) -> SimDuration {
+        SimDuration(self.0.saturating_mul(k))
+    }
+    pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
+    /// Multiply by a non-negative float factor (e.g. a slowdown), rounding to ns.
+    pub fn mul_f64(self, k: f64) -> SimDuration {
+        assert!(k >= 0.0 && k.is_finite(), "bad duration factor {k}");
+        SimDuration((self.0 as f64 * k).round() as u64)
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.checked_add(d.0).expect("SimTime overflow"))
+    }
+}
+impl AddAssign<SimDuration> for SimTime {
+    fn add_assign(&mut self, d: SimDuration) {
+        *self = *self + d;
+    }
+}
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.checked_add(d.0).expect("SimDuration overflow"))
+    }
+}
+impl AddAssign for SimDuration {
+    fn add_assign(&mut self, d: SimDuration) {
+        *self = *self + d;
+    }
+}
+impl Sub for SimDuration {
+    type Output = SimDuration;
+    fn sub(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.checked_sub(d.0).expect("negative SimDuration"))
+    }
+}
+
+fn fmt_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if ns % NANOS_PER_SEC == 0 {
+        write!(f, "{}s", ns / NANOS_PER_SEC)
+    } else if ns % NANOS_PER_MILLI == 0 {
+        write!(f, "{}ms", ns / NANOS_PER_MILLI)
+    } else {
+        write!(f, "{:.6}ms", ns as f64 / NANOS_PER_MILLI as f64)
+    }
+}
+impl fmt::Debug for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("t=")?;
+        fmt_ns(self.0, f)
+    }
+}
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ns(self.0, f)
+    }
+}
+impl fmt::Debug for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ns(self.0, f)
+    }
+}
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ns(self.0, f)
+    }
+}
+
+/// Parse a human duration such as `7d`, `36h`, `90m`, `30s`, `250ms`, `1.5s`, `10y`.
+/// A year is 365 days. Returns a message naming what would be valid on failure.
+pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("`{text}` has no unit; use ns, us, ms, s, m, h, d, w or y"))?;
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` does not start with a number"))?;
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(format!("`{text}` must be a non-negative duration"));
+    }
+    let ns_per_unit: f64 = match unit.trim() {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        "d" => 86_400e9,
+        "w" => 7.0 * 86_400e9,
+        "y" => 365.0 * 86_400e9,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`; use ns, us, ms, s, m, h, d, w or y"
+            ));
+        }
+    };
+    let ns = value * ns_per_unit;
+    if ns >= u64::MAX as f64 {
+        return Err(format!("`{text}` is too long"));
+    }
+    Ok(SimDuration::from_nanos(ns.round() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_and_formatting() {
+        let t = SimTime::ZERO + SimDuration::from_millis(1500);
+        assert_eq!(t.as_nanos(), 1_500_000_000);
+        assert_eq!(format!("{t}"), "1500ms");
+        assert_eq!(format!("{}", SimDuration::from_secs(2)), "2s");
+        assert_eq!(t.since(SimTime::from_secs(1)), SimDuration::from_millis(500));
+        assert_eq!(SimDuration::from_millis(3).mul_f64(2.5), SimDuration::from_micros(7500));
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("7d").unwrap(), SimDuration::from_days(7));
+        assert_eq!(parse_duration("250ms").unwrap(), SimDuration::from_millis(250));
+        assert_eq!(parse_duration("1.5s").unwrap(), SimDuration::from_millis(1500));
+        assert_eq!(parse_duration("1y").unwrap(), SimDuration::from_days(365));
+        assert!(parse_duration("7").is_err());
+        assert!(parse_duration("7 parsecs").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "time went backwards")]
+    fn since_rejects_reversed_instants() {
+        SimTime::from_secs(1).since(SimTime::from_secs(2));
+    }
+}
