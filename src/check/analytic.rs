@@ -81,6 +81,8 @@ mod tests {
         let w2 = mmc_mean_response_s(270.0, 100.0, 3);
         // Pooling beats splitting; splitting evenly beats random splitting (M/M/1 at 90/s: 100 ms).
         assert!(w2 < w1 && w1 < 0.1, "w1 {w1} w2 {w2}");
-        assert!((w2 - 0.039_631).abs() < 1e-5, "{w2}");
+        // Hand check: a = 2.7, Erlang B(3, 2.7) = 0.30880, C = B / (1 - 0.9 (1 - B)) = 0.81706,
+        // W = C / (300 - 270) + 1/100 = 0.0372354 s.
+        assert!((w2 - 0.037_235_4).abs() < 1e-6, "{w2}");
     }
 }

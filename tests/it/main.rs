@@ -1,0 +1,52 @@
+//! The one integration-test binary: modules per concern.
+
+mod analytic;
+mod cli;
+mod determinism;
+mod faults;
+mod scenarios;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The built `simpark` binary.
+pub fn simpark() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_simpark"))
+}
+
+/// A fresh, empty directory for one test.
+pub fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("simpark-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Path of a file shipped in the repository.
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("simpark runs");
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Load a shipped scenario with overrides.
+pub fn model(rel: &str, sets: &[&str]) -> simpark::Model {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    simpark::scenario::load(&repo(rel), &sets).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run a model on two threads and summarise it.
+pub fn summarise(m: &simpark::Model) -> simpark::report::summary::Summary {
+    let reps = simpark::sim::run_replications(m, 2, &|| {});
+    simpark::report::summary::summarise(m, &reps)
+}
