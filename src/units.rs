@@ -151,9 +151,9 @@ impl Sub for SimDuration {
 }
 
 fn fmt_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    if ns % NANOS_PER_SEC == 0 {
+    if ns.is_multiple_of(NANOS_PER_SEC) {
         write!(f, "{}s", ns / NANOS_PER_SEC)
-    } else if ns % NANOS_PER_MILLI == 0 {
+    } else if ns.is_multiple_of(NANOS_PER_MILLI) {
         write!(f, "{}ms", ns / NANOS_PER_MILLI)
     } else {
         write!(f, "{:.6}ms", ns as f64 / NANOS_PER_MILLI as f64)

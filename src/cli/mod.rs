@@ -162,6 +162,7 @@ fn run(args: &RunArgs) -> Result<i32> {
     } else {
         indicatif::ProgressBar::hidden()
     };
+    #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let started = Instant::now();
     let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         simpark::sim::run_replications(&model, jobs, &|| bar.inc(1))
@@ -296,6 +297,7 @@ fn bench(requests: u64, algorithm: &str) -> Result<i32> {
         Ok(m) => m,
         Err(e) => return Ok(report_scenario_error(&e)),
     };
+    #[allow(clippy::disallowed_methods)] // the benchmark measures wall time
     let started = Instant::now();
     let reps = simpark::sim::run_replications(&model, 1, &|| {});
     let wall = started.elapsed().as_secs_f64();

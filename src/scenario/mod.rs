@@ -65,6 +65,7 @@ pub struct TierModel {
 
 /// The arrival process.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per run; boxing would only add a pointer chase
 pub enum TrafficModel {
     /// Constant rate [req/s].
     Poisson { rate_per_s: f64, clients: u64 },

@@ -124,10 +124,10 @@ impl Topology {
                 return Err(("link".into(), format!("web{} is not reachable from lb1", i + 1)));
             }
             if needs_storage
-                && !topo
+                && topo
                     .storage
                     .first()
-                    .is_some_and(|&s| topo.graph.find_edge(w, s).is_some())
+                    .is_none_or(|&s| topo.graph.find_edge(w, s).is_none())
             {
                 return Err((
                     "link".into(),

@@ -21,9 +21,19 @@ fn w1_roundrobin_is_e3_m_1() {
     let m = model("scenarios/bench/w1_roundrobin.toml", &[]);
     let s = summarise(&m);
     let exact_ms = 1000.0 * ekm1_mean_response_s(3, 90.0, 100.0);
-    assert_contains("W1 roundrobin mean response", &s.metrics.latency_ms_mean, exact_ms, "simpark run scenarios/bench/w1_roundrobin.toml");
+    assert_contains(
+        "W1 roundrobin mean response",
+        &s.metrics.latency_ms_mean,
+        exact_ms,
+        "simpark run scenarios/bench/w1_roundrobin.toml",
+    );
     for w in &s.web {
-        assert!(w.utilisation.contains(0.9), "{} utilisation {:?}", w.name, w.utilisation);
+        assert!(
+            w.utilisation.contains(0.9),
+            "{} utilisation {:?}",
+            w.name,
+            w.utilisation
+        );
     }
     assert_eq!(s.metrics.requests_failed_total, 0);
 }
@@ -33,13 +43,20 @@ fn w1_roundrobin_is_e3_m_1() {
 /// blind Erlang-3 split. Both bounds must hold outside the CI.
 #[test]
 fn w1_leastconn_lies_between_pooled_and_round_robin() {
-    let m = model("scenarios/bench/w1_roundrobin.toml", &["balancer.algorithm=\"leastconn\""]);
+    let m = model(
+        "scenarios/bench/w1_roundrobin.toml",
+        &["balancer.algorithm=\"leastconn\""],
+    );
     let s = summarise(&m);
     let e = &s.metrics.latency_ms_mean;
     let ci = e.ci95.unwrap();
     let pooled = 1000.0 * mmc_mean_response_s(270.0, 100.0, 3);
     let split = 1000.0 * ekm1_mean_response_s(3, 90.0, 100.0);
-    assert!(e.value - ci > pooled && e.value + ci < split, "leastconn {:.3} ± {ci:.3} not in ({pooled:.3}, {split:.3})", e.value);
+    assert!(
+        e.value - ci > pooled && e.value + ci < split,
+        "leastconn {:.3} ± {ci:.3} not in ({pooled:.3}, {split:.3})",
+        e.value
+    );
 }
 
 /// W2: `maxconn 1` per server + the backend queue = one shared FIFO: M/M/3 (Erlang C). The

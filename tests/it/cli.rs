@@ -15,24 +15,59 @@ fn help_lists_the_commands() {
 fn scenarios_lists_builtin_and_shipped() {
     let out = run_ok(simpark().arg("scenarios").arg("--dir").arg(repo("scenarios")));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("built-in") && text.contains("w1_roundrobin.toml") && text.contains("single_server.toml"), "{text}");
+    assert!(
+        text.contains("built-in") && text.contains("w1_roundrobin.toml") && text.contains("single_server.toml"),
+        "{text}"
+    );
     assert!(!text.contains("INVALID"), "{text}");
 }
 
 #[test]
 fn run_writes_every_output_and_prints_a_table() {
     let d = tmpdir("outputs");
-    let out = run_ok(simpark().args(["run", "--horizon", "2h", "--replications", "3", "--set", "web.count=4", "--dot", "--out"]).arg(&d));
+    let out = run_ok(
+        simpark()
+            .args([
+                "run",
+                "--horizon",
+                "2h",
+                "--replications",
+                "3",
+                "--set",
+                "web.count=4",
+                "--dot",
+                "--out",
+            ])
+            .arg(&d),
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("latency ms p99") && text.contains("web4") && text.contains("digraph park"), "{text}");
-    for f in ["summary.json", "timeseries.csv", "scenario.resolved.toml", "topology.dot", "perf.json"] {
+    assert!(
+        text.contains("latency ms p99") && text.contains("web4") && text.contains("digraph park"),
+        "{text}"
+    );
+    for f in [
+        "summary.json",
+        "timeseries.csv",
+        "scenario.resolved.toml",
+        "topology.dot",
+        "perf.json",
+    ] {
         assert!(d.join(f).is_file(), "missing {f}");
     }
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["schema_version"], 1);
     assert_eq!(s["replications"], 3);
-    for k in ["latency_ms_mean", "latency_ms_p50", "latency_ms_p95", "latency_ms_p99", "success_ratio"] {
-        assert!(s["metrics"][k]["value"].is_number() && s["metrics"][k]["ci95"].is_number(), "{k}");
+    for k in [
+        "latency_ms_mean",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "latency_ms_p99",
+        "success_ratio",
+    ] {
+        assert!(
+            s["metrics"][k]["value"].is_number() && s["metrics"][k]["ci95"].is_number(),
+            "{k}"
+        );
     }
     assert!(s["metrics"]["requests_total"].as_u64().unwrap() > 0);
     // No wall-clock figure may leak into summary.json.

@@ -5,11 +5,15 @@ use std::path::Path;
 
 fn run_into(out: &Path, extra: &[&str]) -> (Vec<u8>, Vec<u8>) {
     let mut cmd = simpark();
-    cmd.args(["run", "--horizon", "1d", "--replications", "4", "--quiet", "--out"]).arg(out);
+    cmd.args(["run", "--horizon", "1d", "--replications", "4", "--quiet", "--out"])
+        .arg(out);
     cmd.arg(repo("scenarios/faults/web2_crash.toml"));
     cmd.args(extra);
     run_ok(&mut cmd);
-    (std::fs::read(out.join("summary.json")).unwrap(), std::fs::read(out.join("timeseries.csv")).unwrap())
+    (
+        std::fs::read(out.join("summary.json")).unwrap(),
+        std::fs::read(out.join("timeseries.csv")).unwrap(),
+    )
 }
 
 #[test]
@@ -31,7 +35,13 @@ fn library_runs_are_identical_and_in_replication_order() {
     let one = simpark::sim::run_replications(&m, 1, &|| {});
     let two = simpark::sim::run_replications(&m, 2, &|| {});
     for (a, b) in one.iter().zip(&two) {
-        assert_eq!((a.arrivals, a.ok, a.latency_ns_sum, a.events), (b.arrivals, b.ok, b.latency_ns_sum, b.events));
+        assert_eq!(
+            (a.arrivals, a.ok, a.latency_ns_sum, a.events),
+            (b.arrivals, b.ok, b.latency_ns_sum, b.events)
+        );
     }
-    assert_ne!(one[0].latency_ns_sum, one[1].latency_ns_sum, "replications must differ from each other");
+    assert_ne!(
+        one[0].latency_ns_sum, one[1].latency_ns_sum,
+        "replications must differ from each other"
+    );
 }

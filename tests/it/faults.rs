@@ -10,7 +10,11 @@ const RECOVER_AT_MS: f64 = 14.0 * 3_600_000.0;
 fn windows(s: &simpark::report::summary::Summary) -> Vec<(f64, f64)> {
     (0..s.replications)
         .map(|rep| {
-            let ev: Vec<_> = s.health_events.iter().filter(|e| e.replication == rep && e.server == "web2").collect();
+            let ev: Vec<_> = s
+                .health_events
+                .iter()
+                .filter(|e| e.replication == rep && e.server == "web2")
+                .collect();
             assert_eq!(ev.len(), 2, "one DOWN and one UP per replication: {ev:?}");
             assert_eq!((ev[0].state, ev[1].state), ("DOWN", "UP"));
             (ev[0].at_ms - FAULT_AT_MS, ev[1].at_ms - RECOVER_AT_MS)
@@ -22,7 +26,12 @@ fn common(kind: &str) -> simpark::report::summary::Summary {
     let m = model(&format!("scenarios/faults/web2_{kind}.toml"), &[]);
     let s = summarise(&m);
     for w in &s.web {
-        assert_eq!(w.requests_while_down_total, Some(0), "{} got requests while marked DOWN", w.name);
+        assert_eq!(
+            w.requests_while_down_total,
+            Some(0),
+            "{} got requests while marked DOWN",
+            w.name
+        );
     }
     // Health checks: inter 2000 ms, rise 2, fall 3; lb1-web RTT 0.2 ms. Whatever the phase of
     // the fault within the check period (< inter), the repaired server is UP after `rise`
@@ -39,7 +48,10 @@ fn refused_connections_are_detected_after_fall_checks_and_retried() {
     for (down, _) in windows(&s) {
         // Each check fails at once (RST after one RTT): DOWN on the 3rd failed check, i.e.
         // phase + 2 x inter (+ RTT), with phase in (0, inter].
-        assert!(down > 2.0 * 2000.0 && down <= 3.0 * 2000.0 + 1.0, "DOWN {down} ms after the fault");
+        assert!(
+            down > 2.0 * 2000.0 && down <= 3.0 * 2000.0 + 1.0,
+            "DOWN {down} ms after the fault"
+        );
     }
     // Refused connections are retried on another server (option redispatch), so visitors
     // notice nothing but a small delay.
@@ -53,14 +65,23 @@ fn crashed_host_is_detected_after_check_timeouts() {
     for (down, _) in windows(&s) {
         // A dead host: each check times out after `inter` (no `timeout check` set), and the
         // next one starts `inter` after that: phase + 3 x inter + 2 x inter.
-        assert!(down > 4.0 * 2000.0 + 2000.0 && down <= 5.0 * 2000.0 + 2000.0 + 1.0, "DOWN {down} ms after the fault");
+        assert!(
+            down > 4.0 * 2000.0 + 2000.0 && down <= 5.0 * 2000.0 + 2000.0 + 1.0,
+            "DOWN {down} ms after the fault"
+        );
     }
-    assert!(s.metrics.retries_per_kreq.value > 0.0, "connect timeouts to web2 must be retried");
+    assert!(
+        s.metrics.retries_per_kreq.value > 0.0,
+        "connect timeouts to web2 must be retried"
+    );
 }
 
 #[test]
 fn hung_application_costs_requests_until_detected() {
     let s = common("hang");
-    assert!(s.failures_by_reason["server_timeout"] > 0, "requests sent to the hung web2 time out (504)");
+    assert!(
+        s.failures_by_reason["server_timeout"] > 0,
+        "requests sent to the hung web2 time out (504)"
+    );
     assert!(s.metrics.success_ratio.value < 1.0);
 }

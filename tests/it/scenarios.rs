@@ -9,7 +9,12 @@ fn rejected(name: &str, body: &str) -> String {
     let file = d.join("bad.toml");
     std::fs::write(&file, body).unwrap();
     let out_dir = d.join("out");
-    let out = simpark().args(["run", "--quiet", "--out"]).arg(&out_dir).arg(&file).output().unwrap();
+    let out = simpark()
+        .args(["run", "--quiet", "--out"])
+        .arg(&out_dir)
+        .arg(&file)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "expected exit 2, stderr:\n{stderr}");
     assert!(!out_dir.exists(), "an invalid scenario must write nothing");
@@ -28,7 +33,10 @@ fn unknown_key_points_at_line_and_key() {
 
 #[test]
 fn negative_rate_is_rejected_with_its_key() {
-    let e = rejected("negative", "name = \"x\"\n\n[traffic]\nkind = \"poisson\"\nrate_per_s = -5.0\n");
+    let e = rejected(
+        "negative",
+        "name = \"x\"\n\n[traffic]\nkind = \"poisson\"\nrate_per_s = -5.0\n",
+    );
     assert!(e.contains("bad.toml:5:"), "{e}");
     assert!(e.contains("traffic.rate_per_s"), "{e}");
 }
@@ -41,16 +49,25 @@ fn wrong_type_is_rejected() {
 
 #[test]
 fn topology_without_path_to_storage_is_rejected() {
-    let e = rejected("topology", "name = \"x\"\n[[link]]\nfrom = \"web3\"\nto = \"store1\"\nenabled = false\n");
+    let e = rejected(
+        "topology",
+        "name = \"x\"\n[[link]]\nfrom = \"web3\"\nto = \"store1\"\nenabled = false\n",
+    );
     assert!(e.contains("no path from clients to storage"), "{e}");
     assert!(e.contains("web3"), "{e}");
 }
 
 #[test]
 fn fault_on_missing_node_is_rejected() {
-    let e = rejected("fault", "name = \"x\"\n[[fault]]\nat = \"1h\"\ntarget = \"web7\"\nkind = \"crash\"\n");
+    let e = rejected(
+        "fault",
+        "name = \"x\"\n[[fault]]\nat = \"1h\"\ntarget = \"web7\"\nkind = \"crash\"\n",
+    );
     assert!(e.contains("bad.toml:4:"), "{e}");
-    assert!(e.contains("fault[0].target") && e.contains("web7") && e.contains("web1"), "{e}");
+    assert!(
+        e.contains("fault[0].target") && e.contains("web7") && e.contains("web1"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -58,13 +75,20 @@ fn bad_duration_and_probability_are_rejected() {
     let e = rejected("duration", "name = \"x\"\nhorizon = \"7 parsecs\"\n");
     assert!(e.contains("bad.toml:2:") && e.contains("horizon"), "{e}");
     let e = rejected("prob", "name = \"x\"\n[requests]\nwrite_fraction = 1.5\n");
-    assert!(e.contains("requests.write_fraction") && e.contains("probability"), "{e}");
+    assert!(
+        e.contains("requests.write_fraction") && e.contains("probability"),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_override_is_rejected_without_writing() {
     let d = tmpdir("override");
-    let out = simpark().args(["run", "--quiet", "--set", "web.count=-1", "--out"]).arg(d.join("o")).output().unwrap();
+    let out = simpark()
+        .args(["run", "--quiet", "--set", "web.count=-1", "--out"])
+        .arg(d.join("o"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("web.count"));
     assert!(!d.join("o").exists());
@@ -91,8 +115,20 @@ fn every_shipped_scenario_validates() {
 #[test]
 fn resolved_scenario_round_trips() {
     let d = tmpdir("roundtrip");
-    run_ok(simpark().args(["run", "--quiet", "--horizon", "3h", "--replications", "2", "--out"]).arg(d.join("a")));
+    run_ok(
+        simpark()
+            .args(["run", "--quiet", "--horizon", "3h", "--replications", "2", "--out"])
+            .arg(d.join("a")),
+    );
     let resolved = d.join("a/scenario.resolved.toml");
-    run_ok(simpark().args(["run", "--quiet", "--out"]).arg(d.join("b")).arg(&resolved));
-    assert_eq!(std::fs::read(d.join("a/summary.json")).unwrap(), std::fs::read(d.join("b/summary.json")).unwrap());
+    run_ok(
+        simpark()
+            .args(["run", "--quiet", "--out"])
+            .arg(d.join("b"))
+            .arg(&resolved),
+    );
+    assert_eq!(
+        std::fs::read(d.join("a/summary.json")).unwrap(),
+        std::fs::read(d.join("b/summary.json")).unwrap()
+    );
 }
