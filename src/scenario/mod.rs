@@ -501,14 +501,6 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             ),
         );
     }
-    if let Some(r) = b.redispatch
-        && r == 0
-    {
-        return bad(
-            "balancer.redispatch",
-            "0 disables nothing in HAProxy's syntax; omit the key to turn redispatch off, or use -1 / P > 0",
-        );
-    }
     let timeout_connect = ms("balancer.timeout_connect_ms", b.timeout_connect_ms, false)?;
     let timeout_queue = if b.timeout_queue_ms == 0.0 {
         timeout_connect
@@ -530,7 +522,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         timeout_queue,
         queue_max: b.queue_max as usize,
         retries: count("balancer.retries", b.retries, 0, 100)?,
-        redispatch: b.redispatch,
+        redispatch: (b.redispatch != 0).then_some(b.redispatch),
         allbackup: b.allbackup,
         timeout_connect,
     };

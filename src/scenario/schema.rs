@@ -159,9 +159,10 @@ pub struct Balancer {
     pub timeout_server_ms: f64,
     /// `retries`, HAProxy default 3.
     pub retries: u32,
-    /// `option redispatch <interval>`: absent = off; -1 = on the last retry (the option's
-    /// default); P > 0 = every P-th retry.
-    pub redispatch: Option<i32>,
+    /// `option redispatch <interval>`: 0 = off (no `option redispatch`); -1 = on the last
+    /// retry (the option's default interval); P > 0 = every P-th retry; -N = the N-th retry
+    /// before the last.
+    pub redispatch: i32,
     /// `option allbackup`: use all backup servers, not only the first, when actives are down.
     pub allbackup: bool,
     /// Per-server `weight`, web1 first; empty = all 1 (HAProxy default).
@@ -193,7 +194,7 @@ impl Default for Balancer {
             timeout_connect_ms: 5_000.0,
             timeout_server_ms: 50_000.0,
             retries: 3,
-            redispatch: Some(-1),
+            redispatch: -1,
             allbackup: false,
             weights: Vec::new(),
             backup_servers: 0,
