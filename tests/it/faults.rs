@@ -85,3 +85,25 @@ fn hung_application_costs_requests_until_detected() {
     );
     assert!(s.metrics.success_ratio.value < 1.0);
 }
+
+/// HAProxy 2.6 (checked against the live 2.6.12, docs/haproxy-checks.md): with the first check
+/// after the failure starting at c1, a refused port is DOWN at c1 + (fall-1) x fastinter +
+/// fall x RTT (each check fails one round trip after it starts, and the next starts one
+/// interval after the previous ended), a dead host or hung application at
+/// c1 + fall x inter + (fall-1) x fastinter (each check times out after `inter`).
+/// The three scenarios share the seed and timeline, so c1 is the same and the difference is
+/// exact: (3 x 2000 + 2 x 2000) - (2 x 2000 + 3 x 0.2) = 5999.4 ms.
+#[test]
+fn detection_windows_differ_exactly_by_failure_mode() {
+    let down = |kind: &str| {
+        let m = model(&format!("scenarios/faults/web2_{kind}.toml"), &["replications=2"]);
+        let s = summarise(&m);
+        windows(&s)[0].0
+    };
+    let (refused, crash, hang) = (down("process_death"), down("crash"), down("hang"));
+    assert!(
+        (crash - refused - 5999.4).abs() < 1e-6,
+        "crash {crash} refused {refused}"
+    );
+    assert!((hang - crash).abs() < 1e-6, "hang {hang} crash {crash}");
+}
