@@ -106,7 +106,9 @@ impl Dist {
                 values_ns[i]
             }
         };
-        SimDuration::from_nanos(ns.round() as u64)
+        // `ns >= 0`, so adding 0.5 and truncating rounds to nearest without a libm call
+        // (`f64::round` is not an instruction on baseline x86-64).
+        SimDuration::from_nanos((ns + 0.5) as u64)
     }
 }
 

@@ -5,40 +5,28 @@
 //! owns the closed event enum. It must never read a clock or reorder same-time events.
 
 use crate::units::SimTime;
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Upper bound on pending events. A park of a few dozen components has hundreds of pending
+/// Bits of a key that hold the payload slot; the rest of the low word is the sequence number.
+const SLOT_BITS: u32 = 24;
+/// Upper bound on pending events. A park of a few dozen components has thousands of pending
 /// events at most; a queue this large means a runaway feedback loop (a bug), so we stop loudly.
-pub const EVENTS_PENDING_MAX: usize = 1 << 26;
-
-struct Entry<E> {
-    time: SimTime,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
+pub const EVENTS_PENDING_MAX: usize = 1 << SLOT_BITS;
+/// Upper bound on events scheduled in one run (the sequence number's width): 1.1e12, about
+/// 40 hours of the engine's top speed.
+pub const EVENTS_SCHEDULED_MAX: u64 = 1 << (64 - SLOT_BITS);
+const _: () = assert!(SLOT_BITS < 32, "slots are u32");
 
 /// A future-event list with deterministic tie-breaking.
+///
+/// The heap orders 16-byte keys `time << 64 | seq << 24 | slot`; payloads sit in a slab and
+/// never move while queued. Comparing one u128 orders by (time, seq) exactly, and keeping the
+/// payload out of the heap makes every sift move 16 bytes instead of the whole event.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Reverse<u128>>,
+    slab: Vec<Option<E>>,
+    free: Vec<u32>,
     seq: u64,
     now: SimTime,
 }
@@ -53,6 +41,8 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
+            slab: Vec::with_capacity(1024),
+            free: Vec::with_capacity(1024),
             seq: 0,
             now: SimTime::ZERO,
         }
@@ -72,19 +62,38 @@ impl<E> EventQueue<E> {
             "event scheduled in the past: {time:?} < {:?}",
             self.now
         );
-        debug_assert!(self.heap.len() < EVENTS_PENDING_MAX, "event queue runaway");
-        self.heap.push(Entry {
-            time,
-            seq: self.seq,
-            event,
-        });
+        assert!(
+            self.seq < EVENTS_SCHEDULED_MAX,
+            "more than {EVENTS_SCHEDULED_MAX} events in one run"
+        );
+        let slot = match self.free.pop() {
+            Some(s) => {
+                debug_assert!(self.slab[s as usize].is_none());
+                self.slab[s as usize] = Some(event);
+                s
+            }
+            None => {
+                assert!(
+                    self.slab.len() < EVENTS_PENDING_MAX,
+                    "event queue runaway: {EVENTS_PENDING_MAX} pending"
+                );
+                self.slab.push(Some(event));
+                (self.slab.len() - 1) as u32
+            }
+        };
+        let key = (u128::from(time.as_nanos()) << 64) | u128::from(self.seq << SLOT_BITS) | u128::from(slot);
+        self.heap.push(Reverse(key));
         self.seq += 1;
     }
 
     /// Pop the earliest event and advance `now` to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let Entry { time, event, .. } = self.heap.pop()?;
+        let Reverse(key) = self.heap.pop()?;
+        let time = SimTime::from_nanos((key >> 64) as u64);
+        let slot = (key as u64 & ((1 << SLOT_BITS) - 1)) as u32;
+        let event = self.slab[slot as usize].take().expect("queued slot holds its event");
+        self.free.push(slot);
         debug_assert!(time >= self.now);
         self.now = time;
         Some((time, event))
@@ -93,7 +102,7 @@ impl<E> EventQueue<E> {
     /// The time of the earliest pending event.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.peek().map(|Reverse(k)| SimTime::from_nanos((k >> 64) as u64))
     }
 
     pub fn len(&self) -> usize {

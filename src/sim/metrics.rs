@@ -103,6 +103,8 @@ pub struct RepMetrics {
     pub storage_workers: u32,
     pub bucket_width: SimDuration,
     pub buckets: Vec<Bucket>,
+    arrival_bucket: u32,
+    arrival_bucket_end: u64,
     pub state_changes: Vec<StateChange>,
     /// Simulator work, for perf.json.
     pub events: u64,
@@ -141,6 +143,8 @@ impl RepMetrics {
             storage_workers,
             bucket_width,
             buckets: vec![Bucket::default(); n],
+            arrival_bucket: 0,
+            arrival_bucket_end: bucket_width.as_nanos(),
             state_changes: Vec::new(),
             events: 0,
         }
@@ -152,27 +156,31 @@ impl RepMetrics {
         self.window_start <= t && t < self.window_end
     }
 
+    /// Count an arrival at `t` (arrivals come in time order) and return its time-series
+    /// bucket, which the request carries so its outcome lands in the same bucket without a
+    /// division on the hot path.
     #[inline]
-    fn bucket(&mut self, t: SimTime) -> Option<&mut Bucket> {
-        let i = (t.as_nanos() / self.bucket_width.as_nanos()) as usize;
-        self.buckets.get_mut(i)
-    }
-
-    #[inline]
-    pub fn record_arrival(&mut self, t: SimTime) {
-        if let Some(b) = self.bucket(t) {
+    pub fn record_arrival(&mut self, t: SimTime) -> u32 {
+        debug_assert!(t.as_nanos() >= self.arrival_bucket_end.saturating_sub(self.bucket_width.as_nanos()));
+        while t.as_nanos() >= self.arrival_bucket_end {
+            self.arrival_bucket += 1;
+            self.arrival_bucket_end = self.arrival_bucket_end.saturating_add(self.bucket_width.as_nanos());
+        }
+        if let Some(b) = self.buckets.get_mut(self.arrival_bucket as usize) {
             b.arrivals += 1;
         }
         if self.in_window(t) {
             self.arrivals += 1;
         }
+        self.arrival_bucket
     }
 
-    /// A success: `arrived` is when the request reached the balancer.
+    /// A success: `arrived` is when the request reached the balancer, `bucket` what
+    /// `record_arrival` returned for it.
     #[inline]
-    pub fn record_ok(&mut self, arrived: SimTime, latency: SimDuration) {
+    pub fn record_ok(&mut self, bucket: u32, arrived: SimTime, latency: SimDuration) {
         let ns = latency.as_nanos();
-        if let Some(b) = self.bucket(arrived) {
+        if let Some(b) = self.buckets.get_mut(bucket as usize) {
             b.ok += 1;
             b.latency_ns_sum += u128::from(ns);
             b.latency_ns_max = b.latency_ns_max.max(ns);
@@ -185,8 +193,8 @@ impl RepMetrics {
     }
 
     #[inline]
-    pub fn record_failure(&mut self, arrived: SimTime, reason: FailReason) {
-        if let Some(b) = self.bucket(arrived) {
+    pub fn record_failure(&mut self, bucket: u32, arrived: SimTime, reason: FailReason) {
+        if let Some(b) = self.buckets.get_mut(bucket as usize) {
             b.failed += 1;
         }
         if self.in_window(arrived) {

@@ -42,8 +42,7 @@ impl Arrivals {
         match &self.model {
             TrafficModel::Poisson { rate_per_s, .. } => {
                 // Round up so that two arrivals never share an instant by construction.
-                let gap = (e * NS_PER_S / rate_per_s).ceil().max(1.0);
-                t + SimDuration::from_nanos(gap as u64)
+                t + SimDuration::from_nanos(ceil_ns(e * (NS_PER_S / rate_per_s)))
             }
             TrafficModel::Profile {
                 base_rate_per_s,
@@ -60,6 +59,15 @@ impl Arrivals {
             }),
         }
     }
+}
+
+/// `max(1, ceil(x))` for x >= 0 without a libm call (`f64::ceil` is not an instruction on
+/// baseline x86-64).
+#[inline]
+fn ceil_ns(x: f64) -> u64 {
+    let t = x as u64;
+    let c = if (t as f64) < x { t + 1 } else { t };
+    c.max(1)
 }
 
 /// Multiplier of the bursts active at `t`, and the next instant any burst starts or ends.
@@ -85,7 +93,7 @@ fn invert(mut t: SimTime, mut e: f64, piece: impl Fn(SimTime) -> (f64, SimTime))
         debug_assert!(end > t);
         let span = end.since(t).as_nanos() as f64;
         if rate > 0.0 && e <= rate * span {
-            let gap = (e / rate).ceil().max(1.0) as u64;
+            let gap = ceil_ns(e / rate);
             return t + SimDuration::from_nanos(gap.min(span as u64).max(1));
         }
         e -= rate * span;

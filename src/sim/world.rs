@@ -91,11 +91,10 @@ struct Req {
     recorded: bool,
     /// The balancer counts a connection for this request on `server`.
     lb_open: bool,
-    /// Position in the web server's member list.
-    pos: u32,
-    /// Storage node of the current call and position in its member list (u32::MAX: none).
+    /// Storage node of the current call (u32::MAX: none).
     store: u32,
-    spos: u32,
+    /// Time-series bucket of the arrival.
+    bucket: u32,
     arrived: SimTime,
     deadline: SimTime,
     hash: u64,
@@ -114,9 +113,8 @@ impl Req {
         in_store_service: false,
         recorded: false,
         lb_open: false,
-        pos: u32::MAX,
         store: u32::MAX,
-        spos: u32::MAX,
+        bucket: 0,
         arrived: SimTime::ZERO,
         deadline: SimTime::ZERO,
         hash: 0,
@@ -135,8 +133,6 @@ struct Server {
     /// (slot, tag) waiting for a worker; stale entries are skipped when popped.
     queue: VecDeque<(u32, u32)>,
     queued: u32,
-    /// Requests this server holds (queued or active), for faults.
-    members: Vec<u32>,
     service: StreamRng,
 }
 
@@ -151,19 +147,17 @@ impl Server {
             queue_max,
             queue: VecDeque::new(),
             queued: 0,
-            members: Vec::with_capacity(workers.min(1024) as usize),
             service,
         }
     }
 
-    fn reset(&mut self, status: Status) -> Vec<u32> {
+    fn reset(&mut self, status: Status) {
         self.status = status;
         self.factor = 1.0;
         self.epoch = self.epoch.wrapping_add(1);
         self.busy = 0;
         self.queue.clear();
         self.queued = 0;
-        std::mem::take(&mut self.members)
     }
 }
 
@@ -514,12 +508,13 @@ impl<'m> World<'m> {
         let slot = self.alloc(now);
         let hash = if self.source_hash { self.arrivals.client() } else { 0 };
         let write = self.m.write_fraction > 0.0 && self.rng.mix.random_bool(self.m.write_fraction);
+        let bucket = self.metrics.record_arrival(now);
         {
             let r = &mut self.reqs[slot as usize];
             r.hash = hash;
             r.write_left = write;
+            r.bucket = bucket;
         }
-        self.metrics.record_arrival(now);
         match self
             .backend
             .handle_request(now, u64::from(slot), hash, &mut self.rng.lb)
@@ -731,34 +726,15 @@ impl<'m> World<'m> {
             return;
         }
         if srv.busy < srv.workers {
-            self.join(s, slot);
             self.start_web(now, slot);
         } else if srv.queued < srv.queue_max {
             let tag = self.reqs[slot as usize].tag;
             srv.queue.push_back((slot, tag));
             srv.queued += 1;
-            self.join(s, slot);
             self.reqs[slot as usize].phase = Phase::WebQueued;
         } else {
             self.fail(now, slot, FailReason::WebQueueFull);
         }
-    }
-
-    fn join(&mut self, s: usize, slot: u32) {
-        let srv = &mut self.web[s];
-        self.reqs[slot as usize].pos = srv.members.len() as u32;
-        srv.members.push(slot);
-    }
-
-    fn leave(&mut self, s: usize, slot: u32) {
-        let pos = self.reqs[slot as usize].pos as usize;
-        let srv = &mut self.web[s];
-        assert_eq!(srv.members[pos], slot, "web member list out of sync");
-        srv.members.swap_remove(pos);
-        if let Some(&moved) = srv.members.get(pos) {
-            self.reqs[moved as usize].pos = pos as u32;
-        }
-        self.reqs[slot as usize].pos = u32::MAX;
     }
 
     fn start_web(&mut self, now: SimTime, slot: u32) {
@@ -811,7 +787,6 @@ impl<'m> World<'m> {
     /// The web worker is done with the request: free it and send the response.
     fn finish_web(&mut self, now: SimTime, slot: u32) {
         let s = self.reqs[slot as usize].server as usize;
-        self.leave(s, slot);
         let srv = &mut self.web[s];
         assert!(srv.busy > 0, "web{} worker count underflow", s + 1);
         srv.busy -= 1;
@@ -858,7 +833,7 @@ impl<'m> World<'m> {
             let d = self.m.topology.client_latency();
             latency += d.sample(&mut self.rng.client_net) + d.sample(&mut self.rng.client_net);
         }
-        self.metrics.record_ok(r.arrived, latency);
+        self.metrics.record_ok(r.bucket, r.arrived, latency);
         self.release(slot);
         self.pump(now);
     }
@@ -867,7 +842,7 @@ impl<'m> World<'m> {
     fn fail(&mut self, now: SimTime, slot: u32, why: FailReason) {
         let r = self.reqs[slot as usize];
         debug_assert!(!r.recorded);
-        self.metrics.record_failure(r.arrived, why);
+        self.metrics.record_failure(r.bucket, r.arrived, why);
         if r.lb_open {
             self.reqs[slot as usize].lb_open = false;
             self.backend.handle_done(now, r.server as usize);
@@ -878,7 +853,7 @@ impl<'m> World<'m> {
                 self.reqs[slot as usize].recorded = true;
             }
             Phase::WebQueued => {
-                self.leave(r.server as usize, slot);
+                // Its queue entry goes stale with the slot and is skipped when popped.
                 self.web[r.server as usize].queued -= 1;
                 self.release(slot);
             }
@@ -887,22 +862,22 @@ impl<'m> World<'m> {
         self.pump(now);
     }
 
+    /// Fail every request whose `timeout server` expired; re-arm for the next one still
+    /// waiting. Entries of requests that already finished are dropped whatever their
+    /// deadline, so the sweep wakes about once per `timeout server`, not once per request.
     fn on_sweep(&mut self, now: SimTime) {
         self.sweep_scheduled = false;
         while let Some(&(deadline, slot, inc)) = self.sweep.front() {
-            if deadline > now {
+            let r = self.reqs[slot as usize];
+            let waiting = matches!(r.phase, Phase::WebQueued | Phase::WebActive | Phase::Lost);
+            let live = r.incarnation == inc && r.deadline == deadline && waiting && !r.recorded;
+            if live && deadline > now {
                 self.sweep_scheduled = true;
                 self.q.schedule(deadline, Ev::TimeoutSweep);
                 return;
             }
             self.sweep.pop_front();
-            let r = self.reqs[slot as usize];
-            let waiting = matches!(r.phase, Phase::WebQueued | Phase::WebActive | Phase::Lost | Phase::ToLb);
-            if r.incarnation == inc && r.deadline == deadline && waiting && !r.recorded {
-                if r.phase == Phase::ToLb {
-                    // The answer is on the wire; it cannot be recalled.
-                    continue;
-                }
+            if live {
                 self.fail(now, slot, FailReason::ServerTimeout);
             }
         }
@@ -933,25 +908,26 @@ impl<'m> World<'m> {
     }
 
     fn storage_join(&mut self, p: usize, slot: u32) {
-        let node = &mut self.store[p];
         let r = &mut self.reqs[slot as usize];
         r.store = p as u32;
         r.in_store_service = false;
-        r.spos = node.members.len() as u32;
-        node.members.push(slot);
     }
 
     fn storage_leave(&mut self, p: usize, slot: u32) {
-        let pos = self.reqs[slot as usize].spos as usize;
-        let node = &mut self.store[p];
-        assert_eq!(node.members.get(pos), Some(&slot), "storage member list out of sync");
-        node.members.swap_remove(pos);
-        if let Some(&moved) = node.members.get(pos) {
-            self.reqs[moved as usize].spos = pos as u32;
-        }
         let r = &mut self.reqs[slot as usize];
-        r.spos = u32::MAX;
+        assert_eq!(r.store, p as u32, "request left a storage node it was not at");
         r.store = u32::MAX;
+    }
+
+    /// Requests alive at a server, in slot order (deterministic). Faults are rare, so a scan
+    /// of the slab here is cheaper than keeping member lists on the hot path.
+    fn members(&self, is_member: impl Fn(&Req) -> bool) -> Vec<u32> {
+        (0..self.reqs.len() as u32)
+            .filter(|&i| {
+                let r = &self.reqs[i as usize];
+                r.phase != Phase::Free && is_member(r)
+            })
+            .collect()
     }
 
     fn start_storage(&mut self, now: SimTime, p: usize, slot: u32) {
@@ -1026,7 +1002,8 @@ impl<'m> World<'m> {
     fn storage_failed(&mut self, now: SimTime, slot: u32) {
         if !self.reqs[slot as usize].recorded {
             let r = self.reqs[slot as usize];
-            self.metrics.record_failure(r.arrived, FailReason::StorageError);
+            self.metrics
+                .record_failure(r.bucket, r.arrived, FailReason::StorageError);
             self.reqs[slot as usize].recorded = true;
             self.reqs[slot as usize].lb_open = false;
             self.backend.handle_done(now, r.server as usize);
@@ -1123,11 +1100,12 @@ impl<'m> World<'m> {
             self.web[s].factor = 1.0;
             return;
         }
-        let members = self.web[s].reset(status);
+        let members =
+            self.members(|r| r.server as usize == s && matches!(r.phase, Phase::WebQueued | Phase::WebActive));
+        self.web[s].reset(status);
         for slot in members {
             self.bump(slot);
             let r = &mut self.reqs[slot as usize];
-            r.pos = u32::MAX;
             if r.store != u32::MAX {
                 // Its storage call is orphaned; the storage node releases the worker by epoch.
                 let p = r.store as usize;
@@ -1173,7 +1151,8 @@ impl<'m> World<'m> {
             self.store[p].factor = 1.0;
             return;
         }
-        let members = self.store[p].reset(status);
+        let members = self.members(|r| r.store as usize == p);
+        self.store[p].reset(status);
         let delay = match status {
             Status::Crashed | Status::Hung => STORAGE_CALL_TIMEOUT,
             Status::Dead | Status::Up => SimDuration::ZERO,
@@ -1182,7 +1161,6 @@ impl<'m> World<'m> {
             let tag = self.bump(slot);
             let r = &mut self.reqs[slot as usize];
             r.store = u32::MAX;
-            r.spos = u32::MAX;
             self.q.schedule(now + delay, Ev::StorageFail { slot, tag });
         }
     }

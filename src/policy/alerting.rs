@@ -1,0 +1,887 @@
+//! 24/7 monitoring: Prometheus-style alerting rules and Alertmanager-style notification.
+//!
+//! Seed requirement: all important figures (workload, memory and disk usage) are measured, and
+//! if a server threatens to fail, the system administrators are told at once, 24 hours a day,
+//! 7 days a week.
+//!
+//! Where this sits: the policy layer. Production logic as a sans-IO state machine: the caller
+//! is the scraper (it hands samples through `handle_sample`, including `up` = 0 when a scrape
+//! fails), asks `poll_timeout()` for the next rule evaluation or notification flush, calls
+//! `handle_timeout(now)`, and drains `poll_notification()`. It knows nothing of the simulator.
+//!
+//! It must never: read a clock (time only arrives as `now` arguments), do I/O, spawn threads,
+//! draw random numbers, or iterate a `HashMap` (only `BTreeMap` / `Vec`: deterministic order).
+//!
+//! # Semantics reproduced
+//! **Prometheus rules** (rules/alerting.go, `AlertingRule.Eval`): at each evaluation instant
+//! `ts`, a series for which the condition holds and that has no active alert gets a *pending*
+//! alert with `active_at = ts`; a pending alert becomes *firing* at the first evaluation with
+//! `ts - active_at >= for` (so with `for: 0` it fires at the evaluation that first sees the
+//! condition). When the condition no longer holds, a pending alert is dropped (so a flapping
+//! condition restarts its `for` clock), and a firing alert is resolved — unless
+//! `keep_firing_for` is set, in which case it stays firing until `keep_firing_for` has passed
+//! since the first evaluation that found the condition false.
+//! Instant selectors take the newest sample in `(ts - lookback_delta, ts]` (left-open since
+//! Prometheus 3.0) that is not hidden by a staleness marker; a failed scrape (`up` = 0) marks
+//! the target's other series stale, as Prometheus does on scrape failure. Range selectors
+//! `m[w]` take the samples in `(ts - w, ts]`.
+//! `predict_linear(m[w], h)` is the least-squares fit of promql/functions.go
+//! (`linearRegression` with the intercept at the evaluation time, Kahan-compensated sums,
+//! constant series short-cut, at least 2 samples): `slope * h + intercept`.
+//!
+//! **Alertmanager** (dispatch/dispatch.go, notify/notify.go `DedupStage.needsUpdate`): alerts
+//! are grouped by alert name (`group_by: ['alertname']`, one group per rule). A new group waits
+//! `group_wait` before its first flush, then flushes every `group_interval`. A flush notifies
+//! when there are firing alerts not in the last notification, when everything has resolved
+//! after a notification with firing alerts, when (with `send_resolved`) there are newly
+//! resolved alerts, or when `repeat_interval` has passed since the last notification.
+//! Resolved alerts leave the group after a flush; an empty group is deleted. A notification
+//! carries every alert of the group, emitted here as one [`Notification`] per alert.
+//!
+//! # Simplifications
+//! - Prometheus sends alerts to Alertmanager instantly at the evaluation (no 1 m resend delay,
+//!   no network latency); at an instant with both an evaluation and a flush, the evaluation
+//!   runs first.
+//! - Evaluations are aligned on multiples of `evaluation_interval` from time 0 (Prometheus
+//!   offsets each rule group by a hash of its name).
+//! - Repeat: real Alertmanager notifies when the last notification is *strictly* older than
+//!   `now - repeat_interval`; with zero processing latency every tick would tie, and in a real
+//!   deployment each flush finishes after its log entry so the drift breaks the tie in favour
+//!   of repeating. We therefore use `<=`: with a 5 m interval and 4 h repeat, the repeat
+//!   comes exactly 4 h after the previous notification.
+//! - No silences, inhibition, routing tree, or notification-log retention limit; a single
+//!   receiver (the on-call system administrators).
+
+use crate::units::{SimDuration, SimTime};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// What a sample measures. The caller's scraper produces these per target (server).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    /// 1 if the last scrape succeeded, 0 if it failed (Prometheus' synthetic `up`).
+    Up,
+    /// 1-minute load average divided by the number of cores [-].
+    LoadPerCore,
+    /// Memory in use [%].
+    MemoryUsedPercent,
+    /// Disk space in use [%].
+    DiskUsedPercent,
+    /// Free disk space [bytes].
+    DiskFreeBytes,
+    /// SMART health warning (1 = warning, 0 = healthy).
+    SmartWarning,
+}
+
+/// A PromQL comparison operator (filtering: the series is in the result if it holds).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+}
+
+impl Cmp {
+    fn holds(self, v: f64, x: f64) -> bool {
+        match self {
+            Cmp::Gt => v > x,
+            Cmp::Ge => v >= x,
+            Cmp::Lt => v < x,
+            Cmp::Le => v <= x,
+            Cmp::Eq => v == x,
+        }
+    }
+}
+
+/// The expression of an alerting rule, evaluated per target.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// `metric <cmp> threshold` on the newest sample.
+    Threshold { metric: Metric, cmp: Cmp, threshold: f64 },
+    /// `predict_linear(metric[window], horizon) <cmp> threshold`.
+    PredictLinear {
+        metric: Metric,
+        window: SimDuration,
+        horizon: SimDuration,
+        cmp: Cmp,
+        threshold: f64,
+    },
+}
+
+impl Expr {
+    fn metric(&self) -> Metric {
+        match self {
+            Expr::Threshold { metric, .. } | Expr::PredictLinear { metric, .. } => *metric,
+        }
+    }
+}
+
+/// A Prometheus alerting rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRule {
+    /// The alert name (`alertname`), also the Alertmanager group key.
+    pub name: String,
+    pub expr: Expr,
+    /// `for:` the condition must hold this long before the alert fires.
+    pub for_: SimDuration,
+    /// `keep_firing_for:` keep firing this long after the condition stops (0 = off).
+    pub keep_firing_for: SimDuration,
+}
+
+impl AlertRule {
+    /// `up == 0` for 5m: the `InstanceDown` example of Prometheus' alerting-rules
+    /// documentation ("Alert for any instance that is unreachable for >5 minutes").
+    pub fn instance_down() -> Self {
+        AlertRule {
+            name: "InstanceDown".into(),
+            expr: Expr::Threshold {
+                metric: Metric::Up,
+                cmp: Cmp::Eq,
+                threshold: 0.0,
+            },
+            for_: SimDuration::from_mins(5),
+            keep_firing_for: SimDuration::ZERO,
+        }
+    }
+
+    /// `metric > threshold` for `for_`.
+    pub fn above(name: &str, metric: Metric, threshold: f64, for_: SimDuration) -> Self {
+        AlertRule {
+            name: name.into(),
+            expr: Expr::Threshold {
+                metric,
+                cmp: Cmp::Gt,
+                threshold,
+            },
+            for_,
+            keep_firing_for: SimDuration::ZERO,
+        }
+    }
+
+    /// `predict_linear(disk_free[window], horizon) < 0` for `for_`: the disk will be full
+    /// within `horizon` if the trend over `window` continues.
+    pub fn disk_will_fill(window: SimDuration, horizon: SimDuration, for_: SimDuration) -> Self {
+        AlertRule {
+            name: "DiskWillFillSoon".into(),
+            expr: Expr::PredictLinear {
+                metric: Metric::DiskFreeBytes,
+                window,
+                horizon,
+                cmp: Cmp::Lt,
+                threshold: 0.0,
+            },
+            for_,
+            keep_firing_for: SimDuration::ZERO,
+        }
+    }
+
+    /// `smart_warning > 0`: a boolean signal from the disk's SMART self-monitoring.
+    pub fn smart_warning() -> Self {
+        // for: 0 (model choice): a SMART warning does not flap; page at once.
+        AlertRule::above("SmartWarning", Metric::SmartWarning, 0.0, SimDuration::ZERO)
+    }
+}
+
+/// The park's rule set. Thresholds and `for` durations other than `InstanceDown` are model
+/// choices (typical operator values), not taken from a source.
+pub fn default_rules() -> Vec<AlertRule> {
+    vec![
+        AlertRule::instance_down(),
+        AlertRule::above("HighLoad", Metric::LoadPerCore, 1.0, SimDuration::from_mins(10)),
+        AlertRule::above("HighMemory", Metric::MemoryUsedPercent, 90.0, SimDuration::from_mins(5)),
+        AlertRule::above(
+            "DiskAlmostFull",
+            Metric::DiskUsedPercent,
+            90.0,
+            SimDuration::from_mins(5),
+        ),
+        // predict_linear(disk_free[6h], 4*3600) < 0: the brief's predictive rule.
+        AlertRule::disk_will_fill(
+            SimDuration::from_hours(6),
+            SimDuration::from_hours(4),
+            SimDuration::from_mins(5),
+        ),
+        AlertRule::smart_warning(),
+    ]
+}
+
+/// Timing configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertingConfig {
+    /// Prometheus `global.evaluation_interval`, default 1m (Prometheus configuration docs).
+    pub evaluation_interval: SimDuration,
+    /// Prometheus `global.scrape_interval`, default 1m (Prometheus configuration docs). Not
+    /// used here (the caller scrapes); kept so the caller reads one config.
+    pub scrape_interval: SimDuration,
+    /// Prometheus `--query.lookback-delta`, default 5m (Prometheus command-line docs).
+    pub lookback_delta: SimDuration,
+    /// Alertmanager `route.group_wait`, default 30s (Alertmanager configuration docs).
+    pub group_wait: SimDuration,
+    /// Alertmanager `route.group_interval`, default 5m (Alertmanager configuration docs).
+    pub group_interval: SimDuration,
+    /// Alertmanager `route.repeat_interval`, default 4h (Alertmanager configuration docs).
+    pub repeat_interval: SimDuration,
+    /// Receiver `send_resolved`; true is the Alertmanager default for webhook and PagerDuty
+    /// receivers (false for e-mail).
+    pub send_resolved: bool,
+}
+
+impl Default for AlertingConfig {
+    fn default() -> Self {
+        AlertingConfig {
+            evaluation_interval: SimDuration::from_mins(1),
+            scrape_interval: SimDuration::from_mins(1),
+            lookback_delta: SimDuration::from_mins(5),
+            group_wait: SimDuration::from_secs(30),
+            group_interval: SimDuration::from_mins(5),
+            repeat_interval: SimDuration::from_hours(4),
+            send_resolved: true,
+        }
+    }
+}
+
+/// State of one alert (rule × target).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AlertState {
+    Pending,
+    Firing,
+}
+
+/// A state change, for the alert log.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StateChange {
+    /// Inactive → pending.
+    Pending,
+    /// Pending → firing.
+    Firing,
+    /// Pending → inactive (the condition stopped before `for` elapsed).
+    PendingCancelled,
+    /// Firing → inactive.
+    Resolved,
+}
+
+/// One entry of the alert log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertEvent {
+    pub at: SimTime,
+    pub rule: String,
+    pub target: usize,
+    pub change: StateChange,
+}
+
+/// Firing or resolved, as in a notification.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NotificationStatus {
+    Firing,
+    Resolved,
+}
+
+/// One alert in a notification to the system administrators.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    pub at: SimTime,
+    pub alert: String,
+    pub target: usize,
+    pub status: NotificationStatus,
+}
+
+#[derive(Clone, Debug)]
+struct Series {
+    /// Oldest first.
+    samples: VecDeque<(SimTime, f64)>,
+    /// Staleness marker: samples at or before this instant are hidden from instant selectors.
+    stale_at: Option<SimTime>,
+}
+
+#[derive(Clone, Debug)]
+struct Active {
+    state: AlertState,
+    active_at: SimTime,
+    keep_firing_since: Option<SimTime>,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    /// target → resolved?
+    alerts: BTreeMap<usize, bool>,
+    next_flush: SimTime,
+}
+
+/// Alertmanager notification-log entry for a group.
+#[derive(Clone, Debug)]
+struct LogEntry {
+    at: SimTime,
+    firing: BTreeSet<usize>,
+    resolved: BTreeSet<usize>,
+}
+
+/// Rule evaluation plus notification.
+#[derive(Clone, Debug)]
+pub struct Alerting {
+    cfg: AlertingConfig,
+    rules: Vec<AlertRule>,
+    /// How much history the rules need.
+    retention: SimDuration,
+    series: BTreeMap<(usize, Metric), Series>,
+    next_eval: SimTime,
+    /// (rule index, target) → active alert.
+    active: BTreeMap<(usize, usize), Active>,
+    /// rule index → Alertmanager aggregation group.
+    groups: BTreeMap<usize, Group>,
+    nflog: BTreeMap<usize, LogEntry>,
+    notifications: VecDeque<Notification>,
+    log: Vec<AlertEvent>,
+}
+
+impl Alerting {
+    pub fn new(cfg: AlertingConfig, rules: Vec<AlertRule>) -> Self {
+        assert!(!cfg.evaluation_interval.is_zero(), "evaluation_interval 0");
+        assert!(!cfg.group_interval.is_zero(), "group_interval 0");
+        let mut names = BTreeSet::new();
+        let mut retention = cfg.lookback_delta;
+        for r in &rules {
+            assert!(names.insert(r.name.clone()), "duplicate rule name {}", r.name);
+            if let Expr::PredictLinear { window, .. } = r.expr {
+                assert!(!window.is_zero(), "empty range in {}", r.name);
+                retention = retention.max(window);
+            }
+        }
+        Alerting {
+            cfg,
+            rules,
+            retention,
+            series: BTreeMap::new(),
+            next_eval: SimTime::ZERO,
+            active: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            nflog: BTreeMap::new(),
+            notifications: VecDeque::new(),
+            log: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &AlertingConfig {
+        &self.cfg
+    }
+
+    pub fn rules(&self) -> &[AlertRule] {
+        &self.rules
+    }
+
+    /// A scraped sample. `Up` = 0 also marks the target's other series stale.
+    pub fn handle_sample(&mut self, now: SimTime, target: usize, metric: Metric, value: f64) {
+        let s = self.series.entry((target, metric)).or_insert(Series {
+            samples: VecDeque::new(),
+            stale_at: None,
+        });
+        if let Some(&(last, _)) = s.samples.back() {
+            assert!(now >= last, "sample out of order for {target}/{metric:?}");
+        }
+        s.samples.push_back((now, value));
+        // Keep everything newer than the longest window, plus the newest sample.
+        while s.samples.len() > 1 && now.saturating_since(s.samples[0].0) >= self.retention {
+            s.samples.pop_front();
+        }
+        if metric == Metric::Up && value == 0.0 {
+            for ((t, m), other) in self.series.range_mut((target, Metric::Up)..) {
+                if *t != target {
+                    break;
+                }
+                if *m != Metric::Up {
+                    other.stale_at = Some(now);
+                }
+            }
+        }
+    }
+
+    /// The next evaluation or notification flush.
+    pub fn poll_timeout(&self) -> SimTime {
+        let flush = self.groups.values().map(|g| g.next_flush).min();
+        flush.map_or(self.next_eval, |f| f.min(self.next_eval))
+    }
+
+    /// Evaluate the rules if an evaluation is due, then flush the groups that are due.
+    pub fn handle_timeout(&mut self, now: SimTime) {
+        if self.next_eval <= now {
+            self.evaluate(now);
+            let iv = self.cfg.evaluation_interval.as_nanos();
+            let k = now.as_nanos() / iv + 1;
+            self.next_eval = SimTime::from_nanos(k * iv);
+        }
+        let due: Vec<usize> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| g.next_flush <= now)
+            .map(|(&r, _)| r)
+            .collect();
+        for r in due {
+            self.flush(r, now);
+        }
+    }
+
+    pub fn poll_notification(&mut self) -> Option<Notification> {
+        self.notifications.pop_front()
+    }
+
+    /// All state changes so far.
+    pub fn log(&self) -> &[AlertEvent] {
+        &self.log
+    }
+
+    /// Current state of rule `rule` (by name) for `target`, if active.
+    pub fn state(&self, rule: &str, target: usize) -> Option<AlertState> {
+        let ri = self.rules.iter().position(|r| r.name == rule)?;
+        self.active.get(&(ri, target)).map(|a| a.state)
+    }
+
+    /// Evaluate rule `ri` for every target that has its metric: target → value where the
+    /// condition holds.
+    fn query(&self, ri: usize, ts: SimTime) -> BTreeMap<usize, f64> {
+        let expr = &self.rules[ri].expr;
+        let metric = expr.metric();
+        let mut out = BTreeMap::new();
+        for (&(target, m), s) in &self.series {
+            if m != metric {
+                continue;
+            }
+            let value = match *expr {
+                Expr::Threshold { .. } => self.instant(s, ts),
+                Expr::PredictLinear { window, horizon, .. } => {
+                    // Range selector: samples in (ts - window, ts].
+                    let points: Vec<(SimTime, f64)> = s
+                        .samples
+                        .iter()
+                        .copied()
+                        .filter(|&(t, _)| t <= ts && ts.since(t) < window)
+                        .collect();
+                    predict_linear(&points, ts, horizon)
+                }
+            };
+            let (cmp, threshold) = match *expr {
+                Expr::Threshold { cmp, threshold, .. } | Expr::PredictLinear { cmp, threshold, .. } => (cmp, threshold),
+            };
+            if let Some(v) = value
+                && cmp.holds(v, threshold)
+            {
+                out.insert(target, v);
+            }
+        }
+        out
+    }
+
+    /// Instant selector: the newest sample in `(ts - lookback, ts]` not hidden by staleness.
+    fn instant(&self, s: &Series, ts: SimTime) -> Option<f64> {
+        let &(t, v) = s.samples.iter().rev().find(|&&(t, _)| t <= ts)?;
+        let visible = ts.since(t) < self.cfg.lookback_delta;
+        let stale = s.stale_at.is_some_and(|st| t <= st && st <= ts);
+        (visible && !stale).then_some(v)
+    }
+
+    fn evaluate(&mut self, ts: SimTime) {
+        for ri in 0..self.rules.len() {
+            let results = self.query(ri, ts);
+            let rule = self.rules[ri].clone();
+            for &target in results.keys() {
+                if let std::collections::btree_map::Entry::Vacant(e) = self.active.entry((ri, target)) {
+                    e.insert(Active {
+                        state: AlertState::Pending,
+                        active_at: ts,
+                        keep_firing_since: None,
+                    });
+                    self.push_log(ts, ri, target, StateChange::Pending);
+                }
+            }
+            let keys: Vec<usize> = self.active.range((ri, 0)..(ri + 1, 0)).map(|(&(_, t), _)| t).collect();
+            for target in keys {
+                let a = self.active.get_mut(&(ri, target)).expect("key listed");
+                if !results.contains_key(&target) {
+                    let mut keep_firing = false;
+                    if a.state == AlertState::Firing && !rule.keep_firing_for.is_zero() {
+                        let since = *a.keep_firing_since.get_or_insert(ts);
+                        keep_firing = ts.since(since) < rule.keep_firing_for;
+                    }
+                    if !keep_firing {
+                        let was = a.state;
+                        self.active.remove(&(ri, target));
+                        match was {
+                            AlertState::Pending => self.push_log(ts, ri, target, StateChange::PendingCancelled),
+                            AlertState::Firing => {
+                                self.push_log(ts, ri, target, StateChange::Resolved);
+                                self.am_receive(ri, target, true, ts);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                a.keep_firing_since = None;
+                if a.state == AlertState::Pending && ts.since(a.active_at) >= rule.for_ {
+                    a.state = AlertState::Firing;
+                    self.push_log(ts, ri, target, StateChange::Firing);
+                    self.am_receive(ri, target, false, ts);
+                }
+            }
+        }
+    }
+
+    fn push_log(&mut self, at: SimTime, ri: usize, target: usize, change: StateChange) {
+        self.log.push(AlertEvent {
+            at,
+            rule: self.rules[ri].name.clone(),
+            target,
+            change,
+        });
+    }
+
+    /// Alertmanager receives an alert (firing, or resolved).
+    fn am_receive(&mut self, ri: usize, target: usize, resolved: bool, now: SimTime) {
+        if resolved {
+            if let Some(g) = self.groups.get_mut(&ri)
+                && let Some(r) = g.alerts.get_mut(&target)
+            {
+                *r = true;
+            }
+            return;
+        }
+        let group_wait = self.cfg.group_wait;
+        let g = self.groups.entry(ri).or_insert_with(|| Group {
+            alerts: BTreeMap::new(),
+            next_flush: now + group_wait,
+        });
+        g.alerts.insert(target, false);
+    }
+
+    fn flush(&mut self, ri: usize, now: SimTime) {
+        let g = self.groups.get(&ri).expect("flushing a live group");
+        assert!(g.next_flush <= now);
+        let firing: BTreeSet<usize> = g.alerts.iter().filter(|(_, r)| !**r).map(|(&t, _)| t).collect();
+        let resolved: BTreeSet<usize> = g.alerts.iter().filter(|(_, r)| **r).map(|(&t, _)| t).collect();
+        let notify = match self.nflog.get(&ri) {
+            None => !firing.is_empty(),
+            Some(e) => {
+                if !firing.is_subset(&e.firing) {
+                    true
+                } else if firing.is_empty() {
+                    !e.firing.is_empty()
+                } else if self.cfg.send_resolved && !resolved.is_subset(&e.resolved) {
+                    true
+                } else {
+                    e.at + self.cfg.repeat_interval <= now
+                }
+            }
+        };
+        if notify {
+            let name = &self.rules[ri].name;
+            for (&target, &res) in &g.alerts {
+                if res && !self.cfg.send_resolved {
+                    continue;
+                }
+                self.notifications.push_back(Notification {
+                    at: now,
+                    alert: name.clone(),
+                    target,
+                    status: if res {
+                        NotificationStatus::Resolved
+                    } else {
+                        NotificationStatus::Firing
+                    },
+                });
+            }
+            self.nflog.insert(
+                ri,
+                LogEntry {
+                    at: now,
+                    firing,
+                    resolved,
+                },
+            );
+        }
+        let g = self.groups.get_mut(&ri).expect("live group");
+        g.alerts.retain(|_, resolved| !*resolved);
+        if g.alerts.is_empty() {
+            self.groups.remove(&ri);
+        } else {
+            g.next_flush = now + self.cfg.group_interval;
+        }
+    }
+}
+
+/// Prometheus `predict_linear`: least-squares line through `points` (x in seconds relative to
+/// `ts`), value at `ts + horizon`. `None` with fewer than 2 points (as PromQL).
+pub fn predict_linear(points: &[(SimTime, f64)], ts: SimTime, horizon: SimDuration) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    let (slope, intercept) = linear_regression(points, ts);
+    Some(slope * horizon.as_secs_f64() + intercept)
+}
+
+/// Neumaier-compensated summation step (promql `kahanSumInc`).
+fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+/// promql `linearRegression`: slope [per s] and the intercept at `intercept_time`.
+fn linear_regression(points: &[(SimTime, f64)], intercept_time: SimTime) -> (f64, f64) {
+    let (mut n, mut sx, mut cx, mut sy, mut cy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0);
+    let init_y = points[0].1;
+    let mut const_y = true;
+    for (i, &(t, y)) in points.iter().enumerate() {
+        if const_y && i > 0 && y != init_y {
+            const_y = false;
+        }
+        n += 1.0;
+        let x = (t.as_nanos() as f64 - intercept_time.as_nanos() as f64) / 1e9;
+        (sx, cx) = kahan_inc(x, sx, cx);
+        (sy, cy) = kahan_inc(y, sy, cy);
+        (sxy, cxy) = kahan_inc(x * y, sxy, cxy);
+        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
+    }
+    if const_y {
+        if init_y.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, init_y);
+    }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    let cov_xy = sxy - sx * sy / n;
+    let var_x = sx2 - sx * sx / n;
+    let slope = cov_xy / var_x;
+    (slope, sy / n - slope * sx / n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::from_secs(s)
+    }
+
+    /// Drive `a` until `end` (exclusive): samples from `scrape(t)` every 60 s at offset 30 s,
+    /// timers as requested. Returns the notifications.
+    fn drive(
+        a: &mut Alerting,
+        end: SimTime,
+        mut scrape: impl FnMut(SimTime) -> Vec<(usize, Metric, f64)>,
+    ) -> Vec<Notification> {
+        let mut next_scrape = secs(30);
+        let mut out = Vec::new();
+        loop {
+            let timer = a.poll_timeout();
+            let t = timer.min(next_scrape);
+            if t >= end {
+                break;
+            }
+            if t == next_scrape {
+                for (target, m, v) in scrape(t) {
+                    a.handle_sample(t, target, m, v);
+                }
+                next_scrape += SimDuration::from_secs(60);
+            }
+            if t == timer {
+                a.handle_timeout(t);
+            }
+            while let Some(n) = a.poll_notification() {
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    fn down_between(from: u64, to: u64) -> impl FnMut(SimTime) -> Vec<(usize, Metric, f64)> {
+        move |t| {
+            let s = t.as_nanos() / 1_000_000_000;
+            let up = if s >= from && s < to { 0.0 } else { 1.0 };
+            vec![(0, Metric::Up, up)]
+        }
+    }
+
+    fn changes(a: &Alerting) -> Vec<(u64, StateChange)> {
+        a.log()
+            .iter()
+            .map(|e| (e.at.as_nanos() / 1_000_000_000, e.change))
+            .collect()
+    }
+
+    #[test]
+    fn pending_then_firing_after_for() {
+        let mut a = Alerting::new(AlertingConfig::default(), vec![AlertRule::instance_down()]);
+        // Down from the scrape at 630 s (10m30s): first evaluation seeing it is 660 s (11m);
+        // for: 5m, evaluation every 1m: firing at 960 s (16m).
+        drive(&mut a, secs(1200), down_between(630, 100_000));
+        assert_eq!(
+            changes(&a),
+            vec![(660, StateChange::Pending), (960, StateChange::Firing)]
+        );
+        assert_eq!(a.state("InstanceDown", 0), Some(AlertState::Firing));
+    }
+
+    #[test]
+    fn flapping_condition_resets_pending() {
+        let mut a = Alerting::new(AlertingConfig::default(), vec![AlertRule::instance_down()]);
+        // Down 630..810 (seen at 660, 720, 780), up at 810 (eval 840 false), down again from
+        // 870 (eval 900): pending restarts at 900, fires at 1200, not at 960.
+        drive(&mut a, secs(1300), |t| {
+            let s = t.as_nanos() / 1_000_000_000;
+            let up = if (630..810).contains(&s) || s >= 870 { 0.0 } else { 1.0 };
+            vec![(0, Metric::Up, up)]
+        });
+        assert_eq!(
+            changes(&a),
+            vec![
+                (660, StateChange::Pending),
+                (840, StateChange::PendingCancelled),
+                (900, StateChange::Pending),
+                (1200, StateChange::Firing),
+            ]
+        );
+    }
+
+    #[test]
+    fn group_wait_delays_first_notification_and_resolve_is_sent() {
+        let mut a = Alerting::new(AlertingConfig::default(), vec![AlertRule::instance_down()]);
+        // Firing at 960; group_wait 30s → first notification at 990.
+        // Back up from the scrape at 1230: eval 1260 resolves; next group tick 990+300=1290.
+        let n = drive(&mut a, secs(2000), down_between(630, 1230));
+        assert_eq!(
+            n,
+            vec![
+                Notification {
+                    at: secs(990),
+                    alert: "InstanceDown".into(),
+                    target: 0,
+                    status: NotificationStatus::Firing
+                },
+                Notification {
+                    at: secs(1290),
+                    alert: "InstanceDown".into(),
+                    target: 0,
+                    status: NotificationStatus::Resolved
+                },
+            ]
+        );
+        assert_eq!(changes(&a).last(), Some(&(1260, StateChange::Resolved)));
+        assert_eq!(a.poll_timeout(), secs(2040), "group gone: only evaluations");
+    }
+
+    #[test]
+    fn repeat_interval_resends() {
+        let mut a = Alerting::new(AlertingConfig::default(), vec![AlertRule::instance_down()]);
+        let n = drive(&mut a, secs(9 * 3600), down_between(630, u64::MAX));
+        let at: Vec<SimTime> = n.iter().map(|n| n.at).collect();
+        // 990 s, then every 4 h (48 group intervals of 5 min).
+        assert_eq!(at, vec![secs(990), secs(990 + 4 * 3600), secs(990 + 8 * 3600)]);
+    }
+
+    #[test]
+    fn alerts_grouped_by_name() {
+        let mut a = Alerting::new(AlertingConfig::default(), vec![AlertRule::instance_down()]);
+        // Targets 0 and 1 go down together; target 2 five minutes later.
+        let n = drive(&mut a, secs(1700), |t| {
+            let s = t.as_nanos() / 1_000_000_000;
+            vec![
+                (0, Metric::Up, if s >= 630 { 0.0 } else { 1.0 }),
+                (1, Metric::Up, if s >= 630 { 0.0 } else { 1.0 }),
+                (2, Metric::Up, if s >= 930 { 0.0 } else { 1.0 }),
+            ]
+        });
+        let got: Vec<(u64, usize)> = n.iter().map(|n| (n.at.as_nanos() / 1_000_000_000, n.target)).collect();
+        // Target 2 fires at 1260; it is sent with the whole group at the next tick 1290.
+        assert_eq!(got, vec![(990, 0), (990, 1), (1290, 0), (1290, 1), (1290, 2)]);
+    }
+
+    #[test]
+    fn keep_firing_for_holds_the_alert() {
+        let mut rule = AlertRule::instance_down();
+        rule.keep_firing_for = SimDuration::from_mins(3);
+        let mut a = Alerting::new(AlertingConfig::default(), vec![rule]);
+        // Firing at 960, up again from 1230: first false eval 1260; resolved once
+        // 3 min have passed since then: at 1440.
+        drive(&mut a, secs(1600), down_between(630, 1230));
+        assert_eq!(changes(&a).last(), Some(&(1440, StateChange::Resolved)));
+    }
+
+    #[test]
+    fn failed_scrape_makes_other_series_stale() {
+        let rule = AlertRule::above("HighMemory", Metric::MemoryUsedPercent, 90.0, SimDuration::ZERO);
+        let mut a = Alerting::new(AlertingConfig::default(), vec![rule]);
+        drive(&mut a, secs(400), |t| {
+            let s = t.as_nanos() / 1_000_000_000;
+            if s < 200 {
+                vec![(0, Metric::Up, 1.0), (0, Metric::MemoryUsedPercent, 95.0)]
+            } else {
+                vec![(0, Metric::Up, 0.0)]
+            }
+        });
+        // Firing at 60 (first evaluation after the first scrape at 30); the scrape at 210
+        // fails, so the evaluation at 240 sees no memory sample: resolved.
+        assert_eq!(
+            changes(&a),
+            vec![
+                (60, StateChange::Pending),
+                (60, StateChange::Firing),
+                (240, StateChange::Resolved)
+            ]
+        );
+    }
+
+    #[test]
+    fn predict_linear_fires_before_disk_is_full() {
+        let rule = AlertRule::disk_will_fill(
+            SimDuration::from_hours(6),
+            SimDuration::from_hours(4),
+            SimDuration::ZERO,
+        );
+        let mut a = Alerting::new(AlertingConfig::default(), vec![rule]);
+        // 100 GB free, filling linearly to 0 at 24 h.
+        let full_at = 24.0 * 3600.0;
+        let free = move |t: SimTime| 100e9 * (1.0 - t.as_secs_f64() / full_at);
+        drive(&mut a, secs(24 * 3600), |t| vec![(0, Metric::DiskFreeBytes, free(t))]);
+        let fired = a
+            .log()
+            .iter()
+            .find(|e| e.change == StateChange::Firing)
+            .expect("must fire")
+            .at;
+        // Predicted to be full within 4 h from about 20 h on.
+        assert!(
+            fired >= secs(20 * 3600 - 60) && fired <= secs(20 * 3600 + 60),
+            "{fired:?}"
+        );
+        assert!(fired < secs(24 * 3600));
+    }
+
+    #[test]
+    fn predict_linear_never_fires_for_flat_disk() {
+        let mut a = Alerting::new(AlertingConfig::default(), default_rules());
+        let n = drive(&mut a, secs(48 * 3600), |_| {
+            vec![
+                (0, Metric::Up, 1.0),
+                (0, Metric::DiskFreeBytes, 1e9),
+                (0, Metric::DiskUsedPercent, 50.0),
+            ]
+        });
+        assert!(n.is_empty());
+        assert!(a.log().is_empty());
+    }
+
+    #[test]
+    fn regression_matches_hand_computation() {
+        // Points (−2 s, 1), (−1 s, 3), (0 s, 5): slope 2/s, intercept 5 at ts.
+        let ts = secs(10);
+        let pts = [(secs(8), 1.0), (secs(9), 3.0), (secs(10), 5.0)];
+        assert_eq!(linear_regression(&pts, ts), (2.0, 5.0));
+        assert_eq!(predict_linear(&pts, ts, SimDuration::from_secs(3)), Some(11.0));
+        assert_eq!(predict_linear(&pts[..1], ts, SimDuration::from_secs(3)), None);
+    }
+}
