@@ -162,24 +162,45 @@ fn run(args: &RunArgs) -> Result<i32> {
     } else {
         indicatif::ProgressBar::hidden()
     };
+    let write = |name: &str, body: &[u8]| {
+        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
+    };
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let started = Instant::now();
-    let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        simpark::sim::run_replications(&model, jobs, &|| bar.inc(1))
-    })) {
-        Ok(r) => r,
-        Err(_) => {
-            bar.abandon();
-            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
-            eprintln!("replay: {}", replay_command(args, &model));
-            return Ok(exit::INVARIANT);
-        }
+    // A panic inside a replication is a violated invariant: report it with a replay line.
+    let (table, events, requests, files) = if model.mode == scenario::Mode::Availability {
+        let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            simpark::sim::avail::run_replications(&model, jobs, &|| bar.inc(1))
+        })) {
+            Ok(r) => r,
+            Err(_) => return Ok(invariant_violated(&bar, args, &model)),
+        };
+        bar.finish_and_clear();
+        let s = summary::summarise_availability(&model, &reps);
+        write("summary.json", report::to_json(&s).as_bytes())?;
+        let events: u64 = reps.iter().map(|r| r.events).sum();
+        (
+            summary::avail_table(&s),
+            events,
+            s.metrics.requests_total,
+            "summary.json",
+        )
+    } else {
+        let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            simpark::sim::run_replications(&model, jobs, &|| bar.inc(1))
+        })) {
+            Ok(r) => r,
+            Err(_) => return Ok(invariant_violated(&bar, args, &model)),
+        };
+        bar.finish_and_clear();
+        let s = summary::summarise(&model, &reps);
+        write("summary.json", report::to_json(&s).as_bytes())?;
+        write("timeseries.csv", summary::timeseries_csv(&reps).as_bytes())?;
+        let events: u64 = reps.iter().map(|r| r.events).sum();
+        let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
+        (summary::table(&s), events, requests, "summary.json, timeseries.csv")
     };
     let wall = started.elapsed();
-    bar.finish_and_clear();
-    let s = summary::summarise(&model, &reps);
-    let events: u64 = reps.iter().map(|r| r.events).sum();
-    let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
     let perf = serde_json::json!({
         "wall_s": wall.as_secs_f64(),
         "jobs": jobs,
@@ -188,11 +209,6 @@ fn run(args: &RunArgs) -> Result<i32> {
         "requests_measured_total": requests,
         "requests_per_s": requests as f64 / wall.as_secs_f64(),
     });
-    let write = |name: &str, body: &[u8]| {
-        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
-    };
-    write("summary.json", report::to_json(&s).as_bytes())?;
-    write("timeseries.csv", summary::timeseries_csv(&reps).as_bytes())?;
     write("scenario.resolved.toml", scenario::to_toml(&model.spec).as_bytes())?;
     write("topology.dot", model.topology.to_dot().as_bytes())?;
     write("perf.json", report::to_json(&perf).as_bytes())?;
@@ -200,20 +216,26 @@ fn run(args: &RunArgs) -> Result<i32> {
         print!("{}", model.topology.to_dot());
     }
     if !args.quiet {
-        print!("{}", summary::table(&s));
+        print!("{table}");
         println!(
-            "\nwrote {}/ (summary.json, timeseries.csv, scenario.resolved.toml, topology.dot, perf.json)",
+            "\nwrote {}/ ({files}, scenario.resolved.toml, topology.dot, perf.json)",
             out.display()
         );
         eprintln!(
-            "{:.2} s wall, {} jobs, {:.2} M events/s, {:.2} M requests/s",
+            "{:.2} s wall, {} jobs, {:.2} M events/s",
             wall.as_secs_f64(),
             jobs,
             events as f64 / wall.as_secs_f64() / 1e6,
-            requests as f64 / wall.as_secs_f64() / 1e6
         );
     }
     Ok(exit::OK)
+}
+
+fn invariant_violated(bar: &indicatif::ProgressBar, args: &RunArgs, model: &Model) -> i32 {
+    bar.abandon();
+    eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
+    eprintln!("replay: {}", replay_command(args, model));
+    exit::INVARIANT
 }
 
 /// The one-line command that reproduces this run.

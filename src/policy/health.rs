@@ -337,6 +337,15 @@ impl HealthChecker {
         }
     }
 
+    /// A checker in steady state: the server fully UP (`health = rise + fall - 1`) with its
+    /// next check due at `next_check_at`. Lets a driver skip the long runs of passing checks
+    /// between failures and start exact stepping where something can change.
+    pub fn resume_up(spec: CheckSpec, next_check_at: SimTime) -> Self {
+        let mut c = HealthChecker::new(spec, next_check_at);
+        c.health = c.spec.max_health();
+        c
+    }
+
     /// Chooses how a `timeout check` shorter than the connect deadline is modelled.
     pub fn with_short_check_timeout(mut self, model: ShortCheckTimeout) -> Self {
         self.short_check_timeout = model;

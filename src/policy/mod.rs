@@ -1,5 +1,5 @@
 //! Production policy, sans-IO: HAProxy's balancing and health checking, backup scheduling and
-//! retention, and alert rules, as state machines.
+//! retention, alert rules, storage failover and VRRP, as state machines.
 //!
 //! Each machine takes inputs with `handle_*(now, ...)`, hands out what it wants done with
 //! `poll_*()`, and says when it next needs the time with `poll_timeout()`. None of them reads
@@ -9,4 +9,6 @@
 pub mod alerting;
 pub mod backup;
 pub mod balancer;
+pub mod failover;
 pub mod health;
+pub mod vrrp;

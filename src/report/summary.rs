@@ -276,3 +276,192 @@ pub fn table(s: &Summary) -> String {
     }
     t
 }
+
+/// `summary.json` of an availability (long-horizon) run.
+#[derive(Debug, Serialize)]
+pub struct AvailSummary {
+    pub schema_version: u32,
+    pub simpark_version: &'static str,
+    pub mode: &'static str,
+    pub scenario: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub horizon_s: f64,
+    pub warmup_s: f64,
+    pub offered_rps: f64,
+    pub metrics: AvailFigures,
+    /// Downtime of each month of the window [min], mean across replications with CI.
+    pub monthly_downtime_min: Vec<Estimate>,
+    /// Incidents of the first replication (at most 1000): when, why, how many requests failed.
+    pub incidents: Vec<crate::sim::avail::Incident>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AvailFigures {
+    /// Share of time a path clients -> lb1 -> a web server in rotation -> the storage primary
+    /// of working components existed.
+    pub availability_time: Estimate,
+    /// Share of offered requests that succeeded.
+    pub availability_request: Estimate,
+    /// -log10(1 - availability_time).
+    pub nines_time: Estimate,
+    pub downtime_min_per_year: Estimate,
+    /// Events per replication where both storage copies were lost (restore from backup).
+    pub data_loss_events: Estimate,
+    pub raid_array_losses_per_year: Estimate,
+    pub incidents_per_year: Estimate,
+    pub failures_per_year: Estimate,
+    pub storage_failovers_per_year: Estimate,
+    /// Seconds per year two storage nodes were writable at once (split brain; must be 0 with
+    /// fencing).
+    pub split_brain_s_per_year: Estimate,
+    /// Time from a web-server failure to lb1 marking it DOWN [ms] (mean over events).
+    pub detect_ms_mean: Option<Estimate>,
+    /// Time from a storage-primary failure to a new writable primary [ms].
+    pub takeover_ms_mean: Option<Estimate>,
+    pub requests_total: u64,
+}
+
+pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMetrics]) -> AvailSummary {
+    assert_eq!(reps.len(), model.replications as usize);
+    let years = |r: &crate::sim::avail::AvailMetrics| r.window_ns as f64 / (365.0 * 86_400e9);
+    let avail = |r: &crate::sim::avail::AvailMetrics| 1.0 - r.downtime_ns as f64 / r.window_ns as f64;
+    let mean_of = |xs: &[f64]| {
+        if xs.is_empty() {
+            None
+        } else {
+            Some(xs.iter().sum::<f64>() / xs.len() as f64)
+        }
+    };
+    let est_opt = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> Option<f64>| {
+        let xs: Vec<f64> = reps.iter().filter_map(f).collect();
+        (!xs.is_empty()).then(|| Estimate::from_samples(&xs))
+    };
+    let months = reps.iter().map(|r| r.monthly_downtime_ns.len()).min().unwrap_or(0);
+    let monthly_downtime_min = (0..months)
+        .map(|m| {
+            Estimate::from_samples(
+                &reps
+                    .iter()
+                    .map(|r| r.monthly_downtime_ns[m] as f64 / 60e9)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let metrics = AvailFigures {
+        availability_time: Estimate::from_samples(&reps.iter().map(avail).collect::<Vec<_>>()),
+        availability_request: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| {
+                    if r.offered > 0.0 {
+                        1.0 - r.failed / r.offered
+                    } else {
+                        1.0
+                    }
+                })
+                .collect::<Vec<_>>(),
+        ),
+        // Nines of the pooled availability per replication; a replication without downtime is
+        // capped at 9 nines rather than infinity.
+        nines_time: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| -(1.0 - avail(r)).max(1e-9).log10())
+                .collect::<Vec<_>>(),
+        ),
+        downtime_min_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.downtime_ns as f64 / 60e9 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        data_loss_events: Estimate::from_samples(&reps.iter().map(|r| r.data_loss_events as f64).collect::<Vec<_>>()),
+        raid_array_losses_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.raid_array_losses as f64 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        incidents_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.incidents_total as f64 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        failures_per_year: Estimate::from_samples(
+            &reps.iter().map(|r| r.failures as f64 / years(r)).collect::<Vec<_>>(),
+        ),
+        storage_failovers_per_year: Estimate::from_samples(
+            &reps.iter().map(|r| r.failovers as f64 / years(r)).collect::<Vec<_>>(),
+        ),
+        split_brain_s_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.split_brain_ns as f64 / 1e9 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        detect_ms_mean: est_opt(&|r| mean_of(&r.detect_ms)),
+        takeover_ms_mean: est_opt(&|r| mean_of(&r.takeover_ms)),
+        requests_total: reps.iter().map(|r| r.offered.round() as u64).sum(),
+    };
+    AvailSummary {
+        schema_version: SCHEMA_VERSION,
+        simpark_version: env!("CARGO_PKG_VERSION"),
+        mode: "availability",
+        scenario: model.spec.name.clone(),
+        seed: model.seed,
+        replications: model.replications,
+        horizon_s: model.horizon.as_secs_f64(),
+        warmup_s: model.warmup.as_secs_f64(),
+        offered_rps: model.mean_rate_per_s(),
+        metrics,
+        monthly_downtime_min,
+        incidents: reps.first().map(|r| r.incidents.clone()).unwrap_or_default(),
+    }
+}
+
+/// The human summary of an availability run.
+pub fn avail_table(s: &AvailSummary) -> String {
+    let m = &s.metrics;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "scenario {} (availability mode)  seed {}  {} replications x {:.1} years (warm-up {:.0} s excluded)",
+        s.scenario,
+        s.seed,
+        s.replications,
+        s.horizon_s / (365.0 * 86_400.0),
+        s.warmup_s
+    );
+    let _ = writeln!(t, "figures are means across replications ± 95% CI half-width\n");
+    let _ = writeln!(t, "  availability (time)       {:>28}", pm(&m.availability_time, 7));
+    let _ = writeln!(t, "  availability (requests)   {:>28}", pm(&m.availability_request, 7));
+    let _ = writeln!(t, "  nines (time)              {:>28}", pm(&m.nines_time, 2));
+    let _ = writeln!(t, "  downtime min/year         {:>28}", pm(&m.downtime_min_per_year, 1));
+    let _ = writeln!(t, "  incidents/year            {:>28}", pm(&m.incidents_per_year, 2));
+    let _ = writeln!(t, "  component failures/year   {:>28}", pm(&m.failures_per_year, 2));
+    let _ = writeln!(
+        t,
+        "  RAID-1 array losses/year  {:>28}",
+        pm(&m.raid_array_losses_per_year, 4)
+    );
+    let _ = writeln!(t, "  data-loss events          {:>28}", pm(&m.data_loss_events, 3));
+    let _ = writeln!(
+        t,
+        "  storage failovers/year    {:>28}",
+        pm(&m.storage_failovers_per_year, 2)
+    );
+    let _ = writeln!(
+        t,
+        "  split brain s/year        {:>28}",
+        pm(&m.split_brain_s_per_year, 3)
+    );
+    if let Some(d) = &m.detect_ms_mean {
+        let _ = writeln!(t, "  web failure -> DOWN ms    {:>28}", pm(d, 1));
+    }
+    if let Some(d) = &m.takeover_ms_mean {
+        let _ = writeln!(t, "  storage takeover ms       {:>28}", pm(d, 1));
+    }
+    t
+}

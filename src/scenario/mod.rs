@@ -10,7 +10,9 @@ pub mod schema;
 pub use error::{Located, ScenarioError};
 pub use schema::*;
 
+use crate::policy;
 use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec};
+use crate::policy::failover::FailoverConfig;
 use crate::policy::health::CheckSpec;
 use crate::sim::dist::Dist;
 use crate::sim::topology::{NodeKind, Topology};
@@ -51,6 +53,45 @@ pub struct Model {
     pub storage_write: Dist,
     pub topology: Topology,
     pub faults: Vec<ScriptedFault>,
+    pub mode: Mode,
+    pub reliability: ReliabilityModel,
+}
+
+/// Random failures and repairs, checked.
+#[derive(Clone, Debug)]
+pub struct ReliabilityModel {
+    pub enabled: bool,
+    /// Detection is instant (the Markov assumption) instead of health checks and alerts.
+    pub instant: bool,
+    pub crews: u32,
+    pub response: Dist,
+    pub night_factor: f64,
+    pub coverage: f64,
+    pub lb: ClassModel,
+    pub web: ClassModel,
+    pub storage: ClassModel,
+    pub backup: ClassModel,
+    /// `None` without RAID-1 modelling.
+    pub disk: Option<DiskModel>,
+    pub failover: FailoverConfig,
+}
+
+/// One class of component.
+#[derive(Clone, Debug)]
+pub struct ClassModel {
+    pub ttf: Dist,
+    /// Cumulative shares of crash, process death, hang.
+    pub modes: [f64; 3],
+    pub repair: Dist,
+}
+
+#[derive(Clone, Debug)]
+pub struct DiskModel {
+    /// Failure rate of one disk [1/ns], from the AFR: -ln(1 - afr) per year.
+    pub rate_per_ns: f64,
+    pub replace: Dist,
+    pub rebuild: Dist,
+    pub degraded_factor: f64,
 }
 
 /// A tier of identical servers.
@@ -297,50 +338,65 @@ fn probability(key: &str, v: f64) -> Result<f64, Invalid> {
 
 /// Build a sampler from a spec, checking every parameter.
 pub fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
-    let mean = |d: &DistSpec| -> Result<SimDuration, Invalid> {
-        let m = d.mean_ms.ok_or_else(|| {
-            (
+    let kind = format!("{:?}", d.dist).to_lowercase();
+    let means = [
+        ("mean_ms", d.mean_ms, 1.0),
+        ("mean_s", d.mean_s, 1e3),
+        ("mean_min", d.mean_min, 60e3),
+        ("mean_h", d.mean_h, 3600e3),
+    ];
+    let given: Vec<_> = means.iter().filter(|m| m.1.is_some()).collect();
+    let mean = || -> Result<SimDuration, Invalid> {
+        match given.as_slice() {
+            [(name, Some(v), scale)] => ms(&format!("{key}.{name}"), v * scale, true),
+            [] => bad(
                 format!("{key}.mean_ms"),
-                format!("`{:?}` needs mean_ms", d.dist).to_lowercase(),
-            )
-        })?;
-        ms(&format!("{key}.mean_ms"), m, true)
+                format!("dist = \"{kind}\" needs a mean: one of mean_ms, mean_s, mean_min, mean_h"),
+            ),
+            _ => bad(format!("{key}.{}", given[1].0), "give the mean once, in one unit"),
+        }
     };
     let unused = |name: &str, present: bool| -> Result<(), Invalid> {
         if present {
-            bad(
-                format!("{key}.{name}"),
-                format!("not used by dist = \"{:?}\"", d.dist).to_lowercase(),
-            )
+            bad(format!("{key}.{name}"), format!("not used by dist = \"{kind}\""))
         } else {
             Ok(())
         }
     };
+    if d.dist != DistKind::Empirical {
+        unused("values_ms", d.values_ms.is_some())?;
+        unused("weights", d.weights.is_some())?;
+    }
+    if d.dist != DistKind::Lognormal {
+        unused("cv", d.cv.is_some())?;
+    }
+    if d.dist != DistKind::Weibull {
+        unused("shape", d.shape.is_some())?;
+    }
     match d.dist {
-        DistKind::Exponential | DistKind::Deterministic => {
-            unused("cv", d.cv.is_some())?;
-            unused("values_ms", d.values_ms.is_some())?;
-            unused("weights", d.weights.is_some())?;
-            let m = mean(d)?;
-            Ok(if d.dist == DistKind::Exponential {
-                Dist::exponential(m)
-            } else {
-                Dist::Deterministic(m)
-            })
-        }
+        DistKind::Exponential => Ok(Dist::exponential(mean()?)),
+        DistKind::Deterministic => Ok(Dist::Deterministic(mean()?)),
         DistKind::Lognormal => {
-            unused("values_ms", d.values_ms.is_some())?;
-            unused("weights", d.weights.is_some())?;
             let cv =
                 d.cv.ok_or_else(|| (format!("{key}.cv"), "lognormal needs cv (sd / mean)".to_string()))?;
             if !(cv.is_finite() && cv >= 0.0) {
                 return bad(format!("{key}.cv"), format!("{cv} is not valid; expected >= 0"));
             }
-            Ok(Dist::lognormal(mean(d)?, cv))
+            Ok(Dist::lognormal(mean()?, cv))
+        }
+        DistKind::Weibull => {
+            let k = d
+                .shape
+                .ok_or_else(|| (format!("{key}.shape"), "weibull needs shape (k > 0)".to_string()))?;
+            if !(k.is_finite() && k > 0.0) {
+                return bad(format!("{key}.shape"), format!("{k} is not valid; expected > 0"));
+            }
+            Ok(Dist::weibull(mean()?, k))
         }
         DistKind::Empirical => {
-            unused("mean_ms", d.mean_ms.is_some())?;
-            unused("cv", d.cv.is_some())?;
+            if let Some((name, _, _)) = given.first() {
+                return bad(format!("{key}.{name}"), "not used by dist = \"empirical\"");
+            }
             let values = d
                 .values_ms
                 .as_ref()
@@ -601,6 +657,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     // A stable sort keeps file order for faults at the same instant.
     faults.sort_by_key(|f| f.at);
 
+    let reliability = reliability(&spec.reliability, spec.mode, storage.count)?;
     Ok(Model {
         seed: spec.seed,
         replications,
@@ -617,7 +674,93 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         storage_write,
         topology,
         faults,
+        mode: spec.mode,
+        reliability,
         spec,
+    })
+}
+
+const YEAR_NS: f64 = 365.0 * 86_400e9;
+
+fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
+    let shares = [c.crash, c.process_death, c.hang];
+    if shares.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || shares.iter().sum::<f64>() <= 0.0 {
+        return bad(
+            format!("{key}.crash"),
+            "failure-mode shares (crash, process_death, hang) must be >= 0 with a positive sum",
+        );
+    }
+    let total: f64 = shares.iter().sum();
+    let modes = [shares[0] / total, (shares[0] + shares[1]) / total, 1.0];
+    let ttf = dist(&format!("{key}.ttf"), &c.ttf)?;
+    if ttf.mean_ns() <= 0.0 {
+        return bad(format!("{key}.ttf"), "time to failure must have a positive mean");
+    }
+    Ok(ClassModel {
+        ttf,
+        modes,
+        repair: dist(&format!("{key}.repair"), &c.repair)?,
+    })
+}
+
+fn reliability(r: &Reliability, mode: Mode, storage_count: u32) -> Result<ReliabilityModel, Invalid> {
+    let k = "reliability";
+    let night_factor = positive(&format!("{k}.night_response_factor"), r.night_response_factor)?;
+    let coverage = probability(&format!("{k}.coverage"), r.coverage)?;
+    let d = &r.disk;
+    let disk = if d.raid1 {
+        let afr = probability(&format!("{k}.disk.afr"), d.afr)?;
+        if afr >= 1.0 {
+            return bad(
+                format!("{k}.disk.afr"),
+                "an annual failure rate of 1 means every disk fails at once; expected < 1",
+            );
+        }
+        let rebuild = match &d.rebuild {
+            Some(spec) => dist(&format!("{k}.disk.rebuild"), spec)?,
+            None => {
+                let cap = positive(&format!("{k}.disk.capacity_gb"), d.capacity_gb)?;
+                let rate = positive(&format!("{k}.disk.rebuild_mb_per_s"), d.rebuild_mb_per_s)?;
+                Dist::Deterministic(SimDuration::from_secs_f64(cap * 1000.0 / rate))
+            }
+        };
+        Some(DiskModel {
+            rate_per_ns: -(1.0 - afr).ln() / YEAR_NS,
+            replace: dist(&format!("{k}.disk.replace"), &d.replace)?,
+            rebuild,
+            degraded_factor: positive(&format!("{k}.disk.degraded_hazard_factor"), d.degraded_hazard_factor)?,
+        })
+    } else {
+        None
+    };
+    let f = &r.storage_failover;
+    let mut failover = match f.profile {
+        FailoverProfile::Pacemaker => FailoverConfig::pacemaker(storage_count.max(2) as usize),
+        FailoverProfile::Keepalived => FailoverConfig::keepalived(),
+        FailoverProfile::Patroni => FailoverConfig::patroni(),
+    };
+    if let Some(fencing) = f.fencing {
+        failover.fencing = fencing;
+    }
+    failover.replication = match f.replication {
+        schema::Replication::Sync => policy::failover::Replication::Sync,
+        schema::Replication::Async => policy::failover::Replication::Async {
+            lag: ms(&format!("{k}.storage_failover.lag_ms"), f.lag_ms, true)?,
+        },
+    };
+    Ok(ReliabilityModel {
+        enabled: r.enabled || mode == Mode::Availability,
+        instant: r.detection == Detection::Instant,
+        crews: count(&format!("{k}.crews"), r.crews, 1, 1000)?,
+        response: dist(&format!("{k}.response"), &r.response)?,
+        night_factor,
+        coverage,
+        lb: class(&format!("{k}.lb"), &r.lb)?,
+        web: class(&format!("{k}.web"), &r.web)?,
+        storage: class(&format!("{k}.storage"), &r.storage)?,
+        backup: class(&format!("{k}.backup"), &r.backup)?,
+        disk,
+        failover,
     })
 }
 

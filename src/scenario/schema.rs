@@ -23,6 +23,11 @@ pub struct Scenario {
     pub horizon: String,
     /// Initial span excluded from every statistic, e.g. "1h".
     pub warmup: String,
+    /// `requests`: every request and health check is simulated. `availability`: the
+    /// long-horizon mode for years of failures and repairs: steady traffic is accounted in
+    /// aggregate and steady health checks are skipped, while every transition (failure,
+    /// detection, failover, rebuild, repair) runs through the same policy code.
+    pub mode: Mode,
     pub traffic: Traffic,
     pub requests: Requests,
     pub balancer: Balancer,
@@ -30,6 +35,7 @@ pub struct Scenario {
     pub storage: Storage,
     pub backup: Backup,
     pub network: Network,
+    pub reliability: Reliability,
     #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
@@ -45,6 +51,7 @@ impl Default for Scenario {
             replications: 10,
             horizon: "7d".into(),
             warmup: "1h".into(),
+            mode: Mode::Requests,
             traffic: Traffic::default(),
             requests: Requests::default(),
             balancer: Balancer::default(),
@@ -52,10 +59,203 @@ impl Default for Scenario {
             storage: Storage::default(),
             backup: Backup::default(),
             network: Network::default(),
+            reliability: Reliability::default(),
             links: Vec::new(),
             faults: Vec::new(),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Requests,
+    Availability,
+}
+
+/// Random failures, detection, on-call repair, RAID-1 and storage failover.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reliability {
+    /// Random failure processes on (always on in availability mode).
+    pub enabled: bool,
+    /// `monitoring`: on-call learns of a failure from the alert pipeline (Prometheus rule
+    /// `up == 0 for 5m`, Alertmanager `group_wait`); lb1 from its health checks. `instant`:
+    /// everyone knows at once (the Markov-model assumption).
+    pub detection: Detection,
+    /// On-call engineers who can repair in parallel.
+    pub crews: u32,
+    /// Time from the alert to an engineer starting work.
+    pub response: DistSpec,
+    /// Response-time multiplier between 23:00 and 07:00.
+    pub night_response_factor: f64,
+    /// Share of web-server failures lb1's health checks see; the rest are gray failures
+    /// (errors on real traffic, passing checks) that last until repaired.
+    pub coverage: f64,
+    pub lb: FailureClass,
+    pub web: FailureClass,
+    pub storage: FailureClass,
+    pub backup: FailureClass,
+    pub disk: Disks,
+    pub storage_failover: StorageFailover,
+}
+
+impl Default for Reliability {
+    fn default() -> Self {
+        Reliability {
+            enabled: false,
+            detection: Detection::Monitoring,
+            crews: 1,
+            // Assumed: half an hour from page to hands on keyboard, 24/7 on-call.
+            response: DistSpec {
+                dist: DistKind::Lognormal,
+                mean_min: Some(30.0),
+                cv: Some(0.5),
+                ..DistSpec::none()
+            },
+            night_response_factor: 1.5,
+            coverage: 1.0,
+            // Assumed server field rates: a few hardware/OS incidents per server-year.
+            lb: FailureClass::servers(8760.0, 2.0),
+            web: FailureClass::servers(4380.0, 2.0),
+            storage: FailureClass::servers(4380.0, 3.0),
+            backup: FailureClass::servers(8760.0, 4.0),
+            disk: Disks::default(),
+            storage_failover: StorageFailover::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Detection {
+    Monitoring,
+    Instant,
+}
+
+/// Failures of one class of component.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailureClass {
+    /// Time to failure: exponential by `mean_h` (the MTBF), or weibull by `mean_h` + `shape`.
+    pub ttf: DistSpec,
+    /// Shares of the failure modes (normalised): the host dies (checks time out), the
+    /// service process dies (connections refused), the application hangs.
+    pub crash: f64,
+    pub process_death: f64,
+    pub hang: f64,
+    /// Hands-on repair time once an engineer starts.
+    pub repair: DistSpec,
+}
+
+impl FailureClass {
+    fn servers(mtbf_h: f64, repair_h: f64) -> Self {
+        FailureClass {
+            ttf: DistSpec {
+                dist: DistKind::Exponential,
+                mean_h: Some(mtbf_h),
+                ..DistSpec::none()
+            },
+            crash: 0.4,
+            process_death: 0.4,
+            hang: 0.2,
+            repair: DistSpec {
+                dist: DistKind::Lognormal,
+                mean_h: Some(repair_h),
+                cv: Some(1.0),
+                ..DistSpec::none()
+            },
+        }
+    }
+}
+
+impl Default for FailureClass {
+    fn default() -> Self {
+        FailureClass::servers(4380.0, 2.0)
+    }
+}
+
+/// Two mirrored disks (RAID-1) in every web and storage server.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Disks {
+    /// Seed: "elke server is uitgerust met 2 hardeschijven".
+    pub raid1: bool,
+    /// Annualised failure rate per disk. Backblaze's drive stats put their fleet at about
+    /// 1.6% in 2024-2025.
+    pub afr: f64,
+    /// Time to replace a failed disk once an engineer starts (hot swap).
+    pub replace: DistSpec,
+    /// Capacity [GB] and rebuild rate [MB/s]: rebuild time = capacity / rate.
+    pub capacity_gb: f64,
+    pub rebuild_mb_per_s: f64,
+    /// Optional rebuild-time distribution replacing capacity / rate (e.g. exponential, for the
+    /// Markov check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuild: Option<DistSpec>,
+    /// Hazard multiplier of the surviving disk while the array is degraded (same batch, the
+    /// stress of a rebuild: Schroeder and Gibson, FAST '07, found replacements cluster).
+    pub degraded_hazard_factor: f64,
+}
+
+impl Default for Disks {
+    fn default() -> Self {
+        Disks {
+            raid1: true,
+            afr: 0.016,
+            replace: DistSpec {
+                dist: DistKind::Lognormal,
+                mean_min: Some(30.0),
+                cv: Some(0.5),
+                ..DistSpec::none()
+            },
+            capacity_gb: 4000.0,
+            rebuild_mb_per_s: 100.0,
+            rebuild: None,
+            degraded_hazard_factor: 2.0,
+        }
+    }
+}
+
+/// The storage pair's failover controller (Pacemaker-style by default).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageFailover {
+    /// `pacemaker` (Corosync token 3000 ms, STONITH), `keepalived` (VRRP timers, no fencing)
+    /// or `patroni` (ttl 30 s, loop_wait 10 s).
+    pub profile: FailoverProfile,
+    /// Override the profile's fencing (STONITH before promotion).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fencing: Option<bool>,
+    /// `sync` or `async` replication; async loses `lag_ms` of writes on failover.
+    pub replication: Replication,
+    pub lag_ms: f64,
+}
+
+impl Default for StorageFailover {
+    fn default() -> Self {
+        StorageFailover {
+            profile: FailoverProfile::Pacemaker,
+            fencing: None,
+            replication: Replication::Sync,
+            lag_ms: 100.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FailoverProfile {
+    Pacemaker,
+    Keepalived,
+    Patroni,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Replication {
+    Sync,
+    Async,
 }
 
 /// Where requests come from.
@@ -243,9 +443,18 @@ impl Default for Check {
 pub struct DistSpec {
     /// `exponential`, `deterministic`, `lognormal` or `empirical`.
     pub dist: DistKind,
-    /// Mean [ms] (all but empirical).
+    /// Mean (all but empirical), in exactly one of ms, s, min or h.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_h: Option<f64>,
+    /// Shape k (weibull): k < 1 infant mortality, k = 1 exponential, k > 1 wear-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<f64>,
     /// Coefficient of variation (lognormal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<f64>,
@@ -264,16 +473,29 @@ pub enum DistKind {
     Deterministic,
     Lognormal,
     Empirical,
+    Weibull,
 }
 
 impl DistSpec {
+    /// No parameters set (a base for struct update syntax).
+    pub const fn none() -> Self {
+        DistSpec {
+            dist: DistKind::Exponential,
+            mean_ms: None,
+            mean_s: None,
+            mean_min: None,
+            mean_h: None,
+            shape: None,
+            cv: None,
+            values_ms: None,
+            weights: None,
+        }
+    }
     pub fn exponential(mean_ms: f64) -> Self {
         DistSpec {
             dist: DistKind::Exponential,
             mean_ms: Some(mean_ms),
-            cv: None,
-            values_ms: None,
-            weights: None,
+            ..DistSpec::none()
         }
     }
     pub fn deterministic(mean_ms: f64) -> Self {

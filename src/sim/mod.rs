@@ -4,6 +4,7 @@
 //! The core (a `World`) is single-threaded and clock-free; parallelism exists only in
 //! `run_replications`, which runs whole replications on rayon and returns them in index order.
 
+pub mod avail;
 pub mod dist;
 pub mod engine;
 pub mod metrics;

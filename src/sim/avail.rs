@@ -1,0 +1,1061 @@
+//! The long-horizon availability mode: years of failures, detection, failover and repair.
+//!
+//! Between failures nothing interesting happens, so nothing is simulated there: traffic is
+//! accounted in aggregate (offered load x time x the share that fails in the current state),
+//! and steady health checks and heartbeats are skipped by computing their phase. Every
+//! transition runs through the same policy code as the request-level mode: lb1's
+//! `HealthChecker` is stepped exactly through each detection window and recovery, the storage
+//! pair's `FailoverController` through each takeover, and the time to page on-call is decided by
+//! the `Alerting` state machine (Prometheus rule `up == 0 for 5m`, Alertmanager `group_wait`).
+//!
+//! One `AvailWorld` is one replication; it never reads a clock or spawns a thread.
+
+use super::engine::EventQueue;
+use super::rng::{Seeds, StreamRng};
+use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
+use crate::policy::failover::{Action as FoAction, FailoverController, Role};
+use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
+use crate::scenario::{ClassModel, MONTH_SECS, Model, TrafficModel};
+use crate::units::{SimDuration, SimTime};
+use rand::Rng;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Bound on the steps of one policy-machine episode (a detection window, a takeover): far
+/// beyond any real one, so hitting it is a bug, not a long outage.
+const EPISODE_STEPS_MAX: usize = 10_000_000;
+/// Incidents listed per replication in the results.
+pub const INCIDENTS_MAX: usize = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Crash,
+    ProcessDeath,
+    Hang,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Lb,
+    Web(usize),
+    Storage(usize),
+    Backup,
+}
+
+struct Comp {
+    kind: Kind,
+    name: String,
+    up: bool,
+    mode: Mode,
+    /// The failure is visible to health checks / the failover controller.
+    covered: bool,
+    /// Bumped on every failure and repair: scheduled events of an older epoch are void.
+    epoch: u32,
+    /// lb1 routes to it (web servers only).
+    in_lb: bool,
+    /// A known instant at which a steady check starts, and the steady check period.
+    check_anchor: SimTime,
+    checker: Option<HealthChecker>,
+    ttf: StreamRng,
+    repair: StreamRng,
+    disks: [DiskState; 2],
+    disk_rng: StreamRng,
+    /// Ties a scheduled disk failure to the draw that made it: a re-draw voids the old one.
+    disk_draw: [u32; 2],
+    /// Array generation: bumped when the array is lost and rebuilt from scratch.
+    array_epoch: u32,
+    /// The component has an open incident id (for the incident log).
+    failed_at: SimTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DiskState {
+    Ok,
+    /// Failed, waiting for replacement.
+    Failed,
+    /// Replaced, being rebuilt from its partner.
+    Rebuilding,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Job {
+    Repair(u32),
+    ReplaceDisk(u32, u8),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Fail {
+        comp: u32,
+        epoch: u32,
+    },
+    Noticed {
+        job_comp: u32,
+        epoch: u32,
+        disk: u8,
+    },
+    JobDone {
+        job: u32,
+    },
+    LbDown {
+        comp: u32,
+        epoch: u32,
+    },
+    LbUp {
+        comp: u32,
+        epoch: u32,
+    },
+    DiskFail {
+        comp: u32,
+        disk: u8,
+        array_epoch: u32,
+        draw: u32,
+    },
+    RebuildDone {
+        comp: u32,
+        disk: u8,
+        array_epoch: u32,
+    },
+    StorageRestored {
+        epoch: u32,
+    },
+}
+
+/// One incident: the site (or part of its traffic) failed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Incident {
+    pub start_h: f64,
+    pub end_h: f64,
+    pub cause: String,
+    pub failed_requests: f64,
+}
+
+/// What one availability replication measured.
+#[derive(Clone, Debug, Default)]
+pub struct AvailMetrics {
+    pub window_ns: u64,
+    pub downtime_ns: u64,
+    pub offered: f64,
+    pub failed: f64,
+    /// Downtime per month of the window [ns].
+    pub monthly_downtime_ns: Vec<u64>,
+    pub incidents: Vec<Incident>,
+    pub incidents_total: u64,
+    pub failures: u64,
+    pub repairs: u64,
+    pub raid_array_losses: u64,
+    /// Both storage copies lost: a restore from backup was needed.
+    pub data_loss_events: u64,
+    pub failovers: u64,
+    pub split_brain_ns: u64,
+    pub failover_lost_writes_ns: u64,
+    /// Times from a covered web failure to lb1 marking it DOWN [ms].
+    pub detect_ms: Vec<f64>,
+    /// Times from a storage primary failure to a new writable primary [ms].
+    pub takeover_ms: Vec<f64>,
+    /// Alerts that paged on-call.
+    pub pages: u64,
+    pub events: u64,
+}
+
+pub struct AvailWorld<'m> {
+    m: &'m Model,
+    q: EventQueue<Ev>,
+    comps: Vec<Comp>,
+    web0: usize,
+    store0: usize,
+    crews_free: u32,
+    jobs: VecDeque<Job>,
+    /// Job in progress per id (index into `active_jobs`).
+    active_jobs: Vec<Job>,
+    response: StreamRng,
+    modes: StreamRng,
+    replace: StreamRng,
+    failover: Option<FailoverController>,
+    storage_epoch: u32,
+    storage_ok: bool,
+    /// Component that has been unreachable but writable (a partitioned primary) since when.
+    split_since: Option<SimTime>,
+    intensity: Intensity,
+    last: SimTime,
+    down_since: Option<(SimTime, String, f64)>,
+    pub metrics: AvailMetrics,
+    horizon: SimTime,
+    warmup: SimTime,
+}
+
+/// Offered load integrated over time, exactly, for piecewise-constant traffic.
+struct Intensity {
+    /// Requests offered from the start of a week to the start of hour h (169 entries).
+    week_prefix: Vec<f64>,
+    constant_per_ns: f64,
+    bursts: Vec<(SimTime, SimTime, f64, f64)>,
+}
+
+const HOUR_NS: u64 = 3_600_000_000_000;
+const WEEK_NS: u64 = 168 * HOUR_NS;
+
+impl Intensity {
+    fn new(t: &TrafficModel) -> Self {
+        match t {
+            TrafficModel::Poisson { rate_per_s, .. } => Intensity {
+                week_prefix: Vec::new(),
+                constant_per_ns: rate_per_s / 1e9,
+                bursts: Vec::new(),
+            },
+            TrafficModel::Profile {
+                base_rate_per_s,
+                hourly,
+                weekday,
+                bursts,
+                ..
+            } => {
+                let mut prefix = vec![0.0; 169];
+                for h in 0..168 {
+                    prefix[h + 1] = prefix[h] + base_rate_per_s * hourly[h % 24] * weekday[h / 24] * 3600.0;
+                }
+                let bursts = bursts
+                    .iter()
+                    .map(|b| {
+                        // Extra offered load of a burst: (multiplier - 1) x base profile.
+                        (b.start, b.end, b.multiplier - 1.0, 0.0)
+                    })
+                    .collect();
+                Intensity {
+                    week_prefix: prefix,
+                    constant_per_ns: 0.0,
+                    bursts,
+                }
+            }
+        }
+    }
+
+    /// Offered requests in [0, t).
+    fn cumulative(&self, t: SimTime) -> f64 {
+        let ns = t.as_nanos();
+        if self.week_prefix.is_empty() {
+            return self.constant_per_ns * ns as f64;
+        }
+        let weeks = ns / WEEK_NS;
+        let rest = ns % WEEK_NS;
+        let h = (rest / HOUR_NS) as usize;
+        let frac = (rest % HOUR_NS) as f64 / HOUR_NS as f64;
+        let within = self.week_prefix[h] + (self.week_prefix[h + 1] - self.week_prefix[h]) * frac;
+        let base = weeks as f64 * self.week_prefix[168] + within;
+        let mut extra = 0.0;
+        for &(s, e, m, _) in &self.bursts {
+            if t > s {
+                let end = t.min(e);
+                extra += m * (self.cumulative_base(end) - self.cumulative_base(s));
+            }
+        }
+        base + extra
+    }
+
+    fn cumulative_base(&self, t: SimTime) -> f64 {
+        let ns = t.as_nanos();
+        let rest = ns % WEEK_NS;
+        let h = (rest / HOUR_NS) as usize;
+        let frac = (rest % HOUR_NS) as f64 / HOUR_NS as f64;
+        (ns / WEEK_NS) as f64 * self.week_prefix[168]
+            + self.week_prefix[h]
+            + (self.week_prefix[h + 1] - self.week_prefix[h]) * frac
+    }
+
+    fn between(&self, a: SimTime, b: SimTime) -> f64 {
+        if b <= a {
+            0.0
+        } else {
+            self.cumulative(b) - self.cumulative(a)
+        }
+    }
+}
+
+/// How a probe to a server behaves, for stepping a health checker.
+#[derive(Clone, Copy)]
+enum Probe {
+    Healthy,
+    Refused,
+    Silent,
+    Hung,
+}
+
+impl<'m> AvailWorld<'m> {
+    pub fn new(m: &'m Model, replication: u32) -> Self {
+        let seeds = Seeds::new(m.seed, replication);
+        let mut comps = Vec::new();
+        let mut add = |kind: Kind, name: String| {
+            comps.push(Comp {
+                kind,
+                up: true,
+                mode: Mode::Crash,
+                covered: true,
+                epoch: 0,
+                in_lb: matches!(kind, Kind::Web(_)),
+                check_anchor: SimTime::ZERO,
+                checker: None,
+                ttf: seeds.stream(&format!("{name}/ttf")),
+                repair: seeds.stream(&format!("{name}/repair")),
+                disks: [DiskState::Ok; 2],
+                disk_rng: seeds.stream(&format!("{name}/disks")),
+                disk_draw: [0; 2],
+                array_epoch: 0,
+                failed_at: SimTime::ZERO,
+                name,
+            });
+        };
+        add(Kind::Lb, "lb1".into());
+        let web0 = 1;
+        for i in 0..m.web.count as usize {
+            add(Kind::Web(i), format!("web{}", i + 1));
+        }
+        let store0 = web0 + m.web.count as usize;
+        for j in 0..m.storage.count as usize {
+            add(Kind::Storage(j), format!("store{}", j + 1));
+        }
+        if m.spec.backup.enabled {
+            add(Kind::Backup, "backup1".into());
+        }
+        // Steady checks: the first check of web i starts at HAProxy's startup offset.
+        if let Some(spec) = &m.check {
+            let n = m.web.count as usize;
+            for i in 0..n {
+                comps[web0 + i].check_anchor = SimTime::ZERO + crate::policy::health::startup_offset(spec, i, n);
+            }
+        }
+        let failover = (m.storage.count >= 2)
+            .then(|| FailoverController::new(SimTime::ZERO, m.storage.count as usize, m.reliability.failover.clone()));
+        AvailWorld {
+            m,
+            q: EventQueue::new(),
+            comps,
+            web0,
+            store0,
+            crews_free: m.reliability.crews,
+            jobs: VecDeque::new(),
+            active_jobs: Vec::new(),
+            response: seeds.stream("oncall/response"),
+            modes: seeds.stream("failures/modes"),
+            replace: seeds.stream("oncall/disk-replace"),
+            failover,
+            storage_epoch: 0,
+            storage_ok: true,
+            split_since: None,
+            intensity: Intensity::new(&m.traffic),
+            last: SimTime::ZERO + m.warmup,
+            down_since: None,
+            metrics: AvailMetrics::default(),
+            horizon: SimTime::ZERO + m.horizon,
+            warmup: SimTime::ZERO + m.warmup,
+        }
+    }
+
+    fn class(&self, c: usize) -> &'m ClassModel {
+        let r = &self.m.reliability;
+        match self.comps[c].kind {
+            Kind::Lb => &r.lb,
+            Kind::Web(_) => &r.web,
+            Kind::Storage(_) => &r.storage,
+            Kind::Backup => &r.backup,
+        }
+    }
+
+    pub fn run(mut self) -> AvailMetrics {
+        let window = self.horizon.since(self.warmup);
+        let months = (window.as_secs_f64() / MONTH_SECS).ceil().max(1.0) as usize;
+        self.metrics.window_ns = window.as_nanos();
+        self.metrics.monthly_downtime_ns = vec![0; months];
+        self.metrics.offered = self.intensity.between(self.warmup, self.horizon);
+        for c in 0..self.comps.len() {
+            self.schedule_failure(SimTime::ZERO, c);
+            if self.m.reliability.disk.is_some() {
+                for d in 0..2 {
+                    self.schedule_disk(SimTime::ZERO, c, d, 1.0);
+                }
+            }
+        }
+        while let Some((now, ev)) = self.q.pop() {
+            if now >= self.horizon {
+                break;
+            }
+            // Charge the time since the last event to the state that held, then change it.
+            self.account(now);
+            self.handle(now, ev);
+        }
+        self.account(self.horizon);
+        if let Some((since, cause, failed_at_start)) = self.down_since.take() {
+            self.close_incident(since, self.horizon, cause, failed_at_start);
+        }
+        self.metrics.events = self.q.scheduled_total();
+        self.metrics
+    }
+
+    fn schedule_failure(&mut self, now: SimTime, c: usize) {
+        let ttf = self.class(c).ttf.sample(&mut self.comps[c].ttf);
+        let epoch = self.comps[c].epoch;
+        self.q
+            .schedule(now.saturating_add(ttf), Ev::Fail { comp: c as u32, epoch });
+    }
+
+    /// Next failure of disk `d` of component `c`, at `factor` x the base hazard. Exponential
+    /// lifetimes are memoryless, so re-drawing at a changed hazard is exact.
+    fn schedule_disk(&mut self, now: SimTime, c: usize, d: usize, factor: f64) {
+        let Some(disk) = &self.m.reliability.disk else { return };
+        let e: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut self.comps[c].disk_rng);
+        let ns = e / (disk.rate_per_ns * factor);
+        let at = if ns >= (u64::MAX - now.as_nanos()) as f64 {
+            SimTime::MAX
+        } else {
+            now + SimDuration::from_nanos(ns as u64)
+        };
+        let comp = &mut self.comps[c];
+        comp.disk_draw[d] = comp.disk_draw[d].wrapping_add(1);
+        let draw = comp.disk_draw[d];
+        if at < SimTime::MAX {
+            self.q.schedule(
+                at,
+                Ev::DiskFail {
+                    comp: c as u32,
+                    disk: d as u8,
+                    array_epoch: comp.array_epoch,
+                    draw,
+                },
+            );
+        }
+    }
+
+    fn handle(&mut self, now: SimTime, ev: Ev) {
+        match ev {
+            Ev::Fail { comp, epoch } => {
+                let c = comp as usize;
+                if self.comps[c].epoch == epoch && self.comps[c].up {
+                    let u: f64 = self.modes.random();
+                    let modes = self.class(c).modes;
+                    let mode = if u < modes[0] {
+                        Mode::Crash
+                    } else if u < modes[1] {
+                        Mode::ProcessDeath
+                    } else {
+                        Mode::Hang
+                    };
+                    let covered = !matches!(self.comps[c].kind, Kind::Web(_))
+                        || self.modes.random::<f64>() < self.m.reliability.coverage;
+                    self.fail(now, c, mode, covered);
+                }
+            }
+            Ev::Noticed { job_comp, epoch, disk } => {
+                let c = job_comp as usize;
+                if disk == u8::MAX {
+                    if self.comps[c].epoch == epoch && !self.comps[c].up {
+                        self.enqueue(now, Job::Repair(job_comp));
+                    }
+                } else {
+                    self.enqueue(now, Job::ReplaceDisk(job_comp, disk));
+                }
+            }
+            Ev::JobDone { job } => self.job_done(now, job as usize),
+            Ev::LbDown { comp, epoch } => {
+                let c = comp as usize;
+                if self.comps[c].epoch == epoch {
+                    self.comps[c].in_lb = false;
+                }
+            }
+            Ev::LbUp { comp, epoch } => {
+                let c = comp as usize;
+                if self.comps[c].epoch == epoch {
+                    self.comps[c].in_lb = true;
+                }
+            }
+            Ev::DiskFail {
+                comp,
+                disk,
+                array_epoch,
+                draw,
+            } => self.disk_failed(now, comp as usize, disk as usize, array_epoch, draw),
+            Ev::RebuildDone {
+                comp,
+                disk,
+                array_epoch,
+            } => {
+                let c = comp as usize;
+                let d = disk as usize;
+                if self.comps[c].array_epoch == array_epoch && self.comps[c].disks[d] == DiskState::Rebuilding {
+                    self.comps[c].disks[d] = DiskState::Ok;
+                    // Both disks healthy again: back to the base hazard.
+                    self.schedule_disk(now, c, d, 1.0);
+                    self.schedule_disk(now, c, 1 - d, 1.0);
+                }
+            }
+            Ev::StorageRestored { epoch } => {
+                if self.storage_epoch == epoch {
+                    self.storage_ok = true;
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, now: SimTime, c: usize, mode: Mode, covered: bool) {
+        self.metrics.failures += 1;
+        let comp = &mut self.comps[c];
+        comp.up = false;
+        comp.mode = mode;
+        comp.covered = covered;
+        comp.epoch = comp.epoch.wrapping_add(1);
+        comp.failed_at = now;
+        let epoch = comp.epoch;
+        match comp.kind {
+            Kind::Web(_) if covered => {
+                if let Some(t) = self.detect(now, c) {
+                    if now >= self.warmup {
+                        self.metrics.detect_ms.push(t.since(now).as_millis_f64());
+                    }
+                    self.q.schedule(t, Ev::LbDown { comp: c as u32, epoch });
+                }
+            }
+            Kind::Storage(j) => self.storage_failed(now, j),
+            _ => {}
+        }
+        let notice = self.notice_delay(now);
+        self.q.schedule(
+            now + notice,
+            Ev::Noticed {
+                job_comp: c as u32,
+                epoch,
+                disk: u8::MAX,
+            },
+        );
+    }
+
+    /// When on-call learns of a failure at `now`.
+    fn notice_delay(&mut self, now: SimTime) -> SimDuration {
+        if self.m.reliability.instant {
+            return SimDuration::ZERO;
+        }
+        page_delay(now)
+    }
+
+    fn enqueue(&mut self, now: SimTime, job: Job) {
+        self.jobs.push_back(job);
+        self.start_jobs(now);
+    }
+
+    fn start_jobs(&mut self, now: SimTime) {
+        while self.crews_free > 0 {
+            let Some(job) = self.jobs.pop_front() else { return };
+            self.crews_free -= 1;
+            let hour = (now.as_nanos() / HOUR_NS) % 24;
+            let mut response = self.m.reliability.response.sample(&mut self.response);
+            if !(7..23).contains(&hour) {
+                response = response.mul_f64(self.m.reliability.night_factor);
+            }
+            let work = match job {
+                Job::Repair(c) => self.class(c as usize).repair.sample(&mut self.comps[c as usize].repair),
+                Job::ReplaceDisk(..) => self
+                    .m
+                    .reliability
+                    .disk
+                    .as_ref()
+                    .expect("disk jobs need disks")
+                    .replace
+                    .sample(&mut self.replace),
+            };
+            let id = self.active_jobs.len() as u32;
+            self.active_jobs.push(job);
+            self.q.schedule(now + response + work, Ev::JobDone { job: id });
+        }
+    }
+
+    fn job_done(&mut self, now: SimTime, id: usize) {
+        self.crews_free += 1;
+        assert!(
+            self.crews_free <= self.m.reliability.crews,
+            "more crews free than exist"
+        );
+        match self.active_jobs[id] {
+            Job::Repair(c) => self.repaired(now, c as usize),
+            Job::ReplaceDisk(c, d) => {
+                let c = c as usize;
+                let d = d as usize;
+                if self.comps[c].disks[d] == DiskState::Failed {
+                    self.comps[c].disks[d] = DiskState::Rebuilding;
+                    let disk = self.m.reliability.disk.as_ref().expect("disk model");
+                    let t = disk.rebuild.sample(&mut self.comps[c].disk_rng);
+                    let array_epoch = self.comps[c].array_epoch;
+                    self.q.schedule(
+                        now + t,
+                        Ev::RebuildDone {
+                            comp: c as u32,
+                            disk: d as u8,
+                            array_epoch,
+                        },
+                    );
+                }
+            }
+        }
+        self.start_jobs(now);
+    }
+
+    fn repaired(&mut self, now: SimTime, c: usize) {
+        self.metrics.repairs += 1;
+        let comp = &mut self.comps[c];
+        comp.up = true;
+        comp.epoch = comp.epoch.wrapping_add(1);
+        let epoch = comp.epoch;
+        if comp.disks.iter().any(|d| *d != DiskState::Ok) {
+            // The repair of a lost array replaces both disks.
+            comp.disks = [DiskState::Ok; 2];
+            comp.array_epoch = comp.array_epoch.wrapping_add(1);
+            self.schedule_disk(now, c, 0, 1.0);
+            self.schedule_disk(now, c, 1, 1.0);
+        }
+        match self.comps[c].kind {
+            Kind::Web(_) => {
+                if self.comps[c].in_lb {
+                    // A gray failure never left the rotation; the repaired server just works.
+                } else if let Some(t) = self.recover(now, c) {
+                    self.q.schedule(t, Ev::LbUp { comp: c as u32, epoch });
+                }
+            }
+            Kind::Storage(j) => self.storage_rejoined(now, j),
+            _ => {}
+        }
+        self.schedule_failure(now, c);
+    }
+
+    // ---- lb1 health checks ---------------------------------------------------------------
+
+    fn rtt(&self, c: usize) -> SimDuration {
+        let Kind::Web(i) = self.comps[c].kind else {
+            unreachable!()
+        };
+        SimDuration::from_nanos((2.0 * self.m.topology.lb_web_latency(i).mean_ns()).round() as u64)
+    }
+
+    /// Instant lb1 marks web `c` DOWN after it failed at `now`, by stepping HAProxy's checker
+    /// from its steady phase. `None` without health checks or in instant-detection mode
+    /// (then DOWN is immediate).
+    fn detect(&mut self, now: SimTime, c: usize) -> Option<SimTime> {
+        if self.m.reliability.instant {
+            return Some(now);
+        }
+        let spec = self.m.check.as_ref()?;
+        let rtt = self.rtt(c);
+        // Steady state: a passing check takes one RTT and the next starts `inter` after it
+        // ended, so checks start every inter + RTT from the anchor.
+        let period = spec.inter + rtt;
+        let anchor = self.comps[c].check_anchor;
+        let k = if now <= anchor {
+            0
+        } else {
+            (now.since(anchor).as_nanos()).div_ceil(period.as_nanos())
+        };
+        let next = anchor + SimDuration::from_nanos(k * period.as_nanos());
+        let mut checker = HealthChecker::resume_up(spec.clone(), next);
+        let mode = self.comps[c].mode;
+        let behaviour = move |_t: SimTime| match mode {
+            Mode::Crash => Probe::Silent,
+            Mode::ProcessDeath => Probe::Refused,
+            Mode::Hang => Probe::Hung,
+        };
+        let down = step_checker(&mut checker, rtt, behaviour, |t| matches!(t, Transition::Down));
+        self.comps[c].checker = Some(checker);
+        Some(down)
+    }
+
+    /// Instant lb1 marks web `c` UP again after its repair at `now`.
+    fn recover(&mut self, now: SimTime, c: usize) -> Option<SimTime> {
+        if self.m.reliability.instant || self.m.check.is_none() {
+            return Some(now);
+        }
+        let rtt = self.rtt(c);
+        let mode = self.comps[c].mode;
+        let mut checker = self.comps[c].checker.take()?;
+        let behaviour = move |t: SimTime| {
+            if t >= now {
+                Probe::Healthy
+            } else {
+                match mode {
+                    Mode::Crash => Probe::Silent,
+                    Mode::ProcessDeath => Probe::Refused,
+                    Mode::Hang => Probe::Hung,
+                }
+            }
+        };
+        let up = step_checker(&mut checker, rtt, behaviour, |t| matches!(t, Transition::Up));
+        // Steady again: the next check is the new anchor.
+        self.comps[c].check_anchor = checker.poll_timeout();
+        Some(up)
+    }
+
+    // ---- storage pair ---------------------------------------------------------------------
+
+    fn storage_failed(&mut self, now: SimTime, j: usize) {
+        let Some(fo) = self.failover.as_mut() else {
+            self.storage_ok = false;
+            self.storage_epoch = self.storage_epoch.wrapping_add(1);
+            return;
+        };
+        if fo.primary() != Some(j) {
+            return; // a replica: no service impact; the controller learns at the next takeover
+        }
+        self.storage_ok = false;
+        self.storage_epoch = self.storage_epoch.wrapping_add(1);
+        if let Some(t) = self.run_failover(now, Some(j)) {
+            if now >= self.warmup {
+                self.metrics.takeover_ms.push(t.since(now).as_millis_f64());
+                self.metrics.failovers += 1;
+            }
+            let epoch = self.storage_epoch;
+            self.q.schedule(t, Ev::StorageRestored { epoch });
+        }
+    }
+
+    fn storage_rejoined(&mut self, now: SimTime, j: usize) {
+        let Some(fo) = self.failover.as_mut() else {
+            self.storage_ok = true;
+            return;
+        };
+        let t = now.max(fo.last_now());
+        // Heartbeats are delivered lazily: every live node's, at once, before anything else,
+        // so no live node looks dead for the months nothing was reported.
+        let live: Vec<usize> = (0..self.m.storage.count as usize)
+            .filter(|&k| self.comps[self.store0 + k].up)
+            .collect();
+        fo.handle_heartbeats(t, &live);
+        // A replica that failed and came back between takeovers was never declared dead.
+        if fo.role(j) == Role::Down {
+            fo.handle_node_rejoined(t, j);
+        }
+        let store0 = self.store0;
+        if fo.primary().is_none_or(|p| !self.comps[store0 + p].up) {
+            // Nothing was writable: the returning node ends the stall.
+            if let Some(done) = self.run_failover(now, None) {
+                let epoch = self.storage_epoch;
+                self.q.schedule(done, Ev::StorageRestored { epoch });
+            }
+        }
+        if let Some(since) = self.split_since.take() {
+            self.metrics.split_brain_ns += now.saturating_since(since.max(self.warmup)).as_nanos();
+        }
+    }
+
+    /// Step the failover controller from `now` (the failure of `failed`) until a writable
+    /// primary exists again; returns when. Heartbeats of live nodes are delivered on their
+    /// grid; the failed node's stop at its last heartbeat before `now`.
+    fn run_failover(&mut self, now: SimTime, failed: Option<usize>) -> Option<SimTime> {
+        let store0 = self.store0;
+        let n = self.m.storage.count as usize;
+        let cfg = &self.m.reliability.failover;
+        let hb = cfg.heartbeat_interval;
+        let alive: Vec<bool> = (0..n).map(|j| self.comps[store0 + j].up).collect();
+        // A partitioned node (storage `hang`) is alive and writable but silent.
+        let partitioned: Vec<bool> = (0..n)
+            .map(|j| !self.comps[store0 + j].up && self.comps[store0 + j].mode == Mode::Hang)
+            .collect();
+        let fo = self.failover.as_mut().expect("failover controller");
+        // Heartbeats are delivered lazily: every node that was running sent its last one at
+        // the grid point before `now` (the failed node's last ever), all at once, before any
+        // timer runs, so no node looks dead for the months nothing was reported.
+        let last = SimTime::from_nanos(now.as_nanos() / hb.as_nanos() * hb.as_nanos()).max(fo.last_now());
+        let running: Vec<usize> = (0..n).filter(|&j| alive[j] || failed == Some(j)).collect();
+        fo.handle_heartbeats(last, &running);
+        let live: Vec<usize> = (0..n).filter(|&j| alive[j]).collect();
+        let mut t = now.max(fo.last_now());
+        let mut fences: Vec<(SimTime, usize)> = Vec::new();
+        let mut promotions: Vec<(SimTime, usize)> = Vec::new();
+        let mut fenced = vec![false; n];
+        for _ in 0..EPISODE_STEPS_MAX {
+            fo.handle_heartbeats(t, &live);
+            // Oracle: never more than one writable node among those really running.
+            let writable = fo
+                .writable_nodes()
+                .into_iter()
+                .filter(|&j| (alive[j] || partitioned[j]) && !fenced[j])
+                .count();
+            if writable > 1 && self.split_since.is_none() {
+                self.split_since = Some(t);
+            }
+            if let Some(p) = fo.primary()
+                && alive[p]
+                && fo.poll_timeout().is_none_or(|x| x > t + hb)
+                && fences.is_empty()
+                && promotions.is_empty()
+            {
+                return Some(t);
+            }
+            while let Some(a) = fo.poll_action() {
+                match a {
+                    FoAction::Fence { node } => fences.push((t + cfg.fence_duration, node)),
+                    FoAction::Promote { node } => promotions.push((t + cfg.promotion_time, node)),
+                    FoAction::Demote { .. } => {}
+                }
+            }
+            // Next instant: the controller's timer, a fence or promotion finishing, or the next
+            // heartbeat grid point.
+            let grid = SimTime::from_nanos((t.as_nanos() / hb.as_nanos() + 1) * hb.as_nanos());
+            let mut next = grid;
+            if let Some(x) = fo.poll_timeout() {
+                next = next.min(x.max(t));
+            }
+            for (x, _) in fences.iter().chain(promotions.iter()) {
+                next = next.min(*x);
+            }
+            t = next;
+            if let Some(i) = fences.iter().position(|(x, _)| *x == t) {
+                let (_, node) = fences.remove(i);
+                fenced[node] = true;
+                fo.handle_fence_result(t, node, true);
+            } else if let Some(i) = promotions.iter().position(|(x, _)| *x == t) {
+                let (_, node) = promotions.remove(i);
+                fo.handle_promotion_done(t, node);
+            } else {
+                fo.handle_timeout(t);
+            }
+            if alive.iter().all(|a| !a) {
+                return None; // nothing to promote until a node is repaired
+            }
+        }
+        panic!("storage takeover did not settle within {EPISODE_STEPS_MAX} steps");
+    }
+
+    // ---- disks ----------------------------------------------------------------------------
+
+    fn disk_failed(&mut self, now: SimTime, c: usize, d: usize, array_epoch: u32, draw: u32) {
+        if self.comps[c].disk_draw[d] != draw
+            || self.comps[c].array_epoch != array_epoch
+            || self.comps[c].disks[d] != DiskState::Ok
+        {
+            return;
+        }
+        let partner = self.comps[c].disks[1 - d];
+        self.comps[c].disks[d] = DiskState::Failed;
+        if partner == DiskState::Ok {
+            // Degraded: the survivor carries on at a raised hazard until the rebuild is done.
+            let factor = self.m.reliability.disk.as_ref().expect("disks").degraded_factor;
+            self.schedule_disk(now, c, 1 - d, factor);
+            let notice = self.notice_delay(now);
+            let epoch = self.comps[c].epoch;
+            self.q.schedule(
+                now + notice,
+                Ev::Noticed {
+                    job_comp: c as u32,
+                    epoch,
+                    disk: d as u8,
+                },
+            );
+        } else {
+            // The mirror's last good copy is gone: the array is lost with its data.
+            if now >= self.warmup {
+                self.metrics.raid_array_losses += 1;
+            }
+            self.comps[c].array_epoch = self.comps[c].array_epoch.wrapping_add(1);
+            if let Kind::Storage(_) = self.comps[c].kind {
+                let other_has_data = (0..self.m.storage.count as usize).any(|j| {
+                    self.store0 + j != c
+                        && self.comps[self.store0 + j]
+                            .disks
+                            .iter()
+                            .all(|x| *x != DiskState::Failed)
+                });
+                if !other_has_data && now >= self.warmup {
+                    self.metrics.data_loss_events += 1;
+                }
+            }
+            if self.comps[c].up {
+                self.fail(now, c, Mode::Crash, true);
+            }
+        }
+    }
+
+    // ---- accounting -----------------------------------------------------------------------
+
+    /// Share of offered requests that fail in the current state, and the cause.
+    fn failing(&self) -> (f64, Option<String>) {
+        let lb = &self.comps[0];
+        if !lb.up {
+            return (1.0, Some("lb1 down".into()));
+        }
+        let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0;
+        if needs_storage && !self.storage_ok {
+            return (1.0, Some("no writable storage primary".into()));
+        }
+        // lb1's routing set: active servers it sees UP; else the first backup UP (or all
+        // backups with `allbackup`), as HAProxy does.
+        let servers = &self.m.backend.servers;
+        let web = &self.comps[self.web0..self.web0 + servers.len()];
+        let mut routed: Vec<usize> = (0..servers.len())
+            .filter(|&i| !servers[i].backup && web[i].in_lb)
+            .collect();
+        if routed.is_empty() {
+            let backups = (0..servers.len()).filter(|&i| servers[i].backup && web[i].in_lb);
+            routed = if self.m.backend.allbackup {
+                backups.collect()
+            } else {
+                backups.take(1).collect()
+            };
+        }
+        let weight = |i: usize| f64::from(servers[i].weight.max(1));
+        let total: f64 = routed.iter().map(|&i| weight(i)).sum();
+        if routed.is_empty() || total == 0.0 {
+            return (1.0, Some("no web server in rotation".into()));
+        }
+        if routed.iter().all(|&i| !web[i].up) {
+            return (1.0, Some("every web server in rotation has failed".into()));
+        }
+        // Undetected failures in rotation: a hang or a gray failure fails its share; a crash
+        // or refused connection is retried on another server (slow, but served).
+        let failing: f64 = routed
+            .iter()
+            .filter(|&&i| !web[i].up && (web[i].mode == Mode::Hang || !web[i].covered))
+            .map(|&i| weight(i))
+            .sum();
+        let cause = (failing > 0.0).then(|| {
+            let names: Vec<&str> = routed
+                .iter()
+                .filter(|&&i| !web[i].up)
+                .map(|&i| web[i].name.as_str())
+                .collect();
+            format!("undetected failure of {}", names.join(", "))
+        });
+        (failing / total, cause)
+    }
+
+    /// Charge the time since the last state change to the state that held.
+    fn account(&mut self, now: SimTime) {
+        let now = now.min(self.horizon);
+        if now <= self.last {
+            return;
+        }
+        let (frac, cause) = self.failing();
+        let a = self.last;
+        self.last = now;
+        let failed_before = self.metrics.failed;
+        if frac > 0.0 {
+            let failed = frac * self.intensity.between(a, now);
+            self.metrics.failed += failed;
+        }
+        let down = frac >= 1.0;
+        if down {
+            self.metrics.downtime_ns += now.since(a).as_nanos();
+            let month_ns = (MONTH_SECS * 1e9) as u64;
+            let mut t = a;
+            while t < now {
+                let m = (t.since(self.warmup).as_nanos() / month_ns) as usize;
+                let end = (self.warmup + SimDuration::from_nanos((m as u64 + 1) * month_ns)).min(now);
+                if let Some(slot) = self.metrics.monthly_downtime_ns.get_mut(m) {
+                    *slot += end.since(t).as_nanos();
+                }
+                t = end;
+            }
+        }
+        // Incident log: a period where some requests fail.
+        match (&self.down_since, frac > 0.0) {
+            (None, true) => self.down_since = Some((a, cause.unwrap_or_default(), failed_before)),
+            (Some(_), false) => {
+                let (since, c, f0) = self.down_since.take().expect("open incident");
+                self.close_incident(since, a, c, f0);
+            }
+            _ => {}
+        }
+    }
+
+    fn close_incident(&mut self, start: SimTime, end: SimTime, cause: String, failed_before: f64) {
+        self.metrics.incidents_total += 1;
+        if self.metrics.incidents.len() < INCIDENTS_MAX {
+            self.metrics.incidents.push(Incident {
+                start_h: start.as_secs_f64() / 3600.0,
+                end_h: end.as_secs_f64() / 3600.0,
+                cause,
+                failed_requests: self.metrics.failed - failed_before,
+            });
+        }
+    }
+}
+
+/// Delay from a failure at `now` to the on-call page, decided by the alerting machines:
+/// Prometheus evaluates `up == 0 for 5m` every minute and Alertmanager waits `group_wait`.
+/// The machines are time-translation invariant on their evaluation grid, so one episode is run
+/// on a local clock aligned to the grid point before the failure.
+pub fn page_delay(now: SimTime) -> SimDuration {
+    let cfg = AlertingConfig::default();
+    let eval = cfg.evaluation_interval;
+    let base = SimTime::from_nanos(now.as_nanos() / eval.as_nanos() * eval.as_nanos());
+    let offset = now.since(base);
+    let mut a = Alerting::new(cfg, default_rules());
+    let local_fail = SimTime::ZERO + offset;
+    for _ in 0..EPISODE_STEPS_MAX {
+        let t = a.poll_timeout();
+        // The target is scraped at every evaluation: up until the failure, down after.
+        let up = if t < local_fail { 1.0 } else { 0.0 };
+        a.handle_sample(t, 0, Metric::Up, up);
+        a.handle_timeout(t);
+        while let Some(n) = a.poll_notification() {
+            if n.status == NotificationStatus::Firing && n.target == 0 {
+                return n.at.since(local_fail);
+            }
+        }
+    }
+    panic!("the alert pipeline never paged for a target that stays down");
+}
+
+/// Step a health checker with probes behaving per `behaviour(start)` (round trip `rtt`)
+/// until a transition matching `want`; returns its instant.
+fn step_checker(
+    c: &mut HealthChecker,
+    rtt: SimDuration,
+    behaviour: impl Fn(SimTime) -> Probe,
+    want: impl Fn(&Transition) -> bool,
+) -> SimTime {
+    // Pending driver inputs: (time, seq, connected-only?, outcome).
+    let mut pending: Option<(SimTime, u64, bool, ProbeOutcome)> = None;
+    for _ in 0..EPISODE_STEPS_MAX {
+        let timer = c.poll_timeout();
+        let (t, deliver) = match pending {
+            Some((at, ..)) if at <= timer => (at, true),
+            _ => (timer, false),
+        };
+        if deliver {
+            let (at, seq, connected_only, outcome) = pending.take().expect("pending input");
+            if connected_only {
+                c.handle_connected(at, seq);
+            } else {
+                c.handle_probe_result(at, seq, outcome);
+            }
+        } else {
+            c.handle_timeout(t);
+        }
+        while let Some(p) = c.poll_probe() {
+            pending = match behaviour(p.started) {
+                Probe::Healthy => Some((p.started + rtt, p.seq, false, ProbeOutcome::Passed)),
+                Probe::Refused => Some((p.started + rtt, p.seq, false, ProbeOutcome::Refused)),
+                Probe::Hung => Some((p.started + rtt, p.seq, true, ProbeOutcome::Passed)),
+                Probe::Silent => None,
+            };
+        }
+        while let Some(tr) = c.poll_transition() {
+            if want(&tr) {
+                return t;
+            }
+        }
+    }
+    panic!("health checker never reached the wanted state within {EPISODE_STEPS_MAX} steps");
+}
+
+/// Run every availability replication on `jobs` threads, in replication order.
+pub fn run_replications(model: &Model, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<AvailMetrics> {
+    use rayon::prelude::*;
+    let one = |i: u32| {
+        let m = AvailWorld::new(model, i).run();
+        on_done();
+        m
+    };
+    if jobs == 1 {
+        return (0..model.replications).map(one).collect();
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .expect("thread pool")
+        .install(|| (0..model.replications).into_par_iter().map(one).collect())
+}
