@@ -79,6 +79,7 @@ pub struct ReliabilityModel {
 /// One class of component.
 #[derive(Clone, Debug)]
 pub struct ClassModel {
+    pub fails: bool,
     pub ttf: Dist,
     /// Cumulative shares of crash, process death, hang.
     pub modes: [f64; 3],
@@ -697,6 +698,7 @@ fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
         return bad(format!("{key}.ttf"), "time to failure must have a positive mean");
     }
     Ok(ClassModel {
+        fails: c.fails,
         ttf,
         modes,
         repair: dist(&format!("{key}.repair"), &c.repair)?,

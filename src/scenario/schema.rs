@@ -137,6 +137,8 @@ pub enum Detection {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FailureClass {
+    /// Whether this class fails at all (off: the component is perfect, e.g. for a model check).
+    pub fails: bool,
     /// Time to failure: exponential by `mean_h` (the MTBF), or weibull by `mean_h` + `shape`.
     pub ttf: DistSpec,
     /// Shares of the failure modes (normalised): the host dies (checks time out), the
@@ -151,6 +153,7 @@ pub struct FailureClass {
 impl FailureClass {
     fn servers(mtbf_h: f64, repair_h: f64) -> Self {
         FailureClass {
+            fails: true,
             ttf: DistSpec {
                 dist: DistKind::Exponential,
                 mean_h: Some(mtbf_h),

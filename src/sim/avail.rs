@@ -392,6 +392,9 @@ impl<'m> AvailWorld<'m> {
     }
 
     fn schedule_failure(&mut self, now: SimTime, c: usize) {
+        if !self.class(c).fails {
+            return;
+        }
         let ttf = self.class(c).ttf.sample(&mut self.comps[c].ttf);
         let epoch = self.comps[c].epoch;
         self.q

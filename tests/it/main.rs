@@ -1,6 +1,7 @@
 //! The one integration-test binary: modules per concern.
 
 mod analytic;
+mod availability;
 mod cli;
 mod determinism;
 mod faults;
