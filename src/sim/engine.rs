@@ -25,6 +25,10 @@ const _: () = assert!(SLOT_BITS < 32, "slots are u32");
 /// payload out of the heap makes every sift move 16 bytes instead of the whole event.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<u128>>,
+    /// One event outside the heap (the arrival stream: always exactly one pending). It is
+    /// ordered by the same (time, seq) key, so the pop order is exactly as if it were in the
+    /// heap; it only saves a heap push and pop per arrival.
+    lane: Option<(u128, E)>,
     slab: Vec<Option<E>>,
     free: Vec<u32>,
     seq: u64,
@@ -41,6 +45,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
+            lane: None,
             slab: Vec::with_capacity(1024),
             free: Vec::with_capacity(1024),
             seq: 0,
@@ -86,9 +91,35 @@ impl<E> EventQueue<E> {
         self.seq += 1;
     }
 
+    /// Schedule the lane event (see `lane`); at most one may be pending.
+    #[inline]
+    pub fn schedule_lane(&mut self, time: SimTime, event: E) {
+        assert!(
+            time >= self.now,
+            "event scheduled in the past: {time:?} < {:?}",
+            self.now
+        );
+        assert!(self.lane.is_none(), "the lane holds one event at a time");
+        assert!(
+            self.seq < EVENTS_SCHEDULED_MAX,
+            "more than {EVENTS_SCHEDULED_MAX} events in one run"
+        );
+        let key = (u128::from(time.as_nanos()) << 64) | u128::from(self.seq << SLOT_BITS);
+        self.lane = Some((key, event));
+        self.seq += 1;
+    }
+
     /// Pop the earliest event and advance `now` to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if let Some((lane_key, _)) = &self.lane
+            && self.heap.peek().is_none_or(|Reverse(k)| lane_key < k)
+        {
+            let (key, event) = self.lane.take().expect("lane checked");
+            let time = SimTime::from_nanos((key >> 64) as u64);
+            self.now = time;
+            return Some((time, event));
+        }
         let Reverse(key) = self.heap.pop()?;
         let time = SimTime::from_nanos((key >> 64) as u64);
         let slot = (key as u64 & ((1 << SLOT_BITS) - 1)) as u32;
@@ -102,15 +133,20 @@ impl<E> EventQueue<E> {
     /// The time of the earliest pending event.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|Reverse(k)| SimTime::from_nanos((k >> 64) as u64))
+        let heap = self.heap.peek().map(|Reverse(k)| *k);
+        let lane = self.lane.as_ref().map(|(k, _)| *k);
+        heap.into_iter()
+            .chain(lane)
+            .min()
+            .map(|k| SimTime::from_nanos((k >> 64) as u64))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + usize::from(self.lane.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// Events scheduled so far (the insertion sequence), a cheap work counter.
@@ -133,6 +169,20 @@ mod tests {
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ['a', 'b', 'c', 'd']);
         assert_eq!(q.now(), SimTime::from_millis(5));
+    }
+
+    #[test]
+    fn lane_events_keep_time_and_insertion_order() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime::from_millis(5), 'b');
+        q.schedule_lane(SimTime::from_millis(5), 'c');
+        q.schedule(SimTime::from_millis(5), 'd');
+        q.schedule(SimTime::from_millis(1), 'a');
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ['a', 'b', 'c', 'd']);
+        q.schedule_lane(SimTime::from_millis(9), 'x');
+        assert_eq!(q.peek_time(), Some(SimTime::from_millis(9)));
+        assert_eq!(q.len(), 1);
     }
 
     #[test]

@@ -360,7 +360,7 @@ impl<'m> World<'m> {
         let stop = horizon + drain_max(self.m);
         let first = self.arrivals.next_after(SimTime::ZERO);
         if first < horizon {
-            self.q.schedule(first, Ev::Arrival);
+            self.q.schedule_lane(first, Ev::Arrival);
         }
         for s in 0..self.checkers.len() {
             self.arm_check(s);
@@ -503,7 +503,7 @@ impl<'m> World<'m> {
     fn on_arrival(&mut self, now: SimTime) {
         let next = self.arrivals.next_after(now);
         if next < SimTime::ZERO + self.m.horizon {
-            self.q.schedule(next, Ev::Arrival);
+            self.q.schedule_lane(next, Ev::Arrival);
         }
         let slot = self.alloc(now);
         let hash = if self.source_hash { self.arrivals.client() } else { 0 };
