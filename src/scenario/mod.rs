@@ -55,12 +55,13 @@ pub struct Model {
     pub faults: Vec<ScriptedFault>,
     pub mode: Mode,
     pub reliability: ReliabilityModel,
+    /// VRRP advertisement interval [cs] of the balancer pair; `None` with a single balancer.
+    pub lb_pair_advert_cs: Option<u16>,
 }
 
 /// Random failures and repairs, checked.
 #[derive(Clone, Debug)]
 pub struct ReliabilityModel {
-    pub enabled: bool,
     /// Detection is instant (the Markov assumption) instead of health checks and alerts.
     pub instant: bool,
     pub crews: u32,
@@ -658,7 +659,20 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     // A stable sort keeps file order for faults at the same instant.
     faults.sort_by_key(|f| f.at);
 
-    let reliability = reliability(&spec.reliability, spec.mode, storage.count)?;
+    let reliability = reliability(&spec.reliability, storage.count)?;
+    let lb_pair_advert_cs = if b.pair {
+        let v = b.vrrp_advert_ms;
+        // RFC 5798: a 12-bit count of centiseconds.
+        if !(v.is_finite() && (10.0..=40_950.0).contains(&v) && (v / 10.0).fract() == 0.0) {
+            return bad(
+                "balancer.vrrp_advert_ms",
+                format!("{v} is not valid; expected a multiple of 10 in 10..=40950 (RFC 5798 centiseconds)"),
+            );
+        }
+        Some((v / 10.0) as u16)
+    } else {
+        None
+    };
     Ok(Model {
         seed: spec.seed,
         replications,
@@ -677,6 +691,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         faults,
         mode: spec.mode,
         reliability,
+        lb_pair_advert_cs,
         spec,
     })
 }
@@ -705,7 +720,7 @@ fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
     })
 }
 
-fn reliability(r: &Reliability, mode: Mode, storage_count: u32) -> Result<ReliabilityModel, Invalid> {
+fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, Invalid> {
     let k = "reliability";
     let night_factor = positive(&format!("{k}.night_response_factor"), r.night_response_factor)?;
     let coverage = probability(&format!("{k}.coverage"), r.coverage)?;
@@ -751,7 +766,6 @@ fn reliability(r: &Reliability, mode: Mode, storage_count: u32) -> Result<Reliab
         },
     };
     Ok(ReliabilityModel {
-        enabled: r.enabled || mode == Mode::Availability,
         instant: r.detection == Detection::Instant,
         crews: count(&format!("{k}.crews"), r.crews, 1, 1000)?,
         response: dist(&format!("{k}.response"), &r.response)?,

@@ -73,12 +73,11 @@ pub enum Mode {
     Availability,
 }
 
-/// Random failures, detection, on-call repair, RAID-1 and storage failover.
+/// Random failures, detection, on-call repair, RAID-1 and storage failover: the
+/// availability mode's model. (The request-level mode takes scripted `[[fault]]`s.)
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Reliability {
-    /// Random failure processes on (always on in availability mode).
-    pub enabled: bool,
     /// `monitoring`: on-call learns of a failure from the alert pipeline (Prometheus rule
     /// `up == 0 for 5m`, Alertmanager `group_wait`); lb1 from its health checks. `instant`:
     /// everyone knows at once (the Markov-model assumption).
@@ -103,7 +102,6 @@ pub struct Reliability {
 impl Default for Reliability {
     fn default() -> Self {
         Reliability {
-            enabled: false,
             detection: Detection::Monitoring,
             crews: 1,
             // Assumed: half an hour from page to hands on keyboard, 24/7 on-call.
@@ -372,6 +370,11 @@ pub struct Balancer {
     pub weights: Vec<u32>,
     /// How many of the web servers (the last ones) are `backup` servers.
     pub backup_servers: u32,
+    /// A second balancer (`lb2`) sharing the site's address by VRRP (keepalived): `lb1` is
+    /// master at priority 200, `lb2` backup at 100 (RFC 5798 default), preemption on.
+    pub pair: bool,
+    /// VRRP advertisement interval [ms] (RFC 5798 default 1 s; a multiple of 10 ms).
+    pub vrrp_advert_ms: f64,
     pub check: Check,
 }
 
@@ -401,6 +404,8 @@ impl Default for Balancer {
             allbackup: false,
             weights: Vec::new(),
             backup_servers: 0,
+            pair: false,
+            vrrp_advert_ms: 1000.0,
             check: Check::default(),
         }
     }

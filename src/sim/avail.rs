@@ -15,6 +15,7 @@ use super::rng::{Seeds, StreamRng};
 use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
+use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
 use crate::scenario::{ClassModel, MONTH_SECS, Model, TrafficModel};
 use crate::units::{SimDuration, SimTime};
 use rand::Rng;
@@ -86,6 +87,11 @@ enum Job {
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
+    /// A balancer became VRRP master.
+    LbMaster {
+        comp: u32,
+        epoch: u32,
+    },
     Fail {
         comp: u32,
         epoch: u32,
@@ -175,6 +181,9 @@ pub struct AvailWorld<'m> {
     failover: Option<FailoverController>,
     storage_epoch: u32,
     storage_ok: bool,
+    /// The balancer holding the site's address (VRRP master), `None` while nobody does.
+    lb_master: Option<usize>,
+    lb_epoch: u32,
     /// Component that has been unreachable but writable (a partitioned primary) since when.
     split_since: Option<SimTime>,
     intensity: Intensity,
@@ -317,6 +326,10 @@ impl<'m> AvailWorld<'m> {
         if m.spec.backup.enabled {
             add(Kind::Backup, "backup1".into());
         }
+        // Last, so that its RNG streams and index shift nothing else.
+        if m.lb_pair_advert_cs.is_some() {
+            add(Kind::Lb, "lb2".into());
+        }
         // Steady checks: the first check of web i starts at HAProxy's startup offset.
         if let Some(spec) = &m.check {
             let n = m.web.count as usize;
@@ -341,6 +354,8 @@ impl<'m> AvailWorld<'m> {
             failover,
             storage_epoch: 0,
             storage_ok: true,
+            lb_master: Some(0),
+            lb_epoch: 0,
             split_since: None,
             intensity: Intensity::new(&m.traffic),
             last: SimTime::ZERO + m.warmup,
@@ -495,6 +510,11 @@ impl<'m> AvailWorld<'m> {
                     self.storage_ok = true;
                 }
             }
+            Ev::LbMaster { comp, epoch } => {
+                if self.lb_epoch == epoch && self.comps[comp as usize].up {
+                    self.lb_master = Some(comp as usize);
+                }
+            }
         }
     }
 
@@ -517,6 +537,7 @@ impl<'m> AvailWorld<'m> {
                 }
             }
             Kind::Storage(j) => self.storage_failed(now, j),
+            Kind::Lb => self.lb_failed(now, c),
             _ => {}
         }
         let notice = self.notice_delay(now);
@@ -621,6 +642,7 @@ impl<'m> AvailWorld<'m> {
                 }
             }
             Kind::Storage(j) => self.storage_rejoined(now, j),
+            Kind::Lb => self.lb_repaired(now, c),
             _ => {}
         }
         self.schedule_failure(now, c);
@@ -689,6 +711,81 @@ impl<'m> AvailWorld<'m> {
         // Steady again: the next check is the new anchor.
         self.comps[c].check_anchor = checker.poll_timeout();
         Some(up)
+    }
+
+    // ---- balancer pair (VRRP) ----------------------------------------------------------
+
+    /// The other balancer of the pair, if any.
+    fn lb_peer(&self, c: usize) -> Option<usize> {
+        self.m.lb_pair_advert_cs?;
+        let lbs: Vec<usize> = (0..self.comps.len())
+            .filter(|&i| self.comps[i].kind == Kind::Lb)
+            .collect();
+        lbs.into_iter().find(|&i| i != c)
+    }
+
+    /// VRRP priority and address: lb1 is the preferred master.
+    fn vrrp_config(&self, c: usize) -> VrrpConfig {
+        let (prio, addr) = if c == 0 { (200, 1) } else { (100, 2) };
+        let mut cfg = VrrpConfig::new(prio, addr);
+        cfg.advert_interval_cs = self.m.lb_pair_advert_cs.expect("a pair");
+        cfg
+    }
+
+    fn lb_failed(&mut self, now: SimTime, c: usize) {
+        if self.lb_master != Some(c) {
+            return; // the backup failed: nobody notices but on-call
+        }
+        self.lb_master = None;
+        self.lb_epoch = self.lb_epoch.wrapping_add(1);
+        let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up) else {
+            return;
+        };
+        // The backup heard the master's last advertisement on the advert grid before the
+        // failure, and takes over when its Master_Down_Timer runs out (RFC 5798 6.4.2).
+        let cs = self.m.lb_pair_advert_cs.expect("a pair");
+        let interval = crate::policy::vrrp::centis(u32::from(cs));
+        let last = SimTime::from_nanos(now.as_nanos() / interval.as_nanos() * interval.as_nanos());
+        let master = self.vrrp_config(c);
+        let mut r = VrrpRouter::new(self.vrrp_config(peer));
+        r.handle_startup(last);
+        r.handle_advertisement(last, master.priority, master.address, cs);
+        let t = step_vrrp(&mut r);
+        let epoch = self.lb_epoch;
+        self.q.schedule(
+            t.max(now),
+            Ev::LbMaster {
+                comp: peer as u32,
+                epoch,
+            },
+        );
+    }
+
+    fn lb_repaired(&mut self, now: SimTime, c: usize) {
+        if self.m.lb_pair_advert_cs.is_none() {
+            self.lb_master = Some(c);
+            return;
+        }
+        // The repaired router starts as backup; it becomes master when its Master_Down_Timer
+        // runs out without hearing a better master: at once in effect if nobody is master,
+        // by preemption if it has the higher priority (no outage either way while a master
+        // serves).
+        let peer_master = self.lb_master.filter(|&p| p != c);
+        let mut r = VrrpRouter::new(self.vrrp_config(c));
+        r.handle_startup(now);
+        if let Some(p) = peer_master {
+            let cfg = self.vrrp_config(p);
+            r.handle_advertisement(now, cfg.priority, cfg.address, cfg.advert_interval_cs);
+            if cfg.priority > self.vrrp_config(c).priority {
+                return; // stays backup
+            }
+        }
+        let t = step_vrrp(&mut r);
+        if peer_master.is_none() {
+            self.lb_epoch = self.lb_epoch.wrapping_add(1);
+        }
+        let epoch = self.lb_epoch;
+        self.q.schedule(t, Ev::LbMaster { comp: c as u32, epoch });
     }
 
     // ---- storage pair ---------------------------------------------------------------------
@@ -875,9 +972,9 @@ impl<'m> AvailWorld<'m> {
 
     /// Share of offered requests that fail in the current state, and the cause.
     fn failing(&self) -> (f64, Option<String>) {
-        let lb = &self.comps[0];
-        if !lb.up {
-            return (1.0, Some("lb1 down".into()));
+        match self.lb_master {
+            Some(l) if self.comps[l].up => {}
+            _ => return (1.0, Some("no balancer holds the site address".into())),
         }
         let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0;
         if needs_storage && !self.storage_ok {
@@ -1000,6 +1097,22 @@ pub fn page_delay(now: SimTime) -> SimDuration {
         }
     }
     panic!("the alert pipeline never paged for a target that stays down");
+}
+
+/// Step a VRRP router without advertisements until it becomes master; returns when.
+fn step_vrrp(r: &mut VrrpRouter) -> SimTime {
+    for _ in 0..EPISODE_STEPS_MAX {
+        let t = r
+            .poll_timeout()
+            .expect("a backup router always has its Master_Down_Timer");
+        r.handle_timeout(t);
+        while let Some(a) = r.poll_action() {
+            if matches!(a, VrrpAction::BecameMaster) {
+                return t;
+            }
+        }
+    }
+    panic!("VRRP router never became master within {EPISODE_STEPS_MAX} steps");
 }
 
 /// Step a health checker with probes behaving per `behaviour(start)` (round trip `rtt`)

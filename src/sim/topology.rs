@@ -75,8 +75,20 @@ impl Topology {
             })
         };
         g.add_edge(clients, lb, link("network.client_lb", &n.client_lb)?);
+        let lb2 = spec.balancer.pair.then(|| {
+            g.add_node(Node {
+                name: "lb2".into(),
+                kind: NodeKind::Balancer,
+            })
+        });
+        if let Some(l2) = lb2 {
+            g.add_edge(clients, l2, link("network.client_lb", &n.client_lb)?);
+        }
         for &w in &web {
             g.add_edge(lb, w, link("network.lb_web", &n.lb_web)?);
+            if let Some(l2) = lb2 {
+                g.add_edge(l2, w, link("network.lb_web", &n.lb_web)?);
+            }
             for &s in &storage {
                 g.add_edge(w, s, link("network.web_storage", &n.web_storage)?);
             }
