@@ -319,6 +319,18 @@ pub struct AvailFigures {
     pub detect_ms_mean: Option<Estimate>,
     /// Time from a storage-primary failure to a new writable primary [ms].
     pub takeover_ms_mean: Option<Estimate>,
+    /// Restores after human error: data lost since the snapshot used [h] and time to restore
+    /// [h] (means over restores; null when none happened).
+    pub rpo_h_mean: Option<Estimate>,
+    pub rpo_h_max: Option<Estimate>,
+    pub rto_h_mean: Option<Estimate>,
+    pub human_errors_per_year: Estimate,
+    pub backups_ok_per_year: Estimate,
+    pub backups_failed_or_corrupt_per_year: Estimate,
+    /// Restores that found no usable snapshot, per replication.
+    pub restores_failed: Estimate,
+    /// Snapshots kept by retention at the end of the run.
+    pub snapshots_kept: Estimate,
     pub requests_total: u64,
 }
 
@@ -403,6 +415,26 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         ),
         detect_ms_mean: est_opt(&|r| mean_of(&r.detect_ms)),
         takeover_ms_mean: est_opt(&|r| mean_of(&r.takeover_ms)),
+        rpo_h_mean: est_opt(&|r| mean_of(&r.rpo_h)),
+        rpo_h_max: est_opt(&|r| r.rpo_h.iter().copied().reduce(f64::max)),
+        rto_h_mean: est_opt(&|r| mean_of(&r.rto_h)),
+        human_errors_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.human_errors as f64 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        backups_ok_per_year: Estimate::from_samples(
+            &reps.iter().map(|r| r.backups_ok as f64 / years(r)).collect::<Vec<_>>(),
+        ),
+        backups_failed_or_corrupt_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| (r.backups_failed + r.backups_corrupt) as f64 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        restores_failed: Estimate::from_samples(&reps.iter().map(|r| r.restores_failed as f64).collect::<Vec<_>>()),
+        snapshots_kept: Estimate::from_samples(&reps.iter().map(|r| r.snapshots_kept as f64).collect::<Vec<_>>()),
         requests_total: reps.iter().map(|r| r.offered.round() as u64).sum(),
     };
     AvailSummary {
@@ -463,5 +495,11 @@ pub fn avail_table(s: &AvailSummary) -> String {
     if let Some(d) = &m.takeover_ms_mean {
         let _ = writeln!(t, "  storage takeover ms       {:>28}", pm(d, 1));
     }
+    let _ = writeln!(t, "  human errors/year         {:>28}", pm(&m.human_errors_per_year, 2));
+    if let (Some(rpo), Some(rto)) = (&m.rpo_h_mean, &m.rto_h_mean) {
+        let _ = writeln!(t, "  restore RPO h (mean)      {:>28}", pm(rpo, 2));
+        let _ = writeln!(t, "  restore RTO h (mean)      {:>28}", pm(rto, 3));
+    }
+    let _ = writeln!(t, "  snapshots kept            {:>28}", pm(&m.snapshots_kept, 1));
     t
 }

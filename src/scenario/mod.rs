@@ -11,6 +11,7 @@ pub use error::{Located, ScenarioError};
 pub use schema::*;
 
 use crate::policy;
+use crate::policy::backup::BackupConfig;
 use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec};
 use crate::policy::failover::FailoverConfig;
 use crate::policy::health::CheckSpec;
@@ -57,6 +58,21 @@ pub struct Model {
     pub reliability: ReliabilityModel,
     /// VRRP advertisement interval [cs] of the balancer pair; `None` with a single balancer.
     pub lb_pair_advert_cs: Option<u16>,
+    /// The daily backup; `None` without a backup server.
+    pub backup: Option<BackupModel>,
+}
+
+/// The daily backup and restores after human error, checked.
+#[derive(Clone, Debug)]
+pub struct BackupModel {
+    pub config: BackupConfig,
+    pub data_bytes: f64,
+    pub growth_bytes_per_ns: f64,
+    pub fail_probability: f64,
+    pub corrupt_probability: f64,
+    /// Human errors [1/ns].
+    pub human_error_rate_per_ns: f64,
+    pub notice: Dist,
 }
 
 /// Random failures and repairs, checked.
@@ -660,6 +676,51 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     faults.sort_by_key(|f| f.at);
 
     let reliability = reliability(&spec.reliability, storage.count)?;
+    let bk = &spec.backup;
+    let backup = if bk.enabled {
+        let k = "backup";
+        let tod = bk.time_of_day_h;
+        if !(tod.is_finite() && (0.0..24.0).contains(&tod)) {
+            return bad(
+                format!("{k}.time_of_day_h"),
+                format!("{tod} is not an hour of the day; expected 0 <= h < 24"),
+            );
+        }
+        let nonneg = |key: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                bad(format!("{k}.{key}"), format!("{v} is not valid; expected >= 0"))
+            }
+        };
+        Some(BackupModel {
+            config: BackupConfig {
+                time_of_day: SimDuration::from_secs_f64(tod * 3600.0),
+                bandwidth_bytes_per_s: positive(&format!("{k}.bandwidth_mb_per_s"), bk.bandwidth_mb_per_s)? * 1e6,
+                keep_daily: bk.keep_daily,
+                keep_weekly: bk.keep_weekly,
+                keep_monthly: bk.keep_monthly,
+                keep_yearly: bk.keep_yearly,
+            },
+            data_bytes: nonneg("data_gb", bk.data_gb)? * 1e9,
+            growth_bytes_per_ns: nonneg("growth_gb_per_day", bk.growth_gb_per_day)? * 1e9 / 86_400e9,
+            fail_probability: probability(&format!("{k}.fail_probability"), bk.fail_probability)?,
+            corrupt_probability: probability(&format!("{k}.corrupt_probability"), bk.corrupt_probability)?,
+            human_error_rate_per_ns: nonneg("human_errors_per_year", bk.human_errors_per_year)? / YEAR_NS,
+            notice: dist(&format!("{k}.notice"), &bk.notice)?,
+        })
+    } else {
+        None
+    };
+    if backup
+        .as_ref()
+        .is_some_and(|b| b.fail_probability + b.corrupt_probability > 1.0)
+    {
+        return bad(
+            "backup.corrupt_probability",
+            "fail_probability + corrupt_probability must not exceed 1",
+        );
+    }
     let lb_pair_advert_cs = if b.pair {
         let v = b.vrrp_advert_ms;
         // RFC 5798: a 12-bit count of centiseconds.
@@ -692,6 +753,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         mode: spec.mode,
         reliability,
         lb_pair_advert_cs,
+        backup,
         spec,
     })
 }

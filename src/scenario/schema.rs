@@ -570,17 +570,58 @@ impl Default for Storage {
     }
 }
 
-/// The backup server (`backup1`): present in the topology; its schedule is modelled by the
-/// fault-tolerance layer.
+/// The backup server (`backup1`) and the daily backup (availability mode).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Backup {
+    /// Seed: "elke dag een backup op een aparte server (de backup server)".
     pub enabled: bool,
+    /// When the nightly backup starts [h after midnight]; 02:00 is a common quiet slot.
+    pub time_of_day_h: f64,
+    /// Transfer rate of backups and restores [MB/s] (about a saturated 1 Gbit/s link).
+    pub bandwidth_mb_per_s: f64,
+    /// Data at the start [GB] and its growth from writes [GB/day].
+    pub data_gb: f64,
+    pub growth_gb_per_day: f64,
+    /// A backup run fails outright (no snapshot).
+    pub fail_probability: f64,
+    /// A snapshot is silently corrupt (found only when a restore reads it).
+    pub corrupt_probability: f64,
+    /// Retention, as restic `forget --keep-daily/--keep-weekly/--keep-monthly/--keep-yearly`
+    /// (the example policy in restic's documentation: 7, 5, 12, 75). Seed: "over langere
+    /// tijd bewaard".
+    pub keep_daily: u32,
+    pub keep_weekly: u32,
+    pub keep_monthly: u32,
+    pub keep_yearly: u32,
+    /// Human errors that delete data ("verloren gegane data door menselijke fout") [per year].
+    pub human_errors_per_year: f64,
+    /// Time until someone notices the deletion and asks for a restore.
+    pub notice: DistSpec,
 }
 
 impl Default for Backup {
     fn default() -> Self {
-        Backup { enabled: true }
+        Backup {
+            enabled: true,
+            time_of_day_h: 2.0,
+            bandwidth_mb_per_s: 100.0,
+            data_gb: 50.0,
+            growth_gb_per_day: 0.05,
+            fail_probability: 0.01,
+            corrupt_probability: 0.002,
+            keep_daily: 7,
+            keep_weekly: 5,
+            keep_monthly: 12,
+            keep_yearly: 75,
+            human_errors_per_year: 2.0,
+            notice: DistSpec {
+                dist: DistKind::Lognormal,
+                mean_h: Some(24.0),
+                cv: Some(1.0),
+                ..DistSpec::none()
+            },
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 use super::engine::EventQueue;
 use super::rng::{Seeds, StreamRng};
 use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
+use crate::policy::backup::{Action as BackupAction, BackupController, BackupId, BackupOutcome, RestorePlan};
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
 use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
@@ -87,6 +88,22 @@ enum Job {
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
+    /// The backup scheduler's timer.
+    BackupTimer,
+    /// A backup run ends; `epoch` is the backup server's at the start (a failure voids it).
+    BackupDone {
+        id: u64,
+        outcome: u8,
+        epoch: u32,
+    },
+    /// Someone deletes data by mistake.
+    HumanError,
+    /// The deletion at `error_at_ns` is noticed: restore.
+    RestoreRequested {
+        error_at_ns: u64,
+    },
+    /// The current restore attempt ends.
+    RestoreAttemptDone,
     /// A balancer became VRRP master.
     LbMaster {
         comp: u32,
@@ -162,6 +179,18 @@ pub struct AvailMetrics {
     pub takeover_ms: Vec<f64>,
     /// Alerts that paged on-call.
     pub pages: u64,
+    pub backups_ok: u64,
+    pub backups_failed: u64,
+    pub backups_corrupt: u64,
+    pub backups_skipped: u64,
+    pub snapshots_kept: u64,
+    pub human_errors: u64,
+    /// Recovery point per restore: data lost since the snapshot used [h].
+    pub rpo_h: Vec<f64>,
+    /// Recovery time per restore: restore start to data back [h].
+    pub rto_h: Vec<f64>,
+    /// Restores that found no usable snapshot (total loss of the deleted data).
+    pub restores_failed: u64,
     pub events: u64,
 }
 
@@ -184,6 +213,13 @@ pub struct AvailWorld<'m> {
     /// The balancer holding the site's address (VRRP master), `None` while nobody does.
     lb_master: Option<usize>,
     lb_epoch: u32,
+    backup: Option<BackupController>,
+    backup_rng: StreamRng,
+    /// Human errors waiting for a restore (one restore runs at a time), by error instant.
+    restores: VecDeque<SimTime>,
+    restoring: bool,
+    /// Snapshot the running restore attempt reads.
+    restore_snapshot: Option<BackupId>,
     /// Component that has been unreachable but writable (a partitioned primary) since when.
     split_since: Option<SimTime>,
     intensity: Intensity,
@@ -356,6 +392,11 @@ impl<'m> AvailWorld<'m> {
             storage_ok: true,
             lb_master: Some(0),
             lb_epoch: 0,
+            backup: m.backup.as_ref().map(|b| BackupController::new(b.config.clone())),
+            backup_rng: seeds.stream("backup1/outcomes"),
+            restores: VecDeque::new(),
+            restoring: false,
+            restore_snapshot: None,
             split_since: None,
             intensity: Intensity::new(&m.traffic),
             last: SimTime::ZERO + m.warmup,
@@ -390,6 +431,10 @@ impl<'m> AvailWorld<'m> {
                 }
             }
         }
+        if let Some(b) = &self.backup {
+            self.q.schedule(b.poll_timeout(), Ev::BackupTimer);
+            self.schedule_human_error(SimTime::ZERO);
+        }
         while let Some((now, ev)) = self.q.pop() {
             if now >= self.horizon {
                 break;
@@ -402,8 +447,157 @@ impl<'m> AvailWorld<'m> {
         if let Some((since, cause, failed_at_start)) = self.down_since.take() {
             self.close_incident(since, self.horizon, cause, failed_at_start);
         }
+        if let Some(b) = &self.backup {
+            let st = b.stats();
+            self.metrics.backups_ok = st.succeeded;
+            self.metrics.backups_failed = st.failed;
+            self.metrics.backups_corrupt = st.silently_corrupt;
+            self.metrics.backups_skipped = st.skipped_still_running + st.missed_target_down;
+            self.metrics.snapshots_kept = b.snapshots().len() as u64;
+        }
         self.metrics.events = self.q.scheduled_total();
         self.metrics
+    }
+
+    // ---- backups and restores -------------------------------------------------------------
+
+    fn backup_comp(&self) -> Option<usize> {
+        self.comps.iter().position(|c| c.kind == Kind::Backup)
+    }
+
+    fn data_bytes(&self, now: SimTime) -> u64 {
+        let b = self.m.backup.as_ref().expect("backups configured");
+        (b.data_bytes + b.growth_bytes_per_ns * now.as_nanos() as f64) as u64
+    }
+
+    fn schedule_human_error(&mut self, now: SimTime) {
+        let rate = self
+            .m
+            .backup
+            .as_ref()
+            .expect("backups configured")
+            .human_error_rate_per_ns;
+        if rate <= 0.0 {
+            return;
+        }
+        let e: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut self.backup_rng);
+        let ns = e / rate;
+        if ns < (u64::MAX - now.as_nanos()) as f64 {
+            self.q
+                .schedule(now + SimDuration::from_nanos(ns as u64), Ev::HumanError);
+        }
+    }
+
+    fn on_backup_timer(&mut self, now: SimTime) {
+        let bytes = self.data_bytes(now);
+        let b = self.backup.as_mut().expect("backups configured");
+        b.handle_data_size(now, bytes);
+        b.handle_timeout(now);
+        self.drain_backup_actions(now);
+        let next = self.backup.as_ref().expect("backups configured").poll_timeout();
+        self.q.schedule(next.max(now), Ev::BackupTimer);
+    }
+
+    fn drain_backup_actions(&mut self, now: SimTime) {
+        let model = self.m.backup.as_ref().expect("backups configured");
+        let epoch = self.backup_comp().map_or(0, |c| self.comps[c].epoch);
+        while let Some(a) = self.backup.as_mut().expect("backups configured").poll_action() {
+            if let BackupAction::StartBackup {
+                id, expected_duration, ..
+            } = a
+            {
+                let u: f64 = self.backup_rng.random();
+                let outcome = if u < model.fail_probability {
+                    1
+                } else if u < model.fail_probability + model.corrupt_probability {
+                    2
+                } else {
+                    0
+                };
+                self.q.schedule(
+                    now + expected_duration,
+                    Ev::BackupDone {
+                        id: id.0,
+                        outcome,
+                        epoch,
+                    },
+                );
+            }
+        }
+    }
+
+    fn on_backup_done(&mut self, now: SimTime, id: u64, outcome: u8, epoch: u32) {
+        // The backup server failing mid-run fails the run.
+        let server_ok = self
+            .backup_comp()
+            .is_none_or(|c| self.comps[c].epoch == epoch && self.comps[c].up);
+        let outcome = match (server_ok, outcome) {
+            (false, _) | (_, 1) => BackupOutcome::Failed,
+            (true, 2) => BackupOutcome::SilentlyCorrupt,
+            _ => BackupOutcome::Ok,
+        };
+        self.backup
+            .as_mut()
+            .expect("backups configured")
+            .handle_backup_finished(now, BackupId(id), outcome);
+        self.drain_backup_actions(now);
+    }
+
+    fn on_restore_requested(&mut self, now: SimTime, error_at: SimTime) {
+        self.restores.push_back(error_at);
+        if !self.restoring {
+            self.next_restore(now);
+        }
+    }
+
+    fn next_restore(&mut self, now: SimTime) {
+        let Some(error_at) = self.restores.pop_front() else {
+            self.restoring = false;
+            return;
+        };
+        self.restoring = true;
+        let plan = self
+            .backup
+            .as_mut()
+            .expect("backups configured")
+            .plan_restore(error_at, now);
+        self.follow_restore(now, plan);
+    }
+
+    fn follow_restore(&mut self, now: SimTime, plan: RestorePlan) {
+        match plan {
+            RestorePlan::Try(attempt) => {
+                self.restore_snapshot = Some(attempt.snapshot);
+                self.q.schedule(attempt.finishes_at.max(now), Ev::RestoreAttemptDone);
+            }
+            RestorePlan::Done(report) => {
+                if report.error_at >= self.warmup {
+                    self.metrics.rpo_h.push(report.rpo.as_secs_f64() / 3600.0);
+                    self.metrics.rto_h.push(report.rto.as_secs_f64() / 3600.0);
+                    if report.bytes_lost > 0 || !report.rpo.is_zero() {
+                        self.metrics.data_loss_events += 1;
+                    }
+                }
+                self.next_restore(now);
+            }
+            RestorePlan::NothingToRestore { error_at, .. } => {
+                if error_at >= self.warmup {
+                    self.metrics.restores_failed += 1;
+                    self.metrics.data_loss_events += 1;
+                }
+                self.next_restore(now);
+            }
+        }
+    }
+
+    fn on_restore_attempt_done(&mut self, now: SimTime) {
+        // Whether the snapshot reads back clean is a fact of the simulated data, learnt only
+        // now by the restore (the controller cannot know it in advance).
+        let b = self.backup.as_mut().expect("backups configured");
+        let id = self.restore_snapshot.take().expect("a restore attempt runs");
+        let clean = !b.snapshots().iter().any(|s| s.id == id && s.corrupt);
+        let plan = b.handle_restore_result(now, clean);
+        self.follow_restore(now, plan);
     }
 
     fn schedule_failure(&mut self, now: SimTime, c: usize) {
@@ -445,6 +639,29 @@ impl<'m> AvailWorld<'m> {
 
     fn handle(&mut self, now: SimTime, ev: Ev) {
         match ev {
+            Ev::BackupTimer => self.on_backup_timer(now),
+            Ev::BackupDone { id, outcome, epoch } => self.on_backup_done(now, id, outcome, epoch),
+            Ev::HumanError => {
+                if now >= self.warmup {
+                    self.metrics.human_errors += 1;
+                }
+                let delay = self
+                    .m
+                    .backup
+                    .as_ref()
+                    .expect("backups configured")
+                    .notice
+                    .sample(&mut self.backup_rng);
+                self.q.schedule(
+                    now + delay,
+                    Ev::RestoreRequested {
+                        error_at_ns: now.as_nanos(),
+                    },
+                );
+                self.schedule_human_error(now);
+            }
+            Ev::RestoreRequested { error_at_ns } => self.on_restore_requested(now, SimTime::from_nanos(error_at_ns)),
+            Ev::RestoreAttemptDone => self.on_restore_attempt_done(now),
             Ev::Fail { comp, epoch } => {
                 let c = comp as usize;
                 if self.comps[c].epoch == epoch && self.comps[c].up {
@@ -538,6 +755,11 @@ impl<'m> AvailWorld<'m> {
             }
             Kind::Storage(j) => self.storage_failed(now, j),
             Kind::Lb => self.lb_failed(now, c),
+            Kind::Backup => {
+                if let Some(b) = self.backup.as_mut() {
+                    b.handle_target_down(now);
+                }
+            }
             _ => {}
         }
         let notice = self.notice_delay(now);
@@ -643,7 +865,15 @@ impl<'m> AvailWorld<'m> {
             }
             Kind::Storage(j) => self.storage_rejoined(now, j),
             Kind::Lb => self.lb_repaired(now, c),
-            _ => {}
+            Kind::Backup => {
+                if self.backup.is_some() {
+                    let bytes = self.data_bytes(now);
+                    let b = self.backup.as_mut().expect("checked");
+                    b.handle_data_size(now, bytes);
+                    b.handle_target_up(now);
+                    self.drain_backup_actions(now);
+                }
+            }
         }
         self.schedule_failure(now, c);
     }

@@ -191,3 +191,55 @@ fn balancer_pair_takes_over_within_master_down_interval() {
         assert!(ms > 2600.0 - 1e-6 && ms <= 3600.0 + 1e-6, "takeover took {ms} ms");
     }
 }
+
+/// Daily backups and restores after human error. With backups (and a backup server) that
+/// never fail and deletions noticed within an hour, a restore uses the snapshot of the night
+/// before the error, so the recovery point is under a day. With unreliable backups it
+/// stretches past a day; so does a deletion noticed after retention has thinned the daily
+/// snapshots (restic keeps 7 daily, 5 weekly, 12 monthly and yearly ones).
+#[test]
+fn restores_after_human_error_report_rpo_and_rto() {
+    let base = ["horizon=\"5y\"", "replications=20", "backup.human_errors_per_year=12"];
+    let reliable = run(
+        "scenarios/baseline/xpos.toml",
+        &[
+            &base[..],
+            &[
+                "backup.fail_probability=0",
+                "backup.corrupt_probability=0",
+                "reliability.backup.fails=false",
+                "backup.notice={ dist = \"deterministic\", mean_h = 1.0 }",
+            ],
+        ]
+        .concat(),
+    );
+    let m = &reliable.metrics;
+    let (mean, max) = (m.rpo_h_mean.unwrap().value, m.rpo_h_max.unwrap().value);
+    assert!(max <= 24.0, "a nightly backup bounds the RPO by a day, got max {max} h");
+    assert!(
+        (mean - 12.0).abs() < 1.0,
+        "errors fall uniformly in the day: mean RPO about 12 h, got {mean}"
+    );
+    // RTO: 50 GB + growth at 100 MB/s is about 9 minutes of transfer.
+    let rto = m.rto_h_mean.unwrap().value;
+    assert!(rto > 0.1 && rto < 0.3, "RTO {rto} h");
+    assert_eq!(m.restores_failed.value, 0.0);
+    let kept = m.snapshots_kept.value;
+    assert!(
+        (24.0..=29.0).contains(&kept),
+        "7 daily + 5 weekly + 12 monthly + yearly, overlapping: {kept}"
+    );
+    let flaky = run(
+        "scenarios/baseline/xpos.toml",
+        &[
+            &base[..],
+            &["backup.fail_probability=0.3", "backup.corrupt_probability=0.2"],
+        ]
+        .concat(),
+    );
+    assert!(
+        flaky.metrics.rpo_h_max.unwrap().value > 24.0,
+        "failed and corrupt backups must push the RPO past a day"
+    );
+    assert!(flaky.metrics.rpo_h_mean.unwrap().value > mean);
+}
