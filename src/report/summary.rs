@@ -294,6 +294,8 @@ pub struct AvailSummary {
     pub monthly_downtime_min: Vec<Estimate>,
     /// Incidents of the first replication (at most 1000): when, why, how many requests failed.
     pub incidents: Vec<crate::sim::avail::Incident>,
+    /// Pages to on-call in the first replication (at most 1000).
+    pub alerts: Vec<crate::sim::avail::AlertLog>,
 }
 
 #[derive(Debug, Serialize)]
@@ -312,6 +314,10 @@ pub struct AvailFigures {
     pub incidents_per_year: Estimate,
     pub failures_per_year: Estimate,
     pub storage_failovers_per_year: Estimate,
+    /// Pages to on-call per year (Prometheus rule + Alertmanager).
+    pub pages_per_year: Estimate,
+    /// Failure to page [min] (mean over pages).
+    pub page_delay_min_mean: Option<Estimate>,
     /// Seconds per year two storage nodes were writable at once (split brain; must be 0 with
     /// fencing).
     pub split_brain_s_per_year: Estimate,
@@ -404,6 +410,15 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         failures_per_year: Estimate::from_samples(
             &reps.iter().map(|r| r.failures as f64 / years(r)).collect::<Vec<_>>(),
         ),
+        pages_per_year: Estimate::from_samples(&reps.iter().map(|r| r.pages as f64 / years(r)).collect::<Vec<_>>()),
+        page_delay_min_mean: est_opt(&|r| {
+            mean_of(
+                &r.alerts
+                    .iter()
+                    .map(|a| (a.paged_at_h - a.failed_at_h) * 60.0)
+                    .collect::<Vec<_>>(),
+            )
+        }),
         storage_failovers_per_year: Estimate::from_samples(
             &reps.iter().map(|r| r.failovers as f64 / years(r)).collect::<Vec<_>>(),
         ),
@@ -450,6 +465,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         metrics,
         monthly_downtime_min,
         incidents: reps.first().map(|r| r.incidents.clone()).unwrap_or_default(),
+        alerts: reps.first().map(|r| r.alerts.clone()).unwrap_or_default(),
     }
 }
 

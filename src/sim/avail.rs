@@ -154,6 +154,15 @@ pub struct Incident {
     pub failed_requests: f64,
 }
 
+/// One page to on-call: what failed, when, and when the alert pipeline paged.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertLog {
+    pub failed_at_h: f64,
+    pub paged_at_h: f64,
+    pub target: String,
+    pub alert: &'static str,
+}
+
 /// What one availability replication measured.
 #[derive(Clone, Debug, Default)]
 pub struct AvailMetrics {
@@ -177,8 +186,9 @@ pub struct AvailMetrics {
     pub detect_ms: Vec<f64>,
     /// Times from a storage primary failure to a new writable primary [ms].
     pub takeover_ms: Vec<f64>,
-    /// Alerts that paged on-call.
+    /// Alerts that paged on-call, and the first ones in detail.
     pub pages: u64,
+    pub alerts: Vec<AlertLog>,
     pub backups_ok: u64,
     pub backups_failed: u64,
     pub backups_corrupt: u64,
@@ -762,7 +772,7 @@ impl<'m> AvailWorld<'m> {
             }
             _ => {}
         }
-        let notice = self.notice_delay(now);
+        let notice = self.notice_delay(now, c, "InstanceDown");
         self.q.schedule(
             now + notice,
             Ev::Noticed {
@@ -774,11 +784,23 @@ impl<'m> AvailWorld<'m> {
     }
 
     /// When on-call learns of a failure at `now`.
-    fn notice_delay(&mut self, now: SimTime) -> SimDuration {
+    fn notice_delay(&mut self, now: SimTime, c: usize, alert: &'static str) -> SimDuration {
         if self.m.reliability.instant {
             return SimDuration::ZERO;
         }
-        page_delay(now)
+        let d = page_delay(now);
+        if now >= self.warmup {
+            self.metrics.pages += 1;
+            if self.metrics.alerts.len() < INCIDENTS_MAX {
+                self.metrics.alerts.push(AlertLog {
+                    failed_at_h: now.as_secs_f64() / 3600.0,
+                    paged_at_h: (now + d).as_secs_f64() / 3600.0,
+                    target: self.comps[c].name.clone(),
+                    alert,
+                });
+            }
+        }
+        d
     }
 
     fn enqueue(&mut self, now: SimTime, job: Job) {
@@ -1164,7 +1186,7 @@ impl<'m> AvailWorld<'m> {
             // Degraded: the survivor carries on at a raised hazard until the rebuild is done.
             let factor = self.m.reliability.disk.as_ref().expect("disks").degraded_factor;
             self.schedule_disk(now, c, 1 - d, factor);
-            let notice = self.notice_delay(now);
+            let notice = self.notice_delay(now, c, "RaidDegraded");
             let epoch = self.comps[c].epoch;
             self.q.schedule(
                 now + notice,

@@ -243,3 +243,19 @@ fn restores_after_human_error_report_rpo_and_rto() {
     );
     assert!(flaky.metrics.rpo_h_mean.unwrap().value > mean);
 }
+
+/// Paging on-call goes through the alerting machines: Prometheus sees `up == 0` at the first
+/// 1-minute evaluation after the failure (uniform phase, 0.5 min on average), fires after
+/// `for: 5m`, and Alertmanager waits `group_wait` 30 s: 6 minutes on average, never less
+/// than 5.5 or more than 6.5.
+#[test]
+fn pages_follow_prometheus_and_alertmanager_timing() {
+    let s = run("scenarios/baseline/xpos.toml", &["horizon=\"5y\"", "replications=20"]);
+    let mean = s.metrics.page_delay_min_mean.unwrap().value;
+    assert!((mean - 6.0).abs() < 0.1, "mean page delay {mean} min");
+    assert!(!s.alerts.is_empty());
+    for a in &s.alerts {
+        let d = (a.paged_at_h - a.failed_at_h) * 60.0;
+        assert!((5.5 - 1e-9..=6.5 + 1e-9).contains(&d), "{a:?}: {d} min");
+    }
+}
