@@ -314,6 +314,10 @@ pub struct AvailFigures {
     pub incidents_per_year: Estimate,
     pub failures_per_year: Estimate,
     pub storage_failovers_per_year: Estimate,
+    pub disk_failures_per_year: Estimate,
+    /// SMART warnings, and disks swapped on them before failing, per year.
+    pub smart_warnings_per_year: Estimate,
+    pub disks_replaced_proactively_per_year: Estimate,
     /// Pages to on-call per year (Prometheus rule + Alertmanager).
     pub pages_per_year: Estimate,
     /// Failure to page [min] (mean over pages).
@@ -409,6 +413,24 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         ),
         failures_per_year: Estimate::from_samples(
             &reps.iter().map(|r| r.failures as f64 / years(r)).collect::<Vec<_>>(),
+        ),
+        disk_failures_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.disk_failures as f64 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        smart_warnings_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.smart_warnings as f64 / years(r))
+                .collect::<Vec<_>>(),
+        ),
+        disks_replaced_proactively_per_year: Estimate::from_samples(
+            &reps
+                .iter()
+                .map(|r| r.disks_replaced_proactively as f64 / years(r))
+                .collect::<Vec<_>>(),
         ),
         pages_per_year: Estimate::from_samples(&reps.iter().map(|r| r.pages as f64 / years(r)).collect::<Vec<_>>()),
         page_delay_min_mean: est_opt(&|r| {

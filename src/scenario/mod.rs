@@ -110,6 +110,8 @@ pub struct DiskModel {
     pub replace: Dist,
     pub rebuild: Dist,
     pub degraded_factor: f64,
+    pub smart_share: f64,
+    pub smart_lead: Dist,
 }
 
 /// A tier of identical servers.
@@ -808,6 +810,8 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
             replace: dist(&format!("{k}.disk.replace"), &d.replace)?,
             rebuild,
             degraded_factor: positive(&format!("{k}.disk.degraded_hazard_factor"), d.degraded_hazard_factor)?,
+            smart_share: probability(&format!("{k}.disk.smart_warning_share"), d.smart_warning_share)?,
+            smart_lead: dist(&format!("{k}.disk.smart_lead"), &d.smart_lead)?,
         })
     } else {
         None

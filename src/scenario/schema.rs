@@ -194,6 +194,11 @@ pub struct Disks {
     /// Markov check).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rebuild: Option<DistSpec>,
+    /// Share of disk failures preceded by a SMART warning: Pinheiro, Weber and Barroso
+    /// (FAST '07) found 56% of failed drives showed none of the strong SMART signals, so 0.44.
+    pub smart_warning_share: f64,
+    /// How long before the failure the warning comes.
+    pub smart_lead: DistSpec,
     /// Hazard multiplier of the surviving disk while the array is degraded (same batch, the
     /// stress of a rebuild: Schroeder and Gibson, FAST '07, found replacements cluster).
     pub degraded_hazard_factor: f64,
@@ -213,6 +218,14 @@ impl Default for Disks {
             capacity_gb: 4000.0,
             rebuild_mb_per_s: 100.0,
             rebuild: None,
+            smart_warning_share: 0.44,
+            // Assumed: about a week of warning on average, widely spread.
+            smart_lead: DistSpec {
+                dist: DistKind::Lognormal,
+                mean_h: Some(168.0),
+                cv: Some(1.0),
+                ..DistSpec::none()
+            },
             degraded_hazard_factor: 2.0,
         }
     }

@@ -23,6 +23,9 @@ use rand::Rng;
 use serde::Serialize;
 use std::collections::VecDeque;
 
+/// Marks a `Noticed` disk job as a SMART-driven swap.
+const SMART_FLAG: u8 = 0x80;
+
 /// Bound on the steps of one policy-machine episode (a detection window, a takeover): far
 /// beyond any real one, so hitting it is a bug, not a long outage.
 const EPISODE_STEPS_MAX: usize = 10_000_000;
@@ -84,10 +87,18 @@ enum DiskState {
 enum Job {
     Repair(u32),
     ReplaceDisk(u32, u8),
+    /// Swap a disk that raised a SMART warning before it fails.
+    ReplaceWarnedDisk(u32, u8),
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
+    /// A disk raises a SMART warning ahead of the failure drawn as `draw`.
+    SmartWarning {
+        comp: u32,
+        disk: u8,
+        draw: u32,
+    },
     /// The backup scheduler's timer.
     BackupTimer,
     /// A backup run ends; `epoch` is the backup server's at the start (a failure voids it).
@@ -201,6 +212,10 @@ pub struct AvailMetrics {
     pub rto_h: Vec<f64>,
     /// Restores that found no usable snapshot (total loss of the deleted data).
     pub restores_failed: u64,
+    pub smart_warnings: u64,
+    pub disk_failures: u64,
+    /// Disks swapped after a SMART warning before they failed.
+    pub disks_replaced_proactively: u64,
     pub events: u64,
 }
 
@@ -634,6 +649,21 @@ impl<'m> AvailWorld<'m> {
         let comp = &mut self.comps[c];
         comp.disk_draw[d] = comp.disk_draw[d].wrapping_add(1);
         let draw = comp.disk_draw[d];
+        if at < SimTime::MAX && disk.smart_share > 0.0 && comp.disk_rng.random::<f64>() < disk.smart_share {
+            let lead = disk.smart_lead.sample(&mut comp.disk_rng);
+            if at.as_nanos() > now.as_nanos() + lead.as_nanos() {
+                let warn = SimTime::from_nanos(at.as_nanos() - lead.as_nanos());
+                self.q.schedule(
+                    warn,
+                    Ev::SmartWarning {
+                        comp: c as u32,
+                        disk: d as u8,
+                        draw,
+                    },
+                );
+            }
+        }
+        let comp = &mut self.comps[c];
         if at < SimTime::MAX {
             self.q.schedule(
                 at,
@@ -649,6 +679,24 @@ impl<'m> AvailWorld<'m> {
 
     fn handle(&mut self, now: SimTime, ev: Ev) {
         match ev {
+            Ev::SmartWarning { comp, disk, draw } => {
+                let (c, d) = (comp as usize, disk as usize);
+                if self.comps[c].disk_draw[d] == draw && self.comps[c].disks[d] == DiskState::Ok {
+                    if now >= self.warmup {
+                        self.metrics.smart_warnings += 1;
+                    }
+                    let delay = self.notice_delay(now, c, SMART_WARNING.rule);
+                    let epoch = self.comps[c].epoch;
+                    self.q.schedule(
+                        now + delay,
+                        Ev::Noticed {
+                            job_comp: comp,
+                            epoch,
+                            disk: disk | SMART_FLAG,
+                        },
+                    );
+                }
+            }
             Ev::BackupTimer => self.on_backup_timer(now),
             Ev::BackupDone { id, outcome, epoch } => self.on_backup_done(now, id, outcome, epoch),
             Ev::HumanError => {
@@ -695,6 +743,8 @@ impl<'m> AvailWorld<'m> {
                     if self.comps[c].epoch == epoch && !self.comps[c].up {
                         self.enqueue(now, Job::Repair(job_comp));
                     }
+                } else if disk & SMART_FLAG != 0 {
+                    self.enqueue(now, Job::ReplaceWarnedDisk(job_comp, disk & !SMART_FLAG));
                 } else {
                     self.enqueue(now, Job::ReplaceDisk(job_comp, disk));
                 }
@@ -788,7 +838,12 @@ impl<'m> AvailWorld<'m> {
         if self.m.reliability.instant {
             return SimDuration::ZERO;
         }
-        let d = page_delay(now);
+        let watch = if alert == SMART_WARNING.rule {
+            SMART_WARNING
+        } else {
+            INSTANCE_DOWN
+        };
+        let d = page_delay(now, watch);
         if now >= self.warmup {
             self.metrics.pages += 1;
             if self.metrics.alerts.len() < INCIDENTS_MAX {
@@ -819,7 +874,7 @@ impl<'m> AvailWorld<'m> {
             }
             let work = match job {
                 Job::Repair(c) => self.class(c as usize).repair.sample(&mut self.comps[c as usize].repair),
-                Job::ReplaceDisk(..) => self
+                Job::ReplaceDisk(..) | Job::ReplaceWarnedDisk(..) => self
                     .m
                     .reliability
                     .disk
@@ -842,6 +897,31 @@ impl<'m> AvailWorld<'m> {
         );
         match self.active_jobs[id] {
             Job::Repair(c) => self.repaired(now, c as usize),
+            Job::ReplaceWarnedDisk(c, d) => {
+                let (c, d) = (c as usize, d as usize);
+                // Swap it only if it has not failed meanwhile and its partner is healthy (never
+                // degrade an array on purpose); the new disk rebuilds from the partner.
+                if self.comps[c].disks == [DiskState::Ok; 2] {
+                    if now >= self.warmup {
+                        self.metrics.disks_replaced_proactively += 1;
+                    }
+                    self.comps[c].disks[d] = DiskState::Rebuilding;
+                    self.comps[c].disk_draw[d] = self.comps[c].disk_draw[d].wrapping_add(1);
+                    let disk = self.m.reliability.disk.as_ref().expect("disk model");
+                    let factor = disk.degraded_factor;
+                    let t = disk.rebuild.sample(&mut self.comps[c].disk_rng);
+                    let array_epoch = self.comps[c].array_epoch;
+                    self.q.schedule(
+                        now + t,
+                        Ev::RebuildDone {
+                            comp: c as u32,
+                            disk: d as u8,
+                            array_epoch,
+                        },
+                    );
+                    self.schedule_disk(now, c, 1 - d, factor);
+                }
+            }
             Job::ReplaceDisk(c, d) => {
                 let c = c as usize;
                 let d = d as usize;
@@ -1182,6 +1262,9 @@ impl<'m> AvailWorld<'m> {
         }
         let partner = self.comps[c].disks[1 - d];
         self.comps[c].disks[d] = DiskState::Failed;
+        if now >= self.warmup {
+            self.metrics.disk_failures += 1;
+        }
         if partner == DiskState::Ok {
             // Degraded: the survivor carries on at a raised hazard until the rebuild is done.
             let factor = self.m.reliability.disk.as_ref().expect("disks").degraded_factor;
@@ -1325,30 +1408,58 @@ impl<'m> AvailWorld<'m> {
     }
 }
 
-/// Delay from a failure at `now` to the on-call page, decided by the alerting machines:
-/// Prometheus evaluates `up == 0 for 5m` every minute and Alertmanager waits `group_wait`.
-/// The machines are time-translation invariant on their evaluation grid, so one episode is run
-/// on a local clock aligned to the grid point before the failure.
-pub fn page_delay(now: SimTime) -> SimDuration {
+/// What an alert watches: the Prometheus rule's name, its metric, and the sample values
+/// before and after the event.
+#[derive(Clone, Copy)]
+pub struct Watch {
+    pub rule: &'static str,
+    pub metric: Metric,
+    pub healthy: f64,
+    pub bad: f64,
+}
+
+/// `up == 0 for 5m` (the Prometheus documentation's example rule).
+pub const INSTANCE_DOWN: Watch = Watch {
+    rule: "InstanceDown",
+    metric: Metric::Up,
+    healthy: 1.0,
+    bad: 0.0,
+};
+/// A SMART health warning (`for: 0`).
+pub const SMART_WARNING: Watch = Watch {
+    rule: "SmartWarning",
+    metric: Metric::SmartWarning,
+    healthy: 0.0,
+    bad: 1.0,
+};
+
+/// Delay from an event at `now` to the on-call page, decided by the alerting machines:
+/// Prometheus evaluates the rule every minute and Alertmanager waits `group_wait`. The
+/// machines are time-translation invariant on their evaluation grid, so one episode is run on a
+/// local clock aligned to the grid point before the event.
+pub fn page_delay(now: SimTime, watch: Watch) -> SimDuration {
     let cfg = AlertingConfig::default();
     let eval = cfg.evaluation_interval;
     let base = SimTime::from_nanos(now.as_nanos() / eval.as_nanos() * eval.as_nanos());
     let offset = now.since(base);
     let mut a = Alerting::new(cfg, default_rules());
-    let local_fail = SimTime::ZERO + offset;
+    let local_event = SimTime::ZERO + offset;
     for _ in 0..EPISODE_STEPS_MAX {
         let t = a.poll_timeout();
-        // The target is scraped at every evaluation: up until the failure, down after.
-        let up = if t < local_fail { 1.0 } else { 0.0 };
-        a.handle_sample(t, 0, Metric::Up, up);
+        // The target is scraped at every evaluation.
+        let value = if t < local_event { watch.healthy } else { watch.bad };
+        if watch.metric != Metric::Up {
+            a.handle_sample(t, 0, Metric::Up, 1.0);
+        }
+        a.handle_sample(t, 0, watch.metric, value);
         a.handle_timeout(t);
         while let Some(n) = a.poll_notification() {
-            if n.status == NotificationStatus::Firing && n.target == 0 {
-                return n.at.since(local_fail);
+            if n.status == NotificationStatus::Firing && n.target == 0 && n.alert == watch.rule {
+                return n.at.since(local_event);
             }
         }
     }
-    panic!("the alert pipeline never paged for a target that stays down");
+    panic!("the alert pipeline never paged for {}", watch.rule);
 }
 
 /// Step a VRRP router without advertisements until it becomes master; returns when.

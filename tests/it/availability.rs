@@ -259,3 +259,26 @@ fn pages_follow_prometheus_and_alertmanager_timing() {
         assert!((5.5 - 1e-9..=6.5 + 1e-9).contains(&d), "{a:?}: {d} min");
     }
 }
+
+/// Predictive alerts: a SMART warning ahead of a disk failure pages on-call, who swap the disk
+/// before it fails. With every failure announced a week ahead, nearly all are averted.
+#[test]
+fn smart_warnings_let_on_call_replace_disks_before_they_fail() {
+    let base = ["horizon=\"20y\"", "replications=20", "reliability.disk.afr=0.2"];
+    let none = run(
+        "scenarios/baseline/xpos.toml",
+        &[&base[..], &["reliability.disk.smart_warning_share=0"]].concat(),
+    );
+    let all = run(
+        "scenarios/baseline/xpos.toml",
+        &[&base[..], &["reliability.disk.smart_warning_share=1"]].concat(),
+    );
+    let (f0, f1) = (
+        none.metrics.disk_failures_per_year.value,
+        all.metrics.disk_failures_per_year.value,
+    );
+    assert_eq!(none.metrics.disks_replaced_proactively_per_year.value, 0.0);
+    assert!(f0 > 1.0, "12 disks at AFR 0.2 fail about 2.6 times a year: {f0}");
+    assert!(f1 < 0.1 * f0, "SMART swaps must avert most failures: {f1} vs {f0}");
+    assert!(all.metrics.disks_replaced_proactively_per_year.value > 0.8 * f0);
+}
