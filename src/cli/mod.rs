@@ -93,6 +93,10 @@ pub struct RunArgs {
     /// Also print the topology as Graphviz DOT on stdout.
     #[arg(long)]
     pub dot: bool,
+    /// Availability mode: write replication 0's web-server failures and repairs as a scenario
+    /// with scripted faults in request mode (a replay capsule for `simpark run`).
+    #[arg(long, value_name = "FILE")]
+    pub write_faults: Option<PathBuf>,
 }
 
 /// Run the parsed command; returns the process exit code.
@@ -178,6 +182,21 @@ fn run(args: &RunArgs) -> Result<i32> {
         bar.finish_and_clear();
         let s = summary::summarise_availability(&model, &reps);
         write("summary.json", report::to_json(&s).as_bytes())?;
+        if let Some(path) = &args.write_faults {
+            let capsule = scenario::replay_capsule(&model, reps[0].fault_log.clone())
+                .context("the run's fault log does not validate as a scenario")?;
+            let mut spec = capsule.spec.clone();
+            spec.replications = 1;
+            spec.seed = model.seed;
+            let text = format!(
+                "# Replay capsule: replication 0 of `{}` (seed {}) in availability mode, its web-server\n# failures and repairs written out as scripted faults. Run: simpark run {}\n{}",
+                model.spec.name,
+                model.seed,
+                path.display(),
+                scenario::to_toml(&spec)
+            );
+            report::write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        }
         let events: u64 = reps.iter().map(|r| r.events).sum();
         (
             summary::avail_table(&s),

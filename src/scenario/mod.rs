@@ -846,6 +846,24 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
     })
 }
 
+/// The request-level replay of an availability run: the same scenario in request mode with
+/// the run's failures and repairs as scripted faults (a replay capsule).
+pub fn replay_capsule(model: &Model, faults: Vec<Fault>) -> Result<Model, ScenarioError> {
+    let mut spec = model.spec.clone();
+    spec.mode = Mode::Requests;
+    spec.faults = faults;
+    validate(spec).map_err(|(key, message)| {
+        ScenarioError::Invalid(Located {
+            file: "<replay capsule>".into(),
+            line: 0,
+            column: 0,
+            key,
+            message,
+            snippet: None,
+        })
+    })
+}
+
 /// The resolved scenario as TOML (all defaults filled in), for `scenario.resolved.toml`.
 pub fn to_toml(spec: &Scenario) -> String {
     toml::to_string_pretty(spec).expect("a scenario always serialises")

@@ -17,7 +17,7 @@ use crate::policy::backup::{Action as BackupAction, BackupController, BackupId, 
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
 use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
-use crate::scenario::{ClassModel, MONTH_SECS, Model, TrafficModel};
+use crate::scenario::{ClassModel, Fault, FaultKind, MONTH_SECS, Model, TrafficModel};
 use crate::units::{SimDuration, SimTime};
 use rand::Rng;
 use serde::Serialize;
@@ -214,6 +214,11 @@ pub struct AvailMetrics {
     pub restores_failed: u64,
     pub smart_warnings: u64,
     pub disk_failures: u64,
+    /// The run's web-server failures and repairs as scripted faults (replayable).
+    pub fault_log: Vec<Fault>,
+    /// Failures and repairs the fault log leaves out (balancers, storage, the backup server,
+    /// gray failures).
+    pub faults_not_replayable: u64,
     /// Disks swapped after a SMART warning before they failed.
     pub disks_replaced_proactively: u64,
     pub events: u64,
@@ -797,6 +802,12 @@ impl<'m> AvailWorld<'m> {
 
     fn fail(&mut self, now: SimTime, c: usize, mode: Mode, covered: bool) {
         self.metrics.failures += 1;
+        let kind = match mode {
+            Mode::Crash => FaultKind::Crash,
+            Mode::ProcessDeath => FaultKind::ProcessDeath,
+            Mode::Hang => FaultKind::Hang,
+        };
+        self.log_fault(now, c, kind, covered);
         let comp = &mut self.comps[c];
         comp.up = false;
         comp.mode = mode;
@@ -831,6 +842,24 @@ impl<'m> AvailWorld<'m> {
                 disk: u8::MAX,
             },
         );
+    }
+
+    /// Write the failure or repair down as a scripted fault, so the run can be replayed at
+    /// request level. Only what the request-level mode reproduces faithfully is replayable:
+    /// web-server failures the health checks see. (It has no storage failover controller, so a
+    /// storage failure would last until repair there, not until the takeover.)
+    fn log_fault(&mut self, now: SimTime, c: usize, kind: FaultKind, covered: bool) {
+        let comp = &self.comps[c];
+        if matches!(comp.kind, Kind::Web(_)) && covered {
+            self.metrics.fault_log.push(Fault {
+                at: format!("{}ns", now.as_nanos()),
+                target: comp.name.clone(),
+                kind,
+                factor: None,
+            });
+        } else {
+            self.metrics.faults_not_replayable += 1;
+        }
     }
 
     /// When on-call learns of a failure at `now`.
@@ -946,6 +975,7 @@ impl<'m> AvailWorld<'m> {
 
     fn repaired(&mut self, now: SimTime, c: usize) {
         self.metrics.repairs += 1;
+        self.log_fault(now, c, FaultKind::Recover, true);
         let comp = &mut self.comps[c];
         comp.up = true;
         comp.epoch = comp.epoch.wrapping_add(1);

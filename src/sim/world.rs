@@ -58,6 +58,8 @@ enum Status {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Free,
+    /// Just arrived at lb1, before the balancer decides.
+    AtLb,
     /// Waiting in the balancer's backend queue.
     LbQueued,
     /// On its way to, or connecting to, web server `server`.
@@ -480,6 +482,7 @@ impl<'m> World<'m> {
         *r = Req {
             tag,
             incarnation,
+            phase: Phase::AtLb,
             arrived: now,
             reads_left: self.m.storage_reads,
             ..Req::EMPTY

@@ -282,3 +282,37 @@ fn smart_warnings_let_on_call_replace_disks_before_they_fail() {
     assert!(f1 < 0.1 * f0, "SMART swaps must avert most failures: {f1} vs {f0}");
     assert!(all.metrics.disks_replaced_proactively_per_year.value > 0.8 * f0);
 }
+
+/// The long-horizon mode against the request-level mode on one month: each replication's
+/// random web failures and repairs are replayed as scripted faults at request level (the
+/// replay capsule), and the paired difference of the request-based availabilities must have a
+/// 95% CI containing 0. The aggregate accounting (share of traffic to an undetected hung server
+/// fails; refused and timed-out connections are redispatched) is thereby checked against
+/// every request actually routed by the HAProxy machines.
+#[test]
+fn availability_mode_matches_request_level_replay() {
+    let m = model("scenarios/faults/random_web_month.toml", &[]);
+    let av = simpark::sim::avail::run_replications(&m, 2, &|| {});
+    let mut diffs = Vec::new();
+    let mut failed_total = 0;
+    for (i, a) in av.iter().enumerate() {
+        assert!(a.fault_log.len() > 20, "a month at MTBF 20 h has many failures");
+        let capsule = simpark::scenario::replay_capsule(&m, a.fault_log.clone()).unwrap();
+        let r = simpark::sim::world::World::new(&capsule, i as u32).run();
+        failed_total += r.failed_total();
+        let request_level = r.ok as f64 / r.completed() as f64;
+        let aggregate = 1.0 - a.failed / a.offered;
+        diffs.push(request_level - aggregate);
+    }
+    assert!(
+        failed_total > 500,
+        "the check needs failed requests to compare: {failed_total}"
+    );
+    let e = simpark::stats::Estimate::from_samples(&diffs);
+    assert!(
+        e.contains(0.0),
+        "request level - aggregate = {:.7} ± {:.7}",
+        e.value,
+        e.ci95.unwrap()
+    );
+}

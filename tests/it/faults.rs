@@ -107,3 +107,16 @@ fn detection_windows_differ_exactly_by_failure_mode() {
     );
     assert!((hang - crash).abs() < 1e-6, "hang {hang} crash {crash}");
 }
+
+/// scenarios/regressions/all_web_down_rejects_at_arrival.toml: a request rejected on arrival
+/// (no server UP) was freed twice. Now the rejections are counted and the run completes.
+#[test]
+fn regression_all_web_down_rejects_at_arrival() {
+    let m = model("scenarios/regressions/all_web_down_rejects_at_arrival.toml", &[]);
+    let s = summarise(&m);
+    assert!(
+        s.failures_by_reason["no_server"] > 0,
+        "arrivals while every server is DOWN get a 503"
+    );
+    assert!(s.metrics.success_ratio.value < 1.0);
+}
