@@ -675,6 +675,29 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         });
     }
     // A stable sort keeps file order for faults at the same instant.
+    let mut order: Vec<usize> = (0..faults.len()).collect();
+    order.sort_by_key(|&i| faults[i].at);
+    // A repair needs a failure before it: `recover` on a node that is not failed at that time
+    // is an impossible schedule (usually a typo in `at` or `target`).
+    let mut failed = vec![false; topology.node_names().len()];
+    for &i in &order {
+        let f = &faults[i];
+        match f.kind {
+            FaultKind::Recover if !failed[f.node] => {
+                return bad(
+                    format!("fault[{i}].kind"),
+                    format!(
+                        "`recover` of {} at {} comes before any failure of it",
+                        topology.name(f.node),
+                        f.at
+                    ),
+                );
+            }
+            FaultKind::Recover => failed[f.node] = false,
+            FaultKind::Slow => {}
+            _ => failed[f.node] = true,
+        }
+    }
     faults.sort_by_key(|f| f.at);
 
     let reliability = reliability(&spec.reliability, storage.count)?;

@@ -132,3 +132,15 @@ fn resolved_scenario_round_trips() {
         std::fs::read(d.join("b/summary.json")).unwrap()
     );
 }
+
+#[test]
+fn repair_before_failure_is_rejected() {
+    let e = rejected(
+        "repair",
+        "name = \"x\"\n[[fault]]\nat = \"2h\"\ntarget = \"web1\"\nkind = \"crash\"\n[[fault]]\nat = \"1h\"\ntarget = \"web2\"\nkind = \"recover\"\n",
+    );
+    assert!(
+        e.contains("bad.toml:9:") && e.contains("fault[1].kind") && e.contains("before any failure"),
+        "{e}"
+    );
+}
