@@ -322,6 +322,8 @@ pub struct AvailFigures {
     pub pages_per_year: Estimate,
     /// Failure to page [min] (mean over pages).
     pub page_delay_min_mean: Option<Estimate>,
+    /// Seconds of acknowledged writes lost per year at storage failovers (async replication).
+    pub failover_lost_writes_s_per_year: Estimate,
     /// Seconds per year two storage nodes were writable at once (split brain; must be 0 with
     /// fencing).
     pub split_brain_s_per_year: Estimate,
@@ -370,69 +372,32 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
             )
         })
         .collect();
+    let per_rep = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> f64| {
+        Estimate::from_samples(&reps.iter().map(f).collect::<Vec<_>>())
+    };
+    // A count per replication, as a rate per simulated year.
+    let per_year = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> u64| per_rep(&|r| f(r) as f64 / years(r));
     let metrics = AvailFigures {
-        availability_time: Estimate::from_samples(&reps.iter().map(avail).collect::<Vec<_>>()),
-        availability_request: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| {
-                    if r.offered > 0.0 {
-                        1.0 - r.failed / r.offered
-                    } else {
-                        1.0
-                    }
-                })
-                .collect::<Vec<_>>(),
-        ),
+        availability_time: per_rep(&avail),
+        availability_request: per_rep(&|r| {
+            if r.offered > 0.0 {
+                1.0 - r.failed / r.offered
+            } else {
+                1.0
+            }
+        }),
         // Nines of the pooled availability per replication; a replication without downtime is
         // capped at 9 nines rather than infinity.
-        nines_time: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| -(1.0 - avail(r)).max(1e-9).log10())
-                .collect::<Vec<_>>(),
-        ),
-        downtime_min_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.downtime_ns as f64 / 60e9 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        data_loss_events: Estimate::from_samples(&reps.iter().map(|r| r.data_loss_events as f64).collect::<Vec<_>>()),
-        raid_array_losses_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.raid_array_losses as f64 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        incidents_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.incidents_total as f64 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        failures_per_year: Estimate::from_samples(
-            &reps.iter().map(|r| r.failures as f64 / years(r)).collect::<Vec<_>>(),
-        ),
-        disk_failures_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.disk_failures as f64 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        smart_warnings_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.smart_warnings as f64 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        disks_replaced_proactively_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.disks_replaced_proactively as f64 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        pages_per_year: Estimate::from_samples(&reps.iter().map(|r| r.pages as f64 / years(r)).collect::<Vec<_>>()),
+        nines_time: per_rep(&|r| -(1.0 - avail(r)).max(1e-9).log10()),
+        downtime_min_per_year: per_rep(&|r| r.downtime_ns as f64 / 60e9 / years(r)),
+        data_loss_events: per_rep(&|r| r.data_loss_events as f64),
+        raid_array_losses_per_year: per_year(&|r| r.raid_array_losses),
+        incidents_per_year: per_year(&|r| r.incidents_total),
+        failures_per_year: per_year(&|r| r.failures),
+        disk_failures_per_year: per_year(&|r| r.disk_failures),
+        smart_warnings_per_year: per_year(&|r| r.smart_warnings),
+        disks_replaced_proactively_per_year: per_year(&|r| r.disks_replaced_proactively),
+        pages_per_year: per_year(&|r| r.pages),
         page_delay_min_mean: est_opt(&|r| {
             mean_of(
                 &r.alerts
@@ -441,37 +406,19 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
                     .collect::<Vec<_>>(),
             )
         }),
-        storage_failovers_per_year: Estimate::from_samples(
-            &reps.iter().map(|r| r.failovers as f64 / years(r)).collect::<Vec<_>>(),
-        ),
-        split_brain_s_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.split_brain_ns as f64 / 1e9 / years(r))
-                .collect::<Vec<_>>(),
-        ),
+        storage_failovers_per_year: per_year(&|r| r.failovers),
+        failover_lost_writes_s_per_year: per_rep(&|r| r.failover_lost_writes_ns as f64 / 1e9 / years(r)),
+        split_brain_s_per_year: per_rep(&|r| r.split_brain_ns as f64 / 1e9 / years(r)),
         detect_ms_mean: est_opt(&|r| mean_of(&r.detect_ms)),
         takeover_ms_mean: est_opt(&|r| mean_of(&r.takeover_ms)),
         rpo_h_mean: est_opt(&|r| mean_of(&r.rpo_h)),
         rpo_h_max: est_opt(&|r| r.rpo_h.iter().copied().reduce(f64::max)),
         rto_h_mean: est_opt(&|r| mean_of(&r.rto_h)),
-        human_errors_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| r.human_errors as f64 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        backups_ok_per_year: Estimate::from_samples(
-            &reps.iter().map(|r| r.backups_ok as f64 / years(r)).collect::<Vec<_>>(),
-        ),
-        backups_failed_or_corrupt_per_year: Estimate::from_samples(
-            &reps
-                .iter()
-                .map(|r| (r.backups_failed + r.backups_corrupt) as f64 / years(r))
-                .collect::<Vec<_>>(),
-        ),
-        restores_failed: Estimate::from_samples(&reps.iter().map(|r| r.restores_failed as f64).collect::<Vec<_>>()),
-        snapshots_kept: Estimate::from_samples(&reps.iter().map(|r| r.snapshots_kept as f64).collect::<Vec<_>>()),
+        human_errors_per_year: per_year(&|r| r.human_errors),
+        backups_ok_per_year: per_year(&|r| r.backups_ok),
+        backups_failed_or_corrupt_per_year: per_year(&|r| r.backups_failed + r.backups_corrupt),
+        restores_failed: per_rep(&|r| r.restores_failed as f64),
+        snapshots_kept: per_rep(&|r| r.snapshots_kept as f64),
         requests_total: reps.iter().map(|r| r.offered.round() as u64).sum(),
     };
     AvailSummary {

@@ -188,10 +188,12 @@ pub struct AvailMetrics {
     pub failures: u64,
     pub repairs: u64,
     pub raid_array_losses: u64,
-    /// Both storage copies lost: a restore from backup was needed.
+    /// Data lost for good: a human-error restore with a nonzero recovery point, a restore with
+    /// no usable snapshot, or both storage copies lost.
     pub data_loss_events: u64,
     pub failovers: u64,
     pub split_brain_ns: u64,
+    /// Acknowledged writes lost at failovers (the async replication lag) [ns of writes].
     pub failover_lost_writes_ns: u64,
     /// Times from a covered web failure to lb1 marking it DOWN [ms].
     pub detect_ms: Vec<f64>,
@@ -1167,6 +1169,8 @@ impl<'m> AvailWorld<'m> {
             if now >= self.warmup {
                 self.metrics.takeover_ms.push(t.since(now).as_millis_f64());
                 self.metrics.failovers += 1;
+                let lost = self.failover.as_ref().expect("a takeover ran").data_loss_on_failover();
+                self.metrics.failover_lost_writes_ns += lost.as_nanos();
             }
             let epoch = self.storage_epoch;
             self.q.schedule(t, Ev::StorageRestored { epoch });
