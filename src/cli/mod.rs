@@ -93,6 +93,14 @@ pub struct RunArgs {
     /// Also print the topology as Graphviz DOT on stdout.
     #[arg(long)]
     pub dot: bool,
+    /// Availability mode: swarm testing. Each replication draws which failure classes are on,
+    /// how hard and with which failure modes, and prints its draw.
+    #[arg(long)]
+    pub swarm: bool,
+    /// Availability mode: `design` keeps failures within what the park promises to survive
+    /// (n-1 of n servers, one disk per mirror); `none` (default) injects them as drawn.
+    #[arg(long, value_name = "design|none")]
+    pub fault_budget: Option<String>,
     /// Availability mode: write replication 0's web-server failures and repairs as a scenario
     /// with scripted faults in request mode (a replay capsule for `simpark run`).
     #[arg(long, value_name = "FILE")]
@@ -124,6 +132,12 @@ pub fn load_model(args: &RunArgs) -> Result<Model, ScenarioError> {
     }
     if let Some(w) = &args.warmup {
         sets.push(format!("warmup=\"{w}\""));
+    }
+    if args.swarm {
+        sets.push("reliability.swarm=true".into());
+    }
+    if let Some(b) = &args.fault_budget {
+        sets.push(format!("reliability.fault_budget=\"{b}\""));
     }
     match &args.scenario {
         Some(p) => scenario::load(p, &sets),

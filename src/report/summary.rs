@@ -296,6 +296,8 @@ pub struct AvailSummary {
     pub incidents: Vec<crate::sim::avail::Incident>,
     /// Pages to on-call in the first replication (at most 1000).
     pub alerts: Vec<crate::sim::avail::AlertLog>,
+    /// Swarm testing: what each replication injected (empty without `--swarm`).
+    pub swarm: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -343,6 +345,12 @@ pub struct AvailFigures {
     pub restores_failed: Estimate,
     /// Snapshots kept by retention at the end of the run.
     pub snapshots_kept: Estimate,
+    /// Failures not injected because they would exceed the design's fault budget, per
+    /// replication.
+    pub faults_suppressed_by_budget: Estimate,
+    /// Most web servers and storage nodes down at once, over all replications.
+    pub web_down_max: u32,
+    pub storage_down_max: u32,
     pub requests_total: u64,
 }
 
@@ -419,6 +427,9 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         backups_failed_or_corrupt_per_year: per_year(&|r| r.backups_failed + r.backups_corrupt),
         restores_failed: per_rep(&|r| r.restores_failed as f64),
         snapshots_kept: per_rep(&|r| r.snapshots_kept as f64),
+        faults_suppressed_by_budget: per_rep(&|r| r.faults_suppressed_by_budget as f64),
+        web_down_max: reps.iter().map(|r| r.web_down_max).max().unwrap_or(0),
+        storage_down_max: reps.iter().map(|r| r.storage_down_max).max().unwrap_or(0),
         requests_total: reps.iter().map(|r| r.offered.round() as u64).sum(),
     };
     AvailSummary {
@@ -435,6 +446,11 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         monthly_downtime_min,
         incidents: reps.first().map(|r| r.incidents.clone()).unwrap_or_default(),
         alerts: reps.first().map(|r| r.alerts.clone()).unwrap_or_default(),
+        swarm: reps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.swarm.as_ref().map(|d| format!("replication {i}: {d}")))
+            .collect(),
     }
 }
 
@@ -486,5 +502,20 @@ pub fn avail_table(s: &AvailSummary) -> String {
         let _ = writeln!(t, "  restore RTO h (mean)      {:>28}", pm(rto, 3));
     }
     let _ = writeln!(t, "  snapshots kept            {:>28}", pm(&m.snapshots_kept, 1));
+    let _ = writeln!(
+        t,
+        "  most down at once         {:>28}",
+        format!("web {}, storage {}", m.web_down_max, m.storage_down_max)
+    );
+    if !s.swarm.is_empty() {
+        let _ = writeln!(
+            t,
+            "\n  swarm (faults suppressed by budget per replication: {}):",
+            pm(&m.faults_suppressed_by_budget, 1)
+        );
+        for line in &s.swarm {
+            let _ = writeln!(t, "    {line}");
+        }
+    }
     t
 }

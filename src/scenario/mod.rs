@@ -91,6 +91,9 @@ pub struct ReliabilityModel {
     /// `None` without RAID-1 modelling.
     pub disk: Option<DiskModel>,
     pub failover: FailoverConfig,
+    pub swarm: bool,
+    /// Keep failures within what the design promises to survive.
+    pub budget_design: bool,
 }
 
 /// One class of component.
@@ -866,6 +869,8 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
         backup: class(&format!("{k}.backup"), &r.backup)?,
         disk,
         failover,
+        swarm: r.swarm,
+        budget_design: r.fault_budget == FaultBudget::Design,
     })
 }
 

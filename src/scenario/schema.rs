@@ -97,6 +97,20 @@ pub struct Reliability {
     pub backup: FailureClass,
     pub disk: Disks,
     pub storage_failover: StorageFailover,
+    /// Swarm testing: each replication draws which failure classes are on (lb, web, storage,
+    /// backup, disk), how hard (rate x 1..30, log-uniform) and the failure-mode mix.
+    pub swarm: bool,
+    /// `none`: failures as drawn. `design`: keep the run within what the park promises to
+    /// survive: at most n - 1 of n balancers, web servers and storage nodes down, and at most
+    /// one disk per mirror (a failure beyond that is not injected).
+    pub fault_budget: FaultBudget,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultBudget {
+    None,
+    Design,
 }
 
 impl Default for Reliability {
@@ -120,6 +134,8 @@ impl Default for Reliability {
             backup: FailureClass::servers(8760.0, 4.0),
             disk: Disks::default(),
             storage_failover: StorageFailover::default(),
+            swarm: false,
+            fault_budget: FaultBudget::None,
         }
     }
 }

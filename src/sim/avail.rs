@@ -23,6 +23,68 @@ use rand::Rng;
 use serde::Serialize;
 use std::collections::VecDeque;
 
+/// Failure classes, in the order of `Swarm` arrays.
+const CLASSES: [&str; 5] = ["lb", "web", "storage", "backup", "disk"];
+
+/// One replication's swarm draw: which failure classes are on, how hard, which modes.
+#[derive(Clone, Debug)]
+pub struct Swarm {
+    pub on: [bool; 5],
+    /// Failure-rate multiplier per class.
+    pub intensity: [f64; 5],
+    /// Cumulative crash / process-death / hang shares per server class (lb, web, storage,
+    /// backup).
+    pub modes: [[f64; 3]; 4],
+}
+
+impl Swarm {
+    /// Each class on with probability 1/2 (at least one), rate x 1..30 log-uniform, mode
+    /// shares uniform on the simplex.
+    fn draw(rng: &mut StreamRng) -> Swarm {
+        let mut on = [false; 5];
+        for x in on.iter_mut() {
+            *x = rng.random_bool(0.5);
+        }
+        if !on.iter().any(|x| *x) {
+            on[1] = true;
+        }
+        let mut intensity = [1.0; 5];
+        for x in intensity.iter_mut() {
+            *x = (rng.random::<f64>() * 30f64.ln()).exp();
+        }
+        let mut modes = [[0.0; 3]; 4];
+        for m in modes.iter_mut() {
+            // Uniform on the simplex: sorted uniforms as cut points.
+            let (a, b): (f64, f64) = (rng.random(), rng.random());
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            *m = [lo, hi, 1.0];
+        }
+        Swarm { on, intensity, modes }
+    }
+
+    /// One line: what this replication injects.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (i, name) in CLASSES.iter().enumerate() {
+            if !self.on[i] {
+                parts.push(format!("{name} off"));
+            } else if i < 4 {
+                let m = self.modes[i];
+                parts.push(format!(
+                    "{name} x{:.1} (crash {:.2}, death {:.2}, hang {:.2})",
+                    self.intensity[i],
+                    m[0],
+                    m[1] - m[0],
+                    1.0 - m[1]
+                ));
+            } else {
+                parts.push(format!("{name} x{:.1}", self.intensity[i]));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
 /// Marks a `Noticed` disk job as a SMART-driven swap.
 const SMART_FLAG: u8 = 0x80;
 
@@ -218,6 +280,13 @@ pub struct AvailMetrics {
     pub disk_failures: u64,
     /// The run's web-server failures and repairs as scripted faults (replayable).
     pub fault_log: Vec<Fault>,
+    /// The swarm draw of this replication, if swarm testing is on.
+    pub swarm: Option<String>,
+    /// Failures not injected because they would exceed the design's fault budget.
+    pub faults_suppressed_by_budget: u64,
+    /// Most web servers / storage nodes down at once.
+    pub web_down_max: u32,
+    pub storage_down_max: u32,
     /// Failures and repairs the fault log leaves out (balancers, storage, the backup server,
     /// gray failures).
     pub faults_not_replayable: u64,
@@ -252,6 +321,7 @@ pub struct AvailWorld<'m> {
     restoring: bool,
     /// Snapshot the running restore attempt reads.
     restore_snapshot: Option<BackupId>,
+    swarm: Option<Swarm>,
     /// Component that has been unreachable but writable (a partitioned primary) since when.
     split_since: Option<SimTime>,
     intensity: Intensity,
@@ -429,6 +499,7 @@ impl<'m> AvailWorld<'m> {
             restores: VecDeque::new(),
             restoring: false,
             restore_snapshot: None,
+            swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
             split_since: None,
             intensity: Intensity::new(&m.traffic),
             last: SimTime::ZERO + m.warmup,
@@ -487,6 +558,7 @@ impl<'m> AvailWorld<'m> {
             self.metrics.backups_skipped = st.skipped_still_running + st.missed_target_down;
             self.metrics.snapshots_kept = b.snapshots().len() as u64;
         }
+        self.metrics.swarm = self.swarm.as_ref().map(Swarm::describe);
         self.metrics.events = self.q.scheduled_total();
         self.metrics
     }
@@ -632,11 +704,28 @@ impl<'m> AvailWorld<'m> {
         self.follow_restore(now, plan);
     }
 
+    /// Index of a component's class in `Swarm` arrays.
+    fn class_index(&self, c: usize) -> usize {
+        match self.comps[c].kind {
+            Kind::Lb => 0,
+            Kind::Web(_) => 1,
+            Kind::Storage(_) => 2,
+            Kind::Backup => 3,
+        }
+    }
+
     fn schedule_failure(&mut self, now: SimTime, c: usize) {
         if !self.class(c).fails {
             return;
         }
-        let ttf = self.class(c).ttf.sample(&mut self.comps[c].ttf);
+        let mut ttf = self.class(c).ttf.sample(&mut self.comps[c].ttf);
+        if let Some(sw) = &self.swarm {
+            let k = self.class_index(c);
+            if !sw.on[k] {
+                return;
+            }
+            ttf = ttf.mul_f64(1.0 / sw.intensity[k]);
+        }
         let epoch = self.comps[c].epoch;
         self.q
             .schedule(now.saturating_add(ttf), Ev::Fail { comp: c as u32, epoch });
@@ -647,7 +736,11 @@ impl<'m> AvailWorld<'m> {
     fn schedule_disk(&mut self, now: SimTime, c: usize, d: usize, factor: f64) {
         let Some(disk) = &self.m.reliability.disk else { return };
         let e: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut self.comps[c].disk_rng);
-        let ns = e / (disk.rate_per_ns * factor);
+        let swarm = self
+            .swarm
+            .as_ref()
+            .map_or(1.0, |sw| if sw.on[4] { sw.intensity[4] } else { 0.0 });
+        let ns = e / (disk.rate_per_ns * factor * swarm);
         let at = if ns >= (u64::MAX - now.as_nanos()) as f64 {
             SimTime::MAX
         } else {
@@ -730,8 +823,16 @@ impl<'m> AvailWorld<'m> {
             Ev::Fail { comp, epoch } => {
                 let c = comp as usize;
                 if self.comps[c].epoch == epoch && self.comps[c].up {
+                    if self.over_budget(c) {
+                        if now >= self.warmup {
+                            self.metrics.faults_suppressed_by_budget += 1;
+                        }
+                        self.schedule_failure(now, c);
+                        return;
+                    }
                     let u: f64 = self.modes.random();
-                    let modes = self.class(c).modes;
+                    let k = self.class_index(c);
+                    let modes = self.swarm.as_ref().map_or(self.class(c).modes, |sw| sw.modes[k]);
                     let mode = if u < modes[0] {
                         Mode::Crash
                     } else if u < modes[1] {
@@ -802,6 +903,18 @@ impl<'m> AvailWorld<'m> {
         }
     }
 
+    /// Under the design budget, would failing `c` take down the last of its kind?
+    fn over_budget(&self, c: usize) -> bool {
+        if !self.m.reliability.budget_design {
+            return false;
+        }
+        let kind = self.comps[c].kind;
+        let same = |k: &Kind| std::mem::discriminant(k) == std::mem::discriminant(&kind);
+        let total = self.comps.iter().filter(|x| same(&x.kind)).count();
+        let down = self.comps.iter().filter(|x| same(&x.kind) && !x.up).count();
+        total >= 2 && down + 1 >= total
+    }
+
     fn fail(&mut self, now: SimTime, c: usize, mode: Mode, covered: bool) {
         self.metrics.failures += 1;
         let kind = match mode {
@@ -817,7 +930,19 @@ impl<'m> AvailWorld<'m> {
         comp.epoch = comp.epoch.wrapping_add(1);
         comp.failed_at = now;
         let epoch = comp.epoch;
-        match comp.kind {
+        let web_down = self
+            .comps
+            .iter()
+            .filter(|x| matches!(x.kind, Kind::Web(_)) && !x.up)
+            .count() as u32;
+        let storage_down = self
+            .comps
+            .iter()
+            .filter(|x| matches!(x.kind, Kind::Storage(_)) && !x.up)
+            .count() as u32;
+        self.metrics.web_down_max = self.metrics.web_down_max.max(web_down);
+        self.metrics.storage_down_max = self.metrics.storage_down_max.max(storage_down);
+        match self.comps[c].kind {
             Kind::Web(_) if covered => {
                 if let Some(t) = self.detect(now, c) {
                     if now >= self.warmup {
@@ -1295,6 +1420,14 @@ impl<'m> AvailWorld<'m> {
             return;
         }
         let partner = self.comps[c].disks[1 - d];
+        if self.m.reliability.budget_design && partner != DiskState::Ok {
+            // The design survives one disk per mirror: do not fail the last copy.
+            if now >= self.warmup {
+                self.metrics.faults_suppressed_by_budget += 1;
+            }
+            self.schedule_disk(now, c, d, 1.0);
+            return;
+        }
         self.comps[c].disks[d] = DiskState::Failed;
         if now >= self.warmup {
             self.metrics.disk_failures += 1;

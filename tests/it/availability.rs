@@ -316,3 +316,52 @@ fn availability_mode_matches_request_level_replay() {
         e.ci95.unwrap()
     );
 }
+
+/// Swarm testing draws a different failure mix per replication (and says which); the design
+/// fault budget keeps every run within what the park promises to survive: at most 2 of 3 web
+/// servers, 1 of 2 storage nodes and one disk per mirror down. Lifting the budget lets the
+/// same hard failure rates take everything down.
+#[test]
+fn swarm_runs_respect_the_fault_budget() {
+    let hard = [
+        "horizon=\"5y\"",
+        "replications=16",
+        "reliability.web.ttf={ dist = \"exponential\", mean_h = 30.0 }",
+        "reliability.storage.ttf={ dist = \"exponential\", mean_h = 30.0 }",
+        "reliability.disk.afr=0.5",
+    ];
+    let within = run(
+        "scenarios/baseline/xpos.toml",
+        &[
+            &hard[..],
+            &["reliability.swarm=true", "reliability.fault_budget=\"design\""],
+        ]
+        .concat(),
+    );
+    assert_eq!(within.swarm.len(), 16, "every replication reports its draw");
+    assert!(
+        within.swarm.iter().collect::<std::collections::BTreeSet<_>>().len() > 1,
+        "draws differ"
+    );
+    let m = &within.metrics;
+    assert!(
+        m.web_down_max <= 2 && m.storage_down_max <= 1,
+        "web {} storage {}",
+        m.web_down_max,
+        m.storage_down_max
+    );
+    assert_eq!(m.raid_array_losses_per_year.value, 0.0);
+    assert!(
+        m.faults_suppressed_by_budget.value > 0.0,
+        "the budget had to act at these rates"
+    );
+    let lifted = run(
+        "scenarios/baseline/xpos.toml",
+        &[&hard[..], &["reliability.fault_budget=\"none\""]].concat(),
+    );
+    assert_eq!(
+        lifted.metrics.web_down_max, 3,
+        "without the budget all three web servers fail together at some point"
+    );
+    assert!(lifted.metrics.raid_array_losses_per_year.value > 0.0);
+}
