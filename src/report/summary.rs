@@ -339,6 +339,10 @@ pub struct AvailFigures {
     pub rpo_h_max: Option<Estimate>,
     pub rto_h_mean: Option<Estimate>,
     pub human_errors_per_year: Estimate,
+    /// The disaster path (both storage copies lost, full restore from backup): recovery point
+    /// and recovery time [h], means over disasters (null when none happened).
+    pub disaster_rpo_h_mean: Option<Estimate>,
+    pub disaster_rto_h_mean: Option<Estimate>,
     pub backups_ok_per_year: Estimate,
     pub backups_failed_or_corrupt_per_year: Estimate,
     /// Restores that found no usable snapshot, per replication.
@@ -423,6 +427,8 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         rpo_h_max: est_opt(&|r| r.rpo_h.iter().copied().reduce(f64::max)),
         rto_h_mean: est_opt(&|r| mean_of(&r.rto_h)),
         human_errors_per_year: per_year(&|r| r.human_errors),
+        disaster_rpo_h_mean: est_opt(&|r| mean_of(&r.disaster_rpo_h)),
+        disaster_rto_h_mean: est_opt(&|r| mean_of(&r.disaster_rto_h)),
         backups_ok_per_year: per_year(&|r| r.backups_ok),
         backups_failed_or_corrupt_per_year: per_year(&|r| r.backups_failed + r.backups_corrupt),
         restores_failed: per_rep(&|r| r.restores_failed as f64),

@@ -278,6 +278,10 @@ pub struct AvailMetrics {
     pub restores_failed: u64,
     pub smart_warnings: u64,
     pub disk_failures: u64,
+    /// The disaster path (both storage copies lost): data lost since the snapshot used [h]
+    /// and time for the full restore [h], per disaster.
+    pub disaster_rpo_h: Vec<f64>,
+    pub disaster_rto_h: Vec<f64>,
     /// The run's web-server failures and repairs as scripted faults (replayable).
     pub fault_log: Vec<Fault>,
     /// The swarm draw of this replication, if swarm testing is on.
@@ -317,7 +321,12 @@ pub struct AvailWorld<'m> {
     backup: Option<BackupController>,
     backup_rng: StreamRng,
     /// Human errors waiting for a restore (one restore runs at a time), by error instant.
-    restores: VecDeque<SimTime>,
+    /// Restores waiting (one runs at a time): the error instant, and whether it is the
+    /// disaster path (both storage copies lost: the whole database comes back from backup).
+    restores: VecDeque<(SimTime, bool)>,
+    restore_disaster: bool,
+    /// Both storage copies were lost at this instant; the next repaired node needs a restore.
+    disaster_at: Option<SimTime>,
     restoring: bool,
     /// Snapshot the running restore attempt reads.
     restore_snapshot: Option<BackupId>,
@@ -497,6 +506,8 @@ impl<'m> AvailWorld<'m> {
             backup: m.backup.as_ref().map(|b| BackupController::new(b.config.clone())),
             backup_rng: seeds.stream("backup1/outcomes"),
             restores: VecDeque::new(),
+            restore_disaster: false,
+            disaster_at: None,
             restoring: false,
             restore_snapshot: None,
             swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
@@ -647,19 +658,20 @@ impl<'m> AvailWorld<'m> {
         self.drain_backup_actions(now);
     }
 
-    fn on_restore_requested(&mut self, now: SimTime, error_at: SimTime) {
-        self.restores.push_back(error_at);
+    fn on_restore_requested(&mut self, now: SimTime, error_at: SimTime, disaster: bool) {
+        self.restores.push_back((error_at, disaster));
         if !self.restoring {
             self.next_restore(now);
         }
     }
 
     fn next_restore(&mut self, now: SimTime) {
-        let Some(error_at) = self.restores.pop_front() else {
+        let Some((error_at, disaster)) = self.restores.pop_front() else {
             self.restoring = false;
             return;
         };
         self.restoring = true;
+        self.restore_disaster = disaster;
         let plan = self
             .backup
             .as_mut()
@@ -673,6 +685,21 @@ impl<'m> AvailWorld<'m> {
             RestorePlan::Try(attempt) => {
                 self.restore_snapshot = Some(attempt.snapshot);
                 self.q.schedule(attempt.finishes_at.max(now), Ev::RestoreAttemptDone);
+            }
+            RestorePlan::Done(report) if self.restore_disaster => {
+                if report.error_at >= self.warmup {
+                    self.metrics.disaster_rpo_h.push(report.rpo.as_secs_f64() / 3600.0);
+                    self.metrics.disaster_rto_h.push(report.rto.as_secs_f64() / 3600.0);
+                }
+                self.storage_back(now);
+                self.next_restore(now);
+            }
+            RestorePlan::NothingToRestore { error_at, .. } if self.restore_disaster => {
+                if error_at >= self.warmup {
+                    self.metrics.restores_failed += 1;
+                }
+                self.storage_back(now);
+                self.next_restore(now);
             }
             RestorePlan::Done(report) => {
                 if report.error_at >= self.warmup {
@@ -818,7 +845,9 @@ impl<'m> AvailWorld<'m> {
                 );
                 self.schedule_human_error(now);
             }
-            Ev::RestoreRequested { error_at_ns } => self.on_restore_requested(now, SimTime::from_nanos(error_at_ns)),
+            Ev::RestoreRequested { error_at_ns } => {
+                self.on_restore_requested(now, SimTime::from_nanos(error_at_ns), false)
+            }
             Ev::RestoreAttemptDone => self.on_restore_attempt_done(now),
             Ev::Fail { comp, epoch } => {
                 let c = comp as usize;
@@ -1302,7 +1331,22 @@ impl<'m> AvailWorld<'m> {
         }
     }
 
+    /// After a disaster restore, the restored node takes the primary role.
+    fn storage_back(&mut self, now: SimTime) {
+        if self.failover.is_none() {
+            self.storage_ok = true;
+            return;
+        }
+        if let Some(done) = self.run_failover(now, None) {
+            let epoch = self.storage_epoch;
+            self.q.schedule(done, Ev::StorageRestored { epoch });
+        }
+    }
+
     fn storage_rejoined(&mut self, now: SimTime, j: usize) {
+        // The disaster path: both copies were lost, so the repaired node is empty and the
+        // database must come back from the backup server before anything can write.
+        let disaster = self.disaster_at.take();
         let Some(fo) = self.failover.as_mut() else {
             self.storage_ok = true;
             return;
@@ -1317,6 +1361,15 @@ impl<'m> AvailWorld<'m> {
         // A replica that failed and came back between takeovers was never declared dead.
         if fo.role(j) == Role::Down {
             fo.handle_node_rejoined(t, j);
+        }
+        if let Some(lost_at) = disaster {
+            if self.backup.is_some() {
+                self.on_restore_requested(now, lost_at, true);
+            } else {
+                // No backups: the site comes back with an empty database.
+                self.storage_back(now);
+            }
+            return;
         }
         let store0 = self.store0;
         if fo.primary().is_none_or(|p| !self.comps[store0 + p].up) {
@@ -1460,8 +1513,11 @@ impl<'m> AvailWorld<'m> {
                             .iter()
                             .all(|x| *x != DiskState::Failed)
                 });
-                if !other_has_data && now >= self.warmup {
-                    self.metrics.data_loss_events += 1;
+                if !other_has_data {
+                    self.disaster_at = Some(now);
+                    if now >= self.warmup {
+                        self.metrics.data_loss_events += 1;
+                    }
                 }
             }
             if self.comps[c].up {

@@ -365,3 +365,32 @@ fn swarm_runs_respect_the_fault_budget() {
     );
     assert!(lifted.metrics.raid_array_losses_per_year.value > 0.0);
 }
+
+/// The disaster path: both storage copies lost (RAID-1 arrays lost on both nodes). The
+/// repaired node is empty, so the database comes back from the backup server before anything
+/// can write: the recovery time is the full transfer (2000 GB at 100 MB/s = 5.6 h plus
+/// growth) and the recovery point reaches back to the last good backup (at these disk rates
+/// the backup server loses its own array often, so that can be days).
+#[test]
+fn losing_both_storage_copies_restores_the_database_from_backup() {
+    let s = run(
+        "scenarios/baseline/xpos.toml",
+        &[
+            "horizon=\"10y\"",
+            "replications=20",
+            "reliability.disk.afr=0.9",
+            "reliability.disk.replace={ dist = \"exponential\", mean_h = 200.0 }",
+            "reliability.disk.smart_warning_share=0",
+            "reliability.backup.fails=false",
+            "backup.fail_probability=0",
+            "backup.corrupt_probability=0",
+            "backup.data_gb=2000",
+        ],
+    );
+    let m = &s.metrics;
+    let rpo = m.disaster_rpo_h_mean.expect("disasters at these disk rates").value;
+    let rto = m.disaster_rto_h_mean.expect("disasters at these disk rates").value;
+    assert!(rpo > 0.0, "disaster RPO {rpo} h");
+    assert!((5.5..6.5).contains(&rto), "disaster RTO {rto} h");
+    assert!(m.data_loss_events.value > 0.0);
+}
