@@ -798,7 +798,19 @@ fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
     }
     let total: f64 = shares.iter().sum();
     let modes = [shares[0] / total, (shares[0] + shares[1]) / total, 1.0];
-    let ttf = dist(&format!("{key}.ttf"), &c.ttf)?;
+    let ttf = match c.afr {
+        Some(afr) => {
+            let afr = probability(&format!("{key}.afr"), afr)?;
+            if afr == 0.0 || afr >= 1.0 {
+                return bad(
+                    format!("{key}.afr"),
+                    format!("{afr} is not valid; expected 0 < afr < 1 (use fails = false for a perfect part)"),
+                );
+            }
+            Dist::exponential(SimDuration::from_secs_f64(365.0 * 86_400.0 / -(1.0 - afr).ln()))
+        }
+        None => dist(&format!("{key}.ttf"), &c.ttf)?,
+    };
     if ttf.mean_ns() <= 0.0 {
         return bad(format!("{key}.ttf"), "time to failure must have a positive mean");
     }

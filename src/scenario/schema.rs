@@ -155,6 +155,10 @@ pub struct FailureClass {
     pub fails: bool,
     /// Time to failure: exponential by `mean_h` (the MTBF), or weibull by `mean_h` + `shape`.
     pub ttf: DistSpec,
+    /// A fixed annualised failure rate instead of `ttf`: exponential with rate -ln(1 - afr)
+    /// per year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub afr: Option<f64>,
     /// Shares of the failure modes (normalised): the host dies (checks time out), the
     /// service process dies (connections refused), the application hangs.
     pub crash: f64,
@@ -168,6 +172,7 @@ impl FailureClass {
     fn servers(mtbf_h: f64, repair_h: f64) -> Self {
         FailureClass {
             fails: true,
+            afr: None,
             ttf: DistSpec {
                 dist: DistKind::Exponential,
                 mean_h: Some(mtbf_h),

@@ -394,3 +394,23 @@ fn losing_both_storage_copies_restores_the_database_from_backup() {
     assert!((5.5..6.5).contains(&rto), "disaster RTO {rto} h");
     assert!(m.data_loss_events.value > 0.0);
 }
+
+/// A fixed annual failure rate: afr = 0.5 means an exponential rate of -ln(0.5) = 0.693 per
+/// server-year, so three web servers fail 2.079 times a year.
+#[test]
+fn annual_failure_rate_sets_the_failure_rate() {
+    let s = run(
+        "scenarios/baseline/xpos.toml",
+        &[
+            "horizon=\"20y\"",
+            "replications=50",
+            "reliability.web.afr=0.5",
+            "reliability.lb.fails=false",
+            "reliability.storage.fails=false",
+            "reliability.backup.fails=false",
+            "reliability.disk.raid1=false",
+        ],
+    );
+    let e = &s.metrics.failures_per_year;
+    assert!(e.contains(3.0 * 2f64.ln()), "{e:?}");
+}
