@@ -132,8 +132,6 @@ struct Comp {
     disk_draw: [u32; 2],
     /// Array generation: bumped when the array is lost and rebuilt from scratch.
     array_epoch: u32,
-    /// The component has an open incident id (for the incident log).
-    failed_at: SimTime,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -457,7 +455,6 @@ impl<'m> AvailWorld<'m> {
                 disk_rng: seeds.stream(&format!("{name}/disks")),
                 disk_draw: [0; 2],
                 array_epoch: 0,
-                failed_at: SimTime::ZERO,
                 name,
             });
         };
@@ -957,7 +954,6 @@ impl<'m> AvailWorld<'m> {
         comp.mode = mode;
         comp.covered = covered;
         comp.epoch = comp.epoch.wrapping_add(1);
-        comp.failed_at = now;
         let epoch = comp.epoch;
         let web_down = self
             .comps
