@@ -16,10 +16,13 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// At most this many health-check transitions are listed in `summary.json`.
 pub const HEALTH_EVENTS_MAX: usize = 10_000;
 
+/// What ran: the first keys of every `summary.json`.
 #[derive(Debug, Serialize)]
-pub struct Summary {
+pub struct Header {
     pub schema_version: u32,
     pub simpark_version: &'static str,
+    /// `requests` or `availability`.
+    pub mode: &'static str,
     pub scenario: String,
     pub seed: u64,
     pub replications: u32,
@@ -27,6 +30,28 @@ pub struct Summary {
     pub warmup_s: f64,
     /// Mean offered load [req/s] of the traffic model.
     pub offered_rps: f64,
+}
+
+impl Header {
+    fn new(model: &Model, mode: &'static str) -> Self {
+        Header {
+            schema_version: SCHEMA_VERSION,
+            simpark_version: env!("CARGO_PKG_VERSION"),
+            mode,
+            scenario: model.spec.name.clone(),
+            seed: model.seed,
+            replications: model.replications,
+            horizon_s: model.horizon.as_secs_f64(),
+            warmup_s: model.warmup.as_secs_f64(),
+            offered_rps: model.mean_rate_per_s(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub header: Header,
     pub metrics: Metrics,
     /// Failed requests by reason, summed over replications.
     pub failures_by_reason: BTreeMap<&'static str, u64>,
@@ -158,14 +183,7 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         .take(HEALTH_EVENTS_MAX)
         .collect();
     Summary {
-        schema_version: SCHEMA_VERSION,
-        simpark_version: env!("CARGO_PKG_VERSION"),
-        scenario: model.spec.name.clone(),
-        seed: model.seed,
-        replications: model.replications,
-        horizon_s: model.horizon.as_secs_f64(),
-        warmup_s: model.warmup.as_secs_f64(),
-        offered_rps: model.mean_rate_per_s(),
+        header: Header::new(model, "requests"),
         metrics,
         failures_by_reason,
         web,
@@ -225,7 +243,12 @@ pub fn table(s: &Summary) -> String {
     let _ = writeln!(
         t,
         "scenario {}  seed {}  {} replications x {:.0} s (warm-up {:.0} s excluded)  offered {:.2} req/s",
-        s.scenario, s.seed, s.replications, s.horizon_s, s.warmup_s, s.offered_rps
+        s.header.scenario,
+        s.header.seed,
+        s.header.replications,
+        s.header.horizon_s,
+        s.header.warmup_s,
+        s.header.offered_rps
     );
     let _ = writeln!(t, "figures are means across replications ± 95% CI half-width\n");
     let _ = writeln!(
@@ -280,15 +303,8 @@ pub fn table(s: &Summary) -> String {
 /// `summary.json` of an availability (long-horizon) run.
 #[derive(Debug, Serialize)]
 pub struct AvailSummary {
-    pub schema_version: u32,
-    pub simpark_version: &'static str,
-    pub mode: &'static str,
-    pub scenario: String,
-    pub seed: u64,
-    pub replications: u32,
-    pub horizon_s: f64,
-    pub warmup_s: f64,
-    pub offered_rps: f64,
+    #[serde(flatten)]
+    pub header: Header,
     pub metrics: AvailFigures,
     /// Downtime of each month of the window [min], mean across replications with CI.
     pub monthly_downtime_min: Vec<Estimate>,
@@ -439,15 +455,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         requests_total: reps.iter().map(|r| r.offered.round() as u64).sum(),
     };
     AvailSummary {
-        schema_version: SCHEMA_VERSION,
-        simpark_version: env!("CARGO_PKG_VERSION"),
-        mode: "availability",
-        scenario: model.spec.name.clone(),
-        seed: model.seed,
-        replications: model.replications,
-        horizon_s: model.horizon.as_secs_f64(),
-        warmup_s: model.warmup.as_secs_f64(),
-        offered_rps: model.mean_rate_per_s(),
+        header: Header::new(model, "availability"),
         metrics,
         monthly_downtime_min,
         incidents: reps.first().map(|r| r.incidents.clone()).unwrap_or_default(),
@@ -467,11 +475,11 @@ pub fn avail_table(s: &AvailSummary) -> String {
     let _ = writeln!(
         t,
         "scenario {} (availability mode)  seed {}  {} replications x {:.1} years (warm-up {:.0} s excluded)",
-        s.scenario,
-        s.seed,
-        s.replications,
-        s.horizon_s / (365.0 * 86_400.0),
-        s.warmup_s
+        s.header.scenario,
+        s.header.seed,
+        s.header.replications,
+        s.header.horizon_s / (365.0 * 86_400.0),
+        s.header.warmup_s
     );
     let _ = writeln!(t, "figures are means across replications ± 95% CI half-width\n");
     let _ = writeln!(t, "  availability (time)       {:>28}", pm(&m.availability_time, 7));

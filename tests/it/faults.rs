@@ -8,7 +8,7 @@ const RECOVER_AT_MS: f64 = 14.0 * 3_600_000.0;
 
 /// (DOWN delay, UP delay) after the fault and the repair, per replication, for web2.
 fn windows(s: &simpark::report::summary::Summary) -> Vec<(f64, f64)> {
-    (0..s.replications)
+    (0..s.header.replications)
         .map(|rep| {
             let ev: Vec<_> = s
                 .health_events
