@@ -3,3 +3,4 @@
 //! Everything here reads results or computes formulas; it never runs the engine itself.
 
 pub mod analytic;
+pub mod expect;

@@ -16,6 +16,8 @@ use std::time::Instant;
 pub mod exit {
     /// Everything ran and every expectation held.
     pub const OK: i32 = 0;
+    /// The run completed but an expectation failed.
+    pub const EXPECTATION_FAILED: i32 = 1;
     /// Bad usage or an invalid scenario: nothing was simulated or written.
     pub const USAGE: i32 = 2;
     /// An internal invariant was violated during the run (a simpark bug).
@@ -50,6 +52,19 @@ pub enum Command {
         /// Where to look for scenario files.
         #[arg(long, default_value = "scenarios")]
         dir: PathBuf,
+    },
+    /// Run the `[[expect]]` blocks of scenario files (failover regression checks for CI):
+    /// one line per expectation, exit 1 if any fails.
+    Check {
+        /// Scenario files, or directories to search for them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Also write a JUnit XML report here.
+        #[arg(long, value_name = "PATH")]
+        junit: Option<PathBuf>,
+        /// Worker threads for replications.
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
     },
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
@@ -114,6 +129,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Run(args)) => run(&args),
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Scenarios { dir }) => list(&dir),
+        Some(Command::Check { paths, junit, jobs }) => check(&paths, junit.as_deref(), jobs),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
     }
 }
@@ -334,6 +350,69 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+fn check(paths: &[PathBuf], junit: Option<&Path>, jobs: Option<usize>) -> Result<i32> {
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            collect_toml(p, &mut files);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files.sort();
+    // Validate everything first: a typo in one file must not cost the others' run time.
+    let mut models = Vec::new();
+    for f in &files {
+        match scenario::load(f, &[]) {
+            Ok(m) if m.spec.expects.is_empty() => println!("skip  {}: no [[expect]] blocks", f.display()),
+            Ok(m) => models.push((f.clone(), m)),
+            Err(e) => return Ok(report_scenario_error(&e)),
+        }
+    }
+    let mut all = Vec::new();
+    let mut failed = 0;
+    for (f, model) in &models {
+        let results = if model.mode == scenario::Mode::Availability {
+            let reps = simpark::sim::avail::run_replications(model, jobs, &|| {});
+            simpark::check::expect::evaluate_availability(model, &summary::summarise_availability(model, &reps))
+        } else {
+            let reps = simpark::sim::run_replications(model, jobs, &|| {});
+            simpark::check::expect::evaluate_requests(model, &summary::summarise(model, &reps))
+        };
+        for r in &results {
+            let tag = if r.passed { "ok  " } else { "FAIL" };
+            println!(
+                "{tag}  {}: {} = {} (expected {})",
+                f.display(),
+                r.name,
+                r.measured,
+                r.bound
+            );
+        }
+        if results.iter().any(|r| !r.passed) {
+            failed += 1;
+            println!(
+                "      replay: simpark run {} --seed {} --replications {} --jobs 1",
+                f.display(),
+                model.seed,
+                model.replications
+            );
+        }
+        all.push((model.spec.name.clone(), results));
+    }
+    if let Some(path) = junit {
+        report::write_atomic(path, simpark::check::expect::junit(&all).as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let total: usize = all.iter().map(|(_, r)| r.len()).sum();
+    let bad: usize = all.iter().map(|(_, r)| r.iter().filter(|c| !c.passed).count()).sum();
+    println!("{} passed, {} failed", total - bad, bad);
+    Ok(if failed > 0 { exit::EXPECTATION_FAILED } else { exit::OK })
 }
 
 /// The W1 workload, embedded so `simpark bench` works from any directory.

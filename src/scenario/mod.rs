@@ -704,6 +704,47 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     faults.sort_by_key(|f| f.at);
 
     let reliability = reliability(&spec.reliability, storage.count)?;
+    for (i, e) in spec.expects.iter().enumerate() {
+        let k = format!("expect[{i}]");
+        let requests_only = [
+            ("latency_ms_p99_max", e.latency_ms_p99_max.is_some()),
+            ("failed_requests_max", e.failed_requests_max.is_some()),
+            ("detect_ms_max", e.detect_ms_max.is_some()),
+        ];
+        let availability_only = [
+            ("availability_time_min", e.availability_time_min.is_some()),
+            ("failover_ms_max", e.failover_ms_max.is_some()),
+            ("data_loss_max", e.data_loss_max.is_some()),
+            ("split_brain", e.split_brain.is_some()),
+            ("alert_fired", e.alert_fired.is_some()),
+        ];
+        let (wrong, mode_name) = match spec.mode {
+            Mode::Requests => (availability_only.iter().find(|x| x.1), "requests"),
+            Mode::Availability => (requests_only.iter().find(|x| x.1), "availability"),
+        };
+        if let Some((key, _)) = wrong {
+            return bad(
+                format!("{k}.{key}"),
+                format!("this scenario runs in {mode_name} mode, which does not produce `{key}`"),
+            );
+        }
+        for (key, v) in [
+            ("availability_request_min", e.availability_request_min),
+            ("availability_time_min", e.availability_time_min),
+        ] {
+            if let Some(v) = v {
+                probability(&format!("{k}.{key}"), v)?;
+            }
+        }
+        if e.detect_ms_max.is_some()
+            && spec
+                .faults
+                .iter()
+                .all(|f| f.kind == FaultKind::Recover || f.kind == FaultKind::Slow)
+        {
+            return bad(format!("{k}.detect_ms_max"), "there is no scripted failure to detect");
+        }
+    }
     let bk = &spec.backup;
     let backup = if bk.enabled {
         let k = "backup";

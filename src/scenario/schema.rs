@@ -40,6 +40,43 @@ pub struct Scenario {
     pub links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<Fault>,
+    /// Expectations `simpark check` verifies (failover regression tests in CI).
+    #[serde(rename = "expect", skip_serializing_if = "Vec::is_empty")]
+    pub expects: Vec<Expect>,
+}
+
+/// One `[[expect]]` block: every key given is one check.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Share of requests that succeed (request mode: success ratio; availability mode:
+    /// availability_request), at least.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_request_min: Option<f64>,
+    /// Time-based availability at least (availability mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_time_min: Option<f64>,
+    /// p99 latency [ms] at most (request mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms_p99_max: Option<f64>,
+    /// Failed requests over all replications at most (request mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_requests_max: Option<u64>,
+    /// From each scripted failure to lb1 marking that server DOWN [ms], at most (request mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect_ms_max: Option<f64>,
+    /// Storage takeover [ms], at most (availability mode, mean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_ms_max: Option<f64>,
+    /// Data-loss events per replication, at most (availability mode, mean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss_max: Option<f64>,
+    /// `false`: never two writable storage primaries (availability mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_brain: Option<bool>,
+    /// An alert of this name paged on-call (availability mode, replication 0's log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_fired: Option<String>,
 }
 
 impl Default for Scenario {
@@ -62,6 +99,7 @@ impl Default for Scenario {
             reliability: Reliability::default(),
             links: Vec::new(),
             faults: Vec::new(),
+            expects: Vec::new(),
         }
     }
 }

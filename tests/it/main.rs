@@ -2,6 +2,7 @@
 
 mod analytic;
 mod availability;
+mod check;
 mod cli;
 mod determinism;
 mod faults;

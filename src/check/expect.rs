@@ -1,0 +1,175 @@
+//! `[[expect]]` blocks evaluated over a finished run: the failover regression checks.
+//!
+//! Reads summaries only; never simulates. Each key of an `[[expect]]` block is one check with
+//! its measured value and its bound, so a CI log or a JUnit report can say exactly what broke.
+
+use crate::report::summary::{AvailSummary, Summary};
+use crate::scenario::{FaultKind, Model};
+
+/// The outcome of one expectation.
+#[derive(Clone, Debug)]
+pub struct CheckResult {
+    /// `expect[i].key`.
+    pub name: String,
+    pub measured: String,
+    pub bound: String,
+    pub passed: bool,
+}
+
+fn check(name: String, measured: f64, bound: f64, at_least: bool, digits: usize) -> CheckResult {
+    let passed = if at_least { measured >= bound } else { measured <= bound };
+    let op = if at_least { ">=" } else { "<=" };
+    CheckResult {
+        name,
+        measured: format!("{measured:.digits$}"),
+        bound: format!("{op} {bound}"),
+        passed,
+    }
+}
+
+/// Longest time from a scripted failure of a web server to lb1 marking it DOWN, over all
+/// replications [ms]; infinite when some failure was never detected.
+pub fn detect_ms_max(model: &Model, s: &Summary) -> f64 {
+    let mut worst: f64 = 0.0;
+    for f in &model.faults {
+        if matches!(f.kind, FaultKind::Recover | FaultKind::Slow) {
+            continue;
+        }
+        let name = model.topology.name(f.node);
+        let at_ms = f.at.as_millis_f64();
+        for rep in 0..s.header.replications {
+            let down = s
+                .health_events
+                .iter()
+                .find(|e| e.replication == rep && e.server == name && e.state == "DOWN" && e.at_ms >= at_ms);
+            worst = worst.max(down.map_or(f64::INFINITY, |e| e.at_ms - at_ms));
+        }
+    }
+    worst
+}
+
+/// Evaluate a request-level run's expectations.
+pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for (i, e) in model.spec.expects.iter().enumerate() {
+        let k = |key: &str| format!("expect[{i}].{key}");
+        let m = &s.metrics;
+        if let Some(b) = e.availability_request_min {
+            out.push(check(k("availability_request_min"), m.success_ratio.value, b, true, 6));
+        }
+        if let Some(b) = e.latency_ms_p99_max {
+            out.push(check(k("latency_ms_p99_max"), m.latency_ms_p99.value, b, false, 3));
+        }
+        if let Some(b) = e.failed_requests_max {
+            out.push(check(
+                k("failed_requests_max"),
+                m.requests_failed_total as f64,
+                b as f64,
+                false,
+                0,
+            ));
+        }
+        if let Some(b) = e.detect_ms_max {
+            out.push(check(k("detect_ms_max"), detect_ms_max(model, s), b, false, 1));
+        }
+    }
+    out
+}
+
+/// Evaluate an availability run's expectations.
+pub fn evaluate_availability(model: &Model, s: &AvailSummary) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for (i, e) in model.spec.expects.iter().enumerate() {
+        let k = |key: &str| format!("expect[{i}].{key}");
+        let m = &s.metrics;
+        if let Some(b) = e.availability_request_min {
+            out.push(check(
+                k("availability_request_min"),
+                m.availability_request.value,
+                b,
+                true,
+                7,
+            ));
+        }
+        if let Some(b) = e.availability_time_min {
+            out.push(check(k("availability_time_min"), m.availability_time.value, b, true, 7));
+        }
+        if let Some(b) = e.failover_ms_max {
+            // No takeover happened: nothing exceeded the bound.
+            out.push(check(
+                k("failover_ms_max"),
+                m.takeover_ms_mean.map_or(0.0, |t| t.value),
+                b,
+                false,
+                1,
+            ));
+        }
+        if let Some(b) = e.data_loss_max {
+            out.push(check(k("data_loss_max"), m.data_loss_events.value, b, false, 3));
+        }
+        if let Some(allowed) = e.split_brain {
+            let measured = m.split_brain_s_per_year.value;
+            let passed = allowed || measured == 0.0;
+            out.push(CheckResult {
+                name: k("split_brain"),
+                measured: format!("{measured:.3} s/year with two writable primaries"),
+                bound: format!("split_brain = {allowed}"),
+                passed,
+            });
+        }
+        if let Some(alert) = &e.alert_fired {
+            let n = s.alerts.iter().filter(|a| a.alert == alert.as_str()).count();
+            out.push(CheckResult {
+                name: k("alert_fired"),
+                measured: format!("{n} pages"),
+                bound: format!("`{alert}` fired"),
+                passed: n > 0,
+            });
+        }
+    }
+    out
+}
+
+/// A JUnit XML report of checks, one test case per expectation, grouped by scenario.
+pub fn junit(results: &[(String, Vec<CheckResult>)]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let tests: usize = results.iter().map(|(_, r)| r.len()).sum();
+    let failures: usize = results
+        .iter()
+        .map(|(_, r)| r.iter().filter(|c| !c.passed).count())
+        .sum();
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"simpark check\" tests=\"{tests}\" failures=\"{failures}\">\n"
+    );
+    for (scenario, checks) in results {
+        let f = checks.iter().filter(|c| !c.passed).count();
+        x.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">\n",
+            esc(scenario),
+            checks.len()
+        ));
+        for c in checks {
+            x.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\">",
+                esc(scenario),
+                esc(&c.name)
+            ));
+            if !c.passed {
+                x.push_str(&format!(
+                    "<failure message=\"measured {} , expected {}\"/>",
+                    esc(&c.measured),
+                    esc(&c.bound)
+                ));
+            }
+            x.push_str("</testcase>\n");
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
