@@ -1742,18 +1742,5 @@ fn step_checker(
 
 /// Run every availability replication on `jobs` threads, in replication order.
 pub fn run_replications(model: &Model, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<AvailMetrics> {
-    use rayon::prelude::*;
-    let one = |i: u32| {
-        let m = AvailWorld::new(model, i).run();
-        on_done();
-        m
-    };
-    if jobs == 1 {
-        return (0..model.replications).map(one).collect();
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .expect("thread pool")
-        .install(|| (0..model.replications).into_par_iter().map(one).collect())
+    super::run_indexed(model.replications, jobs, on_done, |i| AvailWorld::new(model, i).run())
 }

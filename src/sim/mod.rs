@@ -17,33 +17,27 @@ use crate::scenario::Model;
 use metrics::RepMetrics;
 use rayon::prelude::*;
 
-/// Run every replication of `model` on `jobs` threads. The result is in replication order,
-/// whatever the thread count, so everything computed from it is identical for any `jobs`.
-/// `on_done` is called (from worker threads) as replications finish, for progress bars.
-pub fn run_replications(model: &Model, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<RepMetrics> {
-    let run = || {
-        (0..model.replications)
-            .into_par_iter()
-            .map(|i| {
-                let m = world::World::new(model, i).run();
-                on_done();
-                m
-            })
-            .collect::<Vec<_>>()
+/// Run `f(0..n)` on `jobs` threads and return the results in index order, whatever the
+/// thread count, so everything computed from them is identical for any `jobs`. `on_done` is
+/// called (from worker threads) as items finish, for progress bars.
+pub fn run_indexed<T: Send>(n: u32, jobs: usize, on_done: &(dyn Fn() + Sync), f: impl Fn(u32) -> T + Sync) -> Vec<T> {
+    let one = |i: u32| {
+        let r = f(i);
+        on_done();
+        r
     };
-    if jobs == 1 {
+    if jobs <= 1 {
         // No pool at all: the simplest possible determinism baseline.
-        return (0..model.replications)
-            .map(|i| {
-                let m = world::World::new(model, i).run();
-                on_done();
-                m
-            })
-            .collect();
+        return (0..n).map(one).collect();
     }
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .expect("thread pool")
-        .install(run)
+        .install(|| (0..n).into_par_iter().map(one).collect())
+}
+
+/// Run every request-level replication of `model` (see `run_indexed`).
+pub fn run_replications(model: &Model, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<RepMetrics> {
+    run_indexed(model.replications, jobs, on_done, |i| world::World::new(model, i).run())
 }
