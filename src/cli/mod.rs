@@ -212,6 +212,7 @@ fn run(args: &RunArgs) -> Result<i32> {
         bar.finish_and_clear();
         let s = summary::summarise_availability(&model, &reps);
         write("summary.json", report::to_json(&s).as_bytes())?;
+        write("months.csv", summary::months_csv(&reps).as_bytes())?;
         if let Some(path) = &args.write_faults {
             let capsule = scenario::replay_capsule(&model, reps[0].fault_log.clone())
                 .context("the run's fault log does not validate as a scenario")?;
@@ -232,7 +233,7 @@ fn run(args: &RunArgs) -> Result<i32> {
             summary::avail_table(&s),
             events,
             s.metrics.requests_total,
-            "summary.json",
+            "summary.json, months.csv",
         )
     } else {
         let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -308,6 +308,11 @@ pub struct AvailSummary {
     pub metrics: AvailFigures,
     /// Downtime of each month of the window [min], mean across replications with CI.
     pub monthly_downtime_min: Vec<Estimate>,
+    /// Partial outages per month, weighted by the share of requests failing [min].
+    pub monthly_partial_min: Vec<Estimate>,
+    /// Time per month the site was up with reduced web capacity (a server failed or out of
+    /// rotation) [min].
+    pub monthly_degraded_min: Vec<Estimate>,
     /// Incidents of the first replication (at most 1000): when, why, how many requests failed.
     pub incidents: Vec<crate::sim::avail::Incident>,
     /// Pages to on-call in the first replication (at most 1000).
@@ -390,16 +395,14 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         (!xs.is_empty()).then(|| Estimate::from_samples(&xs))
     };
     let months = reps.iter().map(|r| r.monthly_downtime_ns.len()).min().unwrap_or(0);
-    let monthly_downtime_min = (0..months)
-        .map(|m| {
-            Estimate::from_samples(
-                &reps
-                    .iter()
-                    .map(|r| r.monthly_downtime_ns[m] as f64 / 60e9)
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
+    let monthly = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> &[u64]| -> Vec<Estimate> {
+        (0..months)
+            .map(|m| Estimate::from_samples(&reps.iter().map(|r| f(r)[m] as f64 / 60e9).collect::<Vec<_>>()))
+            .collect()
+    };
+    let monthly_downtime_min = monthly(&|r| &r.monthly_downtime_ns);
+    let monthly_partial_min = monthly(&|r| &r.monthly_partial_ns);
+    let monthly_degraded_min = monthly(&|r| &r.monthly_degraded_ns);
     let per_rep = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> f64| {
         Estimate::from_samples(&reps.iter().map(f).collect::<Vec<_>>())
     };
@@ -458,6 +461,8 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         header: Header::new(model, "availability"),
         metrics,
         monthly_downtime_min,
+        monthly_partial_min,
+        monthly_degraded_min,
         incidents: reps.first().map(|r| r.incidents.clone()).unwrap_or_default(),
         alerts: reps.first().map(|r| r.alerts.clone()).unwrap_or_default(),
         swarm: reps
@@ -532,4 +537,24 @@ pub fn avail_table(s: &AvailSummary) -> String {
         }
     }
     t
+}
+
+/// `months.csv` of an availability run: one row per (replication, month) of the measured
+/// window (months of 30.44 days from the end of warm-up), for distributions such as the
+/// chance that a month breaks an SLA. Minutes to 1/1000 (60 ms), enough for any SLA.
+pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
+    let mut out = String::from("replication,month,downtime_min,partial_min,degraded_min\n");
+    let min = |ns: u64| ns as f64 / 60e9;
+    for (i, r) in reps.iter().enumerate() {
+        for m in 0..r.monthly_downtime_ns.len() {
+            let _ = writeln!(
+                out,
+                "{i},{m},{:.3},{:.3},{:.3}",
+                min(r.monthly_downtime_ns[m]),
+                min(r.monthly_partial_ns[m]),
+                min(r.monthly_degraded_ns[m])
+            );
+        }
+    }
+    out
 }

@@ -243,6 +243,12 @@ pub struct AvailMetrics {
     pub failed: f64,
     /// Downtime per month of the window [ns].
     pub monthly_downtime_ns: Vec<u64>,
+    /// Partial outages per month: time while some but not all requests fail, weighted by the
+    /// share failing [ns].
+    pub monthly_partial_ns: Vec<u64>,
+    /// Time per month the site was up with less than its full web capacity in rotation
+    /// (a server failed or out of rotation) [ns].
+    pub monthly_degraded_ns: Vec<u64>,
     pub incidents: Vec<Incident>,
     pub incidents_total: u64,
     pub failures: u64,
@@ -533,6 +539,8 @@ impl<'m> AvailWorld<'m> {
         let months = (window.as_secs_f64() / MONTH_SECS).ceil().max(1.0) as usize;
         self.metrics.window_ns = window.as_nanos();
         self.metrics.monthly_downtime_ns = vec![0; months];
+        self.metrics.monthly_partial_ns = vec![0; months];
+        self.metrics.monthly_degraded_ns = vec![0; months];
         self.metrics.offered = self.intensity.between(self.warmup, self.horizon);
         for c in 0..self.comps.len() {
             self.schedule_failure(SimTime::ZERO, c);
@@ -1592,16 +1600,12 @@ impl<'m> AvailWorld<'m> {
         let down = frac >= 1.0;
         if down {
             self.metrics.downtime_ns += now.since(a).as_nanos();
-            let month_ns = (MONTH_SECS * 1e9) as u64;
-            let mut t = a;
-            while t < now {
-                let m = (t.since(self.warmup).as_nanos() / month_ns) as usize;
-                let end = (self.warmup + SimDuration::from_nanos((m as u64 + 1) * month_ns)).min(now);
-                if let Some(slot) = self.metrics.monthly_downtime_ns.get_mut(m) {
-                    *slot += end.since(t).as_nanos();
-                }
-                t = end;
-            }
+            spread_over_months(&mut self.metrics.monthly_downtime_ns, self.warmup, a, now, 1.0);
+        } else if frac > 0.0 {
+            spread_over_months(&mut self.metrics.monthly_partial_ns, self.warmup, a, now, frac);
+        }
+        if !down && self.degraded() {
+            spread_over_months(&mut self.metrics.monthly_degraded_ns, self.warmup, a, now, 1.0);
         }
         // Incident log: a period where some requests fail.
         match (&self.down_since, frac > 0.0) {
@@ -1614,6 +1618,13 @@ impl<'m> AvailWorld<'m> {
         }
     }
 
+    /// Some active web server is not serving: failed, or out of lb1's rotation.
+    fn degraded(&self) -> bool {
+        let servers = &self.m.backend.servers;
+        let web = &self.comps[self.web0..self.web0 + servers.len()];
+        (0..servers.len()).any(|i| !servers[i].backup && !(web[i].up && web[i].in_lb))
+    }
+
     fn close_incident(&mut self, start: SimTime, end: SimTime, cause: String, failed_before: f64) {
         self.metrics.incidents_total += 1;
         if self.metrics.incidents.len() < INCIDENTS_MAX {
@@ -1624,6 +1635,21 @@ impl<'m> AvailWorld<'m> {
                 failed_requests: self.metrics.failed - failed_before,
             });
         }
+    }
+}
+
+/// Add `weight * (b - a)` to the months of the measured window (starting at `warmup`) that
+/// `[a, b)` overlaps.
+fn spread_over_months(slots: &mut [u64], warmup: SimTime, a: SimTime, b: SimTime, weight: f64) {
+    let month_ns = (MONTH_SECS * 1e9) as u64;
+    let mut t = a;
+    while t < b {
+        let m = (t.since(warmup).as_nanos() / month_ns) as usize;
+        let end = (warmup + SimDuration::from_nanos((m as u64 + 1) * month_ns)).min(b);
+        if let Some(slot) = slots.get_mut(m) {
+            *slot += (end.since(t).as_nanos() as f64 * weight).round() as u64;
+        }
+        t = end;
     }
 }
 
