@@ -1,0 +1,391 @@
+//! SVG charts for reports, sweeps and comparisons, drawn with plotters.
+//!
+//! Text is laid out with a bundled font (Liberation Sans, SIL OFL 1.1, `assets/fonts/`), so
+//! charts look the same on every machine and need no system fonts; the same inputs give
+//! byte-identical SVG. Only draws figures handed to it; never reads results or simulates.
+
+use plotters::prelude::*;
+use std::sync::Once;
+
+/// Chart size [px]; A4-friendly at 96 dpi.
+pub const WIDTH_PX: u32 = 760;
+pub const HEIGHT_PX: u32 = 380;
+/// Font family name the bundled font is registered under.
+const FONT: &str = "sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.ttf");
+
+/// Colours for series, in order (Okabe–Ito, readable for colour-blind readers).
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+];
+
+/// A chart could not be drawn (in practice: inputs with no finite value).
+#[derive(Debug, thiserror::Error)]
+#[error("chart `{title}`: {reason}")]
+pub struct PlotError {
+    pub title: String,
+    pub reason: String,
+}
+
+/// One point of a line: x, y and the half-width of y's 95% confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub ci95: Option<f64>,
+}
+
+/// A named line with its confidence band.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<Point>,
+}
+
+/// A horizontal reference line (an SLO target, an SLA).
+#[derive(Clone, Debug)]
+pub struct Reference {
+    pub label: String,
+    pub y: f64,
+}
+
+/// Axes and titles of a line chart.
+#[derive(Clone, Debug, Default)]
+pub struct LineChart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_x: bool,
+    pub log_y: bool,
+}
+
+/// One bar with its 95% confidence interval.
+#[derive(Clone, Debug)]
+pub struct Bar {
+    pub label: String,
+    pub value: f64,
+    pub ci95: Option<f64>,
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let parsed = plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok();
+        assert!(parsed, "the bundled font parses");
+    });
+}
+
+fn err(title: &str, e: impl std::fmt::Display) -> PlotError {
+    PlotError {
+        title: title.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Range of finite values, padded; `log` ranges stay positive.
+fn span(values: impl Iterator<Item = f64>, log: bool, pad_zero: bool) -> Option<(f64, f64)> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        return None;
+    }
+    if log {
+        return Some(if lo == hi {
+            (lo / 2.0, hi * 2.0)
+        } else {
+            (lo / 1.1, hi * 1.1)
+        });
+    }
+    if pad_zero && lo > 0.0 {
+        lo = 0.0;
+    }
+    let pad = if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        hi.abs().max(1.0) * 0.1
+    };
+    Some((lo - if pad_zero && lo == 0.0 { 0.0 } else { pad }, hi + pad))
+}
+
+/// A line chart of `series` with shaded 95% bands and dashed `references`, as SVG text.
+pub fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference]) -> Result<String, PlotError> {
+    register_font();
+    let all = || series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1) = span(all().map(|p| p.x), spec.log_x, false).ok_or_else(|| err(&spec.title, "no finite x"))?;
+    let ys = all()
+        .flat_map(|p| {
+            let c = p.ci95.unwrap_or(0.0);
+            [p.y - c, p.y + c]
+        })
+        .chain(references.iter().map(|r| r.y));
+    let (y0, y1) = span(ys, spec.log_y, !spec.log_y).ok_or_else(|| err(&spec.title, "no finite y"))?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, HEIGHT_PX)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&spec.title, e))?;
+        let mut b = ChartBuilder::on(&root);
+        b.caption(&spec.title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(64);
+        // The four axis combinations are distinct types in plotters, hence the macro.
+        macro_rules! draw {
+            ($xr:expr, $yr:expr) => {{
+                let mut chart = b.build_cartesian_2d($xr, $yr).map_err(|e| err(&spec.title, e))?;
+                chart
+                    .configure_mesh()
+                    .x_desc(&spec.x_label)
+                    .y_desc(&spec.y_label)
+                    .label_style((FONT, 12))
+                    .axis_desc_style((FONT, 13))
+                    .light_line_style(RGBColor(235, 235, 235))
+                    .draw()
+                    .map_err(|e| err(&spec.title, e))?;
+                for (i, s) in series.iter().enumerate() {
+                    let colour = PALETTE[i % PALETTE.len()];
+                    let pts: Vec<&Point> = s
+                        .points
+                        .iter()
+                        .filter(|p| p.x.is_finite() && p.y.is_finite() && (!spec.log_x || p.x > 0.0))
+                        .collect();
+                    if pts.iter().any(|p| p.ci95.is_some()) && pts.len() > 1 {
+                        let floor = if spec.log_y { y0 } else { f64::NEG_INFINITY };
+                        let upper = pts.iter().map(|p| (p.x, p.y + p.ci95.unwrap_or(0.0)));
+                        let lower = pts
+                            .iter()
+                            .rev()
+                            .map(|p| (p.x, (p.y - p.ci95.unwrap_or(0.0)).max(floor)));
+                        chart
+                            .draw_series(std::iter::once(Polygon::new(
+                                upper.chain(lower).collect::<Vec<_>>(),
+                                colour.mix(0.18).filled(),
+                            )))
+                            .map_err(|e| err(&spec.title, e))?;
+                    }
+                    chart
+                        .draw_series(LineSeries::new(
+                            pts.iter().map(|p| (p.x, p.y)),
+                            colour.stroke_width(2),
+                        ))
+                        .map_err(|e| err(&spec.title, e))?
+                        .label(s.label.clone())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+                    chart
+                        .draw_series(pts.iter().map(|p| Circle::new((p.x, p.y), 3, colour.filled())))
+                        .map_err(|e| err(&spec.title, e))?;
+                }
+                for r in references {
+                    let style = RGBColor(180, 0, 0).stroke_width(1);
+                    chart
+                        .draw_series(DashedLineSeries::new([(x0, r.y), (x1, r.y)], 6, 4, style))
+                        .map_err(|e| err(&spec.title, e))?
+                        .label(r.label.clone())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+                }
+                if series.len() + references.len() > 1 || series.iter().any(|s| !s.label.is_empty()) {
+                    chart
+                        .configure_series_labels()
+                        .label_font((FONT, 12))
+                        .background_style(WHITE.mix(0.85))
+                        .border_style(RGBColor(200, 200, 200))
+                        .position(SeriesLabelPosition::UpperLeft)
+                        .draw()
+                        .map_err(|e| err(&spec.title, e))?;
+                }
+            }};
+        }
+        match (spec.log_x, spec.log_y) {
+            (false, false) => draw!(x0..x1, y0..y1),
+            (true, false) => draw!((x0..x1).log_scale(), y0..y1),
+            (false, true) => draw!(x0..x1, (y0..y1).log_scale()),
+            (true, true) => draw!((x0..x1).log_scale(), (y0..y1).log_scale()),
+        }
+        root.present().map_err(|e| err(&spec.title, e))?;
+    }
+    Ok(svg)
+}
+
+/// A bar chart with 95% error bars and an optional dashed reference line, as SVG text.
+pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar], reference: Option<&Reference>) -> Result<String, PlotError> {
+    register_font();
+    if bars.is_empty() {
+        return Err(err(title, "no bars"));
+    }
+    let tops = bars
+        .iter()
+        .map(|b| b.value + b.ci95.unwrap_or(0.0))
+        .chain(reference.map(|r| r.y));
+    let (_, y1) = span(tops.chain(std::iter::once(0.0)), false, true).ok_or_else(|| err(title, "no finite value"))?;
+    let y1 = if y1 > 0.0 { y1 } else { 1.0 };
+    let n = bars.len();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, HEIGHT_PX)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(title, e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(if n > 6 { 70 } else { 40 })
+            .y_label_area_size(64)
+            .build_cartesian_2d((0..n).into_segmented(), 0.0..y1)
+            .map_err(|e| err(title, e))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc(y_label)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(RGBColor(235, 235, 235))
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.label.clone()).unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| err(title, e))?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                let colour = PALETTE[i % PALETTE.len()];
+                let mut r = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), b.value.max(0.0)),
+                    ],
+                    colour.mix(0.8).filled(),
+                );
+                r.set_margin(0, 0, 12, 12);
+                r
+            }))
+            .map_err(|e| err(title, e))?;
+        chart
+            .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
+                let c = b.ci95?;
+                Some(ErrorBar::new_vertical(
+                    SegmentValue::CenterOf(i),
+                    (b.value - c).max(0.0),
+                    b.value,
+                    b.value + c,
+                    BLACK.stroke_width(1),
+                    8,
+                ))
+            }))
+            .map_err(|e| err(title, e))?;
+        if let Some(r) = reference {
+            let style = RGBColor(180, 0, 0).stroke_width(1);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(SegmentValue::Exact(0), r.y), (SegmentValue::Exact(n), r.y)],
+                    6,
+                    4,
+                    style,
+                ))
+                .map_err(|e| err(title, e))?
+                .label(r.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            chart
+                .configure_series_labels()
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| err(title, e))?;
+        }
+        root.present().map_err(|e| err(title, e))?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(label: &str, k: f64) -> Series {
+        Series {
+            label: label.into(),
+            points: (1..=6)
+                .map(|i| Point {
+                    x: 10f64.powi(i),
+                    y: k * f64::from(i),
+                    ci95: Some(0.5),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn line_chart_draws_every_series_band_and_reference() {
+        let spec = LineChart {
+            title: "p99 vs traffic".into(),
+            x_label: "visitors/month".into(),
+            y_label: "latency_ms_p99".into(),
+            log_x: true,
+            log_y: false,
+        };
+        let svg = line_chart(
+            &spec,
+            &[line("web=2", 2.0), line("web=3", 1.0)],
+            &[Reference {
+                label: "SLO".into(),
+                y: 9.0,
+            }],
+        )
+        .unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
+        assert!(svg.contains("web=2") && svg.contains("web=3") && svg.contains("SLO"));
+        assert_eq!(svg.matches("<polygon").count(), 2, "one CI band per series");
+        // Same input, same bytes.
+        let again = line_chart(
+            &spec,
+            &[line("web=2", 2.0), line("web=3", 1.0)],
+            &[Reference {
+                label: "SLO".into(),
+                y: 9.0,
+            }],
+        )
+        .unwrap();
+        assert_eq!(svg, again);
+    }
+
+    #[test]
+    fn bar_chart_labels_each_bar() {
+        let bars = [
+            Bar {
+                label: "single".into(),
+                value: 320.0,
+                ci95: Some(19.0),
+            },
+            Bar {
+                label: "park".into(),
+                value: 160.0,
+                ci95: None,
+            },
+        ];
+        let svg = bar_chart("downtime", "min/year", &bars, None).unwrap();
+        assert!(svg.contains("single") && svg.contains("park"));
+        assert!(svg.matches("<rect").count() >= 3, "background + two bars");
+    }
+
+    #[test]
+    fn no_finite_values_is_an_error_not_a_panic() {
+        let s = Series {
+            label: "x".into(),
+            points: vec![Point {
+                x: f64::NAN,
+                y: 1.0,
+                ci95: None,
+            }],
+        };
+        assert!(line_chart(&LineChart::default(), &[s], &[]).is_err());
+        assert!(bar_chart("t", "y", &[], None).is_err());
+    }
+}
