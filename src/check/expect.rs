@@ -72,6 +72,25 @@ pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
         if let Some(b) = e.detect_ms_max {
             out.push(check(k("detect_ms_max"), detect_ms_max(model, s), b, false, 1));
         }
+        if let Some(b) = e.failover_ms_max {
+            // No takeover happened: nothing exceeded the bound.
+            out.push(check(
+                k("failover_ms_max"),
+                m.storage_takeover_ms_max.unwrap_or(0.0),
+                b,
+                false,
+                1,
+            ));
+        }
+        if let Some(allowed) = e.split_brain {
+            let measured = m.split_brain_s_total;
+            out.push(CheckResult {
+                name: k("split_brain"),
+                measured: format!("{measured:.3} s with two writable primaries"),
+                bound: format!("split_brain = {allowed}"),
+                passed: allowed || measured == 0.0,
+            });
+        }
     }
     out
 }
@@ -98,7 +117,7 @@ pub fn evaluate_availability(model: &Model, s: &AvailSummary) -> Vec<CheckResult
             // No takeover happened: nothing exceeded the bound.
             out.push(check(
                 k("failover_ms_max"),
-                m.takeover_ms_mean.map_or(0.0, |t| t.value),
+                m.takeover_ms_max.unwrap_or(0.0),
                 b,
                 false,
                 1,

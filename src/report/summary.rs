@@ -77,6 +77,19 @@ pub struct Metrics {
     /// Connection retries per 1000 requests.
     pub retries_per_kreq: Estimate,
     pub redispatches_per_kreq: Estimate,
+    /// Successful requests slower than 1 s (noticed without an error), summed; failed plus
+    /// slow requests are the visitors who noticed a fault.
+    pub requests_slow_total: u64,
+    /// Storage takeovers (a new primary promoted), summed over replications.
+    pub storage_takeovers_total: u64,
+    /// From the primary failing or being cut off to a new primary [ms]: mean per replication
+    /// with CI, and the longest over all (null without takeovers).
+    pub storage_takeover_ms_mean: Option<Estimate>,
+    pub storage_takeover_ms_max: Option<f64>,
+    /// Seconds two storage nodes were writable at once, summed (must be 0 with fencing).
+    pub split_brain_s_total: f64,
+    /// Seconds of acknowledged writes lost at takeovers (async replication), summed.
+    pub failover_lost_writes_s_total: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -143,6 +156,19 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         latency_ms_max: est(reps, |r| ms(r.latency.max())),
         retries_per_kreq: est(reps, |r| per_k(r.retries, r.arrivals)),
         redispatches_per_kreq: est(reps, |r| per_k(r.redispatches, r.arrivals)),
+        requests_slow_total: reps.iter().map(|r| r.slow).sum(),
+        storage_takeovers_total: reps.iter().map(|r| r.takeover_ms.len() as u64).sum(),
+        storage_takeover_ms_mean: {
+            let xs: Vec<f64> = reps
+                .iter()
+                .filter(|r| !r.takeover_ms.is_empty())
+                .map(|r| r.takeover_ms.iter().sum::<f64>() / r.takeover_ms.len() as f64)
+                .collect();
+            (!xs.is_empty()).then(|| Estimate::from_samples(&xs))
+        },
+        storage_takeover_ms_max: reps.iter().flat_map(|r| r.takeover_ms.iter().copied()).reduce(f64::max),
+        split_brain_s_total: reps.iter().map(|r| r.split_brain_ns as f64 / 1e9).sum(),
+        failover_lost_writes_s_total: reps.iter().map(|r| r.failover_lost_writes_ns as f64 / 1e9).sum(),
     };
     let mut failures_by_reason = BTreeMap::new();
     for reason in FailReason::ALL {
@@ -300,6 +326,34 @@ pub fn table(s: &Summary) -> String {
     t
 }
 
+/// Quantiles of a pooled sample (nearest rank), with its size.
+#[derive(Debug, Serialize)]
+pub struct Quantiles {
+    pub n: usize,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Quantiles {
+    /// `None` for an empty sample.
+    pub fn of(mut xs: Vec<f64>) -> Option<Quantiles> {
+        if xs.is_empty() {
+            return None;
+        }
+        xs.sort_by(f64::total_cmp);
+        let at = |q: f64| xs[((q * xs.len() as f64).ceil() as usize).clamp(1, xs.len()) - 1];
+        Some(Quantiles {
+            n: xs.len(),
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            max: xs[xs.len() - 1],
+        })
+    }
+}
+
 /// `summary.json` of an availability (long-horizon) run.
 #[derive(Debug, Serialize)]
 pub struct AvailSummary {
@@ -352,13 +406,18 @@ pub struct AvailFigures {
     pub split_brain_s_per_year: Estimate,
     /// Time from a web-server failure to lb1 marking it DOWN [ms] (mean over events).
     pub detect_ms_mean: Option<Estimate>,
-    /// Time from a storage-primary failure to a new writable primary [ms].
+    /// Time from a storage-primary failure to a new writable primary [ms]: mean per
+    /// replication with CI, and the longest over all.
     pub takeover_ms_mean: Option<Estimate>,
+    pub takeover_ms_max: Option<f64>,
     /// Restores after human error: data lost since the snapshot used [h] and time to restore
     /// [h] (means over restores; null when none happened).
     pub rpo_h_mean: Option<Estimate>,
     pub rpo_h_max: Option<Estimate>,
     pub rto_h_mean: Option<Estimate>,
+    /// Distributions over every restore of every replication (pooled) [h]: null when none.
+    pub rpo_h_distribution: Option<Quantiles>,
+    pub rto_h_distribution: Option<Quantiles>,
     pub human_errors_per_year: Estimate,
     /// The disaster path (both storage copies lost, full restore from backup): recovery point
     /// and recovery time [h], means over disasters (null when none happened).
@@ -442,9 +501,12 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         split_brain_s_per_year: per_rep(&|r| r.split_brain_ns as f64 / 1e9 / years(r)),
         detect_ms_mean: est_opt(&|r| mean_of(&r.detect_ms)),
         takeover_ms_mean: est_opt(&|r| mean_of(&r.takeover_ms)),
+        takeover_ms_max: reps.iter().flat_map(|r| r.takeover_ms.iter().copied()).reduce(f64::max),
         rpo_h_mean: est_opt(&|r| mean_of(&r.rpo_h)),
         rpo_h_max: est_opt(&|r| r.rpo_h.iter().copied().reduce(f64::max)),
         rto_h_mean: est_opt(&|r| mean_of(&r.rto_h)),
+        rpo_h_distribution: Quantiles::of(reps.iter().flat_map(|r| r.rpo_h.iter().copied()).collect()),
+        rto_h_distribution: Quantiles::of(reps.iter().flat_map(|r| r.rto_h.iter().copied()).collect()),
         human_errors_per_year: per_year(&|r| r.human_errors),
         disaster_rpo_h_mean: est_opt(&|r| mean_of(&r.disaster_rpo_h)),
         disaster_rto_h_mean: est_opt(&|r| mean_of(&r.disaster_rto_h)),
@@ -557,4 +619,18 @@ pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quantiles;
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        assert!(Quantiles::of(vec![]).is_none());
+        let q = Quantiles::of((1..=100).rev().map(f64::from).collect()).unwrap();
+        assert_eq!((q.n, q.p50, q.p90, q.p99, q.max), (100, 50.0, 90.0, 99.0, 100.0));
+        let one = Quantiles::of(vec![7.0]).unwrap();
+        assert_eq!((one.p50, one.p99, one.max), (7.0, 7.0, 7.0));
+    }
 }

@@ -115,6 +115,9 @@ pub struct DiskModel {
     pub degraded_factor: f64,
     pub smart_share: f64,
     pub smart_lead: Dist,
+    /// Coefficient of variation of the shared batch frailty (0: independent disks).
+    pub batch_cv: f64,
+    pub batch_park: bool,
 }
 
 /// A tier of identical servers.
@@ -160,6 +163,10 @@ pub struct ScriptedFault {
     pub node: usize,
     pub kind: FaultKind,
     pub factor: f64,
+    /// The other end of a partition or heal (topology index).
+    pub peer: Option<usize>,
+    /// A partition drops only packets from `node` to `peer`.
+    pub one_way: bool,
 }
 
 /// Average length of a month [s]: 365.25 / 12 days.
@@ -653,6 +660,52 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                 );
             }
         }
+        let network = matches!(f.kind, FaultKind::Partition | FaultKind::Heal);
+        let peer = match (&f.peer, network) {
+            (Some(name), true) => {
+                let p = topology.node_by_name(name).ok_or_else(|| {
+                    (
+                        format!("{k}.peer"),
+                        format!("no node `{name}`; nodes are {}", topology.node_names().join(", ")),
+                    )
+                })?;
+                let neighbours = matches!(
+                    (topology.kind(node), topology.kind(p)),
+                    (NodeKind::Web(_), NodeKind::Balancer)
+                        | (NodeKind::Web(_), NodeKind::Storage(_))
+                        | (NodeKind::Storage(_), NodeKind::Web(_))
+                        | (NodeKind::Storage(_), NodeKind::Storage(_))
+                ) && p != node;
+                if !neighbours || topology.name(p) == "lb2" {
+                    return bad(
+                        format!("{k}.peer"),
+                        format!(
+                            "`{}` and `{name}` are not neighbours; a partition cuts lb1 <-> a web server, a web server <-> a storage node, or two storage nodes",
+                            f.target
+                        ),
+                    );
+                }
+                Some(p)
+            }
+            (None, true) => {
+                return bad(
+                    format!("{k}.peer"),
+                    "a partition or heal needs `peer`, the node at the other end",
+                );
+            }
+            (Some(_), false) => return bad(format!("{k}.peer"), "peer is only used with partition and heal"),
+            (None, false) => None,
+        };
+        let one_way = match (f.direction, f.kind) {
+            (Some(d), FaultKind::Partition) => d == schema::Direction::OneWay,
+            (None, _) => false,
+            (Some(_), _) => {
+                return bad(
+                    format!("{k}.direction"),
+                    "direction is only used with kind = \"partition\"",
+                );
+            }
+        };
         let factor = match (f.kind, f.factor) {
             (FaultKind::Slow, Some(x)) if x.is_finite() && x >= 1.0 => x,
             (FaultKind::Slow, Some(x)) => {
@@ -675,6 +728,8 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             node,
             kind: f.kind,
             factor,
+            peer,
+            one_way,
         });
     }
     // A stable sort keeps file order for faults at the same instant.
@@ -683,6 +738,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     // A repair needs a failure before it: `recover` on a node that is not failed at that time
     // is an impossible schedule (usually a typo in `at` or `target`).
     let mut failed = vec![false; topology.node_names().len()];
+    let mut cut: Vec<(usize, usize)> = Vec::new();
     for &i in &order {
         let f = &faults[i];
         match f.kind {
@@ -698,6 +754,30 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             }
             FaultKind::Recover => failed[f.node] = false,
             FaultKind::Slow => {}
+            FaultKind::Partition => {
+                let p = f.peer.expect("validated above");
+                cut.push((f.node.min(p), f.node.max(p)));
+                // Fencing may power off either end of a storage partition: a later `recover`
+                // of it is a legitimate repair.
+                failed[f.node] = true;
+                failed[p] = true;
+            }
+            FaultKind::Heal => {
+                let p = f.peer.expect("validated above");
+                let pair = (f.node.min(p), f.node.max(p));
+                if !cut.contains(&pair) {
+                    return bad(
+                        format!("fault[{i}].kind"),
+                        format!(
+                            "`heal` of {} <-> {} at {} comes before any partition of it",
+                            topology.name(f.node),
+                            topology.name(p),
+                            f.at
+                        ),
+                    );
+                }
+                cut.retain(|c| *c != pair);
+            }
             _ => failed[f.node] = true,
         }
     }
@@ -713,9 +793,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         ];
         let availability_only = [
             ("availability_time_min", e.availability_time_min.is_some()),
-            ("failover_ms_max", e.failover_ms_max.is_some()),
             ("data_loss_max", e.data_loss_max.is_some()),
-            ("split_brain", e.split_brain.is_some()),
             ("alert_fired", e.alert_fired.is_some()),
         ];
         let (wrong, mode_name) = match spec.mode {
@@ -891,6 +969,20 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
             degraded_factor: positive(&format!("{k}.disk.degraded_hazard_factor"), d.degraded_hazard_factor)?,
             smart_share: probability(&format!("{k}.disk.smart_warning_share"), d.smart_warning_share)?,
             smart_lead: dist(&format!("{k}.disk.smart_lead"), &d.smart_lead)?,
+            batch_cv: {
+                let key = format!("{k}.disk.batch_cv");
+                if !(d.batch_cv.is_finite() && (0.0..1.0).contains(&d.batch_cv)) {
+                    return bad(
+                        key,
+                        format!(
+                            "{} is not valid; expected 0 (independent) <= batch_cv < 1 (at 1 and above the AFR cannot stay the mean rate)",
+                            d.batch_cv
+                        ),
+                    );
+                }
+                d.batch_cv
+            },
+            batch_park: d.batch == schema::BatchScope::Park,
         })
     } else {
         None

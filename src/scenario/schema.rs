@@ -261,6 +261,24 @@ pub struct Disks {
     /// Hazard multiplier of the surviving disk while the array is degraded (same batch, the
     /// stress of a rebuild: Schroeder and Gibson, FAST '07, found replacements cluster).
     pub degraded_hazard_factor: f64,
+    /// Batch correlation: disks bought together share a hazard multiplier Z (a gamma
+    /// frailty with this coefficient of variation, 0 <= cv < 1, scaled so the mean lifetime
+    /// stays 1/AFR), so some batches are bad and their disks fail close together (Schroeder
+    /// and Gibson, FAST '07; Backblaze sees AFRs differ several-fold between models and
+    /// batches). 0 (the default) = independent disks.
+    pub batch_cv: f64,
+    /// Who shares a batch: `array` (the two disks of one server) or `park` (every disk
+    /// installed at the start). A replacement disk comes from a new batch.
+    pub batch: BatchScope,
+}
+
+/// Which disks come from one batch.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchScope {
+    #[default]
+    Array,
+    Park,
 }
 
 impl Default for Disks {
@@ -286,6 +304,8 @@ impl Default for Disks {
                 ..DistSpec::none()
             },
             degraded_hazard_factor: 2.0,
+            batch_cv: 0.0,
+            batch: BatchScope::Array,
         }
     }
 }
@@ -749,6 +769,22 @@ pub struct Fault {
     /// Service-time factor for `slow`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor: Option<f64>,
+    /// The other end of a `partition` / `heal`: a neighbour of `target` (lb1 <-> a web
+    /// server, a web server <-> a storage node, storage node <-> storage node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    /// `both` (default: a link failure) or `one_way` (packets from `target` to `peer` are
+    /// dropped, the other direction still flows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+}
+
+/// Which packets a partition drops.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Both,
+    OneWay,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -764,4 +800,9 @@ pub enum FaultKind {
     Slow,
     /// Back to normal, with empty queues.
     Recover,
+    /// The network between `target` and `peer` drops packets (see `direction`); both hosts
+    /// keep running.
+    Partition,
+    /// The network between `target` and `peer` works again.
+    Heal,
 }

@@ -132,6 +132,8 @@ struct Comp {
     disk_draw: [u32; 2],
     /// Array generation: bumped when the array is lost and rebuilt from scratch.
     array_epoch: u32,
+    /// Each disk's batch hazard multiplier (1 without batch correlation).
+    frailty: [f64; 2],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,6 +306,8 @@ pub struct AvailMetrics {
 }
 
 pub struct AvailWorld<'m> {
+    /// Batch frailties of replacement disks.
+    batch_rng: StreamRng,
     m: &'m Model,
     q: EventQueue<Ev>,
     comps: Vec<Comp>,
@@ -461,6 +465,7 @@ impl<'m> AvailWorld<'m> {
                 disk_rng: seeds.stream(&format!("{name}/disks")),
                 disk_draw: [0; 2],
                 array_epoch: 0,
+                frailty: [1.0; 2],
                 name,
             });
         };
@@ -489,6 +494,18 @@ impl<'m> AvailWorld<'m> {
         }
         let failover = (m.storage.count >= 2)
             .then(|| FailoverController::new(SimTime::ZERO, m.storage.count as usize, m.reliability.failover.clone()));
+        let mut batch_rng = seeds.stream("disks/batch");
+        if let Some(disk) = m.reliability.disk.as_ref().filter(|d| d.batch_cv > 0.0) {
+            let park = frailty(disk.batch_cv, &mut batch_rng);
+            for c in comps.iter_mut() {
+                let z = if disk.batch_park {
+                    park
+                } else {
+                    frailty(disk.batch_cv, &mut batch_rng)
+                };
+                c.frailty = [z; 2];
+            }
+        }
         AvailWorld {
             m,
             q: EventQueue::new(),
@@ -508,6 +525,7 @@ impl<'m> AvailWorld<'m> {
             lb_epoch: 0,
             backup: m.backup.as_ref().map(|b| BackupController::new(b.config.clone())),
             backup_rng: seeds.stream("backup1/outcomes"),
+            batch_rng,
             restores: VecDeque::new(),
             restore_disaster: false,
             disaster_at: None,
@@ -772,7 +790,7 @@ impl<'m> AvailWorld<'m> {
             .swarm
             .as_ref()
             .map_or(1.0, |sw| if sw.on[4] { sw.intensity[4] } else { 0.0 });
-        let ns = e / (disk.rate_per_ns * factor * swarm);
+        let ns = e / (disk.rate_per_ns * factor * swarm * self.comps[c].frailty[d]);
         let at = if ns >= (u64::MAX - now.as_nanos()) as f64 {
             SimTime::MAX
         } else {
@@ -1016,6 +1034,8 @@ impl<'m> AvailWorld<'m> {
                 target: comp.name.clone(),
                 kind,
                 factor: None,
+                peer: None,
+                direction: None,
             });
         } else {
             self.metrics.faults_not_replayable += 1;
@@ -1095,6 +1115,7 @@ impl<'m> AvailWorld<'m> {
                         self.metrics.disks_replaced_proactively += 1;
                     }
                     self.comps[c].disks[d] = DiskState::Rebuilding;
+                    self.comps[c].frailty[d] = self.new_batch();
                     self.comps[c].disk_draw[d] = self.comps[c].disk_draw[d].wrapping_add(1);
                     let disk = self.m.reliability.disk.as_ref().expect("disk model");
                     let factor = disk.degraded_factor;
@@ -1116,6 +1137,7 @@ impl<'m> AvailWorld<'m> {
                 let d = d as usize;
                 if self.comps[c].disks[d] == DiskState::Failed {
                     self.comps[c].disks[d] = DiskState::Rebuilding;
+                    self.comps[c].frailty[d] = self.new_batch();
                     let disk = self.m.reliability.disk.as_ref().expect("disk model");
                     let t = disk.rebuild.sample(&mut self.comps[c].disk_rng);
                     let array_epoch = self.comps[c].array_epoch;
@@ -1133,6 +1155,14 @@ impl<'m> AvailWorld<'m> {
         self.start_jobs(now);
     }
 
+    /// The hazard multiplier of a new batch of disks (1 without batch correlation).
+    fn new_batch(&mut self) -> f64 {
+        match self.m.reliability.disk.as_ref() {
+            Some(d) if d.batch_cv > 0.0 => frailty(d.batch_cv, &mut self.batch_rng),
+            _ => 1.0,
+        }
+    }
+
     fn repaired(&mut self, now: SimTime, c: usize) {
         self.metrics.repairs += 1;
         self.log_fault(now, c, FaultKind::Recover, true);
@@ -1141,9 +1171,11 @@ impl<'m> AvailWorld<'m> {
         comp.epoch = comp.epoch.wrapping_add(1);
         let epoch = comp.epoch;
         if comp.disks.iter().any(|d| *d != DiskState::Ok) {
-            // The repair of a lost array replaces both disks.
+            // The repair of a lost array replaces both disks, from one new batch.
             comp.disks = [DiskState::Ok; 2];
             comp.array_epoch = comp.array_epoch.wrapping_add(1);
+            let z = self.new_batch();
+            self.comps[c].frailty = [z; 2];
             self.schedule_disk(now, c, 0, 1.0);
             self.schedule_disk(now, c, 1, 1.0);
         }
@@ -1636,6 +1668,16 @@ impl<'m> AvailWorld<'m> {
             });
         }
     }
+}
+
+/// A batch's hazard multiplier: the shared-frailty model of correlated lifetimes, Z gamma with
+/// coefficient of variation `cv` < 1 (shape k = 1/cv^2 > 1), scaled by E[1/Z] = k/(k-1) so the
+/// mean lifetime stays 1/rate: the AFR remains the fleet's long-run replacement rate (a
+/// replaced slot renews at 1/E[lifetime]), and only the clustering changes.
+fn frailty(cv: f64, rng: &mut StreamRng) -> f64 {
+    let shape = 1.0 / (cv * cv);
+    let g = rand_distr::Gamma::new(shape, 1.0 / shape).expect("validated 0 < cv < 1");
+    rand_distr::Distribution::sample(&g, rng) * shape / (shape - 1.0)
 }
 
 /// Add `weight * (b - a)` to the months of the measured window (starting at `warmup`) that

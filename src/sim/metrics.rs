@@ -81,6 +81,11 @@ pub struct StateChange {
 }
 
 /// Everything one replication measured.
+/// A successful response slower than this was noticed by the visitor: one second, the limit
+/// for a user's flow of thought to stay uninterrupted (Nielsen, "Response Times: The 3
+/// Important Limits", 1993).
+pub const SLOW_NS: u64 = 1_000_000_000;
+
 #[derive(Clone, Debug)]
 pub struct RepMetrics {
     pub window_start: SimTime,
@@ -106,6 +111,14 @@ pub struct RepMetrics {
     arrival_bucket: u32,
     arrival_bucket_end: u64,
     pub state_changes: Vec<StateChange>,
+    /// Storage takeovers: from the primary failing (or being cut off) to a new primary [ms].
+    pub takeover_ms: Vec<f64>,
+    /// Acknowledged writes lost at takeovers (the async replication lag) [ns of writes].
+    pub failover_lost_writes_ns: u64,
+    /// Time two storage nodes were writable at once, within the window [ns].
+    pub split_brain_ns: u64,
+    /// Successful requests slower than `SLOW_MS` (visitors who noticed without an error).
+    pub slow: u64,
     /// Simulator work, for perf.json.
     pub events: u64,
 }
@@ -146,6 +159,10 @@ impl RepMetrics {
             arrival_bucket: 0,
             arrival_bucket_end: bucket_width.as_nanos(),
             state_changes: Vec::new(),
+            takeover_ms: Vec::new(),
+            failover_lost_writes_ns: 0,
+            split_brain_ns: 0,
+            slow: 0,
             events: 0,
         }
     }
@@ -187,6 +204,7 @@ impl RepMetrics {
         }
         if self.in_window(arrived) {
             self.ok += 1;
+            self.slow += u64::from(ns > SLOW_NS);
             self.latency_ns_sum += u128::from(ns);
             self.latency.saturating_record(ns.clamp(1, LATENCY_NS_MAX));
         }

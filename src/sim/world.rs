@@ -18,6 +18,7 @@ use super::metrics::{FailReason, RepMetrics, StateChange};
 use super::rng::{Seeds, StreamRng};
 use super::traffic::Arrivals;
 use crate::policy::balancer::{Algorithm, Backend, ConnectFailure, Decision, RejectReason, RetryDecision};
+use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
 use crate::scenario::{FaultKind, Model};
 use crate::sim::topology::NodeKind;
@@ -236,6 +237,16 @@ enum Ev {
     Fault {
         index: u32,
     },
+    /// The storage failover controller's timer.
+    FailoverTimer,
+    /// A fence (STONITH) of storage node `node` completed: it is powered off.
+    FenceDone {
+        node: u32,
+    },
+    /// Promoting storage node `node` completed.
+    PromoteDone {
+        node: u32,
+    },
 }
 
 /// Per-link and per-purpose RNG streams (named, so adding one never shifts another).
@@ -260,8 +271,23 @@ pub struct World<'m> {
     check_timer: Vec<SimTime>,
     web: Vec<Server>,
     store: Vec<Server>,
-    /// Storage primary (index into `store`).
-    primary: usize,
+    /// Where web servers send storage calls (the service address): `None` during a takeover.
+    primary: Option<usize>,
+    /// The storage pair's failover controller (two or more storage nodes).
+    failover: Option<FailoverController>,
+    failover_timer: Option<SimTime>,
+    /// Storage nodes powered off by a fence, until repaired.
+    fenced: Vec<bool>,
+    /// When the serving primary stopped serving (for the takeover time).
+    primary_lost_at: Option<SimTime>,
+    split_since: Option<SimTime>,
+    /// Storage calls parked while no primary exists: (slot, tag).
+    storage_waiting: Vec<(u32, u32)>,
+    /// Directed network cuts (from, to) in topology node indices; few at once.
+    cuts: Vec<(usize, usize)>,
+    lb_node: usize,
+    web_node: Vec<usize>,
+    store_node: Vec<usize>,
     sweep: VecDeque<(SimTime, u32, u32)>,
     sweep_scheduled: bool,
     queue_timer: Option<SimTime>,
@@ -343,7 +369,26 @@ impl<'m> World<'m> {
             checkers,
             web,
             store,
-            primary: 0,
+            primary: Some(0),
+            failover: (store_n >= 2 && (m.storage_reads > 0 || m.write_fraction > 0.0))
+                .then(|| FailoverController::new(SimTime::ZERO, store_n, m.reliability.failover.clone())),
+            failover_timer: None,
+            fenced: vec![false; store_n],
+            primary_lost_at: None,
+            split_since: None,
+            storage_waiting: Vec::new(),
+            cuts: Vec::new(),
+            lb_node: m.topology.node_by_name("lb1").expect("every park has lb1"),
+            web_node: (0..web_n)
+                .map(|i| m.topology.node_by_name(&format!("web{}", i + 1)).expect("web node"))
+                .collect(),
+            store_node: (0..store_n)
+                .map(|j| {
+                    m.topology
+                        .node_by_name(&format!("store{}", j + 1))
+                        .expect("storage node")
+                })
+                .collect(),
             sweep: VecDeque::new(),
             sweep_scheduled: false,
             queue_timer: None,
@@ -377,6 +422,9 @@ impl<'m> World<'m> {
                 break;
             }
             self.handle(now, ev);
+        }
+        if let Some(since) = self.split_since.take() {
+            self.metrics.split_brain_ns += self.metrics.clip(since, horizon.saturating_since(since));
         }
         self.metrics.events = self.q.scheduled_total();
         self.metrics
@@ -448,6 +496,37 @@ impl<'m> World<'m> {
                 self.after_check(now, server as usize);
             }
             Ev::Fault { index } => self.on_fault(now, index as usize),
+            Ev::FailoverTimer => {
+                if self.failover_timer == Some(now) {
+                    self.failover_timer = None;
+                    self.failover_sync(now);
+                    let t = now.max(self.failover.as_ref().expect("timer implies controller").last_now());
+                    self.failover.as_mut().expect("controller").handle_timeout(t);
+                    self.failover_act(now);
+                }
+            }
+            Ev::FenceDone { node } => {
+                let j = node as usize;
+                // STONITH powers the node off, whatever it was doing.
+                if self.store[j].status != Status::Crashed {
+                    self.storage_fault(now, j, FaultKind::Crash, 1.0);
+                }
+                self.fenced[j] = true;
+                self.failover_sync(now);
+                let t = now.max(self.failover.as_ref().expect("controller").last_now());
+                self.failover
+                    .as_mut()
+                    .expect("controller")
+                    .handle_fence_result(t, j, true);
+                self.failover_act(now);
+            }
+            Ev::PromoteDone { node } => {
+                self.failover_sync(now);
+                let fo = self.failover.as_mut().expect("controller");
+                let t = now.max(fo.last_now());
+                fo.handle_promotion_done(t, node as usize);
+                self.failover_act(now);
+            }
         }
     }
 
@@ -584,7 +663,7 @@ impl<'m> World<'m> {
         } else {
             self.m.topology.lb_web_latency(si).sample(&mut self.rng.lb_web_net[si])
         };
-        match self.web[si].status {
+        match self.web_seen(si) {
             Status::Crashed => self.q.schedule(
                 now + self.m.backend.timeout_connect,
                 Ev::ConnectFail {
@@ -684,7 +763,7 @@ impl<'m> World<'m> {
 
     fn on_connect(&mut self, now: SimTime, slot: u32) {
         let s = self.reqs[slot as usize].server as usize;
-        match self.web[s].status {
+        match self.web_seen(s) {
             // The host died or the process was killed while the SYN was in flight.
             Status::Crashed => {
                 let tag = self.bump(slot);
@@ -766,7 +845,12 @@ impl<'m> World<'m> {
                 r.write_left = false;
                 r.call_is_write = true;
             }
-            let (s, p) = (r.server as usize, self.primary);
+            let s = r.server as usize;
+            let Some(p) = self.primary else {
+                // A takeover is in progress: the call waits for the new primary.
+                self.at_storage(now, slot);
+                return;
+            };
             let lat = if self.web_store_zero {
                 SimDuration::ZERO
             } else {
@@ -797,6 +881,12 @@ impl<'m> World<'m> {
         if self.reqs[slot as usize].recorded {
             // Abandoned after `timeout server`: nobody waits for the answer.
             self.release(slot);
+            return;
+        }
+        if self.cut(self.web_node[s], self.lb_node) {
+            // The response is dropped by a partition: lb1 waits for `timeout server`.
+            self.bump(slot);
+            self.reqs[slot as usize].phase = Phase::Lost;
             return;
         }
         let lat = if self.lb_web_zero {
@@ -889,8 +979,21 @@ impl<'m> World<'m> {
     // ---- storage tier -----------------------------------------------------------------------
 
     fn at_storage(&mut self, now: SimTime, slot: u32) {
-        let p = self.primary;
         let tag = self.bump(slot);
+        let Some(p) = self.primary else {
+            // No writable primary (a takeover): wait for one, up to the client's timeout.
+            self.storage_waiting.push((slot, tag));
+            self.q
+                .schedule(now + STORAGE_CALL_TIMEOUT, Ev::StorageFail { slot, tag });
+            return;
+        };
+        let s = self.reqs[slot as usize].server as usize;
+        if self.cut(self.web_node[s], self.store_node[p]) || self.cut(self.store_node[p], self.web_node[s]) {
+            // Partitioned from the primary: the connection times out.
+            self.q
+                .schedule(now + STORAGE_CALL_TIMEOUT, Ev::StorageFail { slot, tag });
+            return;
+        }
         let node = &mut self.store[p];
         match node.status {
             Status::Crashed | Status::Hung => self
@@ -984,6 +1087,13 @@ impl<'m> World<'m> {
             return;
         }
         let s = self.reqs[slot as usize].server as usize;
+        if self.cut(self.store_node[p], self.web_node[s]) {
+            // The reply is dropped by a partition: the client times out.
+            let tag = self.bump(slot);
+            self.q
+                .schedule(now + STORAGE_CALL_TIMEOUT, Ev::StorageFail { slot, tag });
+            return;
+        }
         let lat = if self.web_store_zero {
             SimDuration::ZERO
         } else {
@@ -1042,7 +1152,7 @@ impl<'m> World<'m> {
             let d = self.m.topology.lb_web_latency(s);
             let rtt = d.sample(&mut self.rng.check_net[s]) + d.sample(&mut self.rng.check_net[s]);
             let server = s as u32;
-            match self.web[s].status {
+            match self.web_seen(s) {
                 Status::Up => self.q.schedule(
                     now + rtt,
                     Ev::ProbeResult {
@@ -1080,11 +1190,168 @@ impl<'m> World<'m> {
 
     fn on_fault(&mut self, now: SimTime, index: usize) {
         let f = &self.m.faults[index];
-        let (kind, factor) = (f.kind, f.factor);
-        match self.m.topology.kind(f.node) {
+        let (kind, factor, node) = (f.kind, f.factor, f.node);
+        if let Some(peer) = f.peer {
+            self.failover_sync(now);
+            let was_heard: Vec<bool> = (0..self.store.len()).map(|j| self.heard(j)).collect();
+            if kind == FaultKind::Partition {
+                self.cuts.push((node, peer));
+                if !f.one_way {
+                    self.cuts.push((peer, node));
+                }
+            } else {
+                self.cuts
+                    .retain(|&(a, b)| !((a, b) == (node, peer) || (a, b) == (peer, node)));
+            }
+            self.cuts.sort_unstable();
+            self.cuts.dedup();
+            // Who is heard changed: the next heartbeat round tells the controller.
+            self.failover_wake_at_next_heartbeat(now);
+            for (j, &heard) in was_heard.iter().enumerate() {
+                if heard && !self.heard(j) && self.primary == Some(j) {
+                    self.primary_lost_at.get_or_insert(now);
+                }
+            }
+            self.failover_act(now);
+            return;
+        }
+        match self.m.topology.kind(node) {
             NodeKind::Web(s) => self.web_fault(now, s, kind, factor),
-            NodeKind::Storage(p) => self.storage_fault(now, p, kind, factor),
+            NodeKind::Storage(p) => {
+                self.failover_sync(now);
+                let stops = kind != FaultKind::Slow && kind != FaultKind::Recover;
+                if stops && self.primary == Some(p) {
+                    self.primary_lost_at.get_or_insert(now);
+                }
+                self.storage_fault(now, p, kind, factor);
+                if kind == FaultKind::Recover {
+                    self.storage_repaired(now, p);
+                    self.failover_wake_at_next_heartbeat(now);
+                }
+                self.failover_act(now);
+            }
             other => unreachable!("validated: faults target servers, not {other:?}"),
+        }
+    }
+
+    // ---- network partitions and storage failover -------------------------------------------
+
+    #[inline]
+    fn cut(&self, from: usize, to: usize) -> bool {
+        !self.cuts.is_empty() && self.cuts.contains(&(from, to))
+    }
+
+    /// Web server `s` as lb1 sees it: a partition either way breaks TCP like a dead host.
+    #[inline]
+    fn web_seen(&self, s: usize) -> Status {
+        if !self.cuts.is_empty()
+            && (self.cut(self.lb_node, self.web_node[s]) || self.cut(self.web_node[s], self.lb_node))
+        {
+            Status::Crashed
+        } else {
+            self.web[s].status
+        }
+    }
+
+    /// Storage node `j`'s heartbeats reach the cluster: it runs, is not fenced, and some other
+    /// storage node hears it.
+    fn heard(&self, j: usize) -> bool {
+        self.store[j].status == Status::Up
+            && !self.fenced[j]
+            && (0..self.store.len()).any(|k| k != j && !self.cut(self.store_node[j], self.store_node[k]))
+    }
+
+    /// Deliver, lazily, the heartbeats the controller has received up to `now`: every node it
+    /// hears sent one at the last heartbeat-grid point. Call before anything changes who is
+    /// heard, so a node that stops is silent from its last grid point on.
+    fn failover_sync(&mut self, now: SimTime) {
+        let heard: Vec<usize> = (0..self.store.len()).filter(|&j| self.heard(j)).collect();
+        let Some(fo) = self.failover.as_mut() else { return };
+        let hb = fo.config().heartbeat_interval.as_nanos();
+        let grid = SimTime::from_nanos(now.as_nanos() / hb * hb).max(fo.last_now());
+        fo.handle_heartbeats(grid, &heard);
+    }
+
+    /// Run the controller at the next heartbeat-grid point after `now`.
+    fn failover_wake_at_next_heartbeat(&mut self, now: SimTime) {
+        let Some(fo) = self.failover.as_ref() else { return };
+        let hb = fo.config().heartbeat_interval.as_nanos();
+        let t = SimTime::from_nanos((now.as_nanos() / hb + 1) * hb);
+        if self.failover_timer.is_none_or(|x| t < x) {
+            self.failover_timer = Some(t);
+            self.q.schedule(t, Ev::FailoverTimer);
+        }
+    }
+
+    /// A repaired storage node rejoins the group (after a re-clone, as a replica).
+    fn storage_repaired(&mut self, now: SimTime, j: usize) {
+        self.fenced[j] = false;
+        if let Some(fo) = self.failover.as_mut() {
+            let t = now.max(fo.last_now());
+            fo.handle_node_rejoined(t, j);
+        }
+    }
+
+    /// Carry out the controller's actions, follow its primary, check the split-brain oracle
+    /// and re-arm its timer.
+    fn failover_act(&mut self, now: SimTime) {
+        let heard: Vec<bool> = (0..self.store.len()).map(|j| self.heard(j)).collect();
+        let Some(fo) = self.failover.as_mut() else { return };
+        let cfg = fo.config().clone();
+        while let Some(a) = fo.poll_action() {
+            match a {
+                FoAction::Fence { node } => self
+                    .q
+                    .schedule(now + cfg.fence_duration, Ev::FenceDone { node: node as u32 }),
+                FoAction::Promote { node } => self
+                    .q
+                    .schedule(now + cfg.promotion_time, Ev::PromoteDone { node: node as u32 }),
+                // The controller no longer lists a demoted node as writable.
+                FoAction::Demote { .. } => {}
+            }
+        }
+        let primary = fo.primary();
+        // Oracle: at most one node that really runs accepts writes.
+        let writable = fo
+            .writable_nodes()
+            .into_iter()
+            .filter(|&j| matches!(self.store[j].status, Status::Up | Status::Hung) && !self.fenced[j])
+            .count();
+        let lost = fo.data_loss_on_failover();
+        // Heartbeats are delivered lazily, so the controller's liveness deadlines only matter
+        // while some node it still counts as alive is silent, or nothing is writable.
+        let unsettled = (0..heard.len()).any(|j| !heard[j] && fo.role(j) != Role::Down) || primary.is_none();
+        let timer = fo.poll_timeout().filter(|_| unsettled);
+        if primary != self.primary {
+            self.primary = primary;
+            if primary.is_some() {
+                if let Some(lost_at) = self.primary_lost_at.take()
+                    && self.metrics.in_window(lost_at)
+                {
+                    self.metrics.takeover_ms.push(now.since(lost_at).as_millis_f64());
+                    self.metrics.failover_lost_writes_ns += lost.as_nanos();
+                }
+                for (slot, tag) in std::mem::take(&mut self.storage_waiting) {
+                    if self.live(slot, tag) {
+                        self.at_storage(now, slot);
+                    }
+                }
+            }
+        }
+        match (writable > 1, self.split_since) {
+            (true, None) => self.split_since = Some(now),
+            (false, Some(since)) => {
+                self.metrics.split_brain_ns += self.metrics.clip(since, now.since(since));
+                self.split_since = None;
+            }
+            _ => {}
+        }
+        if let Some(t) = timer
+            && self.failover_timer.is_none_or(|x| x != t.max(now))
+        {
+            let t = t.max(now);
+            self.failover_timer = Some(t);
+            self.q.schedule(t, Ev::FailoverTimer);
         }
     }
 
@@ -1098,6 +1365,7 @@ impl<'m> World<'m> {
             FaultKind::ProcessDeath => Status::Dead,
             FaultKind::Hang => Status::Hung,
             FaultKind::Recover => Status::Up,
+            FaultKind::Partition | FaultKind::Heal => unreachable!("network faults are handled in on_fault"),
         };
         if status == Status::Up && self.web[s].status == Status::Up {
             self.web[s].factor = 1.0;
@@ -1149,6 +1417,7 @@ impl<'m> World<'m> {
             FaultKind::ProcessDeath => Status::Dead,
             FaultKind::Hang => Status::Hung,
             FaultKind::Recover => Status::Up,
+            FaultKind::Partition | FaultKind::Heal => unreachable!("network faults are handled in on_fault"),
         };
         if status == Status::Up && self.store[p].status == Status::Up {
             self.store[p].factor = 1.0;

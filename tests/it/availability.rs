@@ -414,3 +414,27 @@ fn annual_failure_rate_sets_the_failure_rate() {
     let e = &s.metrics.failures_per_year;
     assert!(e.contains(3.0 * 2f64.ln()), "{e:?}");
 }
+
+/// Batch-correlated disks (a shared gamma frailty per array): two disks from a bad batch
+/// fail close together, so RAID-1 loses more arrays than the independent-disk MTTDL says.
+/// The frailty keeps each disk's mean lifetime at 1/lambda; what changes is the clustering.
+/// Replacement disks come from new batches, which dilutes the effect, so the test asks for a
+/// clear rise in array losses (beyond both CIs), and no change at all with `batch_cv = 0`.
+#[test]
+fn batch_correlated_disks_lose_more_arrays() {
+    let base = run("scenarios/markov/raid1_mttdl.toml", &[]);
+    let same = run("scenarios/markov/raid1_mttdl.toml", &["reliability.disk.batch_cv=0.0"]);
+    assert_eq!(
+        base.metrics.raid_array_losses_per_year.value, same.metrics.raid_array_losses_per_year.value,
+        "batch_cv = 0 draws nothing and changes nothing"
+    );
+    let batch = run("scenarios/markov/raid1_mttdl.toml", &["reliability.disk.batch_cv=0.8"]);
+    let (b, c) = (
+        &base.metrics.raid_array_losses_per_year,
+        &batch.metrics.raid_array_losses_per_year,
+    );
+    assert!(
+        c.value - c.ci95.unwrap() > b.value + b.ci95.unwrap(),
+        "independent {b:?} vs batch-correlated {c:?}"
+    );
+}

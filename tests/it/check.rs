@@ -58,12 +58,12 @@ fn a_failing_expectation_exits_1_with_a_replay_line() {
 fn an_expectation_the_mode_cannot_produce_is_a_usage_error() {
     let d = tmpdir("check-mode");
     let file = d.join("bad.toml");
-    std::fs::write(&file, "name = \"x\"\n[[expect]]\nsplit_brain = false\n").unwrap();
+    std::fs::write(&file, "name = \"x\"\n[[expect]]\ndata_loss_max = 0\n").unwrap();
     let out = simpark().arg("check").arg(&file).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("bad.toml:3:") && err.contains("expect[0].split_brain") && err.contains("requests mode"),
+        err.contains("bad.toml:3:") && err.contains("expect[0].data_loss_max") && err.contains("requests mode"),
         "{err}"
     );
 }

@@ -120,3 +120,121 @@ fn regression_all_web_down_rejects_at_arrival() {
     );
     assert!(s.metrics.success_ratio.value < 1.0);
 }
+
+/// The storage primary crashes: the Pacemaker profile (heartbeat 714 ms, token 3000 ms,
+/// STONITH 5 s, promotion 1 s) gives a takeover of token + fence + promotion minus the phase
+/// of the crash on the heartbeat grid: in (9000 - 714, 9000] ms.
+#[test]
+fn storage_primary_crash_is_taken_over_by_the_replica() {
+    let m = model("scenarios/faults/store1_crash.toml", &[]);
+    let s = summarise(&m);
+    let t = s.metrics.storage_takeover_ms_max.expect("a takeover happened");
+    assert!(t > 9000.0 - 714.0 && t <= 9000.0, "takeover {t} ms");
+    assert_eq!(s.metrics.storage_takeovers_total, u64::from(m.replications));
+    assert_eq!(s.metrics.split_brain_s_total, 0.0);
+    // Visitors noticed: calls to the dead primary time out (500s), calls during the takeover
+    // wait for the new primary (slow).
+    assert!(s.failures_by_reason["storage_error"] > 0);
+    assert!(s.metrics.requests_slow_total > 0);
+    // After the takeover store2 serves: the run ends with nearly every request served.
+    assert!(s.metrics.success_ratio.value > 0.999);
+}
+
+/// A one-way partition store1 -> store2 for 10 minutes. With fencing the cut-off primary is
+/// powered off before store2 is promoted: never two writable primaries. Without fencing the
+/// oracle must see split brain for the whole partition after detection (600 s minus the
+/// token timeout and the promotion, about 4 s).
+#[test]
+fn split_brain_oracle_catches_a_partition_without_fencing() {
+    let fenced = summarise(&model("scenarios/faults/storage_partition.toml", &[]));
+    assert_eq!(fenced.metrics.split_brain_s_total, 0.0);
+    assert!(fenced.metrics.storage_takeovers_total > 0);
+    let m = model(
+        "scenarios/faults/storage_partition.toml",
+        &["reliability.storage_failover.fencing=false"],
+    );
+    let unfenced = summarise(&m);
+    let per_rep = unfenced.metrics.split_brain_s_total / f64::from(m.replications);
+    assert!(per_rep > 600.0 - 5.0 && per_rep < 600.0, "split brain {per_rep} s");
+}
+
+fn inline(text: &str) -> simpark::Model {
+    simpark::scenario::from_str(text, "inline.toml", &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const PARTITION_BASE: &str = r#"
+name = "partition"
+seed = 3
+replications = 2
+horizon = "3h"
+warmup = "30m"
+[traffic]
+kind = "poisson"
+rate_per_s = 50
+"#;
+
+/// lb1 <-> web2 cut both ways (a link failure): lb1's checks see a dead host.
+#[test]
+fn link_failure_between_lb_and_web_looks_like_a_dead_host() {
+    let s = summarise(&inline(&format!(
+        "{PARTITION_BASE}
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+peer = \"lb1\"
+kind = \"partition\"
+[[fault]]
+at = \"2h\"
+target = \"web2\"
+peer = \"lb1\"
+kind = \"heal\"
+"
+    )));
+    let downs: Vec<_> = s.health_events.iter().filter(|e| e.server == "web2").collect();
+    assert_eq!(downs.len(), 4, "DOWN and UP per replication: {downs:?}");
+    for e in downs.iter().filter(|e| e.state == "DOWN") {
+        let d = e.at_ms - 3_600_000.0;
+        assert!(d > 6000.0 && d <= 12_001.0, "DOWN {d} ms after the cut");
+    }
+    assert_eq!(s.web[1].requests_while_down_total, Some(0));
+}
+
+/// web1 -> store1 dropped one way: web1 passes lb1's checks (they do not touch storage), so
+/// it stays in rotation and its requests fail: a gray failure. Each storage call hangs for the
+/// client's 10 s timeout, so web1's 16 workers are soon all blocked and most of its requests
+/// time out in its queue (504) rather than get the storage error (500).
+#[test]
+fn one_way_partition_to_storage_is_a_gray_failure() {
+    let s = summarise(&inline(&format!(
+        "{PARTITION_BASE}
+[[fault]]
+at = \"1h\"
+target = \"web1\"
+peer = \"store1\"
+kind = \"partition\"
+direction = \"one_way\"
+"
+    )));
+    assert!(s.health_events.iter().all(|e| e.server != "web1"), "web1 never DOWN");
+    assert!(s.failures_by_reason["storage_error"] > 0);
+    let failed = (s.failures_by_reason["storage_error"] + s.failures_by_reason["server_timeout"]) as f64;
+    // From 1h to 3h web1 gets a third of the requests, and every one of them needs storage.
+    let expected = 50.0 * 7200.0 / 3.0 * 2.0;
+    assert!((failed / expected - 1.0).abs() < 0.05, "{failed} vs {expected}");
+}
+
+#[test]
+fn impossible_partitions_are_rejected_with_the_key() {
+    let err = |faults: &str| match simpark::scenario::from_str(&format!("{PARTITION_BASE}{faults}"), "bad.toml", &[]) {
+        Ok(_) => panic!("accepted: {faults}"),
+        Err(e) => e.to_string(),
+    };
+    let e = err("[[fault]]\nat = \"1h\"\ntarget = \"web1\"\nkind = \"partition\"\n");
+    assert!(e.contains("fault[0].peer") && e.contains("needs `peer`"), "{e}");
+    let e = err("[[fault]]\nat = \"1h\"\ntarget = \"web1\"\npeer = \"web2\"\nkind = \"partition\"\n");
+    assert!(e.contains("not neighbours"), "{e}");
+    let e = err("[[fault]]\nat = \"1h\"\ntarget = \"web1\"\npeer = \"lb1\"\nkind = \"heal\"\n");
+    assert!(e.contains("before any partition"), "{e}");
+    let e = err("[[fault]]\nat = \"1h\"\ntarget = \"web1\"\nkind = \"crash\"\ndirection = \"one_way\"\n");
+    assert!(e.contains("fault[0].direction"), "{e}");
+}
