@@ -82,6 +82,9 @@ pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
                 1,
             ));
         }
+        if let Some(alert) = &e.alert_fired {
+            out.push(alert_check(k("alert_fired"), model, s, alert, e.alert_within_ms));
+        }
         if let Some(allowed) = e.split_brain {
             let measured = m.split_brain_s_total;
             out.push(CheckResult {
@@ -93,6 +96,34 @@ pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
         }
     }
     out
+}
+
+/// `alert_fired` at request level: in every replication the alert paged on-call, within
+/// `within_ms` of the first scripted fault when given.
+fn alert_check(name: String, model: &Model, s: &Summary, alert: &str, within_ms: Option<f64>) -> CheckResult {
+    let fault_ms = model.faults.first().map_or(0.0, |f| f.at.as_millis_f64());
+    let mut worst: f64 = 0.0;
+    for rep in 0..s.header.replications {
+        let first = s
+            .alerts
+            .iter()
+            .find(|a| a.replication == rep && a.alert == alert && a.at_ms >= fault_ms);
+        worst = worst.max(first.map_or(f64::INFINITY, |a| a.at_ms - fault_ms));
+    }
+    let passed = worst.is_finite() && within_ms.is_none_or(|w| worst <= w);
+    CheckResult {
+        name,
+        measured: if worst.is_finite() {
+            format!("`{alert}` paged {worst:.0} ms after the first fault (latest replication)")
+        } else {
+            format!("`{alert}` did not page in every replication")
+        },
+        bound: match within_ms {
+            Some(w) => format!("`{alert}` fired within {w} ms"),
+            None => format!("`{alert}` fired"),
+        },
+        passed,
+    }
 }
 
 /// Evaluate an availability run's expectations.

@@ -58,6 +58,17 @@ pub struct Summary {
     pub web: Vec<ServerFigures>,
     pub storage: Vec<ServerFigures>,
     pub health_events: Vec<HealthEvent>,
+    /// Pages to on-call (Prometheus rule fired, Alertmanager notified), all replications,
+    /// at most `HEALTH_EVENTS_MAX`.
+    pub alerts: Vec<AlertRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertRow {
+    pub replication: u32,
+    pub at_ms: f64,
+    pub alert: String,
+    pub target: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -208,6 +219,19 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         })
         .take(HEALTH_EVENTS_MAX)
         .collect();
+    let alerts = reps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.alerts.iter().map(move |a| AlertRow {
+                replication: i as u32,
+                at_ms: a.at_ms,
+                alert: a.alert.clone(),
+                target: a.target.clone(),
+            })
+        })
+        .take(HEALTH_EVENTS_MAX)
+        .collect();
     Summary {
         header: Header::new(model, "requests"),
         metrics,
@@ -215,6 +239,7 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         web,
         storage,
         health_events,
+        alerts,
     }
 }
 

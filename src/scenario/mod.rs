@@ -60,6 +60,8 @@ pub struct Model {
     pub lb_pair_advert_cs: Option<u16>,
     /// The daily backup; `None` without a backup server.
     pub backup: Option<BackupModel>,
+    /// Request-level monitoring (`None` when disabled).
+    pub monitoring: Option<MonitoringModel>,
 }
 
 /// The daily backup and restores after human error, checked.
@@ -118,6 +120,18 @@ pub struct DiskModel {
     /// Coefficient of variation of the shared batch frailty (0: independent disks).
     pub batch_cv: f64,
     pub batch_park: bool,
+}
+
+/// Request-level monitoring, validated.
+#[derive(Clone, Debug)]
+pub struct MonitoringModel {
+    pub cores: u32,
+    pub memory_base_percent: f64,
+    pub memory_per_worker_percent: f64,
+    pub disk_capacity_bytes: f64,
+    /// Data on a storage node at the start [bytes] and its growth [bytes/ns].
+    pub data_bytes: f64,
+    pub growth_bytes_per_ns: f64,
 }
 
 /// A tier of identical servers.
@@ -706,7 +720,17 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                 );
             }
         };
+        if f.kind == FaultKind::DiskFill && !matches!(topology.kind(node), NodeKind::Storage(_)) {
+            return bad(format!("{k}.target"), "disk_fill applies to storage nodes");
+        }
         let factor = match (f.kind, f.factor) {
+            (FaultKind::DiskFill, Some(x)) if x.is_finite() && x > 0.0 => x,
+            (FaultKind::DiskFill, _) => {
+                return bad(
+                    format!("{k}.factor"),
+                    "kind = \"disk_fill\" needs factor > 0: how fast the disk fills [GB/h]",
+                );
+            }
             (FaultKind::Slow, Some(x)) if x.is_finite() && x >= 1.0 => x,
             (FaultKind::Slow, Some(x)) => {
                 return bad(
@@ -720,7 +744,12 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                     "kind = \"slow\" needs factor (service-time multiplier >= 1)",
                 );
             }
-            (_, Some(_)) => return bad(format!("{k}.factor"), "factor is only used with kind = \"slow\""),
+            (_, Some(_)) => {
+                return bad(
+                    format!("{k}.factor"),
+                    "factor is only used with kind = \"slow\" and \"disk_fill\"",
+                );
+            }
             (_, None) => 1.0,
         };
         faults.push(ScriptedFault {
@@ -790,11 +819,11 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             ("latency_ms_p99_max", e.latency_ms_p99_max.is_some()),
             ("failed_requests_max", e.failed_requests_max.is_some()),
             ("detect_ms_max", e.detect_ms_max.is_some()),
+            ("alert_within_ms", e.alert_within_ms.is_some()),
         ];
         let availability_only = [
             ("availability_time_min", e.availability_time_min.is_some()),
             ("data_loss_max", e.data_loss_max.is_some()),
-            ("alert_fired", e.alert_fired.is_some()),
         ];
         let (wrong, mode_name) = match spec.mode {
             Mode::Requests => (availability_only.iter().find(|x| x.1), "requests"),
@@ -805,6 +834,38 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                 format!("{k}.{key}"),
                 format!("this scenario runs in {mode_name} mode, which does not produce `{key}`"),
             );
+        }
+        if e.alert_within_ms.is_some() && e.alert_fired.is_none() {
+            return bad(
+                format!("{k}.alert_within_ms"),
+                "alert_within_ms needs alert_fired = \"<rule>\"",
+            );
+        }
+        if let Some(w) = e.alert_within_ms
+            && !(w.is_finite() && w >= 0.0)
+        {
+            return bad(
+                format!("{k}.alert_within_ms"),
+                format!("{w} is not valid; expected a time >= 0 [ms]"),
+            );
+        }
+        if e.alert_fired.is_some() && spec.mode == Mode::Requests && !spec.monitoring.enabled {
+            return bad(
+                format!("{k}.alert_fired"),
+                "monitoring is disabled ([monitoring] enabled = false), so no alert can fire",
+            );
+        }
+        if let Some(rule) = &e.alert_fired {
+            let known: Vec<String> = crate::policy::alerting::default_rules()
+                .iter()
+                .map(|r| r.name.clone())
+                .collect();
+            if !known.contains(rule) {
+                return bad(
+                    format!("{k}.alert_fired"),
+                    format!("no alert rule `{rule}`; the rules are {}", known.join(", ")),
+                );
+            }
         }
         for (key, v) in [
             ("availability_request_min", e.availability_request_min),
@@ -881,6 +942,38 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     } else {
         None
     };
+    let mo = &spec.monitoring;
+    let monitoring = if mo.enabled {
+        let pct = |key: &str, v: f64| -> Result<f64, Invalid> {
+            if v.is_finite() && (0.0..=100.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err((
+                    format!("monitoring.{key}"),
+                    format!("{v} is not valid; expected a percentage 0..=100"),
+                ))
+            }
+        };
+        if spec.mode == Mode::Requests && spec.backup.data_gb >= mo.disk_capacity_gb {
+            return bad(
+                "monitoring.disk_capacity_gb",
+                format!(
+                    "{} GB cannot hold the site's data (backup.data_gb = {}); the disk would be full from the start",
+                    mo.disk_capacity_gb, spec.backup.data_gb
+                ),
+            );
+        }
+        Some(MonitoringModel {
+            cores: count("monitoring.cores", mo.cores, 1, 1024)?,
+            memory_base_percent: pct("memory_base_percent", mo.memory_base_percent)?,
+            memory_per_worker_percent: pct("memory_per_worker_percent", mo.memory_per_worker_percent)?,
+            disk_capacity_bytes: positive("monitoring.disk_capacity_gb", mo.disk_capacity_gb)? * 1e9,
+            data_bytes: spec.backup.data_gb.max(0.0) * 1e9,
+            growth_bytes_per_ns: spec.backup.growth_gb_per_day.max(0.0) * 1e9 / 86_400e9,
+        })
+    } else {
+        None
+    };
     Ok(Model {
         seed: spec.seed,
         replications,
@@ -901,6 +994,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         reliability,
         lb_pair_advert_cs,
         backup,
+        monitoring,
         spec,
     })
 }

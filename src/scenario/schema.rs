@@ -36,6 +36,7 @@ pub struct Scenario {
     pub backup: Backup,
     pub network: Network,
     pub reliability: Reliability,
+    pub monitoring: Monitoring,
     #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
@@ -77,6 +78,9 @@ pub struct Expect {
     /// An alert of this name paged on-call (availability mode, replication 0's log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_fired: Option<String>,
+    /// With `alert_fired` in request mode: the alert must page within this long after the
+    /// first scripted fault [ms].
+    pub alert_within_ms: Option<f64>,
 }
 
 impl Default for Scenario {
@@ -97,6 +101,7 @@ impl Default for Scenario {
             backup: Backup::default(),
             network: Network::default(),
             reliability: Reliability::default(),
+            monitoring: Monitoring::default(),
             links: Vec::new(),
             faults: Vec::new(),
             expects: Vec::new(),
@@ -306,6 +311,36 @@ impl Default for Disks {
             degraded_hazard_factor: 2.0,
             batch_cv: 0.0,
             batch: BatchScope::Array,
+        }
+    }
+}
+
+/// 24/7 monitoring at request level: Prometheus scrapes every server each minute and the
+/// default alert rules (`policy::alerting::default_rules`) page on-call through Alertmanager.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Monitoring {
+    pub enabled: bool,
+    /// CPU cores per server: load per core = (CPU busy share x cores + queued) / cores.
+    pub cores: u32,
+    /// Memory in use with no request in progress [%] (OS, caches, the database or PHP master).
+    pub memory_base_percent: f64,
+    /// Memory per busy worker [%]: a PHP-FPM worker of ~60 MB on a 2 GB host is 3%.
+    pub memory_per_worker_percent: f64,
+    /// Disk capacity of a storage node [GB]; the data on it is `backup.data_gb` growing by
+    /// `backup.growth_gb_per_day` (plus any `disk_fill` fault).
+    pub disk_capacity_gb: f64,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            enabled: true,
+            // Assumed: a small 4-core virtual or rack server.
+            cores: 4,
+            memory_base_percent: 35.0,
+            memory_per_worker_percent: 3.0,
+            disk_capacity_gb: 200.0,
         }
     }
 }
@@ -805,4 +840,7 @@ pub enum FaultKind {
     Partition,
     /// The network between `target` and `peer` works again.
     Heal,
+    /// Something (runaway logs, a stuck temp file) fills a storage node's disk at `factor`
+    /// GB per hour until `recover` cleans it up; a full disk fails writes.
+    DiskFill,
 }

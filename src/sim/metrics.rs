@@ -81,6 +81,17 @@ pub struct StateChange {
 }
 
 /// Everything one replication measured.
+/// Pages kept per replication.
+pub const ALERTS_MAX: usize = 1000;
+
+/// A page to on-call: Alertmanager sent a firing notification.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AlertRecord {
+    pub at_ms: f64,
+    pub alert: String,
+    pub target: String,
+}
+
 /// A successful response slower than this was noticed by the visitor: one second, the limit
 /// for a user's flow of thought to stay uninterrupted (Nielsen, "Response Times: The 3
 /// Important Limits", 1993).
@@ -117,6 +128,8 @@ pub struct RepMetrics {
     pub failover_lost_writes_ns: u64,
     /// Time two storage nodes were writable at once, within the window [ns].
     pub split_brain_ns: u64,
+    /// Pages to on-call (firing notifications), first `ALERTS_MAX`.
+    pub alerts: Vec<AlertRecord>,
     /// Successful requests slower than `SLOW_MS` (visitors who noticed without an error).
     pub slow: u64,
     /// Simulator work, for perf.json.
@@ -163,6 +176,7 @@ impl RepMetrics {
             failover_lost_writes_ns: 0,
             split_brain_ns: 0,
             slow: 0,
+            alerts: Vec::new(),
             events: 0,
         }
     }

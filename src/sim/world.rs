@@ -14,9 +14,10 @@
 
 use super::dist::Dist;
 use super::engine::EventQueue;
-use super::metrics::{FailReason, RepMetrics, StateChange};
+use super::metrics::{ALERTS_MAX, FailReason, RepMetrics, StateChange};
 use super::rng::{Seeds, StreamRng};
 use super::traffic::Arrivals;
+use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
 use crate::policy::balancer::{Algorithm, Backend, ConnectFailure, Decision, RejectReason, RetryDecision};
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
@@ -137,6 +138,9 @@ struct Server {
     queue: VecDeque<(u32, u32)>,
     queued: u32,
     service: StreamRng,
+    /// CPU time handed out so far [ns] (counted when a service starts), for the load metric.
+    cpu_ns: u64,
+    cpu_ns_scraped: u64,
 }
 
 impl Server {
@@ -151,6 +155,8 @@ impl Server {
             queue: VecDeque::new(),
             queued: 0,
             service,
+            cpu_ns: 0,
+            cpu_ns_scraped: 0,
         }
     }
 
@@ -237,6 +243,10 @@ enum Ev {
     Fault {
         index: u32,
     },
+    /// Prometheus scrapes every server.
+    Scrape,
+    /// Prometheus evaluates rules / Alertmanager flushes.
+    AlertTimer,
     /// The storage failover controller's timer.
     FailoverTimer,
     /// A fence (STONITH) of storage node `node` completed: it is powered off.
@@ -283,6 +293,11 @@ pub struct World<'m> {
     split_since: Option<SimTime>,
     /// Storage calls parked while no primary exists: (slot, tag).
     storage_waiting: Vec<(u32, u32)>,
+    /// 24/7 monitoring: targets are web1..N then store1..M.
+    alerting: Option<Alerting>,
+    alert_timer: SimTime,
+    /// Extra disk use from `disk_fill` faults per storage node: (bytes so far, since, bytes/ns).
+    disk_fill: Vec<(f64, SimTime, f64)>,
     /// Directed network cuts (from, to) in topology node indices; few at once.
     cuts: Vec<(usize, usize)>,
     lb_node: usize,
@@ -377,6 +392,12 @@ impl<'m> World<'m> {
             primary_lost_at: None,
             split_since: None,
             storage_waiting: Vec::new(),
+            alerting: m
+                .monitoring
+                .as_ref()
+                .map(|_| Alerting::new(AlertingConfig::default(), default_rules())),
+            alert_timer: SimTime::MAX,
+            disk_fill: vec![(0.0, SimTime::ZERO, 0.0); store_n],
             cuts: Vec::new(),
             lb_node: m.topology.node_by_name("lb1").expect("every park has lb1"),
             web_node: (0..web_n)
@@ -411,6 +432,12 @@ impl<'m> World<'m> {
         }
         for s in 0..self.checkers.len() {
             self.arm_check(s);
+        }
+        if let Some(a) = &self.alerting {
+            let t = a.config().scrape_interval;
+            self.q.schedule(SimTime::ZERO + t, Ev::Scrape);
+            self.alert_timer = a.poll_timeout();
+            self.q.schedule(self.alert_timer, Ev::AlertTimer);
         }
         for (i, f) in self.m.faults.iter().enumerate() {
             if f.at <= stop {
@@ -496,6 +523,32 @@ impl<'m> World<'m> {
                 self.after_check(now, server as usize);
             }
             Ev::Fault { index } => self.on_fault(now, index as usize),
+            Ev::Scrape => self.on_scrape(now),
+            Ev::AlertTimer => {
+                if self.alert_timer == now {
+                    let a = self.alerting.as_mut().expect("timer implies monitoring");
+                    a.handle_timeout(now);
+                    while let Some(n) = a.poll_notification() {
+                        if n.status == NotificationStatus::Firing && self.metrics.alerts.len() < ALERTS_MAX {
+                            let web_n = self.web.len();
+                            let target = if n.target < web_n {
+                                format!("web{}", n.target + 1)
+                            } else {
+                                format!("store{}", n.target - web_n + 1)
+                            };
+                            self.metrics.alerts.push(super::metrics::AlertRecord {
+                                at_ms: now.as_millis_f64(),
+                                alert: n.alert.clone(),
+                                target,
+                            });
+                        }
+                    }
+                    self.alert_timer = a.poll_timeout();
+                    if self.alert_timer < SimTime::ZERO + self.m.horizon {
+                        self.q.schedule(self.alert_timer, Ev::AlertTimer);
+                    }
+                }
+            }
             Ev::FailoverTimer => {
                 if self.failover_timer == Some(now) {
                     self.failover_timer = None;
@@ -829,6 +882,7 @@ impl<'m> World<'m> {
             d = d.mul_f64(srv.factor);
         }
         self.metrics.web_busy_ns[s] += self.metrics.clip(now, d);
+        self.web[s].cpu_ns += d.as_nanos();
         let tag = self.bump(slot);
         self.reqs[slot as usize].phase = Phase::WebActive;
         self.q.schedule(now + d, Ev::WebDone { slot, tag });
@@ -994,6 +1048,11 @@ impl<'m> World<'m> {
                 .schedule(now + STORAGE_CALL_TIMEOUT, Ev::StorageFail { slot, tag });
             return;
         }
+        if self.reqs[slot as usize].call_is_write && self.disk_full(now, p) {
+            // ENOSPC: the database refuses the write at once.
+            self.q.schedule(now, Ev::StorageFail { slot, tag });
+            return;
+        }
         let node = &mut self.store[p];
         match node.status {
             Status::Crashed | Status::Hung => self
@@ -1051,6 +1110,7 @@ impl<'m> World<'m> {
             d = d.mul_f64(node.factor);
         }
         self.metrics.storage_busy_ns[p] += self.metrics.clip(now, d);
+        node.cpu_ns += d.as_nanos();
         let tag = self.reqs[slot as usize].tag;
         self.q.schedule(
             now + d,
@@ -1217,6 +1277,14 @@ impl<'m> World<'m> {
         }
         match self.m.topology.kind(node) {
             NodeKind::Web(s) => self.web_fault(now, s, kind, factor),
+            NodeKind::Storage(p) if kind == FaultKind::DiskFill => {
+                let used = self.disk_fill[p].0 + self.disk_fill[p].2 * now.since(self.disk_fill[p].1).as_nanos() as f64;
+                self.disk_fill[p] = (used, now, factor * 1e9 / 3_600e9);
+            }
+            NodeKind::Storage(p) if kind == FaultKind::Recover && self.disk_fill[p].2 > 0.0 => {
+                // On-call cleans up the disk.
+                self.disk_fill[p] = (0.0, now, 0.0);
+            }
             NodeKind::Storage(p) => {
                 self.failover_sync(now);
                 let stops = kind != FaultKind::Slow && kind != FaultKind::Recover;
@@ -1232,6 +1300,68 @@ impl<'m> World<'m> {
             }
             other => unreachable!("validated: faults target servers, not {other:?}"),
         }
+    }
+
+    // ---- monitoring -------------------------------------------------------------------------
+
+    /// Disk in use on storage node `p` at `now` [bytes].
+    fn disk_used(&self, now: SimTime, p: usize) -> f64 {
+        let mo = self.m.monitoring.as_ref().expect("monitoring on");
+        let (bytes, since, rate) = self.disk_fill[p];
+        mo.data_bytes
+            + mo.growth_bytes_per_ns * now.as_nanos() as f64
+            + bytes
+            + rate * now.since(since).as_nanos() as f64
+    }
+
+    /// Prometheus scrapes every server (node_exporter plus a blackbox HTTP probe for `up`):
+    /// a server that does not serve reports `up` = 0 and nothing else.
+    fn on_scrape(&mut self, now: SimTime) {
+        let Some(mo) = self.m.monitoring.as_ref() else { return };
+        let interval = self.alerting.as_ref().expect("monitoring").config().scrape_interval;
+        if now + interval < SimTime::ZERO + self.m.horizon {
+            self.q.schedule(now + interval, Ev::Scrape);
+        }
+        let web_n = self.web.len();
+        let cores = f64::from(mo.cores);
+        let mut samples: Vec<(usize, Metric, f64)> = Vec::new();
+        for (i, srv) in self.web.iter_mut().chain(self.store.iter_mut()).enumerate() {
+            let up = srv.status == Status::Up;
+            samples.push((i, Metric::Up, if up { 1.0 } else { 0.0 }));
+            let cpu = (srv.cpu_ns - srv.cpu_ns_scraped) as f64 / interval.as_nanos() as f64;
+            srv.cpu_ns_scraped = srv.cpu_ns;
+            if !up {
+                continue;
+            }
+            let load = (cpu + f64::from(srv.queued)) / cores;
+            samples.push((i, Metric::LoadPerCore, load));
+            let mem = mo.memory_base_percent + mo.memory_per_worker_percent * f64::from(srv.busy);
+            samples.push((i, Metric::MemoryUsedPercent, mem.min(100.0)));
+        }
+        for p in 0..self.store.len() {
+            if self.store[p].status != Status::Up {
+                continue;
+            }
+            let used = self.disk_used(now, p).min(mo.disk_capacity_bytes);
+            samples.push((
+                web_n + p,
+                Metric::DiskUsedPercent,
+                100.0 * used / mo.disk_capacity_bytes,
+            ));
+            samples.push((web_n + p, Metric::DiskFreeBytes, mo.disk_capacity_bytes - used));
+        }
+        let a = self.alerting.as_mut().expect("monitoring");
+        for (target, metric, value) in samples {
+            a.handle_sample(now, target, metric, value);
+        }
+    }
+
+    /// Storage node `p`'s disk is full: writes fail.
+    fn disk_full(&self, now: SimTime, p: usize) -> bool {
+        self.m
+            .monitoring
+            .as_ref()
+            .is_some_and(|mo| self.disk_used(now, p) >= mo.disk_capacity_bytes)
     }
 
     // ---- network partitions and storage failover -------------------------------------------
@@ -1365,7 +1495,9 @@ impl<'m> World<'m> {
             FaultKind::ProcessDeath => Status::Dead,
             FaultKind::Hang => Status::Hung,
             FaultKind::Recover => Status::Up,
-            FaultKind::Partition | FaultKind::Heal => unreachable!("network faults are handled in on_fault"),
+            FaultKind::Partition | FaultKind::Heal | FaultKind::DiskFill => {
+                unreachable!("network and disk faults are handled in on_fault")
+            }
         };
         if status == Status::Up && self.web[s].status == Status::Up {
             self.web[s].factor = 1.0;
@@ -1417,7 +1549,9 @@ impl<'m> World<'m> {
             FaultKind::ProcessDeath => Status::Dead,
             FaultKind::Hang => Status::Hung,
             FaultKind::Recover => Status::Up,
-            FaultKind::Partition | FaultKind::Heal => unreachable!("network faults are handled in on_fault"),
+            FaultKind::Partition | FaultKind::Heal | FaultKind::DiskFill => {
+                unreachable!("network and disk faults are handled in on_fault")
+            }
         };
         if status == Status::Up && self.store[p].status == Status::Up {
             self.store[p].factor = 1.0;

@@ -238,3 +238,48 @@ fn impossible_partitions_are_rejected_with_the_key() {
     let e = err("[[fault]]\nat = \"1h\"\ntarget = \"web1\"\nkind = \"crash\"\ndirection = \"one_way\"\n");
     assert!(e.contains("fault[0].direction"), "{e}");
 }
+
+/// Monitoring at request level: the predictive disk alert pages on-call at 13:05:30, 4 h
+/// before the disk would be full (13:00, the first evaluation where the 6 h regression
+/// predicts negative free space in 4 h, + `for: 5m` + `group_wait` 30 s). Without the cleanup
+/// the disk fills at 17:00, writes fail, `DiskAlmostFull` (90% at 15:00) pages as well, and
+/// Alertmanager repeats the unresolved predictive alert after `repeat_interval` (4 h).
+#[test]
+fn predictive_disk_alert_pages_before_the_disk_is_full() {
+    let s = summarise(&model("scenarios/faults/store1_disk_fill.toml", &[]));
+    for rep in 0..s.header.replications {
+        let pages: Vec<_> = s.alerts.iter().filter(|a| a.replication == rep).collect();
+        assert_eq!(pages.len(), 1, "{pages:?}");
+        assert_eq!(
+            (pages[0].alert.as_str(), pages[0].target.as_str()),
+            ("DiskWillFillSoon", "store1")
+        );
+        assert_eq!(pages[0].at_ms, (13.0 * 3600.0 + 5.5 * 60.0) * 1000.0);
+    }
+    assert_eq!(s.metrics.requests_failed_total, 0);
+
+    let m = model("scenarios/faults/store1_disk_fill.toml", &["replications=1"]);
+    let mut spec = m.spec.clone();
+    spec.faults.pop(); // no cleanup
+    spec.expects.clear();
+    let text = simpark::scenario::to_toml(&spec);
+    let m = simpark::scenario::from_str(&text, "no-cleanup.toml", &[]).unwrap();
+    let s = summarise(&m);
+    let pages: Vec<(&str, f64)> = s
+        .alerts
+        .iter()
+        .map(|a| (a.alert.as_str(), a.at_ms / 60_000.0))
+        .collect();
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    assert_eq!(pages[0], ("DiskWillFillSoon", 13.0 * 60.0 + 5.5));
+    assert_eq!(pages[1].0, "DiskAlmostFull");
+    assert!(
+        pages[1].1 > 15.0 * 60.0 + 5.0 && pages[1].1 < 15.0 * 60.0 + 8.0,
+        "{pages:?}"
+    );
+    assert_eq!(pages[2], ("DiskWillFillSoon", 17.0 * 60.0 + 5.5));
+    assert!(
+        s.failures_by_reason["storage_error"] > 0,
+        "writes fail once the disk is full"
+    );
+}
