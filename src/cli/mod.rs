@@ -116,7 +116,7 @@ pub struct RunArgs {
     /// (n-1 of n servers, one disk per mirror); `none` (default) injects them as drawn.
     #[arg(long, value_name = "design|none")]
     pub fault_budget: Option<String>,
-    /// Availability mode: write replication 0's web-server failures and repairs as a scenario
+    /// Availability mode: write replication 0's web and storage failures and repairs as a scenario
     /// with scripted faults in request mode (a replay capsule for `simpark run`).
     #[arg(long, value_name = "FILE")]
     pub write_faults: Option<PathBuf>,

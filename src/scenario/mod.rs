@@ -96,6 +96,8 @@ pub struct ReliabilityModel {
     pub swarm: bool,
     /// Keep failures within what the design promises to survive.
     pub budget_design: bool,
+    /// Request mode replays each replication's random failures (see the schema).
+    pub random_in_requests: bool,
 }
 
 /// One class of component.
@@ -1109,6 +1111,7 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
         disk,
         failover,
         swarm: r.swarm,
+        random_in_requests: r.random_in_requests,
         budget_design: r.fault_budget == FaultBudget::Design,
     })
 }

@@ -147,6 +147,11 @@ pub struct Reliability {
     /// survive: at most n - 1 of n balancers, web servers and storage nodes down, and at most
     /// one disk per mirror (a failure beyond that is not injected).
     pub fault_budget: FaultBudget,
+    /// Request mode: also inject random failures. Each replication draws the same failure
+    /// and repair timeline the availability mode would (same seed and replication) and
+    /// replays its web-server and storage-node failures and repairs as scripted faults;
+    /// balancer, backup-server and disk failures are not replayed at request level.
+    pub random_in_requests: bool,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -178,6 +183,7 @@ impl Default for Reliability {
             disk: Disks::default(),
             storage_failover: StorageFailover::default(),
             swarm: false,
+            random_in_requests: false,
             fault_budget: FaultBudget::None,
         }
     }

@@ -1024,11 +1024,17 @@ impl<'m> AvailWorld<'m> {
 
     /// Write the failure or repair down as a scripted fault, so the run can be replayed at
     /// request level. Only what the request-level mode reproduces faithfully is replayable:
-    /// web-server failures the health checks see. (It has no storage failover controller, so a
-    /// storage failure would last until repair there, not until the takeover.)
+    /// web-server failures the health checks see, and storage-node failures and repairs (the
+    /// request level runs the same failover controller). Balancers, the backup server, disks
+    /// and gray failures are not.
     fn log_fault(&mut self, now: SimTime, c: usize, kind: FaultKind, covered: bool) {
         let comp = &self.comps[c];
-        if matches!(comp.kind, Kind::Web(_)) && covered {
+        let replayable = match comp.kind {
+            Kind::Web(_) => covered,
+            Kind::Storage(_) => self.disaster_at.is_none(),
+            Kind::Lb | Kind::Backup => false,
+        };
+        if replayable {
             self.metrics.fault_log.push(Fault {
                 at: format!("{}ns", now.as_nanos()),
                 target: comp.name.clone(),

@@ -271,6 +271,9 @@ struct Streams {
 
 pub struct World<'m> {
     m: &'m Model,
+    /// The scenario's scripted faults, plus this replication's random ones when
+    /// `reliability.random_in_requests` is on.
+    faults: std::borrow::Cow<'m, [crate::scenario::ScriptedFault]>,
     q: EventQueue<Ev>,
     reqs: Vec<Req>,
     free: Vec<u32>,
@@ -372,8 +375,14 @@ impl<'m> World<'m> {
         let lb_web_zero = (0..web_n).all(|i| m.topology.lb_web_latency(i).is_zero());
         let web_store_zero =
             (0..web_n).all(|i| (0..store_n).all(|j| m.topology.web_storage_latency(i, j).is_none_or(Dist::is_zero)));
+        let faults = if m.reliability.random_in_requests {
+            std::borrow::Cow::Owned(random_faults(m, replication))
+        } else {
+            std::borrow::Cow::Borrowed(m.faults.as_slice())
+        };
         World {
             m,
+            faults,
             q: EventQueue::new(),
             reqs: Vec::with_capacity(1024),
             free: Vec::new(),
@@ -439,7 +448,7 @@ impl<'m> World<'m> {
             self.alert_timer = a.poll_timeout();
             self.q.schedule(self.alert_timer, Ev::AlertTimer);
         }
-        for (i, f) in self.m.faults.iter().enumerate() {
+        for (i, f) in self.faults.iter().enumerate() {
             if f.at <= stop {
                 self.q.schedule(f.at, Ev::Fault { index: i as u32 });
             }
@@ -1249,7 +1258,7 @@ impl<'m> World<'m> {
     // ---- faults ---------------------------------------------------------------------------
 
     fn on_fault(&mut self, now: SimTime, index: usize) {
-        let f = &self.m.faults[index];
+        let f = self.faults[index].clone();
         let (kind, factor, node) = (f.kind, f.factor, f.node);
         if let Some(peer) = f.peer {
             self.failover_sync(now);
@@ -1570,6 +1579,32 @@ impl<'m> World<'m> {
             self.q.schedule(now + delay, Ev::StorageFail { slot, tag });
         }
     }
+}
+
+/// The scenario's scripted faults plus the web and storage failures and repairs that the
+/// availability mode draws for this replication (same seed: the same timeline), in time order.
+fn random_faults(m: &Model, replication: u32) -> Vec<crate::scenario::ScriptedFault> {
+    let log = super::avail::AvailWorld::new(m, replication).run().fault_log;
+    let mut faults = m.faults.clone();
+    for f in log {
+        let at =
+            SimTime::ZERO + crate::units::parse_duration(&f.at).expect("the availability mode writes `<n>ns` times");
+        let node = m
+            .topology
+            .node_by_name(&f.target)
+            .expect("logged faults name real nodes");
+        faults.push(crate::scenario::ScriptedFault {
+            at,
+            node,
+            kind: f.kind,
+            factor: 1.0,
+            peer: None,
+            one_way: false,
+        });
+    }
+    // Stable: scripted faults first among faults at the same instant.
+    faults.sort_by_key(|f| f.at);
+    faults
 }
 
 fn reject_reason(r: RejectReason) -> FailReason {

@@ -438,3 +438,50 @@ fn batch_correlated_disks_lose_more_arrays() {
         "independent {b:?} vs batch-correlated {c:?}"
     );
 }
+
+/// `reliability.random_in_requests`: a request-mode run draws, per replication, the same
+/// failure timeline as the availability mode and replays it. The paired difference of the
+/// request-based availabilities must contain 0 (as with the explicit replay above), and
+/// storage failures are replayed through the request-level failover controller.
+#[test]
+fn request_mode_injects_the_availability_modes_random_failures() {
+    let av_model = model("scenarios/faults/random_web_month.toml", &["replications=6"]);
+    let rq_model = model(
+        "scenarios/faults/random_web_month.toml",
+        &[
+            "replications=6",
+            "mode=\"requests\"",
+            "reliability.random_in_requests=true",
+        ],
+    );
+    let av = simpark::sim::avail::run_replications(&av_model, 2, &|| {});
+    let rq = simpark::sim::run_replications(&rq_model, 2, &|| {});
+    let diffs: Vec<f64> = av
+        .iter()
+        .zip(&rq)
+        .map(|(a, r)| r.ok as f64 / r.completed() as f64 - (1.0 - a.failed / a.offered))
+        .collect();
+    assert!(rq.iter().map(|r| r.failed_total()).sum::<u64>() > 300);
+    let e = simpark::stats::Estimate::from_samples(&diffs);
+    assert!(
+        e.contains(0.0),
+        "request level - aggregate = {:.7} ± {:.7}",
+        e.value,
+        e.ci95.unwrap()
+    );
+
+    let storage = model(
+        "scenarios/faults/random_web_month.toml",
+        &[
+            "replications=2",
+            "mode=\"requests\"",
+            "reliability.random_in_requests=true",
+            "reliability.storage.fails=true",
+            "reliability.storage.ttf={ dist = \"exponential\", mean_h = 100.0 }",
+        ],
+    );
+    let reps = simpark::sim::run_replications(&storage, 2, &|| {});
+    let takeovers: usize = reps.iter().map(|r| r.takeover_ms.len()).sum();
+    assert!(takeovers > 0, "storage failures replayed as takeovers");
+    assert_eq!(reps.iter().map(|r| r.split_brain_ns).sum::<u64>(), 0);
+}
