@@ -105,8 +105,10 @@ pub struct ReliabilityModel {
 pub struct ClassModel {
     pub fails: bool,
     pub ttf: Dist,
-    /// Cumulative shares of crash, process death, hang.
-    pub modes: [f64; 3],
+    /// Cumulative shares of crash, process death, hang, slowdown.
+    pub modes: [f64; 4],
+    /// Service-time multiplier of a slowdown.
+    pub slowdown_factor: f64,
     pub repair: Dist,
 }
 
@@ -1004,15 +1006,35 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
 const YEAR_NS: f64 = 365.0 * 86_400e9;
 
 fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
-    let shares = [c.crash, c.process_death, c.hang];
+    let shares = [c.crash, c.process_death, c.hang, c.slowdown];
     if shares.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || shares.iter().sum::<f64>() <= 0.0 {
         return bad(
             format!("{key}.crash"),
-            "failure-mode shares (crash, process_death, hang) must be >= 0 with a positive sum",
+            "failure-mode shares (crash, process_death, hang, slowdown) must be >= 0 with a positive sum",
+        );
+    }
+    if c.slowdown > 0.0 && key != "reliability.web" {
+        return bad(
+            format!("{key}.slowdown"),
+            "random slowdowns are modelled for web servers only (reliability.web.slowdown)",
+        );
+    }
+    if !(c.slowdown_factor.is_finite() && c.slowdown_factor >= 1.0) {
+        return bad(
+            format!("{key}.slowdown_factor"),
+            format!(
+                "{} is not valid; a slowdown multiplies service times by >= 1",
+                c.slowdown_factor
+            ),
         );
     }
     let total: f64 = shares.iter().sum();
-    let modes = [shares[0] / total, (shares[0] + shares[1]) / total, 1.0];
+    let modes = [
+        shares[0] / total,
+        (shares[0] + shares[1]) / total,
+        (shares[0] + shares[1] + shares[2]) / total,
+        1.0,
+    ];
     let ttf = match c.afr {
         Some(afr) => {
             let afr = probability(&format!("{key}.afr"), afr)?;
@@ -1033,6 +1055,7 @@ fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
         fails: c.fails,
         ttf,
         modes,
+        slowdown_factor: c.slowdown_factor,
         repair: dist(&format!("{key}.repair"), &c.repair)?,
     })
 }

@@ -213,6 +213,11 @@ pub struct FailureClass {
     pub crash: f64,
     pub process_death: f64,
     pub hang: f64,
+    /// Web servers only: share of failures that are a slowdown (service times x
+    /// `slowdown_factor`; checks still pass, the server stays in rotation and fails requests
+    /// only once it is overloaded; on-call is paged by the HighLoad rule).
+    pub slowdown: f64,
+    pub slowdown_factor: f64,
     /// Hands-on repair time once an engineer starts.
     pub repair: DistSpec,
 }
@@ -230,6 +235,9 @@ impl FailureClass {
             crash: 0.4,
             process_death: 0.4,
             hang: 0.2,
+            slowdown: 0.0,
+            // Assumed: a runaway cron job, swapping or a noisy neighbour: five times slower.
+            slowdown_factor: 5.0,
             repair: DistSpec {
                 dist: DistKind::Lognormal,
                 mean_h: Some(repair_h),

@@ -100,6 +100,8 @@ pub enum Mode {
     Crash,
     ProcessDeath,
     Hang,
+    /// Service times x the class's `slowdown_factor`; checks still pass.
+    Slowdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +136,10 @@ struct Comp {
     array_epoch: u32,
     /// Each disk's batch hazard multiplier (1 without batch correlation).
     frailty: [f64; 2],
+    /// The current failure went into the fault log (so its repair does too).
+    logged: bool,
+    /// Requests charged as failed to this slowed server's overload in the current episode.
+    overload_failed: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -466,6 +472,8 @@ impl<'m> AvailWorld<'m> {
                 disk_draw: [0; 2],
                 array_epoch: 0,
                 frailty: [1.0; 2],
+                logged: false,
+                overload_failed: 0.0,
                 name,
             });
         };
@@ -884,13 +892,19 @@ impl<'m> AvailWorld<'m> {
                     }
                     let u: f64 = self.modes.random();
                     let k = self.class_index(c);
-                    let modes = self.swarm.as_ref().map_or(self.class(c).modes, |sw| sw.modes[k]);
+                    // Swarm draws mix crash, process death and hang only.
+                    let modes = self.swarm.as_ref().map_or(self.class(c).modes, |sw| {
+                        let m = sw.modes[k];
+                        [m[0], m[1], m[2], 1.0]
+                    });
                     let mode = if u < modes[0] {
                         Mode::Crash
                     } else if u < modes[1] {
                         Mode::ProcessDeath
-                    } else {
+                    } else if u < modes[2] {
                         Mode::Hang
+                    } else {
+                        Mode::Slowdown
                     };
                     let covered = !matches!(self.comps[c].kind, Kind::Web(_))
                         || self.modes.random::<f64>() < self.m.reliability.coverage;
@@ -973,6 +987,7 @@ impl<'m> AvailWorld<'m> {
             Mode::Crash => FaultKind::Crash,
             Mode::ProcessDeath => FaultKind::ProcessDeath,
             Mode::Hang => FaultKind::Hang,
+            Mode::Slowdown => FaultKind::Slow,
         };
         self.log_fault(now, c, kind, covered);
         let comp = &mut self.comps[c];
@@ -994,6 +1009,8 @@ impl<'m> AvailWorld<'m> {
         self.metrics.web_down_max = self.metrics.web_down_max.max(web_down);
         self.metrics.storage_down_max = self.metrics.storage_down_max.max(storage_down);
         match self.comps[c].kind {
+            // A slowed server passes its checks: lb1 keeps routing to it.
+            Kind::Web(_) if mode == Mode::Slowdown => {}
             Kind::Web(_) if covered => {
                 if let Some(t) = self.detect(now, c) {
                     if now >= self.warmup {
@@ -1011,7 +1028,11 @@ impl<'m> AvailWorld<'m> {
             }
             _ => {}
         }
-        let notice = self.notice_delay(now, c, "InstanceDown");
+        let notice = if mode == Mode::Slowdown {
+            self.notice_delay(now, c, HIGH_LOAD.rule)
+        } else {
+            self.notice_delay(now, c, INSTANCE_DOWN.rule)
+        };
         self.q.schedule(
             now + notice,
             Ev::Noticed {
@@ -1029,17 +1050,23 @@ impl<'m> AvailWorld<'m> {
     /// and gray failures are not.
     fn log_fault(&mut self, now: SimTime, c: usize, kind: FaultKind, covered: bool) {
         let comp = &self.comps[c];
-        let replayable = match comp.kind {
-            Kind::Web(_) => covered,
-            Kind::Storage(_) => self.disaster_at.is_none(),
-            Kind::Lb | Kind::Backup => false,
+        let replayable = if kind == FaultKind::Recover {
+            comp.logged
+        } else {
+            match comp.kind {
+                Kind::Web(_) => covered || kind == FaultKind::Slow,
+                Kind::Storage(_) => self.disaster_at.is_none(),
+                Kind::Lb | Kind::Backup => false,
+            }
         };
+        self.comps[c].logged = replayable && kind != FaultKind::Recover;
+        let comp = &self.comps[c];
         if replayable {
             self.metrics.fault_log.push(Fault {
                 at: format!("{}ns", now.as_nanos()),
                 target: comp.name.clone(),
                 kind,
-                factor: None,
+                factor: (kind == FaultKind::Slow).then_some(self.m.reliability.web.slowdown_factor),
                 peer: None,
                 direction: None,
             });
@@ -1053,10 +1080,10 @@ impl<'m> AvailWorld<'m> {
         if self.m.reliability.instant {
             return SimDuration::ZERO;
         }
-        let watch = if alert == SMART_WARNING.rule {
-            SMART_WARNING
-        } else {
-            INSTANCE_DOWN
+        let watch = match alert {
+            a if a == SMART_WARNING.rule => SMART_WARNING,
+            a if a == HIGH_LOAD.rule => HIGH_LOAD,
+            _ => INSTANCE_DOWN,
         };
         let d = page_delay(now, watch);
         if now >= self.warmup {
@@ -1171,6 +1198,17 @@ impl<'m> AvailWorld<'m> {
 
     fn repaired(&mut self, now: SimTime, c: usize) {
         self.metrics.repairs += 1;
+        // The end of an overload episode: the fluid account charged the whole excess as
+        // failed, but a real server first fills its accept queue (nothing fails meanwhile) and
+        // serves that backlog after the repair: workers + queue_max requests, or as many as it
+        // serves within `timeout server` if that is less.
+        let charged = std::mem::take(&mut self.comps[c].overload_failed);
+        if charged > 0.0 {
+            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
+            let backlog = f64::from(self.m.web.workers + self.m.web.queue_max)
+                .min(capacity * self.m.timeout_server.as_secs_f64());
+            self.metrics.failed -= charged.min(backlog);
+        }
         self.log_fault(now, c, FaultKind::Recover, true);
         let comp = &mut self.comps[c];
         comp.up = true;
@@ -1242,6 +1280,7 @@ impl<'m> AvailWorld<'m> {
             Mode::Crash => Probe::Silent,
             Mode::ProcessDeath => Probe::Refused,
             Mode::Hang => Probe::Hung,
+            Mode::Slowdown => unreachable!("a slowed server is never checked DOWN"),
         };
         let down = step_checker(&mut checker, rtt, behaviour, |t| matches!(t, Transition::Down));
         self.comps[c].checker = Some(checker);
@@ -1264,6 +1303,7 @@ impl<'m> AvailWorld<'m> {
                     Mode::Crash => Probe::Silent,
                     Mode::ProcessDeath => Probe::Refused,
                     Mode::Hang => Probe::Hung,
+                    Mode::Slowdown => Probe::Healthy,
                 }
             }
         };
@@ -1571,14 +1611,15 @@ impl<'m> AvailWorld<'m> {
     // ---- accounting -----------------------------------------------------------------------
 
     /// Share of offered requests that fail in the current state, and the cause.
-    fn failing(&self) -> (f64, Option<String>) {
+    /// Also returns, per overloaded slowed web server (component index), its failing share.
+    fn failing(&self, rate_per_s: f64) -> (f64, Option<String>, Vec<(usize, f64)>) {
         match self.lb_master {
             Some(l) if self.comps[l].up => {}
-            _ => return (1.0, Some("no balancer holds the site address".into())),
+            _ => return (1.0, Some("no balancer holds the site address".into()), Vec::new()),
         }
         let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0;
         if needs_storage && !self.storage_ok {
-            return (1.0, Some("no writable storage primary".into()));
+            return (1.0, Some("no writable storage primary".into()), Vec::new());
         }
         // lb1's routing set: active servers it sees UP; else the first backup UP (or all
         // backups with `allbackup`), as HAProxy does.
@@ -1598,18 +1639,31 @@ impl<'m> AvailWorld<'m> {
         let weight = |i: usize| f64::from(servers[i].weight.max(1));
         let total: f64 = routed.iter().map(|&i| weight(i)).sum();
         if routed.is_empty() || total == 0.0 {
-            return (1.0, Some("no web server in rotation".into()));
+            return (1.0, Some("no web server in rotation".into()), Vec::new());
         }
-        if routed.iter().all(|&i| !web[i].up) {
-            return (1.0, Some("every web server in rotation has failed".into()));
+        let serving = |i: usize| web[i].up || web[i].mode == Mode::Slowdown;
+        if routed.iter().all(|&i| !serving(i)) {
+            return (1.0, Some("every web server in rotation has failed".into()), Vec::new());
         }
         // Undetected failures in rotation: a hang or a gray failure fails its share; a crash
         // or refused connection is retried on another server (slow, but served).
-        let failing: f64 = routed
+        let mut failing: f64 = routed
             .iter()
-            .filter(|&&i| !web[i].up && (web[i].mode == Mode::Hang || !web[i].covered))
+            .filter(|&&i| !serving(i) && (web[i].mode == Mode::Hang || !web[i].covered))
             .map(|&i| weight(i))
             .sum();
+        // A slowed server fails the part of its share beyond its capacity (fluid
+        // approximation: workers / holding time, at the mean offered rate of the period).
+        let mut overloaded = Vec::new();
+        for &i in routed.iter().filter(|&&i| !web[i].up && web[i].mode == Mode::Slowdown) {
+            let offered = rate_per_s * weight(i) / total;
+            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
+            if offered > capacity {
+                let share = weight(i) * (1.0 - capacity / offered);
+                failing += share;
+                overloaded.push((self.web0 + i, share / total));
+            }
+        }
         let cause = (failing > 0.0).then(|| {
             let names: Vec<&str> = routed
                 .iter()
@@ -1618,7 +1672,7 @@ impl<'m> AvailWorld<'m> {
                 .collect();
             format!("undetected failure of {}", names.join(", "))
         });
-        (failing / total, cause)
+        (failing / total, cause, overloaded)
     }
 
     /// Charge the time since the last state change to the state that held.
@@ -1627,13 +1681,17 @@ impl<'m> AvailWorld<'m> {
         if now <= self.last {
             return;
         }
-        let (frac, cause) = self.failing();
         let a = self.last;
+        let rate = self.intensity.between(a, now) / now.since(a).as_secs_f64();
+        let (frac, cause, overloaded) = self.failing(rate);
         self.last = now;
         let failed_before = self.metrics.failed;
         if frac > 0.0 {
-            let failed = frac * self.intensity.between(a, now);
-            self.metrics.failed += failed;
+            let offered = self.intensity.between(a, now);
+            self.metrics.failed += frac * offered;
+            for (c, share) in overloaded {
+                self.comps[c].overload_failed += share * offered;
+            }
         }
         let down = frac >= 1.0;
         if down {
@@ -1654,6 +1712,14 @@ impl<'m> AvailWorld<'m> {
             }
             _ => {}
         }
+    }
+
+    /// How long a request holds a worker of a slowed web server [s]: its CPU time x the
+    /// slowdown factor, plus its storage calls.
+    fn slowed_holding_s(&self) -> f64 {
+        let storage_ns = f64::from(self.m.storage_reads) * self.m.storage.service.mean_ns()
+            + self.m.write_fraction * self.m.storage_write.mean_ns();
+        (self.m.web.service.mean_ns() * self.m.reliability.web.slowdown_factor + storage_ns) / 1e9
     }
 
     /// Some active web server is not serving: failed, or out of lb1's rotation.
@@ -1717,6 +1783,14 @@ pub const INSTANCE_DOWN: Watch = Watch {
     metric: Metric::Up,
     healthy: 1.0,
     bad: 0.0,
+};
+/// `load per core > 1 for 10m`: how on-call learns of a slowed server (an assumption: its
+/// CPU demand rises with the slowdown).
+pub const HIGH_LOAD: Watch = Watch {
+    rule: "HighLoad",
+    metric: Metric::LoadPerCore,
+    healthy: 0.3,
+    bad: 2.0,
 };
 /// A SMART health warning (`for: 0`).
 pub const SMART_WARNING: Watch = Watch {

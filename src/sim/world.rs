@@ -1597,7 +1597,7 @@ fn random_faults(m: &Model, replication: u32) -> Vec<crate::scenario::ScriptedFa
             at,
             node,
             kind: f.kind,
-            factor: 1.0,
+            factor: f.factor.unwrap_or(1.0),
             peer: None,
             one_way: false,
         });

@@ -485,3 +485,53 @@ fn request_mode_injects_the_availability_modes_random_failures() {
     assert!(takeovers > 0, "storage failures replayed as takeovers");
     assert_eq!(reps.iter().map(|r| r.split_brain_ns).sum::<u64>(), 0);
 }
+
+/// Random slowdowns (web servers 20x slower, checks still passing): the availability mode
+/// charges a slowed server's share beyond its capacity (workers / holding time) as failed, a
+/// fluid approximation; the request level replays the same slowdowns as `slow` faults and
+/// queues every request. On constant traffic (46 req/s per server against a slowed capacity
+/// of 31.6 req/s) both must agree on the request availability within the paired CI.
+#[test]
+fn random_slowdowns_overload_and_both_modes_agree() {
+    let sets = [
+        "replications=6",
+        "warmup=\"1h\"",
+        "traffic.kind=\"poisson\"",
+        "traffic.rate_per_s=139",
+        "reliability.web.crash=0",
+        "reliability.web.process_death=0",
+        "reliability.web.hang=0",
+        "reliability.web.slowdown=1",
+        "reliability.web.slowdown_factor=20",
+    ];
+    let mut rq_sets = sets.to_vec();
+    rq_sets.extend([
+        "mode=\"requests\"",
+        "reliability.random_in_requests=true",
+        "horizon=\"2d\"",
+    ]);
+    let mut av_sets = sets.to_vec();
+    av_sets.push("horizon=\"2d\"");
+    let av_model = model("scenarios/faults/random_web_month.toml", &av_sets);
+    let rq_model = model("scenarios/faults/random_web_month.toml", &rq_sets);
+    let av = simpark::sim::avail::run_replications(&av_model, 2, &|| {});
+    let rq = simpark::sim::run_replications(&rq_model, 2, &|| {});
+    assert!(
+        av.iter()
+            .all(|a| a.fault_log.iter().any(|f| f.kind == simpark::scenario::FaultKind::Slow))
+    );
+    let failed: u64 = rq.iter().map(|r| r.failed_total()).sum();
+    assert!(failed > 1000, "overloaded slowed servers fail requests: {failed}");
+    let diffs: Vec<f64> = av
+        .iter()
+        .zip(&rq)
+        .map(|(a, r)| r.ok as f64 / r.completed() as f64 - (1.0 - a.failed / a.offered))
+        .collect();
+    let e = simpark::stats::Estimate::from_samples(&diffs);
+    assert!(
+        e.contains(0.0),
+        "request level - aggregate = {:.7} ± {:.7}",
+        e.value,
+        e.ci95.unwrap()
+    );
+}
