@@ -8,7 +8,7 @@
 //! module never simulates, prints or writes files itself, and every loop is bounded.
 
 use super::expect::CheckResult;
-use crate::scenario::{FaultKind, Scenario, TrafficKind};
+use crate::scenario::{FaultKind, MONTH_SECS, Scenario, TrafficKind};
 use crate::units::{SimDuration, parse_duration};
 use std::collections::BTreeMap;
 
@@ -187,9 +187,18 @@ pub fn shrink(spec: &Scenario, still_fails: &mut dyn FnMut(&Scenario) -> bool) -
         removed.push(format!("horizon {} -> {}", spec.horizon, best.horizon));
     }
 
-    // Traffic: halve the offered rate.
+    // Traffic: halve the offered rate while at least one request is still expected in the
+    // measured window (below that, lower traffic changes nothing but the random draws).
+    let window_s = horizon.as_secs_f64() - dur("warmup", &best.warmup)?.as_secs_f64();
     let mut traffic_scale = 1.0;
     for _ in 0..HALVINGS_MAX {
+        let rate_per_s = match best.traffic.kind {
+            TrafficKind::Poisson => best.traffic.rate_per_s,
+            TrafficKind::Profile => best.traffic.visitors_per_month * best.traffic.requests_per_visit / MONTH_SECS,
+        };
+        if rate_per_s / 2.0 * window_s < 1.0 {
+            break;
+        }
         let mut cand = best.clone();
         match cand.traffic.kind {
             TrafficKind::Poisson => cand.traffic.rate_per_s /= 2.0,
@@ -204,12 +213,16 @@ pub fn shrink(spec: &Scenario, still_fails: &mut dyn FnMut(&Scenario) -> bool) -
     if traffic_scale < 1.0 {
         removed.push(match best.traffic.kind {
             TrafficKind::Poisson => format!(
-                "traffic x{traffic_scale}: rate_per_s {} -> {}",
-                spec.traffic.rate_per_s, best.traffic.rate_per_s
+                "traffic x1/{}: rate_per_s {} -> {}",
+                1.0 / traffic_scale,
+                spec.traffic.rate_per_s,
+                best.traffic.rate_per_s
             ),
             TrafficKind::Profile => format!(
-                "traffic x{traffic_scale}: visitors_per_month {} -> {}",
-                spec.traffic.visitors_per_month, best.traffic.visitors_per_month
+                "traffic x1/{}: visitors_per_month {} -> {}",
+                1.0 / traffic_scale,
+                spec.traffic.visitors_per_month,
+                best.traffic.visitors_per_month
             ),
         });
     }
@@ -381,6 +394,24 @@ mod tests {
         .unwrap();
         assert_eq!(out.horizon_after, "16h");
         assert!(!tried.contains(&"8h".to_string()), "{tried:?}");
+    }
+
+    #[test]
+    fn traffic_stops_halving_at_one_expected_request() {
+        let mut spec = Scenario {
+            replications: 1,
+            horizon: "10m".into(),
+            warmup: "1m".into(),
+            ..Scenario::default()
+        };
+        spec.traffic.kind = TrafficKind::Poisson;
+        spec.traffic.rate_per_s = 1.0;
+        let out = shrink(&spec, &mut |_: &Scenario| true).unwrap();
+        // The horizon goes first: 10m -> 5m -> 150s -> 75s (37.5s would cut the warm-up).
+        assert_eq!(out.horizon_after, "75s");
+        let expected = out.spec.traffic.rate_per_s * 15.0;
+        assert!((1.0..2.0).contains(&expected), "{expected} requests expected");
+        assert_eq!(out.traffic_scale, 1.0 / 8.0);
     }
 
     #[test]

@@ -71,13 +71,13 @@ pub fn shrink(args: &ShrinkArgs) -> Result<i32> {
     let shrunk = algo::shrink(&model.spec, &mut still_fails).with_context(|| format!("shrinking {origin}"))?;
     let runs = shrunk.runs + 1;
     let removed = if shrunk.removed.is_empty() {
-        "nothing (the input is already minimal)".to_string()
+        "\n#   nothing: the input is already minimal".to_string()
     } else {
-        shrunk.removed.join("; ")
+        shrunk.removed.iter().map(|r| format!("\n#   {r}")).collect()
     };
     let header = format!(
         "# Minimised by `simpark shrink` from {origin} ({runs} runs): `{}` still fails\n\
-         # (input: measured {}, expected {}).\n# Removed: {removed}.\n",
+         # (input: measured {}, expected {}). Removed or reduced:{removed}\n",
         target.name, target.measured, target.bound
     );
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.capsule));
@@ -86,14 +86,14 @@ pub fn shrink(args: &ShrinkArgs) -> Result<i32> {
     scenario::from_str(&text, &out.display().to_string(), &[]).context("the minimal scenario does not load again")?;
     report::write_atomic(&out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "faults {} -> {}, horizon {} -> {}, replications {} -> {}, traffic x{}",
+        "faults {} -> {}, horizon {} -> {}, replications {} -> {}, traffic x1/{}",
         shrunk.faults_before,
         shrunk.faults_after,
         shrunk.horizon_before,
         shrunk.horizon_after,
         shrunk.replications_before,
         shrunk.replications_after,
-        shrunk.traffic_scale
+        1.0 / shrunk.traffic_scale
     );
     println!("{runs} runs tried; wrote {}", out.display());
     Ok(exit::OK)
