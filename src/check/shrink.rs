@@ -268,7 +268,7 @@ pub fn duration_text(d: SimDuration) -> String {
     let ns = d.as_nanos();
     let (unit, per) = UNITS
         .iter()
-        .find(|(_, per)| ns % per == 0)
+        .find(|(_, per)| ns.is_multiple_of(*per))
         .expect("every duration is whole nanoseconds");
     format!("{}{unit}", ns / per)
 }

@@ -1639,7 +1639,7 @@ impl<'m> AvailWorld<'m> {
     fn degraded(&self) -> bool {
         let servers = &self.m.backend.servers;
         let web = &self.comps[self.web0..self.web0 + servers.len()];
-        (0..servers.len()).any(|i| !servers[i].backup && !(web[i].up && web[i].in_lb))
+        (0..servers.len()).any(|i| !(servers[i].backup || web[i].up && web[i].in_lb))
     }
 
     fn close_incident(&mut self, start: SimTime, end: SimTime, cause: String, failed_before: f64) {

@@ -68,7 +68,8 @@ fn the_github_actions_example_builds_checks_and_uploads_on_failure() {
     assert!(steps.len() >= 4, "{steps:#?}");
     let runs: Vec<&str> = steps.iter().filter_map(|s| s.get("run").map(String::as_str)).collect();
     assert!(
-        runs.iter().any(|r| r.contains("cargo install") && r.contains("--path .")),
+        runs.iter()
+            .any(|r| r.contains("cargo install") && r.contains("--path .")),
         "{runs:?}"
     );
     let check = *runs
@@ -77,7 +78,10 @@ fn the_github_actions_example_builds_checks_and_uploads_on_failure() {
         .expect("a step runs simpark check");
     let args: Vec<&str> = check.split_whitespace().skip(1).collect();
     let flag = |name: &str| {
-        let at = args.iter().position(|a| *a == name).unwrap_or_else(|| panic!("{check} lacks {name}"));
+        let at = args
+            .iter()
+            .position(|a| *a == name)
+            .unwrap_or_else(|| panic!("{check} lacks {name}"));
         args[at + 1]
     };
     let junit = flag("--junit");
@@ -110,7 +114,12 @@ fn the_github_actions_example_builds_checks_and_uploads_on_failure() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(std::fs::read_to_string(d.join(junit)).unwrap().contains("<testsuites"));
 }
 
