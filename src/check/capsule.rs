@@ -43,9 +43,9 @@ pub fn capsule(model: &Model, reps: &Replications, key: &str, origin: &str) -> O
     let how = match model.mode {
         Mode::Requests => "Every fault of a request-mode run is a scripted [[fault]]: this file is the whole run.",
         Mode::Availability => {
-            "Availability mode draws its failures from (seed, replication), both pinned here; \
-             `simpark run THIS --write-faults F` writes replication 0's web-server failures as \
-             scripted faults at request level."
+            "Availability mode draws its failures from (seed, replication), both pinned here;\n\
+             # `simpark run THIS_FILE --write-faults F` writes replication 0's web-server failures\n\
+             # as scripted faults at request level."
         }
     };
     let text = format!(
