@@ -7,7 +7,8 @@
 //! - [`scenario`]: the TOML format, `--set` overrides and validation into a checked [`Model`].
 //! - [`sim`]: event queue, named RNG streams, topology, traffic, the world model and the
 //!   replication runner (the only place with parallelism).
-//! - [`check`]: oracles: closed forms the simulator must agree with.
+//! - [`check`]: oracles (closed forms the simulator must agree with) and checks: `[[expect]]`
+//!   evaluation, the library API to run them ([`check::run`]), replay capsules, shrinking.
 //! - [`report`]: summaries, CSV, atomic output.
 //! - [`stats`]: confidence intervals across replications.
 //!

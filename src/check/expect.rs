@@ -5,14 +5,19 @@
 
 use crate::report::summary::{AvailSummary, Summary};
 use crate::scenario::{FaultKind, Model};
+use crate::sim::avail::AvailMetrics;
 
 /// The outcome of one expectation.
 #[derive(Clone, Debug)]
 pub struct CheckResult {
-    /// `expect[i].key`.
+    /// `expect[i].key`: which block and which key, the identity `simpark shrink` preserves.
     pub name: String,
+    /// The measured value as printed.
     pub measured: String,
+    /// The bound as printed (`<= 12500`, `split_brain = false`).
     pub bound: String,
+    /// The measured value as a number (infinite when, e.g., a failure was never detected).
+    pub value: f64,
     pub passed: bool,
 }
 
@@ -23,8 +28,14 @@ fn check(name: String, measured: f64, bound: f64, at_least: bool, digits: usize)
         name,
         measured: format!("{measured:.digits$}"),
         bound: format!("{op} {bound}"),
+        value: measured,
         passed,
     }
+}
+
+/// The worst of a per-restore (or per-event) figure over all replications; 0 when none.
+fn worst(reps: &[AvailMetrics], f: impl Fn(&AvailMetrics) -> &[f64]) -> f64 {
+    reps.iter().flat_map(|r| f(r).iter().copied()).fold(0.0, f64::max)
 }
 
 /// Longest time from a scripted failure of a web server to lb1 marking it DOWN, over all
@@ -91,6 +102,7 @@ pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
                 name: k("split_brain"),
                 measured: format!("{measured:.3} s with two writable primaries"),
                 bound: format!("split_brain = {allowed}"),
+                value: measured,
                 passed: allowed || measured == 0.0,
             });
         }
@@ -122,12 +134,15 @@ fn alert_check(name: String, model: &Model, s: &Summary, alert: &str, within_ms:
             Some(w) => format!("`{alert}` fired within {w} ms"),
             None => format!("`{alert}` fired"),
         },
+        value: worst,
         passed,
     }
 }
 
-/// Evaluate an availability run's expectations.
-pub fn evaluate_availability(model: &Model, s: &AvailSummary) -> Vec<CheckResult> {
+/// Evaluate an availability run's expectations; `reps` are the replications `s` summarises
+/// (the worst-case keys look at every event, not at means).
+pub fn evaluate_availability(model: &Model, s: &AvailSummary, reps: &[AvailMetrics]) -> Vec<CheckResult> {
+    assert_eq!(reps.len(), s.header.replications as usize, "the summary's replications");
     let mut out = Vec::new();
     for (i, e) in model.spec.expects.iter().enumerate() {
         let k = |key: &str| format!("expect[{i}].{key}");
@@ -164,6 +179,7 @@ pub fn evaluate_availability(model: &Model, s: &AvailSummary) -> Vec<CheckResult
                 name: k("split_brain"),
                 measured: format!("{measured:.3} s/year with two writable primaries"),
                 bound: format!("split_brain = {allowed}"),
+                value: measured,
                 passed,
             });
         }
@@ -173,8 +189,32 @@ pub fn evaluate_availability(model: &Model, s: &AvailSummary) -> Vec<CheckResult
                 name: k("alert_fired"),
                 measured: format!("{n} pages"),
                 bound: format!("`{alert}` fired"),
+                value: n as f64,
                 passed: n > 0,
             });
+        }
+        if let Some(b) = e.lb_takeover_ms_max {
+            out.push(check(
+                k("lb_takeover_ms_max"),
+                worst(reps, |r| &r.lb_takeover_ms),
+                b,
+                false,
+                1,
+            ));
+        }
+        if let Some(b) = e.raid_array_losses_max {
+            let n: u64 = reps.iter().map(|r| r.raid_array_losses).sum();
+            out.push(check(k("raid_array_losses_max"), n as f64, b as f64, false, 0));
+        }
+        if let Some(b) = e.restores_min {
+            let n: usize = reps.iter().map(|r| r.rpo_h.len()).sum();
+            out.push(check(k("restores_min"), n as f64, b as f64, true, 0));
+        }
+        if let Some(b) = e.rpo_h_max {
+            out.push(check(k("rpo_h_max"), worst(reps, |r| &r.rpo_h), b, false, 3));
+        }
+        if let Some(b) = e.rto_h_max {
+            out.push(check(k("rto_h_max"), worst(reps, |r| &r.rto_h), b, false, 3));
         }
     }
     out

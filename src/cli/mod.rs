@@ -12,6 +12,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod check;
+mod shrink;
+
 /// Exit codes, distinct per kind of failure.
 pub mod exit {
     /// Everything ran and every expectation held.
@@ -65,7 +68,14 @@ pub enum Command {
         /// Worker threads for replications.
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
+        /// Where to write a replay capsule (`<scenario name>.capsule.toml`) of each failing
+        /// scenario.
+        #[arg(long, value_name = "DIR", default_value = "results/check")]
+        capsule_dir: PathBuf,
     },
+    /// Minimise a failing scenario (e.g. a capsule from `simpark check`): the fewest faults,
+    /// the shortest horizon and the lowest traffic that still fail the same expectation.
+    Shrink(shrink::ShrinkArgs),
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
         /// Measured requests.
@@ -129,7 +139,13 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Run(args)) => run(&args),
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Scenarios { dir }) => list(&dir),
-        Some(Command::Check { paths, junit, jobs }) => check(&paths, junit.as_deref(), jobs),
+        Some(Command::Check {
+            paths,
+            junit,
+            jobs,
+            capsule_dir,
+        }) => check::check(&paths, junit.as_deref(), jobs, &capsule_dir),
+        Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
     }
 }
@@ -351,69 +367,6 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
-}
-
-fn check(paths: &[PathBuf], junit: Option<&Path>, jobs: Option<usize>) -> Result<i32> {
-    let jobs = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            collect_toml(p, &mut files);
-        } else {
-            files.push(p.clone());
-        }
-    }
-    files.sort();
-    // Validate everything first: a typo in one file must not cost the others' run time.
-    let mut models = Vec::new();
-    for f in &files {
-        match scenario::load(f, &[]) {
-            Ok(m) if m.spec.expects.is_empty() => println!("skip  {}: no [[expect]] blocks", f.display()),
-            Ok(m) => models.push((f.clone(), m)),
-            Err(e) => return Ok(report_scenario_error(&e)),
-        }
-    }
-    let mut all = Vec::new();
-    let mut failed = 0;
-    for (f, model) in &models {
-        let results = if model.mode == scenario::Mode::Availability {
-            let reps = simpark::sim::avail::run_replications(model, jobs, &|| {});
-            simpark::check::expect::evaluate_availability(model, &summary::summarise_availability(model, &reps))
-        } else {
-            let reps = simpark::sim::run_replications(model, jobs, &|| {});
-            simpark::check::expect::evaluate_requests(model, &summary::summarise(model, &reps))
-        };
-        for r in &results {
-            let tag = if r.passed { "ok  " } else { "FAIL" };
-            println!(
-                "{tag}  {}: {} = {} (expected {})",
-                f.display(),
-                r.name,
-                r.measured,
-                r.bound
-            );
-        }
-        if results.iter().any(|r| !r.passed) {
-            failed += 1;
-            println!(
-                "      replay: simpark run {} --seed {} --replications {} --jobs 1",
-                f.display(),
-                model.seed,
-                model.replications
-            );
-        }
-        all.push((model.spec.name.clone(), results));
-    }
-    if let Some(path) = junit {
-        report::write_atomic(path, simpark::check::expect::junit(&all).as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    let total: usize = all.iter().map(|(_, r)| r.len()).sum();
-    let bad: usize = all.iter().map(|(_, r)| r.iter().filter(|c| !c.passed).count()).sum();
-    println!("{} passed, {} failed", total - bad, bad);
-    Ok(if failed > 0 { exit::EXPECTATION_FAILED } else { exit::OK })
 }
 
 /// The W1 workload, embedded so `simpark bench` works from any directory.

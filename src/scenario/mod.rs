@@ -828,6 +828,11 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         let availability_only = [
             ("availability_time_min", e.availability_time_min.is_some()),
             ("data_loss_max", e.data_loss_max.is_some()),
+            ("lb_takeover_ms_max", e.lb_takeover_ms_max.is_some()),
+            ("raid_array_losses_max", e.raid_array_losses_max.is_some()),
+            ("restores_min", e.restores_min.is_some()),
+            ("rpo_h_max", e.rpo_h_max.is_some()),
+            ("rto_h_max", e.rto_h_max.is_some()),
         ];
         let (wrong, mode_name) = match spec.mode {
             Mode::Requests => (availability_only.iter().find(|x| x.1), "requests"),
@@ -877,6 +882,49 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         ] {
             if let Some(v) = v {
                 probability(&format!("{k}.{key}"), v)?;
+            }
+        }
+        for (key, v) in [
+            ("latency_ms_p99_max", e.latency_ms_p99_max),
+            ("detect_ms_max", e.detect_ms_max),
+            ("failover_ms_max", e.failover_ms_max),
+            ("data_loss_max", e.data_loss_max),
+            ("lb_takeover_ms_max", e.lb_takeover_ms_max),
+            ("rpo_h_max", e.rpo_h_max),
+            ("rto_h_max", e.rto_h_max),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && v >= 0.0)
+            {
+                return bad(
+                    format!("{k}.{key}"),
+                    format!("{v} is not valid; expected a finite bound >= 0"),
+                );
+            }
+        }
+        // A bound on something the scenario never produces would pass vacuously: reject it.
+        if e.lb_takeover_ms_max.is_some() && !spec.balancer.pair {
+            return bad(
+                format!("{k}.lb_takeover_ms_max"),
+                "balancer.pair is false: with one balancer there is no takeover (set balancer.pair = true)",
+            );
+        }
+        if e.raid_array_losses_max.is_some() && !spec.reliability.disk.raid1 {
+            return bad(
+                format!("{k}.raid_array_losses_max"),
+                "reliability.disk.raid1 is false: there are no mirrors to lose",
+            );
+        }
+        for (key, given) in [
+            ("restores_min", e.restores_min.is_some()),
+            ("rpo_h_max", e.rpo_h_max.is_some()),
+            ("rto_h_max", e.rto_h_max.is_some()),
+        ] {
+            if given && !(spec.backup.enabled && spec.backup.human_errors_per_year > 0.0) {
+                return bad(
+                    format!("{k}.{key}"),
+                    "no restores happen: needs backup.enabled = true and backup.human_errors_per_year > 0",
+                );
             }
         }
         if e.detect_ms_max.is_some()

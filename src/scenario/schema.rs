@@ -80,7 +80,28 @@ pub struct Expect {
     pub alert_fired: Option<String>,
     /// With `alert_fired` in request mode: the alert must page within this long after the
     /// first scripted fault [ms].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_within_ms: Option<f64>,
+    /// From the master balancer failing to a balancer being master again [ms], worst over
+    /// all replications (availability mode with `balancer.pair = true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lb_takeover_ms_max: Option<f64>,
+    /// RAID-1 arrays lost (both disks of a mirror), total over all replications, at most
+    /// (availability mode with `reliability.disk.raid1 = true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raid_array_losses_max: Option<u64>,
+    /// Restores after human error that brought data back, total over all replications, at
+    /// least (availability mode with backups): keeps the RPO/RTO bounds from holding vacuously.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restores_min: Option<u64>,
+    /// Recovery point of a restore after human error [h] (data lost since the snapshot used),
+    /// worst over all restores of all replications, at most (availability mode with backups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_h_max: Option<f64>,
+    /// Recovery time of a restore after human error [h], worst over all restores, at most
+    /// (availability mode with backups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_h_max: Option<f64>,
 }
 
 impl Default for Scenario {

@@ -273,6 +273,9 @@ pub struct AvailMetrics {
     pub detect_ms: Vec<f64>,
     /// Times from a storage primary failure to a new writable primary [ms].
     pub takeover_ms: Vec<f64>,
+    /// Times from the master balancer failing to a balancer being master again [ms]: the VRRP
+    /// takeover by the backup, or the repair when no backup was up.
+    pub lb_takeover_ms: Vec<f64>,
     /// Alerts that paged on-call, and the first ones in detail.
     pub pages: u64,
     pub alerts: Vec<AlertLog>,
@@ -332,6 +335,8 @@ pub struct AvailWorld<'m> {
     /// The balancer holding the site's address (VRRP master), `None` while nobody does.
     lb_master: Option<usize>,
     lb_epoch: u32,
+    /// When the master balancer failed, while no balancer is master (for `lb_takeover_ms`).
+    lb_masterless_since: Option<SimTime>,
     backup: Option<BackupController>,
     backup_rng: StreamRng,
     /// Human errors waiting for a restore (one restore runs at a time), by error instant.
@@ -531,6 +536,7 @@ impl<'m> AvailWorld<'m> {
             storage_ok: true,
             lb_master: Some(0),
             lb_epoch: 0,
+            lb_masterless_since: None,
             backup: m.backup.as_ref().map(|b| BackupController::new(b.config.clone())),
             backup_rng: seeds.stream("backup1/outcomes"),
             batch_rng,
@@ -964,6 +970,11 @@ impl<'m> AvailWorld<'m> {
             Ev::LbMaster { comp, epoch } => {
                 if self.lb_epoch == epoch && self.comps[comp as usize].up {
                     self.lb_master = Some(comp as usize);
+                    if let Some(since) = self.lb_masterless_since.take()
+                        && since >= self.warmup
+                    {
+                        self.metrics.lb_takeover_ms.push(now.since(since).as_millis_f64());
+                    }
                 }
             }
         }
@@ -1337,6 +1348,7 @@ impl<'m> AvailWorld<'m> {
             return; // the backup failed: nobody notices but on-call
         }
         self.lb_master = None;
+        self.lb_masterless_since = Some(now);
         self.lb_epoch = self.lb_epoch.wrapping_add(1);
         let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up) else {
             return;
@@ -1364,6 +1376,11 @@ impl<'m> AvailWorld<'m> {
     fn lb_repaired(&mut self, now: SimTime, c: usize) {
         if self.m.lb_pair_advert_cs.is_none() {
             self.lb_master = Some(c);
+            if let Some(since) = self.lb_masterless_since.take()
+                && since >= self.warmup
+            {
+                self.metrics.lb_takeover_ms.push(now.since(since).as_millis_f64());
+            }
             return;
         }
         // The repaired router starts as backup; it becomes master when its Master_Down_Timer

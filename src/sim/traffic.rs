@@ -42,7 +42,10 @@ impl Arrivals {
         match &self.model {
             TrafficModel::Poisson { rate_per_s, .. } => {
                 // Round up so that two arrivals never share an instant by construction.
-                t + SimDuration::from_nanos(ceil_ns(e * (NS_PER_S / rate_per_s)))
+                // Capped at the end of time: a rate so low that the next arrival lies beyond
+                // it means no further arrival in any run.
+                let gap = ceil_ns(e * (NS_PER_S / rate_per_s)).min(u64::MAX - t.as_nanos());
+                t + SimDuration::from_nanos(gap)
             }
             TrafficModel::Profile {
                 base_rate_per_s,
@@ -66,7 +69,8 @@ impl Arrivals {
 #[inline]
 fn ceil_ns(x: f64) -> u64 {
     let t = x as u64;
-    let c = if (t as f64) < x { t + 1 } else { t };
+    // `as` saturates at u64::MAX for an absurdly low rate; so does the increment.
+    let c = if (t as f64) < x { t.saturating_add(1) } else { t };
     c.max(1)
 }
 

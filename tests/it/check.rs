@@ -12,6 +12,8 @@ fn shipped_checks_pass_and_write_junit() {
         .arg(repo("scenarios/ci"))
         .arg("--junit")
         .arg(&junit)
+        .arg("--capsule-dir")
+        .arg(d.join("caps"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -21,37 +23,195 @@ fn shipped_checks_pass_and_write_junit() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        text.contains("detect_ms_max") && text.contains("split_brain") && !text.contains("FAIL"),
-        "{text}"
-    );
+    assert!(!text.contains("FAIL"), "{text}");
+    // Every failover path of scenarios/ci/ ran its checks.
+    for key in [
+        "ci/web_crash.toml: expect[0].detect_ms_max",
+        "ci/web_hang.toml: expect[0].failed_requests_max",
+        "ci/storage_failover.toml: expect[0].split_brain",
+        "ci/lb_takeover.toml: expect[0].lb_takeover_ms_max",
+        "ci/disk_rebuild.toml: expect[0].raid_array_losses_max",
+        "ci/restore_after_deletion.toml: expect[0].rpo_h_max",
+        "ci/restore_after_deletion.toml: expect[0].rto_h_max",
+    ] {
+        assert!(text.contains(key), "missing {key}:\n{text}");
+    }
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("failures=\"0\"") && xml.contains("<testcase"), "{xml}");
 }
 
 #[test]
-fn a_failing_expectation_exits_1_with_a_replay_line() {
+fn a_failing_expectation_exits_1_with_a_replay_line_junit_and_a_capsule() {
     let d = tmpdir("check-fail");
     let file = d.join("too_strict.toml");
-    let body = std::fs::read_to_string(repo("scenarios/faults/web2_hang.toml"))
+    let body = std::fs::read_to_string(repo("scenarios/ci/web_hang.toml"))
         .unwrap()
-        .replace("detect_ms_max = 12500", "detect_ms_max = 1000");
+        .replace("detect_ms_max = 12100", "detect_ms_max = 1000");
     std::fs::write(&file, body).unwrap();
     let junit = d.join("report.xml");
+    let caps = d.join("caps");
     let out = simpark()
         .arg("check")
         .arg(&file)
         .arg("--junit")
         .arg(&junit)
+        .arg("--capsule-dir")
+        .arg(&caps)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("FAIL") && text.contains("detect_ms_max = 11345.6") && text.contains("replay: simpark run"),
+        text.contains("FAIL") && text.contains("detect_ms_max = 10726.0") && text.contains("replay: simpark run"),
         "{text}"
     );
-    assert!(std::fs::read_to_string(&junit).unwrap().contains("<failure"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<failure") && xml.contains("failures=\"1\""), "{xml}");
+    // The capsule: named after the scenario, printed with the replay line, and it fails the
+    // same expectation with the same measurement when checked again.
+    let capsule = caps.join("ci_web_hang.capsule.toml");
+    assert!(text.contains(&format!("capsule: {}", capsule.display())), "{text}");
+    let c = std::fs::read_to_string(&capsule).unwrap();
+    assert!(
+        c.starts_with("# Replay capsule") && c.contains("seed = 7") && c.contains("[[expect]]"),
+        "{c}"
+    );
+    let again = simpark()
+        .arg("check")
+        .arg(&capsule)
+        .arg("--capsule-dir")
+        .arg(d.join("caps2"))
+        .output()
+        .unwrap();
+    let text2 = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(again.status.code(), Some(1), "{text2}");
+    assert!(
+        text2.contains("FAIL") && text2.contains("detect_ms_max = 10726.0"),
+        "{text2}"
+    );
+}
+
+#[test]
+fn shrink_keeps_only_the_fault_that_breaks_the_expectation() {
+    // Three failures, each repaired: two process deaths (refused connections: DOWN within
+    // fall x inter = 6 s) and one hang (DOWN only after about 11 s). A 8000 ms detection bound
+    // is broken by the hang alone.
+    let d = tmpdir("shrink");
+    let file = d.join("three_faults.toml");
+    let mut body = String::from(
+        "name = \"three_faults\"\nseed = 7\nreplications = 4\nhorizon = \"40m\"\nwarmup = \"2m\"\n\
+         [traffic]\nkind = \"poisson\"\nrate_per_s = 30.0\n",
+    );
+    for (at, target, kind) in [
+        ("5m", "web1", "process_death"),
+        ("6m", "web1", "recover"),
+        ("10m", "web2", "hang"),
+        ("12m", "web2", "recover"),
+        ("14m", "web3", "process_death"),
+        ("15m", "web3", "recover"),
+    ] {
+        body.push_str(&format!(
+            "[[fault]]\nat = \"{at}\"\ntarget = \"{target}\"\nkind = \"{kind}\"\n"
+        ));
+    }
+    body.push_str("[[expect]]\nlatency_ms_p99_max = 1000\ndetect_ms_max = 8000\n");
+    std::fs::write(&file, body).unwrap();
+    let caps = d.join("caps");
+    let out = simpark()
+        .arg("check")
+        .arg(&file)
+        .arg("--capsule-dir")
+        .arg(&caps)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let capsule = caps.join("three_faults.capsule.toml");
+    let out = simpark()
+        .arg("shrink")
+        .arg(&capsule)
+        .arg("-j")
+        .arg("2")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("faults 6 -> 1") && text.contains("runs tried"), "{text}");
+    let min = caps.join("three_faults.min.toml");
+    let written = std::fs::read_to_string(&min).unwrap();
+    assert!(written.starts_with("# Minimised by `simpark shrink`"), "{written}");
+    let m = simpark::scenario::load(&min, &[]).unwrap();
+    assert_eq!(m.spec.faults.len(), 1, "{written}");
+    assert_eq!(
+        (m.spec.faults[0].target.as_str(), m.spec.faults[0].kind),
+        ("web2", simpark::scenario::FaultKind::Hang)
+    );
+    // Shorter and lighter, and it still fails the same expectation.
+    assert!(simpark::units::parse_duration(&m.spec.horizon).unwrap() < simpark::units::parse_duration("40m").unwrap());
+    assert!(m.spec.traffic.rate_per_s < 30.0);
+    let checked = simpark::check::run::run_model(&m, 2);
+    let failed: Vec<&str> = checked.failures().map(|r| r.name.as_str()).collect();
+    assert_eq!(failed, ["expect[0].detect_ms_max"]);
+}
+
+#[test]
+fn shrink_refuses_a_scenario_that_does_not_fail() {
+    let d = tmpdir("shrink-pass");
+    let out = simpark()
+        .arg("shrink")
+        .arg(repo("scenarios/ci/web_crash.toml"))
+        .arg("--out")
+        .arg(d.join("min.toml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("every expectation holds") && err.contains("web_crash.toml"),
+        "{err}"
+    );
+    assert!(!d.join("min.toml").exists());
+}
+
+#[test]
+fn bounds_the_scenario_cannot_produce_are_usage_errors() {
+    let d = tmpdir("check-vacuous");
+    for (body, key, why) in [
+        (
+            "name = \"x\"\n[[expect]]\nrpo_h_max = 24\n",
+            "expect[0].rpo_h_max",
+            "requests mode",
+        ),
+        (
+            "name = \"x\"\nmode = \"availability\"\n[[expect]]\nlb_takeover_ms_max = 3700\n",
+            "expect[0].lb_takeover_ms_max",
+            "balancer.pair is false",
+        ),
+        (
+            "name = \"x\"\nmode = \"availability\"\n[backup]\nhuman_errors_per_year = 0.0\n[[expect]]\nrestores_min = 1\n",
+            "expect[0].restores_min",
+            "no restores happen",
+        ),
+        (
+            "name = \"x\"\nmode = \"availability\"\n[[expect]]\nrto_h_max = -1\n",
+            "expect[0].rto_h_max",
+            "finite bound",
+        ),
+    ] {
+        let file = d.join("bad.toml");
+        std::fs::write(&file, body).unwrap();
+        let out = simpark().arg("check").arg(&file).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("bad.toml:") && err.contains(key) && err.contains(why),
+            "{err}"
+        );
+    }
 }
 
 #[test]

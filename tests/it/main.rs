@@ -5,6 +5,7 @@ mod availability;
 mod check;
 mod cli;
 mod determinism;
+mod examples;
 mod faults;
 mod scenarios;
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Produce fresh, small results with the built simpark in a temporary directory, then execute
+# every notebook on them headless (nbclient) in a virtualenv from requirements.txt, failing on
+# any cell error. The notebooks themselves are left untouched (outputs stay cleared).
+#
+#   bash notebooks/run.sh                 # builds simpark (dev profile) if SIMPARK is unset
+#   SIMPARK=target/release/simpark bash notebooks/run.sh
+#
+# Environment: SIMPARK (binary), PYTHON (for the venv, default python3), SIMPARK_NB_VENV
+# (default target/notebooks-venv), SIMPARK_SWEEP_ARGS (arguments after `simpark sweep`;
+# setting it makes a failing sweep an error instead of a skipped notebook).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if [[ -z "${SIMPARK:-}" ]]; then
+    cargo build --quiet
+    SIMPARK=$root/target/debug/simpark
+fi
+SIMPARK=$(cd "$(dirname "$SIMPARK")" && pwd)/$(basename "$SIMPARK")
+venv=${SIMPARK_NB_VENV:-$root/target/notebooks-venv}
+python=${PYTHON:-python3}
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+"$venv/bin/python" -m ipykernel install --prefix "$venv" --name python3 >/dev/null
+
+results=$(mktemp -d "${TMPDIR:-/tmp}/simpark-notebooks.XXXXXX")
+trap 'rm -rf "$results"' EXIT
+started=$(date +%s)
+
+# A request-mode day of the default scenario, and an availability run of the baseline park.
+"$SIMPARK" run --horizon 1d -r 3 --quiet --out "$results/xpos"
+"$SIMPARK" run scenarios/baseline/xpos.toml --horizon 3y -r 20 --quiet --out "$results/baseline_xpos"
+
+notebooks=(notebooks/latency_over_the_day.ipynb notebooks/availability.ipynb)
+# `simpark --help` lists the subcommands (`simpark sweep --help` alone would not tell: an
+# unknown word is taken for a scenario file).
+if "$SIMPARK" --help | grep -qE '^  sweep( |$)'; then
+    # shellcheck disable=SC2206 # word splitting of the override is intended
+    sweep_args=(${SIMPARK_SWEEP_ARGS:---vary traffic.visitors_per_month=100k,300k,1M --horizon 6h --warmup 30m -r 2 --quiet})
+    if "$SIMPARK" sweep "${sweep_args[@]}" --out "$results/sweep" && [[ -f "$results/sweep/sweep.json" ]]; then
+        notebooks+=(notebooks/sweep_curves.ipynb)
+    elif [[ -n "${SIMPARK_SWEEP_ARGS:-}" ]]; then
+        echo "error: simpark sweep ${sweep_args[*]} did not write $results/sweep/sweep.json" >&2
+        exit 1
+    else
+        echo "note: simpark sweep did not accept the default arguments (set SIMPARK_SWEEP_ARGS); skipping notebooks/sweep_curves.ipynb" >&2
+    fi
+else
+    echo "note: this simpark has no \`sweep\` subcommand; skipping notebooks/sweep_curves.ipynb" >&2
+fi
+
+export SIMPARK_RESULTS=$results SIMPARK_REQUESTS_RUN=xpos SIMPARK_AVAILABILITY_RUN=baseline_xpos
+export SIMPARK_SWEEP_JSON=$results/sweep/sweep.json
+"$venv/bin/python" - "${notebooks[@]}" <<'PY'
+import pathlib
+import sys
+
+import nbclient
+import nbformat
+
+for path in map(pathlib.Path, sys.argv[1:]):
+    book = nbformat.read(path, as_version=4)
+    # Run from the notebook's own directory, as Jupyter does; a cell error raises.
+    nbclient.NotebookClient(book, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    print(f"ok  {path} ({len(book.cells)} cells)")
+PY
+echo "notebooks: $(( $(date +%s) - started )) s"
