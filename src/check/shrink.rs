@@ -334,6 +334,8 @@ mod tests {
             target: target.into(),
             kind,
             factor: None,
+            peer: None,
+            direction: None,
         }
     }
 
