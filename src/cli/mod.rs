@@ -3,6 +3,10 @@
 //! The only place (with `main.rs`) that uses `anyhow`, reads the wall clock (for `perf.json`
 //! and progress) or prints. Everything it reports comes from the library.
 
+// `report` is taken by `simpark::report` below.
+#[path = "report.rs"]
+mod report_cmd;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use simpark::report::{self, summary};
@@ -75,6 +79,9 @@ pub enum Command {
         #[arg(long, default_value = "roundrobin")]
         algorithm: String,
     },
+    /// The customer availability report of a results directory: report.html (A4, inline
+    /// SVG), report.md and report.json, in English or Dutch.
+    Report(report_cmd::ReportArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -131,6 +138,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Scenarios { dir }) => list(&dir),
         Some(Command::Check { paths, junit, jobs }) => check(&paths, junit.as_deref(), jobs),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
+        Some(Command::Report(args)) => report_cmd::report(&args),
     }
 }
 
@@ -213,6 +221,9 @@ fn run(args: &RunArgs) -> Result<i32> {
         let s = summary::summarise_availability(&model, &reps);
         write("summary.json", report::to_json(&s).as_bytes())?;
         write("months.csv", summary::months_csv(&reps).as_bytes())?;
+        // Response times in normal operation, which the long-horizon mode cannot give.
+        let sample = report_cmd::latency_sample(&model, jobs)?;
+        write("latency.json", report::to_json(&sample).as_bytes())?;
         if let Some(path) = &args.write_faults {
             let capsule = scenario::replay_capsule(&model, reps[0].fault_log.clone())
                 .context("the run's fault log does not validate as a scenario")?;
@@ -233,7 +244,7 @@ fn run(args: &RunArgs) -> Result<i32> {
             summary::avail_table(&s),
             events,
             s.metrics.requests_total,
-            "summary.json, months.csv",
+            "summary.json, months.csv, latency.json",
         )
     } else {
         let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
