@@ -221,9 +221,6 @@ fn run(args: &RunArgs) -> Result<i32> {
         let s = summary::summarise_availability(&model, &reps);
         write("summary.json", report::to_json(&s).as_bytes())?;
         write("months.csv", summary::months_csv(&reps).as_bytes())?;
-        // Response times in normal operation, which the long-horizon mode cannot give.
-        let sample = report_cmd::latency_sample(&model, jobs)?;
-        write("latency.json", report::to_json(&sample).as_bytes())?;
         if let Some(path) = &args.write_faults {
             let capsule = scenario::replay_capsule(&model, reps[0].fault_log.clone())
                 .context("the run's fault log does not validate as a scenario")?;
@@ -262,6 +259,12 @@ fn run(args: &RunArgs) -> Result<i32> {
         (summary::table(&s), events, requests, "summary.json, timeseries.csv")
     };
     let wall = started.elapsed();
+    if model.mode == scenario::Mode::Availability {
+        // Response times in normal operation, which the long-horizon mode cannot give; run
+        // after the clock stopped so perf.json measures the availability run alone.
+        let sample = report_cmd::latency_sample(&model, jobs)?;
+        write("latency.json", report::to_json(&sample).as_bytes())?;
+    }
     let perf = serde_json::json!({
         "wall_s": wall.as_secs_f64(),
         "jobs": jobs,

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod determinism;
 mod faults;
+mod report;
 mod scenarios;
 
 use std::path::{Path, PathBuf};
