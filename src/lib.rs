@@ -8,7 +8,7 @@
 //! - [`sim`]: event queue, named RNG streams, topology, traffic, the world model and the
 //!   replication runner (the only place with parallelism).
 //! - [`check`]: oracles: closed forms the simulator must agree with.
-//! - [`report`]: summaries, CSV, atomic output.
+//! - [`report`]: summaries, CSV, atomic output, charts and the customer report.
 //! - [`stats`]: confidence intervals across replications.
 //!
 //! The library API runs a scenario end to end:

@@ -1560,6 +1560,169 @@ mod tests {
         assert_eq!(classify_cause("something new").0, "other");
     }
 
+    fn est(value: f64, ci: f64) -> Estimate {
+        Estimate { value, ci95: Some(ci) }
+    }
+
+    fn row(k: Option<u32>, down: f64) -> PeriodRow {
+        PeriodRow {
+            month_of_year: k,
+            periods_per_replication: 10,
+            period_min: MONTH_MIN,
+            availability_pct: est(availability_pct(down, MONTH_MIN), 0.01),
+            unavailable_min: est(down, 3.0),
+            budget_remaining_min: est(error_budget_min(99.95, MONTH_MIN) - down, 3.0),
+            breach_probability: Some(est(0.05, 0.02)),
+        }
+    }
+
+    /// A small availability report built by hand (no files): what the renderers see.
+    fn sample(lang: Lang) -> CustomerReport {
+        CustomerReport {
+            report_schema_version: REPORT_SCHEMA_VERSION,
+            lang,
+            customer: Some("Bakkerij Jansen & Zn <b>".into()),
+            run: RunFigures {
+                scenario: "baseline_xpos".into(),
+                description: "the park".into(),
+                mode: "availability".into(),
+                simpark_version: "0.1.0".into(),
+                seed: 1,
+                replications: 100,
+                horizon_s: 10.0 * YEAR_S,
+                warmup_s: DAY_S,
+                window_days: 3649.0,
+                window_years: 3649.0 / 365.0,
+                months_per_replication: Some(119),
+                visitors_per_month: Some(300_000.0),
+                offered_rps: 1.37,
+                balancers: 1,
+                web_servers: 3,
+                storage_nodes: 2,
+                backup_server: true,
+                backup_time_of_day_h: Some(2.0),
+                backup_keep: Some([7, 5, 12, 75]),
+            },
+            sla: SlaFigures {
+                sla_percent: 99.95,
+                partial_outage_policy: PartialOutagePolicy::Weighted,
+                request_based: false,
+                period_min: MONTH_MIN,
+                error_budget_min: error_budget_min(99.95, MONTH_MIN),
+            },
+            availability: AvailabilityFigures {
+                series_unit: "months",
+                series: (1..=24)
+                    .map(|m| SeriesPoint {
+                        period: m,
+                        availability_pct: est(99.97 + f64::from(m % 3) * 0.01, 0.02),
+                    })
+                    .collect(),
+                rows: (0..12).map(|k| row(Some(k), f64::from(k) * 2.0)).collect(),
+                overall: row(None, 11.0),
+                months_breaching: Some(600),
+                months_total: Some(11_900),
+                availability_time_pct: Some(est(99.9761, 0.002)),
+                availability_request_pct: est(99.9748, 0.002),
+                downtime_min_per_year: Some(est(125.6, 12.0)),
+            },
+            incidents: Some(IncidentFigures {
+                per_year: est(3.96, 0.4),
+                log_years: 10.0,
+                log_total: 1,
+                by_cause: vec![CauseRow {
+                    cause_kind: "balancer",
+                    full_outage: true,
+                    count: 1,
+                    per_year: 0.1,
+                    duration_min_mean: 150.0,
+                    duration_min_max: 150.0,
+                }],
+                longest: vec![IncidentRow {
+                    year: 3,
+                    day: 200,
+                    duration_min: 150.0,
+                    cause_kind: "undetected_web",
+                    servers: "web2".into(),
+                    cause: "undetected failure of web2".into(),
+                    full_outage: false,
+                    failed_requests: 1234.0,
+                }],
+            }),
+            latency: LatencyFigures {
+                source: "latency_sample",
+                replications: Some(5),
+                window_h: Some(24.0),
+                requests_total: Some(600_000),
+                mean_ms: Some(est(62.1, 0.1)),
+                p50_ms: Some(est(56.1, 0.1)),
+                p95_ms: Some(est(110.1, 0.5)),
+                p99_ms: Some(est(162.0, 0.7)),
+                p999_ms: Some(est(272.7, 7.0)),
+            },
+            data_protection: Some(DataProtection {
+                backups_ok_per_year: est(361.0, 1.0),
+                backups_failed_per_year: est(4.5, 1.0),
+                snapshots_kept: est(23.0, 0.0),
+                human_errors_per_year: est(1.8, 0.8),
+                rpo_h_mean: Some(est(13.2, 3.2)),
+                rpo_h_max: Some(est(22.1, 6.9)),
+                rto_h_mean: Some(est(0.19, 0.02)),
+                restores_failed_per_year: est(0.0, 0.0),
+                data_loss_events_per_year: est(1.8, 0.8),
+                disaster_rpo_h_mean: None,
+                disaster_rto_h_mean: None,
+                raid_array_losses_per_year: est(0.0, 0.0),
+                disk_failures_per_year: est(0.15, 0.17),
+                storage_failovers_per_year: est(1.85, 0.5),
+                takeover_ms_mean: Some(est(8629.0, 99.0)),
+                failover_lost_writes_s_per_year: est(0.0, 0.0),
+                split_brain_s_per_year: est(0.0, 0.0),
+            }),
+            topology: TopologyFigures {
+                nodes: vec![
+                    TopoNode {
+                        name: "clients".into(),
+                        tier: "clients",
+                        primary: false,
+                    },
+                    TopoNode {
+                        name: "lb1".into(),
+                        tier: "balancer",
+                        primary: false,
+                    },
+                ],
+                links: vec![["clients".into(), "lb1".into()]],
+            },
+        }
+    }
+
+    #[test]
+    fn rendering_is_byte_identical_and_follows_the_language() {
+        for lang in [Lang::En, Lang::Nl] {
+            let (a, b) = (sample(lang), sample(lang));
+            let (html, md) = (render_html(&a).unwrap(), render_markdown(&a).unwrap());
+            assert_eq!(html, render_html(&b).unwrap(), "{lang:?} html");
+            assert_eq!(md, render_markdown(&b).unwrap(), "{lang:?} md");
+            assert_eq!(super::super::to_json(&a), super::super::to_json(&b));
+            // The customer's name is escaped in HTML, never markup.
+            assert!(html.contains("Bakkerij Jansen &amp; Zn &lt;b&gt;"), "{lang:?}");
+            assert!(!html.contains("<b>"));
+            assert!(
+                md.contains("web2") && html.contains("web2"),
+                "an incident names its server"
+            );
+        }
+        let nl = render_markdown(&sample(Lang::Nl)).unwrap();
+        assert!(
+            nl.contains("99,95%") && nl.contains("naar rato") && nl.contains("december"),
+            "{nl}"
+        );
+        assert!(nl.contains("8.629 ± 99 ms") && nl.contains("kwam niet voor"), "{nl}");
+        let en = render_markdown(&sample(Lang::En)).unwrap();
+        assert!(en.contains("99.95%") && en.contains("counted by share") && en.contains("8,629 ± 99 ms"));
+    }
+
     #[test]
     fn topology_drawing_has_a_box_per_node_and_an_arrow_per_link() {
         let topo = TopologyFigures {

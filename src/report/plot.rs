@@ -458,6 +458,51 @@ mod tests {
     }
 
     #[test]
+    fn options_fix_the_y_range_and_write_dutch_ticks() {
+        let s = Series {
+            label: "availability".into(),
+            points: (1..=12)
+                .map(|m| Point {
+                    x: f64::from(m),
+                    y: 99.95 + f64::from(m % 2) * 0.03,
+                    ci95: Some(0.01),
+                })
+                .collect(),
+        };
+        let opts = ChartOptions {
+            y_range: Some((99.9, 100.0)),
+            decimal_comma: true,
+            tidy_ticks: true,
+            ..ChartOptions::default()
+        };
+        // The text of every <text> element.
+        let texts = |svg: &str| -> Vec<String> {
+            svg.split("</text>")
+                .filter_map(|t| t.rsplit_once('>').map(|(_, x)| x.trim().to_string()))
+                .collect()
+        };
+        let svg = line_chart_with(&LineChart::default(), std::slice::from_ref(&s), &[], &opts).unwrap();
+        let ticks = texts(&svg);
+        assert!(
+            ticks.contains(&"99,95".into()) && ticks.contains(&"100".into()),
+            "{ticks:?}"
+        );
+        assert!(
+            !ticks.contains(&"0".into()),
+            "the y axis does not start at zero: {ticks:?}"
+        );
+        let plain = texts(&line_chart(&LineChart::default(), &[s], &[]).unwrap());
+        assert!(plain.contains(&"0.0".into()), "the default starts at zero: {plain:?}");
+        let bad = ChartOptions {
+            y_range: Some((1.0, 1.0)),
+            ..ChartOptions::default()
+        };
+        assert!(line_chart_with(&LineChart::default(), &[], &[], &bad).is_err());
+        assert_eq!(tick_label(20.0, &opts), "20");
+        assert_eq!(tick_label(99.5, &opts), "99,5");
+    }
+
+    #[test]
     fn no_finite_values_is_an_error_not_a_panic() {
         let s = Series {
             label: "x".into(),
