@@ -262,7 +262,7 @@ pub struct SeriesPoint {
 
 #[derive(Debug, Serialize)]
 pub struct AvailabilityFigures {
-    /// `months` (availability run) or `days` (request run) on the chart.
+    /// `months` (availability run), `days` or `hours` (request run) on the chart.
     pub series_unit: &'static str,
     pub series: Vec<SeriesPoint>,
     /// Rows of the table: months of the year (availability) or the one window (requests).
@@ -978,14 +978,20 @@ fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerReport, Repo
                 },
                 breach_probability: None,
             };
-            // Per day of the measured window, pooled over replications (timeseries.csv holds
-            // no per-replication figures, so these points carry no interval).
+            // Per day of the measured window (per hour for windows up to two days), pooled over
+            // replications: timeseries.csv holds no per-replication figures, so these points
+            // carry no interval.
+            let (unit, unit_s) = if window_s <= 2.0 * DAY_S {
+                ("hours", 3600.0)
+            } else {
+                ("days", DAY_S)
+            };
             let mut days: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
             for &(start, width, ok, failed) in buckets {
                 if start + 1e-9 < h.warmup_s || start >= h.horizon_s || width <= 0.0 {
                     continue;
                 }
-                let d = ((start - h.warmup_s) / DAY_S).floor() as u32;
+                let d = ((start - h.warmup_s) / unit_s).floor() as u32;
                 let e = days.entry(d).or_default();
                 e.0 += ok;
                 e.1 += failed;
@@ -1011,7 +1017,7 @@ fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerReport, Repo
                     error_budget_min: budget,
                 },
                 AvailabilityFigures {
-                    series_unit: "days",
+                    series_unit: unit,
                     series,
                     rows: vec![],
                     overall,
@@ -1207,22 +1213,22 @@ fn charts(r: &CustomerReport, s: &Strings) -> Result<BTreeMap<&'static str, Stri
         .map(|p| p.availability_pct.value - p.availability_pct.ci95.unwrap_or(0.0))
         .fold(r.sla.sla_percent, f64::min);
     let pad = (100.0 - lowest).max(0.01) * 0.15;
-    let unit = if a.series_unit == "months" {
-        "x_months"
-    } else {
-        "x_days"
+    let (unit, title, label) = match a.series_unit {
+        "months" => ("x_months", "chart_availability_title", "chart_mean_ci"),
+        "days" => ("x_days", "chart_availability_title_request", "chart_pooled"),
+        _ => ("x_hours", "chart_availability_title_request", "chart_pooled"),
     };
     let sla_label = t("chart_sla").replace("{sla}", &format_percent(r.sla.sla_percent, 2, r.lang));
     let avail = plot::line_chart_with(
         &LineChart {
-            title: t("chart_availability_title"),
+            title: t(title),
             x_label: t(unit),
             y_label: t("y_availability"),
             log_x: false,
             log_y: false,
         },
         &[Series {
-            label: t("chart_mean_ci"),
+            label: t(label),
             points: a
                 .series
                 .iter()
