@@ -9,7 +9,7 @@
 //!   replication runner (the only place with parallelism).
 //! - [`check`]: oracles (closed forms the simulator must agree with) and checks: `[[expect]]`
 //!   evaluation, the library API to run them ([`check::run`]), replay capsules, shrinking.
-//! - [`report`]: summaries, CSV, atomic output.
+//! - [`report`]: summaries, CSV, atomic output, charts and the customer report.
 //! - [`stats`]: confidence intervals across replications.
 //!
 //! The library API runs a scenario end to end:

@@ -3,6 +3,10 @@
 //! The only place (with `main.rs`) that uses `anyhow`, reads the wall clock (for `perf.json`
 //! and progress) or prints. Everything it reports comes from the library.
 
+// `report` is taken by `simpark::report` below.
+#[path = "report.rs"]
+mod report_cmd;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use simpark::report::{self, summary};
@@ -85,6 +89,9 @@ pub enum Command {
         #[arg(long, default_value = "roundrobin")]
         algorithm: String,
     },
+    /// The customer availability report of a results directory: report.html (A4, inline
+    /// SVG), report.md and report.json, in English or Dutch.
+    Report(report_cmd::ReportArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -147,6 +154,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         }) => check::check(&paths, junit.as_deref(), jobs, &capsule_dir),
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
+        Some(Command::Report(args)) => report_cmd::report(&args),
     }
 }
 
@@ -249,7 +257,7 @@ fn run(args: &RunArgs) -> Result<i32> {
             summary::avail_table(&s),
             events,
             s.metrics.requests_total,
-            "summary.json, months.csv",
+            "summary.json, months.csv, latency.json",
         )
     } else {
         let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -267,6 +275,12 @@ fn run(args: &RunArgs) -> Result<i32> {
         (summary::table(&s), events, requests, "summary.json, timeseries.csv")
     };
     let wall = started.elapsed();
+    if model.mode == scenario::Mode::Availability {
+        // Response times in normal operation, which the long-horizon mode cannot give; run
+        // after the clock stopped so perf.json measures the availability run alone.
+        let sample = report_cmd::latency_sample(&model, jobs)?;
+        write("latency.json", report::to_json(&sample).as_bytes())?;
+    }
     let perf = serde_json::json!({
         "wall_s": wall.as_secs_f64(),
         "jobs": jobs,

@@ -4,6 +4,7 @@
 //! Only reads finished results; never runs the simulator. Wall-clock figures go to
 //! `perf.json` only, so `summary.json` stays byte-identical for the same scenario and seed.
 
+pub mod customer;
 pub mod plot;
 pub mod summary;
 

@@ -65,6 +65,45 @@ pub struct LineChart {
     pub log_y: bool,
 }
 
+/// Options that leave the chart's data alone: where the y axis runs, how ticks are written,
+/// the grid and the legend. The default is exactly what `line_chart` and `bar_chart` draw.
+#[derive(Clone, Debug, Default)]
+pub struct ChartOptions {
+    /// Fixed y range (low, high) instead of one fitted to the data and padded to zero: for
+    /// figures such as availability that live just below 100%. The caller makes it cover the
+    /// data and bands.
+    pub y_range: Option<(f64, f64)>,
+    /// Write tick labels with a decimal comma (Dutch: "99,95").
+    pub decimal_comma: bool,
+    /// Write whole-number ticks without decimals ("20", not "20.0").
+    pub tidy_ticks: bool,
+    /// At most this many light grid lines between two labelled ones (plotters draws ten).
+    pub light_lines_max: Option<usize>,
+    /// Bar charts: every bar in the first palette colour (bars of one quantity, e.g. months).
+    pub one_colour: bool,
+    /// Line charts: the legend in the lower left corner instead of the upper left (for data
+    /// near the top, such as availability).
+    pub legend_lower_left: bool,
+}
+
+impl ChartOptions {
+    fn formats_ticks(&self) -> bool {
+        self.decimal_comma || self.tidy_ticks
+    }
+}
+
+/// A tick label as plotters writes it, whole numbers without decimals when `tidy`, and with a
+/// decimal comma when asked.
+fn tick_label(v: f64, opts: &ChartOptions) -> String {
+    use plotters::coord::ranged1d::ValueFormatter;
+    let s = if opts.tidy_ticks && v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        <plotters::coord::types::RangedCoordf64 as ValueFormatter<f64>>::format(&v)
+    };
+    if opts.decimal_comma { s.replace('.', ",") } else { s }
+}
+
 /// One bar with its 95% confidence interval.
 #[derive(Clone, Debug)]
 pub struct Bar {
@@ -118,6 +157,16 @@ fn span(values: impl Iterator<Item = f64>, log: bool, pad_zero: bool) -> Option<
 
 /// A line chart of `series` with shaded 95% bands and dashed `references`, as SVG text.
 pub fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference]) -> Result<String, PlotError> {
+    line_chart_with(spec, series, references, &ChartOptions::default())
+}
+
+/// `line_chart` with a fixed y range and/or decimal-comma ticks.
+pub fn line_chart_with(
+    spec: &LineChart,
+    series: &[Series],
+    references: &[Reference],
+    opts: &ChartOptions,
+) -> Result<String, PlotError> {
     register_font();
     let all = || series.iter().flat_map(|s| s.points.iter());
     let (x0, x1) = span(all().map(|p| p.x), spec.log_x, false).ok_or_else(|| err(&spec.title, "no finite x"))?;
@@ -128,6 +177,12 @@ pub fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference])
         })
         .chain(references.iter().map(|r| r.y));
     let (y0, y1) = span(ys, spec.log_y, !spec.log_y).ok_or_else(|| err(&spec.title, "no finite y"))?;
+    let (y0, y1) = match opts.y_range {
+        Some((lo, hi)) if lo.is_finite() && hi.is_finite() && lo < hi => (lo, hi),
+        Some(r) => return Err(err(&spec.title, format!("bad y range {r:?}"))),
+        None => (y0, y1),
+    };
+    let fmt = |v: &f64| tick_label(*v, opts);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, HEIGHT_PX)).into_drawing_area();
@@ -141,15 +196,19 @@ pub fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference])
         macro_rules! draw {
             ($xr:expr, $yr:expr) => {{
                 let mut chart = b.build_cartesian_2d($xr, $yr).map_err(|e| err(&spec.title, e))?;
-                chart
-                    .configure_mesh()
-                    .x_desc(&spec.x_label)
+                let mut mesh = chart.configure_mesh();
+                mesh.x_desc(&spec.x_label)
                     .y_desc(&spec.y_label)
                     .label_style((FONT, 12))
                     .axis_desc_style((FONT, 13))
-                    .light_line_style(RGBColor(235, 235, 235))
-                    .draw()
-                    .map_err(|e| err(&spec.title, e))?;
+                    .light_line_style(RGBColor(235, 235, 235));
+                if opts.formats_ticks() {
+                    mesh.x_label_formatter(&fmt).y_label_formatter(&fmt);
+                }
+                if let Some(k) = opts.light_lines_max {
+                    mesh.max_light_lines(k);
+                }
+                mesh.draw().map_err(|e| err(&spec.title, e))?;
                 for (i, s) in series.iter().enumerate() {
                     let colour = PALETTE[i % PALETTE.len()];
                     let pts: Vec<&Point> = s
@@ -197,7 +256,11 @@ pub fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference])
                         .label_font((FONT, 12))
                         .background_style(WHITE.mix(0.85))
                         .border_style(RGBColor(200, 200, 200))
-                        .position(SeriesLabelPosition::UpperLeft)
+                        .position(if opts.legend_lower_left {
+                            SeriesLabelPosition::LowerLeft
+                        } else {
+                            SeriesLabelPosition::UpperLeft
+                        })
                         .draw()
                         .map_err(|e| err(&spec.title, e))?;
                 }
@@ -216,6 +279,18 @@ pub fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference])
 
 /// A bar chart with 95% error bars and an optional dashed reference line, as SVG text.
 pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar], reference: Option<&Reference>) -> Result<String, PlotError> {
+    bar_chart_with(title, y_label, bars, reference, &ChartOptions::default())
+}
+
+/// `bar_chart` with [`ChartOptions`]; `y_range` and `legend_lower_left` do not apply (bars
+/// start at zero; the reference's legend sits upper right).
+pub fn bar_chart_with(
+    title: &str,
+    y_label: &str,
+    bars: &[Bar],
+    reference: Option<&Reference>,
+    opts: &ChartOptions,
+) -> Result<String, PlotError> {
     register_font();
     if bars.is_empty() {
         return Err(err(title, "no bars"));
@@ -236,25 +311,32 @@ pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar], reference: Option<&Re
             .margin(12)
             .x_label_area_size(if n > 6 { 70 } else { 40 })
             .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..y1)
+            // plotters' integer ranges include their end: 0..n-1 is n segments, one per bar.
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..y1)
             .map_err(|e| err(title, e))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
+        let fmt_y = |v: &f64| tick_label(*v, opts);
+        let fmt_x = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.label.clone()).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.disable_x_mesh()
             .y_desc(y_label)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 13))
             .light_line_style(RGBColor(235, 235, 235))
             .x_labels(n)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.label.clone()).unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(|e| err(title, e))?;
+            .x_label_formatter(&fmt_x);
+        if opts.formats_ticks() {
+            mesh.y_label_formatter(&fmt_y);
+        }
+        if let Some(k) = opts.light_lines_max {
+            mesh.max_light_lines(k);
+        }
+        mesh.draw().map_err(|e| err(title, e))?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let colour = PALETTE[i % PALETTE.len()];
+                let colour = PALETTE[if opts.one_colour { 0 } else { i % PALETTE.len() }];
                 let mut r = Rectangle::new(
                     [
                         (SegmentValue::Exact(i), 0.0),
@@ -373,6 +455,51 @@ mod tests {
         let svg = bar_chart("downtime", "min/year", &bars, None).unwrap();
         assert!(svg.contains("single") && svg.contains("park"));
         assert!(svg.matches("<rect").count() >= 3, "background + two bars");
+    }
+
+    #[test]
+    fn options_fix_the_y_range_and_write_dutch_ticks() {
+        let s = Series {
+            label: "availability".into(),
+            points: (1..=12)
+                .map(|m| Point {
+                    x: f64::from(m),
+                    y: 99.95 + f64::from(m % 2) * 0.03,
+                    ci95: Some(0.01),
+                })
+                .collect(),
+        };
+        let opts = ChartOptions {
+            y_range: Some((99.9, 100.0)),
+            decimal_comma: true,
+            tidy_ticks: true,
+            ..ChartOptions::default()
+        };
+        // The text of every <text> element.
+        let texts = |svg: &str| -> Vec<String> {
+            svg.split("</text>")
+                .filter_map(|t| t.rsplit_once('>').map(|(_, x)| x.trim().to_string()))
+                .collect()
+        };
+        let svg = line_chart_with(&LineChart::default(), std::slice::from_ref(&s), &[], &opts).unwrap();
+        let ticks = texts(&svg);
+        assert!(
+            ticks.contains(&"99,95".into()) && ticks.contains(&"100".into()),
+            "{ticks:?}"
+        );
+        assert!(
+            !ticks.contains(&"0".into()),
+            "the y axis does not start at zero: {ticks:?}"
+        );
+        let plain = texts(&line_chart(&LineChart::default(), &[s], &[]).unwrap());
+        assert!(plain.contains(&"0.0".into()), "the default starts at zero: {plain:?}");
+        let bad = ChartOptions {
+            y_range: Some((1.0, 1.0)),
+            ..ChartOptions::default()
+        };
+        assert!(line_chart_with(&LineChart::default(), &[], &[], &bad).is_err());
+        assert_eq!(tick_label(20.0, &opts), "20");
+        assert_eq!(tick_label(99.5, &opts), "99,5");
     }
 
     #[test]

@@ -184,6 +184,15 @@ impl Topology {
         self.graph.node_indices().map(|i| self.graph[i].name.clone()).collect()
     }
 
+    /// Every link as (from, to) node names, in insertion order (for drawings such as the
+    /// customer report's).
+    pub fn links(&self) -> Vec<(String, String)> {
+        (&self.graph)
+            .edge_references()
+            .map(|e| (self.graph[e.source()].name.clone(), self.graph[e.target()].name.clone()))
+            .collect()
+    }
+
     /// Node index of web server `i`.
     pub fn web_node(&self, i: usize) -> usize {
         self.web[i].index()

@@ -7,6 +7,7 @@ mod cli;
 mod determinism;
 mod examples;
 mod faults;
+mod report;
 mod scenarios;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,409 @@
+//! `simpark report`: the customer report from real results directories, its figures against
+//! the files it read, bad input, and the HTML in a real browser (headless Chromium).
+
+use crate::{repo, run_ok, simpark, tmpdir};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const REPORT_FILES: [&str; 3] = ["report.html", "report.md", "report.json"];
+
+/// A small availability run of the seed's park: 3 replications x 400 days (13 whole months)
+/// and a tenth of the traffic, so the request-level latency sample stays cheap in debug builds.
+fn availability_results(name: &str) -> PathBuf {
+    let d = tmpdir(name);
+    run_ok(
+        simpark()
+            .arg("run")
+            .arg(repo("scenarios/baseline/xpos.toml"))
+            .args([
+                "--replications",
+                "3",
+                "--horizon",
+                "400d",
+                "--set",
+                "traffic.visitors_per_month=30000",
+                "-q",
+                "--out",
+            ])
+            .arg(&d),
+    );
+    d
+}
+
+fn report(dir: &Path, extra: &[&str]) -> std::process::Output {
+    simpark()
+        .arg("report")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("simpark runs")
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
+    let d = availability_results("report-avail");
+    assert!(
+        d.join("latency.json").is_file(),
+        "an availability run writes latency.json"
+    );
+    let latency = json(&d.join("latency.json"));
+    assert_eq!(latency["mode"], "requests");
+    assert_eq!(latency["replications"], 5);
+
+    let out = d.join("en");
+    run_ok(
+        simpark()
+            .arg("report")
+            .arg(&d)
+            .args(["--customer", "Bakkerij Jansen", "--sla", "99.95", "--out"])
+            .arg(&out),
+    );
+    let r = json(&out.join("report.json"));
+    assert_eq!(r["report_schema_version"], 1);
+    assert_eq!(r["sla"]["partial_outage_policy"], "ignore");
+    assert_eq!(r["run"]["months_per_replication"], 13);
+    assert_eq!(r["availability"]["rows"].as_array().unwrap().len(), 12);
+    assert_eq!(r["latency"]["source"], "latency_sample");
+    // The overall monthly availability is 100% minus the mean share of the 13 whole months'
+    // minutes down, recomputed here from months.csv.
+    let csv = std::fs::read_to_string(d.join("months.csv")).unwrap();
+    let month_min = 365.25 / 12.0 * 1440.0;
+    let downs: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1).unwrap().parse::<u32>().unwrap() < 13)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(downs.len(), 3 * 13);
+    let mean_down = downs.iter().sum::<f64>() / downs.len() as f64;
+    let shown = r["availability"]["overall"]["availability_pct"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (shown - (100.0 - 100.0 * mean_down / month_min)).abs() < 1e-9,
+        "{shown} vs {mean_down}"
+    );
+    let budget = r["sla"]["error_budget_min"].as_f64().unwrap();
+    assert!((budget - 0.0005 * month_min).abs() < 1e-9);
+    let breaches = downs.iter().filter(|&&m| m > budget).count() as u64;
+    assert_eq!(r["availability"]["months_breaching"], breaches);
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for text in [&html, &md] {
+        assert!(
+            text.contains("Bakkerij Jansen") && text.contains("99.95%"),
+            "customer and SLA shown"
+        );
+        assert!(text.contains("Partial outages are not counted"), "the policy is stated");
+        assert!(text.contains("December") && text.contains("p99.9"));
+    }
+    assert_eq!(
+        html.matches("<svg").count(),
+        4,
+        "topology, availability, downtime, latency"
+    );
+    assert!(!md.contains("<svg"));
+    // Self-contained: nothing to fetch, nothing to run.
+    for needle in ["<script", "<link", " src=", "url(http", "url(//", "@import", "https://"] {
+        assert!(!html.contains(needle), "report.html contains `{needle}`");
+    }
+
+    // Dutch: natural text, comma decimals, Dutch month names; the policy is configurable.
+    let nl = d.join("nl");
+    run_ok(
+        simpark()
+            .arg("report")
+            .arg(&d)
+            .args(["--lang", "nl", "--partial-outage", "degraded", "--out"])
+            .arg(&nl),
+    );
+    let html_nl = std::fs::read_to_string(nl.join("report.html")).unwrap();
+    assert!(html_nl.contains("lang=\"nl\"") && html_nl.contains("99,90%") && html_nl.contains("december"));
+    assert!(html_nl.contains("Strenge telling") && html_nl.contains("Beschikbaarheid per maand"));
+    let r_nl = json(&nl.join("report.json"));
+    assert_eq!(r_nl["sla"]["partial_outage_policy"], "degraded");
+    let strict = r_nl["availability"]["overall"]["unavailable_min"]["value"]
+        .as_f64()
+        .unwrap();
+    let plain = r["availability"]["overall"]["unavailable_min"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!(strict > plain, "degraded minutes count too: {strict} > {plain}");
+}
+
+#[test]
+fn same_results_same_bytes() {
+    let d = availability_results("report-bytes");
+    let (a, b) = (d.join("a"), d.join("b"));
+    for out in [&a, &b] {
+        run_ok(simpark().arg("report").arg(&d).args(["--lang", "nl", "--out"]).arg(out));
+    }
+    for f in REPORT_FILES {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn request_mode_results_are_request_based_and_say_so() {
+    let d = tmpdir("report-requests");
+    run_ok(
+        simpark()
+            .args(["run", "--horizon", "2h", "--replications", "2", "-q", "--out"])
+            .arg(&d),
+    );
+    assert!(
+        !d.join("latency.json").exists(),
+        "request runs measure latency themselves"
+    );
+    run_ok(simpark().arg("report").arg(&d));
+    let r = json(&d.join("report.json"));
+    assert_eq!(r["sla"]["request_based"], true);
+    assert_eq!(r["latency"]["source"], "summary");
+    assert!(r["incidents"].is_null() && r["data_protection"].is_null());
+    let s = json(&d.join("summary.json"));
+    assert_eq!(
+        r["availability"]["overall"]["availability_pct"]["value"]
+            .as_f64()
+            .unwrap(),
+        s["metrics"]["success_ratio"]["value"].as_f64().unwrap() * 100.0
+    );
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(
+        md.contains("A week is not a month") && md.contains("request-level run"),
+        "{md}"
+    );
+    // `ignore` needs minute accounting a request run does not have.
+    let out = report(&d, &["--partial-outage", "ignore", "--out", "/nonexistent/never"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("request-mode run"));
+}
+
+#[test]
+fn without_latency_json_the_report_says_latency_was_not_measured() {
+    let d = availability_results("report-nolatency");
+    std::fs::remove_file(d.join("latency.json")).unwrap();
+    run_ok(simpark().arg("report").arg(&d));
+    let r = json(&d.join("report.json"));
+    assert_eq!(r["latency"]["source"], "none");
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(md.contains("Response times were not measured"), "{md}");
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let d = availability_results("report-bad");
+    let out = d.join("out");
+    let expect_usage = |args: &[&str], dir: &Path, needle: &str| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--out", out.to_str().unwrap()]);
+        let o = report(dir, &all);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: expected `{needle}` in: {err}");
+        for f in REPORT_FILES {
+            assert!(!out.join(f).exists(), "{args:?} wrote {f}");
+        }
+    };
+    expect_usage(&[], &d.join("no-such-dir"), "no such results directory");
+    expect_usage(&["--sla", "100"], &d, "strictly between 0 and 100");
+    expect_usage(&["--sla", "0"], &d, "strictly between 0 and 100");
+    expect_usage(&["--sla", "-5"], &d, "strictly between 0 and 100");
+    expect_usage(&["--lang", "de"], &d, "unknown language");
+    expect_usage(&["--partial-outage", "half"], &d, "unknown policy");
+    // A directory without summary.json.
+    let empty = tmpdir("report-empty");
+    expect_usage(&[], &empty, "summary.json: missing");
+    // A summary.json from an older simpark: says which version it needs and how to regenerate.
+    let old = tmpdir("report-old");
+    for f in ["months.csv", "scenario.resolved.toml", "latency.json"] {
+        std::fs::copy(d.join(f), old.join(f)).unwrap();
+    }
+    let mut s = json(&d.join("summary.json"));
+    s["schema_version"] = 0.into();
+    std::fs::write(old.join("summary.json"), serde_json::to_vec(&s).unwrap()).unwrap();
+    expect_usage(&[], &old, "reads schema_version 1");
+    expect_usage(&[], &old, "simpark run");
+    for f in REPORT_FILES {
+        assert!(!old.join(f).exists() && !d.join(f).exists());
+    }
+}
+
+// ---- the browser --------------------------------------------------------------------------------
+
+/// Headless Chromium, or a failure saying how to get it. `SIMPARK_SKIP_BROWSER=1` skips.
+fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("SIMPARK_CHROMIUM")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            [
+                "/usr/bin/chromium",
+                "/usr/bin/chromium-browser",
+                "/usr/bin/google-chrome",
+            ]
+            .map(PathBuf::from),
+        )
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("SIMPARK_SKIP_BROWSER").as_deref() == Ok("1"),
+            "the report's browser test needs Chromium: `apt-get install -y --no-install-recommends chromium` \
+             (or point SIMPARK_CHROMIUM at a Chrome binary); set SIMPARK_SKIP_BROWSER=1 to skip it"
+        );
+        eprintln!("SIMPARK_SKIP_BROWSER=1: browser test skipped");
+    }
+    found
+}
+
+/// Run Chromium headless on `url` with `args`, in a fresh profile, killed after 90 s; returns
+/// its stdout. Output goes to files, not pipes: a DOM dump larger than a pipe buffer would
+/// block Chromium while this waits for it to exit.
+fn headless(chrome: &Path, profile: &Path, args: &[String], url: &str) -> String {
+    let _ = std::fs::remove_dir_all(profile);
+    std::fs::create_dir_all(profile).unwrap();
+    let (out, err) = (profile.with_extension("stdout"), profile.with_extension("stderr"));
+    let mut child = Command::new(chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
+        .spawn()
+        .expect("chromium starts");
+    for _ in 0..900 {
+        if child.try_wait().unwrap().is_some() {
+            return std::fs::read_to_string(&out).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("chromium did not finish within 90 s: {args:?}");
+}
+
+/// The check the test adds to a copy of report.html (the report itself runs no script):
+/// errors are collected from the first moment, and at the end every <svg> must have a real
+/// size and drawn content, and nothing may have been fetched.
+const CHECK_HEAD: &str = "<script>window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message||('failed to load '+(e.target&&(e.target.src||e.target.href)))))},true);(function(){var c=console.error;console.error=function(){window.__errors.push(Array.prototype.join.call(arguments,' '));c.apply(console,arguments)}})();</script>";
+const CHECK_TAIL: &str = "<script>(function(){var s=document.querySelectorAll('svg'),bad=[];s.forEach(function(v,i){var r=v.getBoundingClientRect();if(!(r.width>200&&r.height>80))bad.push(i+' size '+r.width+'x'+r.height);if(v.querySelectorAll('rect,path,line,polyline,polygon,circle,ellipse,text').length<8)bad.push(i+' empty')});document.body.setAttribute('data-check',JSON.stringify({svgs:s.length,bad:bad,errors:window.__errors,fetched:performance.getEntriesByType('resource').length}))})();</script>";
+
+#[test]
+fn report_renders_in_headless_chromium() {
+    let Some(chrome) = chromium() else { return };
+    let d = availability_results("report-browser");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for lang in ["en", "nl"] {
+        let out = d.join(lang);
+        run_ok(
+            simpark()
+                .arg("report")
+                .arg(&d)
+                .args(["--customer", "Bakkerij Jansen", "--lang", lang, "--out"])
+                .arg(&out),
+        );
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let checked = html.replacen("<head>", &format!("<head>{CHECK_HEAD}"), 1).replacen(
+            "</body>",
+            &format!("{CHECK_TAIL}</body>"),
+            1,
+        );
+        let page = out.join("checked.html");
+        std::fs::write(&page, checked).unwrap();
+        let url = format!("file://{}", page.display());
+        // A fresh profile per start: a closing Chromium may still hold the previous one.
+        let profile = |step: &str| d.join(format!("profile-{lang}-{step}"));
+
+        let dom = headless(&chrome, &profile("dom"), &["--dump-dom".into()], &url);
+        let attr = dom
+            .split("data-check=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{lang}: the check did not run; DOM starts: {}",
+                    &dom[..dom.len().min(400)]
+                )
+            });
+        let check: serde_json::Value = serde_json::from_str(&attr.replace("&quot;", "\"").replace("&amp;", "&"))
+            .unwrap_or_else(|e| panic!("{lang}: {e}: {attr}"));
+        assert_eq!(check["svgs"], 4, "{lang}: {check}");
+        assert_eq!(
+            check["bad"],
+            serde_json::json!([]),
+            "{lang}: charts without size or content: {check}"
+        );
+        assert_eq!(
+            check["errors"],
+            serde_json::json!([]),
+            "{lang}: console errors: {check}"
+        );
+        assert_eq!(check["fetched"], 0, "{lang}: the page fetched something: {check}");
+
+        // A full-page screenshot for a human to look at (target/tmp/report-screenshots/).
+        let png = shots.join(format!("report-{lang}.png"));
+        let _ = std::fs::remove_file(&png);
+        headless(
+            &chrome,
+            &profile("png"),
+            &[
+                format!("--screenshot={}", png.display()),
+                "--window-size=1024,6400".into(),
+            ],
+            &format!("file://{}", out.join("report.html").display()),
+        );
+        let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 50_000,
+            "{lang}: screenshot"
+        );
+
+        // Printing: an A4 PDF (595 x 842 pt).
+        let pdf = shots.join(format!("report-{lang}.pdf"));
+        let _ = std::fs::remove_file(&pdf);
+        headless(
+            &chrome,
+            &profile("pdf"),
+            &[
+                format!("--print-to-pdf={}", pdf.display()),
+                "--no-pdf-header-footer".into(),
+            ],
+            &format!("file://{}", out.join("report.html").display()),
+        );
+        let bytes = std::fs::read(&pdf).unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
+        assert!(bytes.starts_with(b"%PDF"), "{lang}: not a PDF");
+        let text = String::from_utf8_lossy(&bytes);
+        let media = text
+            .split("/MediaBox [")
+            .nth(1)
+            .and_then(|s| s.split(']').next())
+            .unwrap_or_else(|| panic!("{lang}: no MediaBox in the PDF"));
+        let n: Vec<f64> = media.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        assert!(
+            n.len() == 4 && (n[2] - 595.3).abs() < 2.0 && (n[3] - 841.9).abs() < 2.0,
+            "{lang}: page is not A4: {media}"
+        );
+        eprintln!("{lang}: {} and {} KiB PDF", png.display(), bytes.len() / 1024);
+    }
+}
