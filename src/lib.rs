@@ -10,6 +10,9 @@
 //! - [`check`]: oracles: closed forms the simulator must agree with.
 //! - [`report`]: summaries, CSV, atomic output.
 //! - [`stats`]: confidence intervals across replications.
+//! - [`study`]: what-if studies over many runs: `sweep` (a grid of variants and the capacity
+//!   planner's answer: traffic within the SLO, all up and N-1, and the latency knee) and
+//!   `compare` (scenarios side by side).
 //!
 //! The library API runs a scenario end to end:
 //!
@@ -30,6 +33,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+pub mod study;
 pub mod units;
 
 pub use scenario::Model;
