@@ -3,6 +3,9 @@
 //! The only place (with `main.rs`) that uses `anyhow`, reads the wall clock (for `perf.json`
 //! and progress) or prints. Everything it reports comes from the library.
 
+mod compare;
+mod sweep;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use simpark::report::{self, summary};
@@ -66,6 +69,13 @@ pub enum Command {
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
     },
+    /// What-if: run a scenario over a grid of key values (--vary KEY=RANGE, repeatable) and
+    /// answer the planner's question: the most traffic within the SLO, all up and N-1, and
+    /// the latency knee. Writes sweep.json, sweep.csv and charts.
+    Sweep(sweep::SweepArgs),
+    /// Run scenarios with the same flags and put them side by side (default: single server,
+    /// standby pair, the park). Writes compare.json and bar charts.
+    Compare(compare::CompareArgs),
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
         /// Measured requests.
@@ -131,6 +141,8 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Scenarios { dir }) => list(&dir),
         Some(Command::Check { paths, junit, jobs }) => check(&paths, junit.as_deref(), jobs),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
+        Some(Command::Sweep(args)) => sweep::sweep(&args),
+        Some(Command::Compare(args)) => compare::compare(&args),
     }
 }
 

@@ -31,8 +31,8 @@ pub const BASELINES: [(&str, &str); 3] = [
     ),
 ];
 
-/// Width of one scenario's column in the terminal table.
-const COLUMN_WIDTH: usize = 28;
+/// Narrowest scenario column in the terminal table (columns widen to fit their cells).
+const COLUMN_WIDTH_MIN: usize = 16;
 
 /// Machines in a scenario's topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -140,6 +140,7 @@ const ROWS: [(&str, &str, usize); 6] = [
     ("availability (requests)", "availability_request", 6),
     ("downtime min/year", "downtime_min_per_year", 1),
     ("latency ms p99", "latency_ms_p99", 1),
+    // Human-error restores that lost data, failed restores, both storage copies lost.
     ("data-loss events/year", "data_loss_events_per_year", 4),
     ("RAID-1 losses/year", "raid_array_losses_per_year", 4),
 ];
@@ -159,34 +160,31 @@ impl Comparison {
 
     /// Scenarios as columns, in the order given; `-` where a mode has no such figure.
     pub fn table(&self) -> String {
-        let mut t = String::from("figures are means across replications ± 95% CI half-width\n\n");
-        let w = COLUMN_WIDTH;
-        let row = |t: &mut String, label: &str, cells: Vec<String>| {
-            let _ = write!(t, "  {label:<24}");
-            for c in cells {
-                let _ = write!(t, " {c:>w$}");
-            }
-            t.push('\n');
-        };
-        row(&mut t, "", self.scenarios.iter().map(|s| s.scenario.clone()).collect());
-        row(
-            &mut t,
-            "mode",
-            self.scenarios.iter().map(|s| s.mode.to_string()).collect(),
-        );
-        row(
-            &mut t,
-            "simulated",
-            self.scenarios
-                .iter()
-                .map(|s| format!("{} x {}", s.replications, span(s.horizon_s)))
-                .collect(),
-        );
-        row(
-            &mut t,
-            "servers",
-            self.scenarios.iter().map(|s| s.servers.text()).collect(),
-        );
+        let mut rows: Vec<(&str, Vec<String>)> = vec![
+            ("", self.scenarios.iter().map(|s| s.scenario.clone()).collect()),
+            ("mode", self.scenarios.iter().map(|s| s.mode.to_string()).collect()),
+            (
+                "simulated",
+                self.scenarios
+                    .iter()
+                    .map(|s| format!("{} x {}", s.replications, span(s.horizon_s)))
+                    .collect(),
+            ),
+            (
+                "servers",
+                self.scenarios.iter().map(|s| s.servers.total.to_string()).collect(),
+            ),
+            (
+                "  lb, web, storage, backup",
+                self.scenarios
+                    .iter()
+                    .map(|s| {
+                        let v = &s.servers;
+                        format!("{}, {}, {}, {}", v.balancers, v.web, v.storage, v.backup)
+                    })
+                    .collect(),
+            ),
+        ];
         for (label, metric, digits) in ROWS {
             if self.scenarios.iter().all(|s| s.metrics.get(metric).is_none()) {
                 continue;
@@ -200,7 +198,21 @@ impl Comparison {
                         .map_or_else(|| "-".to_string(), |e| pm(&e, digits))
                 })
                 .collect();
-            row(&mut t, label, cells);
+            rows.push((label, cells));
+        }
+        let w = rows
+            .iter()
+            .flat_map(|(_, cells)| cells.iter().map(|c| c.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .max(COLUMN_WIDTH_MIN);
+        let mut t = String::from("figures are means across replications ± 95% CI half-width\n\n");
+        for (label, cells) in rows {
+            let _ = write!(t, "  {label:<26}");
+            for c in cells {
+                let _ = write!(t, "  {c:>w$}");
+            }
+            t.push('\n');
         }
         t
     }

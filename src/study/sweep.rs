@@ -421,7 +421,7 @@ impl SweepReport {
                 .map(|(k, _)| k.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let head = if head.is_empty() { "park".to_string() } else { head };
+            let head = if head.is_empty() { "grid".to_string() } else { head };
             let _ = writeln!(
                 t,
                 "\n  {head:<28} {:>22} {:>22} {:>22}",
@@ -429,7 +429,11 @@ impl SweepReport {
             );
             for r in &a.rows {
                 let label = r.values.0.iter().map(|(_, v)| v.label()).collect::<Vec<_>>().join(", ");
-                let label = if label.is_empty() { "all".to_string() } else { label };
+                let label = if label.is_empty() {
+                    "(traffic only)".to_string()
+                } else {
+                    label
+                };
                 let cell = |l: &Option<Limit>| l.map(|l| limit_text(&l, 3)).unwrap_or_else(|| "-".into());
                 let _ = writeln!(
                     t,
