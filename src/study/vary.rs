@@ -300,8 +300,12 @@ fn range(lo: &str, rest: &str, kind: Kind) -> Result<(Vec<Value>, Scale), String
         }
         other => return Err(format!("unknown spacing `{other}`; expected lin or log")),
     };
-    // Pin the ends exactly (exp(ln(x)) is not always x).
-    let mut xs = xs;
+    // Round away floating-point noise (exp(ln(x)) is not always x: 99.99999999999996 for
+    // 100) to 12 significant digits, and pin the ends exactly.
+    let mut xs: Vec<f64> = xs
+        .iter()
+        .map(|x| format!("{x:.11e}").parse().expect("a formatted float parses"))
+        .collect();
     xs[0] = a;
     if n > 1 {
         xs[n - 1] = b;
@@ -378,6 +382,8 @@ mod tests {
         let xs = floats(&v);
         assert_eq!(xs.len(), 12);
         assert_eq!((xs[0], xs[11]), (1e5, 5e6));
+        let v = parse("traffic.rate_per_s=50..200:log:3").unwrap();
+        assert_eq!(floats(&v), vec![50.0, 100.0, 200.0], "no floating-point noise");
         let ratio = xs[1] / xs[0];
         for w in xs.windows(2) {
             assert!((w[1] / w[0] - ratio).abs() < 1e-9, "geometric spacing");

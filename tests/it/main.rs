@@ -7,6 +7,7 @@ mod cli;
 mod determinism;
 mod faults;
 mod scenarios;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
