@@ -34,7 +34,7 @@ pub enum StudyError {
     Vary { key: String, message: String },
     /// The scenario with one grid point's values applied does not validate.
     #[error("--vary point {point}: {error}")]
-    Point { point: String, error: ScenarioError },
+    Point { point: String, error: Box<ScenarioError> },
     /// The grid has more points than `vary::GRID_POINTS_MAX`.
     #[error("the grid has {points} points; at most {} (use fewer values)", vary::GRID_POINTS_MAX)]
     GridTooLarge { points: f64 },

@@ -140,7 +140,7 @@ impl Plan {
             let sets: Vec<String> = varies.iter().zip(p).map(|(v, &k)| v.assignment(k)).collect();
             let model = load(&sets).map_err(|error| StudyError::Point {
                 point: values_of(p).label(),
-                error,
+                error: Box::new(error),
             })?;
             runs.push(PlannedRun {
                 point: i,
@@ -155,7 +155,7 @@ impl Plan {
                 sets.push(n_minus_1_override(&runs[i].model));
                 let model = load(&sets).map_err(|error| StudyError::Point {
                     point: format!("{} (N-1)", values_of(&grid[i]).label()),
-                    error,
+                    error: Box::new(error),
                 })?;
                 runs.push(PlannedRun {
                     point: i,
@@ -615,6 +615,9 @@ fn interp(a: f64, b: f64, t: f64, log: bool) -> f64 {
     }
 }
 
+/// A criterion on a run: (its value, the target, whether larger is worse).
+type Criterion<'c> = (&'c dyn Fn(&RunFigures) -> Option<f64>, f64, bool);
+
 /// One line of points along the traffic axis, sorted by traffic.
 struct Curve<'a> {
     xs: Vec<f64>,
@@ -635,8 +638,7 @@ impl Curve<'_> {
     }
 
     /// The first crossing of `ok` going from true to false, interpolated per criterion.
-    /// `criteria`: (value at a point, target, whether larger is worse).
-    fn first_failure(&self, criteria: &[(&dyn Fn(&RunFigures) -> Option<f64>, f64, bool)]) -> Limit {
+    fn first_failure(&self, criteria: &[Criterion<'_>]) -> Limit {
         let ok = |f: &RunFigures| {
             criteria.iter().all(|(get, target, larger_worse)| match get(f) {
                 Some(y) if *larger_worse => y <= *target,
@@ -784,7 +786,7 @@ fn answer(plan: &Plan, points: &[PointOut]) -> Answer {
         };
         let p99_hi = |f: &RunFigures| f.get("latency_ms_p99").map(|e| upper(&e));
         let avail_lo = |f: &RunFigures| Some(lower(&f.slo_availability()));
-        let mut criteria: Vec<(&dyn Fn(&RunFigures) -> Option<f64>, f64, bool)> = Vec::new();
+        let mut criteria: Vec<Criterion<'_>> = Vec::new();
         if let Some(m) = latency_target {
             criteria.push((&p99_hi, m, true));
         }
