@@ -382,8 +382,8 @@ mod tests {
         let xs = floats(&v);
         assert_eq!(xs.len(), 12);
         assert_eq!((xs[0], xs[11]), (1e5, 5e6));
-        let v = parse("traffic.rate_per_s=50..200:log:3").unwrap();
-        assert_eq!(floats(&v), vec![50.0, 100.0, 200.0], "no floating-point noise");
+        let w = parse("traffic.rate_per_s=50..200:log:3").unwrap();
+        assert_eq!(floats(&w), vec![50.0, 100.0, 200.0], "no floating-point noise");
         let ratio = xs[1] / xs[0];
         for w in xs.windows(2) {
             assert!((w[1] / w[0] - ratio).abs() < 1e-9, "geometric spacing");
