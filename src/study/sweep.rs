@@ -47,6 +47,8 @@ pub const TRAFFIC_KEYS: [&str; 3] = [
 ];
 /// The knee is where p99 reaches this multiple of its low-load value.
 pub const KNEE_P99_FACTOR: f64 = 2.0;
+/// A limit bracketed by grid points further apart than this ratio gets a note.
+pub const COARSE_BRACKET_RATIO: f64 = 1.25;
 /// Latency charts switch to a log y axis when the largest p99 exceeds the smallest by this.
 const LOG_Y_RATIO: f64 = 20.0;
 
@@ -297,6 +299,10 @@ pub struct Limit {
     /// Mean offered load at that traffic [req/s].
     pub offered_rps: Option<f64>,
     pub position: Position,
+    /// The grid points it lies between (`inside` only): the true limit is somewhere in
+    /// there; interpolation assumes the curve is straight between them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub between: Option<[f64; 2]>,
 }
 
 /// Where a limit lies relative to the swept range.
@@ -652,6 +658,7 @@ impl Curve<'_> {
                 value: None,
                 offered_rps: None,
                 position: Position::BelowRange,
+                between: None,
             };
         }
         let Some(j) = (1..=last).find(|&j| !ok(self.figs[j])) else {
@@ -659,6 +666,7 @@ impl Curve<'_> {
                 value: Some(self.xs[last]),
                 offered_rps: Some(self.figs[last].offered_rps),
                 position: Position::AboveRange,
+                between: None,
             };
         };
         let mut x = self.xs[j];
@@ -681,6 +689,7 @@ impl Curve<'_> {
             value: Some(x),
             offered_rps: Some(self.offered_at(j, x)),
             position: Position::Inside,
+            between: Some([self.xs[j - 1], self.xs[j]]),
         }
     }
 }
@@ -826,6 +835,17 @@ fn answer(plan: &Plan, points: &[PointOut]) -> Answer {
             sentence,
         });
     }
+    let coarse = rows.iter().any(|r: &AnswerRow| {
+        [r.max_traffic, r.max_traffic_n_minus_1]
+            .iter()
+            .flatten()
+            .any(|l| l.between.is_some_and(|[a, b]| b > COARSE_BRACKET_RATIO * a))
+    });
+    if coarse {
+        notes.push(format!(
+            "some SLO limits lie between grid points more than {COARSE_BRACKET_RATIO}x apart (answer.rows[].*.between in sweep.json): p99 often jumps at saturation, so the interpolated value is only as good as the grid; sweep more finely between them"
+        ));
+    }
     let offered = |i: usize| points[i].metrics.offered_rps;
     if tv.values.len() > 1 && (0..plan.grid.len()).all(|i| offered(i) == offered(0)) {
         notes.push(format!(
@@ -962,6 +982,7 @@ mod tests {
         // Upper bounds 110, 220, 440: 300 is crossed 80/220 of the way from x=2 to x=3.
         let l = curve.first_failure(&[(&p99_hi, 300.0, true)]);
         assert_eq!(l.position, Position::Inside);
+        assert_eq!(l.between, Some([2.0, 3.0]));
         assert!((l.value.unwrap() - (2.0 + 80.0 / 220.0)).abs() < 1e-12);
         assert!((l.offered_rps.unwrap() - (20.0 + 800.0 / 220.0)).abs() < 1e-9);
         // The point estimate alone would allow more.
@@ -996,6 +1017,7 @@ mod tests {
                 value: Some(x),
                 offered_rps: Some(1.0),
                 position: Position::Inside,
+                between: None,
             })
         };
         let s = sentence(
