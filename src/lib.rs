@@ -11,6 +11,9 @@
 //!   evaluation, the library API to run them ([`check::run`]), replay capsules, shrinking.
 //! - [`report`]: summaries, CSV, atomic output, charts and the customer report.
 //! - [`stats`]: confidence intervals across replications.
+//! - [`study`]: what-if studies over many runs: `sweep` (a grid of variants and the capacity
+//!   planner's answer: traffic within the SLO, all up and N-1, and the latency knee) and
+//!   `compare` (scenarios side by side).
 //!
 //! The library API runs a scenario end to end:
 //!
@@ -31,6 +34,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+pub mod study;
 pub mod units;
 
 pub use scenario::Model;

@@ -4,8 +4,10 @@
 //! and progress) or prints. Everything it reports comes from the library.
 
 // `report` is taken by `simpark::report` below.
+mod compare;
 #[path = "report.rs"]
 mod report_cmd;
+mod sweep;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -80,6 +82,13 @@ pub enum Command {
     /// Minimise a failing scenario (e.g. a capsule from `simpark check`): the fewest faults,
     /// the shortest horizon and the lowest traffic that still fail the same expectation.
     Shrink(shrink::ShrinkArgs),
+    /// What-if: run a scenario over a grid of key values (--vary KEY=RANGE, repeatable) and
+    /// answer the planner's question: the most traffic within the SLO, all up and N-1, and
+    /// the latency knee. Writes sweep.json, sweep.csv and charts.
+    Sweep(sweep::SweepArgs),
+    /// Run scenarios with the same flags and put them side by side (default: single server,
+    /// standby pair, the park). Writes compare.json and bar charts.
+    Compare(compare::CompareArgs),
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
         /// Measured requests.
@@ -155,6 +164,8 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
         Some(Command::Report(args)) => report_cmd::report(&args),
+        Some(Command::Sweep(args)) => sweep::sweep(&args),
+        Some(Command::Compare(args)) => compare::compare(&args),
     }
 }
 

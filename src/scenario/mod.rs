@@ -817,6 +817,12 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     faults.sort_by_key(|f| f.at);
 
     let reliability = reliability(&spec.reliability, storage.count)?;
+    if let Some(v) = spec.slo.latency_ms_p99_max {
+        positive("slo.latency_ms_p99_max", v)?;
+    }
+    if let Some(v) = spec.slo.availability_min {
+        probability("slo.availability_min", v)?;
+    }
     for (i, e) in spec.expects.iter().enumerate() {
         let k = format!("expect[{i}]");
         let requests_only = [

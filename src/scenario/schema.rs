@@ -37,6 +37,9 @@ pub struct Scenario {
     pub network: Network,
     pub reliability: Reliability,
     pub monitoring: Monitoring,
+    /// Service-level objective `simpark sweep` plans against (optional; flags override it).
+    #[serde(skip_serializing_if = "Slo::is_unset")]
+    pub slo: Slo,
     #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
@@ -104,6 +107,28 @@ pub struct Expect {
     pub rto_h_max: Option<f64>,
 }
 
+/// The `[slo]` table: targets a capacity plan must meet. Both are optional; a target that is
+/// not given is not checked.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// p99 end-to-end latency [ms], at most (request mode; availability mode has no latency).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms_p99_max: Option<f64>,
+    /// Availability, at least: the share of requests that succeed in request mode
+    /// (`availability_request`), the share of time the site is up in availability mode
+    /// (`availability_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_min: Option<f64>,
+}
+
+impl Slo {
+    /// No target given (the table is left out of resolved scenarios).
+    pub fn is_unset(&self) -> bool {
+        self.latency_ms_p99_max.is_none() && self.availability_min.is_none()
+    }
+}
+
 impl Default for Scenario {
     fn default() -> Self {
         Scenario {
@@ -123,6 +148,7 @@ impl Default for Scenario {
             network: Network::default(),
             reliability: Reliability::default(),
             monitoring: Monitoring::default(),
+            slo: Slo::default(),
             links: Vec::new(),
             faults: Vec::new(),
             expects: Vec::new(),

@@ -9,6 +9,7 @@ mod examples;
 mod faults;
 mod report;
 mod scenarios;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,90 @@
+//! `simpark compare`: load every scenario with the same run flags (all before any runs), run
+//! them with a progress bar, print them side by side, write `compare.json` and bar charts.
+//!
+//! Without scenarios, compares the three embedded baselines (single server, standby pair,
+//! the park). Wall clock for stderr only; every figure comes from `simpark::study`.
+
+use super::exit;
+use super::report_scenario_error;
+use super::sweep::StudyArgs;
+use anyhow::{Context, Result};
+use clap::Args;
+use simpark::report;
+use simpark::scenario;
+use simpark::study::compare::{self, BASELINES};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario files, compared in this order. Default: the brochure's three setups
+    /// (scenarios/baseline/single_server.toml, standby_pair.toml, xpos.toml; embedded).
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub run: StudyArgs,
+}
+
+pub fn compare(args: &CompareArgs) -> Result<i32> {
+    // Validate everything first: a typo in the last file must not cost the others' run time.
+    let mut entries = Vec::new();
+    if args.scenarios.is_empty() {
+        for (origin, text) in BASELINES {
+            match scenario::from_str(text, origin, &args.run.sets()) {
+                Ok(m) => entries.push((origin.to_string(), m)),
+                Err(e) => return Ok(report_scenario_error(&e)),
+            }
+        }
+    } else {
+        for p in &args.scenarios {
+            match args.run.load(Some(p), &[]) {
+                Ok(m) => entries.push((p.display().to_string(), m)),
+                Err(e) => return Ok(report_scenario_error(&e)),
+            }
+        }
+    }
+    let units: u64 = entries.iter().map(|(_, m)| u64::from(m.replications)).sum();
+    if units > simpark::study::UNITS_MAX {
+        eprintln!(
+            "error: {units} replications in all; at most {}",
+            simpark::study::UNITS_MAX
+        );
+        return Ok(exit::USAGE);
+    }
+    let out = args
+        .run
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join("compare"));
+    let jobs = args.run.jobs();
+    let bar = args.run.progress(units, "scenarios x replications");
+    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
+    let started = Instant::now();
+    let cmp = match compare::compare(&entries, jobs, &|| bar.inc(1)) {
+        Ok(c) => c,
+        Err(crashed) => {
+            bar.abandon();
+            let (file, m) = &entries[crashed.run];
+            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
+            eprintln!(
+                "replay: simpark run {file} --seed {} --replications {} --jobs 1   # replication {} failed",
+                m.seed, m.replications, crashed.replication
+            );
+            return Ok(exit::INVARIANT);
+        }
+    };
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    let mut files = vec![("compare.json".to_string(), cmp.json())];
+    files.extend(cmp.plots()?);
+    for (name, body) in &files {
+        let path = out.join(name);
+        report::write_atomic(&path, body.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !args.run.quiet {
+        print!("{}", cmp.table());
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        println!("\nwrote {}/ ({})", out.display(), names.join(", "));
+        eprintln!("{:.2} s wall, {} jobs", wall.as_secs_f64(), jobs);
+    }
+    Ok(exit::OK)
+}

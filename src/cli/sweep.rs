@@ -1,0 +1,254 @@
+//! `simpark sweep`: parse `--vary`, plan (validate every value and point), run with a
+//! progress bar, print the planner's answer, write `sweep.json`, `sweep.csv` and charts.
+//!
+//! Also holds the run flags `sweep` and `compare` share with `simpark run`. Like the rest of
+//! `cli/`, it may read the wall clock (stderr and `perf.json` only) and print; every figure
+//! comes from `simpark::study`. Nothing is written unless everything validated and ran.
+
+use super::{exit, report_scenario_error};
+use anyhow::{Context, Result};
+use clap::Args;
+use simpark::report;
+use simpark::scenario::{self, Model, ScenarioError};
+use simpark::study::sweep::Plan;
+use simpark::study::vary::Vary;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The run flags of `simpark run` that apply to many runs at once.
+#[derive(Args, Debug, Default, Clone)]
+pub struct StudyArgs {
+    /// Root seed (overrides the scenario's). Every sweep point uses it: common random numbers.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Independent replications per run (overrides the scenario's).
+    #[arg(long, short = 'r')]
+    pub replications: Option<u32>,
+    /// Worker threads; results are identical for any value.
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Simulated time per replication, e.g. 7d, 36h, 90m.
+    #[arg(long)]
+    pub horizon: Option<String>,
+    /// Warm-up excluded from statistics, e.g. 1h.
+    #[arg(long)]
+    pub warmup: Option<String>,
+    /// Override any scenario key: --set web.count=4 --set balancer.algorithm=leastconn
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Output directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No table and no progress bar; errors still go to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Availability mode: swarm testing (each replication draws its failure classes).
+    #[arg(long)]
+    pub swarm: bool,
+    /// Availability mode: `design` keeps failures within what the park promises to survive.
+    #[arg(long, value_name = "design|none")]
+    pub fault_budget: Option<String>,
+}
+
+impl StudyArgs {
+    /// The overrides these flags stand for, as `simpark run` applies them.
+    pub fn sets(&self) -> Vec<String> {
+        let mut sets = self.set.clone();
+        if let Some(s) = self.seed {
+            sets.push(format!("seed={s}"));
+        }
+        if let Some(r) = self.replications {
+            sets.push(format!("replications={r}"));
+        }
+        if let Some(h) = &self.horizon {
+            sets.push(format!("horizon=\"{h}\""));
+        }
+        if let Some(w) = &self.warmup {
+            sets.push(format!("warmup=\"{w}\""));
+        }
+        if self.swarm {
+            sets.push("reliability.swarm=true".into());
+        }
+        if let Some(b) = &self.fault_budget {
+            sets.push(format!("reliability.fault_budget=\"{b}\""));
+        }
+        sets
+    }
+
+    /// A scenario file (or the embedded default) with these flags and `extra` overrides.
+    pub fn load(&self, scenario: Option<&Path>, extra: &[String]) -> Result<Model, ScenarioError> {
+        let mut sets = self.sets();
+        sets.extend_from_slice(extra);
+        match scenario {
+            Some(p) => scenario::load(p, &sets),
+            None => scenario::default_model(&sets),
+        }
+    }
+
+    pub fn jobs(&self) -> usize {
+        self.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
+    /// A progress bar over `total` units with an ETA, hidden with --quiet or off a terminal.
+    pub fn progress(&self, total: u64, what: &str) -> indicatif::ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{elapsed}} eta {{eta}}"
+            ))
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        b
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Scenario file (TOML); the embedded default when omitted.
+    pub scenario: Option<PathBuf>,
+    /// KEY=RANGE: A..B (integers), A..B:lin:N, A..B:log:N or a,b,c; suffixes k, M, G.
+    /// Repeat for a grid, e.g. --vary traffic.visitors_per_month=100k..5M:log:12 --vary web.count=1..6
+    #[arg(long, value_name = "KEY=RANGE", required = true)]
+    pub vary: Vec<String>,
+    /// SLO: p99 latency [ms] at most (overrides the scenario's [slo]).
+    #[arg(long, value_name = "MS")]
+    pub slo_p99_ms: Option<f64>,
+    /// SLO: availability at least, 0..1 (overrides the scenario's [slo]).
+    #[arg(long, value_name = "RATIO")]
+    pub slo_availability: Option<f64>,
+    #[command(flatten)]
+    pub run: StudyArgs,
+}
+
+fn usage(message: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {message}");
+    exit::USAGE
+}
+
+pub fn sweep(args: &SweepArgs) -> Result<i32> {
+    let mut slo_sets = Vec::new();
+    if let Some(v) = args.slo_p99_ms {
+        if !(v.is_finite() && v > 0.0) {
+            return Ok(usage(format!(
+                "--slo-p99-ms {v}: expected a number of milliseconds > 0"
+            )));
+        }
+        slo_sets.push(format!("slo.latency_ms_p99_max={v:?}"));
+    }
+    if let Some(v) = args.slo_availability {
+        if !(0.0..=1.0).contains(&v) {
+            return Ok(usage(format!("--slo-availability {v}: expected a ratio in 0..=1")));
+        }
+        slo_sets.push(format!("slo.availability_min={v:?}"));
+    }
+    let scenario = args.scenario.as_deref();
+    let load = |extra: &[String]| {
+        let mut sets = slo_sets.clone();
+        sets.extend_from_slice(extra);
+        args.run.load(scenario, &sets)
+    };
+    let base = match load(&[]) {
+        Ok(m) => m,
+        Err(e) => return Ok(report_scenario_error(&e)),
+    };
+    let mut varies = Vec::with_capacity(args.vary.len());
+    for a in &args.vary {
+        match Vary::parse(a, &base.spec) {
+            Ok(v) => varies.push(v),
+            Err(e) => return Ok(usage(e)),
+        }
+    }
+    let plan = match Plan::new(base, varies, &load) {
+        Ok(p) => p,
+        Err(e) => return Ok(usage(e)),
+    };
+    let out = args
+        .run
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("sweep-{}", plan.base.spec.name)));
+    let jobs = args.run.jobs();
+    let bar = args.run.progress(plan.units(), "sweep runs x replications");
+    #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
+    let started = Instant::now();
+    let report = match plan.run(jobs, &|| bar.inc(1)) {
+        Ok(r) => r,
+        Err(crashed) => {
+            bar.abandon();
+            let run = &plan.runs[crashed.run];
+            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
+            eprintln!("replay: {}", replay(args, &run.sets, &run.model, crashed.replication));
+            return Ok(exit::INVARIANT);
+        }
+    };
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    // Every byte is produced before the first file is written.
+    let mut files = vec![
+        ("sweep.json".to_string(), report.json()),
+        ("sweep.csv".to_string(), report.csv()),
+    ];
+    files.extend(report.plots()?);
+    let perf = serde_json::json!({
+        "wall_s": wall.as_secs_f64(),
+        "jobs": jobs,
+        "runs": plan.runs.len(),
+        "replications_total": plan.units(),
+    });
+    files.push(("perf.json".to_string(), report::to_json(&perf)));
+    for (name, body) in &files {
+        let path = out.join(name);
+        report::write_atomic(&path, body.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !args.run.quiet {
+        println!(
+            "scenario {}  seed {}  {} points{}  {} replications x {:.0} s each\n",
+            report.scenario,
+            report.seed,
+            plan.grid.len(),
+            if plan.runs.len() > plan.grid.len() {
+                " (+ N-1 twins)"
+            } else {
+                ""
+            },
+            report.replications,
+            report.horizon_s
+        );
+        print!("{}", report.answer_text());
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        println!("\nwrote {}/ ({})", out.display(), names.join(", "));
+        eprintln!(
+            "{:.2} s wall, {} jobs, {} runs x replications",
+            wall.as_secs_f64(),
+            jobs,
+            plan.units()
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// The `simpark run` command that reproduces one run of the sweep.
+fn replay(args: &SweepArgs, sets: &[String], model: &Model, replication: u32) -> String {
+    let mut cmd = String::from("simpark run");
+    if let Some(p) = &args.scenario {
+        cmd.push_str(&format!(" {}", p.display()));
+    }
+    for s in args.run.set.iter().chain(sets) {
+        cmd.push_str(&format!(" --set '{s}'"));
+    }
+    cmd.push_str(&format!(
+        " --seed {} --replications {} --horizon {}s --warmup {}s --jobs 1   # replication {replication} failed",
+        model.seed,
+        model.replications,
+        model.horizon.as_secs_f64(),
+        model.warmup.as_secs_f64()
+    ));
+    cmd
+}

@@ -1,0 +1,281 @@
+//! What-if studies over many runs: `sweep` (a grid of scenario variants, and the capacity
+//! planner's answer) and `compare` (scenarios side by side).
+//!
+//! Sits above `sim` and `report`: it builds models through the scenario validator, runs
+//! every (run x replication) through `sim::run_indexed` (rayon, results in index order),
+//! reduces each replication to a few figures at once (so a big grid never holds hundreds of
+//! latency histograms), and folds them into estimates in replication order. It must never
+//! read a wall clock, spawn its own threads or iterate a hash map: the output bytes depend
+//! only on the inputs, whatever `--jobs` is.
+
+pub mod compare;
+pub mod sweep;
+pub mod vary;
+
+use crate::report::plot::PlotError;
+use crate::scenario::{Mode, Model, ScenarioError};
+use crate::sim::avail::{AvailMetrics, AvailWorld};
+use crate::sim::metrics::RepMetrics;
+use crate::sim::world::World;
+use crate::stats::Estimate;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Version of the `sweep.json` and `compare.json` layouts; bump on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Most (run x replication) units one study may run.
+pub const UNITS_MAX: u64 = 10_000_000;
+
+/// A study that cannot run or cannot be reported. Every variant but `Plot` stops the study
+/// before anything is simulated or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    /// A `--vary` argument is malformed, or one of its values is invalid for its key.
+    #[error("--vary {key}: {message}")]
+    Vary { key: String, message: String },
+    /// The scenario with one grid point's values applied does not validate.
+    #[error("--vary point {point}: {error}")]
+    Point { point: String, error: Box<ScenarioError> },
+    /// The grid has more points than `vary::GRID_POINTS_MAX`.
+    #[error("the grid has {points} points; at most {} (use fewer values)", vary::GRID_POINTS_MAX)]
+    GridTooLarge { points: f64 },
+    /// More (run x replication) units than `UNITS_MAX`.
+    #[error("{units} runs x replications; at most {UNITS_MAX} (use fewer points or replications)")]
+    TooMuchWork { units: u64 },
+    /// A chart could not be drawn (no output is written then).
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+}
+
+/// A replication panicked: a violated invariant (a simpark bug). Identifies the run and the
+/// replication so the caller can print a replay command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crashed {
+    pub run: usize,
+    pub replication: u32,
+}
+
+/// Figures per replication, by mode. The definitions match `report::summary` (a test pins
+/// that), so a sweep point and `simpark run` on the same scenario report the same numbers.
+pub const REQUEST_METRICS: [&str; 6] = [
+    "latency_ms_p99",
+    "latency_ms_p95",
+    "latency_ms_mean",
+    "availability_request",
+    "throughput_rps",
+    "web_utilisation_max",
+];
+pub const AVAIL_METRICS: [&str; 5] = [
+    "availability_time",
+    "availability_request",
+    "downtime_min_per_year",
+    "data_loss_events_per_year",
+    "raid_array_losses_per_year",
+];
+
+/// The metric names a mode produces.
+pub fn metric_names(mode: Mode) -> &'static [&'static str] {
+    match mode {
+        Mode::Requests => &REQUEST_METRICS,
+        Mode::Availability => &AVAIL_METRICS,
+    }
+}
+
+/// Request mode, one replication, in `REQUEST_METRICS` order.
+fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
+    let window_s = (m.horizon.as_nanos() - m.warmup.as_nanos()) as f64 / 1e9;
+    // An empty histogram (nothing succeeded) reports 0, as summary.json does.
+    let q = |quantile: f64| {
+        if r.latency.is_empty() {
+            0.0
+        } else {
+            r.latency.value_at_quantile(quantile) as f64 / 1e6
+        }
+    };
+    let done = r.completed();
+    let utilisation_max = r
+        .web_busy_ns
+        .iter()
+        .map(|&b| b as f64 / (window_s * 1e9 * f64::from(r.web_workers)))
+        .fold(0.0, f64::max);
+    vec![
+        q(0.99),
+        q(0.95),
+        if r.ok == 0 {
+            0.0
+        } else {
+            r.latency_ns_sum as f64 / r.ok as f64 / 1e6
+        },
+        if done == 0 { 1.0 } else { r.ok as f64 / done as f64 },
+        r.ok as f64 / window_s,
+        utilisation_max,
+    ]
+}
+
+/// Availability mode, one replication, in `AVAIL_METRICS` order.
+fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
+    let years = r.window_ns as f64 / (365.0 * 86_400e9);
+    vec![
+        1.0 - r.downtime_ns as f64 / r.window_ns as f64,
+        if r.offered > 0.0 {
+            1.0 - r.failed / r.offered
+        } else {
+            1.0
+        },
+        r.downtime_ns as f64 / 60e9 / years,
+        r.data_loss_events as f64 / years,
+        r.raid_array_losses as f64 / years,
+    ]
+}
+
+/// One run's figures: every metric of its mode as an estimate across replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFigures {
+    pub mode: Mode,
+    /// Mean offered load of the traffic model [req/s].
+    pub offered_rps: f64,
+    /// `(name, estimate)` in `metric_names(mode)` order.
+    pub metrics: Vec<(&'static str, Estimate)>,
+}
+
+impl RunFigures {
+    /// The estimate of `name`, if this mode produces it.
+    pub fn get(&self, name: &str) -> Option<Estimate> {
+        self.metrics.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+    }
+
+    /// The availability an SLO applies to: requests served in request mode, time up in
+    /// availability mode.
+    pub fn slo_availability(&self) -> Estimate {
+        let name = match self.mode {
+            Mode::Requests => "availability_request",
+            Mode::Availability => "availability_time",
+        };
+        self.get(name).expect("every mode produces its SLO availability")
+    }
+}
+
+impl Serialize for RunFigures {
+    /// `{"offered_rps": x, "<metric>": {"value", "ci95"}, ...}` in metric order.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.metrics.len() + 1))?;
+        map.serialize_entry("offered_rps", &self.offered_rps)?;
+        for (name, e) in &self.metrics {
+            map.serialize_entry(name, e)?;
+        }
+        map.end()
+    }
+}
+
+/// Run every replication of every model on `jobs` threads, as one flat list of (model,
+/// replication) units so a grid keeps both cores busy whatever its shape, and fold each
+/// model's replications in index order. `on_done` is called as units finish (progress).
+/// A panicking replication is reported as `Crashed` (the first in unit order).
+pub fn run_models(models: &[Model], jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<Vec<RunFigures>, Crashed> {
+    let starts: Vec<u64> = models
+        .iter()
+        .scan(0u64, |acc, m| {
+            let s = *acc;
+            *acc += u64::from(m.replications);
+            Some(s)
+        })
+        .collect();
+    let units = total_units(models);
+    assert!(units <= UNITS_MAX, "callers check units against UNITS_MAX");
+    let results = crate::sim::run_indexed(units as u32, jobs, on_done, |i| {
+        let run = starts.partition_point(|&s| s <= u64::from(i)) - 1;
+        let replication = (u64::from(i) - starts[run]) as u32;
+        let m = &models[run];
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.mode {
+            Mode::Requests => request_figures(m, &World::new(m, replication).run()),
+            Mode::Availability => avail_figures(&AvailWorld::new(m, replication).run()),
+        }))
+        .map_err(|_| Crashed { run, replication })
+    });
+    let mut out = Vec::with_capacity(models.len());
+    let mut it = results.into_iter();
+    for m in models {
+        let reps: Vec<Vec<f64>> = it.by_ref().take(m.replications as usize).collect::<Result<_, _>>()?;
+        let names = metric_names(m.mode);
+        let metrics = names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let xs: Vec<f64> = reps.iter().map(|r| r[k]).collect();
+                (*name, Estimate::from_samples(&xs))
+            })
+            .collect();
+        out.push(RunFigures {
+            mode: m.mode,
+            offered_rps: m.mean_rate_per_s(),
+            metrics,
+        });
+    }
+    Ok(out)
+}
+
+/// (model x replication) units of a study.
+pub fn total_units(models: &[Model]) -> u64 {
+    models.iter().map(|m| u64::from(m.replications)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary;
+
+    const TINY: &str = "name = \"tiny\"\nreplications = 3\nhorizon = \"20m\"\nwarmup = \"2m\"\n\
+        [traffic]\nkind = \"poisson\"\nrate_per_s = 40.0\n[balancer.check]\nenabled = false\n\
+        [web]\ncount = 2\nworkers = 2\n[storage]\ncount = 1\n[backup]\nenabled = false\n";
+
+    #[test]
+    fn request_figures_match_summary_json() {
+        let m = crate::scenario::from_str(TINY, "tiny.toml", &[]).unwrap();
+        let reps = crate::sim::run_replications(&m, 1, &|| {});
+        let s = summary::summarise(&m, &reps);
+        let f = &run_models(std::slice::from_ref(&m), 2, &|| {}).unwrap()[0];
+        assert_eq!(f.get("latency_ms_p99"), Some(s.metrics.latency_ms_p99));
+        assert_eq!(f.get("latency_ms_p95"), Some(s.metrics.latency_ms_p95));
+        assert_eq!(f.get("latency_ms_mean"), Some(s.metrics.latency_ms_mean));
+        assert_eq!(f.get("availability_request"), Some(s.metrics.success_ratio));
+        assert_eq!(f.get("throughput_rps"), Some(s.metrics.throughput_rps));
+        let util = f.get("web_utilisation_max").unwrap().value;
+        let busiest = s.web.iter().map(|w| w.utilisation.value).fold(0.0, f64::max);
+        assert!(util >= busiest && util < busiest * 1.2, "{util} vs {busiest}");
+        assert_eq!(f.offered_rps, 40.0);
+        assert_eq!(f.slo_availability(), s.metrics.success_ratio);
+    }
+
+    #[test]
+    fn availability_figures_match_summary_json() {
+        let text = TINY
+            .replace("name = \"tiny\"", "name = \"tiny\"\nmode = \"availability\"")
+            .replace("horizon = \"20m\"", "horizon = \"3y\"");
+        let m = crate::scenario::from_str(&text, "tiny.toml", &[]).unwrap();
+        let reps = crate::sim::avail::run_replications(&m, 1, &|| {});
+        let s = summary::summarise_availability(&m, &reps);
+        let f = &run_models(std::slice::from_ref(&m), 2, &|| {}).unwrap()[0];
+        assert_eq!(f.get("availability_time"), Some(s.metrics.availability_time));
+        assert_eq!(f.get("availability_request"), Some(s.metrics.availability_request));
+        assert_eq!(f.get("downtime_min_per_year"), Some(s.metrics.downtime_min_per_year));
+        assert_eq!(
+            f.get("raid_array_losses_per_year"),
+            Some(s.metrics.raid_array_losses_per_year)
+        );
+        assert!(f.get("latency_ms_p99").is_none(), "availability mode has no latency");
+        assert_eq!(f.slo_availability(), s.metrics.availability_time);
+    }
+
+    #[test]
+    fn runs_of_different_sizes_fold_in_order_for_any_jobs() {
+        let a = crate::scenario::from_str(TINY, "a.toml", &["replications=2".into()]).unwrap();
+        let b = crate::scenario::from_str(TINY, "b.toml", &["traffic.rate_per_s=80.0".into()]).unwrap();
+        let models = [a.clone(), b.clone(), a];
+        assert_eq!(total_units(&models), 7);
+        let one = run_models(&models, 1, &|| {}).unwrap();
+        let two = run_models(&models, 2, &|| {}).unwrap();
+        assert_eq!(one, two);
+        assert_eq!(one[0], one[2], "the same model gives the same figures wherever it sits");
+        assert_eq!(one[1].offered_rps, 80.0);
+        assert!(one[1].get("throughput_rps").unwrap().value > one[0].get("throughput_rps").unwrap().value);
+    }
+}
