@@ -7,8 +7,7 @@
 #   SIMPARK=target/release/simpark bash notebooks/run.sh
 #
 # Environment: SIMPARK (binary), PYTHON (for the venv, default python3), SIMPARK_NB_VENV
-# (default target/notebooks-venv), SIMPARK_SWEEP_ARGS (arguments after `simpark sweep`;
-# setting it makes a failing sweep an error instead of a skipped notebook).
+# (default target/notebooks-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,23 +34,11 @@ started=$(date +%s)
 "$SIMPARK" run --horizon 1d -r 3 --quiet --out "$results/xpos"
 "$SIMPARK" run scenarios/baseline/xpos.toml --horizon 3y -r 20 --quiet --out "$results/baseline_xpos"
 
-notebooks=(notebooks/latency_over_the_day.ipynb notebooks/availability.ipynb)
-# `simpark --help` lists the subcommands (`simpark sweep --help` alone would not tell: an
-# unknown word is taken for a scenario file).
-if "$SIMPARK" --help | grep -qE '^  sweep( |$)'; then
-    # shellcheck disable=SC2206 # word splitting of the override is intended
-    sweep_args=(${SIMPARK_SWEEP_ARGS:---vary traffic.visitors_per_month=100k,300k,1M --horizon 6h --warmup 30m -r 2 --quiet})
-    if "$SIMPARK" sweep "${sweep_args[@]}" --out "$results/sweep" && [[ -f "$results/sweep/sweep.json" ]]; then
-        notebooks+=(notebooks/sweep_curves.ipynb)
-    elif [[ -n "${SIMPARK_SWEEP_ARGS:-}" ]]; then
-        echo "error: simpark sweep ${sweep_args[*]} did not write $results/sweep/sweep.json" >&2
-        exit 1
-    else
-        echo "note: simpark sweep did not accept the default arguments (set SIMPARK_SWEEP_ARGS); skipping notebooks/sweep_curves.ipynb" >&2
-    fi
-else
-    echo "note: this simpark has no \`sweep\` subcommand; skipping notebooks/sweep_curves.ipynb" >&2
-fi
+# A small sweep of the default park over traffic and web servers (with N-1 twins).
+"$SIMPARK" sweep --vary traffic.visitors_per_month=100k,300k,1M --vary web.count=2..3 \
+    --horizon 6h --warmup 30m -r 2 --quiet --out "$results/sweep"
+
+notebooks=(notebooks/latency_over_the_day.ipynb notebooks/availability.ipynb notebooks/sweep_curves.ipynb)
 
 export SIMPARK_RESULTS=$results SIMPARK_REQUESTS_RUN=xpos SIMPARK_AVAILABILITY_RUN=baseline_xpos
 export SIMPARK_SWEEP_JSON=$results/sweep/sweep.json
