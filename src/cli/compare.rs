@@ -4,9 +4,9 @@
 //! Without scenarios, compares the three embedded baselines (single server, standby pair,
 //! the park). Wall clock for stderr only; every figure comes from `simpark::study`.
 
+use super::RunFlags;
 use super::exit;
 use super::report_scenario_error;
-use super::sweep::StudyArgs;
 use anyhow::{Context, Result};
 use clap::Args;
 use simpark::report;
@@ -21,7 +21,7 @@ pub struct CompareArgs {
     /// (scenarios/baseline/single_server.toml, standby_pair.toml, xpos.toml; embedded).
     pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
-    pub run: StudyArgs,
+    pub run: RunFlags,
 }
 
 pub fn compare(args: &CompareArgs) -> Result<i32> {

@@ -107,13 +107,28 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (TOML); the embedded default when omitted.
     pub scenario: Option<PathBuf>,
-    /// Root seed (overrides the scenario's).
+    #[command(flatten)]
+    pub flags: RunFlags,
+    /// Also print the topology as Graphviz DOT on stdout.
+    #[arg(long)]
+    pub dot: bool,
+    /// Availability mode: write replication 0's web and storage failures and repairs as a scenario
+    /// with scripted faults in request mode (a replay capsule for `simpark run`).
+    #[arg(long, value_name = "FILE")]
+    pub write_faults: Option<PathBuf>,
+}
+
+/// The run flags shared by `run`, `sweep` and `compare`.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RunFlags {
+    /// Root seed (overrides the scenario's). Every sweep point and compared scenario uses it:
+    /// common random numbers.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Independent replications (overrides the scenario's).
+    /// Independent replications per run (overrides the scenario's).
     #[arg(long, short = 'r')]
     pub replications: Option<u32>,
-    /// Worker threads for replications; results are identical for any value.
+    /// Worker threads; results are identical for any value.
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
     /// Simulated time per replication, e.g. 7d, 36h, 90m.
@@ -125,27 +140,76 @@ pub struct RunArgs {
     /// Override any scenario key: --set web.count=4 --set balancer.algorithm=leastconn
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Output directory (default results/<scenario name>).
+    /// Output directory (default results/<scenario name>, or per command).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No table and no progress bar; errors still go to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Also print the topology as Graphviz DOT on stdout.
-    #[arg(long)]
-    pub dot: bool,
-    /// Availability mode: swarm testing. Each replication draws which failure classes are on,
-    /// how hard and with which failure modes, and prints its draw.
+    /// Availability mode: swarm testing (each replication draws its failure classes).
     #[arg(long)]
     pub swarm: bool,
-    /// Availability mode: `design` keeps failures within what the park promises to survive
-    /// (n-1 of n servers, one disk per mirror); `none` (default) injects them as drawn.
+    /// Availability mode: `design` keeps failures within what the park promises to survive.
     #[arg(long, value_name = "design|none")]
     pub fault_budget: Option<String>,
-    /// Availability mode: write replication 0's web and storage failures and repairs as a scenario
-    /// with scripted faults in request mode (a replay capsule for `simpark run`).
-    #[arg(long, value_name = "FILE")]
-    pub write_faults: Option<PathBuf>,
+}
+
+impl RunFlags {
+    /// The overrides these flags stand for, as `simpark run` applies them.
+    pub fn sets(&self) -> Vec<String> {
+        let mut sets = self.set.clone();
+        if let Some(s) = self.seed {
+            sets.push(format!("seed={s}"));
+        }
+        if let Some(r) = self.replications {
+            sets.push(format!("replications={r}"));
+        }
+        if let Some(h) = &self.horizon {
+            sets.push(format!("horizon=\"{h}\""));
+        }
+        if let Some(w) = &self.warmup {
+            sets.push(format!("warmup=\"{w}\""));
+        }
+        if self.swarm {
+            sets.push("reliability.swarm=true".into());
+        }
+        if let Some(b) = &self.fault_budget {
+            sets.push(format!("reliability.fault_budget=\"{b}\""));
+        }
+        sets
+    }
+
+    /// A scenario file (or the embedded default) with these flags and `extra` overrides.
+    pub fn load(&self, scenario: Option<&Path>, extra: &[String]) -> Result<Model, ScenarioError> {
+        let mut sets = self.sets();
+        sets.extend_from_slice(extra);
+        match scenario {
+            Some(p) => scenario::load(p, &sets),
+            None => scenario::default_model(&sets),
+        }
+    }
+
+    pub fn jobs(&self) -> usize {
+        self.jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
+    /// A progress bar over `total` units with an ETA, hidden with --quiet or off a terminal.
+    pub fn progress(&self, total: u64, what: &str) -> indicatif::ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{elapsed}} eta {{eta}}"
+            ))
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        b
+    }
 }
 
 /// Run the parsed command; returns the process exit code.
@@ -171,29 +235,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
 
 /// Load the scenario named by `args` with all overrides applied.
 pub fn load_model(args: &RunArgs) -> Result<Model, ScenarioError> {
-    let mut sets = args.set.clone();
-    if let Some(s) = args.seed {
-        sets.push(format!("seed={s}"));
-    }
-    if let Some(r) = args.replications {
-        sets.push(format!("replications={r}"));
-    }
-    if let Some(h) = &args.horizon {
-        sets.push(format!("horizon=\"{h}\""));
-    }
-    if let Some(w) = &args.warmup {
-        sets.push(format!("warmup=\"{w}\""));
-    }
-    if args.swarm {
-        sets.push("reliability.swarm=true".into());
-    }
-    if let Some(b) = &args.fault_budget {
-        sets.push(format!("reliability.fault_budget=\"{b}\""));
-    }
-    match &args.scenario {
-        Some(p) => scenario::load(p, &sets),
-        None => scenario::default_model(&sets),
-    }
+    args.flags.load(args.scenario.as_deref(), &[])
 }
 
 fn report_scenario_error(e: &ScenarioError) -> i32 {
@@ -206,31 +248,16 @@ fn run(args: &RunArgs) -> Result<i32> {
         Ok(m) => m,
         Err(e) => return Ok(report_scenario_error(&e)),
     };
-    if let Some(h) = &args.horizon {
+    let flags = &args.flags;
+    if let Some(h) = &flags.horizon {
         parse_duration(h).map_err(anyhow::Error::msg)?;
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let out = args
+    let jobs = flags.jobs();
+    let out = flags
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&model.spec.name));
-    let show = !args.quiet && std::io::stderr().is_terminal();
-    let bar = if show {
-        let b = indicatif::ProgressBar::new(u64::from(model.replications));
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed} eta {eta}",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = flags.progress(u64::from(model.replications), "replications");
     let write = |name: &str, body: &[u8]| {
         report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
     };
@@ -306,7 +333,7 @@ fn run(args: &RunArgs) -> Result<i32> {
     if args.dot {
         print!("{}", model.topology.to_dot());
     }
-    if !args.quiet {
+    if !flags.quiet {
         print!("{table}");
         println!(
             "\nwrote {}/ ({files}, scenario.resolved.toml, topology.dot, perf.json)",
@@ -336,10 +363,10 @@ pub fn replay_command(args: &RunArgs, model: &Model) -> String {
         cmd.push_str(&format!(" {}", p.display()));
     }
     cmd.push_str(&format!(" --seed {} --replications {}", model.seed, model.replications));
-    for s in &args.set {
+    for s in &args.flags.set {
         cmd.push_str(&format!(" --set '{s}'"));
     }
-    if let Some(h) = &args.horizon {
+    if let Some(h) = &args.flags.horizon {
         cmd.push_str(&format!(" --horizon {h}"));
     }
     cmd.push_str(" --jobs 1");

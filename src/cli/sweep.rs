@@ -1,113 +1,18 @@
 //! `simpark sweep`: parse `--vary`, plan (validate every value and point), run with a
 //! progress bar, print the planner's answer, write `sweep.json`, `sweep.csv` and charts.
 //!
-//! Also holds the run flags `sweep` and `compare` share with `simpark run`. Like the rest of
-//! `cli/`, it may read the wall clock (stderr and `perf.json` only) and print; every figure
+//! Like the rest of `cli/`, it may read the wall clock (stderr and `perf.json` only) and print; every figure
 //! comes from `simpark::study`. Nothing is written unless everything validated and ran.
 
-use super::{exit, report_scenario_error};
+use super::{RunFlags, exit, report_scenario_error};
 use anyhow::{Context, Result};
 use clap::Args;
 use simpark::report;
-use simpark::scenario::{self, Model, ScenarioError};
+use simpark::scenario::Model;
 use simpark::study::sweep::Plan;
 use simpark::study::vary::Vary;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// The run flags of `simpark run` that apply to many runs at once.
-#[derive(Args, Debug, Default, Clone)]
-pub struct StudyArgs {
-    /// Root seed (overrides the scenario's). Every sweep point uses it: common random numbers.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Independent replications per run (overrides the scenario's).
-    #[arg(long, short = 'r')]
-    pub replications: Option<u32>,
-    /// Worker threads; results are identical for any value.
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Simulated time per replication, e.g. 7d, 36h, 90m.
-    #[arg(long)]
-    pub horizon: Option<String>,
-    /// Warm-up excluded from statistics, e.g. 1h.
-    #[arg(long)]
-    pub warmup: Option<String>,
-    /// Override any scenario key: --set web.count=4 --set balancer.algorithm=leastconn
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Output directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// No table and no progress bar; errors still go to stderr.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Availability mode: swarm testing (each replication draws its failure classes).
-    #[arg(long)]
-    pub swarm: bool,
-    /// Availability mode: `design` keeps failures within what the park promises to survive.
-    #[arg(long, value_name = "design|none")]
-    pub fault_budget: Option<String>,
-}
-
-impl StudyArgs {
-    /// The overrides these flags stand for, as `simpark run` applies them.
-    pub fn sets(&self) -> Vec<String> {
-        let mut sets = self.set.clone();
-        if let Some(s) = self.seed {
-            sets.push(format!("seed={s}"));
-        }
-        if let Some(r) = self.replications {
-            sets.push(format!("replications={r}"));
-        }
-        if let Some(h) = &self.horizon {
-            sets.push(format!("horizon=\"{h}\""));
-        }
-        if let Some(w) = &self.warmup {
-            sets.push(format!("warmup=\"{w}\""));
-        }
-        if self.swarm {
-            sets.push("reliability.swarm=true".into());
-        }
-        if let Some(b) = &self.fault_budget {
-            sets.push(format!("reliability.fault_budget=\"{b}\""));
-        }
-        sets
-    }
-
-    /// A scenario file (or the embedded default) with these flags and `extra` overrides.
-    pub fn load(&self, scenario: Option<&Path>, extra: &[String]) -> Result<Model, ScenarioError> {
-        let mut sets = self.sets();
-        sets.extend_from_slice(extra);
-        match scenario {
-            Some(p) => scenario::load(p, &sets),
-            None => scenario::default_model(&sets),
-        }
-    }
-
-    pub fn jobs(&self) -> usize {
-        self.jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
-    }
-
-    /// A progress bar over `total` units with an ETA, hidden with --quiet or off a terminal.
-    pub fn progress(&self, total: u64, what: &str) -> indicatif::ProgressBar {
-        if self.quiet || !std::io::stderr().is_terminal() {
-            return indicatif::ProgressBar::hidden();
-        }
-        let b = indicatif::ProgressBar::new(total);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(&format!(
-                "{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{elapsed}} eta {{eta}}"
-            ))
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        b
-    }
-}
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
@@ -124,7 +29,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "RATIO")]
     pub slo_availability: Option<f64>,
     #[command(flatten)]
-    pub run: StudyArgs,
+    pub run: RunFlags,
 }
 
 fn usage(message: impl std::fmt::Display) -> i32 {
