@@ -871,10 +871,13 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             );
         }
         if let Some(rule) = &e.alert_fired {
-            let known: Vec<String> = crate::policy::alerting::default_rules()
-                .iter()
-                .map(|r| r.name.clone())
-                .collect();
+            let known: Vec<String> = match spec.mode {
+                Mode::Requests => crate::policy::alerting::default_rules()
+                    .iter()
+                    .map(|r| r.name.clone())
+                    .collect(),
+                Mode::Availability => crate::sim::avail::ALERTS.iter().map(|a| a.to_string()).collect(),
+            };
             if !known.contains(rule) {
                 return bad(
                     format!("{k}.alert_fired"),

@@ -1588,7 +1588,7 @@ impl<'m> AvailWorld<'m> {
             // Degraded: the survivor carries on at a raised hazard until the rebuild is done.
             let factor = self.m.reliability.disk.as_ref().expect("disks").degraded_factor;
             self.schedule_disk(now, c, 1 - d, factor);
-            let notice = self.notice_delay(now, c, "RaidDegraded");
+            let notice = self.notice_delay(now, c, RAID_DEGRADED);
             let epoch = self.comps[c].epoch;
             self.q.schedule(
                 now + notice,
@@ -1783,6 +1783,12 @@ fn spread_over_months(slots: &mut [u64], warmup: SimTime, a: SimTime, b: SimTime
         t = end;
     }
 }
+
+/// The alerts the availability mode pages with: the rules it steps (`InstanceDown`,
+/// `HighLoad`, `SmartWarning`) and `RaidDegraded` (mdadm's degraded-array event, paged with
+/// `InstanceDown`'s timing).
+pub const ALERTS: [&str; 4] = ["InstanceDown", "HighLoad", "SmartWarning", RAID_DEGRADED];
+const RAID_DEGRADED: &str = "RaidDegraded";
 
 /// What an alert watches: the Prometheus rule's name, its metric, and the sample values
 /// before and after the event.
