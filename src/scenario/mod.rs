@@ -105,8 +105,8 @@ pub struct ReliabilityModel {
 pub struct ClassModel {
     pub fails: bool,
     pub ttf: Dist,
-    /// Cumulative shares of crash, process death, hang, slowdown.
-    pub modes: [f64; 4],
+    /// Cumulative shares of crash, process death, hang, slowdown, link.
+    pub modes: [f64; 5],
     /// Service-time multiplier of a slowdown.
     pub slowdown_factor: f64,
     pub repair: Dist,
@@ -1063,11 +1063,17 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
 const YEAR_NS: f64 = 365.0 * 86_400e9;
 
 fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
-    let shares = [c.crash, c.process_death, c.hang, c.slowdown];
+    let shares = [c.crash, c.process_death, c.hang, c.slowdown, c.link];
     if shares.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || shares.iter().sum::<f64>() <= 0.0 {
         return bad(
             format!("{key}.crash"),
-            "failure-mode shares (crash, process_death, hang, slowdown) must be >= 0 with a positive sum",
+            "failure-mode shares (crash, process_death, hang, slowdown, link) must be >= 0 with a positive sum",
+        );
+    }
+    if c.link > 0.0 && key != "reliability.web" {
+        return bad(
+            format!("{key}.link"),
+            "random link failures are modelled for the lb1 <-> web server links (reliability.web.link)",
         );
     }
     if c.slowdown > 0.0 && key != "reliability.web" {
@@ -1090,6 +1096,7 @@ fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
         shares[0] / total,
         (shares[0] + shares[1]) / total,
         (shares[0] + shares[1] + shares[2]) / total,
+        (shares[0] + shares[1] + shares[2] + shares[3]) / total,
         1.0,
     ];
     let ttf = match c.afr {

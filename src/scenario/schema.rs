@@ -265,6 +265,10 @@ pub struct FailureClass {
     /// only once it is overloaded; on-call is paged by the HighLoad rule).
     pub slowdown: f64,
     pub slowdown_factor: f64,
+    /// Web servers only: share of failures that are the network link lb1 <-> the server
+    /// going down (a switch port, a cable): lb1's checks time out as for a crash, on-call
+    /// repairs the link; replayed at request level as a `partition` and `heal` with lb1.
+    pub link: f64,
     /// Hands-on repair time once an engineer starts.
     pub repair: DistSpec,
 }
@@ -283,6 +287,7 @@ impl FailureClass {
             process_death: 0.4,
             hang: 0.2,
             slowdown: 0.0,
+            link: 0.0,
             // Assumed: a runaway cron job, swapping or a noisy neighbour: five times slower.
             slowdown_factor: 5.0,
             repair: DistSpec {

@@ -102,6 +102,8 @@ pub enum Mode {
     Hang,
     /// Service times x the class's `slowdown_factor`; checks still pass.
     Slowdown,
+    /// The link lb1 <-> this web server is down: to lb1 it is a crashed host.
+    LinkDown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -901,7 +903,7 @@ impl<'m> AvailWorld<'m> {
                     // Swarm draws mix crash, process death and hang only.
                     let modes = self.swarm.as_ref().map_or(self.class(c).modes, |sw| {
                         let m = sw.modes[k];
-                        [m[0], m[1], m[2], 1.0]
+                        [m[0], m[1], m[2], 1.0, 1.0]
                     });
                     let mode = if u < modes[0] {
                         Mode::Crash
@@ -909,11 +911,15 @@ impl<'m> AvailWorld<'m> {
                         Mode::ProcessDeath
                     } else if u < modes[2] {
                         Mode::Hang
-                    } else {
+                    } else if u < modes[3] {
                         Mode::Slowdown
+                    } else {
+                        Mode::LinkDown
                     };
+                    // A dead link is always visible to lb1's checks.
                     let covered = !matches!(self.comps[c].kind, Kind::Web(_))
-                        || self.modes.random::<f64>() < self.m.reliability.coverage;
+                        || self.modes.random::<f64>() < self.m.reliability.coverage
+                        || mode == Mode::LinkDown;
                     self.fail(now, c, mode, covered);
                 }
             }
@@ -999,6 +1005,7 @@ impl<'m> AvailWorld<'m> {
             Mode::ProcessDeath => FaultKind::ProcessDeath,
             Mode::Hang => FaultKind::Hang,
             Mode::Slowdown => FaultKind::Slow,
+            Mode::LinkDown => FaultKind::Partition,
         };
         self.log_fault(now, c, kind, covered);
         let comp = &mut self.comps[c];
@@ -1072,13 +1079,20 @@ impl<'m> AvailWorld<'m> {
         };
         self.comps[c].logged = replayable && kind != FaultKind::Recover;
         let comp = &self.comps[c];
+        // A link failure and its repair are a partition and a heal of lb1 <-> the server.
+        let link = kind == FaultKind::Partition || (kind == FaultKind::Recover && comp.mode == Mode::LinkDown);
+        let kind = if link && kind == FaultKind::Recover {
+            FaultKind::Heal
+        } else {
+            kind
+        };
         if replayable {
             self.metrics.fault_log.push(Fault {
                 at: format!("{}ns", now.as_nanos()),
                 target: comp.name.clone(),
                 kind,
                 factor: (kind == FaultKind::Slow).then_some(self.m.reliability.web.slowdown_factor),
-                peer: None,
+                peer: link.then(|| "lb1".to_string()),
                 direction: None,
             });
         } else {
@@ -1288,7 +1302,7 @@ impl<'m> AvailWorld<'m> {
         let mut checker = HealthChecker::resume_up(spec.clone(), next);
         let mode = self.comps[c].mode;
         let behaviour = move |_t: SimTime| match mode {
-            Mode::Crash => Probe::Silent,
+            Mode::Crash | Mode::LinkDown => Probe::Silent,
             Mode::ProcessDeath => Probe::Refused,
             Mode::Hang => Probe::Hung,
             Mode::Slowdown => unreachable!("a slowed server is never checked DOWN"),
@@ -1311,7 +1325,7 @@ impl<'m> AvailWorld<'m> {
                 Probe::Healthy
             } else {
                 match mode {
-                    Mode::Crash => Probe::Silent,
+                    Mode::Crash | Mode::LinkDown => Probe::Silent,
                     Mode::ProcessDeath => Probe::Refused,
                     Mode::Hang => Probe::Hung,
                     Mode::Slowdown => Probe::Healthy,

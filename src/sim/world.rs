@@ -1598,8 +1598,11 @@ fn random_faults(m: &Model, replication: u32) -> Vec<crate::scenario::ScriptedFa
             node,
             kind: f.kind,
             factor: f.factor.unwrap_or(1.0),
-            peer: None,
-            one_way: false,
+            peer: f
+                .peer
+                .as_deref()
+                .map(|p| m.topology.node_by_name(p).expect("logged peers name real nodes")),
+            one_way: f.direction == Some(crate::scenario::schema::Direction::OneWay),
         });
     }
     // Stable: scripted faults first among faults at the same instant.

@@ -535,3 +535,35 @@ fn random_slowdowns_overload_and_both_modes_agree() {
         e.ci95.unwrap()
     );
 }
+
+/// Random link failures (lb1 <-> a web server): the availability mode treats them like a
+/// crashed host for lb1 (checks time out, traffic is redispatched) and logs them as
+/// `partition`/`heal` faults with lb1, which the request level replays: lb1 marks the
+/// servers DOWN and sends them nothing while they are.
+#[test]
+fn random_link_failures_are_replayed_as_partitions() {
+    let sets = [
+        "replications=2",
+        "horizon=\"5d\"",
+        "reliability.web.crash=0",
+        "reliability.web.process_death=0",
+        "reliability.web.hang=0",
+        "reliability.web.link=1",
+    ];
+    let m = model("scenarios/faults/random_web_month.toml", &sets);
+    let av = simpark::sim::avail::run_replications(&m, 2, &|| {});
+    let log = &av[0].fault_log;
+    assert!(log.len() >= 4, "{log:?}");
+    for f in log {
+        assert_eq!(f.peer.as_deref(), Some("lb1"), "{f:?}");
+        assert!(matches!(
+            f.kind,
+            simpark::scenario::FaultKind::Partition | simpark::scenario::FaultKind::Heal
+        ));
+    }
+    let mut rq_sets = sets.to_vec();
+    rq_sets.extend(["mode=\"requests\"", "reliability.random_in_requests=true"]);
+    let s = crate::summarise(&model("scenarios/faults/random_web_month.toml", &rq_sets));
+    assert!(s.health_events.iter().any(|e| e.state == "DOWN"));
+    assert!(s.web.iter().all(|w| w.requests_while_down_total == Some(0)));
+}
