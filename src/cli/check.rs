@@ -9,13 +9,10 @@ use super::{collect_toml, exit, report_scenario_error};
 use anyhow::{Context, Result};
 use simpark::check::{capsule, run};
 use simpark::report;
-use simpark::scenario;
 use std::path::{Path, PathBuf};
 
-pub fn check(paths: &[PathBuf], junit: Option<&Path>, jobs: Option<usize>, capsule_dir: &Path) -> Result<i32> {
-    let jobs = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+pub fn check(paths: &[PathBuf], junit: Option<&Path>, flags: &super::RunFlags, capsule_dir: &Path) -> Result<i32> {
+    let jobs = flags.jobs();
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -27,7 +24,7 @@ pub fn check(paths: &[PathBuf], junit: Option<&Path>, jobs: Option<usize>, capsu
     files.sort();
     let mut models = Vec::new();
     for f in &files {
-        match scenario::load(f, &[]) {
+        match flags.load(Some(f), &[]) {
             Ok(m) if m.spec.expects.is_empty() => println!("skip  {}: no [[expect]] blocks", f.display()),
             Ok(m) => models.push((f.clone(), m)),
             Err(e) => return Ok(report_scenario_error(&e)),
@@ -49,8 +46,19 @@ pub fn check(paths: &[PathBuf], junit: Option<&Path>, jobs: Option<usize>, capsu
         }
         if let Some(first) = checked.failures().next() {
             failed += 1;
+            let sets: String = flags.set.iter().map(|x| format!(" --set '{x}'")).collect();
+            let horizon = flags
+                .horizon
+                .as_ref()
+                .map(|h| format!(" --horizon {h}"))
+                .unwrap_or_default();
+            let warmup = flags
+                .warmup
+                .as_ref()
+                .map(|w| format!(" --warmup {w}"))
+                .unwrap_or_default();
             println!(
-                "      replay: simpark run {} --seed {} --replications {} --jobs 1",
+                "      replay: simpark run {} --seed {} --replications {}{sets}{horizon}{warmup} --jobs 1",
                 f.display(),
                 model.seed,
                 model.replications

@@ -71,13 +71,14 @@ pub enum Command {
         /// Also write a JUnit XML report here.
         #[arg(long, value_name = "PATH")]
         junit: Option<PathBuf>,
-        /// Worker threads for replications.
-        #[arg(long, short = 'j')]
-        jobs: Option<usize>,
         /// Where to write a replay capsule (`<scenario name>.capsule.toml`) of each failing
-        /// scenario.
-        #[arg(long, value_name = "DIR", default_value = "results/check")]
-        capsule_dir: PathBuf,
+        /// scenario (default results/check, or --out).
+        #[arg(long, value_name = "DIR")]
+        capsule_dir: Option<PathBuf>,
+        /// Run flags applied to every checked scenario (e.g. --replications 50 for a stricter
+        /// nightly run; --out is where capsules go).
+        #[command(flatten)]
+        flags: RunFlags,
     },
     /// Minimise a failing scenario (e.g. a capsule from `simpark check`): the fewest faults,
     /// the shortest horizon and the lowest traffic that still fail the same expectation.
@@ -222,9 +223,14 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Check {
             paths,
             junit,
-            jobs,
             capsule_dir,
-        }) => check::check(&paths, junit.as_deref(), jobs, &capsule_dir),
+            flags,
+        }) => {
+            let dir = capsule_dir
+                .or_else(|| flags.out.clone())
+                .unwrap_or_else(|| PathBuf::from("results/check"));
+            check::check(&paths, junit.as_deref(), &flags, &dir)
+        }
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
         Some(Command::Report(args)) => report_cmd::report(&args),
