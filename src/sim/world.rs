@@ -946,7 +946,8 @@ impl<'m> World<'m> {
             self.release(slot);
             return;
         }
-        if self.cut(self.web_node[s], self.lb_node) {
+        // Checked first: no cut at all is the hot path's only case.
+        if !self.cuts.is_empty() && self.cut(self.web_node[s], self.lb_node) {
             // The response is dropped by a partition: lb1 waits for `timeout server`.
             self.bump(slot);
             self.reqs[slot as usize].phase = Phase::Lost;
@@ -1051,7 +1052,10 @@ impl<'m> World<'m> {
             return;
         };
         let s = self.reqs[slot as usize].server as usize;
-        if self.cut(self.web_node[s], self.store_node[p]) || self.cut(self.store_node[p], self.web_node[s]) {
+        // Checked first: no cut at all is the hot path's only case.
+        if !self.cuts.is_empty()
+            && (self.cut(self.web_node[s], self.store_node[p]) || self.cut(self.store_node[p], self.web_node[s]))
+        {
             // Partitioned from the primary: the connection times out.
             self.q
                 .schedule(now + STORAGE_CALL_TIMEOUT, Ev::StorageFail { slot, tag });
@@ -1156,7 +1160,8 @@ impl<'m> World<'m> {
             return;
         }
         let s = self.reqs[slot as usize].server as usize;
-        if self.cut(self.store_node[p], self.web_node[s]) {
+        // Checked first: no cut at all is the hot path's only case.
+        if !self.cuts.is_empty() && self.cut(self.store_node[p], self.web_node[s]) {
             // The reply is dropped by a partition: the client times out.
             let tag = self.bump(slot);
             self.q

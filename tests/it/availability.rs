@@ -456,19 +456,8 @@ fn request_mode_injects_the_availability_modes_random_failures() {
     );
     let av = simpark::sim::avail::run_replications(&av_model, 2, &|| {});
     let rq = simpark::sim::run_replications(&rq_model, 2, &|| {});
-    let diffs: Vec<f64> = av
-        .iter()
-        .zip(&rq)
-        .map(|(a, r)| r.ok as f64 / r.completed() as f64 - (1.0 - a.failed / a.offered))
-        .collect();
     assert!(rq.iter().map(|r| r.failed_total()).sum::<u64>() > 300);
-    let e = simpark::stats::Estimate::from_samples(&diffs);
-    assert!(
-        e.contains(0.0),
-        "request level - aggregate = {:.7} ± {:.7}",
-        e.value,
-        e.ci95.unwrap()
-    );
+    assert_modes_agree(&av, &rq);
 
     let storage = model(
         "scenarios/faults/random_web_month.toml",
@@ -522,18 +511,7 @@ fn random_slowdowns_overload_and_both_modes_agree() {
     );
     let failed: u64 = rq.iter().map(|r| r.failed_total()).sum();
     assert!(failed > 1000, "overloaded slowed servers fail requests: {failed}");
-    let diffs: Vec<f64> = av
-        .iter()
-        .zip(&rq)
-        .map(|(a, r)| r.ok as f64 / r.completed() as f64 - (1.0 - a.failed / a.offered))
-        .collect();
-    let e = simpark::stats::Estimate::from_samples(&diffs);
-    assert!(
-        e.contains(0.0),
-        "request level - aggregate = {:.7} ± {:.7}",
-        e.value,
-        e.ci95.unwrap()
-    );
+    assert_modes_agree(&av, &rq);
 }
 
 /// Random link failures (lb1 <-> a web server): the availability mode treats them like a
@@ -566,4 +544,21 @@ fn random_link_failures_are_replayed_as_partitions() {
     let s = crate::summarise(&model("scenarios/faults/random_web_month.toml", &rq_sets));
     assert!(s.health_events.iter().any(|e| e.state == "DOWN"));
     assert!(s.web.iter().all(|w| w.requests_while_down_total == Some(0)));
+}
+
+/// The paired difference (request level - availability mode) of the request-based
+/// availabilities, replication by replication, has a 95% CI containing 0.
+fn assert_modes_agree(av: &[simpark::sim::avail::AvailMetrics], rq: &[simpark::sim::metrics::RepMetrics]) {
+    let diffs: Vec<f64> = av
+        .iter()
+        .zip(rq)
+        .map(|(a, r)| r.ok as f64 / r.completed() as f64 - (1.0 - a.failed / a.offered))
+        .collect();
+    let e = simpark::stats::Estimate::from_samples(&diffs);
+    assert!(
+        e.contains(0.0),
+        "request level - aggregate = {:.7} ± {:.7}",
+        e.value,
+        e.ci95.unwrap()
+    );
 }
