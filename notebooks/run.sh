@@ -7,17 +7,18 @@
 #   SIMPARK=target/release/simpark bash notebooks/run.sh
 #
 # Environment: SIMPARK (binary), PYTHON (for the venv, default python3), SIMPARK_NB_VENV
-# (default target/notebooks-venv).
+# (default $CARGO_TARGET_DIR/notebooks-venv, CARGO_TARGET_DIR defaulting to target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+target=${CARGO_TARGET_DIR:-$root/target}
 if [[ -z "${SIMPARK:-}" ]]; then
     cargo build --quiet
-    SIMPARK=$root/target/debug/simpark
+    SIMPARK=$target/debug/simpark
 fi
 SIMPARK=$(cd "$(dirname "$SIMPARK")" && pwd)/$(basename "$SIMPARK")
-venv=${SIMPARK_NB_VENV:-$root/target/notebooks-venv}
+venv=${SIMPARK_NB_VENV:-$target/notebooks-venv}
 python=${PYTHON:-python3}
 
 if [[ ! -x "$venv/bin/python" ]]; then

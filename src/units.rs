@@ -181,37 +181,51 @@ impl fmt::Display for SimDuration {
     }
 }
 
-/// Parse a human duration such as `7d`, `36h`, `90m`, `30s`, `250ms`, `1.5s`, `10y`.
-/// A year is 365 days. Returns a message naming what would be valid on failure.
+/// Parse a human duration such as `7d`, `36h`, `90m`, `30s`, `250ms`, `1.5s`, `10y`, or a
+/// compound of them, largest first or not: `20h30m`, `1d 12h`, `1m30s`. A year is 365 days.
+/// Returns a message naming what would be valid on failure.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("`{text}` has no unit; use ns, us, ms, s, m, h, d, w or y"))?;
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` does not start with a number"))?;
-    if !(value.is_finite() && value >= 0.0) {
-        return Err(format!("`{text}` must be a non-negative duration"));
+    const UNITS: &str = "use ns, us, ms, s, m, h, d, w or y, alone or combined as in 20h30m";
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(format!("`{text}` is empty; {UNITS}"));
     }
-    let ns_per_unit: f64 = match unit.trim() {
-        "ns" => 1.0,
-        "us" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" | "min" => 60e9,
-        "h" => 3600e9,
-        "d" => 86_400e9,
-        "w" => 7.0 * 86_400e9,
-        "y" => 365.0 * 86_400e9,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}`; use ns, us, ms, s, m, h, d, w or y"
-            ));
+    let mut ns = 0.0_f64;
+    // Every part consumes at least one character: at most `text.len()` parts.
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("`{text}` has no unit; {UNITS}"))?;
+        let (num, after) = rest.split_at(num_end);
+        let value: f64 = num.parse().map_err(|_| {
+            if num.is_empty() && after.starts_with('-') {
+                format!("`{text}` must be a non-negative duration")
+            } else {
+                format!("`{text}` does not start with a number; {UNITS}")
+            }
+        })?;
+        let after = after.trim_start();
+        let unit_end = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let (unit, tail) = after.split_at(unit_end);
+        let ns_per_unit: f64 = match unit {
+            "ns" => 1.0,
+            "us" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" | "min" => 60e9,
+            "h" => 3600e9,
+            "d" => 86_400e9,
+            "w" => 7.0 * 86_400e9,
+            "y" => 365.0 * 86_400e9,
+            "" => return Err(format!("`{text}` has a number without a unit; {UNITS}")),
+            other => return Err(format!("unknown unit `{other}` in `{text}`; {UNITS}")),
+        };
+        if !value.is_finite() {
+            return Err(format!("`{text}` must be a finite duration"));
         }
-    };
-    let ns = value * ns_per_unit;
+        ns += value * ns_per_unit;
+        rest = tail.trim_start();
+    }
     if ns >= u64::MAX as f64 {
         return Err(format!("`{text}` is too long"));
     }
@@ -241,6 +255,16 @@ mod tests {
         assert!(parse_duration("7").is_err());
         assert!(parse_duration("7 parsecs").is_err());
         assert!(parse_duration("-1s").is_err());
+        assert_eq!(
+            parse_duration("20h30m").unwrap(),
+            SimDuration::from_secs(20 * 3600 + 30 * 60)
+        );
+        assert_eq!(parse_duration("1d 12h").unwrap(), SimDuration::from_secs(36 * 3600));
+        assert_eq!(parse_duration("1m30s").unwrap(), SimDuration::from_secs(90));
+        assert_eq!(parse_duration("2min").unwrap(), SimDuration::from_secs(120));
+        assert!(parse_duration("20h30").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("1h-5m").is_err());
     }
 
     #[test]

@@ -93,6 +93,15 @@ pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
                 1,
             ));
         }
+        if let Some(b) = e.lost_writes_ms_max {
+            out.push(check(
+                k("lost_writes_ms_max"),
+                m.failover_lost_writes_s_total * 1e3,
+                b,
+                false,
+                1,
+            ));
+        }
         if let Some(alert) = &e.alert_fired {
             out.push(alert_check(k("alert_fired"), model, s, alert, e.alert_within_ms));
         }
@@ -216,50 +225,149 @@ pub fn evaluate_availability(model: &Model, s: &AvailSummary, reps: &[AvailMetri
         if let Some(b) = e.rto_h_max {
             out.push(check(k("rto_h_max"), worst(reps, |r| &r.rto_h), b, false, 3));
         }
+        if let Some(b) = e.lost_writes_ms_max {
+            let ns: u64 = reps.iter().map(|r| r.failover_lost_writes_ns).sum();
+            out.push(check(k("lost_writes_ms_max"), ns as f64 / 1e6, b, false, 1));
+        }
     }
     out
 }
 
-/// A JUnit XML report of checks, one test case per expectation, grouped by scenario.
-pub fn junit(results: &[(String, Vec<CheckResult>)]) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let tests: usize = results.iter().map(|(_, r)| r.len()).sum();
-    let failures: usize = results
+/// One checked scenario as a JUnit test suite.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    /// The scenario's name.
+    pub name: String,
+    /// The file it came from.
+    pub file: String,
+    pub seed: u64,
+    /// One result per expectation over the whole run.
+    pub results: Vec<CheckResult>,
+    /// The same expectations on each replication alone, in index order.
+    pub per_replication: Vec<Vec<CheckResult>>,
+    /// The command that replays a failing scenario (`simpark check CAPSULE`).
+    pub replay: Option<String>,
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A JUnit XML report of checks: one test suite per scenario (properties: file, seed,
+/// replications, replay line), one test case per expectation (properties: measured value,
+/// bound, seed, replay line; the value on each replication in `system-out`).
+pub fn junit(suites: &[Suite]) -> String {
+    let esc = xml_escape;
+    let prop = |name: &str, value: &str| format!("<property name=\"{name}\" value=\"{}\"/>", esc(value));
+    let tests: usize = suites.iter().map(|s| s.results.len()).sum();
+    let failures: usize = suites
         .iter()
-        .map(|(_, r)| r.iter().filter(|c| !c.passed).count())
+        .map(|s| s.results.iter().filter(|c| !c.passed).count())
         .sum();
     let mut x = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"simpark check\" tests=\"{tests}\" failures=\"{failures}\">\n"
     );
-    for (scenario, checks) in results {
-        let f = checks.iter().filter(|c| !c.passed).count();
+    for s in suites {
+        let f = s.results.iter().filter(|c| !c.passed).count();
         x.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">\n",
-            esc(scenario),
-            checks.len()
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\">\n    <properties>",
+            esc(&s.name),
+            s.results.len()
         ));
-        for c in checks {
+        x.push_str(&prop("file", &s.file));
+        x.push_str(&prop("seed", &s.seed.to_string()));
+        x.push_str(&prop("replications", &s.per_replication.len().to_string()));
+        if let Some(r) = &s.replay {
+            x.push_str(&prop("replay", r));
+        }
+        x.push_str("</properties>\n");
+        for (i, c) in s.results.iter().enumerate() {
             x.push_str(&format!(
-                "    <testcase classname=\"{}\" name=\"{}\">",
-                esc(scenario),
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <properties>",
+                esc(&s.name),
                 esc(&c.name)
             ));
+            x.push_str(&prop("measured", &c.measured));
+            x.push_str(&prop("bound", &c.bound));
+            x.push_str(&prop("seed", &s.seed.to_string()));
+            if let Some(r) = &s.replay {
+                x.push_str(&prop("replay", r));
+            }
+            x.push_str("</properties>\n");
             if !c.passed {
                 x.push_str(&format!(
-                    "<failure message=\"measured {} , expected {}\"/>",
+                    "      <failure message=\"measured {}, expected {}\"/>\n",
                     esc(&c.measured),
                     esc(&c.bound)
                 ));
             }
-            x.push_str("</testcase>\n");
+            let lines: Vec<String> = s
+                .per_replication
+                .iter()
+                .enumerate()
+                .filter_map(|(rep, results)| {
+                    let r = results.get(i)?;
+                    debug_assert_eq!(r.name, c.name, "the same expectations in the same order");
+                    let tag = if r.passed { "ok" } else { "FAIL" };
+                    Some(format!(
+                        "replication {rep}: {tag} {} (expected {})",
+                        r.measured, r.bound
+                    ))
+                })
+                .collect();
+            if !lines.is_empty() {
+                x.push_str(&format!("      <system-out>{}</system-out>\n", esc(&lines.join("\n"))));
+            }
+            x.push_str("    </testcase>\n");
         }
         x.push_str("  </testsuite>\n");
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &str, measured: f64, passed: bool) -> CheckResult {
+        CheckResult {
+            name: name.into(),
+            measured: format!("{measured}"),
+            bound: "<= 5 & <7".into(),
+            value: measured,
+            passed,
+        }
+    }
+
+    #[test]
+    fn junit_carries_properties_and_each_replication() {
+        let suite = Suite {
+            name: "web_hang".into(),
+            file: "scenarios/ci/web_hang.toml".into(),
+            seed: 7,
+            results: vec![result("expect[0].detect_ms_max", 9.0, false)],
+            per_replication: vec![
+                vec![result("expect[0].detect_ms_max", 4.0, true)],
+                vec![result("expect[0].detect_ms_max", 9.0, false)],
+            ],
+            replay: Some("simpark check results/check/web_hang.capsule.toml".into()),
+        };
+        let x = junit(&[suite]);
+        for needle in [
+            "tests=\"1\" failures=\"1\"",
+            "<property name=\"seed\" value=\"7\"/>",
+            "<property name=\"replications\" value=\"2\"/>",
+            "<property name=\"measured\" value=\"9\"/>",
+            "<property name=\"bound\" value=\"&lt;= 5 &amp; &lt;7\"/>",
+            "<property name=\"replay\" value=\"simpark check results/check/web_hang.capsule.toml\"/>",
+            "<failure message=\"measured 9, expected &lt;= 5 &amp; &lt;7\"/>",
+            "replication 0: ok 4 (expected &lt;= 5 &amp; &lt;7)\nreplication 1: FAIL 9",
+        ] {
+            assert!(x.contains(needle), "missing {needle}:\n{x}");
+        }
+    }
 }

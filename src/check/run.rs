@@ -77,6 +77,23 @@ pub fn evaluate_prefix(model: &Model, reps: &Replications, n: usize) -> Vec<Chec
     }
 }
 
+/// Evaluate `model`'s expectations on each replication of `reps` alone (replication `i` is
+/// what a run with `replications = 1` and that stream would give): the per-replication detail
+/// of a JUnit report.
+pub fn evaluate_each(model: &Model, reps: &Replications) -> Vec<Vec<CheckResult>> {
+    let mut m = model.clone();
+    m.replications = 1;
+    m.spec.replications = 1;
+    (0..reps.len())
+        .map(|i| match reps {
+            Replications::Requests(r) => expect::evaluate_requests(&m, &summary::summarise(&m, &r[i..=i])),
+            Replications::Availability(r) => {
+                expect::evaluate_availability(&m, &summary::summarise_availability(&m, &r[i..=i]), &r[i..=i])
+            }
+        })
+        .collect()
+}
+
 /// Run `model` and evaluate its expectations.
 pub fn run_model(model: &Model, jobs: usize) -> Checked {
     let replications = simulate(model, jobs);
@@ -133,6 +150,16 @@ mod tests {
         let direct = run_model(&short, 1);
         let prefix = evaluate_prefix(&model, &full, 2);
         assert_eq!(prefix[0].measured, direct.results[0].measured);
+    }
+
+    #[test]
+    fn each_replication_alone_matches_a_run_of_it() {
+        let model = tiny("latency_ms_p99_max = 1000");
+        let reps = simulate(&model, 1);
+        let each = evaluate_each(&model, &reps);
+        assert_eq!(each.len(), 3);
+        assert_eq!(each[0][0].measured, evaluate_prefix(&model, &reps, 1)[0].measured);
+        assert_ne!(each[1][0].measured, each[0][0].measured, "replications differ");
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
             }
         }
     }
+    for (_, m) in &entries {
+        args.run.refuse_in_request_mode(m, false)?;
+    }
     let units: u64 = entries.iter().map(|(_, m)| u64::from(m.replications)).sum();
     if units > simpark::study::UNITS_MAX {
         eprintln!(

@@ -58,9 +58,10 @@ pub enum Command {
     },
     /// List the built-in scenario and the shipped ones under a directory.
     Scenarios {
-        /// Where to look for scenario files.
-        #[arg(long, default_value = "scenarios")]
-        dir: PathBuf,
+        /// Where to look for scenario files (default `scenarios`, skipped when absent; a
+        /// directory given here must exist).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Run the `[[expect]]` blocks of scenario files (failover regression checks for CI):
     /// one line per expectation, exit 1 if any fails.
@@ -75,6 +76,10 @@ pub enum Command {
         /// scenario (default results/check, or --out).
         #[arg(long, value_name = "DIR")]
         capsule_dir: Option<PathBuf>,
+        /// Exit 0 when no scenario has `[[expect]]` blocks (default: exit 2, so a CI job
+        /// pointed at the wrong path does not stay green).
+        #[arg(long)]
+        allow_empty: bool,
         /// Run flags applied to every checked scenario (e.g. --replications 50 for a stricter
         /// nightly run; --out is where capsules go).
         #[command(flatten)]
@@ -92,8 +97,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
-        /// Measured requests.
-        #[arg(long, default_value_t = 1_000_000)]
+        /// Measured requests (at least 1).
+        #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one::<u64>)]
         requests: u64,
         /// Balancing algorithm for the run.
         #[arg(long, default_value = "roundrobin")]
@@ -102,6 +107,60 @@ pub enum Command {
     /// The customer availability report of a results directory: report.html (A4, inline
     /// SVG), report.md and report.json, in English or Dutch.
     Report(report_cmd::ReportArgs),
+    /// Print a shell completion script: `simpark completions bash > /etc/bash_completion.d/simpark`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `simpark man > simpark.1 && man ./simpark.1`.
+    Man,
+}
+
+/// An availability as a ratio (`0.999`) or a percentage (`99.9`, `99.9%`): a bare number
+/// above 1 is a percentage. Returns the ratio.
+pub fn availability_ratio(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let bad = || format!("`{text}` is not valid; expected a ratio (0.999) or a percentage (99.9 or 99.9%)");
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    let ratio = if percent || v > 1.0 { v / 100.0 } else { v };
+    if ratio.is_finite() && (0.0..=1.0).contains(&ratio) && v >= 0.0 {
+        Ok(ratio)
+    } else {
+        Err(bad())
+    }
+}
+
+/// An SLA as a percentage (`99.9`, `99.9%`) or a ratio (`0.999`: a bare number up to 1).
+/// Returns the percentage, exactly as typed when typed as one; the range is the report's to
+/// check.
+pub fn availability_percent(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let v: f64 =
+        num.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
+            format!("`{text}` is not valid; expected a percentage (99.9 or 99.9%) or a ratio (0.999)")
+        })?;
+    Ok(if !percent && (0.0..=1.0).contains(&v) {
+        v * 100.0
+    } else {
+        v
+    })
+}
+
+/// A count that must be at least 1 (`--jobs 0` or `--requests 0` would do nothing).
+fn at_least_one<T: std::str::FromStr + TryFrom<u8> + PartialOrd>(text: &str) -> Result<T, String> {
+    let one = T::try_from(1).map_err(|_| "1 does not fit".to_string())?;
+    match text.parse::<T>() {
+        Ok(n) if n >= one => Ok(n),
+        _ => Err(format!("`{text}` is not valid; expected a whole number >= 1")),
+    }
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -110,9 +169,10 @@ pub struct RunArgs {
     pub scenario: Option<PathBuf>,
     #[command(flatten)]
     pub flags: RunFlags,
-    /// Also print the topology as Graphviz DOT on stdout.
-    #[arg(long)]
-    pub dot: bool,
+    /// Print the topology as Graphviz DOT alone on stdout (no table), or with `--dot=FILE`
+    /// write it to FILE.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
+    pub dot: Option<PathBuf>,
     /// Availability mode: write replication 0's web and storage failures and repairs as a scenario
     /// with scripted faults in request mode (a replay capsule for `simpark run`).
     #[arg(long, value_name = "FILE")]
@@ -129,8 +189,8 @@ pub struct RunFlags {
     /// Independent replications per run (overrides the scenario's).
     #[arg(long, short = 'r')]
     pub replications: Option<u32>,
-    /// Worker threads; results are identical for any value.
-    #[arg(long, short = 'j')]
+    /// Worker threads (at least 1); results are identical for any value.
+    #[arg(long, short = 'j', value_parser = at_least_one::<usize>)]
     pub jobs: Option<usize>,
     /// Simulated time per replication, e.g. 7d, 36h, 90m.
     #[arg(long)]
@@ -190,6 +250,32 @@ impl RunFlags {
         }
     }
 
+    /// `--swarm`, `--fault-budget` (and `--write-faults`, passed as `write_faults`) act on
+    /// failures drawn in availability mode only: refuse them in request mode rather than
+    /// ignore them.
+    pub fn refuse_in_request_mode(&self, model: &Model, write_faults: bool) -> Result<()> {
+        if model.mode == scenario::Mode::Availability {
+            return Ok(());
+        }
+        let given: Vec<&str> = [
+            ("--swarm", self.swarm),
+            ("--fault-budget", self.fault_budget.is_some()),
+            ("--write-faults", write_faults),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(flag, _)| *flag)
+        .collect();
+        if given.is_empty() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{} only apply in availability mode; scenario `{}` runs in request mode (set `mode = \"availability\"` or drop the flag)",
+            given.join(", "),
+            model.spec.name
+        )
+    }
+
     pub fn jobs(&self) -> usize {
         self.jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -216,27 +302,86 @@ impl RunFlags {
 /// Run the parsed command; returns the process exit code.
 pub fn main_with(cli: Cli) -> Result<i32> {
     match cli.command {
-        None => run(&cli.run),
+        None => {
+            if let Some(sub) = cli.run.scenario.as_deref().and_then(mistyped_subcommand) {
+                eprintln!(
+                    "error: unrecognized subcommand `{}`; did you mean `{sub}`? (a scenario file is a path ending in .toml)",
+                    cli.run.scenario.as_deref().unwrap_or(Path::new("")).display()
+                );
+                return Ok(exit::USAGE);
+            }
+            run(&cli.run)
+        }
         Some(Command::Run(args)) => run(&args),
         Some(Command::Validate { files }) => validate(&files),
-        Some(Command::Scenarios { dir }) => list(&dir),
+        Some(Command::Scenarios { dir }) => list(dir.as_deref()),
         Some(Command::Check {
             paths,
             junit,
             capsule_dir,
+            allow_empty,
             flags,
         }) => {
             let dir = capsule_dir
                 .or_else(|| flags.out.clone())
                 .unwrap_or_else(|| PathBuf::from("results/check"));
-            check::check(&paths, junit.as_deref(), &flags, &dir)
+            check::check(&paths, junit.as_deref(), &flags, &dir, allow_empty)
         }
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Sweep(args)) => sweep::sweep(&args),
         Some(Command::Compare(args)) => compare::compare(&args),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "simpark",
+                &mut std::io::stdout(),
+            );
+            Ok(exit::OK)
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut std::io::stdout())?;
+            Ok(exit::OK)
+        }
     }
+}
+
+/// The subcommand `word` was probably meant as, when it is no file and no `.toml` path but
+/// within two edits of a subcommand's name (`simpark rnu` is not a scenario called "rnu").
+fn mistyped_subcommand(word: &Path) -> Option<String> {
+    if word.exists() || word.extension().is_some() || word.components().count() != 1 {
+        return None;
+    }
+    let word = word.to_str()?;
+    let cmd = <Cli as clap::CommandFactory>::command();
+    cmd.get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .map(|name| (edit_distance(word, &name), name))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance, with a transposition counted as one edit ("rnu" -> "run").
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    d[0] = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Load the scenario named by `args` with all overrides applied.
@@ -255,6 +400,7 @@ fn run(args: &RunArgs) -> Result<i32> {
         Err(e) => return Ok(report_scenario_error(&e)),
     };
     let flags = &args.flags;
+    flags.refuse_in_request_mode(&model, args.write_faults.is_some())?;
     if let Some(h) = &flags.horizon {
         parse_duration(h).map_err(anyhow::Error::msg)?;
     }
@@ -336,8 +482,15 @@ fn run(args: &RunArgs) -> Result<i32> {
     write("scenario.resolved.toml", scenario::to_toml(&model.spec).as_bytes())?;
     write("topology.dot", model.topology.to_dot().as_bytes())?;
     write("perf.json", report::to_json(&perf).as_bytes())?;
-    if args.dot {
-        print!("{}", model.topology.to_dot());
+    match args.dot.as_deref() {
+        // DOT alone on stdout, so `simpark run --dot | dot -Tsvg` works.
+        Some(p) if p == Path::new("-") => {
+            print!("{}", model.topology.to_dot());
+            return Ok(exit::OK);
+        }
+        Some(p) => report::write_atomic(p, model.topology.to_dot().as_bytes())
+            .with_context(|| format!("writing {}", p.display()))?,
+        None => {}
     }
     if !flags.quiet {
         print!("{table}");
@@ -396,7 +549,14 @@ fn validate(files: &[PathBuf]) -> Result<i32> {
     Ok(exit::OK)
 }
 
-fn list(dir: &Path) -> Result<i32> {
+fn list(dir: Option<&Path>) -> Result<i32> {
+    if let Some(d) = dir
+        && !d.is_dir()
+    {
+        eprintln!("error: --dir {}: no such directory", d.display());
+        return Ok(exit::USAGE);
+    }
+    let dir = dir.unwrap_or(Path::new("scenarios"));
     let builtin = scenario::default_model(&[]).context("the embedded scenario is invalid")?;
     println!("{:<40} {}", "(built-in, the default)", builtin.spec.description);
     let mut files = Vec::new();
@@ -460,4 +620,40 @@ fn bench(requests: u64, algorithm: &str) -> Result<i32> {
         r.latency_ns_sum as f64 / r.ok.max(1) as f64 / 1e6
     );
     Ok(exit::OK)
+}
+
+pub use simpark::report::plural;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn availability_takes_ratio_and_percentage_forms() {
+        for (text, ratio) in [
+            ("0.999", 0.999),
+            ("99.9", 0.999),
+            ("99.9%", 0.999),
+            ("1", 1.0),
+            ("100%", 1.0),
+        ] {
+            let got = availability_ratio(text).unwrap();
+            assert!((got - ratio).abs() < 1e-12, "{text}: {got}");
+        }
+        for text in ["-1", "101", "abc", "nan", "99.9%%"] {
+            assert!(availability_ratio(text).is_err(), "{text}");
+        }
+        assert_eq!(availability_percent("99.95"), Ok(99.95));
+        assert_eq!(availability_percent("99.95%"), Ok(99.95));
+        assert_eq!(availability_percent("0.999"), Ok(99.9));
+        assert!(availability_percent("x").is_err());
+    }
+
+    #[test]
+    fn mistyped_subcommands_are_recognised() {
+        assert_eq!(mistyped_subcommand(Path::new("rnu")).as_deref(), Some("run"));
+        assert_eq!(mistyped_subcommand(Path::new("chek")).as_deref(), Some("check"));
+        assert_eq!(mistyped_subcommand(Path::new("my_park.toml")), None);
+        assert_eq!(mistyped_subcommand(Path::new("zzzzzzzz")), None);
+    }
 }

@@ -32,8 +32,8 @@ pub struct ReportArgs {
     /// Language of the report: en (English) or nl (Dutch).
     #[arg(long, default_value = "en", value_name = "en|nl")]
     pub lang: String,
-    /// The SLA [%], strictly between 0 and 100.
-    #[arg(long, default_value_t = 99.9, value_name = "PERCENT", allow_negative_numbers = true)]
+    /// The SLA, as a percentage (99.9, 99.9%) or a ratio (0.999), strictly between 0 and 100%.
+    #[arg(long, default_value = "99.9", value_name = "PERCENT|RATIO", allow_negative_numbers = true, value_parser = super::availability_percent)]
     pub sla: f64,
     /// Which minutes count against the SLA: `ignore` (only full outages; the default),
     /// `weighted` (partial outages by the share of requests failing), `degraded` (every

@@ -25,8 +25,9 @@ pub struct SweepArgs {
     /// SLO: p99 latency [ms] at most (overrides the scenario's [slo]).
     #[arg(long, value_name = "MS")]
     pub slo_p99_ms: Option<f64>,
-    /// SLO: availability at least, 0..1 (overrides the scenario's [slo]).
-    #[arg(long, value_name = "RATIO")]
+    /// SLO: availability at least, as a ratio (0.999) or a percentage (99.9, 99.9%)
+    /// (overrides the scenario's [slo]).
+    #[arg(long, value_name = "RATIO|PERCENT", value_parser = super::availability_ratio)]
     pub slo_availability: Option<f64>,
     #[command(flatten)]
     pub run: RunFlags,
@@ -48,9 +49,6 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
         slo_sets.push(format!("slo.latency_ms_p99_max={v:?}"));
     }
     if let Some(v) = args.slo_availability {
-        if !(0.0..=1.0).contains(&v) {
-            return Ok(usage(format!("--slo-availability {v}: expected a ratio in 0..=1")));
-        }
         slo_sets.push(format!("slo.availability_min={v:?}"));
     }
     let scenario = args.scenario.as_deref();
@@ -63,6 +61,7 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
         Ok(m) => m,
         Err(e) => return Ok(report_scenario_error(&e)),
     };
+    args.run.refuse_in_request_mode(&base, false)?;
     let mut varies = Vec::with_capacity(args.vary.len());
     for a in &args.vary {
         match Vary::parse(a, &base.spec) {
@@ -114,19 +113,19 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
     }
     if !args.run.quiet {
         println!(
-            "scenario {}  seed {}  {} points{}  {} replications x {:.0} s each\n",
+            "scenario {}  seed {}  {}{}  {} x {:.0} s each\nfigures are means across replications ± 95% CI half-width\n",
             report.scenario,
             report.seed,
-            plan.grid.len(),
+            super::plural(plan.grid.len(), "point"),
             if plan.runs.len() > plan.grid.len() {
                 " (+ N-1 twins)"
             } else {
                 ""
             },
-            report.replications,
+            super::plural(report.replications as usize, "replication"),
             report.horizon_s
         );
-        print!("{}", report.answer_text());
+        print!("{}\n{}", report.points_text(), report.answer_text());
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         println!("\nwrote {}/ ({})", out.display(), names.join(", "));
         eprintln!(

@@ -59,3 +59,12 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     s.push('\n');
     s
 }
+
+/// "1 replication", "3 replications": a count with its noun, plural unless it is one.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

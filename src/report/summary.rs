@@ -293,10 +293,10 @@ pub fn table(s: &Summary) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "scenario {}  seed {}  {} replications x {:.0} s (warm-up {:.0} s excluded)  offered {:.2} req/s",
+        "scenario {}  seed {}  {} x {:.0} s (warm-up {:.0} s excluded)  offered {:.2} req/s",
         s.header.scenario,
         s.header.seed,
-        s.header.replications,
+        super::plural(s.header.replications as usize, "replication"),
         s.header.horizon_s,
         s.header.warmup_s,
         s.header.offered_rps
@@ -566,10 +566,10 @@ pub fn avail_table(s: &AvailSummary) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "scenario {} (availability mode)  seed {}  {} replications x {:.1} years (warm-up {:.0} s excluded)",
+        "scenario {} (availability mode)  seed {}  {} x {:.1} years (warm-up {:.0} s excluded)",
         s.header.scenario,
         s.header.seed,
-        s.header.replications,
+        super::plural(s.header.replications as usize, "replication"),
         s.header.horizon_s / (365.0 * 86_400.0),
         s.header.warmup_s
     );

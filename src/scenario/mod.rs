@@ -901,6 +901,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             ("lb_takeover_ms_max", e.lb_takeover_ms_max),
             ("rpo_h_max", e.rpo_h_max),
             ("rto_h_max", e.rto_h_max),
+            ("lost_writes_ms_max", e.lost_writes_ms_max),
         ] {
             if let Some(v) = v
                 && !(v.is_finite() && v >= 0.0)
@@ -916,6 +917,12 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             return bad(
                 format!("{k}.lb_takeover_ms_max"),
                 "balancer.pair is false: with one balancer there is no takeover (set balancer.pair = true)",
+            );
+        }
+        if e.lost_writes_ms_max.is_some() && spec.storage.count < 2 {
+            return bad(
+                format!("{k}.lost_writes_ms_max"),
+                "storage.count is 1: with no standby there is no failover to lose writes at",
             );
         }
         if e.raid_array_losses_max.is_some() && !spec.reliability.disk.raid1 {

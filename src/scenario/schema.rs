@@ -105,6 +105,11 @@ pub struct Expect {
     /// (availability mode with backups).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rto_h_max: Option<f64>,
+    /// Acknowledged writes lost at storage failovers [ms of writes: the async replication lag
+    /// at each promotion], total over all replications, at most (both modes; `0` is "lose no
+    /// writes at failover").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_writes_ms_max: Option<f64>,
 }
 
 /// The `[slo]` table: targets a capacity plan must meet. Both are optional; a target that is

@@ -413,6 +413,85 @@ impl SweepReport {
         out
     }
 
+    /// The per-point table for the terminal: each run's varied values (N-1 twins marked),
+    /// offered load, p99 latency (request mode) and availability with 95% CI half-widths, and
+    /// whether it meets the SLO.
+    pub fn points_text(&self) -> String {
+        let mode = self.points.first().map(|p| p.metrics.mode);
+        let (avail_name, avail_label) = match mode {
+            Some(Mode::Availability) => ("availability_time", "availability (time)"),
+            _ => ("availability_request", "availability (requests)"),
+        };
+        let est = |p: &PointOut, name: &str, digits: usize| {
+            p.metrics.get(name).map_or_else(
+                || "-".to_string(),
+                |e| match e.ci95 {
+                    Some(c) => format!("{:.*} ± {:.*}", digits, e.value, digits, c),
+                    None => format!("{:.*}", digits, e.value),
+                },
+            )
+        };
+        let head = self.vary.iter().map(|v| v.key.as_str()).collect::<Vec<_>>().join(", ");
+        let rows: Vec<[String; 5]> = self
+            .points
+            .iter()
+            .map(|p| {
+                let mut label = p.values.0.iter().map(|(_, v)| v.label()).collect::<Vec<_>>().join(", ");
+                if p.n_minus_1 {
+                    label.push_str(" (N-1)");
+                }
+                [
+                    label,
+                    format!("{:.2}", p.metrics.offered_rps),
+                    est(p, "latency_ms_p99", 3),
+                    est(p, avail_name, 6),
+                    match p.meets_slo {
+                        Some(true) => "yes".into(),
+                        Some(false) => "NO".into(),
+                        None => "-".into(),
+                    },
+                ]
+            })
+            .collect();
+        let titles = [
+            head,
+            "offered req/s".into(),
+            "p99 ms".into(),
+            avail_label.into(),
+            "meets SLO".into(),
+        ];
+        let width = |i: usize| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([titles[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        };
+        let w: Vec<usize> = (0..5).map(width).collect();
+        let mut t = String::new();
+        let line = |t: &mut String, r: &[String; 5]| {
+            let _ = writeln!(
+                t,
+                "  {:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                w0 = w[0],
+                w1 = w[1],
+                w2 = w[2],
+                w3 = w[3],
+                w4 = w[4]
+            );
+        };
+        line(&mut t, &titles);
+        for r in &rows {
+            line(&mut t, r);
+        }
+        t
+    }
+
     /// The answer for the terminal: sentences, then a table of the limits.
     pub fn answer_text(&self) -> String {
         let a = &self.answer;

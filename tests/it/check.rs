@@ -62,15 +62,27 @@ fn a_failing_expectation_exits_1_with_a_replay_line_junit_and_a_capsule() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("FAIL") && text.contains("detect_ms_max = 10726.0") && text.contains("replay: simpark run"),
+        text.contains("FAIL") && text.contains("detect_ms_max = 10726.0"),
         "{text}"
     );
+    // The capsule: named after the scenario, printed with the replay line (checking it
+    // replays the failing check), and it fails the same expectation with the same
+    // measurement when checked again.
+    let capsule = caps.join("ci_web_hang.capsule.toml");
+    let replay = format!("simpark check {}", capsule.display());
+    assert!(text.contains(&format!("replay: {replay}\n")), "{text}");
+    assert!(text.contains(&format!("capsule: {}", capsule.display())), "{text}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("<failure") && xml.contains("failures=\"1\""), "{xml}");
-    // The capsule: named after the scenario, printed with the replay line, and it fails the
-    // same expectation with the same measurement when checked again.
-    let capsule = caps.join("ci_web_hang.capsule.toml");
-    assert!(text.contains(&format!("capsule: {}", capsule.display())), "{text}");
+    for needle in [
+        "<property name=\"seed\" value=\"7\"/>".to_string(),
+        "<property name=\"measured\" value=\"10726.0\"/>".to_string(),
+        "<property name=\"bound\" value=\"&lt;= 1000\"/>".to_string(),
+        format!("<property name=\"replay\" value=\"{replay}\"/>"),
+        "replication 0: FAIL".to_string(),
+    ] {
+        assert!(xml.contains(&needle), "missing {needle}:\n{xml}");
+    }
     let c = std::fs::read_to_string(&capsule).unwrap();
     assert!(
         c.starts_with("# Replay capsule") && c.contains("seed = 7") && c.contains("[[expect]]"),
@@ -226,4 +238,62 @@ fn an_expectation_the_mode_cannot_produce_is_a_usage_error() {
         err.contains("bad.toml:3:") && err.contains("expect[0].data_loss_max") && err.contains("requests mode"),
         "{err}"
     );
+}
+
+#[test]
+fn nothing_to_check_is_an_error_unless_allowed() {
+    let d = tmpdir("check-empty");
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = simpark().arg("check").arg(&empty).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("nothing to check") && err.contains("0 scenario files found") && err.contains("--allow-empty"),
+        "{err}"
+    );
+    // Files without [[expect]] blocks are nothing to check either.
+    let out = simpark().arg("check").arg(repo("scenarios/baseline")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = simpark().args(["check", "--allow-empty"]).arg(&empty).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 passed, 0 failed"));
+}
+
+#[test]
+fn quiet_check_prints_nothing_when_everything_holds() {
+    let d = tmpdir("check-quiet");
+    let out = simpark()
+        .args(["check", "--quiet"])
+        .arg(repo("scenarios/ci/web_crash.toml"))
+        .arg("--capsule-dir")
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn lost_writes_at_failover_are_an_expectation() {
+    // The shipped storage failover check holds with synchronous replication (no write is
+    // acknowledged before both nodes have it); with async replication every takeover loses
+    // the lag window, so "lose no writes" fails.
+    let d = tmpdir("check-lost-writes");
+    let run = |sets: &[&str]| {
+        let mut cmd = simpark();
+        cmd.arg("check").arg(repo("scenarios/ci/storage_failover.toml"));
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        cmd.args(["-r", "4", "--capsule-dir"]).arg(&d).output().unwrap()
+    };
+    let sync = run(&[]);
+    let text = String::from_utf8_lossy(&sync.stdout);
+    assert_eq!(sync.status.code(), Some(0), "{text}");
+    assert!(text.contains("lost_writes_ms_max = 0.0 (expected <= 0)"), "{text}");
+    let lossy = run(&["reliability.storage_failover.replication=\"async\""]);
+    let text = String::from_utf8_lossy(&lossy.stdout);
+    assert_eq!(lossy.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL  ") && text.contains("lost_writes_ms_max"), "{text}");
 }

@@ -35,15 +35,20 @@ fn run_writes_every_output_and_prints_a_table() {
                 "3",
                 "--set",
                 "web.count=4",
-                "--dot",
                 "--out",
             ])
-            .arg(&d),
+            .arg(&d)
+            .arg(format!("--dot={}", d.join("park.dot").display())),
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("latency ms p99") && text.contains("web4") && text.contains("digraph park"),
+        text.contains("latency ms p99") && text.contains("web4") && !text.contains("digraph"),
         "{text}"
+    );
+    assert!(
+        std::fs::read_to_string(d.join("park.dot"))
+            .unwrap()
+            .starts_with("digraph park")
     );
     for f in [
         "summary.json",
@@ -88,4 +93,138 @@ fn bench_reports_throughput() {
 fn unknown_subcommand_argument_is_a_usage_error() {
     let out = simpark().args(["run", "--no-such-flag"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Run simpark, expect exit 2 with `needle` on stderr.
+fn expect_usage(args: &[&str], needle: &str) -> String {
+    let out = simpark().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: expected `{needle}` in:\n{err}");
+    err
+}
+
+#[test]
+fn meaningless_counts_and_paths_are_refused() {
+    expect_usage(&["run", "-j", "0", "--horizon", "1m"], "expected a whole number >= 1");
+    expect_usage(&["bench", "--requests", "0"], "expected a whole number >= 1");
+    expect_usage(
+        &["scenarios", "--dir", "/nonexistent"],
+        "--dir /nonexistent: no such directory",
+    );
+}
+
+#[test]
+fn availability_only_flags_are_refused_in_request_mode_and_nothing_is_written() {
+    let d = tmpdir("request-mode-flags");
+    for flags in [
+        vec!["--swarm"],
+        vec!["--fault-budget", "design"],
+        vec!["--write-faults", "faults.toml"],
+    ] {
+        let out = d.join("out");
+        let mut args = vec![
+            "run",
+            "--horizon",
+            "1m",
+            "--warmup",
+            "10s",
+            "-r",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(&flags);
+        expect_usage(&args, "only apply in availability mode");
+        assert!(!out.exists(), "{flags:?} wrote {}", out.display());
+    }
+}
+
+#[test]
+fn a_mistyped_subcommand_gets_a_suggestion() {
+    expect_usage(&["rnu"], "did you mean `run`?");
+    expect_usage(&["swep"], "did you mean `sweep`?");
+    // A scenario file that does not exist is still reported as a file.
+    expect_usage(&["no_such_park.toml"], "no_such_park.toml");
+}
+
+#[test]
+fn completions_and_man_page() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef simpark"),
+        ("fish", "complete -c simpark"),
+    ] {
+        let out = run_ok(simpark().args(["completions", shell]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(marker) && text.contains("sweep"), "{shell}:\n{text}");
+    }
+    let out = run_ok(simpark().arg("man"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(".ie") || text.contains(".TH simpark"), "{text}");
+    assert!(text.contains("completions") && text.contains("check"), "{text}");
+}
+
+#[test]
+fn no_colour_off_a_terminal_or_with_no_color() {
+    for no_color in [false, true] {
+        let mut cmd = simpark();
+        cmd.args(["run", "--no-such-flag"]);
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            !out.stderr.contains(&0x1b),
+            "escape codes: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let help = run_ok(simpark().arg("--help"));
+        assert!(!help.stdout.contains(&0x1b));
+    }
+}
+
+#[test]
+fn dot_alone_on_stdout_and_singular_replication() {
+    let d = tmpdir("dot-alone");
+    let out = run_ok(
+        simpark()
+            .args(["run", "--horizon", "10m", "--warmup", "1m", "-r", "1", "--dot", "--out"])
+            .arg(&d),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("digraph park") && !text.contains("latency"), "{text}");
+    let out = run_ok(
+        simpark()
+            .args(["run", "--horizon", "10m", "--warmup", "1m", "-r", "1", "--out"])
+            .arg(&d),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(" 1 replication x ") && !text.contains("1 replications"),
+        "{text}"
+    );
+}
+
+#[test]
+fn compound_durations_are_accepted() {
+    let d = tmpdir("compound");
+    run_ok(
+        simpark()
+            .args([
+                "run",
+                "--horizon",
+                "1h30m",
+                "--warmup",
+                "1m30s",
+                "-r",
+                "1",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&d),
+    );
+    let resolved = std::fs::read_to_string(d.join("scenario.resolved.toml")).unwrap();
+    assert!(resolved.contains("horizon = \"1h30m\""), "{resolved}");
 }

@@ -67,10 +67,62 @@ fn the_github_actions_example_builds_checks_and_uploads_on_failure() {
     let steps = workflow_steps(&text);
     assert!(steps.len() >= 4, "{steps:#?}");
     let runs: Vec<&str> = steps.iter().filter_map(|s| s.get("run").map(String::as_str)).collect();
+    // simpark itself is installed (a pinned tag of its git repository), not the user's
+    // checkout: run the install step with a stand-in `cargo` that records its arguments and
+    // puts the simpark under test on PATH.
+    let install = *runs
+        .iter()
+        .find(|r| r.contains("cargo install"))
+        .expect("a step installs simpark");
+    assert!(!install.contains("--path"), "installs the user's checkout: {install}");
+    let tag = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SIMPARK_TAG:"))
+        .expect("the workflow pins SIMPARK_TAG")
+        .trim();
+    assert_eq!(
+        tag,
+        format!("v{}", env!("CARGO_PKG_VERSION")),
+        "the pinned tag is this version"
+    );
+    let bin = tmpdir("example-install");
+    let cargo = bin.join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {log}\nln -s {simpark} {bin}/simpark\n",
+            log = bin.join("cargo-args").display(),
+            simpark = env!("CARGO_BIN_EXE_simpark"),
+            bin = bin.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&cargo)
+        .status()
+        .unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let step = |git: &str| {
+        std::process::Command::new("bash")
+            .args(["-e", "-c", install])
+            .env("PATH", &path)
+            .env("SIMPARK_GIT", git)
+            .env("SIMPARK_TAG", tag)
+            .output()
+            .unwrap()
+    };
+    let unset = step("");
+    assert_eq!(unset.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unset.stdout).contains("::error::set the repository variable SIMPARK_GIT"));
+    let out = step("https://example.org/simpark.git");
     assert!(
-        runs.iter()
-            .any(|r| r.contains("cargo install") && r.contains("--path .")),
-        "{runs:?}"
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(bin.join("cargo-args")).unwrap().trim(),
+        format!("install --locked --git https://example.org/simpark.git --tag {tag} simpark")
     );
     let check = *runs
         .iter()

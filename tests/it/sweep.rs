@@ -78,6 +78,23 @@ fn sweep_finds_the_traffic_limit_inside_the_range_and_n_minus_1_below_it() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("The park meets the SLO up to ~"), "{stdout}");
     assert!(stdout.contains("(N-1: ") && stdout.contains("latency knee"), "{stdout}");
+    // The per-point table, as `compare` prints one: every run (N-1 twins marked) with p99,
+    // availability and CIs, and whether it meets the SLO.
+    let header = stdout
+        .lines()
+        .find(|l| l.contains("traffic.rate_per_s") && l.contains("p99 ms") && l.contains("meets SLO"))
+        .unwrap_or_else(|| panic!("no per-point table:\n{stdout}"));
+    assert!(header.contains("availability (requests)"), "{header}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains(" ± "))
+        .collect();
+    assert_eq!(rows.len(), 10, "5 points and 5 N-1 twins:\n{stdout}");
+    assert_eq!(rows.iter().filter(|l| l.contains("(N-1)")).count(), 5, "{stdout}");
+    assert!(
+        rows.iter().any(|l| l.trim_end().ends_with("yes")) && rows.iter().any(|l| l.trim_end().ends_with("NO")),
+        "{stdout}"
+    );
 
     let s = json(&out.join("sweep.json"));
     assert_eq!(s["schema_version"], 1);
@@ -253,7 +270,11 @@ fn bad_vary_exits_2_naming_the_key_and_writes_nothing() {
         assert!(err.contains(key) && err.contains(needle), "{vary}: {err}");
         assert!(!out.exists(), "{vary}: nothing may be written");
     }
-    for (flag, value) in [("--slo-p99-ms", "-5"), ("--slo-availability", "1.5")] {
+    for (flag, value) in [
+        ("--slo-p99-ms", "-5"),
+        ("--slo-availability", "150"),
+        ("--slo-availability", "-0.5"),
+    ] {
         let o = simpark()
             .arg("sweep")
             .arg(&scenario)
