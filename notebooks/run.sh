@@ -27,22 +27,26 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements.txt
 "$venv/bin/python" -m ipykernel install --prefix "$venv" --name python3 >/dev/null
 
-results=$(mktemp -d "${TMPDIR:-/tmp}/simpark-notebooks.XXXXXX")
-trap 'rm -rf "$results"' EXIT
+# Every command runs in a temporary directory without --out, so the notebooks read the
+# results where simpark writes them by default (results/<name>/, results/<name>-availability/,
+# results/sweep-<name>/).
+work=$(mktemp -d "${TMPDIR:-/tmp}/simpark-notebooks.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+results=$work/results
 started=$(date +%s)
 
 # A request-mode day of the default scenario, and an availability run of the baseline park.
-"$SIMPARK" run --horizon 1d -r 3 --quiet --out "$results/xpos"
-"$SIMPARK" run scenarios/baseline/xpos.toml --horizon 3y -r 20 --quiet --out "$results/baseline_xpos"
+(cd "$work" && "$SIMPARK" run --horizon 1d -r 3 --quiet)
+(cd "$work" && "$SIMPARK" run "$root/scenarios/baseline/xpos.toml" --horizon 3y -r 20 --quiet)
 
-# A small sweep of the default park over traffic and web servers (with N-1 twins).
-"$SIMPARK" sweep --vary traffic.visitors_per_month=100k,300k,1M --vary web.count=2..3 \
-    --horizon 6h --warmup 30m -r 2 --quiet --out "$results/sweep"
+# A sweep of the default park over traffic (eight points, enough for a curve) and web
+# servers (with N-1 twins).
+(cd "$work" && "$SIMPARK" sweep --vary traffic.visitors_per_month=100k..10M:log:8 --vary web.count=2..3 \
+    --horizon 6h --warmup 30m -r 2 --quiet)
 
 notebooks=(notebooks/latency_over_the_day.ipynb notebooks/availability.ipynb notebooks/sweep_curves.ipynb)
 
-export SIMPARK_RESULTS=$results SIMPARK_REQUESTS_RUN=xpos SIMPARK_AVAILABILITY_RUN=baseline_xpos
-export SIMPARK_SWEEP_JSON=$results/sweep/sweep.json
+export SIMPARK_RESULTS=$results
 "$venv/bin/python" - "${notebooks[@]}" <<'PY'
 import pathlib
 import sys

@@ -405,10 +405,7 @@ fn run(args: &RunArgs) -> Result<i32> {
         parse_duration(h).map_err(anyhow::Error::msg)?;
     }
     let jobs = flags.jobs();
-    let out = flags
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&model.spec.name));
+    let out = flags.out.clone().unwrap_or_else(|| default_out(&model));
     let bar = flags.progress(u64::from(model.replications), "replications");
     let write = |name: &str, body: &[u8]| {
         report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
@@ -506,6 +503,17 @@ fn run(args: &RunArgs) -> Result<i32> {
         );
     }
     Ok(exit::OK)
+}
+
+/// Where `run` writes without `--out`: one folder per (scenario, mode), so an availability
+/// run never lands beside a request run's stale `timeseries.csv`: `results/<name>/` in
+/// request mode, `results/<name>-availability/` in availability mode.
+pub fn default_out(model: &Model) -> PathBuf {
+    let dir = match model.mode {
+        scenario::Mode::Requests => model.spec.name.clone(),
+        scenario::Mode::Availability => format!("{}-availability", model.spec.name),
+    };
+    Path::new("results").join(dir)
 }
 
 fn invariant_violated(bar: &indicatif::ProgressBar, args: &RunArgs, model: &Model) -> i32 {

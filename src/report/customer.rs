@@ -276,6 +276,93 @@ pub struct AvailabilityFigures {
     pub availability_time_pct: Option<Estimate>,
     pub availability_request_pct: Estimate,
     pub downtime_min_per_year: Option<Estimate>,
+    /// How one month is distributed (availability runs): the months are statistically alike,
+    /// so the chart shows this rather than a line of noisy means per month.
+    pub month_distribution: Option<MonthDistribution>,
+}
+
+/// The distribution of a month's unavailability over every simulated (replication, month).
+#[derive(Debug, Serialize)]
+pub struct MonthDistribution {
+    /// Shares of months by unavailable minutes against the error budget, in `MONTH_BUCKETS`
+    /// order: mean over replications of each replication's share [%], with its 95% CI.
+    pub buckets: Vec<MonthBucket>,
+    /// Monthly availability [%]: 5th percentile, median and 95th percentile over all months.
+    pub availability_pct_p5: f64,
+    pub availability_pct_p50: f64,
+    pub availability_pct_p95: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MonthBucket {
+    /// `none`, `quarter`, `half`, `budget` or `over` (the string table's `bucket_*`).
+    pub kind: &'static str,
+    pub share_pct: Estimate,
+}
+
+/// Upper ends of the month buckets as fractions of the error budget (`over` is the rest):
+/// no unavailability at all, up to a quarter, a half and all of the budget.
+const MONTH_BUCKETS: [(&str, f64); 4] = [("none", 0.0), ("quarter", 0.25), ("half", 0.5), ("budget", 1.0)];
+
+/// Nearest-rank quantile of sorted values.
+fn quantile_sorted(xs: &[f64], q: f64) -> f64 {
+    assert!(
+        !xs.is_empty() && (0.0..=1.0).contains(&q),
+        "quantile {q} of {} values",
+        xs.len()
+    );
+    let rank = ((q * xs.len() as f64).ceil() as usize).clamp(1, xs.len());
+    xs[rank - 1]
+}
+
+/// The month distribution of the first `used` months of each replication.
+pub fn month_distribution(
+    months: &[MonthRow],
+    replications: u32,
+    used: usize,
+    period_min: f64,
+    sla_percent: f64,
+    policy: PartialOutagePolicy,
+) -> Option<MonthDistribution> {
+    let in_window: Vec<&MonthRow> = months.iter().filter(|m| (m.month as usize) < used).collect();
+    if in_window.is_empty() {
+        return None;
+    }
+    let budget = error_budget_min(sla_percent, period_min);
+    let bucket_of = |unavailable: f64| {
+        MONTH_BUCKETS
+            .iter()
+            .position(|(_, frac)| unavailable <= frac * budget)
+            .unwrap_or(MONTH_BUCKETS.len())
+    };
+    let kinds = MONTH_BUCKETS.len() + 1;
+    let mut counts = vec![vec![0u64; kinds]; replications as usize];
+    for m in &in_window {
+        counts[m.replication as usize][bucket_of(policy.unavailable_min(m))] += 1;
+    }
+    let buckets = (0..kinds)
+        .map(|k| {
+            let shares: Vec<f64> = counts
+                .iter()
+                .map(|c| 100.0 * c[k] as f64 / c.iter().sum::<u64>().max(1) as f64)
+                .collect();
+            MonthBucket {
+                kind: MONTH_BUCKETS.get(k).map_or("over", |b| b.0),
+                share_pct: est_of(&shares),
+            }
+        })
+        .collect();
+    let mut avail: Vec<f64> = in_window
+        .iter()
+        .map(|m| availability_pct(policy.unavailable_min(m), period_min))
+        .collect();
+    avail.sort_by(f64::total_cmp);
+    Some(MonthDistribution {
+        buckets,
+        availability_pct_p5: quantile_sorted(&avail, 0.05),
+        availability_pct_p50: quantile_sorted(&avail, 0.5),
+        availability_pct_p95: quantile_sorted(&avail, 0.95),
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -926,6 +1013,7 @@ fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerReport, Repo
                 .iter()
                 .filter(|m| breaks_sla(policy.unavailable_min(m), period_min, sla))
                 .count();
+            let month_distribution = month_distribution(months, reps, used, period_min, sla, policy);
             let m = &summary.metrics;
             (
                 run_figures(model, h, Some(used as u32)),
@@ -946,6 +1034,7 @@ fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerReport, Repo
                     availability_time_pct: Some(scale(m.availability_time.into(), 100.0)),
                     availability_request_pct: scale(m.availability_request.into(), 100.0),
                     downtime_min_per_year: Some(m.downtime_min_per_year.into()),
+                    month_distribution,
                 },
                 Some(incident_figures(summary, window_s)),
                 latency_figures(latency.as_ref(), "latency_sample"),
@@ -1026,6 +1115,7 @@ fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerReport, Repo
                     availability_time_pct: None,
                     availability_request_pct: success,
                     downtime_min_per_year: None,
+                    month_distribution: None,
                 },
                 None,
                 latency_figures(Some(summary), "summary"),
@@ -1219,33 +1309,54 @@ fn charts(r: &CustomerReport, s: &Strings) -> Result<BTreeMap<&'static str, Stri
         _ => ("x_hours", "chart_availability_title_request", "chart_pooled"),
     };
     let sla_label = t("chart_sla").replace("{sla}", &format_percent(r.sla.sla_percent, 2, r.lang));
-    let avail = plot::line_chart_with(
-        &LineChart {
-            title: t(title),
-            x_label: t(unit),
-            y_label: t("y_availability"),
-            log_x: false,
-            log_y: false,
-        },
-        &[Series {
-            label: t(label),
-            points: a
-                .series
-                .iter()
-                .map(|p| Point {
-                    x: f64::from(p.period),
-                    y: p.availability_pct.value,
-                    ci95: p.availability_pct.ci95,
-                })
-                .collect(),
-        }],
-        &[Reference {
-            label: sla_label.clone(),
-            y: r.sla.sla_percent,
-        }],
-        &opts(Some((lowest - pad, 100.0 + pad * 0.25)), false),
-    )
-    .map_err(render)?;
+    let avail = if let Some(d) = &a.month_distribution {
+        // Months are statistically alike: one month's distribution, not a mean per month.
+        let bars: Vec<Bar> = d
+            .buckets
+            .iter()
+            .map(|b| Bar {
+                label: t(&format!("bucket_{}", b.kind)),
+                value: b.share_pct.value,
+                ci95: b.share_pct.ci95,
+            })
+            .collect();
+        plot::bar_chart_with(
+            &t("chart_distribution_title"),
+            &t("y_share_months"),
+            &bars,
+            None,
+            &opts(Some((0.0, 100.0)), true),
+        )
+        .map_err(render)?
+    } else {
+        plot::line_chart_with(
+            &LineChart {
+                title: t(title),
+                x_label: t(unit),
+                y_label: t("y_availability"),
+                log_x: false,
+                log_y: false,
+            },
+            &[Series {
+                label: t(label),
+                points: a
+                    .series
+                    .iter()
+                    .map(|p| Point {
+                        x: f64::from(p.period),
+                        y: p.availability_pct.value,
+                        ci95: p.availability_pct.ci95,
+                    })
+                    .collect(),
+            }],
+            &[Reference {
+                label: sla_label.clone(),
+                y: r.sla.sla_percent,
+            }],
+            &opts(Some((lowest - pad, 100.0 + pad * 0.25)), false),
+        )
+        .map_err(render)?
+    };
     out.insert("availability", inline(avail));
     // Unavailable minutes per month of the year (or the window) against the error budget.
     let rows: Vec<&PeriodRow> = if a.rows.is_empty() {
@@ -1631,6 +1742,24 @@ mod tests {
                 availability_time_pct: Some(est(99.9761, 0.002)),
                 availability_request_pct: est(99.9748, 0.002),
                 downtime_min_per_year: Some(est(125.6, 12.0)),
+                month_distribution: Some(MonthDistribution {
+                    buckets: [
+                        ("none", 70.0),
+                        ("quarter", 12.0),
+                        ("half", 8.0),
+                        ("budget", 5.0),
+                        ("over", 5.0),
+                    ]
+                    .into_iter()
+                    .map(|(kind, v)| MonthBucket {
+                        kind,
+                        share_pct: est(v, 0.5),
+                    })
+                    .collect(),
+                    availability_pct_p5: 99.82,
+                    availability_pct_p50: 100.0,
+                    availability_pct_p95: 100.0,
+                }),
             },
             incidents: Some(IncidentFigures {
                 per_year: est(3.96, 0.4),
@@ -1727,6 +1856,121 @@ mod tests {
         assert!(nl.contains("8.629 ± 99 ms") && nl.contains("kwam niet voor"), "{nl}");
         let en = render_markdown(&sample(Lang::En)).unwrap();
         assert!(en.contains("99.95%") && en.contains("counted by share") && en.contains("8,629 ± 99 ms"));
+    }
+
+    #[test]
+    fn month_distribution_buckets_against_the_budget() {
+        let budget = error_budget_min(99.9, MONTH_MIN);
+        // Replication 0: none, a quarter, over; replication 1: none, none, half.
+        let months = [
+            month(0, 0, 0.0, 0.0, 0.0),
+            month(0, 1, 0.2 * budget, 0.0, 0.0),
+            month(0, 2, 2.0 * budget, 0.0, 0.0),
+            month(1, 0, 0.0, 0.0, 0.0),
+            month(1, 1, 0.0, 0.0, 0.0),
+            month(1, 2, 0.4 * budget, 0.0, 0.0),
+            month(1, 3, 9.0 * budget, 0.0, 0.0), // outside the 3 months used
+        ];
+        let d = month_distribution(&months, 2, 3, MONTH_MIN, 99.9, PartialOutagePolicy::Ignore).unwrap();
+        let share: Vec<(&str, f64)> = d.buckets.iter().map(|b| (b.kind, b.share_pct.value)).collect();
+        let third = 100.0 / 3.0;
+        let want = [
+            ("none", 50.0),
+            ("quarter", third / 2.0),
+            ("half", third / 2.0),
+            ("budget", 0.0),
+            ("over", third / 2.0),
+        ];
+        for ((k, v), (wk, wv)) in share.iter().zip(want) {
+            assert_eq!(*k, wk);
+            assert!((v - wv).abs() < 1e-9, "{k}: {v} vs {wv}");
+        }
+        // Nearest rank 3 of 6 sorted months: the 0.2-budget month.
+        assert_eq!(d.availability_pct_p50, availability_pct(0.2 * budget, MONTH_MIN));
+        assert!(d.availability_pct_p5 < 99.9, "the worst month broke the SLA");
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.0);
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.05), 1.0);
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 1.0), 4.0);
+    }
+
+    /// Text of the rendered HTML without tags, entities decoded enough for comparison.
+    fn visible_text(html: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.replace("&amp;", "&")
+    }
+
+    #[test]
+    fn dutch_output_has_no_english_left() {
+        let nl_md = render_markdown(&sample(Lang::Nl)).unwrap();
+        let nl_html = visible_text(&render_html(&sample(Lang::Nl)).unwrap());
+        let en = strings(Lang::En);
+        // Every run of four or more words between placeholders of every English string.
+        let mut checked = 0;
+        for text in en.text.values() {
+            for part in text.split(|c| c == '{' || c == '}') {
+                let words: Vec<&str> = part.split_whitespace().collect();
+                if words.len() < 4 {
+                    continue;
+                }
+                let phrase = words.join(" ");
+                checked += 1;
+                for (what, out) in [("report.md", &nl_md), ("report.html", &nl_html)] {
+                    assert!(!out.contains(&phrase), "English in the Dutch {what}: `{phrase}`");
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} English phrases checked");
+        for word in ["health check", "split brain", "seed", "server-park", "hardeschijven"] {
+            assert!(!nl_md.to_lowercase().contains(word), "`{word}` in the Dutch report.md");
+            assert!(
+                !nl_html.to_lowercase().contains(word),
+                "`{word}` in the Dutch report.html"
+            );
+        }
+        assert!(
+            nl_md.contains("serverpark") && nl_md.contains("harde schijven"),
+            "{nl_md}"
+        );
+    }
+
+    #[test]
+    fn internals_only_in_the_small_print_and_the_component_list_has_lines() {
+        for lang in [Lang::En, Lang::Nl] {
+            let md = render_markdown(&sample(lang)).unwrap();
+            let html = render_html(&sample(lang)).unwrap();
+            // The scenario name, version and seed appear once, in the small print at the end.
+            let footer = html
+                .find("<footer class=\"smallprint\">")
+                .expect("a small-print footer");
+            assert_eq!(html.matches("baseline_xpos").count(), 1, "{lang:?}");
+            assert!(html.find("baseline_xpos").unwrap() > footer, "{lang:?}");
+            let small = md.find("<small>").expect("small print in report.md");
+            assert_eq!(md.matches("baseline_xpos").count(), 1, "{lang:?}");
+            assert!(md.find("baseline_xpos").unwrap() > small, "{lang:?}");
+            // One component per line.
+            let items: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
+            assert!(
+                items.iter().any(|l| l.ends_with(": lb1")) && items.iter().any(|l| l.ends_with("(internet)")),
+                "{lang:?}: {items:?}"
+            );
+            // The month distribution replaces the per-month line; the total row keeps company.
+            assert!(
+                html.contains("<tbody class=\"keep\">") && html.contains("90 "),
+                "{lang:?}"
+            );
+        }
     }
 
     #[test]

@@ -228,3 +228,31 @@ fn compound_durations_are_accepted() {
     let resolved = std::fs::read_to_string(d.join("scenario.resolved.toml")).unwrap();
     assert!(resolved.contains("horizon = \"1h30m\""), "{resolved}");
 }
+
+#[test]
+fn one_results_folder_per_scenario_and_mode() {
+    let d = tmpdir("per-mode");
+    run_ok(
+        simpark()
+            .current_dir(&d)
+            .args(["run", "--horizon", "10m", "--warmup", "1m", "-r", "1", "--quiet"]),
+    );
+    run_ok(simpark().current_dir(&d).args([
+        "run",
+        "--set",
+        "mode=\"availability\"",
+        "--horizon",
+        "1y",
+        "--warmup",
+        "1d",
+        "-r",
+        "2",
+        "--quiet",
+    ]));
+    let requests = d.join("results/xpos");
+    let avail = d.join("results/xpos-availability");
+    assert!(requests.join("timeseries.csv").is_file());
+    assert!(avail.join("months.csv").is_file() && !avail.join("timeseries.csv").exists());
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(avail.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["mode"], "availability");
+}
