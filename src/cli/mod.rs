@@ -459,7 +459,25 @@ fn run(args: &RunArgs) -> Result<i32> {
         write("timeseries.csv", summary::timeseries_csv(&reps).as_bytes())?;
         let events: u64 = reps.iter().map(|r| r.events).sum();
         let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
-        (summary::table(&s), events, requests, "summary.json, timeseries.csv")
+        let mut table = summary::table(&s);
+        // Detection as `detect_ms_max` measures it, over the scripted failures lb1 checks:
+        // web servers crashing, dying or hanging.
+        let mut checked = model.clone();
+        checked.faults.retain(|f| {
+            matches!(
+                f.kind,
+                scenario::FaultKind::Crash | scenario::FaultKind::ProcessDeath | scenario::FaultKind::Hang
+            ) && s.web.iter().any(|w| w.name == model.topology.name(f.node))
+        });
+        if !checked.faults.is_empty() {
+            let d = simpark::check::expect::detect_ms_max(&checked, &s);
+            table.push_str(&if d.is_finite() {
+                format!("  detection: {d:.1} ms at most from a scripted failure to lb1 marking it DOWN\n")
+            } else {
+                "  detection: some scripted failure was never marked DOWN by lb1\n".to_string()
+            });
+        }
+        (table, events, requests, "summary.json, timeseries.csv")
     };
     let wall = started.elapsed();
     if model.mode == scenario::Mode::Availability {

@@ -315,6 +315,7 @@ pub fn table(s: &Summary) -> String {
         ("latency ms p95", &m.latency_ms_p95),
         ("latency ms p99", &m.latency_ms_p99),
         ("latency ms p99.9", &m.latency_ms_p999),
+        ("latency ms max", &m.latency_ms_max),
     ] {
         let _ = writeln!(t, "  {name:<17} {:>24}", pm(e, 3));
     }
@@ -328,6 +329,20 @@ pub fn table(s: &Summary) -> String {
     if !failures.is_empty() {
         let _ = writeln!(t, "  failures          {}", failures.join(", "));
     }
+    let mut pages: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in &s.alerts {
+        *pages.entry(a.alert.as_str()).or_default() += 1;
+    }
+    let pages: Vec<String> = pages.iter().map(|(a, n)| format!("{a} {n}")).collect();
+    let _ = writeln!(
+        t,
+        "  alerts paged      {}",
+        if pages.is_empty() {
+            "none".to_string()
+        } else {
+            pages.join(", ")
+        }
+    );
     let _ = writeln!(t, "\n  server   utilisation            requests/rep");
     for w in &s.web {
         let _ = writeln!(
@@ -340,6 +355,16 @@ pub fn table(s: &Summary) -> String {
     }
     for w in &s.storage {
         let _ = writeln!(t, "  {:<8} {:<22}", w.name, pm(&w.utilisation, 4));
+    }
+    if m.requests_failed_total > 0 {
+        // Utilisation counts work served: a saturated park that rejects requests reads below 1.
+        let _ = writeln!(
+            t,
+            "  not served: {} of {} requests failed ({:.2}%), beside the utilisation above",
+            m.requests_failed_total,
+            m.requests_total,
+            100.0 * m.requests_failed_total as f64 / m.requests_total.max(1) as f64
+        );
     }
     let downs = s.health_events.iter().filter(|e| e.state == "DOWN").count();
     if downs > 0 {

@@ -256,3 +256,25 @@ fn one_results_folder_per_scenario_and_mode() {
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(avail.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["mode"], "availability");
 }
+
+#[test]
+fn the_run_table_shows_detection_pages_max_latency_and_failed_load() {
+    let d = tmpdir("run-table");
+    let out = run_ok(
+        simpark()
+            .arg("run")
+            .arg(repo("scenarios/ci/web_hang.toml"))
+            .args(["-r", "2", "--out"])
+            .arg(&d),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "latency ms max",
+        "alerts paged",
+        "not served: ",
+        "detection: 10726.0 ms at most from a scripted failure to lb1 marking it DOWN",
+        "2 replications x",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+}
