@@ -1292,6 +1292,7 @@ fn charts(r: &CustomerReport, s: &Strings) -> Result<BTreeMap<&'static str, Stri
         light_lines_max: Some(1),
         one_colour,
         legend_lower_left: true,
+        ..ChartOptions::default()
     };
     let a = &r.availability;
     let mut out = BTreeMap::new();

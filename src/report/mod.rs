@@ -68,3 +68,27 @@ pub fn plural(n: usize, noun: &str) -> String {
         format!("{n} {noun}s")
     }
 }
+
+/// `x` with `sig` significant digits and a k/M/G suffix: `si(2_412_345.0, 2)` is `2.4M`.
+pub fn si(x: f64, sig: usize) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let (scaled, suffix) = match x.abs() {
+        a if a >= 1e9 => (x / 1e9, "G"),
+        a if a >= 1e6 => (x / 1e6, "M"),
+        a if a >= 1e3 => (x / 1e3, "k"),
+        _ => (x, ""),
+    };
+    let digits_before = if scaled == 0.0 {
+        1
+    } else {
+        (scaled.abs().log10().floor() as i64 + 1).max(1)
+    };
+    let decimals = (sig as i64 - digits_before).max(0) as usize;
+    let mut s = format!("{scaled:.decimals$}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    format!("{s}{suffix}")
+}

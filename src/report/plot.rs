@@ -84,11 +84,47 @@ pub struct ChartOptions {
     /// Line charts: the legend in the lower left corner instead of the upper left (for data
     /// near the top, such as availability).
     pub legend_lower_left: bool,
+    /// Line charts: a categorical x axis. Category `i` (0-based) sits at x = i + 1 and its
+    /// tick is labelled with its name; the x values of the points must be those positions.
+    pub x_categories: Vec<String>,
+    /// Line charts: x tick labels with k/M/G suffixes (`1M`, not `1000000`).
+    pub x_si: bool,
+    /// Line charts: y is a ratio written as a percentage on the ticks (`99.9%`).
+    pub y_percent: bool,
 }
 
 impl ChartOptions {
     fn formats_ticks(&self) -> bool {
-        self.decimal_comma || self.tidy_ticks
+        self.decimal_comma || self.tidy_ticks || self.x_si || self.y_percent || !self.x_categories.is_empty()
+    }
+
+    /// An x tick label.
+    fn x_tick(&self, v: f64) -> String {
+        if !self.x_categories.is_empty() {
+            let i = v.round();
+            return if (v - i).abs() < 1e-9 && i >= 1.0 {
+                self.x_categories.get(i as usize - 1).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            };
+        }
+        if self.x_si {
+            let s = super::si(v, 3);
+            return if self.decimal_comma { s.replace('.', ",") } else { s };
+        }
+        tick_label(v, self)
+    }
+
+    /// A y tick label.
+    fn y_tick(&self, v: f64) -> String {
+        if self.y_percent {
+            // Enough decimals to tell 99.9% from 99.95%, trailing zeros dropped.
+            let mut s = format!("{:.4}", v * 100.0);
+            s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+            let s = format!("{s}%");
+            return if self.decimal_comma { s.replace('.', ",") } else { s };
+        }
+        tick_label(v, self)
     }
 }
 
@@ -170,6 +206,12 @@ pub fn line_chart_with(
     register_font();
     let all = || series.iter().flat_map(|s| s.points.iter());
     let (x0, x1) = span(all().map(|p| p.x), spec.log_x, false).ok_or_else(|| err(&spec.title, "no finite x"))?;
+    // A categorical axis: half a category of room either side of the first and last.
+    let (x0, x1) = if opts.x_categories.is_empty() {
+        (x0, x1)
+    } else {
+        (0.5, opts.x_categories.len() as f64 + 0.5)
+    };
     let ys = all()
         .flat_map(|p| {
             let c = p.ci95.unwrap_or(0.0);
@@ -182,7 +224,8 @@ pub fn line_chart_with(
         Some(r) => return Err(err(&spec.title, format!("bad y range {r:?}"))),
         None => (y0, y1),
     };
-    let fmt = |v: &f64| tick_label(*v, opts);
+    let fx = |v: &f64| opts.x_tick(*v);
+    let fy = |v: &f64| opts.y_tick(*v);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, HEIGHT_PX)).into_drawing_area();
@@ -203,7 +246,10 @@ pub fn line_chart_with(
                     .axis_desc_style((FONT, 13))
                     .light_line_style(RGBColor(235, 235, 235));
                 if opts.formats_ticks() {
-                    mesh.x_label_formatter(&fmt).y_label_formatter(&fmt);
+                    mesh.x_label_formatter(&fx).y_label_formatter(&fy);
+                }
+                if !opts.x_categories.is_empty() {
+                    mesh.x_labels(opts.x_categories.len() + 1);
                 }
                 if let Some(k) = opts.light_lines_max {
                     mesh.max_light_lines(k);
@@ -455,6 +501,53 @@ mod tests {
         let svg = bar_chart("downtime", "min/year", &bars, None).unwrap();
         assert!(svg.contains("single") && svg.contains("park"));
         assert!(svg.matches("<rect").count() >= 3, "background + two bars");
+    }
+
+    #[test]
+    fn category_axis_si_ticks_and_percent_ticks() {
+        let texts = |svg: &str| -> Vec<String> {
+            svg.split("</text>")
+                .filter_map(|t| t.rsplit_once('>').map(|(_, x)| x.trim().to_string()))
+                .collect()
+        };
+        let categories = ["roundrobin", "leastconn", "source"];
+        let s = Series {
+            label: String::new(),
+            points: (1..=3)
+                .map(|i| Point {
+                    x: f64::from(i),
+                    y: 0.999 + f64::from(i) * 0.0002,
+                    ci95: None,
+                })
+                .collect(),
+        };
+        let opts = ChartOptions {
+            x_categories: categories.iter().map(|c| c.to_string()).collect(),
+            y_percent: true,
+            y_range: Some((0.9985, 1.0)),
+            ..ChartOptions::default()
+        };
+        let svg = line_chart_with(&LineChart::default(), std::slice::from_ref(&s), &[], &opts).unwrap();
+        let t = texts(&svg);
+        for c in categories {
+            assert!(t.iter().any(|x| x == c), "no tick `{c}`: {t:?}");
+        }
+        assert!(!t.iter().any(|x| x == "1.0" || x == "2.5"), "numeric x ticks: {t:?}");
+        assert!(t.iter().any(|x| x == "99.9%"), "percent y ticks: {t:?}");
+        let traffic = Series {
+            label: String::new(),
+            points: [100e3, 1e6, 3e6]
+                .iter()
+                .map(|&x| Point { x, y: 50.0, ci95: None })
+                .collect(),
+        };
+        let opts = ChartOptions {
+            x_si: true,
+            ..ChartOptions::default()
+        };
+        let t = texts(&line_chart_with(&LineChart::default(), &[traffic], &[], &opts).unwrap());
+        assert!(t.iter().any(|x| x.ends_with('M')), "SI x ticks: {t:?}");
+        assert!(!t.iter().any(|x| x.contains("000000")), "raw x ticks: {t:?}");
     }
 
     #[test]

@@ -52,6 +52,29 @@ pub const COARSE_BRACKET_RATIO: f64 = 1.25;
 /// Latency charts switch to a log y axis when the largest p99 exceeds the smallest by this.
 const LOG_Y_RATIO: f64 = 20.0;
 
+/// A key or metric name in words for chart axes and titles: known ones by name, others with
+/// dots and underscores as spaces.
+pub fn human_label(key: &str) -> String {
+    let known = match key {
+        "traffic.visitors_per_month" => "visitors per month",
+        "traffic.rate_per_s" => "offered load [req/s]",
+        "web.count" => "web servers",
+        "web.workers" => "workers per web server",
+        "storage.count" => "storage servers",
+        "balancer.algorithm" => "balancing algorithm",
+        "latency_ms_p99" => "p99 latency [ms]",
+        "latency_ms_p95" => "p95 latency [ms]",
+        "latency_ms_mean" => "mean latency [ms]",
+        "availability_request" => "requests served",
+        "availability_time" => "time available",
+        "downtime_min_per_year" => "downtime [min/year]",
+        "throughput_rps" => "throughput [req/s]",
+        "web_utilisation_max" => "busiest web server's utilisation",
+        other => return other.replace(['.', '_'], " "),
+    };
+    known.to_string()
+}
+
 /// A grid point's values, in `--vary` order (serialised as an ordered JSON object).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PointValues(pub Vec<(String, Value)>);
@@ -550,17 +573,20 @@ impl SweepReport {
                 x_vary.values.iter().position(|w| w == v).expect("a value of the axis") as f64 + 1.0
             }
         };
-        let x_label = if numeric {
-            x_vary.key.clone()
+        let x_label = human_label(&x_vary.key);
+        // Categorical keys (the balancer algorithm) get a category axis; large numbers
+        // (traffic) get 1M-style ticks.
+        let x_categories: Vec<String> = if numeric {
+            Vec::new()
         } else {
-            let names: Vec<String> = x_vary
+            x_vary.values.iter().map(Value::label).collect()
+        };
+        let x_si = numeric
+            && x_vary
                 .values
                 .iter()
-                .enumerate()
-                .map(|(i, v)| format!("{} = {}", i + 1, v.label()))
-                .collect();
-            format!("{} ({})", x_vary.key, names.join(", "))
-        };
+                .filter_map(Value::as_f64)
+                .any(|x| x.abs() >= 10_000.0);
         let (metrics, refs): (&[&str], [Option<f64>; 2]) = if self.mode == "requests" {
             (
                 &["latency_ms_p99", "availability_request"],
@@ -618,22 +644,50 @@ impl SweepReport {
                 };
                 let log_y = metric.starts_with("latency")
                     && ys().fold(0.0, f64::max) > LOG_Y_RATIO * ys().fold(f64::INFINITY, f64::min);
+                let availability = metric.starts_with("availability");
                 let references: Vec<Reference> = reference
                     .map(|y| Reference {
-                        label: format!("SLO {y}"),
+                        label: if availability {
+                            format!("SLO {}%", y * 100.0)
+                        } else {
+                            format!("SLO {y}")
+                        },
                         y,
                     })
                     .into_iter()
                     .collect();
                 let suffix = if n_minus_1 { " with web1 down (N-1)" } else { "" };
+                let y_label = human_label(metric);
                 let spec = LineChart {
-                    title: format!("{} vs {} ({}){suffix}", metric, x_vary.key, self.scenario),
+                    title: format!("{y_label} vs {x_label} ({}){suffix}", self.scenario),
                     x_label: x_label.clone(),
-                    y_label: metric.to_string(),
+                    y_label,
                     log_x: numeric && x_vary.scale == Scale::Log,
                     log_y,
                 };
-                let svg = plot::line_chart(&spec, &series, &references)?;
+                // Availability lives just below 1: zoom onto the data, bands and SLO, so that
+                // 0.999 and 1.0 do not coincide.
+                let y_range = availability.then(|| {
+                    let ends = series
+                        .iter()
+                        .flat_map(|s| s.points.iter())
+                        .flat_map(|p| [p.y - p.ci95.unwrap_or(0.0), p.y + p.ci95.unwrap_or(0.0)])
+                        .chain(references.iter().map(|r| r.y))
+                        .filter(|y| y.is_finite());
+                    let (lo, hi) = ends.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
+                    let hi = hi.min(1.0);
+                    let pad = ((hi - lo) * 0.1).max(1e-6);
+                    (lo - pad, hi + pad)
+                });
+                let opts = plot::ChartOptions {
+                    y_range,
+                    y_percent: availability,
+                    x_categories: x_categories.clone(),
+                    x_si,
+                    tidy_ticks: true,
+                    ..plot::ChartOptions::default()
+                };
+                let svg = plot::line_chart_with(&spec, &series, &references, &opts)?;
                 let file = format!("sweep_{metric}{}.svg", if n_minus_1 { "_n_minus_1" } else { "" });
                 out.push((file, svg));
             }

@@ -162,6 +162,55 @@ fn sweep_finds_the_traffic_limit_inside_the_range_and_n_minus_1_below_it() {
     }
     let p99_chart = std::fs::read_to_string(out.join("sweep_latency_ms_p99.svg")).unwrap();
     assert!(p99_chart.contains("SLO 80"), "the SLO line is drawn");
+    // Human labels, not raw key names; availability zoomed and written as percentages.
+    assert!(p99_chart.contains("p99 latency [ms]") && p99_chart.contains("offered load [req/s]"));
+    let avail_chart = std::fs::read_to_string(out.join("sweep_availability_request.svg")).unwrap();
+    let texts = svg_texts(&avail_chart);
+    assert!(texts.iter().any(|t| t == "requests served"), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.ends_with('%') && !t.starts_with("SLO")),
+        "percent ticks: {texts:?}"
+    );
+}
+
+#[test]
+fn a_categorical_key_gets_a_category_axis() {
+    let d = tmpdir("sweep-categories");
+    let scenario = small_park(&d);
+    let out = d.join("out");
+    run_ok(
+        simpark()
+            .arg("sweep")
+            .arg(&scenario)
+            .args([
+                "--vary",
+                "balancer.algorithm=roundrobin,leastconn,first",
+                "--horizon",
+                "60s",
+                "--warmup",
+                "10s",
+                "-r",
+                "2",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    let texts = svg_texts(&std::fs::read_to_string(out.join("sweep_latency_ms_p99.svg")).unwrap());
+    for name in ["roundrobin", "leastconn", "first", "balancing algorithm"] {
+        assert!(texts.iter().any(|t| t == name), "no `{name}` label: {texts:?}");
+    }
+    assert!(
+        !texts.iter().any(|t| t == "1.0" || t.contains("1 = roundrobin")),
+        "numeric category ticks: {texts:?}"
+    );
+}
+
+/// The text of every `<text>` element of an SVG, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("</text>")
+        .filter_map(|t| t.rsplit_once('>').map(|(_, x)| x.trim().to_string()))
+        .collect()
 }
 
 fn grid_sweep(dir: &Path, scenario: &Path, jobs: &str) -> Vec<(String, Vec<u8>)> {
