@@ -1920,7 +1920,7 @@ mod tests {
         // Every run of four or more words between placeholders of every English string.
         let mut checked = 0;
         for text in en.text.values() {
-            for part in text.split(|c| c == '{' || c == '}') {
+            for part in text.split(['{', '}']) {
                 let words: Vec<&str> = part.split_whitespace().collect();
                 if words.len() < 4 {
                     continue;
