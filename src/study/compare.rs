@@ -221,10 +221,11 @@ impl Comparison {
     /// p99 latency (request-mode scenarios), each only if some scenario has it.
     pub fn plots(&self) -> Result<Vec<(String, String)>, StudyError> {
         let mut out = Vec::new();
-        for (metric, title, y_label) in [
-            ("downtime_min_per_year", "Downtime per year", "downtime_min_per_year"),
-            ("latency_ms_p99", "p99 latency", "latency_ms_p99"),
+        for (metric, title) in [
+            ("downtime_min_per_year", "Downtime per year"),
+            ("latency_ms_p99", "p99 latency"),
         ] {
+            let y_label = super::human_label(metric);
             let bars: Vec<Bar> = self
                 .scenarios
                 .iter()
@@ -240,7 +241,7 @@ impl Comparison {
             if bars.is_empty() {
                 continue;
             }
-            let svg = plot::bar_chart(title, y_label, &bars, None)?;
+            let svg = plot::bar_chart(title, &y_label, &bars, None)?;
             out.push((format!("compare_{metric}.svg"), svg));
         }
         Ok(out)

@@ -72,6 +72,29 @@ pub const AVAIL_METRICS: [&str; 5] = [
     "raid_array_losses_per_year",
 ];
 
+/// A key or metric name in words for chart axes and titles: known ones by name, others with
+/// dots and underscores as spaces.
+pub fn human_label(key: &str) -> String {
+    let known = match key {
+        "traffic.visitors_per_month" => "visitors per month",
+        "traffic.rate_per_s" => "offered load [req/s]",
+        "web.count" => "web servers",
+        "web.workers" => "workers per web server",
+        "storage.count" => "storage servers",
+        "balancer.algorithm" => "balancing algorithm",
+        "latency_ms_p99" => "p99 latency [ms]",
+        "latency_ms_p95" => "p95 latency [ms]",
+        "latency_ms_mean" => "mean latency [ms]",
+        "availability_request" => "requests served",
+        "availability_time" => "time available",
+        "downtime_min_per_year" => "downtime [min/year]",
+        "throughput_rps" => "throughput [req/s]",
+        "web_utilisation_max" => "busiest web server's utilisation",
+        other => return other.replace(['.', '_'], " "),
+    };
+    known.to_string()
+}
+
 /// The metric names a mode produces.
 pub fn metric_names(mode: Mode) -> &'static [&'static str] {
     match mode {

@@ -31,7 +31,7 @@
 //! or spawn a thread (parallelism is `study::run_models`).
 
 use super::vary::{self, Scale, Value, Vary, si};
-use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, run_models};
+use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, human_label, run_models};
 use crate::report::plot::{self, LineChart, Point, Reference, Series};
 use crate::scenario::{Fault, FaultKind, Mode, Model, ScenarioError, Slo};
 use serde::Serialize;
@@ -51,29 +51,6 @@ pub const KNEE_P99_FACTOR: f64 = 2.0;
 pub const COARSE_BRACKET_RATIO: f64 = 1.25;
 /// Latency charts switch to a log y axis when the largest p99 exceeds the smallest by this.
 const LOG_Y_RATIO: f64 = 20.0;
-
-/// A key or metric name in words for chart axes and titles: known ones by name, others with
-/// dots and underscores as spaces.
-pub fn human_label(key: &str) -> String {
-    let known = match key {
-        "traffic.visitors_per_month" => "visitors per month",
-        "traffic.rate_per_s" => "offered load [req/s]",
-        "web.count" => "web servers",
-        "web.workers" => "workers per web server",
-        "storage.count" => "storage servers",
-        "balancer.algorithm" => "balancing algorithm",
-        "latency_ms_p99" => "p99 latency [ms]",
-        "latency_ms_p95" => "p95 latency [ms]",
-        "latency_ms_mean" => "mean latency [ms]",
-        "availability_request" => "requests served",
-        "availability_time" => "time available",
-        "downtime_min_per_year" => "downtime [min/year]",
-        "throughput_rps" => "throughput [req/s]",
-        "web_utilisation_max" => "busiest web server's utilisation",
-        other => return other.replace(['.', '_'], " "),
-    };
-    known.to_string()
-}
 
 /// A grid point's values, in `--vary` order (serialised as an ordered JSON object).
 #[derive(Clone, Debug, PartialEq)]

@@ -428,6 +428,11 @@ fn compare_puts_scenarios_side_by_side_in_the_given_order() {
     assert!(sc[1]["metrics"]["latency_ms_p99"]["value"].as_f64().unwrap() > 0.0);
     svg_ok(&out.join("compare_downtime_min_per_year.svg"));
     svg_ok(&out.join("compare_latency_ms_p99.svg"));
+    let texts = svg_texts(&std::fs::read_to_string(out.join("compare_latency_ms_p99.svg")).unwrap());
+    assert!(
+        texts.iter().any(|t| t == "p99 latency [ms]"),
+        "human axis label: {texts:?}"
+    );
 }
 
 #[test]
