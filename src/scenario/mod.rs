@@ -5,6 +5,7 @@
 //! bad input and nothing here simulates. Downstream code may assume a `Model` is consistent.
 
 mod error;
+pub mod extends;
 pub mod schema;
 
 pub use error::{Located, ScenarioError};
@@ -207,6 +208,11 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Model, ScenarioError> {
         file: origin.clone(),
         source,
     })?;
+    // `extends = "xpos"` or a base file: this file's keys on top of the base's.
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Some(extended) = extends::load_extending(&text, &origin, dir, overrides) {
+        return extended;
+    }
     from_str(&text, &origin, overrides)
 }
 

@@ -278,3 +278,32 @@ fn the_run_table_shows_detection_pages_max_latency_and_failed_load() {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
 }
+
+#[test]
+fn a_what_if_extends_the_park_and_changes_only_what_it_states() {
+    let d = tmpdir("extends");
+    let flags = ["--horizon", "10m", "--warmup", "1m", "-r", "1", "--quiet", "--out"];
+    run_ok(simpark().arg("run").args(flags).arg(d.join("park")));
+    run_ok(
+        simpark()
+            .arg("run")
+            .arg(repo("scenarios/whatif/four_web_servers.toml"))
+            .args(flags)
+            .arg(d.join("four")),
+    );
+    let read = |dir: &str| std::fs::read_to_string(d.join(dir).join("scenario.resolved.toml")).unwrap();
+    let (park, four) = (read("park"), read("four"));
+    let differing: Vec<(&str, &str)> = park.lines().zip(four.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(park.lines().count(), four.lines().count());
+    assert_eq!(
+        differing.len(),
+        3,
+        "name, description and web.count only: {differing:?}"
+    );
+    assert!(
+        differing
+            .iter()
+            .any(|(a, b)| a.starts_with("count = 3") && b.starts_with("count = 4")),
+        "{differing:?}"
+    );
+}
