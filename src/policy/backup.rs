@@ -418,13 +418,11 @@ impl BackupController {
         SimDuration::from_secs_f64(bytes as f64 / self.cfg.bandwidth_bytes_per_s)
     }
 
-    /// Last reported data size at or before `t`.
+    /// Last reported data size at or before `t` (the history is in time order: a binary
+    /// search, so the cost does not grow with the history).
     fn data_size_at(&self, t: SimTime) -> u64 {
-        self.data_history
-            .iter()
-            .rev()
-            .find(|(at, _)| *at <= t)
-            .map_or(0, |&(_, b)| b)
+        let after = self.data_history.partition_point(|(at, _)| *at <= t);
+        after.checked_sub(1).map_or(0, |i| self.data_history[i].1)
     }
 
     fn start_backup(&mut self, now: SimTime) {
@@ -465,8 +463,13 @@ impl BackupController {
         // Trim data-size history: only sizes at or after the oldest snapshot can be asked for
         // (an error before every snapshot is a total loss, reported with the size then; keep
         // one entry before the oldest snapshot for that).
+        // A binary search: the oldest snapshot may be decades old (the yearly rule keeps the
+        // first one), and walking back to it every day made a run quadratic in its horizon.
         if let Some(oldest) = self.snapshots.first().map(|s| s.taken_at) {
-            let first_needed = self.data_history.iter().rposition(|(at, _)| *at <= oldest).unwrap_or(0);
+            let first_needed = self
+                .data_history
+                .partition_point(|(at, _)| *at <= oldest)
+                .saturating_sub(1);
             self.data_history.drain(..first_needed);
         }
     }

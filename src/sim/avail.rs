@@ -12,8 +12,10 @@
 
 use super::engine::EventQueue;
 use super::rng::{Seeds, StreamRng};
+use super::traffic::offered_between;
 use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
 use crate::policy::backup::{Action as BackupAction, BackupController, BackupId, BackupOutcome, RestorePlan};
+use crate::policy::balancer::Backend;
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
 use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
@@ -354,7 +356,15 @@ pub struct AvailWorld<'m> {
     swarm: Option<Swarm>,
     /// Component that has been unreachable but writable (a partitioned primary) since when.
     split_since: Option<SimTime>,
-    intensity: Intensity,
+    /// lb1's backend: the real HAProxy machine, told every DOWN/UP, asked for its routing
+    /// shares.
+    backend: Backend,
+    /// `backend.routing_shares()` for its current states, index for index over web servers.
+    shares: Vec<f64>,
+    /// `backend.routing_group()`: the servers first picks and retries go to.
+    group: Vec<usize>,
+    /// Distinct client keys of the traffic (for `balance source` shares).
+    clients: u64,
     last: SimTime,
     down_since: Option<(SimTime, String, f64)>,
     pub metrics: AvailMetrics,
@@ -362,92 +372,7 @@ pub struct AvailWorld<'m> {
     warmup: SimTime,
 }
 
-/// Offered load integrated over time, exactly, for piecewise-constant traffic.
-struct Intensity {
-    /// Requests offered from the start of a week to the start of hour h (169 entries).
-    week_prefix: Vec<f64>,
-    constant_per_ns: f64,
-    bursts: Vec<(SimTime, SimTime, f64, f64)>,
-}
-
 const HOUR_NS: u64 = 3_600_000_000_000;
-const WEEK_NS: u64 = 168 * HOUR_NS;
-
-impl Intensity {
-    fn new(t: &TrafficModel) -> Self {
-        match t {
-            TrafficModel::Poisson { rate_per_s, .. } => Intensity {
-                week_prefix: Vec::new(),
-                constant_per_ns: rate_per_s / 1e9,
-                bursts: Vec::new(),
-            },
-            TrafficModel::Profile {
-                base_rate_per_s,
-                hourly,
-                weekday,
-                bursts,
-                ..
-            } => {
-                let mut prefix = vec![0.0; 169];
-                for h in 0..168 {
-                    prefix[h + 1] = prefix[h] + base_rate_per_s * hourly[h % 24] * weekday[h / 24] * 3600.0;
-                }
-                let bursts = bursts
-                    .iter()
-                    .map(|b| {
-                        // Extra offered load of a burst: (multiplier - 1) x base profile.
-                        (b.start, b.end, b.multiplier - 1.0, 0.0)
-                    })
-                    .collect();
-                Intensity {
-                    week_prefix: prefix,
-                    constant_per_ns: 0.0,
-                    bursts,
-                }
-            }
-        }
-    }
-
-    /// Offered requests in [0, t).
-    fn cumulative(&self, t: SimTime) -> f64 {
-        let ns = t.as_nanos();
-        if self.week_prefix.is_empty() {
-            return self.constant_per_ns * ns as f64;
-        }
-        let weeks = ns / WEEK_NS;
-        let rest = ns % WEEK_NS;
-        let h = (rest / HOUR_NS) as usize;
-        let frac = (rest % HOUR_NS) as f64 / HOUR_NS as f64;
-        let within = self.week_prefix[h] + (self.week_prefix[h + 1] - self.week_prefix[h]) * frac;
-        let base = weeks as f64 * self.week_prefix[168] + within;
-        let mut extra = 0.0;
-        for &(s, e, m, _) in &self.bursts {
-            if t > s {
-                let end = t.min(e);
-                extra += m * (self.cumulative_base(end) - self.cumulative_base(s));
-            }
-        }
-        base + extra
-    }
-
-    fn cumulative_base(&self, t: SimTime) -> f64 {
-        let ns = t.as_nanos();
-        let rest = ns % WEEK_NS;
-        let h = (rest / HOUR_NS) as usize;
-        let frac = (rest % HOUR_NS) as f64 / HOUR_NS as f64;
-        (ns / WEEK_NS) as f64 * self.week_prefix[168]
-            + self.week_prefix[h]
-            + (self.week_prefix[h + 1] - self.week_prefix[h]) * frac
-    }
-
-    fn between(&self, a: SimTime, b: SimTime) -> f64 {
-        if b <= a {
-            0.0
-        } else {
-            self.cumulative(b) - self.cumulative(a)
-        }
-    }
-}
 
 /// How a probe to a server behaves, for stepping a health checker.
 #[derive(Clone, Copy)]
@@ -507,6 +432,9 @@ impl<'m> AvailWorld<'m> {
                 comps[web0 + i].check_anchor = SimTime::ZERO + crate::policy::health::startup_offset(spec, i, n);
             }
         }
+        let clients = match &m.traffic {
+            TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
+        };
         let failover = (m.storage.count >= 2)
             .then(|| FailoverController::new(SimTime::ZERO, m.storage.count as usize, m.reliability.failover.clone()));
         let mut batch_rng = seeds.stream("disks/batch");
@@ -549,7 +477,12 @@ impl<'m> AvailWorld<'m> {
             restore_snapshot: None,
             swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
             split_since: None,
-            intensity: Intensity::new(&m.traffic),
+            shares: Backend::new(m.backend.clone())
+                .routing_shares(clients)
+                .expect("the scenario checks that the balancer has steady-state shares"),
+            group: Backend::new(m.backend.clone()).routing_group(),
+            backend: Backend::new(m.backend.clone()),
+            clients,
             last: SimTime::ZERO + m.warmup,
             down_since: None,
             metrics: AvailMetrics::default(),
@@ -575,7 +508,7 @@ impl<'m> AvailWorld<'m> {
         self.metrics.monthly_downtime_ns = vec![0; months];
         self.metrics.monthly_partial_ns = vec![0; months];
         self.metrics.monthly_degraded_ns = vec![0; months];
-        self.metrics.offered = self.intensity.between(self.warmup, self.horizon);
+        self.metrics.offered = offered_between(&self.m.traffic, self.warmup, self.horizon);
         for c in 0..self.comps.len() {
             self.schedule_failure(SimTime::ZERO, c);
             if self.m.reliability.disk.is_some() {
@@ -939,13 +872,13 @@ impl<'m> AvailWorld<'m> {
             Ev::LbDown { comp, epoch } => {
                 let c = comp as usize;
                 if self.comps[c].epoch == epoch {
-                    self.comps[c].in_lb = false;
+                    self.set_in_lb(now, c, false);
                 }
             }
             Ev::LbUp { comp, epoch } => {
                 let c = comp as usize;
                 if self.comps[c].epoch == epoch {
-                    self.comps[c].in_lb = true;
+                    self.set_in_lb(now, c, true);
                 }
             }
             Ev::DiskFail {
@@ -1289,16 +1222,8 @@ impl<'m> AvailWorld<'m> {
         }
         let spec = self.m.check.as_ref()?;
         let rtt = self.rtt(c);
-        // Steady state: a passing check takes one RTT and the next starts `inter` after it
-        // ended, so checks start every inter + RTT from the anchor.
-        let period = spec.inter + rtt;
-        let anchor = self.comps[c].check_anchor;
-        let k = if now <= anchor {
-            0
-        } else {
-            (now.since(anchor).as_nanos()).div_ceil(period.as_nanos())
-        };
-        let next = anchor + SimDuration::from_nanos(k * period.as_nanos());
+        // Steady state until the failure: the checker says when its next check starts.
+        let next = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
         let mut checker = HealthChecker::resume_up(spec.clone(), next);
         let mode = self.comps[c].mode;
         let behaviour = move |_t: SimTime| match mode {
@@ -1652,28 +1577,16 @@ impl<'m> AvailWorld<'m> {
         if needs_storage && !self.storage_ok {
             return (1.0, Some("no writable storage primary".into()), Vec::new());
         }
-        // lb1's routing set: active servers it sees UP; else the first backup UP (or all
-        // backups with `allbackup`), as HAProxy does.
-        let servers = &self.m.backend.servers;
-        let web = &self.comps[self.web0..self.web0 + servers.len()];
-        let mut routed: Vec<usize> = (0..servers.len())
-            .filter(|&i| !servers[i].backup && web[i].in_lb)
-            .collect();
+        // lb1's routing set and shares, from its backend (weight 0 and backups included).
+        let shares = &self.shares;
+        let web = &self.comps[self.web0..self.web0 + shares.len()];
+        let routed: Vec<usize> = (0..shares.len()).filter(|&i| shares[i] > 0.0).collect();
         if routed.is_empty() {
-            let backups = (0..servers.len()).filter(|&i| servers[i].backup && web[i].in_lb);
-            routed = if self.m.backend.allbackup {
-                backups.collect()
-            } else {
-                backups.take(1).collect()
-            };
-        }
-        let weight = |i: usize| f64::from(servers[i].weight.max(1));
-        let total: f64 = routed.iter().map(|&i| weight(i)).sum();
-        if routed.is_empty() || total == 0.0 {
             return (1.0, Some("no web server in rotation".into()), Vec::new());
         }
         let serving = |i: usize| web[i].up || web[i].mode == Mode::Slowdown;
-        if routed.iter().all(|&i| !serving(i)) {
+        // Retries go to the whole group, including servers with no share of first picks.
+        if self.group.iter().all(|&i| !serving(i)) {
             return (1.0, Some("every web server in rotation has failed".into()), Vec::new());
         }
         // Undetected failures in rotation: a hang or a gray failure fails its share; a crash
@@ -1681,18 +1594,18 @@ impl<'m> AvailWorld<'m> {
         let mut failing: f64 = routed
             .iter()
             .filter(|&&i| !serving(i) && (web[i].mode == Mode::Hang || !web[i].covered))
-            .map(|&i| weight(i))
+            .map(|&i| shares[i])
             .sum();
         // A slowed server fails the part of its share beyond its capacity (fluid
         // approximation: workers / holding time, at the mean offered rate of the period).
         let mut overloaded = Vec::new();
         for &i in routed.iter().filter(|&&i| !web[i].up && web[i].mode == Mode::Slowdown) {
-            let offered = rate_per_s * weight(i) / total;
+            let offered = rate_per_s * shares[i];
             let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
             if offered > capacity {
-                let share = weight(i) * (1.0 - capacity / offered);
+                let share = shares[i] * (1.0 - capacity / offered);
                 failing += share;
-                overloaded.push((self.web0 + i, share / total));
+                overloaded.push((self.web0 + i, share));
             }
         }
         let cause = (failing > 0.0).then(|| {
@@ -1703,7 +1616,26 @@ impl<'m> AvailWorld<'m> {
                 .collect();
             format!("undetected failure of {}", names.join(", "))
         });
-        (failing / total, cause, overloaded)
+        assert!((0.0..=1.0 + 1e-9).contains(&failing), "failing share {failing}");
+        (failing.min(1.0), cause, overloaded)
+    }
+
+    /// lb1 marks web `c` DOWN or UP: the backend learns it and gives its new routing shares.
+    fn set_in_lb(&mut self, now: SimTime, c: usize, up: bool) {
+        let Kind::Web(i) = self.comps[c].kind else {
+            unreachable!("only web servers are in lb1's backend")
+        };
+        self.comps[c].in_lb = up;
+        self.backend.handle_server_state(now, i, up);
+        assert!(
+            self.backend.poll_dispatch().is_none() && self.backend.queued() == 0,
+            "aggregate traffic never queues a request in the backend"
+        );
+        self.shares = self
+            .backend
+            .routing_shares(self.clients)
+            .expect("the scenario checks that the balancer has steady-state shares");
+        self.group = self.backend.routing_group();
     }
 
     /// Charge the time since the last state change to the state that held.
@@ -1713,12 +1645,12 @@ impl<'m> AvailWorld<'m> {
             return;
         }
         let a = self.last;
-        let rate = self.intensity.between(a, now) / now.since(a).as_secs_f64();
+        let offered = offered_between(&self.m.traffic, a, now);
+        let rate = offered / now.since(a).as_secs_f64();
         let (frac, cause, overloaded) = self.failing(rate);
         self.last = now;
         let failed_before = self.metrics.failed;
         if frac > 0.0 {
-            let offered = self.intensity.between(a, now);
             self.metrics.failed += frac * offered;
             for (c, share) in overloaded {
                 self.comps[c].overload_failed += share * offered;
