@@ -50,7 +50,7 @@ fn mc_loop(m: &simpark::Model, years: u32, runs: u32) -> (f64, f64) {
     }
     let size = [1, m.web.count as usize, m.storage.count as usize, 1];
     let horizon = years as u64 * 365 * 86_400_000_000_000 + years as u64 / 4 * 86_400_000_000_000;
-    let (mut down_ns, mut total_ns) = (0u64, 0u64);
+    let (mut down_ns, mut total_ns) = (0u128, 0u128);
     for run in 0..runs {
         let seeds = Seeds::new(m.seed, run);
         let mut rng = seeds.stream("mc");
@@ -67,7 +67,7 @@ fn mc_loop(m: &simpark::Model, years: u32, runs: u32) -> (f64, f64) {
                 break;
             }
             if site_down {
-                down_ns += t - last;
+                down_ns += u128::from(t - last);
             }
             last = t;
             let (c, g) = servers[i];
@@ -82,9 +82,9 @@ fn mc_loop(m: &simpark::Model, years: u32, runs: u32) -> (f64, f64) {
             site_down = (0..3).any(|g| size[g] > 0 && down_in[g] == size[g]);
         }
         if site_down {
-            down_ns += horizon - last;
+            down_ns += u128::from(horizon - last);
         }
-        total_ns += horizon;
+        total_ns += u128::from(horizon);
     }
     (total_ns as f64 / (365.25 * 86_400e9), down_ns as f64 / total_ns as f64)
 }
