@@ -29,8 +29,8 @@ fn model(horizon_y: u32, replications: u32) -> simpark::Model {
 /// Run the availability mode; returns (park-years, time unavailable share).
 fn simpark_run(m: &simpark::Model) -> (f64, f64) {
     let reps = simpark::sim::avail::run_replications(m, 1, &|| {});
-    let window: u64 = reps.iter().map(|r| r.window_ns).sum();
-    let down: u64 = reps.iter().map(|r| r.downtime_ns).sum();
+    let window: u128 = reps.iter().map(|r| u128::from(r.window_ns)).sum();
+    let down: u128 = reps.iter().map(|r| u128::from(r.downtime_ns)).sum();
     (window as f64 / (365.25 * 86_400e9), down as f64 / window as f64)
 }
 
@@ -103,7 +103,7 @@ fn main() {
     let rounds: u32 = args.get(1).map_or(3, |a| a.parse().expect("ROUNDS"));
     let only = args.get(2).map(String::as_str);
     assert!(
-        park_years >= 100 && park_years % 100 == 0,
+        park_years >= 100 && park_years.is_multiple_of(100),
         "PARK_YEARS: a multiple of 100"
     );
     let short = model(10, park_years / 10);

@@ -2290,8 +2290,9 @@ mod tests {
     #[test]
     fn routing_shares_match_the_picks() {
         use Algorithm::*;
-        let table: &[(Algorithm, &[u32], &[usize], &[f64])] = &[
-            // (algorithm, weights, servers DOWN, shares)
+        /// (algorithm, weights, servers DOWN, shares)
+        type Row = (Algorithm, &'static [u32], &'static [usize], &'static [f64]);
+        let table: &[Row] = &[
             (RoundRobin, &[1, 1, 1], &[], &[1. / 3., 1. / 3., 1. / 3.]),
             (RoundRobin, &[3, 2, 1], &[], &[0.5, 1. / 3., 1. / 6.]),
             (RoundRobin, &[0, 1, 1], &[], &[0.0, 0.5, 0.5]),

@@ -57,7 +57,7 @@ pub fn offered_between(model: &TrafficModel, a: SimTime, b: SimTime) -> f64 {
     let mut t = a;
     while t < b {
         let ns = t.as_nanos();
-        if ns % WEEK_NS == 0 && b.as_nanos() - ns >= WEEK_NS {
+        if ns.is_multiple_of(WEEK_NS) && b.as_nanos() - ns >= WEEK_NS {
             let end = SimTime::from_nanos(ns + WEEK_NS);
             if !bursts.iter().any(|x| x.start < end && t < x.end) {
                 let week = *week_total.get_or_insert_with(|| quiet_week(model));
