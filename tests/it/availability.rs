@@ -551,3 +551,24 @@ fn modes_agree(
     assert!(e.contains(0.0), "{row}: {text}");
     text
 }
+
+/// `balance first` with a `maxconn` spills over only under load, so it has no steady-state
+/// routing shares: the availability mode refuses it, naming the key and what would do; the
+/// request level routes it request by request and takes it.
+#[test]
+fn availability_mode_refuses_first_with_maxconn() {
+    let path = crate::repo("scenarios/faults/random_web_month.toml");
+    let sets = |extra: &[&str]| -> Vec<String> {
+        ["balancer.algorithm=\"first\"", "balancer.maxconn=4"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let e = simpark::scenario::load(&path, &sets(&[])).unwrap_err().to_string();
+    assert!(
+        e.contains("balancer.algorithm") && e.contains("availability mode") && e.contains("maxconn = 0"),
+        "{e}"
+    );
+    assert!(simpark::scenario::load(&path, &sets(&["mode=\"requests\""])).is_ok());
+}
