@@ -1400,6 +1400,168 @@ impl rand::RngCore for NoRng {
     }
 }
 
+// ------------------------------------------------------------------------------------
+// Steady-state routing shares: a pure query for drivers that do not route request by request
+// (the long-horizon availability driver). Added in its own block; it reads the machine's own
+// state (group counts, map, ring) and never changes it.
+// ------------------------------------------------------------------------------------
+
+/// Why a backend's steady-state routing shares are not a fixed fact of its configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SharesError {
+    /// `balance first` with a per-server `maxconn`: a server takes traffic only while the ones
+    /// before it are full, which depends on the load and not on the configuration.
+    #[error(
+        "`balance first` with a per-server maxconn sends traffic to the next server only while the previous ones are full, so its shares depend on the load; use maxconn = 0 or another algorithm"
+    )]
+    FirstWithMaxconn,
+    /// `balance source` over more client keys than IPv4 addresses: keys are folded like IPv6
+    /// addresses, whose spread over the map is not computed.
+    #[error("`balance source` shares are computed for at most 2^32 client keys")]
+    SourceKeysBeyondIpv4,
+}
+
+impl Backend {
+    /// The share of requests each server receives, index for index, in the steady state of
+    /// the current UP/DOWN states: requests arrive at a backend with no server full and no
+    /// queue (a park below saturation), so every pick is the algorithm's free choice. Shares
+    /// sum to 1, or are all 0 when no server is usable (`tot_weight == 0`: HAProxy answers
+    /// 503). `clients` is the number of distinct, uniformly used client keys (`balance
+    /// source`).
+    ///
+    /// Exact for the configuration, per algorithm:
+    /// * every algorithm picks from one group (`recount_servers`): the usable active servers,
+    ///   else the first usable backup alone (`fbck`), else every usable backup
+    ///   (`option allbackup`); usable = UP with a non-zero weight (`srv_willbe_usable`);
+    /// * roundrobin: each server's effective weight over the group's (one fwrr cycle);
+    /// * static-rr: each server's slots of the map (`recalc_server_map`) over its size;
+    /// * source: the clients whose key lands on the server's map slots
+    ///   (`map[key % tot_weight]`, `key = 0` with one server left);
+    /// * random (any number of draws): the part of the 32-bit hash space nearest to the
+    ///   server's ring points (`chash_get_server_hash`); with every server idle, a second draw
+    ///   never beats the first, so the last draw decides;
+    /// * leastconn: equal shares (idle servers all have key 0 and rotate regardless of
+    ///   weight, as in the live transcript);
+    /// * first: everything to the first server of the group without `maxconn`; with `maxconn`
+    ///   the shares depend on the load ([`SharesError::FirstWithMaxconn`]).
+    ///
+    /// Not in the steady state: servers holding connections (a hung server under leastconn or
+    /// random(2) is avoided as its connections pile up, which these shares ignore: the
+    /// estimate of what such a server fails is then pessimistic).
+    pub fn routing_shares(&self, clients: u64) -> Result<Vec<f64>, SharesError> {
+        let n = self.servers.len();
+        let mut shares = vec![0.0; n];
+        let group = self.routing_group();
+        if self.tot_weight == 0 || group.is_empty() {
+            return Ok(shares);
+        }
+        match self.algorithm {
+            Algorithm::RoundRobin => {
+                let tot: u64 = group.iter().map(|&s| u64::from(self.servers[s].eweight)).sum();
+                for &s in &group {
+                    shares[s] = f64::from(self.servers[s].eweight) / tot as f64;
+                }
+            }
+            Algorithm::StaticRr => {
+                for &s in &self.map {
+                    shares[s as usize] += 1.0 / self.map.len() as f64;
+                }
+            }
+            Algorithm::Source => {
+                if clients > 1 << 32 {
+                    return Err(SharesError::SourceKeysBeyondIpv4);
+                }
+                let tot = u64::from(self.tot_weight);
+                assert_eq!(self.map.len() as u64, tot, "the map has tot_weight slots");
+                if self.tot_used == 1 {
+                    shares[self.map[0] as usize] = 1.0;
+                } else {
+                    // Keys 0..clients: slot j gets every key k with k % tot == j.
+                    let (whole, rest) = (clients / tot, clients % tot);
+                    for (j, &s) in self.map.iter().enumerate() {
+                        let keys = whole + u64::from((j as u64) < rest);
+                        shares[s as usize] += keys as f64 / clients as f64;
+                    }
+                }
+            }
+            Algorithm::Random { .. } => {
+                if group.len() == 1 {
+                    shares[group[0]] = 1.0;
+                } else {
+                    let g = usize::from(self.servers[group[0]].backup);
+                    for (s, hashes) in ring_ownership(&self.ring[g]) {
+                        shares[s] += hashes as f64 / (1u64 << 32) as f64;
+                    }
+                }
+            }
+            Algorithm::LeastConn => {
+                for &s in &group {
+                    shares[s] = 1.0 / group.len() as f64;
+                }
+            }
+            Algorithm::First => {
+                if group.iter().any(|&s| self.servers[s].maxconn > 0) {
+                    return Err(SharesError::FirstWithMaxconn);
+                }
+                // fas: the tree is keyed by puid, i.e. declaration order.
+                shares[group[0]] = 1.0;
+            }
+        }
+        let sum: f64 = shares.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9, "routing shares sum to {sum}");
+        Ok(shares)
+    }
+}
+
+impl Backend {
+    /// The servers every algorithm picks from, first pick or retry (`recount_servers`): the
+    /// usable active servers, else the first usable backup alone (`fbck`), else every usable
+    /// backup (`option allbackup`); usable = UP with a non-zero weight (`srv_willbe_usable`).
+    /// Empty when none is usable. A server may be in the group with no share of first picks
+    /// (`balance first`) and still take redispatched retries.
+    pub fn routing_group(&self) -> Vec<ServerIdx> {
+        let n = self.servers.len();
+        if self.srv_act > 0 {
+            (0..n).filter(|&s| !self.servers[s].backup && self.usable(s)).collect()
+        } else if self.fbck != NONE_IDX {
+            vec![self.fbck as usize]
+        } else {
+            (0..n).filter(|&s| self.servers[s].backup && self.usable(s)).collect()
+        }
+    }
+}
+
+/// How many of the 2^32 hash values `chash_get_server_hash` sends to each ring point's server:
+/// a hash goes to the nearer of the ring points around it (`eb32_lookup_ge`, wrapping; the
+/// lower one on a tie), i.e. between neighbouring keys `a < b` the hashes `a+1 ..= a+d/2` go to
+/// the last point at `a` and the rest up to `b` to the first point at `b`.
+fn ring_ownership(ring: &[(u32, u32)]) -> Vec<(usize, u64)> {
+    assert!(!ring.is_empty(), "a usable group has ring points");
+    let n = ring.len();
+    let mut owned = Vec::with_capacity(2 * n);
+    // Indices of the first and last point of each distinct key, in ring order.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for i in 0..n {
+        match runs.last_mut() {
+            Some(r) if ring[r.1].0 == ring[i].0 => r.1 = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    for (k, &(_, last)) in runs.iter().enumerate() {
+        let (first_next, _) = runs[(k + 1) % runs.len()];
+        let a = u64::from(ring[last].0);
+        let b = u64::from(ring[first_next].0);
+        let d = if runs.len() == 1 {
+            1u64 << 32
+        } else {
+            (b + (1 << 32) - a) % (1 << 32)
+        };
+        owned.push((ring[last].1 as usize, d / 2));
+        owned.push((ring[first_next].1 as usize, d - d / 2));
+    }
+    owned
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2103,5 +2265,108 @@ mod tests {
         assert_eq!(picks[0], 0);
         assert!(picks[1..].iter().all(|&s| s != 0), "{picks:?}");
         assert_eq!(picks[1..].iter().filter(|&&s| s == 1).count(), 3);
+    }
+
+    /// Shares counted from `n` sequential picks (each request done before the next; request i
+    /// has client key i, so `balance source` sees the keys 0..n).
+    fn picked_shares(be: &mut Backend, n: usize) -> Vec<f64> {
+        let mut count = vec![0.0; be.num_servers()];
+        for name in seq(be, n) {
+            let s: usize = name[1..].parse().expect("s<k>");
+            count[s - 1] += 1.0 / n as f64;
+        }
+        count
+    }
+
+    fn assert_shares(got: &[f64], want: &[f64]) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?} vs {want:?}");
+        }
+    }
+
+    /// `routing_shares` against the machine's own picks over whole cycles, for every
+    /// deterministic algorithm, with weight 0, a server DOWN and backups.
+    #[test]
+    fn routing_shares_match_the_picks() {
+        use Algorithm::*;
+        /// (algorithm, weights, servers DOWN, shares)
+        type Row = (Algorithm, &'static [u32], &'static [usize], &'static [f64]);
+        let table: &[Row] = &[
+            (RoundRobin, &[1, 1, 1], &[], &[1. / 3., 1. / 3., 1. / 3.]),
+            (RoundRobin, &[3, 2, 1], &[], &[0.5, 1. / 3., 1. / 6.]),
+            (RoundRobin, &[0, 1, 1], &[], &[0.0, 0.5, 0.5]),
+            (RoundRobin, &[3, 2, 1], &[0], &[0.0, 2. / 3., 1. / 3.]),
+            (StaticRr, &[3, 2, 1], &[], &[0.5, 1. / 3., 1. / 6.]),
+            (StaticRr, &[0, 1, 1], &[2], &[0.0, 1.0, 0.0]),
+            (Source, &[3, 2, 1], &[], &[0.5, 1. / 3., 1. / 6.]),
+            (Source, &[1, 1, 1], &[1], &[0.5, 0.0, 0.5]),
+            (LeastConn, &[3, 2, 1], &[], &[1. / 3., 1. / 3., 1. / 3.]),
+            (LeastConn, &[0, 2, 1], &[], &[0.0, 0.5, 0.5]),
+            (First, &[1, 1, 1], &[], &[1.0, 0.0, 0.0]),
+            (First, &[0, 1, 1], &[1], &[0.0, 0.0, 1.0]),
+        ];
+        for &(algorithm, weights, down, want) in table {
+            let mut be = Backend::new(spec(algorithm, weights.iter().map(|&w| srv(w)).collect()));
+            for &s in down {
+                be.handle_server_state(T0, s, false);
+            }
+            let shares = be.routing_shares(600).unwrap();
+            assert_shares(&shares, want);
+            assert_shares(&picked_shares(&mut be, 600), want);
+        }
+        // Backups: the first usable backup alone, or all of them with `option allbackup`.
+        for allbackup in [false, true] {
+            let mut s = spec(RoundRobin, vec![srv(1), bck(1), bck(3)]);
+            s.allbackup = allbackup;
+            let mut be = Backend::new(s);
+            assert_shares(&be.routing_shares(1).unwrap(), &[1.0, 0.0, 0.0]);
+            be.handle_server_state(T0, 0, false);
+            let want: &[f64] = if allbackup {
+                &[0.0, 0.25, 0.75]
+            } else {
+                &[0.0, 1.0, 0.0]
+            };
+            assert_shares(&be.routing_shares(1).unwrap(), want);
+            assert_shares(&picked_shares(&mut be, 400), want);
+            be.handle_server_state(T0, 1, false);
+            be.handle_server_state(T0, 2, false);
+            assert_shares(&be.routing_shares(1).unwrap(), &[0.0; 3]);
+        }
+        // `first` with maxconn: the spill-over depends on the load.
+        let be = Backend::new(spec(First, vec![srv_mc(1, 2), srv_mc(1, 2)]));
+        assert_eq!(be.routing_shares(1), Err(SharesError::FirstWithMaxconn));
+    }
+
+    /// `random`: the shares are the ring's hash-space ownership; 400,000 idle picks (two draws
+    /// each) land within 5 standard deviations of them.
+    #[test]
+    fn random_routing_shares_match_the_picks() {
+        let mut be = Backend::new(spec(
+            Algorithm::Random { draws: 2 },
+            vec![srv(3), srv(2), srv(0), srv(1)],
+        ));
+        let shares = be.routing_shares(1).unwrap();
+        assert_eq!(shares[2], 0.0, "weight 0 is never picked");
+        let n = 400_000;
+        let mut r = rng();
+        let mut count = [0u64; 4];
+        for i in 0..n {
+            match be.handle_request(T0, i, 0, &mut r) {
+                Decision::Dispatch(s) => {
+                    count[s] += 1;
+                    be.handle_done(T0, s);
+                }
+                d => panic!("{d:?}"),
+            }
+        }
+        for s in 0..4 {
+            let want = shares[s] * n as f64;
+            let sd = (n as f64 * shares[s] * (1.0 - shares[s])).sqrt();
+            assert!(
+                (count[s] as f64 - want).abs() <= 5.0 * sd + 1e-9,
+                "{count:?} vs {shares:?}"
+            );
+        }
     }
 }

@@ -516,6 +516,31 @@ impl HealthChecker {
     }
 }
 
+// ------------------------------------------------------------------------------------
+// Steady state: a pure query for drivers that skip runs of passing checks.
+// ------------------------------------------------------------------------------------
+
+impl CheckSpec {
+    /// The start of the first check at or after `now` for a server fully UP whose checks all
+    /// pass, each taking `check_duration`, given one check known to start at `anchor`. At full
+    /// health `srv_getinter()` is `inter` and the next check starts that long after the
+    /// previous one completed, so checks start every `inter + check_duration` (this is what
+    /// [`HealthChecker`] does when stepped; a test holds the two together).
+    pub fn steady_next_check(&self, anchor: SimTime, check_duration: SimDuration, now: SimTime) -> SimTime {
+        assert!(
+            check_duration < self.connect_deadline_after_start(),
+            "a passing check must end before its deadline"
+        );
+        let period = (self.inter + check_duration).as_nanos();
+        let k = if now <= anchor {
+            0
+        } else {
+            now.since(anchor).as_nanos().div_ceil(period)
+        };
+        anchor + SimDuration::from_nanos(k * period)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1254,5 +1279,30 @@ mod tests {
             }
             assert!(downs > 5 && ups > 5, "sequence too tame: {downs} downs, {ups} ups");
         }
+    }
+
+    /// `steady_next_check` against the checker itself, stepped through passing checks.
+    #[test]
+    fn steady_next_check_matches_stepped_passing_checks() {
+        let spec = CheckSpec::haproxy_default(ms(5000));
+        let (anchor, d) = (at(1_234), SimDuration::from_micros(700));
+        let mut c = HealthChecker::resume_up(spec.clone(), anchor);
+        let mut starts = Vec::new();
+        while starts.len() < 50 {
+            let t = c.poll_timeout();
+            c.handle_timeout(t);
+            let p = c.poll_probe().expect("a due check starts");
+            starts.push(p.started);
+            c.handle_probe_result(p.started + d, p.seq, ProbeOutcome::Passed);
+            assert!(c.poll_transition().is_none(), "passing checks change nothing");
+        }
+        for w in starts.windows(2) {
+            let before = SimTime::from_nanos(w[1].as_nanos() - 1);
+            for now in [w[0] + SimDuration::from_nanos(1), before, w[1]] {
+                assert_eq!(spec.steady_next_check(anchor, d, now), w[1]);
+            }
+            assert_eq!(spec.steady_next_check(anchor, d, w[0]), w[0]);
+        }
+        assert_eq!(spec.steady_next_check(anchor, d, at(0)), anchor);
     }
 }

@@ -404,12 +404,19 @@ impl Quantiles {
     }
 }
 
+/// Months listed one by one in an availability `summary.json` (ten years): the file's size
+/// stays bounded whatever the horizon; `months.csv` has them all.
+pub const MONTHS_LISTED_MAX: usize = 120;
+
 /// `summary.json` of an availability (long-horizon) run.
 #[derive(Debug, Serialize)]
 pub struct AvailSummary {
     #[serde(flatten)]
     pub header: Header,
     pub metrics: AvailFigures,
+    /// Months in the measured window; the monthly lists below hold the first
+    /// [`MONTHS_LISTED_MAX`] of them (every month of every replication is in `months.csv`).
+    pub months_total: usize,
     /// Downtime of each month of the window [min], mean across replications with CI.
     pub monthly_downtime_min: Vec<Estimate>,
     /// Partial outages per month, weighted by the share of requests failing [min].
@@ -505,7 +512,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
     };
     let months = reps.iter().map(|r| r.monthly_downtime_ns.len()).min().unwrap_or(0);
     let monthly = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> &[u64]| -> Vec<Estimate> {
-        (0..months)
+        (0..months.min(MONTHS_LISTED_MAX))
             .map(|m| Estimate::from_samples(&reps.iter().map(|r| f(r)[m] as f64 / 60e9).collect::<Vec<_>>()))
             .collect()
     };
@@ -572,6 +579,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
     AvailSummary {
         header: Header::new(model, "availability"),
         metrics,
+        months_total: months,
         monthly_downtime_min,
         monthly_partial_min,
         monthly_degraded_min,

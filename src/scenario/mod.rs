@@ -636,6 +636,16 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         allbackup: b.allbackup,
         timeout_connect,
     };
+    if spec.mode == Mode::Availability {
+        // The availability mode routes by the balancer's steady-state shares: ask it whether
+        // this configuration has them.
+        let clients = match &traffic {
+            TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
+        };
+        if let Err(e) = crate::policy::balancer::Backend::new(backend.clone()).routing_shares(clients) {
+            return bad("balancer.algorithm", format!("in availability mode: {e}"));
+        }
+    }
     let c = &b.check;
     let check = if c.enabled {
         Some(CheckSpec {
