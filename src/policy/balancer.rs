@@ -85,13 +85,10 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// `(lbprm.algo & BE_LB_KIND) == BE_LB_KIND_RR`: roundrobin, static-rr and random
-    /// (`BE_LB_ALGO_RND = BE_LB_KIND_RR | ... | BE_LB_RR_RANDOM`, include/haproxy/backend-t.h).
-    fn kind_rr(self) -> bool {
-        matches!(
-            self,
-            Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::Random { .. }
-        )
+    /// Hash-based selection (`BE_LB_KIND_HI` other than random): the same request maps to the
+    /// same server again, so a retry is never redispatched "for free" (live 2.6.12).
+    fn kind_hash(self) -> bool {
+        matches!(self, Algorithm::Source)
     }
 }
 
@@ -462,12 +459,12 @@ impl Backend {
     /// `back_handle_st_cer` + `stream_choose_redispatch` (HAProxy 2.6):
     /// * attempt > retries -> slot freed, `Fail(RetriesExhausted)`;
     /// * redispatch when `option redispatch` is on and (the server is DOWN, or this retry
-    ///   number matches the interval, or [code, not in the manual] the algorithm is of the
-    ///   round-robin kind (roundrobin, static-rr, random) with more than one active server:
-    ///   then *every* retry redispatches);
+    ///   number matches the interval, or [live 2.6.12, not in the manual] the algorithm is not
+    ///   a hash (every one but `source`) and more than one active server remains: then
+    ///   *every* retry redispatches);
     /// * turn-around min(timeout connect, 1s) only after `Refused`, and only when retrying
-    ///   the same server, or the algorithm is not round-robin kind, or at most one active
-    ///   server remains [code: the manual says "same server" only].
+    ///   the same server or when at most one active server remains [live 2.6.12: a
+    ///   redispatch with `source` at the last retry does not wait]. See docs/haproxy-live.md.
     #[allow(clippy::too_many_arguments)]
     pub fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
         &mut self,
@@ -496,7 +493,7 @@ impl Backend {
         };
         let redispatch_on = matches!(self.redispatch, Some(p) if p != 0);
         let redisp = redispatch_on
-            && (!self.servers[server].up || interval_match || (self.srv_act > 1 && self.algorithm.kind_rr()));
+            && (!self.servers[server].up || interval_match || (self.srv_act > 1 && !self.algorithm.kind_hash()));
         let must_tar = cause == ConnectFailure::Refused;
         if !redisp {
             // SC_ST_ASS: same server, the slot is kept.
@@ -505,7 +502,7 @@ impl Backend {
         }
         // sess_change_server(s, NULL) + process_srv_queue(old server)
         self.release_slot(server);
-        if must_tar && (!self.algorithm.kind_rr() || self.srv_act <= 1) {
+        if must_tar && self.srv_act <= 1 {
             return RetryDecision::Redispatch {
                 after: self.turn_around,
             };
@@ -1864,6 +1861,7 @@ mod tests {
         }
         let rr = Algorithm::RoundRobin;
         let lc = Algorithm::LeastConn;
+        let sh = Algorithm::Source;
         let refused = ConnectFailure::Refused;
         let timeout = ConnectFailure::Timeout;
         let cases = [
@@ -1923,19 +1921,22 @@ mod tests {
                 cause: refused,
                 want: Fail(RejectReason::RetriesExhausted),
             },
-            // leastconn: -1 = on the last retry (3rd), after the turn-around
+            // leastconn (every algorithm but source) + redispatch with 2 active servers:
+            // every retry redispatches at once [live 2.6.12]
             Case {
                 algo: lc,
                 redispatch: Some(-1),
                 attempt: 1,
                 cause: refused,
                 want: Retry {
-                    server: 0,
-                    after: ms(200),
+                    server: 1,
+                    after: ms(0),
                 },
             },
+            // source: -1 = on the last retry (3rd), without the turn-around (2 active servers);
+            // the hash maps the request to the same server again [live 2.6.12]
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-1),
                 attempt: 2,
                 cause: refused,
@@ -1945,62 +1946,55 @@ mod tests {
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-1),
                 attempt: 3,
                 cause: refused,
-                want: Redispatch { after: ms(200) },
-            },
-            Case {
-                algo: lc,
-                redispatch: Some(-1),
-                attempt: 3,
-                cause: timeout,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             // every 2nd retry
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(2),
                 attempt: 1,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
                     server: 0,
-                    after: ms(0),
+                    after: ms(200),
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(2),
                 attempt: 2,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             // -2: second retry before the last: retries 3 -> 3+1-2 = 2 -> k % 2
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-2),
                 attempt: 2,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-2),
                 attempt: 3,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
                     server: 0,
-                    after: ms(0),
+                    after: ms(200),
                 },
             },
             // 0 disables
