@@ -412,7 +412,8 @@ fn model_checks(spec: CheckSpec, conds: &[(SimDuration, Cond)], end: SimDuration
 
 /// Detection and recovery windows: one server, fails (refused / blackholed / hung) ~700 ms
 /// after its first check, recovers 1.2-2.6 s later. DOWN and UP instants vs the machine's
-/// (both measured from the first check), within 10 ms + 3 ms per check of real latency.
+/// (both measured from the first check), within 15 ms + 5 ms per check of real latency (haproxy adds ~1-3 ms per check, more on a
+/// loaded machine; a wrong rule is off by a whole interval, >= 100 ms here).
 #[test]
 fn live_detection_and_recovery_windows() {
     struct Case {
@@ -475,7 +476,6 @@ fn live_detection_and_recovery_windows() {
         let anchor = at("Health check for server be/s0")[0];
         let set_fail = at(&format!("SET s0 {}", c.cond.name()))[0] - anchor;
         let set_back = at(&format!("SET s0 {back}"))[0] - anchor;
-        let end = lines.last().expect("log").0 - anchor;
         let mut live_tr: Vec<(Transition, f64)> = lines
             .iter()
             .filter_map(|(t, l)| {
@@ -493,7 +493,8 @@ fn live_detection_and_recovery_windows() {
         let want = model_checks(
             c.spec.clone(),
             &[(us(set_fail), c.cond), (us(set_back), Cond::Ok)],
-            us(end - 50.0),
+            // the harness stops haproxy 1000 ms after the repair
+            us(set_back + 990.0),
         );
         eprintln!(
             "{:?}: failure at {set_fail:.1} ms, back at {set_back:.1} ms; live {live_tr:?}; model {:?}",
@@ -504,7 +505,7 @@ fn live_detection_and_recovery_windows() {
         for (l, w) in live_tr.iter().zip(&want) {
             let w_ms = w.1.as_millis_f64();
             assert_eq!(l.0, w.0, "{:?}", c.cond);
-            let budget = 10.0 + 3.0 * w.2 as f64;
+            let budget = 15.0 + 5.0 * w.2 as f64;
             assert!(
                 (l.1 - w_ms).abs() <= budget,
                 "{:?}: {:?} live at {:.1} ms, model {w_ms:.1} ms (budget {budget} ms)",
