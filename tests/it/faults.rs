@@ -283,3 +283,33 @@ fn predictive_disk_alert_pages_before_the_disk_is_full() {
         "writes fail once the disk is full"
     );
 }
+
+/// A short stall (SIGSTOP/SIGCONT, an application that stops and resumes): requests still
+/// within `timeout server` (50 s here) complete when web2 resumes, those that arrived during
+/// the stall too (they waited in its accept queue), as with the live haproxy 2.6.12
+/// (tests/it/live_haproxy.rs `live_hung_server_resumes`). 3 s is shorter than detection
+/// (fall 3 x inter 2000 + check timeouts), so web2 is never DOWN and nothing fails.
+#[test]
+fn short_hang_loses_nothing_within_timeout_server() {
+    let stall = |len: &str| {
+        summarise(&inline(&format!(
+            "{PARTITION_BASE}
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+kind = \"hang\"
+[[fault]]
+at = \"{len}\"
+target = \"web2\"
+kind = \"recover\"
+"
+        )))
+    };
+    let s = stall("3603s");
+    assert!(s.health_events.iter().all(|e| e.server != "web2"), "web2 never DOWN");
+    let failed: u64 = s.failures_by_reason.values().sum();
+    assert_eq!(failed, 0, "{:?}", s.failures_by_reason);
+    // A stall longer than `timeout server`: what web2 got before DOWN times out (504).
+    let s = stall("3670s");
+    assert!(s.failures_by_reason["server_timeout"] > 0, "{:?}", s.failures_by_reason);
+}

@@ -26,7 +26,10 @@ fn live(exp: &Value) -> Value {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
         _ => panic!("{INSTALL}"),
     };
-    assert!(v.contains("version 2.6."), "expected haproxy 2.6, found: {v}\n{INSTALL}");
+    assert!(
+        v.contains("version 2.6."),
+        "expected haproxy 2.6, found: {v}\n{INSTALL}"
+    );
     let mut child = Command::new("python3")
         .arg(crate::repo("tools/haproxy-live/harness.py"))
         .stdin(Stdio::piped())
@@ -56,7 +59,9 @@ fn picks(report: &Value) -> Vec<(Option<usize>, u64, f64)> {
         .expect("picks")
         .iter()
         .map(|p| {
-            let server = p["server"].as_str().map(|s| s[1..].parse::<usize>().expect("server name sN"));
+            let server = p["server"]
+                .as_str()
+                .map(|s| s[1..].parse::<usize>().expect("server name sN"));
             (server, p["status"].as_u64().unwrap_or(0), p["ms"].as_f64().expect("ms"))
         })
         .collect()
@@ -165,7 +170,10 @@ fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: b
             Step::Health(i, up) => be.handle_server_state(t, *i, *up),
         }
     }
-    assert_eq!(got, want, "{balance}: live haproxy (left) vs the balancer machine (right)");
+    assert_eq!(
+        got, want,
+        "{balance}: live haproxy (left) vs the balancer machine (right)"
+    );
 }
 
 #[test]
@@ -183,11 +191,24 @@ fn live_pick_sequences_every_algorithm() {
         Algorithm::Source,
         &w321,
         false,
-        &[From(srcs.clone()), Health(1, false), From(srcs.clone()), Health(1, true), From(srcs)],
+        &[
+            From(srcs.clone()),
+            Health(1, false),
+            From(srcs.clone()),
+            Health(1, true),
+            From(srcs),
+        ],
     );
     // every active server DOWN: the first backup, or all backups with `option allbackups`
     let backups = srvs(&[2, 1], 2);
-    let all_down = [Req(4), Health(0, false), Health(1, false), Req(6), Health(1, true), Req(4)];
+    let all_down = [
+        Req(4),
+        Health(0, false),
+        Health(1, false),
+        Req(6),
+        Health(1, true),
+        Req(4),
+    ];
     same_picks("roundrobin", Algorithm::RoundRobin, &backups, false, &all_down);
     same_picks("roundrobin", Algorithm::RoundRobin, &backups, true, &all_down);
     same_picks("static-rr", Algorithm::StaticRr, &backups, true, &all_down);
@@ -236,12 +257,21 @@ fn live_random_shares_follow_the_ring() {
         live_n, model_n
     );
     // chi-square, 2 degrees of freedom: 13.8 is the 0.1 % critical value.
-    assert!(chi_ring < 13.8, "live shares {live_n:?} do not follow the ring {model_n:?}");
+    assert!(
+        chi_ring < 13.8,
+        "live shares {live_n:?} do not follow the ring {model_n:?}"
+    );
 }
 
 /// What the machine does with one request whose servers in `dead` refuse connections (no
 /// health checks, so they stay UP): final server (None = 503) and elapsed time.
-fn model_retries(be: &mut Backend, rng: &mut ChaCha8Rng, req: u64, key: u64, dead: &[bool]) -> (Option<usize>, SimDuration) {
+fn model_retries(
+    be: &mut Backend,
+    rng: &mut ChaCha8Rng,
+    req: u64,
+    key: u64,
+    dead: &[bool],
+) -> (Option<usize>, SimDuration) {
     let mut t = SimTime::ZERO;
     let mut s = match be.handle_request(t, req, key, rng) {
         Decision::Dispatch(s) => s,
@@ -287,7 +317,11 @@ fn live_retries_and_redispatch_every_algorithm() {
     let servers = srvs(&[1, 1, 1], 0);
     let dead = [true, false, false];
     for (balance, algo) in algos {
-        for (option, redispatch) in [("", None), ("option redispatch", Some(-1)), ("option redispatch 1", Some(1))] {
+        for (option, redispatch) in [
+            ("", None),
+            ("option redispatch", Some(-1)),
+            ("option redispatch 1", Some(1)),
+        ] {
             let random = matches!(algo, Algorithm::Random { .. });
             let n = if random { 24 } else { 4 };
             let got = picks(&live(&json!({
@@ -357,7 +391,11 @@ impl Cond {
 /// Drives a `HealthChecker` from its first check (t = 0) through the conditions
 /// (`(at, cond)`, sorted) until `end`: the transitions with their instants, and the number of
 /// checks before each (for the latency budget).
-fn model_checks(spec: CheckSpec, conds: &[(SimDuration, Cond)], end: SimDuration) -> Vec<(Transition, SimDuration, u32)> {
+fn model_checks(
+    spec: CheckSpec,
+    conds: &[(SimDuration, Cond)],
+    end: SimDuration,
+) -> Vec<(Transition, SimDuration, u32)> {
     let t0 = SimTime::ZERO;
     let mut hc = HealthChecker::new(spec, t0);
     let mut cond = Cond::Ok;
@@ -501,7 +539,12 @@ fn live_detection_and_recovery_windows() {
             c.cond,
             want.iter().map(|w| (w.0, w.1.as_millis_f64())).collect::<Vec<_>>()
         );
-        assert_eq!(live_tr.len(), want.len(), "{:?}: transitions live {live_tr:?} vs model {want:?}", c.cond);
+        assert_eq!(
+            live_tr.len(),
+            want.len(),
+            "{:?}: transitions live {live_tr:?} vs model {want:?}",
+            c.cond
+        );
         for (l, w) in live_tr.iter().zip(&want) {
             let w_ms = w.1.as_millis_f64();
             assert_eq!(l.0, w.0, "{:?}", c.cond);
@@ -512,6 +555,32 @@ fn live_detection_and_recovery_windows() {
                 c.cond,
                 l.0,
                 l.1
+            );
+        }
+    }
+}
+
+/// A stalled server that resumes (SIGSTOP/SIGCONT, an application that stops and carries on):
+/// requests it holds and connections waiting in its accept queue complete at the resume if
+/// `timeout server` has not expired (200 after ~500 ms); otherwise haproxy answers 504 at
+/// `timeout server`. The request driver does the same (tests/it/faults.rs
+/// `short_hang_loses_nothing_within_timeout_server`).
+#[test]
+fn live_hung_server_resumes() {
+    for (timeout_server, want_status, want_ms) in [(1500, 200, 500.0), (300, 504, 300.0)] {
+        let got = picks(&live(&json!({
+            "balance": "roundrobin",
+            "defaults": [format!("timeout server {timeout_server}")],
+            "servers": [{"state": "hang"}],
+            "steps": [{"req_async": 3}, {"sleep_ms": 500}, {"set": [0, "resume"]}, {"wait_async": true}],
+        })));
+        assert_eq!(got.len(), 3);
+        for (server, status, elapsed) in got {
+            assert_eq!(status, want_status, "timeout server {timeout_server}");
+            assert_eq!(server.is_some(), status == 200);
+            assert!(
+                (elapsed - want_ms).abs() <= 50.0,
+                "timeout server {timeout_server}: {elapsed:.0} ms, want ~{want_ms} ms"
             );
         }
     }

@@ -110,6 +110,10 @@ class Backend:
 
     def loop(self, s):
         while True:
+            if self.state == "hang":
+                # stalled like a SIGSTOPped process: new connections wait in the kernel's
+                # accept queue (haproxy sees them connected) until the resume
+                self.resume.wait(REQ_TIMEOUT_S)
             try:
                 c, _ = s.accept()
             except OSError:
