@@ -108,6 +108,13 @@ fn ms(v: u64) -> SimDuration {
 
 fn backend(algorithm: Algorithm, servers: &[Srv], redispatch: Option<i32>, allbackup: bool) -> Backend {
     Backend::new(BackendSpec {
+        allbackup,
+        ..backend_spec(algorithm, servers, redispatch)
+    })
+}
+
+fn backend_spec(algorithm: Algorithm, servers: &[Srv], redispatch: Option<i32>) -> BackendSpec {
+    BackendSpec {
         algorithm,
         servers: servers
             .iter()
@@ -121,9 +128,9 @@ fn backend(algorithm: Algorithm, servers: &[Srv], redispatch: Option<i32>, allba
         queue_max: 1 << 16,
         retries: 3,
         redispatch,
-        allbackup,
+        allbackup: false,
         timeout_connect: ms(200),
-    })
+    }
 }
 
 /// The IPv4 source address 127.0.0.`k` as `balance source` hashes it (host order).
@@ -582,6 +589,77 @@ fn live_hung_server_resumes() {
                 (elapsed - want_ms).abs() <= 50.0,
                 "timeout server {timeout_server}: {elapsed:.0} ms, want ~{want_ms} ms"
             );
+        }
+    }
+}
+
+/// A request retrying a refusing server when the checks mark it DOWN (`set server ... health
+/// down` 300 ms in): without `option redispatch` its retries still go to the DOWN server
+/// (503 after 3 turn-arounds of 1 s: what `requests_while_down_total` counts); with it, it is
+/// redispatched (for `first`, at once: see `live_retries_and_redispatch_every_algorithm`).
+#[test]
+fn live_retries_to_a_server_marked_down() {
+    for (option, redispatch) in [("", None), ("option redispatch", Some(-1))] {
+        let got = picks(&live(&json!({
+            "balance": "first",
+            "defaults": ["timeout connect 1000"],
+            "backend": [option],
+            "servers": [{"line": "check inter 1h"}, {"line": "check inter 1h"}],
+            "steps": [
+                {"wait_log": "Health check for server be/s0"},
+                {"set": [0, "refused"]},
+                {"req_async": 1},
+                {"sleep_ms": 300},
+                {"cli": "set server be/s0 health down"},
+                {"wait_async": true},
+            ],
+        })));
+        // the machine, same events: attempts at 0, 1000, 2000, 3000 ms; DOWN at 300 ms
+        let mut be = Backend::new(BackendSpec {
+            timeout_connect: ms(1000),
+            ..backend_spec(Algorithm::First, &srvs(&[1, 1], 0), redispatch)
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let t0 = SimTime::ZERO;
+        let Decision::Dispatch(mut s) = be.handle_request(t0, 1, 0, &mut rng) else {
+            panic!("no server")
+        };
+        let mut t = t0;
+        let mut want = None;
+        let mut to_down = 0;
+        for attempt in 1.. {
+            if s == 1 {
+                want = Some((Some(1), t));
+                break;
+            }
+            if attempt > 1 && !be.is_up(0) {
+                to_down += 1;
+            }
+            match be.handle_connect_failure(t, 1, s, attempt, 0, &mut rng) {
+                RetryDecision::Retry { server, after } => {
+                    if t < t0 + ms(300) && t + after >= t0 + ms(300) {
+                        be.handle_server_state(t0 + ms(300), 0, false);
+                    }
+                    t = t + after;
+                    s = server;
+                }
+                RetryDecision::Fail(_) => {
+                    want = Some((None, t));
+                    break;
+                }
+                d => panic!("{d:?}"),
+            }
+        }
+        let (w_server, w_t) = want.expect("an outcome");
+        let (server, _, elapsed) = got[0];
+        assert_eq!(server, w_server, "{option}");
+        assert!(
+            (elapsed - w_t.since(t0).as_millis_f64()).abs() <= 30.0,
+            "{option}: live {elapsed:.0} ms, model {:?}",
+            w_t
+        );
+        if redispatch.is_none() {
+            assert_eq!(to_down, 3, "three retries sent to the DOWN server");
         }
     }
 }
