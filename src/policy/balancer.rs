@@ -41,7 +41,7 @@
 use crate::units::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
-/// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = index + 1).
+/// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = its `id`).
 pub type ServerIdx = usize;
 
 /// HAProxy `BE_WEIGHT_SCALE` (include/haproxy/backend-t.h): user weights are scaled by 16
@@ -100,6 +100,44 @@ pub struct ServerSpec {
     /// 0 = unlimited.
     pub maxconn: u32,
     pub backup: bool,
+    /// `id <n>` (HAProxy's `puid`, >= 1, unique): orders `balance first` and places the
+    /// server's points on the `random` ring. None = the lowest id no other server uses, in
+    /// declaration order (HAProxy's automatic ids).
+    pub id: Option<u32>,
+    /// `disabled`: starts in maintenance (`set server ... state ready` brings it in).
+    pub disabled: bool,
+    /// `slowstart <time>`: after coming UP (or out of maintenance) the effective weight grows
+    /// from 1/16 of the weight, one step per second; ZERO = off. Dynamic algorithms only.
+    pub slowstart: SimDuration,
+}
+
+impl Default for ServerSpec {
+    /// HAProxy's defaults: `weight 1`, no `maxconn`, not backup, automatic id, enabled, no
+    /// slowstart.
+    fn default() -> Self {
+        ServerSpec {
+            weight: DEFAULT_WEIGHT,
+            maxconn: 0,
+            backup: false,
+            id: None,
+            disabled: false,
+            slowstart: SimDuration::ZERO,
+        }
+    }
+}
+
+/// The administrative state set by an operator (runtime API `set server <b>/<s> state ...`),
+/// independent of what the health checks say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminState {
+    /// In rotation (`ready`).
+    Ready,
+    /// No new requests from load balancing (effective weight 0); its queue is still served
+    /// (`drain`).
+    Drain,
+    /// Out of rotation like a DOWN server, queue redistributed with `option redispatch`
+    /// (`maint`, or `disabled` in the configuration).
+    Maint,
 }
 
 #[derive(Clone, Debug)]
@@ -188,6 +226,9 @@ struct Server {
     maxconn: u32,
     backup: bool,
     up: bool,
+    admin: AdminState,
+    /// HAProxy `puid`.
+    puid: u32,
     served: u32,
     /// Effective weight of the dynamic algorithms (`uweight * BE_WEIGHT_SCALE`).
     eweight: u32,
@@ -299,16 +340,42 @@ impl Backend {
                 }
             }
         }
+        // Automatic ids: the lowest id not taken, in declaration order.
+        let mut puids: Vec<u32> = Vec::with_capacity(spec.servers.len());
+        for s in &spec.servers {
+            if let Some(id) = s.id {
+                assert!(id >= 1, "server ids start at 1");
+                assert!(
+                    spec.servers.iter().filter(|o| o.id == Some(id)).count() == 1,
+                    "server id {id} used twice"
+                );
+            }
+        }
+        for s in &spec.servers {
+            let id = s.id.unwrap_or_else(|| {
+                (1..)
+                    .find(|c| !puids.contains(c) && !spec.servers.iter().any(|o| o.id == Some(*c)))
+                    .expect("a free id")
+            });
+            puids.push(id);
+        }
         let servers: Vec<Server> = spec
             .servers
             .iter()
-            .map(|s| {
+            .zip(&puids)
+            .map(|(s, &puid)| {
                 assert!(s.weight <= SRV_UWGHT_MAX, "weight must be 0..=256");
                 Server {
                     uweight: s.weight,
                     maxconn: s.maxconn,
                     backup: s.backup,
                     up: true,
+                    admin: if s.disabled {
+                        AdminState::Maint
+                    } else {
+                        AdminState::Ready
+                    },
+                    puid,
                     served: 0,
                     eweight: s.weight * BE_WEIGHT_SCALE,
                     map_eweight: s.weight.div_ceil(pgcd),
@@ -419,6 +486,33 @@ impl Backend {
         } else {
             self.pendconn_redistribute(now, server);
         }
+    }
+
+    /// The operator changed `server`'s administrative state (runtime API `set server <b>/<s>
+    /// state ready|drain|maint`, `srv_set_admin_flag` / `srv_clr_admin_flag`). Entering
+    /// maintenance redistributes its queue like going DOWN; leaving it grabs requests from the
+    /// backend queue like coming UP. Drain only stops new picks.
+    pub fn handle_admin_state(&mut self, now: SimTime, server: ServerIdx, state: AdminState) {
+        let old = self.servers[server].admin;
+        if old == state {
+            return;
+        }
+        let was_usable = self.usable(server);
+        self.servers[server].admin = state;
+        let is_usable = self.usable(server);
+        if was_usable != is_usable {
+            self.lb_status_changed(server, is_usable);
+        }
+        if is_usable {
+            self.pendconn_grab_from_px(server);
+        } else if state == AdminState::Maint {
+            self.pendconn_redistribute(now, server);
+        }
+    }
+
+    /// The administrative state of `server`.
+    pub fn admin_state(&self, server: ServerIdx) -> AdminState {
+        self.servers[server].admin
     }
 
     /// A new request (id chosen by the caller) with a hash key (client id for
@@ -611,10 +705,10 @@ impl Backend {
     // Server state bookkeeping (src/backend.c recount_servers / update_backend_weight)
     // ------------------------------------------------------------------------------------
 
-    /// `srv_willbe_usable`: UP and a non-zero weight.
+    /// `srv_willbe_usable`: UP, not in maintenance or drain, and a non-zero weight.
     fn usable(&self, s: ServerIdx) -> bool {
         let sv = &self.servers[s];
-        sv.up && sv.uweight > 0
+        sv.up && sv.admin == AdminState::Ready && sv.uweight > 0
     }
 
     fn lb_weight(&self, s: ServerIdx) -> u32 {
@@ -942,7 +1036,7 @@ impl Backend {
                 }
             }
             // fas_queue_srv: key = puid
-            _ => s as u32 + 1,
+            _ => self.servers[s].puid,
         }
     }
 
@@ -1103,7 +1197,7 @@ impl Backend {
                 if self.grp_of(s) != g || !self.usable(s) {
                     continue;
                 }
-                let puid = s as u32 + 1;
+                let puid = self.servers[s].puid;
                 for node in 0..self.servers[s].uweight * BE_WEIGHT_SCALE {
                     ring.push((
                         full_hash(puid.wrapping_mul(SRV_EWGHT_RANGE).wrapping_add(node)),
@@ -1408,22 +1502,21 @@ mod tests {
     fn srv(weight: u32) -> ServerSpec {
         ServerSpec {
             weight,
-            maxconn: 0,
-            backup: false,
+            ..ServerSpec::default()
         }
     }
     fn srv_mc(weight: u32, maxconn: u32) -> ServerSpec {
         ServerSpec {
             weight,
             maxconn,
-            backup: false,
+            ..ServerSpec::default()
         }
     }
     fn bck(weight: u32) -> ServerSpec {
         ServerSpec {
             weight,
-            maxconn: 0,
             backup: true,
+            ..ServerSpec::default()
         }
     }
     fn spec(algorithm: Algorithm, servers: Vec<ServerSpec>) -> BackendSpec {
@@ -1817,9 +1910,9 @@ mod tests {
             vec![
                 srv_mc(1, 1),
                 ServerSpec {
-                    weight: 1,
                     maxconn: 1,
                     backup: true,
+                    ..ServerSpec::default()
                 },
             ],
         ));
@@ -2081,6 +2174,44 @@ mod tests {
             RetryDecision::Fail(RejectReason::RetriesExhausted)
         );
         assert_eq!(be.poll_dispatch(), Some((1, 0)));
+    }
+
+    /// Admin states: drain stops new picks but its own queue is still served; maint takes the
+    /// server out and (with redispatch) moves its queue; ready brings it back and it grabs the
+    /// backend queue. `disabled` starts in maint; `id` orders `first`.
+    #[test]
+    fn admin_states_disabled_and_ids() {
+        let mut r = rng();
+        let mut s = spec(Algorithm::RoundRobin, vec![srv_mc(1, 1), srv_mc(1, 1)]);
+        s.redispatch = Some(-1);
+        let mut be = Backend::new(s);
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Dispatch(1));
+        assert_eq!(be.handle_request(T0, 2, 0, &mut r), Decision::Queued);
+        be.handle_admin_state(T0, 0, AdminState::Drain);
+        assert_eq!(be.admin_state(0), AdminState::Drain);
+        be.handle_done(T0, 0);
+        // the backend queue is not served by a draining server
+        assert_eq!(be.poll_dispatch(), None);
+        be.handle_done(T0, 1);
+        assert_eq!(be.poll_dispatch(), Some((2, 1)));
+        assert_eq!(be.handle_request(T0, 3, 0, &mut r), Decision::Queued);
+        be.handle_admin_state(T0, 0, AdminState::Ready);
+        assert_eq!(be.poll_dispatch(), Some((3, 0)), "ready grabs the backend queue");
+        be.handle_admin_state(T0, 1, AdminState::Maint);
+        assert_eq!(be.handle_request(T0, 4, 0, &mut r), Decision::Queued);
+        be.handle_done(T0, 0);
+        assert_eq!(be.poll_dispatch(), Some((4, 0)));
+        // disabled + ids
+        let mut s = spec(Algorithm::First, vec![srv(1), srv(1), srv(1)]);
+        s.servers[0].id = Some(2);
+        s.servers[1].disabled = true;
+        let mut be = Backend::new(s);
+        assert_eq!(be.admin_state(1), AdminState::Maint);
+        // ids: s0 = 2, s1 = 1 (automatic, in maint), s2 = 3
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        be.handle_admin_state(T0, 1, AdminState::Ready);
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Dispatch(1));
     }
 
     /// fwrr_get_next_server skips saturated servers and requeues them.

@@ -618,6 +618,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             weight: b.weights.get(i as usize).copied().unwrap_or(1),
             maxconn: b.maxconn,
             backup: i >= active,
+            ..ServerSpec::default()
         })
         .collect();
     let backend = BackendSpec {

@@ -10,7 +10,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-use simpark::policy::balancer::{Algorithm, Backend, BackendSpec, Decision, RetryDecision, ServerSpec};
+use simpark::policy::balancer::{AdminState, Algorithm, Backend, BackendSpec, Decision, RetryDecision, ServerSpec};
 use simpark::policy::health::{CheckSpec, HealthChecker, ProbeOutcome, Transition};
 use simpark::{SimDuration, SimTime};
 use std::io::Write;
@@ -77,17 +77,43 @@ fn log(report: &Value) -> Vec<(f64, String)> {
         .collect()
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Srv {
     weight: u32,
     backup: bool,
+    id: Option<u32>,
+    disabled: bool,
+}
+
+impl Srv {
+    /// The server line's keywords (`check inter 1h` lets the runtime API set its health).
+    fn line(&self) -> String {
+        let mut l = format!("weight {} check inter 1h", self.weight);
+        if self.backup {
+            l += " backup";
+        }
+        if let Some(id) = self.id {
+            l += &format!(" id {id}");
+        }
+        if self.disabled {
+            l += " disabled";
+        }
+        l
+    }
 }
 
 fn srvs(weights: &[u32], backups: usize) -> Vec<Srv> {
-    let mut v: Vec<Srv> = weights.iter().map(|&weight| Srv { weight, backup: false }).collect();
+    let mut v: Vec<Srv> = weights
+        .iter()
+        .map(|&weight| Srv {
+            weight,
+            ..Srv::default()
+        })
+        .collect();
     v.extend((0..backups).map(|_| Srv {
         weight: 1,
         backup: true,
+        ..Srv::default()
     }));
     v
 }
@@ -100,6 +126,8 @@ enum Step {
     From(Vec<u8>),
     /// The runtime API's `set server be/s<i> health up|down` (what a check does).
     Health(usize, bool),
+    /// The runtime API's `set server be/s<i> state ready|drain|maint`.
+    Admin(usize, AdminState),
 }
 
 fn ms(v: u64) -> SimDuration {
@@ -120,8 +148,10 @@ fn backend_spec(algorithm: Algorithm, servers: &[Srv], redispatch: Option<i32>) 
             .iter()
             .map(|s| ServerSpec {
                 weight: s.weight,
-                maxconn: 0,
                 backup: s.backup,
+                id: s.id,
+                disabled: s.disabled,
+                ..ServerSpec::default()
             })
             .collect(),
         timeout_queue: SimDuration::ZERO,
@@ -147,11 +177,16 @@ fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: b
     let exp = json!({
         "balance": balance,
         "backend": lines,
-        "servers": servers.iter().map(|s| json!({"line": format!("weight {}{} check inter 1h", s.weight, if s.backup { " backup" } else { "" })})).collect::<Vec<_>>(),
+        "servers": servers.iter().map(|s| json!({"line": s.line()})).collect::<Vec<_>>(),
         "steps": steps.iter().map(|s| match s {
             Step::Req(n) => json!({"req": n}),
             Step::From(k) => json!({"req": k.len(), "src": k}),
             Step::Health(i, up) => json!({"cli": format!("set server be/s{i} health {}", if *up { "up" } else { "down" })}),
+            Step::Admin(i, a) => json!({"cli": format!("set server be/s{i} state {}", match a {
+                AdminState::Ready => "ready",
+                AdminState::Drain => "drain",
+                AdminState::Maint => "maint",
+            })}),
         }).collect::<Vec<_>>(),
     });
     let got: Vec<Option<usize>> = picks(&live(&exp)).iter().map(|p| p.0).collect();
@@ -175,6 +210,7 @@ fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: b
             Step::Req(n) => (0..*n).for_each(|_| one(&mut be, src_key(1), &mut want)),
             Step::From(k) => k.iter().for_each(|&k| one(&mut be, src_key(k), &mut want)),
             Step::Health(i, up) => be.handle_server_state(t, *i, *up),
+            Step::Admin(i, a) => be.handle_admin_state(t, *i, *a),
         }
     }
     assert_eq!(
@@ -220,6 +256,64 @@ fn live_pick_sequences_every_algorithm() {
     same_picks("roundrobin", Algorithm::RoundRobin, &backups, true, &all_down);
     same_picks("static-rr", Algorithm::StaticRr, &backups, true, &all_down);
     same_picks("first", Algorithm::First, &backups, true, &all_down);
+}
+
+/// Admin states through the runtime API (`set server ... state drain|maint|ready`), a server
+/// `disabled` in the configuration, and `id` ordering `balance first`.
+#[test]
+fn live_admin_states_disabled_and_ids() {
+    use AdminState::*;
+    use Step::*;
+    let mut servers = srvs(&[3, 2, 1], 1);
+    servers[2].disabled = true;
+    let steps = [
+        Req(6),
+        Admin(1, Drain),
+        Req(5),
+        Admin(1, Maint),
+        Req(4),
+        Admin(1, Ready),
+        Admin(2, Ready),
+        Req(12),
+        Admin(0, Maint),
+        Admin(1, Drain),
+        Req(5),
+        Admin(2, Drain),
+        Req(3),
+        Admin(0, Ready),
+        Req(6),
+    ];
+    same_picks("roundrobin", Algorithm::RoundRobin, &servers, false, &steps);
+    same_picks("leastconn", Algorithm::LeastConn, &servers, false, &steps);
+    same_picks("static-rr", Algorithm::StaticRr, &servers, false, &steps);
+    same_picks(
+        "random(2)",
+        Algorithm::Random { draws: 2 },
+        &srvs(&[1], 1),
+        false,
+        &[Req(2), Admin(0, Drain), Req(2)],
+    );
+    // first: ids 3, (automatic: 2), 1, (automatic: 4)
+    let mut servers = srvs(&[1, 1, 1, 1], 0);
+    servers[0].id = Some(3);
+    servers[2].id = Some(1);
+    same_picks(
+        "first",
+        Algorithm::First,
+        &servers,
+        false,
+        &[
+            Req(2),
+            Admin(2, Maint),
+            Req(2),
+            Admin(1, Drain),
+            Req(2),
+            Admin(0, Maint),
+            Req(2),
+            Admin(2, Ready),
+            Req(2),
+        ],
+    );
 }
 
 /// `balance random` (one draw): HAProxy draws a 32-bit random number and looks it up on the
