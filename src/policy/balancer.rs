@@ -57,6 +57,10 @@ const SRV_EWGHT_RANGE: u32 = SRV_UWGHT_RANGE * BE_WEIGHT_SCALE;
 const SRV_EWGHT_MAX: u32 = SRV_UWGHT_MAX * BE_WEIGHT_SCALE;
 /// Retry turn-around cap: `int delay = 1000;` [ms] in `back_handle_st_cer` (src/backend.c).
 const TURN_AROUND_MAX: SimDuration = SimDuration::from_millis(1000);
+/// The warm-up task of a slow-starting server runs every `MAX(1000, slowstart / 20)` ms with
+/// `slowstart` in seconds (`server_warmup`, src/check.c; `srv_parse_slowstart` rounds the
+/// configured ms up to seconds): every second in practice.
+const WARMUP_PERIOD: SimDuration = SimDuration::from_secs(1);
 /// Queue keys are taken from `now_ms` (`MAKE_KEY` in src/queue.c): millisecond resolution.
 const QUEUE_KEY_RESOLUTION_NS: u64 = 1_000_000;
 /// HAProxy default `retries 3` (src/cfgparse.c `CONN_RETRIES`), for callers building specs.
@@ -85,6 +89,11 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// `BE_LB_PROP_DYN`: the effective weight can change at run time (slowstart applies).
+    fn dynamic(self) -> bool {
+        !matches!(self, Algorithm::StaticRr | Algorithm::Source)
+    }
+
     /// Hash-based selection (`BE_LB_KIND_HI` other than random): the same request maps to the
     /// same server again, so a retry is never redispatched "for free" (live 2.6.12).
     fn kind_hash(self) -> bool {
@@ -229,6 +238,10 @@ struct Server {
     admin: AdminState,
     /// HAProxy `puid`.
     puid: u32,
+    /// `slowstart` in whole seconds (0 = off).
+    slowstart_s: u64,
+    /// `SRV_ST_STARTING`: (the UP instant, the next warm-up step).
+    starting: Option<(SimTime, SimTime)>,
     served: u32,
     /// Effective weight of the dynamic algorithms (`uweight * BE_WEIGHT_SCALE`).
     eweight: u32,
@@ -376,6 +389,8 @@ impl Backend {
                         AdminState::Ready
                     },
                     puid,
+                    slowstart_s: s.slowstart.as_nanos().div_ceil(1_000_000_000),
+                    starting: None,
                     served: 0,
                     eweight: s.weight * BE_WEIGHT_SCALE,
                     map_eweight: s.weight.div_ceil(pgcd),
@@ -476,7 +491,9 @@ impl Backend {
             return; // srv_lb_status_changed() == 0
         }
         let was_usable = self.usable(server);
+        let was_running = self.running(server);
         self.servers[server].up = up;
+        self.start_or_stop_warmup(now, server, was_running);
         let is_usable = self.usable(server);
         if was_usable != is_usable {
             self.lb_status_changed(server, is_usable);
@@ -498,7 +515,10 @@ impl Backend {
             return;
         }
         let was_usable = self.usable(server);
+        let was_running = self.running(server);
         self.servers[server].admin = state;
+        // leaving maintenance starts "at least at the minimal step" (server_recalc_eweight)
+        self.start_or_stop_warmup(now, server, was_running);
         let is_usable = self.usable(server);
         if was_usable != is_usable {
             self.lb_status_changed(server, is_usable);
@@ -634,9 +654,14 @@ impl Backend {
         self.reject_out.pop_front()
     }
 
-    /// Earliest queue deadline.
+    /// Earliest queue deadline or slow-start step.
     pub fn poll_timeout(&self) -> Option<SimTime> {
         let mut best = self.px_queue.front().map(|p| p.deadline);
+        for sv in &self.servers {
+            if let Some((_, step)) = sv.starting {
+                best = Some(best.map_or(step, |b| b.min(step)));
+            }
+        }
         if self.srv_queued > 0 {
             for s in &self.servers {
                 if let Some(p) = s.queue.front() {
@@ -647,9 +672,17 @@ impl Backend {
         best.filter(|&d| d != SimTime::MAX)
     }
 
-    /// Expires queued requests whose deadline <= now (503, `STRM_ET_QUEUE_TO`), in
-    /// deadline order, then enqueue order.
+    /// Steps slow-starting servers whose warm-up is due (`server_warmup`), then expires queued
+    /// requests whose deadline <= now (503, `STRM_ET_QUEUE_TO`), in deadline order, then
+    /// enqueue order.
     pub fn handle_timeout(&mut self, now: SimTime) {
+        for s in 0..self.servers.len() {
+            if let Some((since, step)) = self.servers[s].starting
+                && step <= now
+            {
+                self.warmup_step(now, s, since);
+            }
+        }
         loop {
             // (deadline, seq, queue): queue == NONE_IDX for the backend queue
             let mut best: Option<(SimTime, u64, u32)> = self.px_queue.front().map(|p| (p.deadline, p.seq, NONE_IDX));
@@ -780,6 +813,121 @@ impl Backend {
                 self.recount_servers();
                 self.rebuild_rings();
             }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // slowstart: server_recalc_eweight (src/server.c), server_warmup (src/check.c)
+    // ------------------------------------------------------------------------------------
+
+    /// UP and not in maintenance (drain still runs: it only has no weight).
+    fn running(&self, s: ServerIdx) -> bool {
+        self.servers[s].up && self.servers[s].admin != AdminState::Maint
+    }
+
+    /// Full effective weight (`uweight * BE_WEIGHT_SCALE`).
+    fn full_eweight(&self, s: ServerIdx) -> u32 {
+        self.servers[s].uweight * BE_WEIGHT_SCALE
+    }
+
+    /// After a health or admin change of `s`: a server that just became able to take traffic
+    /// again (UP and out of maintenance) with `slowstart` enters `SRV_ST_STARTING` at the
+    /// minimal step `uweight * 1` (1/16 of its weight); one that stopped leaves it. Called
+    /// before the load-balancing trees are updated, which then see the new weight.
+    fn start_or_stop_warmup(&mut self, now: SimTime, s: ServerIdx, was_running: bool) {
+        let sv = &self.servers[s];
+        if !self.running(s) {
+            // The warm-up task stops; the weight is reset when the server starts again (the
+            // trees still count the current one until they are told it is gone).
+            self.servers[s].starting = None;
+            return;
+        }
+        if sv.slowstart_s == 0 || !self.algorithm.dynamic() || was_running {
+            return;
+        }
+        let sv = &mut self.servers[s];
+        sv.starting = Some((now, now + WARMUP_PERIOD));
+        // w = (wdiv * 0 + slowstart) / slowstart = 1
+        sv.eweight = sv.uweight;
+    }
+
+    /// One run of the warm-up task: `w = (16 * elapsed_s + slowstart) / slowstart`, full
+    /// weight once `elapsed_s >= slowstart`.
+    fn warmup_step(&mut self, now: SimTime, s: ServerIdx, since: SimTime) {
+        let ss = self.servers[s].slowstart_s;
+        let elapsed = now.since(since).as_nanos() / 1_000_000_000;
+        let new = if elapsed >= ss {
+            self.servers[s].starting = None;
+            self.full_eweight(s)
+        } else {
+            self.servers[s].starting = Some((since, now + WARMUP_PERIOD));
+            let w = (u64::from(BE_WEIGHT_SCALE) * elapsed + ss) / ss;
+            self.servers[s].uweight * w as u32
+        };
+        self.update_eweight(s, new);
+        self.pendconn_grab_from_px(s);
+    }
+
+    /// `lbprm.update_server_eweight` of each algorithm for a server that stays usable.
+    fn update_eweight(&mut self, s: ServerIdx, new: u32) {
+        let old = self.servers[s].eweight;
+        if old == new {
+            return;
+        }
+        if !self.usable(s) {
+            self.servers[s].eweight = new;
+            return;
+        }
+        match self.algorithm {
+            Algorithm::RoundRobin => self.fwrr_update_server_weight(s, new),
+            Algorithm::LeastConn | Algorithm::First => {
+                // fwlc/fas_update_server_weight: dequeue, then queue with the new weight
+                self.servers[s].eweight = new;
+                self.tree_queue(s);
+            }
+            Algorithm::Random { .. } => {
+                self.servers[s].eweight = new;
+                self.rebuild_rings();
+            }
+            Algorithm::StaticRr | Algorithm::Source => unreachable!("static algorithms have no slowstart"),
+        }
+        self.recount_servers();
+    }
+
+    /// fwrr_update_server_weight (src/lb_fwrr.c) for a server usable before and after.
+    fn fwrr_update_server_weight(&mut self, s: ServerIdx, new: u32) {
+        let g = self.grp_of(s);
+        let old = self.servers[s].eweight as i64;
+        self.fwrr[g].next_weight = self.fwrr[g].next_weight - old + new as i64;
+        self.servers[s].eweight = new;
+        let grp = self.fwrr[g];
+        let tree = self.servers[s].lb_tree;
+        if tree == grp.init {
+            self.fwrr_queue_by_weight(grp.init, s);
+        } else if tree == NO_TREE {
+            self.fwrr_get_srv(s);
+            let grp = self.fwrr[g];
+            self.servers[s].npos = grp.curr_pos + (grp.next_weight + grp.curr_weight - grp.curr_pos) / new as i64;
+            self.fwrr_queue_srv(s);
+        } else {
+            self.fwrr_get_srv(s);
+            let grp = self.fwrr[g];
+            let sv = &mut self.servers[s];
+            if new > 0 {
+                let prev_next = sv.npos;
+                let step = grp.next_weight / new as i64;
+                sv.npos = sv.lpos + step;
+                sv.rweight = 0;
+                if sv.npos > prev_next {
+                    sv.npos = prev_next;
+                }
+                if sv.npos < grp.curr_pos + 2 {
+                    sv.npos = grp.curr_pos + step;
+                }
+            } else {
+                sv.npos = grp.curr_pos + grp.curr_weight;
+            }
+            self.fwrr_queue_srv(s);
         }
     }
 
@@ -1198,7 +1346,7 @@ impl Backend {
                     continue;
                 }
                 let puid = self.servers[s].puid;
-                for node in 0..self.servers[s].uweight * BE_WEIGHT_SCALE {
+                for node in 0..self.servers[s].eweight {
                     ring.push((
                         full_hash(puid.wrapping_mul(SRV_EWGHT_RANGE).wrapping_add(node)),
                         s as u32,

@@ -757,3 +757,57 @@ fn live_retries_to_a_server_marked_down() {
         }
     }
 }
+
+/// `slowstart 4s` (roundrobin, weights 8/8): after `set server be/s0 health up` the effective
+/// weight of s0 is 8 x 1 (1/16), then steps once per second from the UP instant: 8 x 5, 8 x 9,
+/// 8 x 13, full (128). Bursts of 20 picks at UP + 0.3 s, 1.3 s, ... pick for pick.
+#[test]
+fn live_slowstart_steps_once_per_second() {
+    let mut steps = vec![
+        json!({"wait_log": "Health check for server be/s0"}),
+        json!({"cli": "set server be/s0 health down"}),
+        json!({"req": 4}),
+        json!({"cli": "set server be/s0 health up"}),
+        json!({"mark": true}),
+    ];
+    let bursts: Vec<u64> = (0..5).map(|k| k * 1000 + 300).collect();
+    for &at in &bursts {
+        steps.push(json!({"at_ms": at}));
+        steps.push(json!({"req": 20}));
+    }
+    let got: Vec<Option<usize>> = picks(&live(&json!({
+        "balance": "roundrobin",
+        "servers": [{"line": "weight 8 slowstart 4s check inter 1h"}, {"line": "weight 8"}],
+        "steps": steps,
+    })))
+    .iter()
+    .map(|p| p.0)
+    .collect();
+    let mut spec = backend_spec(Algorithm::RoundRobin, &srvs(&[8, 8], 0), None);
+    spec.servers[0].slowstart = SimDuration::from_secs(4);
+    let mut be = Backend::new(spec);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut want = Vec::new();
+    let mut pick = |be: &mut Backend, t: SimTime, want: &mut Vec<Option<usize>>| {
+        let Decision::Dispatch(s) = be.handle_request(t, 0, 0, &mut rng) else {
+            panic!("no server")
+        };
+        be.handle_done(t, s);
+        want.push(Some(s));
+    };
+    let t0 = SimTime::ZERO;
+    be.handle_server_state(t0, 0, false);
+    (0..4).for_each(|_| pick(&mut be, t0, &mut want));
+    be.handle_server_state(t0, 0, true);
+    for &at in &bursts {
+        let t = t0 + ms(at);
+        while let Some(d) = be.poll_timeout().filter(|&d| d <= t) {
+            be.handle_timeout(d);
+        }
+        (0..20).for_each(|_| pick(&mut be, t, &mut want));
+    }
+    assert_eq!(
+        got, want,
+        "slowstart: live haproxy (left) vs the balancer machine (right)"
+    );
+}

@@ -12,7 +12,8 @@ Input (JSON on stdin):
      "servers": [{"line": "weight 2 backup", "state": "ok|refused|blackhole|hang"}],
      "steps": [{"req": 5}, {"req": 3, "src": [2, 3, 4]}, {"cli": "set server be/s0 health down"},
                {"sleep_ms": 300}, {"set": [0, "refused|ok|blackhole|hang|resume"]},
-               {"req_async": 1}, {"wait_async": true}, {"wait_log": "substring", "timeout_ms": 5000}],
+               {"req_async": 1}, {"wait_async": true}, {"wait_log": "substring", "timeout_ms": 5000},
+               {"mark": true}, {"at_ms": 1300}],   # at_ms: sleep until the mark + at_ms
      "duration_ms": 0}
 Servers are named s0, s1, ... in declaration order and answer `200` with their name as body.
 Output (JSON on stdout):
@@ -212,6 +213,7 @@ def main():
     log = []
     picks = []
     asyncs = []
+    mark = 0.0
     p = subprocess.Popen([haproxy, "-db", "-f", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     log.append([now_ms(), f"haproxy started pid={p.pid}"])
 
@@ -256,6 +258,12 @@ def main():
                     if time.monotonic() > deadline:
                         raise SystemExit(f"no log line with {step['wait_log']!r}")
                     time.sleep(0.001)
+            elif "mark" in step:
+                mark = now_ms()
+            elif "at_ms" in step:
+                rest = mark + step["at_ms"] - now_ms()
+                if rest > 0:
+                    time.sleep(rest / 1000.0)
             elif "sleep_ms" in step:
                 time.sleep(step["sleep_ms"] / 1000.0)
             elif "set" in step:
