@@ -563,6 +563,16 @@ pub struct Balancer {
     pub weights: Vec<u32>,
     /// How many of the web servers (the last ones) are `backup` servers.
     pub backup_servers: u32,
+    /// Server `slowstart` [ms] on every server line; 0 = off (HAProxy default). After a server
+    /// comes UP (or leaves maintenance) its weight grows from 1/16, one step per second;
+    /// roundrobin, leastconn, first and random only (request mode).
+    pub slowstart_ms: f64,
+    /// Per-server `id`, web1 first; empty = automatic (1, 2, ...). Orders `balance first`
+    /// and places servers on the `random` ring.
+    pub ids: Vec<u32>,
+    /// Web servers whose line says `disabled` (start in maintenance), e.g. `["web3"]`
+    /// (request mode).
+    pub disabled: Vec<String>,
     /// A second balancer (`lb2`) sharing the site's address by VRRP (keepalived): `lb1` is
     /// master at priority 200, `lb2` backup at 100 (RFC 5798 default), preemption on.
     pub pair: bool,
@@ -597,6 +607,9 @@ impl Default for Balancer {
             allbackup: false,
             weights: Vec::new(),
             backup_servers: 0,
+            slowstart_ms: 0.0,
+            ids: Vec::new(),
+            disabled: Vec::new(),
             pair: false,
             vrrp_advert_ms: 1000.0,
             check: Check::default(),
@@ -899,7 +912,7 @@ pub enum FaultKind {
     Hang,
     /// Service times are multiplied by `factor`.
     Slow,
-    /// Back to normal, with empty queues.
+    /// Back to normal: after a `hang`, the stalled work resumes; otherwise with empty queues.
     Recover,
     /// The network between `target` and `peer` drops packets (see `direction`); both hosts
     /// keep running.

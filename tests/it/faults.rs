@@ -313,3 +313,37 @@ kind = \"recover\"
     let s = stall("3670s");
     assert!(s.failures_by_reason["server_timeout"] > 0, "{:?}", s.failures_by_reason);
 }
+
+/// `balancer.disabled`: web3 starts in maintenance and never gets a request. `slowstart_ms`:
+/// web2, restarted after a process death, takes a reduced share while its weight warms up
+/// (1/16 of it, one step per second: tests/it/live_haproxy.rs), so it serves fewer requests
+/// than without slowstart (20 s of warm-up at ~17 req/s for web2: about 150 fewer).
+#[test]
+fn disabled_servers_and_slowstart_in_the_request_driver() {
+    let run = |extra: &str| {
+        summarise(&inline(&format!(
+            "{PARTITION_BASE}
+[balancer]
+{extra}
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+kind = \"process_death\"
+[[fault]]
+at = \"3630s\"
+target = \"web2\"
+kind = \"recover\"
+"
+        )))
+    };
+    let requests = |s: &simpark::report::summary::Summary, i: usize| s.web[i].requests.as_ref().expect("web").value;
+    let s = run("disabled = [\"web3\"]");
+    assert_eq!(requests(&s, 2), 0.0);
+    assert!(requests(&s, 0) > 0.0);
+    let plain = requests(&run(""), 1);
+    let slow = requests(&run("slowstart_ms = 20000"), 1);
+    assert!(
+        plain - slow > 50.0,
+        "web2 requests per replication without slowstart {plain}, with {slow}"
+    );
+}
