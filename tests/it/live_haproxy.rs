@@ -19,8 +19,12 @@ use std::process::{Command, Stdio};
 const INSTALL: &str = "the live differential tests need haproxy 2.6 on PATH: install it with \
                        `apt-get update && apt-get install -y haproxy` (Debian 12 ships 2.6.12); `.ci/run` does";
 
+/// One experiment at a time: they measure milliseconds, and the machine has few cores.
+static LIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs one experiment against the real haproxy and returns the harness's JSON report.
 fn live(exp: &Value) -> Value {
+    let _one_at_a_time = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     let v = Command::new("haproxy").arg("-v").output();
     let v = match v {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -402,9 +406,14 @@ fn model_retries(
     unreachable!()
 }
 
+/// Time budget of a live request vs the machine [ms]: haproxy and the Python backends on a
+/// loaded CI machine (`cargo test` runs the simulations alongside). The outcomes it separates
+/// differ by a whole turn-around (200 ms) or more.
+const TIME_BUDGET_MS: f64 = 80.0;
+
 /// Retries and redispatch per algorithm: server s0 refuses connections (RST) but stays UP
 /// (no checks); `timeout connect 200` makes the turn-around 200 ms. Every request must end
-/// on the same server (or 503) at the same time (+-30 ms) as in the machine.
+/// on the same server (or 503) at the same time (within `TIME_BUDGET_MS`) as in the machine.
 #[test]
 fn live_retries_and_redispatch_every_algorithm() {
     let algos = [
@@ -441,7 +450,7 @@ fn live_retries_and_redispatch_every_algorithm() {
                 assert_eq!(status == 200, server.is_some(), "{balance} {option}: request {i}");
                 let close = |w: &(Option<usize>, SimDuration)| {
                     let w_ms = w.1.as_millis_f64();
-                    (elapsed - w_ms).abs() <= 30.0 && (w.0.is_some() == server.is_some())
+                    (elapsed - w_ms).abs() <= TIME_BUDGET_MS && (w.0.is_some() == server.is_some())
                 };
                 if random {
                     // the machine draws other random numbers: the outcome must be one it has
@@ -461,7 +470,7 @@ fn live_retries_and_redispatch_every_algorithm() {
                 let slowest_live = got.iter().map(|p| p.2).fold(0.0, f64::max);
                 let slowest_model = want.iter().map(|w| w.1).max().expect("outcomes").as_nanos() as f64 / 1e6;
                 assert!(
-                    (slowest_live - slowest_model).abs() <= 30.0,
+                    (slowest_live - slowest_model).abs() <= TIME_BUDGET_MS,
                     "{balance} {option}: slowest live {slowest_live:.0} ms, model {slowest_model:.0} ms"
                 );
             }
@@ -551,8 +560,9 @@ fn model_checks(
 
 /// Detection and recovery windows: one server, fails (refused / blackholed / hung) ~700 ms
 /// after its first check, recovers 1.2-2.6 s later. DOWN and UP instants vs the machine's
-/// (both measured from the first check), within 15 ms + 5 ms per check of real latency (haproxy adds ~1-3 ms per check, more on a
-/// loaded machine; a wrong rule is off by a whole interval, >= 100 ms here).
+/// (both measured from the first check), within 20 ms + 6 ms per check of real latency
+/// (haproxy adds ~1-3 ms per check, more on a loaded machine; a wrong rule is off by a whole
+/// interval, >= 100 ms here).
 #[test]
 fn live_detection_and_recovery_windows() {
     struct Case {
@@ -649,7 +659,7 @@ fn live_detection_and_recovery_windows() {
         for (l, w) in live_tr.iter().zip(&want) {
             let w_ms = w.1.as_millis_f64();
             assert_eq!(l.0, w.0, "{:?}", c.cond);
-            let budget = 15.0 + 5.0 * w.2 as f64;
+            let budget = 20.0 + 6.0 * w.2 as f64;
             assert!(
                 (l.1 - w_ms).abs() <= budget,
                 "{:?}: {:?} live at {:.1} ms, model {w_ms:.1} ms (budget {budget} ms)",
@@ -680,7 +690,7 @@ fn live_hung_server_resumes() {
             assert_eq!(status, want_status, "timeout server {timeout_server}");
             assert_eq!(server.is_some(), status == 200);
             assert!(
-                (elapsed - want_ms).abs() <= 50.0,
+                (elapsed - want_ms).abs() <= TIME_BUDGET_MS,
                 "timeout server {timeout_server}: {elapsed:.0} ms, want ~{want_ms} ms"
             );
         }
@@ -748,7 +758,7 @@ fn live_retries_to_a_server_marked_down() {
         let (server, _, elapsed) = got[0];
         assert_eq!(server, w_server, "{option}");
         assert!(
-            (elapsed - w_t.since(t0).as_millis_f64()).abs() <= 30.0,
+            (elapsed - w_t.since(t0).as_millis_f64()).abs() <= TIME_BUDGET_MS,
             "{option}: live {elapsed:.0} ms, model {:?}",
             w_t
         );
@@ -775,14 +785,22 @@ fn live_slowstart_steps_once_per_second() {
         steps.push(json!({"at_ms": at}));
         steps.push(json!({"req": 20}));
     }
-    let got: Vec<Option<usize>> = picks(&live(&json!({
+    let report = live(&json!({
         "balance": "roundrobin",
         "servers": [{"line": "weight 8 slowstart 4s check inter 1h"}, {"line": "weight 8"}],
         "steps": steps,
-    })))
-    .iter()
-    .map(|p| p.0)
-    .collect();
+    }));
+    let got: Vec<Option<usize>> = picks(&report).iter().map(|p| p.0).collect();
+    // Each burst must fall within its second of the warm-up, or the comparison means nothing.
+    let mark = log(&report).iter().find(|l| l.1 == "MARK").expect("mark").0;
+    for (i, p) in report["picks"].as_array().expect("picks").iter().enumerate().skip(4) {
+        let done = p["at_ms"].as_f64().expect("at_ms") + p["ms"].as_f64().expect("ms") - mark;
+        let k = (i as u64 - 4) / 20;
+        assert!(
+            done < (k * 1000 + 990) as f64,
+            "pick {i} ended {done:.0} ms after UP, past its warm-up second {k}: machine too loaded"
+        );
+    }
     let mut spec = backend_spec(Algorithm::RoundRobin, &srvs(&[8, 8], 0), None);
     spec.servers[0].slowstart = SimDuration::from_secs(4);
     let mut be = Backend::new(spec);

@@ -260,6 +260,7 @@ def main():
                     time.sleep(0.001)
             elif "mark" in step:
                 mark = now_ms()
+                log.append([mark, "MARK"])
             elif "at_ms" in step:
                 rest = mark + step["at_ms"] - now_ms()
                 if rest > 0:
