@@ -48,6 +48,8 @@ pub struct Model {
     pub backend: BackendSpec,
     /// `None` when health checks are off.
     pub check: Option<CheckSpec>,
+    /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.
+    pub observe: Option<policy::health::Observe>,
     pub timeout_server: SimDuration,
     pub web: TierModel,
     pub storage: TierModel,
@@ -700,6 +702,30 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     } else {
         None
     };
+    let observe = match c.observe {
+        ObserveName::None => None,
+        ObserveName::Layer4 if check.is_none() => {
+            return bad(
+                "balancer.check.observe",
+                "needs health checks (balancer.check.enabled = true)",
+            );
+        }
+        ObserveName::Layer4 if spec.mode == Mode::Availability => {
+            return bad(
+                "balancer.check.observe",
+                "is modelled in the request mode only (the availability mode does not see individual connections)",
+            );
+        }
+        ObserveName::Layer4 => Some(policy::health::Observe {
+            error_limit: count("balancer.check.error_limit", c.error_limit, 1, 1_000_000)?,
+            on_error: match c.on_error {
+                OnErrorName::Fastinter => policy::health::OnError::FastInter,
+                OnErrorName::FailCheck => policy::health::OnError::FailCheck,
+                OnErrorName::SuddenDeath => policy::health::OnError::SuddenDeath,
+                OnErrorName::MarkDown => policy::health::OnError::MarkDown,
+            },
+        }),
+    };
 
     let topology = Topology::build(&spec, web.count, storage.count, needs_storage)?;
 
@@ -1095,6 +1121,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         write_fraction,
         backend,
         check,
+        observe,
         timeout_server,
         web,
         storage,

@@ -635,6 +635,29 @@ pub struct Check {
     pub fall: u32,
     /// `timeout check` [ms]; 0 = unset (HAProxy then bounds a check by `inter`).
     pub timeout_check_ms: f64,
+    /// `observe`: `none` (HAProxy default) or `layer4`: real traffic's failed connections
+    /// count too (request mode).
+    pub observe: ObserveName,
+    /// `error-limit`: consecutive failed connections before `on_error`; HAProxy default 10.
+    pub error_limit: u32,
+    /// `on-error`: `fastinter`, `fail-check` (HAProxy default), `sudden-death`, `mark-down`.
+    pub on_error: OnErrorName,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObserveName {
+    None,
+    Layer4,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnErrorName {
+    Fastinter,
+    FailCheck,
+    SuddenDeath,
+    MarkDown,
 }
 
 impl Default for Check {
@@ -647,6 +670,9 @@ impl Default for Check {
             rise: 2,
             fall: 3,
             timeout_check_ms: 0.0,
+            observe: ObserveName::None,
+            error_limit: 10,
+            on_error: OnErrorName::FailCheck,
         }
     }
 }

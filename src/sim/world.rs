@@ -357,7 +357,11 @@ impl<'m> World<'m> {
             Some(spec) => (0..web_n)
                 .map(|i| {
                     let offset = crate::policy::health::startup_offset(spec, i, web_n);
-                    HealthChecker::new(spec.clone(), SimTime::ZERO + offset)
+                    let c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
+                    match m.observe {
+                        Some(o) => c.with_observe(o),
+                        None => c,
+                    }
                 })
                 .collect(),
             None => Vec::new(),
@@ -774,6 +778,7 @@ impl<'m> World<'m> {
 
     fn on_connect_fail(&mut self, now: SimTime, slot: u32, refused: bool) {
         let r = self.reqs[slot as usize];
+        self.observe_traffic(now, r.server as usize, false);
         let cause = if refused {
             ConnectFailure::Refused
         } else {
@@ -873,6 +878,7 @@ impl<'m> World<'m> {
             }
             Status::Up | Status::Hung => {}
         }
+        self.observe_traffic(now, s, true);
         // Accepted: `timeout server` starts.
         let deadline = now + self.m.timeout_server;
         {
@@ -1307,6 +1313,16 @@ impl<'m> World<'m> {
     }
 
     /// Send any probe the checker wants, apply transitions, re-arm its timer.
+    /// `observe layer4`: lb1's health checker of web `s` hears how a real connection went
+    /// (the checker ignores it unless observing); a resulting DOWN reaches the balancer.
+    fn observe_traffic(&mut self, now: SimTime, s: usize, ok: bool) {
+        if self.m.observe.is_none() {
+            return;
+        }
+        self.checkers[s].handle_traffic_result(now, ok);
+        self.after_check(now, s);
+    }
+
     fn after_check(&mut self, now: SimTime, s: usize) {
         while let Some(probe) = self.checkers[s].poll_probe() {
             let seq = probe.seq as u32;

@@ -829,3 +829,98 @@ fn live_slowstart_steps_once_per_second() {
         "slowstart: live haproxy (left) vs the balancer machine (right)"
     );
 }
+
+/// `observe layer4` + `error-limit 3` + `on-error mark-down | sudden-death | fail-check`:
+/// s0 refuses connections (its checks run every 10 s, so only traffic judges it), s1 answers;
+/// roundrobin, `retries 1`, turn-around 200 ms; 10 requests one after the other. The outcome
+/// of each request and the instant s0 goes DOWN (from real traffic alone) vs the machines.
+#[test]
+fn live_observe_layer4_on_error() {
+    use simpark::policy::health::{Observe, OnError};
+    for (name, on_error) in [
+        ("mark-down", OnError::MarkDown),
+        ("sudden-death", OnError::SuddenDeath),
+        ("fail-check", OnError::FailCheck),
+    ] {
+        let report = live(&json!({
+            "balance": "roundrobin",
+            "defaults": ["timeout connect 200", "retries 1"],
+            "servers": [{"line": format!("check inter 10s observe layer4 error-limit 3 on-error {name}")}, {}],
+            "steps": [
+                {"wait_log": "Health check for server be/s0"},
+                {"set": [0, "refused"]},
+                {"mark": true},
+                {"req": 10},
+            ],
+        }));
+        let got: Vec<Option<usize>> = picks(&report).iter().map(|p| p.0).collect();
+        let lines = log(&report);
+        let mark = lines.iter().find(|l| l.1 == "MARK").expect("mark").0;
+        let live_down: Vec<f64> = lines
+            .iter()
+            .filter(|l| l.1.starts_with("Server be/s0 is DOWN"))
+            .map(|l| l.0 - mark)
+            .collect();
+        // the machines: the balancer, and s0's checker fed with every connection's outcome
+        let mut be = Backend::new(BackendSpec {
+            retries: 1,
+            ..backend_spec(Algorithm::RoundRobin, &srvs(&[1, 1], 0), None)
+        });
+        let check = CheckSpec {
+            inter: SimDuration::from_secs(10),
+            ..CheckSpec::haproxy_default(ms(200))
+        };
+        let mut hc =
+            HealthChecker::resume_up(check, SimTime::ZERO + SimDuration::from_secs(10)).with_observe(Observe {
+                error_limit: 3,
+                on_error,
+            });
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut t = SimTime::ZERO;
+        let mut want = Vec::new();
+        let mut model_down = Vec::new();
+        for req in 0..10 {
+            let Decision::Dispatch(mut s) = be.handle_request(t, req, 0, &mut rng) else {
+                panic!("no server")
+            };
+            let mut attempt = 1;
+            let outcome = loop {
+                if s == 1 {
+                    be.handle_done(t, s);
+                    break Some(1);
+                }
+                hc.handle_traffic_result(t, false);
+                while let Some(tr) = hc.poll_transition() {
+                    be.handle_server_state(t, 0, tr == Transition::Up);
+                    if tr == Transition::Down {
+                        model_down.push(t.since(SimTime::ZERO).as_millis_f64());
+                    }
+                }
+                match be.handle_connect_failure(t, req, s, attempt, 0, &mut rng) {
+                    RetryDecision::Retry { server, after } => {
+                        t = t + after;
+                        s = server;
+                        attempt += 1;
+                    }
+                    RetryDecision::Fail(_) => break None,
+                    d => panic!("{d:?}"),
+                }
+            };
+            want.push(outcome);
+        }
+        eprintln!("observe {name}: live DOWN at {live_down:?} ms, model {model_down:?}; picks {got:?}");
+        assert_eq!(got, want, "{name}: live (left) vs machines (right)");
+        assert_eq!(
+            live_down.len(),
+            model_down.len(),
+            "{name}: DOWN live {live_down:?} model {model_down:?}"
+        );
+        for (l, m) in live_down.iter().zip(&model_down) {
+            // the live requests also take ~1 ms each, which the machine's clock does not count
+            assert!(
+                (l - m).abs() <= TIME_BUDGET_MS,
+                "{name}: DOWN live {l:.0} ms, model {m:.0} ms"
+            );
+        }
+    }
+}
