@@ -3,8 +3,10 @@
 //! Job: decide, pick by pick, which server gets each request exactly as HAProxy 2.6 (Debian's
 //! 2.6.12) does for `balance roundrobin | static-rr | leastconn | first | source | random(<draws>)`,
 //! with `maxconn` slots, the backend (proxy) queue and the per-server queues, `timeout queue`,
-//! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]` and the
-//! connection-retry turn-around timer.
+//! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]`, the
+//! connection-retry turn-around timer, `slowstart`, per-server `id`, `disabled` and the admin
+//! states `ready`/`drain`/`maint` of the runtime API. `tests/it/live_haproxy.rs` compares it
+//! with the real program (docs/haproxy-live.md).
 //!
 //! Where it sits: the policy layer. This is production logic expressed as a sans-IO state
 //! machine: the caller (the simulator, or anything else) feeds it events (`handle_*`) with the

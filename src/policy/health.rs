@@ -5,7 +5,8 @@
 //! so that the simulated detection window matches the real one to the millisecond (up to
 //! HAProxy's own scheduling latency of ~1.5-3 ms per check, which is not modelled). The one
 //! known inexact case, a `timeout check` shorter than the connect deadline, is bounded and
-//! selectable: see [`ShortCheckTimeout`].
+//! selectable: see [`ShortCheckTimeout`]. With `observe layer4` ([`Observe`]) the outcome of
+//! real traffic's connections counts too (`error-limit`, `on-error`).
 //!
 //! Where it sits: the policy layer. This is production logic that knows nothing of the
 //! simulator: it never sees the server's true state, only what a driver reports about each

@@ -347,3 +347,37 @@ kind = \"recover\"
         "web2 requests per replication without slowstart {plain}, with {slow}"
     );
 }
+
+/// `observe layer4` + `on-error mark-down` (`error-limit 10`): real traffic's refused
+/// connections take web2 DOWN long before `fall` failed checks would (checks every 2 s, fall
+/// 3: 4-6 s). At 50 req/s web2 gets ~17 req/s, each refused connection one error: DOWN within
+/// about a second of the process death.
+#[test]
+fn observe_layer4_detects_refused_connections_from_traffic() {
+    let run = |extra: &str| {
+        let s = summarise(&inline(&format!(
+            "{PARTITION_BASE}
+[balancer.check]
+{extra}
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+kind = \"process_death\"
+"
+        )));
+        let downs: Vec<f64> = s
+            .health_events
+            .iter()
+            .filter(|e| e.server == "web2" && e.state == "DOWN")
+            .map(|e| e.at_ms - 3_600_000.0)
+            .collect();
+        assert_eq!(downs.len(), 2, "one DOWN per replication: {downs:?}");
+        downs
+    };
+    for d in run("") {
+        assert!(d > 4000.0, "checks alone: DOWN {d} ms after the death");
+    }
+    for d in run("observe = \"layer4\"\non_error = \"mark-down\"") {
+        assert!(d < 2000.0, "observe layer4: DOWN {d} ms after the death");
+    }
+}

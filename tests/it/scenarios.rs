@@ -168,6 +168,16 @@ fn bad_server_ids_disabled_and_slowstart_are_rejected() {
         "name = \"x\"\nmode = \"availability\"\n[balancer]\ndisabled = [\"web3\"]\n",
     );
     assert!(e.contains("balancer.disabled") && e.contains("request mode"), "{e}");
+    let e = rejected(
+        "observe",
+        "name = \"x\"\n[balancer.check]\nenabled = false\nobserve = \"layer4\"\n",
+    );
+    assert!(
+        e.contains("balancer.check.observe") && e.contains("needs health checks"),
+        "{e}"
+    );
+    let e = rejected("on_error", "name = \"x\"\n[balancer.check]\non_error = \"explode\"\n");
+    assert!(e.contains("bad.toml:3:") && e.contains("mark-down"), "{e}");
     let e = rejected("slowstart", "name = \"x\"\n[balancer]\nslowstart_ms = -5\n");
     assert!(e.contains("balancer.slowstart_ms") && e.contains("milliseconds"), "{e}");
 }
