@@ -389,11 +389,11 @@ fn model_retries(
         }
         match be.handle_connect_failure(t, req, s, attempt, key, rng) {
             RetryDecision::Retry { server, after } => {
-                t = t + after;
+                t += after;
                 s = server;
             }
             RetryDecision::Redispatch { after } => {
-                t = t + after;
+                t += after;
                 s = match be.handle_redispatch(t, req, s, key, rng) {
                     Decision::Dispatch(s) => s,
                     d => panic!("{d:?}"),
@@ -744,7 +744,7 @@ fn live_retries_to_a_server_marked_down() {
                     if t < t0 + ms(300) && t + after >= t0 + ms(300) {
                         be.handle_server_state(t0 + ms(300), 0, false);
                     }
-                    t = t + after;
+                    t += after;
                     s = server;
                 }
                 RetryDecision::Fail(_) => {
@@ -898,7 +898,7 @@ fn live_observe_layer4_on_error() {
                 }
                 match be.handle_connect_failure(t, req, s, attempt, 0, &mut rng) {
                     RetryDecision::Retry { server, after } => {
-                        t = t + after;
+                        t += after;
                         s = server;
                         attempt += 1;
                     }
