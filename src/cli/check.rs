@@ -33,7 +33,12 @@ pub fn check(paths: &[PathBuf], junit: Option<&Path>, flags: &super::RunFlags, c
     let mut all = Vec::new();
     let mut failed = 0;
     for (f, model) in &models {
-        let checked = run::run_model(model, jobs);
+        let replay = super::replay_line(Some(&f.display().to_string()), flags, &[], model);
+        let Some(checked) = super::guarded(flags, || run::run_model(model, jobs)) else {
+            eprintln!("error: an internal invariant was violated in {} (a simpark bug; the panic message is above)", f.display());
+            eprintln!("replay: {replay}");
+            return Ok(exit::INVARIANT);
+        };
         for r in &checked.results {
             let tag = if r.passed { "ok  " } else { "FAIL" };
             println!(
@@ -46,23 +51,7 @@ pub fn check(paths: &[PathBuf], junit: Option<&Path>, flags: &super::RunFlags, c
         }
         if let Some(first) = checked.failures().next() {
             failed += 1;
-            let sets: String = flags.set.iter().map(|x| format!(" --set '{x}'")).collect();
-            let horizon = flags
-                .horizon
-                .as_ref()
-                .map(|h| format!(" --horizon {h}"))
-                .unwrap_or_default();
-            let warmup = flags
-                .warmup
-                .as_ref()
-                .map(|w| format!(" --warmup {w}"))
-                .unwrap_or_default();
-            println!(
-                "      replay: simpark run {} --seed {} --replications {}{sets}{horizon}{warmup} --jobs 1",
-                f.display(),
-                model.seed,
-                model.replications
-            );
+            println!("      replay: {replay}");
             let c = capsule::capsule(model, &checked.replications, &first.name, &f.display().to_string())
                 .expect("a failing expectation fails on the whole run");
             let path = capsule_dir.join(format!("{}.capsule.toml", model.spec.name));

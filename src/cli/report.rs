@@ -54,6 +54,8 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
     #[allow(clippy::disallowed_methods)] // wall clock for the stderr timing line only
     let started = Instant::now();
     let r = customer::build(&args.results, &opts)?;
+    // The files must be one run's set (the manifest `simpark run` wrote), not a mix.
+    simpark::report::outdir::verify(&args.results)?;
     let out = args.out.clone().unwrap_or_else(|| args.results.clone());
     for (name, body) in [
         ("report.json", &r.json),
