@@ -199,6 +199,12 @@ impl Model {
         }
     }
 
+    /// Requests plus storage reads one request-level replication is expected to simulate (the
+    /// quantity `REQUESTS_PER_REPLICATION_MAX` bounds).
+    pub fn expected_work_per_replication(&self) -> f64 {
+        expected_work(&self.traffic, self.horizon, self.storage_reads)
+    }
+
     /// Offered load at the busiest hour (the largest hourly x weekday weight, the largest
     /// burst) relative to what each tier's workers can serve at their mean service time:
     /// `[("web", rho), ("storage", rho)]`. Above 1 the tier is overloaded and requests queue
@@ -256,13 +262,14 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let valid = std::str::from_utf8(&e.as_bytes()[..at]).expect("valid up to here");
-        let (line, column, snippet) = line_col(valid, at);
+        // The lossy text keeps every byte offset before `at`: the line and key are exact.
+        let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let (line, column, snippet) = line_col(&lossy, at);
         ScenarioError::Syntax(Located {
             file: origin.clone(),
             line,
             column,
-            key: key_at(valid, at).unwrap_or_default(),
+            key: key_at(&lossy, at).unwrap_or_default(),
             message: format!("invalid UTF-8 at byte offset {at}; scenario files are UTF-8 text"),
             snippet: Some(snippet),
         })
@@ -457,23 +464,43 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or("").trim();
     if line.starts_with('[') {
-        return header_path(text, line_start);
+        if let Some(path) = header_path(text, line_start) {
+            return Some(path);
+        }
+        // A broken header: name what it opens, as far as it reads.
+        let name = line.trim_start_matches('[').split([']', ' ', '#']).next().unwrap_or("");
+        return (!name.is_empty() && name.len() < 64).then(|| name.to_string());
     }
-    let key = line.split_once('=')?.0.trim().trim_matches('"');
-    if key.is_empty() || key.len() >= 64 {
-        return None;
-    }
+    // The key before `=`, else the line's leading bare word (a key missing its `=`).
+    let key = match line.split_once('=') {
+        Some((k, _)) => k.trim().trim_matches('"'),
+        None => line.split(|c: char| c.is_whitespace()).next().unwrap_or(""),
+    };
+    let bare = !key.is_empty()
+        && key.len() < 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     // The nearest header above, if any.
+    let mut table = None;
     let mut start = line_start;
     while start > 0 {
         let prev = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
         if text[prev..start].trim_start().starts_with('[') {
-            let table = header_path(text, prev)?;
-            return Some(format!("{table}.{key}"));
+            table = header_path(text, prev);
+            break;
         }
         start = prev;
     }
-    Some(key.to_string())
+    let comment = line.starts_with('#');
+    let written = !comment && !key.is_empty() && key.len() < 64;
+    Some(match (table, bare || written) {
+        (Some(t), true) => format!("{t}.{key}"),
+        (Some(t), false) => t,
+        (None, true) => key.to_string(),
+        (None, false) if comment => "(a comment)".to_string(),
+        (None, false) => "(top level)".to_string(),
+    })
 }
 
 /// The dotted path of the table header line starting at `line_start`: `[web.service]` ->
@@ -1307,8 +1334,9 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
 
 const YEAR_NS: f64 = 365.0 * 86_400e9;
 
-/// The most requests one replication may be expected to simulate (mean rate x horizon, bursts
-/// included): about 20 minutes of one core at the bench speed. Beyond it a run is a hang, not a
+/// The most requests plus storage reads one replication may be expected to simulate (mean
+/// rate x horizon, bursts included, x (1 + storage_reads)): several minutes of one core at the
+/// bench speed. Beyond it a run is a hang, not a
 /// study; shorten `horizon` or lower the traffic.
 pub const REQUESTS_PER_REPLICATION_MAX: f64 = 1e9;
 /// The lowest mean arrival rate [req/s] (one request in about three years): below it the
@@ -1317,6 +1345,23 @@ pub const RATE_MIN_PER_S: f64 = 1e-8;
 /// The most random failures of one component class, or human errors, one replication may be
 /// expected to draw: beyond it the event queue runs away.
 pub const RANDOM_EVENTS_PER_REPLICATION_MAX: f64 = 1e6;
+
+/// Requests plus storage reads one request-level replication is expected to simulate: the
+/// mean rate over `horizon` (bursts included) times `1 + storage_reads`.
+fn expected_work(traffic: &TrafficModel, horizon: SimDuration, storage_reads: u32) -> f64 {
+    let horizon_s = horizon.as_secs_f64();
+    let (rate, bursts) = match traffic {
+        TrafficModel::Poisson { rate_per_s, .. } => (*rate_per_s, &[][..]),
+        TrafficModel::Profile {
+            base_rate_per_s, bursts, ..
+        } => (*base_rate_per_s, &bursts[..]),
+    };
+    let burst_extra: f64 = bursts
+        .iter()
+        .map(|b| (b.multiplier - 1.0).max(0.0) * b.end.saturating_since(b.start).as_secs_f64().min(horizon_s))
+        .sum();
+    rate * (horizon_s + burst_extra) * (1.0 + f64::from(storage_reads))
+}
 
 /// What the run will cost, checked against the limits above (after every value is valid).
 fn budget(
@@ -1328,15 +1373,9 @@ fn budget(
     web_count: u32,
     storage_count: u32,
 ) -> Result<(), Invalid> {
-    let (rate_key, mean_rate, bursts) = match traffic {
-        TrafficModel::Poisson { rate_per_s, .. } => ("traffic.rate_per_s", *rate_per_s, &[][..]),
-        TrafficModel::Profile {
-            base_rate_per_s, bursts, ..
-        } => (
-            "traffic.visitors_per_month",
-            *base_rate_per_s,
-            &bursts[..],
-        ),
+    let (rate_key, mean_rate) = match traffic {
+        TrafficModel::Poisson { rate_per_s, .. } => ("traffic.rate_per_s", *rate_per_s),
+        TrafficModel::Profile { base_rate_per_s, .. } => ("traffic.visitors_per_month", *base_rate_per_s),
     };
     if mean_rate < RATE_MIN_PER_S {
         return bad(
@@ -1345,17 +1384,18 @@ fn budget(
         );
     }
     if spec.mode == Mode::Requests {
-        let horizon_s = horizon.as_secs_f64();
-        let burst_extra: f64 = bursts
-            .iter()
-            .map(|b| (b.multiplier - 1.0).max(0.0) * b.end.saturating_since(b.start).as_secs_f64().min(horizon_s))
-            .sum();
-        let expected = mean_rate * (horizon_s + burst_extra);
+        let expected = expected_work(traffic, horizon, spec.requests.storage_reads);
         if expected > REQUESTS_PER_REPLICATION_MAX {
+            let key = if spec.requests.storage_reads > 1 {
+                "requests.storage_reads"
+            } else {
+                rate_key
+            };
             return bad(
-                rate_key,
+                key,
                 format!(
-                    "(with the other traffic keys) gives about {expected:.3e} requests per replication ({mean_rate:.4e} req/s over {horizon}); the ceiling is {REQUESTS_PER_REPLICATION_MAX:e}: shorten the horizon, lower the traffic or use mode = \"availability\""
+                    "(with the traffic keys) gives about {expected:.3e} requests and storage reads per replication ({mean_rate:.4e} req/s x {} reads over {horizon}); the ceiling is {REQUESTS_PER_REPLICATION_MAX:e}: shorten the horizon, lower the traffic or use mode = \"availability\"",
+                    spec.requests.storage_reads
                 ),
             );
         }
