@@ -1386,10 +1386,11 @@ fn budget(
     if spec.mode == Mode::Requests {
         let expected = expected_work(traffic, horizon, spec.requests.storage_reads);
         if expected > REQUESTS_PER_REPLICATION_MAX {
-            let key = if spec.requests.storage_reads > 1 {
-                "requests.storage_reads"
-            } else {
+            // The traffic alone, or the reads each request makes, is what is too much.
+            let key = if expected_work(traffic, horizon, 0) > REQUESTS_PER_REPLICATION_MAX {
                 rate_key
+            } else {
+                "requests.storage_reads"
             };
             return bad(
                 key,

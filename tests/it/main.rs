@@ -9,6 +9,7 @@ mod examples;
 mod faults;
 mod fuzz;
 mod report;
+mod robust;
 mod scenarios;
 mod sweep;
 
