@@ -62,9 +62,7 @@ impl SimTime {
     }
 }
 
-const _: () = assert!(
-    SimDuration::HORIZON_MAX.0 + 3 * SimDuration::MODEL_MAX.0 < u64::MAX
-);
+const _: () = assert!(SimDuration::HORIZON_MAX.0 + 3 * SimDuration::MODEL_MAX.0 < u64::MAX);
 
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);

@@ -35,7 +35,10 @@ pub fn check(paths: &[PathBuf], junit: Option<&Path>, flags: &super::RunFlags, c
     for (f, model) in &models {
         let replay = super::replay_line(Some(&f.display().to_string()), flags, &[], model);
         let Some(checked) = super::guarded(flags, || run::run_model(model, jobs)) else {
-            eprintln!("error: an internal invariant was violated in {} (a simpark bug; the panic message is above)", f.display());
+            eprintln!(
+                "error: an internal invariant was violated in {} (a simpark bug; the panic message is above)",
+                f.display()
+            );
             eprintln!("replay: {replay}");
             return Ok(exit::INVARIANT);
         };

@@ -285,7 +285,13 @@ fn run(args: &RunArgs) -> Result<i32> {
         }
     };
     warn_overload(&model);
-    let bar = flags.progress(u64::from(model.replications), "replications");
+    // Request mode counts simulated seconds (a long replication advances the bar as it goes).
+    let bar = if model.mode == scenario::Mode::Availability {
+        flags.progress(u64::from(model.replications), "replications")
+    } else {
+        let total_s = f64::from(model.replications) * model.horizon.as_secs_f64();
+        flags.progress(total_s.ceil() as u64, "simulated s")
+    };
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let started = Instant::now();
     // Every file is built in memory first; a panic inside a replication (or the latency
@@ -312,7 +318,7 @@ fn run(args: &RunArgs) -> Result<i32> {
                 Some((reps[0].fault_log.clone(), sample)),
             )
         } else {
-            let reps = simpark::sim::run_replications(&model, jobs, &|| bar.inc(1));
+            let reps = with_progress(&bar, || simpark::sim::run_replications(&model, jobs, &|| {}));
             let s = summary::summarise(&model, &reps);
             let events: u64 = reps.iter().map(|r| r.events).sum();
             let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
@@ -397,6 +403,35 @@ fn run(args: &RunArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
+/// Run a request-level simulation with `bar` counting simulated seconds: a ticker thread here
+/// in the CLI reads the simulator's progress counter, so a long replication advances the bar
+/// as it goes, not only when it ends.
+fn with_progress<T>(bar: &indicatif::ProgressBar, f: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if bar.is_hidden() {
+        return f();
+    }
+    /// Stops the ticker however `f` ends (a panic included), so the scope can join it.
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let start = simpark::sim::simulated_ns();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(simpark::sim::simulated_ns().saturating_sub(start) / 1_000_000_000);
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
+        let _stop = Stop(&done);
+        f()
+    })
+}
+
 /// Run `f`, turning a panic (a violated invariant) into `None`. The hidden test hook
 /// `--debug-invariant-panic` panics inside, so that tests can provoke exit 3 and its replay
 /// line deterministically.
@@ -432,10 +467,7 @@ fn invariant_violated(bar: &indicatif::ProgressBar, replay: &str) -> i32 {
 
 /// A path or argument quoted for a POSIX shell when it needs it.
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))

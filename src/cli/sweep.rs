@@ -7,7 +7,10 @@
 use super::{RunFlags, exit, report_scenario_error};
 use anyhow::Result;
 use clap::Args;
-use simpark::report::{self, outdir::{self, OutDir}};
+use simpark::report::{
+    self,
+    outdir::{self, OutDir},
+};
 use simpark::scenario::Model;
 use simpark::study::sweep::Plan;
 use simpark::study::vary::Vary;

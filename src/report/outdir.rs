@@ -199,10 +199,7 @@ impl OutDir {
 
     /// Stage one file of the set.
     pub fn write(&mut self, name: &str, contents: &[u8]) -> Result<(), OutDirError> {
-        assert!(
-            !name.contains('/') && name != MANIFEST,
-            "results file name {name}"
-        );
+        assert!(!name.contains('/') && name != MANIFEST, "results file name {name}");
         let path = self.staging.join(name);
         let mut f = File::create(&path).map_err(io(&path))?;
         f.write_all(contents).map_err(io(&path))?;
@@ -228,9 +225,13 @@ impl OutDir {
         let mut f = File::create(&path).map_err(io(&path))?;
         f.write_all(super::to_json(&manifest).as_bytes()).map_err(io(&path))?;
         f.sync_all().map_err(io(&path))?;
-        let old = self
-            .staging
-            .with_file_name(self.staging.file_name().unwrap().to_string_lossy().replace(".staging-", ".old-"));
+        let old = self.staging.with_file_name(
+            self.staging
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace(".staging-", ".old-"),
+        );
         let had_old = self.dir.is_dir();
         if had_old {
             fs::rename(&self.dir, &old).map_err(io(&self.dir))?;
@@ -280,8 +281,7 @@ pub fn verify(dir: &Path) -> Result<Manifest, OutDirError> {
         )));
     }
     for f in &m.files {
-        let bytes = fs::read(dir.join(&f.name))
-            .map_err(|e| mixed(format!("`{}` of run {}: {e}", f.name, m.run_id)))?;
+        let bytes = fs::read(dir.join(&f.name)).map_err(|e| mixed(format!("`{}` of run {}: {e}", f.name, m.run_id)))?;
         if bytes.len() as u64 != f.bytes || format!("{:016x}", fnv1a64(&bytes)) != f.fnv1a64 {
             return Err(mixed(format!(
                 "`{}` is not the file run {} wrote (size or hash differs)",

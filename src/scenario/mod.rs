@@ -294,7 +294,12 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
         let (line, column, snippet) = line_col(text, span.start);
         let mut key = key_at(text, span.start).unwrap_or_default();
         // serde names a missing field without its table: put it under the table at the span.
-        if let Some(field) = e.message().split("missing field `").nth(1).and_then(|r| r.split('`').next()) {
+        if let Some(field) = e
+            .message()
+            .split("missing field `")
+            .nth(1)
+            .and_then(|r| r.split('`').next())
+        {
             key = if key.is_empty() {
                 field.to_string()
             } else {
@@ -469,7 +474,11 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
         }
         // A broken header: name what it opens, as far as it reads.
         let name = line.trim_start_matches('[').split([']', ' ', '#']).next().unwrap_or("");
-        return (!name.is_empty() && name.len() < 64).then(|| name.to_string());
+        return Some(if !name.is_empty() && name.len() < 64 {
+            name.to_string()
+        } else {
+            "(a table header)".to_string()
+        });
     }
     // The key before `=`, else the line's leading bare word (a key missing its `=`).
     let key = match line.split_once('=') {
@@ -537,7 +546,9 @@ fn duration(key: &str, text: &str) -> Result<SimDuration, Invalid> {
     if whole_run && d > SimDuration::HORIZON_MAX {
         return bad(
             key,
-            format!("`{text}` is too long; the longest horizon is 200y (simulated time holds about 584 years, and the model adds a few spans to the horizon)"),
+            format!(
+                "`{text}` is too long; the longest horizon is 200y (simulated time holds about 584 years, and the model adds a few spans to the horizon)"
+            ),
         );
     }
     if !whole_run && d > SimDuration::MODEL_MAX {
@@ -560,7 +571,8 @@ fn shown(v: f64) -> String {
 }
 
 /// How `SimDuration::MODEL_MAX` is named in messages.
-const DURATION_LIMIT_TEXT: &str = "100y (simulated time holds about 584 years, and the model adds a few spans to the horizon)";
+const DURATION_LIMIT_TEXT: &str =
+    "100y (simulated time holds about 584 years, and the model adds a few spans to the horizon)";
 
 /// A span given as a number `v` in `unit` (`ns_per_unit` ns each), as written in the file.
 fn span(key: &str, v: f64, unit: &str, ns_per_unit: f64, allow_zero: bool) -> Result<SimDuration, Invalid> {
@@ -598,7 +610,11 @@ fn factor(key: &str, v: f64, min: f64) -> Result<f64, Invalid> {
     if v.is_finite() && v >= min && v <= FACTOR_MAX && v > 0.0 {
         Ok(v)
     } else {
-        let low = if min > 0.0 { format!(">= {min}") } else { "> 0".to_string() };
+        let low = if min > 0.0 {
+            format!(">= {min}")
+        } else {
+            "> 0".to_string()
+        };
         bad(
             key,
             format!("{} is not valid; expected a factor {low} and <= {FACTOR_MAX}", shown(v)),
@@ -743,7 +759,10 @@ fn normalised<const N: usize>(key: &str, w: &[f64]) -> Result<[f64; N], Invalid>
     }
     let mean = w.iter().sum::<f64>() / N as f64;
     if !mean.is_finite() {
-        return bad(key, "the weights' sum overflows; they are relative, so use smaller numbers");
+        return bad(
+            key,
+            "the weights' sum overflows; they are relative, so use smaller numbers",
+        );
     }
     if mean <= 0.0 {
         return bad(key, "weights must not all be zero");
@@ -1220,7 +1239,10 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
             } else {
-                bad(format!("{k}.{key}"), format!("{} is not valid; expected >= 0", shown(v)))
+                bad(
+                    format!("{k}.{key}"),
+                    format!("{} is not valid; expected >= 0", shown(v)),
+                )
             }
         };
         Some(BackupModel {
@@ -1296,7 +1318,15 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     } else {
         None
     };
-    budget(&spec, horizon, &traffic, &reliability, backup.as_ref(), web.count, storage.count)?;
+    budget(
+        &spec,
+        horizon,
+        &traffic,
+        &reliability,
+        backup.as_ref(),
+        web.count,
+        storage.count,
+    )?;
     if spec.mode == Mode::Availability {
         // `run` adds a request-level latency sample of the same park: it must be runnable too,
         // so that `validate` and `run` never disagree.
@@ -1353,7 +1383,9 @@ fn expected_work(traffic: &TrafficModel, horizon: SimDuration, storage_reads: u3
     let (rate, bursts) = match traffic {
         TrafficModel::Poisson { rate_per_s, .. } => (*rate_per_s, &[][..]),
         TrafficModel::Profile {
-            base_rate_per_s, bursts, ..
+            base_rate_per_s,
+            bursts,
+            ..
         } => (*base_rate_per_s, &bursts[..]),
     };
     let burst_extra: f64 = bursts
@@ -1380,7 +1412,9 @@ fn budget(
     if mean_rate < RATE_MIN_PER_S {
         return bad(
             rate_key,
-            format!("(with the other traffic keys) gives a mean rate of {mean_rate:e} req/s, below the floor {RATE_MIN_PER_S:e} req/s (one request in about three years)"),
+            format!(
+                "(with the other traffic keys) gives a mean rate of {mean_rate:e} req/s, below the floor {RATE_MIN_PER_S:e} req/s (one request in about three years)"
+            ),
         );
     }
     if spec.mode == Mode::Requests {
@@ -1520,7 +1554,9 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
                 if secs > SimDuration::MODEL_MAX.as_secs_f64() {
                     return bad(
                         format!("{k}.disk.rebuild_mb_per_s"),
-                        format!("a rebuild of {cap} GB at {rate} MB/s takes {secs:.3e} s; the limit for any duration is {DURATION_LIMIT_TEXT}"),
+                        format!(
+                            "a rebuild of {cap} GB at {rate} MB/s takes {secs:.3e} s; the limit for any duration is {DURATION_LIMIT_TEXT}"
+                        ),
                     );
                 }
                 Dist::Deterministic(SimDuration::from_secs_f64(secs))
@@ -1530,7 +1566,11 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
             rate_per_ns: -(1.0 - afr).ln() / YEAR_NS,
             replace: dist(&format!("{k}.disk.replace"), &d.replace)?,
             rebuild,
-            degraded_factor: factor(&format!("{k}.disk.degraded_hazard_factor"), d.degraded_hazard_factor, 0.0)?,
+            degraded_factor: factor(
+                &format!("{k}.disk.degraded_hazard_factor"),
+                d.degraded_hazard_factor,
+                0.0,
+            )?,
             smart_share: probability(&format!("{k}.disk.smart_warning_share"), d.smart_warning_share)?,
             smart_lead: dist(&format!("{k}.disk.smart_lead"), &d.smart_lead)?,
             batch_cv: {

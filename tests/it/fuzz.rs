@@ -282,11 +282,19 @@ fn mutated_scenarios_never_panic_and_refusals_are_located() {
         }
     }
     eprintln!("fuzz: {cases} cases (seed {seed}), {refused} refused, {accepted} accepted, {ran} simulated");
-    assert!(refused > cases / 10 && accepted > cases / 10, "the mutator must exercise both paths");
+    assert!(
+        refused > cases / 10 && accepted > cases / 10,
+        "the mutator must exercise both paths"
+    );
     if std::env::var_os("SIMPARK_FUZZ_TRACE").is_some() {
         for f in &failures {
             eprintln!("FAILURE {}", f.lines().next().unwrap_or(""));
         }
     }
-    assert!(failures.is_empty(), "{} failures; first:\n{}", failures.len(), failures[0]);
+    assert!(
+        failures.is_empty(),
+        "{} failures; first:\n{}",
+        failures.len(),
+        failures[0]
+    );
 }

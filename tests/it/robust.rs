@@ -33,7 +33,11 @@ fn the_refused_corpus_is_refused_with_file_line_and_key() {
     assert!(files.len() >= 15, "{files:?}");
     for f in &files {
         let head = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
-        assert!(head.starts_with("# Regression"), "{}: header says what broke", f.display());
+        assert!(
+            head.starts_with("# Regression"),
+            "{}: header says what broke",
+            f.display()
+        );
         let directive = |name: &str| {
             head.lines()
                 .find_map(|l| l.strip_prefix(&format!("# {name}: ")))
@@ -47,8 +51,16 @@ fn the_refused_corpus_is_refused_with_file_line_and_key() {
             let t = text(&o);
             assert_eq!(o.status.code(), Some(2), "{}: {t}", f.display());
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            assert!(t.contains(&format!("{name}:")), "{}: names the file and line: {t}", f.display());
-            assert!(t.contains(&format!("key `{key}`")), "{}: names the key: {t}", f.display());
+            assert!(
+                t.contains(&format!("{name}:")),
+                "{}: names the file and line: {t}",
+                f.display()
+            );
+            assert!(
+                t.contains(&format!("key `{key}`")),
+                "{}: names the key: {t}",
+                f.display()
+            );
             if let Some(want) = directive("expect-text") {
                 assert!(t.contains(&want), "{}: {t}", f.display());
             }
@@ -110,7 +122,16 @@ fn replay_lines_replay() {
     let out = d.join("out");
     let f = repo("scenarios/faults/web2_crash.toml");
     let o = simpark()
-        .args(["run", "-q", "--horizon", "3h", "--warmup", "30m", "--set", "web.count=3"])
+        .args([
+            "run",
+            "-q",
+            "--horizon",
+            "3h",
+            "--warmup",
+            "30m",
+            "--set",
+            "web.count=3",
+        ])
         .args(["--replications", "2", "--debug-invariant-panic", "--out"])
         .arg(&out)
         .arg(&f)
@@ -120,7 +141,12 @@ fn replay_lines_replay() {
     assert!(!out.exists(), "nothing written on exit 3");
     let words = replay_of(&o);
     let joined = words.join(" ");
-    for flag in ["--horizon 10800s", "--warmup 1800s", "--set web.count=3", "--replications 2"] {
+    for flag in [
+        "--horizon 10800s",
+        "--warmup 1800s",
+        "--set web.count=3",
+        "--replications 2",
+    ] {
         assert!(joined.contains(flag), "{flag} in {joined}");
     }
     let again = simpark().args(&words).args(["--out"]).arg(&out).output().unwrap();
@@ -190,7 +216,13 @@ fn results_directory_is_written_as_a_unit() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     std::fs::copy(b.join("months.csv"), a.join("months.csv")).unwrap();
-    let o = simpark().arg("report").arg(&a).arg("--out").arg(d.join("rep2")).output().unwrap();
+    let o = simpark()
+        .arg("report")
+        .arg(&a)
+        .arg("--out")
+        .arg(d.join("rep2"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("months.csv"), "{}", text(&o));
     assert!(!d.join("rep2").exists());
@@ -214,7 +246,19 @@ fn inputs_are_bounded() {
     assert!(text(&o).contains("larger than"), "{}", text(&o));
     let d = tmpdir("jobs");
     let o = simpark()
-        .args(["run", "-q", "--jobs", "100000", "-r", "1", "--horizon", "70m", "--warmup", "1h", "--out"])
+        .args([
+            "run",
+            "-q",
+            "--jobs",
+            "100000",
+            "-r",
+            "1",
+            "--horizon",
+            "70m",
+            "--warmup",
+            "1h",
+            "--out",
+        ])
         .arg(d.join("out"))
         .output()
         .unwrap();
@@ -228,7 +272,14 @@ fn overload_is_reported() {
     let d = tmpdir("overload");
     let o = simpark()
         .args(["run", "-q", "-r", "1", "--horizon", "70m", "--warmup", "1h"])
-        .args(["--set", "web.count=1", "--set", "web.workers=1", "--set", "balancer.weights=[]"])
+        .args([
+            "--set",
+            "web.count=1",
+            "--set",
+            "web.workers=1",
+            "--set",
+            "balancer.weights=[]",
+        ])
         .args(["--set", "traffic.visitors_per_month=1e7", "--out"])
         .arg(d.join("out"))
         .output()
@@ -262,4 +313,17 @@ fn report_md_escapes_the_customer_name() {
     assert!(!md.contains("<script>") && !md.contains("](javascript"), "{md}");
     assert!(!md.lines().any(|l| l.starts_with("# Owned")), "{md}");
     assert!(md.contains("&lt;script&gt;"), "{md}");
+}
+
+/// A long replication reports progress as it goes: the simulator's counter of simulated time
+/// advances by the horizon per request-level replication (other tests may add to it too).
+#[test]
+fn progress_counts_simulated_time_within_a_replication() {
+    let m = crate::model(
+        "scenarios/xpos.toml",
+        &["replications=1", "horizon=\"2h\"", "warmup=\"1h\""],
+    );
+    let before = simpark::sim::simulated_ns();
+    simpark::sim::run_replications(&m, 1, &|| {});
+    assert!(simpark::sim::simulated_ns() - before >= m.horizon.as_nanos());
 }
