@@ -18,6 +18,10 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Wall-clock figures: written with the set but outside the manifest, so that the manifest is
+/// byte-identical for the same scenario, seed and version whatever `--jobs` is.
+pub const UNLISTED: &str = "perf.json";
+
 /// The manifest's file name, and its format version.
 pub const MANIFEST: &str = "manifest.json";
 pub const MANIFEST_VERSION: u32 = 1;
@@ -205,6 +209,9 @@ impl OutDir {
         f.write_all(contents).map_err(io(&path))?;
         f.sync_all().map_err(io(&path))?;
         self.files.retain(|x| x.name != name);
+        if name == UNLISTED {
+            return Ok(());
+        }
         self.files.push(ManifestFile {
             name: name.to_string(),
             bytes: contents.len() as u64,
@@ -261,7 +268,7 @@ impl Drop for OutDir {
 
 /// Check that `dir` holds exactly the set its manifest names (every listed file with its
 /// size and hash, no run output beside them that it does not list). Files `simpark report`
-/// adds (`report.*`) are not part of the run and are ignored.
+/// adds (`report.*`) are not part of the run and are ignored, as is `perf.json`.
 pub fn verify(dir: &Path) -> Result<Manifest, OutDirError> {
     let mixed = |message: String| OutDirError::Mixed {
         dir: dir.to_path_buf(),
@@ -291,7 +298,7 @@ pub fn verify(dir: &Path) -> Result<Manifest, OutDirError> {
     }
     for e in fs::read_dir(dir).map_err(io(dir))?.flatten() {
         let n = e.file_name().to_string_lossy().into_owned();
-        let listed = n == MANIFEST || m.files.iter().any(|f| f.name == n);
+        let listed = n == MANIFEST || n == UNLISTED || m.files.iter().any(|f| f.name == n);
         if !listed && ours(&n) && !n.starts_with('.') && !n.starts_with("report.") {
             return Err(mixed(format!("`{n}` is not part of run {}", m.run_id)));
         }
