@@ -7,8 +7,10 @@ mod cli;
 mod determinism;
 mod examples;
 mod faults;
+mod fuzz;
 mod live_haproxy;
 mod report;
+mod robust;
 mod scenarios;
 mod sweep;
 
