@@ -23,7 +23,7 @@ pub struct ImportArgs {
     /// The HAProxy version the file is written for (`.if version_atleast()`; from 3.3 a
     /// backend without `balance` is `random`).
     #[arg(long, value_name = "VERSION", default_value = "2.6.12", value_parser = parse_version)]
-    haproxy_version: Vec<u32>,
+    haproxy_version: Version,
     /// keepalived.conf of lb1 (MASTER) and optionally of lb2 (BACKUP): sets `balancer.pair`
     /// and `balancer.vrrp_advert_ms` (repeatable, at most twice).
     #[arg(long, value_name = "FILE")]
@@ -42,8 +42,14 @@ pub struct ImportArgs {
     out: Option<PathBuf>,
 }
 
-fn parse_version(text: &str) -> Result<Vec<u32>, String> {
-    haproxy::parse_version(text).ok_or_else(|| format!("`{text}` is not a version such as 2.6.12 or 3.3"))
+/// A version as its numbers (a newtype: clap reads a bare `Vec` as a repeated flag).
+#[derive(Clone, Debug)]
+struct Version(Vec<u32>);
+
+fn parse_version(text: &str) -> Result<Version, String> {
+    haproxy::parse_version(text)
+        .map(Version)
+        .ok_or_else(|| format!("`{text}` is not a version such as 2.6.12 or 3.3"))
 }
 
 fn read(path: &PathBuf) -> Result<String, import::ImportError> {
@@ -59,7 +65,7 @@ fn gather(args: &ImportArgs) -> Result<(Imported, String), import::ImportError> 
     if let Some(path) = &args.haproxy {
         let opts = haproxy::Options {
             backend: args.backend.clone(),
-            version: args.haproxy_version.clone(),
+            version: args.haproxy_version.0.clone(),
             env: std::env::vars().collect(),
         };
         let file = path.display().to_string();

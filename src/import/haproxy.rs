@@ -978,7 +978,6 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
             Some(f) => named_defaults(&secs, &resolved, i, f, file, s.no)?,
             None => ProxyConf::default(),
         };
-        conf.unmodelled.clear();
         let mut own = conf.clone();
         for l in s.lines {
             p.proxy_line(l, &mut own, true)?;
@@ -1034,8 +1033,9 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
                 p.server_params(l.no, &l.words[4..], &mut sp, &mut warnings, true)?;
                 for n in lo..=hi {
                     let mut s = sp.clone();
-                    // HAProxy: an `id` on a template is the first server's; the next get id+1, ...
-                    s.id = sp.id.map(|id| id + (n - lo));
+                    // HAProxy 2.6: an `id` on a template is the first server's only; the others
+                    // are numbered automatically (seen with `show servers state`).
+                    s.id = sp.id.filter(|_| n == lo);
                     servers_raw.push((format!("{}{n}", l.words[1]), l.no, s.over(&conf.default_server)));
                 }
             }
@@ -1113,8 +1113,10 @@ fn named_defaults(
         })
 }
 
-/// Fill HAProxy's defaults and assign automatic ids: in declaration order, each server
-/// without an `id` takes the smallest id from 1 up that no server uses.
+/// Fill HAProxy's defaults and assign automatic ids as HAProxy 2.6 does
+/// (`check_config_validity`): a counter starts at 1 and steps once per server in declaration
+/// order, explicit id or not; a server without `id` takes the first id from the counter up
+/// that no server uses. So `a; b id 1; c` numbers a=2, b=1, c=4 (checked live).
 fn effective_servers(raw: Vec<(String, usize, ServerParams)>, file: &str) -> Result<Vec<Server>, ImportError> {
     let mut used = std::collections::BTreeSet::new();
     for (name, no, p) in &raw {
@@ -1150,6 +1152,7 @@ fn effective_servers(raw: Vec<(String, usize, ServerParams)>, file: &str) -> Res
                 next
             }
         };
+        next += 1;
         out.push(Server {
             name,
             line,
@@ -1175,6 +1178,15 @@ fn effective_servers(raw: Vec<(String, usize, ServerParams)>, file: &str) -> Res
 
 // ---------------------------------------------------------------------------------------------
 // Backend -> scenario.
+
+/// A server value as haproxy.cfg spells it (`layer4`, `mark-down`, `30000`).
+fn shown<T: serde::Serialize + std::fmt::Debug>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => format!("{v:?}"),
+    }
+}
 
 /// Map a resolved backend onto `[balancer]` and `web.count`. Servers are ordered actives
 /// first, then backups (the scenario's `backup_servers` are the last ones), each group in
@@ -1208,8 +1220,12 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
                     warnings.push(warn(
                         s.line,
                         format!(
-                            "server `{}` has {} {:?} but simpark uses one value for every server: {:?} from server `{}`",
-                            s.name, $key, s.$field, first.$field, first.name
+                            "server `{}` has {} {} but simpark uses one value for every server: {} from server `{}`",
+                            s.name,
+                            $key,
+                            shown(&s.$field),
+                            shown(&first.$field),
+                            first.name
                         ),
                     ));
                 }
@@ -1470,7 +1486,7 @@ backend be
                 ("web2", 3, 10, false, false, true),
                 ("web3", 4, 10, false, false, true),
                 ("spare", 2, 1, true, false, false),
-                ("old", 5, 10, false, true, false),
+                ("old", 6, 10, false, true, false),
             ]
         );
         let s = &b.servers[0];
@@ -1481,7 +1497,7 @@ backend be
         let imp = to_imported(b, "t.cfg").expect("imports");
         let (bal, count) = imp.balancer.as_ref().expect("a balancer");
         assert_eq!(*count, 5);
-        assert_eq!(bal.ids, [1, 3, 4, 5, 2]);
+        assert_eq!(bal.ids, [1, 3, 4, 6, 2]);
         assert_eq!(bal.backup_servers, 1);
         assert_eq!(bal.disabled, ["web4"]);
         assert_eq!(bal.weights, [10, 10, 10, 10, 1]);
@@ -1491,6 +1507,36 @@ backend be
             "{:?}",
             imp.warnings
         );
+    }
+
+    /// Automatic ids as haproxy 2.6.12 numbered these backends (`show servers state`).
+    #[test]
+    fn automatic_ids_follow_haproxy() {
+        let cases: &[(&str, &[u32])] = &[
+            ("server-template w 1-4 10.0.0.1:80\n", &[1, 2, 3, 4]),
+            ("server-template w 1-4 10.0.0.1:80 id 5\n", &[5, 2, 3, 4]),
+            (
+                "server a 10.0.0.1:80\nserver-template w 1-3 10.0.0.1:80\nserver b 10.0.0.1:80\n",
+                &[1, 2, 3, 4, 5],
+            ),
+            (
+                "server a 10.0.0.1:80\nserver b 10.0.0.1:80 id 1\nserver c 10.0.0.1:80\n",
+                &[2, 1, 4],
+            ),
+            (
+                "server a 10.0.0.1:80 id 3\nserver b 10.0.0.1:80\nserver c 10.0.0.1:80\nserver d 10.0.0.1:80\n",
+                &[3, 2, 4, 5],
+            ),
+            (
+                "server-template w 1-4 10.0.0.1:80 id 5\nserver old 10.0.0.1:80 id 2\nserver edge 10.0.0.1:80\n",
+                &[5, 3, 4, 6, 2, 8],
+            ),
+        ];
+        for (servers, want) in cases {
+            let b = parse_ok(&format!("backend be\n{servers}"), &Options::default());
+            let ids: Vec<u32> = b.servers.iter().map(|s| s.id).collect();
+            assert_eq!(ids, *want, "{servers}");
+        }
     }
 
     #[test]
