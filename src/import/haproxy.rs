@@ -974,7 +974,7 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
     // Every defaults section, resolved in order: its own `from`, else from scratch.
     let mut resolved: Vec<(usize, ProxyConf)> = Vec::new();
     for (i, s) in secs.iter().enumerate().filter(|(_, s)| s.kind == "defaults") {
-        let mut conf = match s.from {
+        let conf = match s.from {
             Some(f) => named_defaults(&secs, &resolved, i, f, file, s.no)?,
             None => ProxyConf::default(),
         };
