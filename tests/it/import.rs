@@ -14,8 +14,11 @@ use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// `(name, value)` pairs of the environment a file is read in.
+type Env = &'static [(&'static str, &'static str)];
+
 /// (file, backend, environment): every haproxy.cfg the importer is tested on.
-const CORPUS: &[(&str, &str, &[(&str, &str)])] = &[
+const CORPUS: &[(&str, &str, Env)] = &[
     ("examples/prod/haproxy.cfg", "web", &[]),
     (
         "tests/data/haproxy/named-defaults.cfg",
