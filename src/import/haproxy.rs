@@ -244,6 +244,15 @@ fn expand(
 /// Tokenize every line and keep those the `.if` blocks select; `global` `setenv` /
 /// `presetenv` / `unsetenv` update the variables as HAProxy does while it reads.
 fn preprocess(text: &str, file: &str, opts: &Options) -> Result<Vec<Line>, ImportError> {
+    // HAProxy 2.6 refuses such a file ("Missing LF on last line, file might have been
+    // truncated"), seen when the live test first started it.
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(at(
+            file,
+            text.lines().count(),
+            "missing LF on the last line: HAProxy 2.6 refuses the file as possibly truncated",
+        ));
+    }
     let mut env = opts.env.clone();
     // Per open `.if`: (this branch active, some branch already taken, `.else` seen, line).
     let mut conds: Vec<(bool, bool, bool, usize)> = Vec::new();
@@ -1614,6 +1623,10 @@ backend be
             (
                 "frontend f\n bind :80\n",
                 "t.cfg: no backend or listen section to import",
+            ),
+            (
+                "backend be\n server a 1.1.1.1:1",
+                "t.cfg:2: missing LF on the last line",
             ),
         ] {
             let e = parse_err(text);
