@@ -107,8 +107,12 @@ pub struct Backend {
 
 /// Read `text` (the contents of `file`) and resolve the chosen backend.
 pub fn parse(text: &str, file: &str, opts: &Options) -> Result<Backend, ImportError> {
-    let lines = preprocess(text, file, opts)?;
-    resolve(&lines, file, opts)
+    let mut assumed = Vec::new();
+    let lines = preprocess(text, file, opts, &mut assumed)?;
+    let mut be = resolve(&lines, file, opts)?;
+    be.warnings.extend(assumed);
+    be.warnings.sort_by_key(|w| w.line);
+    Ok(be)
 }
 
 /// Import `text` as the scenario's `[balancer]` (the rest of the balancer at simpark's defaults).
@@ -243,7 +247,7 @@ fn expand(
 
 /// Tokenize every line and keep those the `.if` blocks select; `global` `setenv` /
 /// `presetenv` / `unsetenv` update the variables as HAProxy does while it reads.
-fn preprocess(text: &str, file: &str, opts: &Options) -> Result<Vec<Line>, ImportError> {
+fn preprocess(text: &str, file: &str, opts: &Options, warnings: &mut Vec<Warning>) -> Result<Vec<Line>, ImportError> {
     // HAProxy 2.6 refuses such a file ("Missing LF on last line, file might have been
     // truncated"), seen when the live test first started it.
     if !text.is_empty() && !text.ends_with('\n') {
@@ -269,7 +273,7 @@ fn preprocess(text: &str, file: &str, opts: &Options) -> Result<Vec<Line>, Impor
                 if conds.len() >= NESTED_CONDS_MAX {
                     return Err(at(file, no, format!("more than {NESTED_CONDS_MAX} nested `.if`")));
                 }
-                let v = outer_active && eval_cond(&words[1..], no, file, &env, opts)?;
+                let v = outer_active && eval_cond(&words[1..], no, file, &env, opts, warnings)?;
                 conds.push((v, v, false, no));
                 continue;
             }
@@ -280,7 +284,7 @@ fn preprocess(text: &str, file: &str, opts: &Options) -> Result<Vec<Line>, Impor
                 if else_seen {
                     return Err(at(file, no, "`.elif` after `.else`"));
                 }
-                let v = enclosing_active && !taken && eval_cond(&words[1..], no, file, &env, opts)?;
+                let v = enclosing_active && !taken && eval_cond(&words[1..], no, file, &env, opts, warnings)?;
                 let top = conds.last_mut().expect("checked above");
                 top.0 = v;
                 top.1 = taken || v;
@@ -361,6 +365,7 @@ fn eval_cond(
     file: &str,
     env: &BTreeMap<String, String>,
     opts: &Options,
+    warnings: &mut Vec<Warning>,
 ) -> Result<bool, ImportError> {
     let text = words.join(" ");
     let mut p = CondParser {
@@ -370,6 +375,7 @@ fn eval_cond(
         file,
         env,
         opts,
+        assumed: Vec::new(),
     };
     let v = p.or()?;
     p.blanks();
@@ -379,6 +385,13 @@ fn eval_cond(
             no,
             format!("cannot read the condition `{text}` from `{}`", &text[p.i..]),
         ));
+    }
+    for term in p.assumed {
+        warnings.push(Warning {
+            file: file.to_string(),
+            line: no,
+            message: format!("`{term}` is taken as true (simpark cannot know the build or the command line)"),
+        });
     }
     Ok(v)
 }
@@ -390,6 +403,8 @@ struct CondParser<'a> {
     file: &'a str,
     env: &'a BTreeMap<String, String>,
     opts: &'a Options,
+    /// `feature()` / `enabled()` terms taken as true, for a warning each.
+    assumed: Vec<String>,
 }
 
 impl CondParser<'_> {
@@ -496,6 +511,7 @@ impl CondParser<'_> {
             // PROMEX, ...); simpark cannot know another build's, and `haproxy -c` decides.
             "feature" | "enabled" => {
                 want(1)?;
+                self.assumed.push(format!("{word}({args_text})"));
                 Ok(true)
             }
             _ => Err(at(
@@ -1386,7 +1402,7 @@ defaults
 .else
     timeout server 2s
 .endif
-.if version_atleast(2.5) && !version_before(2.6)
+.if version_atleast(2.5) && !version_before(2.6) && feature(OPENSSL)
     retries 5
 .endif
 .if 0
@@ -1403,6 +1419,11 @@ backend be
         assert_eq!(b.timeout_server_ms, Some(30_000.0));
         assert_eq!(b.retries, 5);
         assert_eq!(b.timeout_queue_ms, Some(3_000.0));
+        let w = b.warnings.iter().find(|w| w.line == 12).expect("feature() is reported");
+        assert_eq!(
+            w.message,
+            "`feature(OPENSSL)` is taken as true (simpark cannot know the build or the command line)"
+        );
         let old = Options {
             version: vec![2, 4],
             ..Options::default()
