@@ -5,6 +5,7 @@
 
 // `report` is taken by `simpark::report` below.
 mod compare;
+mod import;
 #[path = "report.rs"]
 mod report_cmd;
 mod sweep;
@@ -107,6 +108,9 @@ pub enum Command {
     /// The customer availability report of a results directory: report.html (A4, inline
     /// SVG), report.md and report.json, in English or Dutch.
     Report(report_cmd::ReportArgs),
+    /// Read production configuration (haproxy.cfg, keepalived.conf) into a scenario; every
+    /// construct simpark does not model is a warning naming file:line.
+    Import(import::ImportArgs),
     /// Print a shell completion script: `simpark completions bash > /etc/bash_completion.d/simpark`.
     Completions {
         /// The shell.
@@ -348,6 +352,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Sweep(args)) => sweep::sweep(&args),
         Some(Command::Compare(args)) => compare::compare(&args),
+        Some(Command::Import(args)) => import::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,
