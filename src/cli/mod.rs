@@ -696,7 +696,10 @@ pub fn replay_command(args: &RunArgs, model: &Model) -> String {
     replay_line(scenario.as_deref(), &args.flags, &[], model)
 }
 
+/// Validate every file and report each one's verdict (a CI job sees all bad files at once);
+/// exit 2 if any is refused.
 fn validate(files: &[PathBuf]) -> Result<i32> {
+    let mut code = exit::OK;
     for f in files {
         match scenario::load(f, &[]) {
             Ok(m) => println!(
@@ -707,10 +710,10 @@ fn validate(files: &[PathBuf]) -> Result<i32> {
                 m.storage.count,
                 m.faults.len()
             ),
-            Err(e) => return Ok(report_scenario_error(&e)),
+            Err(e) => code = report_scenario_error(&e),
         }
     }
-    Ok(exit::OK)
+    Ok(code)
 }
 
 fn list(dir: Option<&Path>) -> Result<i32> {

@@ -307,3 +307,30 @@ fn a_what_if_extends_the_park_and_changes_only_what_it_states() {
         "{differing:?}"
     );
 }
+
+/// `validate` reports every file's verdict, not only the first bad one, and exits 2 if any
+/// file is refused.
+#[test]
+fn validate_reports_every_file() {
+    let d = tmpdir("validate-every-file");
+    std::fs::create_dir_all(&d).unwrap();
+    let bad1 = d.join("bad1.toml");
+    let bad2 = d.join("bad2.toml");
+    std::fs::write(&bad1, "name = \"a\"\n[web]\nworkerz = 4\n").unwrap();
+    std::fs::write(&bad2, "name = \"b\"\n[traffic]\nvisitors_per_month = -1\n").unwrap();
+    let o = simpark()
+        .arg("validate")
+        .arg(&bad1)
+        .arg(repo("scenarios/xpos.toml"))
+        .arg(&bad2)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("xpos.toml: ok"), "{out}");
+    assert!(err.contains("bad1.toml:3") && err.contains("workerz"), "{err}");
+    assert!(
+        err.contains("bad2.toml:3") && err.contains("visitors_per_month"),
+        "{err}"
+    );
+}
