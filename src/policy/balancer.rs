@@ -3,8 +3,10 @@
 //! Job: decide, pick by pick, which server gets each request exactly as HAProxy 2.6 (Debian's
 //! 2.6.12) does for `balance roundrobin | static-rr | leastconn | first | source | random(<draws>)`,
 //! with `maxconn` slots, the backend (proxy) queue and the per-server queues, `timeout queue`,
-//! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]` and the
-//! connection-retry turn-around timer.
+//! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]`, the
+//! connection-retry turn-around timer, `slowstart`, per-server `id`, `disabled` and the admin
+//! states `ready`/`drain`/`maint` of the runtime API. `tests/it/live_haproxy.rs` compares it
+//! with the real program (docs/haproxy-live.md).
 //!
 //! Where it sits: the policy layer. This is production logic expressed as a sans-IO state
 //! machine: the caller (the simulator, or anything else) feeds it events (`handle_*`) with the
@@ -41,7 +43,7 @@
 use crate::units::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
-/// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = index + 1).
+/// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = its `id`).
 pub type ServerIdx = usize;
 
 /// HAProxy `BE_WEIGHT_SCALE` (include/haproxy/backend-t.h): user weights are scaled by 16
@@ -57,6 +59,10 @@ const SRV_EWGHT_RANGE: u32 = SRV_UWGHT_RANGE * BE_WEIGHT_SCALE;
 const SRV_EWGHT_MAX: u32 = SRV_UWGHT_MAX * BE_WEIGHT_SCALE;
 /// Retry turn-around cap: `int delay = 1000;` [ms] in `back_handle_st_cer` (src/backend.c).
 const TURN_AROUND_MAX: SimDuration = SimDuration::from_millis(1000);
+/// The warm-up task of a slow-starting server runs every `MAX(1000, slowstart / 20)` ms with
+/// `slowstart` in seconds (`server_warmup`, src/check.c; `srv_parse_slowstart` rounds the
+/// configured ms up to seconds): every second in practice.
+const WARMUP_PERIOD: SimDuration = SimDuration::from_secs(1);
 /// Queue keys are taken from `now_ms` (`MAKE_KEY` in src/queue.c): millisecond resolution.
 const QUEUE_KEY_RESOLUTION_NS: u64 = 1_000_000;
 /// HAProxy default `retries 3` (src/cfgparse.c `CONN_RETRIES`), for callers building specs.
@@ -85,13 +91,15 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// `(lbprm.algo & BE_LB_KIND) == BE_LB_KIND_RR`: roundrobin, static-rr and random
-    /// (`BE_LB_ALGO_RND = BE_LB_KIND_RR | ... | BE_LB_RR_RANDOM`, include/haproxy/backend-t.h).
-    fn kind_rr(self) -> bool {
-        matches!(
-            self,
-            Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::Random { .. }
-        )
+    /// `BE_LB_PROP_DYN`: the effective weight can change at run time (slowstart applies).
+    fn dynamic(self) -> bool {
+        !matches!(self, Algorithm::StaticRr | Algorithm::Source)
+    }
+
+    /// Hash-based selection (`BE_LB_KIND_HI` other than random): the same request maps to the
+    /// same server again, so a retry is never redispatched "for free" (live 2.6.12).
+    fn kind_hash(self) -> bool {
+        matches!(self, Algorithm::Source)
     }
 }
 
@@ -103,6 +111,44 @@ pub struct ServerSpec {
     /// 0 = unlimited.
     pub maxconn: u32,
     pub backup: bool,
+    /// `id <n>` (HAProxy's `puid`, >= 1, unique): orders `balance first` and places the
+    /// server's points on the `random` ring. None = the lowest id no other server uses, in
+    /// declaration order (HAProxy's automatic ids).
+    pub id: Option<u32>,
+    /// `disabled`: starts in maintenance (`set server ... state ready` brings it in).
+    pub disabled: bool,
+    /// `slowstart <time>`: after coming UP (or out of maintenance) the effective weight grows
+    /// from 1/16 of the weight, one step per second; ZERO = off. Dynamic algorithms only.
+    pub slowstart: SimDuration,
+}
+
+impl Default for ServerSpec {
+    /// HAProxy's defaults: `weight 1`, no `maxconn`, not backup, automatic id, enabled, no
+    /// slowstart.
+    fn default() -> Self {
+        ServerSpec {
+            weight: DEFAULT_WEIGHT,
+            maxconn: 0,
+            backup: false,
+            id: None,
+            disabled: false,
+            slowstart: SimDuration::ZERO,
+        }
+    }
+}
+
+/// The administrative state set by an operator (runtime API `set server <b>/<s> state ...`),
+/// independent of what the health checks say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminState {
+    /// In rotation (`ready`).
+    Ready,
+    /// No new requests from load balancing (effective weight 0); its queue is still served
+    /// (`drain`).
+    Drain,
+    /// Out of rotation like a DOWN server, queue redistributed with `option redispatch`
+    /// (`maint`, or `disabled` in the configuration).
+    Maint,
 }
 
 #[derive(Clone, Debug)]
@@ -191,6 +237,13 @@ struct Server {
     maxconn: u32,
     backup: bool,
     up: bool,
+    admin: AdminState,
+    /// HAProxy `puid`.
+    puid: u32,
+    /// `slowstart` in whole seconds (0 = off).
+    slowstart_s: u64,
+    /// `SRV_ST_STARTING`: (the UP instant, the next warm-up step).
+    starting: Option<(SimTime, SimTime)>,
     served: u32,
     /// Effective weight of the dynamic algorithms (`uweight * BE_WEIGHT_SCALE`).
     eweight: u32,
@@ -302,16 +355,44 @@ impl Backend {
                 }
             }
         }
+        // Automatic ids: the lowest id not taken, in declaration order.
+        let mut puids: Vec<u32> = Vec::with_capacity(spec.servers.len());
+        for s in &spec.servers {
+            if let Some(id) = s.id {
+                assert!(id >= 1, "server ids start at 1");
+                assert!(
+                    spec.servers.iter().filter(|o| o.id == Some(id)).count() == 1,
+                    "server id {id} used twice"
+                );
+            }
+        }
+        for s in &spec.servers {
+            let id = s.id.unwrap_or_else(|| {
+                (1..)
+                    .find(|c| !puids.contains(c) && !spec.servers.iter().any(|o| o.id == Some(*c)))
+                    .expect("a free id")
+            });
+            puids.push(id);
+        }
         let servers: Vec<Server> = spec
             .servers
             .iter()
-            .map(|s| {
+            .zip(&puids)
+            .map(|(s, &puid)| {
                 assert!(s.weight <= SRV_UWGHT_MAX, "weight must be 0..=256");
                 Server {
                     uweight: s.weight,
                     maxconn: s.maxconn,
                     backup: s.backup,
                     up: true,
+                    admin: if s.disabled {
+                        AdminState::Maint
+                    } else {
+                        AdminState::Ready
+                    },
+                    puid,
+                    slowstart_s: s.slowstart.as_nanos().div_ceil(1_000_000_000),
+                    starting: None,
                     served: 0,
                     eweight: s.weight * BE_WEIGHT_SCALE,
                     map_eweight: s.weight.div_ceil(pgcd),
@@ -412,7 +493,9 @@ impl Backend {
             return; // srv_lb_status_changed() == 0
         }
         let was_usable = self.usable(server);
+        let was_running = self.running(server);
         self.servers[server].up = up;
+        self.start_or_stop_warmup(now, server, was_running);
         let is_usable = self.usable(server);
         if was_usable != is_usable {
             self.lb_status_changed(server, is_usable);
@@ -422,6 +505,36 @@ impl Backend {
         } else {
             self.pendconn_redistribute(now, server);
         }
+    }
+
+    /// The operator changed `server`'s administrative state (runtime API `set server <b>/<s>
+    /// state ready|drain|maint`, `srv_set_admin_flag` / `srv_clr_admin_flag`). Entering
+    /// maintenance redistributes its queue like going DOWN; leaving it grabs requests from the
+    /// backend queue like coming UP. Drain only stops new picks.
+    pub fn handle_admin_state(&mut self, now: SimTime, server: ServerIdx, state: AdminState) {
+        let old = self.servers[server].admin;
+        if old == state {
+            return;
+        }
+        let was_usable = self.usable(server);
+        let was_running = self.running(server);
+        self.servers[server].admin = state;
+        // leaving maintenance starts "at least at the minimal step" (server_recalc_eweight)
+        self.start_or_stop_warmup(now, server, was_running);
+        let is_usable = self.usable(server);
+        if was_usable != is_usable {
+            self.lb_status_changed(server, is_usable);
+        }
+        if is_usable {
+            self.pendconn_grab_from_px(server);
+        } else if state == AdminState::Maint {
+            self.pendconn_redistribute(now, server);
+        }
+    }
+
+    /// The administrative state of `server`.
+    pub fn admin_state(&self, server: ServerIdx) -> AdminState {
+        self.servers[server].admin
     }
 
     /// A new request (id chosen by the caller) with a hash key (client id for
@@ -462,12 +575,12 @@ impl Backend {
     /// `back_handle_st_cer` + `stream_choose_redispatch` (HAProxy 2.6):
     /// * attempt > retries -> slot freed, `Fail(RetriesExhausted)`;
     /// * redispatch when `option redispatch` is on and (the server is DOWN, or this retry
-    ///   number matches the interval, or [code, not in the manual] the algorithm is of the
-    ///   round-robin kind (roundrobin, static-rr, random) with more than one active server:
-    ///   then *every* retry redispatches);
+    ///   number matches the interval, or [live 2.6.12, not in the manual] the algorithm is not
+    ///   a hash (every one but `source`) and more than one active server remains: then
+    ///   *every* retry redispatches);
     /// * turn-around min(timeout connect, 1s) only after `Refused`, and only when retrying
-    ///   the same server, or the algorithm is not round-robin kind, or at most one active
-    ///   server remains [code: the manual says "same server" only].
+    ///   the same server or when at most one active server remains [live 2.6.12: a
+    ///   redispatch with `source` at the last retry does not wait]. See docs/haproxy-live.md.
     #[allow(clippy::too_many_arguments)]
     pub fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
         &mut self,
@@ -496,7 +609,7 @@ impl Backend {
         };
         let redispatch_on = matches!(self.redispatch, Some(p) if p != 0);
         let redisp = redispatch_on
-            && (!self.servers[server].up || interval_match || (self.srv_act > 1 && self.algorithm.kind_rr()));
+            && (!self.servers[server].up || interval_match || (self.srv_act > 1 && !self.algorithm.kind_hash()));
         let must_tar = cause == ConnectFailure::Refused;
         if !redisp {
             // SC_ST_ASS: same server, the slot is kept.
@@ -505,7 +618,7 @@ impl Backend {
         }
         // sess_change_server(s, NULL) + process_srv_queue(old server)
         self.release_slot(server);
-        if must_tar && (!self.algorithm.kind_rr() || self.srv_act <= 1) {
+        if must_tar && self.srv_act <= 1 {
             return RetryDecision::Redispatch {
                 after: self.turn_around,
             };
@@ -543,9 +656,14 @@ impl Backend {
         self.reject_out.pop_front()
     }
 
-    /// Earliest queue deadline.
+    /// Earliest queue deadline or slow-start step.
     pub fn poll_timeout(&self) -> Option<SimTime> {
         let mut best = self.px_queue.front().map(|p| p.deadline);
+        for sv in &self.servers {
+            if let Some((_, step)) = sv.starting {
+                best = Some(best.map_or(step, |b| b.min(step)));
+            }
+        }
         if self.srv_queued > 0 {
             for s in &self.servers {
                 if let Some(p) = s.queue.front() {
@@ -556,9 +674,17 @@ impl Backend {
         best.filter(|&d| d != SimTime::MAX)
     }
 
-    /// Expires queued requests whose deadline <= now (503, `STRM_ET_QUEUE_TO`), in
-    /// deadline order, then enqueue order.
+    /// Steps slow-starting servers whose warm-up is due (`server_warmup`), then expires queued
+    /// requests whose deadline <= now (503, `STRM_ET_QUEUE_TO`), in deadline order, then
+    /// enqueue order.
     pub fn handle_timeout(&mut self, now: SimTime) {
+        for s in 0..self.servers.len() {
+            if let Some((since, step)) = self.servers[s].starting
+                && step <= now
+            {
+                self.warmup_step(now, s, since);
+            }
+        }
         loop {
             // (deadline, seq, queue): queue == NONE_IDX for the backend queue
             let mut best: Option<(SimTime, u64, u32)> = self.px_queue.front().map(|p| (p.deadline, p.seq, NONE_IDX));
@@ -614,10 +740,10 @@ impl Backend {
     // Server state bookkeeping (src/backend.c recount_servers / update_backend_weight)
     // ------------------------------------------------------------------------------------
 
-    /// `srv_willbe_usable`: UP and a non-zero weight.
+    /// `srv_willbe_usable`: UP, not in maintenance or drain, and a non-zero weight.
     fn usable(&self, s: ServerIdx) -> bool {
         let sv = &self.servers[s];
-        sv.up && sv.uweight > 0
+        sv.up && sv.admin == AdminState::Ready && sv.uweight > 0
     }
 
     fn lb_weight(&self, s: ServerIdx) -> u32 {
@@ -689,6 +815,121 @@ impl Backend {
                 self.recount_servers();
                 self.rebuild_rings();
             }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // slowstart: server_recalc_eweight (src/server.c), server_warmup (src/check.c)
+    // ------------------------------------------------------------------------------------
+
+    /// UP and not in maintenance (drain still runs: it only has no weight).
+    fn running(&self, s: ServerIdx) -> bool {
+        self.servers[s].up && self.servers[s].admin != AdminState::Maint
+    }
+
+    /// Full effective weight (`uweight * BE_WEIGHT_SCALE`).
+    fn full_eweight(&self, s: ServerIdx) -> u32 {
+        self.servers[s].uweight * BE_WEIGHT_SCALE
+    }
+
+    /// After a health or admin change of `s`: a server that just became able to take traffic
+    /// again (UP and out of maintenance) with `slowstart` enters `SRV_ST_STARTING` at the
+    /// minimal step `uweight * 1` (1/16 of its weight); one that stopped leaves it. Called
+    /// before the load-balancing trees are updated, which then see the new weight.
+    fn start_or_stop_warmup(&mut self, now: SimTime, s: ServerIdx, was_running: bool) {
+        let sv = &self.servers[s];
+        if !self.running(s) {
+            // The warm-up task stops; the weight is reset when the server starts again (the
+            // trees still count the current one until they are told it is gone).
+            self.servers[s].starting = None;
+            return;
+        }
+        if sv.slowstart_s == 0 || !self.algorithm.dynamic() || was_running {
+            return;
+        }
+        let sv = &mut self.servers[s];
+        sv.starting = Some((now, now + WARMUP_PERIOD));
+        // w = (wdiv * 0 + slowstart) / slowstart = 1
+        sv.eweight = sv.uweight;
+    }
+
+    /// One run of the warm-up task: `w = (16 * elapsed_s + slowstart) / slowstart`, full
+    /// weight once `elapsed_s >= slowstart`.
+    fn warmup_step(&mut self, now: SimTime, s: ServerIdx, since: SimTime) {
+        let ss = self.servers[s].slowstart_s;
+        let elapsed = now.since(since).as_nanos() / 1_000_000_000;
+        let new = if elapsed >= ss {
+            self.servers[s].starting = None;
+            self.full_eweight(s)
+        } else {
+            self.servers[s].starting = Some((since, now + WARMUP_PERIOD));
+            let w = (u64::from(BE_WEIGHT_SCALE) * elapsed + ss) / ss;
+            self.servers[s].uweight * w as u32
+        };
+        self.update_eweight(s, new);
+        self.pendconn_grab_from_px(s);
+    }
+
+    /// `lbprm.update_server_eweight` of each algorithm for a server that stays usable.
+    fn update_eweight(&mut self, s: ServerIdx, new: u32) {
+        let old = self.servers[s].eweight;
+        if old == new {
+            return;
+        }
+        if !self.usable(s) {
+            self.servers[s].eweight = new;
+            return;
+        }
+        match self.algorithm {
+            Algorithm::RoundRobin => self.fwrr_update_server_weight(s, new),
+            Algorithm::LeastConn | Algorithm::First => {
+                // fwlc/fas_update_server_weight: dequeue, then queue with the new weight
+                self.servers[s].eweight = new;
+                self.tree_queue(s);
+            }
+            Algorithm::Random { .. } => {
+                self.servers[s].eweight = new;
+                self.rebuild_rings();
+            }
+            Algorithm::StaticRr | Algorithm::Source => unreachable!("static algorithms have no slowstart"),
+        }
+        self.recount_servers();
+    }
+
+    /// fwrr_update_server_weight (src/lb_fwrr.c) for a server usable before and after.
+    fn fwrr_update_server_weight(&mut self, s: ServerIdx, new: u32) {
+        let g = self.grp_of(s);
+        let old = self.servers[s].eweight as i64;
+        self.fwrr[g].next_weight = self.fwrr[g].next_weight - old + new as i64;
+        self.servers[s].eweight = new;
+        let grp = self.fwrr[g];
+        let tree = self.servers[s].lb_tree;
+        if tree == grp.init {
+            self.fwrr_queue_by_weight(grp.init, s);
+        } else if tree == NO_TREE {
+            self.fwrr_get_srv(s);
+            let grp = self.fwrr[g];
+            self.servers[s].npos = grp.curr_pos + (grp.next_weight + grp.curr_weight - grp.curr_pos) / new as i64;
+            self.fwrr_queue_srv(s);
+        } else {
+            self.fwrr_get_srv(s);
+            let grp = self.fwrr[g];
+            let sv = &mut self.servers[s];
+            if new > 0 {
+                let prev_next = sv.npos;
+                let step = grp.next_weight / new as i64;
+                sv.npos = sv.lpos + step;
+                sv.rweight = 0;
+                if sv.npos > prev_next {
+                    sv.npos = prev_next;
+                }
+                if sv.npos < grp.curr_pos + 2 {
+                    sv.npos = grp.curr_pos + step;
+                }
+            } else {
+                sv.npos = grp.curr_pos + grp.curr_weight;
+            }
+            self.fwrr_queue_srv(s);
         }
     }
 
@@ -945,7 +1186,7 @@ impl Backend {
                 }
             }
             // fas_queue_srv: key = puid
-            _ => s as u32 + 1,
+            _ => self.servers[s].puid,
         }
     }
 
@@ -1106,8 +1347,8 @@ impl Backend {
                 if self.grp_of(s) != g || !self.usable(s) {
                     continue;
                 }
-                let puid = s as u32 + 1;
-                for node in 0..self.servers[s].uweight * BE_WEIGHT_SCALE {
+                let puid = self.servers[s].puid;
+                for node in 0..self.servers[s].eweight {
                     ring.push((
                         full_hash(puid.wrapping_mul(SRV_EWGHT_RANGE).wrapping_add(node)),
                         s as u32,
@@ -1573,22 +1814,21 @@ mod tests {
     fn srv(weight: u32) -> ServerSpec {
         ServerSpec {
             weight,
-            maxconn: 0,
-            backup: false,
+            ..ServerSpec::default()
         }
     }
     fn srv_mc(weight: u32, maxconn: u32) -> ServerSpec {
         ServerSpec {
             weight,
             maxconn,
-            backup: false,
+            ..ServerSpec::default()
         }
     }
     fn bck(weight: u32) -> ServerSpec {
         ServerSpec {
             weight,
-            maxconn: 0,
             backup: true,
+            ..ServerSpec::default()
         }
     }
     fn spec(algorithm: Algorithm, servers: Vec<ServerSpec>) -> BackendSpec {
@@ -1982,9 +2222,9 @@ mod tests {
             vec![
                 srv_mc(1, 1),
                 ServerSpec {
-                    weight: 1,
                     maxconn: 1,
                     backup: true,
+                    ..ServerSpec::default()
                 },
             ],
         ));
@@ -2026,6 +2266,7 @@ mod tests {
         }
         let rr = Algorithm::RoundRobin;
         let lc = Algorithm::LeastConn;
+        let sh = Algorithm::Source;
         let refused = ConnectFailure::Refused;
         let timeout = ConnectFailure::Timeout;
         let cases = [
@@ -2085,19 +2326,22 @@ mod tests {
                 cause: refused,
                 want: Fail(RejectReason::RetriesExhausted),
             },
-            // leastconn: -1 = on the last retry (3rd), after the turn-around
+            // leastconn (every algorithm but source) + redispatch with 2 active servers:
+            // every retry redispatches at once [live 2.6.12]
             Case {
                 algo: lc,
                 redispatch: Some(-1),
                 attempt: 1,
                 cause: refused,
                 want: Retry {
-                    server: 0,
-                    after: ms(200),
+                    server: 1,
+                    after: ms(0),
                 },
             },
+            // source: -1 = on the last retry (3rd), without the turn-around (2 active servers);
+            // the hash maps the request to the same server again [live 2.6.12]
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-1),
                 attempt: 2,
                 cause: refused,
@@ -2107,62 +2351,55 @@ mod tests {
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-1),
                 attempt: 3,
                 cause: refused,
-                want: Redispatch { after: ms(200) },
-            },
-            Case {
-                algo: lc,
-                redispatch: Some(-1),
-                attempt: 3,
-                cause: timeout,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             // every 2nd retry
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(2),
                 attempt: 1,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
                     server: 0,
-                    after: ms(0),
+                    after: ms(200),
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(2),
                 attempt: 2,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             // -2: second retry before the last: retries 3 -> 3+1-2 = 2 -> k % 2
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-2),
                 attempt: 2,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-2),
                 attempt: 3,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
                     server: 0,
-                    after: ms(0),
+                    after: ms(200),
                 },
             },
             // 0 disables
@@ -2249,6 +2486,44 @@ mod tests {
             RetryDecision::Fail(RejectReason::RetriesExhausted)
         );
         assert_eq!(be.poll_dispatch(), Some((1, 0)));
+    }
+
+    /// Admin states: drain stops new picks but its own queue is still served; maint takes the
+    /// server out and (with redispatch) moves its queue; ready brings it back and it grabs the
+    /// backend queue. `disabled` starts in maint; `id` orders `first`.
+    #[test]
+    fn admin_states_disabled_and_ids() {
+        let mut r = rng();
+        let mut s = spec(Algorithm::RoundRobin, vec![srv_mc(1, 1), srv_mc(1, 1)]);
+        s.redispatch = Some(-1);
+        let mut be = Backend::new(s);
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Dispatch(1));
+        assert_eq!(be.handle_request(T0, 2, 0, &mut r), Decision::Queued);
+        be.handle_admin_state(T0, 0, AdminState::Drain);
+        assert_eq!(be.admin_state(0), AdminState::Drain);
+        be.handle_done(T0, 0);
+        // the backend queue is not served by a draining server
+        assert_eq!(be.poll_dispatch(), None);
+        be.handle_done(T0, 1);
+        assert_eq!(be.poll_dispatch(), Some((2, 1)));
+        assert_eq!(be.handle_request(T0, 3, 0, &mut r), Decision::Queued);
+        be.handle_admin_state(T0, 0, AdminState::Ready);
+        assert_eq!(be.poll_dispatch(), Some((3, 0)), "ready grabs the backend queue");
+        be.handle_admin_state(T0, 1, AdminState::Maint);
+        assert_eq!(be.handle_request(T0, 4, 0, &mut r), Decision::Queued);
+        be.handle_done(T0, 0);
+        assert_eq!(be.poll_dispatch(), Some((4, 0)));
+        // disabled + ids
+        let mut s = spec(Algorithm::First, vec![srv(1), srv(1), srv(1)]);
+        s.servers[0].id = Some(2);
+        s.servers[1].disabled = true;
+        let mut be = Backend::new(s);
+        assert_eq!(be.admin_state(1), AdminState::Maint);
+        // ids: s0 = 2, s1 = 1 (automatic, in maint), s2 = 3
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        be.handle_admin_state(T0, 1, AdminState::Ready);
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Dispatch(1));
     }
 
     /// fwrr_get_next_server skips saturated servers and requeues them.

@@ -111,7 +111,8 @@ pub struct ServerFigures {
     /// Requests it received per replication (web only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<Estimate>,
-    /// Requests sent to it while lb1 had it marked DOWN, summed (must be 0).
+    /// Connection attempts sent to it while lb1 had it marked DOWN, summed: 0 with `option
+    /// redispatch`; without it, retries of requests assigned before the DOWN (as in HAProxy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_while_down_total: Option<u64>,
 }

@@ -49,6 +49,8 @@ pub struct Model {
     pub backend: BackendSpec,
     /// `None` when health checks are off.
     pub check: Option<CheckSpec>,
+    /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.
+    pub observe: Option<policy::health::Observe>,
     pub timeout_server: SimDuration,
     pub web: TierModel,
     pub storage: TierModel,
@@ -619,11 +621,61 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     };
     let timeout_server = ms("balancer.timeout_server_ms", b.timeout_server_ms, false)?;
     let active = web.count - b.backup_servers;
+    let slowstart = if b.slowstart_ms == 0.0 {
+        SimDuration::ZERO
+    } else {
+        ms("balancer.slowstart_ms", b.slowstart_ms, false)?
+    };
+    if !b.ids.is_empty() && b.ids.len() != web.count as usize {
+        return bad(
+            "balancer.ids",
+            format!(
+                "has {} entries; web.count is {} (or leave it empty for 1, 2, ...)",
+                b.ids.len(),
+                web.count
+            ),
+        );
+    }
+    for (i, id) in b.ids.iter().enumerate() {
+        count(&format!("balancer.ids[{i}]"), *id, 1, i32::MAX as u32)?;
+        if b.ids[..i].contains(id) {
+            return bad(
+                format!("balancer.ids[{i}]"),
+                format!("id {id} is used twice; ids must be unique"),
+            );
+        }
+    }
+    let mut disabled = vec![false; web.count as usize];
+    for (i, name) in b.disabled.iter().enumerate() {
+        let key = format!("balancer.disabled[{i}]");
+        let n = name
+            .strip_prefix("web")
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| (1..=web.count).contains(n));
+        let Some(n) = n else {
+            return bad(
+                key,
+                format!("`{name}` is not a web server; valid: web1 ..= web{}", web.count),
+            );
+        };
+        if std::mem::replace(&mut disabled[n as usize - 1], true) {
+            return bad(key, format!("`{name}` is listed twice"));
+        }
+    }
+    if spec.mode == schema::Mode::Availability && !b.disabled.is_empty() {
+        return bad(
+            "balancer.disabled",
+            "is modelled in the request mode only (the availability mode routes to every server it sees UP)",
+        );
+    }
     let servers = (0..web.count)
         .map(|i| ServerSpec {
             weight: b.weights.get(i as usize).copied().unwrap_or(1),
             maxconn: b.maxconn,
             backup: i >= active,
+            id: b.ids.get(i as usize).copied(),
+            disabled: disabled[i as usize],
+            slowstart,
         })
         .collect();
     let backend = BackendSpec {
@@ -665,6 +717,30 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         })
     } else {
         None
+    };
+    let observe = match c.observe {
+        ObserveName::None => None,
+        ObserveName::Layer4 if check.is_none() => {
+            return bad(
+                "balancer.check.observe",
+                "needs health checks (balancer.check.enabled = true)",
+            );
+        }
+        ObserveName::Layer4 if spec.mode == Mode::Availability => {
+            return bad(
+                "balancer.check.observe",
+                "is modelled in the request mode only (the availability mode does not see individual connections)",
+            );
+        }
+        ObserveName::Layer4 => Some(policy::health::Observe {
+            error_limit: count("balancer.check.error_limit", c.error_limit, 1, 1_000_000)?,
+            on_error: match c.on_error {
+                OnErrorName::Fastinter => policy::health::OnError::FastInter,
+                OnErrorName::FailCheck => policy::health::OnError::FailCheck,
+                OnErrorName::SuddenDeath => policy::health::OnError::SuddenDeath,
+                OnErrorName::MarkDown => policy::health::OnError::MarkDown,
+            },
+        }),
     };
 
     let topology = Topology::build(&spec, web.count, storage.count, needs_storage)?;
@@ -1068,6 +1144,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         write_fraction,
         backend,
         check,
+        observe,
         timeout_server,
         web,
         storage,

@@ -7,6 +7,7 @@ mod cli;
 mod determinism;
 mod examples;
 mod faults;
+mod live_haproxy;
 mod report;
 mod scenarios;
 mod sweep;
