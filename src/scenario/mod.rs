@@ -65,6 +65,21 @@ pub struct Model {
     pub backup: Option<BackupModel>,
     /// Request-level monitoring (`None` when disabled).
     pub monitoring: Option<MonitoringModel>,
+    /// Planned maintenance of the web servers (`None` when disabled).
+    pub maintenance: Option<MaintenanceModel>,
+}
+
+/// Planned rolling maintenance of the web servers, checked (see `schema::Maintenance`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaintenanceModel {
+    pub every: SimDuration,
+    /// First window opens this long after midnight of day 0.
+    pub window_start: SimDuration,
+    pub duration_per_server: SimDuration,
+    pub drain: SimDuration,
+    pub wait_between_servers: SimDuration,
+    /// Web server indices in rolling order.
+    pub order: Vec<usize>,
 }
 
 /// The daily backup and restores after human error, checked.
@@ -1134,6 +1149,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     } else {
         None
     };
+    let maintenance = maintenance_model(&spec, web.count)?;
     Ok(Model {
         seed: spec.seed,
         replications,
@@ -1156,8 +1172,91 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         lb_pair_advert_cs,
         backup,
         monitoring,
+        maintenance,
         spec,
     })
+}
+
+/// `[maintenance]`: durations that SimTime holds, a window start within the day, web servers
+/// that exist (each once), and a roll that fits within the cadence.
+fn maintenance_model(spec: &Scenario, web_count: u32) -> Result<Option<MaintenanceModel>, Invalid> {
+    let mt = &spec.maintenance;
+    if !mt.enabled {
+        return Ok(None);
+    }
+    if spec.mode == Mode::Requests {
+        return bad(
+            "maintenance.enabled",
+            "planned maintenance is modelled in availability mode only (mode = \"availability\"); request mode does not run it yet",
+        );
+    }
+    let nonzero = |key: &str, text: &str| -> Result<SimDuration, Invalid> {
+        let d = duration(&format!("maintenance.{key}"), text)?;
+        if d == SimDuration::ZERO {
+            return bad(format!("maintenance.{key}"), format!("{text:?} is not valid; expected a duration > 0"));
+        }
+        Ok(d)
+    };
+    let every = nonzero("every", &mt.every)?;
+    let duration_per_server = nonzero("duration_per_server", &mt.duration_per_server)?;
+    let drain = duration("maintenance.drain", &mt.drain)?;
+    let wait_between_servers = duration("maintenance.wait_between_servers", &mt.wait_between_servers)?;
+    let h = mt.window_start_h;
+    if !(h.is_finite() && (0.0..24.0).contains(&h)) {
+        return bad(
+            "maintenance.window_start_h",
+            format!("{h} is not valid; expected hours after midnight in 0..24"),
+        );
+    }
+    let window_start = SimDuration::from_nanos((h * 3600e9).round() as u64);
+    let order: Vec<usize> = if mt.order.is_empty() {
+        (0..web_count as usize).collect()
+    } else {
+        let mut order = Vec::new();
+        for (n, name) in mt.order.iter().enumerate() {
+            let key = format!("maintenance.order[{n}]");
+            let i = name
+                .strip_prefix("web")
+                .and_then(|d| d.parse::<usize>().ok())
+                .filter(|&d| (1..=web_count as usize).contains(&d))
+                .map(|d| d - 1);
+            let Some(i) = i else {
+                return bad(key, format!("{name:?} is not a web server; expected one of web1..web{web_count}"));
+            };
+            if order.contains(&i) {
+                return bad(key, format!("{name:?} is listed twice"));
+            }
+            order.push(i);
+        }
+        order
+    };
+    // One server's turn, and the whole roll, must end before the next window opens.
+    let turn = drain
+        .as_nanos()
+        .checked_add(duration_per_server.as_nanos())
+        .and_then(|t| t.checked_add(wait_between_servers.as_nanos()));
+    let roll = turn.and_then(|t| t.checked_mul(order.len() as u64));
+    match roll {
+        Some(r) if r < every.as_nanos() => {}
+        _ => {
+            return bad(
+                "maintenance.every",
+                format!(
+                    "{:?} is too short for a roll over {} server(s) of drain + duration_per_server + wait_between_servers each; expected a longer cadence",
+                    mt.every,
+                    order.len()
+                ),
+            );
+        }
+    }
+    Ok(Some(MaintenanceModel {
+        every,
+        window_start,
+        duration_per_server,
+        drain,
+        wait_between_servers,
+        order,
+    }))
 }
 
 const YEAR_NS: f64 = 365.0 * 86_400e9;

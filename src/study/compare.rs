@@ -135,10 +135,20 @@ pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + S
 }
 
 /// Table rows: (label, metric, digits).
-const ROWS: [(&str, &str, usize); 6] = [
+const ROWS: [(&str, &str, usize); 15] = [
     ("availability (time)", "availability_time", 6),
     ("availability (requests)", "availability_request", 6),
     ("downtime min/year", "downtime_min_per_year", 1),
+    ("  without maintenance", "downtime_min_per_year_unplanned", 1),
+    // Downtime by cause (`sim::avail::Cause`), so the table says why A beats B.
+    ("  cause: lb", "downtime_min_per_year_lb", 1),
+    ("  cause: web", "downtime_min_per_year_web", 1),
+    ("  cause: storage", "downtime_min_per_year_storage", 1),
+    ("  cause: takeover", "downtime_min_per_year_takeover", 1),
+    ("  cause: network", "downtime_min_per_year_network", 1),
+    ("  cause: maintenance", "downtime_min_per_year_maintenance", 1),
+    ("  cause: human error", "downtime_min_per_year_human_error", 1),
+    ("  cause: overload", "downtime_min_per_year_overload", 1),
     ("latency ms p99", "latency_ms_p99", 1),
     // Human-error restores that lost data, failed restores, both storage copies lost.
     ("data-loss events/year", "data_loss_events_per_year", 4),

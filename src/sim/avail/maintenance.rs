@@ -1,0 +1,137 @@
+//! Planned rolling maintenance of the web servers in the long-horizon driver. Every window,
+//! the operator takes the servers one at a time through lb1's admin states, as with the
+//! runtime API: `drain` (no new requests), `maint` (out of rotation, checks paused, health
+//! 0), `ready`; the server then returns through `rise` passing checks, stepped on the real
+//! `HealthChecker`. Routing shares are asked of the `Backend` after every change, so a single
+//! server (nobody else in rotation) is down for its window while a park or a standby pair
+//! moves its traffic to the others.
+
+use super::*;
+use crate::policy::balancer::AdminState;
+
+/// One step of a server's turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// The window opens (the roll starts at the first server in order).
+    Window,
+    /// `drain` -> `maint`.
+    Maint,
+    /// `maint` -> `ready`; the checks resume.
+    Ready,
+    /// lb1's checks mark it UP: back in rotation.
+    Up,
+    /// The wait between servers is over: the next server's turn.
+    Next,
+}
+
+impl AvailWorld<'_> {
+    /// Schedule the first window (`window_start` after midnight of day 0).
+    pub(super) fn schedule_maintenance(&mut self) {
+        if let Some(mt) = &self.m.maintenance {
+            self.q.schedule(
+                SimTime::ZERO + mt.window_start,
+                Ev::Maintenance {
+                    pos: 0,
+                    phase: Phase::Window,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_maintenance(&mut self, now: SimTime, pos: usize, phase: Phase) {
+        let mt = self.m.maintenance.as_ref().expect("maintenance events need [maintenance]");
+        match phase {
+            Phase::Window => {
+                self.q.schedule(
+                    now.saturating_add(mt.every),
+                    Ev::Maintenance {
+                        pos: 0,
+                        phase: Phase::Window,
+                    },
+                );
+                if now >= self.warmup {
+                    self.metrics.maintenance_windows += 1;
+                }
+                self.maintenance_turn(now, 0);
+            }
+            Phase::Maint => {
+                let c = self.web0 + mt.order[pos];
+                assert!(self.comps[c].maint && self.comps[c].up, "only a drained, working server goes into maint");
+                self.set_admin(now, c, AdminState::Maint);
+                // Checks paused, health 0: lb1 sees it DOWN once it leaves maintenance.
+                let Kind::Web(i) = self.comps[c].kind else {
+                    unreachable!("the order lists web servers")
+                };
+                self.backend.handle_server_state(now, i, false);
+                self.refresh_shares();
+                let t = now + mt.duration_per_server;
+                self.q.schedule(t, Ev::Maintenance { pos: pos as u32, phase: Phase::Ready });
+            }
+            Phase::Ready => {
+                let c = self.web0 + mt.order[pos];
+                self.set_admin(now, c, AdminState::Ready);
+                let up = self.recover_from_maintenance(now, c);
+                self.q.schedule(up, Ev::Maintenance { pos: pos as u32, phase: Phase::Up });
+            }
+            Phase::Up => {
+                let c = self.web0 + mt.order[pos];
+                self.set_in_lb(now, c, true);
+                self.comps[c].maint = false;
+                let t = now + mt.wait_between_servers;
+                self.q.schedule(
+                    t,
+                    Ev::Maintenance {
+                        pos: pos as u32 + 1,
+                        phase: Phase::Next,
+                    },
+                );
+            }
+            Phase::Next => self.maintenance_turn(now, pos),
+        }
+    }
+
+    /// The turn of the server at `pos` in the rolling order: drained now, unless it is failed
+    /// or out of rotation (then it is repaired first and patched then; the roll moves on).
+    fn maintenance_turn(&mut self, now: SimTime, pos: usize) {
+        let mt = self.m.maintenance.as_ref().expect("maintenance configured");
+        let mut pos = pos;
+        while let Some(&i) = mt.order.get(pos) {
+            let c = self.web0 + i;
+            if self.comps[c].up && self.comps[c].in_lb {
+                self.comps[c].maint = true;
+                self.comps[c].in_lb = false;
+                self.set_admin(now, c, AdminState::Drain);
+                self.q.schedule(now + mt.drain, Ev::Maintenance { pos: pos as u32, phase: Phase::Maint });
+                return;
+            }
+            pos += 1;
+        }
+    }
+
+    /// lb1's backend learns an admin state change of web `c`.
+    fn set_admin(&mut self, now: SimTime, c: usize, state: AdminState) {
+        let Kind::Web(i) = self.comps[c].kind else {
+            unreachable!("only web servers are in lb1's backend")
+        };
+        self.backend.handle_admin_state(now, i, state);
+        assert_eq!(self.backend.admin_state(i), state);
+        self.refresh_shares();
+    }
+
+    /// When lb1's checks mark web `c` UP after it left maintenance at `now`: `rise` passing
+    /// checks from health 0, the first on the server's steady check grid.
+    fn recover_from_maintenance(&mut self, now: SimTime, c: usize) -> SimTime {
+        if self.m.reliability.instant {
+            return now;
+        }
+        let Some(spec) = self.m.check.clone() else {
+            return now;
+        };
+        let rtt = self.rtt(c);
+        let next = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
+        let mut checker = HealthChecker::resume_down(spec, next);
+        let up = checks::step_checker(&mut checker, rtt, |_| checks::Probe::Healthy, |t| matches!(t, Transition::Up));
+        self.comps[c].check_anchor = checker.poll_timeout();
+        up
+    }
+}
