@@ -78,8 +78,18 @@ pub struct MaintenanceModel {
     pub duration_per_server: SimDuration,
     pub drain: SimDuration,
     pub wait_between_servers: SimDuration,
-    /// Web server indices in rolling order.
-    pub order: Vec<usize>,
+    /// Servers in rolling order.
+    pub order: Vec<MaintTarget>,
+}
+
+/// A server planned maintenance takes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaintTarget {
+    /// Web server `i` (0-based): drained and put in `maint` on lb1.
+    Web(usize),
+    /// Balancer `i` (0 = lb1, 1 = lb2): hands the VRRP address to its peer on purpose, if it
+    /// holds it and the peer is up; otherwise the site is down while it is patched.
+    Balancer(usize),
 }
 
 /// The daily backup and restores after human error, checked.
@@ -1149,7 +1159,14 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     } else {
         None
     };
-    let maintenance = maintenance_model(&spec, web.count)?;
+    let balancers = if !spec.reliability.lb.fails {
+        0 // a balancer that cannot fail is how a baseline says there is none
+    } else if lb_pair_advert_cs.is_some() {
+        2
+    } else {
+        1
+    };
+    let maintenance = maintenance_model(&spec, web.count, balancers)?;
     Ok(Model {
         seed: spec.seed,
         replications,
@@ -1178,8 +1195,9 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
 }
 
 /// `[maintenance]`: durations that SimTime holds, a window start within the day, web servers
-/// that exist (each once), and a roll that fits within the cadence.
-fn maintenance_model(spec: &Scenario, web_count: u32) -> Result<Option<MaintenanceModel>, Invalid> {
+/// that exist (each once), and a roll that fits within the cadence. By default every web
+/// server in order, then the balancers (the VRRP backup lb2 before lb1).
+fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usize) -> Result<Option<MaintenanceModel>, Invalid> {
     let mt = &spec.maintenance;
     if !mt.enabled {
         return Ok(None);
@@ -1209,19 +1227,32 @@ fn maintenance_model(spec: &Scenario, web_count: u32) -> Result<Option<Maintenan
         );
     }
     let window_start = SimDuration::from_nanos((h * 3600e9).round() as u64);
-    let order: Vec<usize> = if mt.order.is_empty() {
-        (0..web_count as usize).collect()
+    let order: Vec<MaintTarget> = if mt.order.is_empty() {
+        let web = (0..web_count as usize).map(MaintTarget::Web);
+        web.chain((0..balancers).rev().map(MaintTarget::Balancer)).collect()
     } else {
         let mut order = Vec::new();
         for (n, name) in mt.order.iter().enumerate() {
             let key = format!("maintenance.order[{n}]");
-            let i = name
-                .strip_prefix("web")
-                .and_then(|d| d.parse::<usize>().ok())
-                .filter(|&d| (1..=web_count as usize).contains(&d))
-                .map(|d| d - 1);
+            let number = |prefix: &str, n: usize| {
+                name.strip_prefix(prefix)
+                    .and_then(|d| d.parse::<usize>().ok())
+                    .filter(|&d| (1..=n).contains(&d))
+                    .map(|d| d - 1)
+            };
+            let i = number("web", web_count as usize)
+                .map(MaintTarget::Web)
+                .or_else(|| number("lb", balancers).map(MaintTarget::Balancer));
             let Some(i) = i else {
-                return bad(key, format!("{name:?} is not a web server; expected one of web1..web{web_count}"));
+                let lbs = match balancers {
+                    0 => String::new(),
+                    1 => ", lb1".to_string(),
+                    _ => ", lb1, lb2".to_string(),
+                };
+                return bad(
+                    key,
+                    format!("{name:?} is not a server that can be patched; expected one of web1..web{web_count}{lbs}"),
+                );
             };
             if order.contains(&i) {
                 return bad(key, format!("{name:?} is listed twice"));

@@ -813,7 +813,7 @@ impl Default for Storage {
 }
 
 /// Planned maintenance (availability mode): every `every`, starting `window_start_h` after
-/// midnight, the web servers are patched one at a time in `order`: lb1 puts the server in
+/// midnight, the servers are patched one at a time in `order`. lb1 puts a web server in
 /// `drain` (no new requests), after `drain` in `maint` (out of rotation, checks stopped), after
 /// `duration_per_server` back to `ready`, from where it returns through `rise` passing checks
 /// (and `slowstart`, if set), as HAProxy's runtime API `set server <b>/<s> state ...` does.
@@ -832,8 +832,9 @@ pub struct Maintenance {
     pub drain: String,
     /// Pause after a server is back in rotation before the next one goes.
     pub wait_between_servers: String,
-    /// Web servers in rolling order, e.g. ["web3", "web1"]; empty: every web server, web1
-    /// first.
+    /// Servers in rolling order, e.g. ["web3", "web1", "lb1"]; empty: every web server, web1
+    /// first, then the balancers (lb2 before lb1). A balancer hands the VRRP address to its
+    /// peer on purpose; a lone lb1 takes the site down while it is patched.
     pub order: Vec<String>,
 }
 

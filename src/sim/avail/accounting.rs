@@ -48,7 +48,11 @@ impl AvailWorld<'_> {
     pub(super) fn failing(&self, rate_per_s: f64) -> Failing {
         match self.lb_master {
             Some(l) if self.comps[l].up => {}
-            _ => return Failing::all(Cause::Lb, "no balancer holds the site address"),
+            _ => {
+                let patching = self.comps.iter().any(|x| x.kind == Kind::Lb && x.maint);
+                let cause = if patching { Cause::Maintenance } else { Cause::Lb };
+                return Failing::all(cause, "no balancer holds the site address");
+            }
         }
         let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0;
         if needs_storage && !self.storage_ok {

@@ -4,10 +4,13 @@
 //! 0), `ready`; the server then returns through `rise` passing checks, stepped on the real
 //! `HealthChecker`. Routing shares are asked of the `Backend` after every change, so a single
 //! server (nobody else in rotation) is down for its window while a park or a standby pair
-//! moves its traffic to the others.
+//! moves its traffic to the others. A balancer of a VRRP pair that holds the address resigns
+//! it on purpose (a priority-0 advertisement: its peer takes over after Skew_Time, stepped on
+//! the real `VrrpRouter`); a lone lb1 takes the site down while it is patched.
 
 use super::*;
 use crate::policy::balancer::AdminState;
+use crate::scenario::MaintTarget;
 
 /// One step of a server's turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +58,7 @@ impl AvailWorld<'_> {
                 self.maintenance_turn(now, 0);
             }
             Phase::Maint => {
-                let c = self.web0 + mt.order[pos];
+                let c = self.target(mt.order[pos]);
                 assert!(self.comps[c].maint && self.comps[c].up, "only a drained, working server goes into maint");
                 self.set_admin(now, c, AdminState::Maint);
                 // Checks paused, health 0: lb1 sees it DOWN once it leaves maintenance.
@@ -67,14 +70,27 @@ impl AvailWorld<'_> {
                 let t = now + mt.duration_per_server;
                 self.q.schedule(t, Ev::Maintenance { pos: pos as u32, phase: Phase::Ready });
             }
+            Phase::Ready if matches!(mt.order[pos], MaintTarget::Balancer(_)) => {
+                let c = self.target(mt.order[pos]);
+                self.comps[c].maint = false;
+                self.lb_repaired(now, c);
+                let t = now + mt.wait_between_servers;
+                self.q.schedule(
+                    t,
+                    Ev::Maintenance {
+                        pos: pos as u32 + 1,
+                        phase: Phase::Next,
+                    },
+                );
+            }
             Phase::Ready => {
-                let c = self.web0 + mt.order[pos];
+                let c = self.target(mt.order[pos]);
                 self.set_admin(now, c, AdminState::Ready);
                 let up = self.recover_from_maintenance(now, c);
                 self.q.schedule(up, Ev::Maintenance { pos: pos as u32, phase: Phase::Up });
             }
             Phase::Up => {
-                let c = self.web0 + mt.order[pos];
+                let c = self.target(mt.order[pos]);
                 self.set_in_lb(now, c, true);
                 self.comps[c].maint = false;
                 let t = now + mt.wait_between_servers;
@@ -95,9 +111,17 @@ impl AvailWorld<'_> {
     fn maintenance_turn(&mut self, now: SimTime, pos: usize) {
         let mt = self.m.maintenance.as_ref().expect("maintenance configured");
         let mut pos = pos;
-        while let Some(&i) = mt.order.get(pos) {
-            let c = self.web0 + i;
-            if self.comps[c].up && self.comps[c].in_lb {
+        while let Some(&target) = mt.order.get(pos) {
+            let c = self.target(target);
+            if let MaintTarget::Balancer(_) = target {
+                if self.comps[c].up {
+                    self.comps[c].maint = true;
+                    self.lb_resign(now, c);
+                    let t = now + mt.duration_per_server;
+                    self.q.schedule(t, Ev::Maintenance { pos: pos as u32, phase: Phase::Ready });
+                    return;
+                }
+            } else if self.comps[c].up && self.comps[c].in_lb {
                 self.comps[c].maint = true;
                 self.comps[c].in_lb = false;
                 self.set_admin(now, c, AdminState::Drain);
@@ -106,6 +130,38 @@ impl AvailWorld<'_> {
             }
             pos += 1;
         }
+    }
+
+    /// The component a maintenance target names.
+    fn target(&self, t: MaintTarget) -> usize {
+        match t {
+            MaintTarget::Web(i) => self.web0 + i,
+            // lb2 is the last component (added last so it shifts no stream).
+            MaintTarget::Balancer(0) => 0,
+            MaintTarget::Balancer(_) => self.comps.len() - 1,
+        }
+    }
+
+    /// Balancer `c` goes down for maintenance. Holding the address with a working peer, it
+    /// resigns (RFC 5798 6.4.2: a priority-0 advertisement) and the peer becomes master after
+    /// its Skew_Time; otherwise nobody holds the address until it is back.
+    fn lb_resign(&mut self, now: SimTime, c: usize) {
+        assert_eq!(self.comps[c].kind, Kind::Lb);
+        if self.lb_master != Some(c) {
+            return; // the backup: nobody notices
+        }
+        self.lb_master = None;
+        self.lb_epoch = self.lb_epoch.wrapping_add(1);
+        let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up && !self.comps[p].maint) else {
+            return;
+        };
+        let master = self.vrrp_config(c);
+        let mut r = VrrpRouter::new(self.vrrp_config(peer));
+        r.handle_startup(now);
+        r.handle_advertisement(now, crate::policy::vrrp::PRIORITY_RESIGN, master.address, master.advert_interval_cs);
+        let t = checks::step_vrrp(&mut r);
+        let epoch = self.lb_epoch;
+        self.q.schedule(t, Ev::LbMaster { comp: peer as u32, epoch });
     }
 
     /// lb1's backend learns an admin state change of web `c`.
