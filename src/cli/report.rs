@@ -81,12 +81,14 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
 }
 
 /// The same park as `model` in request mode with every server up (no scripted faults, no
-/// expectations), over a short horizon: the response times an availability run cannot give.
+/// expectations, no planned maintenance), over a short horizon: the response times an
+/// availability run cannot give.
 pub fn latency_sample_model(model: &Model) -> Result<Model> {
     let mut spec = model.spec.clone();
     spec.mode = Mode::Requests;
     spec.faults.clear();
     spec.expects.clear();
+    spec.maintenance.enabled = false;
     spec.horizon = LATENCY_SAMPLE_HORIZON.into();
     spec.warmup = LATENCY_SAMPLE_WARMUP.into();
     spec.replications = LATENCY_SAMPLE_REPLICATIONS;

@@ -640,9 +640,22 @@ pub fn avail_table(s: &AvailSummary) -> String {
     let _ = writeln!(t, "  availability (requests)   {:>28}", pm(&m.availability_request, 7));
     let _ = writeln!(t, "  nines (time)              {:>28}", pm(&m.nines_time, 2));
     let _ = writeln!(t, "  downtime min/year         {:>28}", pm(&m.downtime_min_per_year, 1));
-    let _ = writeln!(t, "    without maintenance     {:>28}", pm(&m.downtime_min_per_year_unplanned, 1));
-    for c in m.downtime_by_cause.iter().filter(|c| c.downtime_min_per_year.value > 0.0) {
-        let _ = writeln!(t, "    cause {:<18}{:>28}", c.cause.name(), pm(&c.downtime_min_per_year, 1));
+    let _ = writeln!(
+        t,
+        "    without maintenance     {:>28}",
+        pm(&m.downtime_min_per_year_unplanned, 1)
+    );
+    for c in m
+        .downtime_by_cause
+        .iter()
+        .filter(|c| c.downtime_min_per_year.value > 0.0)
+    {
+        let _ = writeln!(
+            t,
+            "    cause {:<18}{:>28}",
+            c.cause.name(),
+            pm(&c.downtime_min_per_year, 1)
+        );
     }
     let _ = writeln!(t, "  incidents/year            {:>28}", pm(&m.incidents_per_year, 2));
     let _ = writeln!(t, "  component failures/year   {:>28}", pm(&m.failures_per_year, 2));

@@ -1211,7 +1211,10 @@ fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usize) -> Resul
     let nonzero = |key: &str, text: &str| -> Result<SimDuration, Invalid> {
         let d = duration(&format!("maintenance.{key}"), text)?;
         if d == SimDuration::ZERO {
-            return bad(format!("maintenance.{key}"), format!("{text:?} is not valid; expected a duration > 0"));
+            return bad(
+                format!("maintenance.{key}"),
+                format!("{text:?} is not valid; expected a duration > 0"),
+            );
         }
         Ok(d)
     };

@@ -308,7 +308,10 @@ mod tests {
             Some(s.metrics.downtime_min_per_year_unplanned)
         );
         for (k, c) in s.metrics.downtime_by_cause.iter().enumerate() {
-            assert_eq!(f.metrics[DOWNTIME_BY_CAUSE_FIRST + k].0, format!("downtime_min_per_year_{}", c.cause.name()));
+            assert_eq!(
+                f.metrics[DOWNTIME_BY_CAUSE_FIRST + k].0,
+                format!("downtime_min_per_year_{}", c.cause.name())
+            );
             assert_eq!(f.metrics[DOWNTIME_BY_CAUSE_FIRST + k].1, c.downtime_min_per_year);
         }
         assert!(f.get("latency_ms_p99").is_none(), "availability mode has no latency");

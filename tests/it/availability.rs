@@ -183,12 +183,24 @@ fn balancer_pair_takes_over_within_master_down_interval() {
     let lb: Vec<f64> = pair
         .incidents
         .iter()
-        .filter(|i| i.cause.contains("balancer"))
+        .filter(|i| i.cause_class == simpark::sim::avail::Cause::Lb)
         .map(|i| (i.end_h - i.start_h) * 3_600_000.0)
         .collect();
     assert!(!lb.is_empty(), "twenty years without a master failure is implausible");
     for ms in lb {
         assert!(ms > 2600.0 - 1e-6 && ms <= 3600.0 + 1e-6, "takeover took {ms} ms");
+    }
+    // Planned maintenance: the master resigns on purpose (a priority-0 advertisement) and the
+    // backup takes over after Skew_Time only, (256 - 100) x 100 / 256 = 60 cs (integer).
+    let planned: Vec<f64> = pair
+        .incidents
+        .iter()
+        .filter(|i| i.cause_class == simpark::sim::avail::Cause::Maintenance)
+        .map(|i| (i.end_h - i.start_h) * 3_600_000.0)
+        .collect();
+    assert!(!planned.is_empty(), "monthly maintenance hands the address over");
+    for ms in planned {
+        assert!((ms - 600.0).abs() < 1e-3, "a planned handover took {ms} ms");
     }
 }
 

@@ -76,10 +76,7 @@ impl AvailWorld<'_> {
         let serving = |i: usize| web[i].up || web[i].mode == Mode::Slowdown;
         // Retries go to the whole group, including servers with no share of first picks.
         if self.group.iter().all(|&i| !serving(i)) {
-            return Failing::all(
-                self.web_cause(&self.group),
-                "every web server in rotation has failed",
-            );
+            return Failing::all(self.web_cause(&self.group), "every web server in rotation has failed");
         }
         // Undetected failures in rotation: a hang or a gray failure fails its share; a crash
         // or refused connection is retried on another server (slow, but served).

@@ -42,7 +42,11 @@ impl AvailWorld<'_> {
     }
 
     pub(super) fn on_maintenance(&mut self, now: SimTime, pos: usize, phase: Phase) {
-        let mt = self.m.maintenance.as_ref().expect("maintenance events need [maintenance]");
+        let mt = self
+            .m
+            .maintenance
+            .as_ref()
+            .expect("maintenance events need [maintenance]");
         match phase {
             Phase::Window => {
                 self.q.schedule(
@@ -59,7 +63,10 @@ impl AvailWorld<'_> {
             }
             Phase::Maint => {
                 let c = self.target(mt.order[pos]);
-                assert!(self.comps[c].maint && self.comps[c].up, "only a drained, working server goes into maint");
+                assert!(
+                    self.comps[c].maint && self.comps[c].up,
+                    "only a drained, working server goes into maint"
+                );
                 self.set_admin(now, c, AdminState::Maint);
                 // Checks paused, health 0: lb1 sees it DOWN once it leaves maintenance.
                 let Kind::Web(i) = self.comps[c].kind else {
@@ -68,7 +75,13 @@ impl AvailWorld<'_> {
                 self.backend.handle_server_state(now, i, false);
                 self.refresh_shares();
                 let t = now + mt.duration_per_server;
-                self.q.schedule(t, Ev::Maintenance { pos: pos as u32, phase: Phase::Ready });
+                self.q.schedule(
+                    t,
+                    Ev::Maintenance {
+                        pos: pos as u32,
+                        phase: Phase::Ready,
+                    },
+                );
             }
             Phase::Ready if matches!(mt.order[pos], MaintTarget::Balancer(_)) => {
                 let c = self.target(mt.order[pos]);
@@ -87,7 +100,13 @@ impl AvailWorld<'_> {
                 let c = self.target(mt.order[pos]);
                 self.set_admin(now, c, AdminState::Ready);
                 let up = self.recover_from_maintenance(now, c);
-                self.q.schedule(up, Ev::Maintenance { pos: pos as u32, phase: Phase::Up });
+                self.q.schedule(
+                    up,
+                    Ev::Maintenance {
+                        pos: pos as u32,
+                        phase: Phase::Up,
+                    },
+                );
             }
             Phase::Up => {
                 let c = self.target(mt.order[pos]);
@@ -118,14 +137,26 @@ impl AvailWorld<'_> {
                     self.comps[c].maint = true;
                     self.lb_resign(now, c);
                     let t = now + mt.duration_per_server;
-                    self.q.schedule(t, Ev::Maintenance { pos: pos as u32, phase: Phase::Ready });
+                    self.q.schedule(
+                        t,
+                        Ev::Maintenance {
+                            pos: pos as u32,
+                            phase: Phase::Ready,
+                        },
+                    );
                     return;
                 }
             } else if self.comps[c].up && self.comps[c].in_lb {
                 self.comps[c].maint = true;
                 self.comps[c].in_lb = false;
                 self.set_admin(now, c, AdminState::Drain);
-                self.q.schedule(now + mt.drain, Ev::Maintenance { pos: pos as u32, phase: Phase::Maint });
+                self.q.schedule(
+                    now + mt.drain,
+                    Ev::Maintenance {
+                        pos: pos as u32,
+                        phase: Phase::Maint,
+                    },
+                );
                 return;
             }
             pos += 1;
@@ -158,10 +189,21 @@ impl AvailWorld<'_> {
         let master = self.vrrp_config(c);
         let mut r = VrrpRouter::new(self.vrrp_config(peer));
         r.handle_startup(now);
-        r.handle_advertisement(now, crate::policy::vrrp::PRIORITY_RESIGN, master.address, master.advert_interval_cs);
+        r.handle_advertisement(
+            now,
+            crate::policy::vrrp::PRIORITY_RESIGN,
+            master.address,
+            master.advert_interval_cs,
+        );
         let t = checks::step_vrrp(&mut r);
         let epoch = self.lb_epoch;
-        self.q.schedule(t, Ev::LbMaster { comp: peer as u32, epoch });
+        self.q.schedule(
+            t,
+            Ev::LbMaster {
+                comp: peer as u32,
+                epoch,
+            },
+        );
     }
 
     /// lb1's backend learns an admin state change of web `c`.
@@ -186,8 +228,94 @@ impl AvailWorld<'_> {
         let rtt = self.rtt(c);
         let next = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
         let mut checker = HealthChecker::resume_down(spec, next);
-        let up = checks::step_checker(&mut checker, rtt, |_| checks::Probe::Healthy, |t| matches!(t, Transition::Up));
+        let up = checks::step_checker(
+            &mut checker,
+            rtt,
+            |_| checks::Probe::Healthy,
+            |t| matches!(t, Transition::Up),
+        );
         self.comps[c].check_anchor = checker.poll_timeout();
         up
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::avail::{AvailMetrics, AvailWorld, Cause};
+
+    /// Nothing fails: every minute of downtime is planned maintenance. Monthly windows over
+    /// 361 days after a one-day warm-up: windows at 03:00 on days 30, 60, ..., 360 (12).
+    const QUIET: &str = r#"
+name = "quiet"
+mode = "availability"
+replications = 1
+horizon = "362d"
+warmup = "1d"
+[backup]
+enabled = false
+[reliability.lb]
+fails = false
+[reliability.web]
+fails = false
+[reliability.storage]
+fails = false
+[reliability.backup]
+fails = false
+[reliability.disk]
+raid1 = false
+[maintenance]
+enabled = true
+every = "30d"
+window_start_h = 3.0
+duration_per_server = "15m"
+drain = "60s"
+wait_between_servers = "5m"
+"#;
+
+    fn run(extra: &[&str]) -> AvailMetrics {
+        let sets: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let m = crate::scenario::from_str(QUIET, "quiet.toml", &sets).unwrap();
+        AvailWorld::new(&m, 0).run()
+    }
+
+    fn planned_s(x: &AvailMetrics) -> f64 {
+        assert_eq!(x.maintenance_windows, 12);
+        assert_eq!(
+            x.downtime_by_cause_ns[Cause::Maintenance.index()],
+            x.downtime_ns,
+            "nothing fails, so all downtime is planned"
+        );
+        x.downtime_ns as f64 / 1e9 / 12.0
+    }
+
+    /// A single server is down for drain + its update + its way back through `rise` checks
+    /// (HAProxy defaults: rise 2, inter 2 s: 2 to 4 s more). lb1 cannot fail here, which is
+    /// how a baseline says there is no balancer, so it is not patched.
+    #[test]
+    fn a_single_server_is_down_for_each_window() {
+        let per_window = planned_s(&run(&[
+            "web.count=1",
+            "storage.count=0",
+            "requests.storage_reads=0",
+            "requests.write_fraction=0.0",
+        ]));
+        assert!((960.0..=966.0).contains(&per_window), "{per_window} s per window");
+    }
+
+    /// Three web servers roll without a visible outage; a lone lb1 takes the site down for
+    /// its update; a VRRP pair hands the address over on purpose: Skew_Time of the backup,
+    /// (256 - 100) x 100 / 256 = 60 cs per window.
+    #[test]
+    fn the_park_rolls_its_web_servers_and_its_balancer_pair_hands_over() {
+        let web_only = run(&["maintenance.order=[\"web1\", \"web2\", \"web3\"]"]);
+        assert_eq!(
+            web_only.downtime_ns, 0,
+            "a rolling update of three web servers is invisible"
+        );
+        assert_eq!(web_only.failed, 0.0);
+        let lone = planned_s(&run(&["reliability.lb.fails=true"]));
+        assert_eq!(lone, 900.0, "lb1 is out for its 15 minutes");
+        let pair = planned_s(&run(&["reliability.lb.fails=true", "balancer.pair=true"]));
+        assert!((pair - 0.6).abs() < 1e-9, "{pair} s per window");
     }
 }

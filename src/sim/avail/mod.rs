@@ -26,8 +26,8 @@ mod storage;
 mod swarm;
 
 use alerts::RAID_DEGRADED;
-pub use cause::Cause;
 pub use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
+pub use cause::Cause;
 use disks::frailty;
 pub use swarm::Swarm;
 
