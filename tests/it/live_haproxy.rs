@@ -407,13 +407,24 @@ fn model_retries(
 }
 
 /// Time budget of a live request vs the machine [ms]: haproxy and the Python backends on a
-/// loaded CI machine (`cargo test` runs the simulations alongside). The outcomes it separates
-/// differ by a whole turn-around (200 ms) or more.
-const TIME_BUDGET_MS: f64 = 80.0;
+/// loaded CI machine (`cargo test` runs the simulations alongside). Timers and the scheduler
+/// can only make the real program late, never early, so the budget is asymmetric: a little
+/// early (clock granularity, when the client starts its stopwatch), up to 180 ms late. The
+/// outcomes it separates differ by a whole turn-around (200 ms) or more, so a late answer is
+/// still never mistaken for a different outcome. (Seen: 742 ms for a model 600 ms at load 13.)
+const TIME_EARLY_MS: f64 = 40.0;
+const TIME_LATE_MS: f64 = 180.0;
+const _: () = assert!(TIME_LATE_MS < 200.0 && TIME_EARLY_MS < TIME_LATE_MS);
+
+/// Whether a live duration matches the machine's within the asymmetric budget.
+fn on_time(live_ms: f64, model_ms: f64) -> bool {
+    let late = live_ms - model_ms;
+    (-TIME_EARLY_MS..=TIME_LATE_MS).contains(&late)
+}
 
 /// Retries and redispatch per algorithm: server s0 refuses connections (RST) but stays UP
 /// (no checks); `timeout connect 200` makes the turn-around 200 ms. Every request must end
-/// on the same server (or 503) at the same time (within `TIME_BUDGET_MS`) as in the machine.
+/// on the same server (or 503) at the same time (within the budget of `on_time`) as in the machine.
 #[test]
 fn live_retries_and_redispatch_every_algorithm() {
     let algos = [
@@ -450,7 +461,7 @@ fn live_retries_and_redispatch_every_algorithm() {
                 assert_eq!(status == 200, server.is_some(), "{balance} {option}: request {i}");
                 let close = |w: &(Option<usize>, SimDuration)| {
                     let w_ms = w.1.as_millis_f64();
-                    (elapsed - w_ms).abs() <= TIME_BUDGET_MS && (w.0.is_some() == server.is_some())
+                    on_time(elapsed, w_ms) && (w.0.is_some() == server.is_some())
                 };
                 if random {
                     // the machine draws other random numbers: the outcome must be one it has
@@ -470,7 +481,7 @@ fn live_retries_and_redispatch_every_algorithm() {
                 let slowest_live = got.iter().map(|p| p.2).fold(0.0, f64::max);
                 let slowest_model = want.iter().map(|w| w.1).max().expect("outcomes").as_nanos() as f64 / 1e6;
                 assert!(
-                    (slowest_live - slowest_model).abs() <= TIME_BUDGET_MS,
+                    on_time(slowest_live, slowest_model),
                     "{balance} {option}: slowest live {slowest_live:.0} ms, model {slowest_model:.0} ms"
                 );
             }
@@ -690,7 +701,7 @@ fn live_hung_server_resumes() {
             assert_eq!(status, want_status, "timeout server {timeout_server}");
             assert_eq!(server.is_some(), status == 200);
             assert!(
-                (elapsed - want_ms).abs() <= TIME_BUDGET_MS,
+                on_time(elapsed, want_ms),
                 "timeout server {timeout_server}: {elapsed:.0} ms, want ~{want_ms} ms"
             );
         }
@@ -758,7 +769,7 @@ fn live_retries_to_a_server_marked_down() {
         let (server, _, elapsed) = got[0];
         assert_eq!(server, w_server, "{option}");
         assert!(
-            (elapsed - w_t.since(t0).as_millis_f64()).abs() <= TIME_BUDGET_MS,
+            on_time(elapsed, w_t.since(t0).as_millis_f64()),
             "{option}: live {elapsed:.0} ms, model {:?}",
             w_t
         );
@@ -917,10 +928,7 @@ fn live_observe_layer4_on_error() {
         );
         for (l, m) in live_down.iter().zip(&model_down) {
             // the live requests also take ~1 ms each, which the machine's clock does not count
-            assert!(
-                (l - m).abs() <= TIME_BUDGET_MS,
-                "{name}: DOWN live {l:.0} ms, model {m:.0} ms"
-            );
+            assert!(on_time(*l, *m), "{name}: DOWN live {l:.0} ms, model {m:.0} ms");
         }
     }
 }
