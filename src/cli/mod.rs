@@ -213,6 +213,10 @@ pub struct RunFlags {
     /// Availability mode: `design` keeps failures within what the park promises to survive.
     #[arg(long, value_name = "design|none")]
     pub fault_budget: Option<String>,
+    /// Availability mode: planned maintenance counts as downtime, or is excluded (as a
+    /// contract may say); reported apart either way (`maintenance.contract`).
+    #[arg(long, value_name = "count|exclude")]
+    pub maintenance: Option<String>,
 }
 
 impl RunFlags {
@@ -237,6 +241,9 @@ impl RunFlags {
         if let Some(b) = &self.fault_budget {
             sets.push(format!("reliability.fault_budget=\"{b}\""));
         }
+        if let Some(m) = &self.maintenance {
+            sets.push(format!("maintenance.contract=\"{m}\""));
+        }
         sets
     }
 
@@ -260,6 +267,7 @@ impl RunFlags {
         let given: Vec<&str> = [
             ("--swarm", self.swarm),
             ("--fault-budget", self.fault_budget.is_some()),
+            ("--maintenance", self.maintenance.is_some()),
             ("--write-faults", write_faults),
         ]
         .iter()

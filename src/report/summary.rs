@@ -415,6 +415,9 @@ pub const MONTHS_LISTED_MAX: usize = 120;
 pub struct AvailSummary {
     #[serde(flatten)]
     pub header: Header,
+    /// Whether planned maintenance counts in downtime and availability (`count`) or is left
+    /// out (`exclude`), per the contract (`maintenance.contract`, `--maintenance`).
+    pub maintenance: crate::scenario::MaintenanceContract,
     pub metrics: AvailFigures,
     /// Months in the measured window; the monthly lists below hold the first
     /// [`MONTHS_LISTED_MAX`] of them (every month of every replication is in `months.csv`).
@@ -444,8 +447,8 @@ pub struct AvailFigures {
     /// -log10(1 - availability_time).
     pub nines_time: Estimate,
     pub downtime_min_per_year: Estimate,
-    /// Downtime without planned maintenance [min/year]: the figure for contracts that
-    /// exclude announced maintenance windows (`downtime_min_per_year` counts them).
+    /// Downtime without planned maintenance [min/year] (`downtime_min_per_year` counts it
+    /// unless `maintenance` is `exclude`).
     pub downtime_min_per_year_unplanned: Estimate,
     /// Every minute of downtime and every failed request, by cause, in `Cause::ALL` order.
     pub downtime_by_cause: Vec<CauseFigures>,
@@ -554,9 +557,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         // capped at 9 nines rather than infinity.
         nines_time: per_rep(&|r| -(1.0 - avail(r)).max(1e-9).log10()),
         downtime_min_per_year: per_rep(&|r| r.downtime_ns as f64 / 60e9 / years(r)),
-        downtime_min_per_year_unplanned: per_rep(&|r| {
-            (r.downtime_ns - r.downtime_by_cause_ns[Cause::Maintenance.index()]) as f64 / 60e9 / years(r)
-        }),
+        downtime_min_per_year_unplanned: per_rep(&|r| r.unplanned_downtime_ns() as f64 / 60e9 / years(r)),
         downtime_by_cause: Cause::ALL
             .iter()
             .map(|c| CauseFigures {
@@ -607,6 +608,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
     };
     AvailSummary {
         header: Header::new(model, "availability"),
+        maintenance: model.spec.maintenance.contract,
         metrics,
         months_total: months,
         monthly_downtime_min,

@@ -69,6 +69,14 @@ pub struct Model {
     pub maintenance: Option<MaintenanceModel>,
 }
 
+impl Model {
+    /// Planned maintenance is left out of downtime, availability and failed requests
+    /// (`maintenance.contract = "exclude"`); it is still reported by cause.
+    pub fn maintenance_excluded(&self) -> bool {
+        self.spec.maintenance.contract == MaintenanceContract::Exclude
+    }
+}
+
 /// Planned rolling maintenance of the web servers, checked (see `schema::Maintenance`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MaintenanceModel {

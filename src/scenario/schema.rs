@@ -832,10 +832,22 @@ pub struct Maintenance {
     pub drain: String,
     /// Pause after a server is back in rotation before the next one goes.
     pub wait_between_servers: String,
+    /// The customer's contract: `count` planned maintenance as downtime, or `exclude` it
+    /// (announced windows do not count). Either way it is reported apart, by cause.
+    pub contract: MaintenanceContract,
     /// Servers in rolling order, e.g. ["web3", "web1", "lb1"]; empty: every web server, web1
     /// first, then the balancers (lb2 before lb1). A balancer hands the VRRP address to its
     /// peer on purpose; a lone lb1 takes the site down while it is patched.
     pub order: Vec<String>,
+}
+
+/// Whether planned maintenance counts as downtime (`--maintenance count|exclude`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceContract {
+    #[default]
+    Count,
+    Exclude,
 }
 
 impl Maintenance {
@@ -854,6 +866,7 @@ impl Default for Maintenance {
             duration_per_server: "15m".into(),
             drain: "60s".into(),
             wait_between_servers: "5m".into(),
+            contract: MaintenanceContract::Count,
             order: Vec::new(),
         }
     }

@@ -103,6 +103,8 @@ pub struct Compared {
     pub replications: u32,
     pub horizon_s: f64,
     pub servers: Servers,
+    /// Whether planned maintenance counts in the downtime and availability figures.
+    pub maintenance: crate::scenario::MaintenanceContract,
     pub metrics: RunFigures,
 }
 
@@ -124,6 +126,7 @@ pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + S
             replications: m.replications,
             horizon_s: m.horizon.as_secs_f64(),
             servers: Servers::of(m),
+            maintenance: m.spec.maintenance.contract,
             metrics,
         })
         .collect();
@@ -191,6 +194,16 @@ impl Comparison {
                     .map(|s| {
                         let v = &s.servers;
                         format!("{}, {}, {}, {}", v.balancers, v.web, v.storage, v.backup)
+                    })
+                    .collect(),
+            ),
+            (
+                "planned maintenance",
+                self.scenarios
+                    .iter()
+                    .map(|s| match s.maintenance {
+                        crate::scenario::MaintenanceContract::Count => "counted".to_string(),
+                        crate::scenario::MaintenanceContract::Exclude => "excluded".to_string(),
                     })
                     .collect(),
             ),

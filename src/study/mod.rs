@@ -162,8 +162,7 @@ fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
         r.data_loss_events as f64 / years,
         r.raid_array_losses as f64 / years,
     ];
-    let maintenance = r.downtime_by_cause_ns[Cause::Maintenance.index()];
-    out.push((r.downtime_ns - maintenance) as f64 / 60e9 / years);
+    out.push(r.unplanned_downtime_ns() as f64 / 60e9 / years);
     out.extend(r.downtime_by_cause_ns.iter().map(|&ns| ns as f64 / 60e9 / years));
     assert_eq!(out.len(), AVAIL_METRICS.len());
     out

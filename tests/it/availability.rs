@@ -604,7 +604,10 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
         x.value + x.ci95.unwrap_or(0.0) < y.value - y.ci95.unwrap_or(0.0)
     };
     assert!(below(&park, &single), "the park beats a single server");
-    assert!(below(&standby, &park) && below(&hardened, &park), "lb1 is the park's weak point");
+    assert!(
+        below(&standby, &park) && below(&hardened, &park),
+        "lb1 is the park's weak point"
+    );
     assert!(below(&standby, &single) && below(&hardened, &single));
     // Maintenance is reported apart and counted in the total.
     let maint = |s: &AvailSummary| {

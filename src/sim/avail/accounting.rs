@@ -170,8 +170,15 @@ impl AvailWorld<'_> {
         } = self.failing(rate);
         self.last = now;
         let failed_before = self.metrics.failed;
+        // A contract that excludes planned maintenance: charged to its cause only.
+        let excluded = self.m.maintenance_excluded() && cause.as_ref().is_some_and(|(c, _)| *c == Cause::Maintenance);
+        let excluded_share = if self.m.maintenance_excluded() {
+            by_cause[Cause::Maintenance.index()]
+        } else {
+            0.0
+        };
         if frac > 0.0 {
-            self.metrics.failed += frac * offered;
+            self.metrics.failed += (frac - excluded_share).max(0.0) * offered;
             for (k, share) in by_cause.iter().enumerate() {
                 self.metrics.failed_by_cause[k] += share * offered;
             }
@@ -182,10 +189,12 @@ impl AvailWorld<'_> {
         let down = frac >= 1.0;
         if down {
             let dt = now.since(a).as_nanos();
-            self.metrics.downtime_ns += dt;
             let (class, _) = cause.as_ref().expect("a down period has a cause");
             self.metrics.downtime_by_cause_ns[class.index()] += dt;
-            spread_over_months(&mut self.metrics.monthly_downtime_ns, self.warmup, a, now, 1.0);
+            if !excluded {
+                self.metrics.downtime_ns += dt;
+                spread_over_months(&mut self.metrics.monthly_downtime_ns, self.warmup, a, now, 1.0);
+            }
         } else if frac > 0.0 {
             spread_over_months(&mut self.metrics.monthly_partial_ns, self.warmup, a, now, frac);
         }

@@ -318,4 +318,19 @@ wait_between_servers = "5m"
         let pair = planned_s(&run(&["reliability.lb.fails=true", "balancer.pair=true"]));
         assert!((pair - 0.6).abs() < 1e-9, "{pair} s per window");
     }
+
+    /// A contract that excludes planned maintenance: no downtime and no failed requests, the
+    /// same maintenance minutes reported by cause.
+    #[test]
+    fn an_excluding_contract_leaves_maintenance_out_but_reports_it() {
+        let counted = run(&["reliability.lb.fails=true"]);
+        let excluded = run(&["reliability.lb.fails=true", "maintenance.contract=\"exclude\""]);
+        let m = Cause::Maintenance.index();
+        assert!(counted.downtime_ns > 0 && counted.failed > 0.0);
+        assert_eq!((excluded.downtime_ns, excluded.failed), (0, 0.0));
+        assert_eq!(excluded.downtime_by_cause_ns, counted.downtime_by_cause_ns);
+        assert_eq!(excluded.failed_by_cause[m], counted.failed_by_cause[m]);
+        assert!(excluded.monthly_downtime_ns.iter().all(|&x| x == 0));
+        assert_eq!(excluded.unplanned_downtime_ns(), 0);
+    }
 }

@@ -218,11 +218,14 @@ pub struct AlertLog {
 #[derive(Clone, Debug, Default)]
 pub struct AvailMetrics {
     pub window_ns: u64,
-    /// Time the site was down, planned maintenance included [ns].
+    /// Time the site was down [ns]; planned maintenance included unless the contract
+    /// excludes it (`maintenance.contract`).
     pub downtime_ns: u64,
-    /// `downtime_ns` by cause, in `Cause::ALL` order [ns]; sums to `downtime_ns`.
+    /// Downtime by cause, in `Cause::ALL` order [ns]; sums to `downtime_ns` (plus the
+    /// maintenance a contract excludes).
     pub downtime_by_cause_ns: [u64; Cause::COUNT],
-    /// Failed requests by cause, in `Cause::ALL` order; sums to `failed`.
+    /// Failed requests by cause, in `Cause::ALL` order; sums to `failed` (plus the
+    /// maintenance a contract excludes).
     pub failed_by_cause: [f64; Cause::COUNT],
     /// Planned maintenance windows opened in the measured window.
     pub maintenance_windows: u64,
@@ -291,6 +294,17 @@ pub struct AvailMetrics {
     /// Disks swapped after a SMART warning before they failed.
     pub disks_replaced_proactively: u64,
     pub events: u64,
+}
+
+impl AvailMetrics {
+    /// Downtime from every cause but planned maintenance [ns].
+    pub fn unplanned_downtime_ns(&self) -> u64 {
+        Cause::ALL
+            .iter()
+            .filter(|&&c| c != Cause::Maintenance)
+            .map(|c| self.downtime_by_cause_ns[c.index()])
+            .sum()
+    }
 }
 
 pub struct AvailWorld<'m> {
@@ -514,12 +528,18 @@ impl<'m> AvailWorld<'m> {
         // Postconditions: nothing is charged twice or outside the window.
         let x = &self.metrics;
         assert!(x.downtime_ns <= x.window_ns, "more downtime than time");
+        let maintenance = Cause::Maintenance.index();
+        let (maint_ns, maint_failed) = if self.m.maintenance_excluded() {
+            (x.downtime_by_cause_ns[maintenance], x.failed_by_cause[maintenance])
+        } else {
+            (0, 0.0)
+        };
         assert_eq!(
-            x.downtime_by_cause_ns.iter().sum::<u64>(),
+            x.downtime_by_cause_ns.iter().sum::<u64>() - maint_ns,
             x.downtime_ns,
             "every minute of downtime has one cause"
         );
-        let by_cause: f64 = x.failed_by_cause.iter().sum();
+        let by_cause: f64 = x.failed_by_cause.iter().sum::<f64>() - maint_failed;
         assert!(
             (by_cause - x.failed).abs() <= 1e-6 * x.offered.max(1.0),
             "failed requests by cause {by_cause} != {}",
