@@ -2,10 +2,10 @@
 //! charges downtime and failed requests (`accounting`) and the reports that print them
 //! (`report::summary`, `study::compare`). Never a string across that boundary.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The cause a period of downtime or a failed request is charged to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// No balancer holds the site's address (lb1 failed, no VRRP peer took over yet).
