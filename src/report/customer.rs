@@ -1228,6 +1228,7 @@ fn environment(lang: Lang, text: &'static str, name: &'static str) -> Result<Env
             .expect("the default delimiters are valid"),
     );
     env.add_filter("num", move |v: f64, digits: usize| format_number(v, digits, lang));
+    env.add_filter("md", |v: String| md_escape(&v));
     env.add_filter("pct", move |v: f64, digits: usize| format_percent(v, digits, lang));
     env.add_filter(
         "est",
@@ -1417,6 +1418,29 @@ fn charts(r: &CustomerReport, s: &Strings) -> Result<BTreeMap<&'static str, Stri
     }
     out.insert("topology", topology_svg(&r.topology, s));
     Ok(out)
+}
+
+/// A user-supplied string as literal Markdown text: one line, every Markdown punctuation
+/// character backslash-escaped and HTML's `<`, `>`, `&` as entities, so that a customer
+/// name can start no heading, link, image, list or raw HTML in `report.md`.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.' | '!' | '|' | '~'
+            | ':' | '"' | '\'' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn xml_escape(s: &str) -> String {
@@ -1977,8 +2001,9 @@ mod tests {
             assert_eq!(html.matches("baseline_xpos").count(), 1, "{lang:?}");
             assert!(html.find("baseline_xpos").unwrap() > footer, "{lang:?}");
             let small = md.find("<small>").expect("small print in report.md");
-            assert_eq!(md.matches("baseline_xpos").count(), 1, "{lang:?}");
-            assert!(md.find("baseline_xpos").unwrap() > small, "{lang:?}");
+            // report.md escapes Markdown in user strings: the name's `_` is `\_` there.
+            assert_eq!(md.matches(r"baseline\_xpos").count(), 1, "{lang:?}");
+            assert!(md.find(r"baseline\_xpos").unwrap() > small, "{lang:?}");
             // One component per line.
             let items: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
             assert!(

@@ -471,12 +471,22 @@ impl<'m> World<'m> {
                 self.q.schedule(f.at, Ev::Fault { index: i as u32 });
             }
         }
+        // Progress for long runs: simulated time done, reported every PROGRESS_EVENTS events.
+        let (mut reported, mut countdown) = (SimTime::ZERO, super::PROGRESS_EVENTS);
         while let Some((now, ev)) = self.q.pop() {
             if now >= horizon && (self.alive == 0 || now > stop) {
                 break;
             }
             self.handle(now, ev);
+            countdown -= 1;
+            if countdown == 0 {
+                countdown = super::PROGRESS_EVENTS;
+                let t = now.min(horizon);
+                super::add_simulated_ns(t.saturating_since(reported).as_nanos());
+                reported = t;
+            }
         }
+        super::add_simulated_ns(horizon.saturating_since(reported).as_nanos());
         if let Some(since) = self.split_since.take() {
             self.metrics.split_brain_ns += self.metrics.clip(since, horizon.saturating_since(since));
         }

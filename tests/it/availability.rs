@@ -434,6 +434,8 @@ fn losing_both_storage_copies_restores_the_database_from_backup() {
             "backup.fail_probability=0",
             "backup.corrupt_probability=0",
             "backup.data_gb=2000",
+            // The latency sample `run` adds monitors the disk: it must hold the data.
+            "monitoring.disk_capacity_gb=4000",
         ],
     );
     let m = &s.metrics;

@@ -7,8 +7,11 @@ mod cli;
 mod determinism;
 mod examples;
 mod faults;
+mod fuzz;
+mod import;
 mod live_haproxy;
 mod report;
+mod robust;
 mod scenarios;
 mod sweep;
 
