@@ -220,6 +220,10 @@ pub struct RunFlags {
     /// Availability mode: `design` keeps failures within what the park promises to survive.
     #[arg(long, value_name = "design|none")]
     pub fault_budget: Option<String>,
+    /// Availability mode: planned maintenance counts as downtime, or is excluded (as a
+    /// contract may say); reported apart either way (`maintenance.contract`).
+    #[arg(long, value_name = "count|exclude")]
+    pub maintenance: Option<String>,
     /// Test hook (hidden): violate an invariant inside the run, to test exit 3 and its replay
     /// line.
     #[arg(long, hide = true)]
@@ -248,6 +252,9 @@ impl RunFlags {
         if let Some(b) = &self.fault_budget {
             sets.push(format!("reliability.fault_budget=\"{b}\""));
         }
+        if let Some(m) = &self.maintenance {
+            sets.push(format!("maintenance.contract=\"{m}\""));
+        }
         sets
     }
 
@@ -271,6 +278,7 @@ impl RunFlags {
         let given: Vec<&str> = [
             ("--swarm", self.swarm),
             ("--fault-budget", self.fault_budget.is_some()),
+            ("--maintenance", self.maintenance.is_some()),
             ("--write-faults", write_faults),
         ]
         .iter()

@@ -378,6 +378,18 @@ impl HealthChecker {
         c
     }
 
+    /// A checker for a server leaving forced maintenance (`set server <b>/<s> state ready`):
+    /// entering `maint` paused its checks and dropped its health to 0, so it comes back DOWN
+    /// and needs `rise` passing checks before it is UP ("is DOWN (leaving forced
+    /// maintenance)", `srv_update_status`, src/server.c). Its next check is due at
+    /// `next_check_at`.
+    pub fn resume_down(spec: CheckSpec, next_check_at: SimTime) -> Self {
+        let mut c = HealthChecker::new(spec, next_check_at);
+        c.health = 0;
+        c.up = false;
+        c
+    }
+
     /// Chooses how a `timeout check` shorter than the connect deadline is modelled.
     pub fn with_short_check_timeout(mut self, model: ShortCheckTimeout) -> Self {
         self.short_check_timeout = model;

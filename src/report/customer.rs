@@ -372,6 +372,8 @@ pub struct IncidentFigures {
     /// The incident log covers the first replication only: this many years of it.
     pub log_years: f64,
     pub log_total: u64,
+    /// Planned maintenance was part of the run (`[maintenance]`).
+    pub maintenance_modelled: bool,
     pub by_cause: Vec<CauseRow>,
     pub longest: Vec<IncidentRow>,
 }
@@ -510,6 +512,9 @@ struct AvailSummaryIn {
 
 #[derive(Debug, Deserialize)]
 struct AvailMetricsIn {
+    /// Absent in results written before planned maintenance was modelled.
+    #[serde(default)]
+    maintenance_windows_per_year: Option<EstIn>,
     availability_time: EstIn,
     availability_request: EstIn,
     downtime_min_per_year: EstIn,
@@ -537,6 +542,9 @@ struct AvailMetricsIn {
 struct IncidentIn {
     start_h: f64,
     end_h: f64,
+    /// The typed cause (results written before it existed have none).
+    #[serde(default)]
+    cause_class: Option<crate::sim::avail::Cause>,
     cause: String,
     failed_requests: f64,
 }
@@ -799,7 +807,10 @@ pub fn period_row(
 }
 
 /// What kind of cause the simulator's incident wording names, and the servers it names.
-fn classify_cause(cause: &str) -> (&'static str, String, bool) {
+fn classify_cause(class: Option<crate::sim::avail::Cause>, cause: &str) -> (&'static str, String, bool) {
+    if class == Some(crate::sim::avail::Cause::Maintenance) {
+        return ("maintenance", String::new(), true);
+    }
     match cause {
         "no balancer holds the site address" => ("balancer", String::new(), true),
         "no writable storage primary" => ("storage", String::new(), true),
@@ -818,7 +829,7 @@ fn incident_figures(s: &AvailSummaryIn, window_s: f64) -> IncidentFigures {
     let log_years = window_s / YEAR_S;
     let mut groups: BTreeMap<&'static str, (bool, Vec<f64>)> = BTreeMap::new();
     for i in &log {
-        let (kind, _, full) = classify_cause(&i.cause);
+        let (kind, _, full) = classify_cause(i.cause_class, &i.cause);
         groups
             .entry(kind)
             .or_insert((full, Vec::new()))
@@ -847,7 +858,7 @@ fn incident_figures(s: &AvailSummaryIn, window_s: f64) -> IncidentFigures {
         .into_iter()
         .take(INCIDENTS_LISTED_MAX)
         .map(|i| {
-            let (kind, servers, full) = classify_cause(&i.cause);
+            let (kind, servers, full) = classify_cause(i.cause_class, &i.cause);
             let day0 = ((i.start_h - warmup_h).max(0.0) * 3600.0 / DAY_S).floor() as u32;
             IncidentRow {
                 year: day0 / 365 + 1,
@@ -865,6 +876,7 @@ fn incident_figures(s: &AvailSummaryIn, window_s: f64) -> IncidentFigures {
         per_year: s.metrics.incidents_per_year.into(),
         log_years,
         log_total: log.len() as u64,
+        maintenance_modelled: s.metrics.maintenance_windows_per_year.is_some_and(|e| e.value > 0.0),
         by_cause,
         longest,
     }
@@ -1696,10 +1708,16 @@ mod tests {
 
     #[test]
     fn causes_are_classified() {
-        assert_eq!(classify_cause("no writable storage primary").0, "storage");
-        let (k, servers, full) = classify_cause("undetected failure of web2, web3");
+        assert_eq!(classify_cause(None, "no writable storage primary").0, "storage");
+        let (k, servers, full) = classify_cause(None, "undetected failure of web2, web3");
         assert_eq!((k, servers.as_str(), full), ("undetected_web", "web2, web3", false));
-        assert_eq!(classify_cause("something new").0, "other");
+        assert_eq!(classify_cause(None, "something new").0, "other");
+        // A lone lb1 being patched is maintenance, not a balancer failure.
+        let planned = Some(crate::sim::avail::Cause::Maintenance);
+        assert_eq!(
+            classify_cause(planned, "no balancer holds the site address").0,
+            "maintenance"
+        );
     }
 
     fn est(value: f64, ci: f64) -> Estimate {
@@ -1790,6 +1808,7 @@ mod tests {
                 per_year: est(3.96, 0.4),
                 log_years: 10.0,
                 log_total: 1,
+                maintenance_modelled: false,
                 by_cause: vec![CauseRow {
                     cause_kind: "balancer",
                     full_outage: true,

@@ -5,6 +5,7 @@
 //! order, so the bytes do not depend on how many threads ran them.
 
 use crate::scenario::Model;
+use crate::sim::avail::Cause;
 use crate::sim::metrics::{FailReason, RepMetrics};
 use crate::stats::Estimate;
 use serde::Serialize;
@@ -414,6 +415,9 @@ pub const MONTHS_LISTED_MAX: usize = 120;
 pub struct AvailSummary {
     #[serde(flatten)]
     pub header: Header,
+    /// Whether planned maintenance counts in downtime and availability (`count`) or is left
+    /// out (`exclude`), per the contract (`maintenance.contract`, `--maintenance`).
+    pub maintenance: crate::scenario::MaintenanceContract,
     pub metrics: AvailFigures,
     /// Months in the measured window; the monthly lists below hold the first
     /// [`MONTHS_LISTED_MAX`] of them (every month of every replication is in `months.csv`).
@@ -443,6 +447,13 @@ pub struct AvailFigures {
     /// -log10(1 - availability_time).
     pub nines_time: Estimate,
     pub downtime_min_per_year: Estimate,
+    /// Downtime without planned maintenance [min/year] (`downtime_min_per_year` counts it
+    /// unless `maintenance` is `exclude`).
+    pub downtime_min_per_year_unplanned: Estimate,
+    /// Every minute of downtime and every failed request, by cause, in `Cause::ALL` order.
+    pub downtime_by_cause: Vec<CauseFigures>,
+    /// Planned maintenance windows opened per year.
+    pub maintenance_windows_per_year: Estimate,
     /// Events per replication where both storage copies were lost (restore from backup).
     pub data_loss_events: Estimate,
     pub raid_array_losses_per_year: Estimate,
@@ -496,6 +507,14 @@ pub struct AvailFigures {
     pub requests_total: u64,
 }
 
+/// One cause's share of the downtime and of the failed requests.
+#[derive(Debug, Serialize)]
+pub struct CauseFigures {
+    pub cause: crate::sim::avail::Cause,
+    pub downtime_min_per_year: Estimate,
+    pub failed_requests_per_year: Estimate,
+}
+
 pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMetrics]) -> AvailSummary {
     assert_eq!(reps.len(), model.replications as usize);
     let years = |r: &crate::sim::avail::AvailMetrics| r.window_ns as f64 / (365.0 * 86_400e9);
@@ -538,6 +557,16 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         // capped at 9 nines rather than infinity.
         nines_time: per_rep(&|r| -(1.0 - avail(r)).max(1e-9).log10()),
         downtime_min_per_year: per_rep(&|r| r.downtime_ns as f64 / 60e9 / years(r)),
+        downtime_min_per_year_unplanned: per_rep(&|r| r.unplanned_downtime_ns() as f64 / 60e9 / years(r)),
+        downtime_by_cause: Cause::ALL
+            .iter()
+            .map(|c| CauseFigures {
+                cause: *c,
+                downtime_min_per_year: per_rep(&|r| r.downtime_by_cause_ns[c.index()] as f64 / 60e9 / years(r)),
+                failed_requests_per_year: per_rep(&|r| r.failed_by_cause[c.index()] / years(r)),
+            })
+            .collect(),
+        maintenance_windows_per_year: per_year(&|r| r.maintenance_windows),
         data_loss_events: per_rep(&|r| r.data_loss_events as f64),
         raid_array_losses_per_year: per_year(&|r| r.raid_array_losses),
         incidents_per_year: per_year(&|r| r.incidents_total),
@@ -579,6 +608,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
     };
     AvailSummary {
         header: Header::new(model, "availability"),
+        maintenance: model.spec.maintenance.contract,
         metrics,
         months_total: months,
         monthly_downtime_min,
@@ -612,6 +642,23 @@ pub fn avail_table(s: &AvailSummary) -> String {
     let _ = writeln!(t, "  availability (requests)   {:>28}", pm(&m.availability_request, 7));
     let _ = writeln!(t, "  nines (time)              {:>28}", pm(&m.nines_time, 2));
     let _ = writeln!(t, "  downtime min/year         {:>28}", pm(&m.downtime_min_per_year, 1));
+    let _ = writeln!(
+        t,
+        "    without maintenance     {:>28}",
+        pm(&m.downtime_min_per_year_unplanned, 1)
+    );
+    for c in m
+        .downtime_by_cause
+        .iter()
+        .filter(|c| c.downtime_min_per_year.value > 0.0)
+    {
+        let _ = writeln!(
+            t,
+            "    cause {:<18}{:>28}",
+            c.cause.name(),
+            pm(&c.downtime_min_per_year, 1)
+        );
+    }
     let _ = writeln!(t, "  incidents/year            {:>28}", pm(&m.incidents_per_year, 2));
     let _ = writeln!(t, "  component failures/year   {:>28}", pm(&m.failures_per_year, 2));
     let _ = writeln!(

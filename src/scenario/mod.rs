@@ -65,6 +65,39 @@ pub struct Model {
     pub backup: Option<BackupModel>,
     /// Request-level monitoring (`None` when disabled).
     pub monitoring: Option<MonitoringModel>,
+    /// Planned maintenance of the web servers (`None` when disabled).
+    pub maintenance: Option<MaintenanceModel>,
+}
+
+impl Model {
+    /// Planned maintenance is left out of downtime, availability and failed requests
+    /// (`maintenance.contract = "exclude"`); it is still reported by cause.
+    pub fn maintenance_excluded(&self) -> bool {
+        self.spec.maintenance.contract == MaintenanceContract::Exclude
+    }
+}
+
+/// Planned rolling maintenance of the web servers, checked (see `schema::Maintenance`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaintenanceModel {
+    pub every: SimDuration,
+    /// First window opens this long after midnight of day 0.
+    pub window_start: SimDuration,
+    pub duration_per_server: SimDuration,
+    pub drain: SimDuration,
+    pub wait_between_servers: SimDuration,
+    /// Servers in rolling order.
+    pub order: Vec<MaintTarget>,
+}
+
+/// A server planned maintenance takes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaintTarget {
+    /// Web server `i` (0-based): drained and put in `maint` on lb1.
+    Web(usize),
+    /// Balancer `i` (0 = lb1, 1 = lb2): hands the VRRP address to its peer on purpose, if it
+    /// holds it and the peer is up; otherwise the site is down while it is patched.
+    Balancer(usize),
 }
 
 /// The daily backup and restores after human error, checked.
@@ -1418,6 +1451,14 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     } else {
         None
     };
+    let balancers = if !spec.reliability.lb.fails {
+        0 // a balancer that cannot fail is how a baseline says there is none
+    } else if lb_pair_advert_cs.is_some() {
+        2
+    } else {
+        1
+    };
+    let maintenance = maintenance_model(&spec, web.count, balancers)?;
     budget(
         &spec,
         horizon,
@@ -1459,8 +1500,108 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         lb_pair_advert_cs,
         backup,
         monitoring,
+        maintenance,
         spec,
     })
+}
+
+/// `[maintenance]`: durations that SimTime holds, a window start within the day, web servers
+/// that exist (each once), and a roll that fits within the cadence. By default every web
+/// server in order, then the balancers (the VRRP backup lb2 before lb1).
+fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usize) -> Result<Option<MaintenanceModel>, Invalid> {
+    let mt = &spec.maintenance;
+    if !mt.enabled {
+        return Ok(None);
+    }
+    if spec.mode == Mode::Requests {
+        return bad(
+            "maintenance.enabled",
+            "planned maintenance is modelled in availability mode only (mode = \"availability\"); request mode does not run it yet",
+        );
+    }
+    let nonzero = |key: &str, text: &str| -> Result<SimDuration, Invalid> {
+        let d = duration(&format!("maintenance.{key}"), text)?;
+        if d == SimDuration::ZERO {
+            return bad(
+                format!("maintenance.{key}"),
+                format!("{text:?} is not valid; expected a duration > 0"),
+            );
+        }
+        Ok(d)
+    };
+    let every = nonzero("every", &mt.every)?;
+    let duration_per_server = nonzero("duration_per_server", &mt.duration_per_server)?;
+    let drain = duration("maintenance.drain", &mt.drain)?;
+    let wait_between_servers = duration("maintenance.wait_between_servers", &mt.wait_between_servers)?;
+    let h = mt.window_start_h;
+    if !(h.is_finite() && (0.0..24.0).contains(&h)) {
+        return bad(
+            "maintenance.window_start_h",
+            format!("{h} is not valid; expected hours after midnight in 0..24"),
+        );
+    }
+    let window_start = SimDuration::from_nanos((h * 3600e9).round() as u64);
+    let order: Vec<MaintTarget> = if mt.order.is_empty() {
+        let web = (0..web_count as usize).map(MaintTarget::Web);
+        web.chain((0..balancers).rev().map(MaintTarget::Balancer)).collect()
+    } else {
+        let mut order = Vec::new();
+        for (n, name) in mt.order.iter().enumerate() {
+            let key = format!("maintenance.order[{n}]");
+            let number = |prefix: &str, n: usize| {
+                name.strip_prefix(prefix)
+                    .and_then(|d| d.parse::<usize>().ok())
+                    .filter(|&d| (1..=n).contains(&d))
+                    .map(|d| d - 1)
+            };
+            let i = number("web", web_count as usize)
+                .map(MaintTarget::Web)
+                .or_else(|| number("lb", balancers).map(MaintTarget::Balancer));
+            let Some(i) = i else {
+                let lbs = match balancers {
+                    0 => String::new(),
+                    1 => ", lb1".to_string(),
+                    _ => ", lb1, lb2".to_string(),
+                };
+                return bad(
+                    key,
+                    format!("{name:?} is not a server that can be patched; expected one of web1..web{web_count}{lbs}"),
+                );
+            };
+            if order.contains(&i) {
+                return bad(key, format!("{name:?} is listed twice"));
+            }
+            order.push(i);
+        }
+        order
+    };
+    // One server's turn, and the whole roll, must end before the next window opens.
+    let turn = drain
+        .as_nanos()
+        .checked_add(duration_per_server.as_nanos())
+        .and_then(|t| t.checked_add(wait_between_servers.as_nanos()));
+    let roll = turn.and_then(|t| t.checked_mul(order.len() as u64));
+    match roll {
+        Some(r) if r < every.as_nanos() => {}
+        _ => {
+            return bad(
+                "maintenance.every",
+                format!(
+                    "{:?} is too short for a roll over {} server(s) of drain + duration_per_server + wait_between_servers each; expected a longer cadence",
+                    mt.every,
+                    order.len()
+                ),
+            );
+        }
+    }
+    Ok(Some(MaintenanceModel {
+        every,
+        window_start,
+        duration_per_server,
+        drain,
+        wait_between_servers,
+        order,
+    }))
 }
 
 const YEAR_NS: f64 = 365.0 * 86_400e9;
@@ -1740,6 +1881,8 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
     spec.mode = Mode::Requests;
     spec.faults.clear();
     spec.expects.clear();
+    // Request mode does not run planned maintenance: the sample is the park at full strength.
+    spec.maintenance.enabled = false;
     spec.horizon = LATENCY_SAMPLE_HORIZON.into();
     spec.warmup = LATENCY_SAMPLE_WARMUP.into();
     spec.replications = LATENCY_SAMPLE_REPLICATIONS;
@@ -1751,6 +1894,8 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
 pub fn replay_capsule(model: &Model, faults: Vec<Fault>) -> Result<Model, ScenarioError> {
     let mut spec = model.spec.clone();
     spec.mode = Mode::Requests;
+    // Request mode does not run planned maintenance: the capsule replays the failures only.
+    spec.maintenance.enabled = false;
     spec.faults = faults;
     validate(spec).map_err(|(key, message)| {
         ScenarioError::Invalid(Located {

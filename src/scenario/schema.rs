@@ -37,6 +37,10 @@ pub struct Scenario {
     pub network: Network,
     pub reliability: Reliability,
     pub monitoring: Monitoring,
+    /// Planned maintenance of the web servers (availability mode): a rolling window through
+    /// lb1's admin states.
+    #[serde(skip_serializing_if = "Maintenance::is_off")]
+    pub maintenance: Maintenance,
     /// Service-level objective `simpark sweep` plans against (optional; flags override it).
     #[serde(skip_serializing_if = "Slo::is_unset")]
     pub slo: Slo,
@@ -153,6 +157,7 @@ impl Default for Scenario {
             network: Network::default(),
             reliability: Reliability::default(),
             monitoring: Monitoring::default(),
+            maintenance: Maintenance::default(),
             slo: Slo::default(),
             links: Vec::new(),
             faults: Vec::new(),
@@ -803,6 +808,66 @@ impl Default for Storage {
             queue_max: 4096,
             read: DistSpec::lognormal(2.0, 1.0),
             write: DistSpec::lognormal(6.0, 1.0),
+        }
+    }
+}
+
+/// Planned maintenance (availability mode): every `every`, starting `window_start_h` after
+/// midnight, the servers are patched one at a time in `order`. lb1 puts a web server in
+/// `drain` (no new requests), after `drain` in `maint` (out of rotation, checks stopped), after
+/// `duration_per_server` back to `ready`, from where it returns through `rise` passing checks
+/// (and `slowstart`, if set), as HAProxy's runtime API `set server <b>/<s> state ...` does.
+/// The next server waits `wait_between_servers` after the previous one is back in rotation.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Maintenance {
+    pub enabled: bool,
+    /// Cadence, e.g. "30d" (monthly kernel updates) or "7d" (weekly deploys).
+    pub every: String,
+    /// When the window opens [h after midnight, local time of the scenario clock].
+    pub window_start_h: f64,
+    /// Time a server is out for its update (reboot included), e.g. "15m".
+    pub duration_per_server: String,
+    /// Time in `drain` before `maint`, for requests in progress to finish.
+    pub drain: String,
+    /// Pause after a server is back in rotation before the next one goes.
+    pub wait_between_servers: String,
+    /// The customer's contract: `count` planned maintenance as downtime, or `exclude` it
+    /// (announced windows do not count). Either way it is reported apart, by cause.
+    pub contract: MaintenanceContract,
+    /// Servers in rolling order, e.g. ["web3", "web1", "lb1"]; empty: every web server, web1
+    /// first, then the balancers (lb2 before lb1). A balancer hands the VRRP address to its
+    /// peer on purpose; a lone lb1 takes the site down while it is patched.
+    pub order: Vec<String>,
+}
+
+/// Whether planned maintenance counts as downtime (`--maintenance count|exclude`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceContract {
+    #[default]
+    Count,
+    Exclude,
+}
+
+impl Maintenance {
+    pub fn is_off(&self) -> bool {
+        !self.enabled
+    }
+}
+
+impl Default for Maintenance {
+    fn default() -> Self {
+        Maintenance {
+            enabled: false,
+            // Monthly kernel updates, at 03:00 when traffic is lowest.
+            every: "30d".into(),
+            window_start_h: 3.0,
+            duration_per_server: "15m".into(),
+            drain: "60s".into(),
+            wait_between_servers: "5m".into(),
+            contract: MaintenanceContract::Count,
+            order: Vec::new(),
         }
     }
 }

@@ -103,6 +103,8 @@ pub struct Compared {
     pub replications: u32,
     pub horizon_s: f64,
     pub servers: Servers,
+    /// Whether planned maintenance counts in the downtime and availability figures.
+    pub maintenance: crate::scenario::MaintenanceContract,
     pub metrics: RunFigures,
 }
 
@@ -124,6 +126,7 @@ pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + S
             replications: m.replications,
             horizon_s: m.horizon.as_secs_f64(),
             servers: Servers::of(m),
+            maintenance: m.spec.maintenance.contract,
             metrics,
         })
         .collect();
@@ -135,10 +138,20 @@ pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + S
 }
 
 /// Table rows: (label, metric, digits).
-const ROWS: [(&str, &str, usize); 6] = [
+const ROWS: [(&str, &str, usize); 15] = [
     ("availability (time)", "availability_time", 6),
     ("availability (requests)", "availability_request", 6),
     ("downtime min/year", "downtime_min_per_year", 1),
+    ("  without maintenance", "downtime_min_per_year_unplanned", 1),
+    // Downtime by cause (`sim::avail::Cause`), so the table says why A beats B.
+    ("  cause: lb", "downtime_min_per_year_lb", 1),
+    ("  cause: web", "downtime_min_per_year_web", 1),
+    ("  cause: storage", "downtime_min_per_year_storage", 1),
+    ("  cause: takeover", "downtime_min_per_year_takeover", 1),
+    ("  cause: network", "downtime_min_per_year_network", 1),
+    ("  cause: maintenance", "downtime_min_per_year_maintenance", 1),
+    ("  cause: human error", "downtime_min_per_year_human_error", 1),
+    ("  cause: overload", "downtime_min_per_year_overload", 1),
     ("latency ms p99", "latency_ms_p99", 1),
     // Human-error restores that lost data, failed restores, both storage copies lost.
     ("data-loss events/year", "data_loss_events_per_year", 4),
@@ -181,6 +194,16 @@ impl Comparison {
                     .map(|s| {
                         let v = &s.servers;
                         format!("{}, {}, {}, {}", v.balancers, v.web, v.storage, v.backup)
+                    })
+                    .collect(),
+            ),
+            (
+                "planned maintenance",
+                self.scenarios
+                    .iter()
+                    .map(|s| match s.maintenance {
+                        crate::scenario::MaintenanceContract::Count => "counted".to_string(),
+                        crate::scenario::MaintenanceContract::Exclude => "excluded".to_string(),
                     })
                     .collect(),
             ),

@@ -14,7 +14,7 @@ pub mod vary;
 
 use crate::report::plot::PlotError;
 use crate::scenario::{Mode, Model, ScenarioError};
-use crate::sim::avail::{AvailMetrics, AvailWorld};
+use crate::sim::avail::{AvailMetrics, AvailWorld, Cause};
 use crate::sim::metrics::RepMetrics;
 use crate::sim::world::World;
 use crate::stats::Estimate;
@@ -64,13 +64,27 @@ pub const REQUEST_METRICS: [&str; 6] = [
     "throughput_rps",
     "web_utilisation_max",
 ];
-pub const AVAIL_METRICS: [&str; 5] = [
+pub const AVAIL_METRICS: [&str; 14] = [
     "availability_time",
     "availability_request",
     "downtime_min_per_year",
     "data_loss_events_per_year",
     "raid_array_losses_per_year",
+    // Downtime without planned maintenance (contracts that exclude announced windows).
+    "downtime_min_per_year_unplanned",
+    // Downtime by cause, in `Cause::ALL` order (see `DOWNTIME_BY_CAUSE_FIRST`).
+    "downtime_min_per_year_lb",
+    "downtime_min_per_year_web",
+    "downtime_min_per_year_storage",
+    "downtime_min_per_year_takeover",
+    "downtime_min_per_year_network",
+    "downtime_min_per_year_maintenance",
+    "downtime_min_per_year_human_error",
+    "downtime_min_per_year_overload",
 ];
+/// Index in `AVAIL_METRICS` of the first per-cause downtime.
+pub const DOWNTIME_BY_CAUSE_FIRST: usize = 6;
+const _: () = assert!(DOWNTIME_BY_CAUSE_FIRST + Cause::COUNT == AVAIL_METRICS.len());
 
 /// A key or metric name in words for chart axes and titles: known ones by name, others with
 /// dots and underscores as spaces.
@@ -137,7 +151,7 @@ fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
 /// Availability mode, one replication, in `AVAIL_METRICS` order.
 fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
     let years = r.window_ns as f64 / (365.0 * 86_400e9);
-    vec![
+    let mut out = vec![
         1.0 - r.downtime_ns as f64 / r.window_ns as f64,
         if r.offered > 0.0 {
             1.0 - r.failed / r.offered
@@ -147,7 +161,11 @@ fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
         r.downtime_ns as f64 / 60e9 / years,
         r.data_loss_events as f64 / years,
         r.raid_array_losses as f64 / years,
-    ]
+    ];
+    out.push(r.unplanned_downtime_ns() as f64 / 60e9 / years);
+    out.extend(r.downtime_by_cause_ns.iter().map(|&ns| ns as f64 / 60e9 / years));
+    assert_eq!(out.len(), AVAIL_METRICS.len());
+    out
 }
 
 /// One run's figures: every metric of its mode as an estimate across replications.
@@ -284,6 +302,17 @@ mod tests {
             f.get("raid_array_losses_per_year"),
             Some(s.metrics.raid_array_losses_per_year)
         );
+        assert_eq!(
+            f.get("downtime_min_per_year_unplanned"),
+            Some(s.metrics.downtime_min_per_year_unplanned)
+        );
+        for (k, c) in s.metrics.downtime_by_cause.iter().enumerate() {
+            assert_eq!(
+                f.metrics[DOWNTIME_BY_CAUSE_FIRST + k].0,
+                format!("downtime_min_per_year_{}", c.cause.name())
+            );
+            assert_eq!(f.metrics[DOWNTIME_BY_CAUSE_FIRST + k].1, c.downtime_min_per_year);
+        }
         assert!(f.get("latency_ms_p99").is_none(), "availability mode has no latency");
         assert_eq!(f.slo_availability(), s.metrics.availability_time);
     }

@@ -181,3 +181,42 @@ fn bad_server_ids_disabled_and_slowstart_are_rejected() {
     let e = rejected("slowstart", "name = \"x\"\n[balancer]\nslowstart_ms = -5\n");
     assert!(e.contains("balancer.slowstart_ms") && e.contains("milliseconds"), "{e}");
 }
+
+/// `[maintenance]`: each bad value is named by file, line and key, with what is valid.
+#[test]
+fn bad_maintenance_keys_are_rejected_with_their_keys() {
+    let base = "name = \"x\"\nmode = \"availability\"\n[maintenance]\nenabled = true\n";
+    let cases: [(&str, &str, &str, &str); 6] = [
+        ("every = \"100000000y\"", "maintenance.every", "too long", "bad.toml:5:"),
+        ("every = \"0s\"", "maintenance.every", "> 0", "bad.toml:5:"),
+        ("every = \"30m\"", "maintenance.every", "too short", "bad.toml:5:"),
+        (
+            "window_start_h = 24.0",
+            "maintenance.window_start_h",
+            "0..24",
+            "bad.toml:5:",
+        ),
+        (
+            "order = [\"web1\", \"web9\"]",
+            "maintenance.order[1]",
+            "web1..web3",
+            "bad.toml:5:",
+        ),
+        (
+            "order = [\"web2\", \"web2\"]",
+            "maintenance.order[1]",
+            "twice",
+            "bad.toml:5:",
+        ),
+    ];
+    for (i, (line, key, valid, at)) in cases.iter().enumerate() {
+        let e = rejected(&format!("maintenance{i}"), &format!("{base}{line}\n"));
+        assert!(e.contains(key) && e.contains(valid) && e.contains(at), "{line}: {e}");
+    }
+    // Request mode does not run planned maintenance yet: refused, not ignored.
+    let e = rejected("maintenance_requests", "name = \"x\"\n[maintenance]\nenabled = true\n");
+    assert!(
+        e.contains("bad.toml:3:") && e.contains("maintenance.enabled") && e.contains("availability mode only"),
+        "{e}"
+    );
+}

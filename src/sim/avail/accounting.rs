@@ -4,37 +4,94 @@
 
 use super::*;
 
+/// What fails in the current state: the share of offered requests and its causes.
+pub(super) struct Failing {
+    /// Share of offered requests failing, in 0..=1.
+    pub share: f64,
+    /// `share` split by cause, in `Cause::ALL` order.
+    pub by_cause: [f64; Cause::COUNT],
+    /// The cause the period is charged to (its largest share) and a description.
+    pub cause: Option<(Cause, String)>,
+    /// Per overloaded slowed web server (component index), its failing share.
+    pub overloaded: Vec<(usize, f64)>,
+}
+
+impl Failing {
+    fn all(cause: Cause, text: impl Into<String>) -> Failing {
+        let mut by_cause = [0.0; Cause::COUNT];
+        by_cause[cause.index()] = 1.0;
+        Failing {
+            share: 1.0,
+            by_cause,
+            cause: Some((cause, text.into())),
+            overloaded: Vec::new(),
+        }
+    }
+}
+
 impl AvailWorld<'_> {
-    /// Share of offered requests that fail in the current state, and the cause.
-    /// Also returns, per overloaded slowed web server (component index), its failing share.
-    pub(super) fn failing(&self, rate_per_s: f64) -> (f64, Option<String>, Vec<(usize, f64)>) {
+    /// Why web servers `idx` (indices into the web tier) are not serving: planned
+    /// maintenance if one is being patched, a network link if every one of them lost its
+    /// link, else the servers themselves.
+    fn web_cause(&self, idx: &[usize]) -> Cause {
+        let web = &self.comps[self.web0..];
+        if idx.iter().any(|&i| web[i].maint) {
+            Cause::Maintenance
+        } else if idx.iter().all(|&i| web[i].up || web[i].mode == Mode::LinkDown) {
+            Cause::Network
+        } else {
+            Cause::Web
+        }
+    }
+
+    /// Share of offered requests that fail in the current state, and the causes.
+    pub(super) fn failing(&self, rate_per_s: f64) -> Failing {
         match self.lb_master {
             Some(l) if self.comps[l].up => {}
-            _ => return (1.0, Some("no balancer holds the site address".into()), Vec::new()),
+            _ => {
+                let patching = self.comps.iter().any(|x| x.kind == Kind::Lb && x.maint);
+                let cause = if patching { Cause::Maintenance } else { Cause::Lb };
+                return Failing::all(cause, "no balancer holds the site address");
+            }
         }
         let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0;
         if needs_storage && !self.storage_ok {
-            return (1.0, Some("no writable storage primary".into()), Vec::new());
+            // A takeover is under way while the controller has a node to promote.
+            let store = &self.comps[self.store0..self.store0 + self.m.storage.count as usize];
+            let cause = if self.failover.is_some() && self.disaster_at.is_none() && store.iter().any(|s| s.up) {
+                Cause::Takeover
+            } else {
+                Cause::Storage
+            };
+            return Failing::all(cause, "no writable storage primary");
         }
         // lb1's routing set and shares, from its backend (weight 0 and backups included).
         let shares = &self.shares;
         let web = &self.comps[self.web0..self.web0 + shares.len()];
         let routed: Vec<usize> = (0..shares.len()).filter(|&i| shares[i] > 0.0).collect();
+        let all: Vec<usize> = (0..shares.len()).collect();
         if routed.is_empty() {
-            return (1.0, Some("no web server in rotation".into()), Vec::new());
+            return Failing::all(self.web_cause(&all), "no web server in rotation");
         }
         let serving = |i: usize| web[i].up || web[i].mode == Mode::Slowdown;
         // Retries go to the whole group, including servers with no share of first picks.
         if self.group.iter().all(|&i| !serving(i)) {
-            return (1.0, Some("every web server in rotation has failed".into()), Vec::new());
+            return Failing::all(self.web_cause(&self.group), "every web server in rotation has failed");
         }
         // Undetected failures in rotation: a hang or a gray failure fails its share; a crash
         // or refused connection is retried on another server (slow, but served).
-        let mut failing: f64 = routed
+        let mut by_cause = [0.0; Cause::COUNT];
+        for &i in routed
             .iter()
             .filter(|&&i| !serving(i) && (web[i].mode == Mode::Hang || !web[i].covered))
-            .map(|&i| shares[i])
-            .sum();
+        {
+            let cause = if web[i].mode == Mode::LinkDown {
+                Cause::Network
+            } else {
+                Cause::Web
+            };
+            by_cause[cause.index()] += shares[i];
+        }
         // A slowed server fails the part of its share beyond its capacity (fluid
         // approximation: workers / holding time, at the mean offered rate of the period).
         let mut overloaded = Vec::new();
@@ -43,20 +100,33 @@ impl AvailWorld<'_> {
             let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
             if offered > capacity {
                 let share = shares[i] * (1.0 - capacity / offered);
-                failing += share;
+                by_cause[Cause::Overload.index()] += share;
                 overloaded.push((self.web0 + i, share));
             }
         }
+        let failing: f64 = by_cause.iter().sum();
+        assert!((0.0..=1.0 + 1e-9).contains(&failing), "failing share {failing}");
         let cause = (failing > 0.0).then(|| {
             let names: Vec<&str> = routed
                 .iter()
                 .filter(|&&i| !web[i].up)
                 .map(|&i| web[i].name.as_str())
                 .collect();
-            format!("undetected failure of {}", names.join(", "))
+            let main = Cause::ALL
+                .into_iter()
+                .max_by(|a, b| by_cause[a.index()].total_cmp(&by_cause[b.index()]).then(b.cmp(a)))
+                .expect("causes exist");
+            (main, format!("undetected failure of {}", names.join(", ")))
         });
-        assert!((0.0..=1.0 + 1e-9).contains(&failing), "failing share {failing}");
-        (failing.min(1.0), cause, overloaded)
+        if failing > 1.0 {
+            by_cause.iter_mut().for_each(|x| *x /= failing);
+        }
+        Failing {
+            share: failing.min(1.0),
+            by_cause,
+            cause,
+            overloaded,
+        }
     }
 
     /// lb1 marks web `c` DOWN or UP: the backend learns it and gives its new routing shares.
@@ -66,6 +136,11 @@ impl AvailWorld<'_> {
         };
         self.comps[c].in_lb = up;
         self.backend.handle_server_state(now, i, up);
+        self.refresh_shares();
+    }
+
+    /// Ask lb1's backend for its routing shares and group after a state change.
+    pub(super) fn refresh_shares(&mut self) {
         assert!(
             self.backend.poll_dispatch().is_none() && self.backend.queued() == 0,
             "aggregate traffic never queues a request in the backend"
@@ -87,19 +162,39 @@ impl AvailWorld<'_> {
         assert!(a >= self.warmup, "nothing is charged before the window");
         let offered = offered_between(&self.m.traffic, a, now);
         let rate = offered / now.since(a).as_secs_f64();
-        let (frac, cause, overloaded) = self.failing(rate);
+        let Failing {
+            share: frac,
+            by_cause,
+            cause,
+            overloaded,
+        } = self.failing(rate);
         self.last = now;
         let failed_before = self.metrics.failed;
+        // A contract that excludes planned maintenance: charged to its cause only.
+        let excluded = self.m.maintenance_excluded() && cause.as_ref().is_some_and(|(c, _)| *c == Cause::Maintenance);
+        let excluded_share = if self.m.maintenance_excluded() {
+            by_cause[Cause::Maintenance.index()]
+        } else {
+            0.0
+        };
         if frac > 0.0 {
-            self.metrics.failed += frac * offered;
+            self.metrics.failed += (frac - excluded_share).max(0.0) * offered;
+            for (k, share) in by_cause.iter().enumerate() {
+                self.metrics.failed_by_cause[k] += share * offered;
+            }
             for (c, share) in overloaded {
                 self.comps[c].overload_failed += share * offered;
             }
         }
         let down = frac >= 1.0;
         if down {
-            self.metrics.downtime_ns += now.since(a).as_nanos();
-            spread_over_months(&mut self.metrics.monthly_downtime_ns, self.warmup, a, now, 1.0);
+            let dt = now.since(a).as_nanos();
+            let (class, _) = cause.as_ref().expect("a down period has a cause");
+            self.metrics.downtime_by_cause_ns[class.index()] += dt;
+            if !excluded {
+                self.metrics.downtime_ns += dt;
+                spread_over_months(&mut self.metrics.monthly_downtime_ns, self.warmup, a, now, 1.0);
+            }
         } else if frac > 0.0 {
             spread_over_months(&mut self.metrics.monthly_partial_ns, self.warmup, a, now, frac);
         }
@@ -107,11 +202,11 @@ impl AvailWorld<'_> {
             spread_over_months(&mut self.metrics.monthly_degraded_ns, self.warmup, a, now, 1.0);
         }
         // Incident log: a period where some requests fail.
-        match (&self.down_since, frac > 0.0) {
-            (None, true) => self.down_since = Some((a, cause.unwrap_or_default(), failed_before)),
-            (Some(_), false) => {
-                let (since, c, f0) = self.down_since.take().expect("open incident");
-                self.close_incident(since, a, c, f0);
+        match (&self.down_since, cause) {
+            (None, Some((class, text))) => self.down_since = Some((a, class, text, failed_before)),
+            (Some(_), None) => {
+                let (since, class, text, f0) = self.down_since.take().expect("open incident");
+                self.close_incident(since, a, class, text, f0);
             }
             _ => {}
         }
@@ -132,12 +227,20 @@ impl AvailWorld<'_> {
         (0..servers.len()).any(|i| !(servers[i].backup || web[i].up && web[i].in_lb))
     }
 
-    pub(super) fn close_incident(&mut self, start: SimTime, end: SimTime, cause: String, failed_before: f64) {
+    pub(super) fn close_incident(
+        &mut self,
+        start: SimTime,
+        end: SimTime,
+        cause_class: Cause,
+        cause: String,
+        failed_before: f64,
+    ) {
         self.metrics.incidents_total += 1;
         if self.metrics.incidents.len() < INCIDENTS_MAX {
             self.metrics.incidents.push(Incident {
                 start_h: start.as_secs_f64() / 3600.0,
                 end_h: end.as_secs_f64() / 3600.0,
+                cause_class,
                 cause,
                 failed_requests: self.metrics.failed - failed_before,
             });

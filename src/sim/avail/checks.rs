@@ -88,7 +88,8 @@ impl AvailWorld<'_> {
         self.lb_master = None;
         self.lb_masterless_since = Some(now);
         self.lb_epoch = self.lb_epoch.wrapping_add(1);
-        let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up) else {
+        // A peer being patched cannot take over.
+        let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up && !self.comps[p].maint) else {
             return;
         };
         // The backup heard the master's last advertisement on the advert grid before the

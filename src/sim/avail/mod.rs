@@ -11,18 +11,23 @@
 //! One `AvailWorld` is one replication; it never reads a clock or spawns a thread. The driver's
 //! seams are files: `swarm` (swarm draws), `backups` (backups and restores), `checks` (lb1's
 //! health checks and the VRRP pair), `storage` (the failover pair), `disks` (RAID-1),
-//! `accounting` (failing share, downtime, incidents), `alerts` (paging).
+//! `accounting` (failing share, downtime by cause, incidents), `alerts` (paging),
+//! `maintenance` (planned rolling maintenance through lb1's admin states), `cause` (the
+//! causes downtime is charged to).
 
 mod accounting;
 mod alerts;
 mod backups;
+mod cause;
 mod checks;
 mod disks;
+mod maintenance;
 mod storage;
 mod swarm;
 
 use alerts::RAID_DEGRADED;
 pub use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
+pub use cause::Cause;
 use disks::frailty;
 pub use swarm::Swarm;
 
@@ -98,6 +103,8 @@ struct Comp {
     logged: bool,
     /// Requests charged as failed to this slowed server's overload in the current episode.
     overload_failed: f64,
+    /// In planned maintenance: from `drain` until lb1's checks mark it UP again.
+    maint: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +187,11 @@ enum Ev {
     StorageRestored {
         epoch: u32,
     },
+    /// A step of planned maintenance of the server at `pos` in the rolling order.
+    Maintenance {
+        pos: u32,
+        phase: maintenance::Phase,
+    },
 }
 
 /// One incident: the site (or part of its traffic) failed.
@@ -187,6 +199,8 @@ enum Ev {
 pub struct Incident {
     pub start_h: f64,
     pub end_h: f64,
+    /// What the incident is charged to (the cause when it began).
+    pub cause_class: Cause,
     pub cause: String,
     pub failed_requests: f64,
 }
@@ -204,7 +218,17 @@ pub struct AlertLog {
 #[derive(Clone, Debug, Default)]
 pub struct AvailMetrics {
     pub window_ns: u64,
+    /// Time the site was down [ns]; planned maintenance included unless the contract
+    /// excludes it (`maintenance.contract`).
     pub downtime_ns: u64,
+    /// Downtime by cause, in `Cause::ALL` order [ns]; sums to `downtime_ns` (plus the
+    /// maintenance a contract excludes).
+    pub downtime_by_cause_ns: [u64; Cause::COUNT],
+    /// Failed requests by cause, in `Cause::ALL` order; sums to `failed` (plus the
+    /// maintenance a contract excludes).
+    pub failed_by_cause: [f64; Cause::COUNT],
+    /// Planned maintenance windows opened in the measured window.
+    pub maintenance_windows: u64,
     pub offered: f64,
     pub failed: f64,
     /// Downtime per month of the window [ns].
@@ -272,6 +296,17 @@ pub struct AvailMetrics {
     pub events: u64,
 }
 
+impl AvailMetrics {
+    /// Downtime from every cause but planned maintenance [ns].
+    pub fn unplanned_downtime_ns(&self) -> u64 {
+        Cause::ALL
+            .iter()
+            .filter(|&&c| c != Cause::Maintenance)
+            .map(|c| self.downtime_by_cause_ns[c.index()])
+            .sum()
+    }
+}
+
 pub struct AvailWorld<'m> {
     /// Batch frailties of replacement disks.
     batch_rng: StreamRng,
@@ -320,7 +355,7 @@ pub struct AvailWorld<'m> {
     /// Distinct client keys of the traffic (for `balance source` shares).
     clients: u64,
     last: SimTime,
-    down_since: Option<(SimTime, String, f64)>,
+    down_since: Option<(SimTime, Cause, String, f64)>,
     pub metrics: AvailMetrics,
     horizon: SimTime,
     warmup: SimTime,
@@ -351,6 +386,7 @@ impl<'m> AvailWorld<'m> {
                 frailty: [1.0; 2],
                 logged: false,
                 overload_failed: 0.0,
+                maint: false,
                 name,
             });
         };
@@ -466,6 +502,7 @@ impl<'m> AvailWorld<'m> {
             self.q.schedule(b.poll_timeout(), Ev::BackupTimer);
             self.schedule_human_error(SimTime::ZERO);
         }
+        self.schedule_maintenance();
         while let Some((now, ev)) = self.q.pop() {
             if now >= self.horizon {
                 break;
@@ -475,8 +512,8 @@ impl<'m> AvailWorld<'m> {
             self.handle(now, ev);
         }
         self.account(self.horizon);
-        if let Some((since, cause, failed_at_start)) = self.down_since.take() {
-            self.close_incident(since, self.horizon, cause, failed_at_start);
+        if let Some((since, class, cause, failed_at_start)) = self.down_since.take() {
+            self.close_incident(since, self.horizon, class, cause, failed_at_start);
         }
         if let Some(b) = &self.backup {
             let st = b.stats();
@@ -491,6 +528,23 @@ impl<'m> AvailWorld<'m> {
         // Postconditions: nothing is charged twice or outside the window.
         let x = &self.metrics;
         assert!(x.downtime_ns <= x.window_ns, "more downtime than time");
+        let maintenance = Cause::Maintenance.index();
+        let (maint_ns, maint_failed) = if self.m.maintenance_excluded() {
+            (x.downtime_by_cause_ns[maintenance], x.failed_by_cause[maintenance])
+        } else {
+            (0, 0.0)
+        };
+        assert_eq!(
+            x.downtime_by_cause_ns.iter().sum::<u64>() - maint_ns,
+            x.downtime_ns,
+            "every minute of downtime has one cause"
+        );
+        let by_cause: f64 = x.failed_by_cause.iter().sum::<f64>() - maint_failed;
+        assert!(
+            (by_cause - x.failed).abs() <= 1e-6 * x.offered.max(1.0),
+            "failed requests by cause {by_cause} != {}",
+            x.failed
+        );
         assert!(
             x.failed >= 0.0 && x.failed <= x.offered * (1.0 + 1e-9),
             "failed {} of {} offered requests",
@@ -575,6 +629,12 @@ impl<'m> AvailWorld<'m> {
             Ev::Fail { comp, epoch } => {
                 let c = comp as usize;
                 if self.comps[c].epoch == epoch && self.comps[c].up {
+                    // A server being patched is watched by its operator: its failure is
+                    // drawn anew for after the window (a few hours a year, a small bias).
+                    if self.comps[c].maint {
+                        self.schedule_failure(now, c);
+                        return;
+                    }
                     if self.over_budget(c) {
                         if now >= self.warmup {
                             self.metrics.faults_suppressed_by_budget += 1;
@@ -657,6 +717,7 @@ impl<'m> AvailWorld<'m> {
                     self.storage_ok = true;
                 }
             }
+            Ev::Maintenance { pos, phase } => self.on_maintenance(now, pos as usize, phase),
             Ev::LbMaster { comp, epoch } => {
                 if self.lb_epoch == epoch && self.comps[comp as usize].up {
                     self.lb_master = Some(comp as usize);
@@ -911,6 +972,7 @@ impl<'m> AvailWorld<'m> {
             let backlog = f64::from(self.m.web.workers + self.m.web.queue_max)
                 .min(capacity * self.m.timeout_server.as_secs_f64());
             self.metrics.failed -= charged.min(backlog);
+            self.metrics.failed_by_cause[Cause::Overload.index()] -= charged.min(backlog);
         }
         self.log_fault(now, c, FaultKind::Recover, true);
         let comp = &mut self.comps[c];

@@ -1,0 +1,336 @@
+//! Planned rolling maintenance of the web servers in the long-horizon driver. Every window,
+//! the operator takes the servers one at a time through lb1's admin states, as with the
+//! runtime API: `drain` (no new requests), `maint` (out of rotation, checks paused, health
+//! 0), `ready`; the server then returns through `rise` passing checks, stepped on the real
+//! `HealthChecker`. Routing shares are asked of the `Backend` after every change, so a single
+//! server (nobody else in rotation) is down for its window while a park or a standby pair
+//! moves its traffic to the others. A balancer of a VRRP pair that holds the address resigns
+//! it on purpose (a priority-0 advertisement: its peer takes over after Skew_Time, stepped on
+//! the real `VrrpRouter`); a lone lb1 takes the site down while it is patched.
+
+use super::*;
+use crate::policy::balancer::AdminState;
+use crate::scenario::MaintTarget;
+
+/// One step of a server's turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// The window opens (the roll starts at the first server in order).
+    Window,
+    /// `drain` -> `maint`.
+    Maint,
+    /// `maint` -> `ready`; the checks resume.
+    Ready,
+    /// lb1's checks mark it UP: back in rotation.
+    Up,
+    /// The wait between servers is over: the next server's turn.
+    Next,
+}
+
+impl AvailWorld<'_> {
+    /// Schedule the first window (`window_start` after midnight of day 0).
+    pub(super) fn schedule_maintenance(&mut self) {
+        if let Some(mt) = &self.m.maintenance {
+            self.q.schedule(
+                SimTime::ZERO + mt.window_start,
+                Ev::Maintenance {
+                    pos: 0,
+                    phase: Phase::Window,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_maintenance(&mut self, now: SimTime, pos: usize, phase: Phase) {
+        let mt = self
+            .m
+            .maintenance
+            .as_ref()
+            .expect("maintenance events need [maintenance]");
+        match phase {
+            Phase::Window => {
+                self.q.schedule(
+                    now.saturating_add(mt.every),
+                    Ev::Maintenance {
+                        pos: 0,
+                        phase: Phase::Window,
+                    },
+                );
+                if now >= self.warmup {
+                    self.metrics.maintenance_windows += 1;
+                }
+                self.maintenance_turn(now, 0);
+            }
+            Phase::Maint => {
+                let c = self.target(mt.order[pos]);
+                assert!(
+                    self.comps[c].maint && self.comps[c].up,
+                    "only a drained, working server goes into maint"
+                );
+                self.set_admin(now, c, AdminState::Maint);
+                // Checks paused, health 0: lb1 sees it DOWN once it leaves maintenance.
+                let Kind::Web(i) = self.comps[c].kind else {
+                    unreachable!("the order lists web servers")
+                };
+                self.backend.handle_server_state(now, i, false);
+                self.refresh_shares();
+                let t = now + mt.duration_per_server;
+                self.q.schedule(
+                    t,
+                    Ev::Maintenance {
+                        pos: pos as u32,
+                        phase: Phase::Ready,
+                    },
+                );
+            }
+            Phase::Ready if matches!(mt.order[pos], MaintTarget::Balancer(_)) => {
+                let c = self.target(mt.order[pos]);
+                self.comps[c].maint = false;
+                self.lb_repaired(now, c);
+                let t = now + mt.wait_between_servers;
+                self.q.schedule(
+                    t,
+                    Ev::Maintenance {
+                        pos: pos as u32 + 1,
+                        phase: Phase::Next,
+                    },
+                );
+            }
+            Phase::Ready => {
+                let c = self.target(mt.order[pos]);
+                self.set_admin(now, c, AdminState::Ready);
+                let up = self.recover_from_maintenance(now, c);
+                self.q.schedule(
+                    up,
+                    Ev::Maintenance {
+                        pos: pos as u32,
+                        phase: Phase::Up,
+                    },
+                );
+            }
+            Phase::Up => {
+                let c = self.target(mt.order[pos]);
+                self.set_in_lb(now, c, true);
+                self.comps[c].maint = false;
+                let t = now + mt.wait_between_servers;
+                self.q.schedule(
+                    t,
+                    Ev::Maintenance {
+                        pos: pos as u32 + 1,
+                        phase: Phase::Next,
+                    },
+                );
+            }
+            Phase::Next => self.maintenance_turn(now, pos),
+        }
+    }
+
+    /// The turn of the server at `pos` in the rolling order: drained now, unless it is failed
+    /// or out of rotation (then it is repaired first and patched then; the roll moves on).
+    fn maintenance_turn(&mut self, now: SimTime, pos: usize) {
+        let mt = self.m.maintenance.as_ref().expect("maintenance configured");
+        let mut pos = pos;
+        while let Some(&target) = mt.order.get(pos) {
+            let c = self.target(target);
+            if let MaintTarget::Balancer(_) = target {
+                if self.comps[c].up {
+                    self.comps[c].maint = true;
+                    self.lb_resign(now, c);
+                    let t = now + mt.duration_per_server;
+                    self.q.schedule(
+                        t,
+                        Ev::Maintenance {
+                            pos: pos as u32,
+                            phase: Phase::Ready,
+                        },
+                    );
+                    return;
+                }
+            } else if self.comps[c].up && self.comps[c].in_lb {
+                self.comps[c].maint = true;
+                self.comps[c].in_lb = false;
+                self.set_admin(now, c, AdminState::Drain);
+                self.q.schedule(
+                    now + mt.drain,
+                    Ev::Maintenance {
+                        pos: pos as u32,
+                        phase: Phase::Maint,
+                    },
+                );
+                return;
+            }
+            pos += 1;
+        }
+    }
+
+    /// The component a maintenance target names.
+    fn target(&self, t: MaintTarget) -> usize {
+        match t {
+            MaintTarget::Web(i) => self.web0 + i,
+            // lb2 is the last component (added last so it shifts no stream).
+            MaintTarget::Balancer(0) => 0,
+            MaintTarget::Balancer(_) => self.comps.len() - 1,
+        }
+    }
+
+    /// Balancer `c` goes down for maintenance. Holding the address with a working peer, it
+    /// resigns (RFC 5798 6.4.2: a priority-0 advertisement) and the peer becomes master after
+    /// its Skew_Time; otherwise nobody holds the address until it is back.
+    fn lb_resign(&mut self, now: SimTime, c: usize) {
+        assert_eq!(self.comps[c].kind, Kind::Lb);
+        if self.lb_master != Some(c) {
+            return; // the backup: nobody notices
+        }
+        self.lb_master = None;
+        self.lb_epoch = self.lb_epoch.wrapping_add(1);
+        let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up && !self.comps[p].maint) else {
+            return;
+        };
+        let master = self.vrrp_config(c);
+        let mut r = VrrpRouter::new(self.vrrp_config(peer));
+        r.handle_startup(now);
+        r.handle_advertisement(
+            now,
+            crate::policy::vrrp::PRIORITY_RESIGN,
+            master.address,
+            master.advert_interval_cs,
+        );
+        let t = checks::step_vrrp(&mut r);
+        let epoch = self.lb_epoch;
+        self.q.schedule(
+            t,
+            Ev::LbMaster {
+                comp: peer as u32,
+                epoch,
+            },
+        );
+    }
+
+    /// lb1's backend learns an admin state change of web `c`.
+    fn set_admin(&mut self, now: SimTime, c: usize, state: AdminState) {
+        let Kind::Web(i) = self.comps[c].kind else {
+            unreachable!("only web servers are in lb1's backend")
+        };
+        self.backend.handle_admin_state(now, i, state);
+        assert_eq!(self.backend.admin_state(i), state);
+        self.refresh_shares();
+    }
+
+    /// When lb1's checks mark web `c` UP after it left maintenance at `now`: `rise` passing
+    /// checks from health 0, the first on the server's steady check grid.
+    fn recover_from_maintenance(&mut self, now: SimTime, c: usize) -> SimTime {
+        if self.m.reliability.instant {
+            return now;
+        }
+        let Some(spec) = self.m.check.clone() else {
+            return now;
+        };
+        let rtt = self.rtt(c);
+        let next = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
+        let mut checker = HealthChecker::resume_down(spec, next);
+        let up = checks::step_checker(
+            &mut checker,
+            rtt,
+            |_| checks::Probe::Healthy,
+            |t| matches!(t, Transition::Up),
+        );
+        self.comps[c].check_anchor = checker.poll_timeout();
+        up
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::avail::{AvailMetrics, AvailWorld, Cause};
+
+    /// Nothing fails: every minute of downtime is planned maintenance. Monthly windows over
+    /// 361 days after a one-day warm-up: windows at 03:00 on days 30, 60, ..., 360 (12).
+    const QUIET: &str = r#"
+name = "quiet"
+mode = "availability"
+replications = 1
+horizon = "362d"
+warmup = "1d"
+[backup]
+enabled = false
+[reliability.lb]
+fails = false
+[reliability.web]
+fails = false
+[reliability.storage]
+fails = false
+[reliability.backup]
+fails = false
+[reliability.disk]
+raid1 = false
+[maintenance]
+enabled = true
+every = "30d"
+window_start_h = 3.0
+duration_per_server = "15m"
+drain = "60s"
+wait_between_servers = "5m"
+"#;
+
+    fn run(extra: &[&str]) -> AvailMetrics {
+        let sets: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let m = crate::scenario::from_str(QUIET, "quiet.toml", &sets).unwrap();
+        AvailWorld::new(&m, 0).run()
+    }
+
+    fn planned_s(x: &AvailMetrics) -> f64 {
+        assert_eq!(x.maintenance_windows, 12);
+        assert_eq!(
+            x.downtime_by_cause_ns[Cause::Maintenance.index()],
+            x.downtime_ns,
+            "nothing fails, so all downtime is planned"
+        );
+        x.downtime_ns as f64 / 1e9 / 12.0
+    }
+
+    /// A single server is down for drain + its update + its way back through `rise` checks
+    /// (HAProxy defaults: rise 2, inter 2 s: 2 to 4 s more). lb1 cannot fail here, which is
+    /// how a baseline says there is no balancer, so it is not patched.
+    #[test]
+    fn a_single_server_is_down_for_each_window() {
+        let per_window = planned_s(&run(&[
+            "web.count=1",
+            "storage.count=0",
+            "requests.storage_reads=0",
+            "requests.write_fraction=0.0",
+        ]));
+        assert!((960.0..=966.0).contains(&per_window), "{per_window} s per window");
+    }
+
+    /// Three web servers roll without a visible outage; a lone lb1 takes the site down for
+    /// its update; a VRRP pair hands the address over on purpose: Skew_Time of the backup,
+    /// (256 - 100) x 100 / 256 = 60 cs per window.
+    #[test]
+    fn the_park_rolls_its_web_servers_and_its_balancer_pair_hands_over() {
+        let web_only = run(&["maintenance.order=[\"web1\", \"web2\", \"web3\"]"]);
+        assert_eq!(
+            web_only.downtime_ns, 0,
+            "a rolling update of three web servers is invisible"
+        );
+        assert_eq!(web_only.failed, 0.0);
+        let lone = planned_s(&run(&["reliability.lb.fails=true"]));
+        assert_eq!(lone, 900.0, "lb1 is out for its 15 minutes");
+        let pair = planned_s(&run(&["reliability.lb.fails=true", "balancer.pair=true"]));
+        assert!((pair - 0.6).abs() < 1e-9, "{pair} s per window");
+    }
+
+    /// A contract that excludes planned maintenance: no downtime and no failed requests, the
+    /// same maintenance minutes reported by cause.
+    #[test]
+    fn an_excluding_contract_leaves_maintenance_out_but_reports_it() {
+        let counted = run(&["reliability.lb.fails=true"]);
+        let excluded = run(&["reliability.lb.fails=true", "maintenance.contract=\"exclude\""]);
+        let m = Cause::Maintenance.index();
+        assert!(counted.downtime_ns > 0 && counted.failed > 0.0);
+        assert_eq!((excluded.downtime_ns, excluded.failed), (0, 0.0));
+        assert_eq!(excluded.downtime_by_cause_ns, counted.downtime_by_cause_ns);
+        assert_eq!(excluded.failed_by_cause[m], counted.failed_by_cause[m]);
+        assert!(excluded.monthly_downtime_ns.iter().all(|&x| x == 0));
+        assert_eq!(excluded.unplanned_downtime_ns(), 0);
+    }
+}
