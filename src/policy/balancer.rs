@@ -41,7 +41,7 @@
 //!   (`include/haproxy/stream.h`).
 
 use crate::units::{SimDuration, SimTime};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = its `id`).
 pub type ServerIdx = usize;
@@ -77,6 +77,8 @@ pub const DEFAULT_RANDOM_DRAWS: u32 = 2;
 
 /// Sentinel for "no tree" (`lb_tree == NULL`).
 const NO_TREE: u8 = 0;
+/// Trees 1..=6: fwrr init/next/curr per group (active, backup); fwlc/fas use 1 and 2.
+const NUM_TREES: usize = 7;
 /// Sentinel for "no server" in the compact `u32` server references.
 const NONE_IDX: u32 = u32::MAX;
 
@@ -297,6 +299,9 @@ pub struct Backend {
     fwrr: [FwrrGroup; 2],
     ins_seq: u64,
     full_scratch: Vec<u32>,
+    /// The eb32 trees, indexed by tree id: `(key, ins_seq, server)` in tree order. A server
+    /// is in `trees[lb_tree]` exactly when it is `linked` and `lb_tree != NO_TREE`.
+    trees: [BTreeSet<(u32, u64, u32)>; NUM_TREES],
 
     // map (static-rr, source)
     map: Vec<u32>,
@@ -456,6 +461,7 @@ impl Backend {
             ],
             ins_seq: 0,
             full_scratch: Vec::with_capacity(n),
+            trees: Default::default(),
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -802,7 +808,7 @@ impl Backend {
                 if now_usable {
                     self.tree_queue(s);
                 } else {
-                    self.servers[s].linked = false;
+                    self.eb_delete(s);
                     self.servers[s].lb_tree = NO_TREE;
                 }
                 self.recount_servers();
@@ -934,11 +940,14 @@ impl Backend {
     }
 
     // ------------------------------------------------------------------------------------
-    // Emulated eb32 trees: a node is (linked, lb_tree, key, ins_seq); duplicates ordered by
-    // insertion. O(n) scans, n = number of servers (1-10 typical).
+    // Emulated eb32 trees: a node is (linked, lb_tree, key, ins_seq) mirrored in the ordered
+    // set `trees[lb_tree]`; duplicate keys are ordered by insertion. O(log n) per operation.
     // ------------------------------------------------------------------------------------
 
+    /// (Re)inserts `s` into `tree` with `key`, after any previous position (eb32_insert after
+    /// eb32_delete: a re-inserted duplicate goes last among equal keys).
     fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
+        self.eb_delete(s);
         let seq = self.ins_seq;
         self.ins_seq += 1;
         let sv = &mut self.servers[s];
@@ -946,16 +955,23 @@ impl Backend {
         sv.lb_tree = tree;
         sv.key = key;
         sv.ins_seq = seq;
+        if tree != NO_TREE {
+            self.trees[tree as usize].insert((key, seq, s as u32));
+        }
+    }
+
+    /// eb32_delete: unlinks `s` from its tree (its `lb_tree` is kept, as in HAProxy).
+    fn eb_delete(&mut self, s: ServerIdx) {
+        let sv = &mut self.servers[s];
+        if sv.linked && sv.lb_tree != NO_TREE {
+            let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
+            debug_assert!(removed, "server {s} missing from its tree");
+        }
+        sv.linked = false;
     }
 
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
-        let mut best: Option<(u32, u64, ServerIdx)> = None;
-        for (i, sv) in self.servers.iter().enumerate() {
-            if sv.linked && sv.lb_tree == tree && best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
-                best = Some((sv.key, sv.ins_seq, i));
-            }
-        }
-        best.map(|b| b.2)
+        self.trees[tree as usize].first().map(|&(_, _, s)| s as usize)
     }
 
     // ------------------------------------------------------------------------------------
@@ -999,6 +1015,7 @@ impl Backend {
         let g = self.grp_of(s);
         let grp = self.fwrr[g];
         if !self.usable(s) {
+            self.eb_delete(s);
             self.servers[s].lb_tree = NO_TREE;
             return;
         }
@@ -1034,7 +1051,7 @@ impl Backend {
         let g = self.grp_of(s);
         self.fwrr[g].next_weight -= self.servers[s].eweight as i64;
         // fwrr_dequeue_srv + fwrr_remove_from_tree
-        self.servers[s].linked = false;
+        self.eb_delete(s);
         self.servers[s].lb_tree = NO_TREE;
     }
 
@@ -1139,7 +1156,7 @@ impl Backend {
                 self.fwrr_switch_trees(g);
             };
             self.fwrr_update_position(g, srv);
-            self.servers[srv].linked = false; // fwrr_dequeue_srv
+            self.eb_delete(srv); // fwrr_dequeue_srv
             self.fwrr[g].curr_pos += 1;
             if self.has_free_slot(srv) {
                 if Some(srv) != avoid || avoided.is_some() {
@@ -1222,12 +1239,11 @@ impl Backend {
             return None;
         };
         let lc = self.algorithm == Algorithm::LeastConn;
-        let mut best: Option<(u32, u64, ServerIdx)> = None;
         let mut avoided: Option<ServerIdx> = None;
-        for (i, sv) in self.servers.iter().enumerate() {
-            if !sv.linked || sv.lb_tree != tree {
-                continue;
-            }
+        // In tree order: the first eligible server wins; only full servers are skipped.
+        for &(_, _, i) in &self.trees[tree as usize] {
+            let i = i as usize;
+            let sv = &self.servers[i];
             let eligible = if lc {
                 // fwlc: served + queue < maxconn (+ maxqueue, 0 here)
                 sv.maxconn == 0 || sv.served + (sv.queue.len() as u32) < sv.maxconn
@@ -1241,11 +1257,9 @@ impl Backend {
                 avoided = Some(i);
                 continue;
             }
-            if best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
-                best = Some((sv.key, sv.ins_seq, i));
-            }
+            return Some(i);
         }
-        best.map(|b| b.2).or(avoided)
+        avoided
     }
 
     // ------------------------------------------------------------------------------------
