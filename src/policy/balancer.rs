@@ -79,6 +79,8 @@ pub const DEFAULT_RANDOM_DRAWS: u32 = 2;
 const NO_TREE: u8 = 0;
 /// Trees 1..=6: fwrr init/next/curr per group (active, backup); fwlc/fas use 1 and 2.
 const NUM_TREES: usize = 7;
+/// From this many servers on, the trees are ordered sets (O(log n)); below, linear scans.
+const INDEX_MIN_SERVERS: usize = 16;
 /// Sentinel for "no server" in the compact `u32` server references.
 const NONE_IDX: u32 = u32::MAX;
 
@@ -302,6 +304,9 @@ pub struct Backend {
     /// The eb32 trees, indexed by tree id: `(key, ins_seq, server)` in tree order. A server
     /// is in `trees[lb_tree]` exactly when it is `linked` and `lb_tree != NO_TREE`.
     trees: [BTreeSet<(u32, u64, u32)>; NUM_TREES],
+    /// Whether `trees` is maintained. Small backends scan their servers instead: cheaper
+    /// below `INDEX_MIN_SERVERS`, with the same order (`indexed_and_scanned_picks_agree`).
+    indexed: bool,
 
     // map (static-rr, source)
     map: Vec<u32>,
@@ -462,6 +467,7 @@ impl Backend {
             ins_seq: 0,
             full_scratch: Vec::with_capacity(n),
             trees: Default::default(),
+            indexed: n >= INDEX_MIN_SERVERS,
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -955,7 +961,7 @@ impl Backend {
         sv.lb_tree = tree;
         sv.key = key;
         sv.ins_seq = seq;
-        if tree != NO_TREE {
+        if self.indexed && tree != NO_TREE {
             self.trees[tree as usize].insert((key, seq, s as u32));
         }
     }
@@ -963,7 +969,7 @@ impl Backend {
     /// eb32_delete: unlinks `s` from its tree (its `lb_tree` is kept, as in HAProxy).
     fn eb_delete(&mut self, s: ServerIdx) {
         let sv = &mut self.servers[s];
-        if sv.linked && sv.lb_tree != NO_TREE {
+        if self.indexed && sv.linked && sv.lb_tree != NO_TREE {
             let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
             debug_assert!(removed, "server {s} missing from its tree");
         }
@@ -971,7 +977,16 @@ impl Backend {
     }
 
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
-        self.trees[tree as usize].first().map(|&(_, _, s)| s as usize)
+        if self.indexed {
+            return self.trees[tree as usize].first().map(|&(_, _, s)| s as usize);
+        }
+        let mut best: Option<(u32, u64, ServerIdx)> = None;
+        for (i, sv) in self.servers.iter().enumerate() {
+            if sv.linked && sv.lb_tree == tree && best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
+                best = Some((sv.key, sv.ins_seq, i));
+            }
+        }
+        best.map(|b| b.2)
     }
 
     // ------------------------------------------------------------------------------------
@@ -1239,27 +1254,44 @@ impl Backend {
             return None;
         };
         let lc = self.algorithm == Algorithm::LeastConn;
-        let mut avoided: Option<ServerIdx> = None;
-        // In tree order: the first eligible server wins; only full servers are skipped.
-        for &(_, _, i) in &self.trees[tree as usize] {
-            let i = i as usize;
-            let sv = &self.servers[i];
-            let eligible = if lc {
+        let eligible = |sv: &Server| {
+            if lc {
                 // fwlc: served + queue < maxconn (+ maxqueue, 0 here)
                 sv.maxconn == 0 || sv.served + (sv.queue.len() as u32) < sv.maxconn
             } else {
                 sv.maxconn == 0 || (sv.queue.is_empty() && sv.served < sv.maxconn)
-            };
-            if !eligible {
+            }
+        };
+        let mut avoided: Option<ServerIdx> = None;
+        if self.indexed {
+            // In tree order: the first eligible server wins; only full servers are skipped.
+            for &(_, _, i) in &self.trees[tree as usize] {
+                let i = i as usize;
+                if !eligible(&self.servers[i]) {
+                    continue;
+                }
+                if Some(i) == avoid {
+                    avoided = Some(i);
+                    continue;
+                }
+                return Some(i);
+            }
+            return avoided;
+        }
+        let mut best: Option<(u32, u64, ServerIdx)> = None;
+        for (i, sv) in self.servers.iter().enumerate() {
+            if !sv.linked || sv.lb_tree != tree || !eligible(sv) {
                 continue;
             }
             if Some(i) == avoid {
                 avoided = Some(i);
                 continue;
             }
-            return Some(i);
+            if best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
+                best = Some((sv.key, sv.ins_seq, i));
+            }
         }
-        avoided
+        best.map(|b| b.2).or(avoided)
     }
 
     // ------------------------------------------------------------------------------------
@@ -1874,6 +1906,57 @@ mod tests {
                 d => panic!("unexpected {d:?}"),
             })
             .collect()
+    }
+    /// The ordered-set trees (large backends) and the linear scans (small ones) pick the
+    /// same servers in the same order, through saturation, queues and DOWN/UP changes.
+    #[test]
+    fn indexed_and_scanned_picks_agree() {
+        use rand::Rng;
+        for algorithm in [Algorithm::RoundRobin, Algorithm::LeastConn, Algorithm::First] {
+            let servers: Vec<ServerSpec> = (0..20u32)
+                .map(|i| ServerSpec {
+                    backup: i >= 17,
+                    ..srv_mc(1 + i % 4, 1 + i % 3)
+                })
+                .collect();
+            let mut a = Backend::new(spec(algorithm, servers));
+            assert!(a.indexed, "20 servers use the ordered sets");
+            let mut b = a.clone();
+            b.indexed = false;
+            let mut drive = rng();
+            let (mut ra, mut rb) = (rng(), rng());
+            let mut busy: Vec<ServerIdx> = Vec::new();
+            for i in 0..20_000u64 {
+                let x: u32 = drive.random_range(0..100);
+                if x < 50 {
+                    let da = a.handle_request(T0, i, i, &mut ra);
+                    assert_eq!(format!("{da:?}"), format!("{:?}", b.handle_request(T0, i, i, &mut rb)));
+                    if let Decision::Dispatch(s) = da {
+                        busy.push(s);
+                    }
+                } else if x < 95 {
+                    if !busy.is_empty() {
+                        let s = busy.swap_remove(drive.random_range(0..busy.len()));
+                        a.handle_done(T0, s);
+                        b.handle_done(T0, s);
+                    }
+                } else {
+                    let s = drive.random_range(0..20);
+                    let up = !a.is_up(s);
+                    a.handle_server_state(T0, s, up);
+                    b.handle_server_state(T0, s, up);
+                }
+                loop {
+                    let (pa, pb) = (a.poll_dispatch(), b.poll_dispatch());
+                    assert_eq!(pa, pb, "{algorithm:?} step {i}");
+                    match pa {
+                        Some((_, s)) => busy.push(s),
+                        None => break,
+                    }
+                }
+                assert_eq!(a.poll_rejected(), b.poll_rejected());
+            }
+        }
     }
     fn names(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
