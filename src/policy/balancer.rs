@@ -22,7 +22,9 @@
 //! * roundrobin = `src/lb_fwrr.c` (init/next trees, `curr_pos`, `npos`/`lpos`/`rweight`,
 //!   `next_weight`, saturated servers requeued), eb32 duplicate keys are kept in insertion
 //!   order (ebtree appends duplicates after the existing ones) which this module reproduces
-//!   with a per-insertion sequence number.
+//!   with a per-insertion sequence number. From 16 servers on the trees are ordered sets
+//!   (O(log n) per tree operation, like HAProxy's ebtrees); smaller backends scan their
+//!   servers, which is cheaper there and picks the same order (`indexed_and_scanned_picks_agree`).
 //! * static-rr and `source` (default `hash-type map-based`) = `src/lb_map.c`
 //!   (`init_server_map` with the GCD of the weights, `recalc_server_map`, `map_get_server_rr`,
 //!   `map_get_server_hash`), `get_server_sh` in `src/backend.c`.
