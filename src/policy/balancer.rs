@@ -22,7 +22,9 @@
 //! * roundrobin = `src/lb_fwrr.c` (init/next trees, `curr_pos`, `npos`/`lpos`/`rweight`,
 //!   `next_weight`, saturated servers requeued), eb32 duplicate keys are kept in insertion
 //!   order (ebtree appends duplicates after the existing ones) which this module reproduces
-//!   with a per-insertion sequence number.
+//!   with a per-insertion sequence number. From 16 servers on the trees are ordered sets
+//!   (O(log n) per tree operation, like HAProxy's ebtrees); smaller backends scan their
+//!   servers, which is cheaper there and picks the same order (`indexed_and_scanned_picks_agree`).
 //! * static-rr and `source` (default `hash-type map-based`) = `src/lb_map.c`
 //!   (`init_server_map` with the GCD of the weights, `recalc_server_map`, `map_get_server_rr`,
 //!   `map_get_server_hash`), `get_server_sh` in `src/backend.c`.
@@ -41,7 +43,7 @@
 //!   (`include/haproxy/stream.h`).
 
 use crate::units::{SimDuration, SimTime};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = its `id`).
 pub type ServerIdx = usize;
@@ -77,6 +79,10 @@ pub const DEFAULT_RANDOM_DRAWS: u32 = 2;
 
 /// Sentinel for "no tree" (`lb_tree == NULL`).
 const NO_TREE: u8 = 0;
+/// Trees 1..=6: fwrr init/next/curr per group (active, backup); fwlc/fas use 1 and 2.
+const NUM_TREES: usize = 7;
+/// From this many servers on, the trees are ordered sets (O(log n)); below, linear scans.
+const INDEX_MIN_SERVERS: usize = 16;
 /// Sentinel for "no server" in the compact `u32` server references.
 const NONE_IDX: u32 = u32::MAX;
 
@@ -297,6 +303,12 @@ pub struct Backend {
     fwrr: [FwrrGroup; 2],
     ins_seq: u64,
     full_scratch: Vec<u32>,
+    /// The eb32 trees, indexed by tree id: `(key, ins_seq, server)` in tree order. A server
+    /// is in `trees[lb_tree]` exactly when it is `linked` and `lb_tree != NO_TREE`.
+    trees: [BTreeSet<(u32, u64, u32)>; NUM_TREES],
+    /// Whether `trees` is maintained. Small backends scan their servers instead: cheaper
+    /// below `INDEX_MIN_SERVERS`, with the same order (`indexed_and_scanned_picks_agree`).
+    indexed: bool,
 
     // map (static-rr, source)
     map: Vec<u32>,
@@ -456,6 +468,8 @@ impl Backend {
             ],
             ins_seq: 0,
             full_scratch: Vec::with_capacity(n),
+            trees: Default::default(),
+            indexed: n >= INDEX_MIN_SERVERS,
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -802,7 +816,7 @@ impl Backend {
                 if now_usable {
                     self.tree_queue(s);
                 } else {
-                    self.servers[s].linked = false;
+                    self.eb_delete(s);
                     self.servers[s].lb_tree = NO_TREE;
                 }
                 self.recount_servers();
@@ -934,11 +948,14 @@ impl Backend {
     }
 
     // ------------------------------------------------------------------------------------
-    // Emulated eb32 trees: a node is (linked, lb_tree, key, ins_seq); duplicates ordered by
-    // insertion. O(n) scans, n = number of servers (1-10 typical).
+    // Emulated eb32 trees: a node is (linked, lb_tree, key, ins_seq) mirrored in the ordered
+    // set `trees[lb_tree]`; duplicate keys are ordered by insertion. O(log n) per operation.
     // ------------------------------------------------------------------------------------
 
+    /// (Re)inserts `s` into `tree` with `key`, after any previous position (eb32_insert after
+    /// eb32_delete: a re-inserted duplicate goes last among equal keys).
     fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
+        self.eb_delete(s);
         let seq = self.ins_seq;
         self.ins_seq += 1;
         let sv = &mut self.servers[s];
@@ -946,9 +963,25 @@ impl Backend {
         sv.lb_tree = tree;
         sv.key = key;
         sv.ins_seq = seq;
+        if self.indexed && tree != NO_TREE {
+            self.trees[tree as usize].insert((key, seq, s as u32));
+        }
+    }
+
+    /// eb32_delete: unlinks `s` from its tree (its `lb_tree` is kept, as in HAProxy).
+    fn eb_delete(&mut self, s: ServerIdx) {
+        let sv = &mut self.servers[s];
+        if self.indexed && sv.linked && sv.lb_tree != NO_TREE {
+            let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
+            debug_assert!(removed, "server {s} missing from its tree");
+        }
+        sv.linked = false;
     }
 
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
+        if self.indexed {
+            return self.trees[tree as usize].first().map(|&(_, _, s)| s as usize);
+        }
         let mut best: Option<(u32, u64, ServerIdx)> = None;
         for (i, sv) in self.servers.iter().enumerate() {
             if sv.linked && sv.lb_tree == tree && best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
@@ -999,6 +1032,7 @@ impl Backend {
         let g = self.grp_of(s);
         let grp = self.fwrr[g];
         if !self.usable(s) {
+            self.eb_delete(s);
             self.servers[s].lb_tree = NO_TREE;
             return;
         }
@@ -1034,7 +1068,7 @@ impl Backend {
         let g = self.grp_of(s);
         self.fwrr[g].next_weight -= self.servers[s].eweight as i64;
         // fwrr_dequeue_srv + fwrr_remove_from_tree
-        self.servers[s].linked = false;
+        self.eb_delete(s);
         self.servers[s].lb_tree = NO_TREE;
     }
 
@@ -1139,7 +1173,7 @@ impl Backend {
                 self.fwrr_switch_trees(g);
             };
             self.fwrr_update_position(g, srv);
-            self.servers[srv].linked = false; // fwrr_dequeue_srv
+            self.eb_delete(srv); // fwrr_dequeue_srv
             self.fwrr[g].curr_pos += 1;
             if self.has_free_slot(srv) {
                 if Some(srv) != avoid || avoided.is_some() {
@@ -1222,19 +1256,33 @@ impl Backend {
             return None;
         };
         let lc = self.algorithm == Algorithm::LeastConn;
-        let mut best: Option<(u32, u64, ServerIdx)> = None;
-        let mut avoided: Option<ServerIdx> = None;
-        for (i, sv) in self.servers.iter().enumerate() {
-            if !sv.linked || sv.lb_tree != tree {
-                continue;
-            }
-            let eligible = if lc {
+        let eligible = |sv: &Server| {
+            if lc {
                 // fwlc: served + queue < maxconn (+ maxqueue, 0 here)
                 sv.maxconn == 0 || sv.served + (sv.queue.len() as u32) < sv.maxconn
             } else {
                 sv.maxconn == 0 || (sv.queue.is_empty() && sv.served < sv.maxconn)
-            };
-            if !eligible {
+            }
+        };
+        let mut avoided: Option<ServerIdx> = None;
+        if self.indexed {
+            // In tree order: the first eligible server wins; only full servers are skipped.
+            for &(_, _, i) in &self.trees[tree as usize] {
+                let i = i as usize;
+                if !eligible(&self.servers[i]) {
+                    continue;
+                }
+                if Some(i) == avoid {
+                    avoided = Some(i);
+                    continue;
+                }
+                return Some(i);
+            }
+            return avoided;
+        }
+        let mut best: Option<(u32, u64, ServerIdx)> = None;
+        for (i, sv) in self.servers.iter().enumerate() {
+            if !sv.linked || sv.lb_tree != tree || !eligible(sv) {
                 continue;
             }
             if Some(i) == avoid {
@@ -1860,6 +1908,57 @@ mod tests {
                 d => panic!("unexpected {d:?}"),
             })
             .collect()
+    }
+    /// The ordered-set trees (large backends) and the linear scans (small ones) pick the
+    /// same servers in the same order, through saturation, queues and DOWN/UP changes.
+    #[test]
+    fn indexed_and_scanned_picks_agree() {
+        use rand::Rng;
+        for algorithm in [Algorithm::RoundRobin, Algorithm::LeastConn, Algorithm::First] {
+            let servers: Vec<ServerSpec> = (0..20u32)
+                .map(|i| ServerSpec {
+                    backup: i >= 17,
+                    ..srv_mc(1 + i % 4, 1 + i % 3)
+                })
+                .collect();
+            let mut a = Backend::new(spec(algorithm, servers));
+            assert!(a.indexed, "20 servers use the ordered sets");
+            let mut b = a.clone();
+            b.indexed = false;
+            let mut drive = rng();
+            let (mut ra, mut rb) = (rng(), rng());
+            let mut busy: Vec<ServerIdx> = Vec::new();
+            for i in 0..20_000u64 {
+                let x: u32 = drive.random_range(0..100);
+                if x < 50 {
+                    let da = a.handle_request(T0, i, i, &mut ra);
+                    assert_eq!(format!("{da:?}"), format!("{:?}", b.handle_request(T0, i, i, &mut rb)));
+                    if let Decision::Dispatch(s) = da {
+                        busy.push(s);
+                    }
+                } else if x < 95 {
+                    if !busy.is_empty() {
+                        let s = busy.swap_remove(drive.random_range(0..busy.len()));
+                        a.handle_done(T0, s);
+                        b.handle_done(T0, s);
+                    }
+                } else {
+                    let s = drive.random_range(0..20);
+                    let up = !a.is_up(s);
+                    a.handle_server_state(T0, s, up);
+                    b.handle_server_state(T0, s, up);
+                }
+                loop {
+                    let (pa, pb) = (a.poll_dispatch(), b.poll_dispatch());
+                    assert_eq!(pa, pb, "{algorithm:?} step {i}");
+                    match pa {
+                        Some((_, s)) => busy.push(s),
+                        None => break,
+                    }
+                }
+                assert_eq!(a.poll_rejected(), b.poll_rejected());
+            }
+        }
     }
     fn names(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
