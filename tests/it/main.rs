@@ -9,6 +9,7 @@ mod examples;
 mod faults;
 mod report;
 mod scenarios;
+mod shard;
 mod sweep;
 
 use std::path::{Path, PathBuf};

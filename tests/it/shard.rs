@@ -1,0 +1,218 @@
+//! Sharded runs (`simpark run --shard`, scheduler variables, `--units`) and `simpark merge`:
+//! the merged files are byte-identical to one `simpark run`; missing, conflicting and foreign
+//! records are named; a property test over random splits.
+
+use crate::{repo, run_ok, simpark, tmpdir};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use simpark::study::shard::{self, Collected, Shard};
+use std::path::Path;
+
+/// The files one `simpark run` writes that `simpark merge` writes too.
+const FILES: [&str; 4] = [
+    "summary.json",
+    "timeseries.csv",
+    "scenario.resolved.toml",
+    "topology.dot",
+];
+
+/// store1 crashes at 13:00: takeovers, health events and pages in the records.
+const SCENARIO: &str = "scenarios/faults/store1_crash.toml";
+const FLAGS: [&str; 6] = ["--replications", "5", "--horizon", "13h30m", "--quiet", "--jobs"];
+
+fn run(out: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = simpark();
+    cmd.arg("run")
+        .arg(repo(SCENARIO))
+        .args(FLAGS)
+        .arg("1")
+        .arg("--out")
+        .arg(out);
+    cmd.args(extra);
+    for var in shard::INDEX_VARS
+        .iter()
+        .chain(&["SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN"])
+    {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("simpark runs")
+}
+
+fn assert_same(a: &Path, b: &Path) {
+    for f in FILES {
+        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+fn merge(dirs: &[&Path], out: &Path) -> std::process::Output {
+    let mut cmd = simpark();
+    cmd.arg("merge").args(dirs).arg("--quiet").arg("--out").arg(out);
+    cmd.output().expect("simpark merge runs")
+}
+
+#[test]
+fn schedulers_shards_and_merge_give_the_single_run_byte_for_byte() {
+    let d = tmpdir("shard-schedulers");
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    // Kubernetes Indexed Job (3 completions) into one shared volume.
+    let k8s = d.join("k8s");
+    for i in ["0", "1", "2"] {
+        let o = run(&k8s, &["--shard", "auto/3"], &[("JOB_COMPLETION_INDEX", i)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merged = d.join("merged-k8s");
+    assert!(merge(&[&k8s], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // AWS Batch array (2 children), one directory per child.
+    let (a0, a1) = (d.join("aws0"), d.join("aws1"));
+    for (i, dir) in [("0", &a0), ("1", &a1)] {
+        let o = run(dir, &["--shard", "auto/2"], &[("AWS_BATCH_JOB_ARRAY_INDEX", i)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merged = d.join("merged-aws");
+    assert!(merge(&[&a0, &a1], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // A Slurm array --array=1-4: index is the task id minus the array's first id.
+    let slurm = d.join("slurm");
+    for i in ["1", "2", "3", "4"] {
+        let env = [
+            ("SLURM_ARRAY_TASK_ID", i),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert!(run(&slurm, &["--shard", "auto"], &env).status.success());
+    }
+    let merged = d.join("merged-slurm");
+    assert!(merge(&[&slurm], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // Outside any array job, `auto` is an error naming the variables, not a whole run.
+    let o = run(&d.join("none"), &["--shard", "auto/2"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("JOB_COMPLETION_INDEX"));
+    assert!(!d.join("none").exists(), "nothing is written on a usage error");
+}
+
+#[test]
+fn missing_units_are_listed_and_topped_up_conflicts_and_other_plans_refused() {
+    let d = tmpdir("shard-missing");
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    let parts = d.join("parts");
+    for i in ["0/3", "2/3"] {
+        assert!(run(&parts, &["--shard", i], &[]).status.success());
+    }
+    let merged = d.join("merged");
+    let o = merge(&[&parts], &merged);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("2 of 5 units missing: 1-2"), "{err}");
+    assert!(err.contains("--units 1-2"), "{err}");
+    assert!(!merged.exists(), "nothing is written while units are missing");
+    // Top up from the plan file alone, as the message says.
+    let o = simpark()
+        .arg("run")
+        .arg(parts.join("plan.toml"))
+        .args(["--units", "1-2", "--quiet", "--out"])
+        .arg(&parts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A duplicate shard directory (a retried task) is accepted: its records are identical.
+    let again = d.join("again");
+    assert!(run(&again, &["--shard", "0/3"], &[]).status.success());
+    assert!(merge(&[&parts, &again], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // A record altered by one byte in a duplicate is a conflict.
+    let part = std::fs::read_dir(&again)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let text = std::fs::read_to_string(&part).unwrap();
+    std::fs::write(&part, text.replacen("\"events\":", "\"events\":1", 1)).unwrap();
+    let o = merge(&[&parts, &again], &d.join("conflict"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("appears twice with different contents"));
+    // Records of another plan (another seed) are refused, naming the file and line.
+    let other = d.join("other");
+    assert!(run(&other, &["--shard", "1/3", "--seed", "99"], &[]).status.success());
+    std::fs::copy(parts.join("plan.toml"), other.join("plan.toml")).unwrap();
+    let o = merge(&[&parts, &other], &d.join("foreign"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("record of plan") && err.contains(".jsonl:1"), "{err}");
+}
+
+#[test]
+fn plan_lists_every_unit_once() {
+    let o = run_ok(simpark().args(["plan", "--replications", "10", "--shards", "4"]));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("10 units"), "{text}");
+    for line in [
+        "shard 0/4: units 0-1 (2)",
+        "shard 1/4: units 2-4 (3)",
+        "shard 3/4: units 7-9 (3)",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+}
+
+/// Random shard counts 1..8, records permuted across part files, units dropped or duplicated:
+/// the merge equals the single run byte for byte, or names exactly the missing units.
+#[test]
+fn property_random_splits_merge_to_the_single_run() {
+    let m = crate::model(SCENARIO, &["horizon=\"13h10m\"", "replications=7"]);
+    let reps = simpark::sim::run_replications(&m, 2, &|| {});
+    let bytes = |reps: &[simpark::sim::metrics::RepMetrics]| {
+        let s = simpark::report::summary::summarise(&m, reps);
+        (
+            simpark::report::to_json(&s),
+            simpark::report::summary::timeseries_csv(reps),
+        )
+    };
+    let single = bytes(&reps);
+    let plan = shard::plan_hash(&m, &simpark::scenario::to_toml(&m.spec));
+    let lines: Vec<String> = reps
+        .iter()
+        .enumerate()
+        .map(|(u, r)| shard::record_line(&plan, u as u32, r))
+        .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(14);
+    let mut missing_seen = 0;
+    for _ in 0..60 {
+        let count = rng.random_range(1..=8);
+        let mut records: Vec<(u32, String)> = Vec::new();
+        let mut dropped = Vec::new();
+        for index in 0..count {
+            for u in (Shard { index, count }).units(m.replications) {
+                match rng.random_range(0..10) {
+                    0 => dropped.push(u),
+                    1 => {
+                        records.push((u, lines[u as usize].clone()));
+                        records.push((u, lines[u as usize].clone()));
+                    }
+                    _ => records.push((u, lines[u as usize].clone())),
+                }
+            }
+        }
+        records.shuffle(&mut rng);
+        let mut c = Collected::new(m.replications);
+        for chunk in records.chunks(rng.random_range(1..=4)) {
+            let text: String = chunk.iter().map(|(_, l)| format!("{l}\n")).collect();
+            c.add("part", &text, &plan).unwrap();
+        }
+        dropped.sort_unstable();
+        assert_eq!(c.missing(), dropped);
+        if dropped.is_empty() {
+            assert!(
+                bytes(&c.replications().unwrap()) == single,
+                "merge differs from the single run"
+            );
+        } else {
+            missing_seen += 1;
+        }
+    }
+    assert!(missing_seen > 0 && missing_seen < 60, "both outcomes must be exercised");
+}
