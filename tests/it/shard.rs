@@ -56,15 +56,6 @@ fn merge(dirs: &[&Path], out: &Path) -> std::process::Output {
 fn schedulers_shards_and_merge_give_the_single_run_byte_for_byte() {
     let d = tmpdir("shard-schedulers");
     assert!(run(&d.join("single"), &[], &[]).status.success());
-    // Kubernetes Indexed Job (3 completions) into one shared volume.
-    let k8s = d.join("k8s");
-    for i in ["0", "1", "2"] {
-        let o = run(&k8s, &["--shard", "auto/3"], &[("JOB_COMPLETION_INDEX", i)]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    }
-    let merged = d.join("merged-k8s");
-    assert!(merge(&[&k8s], &merged).status.success());
-    assert_same(&d.join("single"), &merged);
     // AWS Batch array (2 children), one directory per child.
     let (a0, a1) = (d.join("aws0"), d.join("aws1"));
     for (i, dir) in [("0", &a0), ("1", &a1)] {
@@ -87,11 +78,108 @@ fn schedulers_shards_and_merge_give_the_single_run_byte_for_byte() {
     let merged = d.join("merged-slurm");
     assert!(merge(&[&slurm], &merged).status.success());
     assert_same(&d.join("single"), &merged);
+    // GNU parallel, the no-scheduler path, with its job log.
+    let gnu = d.join("parallel");
+    let log = d.join("joblog");
+    let o = std::process::Command::new(parallel())
+        .args(["--will-cite", "--halt", "now,fail=1", "-j", "2", "--joblog"])
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_simpark"))
+        .arg("run")
+        .arg(repo(SCENARIO))
+        .args(FLAGS)
+        .args(["1", "--shard", "{}/4", "--out"])
+        .arg(&gnu)
+        .args([":::", "0", "1", "2", "3"])
+        .output()
+        .expect("GNU parallel runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jobs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        jobs.lines()
+            .skip(1)
+            .filter(|l| l.split('\t').nth(6) == Some("0"))
+            .count(),
+        4,
+        "{jobs}"
+    );
+    let merged = d.join("merged-parallel");
+    assert!(merge(&[&gnu], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
     // Outside any array job, `auto` is an error naming the variables, not a whole run.
     let o = run(&d.join("none"), &["--shard", "auto/2"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("JOB_COMPLETION_INDEX"));
     assert!(!d.join("none").exists(), "nothing is written on a usage error");
+}
+
+/// GNU parallel (Debian `parallel`; `./test` installs it).
+fn parallel() -> &'static str {
+    let found = ["/usr/bin/parallel", "/usr/local/bin/parallel"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file());
+    found.unwrap_or_else(|| {
+        panic!("the GNU parallel test needs it: `apt-get install -y --no-install-recommends parallel` (./test does)")
+    })
+}
+
+/// `examples/k8s/indexed-job.yaml` emulated: its shard command once per completion index
+/// (JOB_COMPLETION_INDEX, as Kubernetes sets it), then its merge command, on a short run.
+#[test]
+fn kubernetes_example_runs_as_an_indexed_job() {
+    let yaml = std::fs::read_to_string(repo("examples/k8s/indexed-job.yaml")).unwrap();
+    let completions: u32 = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("completions:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The `command:` arrays, a flow sequence that may span lines (JSON as written).
+    let mut commands = Vec::new();
+    let mut lines = yaml.lines();
+    while let Some(l) = lines.next() {
+        if let Some(rest) = l.trim().strip_prefix("command:") {
+            let mut text = rest.to_string();
+            while !text.trim_end().ends_with(']') {
+                text.push_str(lines.next().unwrap());
+            }
+            commands.push(serde_json::from_str::<Vec<String>>(&text).unwrap());
+        }
+    }
+    let [shard_cmd, merge_cmd] = &commands[..] else {
+        panic!("two commands expected: {commands:?}")
+    };
+    assert!(
+        shard_cmd.contains(&format!("auto/{completions}")),
+        "--shard auto/N must match completions"
+    );
+    let d = tmpdir("shard-k8s");
+    let localise = |cmd: &[String]| -> Vec<String> {
+        let mut args: Vec<String> = cmd[1..]
+            .iter()
+            .map(|a| match a.as_str() {
+                "/scenario/park.toml" => repo(SCENARIO).display().to_string(),
+                a => a.replace("/results", &d.display().to_string()),
+            })
+            .collect();
+        if let Some(i) = args.iter().position(|a| a == "--replications") {
+            args[i + 1] = "5".into();
+            args.extend(["--horizon".into(), "13h30m".into()]);
+        }
+        args
+    };
+    for i in 0..completions {
+        let o = simpark()
+            .args(localise(shard_cmd))
+            .env("JOB_COMPLETION_INDEX", i.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    run_ok(simpark().args(localise(merge_cmd)));
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    assert_same(&d.join("single"), &d.join("merged"));
 }
 
 #[test]
