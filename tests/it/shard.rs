@@ -304,3 +304,154 @@ fn property_random_splits_merge_to_the_single_run() {
     }
     assert!(missing_seen > 0 && missing_seen < 60, "both outcomes must be exercised");
 }
+
+/// Daemons this test started, stopped by PID when it ends (pass or fail).
+struct Daemons(Vec<std::path::PathBuf>);
+
+impl Drop for Daemons {
+    fn drop(&mut self) {
+        for pid_file in self.0.iter().rev() {
+            if let Ok(pid) = std::fs::read_to_string(pid_file) {
+                let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+}
+
+fn sh(cmd: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let o = std::process::Command::new(cmd)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// A real single-node Slurm (Debian `slurm-wlm` and `munge`; `./test` installs them) on
+/// 127.0.0.1: the run as `sbatch --array=0-3%2 ... --shard auto` plus a merge job with
+/// `--dependency=afterok:<array>`, compared byte for byte with a single-process run.
+#[test]
+fn slurm_array_and_merge_job_match_the_single_run() {
+    let sbin = Path::new("/usr/sbin");
+    if !sbin.join("slurmctld").is_file() || !sbin.join("munged").is_file() {
+        assert!(
+            std::env::var("SIMPARK_SKIP_SLURM").as_deref() == Ok("1"),
+            "the Slurm test needs `apt-get install -y --no-install-recommends slurm-wlm munge` (./test does); \
+             set SIMPARK_SKIP_SLURM=1 to skip it"
+        );
+        eprintln!("SIMPARK_SKIP_SLURM=1: Slurm test skipped");
+        return;
+    }
+    let d = tmpdir("shard-slurm");
+    for sub in ["state", "spool", "munge"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    sh("chmod", &["700", &d.join("munge").display().to_string()], &[]);
+    let key = d.join("munge/munge.key");
+    std::fs::write(
+        &key,
+        (0..1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    sh("chmod", &["600", &key.display().to_string()], &[]);
+    let mut daemons = Daemons(Vec::new());
+    let p = |rel: &str| d.join(rel).display().to_string();
+    sh(
+        "/usr/sbin/munged",
+        &[
+            "--force",
+            &format!("--socket={}", p("munge/sock")),
+            &format!("--key-file={}", p("munge/munge.key")),
+            &format!("--pid-file={}", p("munge/pid")),
+            &format!("--log-file={}", p("munge/log")),
+            &format!("--seed-file={}", p("munge/seed")),
+        ],
+        &[],
+    );
+    daemons.0.push(d.join("munge/pid"));
+    let host = sh("hostname", &["-s"], &[]);
+    let user = sh("id", &["-un"], &[]);
+    let port = 20_000 + (std::process::id() % 10_000) * 2;
+    let conf = d.join("slurm.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "ClusterName=simpark\nSlurmctldHost={host}(127.0.0.1)\nSlurmctldPort={port}\nSlurmdPort={}\n\
+             SlurmUser={user}\nAuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket={}\n\
+             StateSaveLocation={}\nSlurmdSpoolDir={}\nSlurmctldPidFile={}\nSlurmdPidFile={}\n\
+             SlurmctldLogFile={}\nSlurmdLogFile={}\nProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\n\
+             SchedulerType=sched/builtin\nSelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n\
+             AccountingStorageType=accounting_storage/none\nJobAcctGatherType=jobacct_gather/none\n\
+             JobCompType=jobcomp/none\nMpiDefault=none\nReturnToService=2\n\
+             NodeName={host} NodeAddr=127.0.0.1 CPUs={} State=UNKNOWN\n\
+             PartitionName=simpark Nodes={host} Default=YES MaxTime=INFINITE State=UP\n",
+            port + 1,
+            p("munge/sock"),
+            p("state"),
+            p("spool"),
+            p("slurmctld.pid"),
+            p("slurmd.pid"),
+            p("slurmctld.log"),
+            p("slurmd.log"),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
+    )
+    .unwrap();
+    let env = [("SLURM_CONF", conf.as_path())];
+    sh("/usr/sbin/slurmctld", &["-i"], &env);
+    daemons.0.push(d.join("slurmctld.pid"));
+    sh("/usr/sbin/slurmd", &[], &env);
+    daemons.0.push(d.join("slurmd.pid"));
+    let simpark_bin = env!("CARGO_BIN_EXE_simpark");
+    let common = format!("{simpark_bin} run {} {} 1", repo(SCENARIO).display(), FLAGS.join(" "));
+    let array = sh(
+        "sbatch",
+        &[
+            "--parsable",
+            "--array=0-3%2",
+            "-o",
+            &p("array-%a.log"),
+            "--wrap",
+            &format!("{common} --shard auto --out {}", p("parts")),
+        ],
+        &env,
+    );
+    let merge_job = sh(
+        "sbatch",
+        &[
+            "--parsable",
+            &format!("--dependency=afterok:{array}"),
+            "-o",
+            &p("merge.log"),
+            "--wrap",
+            &format!("{simpark_bin} merge {} --quiet --out {}", p("parts"), p("merged")),
+        ],
+        &env,
+    );
+    let deadline = std::time::Duration::from_secs(120);
+    let mut waited = std::time::Duration::ZERO;
+    while !sh("squeue", &["-h", "-j", &format!("{array},{merge_job}")], &env).is_empty() {
+        assert!(
+            waited < deadline,
+            "Slurm jobs not done after 120 s; logs in {}",
+            d.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        waited += std::time::Duration::from_millis(250);
+    }
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    assert!(
+        d.join("merged/summary.json").is_file(),
+        "the merge job wrote nothing; see {}",
+        p("merge.log")
+    );
+    assert_same(&d.join("single"), &d.join("merged"));
+    drop(daemons);
+}
