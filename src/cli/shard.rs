@@ -1,8 +1,8 @@
 //! Scale out: `simpark run --shard i/N` (or `--units LIST`) runs a block of replications and
 //! writes exact partial records; `simpark plan --shards N` shows the split; `simpark merge
 //! DIR...` rebuilds the replications in unit order and writes what one `simpark run` writes
-//! (`summary.json`, `timeseries.csv`, `scenario.resolved.toml`, `topology.dot`), byte for
-//! byte. Records, plan hash and unit order come from `simpark::study::shard`.
+//! (`summary.json`, `timeseries.csv` or `months.csv` and `latency.json`,
+//! `scenario.resolved.toml`, `topology.dot`; not `perf.json`), byte for byte. Records, plan hash and unit order come from `simpark::study::shard`.
 //!
 //! The only place that reads the scheduler's variables (`SLURM_ARRAY_TASK_ID`, ...).
 
@@ -11,7 +11,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use simpark::report::{self, summary};
 use simpark::scenario::{self, Mode, Model};
-use simpark::study::shard::{self, Collected, Shard};
+use simpark::sim::avail::AvailWorld;
+use simpark::sim::world::World;
+use simpark::study::shard::{self, Collected, Replication, Shard};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -41,6 +43,14 @@ pub struct MergeArgs {
     /// No table; errors still go to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Worker threads for the request-level latency sample an availability merge writes
+    /// (`latency.json`, as `simpark run` does); results are identical for any value.
+    #[arg(long, short = 'j', value_parser = super::at_least_one::<usize>)]
+    pub jobs: Option<usize>,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The units `--shard` / `--units` select, or `None` for a whole run.
@@ -63,16 +73,8 @@ fn plan_of(model: &Model) -> (String, String) {
 /// part file of records into `--out` (default results/<name>/parts).
 pub fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
     let flags = &args.flags;
-    if model.mode == Mode::Availability || args.dot.is_some() {
-        eprintln!(
-            "error: --shard/--units split request-level runs; scenario `{}` {}",
-            model.spec.name,
-            if args.dot.is_some() {
-                "was given --dot (run it without --shard)"
-            } else {
-                "runs in availability mode (not yet supported; run it whole)"
-            }
-        );
+    if args.dot.is_some() || args.write_faults.is_some() {
+        eprintln!("error: --shard/--units write records only; run without them for --dot or --write-faults");
         return Ok(exit::USAGE);
     }
     let out = flags
@@ -83,18 +85,33 @@ pub fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
     let bar = flags.progress(units.len() as u64, "units");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
-    let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        simpark::sim::run_indexed(units.len() as u32, flags.jobs(), &|| bar.inc(1), |k| {
-            simpark::sim::world::World::new(model, units[k as usize]).run()
-        })
-    })) {
-        Ok(r) => r,
-        Err(_) => return Ok(super::invariant_violated(&bar, args, model)),
+    let jobs = flags.jobs();
+    let on_done = || bar.inc(1);
+    let n = units.len() as u32;
+    // A panic inside a replication is a violated invariant: report it with a replay line.
+    let lines = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let line = |k: usize, rep: Replication| shard::record_line(&plan, units[k], rep);
+        if model.mode == Mode::Availability {
+            simpark::sim::run_indexed(n, jobs, &on_done, |k| AvailWorld::new(model, units[k as usize]).run())
+                .iter()
+                .enumerate()
+                .map(|(k, r)| line(k, Replication::Availability(r)))
+                .collect::<Vec<_>>()
+        } else {
+            simpark::sim::run_indexed(n, jobs, &on_done, |k| World::new(model, units[k as usize]).run())
+                .iter()
+                .enumerate()
+                .map(|(k, r)| line(k, Replication::Requests(r)))
+                .collect()
+        }
+    }));
+    let Ok(lines) = lines else {
+        return Ok(super::invariant_violated(&bar, args, model));
     };
     bar.finish_and_clear();
     let mut text = String::new();
-    for (unit, rep) in units.iter().zip(&reps) {
-        text.push_str(&shard::record_line(&plan, *unit, rep));
+    for l in lines {
+        text.push_str(&l);
         text.push('\n');
     }
     let write = |name: &str, body: &[u8]| {
@@ -215,29 +232,59 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         );
         return Ok(exit::USAGE);
     }
-    let reps = match collected.replications() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
     let out = args.out.clone().unwrap_or_else(|| super::default_out(&model));
     let write = |name: &str, body: &[u8]| {
         report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
     };
-    let s = summary::summarise(&model, &reps);
-    write("summary.json", report::to_json(&s).as_bytes())?;
-    write("timeseries.csv", summary::timeseries_csv(&reps).as_bytes())?;
+    let fail = |e: shard::MergeError| {
+        eprintln!("error: {e}");
+        Ok(exit::USAGE)
+    };
+    // Everything is computed before the first file is written.
+    let (files, table) = if model.mode == Mode::Availability {
+        let reps = match collected.availability() {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let s = summary::summarise_availability(&model, &reps);
+        let sample = super::report_cmd::latency_sample(&model, args.jobs.unwrap_or_else(default_jobs))?;
+        (
+            vec![
+                ("summary.json", report::to_json(&s)),
+                ("months.csv", summary::months_csv(&reps)),
+                ("latency.json", report::to_json(&sample)),
+            ],
+            summary::avail_table(&s),
+        )
+    } else {
+        let reps = match collected.replications() {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let s = summary::summarise(&model, &reps);
+        (
+            vec![
+                ("summary.json", report::to_json(&s)),
+                ("timeseries.csv", summary::timeseries_csv(&reps)),
+            ],
+            summary::table(&s),
+        )
+    };
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    for (name, body) in files {
+        write(name, body.as_bytes())?;
+    }
     write("scenario.resolved.toml", resolved.as_bytes())?;
     write("topology.dot", model.topology.to_dot().as_bytes())?;
+    names.extend(["scenario.resolved.toml", "topology.dot"]);
     if !args.quiet {
-        print!("{}", summary::table(&s));
+        print!("{table}");
         println!(
-            "\nmerged {} units from {} into {}/ (summary.json, timeseries.csv, scenario.resolved.toml, topology.dot)",
-            reps.len(),
+            "\nmerged {} units from {} into {}/ ({})",
+            model.replications,
             super::plural(parts.len(), "part file"),
-            out.display()
+            out.display(),
+            names.join(", ")
         );
         eprintln!("{:.2} s wall", started.elapsed().as_secs_f64());
     }

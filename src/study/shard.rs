@@ -10,7 +10,8 @@
 //! histogram as its (bucket value, count) pairs. Never reads a clock or the environment
 //! itself: the caller passes a lookup for the scheduler's variables.
 
-use crate::scenario::Model;
+use crate::scenario::{Direction, Fault, FaultKind, Model};
+use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Incident};
 use crate::sim::metrics::{AlertRecord, Bucket, FailReason, LATENCY_NS_MAX, LATENCY_SIGFIG, RepMetrics, StateChange};
 use crate::units::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
@@ -185,7 +186,21 @@ pub struct Record {
     pub simpark: String,
     pub plan: String,
     pub unit: u32,
-    pub rep: RepRecord,
+    pub rep: UnitRecord,
+}
+
+/// A replication of either mode.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitRecord {
+    Requests(Box<RepRecord>),
+    Availability(Box<AvailRecord>),
+}
+
+/// A finished replication, as the in-process fold receives it.
+pub enum Replication<'a> {
+    Requests(&'a RepMetrics),
+    Availability(&'a AvailMetrics),
 }
 
 /// `RepMetrics`, exactly: integers as they are, floats as bit patterns, the histogram as
@@ -223,7 +238,7 @@ pub struct RepRecord {
 
 /// A record that does not describe a replication.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("latency histogram: {0}")]
+#[error("{0}")]
 pub struct RecordError(String);
 
 impl From<&RepMetrics> for RepRecord {
@@ -294,7 +309,7 @@ impl RepRecord {
         for &[value, count] in &self.latency {
             latency
                 .record_n(value, count)
-                .map_err(|e| RecordError(format!("value {value}: {e:?}")))?;
+                .map_err(|e| RecordError(format!("latency histogram value {value}: {e:?}")))?;
         }
         m.latency = latency;
         m.web_busy_ns = self.web_busy_ns.clone();
@@ -341,14 +356,272 @@ impl RepRecord {
 }
 
 /// A record as one line of a part file (no newline).
-pub fn record_line(model_plan: &str, unit: u32, rep: &RepMetrics) -> String {
+pub fn record_line(plan: &str, unit: u32, rep: Replication) -> String {
     serde_json::to_string(&Record {
         simpark: VERSION.to_string(),
-        plan: model_plan.to_string(),
+        plan: plan.to_string(),
         unit,
-        rep: RepRecord::from(rep),
+        rep: match rep {
+            Replication::Requests(m) => UnitRecord::Requests(Box::new(RepRecord::from(m))),
+            Replication::Availability(m) => UnitRecord::Availability(Box::new(AvailRecord::from(m))),
+        },
     })
     .expect("records serialise")
+}
+
+/// `AvailMetrics`, exactly: floats as bit patterns.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AvailRecord {
+    window_ns: u64,
+    downtime_ns: u64,
+    offered: u64,
+    failed: u64,
+    monthly_downtime_ns: Vec<u64>,
+    monthly_partial_ns: Vec<u64>,
+    monthly_degraded_ns: Vec<u64>,
+    /// start_h, end_h, cause, failed_requests (floats as bits).
+    incidents: Vec<(u64, u64, String, u64)>,
+    /// u64 counters in the order of `AvailRecord::counters`.
+    counters: Vec<u64>,
+    detect_ms: Vec<u64>,
+    takeover_ms: Vec<u64>,
+    lb_takeover_ms: Vec<u64>,
+    /// failed_at_h, paged_at_h (bits), target, alert.
+    alerts: Vec<(u64, u64, String, String)>,
+    rpo_h: Vec<u64>,
+    rto_h: Vec<u64>,
+    disaster_rpo_h: Vec<u64>,
+    disaster_rto_h: Vec<u64>,
+    /// at, target, kind, factor (bits), peer, direction.
+    fault_log: Vec<(
+        String,
+        String,
+        FaultKind,
+        Option<u64>,
+        Option<String>,
+        Option<Direction>,
+    )>,
+    swarm: Option<String>,
+    web_down_max: u32,
+    storage_down_max: u32,
+}
+
+fn bits(xs: &[f64]) -> Vec<u64> {
+    xs.iter().map(|x| x.to_bits()).collect()
+}
+
+fn floats(xs: &[u64]) -> Vec<f64> {
+    xs.iter().map(|b| f64::from_bits(*b)).collect()
+}
+
+/// The integer counters of `AvailMetrics`, in record order.
+fn counters(m: &mut AvailMetrics) -> [&mut u64; 21] {
+    [
+        &mut m.incidents_total,
+        &mut m.failures,
+        &mut m.repairs,
+        &mut m.raid_array_losses,
+        &mut m.data_loss_events,
+        &mut m.failovers,
+        &mut m.split_brain_ns,
+        &mut m.failover_lost_writes_ns,
+        &mut m.pages,
+        &mut m.backups_ok,
+        &mut m.backups_failed,
+        &mut m.backups_corrupt,
+        &mut m.backups_skipped,
+        &mut m.snapshots_kept,
+        &mut m.human_errors,
+        &mut m.restores_failed,
+        &mut m.smart_warnings,
+        &mut m.disk_failures,
+        &mut m.faults_suppressed_by_budget,
+        &mut m.faults_not_replayable,
+        &mut m.disks_replaced_proactively,
+    ]
+}
+
+impl From<&AvailMetrics> for AvailRecord {
+    fn from(m: &AvailMetrics) -> Self {
+        // Every field named, so a field added to `AvailMetrics` does not compile until it is
+        // recorded here (and restored in `to_metrics`).
+        let AvailMetrics {
+            window_ns: _,
+            downtime_ns: _,
+            offered: _,
+            failed: _,
+            monthly_downtime_ns: _,
+            monthly_partial_ns: _,
+            monthly_degraded_ns: _,
+            incidents: _,
+            incidents_total: _,
+            failures: _,
+            repairs: _,
+            raid_array_losses: _,
+            data_loss_events: _,
+            failovers: _,
+            split_brain_ns: _,
+            failover_lost_writes_ns: _,
+            detect_ms: _,
+            takeover_ms: _,
+            lb_takeover_ms: _,
+            pages: _,
+            alerts: _,
+            backups_ok: _,
+            backups_failed: _,
+            backups_corrupt: _,
+            backups_skipped: _,
+            snapshots_kept: _,
+            human_errors: _,
+            rpo_h: _,
+            rto_h: _,
+            restores_failed: _,
+            smart_warnings: _,
+            disk_failures: _,
+            disaster_rpo_h: _,
+            disaster_rto_h: _,
+            fault_log: _,
+            swarm: _,
+            faults_suppressed_by_budget: _,
+            web_down_max: _,
+            storage_down_max: _,
+            faults_not_replayable: _,
+            disks_replaced_proactively: _,
+            events: _,
+        } = m;
+        let mut copy = m.clone();
+        AvailRecord {
+            window_ns: m.window_ns,
+            downtime_ns: m.downtime_ns,
+            offered: m.offered.to_bits(),
+            failed: m.failed.to_bits(),
+            monthly_downtime_ns: m.monthly_downtime_ns.clone(),
+            monthly_partial_ns: m.monthly_partial_ns.clone(),
+            monthly_degraded_ns: m.monthly_degraded_ns.clone(),
+            incidents: m
+                .incidents
+                .iter()
+                .map(|i| {
+                    (
+                        i.start_h.to_bits(),
+                        i.end_h.to_bits(),
+                        i.cause.clone(),
+                        i.failed_requests.to_bits(),
+                    )
+                })
+                .collect(),
+            counters: counters(&mut copy).iter().map(|c| **c).chain([m.events]).collect(),
+            detect_ms: bits(&m.detect_ms),
+            takeover_ms: bits(&m.takeover_ms),
+            lb_takeover_ms: bits(&m.lb_takeover_ms),
+            alerts: m
+                .alerts
+                .iter()
+                .map(|a| {
+                    (
+                        a.failed_at_h.to_bits(),
+                        a.paged_at_h.to_bits(),
+                        a.target.clone(),
+                        a.alert.to_string(),
+                    )
+                })
+                .collect(),
+            rpo_h: bits(&m.rpo_h),
+            rto_h: bits(&m.rto_h),
+            disaster_rpo_h: bits(&m.disaster_rpo_h),
+            disaster_rto_h: bits(&m.disaster_rto_h),
+            fault_log: m
+                .fault_log
+                .iter()
+                .map(|f| {
+                    (
+                        f.at.clone(),
+                        f.target.clone(),
+                        f.kind,
+                        f.factor.map(f64::to_bits),
+                        f.peer.clone(),
+                        f.direction,
+                    )
+                })
+                .collect(),
+            swarm: m.swarm.clone(),
+            web_down_max: m.web_down_max,
+            storage_down_max: m.storage_down_max,
+        }
+    }
+}
+
+impl AvailRecord {
+    /// The replication this record was made from.
+    pub fn to_metrics(&self) -> Result<AvailMetrics, RecordError> {
+        let mut m = AvailMetrics {
+            window_ns: self.window_ns,
+            downtime_ns: self.downtime_ns,
+            offered: f64::from_bits(self.offered),
+            failed: f64::from_bits(self.failed),
+            monthly_downtime_ns: self.monthly_downtime_ns.clone(),
+            monthly_partial_ns: self.monthly_partial_ns.clone(),
+            monthly_degraded_ns: self.monthly_degraded_ns.clone(),
+            incidents: self
+                .incidents
+                .iter()
+                .map(|(s, e, cause, f)| Incident {
+                    start_h: f64::from_bits(*s),
+                    end_h: f64::from_bits(*e),
+                    cause: cause.clone(),
+                    failed_requests: f64::from_bits(*f),
+                })
+                .collect(),
+            detect_ms: floats(&self.detect_ms),
+            takeover_ms: floats(&self.takeover_ms),
+            lb_takeover_ms: floats(&self.lb_takeover_ms),
+            rpo_h: floats(&self.rpo_h),
+            rto_h: floats(&self.rto_h),
+            disaster_rpo_h: floats(&self.disaster_rpo_h),
+            disaster_rto_h: floats(&self.disaster_rto_h),
+            fault_log: self
+                .fault_log
+                .iter()
+                .map(|(at, target, kind, factor, peer, direction)| Fault {
+                    at: at.clone(),
+                    target: target.clone(),
+                    kind: *kind,
+                    factor: factor.map(f64::from_bits),
+                    peer: peer.clone(),
+                    direction: *direction,
+                })
+                .collect(),
+            swarm: self.swarm.clone(),
+            web_down_max: self.web_down_max,
+            storage_down_max: self.storage_down_max,
+            ..AvailMetrics::default()
+        };
+        for (a, (failed_at, paged_at, target, alert)) in self.alerts.iter().enumerate() {
+            let alert = ALERTS
+                .iter()
+                .find(|n| **n == alert.as_str())
+                .ok_or_else(|| RecordError(format!("alert {a}: unknown alert `{alert}`")))?;
+            m.alerts.push(AlertLog {
+                failed_at_h: f64::from_bits(*failed_at),
+                paged_at_h: f64::from_bits(*paged_at),
+                target: target.clone(),
+                alert,
+            });
+        }
+        let slots = counters(&mut m);
+        if self.counters.len() != slots.len() + 1 {
+            return Err(RecordError(format!(
+                "{} counters, expected {}",
+                self.counters.len(),
+                slots.len() + 1
+            )));
+        }
+        for (slot, value) in slots.into_iter().zip(&self.counters) {
+            *slot = *value;
+        }
+        m.events = self.counters[self.counters.len() - 1];
+        Ok(m)
+    }
 }
 
 /// The name of the part file holding `units` (sorted): `units-<first>-<last>.jsonl`.
@@ -383,12 +656,8 @@ pub enum MergeError {
     OutOfRange { origin: String, unit: u32, total: u32 },
     #[error("{origin}: unit {unit} appears twice with different contents")]
     Conflict { origin: String, unit: u32 },
-    #[error("{origin}: unit {unit}: {error}")]
-    Record {
-        origin: String,
-        unit: u32,
-        error: RecordError,
-    },
+    #[error("unit {unit}: {error}")]
+    Record { unit: u32, error: RecordError },
 }
 
 impl Collected {
@@ -442,22 +711,44 @@ impl Collected {
             .collect()
     }
 
-    /// The replications in unit order (call when nothing is missing).
-    pub fn replications(&self) -> Result<Vec<RepMetrics>, MergeError> {
-        self.lines
-            .iter()
-            .enumerate()
-            .map(|(unit, line)| {
-                let line = line.as_deref().unwrap_or_default();
-                let r: Record = serde_json::from_str(line).map_err(|e| MergeError::Parse {
+    /// The records in unit order (call when nothing is missing).
+    fn records(&self) -> impl Iterator<Item = Result<(u32, UnitRecord), MergeError>> + '_ {
+        self.lines.iter().enumerate().map(|(unit, line)| {
+            let r: Record =
+                serde_json::from_str(line.as_deref().unwrap_or_default()).map_err(|e| MergeError::Parse {
                     origin: format!("unit {unit}"),
                     message: e.to_string(),
                 })?;
-                r.rep.to_metrics().map_err(|error| MergeError::Record {
-                    origin: "merge".into(),
-                    unit: unit as u32,
-                    error,
-                })
+            Ok((unit as u32, r.rep))
+        })
+    }
+
+    /// The request-level replications in unit order (call when nothing is missing).
+    pub fn replications(&self) -> Result<Vec<RepMetrics>, MergeError> {
+        self.records()
+            .map(|r| match r? {
+                (unit, UnitRecord::Requests(rec)) => {
+                    rec.to_metrics().map_err(|error| MergeError::Record { unit, error })
+                }
+                (unit, UnitRecord::Availability(_)) => Err(MergeError::Record {
+                    unit,
+                    error: RecordError("an availability replication in a request-level plan".into()),
+                }),
+            })
+            .collect()
+    }
+
+    /// The availability replications in unit order (call when nothing is missing).
+    pub fn availability(&self) -> Result<Vec<AvailMetrics>, MergeError> {
+        self.records()
+            .map(|r| match r? {
+                (unit, UnitRecord::Availability(rec)) => {
+                    rec.to_metrics().map_err(|error| MergeError::Record { unit, error })
+                }
+                (unit, UnitRecord::Requests(_)) => Err(MergeError::Record {
+                    unit,
+                    error: RecordError("a request-level replication in an availability plan".into()),
+                }),
             })
             .collect()
     }

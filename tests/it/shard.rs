@@ -113,6 +113,60 @@ fn schedulers_shards_and_merge_give_the_single_run_byte_for_byte() {
     assert!(!d.join("none").exists(), "nothing is written on a usage error");
 }
 
+/// Availability mode (years of failures and repairs; the merge also writes `latency.json`
+/// from its request-level sample): shards, a swarm draw and pages in the records.
+#[test]
+fn availability_shards_merge_to_the_single_run() {
+    let d = tmpdir("shard-availability");
+    let scenario = repo("scenarios/ci/storage_failover.toml");
+    let flags = [
+        "--replications",
+        "7",
+        "--horizon",
+        "3y",
+        "--swarm",
+        "--quiet",
+        "--jobs",
+        "1",
+    ];
+    run_ok(
+        simpark()
+            .arg("run")
+            .arg(&scenario)
+            .args(flags)
+            .arg("--out")
+            .arg(d.join("single")),
+    );
+    for i in 0..3 {
+        run_ok(
+            simpark()
+                .arg("run")
+                .arg(&scenario)
+                .args(flags)
+                .args(["--shard", &format!("{i}/3"), "--out"])
+                .arg(d.join("parts")),
+        );
+    }
+    let merged = d.join("merged");
+    let o = merge(&[&d.join("parts")], &merged);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "summary.json",
+        "months.csv",
+        "latency.json",
+        "scenario.resolved.toml",
+        "topology.dot",
+    ] {
+        let (x, y) = (
+            std::fs::read(d.join("single").join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+        );
+        assert!(x == y, "{f} differs");
+    }
+    let summary = std::fs::read_to_string(merged.join("summary.json")).unwrap();
+    assert!(summary.contains("InstanceDown"), "pages are in the merged records");
+}
+
 /// GNU parallel (Debian `parallel`; `./test` installs it).
 fn parallel() -> &'static str {
     let found = ["/usr/bin/parallel", "/usr/local/bin/parallel"]
@@ -265,7 +319,7 @@ fn property_random_splits_merge_to_the_single_run() {
     let lines: Vec<String> = reps
         .iter()
         .enumerate()
-        .map(|(u, r)| shard::record_line(&plan, u as u32, r))
+        .map(|(u, r)| shard::record_line(&plan, u as u32, shard::Replication::Requests(r)))
         .collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(14);
     let mut missing_seen = 0;
