@@ -369,6 +369,16 @@ pub fn record_line(plan: &str, unit: u32, rep: Replication) -> String {
     .expect("records serialise")
 }
 
+/// A scripted fault: at, target, kind, factor (bits), peer, direction.
+type FaultRecord = (
+    String,
+    String,
+    FaultKind,
+    Option<u64>,
+    Option<String>,
+    Option<Direction>,
+);
+
 /// `AvailMetrics`, exactly: floats as bit patterns.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AvailRecord {
@@ -393,14 +403,7 @@ pub struct AvailRecord {
     disaster_rpo_h: Vec<u64>,
     disaster_rto_h: Vec<u64>,
     /// at, target, kind, factor (bits), peer, direction.
-    fault_log: Vec<(
-        String,
-        String,
-        FaultKind,
-        Option<u64>,
-        Option<String>,
-        Option<Direction>,
-    )>,
+    fault_log: Vec<FaultRecord>,
     swarm: Option<String>,
     web_down_max: u32,
     storage_down_max: u32,
