@@ -62,9 +62,18 @@ impl SimTime {
     }
 }
 
+const _: () = assert!(SimDuration::HORIZON_MAX.0 + 3 * SimDuration::MODEL_MAX.0 < u64::MAX);
+
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
     pub const MAX: SimDuration = SimDuration(u64::MAX);
+    /// The longest span a model value may have: 100 years of 365 days. Scenario validation
+    /// refuses longer durations, and a sampled or scaled duration is clamped to it, so an
+    /// instant before the horizon (at most `HORIZON_MAX`) plus three such spans always fits in
+    /// `SimTime` (about 584 years): `now + detect + repair + response` cannot overflow.
+    pub const MODEL_MAX: SimDuration = SimDuration(100 * 365 * 86_400 * NANOS_PER_SEC);
+    /// The longest horizon: 200 years of 365 days (see `MODEL_MAX`).
+    pub const HORIZON_MAX: SimDuration = SimDuration(200 * 365 * 86_400 * NANOS_PER_SEC);
 
     pub const fn from_nanos(ns: u64) -> Self {
         SimDuration(ns)
@@ -88,13 +97,18 @@ impl SimDuration {
         SimDuration(d * 86_400 * NANOS_PER_SEC)
     }
     /// From seconds as a float, rounded to the nearest nanosecond; negative or NaN gives zero,
-    /// too large saturates.
+    /// longer than `MODEL_MAX` gives `MODEL_MAX`.
     pub fn from_secs_f64(s: f64) -> Self {
-        SimDuration((s * NANOS_PER_SEC as f64).round() as u64)
+        Self::from_nanos_f64(s * NANOS_PER_SEC as f64)
     }
     /// From milliseconds as a float, rounded to the nearest nanosecond (see `from_secs_f64`).
     pub fn from_millis_f64(ms: f64) -> Self {
-        SimDuration((ms * NANOS_PER_MILLI as f64).round() as u64)
+        Self::from_nanos_f64(ms * NANOS_PER_MILLI as f64)
+    }
+    /// From nanoseconds as a float: rounded, negative or NaN to zero, clamped to `MODEL_MAX`.
+    pub fn from_nanos_f64(ns: f64) -> Self {
+        // `as` saturates (NaN -> 0); `min` on the integer keeps the clamp exact.
+        SimDuration((ns.round() as u64).min(Self::MODEL_MAX.0))
     }
     pub const fn as_nanos(self) -> u64 {
         self.0
@@ -114,10 +128,11 @@ impl SimDuration {
     pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
         SimDuration(self.0.saturating_sub(other.0))
     }
-    /// Multiply by a non-negative float factor (e.g. a slowdown), rounding to ns.
+    /// Multiply by a non-negative float factor (e.g. a slowdown), rounding to ns and clamping
+    /// to `MODEL_MAX`.
     pub fn mul_f64(self, k: f64) -> SimDuration {
         assert!(k >= 0.0 && k.is_finite(), "bad duration factor {k}");
-        SimDuration((self.0 as f64 * k).round() as u64)
+        Self::from_nanos_f64(self.0 as f64 * k)
     }
 }
 
@@ -265,6 +280,17 @@ mod tests {
         assert!(parse_duration("20h30").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("1h-5m").is_err());
+    }
+
+    #[test]
+    fn float_durations_clamp_to_the_model_maximum() {
+        assert_eq!(SimDuration::from_secs_f64(1e300), SimDuration::MODEL_MAX);
+        assert_eq!(SimDuration::from_millis_f64(f64::INFINITY), SimDuration::MODEL_MAX);
+        assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_secs(1).mul_f64(1e300), SimDuration::MODEL_MAX);
+        // The longest horizon plus three spans still fits in a SimTime.
+        let t = SimTime::ZERO + SimDuration::HORIZON_MAX;
+        let _ = t + SimDuration::MODEL_MAX + SimDuration::MODEL_MAX + SimDuration::MODEL_MAX;
     }
 
     #[test]

@@ -58,7 +58,15 @@ pub fn check(
     let mut suites = Vec::new();
     let mut failed = 0;
     for (f, model) in &models {
-        let checked = run::run_model(model, jobs);
+        let replay = super::replay_line(Some(&f.display().to_string()), flags, &[], model);
+        let Some(checked) = super::guarded(flags, || run::run_model(model, jobs)) else {
+            eprintln!(
+                "error: an internal invariant was violated in {} (a simpark bug; the panic message is above)",
+                f.display()
+            );
+            eprintln!("replay: {replay}");
+            return Ok(exit::INVARIANT);
+        };
         for r in &checked.results {
             if quiet && r.passed {
                 continue;

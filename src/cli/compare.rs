@@ -7,9 +7,9 @@
 use super::RunFlags;
 use super::exit;
 use super::report_scenario_error;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use simpark::report;
+use simpark::report::outdir::{self, OutDir};
 use simpark::scenario;
 use simpark::study::compare::{self, BASELINES};
 use std::path::{Path, PathBuf};
@@ -58,6 +58,14 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join("compare"));
+    // Checked and locked before anything is simulated; published as a unit at the end.
+    let mut outdir = match OutDir::prepare(&out) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: --out {e}");
+            return Ok(exit::USAGE);
+        }
+    };
     let jobs = args.run.jobs();
     let bar = args.run.progress(units, "scenarios x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
@@ -69,8 +77,9 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
             let (file, m) = &entries[crashed.run];
             eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
             eprintln!(
-                "replay: simpark run {file} --seed {} --replications {} --jobs 1   # replication {} failed",
-                m.seed, m.replications, crashed.replication
+                "replay: {}   # replication {} failed",
+                super::replay_line(Some(file), &args.run, &[], m),
+                crashed.replication
             );
             return Ok(exit::INVARIANT);
         }
@@ -80,9 +89,14 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     let mut files = vec![("compare.json".to_string(), cmp.json())];
     files.extend(cmp.plots()?);
     for (name, body) in &files {
-        let path = out.join(name);
-        report::write_atomic(&path, body.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        outdir.write(name, body.as_bytes())?;
     }
+    let ids: String = entries
+        .iter()
+        .map(|(_, m)| simpark::scenario::to_toml(&m.spec))
+        .collect();
+    let seed = entries.first().map_or(0, |(_, m)| m.seed);
+    outdir.publish(&outdir::run_id("compare", &ids, seed))?;
     if !args.run.quiet {
         print!("{}", cmp.table());
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();

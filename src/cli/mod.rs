@@ -11,9 +11,9 @@ mod sweep;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use simpark::report::outdir::{self, OutDir};
 use simpark::report::{self, summary};
 use simpark::scenario::{self, Model, ScenarioError};
-use simpark::units::parse_duration;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -195,6 +195,9 @@ pub struct RunArgs {
     pub units: Option<String>,
 }
 
+/// Threads per core `--jobs` may ask for.
+pub const JOBS_PER_CORE_MAX: usize = 4;
+
 /// The run flags shared by `run`, `sweep` and `compare`.
 #[derive(Args, Debug, Default, Clone)]
 pub struct RunFlags {
@@ -229,6 +232,10 @@ pub struct RunFlags {
     /// Availability mode: `design` keeps failures within what the park promises to survive.
     #[arg(long, value_name = "design|none")]
     pub fault_budget: Option<String>,
+    /// Test hook (hidden): violate an invariant inside the run, to test exit 3 and its replay
+    /// line.
+    #[arg(long, hide = true)]
+    pub debug_invariant_panic: bool,
 }
 
 impl RunFlags {
@@ -292,10 +299,19 @@ impl RunFlags {
         )
     }
 
+    /// Worker threads: `--jobs`, or the cores; at most `JOBS_PER_CORE_MAX` per core (results
+    /// are identical for any value, so more threads only cost memory and start-up time).
     pub fn jobs(&self) -> usize {
-        self.jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let max = cores * JOBS_PER_CORE_MAX;
+        match self.jobs {
+            Some(j) if j > max => {
+                eprintln!("note: --jobs {j} lowered to {max} ({JOBS_PER_CORE_MAX} x the {cores} cores)");
+                max
+            }
+            Some(j) => j.max(1),
+            None => cores,
+        }
     }
 
     /// A progress bar over `total` units with an ETA, hidden with --quiet or off a terminal.
@@ -427,90 +443,92 @@ fn run(args: &RunArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
     }
-    if let Some(h) = &flags.horizon {
-        parse_duration(h).map_err(anyhow::Error::msg)?;
-    }
     let jobs = flags.jobs();
-    let out = flags.out.clone().unwrap_or_else(|| default_out(&model));
-    let bar = flags.progress(u64::from(model.replications), "replications");
-    let write = |name: &str, body: &[u8]| {
-        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
+    let out_path = flags.out.clone().unwrap_or_else(|| default_out(&model));
+    // The output is checked and locked before anything is simulated.
+    let mut out = match OutDir::prepare(&out_path) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: --out {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    warn_overload(&model);
+    // Request mode counts simulated seconds (a long replication advances the bar as it goes).
+    let bar = if model.mode == scenario::Mode::Availability {
+        flags.progress(u64::from(model.replications), "replications")
+    } else {
+        let total_s = f64::from(model.replications) * model.horizon.as_secs_f64();
+        flags.progress(total_s.ceil() as u64, "simulated s")
     };
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let started = Instant::now();
-    // A panic inside a replication is a violated invariant: report it with a replay line.
-    let (table, events, requests, files) = if model.mode == scenario::Mode::Availability {
-        let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            simpark::sim::avail::run_replications(&model, jobs, &|| bar.inc(1))
-        })) {
-            Ok(r) => r,
-            Err(_) => return Ok(invariant_violated(&bar, args, &model)),
-        };
-        bar.finish_and_clear();
-        let s = summary::summarise_availability(&model, &reps);
-        write("summary.json", report::to_json(&s).as_bytes())?;
-        write("months.csv", summary::months_csv(&reps).as_bytes())?;
+    // Every file is built in memory first; a panic inside a replication (or the latency
+    // sample) is a violated invariant: reported with a replay line, nothing written.
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    let simulated = guarded(flags, || {
+        if model.mode == scenario::Mode::Availability {
+            let reps = simpark::sim::avail::run_replications(&model, jobs, &|| bar.inc(1));
+            let s = summary::summarise_availability(&model, &reps);
+            let events: u64 = reps.iter().map(|r| r.events).sum();
+            let wall = started.elapsed();
+            // Response times in normal operation, which the long-horizon mode cannot give; run
+            // after the clock stopped so perf.json measures the availability run alone.
+            let sample = report_cmd::latency_sample(&model, jobs);
+            (
+                summary::avail_table(&s),
+                events,
+                s.metrics.requests_total,
+                wall,
+                vec![
+                    ("summary.json", report::to_json(&s).into_bytes()),
+                    ("months.csv", summary::months_csv(&reps).into_bytes()),
+                ],
+                Some((reps[0].fault_log.clone(), sample)),
+            )
+        } else {
+            let reps = with_progress(&bar, || simpark::sim::run_replications(&model, jobs, &|| {}));
+            let s = summary::summarise(&model, &reps);
+            let events: u64 = reps.iter().map(|r| r.events).sum();
+            let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
+            (
+                table_with_detection(&model, &s),
+                events,
+                requests,
+                started.elapsed(),
+                vec![
+                    ("summary.json", report::to_json(&s).into_bytes()),
+                    ("timeseries.csv", summary::timeseries_csv(&reps).into_bytes()),
+                ],
+                None,
+            )
+        }
+    });
+    let Some((table, events, requests, wall, run_files, avail)) = simulated else {
+        return Ok(invariant_violated(&bar, &replay_command(args, &model)));
+    };
+    bar.finish_and_clear();
+    files.extend(run_files);
+    let mut capsule_text = None;
+    if let Some((fault_log, sample)) = avail {
+        files.push(("latency.json", report::to_json(&sample?).into_bytes()));
         if let Some(path) = &args.write_faults {
-            let capsule = scenario::replay_capsule(&model, reps[0].fault_log.clone())
+            let capsule = scenario::replay_capsule(&model, fault_log)
                 .context("the run's fault log does not validate as a scenario")?;
             let mut spec = capsule.spec.clone();
             spec.replications = 1;
             spec.seed = model.seed;
-            let text = format!(
-                "# Replay capsule: replication 0 of `{}` (seed {}) in availability mode, its web-server\n# failures and repairs written out as scripted faults. Run: simpark run {}\n{}",
-                model.spec.name,
-                model.seed,
-                path.display(),
-                scenario::to_toml(&spec)
-            );
-            report::write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+            capsule_text = Some((
+                path,
+                format!(
+                    "# Replay capsule: replication 0 of `{}` (seed {}) in availability mode, its web-server\n# failures and repairs written out as scripted faults. Run: simpark run {}\n{}",
+                    model.spec.name,
+                    model.seed,
+                    path.display(),
+                    scenario::to_toml(&spec)
+                ),
+            ));
         }
-        let events: u64 = reps.iter().map(|r| r.events).sum();
-        (
-            summary::avail_table(&s),
-            events,
-            s.metrics.requests_total,
-            "summary.json, months.csv, latency.json",
-        )
-    } else {
-        let reps = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            simpark::sim::run_replications(&model, jobs, &|| bar.inc(1))
-        })) {
-            Ok(r) => r,
-            Err(_) => return Ok(invariant_violated(&bar, args, &model)),
-        };
-        bar.finish_and_clear();
-        let s = summary::summarise(&model, &reps);
-        write("summary.json", report::to_json(&s).as_bytes())?;
-        write("timeseries.csv", summary::timeseries_csv(&reps).as_bytes())?;
-        let events: u64 = reps.iter().map(|r| r.events).sum();
-        let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
-        let mut table = summary::table(&s);
-        // Detection as `detect_ms_max` measures it, over the scripted failures lb1 checks:
-        // web servers crashing, dying or hanging.
-        let mut checked = model.clone();
-        checked.faults.retain(|f| {
-            matches!(
-                f.kind,
-                scenario::FaultKind::Crash | scenario::FaultKind::ProcessDeath | scenario::FaultKind::Hang
-            ) && s.web.iter().any(|w| w.name == model.topology.name(f.node))
-        });
-        if !checked.faults.is_empty() {
-            let d = simpark::check::expect::detect_ms_max(&checked, &s);
-            table.push_str(&if d.is_finite() {
-                format!("  detection: {d:.1} ms at most from a scripted failure to lb1 marking it DOWN\n")
-            } else {
-                "  detection: some scripted failure was never marked DOWN by lb1\n".to_string()
-            });
-        }
-        (table, events, requests, "summary.json, timeseries.csv")
-    };
-    let wall = started.elapsed();
-    if model.mode == scenario::Mode::Availability {
-        // Response times in normal operation, which the long-horizon mode cannot give; run
-        // after the clock stopped so perf.json measures the availability run alone.
-        let sample = report_cmd::latency_sample(&model, jobs)?;
-        write("latency.json", report::to_json(&sample).as_bytes())?;
     }
     let perf = serde_json::json!({
         "wall_s": wall.as_secs_f64(),
@@ -520,9 +538,18 @@ fn run(args: &RunArgs) -> Result<i32> {
         "requests_measured_total": requests,
         "requests_per_s": requests as f64 / wall.as_secs_f64(),
     });
-    write("scenario.resolved.toml", scenario::to_toml(&model.spec).as_bytes())?;
-    write("topology.dot", model.topology.to_dot().as_bytes())?;
-    write("perf.json", report::to_json(&perf).as_bytes())?;
+    let resolved = scenario::to_toml(&model.spec);
+    let run_id = outdir::run_id(&model.spec.name, &resolved, model.seed);
+    files.push(("scenario.resolved.toml", resolved.into_bytes()));
+    files.push(("topology.dot", model.topology.to_dot().into_bytes()));
+    files.push(("perf.json", report::to_json(&perf).into_bytes()));
+    for (name, body) in &files {
+        out.write(name, body)?;
+    }
+    out.publish(&run_id)?;
+    if let Some((path, text)) = capsule_text {
+        report::write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    }
     match args.dot.as_deref() {
         // DOT alone on stdout, so `simpark run --dot | dot -Tsvg` works.
         Some(p) if p == Path::new("-") => {
@@ -535,9 +562,12 @@ fn run(args: &RunArgs) -> Result<i32> {
     }
     if !flags.quiet {
         print!("{table}");
+        let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
         println!(
-            "\nwrote {}/ ({files}, scenario.resolved.toml, topology.dot, perf.json)",
-            out.display()
+            "\nwrote {}/ ({}, {})",
+            out_path.display(),
+            names.join(", "),
+            outdir::MANIFEST
         );
         eprintln!(
             "{:.2} s wall, {} jobs, {:.2} M events/s",
@@ -547,6 +577,28 @@ fn run(args: &RunArgs) -> Result<i32> {
         );
     }
     Ok(exit::OK)
+}
+
+/// The run table, with the detection time as `detect_ms_max` measures it over the scripted
+/// failures lb1 checks (web servers crashing, dying or hanging), when there are any.
+fn table_with_detection(model: &Model, s: &summary::Summary) -> String {
+    let mut table = summary::table(s);
+    let mut checked = model.clone();
+    checked.faults.retain(|f| {
+        matches!(
+            f.kind,
+            scenario::FaultKind::Crash | scenario::FaultKind::ProcessDeath | scenario::FaultKind::Hang
+        ) && s.web.iter().any(|w| w.name == model.topology.name(f.node))
+    });
+    if !checked.faults.is_empty() {
+        let d = simpark::check::expect::detect_ms_max(&checked, s);
+        table.push_str(&if d.is_finite() {
+            format!("  detection: {d:.1} ms at most from a scripted failure to lb1 marking it DOWN\n")
+        } else {
+            "  detection: some scripted failure was never marked DOWN by lb1\n".to_string()
+        });
+    }
+    table
 }
 
 /// Where `run` writes without `--out`: one folder per (scenario, mode), so an availability
@@ -560,28 +612,109 @@ pub fn default_out(model: &Model) -> PathBuf {
     Path::new("results").join(dir)
 }
 
-fn invariant_violated(bar: &indicatif::ProgressBar, args: &RunArgs, model: &Model) -> i32 {
+/// Run a request-level simulation with `bar` counting simulated seconds: a ticker thread here
+/// in the CLI reads the simulator's progress counter, so a long replication advances the bar
+/// as it goes, not only when it ends.
+fn with_progress<T>(bar: &indicatif::ProgressBar, f: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if bar.is_hidden() {
+        return f();
+    }
+    /// Stops the ticker however `f` ends (a panic included), so the scope can join it.
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let start = simpark::sim::simulated_ns();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(simpark::sim::simulated_ns().saturating_sub(start) / 1_000_000_000);
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
+        let _stop = Stop(&done);
+        f()
+    })
+}
+
+/// Run `f`, turning a panic (a violated invariant) into `None`. The hidden test hook
+/// `--debug-invariant-panic` panics inside, so that tests can provoke exit 3 and its replay
+/// line deterministically.
+pub fn guarded<T>(flags: &RunFlags, f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert!(
+            !flags.debug_invariant_panic,
+            "test hook: --debug-invariant-panic violates an invariant on purpose"
+        );
+        f()
+    }))
+    .ok()
+}
+
+/// Warn (stderr) when the offered load at the busiest hour exceeds a tier's capacity: requests
+/// will queue and fail with `web_queue_full` / `storage_queue_full`.
+fn warn_overload(model: &Model) {
+    for (tier, load) in model.peak_loads() {
+        if load >= 1.0 {
+            eprintln!(
+                "warning: the park is overloaded: at the busiest hour the {tier} tier is offered {load:.2} x what its workers can serve; expect queued and failed requests"
+            );
+        }
+    }
+}
+
+fn invariant_violated(bar: &indicatif::ProgressBar, replay: &str) -> i32 {
     bar.abandon();
     eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
-    eprintln!("replay: {}", replay_command(args, model));
+    eprintln!("replay: {replay}");
     exit::INVARIANT
+}
+
+/// A path or argument quoted for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The one-line `simpark run` command that reproduces a run of `model` loaded from `scenario`
+/// with `flags` and the `extra` overrides: every flag that shaped it, resolved values for
+/// seed, replications, horizon and warm-up, and one job.
+pub fn replay_line(scenario: Option<&str>, flags: &RunFlags, extra: &[String], model: &Model) -> String {
+    let mut cmd = String::from("simpark run");
+    if let Some(p) = scenario {
+        cmd.push_str(&format!(" {}", shell_quote(p)));
+    }
+    for s in flags.set.iter().chain(extra) {
+        cmd.push_str(&format!(" --set {}", shell_quote(s)));
+    }
+    cmd.push_str(&format!(
+        " --seed {} --replications {} --horizon {} --warmup {}",
+        model.seed, model.replications, model.horizon, model.warmup
+    ));
+    if flags.swarm {
+        cmd.push_str(" --swarm");
+    }
+    if let Some(b) = &flags.fault_budget {
+        cmd.push_str(&format!(" --fault-budget {}", shell_quote(b)));
+    }
+    if flags.debug_invariant_panic {
+        cmd.push_str(" --debug-invariant-panic");
+    }
+    cmd.push_str(" --jobs 1");
+    cmd
 }
 
 /// The one-line command that reproduces this run.
 pub fn replay_command(args: &RunArgs, model: &Model) -> String {
-    let mut cmd = String::from("simpark run");
-    if let Some(p) = &args.scenario {
-        cmd.push_str(&format!(" {}", p.display()));
-    }
-    cmd.push_str(&format!(" --seed {} --replications {}", model.seed, model.replications));
-    for s in &args.flags.set {
-        cmd.push_str(&format!(" --set '{s}'"));
-    }
-    if let Some(h) = &args.flags.horizon {
-        cmd.push_str(&format!(" --horizon {h}"));
-    }
-    cmd.push_str(" --jobs 1");
-    cmd
+    let scenario = args.scenario.as_ref().map(|p| p.display().to_string());
+    replay_line(scenario.as_deref(), &args.flags, &[], model)
 }
 
 fn validate(files: &[PathBuf]) -> Result<i32> {

@@ -9,17 +9,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use simpark::report::customer::{self, Lang, PartialOutagePolicy, ReportOptions};
 use simpark::report::{self, summary};
-use simpark::scenario::{self, Mode, Model};
+use simpark::scenario::{self, Model};
 use std::path::PathBuf;
 use std::time::Instant;
-
-/// The request-level sample of an availability run: simulated span, warm-up and replications.
-/// One day after a one-hour warm-up covers the daily traffic rhythm (night, lunch, evening
-/// peak); five replications give a t-interval (t = 2.776) at a cost of about 5 x 120,000
-/// requests for the seed's park, a fraction of a second.
-pub const LATENCY_SAMPLE_HORIZON: &str = "25h";
-pub const LATENCY_SAMPLE_WARMUP: &str = "1h";
-pub const LATENCY_SAMPLE_REPLICATIONS: u32 = 5;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -62,6 +54,8 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
     #[allow(clippy::disallowed_methods)] // wall clock for the stderr timing line only
     let started = Instant::now();
     let r = customer::build(&args.results, &opts)?;
+    // The files must be one run's set (the manifest `simpark run` wrote), not a mix.
+    simpark::report::outdir::verify(&args.results)?;
     let out = args.out.clone().unwrap_or_else(|| args.results.clone());
     for (name, body) in [
         ("report.json", &r.json),
@@ -83,14 +77,7 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
 /// The same park as `model` in request mode with every server up (no scripted faults, no
 /// expectations), over a short horizon: the response times an availability run cannot give.
 pub fn latency_sample_model(model: &Model) -> Result<Model> {
-    let mut spec = model.spec.clone();
-    spec.mode = Mode::Requests;
-    spec.faults.clear();
-    spec.expects.clear();
-    spec.horizon = LATENCY_SAMPLE_HORIZON.into();
-    spec.warmup = LATENCY_SAMPLE_WARMUP.into();
-    spec.replications = LATENCY_SAMPLE_REPLICATIONS;
-    scenario::validate(spec).map_err(|(key, message)| {
+    scenario::validate(scenario::latency_sample_spec(&model.spec)).map_err(|(key, message)| {
         anyhow::anyhow!(
             "the request-level latency sample of `{}` is invalid: {key}: {message}",
             model.spec.name

@@ -9,6 +9,7 @@
 use super::{RunArgs, RunFlags, exit, report_scenario_error};
 use anyhow::{Context, Result};
 use clap::Args;
+use simpark::report::outdir::{self, OutDir};
 use simpark::report::{self, summary};
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
@@ -106,7 +107,7 @@ pub fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
         }
     }));
     let Ok(lines) = lines else {
-        return Ok(super::invariant_violated(&bar, args, model));
+        return Ok(super::invariant_violated(&bar, &super::replay_command(args, model)));
     };
     bar.finish_and_clear();
     let mut text = String::new();
@@ -232,9 +233,13 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         );
         return Ok(exit::USAGE);
     }
-    let out = args.out.clone().unwrap_or_else(|| super::default_out(&model));
-    let write = |name: &str, body: &[u8]| {
-        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
+    let out_path = args.out.clone().unwrap_or_else(|| super::default_out(&model));
+    let mut out = match OutDir::prepare(&out_path) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: --out {e}");
+            return Ok(exit::USAGE);
+        }
     };
     let fail = |e: shard::MergeError| {
         eprintln!("error: {e}");
@@ -271,19 +276,20 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         )
     };
     let mut names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
-    for (name, body) in files {
-        write(name, body.as_bytes())?;
+    for (name, body) in &files {
+        out.write(name, body.as_bytes())?;
     }
-    write("scenario.resolved.toml", resolved.as_bytes())?;
-    write("topology.dot", model.topology.to_dot().as_bytes())?;
-    names.extend(["scenario.resolved.toml", "topology.dot"]);
+    out.write("scenario.resolved.toml", resolved.as_bytes())?;
+    out.write("topology.dot", model.topology.to_dot().as_bytes())?;
+    out.publish(&outdir::run_id(&model.spec.name, &resolved, model.seed))?;
+    names.extend(["scenario.resolved.toml", "topology.dot", outdir::MANIFEST]);
     if !args.quiet {
         print!("{table}");
         println!(
             "\nmerged {} units from {} into {}/ ({})",
             model.replications,
             super::plural(parts.len(), "part file"),
-            out.display(),
+            out_path.display(),
             names.join(", ")
         );
         eprintln!("{:.2} s wall", started.elapsed().as_secs_f64());

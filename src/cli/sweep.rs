@@ -5,9 +5,12 @@
 //! comes from `simpark::study`. Nothing is written unless everything validated and ran.
 
 use super::{RunFlags, exit, report_scenario_error};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use simpark::report;
+use simpark::report::{
+    self,
+    outdir::{self, OutDir},
+};
 use simpark::scenario::Model;
 use simpark::study::sweep::Plan;
 use simpark::study::vary::Vary;
@@ -78,6 +81,14 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("sweep-{}", plan.base.spec.name)));
+    // Checked and locked before anything is simulated; published as a unit at the end.
+    let mut outdir = match OutDir::prepare(&out) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: --out {e}");
+            return Ok(exit::USAGE);
+        }
+    };
     let jobs = args.run.jobs();
     let bar = args.run.progress(plan.units(), "sweep runs x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
@@ -108,9 +119,15 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
     });
     files.push(("perf.json".to_string(), report::to_json(&perf)));
     for (name, body) in &files {
-        let path = out.join(name);
-        report::write_atomic(&path, body.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        outdir.write(name, body.as_bytes())?;
     }
+    let resolved = simpark::scenario::to_toml(&plan.base.spec);
+    let vary: String = args.vary.iter().map(|v| format!("\n# vary {v}")).collect();
+    outdir.publish(&outdir::run_id(
+        &format!("sweep-{}", plan.base.spec.name),
+        &format!("{resolved}{vary}"),
+        plan.base.seed,
+    ))?;
     if !args.run.quiet {
         println!(
             "scenario {}  seed {}  {}{}  {} x {:.0} s each\nfigures are means across replications ± 95% CI half-width\n",
@@ -140,19 +157,9 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
 
 /// The `simpark run` command that reproduces one run of the sweep.
 fn replay(args: &SweepArgs, sets: &[String], model: &Model, replication: u32) -> String {
-    let mut cmd = String::from("simpark run");
-    if let Some(p) = &args.scenario {
-        cmd.push_str(&format!(" {}", p.display()));
-    }
-    for s in args.run.set.iter().chain(sets) {
-        cmd.push_str(&format!(" --set '{s}'"));
-    }
-    cmd.push_str(&format!(
-        " --seed {} --replications {} --horizon {}s --warmup {}s --jobs 1   # replication {replication} failed",
-        model.seed,
-        model.replications,
-        model.horizon.as_secs_f64(),
-        model.warmup.as_secs_f64()
-    ));
-    cmd
+    let scenario = args.scenario.as_ref().map(|p| p.display().to_string());
+    format!(
+        "{}   # replication {replication} failed",
+        super::replay_line(scenario.as_deref(), &args.run, sets, model)
+    )
 }

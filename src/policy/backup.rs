@@ -31,6 +31,7 @@
 //!   the snapshot's time); its size is the data size reported at that instant.
 
 use crate::units::{SimDuration, SimTime};
+use std::collections::VecDeque;
 
 /// Days from 1970-01-01 to 2024-01-01, the civil date of simulated time 0.
 const EPOCH_DAYS_FROM_1970: i64 = 19_723;
@@ -192,11 +193,14 @@ pub struct BackupController {
     running: Option<BackupId>,
     next_id: u64,
     /// (time, bytes) reports, oldest first; trimmed to what restore planning can need.
-    data_history: Vec<(SimTime, u64)>,
+    data_history: VecDeque<(SimTime, u64)>,
     /// Snapshot sizes of running backups.
     running_meta: Option<(BackupId, SimTime, u64)>,
-    /// Kept snapshots, oldest first.
+    /// Kept snapshots, oldest first (strictly increasing `taken_at`).
     snapshots: Vec<Snapshot>,
+    /// Each kept snapshot's retention bucket values, index for index: computed once, so a
+    /// daily `forget` costs a walk over the kept snapshots and no calendar arithmetic.
+    buckets: Vec<[i64; 4]>,
     actions: Vec<Action>,
     restore: Option<Restore>,
     stats: BackupStats,
@@ -224,9 +228,10 @@ impl BackupController {
             target_up: true,
             running: None,
             next_id: 0,
-            data_history: vec![(SimTime::ZERO, 0)],
+            data_history: VecDeque::from([(SimTime::ZERO, 0)]),
             running_meta: None,
             snapshots: Vec::new(),
+            buckets: Vec::new(),
             actions: Vec::new(),
             restore: None,
             stats: BackupStats::default(),
@@ -262,12 +267,12 @@ impl BackupController {
 
     /// The caller reports the current size of the data to back up (it grows with writes).
     pub fn handle_data_size(&mut self, now: SimTime, bytes: u64) {
-        let last = self.data_history.last().expect("history never empty");
+        let last = self.data_history.back().expect("history never empty");
         assert!(now >= last.0, "data size reported out of order");
         if last.0 == now {
-            self.data_history.pop();
+            self.data_history.pop_back();
         }
-        self.data_history.push((now, bytes));
+        self.data_history.push_back((now, bytes));
     }
 
     /// The backup server went down.
@@ -303,6 +308,11 @@ impl BackupController {
             BackupOutcome::Ok => self.stats.succeeded += 1,
             BackupOutcome::SilentlyCorrupt => self.stats.silently_corrupt += 1,
         }
+        assert!(
+            self.snapshots.last().is_none_or(|l| l.taken_at < taken_at),
+            "one backup runs at a time: snapshots are taken in order"
+        );
+        self.buckets.push(buckets(taken_at));
         self.snapshots.push(Snapshot {
             id,
             taken_at,
@@ -418,13 +428,11 @@ impl BackupController {
         SimDuration::from_secs_f64(bytes as f64 / self.cfg.bandwidth_bytes_per_s)
     }
 
-    /// Last reported data size at or before `t`.
+    /// Last reported data size at or before `t` (the history is in time order: a binary
+    /// search, so the cost does not grow with the history).
     fn data_size_at(&self, t: SimTime) -> u64 {
-        self.data_history
-            .iter()
-            .rev()
-            .find(|(at, _)| *at <= t)
-            .map_or(0, |&(_, b)| b)
+        let after = self.data_history.partition_point(|(at, _)| *at <= t);
+        after.checked_sub(1).map_or(0, |i| self.data_history[i].1)
     }
 
     fn start_backup(&mut self, now: SimTime) {
@@ -443,21 +451,23 @@ impl BackupController {
     }
 
     fn apply_retention(&mut self) {
-        let times: Vec<SimTime> = self.snapshots.iter().map(|s| s.taken_at).collect();
-        let keep = apply_policy(&times, &self.policy());
-        let mut forgotten = Vec::new();
+        // Snapshots are in time order, so newest first is the reverse (what `apply_policy`
+        // sorts into).
+        let mut keep = keep_newest_first(self.buckets.iter().rev().copied(), &self.policy());
+        keep.reverse();
         let under_restore = self.restore.as_ref().map(|r| r.current.snapshot);
-        let mut kept = Vec::with_capacity(self.snapshots.len());
-        for (s, k) in self.snapshots.drain(..).zip(keep) {
-            // A snapshot being restored from is locked (restic `forget` waits for the
-            // repository lock); keep it.
-            if k || Some(s.id) == under_restore {
-                kept.push(s);
-            } else {
-                forgotten.push(s.id);
-            }
+        // A snapshot being restored from is locked (restic `forget` waits for the repository
+        // lock); keep it. Usually one or two go a day: remove them where they are.
+        let forget: Vec<usize> = (0..keep.len())
+            .filter(|&i| !keep[i] && Some(self.snapshots[i].id) != under_restore)
+            .collect();
+        let mut forgotten = Vec::with_capacity(forget.len());
+        for &i in forget.iter().rev() {
+            self.buckets.remove(i);
+            forgotten.push(self.snapshots.remove(i).id);
         }
-        self.snapshots = kept;
+        forgotten.reverse();
+        assert_eq!(self.buckets.len(), self.snapshots.len());
         if !forgotten.is_empty() {
             self.stats.forgotten += forgotten.len() as u64;
             self.actions.push(Action::Forget { ids: forgotten });
@@ -465,8 +475,14 @@ impl BackupController {
         // Trim data-size history: only sizes at or after the oldest snapshot can be asked for
         // (an error before every snapshot is a total loss, reported with the size then; keep
         // one entry before the oldest snapshot for that).
+        // A binary search: the oldest snapshot may be decades old (the yearly rule keeps the
+        // first one), and walking back to it every day made a run quadratic in its horizon.
         if let Some(oldest) = self.snapshots.first().map(|s| s.taken_at) {
-            let first_needed = self.data_history.iter().rposition(|(at, _)| *at <= oldest).unwrap_or(0);
+            let first_needed = self
+                .data_history
+                .partition_point(|(at, _)| *at <= oldest)
+                .saturating_sub(1);
+            // A deque: dropping the front costs what is dropped, not what stays.
             self.data_history.drain(..first_needed);
         }
     }
@@ -507,36 +523,48 @@ pub struct RetentionPolicy {
 ///
 /// An empty policy keeps everything (restic does the same).
 pub fn apply_policy(times: &[SimTime], p: &RetentionPolicy) -> Vec<bool> {
-    let mut keep = vec![false; times.len()];
-    if p.daily + p.weekly + p.monthly + p.yearly == 0 {
-        return vec![true; times.len()];
-    }
     // Newest first; stable for equal times (restic uses sort.Stable on time).
     let mut order: Vec<usize> = (0..times.len()).collect();
     order.sort_by(|&a, &b| times[b].cmp(&times[a]));
-    type Bucker = fn(Civil) -> i64;
-    let buckers: [(u32, Bucker); 4] = [
-        (p.daily, |c| c.year * 10_000 + c.month as i64 * 100 + c.day as i64),
-        (p.weekly, |c| {
-            let (y, w) = c.iso_week();
-            y * 100 + w as i64
-        }),
-        (p.monthly, |c| c.year * 100 + c.month as i64),
-        (p.yearly, |c| c.year),
-    ];
-    let mut count: [u32; 4] = buckers.map(|(n, _)| n);
+    let walked = keep_newest_first(order.iter().map(|&i| buckets(times[i])), p);
+    let mut keep = vec![false; times.len()];
+    for (&i, k) in order.iter().zip(walked) {
+        keep[i] = k;
+    }
+    keep
+}
+
+/// A snapshot's bucket values for the daily (`YYYYMMDD`), weekly (ISO `YYYYWW`), monthly
+/// (`YYYYMM`) and yearly (`YYYY`) rules.
+fn buckets(t: SimTime) -> [i64; 4] {
+    let c = civil_of(t);
+    let (iso_year, iso_week) = c.iso_week();
+    [
+        c.year * 10_000 + c.month as i64 * 100 + c.day as i64,
+        iso_year * 100 + iso_week as i64,
+        c.year * 100 + c.month as i64,
+        c.year,
+    ]
+}
+
+/// The walk of [`apply_policy`] over snapshots given newest first by their bucket values;
+/// returns, in the same order, whether each is kept.
+fn keep_newest_first(walk: impl ExactSizeIterator<Item = [i64; 4]>, p: &RetentionPolicy) -> Vec<bool> {
+    let n = walk.len();
+    if p.daily + p.weekly + p.monthly + p.yearly == 0 {
+        return vec![true; n];
+    }
+    let mut keep = vec![false; n];
+    let mut count = [p.daily, p.weekly, p.monthly, p.yearly];
     let mut last: [Option<i64>; 4] = [None; 4];
-    let n = order.len();
-    for (nr, &i) in order.iter().enumerate() {
-        let civil = civil_of(times[i]);
-        for (r, (_, bucker)) in buckers.iter().enumerate() {
+    for (nr, vals) in walk.enumerate() {
+        for r in 0..4 {
             if count[r] == 0 {
                 continue;
             }
-            let val = bucker(civil);
-            if last[r] != Some(val) || nr == n - 1 {
-                keep[i] = true;
-                last[r] = Some(val);
+            if last[r] != Some(vals[r]) || nr == n - 1 {
+                keep[nr] = true;
+                last[r] = Some(vals[r]);
                 count[r] -= 1;
             }
         }

@@ -3,8 +3,10 @@
 //! Job: decide, pick by pick, which server gets each request exactly as HAProxy 2.6 (Debian's
 //! 2.6.12) does for `balance roundrobin | static-rr | leastconn | first | source | random(<draws>)`,
 //! with `maxconn` slots, the backend (proxy) queue and the per-server queues, `timeout queue`,
-//! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]` and the
-//! connection-retry turn-around timer.
+//! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]`, the
+//! connection-retry turn-around timer, `slowstart`, per-server `id`, `disabled` and the admin
+//! states `ready`/`drain`/`maint` of the runtime API. `tests/it/live_haproxy.rs` compares it
+//! with the real program (docs/haproxy-live.md).
 //!
 //! Where it sits: the policy layer. This is production logic expressed as a sans-IO state
 //! machine: the caller (the simulator, or anything else) feeds it events (`handle_*`) with the
@@ -41,7 +43,7 @@
 use crate::units::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
-/// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = index + 1).
+/// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = its `id`).
 pub type ServerIdx = usize;
 
 /// HAProxy `BE_WEIGHT_SCALE` (include/haproxy/backend-t.h): user weights are scaled by 16
@@ -57,6 +59,10 @@ const SRV_EWGHT_RANGE: u32 = SRV_UWGHT_RANGE * BE_WEIGHT_SCALE;
 const SRV_EWGHT_MAX: u32 = SRV_UWGHT_MAX * BE_WEIGHT_SCALE;
 /// Retry turn-around cap: `int delay = 1000;` [ms] in `back_handle_st_cer` (src/backend.c).
 const TURN_AROUND_MAX: SimDuration = SimDuration::from_millis(1000);
+/// The warm-up task of a slow-starting server runs every `MAX(1000, slowstart / 20)` ms with
+/// `slowstart` in seconds (`server_warmup`, src/check.c; `srv_parse_slowstart` rounds the
+/// configured ms up to seconds): every second in practice.
+const WARMUP_PERIOD: SimDuration = SimDuration::from_secs(1);
 /// Queue keys are taken from `now_ms` (`MAKE_KEY` in src/queue.c): millisecond resolution.
 const QUEUE_KEY_RESOLUTION_NS: u64 = 1_000_000;
 /// HAProxy default `retries 3` (src/cfgparse.c `CONN_RETRIES`), for callers building specs.
@@ -85,13 +91,15 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// `(lbprm.algo & BE_LB_KIND) == BE_LB_KIND_RR`: roundrobin, static-rr and random
-    /// (`BE_LB_ALGO_RND = BE_LB_KIND_RR | ... | BE_LB_RR_RANDOM`, include/haproxy/backend-t.h).
-    fn kind_rr(self) -> bool {
-        matches!(
-            self,
-            Algorithm::RoundRobin | Algorithm::StaticRr | Algorithm::Random { .. }
-        )
+    /// `BE_LB_PROP_DYN`: the effective weight can change at run time (slowstart applies).
+    fn dynamic(self) -> bool {
+        !matches!(self, Algorithm::StaticRr | Algorithm::Source)
+    }
+
+    /// Hash-based selection (`BE_LB_KIND_HI` other than random): the same request maps to the
+    /// same server again, so a retry is never redispatched "for free" (live 2.6.12).
+    fn kind_hash(self) -> bool {
+        matches!(self, Algorithm::Source)
     }
 }
 
@@ -103,6 +111,44 @@ pub struct ServerSpec {
     /// 0 = unlimited.
     pub maxconn: u32,
     pub backup: bool,
+    /// `id <n>` (HAProxy's `puid`, >= 1, unique): orders `balance first` and places the
+    /// server's points on the `random` ring. None = the lowest id no other server uses, in
+    /// declaration order (HAProxy's automatic ids).
+    pub id: Option<u32>,
+    /// `disabled`: starts in maintenance (`set server ... state ready` brings it in).
+    pub disabled: bool,
+    /// `slowstart <time>`: after coming UP (or out of maintenance) the effective weight grows
+    /// from 1/16 of the weight, one step per second; ZERO = off. Dynamic algorithms only.
+    pub slowstart: SimDuration,
+}
+
+impl Default for ServerSpec {
+    /// HAProxy's defaults: `weight 1`, no `maxconn`, not backup, automatic id, enabled, no
+    /// slowstart.
+    fn default() -> Self {
+        ServerSpec {
+            weight: DEFAULT_WEIGHT,
+            maxconn: 0,
+            backup: false,
+            id: None,
+            disabled: false,
+            slowstart: SimDuration::ZERO,
+        }
+    }
+}
+
+/// The administrative state set by an operator (runtime API `set server <b>/<s> state ...`),
+/// independent of what the health checks say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminState {
+    /// In rotation (`ready`).
+    Ready,
+    /// No new requests from load balancing (effective weight 0); its queue is still served
+    /// (`drain`).
+    Drain,
+    /// Out of rotation like a DOWN server, queue redistributed with `option redispatch`
+    /// (`maint`, or `disabled` in the configuration).
+    Maint,
 }
 
 #[derive(Clone, Debug)]
@@ -191,6 +237,13 @@ struct Server {
     maxconn: u32,
     backup: bool,
     up: bool,
+    admin: AdminState,
+    /// HAProxy `puid`.
+    puid: u32,
+    /// `slowstart` in whole seconds (0 = off).
+    slowstart_s: u64,
+    /// `SRV_ST_STARTING`: (the UP instant, the next warm-up step).
+    starting: Option<(SimTime, SimTime)>,
     served: u32,
     /// Effective weight of the dynamic algorithms (`uweight * BE_WEIGHT_SCALE`).
     eweight: u32,
@@ -302,16 +355,44 @@ impl Backend {
                 }
             }
         }
+        // Automatic ids: the lowest id not taken, in declaration order.
+        let mut puids: Vec<u32> = Vec::with_capacity(spec.servers.len());
+        for s in &spec.servers {
+            if let Some(id) = s.id {
+                assert!(id >= 1, "server ids start at 1");
+                assert!(
+                    spec.servers.iter().filter(|o| o.id == Some(id)).count() == 1,
+                    "server id {id} used twice"
+                );
+            }
+        }
+        for s in &spec.servers {
+            let id = s.id.unwrap_or_else(|| {
+                (1..)
+                    .find(|c| !puids.contains(c) && !spec.servers.iter().any(|o| o.id == Some(*c)))
+                    .expect("a free id")
+            });
+            puids.push(id);
+        }
         let servers: Vec<Server> = spec
             .servers
             .iter()
-            .map(|s| {
+            .zip(&puids)
+            .map(|(s, &puid)| {
                 assert!(s.weight <= SRV_UWGHT_MAX, "weight must be 0..=256");
                 Server {
                     uweight: s.weight,
                     maxconn: s.maxconn,
                     backup: s.backup,
                     up: true,
+                    admin: if s.disabled {
+                        AdminState::Maint
+                    } else {
+                        AdminState::Ready
+                    },
+                    puid,
+                    slowstart_s: s.slowstart.as_nanos().div_ceil(1_000_000_000),
+                    starting: None,
                     served: 0,
                     eweight: s.weight * BE_WEIGHT_SCALE,
                     map_eweight: s.weight.div_ceil(pgcd),
@@ -412,7 +493,9 @@ impl Backend {
             return; // srv_lb_status_changed() == 0
         }
         let was_usable = self.usable(server);
+        let was_running = self.running(server);
         self.servers[server].up = up;
+        self.start_or_stop_warmup(now, server, was_running);
         let is_usable = self.usable(server);
         if was_usable != is_usable {
             self.lb_status_changed(server, is_usable);
@@ -422,6 +505,36 @@ impl Backend {
         } else {
             self.pendconn_redistribute(now, server);
         }
+    }
+
+    /// The operator changed `server`'s administrative state (runtime API `set server <b>/<s>
+    /// state ready|drain|maint`, `srv_set_admin_flag` / `srv_clr_admin_flag`). Entering
+    /// maintenance redistributes its queue like going DOWN; leaving it grabs requests from the
+    /// backend queue like coming UP. Drain only stops new picks.
+    pub fn handle_admin_state(&mut self, now: SimTime, server: ServerIdx, state: AdminState) {
+        let old = self.servers[server].admin;
+        if old == state {
+            return;
+        }
+        let was_usable = self.usable(server);
+        let was_running = self.running(server);
+        self.servers[server].admin = state;
+        // leaving maintenance starts "at least at the minimal step" (server_recalc_eweight)
+        self.start_or_stop_warmup(now, server, was_running);
+        let is_usable = self.usable(server);
+        if was_usable != is_usable {
+            self.lb_status_changed(server, is_usable);
+        }
+        if is_usable {
+            self.pendconn_grab_from_px(server);
+        } else if state == AdminState::Maint {
+            self.pendconn_redistribute(now, server);
+        }
+    }
+
+    /// The administrative state of `server`.
+    pub fn admin_state(&self, server: ServerIdx) -> AdminState {
+        self.servers[server].admin
     }
 
     /// A new request (id chosen by the caller) with a hash key (client id for
@@ -462,12 +575,12 @@ impl Backend {
     /// `back_handle_st_cer` + `stream_choose_redispatch` (HAProxy 2.6):
     /// * attempt > retries -> slot freed, `Fail(RetriesExhausted)`;
     /// * redispatch when `option redispatch` is on and (the server is DOWN, or this retry
-    ///   number matches the interval, or [code, not in the manual] the algorithm is of the
-    ///   round-robin kind (roundrobin, static-rr, random) with more than one active server:
-    ///   then *every* retry redispatches);
+    ///   number matches the interval, or [live 2.6.12, not in the manual] the algorithm is not
+    ///   a hash (every one but `source`) and more than one active server remains: then
+    ///   *every* retry redispatches);
     /// * turn-around min(timeout connect, 1s) only after `Refused`, and only when retrying
-    ///   the same server, or the algorithm is not round-robin kind, or at most one active
-    ///   server remains [code: the manual says "same server" only].
+    ///   the same server or when at most one active server remains [live 2.6.12: a
+    ///   redispatch with `source` at the last retry does not wait]. See docs/haproxy-live.md.
     #[allow(clippy::too_many_arguments)]
     pub fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
         &mut self,
@@ -496,7 +609,7 @@ impl Backend {
         };
         let redispatch_on = matches!(self.redispatch, Some(p) if p != 0);
         let redisp = redispatch_on
-            && (!self.servers[server].up || interval_match || (self.srv_act > 1 && self.algorithm.kind_rr()));
+            && (!self.servers[server].up || interval_match || (self.srv_act > 1 && !self.algorithm.kind_hash()));
         let must_tar = cause == ConnectFailure::Refused;
         if !redisp {
             // SC_ST_ASS: same server, the slot is kept.
@@ -505,7 +618,7 @@ impl Backend {
         }
         // sess_change_server(s, NULL) + process_srv_queue(old server)
         self.release_slot(server);
-        if must_tar && (!self.algorithm.kind_rr() || self.srv_act <= 1) {
+        if must_tar && self.srv_act <= 1 {
             return RetryDecision::Redispatch {
                 after: self.turn_around,
             };
@@ -543,9 +656,14 @@ impl Backend {
         self.reject_out.pop_front()
     }
 
-    /// Earliest queue deadline.
+    /// Earliest queue deadline or slow-start step.
     pub fn poll_timeout(&self) -> Option<SimTime> {
         let mut best = self.px_queue.front().map(|p| p.deadline);
+        for sv in &self.servers {
+            if let Some((_, step)) = sv.starting {
+                best = Some(best.map_or(step, |b| b.min(step)));
+            }
+        }
         if self.srv_queued > 0 {
             for s in &self.servers {
                 if let Some(p) = s.queue.front() {
@@ -556,9 +674,17 @@ impl Backend {
         best.filter(|&d| d != SimTime::MAX)
     }
 
-    /// Expires queued requests whose deadline <= now (503, `STRM_ET_QUEUE_TO`), in
-    /// deadline order, then enqueue order.
+    /// Steps slow-starting servers whose warm-up is due (`server_warmup`), then expires queued
+    /// requests whose deadline <= now (503, `STRM_ET_QUEUE_TO`), in deadline order, then
+    /// enqueue order.
     pub fn handle_timeout(&mut self, now: SimTime) {
+        for s in 0..self.servers.len() {
+            if let Some((since, step)) = self.servers[s].starting
+                && step <= now
+            {
+                self.warmup_step(now, s, since);
+            }
+        }
         loop {
             // (deadline, seq, queue): queue == NONE_IDX for the backend queue
             let mut best: Option<(SimTime, u64, u32)> = self.px_queue.front().map(|p| (p.deadline, p.seq, NONE_IDX));
@@ -614,10 +740,10 @@ impl Backend {
     // Server state bookkeeping (src/backend.c recount_servers / update_backend_weight)
     // ------------------------------------------------------------------------------------
 
-    /// `srv_willbe_usable`: UP and a non-zero weight.
+    /// `srv_willbe_usable`: UP, not in maintenance or drain, and a non-zero weight.
     fn usable(&self, s: ServerIdx) -> bool {
         let sv = &self.servers[s];
-        sv.up && sv.uweight > 0
+        sv.up && sv.admin == AdminState::Ready && sv.uweight > 0
     }
 
     fn lb_weight(&self, s: ServerIdx) -> u32 {
@@ -689,6 +815,121 @@ impl Backend {
                 self.recount_servers();
                 self.rebuild_rings();
             }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // slowstart: server_recalc_eweight (src/server.c), server_warmup (src/check.c)
+    // ------------------------------------------------------------------------------------
+
+    /// UP and not in maintenance (drain still runs: it only has no weight).
+    fn running(&self, s: ServerIdx) -> bool {
+        self.servers[s].up && self.servers[s].admin != AdminState::Maint
+    }
+
+    /// Full effective weight (`uweight * BE_WEIGHT_SCALE`).
+    fn full_eweight(&self, s: ServerIdx) -> u32 {
+        self.servers[s].uweight * BE_WEIGHT_SCALE
+    }
+
+    /// After a health or admin change of `s`: a server that just became able to take traffic
+    /// again (UP and out of maintenance) with `slowstart` enters `SRV_ST_STARTING` at the
+    /// minimal step `uweight * 1` (1/16 of its weight); one that stopped leaves it. Called
+    /// before the load-balancing trees are updated, which then see the new weight.
+    fn start_or_stop_warmup(&mut self, now: SimTime, s: ServerIdx, was_running: bool) {
+        let sv = &self.servers[s];
+        if !self.running(s) {
+            // The warm-up task stops; the weight is reset when the server starts again (the
+            // trees still count the current one until they are told it is gone).
+            self.servers[s].starting = None;
+            return;
+        }
+        if sv.slowstart_s == 0 || !self.algorithm.dynamic() || was_running {
+            return;
+        }
+        let sv = &mut self.servers[s];
+        sv.starting = Some((now, now + WARMUP_PERIOD));
+        // w = (wdiv * 0 + slowstart) / slowstart = 1
+        sv.eweight = sv.uweight;
+    }
+
+    /// One run of the warm-up task: `w = (16 * elapsed_s + slowstart) / slowstart`, full
+    /// weight once `elapsed_s >= slowstart`.
+    fn warmup_step(&mut self, now: SimTime, s: ServerIdx, since: SimTime) {
+        let ss = self.servers[s].slowstart_s;
+        let elapsed = now.since(since).as_nanos() / 1_000_000_000;
+        let new = if elapsed >= ss {
+            self.servers[s].starting = None;
+            self.full_eweight(s)
+        } else {
+            self.servers[s].starting = Some((since, now + WARMUP_PERIOD));
+            let w = (u64::from(BE_WEIGHT_SCALE) * elapsed + ss) / ss;
+            self.servers[s].uweight * w as u32
+        };
+        self.update_eweight(s, new);
+        self.pendconn_grab_from_px(s);
+    }
+
+    /// `lbprm.update_server_eweight` of each algorithm for a server that stays usable.
+    fn update_eweight(&mut self, s: ServerIdx, new: u32) {
+        let old = self.servers[s].eweight;
+        if old == new {
+            return;
+        }
+        if !self.usable(s) {
+            self.servers[s].eweight = new;
+            return;
+        }
+        match self.algorithm {
+            Algorithm::RoundRobin => self.fwrr_update_server_weight(s, new),
+            Algorithm::LeastConn | Algorithm::First => {
+                // fwlc/fas_update_server_weight: dequeue, then queue with the new weight
+                self.servers[s].eweight = new;
+                self.tree_queue(s);
+            }
+            Algorithm::Random { .. } => {
+                self.servers[s].eweight = new;
+                self.rebuild_rings();
+            }
+            Algorithm::StaticRr | Algorithm::Source => unreachable!("static algorithms have no slowstart"),
+        }
+        self.recount_servers();
+    }
+
+    /// fwrr_update_server_weight (src/lb_fwrr.c) for a server usable before and after.
+    fn fwrr_update_server_weight(&mut self, s: ServerIdx, new: u32) {
+        let g = self.grp_of(s);
+        let old = self.servers[s].eweight as i64;
+        self.fwrr[g].next_weight = self.fwrr[g].next_weight - old + new as i64;
+        self.servers[s].eweight = new;
+        let grp = self.fwrr[g];
+        let tree = self.servers[s].lb_tree;
+        if tree == grp.init {
+            self.fwrr_queue_by_weight(grp.init, s);
+        } else if tree == NO_TREE {
+            self.fwrr_get_srv(s);
+            let grp = self.fwrr[g];
+            self.servers[s].npos = grp.curr_pos + (grp.next_weight + grp.curr_weight - grp.curr_pos) / new as i64;
+            self.fwrr_queue_srv(s);
+        } else {
+            self.fwrr_get_srv(s);
+            let grp = self.fwrr[g];
+            let sv = &mut self.servers[s];
+            if new > 0 {
+                let prev_next = sv.npos;
+                let step = grp.next_weight / new as i64;
+                sv.npos = sv.lpos + step;
+                sv.rweight = 0;
+                if sv.npos > prev_next {
+                    sv.npos = prev_next;
+                }
+                if sv.npos < grp.curr_pos + 2 {
+                    sv.npos = grp.curr_pos + step;
+                }
+            } else {
+                sv.npos = grp.curr_pos + grp.curr_weight;
+            }
+            self.fwrr_queue_srv(s);
         }
     }
 
@@ -945,7 +1186,7 @@ impl Backend {
                 }
             }
             // fas_queue_srv: key = puid
-            _ => s as u32 + 1,
+            _ => self.servers[s].puid,
         }
     }
 
@@ -1106,8 +1347,8 @@ impl Backend {
                 if self.grp_of(s) != g || !self.usable(s) {
                     continue;
                 }
-                let puid = s as u32 + 1;
-                for node in 0..self.servers[s].uweight * BE_WEIGHT_SCALE {
+                let puid = self.servers[s].puid;
+                for node in 0..self.servers[s].eweight {
                     ring.push((
                         full_hash(puid.wrapping_mul(SRV_EWGHT_RANGE).wrapping_add(node)),
                         s as u32,
@@ -1400,6 +1641,168 @@ impl rand::RngCore for NoRng {
     }
 }
 
+// ------------------------------------------------------------------------------------
+// Steady-state routing shares: a pure query for drivers that do not route request by request
+// (the long-horizon availability driver). Added in its own block; it reads the machine's own
+// state (group counts, map, ring) and never changes it.
+// ------------------------------------------------------------------------------------
+
+/// Why a backend's steady-state routing shares are not a fixed fact of its configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SharesError {
+    /// `balance first` with a per-server `maxconn`: a server takes traffic only while the ones
+    /// before it are full, which depends on the load and not on the configuration.
+    #[error(
+        "`balance first` with a per-server maxconn sends traffic to the next server only while the previous ones are full, so its shares depend on the load; use maxconn = 0 or another algorithm"
+    )]
+    FirstWithMaxconn,
+    /// `balance source` over more client keys than IPv4 addresses: keys are folded like IPv6
+    /// addresses, whose spread over the map is not computed.
+    #[error("`balance source` shares are computed for at most 2^32 client keys")]
+    SourceKeysBeyondIpv4,
+}
+
+impl Backend {
+    /// The share of requests each server receives, index for index, in the steady state of
+    /// the current UP/DOWN states: requests arrive at a backend with no server full and no
+    /// queue (a park below saturation), so every pick is the algorithm's free choice. Shares
+    /// sum to 1, or are all 0 when no server is usable (`tot_weight == 0`: HAProxy answers
+    /// 503). `clients` is the number of distinct, uniformly used client keys (`balance
+    /// source`).
+    ///
+    /// Exact for the configuration, per algorithm:
+    /// * every algorithm picks from one group (`recount_servers`): the usable active servers,
+    ///   else the first usable backup alone (`fbck`), else every usable backup
+    ///   (`option allbackup`); usable = UP with a non-zero weight (`srv_willbe_usable`);
+    /// * roundrobin: each server's effective weight over the group's (one fwrr cycle);
+    /// * static-rr: each server's slots of the map (`recalc_server_map`) over its size;
+    /// * source: the clients whose key lands on the server's map slots
+    ///   (`map[key % tot_weight]`, `key = 0` with one server left);
+    /// * random (any number of draws): the part of the 32-bit hash space nearest to the
+    ///   server's ring points (`chash_get_server_hash`); with every server idle, a second draw
+    ///   never beats the first, so the last draw decides;
+    /// * leastconn: equal shares (idle servers all have key 0 and rotate regardless of
+    ///   weight, as in the live transcript);
+    /// * first: everything to the first server of the group without `maxconn`; with `maxconn`
+    ///   the shares depend on the load ([`SharesError::FirstWithMaxconn`]).
+    ///
+    /// Not in the steady state: servers holding connections (a hung server under leastconn or
+    /// random(2) is avoided as its connections pile up, which these shares ignore: the
+    /// estimate of what such a server fails is then pessimistic).
+    pub fn routing_shares(&self, clients: u64) -> Result<Vec<f64>, SharesError> {
+        let n = self.servers.len();
+        let mut shares = vec![0.0; n];
+        let group = self.routing_group();
+        if self.tot_weight == 0 || group.is_empty() {
+            return Ok(shares);
+        }
+        match self.algorithm {
+            Algorithm::RoundRobin => {
+                let tot: u64 = group.iter().map(|&s| u64::from(self.servers[s].eweight)).sum();
+                for &s in &group {
+                    shares[s] = f64::from(self.servers[s].eweight) / tot as f64;
+                }
+            }
+            Algorithm::StaticRr => {
+                for &s in &self.map {
+                    shares[s as usize] += 1.0 / self.map.len() as f64;
+                }
+            }
+            Algorithm::Source => {
+                if clients > 1 << 32 {
+                    return Err(SharesError::SourceKeysBeyondIpv4);
+                }
+                let tot = u64::from(self.tot_weight);
+                assert_eq!(self.map.len() as u64, tot, "the map has tot_weight slots");
+                if self.tot_used == 1 {
+                    shares[self.map[0] as usize] = 1.0;
+                } else {
+                    // Keys 0..clients: slot j gets every key k with k % tot == j.
+                    let (whole, rest) = (clients / tot, clients % tot);
+                    for (j, &s) in self.map.iter().enumerate() {
+                        let keys = whole + u64::from((j as u64) < rest);
+                        shares[s as usize] += keys as f64 / clients as f64;
+                    }
+                }
+            }
+            Algorithm::Random { .. } => {
+                if group.len() == 1 {
+                    shares[group[0]] = 1.0;
+                } else {
+                    let g = usize::from(self.servers[group[0]].backup);
+                    for (s, hashes) in ring_ownership(&self.ring[g]) {
+                        shares[s] += hashes as f64 / (1u64 << 32) as f64;
+                    }
+                }
+            }
+            Algorithm::LeastConn => {
+                for &s in &group {
+                    shares[s] = 1.0 / group.len() as f64;
+                }
+            }
+            Algorithm::First => {
+                if group.iter().any(|&s| self.servers[s].maxconn > 0) {
+                    return Err(SharesError::FirstWithMaxconn);
+                }
+                // fas: the tree is keyed by puid, i.e. declaration order.
+                shares[group[0]] = 1.0;
+            }
+        }
+        let sum: f64 = shares.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9, "routing shares sum to {sum}");
+        Ok(shares)
+    }
+}
+
+impl Backend {
+    /// The servers every algorithm picks from, first pick or retry (`recount_servers`): the
+    /// usable active servers, else the first usable backup alone (`fbck`), else every usable
+    /// backup (`option allbackup`); usable = UP with a non-zero weight (`srv_willbe_usable`).
+    /// Empty when none is usable. A server may be in the group with no share of first picks
+    /// (`balance first`) and still take redispatched retries.
+    pub fn routing_group(&self) -> Vec<ServerIdx> {
+        let n = self.servers.len();
+        if self.srv_act > 0 {
+            (0..n).filter(|&s| !self.servers[s].backup && self.usable(s)).collect()
+        } else if self.fbck != NONE_IDX {
+            vec![self.fbck as usize]
+        } else {
+            (0..n).filter(|&s| self.servers[s].backup && self.usable(s)).collect()
+        }
+    }
+}
+
+/// How many of the 2^32 hash values `chash_get_server_hash` sends to each ring point's server:
+/// a hash goes to the nearer of the ring points around it (`eb32_lookup_ge`, wrapping; the
+/// lower one on a tie), i.e. between neighbouring keys `a < b` the hashes `a+1 ..= a+d/2` go to
+/// the last point at `a` and the rest up to `b` to the first point at `b`.
+fn ring_ownership(ring: &[(u32, u32)]) -> Vec<(usize, u64)> {
+    assert!(!ring.is_empty(), "a usable group has ring points");
+    let n = ring.len();
+    let mut owned = Vec::with_capacity(2 * n);
+    // Indices of the first and last point of each distinct key, in ring order.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for i in 0..n {
+        match runs.last_mut() {
+            Some(r) if ring[r.1].0 == ring[i].0 => r.1 = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    for (k, &(_, last)) in runs.iter().enumerate() {
+        let (first_next, _) = runs[(k + 1) % runs.len()];
+        let a = u64::from(ring[last].0);
+        let b = u64::from(ring[first_next].0);
+        let d = if runs.len() == 1 {
+            1u64 << 32
+        } else {
+            (b + (1 << 32) - a) % (1 << 32)
+        };
+        owned.push((ring[last].1 as usize, d / 2));
+        owned.push((ring[first_next].1 as usize, d - d / 2));
+    }
+    owned
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1411,22 +1814,21 @@ mod tests {
     fn srv(weight: u32) -> ServerSpec {
         ServerSpec {
             weight,
-            maxconn: 0,
-            backup: false,
+            ..ServerSpec::default()
         }
     }
     fn srv_mc(weight: u32, maxconn: u32) -> ServerSpec {
         ServerSpec {
             weight,
             maxconn,
-            backup: false,
+            ..ServerSpec::default()
         }
     }
     fn bck(weight: u32) -> ServerSpec {
         ServerSpec {
             weight,
-            maxconn: 0,
             backup: true,
+            ..ServerSpec::default()
         }
     }
     fn spec(algorithm: Algorithm, servers: Vec<ServerSpec>) -> BackendSpec {
@@ -1820,9 +2222,9 @@ mod tests {
             vec![
                 srv_mc(1, 1),
                 ServerSpec {
-                    weight: 1,
                     maxconn: 1,
                     backup: true,
+                    ..ServerSpec::default()
                 },
             ],
         ));
@@ -1864,6 +2266,7 @@ mod tests {
         }
         let rr = Algorithm::RoundRobin;
         let lc = Algorithm::LeastConn;
+        let sh = Algorithm::Source;
         let refused = ConnectFailure::Refused;
         let timeout = ConnectFailure::Timeout;
         let cases = [
@@ -1923,19 +2326,22 @@ mod tests {
                 cause: refused,
                 want: Fail(RejectReason::RetriesExhausted),
             },
-            // leastconn: -1 = on the last retry (3rd), after the turn-around
+            // leastconn (every algorithm but source) + redispatch with 2 active servers:
+            // every retry redispatches at once [live 2.6.12]
             Case {
                 algo: lc,
                 redispatch: Some(-1),
                 attempt: 1,
                 cause: refused,
                 want: Retry {
-                    server: 0,
-                    after: ms(200),
+                    server: 1,
+                    after: ms(0),
                 },
             },
+            // source: -1 = on the last retry (3rd), without the turn-around (2 active servers);
+            // the hash maps the request to the same server again [live 2.6.12]
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-1),
                 attempt: 2,
                 cause: refused,
@@ -1945,62 +2351,55 @@ mod tests {
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-1),
                 attempt: 3,
                 cause: refused,
-                want: Redispatch { after: ms(200) },
-            },
-            Case {
-                algo: lc,
-                redispatch: Some(-1),
-                attempt: 3,
-                cause: timeout,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             // every 2nd retry
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(2),
                 attempt: 1,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
                     server: 0,
-                    after: ms(0),
+                    after: ms(200),
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(2),
                 attempt: 2,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             // -2: second retry before the last: retries 3 -> 3+1-2 = 2 -> k % 2
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-2),
                 attempt: 2,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
-                    server: 1,
+                    server: 0,
                     after: ms(0),
                 },
             },
             Case {
-                algo: lc,
+                algo: sh,
                 redispatch: Some(-2),
                 attempt: 3,
-                cause: timeout,
+                cause: refused,
                 want: Retry {
                     server: 0,
-                    after: ms(0),
+                    after: ms(200),
                 },
             },
             // 0 disables
@@ -2089,6 +2488,44 @@ mod tests {
         assert_eq!(be.poll_dispatch(), Some((1, 0)));
     }
 
+    /// Admin states: drain stops new picks but its own queue is still served; maint takes the
+    /// server out and (with redispatch) moves its queue; ready brings it back and it grabs the
+    /// backend queue. `disabled` starts in maint; `id` orders `first`.
+    #[test]
+    fn admin_states_disabled_and_ids() {
+        let mut r = rng();
+        let mut s = spec(Algorithm::RoundRobin, vec![srv_mc(1, 1), srv_mc(1, 1)]);
+        s.redispatch = Some(-1);
+        let mut be = Backend::new(s);
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Dispatch(1));
+        assert_eq!(be.handle_request(T0, 2, 0, &mut r), Decision::Queued);
+        be.handle_admin_state(T0, 0, AdminState::Drain);
+        assert_eq!(be.admin_state(0), AdminState::Drain);
+        be.handle_done(T0, 0);
+        // the backend queue is not served by a draining server
+        assert_eq!(be.poll_dispatch(), None);
+        be.handle_done(T0, 1);
+        assert_eq!(be.poll_dispatch(), Some((2, 1)));
+        assert_eq!(be.handle_request(T0, 3, 0, &mut r), Decision::Queued);
+        be.handle_admin_state(T0, 0, AdminState::Ready);
+        assert_eq!(be.poll_dispatch(), Some((3, 0)), "ready grabs the backend queue");
+        be.handle_admin_state(T0, 1, AdminState::Maint);
+        assert_eq!(be.handle_request(T0, 4, 0, &mut r), Decision::Queued);
+        be.handle_done(T0, 0);
+        assert_eq!(be.poll_dispatch(), Some((4, 0)));
+        // disabled + ids
+        let mut s = spec(Algorithm::First, vec![srv(1), srv(1), srv(1)]);
+        s.servers[0].id = Some(2);
+        s.servers[1].disabled = true;
+        let mut be = Backend::new(s);
+        assert_eq!(be.admin_state(1), AdminState::Maint);
+        // ids: s0 = 2, s1 = 1 (automatic, in maint), s2 = 3
+        assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
+        be.handle_admin_state(T0, 1, AdminState::Ready);
+        assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Dispatch(1));
+    }
+
     /// fwrr_get_next_server skips saturated servers and requeues them.
     #[test]
     fn roundrobin_skips_full_servers() {
@@ -2103,5 +2540,108 @@ mod tests {
         assert_eq!(picks[0], 0);
         assert!(picks[1..].iter().all(|&s| s != 0), "{picks:?}");
         assert_eq!(picks[1..].iter().filter(|&&s| s == 1).count(), 3);
+    }
+
+    /// Shares counted from `n` sequential picks (each request done before the next; request i
+    /// has client key i, so `balance source` sees the keys 0..n).
+    fn picked_shares(be: &mut Backend, n: usize) -> Vec<f64> {
+        let mut count = vec![0.0; be.num_servers()];
+        for name in seq(be, n) {
+            let s: usize = name[1..].parse().expect("s<k>");
+            count[s - 1] += 1.0 / n as f64;
+        }
+        count
+    }
+
+    fn assert_shares(got: &[f64], want: &[f64]) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?} vs {want:?}");
+        }
+    }
+
+    /// `routing_shares` against the machine's own picks over whole cycles, for every
+    /// deterministic algorithm, with weight 0, a server DOWN and backups.
+    #[test]
+    fn routing_shares_match_the_picks() {
+        use Algorithm::*;
+        /// (algorithm, weights, servers DOWN, shares)
+        type Row = (Algorithm, &'static [u32], &'static [usize], &'static [f64]);
+        let table: &[Row] = &[
+            (RoundRobin, &[1, 1, 1], &[], &[1. / 3., 1. / 3., 1. / 3.]),
+            (RoundRobin, &[3, 2, 1], &[], &[0.5, 1. / 3., 1. / 6.]),
+            (RoundRobin, &[0, 1, 1], &[], &[0.0, 0.5, 0.5]),
+            (RoundRobin, &[3, 2, 1], &[0], &[0.0, 2. / 3., 1. / 3.]),
+            (StaticRr, &[3, 2, 1], &[], &[0.5, 1. / 3., 1. / 6.]),
+            (StaticRr, &[0, 1, 1], &[2], &[0.0, 1.0, 0.0]),
+            (Source, &[3, 2, 1], &[], &[0.5, 1. / 3., 1. / 6.]),
+            (Source, &[1, 1, 1], &[1], &[0.5, 0.0, 0.5]),
+            (LeastConn, &[3, 2, 1], &[], &[1. / 3., 1. / 3., 1. / 3.]),
+            (LeastConn, &[0, 2, 1], &[], &[0.0, 0.5, 0.5]),
+            (First, &[1, 1, 1], &[], &[1.0, 0.0, 0.0]),
+            (First, &[0, 1, 1], &[1], &[0.0, 0.0, 1.0]),
+        ];
+        for &(algorithm, weights, down, want) in table {
+            let mut be = Backend::new(spec(algorithm, weights.iter().map(|&w| srv(w)).collect()));
+            for &s in down {
+                be.handle_server_state(T0, s, false);
+            }
+            let shares = be.routing_shares(600).unwrap();
+            assert_shares(&shares, want);
+            assert_shares(&picked_shares(&mut be, 600), want);
+        }
+        // Backups: the first usable backup alone, or all of them with `option allbackup`.
+        for allbackup in [false, true] {
+            let mut s = spec(RoundRobin, vec![srv(1), bck(1), bck(3)]);
+            s.allbackup = allbackup;
+            let mut be = Backend::new(s);
+            assert_shares(&be.routing_shares(1).unwrap(), &[1.0, 0.0, 0.0]);
+            be.handle_server_state(T0, 0, false);
+            let want: &[f64] = if allbackup {
+                &[0.0, 0.25, 0.75]
+            } else {
+                &[0.0, 1.0, 0.0]
+            };
+            assert_shares(&be.routing_shares(1).unwrap(), want);
+            assert_shares(&picked_shares(&mut be, 400), want);
+            be.handle_server_state(T0, 1, false);
+            be.handle_server_state(T0, 2, false);
+            assert_shares(&be.routing_shares(1).unwrap(), &[0.0; 3]);
+        }
+        // `first` with maxconn: the spill-over depends on the load.
+        let be = Backend::new(spec(First, vec![srv_mc(1, 2), srv_mc(1, 2)]));
+        assert_eq!(be.routing_shares(1), Err(SharesError::FirstWithMaxconn));
+    }
+
+    /// `random`: the shares are the ring's hash-space ownership; 400,000 idle picks (two draws
+    /// each) land within 5 standard deviations of them.
+    #[test]
+    fn random_routing_shares_match_the_picks() {
+        let mut be = Backend::new(spec(
+            Algorithm::Random { draws: 2 },
+            vec![srv(3), srv(2), srv(0), srv(1)],
+        ));
+        let shares = be.routing_shares(1).unwrap();
+        assert_eq!(shares[2], 0.0, "weight 0 is never picked");
+        let n = 400_000;
+        let mut r = rng();
+        let mut count = [0u64; 4];
+        for i in 0..n {
+            match be.handle_request(T0, i, 0, &mut r) {
+                Decision::Dispatch(s) => {
+                    count[s] += 1;
+                    be.handle_done(T0, s);
+                }
+                d => panic!("{d:?}"),
+            }
+        }
+        for s in 0..4 {
+            let want = shares[s] * n as f64;
+            let sd = (n as f64 * shares[s] * (1.0 - shares[s])).sqrt();
+            assert!(
+                (count[s] as f64 - want).abs() <= 5.0 * sd + 1e-9,
+                "{count:?} vs {shares:?}"
+            );
+        }
     }
 }

@@ -46,6 +46,9 @@
 //!   its data may have diverged, so it only becomes a replica again through
 //!   `handle_node_rejoined` (a `pg_rewind` / re-clone). If nobody was promoted meanwhile (no
 //!   live replica), the returning primary simply resumes.
+//! * Quick reboot: a node repaired before it was declared dead (a reboot faster than the
+//!   Corosync token timeout) rejoins the membership in one change, a blip: no fencing, no
+//!   failover; a primary restarts its resource in place (Pacemaker's local recovery).
 //! * Replicas: a replica that misses heartbeats is marked down (never a candidate) and becomes
 //!   a replica again on its next heartbeat or rejoin. Dead replicas are not fenced
 //!   (simplification: Pacemaker fences every node that leaves the membership).
@@ -311,6 +314,7 @@ pub struct FailoverController {
     last_outage: Option<Outage>,
     last_data_loss: SimDuration,
     last_now: SimTime,
+    membership_blips: u32,
 }
 
 impl FailoverController {
@@ -346,6 +350,7 @@ impl FailoverController {
             last_outage: None,
             last_data_loss: SimDuration::ZERO,
             last_now: now,
+            membership_blips: 0,
         };
         ctl.check_invariants();
         ctl
@@ -489,25 +494,44 @@ impl FailoverController {
 
     /// A repaired node is back, as a clean replica (powered on, data re-synchronised). Cancels
     /// any fencing of it.
+    ///
+    /// A node that rebooted faster than `dead_timeout` was never declared dead: Corosync sees
+    /// it leave and rejoin in one membership change (a blip, counted by
+    /// [`FailoverController::membership_blips`]) and nothing fails over. A primary restarts its
+    /// resource in place and stays primary; a replica keeps following; a node that was being
+    /// promoted lost that promotion and returns as a replica, and the next promotion starts.
     pub fn handle_node_rejoined(&mut self, now: SimTime, node: usize) {
         self.enter(now);
         self.check_node(node);
         self.expire(now);
-        assert_eq!(
-            self.nodes[node].role,
-            Role::Down,
-            "node {node} rejoined but the controller never declared it dead"
-        );
-        if matches!(self.phase, Phase::Fencing { target, .. } | Phase::FenceBackoff { target, .. } if target == node) {
-            self.phase = Phase::Idle;
+        match self.nodes[node].role {
+            Role::Down => {
+                if matches!(self.phase, Phase::Fencing { target, .. } | Phase::FenceBackoff { target, .. } if target == node)
+                {
+                    self.phase = Phase::Idle;
+                }
+                self.nodes[node] = Node {
+                    role: Role::Replica,
+                    last_heartbeat: now,
+                    may_write: false,
+                    fenced: false,
+                    needs_rejoin: false,
+                };
+            }
+            Role::Primary | Role::Replica => {
+                self.membership_blips += 1;
+                self.nodes[node].last_heartbeat = now;
+            }
+            Role::Promoting => {
+                self.membership_blips += 1;
+                assert_eq!(self.phase, Phase::Promoting { node });
+                self.phase = Phase::Idle;
+                let n = &mut self.nodes[node];
+                n.role = Role::Replica;
+                n.may_write = false;
+                n.last_heartbeat = now;
+            }
         }
-        self.nodes[node] = Node {
-            role: Role::Replica,
-            last_heartbeat: now,
-            may_write: false,
-            fenced: false,
-            needs_rejoin: false,
-        };
         self.advance(now);
         self.check_invariants();
     }
@@ -532,6 +556,11 @@ impl FailoverController {
             Phase::Idle | Phase::Promoting { .. } => None,
         };
         deaths.chain(phase).min()
+    }
+
+    /// Nodes that rebooted and rejoined before they were declared dead (no failover).
+    pub fn membership_blips(&self) -> u32 {
+        self.membership_blips
     }
 
     /// The node clients must write to: the believed, writable primary. `None` during a
@@ -926,6 +955,8 @@ mod tests {
                     self.writable[n] = false;
                     self.next_hb[n] = now + self.cfg.heartbeat_interval;
                     self.ctl.handle_node_rejoined(now, n);
+                    // A quick reboot of the primary: it restarts its resource in place.
+                    self.writable[n] = self.ctl.role(n) == Role::Primary;
                 }
                 Ev::FenceWorks(ok) => self.fence_works = ok,
             }
@@ -1263,11 +1294,71 @@ mod tests {
         assert!(park.log.is_empty());
     }
 
+    /// A reboot faster than the dead timeout (Corosync token): the node rejoins before it was
+    /// declared dead. A membership blip, no fence, no promotion; each role keeps its job.
     #[test]
-    #[should_panic(expected = "never declared it dead")]
-    fn rejoining_a_live_node_is_a_driver_bug() {
-        let mut ctl = FailoverController::new(SimTime::ZERO, 2, FailoverConfig::default());
-        ctl.handle_node_rejoined(ms(1), 1);
+    fn quick_reboot_is_a_membership_blip_not_a_failover() {
+        // (rebooting node, crash, repair, fencing): dead timeout 3 s, heartbeat every 1 s.
+        let table = [
+            (0, 10_500, 11_000, true),  // the primary, back within 0.5 s
+            (0, 10_500, 12_900, true),  // the primary, last heartbeat 10 s, back at 12.9 < 13 s
+            (0, 10_500, 12_900, false), // the same without fencing
+            (1, 10_500, 11_000, true),  // a replica
+        ];
+        for (node, crash, repair, fencing) in table {
+            let c = cfg(1000, 3000, fencing, 5000, 1000);
+            let script = vec![(ms(crash), Ev::Crash(node)), (ms(repair), Ev::Repair(node))];
+            let mut park = Park::new(2, c, script);
+            park.run_until(ms(60_000));
+            let case = (node, crash, repair, fencing);
+            assert!(park.log.is_empty(), "{case:?}: {:?}", park.log);
+            assert_eq!(park.ctl.primary(), Some(0), "{case:?}");
+            assert_eq!(park.ctl.role(1), Role::Replica, "{case:?}");
+            assert_eq!(park.ctl.membership_blips(), 1, "{case:?}");
+            assert!(park.ctl.last_outage().is_none(), "{case:?}");
+            assert_eq!(park.max_truly_writable, 1, "{case:?}");
+        }
+    }
+
+    /// One instant later the node was declared dead: a real failover, no blip.
+    #[test]
+    fn reboot_slower_than_the_dead_timeout_fails_over() {
+        let c = cfg(1000, 3000, true, 5000, 1000);
+        // Last heartbeat 10 s, declared dead at 13 s, the instant it is back.
+        let script = vec![(ms(10_500), Ev::Crash(0)), (ms(13_000), Ev::Repair(0))];
+        let mut park = Park::new(2, c, script);
+        park.run_until(ms(60_000));
+        assert_eq!(park.ctl.membership_blips(), 0);
+        let o = park.ctl.last_outage().expect("an outage");
+        assert_eq!((o.failed_primary, o.detected_at), (0, ms(13_000)));
+        assert!(!park.log.is_empty());
+    }
+
+    /// A node that reboots while being promoted loses the promotion and returns as a replica;
+    /// the lowest live replica (itself) is promoted again at once.
+    #[test]
+    fn quick_reboot_during_promotion_restarts_the_promotion() {
+        let c = cfg(1000, 3000, true, 5000, 4000);
+        // Node 0 dies at 10.5 s: fenced 13..18 s; node 1 promoting 18..22 s reboots at
+        // 19.5 s and is back at 20 s (before its 22 s deadline): promoted again 20..24 s.
+        let script = vec![
+            (ms(10_500), Ev::Crash(0)),
+            (ms(19_500), Ev::Crash(1)),
+            (ms(20_000), Ev::Repair(1)),
+        ];
+        let mut park = Park::new(3, c, script);
+        park.run_until(ms(100_000));
+        assert_eq!(
+            park.log[..3],
+            [
+                (ms(13_000), Action::Fence { node: 0 }),
+                (ms(18_000), Action::Promote { node: 1 }),
+                (ms(20_000), Action::Promote { node: 1 }),
+            ]
+        );
+        assert_eq!(park.ctl.membership_blips(), 1);
+        assert_eq!(park.ctl.primary(), Some(1));
+        assert_eq!(park.max_truly_writable, 1);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! so that the simulated detection window matches the real one to the millisecond (up to
 //! HAProxy's own scheduling latency of ~1.5-3 ms per check, which is not modelled). The one
 //! known inexact case, a `timeout check` shorter than the connect deadline, is bounded and
-//! selectable: see [`ShortCheckTimeout`].
+//! selectable: see [`ShortCheckTimeout`]. With `observe layer4` ([`Observe`]) the outcome of
+//! real traffic's connections counts too (`error-limit`, `on-error`).
 //!
 //! Where it sits: the policy layer. This is production logic that knows nothing of the
 //! simulator: it never sees the server's true state, only what a driver reports about each
@@ -237,6 +238,32 @@ pub enum ShortCheckTimeout {
     AtConnectDeadline,
 }
 
+/// `observe layer4` on a server line: HAProxy also judges the server by the outcome of real
+/// traffic's connections (`__health_adjust`, src/check.c). After `error_limit` consecutive
+/// failed connections it applies `on_error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observe {
+    /// `error-limit`, HAProxy default 10.
+    pub error_limit: u32,
+    pub on_error: OnError,
+}
+
+/// `on-error` (HAProxy default `fail-check`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    /// Only bring the next check forward to `fastinter`.
+    FastInter,
+    /// Count as one failed check.
+    FailCheck,
+    /// A failed check from at most one step above DOWN (`health = rise + 1` first).
+    SuddenDeath,
+    /// Mark the server DOWN at once.
+    MarkDown,
+}
+
+/// HAProxy default `error-limit 10` (src/server.c `DEF_HANA_ERRLIMIT`).
+pub const DEFAULT_ERROR_LIMIT: u32 = 10;
+
 /// The check in flight.
 #[derive(Clone, Copy, Debug)]
 struct Running {
@@ -262,6 +289,9 @@ pub struct HealthChecker {
     last_failure: Option<FailureKind>,
     last_result: Option<Result<(), FailureKind>>,
     short_check_timeout: ShortCheckTimeout,
+    observe: Option<Observe>,
+    /// `consecutive_errors` of observed traffic.
+    traffic_errors: u32,
 }
 
 /// Offset of a server's first check from startup when every checked server of the process
@@ -334,6 +364,8 @@ impl HealthChecker {
             last_failure: None,
             last_result: None,
             short_check_timeout: ShortCheckTimeout::default(),
+            observe: None,
+            traffic_errors: 0,
         }
     }
 
@@ -350,6 +382,49 @@ impl HealthChecker {
     pub fn with_short_check_timeout(mut self, model: ShortCheckTimeout) -> Self {
         self.short_check_timeout = model;
         self
+    }
+
+    /// Turns on `observe layer4` with its `error-limit` and `on-error`.
+    pub fn with_observe(mut self, observe: Observe) -> Self {
+        assert!(observe.error_limit >= 1, "error-limit must be > 0");
+        self.observe = Some(observe);
+        self
+    }
+
+    /// A connection of real traffic to the server succeeded (`ok`) or failed (refused, timed
+    /// out). With `observe layer4`, `error_limit` consecutive failures apply `on_error` and
+    /// bring the next check forward to `now + fastinter` (`__health_adjust`, src/check.c).
+    pub fn handle_traffic_result(&mut self, now: SimTime, ok: bool) {
+        let Some(obs) = self.observe else { return };
+        if ok {
+            self.traffic_errors = 0;
+            return;
+        }
+        self.traffic_errors += 1;
+        if self.traffic_errors < obs.error_limit {
+            return;
+        }
+        self.traffic_errors = 0;
+        let failed = Err(FailureKind::L4Refused);
+        match obs.on_error {
+            OnError::FastInter => {}
+            OnError::FailCheck => self.record(failed),
+            OnError::SuddenDeath => {
+                if self.health > self.spec.rise {
+                    self.health = self.spec.rise + 1;
+                }
+                self.record(failed);
+            }
+            OnError::MarkDown => {
+                self.health = self.spec.rise;
+                self.record(failed);
+            }
+        }
+        if let Some(fi) = self.spec.fastinter
+            && self.running.is_none()
+        {
+            self.next_start = self.next_start.min(now + fi);
+        }
     }
 
     pub fn spec(&self) -> &CheckSpec {
@@ -450,6 +525,13 @@ impl HealthChecker {
         assert!(self.running.is_some(), "no check to complete");
         self.running = None;
         self.pending_probe = None;
+        self.record(result);
+        self.next_start = now + self.spec.interval_for(self.health, self.up);
+    }
+
+    /// `set_server_check_status` (health) and `check_notify_failure` / `check_notify_success`
+    /// (state) for one result.
+    fn record(&mut self, result: Result<(), FailureKind>) {
         self.last_result = Some(result);
         let max = self.spec.max_health();
         match result {
@@ -481,7 +563,6 @@ impl HealthChecker {
         }
         assert!(self.health <= max, "health {} above rise+fall-1 = {max}", self.health);
         assert_eq!(self.up, self.health >= self.spec.rise, "UP iff health >= rise");
-        self.next_start = now + self.spec.interval_for(self.health, self.up);
     }
 
     /// The next state change, oldest first.
@@ -513,6 +594,31 @@ impl HealthChecker {
     /// log-health-checks` when it changes the status or the health), if any completed yet.
     pub fn last_check_result(&self) -> Option<Result<(), FailureKind>> {
         self.last_result
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Steady state: a pure query for drivers that skip runs of passing checks.
+// ------------------------------------------------------------------------------------
+
+impl CheckSpec {
+    /// The start of the first check at or after `now` for a server fully UP whose checks all
+    /// pass, each taking `check_duration`, given one check known to start at `anchor`. At full
+    /// health `srv_getinter()` is `inter` and the next check starts that long after the
+    /// previous one completed, so checks start every `inter + check_duration` (this is what
+    /// [`HealthChecker`] does when stepped; a test holds the two together).
+    pub fn steady_next_check(&self, anchor: SimTime, check_duration: SimDuration, now: SimTime) -> SimTime {
+        assert!(
+            check_duration < self.connect_deadline_after_start(),
+            "a passing check must end before its deadline"
+        );
+        let period = (self.inter + check_duration).as_nanos();
+        let k = if now <= anchor {
+            0
+        } else {
+            now.since(anchor).as_nanos().div_ceil(period)
+        };
+        anchor + SimDuration::from_nanos(k * period)
     }
 }
 
@@ -1254,5 +1360,30 @@ mod tests {
             }
             assert!(downs > 5 && ups > 5, "sequence too tame: {downs} downs, {ups} ups");
         }
+    }
+
+    /// `steady_next_check` against the checker itself, stepped through passing checks.
+    #[test]
+    fn steady_next_check_matches_stepped_passing_checks() {
+        let spec = CheckSpec::haproxy_default(ms(5000));
+        let (anchor, d) = (at(1_234), SimDuration::from_micros(700));
+        let mut c = HealthChecker::resume_up(spec.clone(), anchor);
+        let mut starts = Vec::new();
+        while starts.len() < 50 {
+            let t = c.poll_timeout();
+            c.handle_timeout(t);
+            let p = c.poll_probe().expect("a due check starts");
+            starts.push(p.started);
+            c.handle_probe_result(p.started + d, p.seq, ProbeOutcome::Passed);
+            assert!(c.poll_transition().is_none(), "passing checks change nothing");
+        }
+        for w in starts.windows(2) {
+            let before = SimTime::from_nanos(w[1].as_nanos() - 1);
+            for now in [w[0] + SimDuration::from_nanos(1), before, w[1]] {
+                assert_eq!(spec.steady_next_check(anchor, d, now), w[1]);
+            }
+            assert_eq!(spec.steady_next_check(anchor, d, w[0]), w[0]);
+        }
+        assert_eq!(spec.steady_next_check(anchor, d, at(0)), anchor);
     }
 }

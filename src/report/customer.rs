@@ -1216,6 +1216,7 @@ fn environment(lang: Lang, text: &'static str, name: &'static str) -> Result<Env
             .expect("the default delimiters are valid"),
     );
     env.add_filter("num", move |v: f64, digits: usize| format_number(v, digits, lang));
+    env.add_filter("md", |v: String| md_escape(&v));
     env.add_filter("pct", move |v: f64, digits: usize| format_percent(v, digits, lang));
     env.add_filter(
         "est",
@@ -1405,6 +1406,29 @@ fn charts(r: &CustomerReport, s: &Strings) -> Result<BTreeMap<&'static str, Stri
     }
     out.insert("topology", topology_svg(&r.topology, s));
     Ok(out)
+}
+
+/// A user-supplied string as literal Markdown text: one line, every Markdown punctuation
+/// character backslash-escaped and HTML's `<`, `>`, `&` as entities, so that a customer
+/// name can start no heading, link, image, list or raw HTML in `report.md`.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.' | '!' | '|' | '~'
+            | ':' | '"' | '\'' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn xml_escape(s: &str) -> String {

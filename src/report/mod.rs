@@ -5,6 +5,7 @@
 //! `perf.json` only, so `summary.json` stays byte-identical for the same scenario and seed.
 
 pub mod customer;
+pub mod outdir;
 pub mod plot;
 pub mod summary;
 

@@ -111,7 +111,8 @@ pub struct ServerFigures {
     /// Requests it received per replication (web only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<Estimate>,
-    /// Requests sent to it while lb1 had it marked DOWN, summed (must be 0).
+    /// Connection attempts sent to it while lb1 had it marked DOWN, summed: 0 with `option
+    /// redispatch`; without it, retries of requests assigned before the DOWN (as in HAProxy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_while_down_total: Option<u64>,
 }
@@ -404,12 +405,19 @@ impl Quantiles {
     }
 }
 
+/// Months listed one by one in an availability `summary.json` (ten years): the file's size
+/// stays bounded whatever the horizon; `months.csv` has them all.
+pub const MONTHS_LISTED_MAX: usize = 120;
+
 /// `summary.json` of an availability (long-horizon) run.
 #[derive(Debug, Serialize)]
 pub struct AvailSummary {
     #[serde(flatten)]
     pub header: Header,
     pub metrics: AvailFigures,
+    /// Months in the measured window; the monthly lists below hold the first
+    /// [`MONTHS_LISTED_MAX`] of them (every month of every replication is in `months.csv`).
+    pub months_total: usize,
     /// Downtime of each month of the window [min], mean across replications with CI.
     pub monthly_downtime_min: Vec<Estimate>,
     /// Partial outages per month, weighted by the share of requests failing [min].
@@ -505,7 +513,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
     };
     let months = reps.iter().map(|r| r.monthly_downtime_ns.len()).min().unwrap_or(0);
     let monthly = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> &[u64]| -> Vec<Estimate> {
-        (0..months)
+        (0..months.min(MONTHS_LISTED_MAX))
             .map(|m| Estimate::from_samples(&reps.iter().map(|r| f(r)[m] as f64 / 60e9).collect::<Vec<_>>()))
             .collect()
     };
@@ -572,6 +580,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
     AvailSummary {
         header: Header::new(model, "availability"),
         metrics,
+        months_total: months,
         monthly_downtime_min,
         monthly_partial_min,
         monthly_degraded_min,

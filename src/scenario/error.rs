@@ -5,13 +5,13 @@ use std::fmt;
 /// A scenario that cannot be run. Every variant stops the run before anything is written.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    /// The file could not be read: nothing was simulated.
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be read: nothing was simulated. (The OS error is in the message, not
+    /// a `source`, so that an error chain does not print it twice.)
+    #[error("{file}: cannot read: {error}")]
+    Io { file: String, error: std::io::Error },
+    /// The file is larger than any scenario can be: nothing was read further.
+    #[error("{file}: larger than {max} bytes, the limit for a scenario file")]
+    TooLarge { file: String, max: u64 },
     /// The file is not valid TOML or has an unknown key or a wrong type.
     #[error("{0}")]
     Syntax(Located),

@@ -65,7 +65,7 @@ fn load(
     } else {
         let path = dir.join(name);
         let shown = path.display().to_string();
-        let body = std::fs::read_to_string(&path).map_err(|e| {
+        let body = super::read_text(&path).map_err(|e| {
             located(
                 "extends",
                 format!(

@@ -49,6 +49,8 @@ pub struct Model {
     pub backend: BackendSpec,
     /// `None` when health checks are off.
     pub check: Option<CheckSpec>,
+    /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.
+    pub observe: Option<policy::health::Observe>,
     pub timeout_server: SimDuration,
     pub web: TierModel,
     pub storage: TierModel,
@@ -199,15 +201,88 @@ impl Model {
             TrafficModel::Profile { base_rate_per_s, .. } => *base_rate_per_s,
         }
     }
+
+    /// Requests plus storage reads one request-level replication is expected to simulate (the
+    /// quantity `REQUESTS_PER_REPLICATION_MAX` bounds).
+    pub fn expected_work_per_replication(&self) -> f64 {
+        expected_work(&self.traffic, self.horizon, self.storage_reads)
+    }
+
+    /// Offered load at the busiest hour (the largest hourly x weekday weight, the largest
+    /// burst) relative to what each tier's workers can serve at their mean service time:
+    /// `[("web", rho), ("storage", rho)]`. Above 1 the tier is overloaded and requests queue
+    /// and fail; a rough bound, as it spreads the load over every active server.
+    pub fn peak_loads(&self) -> Vec<(&'static str, f64)> {
+        let peak = match &self.traffic {
+            TrafficModel::Poisson { rate_per_s, .. } => *rate_per_s,
+            TrafficModel::Profile {
+                base_rate_per_s,
+                hourly,
+                weekday,
+                bursts,
+                ..
+            } => {
+                let max = |w: &[f64]| w.iter().copied().fold(0.0, f64::max);
+                let burst = bursts.iter().map(|b| b.multiplier).fold(1.0, f64::max);
+                base_rate_per_s * max(hourly) * max(weekday) * burst
+            }
+        };
+        let active = self.backend.servers.iter().filter(|s| !s.backup).count().max(1);
+        let web_capacity = (active as f64) * f64::from(self.web.workers) / (self.web.service.mean_ns() / 1e9);
+        let mut loads = vec![("web", peak / web_capacity)];
+        if self.storage.count > 0 {
+            let work_s = (f64::from(self.storage_reads) * self.storage.service.mean_ns()
+                + self.write_fraction * self.storage_write.mean_ns())
+                / 1e9;
+            let capacity = f64::from(self.storage.count * self.storage.workers);
+            loads.push(("storage", peak * work_s / capacity));
+        }
+        loads
+    }
+}
+
+/// The largest scenario file read [bytes]: FAULTS_MAX faults of about 100 bytes each, with
+/// room to spare. A larger file (or `/dev/zero`) is refused without reading further.
+pub const SCENARIO_BYTES_MAX: u64 = 16 << 20;
+
+/// Read a scenario file: at most `SCENARIO_BYTES_MAX` bytes, UTF-8.
+pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let origin = path.display().to_string();
+    let io = |error: std::io::Error| ScenarioError::Io {
+        file: origin.clone(),
+        error,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(SCENARIO_BYTES_MAX + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > SCENARIO_BYTES_MAX {
+        return Err(ScenarioError::TooLarge {
+            file: origin,
+            max: SCENARIO_BYTES_MAX,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        // The lossy text keeps every byte offset before `at`: the line and key are exact.
+        let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let (line, column, snippet) = line_col(&lossy, at);
+        ScenarioError::Syntax(Located {
+            file: origin.clone(),
+            line,
+            column,
+            key: key_at(&lossy, at).unwrap_or_default(),
+            message: format!("invalid UTF-8 at byte offset {at}; scenario files are UTF-8 text"),
+            snippet: Some(snippet),
+        })
+    })
 }
 
 /// Load a scenario file, apply `--set` overrides and validate.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Model, ScenarioError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-        file: origin.clone(),
-        source,
-    })?;
+    let text = read_text(path)?;
     // `extends = "xpos"` or a base file: this file's keys on top of the base's.
     let dir = path.parent().unwrap_or(Path::new("."));
     if let Some(extended) = extends::load_extending(&text, &origin, dir, overrides) {
@@ -226,7 +301,20 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
     let syntax = |e: toml::de::Error| {
         let span = e.span().unwrap_or(0..0);
         let (line, column, snippet) = line_col(text, span.start);
-        let key = key_at(text, span.start).unwrap_or_default();
+        let mut key = key_at(text, span.start).unwrap_or_default();
+        // serde names a missing field without its table: put it under the table at the span.
+        if let Some(field) = e
+            .message()
+            .split("missing field `")
+            .nth(1)
+            .and_then(|r| r.split('`').next())
+        {
+            key = if key.is_empty() {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            };
+        }
         ScenarioError::Syntax(Located {
             file: origin.to_string(),
             line,
@@ -238,10 +326,35 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
     };
     // First pass on the text itself, so syntax and type errors carry a line and column.
     let mut scenario: Scenario = toml::from_str(text).map_err(syntax)?;
+    // No key takes NaN or an infinity, used by this configuration or not.
+    let raw: toml::Table = toml::from_str(text).map_err(syntax)?;
+    if let Some(key) = non_finite(&raw, "") {
+        let (line, column, snippet) = match locate_key(text, &key) {
+            Some(offset) => {
+                let (l, c, s) = line_col(text, offset);
+                (l, c, Some(s))
+            }
+            None => (0, 0, None),
+        };
+        return Err(ScenarioError::Invalid(Located {
+            file: origin.to_string(),
+            line,
+            column,
+            key,
+            message: "NaN and infinities are not valid anywhere in a scenario; give a finite number".into(),
+            snippet,
+        }));
+    }
     if !overrides.is_empty() {
         let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
         for assignment in overrides {
             apply_override(&mut table, assignment)?;
+            if let Some(key) = non_finite(&table, "") {
+                return Err(ScenarioError::Override {
+                    assignment: assignment.clone(),
+                    message: format!("key `{key}`: NaN and infinities are not valid; give a finite number"),
+                });
+            }
         }
         scenario = toml::Table::try_into(table).map_err(|e: toml::de::Error| ScenarioError::Override {
             assignment: overrides.join(" "),
@@ -274,6 +387,26 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
             message,
             snippet,
         })
+    })
+}
+
+/// The dotted path of the first NaN or infinite float under `table`, if any.
+fn non_finite(table: &toml::Table, prefix: &str) -> Option<String> {
+    fn value(v: &toml::Value, path: String) -> Option<String> {
+        match v {
+            toml::Value::Float(x) if !x.is_finite() => Some(path),
+            toml::Value::Table(t) => non_finite(t, &path),
+            toml::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| value(v, format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    table.iter().find_map(|(k, v)| {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        value(v, path)
     })
 }
 
@@ -337,11 +470,77 @@ fn locate_key(text: &str, path: &str) -> Option<usize> {
     best
 }
 
-/// The dotted key whose line contains `offset`, best effort (for syntax errors).
+/// The dotted key whose line contains `offset`, best effort (for syntax errors): the key on
+/// that line under its table header (`web.count`, `fault[2].target`), or the table itself
+/// when the line is a header.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let (_, _, line) = line_col(text, offset);
-    let key = line.split('=').next()?.trim();
-    (!key.is_empty() && !key.starts_with('[') && key.len() < 64).then(|| key.to_string())
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    if line.starts_with('[') {
+        if let Some(path) = header_path(text, line_start) {
+            return Some(path);
+        }
+        // A broken header: name what it opens, as far as it reads.
+        let name = line.trim_start_matches('[').split([']', ' ', '#']).next().unwrap_or("");
+        return Some(if !name.is_empty() && name.len() < 64 {
+            name.to_string()
+        } else {
+            "(a table header)".to_string()
+        });
+    }
+    // The key before `=`, else the line's leading bare word (a key missing its `=`).
+    let key = match line.split_once('=') {
+        Some((k, _)) => k.trim().trim_matches('"'),
+        None => line.split(|c: char| c.is_whitespace()).next().unwrap_or(""),
+    };
+    let bare = !key.is_empty()
+        && key.len() < 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    // The nearest header above, if any.
+    let mut table = None;
+    let mut start = line_start;
+    while start > 0 {
+        let prev = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        if text[prev..start].trim_start().starts_with('[') {
+            table = header_path(text, prev);
+            break;
+        }
+        start = prev;
+    }
+    let comment = line.starts_with('#');
+    let written = !comment && !key.is_empty() && key.len() < 64;
+    Some(match (table, bare || written) {
+        (Some(t), true) => format!("{t}.{key}"),
+        (Some(t), false) => t,
+        (None, true) => key.to_string(),
+        (None, false) if comment => "(a comment)".to_string(),
+        (None, false) => "(top level)".to_string(),
+    })
+}
+
+/// The dotted path of the table header line starting at `line_start`: `[web.service]` ->
+/// `web.service`, the third `[[fault]]` -> `fault[2]`.
+fn header_path(text: &str, line_start: usize) -> Option<String> {
+    let line = text[line_start..].lines().next()?.trim();
+    let line = line.split('#').next()?.trim();
+    if let Some(name) = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
+        let name = name.trim();
+        let index = text[..line_start]
+            .lines()
+            .filter(|l| {
+                l.trim()
+                    .strip_prefix("[[")
+                    .and_then(|l| l.split(']').next())
+                    .is_some_and(|n| n.trim() == name)
+            })
+            .count();
+        return Some(format!("{name}[{index}]"));
+    }
+    let name = line.strip_prefix('[')?.strip_suffix(']')?.trim();
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 type Invalid = (String, String);
@@ -351,26 +550,92 @@ fn bad<T>(key: impl Into<String>, msg: impl Into<String>) -> Result<T, Invalid> 
 }
 
 fn duration(key: &str, text: &str) -> Result<SimDuration, Invalid> {
-    parse_duration(text).map_err(|m| (key.to_string(), m))
+    let d = parse_duration(text).map_err(|m| (key.to_string(), m))?;
+    let whole_run = key == "horizon" || key == "warmup";
+    if whole_run && d > SimDuration::HORIZON_MAX {
+        return bad(
+            key,
+            format!(
+                "`{text}` is too long; the longest horizon is 200y (simulated time holds about 584 years, and the model adds a few spans to the horizon)"
+            ),
+        );
+    }
+    if !whole_run && d > SimDuration::MODEL_MAX {
+        return bad(
+            key,
+            format!("`{text}` is too long; the limit for any duration is {DURATION_LIMIT_TEXT}"),
+        );
+    }
+    Ok(d)
 }
 
-fn ms(key: &str, v: f64, allow_zero: bool) -> Result<SimDuration, Invalid> {
+/// A number as a person would write it: plain when moderate, in e-notation when huge or tiny
+/// (`1e308`, not 309 digits).
+fn shown(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// How `SimDuration::MODEL_MAX` is named in messages.
+const DURATION_LIMIT_TEXT: &str =
+    "100y (simulated time holds about 584 years, and the model adds a few spans to the horizon)";
+
+/// A span given as a number `v` in `unit` (`ns_per_unit` ns each), as written in the file.
+fn span(key: &str, v: f64, unit: &str, ns_per_unit: f64, allow_zero: bool) -> Result<SimDuration, Invalid> {
     if !v.is_finite() || v < 0.0 || (!allow_zero && v == 0.0) {
         let want = if allow_zero {
             "a finite number >= 0"
         } else {
             "a finite number > 0"
         };
-        return bad(key, format!("{v} is not valid; expected {want} (milliseconds)"));
+        return bad(key, format!("{} is not valid; expected {want} ({unit})", shown(v)));
     }
-    Ok(SimDuration::from_millis_f64(v))
+    let limit = SimDuration::MODEL_MAX.as_nanos() as f64 / ns_per_unit;
+    if v > limit {
+        return bad(
+            key,
+            format!(
+                "{} {unit} is too long; at most {} {unit}, i.e. {DURATION_LIMIT_TEXT}",
+                shown(v),
+                shown(limit)
+            ),
+        );
+    }
+    Ok(SimDuration::from_nanos_f64(v * ns_per_unit))
+}
+
+fn ms(key: &str, v: f64, allow_zero: bool) -> Result<SimDuration, Invalid> {
+    span(key, v, "milliseconds", 1e6, allow_zero)
+}
+
+/// The largest multiplier of a duration or rate (slowdowns, night response, bursts, hazard):
+/// beyond it products with model durations leave the range `SimTime` can hold.
+pub const FACTOR_MAX: f64 = 1000.0;
+
+fn factor(key: &str, v: f64, min: f64) -> Result<f64, Invalid> {
+    if v.is_finite() && v >= min && v <= FACTOR_MAX && v > 0.0 {
+        Ok(v)
+    } else {
+        let low = if min > 0.0 {
+            format!(">= {min}")
+        } else {
+            "> 0".to_string()
+        };
+        bad(
+            key,
+            format!("{} is not valid; expected a factor {low} and <= {FACTOR_MAX}", shown(v)),
+        )
+    }
 }
 
 fn positive(key: &str, v: f64) -> Result<f64, Invalid> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        bad(key, format!("{v} is not valid; expected a finite number > 0"))
+        bad(key, format!("{} is not valid; expected a finite number > 0", shown(v)))
     }
 }
 
@@ -386,23 +651,29 @@ fn probability(key: &str, v: f64) -> Result<f64, Invalid> {
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        bad(key, format!("{v} is not a probability; expected 0..=1"))
+        bad(key, format!("{} is not a probability; expected 0..=1", shown(v)))
     }
 }
+
+/// Coefficient of variation of a lognormal: beyond it the sampler's sigma is meaningless.
+pub const CV_MAX: f64 = 100.0;
+/// Weibull shape range: outside it the scale, mean / Gamma(1 + 1/k), under- or overflows.
+pub const WEIBULL_SHAPE_MIN: f64 = 0.1;
+pub const WEIBULL_SHAPE_MAX: f64 = 100.0;
 
 /// Build a sampler from a spec, checking every parameter.
 pub fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
     let kind = format!("{:?}", d.dist).to_lowercase();
     let means = [
-        ("mean_ms", d.mean_ms, 1.0),
-        ("mean_s", d.mean_s, 1e3),
-        ("mean_min", d.mean_min, 60e3),
-        ("mean_h", d.mean_h, 3600e3),
+        ("mean_ms", d.mean_ms, "milliseconds", 1e6),
+        ("mean_s", d.mean_s, "seconds", 1e9),
+        ("mean_min", d.mean_min, "minutes", 60e9),
+        ("mean_h", d.mean_h, "hours", 3600e9),
     ];
     let given: Vec<_> = means.iter().filter(|m| m.1.is_some()).collect();
     let mean = || -> Result<SimDuration, Invalid> {
         match given.as_slice() {
-            [(name, Some(v), scale)] => ms(&format!("{key}.{name}"), v * scale, true),
+            [(name, Some(v), unit, ns)] => span(&format!("{key}.{name}"), *v, unit, *ns, true),
             [] => bad(
                 format!("{key}.mean_ms"),
                 format!("dist = \"{kind}\" needs a mean: one of mean_ms, mean_s, mean_min, mean_h"),
@@ -433,8 +704,11 @@ pub fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
         DistKind::Lognormal => {
             let cv =
                 d.cv.ok_or_else(|| (format!("{key}.cv"), "lognormal needs cv (sd / mean)".to_string()))?;
-            if !(cv.is_finite() && cv >= 0.0) {
-                return bad(format!("{key}.cv"), format!("{cv} is not valid; expected >= 0"));
+            if !(cv.is_finite() && (0.0..=CV_MAX).contains(&cv)) {
+                return bad(
+                    format!("{key}.cv"),
+                    format!("{cv} is not valid; expected 0 <= cv <= {CV_MAX}"),
+                );
             }
             Ok(Dist::lognormal(mean()?, cv))
         }
@@ -442,13 +716,18 @@ pub fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
             let k = d
                 .shape
                 .ok_or_else(|| (format!("{key}.shape"), "weibull needs shape (k > 0)".to_string()))?;
-            if !(k.is_finite() && k > 0.0) {
-                return bad(format!("{key}.shape"), format!("{k} is not valid; expected > 0"));
+            if !(k.is_finite() && (WEIBULL_SHAPE_MIN..=WEIBULL_SHAPE_MAX).contains(&k)) {
+                return bad(
+                    format!("{key}.shape"),
+                    format!(
+                        "{k} is not valid; expected {WEIBULL_SHAPE_MIN} <= shape <= {WEIBULL_SHAPE_MAX} (beyond, Gamma(1 + 1/k) leaves the range of a float)"
+                    ),
+                );
             }
             Ok(Dist::weibull(mean()?, k))
         }
         DistKind::Empirical => {
-            if let Some((name, _, _)) = given.first() {
+            if let Some((name, _, _, _)) = given.first() {
                 return bad(format!("{key}.{name}"), "not used by dist = \"empirical\"");
             }
             let values = d
@@ -468,8 +747,12 @@ pub fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
                     format!("has {} entries; values_ms has {}", weights.len(), values.len()),
                 );
             }
-            if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || weights.iter().sum::<f64>() <= 0.0 {
-                return bad(format!("{key}.weights"), "weights must be >= 0 with a positive sum");
+            let sum = weights.iter().sum::<f64>();
+            if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || !(sum.is_finite() && sum > 0.0) {
+                return bad(
+                    format!("{key}.weights"),
+                    "weights must be >= 0 with a positive, finite sum",
+                );
             }
             Ok(Dist::empirical(values.iter().map(|v| v * 1e6).collect(), &weights))
         }
@@ -484,6 +767,12 @@ fn normalised<const N: usize>(key: &str, w: &[f64]) -> Result<[f64; N], Invalid>
         return bad(key, "weights must be finite and >= 0");
     }
     let mean = w.iter().sum::<f64>() / N as f64;
+    if !mean.is_finite() {
+        return bad(
+            key,
+            "the weights' sum overflows; they are relative, so use smaller numbers",
+        );
+    }
     if mean <= 0.0 {
         return bad(key, "weights must not all be zero");
     }
@@ -539,7 +828,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                 if len.is_zero() {
                     return bad(format!("{k}.duration"), "must be longer than zero");
                 }
-                let multiplier = positive(&format!("{k}.multiplier"), b.multiplier)?;
+                let multiplier = factor(&format!("{k}.multiplier"), b.multiplier, 0.0)?;
                 bursts.push(BurstModel {
                     start,
                     end: start + len,
@@ -619,11 +908,61 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     };
     let timeout_server = ms("balancer.timeout_server_ms", b.timeout_server_ms, false)?;
     let active = web.count - b.backup_servers;
+    let slowstart = if b.slowstart_ms == 0.0 {
+        SimDuration::ZERO
+    } else {
+        ms("balancer.slowstart_ms", b.slowstart_ms, false)?
+    };
+    if !b.ids.is_empty() && b.ids.len() != web.count as usize {
+        return bad(
+            "balancer.ids",
+            format!(
+                "has {} entries; web.count is {} (or leave it empty for 1, 2, ...)",
+                b.ids.len(),
+                web.count
+            ),
+        );
+    }
+    for (i, id) in b.ids.iter().enumerate() {
+        count(&format!("balancer.ids[{i}]"), *id, 1, i32::MAX as u32)?;
+        if b.ids[..i].contains(id) {
+            return bad(
+                format!("balancer.ids[{i}]"),
+                format!("id {id} is used twice; ids must be unique"),
+            );
+        }
+    }
+    let mut disabled = vec![false; web.count as usize];
+    for (i, name) in b.disabled.iter().enumerate() {
+        let key = format!("balancer.disabled[{i}]");
+        let n = name
+            .strip_prefix("web")
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| (1..=web.count).contains(n));
+        let Some(n) = n else {
+            return bad(
+                key,
+                format!("`{name}` is not a web server; valid: web1 ..= web{}", web.count),
+            );
+        };
+        if std::mem::replace(&mut disabled[n as usize - 1], true) {
+            return bad(key, format!("`{name}` is listed twice"));
+        }
+    }
+    if spec.mode == schema::Mode::Availability && !b.disabled.is_empty() {
+        return bad(
+            "balancer.disabled",
+            "is modelled in the request mode only (the availability mode routes to every server it sees UP)",
+        );
+    }
     let servers = (0..web.count)
         .map(|i| ServerSpec {
             weight: b.weights.get(i as usize).copied().unwrap_or(1),
             maxconn: b.maxconn,
             backup: i >= active,
+            id: b.ids.get(i as usize).copied(),
+            disabled: disabled[i as usize],
+            slowstart,
         })
         .collect();
     let backend = BackendSpec {
@@ -636,6 +975,16 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         allbackup: b.allbackup,
         timeout_connect,
     };
+    if spec.mode == Mode::Availability {
+        // The availability mode routes by the balancer's steady-state shares: ask it whether
+        // this configuration has them.
+        let clients = match &traffic {
+            TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
+        };
+        if let Err(e) = crate::policy::balancer::Backend::new(backend.clone()).routing_shares(clients) {
+            return bad("balancer.algorithm", format!("in availability mode: {e}"));
+        }
+    }
     let c = &b.check;
     let check = if c.enabled {
         Some(CheckSpec {
@@ -655,6 +1004,30 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         })
     } else {
         None
+    };
+    let observe = match c.observe {
+        ObserveName::None => None,
+        ObserveName::Layer4 if check.is_none() => {
+            return bad(
+                "balancer.check.observe",
+                "needs health checks (balancer.check.enabled = true)",
+            );
+        }
+        ObserveName::Layer4 if spec.mode == Mode::Availability => {
+            return bad(
+                "balancer.check.observe",
+                "is modelled in the request mode only (the availability mode does not see individual connections)",
+            );
+        }
+        ObserveName::Layer4 => Some(policy::health::Observe {
+            error_limit: count("balancer.check.error_limit", c.error_limit, 1, 1_000_000)?,
+            on_error: match c.on_error {
+                OnErrorName::Fastinter => policy::health::OnError::FastInter,
+                OnErrorName::FailCheck => policy::health::OnError::FailCheck,
+                OnErrorName::SuddenDeath => policy::health::OnError::SuddenDeath,
+                OnErrorName::MarkDown => policy::health::OnError::MarkDown,
+            },
+        }),
     };
 
     let topology = Topology::build(&spec, web.count, storage.count, needs_storage)?;
@@ -741,13 +1114,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                     "kind = \"disk_fill\" needs factor > 0: how fast the disk fills [GB/h]",
                 );
             }
-            (FaultKind::Slow, Some(x)) if x.is_finite() && x >= 1.0 => x,
-            (FaultKind::Slow, Some(x)) => {
-                return bad(
-                    format!("{k}.factor"),
-                    format!("{x} is not valid; a slowdown factor is >= 1"),
-                );
-            }
+            (FaultKind::Slow, Some(x)) => factor(&format!("{k}.factor"), x, 1.0)?,
             (FaultKind::Slow, None) => {
                 return bad(
                     format!("{k}.factor"),
@@ -914,7 +1281,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             {
                 return bad(
                     format!("{k}.{key}"),
-                    format!("{v} is not valid; expected a finite bound >= 0"),
+                    format!("{} is not valid; expected a finite bound >= 0", shown(v)),
                 );
             }
         }
@@ -972,7 +1339,10 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
             } else {
-                bad(format!("{k}.{key}"), format!("{v} is not valid; expected >= 0"))
+                bad(
+                    format!("{k}.{key}"),
+                    format!("{} is not valid; expected >= 0", shown(v)),
+                )
             }
         };
         Some(BackupModel {
@@ -1048,6 +1418,25 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     } else {
         None
     };
+    budget(
+        &spec,
+        horizon,
+        &traffic,
+        &reliability,
+        backup.as_ref(),
+        web.count,
+        storage.count,
+    )?;
+    if spec.mode == Mode::Availability {
+        // `run` adds a request-level latency sample of the same park: it must be runnable too,
+        // so that `validate` and `run` never disagree.
+        validate(latency_sample_spec(&spec)).map_err(|(key, message)| {
+            (
+                key,
+                format!("{message} (in the request-level latency sample an availability run adds: {LATENCY_SAMPLE_REPLICATIONS} x {LATENCY_SAMPLE_HORIZON} in request mode)"),
+            )
+        })?;
+    }
     Ok(Model {
         seed: spec.seed,
         replications,
@@ -1058,6 +1447,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         write_fraction,
         backend,
         check,
+        observe,
         timeout_server,
         web,
         storage,
@@ -1074,6 +1464,120 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
 }
 
 const YEAR_NS: f64 = 365.0 * 86_400e9;
+
+/// The most requests plus storage reads one replication may be expected to simulate (mean
+/// rate x horizon, bursts included, x (1 + storage_reads)): several minutes of one core at the
+/// bench speed. Beyond it a run is a hang, not a
+/// study; shorten `horizon` or lower the traffic.
+pub const REQUESTS_PER_REPLICATION_MAX: f64 = 1e9;
+/// The lowest mean arrival rate [req/s] (one request in about three years): below it the
+/// arrival sampler would look for the next request beyond the ~584 years `SimTime` holds.
+pub const RATE_MIN_PER_S: f64 = 1e-8;
+/// The most random failures of one component class, or human errors, one replication may be
+/// expected to draw: beyond it the event queue runs away.
+pub const RANDOM_EVENTS_PER_REPLICATION_MAX: f64 = 1e6;
+
+/// Requests plus storage reads one request-level replication is expected to simulate: the
+/// mean rate over `horizon` (bursts included) times `1 + storage_reads`.
+fn expected_work(traffic: &TrafficModel, horizon: SimDuration, storage_reads: u32) -> f64 {
+    let horizon_s = horizon.as_secs_f64();
+    let (rate, bursts) = match traffic {
+        TrafficModel::Poisson { rate_per_s, .. } => (*rate_per_s, &[][..]),
+        TrafficModel::Profile {
+            base_rate_per_s,
+            bursts,
+            ..
+        } => (*base_rate_per_s, &bursts[..]),
+    };
+    let burst_extra: f64 = bursts
+        .iter()
+        .map(|b| (b.multiplier - 1.0).max(0.0) * b.end.saturating_since(b.start).as_secs_f64().min(horizon_s))
+        .sum();
+    rate * (horizon_s + burst_extra) * (1.0 + f64::from(storage_reads))
+}
+
+/// What the run will cost, checked against the limits above (after every value is valid).
+fn budget(
+    spec: &Scenario,
+    horizon: SimDuration,
+    traffic: &TrafficModel,
+    r: &ReliabilityModel,
+    backup: Option<&BackupModel>,
+    web_count: u32,
+    storage_count: u32,
+) -> Result<(), Invalid> {
+    let (rate_key, mean_rate) = match traffic {
+        TrafficModel::Poisson { rate_per_s, .. } => ("traffic.rate_per_s", *rate_per_s),
+        TrafficModel::Profile { base_rate_per_s, .. } => ("traffic.visitors_per_month", *base_rate_per_s),
+    };
+    if mean_rate < RATE_MIN_PER_S {
+        return bad(
+            rate_key,
+            format!(
+                "(with the other traffic keys) gives a mean rate of {mean_rate:e} req/s, below the floor {RATE_MIN_PER_S:e} req/s (one request in about three years)"
+            ),
+        );
+    }
+    if spec.mode == Mode::Requests {
+        let expected = expected_work(traffic, horizon, spec.requests.storage_reads);
+        if expected > REQUESTS_PER_REPLICATION_MAX {
+            // The traffic alone, or the reads each request makes, is what is too much.
+            let key = if expected_work(traffic, horizon, 0) > REQUESTS_PER_REPLICATION_MAX {
+                rate_key
+            } else {
+                "requests.storage_reads"
+            };
+            return bad(
+                key,
+                format!(
+                    "(with the traffic keys) gives about {expected:.3e} requests and storage reads per replication ({mean_rate:.4e} req/s x {} reads over {horizon}); the ceiling is {REQUESTS_PER_REPLICATION_MAX:e}: shorten the horizon, lower the traffic or use mode = \"availability\"",
+                    spec.requests.storage_reads
+                ),
+            );
+        }
+    }
+    let horizon_ns = horizon.as_nanos() as f64;
+    let classes = [
+        ("reliability.lb", &r.lb, 2.0),
+        ("reliability.web", &r.web, f64::from(web_count)),
+        ("reliability.storage", &r.storage, f64::from(storage_count)),
+        ("reliability.backup", &r.backup, 1.0),
+    ];
+    for (key, c, n) in classes {
+        let expected = n * horizon_ns / c.ttf.mean_ns();
+        if c.fails && expected > RANDOM_EVENTS_PER_REPLICATION_MAX {
+            return bad(
+                format!("{key}.ttf"),
+                format!(
+                    "about {expected:.3e} failures per replication over {horizon}; the ceiling is {RANDOM_EVENTS_PER_REPLICATION_MAX:e}: a longer time to failure or a shorter horizon"
+                ),
+            );
+        }
+    }
+    if let Some(b) = backup {
+        let expected = b.human_error_rate_per_ns * horizon_ns;
+        if expected > RANDOM_EVENTS_PER_REPLICATION_MAX {
+            return bad(
+                "backup.human_errors_per_year",
+                format!(
+                    "about {expected:.3e} human errors per replication over {horizon}; the ceiling is {RANDOM_EVENTS_PER_REPLICATION_MAX:e}"
+                ),
+            );
+        }
+        let transfer_s = b.data_bytes / b.config.bandwidth_bytes_per_s;
+        if transfer_s > SimDuration::MODEL_MAX.as_secs_f64() {
+            return bad(
+                "backup.bandwidth_mb_per_s",
+                format!(
+                    "{} MB/s would take {transfer_s:.3e} s to copy backup.data_gb = {}; the limit for any duration is {DURATION_LIMIT_TEXT}",
+                    shown(spec.backup.bandwidth_mb_per_s),
+                    shown(spec.backup.data_gb)
+                ),
+            );
+        }
+    }
+    Ok(())
+}
 
 fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
     let shares = [c.crash, c.process_death, c.hang, c.slowdown, c.link];
@@ -1095,15 +1599,7 @@ fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
             "random slowdowns are modelled for web servers only (reliability.web.slowdown)",
         );
     }
-    if !(c.slowdown_factor.is_finite() && c.slowdown_factor >= 1.0) {
-        return bad(
-            format!("{key}.slowdown_factor"),
-            format!(
-                "{} is not valid; a slowdown multiplies service times by >= 1",
-                c.slowdown_factor
-            ),
-        );
-    }
+    factor(&format!("{key}.slowdown_factor"), c.slowdown_factor, 1.0)?;
     let total: f64 = shares.iter().sum();
     let modes = [
         shares[0] / total,
@@ -1139,7 +1635,7 @@ fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
 
 fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, Invalid> {
     let k = "reliability";
-    let night_factor = positive(&format!("{k}.night_response_factor"), r.night_response_factor)?;
+    let night_factor = factor(&format!("{k}.night_response_factor"), r.night_response_factor, 0.0)?;
     let coverage = probability(&format!("{k}.coverage"), r.coverage)?;
     let d = &r.disk;
     let disk = if d.raid1 {
@@ -1155,14 +1651,27 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
             None => {
                 let cap = positive(&format!("{k}.disk.capacity_gb"), d.capacity_gb)?;
                 let rate = positive(&format!("{k}.disk.rebuild_mb_per_s"), d.rebuild_mb_per_s)?;
-                Dist::Deterministic(SimDuration::from_secs_f64(cap * 1000.0 / rate))
+                let secs = cap * 1000.0 / rate;
+                if secs > SimDuration::MODEL_MAX.as_secs_f64() {
+                    return bad(
+                        format!("{k}.disk.rebuild_mb_per_s"),
+                        format!(
+                            "a rebuild of {cap} GB at {rate} MB/s takes {secs:.3e} s; the limit for any duration is {DURATION_LIMIT_TEXT}"
+                        ),
+                    );
+                }
+                Dist::Deterministic(SimDuration::from_secs_f64(secs))
             }
         };
         Some(DiskModel {
             rate_per_ns: -(1.0 - afr).ln() / YEAR_NS,
             replace: dist(&format!("{k}.disk.replace"), &d.replace)?,
             rebuild,
-            degraded_factor: positive(&format!("{k}.disk.degraded_hazard_factor"), d.degraded_hazard_factor)?,
+            degraded_factor: factor(
+                &format!("{k}.disk.degraded_hazard_factor"),
+                d.degraded_hazard_factor,
+                0.0,
+            )?,
             smart_share: probability(&format!("{k}.disk.smart_warning_share"), d.smart_warning_share)?,
             smart_lead: dist(&format!("{k}.disk.smart_lead"), &d.smart_lead)?,
             batch_cv: {
@@ -1214,6 +1723,27 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
         random_in_requests: r.random_in_requests,
         budget_design: r.fault_budget == FaultBudget::Design,
     })
+}
+
+/// The request-level sample of an availability run: simulated span, warm-up and replications.
+/// One day after a one-hour warm-up covers the daily traffic rhythm (night, lunch, evening
+/// peak); five replications give a t-interval (t = 2.776) at a cost of about 5 x 120,000
+/// requests for the seed's park, a fraction of a second.
+pub const LATENCY_SAMPLE_HORIZON: &str = "25h";
+pub const LATENCY_SAMPLE_WARMUP: &str = "1h";
+pub const LATENCY_SAMPLE_REPLICATIONS: u32 = 5;
+
+/// The same park as `spec` in request mode with every server up (no scripted faults, no
+/// expectations), over a short horizon: the response times an availability run cannot give.
+pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
+    let mut spec = spec.clone();
+    spec.mode = Mode::Requests;
+    spec.faults.clear();
+    spec.expects.clear();
+    spec.horizon = LATENCY_SAMPLE_HORIZON.into();
+    spec.warmup = LATENCY_SAMPLE_WARMUP.into();
+    spec.replications = LATENCY_SAMPLE_REPLICATIONS;
+    spec
 }
 
 /// The request-level replay of an availability run: the same scenario in request mode with

@@ -568,6 +568,16 @@ pub struct Balancer {
     pub weights: Vec<u32>,
     /// How many of the web servers (the last ones) are `backup` servers.
     pub backup_servers: u32,
+    /// Server `slowstart` [ms] on every server line; 0 = off (HAProxy default). After a server
+    /// comes UP (or leaves maintenance) its weight grows from 1/16, one step per second;
+    /// roundrobin, leastconn, first and random only (request mode).
+    pub slowstart_ms: f64,
+    /// Per-server `id`, web1 first; empty = automatic (1, 2, ...). Orders `balance first`
+    /// and places servers on the `random` ring.
+    pub ids: Vec<u32>,
+    /// Web servers whose line says `disabled` (start in maintenance), e.g. `["web3"]`
+    /// (request mode).
+    pub disabled: Vec<String>,
     /// A second balancer (`lb2`) sharing the site's address by VRRP (keepalived): `lb1` is
     /// master at priority 200, `lb2` backup at 100 (RFC 5798 default), preemption on.
     pub pair: bool,
@@ -602,6 +612,9 @@ impl Default for Balancer {
             allbackup: false,
             weights: Vec::new(),
             backup_servers: 0,
+            slowstart_ms: 0.0,
+            ids: Vec::new(),
+            disabled: Vec::new(),
             pair: false,
             vrrp_advert_ms: 1000.0,
             check: Check::default(),
@@ -627,6 +640,29 @@ pub struct Check {
     pub fall: u32,
     /// `timeout check` [ms]; 0 = unset (HAProxy then bounds a check by `inter`).
     pub timeout_check_ms: f64,
+    /// `observe`: `none` (HAProxy default) or `layer4`: real traffic's failed connections
+    /// count too (request mode).
+    pub observe: ObserveName,
+    /// `error-limit`: consecutive failed connections before `on_error`; HAProxy default 10.
+    pub error_limit: u32,
+    /// `on-error`: `fastinter`, `fail-check` (HAProxy default), `sudden-death`, `mark-down`.
+    pub on_error: OnErrorName,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObserveName {
+    None,
+    Layer4,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnErrorName {
+    Fastinter,
+    FailCheck,
+    SuddenDeath,
+    MarkDown,
 }
 
 impl Default for Check {
@@ -639,6 +675,9 @@ impl Default for Check {
             rise: 2,
             fall: 3,
             timeout_check_ms: 0.0,
+            observe: ObserveName::None,
+            error_limit: 10,
+            on_error: OnErrorName::FailCheck,
         }
     }
 }
@@ -904,7 +943,7 @@ pub enum FaultKind {
     Hang,
     /// Service times are multiplied by `factor`.
     Slow,
-    /// Back to normal, with empty queues.
+    /// Back to normal: after a `hang`, the stalled work resumes; otherwise with empty queues.
     Recover,
     /// The network between `target` and `peer` drops packets (see `direction`); both hosts
     /// keep running.

@@ -16,6 +16,23 @@ pub mod world;
 use crate::scenario::Model;
 use metrics::RepMetrics;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Simulated time completed by request-level replications in this process [ns], summed over
+/// replications, for progress bars within a long replication. The simulation only adds to it
+/// (every `PROGRESS_EVENTS` events) and never reads it, so results cannot depend on it.
+static SIMULATED_NS: AtomicU64 = AtomicU64::new(0);
+/// Events between two progress updates.
+pub(crate) const PROGRESS_EVENTS: u32 = 1 << 16;
+
+/// The simulated time request-level replications of this process have completed so far [ns].
+pub fn simulated_ns() -> u64 {
+    SIMULATED_NS.load(Ordering::Relaxed)
+}
+
+pub(crate) fn add_simulated_ns(ns: u64) {
+    SIMULATED_NS.fetch_add(ns, Ordering::Relaxed);
+}
 
 /// Run `f(0..n)` on `jobs` threads and return the results in index order, whatever the
 /// thread count, so everything computed from them is identical for any `jobs`. `on_done` is

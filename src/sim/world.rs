@@ -53,7 +53,8 @@ enum Status {
     Crashed,
     /// Process dead: connections refused at once.
     Dead,
-    /// Accepts, never answers.
+    /// Stalled (SIGSTOP, an application that stops answering): connections are accepted into
+    /// the accept queue, nothing progresses; work in hand resumes where it stopped on repair.
     Hung,
 }
 
@@ -72,8 +73,12 @@ enum Phase {
     WebActive,
     /// The response is on its way to lb1.
     ToLb,
-    /// The server it was on crashed or hung; nothing will answer. Waits for `timeout server`.
+    /// The server it was on crashed or was killed; nothing will answer. Waits for
+    /// `timeout server`.
     Lost,
+    /// Holds a web worker of a stalled (`Hung`) server: resumes with `frozen_left` of CPU
+    /// time to go when the server recovers, unless `timeout server` fails it first.
+    Frozen,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +107,10 @@ struct Req {
     arrived: SimTime,
     deadline: SimTime,
     hash: u64,
+    /// When the running CPU phase ends (its `WebDone`); `SimTime::MAX` outside it.
+    web_done_at: SimTime,
+    /// CPU time still to run when a `Frozen` request resumes.
+    frozen_left: SimDuration,
 }
 
 impl Req {
@@ -122,6 +131,8 @@ impl Req {
         arrived: SimTime::ZERO,
         deadline: SimTime::ZERO,
         hash: 0,
+        web_done_at: SimTime::MAX,
+        frozen_left: SimDuration::ZERO,
     };
 }
 
@@ -282,6 +293,8 @@ pub struct World<'m> {
     backend: Backend,
     checkers: Vec<HealthChecker>,
     check_timer: Vec<SimTime>,
+    /// Per web server: the health check waiting on a stalled process (answered on resume).
+    hung_probe: Vec<Option<u32>>,
     web: Vec<Server>,
     store: Vec<Server>,
     /// Where web servers send storage calls (the service address): `None` during a takeover.
@@ -344,7 +357,11 @@ impl<'m> World<'m> {
             Some(spec) => (0..web_n)
                 .map(|i| {
                     let offset = crate::policy::health::startup_offset(spec, i, web_n);
-                    HealthChecker::new(spec.clone(), SimTime::ZERO + offset)
+                    let c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
+                    match m.observe {
+                        Some(o) => c.with_observe(o),
+                        None => c,
+                    }
                 })
                 .collect(),
             None => Vec::new(),
@@ -390,6 +407,7 @@ impl<'m> World<'m> {
             arrivals: Arrivals::new(m.traffic.clone(), seeds.stream("traffic/arrivals")),
             backend: Backend::new(m.backend.clone()),
             check_timer: vec![SimTime::MAX; checkers.len()],
+            hung_probe: vec![None; checkers.len()],
             checkers,
             web,
             store,
@@ -453,12 +471,22 @@ impl<'m> World<'m> {
                 self.q.schedule(f.at, Ev::Fault { index: i as u32 });
             }
         }
+        // Progress for long runs: simulated time done, reported every PROGRESS_EVENTS events.
+        let (mut reported, mut countdown) = (SimTime::ZERO, super::PROGRESS_EVENTS);
         while let Some((now, ev)) = self.q.pop() {
             if now >= horizon && (self.alive == 0 || now > stop) {
                 break;
             }
             self.handle(now, ev);
+            countdown -= 1;
+            if countdown == 0 {
+                countdown = super::PROGRESS_EVENTS;
+                let t = now.min(horizon);
+                super::add_simulated_ns(t.saturating_since(reported).as_nanos());
+                reported = t;
+            }
         }
+        super::add_simulated_ns(horizon.saturating_since(reported).as_nanos());
         if let Some(since) = self.split_since.take() {
             self.metrics.split_brain_ns += self.metrics.clip(since, horizon.saturating_since(since));
         }
@@ -490,7 +518,13 @@ impl<'m> World<'m> {
                     self.dispatch(now, slot, s);
                 }
             }
-            Ev::WebDone { slot, tag } | Ev::StorageBack { slot, tag } => {
+            Ev::WebDone { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.reqs[slot as usize].web_done_at = SimTime::MAX;
+                    self.next_step(now, slot);
+                }
+            }
+            Ev::StorageBack { slot, tag } => {
                 if self.live(slot, tag) {
                     self.next_step(now, slot);
                 }
@@ -754,6 +788,7 @@ impl<'m> World<'m> {
 
     fn on_connect_fail(&mut self, now: SimTime, slot: u32, refused: bool) {
         let r = self.reqs[slot as usize];
+        self.observe_traffic(now, r.server as usize, false);
         let cause = if refused {
             ConnectFailure::Refused
         } else {
@@ -853,6 +888,7 @@ impl<'m> World<'m> {
             }
             Status::Up | Status::Hung => {}
         }
+        self.observe_traffic(now, s, true);
         // Accepted: `timeout server` starts.
         let deadline = now + self.m.timeout_server;
         {
@@ -865,11 +901,8 @@ impl<'m> World<'m> {
             self.q.schedule(deadline, Ev::TimeoutSweep);
         }
         let srv = &mut self.web[s];
-        if srv.status == Status::Hung {
-            self.reqs[slot as usize].phase = Phase::Lost;
-            return;
-        }
-        if srv.busy < srv.workers {
+        // A stalled server's connections wait in its accept queue (`WebQueued`).
+        if srv.busy < srv.workers && srv.status != Status::Hung {
             self.start_web(now, slot);
         } else if srv.queued < srv.queue_max {
             let tag = self.reqs[slot as usize].tag;
@@ -894,11 +927,15 @@ impl<'m> World<'m> {
         self.web[s].cpu_ns += d.as_nanos();
         let tag = self.bump(slot);
         self.reqs[slot as usize].phase = Phase::WebActive;
+        self.reqs[slot as usize].web_done_at = now + d;
         self.q.schedule(now + d, Ev::WebDone { slot, tag });
     }
 
     /// After the CPU phase or a storage reply: the next storage call, or the response.
     fn next_step(&mut self, now: SimTime, slot: u32) {
+        if self.freeze_if_hung(slot, SimDuration::ZERO) {
+            return;
+        }
         let r = &mut self.reqs[slot as usize];
         if !r.recorded && (r.reads_left > 0 || r.write_left) {
             if r.reads_left > 0 {
@@ -968,7 +1005,7 @@ impl<'m> World<'m> {
     }
 
     fn start_next_web(&mut self, now: SimTime, s: usize) {
-        while self.web[s].busy < self.web[s].workers {
+        while self.web[s].busy < self.web[s].workers && self.web[s].status != Status::Hung {
             let Some((next, tag)) = self.web[s].queue.pop_front() else {
                 return;
             };
@@ -1005,7 +1042,7 @@ impl<'m> World<'m> {
             self.backend.handle_done(now, r.server as usize);
         }
         match r.phase {
-            Phase::WebActive => {
+            Phase::WebActive | Phase::Frozen => {
                 // The worker finishes it without a client; the slot is freed then.
                 self.reqs[slot as usize].recorded = true;
             }
@@ -1026,7 +1063,10 @@ impl<'m> World<'m> {
         self.sweep_scheduled = false;
         while let Some(&(deadline, slot, inc)) = self.sweep.front() {
             let r = self.reqs[slot as usize];
-            let waiting = matches!(r.phase, Phase::WebQueued | Phase::WebActive | Phase::Lost);
+            let waiting = matches!(
+                r.phase,
+                Phase::WebQueued | Phase::WebActive | Phase::Lost | Phase::Frozen
+            );
             let live = r.incarnation == inc && r.deadline == deadline && waiting && !r.recorded;
             if live && deadline > now {
                 self.sweep_scheduled = true;
@@ -1195,8 +1235,71 @@ impl<'m> World<'m> {
             self.reqs[slot as usize].lb_open = false;
             self.backend.handle_done(now, r.server as usize);
         }
-        self.finish_web(now, slot);
+        // A stalled web server holds the worker until it resumes.
+        if !self.freeze_if_hung(slot, SimDuration::ZERO) {
+            self.finish_web(now, slot);
+        }
         self.pump(now);
+    }
+
+    /// If the request's web server is stalled, park the request (`Frozen`) with `left` of CPU
+    /// time to run when it resumes, and say so.
+    fn freeze_if_hung(&mut self, slot: u32, left: SimDuration) -> bool {
+        let s = self.reqs[slot as usize].server as usize;
+        if self.web[s].status != Status::Hung {
+            return false;
+        }
+        self.bump(slot);
+        let r = &mut self.reqs[slot as usize];
+        assert!(
+            matches!(r.phase, Phase::WebActive),
+            "only a request holding a worker freezes"
+        );
+        r.phase = Phase::Frozen;
+        r.frozen_left = left;
+        r.web_done_at = SimTime::MAX;
+        true
+    }
+
+    /// web `s` stalls: requests in their CPU phase freeze with the time they still need;
+    /// those in a storage call freeze when the answer comes back; queued ones wait.
+    fn web_stall(&mut self, now: SimTime, s: usize) {
+        self.web[s].status = Status::Hung;
+        for slot in
+            self.members(|r| r.server as usize == s && r.phase == Phase::WebActive && r.web_done_at != SimTime::MAX)
+        {
+            let left = self.reqs[slot as usize].web_done_at.since(now);
+            let frozen = self.freeze_if_hung(slot, left);
+            assert!(frozen, "web{} is stalled", s + 1);
+        }
+    }
+
+    /// web `s` resumes after a stall: frozen requests carry on where they stopped (those whose
+    /// `timeout server` expired meanwhile only free their worker), queued ones get workers,
+    /// and a health check waiting on the stalled process gets its answer.
+    fn web_resume(&mut self, now: SimTime, s: usize) {
+        assert_eq!(self.web[s].status, Status::Hung);
+        self.web[s].status = Status::Up;
+        for slot in self.members(|r| r.server as usize == s && r.phase == Phase::Frozen) {
+            let tag = self.bump(slot);
+            let r = &mut self.reqs[slot as usize];
+            r.phase = Phase::WebActive;
+            r.web_done_at = now + r.frozen_left;
+            self.q.schedule(r.web_done_at, Ev::WebDone { slot, tag });
+        }
+        self.start_next_web(now, s);
+        if let Some(seq) = self.hung_probe[s].take() {
+            let d = self.m.topology.lb_web_latency(s);
+            let back = d.sample(&mut self.rng.check_net[s]);
+            self.q.schedule(
+                now + back,
+                Ev::ProbeResult {
+                    server: s as u32,
+                    seq,
+                    passed: true,
+                },
+            );
+        }
     }
 
     // ---- health checks --------------------------------------------------------------------
@@ -1220,6 +1323,16 @@ impl<'m> World<'m> {
     }
 
     /// Send any probe the checker wants, apply transitions, re-arm its timer.
+    /// `observe layer4`: lb1's health checker of web `s` hears how a real connection went
+    /// (the checker ignores it unless observing); a resulting DOWN reaches the balancer.
+    fn observe_traffic(&mut self, now: SimTime, s: usize, ok: bool) {
+        if self.m.observe.is_none() {
+            return;
+        }
+        self.checkers[s].handle_traffic_result(now, ok);
+        self.after_check(now, s);
+    }
+
     fn after_check(&mut self, now: SimTime, s: usize) {
         while let Some(probe) = self.checkers[s].poll_probe() {
             let seq = probe.seq as u32;
@@ -1243,7 +1356,10 @@ impl<'m> World<'m> {
                         passed: false,
                     },
                 ),
-                Status::Hung => self.q.schedule(now + rtt, Ev::ProbeConnected { server, seq }),
+                Status::Hung => {
+                    self.hung_probe[s] = Some(seq);
+                    self.q.schedule(now + rtt, Ev::ProbeConnected { server, seq });
+                }
                 Status::Crashed => {}
             }
         }
@@ -1517,8 +1633,23 @@ impl<'m> World<'m> {
             self.web[s].factor = 1.0;
             return;
         }
-        let members =
-            self.members(|r| r.server as usize == s && matches!(r.phase, Phase::WebQueued | Phase::WebActive));
+        match (self.web[s].status, status) {
+            (Status::Hung, Status::Hung) => return,
+            (Status::Up, Status::Hung) => {
+                self.web_stall(now, s);
+                return;
+            }
+            (Status::Hung, Status::Up) => {
+                self.web_resume(now, s);
+                self.pump(now);
+                return;
+            }
+            _ => {}
+        }
+        self.hung_probe[s] = None;
+        let members = self.members(|r| {
+            r.server as usize == s && matches!(r.phase, Phase::WebQueued | Phase::WebActive | Phase::Frozen)
+        });
         self.web[s].reset(status);
         for slot in members {
             self.bump(slot);

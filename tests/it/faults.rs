@@ -283,3 +283,101 @@ fn predictive_disk_alert_pages_before_the_disk_is_full() {
         "writes fail once the disk is full"
     );
 }
+
+/// A short stall (SIGSTOP/SIGCONT, an application that stops and resumes): requests still
+/// within `timeout server` (50 s here) complete when web2 resumes, those that arrived during
+/// the stall too (they waited in its accept queue), as with the live haproxy 2.6.12
+/// (tests/it/live_haproxy.rs `live_hung_server_resumes`). 3 s is shorter than detection
+/// (fall 3 x inter 2000 + check timeouts), so web2 is never DOWN and nothing fails.
+#[test]
+fn short_hang_loses_nothing_within_timeout_server() {
+    let stall = |len: &str| {
+        summarise(&inline(&format!(
+            "{PARTITION_BASE}
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+kind = \"hang\"
+[[fault]]
+at = \"{len}\"
+target = \"web2\"
+kind = \"recover\"
+"
+        )))
+    };
+    let s = stall("3603s");
+    assert!(s.health_events.iter().all(|e| e.server != "web2"), "web2 never DOWN");
+    let failed: u64 = s.failures_by_reason.values().sum();
+    assert_eq!(failed, 0, "{:?}", s.failures_by_reason);
+    // A stall longer than `timeout server`: what web2 got before DOWN times out (504).
+    let s = stall("3670s");
+    assert!(s.failures_by_reason["server_timeout"] > 0, "{:?}", s.failures_by_reason);
+}
+
+/// `balancer.disabled`: web3 starts in maintenance and never gets a request. `slowstart_ms`:
+/// web2, restarted after a process death, takes a reduced share while its weight warms up
+/// (1/16 of it, one step per second: tests/it/live_haproxy.rs), so it serves fewer requests
+/// than without slowstart (20 s of warm-up at ~17 req/s for web2: about 150 fewer).
+#[test]
+fn disabled_servers_and_slowstart_in_the_request_driver() {
+    let run = |extra: &str| {
+        summarise(&inline(&format!(
+            "{PARTITION_BASE}
+[balancer]
+{extra}
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+kind = \"process_death\"
+[[fault]]
+at = \"3630s\"
+target = \"web2\"
+kind = \"recover\"
+"
+        )))
+    };
+    let requests = |s: &simpark::report::summary::Summary, i: usize| s.web[i].requests.as_ref().expect("web").value;
+    let s = run("disabled = [\"web3\"]");
+    assert_eq!(requests(&s, 2), 0.0);
+    assert!(requests(&s, 0) > 0.0);
+    let plain = requests(&run(""), 1);
+    let slow = requests(&run("slowstart_ms = 20000"), 1);
+    assert!(
+        plain - slow > 50.0,
+        "web2 requests per replication without slowstart {plain}, with {slow}"
+    );
+}
+
+/// `observe layer4` + `on-error mark-down` (`error-limit 10`): real traffic's refused
+/// connections take web2 DOWN long before `fall` failed checks would (checks every 2 s, fall
+/// 3: 4-6 s). At 50 req/s web2 gets ~17 req/s, each refused connection one error: DOWN within
+/// about a second of the process death.
+#[test]
+fn observe_layer4_detects_refused_connections_from_traffic() {
+    let run = |extra: &str| {
+        let s = summarise(&inline(&format!(
+            "{PARTITION_BASE}
+[balancer.check]
+{extra}
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+kind = \"process_death\"
+"
+        )));
+        let downs: Vec<f64> = s
+            .health_events
+            .iter()
+            .filter(|e| e.server == "web2" && e.state == "DOWN")
+            .map(|e| e.at_ms - 3_600_000.0)
+            .collect();
+        assert_eq!(downs.len(), 2, "one DOWN per replication: {downs:?}");
+        downs
+    };
+    for d in run("") {
+        assert!(d > 4000.0, "checks alone: DOWN {d} ms after the death");
+    }
+    for d in run("observe = \"layer4\"\non_error = \"mark-down\"") {
+        assert!(d < 2000.0, "observe layer4: DOWN {d} ms after the death");
+    }
+}

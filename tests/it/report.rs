@@ -192,6 +192,13 @@ fn request_mode_results_are_request_based_and_say_so() {
 fn without_latency_json_the_report_says_latency_was_not_measured() {
     let d = availability_results("report-nolatency");
     std::fs::remove_file(d.join("latency.json")).unwrap();
+    // The run's manifest must agree, or `report` refuses the set as incomplete.
+    let mut manifest = json(&d.join("manifest.json"));
+    manifest["files"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["name"] != "latency.json");
+    std::fs::write(d.join("manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
     run_ok(simpark().arg("report").arg(&d));
     let r = json(&d.join("report.json"));
     assert_eq!(r["latency"]["source"], "none");

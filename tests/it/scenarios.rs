@@ -144,3 +144,40 @@ fn repair_before_failure_is_rejected() {
         "{e}"
     );
 }
+
+/// `balancer.ids`, `balancer.disabled` and `balancer.slowstart_ms` (HAProxy `id`, `disabled`,
+/// `slowstart`): wrong values name their key, line and what is valid.
+#[test]
+fn bad_server_ids_disabled_and_slowstart_are_rejected() {
+    let e = rejected("ids_dup", "name = \"x\"\n[balancer]\nids = [1, 2, 1]\n");
+    assert!(
+        e.contains("bad.toml:3:") && e.contains("balancer.ids[2]") && e.contains("unique"),
+        "{e}"
+    );
+    let e = rejected("ids_len", "name = \"x\"\n[balancer]\nids = [1, 2]\n");
+    assert!(e.contains("balancer.ids") && e.contains("web.count is 3"), "{e}");
+    let e = rejected("ids_zero", "name = \"x\"\n[balancer]\nids = [0, 2, 3]\n");
+    assert!(e.contains("balancer.ids[0]") && e.contains("1..="), "{e}");
+    let e = rejected("disabled", "name = \"x\"\n[balancer]\ndisabled = [\"web9\"]\n");
+    assert!(
+        e.contains("bad.toml:3:") && e.contains("balancer.disabled[0]") && e.contains("web1 ..= web3"),
+        "{e}"
+    );
+    let e = rejected(
+        "disabled_avail",
+        "name = \"x\"\nmode = \"availability\"\n[balancer]\ndisabled = [\"web3\"]\n",
+    );
+    assert!(e.contains("balancer.disabled") && e.contains("request mode"), "{e}");
+    let e = rejected(
+        "observe",
+        "name = \"x\"\n[balancer.check]\nenabled = false\nobserve = \"layer4\"\n",
+    );
+    assert!(
+        e.contains("balancer.check.observe") && e.contains("needs health checks"),
+        "{e}"
+    );
+    let e = rejected("on_error", "name = \"x\"\n[balancer.check]\non_error = \"explode\"\n");
+    assert!(e.contains("bad.toml:3:") && e.contains("mark-down"), "{e}");
+    let e = rejected("slowstart", "name = \"x\"\n[balancer]\nslowstart_ms = -5\n");
+    assert!(e.contains("balancer.slowstart_ms") && e.contains("milliseconds"), "{e}");
+}

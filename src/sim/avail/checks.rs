@@ -1,0 +1,213 @@
+//! lb1's health checks and the balancer pair in the long-horizon driver: detection and
+//! recovery windows are found by stepping the real `HealthChecker` from its steady phase
+//! (`CheckSpec::steady_next_check`), VRRP takeovers by stepping the real `VrrpRouter`.
+
+use super::*;
+
+impl AvailWorld<'_> {
+    pub(super) fn rtt(&self, c: usize) -> SimDuration {
+        let Kind::Web(i) = self.comps[c].kind else {
+            unreachable!()
+        };
+        SimDuration::from_nanos((2.0 * self.m.topology.lb_web_latency(i).mean_ns()).round() as u64)
+    }
+
+    /// Instant lb1 marks web `c` DOWN after it failed at `now`, by stepping HAProxy's checker
+    /// from its steady phase. `None` without health checks or in instant-detection mode
+    /// (then DOWN is immediate).
+    pub(super) fn detect(&mut self, now: SimTime, c: usize) -> Option<SimTime> {
+        if self.m.reliability.instant {
+            return Some(now);
+        }
+        let spec = self.m.check.as_ref()?;
+        let rtt = self.rtt(c);
+        // Steady state until the failure: the checker says when its next check starts.
+        let next = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
+        let mut checker = HealthChecker::resume_up(spec.clone(), next);
+        let mode = self.comps[c].mode;
+        let behaviour = move |_t: SimTime| match mode {
+            Mode::Crash | Mode::LinkDown => Probe::Silent,
+            Mode::ProcessDeath => Probe::Refused,
+            Mode::Hang => Probe::Hung,
+            Mode::Slowdown => unreachable!("a slowed server is never checked DOWN"),
+        };
+        let down = step_checker(&mut checker, rtt, behaviour, |t| matches!(t, Transition::Down));
+        self.comps[c].checker = Some(checker);
+        Some(down)
+    }
+
+    /// Instant lb1 marks web `c` UP again after its repair at `now`.
+    pub(super) fn recover(&mut self, now: SimTime, c: usize) -> Option<SimTime> {
+        if self.m.reliability.instant || self.m.check.is_none() {
+            return Some(now);
+        }
+        let rtt = self.rtt(c);
+        let mode = self.comps[c].mode;
+        let mut checker = self.comps[c].checker.take()?;
+        let behaviour = move |t: SimTime| {
+            if t >= now {
+                Probe::Healthy
+            } else {
+                match mode {
+                    Mode::Crash | Mode::LinkDown => Probe::Silent,
+                    Mode::ProcessDeath => Probe::Refused,
+                    Mode::Hang => Probe::Hung,
+                    Mode::Slowdown => Probe::Healthy,
+                }
+            }
+        };
+        let up = step_checker(&mut checker, rtt, behaviour, |t| matches!(t, Transition::Up));
+        // Steady again: the next check is the new anchor.
+        self.comps[c].check_anchor = checker.poll_timeout();
+        Some(up)
+    }
+
+    // The balancer pair (VRRP).
+
+    /// The other balancer of the pair, if any.
+    pub(super) fn lb_peer(&self, c: usize) -> Option<usize> {
+        self.m.lb_pair_advert_cs?;
+        let lbs: Vec<usize> = (0..self.comps.len())
+            .filter(|&i| self.comps[i].kind == Kind::Lb)
+            .collect();
+        lbs.into_iter().find(|&i| i != c)
+    }
+
+    /// VRRP priority and address: lb1 is the preferred master.
+    pub(super) fn vrrp_config(&self, c: usize) -> VrrpConfig {
+        let (prio, addr) = if c == 0 { (200, 1) } else { (100, 2) };
+        let mut cfg = VrrpConfig::new(prio, addr);
+        cfg.advert_interval_cs = self.m.lb_pair_advert_cs.expect("a pair");
+        cfg
+    }
+
+    pub(super) fn lb_failed(&mut self, now: SimTime, c: usize) {
+        if self.lb_master != Some(c) {
+            return; // the backup failed: nobody notices but on-call
+        }
+        self.lb_master = None;
+        self.lb_masterless_since = Some(now);
+        self.lb_epoch = self.lb_epoch.wrapping_add(1);
+        let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up) else {
+            return;
+        };
+        // The backup heard the master's last advertisement on the advert grid before the
+        // failure, and takes over when its Master_Down_Timer runs out (RFC 5798 6.4.2).
+        let cs = self.m.lb_pair_advert_cs.expect("a pair");
+        let interval = crate::policy::vrrp::centis(u32::from(cs));
+        let last = SimTime::from_nanos(now.as_nanos() / interval.as_nanos() * interval.as_nanos());
+        let master = self.vrrp_config(c);
+        let mut r = VrrpRouter::new(self.vrrp_config(peer));
+        r.handle_startup(last);
+        r.handle_advertisement(last, master.priority, master.address, cs);
+        let t = step_vrrp(&mut r);
+        let epoch = self.lb_epoch;
+        self.q.schedule(
+            t.max(now),
+            Ev::LbMaster {
+                comp: peer as u32,
+                epoch,
+            },
+        );
+    }
+
+    pub(super) fn lb_repaired(&mut self, now: SimTime, c: usize) {
+        if self.m.lb_pair_advert_cs.is_none() {
+            self.lb_master = Some(c);
+            if let Some(since) = self.lb_masterless_since.take()
+                && since >= self.warmup
+            {
+                self.metrics.lb_takeover_ms.push(now.since(since).as_millis_f64());
+            }
+            return;
+        }
+        // The repaired router starts as backup; it becomes master when its Master_Down_Timer
+        // runs out without hearing a better master: at once in effect if nobody is master,
+        // by preemption if it has the higher priority (no outage either way while a master
+        // serves).
+        let peer_master = self.lb_master.filter(|&p| p != c);
+        let mut r = VrrpRouter::new(self.vrrp_config(c));
+        r.handle_startup(now);
+        if let Some(p) = peer_master {
+            let cfg = self.vrrp_config(p);
+            r.handle_advertisement(now, cfg.priority, cfg.address, cfg.advert_interval_cs);
+            if cfg.priority > self.vrrp_config(c).priority {
+                return; // stays backup
+            }
+        }
+        let t = step_vrrp(&mut r);
+        if peer_master.is_none() {
+            self.lb_epoch = self.lb_epoch.wrapping_add(1);
+        }
+        let epoch = self.lb_epoch;
+        self.q.schedule(t, Ev::LbMaster { comp: c as u32, epoch });
+    }
+}
+
+/// How a probe to a server behaves, for stepping a health checker.
+#[derive(Clone, Copy)]
+pub(super) enum Probe {
+    Healthy,
+    Refused,
+    Silent,
+    Hung,
+}
+
+/// Step a VRRP router without advertisements until it becomes master; returns when.
+pub(super) fn step_vrrp(r: &mut VrrpRouter) -> SimTime {
+    for _ in 0..EPISODE_STEPS_MAX {
+        let t = r
+            .poll_timeout()
+            .expect("a backup router always has its Master_Down_Timer");
+        r.handle_timeout(t);
+        while let Some(a) = r.poll_action() {
+            if matches!(a, VrrpAction::BecameMaster) {
+                return t;
+            }
+        }
+    }
+    panic!("VRRP router never became master within {EPISODE_STEPS_MAX} steps");
+}
+
+/// Step a health checker with probes behaving per `behaviour(start)` (round trip `rtt`)
+/// until a transition matching `want`; returns its instant.
+pub(super) fn step_checker(
+    c: &mut HealthChecker,
+    rtt: SimDuration,
+    behaviour: impl Fn(SimTime) -> Probe,
+    want: impl Fn(&Transition) -> bool,
+) -> SimTime {
+    // Pending driver inputs: (time, seq, connected-only?, outcome).
+    let mut pending: Option<(SimTime, u64, bool, ProbeOutcome)> = None;
+    for _ in 0..EPISODE_STEPS_MAX {
+        let timer = c.poll_timeout();
+        let (t, deliver) = match pending {
+            Some((at, ..)) if at <= timer => (at, true),
+            _ => (timer, false),
+        };
+        if deliver {
+            let (at, seq, connected_only, outcome) = pending.take().expect("pending input");
+            if connected_only {
+                c.handle_connected(at, seq);
+            } else {
+                c.handle_probe_result(at, seq, outcome);
+            }
+        } else {
+            c.handle_timeout(t);
+        }
+        while let Some(p) = c.poll_probe() {
+            pending = match behaviour(p.started) {
+                Probe::Healthy => Some((p.started + rtt, p.seq, false, ProbeOutcome::Passed)),
+                Probe::Refused => Some((p.started + rtt, p.seq, false, ProbeOutcome::Refused)),
+                Probe::Hung => Some((p.started + rtt, p.seq, true, ProbeOutcome::Passed)),
+                Probe::Silent => None,
+            };
+        }
+        while let Some(tr) = c.poll_transition() {
+            if want(&tr) {
+                return t;
+            }
+        }
+    }
+    panic!("health checker never reached the wanted state within {EPISODE_STEPS_MAX} steps");
+}

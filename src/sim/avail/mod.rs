@@ -1,0 +1,956 @@
+//! The long-horizon availability mode: years of failures, detection, failover and repair.
+//!
+//! Between failures nothing interesting happens, so nothing is simulated there: traffic is
+//! accounted in aggregate (offered load x time x the share that fails in the current state),
+//! and steady health checks and heartbeats are skipped by computing their phase. Every
+//! transition runs through the same policy code as the request-level mode: lb1's
+//! `HealthChecker` is stepped exactly through each detection window and recovery, the storage
+//! pair's `FailoverController` through each takeover, and the time to page on-call is decided by
+//! the `Alerting` state machine (Prometheus rule `up == 0 for 5m`, Alertmanager `group_wait`).
+//!
+//! One `AvailWorld` is one replication; it never reads a clock or spawns a thread. The driver's
+//! seams are files: `swarm` (swarm draws), `backups` (backups and restores), `checks` (lb1's
+//! health checks and the VRRP pair), `storage` (the failover pair), `disks` (RAID-1),
+//! `accounting` (failing share, downtime, incidents), `alerts` (paging).
+
+mod accounting;
+mod alerts;
+mod backups;
+mod checks;
+mod disks;
+mod storage;
+mod swarm;
+
+use alerts::RAID_DEGRADED;
+pub use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
+use disks::frailty;
+pub use swarm::Swarm;
+
+use super::engine::EventQueue;
+use super::rng::{Seeds, StreamRng};
+use super::traffic::offered_between;
+use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
+use crate::policy::backup::{Action as BackupAction, BackupController, BackupId, BackupOutcome, RestorePlan};
+use crate::policy::balancer::Backend;
+use crate::policy::failover::{Action as FoAction, FailoverController, Role};
+use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
+use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
+use crate::scenario::{ClassModel, Fault, FaultKind, MONTH_SECS, Model, TrafficModel};
+use crate::units::{SimDuration, SimTime};
+use rand::Rng;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Marks a `Noticed` disk job as a SMART-driven swap.
+const SMART_FLAG: u8 = 0x80;
+
+/// Bound on the steps of one policy-machine episode (a detection window, a takeover): far
+/// beyond any real one, so hitting it is a bug, not a long outage.
+const EPISODE_STEPS_MAX: usize = 10_000_000;
+/// Incidents listed per replication in the results.
+pub const INCIDENTS_MAX: usize = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Crash,
+    ProcessDeath,
+    Hang,
+    /// Service times x the class's `slowdown_factor`; checks still pass.
+    Slowdown,
+    /// The link lb1 <-> this web server is down: to lb1 it is a crashed host.
+    LinkDown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Lb,
+    Web(usize),
+    Storage(usize),
+    Backup,
+}
+
+struct Comp {
+    kind: Kind,
+    name: String,
+    up: bool,
+    mode: Mode,
+    /// The failure is visible to health checks / the failover controller.
+    covered: bool,
+    /// Bumped on every failure and repair: scheduled events of an older epoch are void.
+    epoch: u32,
+    /// lb1 routes to it (web servers only).
+    in_lb: bool,
+    /// A known instant at which a steady check starts, and the steady check period.
+    check_anchor: SimTime,
+    checker: Option<HealthChecker>,
+    ttf: StreamRng,
+    repair: StreamRng,
+    disks: [DiskState; 2],
+    disk_rng: StreamRng,
+    /// Ties a scheduled disk failure to the draw that made it: a re-draw voids the old one.
+    disk_draw: [u32; 2],
+    /// Array generation: bumped when the array is lost and rebuilt from scratch.
+    array_epoch: u32,
+    /// Each disk's batch hazard multiplier (1 without batch correlation).
+    frailty: [f64; 2],
+    /// The current failure went into the fault log (so its repair does too).
+    logged: bool,
+    /// Requests charged as failed to this slowed server's overload in the current episode.
+    overload_failed: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DiskState {
+    Ok,
+    /// Failed, waiting for replacement.
+    Failed,
+    /// Replaced, being rebuilt from its partner.
+    Rebuilding,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Job {
+    Repair(u32),
+    ReplaceDisk(u32, u8),
+    /// Swap a disk that raised a SMART warning before it fails.
+    ReplaceWarnedDisk(u32, u8),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    /// A disk raises a SMART warning ahead of the failure drawn as `draw`.
+    SmartWarning {
+        comp: u32,
+        disk: u8,
+        draw: u32,
+    },
+    /// The backup scheduler's timer.
+    BackupTimer,
+    /// A backup run ends; `epoch` is the backup server's at the start (a failure voids it).
+    BackupDone {
+        id: u64,
+        outcome: u8,
+        epoch: u32,
+    },
+    /// Someone deletes data by mistake.
+    HumanError,
+    /// The deletion at `error_at_ns` is noticed: restore.
+    RestoreRequested {
+        error_at_ns: u64,
+    },
+    /// The current restore attempt ends.
+    RestoreAttemptDone,
+    /// A balancer became VRRP master.
+    LbMaster {
+        comp: u32,
+        epoch: u32,
+    },
+    Fail {
+        comp: u32,
+        epoch: u32,
+    },
+    Noticed {
+        job_comp: u32,
+        epoch: u32,
+        disk: u8,
+    },
+    JobDone {
+        job: u32,
+    },
+    LbDown {
+        comp: u32,
+        epoch: u32,
+    },
+    LbUp {
+        comp: u32,
+        epoch: u32,
+    },
+    DiskFail {
+        comp: u32,
+        disk: u8,
+        array_epoch: u32,
+        draw: u32,
+    },
+    RebuildDone {
+        comp: u32,
+        disk: u8,
+        array_epoch: u32,
+    },
+    StorageRestored {
+        epoch: u32,
+    },
+}
+
+/// One incident: the site (or part of its traffic) failed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Incident {
+    pub start_h: f64,
+    pub end_h: f64,
+    pub cause: String,
+    pub failed_requests: f64,
+}
+
+/// One page to on-call: what failed, when, and when the alert pipeline paged.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertLog {
+    pub failed_at_h: f64,
+    pub paged_at_h: f64,
+    pub target: String,
+    pub alert: &'static str,
+}
+
+/// What one availability replication measured.
+#[derive(Clone, Debug, Default)]
+pub struct AvailMetrics {
+    pub window_ns: u64,
+    pub downtime_ns: u64,
+    pub offered: f64,
+    pub failed: f64,
+    /// Downtime per month of the window [ns].
+    pub monthly_downtime_ns: Vec<u64>,
+    /// Partial outages per month: time while some but not all requests fail, weighted by the
+    /// share failing [ns].
+    pub monthly_partial_ns: Vec<u64>,
+    /// Time per month the site was up with less than its full web capacity in rotation
+    /// (a server failed or out of rotation) [ns].
+    pub monthly_degraded_ns: Vec<u64>,
+    pub incidents: Vec<Incident>,
+    pub incidents_total: u64,
+    pub failures: u64,
+    pub repairs: u64,
+    pub raid_array_losses: u64,
+    /// Data lost for good: a human-error restore with a nonzero recovery point, a restore with
+    /// no usable snapshot, or both storage copies lost.
+    pub data_loss_events: u64,
+    pub failovers: u64,
+    pub split_brain_ns: u64,
+    /// Acknowledged writes lost at failovers (the async replication lag) [ns of writes].
+    pub failover_lost_writes_ns: u64,
+    /// Times from a covered web failure to lb1 marking it DOWN [ms].
+    pub detect_ms: Vec<f64>,
+    /// Times from a storage primary failure to a new writable primary [ms].
+    pub takeover_ms: Vec<f64>,
+    /// Times from the master balancer failing to a balancer being master again [ms]: the VRRP
+    /// takeover by the backup, or the repair when no backup was up.
+    pub lb_takeover_ms: Vec<f64>,
+    /// Alerts that paged on-call, and the first ones in detail.
+    pub pages: u64,
+    pub alerts: Vec<AlertLog>,
+    pub backups_ok: u64,
+    pub backups_failed: u64,
+    pub backups_corrupt: u64,
+    pub backups_skipped: u64,
+    pub snapshots_kept: u64,
+    pub human_errors: u64,
+    /// Recovery point per restore: data lost since the snapshot used [h].
+    pub rpo_h: Vec<f64>,
+    /// Recovery time per restore: restore start to data back [h].
+    pub rto_h: Vec<f64>,
+    /// Restores that found no usable snapshot (total loss of the deleted data).
+    pub restores_failed: u64,
+    pub smart_warnings: u64,
+    pub disk_failures: u64,
+    /// The disaster path (both storage copies lost): data lost since the snapshot used [h]
+    /// and time for the full restore [h], per disaster.
+    pub disaster_rpo_h: Vec<f64>,
+    pub disaster_rto_h: Vec<f64>,
+    /// The run's web-server failures and repairs as scripted faults (replayable).
+    pub fault_log: Vec<Fault>,
+    /// The swarm draw of this replication, if swarm testing is on.
+    pub swarm: Option<String>,
+    /// Failures not injected because they would exceed the design's fault budget.
+    pub faults_suppressed_by_budget: u64,
+    /// Most web servers / storage nodes down at once.
+    pub web_down_max: u32,
+    pub storage_down_max: u32,
+    /// Failures and repairs the fault log leaves out (balancers, storage, the backup server,
+    /// gray failures).
+    pub faults_not_replayable: u64,
+    /// Disks swapped after a SMART warning before they failed.
+    pub disks_replaced_proactively: u64,
+    pub events: u64,
+}
+
+pub struct AvailWorld<'m> {
+    /// Batch frailties of replacement disks.
+    batch_rng: StreamRng,
+    m: &'m Model,
+    q: EventQueue<Ev>,
+    comps: Vec<Comp>,
+    web0: usize,
+    store0: usize,
+    crews_free: u32,
+    jobs: VecDeque<Job>,
+    /// Job in progress per id (index into `active_jobs`).
+    active_jobs: Vec<Job>,
+    response: StreamRng,
+    modes: StreamRng,
+    replace: StreamRng,
+    failover: Option<FailoverController>,
+    storage_epoch: u32,
+    storage_ok: bool,
+    /// The balancer holding the site's address (VRRP master), `None` while nobody does.
+    lb_master: Option<usize>,
+    lb_epoch: u32,
+    /// When the master balancer failed, while no balancer is master (for `lb_takeover_ms`).
+    lb_masterless_since: Option<SimTime>,
+    backup: Option<BackupController>,
+    backup_rng: StreamRng,
+    /// Human errors waiting for a restore (one restore runs at a time), by error instant.
+    /// Restores waiting (one runs at a time): the error instant, and whether it is the
+    /// disaster path (both storage copies lost: the whole database comes back from backup).
+    restores: VecDeque<(SimTime, bool)>,
+    restore_disaster: bool,
+    /// Both storage copies were lost at this instant; the next repaired node needs a restore.
+    disaster_at: Option<SimTime>,
+    restoring: bool,
+    /// Snapshot the running restore attempt reads.
+    restore_snapshot: Option<BackupId>,
+    swarm: Option<Swarm>,
+    /// Component that has been unreachable but writable (a partitioned primary) since when.
+    split_since: Option<SimTime>,
+    /// lb1's backend: the real HAProxy machine, told every DOWN/UP, asked for its routing
+    /// shares.
+    backend: Backend,
+    /// `backend.routing_shares()` for its current states, index for index over web servers.
+    shares: Vec<f64>,
+    /// `backend.routing_group()`: the servers first picks and retries go to.
+    group: Vec<usize>,
+    /// Distinct client keys of the traffic (for `balance source` shares).
+    clients: u64,
+    last: SimTime,
+    down_since: Option<(SimTime, String, f64)>,
+    pub metrics: AvailMetrics,
+    horizon: SimTime,
+    warmup: SimTime,
+}
+
+const HOUR_NS: u64 = 3_600_000_000_000;
+
+impl<'m> AvailWorld<'m> {
+    pub fn new(m: &'m Model, replication: u32) -> Self {
+        let seeds = Seeds::new(m.seed, replication);
+        let mut comps = Vec::new();
+        let mut add = |kind: Kind, name: String| {
+            comps.push(Comp {
+                kind,
+                up: true,
+                mode: Mode::Crash,
+                covered: true,
+                epoch: 0,
+                in_lb: matches!(kind, Kind::Web(_)),
+                check_anchor: SimTime::ZERO,
+                checker: None,
+                ttf: seeds.stream(&format!("{name}/ttf")),
+                repair: seeds.stream(&format!("{name}/repair")),
+                disks: [DiskState::Ok; 2],
+                disk_rng: seeds.stream(&format!("{name}/disks")),
+                disk_draw: [0; 2],
+                array_epoch: 0,
+                frailty: [1.0; 2],
+                logged: false,
+                overload_failed: 0.0,
+                name,
+            });
+        };
+        add(Kind::Lb, "lb1".into());
+        let web0 = 1;
+        for i in 0..m.web.count as usize {
+            add(Kind::Web(i), format!("web{}", i + 1));
+        }
+        let store0 = web0 + m.web.count as usize;
+        for j in 0..m.storage.count as usize {
+            add(Kind::Storage(j), format!("store{}", j + 1));
+        }
+        if m.spec.backup.enabled {
+            add(Kind::Backup, "backup1".into());
+        }
+        // Last, so that its RNG streams and index shift nothing else.
+        if m.lb_pair_advert_cs.is_some() {
+            add(Kind::Lb, "lb2".into());
+        }
+        // Steady checks: the first check of web i starts at HAProxy's startup offset.
+        if let Some(spec) = &m.check {
+            let n = m.web.count as usize;
+            for i in 0..n {
+                comps[web0 + i].check_anchor = SimTime::ZERO + crate::policy::health::startup_offset(spec, i, n);
+            }
+        }
+        let clients = match &m.traffic {
+            TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
+        };
+        let failover = (m.storage.count >= 2)
+            .then(|| FailoverController::new(SimTime::ZERO, m.storage.count as usize, m.reliability.failover.clone()));
+        let mut batch_rng = seeds.stream("disks/batch");
+        if let Some(disk) = m.reliability.disk.as_ref().filter(|d| d.batch_cv > 0.0) {
+            let park = frailty(disk.batch_cv, &mut batch_rng);
+            for c in comps.iter_mut() {
+                let z = if disk.batch_park {
+                    park
+                } else {
+                    frailty(disk.batch_cv, &mut batch_rng)
+                };
+                c.frailty = [z; 2];
+            }
+        }
+        AvailWorld {
+            m,
+            q: EventQueue::new(),
+            comps,
+            web0,
+            store0,
+            crews_free: m.reliability.crews,
+            jobs: VecDeque::new(),
+            active_jobs: Vec::new(),
+            response: seeds.stream("oncall/response"),
+            modes: seeds.stream("failures/modes"),
+            replace: seeds.stream("oncall/disk-replace"),
+            failover,
+            storage_epoch: 0,
+            storage_ok: true,
+            lb_master: Some(0),
+            lb_epoch: 0,
+            lb_masterless_since: None,
+            backup: m.backup.as_ref().map(|b| BackupController::new(b.config.clone())),
+            backup_rng: seeds.stream("backup1/outcomes"),
+            batch_rng,
+            restores: VecDeque::new(),
+            restore_disaster: false,
+            disaster_at: None,
+            restoring: false,
+            restore_snapshot: None,
+            swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
+            split_since: None,
+            shares: Backend::new(m.backend.clone())
+                .routing_shares(clients)
+                .expect("the scenario checks that the balancer has steady-state shares"),
+            group: Backend::new(m.backend.clone()).routing_group(),
+            backend: Backend::new(m.backend.clone()),
+            clients,
+            last: SimTime::ZERO + m.warmup,
+            down_since: None,
+            metrics: AvailMetrics::default(),
+            horizon: SimTime::ZERO + m.horizon,
+            warmup: SimTime::ZERO + m.warmup,
+        }
+    }
+
+    fn class(&self, c: usize) -> &'m ClassModel {
+        let r = &self.m.reliability;
+        match self.comps[c].kind {
+            Kind::Lb => &r.lb,
+            Kind::Web(_) => &r.web,
+            Kind::Storage(_) => &r.storage,
+            Kind::Backup => &r.backup,
+        }
+    }
+
+    pub fn run(mut self) -> AvailMetrics {
+        let window = self.horizon.since(self.warmup);
+        let months = (window.as_secs_f64() / MONTH_SECS).ceil().max(1.0) as usize;
+        self.metrics.window_ns = window.as_nanos();
+        self.metrics.monthly_downtime_ns = vec![0; months];
+        self.metrics.monthly_partial_ns = vec![0; months];
+        self.metrics.monthly_degraded_ns = vec![0; months];
+        self.metrics.offered = offered_between(&self.m.traffic, self.warmup, self.horizon);
+        for c in 0..self.comps.len() {
+            self.schedule_failure(SimTime::ZERO, c);
+            if self.m.reliability.disk.is_some() {
+                for d in 0..2 {
+                    self.schedule_disk(SimTime::ZERO, c, d, 1.0);
+                }
+            }
+        }
+        if let Some(b) = &self.backup {
+            self.q.schedule(b.poll_timeout(), Ev::BackupTimer);
+            self.schedule_human_error(SimTime::ZERO);
+        }
+        while let Some((now, ev)) = self.q.pop() {
+            if now >= self.horizon {
+                break;
+            }
+            // Charge the time since the last event to the state that held, then change it.
+            self.account(now);
+            self.handle(now, ev);
+        }
+        self.account(self.horizon);
+        if let Some((since, cause, failed_at_start)) = self.down_since.take() {
+            self.close_incident(since, self.horizon, cause, failed_at_start);
+        }
+        if let Some(b) = &self.backup {
+            let st = b.stats();
+            self.metrics.backups_ok = st.succeeded;
+            self.metrics.backups_failed = st.failed;
+            self.metrics.backups_corrupt = st.silently_corrupt;
+            self.metrics.backups_skipped = st.skipped_still_running + st.missed_target_down;
+            self.metrics.snapshots_kept = b.snapshots().len() as u64;
+        }
+        self.metrics.swarm = self.swarm.as_ref().map(Swarm::describe);
+        self.metrics.events = self.q.scheduled_total();
+        // Postconditions: nothing is charged twice or outside the window.
+        let x = &self.metrics;
+        assert!(x.downtime_ns <= x.window_ns, "more downtime than time");
+        assert!(
+            x.failed >= 0.0 && x.failed <= x.offered * (1.0 + 1e-9),
+            "failed {} of {} offered requests",
+            x.failed,
+            x.offered
+        );
+        self.metrics
+    }
+
+    /// Index of a component's class in `Swarm` arrays.
+    fn class_index(&self, c: usize) -> usize {
+        match self.comps[c].kind {
+            Kind::Lb => 0,
+            Kind::Web(_) => 1,
+            Kind::Storage(_) => 2,
+            Kind::Backup => 3,
+        }
+    }
+
+    fn schedule_failure(&mut self, now: SimTime, c: usize) {
+        if !self.class(c).fails {
+            return;
+        }
+        let mut ttf = self.class(c).ttf.sample(&mut self.comps[c].ttf);
+        if let Some(sw) = &self.swarm {
+            let k = self.class_index(c);
+            if !sw.on[k] {
+                return;
+            }
+            ttf = ttf.mul_f64(1.0 / sw.intensity[k]);
+        }
+        let epoch = self.comps[c].epoch;
+        self.q
+            .schedule(now.saturating_add(ttf), Ev::Fail { comp: c as u32, epoch });
+    }
+
+    fn handle(&mut self, now: SimTime, ev: Ev) {
+        match ev {
+            Ev::SmartWarning { comp, disk, draw } => {
+                let (c, d) = (comp as usize, disk as usize);
+                if self.comps[c].disk_draw[d] == draw && self.comps[c].disks[d] == DiskState::Ok {
+                    if now >= self.warmup {
+                        self.metrics.smart_warnings += 1;
+                    }
+                    let delay = self.notice_delay(now, c, SMART_WARNING.rule);
+                    let epoch = self.comps[c].epoch;
+                    self.q.schedule(
+                        now + delay,
+                        Ev::Noticed {
+                            job_comp: comp,
+                            epoch,
+                            disk: disk | SMART_FLAG,
+                        },
+                    );
+                }
+            }
+            Ev::BackupTimer => self.on_backup_timer(now),
+            Ev::BackupDone { id, outcome, epoch } => self.on_backup_done(now, id, outcome, epoch),
+            Ev::HumanError => {
+                if now >= self.warmup {
+                    self.metrics.human_errors += 1;
+                }
+                let delay = self
+                    .m
+                    .backup
+                    .as_ref()
+                    .expect("backups configured")
+                    .notice
+                    .sample(&mut self.backup_rng);
+                self.q.schedule(
+                    now + delay,
+                    Ev::RestoreRequested {
+                        error_at_ns: now.as_nanos(),
+                    },
+                );
+                self.schedule_human_error(now);
+            }
+            Ev::RestoreRequested { error_at_ns } => {
+                self.on_restore_requested(now, SimTime::from_nanos(error_at_ns), false)
+            }
+            Ev::RestoreAttemptDone => self.on_restore_attempt_done(now),
+            Ev::Fail { comp, epoch } => {
+                let c = comp as usize;
+                if self.comps[c].epoch == epoch && self.comps[c].up {
+                    if self.over_budget(c) {
+                        if now >= self.warmup {
+                            self.metrics.faults_suppressed_by_budget += 1;
+                        }
+                        self.schedule_failure(now, c);
+                        return;
+                    }
+                    let u: f64 = self.modes.random();
+                    let k = self.class_index(c);
+                    // Swarm draws mix crash, process death and hang only.
+                    let modes = self.swarm.as_ref().map_or(self.class(c).modes, |sw| {
+                        let m = sw.modes[k];
+                        [m[0], m[1], m[2], 1.0, 1.0]
+                    });
+                    let mode = if u < modes[0] {
+                        Mode::Crash
+                    } else if u < modes[1] {
+                        Mode::ProcessDeath
+                    } else if u < modes[2] {
+                        Mode::Hang
+                    } else if u < modes[3] {
+                        Mode::Slowdown
+                    } else {
+                        Mode::LinkDown
+                    };
+                    // A dead link is always visible to lb1's checks.
+                    let covered = !matches!(self.comps[c].kind, Kind::Web(_))
+                        || self.modes.random::<f64>() < self.m.reliability.coverage
+                        || mode == Mode::LinkDown;
+                    self.fail(now, c, mode, covered);
+                }
+            }
+            Ev::Noticed { job_comp, epoch, disk } => {
+                let c = job_comp as usize;
+                if disk == u8::MAX {
+                    if self.comps[c].epoch == epoch && !self.comps[c].up {
+                        self.enqueue(now, Job::Repair(job_comp));
+                    }
+                } else if disk & SMART_FLAG != 0 {
+                    self.enqueue(now, Job::ReplaceWarnedDisk(job_comp, disk & !SMART_FLAG));
+                } else {
+                    self.enqueue(now, Job::ReplaceDisk(job_comp, disk));
+                }
+            }
+            Ev::JobDone { job } => self.job_done(now, job as usize),
+            Ev::LbDown { comp, epoch } => {
+                let c = comp as usize;
+                if self.comps[c].epoch == epoch {
+                    self.set_in_lb(now, c, false);
+                }
+            }
+            Ev::LbUp { comp, epoch } => {
+                let c = comp as usize;
+                if self.comps[c].epoch == epoch {
+                    self.set_in_lb(now, c, true);
+                }
+            }
+            Ev::DiskFail {
+                comp,
+                disk,
+                array_epoch,
+                draw,
+            } => self.disk_failed(now, comp as usize, disk as usize, array_epoch, draw),
+            Ev::RebuildDone {
+                comp,
+                disk,
+                array_epoch,
+            } => {
+                let c = comp as usize;
+                let d = disk as usize;
+                if self.comps[c].array_epoch == array_epoch && self.comps[c].disks[d] == DiskState::Rebuilding {
+                    self.comps[c].disks[d] = DiskState::Ok;
+                    // Both disks healthy again: back to the base hazard.
+                    self.schedule_disk(now, c, d, 1.0);
+                    self.schedule_disk(now, c, 1 - d, 1.0);
+                }
+            }
+            Ev::StorageRestored { epoch } => {
+                if self.storage_epoch == epoch {
+                    self.storage_ok = true;
+                }
+            }
+            Ev::LbMaster { comp, epoch } => {
+                if self.lb_epoch == epoch && self.comps[comp as usize].up {
+                    self.lb_master = Some(comp as usize);
+                    if let Some(since) = self.lb_masterless_since.take()
+                        && since >= self.warmup
+                    {
+                        self.metrics.lb_takeover_ms.push(now.since(since).as_millis_f64());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Under the design budget, would failing `c` take down the last of its kind?
+    fn over_budget(&self, c: usize) -> bool {
+        if !self.m.reliability.budget_design {
+            return false;
+        }
+        let kind = self.comps[c].kind;
+        let same = |k: &Kind| std::mem::discriminant(k) == std::mem::discriminant(&kind);
+        let total = self.comps.iter().filter(|x| same(&x.kind)).count();
+        let down = self.comps.iter().filter(|x| same(&x.kind) && !x.up).count();
+        total >= 2 && down + 1 >= total
+    }
+
+    fn fail(&mut self, now: SimTime, c: usize, mode: Mode, covered: bool) {
+        assert!(self.comps[c].up, "{} failed while down", self.comps[c].name);
+        self.metrics.failures += 1;
+        let kind = match mode {
+            Mode::Crash => FaultKind::Crash,
+            Mode::ProcessDeath => FaultKind::ProcessDeath,
+            Mode::Hang => FaultKind::Hang,
+            Mode::Slowdown => FaultKind::Slow,
+            Mode::LinkDown => FaultKind::Partition,
+        };
+        self.log_fault(now, c, kind, covered);
+        let comp = &mut self.comps[c];
+        comp.up = false;
+        comp.mode = mode;
+        comp.covered = covered;
+        comp.epoch = comp.epoch.wrapping_add(1);
+        let epoch = comp.epoch;
+        let web_down = self
+            .comps
+            .iter()
+            .filter(|x| matches!(x.kind, Kind::Web(_)) && !x.up)
+            .count() as u32;
+        let storage_down = self
+            .comps
+            .iter()
+            .filter(|x| matches!(x.kind, Kind::Storage(_)) && !x.up)
+            .count() as u32;
+        self.metrics.web_down_max = self.metrics.web_down_max.max(web_down);
+        self.metrics.storage_down_max = self.metrics.storage_down_max.max(storage_down);
+        match self.comps[c].kind {
+            // A slowed server passes its checks: lb1 keeps routing to it.
+            Kind::Web(_) if mode == Mode::Slowdown => {}
+            Kind::Web(_) if covered => {
+                if let Some(t) = self.detect(now, c) {
+                    if now >= self.warmup {
+                        self.metrics.detect_ms.push(t.since(now).as_millis_f64());
+                    }
+                    self.q.schedule(t, Ev::LbDown { comp: c as u32, epoch });
+                }
+            }
+            Kind::Storage(j) => self.storage_failed(now, j),
+            Kind::Lb => self.lb_failed(now, c),
+            Kind::Backup => {
+                if let Some(b) = self.backup.as_mut() {
+                    b.handle_target_down(now);
+                }
+            }
+            _ => {}
+        }
+        let notice = if mode == Mode::Slowdown {
+            self.notice_delay(now, c, HIGH_LOAD.rule)
+        } else {
+            self.notice_delay(now, c, INSTANCE_DOWN.rule)
+        };
+        self.q.schedule(
+            now + notice,
+            Ev::Noticed {
+                job_comp: c as u32,
+                epoch,
+                disk: u8::MAX,
+            },
+        );
+    }
+
+    /// Write the failure or repair down as a scripted fault, so the run can be replayed at
+    /// request level. Only what the request-level mode reproduces faithfully is replayable:
+    /// web-server failures the health checks see, and storage-node failures and repairs (the
+    /// request level runs the same failover controller). Balancers, the backup server, disks
+    /// and gray failures are not.
+    fn log_fault(&mut self, now: SimTime, c: usize, kind: FaultKind, covered: bool) {
+        let comp = &self.comps[c];
+        let replayable = if kind == FaultKind::Recover {
+            comp.logged
+        } else {
+            match comp.kind {
+                Kind::Web(_) => covered || kind == FaultKind::Slow,
+                Kind::Storage(_) => self.disaster_at.is_none(),
+                Kind::Lb | Kind::Backup => false,
+            }
+        };
+        self.comps[c].logged = replayable && kind != FaultKind::Recover;
+        let comp = &self.comps[c];
+        // A link failure and its repair are a partition and a heal of lb1 <-> the server.
+        let link = kind == FaultKind::Partition || (kind == FaultKind::Recover && comp.mode == Mode::LinkDown);
+        let kind = if link && kind == FaultKind::Recover {
+            FaultKind::Heal
+        } else {
+            kind
+        };
+        if replayable {
+            self.metrics.fault_log.push(Fault {
+                at: format!("{}ns", now.as_nanos()),
+                target: comp.name.clone(),
+                kind,
+                factor: (kind == FaultKind::Slow).then_some(self.m.reliability.web.slowdown_factor),
+                peer: link.then(|| "lb1".to_string()),
+                direction: None,
+            });
+        } else {
+            self.metrics.faults_not_replayable += 1;
+        }
+    }
+
+    /// When on-call learns of a failure at `now`.
+    fn notice_delay(&mut self, now: SimTime, c: usize, alert: &'static str) -> SimDuration {
+        if self.m.reliability.instant {
+            return SimDuration::ZERO;
+        }
+        let watch = match alert {
+            a if a == SMART_WARNING.rule => SMART_WARNING,
+            a if a == HIGH_LOAD.rule => HIGH_LOAD,
+            _ => INSTANCE_DOWN,
+        };
+        let d = page_delay(now, watch);
+        if now >= self.warmup {
+            self.metrics.pages += 1;
+            if self.metrics.alerts.len() < INCIDENTS_MAX {
+                self.metrics.alerts.push(AlertLog {
+                    failed_at_h: now.as_secs_f64() / 3600.0,
+                    paged_at_h: (now + d).as_secs_f64() / 3600.0,
+                    target: self.comps[c].name.clone(),
+                    alert,
+                });
+            }
+        }
+        d
+    }
+
+    fn enqueue(&mut self, now: SimTime, job: Job) {
+        self.jobs.push_back(job);
+        self.start_jobs(now);
+    }
+
+    fn start_jobs(&mut self, now: SimTime) {
+        while self.crews_free > 0 {
+            let Some(job) = self.jobs.pop_front() else { return };
+            self.crews_free -= 1;
+            let hour = (now.as_nanos() / HOUR_NS) % 24;
+            let mut response = self.m.reliability.response.sample(&mut self.response);
+            if !(7..23).contains(&hour) {
+                response = response.mul_f64(self.m.reliability.night_factor);
+            }
+            let work = match job {
+                Job::Repair(c) => self.class(c as usize).repair.sample(&mut self.comps[c as usize].repair),
+                Job::ReplaceDisk(..) | Job::ReplaceWarnedDisk(..) => self
+                    .m
+                    .reliability
+                    .disk
+                    .as_ref()
+                    .expect("disk jobs need disks")
+                    .replace
+                    .sample(&mut self.replace),
+            };
+            let id = self.active_jobs.len() as u32;
+            self.active_jobs.push(job);
+            self.q.schedule(now + response + work, Ev::JobDone { job: id });
+        }
+    }
+
+    fn job_done(&mut self, now: SimTime, id: usize) {
+        self.crews_free += 1;
+        assert!(
+            self.crews_free <= self.m.reliability.crews,
+            "more crews free than exist"
+        );
+        match self.active_jobs[id] {
+            Job::Repair(c) => self.repaired(now, c as usize),
+            Job::ReplaceWarnedDisk(c, d) => {
+                let (c, d) = (c as usize, d as usize);
+                // Swap it only if it has not failed meanwhile and its partner is healthy (never
+                // degrade an array on purpose); the new disk rebuilds from the partner.
+                if self.comps[c].disks == [DiskState::Ok; 2] {
+                    if now >= self.warmup {
+                        self.metrics.disks_replaced_proactively += 1;
+                    }
+                    self.comps[c].disks[d] = DiskState::Rebuilding;
+                    self.comps[c].frailty[d] = self.new_batch();
+                    self.comps[c].disk_draw[d] = self.comps[c].disk_draw[d].wrapping_add(1);
+                    let disk = self.m.reliability.disk.as_ref().expect("disk model");
+                    let factor = disk.degraded_factor;
+                    let t = disk.rebuild.sample(&mut self.comps[c].disk_rng);
+                    let array_epoch = self.comps[c].array_epoch;
+                    self.q.schedule(
+                        now + t,
+                        Ev::RebuildDone {
+                            comp: c as u32,
+                            disk: d as u8,
+                            array_epoch,
+                        },
+                    );
+                    self.schedule_disk(now, c, 1 - d, factor);
+                }
+            }
+            Job::ReplaceDisk(c, d) => {
+                let c = c as usize;
+                let d = d as usize;
+                if self.comps[c].disks[d] == DiskState::Failed {
+                    self.comps[c].disks[d] = DiskState::Rebuilding;
+                    self.comps[c].frailty[d] = self.new_batch();
+                    let disk = self.m.reliability.disk.as_ref().expect("disk model");
+                    let t = disk.rebuild.sample(&mut self.comps[c].disk_rng);
+                    let array_epoch = self.comps[c].array_epoch;
+                    self.q.schedule(
+                        now + t,
+                        Ev::RebuildDone {
+                            comp: c as u32,
+                            disk: d as u8,
+                            array_epoch,
+                        },
+                    );
+                }
+            }
+        }
+        self.start_jobs(now);
+    }
+
+    fn repaired(&mut self, now: SimTime, c: usize) {
+        assert!(!self.comps[c].up, "{} repaired while up", self.comps[c].name);
+        self.metrics.repairs += 1;
+        // The end of an overload episode: the fluid account charged the whole excess as
+        // failed, but a real server first fills its accept queue (nothing fails meanwhile) and
+        // serves that backlog after the repair: workers + queue_max requests, or as many as it
+        // serves within `timeout server` if that is less.
+        let charged = std::mem::take(&mut self.comps[c].overload_failed);
+        if charged > 0.0 {
+            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
+            let backlog = f64::from(self.m.web.workers + self.m.web.queue_max)
+                .min(capacity * self.m.timeout_server.as_secs_f64());
+            self.metrics.failed -= charged.min(backlog);
+        }
+        self.log_fault(now, c, FaultKind::Recover, true);
+        let comp = &mut self.comps[c];
+        comp.up = true;
+        comp.epoch = comp.epoch.wrapping_add(1);
+        let epoch = comp.epoch;
+        if comp.disks.iter().any(|d| *d != DiskState::Ok) {
+            // The repair of a lost array replaces both disks, from one new batch.
+            comp.disks = [DiskState::Ok; 2];
+            comp.array_epoch = comp.array_epoch.wrapping_add(1);
+            let z = self.new_batch();
+            self.comps[c].frailty = [z; 2];
+            self.schedule_disk(now, c, 0, 1.0);
+            self.schedule_disk(now, c, 1, 1.0);
+        }
+        match self.comps[c].kind {
+            Kind::Web(_) => {
+                if self.comps[c].in_lb {
+                    // A gray failure never left the rotation; the repaired server just works.
+                } else if let Some(t) = self.recover(now, c) {
+                    self.q.schedule(t, Ev::LbUp { comp: c as u32, epoch });
+                }
+            }
+            Kind::Storage(j) => self.storage_rejoined(now, j),
+            Kind::Lb => self.lb_repaired(now, c),
+            Kind::Backup => {
+                if self.backup.is_some() {
+                    let bytes = self.data_bytes(now);
+                    let b = self.backup.as_mut().expect("checked");
+                    b.handle_data_size(now, bytes);
+                    b.handle_target_up(now);
+                    self.drain_backup_actions(now);
+                }
+            }
+        }
+        self.schedule_failure(now, c);
+    }
+}
+
+/// Run every availability replication on `jobs` threads, in replication order.
+pub fn run_replications(model: &Model, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<AvailMetrics> {
+    super::run_indexed(model.replications, jobs, on_done, |i| AvailWorld::new(model, i).run())
+}

@@ -1,0 +1,162 @@
+//! The storage pair in the long-horizon driver: each takeover is stepped through the real
+//! `FailoverController` (heartbeats delivered lazily on their grid, fences and promotions
+//! timed), with the split-brain oracle on the nodes really running.
+
+use super::*;
+
+impl AvailWorld<'_> {
+    pub(super) fn storage_failed(&mut self, now: SimTime, j: usize) {
+        let Some(fo) = self.failover.as_mut() else {
+            self.storage_ok = false;
+            self.storage_epoch = self.storage_epoch.wrapping_add(1);
+            return;
+        };
+        if fo.primary() != Some(j) {
+            return; // a replica: no service impact; the controller learns at the next takeover
+        }
+        self.storage_ok = false;
+        self.storage_epoch = self.storage_epoch.wrapping_add(1);
+        if let Some(t) = self.run_failover(now, Some(j)) {
+            if now >= self.warmup {
+                self.metrics.takeover_ms.push(t.since(now).as_millis_f64());
+                self.metrics.failovers += 1;
+                let lost = self.failover.as_ref().expect("a takeover ran").data_loss_on_failover();
+                self.metrics.failover_lost_writes_ns += lost.as_nanos();
+            }
+            let epoch = self.storage_epoch;
+            self.q.schedule(t, Ev::StorageRestored { epoch });
+        }
+    }
+
+    /// After a disaster restore, the restored node takes the primary role.
+    pub(super) fn storage_back(&mut self, now: SimTime) {
+        if self.failover.is_none() {
+            self.storage_ok = true;
+            return;
+        }
+        if let Some(done) = self.run_failover(now, None) {
+            let epoch = self.storage_epoch;
+            self.q.schedule(done, Ev::StorageRestored { epoch });
+        }
+    }
+
+    pub(super) fn storage_rejoined(&mut self, now: SimTime, j: usize) {
+        // The disaster path: both copies were lost, so the repaired node is empty and the
+        // database must come back from the backup server before anything can write.
+        let disaster = self.disaster_at.take();
+        let Some(fo) = self.failover.as_mut() else {
+            self.storage_ok = true;
+            return;
+        };
+        let t = now.max(fo.last_now());
+        // Heartbeats are delivered lazily: every live node's, at once, before anything else,
+        // so no live node looks dead for the months nothing was reported.
+        let live: Vec<usize> = (0..self.m.storage.count as usize)
+            .filter(|&k| self.comps[self.store0 + k].up)
+            .collect();
+        fo.handle_heartbeats(t, &live);
+        // A replica that failed and came back between takeovers was never declared dead.
+        if fo.role(j) == Role::Down {
+            fo.handle_node_rejoined(t, j);
+        }
+        if let Some(lost_at) = disaster {
+            if self.backup.is_some() {
+                self.on_restore_requested(now, lost_at, true);
+            } else {
+                // No backups: the site comes back with an empty database.
+                self.storage_back(now);
+            }
+            return;
+        }
+        let store0 = self.store0;
+        if fo.primary().is_none_or(|p| !self.comps[store0 + p].up) {
+            // Nothing was writable: the returning node ends the stall.
+            if let Some(done) = self.run_failover(now, None) {
+                let epoch = self.storage_epoch;
+                self.q.schedule(done, Ev::StorageRestored { epoch });
+            }
+        }
+        if let Some(since) = self.split_since.take() {
+            self.metrics.split_brain_ns += now.saturating_since(since.max(self.warmup)).as_nanos();
+        }
+    }
+
+    /// Step the failover controller from `now` (the failure of `failed`) until a writable
+    /// primary exists again; returns when. Heartbeats of live nodes are delivered on their
+    /// grid; the failed node's stop at its last heartbeat before `now`.
+    pub(super) fn run_failover(&mut self, now: SimTime, failed: Option<usize>) -> Option<SimTime> {
+        let store0 = self.store0;
+        let n = self.m.storage.count as usize;
+        let cfg = &self.m.reliability.failover;
+        let hb = cfg.heartbeat_interval;
+        let alive: Vec<bool> = (0..n).map(|j| self.comps[store0 + j].up).collect();
+        // A partitioned node (storage `hang`) is alive and writable but silent.
+        let partitioned: Vec<bool> = (0..n)
+            .map(|j| !self.comps[store0 + j].up && self.comps[store0 + j].mode == Mode::Hang)
+            .collect();
+        let fo = self.failover.as_mut().expect("failover controller");
+        // Heartbeats are delivered lazily: every node that was running sent its last one at
+        // the grid point before `now` (the failed node's last ever), all at once, before any
+        // timer runs, so no node looks dead for the months nothing was reported.
+        let last = SimTime::from_nanos(now.as_nanos() / hb.as_nanos() * hb.as_nanos()).max(fo.last_now());
+        let running: Vec<usize> = (0..n).filter(|&j| alive[j] || failed == Some(j)).collect();
+        fo.handle_heartbeats(last, &running);
+        let live: Vec<usize> = (0..n).filter(|&j| alive[j]).collect();
+        let mut t = now.max(fo.last_now());
+        let mut fences: Vec<(SimTime, usize)> = Vec::new();
+        let mut promotions: Vec<(SimTime, usize)> = Vec::new();
+        let mut fenced = vec![false; n];
+        for _ in 0..EPISODE_STEPS_MAX {
+            fo.handle_heartbeats(t, &live);
+            // Oracle: never more than one writable node among those really running.
+            let writable = fo
+                .writable_nodes()
+                .into_iter()
+                .filter(|&j| (alive[j] || partitioned[j]) && !fenced[j])
+                .count();
+            if writable > 1 && self.split_since.is_none() {
+                self.split_since = Some(t);
+            }
+            if let Some(p) = fo.primary()
+                && alive[p]
+                && fo.poll_timeout().is_none_or(|x| x > t + hb)
+                && fences.is_empty()
+                && promotions.is_empty()
+            {
+                return Some(t);
+            }
+            while let Some(a) = fo.poll_action() {
+                match a {
+                    FoAction::Fence { node } => fences.push((t + cfg.fence_duration, node)),
+                    FoAction::Promote { node } => promotions.push((t + cfg.promotion_time, node)),
+                    FoAction::Demote { .. } => {}
+                }
+            }
+            // Next instant: the controller's timer, a fence or promotion finishing, or the next
+            // heartbeat grid point.
+            let grid = SimTime::from_nanos((t.as_nanos() / hb.as_nanos() + 1) * hb.as_nanos());
+            let mut next = grid;
+            if let Some(x) = fo.poll_timeout() {
+                next = next.min(x.max(t));
+            }
+            for (x, _) in fences.iter().chain(promotions.iter()) {
+                next = next.min(*x);
+            }
+            t = next;
+            if let Some(i) = fences.iter().position(|(x, _)| *x == t) {
+                let (_, node) = fences.remove(i);
+                fenced[node] = true;
+                fo.handle_fence_result(t, node, true);
+            } else if let Some(i) = promotions.iter().position(|(x, _)| *x == t) {
+                let (_, node) = promotions.remove(i);
+                fo.handle_promotion_done(t, node);
+            } else {
+                fo.handle_timeout(t);
+            }
+            if alive.iter().all(|a| !a) {
+                return None; // nothing to promote until a node is repaired
+            }
+        }
+        panic!("storage takeover did not settle within {EPISODE_STEPS_MAX} steps");
+    }
+}

@@ -1,0 +1,934 @@
+//! The real haproxy 2.6 as the oracle of simpark's balancer and health-check machines.
+//!
+//! Each test describes one experiment once: the configuration and a list of steps. The steps
+//! run against a real haproxy on loopback (`tools/haproxy-live/harness.py` starts it with tiny
+//! Python backends and reports what it saw) and through `policy::balancer::Backend` /
+//! `policy::health::HealthChecker`; the test compares pick sequences exactly and times within
+//! the latency of a real process. A missing haproxy fails the test (it never skips): install it
+//! with `apt-get install -y haproxy` (Debian 12 ships 2.6.12); `.ci/run` does.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+use simpark::policy::balancer::{AdminState, Algorithm, Backend, BackendSpec, Decision, RetryDecision, ServerSpec};
+use simpark::policy::health::{CheckSpec, HealthChecker, ProbeOutcome, Transition};
+use simpark::{SimDuration, SimTime};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const INSTALL: &str = "the live differential tests need haproxy 2.6 on PATH: install it with \
+                       `apt-get update && apt-get install -y haproxy` (Debian 12 ships 2.6.12); `.ci/run` does";
+
+/// One experiment at a time: they measure milliseconds, and the machine has few cores.
+static LIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs one experiment against the real haproxy and returns the harness's JSON report.
+fn live(exp: &Value) -> Value {
+    let _one_at_a_time = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let v = Command::new("haproxy").arg("-v").output();
+    let v = match v {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => panic!("{INSTALL}"),
+    };
+    assert!(
+        v.contains("version 2.6."),
+        "expected haproxy 2.6, found: {v}\n{INSTALL}"
+    );
+    let mut child = Command::new("python3")
+        .arg(crate::repo("tools/haproxy-live/harness.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the harness");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(exp.to_string().as_bytes())
+        .expect("experiment written");
+    let out = child.wait_with_output().expect("harness finished");
+    assert!(
+        out.status.success(),
+        "harness failed on {exp}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("harness prints JSON")
+}
+
+/// `(server index or None, HTTP status, elapsed ms)` of each request the harness made.
+fn picks(report: &Value) -> Vec<(Option<usize>, u64, f64)> {
+    report["picks"]
+        .as_array()
+        .expect("picks")
+        .iter()
+        .map(|p| {
+            let server = p["server"]
+                .as_str()
+                .map(|s| s[1..].parse::<usize>().expect("server name sN"));
+            (server, p["status"].as_u64().unwrap_or(0), p["ms"].as_f64().expect("ms"))
+        })
+        .collect()
+}
+
+/// The log lines (ms since the harness started, text).
+fn log(report: &Value) -> Vec<(f64, String)> {
+    report["log"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .map(|l| (l[0].as_f64().expect("t"), l[1].as_str().expect("line").to_string()))
+        .collect()
+}
+
+#[derive(Clone, Copy, Default)]
+struct Srv {
+    weight: u32,
+    backup: bool,
+    id: Option<u32>,
+    disabled: bool,
+}
+
+impl Srv {
+    /// The server line's keywords (`check inter 1h` lets the runtime API set its health).
+    fn line(&self) -> String {
+        let mut l = format!("weight {} check inter 1h", self.weight);
+        if self.backup {
+            l += " backup";
+        }
+        if let Some(id) = self.id {
+            l += &format!(" id {id}");
+        }
+        if self.disabled {
+            l += " disabled";
+        }
+        l
+    }
+}
+
+fn srvs(weights: &[u32], backups: usize) -> Vec<Srv> {
+    let mut v: Vec<Srv> = weights
+        .iter()
+        .map(|&weight| Srv {
+            weight,
+            ..Srv::default()
+        })
+        .collect();
+    v.extend((0..backups).map(|_| Srv {
+        weight: 1,
+        backup: true,
+        ..Srv::default()
+    }));
+    v
+}
+
+#[derive(Clone)]
+enum Step {
+    /// `n` requests one after the other, from 127.0.0.1.
+    Req(usize),
+    /// One request from each 127.0.0.`k`.
+    From(Vec<u8>),
+    /// The runtime API's `set server be/s<i> health up|down` (what a check does).
+    Health(usize, bool),
+    /// The runtime API's `set server be/s<i> state ready|drain|maint`.
+    Admin(usize, AdminState),
+}
+
+fn ms(v: u64) -> SimDuration {
+    SimDuration::from_millis(v)
+}
+
+fn backend(algorithm: Algorithm, servers: &[Srv], redispatch: Option<i32>, allbackup: bool) -> Backend {
+    Backend::new(BackendSpec {
+        allbackup,
+        ..backend_spec(algorithm, servers, redispatch)
+    })
+}
+
+fn backend_spec(algorithm: Algorithm, servers: &[Srv], redispatch: Option<i32>) -> BackendSpec {
+    BackendSpec {
+        algorithm,
+        servers: servers
+            .iter()
+            .map(|s| ServerSpec {
+                weight: s.weight,
+                backup: s.backup,
+                id: s.id,
+                disabled: s.disabled,
+                ..ServerSpec::default()
+            })
+            .collect(),
+        timeout_queue: SimDuration::ZERO,
+        queue_max: 1 << 16,
+        retries: 3,
+        redispatch,
+        allbackup: false,
+        timeout_connect: ms(200),
+    }
+}
+
+/// The IPv4 source address 127.0.0.`k` as `balance source` hashes it (host order).
+fn src_key(k: u8) -> u64 {
+    0x7f00_0000 | k as u64
+}
+
+/// Same steps, real haproxy vs the machine: identical pick sequences.
+fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: bool, steps: &[Step]) {
+    let mut lines = Vec::new();
+    if allbackup {
+        lines.push("option allbackups");
+    }
+    let exp = json!({
+        "balance": balance,
+        "backend": lines,
+        "servers": servers.iter().map(|s| json!({"line": s.line()})).collect::<Vec<_>>(),
+        "steps": steps.iter().map(|s| match s {
+            Step::Req(n) => json!({"req": n}),
+            Step::From(k) => json!({"req": k.len(), "src": k}),
+            Step::Health(i, up) => json!({"cli": format!("set server be/s{i} health {}", if *up { "up" } else { "down" })}),
+            Step::Admin(i, a) => json!({"cli": format!("set server be/s{i} state {}", match a {
+                AdminState::Ready => "ready",
+                AdminState::Drain => "drain",
+                AdminState::Maint => "maint",
+            })}),
+        }).collect::<Vec<_>>(),
+    });
+    let got: Vec<Option<usize>> = picks(&live(&exp)).iter().map(|p| p.0).collect();
+    let mut be = backend(algorithm, servers, None, allbackup);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let t = SimTime::ZERO;
+    let mut want = Vec::new();
+    let mut req = 0;
+    let mut one = |be: &mut Backend, key: u64, want: &mut Vec<Option<usize>>| {
+        req += 1;
+        match be.handle_request(t, req, key, &mut rng) {
+            Decision::Dispatch(s) => {
+                be.handle_done(t, s);
+                want.push(Some(s));
+            }
+            _ => want.push(None),
+        }
+    };
+    for s in steps {
+        match s {
+            Step::Req(n) => (0..*n).for_each(|_| one(&mut be, src_key(1), &mut want)),
+            Step::From(k) => k.iter().for_each(|&k| one(&mut be, src_key(k), &mut want)),
+            Step::Health(i, up) => be.handle_server_state(t, *i, *up),
+            Step::Admin(i, a) => be.handle_admin_state(t, *i, *a),
+        }
+    }
+    assert_eq!(
+        got, want,
+        "{balance}: live haproxy (left) vs the balancer machine (right)"
+    );
+}
+
+#[test]
+fn live_pick_sequences_every_algorithm() {
+    use Step::*;
+    let down_up = [Req(12), Health(0, false), Req(8), Health(0, true), Req(12)];
+    let w321 = srvs(&[3, 2, 1], 1);
+    same_picks("roundrobin", Algorithm::RoundRobin, &w321, false, &down_up);
+    same_picks("static-rr", Algorithm::StaticRr, &w321, false, &down_up);
+    same_picks("leastconn", Algorithm::LeastConn, &w321, false, &down_up);
+    same_picks("first", Algorithm::First, &w321, false, &down_up);
+    let srcs: Vec<u8> = (2..40).collect();
+    same_picks(
+        "source",
+        Algorithm::Source,
+        &w321,
+        false,
+        &[
+            From(srcs.clone()),
+            Health(1, false),
+            From(srcs.clone()),
+            Health(1, true),
+            From(srcs),
+        ],
+    );
+    // every active server DOWN: the first backup, or all backups with `option allbackups`
+    let backups = srvs(&[2, 1], 2);
+    let all_down = [
+        Req(4),
+        Health(0, false),
+        Health(1, false),
+        Req(6),
+        Health(1, true),
+        Req(4),
+    ];
+    same_picks("roundrobin", Algorithm::RoundRobin, &backups, false, &all_down);
+    same_picks("roundrobin", Algorithm::RoundRobin, &backups, true, &all_down);
+    same_picks("static-rr", Algorithm::StaticRr, &backups, true, &all_down);
+    same_picks("first", Algorithm::First, &backups, true, &all_down);
+}
+
+/// Admin states through the runtime API (`set server ... state drain|maint|ready`), a server
+/// `disabled` in the configuration, and `id` ordering `balance first`.
+#[test]
+fn live_admin_states_disabled_and_ids() {
+    use AdminState::*;
+    use Step::*;
+    let mut servers = srvs(&[3, 2, 1], 1);
+    servers[2].disabled = true;
+    let steps = [
+        Req(6),
+        Admin(1, Drain),
+        Req(5),
+        Admin(1, Maint),
+        Req(4),
+        Admin(1, Ready),
+        Admin(2, Ready),
+        Req(12),
+        Admin(0, Maint),
+        Admin(1, Drain),
+        Req(5),
+        Admin(2, Drain),
+        Req(3),
+        Admin(0, Ready),
+        Req(6),
+    ];
+    same_picks("roundrobin", Algorithm::RoundRobin, &servers, false, &steps);
+    same_picks("leastconn", Algorithm::LeastConn, &servers, false, &steps);
+    same_picks("static-rr", Algorithm::StaticRr, &servers, false, &steps);
+    same_picks(
+        "random(2)",
+        Algorithm::Random { draws: 2 },
+        &srvs(&[1], 1),
+        false,
+        &[Req(2), Admin(0, Drain), Req(2)],
+    );
+    // first: ids 3, (automatic: 2), 1, (automatic: 4)
+    let mut servers = srvs(&[1, 1, 1, 1], 0);
+    servers[0].id = Some(3);
+    servers[2].id = Some(1);
+    same_picks(
+        "first",
+        Algorithm::First,
+        &servers,
+        false,
+        &[
+            Req(2),
+            Admin(2, Maint),
+            Req(2),
+            Admin(1, Drain),
+            Req(2),
+            Admin(0, Maint),
+            Req(2),
+            Admin(2, Ready),
+            Req(2),
+        ],
+    );
+}
+
+/// `balance random` (one draw): HAProxy draws a 32-bit random number and looks it up on the
+/// consistent-hash ring, so three equal servers do NOT get a third each; the shares are the
+/// ring's arcs. The machine uses another random stream, so shares are compared, not picks.
+#[test]
+fn live_random_shares_follow_the_ring() {
+    const N: usize = 3000;
+    let servers = srvs(&[1, 1, 1], 0);
+    let got = picks(&live(&json!({
+        "balance": "random(1)",
+        "servers": [{}, {}, {}],
+        "steps": [{"req": N}],
+    })));
+    let mut live_n = [0usize; 3];
+    for p in &got {
+        live_n[p.0.expect("every request served")] += 1;
+    }
+    let mut be = backend(Algorithm::Random { draws: 1 }, &servers, None, false);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    const M: u64 = 200_000;
+    let mut model_n = [0u64; 3];
+    for r in 0..M {
+        let Decision::Dispatch(s) = be.handle_request(SimTime::ZERO, r, 0, &mut rng) else {
+            panic!("no server")
+        };
+        be.handle_done(SimTime::ZERO, s);
+        model_n[s] += 1;
+    }
+    let share = |n: f64, tot: f64| n / tot;
+    let mut chi_ring = 0.0;
+    let mut chi_even = 0.0;
+    for s in 0..3 {
+        let p_ring = share(model_n[s] as f64, M as f64);
+        let e_ring = p_ring * N as f64;
+        let e_even = N as f64 / 3.0;
+        chi_ring += (live_n[s] as f64 - e_ring).powi(2) / e_ring;
+        chi_even += (live_n[s] as f64 - e_even).powi(2) / e_even;
+    }
+    eprintln!(
+        "random(1) shares: live {:?} of {N}, model {:?} of {M}; chi2 vs ring {chi_ring:.1}, vs even {chi_even:.1}",
+        live_n, model_n
+    );
+    // chi-square, 2 degrees of freedom: 13.8 is the 0.1 % critical value.
+    assert!(
+        chi_ring < 13.8,
+        "live shares {live_n:?} do not follow the ring {model_n:?}"
+    );
+}
+
+/// What the machine does with one request whose servers in `dead` refuse connections (no
+/// health checks, so they stay UP): final server (None = 503) and elapsed time.
+fn model_retries(
+    be: &mut Backend,
+    rng: &mut ChaCha8Rng,
+    req: u64,
+    key: u64,
+    dead: &[bool],
+) -> (Option<usize>, SimDuration) {
+    let mut t = SimTime::ZERO;
+    let mut s = match be.handle_request(t, req, key, rng) {
+        Decision::Dispatch(s) => s,
+        d => panic!("{d:?}"),
+    };
+    for attempt in 1.. {
+        if !dead[s] {
+            be.handle_done(t, s);
+            return (Some(s), t.since(SimTime::ZERO));
+        }
+        match be.handle_connect_failure(t, req, s, attempt, key, rng) {
+            RetryDecision::Retry { server, after } => {
+                t += after;
+                s = server;
+            }
+            RetryDecision::Redispatch { after } => {
+                t += after;
+                s = match be.handle_redispatch(t, req, s, key, rng) {
+                    Decision::Dispatch(s) => s,
+                    d => panic!("{d:?}"),
+                };
+            }
+            RetryDecision::Fail(_) => return (None, t.since(SimTime::ZERO)),
+            RetryDecision::Queued => panic!("no maxconn here"),
+        }
+    }
+    unreachable!()
+}
+
+/// Time budget of a live request vs the machine [ms]: haproxy and the Python backends on a
+/// loaded CI machine (`cargo test` runs the simulations alongside). Timers and the scheduler
+/// can only make the real program late, never early, so the budget is asymmetric: a little
+/// early (clock granularity, when the client starts its stopwatch), up to 180 ms late. The
+/// outcomes it separates differ by a whole turn-around (200 ms) or more, so a late answer is
+/// still never mistaken for a different outcome. (Seen: 742 ms for a model 600 ms at load 13.)
+const TIME_EARLY_MS: f64 = 40.0;
+const TIME_LATE_MS: f64 = 180.0;
+const _: () = assert!(TIME_LATE_MS < 200.0 && TIME_EARLY_MS < TIME_LATE_MS);
+
+/// Whether a live duration matches the machine's within the asymmetric budget.
+fn on_time(live_ms: f64, model_ms: f64) -> bool {
+    let late = live_ms - model_ms;
+    (-TIME_EARLY_MS..=TIME_LATE_MS).contains(&late)
+}
+
+/// Retries and redispatch per algorithm: server s0 refuses connections (RST) but stays UP
+/// (no checks); `timeout connect 200` makes the turn-around 200 ms. Every request must end
+/// on the same server (or 503) at the same time (within the budget of `on_time`) as in the machine.
+#[test]
+fn live_retries_and_redispatch_every_algorithm() {
+    let algos = [
+        ("roundrobin", Algorithm::RoundRobin),
+        ("static-rr", Algorithm::StaticRr),
+        ("leastconn", Algorithm::LeastConn),
+        ("first", Algorithm::First),
+        ("source", Algorithm::Source),
+        ("random(1)", Algorithm::Random { draws: 1 }),
+    ];
+    let servers = srvs(&[1, 1, 1], 0);
+    let dead = [true, false, false];
+    for (balance, algo) in algos {
+        for (option, redispatch) in [
+            ("", None),
+            ("option redispatch", Some(-1)),
+            ("option redispatch 1", Some(1)),
+        ] {
+            let random = matches!(algo, Algorithm::Random { .. });
+            let n = if random { 24 } else { 4 };
+            let got = picks(&live(&json!({
+                "balance": balance,
+                "defaults": ["timeout connect 200"],
+                "backend": [option],
+                "servers": [{"state": "refused"}, {}, {}],
+                "steps": [{"req": n, "src": [2]}],
+            })));
+            let mut be = backend(algo, &servers, redispatch, false);
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let want: Vec<(Option<usize>, SimDuration)> = (0..64)
+                .map(|r| model_retries(&mut be, &mut rng, r, src_key(2), &dead))
+                .collect();
+            for (i, &(server, status, elapsed)) in got.iter().enumerate() {
+                assert_eq!(status == 200, server.is_some(), "{balance} {option}: request {i}");
+                let close = |w: &(Option<usize>, SimDuration)| {
+                    let w_ms = w.1.as_millis_f64();
+                    on_time(elapsed, w_ms) && (w.0.is_some() == server.is_some())
+                };
+                if random {
+                    // the machine draws other random numbers: the outcome must be one it has
+                    assert!(
+                        want.iter().any(close),
+                        "{balance} {option}: live request {i} = {server:?} after {elapsed:.0} ms; model outcomes {want:?}"
+                    );
+                } else {
+                    assert!(
+                        close(&want[i]) && server == want[i].0,
+                        "{balance} {option}: live request {i} = {server:?} after {elapsed:.0} ms, model {:?}",
+                        want[i]
+                    );
+                }
+            }
+            if random {
+                let slowest_live = got.iter().map(|p| p.2).fold(0.0, f64::max);
+                let slowest_model = want.iter().map(|w| w.1).max().expect("outcomes").as_nanos() as f64 / 1e6;
+                assert!(
+                    on_time(slowest_live, slowest_model),
+                    "{balance} {option}: slowest live {slowest_live:.0} ms, model {slowest_model:.0} ms"
+                );
+            }
+        }
+    }
+}
+
+/// One server's condition over time, as the live backend plays it.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Cond {
+    Ok,
+    Refused,
+    Blackhole,
+    Hang,
+}
+
+impl Cond {
+    fn name(self) -> &'static str {
+        match self {
+            Cond::Ok => "ok",
+            Cond::Refused => "refused",
+            Cond::Blackhole => "blackhole",
+            Cond::Hang => "hang",
+        }
+    }
+}
+
+/// Drives a `HealthChecker` from its first check (t = 0) through the conditions
+/// (`(at, cond)`, sorted) until `end`: the transitions with their instants, and the number of
+/// checks before each (for the latency budget).
+fn model_checks(
+    spec: CheckSpec,
+    conds: &[(SimDuration, Cond)],
+    end: SimDuration,
+) -> Vec<(Transition, SimDuration, u32)> {
+    let t0 = SimTime::ZERO;
+    let mut hc = HealthChecker::new(spec, t0);
+    let mut cond = Cond::Ok;
+    let mut next_cond = 0;
+    let mut hung_probe: Option<u64> = None;
+    let mut checks = 0;
+    let mut out = Vec::new();
+    loop {
+        let tc = conds.get(next_cond).map(|c| t0 + c.0);
+        let th = hc.poll_timeout();
+        let now = match tc {
+            Some(tc) if tc <= th => {
+                cond = conds[next_cond].1;
+                next_cond += 1;
+                if cond == Cond::Ok
+                    && let Some(seq) = hung_probe.take()
+                {
+                    // the hung application resumes and answers the check still waiting
+                    hc.handle_probe_result(tc, seq, ProbeOutcome::Passed);
+                }
+                tc
+            }
+            _ => {
+                hc.handle_timeout(th);
+                th
+            }
+        };
+        if now > t0 + end {
+            return out;
+        }
+        if let Some(p) = hc.poll_probe() {
+            checks += 1;
+            hung_probe = None;
+            match cond {
+                Cond::Ok => {
+                    hc.handle_connected(now, p.seq);
+                    hc.handle_probe_result(now, p.seq, ProbeOutcome::Passed);
+                }
+                Cond::Refused => hc.handle_probe_result(now, p.seq, ProbeOutcome::Refused),
+                Cond::Blackhole => {}
+                Cond::Hang => {
+                    hc.handle_connected(now, p.seq);
+                    hung_probe = Some(p.seq);
+                }
+            }
+        }
+        while let Some(tr) = hc.poll_transition() {
+            out.push((tr, now.since(t0), checks));
+        }
+    }
+}
+
+/// Detection and recovery windows: one server, fails (refused / blackholed / hung) ~700 ms
+/// after its first check, recovers 1.2-2.6 s later. DOWN and UP instants vs the machine's
+/// (both measured from the first check), within 20 ms + 6 ms per check of real latency
+/// (haproxy adds ~1-3 ms per check, more on a loaded machine; a wrong rule is off by a whole
+/// interval, >= 100 ms here).
+#[test]
+fn live_detection_and_recovery_windows() {
+    struct Case {
+        cond: Cond,
+        server: &'static str,
+        backend: Vec<&'static str>,
+        spec: CheckSpec,
+        fail_for_ms: u64,
+    }
+    let spec = |inter, fastinter, fall, rise, timeout_check: Option<u64>| CheckSpec {
+        inter: ms(inter),
+        fastinter: Some(ms(fastinter)),
+        downinter: None,
+        rise,
+        fall,
+        timeout_check: timeout_check.map(ms),
+        timeout_connect: ms(200),
+    };
+    let cases = [
+        Case {
+            cond: Cond::Refused,
+            server: "check inter 300 fastinter 100 fall 3 rise 2",
+            backend: vec![],
+            spec: spec(300, 100, 3, 2, None),
+            fail_for_ms: 1200,
+        },
+        Case {
+            cond: Cond::Blackhole,
+            server: "check inter 300 fastinter 100 fall 2 rise 2",
+            backend: vec!["timeout check 1s"],
+            spec: spec(300, 100, 2, 2, Some(1000)),
+            fail_for_ms: 1200,
+        },
+        Case {
+            cond: Cond::Hang,
+            server: "check inter 300 fastinter 100 fall 2 rise 2",
+            backend: vec!["option httpchk GET /", "timeout check 1s"],
+            spec: spec(300, 100, 2, 2, Some(1000)),
+            fail_for_ms: 2600,
+        },
+    ];
+    for c in cases {
+        let back = if c.cond == Cond::Hang { "resume" } else { "ok" };
+        let report = live(&json!({
+            "balance": "roundrobin",
+            "defaults": ["timeout connect 200"],
+            "backend": c.backend,
+            "servers": [{"line": c.server}],
+            "steps": [
+                {"wait_log": "Health check for server be/s0"},
+                {"sleep_ms": 700},
+                {"set": [0, c.cond.name()]},
+                {"sleep_ms": c.fail_for_ms},
+                {"set": [0, back]},
+                {"sleep_ms": 1000},
+            ],
+        }));
+        let lines = log(&report);
+        let at = |pat: &str| -> Vec<f64> { lines.iter().filter(|l| l.1.starts_with(pat)).map(|l| l.0).collect() };
+        let anchor = at("Health check for server be/s0")[0];
+        let set_fail = at(&format!("SET s0 {}", c.cond.name()))[0] - anchor;
+        let set_back = at(&format!("SET s0 {back}"))[0] - anchor;
+        let mut live_tr: Vec<(Transition, f64)> = lines
+            .iter()
+            .filter_map(|(t, l)| {
+                if l.starts_with("Server be/s0 is DOWN") {
+                    Some((Transition::Down, t - anchor))
+                } else if l.starts_with("Server be/s0 is UP") {
+                    Some((Transition::Up, t - anchor))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        live_tr.dedup_by(|a, b| a.0 == b.0 && (a.1 - b.1).abs() < 1.0);
+        let us = |v: f64| SimDuration::from_micros((v * 1000.0) as u64);
+        let want = model_checks(
+            c.spec.clone(),
+            &[(us(set_fail), c.cond), (us(set_back), Cond::Ok)],
+            // the harness stops haproxy 1000 ms after the repair
+            us(set_back + 990.0),
+        );
+        eprintln!(
+            "{:?}: failure at {set_fail:.1} ms, back at {set_back:.1} ms; live {live_tr:?}; model {:?}",
+            c.cond,
+            want.iter().map(|w| (w.0, w.1.as_millis_f64())).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            live_tr.len(),
+            want.len(),
+            "{:?}: transitions live {live_tr:?} vs model {want:?}",
+            c.cond
+        );
+        for (l, w) in live_tr.iter().zip(&want) {
+            let w_ms = w.1.as_millis_f64();
+            assert_eq!(l.0, w.0, "{:?}", c.cond);
+            let budget = 20.0 + 6.0 * w.2 as f64;
+            assert!(
+                (l.1 - w_ms).abs() <= budget,
+                "{:?}: {:?} live at {:.1} ms, model {w_ms:.1} ms (budget {budget} ms)",
+                c.cond,
+                l.0,
+                l.1
+            );
+        }
+    }
+}
+
+/// A stalled server that resumes (SIGSTOP/SIGCONT, an application that stops and carries on):
+/// requests it holds and connections waiting in its accept queue complete at the resume if
+/// `timeout server` has not expired (200 after ~500 ms); otherwise haproxy answers 504 at
+/// `timeout server`. The request driver does the same (tests/it/faults.rs
+/// `short_hang_loses_nothing_within_timeout_server`).
+#[test]
+fn live_hung_server_resumes() {
+    for (timeout_server, want_status, want_ms) in [(1500, 200, 500.0), (300, 504, 300.0)] {
+        let got = picks(&live(&json!({
+            "balance": "roundrobin",
+            "defaults": [format!("timeout server {timeout_server}")],
+            "servers": [{"state": "hang"}],
+            "steps": [{"req_async": 3}, {"sleep_ms": 500}, {"set": [0, "resume"]}, {"wait_async": true}],
+        })));
+        assert_eq!(got.len(), 3);
+        for (server, status, elapsed) in got {
+            assert_eq!(status, want_status, "timeout server {timeout_server}");
+            assert_eq!(server.is_some(), status == 200);
+            assert!(
+                on_time(elapsed, want_ms),
+                "timeout server {timeout_server}: {elapsed:.0} ms, want ~{want_ms} ms"
+            );
+        }
+    }
+}
+
+/// A request retrying a refusing server when the checks mark it DOWN (`set server ... health
+/// down` 300 ms in): without `option redispatch` its retries still go to the DOWN server
+/// (503 after 3 turn-arounds of 1 s: what `requests_while_down_total` counts); with it, it is
+/// redispatched (for `first`, at once: see `live_retries_and_redispatch_every_algorithm`).
+#[test]
+fn live_retries_to_a_server_marked_down() {
+    for (option, redispatch) in [("", None), ("option redispatch", Some(-1))] {
+        let got = picks(&live(&json!({
+            "balance": "first",
+            "defaults": ["timeout connect 1000"],
+            "backend": [option],
+            "servers": [{"line": "check inter 1h"}, {"line": "check inter 1h"}],
+            "steps": [
+                {"wait_log": "Health check for server be/s0"},
+                {"set": [0, "refused"]},
+                {"req_async": 1},
+                {"sleep_ms": 300},
+                {"cli": "set server be/s0 health down"},
+                {"wait_async": true},
+            ],
+        })));
+        // the machine, same events: attempts at 0, 1000, 2000, 3000 ms; DOWN at 300 ms
+        let mut be = Backend::new(BackendSpec {
+            timeout_connect: ms(1000),
+            ..backend_spec(Algorithm::First, &srvs(&[1, 1], 0), redispatch)
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let t0 = SimTime::ZERO;
+        let Decision::Dispatch(mut s) = be.handle_request(t0, 1, 0, &mut rng) else {
+            panic!("no server")
+        };
+        let mut t = t0;
+        let mut want = None;
+        let mut to_down = 0;
+        for attempt in 1.. {
+            if s == 1 {
+                want = Some((Some(1), t));
+                break;
+            }
+            if attempt > 1 && !be.is_up(0) {
+                to_down += 1;
+            }
+            match be.handle_connect_failure(t, 1, s, attempt, 0, &mut rng) {
+                RetryDecision::Retry { server, after } => {
+                    if t < t0 + ms(300) && t + after >= t0 + ms(300) {
+                        be.handle_server_state(t0 + ms(300), 0, false);
+                    }
+                    t += after;
+                    s = server;
+                }
+                RetryDecision::Fail(_) => {
+                    want = Some((None, t));
+                    break;
+                }
+                d => panic!("{d:?}"),
+            }
+        }
+        let (w_server, w_t) = want.expect("an outcome");
+        let (server, _, elapsed) = got[0];
+        assert_eq!(server, w_server, "{option}");
+        assert!(
+            on_time(elapsed, w_t.since(t0).as_millis_f64()),
+            "{option}: live {elapsed:.0} ms, model {:?}",
+            w_t
+        );
+        if redispatch.is_none() {
+            assert_eq!(to_down, 3, "three retries sent to the DOWN server");
+        }
+    }
+}
+
+/// `slowstart 4s` (roundrobin, weights 8/8): after `set server be/s0 health up` the effective
+/// weight of s0 is 8 x 1 (1/16), then steps once per second from the UP instant: 8 x 5, 8 x 9,
+/// 8 x 13, full (128). Bursts of 20 picks at UP + 0.3 s, 1.3 s, ... pick for pick.
+#[test]
+fn live_slowstart_steps_once_per_second() {
+    let mut steps = vec![
+        json!({"wait_log": "Health check for server be/s0"}),
+        json!({"cli": "set server be/s0 health down"}),
+        json!({"req": 4}),
+        json!({"cli": "set server be/s0 health up"}),
+        json!({"mark": true}),
+    ];
+    let bursts: Vec<u64> = (0..5).map(|k| k * 1000 + 300).collect();
+    for &at in &bursts {
+        steps.push(json!({"at_ms": at}));
+        steps.push(json!({"req": 20}));
+    }
+    let report = live(&json!({
+        "balance": "roundrobin",
+        "servers": [{"line": "weight 8 slowstart 4s check inter 1h"}, {"line": "weight 8"}],
+        "steps": steps,
+    }));
+    let got: Vec<Option<usize>> = picks(&report).iter().map(|p| p.0).collect();
+    // Each burst must fall within its second of the warm-up, or the comparison means nothing.
+    let mark = log(&report).iter().find(|l| l.1 == "MARK").expect("mark").0;
+    for (i, p) in report["picks"].as_array().expect("picks").iter().enumerate().skip(4) {
+        let done = p["at_ms"].as_f64().expect("at_ms") + p["ms"].as_f64().expect("ms") - mark;
+        let k = (i as u64 - 4) / 20;
+        assert!(
+            done < (k * 1000 + 990) as f64,
+            "pick {i} ended {done:.0} ms after UP, past its warm-up second {k}: machine too loaded"
+        );
+    }
+    let mut spec = backend_spec(Algorithm::RoundRobin, &srvs(&[8, 8], 0), None);
+    spec.servers[0].slowstart = SimDuration::from_secs(4);
+    let mut be = Backend::new(spec);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut want = Vec::new();
+    let mut pick = |be: &mut Backend, t: SimTime, want: &mut Vec<Option<usize>>| {
+        let Decision::Dispatch(s) = be.handle_request(t, 0, 0, &mut rng) else {
+            panic!("no server")
+        };
+        be.handle_done(t, s);
+        want.push(Some(s));
+    };
+    let t0 = SimTime::ZERO;
+    be.handle_server_state(t0, 0, false);
+    (0..4).for_each(|_| pick(&mut be, t0, &mut want));
+    be.handle_server_state(t0, 0, true);
+    for &at in &bursts {
+        let t = t0 + ms(at);
+        while let Some(d) = be.poll_timeout().filter(|&d| d <= t) {
+            be.handle_timeout(d);
+        }
+        (0..20).for_each(|_| pick(&mut be, t, &mut want));
+    }
+    assert_eq!(
+        got, want,
+        "slowstart: live haproxy (left) vs the balancer machine (right)"
+    );
+}
+
+/// `observe layer4` + `error-limit 3` + `on-error mark-down | sudden-death | fail-check`:
+/// s0 refuses connections (its checks run every 10 s, so only traffic judges it), s1 answers;
+/// roundrobin, `retries 1`, turn-around 200 ms; 10 requests one after the other. The outcome
+/// of each request and the instant s0 goes DOWN (from real traffic alone) vs the machines.
+#[test]
+fn live_observe_layer4_on_error() {
+    use simpark::policy::health::{Observe, OnError};
+    for (name, on_error) in [
+        ("mark-down", OnError::MarkDown),
+        ("sudden-death", OnError::SuddenDeath),
+        ("fail-check", OnError::FailCheck),
+    ] {
+        let report = live(&json!({
+            "balance": "roundrobin",
+            "defaults": ["timeout connect 200", "retries 1"],
+            "servers": [{"line": format!("check inter 10s observe layer4 error-limit 3 on-error {name}")}, {}],
+            "steps": [
+                {"wait_log": "Health check for server be/s0"},
+                {"set": [0, "refused"]},
+                {"mark": true},
+                {"req": 10},
+            ],
+        }));
+        let got: Vec<Option<usize>> = picks(&report).iter().map(|p| p.0).collect();
+        let lines = log(&report);
+        let mark = lines.iter().find(|l| l.1 == "MARK").expect("mark").0;
+        let live_down: Vec<f64> = lines
+            .iter()
+            .filter(|l| l.1.starts_with("Server be/s0 is DOWN"))
+            .map(|l| l.0 - mark)
+            .collect();
+        // the machines: the balancer, and s0's checker fed with every connection's outcome
+        let mut be = Backend::new(BackendSpec {
+            retries: 1,
+            ..backend_spec(Algorithm::RoundRobin, &srvs(&[1, 1], 0), None)
+        });
+        let check = CheckSpec {
+            inter: SimDuration::from_secs(10),
+            ..CheckSpec::haproxy_default(ms(200))
+        };
+        let mut hc =
+            HealthChecker::resume_up(check, SimTime::ZERO + SimDuration::from_secs(10)).with_observe(Observe {
+                error_limit: 3,
+                on_error,
+            });
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut t = SimTime::ZERO;
+        let mut want = Vec::new();
+        let mut model_down = Vec::new();
+        for req in 0..10 {
+            let Decision::Dispatch(mut s) = be.handle_request(t, req, 0, &mut rng) else {
+                panic!("no server")
+            };
+            let mut attempt = 1;
+            let outcome = loop {
+                if s == 1 {
+                    be.handle_done(t, s);
+                    break Some(1);
+                }
+                hc.handle_traffic_result(t, false);
+                while let Some(tr) = hc.poll_transition() {
+                    be.handle_server_state(t, 0, tr == Transition::Up);
+                    if tr == Transition::Down {
+                        model_down.push(t.since(SimTime::ZERO).as_millis_f64());
+                    }
+                }
+                match be.handle_connect_failure(t, req, s, attempt, 0, &mut rng) {
+                    RetryDecision::Retry { server, after } => {
+                        t += after;
+                        s = server;
+                        attempt += 1;
+                    }
+                    RetryDecision::Fail(_) => break None,
+                    d => panic!("{d:?}"),
+                }
+            };
+            want.push(outcome);
+        }
+        eprintln!("observe {name}: live DOWN at {live_down:?} ms, model {model_down:?}; picks {got:?}");
+        assert_eq!(got, want, "{name}: live (left) vs machines (right)");
+        assert_eq!(
+            live_down.len(),
+            model_down.len(),
+            "{name}: DOWN live {live_down:?} model {model_down:?}"
+        );
+        for (l, m) in live_down.iter().zip(&model_down) {
+            // the live requests also take ~1 ms each, which the machine's clock does not count
+            assert!(on_time(*l, *m), "{name}: DOWN live {l:.0} ms, model {m:.0} ms");
+        }
+    }
+}
