@@ -9,6 +9,7 @@
 //!   replication runner (the only place with parallelism).
 //! - [`check`]: oracles (closed forms the simulator must agree with) and checks: `[[expect]]`
 //!   evaluation, the library API to run them ([`check::run`]), replay capsules, shrinking.
+//! - [`import`]: `simpark import`: haproxy.cfg and keepalived.conf into scenario keys.
 //! - [`report`]: summaries, CSV, atomic output, charts and the customer report.
 //! - [`stats`]: confidence intervals across replications.
 //! - [`study`]: what-if studies over many runs: `sweep` (a grid of variants and the capacity
@@ -29,6 +30,7 @@
 //! ```
 
 pub mod check;
+pub mod import;
 pub mod policy;
 pub mod report;
 pub mod scenario;

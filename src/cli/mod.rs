@@ -5,6 +5,7 @@
 
 // `report` is taken by `simpark::report` below.
 mod compare;
+mod import;
 #[path = "report.rs"]
 mod report_cmd;
 mod sweep;
@@ -114,6 +115,9 @@ pub enum Command {
     /// The customer availability report of a results directory: report.html (A4, inline
     /// SVG), report.md and report.json, in English or Dutch.
     Report(report_cmd::ReportArgs),
+    /// Read production configuration (haproxy.cfg, keepalived.conf) into a scenario; every
+    /// construct simpark does not model is a warning naming file:line.
+    Import(import::ImportArgs),
     /// Print a shell completion script: `simpark completions bash > /etc/bash_completion.d/simpark`.
     Completions {
         /// The shell.
@@ -366,6 +370,7 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Compare(args)) => compare::compare(&args),
         Some(Command::Plan(args)) => shard::plan(&args),
         Some(Command::Merge(args)) => shard::merge(&args),
+        Some(Command::Import(args)) => import::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,

@@ -2,10 +2,11 @@
 //! renames, stamped with a manifest that readers check, guarded by a lock.
 //!
 //! `simpark run`, `sweep` and `compare` build every file of a run in memory, write them into
-//! `.<name>.staging-<pid>` beside the target, then swap the staging directory in (the old
-//! set is renamed to `.<name>.old-<pid>` and removed). A reader sees the complete old set or
-//! the complete new set, never a mix; for the instant between the two renames it sees no
-//! directory at all. `manifest.json` names the run (scenario hash, seed, version) and every
+//! `.<name>.staging-<pid>` beside the target, then swap the staging directory in with one
+//! atomic rename (Linux `renameat2(RENAME_EXCHANGE)`; the old set, now under the staging
+//! name, is removed). A reader sees the complete old set or the complete new set, never a mix
+//! and never a missing directory. Where the exchange is unavailable, two renames (the old set
+//! to `.<name>.old-<pid>`) leave the target absent for the instant between them. `manifest.json` names the run (scenario hash, seed, version) and every
 //! file with its size and FNV-1a hash; `simpark report` refuses a directory whose files do not
 //! match it. A lock file beside the target (`.<name>.lock`, `flock`-style via
 //! `File::try_lock`) makes a second writer fail fast; whoever holds it removes the staging
@@ -240,6 +241,15 @@ impl OutDir {
                 .replace(".staging-", ".old-"),
         );
         let had_old = self.dir.is_dir();
+        if had_old && exchange(&self.staging, &self.dir) {
+            // One atomic step: readers see the complete old set, then the complete new set.
+            // The staging name now holds the old set.
+            self.published = true;
+            fs::remove_dir_all(&self.staging).map_err(io(&self.staging))?;
+            return Ok(());
+        }
+        // Without an atomic exchange (another OS or file system): two renames, the old set
+        // put back if the second fails; between them the target is briefly absent.
         if had_old {
             fs::rename(&self.dir, &old).map_err(io(&self.dir))?;
         }
@@ -256,6 +266,19 @@ impl OutDir {
         }
         Ok(())
     }
+}
+
+/// Swap two directories in one atomic rename (Linux `renameat2(RENAME_EXCHANGE)`); false
+/// where that is not available, so the caller falls back to two renames.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
 }
 
 impl Drop for OutDir {
@@ -315,6 +338,19 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn directories_swap_in_one_rename() {
+        let root = tmp("exchange");
+        let (a, b) = (root.join("a"), root.join("b"));
+        fs::create_dir_all(&a).unwrap();
+        fs::create_dir_all(&b).unwrap();
+        fs::write(a.join("new"), "").unwrap();
+        fs::write(b.join("old"), "").unwrap();
+        assert!(exchange(&a, &b), "renameat2(RENAME_EXCHANGE) on {}", root.display());
+        assert!(b.join("new").exists() && a.join("old").exists());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod determinism;
 mod examples;
 mod faults;
 mod fuzz;
+mod import;
 mod live_haproxy;
 mod report;
 mod robust;

@@ -1,0 +1,1660 @@
+//! `haproxy.cfg` -> one backend's servers and settings -> `[balancer]`.
+//!
+//! Job: tokenize an HAProxy 2.6 configuration the way HAProxy does (comments, quotes,
+//! backslash escapes, `"${VAR}"` expansion inside double quotes, `.if/.elif/.else/.endif`
+//! blocks), resolve one backend (or `listen`) with the `defaults` it inherits (the last one
+//! before it, or the named one of `from`), its `default-server` line and its `server` /
+//! `server-template` lines into effective per-server settings ([`Server`]), then map those
+//! onto the scenario's `[balancer]`, warning at `file:line` for everything the scenario cannot
+//! carry (other sections, per-server values simpark holds once for all servers, keywords it
+//! does not model).
+//!
+//! The effective settings are checked against the running program: `tests/it/import.rs`
+//! starts haproxy on each corpus file and compares `show servers state` / `show stat`.
+//!
+//! What it must never do: read the environment (the caller passes the variables), or map a
+//! `balance` algorithm simpark does not model onto one it does.
+
+use super::{ImportError, Imported, Warning, haproxy_time_ms};
+use crate::scenario::schema::{AlgorithmName, Balancer, Check, ObserveName, OnErrorName};
+use std::collections::BTreeMap;
+
+/// HAProxy's own defaults (configuration manual, section 5.2), used where a line says nothing.
+const WEIGHT_DEFAULT: u32 = 1;
+const INTER_DEFAULT_MS: f64 = 2_000.0;
+const RISE_DEFAULT: u32 = 2;
+const FALL_DEFAULT: u32 = 3;
+const ERROR_LIMIT_DEFAULT: u32 = 10;
+const RETRIES_DEFAULT: u32 = 3;
+/// `balance random` without `(<draws>)` draws 2 (manual, `balance random`).
+const RANDOM_DRAWS_DEFAULT: u32 = 2;
+/// HAProxy 3.3 made `random` the default algorithm; before, roundrobin.
+const RANDOM_DEFAULT_SINCE: [u32; 2] = [3, 3];
+/// Bound on `.if` nesting (HAProxy's own limit is 256 levels, `MAXNESTEDCONDS`).
+const NESTED_CONDS_MAX: usize = 256;
+/// Bound on servers a `server-template` may create (HAProxy refuses absurd ranges too).
+const TEMPLATE_SERVERS_MAX: u32 = 4096;
+
+/// What the importer is asked for.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The backend (or listen section) to import; `None` = the only one.
+    pub backend: Option<String>,
+    /// The HAProxy version the file is written for: `.if version_atleast(...)` and the
+    /// default `balance` follow it. simpark models 2.6 (checked against 2.6.12).
+    pub version: Vec<u32>,
+    /// The environment `"${VAR}"` expands to (global `setenv`/`presetenv` apply on top).
+    pub env: BTreeMap<String, String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            backend: None,
+            version: vec![2, 6, 12],
+            env: BTreeMap::new(),
+        }
+    }
+}
+
+/// The effective settings of one server after `default-server` and its own line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    pub name: String,
+    /// Line of its `server` / `server-template` line.
+    pub line: usize,
+    /// `id`, explicit or the one HAProxy assigns (the first free one, in declaration order).
+    pub id: u32,
+    pub weight: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    pub check: bool,
+    pub inter_ms: f64,
+    /// 0 = unset (same as `inter`).
+    pub fastinter_ms: f64,
+    /// 0 = unset (same as `inter`).
+    pub downinter_ms: f64,
+    pub rise: u32,
+    pub fall: u32,
+    pub slowstart_ms: f64,
+    pub observe: ObserveName,
+    pub error_limit: u32,
+    pub on_error: OnErrorName,
+}
+
+/// One backend, resolved.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub name: String,
+    /// Line of its `backend` / `listen` line.
+    pub line: usize,
+    /// In declaration order.
+    pub servers: Vec<Server>,
+    pub algorithm: AlgorithmName,
+    pub draws: u32,
+    pub retries: u32,
+    /// As `balancer.redispatch`: 0 off, -1 last retry, P every P-th, -N N-th before last.
+    pub redispatch: i32,
+    pub allbackups: bool,
+    pub timeout_connect_ms: Option<f64>,
+    pub timeout_server_ms: Option<f64>,
+    pub timeout_queue_ms: Option<f64>,
+    pub timeout_check_ms: Option<f64>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Read `text` (the contents of `file`) and resolve the chosen backend.
+pub fn parse(text: &str, file: &str, opts: &Options) -> Result<Backend, ImportError> {
+    let mut assumed = Vec::new();
+    let lines = preprocess(text, file, opts, &mut assumed)?;
+    let mut be = resolve(&lines, file, opts)?;
+    be.warnings.extend(assumed);
+    be.warnings.sort_by_key(|w| w.line);
+    Ok(be)
+}
+
+/// Import `text` as the scenario's `[balancer]` (the rest of the balancer at simpark's defaults).
+pub fn import(text: &str, file: &str, opts: &Options) -> Result<Imported, ImportError> {
+    let be = parse(text, file, opts)?;
+    to_imported(be, file)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer and conditional blocks.
+
+/// One logical line: its 1-based number and its words after quoting and expansion.
+#[derive(Clone, Debug)]
+struct Line {
+    no: usize,
+    words: Vec<String>,
+}
+
+fn at(file: &str, line: usize, message: impl Into<String>) -> ImportError {
+    ImportError::At {
+        file: file.to_string(),
+        line,
+        message: message.into(),
+    }
+}
+
+/// Split one line into words as HAProxy does: blanks separate words, `#` starts a comment,
+/// `'...'` is literal, `"..."` expands `$VAR` / `${VAR}`, `\` escapes the next character.
+fn tokenize(raw: &str, no: usize, file: &str, env: &BTreeMap<String, String>) -> Result<Vec<String>, ImportError> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => break,
+            ' ' | '\t' | '\r' => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some(e) => cur.push(e),
+                    None => return Err(at(file, no, "a line ends with a lone `\\`")),
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(ch) => cur.push(ch),
+                        None => return Err(at(file, no, "unmatched single quote")),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(e) => cur.push(e),
+                            None => return Err(at(file, no, "unmatched double quote")),
+                        },
+                        Some('$') => cur.push_str(&expand(&mut chars, no, file, env)?),
+                        Some(ch) => cur.push(ch),
+                        None => return Err(at(file, no, "unmatched double quote")),
+                    }
+                }
+            }
+            _ => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// After a `$` inside double quotes: `${NAME}`, `${NAME-default}` or `$NAME`. An unset
+/// variable expands to nothing, as in HAProxy.
+fn expand(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    no: usize,
+    file: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<String, ImportError> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut name = String::new();
+    if chars.peek() == Some(&'{') {
+        chars.next();
+        let mut default: Option<String> = None;
+        loop {
+            match chars.next() {
+                Some('}') => break,
+                Some('-') if default.is_none() => default = Some(String::new()),
+                Some(c) => match &mut default {
+                    Some(d) => d.push(c),
+                    None if is_name(c) => name.push(c),
+                    None => {
+                        return Err(at(
+                            file,
+                            no,
+                            format!("`${{{name}{c}...` is not a variable name (letters, digits, `_`)"),
+                        ));
+                    }
+                },
+                None => return Err(at(file, no, "`${` without its closing `}`")),
+            }
+        }
+        return Ok(env.get(&name).cloned().or(default).unwrap_or_default());
+    }
+    while let Some(&c) = chars.peek() {
+        if !is_name(c) {
+            break;
+        }
+        name.push(c);
+        chars.next();
+    }
+    if name.is_empty() {
+        return Ok("$".to_string());
+    }
+    Ok(env.get(&name).cloned().unwrap_or_default())
+}
+
+/// Tokenize every line and keep those the `.if` blocks select; `global` `setenv` /
+/// `presetenv` / `unsetenv` update the variables as HAProxy does while it reads.
+fn preprocess(text: &str, file: &str, opts: &Options, warnings: &mut Vec<Warning>) -> Result<Vec<Line>, ImportError> {
+    // HAProxy 2.6 refuses such a file ("Missing LF on last line, file might have been
+    // truncated"), seen when the live test first started it.
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(at(
+            file,
+            text.lines().count(),
+            "missing LF on the last line: HAProxy 2.6 refuses the file as possibly truncated",
+        ));
+    }
+    let mut env = opts.env.clone();
+    // Per open `.if`: (this branch active, some branch already taken, `.else` seen, line).
+    let mut conds: Vec<(bool, bool, bool, usize)> = Vec::new();
+    let mut out = Vec::new();
+    let mut section = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let no = i + 1;
+        let words = tokenize(raw, no, file, &env)?;
+        let Some(first) = words.first() else { continue };
+        let outer_active = conds.iter().all(|c| c.0);
+        let enclosing_active = conds.len() <= 1 || conds[..conds.len() - 1].iter().all(|c| c.0);
+        match first.as_str() {
+            ".if" => {
+                if conds.len() >= NESTED_CONDS_MAX {
+                    return Err(at(file, no, format!("more than {NESTED_CONDS_MAX} nested `.if`")));
+                }
+                let v = outer_active && eval_cond(&words[1..], no, file, &env, opts, warnings)?;
+                conds.push((v, v, false, no));
+                continue;
+            }
+            ".elif" => {
+                let Some(&(_, taken, else_seen, _)) = conds.last() else {
+                    return Err(at(file, no, "`.elif` without `.if`"));
+                };
+                if else_seen {
+                    return Err(at(file, no, "`.elif` after `.else`"));
+                }
+                let v = enclosing_active && !taken && eval_cond(&words[1..], no, file, &env, opts, warnings)?;
+                let top = conds.last_mut().expect("checked above");
+                top.0 = v;
+                top.1 = taken || v;
+                continue;
+            }
+            ".else" => {
+                let Some(top) = conds.last_mut() else {
+                    return Err(at(file, no, "`.else` without `.if`"));
+                };
+                if top.2 {
+                    return Err(at(file, no, "a second `.else` for the same `.if`"));
+                }
+                top.0 = enclosing_active && !top.1;
+                top.1 = true;
+                top.2 = true;
+                continue;
+            }
+            ".endif" => {
+                if conds.pop().is_none() {
+                    return Err(at(file, no, "`.endif` without `.if`"));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if !outer_active {
+            continue;
+        }
+        match first.as_str() {
+            ".alert" => {
+                return Err(at(
+                    file,
+                    no,
+                    format!("the file raises `.alert {}`: HAProxy refuses it", words[1..].join(" ")),
+                ));
+            }
+            ".diag" | ".notice" | ".warning" => continue,
+            s if s.starts_with('.') => {
+                return Err(at(
+                    file,
+                    no,
+                    format!("`{s}` is not a directive; valid: .if .elif .else .endif .diag .notice .warning .alert"),
+                ));
+            }
+            _ => {}
+        }
+        if is_section(first) {
+            section = first.clone();
+        } else if section == "global" && words.len() >= 3 {
+            match first.as_str() {
+                "setenv" => {
+                    env.insert(words[1].clone(), words[2].clone());
+                }
+                "presetenv" => {
+                    env.entry(words[1].clone()).or_insert_with(|| words[2].clone());
+                }
+                _ => {}
+            }
+        } else if section == "global" && first == "unsetenv" {
+            for w in &words[1..] {
+                env.remove(w);
+            }
+        }
+        out.push(Line { no, words });
+    }
+    if let Some(&(_, _, _, line)) = conds.last() {
+        return Err(at(file, line, "this `.if` has no `.endif`"));
+    }
+    Ok(out)
+}
+
+/// Evaluate a `.if` condition: terms `defined(V)`, `streq(a,b)`, `strneq(a,b)`,
+/// `version_atleast(v)`, `version_before(v)`, `feature(f)`, `enabled(o)` or an integer,
+/// combined with `!`, `&&`, `||` and parentheses.
+fn eval_cond(
+    words: &[String],
+    no: usize,
+    file: &str,
+    env: &BTreeMap<String, String>,
+    opts: &Options,
+    warnings: &mut Vec<Warning>,
+) -> Result<bool, ImportError> {
+    let text = words.join(" ");
+    let mut p = CondParser {
+        s: text.as_bytes(),
+        i: 0,
+        no,
+        file,
+        env,
+        opts,
+        assumed: Vec::new(),
+    };
+    let v = p.or()?;
+    p.blanks();
+    if p.i != p.s.len() {
+        return Err(at(
+            file,
+            no,
+            format!("cannot read the condition `{text}` from `{}`", &text[p.i..]),
+        ));
+    }
+    for term in p.assumed {
+        warnings.push(Warning {
+            file: file.to_string(),
+            line: no,
+            message: format!("`{term}` is taken as true (simpark cannot know the build or the command line)"),
+        });
+    }
+    Ok(v)
+}
+
+struct CondParser<'a> {
+    s: &'a [u8],
+    i: usize,
+    no: usize,
+    file: &'a str,
+    env: &'a BTreeMap<String, String>,
+    opts: &'a Options,
+    /// `feature()` / `enabled()` terms taken as true, for a warning each.
+    assumed: Vec<String>,
+}
+
+impl CondParser<'_> {
+    fn blanks(&mut self) {
+        while self.s.get(self.i) == Some(&b' ') {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, tok: &str) -> bool {
+        self.blanks();
+        if self.s[self.i..].starts_with(tok.as_bytes()) {
+            self.i += tok.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn or(&mut self) -> Result<bool, ImportError> {
+        let mut v = self.and()?;
+        while self.eat("||") {
+            let r = self.and()?;
+            v = v || r;
+        }
+        Ok(v)
+    }
+    fn and(&mut self) -> Result<bool, ImportError> {
+        let mut v = self.term()?;
+        while self.eat("&&") {
+            let r = self.term()?;
+            v = v && r;
+        }
+        Ok(v)
+    }
+    fn term(&mut self) -> Result<bool, ImportError> {
+        if self.eat("!") {
+            return Ok(!self.term()?);
+        }
+        if self.eat("(") {
+            let v = self.or()?;
+            if !self.eat(")") {
+                return Err(at(self.file, self.no, "a `(` in the condition is not closed"));
+            }
+            return Ok(v);
+        }
+        self.blanks();
+        let start = self.i;
+        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
+            self.i += 1;
+        }
+        let word = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+        if !self.eat("(") {
+            return match word.parse::<i64>() {
+                Ok(n) => Ok(n != 0),
+                Err(_) if word.is_empty() => Ok(false),
+                Err(_) => Err(at(
+                    self.file,
+                    self.no,
+                    format!(
+                        "`{word}` is not a condition term; valid: an integer or defined() feature() streq() strneq() version_atleast() version_before() enabled()"
+                    ),
+                )),
+            };
+        }
+        let close = self.s[self.i..]
+            .iter()
+            .position(|&b| b == b')')
+            .ok_or_else(|| at(self.file, self.no, format!("`{word}(` is not closed")))?;
+        let args_text = String::from_utf8_lossy(&self.s[self.i..self.i + close]).into_owned();
+        self.i += close + 1;
+        let args: Vec<&str> = args_text.split(',').map(str::trim).collect();
+        let want = |n: usize| -> Result<(), ImportError> {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(at(
+                    self.file,
+                    self.no,
+                    format!("`{word}` takes {n} argument(s), found `{args_text}`"),
+                ))
+            }
+        };
+        match word.as_str() {
+            "defined" => {
+                want(1)?;
+                Ok(self.env.contains_key(args[0]))
+            }
+            "streq" | "strneq" => {
+                want(2)?;
+                Ok((args[0] == args[1]) == (word == "streq"))
+            }
+            "version_atleast" | "version_before" => {
+                want(1)?;
+                let v = parse_version(args[0]).ok_or_else(|| {
+                    at(
+                        self.file,
+                        self.no,
+                        format!("`{}` is not a version such as 2.6.12", args[0]),
+                    )
+                })?;
+                let atleast = version_cmp(&self.opts.version, &v) != std::cmp::Ordering::Less;
+                Ok(atleast == (word == "version_atleast"))
+            }
+            // Debian's 2.6 build has every feature such configurations test (OPENSSL, LUA,
+            // PROMEX, ...); simpark cannot know another build's, and `haproxy -c` decides.
+            "feature" | "enabled" => {
+                want(1)?;
+                self.assumed.push(format!("{word}({args_text})"));
+                Ok(true)
+            }
+            _ => Err(at(
+                self.file,
+                self.no,
+                format!(
+                    "`{word}()` is not a predicate; valid: defined feature streq strneq version_atleast version_before enabled"
+                ),
+            )),
+        }
+    }
+}
+
+/// `2.6.12` -> [2, 6, 12]; dev suffixes (`2.9-dev3`) keep the numeric part.
+pub fn parse_version(text: &str) -> Option<Vec<u32>> {
+    let core = text.split(['-', '+', '~']).next()?;
+    core.split('.').map(|p| p.parse().ok()).collect()
+}
+
+fn version_cmp(a: &[u32], b: &[u32]) -> std::cmp::Ordering {
+    let n = a.len().max(b.len());
+    (0..n)
+        .map(|i| a.get(i).copied().unwrap_or(0).cmp(&b.get(i).copied().unwrap_or(0)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+fn is_section(word: &str) -> bool {
+    matches!(
+        word,
+        "global"
+            | "defaults"
+            | "frontend"
+            | "backend"
+            | "listen"
+            | "peers"
+            | "resolvers"
+            | "userlist"
+            | "cache"
+            | "program"
+            | "http-errors"
+            | "ring"
+            | "mailers"
+            | "fcgi-app"
+            | "log-forward"
+            | "crt-store"
+            | "traces"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections, defaults and servers.
+
+/// Server settings as lines state them (`None` = not said here; inherited or HAProxy's default).
+#[derive(Clone, Debug, Default)]
+struct ServerParams {
+    weight: Option<u32>,
+    maxconn: Option<u32>,
+    backup: Option<bool>,
+    disabled: Option<bool>,
+    check: Option<bool>,
+    inter_ms: Option<f64>,
+    fastinter_ms: Option<f64>,
+    downinter_ms: Option<f64>,
+    rise: Option<u32>,
+    fall: Option<u32>,
+    slowstart_ms: Option<f64>,
+    observe: Option<ObserveName>,
+    error_limit: Option<u32>,
+    on_error: Option<OnErrorName>,
+    id: Option<u32>,
+}
+
+impl ServerParams {
+    fn over(&self, base: &ServerParams) -> ServerParams {
+        macro_rules! pick {
+            ($($f:ident),*) => { ServerParams { $($f: self.$f.or(base.$f)),* } };
+        }
+        pick!(
+            weight,
+            maxconn,
+            backup,
+            disabled,
+            check,
+            inter_ms,
+            fastinter_ms,
+            downinter_ms,
+            rise,
+            fall,
+            slowstart_ms,
+            observe,
+            error_limit,
+            on_error,
+            id
+        )
+    }
+}
+
+/// Server keywords that take no value (the others take one).
+const SERVER_FLAGS: &[&str] = &[
+    "check",
+    "no-check",
+    "backup",
+    "no-backup",
+    "disabled",
+    "enabled",
+    "ssl",
+    "no-ssl",
+    "check-ssl",
+    "no-check-ssl",
+    "send-proxy",
+    "send-proxy-v2",
+    "send-proxy-v2-ssl",
+    "send-proxy-v2-ssl-cn",
+    "no-send-proxy",
+    "no-send-proxy-v2",
+    "agent-check",
+    "no-agent-check",
+    "tfo",
+    "no-tfo",
+    "ssl-reuse",
+    "no-ssl-reuse",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "allow-0rtt",
+    "check-send-proxy",
+    "non-stick",
+    "stick",
+    "tls-tickets",
+    "no-tls-tickets",
+    "no-verifyhost",
+    "check-via-socks4",
+    "no-check-send-proxy",
+    "tcp-ut",
+];
+
+/// Settings a `defaults`, `backend` or `listen` section states.
+#[derive(Clone, Debug, Default)]
+struct ProxyConf {
+    balance: Option<(AlgorithmName, u32)>,
+    retries: Option<u32>,
+    redispatch: Option<i32>,
+    allbackups: Option<bool>,
+    timeout_connect_ms: Option<f64>,
+    timeout_server_ms: Option<f64>,
+    timeout_queue_ms: Option<f64>,
+    timeout_check_ms: Option<f64>,
+    default_server: ServerParams,
+    /// What the section says that simpark does not model (reported if the backend uses it).
+    unmodelled: Vec<Warning>,
+}
+
+struct Parser<'a> {
+    file: &'a str,
+}
+
+impl Parser<'_> {
+    fn err(&self, no: usize, m: impl Into<String>) -> ImportError {
+        at(self.file, no, m)
+    }
+    fn warn(&self, no: usize, m: impl Into<String>) -> Warning {
+        Warning {
+            file: self.file.to_string(),
+            line: no,
+            message: m.into(),
+        }
+    }
+    fn num(&self, no: usize, key: &str, v: Option<&String>, min: u32, max: u32) -> Result<u32, ImportError> {
+        let text = v.ok_or_else(|| self.err(no, format!("`{key}` needs a value (an integer {min}..={max})")))?;
+        match text.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(self.err(
+                no,
+                format!("`{key} {text}` is not valid; expected an integer {min}..={max}"),
+            )),
+        }
+    }
+    fn time(&self, no: usize, key: &str, v: Option<&String>) -> Result<f64, ImportError> {
+        let text = v.ok_or_else(|| self.err(no, format!("`{key}` needs a time (e.g. 2s, 500ms, 2000)")))?;
+        haproxy_time_ms(text).ok_or_else(|| {
+            self.err(
+                no,
+                format!(
+                    "`{key} {text}` is not valid; expected a time: digits with us, ms, s, m, h or d (no unit = ms)"
+                ),
+            )
+        })
+    }
+
+    /// Apply a server line's parameters (after name and address) to `p`.
+    fn server_params(
+        &self,
+        no: usize,
+        words: &[String],
+        p: &mut ServerParams,
+        warns: &mut Vec<Warning>,
+        allow_id: bool,
+    ) -> Result<(), ImportError> {
+        let mut i = 0;
+        while i < words.len() {
+            let k = words[i].as_str();
+            let v = words.get(i + 1);
+            let mut takes = 1;
+            match k {
+                "check" => p.check = Some(true),
+                "no-check" => p.check = Some(false),
+                "backup" => p.backup = Some(true),
+                "no-backup" => p.backup = Some(false),
+                "disabled" => p.disabled = Some(true),
+                "enabled" => p.disabled = Some(false),
+                "weight" => p.weight = Some(self.num(no, k, v, 0, 256)?),
+                "maxconn" => p.maxconn = Some(self.num(no, k, v, 0, i32::MAX as u32)?),
+                "rise" => p.rise = Some(self.num(no, k, v, 1, i32::MAX as u32)?),
+                "fall" => p.fall = Some(self.num(no, k, v, 1, i32::MAX as u32)?),
+                "error-limit" => p.error_limit = Some(self.num(no, k, v, 1, i32::MAX as u32)?),
+                "inter" => p.inter_ms = Some(self.positive_time(no, k, v)?),
+                "fastinter" => p.fastinter_ms = Some(self.positive_time(no, k, v)?),
+                "downinter" => p.downinter_ms = Some(self.positive_time(no, k, v)?),
+                "slowstart" => p.slowstart_ms = Some(self.time(no, k, v)?),
+                "id" if allow_id => p.id = Some(self.num(no, k, v, 1, i32::MAX as u32)?),
+                "observe" => {
+                    p.observe = Some(match v.map(String::as_str) {
+                        Some("none") => ObserveName::None,
+                        Some("layer4") => ObserveName::Layer4,
+                        Some("layer7") => {
+                            warns.push(self.warn(no, "`observe layer7` is not modelled (simpark observes connections only); imported as `observe layer4`"));
+                            ObserveName::Layer4
+                        }
+                        other => {
+                            return Err(self.err(
+                                no,
+                                format!(
+                                    "`observe {}` is not valid; expected none, layer4 or layer7",
+                                    other.map_or("", |s| s)
+                                ),
+                            ));
+                        }
+                    })
+                }
+                "on-error" => {
+                    p.on_error = Some(match v.map(String::as_str) {
+                        Some("fastinter") => OnErrorName::Fastinter,
+                        Some("fail-check") => OnErrorName::FailCheck,
+                        Some("sudden-death") => OnErrorName::SuddenDeath,
+                        Some("mark-down") => OnErrorName::MarkDown,
+                        other => {
+                            return Err(self.err(no, format!("`on-error {}` is not valid; expected fastinter, fail-check, sudden-death or mark-down", other.map_or("", |s| s))));
+                        }
+                    })
+                }
+                _ if SERVER_FLAGS.contains(&k) => {
+                    takes = 0;
+                    warns.push(self.warn(no, format!("server keyword `{k}` is not modelled; ignored")));
+                }
+                _ => {
+                    let shown = v.map_or(String::new(), |v| format!(" {v}"));
+                    warns.push(self.warn(no, format!("server keyword `{k}{shown}` is not modelled; ignored")));
+                }
+            }
+            i += 1 + if SERVER_FLAGS.contains(&k) { 0 } else { takes };
+        }
+        Ok(())
+    }
+
+    fn positive_time(&self, no: usize, key: &str, v: Option<&String>) -> Result<f64, ImportError> {
+        let t = self.time(no, key, v)?;
+        if t == 0.0 {
+            return Err(self.err(no, format!("`{key} 0` is not valid; expected a time > 0")));
+        }
+        Ok(t)
+    }
+
+    /// Apply one line of a `defaults`/`backend`/`listen` section.
+    fn proxy_line(&self, line: &Line, conf: &mut ProxyConf, is_defaults: bool) -> Result<(), ImportError> {
+        let w = &line.words;
+        let no = line.no;
+        let k = w[0].as_str();
+        let unmodelled = |conf: &mut ProxyConf, what: String| {
+            conf.unmodelled
+                .push(self.warn(no, format!("`{what}` is not modelled; ignored")))
+        };
+        match k {
+            "balance" => {
+                let arg = w.get(1).map(String::as_str).unwrap_or("");
+                let (alg, draws) = match arg {
+                    "roundrobin" => (AlgorithmName::Roundrobin, RANDOM_DRAWS_DEFAULT),
+                    "static-rr" => (AlgorithmName::StaticRr, RANDOM_DRAWS_DEFAULT),
+                    "leastconn" => (AlgorithmName::Leastconn, RANDOM_DRAWS_DEFAULT),
+                    "first" => (AlgorithmName::First, RANDOM_DRAWS_DEFAULT),
+                    "source" => (AlgorithmName::Source, RANDOM_DRAWS_DEFAULT),
+                    "random" => (AlgorithmName::Random, RANDOM_DRAWS_DEFAULT),
+                    a if a.starts_with("random(") && a.ends_with(')') => {
+                        let d = &a["random(".len()..a.len() - 1];
+                        match d.parse::<u32>() {
+                            Ok(n) if (1..=100).contains(&n) => (AlgorithmName::Random, n),
+                            _ => return Err(self.err(no, format!("`balance {a}`: draws must be an integer 1..=100"))),
+                        }
+                    }
+                    a => {
+                        return Err(self.err(
+                            no,
+                            format!("`balance {a}` is not modelled by simpark; valid: roundrobin, static-rr, leastconn, first, source, random, random(<draws>)"),
+                        ));
+                    }
+                };
+                if w.len() > 2 {
+                    unmodelled(conf, w.join(" "));
+                }
+                conf.balance = Some((alg, draws));
+            }
+            "retries" => conf.retries = Some(self.num(no, k, w.get(1), 0, i32::MAX as u32)?),
+            "timeout" => {
+                let which = w.get(1).map(String::as_str).unwrap_or("");
+                let slot = match which {
+                    "connect" => &mut conf.timeout_connect_ms,
+                    "server" => &mut conf.timeout_server_ms,
+                    "queue" => &mut conf.timeout_queue_ms,
+                    "check" => &mut conf.timeout_check_ms,
+                    _ => {
+                        unmodelled(conf, w.join(" "));
+                        return Ok(());
+                    }
+                };
+                *slot = Some(self.time(no, &format!("timeout {which}"), w.get(2))?);
+            }
+            "contimeout" | "srvtimeout" => {
+                return Err(self.err(
+                    no,
+                    format!("`{k}` was removed in HAProxy 2.1; use `timeout connect` / `timeout server`"),
+                ));
+            }
+            "option" | "no" => {
+                let negated = k == "no";
+                let rest = if negated {
+                    if w.get(1).map(String::as_str) != Some("option") {
+                        unmodelled(conf, w.join(" "));
+                        return Ok(());
+                    }
+                    &w[2..]
+                } else {
+                    &w[1..]
+                };
+                match rest.first().map(String::as_str) {
+                    Some("redispatch") => {
+                        conf.redispatch = Some(if negated {
+                            0
+                        } else {
+                            match rest.get(1) {
+                                None => -1,
+                                Some(n) => n.parse::<i32>().map_err(|_| self.err(no, format!("`option redispatch {n}` is not valid; expected an integer interval (e.g. -1, 1, 2)")))?,
+                            }
+                        })
+                    }
+                    Some("allbackups") => conf.allbackups = Some(!negated),
+                    _ => unmodelled(conf, w.join(" ")),
+                }
+            }
+            "default-server" => {
+                let mut warns = Vec::new();
+                let mut p = ServerParams::default();
+                self.server_params(no, &w[1..], &mut p, &mut warns, false)?;
+                conf.default_server = p.over(&conf.default_server);
+                conf.unmodelled.extend(warns);
+            }
+            "mode" if w.get(1).map(String::as_str) == Some("http") => {}
+            "mode" => conf.unmodelled.push(self.warn(
+                no,
+                format!(
+                    "`{}`: simpark models HTTP request/response (mode http); imported as such",
+                    w.join(" ")
+                ),
+            )),
+            "server" | "server-template" if is_defaults => {
+                return Err(self.err(no, format!("`{k}` is not allowed in a defaults section")));
+            }
+            _ => unmodelled(conf, w.join(" ")),
+        }
+        Ok(())
+    }
+}
+
+/// One section as read: kind, name, `from`, line and its lines.
+struct Section<'a> {
+    kind: &'a str,
+    name: Option<&'a str>,
+    from: Option<&'a str>,
+    no: usize,
+    lines: &'a [Line],
+}
+
+fn sections(lines: &[Line]) -> Vec<Section<'_>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let head = &lines[i];
+        let start = i + 1;
+        let mut end = start;
+        while end < lines.len() && !is_section(&lines[end].words[0]) {
+            end += 1;
+        }
+        let w = &head.words;
+        let (kind, name, from) = if is_section(&w[0]) {
+            let name = w.get(1).filter(|s| s.as_str() != "from").map(String::as_str);
+            let from = w
+                .iter()
+                .position(|s| s == "from")
+                .and_then(|p| w.get(p + 1))
+                .map(String::as_str);
+            (w[0].as_str(), name, from)
+        } else {
+            ("", None, None)
+        };
+        out.push(Section {
+            kind,
+            name,
+            from,
+            no: head.no,
+            lines: if kind.is_empty() {
+                &lines[i..end]
+            } else {
+                &lines[start..end]
+            },
+        });
+        i = end;
+    }
+    out
+}
+
+fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, ImportError> {
+    let p = Parser { file };
+    let secs = sections(lines);
+    if let Some(s) = secs.iter().find(|s| s.kind.is_empty()) {
+        return Err(at(
+            file,
+            s.no,
+            format!(
+                "`{}` is outside any section (global, defaults, frontend, backend, listen, ...)",
+                s.lines[0].words[0]
+            ),
+        ));
+    }
+    let candidates: Vec<&Section> = secs.iter().filter(|s| matches!(s.kind, "backend" | "listen")).collect();
+    let names: Vec<String> = candidates.iter().map(|s| s.name.unwrap_or("").to_string()).collect();
+    let chosen = match &opts.backend {
+        Some(want) => candidates
+            .iter()
+            .position(|s| s.name == Some(want.as_str()))
+            .ok_or_else(|| ImportError::File {
+                file: file.to_string(),
+                message: format!(
+                    "no backend or listen section named `{want}`; found: {}",
+                    names.join(", ")
+                ),
+            })?,
+        None if candidates.len() == 1 => 0,
+        None => {
+            return Err(ImportError::File {
+                file: file.to_string(),
+                message: if candidates.is_empty() {
+                    "no backend or listen section to import".to_string()
+                } else {
+                    format!(
+                        "{} backends ({}); choose one with --backend NAME",
+                        candidates.len(),
+                        names.join(", ")
+                    )
+                },
+            });
+        }
+    };
+    let be_sec = candidates[chosen];
+    let be_index = secs
+        .iter()
+        .position(|s| std::ptr::eq(s, be_sec))
+        .expect("the chosen section is one of them");
+
+    // Every defaults section, resolved in order: its own `from`, else from scratch.
+    let mut resolved: Vec<(usize, ProxyConf)> = Vec::new();
+    for (i, s) in secs.iter().enumerate().filter(|(_, s)| s.kind == "defaults") {
+        let conf = match s.from {
+            Some(f) => named_defaults(&secs, &resolved, i, f, file, s.no)?,
+            None => ProxyConf::default(),
+        };
+        let mut own = conf.clone();
+        for l in s.lines {
+            p.proxy_line(l, &mut own, true)?;
+        }
+        resolved.push((i, own));
+    }
+    let mut conf = match be_sec.from {
+        Some(f) => named_defaults(&secs, &resolved, be_index, f, file, be_sec.no)?,
+        None => resolved
+            .iter()
+            .rev()
+            .find(|(i, _)| *i < be_index)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default(),
+    };
+    let mut warnings = std::mem::take(&mut conf.unmodelled);
+    let mut servers_raw: Vec<(String, usize, ServerParams)> = Vec::new();
+    for l in be_sec.lines {
+        match l.words[0].as_str() {
+            "server" => {
+                if l.words.len() < 3 {
+                    return Err(p.err(
+                        l.no,
+                        "`server` needs a name and an address: server <name> <address>[:port] [params]",
+                    ));
+                }
+                let mut sp = ServerParams::default();
+                p.server_params(l.no, &l.words[3..], &mut sp, &mut warnings, true)?;
+                servers_raw.push((l.words[1].clone(), l.no, sp.over(&conf.default_server)));
+            }
+            "server-template" => {
+                if l.words.len() < 4 {
+                    return Err(p.err(l.no, "`server-template` needs <prefix> <num | range> <fqdn>[:port]"));
+                }
+                let range = &l.words[2];
+                let (lo, hi) = match range.split_once('-') {
+                    Some((a, b)) => (a.parse::<u32>().ok(), b.parse::<u32>().ok()),
+                    None => (Some(1), range.parse::<u32>().ok()),
+                };
+                let (Some(lo), Some(hi)) = (lo, hi) else {
+                    return Err(p.err(
+                        l.no,
+                        format!(
+                            "`server-template {} {range}`: expected a count (3) or a range (1-3)",
+                            l.words[1]
+                        ),
+                    ));
+                };
+                if lo == 0 || hi < lo || hi - lo >= TEMPLATE_SERVERS_MAX {
+                    return Err(p.err(l.no, format!("`server-template` range `{range}` is not valid; expected 1..N with at most {TEMPLATE_SERVERS_MAX} servers")));
+                }
+                let mut sp = ServerParams::default();
+                p.server_params(l.no, &l.words[4..], &mut sp, &mut warnings, true)?;
+                for n in lo..=hi {
+                    let mut s = sp.clone();
+                    // HAProxy 2.6: an `id` on a template is the first server's only; the others
+                    // are numbered automatically (seen with `show servers state`).
+                    s.id = sp.id.filter(|_| n == lo);
+                    servers_raw.push((format!("{}{n}", l.words[1]), l.no, s.over(&conf.default_server)));
+                }
+            }
+            _ => p.proxy_line(l, &mut conf, false)?,
+        }
+    }
+    warnings.append(&mut conf.unmodelled);
+    for s in &secs {
+        let skip = std::ptr::eq(s, be_sec) || s.kind == "defaults" || s.kind == "global";
+        if !skip {
+            warnings.push(p.warn(
+                s.no,
+                format!(
+                    "section `{} {}` is not imported (simpark imports one backend: `{}`)",
+                    s.kind,
+                    s.name.unwrap_or(""),
+                    be_sec.name.unwrap_or("")
+                ),
+            ));
+        }
+    }
+    if servers_raw.is_empty() {
+        return Err(at(
+            file,
+            be_sec.no,
+            format!("backend `{}` has no server", be_sec.name.unwrap_or("")),
+        ));
+    }
+    let servers = effective_servers(servers_raw, file)?;
+    let (algorithm, draws) = match conf.balance {
+        Some(b) => b,
+        None if version_cmp(&opts.version, &RANDOM_DEFAULT_SINCE) != std::cmp::Ordering::Less => {
+            (AlgorithmName::Random, RANDOM_DRAWS_DEFAULT)
+        }
+        None => (AlgorithmName::Roundrobin, RANDOM_DRAWS_DEFAULT),
+    };
+    warnings.sort_by_key(|w| w.line);
+    Ok(Backend {
+        name: be_sec.name.unwrap_or("").to_string(),
+        line: be_sec.no,
+        servers,
+        algorithm,
+        draws,
+        retries: conf.retries.unwrap_or(RETRIES_DEFAULT),
+        redispatch: conf.redispatch.unwrap_or(0),
+        allbackups: conf.allbackups.unwrap_or(false),
+        timeout_connect_ms: conf.timeout_connect_ms,
+        timeout_server_ms: conf.timeout_server_ms,
+        timeout_queue_ms: conf.timeout_queue_ms,
+        timeout_check_ms: conf.timeout_check_ms,
+        warnings,
+    })
+}
+
+/// The named defaults section `name` declared before section `before`.
+fn named_defaults(
+    secs: &[Section],
+    resolved: &[(usize, ProxyConf)],
+    before: usize,
+    name: &str,
+    file: &str,
+    no: usize,
+) -> Result<ProxyConf, ImportError> {
+    resolved
+        .iter()
+        .rev()
+        .find(|(i, _)| *i < before && secs[*i].name == Some(name))
+        .map(|(_, c)| c.clone())
+        .ok_or_else(|| {
+            at(
+                file,
+                no,
+                format!("`from {name}`: no defaults section named `{name}` before this line"),
+            )
+        })
+}
+
+/// Fill HAProxy's defaults and assign automatic ids as HAProxy 2.6 does
+/// (`check_config_validity`): a counter starts at 1 and steps once per server in declaration
+/// order, explicit id or not; a server without `id` takes the first id from the counter up
+/// that no server uses. So `a; b id 1; c` numbers a=2, b=1, c=4 (checked live).
+fn effective_servers(raw: Vec<(String, usize, ServerParams)>, file: &str) -> Result<Vec<Server>, ImportError> {
+    let mut used = std::collections::BTreeSet::new();
+    for (name, no, p) in &raw {
+        if let Some(id) = p.id
+            && !used.insert(id)
+        {
+            return Err(at(
+                file,
+                *no,
+                format!("server `{name}`: id {id} is used twice; ids must be unique in a backend"),
+            ));
+        }
+    }
+    for (i, (name, no, _)) in raw.iter().enumerate() {
+        if raw[..i].iter().any(|(n, _, _)| n == name) {
+            return Err(at(
+                file,
+                *no,
+                format!("server name `{name}` is used twice in this backend"),
+            ));
+        }
+    }
+    let mut next = 1;
+    let mut out = Vec::with_capacity(raw.len());
+    for (name, line, p) in raw {
+        let id = match p.id {
+            Some(id) => id,
+            None => {
+                while used.contains(&next) {
+                    next += 1;
+                }
+                used.insert(next);
+                next
+            }
+        };
+        next += 1;
+        out.push(Server {
+            name,
+            line,
+            id,
+            weight: p.weight.unwrap_or(WEIGHT_DEFAULT),
+            maxconn: p.maxconn.unwrap_or(0),
+            backup: p.backup.unwrap_or(false),
+            disabled: p.disabled.unwrap_or(false),
+            check: p.check.unwrap_or(false),
+            inter_ms: p.inter_ms.unwrap_or(INTER_DEFAULT_MS),
+            fastinter_ms: p.fastinter_ms.unwrap_or(0.0),
+            downinter_ms: p.downinter_ms.unwrap_or(0.0),
+            rise: p.rise.unwrap_or(RISE_DEFAULT),
+            fall: p.fall.unwrap_or(FALL_DEFAULT),
+            slowstart_ms: p.slowstart_ms.unwrap_or(0.0),
+            observe: p.observe.unwrap_or(ObserveName::None),
+            error_limit: p.error_limit.unwrap_or(ERROR_LIMIT_DEFAULT),
+            on_error: p.on_error.unwrap_or(OnErrorName::FailCheck),
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend -> scenario.
+
+/// A server value as haproxy.cfg spells it (`layer4`, `mark-down`, `30000`).
+fn shown<T: serde::Serialize + std::fmt::Debug>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => format!("{v:?}"),
+    }
+}
+
+/// Map a resolved backend onto `[balancer]` and `web.count`. Servers are ordered actives
+/// first, then backups (the scenario's `backup_servers` are the last ones), each group in
+/// declaration order; ids are always stated so `first` and the `random` ring keep HAProxy's.
+pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
+    let mut warnings = be.warnings;
+    let warn = |line: usize, message: String| Warning {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let mut order: Vec<&Server> = be.servers.iter().filter(|s| !s.backup).collect();
+    if order.is_empty() {
+        return Err(at(
+            file,
+            be.servers[0].line,
+            format!(
+                "backend `{}` has only backup servers; simpark needs at least one active server",
+                be.name
+            ),
+        ));
+    }
+    order.extend(be.servers.iter().filter(|s| s.backup));
+    // simpark holds these once for every server: the first server's value, a warning for
+    // each server that says otherwise.
+    let first = order[0];
+    macro_rules! uniform {
+        ($field:ident, $key:literal) => {
+            for s in &order[1..] {
+                if s.$field != first.$field {
+                    warnings.push(warn(
+                        s.line,
+                        format!(
+                            "server `{}` has {} {} but simpark uses one value for every server: {} from server `{}`",
+                            s.name,
+                            $key,
+                            shown(&s.$field),
+                            shown(&first.$field),
+                            first.name
+                        ),
+                    ));
+                }
+            }
+        };
+    }
+    uniform!(maxconn, "maxconn");
+    uniform!(check, "check");
+    uniform!(inter_ms, "inter [ms]");
+    uniform!(fastinter_ms, "fastinter [ms]");
+    uniform!(downinter_ms, "downinter [ms]");
+    uniform!(rise, "rise");
+    uniform!(fall, "fall");
+    uniform!(slowstart_ms, "slowstart [ms]");
+    uniform!(observe, "observe");
+    uniform!(error_limit, "error-limit");
+    uniform!(on_error, "on-error");
+    let web_name = |i: usize| format!("web{}", i + 1);
+    let server_map = order
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "{} = server {} ({file}:{}){}",
+                web_name(i),
+                s.name,
+                s.line,
+                if s.backup { " backup" } else { "" }
+            )
+        })
+        .collect();
+    let weights: Vec<u32> = order.iter().map(|s| s.weight).collect();
+    let defaults = Balancer::default();
+    let mut timeout = |v: Option<f64>, what: &str, fallback: f64| {
+        v.unwrap_or_else(|| {
+            warnings.push(warn(
+                be.line,
+                format!("`timeout {what}` is not set (HAProxy then waits without limit); simpark uses {fallback} ms"),
+            ));
+            fallback
+        })
+    };
+    let timeout_connect_ms = timeout(be.timeout_connect_ms, "connect", defaults.timeout_connect_ms);
+    let timeout_server_ms = timeout(be.timeout_server_ms, "server", defaults.timeout_server_ms);
+    let balancer = Balancer {
+        algorithm: be.algorithm,
+        draws: be.draws,
+        maxconn: first.maxconn,
+        timeout_queue_ms: be.timeout_queue_ms.unwrap_or(0.0),
+        timeout_connect_ms,
+        timeout_server_ms,
+        retries: be.retries,
+        redispatch: be.redispatch,
+        allbackup: be.allbackups,
+        weights: if weights.iter().all(|&w| w == WEIGHT_DEFAULT) {
+            Vec::new()
+        } else {
+            weights
+        },
+        backup_servers: (order.len() - be.servers.iter().filter(|s| !s.backup).count()) as u32,
+        slowstart_ms: first.slowstart_ms,
+        ids: order.iter().map(|s| s.id).collect(),
+        disabled: order
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.disabled)
+            .map(|(i, _)| web_name(i))
+            .collect(),
+        check: Check {
+            enabled: first.check,
+            inter_ms: first.inter_ms,
+            fastinter_ms: first.fastinter_ms,
+            downinter_ms: first.downinter_ms,
+            rise: first.rise,
+            fall: first.fall,
+            timeout_check_ms: be.timeout_check_ms.unwrap_or(0.0),
+            observe: first.observe,
+            error_limit: first.error_limit,
+            on_error: first.on_error,
+        },
+        ..defaults
+    };
+    warnings.sort_by_key(|w| w.line);
+    Ok(Imported {
+        balancer: Some((balancer, order.len() as u32)),
+        vrrp_advert_ms: None,
+        server_map,
+        sources: vec![format!("{file} (backend {})", be.name)],
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Options {
+        Options {
+            env: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Options::default()
+        }
+    }
+
+    fn parse_ok(text: &str, opts: &Options) -> Backend {
+        parse(text, "t.cfg", opts).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(text, "t.cfg", &Options::default())
+            .expect_err("must fail")
+            .to_string()
+    }
+
+    #[test]
+    fn tokenizer_quotes_escapes_and_variables() {
+        let e = env(&[("PORT", "8080"), ("W", "3")]);
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "  server a 1.2.3.4:80 check # comment",
+                &["server", "a", "1.2.3.4:80", "check"],
+            ),
+            ("bind \"127.0.0.1:${PORT}\"", &["bind", "127.0.0.1:8080"]),
+            ("x '${PORT}'", &["x", "${PORT}"]),
+            ("x \"$W\"", &["x", "3"]),
+            ("x \"${NOPE}\" y", &["x", "", "y"]),
+            ("x \"${NOPE-def}\"", &["x", "def"]),
+            ("x a\\ b \\#c", &["x", "a b", "#c"]),
+            ("x ${PORT}", &["x", "${PORT}"]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(tokenize(line, 1, "t", &e.env).expect(line), *want, "{line}");
+        }
+        for bad in ["x 'open", "x \"open", "x \\"] {
+            assert!(tokenize(bad, 7, "t", &e.env).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn conditions_select_lines() {
+        let text = "\
+global
+    setenv LB_MODE prod
+defaults
+    timeout connect 1s
+.if streq(\"${LB_MODE}\",prod)
+    timeout server 30s
+.elif defined(NEVER)
+    timeout server 1s
+.else
+    timeout server 2s
+.endif
+.if version_atleast(2.5) && !version_before(2.6) && feature(OPENSSL)
+    retries 5
+.endif
+.if 0
+    retries 9
+.elif 1
+.if defined(LB_MODE) || 0
+    timeout queue 3s
+.endif
+.endif
+backend be
+    server a 10.0.0.1:80
+";
+        let b = parse_ok(text, &Options::default());
+        assert_eq!(b.timeout_server_ms, Some(30_000.0));
+        assert_eq!(b.retries, 5);
+        assert_eq!(b.timeout_queue_ms, Some(3_000.0));
+        let w = b.warnings.iter().find(|w| w.line == 12).expect("feature() is reported");
+        assert_eq!(
+            w.message,
+            "`feature(OPENSSL)` is taken as true (simpark cannot know the build or the command line)"
+        );
+        let old = Options {
+            version: vec![2, 4],
+            ..Options::default()
+        };
+        assert_eq!(parse_ok(text, &old).retries, 3);
+        for (bad, want) in [
+            (
+                ".if 1\nbackend b\n server a 1.1.1.1:1\n",
+                "t.cfg:1: this `.if` has no `.endif`",
+            ),
+            (".endif\n", "t.cfg:1: `.endif` without `.if`"),
+            (".if nope\n.endif\n", "t.cfg:1: `nope` is not a condition term"),
+            (".if 1\n.else\n.else\n.endif\n", "t.cfg:3: a second `.else`"),
+            (".alert \"stop\"\n", "t.cfg:1: the file raises `.alert stop`"),
+        ] {
+            let e = parse_err(bad);
+            assert!(e.starts_with(want), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn defaults_named_from_and_reset() {
+        let text = "\
+defaults base
+    timeout connect 4s
+    retries 2
+    option redispatch
+    default-server inter 3s fall 5
+defaults web from base
+    option redispatch 2
+    default-server rise 4
+defaults
+    timeout connect 9s
+backend a from web
+    server s1 10.0.0.1:80 check
+backend b
+    server s1 10.0.0.1:80 check
+";
+        let a = parse_ok(
+            text,
+            &Options {
+                backend: Some("a".into()),
+                ..Options::default()
+            },
+        );
+        assert_eq!((a.timeout_connect_ms, a.retries, a.redispatch), (Some(4000.0), 2, 2));
+        let s = &a.servers[0];
+        assert_eq!((s.inter_ms, s.fall, s.rise), (3000.0, 5, 4));
+        // The last defaults section resets everything: no redispatch, no default-server.
+        let b = parse_ok(
+            text,
+            &Options {
+                backend: Some("b".into()),
+                ..Options::default()
+            },
+        );
+        assert_eq!((b.timeout_connect_ms, b.retries, b.redispatch), (Some(9000.0), 3, 0));
+        assert_eq!((b.servers[0].inter_ms, b.servers[0].fall), (2000.0, 3));
+        let e = parse(text, "t.cfg", &Options::default())
+            .expect_err("two backends")
+            .to_string();
+        assert!(e.contains("2 backends (a, b); choose one with --backend NAME"), "{e}");
+        let e = parse_err("backend x from nope\n server a 1.1.1.1:1\n");
+        assert!(
+            e.starts_with("t.cfg:1: `from nope`: no defaults section named `nope`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn servers_templates_ids_and_defaults() {
+        let text = "\
+backend be
+    balance first
+    default-server weight 10 maxconn 50 slowstart 30s observe layer4 error-limit 5 on-error mark-down
+    server-template web 1-3 10.0.0.10:80 check
+    server spare 10.0.0.20:80 backup id 2 weight 1
+    server old 10.0.0.21:80 disabled no-check
+";
+        let b = parse_ok(text, &Options::default());
+        let got: Vec<(&str, u32, u32, bool, bool, bool)> = b
+            .servers
+            .iter()
+            .map(|s| (s.name.as_str(), s.id, s.weight, s.backup, s.disabled, s.check))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("web1", 1, 10, false, false, true),
+                ("web2", 3, 10, false, false, true),
+                ("web3", 4, 10, false, false, true),
+                ("spare", 2, 1, true, false, false),
+                ("old", 6, 10, false, true, false),
+            ]
+        );
+        let s = &b.servers[0];
+        assert_eq!(
+            (s.maxconn, s.slowstart_ms, s.observe, s.error_limit, s.on_error),
+            (50, 30_000.0, ObserveName::Layer4, 5, OnErrorName::MarkDown)
+        );
+        let imp = to_imported(b, "t.cfg").expect("imports");
+        let (bal, count) = imp.balancer.as_ref().expect("a balancer");
+        assert_eq!(*count, 5);
+        assert_eq!(bal.ids, [1, 3, 4, 6, 2]);
+        assert_eq!(bal.backup_servers, 1);
+        assert_eq!(bal.disabled, ["web4"]);
+        assert_eq!(bal.weights, [10, 10, 10, 10, 1]);
+        // `old` says no-check: one warning naming its line.
+        assert!(
+            imp.warnings.iter().any(|w| w.line == 6 && w.message.contains("check")),
+            "{:?}",
+            imp.warnings
+        );
+    }
+
+    /// Automatic ids as haproxy 2.6.12 numbered these backends (`show servers state`).
+    #[test]
+    fn automatic_ids_follow_haproxy() {
+        let cases: &[(&str, &[u32])] = &[
+            ("server-template w 1-4 10.0.0.1:80\n", &[1, 2, 3, 4]),
+            ("server-template w 1-4 10.0.0.1:80 id 5\n", &[5, 2, 3, 4]),
+            (
+                "server a 10.0.0.1:80\nserver-template w 1-3 10.0.0.1:80\nserver b 10.0.0.1:80\n",
+                &[1, 2, 3, 4, 5],
+            ),
+            (
+                "server a 10.0.0.1:80\nserver b 10.0.0.1:80 id 1\nserver c 10.0.0.1:80\n",
+                &[2, 1, 4],
+            ),
+            (
+                "server a 10.0.0.1:80 id 3\nserver b 10.0.0.1:80\nserver c 10.0.0.1:80\nserver d 10.0.0.1:80\n",
+                &[3, 2, 4, 5],
+            ),
+            (
+                "server-template w 1-4 10.0.0.1:80 id 5\nserver old 10.0.0.1:80 id 2\nserver edge 10.0.0.1:80\n",
+                &[5, 3, 4, 6, 2, 8],
+            ),
+        ];
+        for (servers, want) in cases {
+            let b = parse_ok(&format!("backend be\n{servers}"), &Options::default());
+            let ids: Vec<u32> = b.servers.iter().map(|s| s.id).collect();
+            assert_eq!(ids, *want, "{servers}");
+        }
+    }
+
+    #[test]
+    fn unmodelled_constructs_warn_with_their_line() {
+        let text = "\
+global
+    daemon
+defaults
+    mode http
+    timeout client 30s
+frontend fe
+    bind :80
+    default_backend be
+backend be
+    option httpchk GET /health
+    cookie SRV insert
+    server a 10.0.0.1:80 check ssl verify none
+";
+        let b = parse_ok(text, &Options::default());
+        let lines: Vec<usize> = b.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, [5, 6, 10, 11, 12, 12], "{:?}", b.warnings);
+        assert!(b.warnings[4].message.contains("`ssl`"));
+        assert!(b.warnings[5].message.contains("`verify none`"));
+    }
+
+    #[test]
+    fn balance_default_follows_the_version() {
+        let text = "backend be\n    server a 10.0.0.1:80\n";
+        assert_eq!(parse_ok(text, &Options::default()).algorithm, AlgorithmName::Roundrobin);
+        let v33 = Options {
+            version: vec![3, 3],
+            ..Options::default()
+        };
+        let b = parse_ok(text, &v33);
+        assert_eq!((b.algorithm, b.draws), (AlgorithmName::Random, 2));
+        let b = parse_ok(
+            "backend be\n balance random(3)\n server a 1.1.1.1:1\n",
+            &Options::default(),
+        );
+        assert_eq!((b.algorithm, b.draws), (AlgorithmName::Random, 3));
+    }
+
+    #[test]
+    fn bad_values_name_line_and_valid_range() {
+        for (text, want) in [
+            (
+                "backend be\n balance uri\n server a 1.1.1.1:1\n",
+                "t.cfg:2: `balance uri` is not modelled by simpark; valid:",
+            ),
+            (
+                "backend be\n server a 1.1.1.1:1 weight 300\n",
+                "t.cfg:2: `weight 300` is not valid; expected an integer 0..=256",
+            ),
+            (
+                "backend be\n server a 1.1.1.1:1 inter 2x\n",
+                "t.cfg:2: `inter 2x` is not valid; expected a time",
+            ),
+            (
+                "backend be\n timeout server\n server a 1.1.1.1:1\n",
+                "t.cfg:2: `timeout server` needs a time",
+            ),
+            (
+                "backend be\n server a 1.1.1.1:1 id 3\n server b 1.1.1.1:2 id 3\n",
+                "t.cfg:3: server `b`: id 3 is used twice",
+            ),
+            (
+                "backend be\n server a\n",
+                "t.cfg:2: `server` needs a name and an address",
+            ),
+            (
+                "backend be\n balance roundrobin\n",
+                "t.cfg:1: backend `be` has no server",
+            ),
+            ("server a 1.1.1.1:1\n", "t.cfg:1: `server` is outside any section"),
+            (
+                "frontend f\n bind :80\n",
+                "t.cfg: no backend or listen section to import",
+            ),
+            (
+                "backend be\n server a 1.1.1.1:1",
+                "t.cfg:2: missing LF on the last line",
+            ),
+        ] {
+            let e = parse_err(text);
+            assert!(e.starts_with(want), "{text:?}: {e}");
+        }
+        let b = parse_ok("backend be\n server a 1.1.1.1:1 backup\n", &Options::default());
+        let e = to_imported(b, "t.cfg").expect_err("only backups").to_string();
+        assert!(e.starts_with("t.cfg:2: backend `be` has only backup servers"), "{e}");
+    }
+}

@@ -1,0 +1,174 @@
+//! `simpark import`: production configuration in, a scenario out.
+//!
+//! Job: read the files an operator already has (`haproxy.cfg`, `keepalived.conf`) and state
+//! what simpark models of them as scenario keys: the `[balancer]` section (one HAProxy backend
+//! with its defaults, servers and health checks) and the balancer pair's VRRP keys. Every
+//! construct simpark does not model becomes a [`Warning`] naming `file:line`: nothing is
+//! silently dropped. A file simpark cannot read is an [`ImportError`] naming file and line.
+//!
+//! Where it sits: beside `scenario/`, which it only feeds (it produces `schema` values and
+//! TOML text); it never simulates and knows nothing of `sim/` or `policy/`. The parsers are
+//! small tokenizers of our own (`haproxy.rs`, `keepalived.rs`): existing crates fail on
+//! ordinary HAProxy 2.6 files (`bind :80`, `server-template`, `.if`, named defaults).
+//!
+//! What it must never do: read the environment or the clock itself (the caller hands it the
+//! variables `${VAR}` may expand to), or guess: a value it cannot map is a warning or an error.
+
+pub mod haproxy;
+pub mod keepalived;
+
+use crate::scenario::schema::{Balancer, Scenario};
+use crate::scenario::{DEFAULT_SCENARIO_TOML, to_toml};
+use std::fmt;
+
+/// A construct of a production file that the scenario does not carry, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// Why a file could not be imported; nothing is written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read at all.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line is malformed or states something simpark cannot represent.
+    #[error("{file}:{line}: {message}")]
+    At { file: String, line: usize, message: String },
+    /// The file as a whole does not give what was asked (no backend, several backends, ...).
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+}
+
+/// Everything imported: the scenario sections filled in and the warnings about the rest.
+#[derive(Clone, Debug, Default)]
+pub struct Imported {
+    /// `[balancer]` from haproxy.cfg (algorithm, timeouts, servers' weights/ids/backups,
+    /// checks) and `web.count`, its servers.
+    pub balancer: Option<(Balancer, u32)>,
+    /// `balancer.vrrp_advert_ms` from keepalived.conf (which also sets `balancer.pair`).
+    pub vrrp_advert_ms: Option<f64>,
+    /// One line per web server: `webK = server <name> (file:line)`.
+    pub server_map: Vec<String>,
+    /// The files read, for the scenario's comment header.
+    pub sources: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Imported {
+    /// Add what `other` imported (another kind of file).
+    pub fn merge(&mut self, other: Imported) {
+        self.balancer = other.balancer.or(self.balancer.take());
+        self.vrrp_advert_ms = other.vrrp_advert_ms.or(self.vrrp_advert_ms);
+        self.server_map.extend(other.server_map);
+        self.sources.extend(other.sources);
+        self.warnings.extend(other.warnings);
+    }
+
+    /// The scenario text: `extends = "xpos"` and only the imported keys (`full = false`), or
+    /// every key of the seed park with the imported ones in place (`full = true`). Warnings
+    /// and the server names are comments at the top, so the file says what it left out.
+    pub fn to_scenario_toml(&self, name: &str, full: bool) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "# Imported by `simpark import` from {}.\n",
+            self.sources.join(", ")
+        ));
+        for m in &self.server_map {
+            out.push_str(&format!("# {m}\n"));
+        }
+        if self.warnings.is_empty() {
+            out.push_str("# Every construct read is modelled.\n");
+        } else {
+            out.push_str(&format!("# Not modelled ({}):\n", self.warnings.len()));
+            for w in &self.warnings {
+                out.push_str(&format!("#   {w}\n"));
+            }
+        }
+        out.push('\n');
+        let mut spec: Scenario = toml::from_str(DEFAULT_SCENARIO_TOML).expect("the embedded scenario parses");
+        spec.name = name.to_string();
+        if let Some((b, count)) = &self.balancer {
+            spec.balancer = b.clone();
+            spec.web.count = *count;
+        }
+        if let Some(ms) = self.vrrp_advert_ms {
+            spec.balancer.pair = true;
+            spec.balancer.vrrp_advert_ms = ms;
+        }
+        if full {
+            out.push_str(&to_toml(&spec));
+            return out;
+        }
+        let mut table = toml::Table::new();
+        table.insert("extends".into(), crate::scenario::extends::BUILT_IN.into());
+        table.insert("name".into(), name.into());
+        let mut balancer = toml::Table::new();
+        if self.balancer.is_some() {
+            balancer = toml::Table::try_from(&spec.balancer).expect("a balancer serialises");
+            let mut web = toml::Table::new();
+            web.insert("count".into(), i64::from(spec.web.count).into());
+            table.insert("web".into(), web.into());
+        }
+        if self.vrrp_advert_ms.is_some() {
+            balancer.insert("pair".into(), true.into());
+            balancer.insert("vrrp_advert_ms".into(), spec.balancer.vrrp_advert_ms.into());
+        }
+        table.insert("balancer".into(), balancer.into());
+        out.push_str(&toml::to_string_pretty(&table).expect("imported keys serialise"));
+        out
+    }
+}
+
+/// Parse an HAProxy time (`2s`, `1500`, `100ms`, `1m`; no unit = ms) into milliseconds.
+pub(crate) fn haproxy_time_ms(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse::<u64>().ok()? as f64;
+    let factor = match unit {
+        "" | "ms" => 1.0,
+        "us" => 0.001,
+        "s" => 1_000.0,
+        "m" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return None,
+    };
+    Some(n * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haproxy_times() {
+        for (text, ms) in [
+            ("2000", Some(2000.0)),
+            ("2s", Some(2000.0)),
+            ("100ms", Some(100.0)),
+            ("1m", Some(60_000.0)),
+            ("500us", Some(0.5)),
+            ("2x", None),
+            ("", None),
+            ("-1", None),
+        ] {
+            assert_eq!(haproxy_time_ms(text), ms, "{text}");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! `simpark import` against the real programs: every corpus file is accepted by `haproxy -c`
+//! (and the keepalived files by `keepalived -t`), and the effective server settings the
+//! importer computes (ids, weights, backup, maxconn, disabled, check rise/fall) equal what a
+//! live haproxy 2.6 started on the same file reports on its stats socket. Then the example
+//! park of `examples/prod/` is imported and simulated end to end.
+//!
+//! A missing haproxy or keepalived fails the test (never skips): `./test` installs both.
+
+use crate::{repo, run_ok, simpark, tmpdir};
+use simpark::import::haproxy::{self, Options};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// `(name, value)` pairs of the environment a file is read in.
+type Env = &'static [(&'static str, &'static str)];
+
+/// (file, backend, environment): every haproxy.cfg the importer is tested on.
+const CORPUS: &[(&str, &str, Env)] = &[
+    ("examples/prod/haproxy.cfg", "web", &[]),
+    (
+        "tests/data/haproxy/named-defaults.cfg",
+        "app",
+        &[("LB_ENV", "production")],
+    ),
+    (
+        "tests/data/haproxy/named-defaults.cfg",
+        "staging",
+        &[("LB_ENV", "staging")],
+    ),
+    ("tests/data/haproxy/template-first.cfg", "workers", &[]),
+    ("tests/data/haproxy/listen-random.cfg", "api", &[]),
+    ("tests/data/haproxy/no-balance.cfg", "be", &[]),
+];
+
+/// One live haproxy at a time (they are quick, but the machine has few cores).
+static LIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn program(name: &str) -> String {
+    for dir in ["/usr/sbin", "/usr/bin", "/sbin"] {
+        let p = format!("{dir}/{name}");
+        if std::path::Path::new(&p).exists() {
+            return p;
+        }
+    }
+    panic!("{name} is not installed: `./test` installs it (apt-get install -y {name})");
+}
+
+fn stats(sock: &std::path::Path, cmd: &str) -> String {
+    let mut s = UnixStream::connect(sock).expect("stats socket");
+    s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    s.write_all(format!("{cmd}\n").as_bytes()).expect("command sent");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("answer");
+    out
+}
+
+/// The config with every `bind` on its own free loopback port and no
+/// daemon/chroot/user/stats-socket lines (the test adds its own socket in a second `global`).
+fn loopback(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !["stats socket", "daemon", "chroot", "user ", "group "]
+                .iter()
+                .any(|p| t.starts_with(p))
+        })
+        .map(|l| {
+            if l.trim_start().starts_with("bind ") {
+                format!("    bind 127.0.0.1:{}", free_port())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[test]
+fn haproxy_accepts_the_corpus_and_reports_the_imported_server_settings() {
+    let _one = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let haproxy_bin = program("haproxy");
+    for (i, (rel, backend, env)) in CORPUS.iter().enumerate() {
+        let text = std::fs::read_to_string(repo(rel)).expect("corpus file");
+        let envs: BTreeMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let check = Command::new(&haproxy_bin)
+            .args(["-c", "-f"])
+            .arg(repo(rel))
+            .envs(&envs)
+            .output()
+            .expect("haproxy -c runs");
+        assert!(
+            check.status.success(),
+            "haproxy -c refuses {rel}:\n{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+
+        let opts = Options {
+            backend: Some(backend.to_string()),
+            env: envs.clone(),
+            ..Options::default()
+        };
+        let be = haproxy::parse(&text, rel, &opts).unwrap_or_else(|e| panic!("{e}"));
+
+        let dir = tmpdir(&format!("import-live-{i}"));
+        let sock = dir.join("admin.sock");
+        let cfg = dir.join("haproxy.cfg");
+        std::fs::write(&cfg, loopback(&text)).expect("config written");
+        let extra = dir.join("socket.cfg");
+        std::fs::write(
+            &extra,
+            format!("global\n    stats socket {} level admin\n", sock.display()),
+        )
+        .expect("written");
+        let mut child = Command::new(&haproxy_bin)
+            .arg("-db")
+            .arg("-f")
+            .arg(&cfg)
+            .arg("-f")
+            .arg(&extra)
+            .envs(&envs)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("haproxy.log")).expect("log file"))
+            .spawn()
+            .expect("haproxy starts");
+        let mut up = false;
+        for _ in 0..200 {
+            if UnixStream::connect(&sock).is_ok() {
+                up = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let state = up.then(|| stats(&sock, &format!("show servers state {backend}")));
+        let stat = up.then(|| stats(&sock, "show stat"));
+        child.kill().expect("haproxy stopped by its PID");
+        child.wait().expect("reaped");
+        let log = std::fs::read_to_string(dir.join("haproxy.log")).unwrap_or_default();
+        let (Some(state), Some(stat)) = (state, stat) else {
+            panic!("haproxy did not come up on {rel}:\n{log}");
+        };
+
+        // `show servers state`: srv_id srv_name ... srv_admin_state srv_uweight, in declaration order.
+        let live: Vec<(u32, String, bool, u32)> = state
+            .lines()
+            .skip(2)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (
+                    f[2].parse().expect("id"),
+                    f[3].to_string(),
+                    f[6] != "0",
+                    f[7].parse().expect("weight"),
+                )
+            })
+            .collect();
+        let ours: Vec<(u32, String, bool, u32)> = be
+            .servers
+            .iter()
+            .map(|s| (s.id, s.name.clone(), s.disabled, s.weight))
+            .collect();
+        assert_eq!(ours, live, "{rel} backend {backend}: (id, name, disabled, weight)");
+
+        // `show stat`: bck, slim (maxconn, empty = none), check_rise/check_fall (empty = no check).
+        let header: Vec<&str> = stat
+            .lines()
+            .next()
+            .expect("header")
+            .trim_start_matches("# ")
+            .split(',')
+            .collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
+        for s in &be.servers {
+            let row: Vec<&str> = stat
+                .lines()
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .find(|f| f[0] == *backend && f[1] == s.name)
+                .unwrap_or_else(|| panic!("{rel}: no stat row for {}", s.name));
+            let slim: u32 = row[col("slim")].parse().unwrap_or(0);
+            assert_eq!(row[col("bck")] == "1", s.backup, "{rel} {}: backup", s.name);
+            assert_eq!(slim, s.maxconn, "{rel} {}: maxconn", s.name);
+            let rise_fall = (row[col("check_rise")].to_string(), row[col("check_fall")].to_string());
+            let want = if s.check && !s.disabled {
+                (s.rise.to_string(), s.fall.to_string())
+            } else {
+                (rise_fall.0.clone(), rise_fall.1.clone())
+            };
+            assert_eq!(rise_fall, want, "{rel} {}: check rise/fall", s.name);
+            assert_eq!(
+                !row[col("check_status")].is_empty(),
+                s.check && !s.disabled,
+                "{rel} {}: check",
+                s.name
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn keepalived_accepts_the_example_files() {
+    let bin = program("keepalived");
+    for rel in ["examples/prod/keepalived-lb1.conf", "examples/prod/keepalived-lb2.conf"] {
+        let out = Command::new(&bin)
+            .arg("-t")
+            .arg("-f")
+            .arg(repo(rel))
+            .output()
+            .expect("keepalived -t runs");
+        assert!(
+            out.status.success(),
+            "keepalived -t refuses {rel}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // And refuses a broken one, so the check above can fail.
+    let dir = tmpdir("keepalived-bad");
+    let bad = dir.join("bad.conf");
+    std::fs::write(&bad, "vrrp_instance X {\n    state MASTER\n    priority 900\n").expect("written");
+    let out = Command::new(&bin)
+        .arg("-t")
+        .arg("-f")
+        .arg(&bad)
+        .output()
+        .expect("keepalived -t runs");
+    assert!(!out.status.success(), "keepalived -t accepted a broken file");
+}
+
+/// The example park: imported from haproxy.cfg and both keepalived.conf files into the
+/// checked-in `examples/prod/scenario.toml` (byte for byte), which then runs.
+#[test]
+fn example_park_imports_to_the_shipped_scenario_and_runs() {
+    let dir = tmpdir("import-prod");
+    let out = dir.join("scenario.toml");
+    let res = run_ok(
+        simpark()
+            .current_dir(repo(""))
+            .args([
+                "import",
+                "examples/prod/haproxy.cfg",
+                "--keepalived",
+                "examples/prod/keepalived-lb1.conf",
+                "--backend",
+                "web",
+            ])
+            .args([
+                "--keepalived",
+                "examples/prod/keepalived-lb2.conf",
+                "--name",
+                "prod",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains("warning: examples/prod/haproxy.cfg:24: section `frontend www` is not imported"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(&out).expect("scenario written");
+    let shipped = std::fs::read_to_string(repo("examples/prod/scenario.toml")).expect("shipped scenario");
+    assert_eq!(
+        written, shipped,
+        "examples/prod/scenario.toml is stale: regenerate it with the command in docs/import.md"
+    );
+    for key in [
+        "extends = \"xpos\"",
+        "pair = true",
+        "algorithm = \"roundrobin\"",
+        "redispatch = -1",
+        "slowstart_ms = 30000.0",
+        "fastinter_ms = 500.0",
+    ] {
+        assert!(written.contains(key), "{key} missing:\n{written}");
+    }
+    let results = dir.join("results");
+    run_ok(
+        simpark()
+            .arg("run")
+            .arg(&out)
+            .args([
+                "--replications",
+                "2",
+                "--horizon",
+                "20m",
+                "--warmup",
+                "1m",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&results),
+    );
+    let summary = std::fs::read_to_string(results.join("summary.json")).expect("summary written");
+    assert!(summary.contains("\"prod\""), "{summary}");
+}
+
+#[test]
+fn a_file_simpark_cannot_import_exits_2_naming_file_and_line_and_writes_nothing() {
+    let dir = tmpdir("import-bad");
+    let cfg = dir.join("bad.cfg");
+    std::fs::write(
+        &cfg,
+        "defaults\n    timeout connect 1s\nbackend be\n    balance uri\n    server a 10.0.0.1:80\n",
+    )
+    .expect("written");
+    let out = dir.join("never.toml");
+    let res = simpark()
+        .arg("import")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains("bad.cfg:4: `balance uri` is not modelled by simpark; valid: roundrobin"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    let res = simpark().arg("import").output().expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+}
+
+#[test]
+fn a_3_3_file_without_balance_is_random() {
+    let res = run_ok(simpark().current_dir(repo("")).args([
+        "import",
+        "tests/data/haproxy/no-balance.cfg",
+        "--haproxy-version",
+        "3.3",
+    ]));
+    let text = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        text.contains("algorithm = \"random\"") && text.contains("draws = 2"),
+        "{text}"
+    );
+    let res = run_ok(
+        simpark()
+            .current_dir(repo(""))
+            .args(["import", "tests/data/haproxy/no-balance.cfg"]),
+    );
+    assert!(String::from_utf8_lossy(&res.stdout).contains("algorithm = \"roundrobin\""));
+}
