@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 mod check;
+mod shard;
 mod shrink;
 
 /// Exit codes, distinct per kind of failure.
@@ -96,6 +97,12 @@ pub enum Command {
     /// Run scenarios with the same flags and put them side by side (default: single server,
     /// standby pair, the park). Writes compare.json and bar charts.
     Compare(compare::CompareArgs),
+    /// Show how `simpark run --shard i/N` splits a run: units (replications) per shard, and
+    /// the plan hash every record carries.
+    Plan(shard::PlanArgs),
+    /// Merge the records shards wrote (`simpark run --shard`) into what one `simpark run`
+    /// writes, byte for byte; lists missing units (exit 2).
+    Merge(shard::MergeArgs),
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
         /// Measured requests (at least 1).
@@ -181,6 +188,15 @@ pub struct RunArgs {
     /// with scripted faults in request mode (a replay capsule for `simpark run`).
     #[arg(long, value_name = "FILE")]
     pub write_faults: Option<PathBuf>,
+    /// Run one shard: `i/N` (0 <= i < N), `auto` (a Slurm array's task) or `auto/N` (index from
+    /// SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX). Writes records
+    /// for `simpark merge` into --out (default results/<name>/parts).
+    #[arg(long, value_name = "i/N|auto|auto/N", conflicts_with = "units")]
+    pub shard: Option<String>,
+    /// Run these units (replications) only, e.g. `4-6,9` (what `simpark merge` lists as
+    /// missing); records as with --shard.
+    #[arg(long, value_name = "LIST")]
+    pub units: Option<String>,
 }
 
 /// Threads per core `--jobs` may ask for.
@@ -360,6 +376,8 @@ pub fn main_with(cli: Cli) -> Result<i32> {
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Sweep(args)) => sweep::sweep(&args),
         Some(Command::Compare(args)) => compare::compare(&args),
+        Some(Command::Plan(args)) => shard::plan(&args),
+        Some(Command::Merge(args)) => shard::merge(&args),
         Some(Command::Import(args)) => import::run(&args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -430,6 +448,14 @@ fn run(args: &RunArgs) -> Result<i32> {
     };
     let flags = &args.flags;
     flags.refuse_in_request_mode(&model, args.write_faults.is_some())?;
+    match shard::selected(args, &model) {
+        Ok(Some(units)) => return shard::run_units(args, &model, &units),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
     let jobs = flags.jobs();
     let out_path = flags.out.clone().unwrap_or_else(|| default_out(&model));
     // The output is checked and locked before anything is simulated.

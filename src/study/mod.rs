@@ -9,6 +9,7 @@
 //! only on the inputs, whatever `--jobs` is.
 
 pub mod compare;
+pub mod shard;
 pub mod sweep;
 pub mod vary;
 

@@ -13,6 +13,7 @@ mod live_haproxy;
 mod report;
 mod robust;
 mod scenarios;
+mod shard;
 mod sweep;
 
 use std::path::{Path, PathBuf};

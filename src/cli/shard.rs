@@ -1,0 +1,298 @@
+//! Scale out: `simpark run --shard i/N` (or `--units LIST`) runs a block of replications and
+//! writes exact partial records; `simpark plan --shards N` shows the split; `simpark merge
+//! DIR...` rebuilds the replications in unit order and writes what one `simpark run` writes
+//! (`summary.json`, `timeseries.csv` or `months.csv` and `latency.json`,
+//! `scenario.resolved.toml`, `topology.dot`; not `perf.json`), byte for byte. Records, plan hash and unit order come from `simpark::study::shard`.
+//!
+//! The only place that reads the scheduler's variables (`SLURM_ARRAY_TASK_ID`, ...).
+
+use super::{RunArgs, RunFlags, exit, report_scenario_error};
+use anyhow::{Context, Result};
+use clap::Args;
+use simpark::report::outdir::{self, OutDir};
+use simpark::report::{self, summary};
+use simpark::scenario::{self, Mode, Model};
+use simpark::sim::avail::AvailWorld;
+use simpark::sim::world::World;
+use simpark::study::shard::{self, Collected, Replication, Shard};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The resolved scenario every shard writes beside its records; `simpark merge` rebuilds the
+/// model from it, and it is a scenario `simpark run` accepts (to top missing units up).
+pub const PLAN_FILE: &str = "plan.toml";
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Scenario file (TOML); the embedded default when omitted.
+    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub flags: RunFlags,
+    /// Number of shards (tasks) to split the replications into.
+    #[arg(long, default_value_t = 1, value_parser = super::at_least_one::<u32>)]
+    pub shards: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Directories the shards wrote (`--out` of `simpark run --shard`).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output directory (default results/<scenario name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No table; errors still go to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Worker threads for the request-level latency sample an availability merge writes
+    /// (`latency.json`, as `simpark run` does); results are identical for any value.
+    #[arg(long, short = 'j', value_parser = super::at_least_one::<usize>)]
+    pub jobs: Option<usize>,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The units `--shard` / `--units` select, or `None` for a whole run.
+pub fn selected(args: &RunArgs, model: &Model) -> Result<Option<Vec<u32>>, shard::ShardError> {
+    if let Some(list) = &args.units {
+        return shard::parse_units(list, model.replications).map(Some);
+    }
+    let Some(spec) = &args.shard else { return Ok(None) };
+    let s = Shard::parse(spec, &|k| std::env::var(k).ok())?;
+    Ok(Some(s.units(model.replications).collect()))
+}
+
+fn plan_of(model: &Model) -> (String, String) {
+    let resolved = scenario::to_toml(&model.spec);
+    let hash = shard::plan_hash(model, &resolved);
+    (resolved, hash)
+}
+
+/// `simpark run --shard|--units`: run the selected replications, write `plan.toml` and one
+/// part file of records into `--out` (default results/<name>/parts).
+pub fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
+    let flags = &args.flags;
+    if args.dot.is_some() || args.write_faults.is_some() {
+        eprintln!("error: --shard/--units write records only; run without them for --dot or --write-faults");
+        return Ok(exit::USAGE);
+    }
+    let out = flags
+        .out
+        .clone()
+        .unwrap_or_else(|| super::default_out(model).join("parts"));
+    let (resolved, plan) = plan_of(model);
+    let bar = flags.progress(units.len() as u64, "units");
+    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
+    let started = Instant::now();
+    let jobs = flags.jobs();
+    let on_done = || bar.inc(1);
+    let n = units.len() as u32;
+    // A panic inside a replication is a violated invariant: report it with a replay line.
+    let lines = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let line = |k: usize, rep: Replication| shard::record_line(&plan, units[k], rep);
+        if model.mode == Mode::Availability {
+            simpark::sim::run_indexed(n, jobs, &on_done, |k| AvailWorld::new(model, units[k as usize]).run())
+                .iter()
+                .enumerate()
+                .map(|(k, r)| line(k, Replication::Availability(r)))
+                .collect::<Vec<_>>()
+        } else {
+            simpark::sim::run_indexed(n, jobs, &on_done, |k| World::new(model, units[k as usize]).run())
+                .iter()
+                .enumerate()
+                .map(|(k, r)| line(k, Replication::Requests(r)))
+                .collect()
+        }
+    }));
+    let Ok(lines) = lines else {
+        return Ok(super::invariant_violated(&bar, &super::replay_command(args, model)));
+    };
+    bar.finish_and_clear();
+    let mut text = String::new();
+    for l in lines {
+        text.push_str(&l);
+        text.push('\n');
+    }
+    let write = |name: &str, body: &[u8]| {
+        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
+    };
+    write(PLAN_FILE, resolved.as_bytes())?;
+    write(&shard::part_name(units), text.as_bytes())?;
+    if !flags.quiet {
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "wrote {}/{} ({} of {} units: {}; plan {plan})",
+            out.display(),
+            shard::part_name(units),
+            units.len(),
+            model.replications,
+            shard::format_units(units),
+        );
+        eprintln!("{wall:.2} s wall, {:.2} units/s", units.len() as f64 / wall);
+    }
+    Ok(exit::OK)
+}
+
+/// `simpark plan`: the units and which shard runs which.
+pub fn plan(args: &PlanArgs) -> Result<i32> {
+    let model = match args.flags.load(args.scenario.as_deref(), &[]) {
+        Ok(m) => m,
+        Err(e) => return Ok(report_scenario_error(&e)),
+    };
+    let (_, hash) = plan_of(&model);
+    println!(
+        "plan {hash}: scenario `{}`, {} units (one replication each), {} shards",
+        model.spec.name, model.replications, args.shards
+    );
+    for index in 0..args.shards {
+        let units: Vec<u32> = Shard {
+            index,
+            count: args.shards,
+        }
+        .units(model.replications)
+        .collect();
+        let list = if units.is_empty() {
+            "none".to_string()
+        } else {
+            shard::format_units(&units)
+        };
+        println!("shard {index}/{}: units {list} ({})", args.shards, units.len());
+    }
+    Ok(exit::OK)
+}
+
+/// `simpark merge`: read every shard directory, refuse mixed plans or versions, list missing
+/// units, else write the single-run outputs.
+pub fn merge(args: &MergeArgs) -> Result<i32> {
+    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
+    let started = Instant::now();
+    let mut plan: Option<(PathBuf, String)> = None;
+    let mut parts = Vec::new();
+    for dir in &args.dirs {
+        let path = dir.join(PLAN_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!(
+                    "error: {}: {e} (a shard directory holds {PLAN_FILE} and units-*.jsonl)",
+                    path.display()
+                );
+                return Ok(exit::USAGE);
+            }
+        };
+        match &plan {
+            Some((first, t)) if *t != text => {
+                eprintln!(
+                    "error: {} differs from {}: the directories hold different plans",
+                    path.display(),
+                    first.display()
+                );
+                return Ok(exit::USAGE);
+            }
+            Some(_) => {}
+            None => plan = Some((path, text)),
+        }
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("units-") && n.ends_with(".jsonl"))
+            })
+            .collect();
+        names.sort();
+        parts.extend(names);
+    }
+    let (plan_path, plan_text) = plan.expect("at least one directory");
+    let model = match scenario::from_str(&plan_text, &plan_path.display().to_string(), &[]) {
+        Ok(m) => m,
+        Err(e) => return Ok(report_scenario_error(&e)),
+    };
+    let (resolved, hash) = plan_of(&model);
+    let mut collected = Collected::new(model.replications);
+    for p in &parts {
+        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        if let Err(e) = collected.add(&p.display().to_string(), &text, &hash) {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
+    let missing = collected.missing();
+    if !missing.is_empty() {
+        let list = shard::format_units(&missing);
+        eprintln!(
+            "error: {} of {} units missing: {list}\n  run them anywhere, then merge again: simpark run {} --units {list} --out {}",
+            missing.len(),
+            model.replications,
+            plan_path.display(),
+            args.dirs[0].display()
+        );
+        return Ok(exit::USAGE);
+    }
+    let out_path = args.out.clone().unwrap_or_else(|| super::default_out(&model));
+    let mut out = match OutDir::prepare(&out_path) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: --out {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let fail = |e: shard::MergeError| {
+        eprintln!("error: {e}");
+        Ok(exit::USAGE)
+    };
+    // Everything is computed before the first file is written.
+    let (files, table) = if model.mode == Mode::Availability {
+        let reps = match collected.availability() {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let s = summary::summarise_availability(&model, &reps);
+        let sample = super::report_cmd::latency_sample(&model, args.jobs.unwrap_or_else(default_jobs))?;
+        (
+            vec![
+                ("summary.json", report::to_json(&s)),
+                ("months.csv", summary::months_csv(&reps)),
+                ("latency.json", report::to_json(&sample)),
+            ],
+            summary::avail_table(&s),
+        )
+    } else {
+        let reps = match collected.replications() {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        let s = summary::summarise(&model, &reps);
+        (
+            vec![
+                ("summary.json", report::to_json(&s)),
+                ("timeseries.csv", summary::timeseries_csv(&reps)),
+            ],
+            summary::table(&s),
+        )
+    };
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    for (name, body) in &files {
+        out.write(name, body.as_bytes())?;
+    }
+    out.write("scenario.resolved.toml", resolved.as_bytes())?;
+    out.write("topology.dot", model.topology.to_dot().as_bytes())?;
+    out.publish(&outdir::run_id(&model.spec.name, &resolved, model.seed))?;
+    names.extend(["scenario.resolved.toml", "topology.dot", outdir::MANIFEST]);
+    if !args.quiet {
+        print!("{table}");
+        println!(
+            "\nmerged {} units from {} into {}/ ({})",
+            model.replications,
+            super::plural(parts.len(), "part file"),
+            out_path.display(),
+            names.join(", ")
+        );
+        eprintln!("{:.2} s wall", started.elapsed().as_secs_f64());
+    }
+    Ok(exit::OK)
+}

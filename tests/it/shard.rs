@@ -1,0 +1,511 @@
+//! Sharded runs (`simpark run --shard`, scheduler variables, `--units`) and `simpark merge`:
+//! the merged files are byte-identical to one `simpark run`; missing, conflicting and foreign
+//! records are named; a property test over random splits.
+
+use crate::{repo, run_ok, simpark, tmpdir};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use simpark::study::shard::{self, Collected, Shard};
+use std::path::Path;
+
+/// The files one `simpark run` writes that `simpark merge` writes too.
+const FILES: [&str; 4] = [
+    "summary.json",
+    "timeseries.csv",
+    "scenario.resolved.toml",
+    "topology.dot",
+];
+
+/// store1 crashes at 13:00: takeovers, health events and pages in the records.
+const SCENARIO: &str = "scenarios/faults/store1_crash.toml";
+const FLAGS: [&str; 6] = ["--replications", "5", "--horizon", "13h30m", "--quiet", "--jobs"];
+
+fn run(out: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = simpark();
+    cmd.arg("run")
+        .arg(repo(SCENARIO))
+        .args(FLAGS)
+        .arg("1")
+        .arg("--out")
+        .arg(out);
+    cmd.args(extra);
+    for var in shard::INDEX_VARS
+        .iter()
+        .chain(&["SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN"])
+    {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("simpark runs")
+}
+
+fn assert_same(a: &Path, b: &Path) {
+    for f in FILES {
+        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+fn merge(dirs: &[&Path], out: &Path) -> std::process::Output {
+    let mut cmd = simpark();
+    cmd.arg("merge").args(dirs).arg("--quiet").arg("--out").arg(out);
+    cmd.output().expect("simpark merge runs")
+}
+
+#[test]
+fn schedulers_shards_and_merge_give_the_single_run_byte_for_byte() {
+    let d = tmpdir("shard-schedulers");
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    // AWS Batch array (2 children), one directory per child.
+    let (a0, a1) = (d.join("aws0"), d.join("aws1"));
+    for (i, dir) in [("0", &a0), ("1", &a1)] {
+        let o = run(dir, &["--shard", "auto/2"], &[("AWS_BATCH_JOB_ARRAY_INDEX", i)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merged = d.join("merged-aws");
+    assert!(merge(&[&a0, &a1], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // A Slurm array --array=1-4: index is the task id minus the array's first id.
+    let slurm = d.join("slurm");
+    for i in ["1", "2", "3", "4"] {
+        let env = [
+            ("SLURM_ARRAY_TASK_ID", i),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert!(run(&slurm, &["--shard", "auto"], &env).status.success());
+    }
+    let merged = d.join("merged-slurm");
+    assert!(merge(&[&slurm], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // GNU parallel, the no-scheduler path, with its job log.
+    let gnu = d.join("parallel");
+    let log = d.join("joblog");
+    let o = std::process::Command::new(parallel())
+        .args(["--will-cite", "--halt", "now,fail=1", "-j", "2", "--joblog"])
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_simpark"))
+        .arg("run")
+        .arg(repo(SCENARIO))
+        .args(FLAGS)
+        .args(["1", "--shard", "{}/4", "--out"])
+        .arg(&gnu)
+        .args([":::", "0", "1", "2", "3"])
+        .output()
+        .expect("GNU parallel runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jobs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        jobs.lines()
+            .skip(1)
+            .filter(|l| l.split('\t').nth(6) == Some("0"))
+            .count(),
+        4,
+        "{jobs}"
+    );
+    let merged = d.join("merged-parallel");
+    assert!(merge(&[&gnu], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // Outside any array job, `auto` is an error naming the variables, not a whole run.
+    let o = run(&d.join("none"), &["--shard", "auto/2"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("JOB_COMPLETION_INDEX"));
+    assert!(!d.join("none").exists(), "nothing is written on a usage error");
+}
+
+/// Availability mode (years of failures and repairs; the merge also writes `latency.json`
+/// from its request-level sample): shards, a swarm draw and pages in the records.
+#[test]
+fn availability_shards_merge_to_the_single_run() {
+    let d = tmpdir("shard-availability");
+    let scenario = repo("scenarios/ci/storage_failover.toml");
+    let flags = [
+        "--replications",
+        "7",
+        "--horizon",
+        "3y",
+        "--swarm",
+        "--quiet",
+        "--jobs",
+        "1",
+    ];
+    run_ok(
+        simpark()
+            .arg("run")
+            .arg(&scenario)
+            .args(flags)
+            .arg("--out")
+            .arg(d.join("single")),
+    );
+    for i in 0..3 {
+        run_ok(
+            simpark()
+                .arg("run")
+                .arg(&scenario)
+                .args(flags)
+                .args(["--shard", &format!("{i}/3"), "--out"])
+                .arg(d.join("parts")),
+        );
+    }
+    let merged = d.join("merged");
+    let o = merge(&[&d.join("parts")], &merged);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "summary.json",
+        "months.csv",
+        "latency.json",
+        "scenario.resolved.toml",
+        "topology.dot",
+    ] {
+        let (x, y) = (
+            std::fs::read(d.join("single").join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+        );
+        assert!(x == y, "{f} differs");
+    }
+    let summary = std::fs::read_to_string(merged.join("summary.json")).unwrap();
+    assert!(summary.contains("InstanceDown"), "pages are in the merged records");
+}
+
+/// GNU parallel (Debian `parallel`; `./test` installs it).
+fn parallel() -> &'static str {
+    let found = ["/usr/bin/parallel", "/usr/local/bin/parallel"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file());
+    found.unwrap_or_else(|| {
+        panic!("the GNU parallel test needs it: `apt-get install -y --no-install-recommends parallel` (./test does)")
+    })
+}
+
+/// `examples/k8s/indexed-job.yaml` emulated: its shard command once per completion index
+/// (JOB_COMPLETION_INDEX, as Kubernetes sets it), then its merge command, on a short run.
+#[test]
+fn kubernetes_example_runs_as_an_indexed_job() {
+    let yaml = std::fs::read_to_string(repo("examples/k8s/indexed-job.yaml")).unwrap();
+    let completions: u32 = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("completions:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The `command:` arrays, a flow sequence that may span lines (JSON as written).
+    let mut commands = Vec::new();
+    let mut lines = yaml.lines();
+    while let Some(l) = lines.next() {
+        if let Some(rest) = l.trim().strip_prefix("command:") {
+            let mut text = rest.to_string();
+            while !text.trim_end().ends_with(']') {
+                text.push_str(lines.next().unwrap());
+            }
+            commands.push(serde_json::from_str::<Vec<String>>(&text).unwrap());
+        }
+    }
+    let [shard_cmd, merge_cmd] = &commands[..] else {
+        panic!("two commands expected: {commands:?}")
+    };
+    assert!(
+        shard_cmd.contains(&format!("auto/{completions}")),
+        "--shard auto/N must match completions"
+    );
+    let d = tmpdir("shard-k8s");
+    let localise = |cmd: &[String]| -> Vec<String> {
+        let mut args: Vec<String> = cmd[1..]
+            .iter()
+            .map(|a| match a.as_str() {
+                "/scenario/park.toml" => repo(SCENARIO).display().to_string(),
+                a => a.replace("/results", &d.display().to_string()),
+            })
+            .collect();
+        if let Some(i) = args.iter().position(|a| a == "--replications") {
+            args[i + 1] = "5".into();
+            args.extend(["--horizon".into(), "13h30m".into()]);
+        }
+        args
+    };
+    for i in 0..completions {
+        let o = simpark()
+            .args(localise(shard_cmd))
+            .env("JOB_COMPLETION_INDEX", i.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    run_ok(simpark().args(localise(merge_cmd)));
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    assert_same(&d.join("single"), &d.join("merged"));
+}
+
+#[test]
+fn missing_units_are_listed_and_topped_up_conflicts_and_other_plans_refused() {
+    let d = tmpdir("shard-missing");
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    let parts = d.join("parts");
+    for i in ["0/3", "2/3"] {
+        assert!(run(&parts, &["--shard", i], &[]).status.success());
+    }
+    let merged = d.join("merged");
+    let o = merge(&[&parts], &merged);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("2 of 5 units missing: 1-2"), "{err}");
+    assert!(err.contains("--units 1-2"), "{err}");
+    assert!(!merged.exists(), "nothing is written while units are missing");
+    // Top up from the plan file alone, as the message says.
+    let o = simpark()
+        .arg("run")
+        .arg(parts.join("plan.toml"))
+        .args(["--units", "1-2", "--quiet", "--out"])
+        .arg(&parts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A duplicate shard directory (a retried task) is accepted: its records are identical.
+    let again = d.join("again");
+    assert!(run(&again, &["--shard", "0/3"], &[]).status.success());
+    assert!(merge(&[&parts, &again], &merged).status.success());
+    assert_same(&d.join("single"), &merged);
+    // A record altered by one byte in a duplicate is a conflict.
+    let part = std::fs::read_dir(&again)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .unwrap();
+    let text = std::fs::read_to_string(&part).unwrap();
+    std::fs::write(&part, text.replacen("\"events\":", "\"events\":1", 1)).unwrap();
+    let o = merge(&[&parts, &again], &d.join("conflict"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("appears twice with different contents"));
+    // Records of another plan (another seed) are refused, naming the file and line.
+    let other = d.join("other");
+    assert!(run(&other, &["--shard", "1/3", "--seed", "99"], &[]).status.success());
+    std::fs::copy(parts.join("plan.toml"), other.join("plan.toml")).unwrap();
+    let o = merge(&[&parts, &other], &d.join("foreign"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("record of plan") && err.contains(".jsonl:1"), "{err}");
+}
+
+#[test]
+fn plan_lists_every_unit_once() {
+    let o = run_ok(simpark().args(["plan", "--replications", "10", "--shards", "4"]));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("10 units"), "{text}");
+    for line in [
+        "shard 0/4: units 0-1 (2)",
+        "shard 1/4: units 2-4 (3)",
+        "shard 3/4: units 7-9 (3)",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+}
+
+/// Random shard counts 1..8, records permuted across part files, units dropped or duplicated:
+/// the merge equals the single run byte for byte, or names exactly the missing units.
+#[test]
+fn property_random_splits_merge_to_the_single_run() {
+    let m = crate::model(SCENARIO, &["horizon=\"13h10m\"", "replications=7"]);
+    let reps = simpark::sim::run_replications(&m, 2, &|| {});
+    let bytes = |reps: &[simpark::sim::metrics::RepMetrics]| {
+        let s = simpark::report::summary::summarise(&m, reps);
+        (
+            simpark::report::to_json(&s),
+            simpark::report::summary::timeseries_csv(reps),
+        )
+    };
+    let single = bytes(&reps);
+    let plan = shard::plan_hash(&m, &simpark::scenario::to_toml(&m.spec));
+    let lines: Vec<String> = reps
+        .iter()
+        .enumerate()
+        .map(|(u, r)| shard::record_line(&plan, u as u32, shard::Replication::Requests(r)))
+        .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(14);
+    let mut missing_seen = 0;
+    for _ in 0..60 {
+        let count = rng.random_range(1..=8);
+        let mut records: Vec<(u32, String)> = Vec::new();
+        let mut dropped = Vec::new();
+        for index in 0..count {
+            for u in (Shard { index, count }).units(m.replications) {
+                match rng.random_range(0..10) {
+                    0 => dropped.push(u),
+                    1 => {
+                        records.push((u, lines[u as usize].clone()));
+                        records.push((u, lines[u as usize].clone()));
+                    }
+                    _ => records.push((u, lines[u as usize].clone())),
+                }
+            }
+        }
+        records.shuffle(&mut rng);
+        let mut c = Collected::new(m.replications);
+        for chunk in records.chunks(rng.random_range(1..=4)) {
+            let text: String = chunk.iter().map(|(_, l)| format!("{l}\n")).collect();
+            c.add("part", &text, &plan).unwrap();
+        }
+        dropped.sort_unstable();
+        assert_eq!(c.missing(), dropped);
+        if dropped.is_empty() {
+            assert!(
+                bytes(&c.replications().unwrap()) == single,
+                "merge differs from the single run"
+            );
+        } else {
+            missing_seen += 1;
+        }
+    }
+    assert!(missing_seen > 0 && missing_seen < 60, "both outcomes must be exercised");
+}
+
+/// Daemons this test started, stopped by PID when it ends (pass or fail).
+struct Daemons(Vec<std::path::PathBuf>);
+
+impl Drop for Daemons {
+    fn drop(&mut self) {
+        for pid_file in self.0.iter().rev() {
+            if let Ok(pid) = std::fs::read_to_string(pid_file) {
+                let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+}
+
+fn sh(cmd: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let o = std::process::Command::new(cmd)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// A real single-node Slurm (Debian `slurm-wlm` and `munge`; `./test` installs them) on
+/// 127.0.0.1: the run as `sbatch --array=0-3%2 ... --shard auto` plus a merge job with
+/// `--dependency=afterok:<array>`, compared byte for byte with a single-process run.
+#[test]
+fn slurm_array_and_merge_job_match_the_single_run() {
+    let sbin = Path::new("/usr/sbin");
+    if !sbin.join("slurmctld").is_file() || !sbin.join("munged").is_file() {
+        assert!(
+            std::env::var("SIMPARK_SKIP_SLURM").as_deref() == Ok("1"),
+            "the Slurm test needs `apt-get install -y --no-install-recommends slurm-wlm munge` (./test does); \
+             set SIMPARK_SKIP_SLURM=1 to skip it"
+        );
+        eprintln!("SIMPARK_SKIP_SLURM=1: Slurm test skipped");
+        return;
+    }
+    let d = tmpdir("shard-slurm");
+    for sub in ["state", "spool", "munge"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    sh("chmod", &["700", &d.join("munge").display().to_string()], &[]);
+    let key = d.join("munge/munge.key");
+    std::fs::write(
+        &key,
+        (0..1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    sh("chmod", &["600", &key.display().to_string()], &[]);
+    let mut daemons = Daemons(Vec::new());
+    let p = |rel: &str| d.join(rel).display().to_string();
+    sh(
+        "/usr/sbin/munged",
+        &[
+            "--force",
+            &format!("--socket={}", p("munge/sock")),
+            &format!("--key-file={}", p("munge/munge.key")),
+            &format!("--pid-file={}", p("munge/pid")),
+            &format!("--log-file={}", p("munge/log")),
+            &format!("--seed-file={}", p("munge/seed")),
+        ],
+        &[],
+    );
+    daemons.0.push(d.join("munge/pid"));
+    let host = sh("hostname", &["-s"], &[]);
+    let user = sh("id", &["-un"], &[]);
+    let port = 20_000 + (std::process::id() % 10_000) * 2;
+    let conf = d.join("slurm.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "ClusterName=simpark\nSlurmctldHost={host}(127.0.0.1)\nSlurmctldPort={port}\nSlurmdPort={}\n\
+             SlurmUser={user}\nAuthType=auth/munge\nCredType=cred/munge\nAuthInfo=socket={}\n\
+             StateSaveLocation={}\nSlurmdSpoolDir={}\nSlurmctldPidFile={}\nSlurmdPidFile={}\n\
+             SlurmctldLogFile={}\nSlurmdLogFile={}\nProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\n\
+             SchedulerType=sched/builtin\nSelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n\
+             AccountingStorageType=accounting_storage/none\nJobAcctGatherType=jobacct_gather/none\n\
+             JobCompType=jobcomp/none\nMpiDefault=none\nReturnToService=2\n\
+             NodeName={host} NodeAddr=127.0.0.1 CPUs={} State=UNKNOWN\n\
+             PartitionName=simpark Nodes={host} Default=YES MaxTime=INFINITE State=UP\n",
+            port + 1,
+            p("munge/sock"),
+            p("state"),
+            p("spool"),
+            p("slurmctld.pid"),
+            p("slurmd.pid"),
+            p("slurmctld.log"),
+            p("slurmd.log"),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ),
+    )
+    .unwrap();
+    let env = [("SLURM_CONF", conf.as_path())];
+    sh("/usr/sbin/slurmctld", &["-i"], &env);
+    daemons.0.push(d.join("slurmctld.pid"));
+    sh("/usr/sbin/slurmd", &[], &env);
+    daemons.0.push(d.join("slurmd.pid"));
+    let simpark_bin = env!("CARGO_BIN_EXE_simpark");
+    let common = format!("{simpark_bin} run {} {} 1", repo(SCENARIO).display(), FLAGS.join(" "));
+    let array = sh(
+        "sbatch",
+        &[
+            "--parsable",
+            "--array=0-3%2",
+            "-o",
+            &p("array-%a.log"),
+            "--wrap",
+            &format!("{common} --shard auto --out {}", p("parts")),
+        ],
+        &env,
+    );
+    let merge_job = sh(
+        "sbatch",
+        &[
+            "--parsable",
+            &format!("--dependency=afterok:{array}"),
+            "-o",
+            &p("merge.log"),
+            "--wrap",
+            &format!("{simpark_bin} merge {} --quiet --out {}", p("parts"), p("merged")),
+        ],
+        &env,
+    );
+    let deadline = std::time::Duration::from_secs(120);
+    let mut waited = std::time::Duration::ZERO;
+    while !sh("squeue", &["-h", "-j", &format!("{array},{merge_job}")], &env).is_empty() {
+        assert!(
+            waited < deadline,
+            "Slurm jobs not done after 120 s; logs in {}",
+            d.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        waited += std::time::Duration::from_millis(250);
+    }
+    assert!(run(&d.join("single"), &[], &[]).status.success());
+    assert!(
+        d.join("merged/summary.json").is_file(),
+        "the merge job wrote nothing; see {}",
+        p("merge.log")
+    );
+    assert_same(&d.join("single"), &d.join("merged"));
+    drop(daemons);
+}
