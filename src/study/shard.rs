@@ -11,7 +11,7 @@
 //! itself: the caller passes a lookup for the scheduler's variables.
 
 use crate::scenario::{Direction, Fault, FaultKind, Model};
-use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Incident};
+use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, Incident};
 use crate::sim::metrics::{AlertRecord, Bucket, FailReason, LATENCY_NS_MAX, LATENCY_SIGFIG, RepMetrics, StateChange};
 use crate::units::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
@@ -389,8 +389,12 @@ pub struct AvailRecord {
     monthly_downtime_ns: Vec<u64>,
     monthly_partial_ns: Vec<u64>,
     monthly_degraded_ns: Vec<u64>,
-    /// start_h, end_h, cause, failed_requests (floats as bits).
-    incidents: Vec<(u64, u64, String, u64)>,
+    /// start_h, end_h, cause class, cause, failed_requests (floats as bits).
+    incidents: Vec<(u64, u64, Cause, String, u64)>,
+    /// Downtime by cause [ns], in `Cause::ALL` order.
+    downtime_by_cause_ns: Vec<u64>,
+    /// Failed requests by cause (bits), in `Cause::ALL` order.
+    failed_by_cause: Vec<u64>,
     /// u64 counters in the order of `AvailRecord::counters`.
     counters: Vec<u64>,
     detect_ms: Vec<u64>,
@@ -418,7 +422,7 @@ fn floats(xs: &[u64]) -> Vec<f64> {
 }
 
 /// The integer counters of `AvailMetrics`, in record order.
-fn counters(m: &mut AvailMetrics) -> [&mut u64; 21] {
+fn counters(m: &mut AvailMetrics) -> [&mut u64; 22] {
     [
         &mut m.incidents_total,
         &mut m.failures,
@@ -441,6 +445,7 @@ fn counters(m: &mut AvailMetrics) -> [&mut u64; 21] {
         &mut m.faults_suppressed_by_budget,
         &mut m.faults_not_replayable,
         &mut m.disks_replaced_proactively,
+        &mut m.maintenance_windows,
     ]
 }
 
@@ -456,6 +461,9 @@ impl From<&AvailMetrics> for AvailRecord {
             monthly_downtime_ns: _,
             monthly_partial_ns: _,
             monthly_degraded_ns: _,
+            downtime_by_cause_ns: _,
+            failed_by_cause: _,
+            maintenance_windows: _,
             incidents: _,
             incidents_total: _,
             failures: _,
@@ -508,11 +516,14 @@ impl From<&AvailMetrics> for AvailRecord {
                     (
                         i.start_h.to_bits(),
                         i.end_h.to_bits(),
+                        i.cause_class,
                         i.cause.clone(),
                         i.failed_requests.to_bits(),
                     )
                 })
                 .collect(),
+            downtime_by_cause_ns: m.downtime_by_cause_ns.to_vec(),
+            failed_by_cause: bits(&m.failed_by_cause),
             counters: counters(&mut copy).iter().map(|c| **c).chain([m.events]).collect(),
             detect_ms: bits(&m.detect_ms),
             takeover_ms: bits(&m.takeover_ms),
@@ -568,9 +579,10 @@ impl AvailRecord {
             incidents: self
                 .incidents
                 .iter()
-                .map(|(s, e, cause, f)| Incident {
+                .map(|(s, e, class, cause, f)| Incident {
                     start_h: f64::from_bits(*s),
                     end_h: f64::from_bits(*e),
+                    cause_class: *class,
                     cause: cause.clone(),
                     failed_requests: f64::from_bits(*f),
                 })
@@ -599,6 +611,19 @@ impl AvailRecord {
             storage_down_max: self.storage_down_max,
             ..AvailMetrics::default()
         };
+        let by_cause = |name: &str, n: usize| {
+            if n == Cause::COUNT {
+                Ok(())
+            } else {
+                Err(RecordError(format!("{name}: {n} causes, expected {}", Cause::COUNT)))
+            }
+        };
+        by_cause("downtime_by_cause_ns", self.downtime_by_cause_ns.len())?;
+        by_cause("failed_by_cause", self.failed_by_cause.len())?;
+        m.downtime_by_cause_ns.copy_from_slice(&self.downtime_by_cause_ns);
+        for (slot, b) in m.failed_by_cause.iter_mut().zip(&self.failed_by_cause) {
+            *slot = f64::from_bits(*b);
+        }
         for (a, (failed_at, paged_at, target, alert)) in self.alerts.iter().enumerate() {
             let alert = ALERTS
                 .iter()
