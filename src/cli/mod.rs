@@ -671,7 +671,11 @@ pub fn guarded<T>(flags: &RunFlags, f: impl FnOnce() -> T) -> Option<T> {
 /// Warn (stderr) when the offered load at the busiest hour exceeds a tier's capacity: requests
 /// will queue and fail with `web_queue_full` / `storage_queue_full`.
 fn warn_overload(model: &Model) {
-    for (tier, load) in model.peak_loads() {
+    let end = simpark::units::SimTime::ZERO
+        .saturating_add(model.warmup)
+        .saturating_add(model.horizon);
+    let peak = simpark::sim::traffic::peak_rate_per_s(&model.traffic, end);
+    for (tier, load) in model.loads_at(peak) {
         if load >= 1.0 {
             eprintln!(
                 "warning: the park is overloaded: at the busiest hour the {tier} tier is offered {load:.2} x what its workers can serve; expect queued and failed requests"

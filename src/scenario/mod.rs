@@ -241,34 +241,21 @@ impl Model {
         expected_work(&self.traffic, self.horizon, self.storage_reads)
     }
 
-    /// Offered load at the busiest hour (the largest hourly x weekday weight, the largest
-    /// burst) relative to what each tier's workers can serve at their mean service time:
-    /// `[("web", rho), ("storage", rho)]`. Above 1 the tier is overloaded and requests queue
-    /// and fail; a rough bound, as it spreads the load over every active server.
-    pub fn peak_loads(&self) -> Vec<(&'static str, f64)> {
-        let peak = match &self.traffic {
-            TrafficModel::Poisson { rate_per_s, .. } => *rate_per_s,
-            TrafficModel::Profile {
-                base_rate_per_s,
-                hourly,
-                weekday,
-                bursts,
-                ..
-            } => {
-                let max = |w: &[f64]| w.iter().copied().fold(0.0, f64::max);
-                let burst = bursts.iter().map(|b| b.multiplier).fold(1.0, f64::max);
-                base_rate_per_s * max(hourly) * max(weekday) * burst
-            }
-        };
+    /// Offered load at `peak_rate_per_s` (the busiest piece of the traffic profile, which
+    /// `sim::traffic::peak_rate_per_s` computes from the one traffic rule) relative to what each
+    /// tier's workers can serve at their mean service time: `[("web", rho), ("storage",
+    /// rho)]`. Above 1 the tier is overloaded and requests queue and fail; a rough bound, as
+    /// it spreads the load over every active server.
+    pub fn loads_at(&self, peak_rate_per_s: f64) -> Vec<(&'static str, f64)> {
         let active = self.backend.servers.iter().filter(|s| !s.backup).count().max(1);
         let web_capacity = (active as f64) * f64::from(self.web.workers) / (self.web.service.mean_ns() / 1e9);
-        let mut loads = vec![("web", peak / web_capacity)];
+        let mut loads = vec![("web", peak_rate_per_s / web_capacity)];
         if self.storage.count > 0 {
             let work_s = (f64::from(self.storage_reads) * self.storage.service.mean_ns()
                 + self.write_fraction * self.storage_write.mean_ns())
                 / 1e9;
             let capacity = f64::from(self.storage.count * self.storage.workers);
-            loads.push(("storage", peak * work_s / capacity));
+            loads.push(("storage", peak_rate_per_s * work_s / capacity));
         }
         loads
     }

@@ -41,6 +41,25 @@ pub fn rate_at(model: &TrafficModel, t: SimTime) -> (f64, SimTime) {
     }
 }
 
+/// The highest rate [req/s] offered in `[0, end)`: the maximum of [`rate_at`] over its
+/// pieces. The profile repeats weekly, so the walk stops one week past the last burst's end
+/// (or at `end`): cost at most the hours up to there.
+pub fn peak_rate_per_s(model: &TrafficModel, end: SimTime) -> f64 {
+    let last_burst = match model {
+        TrafficModel::Poisson { rate_per_s, .. } => return *rate_per_s,
+        TrafficModel::Profile { bursts, .. } => bursts.iter().map(|b| b.end).max().unwrap_or(SimTime::ZERO),
+    };
+    let stop = end.min(last_burst.saturating_add(SimDuration::from_nanos(WEEK_NS)));
+    let (mut peak, mut t) = (0.0_f64, SimTime::ZERO);
+    while t < stop {
+        let (rate, next) = rate_at(model, t);
+        assert!(next > t, "pieces advance");
+        peak = peak.max(rate);
+        t = next;
+    }
+    peak
+}
+
 /// Requests offered in `[a, b)`: the integral of [`rate_at`], piece by piece. Whole weeks
 /// without a burst are added at once (the profile repeats weekly), so the cost does not grow
 /// with the length of a quiet span.
@@ -188,6 +207,26 @@ fn invert(mut t: SimTime, mut e: f64, piece: impl Fn(SimTime) -> (f64, SimTime))
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn peak_rate_multiplies_overlapping_bursts() {
+        use crate::scenario::{BurstModel, TrafficModel};
+        let h = |n: u64| SimTime::from_nanos(n * HOUR_NS);
+        let mut hourly = [1.0; 24];
+        hourly[20] = 2.0;
+        let burst = |start, end, multiplier| BurstModel { start, end, multiplier };
+        let model = TrafficModel::Profile {
+            base_rate_per_s: 10.0,
+            hourly,
+            weekday: [1.0; 7],
+            bursts: vec![burst(h(30), h(50), 3.0), burst(h(40), h(45), 2.0)],
+            clients: 1,
+        };
+        // Hour 44 (20:00 on day 2) lies in both bursts: 10 x 2 x 3 x 2.
+        assert_eq!(peak_rate_per_s(&model, h(24 * 14)), 120.0);
+        // Cut before the bursts: only the evening peak.
+        assert_eq!(peak_rate_per_s(&model, h(24)), 20.0);
+    }
+
     use super::*;
     use crate::sim::rng::Seeds;
 

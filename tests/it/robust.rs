@@ -266,12 +266,13 @@ fn inputs_are_bounded() {
     assert!(text(&o).contains("--jobs 100000 lowered to"), "{}", text(&o));
 }
 
-/// An overloaded park is said to be overloaded.
+/// An overloaded park is said to be overloaded. The warning looks at the busiest piece of the
+/// traffic within the run (`sim::traffic::peak_rate_per_s`), so the run spans the day's peak.
 #[test]
 fn overload_is_reported() {
     let d = tmpdir("overload");
     let o = simpark()
-        .args(["run", "-q", "-r", "1", "--horizon", "70m", "--warmup", "1h"])
+        .args(["run", "-q", "-r", "1", "--horizon", "20h", "--warmup", "1h"])
         .args([
             "--set",
             "web.count=1",
