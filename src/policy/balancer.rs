@@ -320,6 +320,8 @@ pub struct Backend {
     // queues
     px_queue: VecDeque<Pending>,
     srv_queued: usize,
+    /// `be->served`: connections the servers of this backend serve (sum of `served`).
+    served_total: u32,
     enq_seq: u64,
 
     dispatch_out: VecDeque<(u64, ServerIdx)>,
@@ -475,6 +477,7 @@ impl Backend {
             ring: [Vec::new(), Vec::new()],
             px_queue: VecDeque::with_capacity(spec.queue_max.min(1 << 16)),
             srv_queued: 0,
+            served_total: 0,
             enq_seq: 0,
             dispatch_out: VecDeque::with_capacity(n.max(16)),
             reject_out: VecDeque::with_capacity(16),
@@ -1504,6 +1507,17 @@ impl Backend {
         if self.tot_weight == 0 {
             return Err(RejectReason::NoServer);
         }
+        // "if there's some queue on the backend, with certain algos we know it's because all
+        // servers are full" (`assign_server`, src/backend.c): `be->queue.length &&
+        // be->served && be->queue.length != be->beconn` for first, roundrobin and static-rr.
+        // `beconn` counts this request too, so it always exceeds the queue's length here.
+        if !self.px_queue.is_empty()
+            && self.served_total > 0
+            && matches!(self.algorithm, Algorithm::First | Algorithm::RoundRobin | Algorithm::StaticRr)
+        {
+            debug_assert_eq!(self.served_total, self.servers.iter().map(|sv| sv.served).sum::<u32>());
+            return Ok(None);
+        }
         let srv = match self.algorithm {
             Algorithm::RoundRobin => self.fwrr_get_next_server(avoid),
             Algorithm::LeastConn | Algorithm::First => self.tree_get_next_server(avoid),
@@ -1576,6 +1590,7 @@ impl Backend {
     /// sess_change_server(s, srv): served++ then server_take_conn.
     fn take_slot(&mut self, s: ServerIdx) {
         self.servers[s].served += 1;
+        self.served_total += 1;
         self.lb_reposition(s);
     }
 
@@ -1584,6 +1599,7 @@ impl Backend {
         let sv = &mut self.servers[s];
         assert!(sv.served > 0, "served underflow on server {s}");
         sv.served -= 1;
+        self.served_total -= 1;
         self.lb_reposition(s);
         self.process_srv_queue(s);
     }
@@ -1616,6 +1632,7 @@ impl Backend {
             }
             .expect("queue front vanished");
             self.servers[s].served += 1;
+            self.served_total += 1;
             self.dispatch_out.push_back((pend.req, s));
             done += 1;
         }
@@ -1640,6 +1657,7 @@ impl Backend {
             }
             let p = self.px_queue.pop_front().expect("non-empty");
             self.servers[s].served += 1;
+            self.served_total += 1;
             self.dispatch_out.push_back((p.req, s));
             done += 1;
         }
@@ -2314,8 +2332,7 @@ mod tests {
     #[test]
     fn server_queue_vs_backend_queue_order() {
         let mut r = rng();
-        // fbck is returned without maxconn check by fwrr -> backup's own queue;
-        // make a backend-queue entry first via a full active, then switch to backup.
+        // A backend-queue entry via a full active server, then the backup becomes fbck.
         let mut be = Backend::new(spec(
             Algorithm::RoundRobin,
             vec![
@@ -2335,20 +2352,30 @@ mod tests {
         be.handle_server_state(SimTime::from_millis(2), 0, false); // now backup is fbck
         // backup did not grab (grab only on the backup's own UP transition)
         assert_eq!(be.poll_dispatch(), None);
+        // 2.6 `assign_server`: a backend queue while the backend serves means "all full",
+        // without asking the algorithm, so the idle backup is not picked.
         assert_eq!(
             be.handle_request(SimTime::from_millis(3), 2, 0, &mut r),
+            Decision::Queued
+        );
+        // The down server's connection ends: it does not dequeue (not usable), and with
+        // nothing served the algorithm runs again and returns fbck without a maxconn check.
+        be.handle_done(SimTime::from_millis(4), 0);
+        assert_eq!(be.poll_dispatch(), None);
+        assert_eq!(
+            be.handle_request(SimTime::from_millis(5), 3, 0, &mut r),
             Decision::Dispatch(1)
         );
         assert_eq!(
-            be.handle_request(SimTime::from_millis(4), 3, 0, &mut r),
+            be.handle_request(SimTime::from_millis(6), 4, 0, &mut r),
             Decision::Queued
-        ); // backup's queue
-        assert_eq!(be.server_queued(1), 1);
-        be.handle_done(SimTime::from_millis(5), 1);
-        // backend queue entry (1 ms) is older than the server queue entry (4 ms)
-        assert_eq!(be.poll_dispatch(), Some((1, 1)));
-        be.handle_done(SimTime::from_millis(6), 1);
-        assert_eq!(be.poll_dispatch(), Some((3, 1)));
+        );
+        assert_eq!(be.server_queued(1), 0, "the backend queue, not the backup's");
+        // The backend queue drains into the backup in FIFO order.
+        for (t, req) in [(7, 1), (8, 2), (9, 4)] {
+            be.handle_done(SimTime::from_millis(t), 1);
+            assert_eq!(be.poll_dispatch(), Some((req, 1)));
+        }
     }
 
     /// back_handle_st_cer + stream_choose_redispatch (2.6): decision table.
