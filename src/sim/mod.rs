@@ -1,17 +1,20 @@
-//! The simulator: engine, RNG streams, topology, traffic, world model, and the replication
-//! runner. Knows the policy layer (it drives it); the policy layer does not know this.
+//! The simulator: engine, RNG streams, the traffic sampler, the two drivers (request-level
+//! `world`, long-horizon `avail`) and the replication runner. Knows the policy layer (it drives
+//! it); the policy layer does not know this.
 //!
 //! The core (a `World`) is single-threaded and clock-free; parallelism exists only in
 //! `run_replications`, which runs whole replications on rayon and returns them in index order.
 
 pub mod avail;
-pub mod dist;
 pub mod engine;
 pub mod metrics;
 pub mod rng;
-pub mod topology;
 pub mod traffic;
 pub mod world;
+
+// Temporary re-exports: the model vocabulary moved to `crate::model`; code on other branches
+// still names it by its old paths.
+pub use crate::model::{dist, topology};
 
 use crate::scenario::Model;
 use metrics::RepMetrics;
