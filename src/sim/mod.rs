@@ -8,6 +8,7 @@
 pub mod avail;
 pub mod engine;
 pub mod metrics;
+pub mod request;
 pub mod rng;
 pub mod traffic;
 pub mod world;
@@ -59,5 +60,7 @@ pub fn run_indexed<T: Send>(n: u32, jobs: usize, on_done: &(dyn Fn() + Sync), f:
 
 /// Run every request-level replication of `model` (see `run_indexed`).
 pub fn run_replications(model: &Model, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<RepMetrics> {
-    run_indexed(model.replications, jobs, on_done, |i| world::World::new(model, i).run())
+    run_indexed(model.replications, jobs, on_done, |i| {
+        request::World::new(model, i).run()
+    })
 }
