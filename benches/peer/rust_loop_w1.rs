@@ -129,7 +129,10 @@ fn main() {
             }
             let s = if w2 {
                 // Round robin over the free servers; none free: wait in the shared queue.
-                match (0..SERVERS).map(|k| (next_server + k) % SERVERS).find(|&k| queues[k].is_empty()) {
+                match (0..SERVERS)
+                    .map(|k| (next_server + k) % SERVERS)
+                    .find(|&k| queues[k].is_empty())
+                {
                     Some(s) => {
                         next_server = (s + 1) % SERVERS;
                         s

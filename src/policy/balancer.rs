@@ -1521,7 +1521,10 @@ impl Backend {
         // `beconn` counts this request too, so it always exceeds the queue's length here.
         if !self.px_queue.is_empty()
             && self.served_total > 0
-            && matches!(self.algorithm, Algorithm::First | Algorithm::RoundRobin | Algorithm::StaticRr)
+            && matches!(
+                self.algorithm,
+                Algorithm::First | Algorithm::RoundRobin | Algorithm::StaticRr
+            )
         {
             debug_assert_eq!(self.served_total, self.servers.iter().map(|sv| sv.served).sum::<u32>());
             return Ok(None);

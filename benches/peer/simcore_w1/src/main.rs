@@ -55,7 +55,10 @@ impl Park {
             self.measured += 1;
         }
         let s = if self.w2 {
-            match (0..SERVERS).map(|k| (self.next_server + k) % SERVERS).find(|&k| self.queues[k].is_empty()) {
+            match (0..SERVERS)
+                .map(|k| (self.next_server + k) % SERVERS)
+                .find(|&k| self.queues[k].is_empty())
+            {
                 Some(s) => {
                     self.next_server = (s + 1) % SERVERS;
                     s
@@ -125,8 +128,18 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--requests" => requests = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage("--requests")),
-            "--seed" => seed = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage("--seed")),
+            "--requests" => {
+                requests = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage("--requests"))
+            }
+            "--seed" => {
+                seed = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage("--seed"))
+            }
             "--algorithm" => match args.next().as_deref() {
                 Some("roundrobin") => leastconn = false,
                 Some("leastconn") => leastconn = true,
