@@ -591,9 +591,11 @@ fn availability_mode_refuses_first_with_maxconn() {
 /// not overlap, downtime including planned maintenance (monthly updates in every baseline):
 /// the single server is worst (its repairs and every update take the site down), the park
 /// with one balancer pays for lb1 (failures and updates), and the park with a VRRP pair and
-/// the standby pair are both far below it. The standby pair is still modelled with a failover
-/// address that cannot fail and no data tier, so the model does not order it against the
-/// hardened park; the test checks only what it supports.
+/// the standby pair are both far below it. The standby pair (its database replicated on both
+/// servers, Pacemaker takeovers that can fail, planned switchovers) and the hardened park
+/// (whose separate storage pair has more hardware that can fail, and fails over the same way)
+/// come out within each other's CIs: the model does not order them, and the test checks only
+/// what it supports.
 #[test]
 fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
     let sets = ["replications=40"];
@@ -625,5 +627,16 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
     }
     // A single server is down ~16 min per monthly window (drain + update + rise checks).
     assert!((180.0..200.0).contains(&maint(&single)), "{}", maint(&single));
-    assert!(maint(&hardened) < 1.0 && maint(&standby) < 1.0);
+    // The park and the standby pair patch without a visible outage but for VRRP handovers
+    // and planned storage switchovers (seconds per window).
+    assert!(maint(&hardened) < 2.0 && maint(&standby) < 2.0);
+    // Unplanned, both pay mostly for takeovers (detection, fencing, promotion, and the 2% that
+    // fail and wait for on-call).
+    let takeover = |s: &AvailSummary| {
+        s.metrics.downtime_by_cause[simpark::sim::avail::Cause::Takeover.index()]
+            .downtime_min_per_year
+            .value
+    };
+    assert!(takeover(&standby) > 0.5 * standby.metrics.downtime_min_per_year_unplanned.value);
+    assert!(takeover(&hardened) > 0.5 * hardened.metrics.downtime_min_per_year_unplanned.value);
 }
