@@ -10,10 +10,10 @@
 //! clock or spawn a thread (parallelism is `study::run_models`).
 
 use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, run_models};
+use crate::model::topology::NodeKind;
+use crate::model::traffic::rate_at;
 use crate::report::plot::{self, Bar};
 use crate::scenario::{Burst, Mode, Model, ScenarioError};
-use crate::sim::topology::NodeKind;
-use crate::sim::traffic::rate_at;
 use crate::stats::Estimate;
 use crate::units::{SimDuration, SimTime};
 use serde::Serialize;
