@@ -253,7 +253,14 @@ fn nothing_to_check_is_an_error_unless_allowed() {
         "{err}"
     );
     // Files without [[expect]] blocks are nothing to check either.
-    let out = simpark().arg("check").arg(repo("scenarios/baseline")).output().unwrap();
+    let plain = d.join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::copy(
+        repo("scenarios/baseline/single_server.toml"),
+        plain.join("single_server.toml"),
+    )
+    .unwrap();
+    let out = simpark().arg("check").arg(&plain).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
     let out = simpark().args(["check", "--allow-empty"]).arg(&empty).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
