@@ -320,8 +320,6 @@ pub struct Backend {
     // queues
     px_queue: VecDeque<Pending>,
     srv_queued: usize,
-    /// `be->served`: connections the servers of this backend serve (sum of `served`).
-    served_total: u32,
     /// Some server can slow-start (a dynamic algorithm and a `slowstart`): decided once per
     /// configuration, so backends without it never look for warm-up steps per request.
     slowstart_any: bool,
@@ -480,7 +478,6 @@ impl Backend {
             ring: [Vec::new(), Vec::new()],
             px_queue: VecDeque::with_capacity(spec.queue_max.min(1 << 16)),
             srv_queued: 0,
-            served_total: 0,
             slowstart_any: false,
             enq_seq: 0,
             dispatch_out: VecDeque::with_capacity(n.max(16)),
@@ -1516,17 +1513,16 @@ impl Backend {
             return Err(RejectReason::NoServer);
         }
         // "if there's some queue on the backend, with certain algos we know it's because all
-        // servers are full" (`assign_server`, src/backend.c): `be->queue.length &&
-        // be->served && be->queue.length != be->beconn` for first, roundrobin and static-rr.
-        // `beconn` counts this request too, so it always exceeds the queue's length here.
+        // servers are full" (`assign_server`, src/backend.c line 691 of 2.6.12, read in
+        // Debian's source package): `be->queue.length && be->queue.length != be->beconn` for
+        // first, roundrobin and static-rr. `beconn` counts this request too, so it always
+        // exceeds the queue's length here. (HAProxy 3.x adds `be->served`; 2.6 does not.)
         if !self.px_queue.is_empty()
-            && self.served_total > 0
             && matches!(
                 self.algorithm,
                 Algorithm::First | Algorithm::RoundRobin | Algorithm::StaticRr
             )
         {
-            debug_assert_eq!(self.served_total, self.servers.iter().map(|sv| sv.served).sum::<u32>());
             return Ok(None);
         }
         let srv = match self.algorithm {
@@ -1601,7 +1597,6 @@ impl Backend {
     /// sess_change_server(s, srv): served++ then server_take_conn.
     fn take_slot(&mut self, s: ServerIdx) {
         self.servers[s].served += 1;
-        self.served_total += 1;
         self.lb_reposition(s);
     }
 
@@ -1610,7 +1605,6 @@ impl Backend {
         let sv = &mut self.servers[s];
         assert!(sv.served > 0, "served underflow on server {s}");
         sv.served -= 1;
-        self.served_total -= 1;
         self.lb_reposition(s);
         self.process_srv_queue(s);
     }
@@ -1643,7 +1637,6 @@ impl Backend {
             }
             .expect("queue front vanished");
             self.servers[s].served += 1;
-            self.served_total += 1;
             self.dispatch_out.push_back((pend.req, s));
             done += 1;
         }
@@ -1668,7 +1661,6 @@ impl Backend {
             }
             let p = self.px_queue.pop_front().expect("non-empty");
             self.servers[s].served += 1;
-            self.served_total += 1;
             self.dispatch_out.push_back((p.req, s));
             done += 1;
         }
@@ -2369,24 +2361,21 @@ mod tests {
             be.handle_request(SimTime::from_millis(3), 2, 0, &mut r),
             Decision::Queued
         );
-        // The down server's connection ends: it does not dequeue (not usable), and with
-        // nothing served the algorithm runs again and returns fbck without a maxconn check.
+        // The down server's connection ends: it does not dequeue (not usable). Nothing is
+        // served now, but 2.6.12 still answers "all full" while the backend queue is
+        // non-empty (3.x adds `be->served` to the test), so the idle backup stays unused and
+        // the queue empties only through `timeout queue`.
         be.handle_done(SimTime::from_millis(4), 0);
         assert_eq!(be.poll_dispatch(), None);
         assert_eq!(
             be.handle_request(SimTime::from_millis(5), 3, 0, &mut r),
-            Decision::Dispatch(1)
-        );
-        assert_eq!(
-            be.handle_request(SimTime::from_millis(6), 4, 0, &mut r),
             Decision::Queued
         );
         assert_eq!(be.server_queued(1), 0, "the backend queue, not the backup's");
-        // The backend queue drains into the backup in FIFO order.
-        for (t, req) in [(7, 1), (8, 2), (9, 4)] {
-            be.handle_done(SimTime::from_millis(t), 1);
-            assert_eq!(be.poll_dispatch(), Some((req, 1)));
-        }
+        let deadline = be.poll_timeout().expect("queued requests have a deadline");
+        be.handle_timeout(deadline);
+        assert_eq!(be.poll_rejected().map(|(req, _)| req), Some(1), "FIFO: oldest first");
+        assert_eq!(be.poll_dispatch(), None);
     }
 
     /// back_handle_st_cer + stream_choose_redispatch (2.6): decision table.
