@@ -111,7 +111,12 @@ pub struct Compared {
 /// Run every (scenario x replication) on `jobs` threads and put the results side by side.
 pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<Comparison, Crashed> {
     let models: Vec<Model> = entries.iter().map(|(_, m)| m.clone()).collect();
-    let figures = run_models(&models, jobs, on_done)?;
+    Ok(side_by_side(entries, run_models(&models, jobs, on_done)?))
+}
+
+/// The comparison of `entries` from each one's figures (in order): what a whole compare
+/// and `simpark merge` both call.
+pub fn side_by_side(entries: &[(String, Model)], figures: Vec<RunFigures>) -> Comparison {
     let scenarios = entries
         .iter()
         .zip(figures)
@@ -130,11 +135,11 @@ pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + S
             metrics,
         })
         .collect();
-    Ok(Comparison {
+    Comparison {
         schema_version: SCHEMA_VERSION,
         simpark_version: env!("CARGO_PKG_VERSION"),
         scenarios,
-    })
+    }
 }
 
 /// Table rows: (label, metric, digits).
