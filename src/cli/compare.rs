@@ -53,6 +53,15 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
         return Ok(exit::USAGE);
     }
     let default_out = Path::new("results").join("compare");
+    if let Some(shards) = args.shard.shards {
+        let head = format!(
+            "plan {}: comparison of {} scenarios, {units} units (scenarios x replications)",
+            hash(&study, &entries),
+            entries.len()
+        );
+        super::shard::print_plan(&head, units as u32, shards);
+        return Ok(exit::OK);
+    }
     match args.shard.selected(units) {
         Ok(Some(selected)) => {
             let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();

@@ -36,6 +36,9 @@ pub struct ShardFlags {
     /// Run these units only, e.g. `4-6,9` (what `simpark merge` lists as missing).
     #[arg(long, value_name = "LIST")]
     pub units: Option<String>,
+    /// Print the plan (its hash, which units each of N shards runs) and exit; nothing is run.
+    #[arg(long, value_name = "N", conflicts_with_all = ["shard", "units"], value_parser = super::at_least_one::<u32>)]
+    pub shards: Option<u32>,
 }
 
 impl ShardFlags {
@@ -240,25 +243,29 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
         Err(e) => return Ok(report_scenario_error(&e)),
     };
     let (_, hash) = plan_of(&model);
-    println!(
-        "plan {hash}: scenario `{}`, {} units (one replication each), {} shards",
-        model.spec.name, model.replications, args.shards
+    print_plan(
+        &format!(
+            "plan {hash}: scenario `{}`, {} units (one replication each)",
+            model.spec.name, model.replications
+        ),
+        model.replications,
+        args.shards,
     );
-    for index in 0..args.shards {
-        let units: Vec<u32> = Shard {
-            index,
-            count: args.shards,
-        }
-        .units(model.replications)
-        .collect();
+    Ok(exit::OK)
+}
+
+/// The plan's head line, then the units of each of `shards` shards out of `total`.
+pub fn print_plan(head: &str, total: u32, shards: u32) {
+    println!("{head}, {shards} shards");
+    for index in 0..shards {
+        let units: Vec<u32> = Shard { index, count: shards }.units(total).collect();
         let list = if units.is_empty() {
             "none".to_string()
         } else {
             shard::format_units(&units)
         };
-        println!("shard {index}/{}: units {list} ({})", args.shards, units.len());
+        println!("shard {index}/{shards}: units {list} ({})", units.len());
     }
-    Ok(exit::OK)
 }
 
 /// `simpark merge`: read every shard directory, refuse mixed plans or versions, list missing

@@ -78,9 +78,21 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
     };
     let load = |extra: &[String]| study.load(0, extra);
     let default_out = Path::new("results").join(format!("sweep-{}", plan.base.spec.name));
+    let hash = || study.hash(&[simpark::scenario::to_toml(&plan.base.spec)]);
+    if let Some(shards) = args.shard.shards {
+        let head = format!(
+            "plan {}: sweep of `{}`, {} units ({} runs x replications, grid points then N-1 twins)",
+            hash(),
+            plan.base.spec.name,
+            plan.units(),
+            plan.runs.len()
+        );
+        super::shard::print_plan(&head, plan.units() as u32, shards);
+        return Ok(exit::OK);
+    }
     match args.shard.selected(plan.units()) {
         Ok(Some(units)) => {
-            let hash = study.hash(&[simpark::scenario::to_toml(&plan.base.spec)]);
+            let hash = hash();
             let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
             return super::shard::run_study_units(
                 &study,

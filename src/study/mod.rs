@@ -9,6 +9,7 @@
 //! only on the inputs, whatever `--jobs` is.
 
 pub mod compare;
+pub mod precision;
 pub mod shard;
 pub mod sweep;
 pub mod vary;
@@ -119,7 +120,7 @@ pub fn metric_names(mode: Mode) -> &'static [&'static str] {
 }
 
 /// Request mode, one replication, in `REQUEST_METRICS` order.
-fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
+pub fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
     let window_s = (m.horizon.as_nanos() - m.warmup.as_nanos()) as f64 / 1e9;
     // An empty histogram (nothing succeeded) reports 0, as summary.json does.
     let q = |quantile: f64| {
@@ -150,7 +151,7 @@ fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
 }
 
 /// Availability mode, one replication, in `AVAIL_METRICS` order.
-fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
+pub fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
     let years = r.window_ns as f64 / (365.0 * 86_400e9);
     let mut out = vec![
         1.0 - r.downtime_ns as f64 / r.window_ns as f64,

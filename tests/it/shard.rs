@@ -557,6 +557,9 @@ fn sweep_and_compare_shards_merge_to_the_single_run() {
         [base, extra].concat()
     }
     assert!(study(&d, &with(&sweep, &["--out", "single"]), &[]).status.success());
+    let o = study(&d, &with(&sweep, &["--shards", "3"]), &[]);
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(plan.contains("36 units") && plan.contains("shard 1/3: units 12-23 (12)"), "{plan}");
     for i in ["0/3", "2/3"] {
         let o = study(&d, &with(&sweep, &["--shard", i, "--out", "parts"]), &[]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -699,4 +702,65 @@ fn property_random_splits_of_a_study_merge_to_the_single_run() {
         }
     }
     assert!(missing_seen > 0 && missing_seen < 60, "both outcomes must be exercised");
+}
+
+/// `--precision`: replications in batches until the CI half-width is reached; the same
+/// answer with any `--jobs`; the resolved scenario records the count and reruns to the same
+/// bytes; a cap; bad targets refused (exit 2, nothing written).
+#[test]
+fn precision_adds_batches_until_the_half_width_is_reached() {
+    let d = tmpdir("precision");
+    std::fs::write(d.join("small.toml"), SMALL).unwrap();
+    let run = |extra: &[&str], out: &str| {
+        simpark()
+            .current_dir(&d)
+            .args(["run", "small.toml", "--quiet", "--out", out])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let p99 = |out: &str| {
+        let s: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join(out).join("summary.json")).unwrap()).unwrap();
+        (
+            s["replications"].as_u64().unwrap(),
+            s["metrics"]["latency_ms_p99"]["ci95"].as_f64().unwrap(),
+        )
+    };
+    assert!(run(&["--precision", "latency_ms_p99:2ms", "--jobs", "2"], "a").status.success());
+    let (n, ci) = p99("a");
+    // Starts at the scenario's 3, then batches of 10.
+    assert!(n > 3 && (n - 3) % 10 == 0 && ci <= 2.0, "{n} replications, ci {ci}");
+    assert!(run(&["--precision", "latency_ms_p99:2ms", "--jobs", "1"], "b").status.success());
+    let resolved = d.join("a/scenario.resolved.toml");
+    let o = simpark()
+        .arg("run")
+        .arg(&resolved)
+        .args(["--quiet", "--out"])
+        .arg(d.join("c"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    for out in ["b", "c"] {
+        for f in ["summary.json", "timeseries.csv", "scenario.resolved.toml"] {
+            assert!(
+                std::fs::read(d.join("a").join(f)).unwrap() == std::fs::read(d.join(out).join(f)).unwrap(),
+                "{f} differs in {out}"
+            );
+        }
+    }
+    // An unreachable target stops at the cap (the scenario's 3 plus one batch), with a note.
+    let o = run(&["--precision", "latency_ms_p99:0.01ms", "--max-replications", "13"], "capped");
+    assert!(o.status.success());
+    assert_eq!(p99("capped").0, 13);
+    for (bad, says) in [
+        (&["--precision", "p42:5ms"][..], "valid: availability, latency_ms_p99"),
+        (&["--precision", "5"][..], "expected a relative half-width"),
+        (&["--precision", "1%", "--max-replications", "2"][..], "below the scenario's 3"),
+    ] {
+        let o = run(bad, "bad");
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{bad:?}: {err}");
+        assert!(!d.join("bad").exists());
+    }
 }
