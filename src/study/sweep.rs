@@ -106,6 +106,9 @@ impl PlannedRun {
     }
 }
 
+// A planned run stays small (no model, no replication): 20,000 of them are about 1 MB.
+const _: () = assert!(std::mem::size_of::<PlannedRun>() <= 64);
+
 /// Builds a run's model from its overrides: the scenario with the user's overrides plus
 /// the given ones.
 pub type Load<'a> = dyn Fn(&[String]) -> Result<Model, ScenarioError> + Sync + 'a;
