@@ -560,10 +560,15 @@ fn sweep_and_compare_shards_merge_to_the_single_run() {
     let o = study(&d, &with(&sweep, &["--shards", "3"]), &[]);
     let plan = String::from_utf8_lossy(&o.stdout);
     assert!(plan.contains("36 units") && plan.contains("shard 1/3: units 12-23 (12)"), "{plan}");
-    for i in ["0/3", "2/3"] {
-        let o = study(&d, &with(&sweep, &["--shard", i, "--out", "parts"]), &[]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    }
+    // Shards 0 and 2 of 3 through GNU parallel (shard 1 "fails").
+    let o = std::process::Command::new(parallel())
+        .current_dir(&d)
+        .args(["--joblog", "shards.log", env!("CARGO_BIN_EXE_simpark")])
+        .args(with(&sweep, &["--quiet", "--jobs", "1", "--shard", "{}/3", "--out", "parts", ":::", "0", "2"]))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(d.join("shards.log")).unwrap().lines().count(), 3);
     // Merged from another directory: the study file says where its scenario is.
     let o = merge(&[&d.join("parts")], &d.join("merged"));
     assert_eq!(o.status.code(), Some(2));
