@@ -512,9 +512,7 @@ fn run(args: &RunArgs) -> Result<i32> {
                     model.mode,
                     model.replications,
                     &mut |a, b| {
-                        simpark::sim::run_indexed(b - a, jobs, &|| bar.inc(1), |i| {
-                            AvailWorld::new(&model, a + i).run()
-                        })
+                        simpark::sim::run_indexed(b - a, jobs, &|| bar.inc(1), |i| AvailWorld::new(&model, a + i).run())
                     },
                     &simpark::study::avail_figures,
                 ),
@@ -551,7 +549,10 @@ fn run(args: &RunArgs) -> Result<i32> {
                 ),
             });
             let met = precision.as_ref().is_none_or(|p| {
-                let figures: Vec<Vec<f64>> = reps.iter().map(|r| simpark::study::request_figures(&model, r)).collect();
+                let figures: Vec<Vec<f64>> = reps
+                    .iter()
+                    .map(|r| simpark::study::request_figures(&model, r))
+                    .collect();
                 p.met(model.mode, &figures)
             });
             let model = &with_replications(&model, reps.len());

@@ -456,7 +456,11 @@ fn merge_study(args: &MergeArgs) -> Result<i32> {
         }
     };
     // The command that runs missing units: the study's own, from its directory.
-    let mut top_up = format!("cd {} && simpark {}", super::shell_quote(&study.dir), study.command.name());
+    let mut top_up = format!(
+        "cd {} && simpark {}",
+        super::shell_quote(&study.dir),
+        study.command.name()
+    );
     for p in &study.scenarios {
         top_up.push_str(&format!(" {}", super::shell_quote(p)));
     }
@@ -482,7 +486,8 @@ fn merge_study(args: &MergeArgs) -> Result<i32> {
                 Err(code) => return Ok(code),
             };
             let runs = &plan.runs;
-            let Ok(figures) = simpark::study::fold_each(&plan.replications(), &|r| (runs[r].mode, runs[r].offered_rps), &figures)
+            let Ok(figures) =
+                simpark::study::fold_each(&plan.replications(), &|r| (runs[r].mode, runs[r].offered_rps), &figures)
             else {
                 eprintln!("error: a record's figures do not fit its run (another simpark build?)");
                 return Ok(exit::USAGE);

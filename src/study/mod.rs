@@ -364,7 +364,11 @@ pub fn fold_each(
     meta: &dyn Fn(usize) -> (Mode, f64),
     figures: &[Vec<f64>],
 ) -> Result<Vec<RunFigures>, u32> {
-    assert_eq!(Units::new(replications).total(), figures.len() as u64, "one figure list per unit");
+    assert_eq!(
+        Units::new(replications).total(),
+        figures.len() as u64,
+        "one figure list per unit"
+    );
     let mut rest = figures;
     let mut out = Vec::with_capacity(replications.len());
     for (run, &r) in replications.iter().enumerate() {

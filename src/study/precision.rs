@@ -145,7 +145,10 @@ impl Precision {
     pub fn met(&self, mode: Mode, figures: &[Vec<f64>]) -> bool {
         let names = metric_names(mode);
         let estimate = |name: &str| {
-            let k = names.iter().position(|n| *n == name).expect("targets name metrics of the mode");
+            let k = names
+                .iter()
+                .position(|n| *n == name)
+                .expect("targets name metrics of the mode");
             let xs: Vec<f64> = figures.iter().map(|f| f[k]).collect();
             Estimate::from_samples(&xs)
         };
@@ -185,7 +188,9 @@ pub fn replicate<T>(
     let mut reps = run_batch(0, start);
     let mut figs: Vec<Vec<f64>> = reps.iter().map(figures).collect();
     while !precision.met(mode, &figs) {
-        let Some(n) = precision.next(reps.len() as u32) else { break };
+        let Some(n) = precision.next(reps.len() as u32) else {
+            break;
+        };
         let more = run_batch(reps.len() as u32, n);
         figs.extend(more.iter().map(figures));
         reps.extend(more);
@@ -239,7 +244,9 @@ mod tests {
         assert_eq!(batches, vec![(0, 4), (4, 14), (14, 24)]);
         assert_eq!(reps, (0..24).collect::<Vec<_>>());
         let capped = Precision { max: 10, ..p };
-        let reps = replicate(&capped, Mode::Availability, 4, &mut |a, b| (a..b).collect(), &|r| fig(*r));
+        let reps = replicate(&capped, Mode::Availability, 4, &mut |a, b| (a..b).collect(), &|r| {
+            fig(*r)
+        });
         assert_eq!(reps.len(), 10);
     }
 }

@@ -521,7 +521,12 @@ fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .filter(|(n, _)| n != "perf.json" && n != "manifest.json")
         .collect();
     files.sort();
@@ -559,16 +564,27 @@ fn sweep_and_compare_shards_merge_to_the_single_run() {
     assert!(study(&d, &with(&sweep, &["--out", "single"]), &[]).status.success());
     let o = study(&d, &with(&sweep, &["--shards", "3"]), &[]);
     let plan = String::from_utf8_lossy(&o.stdout);
-    assert!(plan.contains("36 units") && plan.contains("shard 1/3: units 12-23 (12)"), "{plan}");
+    assert!(
+        plan.contains("36 units") && plan.contains("shard 1/3: units 12-23 (12)"),
+        "{plan}"
+    );
     // Shards 0 and 2 of 3 through GNU parallel (shard 1 "fails").
     let o = std::process::Command::new(parallel())
         .current_dir(&d)
         .args(["--joblog", "shards.log", env!("CARGO_BIN_EXE_simpark")])
-        .args(with(&sweep, &["--quiet", "--jobs", "1", "--shard", "{}/3", "--out", "parts", ":::", "0", "2"]))
+        .args(with(
+            &sweep,
+            &[
+                "--quiet", "--jobs", "1", "--shard", "{}/3", "--out", "parts", ":::", "0", "2",
+            ],
+        ))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(std::fs::read_to_string(d.join("shards.log")).unwrap().lines().count(), 3);
+    assert_eq!(
+        std::fs::read_to_string(d.join("shards.log")).unwrap().lines().count(),
+        3
+    );
     // Merged from another directory: the study file says where its scenario is.
     let o = merge(&[&d.join("parts")], &d.join("merged"));
     assert_eq!(o.status.code(), Some(2));
@@ -599,9 +615,16 @@ fn sweep_and_compare_shards_merge_to_the_single_run() {
     assert!(merge(&[&d.join("parts")], &d.join("merged")).status.success());
     let single = outputs(&d.join("single"));
     assert!(single.iter().any(|(n, _)| n == "sweep.json") && single.len() >= 4);
-    assert!(outputs(&d.join("merged")) == single, "merged sweep differs from the single run");
+    assert!(
+        outputs(&d.join("merged")) == single,
+        "merged sweep differs from the single run"
+    );
     // Records of another plan (another seed) are refused.
-    let o = study(&d, &with(&sweep, &["--seed", "9", "--units", "0", "--out", "other"]), &[]);
+    let o = study(
+        &d,
+        &with(&sweep, &["--seed", "9", "--units", "0", "--out", "other"]),
+        &[],
+    );
     assert!(o.status.success());
     let o = merge(&[&d.join("parts"), &d.join("other")], &d.join("foreign"));
     assert_eq!(o.status.code(), Some(2));
@@ -625,8 +648,12 @@ fn sweep_and_compare_shards_merge_to_the_single_run() {
         d.join("scenarios/baseline/single_server.toml"),
     )
     .unwrap();
-    
-    assert!(study(&d, &with(&compare, &["--out", "cmp-single"]), &[]).status.success());
+
+    assert!(
+        study(&d, &with(&compare, &["--out", "cmp-single"]), &[])
+            .status
+            .success()
+    );
     for i in ["0", "1"] {
         let out = format!("cmp-{i}");
         let o = study(
@@ -640,7 +667,10 @@ fn sweep_and_compare_shards_merge_to_the_single_run() {
     assert!(merge(&[&d.join("cmp-0"), &d.join("cmp-1")], &merged).status.success());
     let single = outputs(&d.join("cmp-single"));
     assert!(single.iter().any(|(n, _)| n == "compare.json"));
-    assert!(outputs(&merged) == single, "merged comparison differs from the single run");
+    assert!(
+        outputs(&merged) == single,
+        "merged comparison differs from the single run"
+    );
 }
 
 /// The study fold: random shard counts, records permuted across part files, units dropped
@@ -655,7 +685,10 @@ fn property_random_splits_of_a_study_merge_to_the_single_run() {
     };
     let entries = vec![
         ("a.toml".to_string(), load(&["replications=4"])),
-        ("b.toml".to_string(), load(&["traffic.rate_per_s=80.0", "replications=3"])),
+        (
+            "b.toml".to_string(),
+            load(&["traffic.rate_per_s=80.0", "replications=3"]),
+        ),
         ("c.toml".to_string(), load(&["web.count=1", "replications=2"])),
     ];
     let single = compare::compare(&entries, 2, &|| {}).unwrap().json();
@@ -725,17 +758,26 @@ fn precision_adds_batches_until_the_half_width_is_reached() {
             .unwrap()
     };
     let p99 = |out: &str| {
-        let s: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join(out).join("summary.json")).unwrap()).unwrap();
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join(out).join("summary.json")).unwrap()).unwrap();
         (
             s["replications"].as_u64().unwrap(),
             s["metrics"]["latency_ms_p99"]["ci95"].as_f64().unwrap(),
         )
     };
-    assert!(run(&["--precision", "latency_ms_p99:2ms", "--jobs", "2"], "a").status.success());
+    assert!(
+        run(&["--precision", "latency_ms_p99:2ms", "--jobs", "2"], "a")
+            .status
+            .success()
+    );
     let (n, ci) = p99("a");
     // Starts at the scenario's 3, then batches of 10.
     assert!(n > 3 && (n - 3) % 10 == 0 && ci <= 2.0, "{n} replications, ci {ci}");
-    assert!(run(&["--precision", "latency_ms_p99:2ms", "--jobs", "1"], "b").status.success());
+    assert!(
+        run(&["--precision", "latency_ms_p99:2ms", "--jobs", "1"], "b")
+            .status
+            .success()
+    );
     let resolved = d.join("a/scenario.resolved.toml");
     let o = simpark()
         .arg("run")
@@ -754,13 +796,19 @@ fn precision_adds_batches_until_the_half_width_is_reached() {
         }
     }
     // An unreachable target stops at the cap (the scenario's 3 plus one batch), with a note.
-    let o = run(&["--precision", "latency_ms_p99:0.01ms", "--max-replications", "13"], "capped");
+    let o = run(
+        &["--precision", "latency_ms_p99:0.01ms", "--max-replications", "13"],
+        "capped",
+    );
     assert!(o.status.success());
     assert_eq!(p99("capped").0, 13);
     for (bad, says) in [
         (&["--precision", "p42:5ms"][..], "valid: availability, latency_ms_p99"),
         (&["--precision", "5"][..], "expected a relative half-width"),
-        (&["--precision", "1%", "--max-replications", "2"][..], "below the scenario's 3"),
+        (
+            &["--precision", "1%", "--max-replications", "2"][..],
+            "below the scenario's 3",
+        ),
     ] {
         let o = run(bad, "bad");
         assert_eq!(o.status.code(), Some(2), "{bad:?}");
