@@ -518,8 +518,8 @@ fn run(args: &RunArgs) -> Result<i32> {
                 ),
             };
             let met = precision.as_ref().is_none_or(|p| p.met(model.mode, &figures_of(&reps)));
-            let model = &with_replications(&model, reps.len());
-            let s = summary::summarise_availability(model, &reps);
+            let model = with_replications(&model, reps.len());
+            let s = summary::summarise_availability(&model, &reps);
             let events: u64 = reps.iter().map(|r| r.events).sum();
             let wall = started.elapsed();
             // Response times in normal operation, which the long-horizon mode cannot give; run
@@ -555,8 +555,8 @@ fn run(args: &RunArgs) -> Result<i32> {
                     .collect();
                 p.met(model.mode, &figures)
             });
-            let model = &with_replications(&model, reps.len());
-            let s = summary::summarise(model, &reps);
+            let model = with_replications(&model, reps.len());
+            let s = summary::summarise(&model, &reps);
             let events: u64 = reps.iter().map(|r| r.events).sum();
             let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
             (

@@ -225,7 +225,7 @@ mod tests {
         // Figures alternate 1 and 3 in availability_time: the half-width shrinks as 1/sqrt(n).
         let fig = |r: u32| {
             let mut f = vec![0.0; metric_names(Mode::Availability).len()];
-            f[0] = if r % 2 == 0 { 1.0 } else { 3.0 };
+            f[0] = if r.is_multiple_of(2) { 1.0 } else { 3.0 };
             f
         };
         let p = Precision::parse("availability_time:0.5", Mode::Availability, 1000).unwrap();
