@@ -21,6 +21,11 @@ pub struct CompareArgs {
     /// Scenario files, compared in this order. Default: the brochure's three setups
     /// (scenarios/baseline/single_server.toml, standby_pair.toml, xpos.toml; embedded).
     pub scenarios: Vec<PathBuf>,
+    /// Also run every scenario through a traffic peak at request level, e.g. `10x1h` (a news
+    /// spike: 10 times the traffic for an hour, from the busiest hour of the week), and report
+    /// requests served and p99 latency during it.
+    #[arg(long, value_name = "MULTIPLIERxDURATION")]
+    pub peak: Option<String>,
     #[command(flatten)]
     pub run: RunFlags,
     #[command(flatten)]
@@ -44,12 +49,38 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     for (_, m) in &entries {
         args.run.refuse_in_request_mode(m, false)?;
     }
-    let units: u64 = entries.iter().map(|(_, m)| u64::from(m.replications)).sum();
+    let mut peaks = Vec::new();
+    if let Some(text) = &args.peak {
+        let peak = match compare::Peak::parse(text) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: --peak {e}");
+                return Ok(exit::USAGE);
+            }
+        };
+        for (_, m) in &entries {
+            match compare::peak_model(m, &peak) {
+                Ok(p) => peaks.push(p),
+                Err(e) => return Ok(report_scenario_error(&e)),
+            }
+        }
+    }
+    let units: u64 = entries
+        .iter()
+        .map(|(_, m)| m)
+        .chain(&peaks)
+        .map(|m| u64::from(m.replications))
+        .sum();
     if units > simpark::study::UNITS_MAX {
         eprintln!(
             "error: {units} replications in all; at most {}",
             simpark::study::UNITS_MAX
         );
+        return Ok(exit::USAGE);
+    }
+    let sharded = args.shard.shard.is_some() || args.shard.units.is_some() || args.shard.shards.is_some();
+    if sharded && !peaks.is_empty() {
+        eprintln!("error: --peak is not sharded yet; run the comparison with --peak in one process");
         return Ok(exit::USAGE);
     }
     let default_out = Path::new("results").join("compare");
@@ -95,7 +126,7 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     let bar = args.run.progress(units, "scenarios x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
-    let cmp = match compare::compare(&entries, jobs, &|| bar.inc(1)) {
+    let cmp = match compare::compare(&entries, &peaks, jobs, &|| bar.inc(1)) {
         Ok(c) => c,
         Err(crashed) => {
             bar.abandon();
@@ -115,7 +146,7 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     for (name, body) in &files {
         outdir.write(name, body.as_bytes())?;
     }
-    outdir.publish(&run_id(&entries))?;
+    outdir.publish(&run_id(&entries, &peaks))?;
     if !args.run.quiet {
         print!("{}", cmp.table());
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
@@ -150,8 +181,13 @@ pub fn outputs(cmp: &Comparison) -> Result<Vec<(String, String)>> {
 }
 
 /// The results directory's run id.
-pub fn run_id(entries: &[(String, Model)]) -> String {
-    let ids: String = entries.iter().map(|(_, m)| scenario::to_toml(&m.spec)).collect();
+pub fn run_id(entries: &[(String, Model)], peaks: &[Model]) -> String {
+    let ids: String = entries
+        .iter()
+        .map(|(_, m)| m)
+        .chain(peaks)
+        .map(|m| scenario::to_toml(&m.spec))
+        .collect();
     let seed = entries.first().map_or(0, |(_, m)| m.seed);
     outdir::run_id("compare", &ids, seed)
 }

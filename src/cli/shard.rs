@@ -517,11 +517,11 @@ fn merge_study(args: &MergeArgs) -> Result<i32> {
                 eprintln!("error: a record's figures do not fit its run (another simpark build?)");
                 return Ok(exit::USAGE);
             };
-            let cmp = simpark::study::compare::side_by_side(&entries, figures);
+            let cmp = simpark::study::compare::side_by_side(&entries, figures, Vec::new());
             (
                 super::compare::outputs(&cmp)?,
                 Path::new("results").join("compare"),
-                super::compare::run_id(&entries),
+                super::compare::run_id(&entries, &[]),
                 cmp.table(),
             )
         }
