@@ -691,7 +691,7 @@ fn property_random_splits_of_a_study_merge_to_the_single_run() {
         ),
         ("c.toml".to_string(), load(&["web.count=1", "replications=2"])),
     ];
-    let single = compare::compare(&entries, 2, &|| {}).unwrap().json();
+    let single = compare::compare(&entries, &[], 2, &|| {}).unwrap().json();
     let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
     let units = study::Units::new(&replications);
     let total = units.total() as u32;
@@ -732,7 +732,7 @@ fn property_random_splits_of_a_study_merge_to_the_single_run() {
         if dropped.is_empty() {
             let figures = study::fold_each(&replications, &meta, &c.figures().unwrap()).unwrap();
             assert!(
-                compare::side_by_side(&entries, figures).json() == single,
+                compare::side_by_side(&entries, figures, Vec::new()).json() == single,
                 "merge differs from the single run"
             );
         } else {
