@@ -10,8 +10,9 @@ use super::report_scenario_error;
 use anyhow::Result;
 use clap::Args;
 use simpark::report::outdir::{self, OutDir};
-use simpark::scenario;
-use simpark::study::compare::{self, BASELINES};
+use simpark::scenario::{self, Model};
+use simpark::study::compare::{self, Comparison};
+use simpark::study::shard::{StudyFile, StudyKind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -27,26 +28,24 @@ pub struct CompareArgs {
     pub peak: Option<String>,
     #[command(flatten)]
     pub run: RunFlags,
+    #[command(flatten)]
+    pub shard: super::shard::ShardFlags,
 }
 
 pub fn compare(args: &CompareArgs) -> Result<i32> {
+    let study = StudyFile {
+        command: StudyKind::Compare,
+        // Read from the working directory; `study.toml` records which one.
+        dir: String::new(),
+        scenarios: args.scenarios.iter().map(|p| p.display().to_string()).collect(),
+        sets: args.run.sets(),
+        vary: Vec::new(),
+    };
     // Validate everything first: a typo in the last file must not cost the others' run time.
-    let mut entries = Vec::new();
-    if args.scenarios.is_empty() {
-        for (origin, text) in BASELINES {
-            match scenario::from_str(text, origin, &args.run.sets()) {
-                Ok(m) => entries.push((origin.to_string(), m)),
-                Err(e) => return Ok(report_scenario_error(&e)),
-            }
-        }
-    } else {
-        for p in &args.scenarios {
-            match args.run.load(Some(p), &[]) {
-                Ok(m) => entries.push((p.display().to_string(), m)),
-                Err(e) => return Ok(report_scenario_error(&e)),
-            }
-        }
-    }
+    let entries = match entries(&study) {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
     for (_, m) in &entries {
         args.run.refuse_in_request_mode(m, false)?;
     }
@@ -79,11 +78,42 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
         );
         return Ok(exit::USAGE);
     }
-    let out = args
-        .run
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join("compare"));
+    let sharded = args.shard.shard.is_some() || args.shard.units.is_some() || args.shard.shards.is_some();
+    if sharded && !peaks.is_empty() {
+        eprintln!("error: --peak is not sharded yet; run the comparison with --peak in one process");
+        return Ok(exit::USAGE);
+    }
+    let default_out = Path::new("results").join("compare");
+    if let Some(shards) = args.shard.shards {
+        let head = format!(
+            "plan {}: comparison of {} scenarios, {units} units (scenarios x replications)",
+            hash(&study, &entries),
+            entries.len()
+        );
+        super::shard::print_plan(&head, units as u32, shards);
+        return Ok(exit::OK);
+    }
+    match args.shard.selected(units) {
+        Ok(Some(selected)) => {
+            let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
+            let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
+            return super::shard::run_study_units(
+                &study,
+                &hash(&study, &entries),
+                &replications,
+                &selected,
+                &|run| entries[run].1.clone(),
+                &args.run,
+                &out,
+            );
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
+    let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
     let mut outdir = match OutDir::prepare(&out) {
         Ok(o) => o,
@@ -112,19 +142,11 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     };
     bar.finish_and_clear();
     let wall = started.elapsed();
-    let mut files = vec![("compare.json".to_string(), cmp.json())];
-    files.extend(cmp.plots()?);
+    let files = outputs(&cmp)?;
     for (name, body) in &files {
         outdir.write(name, body.as_bytes())?;
     }
-    let ids: String = entries
-        .iter()
-        .map(|(_, m)| m)
-        .chain(&peaks)
-        .map(|m| simpark::scenario::to_toml(&m.spec))
-        .collect();
-    let seed = entries.first().map_or(0, |(_, m)| m.seed);
-    outdir.publish(&outdir::run_id("compare", &ids, seed))?;
+    outdir.publish(&run_id(&entries, &peaks))?;
     if !args.run.quiet {
         print!("{}", cmp.table());
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
@@ -132,4 +154,40 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
         eprintln!("{:.2} s wall, {} jobs", wall.as_secs_f64(), jobs);
     }
     Ok(exit::OK)
+}
+
+/// The compared scenarios of a study file: (label, model), all loaded before any runs
+/// (errors printed; the exit code returned).
+pub fn entries(study: &StudyFile) -> Result<Vec<(String, Model)>, i32> {
+    (0..study.scenario_count())
+        .map(|i| match study.load(i, &[]) {
+            Ok(m) => Ok((study.label(i), m)),
+            Err(e) => Err(report_scenario_error(&e)),
+        })
+        .collect()
+}
+
+/// The plan hash every record of a sharded comparison carries.
+pub fn hash(study: &StudyFile, entries: &[(String, Model)]) -> String {
+    let resolved: Vec<String> = entries.iter().map(|(_, m)| scenario::to_toml(&m.spec)).collect();
+    study.hash(&resolved)
+}
+
+/// The files a comparison writes: `compare.json` and the charts.
+pub fn outputs(cmp: &Comparison) -> Result<Vec<(String, String)>> {
+    let mut files = vec![("compare.json".to_string(), cmp.json())];
+    files.extend(cmp.plots()?);
+    Ok(files)
+}
+
+/// The results directory's run id.
+pub fn run_id(entries: &[(String, Model)], peaks: &[Model]) -> String {
+    let ids: String = entries
+        .iter()
+        .map(|(_, m)| m)
+        .chain(peaks)
+        .map(|m| scenario::to_toml(&m.spec))
+        .collect();
+    let seed = entries.first().map_or(0, |(_, m)| m.seed);
+    outdir::run_id("compare", &ids, seed)
 }

@@ -15,6 +15,9 @@ use clap::{Args, Parser, Subcommand};
 use simpark::report::outdir::{self, OutDir};
 use simpark::report::{self, summary};
 use simpark::scenario::{self, Model, ScenarioError};
+use simpark::sim::avail::AvailWorld;
+use simpark::sim::world::World;
+use simpark::study::precision::{self, Precision};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -200,6 +203,14 @@ pub struct RunArgs {
     /// missing); records as with --shard.
     #[arg(long, value_name = "LIST")]
     pub units: Option<String>,
+    /// Add replications in batches of 10 until every 95% CI half-width is reached: `0.5%`
+    /// (p99 and availability, or downtime in availability mode), or per metric
+    /// `latency_ms_p99:5ms`, `availability:0.0001`, comma-separated (docs/cluster.md).
+    #[arg(long, value_name = "TARGETS", conflicts_with_all = ["shard", "units"])]
+    pub precision: Option<String>,
+    /// Most replications a --precision run may use.
+    #[arg(long, value_name = "N", default_value_t = simpark::study::precision::REPLICATIONS_MAX_DEFAULT, requires = "precision")]
+    pub max_replications: u32,
 }
 
 /// Threads per core `--jobs` may ask for.
@@ -463,6 +474,19 @@ fn run(args: &RunArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
     }
+    let precision = match &args.precision {
+        None => None,
+        Some(text) => match Precision::parse(text, model.mode, args.max_replications)
+            .and_then(|p| p.check_start(model.replications).map(|()| p))
+        {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
+        },
+    };
+    let mut model = model;
     let jobs = flags.jobs();
     let out_path = flags.out.clone().unwrap_or_else(|| default_out(&model));
     // The output is checked and locked before anything is simulated.
@@ -488,7 +512,20 @@ fn run(args: &RunArgs) -> Result<i32> {
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     let simulated = guarded(flags, || {
         if model.mode == scenario::Mode::Availability {
-            let reps = simpark::sim::avail::run_replications(&model, jobs, &|| bar.inc(1));
+            let reps = match &precision {
+                None => simpark::sim::avail::run_replications(&model, jobs, &|| bar.inc(1)),
+                Some(p) => precision::replicate(
+                    p,
+                    model.mode,
+                    model.replications,
+                    &mut |a, b| {
+                        simpark::sim::run_indexed(b - a, jobs, &|| bar.inc(1), |i| AvailWorld::new(&model, a + i).run())
+                    },
+                    &simpark::study::avail_figures,
+                ),
+            };
+            let met = precision.as_ref().is_none_or(|p| p.met(model.mode, &figures_of(&reps)));
+            let model = with_replications(&model, reps.len());
             let s = summary::summarise_availability(&model, &reps);
             let events: u64 = reps.iter().map(|r| r.events).sum();
             let wall = started.elapsed();
@@ -505,9 +542,27 @@ fn run(args: &RunArgs) -> Result<i32> {
                     ("months.csv", summary::months_csv(&reps).into_bytes()),
                 ],
                 Some((reps[0].fault_log.clone(), sample)),
+                (reps.len(), met),
             )
         } else {
-            let reps = with_progress(&bar, || simpark::sim::run_replications(&model, jobs, &|| {}));
+            let reps = with_progress(&bar, || match &precision {
+                None => simpark::sim::run_replications(&model, jobs, &|| {}),
+                Some(p) => precision::replicate(
+                    p,
+                    model.mode,
+                    model.replications,
+                    &mut |a, b| simpark::sim::run_indexed(b - a, jobs, &|| {}, |i| World::new(&model, a + i).run()),
+                    &|r| simpark::study::request_figures(&model, r),
+                ),
+            });
+            let met = precision.as_ref().is_none_or(|p| {
+                let figures: Vec<Vec<f64>> = reps
+                    .iter()
+                    .map(|r| simpark::study::request_figures(&model, r))
+                    .collect();
+                p.met(model.mode, &figures)
+            });
+            let model = with_replications(&model, reps.len());
             let s = summary::summarise(&model, &reps);
             let events: u64 = reps.iter().map(|r| r.events).sum();
             let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
@@ -521,12 +576,29 @@ fn run(args: &RunArgs) -> Result<i32> {
                     ("timeseries.csv", summary::timeseries_csv(&reps).into_bytes()),
                 ],
                 None,
+                (reps.len(), met),
             )
         }
     });
-    let Some((table, events, requests, wall, run_files, avail)) = simulated else {
+    let Some((table, events, requests, wall, run_files, avail, (replications, met))) = simulated else {
         return Ok(invariant_violated(&bar, &replay_command(args, &model)));
     };
+    if let Some(p) = &precision {
+        // The resolved scenario records the replications used: it reruns to the same bytes.
+        model = with_replications(&model, replications);
+        if !flags.quiet {
+            eprintln!(
+                "--precision: {replications} replications ({}; batches of {}, at most {})",
+                if met {
+                    "every target met"
+                } else {
+                    "cap reached before every target was met"
+                },
+                simpark::study::precision::BATCH,
+                p.max
+            );
+        }
+    }
     bar.finish_and_clear();
     files.extend(run_files);
     let mut capsule_text = None;
@@ -597,6 +669,20 @@ fn run(args: &RunArgs) -> Result<i32> {
         );
     }
     Ok(exit::OK)
+}
+
+/// `model` with `n` replications (what a `--precision` run used), in the resolved scenario
+/// too.
+fn with_replications(model: &Model, n: usize) -> Model {
+    let mut m = model.clone();
+    m.replications = u32::try_from(n).expect("replications fit u32");
+    m.spec.replications = m.replications;
+    m
+}
+
+/// The figures the `--precision` rule reads, of availability replications.
+fn figures_of(reps: &[simpark::sim::avail::AvailMetrics]) -> Vec<Vec<f64>> {
+    reps.iter().map(simpark::study::avail_figures).collect()
 }
 
 /// The run table, with the detection time as `detect_ms_max` measures it over the scripted

@@ -14,13 +14,114 @@ use simpark::report::{self, summary};
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
 use simpark::sim::world::World;
-use simpark::study::shard::{self, Collected, Replication, Shard};
-use std::path::PathBuf;
+use simpark::study::shard::{self, Collected, Replication, Shard, StudyFile, StudyKind};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The resolved scenario every shard writes beside its records; `simpark merge` rebuilds the
 /// model from it, and it is a scenario `simpark run` accepts (to top missing units up).
 pub const PLAN_FILE: &str = "plan.toml";
+/// What a sharded `sweep` or `compare` writes beside its records instead (`StudyFile`).
+pub const STUDY_FILE: &str = "study.toml";
+
+/// `--shard` / `--units` of `sweep` and `compare`: a study's units are its (run,
+/// replication) pairs in order (grid points then N-1 twins, or the compared scenarios).
+#[derive(Args, Debug, Default)]
+pub struct ShardFlags {
+    /// Run one shard of the study's units (run x replication, in order): `i/N`, `auto` or
+    /// `auto/N` as for `run --shard`. Writes study.toml and records for `simpark merge`
+    /// into --out (default <results directory>/parts).
+    #[arg(long, value_name = "i/N|auto|auto/N", conflicts_with = "units")]
+    pub shard: Option<String>,
+    /// Run these units only, e.g. `4-6,9` (what `simpark merge` lists as missing).
+    #[arg(long, value_name = "LIST")]
+    pub units: Option<String>,
+    /// Print the plan (its hash, which units each of N shards runs) and exit; nothing is run.
+    #[arg(long, value_name = "N", conflicts_with_all = ["shard", "units"], value_parser = super::at_least_one::<u32>)]
+    pub shards: Option<u32>,
+}
+
+impl ShardFlags {
+    /// The units selected out of `total`, or `None` for the whole study.
+    pub fn selected(&self, total: u64) -> Result<Option<Vec<u32>>, shard::ShardError> {
+        let total = u32::try_from(total).expect("studies have at most UNITS_MAX units");
+        if let Some(list) = &self.units {
+            return shard::parse_units(list, total).map(Some);
+        }
+        let Some(spec) = &self.shard else { return Ok(None) };
+        let s = Shard::parse(spec, &|k| std::env::var(k).ok())?;
+        Ok(Some(s.units(total).collect()))
+    }
+}
+
+/// The working directory, which `study.toml` records (relative scenario paths are read
+/// from it again by `simpark merge`).
+fn current_dir() -> Result<String> {
+    Ok(std::env::current_dir()
+        .context("reading the working directory")?
+        .display()
+        .to_string())
+}
+
+/// A sharded `sweep` or `compare`: run `units` of the study (`replications[run]` units per
+/// run, models from `model_of`), write `study.toml` and one part file of records into `out`.
+pub fn run_study_units(
+    study: &StudyFile,
+    plan: &str,
+    replications: &[u32],
+    units: &[u32],
+    model_of: &(dyn Fn(usize) -> Model + Sync),
+    flags: &RunFlags,
+    out: &Path,
+) -> Result<i32> {
+    let bar = flags.progress(units.len() as u64, "units");
+    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
+    let started = Instant::now();
+    let study_units = simpark::study::Units::new(replications);
+    let mut text = String::new();
+    let ran = simpark::study::run_units(
+        &study_units,
+        &mut units.iter().copied(),
+        model_of,
+        flags.jobs(),
+        &|| bar.inc(1),
+        &mut |u, _, figures| {
+            text.push_str(&shard::record_line(plan, u, Replication::Figures(&figures)));
+            text.push('\n');
+        },
+    );
+    if let Err(crashed) = ran {
+        bar.abandon();
+        eprintln!(
+            "error: an internal invariant was violated in run {} replication {} (a simpark bug; the panic message is above)",
+            crashed.run, crashed.replication
+        );
+        return Ok(exit::INVARIANT);
+    }
+    bar.finish_and_clear();
+    let file = StudyFile {
+        dir: current_dir()?,
+        ..study.clone()
+    };
+    let write = |name: &str, body: &[u8]| {
+        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
+    };
+    write(STUDY_FILE, file.to_toml().as_bytes())?;
+    write(&shard::part_name(units), text.as_bytes())?;
+    if !flags.quiet {
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "wrote {}/{} ({} of {} units: {}; plan {plan})",
+            out.display(),
+            shard::part_name(units),
+            units.len(),
+            study_units.total(),
+            shard::format_units(units),
+        );
+        eprintln!("{wall:.2} s wall, {:.2} units/s", units.len() as f64 / wall);
+    }
+    Ok(exit::OK)
+}
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -142,30 +243,37 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
         Err(e) => return Ok(report_scenario_error(&e)),
     };
     let (_, hash) = plan_of(&model);
-    println!(
-        "plan {hash}: scenario `{}`, {} units (one replication each), {} shards",
-        model.spec.name, model.replications, args.shards
+    print_plan(
+        &format!(
+            "plan {hash}: scenario `{}`, {} units (one replication each)",
+            model.spec.name, model.replications
+        ),
+        model.replications,
+        args.shards,
     );
-    for index in 0..args.shards {
-        let units: Vec<u32> = Shard {
-            index,
-            count: args.shards,
-        }
-        .units(model.replications)
-        .collect();
+    Ok(exit::OK)
+}
+
+/// The plan's head line, then the units of each of `shards` shards out of `total`.
+pub fn print_plan(head: &str, total: u32, shards: u32) {
+    println!("{head}, {shards} shards");
+    for index in 0..shards {
+        let units: Vec<u32> = Shard { index, count: shards }.units(total).collect();
         let list = if units.is_empty() {
             "none".to_string()
         } else {
             shard::format_units(&units)
         };
-        println!("shard {index}/{}: units {list} ({})", args.shards, units.len());
+        println!("shard {index}/{shards}: units {list} ({})", units.len());
     }
-    Ok(exit::OK)
 }
 
 /// `simpark merge`: read every shard directory, refuse mixed plans or versions, list missing
 /// units, else write the single-run outputs.
 pub fn merge(args: &MergeArgs) -> Result<i32> {
+    if args.dirs[0].join(STUDY_FILE).exists() {
+        return merge_study(args);
+    }
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
     let mut plan: Option<(PathBuf, String)> = None;
@@ -194,18 +302,7 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
             Some(_) => {}
             None => plan = Some((path, text)),
         }
-        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("units-") && n.ends_with(".jsonl"))
-            })
-            .collect();
-        names.sort();
-        parts.extend(names);
+        parts.extend(part_files(dir)?);
     }
     let (plan_path, plan_text) = plan.expect("at least one directory");
     let model = match scenario::from_str(&plan_text, &plan_path.display().to_string(), &[]) {
@@ -291,6 +388,165 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
             super::plural(parts.len(), "part file"),
             out_path.display(),
             names.join(", ")
+        );
+        eprintln!("{:.2} s wall", started.elapsed().as_secs_f64());
+    }
+    Ok(exit::OK)
+}
+
+/// The part files (`units-*.jsonl`) of a shard directory, sorted.
+fn part_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("units-") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Read every record of the directories into one list of `total` units checked against
+/// `plan`; the units' figures in unit order, or the exit code (errors and missing units
+/// printed, `top_up` being the command that runs missing units without `--units`).
+fn collect_figures(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Result<Result<Vec<Vec<f64>>, i32>> {
+    let mut collected = Collected::new(u32::try_from(total).expect("studies have at most UNITS_MAX units"));
+    for dir in dirs {
+        for p in part_files(dir)? {
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            if let Err(e) = collected.add(&p.display().to_string(), &text, plan) {
+                eprintln!("error: {e}");
+                return Ok(Err(exit::USAGE));
+            }
+        }
+    }
+    let missing = collected.missing();
+    if !missing.is_empty() {
+        let list = shard::format_units(&missing);
+        eprintln!(
+            "error: {} of {total} units missing: {list}\n  run them anywhere, then merge again: {top_up} --units {list} --out {}",
+            missing.len(),
+            dirs[0].display()
+        );
+        return Ok(Err(exit::USAGE));
+    }
+    Ok(collected.figures().map_err(|e| {
+        eprintln!("error: {e}");
+        exit::USAGE
+    }))
+}
+
+/// `simpark merge` of a sharded `sweep` or `compare`: rebuild the study from `study.toml`,
+/// fold the records with the same code as one process and write the same files (not
+/// `perf.json`).
+fn merge_study(args: &MergeArgs) -> Result<i32> {
+    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
+    let started = Instant::now();
+    let path = args.dirs[0].join(STUDY_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let study: StudyFile = match toml::from_str(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: not a simpark study file: {e}", path.display());
+            return Ok(exit::USAGE);
+        }
+    };
+    // The command that runs missing units: the study's own, from its directory.
+    let mut top_up = format!(
+        "cd {} && simpark {}",
+        super::shell_quote(&study.dir),
+        study.command.name()
+    );
+    for p in &study.scenarios {
+        top_up.push_str(&format!(" {}", super::shell_quote(p)));
+    }
+    for v in &study.vary {
+        top_up.push_str(&format!(" --vary {}", super::shell_quote(v)));
+    }
+    for s in &study.sets {
+        top_up.push_str(&format!(" --set {}", super::shell_quote(s)));
+    }
+    let (files, default_out, id, text) = match study.command {
+        StudyKind::Sweep => {
+            let base = match study.load(0, &[]) {
+                Ok(m) => m,
+                Err(e) => return Ok(report_scenario_error(&e)),
+            };
+            let plan = match super::sweep::plan_of(&study, base) {
+                Ok(p) => p,
+                Err(code) => return Ok(code),
+            };
+            let hash = study.hash(&[scenario::to_toml(&plan.base.spec)]);
+            let figures = match collect_figures(&args.dirs, plan.units(), &hash, &top_up)? {
+                Ok(f) => f,
+                Err(code) => return Ok(code),
+            };
+            let runs = &plan.runs;
+            let Ok(figures) =
+                simpark::study::fold_each(&plan.replications(), &|r| (runs[r].mode, runs[r].offered_rps), &figures)
+            else {
+                eprintln!("error: a record's figures do not fit its run (another simpark build?)");
+                return Ok(exit::USAGE);
+            };
+            let report = plan.report(figures);
+            (
+                super::sweep::outputs(&report)?,
+                Path::new("results").join(format!("sweep-{}", plan.base.spec.name)),
+                super::sweep::run_id(&study, &plan),
+                report.answer_text(),
+            )
+        }
+        StudyKind::Compare => {
+            let entries = match super::compare::entries(&study) {
+                Ok(e) => e,
+                Err(code) => return Ok(code),
+            };
+            let hash = super::compare::hash(&study, &entries);
+            let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
+            let total = simpark::study::Units::new(&replications).total();
+            let figures = match collect_figures(&args.dirs, total, &hash, &top_up)? {
+                Ok(f) => f,
+                Err(code) => return Ok(code),
+            };
+            let meta = |r: usize| (entries[r].1.mode, entries[r].1.mean_rate_per_s());
+            let Ok(figures) = simpark::study::fold_each(&replications, &meta, &figures) else {
+                eprintln!("error: a record's figures do not fit its run (another simpark build?)");
+                return Ok(exit::USAGE);
+            };
+            let cmp = simpark::study::compare::side_by_side(&entries, figures, Vec::new());
+            (
+                super::compare::outputs(&cmp)?,
+                Path::new("results").join("compare"),
+                super::compare::run_id(&entries, &[]),
+                cmp.table(),
+            )
+        }
+    };
+    let out_path = args.out.clone().unwrap_or(default_out);
+    let mut out = match OutDir::prepare(&out_path) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: --out {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    for (name, body) in &files {
+        out.write(name, body.as_bytes())?;
+    }
+    out.publish(&id)?;
+    if !args.quiet {
+        print!("{text}");
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        println!(
+            "\nmerged the {} into {}/ ({}, {})",
+            study.command.name(),
+            out_path.display(),
+            names.join(", "),
+            outdir::MANIFEST
         );
         eprintln!("{:.2} s wall", started.elapsed().as_secs_f64());
     }

@@ -12,7 +12,8 @@ use simpark::report::{
     outdir::{self, OutDir},
 };
 use simpark::scenario::Model;
-use simpark::study::sweep::Plan;
+use simpark::study::shard::{StudyFile, StudyKind};
+use simpark::study::sweep::{Plan, SweepReport};
 use simpark::study::vary::Vary;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -34,6 +35,8 @@ pub struct SweepArgs {
     pub slo_availability: Option<f64>,
     #[command(flatten)]
     pub run: RunFlags,
+    #[command(flatten)]
+    pub shard: super::shard::ShardFlags,
 }
 
 fn usage(message: impl std::fmt::Display) -> i32 {
@@ -54,33 +57,57 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
     if let Some(v) = args.slo_availability {
         slo_sets.push(format!("slo.availability_min={v:?}"));
     }
-    let scenario = args.scenario.as_deref();
-    let load = |extra: &[String]| {
-        let mut sets = slo_sets.clone();
-        sets.extend_from_slice(extra);
-        args.run.load(scenario, &sets)
+    let mut sets = args.run.sets();
+    sets.extend(slo_sets);
+    let study = StudyFile {
+        command: StudyKind::Sweep,
+        // Read from the working directory; `study.toml` records which one.
+        dir: String::new(),
+        scenarios: args.scenario.iter().map(|p| p.display().to_string()).collect(),
+        sets,
+        vary: args.vary.clone(),
     };
-    let base = match load(&[]) {
+    let base = match study.load(0, &[]) {
         Ok(m) => m,
         Err(e) => return Ok(report_scenario_error(&e)),
     };
     args.run.refuse_in_request_mode(&base, false)?;
-    let mut varies = Vec::with_capacity(args.vary.len());
-    for a in &args.vary {
-        match Vary::parse(a, &base.spec) {
-            Ok(v) => varies.push(v),
-            Err(e) => return Ok(usage(e)),
-        }
-    }
-    let plan = match Plan::new(base, varies, &load) {
+    let plan = match plan_of(&study, base) {
         Ok(p) => p,
-        Err(e) => return Ok(usage(e)),
+        Err(code) => return Ok(code),
     };
-    let out = args
-        .run
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(format!("sweep-{}", plan.base.spec.name)));
+    let load = |extra: &[String]| study.load(0, extra);
+    let default_out = Path::new("results").join(format!("sweep-{}", plan.base.spec.name));
+    let hash = || study.hash(&[simpark::scenario::to_toml(&plan.base.spec)]);
+    if let Some(shards) = args.shard.shards {
+        let head = format!(
+            "plan {}: sweep of `{}`, {} units ({} runs x replications, grid points then N-1 twins)",
+            hash(),
+            plan.base.spec.name,
+            plan.units(),
+            plan.runs.len()
+        );
+        super::shard::print_plan(&head, plan.units() as u32, shards);
+        return Ok(exit::OK);
+    }
+    match args.shard.selected(plan.units()) {
+        Ok(Some(units)) => {
+            let hash = hash();
+            let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
+            return super::shard::run_study_units(
+                &study,
+                &hash,
+                &plan.replications(),
+                &units,
+                &|run| plan.model(&load, run),
+                &args.run,
+                &out,
+            );
+        }
+        Ok(None) => {}
+        Err(e) => return Ok(usage(e)),
+    }
+    let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
     let mut outdir = match OutDir::prepare(&out) {
         Ok(o) => o,
@@ -93,24 +120,21 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
     let bar = args.run.progress(plan.units(), "sweep runs x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let started = Instant::now();
-    let report = match plan.run(jobs, &|| bar.inc(1)) {
+    let report = match plan.run(&load, jobs, &|| bar.inc(1)) {
         Ok(r) => r,
         Err(crashed) => {
             bar.abandon();
             let run = &plan.runs[crashed.run];
             eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
-            eprintln!("replay: {}", replay(args, &run.sets, &run.model, crashed.replication));
+            let model = plan.model(&load, crashed.run);
+            eprintln!("replay: {}", replay(args, &run.sets, &model, crashed.replication));
             return Ok(exit::INVARIANT);
         }
     };
     bar.finish_and_clear();
     let wall = started.elapsed();
     // Every byte is produced before the first file is written.
-    let mut files = vec![
-        ("sweep.json".to_string(), report.json()),
-        ("sweep.csv".to_string(), report.csv()),
-    ];
-    files.extend(report.plots()?);
+    let mut files = outputs(&report)?;
     let perf = serde_json::json!({
         "wall_s": wall.as_secs_f64(),
         "jobs": jobs,
@@ -121,13 +145,7 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
     for (name, body) in &files {
         outdir.write(name, body.as_bytes())?;
     }
-    let resolved = simpark::scenario::to_toml(&plan.base.spec);
-    let vary: String = args.vary.iter().map(|v| format!("\n# vary {v}")).collect();
-    outdir.publish(&outdir::run_id(
-        &format!("sweep-{}", plan.base.spec.name),
-        &format!("{resolved}{vary}"),
-        plan.base.seed,
-    ))?;
+    outdir.publish(&run_id(&study, &plan))?;
     if !args.run.quiet {
         println!(
             "scenario {}  seed {}  {}{}  {} x {:.0} s each\nfigures are means across replications ± 95% CI half-width\n",
@@ -153,6 +171,40 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
         );
     }
     Ok(exit::OK)
+}
+
+/// The sweep a study file describes, every value and point validated (errors printed; the
+/// exit code returned). `base` is `study.load(0, &[])`.
+pub fn plan_of(study: &StudyFile, base: Model) -> Result<Plan, i32> {
+    let mut varies = Vec::with_capacity(study.vary.len());
+    for a in &study.vary {
+        match Vary::parse(a, &base.spec) {
+            Ok(v) => varies.push(v),
+            Err(e) => return Err(usage(e)),
+        }
+    }
+    Plan::new(base, varies, &|extra: &[String]| study.load(0, extra)).map_err(usage)
+}
+
+/// The files a sweep writes (`perf.json` aside): `sweep.json`, `sweep.csv` and the charts.
+pub fn outputs(report: &SweepReport) -> Result<Vec<(String, String)>> {
+    let mut files = vec![
+        ("sweep.json".to_string(), report.json()),
+        ("sweep.csv".to_string(), report.csv()),
+    ];
+    files.extend(report.plots()?);
+    Ok(files)
+}
+
+/// The results directory's run id.
+pub fn run_id(study: &StudyFile, plan: &Plan) -> String {
+    let resolved = simpark::scenario::to_toml(&plan.base.spec);
+    let vary: String = study.vary.iter().map(|v| format!("\n# vary {v}")).collect();
+    outdir::run_id(
+        &format!("sweep-{}", plan.base.spec.name),
+        &format!("{resolved}{vary}"),
+        plan.base.seed,
+    )
 }
 
 /// The `simpark run` command that reproduces one run of the sweep.

@@ -215,7 +215,18 @@ pub fn compare(
     );
     let models: Vec<Model> = entries.iter().map(|(_, m)| m.clone()).collect();
     let figures = run_models(&models, jobs, on_done)?;
-    let mut peak_figures = run_models(peaks, jobs, on_done)?.into_iter();
+    let peak_figures = run_models(peaks, jobs, on_done)?;
+    Ok(side_by_side(entries, figures, peak_figures))
+}
+
+/// The comparison of `entries` from each one's figures (in order) and its peak models'
+/// (one per entry, or none): what a whole compare and `simpark merge` both call.
+pub fn side_by_side(
+    entries: &[(String, Model)],
+    figures: Vec<RunFigures>,
+    peak_figures: Vec<RunFigures>,
+) -> Comparison {
+    let mut peak_figures = peak_figures.into_iter();
     let scenarios = entries
         .iter()
         .zip(figures)
@@ -235,11 +246,11 @@ pub fn compare(
             peak: peak_figures.next(),
         })
         .collect();
-    Ok(Comparison {
+    Comparison {
         schema_version: SCHEMA_VERSION,
         simpark_version: env!("CARGO_PKG_VERSION"),
         scenarios,
-    })
+    }
 }
 
 /// Table rows: (label, metric, digits).

@@ -9,6 +9,7 @@
 //! only on the inputs, whatever `--jobs` is.
 
 pub mod compare;
+pub mod precision;
 pub mod shard;
 pub mod sweep;
 pub mod vary;
@@ -119,7 +120,7 @@ pub fn metric_names(mode: Mode) -> &'static [&'static str] {
 }
 
 /// Request mode, one replication, in `REQUEST_METRICS` order.
-fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
+pub fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
     let window_s = (m.horizon.as_nanos() - m.warmup.as_nanos()) as f64 / 1e9;
     // An empty histogram (nothing succeeded) reports 0, as summary.json does.
     let q = |quantile: f64| {
@@ -150,7 +151,7 @@ fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
 }
 
 /// Availability mode, one replication, in `AVAIL_METRICS` order.
-fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
+pub fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
     let years = r.window_ns as f64 / (365.0 * 86_400e9);
     let mut out = vec![
         1.0 - r.downtime_ns as f64 / r.window_ns as f64,
@@ -208,51 +209,194 @@ impl Serialize for RunFigures {
     }
 }
 
+/// Most units one chunk of a study runs at once, and most runs (models) one chunk holds: a
+/// model is ~10 KB and a grid may have 20,000 runs, so a study builds its models a chunk at
+/// a time and keeps only each run's figures (what keeps a 10,000-point sweep under 100 MB).
+pub const CHUNK_UNITS_MAX: usize = 4096;
+pub const CHUNK_RUNS_MAX: usize = 256;
+
+/// One unit of work: replication `replication` of `m`, reduced to its mode's figures (in
+/// `metric_names(m.mode)` order).
+pub fn unit_figures(m: &Model, replication: u32) -> Vec<f64> {
+    match m.mode {
+        Mode::Requests => request_figures(m, &World::new(m, replication).run()),
+        Mode::Availability => avail_figures(&AvailWorld::new(m, replication).run()),
+    }
+}
+
+/// Fold one run's replications (figures in replication order) into estimates: the one
+/// summarising step of sweep and compare, shared by a whole run and `simpark merge`.
+pub fn fold(mode: Mode, offered_rps: f64, reps: &[Vec<f64>]) -> RunFigures {
+    let metrics = metric_names(mode)
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let xs: Vec<f64> = reps.iter().map(|r| r[k]).collect();
+            (*name, Estimate::from_samples(&xs))
+        })
+        .collect();
+    RunFigures {
+        mode,
+        offered_rps,
+        metrics,
+    }
+}
+
+/// A study's units: (run, replication) flattened in run order, `replications[run]` each.
+#[derive(Clone, Debug)]
+pub struct Units {
+    starts: Vec<u64>,
+    total: u64,
+}
+
+impl Units {
+    pub fn new(replications: &[u32]) -> Units {
+        let mut starts = Vec::with_capacity(replications.len());
+        let mut total = 0u64;
+        for &r in replications {
+            starts.push(total);
+            total += u64::from(r);
+        }
+        Units { starts, total }
+    }
+
+    /// How many units.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The (run, replication) of unit `u` (below `total`).
+    pub fn locate(&self, u: u32) -> (usize, u32) {
+        assert!(u64::from(u) < self.total, "unit {u} of {}", self.total);
+        let run = self.starts.partition_point(|&s| s <= u64::from(u)) - 1;
+        (run, (u64::from(u) - self.starts[run]) as u32)
+    }
+}
+
+/// Run `units` (ascending unit ids of `plan`) on `jobs` threads, a chunk at a time
+/// (`CHUNK_UNITS_MAX`, `CHUNK_RUNS_MAX`), building each chunk's models with `model_of(run)`;
+/// `sink(unit, run, figures)` receives every unit in unit order. A panicking replication
+/// is reported as `Crashed` (the first in unit order); nothing after its chunk is sunk.
+pub fn run_units(
+    plan: &Units,
+    units: &mut dyn Iterator<Item = u32>,
+    model_of: &(dyn Fn(usize) -> Model + Sync),
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+    sink: &mut dyn FnMut(u32, usize, Vec<f64>),
+) -> Result<(), Crashed> {
+    let mut chunk: Vec<(u32, usize, u32)> = Vec::with_capacity(CHUNK_UNITS_MAX);
+    let mut runs: Vec<usize> = Vec::with_capacity(CHUNK_RUNS_MAX);
+    let mut flush = |chunk: &mut Vec<(u32, usize, u32)>, runs: &mut Vec<usize>| -> Result<(), Crashed> {
+        let models = crate::sim::run_indexed(runs.len() as u32, jobs, &|| {}, |k| model_of(runs[k as usize]));
+        let figures = crate::sim::run_indexed(chunk.len() as u32, jobs, on_done, |k| {
+            let (_, run, replication) = chunk[k as usize];
+            let m = &models[runs.binary_search(&run).expect("the chunk's runs")];
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unit_figures(m, replication)))
+                .map_err(|_| Crashed { run, replication })
+        });
+        for ((u, run, _), f) in chunk.drain(..).zip(figures) {
+            sink(u, run, f?);
+        }
+        runs.clear();
+        Ok(())
+    };
+    let mut last = None;
+    for u in units {
+        assert!(last.is_none_or(|l| l < u), "units ascend");
+        last = Some(u);
+        let (run, replication) = plan.locate(u);
+        if runs.last() != Some(&run) {
+            if runs.len() == CHUNK_RUNS_MAX {
+                flush(&mut chunk, &mut runs)?;
+            }
+            runs.push(run);
+        }
+        chunk.push((u, run, replication));
+        if chunk.len() == CHUNK_UNITS_MAX {
+            // The run may continue in the next chunk.
+            flush(&mut chunk, &mut runs)?;
+        }
+    }
+    if !chunk.is_empty() {
+        flush(&mut chunk, &mut runs)?;
+    }
+    Ok(())
+}
+
+/// Run every unit of every run and fold each run's replications in index order, holding
+/// only one run's figures at a time. `meta(run)` is the run's (mode, offered load).
+pub fn run_and_fold(
+    replications: &[u32],
+    meta: &dyn Fn(usize) -> (Mode, f64),
+    model_of: &(dyn Fn(usize) -> Model + Sync),
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<RunFigures>, Crashed> {
+    let plan = Units::new(replications);
+    assert!(plan.total() <= UNITS_MAX, "callers check units against UNITS_MAX");
+    let mut out = Vec::with_capacity(replications.len());
+    let mut reps: Vec<Vec<f64>> = Vec::new();
+    run_units(
+        &plan,
+        &mut (0..plan.total() as u32),
+        model_of,
+        jobs,
+        on_done,
+        &mut |_, run, f| {
+            reps.push(f);
+            if reps.len() == replications[run] as usize {
+                let (mode, offered) = meta(run);
+                out.push(fold(mode, offered, &reps));
+                reps.clear();
+            }
+        },
+    )?;
+    assert_eq!(out.len(), replications.len(), "every run folded");
+    Ok(out)
+}
+
+/// Fold a whole study's unit figures (in unit order, `replications[run]` per run) into
+/// each run's figures: what `simpark merge` does with a study's records. A unit whose
+/// figures do not fit its run's mode is returned as `Err(unit)`.
+pub fn fold_each(
+    replications: &[u32],
+    meta: &dyn Fn(usize) -> (Mode, f64),
+    figures: &[Vec<f64>],
+) -> Result<Vec<RunFigures>, u32> {
+    assert_eq!(
+        Units::new(replications).total(),
+        figures.len() as u64,
+        "one figure list per unit"
+    );
+    let mut rest = figures;
+    let mut out = Vec::with_capacity(replications.len());
+    for (run, &r) in replications.iter().enumerate() {
+        let (reps, tail) = rest.split_at(r as usize);
+        let (mode, offered) = meta(run);
+        let first = (figures.len() - rest.len()) as u32;
+        if let Some(k) = reps.iter().position(|f| f.len() != metric_names(mode).len()) {
+            return Err(first + k as u32);
+        }
+        out.push(fold(mode, offered, reps));
+        rest = tail;
+    }
+    Ok(out)
+}
+
 /// Run every replication of every model on `jobs` threads, as one flat list of (model,
 /// replication) units so a grid keeps both cores busy whatever its shape, and fold each
 /// model's replications in index order. `on_done` is called as units finish (progress).
 /// A panicking replication is reported as `Crashed` (the first in unit order).
 pub fn run_models(models: &[Model], jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<Vec<RunFigures>, Crashed> {
-    let starts: Vec<u64> = models
-        .iter()
-        .scan(0u64, |acc, m| {
-            let s = *acc;
-            *acc += u64::from(m.replications);
-            Some(s)
-        })
-        .collect();
-    let units = total_units(models);
-    assert!(units <= UNITS_MAX, "callers check units against UNITS_MAX");
-    let results = crate::sim::run_indexed(units as u32, jobs, on_done, |i| {
-        let run = starts.partition_point(|&s| s <= u64::from(i)) - 1;
-        let replication = (u64::from(i) - starts[run]) as u32;
-        let m = &models[run];
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.mode {
-            Mode::Requests => request_figures(m, &World::new(m, replication).run()),
-            Mode::Availability => avail_figures(&AvailWorld::new(m, replication).run()),
-        }))
-        .map_err(|_| Crashed { run, replication })
-    });
-    let mut out = Vec::with_capacity(models.len());
-    let mut it = results.into_iter();
-    for m in models {
-        let reps: Vec<Vec<f64>> = it.by_ref().take(m.replications as usize).collect::<Result<_, _>>()?;
-        let names = metric_names(m.mode);
-        let metrics = names
-            .iter()
-            .enumerate()
-            .map(|(k, name)| {
-                let xs: Vec<f64> = reps.iter().map(|r| r[k]).collect();
-                (*name, Estimate::from_samples(&xs))
-            })
-            .collect();
-        out.push(RunFigures {
-            mode: m.mode,
-            offered_rps: m.mean_rate_per_s(),
-            metrics,
-        });
-    }
-    Ok(out)
+    let replications: Vec<u32> = models.iter().map(|m| m.replications).collect();
+    run_and_fold(
+        &replications,
+        &|run| (models[run].mode, models[run].mean_rate_per_s()),
+        &|run| models[run].clone(),
+        jobs,
+        on_done,
+    )
 }
 
 /// (model x replication) units of a study.

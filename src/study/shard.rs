@@ -10,13 +10,15 @@
 //! histogram as its (bucket value, count) pairs. Never reads a clock or the environment
 //! itself: the caller passes a lookup for the scheduler's variables.
 
-use crate::scenario::{Direction, Fault, FaultKind, Model};
+use super::compare::BASELINES;
+use crate::scenario::{Direction, Fault, FaultKind, Model, ScenarioError};
 use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, Incident};
 use crate::sim::metrics::{AlertRecord, Bucket, FailReason, LATENCY_NS_MAX, LATENCY_SIGFIG, RepMetrics, StateChange};
 use crate::units::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
+use std::path::Path;
 
 /// The simpark version every record carries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -180,6 +182,104 @@ pub fn plan_hash(model: &Model, resolved: &str) -> String {
     format!("{h:016x}")
 }
 
+/// What a sharded study (`sweep`, `compare`) is, so `simpark merge` can rebuild it: the
+/// scenario files as given (read from `dir`), every override the flags stood for and, for a
+/// sweep, its `--vary` ranges. Shards write it beside their records as `study.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudyFile {
+    pub command: StudyKind,
+    /// The directory relative scenario paths are read from (the shards' working directory;
+    /// empty: the current one).
+    pub dir: String,
+    /// Scenario files as given; none: the embedded default (sweep) or the baselines (compare).
+    pub scenarios: Vec<String>,
+    /// Every override the run flags (and a sweep's SLO flags) stand for, in order.
+    pub sets: Vec<String>,
+    /// A sweep's `--vary` ranges, in order.
+    pub vary: Vec<String>,
+}
+
+/// Which study a `study.toml` describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudyKind {
+    Sweep,
+    Compare,
+}
+
+impl StudyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StudyKind::Sweep => "sweep",
+            StudyKind::Compare => "compare",
+        }
+    }
+}
+
+impl StudyFile {
+    /// How many scenarios the study loads: its files, or the embedded default (sweep) or
+    /// baselines (compare) when none is named.
+    pub fn scenario_count(&self) -> usize {
+        match (self.scenarios.len(), self.command) {
+            (0, StudyKind::Sweep) => 1,
+            (0, StudyKind::Compare) => BASELINES.len(),
+            (n, _) => n,
+        }
+    }
+
+    /// The label of scenario `i`: its path as given, or the baseline's.
+    pub fn label(&self, i: usize) -> String {
+        match self.scenarios.get(i) {
+            Some(p) => p.clone(),
+            None => BASELINES[i].0.to_string(),
+        }
+    }
+
+    /// Scenario `i` with the study's overrides, then `extra`: exactly what the study command
+    /// loads.
+    pub fn load(&self, i: usize, extra: &[String]) -> Result<Model, ScenarioError> {
+        let mut sets = self.sets.clone();
+        sets.extend_from_slice(extra);
+        match (self.scenarios.get(i), self.command) {
+            (Some(p), _) => crate::scenario::load(&Path::new(&self.dir).join(p), &sets),
+            (None, StudyKind::Sweep) => crate::scenario::default_model(&sets),
+            (None, StudyKind::Compare) => {
+                let (origin, text) = BASELINES[i];
+                crate::scenario::from_str(text, origin, &sets)
+            }
+        }
+    }
+
+    /// `study.toml`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a study file serialises")
+    }
+
+    /// The plan hash of the study: FNV-1a of the version, the command, the `--vary` ranges,
+    /// the labels and the resolved scenarios (`resolved`: the sweep's base, or every compared
+    /// scenario), so equivalent flags give the same plan and a changed file does not.
+    pub fn hash(&self, resolved: &[String]) -> String {
+        let mut parts: Vec<&str> = vec![VERSION, self.command.name()];
+        parts.extend(self.vary.iter().map(String::as_str));
+        let labels: Vec<String> = (0..self.scenario_count()).map(|i| self.label(i)).collect();
+        parts.extend(labels.iter().map(String::as_str));
+        parts.extend(resolved.iter().map(String::as_str));
+        hash_parts(&parts)
+    }
+}
+
+/// FNV-1a (64 bits) over `parts`, each followed by a NUL.
+fn hash_parts(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
 /// One unit's result as a shard writes it: one JSON line.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Record {
@@ -195,12 +295,15 @@ pub struct Record {
 pub enum UnitRecord {
     Requests(Box<RepRecord>),
     Availability(Box<AvailRecord>),
+    /// A study unit (sweep, compare): its figures (`study::unit_figures`) as bit patterns.
+    Figures(Vec<u64>),
 }
 
 /// A finished replication, as the in-process fold receives it.
 pub enum Replication<'a> {
     Requests(&'a RepMetrics),
     Availability(&'a AvailMetrics),
+    Figures(&'a [f64]),
 }
 
 /// `RepMetrics`, exactly: integers as they are, floats as bit patterns, the histogram as
@@ -364,6 +467,7 @@ pub fn record_line(plan: &str, unit: u32, rep: Replication) -> String {
         rep: match rep {
             Replication::Requests(m) => UnitRecord::Requests(Box::new(RepRecord::from(m))),
             Replication::Availability(m) => UnitRecord::Availability(Box::new(AvailRecord::from(m))),
+            Replication::Figures(f) => UnitRecord::Figures(bits(f)),
         },
     })
     .expect("records serialise")
@@ -758,9 +862,9 @@ impl Collected {
                 (unit, UnitRecord::Requests(rec)) => {
                     rec.to_metrics().map_err(|error| MergeError::Record { unit, error })
                 }
-                (unit, UnitRecord::Availability(_)) => Err(MergeError::Record {
+                (unit, _) => Err(MergeError::Record {
                     unit,
-                    error: RecordError("an availability replication in a request-level plan".into()),
+                    error: RecordError("not a request-level replication".into()),
                 }),
             })
             .collect()
@@ -773,9 +877,22 @@ impl Collected {
                 (unit, UnitRecord::Availability(rec)) => {
                     rec.to_metrics().map_err(|error| MergeError::Record { unit, error })
                 }
-                (unit, UnitRecord::Requests(_)) => Err(MergeError::Record {
+                (unit, _) => Err(MergeError::Record {
                     unit,
-                    error: RecordError("a request-level replication in an availability plan".into()),
+                    error: RecordError("not an availability replication".into()),
+                }),
+            })
+            .collect()
+    }
+
+    /// A study's unit figures in unit order (call when nothing is missing).
+    pub fn figures(&self) -> Result<Vec<Vec<f64>>, MergeError> {
+        self.records()
+            .map(|r| match r? {
+                (_, UnitRecord::Figures(bits)) => Ok(floats(&bits)),
+                (unit, _) => Err(MergeError::Record {
+                    unit,
+                    error: RecordError("a replication record in a study plan".into()),
                 }),
             })
             .collect()

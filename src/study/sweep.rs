@@ -31,7 +31,7 @@
 //! or spawn a thread (parallelism is `study::run_models`).
 
 use super::vary::{self, Scale, Value, Vary, si};
-use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, human_label, run_models};
+use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, human_label};
 use crate::report::plot::{self, LineChart, Point, Reference, Series};
 use crate::scenario::{Fault, FaultKind, Mode, Model, ScenarioError, Slo};
 use serde::Serialize;
@@ -77,7 +77,9 @@ impl PointValues {
     }
 }
 
-/// One validated run of the sweep: a grid point, all up or N-1.
+/// One validated run of the sweep: a grid point, all up or N-1. Holds what rebuilds its
+/// model (`sets`) and what its figures need, not the model itself (a model is ~10 KB; a
+/// grid may have 20,000 runs).
 #[derive(Clone, Debug)]
 pub struct PlannedRun {
     /// Index into `Plan::grid`.
@@ -85,8 +87,31 @@ pub struct PlannedRun {
     pub n_minus_1: bool,
     /// The `--set` overrides (on top of the user's) that make this run.
     pub sets: Vec<String>,
-    pub model: Model,
+    pub replications: u32,
+    pub mode: Mode,
+    /// Mean offered load of the run's traffic model [req/s].
+    pub offered_rps: f64,
 }
+
+impl PlannedRun {
+    fn new(point: usize, n_minus_1: bool, sets: Vec<String>, model: &Model) -> PlannedRun {
+        PlannedRun {
+            point,
+            n_minus_1,
+            sets,
+            replications: model.replications,
+            mode: model.mode,
+            offered_rps: model.mean_rate_per_s(),
+        }
+    }
+}
+
+// A planned run stays small (no model, no replication): 20,000 of them are about 1 MB.
+const _: () = assert!(std::mem::size_of::<PlannedRun>() <= 64);
+
+/// Builds a run's model from its overrides: the scenario with the user's overrides plus
+/// the given ones.
+pub type Load<'a> = dyn Fn(&[String]) -> Result<Model, ScenarioError> + Sync + 'a;
 
 /// Everything a sweep will run, validated.
 #[derive(Clone, Debug)]
@@ -104,13 +129,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Validate every value and every point through `load` (the scenario with the user's
-    /// overrides plus the given ones). Nothing is run.
-    pub fn new(
-        base: Model,
-        varies: Vec<Vary>,
-        load: &dyn Fn(&[String]) -> Result<Model, ScenarioError>,
-    ) -> Result<Plan, StudyError> {
+    /// Validate every value and every point through `load`. Nothing is run.
+    pub fn new(base: Model, varies: Vec<Vary>, load: &Load) -> Result<Plan, StudyError> {
         for (i, v) in varies.iter().enumerate() {
             if varies[..i].iter().any(|w| w.key == v.key) {
                 return Err(StudyError::Vary {
@@ -129,6 +149,7 @@ impl Plan {
         let traffic = varies.iter().position(|v| TRAFFIC_KEYS.contains(&v.key.as_str()));
         let n_minus_1 = traffic.is_some() && base.mode == Mode::Requests;
         let mut runs = Vec::with_capacity(grid.len() * if n_minus_1 { 2 } else { 1 });
+        let mut twins = Vec::new();
         let values_of = |p: &[usize]| -> PointValues {
             PointValues(
                 varies
@@ -144,30 +165,21 @@ impl Plan {
                 point: values_of(p).label(),
                 error: Box::new(error),
             })?;
-            runs.push(PlannedRun {
-                point: i,
-                n_minus_1: false,
-                sets,
-                model,
-            });
-        }
-        if n_minus_1 {
-            for i in 0..grid.len() {
-                let mut sets = runs[i].sets.clone();
-                sets.push(n_minus_1_override(&runs[i].model));
-                let model = load(&sets).map_err(|error| StudyError::Point {
-                    point: format!("{} (N-1)", values_of(&grid[i]).label()),
-                    error: Box::new(error),
-                })?;
-                runs.push(PlannedRun {
-                    point: i,
-                    n_minus_1: true,
-                    sets,
-                    model,
-                });
+            if n_minus_1 {
+                let mut twin = sets.clone();
+                twin.push(n_minus_1_override(&model));
+                twins.push(twin);
             }
+            runs.push(PlannedRun::new(i, false, sets, &model));
         }
-        let units: u64 = runs.iter().map(|r| u64::from(r.model.replications)).sum();
+        for (i, sets) in twins.into_iter().enumerate() {
+            let model = load(&sets).map_err(|error| StudyError::Point {
+                point: format!("{} (N-1)", values_of(&grid[i]).label()),
+                error: Box::new(error),
+            })?;
+            runs.push(PlannedRun::new(i, true, sets, &model));
+        }
+        let units: u64 = runs.iter().map(|r| u64::from(r.replications)).sum();
         if units > super::UNITS_MAX {
             return Err(StudyError::TooMuchWork { units });
         }
@@ -183,7 +195,17 @@ impl Plan {
 
     /// (run x replication) units, for a progress bar.
     pub fn units(&self) -> u64 {
-        self.runs.iter().map(|r| u64::from(r.model.replications)).sum()
+        self.runs.iter().map(|r| u64::from(r.replications)).sum()
+    }
+
+    /// Replications per run, in run order (the study's units).
+    pub fn replications(&self) -> Vec<u32> {
+        self.runs.iter().map(|r| r.replications).collect()
+    }
+
+    /// The model of run `run`, rebuilt through `load` (validated by `new`).
+    pub fn model(&self, load: &Load, run: usize) -> Model {
+        load(&self.runs[run].sets).expect("every run validated when the plan was made")
     }
 
     /// The values of grid point `i`.
@@ -197,11 +219,23 @@ impl Plan {
         )
     }
 
-    /// Run every (run x replication) on `jobs` threads and build the report.
-    pub fn run(&self, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<SweepReport, Crashed> {
-        let models: Vec<Model> = self.runs.iter().map(|r| r.model.clone()).collect();
-        let figures = run_models(&models, jobs, on_done)?;
-        Ok(SweepReport::new(self, figures))
+    /// Run every (run x replication) on `jobs` threads, a chunk of models at a time, and
+    /// build the report.
+    pub fn run(&self, load: &Load, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<SweepReport, Crashed> {
+        let figures = super::run_and_fold(
+            &self.replications(),
+            &|run| (self.runs[run].mode, self.runs[run].offered_rps),
+            &|run| self.model(load, run),
+            jobs,
+            on_done,
+        )?;
+        Ok(self.report(figures))
+    }
+
+    /// The report from every run's figures (in run order): what a whole sweep and
+    /// `simpark merge` both call.
+    pub fn report(&self, figures: Vec<RunFigures>) -> SweepReport {
+        SweepReport::new(self, figures)
     }
 }
 

@@ -509,3 +509,311 @@ fn slurm_array_and_merge_job_match_the_single_run() {
     assert_same(&d.join("single"), &d.join("merged"));
     drop(daemons);
 }
+
+/// A park small enough to sweep in a second: Poisson arrivals over two web servers.
+const SMALL: &str = "name = \"small\"\nseed = 3\nreplications = 3\nhorizon = \"60s\"\nwarmup = \"10s\"\n\
+    [traffic]\nkind = \"poisson\"\nrate_per_s = 40.0\n[requests]\nstorage_reads = 0\nwrite_fraction = 0.0\n\
+    [balancer.check]\ninter_ms = 1000\n[web]\ncount = 2\nworkers = 2\n[storage]\ncount = 0\n[backup]\nenabled = false\n";
+
+/// Every file of a results directory but `perf.json` (wall clock) and the manifest (which
+/// lists `perf.json`).
+fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .filter(|(n, _)| n != "perf.json" && n != "manifest.json")
+        .collect();
+    files.sort();
+    files
+}
+
+fn study(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = simpark();
+    cmd.current_dir(cwd).args(args).args(["--quiet", "--jobs", "1"]);
+    for var in shard::INDEX_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("simpark runs")
+}
+
+#[test]
+fn sweep_and_compare_shards_merge_to_the_single_run() {
+    let d = tmpdir("shard-studies");
+    std::fs::write(d.join("small.toml"), SMALL).unwrap();
+    // Sweep: 3 x 2 points and their N-1 twins, 3 replications each: 36 units.
+    let sweep = [
+        "sweep",
+        "small.toml",
+        "--vary",
+        "traffic.rate_per_s=20,40,80",
+        "--vary",
+        "web.count=1..2",
+        "--slo-p99-ms",
+        "60",
+    ];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [base, extra].concat()
+    }
+    assert!(study(&d, &with(&sweep, &["--out", "single"]), &[]).status.success());
+    let o = study(&d, &with(&sweep, &["--shards", "3"]), &[]);
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        plan.contains("36 units") && plan.contains("shard 1/3: units 12-23 (12)"),
+        "{plan}"
+    );
+    // Shards 0 and 2 of 3 through GNU parallel (shard 1 "fails").
+    let o = std::process::Command::new(parallel())
+        .current_dir(&d)
+        .args(["--joblog", "shards.log", env!("CARGO_BIN_EXE_simpark")])
+        .args(with(
+            &sweep,
+            &[
+                "--quiet", "--jobs", "1", "--shard", "{}/3", "--out", "parts", ":::", "0", "2",
+            ],
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(d.join("shards.log")).unwrap().lines().count(),
+        3
+    );
+    // Merged from another directory: the study file says where its scenario is.
+    let o = merge(&[&d.join("parts")], &d.join("merged"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("12 of 36 units missing: 12-23"), "{err}");
+    assert!(err.contains("--units 12-23"), "{err}");
+    assert!(!d.join("merged").exists(), "nothing is written while units are missing");
+    // Top up with equivalent flags (--set instead of --slo-p99-ms): the same plan.
+    let o = study(
+        &d,
+        &[
+            "sweep",
+            "small.toml",
+            "--vary",
+            "traffic.rate_per_s=20,40,80",
+            "--vary",
+            "web.count=1..2",
+            "--set",
+            "slo.latency_ms_p99_max=60.0",
+            "--units",
+            "12-23",
+            "--out",
+            "parts",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(merge(&[&d.join("parts")], &d.join("merged")).status.success());
+    let single = outputs(&d.join("single"));
+    assert!(single.iter().any(|(n, _)| n == "sweep.json") && single.len() >= 4);
+    assert!(
+        outputs(&d.join("merged")) == single,
+        "merged sweep differs from the single run"
+    );
+    // Records of another plan (another seed) are refused.
+    let o = study(
+        &d,
+        &with(&sweep, &["--seed", "9", "--units", "0", "--out", "other"]),
+        &[],
+    );
+    assert!(o.status.success());
+    let o = merge(&[&d.join("parts"), &d.join("other")], &d.join("foreign"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("record of plan"));
+
+    // Compare, two modes, as an AWS Batch array of 2 (one directory per child).
+    let compare = [
+        "compare",
+        "small.toml",
+        "scenarios/baseline/single_server.toml",
+        "--horizon",
+        "300s",
+        "--warmup",
+        "10s",
+        "--replications",
+        "3",
+    ];
+    std::fs::create_dir_all(d.join("scenarios/baseline")).unwrap();
+    std::fs::copy(
+        repo("scenarios/baseline/single_server.toml"),
+        d.join("scenarios/baseline/single_server.toml"),
+    )
+    .unwrap();
+
+    assert!(
+        study(&d, &with(&compare, &["--out", "cmp-single"]), &[])
+            .status
+            .success()
+    );
+    for i in ["0", "1"] {
+        let out = format!("cmp-{i}");
+        let o = study(
+            &d,
+            &with(&compare, &["--shard", "auto/2", "--out", &out]),
+            &[("AWS_BATCH_JOB_ARRAY_INDEX", i)],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merged = d.join("cmp-merged");
+    assert!(merge(&[&d.join("cmp-0"), &d.join("cmp-1")], &merged).status.success());
+    let single = outputs(&d.join("cmp-single"));
+    assert!(single.iter().any(|(n, _)| n == "compare.json"));
+    assert!(
+        outputs(&merged) == single,
+        "merged comparison differs from the single run"
+    );
+}
+
+/// The study fold: random shard counts, records permuted across part files, units dropped
+/// or duplicated; the merged comparison equals the single run's byte for byte, or the
+/// missing units are named exactly.
+#[test]
+fn property_random_splits_of_a_study_merge_to_the_single_run() {
+    use simpark::study::{self, compare};
+    let load = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        simpark::scenario::from_str(SMALL, "small.toml", &sets).unwrap()
+    };
+    let entries = vec![
+        ("a.toml".to_string(), load(&["replications=4"])),
+        (
+            "b.toml".to_string(),
+            load(&["traffic.rate_per_s=80.0", "replications=3"]),
+        ),
+        ("c.toml".to_string(), load(&["web.count=1", "replications=2"])),
+    ];
+    let single = compare::compare(&entries, &[], 2, &|| {}).unwrap().json();
+    let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
+    let units = study::Units::new(&replications);
+    let total = units.total() as u32;
+    let mut lines = Vec::new();
+    study::run_units(
+        &units,
+        &mut (0..total),
+        &|r| entries[r].1.clone(),
+        2,
+        &|| {},
+        &mut |u, _, f| lines.push(shard::record_line("p", u, shard::Replication::Figures(&f))),
+    )
+    .unwrap();
+    assert_eq!(lines.len(), total as usize);
+    let meta = |r: usize| (entries[r].1.mode, entries[r].1.mean_rate_per_s());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+    let mut missing_seen = 0;
+    for _ in 0..60 {
+        let count = rng.random_range(1..=8);
+        let mut records: Vec<String> = Vec::new();
+        let mut dropped = Vec::new();
+        for index in 0..count {
+            for u in (Shard { index, count }).units(total) {
+                match rng.random_range(0..12) {
+                    0 => dropped.push(u),
+                    1 => records.extend([lines[u as usize].clone(), lines[u as usize].clone()]),
+                    _ => records.push(lines[u as usize].clone()),
+                }
+            }
+        }
+        records.shuffle(&mut rng);
+        let mut c = Collected::new(total);
+        for chunk in records.chunks(rng.random_range(1..=4)) {
+            c.add("part", &(chunk.join("\n") + "\n"), "p").unwrap();
+        }
+        dropped.sort_unstable();
+        assert_eq!(c.missing(), dropped);
+        if dropped.is_empty() {
+            let figures = study::fold_each(&replications, &meta, &c.figures().unwrap()).unwrap();
+            assert!(
+                compare::side_by_side(&entries, figures, Vec::new()).json() == single,
+                "merge differs from the single run"
+            );
+        } else {
+            missing_seen += 1;
+        }
+    }
+    assert!(missing_seen > 0 && missing_seen < 60, "both outcomes must be exercised");
+}
+
+/// `--precision`: replications in batches until the CI half-width is reached; the same
+/// answer with any `--jobs`; the resolved scenario records the count and reruns to the same
+/// bytes; a cap; bad targets refused (exit 2, nothing written).
+#[test]
+fn precision_adds_batches_until_the_half_width_is_reached() {
+    let d = tmpdir("precision");
+    std::fs::write(d.join("small.toml"), SMALL).unwrap();
+    let run = |extra: &[&str], out: &str| {
+        simpark()
+            .current_dir(&d)
+            .args(["run", "small.toml", "--quiet", "--out", out])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let p99 = |out: &str| {
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join(out).join("summary.json")).unwrap()).unwrap();
+        (
+            s["replications"].as_u64().unwrap(),
+            s["metrics"]["latency_ms_p99"]["ci95"].as_f64().unwrap(),
+        )
+    };
+    assert!(
+        run(&["--precision", "latency_ms_p99:2ms", "--jobs", "2"], "a")
+            .status
+            .success()
+    );
+    let (n, ci) = p99("a");
+    // Starts at the scenario's 3, then batches of 10.
+    assert!(n > 3 && (n - 3) % 10 == 0 && ci <= 2.0, "{n} replications, ci {ci}");
+    assert!(
+        run(&["--precision", "latency_ms_p99:2ms", "--jobs", "1"], "b")
+            .status
+            .success()
+    );
+    let resolved = d.join("a/scenario.resolved.toml");
+    let o = simpark()
+        .arg("run")
+        .arg(&resolved)
+        .args(["--quiet", "--out"])
+        .arg(d.join("c"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    for out in ["b", "c"] {
+        for f in ["summary.json", "timeseries.csv", "scenario.resolved.toml"] {
+            assert!(
+                std::fs::read(d.join("a").join(f)).unwrap() == std::fs::read(d.join(out).join(f)).unwrap(),
+                "{f} differs in {out}"
+            );
+        }
+    }
+    // An unreachable target stops at the cap (the scenario's 3 plus one batch), with a note.
+    let o = run(
+        &["--precision", "latency_ms_p99:0.01ms", "--max-replications", "13"],
+        "capped",
+    );
+    assert!(o.status.success());
+    assert_eq!(p99("capped").0, 13);
+    for (bad, says) in [
+        (&["--precision", "p42:5ms"][..], "valid: availability, latency_ms_p99"),
+        (&["--precision", "5"][..], "expected a relative half-width"),
+        (
+            &["--precision", "1%", "--max-replications", "2"][..],
+            "below the scenario's 3",
+        ),
+    ] {
+        let o = run(bad, "bad");
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{bad:?}: {err}");
+        assert!(!d.join("bad").exists());
+    }
+}
