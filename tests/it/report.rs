@@ -238,7 +238,7 @@ fn bad_input_exits_2_and_writes_nothing() {
     let mut s = json(&d.join("summary.json"));
     s["schema_version"] = 0.into();
     std::fs::write(old.join("summary.json"), serde_json::to_vec(&s).unwrap()).unwrap();
-    expect_usage(&[], &old, "reads schema_version 1");
+    expect_usage(&[], &old, "reads schema_version 2");
     expect_usage(&[], &old, "simpark run");
     for f in REPORT_FILES {
         assert!(!old.join(f).exists() && !d.join(f).exists());
