@@ -5,7 +5,8 @@
 
 use super::incidents::incident_figures;
 use super::months::{
-    availability_pct, breaks_sla, error_budget_min, est_of, month_distribution, months_used, period_row, scale,
+    availability_pct, breaks_sla, credit_figures, error_budget_min, est_of, month_distribution, months_used,
+    period_row, scale,
 };
 use super::read::{Inputs, Results};
 use super::{DAY_S, Lang, MonthRow, PartialOutagePolicy, REPORT_SCHEMA_VERSION, ReportError, ReportOptions, YEAR_S};
@@ -110,6 +111,8 @@ pub struct AvailabilityFigures {
     pub rows: Vec<PeriodRow>,
     /// All months together (availability) or the window (requests).
     pub overall: PeriodRow,
+    /// Service credits per month (availability runs).
+    pub credits: Option<CreditFigures>,
     /// Simulated months that broke the SLA, of all simulated months (availability runs).
     pub months_breaching: Option<u64>,
     pub months_total: Option<u64>,
@@ -139,6 +142,24 @@ pub struct MonthBucket {
     /// `none`, `quarter`, `half`, `budget` or `over` (the string table's `bucket_*`).
     pub kind: &'static str,
     pub share_pct: Estimate,
+}
+
+/// Service credits under the SLA's tiers, per month (availability runs).
+#[derive(Debug, Serialize)]
+pub struct CreditFigures {
+    /// One row per tier, thresholds falling.
+    pub tiers: Vec<CreditRow>,
+    /// Expected credit of a month [% of the monthly fee].
+    pub expected_credit_pct: Estimate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreditRow {
+    /// A month below this availability [%] earns `credit_pct` (the deepest tier applies).
+    pub below_pct: f64,
+    pub credit_pct: f64,
+    /// Months that earn exactly this tier's credit [% of months].
+    pub month_share_pct: Estimate,
 }
 
 #[derive(Debug, Serialize)]
@@ -424,6 +445,14 @@ fn availability_run(
             series,
             rows,
             overall,
+            credits: Some(credit_figures(
+                months,
+                reps,
+                used,
+                period_min,
+                policy,
+                &opts.credit_tiers,
+            )),
             months_breaching: Some(breaching as u64),
             months_total: Some(in_window.len() as u64),
             availability_time_pct: Some(scale(m.availability_time, 100.0)),
@@ -485,6 +514,7 @@ fn request_run(
             series,
             rows: vec![],
             overall,
+            credits: None,
             months_breaching: None,
             months_total: None,
             availability_time_pct: None,

@@ -27,14 +27,15 @@ mod tests;
 pub use crate::report::summary::MonthRow;
 pub use figures::*;
 pub use lang::{format_number, format_percent, md_escape};
-pub use months::{availability_pct, breaks_sla, error_budget_min, month_distribution, period_row};
+pub use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
 pub use render::{Rendered, render_html, render_markdown};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Version of the `report.json` layout; bump on any incompatible change.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// 2: typed incident kinds (`cause_kind` as `IncidentCause`'s tag), service credits.
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 /// The longest incidents listed one by one (the rest are counted by cause).
 pub const INCIDENTS_LISTED_MAX: usize = 10;
 /// A year as the simulator counts it (`10y` is 3650 days) [s].
@@ -80,6 +81,11 @@ pub enum ReportError {
     /// `--lang` names a language the report is not written in.
     #[error("--lang {0}: unknown language; the report is written in `en` (English) or `nl` (Dutch)")]
     Lang(String),
+    /// `--credit-tiers` is not a list of falling thresholds with rising credits.
+    #[error(
+        "--credit-tiers {0}: {1}; expected `BELOW:CREDIT,...` in percent, thresholds falling and credits rising, e.g. `99.9:10,99:25` (below 99.9% 10% credit, below 99% 25%)"
+    )]
+    CreditTiers(String, String),
     /// `--partial-outage` names no policy.
     #[error("--partial-outage {0}: unknown policy; expected `ignore`, `weighted` or `degraded`")]
     Policy(String),
@@ -164,6 +170,58 @@ pub struct ReportOptions {
     pub sla_percent: f64,
     /// `None`: `ignore` for availability runs, `weighted` (request-based) for request runs.
     pub policy: Option<PartialOutagePolicy>,
+    /// SLA service credits, thresholds falling and credits rising ([`parse_credit_tiers`]).
+    pub credit_tiers: Vec<CreditTier>,
+}
+
+/// One SLA service-credit tier: a month with availability below `below_pct` earns
+/// `credit_pct` of the monthly fee (the deepest tier a month reaches applies).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CreditTier {
+    pub below_pct: f64,
+    pub credit_pct: f64,
+}
+
+/// The default tiers, as `--credit-tiers` writes them: below 99.9% 10%, below 99% 25% of the
+/// monthly fee (issue 12's example; the common shape of hosting SLAs, e.g. AWS EC2's
+/// 10%/30% at 99.99%/99.0%).
+pub const CREDIT_TIERS_DEFAULT: &str = "99.9:10,99:25";
+
+/// Parse `--credit-tiers` (`BELOW:CREDIT,...` in percent): thresholds strictly between 0 and
+/// 100 and falling, credits in (0, 100] and rising.
+pub fn parse_credit_tiers(s: &str) -> Result<Vec<CreditTier>, ReportError> {
+    let bad = |why: String| ReportError::CreditTiers(s.to_string(), why);
+    let mut tiers: Vec<CreditTier> = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let (below, credit) = part
+            .split_once(':')
+            .ok_or_else(|| bad(format!("`{part}` has no `:`")))?;
+        let num = |x: &str| {
+            x.trim()
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+        };
+        let (Some(below_pct), Some(credit_pct)) = (num(below), num(credit)) else {
+            return Err(bad(format!("`{part}` is not two numbers")));
+        };
+        if !(below_pct > 0.0 && below_pct < 100.0) {
+            return Err(bad(format!("threshold {below_pct} is not strictly between 0 and 100")));
+        }
+        if !(credit_pct > 0.0 && credit_pct <= 100.0) {
+            return Err(bad(format!("credit {credit_pct} is not in (0, 100]")));
+        }
+        if let Some(prev) = tiers.last()
+            && !(below_pct < prev.below_pct && credit_pct > prev.credit_pct)
+        {
+            return Err(bad(format!(
+                "`{part}` does not go below the previous threshold with a larger credit"
+            )));
+        }
+        tiers.push(CreditTier { below_pct, credit_pct });
+    }
+    Ok(tiers)
 }
 
 /// Check the options, read `dir`, compute the figures and render all three files in memory;

@@ -1,8 +1,8 @@
 //! Monthly SLA arithmetic over `months.csv`: availability and error budget of a period, the
 //! months of the window, the chance of breaking the SLA, the distribution of one month.
 
-use super::figures::{MonthBucket, MonthDistribution, PeriodRow};
-use super::{MonthRow, PartialOutagePolicy};
+use super::figures::{CreditFigures, CreditRow, MonthBucket, MonthDistribution, PeriodRow};
+use super::{CreditTier, MonthRow, PartialOutagePolicy};
 use crate::scenario::MONTH_SECS;
 use crate::stats::Estimate;
 
@@ -150,4 +150,51 @@ pub fn month_distribution(
         availability_pct_p50: quantile_sorted(&avail, 0.5),
         availability_pct_p95: quantile_sorted(&avail, 0.95),
     })
+}
+
+/// The tier a month with availability `avail_pct` falls in (the one with the largest credit
+/// among those it is below), if any. `tiers` are checked: thresholds falling, credits rising.
+pub(super) fn credit_tier(avail_pct: f64, tiers: &[CreditTier]) -> Option<usize> {
+    (0..tiers.len()).rev().find(|&k| avail_pct < tiers[k].below_pct)
+}
+
+/// SLA credits over the first `used` months of each replication: the chance that a month
+/// falls in each tier, and the expected credit of a month [% of the monthly fee], as
+/// estimates across replications.
+pub fn credit_figures(
+    months: &[MonthRow],
+    replications: u32,
+    used: usize,
+    period_min: f64,
+    policy: PartialOutagePolicy,
+    tiers: &[CreditTier],
+) -> CreditFigures {
+    assert!(!tiers.is_empty(), "options carry at least one credit tier");
+    let mut shares = vec![Vec::new(); tiers.len()];
+    let mut expected = Vec::new();
+    for r in 0..replications {
+        let mine: Vec<Option<usize>> = months
+            .iter()
+            .filter(|m| m.replication == r && (m.month as usize) < used)
+            .map(|m| credit_tier(availability_pct(policy.unavailable_min(m), period_min), tiers))
+            .collect();
+        assert!(!mine.is_empty(), "every replication has the months used");
+        let n = mine.len() as f64;
+        for (k, share) in shares.iter_mut().enumerate() {
+            share.push(100.0 * mine.iter().filter(|t| **t == Some(k)).count() as f64 / n);
+        }
+        expected.push(mine.iter().map(|t| t.map_or(0.0, |k| tiers[k].credit_pct)).sum::<f64>() / n);
+    }
+    CreditFigures {
+        tiers: tiers
+            .iter()
+            .zip(&shares)
+            .map(|(t, share)| CreditRow {
+                below_pct: t.below_pct,
+                credit_pct: t.credit_pct,
+                month_share_pct: est_of(share),
+            })
+            .collect(),
+        expected_credit_pct: est_of(&expected),
+    }
 }

@@ -110,6 +110,76 @@ fn string_tables_have_the_same_keys() {
     }
 }
 
+fn tiers() -> Vec<CreditTier> {
+    parse_credit_tiers(CREDIT_TIERS_DEFAULT).unwrap()
+}
+
+#[test]
+fn credit_tiers_parse_and_refuse_what_is_not_a_ladder() {
+    let t = tiers();
+    assert_eq!(
+        t,
+        vec![
+            CreditTier {
+                below_pct: 99.9,
+                credit_pct: 10.0
+            },
+            CreditTier {
+                below_pct: 99.0,
+                credit_pct: 25.0
+            }
+        ]
+    );
+    assert_eq!(parse_credit_tiers("99.95%:5%").unwrap().len(), 1);
+    for bad in [
+        "",
+        "99.9",
+        "99:10,99.9:25",
+        "99.9:25,99:10",
+        "100:10",
+        "99.9:0",
+        "x:1",
+        "99.9:10,,",
+    ] {
+        let e = parse_credit_tiers(bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("--credit-tiers {bad}:")) && e.contains("e.g. `99.9:10,99:25`"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn credits_take_the_deepest_tier_and_average_over_months() {
+    use super::months::credit_tier;
+    let t = tiers();
+    assert_eq!(credit_tier(99.95, &t), None);
+    assert_eq!(credit_tier(99.9, &t), None, "at the threshold is not below it");
+    assert_eq!(credit_tier(99.5, &t), Some(0));
+    assert_eq!(credit_tier(98.0, &t), Some(1));
+    // Replication 0: a clean month and one at 99.5% (10%); replication 1: one at 98% (25%)
+    // and a clean one.
+    let m = MONTH_MIN;
+    let months = [
+        month(0, 0, 0.0, 0.0, 0.0),
+        month(0, 1, 0.005 * m, 0.0, 0.0),
+        month(1, 0, 0.02 * m, 0.0, 0.0),
+        month(1, 1, 0.0, 0.0, 0.0),
+    ];
+    let c = credit_figures(&months, 2, 2, m, PartialOutagePolicy::Ignore, &t);
+    assert_eq!(c.tiers[0].month_share_pct.value, 25.0);
+    assert_eq!(c.tiers[1].month_share_pct.value, 25.0);
+    assert_eq!(c.expected_credit_pct.value, (5.0 + 12.5) / 2.0);
+    // Partial minutes count only under a policy that counts them.
+    let partial = [month(0, 0, 0.0, 0.005 * m, 0.0)];
+    let ignore = credit_figures(&partial, 1, 1, m, PartialOutagePolicy::Ignore, &t);
+    let weighted = credit_figures(&partial, 1, 1, m, PartialOutagePolicy::Weighted, &t);
+    assert_eq!(
+        (ignore.expected_credit_pct.value, weighted.expected_credit_pct.value),
+        (0.0, 10.0)
+    );
+}
+
 #[test]
 fn causes_are_classified() {
     use crate::sim::avail::{Cause, Incident, IncidentCause};
@@ -206,6 +276,21 @@ fn sample(lang: Lang) -> CustomerReport {
                 .collect(),
             rows: (0..12).map(|k| row(Some(k), f64::from(k) * 2.0)).collect(),
             overall: row(None, 11.0),
+            credits: Some(CreditFigures {
+                tiers: vec![
+                    CreditRow {
+                        below_pct: 99.9,
+                        credit_pct: 10.0,
+                        month_share_pct: est(4.5, 0.5),
+                    },
+                    CreditRow {
+                        below_pct: 99.0,
+                        credit_pct: 25.0,
+                        month_share_pct: est(0.5, 0.1),
+                    },
+                ],
+                expected_credit_pct: est(0.575, 0.06),
+            }),
             months_breaching: Some(600),
             months_total: Some(11_900),
             availability_time_pct: Some(est(99.9761, 0.002)),
