@@ -106,6 +106,11 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         .unwrap();
     assert!((shown - expected).abs() < 1e-9, "{shown} vs {expected}");
     assert_eq!(r["availability"]["credits"]["tiers"][1]["below_pct"], 99.0);
+    // MTBF is a year over the incidents per year of summary.json.
+    let summary = json(&d.join("summary.json"));
+    let per_year = summary["metrics"]["incidents_per_year"]["value"].as_f64().unwrap();
+    let mtbf = r["incidents"]["mtbf_h"].as_f64().unwrap();
+    assert!((mtbf - 8760.0 / per_year).abs() < 1e-6, "{mtbf} vs {per_year}");
 
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -116,6 +121,7 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         );
         assert!(text.contains("Partial outages are not counted"), "the policy is stated");
         assert!(text.contains("December") && text.contains("p99.9"));
+        assert!(text.contains("(MTBF)") && text.contains("Service credits"));
     }
     assert_eq!(
         html.matches("<svg").count(),

@@ -171,6 +171,16 @@ pub struct IncidentFigures {
     pub log_total: u64,
     /// Planned maintenance was part of the run (`[maintenance]`).
     pub maintenance_modelled: bool,
+    /// Mean time between incidents [h] (MTBF of the site: a year over `per_year`); null
+    /// without incidents.
+    pub mtbf_h: Option<f64>,
+    /// Mean incident duration [min] (MTTR of the site) over the first replication's log.
+    pub mttr_min: Option<f64>,
+    /// From a web server failing to lb1 taking it out of rotation [s] (time to detect).
+    pub detect_s_mean: Option<Estimate>,
+    /// From a failure to on-call being paged [min] (time to page), and pages per year.
+    pub page_min_mean: Option<Estimate>,
+    pub pages_per_year: Estimate,
     pub by_cause: Vec<CauseRow>,
     pub longest: Vec<IncidentRow>,
 }

@@ -3,6 +3,7 @@
 //! string tables word them per language.
 
 use super::figures::{CauseRow, IncidentFigures, IncidentRow};
+use super::months::scale;
 use super::{DAY_S, INCIDENTS_LISTED_MAX, YEAR_S};
 use crate::report::summary::AvailSummary;
 use crate::sim::avail::{Cause, Incident, IncidentCause};
@@ -73,11 +74,18 @@ pub(super) fn incident_figures(s: &AvailSummary, window_s: f64) -> IncidentFigur
             }
         })
         .collect();
+    let m = &s.metrics;
+    let durations_min: Vec<f64> = log.iter().map(|i| (i.end_h - i.start_h) * 60.0).collect();
     IncidentFigures {
-        per_year: s.metrics.incidents_per_year,
+        per_year: m.incidents_per_year,
         log_years,
         log_total: log.len() as u64,
-        maintenance_modelled: s.metrics.maintenance_windows_per_year.value > 0.0,
+        maintenance_modelled: m.maintenance_windows_per_year.value > 0.0,
+        mtbf_h: (m.incidents_per_year.value > 0.0).then(|| YEAR_S / 3600.0 / m.incidents_per_year.value),
+        mttr_min: (!durations_min.is_empty()).then(|| durations_min.iter().sum::<f64>() / durations_min.len() as f64),
+        detect_s_mean: m.detect_ms_mean.map(|e| scale(e, 1e-3)),
+        page_min_mean: m.page_delay_min_mean,
+        pages_per_year: m.pages_per_year,
         by_cause,
         longest,
     }

@@ -320,6 +320,11 @@ fn sample(lang: Lang) -> CustomerReport {
             log_years: 10.0,
             log_total: 1,
             maintenance_modelled: false,
+            mtbf_h: Some(2212.1),
+            mttr_min: Some(150.0),
+            detect_s_mean: Some(est(6.1, 0.2)),
+            page_min_mean: Some(est(2.5, 0.1)),
+            pages_per_year: est(12.0, 1.0),
             by_cause: vec![CauseRow {
                 cause_kind: "no_balancer",
                 full_outage: true,
