@@ -3,10 +3,10 @@
 //! Replications are independent by construction (separate seeds), so the per-replication
 //! values of a figure are i.i.d. and the t interval applies. Never used inside the engine.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A figure with its 95% confidence half-width across replications.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub value: f64,
     /// Half-width of the 95% CI; `None` (JSON null) with a single replication.

@@ -32,6 +32,10 @@ pub struct ReportArgs {
     /// minute with reduced web capacity).
     #[arg(long, value_name = "ignore|weighted|degraded")]
     pub partial_outage: Option<String>,
+    /// SLA service credits per month, `BELOW:CREDIT,...` in percent (thresholds falling,
+    /// credits rising): the report gives the chance of each tier and the expected credit.
+    #[arg(long, default_value = customer::CREDIT_TIERS_DEFAULT, value_name = "BELOW:CREDIT,...")]
+    pub credit_tiers: String,
     /// Where to write report.html, report.md and report.json (default: the results directory).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -50,6 +54,7 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
         lang,
         sla_percent: args.sla,
         policy,
+        credit_tiers: customer::parse_credit_tiers(&args.credit_tiers)?,
     };
     #[allow(clippy::disallowed_methods)] // wall clock for the stderr timing line only
     let started = Instant::now();

@@ -1,6 +1,9 @@
-//! Turn finished replications into `summary.json`, `timeseries.csv` and a terminal table.
+//! Turn finished replications into `summary.json`, `timeseries.csv`, `months.csv` and a
+//! terminal table.
 //!
-//! Reads results only; never simulates. Every figure is computed per replication and then
+//! The types here are the one schema of those files: they derive both `Serialize` (for
+//! `simpark run`) and `Deserialize` (for `simpark report`), and each CSV has one row type that
+//! writes and parses its lines. Reads results only; never simulates. Every figure is computed per replication and then
 //! reported as the mean with a 95% t-interval across replications, folded in replication
 //! order, so the bytes do not depend on how many threads ran them.
 
@@ -8,22 +11,23 @@ use crate::scenario::Model;
 use crate::sim::avail::Cause;
 use crate::sim::metrics::{FailReason, RepMetrics};
 use crate::stats::Estimate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Version of the `summary.json` layout; bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: incidents carry a typed `cause` (`{"kind": ...}`) instead of a sentence.
+pub const SCHEMA_VERSION: u32 = 2;
 /// At most this many health-check transitions are listed in `summary.json`.
 pub const HEALTH_EVENTS_MAX: usize = 10_000;
 
 /// What ran: the first keys of every `summary.json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Header {
     pub schema_version: u32,
-    pub simpark_version: &'static str,
+    pub simpark_version: String,
     /// `requests` or `availability`.
-    pub mode: &'static str,
+    pub mode: String,
     pub scenario: String,
     pub seed: u64,
     pub replications: u32,
@@ -37,8 +41,8 @@ impl Header {
     fn new(model: &Model, mode: &'static str) -> Self {
         Header {
             schema_version: SCHEMA_VERSION,
-            simpark_version: env!("CARGO_PKG_VERSION"),
-            mode,
+            simpark_version: env!("CARGO_PKG_VERSION").to_string(),
+            mode: mode.to_string(),
             scenario: model.spec.name.clone(),
             seed: model.seed,
             replications: model.replications,
@@ -49,13 +53,13 @@ impl Header {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Summary {
     #[serde(flatten)]
     pub header: Header,
     pub metrics: Metrics,
     /// Failed requests by reason, summed over replications.
-    pub failures_by_reason: BTreeMap<&'static str, u64>,
+    pub failures_by_reason: BTreeMap<String, u64>,
     pub web: Vec<ServerFigures>,
     pub storage: Vec<ServerFigures>,
     pub health_events: Vec<HealthEvent>,
@@ -64,7 +68,7 @@ pub struct Summary {
     pub alerts: Vec<AlertRow>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct AlertRow {
     pub replication: u32,
     pub at_ms: f64,
@@ -72,7 +76,7 @@ pub struct AlertRow {
     pub target: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Metrics {
     /// Requests that arrived in the measured window, summed over replications.
     pub requests_total: u64,
@@ -104,7 +108,7 @@ pub struct Metrics {
     pub failover_lost_writes_s_total: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ServerFigures {
     pub name: String,
     /// Share of worker capacity busy serving (CPU), 0..1.
@@ -118,12 +122,13 @@ pub struct ServerFigures {
     pub requests_while_down_total: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct HealthEvent {
     pub replication: u32,
     pub at_ms: f64,
     pub server: String,
-    pub state: &'static str,
+    /// `UP` or `DOWN`.
+    pub state: String,
 }
 
 fn est(reps: &[RepMetrics], f: impl Fn(&RepMetrics) -> f64) -> Estimate {
@@ -185,7 +190,10 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
     };
     let mut failures_by_reason = BTreeMap::new();
     for reason in FailReason::ALL {
-        failures_by_reason.insert(reason.name(), reps.iter().map(|r| r.failed[reason as usize]).sum());
+        failures_by_reason.insert(
+            reason.name().to_string(),
+            reps.iter().map(|r| r.failed[reason as usize]).sum(),
+        );
     }
     let window_ns = window_s * 1e9;
     let web = (0..model.web.count as usize)
@@ -216,7 +224,7 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
                 replication: i as u32,
                 at_ms: c.at_ms,
                 server: c.server.clone(),
-                state: if c.up { "UP" } else { "DOWN" },
+                state: if c.up { "UP" } else { "DOWN" }.to_string(),
             })
         })
         .take(HEALTH_EVENTS_MAX)
@@ -245,11 +253,102 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
     }
 }
 
+/// A results CSV line that is not what simpark writes.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct CsvError {
+    /// 1-based, the header being line 1.
+    pub line: usize,
+    pub message: String,
+}
+
+/// Rows of a CSV in the layout `header` + one `parse(line)` per line.
+fn parse_csv<R>(text: &str, header: &str, parse: impl Fn(&str) -> Option<R>) -> Result<Vec<R>, CsvError> {
+    let mut lines = text.lines();
+    if lines.next() != Some(header) {
+        return Err(CsvError {
+            line: 1,
+            message: format!("the first line must be `{header}`"),
+        });
+    }
+    let columns = header.split(',').count();
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            parse(line).ok_or_else(|| CsvError {
+                line: i + 2,
+                message: format!("expected {columns} numbers ({header}), found `{line}`"),
+            })
+        })
+        .collect()
+}
+
+/// Split a CSV line into exactly `N` finite, non-negative numbers.
+fn numbers<const N: usize>(line: &str) -> Option<[f64; N]> {
+    let mut out = [0.0; N];
+    let mut fields = line.split(',');
+    for x in &mut out {
+        *x = fields
+            .next()?
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)?;
+    }
+    fields.next().is_none().then_some(out)
+}
+
+/// One row of `timeseries.csv`: one bucket of the run, averaged over replications.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeseriesRow {
+    /// Start of the bucket since the run began [s].
+    pub bucket_start_s: u64,
+    /// Width of the bucket [s].
+    pub bucket_s: u64,
+    pub requests_per_rep: f64,
+    pub ok_per_rep: f64,
+    pub failed_per_rep: f64,
+    pub success_ratio: f64,
+    pub latency_ms_mean: f64,
+    pub latency_ms_max: f64,
+}
+
+impl TimeseriesRow {
+    pub const CSV_HEADER: &str = "bucket_start_s,bucket_s,requests_per_rep,ok_per_rep,failed_per_rep,success_ratio,latency_ms_mean,latency_ms_max";
+
+    fn write_csv(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{:.6},{:.3},{:.3}",
+            self.bucket_start_s,
+            self.bucket_s,
+            self.requests_per_rep,
+            self.ok_per_rep,
+            self.failed_per_rep,
+            self.success_ratio,
+            self.latency_ms_mean,
+            self.latency_ms_max
+        );
+    }
+
+    fn parse_csv(line: &str) -> Option<TimeseriesRow> {
+        let [start, width, requests, ok, failed, success, mean, max] = numbers::<8>(line)?;
+        let whole = |x: f64| (x.fract() == 0.0).then_some(x as u64);
+        Some(TimeseriesRow {
+            bucket_start_s: whole(start)?,
+            bucket_s: whole(width)?,
+            requests_per_rep: requests,
+            ok_per_rep: ok,
+            failed_per_rep: failed,
+            success_ratio: success,
+            latency_ms_mean: mean,
+            latency_ms_max: max,
+        })
+    }
+}
+
 /// Per-bucket figures, averaged over replications.
 pub fn timeseries_csv(reps: &[RepMetrics]) -> String {
-    let mut out = String::from(
-        "bucket_start_s,bucket_s,requests_per_rep,ok_per_rep,failed_per_rep,success_ratio,latency_ms_mean,latency_ms_max\n",
-    );
+    let mut out = format!("{}\n", TimeseriesRow::CSV_HEADER);
     let Some(first) = reps.first() else { return out };
     let n = reps.len() as f64;
     let width = first.bucket_width;
@@ -264,22 +363,24 @@ pub fn timeseries_csv(reps: &[RepMetrics]) -> String {
             max = max.max(k.latency_ns_max);
         }
         let done = ok + failed;
-        let sr = if done == 0 { 1.0 } else { ok as f64 / done as f64 };
-        let mean = if ok == 0 { 0.0 } else { sum as f64 / ok as f64 / 1e6 };
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{:.6},{:.3},{:.3}",
-            (b as u64 * width.as_nanos()) / 1_000_000_000,
-            width.as_nanos() / 1_000_000_000,
-            arr as f64 / n,
-            ok as f64 / n,
-            failed as f64 / n,
-            sr,
-            mean,
-            ms(max)
-        );
+        TimeseriesRow {
+            bucket_start_s: (b as u64 * width.as_nanos()) / 1_000_000_000,
+            bucket_s: width.as_nanos() / 1_000_000_000,
+            requests_per_rep: arr as f64 / n,
+            ok_per_rep: ok as f64 / n,
+            failed_per_rep: failed as f64 / n,
+            success_ratio: if done == 0 { 1.0 } else { ok as f64 / done as f64 },
+            latency_ms_mean: if ok == 0 { 0.0 } else { sum as f64 / ok as f64 / 1e6 },
+            latency_ms_max: ms(max),
+        }
+        .write_csv(&mut out);
     }
     out
+}
+
+/// Read `timeseries.csv` back.
+pub fn parse_timeseries_csv(text: &str) -> Result<Vec<TimeseriesRow>, CsvError> {
+    parse_csv(text, TimeseriesRow::CSV_HEADER, TimeseriesRow::parse_csv)
 }
 
 fn pm(e: &Estimate, digits: usize) -> String {
@@ -379,7 +480,7 @@ pub fn table(s: &Summary) -> String {
 }
 
 /// Quantiles of a pooled sample (nearest rank), with its size.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Quantiles {
     pub n: usize,
     pub p50: f64,
@@ -411,7 +512,7 @@ impl Quantiles {
 pub const MONTHS_LISTED_MAX: usize = 120;
 
 /// `summary.json` of an availability (long-horizon) run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct AvailSummary {
     #[serde(flatten)]
     pub header: Header,
@@ -437,7 +538,7 @@ pub struct AvailSummary {
     pub swarm: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct AvailFigures {
     /// Share of time a path clients -> lb1 -> a web server in rotation -> the storage primary
     /// of working components existed.
@@ -508,7 +609,7 @@ pub struct AvailFigures {
 }
 
 /// One cause's share of the downtime and of the failed requests.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CauseFigures {
     pub cause: crate::sim::avail::Cause,
     pub downtime_min_per_year: Estimate,
@@ -707,29 +808,113 @@ pub fn avail_table(s: &AvailSummary) -> String {
     t
 }
 
+/// One row of `months.csv`: one month of one replication [min].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MonthRow {
+    pub replication: u32,
+    /// Month of the measured window, from 0.
+    pub month: u32,
+    pub downtime_min: f64,
+    /// Partial outages, weighted by the share of requests failing.
+    pub partial_min: f64,
+    /// Up with reduced web capacity.
+    pub degraded_min: f64,
+}
+
+impl MonthRow {
+    pub const CSV_HEADER: &str = "replication,month,downtime_min,partial_min,degraded_min";
+
+    fn write_csv(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "{},{},{:.3},{:.3},{:.3}",
+            self.replication, self.month, self.downtime_min, self.partial_min, self.degraded_min
+        );
+    }
+
+    fn parse_csv(line: &str) -> Option<MonthRow> {
+        let [replication, month, downtime, partial, degraded] = numbers::<5>(line)?;
+        let index = |x: f64| (x.fract() == 0.0 && x <= f64::from(u32::MAX)).then_some(x as u32);
+        Some(MonthRow {
+            replication: index(replication)?,
+            month: index(month)?,
+            downtime_min: downtime,
+            partial_min: partial,
+            degraded_min: degraded,
+        })
+    }
+}
+
 /// `months.csv` of an availability run: one row per (replication, month) of the measured
 /// window (months of 30.44 days from the end of warm-up), for distributions such as the
 /// chance that a month breaks an SLA. Minutes to 1/1000 (60 ms), enough for any SLA.
 pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
-    let mut out = String::from("replication,month,downtime_min,partial_min,degraded_min\n");
+    let mut out = format!("{}\n", MonthRow::CSV_HEADER);
     let min = |ns: u64| ns as f64 / 60e9;
     for (i, r) in reps.iter().enumerate() {
         for m in 0..r.monthly_downtime_ns.len() {
-            let _ = writeln!(
-                out,
-                "{i},{m},{:.3},{:.3},{:.3}",
-                min(r.monthly_downtime_ns[m]),
-                min(r.monthly_partial_ns[m]),
-                min(r.monthly_degraded_ns[m])
-            );
+            MonthRow {
+                replication: i as u32,
+                month: m as u32,
+                downtime_min: min(r.monthly_downtime_ns[m]),
+                partial_min: min(r.monthly_partial_ns[m]),
+                degraded_min: min(r.monthly_degraded_ns[m]),
+            }
+            .write_csv(&mut out);
         }
     }
     out
 }
 
+/// Read `months.csv` back.
+pub fn parse_months_csv(text: &str) -> Result<Vec<MonthRow>, CsvError> {
+    parse_csv(text, MonthRow::CSV_HEADER, MonthRow::parse_csv)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Quantiles;
+    use super::*;
+
+    #[test]
+    fn csv_rows_read_back_what_they_write() {
+        let m = MonthRow {
+            replication: 3,
+            month: 11,
+            downtime_min: 1.5,
+            partial_min: 0.25,
+            degraded_min: 60.0,
+        };
+        let mut text = format!("{}\n", MonthRow::CSV_HEADER);
+        m.write_csv(&mut text);
+        assert_eq!(parse_months_csv(&text).unwrap(), vec![m]);
+        let t = TimeseriesRow {
+            bucket_start_s: 60,
+            bucket_s: 60,
+            requests_per_rep: 10.5,
+            ok_per_rep: 10.0,
+            failed_per_rep: 0.5,
+            success_ratio: 0.952381,
+            latency_ms_mean: 12.5,
+            latency_ms_max: 80.25,
+        };
+        let mut text = format!("{}\n", TimeseriesRow::CSV_HEADER);
+        t.write_csv(&mut text);
+        assert_eq!(parse_timeseries_csv(&text).unwrap(), vec![t]);
+        for (bad, line) in [
+            ("replication,month\n", 1),
+            ("replication,month,downtime_min,partial_min,degraded_min\n0,0,1,2\n", 2),
+            (
+                "replication,month,downtime_min,partial_min,degraded_min\n0,0,1,2,3\n0,1,-1,0,0\n",
+                3,
+            ),
+            (
+                "replication,month,downtime_min,partial_min,degraded_min\n0,0.5,1,2,3\n",
+                2,
+            ),
+        ] {
+            assert_eq!(parse_months_csv(bad).unwrap_err().line, line, "{bad}");
+        }
+    }
 
     #[test]
     fn quantiles_are_nearest_rank() {

@@ -12,7 +12,7 @@
 
 use super::compare::BASELINES;
 use crate::scenario::{Direction, Fault, FaultKind, Model, ScenarioError};
-use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, Incident};
+use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, Incident, IncidentCause};
 use crate::sim::metrics::{AlertRecord, Bucket, FailReason, LATENCY_NS_MAX, LATENCY_SIGFIG, RepMetrics, StateChange};
 use crate::units::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
@@ -494,7 +494,7 @@ pub struct AvailRecord {
     monthly_partial_ns: Vec<u64>,
     monthly_degraded_ns: Vec<u64>,
     /// start_h, end_h, cause class, cause, failed_requests (floats as bits).
-    incidents: Vec<(u64, u64, Cause, String, u64)>,
+    incidents: Vec<(u64, u64, Cause, IncidentCause, u64)>,
     /// Downtime by cause [ns], in `Cause::ALL` order.
     downtime_by_cause_ns: Vec<u64>,
     /// Failed requests by cause (bits), in `Cause::ALL` order.
@@ -640,7 +640,7 @@ impl From<&AvailMetrics> for AvailRecord {
                         a.failed_at_h.to_bits(),
                         a.paged_at_h.to_bits(),
                         a.target.clone(),
-                        a.alert.to_string(),
+                        a.alert.clone(),
                     )
                 })
                 .collect(),
@@ -737,7 +737,7 @@ impl AvailRecord {
                 failed_at_h: f64::from_bits(*failed_at),
                 paged_at_h: f64::from_bits(*paged_at),
                 target: target.clone(),
-                alert,
+                alert: alert.to_string(),
             });
         }
         let slots = counters(&mut m);

@@ -60,7 +60,7 @@ fn run_writes_every_output_and_prints_a_table() {
         assert!(d.join(f).is_file(), "missing {f}");
     }
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["schema_version"], 2);
     assert_eq!(s["replications"], 3);
     for k in [
         "latency_ms_mean",

@@ -16,7 +16,7 @@ fn windows(s: &simpark::report::summary::Summary) -> Vec<(f64, f64)> {
                 .filter(|e| e.replication == rep && e.server == "web2")
                 .collect();
             assert_eq!(ev.len(), 2, "one DOWN and one UP per replication: {ev:?}");
-            assert_eq!((ev[0].state, ev[1].state), ("DOWN", "UP"));
+            assert_eq!((ev[0].state.as_str(), ev[1].state.as_str()), ("DOWN", "UP"));
             (ev[0].at_ms - FAULT_AT_MS, ev[1].at_ms - RECOVER_AT_MS)
         })
         .collect()

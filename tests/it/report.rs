@@ -64,7 +64,7 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
             .arg(&out),
     );
     let r = json(&out.join("report.json"));
-    assert_eq!(r["report_schema_version"], 1);
+    assert_eq!(r["report_schema_version"], 2);
     assert_eq!(r["sla"]["partial_outage_policy"], "ignore");
     assert_eq!(r["run"]["months_per_replication"], 13);
     assert_eq!(r["availability"]["rows"].as_array().unwrap().len(), 12);
@@ -92,6 +92,25 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
     assert!((budget - 0.0005 * month_min).abs() < 1e-9);
     let breaches = downs.iter().filter(|&&m| m > budget).count() as u64;
     assert_eq!(r["availability"]["months_breaching"], breaches);
+    // Service credits under the default tiers (below 99.9% 10%, below 99% 25%), recomputed
+    // from months.csv: every replication has 13 months, so the mean of the replications'
+    // means is the mean over all months.
+    let credit = |down: f64| match 100.0 * (1.0 - down / month_min) {
+        a if a < 99.0 => 25.0,
+        a if a < 99.9 => 10.0,
+        _ => 0.0,
+    };
+    let expected = downs.iter().map(|&m| credit(m)).sum::<f64>() / downs.len() as f64;
+    let shown = r["availability"]["credits"]["expected_credit_pct"]["value"]
+        .as_f64()
+        .unwrap();
+    assert!((shown - expected).abs() < 1e-9, "{shown} vs {expected}");
+    assert_eq!(r["availability"]["credits"]["tiers"][1]["below_pct"], 99.0);
+    // MTBF is a year over the incidents per year of summary.json.
+    let summary = json(&d.join("summary.json"));
+    let per_year = summary["metrics"]["incidents_per_year"]["value"].as_f64().unwrap();
+    let mtbf = r["incidents"]["mtbf_h"].as_f64().unwrap();
+    assert!((mtbf - 8760.0 / per_year).abs() < 1e-6, "{mtbf} vs {per_year}");
 
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -102,6 +121,7 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         );
         assert!(text.contains("Partial outages are not counted"), "the policy is stated");
         assert!(text.contains("December") && text.contains("p99.9"));
+        assert!(text.contains("(MTBF)") && text.contains("Service credits"));
     }
     assert_eq!(
         html.matches("<svg").count(),
@@ -120,12 +140,21 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         simpark()
             .arg("report")
             .arg(&d)
-            .args(["--lang", "nl", "--partial-outage", "degraded", "--out"])
+            .args([
+                "--lang",
+                "nl",
+                "--partial-outage",
+                "degraded",
+                "--credit-tiers",
+                "99.99:5,99.9:10,99:25",
+                "--out",
+            ])
             .arg(&nl),
     );
     let html_nl = std::fs::read_to_string(nl.join("report.html")).unwrap();
     assert!(html_nl.contains("lang=\"nl\"") && html_nl.contains("99,90%") && html_nl.contains("december"));
     assert!(html_nl.contains("Strenge telling") && html_nl.contains("Beschikbaarheid per maand"));
+    assert!(html_nl.contains("Servicecredits") && html_nl.contains("onder 99,99%"));
     let r_nl = json(&nl.join("report.json"));
     assert_eq!(r_nl["sla"]["partial_outage_policy"], "degraded");
     let strict = r_nl["availability"]["overall"]["unavailable_min"]["value"]
@@ -227,6 +256,11 @@ fn bad_input_exits_2_and_writes_nothing() {
     expect_usage(&["--sla", "-5"], &d, "strictly between 0 and 100");
     expect_usage(&["--lang", "de"], &d, "unknown language");
     expect_usage(&["--partial-outage", "half"], &d, "unknown policy");
+    expect_usage(
+        &["--credit-tiers", "99:25,99.9:10"],
+        &d,
+        "thresholds falling and credits rising",
+    );
     // A directory without summary.json.
     let empty = tmpdir("report-empty");
     expect_usage(&[], &empty, "summary.json: missing");
@@ -238,7 +272,7 @@ fn bad_input_exits_2_and_writes_nothing() {
     let mut s = json(&d.join("summary.json"));
     s["schema_version"] = 0.into();
     std::fs::write(old.join("summary.json"), serde_json::to_vec(&s).unwrap()).unwrap();
-    expect_usage(&[], &old, "reads schema_version 1");
+    expect_usage(&[], &old, "reads schema_version 2");
     expect_usage(&[], &old, "simpark run");
     for f in REPORT_FILES {
         assert!(!old.join(f).exists() && !d.join(f).exists());

@@ -10,20 +10,21 @@ pub(super) struct Failing {
     pub share: f64,
     /// `share` split by cause, in `Cause::ALL` order.
     pub by_cause: [f64; Cause::COUNT],
-    /// The cause the period is charged to (its largest share) and a description.
-    pub cause: Option<(Cause, String)>,
+    /// The cause the period is charged to (its largest share) and the state behind it.
+    pub cause: Option<(Cause, IncidentCause)>,
     /// Per overloaded slowed web server (component index), its failing share.
     pub overloaded: Vec<(usize, f64)>,
 }
 
 impl Failing {
-    fn all(cause: Cause, text: impl Into<String>) -> Failing {
+    fn all(cause: Cause, state: IncidentCause) -> Failing {
+        assert!(state.full_outage(), "{state:?} fails only part of the traffic");
         let mut by_cause = [0.0; Cause::COUNT];
         by_cause[cause.index()] = 1.0;
         Failing {
             share: 1.0,
             by_cause,
-            cause: Some((cause, text.into())),
+            cause: Some((cause, state)),
             overloaded: Vec::new(),
         }
     }
@@ -51,7 +52,7 @@ impl AvailWorld<'_> {
             _ => {
                 let patching = self.comps.iter().any(|x| x.kind == Kind::Lb && x.maint);
                 let cause = if patching { Cause::Maintenance } else { Cause::Lb };
-                return Failing::all(cause, "no balancer holds the site address");
+                return Failing::all(cause, IncidentCause::NoBalancer);
             }
         }
         // Storage on the web servers is the site's own database, whatever the request mix.
@@ -74,7 +75,7 @@ impl AvailWorld<'_> {
             } else {
                 Cause::Storage
             };
-            return Failing::all(cause, "no writable storage primary");
+            return Failing::all(cause, IncidentCause::NoStoragePrimary);
         }
         // lb1's routing set and shares, from its backend (weight 0 and backups included).
         let shares = &self.shares;
@@ -82,12 +83,12 @@ impl AvailWorld<'_> {
         let routed: Vec<usize> = (0..shares.len()).filter(|&i| shares[i] > 0.0).collect();
         let all: Vec<usize> = (0..shares.len()).collect();
         if routed.is_empty() {
-            return Failing::all(self.web_cause(&all), "no web server in rotation");
+            return Failing::all(self.web_cause(&all), IncidentCause::NoWebInRotation);
         }
         let serving = |i: usize| web[i].up || web[i].mode == Mode::Slowdown;
         // Retries go to the whole group, including servers with no share of first picks.
         if self.group.iter().all(|&i| !serving(i)) {
-            return Failing::all(self.web_cause(&self.group), "every web server in rotation has failed");
+            return Failing::all(self.web_cause(&self.group), IncidentCause::AllWebFailed);
         }
         // Undetected failures in rotation: a hang or a gray failure fails its share; a crash
         // or refused connection is retried on another server (slow, but served).
@@ -118,16 +119,20 @@ impl AvailWorld<'_> {
         let failing: f64 = by_cause.iter().sum();
         assert!((0.0..=1.0 + 1e-9).contains(&failing), "failing share {failing}");
         let cause = (failing > 0.0).then(|| {
-            let names: Vec<&str> = routed
+            let servers: Vec<String> = routed
                 .iter()
                 .filter(|&&i| !web[i].up)
-                .map(|&i| web[i].name.as_str())
+                .map(|&i| web[i].name.clone())
                 .collect();
+            assert!(
+                !servers.is_empty(),
+                "a failing share comes from servers that are not up"
+            );
             let main = Cause::ALL
                 .into_iter()
                 .max_by(|a, b| by_cause[a.index()].total_cmp(&by_cause[b.index()]).then(b.cmp(a)))
                 .expect("causes exist");
-            (main, format!("undetected failure of {}", names.join(", ")))
+            (main, IncidentCause::UndetectedFailure { servers })
         });
         if failing > 1.0 {
             by_cause.iter_mut().for_each(|x| *x /= failing);
@@ -243,7 +248,7 @@ impl AvailWorld<'_> {
         start: SimTime,
         end: SimTime,
         cause_class: Cause,
-        cause: String,
+        cause: IncidentCause,
         failed_before: f64,
     ) {
         self.metrics.incidents_total += 1;

@@ -1,6 +1,8 @@
-//! Why the site (or part of its traffic) was unavailable: one enum shared by the driver that
+//! Why the site (or part of its traffic) was unavailable: the enums shared by the driver that
 //! charges downtime and failed requests (`accounting`) and the reports that print them
-//! (`report::summary`, `study::compare`). Never a string across that boundary.
+//! (`report::summary`, `report::customer`, `study::compare`). Never a string across that
+//! boundary: [`Cause`] is what a minute is charged to, [`IncidentCause`] what state of the
+//! park made an incident (the report words it per language).
 
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +67,45 @@ impl Cause {
 
 const _: () = assert!(Cause::Overload as usize + 1 == Cause::COUNT);
 
+/// The state of the park that made requests fail during an incident, as `accounting` found it
+/// (serialised with a `kind` tag: `{"kind": "undetected_failure", "servers": ["web2"]}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IncidentCause {
+    /// No balancer holds the site address: every request fails.
+    NoBalancer,
+    /// No writable storage primary (a takeover under way, or no copy left): every request fails.
+    NoStoragePrimary,
+    /// lb1 has no web server in rotation (all DOWN or out for maintenance): every request fails.
+    NoWebInRotation,
+    /// Every web server lb1 routes to has failed, none detected yet: every request fails.
+    AllWebFailed,
+    /// Some servers in rotation failed and the health checks have not caught them yet (or a
+    /// slowed server is overloaded): their share of requests fails.
+    UndetectedFailure {
+        /// The failed servers in rotation, in park order.
+        servers: Vec<String>,
+    },
+}
+
+impl IncidentCause {
+    /// The snake_case `kind` tag it is serialised with.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            IncidentCause::NoBalancer => "no_balancer",
+            IncidentCause::NoStoragePrimary => "no_storage_primary",
+            IncidentCause::NoWebInRotation => "no_web_in_rotation",
+            IncidentCause::AllWebFailed => "all_web_failed",
+            IncidentCause::UndetectedFailure { .. } => "undetected_failure",
+        }
+    }
+
+    /// Whether every request fails while it holds (a full outage, not a partial one).
+    pub fn full_outage(&self) -> bool {
+        !matches!(self, IncidentCause::UndetectedFailure { .. })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +115,23 @@ mod tests {
         for (i, c) in Cause::ALL.iter().enumerate() {
             assert_eq!(c.index(), i);
             assert_eq!(serde_json::to_string(c).unwrap(), format!("\"{}\"", c.name()));
+        }
+    }
+
+    #[test]
+    fn incident_causes_round_trip_with_their_kind_tag() {
+        let servers = vec!["web2".to_string(), "web3".to_string()];
+        for c in [
+            IncidentCause::NoBalancer,
+            IncidentCause::NoStoragePrimary,
+            IncidentCause::NoWebInRotation,
+            IncidentCause::AllWebFailed,
+            IncidentCause::UndetectedFailure { servers },
+        ] {
+            let json = serde_json::to_value(&c).unwrap();
+            assert_eq!(json["kind"], c.kind());
+            assert_eq!(serde_json::from_value::<IncidentCause>(json).unwrap(), c);
+            assert_eq!(c.full_outage(), c.kind() != "undetected_failure");
         }
     }
 }

@@ -27,7 +27,7 @@ mod swarm;
 
 use alerts::RAID_DEGRADED;
 pub use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
-pub use cause::Cause;
+pub use cause::{Cause, IncidentCause};
 use disks::frailty;
 pub use swarm::Swarm;
 
@@ -43,7 +43,7 @@ use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
 use crate::scenario::{ClassModel, Fault, FaultKind, MONTH_SECS, Model, TrafficModel};
 use crate::units::{SimDuration, SimTime};
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Marks a `Noticed` disk job as a SMART-driven swap.
@@ -195,23 +195,25 @@ enum Ev {
 }
 
 /// One incident: the site (or part of its traffic) failed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Incident {
     pub start_h: f64,
     pub end_h: f64,
     /// What the incident is charged to (the cause when it began).
     pub cause_class: Cause,
-    pub cause: String,
+    /// The state of the park when it began.
+    pub cause: IncidentCause,
     pub failed_requests: f64,
 }
 
 /// One page to on-call: what failed, when, and when the alert pipeline paged.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AlertLog {
     pub failed_at_h: f64,
     pub paged_at_h: f64,
     pub target: String,
-    pub alert: &'static str,
+    /// The alert's name, one of [`ALERTS`].
+    pub alert: String,
 }
 
 /// What one availability replication measured.
@@ -357,7 +359,7 @@ pub struct AvailWorld<'m> {
     /// Distinct client keys of the traffic (for `balance source` shares).
     clients: u64,
     last: SimTime,
-    down_since: Option<(SimTime, Cause, String, f64)>,
+    down_since: Option<(SimTime, Cause, IncidentCause, f64)>,
     pub metrics: AvailMetrics,
     horizon: SimTime,
     warmup: SimTime,
@@ -871,7 +873,7 @@ impl<'m> AvailWorld<'m> {
                     failed_at_h: now.as_secs_f64() / 3600.0,
                     paged_at_h: (now + d).as_secs_f64() / 3600.0,
                     target: self.comps[c].name.clone(),
-                    alert,
+                    alert: alert.to_string(),
                 });
             }
         }

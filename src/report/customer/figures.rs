@@ -1,0 +1,574 @@
+//! The figures of the customer report (`report.json`): their types, which are the only input
+//! of the templates, and their assembly from a results directory that `read` checked.
+//!
+//! Pure arithmetic over finished results: never reads a file or a clock.
+
+use super::incidents::incident_figures;
+use super::months::{
+    availability_pct, breaks_sla, credit_figures, error_budget_min, est_of, month_distribution, months_used,
+    period_row, scale,
+};
+use super::read::{Inputs, Results};
+use super::{DAY_S, Lang, MonthRow, PartialOutagePolicy, REPORT_SCHEMA_VERSION, ReportError, ReportOptions, YEAR_S};
+use crate::report::summary::{AvailFigures, AvailSummary, Header, Summary, TimeseriesRow};
+use crate::scenario::{Model, TrafficKind};
+use crate::sim::topology::NodeKind;
+use crate::stats::Estimate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Everything the report shows, and nothing else: `report.json`, and the only input of the
+/// HTML and Markdown templates.
+#[derive(Debug, Serialize)]
+pub struct CustomerReport {
+    pub report_schema_version: u32,
+    pub lang: Lang,
+    pub customer: Option<String>,
+    pub run: RunFigures,
+    pub sla: SlaFigures,
+    pub availability: AvailabilityFigures,
+    /// Availability runs only.
+    pub incidents: Option<IncidentFigures>,
+    pub latency: LatencyFigures,
+    /// Availability runs only.
+    pub data_protection: Option<DataProtection>,
+    pub topology: TopologyFigures,
+}
+
+/// What ran, from the results' own metadata.
+#[derive(Debug, Serialize)]
+pub struct RunFigures {
+    pub scenario: String,
+    pub description: String,
+    /// `requests` or `availability`.
+    pub mode: String,
+    pub simpark_version: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub horizon_s: f64,
+    pub warmup_s: f64,
+    /// Measured window per replication (horizon minus warm-up).
+    pub window_days: f64,
+    pub window_years: f64,
+    /// Whole months per replication the monthly figures use (availability runs).
+    pub months_per_replication: Option<u32>,
+    /// Traffic model: visitors per month (profile traffic) and mean offered load [req/s].
+    pub visitors_per_month: Option<f64>,
+    pub offered_rps: f64,
+    pub balancers: u32,
+    pub web_servers: u32,
+    pub storage_nodes: u32,
+    pub backup_server: bool,
+    /// Hour of the daily backup and restic retention (daily, weekly, monthly, yearly).
+    pub backup_time_of_day_h: Option<f64>,
+    pub backup_keep: Option<[u32; 4]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SlaFigures {
+    pub sla_percent: f64,
+    /// The policy applied (`weighted` for request-mode runs, whose figures are request-based).
+    pub partial_outage_policy: PartialOutagePolicy,
+    /// True when availability is the share of successful requests (request-mode runs).
+    pub request_based: bool,
+    /// Minutes in the period the SLA is judged over (a month of 30.44 days, or the window).
+    pub period_min: f64,
+    /// (1 - SLA) x period [min].
+    pub error_budget_min: f64,
+}
+
+/// Availability over a period (a month of the year, all months, or a request run's window).
+#[derive(Debug, Serialize)]
+pub struct PeriodRow {
+    /// 0 = the first month of each simulated year; `None` for all months or the window.
+    pub month_of_year: Option<u32>,
+    /// Periods per replication behind the figures.
+    pub periods_per_replication: u32,
+    pub period_min: f64,
+    /// 100% minus the share of the period's minutes unavailable; mean over replications.
+    pub availability_pct: Estimate,
+    pub unavailable_min: Estimate,
+    /// Error budget minus unavailable minutes (negative: overspent).
+    pub budget_remaining_min: Estimate,
+    /// Chance that such a period breaks the SLA (availability runs only).
+    pub breach_probability: Option<Estimate>,
+}
+
+/// One point of the availability chart: month (availability run) or day (request run).
+#[derive(Debug, Serialize)]
+pub struct SeriesPoint {
+    /// 1-based month or day of the measured window.
+    pub period: u32,
+    pub availability_pct: Estimate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AvailabilityFigures {
+    /// `months` (availability run), `days` or `hours` (request run) on the chart.
+    pub series_unit: &'static str,
+    pub series: Vec<SeriesPoint>,
+    /// Rows of the table: months of the year (availability) or the one window (requests).
+    pub rows: Vec<PeriodRow>,
+    /// All months together (availability) or the window (requests).
+    pub overall: PeriodRow,
+    /// Service credits per month (availability runs).
+    pub credits: Option<CreditFigures>,
+    /// Simulated months that broke the SLA, of all simulated months (availability runs).
+    pub months_breaching: Option<u64>,
+    pub months_total: Option<u64>,
+    /// Over the whole window: time-based (availability runs) and request-based availability.
+    pub availability_time_pct: Option<Estimate>,
+    pub availability_request_pct: Estimate,
+    pub downtime_min_per_year: Option<Estimate>,
+    /// How one month is distributed (availability runs): the months are statistically alike,
+    /// so the chart shows this rather than a line of noisy means per month.
+    pub month_distribution: Option<MonthDistribution>,
+}
+
+/// The distribution of a month's unavailability over every simulated (replication, month).
+#[derive(Debug, Serialize)]
+pub struct MonthDistribution {
+    /// Shares of months by unavailable minutes against the error budget, in `MONTH_BUCKETS`
+    /// order: mean over replications of each replication's share [%], with its 95% CI.
+    pub buckets: Vec<MonthBucket>,
+    /// Monthly availability [%]: 5th percentile, median and 95th percentile over all months.
+    pub availability_pct_p5: f64,
+    pub availability_pct_p50: f64,
+    pub availability_pct_p95: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MonthBucket {
+    /// `none`, `quarter`, `half`, `budget` or `over` (the string table's `bucket_*`).
+    pub kind: &'static str,
+    pub share_pct: Estimate,
+}
+
+/// Service credits under the SLA's tiers, per month (availability runs).
+#[derive(Debug, Serialize)]
+pub struct CreditFigures {
+    /// One row per tier, thresholds falling.
+    pub tiers: Vec<CreditRow>,
+    /// Expected credit of a month [% of the monthly fee].
+    pub expected_credit_pct: Estimate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreditRow {
+    /// A month below this availability [%] earns `credit_pct` (the deepest tier applies).
+    pub below_pct: f64,
+    pub credit_pct: f64,
+    /// Months that earn exactly this tier's credit [% of months].
+    pub month_share_pct: Estimate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentFigures {
+    /// Over all replications.
+    pub per_year: Estimate,
+    /// The incident log covers the first replication only: this many years of it.
+    pub log_years: f64,
+    pub log_total: u64,
+    /// Planned maintenance was part of the run (`[maintenance]`).
+    pub maintenance_modelled: bool,
+    /// Mean time between incidents [h] (MTBF of the site: a year over `per_year`); null
+    /// without incidents.
+    pub mtbf_h: Option<f64>,
+    /// Mean incident duration [min] (MTTR of the site) over the first replication's log.
+    pub mttr_min: Option<f64>,
+    /// From a web server failing to lb1 taking it out of rotation [s] (time to detect).
+    pub detect_s_mean: Option<Estimate>,
+    /// From a failure to on-call being paged [min] (time to page), and pages per year.
+    pub page_min_mean: Option<Estimate>,
+    pub pages_per_year: Estimate,
+    pub by_cause: Vec<CauseRow>,
+    pub longest: Vec<IncidentRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CauseRow {
+    pub cause_kind: &'static str,
+    /// The whole site was down (not only a share of requests failing).
+    pub full_outage: bool,
+    pub count: u64,
+    pub per_year: f64,
+    pub duration_min_mean: f64,
+    pub duration_min_max: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentRow {
+    /// 1-based simulated year and day of that year in the measured window.
+    pub year: u32,
+    pub day: u32,
+    pub duration_min: f64,
+    pub cause_kind: &'static str,
+    /// Servers named in the cause (undetected failures), comma separated.
+    pub servers: String,
+    pub full_outage: bool,
+    pub failed_requests: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LatencyFigures {
+    /// `summary` (request run), `latency_sample` (latency.json of an availability run), or
+    /// `none` (not measured).
+    pub source: &'static str,
+    pub replications: Option<u32>,
+    pub window_h: Option<f64>,
+    pub requests_total: Option<u64>,
+    pub mean_ms: Option<Estimate>,
+    pub p50_ms: Option<Estimate>,
+    pub p95_ms: Option<Estimate>,
+    pub p99_ms: Option<Estimate>,
+    pub p999_ms: Option<Estimate>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DataProtection {
+    pub backups_ok_per_year: Estimate,
+    pub backups_failed_per_year: Estimate,
+    pub snapshots_kept: Estimate,
+    pub human_errors_per_year: Estimate,
+    pub rpo_h_mean: Option<Estimate>,
+    pub rpo_h_max: Option<Estimate>,
+    pub rto_h_mean: Option<Estimate>,
+    pub restores_failed_per_year: Estimate,
+    pub data_loss_events_per_year: Estimate,
+    pub disaster_rpo_h_mean: Option<Estimate>,
+    pub disaster_rto_h_mean: Option<Estimate>,
+    pub raid_array_losses_per_year: Estimate,
+    pub disk_failures_per_year: Estimate,
+    pub storage_failovers_per_year: Estimate,
+    pub takeover_ms_mean: Option<Estimate>,
+    pub failover_lost_writes_s_per_year: Estimate,
+    pub split_brain_s_per_year: Estimate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopologyFigures {
+    pub nodes: Vec<TopoNode>,
+    /// (from, to) by node name.
+    pub links: Vec<[String; 2]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopoNode {
+    pub name: String,
+    /// `clients`, `balancer`, `web`, `storage` or `backup`.
+    pub tier: &'static str,
+    /// Storage: the node that starts as primary.
+    pub primary: bool,
+}
+
+fn latency_figures(s: Option<&Summary>, source: &'static str) -> LatencyFigures {
+    let Some(s) = s else {
+        return LatencyFigures {
+            source: "none",
+            replications: None,
+            window_h: None,
+            requests_total: None,
+            mean_ms: None,
+            p50_ms: None,
+            p95_ms: None,
+            p99_ms: None,
+            p999_ms: None,
+        };
+    };
+    let m = &s.metrics;
+    LatencyFigures {
+        source,
+        replications: Some(s.header.replications),
+        window_h: Some((s.header.horizon_s - s.header.warmup_s) / 3600.0),
+        requests_total: Some(m.requests_total),
+        mean_ms: Some(m.latency_ms_mean),
+        p50_ms: Some(m.latency_ms_p50),
+        p95_ms: Some(m.latency_ms_p95),
+        p99_ms: Some(m.latency_ms_p99),
+        p999_ms: Some(m.latency_ms_p999),
+    }
+}
+
+fn data_protection(m: &AvailFigures, years: f64) -> DataProtection {
+    DataProtection {
+        backups_ok_per_year: m.backups_ok_per_year,
+        backups_failed_per_year: m.backups_failed_or_corrupt_per_year,
+        snapshots_kept: m.snapshots_kept,
+        human_errors_per_year: m.human_errors_per_year,
+        rpo_h_mean: m.rpo_h_mean,
+        rpo_h_max: m.rpo_h_max,
+        rto_h_mean: m.rto_h_mean,
+        restores_failed_per_year: scale(m.restores_failed, 1.0 / years),
+        data_loss_events_per_year: scale(m.data_loss_events, 1.0 / years),
+        disaster_rpo_h_mean: m.disaster_rpo_h_mean,
+        disaster_rto_h_mean: m.disaster_rto_h_mean,
+        raid_array_losses_per_year: m.raid_array_losses_per_year,
+        disk_failures_per_year: m.disk_failures_per_year,
+        storage_failovers_per_year: m.storage_failovers_per_year,
+        takeover_ms_mean: m.takeover_ms_mean,
+        failover_lost_writes_s_per_year: m.failover_lost_writes_s_per_year,
+        split_brain_s_per_year: m.split_brain_s_per_year,
+    }
+}
+
+fn topology_figures(model: &Model) -> TopologyFigures {
+    let t = &model.topology;
+    let mut nodes: Vec<(u8, TopoNode)> = t
+        .node_names()
+        .into_iter()
+        .filter_map(|name| {
+            let kind = t.kind(t.node_by_name(&name)?);
+            let (rank, tier, primary) = match kind {
+                NodeKind::Clients => (0, "clients", false),
+                NodeKind::Balancer => (1, "balancer", false),
+                NodeKind::Web(_) => (2, "web", false),
+                NodeKind::Storage(j) => (3, "storage", j == 0),
+                NodeKind::Backup => (4, "backup", false),
+            };
+            Some((rank, TopoNode { name, tier, primary }))
+        })
+        .collect();
+    // Stable: within a tier, the order the park was built in (lb1 before lb2, web1 first).
+    nodes.sort_by_key(|(rank, _)| *rank);
+    TopologyFigures {
+        nodes: nodes.into_iter().map(|(_, n)| n).collect(),
+        links: t.links().into_iter().map(|(a, b)| [a, b]).collect(),
+    }
+}
+
+fn run_figures(model: &Model, h: &Header, months: Option<u32>) -> RunFigures {
+    let spec = &model.spec;
+    let window_s = h.horizon_s - h.warmup_s;
+    let backup = model.backup.is_some() && spec.backup.enabled;
+    RunFigures {
+        scenario: spec.name.clone(),
+        description: spec.description.clone(),
+        mode: h.mode.clone(),
+        simpark_version: h.simpark_version.clone(),
+        seed: h.seed,
+        replications: h.replications,
+        horizon_s: h.horizon_s,
+        warmup_s: h.warmup_s,
+        window_days: window_s / DAY_S,
+        window_years: window_s / YEAR_S,
+        months_per_replication: months,
+        visitors_per_month: (spec.traffic.kind == TrafficKind::Profile).then_some(spec.traffic.visitors_per_month),
+        offered_rps: h.offered_rps,
+        balancers: if spec.balancer.pair { 2 } else { 1 },
+        web_servers: model.web.count,
+        storage_nodes: model.storage.count,
+        backup_server: backup,
+        backup_time_of_day_h: backup.then_some(spec.backup.time_of_day_h),
+        backup_keep: backup.then_some([
+            spec.backup.keep_daily,
+            spec.backup.keep_weekly,
+            spec.backup.keep_monthly,
+            spec.backup.keep_yearly,
+        ]),
+    }
+}
+
+/// Everything the report shows, from the checked results and the options.
+pub(super) fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerReport, ReportError> {
+    let model = &inputs.model;
+    let parts = match &inputs.results {
+        Results::Availability {
+            summary,
+            months,
+            latency,
+        } => availability_run(model, summary, months, latency.as_ref(), opts),
+        Results::Requests { summary, buckets } => request_run(model, summary, buckets, opts)?,
+    };
+    let (run, sla, availability, incidents, latency, data_protection) = parts;
+    Ok(CustomerReport {
+        report_schema_version: REPORT_SCHEMA_VERSION,
+        lang: opts.lang,
+        customer: opts.customer.clone().filter(|c| !c.trim().is_empty()),
+        run,
+        sla,
+        availability,
+        incidents,
+        latency,
+        data_protection,
+        topology: topology_figures(model),
+    })
+}
+
+/// The parts of a report that depend on the run's mode.
+type RunParts = (
+    RunFigures,
+    SlaFigures,
+    AvailabilityFigures,
+    Option<IncidentFigures>,
+    LatencyFigures,
+    Option<DataProtection>,
+);
+
+/// An availability run: calendar of months from `months.csv`, incidents, data protection.
+fn availability_run(
+    model: &Model,
+    summary: &AvailSummary,
+    months: &[MonthRow],
+    latency: Option<&Summary>,
+    opts: &ReportOptions,
+) -> RunParts {
+    let sla = opts.sla_percent;
+    let h = &summary.header;
+    let policy = opts.policy.unwrap_or(PartialOutagePolicy::Ignore);
+    let window_s = h.horizon_s - h.warmup_s;
+    let (used, period_min) = months_used(window_s);
+    let reps = h.replications;
+    let row = |k| period_row(months, reps, used, period_min, sla, policy, k);
+    let rows: Vec<PeriodRow> = (0..used.min(12) as u32).map(|k| row(Some(k))).collect();
+    let overall = row(None);
+    let series = (0..used as u32)
+        .map(|m| {
+            let xs: Vec<f64> = months
+                .iter()
+                .filter(|r| r.month == m)
+                .map(|r| availability_pct(policy.unavailable_min(r), period_min))
+                .collect();
+            SeriesPoint {
+                period: m + 1,
+                availability_pct: est_of(&xs),
+            }
+        })
+        .collect();
+    let in_window: Vec<&MonthRow> = months.iter().filter(|m| (m.month as usize) < used).collect();
+    let breaching = in_window
+        .iter()
+        .filter(|m| breaks_sla(policy.unavailable_min(m), period_min, sla))
+        .count();
+    let month_distribution = month_distribution(months, reps, used, period_min, sla, policy);
+    let m = &summary.metrics;
+    (
+        run_figures(model, h, Some(used as u32)),
+        SlaFigures {
+            sla_percent: sla,
+            partial_outage_policy: policy,
+            request_based: false,
+            period_min,
+            error_budget_min: error_budget_min(sla, period_min),
+        },
+        AvailabilityFigures {
+            series_unit: "months",
+            series,
+            rows,
+            overall,
+            credits: Some(credit_figures(
+                months,
+                reps,
+                used,
+                period_min,
+                policy,
+                &opts.credit_tiers,
+            )),
+            months_breaching: Some(breaching as u64),
+            months_total: Some(in_window.len() as u64),
+            availability_time_pct: Some(scale(m.availability_time, 100.0)),
+            availability_request_pct: scale(m.availability_request, 100.0),
+            downtime_min_per_year: Some(m.downtime_min_per_year),
+            month_distribution,
+        },
+        Some(incident_figures(summary, window_s)),
+        latency_figures(latency, "latency_sample"),
+        Some(data_protection(m, window_s / YEAR_S)),
+    )
+}
+
+/// A request run: one request-based period, and its availability per day (or hour).
+fn request_run(
+    model: &Model,
+    summary: &Summary,
+    buckets: &[TimeseriesRow],
+    opts: &ReportOptions,
+) -> Result<RunParts, ReportError> {
+    let sla = opts.sla_percent;
+    let policy = match opts.policy {
+        None | Some(PartialOutagePolicy::Weighted) => PartialOutagePolicy::Weighted,
+        Some(p) => return Err(ReportError::PolicyNeedsAvailability(p.name())),
+    };
+    let h = &summary.header;
+    let window_s = h.horizon_s - h.warmup_s;
+    let period_min = window_s / 60.0;
+    let success = scale(summary.metrics.success_ratio, 100.0);
+    let unavailable = Estimate {
+        value: (1.0 - success.value / 100.0) * period_min,
+        ci95: success.ci95.map(|c| c / 100.0 * period_min),
+    };
+    let budget = error_budget_min(sla, period_min);
+    let overall = PeriodRow {
+        month_of_year: None,
+        periods_per_replication: 1,
+        period_min,
+        availability_pct: success,
+        unavailable_min: unavailable,
+        budget_remaining_min: Estimate {
+            value: budget - unavailable.value,
+            ci95: unavailable.ci95,
+        },
+        breach_probability: None,
+    };
+    let (unit, series) = request_series(h, buckets);
+    Ok((
+        run_figures(model, h, None),
+        SlaFigures {
+            sla_percent: sla,
+            partial_outage_policy: policy,
+            request_based: true,
+            period_min,
+            error_budget_min: budget,
+        },
+        AvailabilityFigures {
+            series_unit: unit,
+            series,
+            rows: vec![],
+            overall,
+            credits: None,
+            months_breaching: None,
+            months_total: None,
+            availability_time_pct: None,
+            availability_request_pct: success,
+            downtime_min_per_year: None,
+            month_distribution: None,
+        },
+        None,
+        latency_figures(Some(summary), "summary"),
+        None,
+    ))
+}
+
+/// Per day of the measured window (per hour for windows up to two days), pooled over
+/// replications: timeseries.csv holds no per-replication figures, so these points carry no
+/// interval.
+fn request_series(h: &Header, buckets: &[TimeseriesRow]) -> (&'static str, Vec<SeriesPoint>) {
+    let window_s = h.horizon_s - h.warmup_s;
+    let (unit, unit_s) = if window_s <= 2.0 * DAY_S {
+        ("hours", 3600.0)
+    } else {
+        ("days", DAY_S)
+    };
+    let mut days: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+    for b in buckets {
+        let (start, width) = (b.bucket_start_s as f64, b.bucket_s as f64);
+        if start + 1e-9 < h.warmup_s || start >= h.horizon_s || width <= 0.0 {
+            continue;
+        }
+        let d = ((start - h.warmup_s) / unit_s).floor() as u32;
+        let e = days.entry(d).or_default();
+        e.0 += b.ok_per_rep;
+        e.1 += b.failed_per_rep;
+    }
+    let series = days
+        .into_iter()
+        .filter(|(_, (ok, failed))| ok + failed > 0.0)
+        .map(|(d, (ok, failed))| SeriesPoint {
+            period: d + 1,
+            availability_pct: Estimate {
+                value: 100.0 * ok / (ok + failed),
+                ci95: None,
+            },
+        })
+        .collect();
+    (unit, series)
+}
