@@ -1268,6 +1268,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                 "monitoring is disabled ([monitoring] enabled = false), so no alert can fire",
             );
         }
+        monitoring::paging_expect(&spec, i, e)?;
         if let Some(rule) = &e.alert_fired {
             let known: Vec<String> = match spec.mode {
                 Mode::Requests if !spec.monitoring.rules.is_empty() => {

@@ -7,7 +7,7 @@
 //! It must never: accept a rule it would evaluate differently from Prometheus.
 
 use super::Invalid;
-use super::schema::{Monitoring, RouteSpec, TimeIntervalSpec};
+use super::schema::{Expect, Mode, Monitoring, RouteSpec, Scenario, TimeIntervalSpec};
 use crate::policy::alerting::{
     AlertRule, GroupBy, InhibitRule, Matcher, Notifier, Route, TimeInterval, default_rules, promql,
 };
@@ -210,4 +210,54 @@ fn time_interval(t: &TimeIntervalSpec) -> Result<TimeInterval, String> {
         times.push((s, e));
     }
     Ok(TimeInterval { weekdays, times })
+}
+
+/// The paging keys of `expect[i]` (`alert_rule`, `alert_recall_min`, `alert_precision_min`,
+/// `alert_detect_ms_max`, `alert_pages_per_week_max`): request mode with monitoring, a rule
+/// the run has, shares in 0..=1 and non-negative bounds.
+pub(super) fn paging_expect(spec: &Scenario, i: usize, e: &Expect) -> Result<(), Invalid> {
+    let k = |key: &str| format!("expect[{i}].{key}");
+    let keys = [
+        ("alert_rule", e.alert_rule.is_some()),
+        ("alert_recall_min", e.alert_recall_min.is_some()),
+        ("alert_precision_min", e.alert_precision_min.is_some()),
+        ("alert_detect_ms_max", e.alert_detect_ms_max.is_some()),
+        ("alert_pages_per_week_max", e.alert_pages_per_week_max.is_some()),
+    ];
+    let Some((first, _)) = keys.iter().find(|x| x.1) else {
+        return Ok(());
+    };
+    if spec.mode != Mode::Requests || !spec.monitoring.enabled {
+        return Err((
+            k(first),
+            "the paging keys judge request-mode runs with monitoring on ([monitoring] enabled = true)".into(),
+        ));
+    }
+    if let Some(rule) = &e.alert_rule {
+        let known: Vec<String> = if spec.monitoring.rules.is_empty() {
+            default_rules().into_iter().map(|r| r.name).collect()
+        } else {
+            spec.monitoring.rules.iter().map(|r| r.alert.clone()).collect()
+        };
+        if !known.contains(rule) {
+            return Err((
+                k("alert_rule"),
+                format!("no alert rule `{rule}`; the rules are {}", known.join(", ")),
+            ));
+        }
+    }
+    for (key, v, share) in [
+        ("alert_recall_min", e.alert_recall_min, true),
+        ("alert_precision_min", e.alert_precision_min, true),
+        ("alert_detect_ms_max", e.alert_detect_ms_max, false),
+        ("alert_pages_per_week_max", e.alert_pages_per_week_max, false),
+    ] {
+        if let Some(v) = v
+            && !(v.is_finite() && v >= 0.0 && (!share || v <= 1.0))
+        {
+            let valid = if share { "a share in 0..=1" } else { "a number >= 0" };
+            return Err((k(key), format!("{v} is not valid; expected {valid}")));
+        }
+    }
+    Ok(())
 }

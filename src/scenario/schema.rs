@@ -89,6 +89,23 @@ pub struct Expect {
     /// first scripted fault [ms].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_within_ms: Option<f64>,
+    /// The rule the `alert_*_min`/`_max` paging keys below judge (request mode); absent: every
+    /// rule together (`report/paging.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_rule: Option<String>,
+    /// Share of scripted incidents the alerts paged for, at least (request mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_recall_min: Option<f64>,
+    /// Share of pages that came during (or shortly after) an incident, at least.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_precision_min: Option<f64>,
+    /// Mean time from an incident's start to its first page [ms], at most (the upper end of
+    /// the 95% CI); an incident never paged for fails it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_detect_ms_max: Option<f64>,
+    /// Pages per on-call week, at most (mean across replications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_pages_per_week_max: Option<f64>,
     /// From the master balancer failing to a balancer being master again [ms], worst over
     /// all replications (availability mode with `balancer.pair = true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -90,6 +90,9 @@ pub struct AlertRecord {
     pub at_ms: f64,
     pub alert: String,
     pub target: String,
+    /// When the alert that paged stopped firing (Prometheus resolved it); `None` if it was
+    /// still firing at the end of the run.
+    pub resolved_ms: Option<f64>,
 }
 
 /// A successful response slower than this was noticed by the visitor: one second, the limit
