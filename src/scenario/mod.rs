@@ -12,13 +12,13 @@ pub mod schema;
 pub use error::{Located, ScenarioError};
 pub use schema::*;
 
+use crate::model::dist::Dist;
+use crate::model::topology::{NodeKind, Topology};
 use crate::policy;
 use crate::policy::backup::BackupConfig;
 use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec};
 use crate::policy::failover::FailoverConfig;
 use crate::policy::health::CheckSpec;
-use crate::sim::dist::Dist;
-use crate::sim::topology::{NodeKind, Topology};
 use crate::units::{SimDuration, SimTime, parse_duration};
 use error::line_col;
 use std::path::Path;
@@ -247,7 +247,7 @@ impl Model {
     }
 
     /// Offered load at `peak_rate_per_s` (the busiest piece of the traffic profile, which
-    /// `sim::traffic::peak_rate_per_s` computes from the one traffic rule) relative to what each
+    /// `model::traffic::peak_rate_per_s` computes from the one traffic rule) relative to what each
     /// tier's workers can serve at their mean service time: `[("web", rho), ("storage",
     /// rho)]`. Above 1 the tier is overloaded and requests queue and fail; a rough bound, as
     /// it spreads the load over every active server.
@@ -1278,7 +1278,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                     .iter()
                     .map(|r| r.name.clone())
                     .collect(),
-                Mode::Availability => crate::sim::avail::ALERTS.iter().map(|a| a.to_string()).collect(),
+                Mode::Availability => crate::model::alerts::ALERTS.iter().map(|a| a.to_string()).collect(),
             };
             if !known.contains(rule) {
                 return bad(
