@@ -28,7 +28,7 @@ struct File {
     #[serde(default)]
     mute_time_intervals: Vec<Spanned<Named>>,
     #[serde(flatten)]
-    other: BTreeMap<String, Spanned<IgnoredAny>>,
+    other: BTreeMap<String, IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -114,14 +114,20 @@ pub fn import(text: &str, file: &str) -> Result<(AlertmanagerSpec, Vec<Warning>)
             message,
         })
     };
-    for (key, v) in &parsed.other {
+    // The line of a top-level key (serde keeps no position for the keys it ignores).
+    let top_line = |key: &str| {
+        text.lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map_or(1, |i| i as u64 + 1)
+    };
+    for key in parsed.other.keys() {
         let why = match key.as_str() {
             "receivers" => "receivers' integrations are not modelled: a notification to any receiver is a page",
             "templates" => "notification templates are not modelled",
             "global" => "global settings (resolve_timeout, SMTP, ...) are not modelled",
             _ => "not modelled; ignored",
         };
-        warn(v.referenced.line(), format!("`{key}`: {why}"));
+        warn(top_line(key), format!("`{key}`: {why}"));
     }
     fn convert(r: &Spanned<Route>, warn: &mut dyn FnMut(u64, String)) -> RouteSpec {
         let line = r.referenced.line();

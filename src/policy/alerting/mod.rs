@@ -244,8 +244,6 @@ pub struct Notification {
     pub alert: String,
     /// The alert's series labels (`target` is `None` for an aggregate over the park).
     pub labels: Labels,
-    /// `labels.target`, or `usize::MAX` for an aggregate (kept for the request driver).
-    pub target: usize,
     pub status: NotificationStatus,
     /// The receiver of the route that delivered it.
     pub receiver: String,
@@ -581,7 +579,6 @@ impl Alerting {
                     at: now,
                     alert: self.rules[ri].name.clone(),
                     labels,
-                    target: labels.target.unwrap_or(usize::MAX),
                     status: if res {
                         NotificationStatus::Resolved
                     } else {
@@ -723,7 +720,6 @@ mod tests {
                     at: secs(990),
                     alert: "InstanceDown".into(),
                     labels: Labels::of(0, Metric::Up),
-                    target: 0,
                     status: NotificationStatus::Firing,
                     receiver: "oncall".into(),
                 },
@@ -731,7 +727,6 @@ mod tests {
                     at: secs(1290),
                     alert: "InstanceDown".into(),
                     labels: Labels::of(0, Metric::Up),
-                    target: 0,
                     status: NotificationStatus::Resolved,
                     receiver: "oncall".into(),
                 },
