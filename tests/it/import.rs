@@ -401,10 +401,24 @@ alert_pages_per_week_max = 100
         simpark()
             .arg("check")
             .arg(&scenario)
-            .args(["--quiet", "--out"])
+            .arg("--out")
             .arg(dir.join("results")),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("alert_recall_min"), "{stdout}");
-    eprintln!("{stdout}");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for key in [
+        "alert_recall_min",
+        "alert_precision_min",
+        "alert_detect_ms_max",
+        "alert_pages_per_week_max",
+    ] {
+        assert!(
+            printed.contains(&format!("ok    {}: expect[", scenario.display())) && printed.contains(key),
+            "{key}: {printed}"
+        );
+    }
+    eprintln!("{printed}");
 }

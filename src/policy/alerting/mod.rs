@@ -21,22 +21,25 @@
 //! condition restarts its `for` clock), and a firing alert is resolved — unless
 //! `keep_firing_for` is set, in which case it stays firing until `keep_firing_for` has passed
 //! since the first evaluation that found the condition false.
-//! Instant selectors take the newest sample in `(ts - lookback_delta, ts]` (left-open since
-//! Prometheus 3.0) that is not hidden by a staleness marker; a failed scrape (`up` = 0) marks
-//! the target's other series stale, as Prometheus does on scrape failure. Range selectors
-//! `m[w]` take the samples in `(ts - w, ts]`.
-//! `predict_linear(m[w], h)` is the least-squares fit of promql/functions.go
-//! (`linearRegression` with the intercept at the evaluation time, Kahan-compensated sums,
-//! constant series short-cut, at least 2 samples): `slope * h + intercept`.
+//! Expressions are the PromQL subset of `expr.rs` (compiled from text by `promql.rs`):
+//! instant selectors take the newest sample in `(ts - lookback_delta, ts]` (left-open since
+//! Prometheus 3.0; `closed_windows` gives 2.x's `[ts - w, ts]`) that is not hidden by a
+//! staleness marker; a failed scrape (`up` = 0) marks the target's other series stale, as
+//! Prometheus does on scrape failure. Range selectors `m[w]` take the samples in `(ts - w, ts]`.
+//! Every alert is identified by its rule and its series labels ([`Labels`]).
 //!
-//! **Alertmanager** (dispatch/dispatch.go, notify/notify.go `DedupStage.needsUpdate`): alerts
-//! are grouped by alert name (`group_by: ['alertname']`, one group per rule). A new group waits
+//! **Alertmanager** (dispatch/dispatch.go, notify/notify.go `DedupStage.needsUpdate`): each
+//! alert is routed through the tree of `route.rs` (default: one receiver, `group_by:
+//! ['alertname']`) into the group of every matching route and its `group_by` labels, with
+//! the route's timings. A new group waits
 //! `group_wait` before its first flush, then flushes every `group_interval`. A flush notifies
 //! when there are firing alerts not in the last notification, when everything has resolved
 //! after a notification with firing alerts, when (with `send_resolved`) there are newly
 //! resolved alerts, or when `repeat_interval` has passed since the last notification.
 //! Resolved alerts leave the group after a flush; an empty group is deleted. A notification
-//! carries every alert of the group, emitted here as one [`Notification`] per alert.
+//! carries every alert of the group, emitted here as one [`Notification`] per alert. Alerts
+//! an inhibit rule mutes (a firing source alert) are left out of the flush; a route muted by a
+//! time interval sends nothing and keeps its notification log.
 //!
 //! # Simplifications
 //! - Prometheus sends alerts to Alertmanager instantly at the evaluation (no 1 m resend delay,
@@ -49,8 +52,8 @@
 //!   deployment each flush finishes after its log entry so the drift breaks the tie in favour
 //!   of repeating. We therefore use `<=`: with a 5 m interval and 4 h repeat, the repeat
 //!   comes exactly 4 h after the previous notification.
-//! - No silences, inhibition, routing tree, or notification-log retention limit; a single
-//!   receiver (the on-call system administrators).
+//! - No silences and no notification-log retention limit; receivers are names (a notification
+//!   to any receiver is a page).
 
 mod expr;
 pub mod promql;
