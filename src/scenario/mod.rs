@@ -1443,7 +1443,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             disk_capacity_bytes: positive("monitoring.disk_capacity_gb", mo.disk_capacity_gb)? * 1e9,
             data_bytes: spec.backup.data_gb.max(0.0) * 1e9,
             growth_bytes_per_ns: spec.backup.growth_gb_per_day.max(0.0) * 1e9 / 86_400e9,
-            rules: monitoring::rules(mo)?,
+            rules: monitoring::rules(mo, spec.mode)?,
             notifier: monitoring::notifier(mo)?,
         })
     } else {

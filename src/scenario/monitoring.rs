@@ -15,7 +15,21 @@ use crate::units::{SimDuration, parse_duration};
 use std::collections::BTreeMap;
 
 /// The rules the alerting machine evaluates: the scenario's, or the built-in ones.
-pub(super) fn rules(mo: &Monitoring) -> Result<Vec<AlertRule>, Invalid> {
+pub(super) fn rules(mo: &Monitoring, mode: Mode) -> Result<Vec<AlertRule>, Invalid> {
+    if mo.rules.is_empty() && mo.alertmanager.is_none() {
+        return Ok(default_rules());
+    }
+    if mode == Mode::Availability {
+        let key = if mo.rules.is_empty() {
+            "monitoring.alertmanager"
+        } else {
+            "monitoring.rules"
+        };
+        return Err((
+            key.into(),
+            "imported alerting is evaluated in request mode only; the availability mode pages with the built-in rules (remove it, or run with mode = \"requests\")".into(),
+        ));
+    }
     if mo.rules.is_empty() {
         return Ok(default_rules());
     }
