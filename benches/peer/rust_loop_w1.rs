@@ -1,5 +1,5 @@
-//! Workload W1 as a minimal hand-written event loop: the practical speed limit for a
-//! general event-driven simulation of this model on one core.
+//! Workloads W1 and W2 as a minimal hand-written event loop: the practical speed limit for a
+//! general event-driven simulation of these models on one core.
 //!
 //! Standalone, no dependencies: `rustc -O --edition 2021 rust_loop_w1.rs -o rust_loop_w1`.
 //!
@@ -10,6 +10,13 @@
 //! counts if it finishes before the horizon. Integer nanosecond clock, a binary-heap event
 //! list, xoshiro256++ random numbers. Nothing else: no model configuration, no metrics beyond
 //! the mean, no fault handling, which is what makes it an upper bound rather than a peer.
+//!
+//! Variants, so every ratio to `simpark bench` is like for like:
+//! - `--algorithm leastconn`: each arrival joins the server with the fewest requests in its
+//!   system (HAProxy `balance leastconn` with one worker each; ties to the lowest index);
+//! - `--workload w2`: `maxconn 1` and one shared FIFO backend queue (M/M/3): an arrival takes a
+//!   free server (round robin among the free ones), else waits; a departing server takes the
+//!   queue's head.
 //!
 //! Output: one `key=value` line, like `benches/peer/simpy_w1.py`.
 
@@ -69,16 +76,28 @@ const ARRIVAL: u8 = SERVERS as u8;
 fn main() {
     let mut requests: u64 = 1_000_000;
     let mut seed: u64 = 1;
+    let mut leastconn = false;
+    let mut w2 = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--requests" => requests = args.next().and_then(|v| v.parse().ok()).expect("--requests N"),
             "--seed" => seed = args.next().and_then(|v| v.parse().ok()).expect("--seed S"),
-            other => {
-                eprintln!("usage: rust_loop_w1 [--requests N] [--seed S] (unknown argument {other})");
-                std::process::exit(2);
-            }
+            "--algorithm" => match args.next().as_deref() {
+                Some("roundrobin") => leastconn = false,
+                Some("leastconn") => leastconn = true,
+                other => usage(&format!("--algorithm {other:?}")),
+            },
+            "--workload" => match args.next().as_deref() {
+                Some("w1") => w2 = false,
+                Some("w2") => w2 = true,
+                other => usage(&format!("--workload {other:?}")),
+            },
+            other => usage(other),
         }
+    }
+    if w2 && leastconn {
+        usage("--workload w2 runs roundrobin only");
     }
     let window_ns = (1 + (requests as f64 / RATE_PER_S).ceil() as u64) * 1_000_000_000;
     let horizon = WARMUP_NS + window_ns;
@@ -90,7 +109,10 @@ fn main() {
     let mut svc_rng = Xoshiro256pp::seeded(seed ^ 0x5EED_5EED_5EED_5EED);
     let mut heap: BinaryHeap<Reverse<(u64, u8)>> = BinaryHeap::with_capacity(16);
     // Per server: arrival times of requests in the system (head is in service).
+    // Per server: arrival times of requests in the system (head is in service). W2 keeps every
+    // server's length at 0 or 1 and waits in `shared` instead.
     let mut queues: Vec<VecDeque<u64>> = (0..SERVERS).map(|_| VecDeque::with_capacity(1024)).collect();
+    let mut shared: VecDeque<u64> = VecDeque::with_capacity(1024);
     let mut next_server = 0usize;
     let (mut measured, mut completed, mut response_ns_sum, mut events) = (0u64, 0u64, 0u128, 0u64);
 
@@ -105,8 +127,34 @@ fn main() {
             if now >= WARMUP_NS {
                 measured += 1;
             }
-            let s = next_server;
-            next_server = if s + 1 == SERVERS { 0 } else { s + 1 };
+            let s = if w2 {
+                // Round robin over the free servers; none free: wait in the shared queue.
+                match (0..SERVERS)
+                    .map(|k| (next_server + k) % SERVERS)
+                    .find(|&k| queues[k].is_empty())
+                {
+                    Some(s) => {
+                        next_server = (s + 1) % SERVERS;
+                        s
+                    }
+                    None => {
+                        shared.push_back(now);
+                        continue;
+                    }
+                }
+            } else if leastconn {
+                let mut s = 0;
+                for k in 1..SERVERS {
+                    if queues[k].len() < queues[s].len() {
+                        s = k;
+                    }
+                }
+                s
+            } else {
+                let s = next_server;
+                next_server = if s + 1 == SERVERS { 0 } else { s + 1 };
+                s
+            };
             let q = &mut queues[s];
             q.push_back(now);
             if q.len() == 1 {
@@ -120,6 +168,9 @@ fn main() {
                 completed += 1;
                 response_ns_sum += u128::from(now - arrived);
             }
+            if let Some(head) = shared.pop_front() {
+                q.push_back(head);
+            }
             if !q.is_empty() {
                 heap.push(Reverse((now + svc_rng.exp_ns(SERVICE_MEAN_NS), s as u8)));
             }
@@ -129,8 +180,18 @@ fn main() {
     let wall = started.elapsed().as_secs_f64();
     let mean_ms = response_ns_sum as f64 / completed.max(1) as f64 / 1e6;
     println!(
-        "tool=rust_loop requests={measured} completed={completed} events={events} wall_s={wall:.4} \
+        "tool=rust_loop workload={} algorithm={} requests={measured} completed={completed} events={events} wall_s={wall:.4} \
          mreq_per_s={:.4} mean_response_ms={mean_ms:.3} seed={seed}",
+        if w2 { "w2" } else { "w1" },
+        if leastconn { "leastconn" } else { "roundrobin" },
         measured as f64 / wall / 1e6
     );
+}
+
+fn usage(bad: &str) -> ! {
+    eprintln!(
+        "usage: rust_loop_w1 [--requests N] [--seed S] [--workload w1|w2] \
+         [--algorithm roundrobin|leastconn] (bad argument {bad})"
+    );
+    std::process::exit(2);
 }

@@ -12,6 +12,10 @@ is over measured requests that finish before the horizon. The model is written t
 SimPy way: one generator process for arrivals, one `simpy.Resource(capacity=1)` per server
 and one process per request.
 
+Variants, like for like with `simpark bench` and `rust_loop_w1.rs`: `--algorithm leastconn`
+joins the server with the fewest requests in its system (ties: lowest index); `--workload w2`
+is `maxconn 1` with one shared FIFO queue, i.e. one `simpy.Resource(capacity=3)` (M/M/3).
+
 Output is a single `key=value` line, for example:
     tool=simpy requests=199952 wall_s=2.147 mreq_per_s=0.0931 mean_response_ms=68.123 ...
 """
@@ -53,12 +57,16 @@ def request(env, server, service_rng, stats):
         stats.response_sum += env.now - arrived
 
 
-def source(env, servers, arrival_rng, service_rng, stats):
-    """Poisson arrivals; request i goes to server i mod 3."""
+def source(env, servers, arrival_rng, service_rng, stats, leastconn):
+    """Poisson arrivals; request i goes to server i mod 3 (or to the least loaded one)."""
     i = 0
     while True:
         yield env.timeout(arrival_rng.expovariate(RATE_PER_S))
-        env.process(request(env, servers[i % SERVERS], service_rng, stats))
+        if leastconn:
+            server = min(servers, key=lambda r: r.count + len(r.queue))
+        else:
+            server = servers[i % len(servers)]
+        env.process(request(env, server, service_rng, stats))
         i += 1
 
 
@@ -66,6 +74,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=1_000_000, help="measured requests (approx.)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--algorithm", choices=["roundrobin", "leastconn"], default="roundrobin")
+    p.add_argument("--workload", choices=["w1", "w2"], default="w1")
     args = p.parse_args()
 
     window_s = 1.0 + math.ceil(args.requests / RATE_PER_S)
@@ -74,10 +84,15 @@ def main():
 
     # Build the model outside the timed region; time only the run.
     env = simpy.Environment()
-    servers = [simpy.Resource(env, capacity=1) for _ in range(SERVERS)]
+    if args.workload == "w2":
+        if args.algorithm != "roundrobin":
+            p.error("--workload w2 runs roundrobin only")
+        servers = [simpy.Resource(env, capacity=SERVERS)]
+    else:
+        servers = [simpy.Resource(env, capacity=1) for _ in range(SERVERS)]
     arrival_rng = random.Random(args.seed)
     service_rng = random.Random(args.seed + 1_000_003)
-    env.process(source(env, servers, arrival_rng, service_rng, stats))
+    env.process(source(env, servers, arrival_rng, service_rng, stats, args.algorithm == "leastconn"))
 
     started = time.perf_counter()
     env.run(until=horizon_s)
@@ -85,7 +100,7 @@ def main():
 
     mean_ms = stats.response_sum / max(stats.completed, 1) * 1e3
     print(
-        f"tool=simpy version={simpy.__version__} requests={stats.arrivals} "
+        f"tool=simpy workload={args.workload} algorithm={args.algorithm} version={simpy.__version__} requests={stats.arrivals} "
         f"completed={stats.completed} wall_s={wall:.3f} "
         f"mreq_per_s={stats.arrivals / wall / 1e6:.4f} mean_response_ms={mean_ms:.3f} "
         f"seed={args.seed} python={sys.version.split()[0]}"

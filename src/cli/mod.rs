@@ -111,6 +111,9 @@ pub enum Command {
         /// Balancing algorithm for the run.
         #[arg(long, default_value = "roundrobin")]
         algorithm: String,
+        /// W1: a FIFO queue per server; W2: `maxconn 1` and HAProxy's backend queue (M/M/3).
+        #[arg(long, value_enum, default_value_t = BenchWorkload::W1)]
+        workload: BenchWorkload,
     },
     /// The customer availability report of a results directory: report.html (A4, inline
     /// SVG), report.md and report.json, in English or Dutch.
@@ -372,7 +375,11 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             check::check(&paths, junit.as_deref(), &flags, &dir, allow_empty)
         }
         Some(Command::Shrink(args)) => shrink::shrink(&args),
-        Some(Command::Bench { requests, algorithm }) => bench(requests, &algorithm),
+        Some(Command::Bench {
+            requests,
+            algorithm,
+            workload,
+        }) => bench(requests, &algorithm, workload),
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Sweep(args)) => sweep::sweep(&args),
         Some(Command::Compare(args)) => compare::compare(&args),
@@ -794,8 +801,17 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The W1 workload, embedded so `simpark bench` works from any directory.
 pub const W1_TOML: &str = include_str!("../../scenarios/bench/w1_roundrobin.toml");
+/// The W2 workload (M/M/3 through HAProxy's backend queue), embedded likewise.
+pub const W2_TOML: &str = include_str!("../../scenarios/bench/w2_shared_queue.toml");
 
-fn bench(requests: u64, algorithm: &str) -> Result<i32> {
+/// The benchmark workloads of benches/README.md.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum BenchWorkload {
+    W1,
+    W2,
+}
+
+fn bench(requests: u64, algorithm: &str, workload: BenchWorkload) -> Result<i32> {
     let rate = 270.0;
     let horizon_s = 1 + (requests as f64 / rate).ceil() as u64 + 60;
     let sets = vec![
@@ -804,7 +820,11 @@ fn bench(requests: u64, algorithm: &str) -> Result<i32> {
         "warmup=\"60s\"".to_string(),
         format!("balancer.algorithm=\"{algorithm}\""),
     ];
-    let model = match scenario::from_str(W1_TOML, "<embedded w1>", &sets) {
+    let (label, toml, origin) = match workload {
+        BenchWorkload::W1 => ("W1", W1_TOML, "<embedded w1>"),
+        BenchWorkload::W2 => ("W2", W2_TOML, "<embedded w2>"),
+    };
+    let model = match scenario::from_str(toml, origin, &sets) {
         Ok(m) => m,
         Err(e) => return Ok(report_scenario_error(&e)),
     };
@@ -815,7 +835,7 @@ fn bench(requests: u64, algorithm: &str) -> Result<i32> {
     let r = &reps[0];
     let total = r.arrivals;
     println!(
-        "W1 {algorithm}: {total} measured requests ({} events) in {wall:.3} s: {:.2} M requests/s, {:.2} M events/s (one thread)",
+        "{label} {algorithm}: {total} measured requests ({} events) in {wall:.3} s: {:.2} M requests/s, {:.2} M events/s (one thread)",
         r.events,
         total as f64 / wall / 1e6,
         r.events as f64 / wall / 1e6

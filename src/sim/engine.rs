@@ -33,6 +33,11 @@ pub struct EventQueue<E> {
     free: Vec<u32>,
     seq: u64,
     now: SimTime,
+    /// The heap's top is the key of the event `pop` returned last, not yet removed: the next
+    /// `schedule` overwrites it in place (one sift-down instead of a pop's sift plus a push's),
+    /// the next `pop` removes it first. Keys are unique (time, seq), so the pop order is the
+    /// same whatever the heap's internal layout.
+    top_stale: bool,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -50,6 +55,7 @@ impl<E> EventQueue<E> {
             free: Vec::with_capacity(1024),
             seq: 0,
             now: SimTime::ZERO,
+            top_stale: false,
         }
     }
 
@@ -87,7 +93,13 @@ impl<E> EventQueue<E> {
             }
         };
         let key = (u128::from(time.as_nanos()) << 64) | u128::from(self.seq << SLOT_BITS) | u128::from(slot);
-        self.heap.push(Reverse(key));
+        if self.top_stale {
+            self.top_stale = false;
+            let mut top = self.heap.peek_mut().expect("a stale top is in the heap");
+            *top = Reverse(key);
+        } else {
+            self.heap.push(Reverse(key));
+        }
         self.seq += 1;
     }
 
@@ -112,6 +124,7 @@ impl<E> EventQueue<E> {
     /// Pop the earliest event and advance `now` to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.drop_stale_top();
         if let Some((lane_key, _)) = &self.lane
             && self.heap.peek().is_none_or(|Reverse(k)| lane_key < k)
         {
@@ -120,7 +133,8 @@ impl<E> EventQueue<E> {
             self.now = time;
             return Some((time, event));
         }
-        let Reverse(key) = self.heap.pop()?;
+        let Reverse(key) = *self.heap.peek()?;
+        self.top_stale = true;
         let time = SimTime::from_nanos((key >> 64) as u64);
         let slot = (key as u64 & ((1 << SLOT_BITS) - 1)) as u32;
         let event = self.slab[slot as usize].take().expect("queued slot holds its event");
@@ -130,9 +144,19 @@ impl<E> EventQueue<E> {
         Some((time, event))
     }
 
+    /// Removes the key `pop` left on the heap's top (see `top_stale`).
+    #[inline]
+    fn drop_stale_top(&mut self) {
+        if self.top_stale {
+            self.top_stale = false;
+            self.heap.pop();
+        }
+    }
+
     /// The time of the earliest pending event.
     #[inline]
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.drop_stale_top();
         let heap = self.heap.peek().map(|Reverse(k)| *k);
         let lane = self.lane.as_ref().map(|(k, _)| *k);
         heap.into_iter()
@@ -142,7 +166,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + usize::from(self.lane.is_some())
+        self.heap.len() - usize::from(self.top_stale) + usize::from(self.lane.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -183,6 +207,44 @@ mod tests {
         q.schedule_lane(SimTime::from_millis(9), 'x');
         assert_eq!(q.peek_time(), Some(SimTime::from_millis(9)));
         assert_eq!(q.len(), 1);
+    }
+
+    /// Pops interleaved with schedules (the in-place reschedule of a popped top) come out in
+    /// exactly (time, insertion) order, checked against a sorted reference list.
+    #[test]
+    fn interleaved_pops_and_schedules_keep_time_and_insertion_order() {
+        let mut q = EventQueue::new();
+        let mut reference: Vec<(u64, u32)> = Vec::new();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut id = 0u32;
+        let mut now = 0u64;
+        for _ in 0..20_000 {
+            let r = next();
+            if r % 3 != 0 || reference.is_empty() {
+                // Small offsets so same-time ties are common.
+                let t = now + (r >> 8) % 4;
+                if r % 7 == 0 && q.lane.is_none() {
+                    q.schedule_lane(SimTime::from_nanos(t), id);
+                } else {
+                    q.schedule(SimTime::from_nanos(t), id);
+                }
+                reference.push((t, id));
+                id += 1;
+            } else {
+                let want = *reference.iter().min().expect("non-empty");
+                reference.retain(|&e| e != want);
+                let (t, got) = q.pop().expect("as many events as the reference");
+                assert_eq!((t.as_nanos(), got), want);
+                now = t.as_nanos();
+            }
+            assert_eq!(q.len(), reference.len());
+        }
     }
 
     #[test]

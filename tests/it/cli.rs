@@ -89,6 +89,22 @@ fn bench_reports_throughput() {
     assert!(text.contains("M requests/s") && text.contains("M events/s"), "{text}");
 }
 
+/// `bench --workload w2` runs the M/M/3 model (mean response 37.2 ms in closed form), not W1's
+/// E3/M/1 (67.8 ms).
+#[test]
+fn bench_runs_w2_through_the_backend_queue() {
+    let out = run_ok(simpark().args(["bench", "--requests", "200000", "--workload", "w2"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("W2 roundrobin: "), "{text}");
+    let mean_ms: f64 = text
+        .split("mean response ")
+        .nth(1)
+        .and_then(|t| t.split(" ms").next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no mean response in {text}"));
+    assert!((33.0..42.0).contains(&mean_ms), "{mean_ms} ms: {text}");
+}
+
 #[test]
 fn unknown_subcommand_argument_is_a_usage_error() {
     let out = simpark().args(["run", "--no-such-flag"]).output().unwrap();

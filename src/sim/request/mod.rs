@@ -44,6 +44,10 @@ use std::collections::VecDeque;
 /// overloaded (every queue has its own bound, so reaching this is a bug).
 pub const REQUESTS_ALIVE_MAX: usize = 1 << 24;
 
+/// "No request slot" in the links of the `timeout server` list.
+const NO_SLOT: u32 = u32::MAX;
+const _: () = assert!(REQUESTS_ALIVE_MAX < NO_SLOT as usize, "slot numbers stay below NO_SLOT");
+
 /// How long, after the horizon, in-flight requests may take to finish before the run stops.
 /// Covers `timeout server` plus connect retries in the worst configured case.
 fn drain_max(m: &Model) -> SimDuration {
@@ -100,8 +104,11 @@ struct Req {
     /// Bumped whenever the request moves on or is interrupted: events carry it, stale ones
     /// are dropped.
     tag: u32,
-    /// Bumped when the slot is reused; timeout-sweep entries carry it.
-    incarnation: u32,
+    /// Neighbours in the `timeout server` list (`World::sweep_head`), `NO_SLOT` at its ends.
+    sweep_prev: u32,
+    sweep_next: u32,
+    /// In the `timeout server` list.
+    in_sweep: bool,
     server: u32,
     attempt: u32,
     reads_left: u32,
@@ -130,7 +137,9 @@ impl Req {
     const EMPTY: Req = Req {
         phase: Phase::Free,
         tag: 0,
-        incarnation: 0,
+        sweep_prev: NO_SLOT,
+        sweep_next: NO_SLOT,
+        in_sweep: false,
         server: 0,
         attempt: 0,
         reads_left: 0,
@@ -334,7 +343,11 @@ pub struct World<'m> {
     lb_node: usize,
     web_node: Vec<usize>,
     store_node: Vec<usize>,
-    sweep: VecDeque<(SimTime, u32, u32)>,
+    /// Accepted requests in acceptance order, which is deadline order (`timeout server` is
+    /// the same for all): a list linked through the request slots, so it holds only requests
+    /// alive, not one entry per request accepted within the last `timeout server`.
+    sweep_head: u32,
+    sweep_tail: u32,
     sweep_scheduled: bool,
     queue_timer: Option<SimTime>,
     rng: Streams,
@@ -457,7 +470,8 @@ impl<'m> World<'m> {
                         .expect("storage node")
                 })
                 .collect(),
-            sweep: VecDeque::new(),
+            sweep_head: NO_SLOT,
+            sweep_tail: NO_SLOT,
             sweep_scheduled: false,
             queue_timer: None,
             rng,
@@ -662,10 +676,10 @@ impl<'m> World<'m> {
         };
         let r = &mut self.reqs[slot as usize];
         debug_assert_eq!(r.phase, Phase::Free);
-        let (tag, incarnation) = (r.tag.wrapping_add(1), r.incarnation.wrapping_add(1));
+        debug_assert!(!r.in_sweep);
+        let tag = r.tag.wrapping_add(1);
         *r = Req {
             tag,
-            incarnation,
             phase: Phase::AtLb,
             arrived: now,
             reads_left: self.m.storage_reads,
@@ -681,6 +695,7 @@ impl<'m> World<'m> {
         assert!(!r.lb_open, "request freed while lb1 still counts its connection");
         r.phase = Phase::Free;
         r.tag = r.tag.wrapping_add(1);
+        self.sweep_unlink(slot);
         self.free.push(slot);
         self.alive -= 1;
     }

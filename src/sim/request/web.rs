@@ -37,11 +37,10 @@ impl World<'_> {
         self.observe_traffic(now, s, true);
         // Accepted: `timeout server` starts.
         let deadline = now + self.m.timeout_server;
-        {
-            let r = &mut self.reqs[slot as usize];
-            r.deadline = deadline;
-            self.sweep.push_back((deadline, slot, r.incarnation));
-        }
+        self.reqs[slot as usize].deadline = deadline;
+        // Accepted again (after a retry): its latest deadline puts it at the back.
+        self.sweep_unlink(slot);
+        self.sweep_push(slot);
         if !self.sweep_scheduled {
             self.sweep_scheduled = true;
             self.q.schedule(deadline, Ev::TimeoutSweep);
@@ -203,26 +202,66 @@ impl World<'_> {
     }
 
     /// Fail every request whose `timeout server` expired; re-arm for the next one still
-    /// waiting. Entries of requests that already finished are dropped whatever their
-    /// deadline, so the sweep wakes about once per `timeout server`, not once per request.
+    /// waiting. Requests that no longer wait for a response are dropped from the list whatever
+    /// their deadline, so the sweep wakes about once per `timeout server`, not once per request.
     pub(super) fn on_sweep(&mut self, now: SimTime) {
         self.sweep_scheduled = false;
-        while let Some(&(deadline, slot, inc)) = self.sweep.front() {
+        while self.sweep_head != NO_SLOT {
+            let slot = self.sweep_head;
             let r = self.reqs[slot as usize];
             let waiting = matches!(
                 r.phase,
                 Phase::WebQueued | Phase::WebActive | Phase::Lost | Phase::Frozen
             );
-            let live = r.incarnation == inc && r.deadline == deadline && waiting && !r.recorded;
-            if live && deadline > now {
+            let live = waiting && !r.recorded;
+            if live && r.deadline > now {
                 self.sweep_scheduled = true;
-                self.q.schedule(deadline, Ev::TimeoutSweep);
+                self.q.schedule(r.deadline, Ev::TimeoutSweep);
                 return;
             }
-            self.sweep.pop_front();
+            self.sweep_unlink(slot);
             if live {
                 self.fail(now, slot, FailReason::ServerTimeout);
             }
+        }
+    }
+
+    /// Appends `slot` to the `timeout server` list: its deadline is the latest so far.
+    fn sweep_push(&mut self, slot: u32) {
+        let tail = self.sweep_tail;
+        if tail != NO_SLOT {
+            debug_assert!(self.reqs[tail as usize].deadline <= self.reqs[slot as usize].deadline);
+            self.reqs[tail as usize].sweep_next = slot;
+        } else {
+            self.sweep_head = slot;
+        }
+        let r = &mut self.reqs[slot as usize];
+        debug_assert!(!r.in_sweep);
+        r.in_sweep = true;
+        r.sweep_prev = tail;
+        r.sweep_next = NO_SLOT;
+        self.sweep_tail = slot;
+    }
+
+    /// Removes `slot` from the `timeout server` list if it is in it.
+    pub(super) fn sweep_unlink(&mut self, slot: u32) {
+        let r = &mut self.reqs[slot as usize];
+        if !r.in_sweep {
+            return;
+        }
+        r.in_sweep = false;
+        let (prev, next) = (r.sweep_prev, r.sweep_next);
+        if prev != NO_SLOT {
+            self.reqs[prev as usize].sweep_next = next;
+        } else {
+            debug_assert_eq!(self.sweep_head, slot);
+            self.sweep_head = next;
+        }
+        if next != NO_SLOT {
+            self.reqs[next as usize].sweep_prev = prev;
+        } else {
+            debug_assert_eq!(self.sweep_tail, slot);
+            self.sweep_tail = prev;
         }
     }
 }
