@@ -59,6 +59,45 @@ pub fn detect_ms_max(model: &Model, s: &Summary) -> f64 {
     worst
 }
 
+/// The paging keys (`alert_recall_min`, `alert_precision_min`, `alert_detect_ms_max`,
+/// `alert_pages_per_week_max`) against the row of `alert_rule` (or every rule together).
+fn paging_checks(k: &dyn Fn(&str) -> String, e: &crate::scenario::schema::Expect, s: &Summary) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let name = e.alert_rule.as_deref().unwrap_or(crate::report::paging::ANY_RULE);
+    let Some(row) = s.paging.iter().find(|r| r.rule == name) else {
+        return out;
+    };
+    if let Some(b) = e.alert_recall_min {
+        out.push(check(k("alert_recall_min"), row.recall.unwrap_or(0.0), b, true, 3));
+    }
+    if let Some(b) = e.alert_precision_min {
+        out.push(check(
+            k("alert_precision_min"),
+            row.precision.unwrap_or(0.0),
+            b,
+            true,
+            3,
+        ));
+    }
+    if let Some(b) = e.alert_detect_ms_max {
+        let worst = match (&row.detect_ms, row.missed_incidents_total) {
+            (Some(d), 0) => d.value + d.ci95.unwrap_or(0.0),
+            _ => f64::INFINITY,
+        };
+        out.push(check(k("alert_detect_ms_max"), worst, b, false, 1));
+    }
+    if let Some(b) = e.alert_pages_per_week_max {
+        out.push(check(
+            k("alert_pages_per_week_max"),
+            row.pages_per_week.value,
+            b,
+            false,
+            3,
+        ));
+    }
+    out
+}
+
 /// Evaluate a request-level run's expectations.
 pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
     let mut out = Vec::new();
@@ -105,6 +144,7 @@ pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
         if let Some(alert) = &e.alert_fired {
             out.push(alert_check(k("alert_fired"), model, s, alert, e.alert_within_ms));
         }
+        out.extend(paging_checks(&k, e, s));
         if let Some(allowed) = e.split_brain {
             let measured = m.split_brain_s_total;
             out.push(CheckResult {

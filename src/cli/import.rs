@@ -1,4 +1,5 @@
-//! `simpark import`: read haproxy.cfg / keepalived.conf through `simpark::import`, check the
+//! `simpark import`: read haproxy.cfg / keepalived.conf / Prometheus rule files through
+//! `simpark::import`, check the
 //! scenario it makes, print the warnings (`file:line: ...`) on stderr and write the scenario.
 //!
 //! Reads the process environment for `"${VAR}"` (the library never does); writes nothing when
@@ -7,7 +8,7 @@
 use super::exit;
 use anyhow::Result;
 use clap::Args;
-use simpark::import::{self, Imported, haproxy, keepalived};
+use simpark::import::{self, Imported, alertmanager, haproxy, keepalived, prometheus};
 use simpark::report::write_atomic;
 use simpark::scenario;
 use std::path::PathBuf;
@@ -28,6 +29,13 @@ pub struct ImportArgs {
     /// and `balancer.vrrp_advert_ms` (repeatable, at most twice).
     #[arg(long, value_name = "FILE")]
     keepalived: Vec<PathBuf>,
+    /// A Prometheus rule file: its alerting rules become `[[monitoring.rules]]` (repeatable).
+    #[arg(long, value_name = "FILE")]
+    rules: Vec<PathBuf>,
+    /// An alertmanager.yml: routes, inhibit rules and time intervals become
+    /// `[monitoring.alertmanager]`.
+    #[arg(long, value_name = "FILE")]
+    alertmanager: Option<PathBuf>,
     /// The vrrp_instance to import (default: the only one).
     #[arg(long, value_name = "NAME")]
     instance: Option<String>,
@@ -82,12 +90,34 @@ fn gather(args: &ImportArgs) -> Result<(Imported, String), import::ImportError> 
         let vrrp = keepalived::import(&files, args.instance.as_deref())?;
         all.merge(vrrp.into_imported(&files));
     }
+    for path in &args.rules {
+        let file = path.display().to_string();
+        let (rules, warnings) = prometheus::import(&read(path)?, &file)?;
+        all.merge(Imported {
+            rules,
+            warnings,
+            sources: vec![file],
+            ..Imported::default()
+        });
+    }
+    if let Some(path) = &args.alertmanager {
+        let file = path.display().to_string();
+        let (am, warnings) = alertmanager::import(&read(path)?, &file)?;
+        all.merge(Imported {
+            alertmanager: Some(am),
+            warnings,
+            sources: vec![file],
+            ..Imported::default()
+        });
+    }
     Ok((all, name.unwrap_or_else(|| "imported".to_string())))
 }
 
 pub fn run(args: &ImportArgs) -> Result<i32> {
-    if args.haproxy.is_none() && args.keepalived.is_empty() {
-        eprintln!("error: nothing to import; give HAPROXY_CFG and/or --keepalived FILE");
+    if args.haproxy.is_none() && args.keepalived.is_empty() && args.rules.is_empty() && args.alertmanager.is_none() {
+        eprintln!(
+            "error: nothing to import; give HAPROXY_CFG, --keepalived FILE, --rules FILE and/or --alertmanager FILE"
+        );
         return Ok(exit::USAGE);
     }
     if args.keepalived.len() > 2 {

@@ -1340,6 +1340,7 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
         server_map,
         sources: vec![format!("{file} (backend {})", be.name)],
         warnings,
+        ..Imported::default()
     })
 }
 

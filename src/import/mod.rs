@@ -1,23 +1,27 @@
 //! `simpark import`: production configuration in, a scenario out.
 //!
-//! Job: read the files an operator already has (`haproxy.cfg`, `keepalived.conf`) and state
-//! what simpark models of them as scenario keys: the `[balancer]` section (one HAProxy backend
-//! with its defaults, servers and health checks) and the balancer pair's VRRP keys. Every
+//! Job: read the files an operator already has (`haproxy.cfg`, `keepalived.conf`, Prometheus
+//! rule files) and state what simpark models of them as scenario keys: the `[balancer]` section
+//! (one HAProxy backend with its defaults, servers and health checks), the balancer pair's VRRP
+//! keys and `[[monitoring.rules]]`. Every
 //! construct simpark does not model becomes a [`Warning`] naming `file:line`: nothing is
 //! silently dropped. A file simpark cannot read is an [`ImportError`] naming file and line.
 //!
 //! Where it sits: beside `scenario/`, which it only feeds (it produces `schema` values and
-//! TOML text); it never simulates and knows nothing of `sim/` or `policy/`. The parsers are
+//! TOML text); it never simulates and knows nothing of `sim/`; of `policy/` it asks only the
+//! PromQL compiler whether a rule can be evaluated (`prometheus.rs`). The parsers are
 //! small tokenizers of our own (`haproxy.rs`, `keepalived.rs`): existing crates fail on
 //! ordinary HAProxy 2.6 files (`bind :80`, `server-template`, `.if`, named defaults).
 //!
 //! What it must never do: read the environment or the clock itself (the caller hands it the
 //! variables `${VAR}` may expand to), or guess: a value it cannot map is a warning or an error.
 
+pub mod alertmanager;
 pub mod haproxy;
 pub mod keepalived;
+pub mod prometheus;
 
-use crate::scenario::schema::{Balancer, Scenario};
+use crate::scenario::schema::{AlertRuleSpec, AlertmanagerSpec, Balancer, Scenario};
 use crate::scenario::{DEFAULT_SCENARIO_TOML, to_toml};
 use std::fmt;
 
@@ -62,6 +66,10 @@ pub struct Imported {
     pub balancer: Option<(Balancer, u32)>,
     /// `balancer.vrrp_advert_ms` from keepalived.conf (which also sets `balancer.pair`).
     pub vrrp_advert_ms: Option<f64>,
+    /// `[[monitoring.rules]]` from Prometheus rule files.
+    pub rules: Vec<AlertRuleSpec>,
+    /// `[monitoring.alertmanager]` from alertmanager.yml.
+    pub alertmanager: Option<AlertmanagerSpec>,
     /// One line per web server: `webK = server <name> (file:line)`.
     pub server_map: Vec<String>,
     /// The files read, for the scenario's comment header.
@@ -74,6 +82,8 @@ impl Imported {
     pub fn merge(&mut self, other: Imported) {
         self.balancer = other.balancer.or(self.balancer.take());
         self.vrrp_advert_ms = other.vrrp_advert_ms.or(self.vrrp_advert_ms);
+        self.rules.extend(other.rules);
+        self.alertmanager = other.alertmanager.or(self.alertmanager.take());
         self.server_map.extend(other.server_map);
         self.sources.extend(other.sources);
         self.warnings.extend(other.warnings);
@@ -110,6 +120,8 @@ impl Imported {
             spec.balancer.pair = true;
             spec.balancer.vrrp_advert_ms = ms;
         }
+        spec.monitoring.rules = self.rules.clone();
+        spec.monitoring.alertmanager = self.alertmanager.clone();
         if full {
             out.push_str(&to_toml(&spec));
             return out;
@@ -129,6 +141,18 @@ impl Imported {
             balancer.insert("vrrp_advert_ms".into(), spec.balancer.vrrp_advert_ms.into());
         }
         table.insert("balancer".into(), balancer.into());
+        let mut monitoring = toml::Table::new();
+        if !self.rules.is_empty() {
+            let rules = toml::Value::try_from(&self.rules).expect("rules serialise");
+            monitoring.insert("rules".into(), rules);
+        }
+        if let Some(am) = &self.alertmanager {
+            let am = toml::Value::try_from(am).expect("alertmanager serialises");
+            monitoring.insert("alertmanager".into(), am);
+        }
+        if !monitoring.is_empty() {
+            table.insert("monitoring".into(), monitoring.into());
+        }
         out.push_str(&toml::to_string_pretty(&table).expect("imported keys serialise"));
         out
     }

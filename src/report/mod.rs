@@ -6,6 +6,7 @@
 
 pub mod customer;
 pub mod outdir;
+pub mod paging;
 pub mod plot;
 pub mod summary;
 

@@ -66,6 +66,8 @@ pub struct Summary {
     /// Pages to on-call (Prometheus rule fired, Alertmanager notified), all replications,
     /// at most `HEALTH_EVENTS_MAX`.
     pub alerts: Vec<AlertRow>,
+    /// Would the alerts have paged? Per rule, then every rule together (`report/paging.rs`).
+    pub paging: Vec<super::paging::RulePaging>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -250,6 +252,43 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         storage,
         health_events,
         alerts,
+        paging: super::paging::paging(model, reps),
+    }
+}
+
+/// "Would my alerts have paged?": one line per rule that paged or could have, when the run
+/// had incidents or pages.
+fn paging_table(t: &mut String, rows: &[super::paging::RulePaging]) {
+    if rows.iter().all(|r| r.pages_total == 0 && r.incidents_total == 0) {
+        return;
+    }
+    let est = |e: &Option<Estimate>, scale: f64| match e {
+        None => "-".to_string(),
+        Some(e) => match e.ci95 {
+            Some(ci) => format!("{:.1} ± {:.1}", e.value / scale, ci / scale),
+            None => format!("{:.1}", e.value / scale),
+        },
+    };
+    let ratio = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
+    let _ = writeln!(
+        t,
+        "\n  alert rule               pages  true false missed  precision recall  detect s        reset s         pages/week"
+    );
+    for r in rows {
+        let _ = writeln!(
+            t,
+            "  {:<24} {:>5} {:>5} {:>5} {:>6}  {:>9} {:>6}  {:<15} {:<15} {}",
+            r.rule,
+            r.pages_total,
+            r.true_pages_total,
+            r.false_pages_total,
+            r.missed_incidents_total,
+            ratio(r.precision),
+            ratio(r.recall),
+            est(&r.detect_ms, 1e3),
+            est(&r.reset_ms, 1e3),
+            est(&Some(r.pages_per_week), 1.0),
+        );
     }
 }
 
@@ -446,6 +485,7 @@ pub fn table(s: &Summary) -> String {
             pages.join(", ")
         }
     );
+    paging_table(&mut t, &s.paging);
     let _ = writeln!(t, "\n  server   utilisation            requests/rep");
     for w in &s.web {
         let _ = writeln!(

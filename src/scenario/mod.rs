@@ -6,6 +6,7 @@
 
 mod error;
 pub mod extends;
+mod monitoring;
 pub mod schema;
 
 pub use error::{Located, ScenarioError};
@@ -177,6 +178,10 @@ pub struct MonitoringModel {
     /// Data on a storage node at the start [bytes] and its growth [bytes/ns].
     pub data_bytes: f64,
     pub growth_bytes_per_ns: f64,
+    /// The alerting rules (the scenario's `[[monitoring.rules]]`, else the built-in ones).
+    pub rules: Vec<crate::policy::alerting::AlertRule>,
+    /// Alertmanager: routes, inhibition, time intervals.
+    pub notifier: crate::policy::alerting::Notifier,
 }
 
 /// A tier of identical servers.
@@ -568,7 +573,7 @@ fn header_path(text: &str, line_start: usize) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-type Invalid = (String, String);
+pub(crate) type Invalid = (String, String);
 
 fn bad<T>(key: impl Into<String>, msg: impl Into<String>) -> Result<T, Invalid> {
     Err((key.into(), msg.into()))
@@ -1268,8 +1273,12 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
                 "monitoring is disabled ([monitoring] enabled = false), so no alert can fire",
             );
         }
+        monitoring::paging_expect(&spec, i, e)?;
         if let Some(rule) = &e.alert_fired {
             let known: Vec<String> = match spec.mode {
+                Mode::Requests if !spec.monitoring.rules.is_empty() => {
+                    spec.monitoring.rules.iter().map(|r| r.alert.clone()).collect()
+                }
                 Mode::Requests => crate::policy::alerting::default_rules()
                     .iter()
                     .map(|r| r.name.clone())
@@ -1439,6 +1448,8 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
             disk_capacity_bytes: positive("monitoring.disk_capacity_gb", mo.disk_capacity_gb)? * 1e9,
             data_bytes: spec.backup.data_gb.max(0.0) * 1e9,
             growth_bytes_per_ns: spec.backup.growth_gb_per_day.max(0.0) * 1e9 / 86_400e9,
+            rules: monitoring::rules(mo, spec.mode)?,
+            notifier: monitoring::notifier(mo)?,
         })
     } else {
         None

@@ -89,6 +89,23 @@ pub struct Expect {
     /// first scripted fault [ms].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_within_ms: Option<f64>,
+    /// The rule the `alert_*_min`/`_max` paging keys below judge (request mode); absent: every
+    /// rule together (`report/paging.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_rule: Option<String>,
+    /// Share of scripted incidents the alerts paged for, at least (request mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_recall_min: Option<f64>,
+    /// Share of pages that came during (or shortly after) an incident, at least.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_precision_min: Option<f64>,
+    /// Mean time from an incident's start to its first page [ms], at most (the upper end of
+    /// the 95% CI); an incident never paged for fails it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_detect_ms_max: Option<f64>,
+    /// Pages per on-call week, at most (mean across replications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_pages_per_week_max: Option<f64>,
     /// From the master balancer failing to a balancer being master again [ms], worst over
     /// all replications (availability mode with `balancer.pair = true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -406,6 +423,113 @@ pub struct Monitoring {
     /// Disk capacity of a storage node [GB]; the data on it is `backup.data_gb` growing by
     /// `backup.growth_gb_per_day` (plus any `disk_fill` fault).
     pub disk_capacity_gb: f64,
+    /// Alerting rules in the fields of a Prometheus rule file; empty: the built-in rules
+    /// (`policy::alerting::default_rules`). `simpark import --rules FILE` writes them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<AlertRuleSpec>,
+    /// Alertmanager's routing tree, inhibit rules and time intervals, in the fields of
+    /// `alertmanager.yml`; absent: one receiver grouping by `alertname` with the default
+    /// timings. `simpark import --alertmanager FILE` writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alertmanager: Option<AlertmanagerSpec>,
+}
+
+/// The parts of `alertmanager.yml` simpark models.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerSpec {
+    pub route: RouteSpec,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inhibit_rules: Vec<InhibitRuleSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_intervals: Vec<NamedTimeIntervalSpec>,
+    /// Where it was imported from (the file), named in messages.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+/// A node of Alertmanager's routing tree (unset values are inherited from the parent).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_wait: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_interval: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_interval: Option<String>,
+    /// `name="value"`, `name!="value"`, `name=~"re"`, `name!~"re"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matchers: Vec<String>,
+    #[serde(rename = "continue", default, skip_serializing_if = "std::ops::Not::not")]
+    pub continue_: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mute_time_intervals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub active_time_intervals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteSpec>,
+}
+
+/// An inhibit rule: firing alerts matching `source_matchers` mute alerts matching
+/// `target_matchers` with equal values of the `equal` labels.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InhibitRuleSpec {
+    #[serde(default)]
+    pub source_matchers: Vec<String>,
+    #[serde(default)]
+    pub target_matchers: Vec<String>,
+    #[serde(default)]
+    pub equal: Vec<String>,
+}
+
+/// A named list of time intervals (UTC; the run starts on a Monday at 00:00).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedTimeIntervalSpec {
+    pub name: String,
+    pub time_intervals: Vec<TimeIntervalSpec>,
+}
+
+/// Weekdays (`monday`, `saturday:sunday`) and times of day (`HH:MM`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeIntervalSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weekdays: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub times: Vec<TimeRangeSpec>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRangeSpec {
+    pub start_time: String,
+    pub end_time: String,
+}
+
+/// One Prometheus alerting rule (`alert`, `expr`, `for`, `keep_firing_for`, `labels`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRuleSpec {
+    pub alert: String,
+    /// PromQL over the series simpark produces (docs/import.md lists them).
+    pub expr: String,
+    /// How long the condition must hold before the alert fires (Prometheus duration; absent: 0).
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_firing_for: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Where the rule was imported from (`file:line`), named in messages.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 impl Default for Monitoring {
@@ -417,6 +541,8 @@ impl Default for Monitoring {
             memory_base_percent: 35.0,
             memory_per_worker_percent: 3.0,
             disk_capacity_gb: 200.0,
+            rules: Vec::new(),
+            alertmanager: None,
         }
     }
 }

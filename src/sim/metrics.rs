@@ -90,6 +90,9 @@ pub struct AlertRecord {
     pub at_ms: f64,
     pub alert: String,
     pub target: String,
+    /// When the alert that paged stopped firing (Prometheus resolved it); `None` if it was
+    /// still firing at the end of the run.
+    pub resolved_ms: Option<f64>,
 }
 
 /// A successful response slower than this was noticed by the visitor: one second, the limit
@@ -134,6 +137,11 @@ pub struct RepMetrics {
     pub slow: u64,
     /// Simulator work, for perf.json.
     pub events: u64,
+    /// Arrivals, successes and failures since time 0 (warm-up included): the HAProxy
+    /// exporter's request and response counters that monitoring scrapes. Not a result.
+    pub arrivals_all: u64,
+    pub ok_all: u64,
+    pub failed_all: u64,
 }
 
 impl RepMetrics {
@@ -178,6 +186,9 @@ impl RepMetrics {
             slow: 0,
             alerts: Vec::new(),
             events: 0,
+            arrivals_all: 0,
+            ok_all: 0,
+            failed_all: 0,
         }
     }
 
@@ -200,6 +211,7 @@ impl RepMetrics {
         if let Some(b) = self.buckets.get_mut(self.arrival_bucket as usize) {
             b.arrivals += 1;
         }
+        self.arrivals_all += 1;
         if self.in_window(t) {
             self.arrivals += 1;
         }
@@ -211,6 +223,7 @@ impl RepMetrics {
     #[inline]
     pub fn record_ok(&mut self, bucket: u32, arrived: SimTime, latency: SimDuration) {
         let ns = latency.as_nanos();
+        self.ok_all += 1;
         if let Some(b) = self.buckets.get_mut(bucket as usize) {
             b.ok += 1;
             b.latency_ns_sum += u128::from(ns);
@@ -226,6 +239,7 @@ impl RepMetrics {
 
     #[inline]
     pub fn record_failure(&mut self, bucket: u32, arrived: SimTime, reason: FailReason) {
+        self.failed_all += 1;
         if let Some(b) = self.buckets.get_mut(bucket as usize) {
             b.failed += 1;
         }

@@ -333,8 +333,8 @@ pub struct RepRecord {
     takeover_ms: Vec<u64>,
     failover_lost_writes_ns: u64,
     split_brain_ns: u64,
-    /// at_ms bits, alert, target.
-    alerts: Vec<(u64, String, String)>,
+    /// at_ms bits, alert, target, resolved_ms bits.
+    alerts: Vec<(u64, String, String, Option<u64>)>,
     slow: u64,
     events: u64,
 }
@@ -382,7 +382,14 @@ impl From<&RepMetrics> for RepRecord {
             alerts: m
                 .alerts
                 .iter()
-                .map(|a| (a.at_ms.to_bits(), a.alert.clone(), a.target.clone()))
+                .map(|a| {
+                    (
+                        a.at_ms.to_bits(),
+                        a.alert.clone(),
+                        a.target.clone(),
+                        a.resolved_ms.map(f64::to_bits),
+                    )
+                })
                 .collect(),
             slow: m.slow,
             events: m.events,
@@ -446,10 +453,11 @@ impl RepRecord {
         m.alerts = self
             .alerts
             .iter()
-            .map(|(at, alert, target)| AlertRecord {
+            .map(|(at, alert, target, resolved)| AlertRecord {
                 at_ms: f64::from_bits(*at),
                 alert: alert.clone(),
                 target: target.clone(),
+                resolved_ms: resolved.map(f64::from_bits),
             })
             .collect();
         m.slow = self.slow;

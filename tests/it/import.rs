@@ -258,6 +258,10 @@ fn example_park_imports_to_the_shipped_scenario_and_runs() {
             .args([
                 "--keepalived",
                 "examples/prod/keepalived-lb2.conf",
+                "--rules",
+                "examples/prod/rules.yml",
+                "--alertmanager",
+                "examples/prod/alertmanager.yml",
                 "--name",
                 "prod",
                 "--out",
@@ -267,6 +271,10 @@ fn example_park_imports_to_the_shipped_scenario_and_runs() {
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert!(
         stderr.contains("warning: examples/prod/haproxy.cfg:24: section `frontend www` is not imported"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: examples/prod/rules.yml:23: alert `HostOutOfMemory` is not imported: simpark produces no series `node_memory_MemAvailable_bytes`"),
         "{stderr}"
     );
     let written = std::fs::read_to_string(&out).expect("scenario written");
@@ -282,6 +290,9 @@ fn example_park_imports_to_the_shipped_scenario_and_runs() {
         "redispatch = -1",
         "slowstart_ms = 30000.0",
         "fastinter_ms = 500.0",
+        "alert = \"ErrorBudgetFastBurn\"",
+        "source = \"examples/prod/rules.yml:8\"",
+        "receiver = \"oncall-pager\"",
     ] {
         assert!(written.contains(key), "{key} missing:\n{written}");
     }
@@ -353,4 +364,61 @@ fn a_3_3_file_without_balance_is_random() {
             .args(["import", "tests/data/haproxy/no-balance.cfg"]),
     );
     assert!(String::from_utf8_lossy(&res.stdout).contains("algorithm = \"roundrobin\""));
+}
+
+/// "Would my alerts have paged?" end to end on the example park: its imported rules and
+/// Alertmanager tree, an hour-long crash of web2; `simpark check` judges the paging keys.
+#[test]
+fn example_park_alerts_page_for_a_crash() {
+    let dir = tmpdir("import-prod-paging");
+    let shipped = std::fs::read_to_string(repo("examples/prod/scenario.toml")).expect("shipped scenario");
+    let scenario = dir.join("incident.toml");
+    let text = shipped.replace(
+        "name = \"prod\"",
+        "name = \"prod-incident\"\nreplications = 3\nhorizon = \"4h\"\nwarmup = \"10m\"",
+    ) + r#"
+[[fault]]
+at = "1h"
+target = "web2"
+kind = "crash"
+
+[[fault]]
+at = "2h"
+target = "web2"
+kind = "recover"
+
+[[expect]]
+alert_rule = "InstanceDown"
+alert_recall_min = 1.0
+alert_precision_min = 1.0
+alert_detect_ms_max = 400000
+
+[[expect]]
+alert_pages_per_week_max = 100
+"#;
+    std::fs::write(&scenario, text).unwrap();
+    let out = run_ok(
+        simpark()
+            .arg("check")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(dir.join("results")),
+    );
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for key in [
+        "alert_recall_min",
+        "alert_precision_min",
+        "alert_detect_ms_max",
+        "alert_pages_per_week_max",
+    ] {
+        assert!(
+            printed.contains(&format!("ok    {}: expect[", scenario.display())) && printed.contains(key),
+            "{key}: {printed}"
+        );
+    }
+    eprintln!("{printed}");
 }

@@ -10,6 +10,7 @@ mod faults;
 mod fuzz;
 mod import;
 mod live_haproxy;
+mod live_prometheus;
 mod report;
 mod robust;
 mod scenarios;

@@ -59,7 +59,7 @@ pub fn page_delay(now: SimTime, watch: Watch) -> SimDuration {
         a.handle_sample(t, 0, watch.metric, value);
         a.handle_timeout(t);
         while let Some(n) = a.poll_notification() {
-            if n.status == NotificationStatus::Firing && n.target == 0 && n.alert == watch.rule {
+            if n.status == NotificationStatus::Firing && n.labels.target == Some(0) && n.alert == watch.rule {
                 return n.at.since(local_event);
             }
         }

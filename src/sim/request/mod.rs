@@ -27,7 +27,7 @@ mod web;
 
 use crate::model::dist::Dist;
 use crate::model::topology::NodeKind;
-use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
+use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus};
 use crate::policy::balancer::{Algorithm, Backend, ConnectFailure, Decision, RejectReason, RetryDecision};
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
@@ -331,9 +331,11 @@ pub struct World<'m> {
     split_since: Option<SimTime>,
     /// Storage calls parked while no primary exists: (slot, tag).
     storage_waiting: Vec<(u32, u32)>,
-    /// 24/7 monitoring: targets are web1..N then store1..M.
+    /// 24/7 monitoring: targets are web1..N, store1..M, then lb1.
     alerting: Option<Alerting>,
     alert_timer: SimTime,
+    /// How much of the alerting machine's log has been read (for resolve times).
+    alert_log_seen: usize,
     /// Extra disk use from `disk_fill` faults per storage node: (bytes so far, since, bytes/ns).
     disk_fill: Vec<(f64, SimTime, f64)>,
     /// Directed network cuts (from, to) in topology node indices; few at once.
@@ -445,11 +447,16 @@ impl<'m> World<'m> {
             primary_lost_at: None,
             split_since: None,
             storage_waiting: Vec::new(),
-            alerting: m
-                .monitoring
-                .as_ref()
-                .map(|_| Alerting::new(AlertingConfig::default(), default_rules())),
+            alerting: m.monitoring.as_ref().map(|mo| {
+                let cfg = AlertingConfig {
+                    notifier: mo.notifier.clone(),
+                    instances: Self::target_names(web_n, store_n),
+                    ..AlertingConfig::default()
+                };
+                Alerting::new(cfg, mo.rules.clone())
+            }),
             alert_timer: SimTime::MAX,
+            alert_log_seen: 0,
             disk_fill: vec![(0.0, SimTime::ZERO, 0.0); store_n],
             cuts: Vec::new(),
             lb_node: m.topology.node_by_name("lb1").expect("every park has lb1"),
@@ -596,23 +603,12 @@ impl<'m> World<'m> {
             Ev::Scrape => self.on_scrape(now),
             Ev::AlertTimer => {
                 if self.alert_timer == now {
-                    let a = self.alerting.as_mut().expect("timer implies monitoring");
-                    a.handle_timeout(now);
-                    while let Some(n) = a.poll_notification() {
-                        if n.status == NotificationStatus::Firing && self.metrics.alerts.len() < ALERTS_MAX {
-                            let web_n = self.web.len();
-                            let target = if n.target < web_n {
-                                format!("web{}", n.target + 1)
-                            } else {
-                                format!("store{}", n.target - web_n + 1)
-                            };
-                            self.metrics.alerts.push(super::metrics::AlertRecord {
-                                at_ms: now.as_millis_f64(),
-                                alert: n.alert.clone(),
-                                target,
-                            });
-                        }
-                    }
+                    self.alerting
+                        .as_mut()
+                        .expect("timer implies monitoring")
+                        .handle_timeout(now);
+                    self.on_notifications(now);
+                    let a = self.alerting.as_ref().expect("timer implies monitoring");
                     self.alert_timer = a.poll_timeout();
                     if self.alert_timer < SimTime::ZERO + self.m.horizon {
                         self.q.schedule(self.alert_timer, Ev::AlertTimer);

@@ -21,22 +21,25 @@
 //! condition restarts its `for` clock), and a firing alert is resolved — unless
 //! `keep_firing_for` is set, in which case it stays firing until `keep_firing_for` has passed
 //! since the first evaluation that found the condition false.
-//! Instant selectors take the newest sample in `(ts - lookback_delta, ts]` (left-open since
-//! Prometheus 3.0) that is not hidden by a staleness marker; a failed scrape (`up` = 0) marks
-//! the target's other series stale, as Prometheus does on scrape failure. Range selectors
-//! `m[w]` take the samples in `(ts - w, ts]`.
-//! `predict_linear(m[w], h)` is the least-squares fit of promql/functions.go
-//! (`linearRegression` with the intercept at the evaluation time, Kahan-compensated sums,
-//! constant series short-cut, at least 2 samples): `slope * h + intercept`.
+//! Expressions are the PromQL subset of `expr.rs` (compiled from text by `promql.rs`):
+//! instant selectors take the newest sample in `(ts - lookback_delta, ts]` (left-open since
+//! Prometheus 3.0; `closed_windows` gives 2.x's `[ts - w, ts]`) that is not hidden by a
+//! staleness marker; a failed scrape (`up` = 0) marks the target's other series stale, as
+//! Prometheus does on scrape failure. Range selectors `m[w]` take the samples in `(ts - w, ts]`.
+//! Every alert is identified by its rule and its series labels ([`Labels`]).
 //!
-//! **Alertmanager** (dispatch/dispatch.go, notify/notify.go `DedupStage.needsUpdate`): alerts
-//! are grouped by alert name (`group_by: ['alertname']`, one group per rule). A new group waits
+//! **Alertmanager** (dispatch/dispatch.go, notify/notify.go `DedupStage.needsUpdate`): each
+//! alert is routed through the tree of `route.rs` (default: one receiver, `group_by:
+//! ['alertname']`) into the group of every matching route and its `group_by` labels, with
+//! the route's timings. A new group waits
 //! `group_wait` before its first flush, then flushes every `group_interval`. A flush notifies
 //! when there are firing alerts not in the last notification, when everything has resolved
 //! after a notification with firing alerts, when (with `send_resolved`) there are newly
 //! resolved alerts, or when `repeat_interval` has passed since the last notification.
 //! Resolved alerts leave the group after a flush; an empty group is deleted. A notification
-//! carries every alert of the group, emitted here as one [`Notification`] per alert.
+//! carries every alert of the group, emitted here as one [`Notification`] per alert. Alerts
+//! an inhibit rule mutes (a firing source alert) are left out of the flush; a route muted by a
+//! time interval sends nothing and keeps its notification log.
 //!
 //! # Simplifications
 //! - Prometheus sends alerts to Alertmanager instantly at the evaluation (no 1 m resend delay,
@@ -49,73 +52,18 @@
 //!   deployment each flush finishes after its log entry so the drift breaks the tie in favour
 //!   of repeating. We therefore use `<=`: with a 5 m interval and 4 h repeat, the repeat
 //!   comes exactly 4 h after the previous notification.
-//! - No silences, inhibition, routing tree, or notification-log retention limit; a single
-//!   receiver (the on-call system administrators).
+//! - No silences and no notification-log retention limit; receivers are names (a notification
+//!   to any receiver is a page).
+
+mod expr;
+pub mod promql;
+pub mod route;
+
+pub use expr::{AggOp, BinOp, Expr, Grouping, LabelName, Labels, Metric, RangeFn};
+pub use route::{GroupBy, InhibitRule, LabelSet, Matcher, Notifier, Route, TimeInterval};
 
 use crate::units::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
-/// What a sample measures. The caller's scraper produces these per target (server).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Metric {
-    /// 1 if the last scrape succeeded, 0 if it failed (Prometheus' synthetic `up`).
-    Up,
-    /// 1-minute load average divided by the number of cores [-].
-    LoadPerCore,
-    /// Memory in use [%].
-    MemoryUsedPercent,
-    /// Disk space in use [%].
-    DiskUsedPercent,
-    /// Free disk space [bytes].
-    DiskFreeBytes,
-    /// SMART health warning (1 = warning, 0 = healthy).
-    SmartWarning,
-}
-
-/// A PromQL comparison operator (filtering: the series is in the result if it holds).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Cmp {
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Eq,
-}
-
-impl Cmp {
-    fn holds(self, v: f64, x: f64) -> bool {
-        match self {
-            Cmp::Gt => v > x,
-            Cmp::Ge => v >= x,
-            Cmp::Lt => v < x,
-            Cmp::Le => v <= x,
-            Cmp::Eq => v == x,
-        }
-    }
-}
-
-/// The expression of an alerting rule, evaluated per target.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Expr {
-    /// `metric <cmp> threshold` on the newest sample.
-    Threshold { metric: Metric, cmp: Cmp, threshold: f64 },
-    /// `predict_linear(metric[window], horizon) <cmp> threshold`.
-    PredictLinear {
-        metric: Metric,
-        window: SimDuration,
-        horizon: SimDuration,
-        cmp: Cmp,
-        threshold: f64,
-    },
-}
-
-impl Expr {
-    fn metric(&self) -> Metric {
-        match self {
-            Expr::Threshold { metric, .. } | Expr::PredictLinear { metric, .. } => *metric,
-        }
-    }
-}
 
 /// A Prometheus alerting rule.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,6 +75,8 @@ pub struct AlertRule {
     pub for_: SimDuration,
     /// `keep_firing_for:` keep firing this long after the condition stops (0 = off).
     pub keep_firing_for: SimDuration,
+    /// The rule's `labels:` (e.g. `severity`), added to every alert it raises.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl AlertRule {
@@ -135,13 +85,16 @@ impl AlertRule {
     pub fn instance_down() -> Self {
         AlertRule {
             name: "InstanceDown".into(),
-            expr: Expr::Threshold {
-                metric: Metric::Up,
-                cmp: Cmp::Eq,
-                threshold: 0.0,
+            expr: Expr::Binary {
+                op: BinOp::Eq,
+                lhs: Box::new(Expr::Select(vec![Metric::Up])),
+                rhs: Box::new(Expr::Number(0.0)),
+                return_bool: false,
+                matching: None,
             },
             for_: SimDuration::from_mins(5),
             keep_firing_for: SimDuration::ZERO,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -149,13 +102,16 @@ impl AlertRule {
     pub fn above(name: &str, metric: Metric, threshold: f64, for_: SimDuration) -> Self {
         AlertRule {
             name: name.into(),
-            expr: Expr::Threshold {
-                metric,
-                cmp: Cmp::Gt,
-                threshold,
+            expr: Expr::Binary {
+                op: BinOp::Gt,
+                lhs: Box::new(Expr::Select(vec![metric])),
+                rhs: Box::new(Expr::Number(threshold)),
+                return_bool: false,
+                matching: None,
             },
             for_,
             keep_firing_for: SimDuration::ZERO,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -164,15 +120,20 @@ impl AlertRule {
     pub fn disk_will_fill(window: SimDuration, horizon: SimDuration, for_: SimDuration) -> Self {
         AlertRule {
             name: "DiskWillFillSoon".into(),
-            expr: Expr::PredictLinear {
-                metric: Metric::DiskFreeBytes,
-                window,
-                horizon,
-                cmp: Cmp::Lt,
-                threshold: 0.0,
+            expr: Expr::Binary {
+                op: BinOp::Lt,
+                lhs: Box::new(Expr::Range {
+                    func: RangeFn::PredictLinear(horizon.as_secs_f64()),
+                    metrics: vec![Metric::DiskFreeBytes],
+                    window,
+                }),
+                rhs: Box::new(Expr::Number(0.0)),
+                return_bool: false,
+                matching: None,
             },
             for_,
             keep_firing_for: SimDuration::ZERO,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -216,15 +177,17 @@ pub struct AlertingConfig {
     pub scrape_interval: SimDuration,
     /// Prometheus `--query.lookback-delta`, default 5m (Prometheus command-line docs).
     pub lookback_delta: SimDuration,
-    /// Alertmanager `route.group_wait`, default 30s (Alertmanager configuration docs).
-    pub group_wait: SimDuration,
-    /// Alertmanager `route.group_interval`, default 5m (Alertmanager configuration docs).
-    pub group_interval: SimDuration,
-    /// Alertmanager `route.repeat_interval`, default 4h (Alertmanager configuration docs).
-    pub repeat_interval: SimDuration,
+    /// Alertmanager: routing tree (with `group_wait` 30s, `group_interval` 5m and
+    /// `repeat_interval` 4h by default), inhibit rules, time intervals.
+    pub notifier: Notifier,
+    /// The `instance` label of each target, by index (default `target<i>`).
+    pub instances: Vec<String>,
     /// Receiver `send_resolved`; true is the Alertmanager default for webhook and PagerDuty
     /// receivers (false for e-mail).
     pub send_resolved: bool,
+    /// Range and lookback windows closed on the left, `[ts - w, ts]`, as in Prometheus 2.x
+    /// (Debian 12 ships 2.42); false: `(ts - w, ts]`, Prometheus 3.0 and later.
+    pub closed_windows: bool,
 }
 
 impl Default for AlertingConfig {
@@ -233,10 +196,10 @@ impl Default for AlertingConfig {
             evaluation_interval: SimDuration::from_mins(1),
             scrape_interval: SimDuration::from_mins(1),
             lookback_delta: SimDuration::from_mins(5),
-            group_wait: SimDuration::from_secs(30),
-            group_interval: SimDuration::from_mins(5),
-            repeat_interval: SimDuration::from_hours(4),
+            notifier: Notifier::default(),
+            instances: Vec::new(),
             send_resolved: true,
+            closed_windows: false,
         }
     }
 }
@@ -266,7 +229,7 @@ pub enum StateChange {
 pub struct AlertEvent {
     pub at: SimTime,
     pub rule: String,
-    pub target: usize,
+    pub labels: Labels,
     pub change: StateChange,
 }
 
@@ -282,8 +245,11 @@ pub enum NotificationStatus {
 pub struct Notification {
     pub at: SimTime,
     pub alert: String,
-    pub target: usize,
+    /// The alert's series labels (`target` is `None` for an aggregate over the park).
+    pub labels: Labels,
     pub status: NotificationStatus,
+    /// The receiver of the route that delivered it.
+    pub receiver: String,
 }
 
 #[derive(Clone, Debug)]
@@ -301,10 +267,16 @@ struct Active {
     keep_firing_since: Option<SimTime>,
 }
 
+/// An alert: (rule index, its labels).
+type AlertKey = (usize, Labels);
+
+/// An Alertmanager aggregation group: (route, preorder index, and the `group_by` labels).
+type GroupKey = (usize, LabelSet);
+
 #[derive(Clone, Debug)]
 struct Group {
-    /// target → resolved?
-    alerts: BTreeMap<usize, bool>,
+    /// alert → resolved?
+    alerts: BTreeMap<AlertKey, bool>,
     next_flush: SimTime,
 }
 
@@ -312,8 +284,8 @@ struct Group {
 #[derive(Clone, Debug)]
 struct LogEntry {
     at: SimTime,
-    firing: BTreeSet<usize>,
-    resolved: BTreeSet<usize>,
+    firing: BTreeSet<AlertKey>,
+    resolved: BTreeSet<AlertKey>,
 }
 
 /// Rule evaluation plus notification.
@@ -325,11 +297,11 @@ pub struct Alerting {
     retention: SimDuration,
     series: BTreeMap<(usize, Metric), Series>,
     next_eval: SimTime,
-    /// (rule index, target) → active alert.
-    active: BTreeMap<(usize, usize), Active>,
-    /// rule index → Alertmanager aggregation group.
-    groups: BTreeMap<usize, Group>,
-    nflog: BTreeMap<usize, LogEntry>,
+    /// (rule index, alert labels) → active alert.
+    active: BTreeMap<(usize, Labels), Active>,
+    /// Alertmanager aggregation groups.
+    groups: BTreeMap<GroupKey, Group>,
+    nflog: BTreeMap<GroupKey, LogEntry>,
     notifications: VecDeque<Notification>,
     log: Vec<AlertEvent>,
 }
@@ -337,15 +309,13 @@ pub struct Alerting {
 impl Alerting {
     pub fn new(cfg: AlertingConfig, rules: Vec<AlertRule>) -> Self {
         assert!(!cfg.evaluation_interval.is_zero(), "evaluation_interval 0");
-        assert!(!cfg.group_interval.is_zero(), "group_interval 0");
+        assert!(!cfg.notifier.route.group_interval.is_zero(), "group_interval 0");
         let mut names = BTreeSet::new();
         let mut retention = cfg.lookback_delta;
         for r in &rules {
             assert!(names.insert(r.name.clone()), "duplicate rule name {}", r.name);
-            if let Expr::PredictLinear { window, .. } = r.expr {
-                assert!(!window.is_zero(), "empty range in {}", r.name);
-                retention = retention.max(window);
-            }
+            assert!(!r.expr.is_scalar(), "rule {} is a number, not a vector", r.name);
+            retention = retention.max(r.expr.window_max());
         }
         Alerting {
             cfg,
@@ -380,7 +350,7 @@ impl Alerting {
         }
         s.samples.push_back((now, value));
         // Keep everything newer than the longest window, plus the newest sample.
-        while s.samples.len() > 1 && now.saturating_since(s.samples[0].0) >= self.retention {
+        while s.samples.len() > 1 && now.saturating_since(s.samples[0].0) > self.retention {
             s.samples.pop_front();
         }
         if metric == Metric::Up && value == 0.0 {
@@ -409,11 +379,11 @@ impl Alerting {
             let k = now.as_nanos() / iv + 1;
             self.next_eval = SimTime::from_nanos(k * iv);
         }
-        let due: Vec<usize> = self
+        let due: Vec<GroupKey> = self
             .groups
             .iter()
             .filter(|(_, g)| g.next_flush <= now)
-            .map(|(&r, _)| r)
+            .map(|(k, _)| k.clone())
             .collect();
         for r in due {
             self.flush(r, now);
@@ -429,73 +399,57 @@ impl Alerting {
         &self.log
     }
 
-    /// Current state of rule `rule` (by name) for `target`, if active.
-    pub fn state(&self, rule: &str, target: usize) -> Option<AlertState> {
+    /// The firing alerts: (rule name, rule index, labels), in rule order.
+    pub fn firing(&self) -> impl Iterator<Item = (&str, usize, Labels)> + '_ {
+        self.active
+            .iter()
+            .filter(|(_, a)| a.state == AlertState::Firing)
+            .map(|(&(ri, l), _)| (self.rules[ri].name.as_str(), ri, l))
+    }
+
+    /// Current state of rule `rule` (by name) for the alert with `labels`, if active.
+    pub fn state(&self, rule: &str, labels: Labels) -> Option<AlertState> {
         let ri = self.rules.iter().position(|r| r.name == rule)?;
-        self.active.get(&(ri, target)).map(|a| a.state)
+        self.active.get(&(ri, labels)).map(|a| a.state)
     }
 
-    /// Evaluate rule `ri` for every target that has its metric: target → value where the
-    /// condition holds.
-    fn query(&self, ri: usize, ts: SimTime) -> BTreeMap<usize, f64> {
-        let expr = &self.rules[ri].expr;
-        let metric = expr.metric();
-        let mut out = BTreeMap::new();
-        for (&(target, m), s) in &self.series {
-            if m != metric {
-                continue;
-            }
-            let value = match *expr {
-                Expr::Threshold { .. } => self.instant(s, ts),
-                Expr::PredictLinear { window, horizon, .. } => {
-                    // Range selector: samples in (ts - window, ts].
-                    let points: Vec<(SimTime, f64)> = s
-                        .samples
-                        .iter()
-                        .copied()
-                        .filter(|&(t, _)| t <= ts && ts.since(t) < window)
-                        .collect();
-                    predict_linear(&points, ts, horizon)
-                }
-            };
-            let (cmp, threshold) = match *expr {
-                Expr::Threshold { cmp, threshold, .. } | Expr::PredictLinear { cmp, threshold, .. } => (cmp, threshold),
-            };
-            if let Some(v) = value
-                && cmp.holds(v, threshold)
-            {
-                out.insert(target, v);
-            }
+    /// Evaluate rule `ri`: the labels of every element of its result.
+    fn query(&self, ri: usize, ts: SimTime) -> BTreeSet<Labels> {
+        let cx = expr::Ctx {
+            series: &self.series,
+            ts,
+            lookback: self.cfg.lookback_delta,
+            closed: self.cfg.closed_windows,
+        };
+        match self.rules[ri].expr.eval(&cx) {
+            expr::Value::Vector(v) => v.into_keys().collect(),
+            expr::Value::Scalar(_) => unreachable!("rules are vectors (checked in new)"),
         }
-        out
-    }
-
-    /// Instant selector: the newest sample in `(ts - lookback, ts]` not hidden by staleness.
-    fn instant(&self, s: &Series, ts: SimTime) -> Option<f64> {
-        let &(t, v) = s.samples.iter().rev().find(|&&(t, _)| t <= ts)?;
-        let visible = ts.since(t) < self.cfg.lookback_delta;
-        let stale = s.stale_at.is_some_and(|st| t <= st && st <= ts);
-        (visible && !stale).then_some(v)
     }
 
     fn evaluate(&mut self, ts: SimTime) {
         for ri in 0..self.rules.len() {
             let results = self.query(ri, ts);
             let rule = self.rules[ri].clone();
-            for &target in results.keys() {
-                if let std::collections::btree_map::Entry::Vacant(e) = self.active.entry((ri, target)) {
+            for &labels in &results {
+                if let std::collections::btree_map::Entry::Vacant(e) = self.active.entry((ri, labels)) {
                     e.insert(Active {
                         state: AlertState::Pending,
                         active_at: ts,
                         keep_firing_since: None,
                     });
-                    self.push_log(ts, ri, target, StateChange::Pending);
+                    self.push_log(ts, ri, labels, StateChange::Pending);
                 }
             }
-            let keys: Vec<usize> = self.active.range((ri, 0)..(ri + 1, 0)).map(|(&(_, t), _)| t).collect();
-            for target in keys {
-                let a = self.active.get_mut(&(ri, target)).expect("key listed");
-                if !results.contains_key(&target) {
+            let keys: Vec<Labels> = self
+                .active
+                .range((ri, Labels::default())..)
+                .take_while(|((r, _), _)| *r == ri)
+                .map(|(&(_, l), _)| l)
+                .collect();
+            for labels in keys {
+                let a = self.active.get_mut(&(ri, labels)).expect("key listed");
+                if !results.contains(&labels) {
                     let mut keep_firing = false;
                     if a.state == AlertState::Firing && !rule.keep_firing_for.is_zero() {
                         let since = *a.keep_firing_since.get_or_insert(ts);
@@ -503,12 +457,12 @@ impl Alerting {
                     }
                     if !keep_firing {
                         let was = a.state;
-                        self.active.remove(&(ri, target));
+                        self.active.remove(&(ri, labels));
                         match was {
-                            AlertState::Pending => self.push_log(ts, ri, target, StateChange::PendingCancelled),
+                            AlertState::Pending => self.push_log(ts, ri, labels, StateChange::PendingCancelled),
                             AlertState::Firing => {
-                                self.push_log(ts, ri, target, StateChange::Resolved);
-                                self.am_receive(ri, target, true, ts);
+                                self.push_log(ts, ri, labels, StateChange::Resolved);
+                                self.am_receive(ri, labels, true, ts);
                             }
                         }
                     }
@@ -517,78 +471,127 @@ impl Alerting {
                 a.keep_firing_since = None;
                 if a.state == AlertState::Pending && ts.since(a.active_at) >= rule.for_ {
                     a.state = AlertState::Firing;
-                    self.push_log(ts, ri, target, StateChange::Firing);
-                    self.am_receive(ri, target, false, ts);
+                    self.push_log(ts, ri, labels, StateChange::Firing);
+                    self.am_receive(ri, labels, false, ts);
                 }
             }
         }
     }
 
-    fn push_log(&mut self, at: SimTime, ri: usize, target: usize, change: StateChange) {
+    fn push_log(&mut self, at: SimTime, ri: usize, labels: Labels, change: StateChange) {
         self.log.push(AlertEvent {
             at,
             rule: self.rules[ri].name.clone(),
-            target,
+            labels,
             change,
         });
     }
 
-    /// Alertmanager receives an alert (firing, or resolved).
-    fn am_receive(&mut self, ri: usize, target: usize, resolved: bool, now: SimTime) {
-        if resolved {
-            if let Some(g) = self.groups.get_mut(&ri)
-                && let Some(r) = g.alerts.get_mut(&target)
-            {
-                *r = true;
-            }
-            return;
+    /// The label set Alertmanager sees: the series' labels, the rule's, `alertname`.
+    pub fn alert_labels(&self, ri: usize, l: Labels) -> LabelSet {
+        let mut ls = LabelSet::new();
+        if let Some(t) = l.target {
+            let name = self
+                .cfg
+                .instances
+                .get(t)
+                .cloned()
+                .unwrap_or_else(|| format!("target{t}"));
+            ls.insert("instance".into(), name);
         }
-        let group_wait = self.cfg.group_wait;
-        let g = self.groups.entry(ri).or_insert_with(|| Group {
-            alerts: BTreeMap::new(),
-            next_flush: now + group_wait,
-        });
-        g.alerts.insert(target, false);
+        if let Some(j) = l.job {
+            ls.insert("job".into(), j.into());
+        }
+        if let Some(c) = l.code {
+            ls.insert("code".into(), c.into());
+        }
+        let rule = &self.rules[ri];
+        ls.extend(rule.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        ls.insert("alertname".into(), rule.name.clone());
+        ls
     }
 
-    fn flush(&mut self, ri: usize, now: SimTime) {
-        let g = self.groups.get(&ri).expect("flushing a live group");
+    /// Alertmanager receives an alert (firing, or resolved): into the group of every route
+    /// it matches.
+    fn am_receive(&mut self, ri: usize, labels: Labels, resolved: bool, now: SimTime) {
+        let ls = self.alert_labels(ri, labels);
+        for (rid, route) in self.cfg.notifier.route.match_routes(&ls) {
+            let key = (rid, route.group_key(&ls));
+            if resolved {
+                if let Some(g) = self.groups.get_mut(&key)
+                    && let Some(r) = g.alerts.get_mut(&(ri, labels))
+                {
+                    *r = true;
+                }
+                continue;
+            }
+            let g = self.groups.entry(key).or_insert_with(|| Group {
+                alerts: BTreeMap::new(),
+                next_flush: now + route.group_wait,
+            });
+            g.alerts.insert((ri, labels), false);
+        }
+    }
+
+    /// Whether an inhibit rule mutes the alert, given the alerts firing now.
+    fn inhibited(&self, alert: &LabelSet) -> bool {
+        let rules = &self.cfg.notifier.inhibit_rules;
+        if rules.is_empty() {
+            return false;
+        }
+        let firing: Vec<LabelSet> = self.firing().map(|(_, ri, l)| self.alert_labels(ri, l)).collect();
+        rules.iter().any(|r| r.mutes(alert, firing.iter()))
+    }
+
+    fn flush(&mut self, key: GroupKey, now: SimTime) {
+        let route = self.cfg.notifier.route.nth(key.0).clone();
+        let g = self.groups.get(&key).expect("flushing a live group");
         assert!(g.next_flush <= now);
-        let firing: BTreeSet<usize> = g.alerts.iter().filter(|(_, r)| !**r).map(|(&t, _)| t).collect();
-        let resolved: BTreeSet<usize> = g.alerts.iter().filter(|(_, r)| **r).map(|(&t, _)| t).collect();
-        let notify = match self.nflog.get(&ri) {
-            None => !firing.is_empty(),
-            Some(e) => {
-                if !firing.is_subset(&e.firing) {
-                    true
-                } else if firing.is_empty() {
-                    !e.firing.is_empty()
-                } else if self.cfg.send_resolved && !resolved.is_subset(&e.resolved) {
-                    true
-                } else {
-                    e.at + self.cfg.repeat_interval <= now
+        let firing: BTreeSet<AlertKey> = g
+            .alerts
+            .iter()
+            .filter(|&(&(ri, l), &r)| !r && !self.inhibited(&self.alert_labels(ri, l)))
+            .map(|(&k, _)| k)
+            .collect();
+        let resolved: BTreeSet<AlertKey> = g.alerts.iter().filter(|(_, r)| **r).map(|(&k, _)| k).collect();
+        let send_resolved = self.cfg.send_resolved;
+        let notify = if self.cfg.notifier.muted(&route, now) || (firing.is_empty() && resolved.is_empty()) {
+            // A muted route, or only inhibited alerts: the pipeline stops, the log is untouched.
+            false
+        } else {
+            match self.nflog.get(&key) {
+                None => !firing.is_empty(),
+                Some(e) => {
+                    if !firing.is_subset(&e.firing) {
+                        true
+                    } else if firing.is_empty() {
+                        !e.firing.is_empty()
+                    } else if send_resolved && !resolved.is_subset(&e.resolved) {
+                        true
+                    } else {
+                        e.at + route.repeat_interval <= now
+                    }
                 }
             }
         };
         if notify {
-            let name = &self.rules[ri].name;
-            for (&target, &res) in &g.alerts {
-                if res && !self.cfg.send_resolved {
-                    continue;
-                }
+            let sent = firing.iter().chain(resolved.iter().filter(|_| send_resolved));
+            for &(ri, labels) in sent {
+                let res = resolved.contains(&(ri, labels));
                 self.notifications.push_back(Notification {
                     at: now,
-                    alert: name.clone(),
-                    target,
+                    alert: self.rules[ri].name.clone(),
+                    labels,
                     status: if res {
                         NotificationStatus::Resolved
                     } else {
                         NotificationStatus::Firing
                     },
+                    receiver: route.receiver.clone(),
                 });
             }
             self.nflog.insert(
-                ri,
+                key.clone(),
                 LogEntry {
                     at: now,
                     firing,
@@ -596,12 +599,12 @@ impl Alerting {
                 },
             );
         }
-        let g = self.groups.get_mut(&ri).expect("live group");
+        let g = self.groups.get_mut(&key).expect("live group");
         g.alerts.retain(|_, resolved| !*resolved);
         if g.alerts.is_empty() {
-            self.groups.remove(&ri);
+            self.groups.remove(&key);
         } else {
-            g.next_flush = now + self.cfg.group_interval;
+            g.next_flush = now + route.group_interval;
         }
     }
 }
@@ -612,51 +615,8 @@ pub fn predict_linear(points: &[(SimTime, f64)], ts: SimTime, horizon: SimDurati
     if points.len() < 2 {
         return None;
     }
-    let (slope, intercept) = linear_regression(points, ts);
+    let (slope, intercept) = expr::linear_regression(points, ts);
     Some(slope * horizon.as_secs_f64() + intercept)
-}
-
-/// Neumaier-compensated summation step (promql `kahanSumInc`).
-fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
-
-/// promql `linearRegression`: slope [per s] and the intercept at `intercept_time`.
-fn linear_regression(points: &[(SimTime, f64)], intercept_time: SimTime) -> (f64, f64) {
-    let (mut n, mut sx, mut cx, mut sy, mut cy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let (mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0);
-    let init_y = points[0].1;
-    let mut const_y = true;
-    for (i, &(t, y)) in points.iter().enumerate() {
-        if const_y && i > 0 && y != init_y {
-            const_y = false;
-        }
-        n += 1.0;
-        let x = (t.as_nanos() as f64 - intercept_time.as_nanos() as f64) / 1e9;
-        (sx, cx) = kahan_inc(x, sx, cx);
-        (sy, cy) = kahan_inc(y, sy, cy);
-        (sxy, cxy) = kahan_inc(x * y, sxy, cxy);
-        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
-    }
-    if const_y {
-        if init_y.is_infinite() {
-            return (f64::NAN, f64::NAN);
-        }
-        return (0.0, init_y);
-    }
-    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
-    let cov_xy = sxy - sx * sy / n;
-    let var_x = sx2 - sx * sx / n;
-    let slope = cov_xy / var_x;
-    (slope, sy / n - slope * sx / n)
 }
 
 #[cfg(test)]
@@ -723,7 +683,10 @@ mod tests {
             changes(&a),
             vec![(660, StateChange::Pending), (960, StateChange::Firing)]
         );
-        assert_eq!(a.state("InstanceDown", 0), Some(AlertState::Firing));
+        assert_eq!(
+            a.state("InstanceDown", Labels::of(0, Metric::Up)),
+            Some(AlertState::Firing)
+        );
     }
 
     #[test]
@@ -759,14 +722,16 @@ mod tests {
                 Notification {
                     at: secs(990),
                     alert: "InstanceDown".into(),
-                    target: 0,
-                    status: NotificationStatus::Firing
+                    labels: Labels::of(0, Metric::Up),
+                    status: NotificationStatus::Firing,
+                    receiver: "oncall".into(),
                 },
                 Notification {
                     at: secs(1290),
                     alert: "InstanceDown".into(),
-                    target: 0,
-                    status: NotificationStatus::Resolved
+                    labels: Labels::of(0, Metric::Up),
+                    status: NotificationStatus::Resolved,
+                    receiver: "oncall".into(),
                 },
             ]
         );
@@ -795,7 +760,10 @@ mod tests {
                 (2, Metric::Up, if s >= 930 { 0.0 } else { 1.0 }),
             ]
         });
-        let got: Vec<(u64, usize)> = n.iter().map(|n| (n.at.as_nanos() / 1_000_000_000, n.target)).collect();
+        let got: Vec<(u64, usize)> = n
+            .iter()
+            .map(|n| (n.at.as_nanos() / 1_000_000_000, n.labels.target.expect("per target")))
+            .collect();
         // Target 2 fires at 1260; it is sent with the whole group at the next tick 1290.
         assert_eq!(got, vec![(990, 0), (990, 1), (1290, 0), (1290, 1), (1290, 2)]);
     }
@@ -880,7 +848,7 @@ mod tests {
         // Points (−2 s, 1), (−1 s, 3), (0 s, 5): slope 2/s, intercept 5 at ts.
         let ts = secs(10);
         let pts = [(secs(8), 1.0), (secs(9), 3.0), (secs(10), 5.0)];
-        assert_eq!(linear_regression(&pts, ts), (2.0, 5.0));
+        assert_eq!(expr::linear_regression(&pts, ts), (2.0, 5.0));
         assert_eq!(predict_linear(&pts, ts, SimDuration::from_secs(3)), Some(11.0));
         assert_eq!(predict_linear(&pts[..1], ts, SimDuration::from_secs(3)), None);
     }

@@ -1,0 +1,603 @@
+//! The PromQL subset the alerting machine evaluates, over the series simpark produces.
+//!
+//! Job: one typed expression tree ([`Expr`]) for built-in and imported rules, and its
+//! evaluation at an instant over the machine's sample store, with Prometheus' semantics:
+//! instant selectors with lookback and staleness, range selectors, `rate`/`increase`/`delta`
+//! with promql's extrapolation (`extrapolatedRate`), `deriv` and `predict_linear` (Kahan-summed
+//! least squares), `*_over_time`, arithmetic and comparisons (filtering or `bool`), `and`/`or`/
+//! `unless`, `on`/`ignoring` one-to-one matching and `sum/min/max/avg/count [by|without]`.
+//! What is outside the subset is refused when the rule is compiled (`promql.rs`), never here.
+//!
+//! Series carry three labels: `instance` (the target), `job` and `code` (HTTP class of
+//! HAProxy's response counter); [`Metric`] lists every series simpark produces.
+//!
+//! It must never: read a clock, allocate per request (evaluation runs once per
+//! `evaluation_interval`), or iterate a hash map.
+
+use super::Series;
+use crate::units::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+
+/// What a sample measures. The caller's scraper produces these per target.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    /// 1 if the last scrape succeeded, 0 if it failed (Prometheus' synthetic `up`).
+    Up,
+    /// 1-minute load average divided by the number of cores [-].
+    LoadPerCore,
+    /// 1-minute load average [-] (node_exporter `node_load1`).
+    Load1,
+    /// Memory in use [%].
+    MemoryUsedPercent,
+    /// Disk space in use [%].
+    DiskUsedPercent,
+    /// Free disk space [bytes] (node_exporter `node_filesystem_avail_bytes`).
+    DiskFreeBytes,
+    /// Disk size [bytes] (node_exporter `node_filesystem_size_bytes`).
+    DiskSizeBytes,
+    /// SMART health warning (1 = warning, 0 = healthy).
+    SmartWarning,
+    /// Requests the balancer received, a counter (HAProxy exporter).
+    HttpRequests,
+    /// Responses with a 2xx status, a counter (`code="2xx"`).
+    HttpResponses2xx,
+    /// Responses with a 5xx status, a counter (`code="5xx"`).
+    HttpResponses5xx,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 11] = [
+        Metric::Up,
+        Metric::LoadPerCore,
+        Metric::Load1,
+        Metric::MemoryUsedPercent,
+        Metric::DiskUsedPercent,
+        Metric::DiskFreeBytes,
+        Metric::DiskSizeBytes,
+        Metric::SmartWarning,
+        Metric::HttpRequests,
+        Metric::HttpResponses2xx,
+        Metric::HttpResponses5xx,
+    ];
+
+    /// The series name in PromQL.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Up => "up",
+            Metric::LoadPerCore => "simpark_load_per_core",
+            Metric::Load1 => "node_load1",
+            Metric::MemoryUsedPercent => "simpark_memory_used_percent",
+            Metric::DiskUsedPercent => "simpark_disk_used_percent",
+            Metric::DiskFreeBytes => "node_filesystem_avail_bytes",
+            Metric::DiskSizeBytes => "node_filesystem_size_bytes",
+            Metric::SmartWarning => "simpark_smart_warning",
+            Metric::HttpRequests => "haproxy_backend_http_requests_total",
+            Metric::HttpResponses2xx | Metric::HttpResponses5xx => "haproxy_backend_http_responses_total",
+        }
+    }
+
+    /// The `job` label: node_exporter on the servers, the HAProxy exporter on lb1.
+    pub fn job(self) -> &'static str {
+        match self {
+            Metric::HttpRequests | Metric::HttpResponses2xx | Metric::HttpResponses5xx => "haproxy",
+            _ => "node",
+        }
+    }
+
+    /// The `code` label of HAProxy's response counter.
+    pub fn code(self) -> Option<&'static str> {
+        match self {
+            Metric::HttpResponses2xx => Some("2xx"),
+            Metric::HttpResponses5xx => Some("5xx"),
+            _ => None,
+        }
+    }
+}
+
+/// A label name simpark's series can carry.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LabelName {
+    Instance,
+    Job,
+    Code,
+}
+
+/// The labels of a series or of an expression's result element (without `__name__`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Labels {
+    /// `instance`: the caller's target index.
+    pub target: Option<usize>,
+    pub job: Option<&'static str>,
+    pub code: Option<&'static str>,
+}
+
+impl Labels {
+    /// The labels of `metric` scraped from `target`.
+    pub fn of(target: usize, metric: Metric) -> Labels {
+        Labels {
+            target: Some(target),
+            job: Some(metric.job()),
+            code: metric.code(),
+        }
+    }
+
+    /// Keep only `names` (`keep`), or drop them.
+    fn project(self, names: &[LabelName], keep: bool) -> Labels {
+        let has = |n| names.contains(&n) == keep;
+        Labels {
+            target: self.target.filter(|_| has(LabelName::Instance)),
+            job: self.job.filter(|_| has(LabelName::Job)),
+            code: self.code.filter(|_| has(LabelName::Code)),
+        }
+    }
+}
+
+/// Label grouping of `by (...)`/`without (...)` or matching of `on (...)`/`ignoring (...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grouping {
+    /// `by`/`on` (true) or `without`/`ignoring` (false).
+    pub keep: bool,
+    pub labels: Vec<LabelName>,
+}
+
+/// A function over a range of samples.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum RangeFn {
+    Rate,
+    Increase,
+    Delta,
+    Deriv,
+    AvgOverTime,
+    MinOverTime,
+    MaxOverTime,
+    /// `predict_linear(m[w], horizon)`, horizon [s].
+    PredictLinear(f64),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    And,
+    Or,
+    Unless,
+}
+
+impl BinOp {
+    fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Gt | BinOp::Ge | BinOp::Lt | BinOp::Le
+        )
+    }
+
+    fn is_set(self) -> bool {
+        matches!(self, BinOp::And | BinOp::Or | BinOp::Unless)
+    }
+
+    /// Arithmetic value, or for a comparison whether it holds (1/0).
+    fn apply(self, a: f64, b: f64) -> f64 {
+        let t = |c: bool| if c { 1.0 } else { 0.0 };
+        match self {
+            BinOp::Add => a + b,
+            BinOp::Sub => a - b,
+            BinOp::Mul => a * b,
+            BinOp::Div => a / b,
+            BinOp::Eq => t(a == b),
+            BinOp::Ne => t(a != b),
+            BinOp::Gt => t(a > b),
+            BinOp::Ge => t(a >= b),
+            BinOp::Lt => t(a < b),
+            BinOp::Le => t(a <= b),
+            BinOp::And | BinOp::Or | BinOp::Unless => unreachable!("set operators act on label sets"),
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AggOp {
+    Sum,
+    Min,
+    Max,
+    Avg,
+    Count,
+}
+
+/// An alerting rule's expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Number(f64),
+    /// Instant selector: the series of these metrics (one name, label matchers applied).
+    Select(Vec<Metric>),
+    /// A function over the range selector `metrics[window]`.
+    Range {
+        func: RangeFn,
+        metrics: Vec<Metric>,
+        window: SimDuration,
+    },
+    Neg(Box<Expr>),
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        /// The `bool` modifier of a comparison.
+        return_bool: bool,
+        matching: Option<Grouping>,
+    },
+    Aggregate {
+        op: AggOp,
+        grouping: Option<Grouping>,
+        expr: Box<Expr>,
+    },
+}
+
+/// A value during evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Value {
+    Scalar(f64),
+    Vector(BTreeMap<Labels, f64>),
+}
+
+/// What an evaluation reads: the sample store at instant `ts`.
+pub(super) struct Ctx<'a> {
+    pub series: &'a BTreeMap<(usize, Metric), Series>,
+    pub ts: SimTime,
+    pub lookback: SimDuration,
+    /// Prometheus 2.x windows `[ts - w, ts]` (true) or 3.x `(ts - w, ts]` (false).
+    pub closed: bool,
+}
+
+impl Ctx<'_> {
+    fn in_window(&self, t: SimTime, w: SimDuration) -> bool {
+        t <= self.ts
+            && if self.closed {
+                self.ts.since(t) <= w
+            } else {
+                self.ts.since(t) < w
+            }
+    }
+
+    /// Instant selector: the newest sample in the lookback window not hidden by staleness.
+    fn instant(&self, s: &Series) -> Option<f64> {
+        let &(t, v) = s.samples.iter().rev().find(|&&(t, _)| t <= self.ts)?;
+        let stale = s.stale_at.is_some_and(|st| t <= st && st <= self.ts);
+        (self.in_window(t, self.lookback) && !stale).then_some(v)
+    }
+}
+
+impl Expr {
+    /// Whether the expression is a scalar (numbers only).
+    pub fn is_scalar(&self) -> bool {
+        match self {
+            Expr::Number(_) => true,
+            Expr::Neg(e) => e.is_scalar(),
+            Expr::Binary { lhs, rhs, .. } => lhs.is_scalar() && rhs.is_scalar(),
+            _ => false,
+        }
+    }
+
+    /// The longest range a selector of this expression reads.
+    pub fn window_max(&self) -> SimDuration {
+        match self {
+            Expr::Range { window, .. } => *window,
+            Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => e.window_max(),
+            Expr::Binary { lhs, rhs, .. } => lhs.window_max().max(rhs.window_max()),
+            Expr::Number(_) | Expr::Select(_) => SimDuration::ZERO,
+        }
+    }
+
+    pub(super) fn eval(&self, cx: &Ctx) -> Value {
+        match self {
+            Expr::Number(x) => Value::Scalar(*x),
+            Expr::Select(metrics) => Value::Vector(
+                cx.series
+                    .iter()
+                    .filter(|((_, m), _)| metrics.contains(m))
+                    .filter_map(|(&(t, m), s)| cx.instant(s).map(|v| (Labels::of(t, m), v)))
+                    .collect(),
+            ),
+            Expr::Range { func, metrics, window } => Value::Vector(
+                cx.series
+                    .iter()
+                    .filter(|((_, m), _)| metrics.contains(m))
+                    .filter_map(|(&(t, m), s)| {
+                        let points: Vec<(SimTime, f64)> = s
+                            .samples
+                            .iter()
+                            .copied()
+                            .filter(|&(at, _)| cx.in_window(at, *window))
+                            .collect();
+                        range_fn(*func, &points, cx.ts, *window).map(|v| (Labels::of(t, m), v))
+                    })
+                    .collect(),
+            ),
+            Expr::Neg(e) => match e.eval(cx) {
+                Value::Scalar(x) => Value::Scalar(-x),
+                Value::Vector(v) => Value::Vector(v.into_iter().map(|(l, x)| (l, -x)).collect()),
+            },
+            Expr::Binary {
+                op,
+                lhs,
+                rhs,
+                return_bool,
+                matching,
+            } => binary(*op, lhs.eval(cx), rhs.eval(cx), *return_bool, matching.as_ref()),
+            Expr::Aggregate { op, grouping, expr } => {
+                let Value::Vector(v) = expr.eval(cx) else {
+                    unreachable!("compiled: aggregations take vectors")
+                };
+                Value::Vector(aggregate(*op, grouping.as_ref(), v))
+            }
+        }
+    }
+}
+
+fn binary(op: BinOp, lhs: Value, rhs: Value, return_bool: bool, matching: Option<&Grouping>) -> Value {
+    let filter = op.is_comparison() && !return_bool;
+    match (lhs, rhs) {
+        (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(op.apply(a, b)),
+        (Value::Vector(v), Value::Scalar(b)) => Value::Vector(
+            v.into_iter()
+                .filter_map(|(l, a)| {
+                    let r = op.apply(a, b);
+                    if filter {
+                        (r == 1.0).then_some((l, a))
+                    } else {
+                        Some((l, r))
+                    }
+                })
+                .collect(),
+        ),
+        (Value::Scalar(a), Value::Vector(v)) => Value::Vector(
+            v.into_iter()
+                .filter_map(|(l, b)| {
+                    let r = op.apply(a, b);
+                    // promql keeps the vector's value when the scalar is on the left.
+                    if filter {
+                        (r == 1.0).then_some((l, b))
+                    } else {
+                        Some((l, r))
+                    }
+                })
+                .collect(),
+        ),
+        (Value::Vector(a), Value::Vector(b)) => {
+            let key = |l: Labels| match matching {
+                Some(g) => l.project(&g.labels, g.keep),
+                None => l,
+            };
+            let rhs: BTreeMap<Labels, f64> = b.iter().map(|(&l, &x)| (key(l), x)).collect();
+            let mut out = BTreeMap::new();
+            match op {
+                BinOp::And => out.extend(a.into_iter().filter(|(l, _)| rhs.contains_key(&key(*l)))),
+                BinOp::Unless => out.extend(a.into_iter().filter(|(l, _)| !rhs.contains_key(&key(*l)))),
+                BinOp::Or => {
+                    let left: Vec<Labels> = a.keys().map(|&l| key(l)).collect();
+                    out.extend(a);
+                    out.extend(b.into_iter().filter(|(l, _)| !left.contains(&key(*l))));
+                }
+                _ => {
+                    debug_assert!(!op.is_set());
+                    for (l, x) in a {
+                        let k = key(l);
+                        let Some(&y) = rhs.get(&k) else { continue };
+                        let r = op.apply(x, y);
+                        // One-to-one matching: the result carries the matching labels.
+                        if !filter {
+                            out.insert(k, r);
+                        } else if r == 1.0 {
+                            out.insert(k, x);
+                        }
+                    }
+                }
+            }
+            Value::Vector(out)
+        }
+    }
+}
+
+fn aggregate(op: AggOp, grouping: Option<&Grouping>, v: BTreeMap<Labels, f64>) -> BTreeMap<Labels, f64> {
+    // group key -> (sum, min, max, count)
+    let mut groups: BTreeMap<Labels, (f64, f64, f64, f64)> = BTreeMap::new();
+    for (l, x) in v {
+        let k = match grouping {
+            Some(g) => l.project(&g.labels, g.keep),
+            None => Labels::default(),
+        };
+        let e = groups.entry(k).or_insert((0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0));
+        e.0 += x;
+        e.1 = e.1.min(x);
+        e.2 = e.2.max(x);
+        e.3 += 1.0;
+    }
+    groups
+        .into_iter()
+        .map(|(k, (sum, min, max, n))| {
+            let v = match op {
+                AggOp::Sum => sum,
+                AggOp::Min => min,
+                AggOp::Max => max,
+                AggOp::Avg => sum / n,
+                AggOp::Count => n,
+            };
+            (k, v)
+        })
+        .collect()
+}
+
+/// A range function over `points` (oldest first, all in the window ending at `ts`).
+fn range_fn(func: RangeFn, points: &[(SimTime, f64)], ts: SimTime, window: SimDuration) -> Option<f64> {
+    let first = points.first()?;
+    let n = points.len() as f64;
+    match func {
+        RangeFn::Rate | RangeFn::Increase | RangeFn::Delta => {
+            extrapolated_rate(points, ts, window, func != RangeFn::Delta, func == RangeFn::Rate)
+        }
+        RangeFn::Deriv => (points.len() >= 2).then(|| linear_regression(points, first.0).0),
+        RangeFn::PredictLinear(h) => (points.len() >= 2).then(|| {
+            let (slope, intercept) = linear_regression(points, ts);
+            slope * h + intercept
+        }),
+        RangeFn::AvgOverTime => Some(points.iter().map(|p| p.1).sum::<f64>() / n),
+        RangeFn::MinOverTime => Some(points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min)),
+        RangeFn::MaxOverTime => Some(points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)),
+    }
+}
+
+/// promql `extrapolatedRate` (functions.go): the difference over the window (counter resets
+/// added back), extrapolated to the window's edges when the first/last sample is within 1.1
+/// average intervals of them (else by half an interval), never below a counter's zero point.
+/// Times in milliseconds, as Prometheus keeps them.
+fn extrapolated_rate(
+    points: &[(SimTime, f64)],
+    ts: SimTime,
+    window: SimDuration,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    let ms = |t: SimTime| (t.as_nanos() / 1_000_000) as i64;
+    let range_end = ms(ts);
+    let range_start = range_end - (window.as_nanos() / 1_000_000) as i64;
+    let (t0, v0) = points[0];
+    let (tn, vn) = points[points.len() - 1];
+    let mut result = vn - v0;
+    if is_counter {
+        let mut last = 0.0;
+        for &(_, v) in points {
+            if v < last {
+                result += last;
+            }
+            last = v;
+        }
+    }
+    let mut to_start = (ms(t0) - range_start) as f64 / 1000.0;
+    let to_end = (range_end - ms(tn)) as f64 / 1000.0;
+    let sampled = (ms(tn) - ms(t0)) as f64 / 1000.0;
+    let avg_between = sampled / (points.len() - 1) as f64;
+    if is_counter && result > 0.0 && v0 >= 0.0 {
+        let to_zero = sampled * (v0 / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    let threshold = avg_between * 1.1;
+    let mut interval = sampled;
+    interval += if to_start < threshold {
+        to_start
+    } else {
+        avg_between / 2.0
+    };
+    interval += if to_end < threshold { to_end } else { avg_between / 2.0 };
+    result *= interval / sampled;
+    if is_rate {
+        result /= window.as_secs_f64();
+    }
+    Some(result)
+}
+
+/// Neumaier-compensated summation step (promql `kahanSumInc`).
+fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+/// promql `linearRegression`: slope [per s] and the intercept at `intercept_time`.
+pub(super) fn linear_regression(points: &[(SimTime, f64)], intercept_time: SimTime) -> (f64, f64) {
+    let (mut n, mut sx, mut cx, mut sy, mut cy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0);
+    let init_y = points[0].1;
+    let mut const_y = true;
+    for (i, &(t, y)) in points.iter().enumerate() {
+        if const_y && i > 0 && y != init_y {
+            const_y = false;
+        }
+        n += 1.0;
+        let x = (t.as_nanos() as f64 - intercept_time.as_nanos() as f64) / 1e9;
+        (sx, cx) = kahan_inc(x, sx, cx);
+        (sy, cy) = kahan_inc(y, sy, cy);
+        (sxy, cxy) = kahan_inc(x * y, sxy, cxy);
+        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
+    }
+    if const_y {
+        if init_y.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, init_y);
+    }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    let cov_xy = sxy - sx * sy / n;
+    let var_x = sx2 - sx * sx / n;
+    let slope = cov_xy / var_x;
+    (slope, sy / n - slope * sx / n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::from_secs(s)
+    }
+
+    #[test]
+    fn rate_extrapolates_like_promql() {
+        // A counter growing 60 per minute, sampled every 60 s from 0 s; rate(x[5m]) at 600 s.
+        // Closed window [300, 600]: 6 samples, sampled 300 s, no extrapolation: 1/s.
+        let pts: Vec<(SimTime, f64)> = (5..=10).map(|i| (secs(60 * i), 60.0 * i as f64)).collect();
+        let r = extrapolated_rate(&pts, secs(600), SimDuration::from_mins(5), true, true);
+        assert_eq!(r, Some(1.0));
+        // Open window (300, 600]: 5 samples, sampled 240 s, extended to the start by 60 s.
+        let r = extrapolated_rate(&pts[1..], secs(600), SimDuration::from_mins(5), true, true);
+        assert_eq!(r, Some(1.0));
+        // A counter reset (100 -> 5) is added back.
+        let pts = [(secs(0), 90.0), (secs(60), 100.0), (secs(120), 5.0)];
+        let inc = extrapolated_rate(&pts, secs(120), SimDuration::from_secs(120), true, false);
+        // Increase 15 over 120 s sampled; the zero point (90/15*120 s before) is far: no clamp.
+        assert_eq!(inc, Some(15.0));
+    }
+
+    #[test]
+    fn set_operators_and_matching() {
+        let l = |t| Labels::of(t, Metric::Up);
+        let a: BTreeMap<Labels, f64> = [(l(0), 1.0), (l(1), 2.0)].into();
+        let b: BTreeMap<Labels, f64> = [(l(1), 5.0), (l(2), 6.0)].into();
+        let and = binary(
+            BinOp::And,
+            Value::Vector(a.clone()),
+            Value::Vector(b.clone()),
+            false,
+            None,
+        );
+        assert_eq!(and, Value::Vector([(l(1), 2.0)].into()));
+        let or = binary(
+            BinOp::Or,
+            Value::Vector(a.clone()),
+            Value::Vector(b.clone()),
+            false,
+            None,
+        );
+        assert_eq!(or, Value::Vector([(l(0), 1.0), (l(1), 2.0), (l(2), 6.0)].into()));
+        let div = binary(BinOp::Div, Value::Vector(a), Value::Vector(b), false, None);
+        assert_eq!(div, Value::Vector([(l(1), 0.4)].into()));
+        let sum = aggregate(AggOp::Sum, None, [(l(0), 1.0), (l(1), 2.0)].into());
+        assert_eq!(sum, [(Labels::default(), 3.0)].into());
+    }
+}
