@@ -92,7 +92,7 @@ impl AvailWorld<'_> {
         let alive: Vec<bool> = (0..n).map(|j| self.comps[store0 + j].up).collect();
         // A partitioned node (storage `hang`) is alive and writable but silent.
         let partitioned: Vec<bool> = (0..n)
-            .map(|j| !self.comps[store0 + j].up && self.comps[store0 + j].mode == Mode::Hang)
+            .map(|j| !self.comps[store0 + j].up && self.comps[store0 + j].mode == Failure::Hang)
             .collect();
         let fo = self.failover.as_mut().expect("failover controller");
         // Heartbeats are delivered lazily: every node that was running sent its last one at
