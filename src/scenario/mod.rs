@@ -98,6 +98,9 @@ pub enum MaintTarget {
     /// Balancer `i` (0 = lb1, 1 = lb2): hands the VRRP address to its peer on purpose, if it
     /// holds it and the peer is up; otherwise the site is down while it is patched.
     Balancer(usize),
+    /// Storage node `j` (0-based): switched over first if it is the primary (a planned
+    /// switchover), then out for its update and back as a replica.
+    Storage(usize),
 }
 
 /// The daily backup and restores after human error, checked.
@@ -134,6 +137,8 @@ pub struct ReliabilityModel {
     pub budget_design: bool,
     /// Request mode replays each replication's random failures (see the schema).
     pub random_in_requests: bool,
+    /// Chance an unplanned storage takeover's promotion fails.
+    pub promotion_fail_probability: f64,
 }
 
 /// One class of component.
@@ -1435,6 +1440,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
         1
     };
     let maintenance = maintenance_model(&spec, web.count, balancers)?;
+    standby_storage(&spec)?;
     budget(
         &spec,
         horizon,
@@ -1481,6 +1487,32 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
     })
 }
 
+/// A standby pair's storage: colocated nodes (one per web server, availability mode) and the
+/// chance a takeover fails.
+fn standby_storage(spec: &Scenario) -> Result<(), Invalid> {
+    let key = "reliability.storage_failover.promotion_fail_probability";
+    probability(key, spec.reliability.storage_failover.promotion_fail_probability)?;
+    if !spec.storage.colocated {
+        return Ok(());
+    }
+    if spec.mode == Mode::Requests {
+        return bad(
+            "storage.colocated",
+            "storage on the web servers is modelled in availability mode only (mode = \"availability\"); set it to false in request mode",
+        );
+    }
+    if spec.storage.count != spec.web.count || spec.storage.count < 2 {
+        return bad(
+            "storage.colocated",
+            format!(
+                "needs one storage node per web server and at least two (a standby pair); storage.count is {} and web.count is {}",
+                spec.storage.count, spec.web.count
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// `[maintenance]`: durations that SimTime holds, a window start within the day, web servers
 /// that exist (each once), and a roll that fits within the cadence. By default every web
 /// server in order, then the balancers (the VRRP backup lb2 before lb1).
@@ -1517,9 +1549,19 @@ fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usize) -> Resul
         );
     }
     let window_start = SimDuration::from_nanos((h * 3600e9).round() as u64);
+    // Storage nodes of their own, in a pair with failover (storage on the web servers is
+    // patched with its server).
+    let stores = if spec.storage.colocated || spec.storage.count < 2 {
+        0
+    } else {
+        spec.storage.count as usize
+    };
     let order: Vec<MaintTarget> = if mt.order.is_empty() {
         let web = (0..web_count as usize).map(MaintTarget::Web);
-        web.chain((0..balancers).rev().map(MaintTarget::Balancer)).collect()
+        let store = (0..stores).map(MaintTarget::Storage);
+        web.chain(store)
+            .chain((0..balancers).rev().map(MaintTarget::Balancer))
+            .collect()
     } else {
         let mut order = Vec::new();
         for (n, name) in mt.order.iter().enumerate() {
@@ -1532,6 +1574,7 @@ fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usize) -> Resul
             };
             let i = number("web", web_count as usize)
                 .map(MaintTarget::Web)
+                .or_else(|| number("store", stores).map(MaintTarget::Storage))
                 .or_else(|| number("lb", balancers).map(MaintTarget::Balancer));
             let Some(i) = i else {
                 let lbs = match balancers {
@@ -1539,9 +1582,16 @@ fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usize) -> Resul
                     1 => ", lb1".to_string(),
                     _ => ", lb1, lb2".to_string(),
                 };
+                let store = if stores > 0 {
+                    format!(", store1..store{stores}")
+                } else {
+                    String::new()
+                };
                 return bad(
                     key,
-                    format!("{name:?} is not a server that can be patched; expected one of web1..web{web_count}{lbs}"),
+                    format!(
+                        "{name:?} is not a server that can be patched; expected one of web1..web{web_count}{store}{lbs}"
+                    ),
                 );
             };
             if order.contains(&i) {
@@ -1838,6 +1888,7 @@ fn reliability(r: &Reliability, storage_count: u32) -> Result<ReliabilityModel, 
         failover,
         swarm: r.swarm,
         random_in_requests: r.random_in_requests,
+        promotion_fail_probability: f.promotion_fail_probability,
         budget_design: r.fault_budget == FaultBudget::Design,
     })
 }
@@ -1859,6 +1910,9 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
     spec.expects.clear();
     // Request mode does not run planned maintenance: the sample is the park at full strength.
     spec.maintenance.enabled = false;
+    // Nor storage on the web servers (availability mode only); the sample has no failures,
+    // so the database's place changes nothing in it.
+    spec.storage.colocated = false;
     spec.horizon = LATENCY_SAMPLE_HORIZON.into();
     spec.warmup = LATENCY_SAMPLE_WARMUP.into();
     spec.replications = LATENCY_SAMPLE_REPLICATIONS;
@@ -1873,6 +1927,9 @@ pub fn replay_capsule(model: &Model, faults: &[ScriptedFault]) -> Result<Model, 
     spec.mode = Mode::Requests;
     // Request mode does not run planned maintenance: the capsule replays the failures only.
     spec.maintenance.enabled = false;
+    // Nor storage on the web servers: the capsule replays the web servers' failures, not the
+    // takeovers of the databases on them.
+    spec.storage.colocated = false;
     spec.faults = faults.iter().map(|f| f.to_spec(&model.topology)).collect();
     validate(spec).map_err(|(key, message)| {
         ScenarioError::Invalid(Located {
