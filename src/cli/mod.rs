@@ -605,7 +605,7 @@ fn run(args: &RunArgs) -> Result<i32> {
     if let Some((fault_log, sample)) = avail {
         files.push(("latency.json", report::to_json(&sample?).into_bytes()));
         if let Some(path) = &args.write_faults {
-            let capsule = scenario::replay_capsule(&model, fault_log)
+            let capsule = scenario::replay_capsule(&model, &fault_log)
                 .context("the run's fault log does not validate as a scenario")?;
             let mut spec = capsule.spec.clone();
             spec.replications = 1;

@@ -159,10 +159,10 @@ pub fn gamma(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng::Seeds;
+    use rand::SeedableRng;
 
     fn sample_mean(d: &Dist, n: usize) -> f64 {
-        let mut r = Seeds::new(7, 0).stream("dist-test");
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         (0..n).map(|_| d.sample(&mut r).as_nanos() as f64).sum::<f64>() / n as f64
     }
 

@@ -1,5 +1,6 @@
 //! The checked-model vocabulary both drivers and the scenario layer share: duration
-//! distributions ([`dist`]), the park's graph ([`topology`]), the traffic model ([`traffic`])
+//! distributions ([`dist`]), the failure vocabulary and typed scripted faults ([`failure`]), the
+//! park's graph ([`topology`]), the traffic model ([`traffic`])
 //! and the names of the alerts the availability mode pages with ([`alerts`]).
 //!
 //! Pure data and pure functions of a validated scenario: no event queue, no RNG streams, no
@@ -7,5 +8,6 @@
 
 pub mod alerts;
 pub mod dist;
+pub mod failure;
 pub mod topology;
 pub mod traffic;

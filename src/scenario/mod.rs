@@ -220,18 +220,7 @@ pub struct BurstModel {
     pub multiplier: f64,
 }
 
-#[derive(Clone, Debug)]
-pub struct ScriptedFault {
-    pub at: SimTime,
-    /// Node index in the topology.
-    pub node: usize,
-    pub kind: FaultKind,
-    pub factor: f64,
-    /// The other end of a partition or heal (topology index).
-    pub peer: Option<usize>,
-    /// A partition drops only packets from `node` to `peer`.
-    pub one_way: bool,
-}
+pub use crate::model::failure::ScriptedFault;
 
 /// Average length of a month [s]: 365.25 / 12 days.
 pub const MONTH_SECS: f64 = 365.25 / 12.0 * 86_400.0;
@@ -1942,8 +1931,9 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
 }
 
 /// The request-level replay of an availability run: the same scenario in request mode with
-/// the run's failures and repairs as scripted faults (a replay capsule).
-pub fn replay_capsule(model: &Model, faults: Vec<Fault>) -> Result<Model, ScenarioError> {
+/// the run's failures and repairs as scripted faults (a replay capsule). The typed log becomes
+/// `[[fault]]` tables here, and only here.
+pub fn replay_capsule(model: &Model, faults: &[ScriptedFault]) -> Result<Model, ScenarioError> {
     let mut spec = model.spec.clone();
     spec.mode = Mode::Requests;
     // Request mode does not run planned maintenance: the capsule replays the failures only.
@@ -1951,7 +1941,7 @@ pub fn replay_capsule(model: &Model, faults: Vec<Fault>) -> Result<Model, Scenar
     // Nor storage on the web servers: the capsule replays the web servers' failures, not the
     // takeovers of the databases on them.
     spec.storage.colocated = false;
-    spec.faults = faults;
+    spec.faults = faults.iter().map(|f| f.to_spec(&model.topology)).collect();
     validate(spec).map_err(|(key, message)| {
         ScenarioError::Invalid(Located {
             file: "<replay capsule>".into(),

@@ -11,7 +11,7 @@
 //! itself: the caller passes a lookup for the scheduler's variables.
 
 use super::compare::BASELINES;
-use crate::scenario::{Direction, Fault, FaultKind, Model, ScenarioError};
+use crate::scenario::{FaultKind, Model, ScenarioError, ScriptedFault};
 use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, Incident, IncidentCause};
 use crate::sim::metrics::{AlertRecord, Bucket, FailReason, LATENCY_NS_MAX, LATENCY_SIGFIG, RepMetrics, StateChange};
 use crate::units::{SimDuration, SimTime};
@@ -482,14 +482,8 @@ pub fn record_line(plan: &str, unit: u32, rep: Replication) -> String {
 }
 
 /// A scripted fault: at, target, kind, factor (bits), peer, direction.
-type FaultRecord = (
-    String,
-    String,
-    FaultKind,
-    Option<u64>,
-    Option<String>,
-    Option<Direction>,
-);
+/// A logged fault: time [ns], node index, kind, factor (bits), peer index, one-way.
+type FaultRecord = (u64, usize, FaultKind, u64, Option<usize>, bool);
 
 /// `AvailMetrics`, exactly: floats as bit patterns.
 #[derive(Debug, Serialize, Deserialize)]
@@ -659,16 +653,7 @@ impl From<&AvailMetrics> for AvailRecord {
             fault_log: m
                 .fault_log
                 .iter()
-                .map(|f| {
-                    (
-                        f.at.clone(),
-                        f.target.clone(),
-                        f.kind,
-                        f.factor.map(f64::to_bits),
-                        f.peer.clone(),
-                        f.direction,
-                    )
-                })
+                .map(|f| (f.at.as_nanos(), f.node, f.kind, f.factor.to_bits(), f.peer, f.one_way))
                 .collect(),
             swarm: m.swarm.clone(),
             web_down_max: m.web_down_max,
@@ -709,13 +694,13 @@ impl AvailRecord {
             fault_log: self
                 .fault_log
                 .iter()
-                .map(|(at, target, kind, factor, peer, direction)| Fault {
-                    at: at.clone(),
-                    target: target.clone(),
-                    kind: *kind,
-                    factor: factor.map(f64::from_bits),
-                    peer: peer.clone(),
-                    direction: *direction,
+                .map(|&(at, node, kind, factor, peer, one_way)| ScriptedFault {
+                    at: SimTime::from_nanos(at),
+                    node,
+                    kind,
+                    factor: f64::from_bits(factor),
+                    peer,
+                    one_way,
                 })
                 .collect(),
             swarm: self.swarm.clone(),

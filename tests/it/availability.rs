@@ -536,7 +536,7 @@ fn random_link_failures_are_replayed_as_partitions() {
     let log = &av[0].fault_log;
     assert!(log.len() >= 4, "{log:?}");
     for f in log {
-        assert_eq!(f.peer.as_deref(), Some("lb1"), "{f:?}");
+        assert_eq!(f.peer, m.topology.node_by_name("lb1"), "{f:?}");
         assert!(matches!(
             f.kind,
             simpark::scenario::FaultKind::Partition | simpark::scenario::FaultKind::Heal

@@ -9,6 +9,7 @@ mod examples;
 mod faults;
 mod fuzz;
 mod import;
+mod layout;
 mod live_haproxy;
 mod live_prometheus;
 mod report;

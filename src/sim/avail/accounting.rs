@@ -38,7 +38,7 @@ impl AvailWorld<'_> {
         let web = &self.comps[self.web0..];
         if idx.iter().any(|&i| web[i].maint) {
             Cause::Maintenance
-        } else if idx.iter().all(|&i| web[i].up || web[i].mode == Mode::LinkDown) {
+        } else if idx.iter().all(|&i| web[i].up || web[i].mode == Failure::LinkDown) {
             Cause::Network
         } else {
             Cause::Web
@@ -85,7 +85,7 @@ impl AvailWorld<'_> {
         if routed.is_empty() {
             return Failing::all(self.web_cause(&all), IncidentCause::NoWebInRotation);
         }
-        let serving = |i: usize| web[i].up || web[i].mode == Mode::Slowdown;
+        let serving = |i: usize| web[i].up || web[i].mode == Failure::Slowdown;
         // Retries go to the whole group, including servers with no share of first picks.
         if self.group.iter().all(|&i| !serving(i)) {
             return Failing::all(self.web_cause(&self.group), IncidentCause::AllWebFailed);
@@ -95,9 +95,9 @@ impl AvailWorld<'_> {
         let mut by_cause = [0.0; Cause::COUNT];
         for &i in routed
             .iter()
-            .filter(|&&i| !serving(i) && (web[i].mode == Mode::Hang || !web[i].covered))
+            .filter(|&&i| !serving(i) && (web[i].mode == Failure::Hang || !web[i].covered))
         {
-            let cause = if web[i].mode == Mode::LinkDown {
+            let cause = if web[i].mode == Failure::LinkDown {
                 Cause::Network
             } else {
                 Cause::Web
@@ -107,7 +107,10 @@ impl AvailWorld<'_> {
         // A slowed server fails the part of its share beyond its capacity (fluid
         // approximation: workers / holding time, at the mean offered rate of the period).
         let mut overloaded = Vec::new();
-        for &i in routed.iter().filter(|&&i| !web[i].up && web[i].mode == Mode::Slowdown) {
+        for &i in routed
+            .iter()
+            .filter(|&&i| !web[i].up && web[i].mode == Failure::Slowdown)
+        {
             let offered = rate_per_s * shares[i];
             let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
             if offered > capacity {

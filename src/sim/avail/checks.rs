@@ -26,10 +26,10 @@ impl AvailWorld<'_> {
         let mut checker = HealthChecker::resume_up(spec.clone(), next);
         let mode = self.comps[c].mode;
         let behaviour = move |_t: SimTime| match mode {
-            Mode::Crash | Mode::LinkDown => Probe::Silent,
-            Mode::ProcessDeath => Probe::Refused,
-            Mode::Hang => Probe::Hung,
-            Mode::Slowdown => unreachable!("a slowed server is never checked DOWN"),
+            Failure::Crash | Failure::LinkDown => Probe::Silent,
+            Failure::ProcessDeath => Probe::Refused,
+            Failure::Hang => Probe::Hung,
+            Failure::Slowdown => unreachable!("a slowed server is never checked DOWN"),
         };
         let down = step_checker(&mut checker, rtt, behaviour, |t| matches!(t, Transition::Down));
         self.comps[c].checker = Some(checker);
@@ -49,10 +49,10 @@ impl AvailWorld<'_> {
                 Probe::Healthy
             } else {
                 match mode {
-                    Mode::Crash | Mode::LinkDown => Probe::Silent,
-                    Mode::ProcessDeath => Probe::Refused,
-                    Mode::Hang => Probe::Hung,
-                    Mode::Slowdown => Probe::Healthy,
+                    Failure::Crash | Failure::LinkDown => Probe::Silent,
+                    Failure::ProcessDeath => Probe::Refused,
+                    Failure::Hang => Probe::Hung,
+                    Failure::Slowdown => Probe::Healthy,
                 }
             }
         };

@@ -115,7 +115,7 @@ impl AvailWorld<'_> {
                 }
             }
             if self.comps[c].up {
-                self.fail(now, c, Mode::Crash, true);
+                self.fail(now, c, Failure::Crash, true);
             }
         }
     }

@@ -40,7 +40,7 @@ use crate::policy::balancer::Backend;
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
 use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
-use crate::scenario::{ClassModel, Fault, FaultKind, MONTH_SECS, Model, TrafficModel};
+use crate::scenario::{ClassModel, FaultKind, MONTH_SECS, Model, ScriptedFault, TrafficModel};
 use crate::units::{SimDuration, SimTime};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -55,17 +55,7 @@ const EPISODE_STEPS_MAX: usize = 10_000_000;
 /// Incidents listed per replication in the results.
 pub const INCIDENTS_MAX: usize = 1000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    Crash,
-    ProcessDeath,
-    Hang,
-    /// Service times x the class's `slowdown_factor`; checks still pass.
-    Slowdown,
-    /// The link lb1 <-> this web server is down: to lb1 it is a crashed host.
-    LinkDown,
-}
+pub use crate::model::failure::Failure;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -79,7 +69,7 @@ struct Comp {
     kind: Kind,
     name: String,
     up: bool,
-    mode: Mode,
+    mode: Failure,
     /// The failure is visible to health checks / the failover controller.
     covered: bool,
     /// Bumped on every failure and repair: scheduled events of an older epoch are void.
@@ -282,7 +272,7 @@ pub struct AvailMetrics {
     pub disaster_rpo_h: Vec<f64>,
     pub disaster_rto_h: Vec<f64>,
     /// The run's web-server failures and repairs as scripted faults (replayable).
-    pub fault_log: Vec<Fault>,
+    pub fault_log: Vec<ScriptedFault>,
     /// The swarm draw of this replication, if swarm testing is on.
     pub swarm: Option<String>,
     /// Failures not injected because they would exceed the design's fault budget.
@@ -375,7 +365,7 @@ impl<'m> AvailWorld<'m> {
             comps.push(Comp {
                 kind,
                 up: true,
-                mode: Mode::Crash,
+                mode: Failure::Crash,
                 covered: true,
                 epoch: 0,
                 in_lb: matches!(kind, Kind::Web(_)),
@@ -658,20 +648,20 @@ impl<'m> AvailWorld<'m> {
                         [m[0], m[1], m[2], 1.0, 1.0]
                     });
                     let mode = if u < modes[0] {
-                        Mode::Crash
+                        Failure::Crash
                     } else if u < modes[1] {
-                        Mode::ProcessDeath
+                        Failure::ProcessDeath
                     } else if u < modes[2] {
-                        Mode::Hang
+                        Failure::Hang
                     } else if u < modes[3] {
-                        Mode::Slowdown
+                        Failure::Slowdown
                     } else {
-                        Mode::LinkDown
+                        Failure::LinkDown
                     };
                     // A dead link is always visible to lb1's checks.
                     let covered = !matches!(self.comps[c].kind, Kind::Web(_))
                         || self.modes.random::<f64>() < self.m.reliability.coverage
-                        || mode == Mode::LinkDown;
+                        || mode == Failure::LinkDown;
                     self.fail(now, c, mode, covered);
                 }
             }
@@ -751,17 +741,10 @@ impl<'m> AvailWorld<'m> {
         total >= 2 && down + 1 >= total
     }
 
-    fn fail(&mut self, now: SimTime, c: usize, mode: Mode, covered: bool) {
+    fn fail(&mut self, now: SimTime, c: usize, mode: Failure, covered: bool) {
         assert!(self.comps[c].up, "{} failed while down", self.comps[c].name);
         self.metrics.failures += 1;
-        let kind = match mode {
-            Mode::Crash => FaultKind::Crash,
-            Mode::ProcessDeath => FaultKind::ProcessDeath,
-            Mode::Hang => FaultKind::Hang,
-            Mode::Slowdown => FaultKind::Slow,
-            Mode::LinkDown => FaultKind::Partition,
-        };
-        self.log_fault(now, c, kind, covered);
+        self.log_fault(now, c, mode.fault_kind(), covered);
         let comp = &mut self.comps[c];
         comp.up = false;
         comp.mode = mode;
@@ -782,7 +765,7 @@ impl<'m> AvailWorld<'m> {
         self.metrics.storage_down_max = self.metrics.storage_down_max.max(storage_down);
         match self.comps[c].kind {
             // A slowed server passes its checks: lb1 keeps routing to it.
-            Kind::Web(_) if mode == Mode::Slowdown => {}
+            Kind::Web(_) if mode == Failure::Slowdown => {}
             Kind::Web(i) if covered => {
                 if let Some(t) = self.detect(now, c) {
                     if now >= self.warmup {
@@ -801,7 +784,7 @@ impl<'m> AvailWorld<'m> {
                 }
             }
         }
-        let notice = if mode == Mode::Slowdown {
+        let notice = if mode == Failure::Slowdown {
             self.notice_delay(now, c, HIGH_LOAD.rule)
         } else {
             self.notice_delay(now, c, INSTANCE_DOWN.rule)
@@ -835,20 +818,26 @@ impl<'m> AvailWorld<'m> {
         self.comps[c].logged = replayable && kind != FaultKind::Recover;
         let comp = &self.comps[c];
         // A link failure and its repair are a partition and a heal of lb1 <-> the server.
-        let link = kind == FaultKind::Partition || (kind == FaultKind::Recover && comp.mode == Mode::LinkDown);
+        let link = kind == FaultKind::Partition || (kind == FaultKind::Recover && comp.mode == Failure::LinkDown);
         let kind = if link && kind == FaultKind::Recover {
             FaultKind::Heal
         } else {
             kind
         };
         if replayable {
-            self.metrics.fault_log.push(Fault {
-                at: format!("{}ns", now.as_nanos()),
-                target: comp.name.clone(),
+            let topology = &self.m.topology;
+            let node = |name: &str| topology.node_by_name(name).expect("components are topology nodes");
+            self.metrics.fault_log.push(ScriptedFault {
+                at: now,
+                node: node(&comp.name),
                 kind,
-                factor: (kind == FaultKind::Slow).then_some(self.m.reliability.web.slowdown_factor),
-                peer: link.then(|| "lb1".to_string()),
-                direction: None,
+                factor: if kind == FaultKind::Slow {
+                    self.m.reliability.web.slowdown_factor
+                } else {
+                    1.0
+                },
+                peer: link.then(|| node("lb1")),
+                one_way: false,
             });
         } else {
             self.metrics.faults_not_replayable += 1;

@@ -56,9 +56,9 @@ impl AvailWorld<'_> {
 
     /// Web server `i` failed with `mode`: a crash or a hang of the host takes its database
     /// (storage node `i`) with it, when the storage lives on the web servers.
-    pub(super) fn colocated_failed(&mut self, now: SimTime, i: usize, mode: Mode) {
+    pub(super) fn colocated_failed(&mut self, now: SimTime, i: usize, mode: Failure) {
         let s = self.store0 + i;
-        if !self.m.spec.storage.colocated || !matches!(mode, Mode::Crash | Mode::Hang) || !self.comps[s].up {
+        if !self.m.spec.storage.colocated || !matches!(mode, Failure::Crash | Failure::Hang) || !self.comps[s].up {
             return;
         }
         let comp = &mut self.comps[s];
@@ -166,7 +166,7 @@ impl AvailWorld<'_> {
         let alive: Vec<bool> = (0..n).map(|j| self.store_running(j)).collect();
         // A partitioned node (storage `hang`) is alive and writable but silent.
         let partitioned: Vec<bool> = (0..n)
-            .map(|j| !self.comps[store0 + j].up && self.comps[store0 + j].mode == Mode::Hang)
+            .map(|j| !self.comps[store0 + j].up && self.comps[store0 + j].mode == Failure::Hang)
             .collect();
         let fail_p = self.m.reliability.promotion_fail_probability;
         let fo = self.failover.as_mut().expect("failover controller");

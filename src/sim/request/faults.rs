@@ -165,25 +165,7 @@ impl World<'_> {
 pub(super) fn random_faults(m: &Model, replication: u32) -> Vec<crate::scenario::ScriptedFault> {
     let log = crate::sim::avail::AvailWorld::new(m, replication).run().fault_log;
     let mut faults = m.faults.clone();
-    for f in log {
-        let at =
-            SimTime::ZERO + crate::units::parse_duration(&f.at).expect("the availability mode writes `<n>ns` times");
-        let node = m
-            .topology
-            .node_by_name(&f.target)
-            .expect("logged faults name real nodes");
-        faults.push(crate::scenario::ScriptedFault {
-            at,
-            node,
-            kind: f.kind,
-            factor: f.factor.unwrap_or(1.0),
-            peer: f
-                .peer
-                .as_deref()
-                .map(|p| m.topology.node_by_name(p).expect("logged peers name real nodes")),
-            one_way: f.direction == Some(crate::scenario::schema::Direction::OneWay),
-        });
-    }
+    faults.extend(log);
     // Stable: scripted faults first among faults at the same instant.
     faults.sort_by_key(|f| f.at);
     faults
