@@ -16,6 +16,7 @@ mod report;
 mod robust;
 mod scenarios;
 mod shard;
+mod speed;
 mod sweep;
 
 use std::path::{Path, PathBuf};
