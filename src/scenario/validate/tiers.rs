@@ -1,0 +1,40 @@
+//! `[web]` and `[storage]`: the server tiers (count, workers, queue, service times).
+
+use super::checks::{count, dist};
+use super::{Checked, Draft};
+use crate::scenario::{STORAGE_NODES_MAX, Scenario, TierModel, WEB_SERVERS_MAX, WORKERS_MAX};
+
+pub(super) fn web(spec: &Scenario, d: &mut Draft) -> Checked {
+    let w = &spec.web;
+    d.web = Some(TierModel {
+        count: count("web.count", w.count, 1, WEB_SERVERS_MAX)?,
+        workers: count("web.workers", w.workers, 1, WORKERS_MAX)?,
+        queue_max: count("web.queue_max", w.queue_max, 0, u32::MAX)?,
+        service: dist("web.service", &w.service)?,
+    });
+    Ok(())
+}
+
+/// Storage is needed (count >= 1) when requests read or write it.
+pub(super) fn storage(spec: &Scenario, d: &mut Draft) -> Checked {
+    let s = &spec.storage;
+    let needs_storage = needs_storage(spec);
+    d.storage = Some(TierModel {
+        count: count(
+            "storage.count",
+            s.count,
+            if needs_storage { 1 } else { 0 },
+            STORAGE_NODES_MAX,
+        )?,
+        workers: count("storage.workers", s.workers, 1, WORKERS_MAX)?,
+        queue_max: s.queue_max,
+        service: dist("storage.read", &s.read)?,
+    });
+    d.storage_write = Some(dist("storage.write", &s.write)?);
+    Ok(())
+}
+
+/// Whether requests use the storage tier.
+pub(super) fn needs_storage(spec: &Scenario) -> bool {
+    spec.requests.storage_reads > 0 || spec.requests.write_fraction > 0.0
+}
