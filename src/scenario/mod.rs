@@ -340,7 +340,7 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
             line,
             column,
             key,
-            message: e.message().trim().to_string(),
+            message: words::user_words(e.message()),
             snippet: Some(snippet),
         })
     };
@@ -366,7 +366,8 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
         }));
     }
     if !overrides.is_empty() {
-        let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
+        let base: toml::Table = toml::from_str(text).map_err(syntax)?;
+        let mut table = base.clone();
         for assignment in overrides {
             apply_override(&mut table, assignment)?;
             if let Some(key) = non_finite(&table, "") {
@@ -376,38 +377,79 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
                 });
             }
         }
-        scenario = toml::Table::try_into(table).map_err(|e: toml::de::Error| ScenarioError::Override {
-            assignment: overrides.join(" "),
-            message: e.message().trim().to_string(),
-        })?;
-    }
-    validate(scenario).map_err(|(key, message)| {
-        if let Some(a) = overrides
-            .iter()
-            .find(|a| a.split('=').next().is_some_and(|k| key.starts_with(k.trim())))
-        {
-            return ScenarioError::Override {
-                assignment: a.clone(),
-                message: format!("key `{key}`: {message}"),
-            };
-        }
-        let place = locate_key(text, &key);
-        let (line, column, snippet) = match place {
-            Some(offset) => {
-                let (l, c, s) = line_col(text, offset);
-                (l, c, Some(s))
-            }
-            None => (0, 0, None),
+        scenario = match toml::Table::try_into(table) {
+            Ok(s) => s,
+            Err(e) => return Err(wrong_override(base, overrides, &e)),
         };
-        ScenarioError::Invalid(Located {
-            file: origin.to_string(),
-            line,
-            column,
-            key,
-            message,
-            snippet,
-        })
+    }
+    validate_all(scenario).map_err(|all| {
+        ScenarioError::from_all(all.into_iter().map(|e| refusal(text, origin, overrides, e)).collect())
     })
+}
+
+/// The first of `overrides` (applied in order to `base`) after which the scenario no longer
+/// reads, with `e` in user words; only that one is echoed.
+fn wrong_override(mut base: toml::Table, overrides: &[String], e: &toml::de::Error) -> ScenarioError {
+    let culprit = overrides
+        .iter()
+        .find(|a| {
+            apply_override(&mut base, a).is_ok() && toml::Table::try_into::<Scenario>(base.clone()).is_err()
+        })
+        .or(overrides.last())
+        .expect("an override failed, so there is one");
+    let message = words::user_words(e.message());
+    ScenarioError::Override {
+        assignment: culprit.clone(),
+        message,
+    }
+}
+
+/// A refusal from `validate` located where the user wrote the value: the `--set` override
+/// that set it, else its line in `text`.
+fn refusal(text: &str, origin: &str, overrides: &[String], (key, message): Invalid) -> ScenarioError {
+    fn sets(k: &str, a: &str) -> bool {
+        let set = a.split('=').next().unwrap_or_default().trim();
+        k == set || k.starts_with(&format!("{set}.")) || k.starts_with(&format!("{set}["))
+    }
+    // The override that set the key, else one that set a key it is checked against (the last
+    // one given wins, as when applied).
+    let blamed = overrides.iter().rev().find(|a| sets(&key, a)).or_else(|| {
+        checked_against(&key)
+            .iter()
+            .find_map(|other| overrides.iter().rev().find(|a| sets(other, a)))
+    });
+    if let Some(a) = blamed {
+        return ScenarioError::Override {
+            assignment: a.clone(),
+            message: format!("key `{key}`: {message}"),
+        };
+    }
+    let (line, column, snippet) = match locate_key(text, &key) {
+        Some(offset) => {
+            let (l, c, s) = line_col(text, offset);
+            (l, c, Some(s))
+        }
+        None => (0, 0, None),
+    };
+    ScenarioError::Invalid(Located {
+        file: origin.to_string(),
+        line,
+        column,
+        key,
+        message,
+        snippet,
+    })
+}
+
+/// Keys a refusal of `key` is checked against: when only one of those was overridden, the
+/// override is what made the file's value wrong (`--horizon 30m` against the file's
+/// `warmup = "1h"`).
+fn checked_against(key: &str) -> &'static [&'static str] {
+    match key {
+        "warmup" => &["horizon"],
+        "balancer.weights" | "balancer.ids" | "balancer.backup_servers" => &["web.count"],
+        _ => &[],
+    }
 }
 
 /// The dotted path of the first NaN or infinite float under `table`, if any.
@@ -472,7 +514,10 @@ fn locate_key(text: &str, path: &str) -> Option<usize> {
             Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (*seg, None),
         };
-        let (k, v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == name)?;
+        // A key left to its default: the nearest table the file has.
+        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == name) else {
+            return best;
+        };
         best = Some(k.span().start);
         let mut value = v;
         if let Some(ix) = index {
@@ -564,6 +609,7 @@ fn header_path(text: &str, line_start: usize) -> Option<String> {
 }
 
 mod validate;
+mod words;
 pub use validate::*;
 
 /// peak); five replications give a t-interval (t = 2.776) at a cost of about 5 x 120,000

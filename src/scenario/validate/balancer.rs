@@ -30,13 +30,14 @@ pub(super) fn backend(spec: &Scenario, d: &mut Draft) -> Checked {
         ms("balancer.timeout_queue_ms", b.timeout_queue_ms, false)?
     };
     d.timeout_server = Some(ms("balancer.timeout_server_ms", b.timeout_server_ms, false)?);
-    let Some(web) = &d.web else { return Ok(()) };
+    let retries = count("balancer.retries", b.retries, 0, 100)?;
+    let Some(web_count) = d.web_count else { return Ok(()) };
     let backend = BackendSpec {
         algorithm,
-        servers: servers(spec.mode, b, web.count)?,
+        servers: servers(spec.mode, b, web_count)?,
         timeout_queue,
         queue_max: b.queue_max as usize,
-        retries: count("balancer.retries", b.retries, 0, 100)?,
+        retries,
         redispatch: (b.redispatch != 0).then_some(b.redispatch),
         allbackup: b.allbackup,
         timeout_connect,

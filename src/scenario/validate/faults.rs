@@ -10,10 +10,10 @@ use crate::units::SimTime;
 
 /// The nodes and links (needs the web and storage counts).
 pub(super) fn topology(spec: &Scenario, d: &mut Draft) -> Checked {
-    let (Some(web), Some(storage)) = (&d.web, &d.storage) else {
+    let (Some(web_count), Some(storage_count)) = (d.web_count, d.storage_count) else {
         return Ok(());
     };
-    d.topology = Some(Topology::build(spec, web.count, storage.count, needs_storage(spec))?);
+    d.topology = Some(Topology::build(spec, web_count, storage_count, needs_storage(spec))?);
     Ok(())
 }
 
@@ -51,10 +51,15 @@ fn fault(topology: &Topology, i: usize, f: &Fault) -> Result<ScriptedFault, Inva
     match topology.kind(node) {
         NodeKind::Web(_) | NodeKind::Storage(_) => {}
         other => {
+            let what = match other {
+                NodeKind::Clients => "the clients",
+                NodeKind::Balancer => "a balancer",
+                _ => "the backup server",
+            };
             return bad(
                 format!("{k}.target"),
                 format!(
-                    "`{}` is a {other:?}; scripted faults apply to web and storage servers",
+                    "`{}` is {what}; scripted faults apply to web and storage servers",
                     f.target
                 ),
             );

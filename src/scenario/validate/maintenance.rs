@@ -107,7 +107,7 @@ pub(super) fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usiz
 
 /// The section: needs `web.count` and how many balancers there are to patch.
 pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
-    let (Some(web), Some(advert)) = (&d.web, &d.lb_pair_advert_cs) else {
+    let (Some(web_count), Some(advert)) = (d.web_count, &d.lb_pair_advert_cs) else {
         return Ok(());
     };
     let balancers = if !spec.reliability.lb.fails {
@@ -117,6 +117,6 @@ pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
     } else {
         1
     };
-    d.maintenance = Some(maintenance_model(spec, web.count, balancers)?);
+    d.maintenance = Some(maintenance_model(spec, web_count, balancers)?);
     Ok(())
 }

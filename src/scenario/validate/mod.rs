@@ -85,6 +85,9 @@ pub(super) struct Draft {
     warmup: Option<SimDuration>,
     traffic: Option<TrafficModel>,
     write_fraction: Option<f64>,
+    /// The tiers' sizes, which other sections need, apart from the rest of each tier.
+    web_count: Option<u32>,
+    storage_count: Option<u32>,
     web: Option<TierModel>,
     storage: Option<TierModel>,
     storage_write: Option<Dist>,

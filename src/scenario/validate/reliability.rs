@@ -164,7 +164,7 @@ pub(super) fn reliability(r: &Reliability, storage_count: u32) -> Result<Reliabi
 
 /// The section: needs the storage count (the Pacemaker quorum).
 pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
-    let Some(storage) = &d.storage else { return Ok(()) };
-    d.reliability = Some(reliability(&spec.reliability, storage.count)?);
+    let Some(storage_count) = d.storage_count else { return Ok(()) };
+    d.reliability = Some(reliability(&spec.reliability, storage_count)?);
     Ok(())
 }

@@ -6,8 +6,9 @@ use crate::scenario::{STORAGE_NODES_MAX, Scenario, TierModel, WEB_SERVERS_MAX, W
 
 pub(super) fn web(spec: &Scenario, d: &mut Draft) -> Checked {
     let w = &spec.web;
+    d.web_count = Some(count("web.count", w.count, 1, WEB_SERVERS_MAX)?);
     d.web = Some(TierModel {
-        count: count("web.count", w.count, 1, WEB_SERVERS_MAX)?,
+        count: w.count,
         workers: count("web.workers", w.workers, 1, WORKERS_MAX)?,
         queue_max: count("web.queue_max", w.queue_max, 0, u32::MAX)?,
         service: dist("web.service", &w.service)?,
@@ -19,13 +20,14 @@ pub(super) fn web(spec: &Scenario, d: &mut Draft) -> Checked {
 pub(super) fn storage(spec: &Scenario, d: &mut Draft) -> Checked {
     let s = &spec.storage;
     let needs_storage = needs_storage(spec);
+    d.storage_count = Some(count(
+        "storage.count",
+        s.count,
+        if needs_storage { 1 } else { 0 },
+        STORAGE_NODES_MAX,
+    )?);
     d.storage = Some(TierModel {
-        count: count(
-            "storage.count",
-            s.count,
-            if needs_storage { 1 } else { 0 },
-            STORAGE_NODES_MAX,
-        )?,
+        count: s.count,
         workers: count("storage.workers", s.workers, 1, WORKERS_MAX)?,
         queue_max: s.queue_max,
         service: dist("storage.read", &s.read)?,
