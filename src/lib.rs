@@ -5,7 +5,9 @@
 //! - [`policy`]: production logic as sans-IO state machines: HAProxy 2.6 balancing
 //!   ([`policy::balancer`]) and health checks ([`policy::health`]). Knows nothing of `sim`.
 //! - [`scenario`]: the TOML format, `--set` overrides and validation into a checked [`Model`].
-//! - [`sim`]: event queue, named RNG streams, topology, traffic, the world model and the
+//! - [`model`]: the checked-model vocabulary shared by scenario/ and sim/: duration
+//!   distributions, the topology graph, the traffic model, alert names.
+//! - [`sim`]: event queue, named RNG streams, the traffic sampler, the two drivers and the
 //!   replication runner (the only place with parallelism).
 //! - [`check`]: oracles (closed forms the simulator must agree with) and checks: `[[expect]]`
 //!   evaluation, the library API to run them ([`check::run`]), replay capsules, shrinking.
@@ -31,6 +33,7 @@
 
 pub mod check;
 pub mod import;
+pub mod model;
 pub mod policy;
 pub mod report;
 pub mod scenario;

@@ -11,13 +11,13 @@ pub mod schema;
 pub use error::{Located, ScenarioError};
 pub use schema::*;
 
+use crate::model::dist::Dist;
+use crate::model::topology::Topology;
 use crate::policy;
 use crate::policy::backup::BackupConfig;
 use crate::policy::balancer::BackendSpec;
 use crate::policy::failover::FailoverConfig;
 use crate::policy::health::CheckSpec;
-use crate::sim::dist::Dist;
-use crate::sim::topology::Topology;
 use crate::units::{SimDuration, SimTime};
 use error::line_col;
 use std::path::Path;
@@ -242,7 +242,7 @@ impl Model {
     }
 
     /// Offered load at `peak_rate_per_s` (the busiest piece of the traffic profile, which
-    /// `sim::traffic::peak_rate_per_s` computes from the one traffic rule) relative to what each
+    /// `model::traffic::peak_rate_per_s` computes from the one traffic rule) relative to what each
     /// tier's workers can serve at their mean service time: `[("web", rho), ("storage",
     /// rho)]`. Above 1 the tier is overloaded and requests queue and fail; a rough bound, as
     /// it spreads the load over every active server.

@@ -1,17 +1,21 @@
-//! The simulator: engine, RNG streams, topology, traffic, world model, and the replication
-//! runner. Knows the policy layer (it drives it); the policy layer does not know this.
+//! The simulator: engine, RNG streams, the traffic sampler, the two drivers (request-level
+//! `world`, long-horizon `avail`) and the replication runner. Knows the policy layer (it drives
+//! it); the policy layer does not know this.
 //!
 //! The core (a `World`) is single-threaded and clock-free; parallelism exists only in
 //! `run_replications`, which runs whole replications on rayon and returns them in index order.
 
 pub mod avail;
-pub mod dist;
 pub mod engine;
 pub mod metrics;
+pub mod request;
 pub mod rng;
-pub mod topology;
 pub mod traffic;
 pub mod world;
+
+// Temporary re-exports: the model vocabulary moved to `crate::model`; code on other branches
+// still names it by its old paths.
+pub use crate::model::{dist, topology};
 
 use crate::scenario::Model;
 use metrics::RepMetrics;
@@ -56,5 +60,7 @@ pub fn run_indexed<T: Send>(n: u32, jobs: usize, on_done: &(dyn Fn() + Sync), f:
 
 /// Run every request-level replication of `model` (see `run_indexed`).
 pub fn run_replications(model: &Model, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<RepMetrics> {
-    run_indexed(model.replications, jobs, on_done, |i| world::World::new(model, i).run())
+    run_indexed(model.replications, jobs, on_done, |i| {
+        request::World::new(model, i).run()
+    })
 }

@@ -4,7 +4,7 @@
 
 use super::Invalid;
 use crate::scenario::{DistKind, DistSpec};
-use crate::sim::dist::Dist;
+use crate::model::dist::Dist;
 use crate::units::{SimDuration, parse_duration};
 
 pub(super) fn bad<T>(key: impl Into<String>, msg: impl Into<String>) -> Result<T, Invalid> {

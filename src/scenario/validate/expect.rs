@@ -85,7 +85,7 @@ fn alert(spec: &Scenario, k: &str, e: &Expect) -> Result<(), Invalid> {
                 .iter()
                 .map(|r| r.name.clone())
                 .collect(),
-            Mode::Availability => crate::sim::avail::ALERTS.iter().map(|a| a.to_string()).collect(),
+            Mode::Availability => crate::model::alerts::ALERTS.iter().map(|a| a.to_string()).collect(),
         };
         if !known.contains(rule) {
             return bad(

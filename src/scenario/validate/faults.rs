@@ -5,7 +5,7 @@ use super::checks::{bad, duration, factor};
 use super::tiers::needs_storage;
 use super::{Checked, Draft, Invalid, Refusals, each};
 use crate::scenario::{FAULTS_MAX, Fault, FaultKind, Scenario, ScriptedFault, schema};
-use crate::sim::topology::{NodeKind, Topology};
+use crate::model::topology::{NodeKind, Topology};
 use crate::units::SimTime;
 
 /// The nodes and links (needs the web and storage counts).

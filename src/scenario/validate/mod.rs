@@ -32,8 +32,8 @@ use super::{
 };
 use crate::policy::balancer::BackendSpec;
 use crate::policy::health::{CheckSpec, Observe};
-use crate::sim::dist::Dist;
-use crate::sim::topology::Topology;
+use crate::model::dist::Dist;
+use crate::model::topology::Topology;
 use crate::units::SimDuration;
 
 /// A refusal: the dotted key (`web.count`, `fault[2].target`) and what is wrong and valid.

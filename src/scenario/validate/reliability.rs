@@ -10,7 +10,7 @@ use crate::scenario::{
     ClassModel, Detection, DiskModel, FailoverProfile, FailureClass, FaultBudget, Reliability, ReliabilityModel,
     Scenario,
 };
-use crate::sim::dist::Dist;
+use crate::model::dist::Dist;
 use crate::units::SimDuration;
 
 pub(super) fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {

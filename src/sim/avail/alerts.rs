@@ -3,11 +3,7 @@
 
 use super::*;
 
-/// The alerts the availability mode pages with: the rules it steps (`InstanceDown`,
-/// `HighLoad`, `SmartWarning`) and `RaidDegraded` (mdadm's degraded-array event, paged with
-/// `InstanceDown`'s timing).
-pub const ALERTS: [&str; 4] = ["InstanceDown", "HighLoad", "SmartWarning", RAID_DEGRADED];
-pub(super) const RAID_DEGRADED: &str = "RaidDegraded";
+pub use crate::model::alerts::{ALERTS, RAID_DEGRADED};
 
 /// What an alert watches: the Prometheus rule's name, its metric, and the sample values
 /// before and after the event.

@@ -1,0 +1,11 @@
+//! The checked-model vocabulary both drivers and the scenario layer share: duration
+//! distributions ([`dist`]), the park's graph ([`topology`]), the traffic model ([`traffic`])
+//! and the names of the alerts the availability mode pages with ([`alerts`]).
+//!
+//! Pure data and pure functions of a validated scenario: no event queue, no RNG streams, no
+//! clock. `scenario/` builds these types and `sim/` runs them; nothing here knows `sim`.
+
+pub mod alerts;
+pub mod dist;
+pub mod topology;
+pub mod traffic;

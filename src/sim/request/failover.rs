@@ -1,0 +1,125 @@
+//! Network partitions and storage-failover glue: who hears whom, and the storage pair's
+//! `FailoverController` stepped on heartbeats, repairs and promotions.
+
+use super::*;
+
+impl World<'_> {
+    #[inline]
+    pub(super) fn cut(&self, from: usize, to: usize) -> bool {
+        !self.cuts.is_empty() && self.cuts.contains(&(from, to))
+    }
+
+    /// Web server `s` as lb1 sees it: a partition either way breaks TCP like a dead host.
+    #[inline]
+    pub(super) fn web_seen(&self, s: usize) -> Status {
+        if !self.cuts.is_empty()
+            && (self.cut(self.lb_node, self.web_node[s]) || self.cut(self.web_node[s], self.lb_node))
+        {
+            Status::Crashed
+        } else {
+            self.web[s].status
+        }
+    }
+
+    /// Storage node `j`'s heartbeats reach the cluster: it runs, is not fenced, and some other
+    /// storage node hears it.
+    pub(super) fn heard(&self, j: usize) -> bool {
+        self.store[j].status == Status::Up
+            && !self.fenced[j]
+            && (0..self.store.len()).any(|k| k != j && !self.cut(self.store_node[j], self.store_node[k]))
+    }
+
+    /// Deliver, lazily, the heartbeats the controller has received up to `now`: every node it
+    /// hears sent one at the last heartbeat-grid point. Call before anything changes who is
+    /// heard, so a node that stops is silent from its last grid point on.
+    pub(super) fn failover_sync(&mut self, now: SimTime) {
+        let heard: Vec<usize> = (0..self.store.len()).filter(|&j| self.heard(j)).collect();
+        let Some(fo) = self.failover.as_mut() else { return };
+        let hb = fo.config().heartbeat_interval.as_nanos();
+        let grid = SimTime::from_nanos(now.as_nanos() / hb * hb).max(fo.last_now());
+        fo.handle_heartbeats(grid, &heard);
+    }
+
+    /// Run the controller at the next heartbeat-grid point after `now`.
+    pub(super) fn failover_wake_at_next_heartbeat(&mut self, now: SimTime) {
+        let Some(fo) = self.failover.as_ref() else { return };
+        let hb = fo.config().heartbeat_interval.as_nanos();
+        let t = SimTime::from_nanos((now.as_nanos() / hb + 1) * hb);
+        if self.failover_timer.is_none_or(|x| t < x) {
+            self.failover_timer = Some(t);
+            self.q.schedule(t, Ev::FailoverTimer);
+        }
+    }
+
+    /// A repaired storage node rejoins the group (after a re-clone, as a replica).
+    pub(super) fn storage_repaired(&mut self, now: SimTime, j: usize) {
+        self.fenced[j] = false;
+        if let Some(fo) = self.failover.as_mut() {
+            let t = now.max(fo.last_now());
+            fo.handle_node_rejoined(t, j);
+        }
+    }
+
+    /// Carry out the controller's actions, follow its primary, check the split-brain oracle
+    /// and re-arm its timer.
+    pub(super) fn failover_act(&mut self, now: SimTime) {
+        let heard: Vec<bool> = (0..self.store.len()).map(|j| self.heard(j)).collect();
+        let Some(fo) = self.failover.as_mut() else { return };
+        let cfg = fo.config().clone();
+        while let Some(a) = fo.poll_action() {
+            match a {
+                FoAction::Fence { node } => self
+                    .q
+                    .schedule(now + cfg.fence_duration, Ev::FenceDone { node: node as u32 }),
+                FoAction::Promote { node } => self
+                    .q
+                    .schedule(now + cfg.promotion_time, Ev::PromoteDone { node: node as u32 }),
+                // The controller no longer lists a demoted node as writable.
+                FoAction::Demote { .. } => {}
+            }
+        }
+        let primary = fo.primary();
+        // Oracle: at most one node that really runs accepts writes.
+        let writable = fo
+            .writable_nodes()
+            .into_iter()
+            .filter(|&j| matches!(self.store[j].status, Status::Up | Status::Hung) && !self.fenced[j])
+            .count();
+        let lost = fo.data_loss_on_failover();
+        // Heartbeats are delivered lazily, so the controller's liveness deadlines only matter
+        // while some node it still counts as alive is silent, or nothing is writable.
+        let unsettled = (0..heard.len()).any(|j| !heard[j] && fo.role(j) != Role::Down) || primary.is_none();
+        let timer = fo.poll_timeout().filter(|_| unsettled);
+        if primary != self.primary {
+            self.primary = primary;
+            if primary.is_some() {
+                if let Some(lost_at) = self.primary_lost_at.take()
+                    && self.metrics.in_window(lost_at)
+                {
+                    self.metrics.takeover_ms.push(now.since(lost_at).as_millis_f64());
+                    self.metrics.failover_lost_writes_ns += lost.as_nanos();
+                }
+                for (slot, tag) in std::mem::take(&mut self.storage_waiting) {
+                    if self.live(slot, tag) {
+                        self.at_storage(now, slot);
+                    }
+                }
+            }
+        }
+        match (writable > 1, self.split_since) {
+            (true, None) => self.split_since = Some(now),
+            (false, Some(since)) => {
+                self.metrics.split_brain_ns += self.metrics.clip(since, now.since(since));
+                self.split_since = None;
+            }
+            _ => {}
+        }
+        if let Some(t) = timer
+            && self.failover_timer.is_none_or(|x| x != t.max(now))
+        {
+            let t = t.max(now);
+            self.failover_timer = Some(t);
+            self.q.schedule(t, Ev::FailoverTimer);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! lb1's health checks: arming the probes, stepping each server's `HealthChecker` and acting
+//! on its transitions.
+
+use super::*;
+
+impl World<'_> {
+    pub(super) fn arm_check(&mut self, s: usize) {
+        let t = self.checkers[s].poll_timeout();
+        if t != self.check_timer[s] {
+            self.check_timer[s] = t;
+            self.q
+                .schedule(t.max(self.q.now()), Ev::CheckTimer { server: s as u32 });
+        }
+    }
+
+    pub(super) fn on_check_timer(&mut self, now: SimTime, s: usize) {
+        if self.check_timer[s] != now {
+            return; // superseded
+        }
+        self.check_timer[s] = SimTime::MAX;
+        self.checkers[s].handle_timeout(now);
+        self.after_check(now, s);
+    }
+
+    /// Send any probe the checker wants, apply transitions, re-arm its timer.
+    /// `observe layer4`: lb1's health checker of web `s` hears how a real connection went
+    /// (the checker ignores it unless observing); a resulting DOWN reaches the balancer.
+    pub(super) fn observe_traffic(&mut self, now: SimTime, s: usize, ok: bool) {
+        if self.m.observe.is_none() {
+            return;
+        }
+        self.checkers[s].handle_traffic_result(now, ok);
+        self.after_check(now, s);
+    }
+
+    pub(super) fn after_check(&mut self, now: SimTime, s: usize) {
+        while let Some(probe) = self.checkers[s].poll_probe() {
+            let seq = probe.seq as u32;
+            let d = self.m.topology.lb_web_latency(s);
+            let rtt = d.sample(&mut self.rng.check_net[s]) + d.sample(&mut self.rng.check_net[s]);
+            let server = s as u32;
+            match self.web_seen(s) {
+                Status::Up => self.q.schedule(
+                    now + rtt,
+                    Ev::ProbeResult {
+                        server,
+                        seq,
+                        passed: true,
+                    },
+                ),
+                Status::Dead => self.q.schedule(
+                    now + rtt,
+                    Ev::ProbeResult {
+                        server,
+                        seq,
+                        passed: false,
+                    },
+                ),
+                Status::Hung => {
+                    self.hung_probe[s] = Some(seq);
+                    self.q.schedule(now + rtt, Ev::ProbeConnected { server, seq });
+                }
+                Status::Crashed => {}
+            }
+        }
+        while let Some(t) = self.checkers[s].poll_transition() {
+            let up = matches!(t, Transition::Up);
+            self.backend.handle_server_state(now, s, up);
+            self.metrics.state_changes.push(StateChange {
+                at_ms: now.as_millis_f64(),
+                server: format!("web{}", s + 1),
+                up,
+            });
+        }
+        self.arm_check(s);
+        self.pump(now);
+    }
+}

@@ -1,0 +1,691 @@
+//! The world model and its driver: requests flowing clients -> lb1 -> web -> storage.
+//!
+//! One `World` is one replication. It owns the event queue, the servers' runtime state and the
+//! policy state machines (the HAProxy backend and one health checker per web server), feeds
+//! them inputs with `handle_*` and acts on what they `poll_*`. Policy code decides; this module
+//! only moves requests and time. It must never read a clock, spawn a thread, or iterate a
+//! hash map: a replication is a pure function of (model, seeds).
+//!
+//! Request life: arrive at lb1 -> balancer decides (dispatch / queue / reject) -> connect to
+//! the web server (refused, timed out, or accepted) -> web queue -> CPU -> sequential storage
+//! calls to the storage primary (the web worker is held meanwhile) -> response to lb1.
+//! `timeout server` runs from acceptance; a request it expires is failed (504) and the web
+//! worker finishes it without a client (as PHP does with `ignore_user_abort`).
+//!
+//! This file holds the `World`, its event loop and request slots; the seams are files:
+//! `balancer` (lb1), `web` (web tier), `storage` (storage tier), `health` (lb1's checks),
+//! `faults` (scripted and drawn failures), `monitoring` (scrapes and pages), `failover`
+//! (partitions and the storage pair).
+
+mod balancer;
+mod failover;
+mod faults;
+mod health;
+mod monitoring;
+mod storage;
+mod web;
+
+use crate::model::dist::Dist;
+use crate::model::topology::NodeKind;
+use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
+use crate::policy::balancer::{Algorithm, Backend, ConnectFailure, Decision, RejectReason, RetryDecision};
+use crate::policy::failover::{Action as FoAction, FailoverController, Role};
+use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
+use crate::scenario::{FaultKind, Model};
+use crate::sim::engine::EventQueue;
+use crate::sim::metrics::{ALERTS_MAX, FailReason, RepMetrics, StateChange};
+use crate::sim::rng::{Seeds, StreamRng};
+use crate::sim::traffic::Arrivals;
+use crate::units::{SimDuration, SimTime};
+use rand::Rng;
+use std::collections::VecDeque;
+
+/// Bound on requests alive at once in one replication; beyond it the model is hopelessly
+/// overloaded (every queue has its own bound, so reaching this is a bug).
+pub const REQUESTS_ALIVE_MAX: usize = 1 << 24;
+
+/// How long, after the horizon, in-flight requests may take to finish before the run stops.
+/// Covers `timeout server` plus connect retries in the worst configured case.
+fn drain_max(m: &Model) -> SimDuration {
+    m.timeout_server
+        + m.backend.timeout_queue
+        + m.backend
+            .timeout_connect
+            .saturating_mul(u64::from(m.backend.retries) + 2)
+        + SimDuration::from_mins(10)
+}
+
+/// How long a web server's storage client waits for a storage node that does not answer
+/// (the application's database timeout). Typical PHP/MySQL client default is 10 s or more.
+pub const STORAGE_CALL_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Up,
+    /// Host gone: connections and checks time out.
+    Crashed,
+    /// Process dead: connections refused at once.
+    Dead,
+    /// Stalled (SIGSTOP, an application that stops answering): connections are accepted into
+    /// the accept queue, nothing progresses; work in hand resumes where it stopped on repair.
+    Hung,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Free,
+    /// Just arrived at lb1, before the balancer decides.
+    AtLb,
+    /// Waiting in the balancer's backend queue.
+    LbQueued,
+    /// On its way to, or connecting to, web server `server`.
+    Connecting,
+    /// In the web server's accept queue.
+    WebQueued,
+    /// Holding a web worker (CPU, or waiting on storage).
+    WebActive,
+    /// The response is on its way to lb1.
+    ToLb,
+    /// The server it was on crashed or was killed; nothing will answer. Waits for
+    /// `timeout server`.
+    Lost,
+    /// Holds a web worker of a stalled (`Hung`) server: resumes with `frozen_left` of CPU
+    /// time to go when the server recovers, unless `timeout server` fails it first.
+    Frozen,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Req {
+    phase: Phase,
+    /// Bumped whenever the request moves on or is interrupted: events carry it, stale ones
+    /// are dropped.
+    tag: u32,
+    /// Bumped when the slot is reused; timeout-sweep entries carry it.
+    incarnation: u32,
+    server: u32,
+    attempt: u32,
+    reads_left: u32,
+    write_left: bool,
+    call_is_write: bool,
+    /// At the storage node: in service (true) or queued.
+    in_store_service: bool,
+    /// Failure or success already recorded (an abandoned request still holds its worker).
+    recorded: bool,
+    /// The balancer counts a connection for this request on `server`.
+    lb_open: bool,
+    /// Storage node of the current call (u32::MAX: none).
+    store: u32,
+    /// Time-series bucket of the arrival.
+    bucket: u32,
+    arrived: SimTime,
+    deadline: SimTime,
+    hash: u64,
+    /// When the running CPU phase ends (its `WebDone`); `SimTime::MAX` outside it.
+    web_done_at: SimTime,
+    /// CPU time still to run when a `Frozen` request resumes.
+    frozen_left: SimDuration,
+}
+
+impl Req {
+    const EMPTY: Req = Req {
+        phase: Phase::Free,
+        tag: 0,
+        incarnation: 0,
+        server: 0,
+        attempt: 0,
+        reads_left: 0,
+        write_left: false,
+        call_is_write: false,
+        in_store_service: false,
+        recorded: false,
+        lb_open: false,
+        store: u32::MAX,
+        bucket: 0,
+        arrived: SimTime::ZERO,
+        deadline: SimTime::ZERO,
+        hash: 0,
+        web_done_at: SimTime::MAX,
+        frozen_left: SimDuration::ZERO,
+    };
+}
+
+/// A server's runtime state (web or storage).
+struct Server {
+    status: Status,
+    factor: f64,
+    /// Bumped on every fault: resource-release events of an older epoch are ignored.
+    epoch: u32,
+    busy: u32,
+    workers: u32,
+    queue_max: u32,
+    /// (slot, tag) waiting for a worker; stale entries are skipped when popped.
+    queue: VecDeque<(u32, u32)>,
+    queued: u32,
+    service: StreamRng,
+    /// CPU time handed out so far [ns] (counted when a service starts), for the load metric.
+    cpu_ns: u64,
+    cpu_ns_scraped: u64,
+}
+
+impl Server {
+    fn new(workers: u32, queue_max: u32, service: StreamRng) -> Self {
+        Server {
+            status: Status::Up,
+            factor: 1.0,
+            epoch: 0,
+            busy: 0,
+            workers,
+            queue_max,
+            queue: VecDeque::new(),
+            queued: 0,
+            service,
+            cpu_ns: 0,
+            cpu_ns_scraped: 0,
+        }
+    }
+
+    fn reset(&mut self, status: Status) {
+        self.status = status;
+        self.factor = 1.0;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.busy = 0;
+        self.queue.clear();
+        self.queued = 0;
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Arrival,
+    /// The request reaches web server `req.server`.
+    Connect {
+        slot: u32,
+        tag: u32,
+    },
+    /// lb1 learns the connection attempt failed (refused or `timeout connect`).
+    ConnectFail {
+        slot: u32,
+        tag: u32,
+        refused: bool,
+    },
+    /// The turn-around before a redispatch is over.
+    Redispatch {
+        slot: u32,
+        tag: u32,
+    },
+    /// The retry turn-around is over: connect again to `req.server`.
+    Retry {
+        slot: u32,
+        tag: u32,
+    },
+    /// The web CPU phase is over.
+    WebDone {
+        slot: u32,
+        tag: u32,
+    },
+    /// A storage call reaches the storage primary.
+    AtStorage {
+        slot: u32,
+        tag: u32,
+    },
+    /// Storage node finished serving; releases the worker if `epoch` is current.
+    StorageDone {
+        node: u32,
+        epoch: u32,
+        slot: u32,
+        tag: u32,
+    },
+    /// The storage reply is back at the web server.
+    StorageBack {
+        slot: u32,
+        tag: u32,
+    },
+    /// The storage call failed (timeout or refused).
+    StorageFail {
+        slot: u32,
+        tag: u32,
+    },
+    /// The response reaches lb1.
+    Response {
+        slot: u32,
+        tag: u32,
+    },
+    TimeoutSweep,
+    QueueTimer,
+    CheckTimer {
+        server: u32,
+    },
+    ProbeConnected {
+        server: u32,
+        seq: u32,
+    },
+    ProbeResult {
+        server: u32,
+        seq: u32,
+        passed: bool,
+    },
+    Fault {
+        index: u32,
+    },
+    /// Prometheus scrapes every server.
+    Scrape,
+    /// Prometheus evaluates rules / Alertmanager flushes.
+    AlertTimer,
+    /// The storage failover controller's timer.
+    FailoverTimer,
+    /// A fence (STONITH) of storage node `node` completed: it is powered off.
+    FenceDone {
+        node: u32,
+    },
+    /// Promoting storage node `node` completed.
+    PromoteDone {
+        node: u32,
+    },
+}
+
+/// Per-link and per-purpose RNG streams (named, so adding one never shifts another).
+struct Streams {
+    lb: StreamRng,
+    mix: StreamRng,
+    client_net: StreamRng,
+    lb_web_net: Vec<StreamRng>,
+    web_store_net: Vec<StreamRng>,
+    check_net: Vec<StreamRng>,
+}
+
+pub struct World<'m> {
+    m: &'m Model,
+    /// The scenario's scripted faults, plus this replication's random ones when
+    /// `reliability.random_in_requests` is on.
+    faults: std::borrow::Cow<'m, [crate::scenario::ScriptedFault]>,
+    q: EventQueue<Ev>,
+    reqs: Vec<Req>,
+    free: Vec<u32>,
+    alive: usize,
+    arrivals: Arrivals,
+    backend: Backend,
+    checkers: Vec<HealthChecker>,
+    check_timer: Vec<SimTime>,
+    /// Per web server: the health check waiting on a stalled process (answered on resume).
+    hung_probe: Vec<Option<u32>>,
+    web: Vec<Server>,
+    store: Vec<Server>,
+    /// Where web servers send storage calls (the service address): `None` during a takeover.
+    primary: Option<usize>,
+    /// The storage pair's failover controller (two or more storage nodes).
+    failover: Option<FailoverController>,
+    failover_timer: Option<SimTime>,
+    /// Storage nodes powered off by a fence, until repaired.
+    fenced: Vec<bool>,
+    /// When the serving primary stopped serving (for the takeover time).
+    primary_lost_at: Option<SimTime>,
+    split_since: Option<SimTime>,
+    /// Storage calls parked while no primary exists: (slot, tag).
+    storage_waiting: Vec<(u32, u32)>,
+    /// 24/7 monitoring: targets are web1..N then store1..M.
+    alerting: Option<Alerting>,
+    alert_timer: SimTime,
+    /// Extra disk use from `disk_fill` faults per storage node: (bytes so far, since, bytes/ns).
+    disk_fill: Vec<(f64, SimTime, f64)>,
+    /// Directed network cuts (from, to) in topology node indices; few at once.
+    cuts: Vec<(usize, usize)>,
+    lb_node: usize,
+    web_node: Vec<usize>,
+    store_node: Vec<usize>,
+    sweep: VecDeque<(SimTime, u32, u32)>,
+    sweep_scheduled: bool,
+    queue_timer: Option<SimTime>,
+    rng: Streams,
+    lb_web_zero: bool,
+    web_store_zero: bool,
+    client_zero: bool,
+    source_hash: bool,
+    pub metrics: RepMetrics,
+}
+
+impl<'m> World<'m> {
+    pub fn new(m: &'m Model, replication: u32) -> Self {
+        let seeds = Seeds::new(m.seed, replication);
+        let web_n = m.web.count as usize;
+        let store_n = m.storage.count as usize;
+        let web = (0..web_n)
+            .map(|i| {
+                Server::new(
+                    m.web.workers,
+                    m.web.queue_max,
+                    seeds.stream(&format!("web{}/service", i + 1)),
+                )
+            })
+            .collect();
+        let store = (0..store_n)
+            .map(|j| {
+                Server::new(
+                    m.storage.workers,
+                    m.storage.queue_max,
+                    seeds.stream(&format!("store{}/service", j + 1)),
+                )
+            })
+            .collect();
+        let checkers: Vec<HealthChecker> = match &m.check {
+            Some(spec) => (0..web_n)
+                .map(|i| {
+                    let offset = crate::policy::health::startup_offset(spec, i, web_n);
+                    let c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
+                    match m.observe {
+                        Some(o) => c.with_observe(o),
+                        None => c,
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let rng = Streams {
+            lb: seeds.stream("lb1/balance"),
+            mix: seeds.stream("traffic/mix"),
+            client_net: seeds.stream("net/clients-lb1"),
+            lb_web_net: (0..web_n)
+                .map(|i| seeds.stream(&format!("net/lb1-web{}", i + 1)))
+                .collect(),
+            web_store_net: (0..web_n)
+                .map(|i| seeds.stream(&format!("net/web{}-storage", i + 1)))
+                .collect(),
+            check_net: (0..web_n)
+                .map(|i| seeds.stream(&format!("net/lb1-web{}/check", i + 1)))
+                .collect(),
+        };
+        let horizon = SimTime::ZERO + m.horizon;
+        let metrics = RepMetrics::new(
+            SimTime::ZERO + m.warmup,
+            horizon,
+            web_n,
+            m.web.workers,
+            store_n,
+            m.storage.workers,
+        );
+        let lb_web_zero = (0..web_n).all(|i| m.topology.lb_web_latency(i).is_zero());
+        let web_store_zero =
+            (0..web_n).all(|i| (0..store_n).all(|j| m.topology.web_storage_latency(i, j).is_none_or(Dist::is_zero)));
+        let faults = if m.reliability.random_in_requests {
+            std::borrow::Cow::Owned(faults::random_faults(m, replication))
+        } else {
+            std::borrow::Cow::Borrowed(m.faults.as_slice())
+        };
+        World {
+            m,
+            faults,
+            q: EventQueue::new(),
+            reqs: Vec::with_capacity(1024),
+            free: Vec::new(),
+            alive: 0,
+            arrivals: Arrivals::new(m.traffic.clone(), seeds.stream("traffic/arrivals")),
+            backend: Backend::new(m.backend.clone()),
+            check_timer: vec![SimTime::MAX; checkers.len()],
+            hung_probe: vec![None; checkers.len()],
+            checkers,
+            web,
+            store,
+            primary: Some(0),
+            failover: (store_n >= 2 && (m.storage_reads > 0 || m.write_fraction > 0.0))
+                .then(|| FailoverController::new(SimTime::ZERO, store_n, m.reliability.failover.clone())),
+            failover_timer: None,
+            fenced: vec![false; store_n],
+            primary_lost_at: None,
+            split_since: None,
+            storage_waiting: Vec::new(),
+            alerting: m
+                .monitoring
+                .as_ref()
+                .map(|_| Alerting::new(AlertingConfig::default(), default_rules())),
+            alert_timer: SimTime::MAX,
+            disk_fill: vec![(0.0, SimTime::ZERO, 0.0); store_n],
+            cuts: Vec::new(),
+            lb_node: m.topology.node_by_name("lb1").expect("every park has lb1"),
+            web_node: (0..web_n)
+                .map(|i| m.topology.node_by_name(&format!("web{}", i + 1)).expect("web node"))
+                .collect(),
+            store_node: (0..store_n)
+                .map(|j| {
+                    m.topology
+                        .node_by_name(&format!("store{}", j + 1))
+                        .expect("storage node")
+                })
+                .collect(),
+            sweep: VecDeque::new(),
+            sweep_scheduled: false,
+            queue_timer: None,
+            rng,
+            lb_web_zero,
+            web_store_zero,
+            client_zero: m.topology.client_latency().is_zero(),
+            source_hash: m.backend.algorithm == Algorithm::Source,
+            metrics,
+        }
+    }
+
+    /// Run the replication to its horizon and let in-flight requests finish.
+    pub fn run(mut self) -> RepMetrics {
+        let horizon = SimTime::ZERO + self.m.horizon;
+        let stop = horizon + drain_max(self.m);
+        let first = self.arrivals.next_after(SimTime::ZERO);
+        if first < horizon {
+            self.q.schedule_lane(first, Ev::Arrival);
+        }
+        for s in 0..self.checkers.len() {
+            self.arm_check(s);
+        }
+        if let Some(a) = &self.alerting {
+            let t = a.config().scrape_interval;
+            self.q.schedule(SimTime::ZERO + t, Ev::Scrape);
+            self.alert_timer = a.poll_timeout();
+            self.q.schedule(self.alert_timer, Ev::AlertTimer);
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            if f.at <= stop {
+                self.q.schedule(f.at, Ev::Fault { index: i as u32 });
+            }
+        }
+        // Progress for long runs: simulated time done, reported every PROGRESS_EVENTS events.
+        let (mut reported, mut countdown) = (SimTime::ZERO, super::PROGRESS_EVENTS);
+        while let Some((now, ev)) = self.q.pop() {
+            if now >= horizon && (self.alive == 0 || now > stop) {
+                break;
+            }
+            self.handle(now, ev);
+            countdown -= 1;
+            if countdown == 0 {
+                countdown = super::PROGRESS_EVENTS;
+                let t = now.min(horizon);
+                super::add_simulated_ns(t.saturating_since(reported).as_nanos());
+                reported = t;
+            }
+        }
+        super::add_simulated_ns(horizon.saturating_since(reported).as_nanos());
+        if let Some(since) = self.split_since.take() {
+            self.metrics.split_brain_ns += self.metrics.clip(since, horizon.saturating_since(since));
+        }
+        self.metrics.events = self.q.scheduled_total();
+        self.metrics
+    }
+
+    fn handle(&mut self, now: SimTime, ev: Ev) {
+        match ev {
+            Ev::Arrival => self.on_arrival(now),
+            Ev::Connect { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.on_connect(now, slot);
+                }
+            }
+            Ev::ConnectFail { slot, tag, refused } => {
+                if self.live(slot, tag) {
+                    self.on_connect_fail(now, slot, refused);
+                }
+            }
+            Ev::Redispatch { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.on_redispatch(now, slot);
+                }
+            }
+            Ev::Retry { slot, tag } => {
+                if self.live(slot, tag) {
+                    let s = self.reqs[slot as usize].server;
+                    self.dispatch(now, slot, s);
+                }
+            }
+            Ev::WebDone { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.reqs[slot as usize].web_done_at = SimTime::MAX;
+                    self.next_step(now, slot);
+                }
+            }
+            Ev::StorageBack { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.next_step(now, slot);
+                }
+            }
+            Ev::AtStorage { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.at_storage(now, slot);
+                }
+            }
+            Ev::StorageDone { node, epoch, slot, tag } => self.on_storage_done(now, node, epoch, slot, tag),
+            Ev::StorageFail { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.storage_failed(now, slot);
+                }
+            }
+            Ev::Response { slot, tag } => {
+                if self.live(slot, tag) {
+                    self.complete(now, slot);
+                }
+            }
+            Ev::TimeoutSweep => self.on_sweep(now),
+            Ev::QueueTimer => {
+                self.queue_timer = None;
+                self.backend.handle_timeout(now);
+                self.pump(now);
+            }
+            Ev::CheckTimer { server } => self.on_check_timer(now, server as usize),
+            Ev::ProbeConnected { server, seq } => {
+                self.checkers[server as usize].handle_connected(now, u64::from(seq));
+                self.after_check(now, server as usize);
+            }
+            Ev::ProbeResult { server, seq, passed } => {
+                let outcome = if passed {
+                    ProbeOutcome::Passed
+                } else {
+                    ProbeOutcome::Refused
+                };
+                self.checkers[server as usize].handle_probe_result(now, u64::from(seq), outcome);
+                self.after_check(now, server as usize);
+            }
+            Ev::Fault { index } => self.on_fault(now, index as usize),
+            Ev::Scrape => self.on_scrape(now),
+            Ev::AlertTimer => {
+                if self.alert_timer == now {
+                    let a = self.alerting.as_mut().expect("timer implies monitoring");
+                    a.handle_timeout(now);
+                    while let Some(n) = a.poll_notification() {
+                        if n.status == NotificationStatus::Firing && self.metrics.alerts.len() < ALERTS_MAX {
+                            let web_n = self.web.len();
+                            let target = if n.target < web_n {
+                                format!("web{}", n.target + 1)
+                            } else {
+                                format!("store{}", n.target - web_n + 1)
+                            };
+                            self.metrics.alerts.push(super::metrics::AlertRecord {
+                                at_ms: now.as_millis_f64(),
+                                alert: n.alert.clone(),
+                                target,
+                            });
+                        }
+                    }
+                    self.alert_timer = a.poll_timeout();
+                    if self.alert_timer < SimTime::ZERO + self.m.horizon {
+                        self.q.schedule(self.alert_timer, Ev::AlertTimer);
+                    }
+                }
+            }
+            Ev::FailoverTimer => {
+                if self.failover_timer == Some(now) {
+                    self.failover_timer = None;
+                    self.failover_sync(now);
+                    let t = now.max(self.failover.as_ref().expect("timer implies controller").last_now());
+                    self.failover.as_mut().expect("controller").handle_timeout(t);
+                    self.failover_act(now);
+                }
+            }
+            Ev::FenceDone { node } => {
+                let j = node as usize;
+                // STONITH powers the node off, whatever it was doing.
+                if self.store[j].status != Status::Crashed {
+                    self.storage_fault(now, j, FaultKind::Crash, 1.0);
+                }
+                self.fenced[j] = true;
+                self.failover_sync(now);
+                let t = now.max(self.failover.as_ref().expect("controller").last_now());
+                self.failover
+                    .as_mut()
+                    .expect("controller")
+                    .handle_fence_result(t, j, true);
+                self.failover_act(now);
+            }
+            Ev::PromoteDone { node } => {
+                self.failover_sync(now);
+                let fo = self.failover.as_mut().expect("controller");
+                let t = now.max(fo.last_now());
+                fo.handle_promotion_done(t, node as usize);
+                self.failover_act(now);
+            }
+        }
+    }
+
+    #[inline]
+    fn live(&self, slot: u32, tag: u32) -> bool {
+        let r = &self.reqs[slot as usize];
+        r.tag == tag && r.phase != Phase::Free
+    }
+
+    #[inline]
+    fn bump(&mut self, slot: u32) -> u32 {
+        let r = &mut self.reqs[slot as usize];
+        r.tag = r.tag.wrapping_add(1);
+        r.tag
+    }
+
+    fn alloc(&mut self, now: SimTime) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                assert!(
+                    self.reqs.len() < REQUESTS_ALIVE_MAX,
+                    "requests alive exceed {REQUESTS_ALIVE_MAX}"
+                );
+                self.reqs.push(Req::EMPTY);
+                (self.reqs.len() - 1) as u32
+            }
+        };
+        let r = &mut self.reqs[slot as usize];
+        debug_assert_eq!(r.phase, Phase::Free);
+        let (tag, incarnation) = (r.tag.wrapping_add(1), r.incarnation.wrapping_add(1));
+        *r = Req {
+            tag,
+            incarnation,
+            phase: Phase::AtLb,
+            arrived: now,
+            reads_left: self.m.storage_reads,
+            ..Req::EMPTY
+        };
+        self.alive += 1;
+        slot
+    }
+
+    fn release(&mut self, slot: u32) {
+        let r = &mut self.reqs[slot as usize];
+        assert!(r.phase != Phase::Free, "double free of request slot {slot}");
+        assert!(!r.lb_open, "request freed while lb1 still counts its connection");
+        r.phase = Phase::Free;
+        r.tag = r.tag.wrapping_add(1);
+        self.free.push(slot);
+        self.alive -= 1;
+    }
+}

@@ -1,0 +1,228 @@
+//! The web tier: accepted connections, the web queue and CPU, completion and failure of a
+//! request, and the periodic sweep of `timeout server`.
+
+use super::*;
+
+impl World<'_> {
+    pub(super) fn on_connect(&mut self, now: SimTime, slot: u32) {
+        let s = self.reqs[slot as usize].server as usize;
+        match self.web_seen(s) {
+            // The host died or the process was killed while the SYN was in flight.
+            Status::Crashed => {
+                let tag = self.bump(slot);
+                self.q.schedule(
+                    now + self.m.backend.timeout_connect,
+                    Ev::ConnectFail {
+                        slot,
+                        tag,
+                        refused: false,
+                    },
+                );
+                return;
+            }
+            Status::Dead => {
+                let tag = self.bump(slot);
+                self.q.schedule(
+                    now,
+                    Ev::ConnectFail {
+                        slot,
+                        tag,
+                        refused: true,
+                    },
+                );
+                return;
+            }
+            Status::Up | Status::Hung => {}
+        }
+        self.observe_traffic(now, s, true);
+        // Accepted: `timeout server` starts.
+        let deadline = now + self.m.timeout_server;
+        {
+            let r = &mut self.reqs[slot as usize];
+            r.deadline = deadline;
+            self.sweep.push_back((deadline, slot, r.incarnation));
+        }
+        if !self.sweep_scheduled {
+            self.sweep_scheduled = true;
+            self.q.schedule(deadline, Ev::TimeoutSweep);
+        }
+        let srv = &mut self.web[s];
+        // A stalled server's connections wait in its accept queue (`WebQueued`).
+        if srv.busy < srv.workers && srv.status != Status::Hung {
+            self.start_web(now, slot);
+        } else if srv.queued < srv.queue_max {
+            let tag = self.reqs[slot as usize].tag;
+            srv.queue.push_back((slot, tag));
+            srv.queued += 1;
+            self.reqs[slot as usize].phase = Phase::WebQueued;
+        } else {
+            self.fail(now, slot, FailReason::WebQueueFull);
+        }
+    }
+
+    pub(super) fn start_web(&mut self, now: SimTime, slot: u32) {
+        let s = self.reqs[slot as usize].server as usize;
+        let srv = &mut self.web[s];
+        debug_assert!(srv.busy < srv.workers);
+        srv.busy += 1;
+        let mut d = self.m.web.service.sample(&mut srv.service);
+        if srv.factor != 1.0 {
+            d = d.mul_f64(srv.factor);
+        }
+        self.metrics.web_busy_ns[s] += self.metrics.clip(now, d);
+        self.web[s].cpu_ns += d.as_nanos();
+        let tag = self.bump(slot);
+        self.reqs[slot as usize].phase = Phase::WebActive;
+        self.reqs[slot as usize].web_done_at = now + d;
+        self.q.schedule(now + d, Ev::WebDone { slot, tag });
+    }
+
+    /// After the CPU phase or a storage reply: the next storage call, or the response.
+    pub(super) fn next_step(&mut self, now: SimTime, slot: u32) {
+        if self.freeze_if_hung(slot, SimDuration::ZERO) {
+            return;
+        }
+        let r = &mut self.reqs[slot as usize];
+        if !r.recorded && (r.reads_left > 0 || r.write_left) {
+            if r.reads_left > 0 {
+                r.reads_left -= 1;
+                r.call_is_write = false;
+            } else {
+                r.write_left = false;
+                r.call_is_write = true;
+            }
+            let s = r.server as usize;
+            let Some(p) = self.primary else {
+                // A takeover is in progress: the call waits for the new primary.
+                self.at_storage(now, slot);
+                return;
+            };
+            let lat = if self.web_store_zero {
+                SimDuration::ZERO
+            } else {
+                self.m
+                    .topology
+                    .web_storage_latency(s, p)
+                    .expect("validated: every web server reaches the primary")
+                    .sample(&mut self.rng.web_store_net[s])
+            };
+            if lat.is_zero() {
+                self.at_storage(now, slot);
+            } else {
+                let tag = self.bump(slot);
+                self.q.schedule(now + lat, Ev::AtStorage { slot, tag });
+            }
+            return;
+        }
+        self.finish_web(now, slot);
+    }
+
+    /// The web worker is done with the request: free it and send the response.
+    pub(super) fn finish_web(&mut self, now: SimTime, slot: u32) {
+        let s = self.reqs[slot as usize].server as usize;
+        let srv = &mut self.web[s];
+        assert!(srv.busy > 0, "web{} worker count underflow", s + 1);
+        srv.busy -= 1;
+        self.start_next_web(now, s);
+        if self.reqs[slot as usize].recorded {
+            // Abandoned after `timeout server`: nobody waits for the answer.
+            self.release(slot);
+            return;
+        }
+        // Checked first: no cut at all is the hot path's only case.
+        if !self.cuts.is_empty() && self.cut(self.web_node[s], self.lb_node) {
+            // The response is dropped by a partition: lb1 waits for `timeout server`.
+            self.bump(slot);
+            self.reqs[slot as usize].phase = Phase::Lost;
+            return;
+        }
+        let lat = if self.lb_web_zero {
+            SimDuration::ZERO
+        } else {
+            self.m.topology.lb_web_latency(s).sample(&mut self.rng.lb_web_net[s])
+        };
+        if lat.is_zero() {
+            self.complete(now, slot);
+        } else {
+            let tag = self.bump(slot);
+            self.reqs[slot as usize].phase = Phase::ToLb;
+            self.q.schedule(now + lat, Ev::Response { slot, tag });
+        }
+    }
+
+    pub(super) fn start_next_web(&mut self, now: SimTime, s: usize) {
+        while self.web[s].busy < self.web[s].workers && self.web[s].status != Status::Hung {
+            let Some((next, tag)) = self.web[s].queue.pop_front() else {
+                return;
+            };
+            let r = &self.reqs[next as usize];
+            if r.tag == tag && r.phase == Phase::WebQueued && r.server as usize == s {
+                self.web[s].queued -= 1;
+                self.start_web(now, next);
+            }
+        }
+    }
+
+    /// The response reached lb1: success.
+    pub(super) fn complete(&mut self, now: SimTime, slot: u32) {
+        let r = self.reqs[slot as usize];
+        self.reqs[slot as usize].lb_open = false;
+        self.backend.handle_done(now, r.server as usize);
+        let mut latency = now.since(r.arrived);
+        if !self.client_zero {
+            let d = self.m.topology.client_latency();
+            latency += d.sample(&mut self.rng.client_net) + d.sample(&mut self.rng.client_net);
+        }
+        self.metrics.record_ok(r.bucket, r.arrived, latency);
+        self.release(slot);
+        self.pump(now);
+    }
+
+    /// Record a failure. Cleans up whatever the request holds at lb1 and on a web server.
+    pub(super) fn fail(&mut self, now: SimTime, slot: u32, why: FailReason) {
+        let r = self.reqs[slot as usize];
+        debug_assert!(!r.recorded);
+        self.metrics.record_failure(r.bucket, r.arrived, why);
+        if r.lb_open {
+            self.reqs[slot as usize].lb_open = false;
+            self.backend.handle_done(now, r.server as usize);
+        }
+        match r.phase {
+            Phase::WebActive | Phase::Frozen => {
+                // The worker finishes it without a client; the slot is freed then.
+                self.reqs[slot as usize].recorded = true;
+            }
+            Phase::WebQueued => {
+                // Its queue entry goes stale with the slot and is skipped when popped.
+                self.web[r.server as usize].queued -= 1;
+                self.release(slot);
+            }
+            _ => self.release(slot),
+        }
+        self.pump(now);
+    }
+
+    /// Fail every request whose `timeout server` expired; re-arm for the next one still
+    /// waiting. Entries of requests that already finished are dropped whatever their
+    /// deadline, so the sweep wakes about once per `timeout server`, not once per request.
+    pub(super) fn on_sweep(&mut self, now: SimTime) {
+        self.sweep_scheduled = false;
+        while let Some(&(deadline, slot, inc)) = self.sweep.front() {
+            let r = self.reqs[slot as usize];
+            let waiting = matches!(
+                r.phase,
+                Phase::WebQueued | Phase::WebActive | Phase::Lost | Phase::Frozen
+            );
+            let live = r.incarnation == inc && r.deadline == deadline && waiting && !r.recorded;
+            if live && deadline > now {
+                self.sweep_scheduled = true;
+                self.q.schedule(deadline, Ev::TimeoutSweep);
+                return;
+            }
+            self.sweep.pop_front();
+            if live {
+                self.fail(now, slot, FailReason::ServerTimeout);
+            }
+        }
+    }
+}
