@@ -306,6 +306,12 @@ impl RunFlags {
             Some(p) => scenario::load(p, &sets),
             None => scenario::default_model(&sets),
         }
+        .map(|mut m| {
+            for (set, flag) in self.flag_sets() {
+                m.sources.relabel(&set, &flag);
+            }
+            m
+        })
         .map_err(|e| self.name_flags(e))
     }
 
@@ -578,7 +584,7 @@ fn run(args: &RunArgs) -> Result<i32> {
         "requests_measured_total": requests,
         "requests_per_s": requests as f64 / wall.as_secs_f64(),
     });
-    let resolved = scenario::to_toml(&model.spec);
+    let resolved = scenario::to_toml_with_sources(&model);
     let run_id = outdir::run_id(&model.spec.name, &resolved, model.seed);
     files.push(("scenario.resolved.toml", resolved.into_bytes()));
     files.push(("topology.dot", model.topology.to_dot().into_bytes()));

@@ -39,6 +39,8 @@ pub const FAULTS_MAX: usize = 100_000;
 pub struct Model {
     /// The scenario as resolved: every default filled in, overrides applied.
     pub spec: Scenario,
+    /// Where each value of `spec` came from (for `scenario.resolved.toml`).
+    pub sources: provenance::Sources,
     pub seed: u64,
     pub replications: u32,
     pub horizon: SimDuration,
@@ -382,9 +384,11 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
             Err(e) => return Err(wrong_override(base, overrides, &e)),
         };
     }
-    validate_all(scenario).map_err(|all| {
+    let mut model = validate_all(scenario).map_err(|all| {
         ScenarioError::from_all(all.into_iter().map(|e| refusal(text, origin, overrides, e)).collect())
-    })
+    })?;
+    model.sources = provenance::Sources::new(origin, text, overrides);
+    Ok(model)
 }
 
 /// The first of `overrides` (applied in order to `base`) after which the scenario no longer
@@ -450,6 +454,22 @@ fn checked_against(key: &str) -> &'static [&'static str] {
         "balancer.weights" | "balancer.ids" | "balancer.backup_servers" => &["web.count"],
         _ => &[],
     }
+}
+
+/// The 1-based line of the key at dotted `path` in `text`, only if the text sets it itself.
+pub(crate) fn locate_exact(text: &str, path: &str) -> Option<usize> {
+    let offset = locate_key(text, path)?;
+    let (line, _, _) = line_col(text, offset);
+    // `locate_key` falls back to the nearest table: accept only the key's own line.
+    let last = path.rsplit('.').next()?.split('[').next()?;
+    let written = text.lines().nth(line - 1)?.trim_start();
+    let own = !written.starts_with('[') && written.contains(last);
+    own.then_some(line)
+}
+
+/// The resolved scenario as TOML with where each value came from as a trailing comment.
+pub fn to_toml_with_sources(model: &Model) -> String {
+    provenance::annotate(&to_toml(&model.spec), &model.sources)
 }
 
 /// The dotted path of the first NaN or infinite float under `table`, if any.
@@ -608,6 +628,7 @@ fn header_path(text: &str, line_start: usize) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
+pub mod provenance;
 mod validate;
 mod words;
 pub use validate::*;

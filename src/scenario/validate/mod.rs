@@ -165,6 +165,7 @@ impl Draft {
             monitoring: self.monitoring.expect(FILLED),
             maintenance: self.maintenance.expect(FILLED),
             spec,
+            sources: Default::default(),
         }
     }
 }
