@@ -273,7 +273,10 @@ impl RunFlags {
             sets.push(("reliability.swarm=true".into(), "--swarm".into()));
         }
         if let Some(b) = &self.fault_budget {
-            sets.push((format!("reliability.fault_budget=\"{b}\""), format!("--fault-budget {b}")));
+            sets.push((
+                format!("reliability.fault_budget=\"{b}\""),
+                format!("--fault-budget {b}"),
+            ));
         }
         if let Some(m) = &self.maintenance {
             sets.push((format!("maintenance.contract=\"{m}\""), format!("--maintenance {m}")));

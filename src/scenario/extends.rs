@@ -87,16 +87,16 @@ fn load(
     sets.extend_from_slice(overrides);
     let mut model = from_str(&base_text, &base_origin, &sets).map_err(|e| {
         e.map_each(|e| match e {
-        // An invalid value the extending file set: point at it there.
-        ScenarioError::Override { assignment, message } if sets[..from_file].contains(&assignment) => {
-            let key = assignment.split('=').next().unwrap_or_default().trim().to_string();
-            let message = message
-                .strip_prefix(&format!("key `{key}`: "))
-                .map(str::to_string)
-                .unwrap_or(message);
-            located(&key, message)
-        }
-        other => other,
+            // An invalid value the extending file set: point at it there.
+            ScenarioError::Override { assignment, message } if sets[..from_file].contains(&assignment) => {
+                let key = assignment.split('=').next().unwrap_or_default().trim().to_string();
+                let message = message
+                    .strip_prefix(&format!("key `{key}`: "))
+                    .map(str::to_string)
+                    .unwrap_or(message);
+                located(&key, message)
+            }
+            other => other,
         })
     })?;
     // Provenance: the base's lines are the base's; the keys this file set are this file's.

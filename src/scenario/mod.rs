@@ -396,9 +396,7 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
 fn wrong_override(mut base: toml::Table, overrides: &[String], e: &toml::de::Error) -> ScenarioError {
     let culprit = overrides
         .iter()
-        .find(|a| {
-            apply_override(&mut base, a).is_ok() && toml::Table::try_into::<Scenario>(base.clone()).is_err()
-        })
+        .find(|a| apply_override(&mut base, a).is_ok() && toml::Table::try_into::<Scenario>(base.clone()).is_err())
         .or(overrides.last())
         .expect("an override failed, so there is one");
     let message = words::user_words(e.message());

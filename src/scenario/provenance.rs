@@ -20,10 +20,7 @@ impl Sources {
     pub(crate) fn new(label: &str, text: &str, overrides: &[String]) -> Sources {
         Sources {
             text: Some((label.to_string(), text.to_string())),
-            sets: overrides
-                .iter()
-                .map(|a| (set_key(a), format!("--set {a}")))
-                .collect(),
+            sets: overrides.iter().map(|a| (set_key(a), format!("--set {a}"))).collect(),
         }
     }
 
@@ -37,7 +34,8 @@ impl Sources {
 
     /// Where the value at dotted `key` came from.
     pub fn of(&self, key: &str) -> String {
-        let covers = |set: &str| key == set || key.starts_with(&format!("{set}.")) || key.starts_with(&format!("{set}["));
+        let covers =
+            |set: &str| key == set || key.starts_with(&format!("{set}.")) || key.starts_with(&format!("{set}["));
         if let Some((_, label)) = self.sets.iter().rev().find(|(set, _)| covers(set)) {
             return label.clone();
         }

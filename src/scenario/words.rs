@@ -131,9 +131,18 @@ mod tests {
                 "invalid value: integer `-1`, expected u32",
                 "must be a whole number (0 to 4294967295), got -1",
             ),
-            ("invalid type: integer `3`, expected a string", "must be text in quotes, e.g. \"7d\", got 3"),
-            ("invalid type: string \"x\", expected f64", "must be a number, got \"x\""),
-            ("invalid type: string \"yes\", expected a boolean", "must be true or false, got \"yes\""),
+            (
+                "invalid type: integer `3`, expected a string",
+                "must be text in quotes, e.g. \"7d\", got 3",
+            ),
+            (
+                "invalid type: string \"x\", expected f64",
+                "must be a number, got \"x\"",
+            ),
+            (
+                "invalid type: string \"yes\", expected a boolean",
+                "must be true or false, got \"yes\"",
+            ),
             (
                 "invalid type: integer `1`, expected a sequence",
                 "must be a list in brackets, e.g. [1, 2, 3], got 1",

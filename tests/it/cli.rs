@@ -300,12 +300,31 @@ fn a_what_if_extends_the_park_and_changes_only_what_it_states() {
         line_of(&four_sourced, "count = 4").ends_with("four_web_servers.toml:9"),
         "{four_sourced}"
     );
-    assert!(line_of(&four_sourced, "horizon = ").ends_with("# from --horizon 10m"), "{four_sourced}");
-    assert!(line_of(&park_sourced, "horizon = ").ends_with("# from --horizon 10m"), "{park_sourced}");
-    assert!(line_of(&four_sourced, "seed = ").ends_with("# from base <embedded xpos.toml>:5"), "{four_sourced}");
-    assert!(line_of(&park_sourced, "seed = ").ends_with("# from <embedded xpos.toml>:5"), "{park_sourced}");
-    assert!(line_of(&park_sourced, "draws = ").ends_with("# from built-in default"), "{park_sourced}");
-    let plain = |t: &str| -> String { t.lines().map(|l| l.split("  # from ").next().unwrap_or("").to_string() + "\n").collect() };
+    assert!(
+        line_of(&four_sourced, "horizon = ").ends_with("# from --horizon 10m"),
+        "{four_sourced}"
+    );
+    assert!(
+        line_of(&park_sourced, "horizon = ").ends_with("# from --horizon 10m"),
+        "{park_sourced}"
+    );
+    assert!(
+        line_of(&four_sourced, "seed = ").ends_with("# from base <embedded xpos.toml>:5"),
+        "{four_sourced}"
+    );
+    assert!(
+        line_of(&park_sourced, "seed = ").ends_with("# from <embedded xpos.toml>:5"),
+        "{park_sourced}"
+    );
+    assert!(
+        line_of(&park_sourced, "draws = ").ends_with("# from built-in default"),
+        "{park_sourced}"
+    );
+    let plain = |t: &str| -> String {
+        t.lines()
+            .map(|l| l.split("  # from ").next().unwrap_or("").to_string() + "\n")
+            .collect()
+    };
     let (park, four) = (plain(&park_sourced), plain(&four_sourced));
     let differing: Vec<(&str, &str)> = park.lines().zip(four.lines()).filter(|(a, b)| a != b).collect();
     assert_eq!(park.lines().count(), four.lines().count());

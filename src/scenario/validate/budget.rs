@@ -124,9 +124,14 @@ pub(super) fn budget(
 
 /// The section: once every value it reads is valid.
 pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
-    let (Some(horizon), Some(traffic), Some(r), Some(backup), Some(web_count), Some(storage_count)) =
-        (d.horizon, &d.traffic, &d.reliability, &d.backup, d.web_count, d.storage_count)
-    else {
+    let (Some(horizon), Some(traffic), Some(r), Some(backup), Some(web_count), Some(storage_count)) = (
+        d.horizon,
+        &d.traffic,
+        &d.reliability,
+        &d.backup,
+        d.web_count,
+        d.storage_count,
+    ) else {
         return Ok(());
     };
     budget(spec, horizon, traffic, r, backup.as_ref(), web_count, storage_count)?;

@@ -3,8 +3,8 @@
 //! the key and what is valid.
 
 use super::Invalid;
-use crate::scenario::{DistKind, DistSpec};
 use crate::model::dist::Dist;
+use crate::scenario::{DistKind, DistSpec};
 use crate::units::{SimDuration, parse_duration};
 
 pub(super) fn bad<T>(key: impl Into<String>, msg: impl Into<String>) -> Result<T, Invalid> {
@@ -244,4 +244,3 @@ pub(super) fn normalised<const N: usize>(key: &str, w: &[f64]) -> Result<[f64; N
     }
     Ok(out)
 }
-

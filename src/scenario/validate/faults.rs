@@ -4,8 +4,8 @@
 use super::checks::{bad, duration, factor};
 use super::tiers::needs_storage;
 use super::{Checked, Draft, Invalid, Refusals, each};
-use crate::scenario::{FAULTS_MAX, Fault, FaultKind, Scenario, ScriptedFault, schema};
 use crate::model::topology::{NodeKind, Topology};
+use crate::scenario::{FAULTS_MAX, Fault, FaultKind, Scenario, ScriptedFault, schema};
 use crate::units::SimTime;
 
 /// The nodes and links (needs the web and storage counts).
@@ -192,5 +192,9 @@ fn schedule(topology: &Topology, faults: &[ScriptedFault]) -> Checked {
             _ => failed[f.node] = true,
         }
     }
-    if refused.is_empty() { Ok(()) } else { Err(Refusals(refused)) }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusals(refused))
+    }
 }

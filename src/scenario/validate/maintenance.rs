@@ -5,11 +5,14 @@ use super::{Checked, Draft, Invalid};
 use crate::scenario::{MaintTarget, MaintenanceModel, Mode, Scenario};
 use crate::units::SimDuration;
 
-
 /// `[maintenance]`: durations that SimTime holds, a window start within the day, web servers
 /// that exist (each once), and a roll that fits within the cadence. By default every web
 /// server in order, then the balancers (the VRRP backup lb2 before lb1).
-pub(super) fn maintenance_model(spec: &Scenario, web_count: u32, balancers: usize) -> Result<Option<MaintenanceModel>, Invalid> {
+pub(super) fn maintenance_model(
+    spec: &Scenario,
+    web_count: u32,
+    balancers: usize,
+) -> Result<Option<MaintenanceModel>, Invalid> {
     let mt = &spec.maintenance;
     if !mt.enabled {
         return Ok(None);

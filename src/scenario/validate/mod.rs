@@ -27,13 +27,13 @@ pub use budget::{RANDOM_EVENTS_PER_REPLICATION_MAX, RATE_MIN_PER_S, REQUESTS_PER
 pub use checks::{CV_MAX, FACTOR_MAX, WEIBULL_SHAPE_MAX, WEIBULL_SHAPE_MIN, dist};
 
 use super::{
-    BackupModel, LATENCY_SAMPLE_HORIZON, LATENCY_SAMPLE_REPLICATIONS, MaintenanceModel, Mode, Model,
-    MonitoringModel, ReliabilityModel, Scenario, ScriptedFault, TierModel, TrafficModel, latency_sample_spec,
+    BackupModel, LATENCY_SAMPLE_HORIZON, LATENCY_SAMPLE_REPLICATIONS, MaintenanceModel, Mode, Model, MonitoringModel,
+    ReliabilityModel, Scenario, ScriptedFault, TierModel, TrafficModel, latency_sample_spec,
 };
-use crate::policy::balancer::BackendSpec;
-use crate::policy::health::{CheckSpec, Observe};
 use crate::model::dist::Dist;
 use crate::model::topology::Topology;
+use crate::policy::balancer::BackendSpec;
+use crate::policy::health::{CheckSpec, Observe};
 use crate::units::SimDuration;
 
 /// A refusal: the dotted key (`web.count`, `fault[2].target`) and what is wrong and valid.
@@ -173,7 +173,11 @@ impl Draft {
 /// Run `check` on each item, collecting every refusal (items are independent of each other).
 fn each<T>(items: impl IntoIterator<Item = T>, mut check: impl FnMut(T) -> Result<(), Invalid>) -> Checked {
     let refused: Vec<Invalid> = items.into_iter().filter_map(|i| check(i).err()).collect();
-    if refused.is_empty() { Ok(()) } else { Err(Refusals(refused)) }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusals(refused))
+    }
 }
 
 /// Refuse `key` with `message`.

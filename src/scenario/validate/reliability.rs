@@ -3,6 +3,7 @@
 use super::budget::YEAR_NS;
 use super::checks::{DURATION_LIMIT_TEXT, bad, count, dist, factor, ms, positive, probability};
 use super::{Checked, Draft, Invalid};
+use crate::model::dist::Dist;
 use crate::policy;
 use crate::policy::failover::FailoverConfig;
 use crate::scenario::schema;
@@ -10,7 +11,6 @@ use crate::scenario::{
     ClassModel, Detection, DiskModel, FailoverProfile, FailureClass, FaultBudget, Reliability, ReliabilityModel,
     Scenario,
 };
-use crate::model::dist::Dist;
 use crate::units::SimDuration;
 
 pub(super) fn class(key: &str, c: &FailureClass) -> Result<ClassModel, Invalid> {
@@ -160,11 +160,11 @@ pub(super) fn reliability(r: &Reliability, storage_count: u32) -> Result<Reliabi
 }
 
 /// The request-level sample of an availability run: simulated span, warm-up and replications.
-/// One day after a one-hour warm-up covers the daily traffic rhythm (night, lunch, evening
-
 /// The section: needs the storage count (the Pacemaker quorum).
 pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
-    let Some(storage_count) = d.storage_count else { return Ok(()) };
+    let Some(storage_count) = d.storage_count else {
+        return Ok(());
+    };
     d.reliability = Some(reliability(&spec.reliability, storage_count)?);
     Ok(())
 }
