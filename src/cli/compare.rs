@@ -20,6 +20,11 @@ pub struct CompareArgs {
     /// Scenario files, compared in this order. Default: the brochure's three setups
     /// (scenarios/baseline/single_server.toml, standby_pair.toml, xpos.toml; embedded).
     pub scenarios: Vec<PathBuf>,
+    /// Also run every scenario through a traffic peak at request level, e.g. `10x1h` (a news
+    /// spike: 10 times the traffic for an hour, from the busiest hour of the week), and report
+    /// requests served and p99 latency during it.
+    #[arg(long, value_name = "MULTIPLIERxDURATION")]
+    pub peak: Option<String>,
     #[command(flatten)]
     pub run: RunFlags,
 }
@@ -45,7 +50,28 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     for (_, m) in &entries {
         args.run.refuse_in_request_mode(m, false)?;
     }
-    let units: u64 = entries.iter().map(|(_, m)| u64::from(m.replications)).sum();
+    let mut peaks = Vec::new();
+    if let Some(text) = &args.peak {
+        let peak = match compare::Peak::parse(text) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: --peak {e}");
+                return Ok(exit::USAGE);
+            }
+        };
+        for (_, m) in &entries {
+            match compare::peak_model(m, &peak) {
+                Ok(p) => peaks.push(p),
+                Err(e) => return Ok(report_scenario_error(&e)),
+            }
+        }
+    }
+    let units: u64 = entries
+        .iter()
+        .map(|(_, m)| m)
+        .chain(&peaks)
+        .map(|m| u64::from(m.replications))
+        .sum();
     if units > simpark::study::UNITS_MAX {
         eprintln!(
             "error: {units} replications in all; at most {}",
@@ -70,7 +96,7 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     let bar = args.run.progress(units, "scenarios x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
-    let cmp = match compare::compare(&entries, jobs, &|| bar.inc(1)) {
+    let cmp = match compare::compare(&entries, &peaks, jobs, &|| bar.inc(1)) {
         Ok(c) => c,
         Err(crashed) => {
             bar.abandon();
@@ -93,7 +119,9 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
     }
     let ids: String = entries
         .iter()
-        .map(|(_, m)| simpark::scenario::to_toml(&m.spec))
+        .map(|(_, m)| m)
+        .chain(&peaks)
+        .map(|m| simpark::scenario::to_toml(&m.spec))
         .collect();
     let seed = entries.first().map_or(0, |(_, m)| m.seed);
     outdir.publish(&outdir::run_id("compare", &ids, seed))?;

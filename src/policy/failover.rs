@@ -55,6 +55,15 @@
 //! * Data loss: with asynchronous replication the writes acknowledged in the last `lag` before
 //!   the primary stopped are not on the replica; [`FailoverController::data_loss_on_failover`]
 //!   reports that window for the latest promotion (zero with synchronous replication).
+//! * Planned switchover (`pcs resource move`, `patronictl switchover`): the operator moves the
+//!   primary role to a live replica on purpose. No detection, no fencing (the old primary is
+//!   known clean: it stops taking writes and becomes a replica), and no acknowledged write is
+//!   lost whatever the replication, because a controlled switchover waits for the replica to
+//!   have every write before promoting it. The site only waits for the promotion.
+//! * Failed takeover: a promotion can fail (DRBD refuses to promote an outdated disk, the
+//!   database will not start on the standby). The node is then out until an operator repairs
+//!   it (`handle_node_rejoined`); the next live replica is tried, and with none left the
+//!   service stays down (stalled) until a node rejoins.
 
 use crate::units::{SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -270,6 +279,10 @@ pub struct Outage {
     pub restored_at: Option<SimTime>,
     /// Acknowledged writes lost at the promotion (the async lag window; zero for sync).
     pub data_loss: SimDuration,
+    /// An operator's planned switchover, not a failure.
+    pub planned: bool,
+    /// Promotions that failed during this outage.
+    pub failed_promotions: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -492,6 +505,81 @@ impl FailoverController {
         self.check_invariants();
     }
 
+    /// The promotion of `node` failed (the standby's resource would not start): the node is
+    /// out of service until an operator repairs it ([`FailoverController::handle_node_rejoined`]).
+    /// It never became writable, so it is no split-brain risk. The next live replica is
+    /// promoted; with none left the group stalls. A failure for a promotion that was abandoned
+    /// meanwhile is ignored.
+    pub fn handle_promotion_failed(&mut self, now: SimTime, node: usize) {
+        self.enter(now);
+        self.check_node(node);
+        self.expire(now);
+        if self.phase == (Phase::Promoting { node }) {
+            let n = &mut self.nodes[node];
+            assert_eq!(n.role, Role::Promoting);
+            n.role = Role::Down;
+            n.may_write = false;
+            n.needs_rejoin = true;
+            self.phase = Phase::Idle;
+            self.outage
+                .as_mut()
+                .expect("a promotion runs in an outage")
+                .failed_promotions += 1;
+        }
+        self.advance(now);
+        self.check_invariants();
+    }
+
+    /// The operator moves the primary role to the live replica `to` on purpose (a planned
+    /// switchover, see the module doc): the primary becomes a replica at once and `to` is
+    /// promoted, with no detection, no fencing and no lost writes. Returns false, changing
+    /// nothing, unless a primary serves, nothing is in flight and `to` is a live replica.
+    pub fn handle_planned_switchover(&mut self, now: SimTime, to: usize) -> bool {
+        self.enter(now);
+        self.check_node(to);
+        self.expire(now);
+        let Some(old) = self.primary() else {
+            return false;
+        };
+        if self.phase != Phase::Idle || self.nodes[to].role != Role::Replica {
+            return false;
+        }
+        let n = &mut self.nodes[old];
+        n.role = Role::Replica;
+        n.may_write = false;
+        let last_heartbeat = n.last_heartbeat;
+        self.outage = Some(Outage {
+            failed_primary: old,
+            last_heartbeat,
+            detected_at: now,
+            fence_attempts: 0,
+            fenced_at: None,
+            promote_started_at: None,
+            new_primary: None,
+            restored_at: None,
+            data_loss: SimDuration::ZERO,
+            planned: true,
+            failed_promotions: 0,
+        });
+        self.promote(now, to, SimDuration::ZERO);
+        self.check_invariants();
+        true
+    }
+
+    /// Whether nothing can make the group writable again without an operator: no primary,
+    /// nothing in flight, no node to fence and no live replica to promote.
+    pub fn is_stalled(&self) -> bool {
+        self.primary().is_none()
+            && self.phase == Phase::Idle
+            && self.actions.is_empty()
+            && !self.nodes.iter().any(|n| n.role == Role::Replica)
+            && !(self.config.fencing
+                && self
+                    .nodes
+                    .iter()
+                    .any(|n| n.role == Role::Down && n.may_write && !n.fenced))
+    }
+
     /// A repaired node is back, as a clean replica (powered on, data re-synchronised). Cancels
     /// any fencing of it.
     ///
@@ -670,6 +758,8 @@ impl FailoverController {
                         new_primary: None,
                         restored_at: None,
                         data_loss: SimDuration::ZERO,
+                        planned: false,
+                        failed_promotions: 0,
                     });
                 }
                 Role::Promoting => {
@@ -699,10 +789,16 @@ impl FailoverController {
         let Some(candidate) = self.nodes.iter().position(|n| n.role == Role::Replica) else {
             return; // stalled: unavailable until a node rejoins
         };
-        self.promote(now, candidate);
+        let loss = match self.config.replication {
+            Replication::Sync => SimDuration::ZERO,
+            Replication::Async { lag } => lag,
+        };
+        self.promote(now, candidate, loss);
     }
 
-    fn promote(&mut self, now: SimTime, node: usize) {
+    /// Promote `node`, losing the acknowledged writes of `loss` (the replication lag at a
+    /// failover, zero at a planned switchover).
+    fn promote(&mut self, now: SimTime, node: usize, loss: SimDuration) {
         let n = &self.nodes[node];
         assert_eq!(
             n.role,
@@ -720,10 +816,6 @@ impl FailoverController {
                 self.writable_nodes()
             );
         }
-        let loss = match self.config.replication {
-            Replication::Sync => SimDuration::ZERO,
-            Replication::Async { lag } => lag,
-        };
         let n = &mut self.nodes[node];
         n.role = Role::Promoting;
         n.may_write = true;
@@ -825,6 +917,10 @@ mod tests {
         Repair(usize),
         /// The fence device starts working (true) or failing (false).
         FenceWorks(bool),
+        /// The operator switches the primary role over to the node.
+        Switchover(usize),
+        /// Promotions start succeeding (true) or failing (false).
+        PromotionWorks(bool),
     }
 
     #[derive(Copy, Clone, Debug)]
@@ -845,6 +941,7 @@ mod tests {
         script: VecDeque<(SimTime, Ev)>,
         pending: Vec<(SimTime, Done)>,
         fence_works: bool,
+        promotion_works: bool,
         /// When false, fence results are never reported (a hung fence device).
         fence_answers: bool,
         log: Vec<(SimTime, Action)>,
@@ -869,6 +966,7 @@ mod tests {
                 script: script.into(),
                 pending: Vec::new(),
                 fence_works: true,
+                promotion_works: true,
                 fence_answers: true,
                 log: Vec::new(),
                 max_truly_writable: 1,
@@ -917,6 +1015,9 @@ mod tests {
                                 }
                                 self.ctl.handle_fence_result(now, n, ok);
                             }
+                            Done::Promoted(n) if !self.promotion_works => {
+                                self.ctl.handle_promotion_failed(now, n);
+                            }
                             Done::Promoted(n) => {
                                 if self.up[n] {
                                     self.writable[n] = true;
@@ -959,6 +1060,15 @@ mod tests {
                     self.writable[n] = self.ctl.role(n) == Role::Primary;
                 }
                 Ev::FenceWorks(ok) => self.fence_works = ok,
+                Ev::Switchover(to) => {
+                    let old = self.ctl.primary().expect("a primary to switch from");
+                    assert!(
+                        self.ctl.handle_planned_switchover(now, to),
+                        "switchover to {to} refused"
+                    );
+                    self.writable[old] = false;
+                }
+                Ev::PromotionWorks(ok) => self.promotion_works = ok,
             }
         }
 
@@ -1109,6 +1219,107 @@ mod tests {
                 // Diverged data: it stays out until rejoined through a repair.
                 assert_eq!(park.ctl.role(0), Role::Down);
             }
+        }
+    }
+
+    /// A planned switchover is only the promotion: no detection, no fence, no lost writes
+    /// (even with async replication), the old primary a clean replica that a later failover
+    /// can promote again.
+    #[test]
+    fn planned_switchover_is_only_the_promotion() {
+        // (fencing, replication)
+        let cases = [
+            (true, Replication::Sync),
+            (true, Replication::Async { lag: dms(250) }),
+            (false, Replication::Async { lag: dms(250) }),
+        ];
+        for (fencing, replication) in cases {
+            let c = FailoverConfig {
+                replication,
+                ..cfg(1000, 3000, fencing, 5000, 1000)
+            };
+            let script = vec![(ms(10_500), Ev::Switchover(1)), (ms(30_500), Ev::Crash(1))];
+            let mut park = Park::new(2, c, script);
+            park.run_until(ms(11_499));
+            assert_eq!(park.ctl.primary(), None, "writes wait for the promotion");
+            assert!(park.ctl.current_outage().unwrap().planned);
+            park.run_until(ms(11_500));
+            assert_eq!(park.log, vec![(ms(10_500), Action::Promote { node: 1 })]);
+            let o = park.ctl.last_outage().unwrap().clone();
+            assert!(o.planned && o.fence_attempts == 0 && o.data_loss == SimDuration::ZERO);
+            assert_eq!((o.detected_at, o.restored_at), (ms(10_500), Some(ms(11_500))));
+            assert_eq!(park.ctl.data_loss_on_failover(), SimDuration::ZERO);
+            assert_eq!((park.ctl.primary(), park.ctl.role(0)), (Some(1), Role::Replica));
+            // The new primary crashes: the old one takes over as after any failure.
+            park.run_until(ms(100_000));
+            assert_eq!(park.ctl.primary(), Some(0), "case {fencing}/{replication:?}");
+            let lost = match replication {
+                Replication::Sync => SimDuration::ZERO,
+                Replication::Async { lag } => lag,
+            };
+            assert_eq!(park.ctl.data_loss_on_failover(), lost);
+            assert!(!park.ctl.last_outage().unwrap().planned);
+            assert_eq!(park.max_truly_writable, 1);
+            assert_eq!(park.max_oracle_writable, 1);
+        }
+    }
+
+    /// A switchover needs a serving primary, nothing in flight and a live replica target.
+    #[test]
+    fn planned_switchover_refused_unless_a_live_replica_takes_over() {
+        let c = cfg(1000, 3000, true, 5000, 1000);
+        let mut park = Park::new(3, c, vec![(ms(10_500), Ev::Crash(2)), (ms(20_500), Ev::Crash(0))]);
+        park.run_until(ms(15_000));
+        assert!(
+            !park.ctl.handle_planned_switchover(ms(15_000), 0),
+            "to the primary itself"
+        );
+        assert!(!park.ctl.handle_planned_switchover(ms(15_000), 2), "to a dead replica");
+        park.run_until(ms(24_000));
+        assert_eq!(park.ctl.primary(), None);
+        assert!(!park.ctl.handle_planned_switchover(ms(24_000), 1), "during a takeover");
+        assert!(park.ctl.current_outage().is_some_and(|o| !o.planned));
+        park.run_until(ms(100_000));
+        assert_eq!(park.ctl.primary(), Some(1));
+        assert!(park.log.iter().all(|(_, a)| *a != Action::Promote { node: 0 }));
+    }
+
+    /// A failed promotion: the next live replica is tried; with none the group stalls (no
+    /// primary, nothing pending) until a repaired node rejoins and is promoted.
+    #[test]
+    fn failed_promotion_tries_the_next_replica_or_stalls_until_a_repair() {
+        // (nodes, fencing, expected primary at 60 s)
+        let cases: &[(usize, bool, Option<usize>)] = &[(2, true, None), (2, false, None), (3, true, Some(2))];
+        for &(nodes, fencing, at_60s) in cases {
+            let c = cfg(1000, 3000, fencing, 5000, 1000);
+            let script = vec![
+                (ms(1_000), Ev::PromotionWorks(false)),
+                (ms(10_500), Ev::Crash(0)),
+                (ms(30_000), Ev::PromotionWorks(true)),
+                (ms(100_000), Ev::Repair(0)),
+            ];
+            let mut park = Park::new(nodes, c, script);
+            if nodes == 3 {
+                // Only the first promotion fails.
+                park.script.retain(|(t, _)| *t != ms(30_000));
+                park.script.push_back((ms(19_500), Ev::PromotionWorks(true)));
+                park.script.make_contiguous().sort_by_key(|&(t, _)| t);
+            }
+            park.run_until(ms(60_000));
+            assert_eq!(park.ctl.primary(), at_60s, "case {nodes}/{fencing}");
+            assert_eq!(park.ctl.role(1), Role::Down, "the failed standby waits for a repair");
+            assert_eq!(park.ctl.is_stalled(), at_60s.is_none());
+            assert_eq!(park.ctl.poll_timeout().is_none(), at_60s.is_none() && nodes == 2);
+            if at_60s.is_none() {
+                assert_eq!(park.ctl.current_outage().unwrap().failed_promotions, 1);
+                park.run_until(ms(200_000));
+                assert_eq!(park.ctl.primary(), Some(0), "the repaired node takes over");
+                let o = park.ctl.last_outage().unwrap();
+                assert_eq!(o.restored_at, Some(ms(101_000)));
+                assert_eq!(o.failed_promotions, 1);
+            }
+            assert_eq!(park.max_truly_writable, 1);
+            assert_eq!(park.max_oracle_writable, 1);
         }
     }
 

@@ -100,6 +100,9 @@ pub enum MaintTarget {
     /// Balancer `i` (0 = lb1, 1 = lb2): hands the VRRP address to its peer on purpose, if it
     /// holds it and the peer is up; otherwise the site is down while it is patched.
     Balancer(usize),
+    /// Storage node `j` (0-based): switched over first if it is the primary (a planned
+    /// switchover), then out for its update and back as a replica.
+    Storage(usize),
 }
 
 /// The daily backup and restores after human error, checked.
@@ -136,6 +139,8 @@ pub struct ReliabilityModel {
     pub budget_design: bool,
     /// Request mode replays each replication's random failures (see the schema).
     pub random_in_requests: bool,
+    /// Chance an unplanned storage takeover's promotion fails.
+    pub promotion_fail_probability: f64,
 }
 
 /// One class of component.
@@ -646,6 +651,9 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
     spec.expects.clear();
     // Request mode does not run planned maintenance: the sample is the park at full strength.
     spec.maintenance.enabled = false;
+    // Nor storage on the web servers (availability mode only); the sample has no failures,
+    // so the database's place changes nothing in it.
+    spec.storage.colocated = false;
     spec.horizon = LATENCY_SAMPLE_HORIZON.into();
     spec.warmup = LATENCY_SAMPLE_WARMUP.into();
     spec.replications = LATENCY_SAMPLE_REPLICATIONS;
@@ -659,6 +667,9 @@ pub fn replay_capsule(model: &Model, faults: Vec<Fault>) -> Result<Model, Scenar
     spec.mode = Mode::Requests;
     // Request mode does not run planned maintenance: the capsule replays the failures only.
     spec.maintenance.enabled = false;
+    // Nor storage on the web servers: the capsule replays the web servers' failures, not the
+    // takeovers of the databases on them.
+    spec.storage.colocated = false;
     spec.faults = faults;
     validate(spec).map_err(|(key, message)| {
         ScenarioError::Invalid(Located {

@@ -41,7 +41,11 @@ impl Sources {
         }
         match &self.text {
             Some((label, text)) => match locate_exact(text, key) {
-                Some(line) => format!("{label}:{line}"),
+                // A resolved file run again keeps what its comments say (the same bytes).
+                Some(line) => match text.lines().nth(line - 1).and_then(|l| l.split_once("  # from ")) {
+                    Some((_, from)) => from.trim().to_string(),
+                    None => format!("{label}:{line}"),
+                },
                 None => "built-in default".into(),
             },
             None => "built-in default".into(),
@@ -112,5 +116,7 @@ mod tests {
         // Comments only: the annotated file reads back to the same scenario.
         let again = from_str(&resolved, "r.toml", &[]).unwrap();
         assert_eq!(crate::scenario::to_toml(&again.spec), crate::scenario::to_toml(&m.spec));
+        // ... and keeps its sources: written again, the same bytes.
+        assert_eq!(to_toml_with_sources(&again), resolved);
     }
 }

@@ -434,6 +434,10 @@ pub struct StorageFailover {
     /// `sync` or `async` replication; async loses `lag_ms` of writes on failover.
     pub replication: Replication,
     pub lag_ms: f64,
+    /// Chance that an unplanned takeover's promotion fails (DRBD refuses an outdated disk,
+    /// the database will not start on the standby): the service then stays down until an
+    /// operator repairs a node. Availability mode.
+    pub promotion_fail_probability: f64,
 }
 
 impl Default for StorageFailover {
@@ -443,6 +447,7 @@ impl Default for StorageFailover {
             fencing: None,
             replication: Replication::Sync,
             lag_ms: 100.0,
+            promotion_fail_probability: 0.0,
         }
     }
 }
@@ -798,6 +803,11 @@ pub struct Storage {
     pub queue_max: u32,
     pub read: DistSpec,
     pub write: DistSpec,
+    /// Storage node j is the database on web server j (a standby pair: each server holds its
+    /// site and a replicated copy of its database). It fails and is repaired with its server
+    /// (crash and hang), has no failures or disks of its own, and is patched with it.
+    /// Availability mode; needs as many storage nodes as web servers.
+    pub colocated: bool,
 }
 
 impl Default for Storage {
@@ -808,6 +818,7 @@ impl Default for Storage {
             queue_max: 4096,
             read: DistSpec::lognormal(2.0, 1.0),
             write: DistSpec::lognormal(6.0, 1.0),
+            colocated: false,
         }
     }
 }

@@ -4,14 +4,18 @@
 //!
 //! Without scenarios it compares the brochure's three setups (`scenarios/baseline/`: a
 //! single server, a standby pair, the full park), embedded so it works from any directory.
+//! With a peak (`--peak 10x1h`) every scenario also runs through a news spike at request
+//! level ([`peak_model`]): where does one server or a standby saturate while the park does not?
 //! Only reads the models it is given and the figures the runner returns; must never read a
 //! clock or spawn a thread (parallelism is `study::run_models`).
 
 use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, run_models};
+use crate::model::topology::NodeKind;
+use crate::model::traffic::rate_at;
 use crate::report::plot::{self, Bar};
-use crate::scenario::{Mode, Model};
-use crate::sim::topology::NodeKind;
+use crate::scenario::{Burst, Mode, Model, ScenarioError};
 use crate::stats::Estimate;
+use crate::units::{SimDuration, SimTime};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -57,7 +61,12 @@ impl Servers {
             0
         };
         let web = count(&|k| matches!(k, NodeKind::Web(_)));
-        let storage = count(&|k| matches!(k, NodeKind::Storage(_)));
+        // Storage on the web servers (a standby pair's database) is no machine of its own.
+        let storage = if model.spec.storage.colocated {
+            0
+        } else {
+            count(&|k| matches!(k, NodeKind::Storage(_)))
+        };
         let backup = count(&|k| k == NodeKind::Backup);
         Servers {
             total: balancers + web + storage + backup,
@@ -106,12 +115,107 @@ pub struct Compared {
     /// Whether planned maintenance counts in the downtime and availability figures.
     pub maintenance: crate::scenario::MaintenanceContract,
     pub metrics: RunFigures,
+    /// The same scenario through the peak, at request level (with `--peak`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak: Option<RunFigures>,
 }
 
-/// Run every (scenario x replication) on `jobs` threads and put the results side by side.
-pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<Comparison, Crashed> {
+/// A news spike: `multiplier` x the traffic for `duration`, from the busiest hour of the week.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Peak {
+    pub multiplier: f64,
+    pub duration_s: f64,
+}
+
+/// Time at the peak's traffic before it is measured, for queues to fill.
+pub const PEAK_WARMUP: SimDuration = SimDuration::from_mins(10);
+/// Replications of a peak run (like the latency sample of an availability run).
+pub const PEAK_REPLICATIONS: u32 = 5;
+/// The largest peak multiplier (the scenario's factor limit).
+const PEAK_MULTIPLIER_MAX: f64 = 1000.0;
+
+impl Peak {
+    /// `10x1h`: a multiplier, `x`, a duration.
+    pub fn parse(text: &str) -> Result<Peak, String> {
+        let expected = "expected MULTIPLIERxDURATION, e.g. 10x1h (10 times the traffic for an hour)";
+        let Some((m, d)) = text.split_once('x') else {
+            return Err(format!("{text:?} is not valid; {expected}"));
+        };
+        let multiplier: f64 = m
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?}: {m:?} is not a number; {expected}"))?;
+        if !(multiplier.is_finite() && multiplier > 0.0 && multiplier <= PEAK_MULTIPLIER_MAX) {
+            return Err(format!(
+                "{text:?}: the multiplier must be > 0 and <= {PEAK_MULTIPLIER_MAX}; {expected}"
+            ));
+        }
+        let duration = crate::units::parse_duration(d.trim()).map_err(|e| format!("{text:?}: {e}; {expected}"))?;
+        if duration.is_zero() || duration > SimDuration::from_secs(7 * 86_400) {
+            return Err(format!("{text:?}: the duration must be > 0 and at most 7d; {expected}"));
+        }
+        Ok(Peak {
+            multiplier,
+            duration_s: duration.as_secs_f64(),
+        })
+    }
+
+    /// `10x for 1h`.
+    pub fn text(&self) -> String {
+        format!("{}x for {}", self.multiplier, span(self.duration_s))
+    }
+}
+
+/// `m` through `peak` at request level: the request-level sample of the scenario (no failures,
+/// no maintenance: capacity only) with a burst of `peak.multiplier` from [`PEAK_WARMUP`] before
+/// the busiest hour of its first week, measured for `peak.duration_s` from that hour.
+pub fn peak_model(m: &Model, peak: &Peak) -> Result<Model, ScenarioError> {
+    const HOUR: u64 = 3_600_000_000_000;
+    let busiest = (0..7 * 24u64)
+        .map(|h| (h, rate_at(&m.traffic, SimTime::from_nanos(h * HOUR)).0))
+        .fold((0, f64::MIN), |best, x| if x.1 > best.1 { x } else { best })
+        .0;
+    let at = SimTime::from_nanos(busiest * HOUR).max(SimTime::ZERO + PEAK_WARMUP);
+    let duration = SimDuration::from_nanos((peak.duration_s * 1e9).round() as u64);
+    let mut spec = crate::scenario::latency_sample_spec(&m.spec);
+    spec.name = format!("{}_peak", m.spec.name);
+    spec.reliability.random_in_requests = false;
+    spec.replications = PEAK_REPLICATIONS;
+    spec.warmup = format!("{}ns", at.as_nanos());
+    spec.horizon = format!("{}ns", (at + duration).as_nanos());
+    spec.traffic.bursts.push(Burst {
+        start: format!("{}ns", at.as_nanos() - PEAK_WARMUP.as_nanos()),
+        duration: format!("{}ns", (PEAK_WARMUP + duration).as_nanos()),
+        multiplier: peak.multiplier,
+    });
+    crate::scenario::validate(spec).map_err(|(key, message)| {
+        ScenarioError::Invalid(crate::scenario::Located {
+            file: format!("<{} through a {} peak>", m.spec.name, peak.text()),
+            line: 0,
+            column: 0,
+            key,
+            message,
+            snippet: None,
+        })
+    })
+}
+
+/// Run every (scenario x replication) on `jobs` threads and put the results side by side;
+/// then the peak models, if given (one per entry, in order; a crash in one is reported at its
+/// entry's index).
+pub fn compare(
+    entries: &[(String, Model)],
+    peaks: &[Model],
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Comparison, Crashed> {
+    assert!(
+        peaks.is_empty() || peaks.len() == entries.len(),
+        "one peak model per entry"
+    );
     let models: Vec<Model> = entries.iter().map(|(_, m)| m.clone()).collect();
     let figures = run_models(&models, jobs, on_done)?;
+    let mut peak_figures = run_models(peaks, jobs, on_done)?.into_iter();
     let scenarios = entries
         .iter()
         .zip(figures)
@@ -128,6 +232,7 @@ pub fn compare(entries: &[(String, Model)], jobs: usize, on_done: &(dyn Fn() + S
             servers: Servers::of(m),
             maintenance: m.spec.maintenance.contract,
             metrics,
+            peak: peak_figures.next(),
         })
         .collect();
     Ok(Comparison {
@@ -156,6 +261,14 @@ const ROWS: [(&str, &str, usize); 15] = [
     // Human-error restores that lost data, failed restores, both storage copies lost.
     ("data-loss events/year", "data_loss_events_per_year", 4),
     ("RAID-1 losses/year", "raid_array_losses_per_year", 4),
+];
+
+/// Rows of the peak run (request level, `PEAK_REPLICATIONS` replications).
+const PEAK_ROWS: [(&str, &str, usize); 4] = [
+    ("peak: served req/s", "throughput_rps", 1),
+    ("peak: availability (req)", "availability_request", 6),
+    ("peak: latency ms p99", "latency_ms_p99", 1),
+    ("peak: busiest web util.", "web_utilisation_max", 3),
 ];
 
 fn pm(e: &Estimate, digits: usize) -> String {
@@ -218,6 +331,23 @@ impl Comparison {
                 .map(|s| {
                     s.metrics
                         .get(metric)
+                        .map_or_else(|| "-".to_string(), |e| pm(&e, digits))
+                })
+                .collect();
+            rows.push((label, cells));
+        }
+        // Through the peak, at request level: requests served and p99 during it.
+        for (label, metric, digits) in PEAK_ROWS {
+            if self.scenarios.iter().all(|s| s.peak.is_none()) {
+                break;
+            }
+            let cells = self
+                .scenarios
+                .iter()
+                .map(|s| {
+                    s.peak
+                        .as_ref()
+                        .and_then(|p| p.get(metric))
                         .map_or_else(|| "-".to_string(), |e| pm(&e, digits))
                 })
                 .collect();
@@ -305,6 +435,60 @@ mod tests {
             servers[2].text(),
             format!("{} (lb 1, web 3, storage 2, backup 1)", servers[2].total)
         );
+    }
+
+    #[test]
+    fn a_peak_is_a_multiplier_and_a_duration() {
+        let ok = [
+            ("10x1h", 10.0, 3600.0),
+            ("2.5x90m", 2.5, 5400.0),
+            ("300x10m", 300.0, 600.0),
+        ];
+        for (text, multiplier, duration_s) in ok {
+            assert_eq!(Peak::parse(text), Ok(Peak { multiplier, duration_s }), "{text}");
+        }
+        for bad in [
+            "10",
+            "x1h",
+            "10x",
+            "0x1h",
+            "-2x1h",
+            "nanx1h",
+            "1001x1h",
+            "10x0s",
+            "10x8d",
+            "10x1 fortnight",
+        ] {
+            let e = Peak::parse(bad).unwrap_err();
+            assert!(e.contains("10x1h"), "{bad}: {e}");
+        }
+    }
+
+    /// The peak run is the scenario at request level, without failures or maintenance, with
+    /// the burst from PEAK_WARMUP before the busiest hour of the week over the measured window.
+    #[test]
+    fn the_peak_run_measures_the_busiest_hour_times_the_multiplier() {
+        let (origin, text) = BASELINES[1];
+        let m = crate::scenario::from_str(text, origin, &[]).unwrap();
+        let p = peak_model(&m, &Peak::parse("10x1h").unwrap()).unwrap();
+        assert_eq!(p.mode, Mode::Requests);
+        assert!(p.maintenance.is_none() && !p.spec.storage.colocated && p.spec.faults.is_empty());
+        assert_eq!(p.replications, PEAK_REPLICATIONS);
+        assert_eq!(p.horizon - p.warmup, SimDuration::from_secs(3600));
+        let rate = |model: &Model, t: SimTime| rate_at(&model.traffic, t).0;
+        let start = SimTime::ZERO + p.warmup;
+        let busiest = (0..7 * 24)
+            .map(|h| rate(&m, SimTime::from_nanos(h * 3_600_000_000_000)))
+            .fold(0.0, f64::max);
+        assert_eq!(rate(&m, start), busiest);
+        for t in [
+            start,
+            start + SimDuration::from_mins(59),
+            SimTime::ZERO + (p.warmup - PEAK_WARMUP),
+        ] {
+            assert!((rate(&p, t) / rate(&m, t) - 10.0).abs() < 1e-9);
+        }
+        assert_eq!(rate(&p, SimTime::ZERO + p.horizon), rate(&m, SimTime::ZERO + p.horizon));
     }
 
     #[test]

@@ -191,7 +191,8 @@ fn balancer_pair_takes_over_within_master_down_interval() {
         assert!(ms > 2600.0 - 1e-6 && ms <= 3600.0 + 1e-6, "takeover took {ms} ms");
     }
     // Planned maintenance: the master resigns on purpose (a priority-0 advertisement) and the
-    // backup takes over after Skew_Time only, (256 - 100) x 100 / 256 = 60 cs (integer).
+    // backup takes over after Skew_Time only, (256 - 100) x 100 / 256 = 60 cs (integer); the
+    // storage primary is switched over on purpose, the site waiting for the promotion (1 s).
     let planned: Vec<f64> = pair
         .incidents
         .iter()
@@ -199,8 +200,13 @@ fn balancer_pair_takes_over_within_master_down_interval() {
         .map(|i| (i.end_h - i.start_h) * 3_600_000.0)
         .collect();
     assert!(!planned.is_empty(), "monthly maintenance hands the address over");
+    assert!(planned.iter().any(|ms| (ms - 600.0).abs() < 1e-3), "{planned:?}");
+    assert!(planned.iter().any(|ms| (ms - 1000.0).abs() < 1e-3), "{planned:?}");
     for ms in planned {
-        assert!((ms - 600.0).abs() < 1e-3, "a planned handover took {ms} ms");
+        assert!(
+            (ms - 600.0).abs() < 1e-3 || (ms - 1000.0).abs() < 1e-3,
+            "a planned handover took {ms} ms"
+        );
     }
 }
 
@@ -591,9 +597,11 @@ fn availability_mode_refuses_first_with_maxconn() {
 /// not overlap, downtime including planned maintenance (monthly updates in every baseline):
 /// the single server is worst (its repairs and every update take the site down), the park
 /// with one balancer pays for lb1 (failures and updates), and the park with a VRRP pair and
-/// the standby pair are both far below it. The standby pair is still modelled with a failover
-/// address that cannot fail and no data tier, so the model does not order it against the
-/// hardened park; the test checks only what it supports.
+/// the standby pair are both far below it. The standby pair (its database replicated on both
+/// servers, Pacemaker takeovers that can fail, planned switchovers) and the hardened park
+/// (whose separate storage pair has more hardware that can fail, and fails over the same way)
+/// come out within each other's CIs: the model does not order them, and the test checks only
+/// what it supports.
 #[test]
 fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
     let sets = ["replications=40"];
@@ -625,5 +633,16 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
     }
     // A single server is down ~16 min per monthly window (drain + update + rise checks).
     assert!((180.0..200.0).contains(&maint(&single)), "{}", maint(&single));
-    assert!(maint(&hardened) < 1.0 && maint(&standby) < 1.0);
+    // The park and the standby pair patch without a visible outage but for VRRP handovers
+    // and planned storage switchovers (seconds per window).
+    assert!(maint(&hardened) < 2.0 && maint(&standby) < 2.0);
+    // Unplanned, both pay mostly for takeovers (detection, fencing, promotion, and the 2% that
+    // fail and wait for on-call).
+    let takeover = |s: &AvailSummary| {
+        s.metrics.downtime_by_cause[simpark::sim::avail::Cause::Takeover.index()]
+            .downtime_min_per_year
+            .value
+    };
+    assert!(takeover(&standby) > 0.5 * standby.metrics.downtime_min_per_year_unplanned.value);
+    assert!(takeover(&hardened) > 0.5 * hardened.metrics.downtime_min_per_year_unplanned.value);
 }

@@ -253,7 +253,14 @@ fn nothing_to_check_is_an_error_unless_allowed() {
         "{err}"
     );
     // Files without [[expect]] blocks are nothing to check either.
-    let out = simpark().arg("check").arg(repo("scenarios/baseline")).output().unwrap();
+    let plain = d.join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::copy(
+        repo("scenarios/baseline/single_server.toml"),
+        plain.join("single_server.toml"),
+    )
+    .unwrap();
+    let out = simpark().arg("check").arg(&plain).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
     let out = simpark().args(["check", "--allow-empty"]).arg(&empty).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -272,6 +279,39 @@ fn quiet_check_prints_nothing_when_everything_holds() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn the_standby_pair_baseline_keeps_its_data_promises_only_with_sync_replication_and_fencing() {
+    // The standby pair's database is on its two servers: synchronous replication and
+    // Pacemaker's fencing lose no write and never let both write; async replication loses the
+    // lag at every takeover, and without fencing a hung primary keeps writing (split brain).
+    let d = tmpdir("check-standby-pair");
+    let run = |set: Option<&str>| {
+        let mut cmd = simpark();
+        cmd.arg("check").arg(repo("scenarios/baseline/standby_pair.toml"));
+        if let Some(s) = set {
+            cmd.args(["--set", s]);
+        }
+        let out = cmd.args(["-r", "10", "--capsule-dir"]).arg(&d).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, text) = run(None);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run(Some("reliability.storage_failover.replication=\"async\""));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("FAIL  ") && text.contains("lost_writes_ms_max = "),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok    ") && text.contains("split_brain = 0.000"),
+        "{text}"
+    );
+    let (code, text) = run(Some("reliability.storage_failover.fencing=false"));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAIL  ") && text.contains("split_brain = "), "{text}");
+    assert!(text.contains("lost_writes_ms_max = 0.0"), "{text}");
 }
 
 #[test]

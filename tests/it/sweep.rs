@@ -458,6 +458,47 @@ fn compare_without_scenarios_runs_the_three_baselines() {
     );
 }
 
+/// Capacity is part of availability: through a 300x news spike one server (and a standby,
+/// whose second server waits idle) saturates while the park's three web servers do not.
+#[test]
+fn compare_runs_each_scenario_through_a_peak() {
+    let d = tmpdir("compare-peak");
+    let out = d.join("out");
+    let o = run_ok(
+        simpark()
+            .arg("compare")
+            .arg(repo("scenarios/baseline/single_server.toml"))
+            .arg(repo("scenarios/baseline/standby_pair.toml"))
+            .arg(repo("scenarios/baseline/xpos.toml"))
+            .args(["--peak", "300x10m", "--horizon", "30d", "--replications", "2", "--out"])
+            .arg(&out),
+    );
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("peak: availability (req)") && table.contains("peak: latency ms p99"),
+        "{table}"
+    );
+    let c = json(&out.join("compare.json"));
+    let served = |i: usize| {
+        c["scenarios"][i]["peak"]["availability_request"]["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let p99 = |i: usize| c["scenarios"][i]["peak"]["latency_ms_p99"]["value"].as_f64().unwrap();
+    assert!(served(0) < 0.9 && served(1) < 0.9, "one server saturates: {table}");
+    assert!(served(2) > 0.9999, "the park does not: {table}");
+    assert!(p99(2) < p99(0) / 5.0, "{table}");
+    // A bad peak is refused before anything runs.
+    let bad = simpark()
+        .args(["compare", "--peak", "10x", "--out"])
+        .arg(d.join("bad"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--peak"));
+    assert!(!d.join("bad").exists());
+}
+
 #[test]
 fn compare_with_a_bad_file_runs_nothing() {
     let d = tmpdir("compare-bad");

@@ -45,9 +45,19 @@ pub(super) fn maintenance_model(
         );
     }
     let window_start = SimDuration::from_nanos((h * 3600e9).round() as u64);
+    // Storage nodes of their own, in a pair with failover (storage on the web servers is
+    // patched with its server).
+    let stores = if spec.storage.colocated || spec.storage.count < 2 {
+        0
+    } else {
+        spec.storage.count as usize
+    };
     let order: Vec<MaintTarget> = if mt.order.is_empty() {
         let web = (0..web_count as usize).map(MaintTarget::Web);
-        web.chain((0..balancers).rev().map(MaintTarget::Balancer)).collect()
+        let store = (0..stores).map(MaintTarget::Storage);
+        web.chain(store)
+            .chain((0..balancers).rev().map(MaintTarget::Balancer))
+            .collect()
     } else {
         let mut order = Vec::new();
         for (n, name) in mt.order.iter().enumerate() {
@@ -60,6 +70,7 @@ pub(super) fn maintenance_model(
             };
             let i = number("web", web_count as usize)
                 .map(MaintTarget::Web)
+                .or_else(|| number("store", stores).map(MaintTarget::Storage))
                 .or_else(|| number("lb", balancers).map(MaintTarget::Balancer));
             let Some(i) = i else {
                 let lbs = match balancers {
@@ -67,9 +78,16 @@ pub(super) fn maintenance_model(
                     1 => ", lb1".to_string(),
                     _ => ", lb1, lb2".to_string(),
                 };
+                let store = if stores > 0 {
+                    format!(", store1..store{stores}")
+                } else {
+                    String::new()
+                };
                 return bad(
                     key,
-                    format!("{name:?} is not a server that can be patched; expected one of web1..web{web_count}{lbs}"),
+                    format!(
+                        "{name:?} is not a server that can be patched; expected one of web1..web{web_count}{store}{lbs}"
+                    ),
                 );
             };
             if order.contains(&i) {

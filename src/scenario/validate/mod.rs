@@ -74,6 +74,7 @@ const SECTIONS: &[(&str, Check)] = &[
     ("backup", backup::backup),
     ("monitoring", monitoring::monitoring),
     ("maintenance", maintenance::section),
+    ("storage.colocated and promotion", tiers::standby_storage),
     ("budget", budget::section),
 ];
 

@@ -155,6 +155,7 @@ pub(super) fn reliability(r: &Reliability, storage_count: u32) -> Result<Reliabi
         failover,
         swarm: r.swarm,
         random_in_requests: r.random_in_requests,
+        promotion_fail_probability: f.promotion_fail_probability,
         budget_design: r.fault_budget == FaultBudget::Design,
     })
 }

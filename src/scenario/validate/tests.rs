@@ -463,6 +463,18 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         "maintenance.every",
         4,
     ),
+    // a standby pair's storage
+    (
+        "[reliability.storage_failover]\npromotion_fail_probability = 2",
+        "reliability.storage_failover.promotion_fail_probability",
+        2,
+    ),
+    ("[storage]\ncolocated = true", "storage.colocated", 2),
+    (
+        "mode = \"availability\"\n[storage]\ncolocated = true\ncount = 2",
+        "storage.colocated",
+        3,
+    ),
     // the budget
     (
         "[traffic]\nkind = \"poisson\"\nrate_per_s = 1e-9",

@@ -1,7 +1,8 @@
 //! `[web]` and `[storage]`: the server tiers (count, workers, queue, service times).
 
-use super::checks::{count, dist};
-use super::{Checked, Draft};
+use super::checks::{count, dist, probability};
+use super::{Checked, Draft, refuse};
+use crate::scenario::Mode;
 use crate::scenario::{STORAGE_NODES_MAX, Scenario, TierModel, WEB_SERVERS_MAX, WORKERS_MAX};
 
 pub(super) fn web(spec: &Scenario, d: &mut Draft) -> Checked {
@@ -39,4 +40,30 @@ pub(super) fn storage(spec: &Scenario, d: &mut Draft) -> Checked {
 /// Whether requests use the storage tier.
 pub(super) fn needs_storage(spec: &Scenario) -> bool {
     spec.requests.storage_reads > 0 || spec.requests.write_fraction > 0.0
+}
+
+/// A standby pair's storage: colocated nodes (one per web server, availability mode) and the
+/// chance a takeover fails.
+pub(super) fn standby_storage(spec: &Scenario, _: &mut Draft) -> Checked {
+    let key = "reliability.storage_failover.promotion_fail_probability";
+    probability(key, spec.reliability.storage_failover.promotion_fail_probability)?;
+    if !spec.storage.colocated {
+        return Ok(());
+    }
+    if spec.mode == Mode::Requests {
+        return refuse(
+            "storage.colocated",
+            "storage on the web servers is modelled in availability mode only (mode = \"availability\"); set it to false in request mode",
+        );
+    }
+    if spec.storage.count != spec.web.count || spec.storage.count < 2 {
+        return refuse(
+            "storage.colocated",
+            format!(
+                "needs one storage node per web server and at least two (a standby pair); storage.count is {} and web.count is {}",
+                spec.storage.count, spec.web.count
+            ),
+        );
+    }
+    Ok(())
 }

@@ -54,11 +54,22 @@ impl AvailWorld<'_> {
                 return Failing::all(cause, "no balancer holds the site address");
             }
         }
-        let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0;
+        // Storage on the web servers is the site's own database, whatever the request mix.
+        let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0 || self.m.spec.storage.colocated;
         if needs_storage && !self.storage_ok {
-            // A takeover is under way while the controller has a node to promote.
+            // A takeover is under way while the controller has a node to promote; a planned
+            // switchover is maintenance.
             let store = &self.comps[self.store0..self.store0 + self.m.storage.count as usize];
-            let cause = if self.failover.is_some() && self.disaster_at.is_none() && store.iter().any(|s| s.up) {
+            // The controller may already have finished the switchover it was stepped through:
+            // then its last outage is the one the site still waits out.
+            let planned = self
+                .failover
+                .as_ref()
+                .and_then(|f| f.current_outage().or(f.last_outage()))
+                .is_some_and(|o| o.planned);
+            let cause = if planned {
+                Cause::Maintenance
+            } else if self.failover.is_some() && self.disaster_at.is_none() && store.iter().any(|s| s.up) {
                 Cause::Takeover
             } else {
                 Cause::Storage

@@ -343,6 +343,8 @@ pub struct AvailWorld<'m> {
     /// Snapshot the running restore attempt reads.
     restore_snapshot: Option<BackupId>,
     swarm: Option<Swarm>,
+    /// Whether a storage takeover's promotion fails (`promotion_fail_probability`).
+    takeover_rng: StreamRng,
     /// Component that has been unreachable but writable (a partitioned primary) since when.
     split_since: Option<SimTime>,
     /// lb1's backend: the real HAProxy machine, told every DOWN/UP, asked for its routing
@@ -457,6 +459,7 @@ impl<'m> AvailWorld<'m> {
             restoring: false,
             restore_snapshot: None,
             swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
+            takeover_rng: seeds.stream("storage/takeover"),
             split_since: None,
             shares: Backend::new(m.backend.clone())
                 .routing_shares(clients)
@@ -491,6 +494,9 @@ impl<'m> AvailWorld<'m> {
         self.metrics.monthly_degraded_ns = vec![0; months];
         self.metrics.offered = offered_between(&self.m.traffic, self.warmup, self.horizon);
         for c in 0..self.comps.len() {
+            if self.colocated(c) {
+                continue; // fails, and holds its disks, with its web server
+            }
             self.schedule_failure(SimTime::ZERO, c);
             if self.m.reliability.disk.is_some() {
                 for d in 0..2 {
@@ -775,14 +781,16 @@ impl<'m> AvailWorld<'m> {
         match self.comps[c].kind {
             // A slowed server passes its checks: lb1 keeps routing to it.
             Kind::Web(_) if mode == Mode::Slowdown => {}
-            Kind::Web(_) if covered => {
+            Kind::Web(i) if covered => {
                 if let Some(t) = self.detect(now, c) {
                     if now >= self.warmup {
                         self.metrics.detect_ms.push(t.since(now).as_millis_f64());
                     }
                     self.q.schedule(t, Ev::LbDown { comp: c as u32, epoch });
                 }
+                self.colocated_failed(now, i, mode);
             }
+            Kind::Web(i) => self.colocated_failed(now, i, mode),
             Kind::Storage(j) => self.storage_failed(now, j),
             Kind::Lb => self.lb_failed(now, c),
             Kind::Backup => {
@@ -790,7 +798,6 @@ impl<'m> AvailWorld<'m> {
                     b.handle_target_down(now);
                 }
             }
-            _ => {}
         }
         let notice = if mode == Mode::Slowdown {
             self.notice_delay(now, c, HIGH_LOAD.rule)
@@ -989,12 +996,13 @@ impl<'m> AvailWorld<'m> {
             self.schedule_disk(now, c, 1, 1.0);
         }
         match self.comps[c].kind {
-            Kind::Web(_) => {
+            Kind::Web(i) => {
                 if self.comps[c].in_lb {
                     // A gray failure never left the rotation; the repaired server just works.
                 } else if let Some(t) = self.recover(now, c) {
                     self.q.schedule(t, Ev::LbUp { comp: c as u32, epoch });
                 }
+                self.colocated_repaired(now, i);
             }
             Kind::Storage(j) => self.storage_rejoined(now, j),
             Kind::Lb => self.lb_repaired(now, c),

@@ -1,6 +1,9 @@
 //! The storage pair in the long-horizon driver: each takeover is stepped through the real
 //! `FailoverController` (heartbeats delivered lazily on their grid, fences and promotions
-//! timed), with the split-brain oracle on the nodes really running.
+//! timed, a promotion failing with `promotion_fail_probability`), with the split-brain oracle
+//! on the nodes really running. Planned switchovers (maintenance) are asked of the same
+//! controller. Storage on the web servers (`storage.colocated`, a standby pair) fails, is
+//! repaired and is patched with its server.
 
 use super::*;
 
@@ -40,6 +43,74 @@ impl AvailWorld<'_> {
         }
     }
 
+    /// Whether storage node `j` runs: up and not rebooting for planned maintenance.
+    pub(super) fn store_running(&self, j: usize) -> bool {
+        let s = &self.comps[self.store0 + j];
+        s.up && !s.maint
+    }
+
+    /// Storage node `j` is the database on web server `j` (`storage.colocated`).
+    pub(super) fn colocated(&self, c: usize) -> bool {
+        self.m.spec.storage.colocated && matches!(self.comps[c].kind, Kind::Storage(_))
+    }
+
+    /// Web server `i` failed with `mode`: a crash or a hang of the host takes its database
+    /// (storage node `i`) with it, when the storage lives on the web servers.
+    pub(super) fn colocated_failed(&mut self, now: SimTime, i: usize, mode: Mode) {
+        let s = self.store0 + i;
+        if !self.m.spec.storage.colocated || !matches!(mode, Mode::Crash | Mode::Hang) || !self.comps[s].up {
+            return;
+        }
+        let comp = &mut self.comps[s];
+        comp.up = false;
+        comp.mode = mode;
+        comp.epoch = comp.epoch.wrapping_add(1);
+        self.storage_failed(now, i);
+    }
+
+    /// Web server `i` is repaired: its database comes back with it.
+    pub(super) fn colocated_repaired(&mut self, now: SimTime, i: usize) {
+        let s = self.store0 + i;
+        if !self.m.spec.storage.colocated || self.comps[s].up {
+            return;
+        }
+        let comp = &mut self.comps[s];
+        comp.up = true;
+        comp.epoch = comp.epoch.wrapping_add(1);
+        self.storage_rejoined(now, i);
+    }
+
+    /// Before storage node `j` goes down for planned maintenance: if it is the primary, move
+    /// the role to a running replica (a planned switchover: the site waits only for the
+    /// promotion). Returns false if it is the primary and no replica can take over (the
+    /// operator postpones its patch).
+    pub(super) fn storage_switchover(&mut self, now: SimTime, j: usize) -> bool {
+        let running: Vec<bool> = (0..self.m.storage.count as usize)
+            .map(|k| self.store_running(k))
+            .collect();
+        let Some(fo) = self.failover.as_mut() else {
+            return false;
+        };
+        if fo.primary() != Some(j) {
+            return fo.current_outage().is_none();
+        }
+        let t = now.max(fo.last_now());
+        let live: Vec<usize> = (0..running.len()).filter(|&k| running[k]).collect();
+        fo.handle_heartbeats(t, &live);
+        let Some(to) = (0..running.len()).find(|&k| k != j && running[k] && fo.role(k) == Role::Replica) else {
+            return false;
+        };
+        if !fo.handle_planned_switchover(t, to) {
+            return false;
+        }
+        self.storage_ok = false;
+        self.storage_epoch = self.storage_epoch.wrapping_add(1);
+        let done = self.run_failover(now, None).expect("a running replica is promoted");
+        let epoch = self.storage_epoch;
+        self.q.schedule(done, Ev::StorageRestored { epoch });
+        true
+    }
+
     pub(super) fn storage_rejoined(&mut self, now: SimTime, j: usize) {
         // The disaster path: both copies were lost, so the repaired node is empty and the
         // database must come back from the backup server before anything can write.
@@ -52,12 +123,16 @@ impl AvailWorld<'_> {
         // Heartbeats are delivered lazily: every live node's, at once, before anything else,
         // so no live node looks dead for the months nothing was reported.
         let live: Vec<usize> = (0..self.m.storage.count as usize)
-            .filter(|&k| self.comps[self.store0 + k].up)
+            .filter(|&k| self.comps[self.store0 + k].up && !self.comps[self.store0 + k].maint)
             .collect();
+        assert!(live.contains(&j), "store{} rejoins while not running", j + 1);
         fo.handle_heartbeats(t, &live);
-        // A replica that failed and came back between takeovers was never declared dead.
-        if fo.role(j) == Role::Down {
-            fo.handle_node_rejoined(t, j);
+        // A replica that failed and came back between takeovers was never declared dead. The
+        // operator at the node also brings back a running node a failed promotion left out.
+        for &k in &live {
+            if fo.role(k) == Role::Down {
+                fo.handle_node_rejoined(t, k);
+            }
         }
         if let Some(lost_at) = disaster {
             if self.backup.is_some() {
@@ -68,8 +143,7 @@ impl AvailWorld<'_> {
             }
             return;
         }
-        let store0 = self.store0;
-        if fo.primary().is_none_or(|p| !self.comps[store0 + p].up) {
+        if fo.primary().is_none_or(|p| !live.contains(&p)) {
             // Nothing was writable: the returning node ends the stall.
             if let Some(done) = self.run_failover(now, None) {
                 let epoch = self.storage_epoch;
@@ -89,11 +163,12 @@ impl AvailWorld<'_> {
         let n = self.m.storage.count as usize;
         let cfg = &self.m.reliability.failover;
         let hb = cfg.heartbeat_interval;
-        let alive: Vec<bool> = (0..n).map(|j| self.comps[store0 + j].up).collect();
+        let alive: Vec<bool> = (0..n).map(|j| self.store_running(j)).collect();
         // A partitioned node (storage `hang`) is alive and writable but silent.
         let partitioned: Vec<bool> = (0..n)
             .map(|j| !self.comps[store0 + j].up && self.comps[store0 + j].mode == Mode::Hang)
             .collect();
+        let fail_p = self.m.reliability.promotion_fail_probability;
         let fo = self.failover.as_mut().expect("failover controller");
         // Heartbeats are delivered lazily: every node that was running sent its last one at
         // the grid point before `now` (the failed node's last ever), all at once, before any
@@ -149,11 +224,18 @@ impl AvailWorld<'_> {
                 fo.handle_fence_result(t, node, true);
             } else if let Some(i) = promotions.iter().position(|(x, _)| *x == t) {
                 let (_, node) = promotions.remove(i);
-                fo.handle_promotion_done(t, node);
+                // Only an unplanned takeover's promotion is drawn to fail: a planned
+                // switchover promotes a caught-up replica the operator is watching.
+                let planned = fo.current_outage().is_some_and(|o| o.planned);
+                if !planned && fail_p > 0.0 && self.takeover_rng.random::<f64>() < fail_p {
+                    fo.handle_promotion_failed(t, node);
+                } else {
+                    fo.handle_promotion_done(t, node);
+                }
             } else {
                 fo.handle_timeout(t);
             }
-            if alive.iter().all(|a| !a) {
+            if alive.iter().all(|a| !a) || (fo.is_stalled() && fences.is_empty() && promotions.is_empty()) {
                 return None; // nothing to promote until a node is repaired
             }
         }
