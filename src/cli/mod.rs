@@ -264,28 +264,55 @@ impl RunFlags {
     /// The overrides these flags stand for, as `simpark run` applies them.
     pub fn sets(&self) -> Vec<String> {
         let mut sets = self.set.clone();
+        sets.extend(self.flag_sets().into_iter().map(|(set, _)| set));
+        sets
+    }
+
+    /// The overrides the named flags stand for, each with the flag as the user gave it.
+    fn flag_sets(&self) -> Vec<(String, String)> {
+        let mut sets = Vec::new();
         if let Some(s) = self.seed {
-            sets.push(format!("seed={s}"));
+            sets.push((format!("seed={s}"), format!("--seed {s}")));
         }
         if let Some(r) = self.replications {
-            sets.push(format!("replications={r}"));
+            sets.push((format!("replications={r}"), format!("--replications {r}")));
         }
         if let Some(h) = &self.horizon {
-            sets.push(format!("horizon=\"{h}\""));
+            sets.push((format!("horizon=\"{h}\""), format!("--horizon {h}")));
         }
         if let Some(w) = &self.warmup {
-            sets.push(format!("warmup=\"{w}\""));
+            sets.push((format!("warmup=\"{w}\""), format!("--warmup {w}")));
         }
         if self.swarm {
-            sets.push("reliability.swarm=true".into());
+            sets.push(("reliability.swarm=true".into(), "--swarm".into()));
         }
         if let Some(b) = &self.fault_budget {
-            sets.push(format!("reliability.fault_budget=\"{b}\""));
+            sets.push((
+                format!("reliability.fault_budget=\"{b}\""),
+                format!("--fault-budget {b}"),
+            ));
         }
         if let Some(m) = &self.maintenance {
-            sets.push(format!("maintenance.contract=\"{m}\""));
+            sets.push((format!("maintenance.contract=\"{m}\""), format!("--maintenance {m}")));
         }
         sets
+    }
+
+    /// `e` with each refusal of an override that a named flag stands for pointing at the flag.
+    fn name_flags(&self, e: ScenarioError) -> ScenarioError {
+        let flags = self.flag_sets();
+        e.map_each(|e| match e {
+            ScenarioError::Override { assignment, message } => {
+                match flags.iter().rev().find(|(set, _)| *set == assignment) {
+                    Some((_, flag)) => ScenarioError::Flag {
+                        flag: flag.clone(),
+                        message,
+                    },
+                    None => ScenarioError::Override { assignment, message },
+                }
+            }
+            other => other,
+        })
     }
 
     /// A scenario file (or the embedded default) with these flags and `extra` overrides.
@@ -296,6 +323,13 @@ impl RunFlags {
             Some(p) => scenario::load(p, &sets),
             None => scenario::default_model(&sets),
         }
+        .map(|mut m| {
+            for (set, flag) in self.flag_sets() {
+                m.sources.relabel(&set, &flag);
+            }
+            m
+        })
+        .map_err(|e| self.name_flags(e))
     }
 
     /// `--swarm`, `--fault-budget` (and `--write-faults`, passed as `write_faults`) act on
@@ -455,7 +489,9 @@ pub fn load_model(args: &RunArgs) -> Result<Model, ScenarioError> {
 }
 
 fn report_scenario_error(e: &ScenarioError) -> i32 {
-    eprintln!("error: {e}");
+    for one in e.all() {
+        eprintln!("error: {one}");
+    }
     exit::USAGE
 }
 
@@ -630,7 +666,7 @@ fn run(args: &RunArgs) -> Result<i32> {
         "requests_measured_total": requests,
         "requests_per_s": requests as f64 / wall.as_secs_f64(),
     });
-    let resolved = scenario::to_toml(&model.spec);
+    let resolved = scenario::to_toml_with_sources(&model);
     let run_id = outdir::run_id(&model.spec.name, &resolved, model.seed);
     files.push(("scenario.resolved.toml", resolved.into_bytes()));
     files.push(("topology.dot", model.topology.to_dot().into_bytes()));

@@ -165,10 +165,11 @@ pub fn selected(args: &RunArgs, model: &Model) -> Result<Option<Vec<u32>>, shard
     Ok(Some(s.units(model.replications).collect()))
 }
 
+/// The resolved scenario as written (with where each value came from) and the plan hash (of
+/// the values alone).
 fn plan_of(model: &Model) -> (String, String) {
-    let resolved = scenario::to_toml(&model.spec);
-    let hash = shard::plan_hash(model, &resolved);
-    (resolved, hash)
+    let hash = shard::plan_hash(model, &scenario::to_toml(&model.spec));
+    (scenario::to_toml_with_sources(model), hash)
 }
 
 /// `simpark run --shard|--units`: run the selected replications, write `plan.toml` and one
@@ -309,7 +310,9 @@ pub fn merge(args: &MergeArgs) -> Result<i32> {
         Ok(m) => m,
         Err(e) => return Ok(report_scenario_error(&e)),
     };
-    let (resolved, hash) = plan_of(&model);
+    // The plan as the shards wrote it (its provenance comments name the original inputs).
+    let (_, hash) = plan_of(&model);
+    let resolved = plan_text.clone();
     let mut collected = Collected::new(model.replications);
     for p in &parts {
         let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;

@@ -21,6 +21,13 @@ pub enum ScenarioError {
     /// A `--set path=value` override is malformed or names no key.
     #[error("--set {assignment}: {message}")]
     Override { assignment: String, message: String },
+    /// A value given by a named command-line flag (`--horizon 30m`) is invalid.
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
+    /// Several independent refusals of one file (each a `Syntax`, `Invalid` or `Override`),
+    /// in the order the file's sections are checked.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ScenarioError>),
 }
 
 /// A message tied to a place in a scenario file.
@@ -61,7 +68,33 @@ impl ScenarioError {
     pub fn located(&self) -> Option<&Located> {
         match self {
             ScenarioError::Syntax(l) | ScenarioError::Invalid(l) => Some(l),
+            ScenarioError::Several(all) => all.first().and_then(ScenarioError::located),
             _ => None,
+        }
+    }
+
+    /// Every refusal: the one, or each of `Several`.
+    pub fn all(&self) -> Vec<&ScenarioError> {
+        match self {
+            ScenarioError::Several(all) => all.iter().collect(),
+            one => vec![one],
+        }
+    }
+
+    /// One error from `errors` (at least one): itself when alone, else `Several`.
+    pub fn from_all(mut errors: Vec<ScenarioError>) -> ScenarioError {
+        if errors.len() == 1 {
+            errors.swap_remove(0)
+        } else {
+            ScenarioError::Several(errors)
+        }
+    }
+
+    /// `f` applied to each refusal.
+    pub fn map_each(self, mut f: impl FnMut(ScenarioError) -> ScenarioError) -> ScenarioError {
+        match self {
+            ScenarioError::Several(all) => ScenarioError::from_all(all.into_iter().map(f).collect()),
+            one => f(one),
         }
     }
 }

@@ -85,18 +85,30 @@ fn load(
     flatten(&table, "", &mut sets);
     let from_file = sets.len();
     sets.extend_from_slice(overrides);
-    from_str(&base_text, &base_origin, &sets).map_err(|e| match e {
-        // An invalid value the extending file set: point at it there.
-        ScenarioError::Override { assignment, message } if sets[..from_file].contains(&assignment) => {
-            let key = assignment.split('=').next().unwrap_or_default().trim().to_string();
-            let message = message
-                .strip_prefix(&format!("key `{key}`: "))
-                .map(str::to_string)
-                .unwrap_or(message);
-            located(&key, message)
-        }
-        other => other,
-    })
+    let mut model = from_str(&base_text, &base_origin, &sets).map_err(|e| {
+        e.map_each(|e| match e {
+            // An invalid value the extending file set: point at it there.
+            ScenarioError::Override { assignment, message } if sets[..from_file].contains(&assignment) => {
+                let key = assignment.split('=').next().unwrap_or_default().trim().to_string();
+                let message = message
+                    .strip_prefix(&format!("key `{key}`: "))
+                    .map(str::to_string)
+                    .unwrap_or(message);
+                located(&key, message)
+            }
+            other => other,
+        })
+    })?;
+    // Provenance: the base's lines are the base's; the keys this file set are this file's.
+    if let Some((label, _)) = &mut model.sources.text {
+        *label = format!("base {label}");
+    }
+    for assignment in &sets[..from_file] {
+        let key = super::provenance::set_key(assignment);
+        let line = super::locate_exact(text, &key).map_or(String::new(), |l| format!(":{l}"));
+        model.sources.relabel(assignment, &format!("{origin}{line}"));
+    }
+    Ok(model)
 }
 
 /// `path=value` overrides for every leaf of `table` (arrays, such as `[[fault]]`, whole).

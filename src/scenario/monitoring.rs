@@ -6,8 +6,8 @@
 //!
 //! It must never: accept a rule it would evaluate differently from Prometheus.
 
-use super::Invalid;
 use super::schema::{Expect, Mode, Monitoring, RouteSpec, Scenario, TimeIntervalSpec};
+use super::validate::Invalid;
 use crate::policy::alerting::{
     AlertRule, GroupBy, InhibitRule, Matcher, Notifier, Route, TimeInterval, default_rules, promql,
 };

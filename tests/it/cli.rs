@@ -308,7 +308,40 @@ fn a_what_if_extends_the_park_and_changes_only_what_it_states() {
             .arg(d.join("four")),
     );
     let read = |dir: &str| std::fs::read_to_string(d.join(dir).join("scenario.resolved.toml")).unwrap();
-    let (park, four) = (read("park"), read("four"));
+    let (park_sourced, four_sourced) = (read("park"), read("four"));
+    // Each value says where it came from: the base's line, this file's line, a flag, or the
+    // built-in default.
+    let line_of = |text: &str, start: &str| text.lines().find(|l| l.starts_with(start)).unwrap_or("").to_string();
+    assert!(
+        line_of(&four_sourced, "count = 4").ends_with("four_web_servers.toml:9"),
+        "{four_sourced}"
+    );
+    assert!(
+        line_of(&four_sourced, "horizon = ").ends_with("# from --horizon 10m"),
+        "{four_sourced}"
+    );
+    assert!(
+        line_of(&park_sourced, "horizon = ").ends_with("# from --horizon 10m"),
+        "{park_sourced}"
+    );
+    assert!(
+        line_of(&four_sourced, "seed = ").ends_with("# from base <embedded xpos.toml>:5"),
+        "{four_sourced}"
+    );
+    assert!(
+        line_of(&park_sourced, "seed = ").ends_with("# from <embedded xpos.toml>:5"),
+        "{park_sourced}"
+    );
+    assert!(
+        line_of(&park_sourced, "draws = ").ends_with("# from built-in default"),
+        "{park_sourced}"
+    );
+    let plain = |t: &str| -> String {
+        t.lines()
+            .map(|l| l.split("  # from ").next().unwrap_or("").to_string() + "\n")
+            .collect()
+    };
+    let (park, four) = (plain(&park_sourced), plain(&four_sourced));
     let differing: Vec<(&str, &str)> = park.lines().zip(four.lines()).filter(|(a, b)| a != b).collect();
     assert_eq!(park.lines().count(), four.lines().count());
     assert_eq!(
@@ -349,4 +382,48 @@ fn validate_reports_every_file() {
         err.contains("bad2.toml:3") && err.contains("visitors_per_month"),
         "{err}"
     );
+}
+
+/// `validate` and `run` report every refusal within one file (semantic checks accumulate), one
+/// `error:` line each, exit 2 and write nothing.
+#[test]
+fn every_error_of_one_file_is_reported() {
+    let d = tmpdir("every-error-of-a-file");
+    std::fs::create_dir_all(&d).unwrap();
+    let bad = d.join("three_mistakes.toml");
+    std::fs::write(
+        &bad,
+        "name = \"three\"\nreplications = 0\n[web]\nworkers = 0\n[backup]\ntime_of_day_h = 25\n",
+    )
+    .unwrap();
+    let out = d.join("out");
+    for args in [vec!["validate"], vec!["run", "-q", "--out", out.to_str().unwrap()]] {
+        let o = simpark().args(&args).arg(&bad).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        for (line, key) in [(2, "replications"), (4, "web.workers"), (6, "backup.time_of_day_h")] {
+            assert!(
+                err.contains(&format!("three_mistakes.toml:{line}:")) && err.contains(&format!("key `{key}`")),
+                "{args:?}: {key} at line {line} in\n{err}"
+            );
+        }
+        assert_eq!(err.matches("error: ").count(), 3, "{err}");
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}
+
+/// An error a flag made points at the flag, not at the file's line; overrides the user never
+/// typed (the other flags) are not echoed.
+#[test]
+fn an_error_made_by_a_flag_names_the_flag() {
+    let err = expect_usage(
+        &["run", "--horizon", "30m", "--seed", "7", "-r", "1"],
+        "error: --horizon 30m: key `warmup`: ",
+    );
+    assert!(!err.contains("xpos.toml:") && !err.contains("--seed"), "{err}");
+    let err = expect_usage(
+        &["run", "--set", "web.count=three", "--seed", "7", "-r", "1"],
+        "error: --set web.count=three: must be a whole number",
+    );
+    assert!(!err.contains("seed=7") && !err.contains("u32"), "{err}");
 }

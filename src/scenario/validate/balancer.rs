@@ -1,0 +1,219 @@
+//! `[balancer]`: HAProxy's algorithm, servers (weights, ids, backup, disabled), timeouts,
+//! health checks (`[balancer.check]`) and the VRRP pair.
+
+use super::checks::{bad, count, ms};
+use super::{Checked, Draft, Invalid, refuse};
+use crate::policy;
+use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec};
+use crate::policy::health::CheckSpec;
+use crate::scenario::{AlgorithmName, Balancer, Mode, ObserveName, OnErrorName, Scenario, TrafficModel};
+use crate::units::SimDuration;
+
+/// The backend HAProxy would build from `[balancer]`; needs `web.count` (and, in availability
+/// mode, the traffic's clients).
+pub(super) fn backend(spec: &Scenario, d: &mut Draft) -> Checked {
+    let b = &spec.balancer;
+    let algorithm = match b.algorithm {
+        AlgorithmName::Roundrobin => Algorithm::RoundRobin,
+        AlgorithmName::StaticRr => Algorithm::StaticRr,
+        AlgorithmName::Leastconn => Algorithm::LeastConn,
+        AlgorithmName::First => Algorithm::First,
+        AlgorithmName::Source => Algorithm::Source,
+        AlgorithmName::Random => Algorithm::Random {
+            draws: count("balancer.draws", b.draws, 1, 100)?,
+        },
+    };
+    let timeout_connect = ms("balancer.timeout_connect_ms", b.timeout_connect_ms, false)?;
+    let timeout_queue = if b.timeout_queue_ms == 0.0 {
+        timeout_connect
+    } else {
+        ms("balancer.timeout_queue_ms", b.timeout_queue_ms, false)?
+    };
+    d.timeout_server = Some(ms("balancer.timeout_server_ms", b.timeout_server_ms, false)?);
+    let retries = count("balancer.retries", b.retries, 0, 100)?;
+    let Some(web_count) = d.web_count else { return Ok(()) };
+    let backend = BackendSpec {
+        algorithm,
+        servers: servers(spec.mode, b, web_count)?,
+        timeout_queue,
+        queue_max: b.queue_max as usize,
+        retries,
+        redispatch: (b.redispatch != 0).then_some(b.redispatch),
+        allbackup: b.allbackup,
+        timeout_connect,
+    };
+    if spec.mode == Mode::Availability
+        && let Some(traffic) = &d.traffic
+    {
+        // The availability mode routes by the balancer's steady-state shares: ask it whether
+        // this configuration has them.
+        let clients = match traffic {
+            TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
+        };
+        if let Err(e) = policy::balancer::Backend::new(backend.clone()).routing_shares(clients) {
+            return refuse("balancer.algorithm", format!("in availability mode: {e}"));
+        }
+    }
+    d.backend = Some(backend);
+    Ok(())
+}
+
+/// The web servers as the balancer sees them: weight, backup, id, disabled, slowstart.
+fn servers(mode: Mode, b: &Balancer, web_count: u32) -> Result<Vec<ServerSpec>, Invalid> {
+    if !b.weights.is_empty() && b.weights.len() != web_count as usize {
+        return bad(
+            "balancer.weights",
+            format!("has {} entries; web.count is {}", b.weights.len(), web_count),
+        );
+    }
+    for (i, wt) in b.weights.iter().enumerate() {
+        // HAProxy: "weight <weight>: ... between 0 and 256".
+        count(&format!("balancer.weights[{i}]"), *wt, 0, 256)?;
+    }
+    if b.backup_servers >= web_count {
+        return bad(
+            "balancer.backup_servers",
+            format!(
+                "{} leaves no active server among {} web servers",
+                b.backup_servers, web_count
+            ),
+        );
+    }
+    let active = web_count - b.backup_servers;
+    let slowstart = if b.slowstart_ms == 0.0 {
+        SimDuration::ZERO
+    } else {
+        ms("balancer.slowstart_ms", b.slowstart_ms, false)?
+    };
+    if !b.ids.is_empty() && b.ids.len() != web_count as usize {
+        return bad(
+            "balancer.ids",
+            format!(
+                "has {} entries; web.count is {} (or leave it empty for 1, 2, ...)",
+                b.ids.len(),
+                web_count
+            ),
+        );
+    }
+    for (i, id) in b.ids.iter().enumerate() {
+        count(&format!("balancer.ids[{i}]"), *id, 1, i32::MAX as u32)?;
+        if b.ids[..i].contains(id) {
+            return bad(
+                format!("balancer.ids[{i}]"),
+                format!("id {id} is used twice; ids must be unique"),
+            );
+        }
+    }
+    let disabled = disabled(mode, b, web_count)?;
+    Ok((0..web_count)
+        .map(|i| ServerSpec {
+            weight: b.weights.get(i as usize).copied().unwrap_or(1),
+            maxconn: b.maxconn,
+            backup: i >= active,
+            id: b.ids.get(i as usize).copied(),
+            disabled: disabled[i as usize],
+            slowstart,
+        })
+        .collect())
+}
+
+/// `balancer.disabled`: web servers that exist, each once; request mode only.
+fn disabled(mode: Mode, b: &Balancer, web_count: u32) -> Result<Vec<bool>, Invalid> {
+    let mut disabled = vec![false; web_count as usize];
+    for (i, name) in b.disabled.iter().enumerate() {
+        let key = format!("balancer.disabled[{i}]");
+        let n = name
+            .strip_prefix("web")
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| (1..=web_count).contains(n));
+        let Some(n) = n else {
+            return bad(
+                key,
+                format!("`{name}` is not a web server; valid: web1 ..= web{web_count}"),
+            );
+        };
+        if std::mem::replace(&mut disabled[n as usize - 1], true) {
+            return bad(key, format!("`{name}` is listed twice"));
+        }
+    }
+    if mode == Mode::Availability && !b.disabled.is_empty() {
+        return bad(
+            "balancer.disabled",
+            "is modelled in the request mode only (the availability mode routes to every server it sees UP)",
+        );
+    }
+    Ok(disabled)
+}
+
+/// `[balancer.check]`: health checks and `observe layer4`.
+pub(super) fn check(spec: &Scenario, d: &mut Draft) -> Checked {
+    let b = &spec.balancer;
+    let c = &b.check;
+    let Some(timeout_connect) = d.backend.as_ref().map(|b| b.timeout_connect) else {
+        return Ok(());
+    };
+    let check = if c.enabled {
+        Some(CheckSpec {
+            inter: ms("balancer.check.inter_ms", c.inter_ms, false)?,
+            fastinter: (c.fastinter_ms != 0.0)
+                .then(|| ms("balancer.check.fastinter_ms", c.fastinter_ms, false))
+                .transpose()?,
+            downinter: (c.downinter_ms != 0.0)
+                .then(|| ms("balancer.check.downinter_ms", c.downinter_ms, false))
+                .transpose()?,
+            rise: count("balancer.check.rise", c.rise, 1, 1000)?,
+            fall: count("balancer.check.fall", c.fall, 1, 1000)?,
+            timeout_check: (c.timeout_check_ms != 0.0)
+                .then(|| ms("balancer.check.timeout_check_ms", c.timeout_check_ms, false))
+                .transpose()?,
+            timeout_connect,
+        })
+    } else {
+        None
+    };
+    let observe = match c.observe {
+        ObserveName::None => None,
+        ObserveName::Layer4 if check.is_none() => {
+            return refuse(
+                "balancer.check.observe",
+                "needs health checks (balancer.check.enabled = true)",
+            );
+        }
+        ObserveName::Layer4 if spec.mode == Mode::Availability => {
+            return refuse(
+                "balancer.check.observe",
+                "is modelled in the request mode only (the availability mode does not see individual connections)",
+            );
+        }
+        ObserveName::Layer4 => Some(policy::health::Observe {
+            error_limit: count("balancer.check.error_limit", c.error_limit, 1, 1_000_000)?,
+            on_error: match c.on_error {
+                OnErrorName::Fastinter => policy::health::OnError::FastInter,
+                OnErrorName::FailCheck => policy::health::OnError::FailCheck,
+                OnErrorName::SuddenDeath => policy::health::OnError::SuddenDeath,
+                OnErrorName::MarkDown => policy::health::OnError::MarkDown,
+            },
+        }),
+    };
+    d.check = Some(check);
+    d.observe = Some(observe);
+    Ok(())
+}
+
+/// `balancer.vrrp_advert_ms` of a balancer pair: RFC 5798's 12-bit count of centiseconds.
+pub(super) fn vrrp(spec: &Scenario, d: &mut Draft) -> Checked {
+    let b = &spec.balancer;
+    d.lb_pair_advert_cs = Some(if b.pair {
+        let v = b.vrrp_advert_ms;
+        if !(v.is_finite() && (10.0..=40_950.0).contains(&v) && (v / 10.0).fract() == 0.0) {
+            return refuse(
+                "balancer.vrrp_advert_ms",
+                format!("{v} is not valid; expected a multiple of 10 in 10..=40950 (RFC 5798 centiseconds)"),
+            );
+        }
+        Some((v / 10.0) as u16)
+    } else {
+        None
+    });
+    Ok(())
+}
