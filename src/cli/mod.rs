@@ -16,7 +16,7 @@ use simpark::report::outdir::{self, OutDir};
 use simpark::report::{self, summary};
 use simpark::scenario::{self, Model, ScenarioError};
 use simpark::sim::avail::AvailWorld;
-use simpark::sim::world::World;
+use simpark::sim::request::World;
 use simpark::study::precision::{self, Precision};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -803,7 +803,7 @@ fn warn_overload(model: &Model) {
     let end = simpark::units::SimTime::ZERO
         .saturating_add(model.warmup)
         .saturating_add(model.horizon);
-    let peak = simpark::sim::traffic::peak_rate_per_s(&model.traffic, end);
+    let peak = simpark::model::traffic::peak_rate_per_s(&model.traffic, end);
     for (tier, load) in model.loads_at(peak) {
         if load >= 1.0 {
             eprintln!(

@@ -13,7 +13,7 @@ use simpark::report::outdir::{self, OutDir};
 use simpark::report::{self, summary};
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
-use simpark::sim::world::World;
+use simpark::sim::request::World;
 use simpark::study::shard::{self, Collected, Replication, Shard, StudyFile, StudyKind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,7 +1,7 @@
 //! The event queue: pending events ordered by (time, insertion sequence).
 //!
 //! Ties at the same instant pop in the order they were scheduled, so a run never depends on
-//! heap internals. The queue knows nothing of what an event means; the driver (`sim::world`)
+//! heap internals. The queue knows nothing of what an event means; the driver (`sim::request`)
 //! owns the closed event enum. It must never read a clock or reorder same-time events.
 
 use crate::units::SimTime;

@@ -1,5 +1,5 @@
 //! The simulator: engine, RNG streams, the traffic sampler, the two drivers (request-level
-//! `world`, long-horizon `avail`) and the replication runner. Knows the policy layer (it drives
+//! `request`, long-horizon `avail`) and the replication runner. Knows the policy layer (it drives
 //! it); the policy layer does not know this.
 //!
 //! The core (a `World`) is single-threaded and clock-free; parallelism exists only in
@@ -11,11 +11,6 @@ pub mod metrics;
 pub mod request;
 pub mod rng;
 pub mod traffic;
-pub mod world;
-
-// Temporary re-exports: the model vocabulary moved to `crate::model`; code on other branches
-// still names it by its old paths.
-pub use crate::model::{dist, topology};
 
 use crate::scenario::Model;
 use metrics::RepMetrics;

@@ -1,13 +1,12 @@
 //! The request-level traffic sampler: arrival instants and client keys drawn from a named RNG
-//! stream, following the one traffic model in `model::traffic` (re-exported here).
+//! stream, following the one traffic model in `model::traffic`.
 //!
 //! The non-homogeneous process is sampled exactly by inversion: draw a unit-rate exponential
 //! amount of "intensity" and walk the constant pieces of [`rate_at`] until it is used up. No
 //! thinning, so no draws are wasted and the result does not depend on a rate bound. Never
 //! reads a clock.
 
-// Temporary re-export: code on other branches still names the model by its old path.
-pub use crate::model::traffic::*;
+use crate::model::traffic::{NS_PER_S, rate_at};
 
 use super::rng::StreamRng;
 use crate::scenario::TrafficModel;
@@ -84,6 +83,7 @@ fn invert(mut t: SimTime, mut e: f64, piece: impl Fn(SimTime) -> (f64, SimTime))
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::traffic::{HOUR_NS, WEEK_NS, offered_between};
     use crate::scenario::BurstModel;
     use crate::sim::rng::Seeds;
 

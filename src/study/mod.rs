@@ -18,7 +18,7 @@ use crate::report::plot::PlotError;
 use crate::scenario::{Mode, Model, ScenarioError};
 use crate::sim::avail::{AvailMetrics, AvailWorld, Cause};
 use crate::sim::metrics::RepMetrics;
-use crate::sim::world::World;
+use crate::sim::request::World;
 use crate::stats::Estimate;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 

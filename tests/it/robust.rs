@@ -267,7 +267,7 @@ fn inputs_are_bounded() {
 }
 
 /// An overloaded park is said to be overloaded. The warning looks at the busiest piece of the
-/// traffic within the run (`sim::traffic::peak_rate_per_s`), so the run spans the day's peak.
+/// traffic within the run (`model::traffic::peak_rate_per_s`), so the run spans the day's peak.
 #[test]
 fn overload_is_reported() {
     let d = tmpdir("overload");

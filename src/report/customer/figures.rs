@@ -10,9 +10,9 @@ use super::months::{
 };
 use super::read::{Inputs, Results};
 use super::{DAY_S, Lang, MonthRow, PartialOutagePolicy, REPORT_SCHEMA_VERSION, ReportError, ReportOptions, YEAR_S};
+use crate::model::topology::NodeKind;
 use crate::report::summary::{AvailFigures, AvailSummary, Header, Summary, TimeseriesRow};
 use crate::scenario::{Model, TrafficKind};
-use crate::sim::topology::NodeKind;
 use crate::stats::Estimate;
 use serde::Serialize;
 use std::collections::BTreeMap;

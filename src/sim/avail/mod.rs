@@ -33,7 +33,7 @@ pub use swarm::Swarm;
 
 use super::engine::EventQueue;
 use super::rng::{Seeds, StreamRng};
-use super::traffic::offered_between;
+use crate::model::traffic::offered_between;
 use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus, default_rules};
 use crate::policy::backup::{Action as BackupAction, BackupController, BackupId, BackupOutcome, RestorePlan};
 use crate::policy::balancer::Backend;
