@@ -18,11 +18,11 @@ use crate::scenario::{self, Mode, Model, Scenario};
 #[derive(Clone, Debug)]
 pub struct Capsule {
     /// The scenario to write: resolved, seed pinned, `replications` cut to `replications`.
-    pub spec: Scenario,
+    pub(crate) spec: Scenario,
     /// Replications the capsule keeps (a prefix of the original run).
     pub replications: u32,
     /// The failing expectation the capsule reproduces, as evaluated on the prefix.
-    pub failure: CheckResult,
+    pub(crate) failure: CheckResult,
     /// The file text: a header comment saying what this is, then the scenario as TOML.
     pub text: String,
 }

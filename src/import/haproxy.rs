@@ -62,7 +62,7 @@ impl Default for Options {
 pub struct Server {
     pub name: String,
     /// Line of its `server` / `server-template` line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// `id`, explicit or the one HAProxy assigns (the first free one, in declaration order).
     pub id: u32,
     pub weight: u32,
@@ -71,17 +71,17 @@ pub struct Server {
     pub backup: bool,
     pub disabled: bool,
     pub check: bool,
-    pub inter_ms: f64,
+    pub(crate) inter_ms: f64,
     /// 0 = unset (same as `inter`).
-    pub fastinter_ms: f64,
+    pub(crate) fastinter_ms: f64,
     /// 0 = unset (same as `inter`).
-    pub downinter_ms: f64,
+    pub(crate) downinter_ms: f64,
     pub rise: u32,
     pub fall: u32,
-    pub slowstart_ms: f64,
-    pub observe: ObserveName,
-    pub error_limit: u32,
-    pub on_error: OnErrorName,
+    pub(crate) slowstart_ms: f64,
+    pub(crate) observe: ObserveName,
+    pub(crate) error_limit: u32,
+    pub(crate) on_error: OnErrorName,
 }
 
 /// One backend, resolved.
@@ -89,20 +89,20 @@ pub struct Server {
 pub struct Backend {
     pub name: String,
     /// Line of its `backend` / `listen` line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// In declaration order.
     pub servers: Vec<Server>,
-    pub algorithm: AlgorithmName,
-    pub draws: u32,
-    pub retries: u32,
+    pub(crate) algorithm: AlgorithmName,
+    pub(crate) draws: u32,
+    pub(crate) retries: u32,
     /// As `balancer.redispatch`: 0 off, -1 last retry, P every P-th, -N N-th before last.
-    pub redispatch: i32,
-    pub allbackups: bool,
-    pub timeout_connect_ms: Option<f64>,
-    pub timeout_server_ms: Option<f64>,
-    pub timeout_queue_ms: Option<f64>,
-    pub timeout_check_ms: Option<f64>,
-    pub warnings: Vec<Warning>,
+    pub(crate) redispatch: i32,
+    pub(crate) allbackups: bool,
+    pub(crate) timeout_connect_ms: Option<f64>,
+    pub(crate) timeout_server_ms: Option<f64>,
+    pub(crate) timeout_queue_ms: Option<f64>,
+    pub(crate) timeout_check_ms: Option<f64>,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 /// Read `text` (the contents of `file`) and resolve the chosen backend.
@@ -116,7 +116,7 @@ pub fn parse(text: &str, file: &str, opts: &Options) -> Result<Backend, ImportEr
 }
 
 /// Import `text` as the scenario's `[balancer]` (the rest of the balancer at simpark's defaults).
-pub fn import(text: &str, file: &str, opts: &Options) -> Result<Imported, ImportError> {
+pub(crate) fn import(text: &str, file: &str, opts: &Options) -> Result<Imported, ImportError> {
     let be = parse(text, file, opts)?;
     to_imported(be, file)
 }

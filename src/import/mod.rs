@@ -28,10 +28,10 @@ use std::fmt;
 /// A construct of a production file that the scenario does not carry, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
-    pub file: String,
+    pub(crate) file: String,
     /// 1-based line.
-    pub line: usize,
-    pub message: String,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Warning {

@@ -68,14 +68,14 @@ const WARMUP_PERIOD: SimDuration = SimDuration::from_secs(1);
 /// Queue keys are taken from `now_ms` (`MAKE_KEY` in src/queue.c): millisecond resolution.
 const QUEUE_KEY_RESOLUTION_NS: u64 = 1_000_000;
 /// HAProxy default `retries 3` (src/cfgparse.c `CONN_RETRIES`), for callers building specs.
-pub const DEFAULT_RETRIES: u32 = 3;
+pub(crate) const DEFAULT_RETRIES: u32 = 3;
 /// HAProxy default `<interval>` of `option redispatch` when given without a value: -1,
 /// "redispatch on the last retry" (configuration manual, `option redispatch`).
-pub const DEFAULT_REDISPATCH_INTERVAL: i32 = -1;
+pub(crate) const DEFAULT_REDISPATCH_INTERVAL: i32 = -1;
 /// HAProxy default server `weight 1` (configuration manual, server `weight`).
-pub const DEFAULT_WEIGHT: u32 = 1;
+pub(crate) const DEFAULT_WEIGHT: u32 = 1;
 /// HAProxy default for `balance random`: 2 draws (`backend_parse_balance`, src/backend.c).
-pub const DEFAULT_RANDOM_DRAWS: u32 = 2;
+pub(crate) const DEFAULT_RANDOM_DRAWS: u32 = 2;
 
 /// Sentinel for "no tree" (`lb_tree == NULL`).
 const NO_TREE: u8 = 0;
@@ -198,7 +198,7 @@ pub enum RejectReason {
 /// asynchronous connection error (`SC_FL_ERROR`, e.g. connection refused), not after a
 /// connect timeout (`must_tar` in `back_handle_st_cer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectFailure {
+pub(crate) enum ConnectFailure {
     Refused,
     Timeout,
 }
@@ -552,7 +552,7 @@ impl Backend {
     }
 
     /// The administrative state of `server`.
-    pub fn admin_state(&self, server: ServerIdx) -> AdminState {
+    pub(crate) fn admin_state(&self, server: ServerIdx) -> AdminState {
         self.servers[server].admin
     }
 
@@ -601,7 +601,7 @@ impl Backend {
     ///   the same server or when at most one active server remains [live 2.6.12: a
     ///   redispatch with `source` at the last retry does not wait]. See docs/haproxy-live.md.
     #[allow(clippy::too_many_arguments)]
-    pub fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
+    pub(crate) fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
         &mut self,
         now: SimTime,
         req: u64,
@@ -671,7 +671,7 @@ impl Backend {
     }
 
     /// Queued requests that were rejected (queue timeout, or no server on redistribution).
-    pub fn poll_rejected(&mut self) -> Option<(u64, RejectReason)> {
+    pub(crate) fn poll_rejected(&mut self) -> Option<(u64, RejectReason)> {
         self.reject_out.pop_front()
     }
 
@@ -736,17 +736,17 @@ impl Backend {
         }
     }
 
-    pub fn served(&self, server: ServerIdx) -> u32 {
+    pub(crate) fn served(&self, server: ServerIdx) -> u32 {
         self.servers[server].served
     }
 
     /// Requests waiting in the backend queue and in all server queues.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.px_queue.len() + self.srv_queued
     }
 
     /// Requests waiting in `server`'s own queue.
-    pub fn server_queued(&self, server: ServerIdx) -> usize {
+    pub(crate) fn server_queued(&self, server: ServerIdx) -> usize {
         self.servers[server].queue.len()
     }
 
@@ -754,7 +754,7 @@ impl Backend {
         self.servers[s].up
     }
 
-    pub fn num_servers(&self) -> usize {
+    pub(crate) fn num_servers(&self) -> usize {
         self.servers.len()
     }
 
@@ -1718,7 +1718,7 @@ impl rand::RngCore for NoRng {
 
 /// Why a backend's steady-state routing shares are not a fixed fact of its configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SharesError {
+pub(crate) enum SharesError {
     /// `balance first` with a per-server `maxconn`: a server takes traffic only while the ones
     /// before it are full, which depends on the load and not on the configuration.
     #[error(
@@ -1758,7 +1758,7 @@ impl Backend {
     /// Not in the steady state: servers holding connections (a hung server under leastconn or
     /// random(2) is avoided as its connections pile up, which these shares ignore: the
     /// estimate of what such a server fails is then pessimistic).
-    pub fn routing_shares(&self, clients: u64) -> Result<Vec<f64>, SharesError> {
+    pub(crate) fn routing_shares(&self, clients: u64) -> Result<Vec<f64>, SharesError> {
         let n = self.servers.len();
         let mut shares = vec![0.0; n];
         let group = self.routing_group();
@@ -1829,7 +1829,7 @@ impl Backend {
     /// backup (`option allbackup`); usable = UP with a non-zero weight (`srv_willbe_usable`).
     /// Empty when none is usable. A server may be in the group with no share of first picks
     /// (`balance first`) and still take redispatched retries.
-    pub fn routing_group(&self) -> Vec<ServerIdx> {
+    pub(crate) fn routing_group(&self) -> Vec<ServerIdx> {
         let n = self.servers.len();
         if self.srv_act > 0 {
             (0..n).filter(|&s| !self.servers[s].backup && self.usable(s)).collect()

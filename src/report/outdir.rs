@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 
 /// Wall-clock figures: written with the set but outside the manifest, so that the manifest is
 /// byte-identical for the same scenario, seed and version whatever `--jobs` is.
-pub const UNLISTED: &str = "perf.json";
+pub(crate) const UNLISTED: &str = "perf.json";
 
 /// The manifest's file name, and its format version.
 pub const MANIFEST: &str = "manifest.json";
-pub const MANIFEST_VERSION: u32 = 1;
+pub(crate) const MANIFEST_VERSION: u32 = 1;
 
 /// What can go wrong preparing, publishing or checking a results directory.
 #[derive(Debug, thiserror::Error)]
@@ -62,22 +62,22 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> OutDirError + '_ {
 /// The manifest of a results directory.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
-    pub manifest_version: u32,
+    pub(crate) manifest_version: u32,
     /// Names the run: `<scenario>-<resolved scenario hash>-seed<seed>-v<simpark version>`.
-    pub run_id: String,
-    pub files: Vec<ManifestFile>,
+    pub(crate) run_id: String,
+    pub(crate) files: Vec<ManifestFile>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
-pub struct ManifestFile {
-    pub name: String,
-    pub bytes: u64,
+pub(crate) struct ManifestFile {
+    pub(crate) name: String,
+    pub(crate) bytes: u64,
     /// FNV-1a 64 of the contents, hex.
-    pub fnv1a64: String,
+    pub(crate) fnv1a64: String,
 }
 
 /// FNV-1a 64: a dependency-free content fingerprint (not a cryptographic hash).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -198,7 +198,7 @@ impl OutDir {
     }
 
     /// The directory this will publish to.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.dir
     }
 

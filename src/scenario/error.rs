@@ -36,12 +36,12 @@ pub struct Located {
     pub file: String,
     /// 1-based line and column; 0 when the key is not in the file (a default was invalid).
     pub line: usize,
-    pub column: usize,
+    pub(crate) column: usize,
     /// Dotted key path, e.g. `web.count` or `fault[2].target`.
     pub key: String,
     pub message: String,
     /// The offending source line, for a caret display.
-    pub snippet: Option<String>,
+    pub(crate) snippet: Option<String>,
 }
 
 impl fmt::Display for Located {
@@ -82,7 +82,7 @@ impl ScenarioError {
     }
 
     /// One error from `errors` (at least one): itself when alone, else `Several`.
-    pub fn from_all(mut errors: Vec<ScenarioError>) -> ScenarioError {
+    pub(crate) fn from_all(mut errors: Vec<ScenarioError>) -> ScenarioError {
         if errors.len() == 1 {
             errors.swap_remove(0)
         } else {
@@ -100,7 +100,7 @@ impl ScenarioError {
 }
 
 /// 1-based (line, column) of a byte offset, and the text of that line.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;

@@ -22,21 +22,21 @@ pub const REPLICATIONS_MAX_DEFAULT: u32 = 1000;
 /// What a target bounds: the 95% CI half-width, absolute (in the metric's unit) or relative
 /// to the estimate's magnitude.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum HalfWidth {
+pub(crate) enum HalfWidth {
     Absolute(f64),
     Relative(f64),
 }
 
 /// One target: a metric (`None`: the mode's headline metrics, `HEADLINE`) and its bound.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Target {
-    pub metric: Option<String>,
-    pub half_width: HalfWidth,
+pub(crate) struct Target {
+    pub(crate) metric: Option<String>,
+    pub(crate) half_width: HalfWidth,
 }
 
 /// The metrics a target without a metric name applies to: p99 latency and request
 /// availability (request mode), time availability and downtime (availability mode).
-pub fn headline(mode: Mode) -> &'static [&'static str] {
+pub(crate) fn headline(mode: Mode) -> &'static [&'static str] {
     match mode {
         Mode::Requests => &["latency_ms_p99", "availability_request"],
         Mode::Availability => &["availability_time", "downtime_min_per_year"],
@@ -66,7 +66,7 @@ pub enum PrecisionError {
 /// Every target of a `--precision` value, checked against the mode's metric names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Precision {
-    pub targets: Vec<Target>,
+    pub(crate) targets: Vec<Target>,
     /// Most replications the run may use.
     pub max: u32,
 }
@@ -170,7 +170,7 @@ impl Precision {
 
     /// The next number of replications to reach after `n` that did not meet the targets;
     /// `None` at the cap.
-    pub fn next(&self, n: u32) -> Option<u32> {
+    pub(crate) fn next(&self, n: u32) -> Option<u32> {
         (n < self.max).then(|| n.saturating_add(BATCH).min(self.max))
     }
 }

@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::path::Path;
 
 /// The simpark version every record carries.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Scheduler variables giving a task's index, in the order they are looked up.
 pub const INDEX_VARS: [&str; 3] = [
@@ -282,17 +282,17 @@ fn hash_parts(parts: &[&str]) -> String {
 
 /// One unit's result as a shard writes it: one JSON line.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Record {
-    pub simpark: String,
-    pub plan: String,
-    pub unit: u32,
-    pub rep: UnitRecord,
+pub(crate) struct Record {
+    pub(crate) simpark: String,
+    pub(crate) plan: String,
+    pub(crate) unit: u32,
+    pub(crate) rep: UnitRecord,
 }
 
 /// A replication of either mode.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum UnitRecord {
+pub(crate) enum UnitRecord {
     Requests(Box<RepRecord>),
     Availability(Box<AvailRecord>),
     /// A study unit (sweep, compare): its figures (`study::unit_figures`) as bit patterns.
@@ -310,7 +310,7 @@ pub enum Replication<'a> {
 /// (highest equivalent value, count) per recorded bucket (lossless: each value maps back to
 /// its bucket).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct RepRecord {
+pub(crate) struct RepRecord {
     window_ns: [u64; 2],
     arrivals: u64,
     ok: u64,
@@ -399,7 +399,7 @@ impl From<&RepMetrics> for RepRecord {
 
 impl RepRecord {
     /// The replication this record was made from.
-    pub fn to_metrics(&self) -> Result<RepMetrics, RecordError> {
+    pub(crate) fn to_metrics(&self) -> Result<RepMetrics, RecordError> {
         let mut m = RepMetrics::new(
             SimTime::from_nanos(self.window_ns[0]),
             SimTime::from_nanos(self.window_ns[1]),
@@ -487,7 +487,7 @@ type FaultRecord = (u64, usize, FaultKind, u64, Option<usize>, bool);
 
 /// `AvailMetrics`, exactly: floats as bit patterns.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct AvailRecord {
+pub(crate) struct AvailRecord {
     window_ns: u64,
     downtime_ns: u64,
     offered: u64,
@@ -664,7 +664,7 @@ impl From<&AvailMetrics> for AvailRecord {
 
 impl AvailRecord {
     /// The replication this record was made from.
-    pub fn to_metrics(&self) -> Result<AvailMetrics, RecordError> {
+    pub(crate) fn to_metrics(&self) -> Result<AvailMetrics, RecordError> {
         let mut m = AvailMetrics {
             window_ns: self.window_ns,
             downtime_ns: self.downtime_ns,
@@ -761,7 +761,7 @@ pub fn part_name(units: &[u32]) -> String {
 #[derive(Debug, Default)]
 pub struct Collected {
     /// The record line of each unit seen, by unit id.
-    pub lines: Vec<Option<String>>,
+    pub(crate) lines: Vec<Option<String>>,
 }
 
 /// Why records cannot be merged.

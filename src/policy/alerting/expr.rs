@@ -46,7 +46,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 11] = [
+    pub(crate) const ALL: [Metric; 11] = [
         Metric::Up,
         Metric::LoadPerCore,
         Metric::Load1,
@@ -113,7 +113,7 @@ pub struct Labels {
 
 impl Labels {
     /// The labels of `metric` scraped from `target`.
-    pub fn of(target: usize, metric: Metric) -> Labels {
+    pub(crate) fn of(target: usize, metric: Metric) -> Labels {
         Labels {
             target: Some(target),
             job: Some(metric.job()),
@@ -136,8 +136,8 @@ impl Labels {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grouping {
     /// `by`/`on` (true) or `without`/`ignoring` (false).
-    pub keep: bool,
-    pub labels: Vec<LabelName>,
+    pub(crate) keep: bool,
+    pub(crate) labels: Vec<LabelName>,
 }
 
 /// A function over a range of samples.
@@ -248,11 +248,11 @@ pub(super) enum Value {
 
 /// What an evaluation reads: the sample store at instant `ts`.
 pub(super) struct Ctx<'a> {
-    pub series: &'a BTreeMap<(usize, Metric), Series>,
-    pub ts: SimTime,
-    pub lookback: SimDuration,
+    pub(crate) series: &'a BTreeMap<(usize, Metric), Series>,
+    pub(crate) ts: SimTime,
+    pub(crate) lookback: SimDuration,
     /// Prometheus 2.x windows `[ts - w, ts]` (true) or 3.x `(ts - w, ts]` (false).
-    pub closed: bool,
+    pub(crate) closed: bool,
 }
 
 impl Ctx<'_> {
@@ -275,7 +275,7 @@ impl Ctx<'_> {
 
 impl Expr {
     /// Whether the expression is a scalar (numbers only).
-    pub fn is_scalar(&self) -> bool {
+    pub(crate) fn is_scalar(&self) -> bool {
         match self {
             Expr::Number(_) => true,
             Expr::Neg(e) => e.is_scalar(),
@@ -285,7 +285,7 @@ impl Expr {
     }
 
     /// The longest range a selector of this expression reads.
-    pub fn window_max(&self) -> SimDuration {
+    pub(crate) fn window_max(&self) -> SimDuration {
         match self {
             Expr::Range { window, .. } => *window,
             Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => e.window_max(),

@@ -24,20 +24,20 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-pub use crate::report::summary::MonthRow;
-pub use figures::*;
-pub use lang::{format_number, format_percent, md_escape};
-pub use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
-pub use render::{Rendered, render_html, render_markdown};
+pub(crate) use crate::report::summary::MonthRow;
+pub(crate) use figures::*;
+pub(crate) use lang::{format_number, format_percent, md_escape};
+pub(crate) use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
+pub(crate) use render::{Rendered, render_html, render_markdown};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Version of the `report.json` layout; bump on any incompatible change.
 /// 2: typed incident kinds (`cause_kind` as `IncidentCause`'s tag), service credits.
-pub const REPORT_SCHEMA_VERSION: u32 = 2;
+pub(crate) const REPORT_SCHEMA_VERSION: u32 = 2;
 /// The longest incidents listed one by one (the rest are counted by cause).
-pub const INCIDENTS_LISTED_MAX: usize = 10;
+pub(crate) const INCIDENTS_LISTED_MAX: usize = 10;
 /// A year as the simulator counts it (`10y` is 3650 days) [s].
 const YEAR_S: f64 = 365.0 * 86_400.0;
 /// A day [s].
@@ -131,7 +131,7 @@ pub enum PartialOutagePolicy {
 }
 
 impl PartialOutagePolicy {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PartialOutagePolicy::Ignore => "ignore",
             PartialOutagePolicy::Weighted => "weighted",
@@ -140,7 +140,7 @@ impl PartialOutagePolicy {
     }
 
     /// Minutes that count as unavailable in one month of `months.csv`.
-    pub fn unavailable_min(self, m: &MonthRow) -> f64 {
+    pub(crate) fn unavailable_min(self, m: &MonthRow) -> f64 {
         match self {
             PartialOutagePolicy::Ignore => m.downtime_min,
             PartialOutagePolicy::Weighted => m.downtime_min + m.partial_min,
@@ -178,8 +178,8 @@ pub struct ReportOptions {
 /// `credit_pct` of the monthly fee (the deepest tier a month reaches applies).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct CreditTier {
-    pub below_pct: f64,
-    pub credit_pct: f64,
+    pub(crate) below_pct: f64,
+    pub(crate) credit_pct: f64,
 }
 
 /// The default tiers, as `--credit-tiers` writes them: below 99.9% 10%, below 99% 25% of the
