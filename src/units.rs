@@ -31,6 +31,7 @@ impl SimTime {
     pub(crate) const fn from_nanos(ns: u64) -> Self {
         SimTime(ns)
     }
+    #[cfg(test)]
     pub(crate) const fn from_millis(ms: u64) -> Self {
         SimTime(ms * NANOS_PER_MILLI)
     }
@@ -66,7 +67,6 @@ const _: () = assert!(SimDuration::HORIZON_MAX.0 + 3 * SimDuration::MODEL_MAX.0 
 
 impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
-    pub(crate) const MAX: SimDuration = SimDuration(u64::MAX);
     /// The longest span a model value may have: 100 years of 365 days. Scenario validation
     /// refuses longer durations, and a sampled or scaled duration is clamped to it, so an
     /// instant before the horizon (at most `HORIZON_MAX`) plus three such spans always fits in
@@ -102,6 +102,7 @@ impl SimDuration {
         Self::from_nanos_f64(s * NANOS_PER_SEC as f64)
     }
     /// From milliseconds as a float, rounded to the nearest nanosecond (see `from_secs_f64`).
+    #[cfg(test)]
     pub(crate) fn from_millis_f64(ms: f64) -> Self {
         Self::from_nanos_f64(ms * NANOS_PER_MILLI as f64)
     }
@@ -124,9 +125,6 @@ impl SimDuration {
     }
     pub(crate) fn saturating_mul(self, k: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(k))
-    }
-    pub(crate) fn saturating_sub(self, other: SimDuration) -> SimDuration {
-        SimDuration(self.0.saturating_sub(other.0))
     }
     /// Multiply by a non-negative float factor (e.g. a slowdown), rounding to ns and clamping
     /// to `MODEL_MAX`.

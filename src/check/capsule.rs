@@ -12,17 +12,15 @@
 
 use super::expect::CheckResult;
 use super::run::{Replications, evaluate_prefix};
-use crate::scenario::{self, Mode, Model, Scenario};
+use crate::scenario::{self, Mode, Model};
 
 /// A failing run written down for replay.
 #[derive(Clone, Debug)]
 pub struct Capsule {
-    /// The scenario to write: resolved, seed pinned, `replications` cut to `replications`.
-    pub(crate) spec: Scenario,
     /// Replications the capsule keeps (a prefix of the original run).
     pub replications: u32,
     /// The failing expectation the capsule reproduces, as evaluated on the prefix.
-    pub(crate) failure: CheckResult,
+    pub failure: CheckResult,
     /// The file text: a header comment saying what this is, then the scenario as TOML.
     pub text: String,
 }
@@ -62,7 +60,6 @@ pub fn capsule(model: &Model, reps: &Replications, key: &str, origin: &str) -> O
         body = scenario::to_toml(&spec),
     );
     Some(Capsule {
-        spec,
         replications,
         failure,
         text,

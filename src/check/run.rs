@@ -27,9 +27,6 @@ impl Replications {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// A scenario's expectations evaluated over one run.
@@ -43,6 +40,7 @@ pub struct Checked {
 
 impl Checked {
     /// Every expectation held.
+    #[cfg(test)]
     pub(crate) fn passed(&self) -> bool {
         self.results.iter().all(|r| r.passed)
     }
@@ -123,7 +121,7 @@ pub fn run_model(model: &Model, jobs: usize) -> Checked {
 ///     assert!(r.passed, "{}: {} (expected {})", r.name, r.measured, r.bound);
 /// }
 /// ```
-pub(crate) fn run_file(path: &Path, jobs: usize) -> Result<Checked, ScenarioError> {
+pub fn run_file(path: &Path, jobs: usize) -> Result<Checked, ScenarioError> {
     let model = scenario::load(path, &[])?;
     Ok(run_model(&model, jobs))
 }

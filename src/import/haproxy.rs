@@ -115,12 +115,6 @@ pub fn parse(text: &str, file: &str, opts: &Options) -> Result<Backend, ImportEr
     Ok(be)
 }
 
-/// Import `text` as the scenario's `[balancer]` (the rest of the balancer at simpark's defaults).
-pub(crate) fn import(text: &str, file: &str, opts: &Options) -> Result<Imported, ImportError> {
-    let be = parse(text, file, opts)?;
-    to_imported(be, file)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tokenizer and conditional blocks.
 

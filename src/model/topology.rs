@@ -32,7 +32,6 @@ pub(crate) struct Node {
 #[derive(Clone, Debug)]
 pub(crate) struct LinkModel {
     pub(crate) latency: Dist,
-    pub(crate) spec: DistSpec,
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +70,6 @@ impl Topology {
         let link = |key: &str, d: &DistSpec| -> Result<LinkModel, (String, String)> {
             Ok(LinkModel {
                 latency: dist(key, d)?,
-                spec: d.clone(),
             })
         };
         g.add_edge(clients, lb, link("network.client_lb", &n.client_lb)?);

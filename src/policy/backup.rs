@@ -238,10 +238,6 @@ impl BackupController {
         }
     }
 
-    pub(crate) fn config(&self) -> &BackupConfig {
-        &self.cfg
-    }
-
     /// The next instant at which `handle_timeout` must be called: the next daily slot.
     /// (A postponed catch-up is triggered by `handle_target_up`, not by a timer.)
     pub(crate) fn poll_timeout(&self) -> SimTime {
@@ -341,6 +337,7 @@ impl BackupController {
     }
 
     /// Whether a backup is running.
+    #[cfg(test)]
     pub(crate) fn running(&self) -> Option<BackupId> {
         self.running
     }
@@ -522,6 +519,7 @@ pub(crate) struct RetentionPolicy {
 /// one rule is not counted by the next rule, so borg keeps more.
 ///
 /// An empty policy keeps everything (restic does the same).
+#[cfg(test)]
 pub(crate) fn apply_policy(times: &[SimTime], p: &RetentionPolicy) -> Vec<bool> {
     // Newest first; stable for equal times (restic uses sort.Stable on time).
     let mut order: Vec<usize> = (0..times.len()).collect();

@@ -736,6 +736,7 @@ impl Backend {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn served(&self, server: ServerIdx) -> u32 {
         self.servers[server].served
     }
@@ -746,6 +747,7 @@ impl Backend {
     }
 
     /// Requests waiting in `server`'s own queue.
+    #[cfg(test)]
     pub(crate) fn server_queued(&self, server: ServerIdx) -> usize {
         self.servers[server].queue.len()
     }
@@ -754,6 +756,7 @@ impl Backend {
         self.servers[s].up
     }
 
+    #[cfg(test)]
     pub(crate) fn num_servers(&self) -> usize {
         self.servers.len()
     }

@@ -97,9 +97,10 @@ pub(crate) const PATRONI_TTL: SimDuration = SimDuration::from_secs(30);
 pub(crate) const PATRONI_LOOP_WAIT: SimDuration = SimDuration::from_secs(10);
 /// Patroni `retry_timeout` default (Patroni dynamic configuration): DCS/PostgreSQL problems
 /// shorter than this do not demote the leader. Not used by the controller (the old leader's
-/// self-demotion is node-side behaviour the driver may model); kept for reference, with the
-/// documented rule `loop_wait + 2 * retry_timeout <= ttl`.
-pub(crate) const PATRONI_RETRY_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+/// self-demotion is node-side behaviour the driver may model); a test checks the documented
+/// rule `loop_wait + 2 * retry_timeout <= ttl` against it.
+#[cfg(test)]
+const PATRONI_RETRY_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 /// keepalived `advert_int` default (keepalived.conf(5)) = RFC 5798 Advertisement_Interval
 /// default: 1 s = 100 centiseconds.
 pub(crate) const KEEPALIVED_ADVERT_INT_CS: u16 = 100;
@@ -373,19 +374,10 @@ impl FailoverController {
         &self.config
     }
 
-    /// Number of nodes in the group.
-    pub(crate) fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Always false (a group has at least two nodes); present for clippy's `len_without_is_empty`.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     // ----- inputs -----------------------------------------------------------------------------
 
     /// The driver received a heartbeat from `node` (which therefore is up and reachable).
+    #[cfg(test)]
     pub(crate) fn handle_heartbeat(&mut self, now: SimTime, node: usize) {
         self.handle_heartbeats(now, &[node]);
     }
@@ -647,6 +639,7 @@ impl FailoverController {
     }
 
     /// Nodes that rebooted and rejoined before they were declared dead (no failover).
+    #[cfg(test)]
     pub(crate) fn membership_blips(&self) -> u32 {
         self.membership_blips
     }
@@ -663,6 +656,7 @@ impl FailoverController {
     }
 
     /// The last heartbeat reported for `node`.
+    #[cfg(test)]
     pub(crate) fn last_heartbeat(&self, node: usize) -> SimTime {
         self.nodes[node].last_heartbeat
     }
@@ -682,6 +676,7 @@ impl FailoverController {
     }
 
     /// Whether `node` has been fenced (and not rejoined since).
+    #[cfg(test)]
     pub(crate) fn is_fenced(&self, node: usize) -> bool {
         self.nodes[node].fenced
     }
@@ -689,6 +684,7 @@ impl FailoverController {
     /// Since when no writable primary exists (the instant the primary was declared dead), or
     /// `None` while a primary serves. The true outage began earlier, at the failure itself,
     /// which only the driver knows; see [`Outage::last_heartbeat`] for the controller's bound.
+    #[cfg(test)]
     pub(crate) fn unavailable_since(&self) -> Option<SimTime> {
         self.outage.as_ref().map(|o| o.detected_at)
     }

@@ -233,8 +233,10 @@ pub(crate) enum ShortCheckTimeout {
     NextPollerWakeup,
     /// `connected + timeout check`, as the manual describes it: the earliest instant observed
     /// (approached when many other checks keep the scheduler busy).
+    #[cfg(test)]
     AsConfigured,
     /// The connect deadline: the literal reading of the source, ignoring incidental wake-ups.
+    #[cfg(test)]
     AtConnectDeadline,
 }
 
@@ -309,6 +311,7 @@ pub(crate) fn startup_offset(spec: &CheckSpec, server_pos: usize, server_count: 
 
 /// [`startup_offset`] for a process whose checked servers have different specs, given in
 /// configuration order (`specs[i]` is server number `i`, `specs.len()` is `nbcheck`).
+#[cfg(test)]
 pub(crate) fn startup_offset_mixed(specs: &[CheckSpec], server_pos: usize) -> SimDuration {
     assert!(
         server_pos < specs.len(),
@@ -391,6 +394,7 @@ impl HealthChecker {
     }
 
     /// Chooses how a `timeout check` shorter than the connect deadline is modelled.
+    #[cfg(test)]
     pub(crate) fn with_short_check_timeout(mut self, model: ShortCheckTimeout) -> Self {
         self.short_check_timeout = model;
         self
@@ -439,10 +443,6 @@ impl HealthChecker {
         }
     }
 
-    pub(crate) fn spec(&self) -> &CheckSpec {
-        &self.spec
-    }
-
     /// The deadline of the running check.
     fn deadline(&self, r: &Running) -> SimTime {
         let connect_deadline = r.started + self.spec.connect_deadline_after_start();
@@ -456,7 +456,9 @@ impl HealthChecker {
         }
         match self.short_check_timeout {
             ShortCheckTimeout::NextPollerWakeup => connect_deadline.min(rearmed.max(r.started + MAX_DELAY)),
+            #[cfg(test)]
             ShortCheckTimeout::AsConfigured => rearmed,
+            #[cfg(test)]
             ShortCheckTimeout::AtConnectDeadline => connect_deadline,
         }
     }
@@ -583,27 +585,32 @@ impl HealthChecker {
     }
 
     /// Whether the load balancer currently considers the server UP.
+    #[cfg(test)]
     pub(crate) fn is_up(&self) -> bool {
         self.up
     }
 
     /// HAProxy's `check->health`.
+    #[cfg(test)]
     pub(crate) fn health(&self) -> u32 {
         self.health
     }
 
     /// Whether a check is in flight.
+    #[cfg(test)]
     pub(crate) fn is_checking(&self) -> bool {
         self.running.is_some()
     }
 
     /// Why the last failed check failed, if any check failed yet.
+    #[cfg(test)]
     pub(crate) fn last_failure_kind(&self) -> Option<FailureKind> {
         self.last_failure
     }
 
     /// The result of the last completed check (HAProxy logs it with `option
     /// log-health-checks` when it changes the status or the health), if any completed yet.
+    #[cfg(test)]
     pub(crate) fn last_check_result(&self) -> Option<Result<(), FailureKind>> {
         self.last_result
     }

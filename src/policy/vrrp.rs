@@ -38,8 +38,6 @@ use std::collections::VecDeque;
 pub(crate) const PRIORITY_OWNER: u8 = 255;
 /// RFC 5798 section 5.2.4: priority 0 in an advertisement means the Master is resigning.
 pub(crate) const PRIORITY_RESIGN: u8 = 0;
-/// RFC 5798 section 5.2.4: default priority of a backup router (also keepalived's usual value).
-pub(crate) const DEFAULT_PRIORITY: u8 = 100;
 /// RFC 5798 section 6.1 (`Advertisement_Interval`, default 100 centiseconds = 1 s), also
 /// keepalived's `advert_int 1` default.
 pub(crate) const DEFAULT_ADVERT_INTERVAL_CS: u16 = 100;
@@ -159,17 +157,9 @@ impl VrrpRouter {
         }
     }
 
-    pub(crate) fn config(&self) -> &VrrpConfig {
-        &self.config
-    }
-
+    #[cfg(test)]
     pub(crate) fn state(&self) -> State {
         self.state
-    }
-
-    /// RFC 5798 `Master_Adver_Interval` as currently learned [cs].
-    pub(crate) fn master_adver_interval_cs(&self) -> u16 {
-        self.master_adver_interval_cs
     }
 
     /// This router's current `Skew_Time` [cs].
@@ -202,6 +192,7 @@ impl VrrpRouter {
 
     /// RFC 5798 6.4.2/6.4.3: the Shutdown event. A Master resigns with a priority-0
     /// advertisement so that a Backup takes over after only Skew_Time.
+    #[cfg(test)]
     pub(crate) fn handle_shutdown(&mut self, now: SimTime) {
         self.enter(now);
         match self.state {

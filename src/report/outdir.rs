@@ -197,11 +197,6 @@ impl OutDir {
         })
     }
 
-    /// The directory this will publish to.
-    pub(crate) fn path(&self) -> &Path {
-        &self.dir
-    }
-
     /// Stage one file of the set.
     pub fn write(&mut self, name: &str, contents: &[u8]) -> Result<(), OutDirError> {
         assert!(!name.contains('/') && name != MANIFEST, "results file name {name}");

@@ -192,6 +192,7 @@ fn span(values: impl Iterator<Item = f64>, log: bool, pad_zero: bool) -> Option<
 }
 
 /// A line chart of `series` with shaded 95% bands and dashed `references`, as SVG text.
+#[cfg(test)]
 pub(crate) fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference]) -> Result<String, PlotError> {
     line_chart_with(spec, series, references, &ChartOptions::default())
 }

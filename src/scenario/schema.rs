@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::{balancer, health, vrrp};
+
 /// A whole scenario.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -737,14 +739,14 @@ impl Default for Balancer {
     fn default() -> Self {
         Balancer {
             algorithm: AlgorithmName::Roundrobin,
-            draws: 2,
+            draws: balancer::DEFAULT_RANDOM_DRAWS,
             maxconn: 0,
             queue_max: 10_000,
             timeout_queue_ms: 0.0,
             timeout_connect_ms: 5_000.0,
             timeout_server_ms: 50_000.0,
-            retries: 3,
-            redispatch: -1,
+            retries: balancer::DEFAULT_RETRIES,
+            redispatch: balancer::DEFAULT_REDISPATCH_INTERVAL,
             allbackup: false,
             weights: Vec::new(),
             backup_servers: 0,
@@ -752,7 +754,7 @@ impl Default for Balancer {
             ids: Vec::new(),
             disabled: Vec::new(),
             pair: false,
-            vrrp_advert_ms: 1000.0,
+            vrrp_advert_ms: f64::from(vrrp::DEFAULT_ADVERT_INTERVAL_CS) * 10.0,
             check: Check::default(),
         }
     }
@@ -805,14 +807,14 @@ impl Default for Check {
     fn default() -> Self {
         Check {
             enabled: true,
-            inter_ms: 2000.0,
+            inter_ms: health::DEFAULT_INTER.as_millis_f64(),
             fastinter_ms: 0.0,
             downinter_ms: 0.0,
-            rise: 2,
-            fall: 3,
+            rise: health::DEFAULT_RISE,
+            fall: health::DEFAULT_FALL,
             timeout_check_ms: 0.0,
             observe: ObserveName::None,
-            error_limit: 10,
+            error_limit: health::DEFAULT_ERROR_LIMIT,
             on_error: OnErrorName::FailCheck,
         }
     }

@@ -155,6 +155,7 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest pending event.
     #[inline]
+    #[cfg(test)]
     pub(crate) fn peek_time(&mut self) -> Option<SimTime> {
         self.drop_stale_top();
         let heap = self.heap.peek().map(|Reverse(k)| *k);
@@ -165,12 +166,9 @@ impl<E> EventQueue<E> {
             .map(|k| SimTime::from_nanos((k >> 64) as u64))
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.heap.len() - usize::from(self.top_stale) + usize::from(self.lane.is_some())
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Events scheduled so far (the insertion sequence), a cheap work counter.

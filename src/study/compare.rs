@@ -78,6 +78,7 @@ impl Servers {
     }
 
     /// `7 (lb 1, web 3, storage 2, backup 1)`, leaving out empty tiers.
+    #[cfg(test)]
     pub(crate) fn text(&self) -> String {
         let parts: Vec<String> = [
             ("lb", self.balancers),

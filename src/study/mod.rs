@@ -400,6 +400,7 @@ pub(crate) fn run_models(models: &[Model], jobs: usize, on_done: &(dyn Fn() + Sy
 }
 
 /// (model x replication) units of a study.
+#[cfg(test)]
 pub(crate) fn total_units(models: &[Model]) -> u64 {
     models.iter().map(|m| u64::from(m.replications)).sum()
 }

@@ -335,10 +335,6 @@ impl Alerting {
         &self.cfg
     }
 
-    pub(crate) fn rules(&self) -> &[AlertRule] {
-        &self.rules
-    }
-
     /// A scraped sample. `Up` = 0 also marks the target's other series stale.
     pub fn handle_sample(&mut self, now: SimTime, target: usize, metric: Metric, value: f64) {
         let s = self.series.entry((target, metric)).or_insert(Series {
@@ -408,6 +404,7 @@ impl Alerting {
     }
 
     /// Current state of rule `rule` (by name) for the alert with `labels`, if active.
+    #[cfg(test)]
     pub(crate) fn state(&self, rule: &str, labels: Labels) -> Option<AlertState> {
         let ri = self.rules.iter().position(|r| r.name == rule)?;
         self.active.get(&(ri, labels)).map(|a| a.state)
@@ -611,6 +608,7 @@ impl Alerting {
 
 /// Prometheus `predict_linear`: least-squares line through `points` (x in seconds relative to
 /// `ts`), value at `ts + horizon`. `None` with fewer than 2 points (as PromQL).
+#[cfg(test)]
 pub(crate) fn predict_linear(points: &[(SimTime, f64)], ts: SimTime, horizon: SimDuration) -> Option<f64> {
     if points.len() < 2 {
         return None;

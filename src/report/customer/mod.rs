@@ -26,8 +26,10 @@ mod tests;
 
 pub(crate) use crate::report::summary::MonthRow;
 pub(crate) use figures::*;
-pub(crate) use lang::{format_number, format_percent, md_escape};
-pub(crate) use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
+#[cfg(test)]
+use lang::{format_number, format_percent};
+#[cfg(test)]
+use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
 pub(crate) use render::{Rendered, render_html, render_markdown};
 
 use serde::Serialize;
@@ -236,7 +238,7 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<Rendered, ReportError> 
     let markdown = render_markdown(&figures)?;
     let json = super::to_json(&figures);
     Ok(Rendered {
-        figures,
+
         html,
         markdown,
         json,

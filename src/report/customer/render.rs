@@ -13,9 +13,11 @@ const MD_TEMPLATE: &str = include_str!("../templates/report.md.j2");
 /// The three files of a report, rendered from one [`CustomerReport`].
 #[derive(Debug)]
 pub struct Rendered {
-    pub(crate) figures: CustomerReport,
+    /// `report.html`.
     pub html: String,
+    /// `report.md`.
     pub markdown: String,
+    /// `report.json`: the figures as JSON.
     pub json: String,
 }
 

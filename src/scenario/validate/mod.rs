@@ -23,8 +23,7 @@ mod tiers;
 mod traffic;
 
 pub(crate) use budget::expected_work;
-pub(crate) use budget::{RANDOM_EVENTS_PER_REPLICATION_MAX, RATE_MIN_PER_S, REQUESTS_PER_REPLICATION_MAX};
-pub(crate) use checks::{CV_MAX, FACTOR_MAX, WEIBULL_SHAPE_MAX, WEIBULL_SHAPE_MIN, dist};
+pub(crate) use checks::dist;
 
 use super::{
     BackupModel, LATENCY_SAMPLE_HORIZON, LATENCY_SAMPLE_REPLICATIONS, MaintenanceModel, Mode, Model, MonitoringModel,

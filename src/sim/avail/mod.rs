@@ -26,7 +26,7 @@ mod storage;
 mod swarm;
 
 use alerts::RAID_DEGRADED;
-pub(crate) use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
+pub(crate) use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, page_delay};
 pub use cause::{Cause, IncidentCause};
 use disks::frailty;
 pub(crate) use swarm::Swarm;
