@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A figure with its 95% confidence half-width across replications.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The mean (or the single value).
     pub value: f64,
     /// Half-width of the 95% CI; `None` (JSON null) with a single replication.
     pub ci95: Option<f64>,

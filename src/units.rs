@@ -35,6 +35,7 @@ impl SimTime {
     pub(crate) const fn from_millis(ms: u64) -> Self {
         SimTime(ms * NANOS_PER_MILLI)
     }
+    /// `s` seconds after the start.
     pub const fn from_secs(s: u64) -> Self {
         SimTime(s * NANOS_PER_SEC)
     }
@@ -58,6 +59,7 @@ impl SimTime {
     pub(crate) fn saturating_since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
+    /// `self + d`, or the latest representable instant on overflow.
     pub fn saturating_add(self, d: SimDuration) -> SimTime {
         SimTime(self.0.saturating_add(d.0))
     }
@@ -66,6 +68,7 @@ impl SimTime {
 const _: () = assert!(SimDuration::HORIZON_MAX.0 + 3 * SimDuration::MODEL_MAX.0 < u64::MAX);
 
 impl SimDuration {
+    /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
     /// The longest span a model value may have: 100 years of 365 days. Scenario validation
     /// refuses longer durations, and a sampled or scaled duration is clamped to it, so an
@@ -78,12 +81,15 @@ impl SimDuration {
     pub(crate) const fn from_nanos(ns: u64) -> Self {
         SimDuration(ns)
     }
+    /// `us` microseconds.
     pub const fn from_micros(us: u64) -> Self {
         SimDuration(us * NANOS_PER_MICRO)
     }
+    /// `ms` milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * NANOS_PER_MILLI)
     }
+    /// `s` seconds.
     pub const fn from_secs(s: u64) -> Self {
         SimDuration(s * NANOS_PER_SEC)
     }
@@ -111,15 +117,18 @@ impl SimDuration {
         // `as` saturates (NaN -> 0); `min` on the integer keeps the clamp exact.
         SimDuration((ns.round() as u64).min(Self::MODEL_MAX.0))
     }
+    /// The duration [ns].
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
     pub(crate) const fn is_zero(self) -> bool {
         self.0 == 0
     }
+    /// The duration [s], for reporting.
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
+    /// The duration [ms], for reporting.
     pub fn as_millis_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_MILLI as f64
     }

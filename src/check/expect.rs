@@ -18,6 +18,7 @@ pub struct CheckResult {
     pub bound: String,
     /// The measured value as a number (infinite when, e.g., a failure was never detected).
     pub(crate) value: f64,
+    /// Whether the bound held.
     pub passed: bool,
 }
 
@@ -280,6 +281,7 @@ pub struct Suite {
     pub name: String,
     /// The file it came from.
     pub file: String,
+    /// The root seed the run used.
     pub seed: u64,
     /// One result per expectation over the whole run.
     pub results: Vec<CheckResult>,

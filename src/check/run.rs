@@ -15,7 +15,9 @@ use std::path::Path;
 /// The replications of a finished run, in index order, of whichever mode the scenario runs in.
 #[derive(Debug)]
 pub enum Replications {
+    /// Request-level replications.
     Requests(Vec<RepMetrics>),
+    /// Availability (long-horizon) replications.
     Availability(Vec<AvailMetrics>),
 }
 
@@ -26,7 +28,6 @@ impl Replications {
             Replications::Availability(r) => r.len(),
         }
     }
-
 }
 
 /// A scenario's expectations evaluated over one run.

@@ -21,7 +21,12 @@ pub(crate) const HALVINGS_MAX: u32 = 20;
 pub enum ShrinkError {
     /// A duration in the scenario does not parse (the scenario was not validated first).
     #[error("key `{key}`: {message}")]
-    Duration { key: String, message: String },
+    Duration {
+        /// The dotted scenario key.
+        key: String,
+        /// Why its value does not parse.
+        message: String,
+    },
 }
 
 /// Zeller and Hildebrandt's ddmin ("Simplifying and Isolating Failure-Inducing Input", TSE
@@ -102,11 +107,17 @@ pub fn same_failure(original: &CheckResult, candidate: &[CheckResult]) -> bool {
 pub struct Shrunk {
     /// The minimal scenario found.
     pub spec: Scenario,
+    /// Scripted faults before shrinking.
     pub faults_before: usize,
+    /// Scripted faults after shrinking.
     pub faults_after: usize,
+    /// `horizon` before shrinking, as written in the scenario.
     pub horizon_before: String,
+    /// `horizon` after shrinking.
     pub horizon_after: String,
+    /// `replications` before shrinking.
     pub replications_before: u32,
+    /// `replications` after shrinking.
     pub replications_after: u32,
     /// Traffic after / before (1 when unchanged).
     pub traffic_scale: f64,

@@ -60,23 +60,30 @@ impl Default for Options {
 /// The effective settings of one server after `default-server` and its own line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Server {
+    /// The server's name on its `server` line.
     pub name: String,
     /// Line of its `server` / `server-template` line.
     pub(crate) line: usize,
     /// `id`, explicit or the one HAProxy assigns (the first free one, in declaration order).
     pub id: u32,
+    /// `weight`, 0..=256 (HAProxy default 1).
     pub weight: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
+    /// `backup`: used only when no non-backup server is usable.
     pub backup: bool,
+    /// `disabled`: starts in maintenance.
     pub disabled: bool,
+    /// `check`: health-checked.
     pub check: bool,
     pub(crate) inter_ms: f64,
     /// 0 = unset (same as `inter`).
     pub(crate) fastinter_ms: f64,
     /// 0 = unset (same as `inter`).
     pub(crate) downinter_ms: f64,
+    /// `rise`: consecutive good checks to go UP.
     pub rise: u32,
+    /// `fall`: consecutive failed checks to go DOWN.
     pub fall: u32,
     pub(crate) slowstart_ms: f64,
     pub(crate) observe: ObserveName,
@@ -87,6 +94,7 @@ pub struct Server {
 /// One backend, resolved.
 #[derive(Clone, Debug)]
 pub struct Backend {
+    /// The backend's (or listen section's) name.
     pub name: String,
     /// Line of its `backend` / `listen` line.
     pub(crate) line: usize,

@@ -68,9 +68,7 @@ impl Topology {
             .then(|| node(&mut g, "backup1".into(), NodeKind::Backup));
         let n = &spec.network;
         let link = |key: &str, d: &DistSpec| -> Result<LinkModel, (String, String)> {
-            Ok(LinkModel {
-                latency: dist(key, d)?,
-            })
+            Ok(LinkModel { latency: dist(key, d)? })
         };
         g.add_edge(clients, lb, link("network.client_lb", &n.client_lb)?);
         let lb2 = spec.balancer.pair.then(|| {

@@ -87,13 +87,23 @@ const INDEX_MIN_SERVERS: usize = 16;
 const NONE_IDX: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The load-balancing algorithm (`balance`).
 pub enum Algorithm {
+    /// `balance roundrobin` (dynamic weights).
     RoundRobin,
+    /// `balance static-rr`.
     StaticRr,
+    /// `balance leastconn`.
     LeastConn,
+    /// `balance first`: the lowest-id server with a free slot.
     First,
+    /// `balance source`: a hash of the client address.
     Source,
-    Random { draws: u32 },
+    /// `balance random(<draws>)`: power-of-draws choices.
+    Random {
+        /// Servers drawn per pick; the least loaded wins (HAProxy default 2).
+        draws: u32,
+    },
 }
 
 impl Algorithm {
@@ -110,12 +120,14 @@ impl Algorithm {
 }
 
 #[derive(Clone, Debug)]
+/// One `server` line of the backend.
 pub struct ServerSpec {
     /// 0..=256, HAProxy default 1. Weight 0 makes the server unusable for load balancing
     /// (`srv_willbe_usable` requires a non-zero effective weight).
     pub weight: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
+    /// `backup`: used only when no non-backup server is usable (or all with `allbackup`).
     pub backup: bool,
     /// `id <n>` (HAProxy's `puid`, >= 1, unique): orders `balance first` and places the
     /// server's points on the `random` ring. None = the lowest id no other server uses, in
@@ -158,8 +170,11 @@ pub enum AdminState {
 }
 
 #[derive(Clone, Debug)]
+/// A backend: its algorithm, servers and queue/retry settings.
 pub struct BackendSpec {
+    /// `balance`.
     pub algorithm: Algorithm,
+    /// The servers, in declaration order.
     pub servers: Vec<ServerSpec>,
     /// HAProxy: defaults to timeout connect when unset; the caller resolves that. ZERO means
     /// "no timeout" like an unset HAProxy timeout (`tick_add_ifset`).
@@ -172,25 +187,33 @@ pub struct BackendSpec {
     /// None = no `option redispatch`; Some(interval) per the manual (-1 when the option is
     /// given without a value; Some(0) disables redispatching, as the manual says).
     pub redispatch: Option<i32>,
+    /// `option allbackup`: use every usable backup server at once, not only the first.
     pub allbackup: bool,
     /// For the retry turn-around min(timeout connect, 1s); ZERO = unset -> 1s.
     pub timeout_connect: SimDuration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What happens to a new request.
 pub enum Decision {
+    /// Sent to this server now.
     Dispatch(ServerIdx),
+    /// Waiting in a queue; it comes out through `poll_dispatch` / `poll_rejected`.
     Queued,
+    /// Refused, with the reason.
     Rejected(RejectReason),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a request failed at the balancer.
 pub enum RejectReason {
     /// 503: no usable server.
     NoServer,
+    /// 503: the queue bound `queue_max` is reached.
     QueueFull,
     /// 503 after timeout queue.
     QueueTimeout,
+    /// 503: every connection retry failed.
     RetriesExhausted,
 }
 
@@ -204,23 +227,28 @@ pub(crate) enum ConnectFailure {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What to do after a failed connection attempt.
 pub enum RetryDecision {
     /// Connect again to `server` after `after`. The request holds a slot on `server`
     /// (kept from the failed attempt when it is the same server, as HAProxy keeps
     /// `srv_conn` across `SC_ST_TAR`; taken anew after an immediate redispatch).
     Retry {
+        /// The server to connect to again.
         server: ServerIdx,
+        /// Delay before the attempt (the turn-around timer, or zero).
         after: SimDuration,
     },
     /// Redispatch after the turn-around: HAProxy waits in `SC_ST_TAR` *without* an assigned
     /// server and runs the load-balancing algorithm only when the timer fires. The caller
     /// must call [`Backend::handle_redispatch`] at `now + after`. No slot is held meanwhile.
     Redispatch {
+        /// The turn-around delay before load balancing runs again.
         after: SimDuration,
     },
     /// An immediate redispatch found every server full: the request is in a queue and will
     /// come out through `poll_dispatch` / `poll_rejected`.
     Queued,
+    /// Give up: the request fails.
     Fail(RejectReason),
 }
 
@@ -752,6 +780,7 @@ impl Backend {
         self.servers[server].queue.len()
     }
 
+    /// Whether server `s` is UP as far as the balancer knows (health and admin state).
     pub fn is_up(&self, s: ServerIdx) -> bool {
         self.servers[s].up
     }

@@ -208,7 +208,9 @@ pub struct Probe {
 /// A change of the server's state as seen by the load balancer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transition {
+    /// The server went DOWN.
     Down,
+    /// The server came UP.
     Up,
 }
 
@@ -247,6 +249,7 @@ pub(crate) enum ShortCheckTimeout {
 pub struct Observe {
     /// `error-limit`, HAProxy default 10.
     pub error_limit: u32,
+    /// `on-error`: what `error_limit` consecutive failures do (HAProxy default `fail-check`).
     pub on_error: OnError,
 }
 

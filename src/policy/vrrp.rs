@@ -207,7 +207,13 @@ impl VrrpRouter {
     }
 
     /// An advertisement of this virtual router from another router arrived.
-    pub(crate) fn handle_advertisement(&mut self, now: SimTime, from_priority: u8, from_addr: u32, adver_interval_cs: u16) {
+    pub(crate) fn handle_advertisement(
+        &mut self,
+        now: SimTime,
+        from_priority: u8,
+        from_addr: u32,
+        adver_interval_cs: u16,
+    ) {
         self.enter(now);
         assert_ne!(
             from_addr, self.config.address,

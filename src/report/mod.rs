@@ -20,8 +20,10 @@ pub enum OutputError {
     /// Creating the directory or writing/renaming a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file or directory concerned.
         path: PathBuf,
         #[source]
+        /// The operating-system error.
         source: std::io::Error,
     },
 }

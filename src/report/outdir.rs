@@ -32,24 +32,49 @@ pub(crate) const MANIFEST_VERSION: u32 = 1;
 pub enum OutDirError {
     /// A file system operation failed: nothing was published.
     #[error("{path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating-system error.
+        error: std::io::Error,
+    },
     /// Another process holds the lock: nothing was simulated or written.
     #[error(
         "{dir}: another simpark is writing this directory (lock {lock} is held); wait for it or choose another --out"
     )]
-    Locked { dir: PathBuf, lock: PathBuf },
+    Locked {
+        /// The results directory.
+        dir: PathBuf,
+        /// The lock file held.
+        lock: PathBuf,
+    },
     /// The target holds files simpark did not write: it is not replaced.
     #[error(
         "{dir}: exists and is not a simpark results directory (it holds `{entry}`); choose another --out or remove it"
     )]
-    Foreign { dir: PathBuf, entry: String },
+    Foreign {
+        /// The results directory.
+        dir: PathBuf,
+        /// A file in it simpark did not write.
+        entry: String,
+    },
     /// The target is a file, or has no usable parent.
     #[error("{dir}: {message}")]
-    Path { dir: PathBuf, message: String },
+    Path {
+        /// The requested output path.
+        dir: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The directory's files are not the set its manifest names (two runs mixed, a file
     /// edited or lost): a report from it would mix runs.
     #[error("{dir}: {message}; rerun `simpark run` into an empty --out to get a consistent set")]
-    Mixed { dir: PathBuf, message: String },
+    Mixed {
+        /// The results directory.
+        dir: PathBuf,
+        /// Which files disagree with the manifest.
+        message: String,
+    },
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> OutDirError + '_ {

@@ -325,7 +325,12 @@ pub(crate) fn line_chart_with(
 }
 
 /// A bar chart with 95% error bars and an optional dashed reference line, as SVG text.
-pub(crate) fn bar_chart(title: &str, y_label: &str, bars: &[Bar], reference: Option<&Reference>) -> Result<String, PlotError> {
+pub(crate) fn bar_chart(
+    title: &str,
+    y_label: &str,
+    bars: &[Bar],
+    reference: Option<&Reference>,
+) -> Result<String, PlotError> {
     bar_chart_with(title, y_label, bars, reference, &ChartOptions::default())
 }
 

@@ -30,6 +30,7 @@ pub struct Header {
     pub(crate) mode: String,
     pub(crate) scenario: String,
     pub(crate) seed: u64,
+    /// Replications run.
     pub replications: u32,
     pub(crate) horizon_s: f64,
     pub(crate) warmup_s: f64,
@@ -54,14 +55,19 @@ impl Header {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// `summary.json` of a request-level run.
 pub struct Summary {
     #[serde(flatten)]
+    /// What was run.
     pub header: Header,
+    /// The request figures, with CIs across replications.
     pub metrics: Metrics,
     /// Failed requests by reason, summed over replications.
     pub failures_by_reason: BTreeMap<String, u64>,
+    /// Per web server.
     pub web: Vec<ServerFigures>,
     pub(crate) storage: Vec<ServerFigures>,
+    /// lb1's UP/DOWN transitions, all replications, at most `HEALTH_EVENTS_MAX`.
     pub health_events: Vec<HealthEvent>,
     /// Pages to on-call (Prometheus rule fired, Alertmanager notified), all replications,
     /// at most `HEALTH_EVENTS_MAX`.
@@ -71,21 +77,30 @@ pub struct Summary {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// One page to on-call in a request-level run.
 pub struct AlertRow {
+    /// The replication it happened in.
     pub replication: u32,
+    /// When it was sent [ms since the start].
     pub at_ms: f64,
+    /// The alert's name.
     pub alert: String,
+    /// The node it concerns.
     pub target: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// Request figures over the measured window.
 pub struct Metrics {
     /// Requests that arrived in the measured window, summed over replications.
     pub(crate) requests_total: u64,
     pub(crate) requests_ok_total: u64,
+    /// Requests that failed, summed over replications.
     pub requests_failed_total: u64,
+    /// Share of requests that succeeded.
     pub success_ratio: Estimate,
     pub(crate) throughput_rps: Estimate,
+    /// Mean latency of successful requests [ms].
     pub latency_ms_mean: Estimate,
     pub(crate) latency_ms_p50: Estimate,
     pub(crate) latency_ms_p95: Estimate,
@@ -103,6 +118,7 @@ pub struct Metrics {
     /// From the primary failing or being cut off to a new primary [ms]: mean per replication
     /// with CI, and the longest over all (null without takeovers).
     pub(crate) storage_takeover_ms_mean: Option<Estimate>,
+    /// The longest takeover over all replications [ms] (null without takeovers).
     pub storage_takeover_ms_max: Option<f64>,
     /// Seconds two storage nodes were writable at once, summed (must be 0 with fencing).
     pub split_brain_s_total: f64,
@@ -111,7 +127,9 @@ pub struct Metrics {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// Figures of one server.
 pub struct ServerFigures {
+    /// The node name (`web1`, `store1`, ...).
     pub name: String,
     /// Share of worker capacity busy serving (CPU), 0..1.
     pub utilisation: Estimate,
@@ -125,9 +143,13 @@ pub struct ServerFigures {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// One UP/DOWN transition of a web server as lb1 saw it.
 pub struct HealthEvent {
+    /// The replication it happened in.
     pub replication: u32,
+    /// When [ms since the start].
     pub at_ms: f64,
+    /// The web server.
     pub server: String,
     /// `UP` or `DOWN`.
     pub state: String,
@@ -151,6 +173,7 @@ fn q(r: &RepMetrics, quantile: f64) -> f64 {
     }
 }
 
+/// The summary of a request-level run's replications (one per replication of `model`).
 pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
     assert_eq!(reps.len(), model.replications as usize);
     let window_s = (model.horizon.as_nanos() - model.warmup.as_nanos()) as f64 / 1e9;
@@ -559,6 +582,7 @@ pub struct AvailSummary {
     /// Whether planned maintenance counts in downtime and availability (`count`) or is left
     /// out (`exclude`), per the contract (`maintenance.contract`, `--maintenance`).
     pub(crate) maintenance: crate::scenario::MaintenanceContract,
+    /// The availability figures, with CIs across replications.
     pub metrics: AvailFigures,
     /// Months in the measured window; the monthly lists below hold the first
     /// [`MONTHS_LISTED_MAX`] of them (every month of every replication is in `months.csv`).
@@ -579,6 +603,7 @@ pub struct AvailSummary {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// Availability figures over the measured window (per year: per 365 days).
 pub struct AvailFigures {
     /// Share of time a path clients -> lb1 -> a web server in rotation -> the storage primary
     /// of working components existed.
@@ -587,6 +612,7 @@ pub struct AvailFigures {
     pub(crate) availability_request: Estimate,
     /// -log10(1 - availability_time).
     pub(crate) nines_time: Estimate,
+    /// Downtime [min/year].
     pub downtime_min_per_year: Estimate,
     /// Downtime without planned maintenance [min/year] (`downtime_min_per_year` counts it
     /// unless `maintenance` is `exclude`).
@@ -597,13 +623,18 @@ pub struct AvailFigures {
     pub(crate) maintenance_windows_per_year: Estimate,
     /// Events per replication where both storage copies were lost (restore from backup).
     pub data_loss_events: Estimate,
+    /// RAID-1 arrays lost (both disks failed) per year.
     pub raid_array_losses_per_year: Estimate,
     pub(crate) incidents_per_year: Estimate,
+    /// Component failures per year.
     pub failures_per_year: Estimate,
+    /// Storage failovers (a new primary promoted) per year.
     pub storage_failovers_per_year: Estimate,
+    /// Disk failures per year.
     pub disk_failures_per_year: Estimate,
     /// SMART warnings, and disks swapped on them before failing, per year.
     pub(crate) smart_warnings_per_year: Estimate,
+    /// Disks swapped after a SMART warning before failing, per year.
     pub disks_replaced_proactively_per_year: Estimate,
     /// Pages to on-call per year (Prometheus rule + Alertmanager).
     pub(crate) pages_per_year: Estimate,
@@ -623,7 +654,9 @@ pub struct AvailFigures {
     /// Restores after human error: data lost since the snapshot used [h] and time to restore
     /// [h] (means over restores; null when none happened).
     pub rpo_h_mean: Option<Estimate>,
+    /// Largest data loss of a restore [h], mean over replications.
     pub rpo_h_max: Option<Estimate>,
+    /// Time to restore [h], mean over restores.
     pub rto_h_mean: Option<Estimate>,
     /// Distributions over every restore of every replication (pooled) [h]: null when none.
     pub(crate) rpo_h_distribution: Option<Quantiles>,
@@ -632,6 +665,7 @@ pub struct AvailFigures {
     /// The disaster path (both storage copies lost, full restore from backup): recovery point
     /// and recovery time [h], means over disasters (null when none happened).
     pub disaster_rpo_h_mean: Option<Estimate>,
+    /// Recovery time of the disaster path [h], mean over disasters.
     pub disaster_rto_h_mean: Option<Estimate>,
     pub(crate) backups_ok_per_year: Estimate,
     pub(crate) backups_failed_or_corrupt_per_year: Estimate,
@@ -644,18 +678,23 @@ pub struct AvailFigures {
     pub faults_suppressed_by_budget: Estimate,
     /// Most web servers and storage nodes down at once, over all replications.
     pub web_down_max: u32,
+    /// Most storage nodes down at once, over all replications.
     pub storage_down_max: u32,
+    /// Requests offered in the measured window, summed over replications.
     pub requests_total: u64,
 }
 
 /// One cause's share of the downtime and of the failed requests.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CauseFigures {
+    /// The cause.
     pub cause: crate::sim::avail::Cause,
+    /// Downtime charged to it [min/year].
     pub downtime_min_per_year: Estimate,
     pub(crate) failed_requests_per_year: Estimate,
 }
 
+/// The summary of an availability run's replications (one per replication of `model`).
 pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMetrics]) -> AvailSummary {
     assert_eq!(reps.len(), model.replications as usize);
     let years = |r: &crate::sim::avail::AvailMetrics| r.window_ns as f64 / (365.0 * 86_400e9);

@@ -42,10 +42,15 @@ pub struct Model {
     pub spec: Scenario,
     /// Where each value of `spec` came from (for `scenario.resolved.toml`).
     pub sources: provenance::Sources,
+    /// The root seed every named random stream derives from.
     pub seed: u64,
+    /// Independent replications to run.
     pub replications: u32,
+    /// Simulated time per replication, warm-up included.
     pub horizon: SimDuration,
+    /// Leading time per replication left out of the figures.
     pub warmup: SimDuration,
+    /// The arrival process.
     pub traffic: TrafficModel,
     pub(crate) storage_reads: u32,
     pub(crate) write_fraction: f64,
@@ -55,12 +60,18 @@ pub struct Model {
     /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.
     pub(crate) observe: Option<policy::health::Observe>,
     pub(crate) timeout_server: SimDuration,
+    /// The web servers.
     pub web: TierModel,
+    /// The storage nodes.
     pub storage: TierModel,
     pub(crate) storage_write: Dist,
+    /// Nodes and links with their latency distributions.
     pub topology: Topology,
+    /// Scripted faults (`[[faults]]`), in time order.
     pub faults: Vec<ScriptedFault>,
+    /// Request-level or availability (long-horizon) simulation.
     pub mode: Mode,
+    /// Failures, repairs and on-call response (availability mode).
     pub reliability: ReliabilityModel,
     /// VRRP advertisement interval [cs] of the balancer pair; `None` with a single balancer.
     pub(crate) lb_pair_advert_cs: Option<u16>,
@@ -125,12 +136,17 @@ pub struct ReliabilityModel {
     /// Detection is instant (the Markov assumption) instead of health checks and alerts.
     pub(crate) instant: bool,
     pub(crate) crews: u32,
+    /// On-call response time: from a page to work starting.
     pub response: Dist,
     pub(crate) night_factor: f64,
     pub(crate) coverage: f64,
+    /// The balancers.
     pub lb: ClassModel,
+    /// The web servers.
     pub web: ClassModel,
+    /// The storage nodes.
     pub storage: ClassModel,
+    /// The backup server.
     pub backup: ClassModel,
     /// `None` without RAID-1 modelling.
     pub(crate) disk: Option<DiskModel>,
@@ -147,12 +163,15 @@ pub struct ReliabilityModel {
 /// One class of component.
 #[derive(Clone, Debug)]
 pub struct ClassModel {
+    /// Whether this class fails at all.
     pub fails: bool,
+    /// Time to failure of one component.
     pub ttf: Dist,
     /// Cumulative shares of crash, process death, hang, slowdown, link.
     pub(crate) modes: [f64; 5],
     /// Service-time multiplier of a slowdown.
     pub(crate) slowdown_factor: f64,
+    /// Repair time, once work starts.
     pub repair: Dist,
 }
 
@@ -189,6 +208,7 @@ pub struct MonitoringModel {
 /// A tier of identical servers.
 #[derive(Clone, Debug)]
 pub struct TierModel {
+    /// Servers in the tier.
     pub count: u32,
     pub(crate) workers: u32,
     pub(crate) queue_max: u32,
@@ -201,7 +221,12 @@ pub struct TierModel {
 #[allow(clippy::large_enum_variant)] // built once per run; boxing would only add a pointer chase
 pub enum TrafficModel {
     /// Constant rate [req/s].
-    Poisson { rate_per_s: f64, clients: u64 },
+    Poisson {
+        /// Arrival rate [req/s].
+        rate_per_s: f64,
+        /// Distinct client addresses (`balance source` hashes them).
+        clients: u64,
+    },
     /// Piecewise-constant rate: base x hourly[h] x weekday[d] x bursts.
     Profile {
         /// Mean rate over a week [req/s].
@@ -210,12 +235,15 @@ pub enum TrafficModel {
         hourly: [f64; 24],
         /// Normalised to mean 1, Monday first; the run starts on a Monday at 00:00.
         weekday: [f64; 7],
+        /// Bursts multiplying the rate in their window.
         bursts: Vec<BurstModel>,
+        /// Distinct client addresses (`balance source` hashes them).
         clients: u64,
     },
 }
 
 #[derive(Clone, Debug)]
+/// A window in which the arrival rate is multiplied.
 pub struct BurstModel {
     pub(crate) start: SimTime,
     pub(crate) end: SimTime,

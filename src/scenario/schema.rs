@@ -30,11 +30,13 @@ pub struct Scenario {
     /// aggregate and steady health checks are skipped, while every transition (failure,
     /// detection, failover, rebuild, repair) runs through the same policy code.
     pub(crate) mode: Mode,
+    /// `[traffic]`: the arrival process.
     pub traffic: Traffic,
     pub(crate) requests: Requests,
     pub(crate) balancer: Balancer,
     pub(crate) web: Web,
     pub(crate) storage: Storage,
+    /// `[backup]`: nightly backups and their retention.
     pub backup: Backup,
     pub(crate) network: Network,
     pub(crate) reliability: Reliability,
@@ -49,6 +51,7 @@ pub struct Scenario {
     #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
     pub(crate) links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
+    /// `[[faults]]`: scripted faults.
     pub faults: Vec<Fault>,
     /// Expectations `simpark check` verifies (failover regression tests in CI).
     #[serde(rename = "expect", skip_serializing_if = "Vec::is_empty")]
@@ -187,8 +190,11 @@ impl Default for Scenario {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+/// What a run simulates.
 pub enum Mode {
+    /// Every request through the park (hours to days).
     Requests,
+    /// Failures, repairs and downtime over years, without individual requests.
     Availability,
 }
 
@@ -519,6 +525,7 @@ pub(crate) struct TimeRangeSpec {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRuleSpec {
+    /// The alert name.
     pub alert: String,
     /// PromQL over the series simpark produces (docs/import.md lists them).
     pub expr: String,
@@ -526,8 +533,10 @@ pub struct AlertRuleSpec {
     #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
     pub for_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How long the alert keeps firing after the condition clears (Prometheus duration; absent: 0).
     pub keep_firing_for: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    /// Extra labels on the alert.
     pub labels: std::collections::BTreeMap<String, String>,
     /// Where the rule was imported from (`file:line`), named in messages.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -1114,6 +1123,7 @@ pub struct Fault {
     pub(crate) at: String,
     /// A node name: `web2`, `store1`, ...
     pub target: String,
+    /// What happens to `target`.
     pub kind: FaultKind,
     /// Service-time factor for `slow`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1138,6 +1148,7 @@ pub(crate) enum Direction {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+/// The kind of a scripted fault.
 pub enum FaultKind {
     /// The host is gone: connections and checks time out.
     Crash,

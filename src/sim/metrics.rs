@@ -101,14 +101,18 @@ pub(crate) struct AlertRecord {
 pub(crate) const SLOW_NS: u64 = 1_000_000_000;
 
 #[derive(Clone, Debug)]
+/// What one request-level replication measured, over its measured window.
 pub struct RepMetrics {
     pub(crate) window_start: SimTime,
     pub(crate) window_end: SimTime,
+    /// Requests that arrived.
     pub arrivals: u64,
+    /// Requests that succeeded.
     pub ok: u64,
     pub(crate) failed: [u64; FailReason::ALL.len()],
     pub(crate) retries: u64,
     pub(crate) redispatches: u64,
+    /// Sum of the successful requests' latencies [ns].
     pub latency_ns_sum: u128,
     pub(crate) latency: Histogram<u64>,
     /// CPU busy time of each web server within the window [ns].
@@ -256,6 +260,7 @@ impl RepMetrics {
         b.saturating_sub(a)
     }
 
+    /// Requests that failed, every reason together.
     pub fn failed_total(&self) -> u64 {
         self.failed.iter().sum()
     }

@@ -33,16 +33,32 @@ pub const UNITS_MAX: u64 = 10_000_000;
 pub enum StudyError {
     /// A `--vary` argument is malformed, or one of its values is invalid for its key.
     #[error("--vary {key}: {message}")]
-    Vary { key: String, message: String },
+    Vary {
+        /// The varied key.
+        key: String,
+        /// What is wrong with the argument.
+        message: String,
+    },
     /// The scenario with one grid point's values applied does not validate.
     #[error("--vary point {point}: {error}")]
-    Point { point: String, error: Box<ScenarioError> },
+    Point {
+        /// The grid point's values.
+        point: String,
+        /// Why the scenario does not validate.
+        error: Box<ScenarioError>,
+    },
     /// The grid has more points than `vary::GRID_POINTS_MAX`.
     #[error("the grid has {points} points; at most {} (use fewer values)", vary::GRID_POINTS_MAX)]
-    GridTooLarge { points: f64 },
+    GridTooLarge {
+        /// Points the grid would have.
+        points: f64,
+    },
     /// More (run x replication) units than `UNITS_MAX`.
     #[error("{units} runs x replications; at most {UNITS_MAX} (use fewer points or replications)")]
-    TooMuchWork { units: u64 },
+    TooMuchWork {
+        /// Runs x replications asked for.
+        units: u64,
+    },
     /// A chart could not be drawn (no output is written then).
     #[error(transparent)]
     Plot(#[from] PlotError),
@@ -52,7 +68,9 @@ pub enum StudyError {
 /// replication so the caller can print a replay command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crashed {
+    /// Index of the run in the plan.
     pub run: usize,
+    /// The replication that panicked.
     pub replication: u32,
 }
 
@@ -250,6 +268,7 @@ pub struct Units {
 }
 
 impl Units {
+    /// Units numbered run by run: `replications[i]` units for run `i`.
     pub fn new(replications: &[u32]) -> Units {
         let mut starts = Vec::with_capacity(replications.len());
         let mut total = 0u64;
@@ -388,7 +407,11 @@ pub fn fold_each(
 /// replication) units so a grid keeps both cores busy whatever its shape, and fold each
 /// model's replications in index order. `on_done` is called as units finish (progress).
 /// A panicking replication is reported as `Crashed` (the first in unit order).
-pub(crate) fn run_models(models: &[Model], jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<Vec<RunFigures>, Crashed> {
+pub(crate) fn run_models(
+    models: &[Model],
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<RunFigures>, Crashed> {
     let replications: Vec<u32> = models.iter().map(|m| m.replications).collect();
     run_and_fold(
         &replications,

@@ -49,17 +49,30 @@ pub enum PrecisionError {
     #[error(
         "--precision `{0}` is not valid; expected a relative half-width (0.5%), or METRIC:VALUE (latency_ms_p99:5ms, availability:0.0001, downtime_min_per_year:10%), comma-separated"
     )]
+    /// The `--precision` text does not parse.
     Syntax(String),
     #[error("--precision `{text}`: no metric `{metric}` in {mode} mode; valid: availability, {valid}")]
+    /// A metric the scenario's mode does not report.
     Metric {
+        /// The `--precision` text.
         text: String,
+        /// The unknown metric.
         metric: String,
+        /// The scenario's mode.
         mode: &'static str,
+        /// The metrics that mode reports.
         valid: String,
     },
+    /// `--max-replications` is below the starting replications.
     #[error("--max-replications {max} is below the scenario's {start} replications")]
-    Cap { max: u32, start: u32 },
+    Cap {
+        /// `--max-replications`.
+        max: u32,
+        /// The scenario's `replications`.
+        start: u32,
+    },
     #[error("--precision needs at least 2 replications to start with (a CI); the scenario has {0}")]
+    /// Fewer than 2 replications to start with.
     TooFew(u32),
 }
 

@@ -33,7 +33,9 @@ pub const INDEX_VARS: [&str; 3] = [
 /// Which shard of how many.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard, 0-based.
     pub index: u32,
+    /// Shards in all.
     pub count: u32,
 }
 
@@ -41,19 +43,27 @@ pub struct Shard {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
     #[error("--shard `{0}` is not valid; expected i/N (0 <= i < N, e.g. 3/8), auto (Slurm array) or auto/N")]
+    /// The `--shard` text does not parse.
     Syntax(String),
     #[error(
         "--shard {0}: no scheduler index found; set one of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX (or give --shard i/N)"
     )]
+    /// `auto`, but no scheduler variable is set.
     NoIndex(String),
     #[error("--shard {spec}: {var}=`{value}` is not valid; expected a whole number{bound}")]
+    /// A scheduler variable holds no usable index.
     BadVar {
+        /// The `--shard` text.
         spec: String,
+        /// The variable.
         var: &'static str,
+        /// Its value.
         value: String,
+        /// The valid range, in words.
         bound: String,
     },
     #[error("--units `{0}` is not valid; expected unit ids and ranges, e.g. 0-9,12,40-41")]
+    /// The `--units` text does not parse.
     Units(String),
 }
 
@@ -187,6 +197,7 @@ pub fn plan_hash(model: &Model, resolved: &str) -> String {
 /// sweep, its `--vary` ranges. Shards write it beside their records as `study.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StudyFile {
+    /// Which study.
     pub command: StudyKind,
     /// The directory relative scenario paths are read from (the shards' working directory;
     /// empty: the current one).
@@ -203,11 +214,14 @@ pub struct StudyFile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StudyKind {
+    /// `simpark sweep`.
     Sweep,
+    /// `simpark compare`.
     Compare,
 }
 
 impl StudyKind {
+    /// The subcommand's name.
     pub fn name(self) -> &'static str {
         match self {
             StudyKind::Sweep => "sweep",
@@ -301,8 +315,11 @@ pub(crate) enum UnitRecord {
 
 /// A finished replication, as the in-process fold receives it.
 pub enum Replication<'a> {
+    /// A request-level replication.
     Requests(&'a RepMetrics),
+    /// An availability replication.
     Availability(&'a AvailMetrics),
+    /// Figures read back from a record.
     Figures(&'a [f64]),
 }
 
@@ -767,25 +784,62 @@ pub struct Collected {
 /// Why records cannot be merged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
+    /// A line is not a simpark record.
     #[error("{origin}: not a simpark record: {message}")]
-    Parse { origin: String, message: String },
+    Parse {
+        /// The file and line the record came from.
+        origin: String,
+        /// What does not parse.
+        message: String,
+    },
+    /// The record was written by another simpark version.
     #[error("{origin}: record of simpark {found}; this is simpark {VERSION} (merge with the version that ran it)")]
-    Version { origin: String, found: String },
+    Version {
+        /// The file and line the record came from.
+        origin: String,
+        /// The simpark version that wrote it.
+        found: String,
+    },
+    /// The record belongs to another plan.
     #[error("{origin}: record of plan {found}; the plan being merged is {expected} (another scenario, seed or flags)")]
     Plan {
+        /// The file and line the record came from.
         origin: String,
+        /// The record's plan hash.
         found: String,
+        /// The plan hash being merged.
         expected: String,
     },
+    /// The record's unit is not in the plan.
     #[error("{origin}: unit {unit} is outside the plan's {total} units")]
-    OutOfRange { origin: String, unit: u32, total: u32 },
+    OutOfRange {
+        /// The file and line the record came from.
+        origin: String,
+        /// The record's unit id.
+        unit: u32,
+        /// Units in the plan.
+        total: u32,
+    },
+    /// Two records of one unit differ.
     #[error("{origin}: unit {unit} appears twice with different contents")]
-    Conflict { origin: String, unit: u32 },
+    Conflict {
+        /// The file and line the record came from.
+        origin: String,
+        /// The unit id.
+        unit: u32,
+    },
+    /// A record's contents are not valid.
     #[error("unit {unit}: {error}")]
-    Record { unit: u32, error: RecordError },
+    Record {
+        /// The unit id.
+        unit: u32,
+        /// What is wrong with its contents.
+        error: RecordError,
+    },
 }
 
 impl Collected {
+    /// An empty collection for a plan of `total` units.
     pub fn new(total: u32) -> Self {
         Collected {
             lines: vec![None; total as usize],

@@ -88,6 +88,7 @@ pub struct PlannedRun {
     /// The `--set` overrides (on top of the user's) that make this run.
     pub sets: Vec<String>,
     pub(crate) replications: u32,
+    /// Request-level or availability.
     pub mode: Mode,
     /// Mean offered load of the run's traffic model [req/s].
     pub offered_rps: f64,
@@ -259,11 +260,15 @@ fn n_minus_1_override(model: &Model) -> String {
 pub struct SweepReport {
     pub(crate) schema_version: u32,
     pub(crate) simpark_version: &'static str,
+    /// The base scenario's name.
     pub scenario: String,
     /// `requests` or `availability`.
     pub(crate) mode: &'static str,
+    /// The root seed.
     pub seed: u64,
+    /// Replications per run.
     pub replications: u32,
+    /// Simulated time per replication [s].
     pub horizon_s: f64,
     pub(crate) warmup_s: f64,
     /// Every point uses the scenario's seed (common random numbers across points).

@@ -70,6 +70,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub struct AlertRule {
     /// The alert name (`alertname`), also the Alertmanager group key.
     pub name: String,
+    /// The rule's parsed PromQL expression.
     pub expr: Expr,
     /// `for:` the condition must hold this long before the alert fires.
     pub for_: SimDuration,
@@ -307,6 +308,7 @@ pub struct Alerting {
 }
 
 impl Alerting {
+    /// Rules evaluated every `cfg.evaluation_interval`, notifications routed by `cfg`.
     pub fn new(cfg: AlertingConfig, rules: Vec<AlertRule>) -> Self {
         assert!(!cfg.evaluation_interval.is_zero(), "evaluation_interval 0");
         assert!(!cfg.notifier.route.group_interval.is_zero(), "group_interval 0");
@@ -386,6 +388,7 @@ impl Alerting {
         }
     }
 
+    /// The next notification to send, if any (in the order they became due).
     pub fn poll_notification(&mut self) -> Option<Notification> {
         self.notifications.pop_front()
     }

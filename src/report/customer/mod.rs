@@ -53,28 +53,47 @@ pub enum ReportError {
     NoDir(PathBuf),
     /// A file the report needs is not in the results directory.
     #[error("{path}: missing; {hint}")]
-    Missing { path: PathBuf, hint: &'static str },
+    Missing {
+        /// The file expected.
+        path: PathBuf,
+        /// How to produce it.
+        hint: &'static str,
+    },
     /// A results file exists but could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file that could not be read.
         path: PathBuf,
         #[source]
+        /// The operating-system error.
         source: std::io::Error,
     },
     /// A results file is not what simpark writes (edited, truncated, another program's).
     #[error("{path}: {message}")]
-    Malformed { path: PathBuf, message: String },
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The results were written by a simpark with another `summary.json` layout.
     #[error(
         "{path}: schema_version {found} (written by simpark {writer}); this simpark {ours} reads schema_version {expected}. Regenerate the results with this simpark: simpark run {resolved} --out {dir}"
     )]
     Schema {
+        /// `summary.json`.
         path: PathBuf,
+        /// Its `schema_version`.
         found: u64,
+        /// The simpark version that wrote it.
         writer: String,
+        /// This simpark's version.
         ours: &'static str,
+        /// The `schema_version` this simpark reads.
         expected: u32,
+        /// The resolved scenario to rerun (`scenario.resolved.toml`).
         resolved: String,
+        /// The results directory.
         dir: String,
     },
     /// `--sla` is not a percentage strictly between 0 and 100.
@@ -105,7 +124,9 @@ pub enum ReportError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// English.
     En,
+    /// Dutch.
     Nl,
 }
 
@@ -166,7 +187,9 @@ impl std::str::FromStr for PartialOutagePolicy {
 /// What the account manager asked for.
 #[derive(Clone, Debug)]
 pub struct ReportOptions {
+    /// The customer's name on the title page; `None`: the scenario's name.
     pub customer: Option<String>,
+    /// Language of the report.
     pub lang: Lang,
     /// The SLA [%], strictly between 0 and 100.
     pub sla_percent: f64,
@@ -237,10 +260,5 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<Rendered, ReportError> 
     let html = render_html(&figures)?;
     let markdown = render_markdown(&figures)?;
     let json = super::to_json(&figures);
-    Ok(Rendered {
-
-        html,
-        markdown,
-        json,
-    })
+    Ok(Rendered { html, markdown, json })
 }

@@ -187,7 +187,9 @@ enum Ev {
 /// One incident: the site (or part of its traffic) failed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Incident {
+    /// When it began [h since the start].
     pub start_h: f64,
+    /// When it ended [h since the start].
     pub end_h: f64,
     /// What the incident is charged to (the cause when it began).
     pub cause_class: Cause,
@@ -199,7 +201,9 @@ pub struct Incident {
 /// One page to on-call: what failed, when, and when the alert pipeline paged.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AlertLog {
+    /// When the component failed [h since the start].
     pub failed_at_h: f64,
+    /// When on-call was paged [h since the start].
     pub paged_at_h: f64,
     pub(crate) target: String,
     /// The alert's name, one of [`ALERTS`].
@@ -209,6 +213,7 @@ pub struct AlertLog {
 /// What one availability replication measured.
 #[derive(Clone, Debug, Default)]
 pub struct AvailMetrics {
+    /// Length of the measured window [ns].
     pub window_ns: u64,
     /// Time the site was down [ns]; planned maintenance included unless the contract
     /// excludes it (`maintenance.contract`).
@@ -221,7 +226,9 @@ pub struct AvailMetrics {
     pub(crate) failed_by_cause: [f64; Cause::COUNT],
     /// Planned maintenance windows opened in the measured window.
     pub(crate) maintenance_windows: u64,
+    /// Requests offered in the window (expected count from the traffic model).
     pub offered: f64,
+    /// Requests that failed (expected count).
     pub failed: f64,
     /// Downtime per month of the window [ns].
     pub(crate) monthly_downtime_ns: Vec<u64>,
@@ -285,6 +292,7 @@ pub struct AvailMetrics {
     pub(crate) faults_not_replayable: u64,
     /// Disks swapped after a SMART warning before they failed.
     pub(crate) disks_replaced_proactively: u64,
+    /// Events processed (a measure of the work done).
     pub events: u64,
 }
 
@@ -299,6 +307,7 @@ impl AvailMetrics {
     }
 }
 
+/// One availability replication: the park's components, failures and repairs over years.
 pub struct AvailWorld<'m> {
     /// Batch frailties of replacement disks.
     batch_rng: StreamRng,
@@ -358,6 +367,7 @@ pub struct AvailWorld<'m> {
 const HOUR_NS: u64 = 3_600_000_000_000;
 
 impl<'m> AvailWorld<'m> {
+    /// Replication `replication` of `m`, its random streams derived from the model's seed.
     pub fn new(m: &'m Model, replication: u32) -> Self {
         let seeds = Seeds::new(m.seed, replication);
         let mut comps = Vec::new();
@@ -477,6 +487,7 @@ impl<'m> AvailWorld<'m> {
         }
     }
 
+    /// Run to the horizon and return what was measured.
     pub fn run(mut self) -> AvailMetrics {
         let window = self.horizon.since(self.warmup);
         let months = (window.as_secs_f64() / MONTH_SECS).ceil().max(1.0) as usize;

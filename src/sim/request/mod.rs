@@ -302,6 +302,7 @@ struct Streams {
     check_net: Vec<StreamRng>,
 }
 
+/// One request-level replication: every request through the park.
 pub struct World<'m> {
     m: &'m Model,
     /// The scenario's scripted faults, plus this replication's random ones when
@@ -359,6 +360,7 @@ pub struct World<'m> {
 }
 
 impl<'m> World<'m> {
+    /// Replication `replication` of `m`, its random streams derived from the model's seed.
     pub fn new(m: &'m Model, replication: u32) -> Self {
         let seeds = Seeds::new(m.seed, replication);
         let web_n = m.web.count as usize;
