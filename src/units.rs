@@ -254,6 +254,44 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     Ok(SimDuration::from_nanos(ns.round() as u64))
 }
 
+/// An availability as a ratio (`0.999`) or a percentage (`99.9`, `99.9%`): a bare number
+/// above 1 is a percentage. Returns the ratio.
+pub fn availability_ratio(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let bad = || format!("`{text}` is not valid; expected a ratio (0.999) or a percentage (99.9 or 99.9%)");
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    let ratio = if percent || v > 1.0 { v / 100.0 } else { v };
+    if ratio.is_finite() && (0.0..=1.0).contains(&ratio) && v >= 0.0 {
+        Ok(ratio)
+    } else {
+        Err(bad())
+    }
+}
+
+/// An SLA as a percentage (`99.9`, `99.9%`) or a ratio (`0.999`: a bare number up to 1).
+/// Returns the percentage, exactly as typed when typed as one; the range is the report's to
+/// check.
+pub fn availability_percent(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let v: f64 =
+        num.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
+            format!("`{text}` is not valid; expected a percentage (99.9 or 99.9%) or a ratio (0.999)")
+        })?;
+    Ok(if !percent && (0.0..=1.0).contains(&v) {
+        v * 100.0
+    } else {
+        v
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +342,26 @@ mod tests {
     #[should_panic(expected = "time went backwards")]
     fn since_rejects_reversed_instants() {
         SimTime::from_secs(1).since(SimTime::from_secs(2));
+    }
+
+    #[test]
+    fn availability_takes_ratio_and_percentage_forms() {
+        for (text, ratio) in [
+            ("0.999", 0.999),
+            ("99.9", 0.999),
+            ("99.9%", 0.999),
+            ("1", 1.0),
+            ("100%", 1.0),
+        ] {
+            let got = availability_ratio(text).unwrap();
+            assert!((got - ratio).abs() < 1e-12, "{text}: {got}");
+        }
+        for text in ["-1", "101", "abc", "nan", "99.9%%"] {
+            assert!(availability_ratio(text).is_err(), "{text}");
+        }
+        assert_eq!(availability_percent("99.95"), Ok(99.95));
+        assert_eq!(availability_percent("99.95%"), Ok(99.95));
+        assert_eq!(availability_percent("0.999"), Ok(99.9));
+        assert!(availability_percent("x").is_err());
     }
 }

@@ -133,44 +133,6 @@ pub(crate) enum Command {
     Man,
 }
 
-/// An availability as a ratio (`0.999`) or a percentage (`99.9`, `99.9%`): a bare number
-/// above 1 is a percentage. Returns the ratio.
-pub(crate) fn availability_ratio(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let bad = || format!("`{text}` is not valid; expected a ratio (0.999) or a percentage (99.9 or 99.9%)");
-    let (num, percent) = match t.strip_suffix('%') {
-        Some(n) => (n.trim(), true),
-        None => (t, false),
-    };
-    let v: f64 = num.parse().map_err(|_| bad())?;
-    let ratio = if percent || v > 1.0 { v / 100.0 } else { v };
-    if ratio.is_finite() && (0.0..=1.0).contains(&ratio) && v >= 0.0 {
-        Ok(ratio)
-    } else {
-        Err(bad())
-    }
-}
-
-/// An SLA as a percentage (`99.9`, `99.9%`) or a ratio (`0.999`: a bare number up to 1).
-/// Returns the percentage, exactly as typed when typed as one; the range is the report's to
-/// check.
-pub(crate) fn availability_percent(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let (num, percent) = match t.strip_suffix('%') {
-        Some(n) => (n.trim(), true),
-        None => (t, false),
-    };
-    let v: f64 =
-        num.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
-            format!("`{text}` is not valid; expected a percentage (99.9 or 99.9%) or a ratio (0.999)")
-        })?;
-    Ok(if !percent && (0.0..=1.0).contains(&v) {
-        v * 100.0
-    } else {
-        v
-    })
-}
-
 /// A count that must be at least 1 (`--jobs 0` or `--requests 0` would do nothing).
 fn at_least_one<T: std::str::FromStr + TryFrom<u8> + PartialOrd>(text: &str) -> Result<T, String> {
     let one = T::try_from(1).map_err(|_| "1 does not fit".to_string())?;
@@ -970,37 +932,3 @@ fn bench(requests: u64, algorithm: &str, workload: BenchWorkload) -> Result<i32>
 }
 
 pub(crate) use simpark::report::plural;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn availability_takes_ratio_and_percentage_forms() {
-        for (text, ratio) in [
-            ("0.999", 0.999),
-            ("99.9", 0.999),
-            ("99.9%", 0.999),
-            ("1", 1.0),
-            ("100%", 1.0),
-        ] {
-            let got = availability_ratio(text).unwrap();
-            assert!((got - ratio).abs() < 1e-12, "{text}: {got}");
-        }
-        for text in ["-1", "101", "abc", "nan", "99.9%%"] {
-            assert!(availability_ratio(text).is_err(), "{text}");
-        }
-        assert_eq!(availability_percent("99.95"), Ok(99.95));
-        assert_eq!(availability_percent("99.95%"), Ok(99.95));
-        assert_eq!(availability_percent("0.999"), Ok(99.9));
-        assert!(availability_percent("x").is_err());
-    }
-
-    #[test]
-    fn mistyped_subcommands_are_recognised() {
-        assert_eq!(mistyped_subcommand(Path::new("rnu")).as_deref(), Some("run"));
-        assert_eq!(mistyped_subcommand(Path::new("chek")).as_deref(), Some("check"));
-        assert_eq!(mistyped_subcommand(Path::new("my_park.toml")), None);
-        assert_eq!(mistyped_subcommand(Path::new("zzzzzzzz")), None);
-    }
-}

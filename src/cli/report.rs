@@ -25,7 +25,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, default_value = "en", value_name = "en|nl")]
     pub(crate) lang: String,
     /// The SLA, as a percentage (99.9, 99.9%) or a ratio (0.999), strictly between 0 and 100%.
-    #[arg(long, default_value = "99.9", value_name = "PERCENT|RATIO", allow_negative_numbers = true, value_parser = super::availability_percent)]
+    #[arg(long, default_value = "99.9", value_name = "PERCENT|RATIO", allow_negative_numbers = true, value_parser = simpark::units::availability_percent)]
     pub(crate) sla: f64,
     /// Which minutes count against the SLA: `ignore` (only full outages; the default),
     /// `weighted` (partial outages by the share of requests failing), `degraded` (every

@@ -98,17 +98,3 @@ pub(crate) fn shrink(args: &ShrinkArgs) -> Result<i32> {
     println!("{runs} runs tried; wrote {}", out.display());
     Ok(exit::OK)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_output_drops_the_capsule_suffix() {
-        assert_eq!(
-            default_out(Path::new("results/check/web.capsule.toml")),
-            Path::new("results/check/web.min.toml")
-        );
-        assert_eq!(default_out(Path::new("x.toml")), Path::new("x.min.toml"));
-    }
-}

@@ -31,7 +31,7 @@ pub(crate) struct SweepArgs {
     pub(crate) slo_p99_ms: Option<f64>,
     /// SLO: availability at least, as a ratio (0.999) or a percentage (99.9, 99.9%)
     /// (overrides the scenario's [slo]).
-    #[arg(long, value_name = "RATIO|PERCENT", value_parser = super::availability_ratio)]
+    #[arg(long, value_name = "RATIO|PERCENT", value_parser = simpark::units::availability_ratio)]
     pub(crate) slo_availability: Option<f64>,
     #[command(flatten)]
     pub(crate) run: RunFlags,

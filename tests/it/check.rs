@@ -138,6 +138,7 @@ fn shrink_keeps_only_the_fault_that_breaks_the_expectation() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     let capsule = caps.join("three_faults.capsule.toml");
+    // No --out: the result goes beside the capsule, `.capsule.toml` -> `.min.toml`.
     let out = simpark()
         .arg("shrink")
         .arg(&capsule)

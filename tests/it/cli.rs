@@ -160,8 +160,13 @@ fn availability_only_flags_are_refused_in_request_mode_and_nothing_is_written() 
 fn a_mistyped_subcommand_gets_a_suggestion() {
     expect_usage(&["rnu"], "did you mean `run`?");
     expect_usage(&["swep"], "did you mean `sweep`?");
-    // A scenario file that does not exist is still reported as a file.
-    expect_usage(&["no_such_park.toml"], "no_such_park.toml");
+    expect_usage(&["chek"], "did you mean `check`?");
+    // A scenario file that does not exist is still reported as a file; so is a word more than
+    // two edits from every subcommand.
+    for word in ["no_such_park.toml", "zzzzzzzz"] {
+        let err = expect_usage(&[word], word);
+        assert!(!err.contains("did you mean"), "{word}: {err}");
+    }
 }
 
 #[test]
