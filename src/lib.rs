@@ -18,18 +18,10 @@
 //!   planner's answer: traffic within the SLO, all up and N-1, and the latency knee) and
 //!   `compare` (scenarios side by side).
 //!
-//! The library API runs a scenario end to end:
-//!
-//! ```
-//! let model = simpark::scenario::from_str(
-//!     "name = \"doc\"\nreplications = 2\nhorizon = \"10m\"\nwarmup = \"1m\"",
-//!     "doc.toml",
-//!     &[],
-//! ).unwrap();
-//! let reps = simpark::sim::run_replications(&model, 1, &|| {});
-//! let summary = simpark::report::summary::summarise(&model, &reps);
-//! assert!(summary.metrics.success_ratio.value > 0.99);
-//! ```
+//! The library API runs a scenario end to end: `scenario::from_str` (or `scenario::load`),
+//! `sim::run_replications`, `report::summary::summarise`; `check::run::run_file` adds the
+//! expectations. `tests/it/api.rs` is the worked example (a test, so it cannot go stale; the
+//! crate has `doctest = false`, see Cargo.toml).
 
 pub mod check;
 pub mod import;

@@ -102,26 +102,7 @@ pub fn run_model(model: &Model, jobs: usize) -> Checked {
 
 /// Load a scenario file (no overrides), run it and evaluate its expectations: the same
 /// checks `simpark check FILE` makes. A file without `[[expect]]` blocks gives no results.
-///
-/// ```
-/// let dir = std::env::temp_dir().join(format!("simpark-doc-run-file-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).unwrap();
-/// let file = dir.join("tiny.toml");
-/// std::fs::write(&file, r#"
-/// name = "tiny"
-/// replications = 2
-/// horizon = "10m"
-/// warmup = "1m"
-/// [[expect]]
-/// availability_request_min = 0.99   # nothing fails in this scenario
-/// latency_ms_p99_max = 1000
-/// "#).unwrap();
-/// let checked = simpark::check::run::run_file(&file, 1).unwrap();
-/// assert_eq!(checked.results.len(), 2);
-/// for r in &checked.results {
-///     assert!(r.passed, "{}: {} (expected {})", r.name, r.measured, r.bound);
-/// }
-/// ```
+/// (`tests/it/api.rs` shows a call.)
 pub fn run_file(path: &Path, jobs: usize) -> Result<Checked, ScenarioError> {
     let model = scenario::load(path, &[])?;
     Ok(run_model(&model, jobs))

@@ -1,6 +1,7 @@
 //! The one integration-test binary: modules per concern.
 
 mod analytic;
+mod api;
 mod availability;
 mod check;
 mod cli;

@@ -470,7 +470,7 @@ fn compare_runs_each_scenario_through_a_peak() {
             .arg(repo("scenarios/baseline/single_server.toml"))
             .arg(repo("scenarios/baseline/standby_pair.toml"))
             .arg(repo("scenarios/baseline/xpos.toml"))
-            .args(["--peak", "300x10m", "--horizon", "30d", "--replications", "2", "--out"])
+            .args(["--peak", "300x5m", "--horizon", "30d", "--replications", "2", "--out"])
             .arg(&out),
     );
     let table = String::from_utf8_lossy(&o.stdout);
