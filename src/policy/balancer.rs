@@ -23,7 +23,8 @@
 //!   `next_weight`, saturated servers requeued), eb32 duplicate keys are kept in insertion
 //!   order (ebtree appends duplicates after the existing ones) which this module reproduces
 //!   with a per-insertion sequence number. From 16 servers on the trees are ordered sets
-//!   (O(log n) per tree operation, like HAProxy's ebtrees); smaller backends scan their
+//!   (O(log n) per tree operation, like HAProxy's ebtrees; roundrobin, which only asks a tree
+//!   for its first server, keeps them as heaps, `keyheap.rs`); smaller backends scan their
 //!   servers, which is cheaper there and picks the same order (`indexed_and_scanned_picks_agree`).
 //! * static-rr and `source` (default `hash-type map-based`) = `src/lb_map.c`
 //!   (`init_server_map` with the GCD of the weights, `recalc_server_map`, `map_get_server_rr`,
@@ -43,6 +44,7 @@
 //!   (`include/haproxy/stream.h`).
 
 use crate::units::{SimDuration, SimTime};
+use super::keyheap::{KeyHeap, Slots};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = its `id`).
@@ -309,6 +311,11 @@ pub struct Backend {
     /// Whether `trees` is maintained. Small backends scan their servers instead: cheaper
     /// below `INDEX_MIN_SERVERS`, with the same order (`indexed_and_scanned_picks_agree`).
     indexed: bool,
+    /// The fwrr trees of an indexed roundrobin backend, which only asks a tree for its first
+    /// server: heaps by `(key, ins_seq)`, cheaper than `trees` (issue 15), same first server.
+    heaps: [KeyHeap; NUM_TREES],
+    /// Each server's place in `heaps`.
+    heap_slots: Slots,
 
     // map (static-rr, source)
     map: Vec<u32>,
@@ -338,6 +345,11 @@ fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0xfd7046c5).wrapping_add(a << 3);
     a = (a ^ 0xb55a4f09) ^ (a >> 16);
     a.wrapping_mul(3221225473)
+}
+
+/// The heap order of an eb32 node: its key, then its insertion (unique).
+fn heap_key(key: u32, ins_seq: u64) -> u128 {
+    (key as u128) << 64 | ins_seq as u128
 }
 
 fn gcd(mut a: u32, mut b: u32) -> u32 {
@@ -473,6 +485,8 @@ impl Backend {
             full_scratch: Vec::with_capacity(n),
             trees: Default::default(),
             indexed: n >= INDEX_MIN_SERVERS,
+            heaps: Default::default(),
+            heap_slots: Slots::new(if n >= INDEX_MIN_SERVERS && spec.algorithm == Algorithm::RoundRobin { n } else { 0 }),
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -972,7 +986,11 @@ impl Backend {
         sv.key = key;
         sv.ins_seq = seq;
         if self.indexed && tree != NO_TREE {
-            self.trees[tree as usize].insert((key, seq, s as u32));
+            if self.algorithm == Algorithm::RoundRobin {
+                self.heaps[tree as usize].insert(&mut self.heap_slots, s as u32, heap_key(key, seq));
+            } else {
+                self.trees[tree as usize].insert((key, seq, s as u32));
+            }
         }
     }
 
@@ -980,14 +998,21 @@ impl Backend {
     fn eb_delete(&mut self, s: ServerIdx) {
         let sv = &mut self.servers[s];
         if self.indexed && sv.linked && sv.lb_tree != NO_TREE {
-            let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
-            debug_assert!(removed, "server {s} missing from its tree");
+            if self.algorithm == Algorithm::RoundRobin {
+                self.heaps[sv.lb_tree as usize].remove(&mut self.heap_slots, s as u32);
+            } else {
+                let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
+                debug_assert!(removed, "server {s} missing from its tree");
+            }
         }
         sv.linked = false;
     }
 
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
         if self.indexed {
+            if self.algorithm == Algorithm::RoundRobin {
+                return self.heaps[tree as usize].first().map(|s| s as usize);
+            }
             return self.trees[tree as usize].first().map(|&(_, _, s)| s as usize);
         }
         let mut best: Option<(u32, u64, ServerIdx)> = None;

@@ -11,4 +11,5 @@ pub mod backup;
 pub mod balancer;
 pub mod failover;
 pub mod health;
+mod keyheap;
 pub mod vrrp;
