@@ -976,10 +976,20 @@ impl Backend {
 
     /// (Re)inserts `s` into `tree` with `key`, after any previous position (eb32_insert after
     /// eb32_delete: a re-inserted duplicate goes last among equal keys).
+    #[inline]
     fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
-        self.eb_delete(s);
         let seq = self.ins_seq;
         self.ins_seq += 1;
+        let sv = &self.servers[s];
+        if self.indexed && self.algorithm == Algorithm::RoundRobin && sv.linked && sv.lb_tree == tree && tree != NO_TREE {
+            // back into the heap it is in: one re-keying instead of a removal and an insertion
+            self.heaps[tree as usize].rekey(&mut self.heap_slots, s as u32, heap_key(key, seq));
+            let sv = &mut self.servers[s];
+            sv.key = key;
+            sv.ins_seq = seq;
+            return;
+        }
+        self.eb_delete(s);
         let sv = &mut self.servers[s];
         sv.linked = true;
         sv.lb_tree = tree;
@@ -995,6 +1005,7 @@ impl Backend {
     }
 
     /// eb32_delete: unlinks `s` from its tree (its `lb_tree` is kept, as in HAProxy).
+    #[inline]
     fn eb_delete(&mut self, s: ServerIdx) {
         let sv = &mut self.servers[s];
         if self.indexed && sv.linked && sv.lb_tree != NO_TREE {
@@ -1008,6 +1019,7 @@ impl Backend {
         sv.linked = false;
     }
 
+    #[inline]
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
         if self.indexed {
             if self.algorithm == Algorithm::RoundRobin {
@@ -1206,14 +1218,17 @@ impl Backend {
                 self.fwrr_switch_trees(g);
             };
             self.fwrr_update_position(g, srv);
-            self.eb_delete(srv); // fwrr_dequeue_srv
             self.fwrr[g].curr_pos += 1;
-            if self.has_free_slot(srv) {
-                if Some(srv) != avoid || avoided.is_some() {
-                    chosen = Some(srv);
-                    take = true;
-                    break;
-                }
+            let free = self.has_free_slot(srv);
+            if free && (Some(srv) != avoid || avoided.is_some()) {
+                // fwrr_dequeue_srv then fwrr_queue_srv below: nothing reads the trees in
+                // between, so the server stays linked and is re-keyed in one step.
+                chosen = Some(srv);
+                take = true;
+                break;
+            }
+            self.eb_delete(srv); // fwrr_dequeue_srv
+            if free {
                 avoided = Some(srv);
             }
             full.push(srv as u32);

@@ -51,7 +51,21 @@ impl KeyHeap {
         if i < self.entries.len() {
             self.entries[i] = last;
             slots.0[last.1 as usize] = i as u32;
-            let i = self.sift_up(slots, i);
+            if self.sift_up(slots, i) == i {
+                self.sift_down(slots, i);
+            }
+        }
+    }
+
+    /// Gives server `s`, which must be in this heap, a new `key` (a removal and an insertion
+    /// in one step).
+    pub(crate) fn rekey(&mut self, slots: &mut Slots, s: u32, key: u128) {
+        let i = slots.0[s as usize] as usize;
+        debug_assert!(self.entries.get(i).is_some_and(|e| e.1 == s), "server {s} is not in this heap");
+        let old = std::mem::replace(&mut self.entries[i].0, key);
+        if key < old {
+            self.sift_up(slots, i);
+        } else {
             self.sift_down(slots, i);
         }
     }
@@ -72,6 +86,9 @@ impl KeyHeap {
         i
     }
 
+    /// Moves the entry at `i`, which is not below its parent, down to its place: the hole
+    /// goes down the smaller children to a leaf, then the entry rises from there (Floyd's
+    /// variant: one comparison per level on the way down).
     fn sift_down(&mut self, slots: &mut Slots, mut i: usize) {
         let e = self.entries[i];
         let n = self.entries.len();
@@ -83,15 +100,12 @@ impl KeyHeap {
             if child + 1 < n && self.entries[child + 1].0 < self.entries[child].0 {
                 child += 1;
             }
-            if e.0 <= self.entries[child].0 {
-                break;
-            }
             self.entries[i] = self.entries[child];
             slots.0[self.entries[i].1 as usize] = i as u32;
             i = child;
         }
         self.entries[i] = e;
-        slots.0[e.1 as usize] = i as u32;
+        self.sift_up(slots, i);
     }
 }
 
@@ -100,7 +114,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// Random inserts and removals: the heap's first entry is always the ordered set's.
+    /// Random inserts, removals and new keys: the heap's first entry is always the ordered set's.
     #[test]
     fn first_matches_an_ordered_set() {
         let n = 64u32;
@@ -115,6 +129,13 @@ mod tests {
             x ^= x << 17;
             let s = (x % n as u64) as u32;
             match keys[s as usize] {
+                Some(k) if x % 3 == 0 => {
+                    let k2 = (((x >> 16) % 97) as u128) << 64 | seq;
+                    heap.rekey(&mut slots, s, k2);
+                    assert!(set.remove(&(k, s)));
+                    set.insert((k2, s));
+                    keys[s as usize] = Some(k2);
+                }
                 Some(k) => {
                     heap.remove(&mut slots, s);
                     assert!(set.remove(&(k, s)));
