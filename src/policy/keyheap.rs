@@ -34,6 +34,7 @@ impl KeyHeap {
     }
 
     /// Adds server `s` (not in any heap) with `key`.
+    #[inline(never)] // keeps the balancer's small-backend scans inlined
     pub(crate) fn insert(&mut self, slots: &mut Slots, s: u32, key: u128) {
         debug_assert_eq!(slots.0[s as usize], NOT_IN_HEAP, "server {s} is already in a heap");
         self.entries.push((key, s));
@@ -43,6 +44,7 @@ impl KeyHeap {
     }
 
     /// Removes server `s`, which must be in this heap.
+    #[inline(never)] // keeps the balancer's small-backend scans inlined
     pub(crate) fn remove(&mut self, slots: &mut Slots, s: u32) {
         let i = slots.0[s as usize] as usize;
         debug_assert!(self.entries.get(i).is_some_and(|e| e.1 == s), "server {s} is not in this heap");
@@ -59,6 +61,7 @@ impl KeyHeap {
 
     /// Gives server `s`, which must be in this heap, a new `key` (a removal and an insertion
     /// in one step).
+    #[inline(never)] // keeps the balancer's small-backend scans inlined
     pub(crate) fn rekey(&mut self, slots: &mut Slots, s: u32, key: u128) {
         let i = slots.0[s as usize] as usize;
         debug_assert!(self.entries.get(i).is_some_and(|e| e.1 == s), "server {s} is not in this heap");
