@@ -7,9 +7,9 @@
 //! nothing of `sim/`: the simulator is one driver; a real adapter could be another.
 
 pub mod alerting;
-pub mod backup;
+pub(crate) mod backup;
 pub mod balancer;
-pub mod failover;
+pub(crate) mod failover;
 pub mod health;
 mod keyheap;
-pub mod vrrp;
+pub(crate) mod vrrp;
