@@ -43,8 +43,8 @@
 //! * retries = `back_handle_st_cer` (`src/backend.c`) and `stream_choose_redispatch`
 //!   (`include/haproxy/stream.h`).
 
-use crate::units::{SimDuration, SimTime};
 use super::keyheap::{KeyHeap, Slots};
+use crate::units::{SimDuration, SimTime};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Index of a server in `BackendSpec::servers` (declaration order; HAProxy `puid` = its `id`).
@@ -477,6 +477,7 @@ impl Backend {
         });
         let map_size = act_map.max(bck_map).max(1) as usize;
         let n = servers.len();
+        let heap_trees = n >= INDEX_MIN_SERVERS && spec.algorithm == Algorithm::RoundRobin;
         let mut be = Backend {
             algorithm: spec.algorithm,
             servers,
@@ -514,7 +515,7 @@ impl Backend {
             trees: Default::default(),
             indexed: n >= INDEX_MIN_SERVERS,
             heaps: Default::default(),
-            heap_slots: Slots::new(if n >= INDEX_MIN_SERVERS && spec.algorithm == Algorithm::RoundRobin { n } else { 0 }),
+            heap_slots: Slots::new(if heap_trees { n } else { 0 }),
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -1013,7 +1014,8 @@ impl Backend {
         let seq = self.ins_seq;
         self.ins_seq += 1;
         let sv = &self.servers[s];
-        if self.indexed && self.algorithm == Algorithm::RoundRobin && sv.linked && sv.lb_tree == tree && tree != NO_TREE {
+        if self.indexed && self.algorithm == Algorithm::RoundRobin && sv.linked && sv.lb_tree == tree && tree != NO_TREE
+        {
             // back into the heap it is in: one re-keying instead of a removal and an insertion
             self.heaps[tree as usize].rekey(&mut self.heap_slots, s as u32, heap_key(key, seq));
             let sv = &mut self.servers[s];

@@ -47,7 +47,10 @@ impl KeyHeap {
     #[inline(never)] // keeps the balancer's small-backend scans inlined
     pub(crate) fn remove(&mut self, slots: &mut Slots, s: u32) {
         let i = slots.0[s as usize] as usize;
-        debug_assert!(self.entries.get(i).is_some_and(|e| e.1 == s), "server {s} is not in this heap");
+        debug_assert!(
+            self.entries.get(i).is_some_and(|e| e.1 == s),
+            "server {s} is not in this heap"
+        );
         slots.0[s as usize] = NOT_IN_HEAP;
         let last = self.entries.pop().expect("a heap holding a server is not empty");
         if i < self.entries.len() {
@@ -64,7 +67,10 @@ impl KeyHeap {
     #[inline(never)] // keeps the balancer's small-backend scans inlined
     pub(crate) fn rekey(&mut self, slots: &mut Slots, s: u32, key: u128) {
         let i = slots.0[s as usize] as usize;
-        debug_assert!(self.entries.get(i).is_some_and(|e| e.1 == s), "server {s} is not in this heap");
+        debug_assert!(
+            self.entries.get(i).is_some_and(|e| e.1 == s),
+            "server {s} is not in this heap"
+        );
         let old = std::mem::replace(&mut self.entries[i].0, key);
         if key < old {
             self.sift_up(slots, i);
@@ -132,7 +138,7 @@ mod tests {
             x ^= x << 17;
             let s = (x % n as u64) as u32;
             match keys[s as usize] {
-                Some(k) if x % 3 == 0 => {
+                Some(k) if x.is_multiple_of(3) => {
                     let k2 = (((x >> 16) % 97) as u128) << 64 | seq;
                     heap.rekey(&mut slots, s, k2);
                     assert!(set.remove(&(k, s)));
