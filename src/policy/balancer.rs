@@ -23,7 +23,8 @@
 //!   `next_weight`, saturated servers requeued), eb32 duplicate keys are kept in insertion
 //!   order (ebtree appends duplicates after the existing ones) which this module reproduces
 //!   with a per-insertion sequence number. From 16 servers on the trees are ordered sets
-//!   (O(log n) per tree operation, like HAProxy's ebtrees); smaller backends scan their
+//!   (O(log n) per tree operation, like HAProxy's ebtrees; roundrobin, which only asks a tree
+//!   for its first server, keeps them as heaps, `keyheap.rs`); smaller backends scan their
 //!   servers, which is cheaper there and picks the same order (`indexed_and_scanned_picks_agree`).
 //! * static-rr and `source` (default `hash-type map-based`) = `src/lb_map.c`
 //!   (`init_server_map` with the GCD of the weights, `recalc_server_map`, `map_get_server_rr`,
@@ -42,6 +43,7 @@
 //! * retries = `back_handle_st_cer` (`src/backend.c`) and `stream_choose_redispatch`
 //!   (`include/haproxy/stream.h`).
 
+use super::keyheap::{KeyHeap, Slots};
 use crate::units::{SimDuration, SimTime};
 use std::collections::{BTreeSet, VecDeque};
 
@@ -337,6 +339,11 @@ pub struct Backend {
     /// Whether `trees` is maintained. Small backends scan their servers instead: cheaper
     /// below `INDEX_MIN_SERVERS`, with the same order (`indexed_and_scanned_picks_agree`).
     indexed: bool,
+    /// The fwrr trees of an indexed roundrobin backend, which only asks a tree for its first
+    /// server: heaps by `(key, ins_seq)`, cheaper than `trees` (issue 15), same first server.
+    heaps: [KeyHeap; NUM_TREES],
+    /// Each server's place in `heaps`.
+    heap_slots: Slots,
 
     // map (static-rr, source)
     map: Vec<u32>,
@@ -366,6 +373,11 @@ fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0xfd7046c5).wrapping_add(a << 3);
     a = (a ^ 0xb55a4f09) ^ (a >> 16);
     a.wrapping_mul(3221225473)
+}
+
+/// The heap order of an eb32 node: its key, then its insertion (unique).
+fn heap_key(key: u32, ins_seq: u64) -> u128 {
+    (key as u128) << 64 | ins_seq as u128
 }
 
 fn gcd(mut a: u32, mut b: u32) -> u32 {
@@ -465,6 +477,7 @@ impl Backend {
         });
         let map_size = act_map.max(bck_map).max(1) as usize;
         let n = servers.len();
+        let heap_trees = n >= INDEX_MIN_SERVERS && spec.algorithm == Algorithm::RoundRobin;
         let mut be = Backend {
             algorithm: spec.algorithm,
             servers,
@@ -501,6 +514,8 @@ impl Backend {
             full_scratch: Vec::with_capacity(n),
             trees: Default::default(),
             indexed: n >= INDEX_MIN_SERVERS,
+            heaps: Default::default(),
+            heap_slots: Slots::new(if heap_trees { n } else { 0 }),
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -994,32 +1009,56 @@ impl Backend {
 
     /// (Re)inserts `s` into `tree` with `key`, after any previous position (eb32_insert after
     /// eb32_delete: a re-inserted duplicate goes last among equal keys).
+    #[inline]
     fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
-        self.eb_delete(s);
         let seq = self.ins_seq;
         self.ins_seq += 1;
+        let sv = &self.servers[s];
+        if self.indexed && self.algorithm == Algorithm::RoundRobin && sv.linked && sv.lb_tree == tree && tree != NO_TREE
+        {
+            // back into the heap it is in: one re-keying instead of a removal and an insertion
+            self.heaps[tree as usize].rekey(&mut self.heap_slots, s as u32, heap_key(key, seq));
+            let sv = &mut self.servers[s];
+            sv.key = key;
+            sv.ins_seq = seq;
+            return;
+        }
+        self.eb_delete(s);
         let sv = &mut self.servers[s];
         sv.linked = true;
         sv.lb_tree = tree;
         sv.key = key;
         sv.ins_seq = seq;
         if self.indexed && tree != NO_TREE {
-            self.trees[tree as usize].insert((key, seq, s as u32));
+            if self.algorithm == Algorithm::RoundRobin {
+                self.heaps[tree as usize].insert(&mut self.heap_slots, s as u32, heap_key(key, seq));
+            } else {
+                self.trees[tree as usize].insert((key, seq, s as u32));
+            }
         }
     }
 
     /// eb32_delete: unlinks `s` from its tree (its `lb_tree` is kept, as in HAProxy).
+    #[inline]
     fn eb_delete(&mut self, s: ServerIdx) {
         let sv = &mut self.servers[s];
         if self.indexed && sv.linked && sv.lb_tree != NO_TREE {
-            let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
-            debug_assert!(removed, "server {s} missing from its tree");
+            if self.algorithm == Algorithm::RoundRobin {
+                self.heaps[sv.lb_tree as usize].remove(&mut self.heap_slots, s as u32);
+            } else {
+                let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
+                debug_assert!(removed, "server {s} missing from its tree");
+            }
         }
         sv.linked = false;
     }
 
+    #[inline]
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
         if self.indexed {
+            if self.algorithm == Algorithm::RoundRobin {
+                return self.heaps[tree as usize].first().map(|s| s as usize);
+            }
             return self.trees[tree as usize].first().map(|&(_, _, s)| s as usize);
         }
         let mut best: Option<(u32, u64, ServerIdx)> = None;
@@ -1213,14 +1252,17 @@ impl Backend {
                 self.fwrr_switch_trees(g);
             };
             self.fwrr_update_position(g, srv);
-            self.eb_delete(srv); // fwrr_dequeue_srv
             self.fwrr[g].curr_pos += 1;
-            if self.has_free_slot(srv) {
-                if Some(srv) != avoid || avoided.is_some() {
-                    chosen = Some(srv);
-                    take = true;
-                    break;
-                }
+            let free = self.has_free_slot(srv);
+            if free && (Some(srv) != avoid || avoided.is_some()) {
+                // fwrr_dequeue_srv then fwrr_queue_srv below: nothing reads the trees in
+                // between, so the server stays linked and is re-keyed in one step.
+                chosen = Some(srv);
+                take = true;
+                break;
+            }
+            self.eb_delete(srv); // fwrr_dequeue_srv
+            if free {
                 avoided = Some(srv);
             }
             full.push(srv as u32);

@@ -11,4 +11,5 @@ pub(crate) mod backup;
 pub mod balancer;
 pub(crate) mod failover;
 pub mod health;
+mod keyheap;
 pub(crate) mod vrrp;
