@@ -342,7 +342,6 @@ impl RunFlags {
         let given: Vec<&str> = [
             ("--swarm", self.swarm),
             ("--fault-budget", self.fault_budget.is_some()),
-            ("--maintenance", self.maintenance.is_some()),
             ("--write-faults", write_faults),
         ]
         .iter()

@@ -37,8 +37,8 @@ pub struct Scenario {
     pub network: Network,
     pub reliability: Reliability,
     pub monitoring: Monitoring,
-    /// Planned maintenance of the web servers (availability mode): a rolling window through
-    /// lb1's admin states.
+    /// Planned maintenance (both modes): a cadence of rolling windows through lb1's admin
+    /// states, and scripted `[[maintenance.window]]`s.
     #[serde(skip_serializing_if = "Maintenance::is_off")]
     pub maintenance: Maintenance,
     /// Service-level objective `simpark sweep` plans against (optional; flags override it).
@@ -131,6 +131,11 @@ pub struct Expect {
     /// writes at failover").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost_writes_ms_max: Option<f64>,
+    /// The replication lag at one storage failover [ms of writes lost], worst over all
+    /// takeovers of all replications, at most (both modes; with `storage_failover.lag` a
+    /// distribution, this bounds its tail as sampled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_lag_ms_max: Option<f64>,
 }
 
 /// The `[slo]` table: targets a capacity plan must meet. Both are optional; a target that is
@@ -557,9 +562,15 @@ pub struct StorageFailover {
     /// Override the profile's fencing (STONITH before promotion).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fencing: Option<bool>,
-    /// `sync` or `async` replication; async loses `lag_ms` of writes on failover.
+    /// `sync` or `async` replication; async loses the replication lag's worth of writes at
+    /// each unplanned takeover: a fixed `lag_ms`, or a fresh draw from `lag` at each one.
     pub replication: Replication,
+    /// A fixed replication lag [ms] (async).
     pub lag_ms: f64,
+    /// The replication lag as a distribution (async), sampled at each takeover, e.g.
+    /// `{ dist = "exponential", mean_ms = 200 }`; replaces `lag_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<DistSpec>,
     /// Chance that an unplanned takeover's promotion fails (DRBD refuses an outdated disk,
     /// the database will not start on the standby): the service then stays down until an
     /// operator repairs a node. Availability mode.
@@ -573,6 +584,7 @@ impl Default for StorageFailover {
             fencing: None,
             replication: Replication::Sync,
             lag_ms: 100.0,
+            lag: None,
             promotion_fail_probability: 0.0,
         }
     }
@@ -976,6 +988,40 @@ pub struct Maintenance {
     /// first, then the balancers (lb2 before lb1). A balancer hands the VRRP address to its
     /// peer on purpose; a lone lb1 takes the site down while it is patched.
     pub order: Vec<String>,
+    /// Scripted windows (`[[maintenance.window]]`), whether or not the cadence is `enabled`;
+    /// each takes its servers through the same steps, with this table's `drain` and
+    /// `wait_between_servers`.
+    #[serde(rename = "window", skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<MaintenanceWindow>,
+}
+
+/// One scripted maintenance window: at `at`, `targets` are patched one at a time.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceWindow {
+    /// When it opens, from the start of the run, e.g. "2d3h".
+    pub at: String,
+    /// What is done: `kernel` (a kernel update and reboot), `deploy` (an application deploy:
+    /// the web process restarts), `hardware` (a hardware swap: the host is off),
+    /// `storage_switchover` (a storage node's planned switchover and restart) or `lb_handover`
+    /// (a balancer hands the VRRP address to its peer and is patched).
+    pub kind: MaintenanceKind,
+    /// Servers in rolling order, e.g. ["web1", "web2", "web3"].
+    pub targets: Vec<String>,
+    /// Time each server is out; absent: `maintenance.duration_per_server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+/// What a scripted maintenance window does (`[[maintenance.window]] kind`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceKind {
+    Kernel,
+    Deploy,
+    Hardware,
+    StorageSwitchover,
+    LbHandover,
 }
 
 /// Whether planned maintenance counts as downtime (`--maintenance count|exclude`).
@@ -989,7 +1035,7 @@ pub enum MaintenanceContract {
 
 impl Maintenance {
     pub fn is_off(&self) -> bool {
-        !self.enabled
+        !self.enabled && self.windows.is_empty()
     }
 }
 
@@ -1005,6 +1051,7 @@ impl Default for Maintenance {
             wait_between_servers: "5m".into(),
             contract: MaintenanceContract::Count,
             order: Vec::new(),
+            windows: Vec::new(),
         }
     }
 }
