@@ -250,7 +250,7 @@ pub struct RunFlags {
     /// Availability mode: `design` keeps failures within what the park promises to survive.
     #[arg(long, value_name = "design|none")]
     pub fault_budget: Option<String>,
-    /// Availability mode: planned maintenance counts as downtime, or is excluded (as a
+    /// Planned maintenance counts as downtime and failed requests, or is excluded (as a
     /// contract may say); reported apart either way (`maintenance.contract`).
     #[arg(long, value_name = "count|exclude")]
     pub maintenance: Option<String>,
