@@ -22,7 +22,7 @@ use crate::scenario::{MaintTarget, MaintenanceKind};
 /// How often the operator looks at lb1's connection count of a draining server (or at a
 /// storage node's running calls) before taking it down: once a second, as a shell loop over
 /// `echo "show servers conn" | socat` would.
-pub const DRAIN_POLL: SimDuration = SimDuration::from_secs(1);
+pub(super) const DRAIN_POLL: SimDuration = SimDuration::from_secs(1);
 
 /// One step of a server's turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
