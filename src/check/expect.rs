@@ -142,6 +142,15 @@ pub(crate) fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> 
                 1,
             ));
         }
+        if let Some(b) = e.replication_lag_ms_max {
+            out.push(check(
+                k("replication_lag_ms_max"),
+                m.failover_lost_writes_ms_max,
+                b,
+                false,
+                1,
+            ));
+        }
         if let Some(alert) = &e.alert_fired {
             out.push(alert_check(k("alert_fired"), model, s, alert, e.alert_within_ms));
         }
@@ -269,6 +278,10 @@ pub(crate) fn evaluate_availability(model: &Model, s: &AvailSummary, reps: &[Ava
         if let Some(b) = e.lost_writes_ms_max {
             let ns: u64 = reps.iter().map(|r| r.failover_lost_writes_ns).sum();
             out.push(check(k("lost_writes_ms_max"), ns as f64 / 1e6, b, false, 1));
+        }
+        if let Some(b) = e.replication_lag_ms_max {
+            let ns = reps.iter().map(|r| r.failover_lost_writes_ns_max).max().unwrap_or(0);
+            out.push(check(k("replication_lag_ms_max"), ns as f64 / 1e6, b, false, 1));
         }
     }
     out

@@ -212,7 +212,7 @@ pub(crate) struct RunFlags {
     /// Availability mode: `design` keeps failures within what the park promises to survive.
     #[arg(long, value_name = "design|none")]
     pub(crate) fault_budget: Option<String>,
-    /// Availability mode: planned maintenance counts as downtime, or is excluded (as a
+    /// Planned maintenance counts as downtime and failed requests, or is excluded (as a
     /// contract may say); reported apart either way (`maintenance.contract`).
     #[arg(long, value_name = "count|exclude")]
     pub(crate) maintenance: Option<String>,
@@ -304,7 +304,6 @@ impl RunFlags {
         let given: Vec<&str> = [
             ("--swarm", self.swarm),
             ("--fault-budget", self.fault_budget.is_some()),
-            ("--maintenance", self.maintenance.is_some()),
             ("--write-faults", write_faults),
         ]
         .iter()

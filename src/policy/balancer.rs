@@ -779,7 +779,8 @@ impl Backend {
         }
     }
 
-    #[cfg(test)]
+    /// Connections lb1 counts on `server` (HAProxy's `scur`, what `show servers conn`
+    /// shows): a draining server is idle at 0.
     pub(crate) fn served(&self, server: ServerIdx) -> u32 {
         self.servers[server].served
     }
@@ -790,7 +791,6 @@ impl Backend {
     }
 
     /// Requests waiting in `server`'s own queue.
-    #[cfg(test)]
     pub(crate) fn server_queued(&self, server: ServerIdx) -> usize {
         self.servers[server].queue.len()
     }

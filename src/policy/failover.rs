@@ -522,6 +522,19 @@ impl FailoverController {
         self.check_invariants();
     }
 
+    /// The replica now trails the primary by `lag` (what `pg_stat_replication.replay_lag`
+    /// reports): an unplanned promotion from here on loses the writes of that window. The
+    /// driver samples the lag (the model's lag distribution) when a primary is lost; the rule
+    /// "async loses the lag, sync loses nothing" stays here. Asynchronous replication only.
+    pub(crate) fn handle_replication_lag(&mut self, now: SimTime, lag: SimDuration) {
+        self.enter(now);
+        assert!(
+            matches!(self.config.replication, Replication::Async { .. }),
+            "a replication lag under synchronous replication"
+        );
+        self.config.replication = Replication::Async { lag };
+    }
+
     /// The operator moves the primary role to the live replica `to` on purpose (a planned
     /// switchover, see the module doc): the primary becomes a replica at once and `to` is
     /// promoted, with no detection, no fencing and no lost writes. Returns false, changing
@@ -1316,6 +1329,24 @@ mod tests {
             }
             assert_eq!(park.max_truly_writable, 1);
             assert_eq!(park.max_oracle_writable, 1);
+        }
+    }
+
+    #[test]
+    fn a_reported_lag_is_what_the_next_takeover_loses() {
+        // The lag reported before the primary is lost decides the loss; a later report does
+        // not change a promotion already made.
+        for (lag, loss) in [(dms(0), dms(0)), (dms(37), dms(37)), (dms(4_000), dms(4_000))] {
+            let c = FailoverConfig {
+                replication: Replication::Async { lag: ASSUMED_ASYNC_LAG },
+                ..cfg(1000, 3000, true, 5000, 1000)
+            };
+            let mut park = Park::new(2, c, vec![(ms(10_500), Ev::Crash(0))]);
+            park.ctl.handle_replication_lag(SimTime::ZERO, lag);
+            park.run_until(ms(60_000));
+            park.ctl.handle_replication_lag(ms(60_000), dms(9));
+            assert_eq!(park.ctl.data_loss_on_failover(), loss);
+            assert_eq!(park.ctl.last_outage().unwrap().data_loss, loss);
         }
     }
 

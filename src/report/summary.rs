@@ -124,6 +124,29 @@ pub struct Metrics {
     pub split_brain_s_total: f64,
     /// Seconds of acknowledged writes lost at takeovers (async replication), summed.
     pub(crate) failover_lost_writes_s_total: f64,
+    /// The most lost at one takeover [ms of writes], over all replications.
+    #[serde(default)]
+    pub(crate) failover_lost_writes_ms_max: f64,
+    /// Planned maintenance, reported apart (`null` without `[maintenance]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) maintenance: Option<RequestMaintenance>,
+}
+
+/// Planned maintenance in request mode. `success_ratio` above counts the requests that
+/// arrived during it unless `contract` is `exclude`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct RequestMaintenance {
+    /// `count` or `exclude` (`maintenance.contract`, `--maintenance`).
+    pub(crate) contract: crate::scenario::MaintenanceContract,
+    /// Windows opened, summed over replications.
+    pub(crate) windows_total: u64,
+    /// Minutes some server was out for maintenance, per replication.
+    pub(crate) minutes: Estimate,
+    /// Requests that arrived while a server was out, and those of them that failed, summed.
+    pub(crate) requests_total: u64,
+    pub(crate) requests_failed_total: u64,
+    /// Success ratio of the requests outside maintenance only.
+    pub(crate) success_ratio_outside: Estimate,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -183,7 +206,16 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         requests_total: reps.iter().map(|r| r.arrivals).sum(),
         requests_ok_total: reps.iter().map(|r| r.ok).sum(),
         requests_failed_total: reps.iter().map(|r| r.failed_total()).sum(),
-        success_ratio: est(reps, |r| ratio(r.ok, r.completed())),
+        success_ratio: if model.maintenance_excluded() {
+            est(reps, |r| {
+                ratio(
+                    r.ok - r.maintenance_ok,
+                    r.completed() - r.maintenance_ok - r.maintenance_failed,
+                )
+            })
+        } else {
+            est(reps, |r| ratio(r.ok, r.completed()))
+        },
         throughput_rps: est(reps, |r| r.ok as f64 / window_s),
         latency_ms_mean: est(reps, |r| {
             if r.ok == 0 {
@@ -212,6 +244,20 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         storage_takeover_ms_max: reps.iter().flat_map(|r| r.takeover_ms.iter().copied()).reduce(f64::max),
         split_brain_s_total: reps.iter().map(|r| r.split_brain_ns as f64 / 1e9).sum(),
         failover_lost_writes_s_total: reps.iter().map(|r| r.failover_lost_writes_ns as f64 / 1e9).sum(),
+        failover_lost_writes_ms_max: reps.iter().map(|r| r.failover_lost_writes_ns_max).max().unwrap_or(0) as f64 / 1e6,
+        maintenance: model.maintenance.as_ref().map(|_| RequestMaintenance {
+            contract: model.spec.maintenance.contract,
+            windows_total: reps.iter().map(|r| r.maintenance_windows).sum(),
+            minutes: est(reps, |r| r.maintenance_ns as f64 / 60e9),
+            requests_total: reps.iter().map(|r| r.maintenance_ok + r.maintenance_failed).sum(),
+            requests_failed_total: reps.iter().map(|r| r.maintenance_failed).sum(),
+            success_ratio_outside: est(reps, |r| {
+                ratio(
+                    r.ok - r.maintenance_ok,
+                    r.completed() - r.maintenance_ok - r.maintenance_failed,
+                )
+            }),
+        }),
     };
     let mut failures_by_reason = BTreeMap::new();
     for reason in FailReason::ALL {
@@ -493,6 +539,20 @@ pub fn table(s: &Summary) -> String {
         .collect();
     if !failures.is_empty() {
         let _ = writeln!(t, "  failures          {}", failures.join(", "));
+    }
+    if let Some(mt) = &m.maintenance {
+        let _ = writeln!(
+            t,
+            "  maintenance       {}, {} min out/rep, {} requests during it ({} failed; {} the success ratio)",
+            super::plural(mt.windows_total as usize, "window"),
+            pm(&mt.minutes, 1),
+            mt.requests_total,
+            mt.requests_failed_total,
+            match mt.contract {
+                crate::scenario::MaintenanceContract::Count => "counted in",
+                crate::scenario::MaintenanceContract::Exclude => "left out of",
+            }
+        );
     }
     let mut pages: BTreeMap<&str, usize> = BTreeMap::new();
     for a in &s.alerts {

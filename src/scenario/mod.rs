@@ -91,9 +91,12 @@ impl Model {
     }
 }
 
-/// Planned rolling maintenance of the web servers, checked (see `schema::Maintenance`).
+/// Planned rolling maintenance, checked (see `schema::Maintenance`): the cadence (when
+/// `cadence` is on) and the scripted windows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct MaintenanceModel {
+    /// The cadence policy is on (`maintenance.enabled`); off, only `windows` run.
+    pub(crate) cadence: bool,
     pub(crate) every: SimDuration,
     /// First window opens this long after midnight of day 0.
     pub(crate) window_start: SimDuration,
@@ -102,6 +105,50 @@ pub(crate) struct MaintenanceModel {
     pub(crate) wait_between_servers: SimDuration,
     /// Servers in rolling order.
     pub(crate) order: Vec<MaintTarget>,
+    /// Scripted windows, in the file's order.
+    pub(crate) windows: Vec<MaintWindow>,
+}
+
+/// A scripted maintenance window, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MaintWindow {
+    /// When it opens, from the start of the run.
+    pub(crate) at: SimDuration,
+    pub(crate) kind: MaintenanceKind,
+    /// Servers in rolling order.
+    pub(crate) order: Vec<MaintTarget>,
+    pub(crate) duration_per_server: SimDuration,
+}
+
+/// One roll through servers: the cadence's (roll 0) or a scripted window's (roll `i + 1`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Roll<'a> {
+    pub(crate) order: &'a [MaintTarget],
+    pub(crate) duration_per_server: SimDuration,
+    pub(crate) drain: SimDuration,
+    pub(crate) wait_between_servers: SimDuration,
+    /// What is done to each server (the cadence is kernel updates).
+    pub(crate) kind: MaintenanceKind,
+}
+
+impl MaintenanceModel {
+    /// Roll `r`: 0 is the cadence, `i + 1` scripted window `i`.
+    pub(crate) fn roll(&self, r: u32) -> Roll<'_> {
+        let (order, duration_per_server, kind) = match r {
+            0 => (self.order.as_slice(), self.duration_per_server, MaintenanceKind::Kernel),
+            _ => {
+                let w = &self.windows[r as usize - 1];
+                (w.order.as_slice(), w.duration_per_server, w.kind)
+            }
+        };
+        Roll {
+            order,
+            duration_per_server,
+            drain: self.drain,
+            wait_between_servers: self.wait_between_servers,
+            kind,
+        }
+    }
 }
 
 /// A server planned maintenance takes out.
@@ -151,6 +198,9 @@ pub struct ReliabilityModel {
     /// `None` without RAID-1 modelling.
     pub(crate) disk: Option<DiskModel>,
     pub(crate) failover: FailoverConfig,
+    /// The async replication lag drawn at each unplanned storage takeover (`lag`); `None`
+    /// with sync replication or a fixed `lag_ms` (then `failover` holds it).
+    pub(crate) replication_lag: Option<Dist>,
     pub(crate) swarm: bool,
     /// Keep failures within what the design promises to survive.
     pub(crate) budget_design: bool,
@@ -671,8 +721,9 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
     spec.mode = Mode::Requests;
     spec.faults.clear();
     spec.expects.clear();
-    // Request mode does not run planned maintenance: the sample is the park at full strength.
+    // The sample is the park at full strength: no planned maintenance.
     spec.maintenance.enabled = false;
+    spec.maintenance.windows.clear();
     // Nor storage on the web servers (availability mode only); the sample has no failures,
     // so the database's place changes nothing in it.
     spec.storage.colocated = false;
@@ -688,8 +739,9 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
 pub fn replay_capsule(model: &Model, faults: &[ScriptedFault]) -> Result<Model, ScenarioError> {
     let mut spec = model.spec.clone();
     spec.mode = Mode::Requests;
-    // Request mode does not run planned maintenance: the capsule replays the failures only.
+    // The capsule replays the failures only, not the planned maintenance.
     spec.maintenance.enabled = false;
+    spec.maintenance.windows.clear();
     // Nor storage on the web servers: the capsule replays the web servers' failures, not the
     // takeovers of the databases on them.
     spec.storage.colocated = false;

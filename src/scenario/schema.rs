@@ -41,8 +41,8 @@ pub struct Scenario {
     pub(crate) network: Network,
     pub(crate) reliability: Reliability,
     pub(crate) monitoring: Monitoring,
-    /// Planned maintenance of the web servers (availability mode): a rolling window through
-    /// lb1's admin states.
+    /// Planned maintenance (both modes): a cadence of rolling windows through lb1's admin
+    /// states, and scripted `[[maintenance.window]]`s.
     #[serde(skip_serializing_if = "Maintenance::is_off")]
     pub(crate) maintenance: Maintenance,
     /// Service-level objective `simpark sweep` plans against (optional; flags override it).
@@ -136,6 +136,11 @@ pub struct Expect {
     /// writes at failover").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lost_writes_ms_max: Option<f64>,
+    /// The replication lag at one storage failover [ms of writes lost], worst over all
+    /// takeovers of all replications, at most (both modes; with `storage_failover.lag` a
+    /// distribution, this bounds its tail as sampled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) replication_lag_ms_max: Option<f64>,
 }
 
 /// The `[slo]` table: targets a capacity plan must meet. Both are optional; a target that is
@@ -568,9 +573,15 @@ pub(crate) struct StorageFailover {
     /// Override the profile's fencing (STONITH before promotion).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) fencing: Option<bool>,
-    /// `sync` or `async` replication; async loses `lag_ms` of writes on failover.
+    /// `sync` or `async` replication; async loses the replication lag's worth of writes at
+    /// each unplanned takeover: a fixed `lag_ms`, or a fresh draw from `lag` at each one.
     pub(crate) replication: Replication,
+    /// A fixed replication lag [ms] (async).
     pub(crate) lag_ms: f64,
+    /// The replication lag as a distribution (async), sampled at each takeover, e.g.
+    /// `{ dist = "exponential", mean_ms = 200 }`; replaces `lag_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lag: Option<DistSpec>,
     /// Chance that an unplanned takeover's promotion fails (DRBD refuses an outdated disk,
     /// the database will not start on the standby): the service then stays down until an
     /// operator repairs a node. Availability mode.
@@ -584,6 +595,7 @@ impl Default for StorageFailover {
             fencing: None,
             replication: Replication::Sync,
             lag_ms: 100.0,
+            lag: None,
             promotion_fail_probability: 0.0,
         }
     }
@@ -987,6 +999,40 @@ pub(crate) struct Maintenance {
     /// first, then the balancers (lb2 before lb1). A balancer hands the VRRP address to its
     /// peer on purpose; a lone lb1 takes the site down while it is patched.
     pub(crate) order: Vec<String>,
+    /// Scripted windows (`[[maintenance.window]]`), whether or not the cadence is `enabled`;
+    /// each takes its servers through the same steps, with this table's `drain` and
+    /// `wait_between_servers`.
+    #[serde(rename = "window", skip_serializing_if = "Vec::is_empty")]
+    pub(crate) windows: Vec<MaintenanceWindow>,
+}
+
+/// One scripted maintenance window: at `at`, `targets` are patched one at a time.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MaintenanceWindow {
+    /// When it opens, from the start of the run, e.g. "2d3h".
+    pub(crate) at: String,
+    /// What is done: `kernel` (a kernel update and reboot), `deploy` (an application deploy:
+    /// the web process restarts), `hardware` (a hardware swap: the host is off),
+    /// `storage_switchover` (a storage node's planned switchover and restart) or `lb_handover`
+    /// (a balancer hands the VRRP address to its peer and is patched).
+    pub(crate) kind: MaintenanceKind,
+    /// Servers in rolling order, e.g. ["web1", "web2", "web3"].
+    pub(crate) targets: Vec<String>,
+    /// Time each server is out; absent: `maintenance.duration_per_server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) duration: Option<String>,
+}
+
+/// What a scripted maintenance window does (`[[maintenance.window]] kind`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum MaintenanceKind {
+    Kernel,
+    Deploy,
+    Hardware,
+    StorageSwitchover,
+    LbHandover,
 }
 
 /// Whether planned maintenance counts as downtime (`--maintenance count|exclude`).
@@ -1000,7 +1046,7 @@ pub(crate) enum MaintenanceContract {
 
 impl Maintenance {
     pub(crate) fn is_off(&self) -> bool {
-        !self.enabled
+        !self.enabled && self.windows.is_empty()
     }
 }
 
@@ -1016,6 +1062,7 @@ impl Default for Maintenance {
             wait_between_servers: "5m".into(),
             contract: MaintenanceContract::Count,
             order: Vec::new(),
+            windows: Vec::new(),
         }
     }
 }

@@ -133,12 +133,23 @@ pub struct RepMetrics {
     pub takeover_ms: Vec<f64>,
     /// Acknowledged writes lost at takeovers (the async replication lag) [ns of writes].
     pub(crate) failover_lost_writes_ns: u64,
+    /// The most lost at one takeover [ns of writes].
+    pub(crate) failover_lost_writes_ns_max: u64,
     /// Time two storage nodes were writable at once, within the window [ns].
     pub split_brain_ns: u64,
     /// Pages to on-call (firing notifications), first `ALERTS_MAX`.
     pub(crate) alerts: Vec<AlertRecord>,
     /// Successful requests slower than `SLOW_MS` (visitors who noticed without an error).
     pub(crate) slow: u64,
+    /// Planned maintenance windows opened within the window.
+    pub(crate) maintenance_windows: u64,
+    /// Time some server was out for planned maintenance (from `drain` to back in service),
+    /// within the window [ns].
+    pub(crate) maintenance_ns: u64,
+    /// Requests that arrived while a server was out for planned maintenance and succeeded,
+    /// or failed (counted in `ok` and `failed` too).
+    pub(crate) maintenance_ok: u64,
+    pub(crate) maintenance_failed: u64,
     /// Simulator work, for perf.json.
     pub events: u64,
     /// Arrivals, successes and failures since time 0 (warm-up included): the HAProxy
@@ -186,8 +197,13 @@ impl RepMetrics {
             state_changes: Vec::new(),
             takeover_ms: Vec::new(),
             failover_lost_writes_ns: 0,
+            failover_lost_writes_ns_max: 0,
             split_brain_ns: 0,
             slow: 0,
+            maintenance_windows: 0,
+            maintenance_ns: 0,
+            maintenance_ok: 0,
+            maintenance_failed: 0,
             alerts: Vec::new(),
             events: 0,
             arrivals_all: 0,

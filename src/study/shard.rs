@@ -349,11 +349,15 @@ pub(crate) struct RepRecord {
     state_changes: Vec<(u64, String, bool)>,
     takeover_ms: Vec<u64>,
     failover_lost_writes_ns: u64,
+    failover_lost_writes_ns_max: u64,
     split_brain_ns: u64,
     /// at_ms bits, alert, target, resolved_ms bits.
     alerts: Vec<(u64, String, String, Option<u64>)>,
     slow: u64,
     events: u64,
+    /// Planned maintenance: windows, ns out, ok and failed requests during it.
+    #[serde(default)]
+    maintenance: [u64; 4],
 }
 
 /// A record that does not describe a replication.
@@ -395,6 +399,7 @@ impl From<&RepMetrics> for RepRecord {
                 .collect(),
             takeover_ms: m.takeover_ms.iter().map(|x| x.to_bits()).collect(),
             failover_lost_writes_ns: m.failover_lost_writes_ns,
+            failover_lost_writes_ns_max: m.failover_lost_writes_ns_max,
             split_brain_ns: m.split_brain_ns,
             alerts: m
                 .alerts
@@ -410,6 +415,12 @@ impl From<&RepMetrics> for RepRecord {
                 .collect(),
             slow: m.slow,
             events: m.events,
+            maintenance: [
+                m.maintenance_windows,
+                m.maintenance_ns,
+                m.maintenance_ok,
+                m.maintenance_failed,
+            ],
         }
     }
 }
@@ -466,6 +477,7 @@ impl RepRecord {
             .collect();
         m.takeover_ms = self.takeover_ms.iter().map(|b| f64::from_bits(*b)).collect();
         m.failover_lost_writes_ns = self.failover_lost_writes_ns;
+        m.failover_lost_writes_ns_max = self.failover_lost_writes_ns_max;
         m.split_brain_ns = self.split_brain_ns;
         m.alerts = self
             .alerts
@@ -479,6 +491,12 @@ impl RepRecord {
             .collect();
         m.slow = self.slow;
         m.events = self.events;
+        [
+            m.maintenance_windows,
+            m.maintenance_ns,
+            m.maintenance_ok,
+            m.maintenance_failed,
+        ] = self.maintenance;
         Ok(m)
     }
 }
@@ -545,7 +563,7 @@ fn floats(xs: &[u64]) -> Vec<f64> {
 }
 
 /// The integer counters of `AvailMetrics`, in record order.
-fn counters(m: &mut AvailMetrics) -> [&mut u64; 22] {
+fn counters(m: &mut AvailMetrics) -> [&mut u64; 23] {
     [
         &mut m.incidents_total,
         &mut m.failures,
@@ -569,6 +587,7 @@ fn counters(m: &mut AvailMetrics) -> [&mut u64; 22] {
         &mut m.faults_not_replayable,
         &mut m.disks_replaced_proactively,
         &mut m.maintenance_windows,
+        &mut m.failover_lost_writes_ns_max,
     ]
 }
 
@@ -596,6 +615,7 @@ impl From<&AvailMetrics> for AvailRecord {
             failovers: _,
             split_brain_ns: _,
             failover_lost_writes_ns: _,
+            failover_lost_writes_ns_max: _,
             detect_ms: _,
             takeover_ms: _,
             lb_takeover_ms: _,

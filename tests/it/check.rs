@@ -28,6 +28,7 @@ fn shipped_checks_pass_and_write_junit() {
     for key in [
         "ci/web_crash.toml: expect[0].detect_ms_max",
         "ci/web_hang.toml: expect[0].failed_requests_max",
+        "ci/rolling_kernel_update.toml: expect[0].failed_requests_max",
         "ci/storage_failover.toml: expect[0].split_brain",
         "ci/lb_takeover.toml: expect[0].lb_takeover_ms_max",
         "ci/disk_rebuild.toml: expect[0].raid_array_losses_max",
@@ -333,8 +334,31 @@ fn lost_writes_at_failover_are_an_expectation() {
     let text = String::from_utf8_lossy(&sync.stdout);
     assert_eq!(sync.status.code(), Some(0), "{text}");
     assert!(text.contains("lost_writes_ms_max = 0.0 (expected <= 0)"), "{text}");
+    assert!(text.contains("replication_lag_ms_max = 0.0 (expected <= 0)"), "{text}");
     let lossy = run(&["reliability.storage_failover.replication=\"async\""]);
     let text = String::from_utf8_lossy(&lossy.stdout);
     assert_eq!(lossy.status.code(), Some(1), "{text}");
     assert!(text.contains("FAIL  ") && text.contains("lost_writes_ms_max"), "{text}");
+    // A fixed lag: every takeover loses exactly it.
+    assert!(
+        text.contains("replication_lag_ms_max = 100.0 (expected <= 0)"),
+        "{text}"
+    );
+    // The lag as a distribution, drawn at each takeover: the worst one is its sampled tail.
+    let drawn = run(&[
+        "reliability.storage_failover.replication=\"async\"",
+        "reliability.storage_failover.lag={ dist = \"exponential\", mean_ms = 100 }",
+    ]);
+    let text = String::from_utf8_lossy(&drawn.stdout);
+    assert_eq!(drawn.status.code(), Some(1), "{text}");
+    let worst: f64 = text
+        .lines()
+        .find_map(|l| l.split("replication_lag_ms_max = ").nth(1))
+        .and_then(|v| v.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no replication_lag_ms_max in {text}"));
+    assert!(
+        worst > 200.0,
+        "the worst of many exponential lags (mean 100 ms): {worst} ms"
+    );
 }

@@ -213,10 +213,14 @@ fn bad_maintenance_keys_are_rejected_with_their_keys() {
         let e = rejected(&format!("maintenance{i}"), &format!("{base}{line}\n"));
         assert!(e.contains(key) && e.contains(valid) && e.contains(at), "{line}: {e}");
     }
-    // Request mode does not run planned maintenance yet: refused, not ignored.
-    let e = rejected("maintenance_requests", "name = \"x\"\n[maintenance]\nenabled = true\n");
+    // Request mode runs planned maintenance but simulates lb1 alone: a balancer in the roll
+    // is refused, not ignored.
+    let e = rejected(
+        "maintenance_requests",
+        "name = \"x\"\n[maintenance]\nenabled = true\norder = [\"web1\", \"lb1\"]\n",
+    );
     assert!(
-        e.contains("bad.toml:3:") && e.contains("maintenance.enabled") && e.contains("availability mode only"),
+        e.contains("bad.toml:4:") && e.contains("maintenance.order[1]") && e.contains("availability mode"),
         "{e}"
     );
 }

@@ -120,6 +120,7 @@ fn bounds(k: &str, e: &Expect) -> Result<(), Invalid> {
         ("rpo_h_max", e.rpo_h_max),
         ("rto_h_max", e.rto_h_max),
         ("lost_writes_ms_max", e.lost_writes_ms_max),
+        ("replication_lag_ms_max", e.replication_lag_ms_max),
     ] {
         if let Some(v) = v
             && !(v.is_finite() && v >= 0.0)
@@ -141,11 +142,16 @@ fn vacuous(spec: &Scenario, k: &str, e: &Expect) -> Result<(), Invalid> {
             "balancer.pair is false: with one balancer there is no takeover (set balancer.pair = true)",
         );
     }
-    if e.lost_writes_ms_max.is_some() && spec.storage.count < 2 {
-        return bad(
-            format!("{k}.lost_writes_ms_max"),
-            "storage.count is 1: with no standby there is no failover to lose writes at",
-        );
+    for (key, given) in [
+        ("lost_writes_ms_max", e.lost_writes_ms_max.is_some()),
+        ("replication_lag_ms_max", e.replication_lag_ms_max.is_some()),
+    ] {
+        if given && spec.storage.count < 2 {
+            return bad(
+                format!("{k}.{key}"),
+                "storage.count is 1: with no standby there is no failover to lose writes at",
+            );
+        }
     }
     if e.raid_array_losses_max.is_some() && !spec.reliability.disk.raid1 {
         return bad(

@@ -141,6 +141,22 @@ pub(super) fn reliability(r: &Reliability, storage_count: u32) -> Result<Reliabi
             lag: ms(&format!("{k}.storage_failover.lag_ms"), f.lag_ms, true)?,
         },
     };
+    let replication_lag = match (&f.lag, f.replication) {
+        (None, _) => None,
+        (Some(_), schema::Replication::Sync) => {
+            return bad(
+                format!("{k}.storage_failover.lag"),
+                "a replication lag needs replication = \"async\" (synchronous replication has none)",
+            );
+        }
+        (Some(_), _) if f.lag_ms != schema::StorageFailover::default().lag_ms => {
+            return bad(
+                format!("{k}.storage_failover.lag"),
+                "give either lag_ms (a fixed lag) or lag (a distribution), not both",
+            );
+        }
+        (Some(d), _) => Some(dist(&format!("{k}.storage_failover.lag"), d)?),
+    };
     Ok(ReliabilityModel {
         instant: r.detection == Detection::Instant,
         crews: count(&format!("{k}.crews"), r.crews, 1, 1000)?,
@@ -153,6 +169,7 @@ pub(super) fn reliability(r: &Reliability, storage_count: u32) -> Result<Reliabi
         backup: class(&format!("{k}.backup"), &r.backup)?,
         disk,
         failover,
+        replication_lag,
         swarm: r.swarm,
         random_in_requests: r.random_in_requests,
         promotion_fail_probability: f.promotion_fail_probability,

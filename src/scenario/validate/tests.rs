@@ -346,6 +346,21 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         "reliability.storage_failover.lag_ms",
         3,
     ),
+    (
+        "[reliability.storage_failover]\nlag = { dist = \"exponential\", mean_ms = 200 }",
+        "reliability.storage_failover.lag",
+        2,
+    ),
+    (
+        "[reliability.storage_failover]\nreplication = \"async\"\nlag_ms = 50\nlag = { dist = \"exponential\", mean_ms = 200 }",
+        "reliability.storage_failover.lag",
+        4,
+    ),
+    (
+        "[reliability.storage_failover]\nreplication = \"async\"\nlag = { dist = \"exponential\", mean_ms = -5 }",
+        "reliability.storage_failover.lag.mean_ms",
+        3,
+    ),
     // slo and expectations
     ("[slo]\nlatency_ms_p99_max = 0", "slo.latency_ms_p99_max", 2),
     ("[slo]\navailability_min = 2", "slo.availability_min", 2),
@@ -388,6 +403,16 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         4,
     ),
     (
+        "[storage]\ncount = 1\n[[expect]]\nreplication_lag_ms_max = 1",
+        "expect[0].replication_lag_ms_max",
+        4,
+    ),
+    (
+        "[[expect]]\nreplication_lag_ms_max = -1",
+        "expect[0].replication_lag_ms_max",
+        2,
+    ),
+    (
         "mode = \"availability\"\n[reliability.disk]\nraid1 = false\n[[expect]]\nraid_array_losses_max = 1",
         "expect[0].raid_array_losses_max",
         5,
@@ -427,7 +452,51 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         2,
     ),
     // maintenance
-    ("[maintenance]\nenabled = true", "maintenance.enabled", 2),
+    (
+        "[maintenance]\nenabled = true\norder = [\"lb1\"]",
+        "maintenance.order[0]",
+        3,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"1x\"\nkind = \"kernel\"\ntargets = [\"web1\"]",
+        "maintenance.window[0].at",
+        2,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"8d\"\nkind = \"kernel\"\ntargets = [\"web1\"]",
+        "maintenance.window[0].at",
+        2,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"1h\"\nkind = \"kernel\"\ntargets = []",
+        "maintenance.window[0].targets",
+        4,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"1h\"\nkind = \"kernel\"\ntargets = [\"web9\"]",
+        "maintenance.window[0].targets[0]",
+        4,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"1h\"\nkind = \"storage_switchover\"\ntargets = [\"web1\"]",
+        "maintenance.window[0].targets[0]",
+        4,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"1h\"\nkind = \"lb_handover\"\ntargets = [\"lb1\"]",
+        "maintenance.window[0].targets[0]",
+        4,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"1h\"\nkind = \"kernel\"\ntargets = [\"web1\", \"web1\"]",
+        "maintenance.window[0].targets[1]",
+        4,
+    ),
+    (
+        "[[maintenance.window]]\nat = \"1h\"\nkind = \"kernel\"\ntargets = [\"web1\"]\nduration = \"0s\"",
+        "maintenance.window[0].duration",
+        5,
+    ),
     (
         "mode = \"availability\"\n[maintenance]\nenabled = true\nevery = \"0s\"",
         "maintenance.every",
@@ -625,6 +694,7 @@ const TYPE_MISTAKES: &[&str] = &[
     "[[expect]]\nsplit_brain = \"no\"",
     "[reliability]\ndetection = 1",
     "[maintenance]\norder = \"web1\"",
+    "[[maintenance.window]]\nat = \"1h\"\nkind = \"reboot\"\ntargets = [\"web1\"]",
 ];
 
 #[test]

@@ -32,38 +32,57 @@ pub(super) enum Phase {
 }
 
 impl AvailWorld<'_> {
-    /// Schedule the first window (`window_start` after midnight of day 0).
+    /// Schedule the cadence's first window (`window_start` after midnight of day 0) and every
+    /// scripted window.
     pub(super) fn schedule_maintenance(&mut self) {
         if let Some(mt) = &self.m.maintenance {
-            self.q.schedule(
-                SimTime::ZERO + mt.window_start,
-                Ev::Maintenance {
-                    pos: 0,
-                    phase: Phase::Window,
-                },
-            );
-        }
-    }
-
-    pub(super) fn on_maintenance(&mut self, now: SimTime, pos: usize, phase: Phase) {
-        let mt = self
-            .m
-            .maintenance
-            .as_ref()
-            .expect("maintenance events need [maintenance]");
-        match phase {
-            Phase::Window => {
+            if mt.cadence {
                 self.q.schedule(
-                    now.saturating_add(mt.every),
+                    SimTime::ZERO + mt.window_start,
                     Ev::Maintenance {
+                        roll: 0,
                         pos: 0,
                         phase: Phase::Window,
                     },
                 );
+            }
+            for (i, w) in mt.windows.iter().enumerate() {
+                self.q.schedule(
+                    SimTime::ZERO + w.at,
+                    Ev::Maintenance {
+                        roll: i as u32 + 1,
+                        pos: 0,
+                        phase: Phase::Window,
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn on_maintenance(&mut self, now: SimTime, roll: u32, pos: usize, phase: Phase) {
+        let mt = self
+            .m
+            .maintenance
+            .as_ref()
+            .expect("maintenance events need [maintenance]")
+            .roll(roll);
+        match phase {
+            Phase::Window => {
+                if roll == 0 {
+                    let every = self.m.maintenance.as_ref().expect("checked above").every;
+                    self.q.schedule(
+                        now.saturating_add(every),
+                        Ev::Maintenance {
+                            roll: 0,
+                            pos: 0,
+                            phase: Phase::Window,
+                        },
+                    );
+                }
                 if now >= self.warmup {
                     self.metrics.maintenance_windows += 1;
                 }
-                self.maintenance_turn(now, 0);
+                self.maintenance_turn(now, roll, 0);
             }
             Phase::Maint => {
                 let c = self.target(mt.order[pos]);
@@ -82,6 +101,7 @@ impl AvailWorld<'_> {
                 self.q.schedule(
                     t,
                     Ev::Maintenance {
+                        roll,
                         pos: pos as u32,
                         phase: Phase::Ready,
                     },
@@ -96,6 +116,7 @@ impl AvailWorld<'_> {
                 self.q.schedule(
                     t,
                     Ev::Maintenance {
+                        roll,
                         pos: pos as u32 + 1,
                         phase: Phase::Next,
                     },
@@ -109,6 +130,7 @@ impl AvailWorld<'_> {
                 self.q.schedule(
                     t,
                     Ev::Maintenance {
+                        roll,
                         pos: pos as u32 + 1,
                         phase: Phase::Next,
                     },
@@ -126,6 +148,7 @@ impl AvailWorld<'_> {
                 self.q.schedule(
                     up,
                     Ev::Maintenance {
+                        roll,
                         pos: pos as u32,
                         phase: Phase::Up,
                     },
@@ -139,19 +162,20 @@ impl AvailWorld<'_> {
                 self.q.schedule(
                     t,
                     Ev::Maintenance {
+                        roll,
                         pos: pos as u32 + 1,
                         phase: Phase::Next,
                     },
                 );
             }
-            Phase::Next => self.maintenance_turn(now, pos),
+            Phase::Next => self.maintenance_turn(now, roll, pos),
         }
     }
 
     /// The turn of the server at `pos` in the rolling order: drained now, unless it is failed
     /// or out of rotation (then it is repaired first and patched then; the roll moves on).
-    fn maintenance_turn(&mut self, now: SimTime, pos: usize) {
-        let mt = self.m.maintenance.as_ref().expect("maintenance configured");
+    fn maintenance_turn(&mut self, now: SimTime, roll: u32, pos: usize) {
+        let mt = self.m.maintenance.as_ref().expect("maintenance configured").roll(roll);
         let mut pos = pos;
         while let Some(&target) = mt.order.get(pos) {
             let c = self.target(target);
@@ -161,6 +185,7 @@ impl AvailWorld<'_> {
                     self.q.schedule(
                         now + mt.duration_per_server,
                         Ev::Maintenance {
+                            roll,
                             pos: pos as u32,
                             phase: Phase::Ready,
                         },
@@ -175,6 +200,7 @@ impl AvailWorld<'_> {
                     self.q.schedule(
                         t,
                         Ev::Maintenance {
+                            roll,
                             pos: pos as u32,
                             phase: Phase::Ready,
                         },
@@ -188,6 +214,7 @@ impl AvailWorld<'_> {
                 self.q.schedule(
                     now + mt.drain,
                     Ev::Maintenance {
+                        roll,
                         pos: pos as u32,
                         phase: Phase::Maint,
                     },
@@ -469,6 +496,29 @@ wait_between_servers = "5m"
         };
         assert_eq!(with("true"), 0);
         assert!(with("false") > 0);
+    }
+
+    /// A scripted window instead of the cadence: one kernel update of a single server at day
+    /// 100, out for drain (60 s) + its 30 minutes + `rise` checks (2 to 4 s).
+    #[test]
+    fn a_scripted_window_runs_once_with_its_own_duration() {
+        let text = QUIET.replace("enabled = true", "enabled = false")
+            + "[[maintenance.window]]\nat = \"100d\"\nkind = \"kernel\"\ntargets = [\"web1\"]\nduration = \"30m\"\n";
+        let sets: Vec<String> = [
+            "web.count=1",
+            "storage.count=0",
+            "requests.storage_reads=0",
+            "requests.write_fraction=0.0",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let m = crate::scenario::from_str(&text, "quiet.toml", &sets).unwrap();
+        let x = AvailWorld::new(&m, 0).run();
+        assert_eq!(x.maintenance_windows, 1);
+        assert_eq!(x.downtime_by_cause_ns[Cause::Maintenance.index()], x.downtime_ns);
+        let s = x.downtime_ns as f64 / 1e9;
+        assert!((1860.0..=1866.0).contains(&s), "{s} s");
     }
 
     /// A contract that excludes planned maintenance: no downtime and no failed requests, the

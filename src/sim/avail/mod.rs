@@ -177,8 +177,10 @@ enum Ev {
     StorageRestored {
         epoch: u32,
     },
-    /// A step of planned maintenance of the server at `pos` in the rolling order.
+    /// A step of planned maintenance of the server at `pos` in roll `roll`'s order (0: the
+    /// cadence, `i + 1`: scripted window `i`).
     Maintenance {
+        roll: u32,
         pos: u32,
         phase: maintenance::Phase,
     },
@@ -250,6 +252,8 @@ pub struct AvailMetrics {
     pub(crate) split_brain_ns: u64,
     /// Acknowledged writes lost at failovers (the async replication lag) [ns of writes].
     pub(crate) failover_lost_writes_ns: u64,
+    /// The most lost at one failover [ns of writes].
+    pub(crate) failover_lost_writes_ns_max: u64,
     /// Times from a covered web failure to lb1 marking it DOWN [ms].
     pub(crate) detect_ms: Vec<f64>,
     /// Times from a storage primary failure to a new writable primary [ms].
@@ -346,6 +350,8 @@ pub struct AvailWorld<'m> {
     swarm: Option<Swarm>,
     /// Whether a storage takeover's promotion fails (`promotion_fail_probability`).
     takeover_rng: StreamRng,
+    /// The replication lag at each unplanned takeover (`storage_failover.lag`).
+    lag_rng: StreamRng,
     /// Component that has been unreachable but writable (a partitioned primary) since when.
     split_since: Option<SimTime>,
     /// lb1's backend: the real HAProxy machine, told every DOWN/UP, asked for its routing
@@ -462,6 +468,7 @@ impl<'m> AvailWorld<'m> {
             restore_snapshot: None,
             swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
             takeover_rng: seeds.stream("storage/takeover"),
+            lag_rng: seeds.stream("storage/replication-lag"),
             split_since: None,
             shares: Backend::new(m.backend.clone())
                 .routing_shares(clients)
@@ -726,7 +733,7 @@ impl<'m> AvailWorld<'m> {
                     self.storage_ok = true;
                 }
             }
-            Ev::Maintenance { pos, phase } => self.on_maintenance(now, pos as usize, phase),
+            Ev::Maintenance { roll, pos, phase } => self.on_maintenance(now, roll, pos as usize, phase),
             Ev::LbMaster { comp, epoch } => {
                 if self.lb_epoch == epoch && self.comps[comp as usize].up {
                     self.lb_master = Some(comp as usize);

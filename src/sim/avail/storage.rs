@@ -19,12 +19,21 @@ impl AvailWorld<'_> {
         }
         self.storage_ok = false;
         self.storage_epoch = self.storage_epoch.wrapping_add(1);
+        if let Some(d) = &self.m.reliability.replication_lag {
+            // How far the replica trailed when the primary was lost.
+            let lag = d.sample(&mut self.lag_rng);
+            let fo = self.failover.as_mut().expect("checked above");
+            let t = now.max(fo.last_now());
+            fo.handle_replication_lag(t, lag);
+        }
         if let Some(t) = self.run_failover(now, Some(j)) {
             if now >= self.warmup {
                 self.metrics.takeover_ms.push(t.since(now).as_millis_f64());
                 self.metrics.failovers += 1;
                 let lost = self.failover.as_ref().expect("a takeover ran").data_loss_on_failover();
                 self.metrics.failover_lost_writes_ns += lost.as_nanos();
+                self.metrics.failover_lost_writes_ns_max =
+                    self.metrics.failover_lost_writes_ns_max.max(lost.as_nanos());
             }
             let epoch = self.storage_epoch;
             self.q.schedule(t, Ev::StorageRestored { epoch });

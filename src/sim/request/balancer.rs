@@ -18,6 +18,7 @@ impl World<'_> {
             r.hash = hash;
             r.write_left = write;
             r.bucket = bucket;
+            r.in_maint = self.maint_out > 0;
         }
         match self
             .backend

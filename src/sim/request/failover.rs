@@ -40,6 +40,20 @@ impl World<'_> {
         fo.handle_heartbeats(grid, &heard);
     }
 
+    /// The serving primary stopped serving at `now`: the takeover clock starts, and with a
+    /// lag distribution the controller learns how far the replica trailed at that instant.
+    pub(super) fn primary_lost(&mut self, now: SimTime) {
+        if self.primary_lost_at.is_some() {
+            return;
+        }
+        self.primary_lost_at = Some(now);
+        if let (Some(d), Some(fo)) = (&self.m.reliability.replication_lag, self.failover.as_mut()) {
+            let lag = d.sample(&mut self.rng.lag);
+            let t = now.max(fo.last_now());
+            fo.handle_replication_lag(t, lag);
+        }
+    }
+
     /// Run the controller at the next heartbeat-grid point after `now`.
     pub(super) fn failover_wake_at_next_heartbeat(&mut self, now: SimTime) {
         let Some(fo) = self.failover.as_ref() else { return };
@@ -98,6 +112,8 @@ impl World<'_> {
                 {
                     self.metrics.takeover_ms.push(now.since(lost_at).as_millis_f64());
                     self.metrics.failover_lost_writes_ns += lost.as_nanos();
+                    self.metrics.failover_lost_writes_ns_max =
+                        self.metrics.failover_lost_writes_ns_max.max(lost.as_nanos());
                 }
                 for (slot, tag) in std::mem::take(&mut self.storage_waiting) {
                     if self.live(slot, tag) {

@@ -25,7 +25,7 @@ impl World<'_> {
             self.failover_wake_at_next_heartbeat(now);
             for (j, &heard) in was_heard.iter().enumerate() {
                 if heard && !self.heard(j) && self.primary == Some(j) {
-                    self.primary_lost_at.get_or_insert(now);
+                    self.primary_lost(now);
                 }
             }
             self.failover_act(now);
@@ -45,7 +45,7 @@ impl World<'_> {
                 self.failover_sync(now);
                 let stops = kind != FaultKind::Slow && kind != FaultKind::Recover;
                 if stops && self.primary == Some(p) {
-                    self.primary_lost_at.get_or_insert(now);
+                    self.primary_lost(now);
                 }
                 self.storage_fault(now, p, kind, factor);
                 if kind == FaultKind::Recover {

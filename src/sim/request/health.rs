@@ -18,6 +18,9 @@ impl World<'_> {
             return; // superseded
         }
         self.check_timer[s] = SimTime::MAX;
+        if self.checks_paused[s] {
+            return;
+        }
         self.checkers[s].handle_timeout(now);
         self.after_check(now, s);
     }
@@ -26,7 +29,7 @@ impl World<'_> {
     /// `observe layer4`: lb1's health checker of web `s` hears how a real connection went
     /// (the checker ignores it unless observing); a resulting DOWN reaches the balancer.
     pub(super) fn observe_traffic(&mut self, now: SimTime, s: usize, ok: bool) {
-        if self.m.observe.is_none() {
+        if self.m.observe.is_none() || self.checks_paused[s] {
             return;
         }
         self.checkers[s].handle_traffic_result(now, ok);
@@ -71,6 +74,9 @@ impl World<'_> {
                 server: format!("web{}", s + 1),
                 up,
             });
+            if up {
+                self.maintenance_up(now, s);
+            }
         }
         self.arm_check(s);
         self.pump(now);

@@ -21,6 +21,7 @@ mod balancer;
 mod failover;
 mod faults;
 mod health;
+mod maintenance;
 mod monitoring;
 mod storage;
 mod web;
@@ -131,6 +132,8 @@ struct Req {
     web_done_at: SimTime,
     /// CPU time still to run when a `Frozen` request resumes.
     frozen_left: SimDuration,
+    /// Arrived while a server was out for planned maintenance.
+    in_maint: bool,
 }
 
 impl Req {
@@ -155,6 +158,7 @@ impl Req {
         hash: 0,
         web_done_at: SimTime::MAX,
         frozen_left: SimDuration::ZERO,
+        in_maint: false,
     };
 }
 
@@ -290,6 +294,13 @@ enum Ev {
     PromoteDone {
         node: u32,
     },
+    /// A step of planned maintenance of the server at `pos` of roll `roll` (0: the cadence,
+    /// `i + 1`: scripted window `i`).
+    Maintenance {
+        roll: u32,
+        pos: u32,
+        step: maintenance::Step,
+    },
 }
 
 /// Per-link and per-purpose RNG streams (named, so adding one never shifts another).
@@ -300,6 +311,8 @@ struct Streams {
     lb_web_net: Vec<StreamRng>,
     web_store_net: Vec<StreamRng>,
     check_net: Vec<StreamRng>,
+    /// The replication lag when a storage primary is lost (`storage_failover.lag`).
+    lag: StreamRng,
 }
 
 /// One request-level replication: every request through the park.
@@ -318,6 +331,16 @@ pub struct World<'m> {
     check_timer: Vec<SimTime>,
     /// Per web server: the health check waiting on a stalled process (answered on resume).
     hung_probe: Vec<Option<u32>>,
+    /// Per web server: in `maint`, lb1's checks are stopped.
+    checks_paused: Vec<bool>,
+    /// Per web server / storage node: in a planned-maintenance turn.
+    web_maint: Vec<bool>,
+    store_maint: Vec<bool>,
+    /// Per web server back from maintenance: the (roll, position) that waits for it to be UP.
+    maint_waiting_up: Vec<Option<(u32, u32)>>,
+    /// Servers out for planned maintenance now, and since when one has been.
+    maint_out: u32,
+    maint_since: Option<SimTime>,
     web: Vec<Server>,
     store: Vec<Server>,
     /// Where web servers send storage calls (the service address): `None` during a takeover.
@@ -409,6 +432,7 @@ impl<'m> World<'m> {
             check_net: (0..web_n)
                 .map(|i| seeds.stream(&format!("net/lb1-web{}/check", i + 1)))
                 .collect(),
+            lag: seeds.stream("storage/replication-lag"),
         };
         let horizon = SimTime::ZERO + m.horizon;
         let metrics = RepMetrics::new(
@@ -438,6 +462,12 @@ impl<'m> World<'m> {
             backend: Backend::new(m.backend.clone()),
             check_timer: vec![SimTime::MAX; checkers.len()],
             hung_probe: vec![None; checkers.len()],
+            checks_paused: vec![false; web_n],
+            web_maint: vec![false; web_n],
+            store_maint: vec![false; store_n],
+            maint_waiting_up: vec![None; web_n],
+            maint_out: 0,
+            maint_since: None,
             checkers,
             web,
             store,
@@ -502,6 +532,7 @@ impl<'m> World<'m> {
             self.alert_timer = a.poll_timeout();
             self.q.schedule(self.alert_timer, Ev::AlertTimer);
         }
+        self.schedule_maintenance();
         for (i, f) in self.faults.iter().enumerate() {
             if f.at <= stop {
                 self.q.schedule(f.at, Ev::Fault { index: i as u32 });
@@ -525,6 +556,9 @@ impl<'m> World<'m> {
         super::add_simulated_ns(horizon.saturating_since(reported).as_nanos());
         if let Some(since) = self.split_since.take() {
             self.metrics.split_brain_ns += self.metrics.clip(since, horizon.saturating_since(since));
+        }
+        if let Some(since) = self.maint_since.take() {
+            self.metrics.maintenance_ns += self.metrics.clip(since, horizon.saturating_since(since));
         }
         self.metrics.events = self.q.scheduled_total();
         self.metrics
@@ -588,6 +622,9 @@ impl<'m> World<'m> {
                 self.pump(now);
             }
             Ev::CheckTimer { server } => self.on_check_timer(now, server as usize),
+            // In `maint` lb1's checks are stopped: a probe still out is dropped.
+            Ev::ProbeConnected { server, .. } | Ev::ProbeResult { server, .. }
+                if self.checks_paused[server as usize] => {}
             Ev::ProbeConnected { server, seq } => {
                 self.checkers[server as usize].handle_connected(now, u64::from(seq));
                 self.after_check(now, server as usize);
@@ -648,6 +685,7 @@ impl<'m> World<'m> {
                 fo.handle_promotion_done(t, node as usize);
                 self.failover_act(now);
             }
+            Ev::Maintenance { roll, pos, step } => self.on_maintenance(now, roll, pos as usize, step),
         }
     }
 

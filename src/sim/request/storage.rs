@@ -153,6 +153,9 @@ impl World<'_> {
             let r = self.reqs[slot as usize];
             self.metrics
                 .record_failure(r.bucket, r.arrived, FailReason::StorageError);
+            if r.in_maint && self.metrics.in_window(r.arrived) {
+                self.metrics.maintenance_failed += 1;
+            }
             self.reqs[slot as usize].recorded = true;
             self.reqs[slot as usize].lb_open = false;
             self.backend.handle_done(now, r.server as usize);

@@ -173,6 +173,9 @@ impl World<'_> {
             latency += d.sample(&mut self.rng.client_net) + d.sample(&mut self.rng.client_net);
         }
         self.metrics.record_ok(r.bucket, r.arrived, latency);
+        if r.in_maint && self.metrics.in_window(r.arrived) {
+            self.metrics.maintenance_ok += 1;
+        }
         self.release(slot);
         self.pump(now);
     }
@@ -182,6 +185,9 @@ impl World<'_> {
         let r = self.reqs[slot as usize];
         debug_assert!(!r.recorded);
         self.metrics.record_failure(r.bucket, r.arrived, why);
+        if r.in_maint && self.metrics.in_window(r.arrived) {
+            self.metrics.maintenance_failed += 1;
+        }
         if r.lb_open {
             self.reqs[slot as usize].lb_open = false;
             self.backend.handle_done(now, r.server as usize);

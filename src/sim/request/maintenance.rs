@@ -1,0 +1,344 @@
+//! Planned maintenance in the request-level driver: the cadence of `[maintenance]` and the
+//! scripted `[[maintenance.window]]`s, one server at a time, every step asked of the policy
+//! machines. A web server goes through lb1's admin states as with the runtime API: `drain`
+//! (the `Backend` picks it no more), the operator waits until lb1 counts no connection on it
+//! (`show servers conn`, polled every `DRAIN_POLL`) but at least `drain`, `maint` (out of
+//! rotation, checks stopped), the update itself (the host reboots; a deploy restarts the
+//! process), `ready`, and back in rotation once its `HealthChecker` has seen `rise` passing
+//! checks (and `slowstart`, in the `Backend`). A storage node holding the primary role is
+//! first switched over on purpose (`FailoverController::handle_planned_switchover`: storage
+//! calls wait for the promotion only, no writes lost); the operator waits for its running
+//! calls, restarts it and it rejoins as a replica. The next server's turn comes
+//! `wait_between_servers` after the previous one is back. A server that is failed, already
+//! out, or (storage) whose role cannot move is skipped that window.
+//!
+//! Requests that arrive while a server is out for maintenance are counted apart, so
+//! `maintenance.contract = "exclude"` can leave them out of the success ratio.
+
+use super::*;
+use crate::policy::balancer::AdminState;
+use crate::scenario::{MaintTarget, MaintenanceKind};
+
+/// How often the operator looks at lb1's connection count of a draining server (or at a
+/// storage node's running calls) before taking it down: once a second, as a shell loop over
+/// `echo "show servers conn" | socat` would.
+pub(super) const DRAIN_POLL: SimDuration = SimDuration::from_secs(1);
+
+/// One step of a server's turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// The window opens: the first server's turn.
+    Window,
+    /// `drain` is over: take it down once nothing runs on it any more.
+    Drained,
+    /// The update is done: `ready` (web) or restart and rejoin (storage).
+    Ready,
+    /// The wait between servers is over: the next server's turn.
+    Next,
+}
+
+impl World<'_> {
+    /// Schedule the cadence's first window and every scripted one.
+    pub(super) fn schedule_maintenance(&mut self) {
+        let Some(mt) = &self.m.maintenance else { return };
+        let mut starts = Vec::new();
+        if mt.cadence {
+            starts.push((SimTime::ZERO + mt.window_start, 0));
+        }
+        for (i, w) in mt.windows.iter().enumerate() {
+            starts.push((SimTime::ZERO + w.at, i as u32 + 1));
+        }
+        for (t, roll) in starts {
+            self.q.schedule(
+                t,
+                Ev::Maintenance {
+                    roll,
+                    pos: 0,
+                    step: Step::Window,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_maintenance(&mut self, now: SimTime, roll: u32, pos: usize, step: Step) {
+        let mt = self
+            .m
+            .maintenance
+            .as_ref()
+            .expect("maintenance events need [maintenance]");
+        let r = mt.roll(roll);
+        match step {
+            Step::Window => {
+                if roll == 0 {
+                    let t = now.saturating_add(mt.every);
+                    if t < SimTime::ZERO + self.m.horizon {
+                        self.q.schedule(
+                            t,
+                            Ev::Maintenance {
+                                roll: 0,
+                                pos: 0,
+                                step: Step::Window,
+                            },
+                        );
+                    }
+                }
+                if self.metrics.in_window(now) {
+                    self.metrics.maintenance_windows += 1;
+                }
+                self.maintenance_turn(now, roll, 0);
+            }
+            Step::Drained => match r.order[pos] {
+                MaintTarget::Web(i) => {
+                    if self.backend.served(i) > 0 || self.backend.server_queued(i) > 0 {
+                        self.maintenance_at(now + DRAIN_POLL, roll, pos, Step::Drained);
+                        return;
+                    }
+                    self.backend.handle_admin_state(now, i, AdminState::Maint);
+                    assert_eq!(self.backend.admin_state(i), AdminState::Maint);
+                    // Checks stopped, health 0: lb1 sees it DOWN until `rise` checks pass.
+                    self.checks_paused[i] = true;
+                    self.check_timer[i] = SimTime::MAX;
+                    self.hung_probe[i] = None;
+                    self.backend.handle_server_state(now, i, false);
+                    let down = if r.kind == MaintenanceKind::Deploy {
+                        FaultKind::ProcessDeath
+                    } else {
+                        FaultKind::Crash
+                    };
+                    self.web_fault(now, i, down, 1.0);
+                    self.maintenance_at(now + r.duration_per_server, roll, pos, Step::Ready);
+                }
+                MaintTarget::Storage(j) => {
+                    if self.store[j].busy > 0 || self.store[j].queued > 0 {
+                        self.maintenance_at(now + DRAIN_POLL, roll, pos, Step::Drained);
+                        return;
+                    }
+                    self.failover_sync(now);
+                    self.storage_fault(now, j, FaultKind::Crash, 1.0);
+                    self.failover_wake_at_next_heartbeat(now);
+                    self.failover_act(now);
+                    self.maintenance_at(now + r.duration_per_server, roll, pos, Step::Ready);
+                }
+                MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+            },
+            Step::Ready => match r.order[pos] {
+                MaintTarget::Web(i) => {
+                    self.web_fault(now, i, FaultKind::Recover, 1.0);
+                    self.backend.handle_admin_state(now, i, AdminState::Ready);
+                    self.checks_paused[i] = false;
+                    match &self.m.check {
+                        Some(spec) => {
+                            let c = HealthChecker::resume_down(spec.clone(), now);
+                            self.checkers[i] = match self.m.observe {
+                                Some(o) => c.with_observe(o),
+                                None => c,
+                            };
+                            // Back in rotation when the checker says UP (`after_check`).
+                            self.maint_waiting_up[i] = Some((roll, pos as u32));
+                            self.arm_check(i);
+                        }
+                        None => {
+                            self.backend.handle_server_state(now, i, true);
+                            self.maintenance_back(now, roll, pos);
+                        }
+                    }
+                    self.pump(now);
+                }
+                MaintTarget::Storage(j) => {
+                    self.failover_sync(now);
+                    self.storage_fault(now, j, FaultKind::Recover, 1.0);
+                    self.storage_repaired(now, j);
+                    self.failover_wake_at_next_heartbeat(now);
+                    self.failover_act(now);
+                    self.maintenance_back(now, roll, pos);
+                }
+                MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+            },
+            Step::Next => self.maintenance_turn(now, roll, pos),
+        }
+    }
+
+    /// Web server `s`'s checker marked it UP: if it was coming back from maintenance, its
+    /// turn is over.
+    pub(super) fn maintenance_up(&mut self, now: SimTime, s: usize) {
+        if let Some((roll, pos)) = self.maint_waiting_up[s].take() {
+            self.maintenance_back(now, roll, pos as usize);
+        }
+    }
+
+    /// The server at `pos` is back in service: the next one waits `wait_between_servers`.
+    fn maintenance_back(&mut self, now: SimTime, roll: u32, pos: usize) {
+        let r = self.m.maintenance.as_ref().expect("maintenance configured").roll(roll);
+        match r.order[pos] {
+            MaintTarget::Web(i) => self.web_maint[i] = false,
+            MaintTarget::Storage(j) => self.store_maint[j] = false,
+            MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+        }
+        self.maint_out -= 1;
+        if self.maint_out == 0 {
+            let since = self.maint_since.take().expect("a server was out");
+            self.metrics.maintenance_ns += self.metrics.clip(since, now.since(since));
+        }
+        self.maintenance_at(now + r.wait_between_servers, roll, pos + 1, Step::Next);
+    }
+
+    fn maintenance_at(&mut self, t: SimTime, roll: u32, pos: usize, step: Step) {
+        self.q.schedule(
+            t,
+            Ev::Maintenance {
+                roll,
+                pos: pos as u32,
+                step,
+            },
+        );
+    }
+
+    /// The turn of the first server from `pos` on that can be patched now.
+    fn maintenance_turn(&mut self, now: SimTime, roll: u32, pos: usize) {
+        let r = self.m.maintenance.as_ref().expect("maintenance configured").roll(roll);
+        for (pos, &target) in r.order.iter().enumerate().skip(pos) {
+            let started = match target {
+                MaintTarget::Web(i) => {
+                    let ready = self.web[i].status == Status::Up
+                        && !self.web_maint[i]
+                        && self.backend.is_up(i)
+                        && self.backend.admin_state(i) == AdminState::Ready;
+                    if ready {
+                        self.web_maint[i] = true;
+                        self.backend.handle_admin_state(now, i, AdminState::Drain);
+                        assert_eq!(self.backend.admin_state(i), AdminState::Drain);
+                        self.pump(now);
+                    }
+                    ready
+                }
+                MaintTarget::Storage(j) => {
+                    let ready = self.store[j].status == Status::Up
+                        && !self.fenced[j]
+                        && !self.store_maint[j]
+                        && self.storage_switchover(now, j);
+                    if ready {
+                        self.store_maint[j] = true;
+                    }
+                    ready
+                }
+                MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+            };
+            if started {
+                if self.maint_out == 0 {
+                    self.maint_since = Some(now);
+                }
+                self.maint_out += 1;
+                self.maintenance_at(now + r.drain, roll, pos, Step::Drained);
+                return;
+            }
+        }
+    }
+
+    /// Before storage node `j` goes down: if it is the primary, move the role to a live
+    /// replica the controller counts as such (a planned switchover). False if it is the
+    /// primary and cannot hand over, or a takeover is in progress (the operator waits for the
+    /// next window).
+    fn storage_switchover(&mut self, now: SimTime, j: usize) -> bool {
+        self.failover_sync(now);
+        let heard: Vec<bool> = (0..self.store.len()).map(|k| self.heard(k)).collect();
+        let Some(fo) = self.failover.as_mut() else {
+            return false;
+        };
+        if fo.current_outage().is_some() || self.primary_lost_at.is_some() {
+            return false;
+        }
+        if fo.primary() != Some(j) {
+            return true;
+        }
+        let Some(to) = (0..heard.len()).find(|&k| k != j && heard[k] && fo.role(k) == Role::Replica) else {
+            return false;
+        };
+        let t = now.max(fo.last_now());
+        if !fo.handle_planned_switchover(t, to) {
+            return false;
+        }
+        self.failover_act(now);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::metrics::{FailReason, RepMetrics};
+    use crate::sim::request::World;
+
+    /// Six hours of the seed's park at request level; a scripted window at 01:00 patches the
+    /// servers one at a time (drain 30 s, 15 minutes each, 2 minutes between servers).
+    const PARK: &str = r#"
+name = "rolling"
+replications = 1
+horizon = "6h"
+warmup = "10m"
+[traffic]
+kind = "poisson"
+rate_per_s = 20
+[maintenance]
+drain = "30s"
+wait_between_servers = "2m"
+duration_per_server = "15m"
+"#;
+
+    fn run(window: &str, sets: &[&str]) -> RepMetrics {
+        let text = format!("{PARK}[[maintenance.window]]\nat = \"1h\"\n{window}\n");
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let m = crate::scenario::from_str(&text, "rolling.toml", &sets).unwrap();
+        World::new(&m, 0).run()
+    }
+
+    /// The park rolls a kernel update over its three web servers without losing a request:
+    /// each is drained first, taken down only once lb1 counts no connection on it, and back
+    /// through `rise` checks before the next one goes. The single server loses every request
+    /// of its window (HAProxy 503: no usable server) and nothing else.
+    #[test]
+    fn a_rolling_kernel_update_loses_no_request_while_one_server_loses_its_window() {
+        let park = run("kind = \"kernel\"\ntargets = [\"web1\", \"web2\", \"web3\"]", &[]);
+        assert_eq!(park.maintenance_windows, 1);
+        assert_eq!(park.failed_total(), 0, "{:?}", park.failed);
+        assert!(
+            park.maintenance_ok > 10_000,
+            "{} requests during the roll",
+            park.maintenance_ok
+        );
+        // Three turns of drain (30 s, nothing left running) + 15 min + rise checks (2 to 4
+        // s); nobody is out during the waits between servers.
+        let min = park.maintenance_ns as f64 / 60e9;
+        assert!((46.55..46.7).contains(&min), "{min} min out");
+        for i in 0..3 {
+            assert!(park.web_requests[i] > 0);
+        }
+        let single = run("kind = \"kernel\"\ntargets = [\"web1\"]", &["web.count=1"]);
+        assert_eq!(
+            single.maintenance_ok, 0,
+            "nothing is served while the only server is out"
+        );
+        assert_eq!(single.failed_total(), single.maintenance_failed);
+        assert_eq!(single.failed_total(), single.failed[FailReason::NoServer as usize]);
+        // 30 s drain + 15 min + 2 to 4 s of checks at 20 requests/s.
+        let expected = 20.0 * (30.0 + 900.0 + 3.0);
+        let lost = single.maintenance_failed as f64;
+        assert!(
+            (lost - expected).abs() < 0.05 * expected,
+            "{lost} lost, about {expected} expected"
+        );
+    }
+
+    /// The storage pair is patched one node at a time: the primary is switched over on
+    /// purpose (calls wait for the 1 s promotion), no request fails and no write is lost even
+    /// with async replication; the role ends on the other node.
+    #[test]
+    fn a_storage_switchover_window_loses_no_request_and_no_write() {
+        let x = run(
+            "kind = \"storage_switchover\"\ntargets = [\"store1\", \"store2\"]\nduration = \"5m\"",
+            &["reliability.storage_failover.replication=\"async\""],
+        );
+        assert_eq!(x.failed_total(), 0, "{:?}", x.failed);
+        assert_eq!((x.failover_lost_writes_ns, x.split_brain_ns), (0, 0));
+        assert!(x.takeover_ms.is_empty(), "a planned switchover is not a takeover");
+        assert!(x.maintenance_ok > 0);
+    }
+}
