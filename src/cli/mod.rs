@@ -576,6 +576,7 @@ fn run(args: &RunArgs) -> Result<i32> {
                 vec![
                     ("summary.json", report::to_json(&s).into_bytes()),
                     ("months.csv", summary::months_csv(&reps).into_bytes()),
+                    ("days.csv", summary::days_csv(&reps).into_bytes()),
                 ],
                 Some((reps[0].fault_log.clone(), sample)),
                 (reps.len(), met),

@@ -348,6 +348,7 @@ const REFUSALS: &[(&str, &str, usize)] = &[
     ),
     // slo and expectations
     ("[slo]\nlatency_ms_p99_max = 0", "slo.latency_ms_p99_max", 2),
+    ("[slo]\nlatency_ms = -5", "slo.latency_ms", 2),
     ("[slo]\navailability_min = 2", "slo.availability_min", 2),
     (
         "[[expect]]\navailability_time_min = 0.9",
