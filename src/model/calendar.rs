@@ -52,8 +52,14 @@ pub struct Calendar {
 fn parse_start(start: &str) -> Result<DateTime, String> {
     let dt = start
         .parse::<DateTime>()
-        .or_else(|_| start.parse::<Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight())))
-        .map_err(|_| format!("`{start}` is not a date and time; write e.g. \"2029-01-01T00:00\" (local time, in `timezone`)"))?;
+        .or_else(|_| {
+            start
+                .parse::<Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .map_err(|_| {
+            format!("`{start}` is not a date and time; write e.g. \"2029-01-01T00:00\" (local time, in `timezone`)")
+        })?;
     if dt.time() != jiff::civil::Time::midnight() {
         return Err(format!(
             "`{start}` is not at midnight; write e.g. \"{}T00:00\" (the scenario clock's hours of day, for the traffic rhythm, night response and maintenance windows, count from it)",
@@ -91,7 +97,12 @@ fn next_month(year: i16, month: i8) -> (i16, i8) {
 impl Calendar {
     /// The calendar of a run whose simulation time 0 is `start` (local, midnight) in
     /// `timezone`, measured over `[warmup, horizon)`. Errors are in the user's words.
-    pub fn new(start: &str, timezone: &str, warmup: SimDuration, horizon: SimDuration) -> Result<Calendar, (&'static str, String)> {
+    pub fn new(
+        start: &str,
+        timezone: &str,
+        warmup: SimDuration,
+        horizon: SimDuration,
+    ) -> Result<Calendar, (&'static str, String)> {
         assert!(warmup < horizon, "validated: the warm-up ends before the horizon");
         let tz = zone(timezone).map_err(|e| ("timezone", e))?;
         let dt = parse_start(start).map_err(|e| ("start", e))?;
@@ -121,7 +132,8 @@ impl Calendar {
             if from >= h {
                 break;
             }
-            let whole = begin.as_nanosecond() - zero_ns >= i128::from(w) && end.as_nanosecond() - zero_ns <= i128::from(h);
+            let whole =
+                begin.as_nanosecond() - zero_ns >= i128::from(w) && end.as_nanosecond() - zero_ns <= i128::from(h);
             months.push(CalendarMonth {
                 year,
                 month,
@@ -154,9 +166,18 @@ mod tests {
 
     #[test]
     fn months_have_their_real_lengths() {
-        let c = Calendar::new("2029-01-01T00:00", "UTC", SimDuration::ZERO, SimDuration::from_nanos(365 * DAY)).unwrap();
+        let c = Calendar::new(
+            "2029-01-01T00:00",
+            "UTC",
+            SimDuration::ZERO,
+            SimDuration::from_nanos(365 * DAY),
+        )
+        .unwrap();
         let days: Vec<f64> = c.months.iter().map(|m| m.minutes() / 1440.0).collect();
-        assert_eq!(days, [31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0]);
+        assert_eq!(
+            days,
+            [31.0, 28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0]
+        );
         assert!(c.months.iter().all(|m| m.whole));
         assert_eq!(c.weekday_monday0, 0, "2029-01-01 is a Monday");
         assert_eq!(c.months[1].label(), "2029-02");
@@ -164,7 +185,13 @@ mod tests {
 
     #[test]
     fn dst_changes_make_march_short_and_october_long_in_amsterdam() {
-        let c = Calendar::new("2029-01-01", "Europe/Amsterdam", SimDuration::ZERO, SimDuration::from_nanos(365 * DAY)).unwrap();
+        let c = Calendar::new(
+            "2029-01-01",
+            "Europe/Amsterdam",
+            SimDuration::ZERO,
+            SimDuration::from_nanos(365 * DAY),
+        )
+        .unwrap();
         // 2029: CEST from 25 March, CET again from 28 October.
         assert_eq!(c.months[2].minutes(), 31.0 * 1440.0 - 60.0);
         assert_eq!(c.months[9].minutes(), 31.0 * 1440.0 + 60.0);
@@ -172,13 +199,25 @@ mod tests {
         // Simulation time 0 is local midnight (23:00 UTC the day before), so a year of
         // simulation time is the 12 whole local months.
         assert!(c.months.len() == 12 && c.months.iter().all(|m| m.whole));
-        let utc = Calendar::new("2029-03-01", "UTC", SimDuration::ZERO, SimDuration::from_nanos(31 * DAY)).unwrap();
+        let utc = Calendar::new(
+            "2029-03-01",
+            "UTC",
+            SimDuration::ZERO,
+            SimDuration::from_nanos(31 * DAY),
+        )
+        .unwrap();
         assert_eq!(utc.months[0].minutes(), 31.0 * 1440.0, "no DST in UTC");
     }
 
     #[test]
     fn warmup_and_horizon_cut_the_first_and_last_month() {
-        let c = Calendar::new("2027-01-01", "UTC", SimDuration::from_nanos(DAY), SimDuration::from_nanos(60 * DAY)).unwrap();
+        let c = Calendar::new(
+            "2027-01-01",
+            "UTC",
+            SimDuration::from_nanos(DAY),
+            SimDuration::from_nanos(60 * DAY),
+        )
+        .unwrap();
         assert_eq!(c.months.len(), 3);
         assert!(!c.months[0].whole && c.months[1].whole && !c.months[2].whole);
         assert_eq!(c.months[0].from.as_nanos(), DAY);

@@ -912,26 +912,31 @@ pub struct MonthRow {
     /// Partial outages unweighted: minutes while some but not all requests fail (a status
     /// page's "partial outage").
     pub partial_outage_min: f64,
+    /// Minutes of the calendar month inside the measured window: its real length, or less
+    /// for a month cut by warm-up or horizon.
+    pub length_min: f64,
 }
 
 impl MonthRow {
-    pub const CSV_HEADER: &str = "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min";
+    pub const CSV_HEADER: &str =
+        "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min";
 
     fn write_csv(&self, out: &mut String) {
         let _ = writeln!(
             out,
-            "{},{},{:.3},{:.3},{:.3},{:.3}",
+            "{},{},{:.3},{:.3},{:.3},{:.3},{:.3}",
             self.replication,
             self.month,
             self.downtime_min,
             self.partial_min,
             self.degraded_min,
-            self.partial_outage_min
+            self.partial_outage_min,
+            self.length_min
         );
     }
 
     fn parse_csv(line: &str) -> Option<MonthRow> {
-        let [replication, month, downtime, partial, degraded, partial_outage] = numbers::<6>(line)?;
+        let [replication, month, downtime, partial, degraded, partial_outage, length] = numbers::<7>(line)?;
         let index = |x: f64| (x.fract() == 0.0 && x <= f64::from(u32::MAX)).then_some(x as u32);
         Some(MonthRow {
             replication: index(replication)?,
@@ -940,6 +945,7 @@ impl MonthRow {
             partial_min: partial,
             degraded_min: degraded,
             partial_outage_min: partial_outage,
+            length_min: length,
         })
     }
 }
@@ -947,7 +953,7 @@ impl MonthRow {
 /// `months.csv` of an availability run: one row per (replication, month) of the measured
 /// window (months of 30.44 days from the end of warm-up), for distributions such as the
 /// chance that a month breaks an SLA. Minutes to 1/1000 (60 ms), enough for any SLA.
-pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
+pub fn months_csv(model: &Model, reps: &[crate::sim::avail::AvailMetrics]) -> String {
     let mut out = format!("{}\n", MonthRow::CSV_HEADER);
     let min = |ns: u64| ns as f64 / 60e9;
     for (i, r) in reps.iter().enumerate() {
@@ -959,6 +965,7 @@ pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
                 partial_min: min(r.monthly_partial_ns[m]),
                 degraded_min: min(r.monthly_degraded_ns[m]),
                 partial_outage_min: min(r.monthly_partial_outage_ns[m]),
+                length_min: model.calendar.months[m].minutes(),
             }
             .write_csv(&mut out);
         }
@@ -1053,6 +1060,7 @@ mod tests {
             partial_min: 0.25,
             degraded_min: 60.0,
             partial_outage_min: 0.5,
+            length_min: 44_640.0,
         };
         let mut text = format!("{}\n", MonthRow::CSV_HEADER);
         m.write_csv(&mut text);
@@ -1083,13 +1091,16 @@ mod tests {
         assert_eq!(parse_timeseries_csv(&text).unwrap(), vec![t]);
         for (bad, line) in [
             ("replication,month\n", 1),
-            ("replication,month,downtime_min,partial_min,degraded_min,partial_outage_min\n0,0,1,2,3\n", 2),
             (
-                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min\n0,0,1,2,3,4\n0,1,-1,0,0,0\n",
+                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min\n0,0,1,2,3,4\n",
+                2,
+            ),
+            (
+                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min\n0,0,1,2,3,4,5\n0,1,-1,0,0,0,5\n",
                 3,
             ),
             (
-                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min\n0,0.5,1,2,3,4\n",
+                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min\n0,0.5,1,2,3,4,5\n",
                 2,
             ),
         ] {

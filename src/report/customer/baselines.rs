@@ -167,7 +167,11 @@ mod tests {
             Compared {
                 file: format!("{scenario}.toml"),
                 scenario: scenario.into(),
-                mode: if mode == Mode::Availability { "availability" } else { "requests" },
+                mode: if mode == Mode::Availability {
+                    "availability"
+                } else {
+                    "requests"
+                },
                 seed: 1,
                 replications: 10,
                 horizon_s: 10.0 * 365.0 * 86_400.0,

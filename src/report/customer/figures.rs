@@ -10,7 +10,9 @@ use super::months::{
 };
 use super::read::{Inputs, Results};
 use super::rolling::rolling_figures;
-use super::{DAY_S, DayRow, Lang, MonthRow, PartialOutagePolicy, REPORT_SCHEMA_VERSION, ReportError, ReportOptions, YEAR_S};
+use super::{
+    DAY_S, DayRow, Lang, MonthRow, PartialOutagePolicy, REPORT_SCHEMA_VERSION, ReportError, ReportOptions, YEAR_S,
+};
 use crate::model::topology::NodeKind;
 use crate::report::summary::{AvailFigures, AvailSummary, Header, Summary, TimeseriesRow};
 use crate::scenario::{Model, TrafficKind};

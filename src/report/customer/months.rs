@@ -69,7 +69,10 @@ impl MonthSet {
 
     /// Mean length of the months used [min].
     pub fn mean_minutes(&self) -> f64 {
-        let xs: Vec<f64> = (0..self.used.len()).filter(|&m| self.used[m]).map(|m| self.minutes[m]).collect();
+        let xs: Vec<f64> = (0..self.used.len())
+            .filter(|&m| self.used[m])
+            .map(|m| self.minutes[m])
+            .collect();
         xs.iter().sum::<f64>() / xs.len().max(1) as f64
     }
 }

@@ -126,6 +126,21 @@ impl Inputs {
             "availability" => {
                 let months_path = dir.join("months.csv");
                 let months = read_months(&months_path, header.replications)?;
+                if let Some(m) = months.iter().find(|m| {
+                    model
+                        .calendar
+                        .months
+                        .get(m.month as usize)
+                        .is_none_or(|c| (c.minutes() - m.length_min).abs() > 1e-3)
+                }) {
+                    return Err(malformed(
+                        &months_path,
+                        format!(
+                            "month {} is {} minutes long, not a month of the scenario's calendar; regenerate the results with this simpark",
+                            m.month, m.length_min
+                        ),
+                    ));
+                }
                 let calendar = model.calendar.months.len();
                 if months.len() != calendar * header.replications as usize {
                     return Err(malformed(

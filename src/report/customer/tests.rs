@@ -5,11 +5,11 @@ use super::charts::topology_svg;
 use super::incidents::classify;
 use super::lang::{Strings, strings};
 use super::months::quantile_sorted;
-use crate::model::calendar::Calendar;
-use crate::units::SimDuration;
 use super::*;
+use crate::model::calendar::Calendar;
 use crate::scenario::MONTH_SECS;
 use crate::stats::Estimate;
+use crate::units::SimDuration;
 
 fn month(replication: u32, month: u32, down: f64, partial: f64, degraded: f64) -> MonthRow {
     MonthRow {
@@ -20,6 +20,7 @@ fn month(replication: u32, month: u32, down: f64, partial: f64, degraded: f64) -
         degraded_min: degraded,
         // Unweighted partial outage: the weighted minutes as if half the requests failed.
         partial_outage_min: 2.0 * partial,
+        length_min: MONTH_MIN,
     }
 }
 
@@ -89,10 +90,24 @@ fn breach_probability_and_means_across_replications() {
     assert!((row.budget_remaining_min.value - (43.83 - 22.5)).abs() < 1e-9);
     let a = row.availability_pct.value;
     assert!((a - (100.0 - 100.0 * 22.5 / MONTH_MIN)).abs() < 1e-9, "{a}");
-    let weighted = period_row(&months, 2, &set(2, MONTH_MIN), 99.9, PartialOutagePolicy::Weighted, None);
+    let weighted = period_row(
+        &months,
+        2,
+        &set(2, MONTH_MIN),
+        99.9,
+        PartialOutagePolicy::Weighted,
+        None,
+    );
     assert_eq!(weighted.breach_probability.unwrap().value, 0.5);
     // Month-of-year rows pick months 0, 12, 24, ...
-    let jan = period_row(&months, 2, &set(2, MONTH_MIN), 99.9, PartialOutagePolicy::Ignore, Some(0));
+    let jan = period_row(
+        &months,
+        2,
+        &set(2, MONTH_MIN),
+        99.9,
+        PartialOutagePolicy::Ignore,
+        Some(0),
+    );
     assert_eq!(jan.periods_per_replication, 1);
     assert_eq!(jan.breach_probability.unwrap().value, 0.5);
     assert!((jan.unavailable_min.value - 25.0).abs() < 1e-12);
@@ -465,19 +480,23 @@ fn sample(lang: Lang) -> CustomerReport {
             links: vec![["clients".into(), "lb1".into()]],
         },
         baselines: Some(BaselineFigures {
-            columns: [("single_server", 1, 514.2), ("standby_pair", 2, 5.1), ("park", 7, 349.8)]
-                .into_iter()
-                .map(|(kind, servers, down)| BaselineColumn {
-                    scenario: format!("baseline_{kind}"),
-                    kind,
-                    this_park: kind == "park",
-                    servers,
-                    replications: 100,
-                    years: 10.0,
-                    availability_pct: est(100.0 - down / 5256.0, 0.01),
-                    downtime_min_per_year: est(down, down / 20.0),
-                })
-                .collect(),
+            columns: [
+                ("single_server", 1, 514.2),
+                ("standby_pair", 2, 5.1),
+                ("park", 7, 349.8),
+            ]
+            .into_iter()
+            .map(|(kind, servers, down)| BaselineColumn {
+                scenario: format!("baseline_{kind}"),
+                kind,
+                this_park: kind == "park",
+                servers,
+                replications: 100,
+                years: 10.0,
+                availability_pct: est(100.0 - down / 5256.0, 0.01),
+                downtime_min_per_year: est(down, down / 20.0),
+            })
+            .collect(),
             causes: ["web", "storage", "takeover", "maintenance"]
                 .into_iter()
                 .map(|cause| CauseLine {
@@ -537,7 +556,8 @@ fn month_distribution_buckets_against_the_budget() {
         },
         99.9,
         PartialOutagePolicy::Ignore,
-    ).unwrap();
+    )
+    .unwrap();
     let share: Vec<(&str, f64)> = d.buckets.iter().map(|b| (b.kind, b.share_pct.value)).collect();
     let third = 100.0 / 3.0;
     let want = [

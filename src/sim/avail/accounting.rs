@@ -213,17 +213,41 @@ impl AvailWorld<'_> {
             self.metrics.downtime_by_cause_ns[class.index()] += dt;
             if !excluded {
                 self.metrics.downtime_ns += dt;
-                spread_over_months(&mut self.metrics.monthly_downtime_ns, &self.m.calendar.months, a, now, 1.0);
+                spread_over_months(
+                    &mut self.metrics.monthly_downtime_ns,
+                    &self.m.calendar.months,
+                    a,
+                    now,
+                    1.0,
+                );
                 spread_over_days(&mut self.metrics.daily_ns, 0, self.warmup, a, now, 1.0);
             }
         } else if frac > 0.0 {
-            spread_over_months(&mut self.metrics.monthly_partial_ns, &self.m.calendar.months, a, now, frac);
-            spread_over_months(&mut self.metrics.monthly_partial_outage_ns, &self.m.calendar.months, a, now, 1.0);
+            spread_over_months(
+                &mut self.metrics.monthly_partial_ns,
+                &self.m.calendar.months,
+                a,
+                now,
+                frac,
+            );
+            spread_over_months(
+                &mut self.metrics.monthly_partial_outage_ns,
+                &self.m.calendar.months,
+                a,
+                now,
+                1.0,
+            );
             spread_over_days(&mut self.metrics.daily_ns, 1, self.warmup, a, now, frac);
             spread_over_days(&mut self.metrics.daily_ns, 3, self.warmup, a, now, 1.0);
         }
         if !down && self.degraded() {
-            spread_over_months(&mut self.metrics.monthly_degraded_ns, &self.m.calendar.months, a, now, 1.0);
+            spread_over_months(
+                &mut self.metrics.monthly_degraded_ns,
+                &self.m.calendar.months,
+                a,
+                now,
+                1.0,
+            );
             spread_over_days(&mut self.metrics.daily_ns, 2, self.warmup, a, now, 1.0);
         }
         // Incident log: a period where some requests fail.
@@ -289,7 +313,14 @@ pub(super) fn spread_over_months(slots: &mut [u64], months: &[CalendarMonth], a:
 
 /// Add `weight * (b - a)` to column `kind` of the days of the measured window (24 h each from
 /// `warmup`) that `[a, b)` overlaps.
-pub(super) fn spread_over_days(days: &mut [[u64; DAY_KINDS.len()]], kind: usize, warmup: SimTime, a: SimTime, b: SimTime, weight: f64) {
+pub(super) fn spread_over_days(
+    days: &mut [[u64; DAY_KINDS.len()]],
+    kind: usize,
+    warmup: SimTime,
+    a: SimTime,
+    b: SimTime,
+    weight: f64,
+) {
     let mut t = a.max(warmup);
     while t < b {
         let d = t.since(warmup).as_nanos() / DAY_NS;

@@ -897,7 +897,9 @@ impl<'m> AvailWorld<'m> {
 
     fn start_jobs(&mut self, now: SimTime) {
         while self.crews_free > 0 {
-            let Some((paged, job)) = self.jobs.pop_front() else { return };
+            let Some((paged, job)) = self.jobs.pop_front() else {
+                return;
+            };
             self.crews_free -= 1;
             let hour = (now.as_nanos() / HOUR_NS) % 24;
             let mut response = self.m.reliability.response.sample(&mut self.response);
@@ -919,7 +921,9 @@ impl<'m> AvailWorld<'m> {
             // response is the acknowledgement (MTTA); the work is the repair.
             if paged >= self.warmup && matches!(job, Job::Repair(_)) && self.metrics.ack_min.len() < INCIDENTS_MAX {
                 assert!(now >= paged, "a job starts after its page");
-                self.metrics.ack_min.push((now + response).since(paged).as_secs_f64() / 60.0);
+                self.metrics
+                    .ack_min
+                    .push((now + response).since(paged).as_secs_f64() / 60.0);
                 self.metrics.repair_min.push(work.as_secs_f64() / 60.0);
             }
             let id = self.active_jobs.len() as u32;
