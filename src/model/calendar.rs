@@ -48,6 +48,10 @@ pub struct Calendar {
     pub months: Vec<CalendarMonth>,
 }
 
+/// The latest year `start` may name: the horizon's maximum (200 years, `units.rs`) after it
+/// stays inside the years jiff represents (up to 9999).
+const START_YEAR_MAX: i16 = 9000;
+
 /// `start` as the scenario writes it: `2029-01-01` or `2029-01-01T00:00`, at midnight.
 fn parse_start(start: &str) -> Result<DateTime, String> {
     let dt = start
@@ -60,6 +64,10 @@ fn parse_start(start: &str) -> Result<DateTime, String> {
         .map_err(|_| {
             format!("`{start}` is not a date and time; write e.g. \"2029-01-01T00:00\" (local time, in `timezone`)")
         })?;
+    // jiff's range ends with the year 9999; the longest horizon (200 years) stays inside it.
+    if !(1..=START_YEAR_MAX).contains(&dt.year()) {
+        return Err(format!("`{start}`: the year must be between 1 and {START_YEAR_MAX}"));
+    }
     if dt.time() != jiff::civil::Time::midnight() {
         return Err(format!(
             "`{start}` is not at midnight; write e.g. \"{}T00:00\" (the scenario clock's hours of day, for the traffic rhythm, night response and maintenance windows, count from it)",
@@ -233,6 +241,8 @@ mod tests {
         assert_eq!(e.0, "start");
         let e = Calendar::new("2027-01-01T06:00", "UTC", w, h).unwrap_err();
         assert!(e.1.contains("midnight"), "{}", e.1);
+        let e = Calendar::new("9999-12-01", "UTC", w, h).unwrap_err();
+        assert!(e.1.contains("between 1 and 9000"), "{}", e.1);
         let e = Calendar::new("2027-01-01", "Europe/Amsterdm", w, h).unwrap_err();
         assert_eq!(e.0, "timezone");
         assert!(e.1.contains("IANA"));
