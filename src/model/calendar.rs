@@ -13,39 +13,39 @@ use jiff::{Timestamp, ZonedDateTime};
 
 /// One calendar month, as far as it overlaps the measured window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CalendarMonth {
-    pub year: i16,
+pub(crate) struct CalendarMonth {
+    pub(crate) year: i16,
     /// 1 = January.
-    pub month: i8,
+    pub(crate) month: i8,
     /// The part of the month inside the measured window, in simulation time.
-    pub from: SimTime,
-    pub to: SimTime,
+    pub(crate) from: SimTime,
+    pub(crate) to: SimTime,
     /// The whole month lies inside the window (not cut by warm-up or the horizon).
-    pub whole: bool,
+    pub(crate) whole: bool,
 }
 
 impl CalendarMonth {
     /// `2027-03`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
     }
 
     /// Minutes of the month inside the window [min].
-    pub fn minutes(&self) -> f64 {
+    pub(crate) fn minutes(&self) -> f64 {
         self.to.since(self.from).as_secs_f64() / 60.0
     }
 }
 
 /// The calendar of a run: where simulation time 0 falls, and the months of the window.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Calendar {
+pub(crate) struct Calendar {
     /// IANA name, e.g. `Europe/Amsterdam`.
-    pub timezone: String,
+    pub(crate) timezone: String,
     /// Day of the week of simulation time 0: 0 = Monday.
-    pub weekday_monday0: u8,
+    pub(crate) weekday_monday0: u8,
     /// Every month the measured window `[warmup, horizon)` touches, in order; consecutive
     /// (`to` of one is `from` of the next), the first from `warmup`, the last to `horizon`.
-    pub months: Vec<CalendarMonth>,
+    pub(crate) months: Vec<CalendarMonth>,
 }
 
 /// The latest year `start` may name: the horizon's maximum (200 years, `units.rs`) after it
@@ -105,7 +105,7 @@ fn next_month(year: i16, month: i8) -> (i16, i8) {
 impl Calendar {
     /// The calendar of a run whose simulation time 0 is `start` (local, midnight) in
     /// `timezone`, measured over `[warmup, horizon)`. Errors are in the user's words.
-    pub fn new(
+    pub(crate) fn new(
         start: &str,
         timezone: &str,
         warmup: SimDuration,
@@ -157,12 +157,6 @@ impl Calendar {
             weekday_monday0: dt.date().weekday().to_monday_zero_offset() as u8,
             months,
         })
-    }
-
-    /// The month that simulation time `t` (inside the window) falls in.
-    pub fn month_of(&self, t: SimTime) -> usize {
-        let k = self.months.partition_point(|m| m.to <= t);
-        k.min(self.months.len() - 1)
     }
 }
 
@@ -230,8 +224,7 @@ mod tests {
         assert!(!c.months[0].whole && c.months[1].whole && !c.months[2].whole);
         assert_eq!(c.months[0].from.as_nanos(), DAY);
         assert_eq!(c.weekday_monday0, 4, "2027-01-01 is a Friday");
-        assert_eq!(c.month_of(SimTime::from_nanos(31 * DAY)), 1);
-        assert_eq!(c.month_of(SimTime::from_nanos(31 * DAY - 1)), 0);
+        assert_eq!(c.months[1].from, SimTime::from_nanos(31 * DAY));
     }
 
     #[test]

@@ -39,33 +39,33 @@ const COMPARE_SCHEMA_VERSION: u32 = 1;
 
 /// The baselines side by side: one column per availability scenario of the comparison.
 #[derive(Debug, Serialize)]
-pub struct BaselineFigures {
-    pub columns: Vec<BaselineColumn>,
+pub(crate) struct BaselineFigures {
+    pub(crate) columns: Vec<BaselineColumn>,
     /// Downtime by cause, one row per cause in `Cause::ALL` order that any column has.
-    pub causes: Vec<CauseLine>,
+    pub(crate) causes: Vec<CauseLine>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct BaselineColumn {
-    pub scenario: String,
+pub(crate) struct BaselineColumn {
+    pub(crate) scenario: String,
     /// `single_server`, `standby_pair`, `park`, `park_lb_pair` (the shipped baselines) or
     /// `other` (the string table's `base_<kind>`).
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The report's own park (same scenario name).
-    pub this_park: bool,
-    pub servers: u32,
-    pub replications: u32,
-    pub years: f64,
-    pub availability_pct: Estimate,
-    pub downtime_min_per_year: Estimate,
+    pub(crate) this_park: bool,
+    pub(crate) servers: u32,
+    pub(crate) replications: u32,
+    pub(crate) years: f64,
+    pub(crate) availability_pct: Estimate,
+    pub(crate) downtime_min_per_year: Estimate,
 }
 
 #[derive(Debug, Serialize)]
-pub struct CauseLine {
+pub(crate) struct CauseLine {
     /// `Cause::name` (the string table's `bcause_<cause>`).
-    pub cause: &'static str,
+    pub(crate) cause: &'static str,
     /// Downtime charged to the cause [min/year], per column.
-    pub downtime_min_per_year: Vec<Estimate>,
+    pub(crate) downtime_min_per_year: Vec<Estimate>,
 }
 
 fn kind_of(scenario: &str) -> &'static str {

@@ -8,18 +8,18 @@ use crate::model::calendar::{Calendar, CalendarMonth};
 use crate::stats::Estimate;
 
 /// Availability [%] of a period with `unavailable_min` of its `period_min` minutes down.
-pub fn availability_pct(unavailable_min: f64, period_min: f64) -> f64 {
+pub(crate) fn availability_pct(unavailable_min: f64, period_min: f64) -> f64 {
     assert!(period_min > 0.0, "a period has minutes");
     (100.0 * (1.0 - unavailable_min / period_min)).clamp(0.0, 100.0)
 }
 
 /// Minutes a period may be unavailable under the SLA: (1 - SLA) x minutes in the period.
-pub fn error_budget_min(sla_percent: f64, period_min: f64) -> f64 {
+pub(crate) fn error_budget_min(sla_percent: f64, period_min: f64) -> f64 {
     (1.0 - sla_percent / 100.0) * period_min
 }
 
 /// Whether a period breaks the SLA: its availability is below the SLA.
-pub fn breaks_sla(unavailable_min: f64, period_min: f64, sla_percent: f64) -> bool {
+pub(crate) fn breaks_sla(unavailable_min: f64, period_min: f64, sla_percent: f64) -> bool {
     unavailable_min > error_budget_min(sla_percent, period_min)
 }
 
@@ -35,20 +35,20 @@ pub(super) fn est_of(xs: &[f64]) -> Estimate {
 }
 
 /// The calendar months of `months.csv` (by its `month` index) as the monthly figures use them.
-pub struct MonthSet {
+pub(crate) struct MonthSet {
     /// Whether the figures use the month: the whole months of the window, or, in a window
     /// shorter than any whole month, every (partial) month.
-    pub used: Vec<bool>,
+    pub(crate) used: Vec<bool>,
     /// Minutes of each month inside the window [min]: its real length for a whole month.
-    pub minutes: Vec<f64>,
+    pub(crate) minutes: Vec<f64>,
     /// Month of the year of each, 0 = January.
-    pub of_year: Vec<u32>,
+    pub(crate) of_year: Vec<u32>,
     /// `2029-01` of each.
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
 }
 
 impl MonthSet {
-    pub fn of(calendar: &Calendar) -> MonthSet {
+    pub(crate) fn of(calendar: &Calendar) -> MonthSet {
         let any_whole = calendar.months.iter().any(|m| m.whole);
         MonthSet {
             used: calendar.months.iter().map(|m| m.whole || !any_whole).collect(),
@@ -63,12 +63,12 @@ impl MonthSet {
     }
 
     /// Months used per replication.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.used.iter().filter(|&&u| u).count()
     }
 
     /// Mean length of the months used [min].
-    pub fn mean_minutes(&self) -> f64 {
+    pub(crate) fn mean_minutes(&self) -> f64 {
         let xs: Vec<f64> = (0..self.used.len())
             .filter(|&m| self.used[m])
             .map(|m| self.minutes[m])
@@ -79,7 +79,7 @@ impl MonthSet {
 
 /// Availability, unavailable minutes, budget left and the chance of breaking the SLA over the
 /// months `pick` selects, per replication, as estimates across replications.
-pub fn period_row(
+pub(crate) fn period_row(
     months: &[MonthRow],
     replications: u32,
     set: &MonthSet,
@@ -137,7 +137,7 @@ pub(super) fn quantile_sorted(xs: &[f64], q: f64) -> f64 {
 }
 
 /// The distribution of every used month of every replication, each against its own budget.
-pub fn month_distribution(
+pub(crate) fn month_distribution(
     months: &[MonthRow],
     replications: u32,
     set: &MonthSet,
@@ -195,7 +195,7 @@ pub(super) fn credit_tier(avail_pct: f64, tiers: &[CreditTier]) -> Option<usize>
 /// SLA credits over the used months of each replication: the chance that a month falls in
 /// each tier, and the expected credit of a month [% of the monthly fee], as estimates across
 /// replications.
-pub fn credit_figures(
+pub(crate) fn credit_figures(
     months: &[MonthRow],
     replications: u32,
     set: &MonthSet,

@@ -27,8 +27,8 @@ pub(super) enum Results {
 }
 
 pub(super) struct Inputs {
-    pub results: Results,
-    pub model: Model,
+    pub(crate) results: Results,
+    pub(crate) model: Model,
 }
 
 fn read_text(path: &Path, hint: &'static str) -> Result<String, ReportError> {

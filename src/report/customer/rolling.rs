@@ -9,7 +9,7 @@ use super::months::{est_of, quantile_sorted};
 use super::{DayRow, PartialOutagePolicy};
 
 /// Length of the rolling window [days].
-pub const ROLLING_DAYS: usize = 30;
+pub(crate) const ROLLING_DAYS: usize = 30;
 
 /// Rolling-window figures of `replications` replications of `days` days each, or `None` when
 /// the window is shorter than one rolling window.
