@@ -536,7 +536,8 @@ fn run(args: &RunArgs) -> Result<i32> {
                 wall,
                 vec![
                     ("summary.json", report::to_json(&s).into_bytes()),
-                    ("months.csv", summary::months_csv(&reps).into_bytes()),
+                    ("months.csv", summary::months_csv(&model, &reps).into_bytes()),
+                    ("days.csv", summary::days_csv(&reps).into_bytes()),
                 ],
                 Some((reps[0].fault_log.clone(), sample)),
                 (reps.len(), met),

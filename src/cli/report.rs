@@ -29,13 +29,23 @@ pub(crate) struct ReportArgs {
     pub(crate) sla: f64,
     /// Which minutes count against the SLA: `ignore` (only full outages; the default),
     /// `weighted` (partial outages by the share of requests failing), `degraded` (every
-    /// minute with reduced web capacity).
-    #[arg(long, value_name = "ignore|weighted|degraded")]
+    /// minute with reduced web capacity), `statuspage` (as Statuspage and Instatus count:
+    /// full outages in full, minutes with some requests failing at 30%).
+    #[arg(long, value_name = "ignore|weighted|degraded|statuspage")]
     pub(crate) partial_outage: Option<String>,
     /// SLA service credits per month, `BELOW:CREDIT,...` in percent (thresholds falling,
     /// credits rising): the report gives the chance of each tier and the expected credit.
     #[arg(long, default_value = customer::CREDIT_TIERS_DEFAULT, value_name = "BELOW:CREDIT,...")]
     pub(crate) credit_tiers: String,
+    /// Latency SLO threshold [ms]: the report gives the share of requests answered within it
+    /// (default: the scenario's `[slo] latency_ms`; summary.json's `latency_within` lists the
+    /// thresholds measured).
+    #[arg(long, value_name = "MS")]
+    pub(crate) latency_ms: Option<f64>,
+    /// A `compare.json` (`simpark compare`, e.g. of the baselines) to show this park against
+    /// one server and a standby pair, with downtime by cause side by side.
+    #[arg(long, value_name = "COMPARE.json")]
+    pub(crate) baselines: Option<PathBuf>,
     /// Where to write report.html, report.md and report.json (default: the results directory).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
@@ -55,6 +65,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<i32> {
         sla_percent: args.sla,
         policy,
         credit_tiers: customer::parse_credit_tiers(&args.credit_tiers)?,
+        latency_ms: args.latency_ms,
+        baselines: args.baselines.clone(),
     };
     #[allow(clippy::disallowed_methods)] // wall clock for the stderr timing line only
     let started = Instant::now();

@@ -356,7 +356,8 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
         (
             vec![
                 ("summary.json", report::to_json(&s)),
-                ("months.csv", summary::months_csv(&reps)),
+                ("months.csv", summary::months_csv(&model, &reps)),
+                ("days.csv", summary::days_csv(&reps)),
                 ("latency.json", report::to_json(&sample)),
             ],
             summary::avail_table(&s),

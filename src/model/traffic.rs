@@ -16,7 +16,7 @@ pub(crate) const NS_PER_S: f64 = 1e9;
 
 /// The offered rate [req/s] in force at `t`, and the end of its constant piece (`SimTime::MAX`
 /// when the rate never changes): base x hourly[hour of day] x weekday[day of week] x the
-/// multiplier of every burst active at `t` (the run starts on a Monday at 00:00).
+/// multiplier of every burst active at `t` (`weekday[0]` is the day of simulation time 0).
 pub(crate) fn rate_at(model: &TrafficModel, t: SimTime) -> (f64, SimTime) {
     match model {
         TrafficModel::Poisson { rate_per_s, .. } => (*rate_per_s, SimTime::MAX),

@@ -9,7 +9,7 @@
 
 use crate::scenario::Model;
 use crate::sim::avail::Cause;
-use crate::sim::metrics::{FailReason, RepMetrics};
+use crate::sim::metrics::{FailReason, LATENCY_NS_MAX, RepMetrics};
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -107,6 +107,10 @@ pub struct Metrics {
     pub(crate) latency_ms_p99: Estimate,
     pub(crate) latency_ms_p999: Estimate,
     pub(crate) latency_ms_max: Estimate,
+    /// Latency SLIs: the share of requests (of those completed) answered successfully within
+    /// each threshold of [`LATENCY_WITHIN_MS`] and `[slo] latency_ms`, thresholds rising.
+    #[serde(default)]
+    pub(crate) latency_within: Vec<LatencyWithin>,
     /// Connection retries per 1000 requests.
     pub retries_per_kreq: Estimate,
     pub(crate) redispatches_per_kreq: Estimate,
@@ -187,6 +191,44 @@ fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
+/// Thresholds [ms] at which every request-level summary gives the share of requests answered
+/// successfully within them, so a report can state a latency SLO without a re-run: the
+/// common web targets from 100 ms to 5 s.
+pub(crate) const LATENCY_WITHIN_MS: [f64; 9] = [100.0, 200.0, 250.0, 300.0, 500.0, 1000.0, 2000.0, 3000.0, 5000.0];
+
+/// The share of requests answered successfully within `ms`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct LatencyWithin {
+    pub(crate) ms: f64,
+    /// Ratio per replication: successful requests with latency <= `ms` over completed ones.
+    pub(crate) share: Estimate,
+}
+
+/// The latency SLIs of [`Metrics::latency_within`]: the ladder and the scenario's threshold.
+fn latency_within(model: &Model, reps: &[RepMetrics]) -> Vec<LatencyWithin> {
+    let mut thresholds: Vec<f64> = LATENCY_WITHIN_MS.to_vec();
+    thresholds.extend(model.spec.slo.latency_ms);
+    thresholds.sort_by(f64::total_cmp);
+    thresholds.dedup();
+    thresholds
+        .into_iter()
+        .map(|ms| {
+            // Histogram values are whole ns; `count_between` is inclusive at both ends.
+            let high = ((ms * 1e6) as u64).clamp(1, LATENCY_NS_MAX);
+            LatencyWithin {
+                ms,
+                share: est(reps, |r| {
+                    if r.completed() == 0 {
+                        1.0
+                    } else {
+                        r.latency.count_between(1, high) as f64 / r.completed() as f64
+                    }
+                }),
+            }
+        })
+        .collect()
+}
+
 /// Latency quantile [ms] of one replication (0 when nothing succeeded).
 fn q(r: &RepMetrics, quantile: f64) -> f64 {
     if r.latency.is_empty() {
@@ -229,6 +271,7 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
         latency_ms_p99: est(reps, |r| q(r, 0.99)),
         latency_ms_p999: est(reps, |r| q(r, 0.999)),
         latency_ms_max: est(reps, |r| ms(r.latency.max())),
+        latency_within: latency_within(model, reps),
         retries_per_kreq: est(reps, |r| per_k(r.retries, r.arrivals)),
         redispatches_per_kreq: est(reps, |r| per_k(r.redispatches, r.arrivals)),
         requests_slow_total: reps.iter().map(|r| r.slow).sum(),
@@ -707,6 +750,11 @@ pub struct AvailFigures {
     pub split_brain_s_per_year: Estimate,
     /// Time from a web-server failure to lb1 marking it DOWN [ms] (mean over events).
     pub detect_ms_mean: Option<Estimate>,
+    /// Mean time to acknowledge [min]: from the page to an engineer starting work (waiting
+    /// for a free crew plus the response time), mean over component repairs.
+    pub ack_min_mean: Option<Estimate>,
+    /// Hands-on repair time [min], mean over the same repairs.
+    pub repair_min_mean: Option<Estimate>,
     /// Time from a storage-primary failure to a new writable primary [ms]: mean per
     /// replication with CI, and the longest over all.
     pub takeover_ms_mean: Option<Estimate>,
@@ -827,6 +875,8 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         failover_lost_writes_s_per_year: per_rep(&|r| r.failover_lost_writes_ns as f64 / 1e9 / years(r)),
         split_brain_s_per_year: per_rep(&|r| r.split_brain_ns as f64 / 1e9 / years(r)),
         detect_ms_mean: est_opt(&|r| mean_of(&r.detect_ms)),
+        ack_min_mean: est_opt(&|r| mean_of(&r.ack_min)),
+        repair_min_mean: est_opt(&|r| mean_of(&r.repair_min)),
         takeover_ms_mean: est_opt(&|r| mean_of(&r.takeover_ms)),
         takeover_ms_max: reps.iter().flat_map(|r| r.takeover_ms.iter().copied()).reduce(f64::max),
         rpo_h_mean: est_opt(&|r| mean_of(&r.rpo_h)),
@@ -958,21 +1008,34 @@ pub(crate) struct MonthRow {
     pub(crate) partial_min: f64,
     /// Up with reduced web capacity.
     pub(crate) degraded_min: f64,
+    /// Partial outages unweighted: minutes while some but not all requests fail (a status
+    /// page's "partial outage").
+    pub(crate) partial_outage_min: f64,
+    /// Minutes of the calendar month inside the measured window: its real length, or less
+    /// for a month cut by warm-up or horizon.
+    pub(crate) length_min: f64,
 }
 
 impl MonthRow {
-    pub(crate) const CSV_HEADER: &str = "replication,month,downtime_min,partial_min,degraded_min";
+    pub(crate) const CSV_HEADER: &str =
+        "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min";
 
     fn write_csv(&self, out: &mut String) {
         let _ = writeln!(
             out,
-            "{},{},{:.3},{:.3},{:.3}",
-            self.replication, self.month, self.downtime_min, self.partial_min, self.degraded_min
+            "{},{},{:.3},{:.3},{:.3},{:.3},{:.3}",
+            self.replication,
+            self.month,
+            self.downtime_min,
+            self.partial_min,
+            self.degraded_min,
+            self.partial_outage_min,
+            self.length_min
         );
     }
 
     fn parse_csv(line: &str) -> Option<MonthRow> {
-        let [replication, month, downtime, partial, degraded] = numbers::<5>(line)?;
+        let [replication, month, downtime, partial, degraded, partial_outage, length] = numbers::<7>(line)?;
         let index = |x: f64| (x.fract() == 0.0 && x <= f64::from(u32::MAX)).then_some(x as u32);
         Some(MonthRow {
             replication: index(replication)?,
@@ -980,6 +1043,8 @@ impl MonthRow {
             downtime_min: downtime,
             partial_min: partial,
             degraded_min: degraded,
+            partial_outage_min: partial_outage,
+            length_min: length,
         })
     }
 }
@@ -987,7 +1052,7 @@ impl MonthRow {
 /// `months.csv` of an availability run: one row per (replication, month) of the measured
 /// window (months of 30.44 days from the end of warm-up), for distributions such as the
 /// chance that a month breaks an SLA. Minutes to 1/1000 (60 ms), enough for any SLA.
-pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
+pub fn months_csv(model: &Model, reps: &[crate::sim::avail::AvailMetrics]) -> String {
     let mut out = format!("{}\n", MonthRow::CSV_HEADER);
     let min = |ns: u64| ns as f64 / 60e9;
     for (i, r) in reps.iter().enumerate() {
@@ -998,11 +1063,82 @@ pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
                 downtime_min: min(r.monthly_downtime_ns[m]),
                 partial_min: min(r.monthly_partial_ns[m]),
                 degraded_min: min(r.monthly_degraded_ns[m]),
+                partial_outage_min: min(r.monthly_partial_outage_ns[m]),
+                length_min: model.calendar.months[m].minutes(),
             }
             .write_csv(&mut out);
         }
     }
     out
+}
+
+/// One row of `days.csv`: a day of the measured window (24 h from the end of warm-up) of one
+/// replication with anything to count; the days left out counted nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct DayRow {
+    pub(crate) replication: u32,
+    /// Day of the measured window, from 0.
+    pub(crate) day: u32,
+    /// The columns of [`MonthRow`], per day [min].
+    pub(crate) downtime_min: f64,
+    pub(crate) partial_min: f64,
+    pub(crate) degraded_min: f64,
+    pub(crate) partial_outage_min: f64,
+}
+
+impl DayRow {
+    pub(crate) const CSV_HEADER: &str = "replication,day,downtime_min,partial_min,degraded_min,partial_outage_min";
+
+    fn write_csv(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "{},{},{:.3},{:.3},{:.3},{:.3}",
+            self.replication, self.day, self.downtime_min, self.partial_min, self.degraded_min, self.partial_outage_min
+        );
+    }
+
+    fn parse_csv(line: &str) -> Option<DayRow> {
+        let [replication, day, downtime, partial, degraded, partial_outage] = numbers::<6>(line)?;
+        let index = |x: f64| (x.fract() == 0.0 && x <= f64::from(u32::MAX)).then_some(x as u32);
+        Some(DayRow {
+            replication: index(replication)?,
+            day: index(day)?,
+            downtime_min: downtime,
+            partial_min: partial,
+            degraded_min: degraded,
+            partial_outage_min: partial_outage,
+        })
+    }
+}
+
+/// `days.csv` of an availability run: the days of each replication with any downtime, partial
+/// outage or reduced capacity (sparse; a day not listed counted nothing), for rolling
+/// error-budget windows. Columns as in `months.csv`.
+pub fn days_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
+    let mut out = format!("{}\n", DayRow::CSV_HEADER);
+    let min = |ns: u64| ns as f64 / 60e9;
+    for (i, r) in reps.iter().enumerate() {
+        for (d, v) in r.daily_ns.iter().enumerate() {
+            if v.iter().all(|&x| x == 0) {
+                continue;
+            }
+            DayRow {
+                replication: i as u32,
+                day: d as u32,
+                downtime_min: min(v[0]),
+                partial_min: min(v[1]),
+                degraded_min: min(v[2]),
+                partial_outage_min: min(v[3]),
+            }
+            .write_csv(&mut out);
+        }
+    }
+    out
+}
+
+/// Read `days.csv` back.
+pub(crate) fn parse_days_csv(text: &str) -> Result<Vec<DayRow>, CsvError> {
+    parse_csv(text, DayRow::CSV_HEADER, DayRow::parse_csv)
 }
 
 /// Read `months.csv` back.
@@ -1022,10 +1158,23 @@ mod tests {
             downtime_min: 1.5,
             partial_min: 0.25,
             degraded_min: 60.0,
+            partial_outage_min: 0.5,
+            length_min: 44_640.0,
         };
         let mut text = format!("{}\n", MonthRow::CSV_HEADER);
         m.write_csv(&mut text);
         assert_eq!(parse_months_csv(&text).unwrap(), vec![m]);
+        let day = DayRow {
+            replication: 1,
+            day: 3649,
+            downtime_min: 0.5,
+            partial_min: 0.0,
+            degraded_min: 12.25,
+            partial_outage_min: 0.0,
+        };
+        let mut text = format!("{}\n", DayRow::CSV_HEADER);
+        day.write_csv(&mut text);
+        assert_eq!(parse_days_csv(&text).unwrap(), vec![day]);
         let t = TimeseriesRow {
             bucket_start_s: 60,
             bucket_s: 60,
@@ -1041,13 +1190,16 @@ mod tests {
         assert_eq!(parse_timeseries_csv(&text).unwrap(), vec![t]);
         for (bad, line) in [
             ("replication,month\n", 1),
-            ("replication,month,downtime_min,partial_min,degraded_min\n0,0,1,2\n", 2),
             (
-                "replication,month,downtime_min,partial_min,degraded_min\n0,0,1,2,3\n0,1,-1,0,0\n",
+                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min\n0,0,1,2,3,4\n",
+                2,
+            ),
+            (
+                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min\n0,0,1,2,3,4,5\n0,1,-1,0,0,0,5\n",
                 3,
             ),
             (
-                "replication,month,downtime_min,partial_min,degraded_min\n0,0.5,1,2,3\n",
+                "replication,month,downtime_min,partial_min,degraded_min,partial_outage_min,length_min\n0,0.5,1,2,3,4,5\n",
                 2,
             ),
         ] {

@@ -81,6 +81,8 @@ pub struct Model {
     pub monitoring: Option<MonitoringModel>,
     /// Planned maintenance of the web servers (`None` when disabled).
     pub(crate) maintenance: Option<MaintenanceModel>,
+    /// The calendar months of the measured window in the scenario's time zone.
+    pub(crate) calendar: crate::model::calendar::Calendar,
 }
 
 impl Model {
@@ -283,7 +285,8 @@ pub enum TrafficModel {
         base_rate_per_s: f64,
         /// Normalised to mean 1.
         hourly: [f64; 24],
-        /// Normalised to mean 1, Monday first; the run starts on a Monday at 00:00.
+        /// Normalised to mean 1, from the day of simulation time 0 (`start`'s weekday; the
+        /// scenario's `weekday_weights` are Monday first).
         weekday: [f64; 7],
         /// Bursts multiplying the rate in their window.
         bursts: Vec<BurstModel>,

@@ -25,6 +25,12 @@ pub struct Scenario {
     pub horizon: String,
     /// Initial span excluded from every statistic, e.g. "1h".
     pub warmup: String,
+    /// Local date (at midnight) of simulation time 0 in `timezone`, e.g. "2029-01-01T00:00":
+    /// the months of the reports are this calendar's months. The default is a Monday, the day
+    /// the traffic profile's week begins.
+    pub start: String,
+    /// IANA time zone of `start` and of the calendar months, e.g. "Europe/Amsterdam".
+    pub timezone: String,
     /// `requests`: every request and health check is simulated. `availability`: the
     /// long-horizon mode for years of failures and repairs: steady traffic is accounted in
     /// aggregate and steady health checks are skipped, while every transition (failure,
@@ -156,12 +162,17 @@ pub(crate) struct Slo {
     /// (`availability_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) availability_min: Option<f64>,
+    /// Threshold of the latency SLO [ms]: the share of requests answered successfully within
+    /// it (request-level runs and the latency sample; `summary.json`'s `latency_within` and
+    /// the report). Not a pass/fail target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) latency_ms: Option<f64>,
 }
 
 impl Slo {
     /// No target given (the table is left out of resolved scenarios).
     pub(crate) fn is_unset(&self) -> bool {
-        self.latency_ms_p99_max.is_none() && self.availability_min.is_none()
+        self.latency_ms_p99_max.is_none() && self.availability_min.is_none() && self.latency_ms.is_none()
     }
 }
 
@@ -174,6 +185,9 @@ impl Default for Scenario {
             replications: 10,
             horizon: "7d".into(),
             warmup: "1h".into(),
+            // A Monday at midnight, so the traffic profile's week is where it always was.
+            start: "2029-01-01T00:00".into(),
+            timezone: "UTC".into(),
             mode: Mode::Requests,
             traffic: Traffic::default(),
             requests: Requests::default(),

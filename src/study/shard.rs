@@ -12,7 +12,7 @@
 
 use super::compare::BASELINES;
 use crate::scenario::{FaultKind, Model, ScenarioError, ScriptedFault};
-use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, Incident, IncidentCause};
+use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, DAY_KINDS, Incident, IncidentCause};
 use crate::sim::metrics::{AlertRecord, Bucket, FailReason, LATENCY_NS_MAX, LATENCY_SIGFIG, RepMetrics, StateChange};
 use crate::units::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
@@ -529,7 +529,11 @@ pub(crate) struct AvailRecord {
     failed: u64,
     monthly_downtime_ns: Vec<u64>,
     monthly_partial_ns: Vec<u64>,
+    monthly_partial_outage_ns: Vec<u64>,
     monthly_degraded_ns: Vec<u64>,
+    /// Days in the window, and the days with anything to count (sparse: most are zero).
+    days: u64,
+    daily_ns: Vec<(u64, [u64; DAY_KINDS.len()])>,
     /// start_h, end_h, cause class, cause, failed_requests (floats as bits).
     incidents: Vec<(u64, u64, Cause, IncidentCause, u64)>,
     /// Downtime by cause [ns], in `Cause::ALL` order.
@@ -539,6 +543,8 @@ pub(crate) struct AvailRecord {
     /// u64 counters in the order of `AvailRecord::counters`.
     counters: Vec<u64>,
     detect_ms: Vec<u64>,
+    ack_min: Vec<u64>,
+    repair_min: Vec<u64>,
     takeover_ms: Vec<u64>,
     lb_takeover_ms: Vec<u64>,
     /// failed_at_h, paged_at_h (bits), target, alert.
@@ -602,6 +608,8 @@ impl From<&AvailMetrics> for AvailRecord {
             failed: _,
             monthly_downtime_ns: _,
             monthly_partial_ns: _,
+            monthly_partial_outage_ns: _,
+            daily_ns: _,
             monthly_degraded_ns: _,
             downtime_by_cause_ns: _,
             failed_by_cause: _,
@@ -617,6 +625,8 @@ impl From<&AvailMetrics> for AvailRecord {
             failover_lost_writes_ns: _,
             failover_lost_writes_ns_max: _,
             detect_ms: _,
+            ack_min: _,
+            repair_min: _,
             takeover_ms: _,
             lb_takeover_ms: _,
             pages: _,
@@ -651,6 +661,12 @@ impl From<&AvailMetrics> for AvailRecord {
             failed: m.failed.to_bits(),
             monthly_downtime_ns: m.monthly_downtime_ns.clone(),
             monthly_partial_ns: m.monthly_partial_ns.clone(),
+            monthly_partial_outage_ns: m.monthly_partial_outage_ns.clone(),
+            days: m.daily_ns.len() as u64,
+            daily_ns: (0..m.daily_ns.len())
+                .filter(|&d| m.daily_ns[d] != [0; DAY_KINDS.len()])
+                .map(|d| (d as u64, m.daily_ns[d]))
+                .collect(),
             monthly_degraded_ns: m.monthly_degraded_ns.clone(),
             incidents: m
                 .incidents
@@ -669,6 +685,8 @@ impl From<&AvailMetrics> for AvailRecord {
             failed_by_cause: bits(&m.failed_by_cause),
             counters: counters(&mut copy).iter().map(|c| **c).chain([m.events]).collect(),
             detect_ms: bits(&m.detect_ms),
+            ack_min: bits(&m.ack_min),
+            repair_min: bits(&m.repair_min),
             takeover_ms: bits(&m.takeover_ms),
             lb_takeover_ms: bits(&m.lb_takeover_ms),
             alerts: m
@@ -709,6 +727,16 @@ impl AvailRecord {
             failed: f64::from_bits(self.failed),
             monthly_downtime_ns: self.monthly_downtime_ns.clone(),
             monthly_partial_ns: self.monthly_partial_ns.clone(),
+            monthly_partial_outage_ns: self.monthly_partial_outage_ns.clone(),
+            daily_ns: {
+                let mut days = vec![[0; DAY_KINDS.len()]; self.days as usize];
+                for &(d, v) in &self.daily_ns {
+                    *days
+                        .get_mut(d as usize)
+                        .ok_or_else(|| RecordError(format!("daily_ns: day {d} of {}", self.days)))? = v;
+                }
+                days
+            },
             monthly_degraded_ns: self.monthly_degraded_ns.clone(),
             incidents: self
                 .incidents
@@ -722,6 +750,8 @@ impl AvailRecord {
                 })
                 .collect(),
             detect_ms: floats(&self.detect_ms),
+            ack_min: floats(&self.ack_min),
+            repair_min: floats(&self.repair_min),
             takeover_ms: floats(&self.takeover_ms),
             lb_takeover_ms: floats(&self.lb_takeover_ms),
             rpo_h: floats(&self.rpo_h),

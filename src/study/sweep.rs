@@ -1190,6 +1190,7 @@ mod tests {
         let slo = Slo {
             latency_ms_p99_max: Some(300.0),
             availability_min: Some(0.99),
+            latency_ms: None,
         };
         assert_eq!(meets(&slo, &fig(1.0, 280.0, 10.0, 0.995)), Some(true));
         assert_eq!(meets(&slo, &fig(1.0, 295.0, 10.0, 0.995)), Some(false));

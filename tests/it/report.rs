@@ -8,7 +8,8 @@ use std::time::Duration;
 
 const REPORT_FILES: [&str; 3] = ["report.html", "report.md", "report.json"];
 
-/// A small availability run of the seed's park: 3 replications x 400 days (13 whole months)
+/// A small availability run of the seed's park: 3 replications x 400 days from 1 January 2029
+/// in Amsterdam (a day of warm-up, so February 2029 to January 2030 are the 12 whole months)
 /// and a tenth of the traffic, so the request-level latency sample stays cheap in debug builds.
 fn availability_results(name: &str) -> PathBuf {
     let d = tmpdir(name);
@@ -66,48 +67,87 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
     let r = json(&out.join("report.json"));
     assert_eq!(r["report_schema_version"], 2);
     assert_eq!(r["sla"]["partial_outage_policy"], "ignore");
-    assert_eq!(r["run"]["months_per_replication"], 13);
+    assert_eq!(r["run"]["months_per_replication"], 12);
+    assert_eq!(r["run"]["month_first"], "2029-02");
+    assert_eq!(r["run"]["month_last"], "2030-01");
     assert_eq!(r["availability"]["rows"].as_array().unwrap().len(), 12);
     assert_eq!(r["latency"]["source"], "latency_sample");
-    // The overall monthly availability is 100% minus the mean share of the 13 whole months'
-    // minutes down, recomputed here from months.csv.
+    // The overall monthly availability is the mean over months of 100% minus the share of
+    // each calendar month's minutes down, recomputed here from months.csv: month 0 (January
+    // 2029, cut by the warm-up) and 13 (February 2030, cut by the horizon) are left out; March
+    // is an hour short and October an hour long (summer time in Amsterdam).
+    let days = [28.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0];
+    let month_min = |m: usize| {
+        days[m - 1] * 1440.0
+            + match m {
+                2 => -60.0,
+                9 => 60.0,
+                _ => 0.0,
+            }
+    };
     let csv = std::fs::read_to_string(d.join("months.csv")).unwrap();
-    let month_min = 365.25 / 12.0 * 1440.0;
-    let downs: Vec<f64> = csv
+    let downs: Vec<(usize, f64)> = csv
         .lines()
         .skip(1)
-        .filter(|l| l.split(',').nth(1).unwrap().parse::<u32>().unwrap() < 13)
-        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].parse::<usize>().unwrap(), f[2].parse::<f64>().unwrap())
+        })
+        .filter(|&(m, _)| (1..=12).contains(&m))
         .collect();
-    assert_eq!(downs.len(), 3 * 13);
-    let mean_down = downs.iter().sum::<f64>() / downs.len() as f64;
+    assert_eq!(csv.lines().count(), 1 + 3 * 14, "14 calendar months touch the window");
+    for l in csv.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let m: usize = f[1].parse().unwrap();
+        if (1..=12).contains(&m) {
+            assert_eq!(f[6].parse::<f64>().unwrap(), month_min(m), "length_min of month {m}");
+        }
+    }
+    assert_eq!(downs.len(), 3 * 12);
+    let avail = |(m, down): (usize, f64)| 100.0 * (1.0 - down / month_min(m));
+    let mean_avail = downs.iter().map(|&x| avail(x)).sum::<f64>() / downs.len() as f64;
     let shown = r["availability"]["overall"]["availability_pct"]["value"]
         .as_f64()
         .unwrap();
-    assert!(
-        (shown - (100.0 - 100.0 * mean_down / month_min)).abs() < 1e-9,
-        "{shown} vs {mean_down}"
-    );
-    let budget = r["sla"]["error_budget_min"].as_f64().unwrap();
-    assert!((budget - 0.0005 * month_min).abs() < 1e-9);
-    let breaches = downs.iter().filter(|&&m| m > budget).count() as u64;
+    assert!((shown - mean_avail).abs() < 1e-9, "{shown} vs {mean_avail}");
+    let breaches = downs.iter().filter(|&&(m, down)| down > 0.0005 * month_min(m)).count() as u64;
     assert_eq!(r["availability"]["months_breaching"], breaches);
     // Service credits under the default tiers (below 99.9% 10%, below 99% 25%), recomputed
-    // from months.csv: every replication has 13 months, so the mean of the replications'
+    // from months.csv: every replication has 12 months, so the mean of the replications'
     // means is the mean over all months.
-    let credit = |down: f64| match 100.0 * (1.0 - down / month_min) {
+    let credit = |x: (usize, f64)| match avail(x) {
         a if a < 99.0 => 25.0,
         a if a < 99.9 => 10.0,
         _ => 0.0,
     };
-    let expected = downs.iter().map(|&m| credit(m)).sum::<f64>() / downs.len() as f64;
+    let expected = downs.iter().map(|&x| credit(x)).sum::<f64>() / downs.len() as f64;
     let shown = r["availability"]["credits"]["expected_credit_pct"]["value"]
         .as_f64()
         .unwrap();
     assert!((shown - expected).abs() < 1e-9, "{shown} vs {expected}");
+    // The status page's view: full outages plus 30% of the minutes of partial outage.
+    let statuspage = r["availability"]["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["policy"] == "statuspage")
+        .expect("the status-page view is shown");
+    let sp_down: f64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse::<f64>().unwrap()).collect::<Vec<f64>>())
+        .filter(|f| (1.0..=12.0).contains(&f[1]))
+        .map(|f| f[2] + 0.3 * f[5])
+        .sum::<f64>()
+        / 36.0;
+    let shown = statuspage["overall"]["unavailable_min"]["value"].as_f64().unwrap();
+    assert!((shown - sp_down).abs() < 1e-9, "{shown} vs {sp_down}");
+    // MTTA and the repair, with intervals, from summary.json.
+    let summary = json(&d.join("summary.json"));
+    assert_eq!(r["incidents"]["ack_min_mean"], summary["metrics"]["ack_min_mean"]);
+    assert!(r["incidents"]["repair_min_mean"]["value"].as_f64().unwrap() > 0.0);
     assert_eq!(r["availability"]["credits"]["tiers"][1]["below_pct"], 99.0);
     // MTBF is a year over the incidents per year of summary.json.
-    let summary = json(&d.join("summary.json"));
     let per_year = summary["metrics"]["incidents_per_year"]["value"].as_f64().unwrap();
     let mtbf = r["incidents"]["mtbf_h"].as_f64().unwrap();
     assert!((mtbf - 8760.0 / per_year).abs() < 1e-6, "{mtbf} vs {per_year}");
@@ -122,6 +162,10 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         assert!(text.contains("Partial outages are not counted"), "the policy is stated");
         assert!(text.contains("December") && text.contains("p99.9"));
         assert!(text.contains("(MTBF)") && text.contains("Service credits"));
+        // HTML writes the zone's `/` as an entity.
+        assert!(text.replace("&#x2f;", "/").contains("Europe/Amsterdam"));
+        assert!(text.contains("2029-02") && text.contains("MTTA"));
+        assert!(text.contains("Status page (partial outage at 30%)"));
     }
     assert_eq!(
         html.matches("<svg").count(),
@@ -164,6 +208,77 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         .as_f64()
         .unwrap();
     assert!(strict > plain, "degraded minutes count too: {strict} > {plain}");
+}
+
+#[test]
+fn baselines_section_puts_this_park_beside_one_server_and_a_standby_pair() {
+    let d = availability_results("report-baselines");
+    let cmp = d.join("cmp");
+    run_ok(
+        simpark()
+            .arg("compare")
+            .args(["--replications", "3", "--horizon", "400d", "-q", "--out"])
+            .arg(&cmp),
+    );
+    let c = json(&cmp.join("compare.json"));
+    for (lang, needles) in [
+        ("en", ["One server", "Two servers, one on standby", "(this park)"]),
+        ("nl", ["Eén server", "Twee servers, één als reserve", "(dit park)"]),
+    ] {
+        let out = d.join(format!("base-{lang}"));
+        run_ok(
+            simpark()
+                .arg("report")
+                .arg(&d)
+                .args(["--lang", lang, "--baselines"])
+                .arg(cmp.join("compare.json"))
+                .arg("--out")
+                .arg(&out),
+        );
+        let r = json(&out.join("report.json"));
+        let cols = r["baselines"]["columns"].as_array().unwrap();
+        assert_eq!(cols.len(), 3, "the three shipped baselines");
+        assert_eq!(
+            cols.iter().map(|c| c["kind"].as_str().unwrap()).collect::<Vec<_>>(),
+            ["single_server", "standby_pair", "park"]
+        );
+        assert_eq!(cols[2]["this_park"], true);
+        // The figures are compare.json's, with their intervals.
+        for (k, col) in cols.iter().enumerate() {
+            assert_eq!(
+                col["downtime_min_per_year"],
+                c["scenarios"][k]["metrics"]["downtime_min_per_year"]
+            );
+        }
+        let web = r["baselines"]["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["cause"] == "web")
+            .expect("web-server downtime on one server");
+        assert_eq!(
+            web["downtime_min_per_year"][0],
+            c["scenarios"][0]["metrics"]["downtime_min_per_year_web"]
+        );
+        for f in ["report.md", "report.html"] {
+            let text = std::fs::read_to_string(out.join(f)).unwrap();
+            for n in needles {
+                assert!(text.contains(n), "{lang} {f}: `{n}`");
+            }
+        }
+    }
+    // Not a comparison: exit 2, nothing written.
+    let o = report(
+        &d,
+        &[
+            "--baselines",
+            d.join("summary.json").to_str().unwrap(),
+            "--out",
+            "/nonexistent/never",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("simpark compare"));
 }
 
 #[test]
@@ -211,6 +326,38 @@ fn request_mode_results_are_request_based_and_say_so() {
         md.contains("A week is not a month") && md.contains("request-level run"),
         "{md}"
     );
+    // The latency SLO: the share within 300 ms, as summary.json measured it, with its CI.
+    let slo = d.join("slo");
+    run_ok(
+        simpark()
+            .arg("report")
+            .arg(&d)
+            .args(["--latency-ms", "300", "--out"])
+            .arg(&slo),
+    );
+    let r = json(&slo.join("report.json"));
+    let within = s["metrics"]["latency_within"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["ms"] == 300.0)
+        .expect("300 ms is on the ladder")
+        .clone();
+    let share = within["share"]["value"].as_f64().unwrap();
+    assert!(share > 0.9 && share <= 1.0, "{share}");
+    assert_eq!(r["latency"]["slo_ms"], 300.0);
+    assert!((r["latency"]["slo_share_pct"]["value"].as_f64().unwrap() - 100.0 * share).abs() < 1e-9);
+    assert!(r["latency"]["slo_share_pct"]["ci95"].is_number(), "with its interval");
+    let md = std::fs::read_to_string(slo.join("report.md")).unwrap();
+    assert!(md.contains("within 300 ms"), "{md}");
+    // A threshold the results did not measure names the ones they did.
+    let out = report(&d, &["--latency-ms", "123", "--out", "/nonexistent/never"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--latency-ms 123") && err.contains("100, 200, 250, 300"),
+        "{err}"
+    );
     // `ignore` needs minute accounting a request run does not have.
     let out = report(&d, &["--partial-outage", "ignore", "--out", "/nonexistent/never"]);
     assert_eq!(out.status.code(), Some(2));
@@ -228,11 +375,16 @@ fn without_latency_json_the_report_says_latency_was_not_measured() {
         .unwrap()
         .retain(|f| f["name"] != "latency.json");
     std::fs::write(d.join("manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
-    run_ok(simpark().arg("report").arg(&d));
+    run_ok(simpark().arg("report").arg(&d).args(["--latency-ms", "300"]));
     let r = json(&d.join("report.json"));
     assert_eq!(r["latency"]["source"], "none");
+    assert!(r["latency"]["slo_share_pct"].is_null());
     let md = std::fs::read_to_string(d.join("report.md")).unwrap();
     assert!(md.contains("Response times were not measured"), "{md}");
+    assert!(
+        md.contains("no request-level data") && md.contains("300 ms"),
+        "the latency SLO says plainly it was not measured: {md}"
+    );
 }
 
 #[test]

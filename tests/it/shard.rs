@@ -153,6 +153,7 @@ fn availability_shards_merge_to_the_single_run() {
     for f in [
         "summary.json",
         "months.csv",
+        "days.csv",
         "latency.json",
         "scenario.resolved.toml",
         "topology.dot",

@@ -5,11 +5,14 @@
 
 use super::incidents::incident_figures;
 use super::months::{
-    availability_pct, breaks_sla, credit_figures, error_budget_min, est_of, month_distribution, months_used,
-    period_row, scale,
+    MonthSet, availability_pct, breaks_sla, credit_figures, error_budget_min, est_of, month_distribution, period_row,
+    scale,
 };
 use super::read::{Inputs, Results};
-use super::{DAY_S, Lang, MonthRow, PartialOutagePolicy, REPORT_SCHEMA_VERSION, ReportError, ReportOptions, YEAR_S};
+use super::rolling::rolling_figures;
+use super::{
+    DAY_S, DayRow, Lang, MonthRow, PartialOutagePolicy, REPORT_SCHEMA_VERSION, ReportError, ReportOptions, YEAR_S,
+};
 use crate::model::topology::NodeKind;
 use crate::report::summary::{AvailFigures, AvailSummary, Header, Summary, TimeseriesRow};
 use crate::scenario::{Model, TrafficKind};
@@ -33,6 +36,8 @@ pub(crate) struct CustomerReport {
     /// Availability runs only.
     pub(crate) data_protection: Option<DataProtection>,
     pub(crate) topology: TopologyFigures,
+    /// This park against the baselines (`--baselines compare.json`).
+    pub(crate) baselines: Option<super::baselines::BaselineFigures>,
 }
 
 /// What ran, from the results' own metadata.
@@ -52,6 +57,11 @@ pub(crate) struct RunFigures {
     pub(crate) window_years: f64,
     /// Whole months per replication the monthly figures use (availability runs).
     pub(crate) months_per_replication: Option<u32>,
+    /// The calendar: its IANA time zone, and the first and last month used (`2029-01`;
+    /// availability runs).
+    pub(crate) timezone: String,
+    pub(crate) month_first: Option<String>,
+    pub(crate) month_last: Option<String>,
     /// Traffic model: visitors per month (profile traffic) and mean offered load [req/s].
     pub(crate) visitors_per_month: Option<f64>,
     pub(crate) offered_rps: f64,
@@ -123,6 +133,35 @@ pub(crate) struct AvailabilityFigures {
     /// How one month is distributed (availability runs): the months are statistically alike,
     /// so the chart shows this rather than a line of noisy means per month.
     pub(crate) month_distribution: Option<MonthDistribution>,
+    /// The same months under every counting rule, the status page's among them
+    /// (availability runs; empty for request runs, which count requests).
+    pub(crate) policies: Vec<PolicyView>,
+    /// The rolling 30-day error budget (availability runs of at least 30 days).
+    pub(crate) rolling: Option<RollingFigures>,
+}
+
+/// The rolling error budget: on each day, the share of the budget of the trailing
+/// `window_days` days that those days used (their burn), as estimates across replications of
+/// each replication's figure over its days (availability runs).
+#[derive(Debug, Serialize)]
+pub(crate) struct RollingFigures {
+    pub(crate) window_days: u32,
+    /// (1 - SLA) x the window [min].
+    pub(crate) budget_min: f64,
+    /// Days on which the trailing window had used more than its budget [% of days].
+    pub(crate) days_overspent_pct: Estimate,
+    /// Budget used by the trailing window [%]: mean over days, the 95th percentile of days,
+    /// and the worst day of each replication's history.
+    pub(crate) burn_pct_mean: Estimate,
+    pub(crate) burn_pct_p95: Estimate,
+    pub(crate) burn_pct_worst: Estimate,
+}
+
+/// All months under one counting rule of partial outages.
+#[derive(Debug, Serialize)]
+pub(crate) struct PolicyView {
+    pub(crate) policy: PartialOutagePolicy,
+    pub(crate) overall: PeriodRow,
 }
 
 /// The distribution of a month's unavailability over every simulated (replication, month).
@@ -180,6 +219,10 @@ pub(crate) struct IncidentFigures {
     pub(crate) detect_s_mean: Option<Estimate>,
     /// From a failure to on-call being paged [min] (time to page), and pages per year.
     pub(crate) page_min_mean: Option<Estimate>,
+    /// From the page to an engineer at work [min] (MTTA: a free crew plus the response
+    /// time), and the hands-on repair [min]: the rest of a failed server's repair chain.
+    pub(crate) ack_min_mean: Option<Estimate>,
+    pub(crate) repair_min_mean: Option<Estimate>,
     pub(crate) pages_per_year: Estimate,
     pub(crate) by_cause: Vec<CauseRow>,
     pub(crate) longest: Vec<IncidentRow>,
@@ -222,6 +265,11 @@ pub(crate) struct LatencyFigures {
     pub(crate) p95_ms: Option<Estimate>,
     pub(crate) p99_ms: Option<Estimate>,
     pub(crate) p999_ms: Option<Estimate>,
+    /// The latency SLO: its threshold [ms] (`--latency-ms` or `[slo] latency_ms`) and the
+    /// share of requests answered successfully within it [%]; the share is `None` when the
+    /// results hold no request-level data.
+    pub(crate) slo_ms: Option<f64>,
+    pub(crate) slo_share_pct: Option<Estimate>,
 }
 
 #[derive(Debug, Serialize)]
@@ -261,9 +309,32 @@ pub(crate) struct TopoNode {
     pub(crate) primary: bool,
 }
 
-fn latency_figures(s: Option<&Summary>, source: &'static str) -> LatencyFigures {
+/// The share of requests within the SLO threshold `ms` [%], from the summary's measured
+/// thresholds; an error when `ms` is not one of them.
+fn latency_slo(s: &Summary, ms: f64) -> Result<Estimate, ReportError> {
+    let within = &s.metrics.latency_within;
+    match within.iter().find(|w| (w.ms - ms).abs() < 1e-9) {
+        Some(w) => Ok(scale(w.share, 100.0)),
+        None => Err(ReportError::LatencyMs(
+            ms,
+            if within.is_empty() {
+                "no thresholds (results of an older simpark)".into()
+            } else {
+                within.iter().map(|w| w.ms.to_string()).collect::<Vec<_>>().join(", ")
+            },
+        )),
+    }
+}
+
+fn latency_figures(
+    s: Option<&Summary>,
+    source: &'static str,
+    slo_ms: Option<f64>,
+) -> Result<LatencyFigures, ReportError> {
     let Some(s) = s else {
-        return LatencyFigures {
+        return Ok(LatencyFigures {
+            slo_ms,
+            slo_share_pct: None,
             source: "none",
             replications: None,
             window_h: None,
@@ -273,10 +344,12 @@ fn latency_figures(s: Option<&Summary>, source: &'static str) -> LatencyFigures 
             p95_ms: None,
             p99_ms: None,
             p999_ms: None,
-        };
+        });
     };
     let m = &s.metrics;
-    LatencyFigures {
+    Ok(LatencyFigures {
+        slo_ms,
+        slo_share_pct: slo_ms.map(|ms| latency_slo(s, ms)).transpose()?,
         source,
         replications: Some(s.header.replications),
         window_h: Some((s.header.horizon_s - s.header.warmup_s) / 3600.0),
@@ -286,7 +359,7 @@ fn latency_figures(s: Option<&Summary>, source: &'static str) -> LatencyFigures 
         p95_ms: Some(m.latency_ms_p95),
         p99_ms: Some(m.latency_ms_p99),
         p999_ms: Some(m.latency_ms_p999),
-    }
+    })
 }
 
 fn data_protection(m: &AvailFigures, years: f64) -> DataProtection {
@@ -336,7 +409,14 @@ fn topology_figures(model: &Model) -> TopologyFigures {
     }
 }
 
-fn run_figures(model: &Model, h: &Header, months: Option<u32>) -> RunFigures {
+fn run_figures(model: &Model, h: &Header, months: Option<(u32, &MonthSet)>) -> RunFigures {
+    let labels = |last: bool| {
+        months.and_then(|(_, set)| {
+            let mut used = (0..set.used.len()).filter(|&m| set.used[m]);
+            let m = if last { used.next_back() } else { used.next() };
+            m.map(|m| set.labels[m].clone())
+        })
+    };
     let spec = &model.spec;
     let window_s = h.horizon_s - h.warmup_s;
     let backup = model.backup.is_some() && spec.backup.enabled;
@@ -351,7 +431,10 @@ fn run_figures(model: &Model, h: &Header, months: Option<u32>) -> RunFigures {
         warmup_s: h.warmup_s,
         window_days: window_s / DAY_S,
         window_years: window_s / YEAR_S,
-        months_per_replication: months,
+        months_per_replication: months.map(|(n, _)| n),
+        timezone: model.calendar.timezone.clone(),
+        month_first: labels(false),
+        month_last: labels(true),
         visitors_per_month: (spec.traffic.kind == TrafficKind::Profile).then_some(spec.traffic.visitors_per_month),
         offered_rps: h.offered_rps,
         balancers: if spec.balancer.pair { 2 } else { 1 },
@@ -375,8 +458,9 @@ pub(super) fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerR
         Results::Availability {
             summary,
             months,
+            days,
             latency,
-        } => availability_run(model, summary, months, latency.as_ref(), opts),
+        } => availability_run(model, summary, months, days, latency.as_ref(), opts)?,
         Results::Requests { summary, buckets } => request_run(model, summary, buckets, opts)?,
     };
     let (run, sla, availability, incidents, latency, data_protection) = parts;
@@ -391,6 +475,11 @@ pub(super) fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerR
         latency,
         data_protection,
         topology: topology_figures(model),
+        baselines: opts
+            .baselines
+            .as_deref()
+            .map(|p| super::baselines::read_baselines(p, &model.spec.name))
+            .transpose()?,
     })
 }
 
@@ -409,24 +498,31 @@ fn availability_run(
     model: &Model,
     summary: &AvailSummary,
     months: &[MonthRow],
+    days: &[DayRow],
     latency: Option<&Summary>,
     opts: &ReportOptions,
-) -> RunParts {
+) -> Result<RunParts, ReportError> {
     let sla = opts.sla_percent;
     let h = &summary.header;
     let policy = opts.policy.unwrap_or(PartialOutagePolicy::Ignore);
     let window_s = h.horizon_s - h.warmup_s;
-    let (used, period_min) = months_used(window_s);
+    let set = MonthSet::of(&model.calendar);
+    let used = set.count();
+    let period_min = set.mean_minutes();
     let reps = h.replications;
-    let row = |k| period_row(months, reps, used, period_min, sla, policy, k);
-    let rows: Vec<PeriodRow> = (0..used.min(12) as u32).map(|k| row(Some(k))).collect();
+    let row = |k| period_row(months, reps, &set, sla, policy, k);
+    let rows: Vec<PeriodRow> = (0..12u32)
+        .filter(|&k| (0..set.used.len()).any(|m| set.used[m] && set.of_year[m] == k))
+        .map(|k| row(Some(k)))
+        .collect();
     let overall = row(None);
-    let series = (0..used as u32)
+    let series = (0..set.used.len() as u32)
+        .filter(|&m| set.used[m as usize])
         .map(|m| {
             let xs: Vec<f64> = months
                 .iter()
                 .filter(|r| r.month == m)
-                .map(|r| availability_pct(policy.unavailable_min(r), period_min))
+                .map(|r| availability_pct(policy.unavailable_min(r), set.minutes[m as usize]))
                 .collect();
             SeriesPoint {
                 period: m + 1,
@@ -434,15 +530,28 @@ fn availability_run(
             }
         })
         .collect();
-    let in_window: Vec<&MonthRow> = months.iter().filter(|m| (m.month as usize) < used).collect();
+    let in_window: Vec<&MonthRow> = months.iter().filter(|m| set.used[m.month as usize]).collect();
     let breaching = in_window
         .iter()
-        .filter(|m| breaks_sla(policy.unavailable_min(m), period_min, sla))
+        .filter(|m| breaks_sla(policy.unavailable_min(m), set.minutes[m.month as usize], sla))
         .count();
-    let month_distribution = month_distribution(months, reps, used, period_min, sla, policy);
+    let month_distribution = month_distribution(months, reps, &set, sla, policy);
+    let policies = [
+        PartialOutagePolicy::Ignore,
+        PartialOutagePolicy::Statuspage,
+        PartialOutagePolicy::Weighted,
+        PartialOutagePolicy::Degraded,
+    ]
+    .into_iter()
+    .map(|p| PolicyView {
+        policy: p,
+        overall: period_row(months, reps, &set, sla, p, None),
+    })
+    .collect();
     let m = &summary.metrics;
-    (
-        run_figures(model, h, Some(used as u32)),
+    let slo_ms = opts.latency_ms.or(model.spec.slo.latency_ms);
+    Ok((
+        run_figures(model, h, Some((used as u32, &set))),
         SlaFigures {
             sla_percent: sla,
             partial_outage_policy: policy,
@@ -455,25 +564,20 @@ fn availability_run(
             series,
             rows,
             overall,
-            credits: Some(credit_figures(
-                months,
-                reps,
-                used,
-                period_min,
-                policy,
-                &opts.credit_tiers,
-            )),
+            credits: Some(credit_figures(months, reps, &set, policy, &opts.credit_tiers)),
             months_breaching: Some(breaching as u64),
             months_total: Some(in_window.len() as u64),
             availability_time_pct: Some(scale(m.availability_time, 100.0)),
             availability_request_pct: scale(m.availability_request, 100.0),
             downtime_min_per_year: Some(m.downtime_min_per_year),
             month_distribution,
+            policies,
+            rolling: rolling_figures(days, reps, (window_s / DAY_S).ceil() as usize, sla, policy),
         },
         Some(incident_figures(summary, window_s)),
-        latency_figures(latency, "latency_sample"),
+        latency_figures(latency, "latency_sample", slo_ms)?,
         Some(data_protection(m, window_s / YEAR_S)),
-    )
+    ))
 }
 
 /// A request run: one request-based period, and its availability per day (or hour).
@@ -531,9 +635,11 @@ fn request_run(
             availability_request_pct: success,
             downtime_min_per_year: None,
             month_distribution: None,
+            policies: vec![],
+            rolling: None,
         },
         None,
-        latency_figures(Some(summary), "summary"),
+        latency_figures(Some(summary), "summary", opts.latency_ms.or(model.spec.slo.latency_ms))?,
         None,
     ))
 }

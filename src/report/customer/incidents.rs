@@ -85,6 +85,8 @@ pub(super) fn incident_figures(s: &AvailSummary, window_s: f64) -> IncidentFigur
         mttr_min: (!durations_min.is_empty()).then(|| durations_min.iter().sum::<f64>() / durations_min.len() as f64),
         detect_s_mean: m.detect_ms_mean.map(|e| scale(e, 1e-3)),
         page_min_mean: m.page_delay_min_mean,
+        ack_min_mean: m.ack_min_mean,
+        repair_min_mean: m.repair_min_mean,
         pages_per_year: m.pages_per_year,
         by_cause,
         longest,

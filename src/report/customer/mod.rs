@@ -1,6 +1,7 @@
 //! The customer availability report (`simpark report`): one figures struct, three renderings.
 //!
-//! Reads a finished results directory (`summary.json`, `months.csv` or `timeseries.csv`,
+//! Reads a finished results directory (`summary.json`, `months.csv` and `days.csv` or
+//! `timeseries.csv`,
 //! `latency.json`, `scenario.resolved.toml`), computes [`CustomerReport`] (serialised as
 //! `report.json`) and renders that same struct as `report.html` (inline SVG, print CSS for A4)
 //! and `report.md`, in English or Dutch, through the minijinja templates in `templates/`.
@@ -9,11 +10,14 @@
 //! the same results and options give byte-identical files. Every date-like fact comes from the
 //! results' own metadata.
 //!
-//! Code map: `read` (the results directory through the `summary` types, the one schema of
+//! Code map: `baselines` (this park against the baselines, from a `compare.json`), `read`
+//! (the results directory through the `summary` types, the one schema of
 //! those files), `figures` (the `report.json` types and their assembly), `months` (monthly
-//! SLA arithmetic), `incidents` (the incident log by cause), `lang` (string tables, number
+//! SLA arithmetic), `rolling` (the rolling 30-day error budget over `days.csv`), `incidents`
+//! (the incident log by cause), `lang` (string tables, number
 //! formats, the template environment), `charts` (inline SVG), `render` (the three files).
 
+mod baselines;
 mod charts;
 mod figures;
 mod incidents;
@@ -21,15 +25,20 @@ mod lang;
 mod months;
 mod read;
 mod render;
+mod rolling;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use crate::report::summary::MonthRow;
+pub(crate) use crate::report::summary::{DayRow, MonthRow};
+#[cfg(test)]
+use baselines::{BaselineColumn, BaselineFigures, CauseLine};
 pub(crate) use figures::*;
 #[cfg(test)]
 use lang::{format_number, format_percent};
 #[cfg(test)]
-use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
+use months::{
+    MonthSet, availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row,
+};
 pub(crate) use render::{Rendered, render_html, render_markdown};
 
 use serde::Serialize;
@@ -108,13 +117,18 @@ pub enum ReportError {
     )]
     CreditTiers(String, String),
     /// `--partial-outage` names no policy.
-    #[error("--partial-outage {0}: unknown policy; expected `ignore`, `weighted` or `degraded`")]
+    #[error("--partial-outage {0}: unknown policy; expected `ignore`, `weighted`, `degraded` or `statuspage`")]
     Policy(String),
     /// The policy needs minute accounting that a request-mode run does not have.
     #[error(
-        "--partial-outage {0}: this is a request-mode run, whose availability is request-based (every failed request counts: `weighted`); `ignore` and `degraded` need an availability run (mode = \"availability\", months.csv)"
+        "--partial-outage {0}: this is a request-mode run, whose availability is request-based (every failed request counts: `weighted`); `ignore`, `degraded` and `statuspage` need an availability run (mode = \"availability\", months.csv)"
     )]
     PolicyNeedsAvailability(&'static str),
+    /// `--latency-ms` is not a threshold the results measured.
+    #[error(
+        "--latency-ms {0}: the results give the share of requests within {1} ms; pick one of those, or set `[slo] latency_ms = {0}` in the scenario and run it again"
+    )]
+    LatencyMs(f64, String),
     /// A template or chart failed: a simpark bug, not bad input.
     #[error("rendering the report: {0}")]
     Render(String),
@@ -151,7 +165,16 @@ pub enum PartialOutagePolicy {
     Weighted,
     /// Also every minute with reduced web capacity (a web server failed or out of rotation).
     Degraded,
+    /// As Statuspage and Instatus count uptime: a minute with the whole site down counts in
+    /// full, a minute of partial outage (some but not all requests fail, whatever the share)
+    /// counts [`STATUSPAGE_PARTIAL_WEIGHT`], degraded capacity without failures not at all.
+    Statuspage,
 }
+
+/// Weight of a partial-outage minute on a status page: Instatus, "Uptime colors" (help
+/// page): "A partial outage weight in this calculation is 30% the weight of a major outage
+/// ... degraded performance does not affect the uptime"; Atlassian Statuspage counts the same.
+pub(crate) const STATUSPAGE_PARTIAL_WEIGHT: f64 = 0.3;
 
 impl PartialOutagePolicy {
     pub(crate) fn name(self) -> &'static str {
@@ -159,15 +182,28 @@ impl PartialOutagePolicy {
             PartialOutagePolicy::Ignore => "ignore",
             PartialOutagePolicy::Weighted => "weighted",
             PartialOutagePolicy::Degraded => "degraded",
+            PartialOutagePolicy::Statuspage => "statuspage",
         }
     }
 
     /// Minutes that count as unavailable in one month of `months.csv`.
     pub(crate) fn unavailable_min(self, m: &MonthRow) -> f64 {
+        self.unavailable_of(m.downtime_min, m.partial_min, m.degraded_min, m.partial_outage_min)
+    }
+
+    /// Minutes that count as unavailable in one day of `days.csv`.
+    pub(crate) fn unavailable_day_min(self, d: &DayRow) -> f64 {
+        self.unavailable_of(d.downtime_min, d.partial_min, d.degraded_min, d.partial_outage_min)
+    }
+
+    /// Minutes that count as unavailable given the minutes of each kind (the columns of
+    /// `months.csv` and `days.csv`).
+    fn unavailable_of(self, downtime: f64, partial: f64, degraded: f64, partial_outage: f64) -> f64 {
         match self {
-            PartialOutagePolicy::Ignore => m.downtime_min,
-            PartialOutagePolicy::Weighted => m.downtime_min + m.partial_min,
-            PartialOutagePolicy::Degraded => m.downtime_min + m.degraded_min,
+            PartialOutagePolicy::Ignore => downtime,
+            PartialOutagePolicy::Weighted => downtime + partial,
+            PartialOutagePolicy::Degraded => downtime + degraded,
+            PartialOutagePolicy::Statuspage => downtime + STATUSPAGE_PARTIAL_WEIGHT * partial_outage,
         }
     }
 }
@@ -179,6 +215,7 @@ impl std::str::FromStr for PartialOutagePolicy {
             "ignore" => Ok(PartialOutagePolicy::Ignore),
             "weighted" => Ok(PartialOutagePolicy::Weighted),
             "degraded" => Ok(PartialOutagePolicy::Degraded),
+            "statuspage" => Ok(PartialOutagePolicy::Statuspage),
             _ => Err(ReportError::Policy(s.to_string())),
         }
     }
@@ -197,6 +234,10 @@ pub struct ReportOptions {
     pub policy: Option<PartialOutagePolicy>,
     /// SLA service credits, thresholds falling and credits rising ([`parse_credit_tiers`]).
     pub credit_tiers: Vec<CreditTier>,
+    /// Latency SLO threshold [ms] (`--latency-ms`); `None`: the scenario's `[slo] latency_ms`.
+    pub latency_ms: Option<f64>,
+    /// A `compare.json` to show this park against the baselines (`--baselines`).
+    pub baselines: Option<PathBuf>,
 }
 
 /// One SLA service-credit tier: a month with availability below `below_pct` earns

@@ -1,9 +1,10 @@
 //! Monthly SLA arithmetic over `months.csv`: availability and error budget of a period, the
-//! months of the window, the chance of breaking the SLA, the distribution of one month.
+//! calendar months of the window (real lengths, from the scenario's calendar), the chance of
+//! breaking the SLA, the distribution of one month.
 
 use super::figures::{CreditFigures, CreditRow, MonthBucket, MonthDistribution, PeriodRow};
 use super::{CreditTier, MonthRow, PartialOutagePolicy};
-use crate::scenario::MONTH_SECS;
+use crate::model::calendar::{Calendar, CalendarMonth};
 use crate::stats::Estimate;
 
 /// Availability [%] of a period with `unavailable_min` of its `period_min` minutes down.
@@ -33,14 +34,46 @@ pub(super) fn est_of(xs: &[f64]) -> Estimate {
     Estimate::from_samples(xs)
 }
 
-/// Whole months per replication that the monthly figures use, and each one's length [min]:
-/// whole months of 30.44 days; a window shorter than a month is its own period.
-pub(super) fn months_used(window_s: f64) -> (usize, f64) {
-    let whole = (window_s / MONTH_SECS + 1e-9).floor() as usize;
-    if whole >= 1 {
-        (whole, MONTH_SECS / 60.0)
-    } else {
-        (1, window_s / 60.0)
+/// The calendar months of `months.csv` (by its `month` index) as the monthly figures use them.
+pub(crate) struct MonthSet {
+    /// Whether the figures use the month: the whole months of the window, or, in a window
+    /// shorter than any whole month, every (partial) month.
+    pub(crate) used: Vec<bool>,
+    /// Minutes of each month inside the window [min]: its real length for a whole month.
+    pub(crate) minutes: Vec<f64>,
+    /// Month of the year of each, 0 = January.
+    pub(crate) of_year: Vec<u32>,
+    /// `2029-01` of each.
+    pub(crate) labels: Vec<String>,
+}
+
+impl MonthSet {
+    pub(crate) fn of(calendar: &Calendar) -> MonthSet {
+        let any_whole = calendar.months.iter().any(|m| m.whole);
+        MonthSet {
+            used: calendar.months.iter().map(|m| m.whole || !any_whole).collect(),
+            minutes: calendar.months.iter().map(CalendarMonth::minutes).collect(),
+            of_year: calendar.months.iter().map(|m| (m.month - 1) as u32).collect(),
+            labels: calendar.months.iter().map(CalendarMonth::label).collect(),
+        }
+    }
+
+    fn picks(&self, m: u32) -> bool {
+        self.used.get(m as usize).copied().unwrap_or(false)
+    }
+
+    /// Months used per replication.
+    pub(crate) fn count(&self) -> usize {
+        self.used.iter().filter(|&&u| u).count()
+    }
+
+    /// Mean length of the months used [min].
+    pub(crate) fn mean_minutes(&self) -> f64 {
+        let xs: Vec<f64> = (0..self.used.len())
+            .filter(|&m| self.used[m])
+            .map(|m| self.minutes[m])
+            .collect();
+        xs.iter().sum::<f64>() / xs.len().max(1) as f64
     }
 }
 
@@ -49,29 +82,30 @@ pub(super) fn months_used(window_s: f64) -> (usize, f64) {
 pub(crate) fn period_row(
     months: &[MonthRow],
     replications: u32,
-    used: usize,
-    period_min: f64,
+    set: &MonthSet,
     sla_percent: f64,
     policy: PartialOutagePolicy,
     month_of_year: Option<u32>,
 ) -> PeriodRow {
-    let pick = |m: u32| (m as usize) < used && month_of_year.is_none_or(|k| m % 12 == k);
-    let (mut avail, mut down, mut breach) = (Vec::new(), Vec::new(), Vec::new());
+    let pick = |m: u32| set.picks(m) && month_of_year.is_none_or(|k| set.of_year[m as usize] == k);
+    let (mut avail, mut down, mut breach, mut length) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut periods = 0;
     for r in 0..replications {
-        let mine: Vec<f64> = months
+        let mine: Vec<(f64, f64)> = months
             .iter()
             .filter(|m| m.replication == r && pick(m.month))
-            .map(|m| policy.unavailable_min(m))
+            .map(|m| (policy.unavailable_min(m), set.minutes[m.month as usize]))
             .collect();
         assert!(!mine.is_empty(), "every replication has the picked months");
         periods = mine.len();
         let n = mine.len() as f64;
-        avail.push(mine.iter().map(|&u| availability_pct(u, period_min)).sum::<f64>() / n);
-        down.push(mine.iter().sum::<f64>() / n);
-        breach.push(mine.iter().filter(|&&u| breaks_sla(u, period_min, sla_percent)).count() as f64 / n);
+        avail.push(mine.iter().map(|&(u, len)| availability_pct(u, len)).sum::<f64>() / n);
+        down.push(mine.iter().map(|m| m.0).sum::<f64>() / n);
+        breach.push(mine.iter().filter(|&&(u, len)| breaks_sla(u, len, sla_percent)).count() as f64 / n);
+        length.push(mine.iter().map(|m| m.1).sum::<f64>() / n);
     }
     let unavailable = est_of(&down);
+    let period_min = length[0];
     let budget = error_budget_min(sla_percent, period_min);
     PeriodRow {
         month_of_year,
@@ -102,21 +136,21 @@ pub(super) fn quantile_sorted(xs: &[f64], q: f64) -> f64 {
     xs[rank - 1]
 }
 
-/// The month distribution of the first `used` months of each replication.
+/// The distribution of every used month of every replication, each against its own budget.
 pub(crate) fn month_distribution(
     months: &[MonthRow],
     replications: u32,
-    used: usize,
-    period_min: f64,
+    set: &MonthSet,
     sla_percent: f64,
     policy: PartialOutagePolicy,
 ) -> Option<MonthDistribution> {
-    let in_window: Vec<&MonthRow> = months.iter().filter(|m| (m.month as usize) < used).collect();
+    let in_window: Vec<&MonthRow> = months.iter().filter(|m| set.picks(m.month)).collect();
     if in_window.is_empty() {
         return None;
     }
-    let budget = error_budget_min(sla_percent, period_min);
-    let bucket_of = |unavailable: f64| {
+    let bucket_of = |m: &MonthRow| {
+        let budget = error_budget_min(sla_percent, set.minutes[m.month as usize]);
+        let unavailable = policy.unavailable_min(m);
         MONTH_BUCKETS
             .iter()
             .position(|(_, frac)| unavailable <= frac * budget)
@@ -125,7 +159,7 @@ pub(crate) fn month_distribution(
     let kinds = MONTH_BUCKETS.len() + 1;
     let mut counts = vec![vec![0u64; kinds]; replications as usize];
     for m in &in_window {
-        counts[m.replication as usize][bucket_of(policy.unavailable_min(m))] += 1;
+        counts[m.replication as usize][bucket_of(m)] += 1;
     }
     let buckets = (0..kinds)
         .map(|k| {
@@ -141,7 +175,7 @@ pub(crate) fn month_distribution(
         .collect();
     let mut avail: Vec<f64> = in_window
         .iter()
-        .map(|m| availability_pct(policy.unavailable_min(m), period_min))
+        .map(|m| availability_pct(policy.unavailable_min(m), set.minutes[m.month as usize]))
         .collect();
     avail.sort_by(f64::total_cmp);
     Some(MonthDistribution {
@@ -158,14 +192,13 @@ pub(super) fn credit_tier(avail_pct: f64, tiers: &[CreditTier]) -> Option<usize>
     (0..tiers.len()).rev().find(|&k| avail_pct < tiers[k].below_pct)
 }
 
-/// SLA credits over the first `used` months of each replication: the chance that a month
-/// falls in each tier, and the expected credit of a month [% of the monthly fee], as
-/// estimates across replications.
+/// SLA credits over the used months of each replication: the chance that a month falls in
+/// each tier, and the expected credit of a month [% of the monthly fee], as estimates across
+/// replications.
 pub(crate) fn credit_figures(
     months: &[MonthRow],
     replications: u32,
-    used: usize,
-    period_min: f64,
+    set: &MonthSet,
     policy: PartialOutagePolicy,
     tiers: &[CreditTier],
 ) -> CreditFigures {
@@ -175,8 +208,13 @@ pub(crate) fn credit_figures(
     for r in 0..replications {
         let mine: Vec<Option<usize>> = months
             .iter()
-            .filter(|m| m.replication == r && (m.month as usize) < used)
-            .map(|m| credit_tier(availability_pct(policy.unavailable_min(m), period_min), tiers))
+            .filter(|m| m.replication == r && set.picks(m.month))
+            .map(|m| {
+                credit_tier(
+                    availability_pct(policy.unavailable_min(m), set.minutes[m.month as usize]),
+                    tiers,
+                )
+            })
             .collect();
         assert!(!mine.is_empty(), "every replication has the months used");
         let n = mine.len() as f64;

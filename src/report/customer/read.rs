@@ -4,7 +4,7 @@
 //! this module adds the checks a report needs (schema version, mode, complete months) and
 //! errors that name the file.
 
-use super::{MonthRow, ReportError};
+use super::{DayRow, MonthRow, ReportError};
 use crate::report::summary::{self, AvailSummary, Header, SCHEMA_VERSION, Summary, TimeseriesRow};
 use crate::scenario::{self, Model};
 use serde::de::DeserializeOwned;
@@ -19,6 +19,8 @@ pub(super) enum Results {
     Availability {
         summary: Box<AvailSummary>,
         months: Vec<MonthRow>,
+        /// The days with anything to count (`days.csv`, sparse).
+        days: Vec<DayRow>,
         /// The request-level latency sample (`latency.json`), when the run made one.
         latency: Option<Summary>,
     },
@@ -122,7 +124,52 @@ impl Inputs {
                 }
             }
             "availability" => {
-                let months = read_months(&dir.join("months.csv"), header.replications)?;
+                let months_path = dir.join("months.csv");
+                let months = read_months(&months_path, header.replications)?;
+                if let Some(m) = months.iter().find(|m| {
+                    model
+                        .calendar
+                        .months
+                        .get(m.month as usize)
+                        .is_none_or(|c| (c.minutes() - m.length_min).abs() > 1e-3)
+                }) {
+                    return Err(malformed(
+                        &months_path,
+                        format!(
+                            "month {} is {} minutes long, not a month of the scenario's calendar; regenerate the results with this simpark",
+                            m.month, m.length_min
+                        ),
+                    ));
+                }
+                let calendar = model.calendar.months.len();
+                if months.len() != calendar * header.replications as usize {
+                    return Err(malformed(
+                        &months_path,
+                        format!(
+                            "{} months per replication, but the scenario's calendar has {calendar} in the window; regenerate the results with this simpark",
+                            months.len() / header.replications.max(1) as usize
+                        ),
+                    ));
+                }
+                let days_path = dir.join("days.csv");
+                let days_text = read_text(&days_path, "an availability run writes it; re-run it with this simpark")?;
+                let days = summary::parse_days_csv(&days_text).map_err(|e| malformed(&days_path, e))?;
+                let day_count = (header.horizon_s - header.warmup_s) / 86_400.0;
+                if let Some(d) = days
+                    .iter()
+                    .find(|d| d.replication >= header.replications || f64::from(d.day) >= day_count.ceil())
+                {
+                    return Err(malformed(
+                        &days_path,
+                        format!(
+                            "replication {} day {}: outside the {} replications of {:.0} days in summary.json",
+                            d.replication,
+                            d.day,
+                            header.replications,
+                            day_count.ceil()
+                        ),
+                    ));
+                }
                 let lp = dir.join("latency.json");
                 let latency = if lp.exists() {
                     let (_, v) = read_summary_json(dir, &lp, "")?;
@@ -133,6 +180,7 @@ impl Inputs {
                 Results::Availability {
                     summary: Box::new(typed(&summary_path, v)?),
                     months,
+                    days,
                     latency,
                 }
             }

@@ -4,10 +4,12 @@
 use super::charts::topology_svg;
 use super::incidents::classify;
 use super::lang::{Strings, strings};
-use super::months::{months_used, quantile_sorted};
+use super::months::quantile_sorted;
 use super::*;
+use crate::model::calendar::Calendar;
 use crate::scenario::MONTH_SECS;
 use crate::stats::Estimate;
+use crate::units::SimDuration;
 
 fn month(replication: u32, month: u32, down: f64, partial: f64, degraded: f64) -> MonthRow {
     MonthRow {
@@ -16,10 +18,23 @@ fn month(replication: u32, month: u32, down: f64, partial: f64, degraded: f64) -
         downtime_min: down,
         partial_min: partial,
         degraded_min: degraded,
+        // Unweighted partial outage: the weighted minutes as if half the requests failed.
+        partial_outage_min: 2.0 * partial,
+        length_min: MONTH_MIN,
     }
 }
 
 const MONTH_MIN: f64 = MONTH_SECS / 60.0;
+
+/// `n` months of `minutes` each, all used, January first.
+fn set(n: usize, minutes: f64) -> MonthSet {
+    MonthSet {
+        used: vec![true; n],
+        minutes: vec![minutes; n],
+        of_year: (0..n as u32).map(|m| m % 12).collect(),
+        labels: (0..n).map(|m| format!("m{m}")).collect(),
+    }
+}
 
 #[test]
 fn month_availability_and_budget() {
@@ -40,6 +55,12 @@ fn partial_outage_policies_count_different_minutes() {
     assert_eq!(PartialOutagePolicy::Ignore.unavailable_min(&m), 10.0);
     assert_eq!(PartialOutagePolicy::Weighted.unavailable_min(&m), 13.0);
     assert_eq!(PartialOutagePolicy::Degraded.unavailable_min(&m), 130.0);
+    // A status page: the 6 minutes of partial outage count 30%, degraded capacity not at all.
+    assert!((PartialOutagePolicy::Statuspage.unavailable_min(&m) - 11.8).abs() < 1e-12);
+    assert_eq!(
+        "statuspage".parse::<PartialOutagePolicy>().unwrap(),
+        PartialOutagePolicy::Statuspage
+    );
     assert_eq!(
         "weighted".parse::<PartialOutagePolicy>().unwrap(),
         PartialOutagePolicy::Weighted
@@ -61,7 +82,7 @@ fn breach_probability_and_means_across_replications() {
         month(1, 0, 50.0, 0.0, 0.0),
         month(1, 1, 0.0, 0.0, 0.0),
     ];
-    let row = period_row(&months, 2, 2, MONTH_MIN, 99.9, PartialOutagePolicy::Ignore, None);
+    let row = period_row(&months, 2, &set(2, MONTH_MIN), 99.9, PartialOutagePolicy::Ignore, None);
     assert_eq!(row.periods_per_replication, 2);
     let p = row.breach_probability.unwrap();
     assert_eq!(p.value, 0.25, "mean of 0/2 and 1/2");
@@ -69,22 +90,64 @@ fn breach_probability_and_means_across_replications() {
     assert!((row.budget_remaining_min.value - (43.83 - 22.5)).abs() < 1e-9);
     let a = row.availability_pct.value;
     assert!((a - (100.0 - 100.0 * 22.5 / MONTH_MIN)).abs() < 1e-9, "{a}");
-    let weighted = period_row(&months, 2, 2, MONTH_MIN, 99.9, PartialOutagePolicy::Weighted, None);
+    let weighted = period_row(
+        &months,
+        2,
+        &set(2, MONTH_MIN),
+        99.9,
+        PartialOutagePolicy::Weighted,
+        None,
+    );
     assert_eq!(weighted.breach_probability.unwrap().value, 0.5);
     // Month-of-year rows pick months 0, 12, 24, ...
-    let jan = period_row(&months, 2, 2, MONTH_MIN, 99.9, PartialOutagePolicy::Ignore, Some(0));
+    let jan = period_row(
+        &months,
+        2,
+        &set(2, MONTH_MIN),
+        99.9,
+        PartialOutagePolicy::Ignore,
+        Some(0),
+    );
     assert_eq!(jan.periods_per_replication, 1);
     assert_eq!(jan.breach_probability.unwrap().value, 0.5);
     assert!((jan.unavailable_min.value - 25.0).abs() < 1e-12);
 }
 
 #[test]
-fn months_used_are_whole_months_or_the_short_window() {
-    assert_eq!(months_used(3649.0 * DAY_S).0, 119);
-    assert_eq!(months_used(12.0 * MONTH_SECS).0, 12);
-    let (n, min) = months_used(7.0 * DAY_S);
-    assert_eq!(n, 1);
-    assert!((min - 7.0 * 1440.0).abs() < 1e-9);
+fn months_used_are_whole_calendar_months_or_the_short_window() {
+    const DAY_NS: u64 = 86_400_000_000_000;
+    let cal = |warmup_days: u64, horizon_days: u64| {
+        Calendar::new(
+            "2029-01-01",
+            "Europe/Amsterdam",
+            SimDuration::from_nanos(warmup_days * DAY_NS),
+            SimDuration::from_nanos(horizon_days * DAY_NS),
+        )
+        .unwrap()
+    };
+    // A day of warm-up cuts January: February to December are used, with their real lengths.
+    let s = MonthSet::of(&cal(1, 365));
+    assert_eq!(s.count(), 11);
+    assert!(!s.used[0] && s.used[1]);
+    assert_eq!(s.minutes[1], 28.0 * 1440.0);
+    assert_eq!(s.minutes[2], 31.0 * 1440.0 - 60.0, "summer time starts in March");
+    assert_eq!((s.of_year[11], s.labels[11].as_str()), (11, "2029-12"));
+    assert!((s.mean_minutes() - (334.0 * 1440.0) / 11.0).abs() < 1e-6);
+    // A week has no whole month: its one partial month is the period.
+    let s = MonthSet::of(&cal(0, 7));
+    assert_eq!(s.count(), 1);
+    assert_eq!(s.minutes[0], 7.0 * 1440.0);
+    // Months of unequal length: each is judged against its own budget.
+    let months = [month(0, 0, 43.0, 0.0, 0.0), month(0, 1, 43.0, 0.0, 0.0)];
+    let two = MonthSet {
+        used: vec![true, true],
+        minutes: vec![31.0 * 1440.0, 28.0 * 1440.0],
+        of_year: vec![0, 1],
+        labels: vec!["2029-01".into(), "2029-02".into()],
+    };
+    let row = period_row(&months, 1, &two, 99.9, PartialOutagePolicy::Ignore, None);
+    // 43 min is within January's 44.64-minute budget, not February's 40.32.
+    assert_eq!(row.breach_probability.unwrap().value, 0.5);
 }
 
 #[test]
@@ -166,14 +229,14 @@ fn credits_take_the_deepest_tier_and_average_over_months() {
         month(1, 0, 0.02 * m, 0.0, 0.0),
         month(1, 1, 0.0, 0.0, 0.0),
     ];
-    let c = credit_figures(&months, 2, 2, m, PartialOutagePolicy::Ignore, &t);
+    let c = credit_figures(&months, 2, &set(2, m), PartialOutagePolicy::Ignore, &t);
     assert_eq!(c.tiers[0].month_share_pct.value, 25.0);
     assert_eq!(c.tiers[1].month_share_pct.value, 25.0);
     assert_eq!(c.expected_credit_pct.value, (5.0 + 12.5) / 2.0);
     // Partial minutes count only under a policy that counts them.
     let partial = [month(0, 0, 0.0, 0.005 * m, 0.0)];
-    let ignore = credit_figures(&partial, 1, 1, m, PartialOutagePolicy::Ignore, &t);
-    let weighted = credit_figures(&partial, 1, 1, m, PartialOutagePolicy::Weighted, &t);
+    let ignore = credit_figures(&partial, 1, &set(1, m), PartialOutagePolicy::Ignore, &t);
+    let weighted = credit_figures(&partial, 1, &set(1, m), PartialOutagePolicy::Weighted, &t);
     assert_eq!(
         (ignore.expected_credit_pct.value, weighted.expected_credit_pct.value),
         (0.0, 10.0)
@@ -250,6 +313,9 @@ fn sample(lang: Lang) -> CustomerReport {
             window_days: 3649.0,
             window_years: 3649.0 / 365.0,
             months_per_replication: Some(119),
+            timezone: "Europe/Amsterdam".into(),
+            month_first: Some("2029-02".into()),
+            month_last: Some("2038-12".into()),
             visitors_per_month: Some(300_000.0),
             offered_rps: 1.37,
             balancers: 1,
@@ -314,6 +380,27 @@ fn sample(lang: Lang) -> CustomerReport {
                 availability_pct_p50: 100.0,
                 availability_pct_p95: 100.0,
             }),
+            policies: [
+                PartialOutagePolicy::Ignore,
+                PartialOutagePolicy::Statuspage,
+                PartialOutagePolicy::Weighted,
+                PartialOutagePolicy::Degraded,
+            ]
+            .into_iter()
+            .enumerate()
+            .map(|(k, policy)| PolicyView {
+                policy,
+                overall: row(None, 8.0 + 3.0 * k as f64),
+            })
+            .collect(),
+            rolling: Some(RollingFigures {
+                window_days: 30,
+                budget_min: 21.6,
+                days_overspent_pct: est(7.5, 0.8),
+                burn_pct_mean: est(36.0, 3.0),
+                burn_pct_p95: est(140.0, 12.0),
+                burn_pct_worst: est(820.0, 60.0),
+            }),
         },
         incidents: Some(IncidentFigures {
             per_year: est(3.96, 0.4),
@@ -324,6 +411,8 @@ fn sample(lang: Lang) -> CustomerReport {
             mttr_min: Some(150.0),
             detect_s_mean: Some(est(6.1, 0.2)),
             page_min_mean: Some(est(2.5, 0.1)),
+            ack_min_mean: Some(est(31.5, 1.5)),
+            repair_min_mean: Some(est(182.0, 9.0)),
             pages_per_year: est(12.0, 1.0),
             by_cause: vec![CauseRow {
                 cause_kind: "no_balancer",
@@ -353,6 +442,8 @@ fn sample(lang: Lang) -> CustomerReport {
             p95_ms: Some(est(110.1, 0.5)),
             p99_ms: Some(est(162.0, 0.7)),
             p999_ms: Some(est(272.7, 7.0)),
+            slo_ms: Some(300.0),
+            slo_share_pct: Some(est(99.62, 0.03)),
         },
         data_protection: Some(DataProtection {
             backups_ok_per_year: est(361.0, 1.0),
@@ -388,6 +479,32 @@ fn sample(lang: Lang) -> CustomerReport {
             ],
             links: vec![["clients".into(), "lb1".into()]],
         },
+        baselines: Some(BaselineFigures {
+            columns: [
+                ("single_server", 1, 514.2),
+                ("standby_pair", 2, 5.1),
+                ("park", 7, 349.8),
+            ]
+            .into_iter()
+            .map(|(kind, servers, down)| BaselineColumn {
+                scenario: format!("baseline_{kind}"),
+                kind,
+                this_park: kind == "park",
+                servers,
+                replications: 100,
+                years: 10.0,
+                availability_pct: est(100.0 - down / 5256.0, 0.01),
+                downtime_min_per_year: est(down, down / 20.0),
+            })
+            .collect(),
+            causes: ["web", "storage", "takeover", "maintenance"]
+                .into_iter()
+                .map(|cause| CauseLine {
+                    cause,
+                    downtime_min_per_year: vec![est(100.0, 5.0), est(1.0, 0.5), est(8.0, 3.0)],
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -430,7 +547,17 @@ fn month_distribution_buckets_against_the_budget() {
         month(1, 2, 0.4 * budget, 0.0, 0.0),
         month(1, 3, 9.0 * budget, 0.0, 0.0), // outside the 3 months used
     ];
-    let d = month_distribution(&months, 2, 3, MONTH_MIN, 99.9, PartialOutagePolicy::Ignore).unwrap();
+    let d = month_distribution(
+        &months,
+        2,
+        &MonthSet {
+            used: vec![true, true, true, false],
+            ..set(4, MONTH_MIN)
+        },
+        99.9,
+        PartialOutagePolicy::Ignore,
+    )
+    .unwrap();
     let share: Vec<(&str, f64)> = d.buckets.iter().map(|b| (b.kind, b.share_pct.value)).collect();
     let third = 100.0 / 3.0;
     let want = [

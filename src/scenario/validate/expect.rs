@@ -14,7 +14,10 @@ pub(super) fn slo(spec: &Scenario, _: &mut Draft) -> Checked {
         .slo
         .availability_min
         .map(|v| probability("slo.availability_min", v));
-    each([latency, availability].into_iter().flatten(), |r| r.map(|_| ()))
+    let threshold = spec.slo.latency_ms.map(|v| positive("slo.latency_ms", v));
+    each([latency, availability, threshold].into_iter().flatten(), |r| {
+        r.map(|_| ())
+    })
 }
 
 pub(super) fn expects(spec: &Scenario, _: &mut Draft) -> Checked {

@@ -29,6 +29,7 @@ use super::{
     BackupModel, LATENCY_SAMPLE_HORIZON, LATENCY_SAMPLE_REPLICATIONS, MaintenanceModel, Mode, Model, MonitoringModel,
     ReliabilityModel, Scenario, ScriptedFault, TierModel, TrafficModel, latency_sample_spec,
 };
+use crate::model::calendar::Calendar;
 use crate::model::dist::Dist;
 use crate::model::topology::Topology;
 use crate::policy::balancer::BackendSpec;
@@ -58,6 +59,7 @@ const SECTIONS: &[(&str, Check)] = &[
     ("name", run::name),
     ("replications", run::replications),
     ("horizon and warmup", run::horizon),
+    ("start and timezone", run::calendar),
     ("traffic", traffic::traffic),
     ("requests", traffic::requests),
     ("web", tiers::web),
@@ -83,6 +85,7 @@ pub(super) struct Draft {
     replications: Option<u32>,
     horizon: Option<SimDuration>,
     warmup: Option<SimDuration>,
+    calendar: Option<Calendar>,
     traffic: Option<TrafficModel>,
     write_fraction: Option<f64>,
     /// The tiers' sizes, which other sections need, apart from the rest of each tier.
@@ -164,6 +167,7 @@ impl Draft {
             backup: self.backup.expect(FILLED),
             monitoring: self.monitoring.expect(FILLED),
             maintenance: self.maintenance.expect(FILLED),
+            calendar: self.calendar.expect(FILLED),
             spec,
             sources: Default::default(),
         }

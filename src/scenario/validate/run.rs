@@ -1,7 +1,8 @@
-//! The run itself: `name`, `replications`, `horizon` and `warmup`.
+//! The run itself: `name`, `replications`, `horizon` and `warmup`, `start` and `timezone`.
 
 use super::checks::{count, duration};
 use super::{Checked, Draft, refuse};
+use crate::model::calendar::Calendar;
 use crate::scenario::{REPLICATIONS_MAX, Scenario};
 
 /// `name` names the results folder: letters, digits, `_` and `-`.
@@ -41,4 +42,18 @@ pub(super) fn horizon(spec: &Scenario, d: &mut Draft) -> Checked {
     d.horizon = Some(horizon);
     d.warmup = Some(warmup);
     Ok(())
+}
+
+/// `start` (a local midnight) and `timezone` (IANA) give the calendar months of the window.
+pub(super) fn calendar(spec: &Scenario, d: &mut Draft) -> Checked {
+    let (Some(warmup), Some(horizon)) = (d.warmup, d.horizon) else {
+        return Ok(()); // `horizon and warmup` refused already
+    };
+    match Calendar::new(&spec.start, &spec.timezone, warmup, horizon) {
+        Ok(c) => {
+            d.calendar = Some(c);
+            Ok(())
+        }
+        Err((key, message)) => refuse(key, message),
+    }
 }

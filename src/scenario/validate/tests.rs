@@ -363,6 +363,10 @@ const REFUSALS: &[(&str, &str, usize)] = &[
     ),
     // slo and expectations
     ("[slo]\nlatency_ms_p99_max = 0", "slo.latency_ms_p99_max", 2),
+    ("[slo]\nlatency_ms = -5", "slo.latency_ms", 2),
+    ("start = \"2029-01-01T06:00\"", "start", 1),
+    ("start = \"2029-02-30\"", "start", 1),
+    ("timezone = \"Mars/Olympus_Mons\"", "timezone", 1),
     ("[slo]\navailability_min = 2", "slo.availability_min", 2),
     (
         "[[expect]]\navailability_time_min = 0.9",

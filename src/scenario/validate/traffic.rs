@@ -37,7 +37,12 @@ pub(super) fn traffic(spec: &Scenario, d: &mut Draft) -> Checked {
             TrafficModel::Profile {
                 base_rate_per_s: visitors * per_visit / MONTH_SECS,
                 hourly: normalised("traffic.hourly_weights", &t.hourly_weights)?,
-                weekday: normalised("traffic.weekday_weights", &t.weekday_weights)?,
+                weekday: {
+                    // Monday first in the file; from the day of simulation time 0 in the model.
+                    let mut w: [f64; 7] = normalised("traffic.weekday_weights", &t.weekday_weights)?;
+                    w.rotate_left(d.calendar.as_ref().map_or(0, |c| usize::from(c.weekday_monday0)));
+                    w
+                },
                 bursts,
                 clients: t.clients,
             }

@@ -3,6 +3,7 @@
 //! month, and the incident log.
 
 use super::*;
+use crate::model::calendar::CalendarMonth;
 
 /// What fails in the current state: the share of offered requests and its causes.
 pub(super) struct Failing {
@@ -212,13 +213,42 @@ impl AvailWorld<'_> {
             self.metrics.downtime_by_cause_ns[class.index()] += dt;
             if !excluded {
                 self.metrics.downtime_ns += dt;
-                spread_over_months(&mut self.metrics.monthly_downtime_ns, self.warmup, a, now, 1.0);
+                spread_over_months(
+                    &mut self.metrics.monthly_downtime_ns,
+                    &self.m.calendar.months,
+                    a,
+                    now,
+                    1.0,
+                );
+                spread_over_days(&mut self.metrics.daily_ns, 0, self.warmup, a, now, 1.0);
             }
         } else if frac > 0.0 {
-            spread_over_months(&mut self.metrics.monthly_partial_ns, self.warmup, a, now, frac);
+            spread_over_months(
+                &mut self.metrics.monthly_partial_ns,
+                &self.m.calendar.months,
+                a,
+                now,
+                frac,
+            );
+            spread_over_months(
+                &mut self.metrics.monthly_partial_outage_ns,
+                &self.m.calendar.months,
+                a,
+                now,
+                1.0,
+            );
+            spread_over_days(&mut self.metrics.daily_ns, 1, self.warmup, a, now, frac);
+            spread_over_days(&mut self.metrics.daily_ns, 3, self.warmup, a, now, 1.0);
         }
         if !down && self.degraded() {
-            spread_over_months(&mut self.metrics.monthly_degraded_ns, self.warmup, a, now, 1.0);
+            spread_over_months(
+                &mut self.metrics.monthly_degraded_ns,
+                &self.m.calendar.months,
+                a,
+                now,
+                1.0,
+            );
+            spread_over_days(&mut self.metrics.daily_ns, 2, self.warmup, a, now, 1.0);
         }
         // Incident log: a period where some requests fail.
         match (&self.down_since, cause) {
@@ -267,16 +297,36 @@ impl AvailWorld<'_> {
     }
 }
 
-/// Add `weight * (b - a)` to the months of the measured window (starting at `warmup`) that
-/// `[a, b)` overlaps.
-pub(super) fn spread_over_months(slots: &mut [u64], warmup: SimTime, a: SimTime, b: SimTime, weight: f64) {
-    let month_ns = (MONTH_SECS * 1e9) as u64;
-    let mut t = a;
+/// Add `weight * (b - a)` to the calendar months of the measured window that `[a, b)`
+/// overlaps (`months` is the model's calendar; time outside the window is not counted).
+pub(super) fn spread_over_months(slots: &mut [u64], months: &[CalendarMonth], a: SimTime, b: SimTime, weight: f64) {
+    assert_eq!(slots.len(), months.len(), "one slot per calendar month");
+    let mut k = months.partition_point(|m| m.to <= a);
+    while k < months.len() && months[k].from < b {
+        let (from, to) = (a.max(months[k].from), b.min(months[k].to));
+        if from < to {
+            slots[k] += (to.since(from).as_nanos() as f64 * weight).round() as u64;
+        }
+        k += 1;
+    }
+}
+
+/// Add `weight * (b - a)` to column `kind` of the days of the measured window (24 h each from
+/// `warmup`) that `[a, b)` overlaps.
+pub(super) fn spread_over_days(
+    days: &mut [[u64; DAY_KINDS.len()]],
+    kind: usize,
+    warmup: SimTime,
+    a: SimTime,
+    b: SimTime,
+    weight: f64,
+) {
+    let mut t = a.max(warmup);
     while t < b {
-        let m = (t.since(warmup).as_nanos() / month_ns) as usize;
-        let end = (warmup + SimDuration::from_nanos((m as u64 + 1) * month_ns)).min(b);
-        if let Some(slot) = slots.get_mut(m) {
-            *slot += (end.since(t).as_nanos() as f64 * weight).round() as u64;
+        let d = t.since(warmup).as_nanos() / DAY_NS;
+        let end = (warmup + SimDuration::from_nanos((d + 1) * DAY_NS)).min(b);
+        if let Some(slot) = days.get_mut(d as usize) {
+            slot[kind] += (end.since(t).as_nanos() as f64 * weight).round() as u64;
         }
         t = end;
     }

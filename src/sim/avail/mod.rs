@@ -40,7 +40,7 @@ use crate::policy::balancer::Backend;
 use crate::policy::failover::{Action as FoAction, FailoverController, Role};
 use crate::policy::health::{HealthChecker, ProbeOutcome, Transition};
 use crate::policy::vrrp::{Action as VrrpAction, VrrpConfig, VrrpRouter};
-use crate::scenario::{ClassModel, FaultKind, MONTH_SECS, Model, ScriptedFault, TrafficModel};
+use crate::scenario::{ClassModel, FaultKind, Model, ScriptedFault, TrafficModel};
 use crate::units::{SimDuration, SimTime};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -212,6 +212,13 @@ pub struct AlertLog {
     pub(crate) alert: String,
 }
 
+/// What `AvailMetrics::daily_ns` counts per day, in order: the whole site down, partial
+/// outages weighted by the share failing, reduced web capacity, partial outages unweighted
+/// (the same as the monthly figures).
+pub(crate) const DAY_KINDS: [&str; 4] = ["downtime", "partial", "degraded", "partial_outage"];
+/// A day of the daily figures [ns].
+pub(crate) const DAY_NS: u64 = 86_400_000_000_000;
+
 /// What one availability replication measured.
 #[derive(Clone, Debug, Default)]
 pub struct AvailMetrics {
@@ -237,9 +244,15 @@ pub struct AvailMetrics {
     /// Partial outages per month: time while some but not all requests fail, weighted by the
     /// share failing [ns].
     pub(crate) monthly_partial_ns: Vec<u64>,
+    /// Partial outages per month, unweighted: time while some but not all requests fail
+    /// (what a status page shows as "partial outage") [ns].
+    pub(crate) monthly_partial_outage_ns: Vec<u64>,
     /// Time per month the site was up with less than its full web capacity in rotation
     /// (a server failed or out of rotation) [ns].
     pub(crate) monthly_degraded_ns: Vec<u64>,
+    /// Per day of the measured window (24 h each from the end of warm-up; the last may be
+    /// partial), in [`DAY_KINDS`] order [ns]: for rolling error-budget windows.
+    pub(crate) daily_ns: Vec<[u64; DAY_KINDS.len()]>,
     pub(crate) incidents: Vec<Incident>,
     pub(crate) incidents_total: u64,
     pub(crate) failures: u64,
@@ -261,6 +274,11 @@ pub struct AvailMetrics {
     /// Times from the master balancer failing to a balancer being master again [ms]: the VRRP
     /// takeover by the backup, or the repair when no backup was up.
     pub(crate) lb_takeover_ms: Vec<f64>,
+    /// Component repairs paged in the window (the first `INCIDENTS_MAX`): from the page to
+    /// an engineer starting work (waiting for a free crew plus the response time) [min], and
+    /// the work itself [min], in the same order.
+    pub(crate) ack_min: Vec<f64>,
+    pub(crate) repair_min: Vec<f64>,
     /// Alerts that paged on-call, and the first ones in detail.
     pub(crate) pages: u64,
     pub(crate) alerts: Vec<AlertLog>,
@@ -321,7 +339,8 @@ pub struct AvailWorld<'m> {
     web0: usize,
     store0: usize,
     crews_free: u32,
-    jobs: VecDeque<Job>,
+    /// Jobs waiting for a crew, with the time on-call was paged for each.
+    jobs: VecDeque<(SimTime, Job)>,
     /// Job in progress per id (index into `active_jobs`).
     active_jobs: Vec<Job>,
     response: StreamRng,
@@ -497,11 +516,13 @@ impl<'m> AvailWorld<'m> {
     /// Run to the horizon and return what was measured.
     pub fn run(mut self) -> AvailMetrics {
         let window = self.horizon.since(self.warmup);
-        let months = (window.as_secs_f64() / MONTH_SECS).ceil().max(1.0) as usize;
+        let months = self.m.calendar.months.len();
         self.metrics.window_ns = window.as_nanos();
         self.metrics.monthly_downtime_ns = vec![0; months];
         self.metrics.monthly_partial_ns = vec![0; months];
+        self.metrics.monthly_partial_outage_ns = vec![0; months];
         self.metrics.monthly_degraded_ns = vec![0; months];
+        self.metrics.daily_ns = vec![[0; DAY_KINDS.len()]; window.as_nanos().div_ceil(DAY_NS) as usize];
         self.metrics.offered = offered_between(&self.m.traffic, self.warmup, self.horizon);
         for c in 0..self.comps.len() {
             if self.colocated(c) {
@@ -888,13 +909,15 @@ impl<'m> AvailWorld<'m> {
     }
 
     fn enqueue(&mut self, now: SimTime, job: Job) {
-        self.jobs.push_back(job);
+        self.jobs.push_back((now, job));
         self.start_jobs(now);
     }
 
     fn start_jobs(&mut self, now: SimTime) {
         while self.crews_free > 0 {
-            let Some(job) = self.jobs.pop_front() else { return };
+            let Some((paged, job)) = self.jobs.pop_front() else {
+                return;
+            };
             self.crews_free -= 1;
             let hour = (now.as_nanos() / HOUR_NS) % 24;
             let mut response = self.m.reliability.response.sample(&mut self.response);
@@ -912,6 +935,15 @@ impl<'m> AvailWorld<'m> {
                     .replace
                     .sample(&mut self.replace),
             };
+            // The repair chain after the page: waiting for a free crew plus the engineer's
+            // response is the acknowledgement (MTTA); the work is the repair.
+            if paged >= self.warmup && matches!(job, Job::Repair(_)) && self.metrics.ack_min.len() < INCIDENTS_MAX {
+                assert!(now >= paged, "a job starts after its page");
+                self.metrics
+                    .ack_min
+                    .push((now + response).since(paged).as_secs_f64() / 60.0);
+                self.metrics.repair_min.push(work.as_secs_f64() / 60.0);
+            }
             let id = self.active_jobs.len() as u32;
             self.active_jobs.push(job);
             self.q.schedule(now + response + work, Ev::JobDone { job: id });
