@@ -1,6 +1,6 @@
 //! The checked-model vocabulary both drivers and the scenario layer share: duration
 //! distributions ([`dist`]), the failure vocabulary and typed scripted faults ([`failure`]), the
-//! park's graph ([`topology`]), the traffic model ([`traffic`])
+//! park's graph ([`topology`]), the traffic model ([`traffic`]), the URIs `balance uri` hashes ([`uri`])
 //! and the names of the alerts the availability mode pages with ([`alerts`]).
 //!
 //! Pure data and pure functions of a validated scenario: no event queue, no RNG streams, no
@@ -11,3 +11,4 @@ pub mod dist;
 pub mod failure;
 pub mod topology;
 pub mod traffic;
+pub mod uri;

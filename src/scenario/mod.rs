@@ -50,6 +50,8 @@ pub struct Model {
     pub storage_reads: u32,
     pub write_fraction: f64,
     pub backend: BackendSpec,
+    /// The URIs requests carry (`balance uri` only: `requests.uri_count`, `uri_zipf_s`).
+    pub uris: Option<crate::model::uri::UriPopulation>,
     /// `None` when health checks are off.
     pub check: Option<CheckSpec>,
     /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.

@@ -663,6 +663,12 @@ pub struct Requests {
     pub storage_reads: u32,
     /// Share of requests that also write once to storage.
     pub write_fraction: f64,
+    /// Distinct request URIs (`balance uri` hashes them): rank i is the path
+    /// `/s<i mod 16>/p<i>.html?v=<i mod 4>` (`model::uri::path`).
+    pub uri_count: u32,
+    /// Zipf exponent of URI popularity: rank i is requested in proportion to 1/i^s; 0 =
+    /// every URI alike.
+    pub uri_zipf_s: f64,
 }
 
 impl Default for Requests {
@@ -670,6 +676,10 @@ impl Default for Requests {
         Requests {
             storage_reads: 2,
             write_fraction: 0.05,
+            // Assumed: a site of a thousand pages whose popularity follows Zipf's law with
+            // s = 1 (web request popularity is Zipf-like with s near 1, Breslau et al. 1999).
+            uri_count: 1000,
+            uri_zipf_s: 1.0,
         }
     }
 }
@@ -682,6 +692,12 @@ pub struct Balancer {
     pub algorithm: AlgorithmName,
     /// `balance random(<draws>)`; 2 is power-of-two-choices. HAProxy default 2.
     pub draws: u32,
+    /// `balance uri whole`: hash the query string too.
+    pub uri_whole: bool,
+    /// `balance uri len <n>`: hash only the URI's first n characters; 0 = all.
+    pub uri_len: u32,
+    /// `balance uri depth <n>`: hash only the first n directories; 0 = all.
+    pub uri_depth: u32,
     /// Per-server `maxconn`; 0 = unlimited (HAProxy default).
     pub maxconn: u32,
     /// Hard bound on the backend queue (simpark limit; HAProxy's is memory).
@@ -730,6 +746,7 @@ pub enum AlgorithmName {
     Leastconn,
     First,
     Source,
+    Uri,
     Random,
 }
 
@@ -738,6 +755,9 @@ impl Default for Balancer {
         Balancer {
             algorithm: AlgorithmName::Roundrobin,
             draws: 2,
+            uri_whole: false,
+            uri_len: 0,
+            uri_depth: 0,
             maxconn: 0,
             queue_max: 10_000,
             timeout_queue_ms: 0.0,
