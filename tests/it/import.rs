@@ -31,6 +31,7 @@ const CORPUS: &[(&str, &str, Env)] = &[
         &[("LB_ENV", "staging")],
     ),
     ("tests/data/haproxy/template-first.cfg", "workers", &[]),
+    ("tests/data/haproxy/cache-uri.cfg", "caches", &[]),
     ("tests/data/haproxy/listen-random.cfg", "api", &[]),
     ("tests/data/haproxy/no-balance.cfg", "be", &[]),
 ];

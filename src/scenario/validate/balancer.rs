@@ -37,19 +37,18 @@ pub(super) fn backend(spec: &Scenario, d: &mut Draft) -> Checked {
     };
     d.timeout_server = Some(ms("balancer.timeout_server_ms", b.timeout_server_ms, false)?);
     let retries = count("balancer.retries", b.retries, 0, 100)?;
-    // The URIs requests carry, hashed as this backend hashes them (`balance uri` only).
+    // The URIs requests carry, hashed as this backend hashes them (`balance uri` only; the
+    // keys are checked whatever the algorithm).
+    let r = &spec.requests;
+    let uri_count = count("requests.uri_count", r.uri_count, 1, URI_COUNT_MAX)?;
+    if !(r.uri_zipf_s.is_finite() && (0.0..=10.0).contains(&r.uri_zipf_s)) {
+        return refuse(
+            "requests.uri_zipf_s",
+            format!("{} is not valid; expected 0 (every URI alike) to 10", r.uri_zipf_s),
+        );
+    }
     let uris = match algorithm {
-        Algorithm::Uri(hash) => {
-            let r = &spec.requests;
-            let count = count("requests.uri_count", r.uri_count, 1, URI_COUNT_MAX)?;
-            if !(r.uri_zipf_s.is_finite() && (0.0..=10.0).contains(&r.uri_zipf_s)) {
-                return refuse(
-                    "requests.uri_zipf_s",
-                    format!("{} is not valid; expected 0 (every URI alike) to 10", r.uri_zipf_s),
-                );
-            }
-            Some(UriPopulation::new(count, r.uri_zipf_s, |u| hash.hash(u)))
-        }
+        Algorithm::Uri(hash) => Some(UriPopulation::new(uri_count, r.uri_zipf_s, |u| hash.hash(u))),
         _ => None,
     };
     let Some(web_count) = d.web_count else { return Ok(()) };

@@ -55,6 +55,8 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         2,
     ),
     ("[requests]\nwrite_fraction = 1.5", "requests.write_fraction", 2),
+    ("[requests]\nuri_count = 0", "requests.uri_count", 2),
+    ("[requests]\nuri_zipf_s = -1.0", "requests.uri_zipf_s", 2),
     // tiers
     ("[web]\ncount = 0", "web.count", 2),
     ("[web]\nworkers = 0", "web.workers", 2),
