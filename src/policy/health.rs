@@ -504,7 +504,7 @@ impl HealthChecker {
             None if self.paused => {
                 // `reschedule`: while (tick_is_expired(expire, now)) expire += inter
                 while self.next_start <= now {
-                    self.next_start = self.next_start + self.spec.inter;
+                    self.next_start += self.spec.inter;
                 }
             }
             None => {
