@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A figure with its 95% confidence half-width across replications.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The mean (or the single value).
     pub value: f64,
     /// Half-width of the 95% CI; `None` (JSON null) with a single replication.
     pub ci95: Option<f64>,
@@ -42,7 +43,7 @@ impl Estimate {
 /// The 0.975 quantile of Student's t with `df` degrees of freedom.
 /// Exact table to 30 (Abramowitz & Stegun, table 26.10), then the Cornish-Fisher expansion
 /// (A&S 26.7.5), accurate to better than 1e-4 beyond 30.
-pub fn t_975(df: usize) -> f64 {
+pub(crate) fn t_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
         12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,

@@ -26,26 +26,28 @@ impl SimTime {
     /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
     /// Later than any instant a run can reach (about 584 years).
-    pub const MAX: SimTime = SimTime(u64::MAX);
+    pub(crate) const MAX: SimTime = SimTime(u64::MAX);
 
-    pub const fn from_nanos(ns: u64) -> Self {
+    pub(crate) const fn from_nanos(ns: u64) -> Self {
         SimTime(ns)
     }
-    pub const fn from_millis(ms: u64) -> Self {
+    #[cfg(test)]
+    pub(crate) const fn from_millis(ms: u64) -> Self {
         SimTime(ms * NANOS_PER_MILLI)
     }
+    /// `s` seconds after the start.
     pub const fn from_secs(s: u64) -> Self {
         SimTime(s * NANOS_PER_SEC)
     }
-    pub const fn as_nanos(self) -> u64 {
+    pub(crate) const fn as_nanos(self) -> u64 {
         self.0
     }
     /// Time since the start [s], for reporting.
-    pub fn as_secs_f64(self) -> f64 {
+    pub(crate) fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
     /// Time since the start [ms], for reporting.
-    pub fn as_millis_f64(self) -> f64 {
+    pub(crate) fn as_millis_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_MILLI as f64
     }
     /// The duration from `earlier` to `self`; panics if `earlier` is later (a logic error).
@@ -54,9 +56,10 @@ impl SimTime {
         SimDuration(self.0 - earlier.0)
     }
     /// The duration from `earlier` to `self`, or zero if `earlier` is later.
-    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
+    pub(crate) fn saturating_since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
+    /// `self + d`, or the latest representable instant on overflow.
     pub fn saturating_add(self, d: SimDuration) -> SimTime {
         SimTime(self.0.saturating_add(d.0))
     }
@@ -65,72 +68,76 @@ impl SimTime {
 const _: () = assert!(SimDuration::HORIZON_MAX.0 + 3 * SimDuration::MODEL_MAX.0 < u64::MAX);
 
 impl SimDuration {
+    /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
-    pub const MAX: SimDuration = SimDuration(u64::MAX);
     /// The longest span a model value may have: 100 years of 365 days. Scenario validation
     /// refuses longer durations, and a sampled or scaled duration is clamped to it, so an
     /// instant before the horizon (at most `HORIZON_MAX`) plus three such spans always fits in
     /// `SimTime` (about 584 years): `now + detect + repair + response` cannot overflow.
-    pub const MODEL_MAX: SimDuration = SimDuration(100 * 365 * 86_400 * NANOS_PER_SEC);
+    pub(crate) const MODEL_MAX: SimDuration = SimDuration(100 * 365 * 86_400 * NANOS_PER_SEC);
     /// The longest horizon: 200 years of 365 days (see `MODEL_MAX`).
-    pub const HORIZON_MAX: SimDuration = SimDuration(200 * 365 * 86_400 * NANOS_PER_SEC);
+    pub(crate) const HORIZON_MAX: SimDuration = SimDuration(200 * 365 * 86_400 * NANOS_PER_SEC);
 
-    pub const fn from_nanos(ns: u64) -> Self {
+    pub(crate) const fn from_nanos(ns: u64) -> Self {
         SimDuration(ns)
     }
+    /// `us` microseconds.
     pub const fn from_micros(us: u64) -> Self {
         SimDuration(us * NANOS_PER_MICRO)
     }
+    /// `ms` milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * NANOS_PER_MILLI)
     }
+    /// `s` seconds.
     pub const fn from_secs(s: u64) -> Self {
         SimDuration(s * NANOS_PER_SEC)
     }
-    pub const fn from_mins(m: u64) -> Self {
+    pub(crate) const fn from_mins(m: u64) -> Self {
         SimDuration(m * 60 * NANOS_PER_SEC)
     }
-    pub const fn from_hours(h: u64) -> Self {
+    pub(crate) const fn from_hours(h: u64) -> Self {
         SimDuration(h * 3600 * NANOS_PER_SEC)
     }
-    pub const fn from_days(d: u64) -> Self {
+    pub(crate) const fn from_days(d: u64) -> Self {
         SimDuration(d * 86_400 * NANOS_PER_SEC)
     }
     /// From seconds as a float, rounded to the nearest nanosecond; negative or NaN gives zero,
     /// longer than `MODEL_MAX` gives `MODEL_MAX`.
-    pub fn from_secs_f64(s: f64) -> Self {
+    pub(crate) fn from_secs_f64(s: f64) -> Self {
         Self::from_nanos_f64(s * NANOS_PER_SEC as f64)
     }
     /// From milliseconds as a float, rounded to the nearest nanosecond (see `from_secs_f64`).
-    pub fn from_millis_f64(ms: f64) -> Self {
+    #[cfg(test)]
+    pub(crate) fn from_millis_f64(ms: f64) -> Self {
         Self::from_nanos_f64(ms * NANOS_PER_MILLI as f64)
     }
     /// From nanoseconds as a float: rounded, negative or NaN to zero, clamped to `MODEL_MAX`.
-    pub fn from_nanos_f64(ns: f64) -> Self {
+    pub(crate) fn from_nanos_f64(ns: f64) -> Self {
         // `as` saturates (NaN -> 0); `min` on the integer keeps the clamp exact.
         SimDuration((ns.round() as u64).min(Self::MODEL_MAX.0))
     }
+    /// The duration [ns].
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
-    pub const fn is_zero(self) -> bool {
+    pub(crate) const fn is_zero(self) -> bool {
         self.0 == 0
     }
+    /// The duration [s], for reporting.
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
+    /// The duration [ms], for reporting.
     pub fn as_millis_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_MILLI as f64
     }
-    pub fn saturating_mul(self, k: u64) -> SimDuration {
+    pub(crate) fn saturating_mul(self, k: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(k))
-    }
-    pub fn saturating_sub(self, other: SimDuration) -> SimDuration {
-        SimDuration(self.0.saturating_sub(other.0))
     }
     /// Multiply by a non-negative float factor (e.g. a slowdown), rounding to ns and clamping
     /// to `MODEL_MAX`.
-    pub fn mul_f64(self, k: f64) -> SimDuration {
+    pub(crate) fn mul_f64(self, k: f64) -> SimDuration {
         assert!(k >= 0.0 && k.is_finite(), "bad duration factor {k}");
         Self::from_nanos_f64(self.0 as f64 * k)
     }

@@ -12,7 +12,7 @@
 
 /// Erlang C: probability an arrival waits in an M/M/c queue with offered load `a` = lambda/mu
 /// [Erlang] and `c` servers. Requires a < c.
-pub fn erlang_c(c: u32, a: f64) -> f64 {
+pub(crate) fn erlang_c(c: u32, a: f64) -> f64 {
     assert!(c >= 1 && a >= 0.0 && a < f64::from(c), "M/M/c needs a < c");
     // Erlang B by the stable recursion B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1)), then C from B.
     let mut b = 1.0;
@@ -33,7 +33,7 @@ pub fn mmc_mean_response_s(lambda: f64, mu: f64, c: u32) -> f64 {
 /// E_k/M/1 queue whose arrivals have rate `lambda_s` [1/s] (Erlang-k inter-arrival times with
 /// mean 1 / lambda_s) and service rate `mu` [1/s]. Fixed-point iteration converges from 0
 /// because the right-hand side is increasing and convex in sigma with a slope < 1 at the root.
-pub fn ekm1_sigma(k: u32, lambda_s: f64, mu: f64) -> f64 {
+pub(crate) fn ekm1_sigma(k: u32, lambda_s: f64, mu: f64) -> f64 {
     assert!(lambda_s < mu, "E_k/M/1 needs lambda < mu");
     let kl = f64::from(k) * lambda_s;
     let mut s = 0.0_f64;

@@ -12,13 +12,11 @@
 
 use super::expect::CheckResult;
 use super::run::{Replications, evaluate_prefix};
-use crate::scenario::{self, Mode, Model, Scenario};
+use crate::scenario::{self, Mode, Model};
 
 /// A failing run written down for replay.
 #[derive(Clone, Debug)]
 pub struct Capsule {
-    /// The scenario to write: resolved, seed pinned, `replications` cut to `replications`.
-    pub spec: Scenario,
     /// Replications the capsule keeps (a prefix of the original run).
     pub replications: u32,
     /// The failing expectation the capsule reproduces, as evaluated on the prefix.
@@ -62,7 +60,6 @@ pub fn capsule(model: &Model, reps: &Replications, key: &str, origin: &str) -> O
         body = scenario::to_toml(&spec),
     );
     Some(Capsule {
-        spec,
         replications,
         failure,
         text,

@@ -17,7 +17,8 @@ pub struct CheckResult {
     /// The bound as printed (`<= 12500`, `split_brain = false`).
     pub bound: String,
     /// The measured value as a number (infinite when, e.g., a failure was never detected).
-    pub value: f64,
+    pub(crate) value: f64,
+    /// Whether the bound held.
     pub passed: bool,
 }
 
@@ -99,7 +100,7 @@ fn paging_checks(k: &dyn Fn(&str) -> String, e: &crate::scenario::schema::Expect
 }
 
 /// Evaluate a request-level run's expectations.
-pub fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
+pub(crate) fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for (i, e) in model.spec.expects.iter().enumerate() {
         let k = |key: &str| format!("expect[{i}].{key}");
@@ -190,7 +191,7 @@ fn alert_check(name: String, model: &Model, s: &Summary, alert: &str, within_ms:
 
 /// Evaluate an availability run's expectations; `reps` are the replications `s` summarises
 /// (the worst-case keys look at every event, not at means).
-pub fn evaluate_availability(model: &Model, s: &AvailSummary, reps: &[AvailMetrics]) -> Vec<CheckResult> {
+pub(crate) fn evaluate_availability(model: &Model, s: &AvailSummary, reps: &[AvailMetrics]) -> Vec<CheckResult> {
     assert_eq!(reps.len(), s.header.replications as usize, "the summary's replications");
     let mut out = Vec::new();
     for (i, e) in model.spec.expects.iter().enumerate() {
@@ -280,6 +281,7 @@ pub struct Suite {
     pub name: String,
     /// The file it came from.
     pub file: String,
+    /// The root seed the run used.
     pub seed: u64,
     /// One result per expectation over the whole run.
     pub results: Vec<CheckResult>,

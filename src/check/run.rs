@@ -15,20 +15,18 @@ use std::path::Path;
 /// The replications of a finished run, in index order, of whichever mode the scenario runs in.
 #[derive(Debug)]
 pub enum Replications {
+    /// Request-level replications.
     Requests(Vec<RepMetrics>),
+    /// Availability (long-horizon) replications.
     Availability(Vec<AvailMetrics>),
 }
 
 impl Replications {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Replications::Requests(r) => r.len(),
             Replications::Availability(r) => r.len(),
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -43,7 +41,8 @@ pub struct Checked {
 
 impl Checked {
     /// Every expectation held.
-    pub fn passed(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn passed(&self) -> bool {
         self.results.iter().all(|r| r.passed)
     }
 
@@ -54,7 +53,7 @@ impl Checked {
 }
 
 /// Simulate every replication of `model` in its mode on `jobs` threads.
-pub fn simulate(model: &Model, jobs: usize) -> Replications {
+pub(crate) fn simulate(model: &Model, jobs: usize) -> Replications {
     match model.mode {
         Mode::Requests => Replications::Requests(crate::sim::run_replications(model, jobs, &|| {})),
         Mode::Availability => Replications::Availability(crate::sim::avail::run_replications(model, jobs, &|| {})),
@@ -64,7 +63,7 @@ pub fn simulate(model: &Model, jobs: usize) -> Replications {
 /// Evaluate `model`'s expectations over the first `n` replications of `reps`: exactly what a
 /// run of the same scenario with `replications = n` gives, since replication `i` depends only
 /// on (seed, i).
-pub fn evaluate_prefix(model: &Model, reps: &Replications, n: usize) -> Vec<CheckResult> {
+pub(crate) fn evaluate_prefix(model: &Model, reps: &Replications, n: usize) -> Vec<CheckResult> {
     assert!(n >= 1 && n <= reps.len(), "prefix {n} of {} replications", reps.len());
     let mut m = model.clone();
     m.replications = u32::try_from(n).expect("replications fit u32");

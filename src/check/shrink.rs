@@ -14,21 +14,26 @@ use std::collections::BTreeMap;
 
 /// Halvings tried per dimension (horizon, traffic, replications): 2^-20 is far below anything
 /// a failing scenario needs, and it bounds the runs a shrink can cost.
-pub const HALVINGS_MAX: u32 = 20;
+pub(crate) const HALVINGS_MAX: u32 = 20;
 
 /// A scenario that cannot be shrunk.
 #[derive(Debug, thiserror::Error)]
 pub enum ShrinkError {
     /// A duration in the scenario does not parse (the scenario was not validated first).
     #[error("key `{key}`: {message}")]
-    Duration { key: String, message: String },
+    Duration {
+        /// The dotted scenario key.
+        key: String,
+        /// Why its value does not parse.
+        message: String,
+    },
 }
 
 /// Zeller and Hildebrandt's ddmin ("Simplifying and Isolating Failure-Inducing Input", TSE
 /// 2002): a 1-minimal subset of `items` for which `fails` still holds, in the original order.
 /// Precondition: `fails(items)` holds. Each distinct subset is tested at most once; the empty
 /// subset is tried first (a failure that needs none of the items).
-pub fn ddmin<T: Clone>(items: &[T], fails: &mut dyn FnMut(&[T]) -> bool) -> Vec<T> {
+pub(crate) fn ddmin<T: Clone>(items: &[T], fails: &mut dyn FnMut(&[T]) -> bool) -> Vec<T> {
     let mut seen: BTreeMap<Vec<usize>, bool> = BTreeMap::new();
     let mut test = |ix: &[usize]| -> bool {
         if let Some(&r) = seen.get(ix) {
@@ -102,11 +107,17 @@ pub fn same_failure(original: &CheckResult, candidate: &[CheckResult]) -> bool {
 pub struct Shrunk {
     /// The minimal scenario found.
     pub spec: Scenario,
+    /// Scripted faults before shrinking.
     pub faults_before: usize,
+    /// Scripted faults after shrinking.
     pub faults_after: usize,
+    /// `horizon` before shrinking, as written in the scenario.
     pub horizon_before: String,
+    /// `horizon` after shrinking.
     pub horizon_after: String,
+    /// `replications` before shrinking.
     pub replications_before: u32,
+    /// `replications` after shrinking.
     pub replications_after: u32,
     /// Traffic after / before (1 when unchanged).
     pub traffic_scale: f64,
@@ -257,7 +268,7 @@ fn kind_name(k: FaultKind) -> &'static str {
 
 /// A duration in the largest unit that states it exactly (`8h`, `90m`, `1500ms`), in the
 /// syntax `parse_duration` reads.
-pub fn duration_text(d: SimDuration) -> String {
+pub(crate) fn duration_text(d: SimDuration) -> String {
     const UNITS: [(&str, u64); 8] = [
         ("y", 365 * 86_400_000_000_000),
         ("d", 86_400_000_000_000),

@@ -13,7 +13,7 @@ use simpark::check::{capsule, run};
 use simpark::report;
 use std::path::{Path, PathBuf};
 
-pub fn check(
+pub(crate) fn check(
     paths: &[PathBuf],
     junit: Option<&Path>,
     flags: &super::RunFlags,

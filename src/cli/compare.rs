@@ -17,22 +17,22 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Args, Debug)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// Scenario files, compared in this order. Default: the brochure's three setups
     /// (scenarios/baseline/single_server.toml, standby_pair.toml, xpos.toml; embedded).
-    pub scenarios: Vec<PathBuf>,
+    pub(crate) scenarios: Vec<PathBuf>,
     /// Also run every scenario through a traffic peak at request level, e.g. `10x1h` (a news
     /// spike: 10 times the traffic for an hour, from the busiest hour of the week), and report
     /// requests served and p99 latency during it.
     #[arg(long, value_name = "MULTIPLIERxDURATION")]
-    pub peak: Option<String>,
+    pub(crate) peak: Option<String>,
     #[command(flatten)]
-    pub run: RunFlags,
+    pub(crate) run: RunFlags,
     #[command(flatten)]
-    pub shard: super::shard::ShardFlags,
+    pub(crate) shard: super::shard::ShardFlags,
 }
 
-pub fn compare(args: &CompareArgs) -> Result<i32> {
+pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
     let study = StudyFile {
         command: StudyKind::Compare,
         // Read from the working directory; `study.toml` records which one.
@@ -158,7 +158,7 @@ pub fn compare(args: &CompareArgs) -> Result<i32> {
 
 /// The compared scenarios of a study file: (label, model), all loaded before any runs
 /// (errors printed; the exit code returned).
-pub fn entries(study: &StudyFile) -> Result<Vec<(String, Model)>, i32> {
+pub(crate) fn entries(study: &StudyFile) -> Result<Vec<(String, Model)>, i32> {
     (0..study.scenario_count())
         .map(|i| match study.load(i, &[]) {
             Ok(m) => Ok((study.label(i), m)),
@@ -168,20 +168,20 @@ pub fn entries(study: &StudyFile) -> Result<Vec<(String, Model)>, i32> {
 }
 
 /// The plan hash every record of a sharded comparison carries.
-pub fn hash(study: &StudyFile, entries: &[(String, Model)]) -> String {
+pub(crate) fn hash(study: &StudyFile, entries: &[(String, Model)]) -> String {
     let resolved: Vec<String> = entries.iter().map(|(_, m)| scenario::to_toml(&m.spec)).collect();
     study.hash(&resolved)
 }
 
 /// The files a comparison writes: `compare.json` and the charts.
-pub fn outputs(cmp: &Comparison) -> Result<Vec<(String, String)>> {
+pub(crate) fn outputs(cmp: &Comparison) -> Result<Vec<(String, String)>> {
     let mut files = vec![("compare.json".to_string(), cmp.json())];
     files.extend(cmp.plots()?);
     Ok(files)
 }
 
 /// The results directory's run id.
-pub fn run_id(entries: &[(String, Model)], peaks: &[Model]) -> String {
+pub(crate) fn run_id(entries: &[(String, Model)], peaks: &[Model]) -> String {
     let ids: String = entries
         .iter()
         .map(|(_, m)| m)

@@ -14,7 +14,7 @@ use simpark::scenario;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// An HAProxy configuration (haproxy.cfg): one backend becomes `[balancer]` and `web.count`.
     #[arg(value_name = "HAPROXY_CFG")]
     haproxy: Option<PathBuf>,
@@ -113,7 +113,7 @@ fn gather(args: &ImportArgs) -> Result<(Imported, String), import::ImportError> 
     Ok((all, name.unwrap_or_else(|| "imported".to_string())))
 }
 
-pub fn run(args: &ImportArgs) -> Result<i32> {
+pub(crate) fn run(args: &ImportArgs) -> Result<i32> {
     if args.haproxy.is_none() && args.keepalived.is_empty() && args.rules.is_empty() && args.alertmanager.is_none() {
         eprintln!(
             "error: nothing to import; give HAPROXY_CFG, --keepalived FILE, --rules FILE and/or --alertmanager FILE"

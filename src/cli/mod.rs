@@ -27,15 +27,15 @@ mod shard;
 mod shrink;
 
 /// Exit codes, distinct per kind of failure.
-pub mod exit {
+pub(crate) mod exit {
     /// Everything ran and every expectation held.
-    pub const OK: i32 = 0;
+    pub(crate) const OK: i32 = 0;
     /// The run completed but an expectation failed.
-    pub const EXPECTATION_FAILED: i32 = 1;
+    pub(crate) const EXPECTATION_FAILED: i32 = 1;
     /// Bad usage or an invalid scenario: nothing was simulated or written.
-    pub const USAGE: i32 = 2;
+    pub(crate) const USAGE: i32 = 2;
     /// An internal invariant was violated during the run (a simpark bug).
-    pub const INVARIANT: i32 = 3;
+    pub(crate) const INVARIANT: i32 = 3;
 }
 
 /// Deterministic simulator of a high-availability web-hosting park (load balancer, web
@@ -44,15 +44,15 @@ pub mod exit {
 /// Without a subcommand, runs the embedded default scenario (the XPOS park).
 #[derive(Parser, Debug)]
 #[command(name = "simpark", version, about, long_about = None, args_conflicts_with_subcommands = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
     #[command(flatten)]
-    pub run: RunArgs,
+    pub(crate) run: RunArgs,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Simulate a scenario (default: the embedded XPOS park) and write results/<name>/.
     Run(RunArgs),
     /// Check scenario files without simulating; exit 2 on the first invalid one.
@@ -135,7 +135,7 @@ pub enum Command {
 
 /// An availability as a ratio (`0.999`) or a percentage (`99.9`, `99.9%`): a bare number
 /// above 1 is a percentage. Returns the ratio.
-pub fn availability_ratio(text: &str) -> Result<f64, String> {
+pub(crate) fn availability_ratio(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let bad = || format!("`{text}` is not valid; expected a ratio (0.999) or a percentage (99.9 or 99.9%)");
     let (num, percent) = match t.strip_suffix('%') {
@@ -154,7 +154,7 @@ pub fn availability_ratio(text: &str) -> Result<f64, String> {
 /// An SLA as a percentage (`99.9`, `99.9%`) or a ratio (`0.999`: a bare number up to 1).
 /// Returns the percentage, exactly as typed when typed as one; the range is the report's to
 /// check.
-pub fn availability_percent(text: &str) -> Result<f64, String> {
+pub(crate) fn availability_percent(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let (num, percent) = match t.strip_suffix('%') {
         Some(n) => (n.trim(), true),
@@ -181,88 +181,88 @@ fn at_least_one<T: std::str::FromStr + TryFrom<u8> + PartialOrd>(text: &str) -> 
 }
 
 #[derive(Args, Debug, Default, Clone)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Scenario file (TOML); the embedded default when omitted.
-    pub scenario: Option<PathBuf>,
+    pub(crate) scenario: Option<PathBuf>,
     #[command(flatten)]
-    pub flags: RunFlags,
+    pub(crate) flags: RunFlags,
     /// Print the topology as Graphviz DOT alone on stdout (no table), or with `--dot=FILE`
     /// write it to FILE.
     #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
-    pub dot: Option<PathBuf>,
+    pub(crate) dot: Option<PathBuf>,
     /// Availability mode: write replication 0's web and storage failures and repairs as a scenario
     /// with scripted faults in request mode (a replay capsule for `simpark run`).
     #[arg(long, value_name = "FILE")]
-    pub write_faults: Option<PathBuf>,
+    pub(crate) write_faults: Option<PathBuf>,
     /// Run one shard: `i/N` (0 <= i < N), `auto` (a Slurm array's task) or `auto/N` (index from
     /// SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX). Writes records
     /// for `simpark merge` into --out (default results/<name>/parts).
     #[arg(long, value_name = "i/N|auto|auto/N", conflicts_with = "units")]
-    pub shard: Option<String>,
+    pub(crate) shard: Option<String>,
     /// Run these units (replications) only, e.g. `4-6,9` (what `simpark merge` lists as
     /// missing); records as with --shard.
     #[arg(long, value_name = "LIST")]
-    pub units: Option<String>,
+    pub(crate) units: Option<String>,
     /// Add replications in batches of 10 until every 95% CI half-width is reached: `0.5%`
     /// (p99 and availability, or downtime in availability mode), or per metric
     /// `latency_ms_p99:5ms`, `availability:0.0001`, comma-separated (docs/cluster.md).
     #[arg(long, value_name = "TARGETS", conflicts_with_all = ["shard", "units"])]
-    pub precision: Option<String>,
+    pub(crate) precision: Option<String>,
     /// Most replications a --precision run may use.
     #[arg(long, value_name = "N", default_value_t = simpark::study::precision::REPLICATIONS_MAX_DEFAULT, requires = "precision")]
-    pub max_replications: u32,
+    pub(crate) max_replications: u32,
 }
 
 /// Threads per core `--jobs` may ask for.
-pub const JOBS_PER_CORE_MAX: usize = 4;
+pub(crate) const JOBS_PER_CORE_MAX: usize = 4;
 
 /// The run flags shared by `run`, `sweep` and `compare`.
 #[derive(Args, Debug, Default, Clone)]
-pub struct RunFlags {
+pub(crate) struct RunFlags {
     /// Root seed (overrides the scenario's). Every sweep point and compared scenario uses it:
     /// common random numbers.
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Independent replications per run (overrides the scenario's).
     #[arg(long, short = 'r')]
-    pub replications: Option<u32>,
+    pub(crate) replications: Option<u32>,
     /// Worker threads (at least 1); results are identical for any value.
     #[arg(long, short = 'j', value_parser = at_least_one::<usize>)]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     /// Simulated time per replication, e.g. 7d, 36h, 90m.
     #[arg(long)]
-    pub horizon: Option<String>,
+    pub(crate) horizon: Option<String>,
     /// Warm-up excluded from statistics, e.g. 1h.
     #[arg(long)]
-    pub warmup: Option<String>,
+    pub(crate) warmup: Option<String>,
     /// Override any scenario key: --set web.count=4 --set balancer.algorithm=leastconn
     #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
+    pub(crate) set: Vec<String>,
     /// Output directory (default results/<scenario name>, or per command).
     #[arg(long)]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// No table and no progress bar; errors still go to stderr.
     #[arg(long, short = 'q')]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Availability mode: swarm testing (each replication draws its failure classes).
     #[arg(long)]
-    pub swarm: bool,
+    pub(crate) swarm: bool,
     /// Availability mode: `design` keeps failures within what the park promises to survive.
     #[arg(long, value_name = "design|none")]
-    pub fault_budget: Option<String>,
+    pub(crate) fault_budget: Option<String>,
     /// Availability mode: planned maintenance counts as downtime, or is excluded (as a
     /// contract may say); reported apart either way (`maintenance.contract`).
     #[arg(long, value_name = "count|exclude")]
-    pub maintenance: Option<String>,
+    pub(crate) maintenance: Option<String>,
     /// Test hook (hidden): violate an invariant inside the run, to test exit 3 and its replay
     /// line.
     #[arg(long, hide = true)]
-    pub debug_invariant_panic: bool,
+    pub(crate) debug_invariant_panic: bool,
 }
 
 impl RunFlags {
     /// The overrides these flags stand for, as `simpark run` applies them.
-    pub fn sets(&self) -> Vec<String> {
+    pub(crate) fn sets(&self) -> Vec<String> {
         let mut sets = self.set.clone();
         sets.extend(self.flag_sets().into_iter().map(|(set, _)| set));
         sets
@@ -316,7 +316,7 @@ impl RunFlags {
     }
 
     /// A scenario file (or the embedded default) with these flags and `extra` overrides.
-    pub fn load(&self, scenario: Option<&Path>, extra: &[String]) -> Result<Model, ScenarioError> {
+    pub(crate) fn load(&self, scenario: Option<&Path>, extra: &[String]) -> Result<Model, ScenarioError> {
         let mut sets = self.sets();
         sets.extend_from_slice(extra);
         match scenario {
@@ -335,7 +335,7 @@ impl RunFlags {
     /// `--swarm`, `--fault-budget` (and `--write-faults`, passed as `write_faults`) act on
     /// failures drawn in availability mode only: refuse them in request mode rather than
     /// ignore them.
-    pub fn refuse_in_request_mode(&self, model: &Model, write_faults: bool) -> Result<()> {
+    pub(crate) fn refuse_in_request_mode(&self, model: &Model, write_faults: bool) -> Result<()> {
         if model.mode == scenario::Mode::Availability {
             return Ok(());
         }
@@ -361,7 +361,7 @@ impl RunFlags {
 
     /// Worker threads: `--jobs`, or the cores; at most `JOBS_PER_CORE_MAX` per core (results
     /// are identical for any value, so more threads only cost memory and start-up time).
-    pub fn jobs(&self) -> usize {
+    pub(crate) fn jobs(&self) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let max = cores * JOBS_PER_CORE_MAX;
         match self.jobs {
@@ -375,7 +375,7 @@ impl RunFlags {
     }
 
     /// A progress bar over `total` units with an ETA, hidden with --quiet or off a terminal.
-    pub fn progress(&self, total: u64, what: &str) -> indicatif::ProgressBar {
+    pub(crate) fn progress(&self, total: u64, what: &str) -> indicatif::ProgressBar {
         if self.quiet || !std::io::stderr().is_terminal() {
             return indicatif::ProgressBar::hidden();
         }
@@ -392,7 +392,7 @@ impl RunFlags {
 }
 
 /// Run the parsed command; returns the process exit code.
-pub fn main_with(cli: Cli) -> Result<i32> {
+pub(crate) fn main_with(cli: Cli) -> Result<i32> {
     match cli.command {
         None => {
             if let Some(sub) = cli.run.scenario.as_deref().and_then(mistyped_subcommand) {
@@ -484,7 +484,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Load the scenario named by `args` with all overrides applied.
-pub fn load_model(args: &RunArgs) -> Result<Model, ScenarioError> {
+pub(crate) fn load_model(args: &RunArgs) -> Result<Model, ScenarioError> {
     args.flags.load(args.scenario.as_deref(), &[])
 }
 
@@ -746,7 +746,7 @@ fn table_with_detection(model: &Model, s: &summary::Summary) -> String {
 /// Where `run` writes without `--out`: one folder per (scenario, mode), so an availability
 /// run never lands beside a request run's stale `timeseries.csv`: `results/<name>/` in
 /// request mode, `results/<name>-availability/` in availability mode.
-pub fn default_out(model: &Model) -> PathBuf {
+pub(crate) fn default_out(model: &Model) -> PathBuf {
     let dir = match model.mode {
         scenario::Mode::Requests => model.spec.name.clone(),
         scenario::Mode::Availability => format!("{}-availability", model.spec.name),
@@ -786,7 +786,7 @@ fn with_progress<T>(bar: &indicatif::ProgressBar, f: impl FnOnce() -> T) -> T {
 /// Run `f`, turning a panic (a violated invariant) into `None`. The hidden test hook
 /// `--debug-invariant-panic` panics inside, so that tests can provoke exit 3 and its replay
 /// line deterministically.
-pub fn guarded<T>(flags: &RunFlags, f: impl FnOnce() -> T) -> Option<T> {
+pub(crate) fn guarded<T>(flags: &RunFlags, f: impl FnOnce() -> T) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         assert!(
             !flags.debug_invariant_panic,
@@ -821,7 +821,7 @@ fn invariant_violated(bar: &indicatif::ProgressBar, replay: &str) -> i32 {
 }
 
 /// A path or argument quoted for a POSIX shell when it needs it.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
         s.to_string()
     } else {
@@ -832,7 +832,7 @@ pub fn shell_quote(s: &str) -> String {
 /// The one-line `simpark run` command that reproduces a run of `model` loaded from `scenario`
 /// with `flags` and the `extra` overrides: every flag that shaped it, resolved values for
 /// seed, replications, horizon and warm-up, and one job.
-pub fn replay_line(scenario: Option<&str>, flags: &RunFlags, extra: &[String], model: &Model) -> String {
+pub(crate) fn replay_line(scenario: Option<&str>, flags: &RunFlags, extra: &[String], model: &Model) -> String {
     let mut cmd = String::from("simpark run");
     if let Some(p) = scenario {
         cmd.push_str(&format!(" {}", shell_quote(p)));
@@ -858,7 +858,7 @@ pub fn replay_line(scenario: Option<&str>, flags: &RunFlags, extra: &[String], m
 }
 
 /// The one-line command that reproduces this run.
-pub fn replay_command(args: &RunArgs, model: &Model) -> String {
+pub(crate) fn replay_command(args: &RunArgs, model: &Model) -> String {
     let scenario = args.scenario.as_ref().map(|p| p.display().to_string());
     replay_line(scenario.as_deref(), &args.flags, &[], model)
 }
@@ -922,13 +922,13 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The W1 workload, embedded so `simpark bench` works from any directory.
-pub const W1_TOML: &str = include_str!("../../scenarios/bench/w1_roundrobin.toml");
+pub(crate) const W1_TOML: &str = include_str!("../../scenarios/bench/w1_roundrobin.toml");
 /// The W2 workload (M/M/3 through HAProxy's backend queue), embedded likewise.
-pub const W2_TOML: &str = include_str!("../../scenarios/bench/w2_shared_queue.toml");
+pub(crate) const W2_TOML: &str = include_str!("../../scenarios/bench/w2_shared_queue.toml");
 
 /// The benchmark workloads of benches/README.md.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum BenchWorkload {
+pub(crate) enum BenchWorkload {
     W1,
     W2,
 }
@@ -969,7 +969,7 @@ fn bench(requests: u64, algorithm: &str, workload: BenchWorkload) -> Result<i32>
     Ok(exit::OK)
 }
 
-pub use simpark::report::plural;
+pub(crate) use simpark::report::plural;
 
 #[cfg(test)]
 mod tests {

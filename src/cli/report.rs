@@ -14,35 +14,35 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Results directory written by `simpark run` (summary.json, scenario.resolved.toml, and
     /// months.csv + latency.json or timeseries.csv).
-    pub results: PathBuf,
+    pub(crate) results: PathBuf,
     /// Customer name printed on the report.
     #[arg(long)]
-    pub customer: Option<String>,
+    pub(crate) customer: Option<String>,
     /// Language of the report: en (English) or nl (Dutch).
     #[arg(long, default_value = "en", value_name = "en|nl")]
-    pub lang: String,
+    pub(crate) lang: String,
     /// The SLA, as a percentage (99.9, 99.9%) or a ratio (0.999), strictly between 0 and 100%.
     #[arg(long, default_value = "99.9", value_name = "PERCENT|RATIO", allow_negative_numbers = true, value_parser = super::availability_percent)]
-    pub sla: f64,
+    pub(crate) sla: f64,
     /// Which minutes count against the SLA: `ignore` (only full outages; the default),
     /// `weighted` (partial outages by the share of requests failing), `degraded` (every
     /// minute with reduced web capacity).
     #[arg(long, value_name = "ignore|weighted|degraded")]
-    pub partial_outage: Option<String>,
+    pub(crate) partial_outage: Option<String>,
     /// SLA service credits per month, `BELOW:CREDIT,...` in percent (thresholds falling,
     /// credits rising): the report gives the chance of each tier and the expected credit.
     #[arg(long, default_value = customer::CREDIT_TIERS_DEFAULT, value_name = "BELOW:CREDIT,...")]
-    pub credit_tiers: String,
+    pub(crate) credit_tiers: String,
     /// Where to write report.html, report.md and report.json (default: the results directory).
     #[arg(long)]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `simpark report`: exit 0, or an error (exit 2) with nothing written.
-pub fn report(args: &ReportArgs) -> Result<i32> {
+pub(crate) fn report(args: &ReportArgs) -> Result<i32> {
     let lang: Lang = args.lang.parse()?;
     let policy = args
         .partial_outage
@@ -81,7 +81,7 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
 
 /// The same park as `model` in request mode with every server up (no scripted faults, no
 /// expectations), over a short horizon: the response times an availability run cannot give.
-pub fn latency_sample_model(model: &Model) -> Result<Model> {
+pub(crate) fn latency_sample_model(model: &Model) -> Result<Model> {
     scenario::validate(scenario::latency_sample_spec(&model.spec)).map_err(|(key, message)| {
         anyhow::anyhow!(
             "the request-level latency sample of `{}` is invalid: {key}: {message}",
@@ -91,7 +91,7 @@ pub fn latency_sample_model(model: &Model) -> Result<Model> {
 }
 
 /// Run the latency sample and summarise it (`latency.json`, the `summary.json` layout).
-pub fn latency_sample(model: &Model, jobs: usize) -> Result<summary::Summary> {
+pub(crate) fn latency_sample(model: &Model, jobs: usize) -> Result<summary::Summary> {
     let m = latency_sample_model(model)?;
     let reps = simpark::sim::run_replications(&m, jobs, &|| {});
     Ok(summary::summarise(&m, &reps))

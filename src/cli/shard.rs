@@ -20,30 +20,30 @@ use std::time::Instant;
 
 /// The resolved scenario every shard writes beside its records; `simpark merge` rebuilds the
 /// model from it, and it is a scenario `simpark run` accepts (to top missing units up).
-pub const PLAN_FILE: &str = "plan.toml";
+pub(crate) const PLAN_FILE: &str = "plan.toml";
 /// What a sharded `sweep` or `compare` writes beside its records instead (`StudyFile`).
-pub const STUDY_FILE: &str = "study.toml";
+pub(crate) const STUDY_FILE: &str = "study.toml";
 
 /// `--shard` / `--units` of `sweep` and `compare`: a study's units are its (run,
 /// replication) pairs in order (grid points then N-1 twins, or the compared scenarios).
 #[derive(Args, Debug, Default)]
-pub struct ShardFlags {
+pub(crate) struct ShardFlags {
     /// Run one shard of the study's units (run x replication, in order): `i/N`, `auto` or
     /// `auto/N` as for `run --shard`. Writes study.toml and records for `simpark merge`
     /// into --out (default <results directory>/parts).
     #[arg(long, value_name = "i/N|auto|auto/N", conflicts_with = "units")]
-    pub shard: Option<String>,
+    pub(crate) shard: Option<String>,
     /// Run these units only, e.g. `4-6,9` (what `simpark merge` lists as missing).
     #[arg(long, value_name = "LIST")]
-    pub units: Option<String>,
+    pub(crate) units: Option<String>,
     /// Print the plan (its hash, which units each of N shards runs) and exit; nothing is run.
     #[arg(long, value_name = "N", conflicts_with_all = ["shard", "units"], value_parser = super::at_least_one::<u32>)]
-    pub shards: Option<u32>,
+    pub(crate) shards: Option<u32>,
 }
 
 impl ShardFlags {
     /// The units selected out of `total`, or `None` for the whole study.
-    pub fn selected(&self, total: u64) -> Result<Option<Vec<u32>>, shard::ShardError> {
+    pub(crate) fn selected(&self, total: u64) -> Result<Option<Vec<u32>>, shard::ShardError> {
         let total = u32::try_from(total).expect("studies have at most UNITS_MAX units");
         if let Some(list) = &self.units {
             return shard::parse_units(list, total).map(Some);
@@ -65,7 +65,7 @@ fn current_dir() -> Result<String> {
 
 /// A sharded `sweep` or `compare`: run `units` of the study (`replications[run]` units per
 /// run, models from `model_of`), write `study.toml` and one part file of records into `out`.
-pub fn run_study_units(
+pub(crate) fn run_study_units(
     study: &StudyFile,
     plan: &str,
     replications: &[u32],
@@ -124,31 +124,31 @@ pub fn run_study_units(
 }
 
 #[derive(Args, Debug)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Scenario file (TOML); the embedded default when omitted.
-    pub scenario: Option<PathBuf>,
+    pub(crate) scenario: Option<PathBuf>,
     #[command(flatten)]
-    pub flags: RunFlags,
+    pub(crate) flags: RunFlags,
     /// Number of shards (tasks) to split the replications into.
     #[arg(long, default_value_t = 1, value_parser = super::at_least_one::<u32>)]
-    pub shards: u32,
+    pub(crate) shards: u32,
 }
 
 #[derive(Args, Debug)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// Directories the shards wrote (`--out` of `simpark run --shard`).
     #[arg(required = true)]
-    pub dirs: Vec<PathBuf>,
+    pub(crate) dirs: Vec<PathBuf>,
     /// Output directory (default results/<scenario name>).
     #[arg(long)]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// No table; errors still go to stderr.
     #[arg(long, short = 'q')]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Worker threads for the request-level latency sample an availability merge writes
     /// (`latency.json`, as `simpark run` does); results are identical for any value.
     #[arg(long, short = 'j', value_parser = super::at_least_one::<usize>)]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 }
 
 fn default_jobs() -> usize {
@@ -156,7 +156,7 @@ fn default_jobs() -> usize {
 }
 
 /// The units `--shard` / `--units` select, or `None` for a whole run.
-pub fn selected(args: &RunArgs, model: &Model) -> Result<Option<Vec<u32>>, shard::ShardError> {
+pub(crate) fn selected(args: &RunArgs, model: &Model) -> Result<Option<Vec<u32>>, shard::ShardError> {
     if let Some(list) = &args.units {
         return shard::parse_units(list, model.replications).map(Some);
     }
@@ -174,7 +174,7 @@ fn plan_of(model: &Model) -> (String, String) {
 
 /// `simpark run --shard|--units`: run the selected replications, write `plan.toml` and one
 /// part file of records into `--out` (default results/<name>/parts).
-pub fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
+pub(crate) fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
     let flags = &args.flags;
     if args.dot.is_some() || args.write_faults.is_some() {
         eprintln!("error: --shard/--units write records only; run without them for --dot or --write-faults");
@@ -238,7 +238,7 @@ pub fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
 }
 
 /// `simpark plan`: the units and which shard runs which.
-pub fn plan(args: &PlanArgs) -> Result<i32> {
+pub(crate) fn plan(args: &PlanArgs) -> Result<i32> {
     let model = match args.flags.load(args.scenario.as_deref(), &[]) {
         Ok(m) => m,
         Err(e) => return Ok(report_scenario_error(&e)),
@@ -256,7 +256,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32> {
 }
 
 /// The plan's head line, then the units of each of `shards` shards out of `total`.
-pub fn print_plan(head: &str, total: u32, shards: u32) {
+pub(crate) fn print_plan(head: &str, total: u32, shards: u32) {
     println!("{head}, {shards} shards");
     for index in 0..shards {
         let units: Vec<u32> = Shard { index, count: shards }.units(total).collect();
@@ -271,7 +271,7 @@ pub fn print_plan(head: &str, total: u32, shards: u32) {
 
 /// `simpark merge`: read every shard directory, refuse mixed plans or versions, list missing
 /// units, else write the single-run outputs.
-pub fn merge(args: &MergeArgs) -> Result<i32> {
+pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
     if args.dirs[0].join(STUDY_FILE).exists() {
         return merge_study(args);
     }

@@ -14,16 +14,16 @@ use simpark::scenario::{self, Scenario};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
-pub struct ShrinkArgs {
+pub(crate) struct ShrinkArgs {
     /// A failing scenario file, e.g. `results/check/<name>.capsule.toml`.
-    pub capsule: PathBuf,
+    pub(crate) capsule: PathBuf,
     /// Where to write the minimal scenario (default: `<capsule stem>.min.toml` beside it,
     /// without a `.capsule` suffix in the stem).
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Worker threads for the replications of each candidate run.
     #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 }
 
 /// The default output: `dir/x.capsule.toml` -> `dir/x.min.toml`.
@@ -35,7 +35,7 @@ fn default_out(capsule: &Path) -> PathBuf {
     capsule.with_file_name(format!("{stem}.min.toml"))
 }
 
-pub fn shrink(args: &ShrinkArgs) -> Result<i32> {
+pub(crate) fn shrink(args: &ShrinkArgs) -> Result<i32> {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

@@ -19,24 +19,24 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Args, Debug)]
-pub struct SweepArgs {
+pub(crate) struct SweepArgs {
     /// Scenario file (TOML); the embedded default when omitted.
-    pub scenario: Option<PathBuf>,
+    pub(crate) scenario: Option<PathBuf>,
     /// KEY=RANGE: A..B (integers), A..B:lin:N, A..B:log:N or a,b,c; suffixes k, M, G.
     /// Repeat for a grid, e.g. --vary traffic.visitors_per_month=100k..5M:log:12 --vary web.count=1..6
     #[arg(long, value_name = "KEY=RANGE", required = true)]
-    pub vary: Vec<String>,
+    pub(crate) vary: Vec<String>,
     /// SLO: p99 latency [ms] at most (overrides the scenario's [slo]).
     #[arg(long, value_name = "MS")]
-    pub slo_p99_ms: Option<f64>,
+    pub(crate) slo_p99_ms: Option<f64>,
     /// SLO: availability at least, as a ratio (0.999) or a percentage (99.9, 99.9%)
     /// (overrides the scenario's [slo]).
     #[arg(long, value_name = "RATIO|PERCENT", value_parser = super::availability_ratio)]
-    pub slo_availability: Option<f64>,
+    pub(crate) slo_availability: Option<f64>,
     #[command(flatten)]
-    pub run: RunFlags,
+    pub(crate) run: RunFlags,
     #[command(flatten)]
-    pub shard: super::shard::ShardFlags,
+    pub(crate) shard: super::shard::ShardFlags,
 }
 
 fn usage(message: impl std::fmt::Display) -> i32 {
@@ -44,7 +44,7 @@ fn usage(message: impl std::fmt::Display) -> i32 {
     exit::USAGE
 }
 
-pub fn sweep(args: &SweepArgs) -> Result<i32> {
+pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
     let mut slo_sets = Vec::new();
     if let Some(v) = args.slo_p99_ms {
         if !(v.is_finite() && v > 0.0) {
@@ -175,7 +175,7 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
 
 /// The sweep a study file describes, every value and point validated (errors printed; the
 /// exit code returned). `base` is `study.load(0, &[])`.
-pub fn plan_of(study: &StudyFile, base: Model) -> Result<Plan, i32> {
+pub(crate) fn plan_of(study: &StudyFile, base: Model) -> Result<Plan, i32> {
     let mut varies = Vec::with_capacity(study.vary.len());
     for a in &study.vary {
         match Vary::parse(a, &base.spec) {
@@ -187,7 +187,7 @@ pub fn plan_of(study: &StudyFile, base: Model) -> Result<Plan, i32> {
 }
 
 /// The files a sweep writes (`perf.json` aside): `sweep.json`, `sweep.csv` and the charts.
-pub fn outputs(report: &SweepReport) -> Result<Vec<(String, String)>> {
+pub(crate) fn outputs(report: &SweepReport) -> Result<Vec<(String, String)>> {
     let mut files = vec![
         ("sweep.json".to_string(), report.json()),
         ("sweep.csv".to_string(), report.csv()),
@@ -197,7 +197,7 @@ pub fn outputs(report: &SweepReport) -> Result<Vec<(String, String)>> {
 }
 
 /// The results directory's run id.
-pub fn run_id(study: &StudyFile, plan: &Plan) -> String {
+pub(crate) fn run_id(study: &StudyFile, plan: &Plan) -> String {
     let resolved = simpark::scenario::to_toml(&plan.base.spec);
     let vary: String = study.vary.iter().map(|v| format!("\n# vary {v}")).collect();
     outdir::run_id(

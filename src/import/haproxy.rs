@@ -60,58 +60,66 @@ impl Default for Options {
 /// The effective settings of one server after `default-server` and its own line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Server {
+    /// The server's name on its `server` line.
     pub name: String,
     /// Line of its `server` / `server-template` line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// `id`, explicit or the one HAProxy assigns (the first free one, in declaration order).
     pub id: u32,
+    /// `weight`, 0..=256 (HAProxy default 1).
     pub weight: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
+    /// `backup`: used only when no non-backup server is usable.
     pub backup: bool,
+    /// `disabled`: starts in maintenance.
     pub disabled: bool,
+    /// `check`: health-checked.
     pub check: bool,
-    pub inter_ms: f64,
+    pub(crate) inter_ms: f64,
     /// 0 = unset (same as `inter`).
-    pub fastinter_ms: f64,
+    pub(crate) fastinter_ms: f64,
     /// 0 = unset (same as `inter`).
-    pub downinter_ms: f64,
+    pub(crate) downinter_ms: f64,
+    /// `rise`: consecutive good checks to go UP.
     pub rise: u32,
+    /// `fall`: consecutive failed checks to go DOWN.
     pub fall: u32,
-    pub slowstart_ms: f64,
-    pub observe: ObserveName,
-    pub error_limit: u32,
-    pub on_error: OnErrorName,
+    pub(crate) slowstart_ms: f64,
+    pub(crate) observe: ObserveName,
+    pub(crate) error_limit: u32,
+    pub(crate) on_error: OnErrorName,
 }
 
 /// `balance uri [len <n>] [depth <n>] [whole] [path-only]` as `[balancer]` keys.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct UriParams {
-    pub whole: bool,
-    pub len: u32,
-    pub depth: u32,
+pub(crate) struct UriParams {
+    pub(crate) whole: bool,
+    pub(crate) len: u32,
+    pub(crate) depth: u32,
 }
 
 /// One backend, resolved.
 #[derive(Clone, Debug)]
 pub struct Backend {
+    /// The backend's (or listen section's) name.
     pub name: String,
     /// Line of its `backend` / `listen` line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// In declaration order.
     pub servers: Vec<Server>,
-    pub algorithm: AlgorithmName,
-    pub draws: u32,
-    pub uri: UriParams,
-    pub retries: u32,
+    pub(crate) algorithm: AlgorithmName,
+    pub(crate) draws: u32,
+    pub(crate) uri: UriParams,
+    pub(crate) retries: u32,
     /// As `balancer.redispatch`: 0 off, -1 last retry, P every P-th, -N N-th before last.
-    pub redispatch: i32,
-    pub allbackups: bool,
-    pub timeout_connect_ms: Option<f64>,
-    pub timeout_server_ms: Option<f64>,
-    pub timeout_queue_ms: Option<f64>,
-    pub timeout_check_ms: Option<f64>,
-    pub warnings: Vec<Warning>,
+    pub(crate) redispatch: i32,
+    pub(crate) allbackups: bool,
+    pub(crate) timeout_connect_ms: Option<f64>,
+    pub(crate) timeout_server_ms: Option<f64>,
+    pub(crate) timeout_queue_ms: Option<f64>,
+    pub(crate) timeout_check_ms: Option<f64>,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 /// Read `text` (the contents of `file`) and resolve the chosen backend.
@@ -122,12 +130,6 @@ pub fn parse(text: &str, file: &str, opts: &Options) -> Result<Backend, ImportEr
     be.warnings.extend(assumed);
     be.warnings.sort_by_key(|w| w.line);
     Ok(be)
-}
-
-/// Import `text` as the scenario's `[balancer]` (the rest of the balancer at simpark's defaults).
-pub fn import(text: &str, file: &str, opts: &Options) -> Result<Imported, ImportError> {
-    let be = parse(text, file, opts)?;
-    to_imported(be, file)
 }
 
 // ---------------------------------------------------------------------------------------------

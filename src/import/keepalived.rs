@@ -31,8 +31,8 @@ struct Node {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Vrrp {
     /// `advert_int` [ms], the MASTER's.
-    pub advert_ms: f64,
-    pub warnings: Vec<Warning>,
+    pub(crate) advert_ms: f64,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 fn at(file: &str, line: usize, message: impl Into<String>) -> ImportError {

@@ -28,10 +28,10 @@ use std::fmt;
 /// A construct of a production file that the scenario does not carry, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
-    pub file: String,
+    pub(crate) file: String,
     /// 1-based line.
-    pub line: usize,
-    pub message: String,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Warning {
@@ -46,16 +46,30 @@ pub enum ImportError {
     /// The file could not be read at all.
     #[error("{file}: cannot read: {source}")]
     Io {
+        /// The file that could not be read.
         file: String,
         #[source]
+        /// The operating-system error.
         source: std::io::Error,
     },
     /// A line is malformed or states something simpark cannot represent.
     #[error("{file}:{line}: {message}")]
-    At { file: String, line: usize, message: String },
+    At {
+        /// The imported file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        message: String,
+    },
     /// The file as a whole does not give what was asked (no backend, several backends, ...).
     #[error("{file}: {message}")]
-    File { file: String, message: String },
+    File {
+        /// The imported file.
+        file: String,
+        /// What the file lacks.
+        message: String,
+    },
 }
 
 /// Everything imported: the scenario sections filled in and the warnings about the rest.
@@ -74,6 +88,7 @@ pub struct Imported {
     pub server_map: Vec<String>,
     /// The files read, for the scenario's comment header.
     pub sources: Vec<String>,
+    /// What was imported only approximately or ignored, one entry per line concerned.
     pub warnings: Vec<Warning>,
 }
 

@@ -2,8 +2,8 @@
 //! validate `[[expect]]` alert names without knowing the simulator.
 
 /// `RaidDegraded`: mdadm's degraded-array event, paged with `InstanceDown`'s timing.
-pub const RAID_DEGRADED: &str = "RaidDegraded";
+pub(crate) const RAID_DEGRADED: &str = "RaidDegraded";
 
 /// The alerts the availability mode pages with: the rules it steps (`InstanceDown`,
 /// `HighLoad`, `SmartWarning`) and [`RAID_DEGRADED`].
-pub const ALERTS: [&str; 4] = ["InstanceDown", "HighLoad", "SmartWarning", RAID_DEGRADED];
+pub(crate) const ALERTS: [&str; 4] = ["InstanceDown", "HighLoad", "SmartWarning", RAID_DEGRADED];

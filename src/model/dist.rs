@@ -24,7 +24,7 @@ pub enum Dist {
 
 impl Dist {
     /// Exponential by mean.
-    pub fn exponential(mean: SimDuration) -> Self {
+    pub(crate) fn exponential(mean: SimDuration) -> Self {
         if mean.is_zero() {
             Dist::Deterministic(SimDuration::ZERO)
         } else {
@@ -36,7 +36,7 @@ impl Dist {
 
     /// Log-normal by mean and coefficient of variation (sd / mean): sigma^2 = ln(1 + cv^2),
     /// mu = ln(mean) - sigma^2 / 2, so that E[X] = mean exactly.
-    pub fn lognormal(mean: SimDuration, cv: f64) -> Self {
+    pub(crate) fn lognormal(mean: SimDuration, cv: f64) -> Self {
         assert!(cv >= 0.0 && cv.is_finite());
         if mean.is_zero() {
             return Dist::Deterministic(SimDuration::ZERO);
@@ -49,7 +49,7 @@ impl Dist {
     }
 
     /// Weibull by mean and shape k: scale = mean / Gamma(1 + 1/k).
-    pub fn weibull(mean: SimDuration, shape: f64) -> Self {
+    pub(crate) fn weibull(mean: SimDuration, shape: f64) -> Self {
         assert!(shape > 0.0 && shape.is_finite());
         Dist::Weibull {
             scale_ns: mean.as_nanos() as f64 / gamma(1.0 + 1.0 / shape),
@@ -58,7 +58,7 @@ impl Dist {
     }
 
     /// A weighted table of values [ns]; weights must be non-negative with a positive sum.
-    pub fn empirical(values_ns: Vec<f64>, weights: &[f64]) -> Self {
+    pub(crate) fn empirical(values_ns: Vec<f64>, weights: &[f64]) -> Self {
         assert_eq!(values_ns.len(), weights.len());
         let total: f64 = weights.iter().sum();
         assert!(total > 0.0);
@@ -74,7 +74,7 @@ impl Dist {
     }
 
     /// The mean of the distribution [ns].
-    pub fn mean_ns(&self) -> f64 {
+    pub(crate) fn mean_ns(&self) -> f64 {
         match self {
             Dist::Deterministic(d) => d.as_nanos() as f64,
             Dist::Exponential { mean_ns } => *mean_ns,
@@ -96,7 +96,7 @@ impl Dist {
     }
 
     /// True when every sample is zero (lets the driver skip an event).
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         matches!(self, Dist::Deterministic(d) if d.is_zero())
     }
 
@@ -131,7 +131,7 @@ impl Dist {
 
 /// The gamma function for x > 0 (Lanczos approximation, g = 7, n = 9; relative error < 1e-13,
 /// Numerical Recipes 3rd ed. sec. 6.1). `std` has no stable gamma.
-pub fn gamma(x: f64) -> f64 {
+pub(crate) fn gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
     const C: [f64; 9] = [
         0.999_999_999_999_809_9,

@@ -12,7 +12,7 @@ use serde::Serialize;
 /// scripted fault that injects it in the request driver ([`Failure::fault_kind`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The host is gone: connections and checks time out.
     Crash,
     /// The service process died: connections are refused at once.
@@ -27,7 +27,7 @@ pub enum Failure {
 
 impl Failure {
     /// The scripted fault that injects this failure (a link failure is a partition).
-    pub fn fault_kind(self) -> FaultKind {
+    pub(crate) fn fault_kind(self) -> FaultKind {
         match self {
             Failure::Crash => FaultKind::Crash,
             Failure::ProcessDeath => FaultKind::ProcessDeath,
@@ -41,21 +41,21 @@ impl Failure {
 /// One scripted fault, checked: when, which node, what.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScriptedFault {
-    pub at: SimTime,
+    pub(crate) at: SimTime,
     /// Node index in the topology.
     pub node: usize,
     pub kind: FaultKind,
     /// Service-time factor for `slow`, fill rate [GB/h] for `disk_fill`, 1 otherwise.
-    pub factor: f64,
+    pub(crate) factor: f64,
     /// The other end of a partition or heal (topology index).
     pub peer: Option<usize>,
     /// A partition drops only packets from `node` to `peer`.
-    pub one_way: bool,
+    pub(crate) one_way: bool,
 }
 
 impl ScriptedFault {
     /// The `[[fault]]` table that validates back into this fault (for replay capsules).
-    pub fn to_spec(&self, topology: &Topology) -> Fault {
+    pub(crate) fn to_spec(&self, topology: &Topology) -> Fault {
         let uses_factor = matches!(self.kind, FaultKind::Slow | FaultKind::DiskFill);
         debug_assert!(uses_factor || self.factor == 1.0, "{self:?}");
         Fault {

@@ -6,9 +6,9 @@
 //! Pure data and pure functions of a validated scenario: no event queue, no RNG streams, no
 //! clock. `scenario/` builds these types and `sim/` runs them; nothing here knows `sim`.
 
-pub mod alerts;
-pub mod dist;
-pub mod failure;
-pub mod topology;
+pub(crate) mod alerts;
+pub(crate) mod dist;
+pub(crate) mod failure;
+pub(crate) mod topology;
 pub mod traffic;
 pub mod uri;

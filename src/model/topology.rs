@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 /// What a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     Clients,
     Balancer,
     /// Web server by 0-based position.
@@ -23,16 +23,15 @@ pub enum NodeKind {
 }
 
 #[derive(Clone, Debug)]
-pub struct Node {
-    pub name: String,
-    pub kind: NodeKind,
+pub(crate) struct Node {
+    pub(crate) name: String,
+    pub(crate) kind: NodeKind,
 }
 
 /// A directed link and its one-way latency.
 #[derive(Clone, Debug)]
-pub struct LinkModel {
-    pub latency: Dist,
-    pub spec: DistSpec,
+pub(crate) struct LinkModel {
+    pub(crate) latency: Dist,
 }
 
 #[derive(Clone, Debug)]
@@ -47,7 +46,7 @@ pub struct Topology {
 impl Topology {
     /// Generate the park from tier counts and apply `[[link]]` overrides; check that clients
     /// can reach storage through every web server when requests need storage.
-    pub fn build(
+    pub(crate) fn build(
         spec: &Scenario,
         web_count: u32,
         storage_count: u32,
@@ -69,10 +68,7 @@ impl Topology {
             .then(|| node(&mut g, "backup1".into(), NodeKind::Backup));
         let n = &spec.network;
         let link = |key: &str, d: &DistSpec| -> Result<LinkModel, (String, String)> {
-            Ok(LinkModel {
-                latency: dist(key, d)?,
-                spec: d.clone(),
-            })
+            Ok(LinkModel { latency: dist(key, d)? })
         };
         g.add_edge(clients, lb, link("network.client_lb", &n.client_lb)?);
         let lb2 = spec.balancer.pair.then(|| {
@@ -172,7 +168,7 @@ impl Topology {
         self.index_by_name(name).map(|i| i.index())
     }
 
-    pub fn kind(&self, node: usize) -> NodeKind {
+    pub(crate) fn kind(&self, node: usize) -> NodeKind {
         self.graph[NodeIndex::new(node)].kind
     }
 
@@ -180,13 +176,13 @@ impl Topology {
         &self.graph[NodeIndex::new(node)].name
     }
 
-    pub fn node_names(&self) -> Vec<String> {
+    pub(crate) fn node_names(&self) -> Vec<String> {
         self.graph.node_indices().map(|i| self.graph[i].name.clone()).collect()
     }
 
     /// Every link as (from, to) node names, in insertion order (for drawings such as the
     /// customer report's).
-    pub fn links(&self) -> Vec<(String, String)> {
+    pub(crate) fn links(&self) -> Vec<(String, String)> {
         (&self.graph)
             .edge_references()
             .map(|e| (self.graph[e.source()].name.clone(), self.graph[e.target()].name.clone()))
@@ -194,12 +190,12 @@ impl Topology {
     }
 
     /// Node index of web server `i`.
-    pub fn web_node(&self, i: usize) -> usize {
+    pub(crate) fn web_node(&self, i: usize) -> usize {
         self.web[i].index()
     }
 
     /// Node index of storage node `j`.
-    pub fn storage_node(&self, j: usize) -> usize {
+    pub(crate) fn storage_node(&self, j: usize) -> usize {
         self.storage[j].index()
     }
 
@@ -208,19 +204,19 @@ impl Topology {
     }
 
     /// One-way latency clients -> lb1.
-    pub fn client_latency(&self) -> &Dist {
+    pub(crate) fn client_latency(&self) -> &Dist {
         self.latency(self.clients, self.lb)
             .expect("validated: clients reach lb1")
     }
 
     /// One-way latency lb1 -> web `i`.
-    pub fn lb_web_latency(&self, i: usize) -> &Dist {
+    pub(crate) fn lb_web_latency(&self, i: usize) -> &Dist {
         self.latency(self.lb, self.web[i])
             .expect("validated: lb1 reaches every web server")
     }
 
     /// One-way latency web `i` -> storage `j`, if they are linked.
-    pub fn web_storage_latency(&self, i: usize, j: usize) -> Option<&Dist> {
+    pub(crate) fn web_storage_latency(&self, i: usize, j: usize) -> Option<&Dist> {
         self.latency(self.web[i], self.storage[j])
     }
 

@@ -17,7 +17,7 @@ pub(crate) const NS_PER_S: f64 = 1e9;
 /// The offered rate [req/s] in force at `t`, and the end of its constant piece (`SimTime::MAX`
 /// when the rate never changes): base x hourly[hour of day] x weekday[day of week] x the
 /// multiplier of every burst active at `t` (the run starts on a Monday at 00:00).
-pub fn rate_at(model: &TrafficModel, t: SimTime) -> (f64, SimTime) {
+pub(crate) fn rate_at(model: &TrafficModel, t: SimTime) -> (f64, SimTime) {
     match model {
         TrafficModel::Poisson { rate_per_s, .. } => (*rate_per_s, SimTime::MAX),
         TrafficModel::Profile {
@@ -58,7 +58,7 @@ pub fn peak_rate_per_s(model: &TrafficModel, end: SimTime) -> f64 {
 /// Requests offered in `[a, b)`: the integral of [`rate_at`], piece by piece. Whole weeks
 /// without a burst are added at once (the profile repeats weekly), so the cost does not grow
 /// with the length of a quiet span.
-pub fn offered_between(model: &TrafficModel, a: SimTime, b: SimTime) -> f64 {
+pub(crate) fn offered_between(model: &TrafficModel, a: SimTime, b: SimTime) -> f64 {
     if b <= a {
         return 0.0;
     }

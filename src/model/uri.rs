@@ -6,7 +6,7 @@
 //! itself and never names `sim`.
 
 /// Bound on `requests.uri_count` (the table holds one entry per URI).
-pub const URI_COUNT_MAX: u32 = 1_000_000;
+pub(crate) const URI_COUNT_MAX: u32 = 1_000_000;
 
 /// The path of the URI of popularity rank `rank` (0 = most requested): directories, a file
 /// and a query string, so that `balance uri`'s `depth`, `len` and `whole` all matter.
@@ -16,16 +16,16 @@ pub fn path(rank: u32) -> String {
 
 /// The URI population as the balancer sees it.
 #[derive(Clone, Debug)]
-pub struct UriPopulation {
+pub(crate) struct UriPopulation {
     /// Per rank: (the balancer's hash of the URI, share of requests); shares sum to 1.
-    pub keys: Vec<(u32, f64)>,
+    pub(crate) keys: Vec<(u32, f64)>,
     /// Cumulative shares, per rank (the last is 1).
     cumulative: Vec<f64>,
 }
 
 impl UriPopulation {
     /// `count` URIs (1..=URI_COUNT_MAX) with Zipf exponent `s` (finite, >= 0), hashed by `hash`.
-    pub fn new(count: u32, s: f64, hash: impl Fn(&[u8]) -> u32) -> Self {
+    pub(crate) fn new(count: u32, s: f64, hash: impl Fn(&[u8]) -> u32) -> Self {
         assert!((1..=URI_COUNT_MAX).contains(&count) && s.is_finite() && s >= 0.0);
         let weights: Vec<f64> = (1..=count).map(|i| f64::from(i).powf(-s)).collect();
         let total: f64 = weights.iter().sum();
@@ -42,7 +42,7 @@ impl UriPopulation {
     }
 
     /// The hash of the URI a uniform draw `u` in [0, 1) selects (inverse CDF).
-    pub fn hash_at(&self, u: f64) -> u32 {
+    pub(crate) fn hash_at(&self, u: f64) -> u32 {
         debug_assert!((0.0..1.0).contains(&u));
         let rank = self.cumulative.partition_point(|&c| c <= u).min(self.keys.len() - 1);
         self.keys[rank].0

@@ -39,19 +39,19 @@ const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
 
 /// Backup scheduler and retention configuration.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BackupConfig {
+pub(crate) struct BackupConfig {
     /// Time of day at which the daily backup starts (offset from midnight).
-    pub time_of_day: SimDuration,
+    pub(crate) time_of_day: SimDuration,
     /// Throughput of backup and restore to/from the backup server [bytes/s].
-    pub bandwidth_bytes_per_s: f64,
+    pub(crate) bandwidth_bytes_per_s: f64,
     /// restic `--keep-daily`.
-    pub keep_daily: u32,
+    pub(crate) keep_daily: u32,
     /// restic `--keep-weekly`.
-    pub keep_weekly: u32,
+    pub(crate) keep_weekly: u32,
     /// restic `--keep-monthly`.
-    pub keep_monthly: u32,
+    pub(crate) keep_monthly: u32,
     /// restic `--keep-yearly`.
-    pub keep_yearly: u32,
+    pub(crate) keep_yearly: u32,
 }
 
 impl Default for BackupConfig {
@@ -74,11 +74,11 @@ impl Default for BackupConfig {
 
 /// Identifies one backup run, and the snapshot it produces if it succeeds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BackupId(pub u64);
+pub(crate) struct BackupId(pub(crate) u64);
 
 /// How a backup run ended (drawn by the caller).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum BackupOutcome {
+pub(crate) enum BackupOutcome {
     /// A good snapshot exists.
     Ok,
     /// The run failed; no snapshot.
@@ -89,7 +89,7 @@ pub enum BackupOutcome {
 
 /// Decisions for the caller.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Start a backup of `data_bytes`; at the configured bandwidth it takes `expected_duration`.
     /// The caller reports the end with `handle_backup_finished`.
     StartBackup {
@@ -103,63 +103,63 @@ pub enum Action {
 
 /// A kept snapshot.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Snapshot {
-    pub id: BackupId,
-    pub taken_at: SimTime,
-    pub data_bytes: u64,
+pub(crate) struct Snapshot {
+    pub(crate) id: BackupId,
+    pub(crate) taken_at: SimTime,
+    pub(crate) data_bytes: u64,
     /// Ground truth, for reporting only: restore planning never reads it; it only learns that a
     /// snapshot is bad through `handle_restore_result`.
-    pub corrupt: bool,
+    pub(crate) corrupt: bool,
 }
 
 /// Counters for reporting.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct BackupStats {
-    pub started: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub silently_corrupt: u64,
-    pub skipped_still_running: u64,
-    pub missed_target_down: u64,
-    pub forgotten: u64,
+pub(crate) struct BackupStats {
+    pub(crate) started: u64,
+    pub(crate) succeeded: u64,
+    pub(crate) failed: u64,
+    pub(crate) silently_corrupt: u64,
+    pub(crate) skipped_still_running: u64,
+    pub(crate) missed_target_down: u64,
+    pub(crate) forgotten: u64,
 }
 
 /// One attempt of a restore: restore `snapshot`; report with `handle_restore_result` at
 /// `finishes_at` (a corrupt snapshot is detected at that instant, after reading it all).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RestoreAttempt {
-    pub snapshot: BackupId,
-    pub taken_at: SimTime,
-    pub data_bytes: u64,
-    pub started_at: SimTime,
-    pub finishes_at: SimTime,
+pub(crate) struct RestoreAttempt {
+    pub(crate) snapshot: BackupId,
+    pub(crate) taken_at: SimTime,
+    pub(crate) data_bytes: u64,
+    pub(crate) started_at: SimTime,
+    pub(crate) finishes_at: SimTime,
 }
 
 /// Result of a successful restore.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RestoreReport {
+pub(crate) struct RestoreReport {
     /// When the data was lost.
-    pub error_at: SimTime,
+    pub(crate) error_at: SimTime,
     /// The snapshot finally restored.
-    pub snapshot: BackupId,
-    pub snapshot_taken_at: SimTime,
+    pub(crate) snapshot: BackupId,
+    pub(crate) snapshot_taken_at: SimTime,
     /// Recovery point: `error_at - snapshot_taken_at`.
-    pub rpo: SimDuration,
+    pub(crate) rpo: SimDuration,
     /// Net bytes written between the snapshot and the error (last reported size at or before
     /// `error_at` minus the snapshot size, floored at 0). Data rewritten in place is not seen.
-    pub bytes_lost: u64,
+    pub(crate) bytes_lost: u64,
     /// When the first restore attempt started.
-    pub started_at: SimTime,
-    pub finished_at: SimTime,
+    pub(crate) started_at: SimTime,
+    pub(crate) finished_at: SimTime,
     /// Recovery time: `finished_at - started_at`, including attempts on corrupt snapshots.
-    pub rto: SimDuration,
+    pub(crate) rto: SimDuration,
     /// Snapshots tried and found corrupt, newest first.
-    pub corrupt_tried: Vec<BackupId>,
+    pub(crate) corrupt_tried: Vec<BackupId>,
 }
 
 /// What to do next about a restore.
 #[derive(Clone, Debug, PartialEq)]
-pub enum RestorePlan {
+pub(crate) enum RestorePlan {
     /// Restore from this snapshot and report the result.
     Try(RestoreAttempt),
     /// Done: data restored.
@@ -184,7 +184,7 @@ struct Restore {
 
 /// The backup controller.
 #[derive(Clone, Debug)]
-pub struct BackupController {
+pub(crate) struct BackupController {
     cfg: BackupConfig,
     next_slot: SimTime,
     /// A slot came while the target was down: start as soon as it is up.
@@ -207,7 +207,7 @@ pub struct BackupController {
 }
 
 impl BackupController {
-    pub fn new(cfg: BackupConfig) -> Self {
+    pub(crate) fn new(cfg: BackupConfig) -> Self {
         assert!(
             cfg.time_of_day.as_nanos() < NANOS_PER_DAY,
             "time_of_day must be within a day"
@@ -238,18 +238,14 @@ impl BackupController {
         }
     }
 
-    pub fn config(&self) -> &BackupConfig {
-        &self.cfg
-    }
-
     /// The next instant at which `handle_timeout` must be called: the next daily slot.
     /// (A postponed catch-up is triggered by `handle_target_up`, not by a timer.)
-    pub fn poll_timeout(&self) -> SimTime {
+    pub(crate) fn poll_timeout(&self) -> SimTime {
         self.next_slot
     }
 
     /// Run the scheduler at `now`: start the daily backup if its slot has come.
-    pub fn handle_timeout(&mut self, now: SimTime) {
+    pub(crate) fn handle_timeout(&mut self, now: SimTime) {
         while self.next_slot <= now {
             self.next_slot += SimDuration::from_days(1);
             if !self.target_up {
@@ -266,7 +262,7 @@ impl BackupController {
     }
 
     /// The caller reports the current size of the data to back up (it grows with writes).
-    pub fn handle_data_size(&mut self, now: SimTime, bytes: u64) {
+    pub(crate) fn handle_data_size(&mut self, now: SimTime, bytes: u64) {
         let last = self.data_history.back().expect("history never empty");
         assert!(now >= last.0, "data size reported out of order");
         if last.0 == now {
@@ -276,12 +272,12 @@ impl BackupController {
     }
 
     /// The backup server went down.
-    pub fn handle_target_down(&mut self, _now: SimTime) {
+    pub(crate) fn handle_target_down(&mut self, _now: SimTime) {
         self.target_up = false;
     }
 
     /// The backup server is back: run a postponed backup now if one is pending.
-    pub fn handle_target_up(&mut self, now: SimTime) {
+    pub(crate) fn handle_target_up(&mut self, now: SimTime) {
         self.target_up = true;
         if self.catch_up_pending {
             self.catch_up_pending = false;
@@ -294,7 +290,7 @@ impl BackupController {
     }
 
     /// A backup run ended. On success (including a silently corrupt snapshot) retention runs.
-    pub fn handle_backup_finished(&mut self, now: SimTime, id: BackupId, outcome: BackupOutcome) {
+    pub(crate) fn handle_backup_finished(&mut self, now: SimTime, id: BackupId, outcome: BackupOutcome) {
         assert_eq!(self.running, Some(id), "finished a backup that is not running");
         let (meta_id, taken_at, data_bytes) = self.running_meta.take().expect("running meta");
         assert_eq!(meta_id, id);
@@ -323,7 +319,7 @@ impl BackupController {
     }
 
     /// Drain decisions.
-    pub fn poll_action(&mut self) -> Option<Action> {
+    pub(crate) fn poll_action(&mut self) -> Option<Action> {
         if self.actions.is_empty() {
             None
         } else {
@@ -332,23 +328,24 @@ impl BackupController {
     }
 
     /// Kept snapshots, oldest first.
-    pub fn snapshots(&self) -> &[Snapshot] {
+    pub(crate) fn snapshots(&self) -> &[Snapshot] {
         &self.snapshots
     }
 
-    pub fn stats(&self) -> &BackupStats {
+    pub(crate) fn stats(&self) -> &BackupStats {
         &self.stats
     }
 
     /// Whether a backup is running.
-    pub fn running(&self) -> Option<BackupId> {
+    #[cfg(test)]
+    pub(crate) fn running(&self) -> Option<BackupId> {
         self.running
     }
 
     /// Data written at `error_at` was lost (e.g. deleted by human error); plan the restore,
     /// starting at `now`. Snapshots are tried newest first among those taken strictly before
     /// `error_at`; the controller does not know which are corrupt until it has tried them.
-    pub fn plan_restore(&mut self, error_at: SimTime, now: SimTime) -> RestorePlan {
+    pub(crate) fn plan_restore(&mut self, error_at: SimTime, now: SimTime) -> RestorePlan {
         assert!(now >= error_at, "cannot restore before the error");
         assert!(self.restore.is_none(), "a restore is already in progress");
         self.next_restore_step(error_at, now, now, Vec::new())
@@ -356,7 +353,7 @@ impl BackupController {
 
     /// The caller reports the result of the current restore attempt at `now`.
     /// `ok == false` means the snapshot turned out to be unusable; the next older one is tried.
-    pub fn handle_restore_result(&mut self, now: SimTime, ok: bool) -> RestorePlan {
+    pub(crate) fn handle_restore_result(&mut self, now: SimTime, ok: bool) -> RestorePlan {
         let r = self.restore.take().expect("no restore in progress");
         assert!(now >= r.current.started_at, "restore result before its start");
         let snap = self
@@ -424,7 +421,7 @@ impl BackupController {
     }
 
     /// Time to move `bytes` at the configured bandwidth.
-    pub fn transfer_time(&self, bytes: u64) -> SimDuration {
+    pub(crate) fn transfer_time(&self, bytes: u64) -> SimDuration {
         SimDuration::from_secs_f64(bytes as f64 / self.cfg.bandwidth_bytes_per_s)
     }
 
@@ -500,11 +497,11 @@ impl BackupController {
 /// The calendar-bucket part of a restic `forget` policy (`--keep-last`, `--keep-hourly`,
 /// `--keep-within*` and `--keep-tag` are not modelled).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct RetentionPolicy {
-    pub daily: u32,
-    pub weekly: u32,
-    pub monthly: u32,
-    pub yearly: u32,
+pub(crate) struct RetentionPolicy {
+    pub(crate) daily: u32,
+    pub(crate) weekly: u32,
+    pub(crate) monthly: u32,
+    pub(crate) yearly: u32,
 }
 
 /// restic's `ApplyPolicy` (internal/restic/snapshot_policy.go) for the daily, weekly, monthly
@@ -522,7 +519,8 @@ pub struct RetentionPolicy {
 /// one rule is not counted by the next rule, so borg keeps more.
 ///
 /// An empty policy keeps everything (restic does the same).
-pub fn apply_policy(times: &[SimTime], p: &RetentionPolicy) -> Vec<bool> {
+#[cfg(test)]
+pub(crate) fn apply_policy(times: &[SimTime], p: &RetentionPolicy) -> Vec<bool> {
     // Newest first; stable for equal times (restic uses sort.Stable on time).
     let mut order: Vec<usize> = (0..times.len()).collect();
     order.sort_by(|&a, &b| times[b].cmp(&times[a]));
@@ -574,24 +572,24 @@ fn keep_newest_first(walk: impl ExactSizeIterator<Item = [i64; 4]>, p: &Retentio
 
 /// A civil (proleptic Gregorian, UTC) date.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Civil {
-    pub year: i64,
-    pub month: u32,
-    pub day: u32,
+pub(crate) struct Civil {
+    pub(crate) year: i64,
+    pub(crate) month: u32,
+    pub(crate) day: u32,
     /// Days since 1970-01-01.
     days_from_1970: i64,
 }
 
 impl Civil {
     /// ISO weekday, 1 = Monday .. 7 = Sunday.
-    pub fn iso_weekday(self) -> u32 {
+    pub(crate) fn iso_weekday(self) -> u32 {
         // 1970-01-01 was a Thursday (ISO 4).
         ((self.days_from_1970 + 3).rem_euclid(7) + 1) as u32
     }
 
     /// ISO 8601 (year, week): the week belongs to the year that holds its Thursday
     /// (Go's `time.ISOWeek`, used by restic's weekly bucket).
-    pub fn iso_week(self) -> (i64, u32) {
+    pub(crate) fn iso_week(self) -> (i64, u32) {
         let thursday = self.days_from_1970 - self.iso_weekday() as i64 + 4;
         let t = civil_from_days(thursday);
         let jan1 = days_from_civil(t.year, 1, 1);
@@ -601,7 +599,7 @@ impl Civil {
 }
 
 /// The civil date of a simulated instant (time 0 = Monday 2024-01-01 00:00 UTC).
-pub fn civil_of(t: SimTime) -> Civil {
+pub(crate) fn civil_of(t: SimTime) -> Civil {
     let day = (t.as_nanos() / NANOS_PER_DAY) as i64;
     civil_from_days(EPOCH_DAYS_FROM_1970 + day)
 }

@@ -69,14 +69,14 @@ const WARMUP_PERIOD: SimDuration = SimDuration::from_secs(1);
 /// Queue keys are taken from `now_ms` (`MAKE_KEY` in src/queue.c): millisecond resolution.
 const QUEUE_KEY_RESOLUTION_NS: u64 = 1_000_000;
 /// HAProxy default `retries 3` (src/cfgparse.c `CONN_RETRIES`), for callers building specs.
-pub const DEFAULT_RETRIES: u32 = 3;
+pub(crate) const DEFAULT_RETRIES: u32 = 3;
 /// HAProxy default `<interval>` of `option redispatch` when given without a value: -1,
 /// "redispatch on the last retry" (configuration manual, `option redispatch`).
-pub const DEFAULT_REDISPATCH_INTERVAL: i32 = -1;
+pub(crate) const DEFAULT_REDISPATCH_INTERVAL: i32 = -1;
 /// HAProxy default server `weight 1` (configuration manual, server `weight`).
-pub const DEFAULT_WEIGHT: u32 = 1;
+pub(crate) const DEFAULT_WEIGHT: u32 = 1;
 /// HAProxy default for `balance random`: 2 draws (`backend_parse_balance`, src/backend.c).
-pub const DEFAULT_RANDOM_DRAWS: u32 = 2;
+pub(crate) const DEFAULT_RANDOM_DRAWS: u32 = 2;
 
 /// Sentinel for "no tree" (`lb_tree == NULL`).
 const NO_TREE: u8 = 0;
@@ -88,15 +88,23 @@ const INDEX_MIN_SERVERS: usize = 16;
 const NONE_IDX: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The load-balancing algorithm (`balance`).
 pub enum Algorithm {
+    /// `balance roundrobin` (dynamic weights).
     RoundRobin,
+    /// `balance static-rr`.
     StaticRr,
+    /// `balance leastconn`.
     LeastConn,
+    /// `balance first`: the lowest-id server with a free slot.
     First,
+    /// `balance source`: a hash of the client address.
     Source,
     /// `balance uri` with the default `hash-type map-based` (sdbm over the URI).
     Uri(UriHash),
+    /// `balance random(<draws>)`: power-of-draws choices.
     Random {
+        /// Servers drawn per pick; the least loaded wins (HAProxy default 2).
         draws: u32,
     },
 }
@@ -167,12 +175,14 @@ impl Algorithm {
 }
 
 #[derive(Clone, Debug)]
+/// One `server` line of the backend.
 pub struct ServerSpec {
     /// 0..=256, HAProxy default 1. Weight 0 makes the server unusable for load balancing
     /// (`srv_willbe_usable` requires a non-zero effective weight).
     pub weight: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
+    /// `backup`: used only when no non-backup server is usable (or all with `allbackup`).
     pub backup: bool,
     /// `id <n>` (HAProxy's `puid`, >= 1, unique): orders `balance first` and places the
     /// server's points on the `random` ring. None = the lowest id no other server uses, in
@@ -215,8 +225,11 @@ pub enum AdminState {
 }
 
 #[derive(Clone, Debug)]
+/// A backend: its algorithm, servers and queue/retry settings.
 pub struct BackendSpec {
+    /// `balance`.
     pub algorithm: Algorithm,
+    /// The servers, in declaration order.
     pub servers: Vec<ServerSpec>,
     /// HAProxy: defaults to timeout connect when unset; the caller resolves that. ZERO means
     /// "no timeout" like an unset HAProxy timeout (`tick_add_ifset`).
@@ -229,25 +242,33 @@ pub struct BackendSpec {
     /// None = no `option redispatch`; Some(interval) per the manual (-1 when the option is
     /// given without a value; Some(0) disables redispatching, as the manual says).
     pub redispatch: Option<i32>,
+    /// `option allbackup`: use every usable backup server at once, not only the first.
     pub allbackup: bool,
     /// For the retry turn-around min(timeout connect, 1s); ZERO = unset -> 1s.
     pub timeout_connect: SimDuration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What happens to a new request.
 pub enum Decision {
+    /// Sent to this server now.
     Dispatch(ServerIdx),
+    /// Waiting in a queue; it comes out through `poll_dispatch` / `poll_rejected`.
     Queued,
+    /// Refused, with the reason.
     Rejected(RejectReason),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Why a request failed at the balancer.
 pub enum RejectReason {
     /// 503: no usable server.
     NoServer,
+    /// 503: the queue bound `queue_max` is reached.
     QueueFull,
     /// 503 after timeout queue.
     QueueTimeout,
+    /// 503: every connection retry failed.
     RetriesExhausted,
 }
 
@@ -255,29 +276,34 @@ pub enum RejectReason {
 /// asynchronous connection error (`SC_FL_ERROR`, e.g. connection refused), not after a
 /// connect timeout (`must_tar` in `back_handle_st_cer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectFailure {
+pub(crate) enum ConnectFailure {
     Refused,
     Timeout,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What to do after a failed connection attempt.
 pub enum RetryDecision {
     /// Connect again to `server` after `after`. The request holds a slot on `server`
     /// (kept from the failed attempt when it is the same server, as HAProxy keeps
     /// `srv_conn` across `SC_ST_TAR`; taken anew after an immediate redispatch).
     Retry {
+        /// The server to connect to again.
         server: ServerIdx,
+        /// Delay before the attempt (the turn-around timer, or zero).
         after: SimDuration,
     },
     /// Redispatch after the turn-around: HAProxy waits in `SC_ST_TAR` *without* an assigned
     /// server and runs the load-balancing algorithm only when the timer fires. The caller
     /// must call [`Backend::handle_redispatch`] at `now + after`. No slot is held meanwhile.
     Redispatch {
+        /// The turn-around delay before load balancing runs again.
         after: SimDuration,
     },
     /// An immediate redispatch found every server full: the request is in a queue and will
     /// come out through `poll_dispatch` / `poll_rejected`.
     Queued,
+    /// Give up: the request fails.
     Fail(RejectReason),
 }
 
@@ -617,7 +643,7 @@ impl Backend {
     }
 
     /// The administrative state of `server`.
-    pub fn admin_state(&self, server: ServerIdx) -> AdminState {
+    pub(crate) fn admin_state(&self, server: ServerIdx) -> AdminState {
         self.servers[server].admin
     }
 
@@ -666,7 +692,7 @@ impl Backend {
     ///   the same server or when at most one active server remains [live 2.6.12: a
     ///   redispatch with `source` at the last retry does not wait]. See docs/haproxy-live.md.
     #[allow(clippy::too_many_arguments)]
-    pub fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
+    pub(crate) fn handle_connect_failure_with<R: rand::Rng + ?Sized>(
         &mut self,
         now: SimTime,
         req: u64,
@@ -736,7 +762,7 @@ impl Backend {
     }
 
     /// Queued requests that were rejected (queue timeout, or no server on redistribution).
-    pub fn poll_rejected(&mut self) -> Option<(u64, RejectReason)> {
+    pub(crate) fn poll_rejected(&mut self) -> Option<(u64, RejectReason)> {
         self.reject_out.pop_front()
     }
 
@@ -801,25 +827,29 @@ impl Backend {
         }
     }
 
-    pub fn served(&self, server: ServerIdx) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn served(&self, server: ServerIdx) -> u32 {
         self.servers[server].served
     }
 
     /// Requests waiting in the backend queue and in all server queues.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.px_queue.len() + self.srv_queued
     }
 
     /// Requests waiting in `server`'s own queue.
-    pub fn server_queued(&self, server: ServerIdx) -> usize {
+    #[cfg(test)]
+    pub(crate) fn server_queued(&self, server: ServerIdx) -> usize {
         self.servers[server].queue.len()
     }
 
+    /// Whether server `s` is UP as far as the balancer knows (health and admin state).
     pub fn is_up(&self, s: ServerIdx) -> bool {
         self.servers[s].up
     }
 
-    pub fn num_servers(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn num_servers(&self) -> usize {
         self.servers.len()
     }
 
@@ -1788,7 +1818,7 @@ impl rand::RngCore for NoRng {
 
 /// Why a backend's steady-state routing shares are not a fixed fact of its configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SharesError {
+pub(crate) enum SharesError {
     /// `balance first` with a per-server `maxconn`: a server takes traffic only while the ones
     /// before it are full, which depends on the load and not on the configuration.
     #[error(
@@ -1830,7 +1860,7 @@ impl Backend {
     /// Not in the steady state: servers holding connections (a hung server under leastconn or
     /// random(2) is avoided as its connections pile up, which these shares ignore: the
     /// estimate of what such a server fails is then pessimistic).
-    pub fn routing_shares(&self, clients: u64, uris: &[(u32, f64)]) -> Result<Vec<f64>, SharesError> {
+    pub(crate) fn routing_shares(&self, clients: u64, uris: &[(u32, f64)]) -> Result<Vec<f64>, SharesError> {
         let n = self.servers.len();
         let mut shares = vec![0.0; n];
         let group = self.routing_group();
@@ -1907,7 +1937,7 @@ impl Backend {
     /// backup (`option allbackup`); usable = UP with a non-zero weight (`srv_willbe_usable`).
     /// Empty when none is usable. A server may be in the group with no share of first picks
     /// (`balance first`) and still take redispatched retries.
-    pub fn routing_group(&self) -> Vec<ServerIdx> {
+    pub(crate) fn routing_group(&self) -> Vec<ServerIdx> {
         let n = self.servers.len();
         if self.srv_act > 0 {
             (0..n).filter(|&s| !self.servers[s].backup && self.usable(s)).collect()

@@ -74,53 +74,54 @@ use std::collections::VecDeque;
 
 /// Corosync `totem.token` default (corosync.conf(5), corosync 3.x; Red Hat raised its shipped
 /// value from 1 s to 3 s in RHEL 8.4): silence after which the token is declared lost [ms].
-pub const COROSYNC_TOKEN_MS: u64 = 3_000;
+pub(crate) const COROSYNC_TOKEN_MS: u64 = 3_000;
 /// Corosync `totem.token_coefficient` default (corosync.conf(5), corosync >= 2.4): added to
 /// `token` for every node beyond two when a nodelist is configured [ms].
-pub const COROSYNC_TOKEN_COEFFICIENT_MS: u64 = 650;
+pub(crate) const COROSYNC_TOKEN_COEFFICIENT_MS: u64 = 650;
 /// Corosync `totem.token_retransmits_before_loss_const` default (corosync.conf(5)).
-pub const COROSYNC_TOKEN_RETRANSMITS_BEFORE_LOSS: u64 = 4;
+pub(crate) const COROSYNC_TOKEN_RETRANSMITS_BEFORE_LOSS: u64 = 4;
 /// Pacemaker `stonith-timeout` default (Pacemaker Explained, cluster options): how long to wait
 /// for a fence action before counting it as failed.
-pub const PACEMAKER_STONITH_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+pub(crate) const PACEMAKER_STONITH_TIMEOUT: SimDuration = SimDuration::from_secs(60);
 /// Pacemaker `stonith-max-attempts` default (pacemaker-controld(7)): failed fence attempts on a
 /// target that are re-attempted immediately.
-pub const PACEMAKER_STONITH_MAX_ATTEMPTS: u32 = 10;
+pub(crate) const PACEMAKER_STONITH_MAX_ATTEMPTS: u32 = 10;
 /// Pacemaker `cluster-recheck-interval` default (pacemaker-controld(7)): when the scheduler
 /// runs again on its own, hence when fencing is retried after `stonith-max-attempts`.
-pub const PACEMAKER_CLUSTER_RECHECK_INTERVAL: SimDuration = SimDuration::from_mins(15);
+pub(crate) const PACEMAKER_CLUSTER_RECHECK_INTERVAL: SimDuration = SimDuration::from_mins(15);
 /// Patroni `ttl` default (Patroni dynamic configuration): leader-key lifetime, "the length of
 /// time before initiation of the automatic failover process".
-pub const PATRONI_TTL: SimDuration = SimDuration::from_secs(30);
+pub(crate) const PATRONI_TTL: SimDuration = SimDuration::from_secs(30);
 /// Patroni `loop_wait` default (Patroni dynamic configuration): the leader renews its key once
 /// per loop, so this is the heartbeat interval.
-pub const PATRONI_LOOP_WAIT: SimDuration = SimDuration::from_secs(10);
+pub(crate) const PATRONI_LOOP_WAIT: SimDuration = SimDuration::from_secs(10);
 /// Patroni `retry_timeout` default (Patroni dynamic configuration): DCS/PostgreSQL problems
 /// shorter than this do not demote the leader. Not used by the controller (the old leader's
-/// self-demotion is node-side behaviour the driver may model); kept for reference, with the
-/// documented rule `loop_wait + 2 * retry_timeout <= ttl`.
-pub const PATRONI_RETRY_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+/// self-demotion is node-side behaviour the driver may model); a test checks the documented
+/// rule `loop_wait + 2 * retry_timeout <= ttl` against it.
+#[cfg(test)]
+const PATRONI_RETRY_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 /// keepalived `advert_int` default (keepalived.conf(5)) = RFC 5798 Advertisement_Interval
 /// default: 1 s = 100 centiseconds.
-pub const KEEPALIVED_ADVERT_INT_CS: u16 = 100;
+pub(crate) const KEEPALIVED_ADVERT_INT_CS: u16 = 100;
 /// keepalived's example priority for a BACKUP instance (keepalived.conf(5) sample
 /// configurations use 100); it fixes the VRRP Skew_Time and thus the detection time.
-pub const KEEPALIVED_BACKUP_PRIORITY: u8 = 100;
+pub(crate) const KEEPALIVED_BACKUP_PRIORITY: u8 = 100;
 /// ASSUMPTION (no upstream default): time for an IPMI/iLO power-off fence (`fence_ipmilan`) to
 /// complete and report. Bounded above by `stonith-timeout` (60 s).
-pub const ASSUMED_FENCE_DURATION: SimDuration = SimDuration::from_secs(5);
+pub(crate) const ASSUMED_FENCE_DURATION: SimDuration = SimDuration::from_secs(5);
 /// ASSUMPTION (no upstream default): `pg_ctl promote` on a caught-up replica of a small
 /// database finishes recovery and accepts writes in about a second (pg_ctl's own wait limit,
 /// `--timeout`, defaults to 60 s).
-pub const ASSUMED_PROMOTION_TIME: SimDuration = SimDuration::from_secs(1);
+pub(crate) const ASSUMED_PROMOTION_TIME: SimDuration = SimDuration::from_secs(1);
 /// ASSUMPTION (workload dependent): streaming-replication lag of an asynchronous replica on a
 /// lightly loaded LAN. PostgreSQL replicates asynchronously unless `synchronous_standby_names`
 /// is set, so asynchronous is the realistic default.
-pub const ASSUMED_ASYNC_LAG: SimDuration = SimDuration::from_millis(100);
+pub(crate) const ASSUMED_ASYNC_LAG: SimDuration = SimDuration::from_millis(100);
 
 /// Corosync's effective token timeout for `nodes` nodes: `token + (nodes - 2) *
 /// token_coefficient` (corosync.conf(5)) [ms].
-pub fn corosync_token_ms(nodes: usize) -> u64 {
+pub(crate) fn corosync_token_ms(nodes: usize) -> u64 {
     assert!(nodes >= 2, "a storage group needs at least two nodes, got {nodes}");
     COROSYNC_TOKEN_MS + (nodes as u64 - 2) * COROSYNC_TOKEN_COEFFICIENT_MS
 }
@@ -129,7 +130,7 @@ pub fn corosync_token_ms(nodes: usize) -> u64 {
 /// (corosync totemconfig.c, truncated to whole ms as corosync does), 714 ms for two nodes. Used
 /// as the heartbeat interval of the Pacemaker profile: without traffic the token is resent at
 /// this pace, and a node is lost after `token` ms without it.
-pub fn corosync_token_retransmit_ms(nodes: usize) -> u64 {
+pub(crate) fn corosync_token_retransmit_ms(nodes: usize) -> u64 {
     corosync_token_ms(nodes) * 10 / (COROSYNC_TOKEN_RETRANSMITS_BEFORE_LOSS * 10 + 2)
 }
 
@@ -139,7 +140,7 @@ pub fn corosync_token_retransmit_ms(nodes: usize) -> u64 {
 
 /// How the primary ships writes to its replicas.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Replication {
+pub(crate) enum Replication {
     /// A write is acknowledged only once a replica has it: failover loses nothing (PostgreSQL
     /// `synchronous_commit=on` with `synchronous_standby_names`).
     Sync,
@@ -151,33 +152,33 @@ pub enum Replication {
 /// Tunables of the failover controller. The constructors name the product each profile
 /// mimics; `Default` is the two-node Pacemaker/Corosync profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FailoverConfig {
+pub(crate) struct FailoverConfig {
     /// How often live nodes send heartbeats. The controller only checks it against
     /// `dead_timeout`; the driver uses it to schedule heartbeats.
-    pub heartbeat_interval: SimDuration,
+    pub(crate) heartbeat_interval: SimDuration,
     /// A node is declared dead when no heartbeat arrived for this long.
-    pub dead_timeout: SimDuration,
+    pub(crate) dead_timeout: SimDuration,
     /// Fence (STONITH) a lost primary before promoting a replica.
-    pub fencing: bool,
+    pub(crate) fencing: bool,
     /// How long a fence action takes; carried for the driver, which reports the result.
-    pub fence_duration: SimDuration,
+    pub(crate) fence_duration: SimDuration,
     /// A fence with no result after this long counts as failed.
-    pub fence_timeout: SimDuration,
+    pub(crate) fence_timeout: SimDuration,
     /// Failed attempts on one target that are retried after `fence_retry_delay`.
-    pub fence_max_attempts: u32,
+    pub(crate) fence_max_attempts: u32,
     /// Wait before re-attempting a failed fence, for the first `fence_max_attempts` attempts.
-    pub fence_retry_delay: SimDuration,
+    pub(crate) fence_retry_delay: SimDuration,
     /// Wait before re-attempting a failed fence once `fence_max_attempts` have failed.
-    pub fence_recheck_interval: SimDuration,
+    pub(crate) fence_recheck_interval: SimDuration,
     /// How long promoting a replica takes; carried for the driver, which reports completion.
-    pub promotion_time: SimDuration,
+    pub(crate) promotion_time: SimDuration,
     /// How writes reach the replicas.
-    pub replication: Replication,
+    pub(crate) replication: Replication,
 }
 
 impl FailoverConfig {
     /// Pacemaker + Corosync 3 with fencing, managing PostgreSQL with asynchronous replication.
-    pub fn pacemaker(nodes: usize) -> Self {
+    pub(crate) fn pacemaker(nodes: usize) -> Self {
         FailoverConfig {
             heartbeat_interval: SimDuration::from_millis(corosync_token_retransmit_ms(nodes)),
             // Only the token timeout: Corosync then also waits up to `consensus` (default
@@ -198,7 +199,7 @@ impl FailoverConfig {
     /// keepalived (VRRP) in front of a primary/replica pair, promoting by notify script: no
     /// fencing, detection after the VRRP Master_Down_Interval of a priority-100 backup with
     /// `advert_int 1` (3 * 100 cs + 60 cs = 3.60 s, see `vrrp::master_down_interval_cs`).
-    pub fn keepalived() -> Self {
+    pub(crate) fn keepalived() -> Self {
         let down_cs =
             crate::policy::vrrp::master_down_interval_cs(KEEPALIVED_BACKUP_PRIORITY, KEEPALIVED_ADVERT_INT_CS);
         FailoverConfig {
@@ -213,7 +214,7 @@ impl FailoverConfig {
     /// take over when it expires after `ttl` (30 s); no STONITH. (Real Patroni also demotes an
     /// isolated leader that cannot renew its key within `retry_timeout`; that is node-side
     /// behaviour this controller does not see, so the driver must model it if wanted.)
-    pub fn patroni() -> Self {
+    pub(crate) fn patroni() -> Self {
         FailoverConfig {
             heartbeat_interval: PATRONI_LOOP_WAIT,
             dead_timeout: PATRONI_TTL,
@@ -235,7 +236,7 @@ impl Default for FailoverConfig {
 
 /// What the controller wants the driver to do.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Power the node off; report with `handle_fence_result`.
     Fence { node: usize },
     /// Make the node the writable primary; report with `handle_promotion_done`.
@@ -246,7 +247,7 @@ pub enum Action {
 
 /// The controller's belief about one node.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// Live and writable: the node clients write to.
     Primary,
     /// Live, told to promote, not writable yet.
@@ -259,30 +260,30 @@ pub enum Role {
 
 /// One period without a writable primary, as the controller saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outage {
+pub(crate) struct Outage {
     /// The primary that was lost.
-    pub failed_primary: usize,
+    pub(crate) failed_primary: usize,
     /// Its last heartbeat: the latest instant it was known to be working.
-    pub last_heartbeat: SimTime,
+    pub(crate) last_heartbeat: SimTime,
     /// When it was declared dead (`last_heartbeat + dead_timeout`): `primary()` is `None` from
     /// here on.
-    pub detected_at: SimTime,
+    pub(crate) detected_at: SimTime,
     /// Fence actions issued during this outage.
-    pub fence_attempts: u32,
+    pub(crate) fence_attempts: u32,
     /// When the last needed fence succeeded.
-    pub fenced_at: Option<SimTime>,
+    pub(crate) fenced_at: Option<SimTime>,
     /// When the (latest) `Promote` was issued.
-    pub promote_started_at: Option<SimTime>,
+    pub(crate) promote_started_at: Option<SimTime>,
     /// The node that became (or was being made) primary.
-    pub new_primary: Option<usize>,
+    pub(crate) new_primary: Option<usize>,
     /// When a writable primary existed again.
-    pub restored_at: Option<SimTime>,
+    pub(crate) restored_at: Option<SimTime>,
     /// Acknowledged writes lost at the promotion (the async lag window; zero for sync).
-    pub data_loss: SimDuration,
+    pub(crate) data_loss: SimDuration,
     /// An operator's planned switchover, not a failure.
-    pub planned: bool,
+    pub(crate) planned: bool,
     /// Promotions that failed during this outage.
-    pub failed_promotions: u32,
+    pub(crate) failed_promotions: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -318,7 +319,7 @@ enum Phase {
 
 /// The storage failover controller for one group of N >= 2 storage nodes.
 #[derive(Clone, Debug)]
-pub struct FailoverController {
+pub(crate) struct FailoverController {
     config: FailoverConfig,
     nodes: Vec<Node>,
     phase: Phase,
@@ -333,7 +334,7 @@ pub struct FailoverController {
 impl FailoverController {
     /// A group of `nodes` storage nodes at `now`: node 0 primary, the others replicas, all
     /// counted as having just sent a heartbeat.
-    pub fn new(now: SimTime, nodes: usize, config: FailoverConfig) -> Self {
+    pub(crate) fn new(now: SimTime, nodes: usize, config: FailoverConfig) -> Self {
         assert!(nodes >= 2, "a storage group needs at least two nodes, got {nodes}");
         assert!(
             config.heartbeat_interval > SimDuration::ZERO && config.dead_timeout > config.heartbeat_interval,
@@ -369,31 +370,22 @@ impl FailoverController {
         ctl
     }
 
-    pub fn config(&self) -> &FailoverConfig {
+    pub(crate) fn config(&self) -> &FailoverConfig {
         &self.config
-    }
-
-    /// Number of nodes in the group.
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Always false (a group has at least two nodes); present for clippy's `len_without_is_empty`.
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
     }
 
     // ----- inputs -----------------------------------------------------------------------------
 
     /// The driver received a heartbeat from `node` (which therefore is up and reachable).
-    pub fn handle_heartbeat(&mut self, now: SimTime, node: usize) {
+    #[cfg(test)]
+    pub(crate) fn handle_heartbeat(&mut self, now: SimTime, node: usize) {
         self.handle_heartbeats(now, &[node]);
     }
 
     /// Heartbeats of several nodes at the same instant. Expiry runs once, after all of them,
     /// so a driver that delivers heartbeats lazily (skipping the steady ones) never makes a
     /// live node look dead because its heartbeat was delivered second.
-    pub fn handle_heartbeats(&mut self, now: SimTime, nodes: &[usize]) {
+    pub(crate) fn handle_heartbeats(&mut self, now: SimTime, nodes: &[usize]) {
         self.enter(now);
         for &node in nodes {
             self.note_heartbeat(now, node);
@@ -440,7 +432,7 @@ impl FailoverController {
     }
 
     /// Time has reached `now`: declare silent nodes dead and run fence deadlines and retries.
-    pub fn handle_timeout(&mut self, now: SimTime) {
+    pub(crate) fn handle_timeout(&mut self, now: SimTime) {
         self.enter(now);
         self.expire(now);
         // A fence that times out with no retry delay is re-issued in the same call.
@@ -469,7 +461,7 @@ impl FailoverController {
     /// The fence action on `node` finished: `ok` means the node is powered off. A result for a
     /// node that is not being fenced (a late answer after `fence_timeout`, or a node that
     /// rejoined meanwhile) is ignored, except that a late success is still taken as a success.
-    pub fn handle_fence_result(&mut self, now: SimTime, node: usize, ok: bool) {
+    pub(crate) fn handle_fence_result(&mut self, now: SimTime, node: usize, ok: bool) {
         self.enter(now);
         self.check_node(node);
         self.expire(now);
@@ -491,7 +483,7 @@ impl FailoverController {
     /// The promotion of `node` finished: it is writable. A completion for a promotion that was
     /// abandoned (the node was declared dead meanwhile) is ignored; that node stays down and
     /// counts as possibly writable until fenced, demoted or rejoined.
-    pub fn handle_promotion_done(&mut self, now: SimTime, node: usize) {
+    pub(crate) fn handle_promotion_done(&mut self, now: SimTime, node: usize) {
         self.enter(now);
         self.check_node(node);
         self.expire(now);
@@ -510,7 +502,7 @@ impl FailoverController {
     /// It never became writable, so it is no split-brain risk. The next live replica is
     /// promoted; with none left the group stalls. A failure for a promotion that was abandoned
     /// meanwhile is ignored.
-    pub fn handle_promotion_failed(&mut self, now: SimTime, node: usize) {
+    pub(crate) fn handle_promotion_failed(&mut self, now: SimTime, node: usize) {
         self.enter(now);
         self.check_node(node);
         self.expire(now);
@@ -534,7 +526,7 @@ impl FailoverController {
     /// switchover, see the module doc): the primary becomes a replica at once and `to` is
     /// promoted, with no detection, no fencing and no lost writes. Returns false, changing
     /// nothing, unless a primary serves, nothing is in flight and `to` is a live replica.
-    pub fn handle_planned_switchover(&mut self, now: SimTime, to: usize) -> bool {
+    pub(crate) fn handle_planned_switchover(&mut self, now: SimTime, to: usize) -> bool {
         self.enter(now);
         self.check_node(to);
         self.expire(now);
@@ -568,7 +560,7 @@ impl FailoverController {
 
     /// Whether nothing can make the group writable again without an operator: no primary,
     /// nothing in flight, no node to fence and no live replica to promote.
-    pub fn is_stalled(&self) -> bool {
+    pub(crate) fn is_stalled(&self) -> bool {
         self.primary().is_none()
             && self.phase == Phase::Idle
             && self.actions.is_empty()
@@ -588,7 +580,7 @@ impl FailoverController {
     /// [`FailoverController::membership_blips`]) and nothing fails over. A primary restarts its
     /// resource in place and stays primary; a replica keeps following; a node that was being
     /// promoted lost that promotion and returns as a replica, and the next promotion starts.
-    pub fn handle_node_rejoined(&mut self, now: SimTime, node: usize) {
+    pub(crate) fn handle_node_rejoined(&mut self, now: SimTime, node: usize) {
         self.enter(now);
         self.check_node(node);
         self.expire(now);
@@ -627,12 +619,12 @@ impl FailoverController {
     // ----- outputs and queries ----------------------------------------------------------------
 
     /// The next thing the driver must do, if any.
-    pub fn poll_action(&mut self) -> Option<Action> {
+    pub(crate) fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
 
     /// When `handle_timeout` must next be called, if ever.
-    pub fn poll_timeout(&self) -> Option<SimTime> {
+    pub(crate) fn poll_timeout(&self) -> Option<SimTime> {
         let deaths = self
             .nodes
             .iter()
@@ -647,23 +639,25 @@ impl FailoverController {
     }
 
     /// Nodes that rebooted and rejoined before they were declared dead (no failover).
-    pub fn membership_blips(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn membership_blips(&self) -> u32 {
         self.membership_blips
     }
 
     /// The node clients must write to: the believed, writable primary. `None` during a
     /// takeover (and while no replica is left to promote).
-    pub fn primary(&self) -> Option<usize> {
+    pub(crate) fn primary(&self) -> Option<usize> {
         self.nodes.iter().position(|n| n.role == Role::Primary)
     }
 
     /// The controller's belief about `node`.
-    pub fn role(&self, node: usize) -> Role {
+    pub(crate) fn role(&self, node: usize) -> Role {
         self.nodes[node].role
     }
 
     /// The last heartbeat reported for `node`.
-    pub fn last_heartbeat(&self, node: usize) -> SimTime {
+    #[cfg(test)]
+    pub(crate) fn last_heartbeat(&self, node: usize) -> SimTime {
         self.nodes[node].last_heartbeat
     }
 
@@ -672,7 +666,7 @@ impl FailoverController {
     /// oracle, which intersects this with the nodes that are truly up (a crashed node writes
     /// nothing): with fencing on at most one node is ever listed; with fencing off a
     /// partitioned old primary stays listed next to the promoted replica.
-    pub fn writable_nodes(&self) -> Vec<usize> {
+    pub(crate) fn writable_nodes(&self) -> Vec<usize> {
         (0..self.nodes.len())
             .filter(|&i| {
                 let n = &self.nodes[i];
@@ -682,37 +676,39 @@ impl FailoverController {
     }
 
     /// Whether `node` has been fenced (and not rejoined since).
-    pub fn is_fenced(&self, node: usize) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_fenced(&self, node: usize) -> bool {
         self.nodes[node].fenced
     }
 
     /// Since when no writable primary exists (the instant the primary was declared dead), or
     /// `None` while a primary serves. The true outage began earlier, at the failure itself,
     /// which only the driver knows; see [`Outage::last_heartbeat`] for the controller's bound.
-    pub fn unavailable_since(&self) -> Option<SimTime> {
+    #[cfg(test)]
+    pub(crate) fn unavailable_since(&self) -> Option<SimTime> {
         self.outage.as_ref().map(|o| o.detected_at)
     }
 
     /// The outage in progress, if any.
-    pub fn current_outage(&self) -> Option<&Outage> {
+    pub(crate) fn current_outage(&self) -> Option<&Outage> {
         self.outage.as_ref()
     }
 
     /// The most recent finished outage, if any.
-    pub fn last_outage(&self) -> Option<&Outage> {
+    pub(crate) fn last_outage(&self) -> Option<&Outage> {
         self.last_outage.as_ref()
     }
 
     /// Acknowledged writes lost at the latest promotion: the async lag window, zero with
     /// synchronous replication or before any promotion.
-    pub fn data_loss_on_failover(&self) -> SimDuration {
+    pub(crate) fn data_loss_on_failover(&self) -> SimDuration {
         self.last_data_loss
     }
 
     // ----- internals --------------------------------------------------------------------------
 
     /// The latest instant the controller has been told of: inputs must not go back before it.
-    pub fn last_now(&self) -> SimTime {
+    pub(crate) fn last_now(&self) -> SimTime {
         self.last_now
     }
 

@@ -66,21 +66,21 @@ use crate::units::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
 /// HAProxy's default `inter` (doc/configuration.txt, server keyword `inter`: "default 2000").
-pub const DEFAULT_INTER: SimDuration = SimDuration::from_millis(2000);
+pub(crate) const DEFAULT_INTER: SimDuration = SimDuration::from_millis(2000);
 /// HAProxy's default `rise` (doc/configuration.txt, server keyword `rise`: "default 2";
 /// `DEF_RISETIME` in include/haproxy/defaults.h).
-pub const DEFAULT_RISE: u32 = 2;
+pub(crate) const DEFAULT_RISE: u32 = 2;
 /// HAProxy's default `fall` (doc/configuration.txt, server keyword `fall`: "default 3";
 /// `DEF_FALLTIME` in include/haproxy/defaults.h).
-pub const DEFAULT_FALL: u32 = 3;
+pub(crate) const DEFAULT_FALL: u32 = 3;
 /// Checks whose startup interval is below this do not set the global startup spreading
 /// interval (`SRV_CHK_INTER_THRES`, include/haproxy/defaults.h: 1000 ms).
-pub const SRV_CHK_INTER_THRES: SimDuration = SimDuration::from_millis(1000);
+pub(crate) const SRV_CHK_INTER_THRES: SimDuration = SimDuration::from_millis(1000);
 
 /// The longest HAProxy's poller sleeps without a due timer (`MAX_DELAY_MS`, 1000 ms, used by
 /// `compute_poll_timeout` in src/fd.c / the `ev_*.c` pollers): bounds how late a shortened
 /// `timeout check` expiry is noticed (see [`ShortCheckTimeout`]).
-pub const MAX_DELAY: SimDuration = SimDuration::from_millis(1000);
+pub(crate) const MAX_DELAY: SimDuration = SimDuration::from_millis(1000);
 
 const NANOS_PER_MILLI: u64 = 1_000_000;
 
@@ -131,22 +131,22 @@ impl CheckSpec {
     }
 
     /// The top of the health counter: `rise + fall - 1`.
-    pub fn max_health(&self) -> u32 {
+    pub(crate) fn max_health(&self) -> u32 {
         self.rise + self.fall - 1
     }
 
     /// `fastinter`, defaulting to `inter` (`srv_getinter`: `fastinter ? fastinter : inter`).
-    pub fn effective_fastinter(&self) -> SimDuration {
+    pub(crate) fn effective_fastinter(&self) -> SimDuration {
         self.fastinter.unwrap_or(self.inter)
     }
 
     /// `downinter`, defaulting to `inter` (`srv_getinter`: `downinter ? downinter : inter`).
-    pub fn effective_downinter(&self) -> SimDuration {
+    pub(crate) fn effective_downinter(&self) -> SimDuration {
         self.downinter.unwrap_or(self.inter)
     }
 
     /// `srv_getinter()` for a given health and UP/DOWN state.
-    pub fn interval_for(&self, health: u32, up: bool) -> SimDuration {
+    pub(crate) fn interval_for(&self, health: u32, up: bool) -> SimDuration {
         if health == self.max_health() {
             self.inter
         } else if !up && health == 0 {
@@ -158,14 +158,14 @@ impl CheckSpec {
 
     /// The interval `srv_getinter()` returns at startup (health = rise, server UP): `inter`
     /// only if `fall == 1`, otherwise `fastinter`.
-    pub fn startup_interval(&self) -> SimDuration {
+    pub(crate) fn startup_interval(&self) -> SimDuration {
         self.interval_for(self.rise, true)
     }
 
     /// How long after its start a check fails if the TCP connect never completes
     /// (`tcpcheck_eval_connect`): `inter`, or `min(inter, timeout connect)` when both
     /// `timeout check` and `timeout connect` are set.
-    pub fn connect_deadline_after_start(&self) -> SimDuration {
+    pub(crate) fn connect_deadline_after_start(&self) -> SimDuration {
         if self.timeout_check.is_some() && !self.timeout_connect.is_zero() {
             self.inter.min(self.timeout_connect)
         } else {
@@ -187,7 +187,7 @@ pub enum ProbeOutcome {
 
 /// Why the last failed check failed (HAProxy's check status), for logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// `L4TOUT`: the TCP connect did not complete before the deadline.
     L4Timeout,
     /// `L4CON`: the TCP connect was refused.
@@ -202,7 +202,7 @@ pub enum FailureKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Probe {
     /// When the check started (the instant it was due).
-    pub started: SimTime,
+    pub(crate) started: SimTime,
     /// Identifies the probe in `handle_connected` / `handle_probe_result`.
     pub seq: u64,
 }
@@ -210,7 +210,9 @@ pub struct Probe {
 /// A change of the server's state as seen by the load balancer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transition {
+    /// The server went DOWN.
     Down,
+    /// The server came UP.
     Up,
 }
 
@@ -226,7 +228,7 @@ pub enum Transition {
 /// the connect deadline, finds the later expiry and re-queues itself: the check fails at exactly
 /// `connected + timeout check`, whatever this setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ShortCheckTimeout {
+pub(crate) enum ShortCheckTimeout {
     /// `min(connect deadline, max(connected + timeout check, start + MAX_DELAY))`: the poller's
     /// 1 s wake-up bound. Matched every first failed check after a healthy period in the live
     /// runs, and all checks with `timeout check 1s`; later checks of a failing series were
@@ -235,8 +237,10 @@ pub enum ShortCheckTimeout {
     NextPollerWakeup,
     /// `connected + timeout check`, as the manual describes it: the earliest instant observed
     /// (approached when many other checks keep the scheduler busy).
+    #[cfg(test)]
     AsConfigured,
     /// The connect deadline: the literal reading of the source, ignoring incidental wake-ups.
+    #[cfg(test)]
     AtConnectDeadline,
 }
 
@@ -247,6 +251,7 @@ pub enum ShortCheckTimeout {
 pub struct Observe {
     /// `error-limit`, HAProxy default 10.
     pub error_limit: u32,
+    /// `on-error`: what `error_limit` consecutive failures do (HAProxy default `fail-check`).
     pub on_error: OnError,
 }
 
@@ -264,7 +269,7 @@ pub enum OnError {
 }
 
 /// HAProxy default `error-limit 10` (src/server.c `DEF_HANA_ERRLIMIT`).
-pub const DEFAULT_ERROR_LIMIT: u32 = 10;
+pub(crate) const DEFAULT_ERROR_LIMIT: u32 = 10;
 
 /// The check in flight.
 #[derive(Clone, Copy, Debug)]
@@ -306,14 +311,15 @@ pub struct HealthChecker {
 /// `mininter * server_pos / server_count` milliseconds, integer division.
 /// (`spread-checks` would add a random term and `max-spread-checks` a cap; both are off by
 /// default and not modelled.)
-pub fn startup_offset(spec: &CheckSpec, server_pos: usize, server_count: usize) -> SimDuration {
+pub(crate) fn startup_offset(spec: &CheckSpec, server_pos: usize, server_count: usize) -> SimDuration {
     let mininter = global_mininter(std::iter::once(spec));
     startup_offset_with_mininter(spec, mininter, server_pos, server_count)
 }
 
 /// [`startup_offset`] for a process whose checked servers have different specs, given in
 /// configuration order (`specs[i]` is server number `i`, `specs.len()` is `nbcheck`).
-pub fn startup_offset_mixed(specs: &[CheckSpec], server_pos: usize) -> SimDuration {
+#[cfg(test)]
+pub(crate) fn startup_offset_mixed(specs: &[CheckSpec], server_pos: usize) -> SimDuration {
     assert!(
         server_pos < specs.len(),
         "server_pos {server_pos} out of {}",
@@ -410,12 +416,14 @@ impl HealthChecker {
     }
 
     /// Whether the checks are paused (the server is in maintenance).
-    pub fn is_paused(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_paused(&self) -> bool {
         self.paused
     }
 
     /// Chooses how a `timeout check` shorter than the connect deadline is modelled.
-    pub fn with_short_check_timeout(mut self, model: ShortCheckTimeout) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_short_check_timeout(mut self, model: ShortCheckTimeout) -> Self {
         self.short_check_timeout = model;
         self
     }
@@ -466,10 +474,6 @@ impl HealthChecker {
         }
     }
 
-    pub fn spec(&self) -> &CheckSpec {
-        &self.spec
-    }
-
     /// The deadline of the running check.
     fn deadline(&self, r: &Running) -> SimTime {
         let connect_deadline = r.started + self.spec.connect_deadline_after_start();
@@ -483,7 +487,9 @@ impl HealthChecker {
         }
         match self.short_check_timeout {
             ShortCheckTimeout::NextPollerWakeup => connect_deadline.min(rearmed.max(r.started + MAX_DELAY)),
+            #[cfg(test)]
             ShortCheckTimeout::AsConfigured => rearmed,
+            #[cfg(test)]
             ShortCheckTimeout::AtConnectDeadline => connect_deadline,
         }
     }
@@ -628,18 +634,21 @@ impl HealthChecker {
     }
 
     /// Whether a check is in flight.
-    pub fn is_checking(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_checking(&self) -> bool {
         self.running.is_some()
     }
 
     /// Why the last failed check failed, if any check failed yet.
-    pub fn last_failure_kind(&self) -> Option<FailureKind> {
+    #[cfg(test)]
+    pub(crate) fn last_failure_kind(&self) -> Option<FailureKind> {
         self.last_failure
     }
 
     /// The result of the last completed check (HAProxy logs it with `option
     /// log-health-checks` when it changes the status or the health), if any completed yet.
-    pub fn last_check_result(&self) -> Option<Result<(), FailureKind>> {
+    #[cfg(test)]
+    pub(crate) fn last_check_result(&self) -> Option<Result<(), FailureKind>> {
         self.last_result
     }
 }
@@ -654,7 +663,7 @@ impl CheckSpec {
     /// health `srv_getinter()` is `inter` and the next check starts that long after the
     /// previous one completed, so checks start every `inter + check_duration` (this is what
     /// [`HealthChecker`] does when stepped; a test holds the two together).
-    pub fn steady_next_check(&self, anchor: SimTime, check_duration: SimDuration, now: SimTime) -> SimTime {
+    pub(crate) fn steady_next_check(&self, anchor: SimTime, check_duration: SimDuration, now: SimTime) -> SimTime {
         assert!(
             check_duration < self.connect_deadline_after_start(),
             "a passing check must end before its deadline"

@@ -7,8 +7,8 @@
 //! nothing of `sim/`: the simulator is one driver; a real adapter could be another.
 
 pub mod alerting;
-pub mod backup;
+pub(crate) mod backup;
 pub mod balancer;
-pub mod failover;
+pub(crate) mod failover;
 pub mod health;
-pub mod vrrp;
+pub(crate) mod vrrp;

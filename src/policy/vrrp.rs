@@ -35,57 +35,55 @@ use std::collections::VecDeque;
 
 /// RFC 5798 section 5.2.4: priority of the router that owns the virtual address; it becomes
 /// Master at once on startup.
-pub const PRIORITY_OWNER: u8 = 255;
+pub(crate) const PRIORITY_OWNER: u8 = 255;
 /// RFC 5798 section 5.2.4: priority 0 in an advertisement means the Master is resigning.
-pub const PRIORITY_RESIGN: u8 = 0;
-/// RFC 5798 section 5.2.4: default priority of a backup router (also keepalived's usual value).
-pub const DEFAULT_PRIORITY: u8 = 100;
+pub(crate) const PRIORITY_RESIGN: u8 = 0;
 /// RFC 5798 section 6.1 (`Advertisement_Interval`, default 100 centiseconds = 1 s), also
 /// keepalived's `advert_int 1` default.
-pub const DEFAULT_ADVERT_INTERVAL_CS: u16 = 100;
+pub(crate) const DEFAULT_ADVERT_INTERVAL_CS: u16 = 100;
 /// RFC 5798 section 5.2.7: Max Adver Int is a 12-bit field [cs].
-pub const MAX_ADVERT_INTERVAL_CS: u16 = 4095;
+pub(crate) const MAX_ADVERT_INTERVAL_CS: u16 = 4095;
 /// keepalived's `preempt_delay` upper bound (keepalived.conf(5): "Range: 0 (default) to 1000"
 /// seconds). keepalived's default, 0, disables the delay.
-pub const KEEPALIVED_MAX_PREEMPT_DELAY: SimDuration = SimDuration::from_secs(1000);
+pub(crate) const KEEPALIVED_MAX_PREEMPT_DELAY: SimDuration = SimDuration::from_secs(1000);
 
 /// A number of centiseconds as a simulated duration (1 cs = 10 ms).
-pub fn centis(cs: u32) -> SimDuration {
+pub(crate) fn centis(cs: u32) -> SimDuration {
     SimDuration::from_millis(u64::from(cs) * 10)
 }
 
 /// RFC 5798 section 6.1: `Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256` [cs],
 /// integer division.
-pub fn skew_time_cs(priority: u8, master_adver_interval_cs: u16) -> u32 {
+pub(crate) fn skew_time_cs(priority: u8, master_adver_interval_cs: u16) -> u32 {
     (256 - u32::from(priority)) * u32::from(master_adver_interval_cs) / 256
 }
 
 /// RFC 5798 section 6.1: `Master_Down_Interval = (3 * Master_Adver_Interval) + Skew_Time` [cs].
-pub fn master_down_interval_cs(priority: u8, master_adver_interval_cs: u16) -> u32 {
+pub(crate) fn master_down_interval_cs(priority: u8, master_adver_interval_cs: u16) -> u32 {
     3 * u32::from(master_adver_interval_cs) + skew_time_cs(priority, master_adver_interval_cs)
 }
 
 /// Tunables of one VRRP router.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VrrpConfig {
+pub(crate) struct VrrpConfig {
     /// 1..=255; 255 means this router owns the virtual address.
-    pub priority: u8,
+    pub(crate) priority: u8,
     /// How often this router advertises when Master [cs], 1..=4095.
-    pub advert_interval_cs: u16,
+    pub(crate) advert_interval_cs: u16,
     /// RFC 5798 `Preempt_Mode`: a higher-priority Backup takes over from a lower-priority
     /// Master (default true, RFC 5798 section 6.1; keepalived's `nopreempt` turns it off).
-    pub preempt: bool,
+    pub(crate) preempt: bool,
     /// keepalived's `preempt_delay` (not in RFC 5798): after first seeing a lower-priority
     /// Master, keep accepting its advertisements for this long before preempting. `None`
     /// (keepalived's default 0) preempts at once.
-    pub preempt_delay: Option<SimDuration>,
+    pub(crate) preempt_delay: Option<SimDuration>,
     /// This router's primary IP address (IPv4 as u32), which breaks priority ties.
-    pub address: u32,
+    pub(crate) address: u32,
 }
 
 impl VrrpConfig {
     /// A router with the RFC defaults: advertisement every 100 cs, preemption on, no delay.
-    pub fn new(priority: u8, address: u32) -> Self {
+    pub(crate) fn new(priority: u8, address: u32) -> Self {
         VrrpConfig {
             priority,
             advert_interval_cs: DEFAULT_ADVERT_INTERVAL_CS,
@@ -98,7 +96,7 @@ impl VrrpConfig {
 
 /// RFC 5798 section 6.4 states.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     Initialize,
     Backup,
     Master,
@@ -106,7 +104,7 @@ pub enum State {
 
 /// What the router wants the driver to do.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Multicast an advertisement to the other routers (priority 0 = resigning).
     SendAdvertisement { priority: u8, adver_interval_cs: u16 },
     /// This router now owns the virtual address (send gratuitous ARP, accept traffic).
@@ -117,7 +115,7 @@ pub enum Action {
 
 /// One VRRPv3 router of a virtual router.
 #[derive(Clone, Debug)]
-pub struct VrrpRouter {
+pub(crate) struct VrrpRouter {
     config: VrrpConfig,
     state: State,
     /// RFC 5798 `Master_Adver_Interval`: the interval the current Master advertises at [cs].
@@ -131,7 +129,7 @@ pub struct VrrpRouter {
 }
 
 impl VrrpRouter {
-    pub fn new(config: VrrpConfig) -> Self {
+    pub(crate) fn new(config: VrrpConfig) -> Self {
         assert!(
             config.priority != PRIORITY_RESIGN,
             "priority 0 is reserved for a resigning Master (RFC 5798 5.2.4)"
@@ -159,26 +157,18 @@ impl VrrpRouter {
         }
     }
 
-    pub fn config(&self) -> &VrrpConfig {
-        &self.config
-    }
-
-    pub fn state(&self) -> State {
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> State {
         self.state
     }
 
-    /// RFC 5798 `Master_Adver_Interval` as currently learned [cs].
-    pub fn master_adver_interval_cs(&self) -> u16 {
-        self.master_adver_interval_cs
-    }
-
     /// This router's current `Skew_Time` [cs].
-    pub fn skew_time_cs(&self) -> u32 {
+    pub(crate) fn skew_time_cs(&self) -> u32 {
         skew_time_cs(self.config.priority, self.master_adver_interval_cs)
     }
 
     /// This router's current `Master_Down_Interval` [cs].
-    pub fn master_down_interval_cs(&self) -> u32 {
+    pub(crate) fn master_down_interval_cs(&self) -> u32 {
         master_down_interval_cs(self.config.priority, self.master_adver_interval_cs)
     }
 
@@ -186,7 +176,7 @@ impl VrrpRouter {
 
     /// RFC 5798 6.4.1: the Startup event. The address owner becomes Master at once; any other
     /// router waits as Backup for one Master_Down_Interval.
-    pub fn handle_startup(&mut self, now: SimTime) {
+    pub(crate) fn handle_startup(&mut self, now: SimTime) {
         self.enter(now);
         assert_eq!(self.state, State::Initialize, "startup while running");
         self.preempt_deadline = None;
@@ -202,7 +192,8 @@ impl VrrpRouter {
 
     /// RFC 5798 6.4.2/6.4.3: the Shutdown event. A Master resigns with a priority-0
     /// advertisement so that a Backup takes over after only Skew_Time.
-    pub fn handle_shutdown(&mut self, now: SimTime) {
+    #[cfg(test)]
+    pub(crate) fn handle_shutdown(&mut self, now: SimTime) {
         self.enter(now);
         match self.state {
             State::Initialize => {}
@@ -216,7 +207,13 @@ impl VrrpRouter {
     }
 
     /// An advertisement of this virtual router from another router arrived.
-    pub fn handle_advertisement(&mut self, now: SimTime, from_priority: u8, from_addr: u32, adver_interval_cs: u16) {
+    pub(crate) fn handle_advertisement(
+        &mut self,
+        now: SimTime,
+        from_priority: u8,
+        from_addr: u32,
+        adver_interval_cs: u16,
+    ) {
         self.enter(now);
         assert_ne!(
             from_addr, self.config.address,
@@ -255,7 +252,7 @@ impl VrrpRouter {
     }
 
     /// Time has reached `now`: fire the Master_Down_Timer (Backup) or the Adver_Timer (Master).
-    pub fn handle_timeout(&mut self, now: SimTime) {
+    pub(crate) fn handle_timeout(&mut self, now: SimTime) {
         self.enter(now);
         match self.state {
             State::Initialize => {}
@@ -276,12 +273,12 @@ impl VrrpRouter {
 
     // ----- outputs ----------------------------------------------------------------------------
 
-    pub fn poll_action(&mut self) -> Option<Action> {
+    pub(crate) fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
 
     /// When `handle_timeout` must next be called, if ever.
-    pub fn poll_timeout(&self) -> Option<SimTime> {
+    pub(crate) fn poll_timeout(&self) -> Option<SimTime> {
         match self.state {
             State::Initialize => None,
             State::Backup => self.master_down_timer,

@@ -6,8 +6,8 @@
 
 pub mod customer;
 pub mod outdir;
-pub mod paging;
-pub mod plot;
+pub(crate) mod paging;
+pub(crate) mod plot;
 pub mod summary;
 
 use std::io::Write;
@@ -20,8 +20,10 @@ pub enum OutputError {
     /// Creating the directory or writing/renaming a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file or directory concerned.
         path: PathBuf,
         #[source]
+        /// The operating-system error.
         source: std::io::Error,
     },
 }
@@ -72,7 +74,7 @@ pub fn plural(n: usize, noun: &str) -> String {
 }
 
 /// `x` with `sig` significant digits and a k/M/G suffix: `si(2_412_345.0, 2)` is `2.4M`.
-pub fn si(x: f64, sig: usize) -> String {
+pub(crate) fn si(x: f64, sig: usize) -> String {
     if !x.is_finite() {
         return x.to_string();
     }

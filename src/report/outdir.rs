@@ -21,35 +21,60 @@ use std::path::{Path, PathBuf};
 
 /// Wall-clock figures: written with the set but outside the manifest, so that the manifest is
 /// byte-identical for the same scenario, seed and version whatever `--jobs` is.
-pub const UNLISTED: &str = "perf.json";
+pub(crate) const UNLISTED: &str = "perf.json";
 
 /// The manifest's file name, and its format version.
 pub const MANIFEST: &str = "manifest.json";
-pub const MANIFEST_VERSION: u32 = 1;
+pub(crate) const MANIFEST_VERSION: u32 = 1;
 
 /// What can go wrong preparing, publishing or checking a results directory.
 #[derive(Debug, thiserror::Error)]
 pub enum OutDirError {
     /// A file system operation failed: nothing was published.
     #[error("{path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating-system error.
+        error: std::io::Error,
+    },
     /// Another process holds the lock: nothing was simulated or written.
     #[error(
         "{dir}: another simpark is writing this directory (lock {lock} is held); wait for it or choose another --out"
     )]
-    Locked { dir: PathBuf, lock: PathBuf },
+    Locked {
+        /// The results directory.
+        dir: PathBuf,
+        /// The lock file held.
+        lock: PathBuf,
+    },
     /// The target holds files simpark did not write: it is not replaced.
     #[error(
         "{dir}: exists and is not a simpark results directory (it holds `{entry}`); choose another --out or remove it"
     )]
-    Foreign { dir: PathBuf, entry: String },
+    Foreign {
+        /// The results directory.
+        dir: PathBuf,
+        /// A file in it simpark did not write.
+        entry: String,
+    },
     /// The target is a file, or has no usable parent.
     #[error("{dir}: {message}")]
-    Path { dir: PathBuf, message: String },
+    Path {
+        /// The requested output path.
+        dir: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The directory's files are not the set its manifest names (two runs mixed, a file
     /// edited or lost): a report from it would mix runs.
     #[error("{dir}: {message}; rerun `simpark run` into an empty --out to get a consistent set")]
-    Mixed { dir: PathBuf, message: String },
+    Mixed {
+        /// The results directory.
+        dir: PathBuf,
+        /// Which files disagree with the manifest.
+        message: String,
+    },
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> OutDirError + '_ {
@@ -62,22 +87,22 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> OutDirError + '_ {
 /// The manifest of a results directory.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
-    pub manifest_version: u32,
+    pub(crate) manifest_version: u32,
     /// Names the run: `<scenario>-<resolved scenario hash>-seed<seed>-v<simpark version>`.
-    pub run_id: String,
-    pub files: Vec<ManifestFile>,
+    pub(crate) run_id: String,
+    pub(crate) files: Vec<ManifestFile>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
-pub struct ManifestFile {
-    pub name: String,
-    pub bytes: u64,
+pub(crate) struct ManifestFile {
+    pub(crate) name: String,
+    pub(crate) bytes: u64,
     /// FNV-1a 64 of the contents, hex.
-    pub fnv1a64: String,
+    pub(crate) fnv1a64: String,
 }
 
 /// FNV-1a 64: a dependency-free content fingerprint (not a cryptographic hash).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -195,11 +220,6 @@ impl OutDir {
             published: false,
             _lock: lock,
         })
-    }
-
-    /// The directory this will publish to.
-    pub fn path(&self) -> &Path {
-        &self.dir
     }
 
     /// Stage one file of the set.

@@ -22,21 +22,21 @@ use std::collections::BTreeSet;
 
 /// A page up to this long after an incident ended still counts for it [ms]: alerts lag by
 /// their `for`, rate windows and `group_wait` (model choice: 15 minutes).
-pub const ATTRIBUTION_GRACE_MS: f64 = 15.0 * 60_000.0;
+pub(crate) const ATTRIBUTION_GRACE_MS: f64 = 15.0 * 60_000.0;
 
 /// The name of the row that takes every rule together.
-pub const ANY_RULE: &str = "(any rule)";
+pub(crate) const ANY_RULE: &str = "(any rule)";
 
 /// One scripted incident.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Incident {
-    pub node: String,
-    pub start_ms: f64,
-    pub end_ms: f64,
+pub(crate) struct Incident {
+    pub(crate) node: String,
+    pub(crate) start_ms: f64,
+    pub(crate) end_ms: f64,
 }
 
 /// The incidents of a request-level run, in time order.
-pub fn incidents(model: &Model) -> Vec<Incident> {
+pub(crate) fn incidents(model: &Model) -> Vec<Incident> {
     let horizon_ms = model.horizon.as_secs_f64() * 1e3;
     let mut faults: Vec<_> = model.faults.iter().collect();
     faults.sort_by_key(|f| f.at);
@@ -71,23 +71,23 @@ pub fn incidents(model: &Model) -> Vec<Incident> {
 
 /// The paging figures of one rule (or of every rule together).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct RulePaging {
-    pub rule: String,
-    pub pages_total: u64,
-    pub true_pages_total: u64,
-    pub false_pages_total: u64,
+pub(crate) struct RulePaging {
+    pub(crate) rule: String,
+    pub(crate) pages_total: u64,
+    pub(crate) true_pages_total: u64,
+    pub(crate) false_pages_total: u64,
     /// Incidents over all replications (each replication replays the same faults).
-    pub incidents_total: u64,
-    pub missed_incidents_total: u64,
+    pub(crate) incidents_total: u64,
+    pub(crate) missed_incidents_total: u64,
     /// True pages / pages (`null` without pages).
-    pub precision: Option<f64>,
+    pub(crate) precision: Option<f64>,
     /// Detected incidents / incidents (`null` without incidents).
-    pub recall: Option<f64>,
+    pub(crate) recall: Option<f64>,
     /// Incident start to the first page [ms], mean over the replications that detected one.
-    pub detect_ms: Option<Estimate>,
+    pub(crate) detect_ms: Option<Estimate>,
     /// Incident end to the alert resolving [ms], over alerts that resolved.
-    pub reset_ms: Option<Estimate>,
-    pub pages_per_week: Estimate,
+    pub(crate) reset_ms: Option<Estimate>,
+    pub(crate) pages_per_week: Estimate,
 }
 
 /// Distinct pages (alert, target, instant) of one replication, for the rule (or all).
@@ -155,7 +155,7 @@ fn figures(model: &Model, reps: &[RepMetrics], incidents: &[Incident], rule: Opt
 }
 
 /// Per rule of the run (in rule order), then every rule together.
-pub fn paging(model: &Model, reps: &[RepMetrics]) -> Vec<RulePaging> {
+pub(crate) fn paging(model: &Model, reps: &[RepMetrics]) -> Vec<RulePaging> {
     let Some(mo) = &model.monitoring else {
         return Vec::new();
     };

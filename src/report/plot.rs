@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use std::sync::Once;
 
 /// Chart size [px]; A4-friendly at 96 dpi.
-pub const WIDTH_PX: u32 = 760;
-pub const HEIGHT_PX: u32 = 380;
+pub(crate) const WIDTH_PX: u32 = 760;
+pub(crate) const HEIGHT_PX: u32 = 380;
 /// Font family name the bundled font is registered under.
 const FONT: &str = "sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.ttf");
@@ -29,68 +29,68 @@ const PALETTE: [RGBColor; 7] = [
 #[derive(Debug, thiserror::Error)]
 #[error("chart `{title}`: {reason}")]
 pub struct PlotError {
-    pub title: String,
-    pub reason: String,
+    pub(crate) title: String,
+    pub(crate) reason: String,
 }
 
 /// One point of a line: x, y and the half-width of y's 95% confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Point {
-    pub x: f64,
-    pub y: f64,
-    pub ci95: Option<f64>,
+pub(crate) struct Point {
+    pub(crate) x: f64,
+    pub(crate) y: f64,
+    pub(crate) ci95: Option<f64>,
 }
 
 /// A named line with its confidence band.
 #[derive(Clone, Debug)]
-pub struct Series {
-    pub label: String,
-    pub points: Vec<Point>,
+pub(crate) struct Series {
+    pub(crate) label: String,
+    pub(crate) points: Vec<Point>,
 }
 
 /// A horizontal reference line (an SLO target, an SLA).
 #[derive(Clone, Debug)]
-pub struct Reference {
-    pub label: String,
-    pub y: f64,
+pub(crate) struct Reference {
+    pub(crate) label: String,
+    pub(crate) y: f64,
 }
 
 /// Axes and titles of a line chart.
 #[derive(Clone, Debug, Default)]
-pub struct LineChart {
-    pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub log_x: bool,
-    pub log_y: bool,
+pub(crate) struct LineChart {
+    pub(crate) title: String,
+    pub(crate) x_label: String,
+    pub(crate) y_label: String,
+    pub(crate) log_x: bool,
+    pub(crate) log_y: bool,
 }
 
 /// Options that leave the chart's data alone: where the y axis runs, how ticks are written,
 /// the grid and the legend. The default is exactly what `line_chart` and `bar_chart` draw.
 #[derive(Clone, Debug, Default)]
-pub struct ChartOptions {
+pub(crate) struct ChartOptions {
     /// Fixed y range (low, high) instead of one fitted to the data and padded to zero: for
     /// figures such as availability that live just below 100%. The caller makes it cover the
     /// data and bands.
-    pub y_range: Option<(f64, f64)>,
+    pub(crate) y_range: Option<(f64, f64)>,
     /// Write tick labels with a decimal comma (Dutch: "99,95").
-    pub decimal_comma: bool,
+    pub(crate) decimal_comma: bool,
     /// Write whole-number ticks without decimals ("20", not "20.0").
-    pub tidy_ticks: bool,
+    pub(crate) tidy_ticks: bool,
     /// At most this many light grid lines between two labelled ones (plotters draws ten).
-    pub light_lines_max: Option<usize>,
+    pub(crate) light_lines_max: Option<usize>,
     /// Bar charts: every bar in the first palette colour (bars of one quantity, e.g. months).
-    pub one_colour: bool,
+    pub(crate) one_colour: bool,
     /// Line charts: the legend in the lower left corner instead of the upper left (for data
     /// near the top, such as availability).
-    pub legend_lower_left: bool,
+    pub(crate) legend_lower_left: bool,
     /// Line charts: a categorical x axis. Category `i` (0-based) sits at x = i + 1 and its
     /// tick is labelled with its name; the x values of the points must be those positions.
-    pub x_categories: Vec<String>,
+    pub(crate) x_categories: Vec<String>,
     /// Line charts: x tick labels with k/M/G suffixes (`1M`, not `1000000`).
-    pub x_si: bool,
+    pub(crate) x_si: bool,
     /// Line charts: y is a ratio written as a percentage on the ticks (`99.9%`).
-    pub y_percent: bool,
+    pub(crate) y_percent: bool,
 }
 
 impl ChartOptions {
@@ -142,10 +142,10 @@ fn tick_label(v: f64, opts: &ChartOptions) -> String {
 
 /// One bar with its 95% confidence interval.
 #[derive(Clone, Debug)]
-pub struct Bar {
-    pub label: String,
-    pub value: f64,
-    pub ci95: Option<f64>,
+pub(crate) struct Bar {
+    pub(crate) label: String,
+    pub(crate) value: f64,
+    pub(crate) ci95: Option<f64>,
 }
 
 fn register_font() {
@@ -192,12 +192,13 @@ fn span(values: impl Iterator<Item = f64>, log: bool, pad_zero: bool) -> Option<
 }
 
 /// A line chart of `series` with shaded 95% bands and dashed `references`, as SVG text.
-pub fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference]) -> Result<String, PlotError> {
+#[cfg(test)]
+pub(crate) fn line_chart(spec: &LineChart, series: &[Series], references: &[Reference]) -> Result<String, PlotError> {
     line_chart_with(spec, series, references, &ChartOptions::default())
 }
 
 /// `line_chart` with a fixed y range and/or decimal-comma ticks.
-pub fn line_chart_with(
+pub(crate) fn line_chart_with(
     spec: &LineChart,
     series: &[Series],
     references: &[Reference],
@@ -324,13 +325,18 @@ pub fn line_chart_with(
 }
 
 /// A bar chart with 95% error bars and an optional dashed reference line, as SVG text.
-pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar], reference: Option<&Reference>) -> Result<String, PlotError> {
+pub(crate) fn bar_chart(
+    title: &str,
+    y_label: &str,
+    bars: &[Bar],
+    reference: Option<&Reference>,
+) -> Result<String, PlotError> {
     bar_chart_with(title, y_label, bars, reference, &ChartOptions::default())
 }
 
 /// `bar_chart` with [`ChartOptions`]; `y_range` and `legend_lower_left` do not apply (bars
 /// start at zero; the reference's legend sits upper right).
-pub fn bar_chart_with(
+pub(crate) fn bar_chart_with(
     title: &str,
     y_label: &str,
     bars: &[Bar],

@@ -17,24 +17,25 @@ use std::fmt::Write;
 
 /// Version of the `summary.json` layout; bump on any incompatible change.
 /// 2: incidents carry a typed `cause` (`{"kind": ...}`) instead of a sentence.
-pub const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 /// At most this many health-check transitions are listed in `summary.json`.
-pub const HEALTH_EVENTS_MAX: usize = 10_000;
+pub(crate) const HEALTH_EVENTS_MAX: usize = 10_000;
 
 /// What ran: the first keys of every `summary.json`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Header {
-    pub schema_version: u32,
-    pub simpark_version: String,
+    pub(crate) schema_version: u32,
+    pub(crate) simpark_version: String,
     /// `requests` or `availability`.
-    pub mode: String,
-    pub scenario: String,
-    pub seed: u64,
+    pub(crate) mode: String,
+    pub(crate) scenario: String,
+    pub(crate) seed: u64,
+    /// Replications run.
     pub replications: u32,
-    pub horizon_s: f64,
-    pub warmup_s: f64,
+    pub(crate) horizon_s: f64,
+    pub(crate) warmup_s: f64,
     /// Mean offered load [req/s] of the traffic model.
-    pub offered_rps: f64,
+    pub(crate) offered_rps: f64,
 }
 
 impl Header {
@@ -54,47 +55,61 @@ impl Header {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// `summary.json` of a request-level run.
 pub struct Summary {
     #[serde(flatten)]
+    /// What was run.
     pub header: Header,
+    /// The request figures, with CIs across replications.
     pub metrics: Metrics,
     /// Failed requests by reason, summed over replications.
     pub failures_by_reason: BTreeMap<String, u64>,
+    /// Per web server.
     pub web: Vec<ServerFigures>,
-    pub storage: Vec<ServerFigures>,
+    pub(crate) storage: Vec<ServerFigures>,
+    /// lb1's UP/DOWN transitions, all replications, at most `HEALTH_EVENTS_MAX`.
     pub health_events: Vec<HealthEvent>,
     /// Pages to on-call (Prometheus rule fired, Alertmanager notified), all replications,
     /// at most `HEALTH_EVENTS_MAX`.
     pub alerts: Vec<AlertRow>,
     /// Would the alerts have paged? Per rule, then every rule together (`report/paging.rs`).
-    pub paging: Vec<super::paging::RulePaging>,
+    pub(crate) paging: Vec<super::paging::RulePaging>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// One page to on-call in a request-level run.
 pub struct AlertRow {
+    /// The replication it happened in.
     pub replication: u32,
+    /// When it was sent [ms since the start].
     pub at_ms: f64,
+    /// The alert's name.
     pub alert: String,
+    /// The node it concerns.
     pub target: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// Request figures over the measured window.
 pub struct Metrics {
     /// Requests that arrived in the measured window, summed over replications.
-    pub requests_total: u64,
-    pub requests_ok_total: u64,
+    pub(crate) requests_total: u64,
+    pub(crate) requests_ok_total: u64,
+    /// Requests that failed, summed over replications.
     pub requests_failed_total: u64,
+    /// Share of requests that succeeded.
     pub success_ratio: Estimate,
-    pub throughput_rps: Estimate,
+    pub(crate) throughput_rps: Estimate,
+    /// Mean latency of successful requests [ms].
     pub latency_ms_mean: Estimate,
-    pub latency_ms_p50: Estimate,
-    pub latency_ms_p95: Estimate,
-    pub latency_ms_p99: Estimate,
-    pub latency_ms_p999: Estimate,
-    pub latency_ms_max: Estimate,
+    pub(crate) latency_ms_p50: Estimate,
+    pub(crate) latency_ms_p95: Estimate,
+    pub(crate) latency_ms_p99: Estimate,
+    pub(crate) latency_ms_p999: Estimate,
+    pub(crate) latency_ms_max: Estimate,
     /// Connection retries per 1000 requests.
     pub retries_per_kreq: Estimate,
-    pub redispatches_per_kreq: Estimate,
+    pub(crate) redispatches_per_kreq: Estimate,
     /// Successful requests slower than 1 s (noticed without an error), summed; failed plus
     /// slow requests are the visitors who noticed a fault.
     pub requests_slow_total: u64,
@@ -102,16 +117,19 @@ pub struct Metrics {
     pub storage_takeovers_total: u64,
     /// From the primary failing or being cut off to a new primary [ms]: mean per replication
     /// with CI, and the longest over all (null without takeovers).
-    pub storage_takeover_ms_mean: Option<Estimate>,
+    pub(crate) storage_takeover_ms_mean: Option<Estimate>,
+    /// The longest takeover over all replications [ms] (null without takeovers).
     pub storage_takeover_ms_max: Option<f64>,
     /// Seconds two storage nodes were writable at once, summed (must be 0 with fencing).
     pub split_brain_s_total: f64,
     /// Seconds of acknowledged writes lost at takeovers (async replication), summed.
-    pub failover_lost_writes_s_total: f64,
+    pub(crate) failover_lost_writes_s_total: f64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// Figures of one server.
 pub struct ServerFigures {
+    /// The node name (`web1`, `store1`, ...).
     pub name: String,
     /// Share of worker capacity busy serving (CPU), 0..1.
     pub utilisation: Estimate,
@@ -125,9 +143,13 @@ pub struct ServerFigures {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// One UP/DOWN transition of a web server as lb1 saw it.
 pub struct HealthEvent {
+    /// The replication it happened in.
     pub replication: u32,
+    /// When [ms since the start].
     pub at_ms: f64,
+    /// The web server.
     pub server: String,
     /// `UP` or `DOWN`.
     pub state: String,
@@ -151,6 +173,7 @@ fn q(r: &RepMetrics, quantile: f64) -> f64 {
     }
 }
 
+/// The summary of a request-level run's replications (one per replication of `model`).
 pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
     assert_eq!(reps.len(), model.replications as usize);
     let window_s = (model.horizon.as_nanos() - model.warmup.as_nanos()) as f64 / 1e9;
@@ -295,10 +318,10 @@ fn paging_table(t: &mut String, rows: &[super::paging::RulePaging]) {
 /// A results CSV line that is not what simpark writes.
 #[derive(Debug, thiserror::Error)]
 #[error("line {line}: {message}")]
-pub struct CsvError {
+pub(crate) struct CsvError {
     /// 1-based, the header being line 1.
-    pub line: usize,
-    pub message: String,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 /// Rows of a CSV in the layout `header` + one `parse(line)` per line.
@@ -338,21 +361,21 @@ fn numbers<const N: usize>(line: &str) -> Option<[f64; N]> {
 
 /// One row of `timeseries.csv`: one bucket of the run, averaged over replications.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TimeseriesRow {
+pub(crate) struct TimeseriesRow {
     /// Start of the bucket since the run began [s].
-    pub bucket_start_s: u64,
+    pub(crate) bucket_start_s: u64,
     /// Width of the bucket [s].
-    pub bucket_s: u64,
-    pub requests_per_rep: f64,
-    pub ok_per_rep: f64,
-    pub failed_per_rep: f64,
-    pub success_ratio: f64,
-    pub latency_ms_mean: f64,
-    pub latency_ms_max: f64,
+    pub(crate) bucket_s: u64,
+    pub(crate) requests_per_rep: f64,
+    pub(crate) ok_per_rep: f64,
+    pub(crate) failed_per_rep: f64,
+    pub(crate) success_ratio: f64,
+    pub(crate) latency_ms_mean: f64,
+    pub(crate) latency_ms_max: f64,
 }
 
 impl TimeseriesRow {
-    pub const CSV_HEADER: &str = "bucket_start_s,bucket_s,requests_per_rep,ok_per_rep,failed_per_rep,success_ratio,latency_ms_mean,latency_ms_max";
+    pub(crate) const CSV_HEADER: &str = "bucket_start_s,bucket_s,requests_per_rep,ok_per_rep,failed_per_rep,success_ratio,latency_ms_mean,latency_ms_max";
 
     fn write_csv(&self, out: &mut String) {
         let _ = writeln!(
@@ -418,7 +441,7 @@ pub fn timeseries_csv(reps: &[RepMetrics]) -> String {
 }
 
 /// Read `timeseries.csv` back.
-pub fn parse_timeseries_csv(text: &str) -> Result<Vec<TimeseriesRow>, CsvError> {
+pub(crate) fn parse_timeseries_csv(text: &str) -> Result<Vec<TimeseriesRow>, CsvError> {
     parse_csv(text, TimeseriesRow::CSV_HEADER, TimeseriesRow::parse_csv)
 }
 
@@ -521,17 +544,17 @@ pub fn table(s: &Summary) -> String {
 
 /// Quantiles of a pooled sample (nearest rank), with its size.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Quantiles {
-    pub n: usize,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub max: f64,
+pub(crate) struct Quantiles {
+    pub(crate) n: usize,
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
+    pub(crate) max: f64,
 }
 
 impl Quantiles {
     /// `None` for an empty sample.
-    pub fn of(mut xs: Vec<f64>) -> Option<Quantiles> {
+    pub(crate) fn of(mut xs: Vec<f64>) -> Option<Quantiles> {
         if xs.is_empty() {
             return None;
         }
@@ -549,27 +572,28 @@ impl Quantiles {
 
 /// Months listed one by one in an availability `summary.json` (ten years): the file's size
 /// stays bounded whatever the horizon; `months.csv` has them all.
-pub const MONTHS_LISTED_MAX: usize = 120;
+pub(crate) const MONTHS_LISTED_MAX: usize = 120;
 
 /// `summary.json` of an availability (long-horizon) run.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AvailSummary {
     #[serde(flatten)]
-    pub header: Header,
+    pub(crate) header: Header,
     /// Whether planned maintenance counts in downtime and availability (`count`) or is left
     /// out (`exclude`), per the contract (`maintenance.contract`, `--maintenance`).
-    pub maintenance: crate::scenario::MaintenanceContract,
+    pub(crate) maintenance: crate::scenario::MaintenanceContract,
+    /// The availability figures, with CIs across replications.
     pub metrics: AvailFigures,
     /// Months in the measured window; the monthly lists below hold the first
     /// [`MONTHS_LISTED_MAX`] of them (every month of every replication is in `months.csv`).
-    pub months_total: usize,
+    pub(crate) months_total: usize,
     /// Downtime of each month of the window [min], mean across replications with CI.
-    pub monthly_downtime_min: Vec<Estimate>,
+    pub(crate) monthly_downtime_min: Vec<Estimate>,
     /// Partial outages per month, weighted by the share of requests failing [min].
-    pub monthly_partial_min: Vec<Estimate>,
+    pub(crate) monthly_partial_min: Vec<Estimate>,
     /// Time per month the site was up with reduced web capacity (a server failed or out of
     /// rotation) [min].
-    pub monthly_degraded_min: Vec<Estimate>,
+    pub(crate) monthly_degraded_min: Vec<Estimate>,
     /// Incidents of the first replication (at most 1000): when, why, how many requests failed.
     pub incidents: Vec<crate::sim::avail::Incident>,
     /// Pages to on-call in the first replication (at most 1000).
@@ -579,14 +603,16 @@ pub struct AvailSummary {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+/// Availability figures over the measured window (per year: per 365 days).
 pub struct AvailFigures {
     /// Share of time a path clients -> lb1 -> a web server in rotation -> the storage primary
     /// of working components existed.
     pub availability_time: Estimate,
     /// Share of offered requests that succeeded.
-    pub availability_request: Estimate,
+    pub(crate) availability_request: Estimate,
     /// -log10(1 - availability_time).
-    pub nines_time: Estimate,
+    pub(crate) nines_time: Estimate,
+    /// Downtime [min/year].
     pub downtime_min_per_year: Estimate,
     /// Downtime without planned maintenance [min/year] (`downtime_min_per_year` counts it
     /// unless `maintenance` is `exclude`).
@@ -594,23 +620,28 @@ pub struct AvailFigures {
     /// Every minute of downtime and every failed request, by cause, in `Cause::ALL` order.
     pub downtime_by_cause: Vec<CauseFigures>,
     /// Planned maintenance windows opened per year.
-    pub maintenance_windows_per_year: Estimate,
+    pub(crate) maintenance_windows_per_year: Estimate,
     /// Events per replication where both storage copies were lost (restore from backup).
     pub data_loss_events: Estimate,
+    /// RAID-1 arrays lost (both disks failed) per year.
     pub raid_array_losses_per_year: Estimate,
-    pub incidents_per_year: Estimate,
+    pub(crate) incidents_per_year: Estimate,
+    /// Component failures per year.
     pub failures_per_year: Estimate,
+    /// Storage failovers (a new primary promoted) per year.
     pub storage_failovers_per_year: Estimate,
+    /// Disk failures per year.
     pub disk_failures_per_year: Estimate,
     /// SMART warnings, and disks swapped on them before failing, per year.
-    pub smart_warnings_per_year: Estimate,
+    pub(crate) smart_warnings_per_year: Estimate,
+    /// Disks swapped after a SMART warning before failing, per year.
     pub disks_replaced_proactively_per_year: Estimate,
     /// Pages to on-call per year (Prometheus rule + Alertmanager).
-    pub pages_per_year: Estimate,
+    pub(crate) pages_per_year: Estimate,
     /// Failure to page [min] (mean over pages).
     pub page_delay_min_mean: Option<Estimate>,
     /// Seconds of acknowledged writes lost per year at storage failovers (async replication).
-    pub failover_lost_writes_s_per_year: Estimate,
+    pub(crate) failover_lost_writes_s_per_year: Estimate,
     /// Seconds per year two storage nodes were writable at once (split brain; must be 0 with
     /// fencing).
     pub split_brain_s_per_year: Estimate,
@@ -619,22 +650,25 @@ pub struct AvailFigures {
     /// Time from a storage-primary failure to a new writable primary [ms]: mean per
     /// replication with CI, and the longest over all.
     pub takeover_ms_mean: Option<Estimate>,
-    pub takeover_ms_max: Option<f64>,
+    pub(crate) takeover_ms_max: Option<f64>,
     /// Restores after human error: data lost since the snapshot used [h] and time to restore
     /// [h] (means over restores; null when none happened).
     pub rpo_h_mean: Option<Estimate>,
+    /// Largest data loss of a restore [h], mean over replications.
     pub rpo_h_max: Option<Estimate>,
+    /// Time to restore [h], mean over restores.
     pub rto_h_mean: Option<Estimate>,
     /// Distributions over every restore of every replication (pooled) [h]: null when none.
-    pub rpo_h_distribution: Option<Quantiles>,
-    pub rto_h_distribution: Option<Quantiles>,
-    pub human_errors_per_year: Estimate,
+    pub(crate) rpo_h_distribution: Option<Quantiles>,
+    pub(crate) rto_h_distribution: Option<Quantiles>,
+    pub(crate) human_errors_per_year: Estimate,
     /// The disaster path (both storage copies lost, full restore from backup): recovery point
     /// and recovery time [h], means over disasters (null when none happened).
     pub disaster_rpo_h_mean: Option<Estimate>,
+    /// Recovery time of the disaster path [h], mean over disasters.
     pub disaster_rto_h_mean: Option<Estimate>,
-    pub backups_ok_per_year: Estimate,
-    pub backups_failed_or_corrupt_per_year: Estimate,
+    pub(crate) backups_ok_per_year: Estimate,
+    pub(crate) backups_failed_or_corrupt_per_year: Estimate,
     /// Restores that found no usable snapshot, per replication.
     pub restores_failed: Estimate,
     /// Snapshots kept by retention at the end of the run.
@@ -644,18 +678,23 @@ pub struct AvailFigures {
     pub faults_suppressed_by_budget: Estimate,
     /// Most web servers and storage nodes down at once, over all replications.
     pub web_down_max: u32,
+    /// Most storage nodes down at once, over all replications.
     pub storage_down_max: u32,
+    /// Requests offered in the measured window, summed over replications.
     pub requests_total: u64,
 }
 
 /// One cause's share of the downtime and of the failed requests.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CauseFigures {
+    /// The cause.
     pub cause: crate::sim::avail::Cause,
+    /// Downtime charged to it [min/year].
     pub downtime_min_per_year: Estimate,
-    pub failed_requests_per_year: Estimate,
+    pub(crate) failed_requests_per_year: Estimate,
 }
 
+/// The summary of an availability run's replications (one per replication of `model`).
 pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMetrics]) -> AvailSummary {
     assert_eq!(reps.len(), model.replications as usize);
     let years = |r: &crate::sim::avail::AvailMetrics| r.window_ns as f64 / (365.0 * 86_400e9);
@@ -850,19 +889,19 @@ pub fn avail_table(s: &AvailSummary) -> String {
 
 /// One row of `months.csv`: one month of one replication [min].
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MonthRow {
-    pub replication: u32,
+pub(crate) struct MonthRow {
+    pub(crate) replication: u32,
     /// Month of the measured window, from 0.
-    pub month: u32,
-    pub downtime_min: f64,
+    pub(crate) month: u32,
+    pub(crate) downtime_min: f64,
     /// Partial outages, weighted by the share of requests failing.
-    pub partial_min: f64,
+    pub(crate) partial_min: f64,
     /// Up with reduced web capacity.
-    pub degraded_min: f64,
+    pub(crate) degraded_min: f64,
 }
 
 impl MonthRow {
-    pub const CSV_HEADER: &str = "replication,month,downtime_min,partial_min,degraded_min";
+    pub(crate) const CSV_HEADER: &str = "replication,month,downtime_min,partial_min,degraded_min";
 
     fn write_csv(&self, out: &mut String) {
         let _ = writeln!(
@@ -907,7 +946,7 @@ pub fn months_csv(reps: &[crate::sim::avail::AvailMetrics]) -> String {
 }
 
 /// Read `months.csv` back.
-pub fn parse_months_csv(text: &str) -> Result<Vec<MonthRow>, CsvError> {
+pub(crate) fn parse_months_csv(text: &str) -> Result<Vec<MonthRow>, CsvError> {
     parse_csv(text, MonthRow::CSV_HEADER, MonthRow::parse_csv)
 }
 

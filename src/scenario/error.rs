@@ -8,10 +8,20 @@ pub enum ScenarioError {
     /// The file could not be read: nothing was simulated. (The OS error is in the message, not
     /// a `source`, so that an error chain does not print it twice.)
     #[error("{file}: cannot read: {error}")]
-    Io { file: String, error: std::io::Error },
+    Io {
+        /// The scenario file.
+        file: String,
+        /// The operating-system error.
+        error: std::io::Error,
+    },
     /// The file is larger than any scenario can be: nothing was read further.
     #[error("{file}: larger than {max} bytes, the limit for a scenario file")]
-    TooLarge { file: String, max: u64 },
+    TooLarge {
+        /// The scenario file.
+        file: String,
+        /// The size limit [bytes].
+        max: u64,
+    },
     /// The file is not valid TOML or has an unknown key or a wrong type.
     #[error("{0}")]
     Syntax(Located),
@@ -20,10 +30,20 @@ pub enum ScenarioError {
     Invalid(Located),
     /// A `--set path=value` override is malformed or names no key.
     #[error("--set {assignment}: {message}")]
-    Override { assignment: String, message: String },
+    Override {
+        /// The `path=value` as given.
+        assignment: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A value given by a named command-line flag (`--horizon 30m`) is invalid.
     #[error("{flag}: {message}")]
-    Flag { flag: String, message: String },
+    Flag {
+        /// The flag and its value as given.
+        flag: String,
+        /// What is wrong and what is valid.
+        message: String,
+    },
     /// Several independent refusals of one file (each a `Syntax`, `Invalid` or `Override`),
     /// in the order the file's sections are checked.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
@@ -33,15 +53,17 @@ pub enum ScenarioError {
 /// A message tied to a place in a scenario file.
 #[derive(Debug, Clone)]
 pub struct Located {
+    /// The scenario file.
     pub file: String,
     /// 1-based line and column; 0 when the key is not in the file (a default was invalid).
     pub line: usize,
-    pub column: usize,
+    pub(crate) column: usize,
     /// Dotted key path, e.g. `web.count` or `fault[2].target`.
     pub key: String,
+    /// What is wrong and what would be valid.
     pub message: String,
     /// The offending source line, for a caret display.
-    pub snippet: Option<String>,
+    pub(crate) snippet: Option<String>,
 }
 
 impl fmt::Display for Located {
@@ -82,7 +104,7 @@ impl ScenarioError {
     }
 
     /// One error from `errors` (at least one): itself when alone, else `Several`.
-    pub fn from_all(mut errors: Vec<ScenarioError>) -> ScenarioError {
+    pub(crate) fn from_all(mut errors: Vec<ScenarioError>) -> ScenarioError {
         if errors.len() == 1 {
             errors.swap_remove(0)
         } else {
@@ -100,7 +122,7 @@ impl ScenarioError {
 }
 
 /// 1-based (line, column) of a byte offset, and the text of that line.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;

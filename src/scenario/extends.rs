@@ -13,7 +13,7 @@ use super::{DEFAULT_ORIGIN, DEFAULT_SCENARIO_TOML, Located, Model, ScenarioError
 use std::path::Path;
 
 /// The name that means the embedded default scenario.
-pub const BUILT_IN: &str = "xpos";
+pub(crate) const BUILT_IN: &str = "xpos";
 
 /// Load `text` (from `origin`, in directory `dir`) on top of the scenario it extends, with
 /// `overrides` last; `None` when it extends nothing (or does not parse: `from_str` then gives

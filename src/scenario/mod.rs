@@ -5,7 +5,7 @@
 //! bad input and nothing here simulates. Downstream code may assume a `Model` is consistent.
 
 mod error;
-pub mod extends;
+pub(crate) mod extends;
 mod monitoring;
 pub mod schema;
 
@@ -24,16 +24,16 @@ use error::line_col;
 use std::path::Path;
 
 /// The embedded default scenario: the seed's park.
-pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/xpos.toml");
+pub(crate) const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/xpos.toml");
 /// How the embedded default is named in messages.
-pub const DEFAULT_ORIGIN: &str = "<embedded xpos.toml>";
+pub(crate) const DEFAULT_ORIGIN: &str = "<embedded xpos.toml>";
 
 /// Limits that keep a run bounded (TigerBeetle style): beyond them a scenario is rejected.
-pub const WEB_SERVERS_MAX: u32 = 256;
-pub const STORAGE_NODES_MAX: u32 = 16;
-pub const WORKERS_MAX: u32 = 100_000;
-pub const REPLICATIONS_MAX: u32 = 100_000;
-pub const FAULTS_MAX: usize = 100_000;
+pub(crate) const WEB_SERVERS_MAX: u32 = 256;
+pub(crate) const STORAGE_NODES_MAX: u32 = 16;
+pub(crate) const WORKERS_MAX: u32 = 100_000;
+pub(crate) const REPLICATIONS_MAX: u32 = 100_000;
+pub(crate) const FAULTS_MAX: usize = 100_000;
 
 /// Everything a run needs, checked.
 #[derive(Clone, Debug)]
@@ -42,62 +42,73 @@ pub struct Model {
     pub spec: Scenario,
     /// Where each value of `spec` came from (for `scenario.resolved.toml`).
     pub sources: provenance::Sources,
+    /// The root seed every named random stream derives from.
     pub seed: u64,
+    /// Independent replications to run.
     pub replications: u32,
+    /// Simulated time per replication, warm-up included.
     pub horizon: SimDuration,
+    /// Leading time per replication left out of the figures.
     pub warmup: SimDuration,
+    /// The arrival process.
     pub traffic: TrafficModel,
-    pub storage_reads: u32,
-    pub write_fraction: f64,
-    pub backend: BackendSpec,
+    pub(crate) storage_reads: u32,
+    pub(crate) write_fraction: f64,
+    pub(crate) backend: BackendSpec,
     /// The URIs requests carry (`balance uri` only: `requests.uri_count`, `uri_zipf_s`).
-    pub uris: Option<crate::model::uri::UriPopulation>,
+    pub(crate) uris: Option<crate::model::uri::UriPopulation>,
     /// `None` when health checks are off.
-    pub check: Option<CheckSpec>,
+    pub(crate) check: Option<CheckSpec>,
     /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.
-    pub observe: Option<policy::health::Observe>,
-    pub timeout_server: SimDuration,
+    pub(crate) observe: Option<policy::health::Observe>,
+    pub(crate) timeout_server: SimDuration,
+    /// The web servers.
     pub web: TierModel,
+    /// The storage nodes.
     pub storage: TierModel,
-    pub storage_write: Dist,
+    pub(crate) storage_write: Dist,
+    /// Nodes and links with their latency distributions.
     pub topology: Topology,
+    /// Scripted faults (`[[faults]]`), in time order.
     pub faults: Vec<ScriptedFault>,
+    /// Request-level or availability (long-horizon) simulation.
     pub mode: Mode,
+    /// Failures, repairs and on-call response (availability mode).
     pub reliability: ReliabilityModel,
     /// VRRP advertisement interval [cs] of the balancer pair; `None` with a single balancer.
-    pub lb_pair_advert_cs: Option<u16>,
+    pub(crate) lb_pair_advert_cs: Option<u16>,
     /// The daily backup; `None` without a backup server.
-    pub backup: Option<BackupModel>,
+    pub(crate) backup: Option<BackupModel>,
     /// Request-level monitoring (`None` when disabled).
     pub monitoring: Option<MonitoringModel>,
     /// Planned maintenance of the web servers (`None` when disabled).
-    pub maintenance: Option<MaintenanceModel>,
+    pub(crate) maintenance: Option<MaintenanceModel>,
 }
 
 impl Model {
     /// Planned maintenance is left out of downtime, availability and failed requests
     /// (`maintenance.contract = "exclude"`); it is still reported by cause.
-    pub fn maintenance_excluded(&self) -> bool {
+    pub(crate) fn maintenance_excluded(&self) -> bool {
         self.spec.maintenance.contract == MaintenanceContract::Exclude
     }
 }
 
 /// Planned rolling maintenance of the web servers, checked (see `schema::Maintenance`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MaintenanceModel {
-    pub every: SimDuration,
+pub(crate) struct MaintenanceModel {
+    pub(crate) every: SimDuration,
     /// First window opens this long after midnight of day 0.
-    pub window_start: SimDuration,
-    pub duration_per_server: SimDuration,
-    pub drain: SimDuration,
-    pub wait_between_servers: SimDuration,
+    pub(crate) window_start: SimDuration,
+    pub(crate) duration_per_server: SimDuration,
+    pub(crate) drain: SimDuration,
+    pub(crate) wait_between_servers: SimDuration,
     /// Servers in rolling order.
-    pub order: Vec<MaintTarget>,
+    pub(crate) order: Vec<MaintTarget>,
 }
 
 /// A server planned maintenance takes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MaintTarget {
+pub(crate) enum MaintTarget {
     /// Web server `i` (0-based): drained and put in `maint` on lb1.
     Web(usize),
     /// Balancer `i` (0 = lb1, 1 = lb2): hands the VRRP address to its peer on purpose, if it
@@ -110,80 +121,88 @@ pub enum MaintTarget {
 
 /// The daily backup and restores after human error, checked.
 #[derive(Clone, Debug)]
-pub struct BackupModel {
-    pub config: BackupConfig,
-    pub data_bytes: f64,
-    pub growth_bytes_per_ns: f64,
-    pub fail_probability: f64,
-    pub corrupt_probability: f64,
+pub(crate) struct BackupModel {
+    pub(crate) config: BackupConfig,
+    pub(crate) data_bytes: f64,
+    pub(crate) growth_bytes_per_ns: f64,
+    pub(crate) fail_probability: f64,
+    pub(crate) corrupt_probability: f64,
     /// Human errors [1/ns].
-    pub human_error_rate_per_ns: f64,
-    pub notice: Dist,
+    pub(crate) human_error_rate_per_ns: f64,
+    pub(crate) notice: Dist,
 }
 
 /// Random failures and repairs, checked.
 #[derive(Clone, Debug)]
 pub struct ReliabilityModel {
     /// Detection is instant (the Markov assumption) instead of health checks and alerts.
-    pub instant: bool,
-    pub crews: u32,
+    pub(crate) instant: bool,
+    pub(crate) crews: u32,
+    /// On-call response time: from a page to work starting.
     pub response: Dist,
-    pub night_factor: f64,
-    pub coverage: f64,
+    pub(crate) night_factor: f64,
+    pub(crate) coverage: f64,
+    /// The balancers.
     pub lb: ClassModel,
+    /// The web servers.
     pub web: ClassModel,
+    /// The storage nodes.
     pub storage: ClassModel,
+    /// The backup server.
     pub backup: ClassModel,
     /// `None` without RAID-1 modelling.
-    pub disk: Option<DiskModel>,
-    pub failover: FailoverConfig,
-    pub swarm: bool,
+    pub(crate) disk: Option<DiskModel>,
+    pub(crate) failover: FailoverConfig,
+    pub(crate) swarm: bool,
     /// Keep failures within what the design promises to survive.
-    pub budget_design: bool,
+    pub(crate) budget_design: bool,
     /// Request mode replays each replication's random failures (see the schema).
-    pub random_in_requests: bool,
+    pub(crate) random_in_requests: bool,
     /// Chance an unplanned storage takeover's promotion fails.
-    pub promotion_fail_probability: f64,
+    pub(crate) promotion_fail_probability: f64,
 }
 
 /// One class of component.
 #[derive(Clone, Debug)]
 pub struct ClassModel {
+    /// Whether this class fails at all.
     pub fails: bool,
+    /// Time to failure of one component.
     pub ttf: Dist,
     /// Cumulative shares of crash, process death, hang, slowdown, link.
-    pub modes: [f64; 5],
+    pub(crate) modes: [f64; 5],
     /// Service-time multiplier of a slowdown.
-    pub slowdown_factor: f64,
+    pub(crate) slowdown_factor: f64,
+    /// Repair time, once work starts.
     pub repair: Dist,
 }
 
 #[derive(Clone, Debug)]
-pub struct DiskModel {
+pub(crate) struct DiskModel {
     /// Failure rate of one disk [1/ns], from the AFR: -ln(1 - afr) per year.
-    pub rate_per_ns: f64,
-    pub replace: Dist,
-    pub rebuild: Dist,
-    pub degraded_factor: f64,
-    pub smart_share: f64,
-    pub smart_lead: Dist,
+    pub(crate) rate_per_ns: f64,
+    pub(crate) replace: Dist,
+    pub(crate) rebuild: Dist,
+    pub(crate) degraded_factor: f64,
+    pub(crate) smart_share: f64,
+    pub(crate) smart_lead: Dist,
     /// Coefficient of variation of the shared batch frailty (0: independent disks).
-    pub batch_cv: f64,
-    pub batch_park: bool,
+    pub(crate) batch_cv: f64,
+    pub(crate) batch_park: bool,
 }
 
 /// Request-level monitoring, validated.
 #[derive(Clone, Debug)]
 pub struct MonitoringModel {
-    pub cores: u32,
-    pub memory_base_percent: f64,
-    pub memory_per_worker_percent: f64,
-    pub disk_capacity_bytes: f64,
+    pub(crate) cores: u32,
+    pub(crate) memory_base_percent: f64,
+    pub(crate) memory_per_worker_percent: f64,
+    pub(crate) disk_capacity_bytes: f64,
     /// Data on a storage node at the start [bytes] and its growth [bytes/ns].
-    pub data_bytes: f64,
-    pub growth_bytes_per_ns: f64,
+    pub(crate) data_bytes: f64,
+    pub(crate) growth_bytes_per_ns: f64,
     /// The alerting rules (the scenario's `[[monitoring.rules]]`, else the built-in ones).
-    pub rules: Vec<crate::policy::alerting::AlertRule>,
+    pub(crate) rules: Vec<crate::policy::alerting::AlertRule>,
     /// Alertmanager: routes, inhibition, time intervals.
     pub notifier: crate::policy::alerting::Notifier,
 }
@@ -191,11 +210,12 @@ pub struct MonitoringModel {
 /// A tier of identical servers.
 #[derive(Clone, Debug)]
 pub struct TierModel {
+    /// Servers in the tier.
     pub count: u32,
-    pub workers: u32,
-    pub queue_max: u32,
+    pub(crate) workers: u32,
+    pub(crate) queue_max: u32,
     /// Service time of one request (web) or one read (storage).
-    pub service: Dist,
+    pub(crate) service: Dist,
 }
 
 /// The arrival process.
@@ -203,7 +223,12 @@ pub struct TierModel {
 #[allow(clippy::large_enum_variant)] // built once per run; boxing would only add a pointer chase
 pub enum TrafficModel {
     /// Constant rate [req/s].
-    Poisson { rate_per_s: f64, clients: u64 },
+    Poisson {
+        /// Arrival rate [req/s].
+        rate_per_s: f64,
+        /// Distinct client addresses (`balance source` hashes them).
+        clients: u64,
+    },
     /// Piecewise-constant rate: base x hourly[h] x weekday[d] x bursts.
     Profile {
         /// Mean rate over a week [req/s].
@@ -212,22 +237,25 @@ pub enum TrafficModel {
         hourly: [f64; 24],
         /// Normalised to mean 1, Monday first; the run starts on a Monday at 00:00.
         weekday: [f64; 7],
+        /// Bursts multiplying the rate in their window.
         bursts: Vec<BurstModel>,
+        /// Distinct client addresses (`balance source` hashes them).
         clients: u64,
     },
 }
 
 #[derive(Clone, Debug)]
+/// A window in which the arrival rate is multiplied.
 pub struct BurstModel {
-    pub start: SimTime,
-    pub end: SimTime,
-    pub multiplier: f64,
+    pub(crate) start: SimTime,
+    pub(crate) end: SimTime,
+    pub(crate) multiplier: f64,
 }
 
-pub use crate::model::failure::ScriptedFault;
+pub(crate) use crate::model::failure::ScriptedFault;
 
 /// Average length of a month [s]: 365.25 / 12 days.
-pub const MONTH_SECS: f64 = 365.25 / 12.0 * 86_400.0;
+pub(crate) const MONTH_SECS: f64 = 365.25 / 12.0 * 86_400.0;
 
 impl Model {
     /// Mean offered load over the run [req/s].
@@ -266,10 +294,10 @@ impl Model {
 
 /// The largest scenario file read [bytes]: FAULTS_MAX faults of about 100 bytes each, with
 /// room to spare. A larger file (or `/dev/zero`) is refused without reading further.
-pub const SCENARIO_BYTES_MAX: u64 = 16 << 20;
+pub(crate) const SCENARIO_BYTES_MAX: u64 = 16 << 20;
 
 /// Read a scenario file: at most `SCENARIO_BYTES_MAX` bytes, UTF-8.
-pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, ScenarioError> {
     use std::io::Read;
     let origin = path.display().to_string();
     let io = |error: std::io::Error| ScenarioError::Io {
@@ -627,16 +655,16 @@ fn header_path(text: &str, line_start: usize) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-pub mod provenance;
+pub(crate) mod provenance;
 mod validate;
 mod words;
 pub use validate::*;
 
 /// peak); five replications give a t-interval (t = 2.776) at a cost of about 5 x 120,000
 /// requests for the seed's park, a fraction of a second.
-pub const LATENCY_SAMPLE_HORIZON: &str = "25h";
-pub const LATENCY_SAMPLE_WARMUP: &str = "1h";
-pub const LATENCY_SAMPLE_REPLICATIONS: u32 = 5;
+pub(crate) const LATENCY_SAMPLE_HORIZON: &str = "25h";
+pub(crate) const LATENCY_SAMPLE_WARMUP: &str = "1h";
+pub(crate) const LATENCY_SAMPLE_REPLICATIONS: u32 = 5;
 
 /// The same park as `spec` in request mode with every server up (no scripted faults, no
 /// expectations), over a short horizon: the response times an availability run cannot give.

@@ -10,9 +10,9 @@ use super::locate_exact;
 pub struct Sources {
     /// The scenario text the values were read from, with its label (`park.toml`, or
     /// `base xpos.toml` when another file extends it).
-    pub text: Option<(String, String)>,
+    pub(crate) text: Option<(String, String)>,
     /// Overrides applied on top of it in order: (dotted key, where it came from).
-    pub sets: Vec<(String, String)>,
+    pub(crate) sets: Vec<(String, String)>,
 }
 
 impl Sources {
@@ -33,7 +33,7 @@ impl Sources {
     }
 
     /// Where the value at dotted `key` came from.
-    pub fn of(&self, key: &str) -> String {
+    pub(crate) fn of(&self, key: &str) -> String {
         let covers =
             |set: &str| key == set || key.starts_with(&format!("{set}.")) || key.starts_with(&format!("{set}["));
         if let Some((_, label)) = self.sets.iter().rev().find(|(set, _)| covers(set)) {
@@ -59,7 +59,7 @@ pub(crate) fn set_key(assignment: &str) -> String {
 }
 
 /// `resolved` (TOML as `to_toml` writes it) with `# from ...` after every `key = value` line.
-pub fn annotate(resolved: &str, sources: &Sources) -> String {
+pub(crate) fn annotate(resolved: &str, sources: &Sources) -> String {
     let mut table = String::new();
     let mut arrays: Vec<(String, usize)> = Vec::new();
     let mut out = String::with_capacity(resolved.len() * 2);

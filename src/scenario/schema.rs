@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::{balancer, health, vrrp};
+
 /// A whole scenario.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -27,26 +29,29 @@ pub struct Scenario {
     /// long-horizon mode for years of failures and repairs: steady traffic is accounted in
     /// aggregate and steady health checks are skipped, while every transition (failure,
     /// detection, failover, rebuild, repair) runs through the same policy code.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
+    /// `[traffic]`: the arrival process.
     pub traffic: Traffic,
-    pub requests: Requests,
-    pub balancer: Balancer,
-    pub web: Web,
-    pub storage: Storage,
+    pub(crate) requests: Requests,
+    pub(crate) balancer: Balancer,
+    pub(crate) web: Web,
+    pub(crate) storage: Storage,
+    /// `[backup]`: nightly backups and their retention.
     pub backup: Backup,
-    pub network: Network,
-    pub reliability: Reliability,
-    pub monitoring: Monitoring,
+    pub(crate) network: Network,
+    pub(crate) reliability: Reliability,
+    pub(crate) monitoring: Monitoring,
     /// Planned maintenance of the web servers (availability mode): a rolling window through
     /// lb1's admin states.
     #[serde(skip_serializing_if = "Maintenance::is_off")]
-    pub maintenance: Maintenance,
+    pub(crate) maintenance: Maintenance,
     /// Service-level objective `simpark sweep` plans against (optional; flags override it).
     #[serde(skip_serializing_if = "Slo::is_unset")]
-    pub slo: Slo,
+    pub(crate) slo: Slo,
     #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<Link>,
+    pub(crate) links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
+    /// `[[faults]]`: scripted faults.
     pub faults: Vec<Fault>,
     /// Expectations `simpark check` verifies (failover regression tests in CI).
     #[serde(rename = "expect", skip_serializing_if = "Vec::is_empty")]
@@ -60,97 +65,97 @@ pub struct Expect {
     /// Share of requests that succeed (request mode: success ratio; availability mode:
     /// availability_request), at least.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_request_min: Option<f64>,
+    pub(crate) availability_request_min: Option<f64>,
     /// Time-based availability at least (availability mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_time_min: Option<f64>,
+    pub(crate) availability_time_min: Option<f64>,
     /// p99 latency [ms] at most (request mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_ms_p99_max: Option<f64>,
+    pub(crate) latency_ms_p99_max: Option<f64>,
     /// Failed requests over all replications at most (request mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed_requests_max: Option<u64>,
+    pub(crate) failed_requests_max: Option<u64>,
     /// From each scripted failure to lb1 marking that server DOWN [ms], at most (request mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detect_ms_max: Option<f64>,
+    pub(crate) detect_ms_max: Option<f64>,
     /// Storage takeover [ms], at most (availability mode, mean).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failover_ms_max: Option<f64>,
+    pub(crate) failover_ms_max: Option<f64>,
     /// Data-loss events per replication, at most (availability mode, mean).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_loss_max: Option<f64>,
+    pub(crate) data_loss_max: Option<f64>,
     /// `false`: never two writable storage primaries (availability mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub split_brain: Option<bool>,
+    pub(crate) split_brain: Option<bool>,
     /// An alert of this name paged on-call (availability mode, replication 0's log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_fired: Option<String>,
+    pub(crate) alert_fired: Option<String>,
     /// With `alert_fired` in request mode: the alert must page within this long after the
     /// first scripted fault [ms].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_within_ms: Option<f64>,
+    pub(crate) alert_within_ms: Option<f64>,
     /// The rule the `alert_*_min`/`_max` paging keys below judge (request mode); absent: every
     /// rule together (`report/paging.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_rule: Option<String>,
+    pub(crate) alert_rule: Option<String>,
     /// Share of scripted incidents the alerts paged for, at least (request mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_recall_min: Option<f64>,
+    pub(crate) alert_recall_min: Option<f64>,
     /// Share of pages that came during (or shortly after) an incident, at least.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_precision_min: Option<f64>,
+    pub(crate) alert_precision_min: Option<f64>,
     /// Mean time from an incident's start to its first page [ms], at most (the upper end of
     /// the 95% CI); an incident never paged for fails it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_detect_ms_max: Option<f64>,
+    pub(crate) alert_detect_ms_max: Option<f64>,
     /// Pages per on-call week, at most (mean across replications).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_pages_per_week_max: Option<f64>,
+    pub(crate) alert_pages_per_week_max: Option<f64>,
     /// From the master balancer failing to a balancer being master again [ms], worst over
     /// all replications (availability mode with `balancer.pair = true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lb_takeover_ms_max: Option<f64>,
+    pub(crate) lb_takeover_ms_max: Option<f64>,
     /// RAID-1 arrays lost (both disks of a mirror), total over all replications, at most
     /// (availability mode with `reliability.disk.raid1 = true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raid_array_losses_max: Option<u64>,
+    pub(crate) raid_array_losses_max: Option<u64>,
     /// Restores after human error that brought data back, total over all replications, at
     /// least (availability mode with backups): keeps the RPO/RTO bounds from holding vacuously.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restores_min: Option<u64>,
+    pub(crate) restores_min: Option<u64>,
     /// Recovery point of a restore after human error [h] (data lost since the snapshot used),
     /// worst over all restores of all replications, at most (availability mode with backups).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rpo_h_max: Option<f64>,
+    pub(crate) rpo_h_max: Option<f64>,
     /// Recovery time of a restore after human error [h], worst over all restores, at most
     /// (availability mode with backups).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rto_h_max: Option<f64>,
+    pub(crate) rto_h_max: Option<f64>,
     /// Acknowledged writes lost at storage failovers [ms of writes: the async replication lag
     /// at each promotion], total over all replications, at most (both modes; `0` is "lose no
     /// writes at failover").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lost_writes_ms_max: Option<f64>,
+    pub(crate) lost_writes_ms_max: Option<f64>,
 }
 
 /// The `[slo]` table: targets a capacity plan must meet. Both are optional; a target that is
 /// not given is not checked.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Slo {
+pub(crate) struct Slo {
     /// p99 end-to-end latency [ms], at most (request mode; availability mode has no latency).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_ms_p99_max: Option<f64>,
+    pub(crate) latency_ms_p99_max: Option<f64>,
     /// Availability, at least: the share of requests that succeed in request mode
     /// (`availability_request`), the share of time the site is up in availability mode
     /// (`availability_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_min: Option<f64>,
+    pub(crate) availability_min: Option<f64>,
 }
 
 impl Slo {
     /// No target given (the table is left out of resolved scenarios).
-    pub fn is_unset(&self) -> bool {
+    pub(crate) fn is_unset(&self) -> bool {
         self.latency_ms_p99_max.is_none() && self.availability_min.is_none()
     }
 }
@@ -185,8 +190,11 @@ impl Default for Scenario {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+/// What a run simulates.
 pub enum Mode {
+    /// Every request through the park (hours to days).
     Requests,
+    /// Failures, repairs and downtime over years, without individual requests.
     Availability,
 }
 
@@ -194,43 +202,43 @@ pub enum Mode {
 /// availability mode's model. (The request-level mode takes scripted `[[fault]]`s.)
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Reliability {
+pub(crate) struct Reliability {
     /// `monitoring`: on-call learns of a failure from the alert pipeline (Prometheus rule
     /// `up == 0 for 5m`, Alertmanager `group_wait`); lb1 from its health checks. `instant`:
     /// everyone knows at once (the Markov-model assumption).
-    pub detection: Detection,
+    pub(crate) detection: Detection,
     /// On-call engineers who can repair in parallel.
-    pub crews: u32,
+    pub(crate) crews: u32,
     /// Time from the alert to an engineer starting work.
-    pub response: DistSpec,
+    pub(crate) response: DistSpec,
     /// Response-time multiplier between 23:00 and 07:00.
-    pub night_response_factor: f64,
+    pub(crate) night_response_factor: f64,
     /// Share of web-server failures lb1's health checks see; the rest are gray failures
     /// (errors on real traffic, passing checks) that last until repaired.
-    pub coverage: f64,
-    pub lb: FailureClass,
-    pub web: FailureClass,
-    pub storage: FailureClass,
-    pub backup: FailureClass,
-    pub disk: Disks,
-    pub storage_failover: StorageFailover,
+    pub(crate) coverage: f64,
+    pub(crate) lb: FailureClass,
+    pub(crate) web: FailureClass,
+    pub(crate) storage: FailureClass,
+    pub(crate) backup: FailureClass,
+    pub(crate) disk: Disks,
+    pub(crate) storage_failover: StorageFailover,
     /// Swarm testing: each replication draws which failure classes are on (lb, web, storage,
     /// backup, disk), how hard (rate x 1..30, log-uniform) and the failure-mode mix.
-    pub swarm: bool,
+    pub(crate) swarm: bool,
     /// `none`: failures as drawn. `design`: keep the run within what the park promises to
     /// survive: at most n - 1 of n balancers, web servers and storage nodes down, and at most
     /// one disk per mirror (a failure beyond that is not injected).
-    pub fault_budget: FaultBudget,
+    pub(crate) fault_budget: FaultBudget,
     /// Request mode: also inject random failures. Each replication draws the same failure
     /// and repair timeline the availability mode would (same seed and replication) and
     /// replays its web-server and storage-node failures and repairs as scripted faults;
     /// balancer, backup-server and disk failures are not replayed at request level.
-    pub random_in_requests: bool,
+    pub(crate) random_in_requests: bool,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum FaultBudget {
+pub(crate) enum FaultBudget {
     None,
     Design,
 }
@@ -265,7 +273,7 @@ impl Default for Reliability {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum Detection {
+pub(crate) enum Detection {
     Monitoring,
     Instant,
 }
@@ -273,31 +281,31 @@ pub enum Detection {
 /// Failures of one class of component.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct FailureClass {
+pub(crate) struct FailureClass {
     /// Whether this class fails at all (off: the component is perfect, e.g. for a model check).
-    pub fails: bool,
+    pub(crate) fails: bool,
     /// Time to failure: exponential by `mean_h` (the MTBF), or weibull by `mean_h` + `shape`.
-    pub ttf: DistSpec,
+    pub(crate) ttf: DistSpec,
     /// A fixed annualised failure rate instead of `ttf`: exponential with rate -ln(1 - afr)
     /// per year.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub afr: Option<f64>,
+    pub(crate) afr: Option<f64>,
     /// Shares of the failure modes (normalised): the host dies (checks time out), the
     /// service process dies (connections refused), the application hangs.
-    pub crash: f64,
-    pub process_death: f64,
-    pub hang: f64,
+    pub(crate) crash: f64,
+    pub(crate) process_death: f64,
+    pub(crate) hang: f64,
     /// Web servers only: share of failures that are a slowdown (service times x
     /// `slowdown_factor`; checks still pass, the server stays in rotation and fails requests
     /// only once it is overloaded; on-call is paged by the HighLoad rule).
-    pub slowdown: f64,
-    pub slowdown_factor: f64,
+    pub(crate) slowdown: f64,
+    pub(crate) slowdown_factor: f64,
     /// Web servers only: share of failures that are the network link lb1 <-> the server
     /// going down (a switch port, a cable): lb1's checks time out as for a crash, on-call
     /// repairs the link; replayed at request level as a `partition` and `heal` with lb1.
-    pub link: f64,
+    pub(crate) link: f64,
     /// Hands-on repair time once an engineer starts.
-    pub repair: DistSpec,
+    pub(crate) repair: DistSpec,
 }
 
 impl FailureClass {
@@ -336,44 +344,44 @@ impl Default for FailureClass {
 /// Two mirrored disks (RAID-1) in every web and storage server.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Disks {
+pub(crate) struct Disks {
     /// Seed: "elke server is uitgerust met 2 hardeschijven".
-    pub raid1: bool,
+    pub(crate) raid1: bool,
     /// Annualised failure rate per disk. Backblaze's drive stats put their fleet at about
     /// 1.6% in 2024-2025.
-    pub afr: f64,
+    pub(crate) afr: f64,
     /// Time to replace a failed disk once an engineer starts (hot swap).
-    pub replace: DistSpec,
+    pub(crate) replace: DistSpec,
     /// Capacity [GB] and rebuild rate [MB/s]: rebuild time = capacity / rate.
-    pub capacity_gb: f64,
-    pub rebuild_mb_per_s: f64,
+    pub(crate) capacity_gb: f64,
+    pub(crate) rebuild_mb_per_s: f64,
     /// Optional rebuild-time distribution replacing capacity / rate (e.g. exponential, for the
     /// Markov check).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rebuild: Option<DistSpec>,
+    pub(crate) rebuild: Option<DistSpec>,
     /// Share of disk failures preceded by a SMART warning: Pinheiro, Weber and Barroso
     /// (FAST '07) found 56% of failed drives showed none of the strong SMART signals, so 0.44.
-    pub smart_warning_share: f64,
+    pub(crate) smart_warning_share: f64,
     /// How long before the failure the warning comes.
-    pub smart_lead: DistSpec,
+    pub(crate) smart_lead: DistSpec,
     /// Hazard multiplier of the surviving disk while the array is degraded (same batch, the
     /// stress of a rebuild: Schroeder and Gibson, FAST '07, found replacements cluster).
-    pub degraded_hazard_factor: f64,
+    pub(crate) degraded_hazard_factor: f64,
     /// Batch correlation: disks bought together share a hazard multiplier Z (a gamma
     /// frailty with this coefficient of variation, 0 <= cv < 1, scaled so the mean lifetime
     /// stays 1/AFR), so some batches are bad and their disks fail close together (Schroeder
     /// and Gibson, FAST '07; Backblaze sees AFRs differ several-fold between models and
     /// batches). 0 (the default) = independent disks.
-    pub batch_cv: f64,
+    pub(crate) batch_cv: f64,
     /// Who shares a batch: `array` (the two disks of one server) or `park` (every disk
     /// installed at the start). A replacement disk comes from a new batch.
-    pub batch: BatchScope,
+    pub(crate) batch: BatchScope,
 }
 
 /// Which disks come from one batch.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum BatchScope {
+pub(crate) enum BatchScope {
     #[default]
     Array,
     Park,
@@ -412,111 +420,112 @@ impl Default for Disks {
 /// default alert rules (`policy::alerting::default_rules`) page on-call through Alertmanager.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Monitoring {
-    pub enabled: bool,
+pub(crate) struct Monitoring {
+    pub(crate) enabled: bool,
     /// CPU cores per server: load per core = (CPU busy share x cores + queued) / cores.
-    pub cores: u32,
+    pub(crate) cores: u32,
     /// Memory in use with no request in progress [%] (OS, caches, the database or PHP master).
-    pub memory_base_percent: f64,
+    pub(crate) memory_base_percent: f64,
     /// Memory per busy worker [%]: a PHP-FPM worker of ~60 MB on a 2 GB host is 3%.
-    pub memory_per_worker_percent: f64,
+    pub(crate) memory_per_worker_percent: f64,
     /// Disk capacity of a storage node [GB]; the data on it is `backup.data_gb` growing by
     /// `backup.growth_gb_per_day` (plus any `disk_fill` fault).
-    pub disk_capacity_gb: f64,
+    pub(crate) disk_capacity_gb: f64,
     /// Alerting rules in the fields of a Prometheus rule file; empty: the built-in rules
     /// (`policy::alerting::default_rules`). `simpark import --rules FILE` writes them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<AlertRuleSpec>,
+    pub(crate) rules: Vec<AlertRuleSpec>,
     /// Alertmanager's routing tree, inhibit rules and time intervals, in the fields of
     /// `alertmanager.yml`; absent: one receiver grouping by `alertname` with the default
     /// timings. `simpark import --alertmanager FILE` writes it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alertmanager: Option<AlertmanagerSpec>,
+    pub(crate) alertmanager: Option<AlertmanagerSpec>,
 }
 
 /// The parts of `alertmanager.yml` simpark models.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerSpec {
-    pub route: RouteSpec,
+    pub(crate) route: RouteSpec,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inhibit_rules: Vec<InhibitRuleSpec>,
+    pub(crate) inhibit_rules: Vec<InhibitRuleSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub time_intervals: Vec<NamedTimeIntervalSpec>,
+    pub(crate) time_intervals: Vec<NamedTimeIntervalSpec>,
     /// Where it was imported from (the file), named in messages.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub source: String,
+    pub(crate) source: String,
 }
 
 /// A node of Alertmanager's routing tree (unset values are inherited from the parent).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct RouteSpec {
+pub(crate) struct RouteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<String>,
+    pub(crate) receiver: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_by: Option<Vec<String>>,
+    pub(crate) group_by: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_wait: Option<String>,
+    pub(crate) group_wait: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_interval: Option<String>,
+    pub(crate) group_interval: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repeat_interval: Option<String>,
+    pub(crate) repeat_interval: Option<String>,
     /// `name="value"`, `name!="value"`, `name=~"re"`, `name!~"re"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub matchers: Vec<String>,
+    pub(crate) matchers: Vec<String>,
     #[serde(rename = "continue", default, skip_serializing_if = "std::ops::Not::not")]
-    pub continue_: bool,
+    pub(crate) continue_: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub mute_time_intervals: Vec<String>,
+    pub(crate) mute_time_intervals: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub active_time_intervals: Vec<String>,
+    pub(crate) active_time_intervals: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub routes: Vec<RouteSpec>,
+    pub(crate) routes: Vec<RouteSpec>,
 }
 
 /// An inhibit rule: firing alerts matching `source_matchers` mute alerts matching
 /// `target_matchers` with equal values of the `equal` labels.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct InhibitRuleSpec {
+pub(crate) struct InhibitRuleSpec {
     #[serde(default)]
-    pub source_matchers: Vec<String>,
+    pub(crate) source_matchers: Vec<String>,
     #[serde(default)]
-    pub target_matchers: Vec<String>,
+    pub(crate) target_matchers: Vec<String>,
     #[serde(default)]
-    pub equal: Vec<String>,
+    pub(crate) equal: Vec<String>,
 }
 
 /// A named list of time intervals (UTC; the run starts on a Monday at 00:00).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct NamedTimeIntervalSpec {
-    pub name: String,
-    pub time_intervals: Vec<TimeIntervalSpec>,
+pub(crate) struct NamedTimeIntervalSpec {
+    pub(crate) name: String,
+    pub(crate) time_intervals: Vec<TimeIntervalSpec>,
 }
 
 /// Weekdays (`monday`, `saturday:sunday`) and times of day (`HH:MM`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct TimeIntervalSpec {
+pub(crate) struct TimeIntervalSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub weekdays: Vec<String>,
+    pub(crate) weekdays: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub times: Vec<TimeRangeSpec>,
+    pub(crate) times: Vec<TimeRangeSpec>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct TimeRangeSpec {
-    pub start_time: String,
-    pub end_time: String,
+pub(crate) struct TimeRangeSpec {
+    pub(crate) start_time: String,
+    pub(crate) end_time: String,
 }
 
 /// One Prometheus alerting rule (`alert`, `expr`, `for`, `keep_firing_for`, `labels`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRuleSpec {
+    /// The alert name.
     pub alert: String,
     /// PromQL over the series simpark produces (docs/import.md lists them).
     pub expr: String,
@@ -524,12 +533,14 @@ pub struct AlertRuleSpec {
     #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
     pub for_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How long the alert keeps firing after the condition clears (Prometheus duration; absent: 0).
     pub keep_firing_for: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    /// Extra labels on the alert.
     pub labels: std::collections::BTreeMap<String, String>,
     /// Where the rule was imported from (`file:line`), named in messages.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub source: String,
+    pub(crate) source: String,
 }
 
 impl Default for Monitoring {
@@ -550,20 +561,20 @@ impl Default for Monitoring {
 /// The storage pair's failover controller (Pacemaker-style by default).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct StorageFailover {
+pub(crate) struct StorageFailover {
     /// `pacemaker` (Corosync token 3000 ms, STONITH), `keepalived` (VRRP timers, no fencing)
     /// or `patroni` (ttl 30 s, loop_wait 10 s).
-    pub profile: FailoverProfile,
+    pub(crate) profile: FailoverProfile,
     /// Override the profile's fencing (STONITH before promotion).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fencing: Option<bool>,
+    pub(crate) fencing: Option<bool>,
     /// `sync` or `async` replication; async loses `lag_ms` of writes on failover.
-    pub replication: Replication,
-    pub lag_ms: f64,
+    pub(crate) replication: Replication,
+    pub(crate) lag_ms: f64,
     /// Chance that an unplanned takeover's promotion fails (DRBD refuses an outdated disk,
     /// the database will not start on the standby): the service then stays down until an
     /// operator repairs a node. Availability mode.
-    pub promotion_fail_probability: f64,
+    pub(crate) promotion_fail_probability: f64,
 }
 
 impl Default for StorageFailover {
@@ -580,7 +591,7 @@ impl Default for StorageFailover {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum FailoverProfile {
+pub(crate) enum FailoverProfile {
     Pacemaker,
     Keepalived,
     Patroni,
@@ -588,7 +599,7 @@ pub enum FailoverProfile {
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum Replication {
+pub(crate) enum Replication {
     Sync,
     Async,
 }
@@ -599,37 +610,37 @@ pub enum Replication {
 pub struct Traffic {
     /// `profile`: visitors per month shaped by daily and weekly profiles (a non-homogeneous
     /// Poisson process); `poisson`: a constant `rate_per_s` (benchmarks, queueing checks).
-    pub kind: TrafficKind,
+    pub(crate) kind: TrafficKind,
     /// Seed: "enkele honderdduizenden bezoekers per maand" (a few hundred thousand a month).
-    pub visitors_per_month: f64,
+    pub(crate) visitors_per_month: f64,
     /// HTTP requests a visit makes (pages and their dynamic parts).
-    pub requests_per_visit: f64,
+    pub(crate) requests_per_visit: f64,
     /// Constant arrival rate [req/s] for `kind = "poisson"`.
     pub rate_per_s: f64,
     /// Relative rate for each hour of the day, 00:00 first (normalised to mean 1).
-    pub hourly_weights: Vec<f64>,
+    pub(crate) hourly_weights: Vec<f64>,
     /// Relative rate for each day of the week, Monday first (normalised to mean 1).
-    pub weekday_weights: Vec<f64>,
+    pub(crate) weekday_weights: Vec<f64>,
     /// Distinct clients; each request carries one, uniformly, for `balance source`.
-    pub clients: u64,
+    pub(crate) clients: u64,
     #[serde(rename = "burst", skip_serializing_if = "Vec::is_empty")]
-    pub bursts: Vec<Burst>,
+    pub(crate) bursts: Vec<Burst>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum TrafficKind {
+pub(crate) enum TrafficKind {
     Profile,
     Poisson,
 }
 
 /// A daily rhythm for a Dutch audience: quiet at night, a lunch bump, an evening peak.
-pub const HOURLY_WEIGHTS_DEFAULT: [f64; 24] = [
+pub(crate) const HOURLY_WEIGHTS_DEFAULT: [f64; 24] = [
     0.35, 0.2, 0.12, 0.08, 0.08, 0.12, 0.3, 0.6, 0.95, 1.2, 1.3, 1.35, 1.45, 1.4, 1.3, 1.25, 1.25, 1.3, 1.4, 1.6, 1.75,
     1.7, 1.2, 0.7,
 ];
 /// Weekdays a little busier than the weekend.
-pub const WEEKDAY_WEIGHTS_DEFAULT: [f64; 7] = [1.08, 1.06, 1.05, 1.04, 1.0, 0.88, 0.89];
+pub(crate) const WEEKDAY_WEIGHTS_DEFAULT: [f64; 7] = [1.08, 1.06, 1.05, 1.04, 1.0, 0.88, 0.89];
 
 impl Default for Traffic {
     fn default() -> Self {
@@ -649,26 +660,26 @@ impl Default for Traffic {
 /// A scripted surge: the rate times `multiplier` from `start` for `duration`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Burst {
-    pub start: String,
-    pub duration: String,
-    pub multiplier: f64,
+pub(crate) struct Burst {
+    pub(crate) start: String,
+    pub(crate) duration: String,
+    pub(crate) multiplier: f64,
 }
 
 /// What one request needs.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Requests {
+pub(crate) struct Requests {
     /// Storage reads a page view makes, one after another.
-    pub storage_reads: u32,
+    pub(crate) storage_reads: u32,
     /// Share of requests that also write once to storage.
-    pub write_fraction: f64,
+    pub(crate) write_fraction: f64,
     /// Distinct request URIs (`balance uri` hashes them): rank i is the path
     /// `/s<i mod 16>/p<i>.html?v=<i mod 4>` (`model::uri::path`).
-    pub uri_count: u32,
+    pub(crate) uri_count: u32,
     /// Zipf exponent of URI popularity: rank i is requested in proportion to 1/i^s; 0 =
     /// every URI alike.
-    pub uri_zipf_s: f64,
+    pub(crate) uri_zipf_s: f64,
 }
 
 impl Default for Requests {
@@ -689,58 +700,58 @@ impl Default for Requests {
 #[serde(deny_unknown_fields, default)]
 pub struct Balancer {
     /// `balance` algorithm. HAProxy 2.6 default: roundrobin (3.3 changed it to random).
-    pub algorithm: AlgorithmName,
+    pub(crate) algorithm: AlgorithmName,
     /// `balance random(<draws>)`; 2 is power-of-two-choices. HAProxy default 2.
-    pub draws: u32,
+    pub(crate) draws: u32,
     /// `balance uri whole`: hash the query string too.
-    pub uri_whole: bool,
+    pub(crate) uri_whole: bool,
     /// `balance uri len <n>`: hash only the URI's first n characters; 0 = all.
-    pub uri_len: u32,
+    pub(crate) uri_len: u32,
     /// `balance uri depth <n>`: hash only the first n directories; 0 = all.
-    pub uri_depth: u32,
+    pub(crate) uri_depth: u32,
     /// Per-server `maxconn`; 0 = unlimited (HAProxy default).
-    pub maxconn: u32,
+    pub(crate) maxconn: u32,
     /// Hard bound on the backend queue (simpark limit; HAProxy's is memory).
-    pub queue_max: u32,
+    pub(crate) queue_max: u32,
     /// `timeout queue` [ms]; HAProxy uses `timeout connect` when unset (0 here).
-    pub timeout_queue_ms: f64,
+    pub(crate) timeout_queue_ms: f64,
     /// `timeout connect` [ms]. HAProxy's sample configuration uses 5000.
-    pub timeout_connect_ms: f64,
+    pub(crate) timeout_connect_ms: f64,
     /// `timeout server` [ms]. Debian's haproxy.cfg uses 50000.
-    pub timeout_server_ms: f64,
+    pub(crate) timeout_server_ms: f64,
     /// `retries`, HAProxy default 3.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// `option redispatch <interval>`: 0 = off (no `option redispatch`); -1 = on the last
     /// retry (the option's default interval); P > 0 = every P-th retry; -N = the N-th retry
     /// before the last.
-    pub redispatch: i32,
+    pub(crate) redispatch: i32,
     /// `option allbackup`: use all backup servers, not only the first, when actives are down.
-    pub allbackup: bool,
+    pub(crate) allbackup: bool,
     /// Per-server `weight`, web1 first; empty = all 1 (HAProxy default).
-    pub weights: Vec<u32>,
+    pub(crate) weights: Vec<u32>,
     /// How many of the web servers (the last ones) are `backup` servers.
-    pub backup_servers: u32,
+    pub(crate) backup_servers: u32,
     /// Server `slowstart` [ms] on every server line; 0 = off (HAProxy default). After a server
     /// comes UP (or leaves maintenance) its weight grows from 1/16, one step per second;
     /// roundrobin, leastconn, first and random only (request mode).
-    pub slowstart_ms: f64,
+    pub(crate) slowstart_ms: f64,
     /// Per-server `id`, web1 first; empty = automatic (1, 2, ...). Orders `balance first`
     /// and places servers on the `random` ring.
-    pub ids: Vec<u32>,
+    pub(crate) ids: Vec<u32>,
     /// Web servers whose line says `disabled` (start in maintenance), e.g. `["web3"]`
     /// (request mode).
-    pub disabled: Vec<String>,
+    pub(crate) disabled: Vec<String>,
     /// A second balancer (`lb2`) sharing the site's address by VRRP (keepalived): `lb1` is
     /// master at priority 200, `lb2` backup at 100 (RFC 5798 default), preemption on.
-    pub pair: bool,
+    pub(crate) pair: bool,
     /// VRRP advertisement interval [ms] (RFC 5798 default 1 s; a multiple of 10 ms).
-    pub vrrp_advert_ms: f64,
-    pub check: Check,
+    pub(crate) vrrp_advert_ms: f64,
+    pub(crate) check: Check,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum AlgorithmName {
+pub(crate) enum AlgorithmName {
     Roundrobin,
     StaticRr,
     Leastconn,
@@ -754,7 +765,7 @@ impl Default for Balancer {
     fn default() -> Self {
         Balancer {
             algorithm: AlgorithmName::Roundrobin,
-            draws: 2,
+            draws: balancer::DEFAULT_RANDOM_DRAWS,
             uri_whole: false,
             uri_len: 0,
             uri_depth: 0,
@@ -763,8 +774,8 @@ impl Default for Balancer {
             timeout_queue_ms: 0.0,
             timeout_connect_ms: 5_000.0,
             timeout_server_ms: 50_000.0,
-            retries: 3,
-            redispatch: -1,
+            retries: balancer::DEFAULT_RETRIES,
+            redispatch: balancer::DEFAULT_REDISPATCH_INTERVAL,
             allbackup: false,
             weights: Vec::new(),
             backup_servers: 0,
@@ -772,7 +783,7 @@ impl Default for Balancer {
             ids: Vec::new(),
             disabled: Vec::new(),
             pair: false,
-            vrrp_advert_ms: 1000.0,
+            vrrp_advert_ms: f64::from(vrrp::DEFAULT_ADVERT_INTERVAL_CS) * 10.0,
             check: Check::default(),
         }
     }
@@ -781,40 +792,40 @@ impl Default for Balancer {
 /// Health checks (`check` on each server line).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Check {
+pub(crate) struct Check {
     /// Whether servers are checked at all (`check`).
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// `inter` [ms], HAProxy default 2000.
-    pub inter_ms: f64,
+    pub(crate) inter_ms: f64,
     /// `fastinter` [ms]; 0 = same as inter (HAProxy default).
-    pub fastinter_ms: f64,
+    pub(crate) fastinter_ms: f64,
     /// `downinter` [ms]; 0 = same as inter (HAProxy default).
-    pub downinter_ms: f64,
+    pub(crate) downinter_ms: f64,
     /// `rise`, HAProxy default 2.
-    pub rise: u32,
+    pub(crate) rise: u32,
     /// `fall`, HAProxy default 3.
-    pub fall: u32,
+    pub(crate) fall: u32,
     /// `timeout check` [ms]; 0 = unset (HAProxy then bounds a check by `inter`).
-    pub timeout_check_ms: f64,
+    pub(crate) timeout_check_ms: f64,
     /// `observe`: `none` (HAProxy default) or `layer4`: real traffic's failed connections
     /// count too (request mode).
-    pub observe: ObserveName,
+    pub(crate) observe: ObserveName,
     /// `error-limit`: consecutive failed connections before `on_error`; HAProxy default 10.
-    pub error_limit: u32,
+    pub(crate) error_limit: u32,
     /// `on-error`: `fastinter`, `fail-check` (HAProxy default), `sudden-death`, `mark-down`.
-    pub on_error: OnErrorName,
+    pub(crate) on_error: OnErrorName,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum ObserveName {
+pub(crate) enum ObserveName {
     None,
     Layer4,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum OnErrorName {
+pub(crate) enum OnErrorName {
     Fastinter,
     FailCheck,
     SuddenDeath,
@@ -825,14 +836,14 @@ impl Default for Check {
     fn default() -> Self {
         Check {
             enabled: true,
-            inter_ms: 2000.0,
+            inter_ms: health::DEFAULT_INTER.as_millis_f64(),
             fastinter_ms: 0.0,
             downinter_ms: 0.0,
-            rise: 2,
-            fall: 3,
+            rise: health::DEFAULT_RISE,
+            fall: health::DEFAULT_FALL,
             timeout_check_ms: 0.0,
             observe: ObserveName::None,
-            error_limit: 10,
+            error_limit: health::DEFAULT_ERROR_LIMIT,
             on_error: OnErrorName::FailCheck,
         }
     }
@@ -841,35 +852,35 @@ impl Default for Check {
 /// A duration distribution, by name and parameters.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct DistSpec {
+pub(crate) struct DistSpec {
     /// `exponential`, `deterministic`, `lognormal` or `empirical`.
-    pub dist: DistKind,
+    pub(crate) dist: DistKind,
     /// Mean (all but empirical), in exactly one of ms, s, min or h.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_ms: Option<f64>,
+    pub(crate) mean_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_s: Option<f64>,
+    pub(crate) mean_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_min: Option<f64>,
+    pub(crate) mean_min: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_h: Option<f64>,
+    pub(crate) mean_h: Option<f64>,
     /// Shape k (weibull): k < 1 infant mortality, k = 1 exponential, k > 1 wear-out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shape: Option<f64>,
+    pub(crate) shape: Option<f64>,
     /// Coefficient of variation (lognormal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cv: Option<f64>,
+    pub(crate) cv: Option<f64>,
     /// Table values [ms] (empirical).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub values_ms: Option<Vec<f64>>,
+    pub(crate) values_ms: Option<Vec<f64>>,
     /// Table weights (empirical), one per value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weights: Option<Vec<f64>>,
+    pub(crate) weights: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum DistKind {
+pub(crate) enum DistKind {
     Exponential,
     Deterministic,
     Lognormal,
@@ -879,7 +890,7 @@ pub enum DistKind {
 
 impl DistSpec {
     /// No parameters set (a base for struct update syntax).
-    pub const fn none() -> Self {
+    pub(crate) const fn none() -> Self {
         DistSpec {
             dist: DistKind::Exponential,
             mean_ms: None,
@@ -892,20 +903,20 @@ impl DistSpec {
             weights: None,
         }
     }
-    pub fn exponential(mean_ms: f64) -> Self {
+    pub(crate) fn exponential(mean_ms: f64) -> Self {
         DistSpec {
             dist: DistKind::Exponential,
             mean_ms: Some(mean_ms),
             ..DistSpec::none()
         }
     }
-    pub fn deterministic(mean_ms: f64) -> Self {
+    pub(crate) fn deterministic(mean_ms: f64) -> Self {
         DistSpec {
             dist: DistKind::Deterministic,
             ..Self::exponential(mean_ms)
         }
     }
-    pub fn lognormal(mean_ms: f64, cv: f64) -> Self {
+    pub(crate) fn lognormal(mean_ms: f64, cv: f64) -> Self {
         DistSpec {
             dist: DistKind::Lognormal,
             cv: Some(cv),
@@ -917,15 +928,15 @@ impl DistSpec {
 /// The web tier: `count` identical servers behind the balancer.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Web {
+pub(crate) struct Web {
     /// Seed: "webserver 1, 2 en 3".
-    pub count: u32,
+    pub(crate) count: u32,
     /// Concurrent requests a server works on (worker processes).
-    pub workers: u32,
+    pub(crate) workers: u32,
     /// Accept queue bound; a request arriving to a full queue is refused (HTTP 503).
-    pub queue_max: u32,
+    pub(crate) queue_max: u32,
     /// CPU time of one request, without its storage calls.
-    pub service: DistSpec,
+    pub(crate) service: DistSpec,
 }
 
 impl Default for Web {
@@ -942,18 +953,18 @@ impl Default for Web {
 /// The storage tier: a primary (`store1`) and replicas; requests use the primary.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Storage {
+pub(crate) struct Storage {
     /// Seed: data storage servers are "dubbel uitgevoerd" (duplicated): 2.
-    pub count: u32,
-    pub workers: u32,
-    pub queue_max: u32,
-    pub read: DistSpec,
-    pub write: DistSpec,
+    pub(crate) count: u32,
+    pub(crate) workers: u32,
+    pub(crate) queue_max: u32,
+    pub(crate) read: DistSpec,
+    pub(crate) write: DistSpec,
     /// Storage node j is the database on web server j (a standby pair: each server holds its
     /// site and a replicated copy of its database). It fails and is repaired with its server
     /// (crash and hang), has no failures or disks of its own, and is patched with it.
     /// Availability mode; needs as many storage nodes as web servers.
-    pub colocated: bool,
+    pub(crate) colocated: bool,
 }
 
 impl Default for Storage {
@@ -977,38 +988,38 @@ impl Default for Storage {
 /// The next server waits `wait_between_servers` after the previous one is back in rotation.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Maintenance {
-    pub enabled: bool,
+pub(crate) struct Maintenance {
+    pub(crate) enabled: bool,
     /// Cadence, e.g. "30d" (monthly kernel updates) or "7d" (weekly deploys).
-    pub every: String,
+    pub(crate) every: String,
     /// When the window opens [h after midnight, local time of the scenario clock].
-    pub window_start_h: f64,
+    pub(crate) window_start_h: f64,
     /// Time a server is out for its update (reboot included), e.g. "15m".
-    pub duration_per_server: String,
+    pub(crate) duration_per_server: String,
     /// Time in `drain` before `maint`, for requests in progress to finish.
-    pub drain: String,
+    pub(crate) drain: String,
     /// Pause after a server is back in rotation before the next one goes.
-    pub wait_between_servers: String,
+    pub(crate) wait_between_servers: String,
     /// The customer's contract: `count` planned maintenance as downtime, or `exclude` it
     /// (announced windows do not count). Either way it is reported apart, by cause.
-    pub contract: MaintenanceContract,
+    pub(crate) contract: MaintenanceContract,
     /// Servers in rolling order, e.g. ["web3", "web1", "lb1"]; empty: every web server, web1
     /// first, then the balancers (lb2 before lb1). A balancer hands the VRRP address to its
     /// peer on purpose; a lone lb1 takes the site down while it is patched.
-    pub order: Vec<String>,
+    pub(crate) order: Vec<String>,
 }
 
 /// Whether planned maintenance counts as downtime (`--maintenance count|exclude`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum MaintenanceContract {
+pub(crate) enum MaintenanceContract {
     #[default]
     Count,
     Exclude,
 }
 
 impl Maintenance {
-    pub fn is_off(&self) -> bool {
+    pub(crate) fn is_off(&self) -> bool {
         !self.enabled
     }
 }
@@ -1036,27 +1047,27 @@ pub struct Backup {
     /// Seed: "elke dag een backup op een aparte server (de backup server)".
     pub enabled: bool,
     /// When the nightly backup starts [h after midnight]; 02:00 is a common quiet slot.
-    pub time_of_day_h: f64,
+    pub(crate) time_of_day_h: f64,
     /// Transfer rate of backups and restores [MB/s] (about a saturated 1 Gbit/s link).
-    pub bandwidth_mb_per_s: f64,
+    pub(crate) bandwidth_mb_per_s: f64,
     /// Data at the start [GB] and its growth from writes [GB/day].
-    pub data_gb: f64,
-    pub growth_gb_per_day: f64,
+    pub(crate) data_gb: f64,
+    pub(crate) growth_gb_per_day: f64,
     /// A backup run fails outright (no snapshot).
-    pub fail_probability: f64,
+    pub(crate) fail_probability: f64,
     /// A snapshot is silently corrupt (found only when a restore reads it).
-    pub corrupt_probability: f64,
+    pub(crate) corrupt_probability: f64,
     /// Retention, as restic `forget --keep-daily/--keep-weekly/--keep-monthly/--keep-yearly`
     /// (the example policy in restic's documentation: 7, 5, 12, 75). Seed: "over langere
     /// tijd bewaard".
-    pub keep_daily: u32,
-    pub keep_weekly: u32,
-    pub keep_monthly: u32,
-    pub keep_yearly: u32,
+    pub(crate) keep_daily: u32,
+    pub(crate) keep_weekly: u32,
+    pub(crate) keep_monthly: u32,
+    pub(crate) keep_yearly: u32,
     /// Human errors that delete data ("verloren gegane data door menselijke fout") [per year].
-    pub human_errors_per_year: f64,
+    pub(crate) human_errors_per_year: f64,
     /// Time until someone notices the deletion and asks for a restore.
-    pub notice: DistSpec,
+    pub(crate) notice: DistSpec,
 }
 
 impl Default for Backup {
@@ -1087,13 +1098,13 @@ impl Default for Backup {
 /// One-way latencies of each tier's links.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Network {
+pub(crate) struct Network {
     /// Clients to the balancer (the internet).
-    pub client_lb: DistSpec,
+    pub(crate) client_lb: DistSpec,
     /// Balancer to each web server (same rack).
-    pub lb_web: DistSpec,
+    pub(crate) lb_web: DistSpec,
     /// Web server to storage.
-    pub web_storage: DistSpec,
+    pub(crate) web_storage: DistSpec,
 }
 
 impl Default for Network {
@@ -1109,15 +1120,15 @@ impl Default for Network {
 /// Override or remove one link of the generated topology.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Link {
-    pub from: String,
-    pub to: String,
+pub(crate) struct Link {
+    pub(crate) from: String,
+    pub(crate) to: String,
     /// `false` removes the link (e.g. a web server cabled to no storage).
     #[serde(default = "yes")]
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// Replaces the tier's latency on this link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<DistSpec>,
+    pub(crate) latency: Option<DistSpec>,
 }
 
 fn yes() -> bool {
@@ -1129,33 +1140,35 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// When, from the start of the run, e.g. "2h30m" is not allowed: use "150m".
-    pub at: String,
+    pub(crate) at: String,
     /// A node name: `web2`, `store1`, ...
     pub target: String,
+    /// What happens to `target`.
     pub kind: FaultKind,
     /// Service-time factor for `slow`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub factor: Option<f64>,
+    pub(crate) factor: Option<f64>,
     /// The other end of a `partition` / `heal`: a neighbour of `target` (lb1 <-> a web
     /// server, a web server <-> a storage node, storage node <-> storage node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peer: Option<String>,
+    pub(crate) peer: Option<String>,
     /// `both` (default: a link failure) or `one_way` (packets from `target` to `peer` are
     /// dropped, the other direction still flows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<Direction>,
+    pub(crate) direction: Option<Direction>,
 }
 
 /// Which packets a partition drops.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum Direction {
+pub(crate) enum Direction {
     Both,
     OneWay,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+/// The kind of a scripted fault.
 pub enum FaultKind {
     /// The host is gone: connections and checks time out.
     Crash,

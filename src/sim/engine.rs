@@ -12,10 +12,10 @@ use std::collections::BinaryHeap;
 const SLOT_BITS: u32 = 24;
 /// Upper bound on pending events. A park of a few dozen components has thousands of pending
 /// events at most; a queue this large means a runaway feedback loop (a bug), so we stop loudly.
-pub const EVENTS_PENDING_MAX: usize = 1 << SLOT_BITS;
+pub(crate) const EVENTS_PENDING_MAX: usize = 1 << SLOT_BITS;
 /// Upper bound on events scheduled in one run (the sequence number's width): 1.1e12, about
 /// 40 hours of the engine's top speed.
-pub const EVENTS_SCHEDULED_MAX: u64 = 1 << (64 - SLOT_BITS);
+pub(crate) const EVENTS_SCHEDULED_MAX: u64 = 1 << (64 - SLOT_BITS);
 const _: () = assert!(SLOT_BITS < 32, "slots are u32");
 
 /// A future-event list with deterministic tie-breaking.
@@ -23,7 +23,7 @@ const _: () = assert!(SLOT_BITS < 32, "slots are u32");
 /// The heap orders 16-byte keys `time << 64 | seq << 24 | slot`; payloads sit in a slab and
 /// never move while queued. Comparing one u128 orders by (time, seq) exactly, and keeping the
 /// payload out of the heap makes every sift move 16 bytes instead of the whole event.
-pub struct EventQueue<E> {
+pub(crate) struct EventQueue<E> {
     heap: BinaryHeap<Reverse<u128>>,
     /// One event outside the heap (the arrival stream: always exactly one pending). It is
     /// ordered by the same (time, seq) key, so the pop order is exactly as if it were in the
@@ -47,7 +47,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             lane: None,
@@ -61,13 +61,13 @@ impl<E> EventQueue<E> {
 
     /// The time of the last popped event.
     #[inline]
-    pub fn now(&self) -> SimTime {
+    pub(crate) fn now(&self) -> SimTime {
         self.now
     }
 
     /// Schedule `event` at `time`, which must not be in the past.
     #[inline]
-    pub fn schedule(&mut self, time: SimTime, event: E) {
+    pub(crate) fn schedule(&mut self, time: SimTime, event: E) {
         assert!(
             time >= self.now,
             "event scheduled in the past: {time:?} < {:?}",
@@ -105,7 +105,7 @@ impl<E> EventQueue<E> {
 
     /// Schedule the lane event (see `lane`); at most one may be pending.
     #[inline]
-    pub fn schedule_lane(&mut self, time: SimTime, event: E) {
+    pub(crate) fn schedule_lane(&mut self, time: SimTime, event: E) {
         assert!(
             time >= self.now,
             "event scheduled in the past: {time:?} < {:?}",
@@ -123,7 +123,7 @@ impl<E> EventQueue<E> {
 
     /// Pop the earliest event and advance `now` to its time.
     #[inline]
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         self.drop_stale_top();
         if let Some((lane_key, _)) = &self.lane
             && self.heap.peek().is_none_or(|Reverse(k)| lane_key < k)
@@ -155,7 +155,8 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest pending event.
     #[inline]
-    pub fn peek_time(&mut self) -> Option<SimTime> {
+    #[cfg(test)]
+    pub(crate) fn peek_time(&mut self) -> Option<SimTime> {
         self.drop_stale_top();
         let heap = self.heap.peek().map(|Reverse(k)| *k);
         let lane = self.lane.as_ref().map(|(k, _)| *k);
@@ -165,16 +166,13 @@ impl<E> EventQueue<E> {
             .map(|k| SimTime::from_nanos((k >> 64) as u64))
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.heap.len() - usize::from(self.top_stale) + usize::from(self.lane.is_some())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Events scheduled so far (the insertion sequence), a cheap work counter.
-    pub fn scheduled_total(&self) -> u64 {
+    pub(crate) fn scheduled_total(&self) -> u64 {
         self.seq
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 /// Why a request failed. The order is the column order of every report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FailReason {
+pub(crate) enum FailReason {
     /// HAProxy 503: no usable server in the backend.
     NoServer,
     /// The backend queue was at its bound.
@@ -31,7 +31,7 @@ pub enum FailReason {
 }
 
 impl FailReason {
-    pub const ALL: [FailReason; 8] = [
+    pub(crate) const ALL: [FailReason; 8] = [
         FailReason::NoServer,
         FailReason::QueueFull,
         FailReason::QueueTimeout,
@@ -41,7 +41,7 @@ impl FailReason {
         FailReason::WebQueueFull,
         FailReason::StorageError,
     ];
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FailReason::NoServer => "no_server",
             FailReason::QueueFull => "queue_full",
@@ -56,96 +56,100 @@ impl FailReason {
 }
 
 /// Highest latency the histogram tracks [ns] (1 hour); larger values are clamped.
-pub const LATENCY_NS_MAX: u64 = 3_600_000_000_000;
+pub(crate) const LATENCY_NS_MAX: u64 = 3_600_000_000_000;
 /// Histogram precision: 3 significant digits, i.e. relative error <= 0.1%.
-pub const LATENCY_SIGFIG: u8 = 3;
+pub(crate) const LATENCY_SIGFIG: u8 = 3;
 /// Upper bound on time-series buckets per replication.
-pub const TIMESERIES_BUCKETS_MAX: u64 = 200_000;
+pub(crate) const TIMESERIES_BUCKETS_MAX: u64 = 200_000;
 
 /// One time-series bucket.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Bucket {
-    pub arrivals: u64,
-    pub ok: u64,
-    pub failed: u64,
-    pub latency_ns_sum: u128,
-    pub latency_ns_max: u64,
+pub(crate) struct Bucket {
+    pub(crate) arrivals: u64,
+    pub(crate) ok: u64,
+    pub(crate) failed: u64,
+    pub(crate) latency_ns_sum: u128,
+    pub(crate) latency_ns_max: u64,
 }
 
 /// A health-check transition, for the event log and detection-time checks.
 #[derive(Clone, Debug, Serialize)]
-pub struct StateChange {
-    pub at_ms: f64,
-    pub server: String,
-    pub up: bool,
+pub(crate) struct StateChange {
+    pub(crate) at_ms: f64,
+    pub(crate) server: String,
+    pub(crate) up: bool,
 }
 
 /// Everything one replication measured.
 /// Pages kept per replication.
-pub const ALERTS_MAX: usize = 1000;
+pub(crate) const ALERTS_MAX: usize = 1000;
 
 /// A page to on-call: Alertmanager sent a firing notification.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct AlertRecord {
-    pub at_ms: f64,
-    pub alert: String,
-    pub target: String,
+pub(crate) struct AlertRecord {
+    pub(crate) at_ms: f64,
+    pub(crate) alert: String,
+    pub(crate) target: String,
     /// When the alert that paged stopped firing (Prometheus resolved it); `None` if it was
     /// still firing at the end of the run.
-    pub resolved_ms: Option<f64>,
+    pub(crate) resolved_ms: Option<f64>,
 }
 
 /// A successful response slower than this was noticed by the visitor: one second, the limit
 /// for a user's flow of thought to stay uninterrupted (Nielsen, "Response Times: The 3
 /// Important Limits", 1993).
-pub const SLOW_NS: u64 = 1_000_000_000;
+pub(crate) const SLOW_NS: u64 = 1_000_000_000;
 
 #[derive(Clone, Debug)]
+/// What one request-level replication measured, over its measured window.
 pub struct RepMetrics {
-    pub window_start: SimTime,
-    pub window_end: SimTime,
+    pub(crate) window_start: SimTime,
+    pub(crate) window_end: SimTime,
+    /// Requests that arrived.
     pub arrivals: u64,
+    /// Requests that succeeded.
     pub ok: u64,
-    pub failed: [u64; FailReason::ALL.len()],
-    pub retries: u64,
-    pub redispatches: u64,
+    pub(crate) failed: [u64; FailReason::ALL.len()],
+    pub(crate) retries: u64,
+    pub(crate) redispatches: u64,
+    /// Sum of the successful requests' latencies [ns].
     pub latency_ns_sum: u128,
-    pub latency: Histogram<u64>,
+    pub(crate) latency: Histogram<u64>,
     /// CPU busy time of each web server within the window [ns].
-    pub web_busy_ns: Vec<u64>,
-    pub web_workers: u32,
+    pub(crate) web_busy_ns: Vec<u64>,
+    pub(crate) web_workers: u32,
     /// Requests each web server received within the window.
-    pub web_requests: Vec<u64>,
+    pub(crate) web_requests: Vec<u64>,
     /// Requests sent to each web server after the balancer marked it DOWN (must be 0).
-    pub web_requests_while_down: Vec<u64>,
-    pub storage_busy_ns: Vec<u64>,
-    pub storage_workers: u32,
-    pub bucket_width: SimDuration,
-    pub buckets: Vec<Bucket>,
+    pub(crate) web_requests_while_down: Vec<u64>,
+    pub(crate) storage_busy_ns: Vec<u64>,
+    pub(crate) storage_workers: u32,
+    pub(crate) bucket_width: SimDuration,
+    pub(crate) buckets: Vec<Bucket>,
     arrival_bucket: u32,
     arrival_bucket_end: u64,
-    pub state_changes: Vec<StateChange>,
+    pub(crate) state_changes: Vec<StateChange>,
     /// Storage takeovers: from the primary failing (or being cut off) to a new primary [ms].
     pub takeover_ms: Vec<f64>,
     /// Acknowledged writes lost at takeovers (the async replication lag) [ns of writes].
-    pub failover_lost_writes_ns: u64,
+    pub(crate) failover_lost_writes_ns: u64,
     /// Time two storage nodes were writable at once, within the window [ns].
     pub split_brain_ns: u64,
     /// Pages to on-call (firing notifications), first `ALERTS_MAX`.
-    pub alerts: Vec<AlertRecord>,
+    pub(crate) alerts: Vec<AlertRecord>,
     /// Successful requests slower than `SLOW_MS` (visitors who noticed without an error).
-    pub slow: u64,
+    pub(crate) slow: u64,
     /// Simulator work, for perf.json.
     pub events: u64,
     /// Arrivals, successes and failures since time 0 (warm-up included): the HAProxy
     /// exporter's request and response counters that monitoring scrapes. Not a result.
-    pub arrivals_all: u64,
-    pub ok_all: u64,
-    pub failed_all: u64,
+    pub(crate) arrivals_all: u64,
+    pub(crate) ok_all: u64,
+    pub(crate) failed_all: u64,
 }
 
 impl RepMetrics {
-    pub fn new(
+    pub(crate) fn new(
         window_start: SimTime,
         window_end: SimTime,
         web: usize,
@@ -194,7 +198,7 @@ impl RepMetrics {
 
     /// Whether a request that arrived at `t` is measured.
     #[inline]
-    pub fn in_window(&self, t: SimTime) -> bool {
+    pub(crate) fn in_window(&self, t: SimTime) -> bool {
         self.window_start <= t && t < self.window_end
     }
 
@@ -202,7 +206,7 @@ impl RepMetrics {
     /// bucket, which the request carries so its outcome lands in the same bucket without a
     /// division on the hot path.
     #[inline]
-    pub fn record_arrival(&mut self, t: SimTime) -> u32 {
+    pub(crate) fn record_arrival(&mut self, t: SimTime) -> u32 {
         debug_assert!(t.as_nanos() >= self.arrival_bucket_end.saturating_sub(self.bucket_width.as_nanos()));
         while t.as_nanos() >= self.arrival_bucket_end {
             self.arrival_bucket += 1;
@@ -221,7 +225,7 @@ impl RepMetrics {
     /// A success: `arrived` is when the request reached the balancer, `bucket` what
     /// `record_arrival` returned for it.
     #[inline]
-    pub fn record_ok(&mut self, bucket: u32, arrived: SimTime, latency: SimDuration) {
+    pub(crate) fn record_ok(&mut self, bucket: u32, arrived: SimTime, latency: SimDuration) {
         let ns = latency.as_nanos();
         self.ok_all += 1;
         if let Some(b) = self.buckets.get_mut(bucket as usize) {
@@ -238,7 +242,7 @@ impl RepMetrics {
     }
 
     #[inline]
-    pub fn record_failure(&mut self, bucket: u32, arrived: SimTime, reason: FailReason) {
+    pub(crate) fn record_failure(&mut self, bucket: u32, arrived: SimTime, reason: FailReason) {
         self.failed_all += 1;
         if let Some(b) = self.buckets.get_mut(bucket as usize) {
             b.failed += 1;
@@ -250,12 +254,13 @@ impl RepMetrics {
 
     /// Add the part of the busy interval [start, start + d) inside the window.
     #[inline]
-    pub fn clip(&self, start: SimTime, d: SimDuration) -> u64 {
+    pub(crate) fn clip(&self, start: SimTime, d: SimDuration) -> u64 {
         let a = start.max(self.window_start).as_nanos();
         let b = (start.as_nanos().saturating_add(d.as_nanos())).min(self.window_end.as_nanos());
         b.saturating_sub(a)
     }
 
+    /// Requests that failed, every reason together.
     pub fn failed_total(&self) -> u64 {
         self.failed.iter().sum()
     }

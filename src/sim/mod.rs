@@ -6,11 +6,11 @@
 //! `run_replications`, which runs whole replications on rayon and returns them in index order.
 
 pub mod avail;
-pub mod engine;
+pub(crate) mod engine;
 pub mod metrics;
 pub mod request;
 pub mod rng;
-pub mod traffic;
+pub(crate) mod traffic;
 
 use crate::scenario::Model;
 use metrics::RepMetrics;

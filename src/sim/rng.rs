@@ -11,11 +11,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// The generator every stream uses.
-pub type StreamRng = ChaCha8Rng;
+pub(crate) type StreamRng = ChaCha8Rng;
 
 /// FNV-1a 64-bit: a stable, documented hash of a stream name (std's hashers are not stable
 /// across releases, so they must not seed anything).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);
@@ -25,7 +25,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 /// SplitMix64 finaliser: spreads structured inputs (small seeds, indices) over all 64 bits.
-pub fn splitmix64(mut z: u64) -> u64 {
+pub(crate) fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

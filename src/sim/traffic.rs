@@ -15,14 +15,14 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 /// Generates arrival instants and client keys from its own RNG stream.
-pub struct Arrivals {
+pub(crate) struct Arrivals {
     model: TrafficModel,
     rng: StreamRng,
     clients: u64,
 }
 
 impl Arrivals {
-    pub fn new(model: TrafficModel, rng: StreamRng) -> Self {
+    pub(crate) fn new(model: TrafficModel, rng: StreamRng) -> Self {
         let clients = match &model {
             TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
         };
@@ -31,13 +31,13 @@ impl Arrivals {
 
     /// A client key for `balance source`, uniform over the client population.
     #[inline]
-    pub fn client(&mut self) -> u64 {
+    pub(crate) fn client(&mut self) -> u64 {
         self.rng.random_range(0..self.clients)
     }
 
     /// The first arrival strictly after `t`.
     #[inline]
-    pub fn next_after(&mut self, t: SimTime) -> SimTime {
+    pub(crate) fn next_after(&mut self, t: SimTime) -> SimTime {
         let e: f64 = Exp1.sample(&mut self.rng);
         match &self.model {
             TrafficModel::Poisson { rate_per_s, .. } => {

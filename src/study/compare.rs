@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::fmt::Write;
 
 /// The brochure's comparison, compared when no scenario is named: (origin, TOML).
-pub const BASELINES: [(&str, &str); 3] = [
+pub(crate) const BASELINES: [(&str, &str); 3] = [
     (
         "scenarios/baseline/single_server.toml",
         include_str!("../../scenarios/baseline/single_server.toml"),
@@ -40,19 +40,19 @@ const COLUMN_WIDTH_MIN: usize = 16;
 
 /// Machines in a scenario's topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Servers {
-    pub total: u32,
+pub(crate) struct Servers {
+    pub(crate) total: u32,
     /// lb1 (and lb2 with a pair). A balancer that cannot fail (`reliability.lb.fails =
     /// false`) is how a scenario says there is none: the single-server and standby-pair
     /// baselines reach their host directly or by a failover address.
-    pub balancers: u32,
-    pub web: u32,
-    pub storage: u32,
-    pub backup: u32,
+    pub(crate) balancers: u32,
+    pub(crate) web: u32,
+    pub(crate) storage: u32,
+    pub(crate) backup: u32,
 }
 
 impl Servers {
-    pub fn of(model: &Model) -> Servers {
+    pub(crate) fn of(model: &Model) -> Servers {
         let t = &model.topology;
         let count = |f: &dyn Fn(NodeKind) -> bool| (0..t.node_names().len()).filter(|&i| f(t.kind(i))).count() as u32;
         let balancers = if model.spec.reliability.lb.fails {
@@ -78,7 +78,8 @@ impl Servers {
     }
 
     /// `7 (lb 1, web 3, storage 2, backup 1)`, leaving out empty tiers.
-    pub fn text(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> String {
         let parts: Vec<String> = [
             ("lb", self.balancers),
             ("web", self.web),
@@ -96,41 +97,41 @@ impl Servers {
 /// `compare.json`.
 #[derive(Debug, Serialize)]
 pub struct Comparison {
-    pub schema_version: u32,
-    pub simpark_version: &'static str,
+    pub(crate) schema_version: u32,
+    pub(crate) simpark_version: &'static str,
     /// In the order given.
-    pub scenarios: Vec<Compared>,
+    pub(crate) scenarios: Vec<Compared>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Compared {
+pub(crate) struct Compared {
     /// The file it came from (or the embedded baseline's path).
-    pub file: String,
-    pub scenario: String,
-    pub mode: &'static str,
-    pub seed: u64,
-    pub replications: u32,
-    pub horizon_s: f64,
-    pub servers: Servers,
+    pub(crate) file: String,
+    pub(crate) scenario: String,
+    pub(crate) mode: &'static str,
+    pub(crate) seed: u64,
+    pub(crate) replications: u32,
+    pub(crate) horizon_s: f64,
+    pub(crate) servers: Servers,
     /// Whether planned maintenance counts in the downtime and availability figures.
-    pub maintenance: crate::scenario::MaintenanceContract,
-    pub metrics: RunFigures,
+    pub(crate) maintenance: crate::scenario::MaintenanceContract,
+    pub(crate) metrics: RunFigures,
     /// The same scenario through the peak, at request level (with `--peak`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak: Option<RunFigures>,
+    pub(crate) peak: Option<RunFigures>,
 }
 
 /// A news spike: `multiplier` x the traffic for `duration`, from the busiest hour of the week.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Peak {
-    pub multiplier: f64,
-    pub duration_s: f64,
+    pub(crate) multiplier: f64,
+    pub(crate) duration_s: f64,
 }
 
 /// Time at the peak's traffic before it is measured, for queues to fill.
-pub const PEAK_WARMUP: SimDuration = SimDuration::from_mins(10);
+pub(crate) const PEAK_WARMUP: SimDuration = SimDuration::from_mins(10);
 /// Replications of a peak run (like the latency sample of an availability run).
-pub const PEAK_REPLICATIONS: u32 = 5;
+pub(crate) const PEAK_REPLICATIONS: u32 = 5;
 /// The largest peak multiplier (the scenario's factor limit).
 const PEAK_MULTIPLIER_MAX: f64 = 1000.0;
 
@@ -161,7 +162,7 @@ impl Peak {
     }
 
     /// `10x for 1h`.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         format!("{}x for {}", self.multiplier, span(self.duration_s))
     }
 }

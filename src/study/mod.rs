@@ -23,7 +23,7 @@ use crate::stats::Estimate;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// Version of the `sweep.json` and `compare.json` layouts; bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 /// Most (run x replication) units one study may run.
 pub const UNITS_MAX: u64 = 10_000_000;
 
@@ -33,16 +33,32 @@ pub const UNITS_MAX: u64 = 10_000_000;
 pub enum StudyError {
     /// A `--vary` argument is malformed, or one of its values is invalid for its key.
     #[error("--vary {key}: {message}")]
-    Vary { key: String, message: String },
+    Vary {
+        /// The varied key.
+        key: String,
+        /// What is wrong with the argument.
+        message: String,
+    },
     /// The scenario with one grid point's values applied does not validate.
     #[error("--vary point {point}: {error}")]
-    Point { point: String, error: Box<ScenarioError> },
+    Point {
+        /// The grid point's values.
+        point: String,
+        /// Why the scenario does not validate.
+        error: Box<ScenarioError>,
+    },
     /// The grid has more points than `vary::GRID_POINTS_MAX`.
     #[error("the grid has {points} points; at most {} (use fewer values)", vary::GRID_POINTS_MAX)]
-    GridTooLarge { points: f64 },
+    GridTooLarge {
+        /// Points the grid would have.
+        points: f64,
+    },
     /// More (run x replication) units than `UNITS_MAX`.
     #[error("{units} runs x replications; at most {UNITS_MAX} (use fewer points or replications)")]
-    TooMuchWork { units: u64 },
+    TooMuchWork {
+        /// Runs x replications asked for.
+        units: u64,
+    },
     /// A chart could not be drawn (no output is written then).
     #[error(transparent)]
     Plot(#[from] PlotError),
@@ -52,13 +68,15 @@ pub enum StudyError {
 /// replication so the caller can print a replay command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crashed {
+    /// Index of the run in the plan.
     pub run: usize,
+    /// The replication that panicked.
     pub replication: u32,
 }
 
 /// Figures per replication, by mode. The definitions match `report::summary` (a test pins
 /// that), so a sweep point and `simpark run` on the same scenario report the same numbers.
-pub const REQUEST_METRICS: [&str; 6] = [
+pub(crate) const REQUEST_METRICS: [&str; 6] = [
     "latency_ms_p99",
     "latency_ms_p95",
     "latency_ms_mean",
@@ -66,7 +84,7 @@ pub const REQUEST_METRICS: [&str; 6] = [
     "throughput_rps",
     "web_utilisation_max",
 ];
-pub const AVAIL_METRICS: [&str; 14] = [
+pub(crate) const AVAIL_METRICS: [&str; 14] = [
     "availability_time",
     "availability_request",
     "downtime_min_per_year",
@@ -85,12 +103,12 @@ pub const AVAIL_METRICS: [&str; 14] = [
     "downtime_min_per_year_overload",
 ];
 /// Index in `AVAIL_METRICS` of the first per-cause downtime.
-pub const DOWNTIME_BY_CAUSE_FIRST: usize = 6;
+pub(crate) const DOWNTIME_BY_CAUSE_FIRST: usize = 6;
 const _: () = assert!(DOWNTIME_BY_CAUSE_FIRST + Cause::COUNT == AVAIL_METRICS.len());
 
 /// A key or metric name in words for chart axes and titles: known ones by name, others with
 /// dots and underscores as spaces.
-pub fn human_label(key: &str) -> String {
+pub(crate) fn human_label(key: &str) -> String {
     let known = match key {
         "traffic.visitors_per_month" => "visitors per month",
         "traffic.rate_per_s" => "offered load [req/s]",
@@ -112,7 +130,7 @@ pub fn human_label(key: &str) -> String {
 }
 
 /// The metric names a mode produces.
-pub fn metric_names(mode: Mode) -> &'static [&'static str] {
+pub(crate) fn metric_names(mode: Mode) -> &'static [&'static str] {
     match mode {
         Mode::Requests => &REQUEST_METRICS,
         Mode::Availability => &AVAIL_METRICS,
@@ -173,22 +191,22 @@ pub fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
 /// One run's figures: every metric of its mode as an estimate across replications.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunFigures {
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// Mean offered load of the traffic model [req/s].
-    pub offered_rps: f64,
+    pub(crate) offered_rps: f64,
     /// `(name, estimate)` in `metric_names(mode)` order.
-    pub metrics: Vec<(&'static str, Estimate)>,
+    pub(crate) metrics: Vec<(&'static str, Estimate)>,
 }
 
 impl RunFigures {
     /// The estimate of `name`, if this mode produces it.
-    pub fn get(&self, name: &str) -> Option<Estimate> {
+    pub(crate) fn get(&self, name: &str) -> Option<Estimate> {
         self.metrics.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
     }
 
     /// The availability an SLO applies to: requests served in request mode, time up in
     /// availability mode.
-    pub fn slo_availability(&self) -> Estimate {
+    pub(crate) fn slo_availability(&self) -> Estimate {
         let name = match self.mode {
             Mode::Requests => "availability_request",
             Mode::Availability => "availability_time",
@@ -212,12 +230,12 @@ impl Serialize for RunFigures {
 /// Most units one chunk of a study runs at once, and most runs (models) one chunk holds: a
 /// model is ~10 KB and a grid may have 20,000 runs, so a study builds its models a chunk at
 /// a time and keeps only each run's figures (what keeps a 10,000-point sweep under 100 MB).
-pub const CHUNK_UNITS_MAX: usize = 4096;
-pub const CHUNK_RUNS_MAX: usize = 256;
+pub(crate) const CHUNK_UNITS_MAX: usize = 4096;
+pub(crate) const CHUNK_RUNS_MAX: usize = 256;
 
 /// One unit of work: replication `replication` of `m`, reduced to its mode's figures (in
 /// `metric_names(m.mode)` order).
-pub fn unit_figures(m: &Model, replication: u32) -> Vec<f64> {
+pub(crate) fn unit_figures(m: &Model, replication: u32) -> Vec<f64> {
     match m.mode {
         Mode::Requests => request_figures(m, &World::new(m, replication).run()),
         Mode::Availability => avail_figures(&AvailWorld::new(m, replication).run()),
@@ -226,7 +244,7 @@ pub fn unit_figures(m: &Model, replication: u32) -> Vec<f64> {
 
 /// Fold one run's replications (figures in replication order) into estimates: the one
 /// summarising step of sweep and compare, shared by a whole run and `simpark merge`.
-pub fn fold(mode: Mode, offered_rps: f64, reps: &[Vec<f64>]) -> RunFigures {
+pub(crate) fn fold(mode: Mode, offered_rps: f64, reps: &[Vec<f64>]) -> RunFigures {
     let metrics = metric_names(mode)
         .iter()
         .enumerate()
@@ -250,6 +268,7 @@ pub struct Units {
 }
 
 impl Units {
+    /// Units numbered run by run: `replications[i]` units for run `i`.
     pub fn new(replications: &[u32]) -> Units {
         let mut starts = Vec::with_capacity(replications.len());
         let mut total = 0u64;
@@ -266,7 +285,7 @@ impl Units {
     }
 
     /// The (run, replication) of unit `u` (below `total`).
-    pub fn locate(&self, u: u32) -> (usize, u32) {
+    pub(crate) fn locate(&self, u: u32) -> (usize, u32) {
         assert!(u64::from(u) < self.total, "unit {u} of {}", self.total);
         let run = self.starts.partition_point(|&s| s <= u64::from(u)) - 1;
         (run, (u64::from(u) - self.starts[run]) as u32)
@@ -326,7 +345,7 @@ pub fn run_units(
 
 /// Run every unit of every run and fold each run's replications in index order, holding
 /// only one run's figures at a time. `meta(run)` is the run's (mode, offered load).
-pub fn run_and_fold(
+pub(crate) fn run_and_fold(
     replications: &[u32],
     meta: &dyn Fn(usize) -> (Mode, f64),
     model_of: &(dyn Fn(usize) -> Model + Sync),
@@ -388,7 +407,11 @@ pub fn fold_each(
 /// replication) units so a grid keeps both cores busy whatever its shape, and fold each
 /// model's replications in index order. `on_done` is called as units finish (progress).
 /// A panicking replication is reported as `Crashed` (the first in unit order).
-pub fn run_models(models: &[Model], jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<Vec<RunFigures>, Crashed> {
+pub(crate) fn run_models(
+    models: &[Model],
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<RunFigures>, Crashed> {
     let replications: Vec<u32> = models.iter().map(|m| m.replications).collect();
     run_and_fold(
         &replications,
@@ -400,7 +423,8 @@ pub fn run_models(models: &[Model], jobs: usize, on_done: &(dyn Fn() + Sync)) ->
 }
 
 /// (model x replication) units of a study.
-pub fn total_units(models: &[Model]) -> u64 {
+#[cfg(test)]
+pub(crate) fn total_units(models: &[Model]) -> u64 {
     models.iter().map(|m| u64::from(m.replications)).sum()
 }
 

@@ -22,21 +22,21 @@ pub const REPLICATIONS_MAX_DEFAULT: u32 = 1000;
 /// What a target bounds: the 95% CI half-width, absolute (in the metric's unit) or relative
 /// to the estimate's magnitude.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum HalfWidth {
+pub(crate) enum HalfWidth {
     Absolute(f64),
     Relative(f64),
 }
 
 /// One target: a metric (`None`: the mode's headline metrics, `HEADLINE`) and its bound.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Target {
-    pub metric: Option<String>,
-    pub half_width: HalfWidth,
+pub(crate) struct Target {
+    pub(crate) metric: Option<String>,
+    pub(crate) half_width: HalfWidth,
 }
 
 /// The metrics a target without a metric name applies to: p99 latency and request
 /// availability (request mode), time availability and downtime (availability mode).
-pub fn headline(mode: Mode) -> &'static [&'static str] {
+pub(crate) fn headline(mode: Mode) -> &'static [&'static str] {
     match mode {
         Mode::Requests => &["latency_ms_p99", "availability_request"],
         Mode::Availability => &["availability_time", "downtime_min_per_year"],
@@ -49,24 +49,37 @@ pub enum PrecisionError {
     #[error(
         "--precision `{0}` is not valid; expected a relative half-width (0.5%), or METRIC:VALUE (latency_ms_p99:5ms, availability:0.0001, downtime_min_per_year:10%), comma-separated"
     )]
+    /// The `--precision` text does not parse.
     Syntax(String),
     #[error("--precision `{text}`: no metric `{metric}` in {mode} mode; valid: availability, {valid}")]
+    /// A metric the scenario's mode does not report.
     Metric {
+        /// The `--precision` text.
         text: String,
+        /// The unknown metric.
         metric: String,
+        /// The scenario's mode.
         mode: &'static str,
+        /// The metrics that mode reports.
         valid: String,
     },
+    /// `--max-replications` is below the starting replications.
     #[error("--max-replications {max} is below the scenario's {start} replications")]
-    Cap { max: u32, start: u32 },
+    Cap {
+        /// `--max-replications`.
+        max: u32,
+        /// The scenario's `replications`.
+        start: u32,
+    },
     #[error("--precision needs at least 2 replications to start with (a CI); the scenario has {0}")]
+    /// Fewer than 2 replications to start with.
     TooFew(u32),
 }
 
 /// Every target of a `--precision` value, checked against the mode's metric names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Precision {
-    pub targets: Vec<Target>,
+    pub(crate) targets: Vec<Target>,
     /// Most replications the run may use.
     pub max: u32,
 }
@@ -170,7 +183,7 @@ impl Precision {
 
     /// The next number of replications to reach after `n` that did not meet the targets;
     /// `None` at the cap.
-    pub fn next(&self, n: u32) -> Option<u32> {
+    pub(crate) fn next(&self, n: u32) -> Option<u32> {
         (n < self.max).then(|| n.saturating_add(BATCH).min(self.max))
     }
 }

@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::path::Path;
 
 /// The simpark version every record carries.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Scheduler variables giving a task's index, in the order they are looked up.
 pub const INDEX_VARS: [&str; 3] = [
@@ -33,7 +33,9 @@ pub const INDEX_VARS: [&str; 3] = [
 /// Which shard of how many.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard, 0-based.
     pub index: u32,
+    /// Shards in all.
     pub count: u32,
 }
 
@@ -41,19 +43,27 @@ pub struct Shard {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
     #[error("--shard `{0}` is not valid; expected i/N (0 <= i < N, e.g. 3/8), auto (Slurm array) or auto/N")]
+    /// The `--shard` text does not parse.
     Syntax(String),
     #[error(
         "--shard {0}: no scheduler index found; set one of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX (or give --shard i/N)"
     )]
+    /// `auto`, but no scheduler variable is set.
     NoIndex(String),
     #[error("--shard {spec}: {var}=`{value}` is not valid; expected a whole number{bound}")]
+    /// A scheduler variable holds no usable index.
     BadVar {
+        /// The `--shard` text.
         spec: String,
+        /// The variable.
         var: &'static str,
+        /// Its value.
         value: String,
+        /// The valid range, in words.
         bound: String,
     },
     #[error("--units `{0}` is not valid; expected unit ids and ranges, e.g. 0-9,12,40-41")]
+    /// The `--units` text does not parse.
     Units(String),
 }
 
@@ -187,6 +197,7 @@ pub fn plan_hash(model: &Model, resolved: &str) -> String {
 /// sweep, its `--vary` ranges. Shards write it beside their records as `study.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StudyFile {
+    /// Which study.
     pub command: StudyKind,
     /// The directory relative scenario paths are read from (the shards' working directory;
     /// empty: the current one).
@@ -203,11 +214,14 @@ pub struct StudyFile {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StudyKind {
+    /// `simpark sweep`.
     Sweep,
+    /// `simpark compare`.
     Compare,
 }
 
 impl StudyKind {
+    /// The subcommand's name.
     pub fn name(self) -> &'static str {
         match self {
             StudyKind::Sweep => "sweep",
@@ -282,17 +296,17 @@ fn hash_parts(parts: &[&str]) -> String {
 
 /// One unit's result as a shard writes it: one JSON line.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Record {
-    pub simpark: String,
-    pub plan: String,
-    pub unit: u32,
-    pub rep: UnitRecord,
+pub(crate) struct Record {
+    pub(crate) simpark: String,
+    pub(crate) plan: String,
+    pub(crate) unit: u32,
+    pub(crate) rep: UnitRecord,
 }
 
 /// A replication of either mode.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum UnitRecord {
+pub(crate) enum UnitRecord {
     Requests(Box<RepRecord>),
     Availability(Box<AvailRecord>),
     /// A study unit (sweep, compare): its figures (`study::unit_figures`) as bit patterns.
@@ -301,8 +315,11 @@ pub enum UnitRecord {
 
 /// A finished replication, as the in-process fold receives it.
 pub enum Replication<'a> {
+    /// A request-level replication.
     Requests(&'a RepMetrics),
+    /// An availability replication.
     Availability(&'a AvailMetrics),
+    /// Figures read back from a record.
     Figures(&'a [f64]),
 }
 
@@ -310,7 +327,7 @@ pub enum Replication<'a> {
 /// (highest equivalent value, count) per recorded bucket (lossless: each value maps back to
 /// its bucket).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct RepRecord {
+pub(crate) struct RepRecord {
     window_ns: [u64; 2],
     arrivals: u64,
     ok: u64,
@@ -399,7 +416,7 @@ impl From<&RepMetrics> for RepRecord {
 
 impl RepRecord {
     /// The replication this record was made from.
-    pub fn to_metrics(&self) -> Result<RepMetrics, RecordError> {
+    pub(crate) fn to_metrics(&self) -> Result<RepMetrics, RecordError> {
         let mut m = RepMetrics::new(
             SimTime::from_nanos(self.window_ns[0]),
             SimTime::from_nanos(self.window_ns[1]),
@@ -487,7 +504,7 @@ type FaultRecord = (u64, usize, FaultKind, u64, Option<usize>, bool);
 
 /// `AvailMetrics`, exactly: floats as bit patterns.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct AvailRecord {
+pub(crate) struct AvailRecord {
     window_ns: u64,
     downtime_ns: u64,
     offered: u64,
@@ -664,7 +681,7 @@ impl From<&AvailMetrics> for AvailRecord {
 
 impl AvailRecord {
     /// The replication this record was made from.
-    pub fn to_metrics(&self) -> Result<AvailMetrics, RecordError> {
+    pub(crate) fn to_metrics(&self) -> Result<AvailMetrics, RecordError> {
         let mut m = AvailMetrics {
             window_ns: self.window_ns,
             downtime_ns: self.downtime_ns,
@@ -761,31 +778,68 @@ pub fn part_name(units: &[u32]) -> String {
 #[derive(Debug, Default)]
 pub struct Collected {
     /// The record line of each unit seen, by unit id.
-    pub lines: Vec<Option<String>>,
+    pub(crate) lines: Vec<Option<String>>,
 }
 
 /// Why records cannot be merged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {
+    /// A line is not a simpark record.
     #[error("{origin}: not a simpark record: {message}")]
-    Parse { origin: String, message: String },
+    Parse {
+        /// The file and line the record came from.
+        origin: String,
+        /// What does not parse.
+        message: String,
+    },
+    /// The record was written by another simpark version.
     #[error("{origin}: record of simpark {found}; this is simpark {VERSION} (merge with the version that ran it)")]
-    Version { origin: String, found: String },
+    Version {
+        /// The file and line the record came from.
+        origin: String,
+        /// The simpark version that wrote it.
+        found: String,
+    },
+    /// The record belongs to another plan.
     #[error("{origin}: record of plan {found}; the plan being merged is {expected} (another scenario, seed or flags)")]
     Plan {
+        /// The file and line the record came from.
         origin: String,
+        /// The record's plan hash.
         found: String,
+        /// The plan hash being merged.
         expected: String,
     },
+    /// The record's unit is not in the plan.
     #[error("{origin}: unit {unit} is outside the plan's {total} units")]
-    OutOfRange { origin: String, unit: u32, total: u32 },
+    OutOfRange {
+        /// The file and line the record came from.
+        origin: String,
+        /// The record's unit id.
+        unit: u32,
+        /// Units in the plan.
+        total: u32,
+    },
+    /// Two records of one unit differ.
     #[error("{origin}: unit {unit} appears twice with different contents")]
-    Conflict { origin: String, unit: u32 },
+    Conflict {
+        /// The file and line the record came from.
+        origin: String,
+        /// The unit id.
+        unit: u32,
+    },
+    /// A record's contents are not valid.
     #[error("unit {unit}: {error}")]
-    Record { unit: u32, error: RecordError },
+    Record {
+        /// The unit id.
+        unit: u32,
+        /// What is wrong with its contents.
+        error: RecordError,
+    },
 }
 
 impl Collected {
+    /// An empty collection for a plan of `total` units.
     pub fn new(total: u32) -> Self {
         Collected {
             lines: vec![None; total as usize],

@@ -40,21 +40,21 @@ use std::fmt::Write;
 
 /// Keys whose values are traffic: the planner's answer is a limit on the first of them that
 /// is varied. Each scales the offered load linearly.
-pub const TRAFFIC_KEYS: [&str; 3] = [
+pub(crate) const TRAFFIC_KEYS: [&str; 3] = [
     "traffic.visitors_per_month",
     "traffic.rate_per_s",
     "traffic.requests_per_visit",
 ];
 /// The knee is where p99 reaches this multiple of its low-load value.
-pub const KNEE_P99_FACTOR: f64 = 2.0;
+pub(crate) const KNEE_P99_FACTOR: f64 = 2.0;
 /// A limit bracketed by grid points further apart than this ratio gets a note.
-pub const COARSE_BRACKET_RATIO: f64 = 1.25;
+pub(crate) const COARSE_BRACKET_RATIO: f64 = 1.25;
 /// Latency charts switch to a log y axis when the largest p99 exceeds the smallest by this.
 const LOG_Y_RATIO: f64 = 20.0;
 
 /// A grid point's values, in `--vary` order (serialised as an ordered JSON object).
 #[derive(Clone, Debug, PartialEq)]
-pub struct PointValues(pub Vec<(String, Value)>);
+pub(crate) struct PointValues(pub(crate) Vec<(String, Value)>);
 
 impl Serialize for PointValues {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -68,7 +68,7 @@ impl Serialize for PointValues {
 
 impl PointValues {
     /// `web.count=3, balancer.algorithm=leastconn`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         self.0
             .iter()
             .map(|(k, v)| format!("{k}={}", v.label()))
@@ -83,11 +83,12 @@ impl PointValues {
 #[derive(Clone, Debug)]
 pub struct PlannedRun {
     /// Index into `Plan::grid`.
-    pub point: usize,
-    pub n_minus_1: bool,
+    pub(crate) point: usize,
+    pub(crate) n_minus_1: bool,
     /// The `--set` overrides (on top of the user's) that make this run.
     pub sets: Vec<String>,
-    pub replications: u32,
+    pub(crate) replications: u32,
+    /// Request-level or availability.
     pub mode: Mode,
     /// Mean offered load of the run's traffic model [req/s].
     pub offered_rps: f64,
@@ -111,21 +112,21 @@ const _: () = assert!(std::mem::size_of::<PlannedRun>() <= 64);
 
 /// Builds a run's model from its overrides: the scenario with the user's overrides plus
 /// the given ones.
-pub type Load<'a> = dyn Fn(&[String]) -> Result<Model, ScenarioError> + Sync + 'a;
+pub(crate) type Load<'a> = dyn Fn(&[String]) -> Result<Model, ScenarioError> + Sync + 'a;
 
 /// Everything a sweep will run, validated.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The scenario with the user's overrides and no varied value.
     pub base: Model,
-    pub varies: Vec<Vary>,
+    pub(crate) varies: Vec<Vary>,
     /// Value indices per point, odometer order (`vary::grid`).
     pub grid: Vec<Vec<usize>>,
     /// Which vary is the traffic axis of the answer.
-    pub traffic: Option<usize>,
+    pub(crate) traffic: Option<usize>,
     /// All-up runs in grid order, then N-1 runs in grid order (if any).
     pub runs: Vec<PlannedRun>,
-    pub slo: Slo,
+    pub(crate) slo: Slo,
 }
 
 impl Plan {
@@ -209,7 +210,7 @@ impl Plan {
     }
 
     /// The values of grid point `i`.
-    pub fn values(&self, i: usize) -> PointValues {
+    pub(crate) fn values(&self, i: usize) -> PointValues {
         PointValues(
             self.varies
                 .iter()
@@ -257,94 +258,98 @@ fn n_minus_1_override(model: &Model) -> String {
 /// `sweep.json`.
 #[derive(Debug, Serialize)]
 pub struct SweepReport {
-    pub schema_version: u32,
-    pub simpark_version: &'static str,
+    pub(crate) schema_version: u32,
+    pub(crate) simpark_version: &'static str,
+    /// The base scenario's name.
     pub scenario: String,
     /// `requests` or `availability`.
-    pub mode: &'static str,
+    pub(crate) mode: &'static str,
+    /// The root seed.
     pub seed: u64,
+    /// Replications per run.
     pub replications: u32,
+    /// Simulated time per replication [s].
     pub horizon_s: f64,
-    pub warmup_s: f64,
+    pub(crate) warmup_s: f64,
     /// Every point uses the scenario's seed (common random numbers across points).
-    pub common_random_numbers: bool,
-    pub vary: Vec<Vary>,
-    pub slo: SloOut,
-    pub points: Vec<PointOut>,
-    pub answer: Answer,
+    pub(crate) common_random_numbers: bool,
+    pub(crate) vary: Vec<Vary>,
+    pub(crate) slo: SloOut,
+    pub(crate) points: Vec<PointOut>,
+    pub(crate) answer: Answer,
 }
 
 /// The targets checked, and which availability they apply to.
 #[derive(Debug, Serialize)]
-pub struct SloOut {
-    pub latency_ms_p99_max: Option<f64>,
-    pub availability_min: Option<f64>,
+pub(crate) struct SloOut {
+    pub(crate) latency_ms_p99_max: Option<f64>,
+    pub(crate) availability_min: Option<f64>,
     /// `availability_request` (request mode) or `availability_time` (availability mode).
-    pub availability_metric: &'static str,
+    pub(crate) availability_metric: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-pub struct PointOut {
-    pub values: PointValues,
-    pub n_minus_1: bool,
+pub(crate) struct PointOut {
+    pub(crate) values: PointValues,
+    pub(crate) n_minus_1: bool,
     /// Whether the point meets the SLO (conservatively); null without targets.
-    pub meets_slo: Option<bool>,
-    pub metrics: RunFigures,
+    pub(crate) meets_slo: Option<bool>,
+    pub(crate) metrics: RunFigures,
 }
 
 /// The planner's answer.
 #[derive(Debug, Serialize)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The varied key the limits are in (null when no traffic key is varied).
-    pub traffic_key: Option<String>,
+    pub(crate) traffic_key: Option<String>,
     /// How "meets the SLO", the knee and N-1 are decided, in words.
-    pub method: Method,
+    pub(crate) method: Method,
     /// One row per combination of the other varied keys.
-    pub rows: Vec<AnswerRow>,
+    pub(crate) rows: Vec<AnswerRow>,
     /// The answer as sentences, one per row (or one overall).
-    pub sentences: Vec<String>,
+    pub(crate) sentences: Vec<String>,
     /// Caveats that apply to this sweep.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Method {
-    pub meets_slo: String,
-    pub knee: String,
-    pub n_minus_1: Option<String>,
+pub(crate) struct Method {
+    pub(crate) meets_slo: String,
+    pub(crate) knee: String,
+    pub(crate) n_minus_1: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct AnswerRow {
+pub(crate) struct AnswerRow {
     /// Values of the varied keys other than traffic.
-    pub values: PointValues,
+    pub(crate) values: PointValues,
     /// Largest traffic that meets the SLO with all servers up (null without targets).
-    pub max_traffic: Option<Limit>,
+    pub(crate) max_traffic: Option<Limit>,
     /// The same with web1 down (null when N-1 was not run).
-    pub max_traffic_n_minus_1: Option<Limit>,
+    pub(crate) max_traffic_n_minus_1: Option<Limit>,
     /// Where p99 doubles (null in availability mode).
-    pub knee: Option<Limit>,
-    pub sentence: String,
+    pub(crate) knee: Option<Limit>,
+    pub(crate) sentence: String,
 }
 
 /// A limit on the traffic axis.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Limit {
+pub(crate) struct Limit {
     /// The traffic value (null when below the range).
-    pub value: Option<f64>,
+    pub(crate) value: Option<f64>,
     /// Mean offered load at that traffic [req/s].
-    pub offered_rps: Option<f64>,
-    pub position: Position,
+    pub(crate) offered_rps: Option<f64>,
+    pub(crate) position: Position,
     /// The grid points it lies between (`inside` only): the true limit is somewhere in
     /// there; interpolation assumes the curve is straight between them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub between: Option<[f64; 2]>,
+    pub(crate) between: Option<[f64; 2]>,
 }
 
 /// Where a limit lies relative to the swept range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Position {
+pub(crate) enum Position {
     /// Between two grid points (interpolated).
     Inside,
     /// Not reached: the whole range qualifies; `value` is the top of the range.
@@ -717,7 +722,7 @@ fn csv_field(s: &str) -> String {
 
 /// Whether a run meets the SLO, conservatively (CI ends); `None` without any target.
 /// A latency target is ignored by modes without latency.
-pub fn meets(slo: &Slo, f: &RunFigures) -> Option<bool> {
+pub(crate) fn meets(slo: &Slo, f: &RunFigures) -> Option<bool> {
     if slo.is_unset() {
         return None;
     }
@@ -740,7 +745,7 @@ fn lower(e: &crate::stats::Estimate) -> f64 {
 }
 
 /// The unit words for a traffic key.
-pub fn unit_of(key: &str) -> String {
+pub(crate) fn unit_of(key: &str) -> String {
     match key {
         "traffic.visitors_per_month" => "visitors/month".into(),
         "traffic.rate_per_s" => "req/s".into(),

@@ -14,14 +14,14 @@ use crate::scenario::Scenario;
 use serde::Serialize;
 
 /// Most values one `--vary` may produce.
-pub const VALUES_PER_VARY_MAX: usize = 1_000;
+pub(crate) const VALUES_PER_VARY_MAX: usize = 1_000;
 /// Most points a grid may have (before N-1 twins).
-pub const GRID_POINTS_MAX: usize = 10_000;
+pub(crate) const GRID_POINTS_MAX: usize = 10_000;
 
 /// One value of a varied key, typed like the key.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum Value {
+pub(crate) enum Value {
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -30,7 +30,7 @@ pub enum Value {
 
 impl Value {
     /// The value as a TOML literal for a `--set` override.
-    pub fn toml(&self) -> String {
+    pub(crate) fn toml(&self) -> String {
         match self {
             Value::Int(i) => i.to_string(),
             // Debug keeps a `.0` or an exponent, so TOML reads a float back.
@@ -41,7 +41,7 @@ impl Value {
     }
 
     /// The value as a number, for axes and interpolation (`None` for strings and booleans).
-    pub fn as_f64(&self) -> Option<f64> {
+    pub(crate) fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
             Value::Float(x) => Some(*x),
@@ -50,7 +50,7 @@ impl Value {
     }
 
     /// Short human form: `3`, `100k`, `2.41M`, `leastconn`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Value::Int(i) if i.abs() < 10_000 => i.to_string(),
             Value::Int(i) => si(*i as f64, 3),
@@ -61,12 +61,12 @@ impl Value {
     }
 }
 
-pub use crate::report::si;
+pub(crate) use crate::report::si;
 
 /// How a varied key's values were given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Scale {
+pub(crate) enum Scale {
     /// Evenly spaced (`A..B`, `A..B:lin:N`).
     Lin,
     /// Geometrically spaced (`A..B:log:N`): plotted and interpolated on a log axis.
@@ -90,9 +90,9 @@ enum Kind {
 /// One `--vary` argument, parsed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Vary {
-    pub key: String,
-    pub values: Vec<Value>,
-    pub scale: Scale,
+    pub(crate) key: String,
+    pub(crate) values: Vec<Value>,
+    pub(crate) scale: Scale,
 }
 
 impl Vary {
@@ -139,7 +139,7 @@ impl Vary {
     }
 
     /// The `--set` override that puts value `i` in place.
-    pub fn assignment(&self, i: usize) -> String {
+    pub(crate) fn assignment(&self, i: usize) -> String {
         format!("{}={}", self.key, self.values[i].toml())
     }
 }
@@ -314,7 +314,7 @@ fn lerp(a: f64, b: f64, i: usize, n: usize) -> f64 {
 /// Every combination of the varies' values, in odometer order: the first `--vary` is the
 /// outermost loop and the last one changes fastest. Each point is a list of value indices,
 /// one per vary.
-pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<usize>>, StudyError> {
+pub(crate) fn grid(varies: &[Vary]) -> Result<Vec<Vec<usize>>, StudyError> {
     let total = varies
         .iter()
         .try_fold(1usize, |acc, v| acc.checked_mul(v.values.len()))

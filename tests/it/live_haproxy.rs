@@ -1069,7 +1069,7 @@ fn live_checks_pause_in_maintenance() {
     };
     let mut be = backend(Algorithm::RoundRobin, &srvs(&[1, 1], 0), None, false);
     let mut hc = HealthChecker::new(spec, SimTime::ZERO);
-    let t = |ms: f64| SimTime::ZERO + SimDuration::from_nanos((ms * 1e6) as u64);
+    let t = |ms: f64| SimTime::ZERO + SimDuration::from_micros((ms * 1e3) as u64);
     let mut checks = 0u32;
     // Steps the checker until `until`, s0 refusing from `refused`; the DOWN instants.
     let run = |hc: &mut HealthChecker, be: &mut Backend, until: SimTime, checks: &mut u32| {
@@ -1089,7 +1089,7 @@ fn live_checks_pause_in_maintenance() {
             while let Some(tr) = hc.poll_transition() {
                 be.handle_server_state(now, 0, tr == Transition::Up);
                 if tr == Transition::Down {
-                    downs.push(now.since(SimTime::ZERO).as_nanos() as f64 / 1e6);
+                    downs.push(now.since(SimTime::ZERO).as_millis_f64());
                 }
             }
         }

@@ -40,6 +40,7 @@ pub fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// Run `cmd`, assert it succeeded and return its output.
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("simpark runs");
     assert!(

@@ -46,7 +46,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 11] = [
+    pub(crate) const ALL: [Metric; 11] = [
         Metric::Up,
         Metric::LoadPerCore,
         Metric::Load1,
@@ -97,8 +97,11 @@ impl Metric {
 /// A label name simpark's series can carry.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum LabelName {
+    /// `instance`: the scrape target.
     Instance,
+    /// `job`: the exporter.
     Job,
+    /// `code`: the HTTP status class of a request counter.
     Code,
 }
 
@@ -107,13 +110,15 @@ pub enum LabelName {
 pub struct Labels {
     /// `instance`: the caller's target index.
     pub target: Option<usize>,
+    /// `job`: the exporter, when set.
     pub job: Option<&'static str>,
+    /// `code`: the HTTP status class, when set.
     pub code: Option<&'static str>,
 }
 
 impl Labels {
     /// The labels of `metric` scraped from `target`.
-    pub fn of(target: usize, metric: Metric) -> Labels {
+    pub(crate) fn of(target: usize, metric: Metric) -> Labels {
         Labels {
             target: Some(target),
             job: Some(metric.job()),
@@ -136,38 +141,59 @@ impl Labels {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grouping {
     /// `by`/`on` (true) or `without`/`ignoring` (false).
-    pub keep: bool,
-    pub labels: Vec<LabelName>,
+    pub(crate) keep: bool,
+    pub(crate) labels: Vec<LabelName>,
 }
 
 /// A function over a range of samples.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum RangeFn {
+    /// PromQL `rate(m[w])`.
     Rate,
+    /// PromQL `increase(m[w])`.
     Increase,
+    /// PromQL `delta(m[w])`.
     Delta,
+    /// PromQL `deriv(m[w])`.
     Deriv,
+    /// PromQL `avg_over_time(m[w])`.
     AvgOverTime,
+    /// PromQL `min_over_time(m[w])`.
     MinOverTime,
+    /// PromQL `max_over_time(m[w])`.
     MaxOverTime,
     /// `predict_linear(m[w], horizon)`, horizon [s].
     PredictLinear(f64),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// A PromQL binary operator.
 pub enum BinOp {
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `and`
     And,
+    /// `or`
     Or,
+    /// `unless`
     Unless,
 }
 
@@ -203,38 +229,58 @@ impl BinOp {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// A PromQL aggregation operator.
 pub enum AggOp {
+    /// `sum`
     Sum,
+    /// `min`
     Min,
+    /// `max`
     Max,
+    /// `avg`
     Avg,
+    /// `count`
     Count,
 }
 
 /// An alerting rule's expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
+    /// A number literal.
     Number(f64),
     /// Instant selector: the series of these metrics (one name, label matchers applied).
     Select(Vec<Metric>),
     /// A function over the range selector `metrics[window]`.
     Range {
+        /// The function applied to each series' samples.
         func: RangeFn,
+        /// The selected metrics.
         metrics: Vec<Metric>,
+        /// The range `w`.
         window: SimDuration,
     },
+    /// Unary minus.
     Neg(Box<Expr>),
+    /// `lhs op rhs`.
     Binary {
+        /// The operator.
         op: BinOp,
+        /// Left operand.
         lhs: Box<Expr>,
+        /// Right operand.
         rhs: Box<Expr>,
         /// The `bool` modifier of a comparison.
         return_bool: bool,
+        /// `on(...)` / `ignoring(...)` vector matching; `None`: all labels.
         matching: Option<Grouping>,
     },
+    /// `op by/without (...) (expr)`.
     Aggregate {
+        /// The aggregation.
         op: AggOp,
+        /// `by(...)` / `without(...)`; `None`: over everything.
         grouping: Option<Grouping>,
+        /// The aggregated expression.
         expr: Box<Expr>,
     },
 }
@@ -248,11 +294,11 @@ pub(super) enum Value {
 
 /// What an evaluation reads: the sample store at instant `ts`.
 pub(super) struct Ctx<'a> {
-    pub series: &'a BTreeMap<(usize, Metric), Series>,
-    pub ts: SimTime,
-    pub lookback: SimDuration,
+    pub(crate) series: &'a BTreeMap<(usize, Metric), Series>,
+    pub(crate) ts: SimTime,
+    pub(crate) lookback: SimDuration,
     /// Prometheus 2.x windows `[ts - w, ts]` (true) or 3.x `(ts - w, ts]` (false).
-    pub closed: bool,
+    pub(crate) closed: bool,
 }
 
 impl Ctx<'_> {
@@ -275,7 +321,7 @@ impl Ctx<'_> {
 
 impl Expr {
     /// Whether the expression is a scalar (numbers only).
-    pub fn is_scalar(&self) -> bool {
+    pub(crate) fn is_scalar(&self) -> bool {
         match self {
             Expr::Number(_) => true,
             Expr::Neg(e) => e.is_scalar(),
@@ -285,7 +331,7 @@ impl Expr {
     }
 
     /// The longest range a selector of this expression reads.
-    pub fn window_max(&self) -> SimDuration {
+    pub(crate) fn window_max(&self) -> SimDuration {
         match self {
             Expr::Range { window, .. } => *window,
             Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => e.window_max(),

@@ -57,10 +57,10 @@
 
 mod expr;
 pub mod promql;
-pub mod route;
+pub(crate) mod route;
 
 pub use expr::{AggOp, BinOp, Expr, Grouping, LabelName, Labels, Metric, RangeFn};
-pub use route::{GroupBy, InhibitRule, LabelSet, Matcher, Notifier, Route, TimeInterval};
+pub(crate) use route::{GroupBy, InhibitRule, LabelSet, Matcher, Notifier, Route, TimeInterval};
 
 use crate::units::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -70,6 +70,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub struct AlertRule {
     /// The alert name (`alertname`), also the Alertmanager group key.
     pub name: String,
+    /// The rule's parsed PromQL expression.
     pub expr: Expr,
     /// `for:` the condition must hold this long before the alert fires.
     pub for_: SimDuration,
@@ -82,7 +83,7 @@ pub struct AlertRule {
 impl AlertRule {
     /// `up == 0` for 5m: the `InstanceDown` example of Prometheus' alerting-rules
     /// documentation ("Alert for any instance that is unreachable for >5 minutes").
-    pub fn instance_down() -> Self {
+    pub(crate) fn instance_down() -> Self {
         AlertRule {
             name: "InstanceDown".into(),
             expr: Expr::Binary {
@@ -99,7 +100,7 @@ impl AlertRule {
     }
 
     /// `metric > threshold` for `for_`.
-    pub fn above(name: &str, metric: Metric, threshold: f64, for_: SimDuration) -> Self {
+    pub(crate) fn above(name: &str, metric: Metric, threshold: f64, for_: SimDuration) -> Self {
         AlertRule {
             name: name.into(),
             expr: Expr::Binary {
@@ -117,7 +118,7 @@ impl AlertRule {
 
     /// `predict_linear(disk_free[window], horizon) < 0` for `for_`: the disk will be full
     /// within `horizon` if the trend over `window` continues.
-    pub fn disk_will_fill(window: SimDuration, horizon: SimDuration, for_: SimDuration) -> Self {
+    pub(crate) fn disk_will_fill(window: SimDuration, horizon: SimDuration, for_: SimDuration) -> Self {
         AlertRule {
             name: "DiskWillFillSoon".into(),
             expr: Expr::Binary {
@@ -138,7 +139,7 @@ impl AlertRule {
     }
 
     /// `smart_warning > 0`: a boolean signal from the disk's SMART self-monitoring.
-    pub fn smart_warning() -> Self {
+    pub(crate) fn smart_warning() -> Self {
         // for: 0 (model choice): a SMART warning does not flap; page at once.
         AlertRule::above("SmartWarning", Metric::SmartWarning, 0.0, SimDuration::ZERO)
     }
@@ -146,7 +147,7 @@ impl AlertRule {
 
 /// The park's rule set. Thresholds and `for` durations other than `InstanceDown` are model
 /// choices (typical operator values), not taken from a source.
-pub fn default_rules() -> Vec<AlertRule> {
+pub(crate) fn default_rules() -> Vec<AlertRule> {
     vec![
         AlertRule::instance_down(),
         AlertRule::above("HighLoad", Metric::LoadPerCore, 1.0, SimDuration::from_mins(10)),
@@ -206,14 +207,14 @@ impl Default for AlertingConfig {
 
 /// State of one alert (rule × target).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum AlertState {
+pub(crate) enum AlertState {
     Pending,
     Firing,
 }
 
 /// A state change, for the alert log.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum StateChange {
+pub(crate) enum StateChange {
     /// Inactive → pending.
     Pending,
     /// Pending → firing.
@@ -226,16 +227,16 @@ pub enum StateChange {
 
 /// One entry of the alert log.
 #[derive(Clone, Debug, PartialEq)]
-pub struct AlertEvent {
-    pub at: SimTime,
-    pub rule: String,
-    pub labels: Labels,
-    pub change: StateChange,
+pub(crate) struct AlertEvent {
+    pub(crate) at: SimTime,
+    pub(crate) rule: String,
+    pub(crate) labels: Labels,
+    pub(crate) change: StateChange,
 }
 
 /// Firing or resolved, as in a notification.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum NotificationStatus {
+pub(crate) enum NotificationStatus {
     Firing,
     Resolved,
 }
@@ -243,13 +244,13 @@ pub enum NotificationStatus {
 /// One alert in a notification to the system administrators.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notification {
-    pub at: SimTime,
-    pub alert: String,
+    pub(crate) at: SimTime,
+    pub(crate) alert: String,
     /// The alert's series labels (`target` is `None` for an aggregate over the park).
-    pub labels: Labels,
-    pub status: NotificationStatus,
+    pub(crate) labels: Labels,
+    pub(crate) status: NotificationStatus,
     /// The receiver of the route that delivered it.
-    pub receiver: String,
+    pub(crate) receiver: String,
 }
 
 #[derive(Clone, Debug)]
@@ -307,6 +308,7 @@ pub struct Alerting {
 }
 
 impl Alerting {
+    /// Rules evaluated every `cfg.evaluation_interval`, notifications routed by `cfg`.
     pub fn new(cfg: AlertingConfig, rules: Vec<AlertRule>) -> Self {
         assert!(!cfg.evaluation_interval.is_zero(), "evaluation_interval 0");
         assert!(!cfg.notifier.route.group_interval.is_zero(), "group_interval 0");
@@ -331,12 +333,8 @@ impl Alerting {
         }
     }
 
-    pub fn config(&self) -> &AlertingConfig {
+    pub(crate) fn config(&self) -> &AlertingConfig {
         &self.cfg
-    }
-
-    pub fn rules(&self) -> &[AlertRule] {
-        &self.rules
     }
 
     /// A scraped sample. `Up` = 0 also marks the target's other series stale.
@@ -390,12 +388,13 @@ impl Alerting {
         }
     }
 
+    /// The next notification to send, if any (in the order they became due).
     pub fn poll_notification(&mut self) -> Option<Notification> {
         self.notifications.pop_front()
     }
 
     /// All state changes so far.
-    pub fn log(&self) -> &[AlertEvent] {
+    pub(crate) fn log(&self) -> &[AlertEvent] {
         &self.log
     }
 
@@ -408,7 +407,8 @@ impl Alerting {
     }
 
     /// Current state of rule `rule` (by name) for the alert with `labels`, if active.
-    pub fn state(&self, rule: &str, labels: Labels) -> Option<AlertState> {
+    #[cfg(test)]
+    pub(crate) fn state(&self, rule: &str, labels: Labels) -> Option<AlertState> {
         let ri = self.rules.iter().position(|r| r.name == rule)?;
         self.active.get(&(ri, labels)).map(|a| a.state)
     }
@@ -488,7 +488,7 @@ impl Alerting {
     }
 
     /// The label set Alertmanager sees: the series' labels, the rule's, `alertname`.
-    pub fn alert_labels(&self, ri: usize, l: Labels) -> LabelSet {
+    pub(crate) fn alert_labels(&self, ri: usize, l: Labels) -> LabelSet {
         let mut ls = LabelSet::new();
         if let Some(t) = l.target {
             let name = self
@@ -611,7 +611,8 @@ impl Alerting {
 
 /// Prometheus `predict_linear`: least-squares line through `points` (x in seconds relative to
 /// `ts`), value at `ts + horizon`. `None` with fewer than 2 points (as PromQL).
-pub fn predict_linear(points: &[(SimTime, f64)], ts: SimTime, horizon: SimDuration) -> Option<f64> {
+#[cfg(test)]
+pub(crate) fn predict_linear(points: &[(SimTime, f64)], ts: SimTime, horizon: SimDuration) -> Option<f64> {
     if points.len() < 2 {
         return None;
     }

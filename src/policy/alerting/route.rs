@@ -15,12 +15,12 @@ use promql_parser::label::Matcher as PromMatcher;
 use std::collections::BTreeMap;
 
 /// An alert's labels by name.
-pub type LabelSet = BTreeMap<String, String>;
+pub(crate) type LabelSet = BTreeMap<String, String>;
 
 /// One Alertmanager matcher (`name="v"`, `name!="v"`, `name=~"re"`, `name!~"re"`), with
 /// Alertmanager's anchored regular expressions.
 #[derive(Clone, Debug)]
-pub struct Matcher(PromMatcher);
+pub(crate) struct Matcher(PromMatcher);
 
 impl PartialEq for Matcher {
     fn eq(&self, other: &Self) -> bool {
@@ -30,7 +30,7 @@ impl PartialEq for Matcher {
 
 impl Matcher {
     /// Parse `name op value` (value quoted or not, as Alertmanager's `matchers:` allow).
-    pub fn parse(text: &str) -> Result<Matcher, String> {
+    pub(crate) fn parse(text: &str) -> Result<Matcher, String> {
         let t = text.trim();
         let at = t
             .find(['=', '!'])
@@ -65,14 +65,14 @@ impl Matcher {
     }
 
     /// Whether the label set matches (an absent label is the empty string).
-    pub fn matches(&self, ls: &LabelSet) -> bool {
+    pub(crate) fn matches(&self, ls: &LabelSet) -> bool {
         self.0.is_match(ls.get(&self.0.name).map_or("", String::as_str))
     }
 }
 
 /// `group_by`: label names, or `['...']` (every label: one group per alert).
 #[derive(Clone, Debug, PartialEq)]
-pub enum GroupBy {
+pub(crate) enum GroupBy {
     Labels(Vec<String>),
     All,
 }
@@ -81,23 +81,23 @@ pub enum GroupBy {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Route {
     pub receiver: String,
-    pub group_by: GroupBy,
-    pub group_wait: SimDuration,
-    pub group_interval: SimDuration,
-    pub repeat_interval: SimDuration,
-    pub matchers: Vec<Matcher>,
-    pub continue_: bool,
+    pub(crate) group_by: GroupBy,
+    pub(crate) group_wait: SimDuration,
+    pub(crate) group_interval: SimDuration,
+    pub(crate) repeat_interval: SimDuration,
+    pub(crate) matchers: Vec<Matcher>,
+    pub(crate) continue_: bool,
     /// Names of `time_intervals` during which this route's notifications are muted.
-    pub mute_time_intervals: Vec<String>,
+    pub(crate) mute_time_intervals: Vec<String>,
     /// Names of `time_intervals` outside of which they are muted.
-    pub active_time_intervals: Vec<String>,
-    pub routes: Vec<Route>,
+    pub(crate) active_time_intervals: Vec<String>,
+    pub(crate) routes: Vec<Route>,
 }
 
 impl Route {
     /// Alertmanager's default root: one receiver, grouping by alert name, default timings
     /// (`group_wait` 30s, `group_interval` 5m, `repeat_interval` 4h: the configuration docs).
-    pub fn default_root(receiver: &str) -> Route {
+    pub(crate) fn default_root(receiver: &str) -> Route {
         Route {
             receiver: receiver.to_string(),
             group_by: GroupBy::Labels(vec!["alertname".into()]),
@@ -145,7 +145,7 @@ impl Route {
     }
 
     /// The route with preorder index `id` (0 = this one).
-    pub fn nth(&self, id: usize) -> &Route {
+    pub(crate) fn nth(&self, id: usize) -> &Route {
         if id == 0 {
             return self;
         }
@@ -164,7 +164,7 @@ impl Route {
     }
 
     /// The group key of an alert on this route: the `group_by` labels it has.
-    pub fn group_key(&self, ls: &LabelSet) -> LabelSet {
+    pub(crate) fn group_key(&self, ls: &LabelSet) -> LabelSet {
         match &self.group_by {
             GroupBy::All => ls.clone(),
             GroupBy::Labels(names) => names
@@ -178,16 +178,16 @@ impl Route {
 /// An inhibit rule: a firing alert matching `source` mutes alerts matching `target` that have
 /// the same values (or both none) for every `equal` label.
 #[derive(Clone, Debug, PartialEq)]
-pub struct InhibitRule {
-    pub source: Vec<Matcher>,
-    pub target: Vec<Matcher>,
-    pub equal: Vec<String>,
+pub(crate) struct InhibitRule {
+    pub(crate) source: Vec<Matcher>,
+    pub(crate) target: Vec<Matcher>,
+    pub(crate) equal: Vec<String>,
 }
 
 impl InhibitRule {
     /// Whether `firing` (the source candidates) inhibit `alert` (inhibit.go `Mutes`): an
     /// alert matching both sides cannot inhibit itself.
-    pub fn mutes<'a>(&self, alert: &LabelSet, mut firing: impl Iterator<Item = &'a LabelSet>) -> bool {
+    pub(crate) fn mutes<'a>(&self, alert: &LabelSet, mut firing: impl Iterator<Item = &'a LabelSet>) -> bool {
         if !self.target.iter().all(|m| m.matches(alert)) {
             return false;
         }
@@ -201,16 +201,16 @@ impl InhibitRule {
 
 /// A time interval of Alertmanager's `time_intervals` (UTC): weekdays and times of day.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct TimeInterval {
+pub(crate) struct TimeInterval {
     /// Weekdays (0 = Monday), empty: every day.
-    pub weekdays: Vec<u8>,
+    pub(crate) weekdays: Vec<u8>,
     /// Minute ranges of the day `[start, end)`, empty: the whole day.
-    pub times: Vec<(u32, u32)>,
+    pub(crate) times: Vec<(u32, u32)>,
 }
 
 impl TimeInterval {
     /// Whether `now` (from a Monday 00:00 UTC) falls in any of the interval's ranges.
-    pub fn contains(&self, now: SimTime) -> bool {
+    pub(crate) fn contains(&self, now: SimTime) -> bool {
         let mins = now.as_nanos() / 60_000_000_000;
         let day = ((mins / 1440) % 7) as u8;
         let minute = (mins % 1440) as u32;
@@ -223,9 +223,9 @@ impl TimeInterval {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notifier {
     pub route: Route,
-    pub inhibit_rules: Vec<InhibitRule>,
+    pub(crate) inhibit_rules: Vec<InhibitRule>,
     /// Named time intervals: a name covers the union of its intervals.
-    pub time_intervals: BTreeMap<String, Vec<TimeInterval>>,
+    pub(crate) time_intervals: BTreeMap<String, Vec<TimeInterval>>,
 }
 
 impl Default for Notifier {
@@ -240,7 +240,7 @@ impl Default for Notifier {
 
 impl Notifier {
     /// Whether the route's notifications are muted at `now`.
-    pub fn muted(&self, route: &Route, now: SimTime) -> bool {
+    pub(crate) fn muted(&self, route: &Route, now: SimTime) -> bool {
         let within = |names: &[String]| {
             names.iter().any(|n| {
                 self.time_intervals

@@ -20,245 +20,245 @@ use std::collections::BTreeMap;
 /// Everything the report shows, and nothing else: `report.json`, and the only input of the
 /// HTML and Markdown templates.
 #[derive(Debug, Serialize)]
-pub struct CustomerReport {
-    pub report_schema_version: u32,
-    pub lang: Lang,
-    pub customer: Option<String>,
-    pub run: RunFigures,
-    pub sla: SlaFigures,
-    pub availability: AvailabilityFigures,
+pub(crate) struct CustomerReport {
+    pub(crate) report_schema_version: u32,
+    pub(crate) lang: Lang,
+    pub(crate) customer: Option<String>,
+    pub(crate) run: RunFigures,
+    pub(crate) sla: SlaFigures,
+    pub(crate) availability: AvailabilityFigures,
     /// Availability runs only.
-    pub incidents: Option<IncidentFigures>,
-    pub latency: LatencyFigures,
+    pub(crate) incidents: Option<IncidentFigures>,
+    pub(crate) latency: LatencyFigures,
     /// Availability runs only.
-    pub data_protection: Option<DataProtection>,
-    pub topology: TopologyFigures,
+    pub(crate) data_protection: Option<DataProtection>,
+    pub(crate) topology: TopologyFigures,
 }
 
 /// What ran, from the results' own metadata.
 #[derive(Debug, Serialize)]
-pub struct RunFigures {
-    pub scenario: String,
-    pub description: String,
+pub(crate) struct RunFigures {
+    pub(crate) scenario: String,
+    pub(crate) description: String,
     /// `requests` or `availability`.
-    pub mode: String,
-    pub simpark_version: String,
-    pub seed: u64,
-    pub replications: u32,
-    pub horizon_s: f64,
-    pub warmup_s: f64,
+    pub(crate) mode: String,
+    pub(crate) simpark_version: String,
+    pub(crate) seed: u64,
+    pub(crate) replications: u32,
+    pub(crate) horizon_s: f64,
+    pub(crate) warmup_s: f64,
     /// Measured window per replication (horizon minus warm-up).
-    pub window_days: f64,
-    pub window_years: f64,
+    pub(crate) window_days: f64,
+    pub(crate) window_years: f64,
     /// Whole months per replication the monthly figures use (availability runs).
-    pub months_per_replication: Option<u32>,
+    pub(crate) months_per_replication: Option<u32>,
     /// Traffic model: visitors per month (profile traffic) and mean offered load [req/s].
-    pub visitors_per_month: Option<f64>,
-    pub offered_rps: f64,
-    pub balancers: u32,
-    pub web_servers: u32,
-    pub storage_nodes: u32,
-    pub backup_server: bool,
+    pub(crate) visitors_per_month: Option<f64>,
+    pub(crate) offered_rps: f64,
+    pub(crate) balancers: u32,
+    pub(crate) web_servers: u32,
+    pub(crate) storage_nodes: u32,
+    pub(crate) backup_server: bool,
     /// Hour of the daily backup and restic retention (daily, weekly, monthly, yearly).
-    pub backup_time_of_day_h: Option<f64>,
-    pub backup_keep: Option<[u32; 4]>,
+    pub(crate) backup_time_of_day_h: Option<f64>,
+    pub(crate) backup_keep: Option<[u32; 4]>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct SlaFigures {
-    pub sla_percent: f64,
+pub(crate) struct SlaFigures {
+    pub(crate) sla_percent: f64,
     /// The policy applied (`weighted` for request-mode runs, whose figures are request-based).
-    pub partial_outage_policy: PartialOutagePolicy,
+    pub(crate) partial_outage_policy: PartialOutagePolicy,
     /// True when availability is the share of successful requests (request-mode runs).
-    pub request_based: bool,
+    pub(crate) request_based: bool,
     /// Minutes in the period the SLA is judged over (a month of 30.44 days, or the window).
-    pub period_min: f64,
+    pub(crate) period_min: f64,
     /// (1 - SLA) x period [min].
-    pub error_budget_min: f64,
+    pub(crate) error_budget_min: f64,
 }
 
 /// Availability over a period (a month of the year, all months, or a request run's window).
 #[derive(Debug, Serialize)]
-pub struct PeriodRow {
+pub(crate) struct PeriodRow {
     /// 0 = the first month of each simulated year; `None` for all months or the window.
-    pub month_of_year: Option<u32>,
+    pub(crate) month_of_year: Option<u32>,
     /// Periods per replication behind the figures.
-    pub periods_per_replication: u32,
-    pub period_min: f64,
+    pub(crate) periods_per_replication: u32,
+    pub(crate) period_min: f64,
     /// 100% minus the share of the period's minutes unavailable; mean over replications.
-    pub availability_pct: Estimate,
-    pub unavailable_min: Estimate,
+    pub(crate) availability_pct: Estimate,
+    pub(crate) unavailable_min: Estimate,
     /// Error budget minus unavailable minutes (negative: overspent).
-    pub budget_remaining_min: Estimate,
+    pub(crate) budget_remaining_min: Estimate,
     /// Chance that such a period breaks the SLA (availability runs only).
-    pub breach_probability: Option<Estimate>,
+    pub(crate) breach_probability: Option<Estimate>,
 }
 
 /// One point of the availability chart: month (availability run) or day (request run).
 #[derive(Debug, Serialize)]
-pub struct SeriesPoint {
+pub(crate) struct SeriesPoint {
     /// 1-based month or day of the measured window.
-    pub period: u32,
-    pub availability_pct: Estimate,
+    pub(crate) period: u32,
+    pub(crate) availability_pct: Estimate,
 }
 
 #[derive(Debug, Serialize)]
-pub struct AvailabilityFigures {
+pub(crate) struct AvailabilityFigures {
     /// `months` (availability run), `days` or `hours` (request run) on the chart.
-    pub series_unit: &'static str,
-    pub series: Vec<SeriesPoint>,
+    pub(crate) series_unit: &'static str,
+    pub(crate) series: Vec<SeriesPoint>,
     /// Rows of the table: months of the year (availability) or the one window (requests).
-    pub rows: Vec<PeriodRow>,
+    pub(crate) rows: Vec<PeriodRow>,
     /// All months together (availability) or the window (requests).
-    pub overall: PeriodRow,
+    pub(crate) overall: PeriodRow,
     /// Service credits per month (availability runs).
-    pub credits: Option<CreditFigures>,
+    pub(crate) credits: Option<CreditFigures>,
     /// Simulated months that broke the SLA, of all simulated months (availability runs).
-    pub months_breaching: Option<u64>,
-    pub months_total: Option<u64>,
+    pub(crate) months_breaching: Option<u64>,
+    pub(crate) months_total: Option<u64>,
     /// Over the whole window: time-based (availability runs) and request-based availability.
-    pub availability_time_pct: Option<Estimate>,
-    pub availability_request_pct: Estimate,
-    pub downtime_min_per_year: Option<Estimate>,
+    pub(crate) availability_time_pct: Option<Estimate>,
+    pub(crate) availability_request_pct: Estimate,
+    pub(crate) downtime_min_per_year: Option<Estimate>,
     /// How one month is distributed (availability runs): the months are statistically alike,
     /// so the chart shows this rather than a line of noisy means per month.
-    pub month_distribution: Option<MonthDistribution>,
+    pub(crate) month_distribution: Option<MonthDistribution>,
 }
 
 /// The distribution of a month's unavailability over every simulated (replication, month).
 #[derive(Debug, Serialize)]
-pub struct MonthDistribution {
+pub(crate) struct MonthDistribution {
     /// Shares of months by unavailable minutes against the error budget, in `MONTH_BUCKETS`
     /// order: mean over replications of each replication's share [%], with its 95% CI.
-    pub buckets: Vec<MonthBucket>,
+    pub(crate) buckets: Vec<MonthBucket>,
     /// Monthly availability [%]: 5th percentile, median and 95th percentile over all months.
-    pub availability_pct_p5: f64,
-    pub availability_pct_p50: f64,
-    pub availability_pct_p95: f64,
+    pub(crate) availability_pct_p5: f64,
+    pub(crate) availability_pct_p50: f64,
+    pub(crate) availability_pct_p95: f64,
 }
 
 #[derive(Debug, Serialize)]
-pub struct MonthBucket {
+pub(crate) struct MonthBucket {
     /// `none`, `quarter`, `half`, `budget` or `over` (the string table's `bucket_*`).
-    pub kind: &'static str,
-    pub share_pct: Estimate,
+    pub(crate) kind: &'static str,
+    pub(crate) share_pct: Estimate,
 }
 
 /// Service credits under the SLA's tiers, per month (availability runs).
 #[derive(Debug, Serialize)]
-pub struct CreditFigures {
+pub(crate) struct CreditFigures {
     /// One row per tier, thresholds falling.
-    pub tiers: Vec<CreditRow>,
+    pub(crate) tiers: Vec<CreditRow>,
     /// Expected credit of a month [% of the monthly fee].
-    pub expected_credit_pct: Estimate,
+    pub(crate) expected_credit_pct: Estimate,
 }
 
 #[derive(Debug, Serialize)]
-pub struct CreditRow {
+pub(crate) struct CreditRow {
     /// A month below this availability [%] earns `credit_pct` (the deepest tier applies).
-    pub below_pct: f64,
-    pub credit_pct: f64,
+    pub(crate) below_pct: f64,
+    pub(crate) credit_pct: f64,
     /// Months that earn exactly this tier's credit [% of months].
-    pub month_share_pct: Estimate,
+    pub(crate) month_share_pct: Estimate,
 }
 
 #[derive(Debug, Serialize)]
-pub struct IncidentFigures {
+pub(crate) struct IncidentFigures {
     /// Over all replications.
-    pub per_year: Estimate,
+    pub(crate) per_year: Estimate,
     /// The incident log covers the first replication only: this many years of it.
-    pub log_years: f64,
-    pub log_total: u64,
+    pub(crate) log_years: f64,
+    pub(crate) log_total: u64,
     /// Planned maintenance was part of the run (`[maintenance]`).
-    pub maintenance_modelled: bool,
+    pub(crate) maintenance_modelled: bool,
     /// Mean time between incidents [h] (MTBF of the site: a year over `per_year`); null
     /// without incidents.
-    pub mtbf_h: Option<f64>,
+    pub(crate) mtbf_h: Option<f64>,
     /// Mean incident duration [min] (MTTR of the site) over the first replication's log.
-    pub mttr_min: Option<f64>,
+    pub(crate) mttr_min: Option<f64>,
     /// From a web server failing to lb1 taking it out of rotation [s] (time to detect).
-    pub detect_s_mean: Option<Estimate>,
+    pub(crate) detect_s_mean: Option<Estimate>,
     /// From a failure to on-call being paged [min] (time to page), and pages per year.
-    pub page_min_mean: Option<Estimate>,
-    pub pages_per_year: Estimate,
-    pub by_cause: Vec<CauseRow>,
-    pub longest: Vec<IncidentRow>,
+    pub(crate) page_min_mean: Option<Estimate>,
+    pub(crate) pages_per_year: Estimate,
+    pub(crate) by_cause: Vec<CauseRow>,
+    pub(crate) longest: Vec<IncidentRow>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct CauseRow {
-    pub cause_kind: &'static str,
+pub(crate) struct CauseRow {
+    pub(crate) cause_kind: &'static str,
     /// The whole site was down (not only a share of requests failing).
-    pub full_outage: bool,
-    pub count: u64,
-    pub per_year: f64,
-    pub duration_min_mean: f64,
-    pub duration_min_max: f64,
+    pub(crate) full_outage: bool,
+    pub(crate) count: u64,
+    pub(crate) per_year: f64,
+    pub(crate) duration_min_mean: f64,
+    pub(crate) duration_min_max: f64,
 }
 
 #[derive(Debug, Serialize)]
-pub struct IncidentRow {
+pub(crate) struct IncidentRow {
     /// 1-based simulated year and day of that year in the measured window.
-    pub year: u32,
-    pub day: u32,
-    pub duration_min: f64,
-    pub cause_kind: &'static str,
+    pub(crate) year: u32,
+    pub(crate) day: u32,
+    pub(crate) duration_min: f64,
+    pub(crate) cause_kind: &'static str,
     /// Servers named in the cause (undetected failures), comma separated.
-    pub servers: String,
-    pub full_outage: bool,
-    pub failed_requests: f64,
+    pub(crate) servers: String,
+    pub(crate) full_outage: bool,
+    pub(crate) failed_requests: f64,
 }
 
 #[derive(Debug, Serialize)]
-pub struct LatencyFigures {
+pub(crate) struct LatencyFigures {
     /// `summary` (request run), `latency_sample` (latency.json of an availability run), or
     /// `none` (not measured).
-    pub source: &'static str,
-    pub replications: Option<u32>,
-    pub window_h: Option<f64>,
-    pub requests_total: Option<u64>,
-    pub mean_ms: Option<Estimate>,
-    pub p50_ms: Option<Estimate>,
-    pub p95_ms: Option<Estimate>,
-    pub p99_ms: Option<Estimate>,
-    pub p999_ms: Option<Estimate>,
+    pub(crate) source: &'static str,
+    pub(crate) replications: Option<u32>,
+    pub(crate) window_h: Option<f64>,
+    pub(crate) requests_total: Option<u64>,
+    pub(crate) mean_ms: Option<Estimate>,
+    pub(crate) p50_ms: Option<Estimate>,
+    pub(crate) p95_ms: Option<Estimate>,
+    pub(crate) p99_ms: Option<Estimate>,
+    pub(crate) p999_ms: Option<Estimate>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct DataProtection {
-    pub backups_ok_per_year: Estimate,
-    pub backups_failed_per_year: Estimate,
-    pub snapshots_kept: Estimate,
-    pub human_errors_per_year: Estimate,
-    pub rpo_h_mean: Option<Estimate>,
-    pub rpo_h_max: Option<Estimate>,
-    pub rto_h_mean: Option<Estimate>,
-    pub restores_failed_per_year: Estimate,
-    pub data_loss_events_per_year: Estimate,
-    pub disaster_rpo_h_mean: Option<Estimate>,
-    pub disaster_rto_h_mean: Option<Estimate>,
-    pub raid_array_losses_per_year: Estimate,
-    pub disk_failures_per_year: Estimate,
-    pub storage_failovers_per_year: Estimate,
-    pub takeover_ms_mean: Option<Estimate>,
-    pub failover_lost_writes_s_per_year: Estimate,
-    pub split_brain_s_per_year: Estimate,
+pub(crate) struct DataProtection {
+    pub(crate) backups_ok_per_year: Estimate,
+    pub(crate) backups_failed_per_year: Estimate,
+    pub(crate) snapshots_kept: Estimate,
+    pub(crate) human_errors_per_year: Estimate,
+    pub(crate) rpo_h_mean: Option<Estimate>,
+    pub(crate) rpo_h_max: Option<Estimate>,
+    pub(crate) rto_h_mean: Option<Estimate>,
+    pub(crate) restores_failed_per_year: Estimate,
+    pub(crate) data_loss_events_per_year: Estimate,
+    pub(crate) disaster_rpo_h_mean: Option<Estimate>,
+    pub(crate) disaster_rto_h_mean: Option<Estimate>,
+    pub(crate) raid_array_losses_per_year: Estimate,
+    pub(crate) disk_failures_per_year: Estimate,
+    pub(crate) storage_failovers_per_year: Estimate,
+    pub(crate) takeover_ms_mean: Option<Estimate>,
+    pub(crate) failover_lost_writes_s_per_year: Estimate,
+    pub(crate) split_brain_s_per_year: Estimate,
 }
 
 #[derive(Debug, Serialize)]
-pub struct TopologyFigures {
-    pub nodes: Vec<TopoNode>,
+pub(crate) struct TopologyFigures {
+    pub(crate) nodes: Vec<TopoNode>,
     /// (from, to) by node name.
-    pub links: Vec<[String; 2]>,
+    pub(crate) links: Vec<[String; 2]>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct TopoNode {
-    pub name: String,
+pub(crate) struct TopoNode {
+    pub(crate) name: String,
     /// `clients`, `balancer`, `web`, `storage` or `backup`.
-    pub tier: &'static str,
+    pub(crate) tier: &'static str,
     /// Storage: the node that starts as primary.
-    pub primary: bool,
+    pub(crate) primary: bool,
 }
 
 fn latency_figures(s: Option<&Summary>, source: &'static str) -> LatencyFigures {

@@ -15,9 +15,9 @@ const STRINGS_NL: &str = include_str!("../templates/strings.nl.toml");
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Strings {
-    pub months: Vec<String>,
-    pub months_short: Vec<String>,
-    pub text: BTreeMap<String, String>,
+    pub(crate) months: Vec<String>,
+    pub(crate) months_short: Vec<String>,
+    pub(crate) text: BTreeMap<String, String>,
 }
 
 pub(super) fn strings(lang: Lang) -> Strings {
@@ -32,7 +32,7 @@ pub(super) fn strings(lang: Lang) -> Strings {
 
 /// `v` with `digits` decimals, thousands grouped, in the language's style: en "12,345.6",
 /// nl "12.345,6". Never "-0".
-pub fn format_number(v: f64, digits: usize, lang: Lang) -> String {
+pub(crate) fn format_number(v: f64, digits: usize, lang: Lang) -> String {
     if !v.is_finite() {
         return "–".into();
     }
@@ -61,7 +61,7 @@ pub fn format_number(v: f64, digits: usize, lang: Lang) -> String {
 }
 
 /// A percentage as the language writes it: en "99.95%", nl "99,95%".
-pub fn format_percent(v: f64, digits: usize, lang: Lang) -> String {
+pub(crate) fn format_percent(v: f64, digits: usize, lang: Lang) -> String {
     format!("{}%", format_number(v, digits, lang))
 }
 
@@ -146,7 +146,7 @@ pub(super) fn environment(
 /// A user-supplied string as literal Markdown text: one line, every Markdown punctuation
 /// character backslash-escaped and HTML's `<`, `>`, `&` as entities, so that a customer
 /// name can start no heading, link, image, list or raw HTML in `report.md`.
-pub fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

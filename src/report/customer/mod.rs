@@ -24,20 +24,22 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-pub use crate::report::summary::MonthRow;
-pub use figures::*;
-pub use lang::{format_number, format_percent, md_escape};
-pub use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
-pub use render::{Rendered, render_html, render_markdown};
+pub(crate) use crate::report::summary::MonthRow;
+pub(crate) use figures::*;
+#[cfg(test)]
+use lang::{format_number, format_percent};
+#[cfg(test)]
+use months::{availability_pct, breaks_sla, credit_figures, error_budget_min, month_distribution, period_row};
+pub(crate) use render::{Rendered, render_html, render_markdown};
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Version of the `report.json` layout; bump on any incompatible change.
 /// 2: typed incident kinds (`cause_kind` as `IncidentCause`'s tag), service credits.
-pub const REPORT_SCHEMA_VERSION: u32 = 2;
+pub(crate) const REPORT_SCHEMA_VERSION: u32 = 2;
 /// The longest incidents listed one by one (the rest are counted by cause).
-pub const INCIDENTS_LISTED_MAX: usize = 10;
+pub(crate) const INCIDENTS_LISTED_MAX: usize = 10;
 /// A year as the simulator counts it (`10y` is 3650 days) [s].
 const YEAR_S: f64 = 365.0 * 86_400.0;
 /// A day [s].
@@ -51,28 +53,47 @@ pub enum ReportError {
     NoDir(PathBuf),
     /// A file the report needs is not in the results directory.
     #[error("{path}: missing; {hint}")]
-    Missing { path: PathBuf, hint: &'static str },
+    Missing {
+        /// The file expected.
+        path: PathBuf,
+        /// How to produce it.
+        hint: &'static str,
+    },
     /// A results file exists but could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file that could not be read.
         path: PathBuf,
         #[source]
+        /// The operating-system error.
         source: std::io::Error,
     },
     /// A results file is not what simpark writes (edited, truncated, another program's).
     #[error("{path}: {message}")]
-    Malformed { path: PathBuf, message: String },
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The results were written by a simpark with another `summary.json` layout.
     #[error(
         "{path}: schema_version {found} (written by simpark {writer}); this simpark {ours} reads schema_version {expected}. Regenerate the results with this simpark: simpark run {resolved} --out {dir}"
     )]
     Schema {
+        /// `summary.json`.
         path: PathBuf,
+        /// Its `schema_version`.
         found: u64,
+        /// The simpark version that wrote it.
         writer: String,
+        /// This simpark's version.
         ours: &'static str,
+        /// The `schema_version` this simpark reads.
         expected: u32,
+        /// The resolved scenario to rerun (`scenario.resolved.toml`).
         resolved: String,
+        /// The results directory.
         dir: String,
     },
     /// `--sla` is not a percentage strictly between 0 and 100.
@@ -103,7 +124,9 @@ pub enum ReportError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// English.
     En,
+    /// Dutch.
     Nl,
 }
 
@@ -131,7 +154,7 @@ pub enum PartialOutagePolicy {
 }
 
 impl PartialOutagePolicy {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PartialOutagePolicy::Ignore => "ignore",
             PartialOutagePolicy::Weighted => "weighted",
@@ -140,7 +163,7 @@ impl PartialOutagePolicy {
     }
 
     /// Minutes that count as unavailable in one month of `months.csv`.
-    pub fn unavailable_min(self, m: &MonthRow) -> f64 {
+    pub(crate) fn unavailable_min(self, m: &MonthRow) -> f64 {
         match self {
             PartialOutagePolicy::Ignore => m.downtime_min,
             PartialOutagePolicy::Weighted => m.downtime_min + m.partial_min,
@@ -164,7 +187,9 @@ impl std::str::FromStr for PartialOutagePolicy {
 /// What the account manager asked for.
 #[derive(Clone, Debug)]
 pub struct ReportOptions {
+    /// The customer's name on the title page; `None`: the scenario's name.
     pub customer: Option<String>,
+    /// Language of the report.
     pub lang: Lang,
     /// The SLA [%], strictly between 0 and 100.
     pub sla_percent: f64,
@@ -178,8 +203,8 @@ pub struct ReportOptions {
 /// `credit_pct` of the monthly fee (the deepest tier a month reaches applies).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct CreditTier {
-    pub below_pct: f64,
-    pub credit_pct: f64,
+    pub(crate) below_pct: f64,
+    pub(crate) credit_pct: f64,
 }
 
 /// The default tiers, as `--credit-tiers` writes them: below 99.9% 10%, below 99% 25% of the
@@ -235,10 +260,5 @@ pub fn build(dir: &Path, opts: &ReportOptions) -> Result<Rendered, ReportError> 
     let html = render_html(&figures)?;
     let markdown = render_markdown(&figures)?;
     let json = super::to_json(&figures);
-    Ok(Rendered {
-        figures,
-        html,
-        markdown,
-        json,
-    })
+    Ok(Rendered { html, markdown, json })
 }

@@ -7,18 +7,18 @@ use crate::scenario::MONTH_SECS;
 use crate::stats::Estimate;
 
 /// Availability [%] of a period with `unavailable_min` of its `period_min` minutes down.
-pub fn availability_pct(unavailable_min: f64, period_min: f64) -> f64 {
+pub(crate) fn availability_pct(unavailable_min: f64, period_min: f64) -> f64 {
     assert!(period_min > 0.0, "a period has minutes");
     (100.0 * (1.0 - unavailable_min / period_min)).clamp(0.0, 100.0)
 }
 
 /// Minutes a period may be unavailable under the SLA: (1 - SLA) x minutes in the period.
-pub fn error_budget_min(sla_percent: f64, period_min: f64) -> f64 {
+pub(crate) fn error_budget_min(sla_percent: f64, period_min: f64) -> f64 {
     (1.0 - sla_percent / 100.0) * period_min
 }
 
 /// Whether a period breaks the SLA: its availability is below the SLA.
-pub fn breaks_sla(unavailable_min: f64, period_min: f64, sla_percent: f64) -> bool {
+pub(crate) fn breaks_sla(unavailable_min: f64, period_min: f64, sla_percent: f64) -> bool {
     unavailable_min > error_budget_min(sla_percent, period_min)
 }
 
@@ -46,7 +46,7 @@ pub(super) fn months_used(window_s: f64) -> (usize, f64) {
 
 /// Availability, unavailable minutes, budget left and the chance of breaking the SLA over the
 /// months `pick` selects, per replication, as estimates across replications.
-pub fn period_row(
+pub(crate) fn period_row(
     months: &[MonthRow],
     replications: u32,
     used: usize,
@@ -103,7 +103,7 @@ pub(super) fn quantile_sorted(xs: &[f64], q: f64) -> f64 {
 }
 
 /// The month distribution of the first `used` months of each replication.
-pub fn month_distribution(
+pub(crate) fn month_distribution(
     months: &[MonthRow],
     replications: u32,
     used: usize,
@@ -161,7 +161,7 @@ pub(super) fn credit_tier(avail_pct: f64, tiers: &[CreditTier]) -> Option<usize>
 /// SLA credits over the first `used` months of each replication: the chance that a month
 /// falls in each tier, and the expected credit of a month [% of the monthly fee], as
 /// estimates across replications.
-pub fn credit_figures(
+pub(crate) fn credit_figures(
     months: &[MonthRow],
     replications: u32,
     used: usize,

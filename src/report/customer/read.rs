@@ -25,8 +25,8 @@ pub(super) enum Results {
 }
 
 pub(super) struct Inputs {
-    pub results: Results,
-    pub model: Model,
+    pub(crate) results: Results,
+    pub(crate) model: Model,
 }
 
 fn read_text(path: &Path, hint: &'static str) -> Result<String, ReportError> {

@@ -13,9 +13,11 @@ const MD_TEMPLATE: &str = include_str!("../templates/report.md.j2");
 /// The three files of a report, rendered from one [`CustomerReport`].
 #[derive(Debug)]
 pub struct Rendered {
-    pub figures: CustomerReport,
+    /// `report.html`.
     pub html: String,
+    /// `report.md`.
     pub markdown: String,
+    /// `report.json`: the figures as JSON.
     pub json: String,
 }
 
@@ -41,14 +43,14 @@ fn render_with(
 }
 
 /// `report.html`: self-contained (inline SVG and CSS), A4 print layout.
-pub fn render_html(r: &CustomerReport) -> Result<String, ReportError> {
+pub(crate) fn render_html(r: &CustomerReport) -> Result<String, ReportError> {
     let s = strings(r.lang);
     let charts = charts(r, &s)?;
     render_with(r, &s, "report.html.j2", HTML_TEMPLATE, Value::from(Serde(&charts)))
 }
 
 /// `report.md`: the same sections and tables for e-mail, without charts.
-pub fn render_markdown(r: &CustomerReport) -> Result<String, ReportError> {
+pub(crate) fn render_markdown(r: &CustomerReport) -> Result<String, ReportError> {
     let s = strings(r.lang);
     render_with(r, &s, "report.md.j2", MD_TEMPLATE, Value::from(()))
 }

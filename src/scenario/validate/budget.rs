@@ -12,13 +12,13 @@ pub(super) const YEAR_NS: f64 = 365.0 * 86_400e9;
 /// rate x horizon, bursts included, x (1 + storage_reads)): several minutes of one core at the
 /// bench speed. Beyond it a run is a hang, not a
 /// study; shorten `horizon` or lower the traffic.
-pub const REQUESTS_PER_REPLICATION_MAX: f64 = 1e9;
+pub(crate) const REQUESTS_PER_REPLICATION_MAX: f64 = 1e9;
 /// The lowest mean arrival rate [req/s] (one request in about three years): below it the
 /// arrival sampler would look for the next request beyond the ~584 years `SimTime` holds.
-pub const RATE_MIN_PER_S: f64 = 1e-8;
+pub(crate) const RATE_MIN_PER_S: f64 = 1e-8;
 /// The most random failures of one component class, or human errors, one replication may be
 /// expected to draw: beyond it the event queue runs away.
-pub const RANDOM_EVENTS_PER_REPLICATION_MAX: f64 = 1e6;
+pub(crate) const RANDOM_EVENTS_PER_REPLICATION_MAX: f64 = 1e6;
 
 /// Requests plus storage reads one request-level replication is expected to simulate: the
 /// mean rate over `horizon` (bursts included) times `1 + storage_reads`.

@@ -75,7 +75,7 @@ pub(super) fn ms(key: &str, v: f64, allow_zero: bool) -> Result<SimDuration, Inv
 
 /// The largest multiplier of a duration or rate (slowdowns, night response, bursts, hazard):
 /// beyond it products with model durations leave the range `SimTime` can hold.
-pub const FACTOR_MAX: f64 = 1000.0;
+pub(crate) const FACTOR_MAX: f64 = 1000.0;
 
 pub(super) fn factor(key: &str, v: f64, min: f64) -> Result<f64, Invalid> {
     if v.is_finite() && v >= min && v <= FACTOR_MAX && v > 0.0 {
@@ -118,13 +118,13 @@ pub(super) fn probability(key: &str, v: f64) -> Result<f64, Invalid> {
 }
 
 /// Coefficient of variation of a lognormal: beyond it the sampler's sigma is meaningless.
-pub const CV_MAX: f64 = 100.0;
+pub(crate) const CV_MAX: f64 = 100.0;
 /// Weibull shape range: outside it the scale, mean / Gamma(1 + 1/k), under- or overflows.
-pub const WEIBULL_SHAPE_MIN: f64 = 0.1;
-pub const WEIBULL_SHAPE_MAX: f64 = 100.0;
+pub(crate) const WEIBULL_SHAPE_MIN: f64 = 0.1;
+pub(crate) const WEIBULL_SHAPE_MAX: f64 = 100.0;
 
 /// Build a sampler from a spec, checking every parameter.
-pub fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
+pub(crate) fn dist(key: &str, d: &DistSpec) -> Result<Dist, Invalid> {
     let kind = format!("{:?}", d.dist).to_lowercase();
     let means = [
         ("mean_ms", d.mean_ms, "milliseconds", 1e6),

@@ -23,8 +23,7 @@ mod tiers;
 mod traffic;
 
 pub(crate) use budget::expected_work;
-pub use budget::{RANDOM_EVENTS_PER_REPLICATION_MAX, RATE_MIN_PER_S, REQUESTS_PER_REPLICATION_MAX};
-pub use checks::{CV_MAX, FACTOR_MAX, WEIBULL_SHAPE_MAX, WEIBULL_SHAPE_MIN, dist};
+pub(crate) use checks::dist;
 
 use super::{
     BackupModel, LATENCY_SAMPLE_HORIZON, LATENCY_SAMPLE_REPLICATIONS, MaintenanceModel, Mode, Model, MonitoringModel,
@@ -37,7 +36,7 @@ use crate::policy::health::{CheckSpec, Observe};
 use crate::units::SimDuration;
 
 /// A refusal: the dotted key (`web.count`, `fault[2].target`) and what is wrong and valid.
-pub type Invalid = (String, String);
+pub(crate) type Invalid = (String, String);
 
 /// The refusals of one section (at least one).
 pub(super) struct Refusals(Vec<Invalid>);
@@ -113,7 +112,7 @@ pub fn validate(spec: Scenario) -> Result<Model, Invalid> {
 
 /// Check every value and resolve the scenario into a `Model`, or every refusal (in section
 /// order, at least one).
-pub fn validate_all(spec: Scenario) -> Result<Model, Vec<Invalid>> {
+pub(crate) fn validate_all(spec: Scenario) -> Result<Model, Vec<Invalid>> {
     let mut draft = Draft::default();
     let mut refused = Vec::new();
     for (_, check) in SECTIONS {

@@ -7,13 +7,13 @@ use super::*;
 /// What fails in the current state: the share of offered requests and its causes.
 pub(super) struct Failing {
     /// Share of offered requests failing, in 0..=1.
-    pub share: f64,
+    pub(crate) share: f64,
     /// `share` split by cause, in `Cause::ALL` order.
-    pub by_cause: [f64; Cause::COUNT],
+    pub(crate) by_cause: [f64; Cause::COUNT],
     /// The cause the period is charged to (its largest share) and the state behind it.
-    pub cause: Option<(Cause, IncidentCause)>,
+    pub(crate) cause: Option<(Cause, IncidentCause)>,
     /// Per overloaded slowed web server (component index), its failing share.
-    pub overloaded: Vec<(usize, f64)>,
+    pub(crate) overloaded: Vec<(usize, f64)>,
 }
 
 impl Failing {

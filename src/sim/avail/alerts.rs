@@ -3,20 +3,20 @@
 
 use super::*;
 
-pub use crate::model::alerts::{ALERTS, RAID_DEGRADED};
+pub(crate) use crate::model::alerts::{ALERTS, RAID_DEGRADED};
 
 /// What an alert watches: the Prometheus rule's name, its metric, and the sample values
 /// before and after the event.
 #[derive(Clone, Copy)]
-pub struct Watch {
-    pub rule: &'static str,
-    pub metric: Metric,
-    pub healthy: f64,
-    pub bad: f64,
+pub(crate) struct Watch {
+    pub(crate) rule: &'static str,
+    pub(crate) metric: Metric,
+    pub(crate) healthy: f64,
+    pub(crate) bad: f64,
 }
 
 /// `up == 0 for 5m` (the Prometheus documentation's example rule).
-pub const INSTANCE_DOWN: Watch = Watch {
+pub(crate) const INSTANCE_DOWN: Watch = Watch {
     rule: "InstanceDown",
     metric: Metric::Up,
     healthy: 1.0,
@@ -24,14 +24,14 @@ pub const INSTANCE_DOWN: Watch = Watch {
 };
 /// `load per core > 1 for 10m`: how on-call learns of a slowed server (an assumption: its
 /// CPU demand rises with the slowdown).
-pub const HIGH_LOAD: Watch = Watch {
+pub(crate) const HIGH_LOAD: Watch = Watch {
     rule: "HighLoad",
     metric: Metric::LoadPerCore,
     healthy: 0.3,
     bad: 2.0,
 };
 /// A SMART health warning (`for: 0`).
-pub const SMART_WARNING: Watch = Watch {
+pub(crate) const SMART_WARNING: Watch = Watch {
     rule: "SmartWarning",
     metric: Metric::SmartWarning,
     healthy: 0.0,
@@ -42,7 +42,7 @@ pub const SMART_WARNING: Watch = Watch {
 /// Prometheus evaluates the rule every minute and Alertmanager waits `group_wait`. The
 /// machines are time-translation invariant on their evaluation grid, so one episode is run on a
 /// local clock aligned to the grid point before the event.
-pub fn page_delay(now: SimTime, watch: Watch) -> SimDuration {
+pub(crate) fn page_delay(now: SimTime, watch: Watch) -> SimDuration {
     let cfg = AlertingConfig::default();
     let eval = cfg.evaluation_interval;
     let base = SimTime::from_nanos(now.as_nanos() / eval.as_nanos() * eval.as_nanos());

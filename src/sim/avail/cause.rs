@@ -33,8 +33,8 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const COUNT: usize = 8;
-    pub const ALL: [Cause; Cause::COUNT] = [
+    pub(crate) const COUNT: usize = 8;
+    pub(crate) const ALL: [Cause; Cause::COUNT] = [
         Cause::Lb,
         Cause::Web,
         Cause::Storage,
@@ -51,7 +51,7 @@ impl Cause {
     }
 
     /// The snake_case name used in JSON keys and tables.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Cause::Lb => "lb",
             Cause::Web => "web",
@@ -90,7 +90,7 @@ pub enum IncidentCause {
 
 impl IncidentCause {
     /// The snake_case `kind` tag it is serialised with.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             IncidentCause::NoBalancer => "no_balancer",
             IncidentCause::NoStoragePrimary => "no_storage_primary",
@@ -101,7 +101,7 @@ impl IncidentCause {
     }
 
     /// Whether every request fails while it holds (a full outage, not a partial one).
-    pub fn full_outage(&self) -> bool {
+    pub(crate) fn full_outage(&self) -> bool {
         !matches!(self, IncidentCause::UndetectedFailure { .. })
     }
 }

@@ -26,10 +26,10 @@ mod storage;
 mod swarm;
 
 use alerts::RAID_DEGRADED;
-pub use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
+pub(crate) use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, page_delay};
 pub use cause::{Cause, IncidentCause};
 use disks::frailty;
-pub use swarm::Swarm;
+pub(crate) use swarm::Swarm;
 
 use super::engine::EventQueue;
 use super::rng::{Seeds, StreamRng};
@@ -53,9 +53,9 @@ const SMART_FLAG: u8 = 0x80;
 /// beyond any real one, so hitting it is a bug, not a long outage.
 const EPISODE_STEPS_MAX: usize = 10_000_000;
 /// Incidents listed per replication in the results.
-pub const INCIDENTS_MAX: usize = 1000;
+pub(crate) const INCIDENTS_MAX: usize = 1000;
 
-pub use crate::model::failure::Failure;
+pub(crate) use crate::model::failure::Failure;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -187,110 +187,118 @@ enum Ev {
 /// One incident: the site (or part of its traffic) failed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Incident {
+    /// When it began [h since the start].
     pub start_h: f64,
+    /// When it ended [h since the start].
     pub end_h: f64,
     /// What the incident is charged to (the cause when it began).
     pub cause_class: Cause,
     /// The state of the park when it began.
-    pub cause: IncidentCause,
-    pub failed_requests: f64,
+    pub(crate) cause: IncidentCause,
+    pub(crate) failed_requests: f64,
 }
 
 /// One page to on-call: what failed, when, and when the alert pipeline paged.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AlertLog {
+    /// When the component failed [h since the start].
     pub failed_at_h: f64,
+    /// When on-call was paged [h since the start].
     pub paged_at_h: f64,
-    pub target: String,
+    pub(crate) target: String,
     /// The alert's name, one of [`ALERTS`].
-    pub alert: String,
+    pub(crate) alert: String,
 }
 
 /// What one availability replication measured.
 #[derive(Clone, Debug, Default)]
 pub struct AvailMetrics {
+    /// Length of the measured window [ns].
     pub window_ns: u64,
     /// Time the site was down [ns]; planned maintenance included unless the contract
     /// excludes it (`maintenance.contract`).
     pub downtime_ns: u64,
     /// Downtime by cause, in `Cause::ALL` order [ns]; sums to `downtime_ns` (plus the
     /// maintenance a contract excludes).
-    pub downtime_by_cause_ns: [u64; Cause::COUNT],
+    pub(crate) downtime_by_cause_ns: [u64; Cause::COUNT],
     /// Failed requests by cause, in `Cause::ALL` order; sums to `failed` (plus the
     /// maintenance a contract excludes).
-    pub failed_by_cause: [f64; Cause::COUNT],
+    pub(crate) failed_by_cause: [f64; Cause::COUNT],
     /// Planned maintenance windows opened in the measured window.
-    pub maintenance_windows: u64,
+    pub(crate) maintenance_windows: u64,
+    /// Requests offered in the window (expected count from the traffic model).
     pub offered: f64,
+    /// Requests that failed (expected count).
     pub failed: f64,
     /// Downtime per month of the window [ns].
-    pub monthly_downtime_ns: Vec<u64>,
+    pub(crate) monthly_downtime_ns: Vec<u64>,
     /// Partial outages per month: time while some but not all requests fail, weighted by the
     /// share failing [ns].
-    pub monthly_partial_ns: Vec<u64>,
+    pub(crate) monthly_partial_ns: Vec<u64>,
     /// Time per month the site was up with less than its full web capacity in rotation
     /// (a server failed or out of rotation) [ns].
-    pub monthly_degraded_ns: Vec<u64>,
-    pub incidents: Vec<Incident>,
-    pub incidents_total: u64,
-    pub failures: u64,
-    pub repairs: u64,
-    pub raid_array_losses: u64,
+    pub(crate) monthly_degraded_ns: Vec<u64>,
+    pub(crate) incidents: Vec<Incident>,
+    pub(crate) incidents_total: u64,
+    pub(crate) failures: u64,
+    pub(crate) repairs: u64,
+    pub(crate) raid_array_losses: u64,
     /// Data lost for good: a human-error restore with a nonzero recovery point, a restore with
     /// no usable snapshot, or both storage copies lost.
-    pub data_loss_events: u64,
-    pub failovers: u64,
-    pub split_brain_ns: u64,
+    pub(crate) data_loss_events: u64,
+    pub(crate) failovers: u64,
+    pub(crate) split_brain_ns: u64,
     /// Acknowledged writes lost at failovers (the async replication lag) [ns of writes].
-    pub failover_lost_writes_ns: u64,
+    pub(crate) failover_lost_writes_ns: u64,
     /// Times from a covered web failure to lb1 marking it DOWN [ms].
-    pub detect_ms: Vec<f64>,
+    pub(crate) detect_ms: Vec<f64>,
     /// Times from a storage primary failure to a new writable primary [ms].
-    pub takeover_ms: Vec<f64>,
+    pub(crate) takeover_ms: Vec<f64>,
     /// Times from the master balancer failing to a balancer being master again [ms]: the VRRP
     /// takeover by the backup, or the repair when no backup was up.
-    pub lb_takeover_ms: Vec<f64>,
+    pub(crate) lb_takeover_ms: Vec<f64>,
     /// Alerts that paged on-call, and the first ones in detail.
-    pub pages: u64,
-    pub alerts: Vec<AlertLog>,
-    pub backups_ok: u64,
-    pub backups_failed: u64,
-    pub backups_corrupt: u64,
-    pub backups_skipped: u64,
-    pub snapshots_kept: u64,
-    pub human_errors: u64,
+    pub(crate) pages: u64,
+    pub(crate) alerts: Vec<AlertLog>,
+    pub(crate) backups_ok: u64,
+    pub(crate) backups_failed: u64,
+    pub(crate) backups_corrupt: u64,
+    pub(crate) backups_skipped: u64,
+    pub(crate) snapshots_kept: u64,
+    pub(crate) human_errors: u64,
     /// Recovery point per restore: data lost since the snapshot used [h].
-    pub rpo_h: Vec<f64>,
+    pub(crate) rpo_h: Vec<f64>,
     /// Recovery time per restore: restore start to data back [h].
-    pub rto_h: Vec<f64>,
+    pub(crate) rto_h: Vec<f64>,
     /// Restores that found no usable snapshot (total loss of the deleted data).
-    pub restores_failed: u64,
-    pub smart_warnings: u64,
-    pub disk_failures: u64,
+    pub(crate) restores_failed: u64,
+    pub(crate) smart_warnings: u64,
+    pub(crate) disk_failures: u64,
     /// The disaster path (both storage copies lost): data lost since the snapshot used [h]
     /// and time for the full restore [h], per disaster.
-    pub disaster_rpo_h: Vec<f64>,
-    pub disaster_rto_h: Vec<f64>,
+    pub(crate) disaster_rpo_h: Vec<f64>,
+    pub(crate) disaster_rto_h: Vec<f64>,
     /// The run's web-server failures and repairs as scripted faults (replayable).
     pub fault_log: Vec<ScriptedFault>,
     /// The swarm draw of this replication, if swarm testing is on.
-    pub swarm: Option<String>,
+    pub(crate) swarm: Option<String>,
     /// Failures not injected because they would exceed the design's fault budget.
-    pub faults_suppressed_by_budget: u64,
+    pub(crate) faults_suppressed_by_budget: u64,
     /// Most web servers / storage nodes down at once.
-    pub web_down_max: u32,
-    pub storage_down_max: u32,
+    pub(crate) web_down_max: u32,
+    pub(crate) storage_down_max: u32,
     /// Failures and repairs the fault log leaves out (balancers, storage, the backup server,
     /// gray failures).
-    pub faults_not_replayable: u64,
+    pub(crate) faults_not_replayable: u64,
     /// Disks swapped after a SMART warning before they failed.
-    pub disks_replaced_proactively: u64,
+    pub(crate) disks_replaced_proactively: u64,
+    /// Events processed (a measure of the work done).
     pub events: u64,
 }
 
 impl AvailMetrics {
     /// Downtime from every cause but planned maintenance [ns].
-    pub fn unplanned_downtime_ns(&self) -> u64 {
+    pub(crate) fn unplanned_downtime_ns(&self) -> u64 {
         Cause::ALL
             .iter()
             .filter(|&&c| c != Cause::Maintenance)
@@ -299,6 +307,7 @@ impl AvailMetrics {
     }
 }
 
+/// One availability replication: the park's components, failures and repairs over years.
 pub struct AvailWorld<'m> {
     /// Batch frailties of replacement disks.
     batch_rng: StreamRng,
@@ -350,7 +359,7 @@ pub struct AvailWorld<'m> {
     clients: u64,
     last: SimTime,
     down_since: Option<(SimTime, Cause, IncidentCause, f64)>,
-    pub metrics: AvailMetrics,
+    pub(crate) metrics: AvailMetrics,
     horizon: SimTime,
     warmup: SimTime,
 }
@@ -358,6 +367,7 @@ pub struct AvailWorld<'m> {
 const HOUR_NS: u64 = 3_600_000_000_000;
 
 impl<'m> AvailWorld<'m> {
+    /// Replication `replication` of `m`, its random streams derived from the model's seed.
     pub fn new(m: &'m Model, replication: u32) -> Self {
         let seeds = Seeds::new(m.seed, replication);
         let mut comps = Vec::new();
@@ -477,6 +487,7 @@ impl<'m> AvailWorld<'m> {
         }
     }
 
+    /// Run to the horizon and return what was measured.
     pub fn run(mut self) -> AvailMetrics {
         let window = self.horizon.since(self.warmup);
         let months = (window.as_secs_f64() / MONTH_SECS).ceil().max(1.0) as usize;

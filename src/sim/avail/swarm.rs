@@ -8,13 +8,13 @@ const CLASSES: [&str; 5] = ["lb", "web", "storage", "backup", "disk"];
 
 /// One replication's swarm draw: which failure classes are on, how hard, which modes.
 #[derive(Clone, Debug)]
-pub struct Swarm {
-    pub on: [bool; 5],
+pub(crate) struct Swarm {
+    pub(crate) on: [bool; 5],
     /// Failure-rate multiplier per class.
-    pub intensity: [f64; 5],
+    pub(crate) intensity: [f64; 5],
     /// Cumulative crash / process-death / hang shares per server class (lb, web, storage,
     /// backup).
-    pub modes: [[f64; 3]; 4],
+    pub(crate) modes: [[f64; 3]; 4],
 }
 
 impl Swarm {
@@ -43,7 +43,7 @@ impl Swarm {
     }
 
     /// One line: what this replication injects.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = Vec::new();
         for (i, name) in CLASSES.iter().enumerate() {
             if !self.on[i] {

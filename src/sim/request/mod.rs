@@ -42,7 +42,7 @@ use std::collections::VecDeque;
 
 /// Bound on requests alive at once in one replication; beyond it the model is hopelessly
 /// overloaded (every queue has its own bound, so reaching this is a bug).
-pub const REQUESTS_ALIVE_MAX: usize = 1 << 24;
+pub(crate) const REQUESTS_ALIVE_MAX: usize = 1 << 24;
 
 /// "No request slot" in the links of the `timeout server` list.
 const NO_SLOT: u32 = u32::MAX;
@@ -61,7 +61,7 @@ fn drain_max(m: &Model) -> SimDuration {
 
 /// How long a web server's storage client waits for a storage node that does not answer
 /// (the application's database timeout). Typical PHP/MySQL client default is 10 s or more.
-pub const STORAGE_CALL_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+pub(crate) const STORAGE_CALL_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Status {
@@ -304,6 +304,7 @@ struct Streams {
     check_net: Vec<StreamRng>,
 }
 
+/// One request-level replication: every request through the park.
 pub struct World<'m> {
     m: &'m Model,
     /// The scenario's scripted faults, plus this replication's random ones when
@@ -357,10 +358,11 @@ pub struct World<'m> {
     web_store_zero: bool,
     client_zero: bool,
     source_hash: bool,
-    pub metrics: RepMetrics,
+    pub(crate) metrics: RepMetrics,
 }
 
 impl<'m> World<'m> {
+    /// Replication `replication` of `m`, its random streams derived from the model's seed.
     pub fn new(m: &'m Model, replication: u32) -> Self {
         let seeds = Seeds::new(m.seed, replication);
         let web_n = m.web.count as usize;
