@@ -636,7 +636,7 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
         assert!((sum - m.downtime_min_per_year.value).abs() < 1e-6, "causes add up");
         assert!((m.downtime_min_per_year.value - m.downtime_min_per_year_unplanned.value - maint(s)).abs() < 1e-6);
     }
-    // A single server is down ~16 min per monthly window (drain + update + rise checks).
+    // A single server is down 16 min per monthly window (drain + update; UP at once on `ready`).
     assert!((180.0..200.0).contains(&maint(&single)), "{}", maint(&single));
     // The park and the standby pair patch without a visible outage but for VRRP handovers
     // and planned storage switchovers (seconds per window).
