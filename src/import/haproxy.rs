@@ -91,6 +91,14 @@ pub struct Server {
     pub(crate) on_error: OnErrorName,
 }
 
+/// `balance uri [len <n>] [depth <n>] [whole] [path-only]` as `[balancer]` keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UriParams {
+    pub(crate) whole: bool,
+    pub(crate) len: u32,
+    pub(crate) depth: u32,
+}
+
 /// One backend, resolved.
 #[derive(Clone, Debug)]
 pub struct Backend {
@@ -102,6 +110,7 @@ pub struct Backend {
     pub servers: Vec<Server>,
     pub(crate) algorithm: AlgorithmName,
     pub(crate) draws: u32,
+    pub(crate) uri: UriParams,
     pub(crate) retries: u32,
     /// As `balancer.redispatch`: 0 off, -1 last retry, P every P-th, -N N-th before last.
     pub(crate) redispatch: i32,
@@ -662,6 +671,10 @@ const SERVER_FLAGS: &[&str] = &[
 #[derive(Clone, Debug, Default)]
 struct ProxyConf {
     balance: Option<(AlgorithmName, u32)>,
+    /// `balance uri` parameters (`whole`, `len`, `depth`), set with `balance`.
+    uri: UriParams,
+    /// A `hash-type` line other than HAProxy's default `map-based sdbm` (line, text).
+    hash_type: Option<(usize, String)>,
     retries: Option<u32>,
     redispatch: Option<i32>,
     allbackups: Option<bool>,
@@ -786,6 +799,37 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// The parameters of `balance uri` (`backend_parse_balance`, src/backend.c): `len` and
+    /// `depth` take a positive integer; `path-only` changes nothing for the origin-form
+    /// URIs simpark's requests carry (their path is the whole URI).
+    fn uri_params(&self, no: usize, args: &[String]) -> Result<UriParams, ImportError> {
+        let mut p = UriParams::default();
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].as_str() {
+                "whole" => p.whole = true,
+                "path-only" => {}
+                k @ ("len" | "depth") => {
+                    let n = self.num(no, &format!("balance uri {k}"), args.get(i + 1), 1, i32::MAX as u32)?;
+                    if k == "len" {
+                        p.len = n;
+                    } else {
+                        p.depth = n;
+                    }
+                    i += 1;
+                }
+                other => {
+                    return Err(self.err(
+                        no,
+                        format!("`balance uri` only accepts parameters `len`, `depth`, `path-only` and `whole` (got `{other}`)"),
+                    ));
+                }
+            }
+            i += 1;
+        }
+        Ok(p)
+    }
+
     fn positive_time(&self, no: usize, key: &str, v: Option<&String>) -> Result<f64, ImportError> {
         let t = self.time(no, key, v)?;
         if t == 0.0 {
@@ -813,6 +857,7 @@ impl Parser<'_> {
                     "first" => (AlgorithmName::First, RANDOM_DRAWS_DEFAULT),
                     "source" => (AlgorithmName::Source, RANDOM_DRAWS_DEFAULT),
                     "random" => (AlgorithmName::Random, RANDOM_DRAWS_DEFAULT),
+                    "uri" => (AlgorithmName::Uri, RANDOM_DRAWS_DEFAULT),
                     a if a.starts_with("random(") && a.ends_with(')') => {
                         let d = &a["random(".len()..a.len() - 1];
                         match d.parse::<u32>() {
@@ -823,14 +868,26 @@ impl Parser<'_> {
                     a => {
                         return Err(self.err(
                             no,
-                            format!("`balance {a}` is not modelled by simpark; valid: roundrobin, static-rr, leastconn, first, source, random, random(<draws>)"),
+                            format!("`balance {a}` is not modelled by simpark; valid: roundrobin, static-rr, leastconn, first, source, uri, random, random(<draws>)"),
                         ));
                     }
                 };
-                if w.len() > 2 {
+                conf.uri = UriParams::default();
+                if alg == AlgorithmName::Uri {
+                    conf.uri = self.uri_params(no, &w[2..])?;
+                } else if w.len() > 2 {
                     unmodelled(conf, w.join(" "));
                 }
                 conf.balance = Some((alg, draws));
+            }
+            // HAProxy's default (`map-based`, `sdbm`, no `avalanche`) is what simpark models;
+            // another one is refused when the backend hashes (`source`, `uri`).
+            "hash-type" => {
+                let rest: Vec<&str> = w[1..].iter().map(String::as_str).collect();
+                conf.hash_type = match rest[..] {
+                    ["map-based"] | ["map-based", "sdbm"] => None,
+                    _ => Some((no, w.join(" "))),
+                };
             }
             "retries" => conf.retries = Some(self.num(no, k, w.get(1), 0, i32::MAX as u32)?),
             "timeout" => {
@@ -1099,6 +1156,21 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
         }
         None => (AlgorithmName::Roundrobin, RANDOM_DRAWS_DEFAULT),
     };
+    if let Some((no, text)) = &conf.hash_type {
+        if matches!(algorithm, AlgorithmName::Source | AlgorithmName::Uri) {
+            return Err(at(
+                file,
+                *no,
+                format!(
+                    "`{text}` is not modelled by simpark; it hashes map-based with sdbm (HAProxy's default `hash-type map-based`)"
+                ),
+            ));
+        }
+        warnings.push(p.warn(
+            *no,
+            format!("`{text}` has no effect without a hash algorithm (source, uri); ignored"),
+        ));
+    }
     warnings.sort_by_key(|w| w.line);
     Ok(Backend {
         name: be_sec.name.unwrap_or("").to_string(),
@@ -1106,6 +1178,7 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
         servers,
         algorithm,
         draws,
+        uri: conf.uri,
         retries: conf.retries.unwrap_or(RETRIES_DEFAULT),
         redispatch: conf.redispatch.unwrap_or(0),
         allbackups: conf.allbackups.unwrap_or(false),
@@ -1300,6 +1373,9 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
     let balancer = Balancer {
         algorithm: be.algorithm,
         draws: be.draws,
+        uri_whole: be.uri.whole,
+        uri_len: be.uri.len,
+        uri_depth: be.uri.depth,
         maxconn: first.maxconn,
         timeout_queue_ms: be.timeout_queue_ms.unwrap_or(0.0),
         timeout_connect_ms,
@@ -1610,14 +1686,40 @@ backend be
             &Options::default(),
         );
         assert_eq!((b.algorithm, b.draws), (AlgorithmName::Random, 3));
+        let b = parse_ok(
+            "defaults\n hash-type map-based sdbm\nbackend be\n balance uri whole len 12 depth 2 path-only\n server a 1.1.1.1:1\n",
+            &Options::default(),
+        );
+        assert_eq!(b.algorithm, AlgorithmName::Uri);
+        assert_eq!(
+            b.uri,
+            UriParams {
+                whole: true,
+                len: 12,
+                depth: 2
+            }
+        );
+        assert!(b.warnings.is_empty(), "{:?}", b.warnings);
     }
 
     #[test]
     fn bad_values_name_line_and_valid_range() {
         for (text, want) in [
             (
-                "backend be\n balance uri\n server a 1.1.1.1:1\n",
-                "t.cfg:2: `balance uri` is not modelled by simpark; valid:",
+                "backend be\n balance url_param id\n server a 1.1.1.1:1\n",
+                "t.cfg:2: `balance url_param` is not modelled by simpark; valid:",
+            ),
+            (
+                "backend be\n balance uri depth 0\n server a 1.1.1.1:1\n",
+                "t.cfg:2: `balance uri depth 0` is not valid; expected an integer 1..=",
+            ),
+            (
+                "backend be\n balance uri hole\n server a 1.1.1.1:1\n",
+                "t.cfg:2: `balance uri` only accepts parameters",
+            ),
+            (
+                "backend be\n balance uri\n hash-type consistent\n server a 1.1.1.1:1\n",
+                "t.cfg:3: `hash-type consistent` is not modelled by simpark",
             ),
             (
                 "backend be\n server a 1.1.1.1:1 weight 300\n",

@@ -147,6 +147,12 @@ impl Imported {
         let mut balancer = toml::Table::new();
         if self.balancer.is_some() {
             balancer = toml::Table::try_from(&spec.balancer).expect("a balancer serialises");
+            // `balance uri`'s parameters only where the backend hashes URIs.
+            if spec.balancer.algorithm != crate::scenario::schema::AlgorithmName::Uri {
+                for key in ["uri_whole", "uri_len", "uri_depth"] {
+                    balancer.remove(key);
+                }
+            }
             let mut web = toml::Table::new();
             web.insert("count".into(), i64::from(spec.web.count).into());
             table.insert("web".into(), web.into());

@@ -1,7 +1,7 @@
 //! The checked-model vocabulary both drivers and the scenario layer share: duration
 //! distributions ([`dist`]), the failure vocabulary and typed scripted faults ([`failure`]), the
 //! park's graph ([`topology`]), the traffic model ([`traffic`]), the calendar months of the
-//! window in the scenario's time zone ([`calendar`])
+//! window in the scenario's time zone ([`calendar`]), the URIs `balance uri` hashes ([`uri`])
 //! and the names of the alerts the availability mode pages with ([`alerts`]).
 //!
 //! Pure data and pure functions of a validated scenario: no event queue, no RNG streams, no
@@ -13,3 +13,4 @@ pub(crate) mod dist;
 pub(crate) mod failure;
 pub(crate) mod topology;
 pub mod traffic;
+pub mod uri;

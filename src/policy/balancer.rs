@@ -1,7 +1,7 @@
 //! The load balancer of one backend: HAProxy 2.6 server selection, queueing and retries.
 //!
 //! Job: decide, pick by pick, which server gets each request exactly as HAProxy 2.6 (Debian's
-//! 2.6.12) does for `balance roundrobin | static-rr | leastconn | first | source | random(<draws>)`,
+//! 2.6.12) does for `balance roundrobin | static-rr | leastconn | first | source | uri | random(<draws>)`,
 //! with `maxconn` slots, the backend (proxy) queue and the per-server queues, `timeout queue`,
 //! backup servers (`option allbackup`), `retries`, `option redispatch [<interval>]`, the
 //! connection-retry turn-around timer, `slowstart`, per-server `id`, `disabled` and the admin
@@ -26,9 +26,10 @@
 //!   (O(log n) per tree operation, like HAProxy's ebtrees; roundrobin, which only asks a tree
 //!   for its first server, keeps them as heaps, `keyheap.rs`); smaller backends scan their
 //!   servers, which is cheaper there and picks the same order (`indexed_and_scanned_picks_agree`).
-//! * static-rr and `source` (default `hash-type map-based`) = `src/lb_map.c`
+//! * static-rr, `source` and `uri` (default `hash-type map-based`) = `src/lb_map.c`
 //!   (`init_server_map` with the GCD of the weights, `recalc_server_map`, `map_get_server_rr`,
-//!   `map_get_server_hash`), `get_server_sh` in `src/backend.c`.
+//!   `map_get_server_hash`), `get_server_sh` and `get_server_uri` (sdbm, [`UriHash`]) in
+//!   `src/backend.c`.
 //! * leastconn = `src/lb_fwlc.c`: key `inflight ? (inflight + 1) * SRV_EWGHT_MAX / eweight : 0`
 //!   with `inflight = served + server queue length`; ties go to the server that was
 //!   (re)inserted first, so idle servers are used in rotation, not by weight.
@@ -101,6 +102,8 @@ pub enum Algorithm {
     First,
     /// `balance source`: a hash of the client address.
     Source,
+    /// `balance uri` with the default `hash-type map-based` (sdbm over the URI).
+    Uri(UriHash),
     /// `balance random(<draws>)`: power-of-draws choices.
     Random {
         /// Servers drawn per pick; the least loaded wins (HAProxy default 2).
@@ -108,16 +111,68 @@ pub enum Algorithm {
     },
 }
 
+/// `balance uri [len <n>] [depth <n>] [whole]`: which part of the request URI is hashed
+/// (`backend_parse_balance` and `get_server_uri` in `src/backend.c`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UriHash {
+    /// `whole`: the query string is hashed too (else hashing stops at the first `?`).
+    pub whole: bool,
+    /// `len <n>`: only the first n characters are hashed; 0 = all.
+    pub len: u32,
+    /// `depth <n>`: hashing stops at the (n+1)-th `/` (n directories); 0 = all.
+    pub depth: u32,
+}
+
+impl UriHash {
+    /// The hash `get_server_uri` computes for `uri` (the request line's URI, origin-form):
+    /// truncated to `len` first, then scanned up to the `depth`+1-th slash or (without
+    /// `whole`) the first `?`, then `hash_sdbm` (src/hash.c), HAProxy's default hash
+    /// function, without `avalanche`.
+    pub fn hash(&self, uri: &[u8]) -> u32 {
+        let mut uri = uri;
+        if self.len > 0 && (self.len as usize) < uri.len() {
+            uri = &uri[..self.len as usize];
+        }
+        // HAProxy stores depth + 1, "the position of the ending '/'"; 0 never matches.
+        let ending_slash = if self.depth > 0 { self.depth + 1 } else { 0 };
+        let mut slashes = 0;
+        let mut end = 0;
+        for &c in uri {
+            if c == b'/' {
+                slashes += 1;
+                if slashes == ending_slash {
+                    break;
+                }
+            } else if c == b'?' && !self.whole {
+                break;
+            }
+            end += 1;
+        }
+        sdbm(&uri[..end])
+    }
+}
+
+/// HAProxy `hash_sdbm` (src/hash.c): `hash = c + (hash << 6) + (hash << 16) - hash`, with
+/// `c` a C `char` (signed on the x86 and arm64 builds Debian ships).
+fn sdbm(key: &[u8]) -> u32 {
+    key.iter().fold(0u32, |h, &c| {
+        (c as i8 as i32 as u32)
+            .wrapping_add(h << 6)
+            .wrapping_add(h << 16)
+            .wrapping_sub(h)
+    })
+}
+
 impl Algorithm {
     /// `BE_LB_PROP_DYN`: the effective weight can change at run time (slowstart applies).
     fn dynamic(self) -> bool {
-        !matches!(self, Algorithm::StaticRr | Algorithm::Source)
+        !matches!(self, Algorithm::StaticRr | Algorithm::Source | Algorithm::Uri(_))
     }
 
     /// Hash-based selection (`BE_LB_KIND_HI` other than random): the same request maps to the
     /// same server again, so a retry is never redispatched "for free" (live 2.6.12).
     fn kind_hash(self) -> bool {
-        matches!(self, Algorithm::Source)
+        matches!(self, Algorithm::Source | Algorithm::Uri(_))
     }
 }
 
@@ -537,7 +592,7 @@ impl Backend {
                     }
                 }
             }
-            Algorithm::StaticRr | Algorithm::Source => be.recalc_server_map(),
+            Algorithm::StaticRr | Algorithm::Source | Algorithm::Uri(_) => be.recalc_server_map(),
             Algorithm::Random { .. } => be.rebuild_rings(),
         }
         be
@@ -581,6 +636,14 @@ impl Backend {
         let was_usable = self.usable(server);
         let was_running = self.running(server);
         self.servers[server].admin = state;
+        // `srv_update_status`: entering maintenance stops the server; leaving it sets its
+        // check health to `rise`, so it is UP at once, whatever its health before (live
+        // 2.6.12: "UP/READY (leaving forced maintenance)", docs/haproxy-live.md).
+        if state == AdminState::Maint {
+            self.servers[server].up = false;
+        } else if old == AdminState::Maint {
+            self.servers[server].up = true;
+        }
         // leaving maintenance starts "at least at the minimal step" (server_recalc_eweight)
         self.start_or_stop_warmup(now, server, was_running);
         let is_usable = self.usable(server);
@@ -817,7 +880,7 @@ impl Backend {
 
     fn lb_weight(&self, s: ServerIdx) -> u32 {
         match self.algorithm {
-            Algorithm::StaticRr | Algorithm::Source => self.servers[s].map_eweight,
+            Algorithm::StaticRr | Algorithm::Source | Algorithm::Uri(_) => self.servers[s].map_eweight,
             _ => self.servers[s].eweight,
         }
     }
@@ -876,7 +939,7 @@ impl Backend {
                 }
                 self.recount_servers();
             }
-            Algorithm::StaticRr | Algorithm::Source => {
+            Algorithm::StaticRr | Algorithm::Source | Algorithm::Uri(_) => {
                 self.recount_servers();
                 self.recalc_server_map();
             }
@@ -960,7 +1023,9 @@ impl Backend {
                 self.servers[s].eweight = new;
                 self.rebuild_rings();
             }
-            Algorithm::StaticRr | Algorithm::Source => unreachable!("static algorithms have no slowstart"),
+            Algorithm::StaticRr | Algorithm::Source | Algorithm::Uri(_) => {
+                unreachable!("static algorithms have no slowstart")
+            }
         }
         self.recount_servers();
     }
@@ -1453,15 +1518,16 @@ impl Backend {
 
     /// get_server_sh with an IPv4-like key, then map_get_server_hash.
     fn map_get_server_hash(&self, hash_key: u64) -> Option<ServerIdx> {
+        self.map_get_server_by_hash((hash_key as u32) ^ ((hash_key >> 32) as u32))
+    }
+
+    /// `map_get_server_hash`: `map[hash % tot_weight]`; with one server left the hash is 0
+    /// ("we won't hash if there's only one server left", `get_server_sh`/`get_server_uri`).
+    fn map_get_server_by_hash(&self, hash: u32) -> Option<ServerIdx> {
         if self.tot_weight == 0 {
             return None;
         }
-        // "we won't hash if there's only one server left"
-        let h = if self.tot_used == 1 {
-            0
-        } else {
-            (hash_key as u32) ^ ((hash_key >> 32) as u32)
-        };
+        let h = if self.tot_used == 1 { 0 } else { hash };
         Some(self.map[(h % self.tot_weight) as usize] as usize)
     }
 
@@ -1604,6 +1670,8 @@ impl Backend {
             Algorithm::LeastConn | Algorithm::First => self.tree_get_next_server(avoid),
             Algorithm::StaticRr => self.map_get_server_rr(avoid),
             Algorithm::Source => self.map_get_server_hash(hash_key),
+            // The caller hands the URI's hash (`UriHash::hash`) as the key.
+            Algorithm::Uri(_) => self.map_get_server_by_hash(hash_key as u32),
             Algorithm::Random { draws } => self.get_server_rnd(draws, avoid, rng),
         };
         if let Some(s) = srv {
@@ -1821,6 +1889,8 @@ impl Backend {
     /// * static-rr: each server's slots of the map (`recalc_server_map`) over its size;
     /// * source: the clients whose key lands on the server's map slots
     ///   (`map[key % tot_weight]`, `key = 0` with one server left);
+    /// * uri: the popularity of the URIs whose hash lands on the server's map slots; `uris`
+    ///   is the URI population as (`UriHash::hash`, share of requests), shares summing to 1;
     /// * random (any number of draws): the part of the 32-bit hash space nearest to the
     ///   server's ring points (`chash_get_server_hash`); with every server idle, a second draw
     ///   never beats the first, so the last draw decides;
@@ -1832,7 +1902,7 @@ impl Backend {
     /// Not in the steady state: servers holding connections (a hung server under leastconn or
     /// random(2) is avoided as its connections pile up, which these shares ignore: the
     /// estimate of what such a server fails is then pessimistic).
-    pub(crate) fn routing_shares(&self, clients: u64) -> Result<Vec<f64>, SharesError> {
+    pub(crate) fn routing_shares(&self, clients: u64, uris: &[(u32, f64)]) -> Result<Vec<f64>, SharesError> {
         let n = self.servers.len();
         let mut shares = vec![0.0; n];
         let group = self.routing_group();
@@ -1866,6 +1936,12 @@ impl Backend {
                         let keys = whole + u64::from((j as u64) < rest);
                         shares[s as usize] += keys as f64 / clients as f64;
                     }
+                }
+            }
+            Algorithm::Uri(_) => {
+                for &(hash, share) in uris {
+                    let s = self.map_get_server_by_hash(hash).expect("tot_weight > 0 here");
+                    shares[s] += share;
                 }
             }
             Algorithm::Random { .. } => {
@@ -2203,6 +2279,77 @@ mod tests {
         // filled by recalc_server_map as [s0, s0, s1].
         let be = Backend::new(spec(Algorithm::Source, vec![srv(4), srv(2)]));
         assert_eq!(be.map, vec![0, 0, 1]);
+    }
+
+    /// get_server_uri: the part of the URI `len`, `depth` and `whole` select, hashed by
+    /// `hash_sdbm`, then `map[hash % tot_weight]` like `source`.
+    #[test]
+    fn uri_hashes_the_selected_part_with_sdbm() {
+        assert_eq!(sdbm(b""), 0);
+        assert_eq!(sdbm(b"a"), 97);
+        assert_eq!(sdbm(b"ab"), 98 + (97 << 6) + (97 << 16) - 97);
+        // A byte above 0x7f is a negative C char.
+        assert_eq!(sdbm(&[0xff]), u32::MAX);
+        let uri = b"/a/b/c?x=1";
+        let h = |u: UriHash| u.hash(uri);
+        assert_eq!(h(UriHash::default()), sdbm(b"/a/b/c"));
+        let whole = UriHash {
+            whole: true,
+            ..UriHash::default()
+        };
+        assert_eq!(h(whole), sdbm(uri));
+        assert_eq!(
+            h(UriHash {
+                depth: 1,
+                ..UriHash::default()
+            }),
+            sdbm(b"/a")
+        );
+        assert_eq!(
+            h(UriHash {
+                depth: 2,
+                ..UriHash::default()
+            }),
+            sdbm(b"/a/b")
+        );
+        assert_eq!(
+            h(UriHash {
+                depth: 9,
+                ..UriHash::default()
+            }),
+            sdbm(b"/a/b/c")
+        );
+        assert_eq!(
+            h(UriHash {
+                len: 3,
+                ..UriHash::default()
+            }),
+            sdbm(b"/a/")
+        );
+        assert_eq!(
+            h(UriHash {
+                len: 8,
+                whole: true,
+                depth: 0
+            }),
+            sdbm(b"/a/b/c?x")
+        );
+        // The map as for `source`: weights 2/1 -> [s0, s0, s1]; one server left -> hash 0.
+        let mut r = rng();
+        let mut be = Backend::new(spec(Algorithm::Uri(UriHash::default()), vec![srv(2), srv(1)]));
+        for key in [0u32, 1, 2, 3, 5, u32::MAX] {
+            let want = [0, 0, 1][(key % 3) as usize];
+            assert_eq!(
+                be.handle_request(T0, 0, u64::from(key), &mut r),
+                Decision::Dispatch(want)
+            );
+            be.handle_done(T0, want);
+        }
+        let uris = [(0u32, 0.5), (2, 0.25), (5, 0.25)];
+        assert_shares(&be.routing_shares(0, &uris).unwrap(), &[0.5, 0.5]);
+        be.handle_server_state(T0, 0, false);
+        assert_eq!(be.handle_request(T0, 0, 3, &mut r), Decision::Dispatch(1));
+        assert_shares(&be.routing_shares(0, &uris).unwrap(), &[0.0, 1.0]);
     }
 
     /// get_server_rnd: with draws=2 the less loaded (served/eweight) of two ring picks.
@@ -2786,7 +2933,7 @@ mod tests {
             for &s in down {
                 be.handle_server_state(T0, s, false);
             }
-            let shares = be.routing_shares(600).unwrap();
+            let shares = be.routing_shares(600, &[]).unwrap();
             assert_shares(&shares, want);
             assert_shares(&picked_shares(&mut be, 600), want);
         }
@@ -2795,22 +2942,22 @@ mod tests {
             let mut s = spec(RoundRobin, vec![srv(1), bck(1), bck(3)]);
             s.allbackup = allbackup;
             let mut be = Backend::new(s);
-            assert_shares(&be.routing_shares(1).unwrap(), &[1.0, 0.0, 0.0]);
+            assert_shares(&be.routing_shares(1, &[]).unwrap(), &[1.0, 0.0, 0.0]);
             be.handle_server_state(T0, 0, false);
             let want: &[f64] = if allbackup {
                 &[0.0, 0.25, 0.75]
             } else {
                 &[0.0, 1.0, 0.0]
             };
-            assert_shares(&be.routing_shares(1).unwrap(), want);
+            assert_shares(&be.routing_shares(1, &[]).unwrap(), want);
             assert_shares(&picked_shares(&mut be, 400), want);
             be.handle_server_state(T0, 1, false);
             be.handle_server_state(T0, 2, false);
-            assert_shares(&be.routing_shares(1).unwrap(), &[0.0; 3]);
+            assert_shares(&be.routing_shares(1, &[]).unwrap(), &[0.0; 3]);
         }
         // `first` with maxconn: the spill-over depends on the load.
         let be = Backend::new(spec(First, vec![srv_mc(1, 2), srv_mc(1, 2)]));
-        assert_eq!(be.routing_shares(1), Err(SharesError::FirstWithMaxconn));
+        assert_eq!(be.routing_shares(1, &[]), Err(SharesError::FirstWithMaxconn));
     }
 
     /// `random`: the shares are the ring's hash-space ownership; 400,000 idle picks (two draws
@@ -2821,7 +2968,7 @@ mod tests {
             Algorithm::Random { draws: 2 },
             vec![srv(3), srv(2), srv(0), srv(1)],
         ));
-        let shares = be.routing_shares(1).unwrap();
+        let shares = be.routing_shares(1, &[]).unwrap();
         assert_eq!(shares[2], 0.0, "weight 0 is never picked");
         let n = 400_000;
         let mut r = rng();

@@ -54,9 +54,11 @@
 //!   (counted over all checked servers of the process) of `count` starts its first check at
 //!   `max(mininter, srv_getinter()) * pos / count` ms after startup; see [`startup_offset`].
 //!
+//! * Maintenance (`handle_maint`): checks paused on the grid, health 0; leaving it, health
+//!   `rise` (UP at once). `drain` is no maintenance: its checks go on.
+//!
 //! Not modelled: `spread-checks` / `max-spread-checks` (random / off by default), agent
-//! checks, `observe` + `on-error`, `disable-on-404` (NOLB), slowstart, maintenance and
-//! tracking, L6 (SSL) checks, multi-step tcp-check rule sets (one connect, one request, one
+//! checks, `disable-on-404` (NOLB), tracking, L6 (SSL) checks, multi-step tcp-check rule sets (one connect, one request, one
 //! response is assumed), and HAProxy's per-check scheduling latency. Probe outcomes are
 //! whatever the driver reports; the checker never inspects a server.
 
@@ -297,6 +299,8 @@ pub struct HealthChecker {
     observe: Option<Observe>,
     /// `consecutive_errors` of observed traffic.
     traffic_errors: u32,
+    /// `CHK_ST_PAUSED`: the server is in maintenance (`maint`, or `disabled` until `ready`).
+    paused: bool,
 }
 
 /// Offset of a server's first check from startup when every checked server of the process
@@ -372,6 +376,7 @@ impl HealthChecker {
             short_check_timeout: ShortCheckTimeout::default(),
             observe: None,
             traffic_errors: 0,
+            paused: false,
         }
     }
 
@@ -384,16 +389,36 @@ impl HealthChecker {
         c
     }
 
-    /// A checker for a server leaving forced maintenance (`set server <b>/<s> state ready`):
-    /// entering `maint` paused its checks and dropped its health to 0, so it comes back DOWN
-    /// and needs `rise` passing checks before it is UP ("is DOWN (leaving forced
-    /// maintenance)", `srv_update_status`, src/server.c). Its next check is due at
-    /// `next_check_at`.
-    pub(crate) fn resume_down(spec: CheckSpec, next_check_at: SimTime) -> Self {
-        let mut c = HealthChecker::new(spec, next_check_at);
-        c.health = 0;
-        c.up = false;
-        c
+    /// The server enters (`true`) or leaves (`false`) maintenance: `set server <b>/<s> state
+    /// maint` (or `disabled` on its line), then `ready` or `drain`. As the live 2.6.12 shows
+    /// (`live_checks_pause_in_maintenance`, docs/haproxy-live.md): entering pauses the checks
+    /// (`CHK_ST_PAUSED`) and drops health to 0, with no transition (the balancer learns of
+    /// maintenance from the admin state); a check in flight still completes, modelled as
+    /// changing nothing but the timer (not observed live: health is reset on leaving anyway);
+    /// while paused the due checks are skipped, the next due `inter` later (`goto
+    /// reschedule` in `process_chk_conn`), keeping the grid. Leaving sets health to `rise`,
+    /// i.e. UP at once ("UP/READY (leaving forced maintenance)", `srv_update_status`), with no
+    /// passing check needed; the next check is the next one on the grid, and a failure there
+    /// takes the server DOWN at once. `drain` keeps the checks running.
+    pub fn handle_maint(&mut self, _now: SimTime, maint: bool) {
+        if self.paused == maint {
+            return;
+        }
+        self.paused = maint;
+        self.traffic_errors = 0;
+        if maint {
+            self.health = 0;
+            self.up = false;
+        } else {
+            self.health = self.spec.rise;
+            self.up = true;
+        }
+    }
+
+    /// Whether the checks are paused (the server is in maintenance).
+    #[cfg(test)]
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// Chooses how a `timeout check` shorter than the connect deadline is modelled.
@@ -415,6 +440,9 @@ impl HealthChecker {
     /// bring the next check forward to `now + fastinter` (`__health_adjust`, src/check.c).
     pub fn handle_traffic_result(&mut self, now: SimTime, ok: bool) {
         let Some(obs) = self.observe else { return };
+        if self.paused {
+            return;
+        }
         if ok {
             self.traffic_errors = 0;
             return;
@@ -479,6 +507,12 @@ impl HealthChecker {
     /// Calling it early (or twice) does nothing.
     pub fn handle_timeout(&mut self, now: SimTime) {
         match self.running {
+            None if self.paused => {
+                // `reschedule`: while (tick_is_expired(expire, now)) expire += inter
+                while self.next_start <= now {
+                    self.next_start += self.spec.inter;
+                }
+            }
             None => {
                 if now >= self.next_start {
                     let seq = self.next_seq;
@@ -542,7 +576,9 @@ impl HealthChecker {
         assert!(self.running.is_some(), "no check to complete");
         self.running = None;
         self.pending_probe = None;
-        self.record(result);
+        if !self.paused {
+            self.record(result);
+        }
         self.next_start = now + self.spec.interval_for(self.health, self.up);
     }
 
@@ -588,14 +624,12 @@ impl HealthChecker {
     }
 
     /// Whether the load balancer currently considers the server UP.
-    #[cfg(test)]
-    pub(crate) fn is_up(&self) -> bool {
+    pub fn is_up(&self) -> bool {
         self.up
     }
 
     /// HAProxy's `check->health`.
-    #[cfg(test)]
-    pub(crate) fn health(&self) -> u32 {
+    pub fn health(&self) -> u32 {
         self.health
     }
 
@@ -1385,6 +1419,39 @@ mod tests {
     }
 
     /// `steady_next_check` against the checker itself, stepped through passing checks.
+    /// Maintenance (live 2.6.12, `live_checks_pause_in_maintenance`): no probe while paused,
+    /// the due checks step by `inter` on the grid; a check in flight completes without
+    /// changing anything; leaving sets health `rise` (UP at once, no transition), and one
+    /// failure from there is DOWN.
+    #[test]
+    fn maintenance_pauses_checks_on_the_grid_and_leaves_at_rise() {
+        let mut c = HealthChecker::new(spec(1000, None, 2, 3), at(0));
+        c.handle_timeout(at(0));
+        let p = c.poll_probe().expect("first check");
+        c.handle_maint(at(10), true);
+        assert!(!c.is_up() && c.health() == 0 && c.is_paused());
+        // the check in flight completes but changes nothing
+        c.handle_probe_result(at(20), p.seq, ProbeOutcome::Passed);
+        assert_eq!((c.health(), c.poll_transition()), (0, None));
+        let mut due = Vec::new();
+        while c.poll_timeout() < at(4000) {
+            let t = c.poll_timeout();
+            due.push(t.since(at(0)).as_nanos() / 1_000_000);
+            c.handle_timeout(t);
+            assert!(c.poll_probe().is_none(), "no probe in maintenance");
+        }
+        // first due 20 ms + downinter (= inter) after the completion, then every `inter`
+        assert_eq!(due, [1020, 2020, 3020]);
+        c.handle_maint(at(3500), false);
+        assert!(c.is_up() && c.health() == 2 && c.poll_transition().is_none());
+        assert_eq!(c.poll_timeout(), at(4020), "the next check on the grid");
+        c.handle_timeout(at(4020));
+        let p = c.poll_probe().expect("checks resume");
+        c.handle_probe_result(at(4020), p.seq, ProbeOutcome::Refused);
+        assert_eq!(c.poll_transition(), Some(Transition::Down));
+        assert_eq!(c.health(), 0);
+    }
+
     #[test]
     fn steady_next_check_matches_stepped_passing_checks() {
         let spec = CheckSpec::haproxy_default(ms(5000));

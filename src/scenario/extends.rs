@@ -89,11 +89,19 @@ fn load(
         e.map_each(|e| match e {
             // An invalid value the extending file set: point at it there.
             ScenarioError::Override { assignment, message } if sets[..from_file].contains(&assignment) => {
-                let key = assignment.split('=').next().unwrap_or_default().trim().to_string();
-                let message = message
-                    .strip_prefix(&format!("key `{key}`: "))
-                    .map(str::to_string)
-                    .unwrap_or(message);
+                let set = assignment.split('=').next().unwrap_or_default().trim();
+                // The message names the refused key once: the assigned one, or a key inside
+                // it (`monitoring.rules[0].for` of a whole `[[monitoring.rules]]` array),
+                // which is then the one located.
+                let (key, message) = message
+                    .strip_prefix("key `")
+                    .and_then(|m| m.split_once("`: "))
+                    .filter(|(k, _)| {
+                        *k == set || k.starts_with(&format!("{set}.")) || k.starts_with(&format!("{set}["))
+                    })
+                    .map_or((set.to_string(), message.clone()), |(k, m)| {
+                        (k.to_string(), m.to_string())
+                    });
                 located(&key, message)
             }
             other => other,
@@ -199,6 +207,18 @@ mod tests {
         let f = write(&d, "typo.toml", "extends = \"xpos\"\n[web]\ncount = \"four\"\n");
         let e = load_file(&f, &[]).unwrap_err().to_string();
         assert!(e.contains("typo.toml:3:"), "{e}");
+        // A value inside an array the file sets whole: its own line, its key named once.
+        let f = write(
+            &d,
+            "rule.toml",
+            "extends = \"xpos\"\n[[monitoring.rules]]\nalert = \"A\"\nexpr = \"up == 0\"\nfor = \"1e30h\"\n",
+        );
+        let e = load_file(&f, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("rule.toml:5:1: key `monitoring.rules[0].for`: unknown unit"),
+            "{e}"
+        );
+        assert_eq!(e.matches("key `").count(), 1, "{e}");
         let f = write(&d, "missing.toml", "extends = \"nope.toml\"\n");
         let e = load_file(&f, &[]).unwrap_err().to_string();
         assert!(

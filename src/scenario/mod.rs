@@ -55,6 +55,8 @@ pub struct Model {
     pub(crate) storage_reads: u32,
     pub(crate) write_fraction: f64,
     pub(crate) backend: BackendSpec,
+    /// The URIs requests carry (`balance uri` only: `requests.uri_count`, `uri_zipf_s`).
+    pub(crate) uris: Option<crate::model::uri::UriPopulation>,
     /// `None` when health checks are off.
     pub(crate) check: Option<CheckSpec>,
     /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.

@@ -700,6 +700,12 @@ pub(crate) struct Requests {
     pub(crate) storage_reads: u32,
     /// Share of requests that also write once to storage.
     pub(crate) write_fraction: f64,
+    /// Distinct request URIs (`balance uri` hashes them): rank i is the path
+    /// `/s<i mod 16>/p<i>.html?v=<i mod 4>` (`model::uri::path`).
+    pub(crate) uri_count: u32,
+    /// Zipf exponent of URI popularity: rank i is requested in proportion to 1/i^s; 0 =
+    /// every URI alike.
+    pub(crate) uri_zipf_s: f64,
 }
 
 impl Default for Requests {
@@ -707,6 +713,10 @@ impl Default for Requests {
         Requests {
             storage_reads: 2,
             write_fraction: 0.05,
+            // Assumed: a site of a thousand pages whose popularity follows Zipf's law with
+            // s = 1 (web request popularity is Zipf-like with s near 1, Breslau et al. 1999).
+            uri_count: 1000,
+            uri_zipf_s: 1.0,
         }
     }
 }
@@ -719,6 +729,12 @@ pub struct Balancer {
     pub(crate) algorithm: AlgorithmName,
     /// `balance random(<draws>)`; 2 is power-of-two-choices. HAProxy default 2.
     pub(crate) draws: u32,
+    /// `balance uri whole`: hash the query string too.
+    pub(crate) uri_whole: bool,
+    /// `balance uri len <n>`: hash only the URI's first n characters; 0 = all.
+    pub(crate) uri_len: u32,
+    /// `balance uri depth <n>`: hash only the first n directories; 0 = all.
+    pub(crate) uri_depth: u32,
     /// Per-server `maxconn`; 0 = unlimited (HAProxy default).
     pub(crate) maxconn: u32,
     /// Hard bound on the backend queue (simpark limit; HAProxy's is memory).
@@ -767,6 +783,7 @@ pub(crate) enum AlgorithmName {
     Leastconn,
     First,
     Source,
+    Uri,
     Random,
 }
 
@@ -775,6 +792,9 @@ impl Default for Balancer {
         Balancer {
             algorithm: AlgorithmName::Roundrobin,
             draws: balancer::DEFAULT_RANDOM_DRAWS,
+            uri_whole: false,
+            uri_len: 0,
+            uri_depth: 0,
             maxconn: 0,
             queue_max: 10_000,
             timeout_queue_ms: 0.0,

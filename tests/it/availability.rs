@@ -306,7 +306,8 @@ fn smart_warnings_let_on_call_replace_disks_before_they_fail() {
 /// (`reliability.random_in_requests`), where every request is routed by the HAProxy machines;
 /// the paired difference of the request-based availabilities (request level - aggregate) must
 /// have a 95% CI containing 0. The rows cover what the aggregate accounting takes from the
-/// machines and the traffic model: balancer algorithms and weights (routing shares),
+/// machines and the traffic model: balancer algorithms and weights (routing shares; for
+/// `balance uri` the shares of the URI population's hashes vs a URI drawn per request),
 /// overlapping bursts (the traffic integral), link failures, slowdowns and storage takeovers.
 /// Base: `faults/random_web_month.toml` (MTBF 20 h per web server, half hangs) cut to a few
 /// days, so the table stays fast. Slowdowns: 12 h of constant traffic, 46 req/s per server
@@ -330,6 +331,10 @@ fn both_modes_agree_on_request_availability_across_the_model() {
         ("weights [3, 2, 1]", &["balancer.weights=[3, 2, 1]"]),
         ("balance first", &["balancer.algorithm=\"first\""]),
         ("balance source", &["balancer.algorithm=\"source\""]),
+        (
+            "balance uri, Zipf URIs, weights [3, 2, 1]",
+            &["balancer.algorithm=\"uri\"", "balancer.weights=[3, 2, 1]"],
+        ),
         (
             "overlapping bursts",
             &[
@@ -631,7 +636,7 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
         assert!((sum - m.downtime_min_per_year.value).abs() < 1e-6, "causes add up");
         assert!((m.downtime_min_per_year.value - m.downtime_min_per_year_unplanned.value - maint(s)).abs() < 1e-6);
     }
-    // A single server is down ~16 min per monthly window (drain + update + rise checks).
+    // A single server is down 16 min per monthly window (drain + update; UP at once on `ready`).
     assert!((180.0..200.0).contains(&maint(&single)), "{}", maint(&single));
     // The park and the standby pair patch without a visible outage but for VRRP handovers
     // and planned storage switchovers (seconds per window).

@@ -31,6 +31,7 @@ const CORPUS: &[(&str, &str, Env)] = &[
         &[("LB_ENV", "staging")],
     ),
     ("tests/data/haproxy/template-first.cfg", "workers", &[]),
+    ("tests/data/haproxy/cache-uri.cfg", "caches", &[]),
     ("tests/data/haproxy/listen-random.cfg", "api", &[]),
     ("tests/data/haproxy/no-balance.cfg", "be", &[]),
 ];
@@ -323,7 +324,7 @@ fn a_file_simpark_cannot_import_exits_2_naming_file_and_line_and_writes_nothing(
     let cfg = dir.join("bad.cfg");
     std::fs::write(
         &cfg,
-        "defaults\n    timeout connect 1s\nbackend be\n    balance uri\n    server a 10.0.0.1:80\n",
+        "defaults\n    timeout connect 1s\nbackend be\n    balance url_param id\n    server a 10.0.0.1:80\n",
     )
     .expect("written");
     let out = dir.join("never.toml");
@@ -337,7 +338,7 @@ fn a_file_simpark_cannot_import_exits_2_naming_file_and_line_and_writes_nothing(
     assert_eq!(res.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&res.stderr);
     assert!(
-        stderr.contains("bad.cfg:4: `balance uri` is not modelled by simpark; valid: roundrobin"),
+        stderr.contains("bad.cfg:4: `balance url_param` is not modelled by simpark; valid: roundrobin"),
         "{stderr}"
     );
     assert!(!out.exists());

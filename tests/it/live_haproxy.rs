@@ -10,7 +10,9 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-use simpark::policy::balancer::{AdminState, Algorithm, Backend, BackendSpec, Decision, RetryDecision, ServerSpec};
+use simpark::policy::balancer::{
+    AdminState, Algorithm, Backend, BackendSpec, Decision, RetryDecision, ServerSpec, UriHash,
+};
 use simpark::policy::health::{CheckSpec, HealthChecker, ProbeOutcome, Transition};
 use simpark::{SimDuration, SimTime};
 use std::io::Write;
@@ -128,6 +130,8 @@ enum Step {
     Req(usize),
     /// One request from each 127.0.0.`k`.
     From(Vec<u8>),
+    /// One request for each URI (from 127.0.0.1).
+    Uris(Vec<String>),
     /// The runtime API's `set server be/s<i> health up|down` (what a check does).
     Health(usize, bool),
     /// The runtime API's `set server be/s<i> state ready|drain|maint`.
@@ -185,6 +189,7 @@ fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: b
         "steps": steps.iter().map(|s| match s {
             Step::Req(n) => json!({"req": n}),
             Step::From(k) => json!({"req": k.len(), "src": k}),
+            Step::Uris(u) => json!({"req": u.len(), "paths": u}),
             Step::Health(i, up) => json!({"cli": format!("set server be/s{i} health {}", if *up { "up" } else { "down" })}),
             Step::Admin(i, a) => json!({"cli": format!("set server be/s{i} state {}", match a {
                 AdminState::Ready => "ready",
@@ -213,6 +218,13 @@ fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: b
         match s {
             Step::Req(n) => (0..*n).for_each(|_| one(&mut be, src_key(1), &mut want)),
             Step::From(k) => k.iter().for_each(|&k| one(&mut be, src_key(k), &mut want)),
+            Step::Uris(u) => {
+                let Algorithm::Uri(hash) = algorithm else {
+                    panic!("URIs are hashed by `balance uri` only")
+                };
+                u.iter()
+                    .for_each(|u| one(&mut be, u64::from(hash.hash(u.as_bytes())), &mut want));
+            }
             Step::Health(i, up) => be.handle_server_state(t, *i, *up),
             Step::Admin(i, a) => be.handle_admin_state(t, *i, *a),
         }
@@ -260,6 +272,56 @@ fn live_pick_sequences_every_algorithm() {
     same_picks("roundrobin", Algorithm::RoundRobin, &backups, true, &all_down);
     same_picks("static-rr", Algorithm::StaticRr, &backups, true, &all_down);
     same_picks("first", Algorithm::First, &backups, true, &all_down);
+}
+
+/// `balance uri` (`hash-type map-based`, sdbm): the URIs simpark's requests carry plus a few
+/// odd ones, with `whole`, `len` and `depth`, equal and unequal weights, a server DOWN and
+/// back, and one server left.
+#[test]
+fn live_uri_picks() {
+    use Step::*;
+    let mut uris: Vec<String> = (0..40).map(simpark::model::uri::path).collect();
+    uris.extend(["/", "/a", "/a/", "/a/b/c/d?x=1&y=2", "/%C3%A9t%C3%A9?q"].map(String::from));
+    let steps = [
+        Uris(uris.clone()),
+        Health(1, false),
+        Uris(uris.clone()),
+        Health(1, true),
+        Health(0, false),
+        Health(2, false),
+        Uris(uris[..10].to_vec()),
+        Health(0, true),
+        Health(2, true),
+        Uris(uris.clone()),
+    ];
+    let plain = UriHash::default();
+    for (balance, hash) in [
+        ("uri", plain),
+        ("uri whole", UriHash { whole: true, ..plain }),
+        ("uri depth 1", UriHash { depth: 1, ..plain }),
+        (
+            "uri len 6 whole",
+            UriHash {
+                len: 6,
+                whole: true,
+                ..plain
+            },
+        ),
+    ] {
+        same_picks(balance, Algorithm::Uri(hash), &srvs(&[1, 1, 1], 0), false, &steps);
+    }
+    same_picks("uri", Algorithm::Uri(plain), &srvs(&[3, 2, 1], 1), false, &steps);
+    same_picks(
+        "uri whole depth 2",
+        Algorithm::Uri(UriHash {
+            whole: true,
+            depth: 2,
+            ..plain
+        }),
+        &srvs(&[5, 1, 2], 0),
+        false,
+        &steps,
+    );
 }
 
 /// Admin states through the runtime API (`set server ... state drain|maint|ready`), a server
@@ -931,4 +993,142 @@ fn live_observe_layer4_on_error() {
             assert!(on_time(*l, *m), "{name}: DOWN live {l:.0} ms, model {m:.0} ms");
         }
     }
+}
+
+/// Health checks in the admin states (`live_checks_pause_in_maintenance`): `drain` keeps them;
+/// `maint` pauses them on their grid; `ready` puts the server UP at once with health `rise`
+/// (even a server that was DOWN and still refuses), so the next check on the grid, failing,
+/// takes it DOWN at once. s0 (`inter 500 rise 2 fall 3`) passes its first check, is drained
+/// and refuses (DOWN after 3 failed checks), is put in `maint` for 2.2 s, then `ready`. The
+/// first DOWN (from s0's first check) vs the machines' within the budget of
+/// `live_detection_and_recovery_windows` (20 ms + 6 ms per check), the second (from the
+/// first) within that of `on_time`; no check in `maint`; the health `show servers state`
+/// reports after `ready` is the machine's.
+#[test]
+fn live_checks_pause_in_maintenance() {
+    let report = live(&json!({
+        "balance": "roundrobin",
+        "servers": [{"line": "check inter 500 rise 2 fall 3"}, {"line": "check inter 1h"}],
+        "steps": [
+            {"wait_log": "Health check for server be/s0 succeeded"},
+            {"cli": "set server be/s0 state drain"},
+            {"set": [0, "refused"]},
+            {"wait_log": "Server be/s0 is DOWN", "timeout_ms": 5000},
+            {"cli": "set server be/s0 state maint"},
+            {"sleep_ms": 2200},
+            {"cli": "set server be/s0 state ready"},
+            {"cli": "show servers state be"},
+            {"sleep_ms": 1200},
+        ],
+    }));
+    // haproxy prints each log line twice (stderr with a `[WARNING]` prefix): the raw ones.
+    let lines: Vec<(f64, String)> = log(&report).into_iter().filter(|l| !l.1.starts_with('[')).collect();
+    let at = |pat: &str, after: f64| -> f64 {
+        lines
+            .iter()
+            .find(|l| l.0 >= after && l.1.contains(pat))
+            .unwrap_or_else(|| panic!("no log line with {pat:?} after {after:.0} ms: {lines:#?}"))
+            .0
+    };
+    let t0 = at("Health check for server be/s0 succeeded", 0.0);
+    let refused = at("SET s0 refused", t0) - t0;
+    let drain_down = at("Server be/s0 is DOWN", t0) - t0;
+    let maint = at("CLI set server be/s0 state maint", t0) - t0;
+    let ready = at("CLI set server be/s0 state ready", t0) - t0;
+    let back_up = at("Server be/s0 is UP/READY (leaving forced maintenance)", t0) - t0;
+    let final_down = at("Server be/s0 is DOWN", t0 + ready) - t0;
+    let checks_in_maint = lines
+        .iter()
+        .filter(|l| l.0 > t0 + maint && l.0 < t0 + ready && l.1.contains("Health check for server be/s0"))
+        .count();
+    assert_eq!(checks_in_maint, 0, "checks run in maint: {lines:#?}");
+    assert!(back_up - ready < 20.0, "UP {back_up:.0} ms, ready at {ready:.0} ms");
+    // show servers state: `... srv_op_state srv_admin_state ... srv_check_health ...`
+    let state = lines
+        .iter()
+        .find(|l| l.1.starts_with("CLI show servers state"))
+        .expect("show servers state");
+    let s0: Vec<&str> = state
+        .1
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some("s0"))
+        .expect("s0's line")
+        .split(' ')
+        .collect();
+    let (op_state, health) = (s0[5], s0[12]);
+
+    // The machines, on the live instants of the operator's commands.
+    let spec = CheckSpec {
+        inter: ms(500),
+        fastinter: None,
+        downinter: None,
+        rise: 2,
+        fall: 3,
+        timeout_check: None,
+        ..CheckSpec::haproxy_default(ms(5000))
+    };
+    let mut be = backend(Algorithm::RoundRobin, &srvs(&[1, 1], 0), None, false);
+    let mut hc = HealthChecker::new(spec, SimTime::ZERO);
+    let t = |ms: f64| SimTime::ZERO + SimDuration::from_micros((ms * 1e3) as u64);
+    let mut checks = 0u32;
+    // Steps the checker until `until`, s0 refusing from `refused`; the DOWN instants.
+    let run = |hc: &mut HealthChecker, be: &mut Backend, until: SimTime, checks: &mut u32| {
+        let mut downs = Vec::new();
+        while hc.poll_timeout() < until {
+            let now = hc.poll_timeout();
+            hc.handle_timeout(now);
+            if let Some(p) = hc.poll_probe() {
+                *checks += 1;
+                let outcome = if now < t(refused) {
+                    ProbeOutcome::Passed
+                } else {
+                    ProbeOutcome::Refused
+                };
+                hc.handle_probe_result(now, p.seq, outcome);
+            }
+            while let Some(tr) = hc.poll_transition() {
+                be.handle_server_state(now, 0, tr == Transition::Up);
+                if tr == Transition::Down {
+                    downs.push(now.since(SimTime::ZERO).as_millis_f64());
+                }
+            }
+        }
+        downs
+    };
+    be.handle_admin_state(t(0.0), 0, AdminState::Drain);
+    let downs = run(&mut hc, &mut be, t(maint), &mut checks);
+    let drain_checks = checks;
+    be.handle_admin_state(t(maint), 0, AdminState::Maint);
+    hc.handle_maint(t(maint), true);
+    let before = checks;
+    assert!(run(&mut hc, &mut be, t(ready), &mut checks).is_empty());
+    assert_eq!(checks, before, "the machine checks in maint");
+    be.handle_admin_state(t(ready), 0, AdminState::Ready);
+    hc.handle_maint(t(ready), false);
+    assert!(be.is_up(0) && hc.is_up(), "UP at once on leaving maint");
+    assert_eq!(
+        (op_state, health),
+        ("2", hc.health().to_string().as_str()),
+        "live s0 after ready (op state 2 = running, check health) vs the machine's health: {s0:?}"
+    );
+    let after = run(&mut hc, &mut be, t(ready + 2000.0), &mut checks);
+    let budget = |n: u32| 20.0 + 6.0 * f64::from(n);
+    eprintln!(
+        "maint: drain DOWN live {drain_down:.1} vs machine {:.1} ms; ready at {ready:.1}, UP {back_up:.1}, DOWN live {final_down:.1} vs machine {:.1} ms; health after ready {health}",
+        downs[0], after[0]
+    );
+    assert_eq!(downs.len(), 1, "{downs:?}");
+    assert!(
+        (drain_down - downs[0]).abs() <= budget(drain_checks),
+        "drain: live DOWN at {drain_down:.0} ms, machine at {:.0} ms",
+        downs[0]
+    );
+    // From the first DOWN (haproxy's per-check latency so far cancels out); a wrong rule
+    // (checks in maint, or `rise` checks after `ready`) is off by >= one `inter` of 500 ms.
+    assert!(
+        on_time(final_down - drain_down, after[0] - downs[0]),
+        "after ready: live DOWN {:.0} ms after the first, machine {:.0} ms",
+        final_down - drain_down,
+        after[0] - downs[0]
+    );
 }

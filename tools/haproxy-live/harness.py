@@ -10,7 +10,7 @@ Input (JSON on stdin):
     {"balance": "roundrobin", "backend": ["option redispatch", ...],
      "defaults": ["timeout connect 200", ...],
      "servers": [{"line": "weight 2 backup", "state": "ok|refused|blackhole|hang"}],
-     "steps": [{"req": 5}, {"req": 3, "src": [2, 3, 4]}, {"cli": "set server be/s0 health down"},
+     "steps": [{"req": 5}, {"req": 3, "src": [2, 3, 4]}, {"req": 2, "paths": ["/a?x", "/b"]}, {"cli": "set server be/s0 health down"},
                {"sleep_ms": 300}, {"set": [0, "refused|ok|blackhole|hang|resume"]},
                {"req_async": 1}, {"wait_async": true}, {"wait_log": "substring", "timeout_ms": 5000},
                {"mark": true}, {"at_ms": 1300}],   # at_ms: sleep until the mark + at_ms
@@ -139,8 +139,8 @@ class Backend:
             pass
 
 
-def request(port, src_octet=None):
-    """One GET through the frontend: (server name or None, status, elapsed ms)."""
+def request(port, src_octet=None, path="/"):
+    """One GET of `path` through the frontend: (server name or None, status, elapsed ms)."""
     t = now_ms()
     c = socket.socket()
     c.settimeout(REQ_TIMEOUT_S)
@@ -148,7 +148,7 @@ def request(port, src_octet=None):
         c.bind((f"127.0.0.{src_octet}", 0))
     try:
         c.connect(("127.0.0.1", port))
-        c.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        c.sendall(b"GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path.encode())
         data = b""
         while True:
             d = c.recv(4096)
@@ -237,8 +237,9 @@ def main():
                 raise SystemExit("experiment exceeded its time bound")
             if "req" in step:
                 srcs = step.get("src") or [None] * step["req"]
+                paths = step.get("paths") or ["/"]
                 for i in range(step["req"]):
-                    picks.append(request(fe_port, srcs[i % len(srcs)]))
+                    picks.append(request(fe_port, srcs[i % len(srcs)], paths[i % len(paths)]))
             elif "req_async" in step:
                 for _ in range(step["req_async"]):
                     r = {}

@@ -3,8 +3,9 @@
 
 use super::checks::{bad, count, ms};
 use super::{Checked, Draft, Invalid, refuse};
+use crate::model::uri::{URI_COUNT_MAX, UriPopulation};
 use crate::policy;
-use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec};
+use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec, UriHash};
 use crate::policy::health::CheckSpec;
 use crate::scenario::{AlgorithmName, Balancer, Mode, ObserveName, OnErrorName, Scenario, TrafficModel};
 use crate::units::SimDuration;
@@ -19,6 +20,11 @@ pub(super) fn backend(spec: &Scenario, d: &mut Draft) -> Checked {
         AlgorithmName::Leastconn => Algorithm::LeastConn,
         AlgorithmName::First => Algorithm::First,
         AlgorithmName::Source => Algorithm::Source,
+        AlgorithmName::Uri => Algorithm::Uri(UriHash {
+            whole: b.uri_whole,
+            len: b.uri_len,
+            depth: b.uri_depth,
+        }),
         AlgorithmName::Random => Algorithm::Random {
             draws: count("balancer.draws", b.draws, 1, 100)?,
         },
@@ -31,6 +37,20 @@ pub(super) fn backend(spec: &Scenario, d: &mut Draft) -> Checked {
     };
     d.timeout_server = Some(ms("balancer.timeout_server_ms", b.timeout_server_ms, false)?);
     let retries = count("balancer.retries", b.retries, 0, 100)?;
+    // The URIs requests carry, hashed as this backend hashes them (`balance uri` only; the
+    // keys are checked whatever the algorithm).
+    let r = &spec.requests;
+    let uri_count = count("requests.uri_count", r.uri_count, 1, URI_COUNT_MAX)?;
+    if !(r.uri_zipf_s.is_finite() && (0.0..=10.0).contains(&r.uri_zipf_s)) {
+        return refuse(
+            "requests.uri_zipf_s",
+            format!("{} is not valid; expected 0 (every URI alike) to 10", r.uri_zipf_s),
+        );
+    }
+    let uris = match algorithm {
+        Algorithm::Uri(hash) => Some(UriPopulation::new(uri_count, r.uri_zipf_s, |u| hash.hash(u))),
+        _ => None,
+    };
     let Some(web_count) = d.web_count else { return Ok(()) };
     let backend = BackendSpec {
         algorithm,
@@ -50,11 +70,13 @@ pub(super) fn backend(spec: &Scenario, d: &mut Draft) -> Checked {
         let clients = match traffic {
             TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
         };
-        if let Err(e) = policy::balancer::Backend::new(backend.clone()).routing_shares(clients) {
+        let keys = uris.as_ref().map_or(&[][..], |u| &u.keys[..]);
+        if let Err(e) = policy::balancer::Backend::new(backend.clone()).routing_shares(clients, keys) {
             return refuse("balancer.algorithm", format!("in availability mode: {e}"));
         }
     }
     d.backend = Some(backend);
+    d.uris = Some(uris);
     Ok(())
 }
 

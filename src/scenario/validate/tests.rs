@@ -55,6 +55,8 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         2,
     ),
     ("[requests]\nwrite_fraction = 1.5", "requests.write_fraction", 2),
+    ("[requests]\nuri_count = 0", "requests.uri_count", 2),
+    ("[requests]\nuri_zipf_s = -1.0", "requests.uri_zipf_s", 2),
     // tiers
     ("[web]\ncount = 0", "web.count", 2),
     ("[web]\nworkers = 0", "web.workers", 2),
@@ -446,6 +448,17 @@ const REFUSALS: &[(&str, &str, usize)] = &[
     ),
     ("[monitoring]\ncores = 0", "monitoring.cores", 2),
     (
+        "[[monitoring.rules]]\nalert = \"A\"\nexpr = \"up == 0\"\nfor = \"1e30h\"",
+        "monitoring.rules[0].for",
+        4,
+    ),
+    // ... and in a file that extends the park (the array is set whole)
+    (
+        "extends = \"xpos\"\n[[monitoring.rules]]\nalert = \"A\"\nexpr = \"up == 0\"\nfor = \"1e30h\"",
+        "monitoring.rules[0].for",
+        5,
+    ),
+    (
         "[monitoring]\nmemory_base_percent = 200",
         "monitoring.memory_base_percent",
         2,
@@ -592,9 +605,11 @@ const REFUSALS: &[(&str, &str, usize)] = &[
     ("[web]\ncount = 3\ncount = 4", "web.count", 3),
 ];
 
-/// Every refusal of `text` as (key, line).
+/// Every refusal of `text` as (key, line); a snippet may extend the built-in park.
 fn refusals(text: &str) -> Vec<(String, usize)> {
-    match from_str(text, "t.toml", &[]) {
+    let loaded = crate::scenario::extends::load_extending(text, "t.toml", std::path::Path::new("."), &[])
+        .unwrap_or_else(|| from_str(text, "t.toml", &[]));
+    match loaded {
         Ok(_) => Vec::new(),
         Err(e) => e
             .all()

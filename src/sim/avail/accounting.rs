@@ -167,7 +167,7 @@ impl AvailWorld<'_> {
         );
         self.shares = self
             .backend
-            .routing_shares(self.clients)
+            .routing_shares(self.clients, self.m.uris.as_ref().map_or(&[][..], |u| &u.keys[..]))
             .expect("the scenario checks that the balancer has steady-state shares");
         self.group = self.backend.routing_group();
     }

@@ -1,8 +1,8 @@
 //! Planned rolling maintenance of the web servers in the long-horizon driver. Every window,
 //! the operator takes the servers one at a time through lb1's admin states, as with the
 //! runtime API: `drain` (no new requests), `maint` (out of rotation, checks paused, health
-//! 0), `ready`; the server then returns through `rise` passing checks, stepped on the real
-//! `HealthChecker`. Routing shares are asked of the `Backend` after every change, so a single
+//! 0), `ready`: the server is UP at once (health `rise`, as the live haproxy 2.6 does), its
+//! checks resuming on their grid, stepped on the real `HealthChecker`. Routing shares are asked of the `Backend` after every change, so a single
 //! server (nobody else in rotation) is down for its window while a park or a standby pair
 //! moves its traffic to the others. A balancer of a VRRP pair that holds the address resigns
 //! it on purpose (a priority-0 advertisement: its peer takes over after Skew_Time, stepped on
@@ -90,13 +90,13 @@ impl AvailWorld<'_> {
                     self.comps[c].maint && self.comps[c].up,
                     "only a drained, working server goes into maint"
                 );
+                // The check grid at the pause: the first check at or after it.
+                if let Some(spec) = &self.m.check {
+                    let rtt = self.rtt(c);
+                    self.comps[c].check_anchor = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
+                }
+                // The backend stops the server (checks paused, health 0) until it leaves.
                 self.set_admin(now, c, AdminState::Maint);
-                // Checks paused, health 0: lb1 sees it DOWN once it leaves maintenance.
-                let Kind::Web(i) = self.comps[c].kind else {
-                    unreachable!("the order lists web servers")
-                };
-                self.backend.handle_server_state(now, i, false);
-                self.refresh_shares();
                 let t = now + mt.duration_per_server;
                 self.q.schedule(
                     t,
@@ -307,26 +307,33 @@ impl AvailWorld<'_> {
         self.refresh_shares();
     }
 
-    /// When lb1's checks mark web `c` UP after it left maintenance at `now`: `rise` passing
-    /// checks from health 0, the first on the server's steady check grid.
+    /// When web `c`, leaving maintenance at `now`, is UP to lb1: at once (health `rise`, the
+    /// backend already put it back). Its checks resume on the grid they kept while paused
+    /// (one `inter` apart from the first check due after the pause); the next one becomes
+    /// the anchor of its steady checks (a patched server passes it).
     fn recover_from_maintenance(&mut self, now: SimTime, c: usize) -> SimTime {
+        let Kind::Web(i) = self.comps[c].kind else {
+            unreachable!("only web servers are in lb1's backend")
+        };
+        assert!(self.backend.is_up(i), "leaving maintenance puts the server back UP");
         if self.m.reliability.instant {
             return now;
         }
         let Some(spec) = self.m.check.clone() else {
             return now;
         };
-        let rtt = self.rtt(c);
-        let next = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
-        let mut checker = HealthChecker::resume_down(spec, next);
-        let up = checks::step_checker(
-            &mut checker,
-            rtt,
-            |_| checks::Probe::Healthy,
-            |t| matches!(t, Transition::Up),
-        );
+        let mut checker = HealthChecker::resume_up(spec, self.comps[c].check_anchor);
+        checker.handle_maint(now, true);
+        // Bounded: the pause lasts `duration_per_server`, one step per `inter`.
+        while checker.poll_timeout() < now {
+            let t = checker.poll_timeout();
+            checker.handle_timeout(t);
+            assert!(checker.poll_probe().is_none(), "a paused checker sends no probe");
+        }
+        checker.handle_maint(now, false);
+        assert!(checker.is_up());
         self.comps[c].check_anchor = checker.poll_timeout();
-        up
+        now
     }
 }
 
@@ -379,9 +386,10 @@ wait_between_servers = "5m"
         x.downtime_ns as f64 / 1e9 / 12.0
     }
 
-    /// A single server is down for drain + its update + its way back through `rise` checks
-    /// (HAProxy defaults: rise 2, inter 2 s: 2 to 4 s more). lb1 cannot fail here, which is
-    /// how a baseline says there is no balancer, so it is not patched.
+    /// A single server is down for drain + its update, and UP at once when it leaves
+    /// maintenance (HAProxy sets its health to `rise`; no passing check is awaited). lb1
+    /// cannot fail here, which is how a baseline says there is no balancer, so it is not
+    /// patched.
     #[test]
     fn a_single_server_is_down_for_each_window() {
         let per_window = planned_s(&run(&[
@@ -390,7 +398,7 @@ wait_between_servers = "5m"
             "requests.storage_reads=0",
             "requests.write_fraction=0.0",
         ]));
-        assert!((960.0..=966.0).contains(&per_window), "{per_window} s per window");
+        assert_eq!(per_window, 960.0, "60 s of drain and 15 min of update per window");
     }
 
     /// Three web servers roll without a visible outage; a lone lb1 takes the site down for

@@ -490,7 +490,7 @@ impl<'m> AvailWorld<'m> {
             lag_rng: seeds.stream("storage/replication-lag"),
             split_since: None,
             shares: Backend::new(m.backend.clone())
-                .routing_shares(clients)
+                .routing_shares(clients, m.uris.as_ref().map_or(&[][..], |u| &u.keys[..]))
                 .expect("the scenario checks that the balancer has steady-state shares"),
             group: Backend::new(m.backend.clone()).routing_group(),
             backend: Backend::new(m.backend.clone()),

@@ -10,7 +10,12 @@ impl World<'_> {
             self.q.schedule_lane(next, Ev::Arrival);
         }
         let slot = self.alloc(now);
-        let hash = if self.source_hash { self.arrivals.client() } else { 0 };
+        // The key the hash algorithms read: the client (`source`) or the URI's hash (`uri`).
+        let hash = match &self.m.uris {
+            _ if self.source_hash => self.arrivals.client(),
+            Some(uris) => u64::from(uris.hash_at(self.rng.uri.random::<f64>())),
+            None => 0,
+        };
         let write = self.m.write_fraction > 0.0 && self.rng.mix.random_bool(self.m.write_fraction);
         let bucket = self.metrics.record_arrival(now);
         {

@@ -307,6 +307,8 @@ enum Ev {
 struct Streams {
     lb: StreamRng,
     mix: StreamRng,
+    /// The URI of each request (`balance uri` only).
+    uri: StreamRng,
     client_net: StreamRng,
     lb_web_net: Vec<StreamRng>,
     web_store_net: Vec<StreamRng>,
@@ -410,7 +412,11 @@ impl<'m> World<'m> {
             Some(spec) => (0..web_n)
                 .map(|i| {
                     let offset = crate::policy::health::startup_offset(spec, i, web_n);
-                    let c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
+                    let mut c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
+                    // A `disabled` server starts in maintenance: its checks are paused.
+                    if m.backend.servers[i].disabled {
+                        c.handle_maint(SimTime::ZERO, true);
+                    }
                     match m.observe {
                         Some(o) => c.with_observe(o),
                         None => c,
@@ -422,6 +428,7 @@ impl<'m> World<'m> {
         let rng = Streams {
             lb: seeds.stream("lb1/balance"),
             mix: seeds.stream("traffic/mix"),
+            uri: seeds.stream("traffic/uris"),
             client_net: seeds.stream("net/clients-lb1"),
             lb_web_net: (0..web_n)
                 .map(|i| seeds.stream(&format!("net/lb1-web{}", i + 1)))
