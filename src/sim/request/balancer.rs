@@ -86,7 +86,7 @@ impl World<'_> {
             self.m.topology.lb_web_latency(si).sample(&mut self.rng.lb_web_net[si])
         };
         match self.web_seen(si) {
-            Status::Crashed => self.q.schedule(
+            Some(Failure::Crash | Failure::LinkDown) => self.q.schedule(
                 now + self.m.backend.timeout_connect,
                 Ev::ConnectFail {
                     slot,
@@ -94,7 +94,7 @@ impl World<'_> {
                     refused: false,
                 },
             ),
-            Status::Dead => self.q.schedule(
+            Some(Failure::ProcessDeath) => self.q.schedule(
                 now + lat + lat,
                 Ev::ConnectFail {
                     slot,
@@ -102,7 +102,7 @@ impl World<'_> {
                     refused: true,
                 },
             ),
-            Status::Up | Status::Hung => {
+            None | Some(Failure::Hang | Failure::Slowdown) => {
                 if lat.is_zero() {
                     self.on_connect(now, slot);
                 } else {

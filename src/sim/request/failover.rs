@@ -11,20 +11,20 @@ impl World<'_> {
 
     /// Web server `s` as lb1 sees it: a partition either way breaks TCP like a dead host.
     #[inline]
-    pub(super) fn web_seen(&self, s: usize) -> Status {
+    pub(super) fn web_seen(&self, s: usize) -> Option<Failure> {
         if !self.cuts.is_empty()
             && (self.cut(self.lb_node, self.web_node[s]) || self.cut(self.web_node[s], self.lb_node))
         {
-            Status::Crashed
+            Some(Failure::LinkDown)
         } else {
-            self.web[s].status
+            self.web[s].failure
         }
     }
 
     /// Storage node `j`'s heartbeats reach the cluster: it runs, is not fenced, and some other
     /// storage node hears it.
     pub(super) fn heard(&self, j: usize) -> bool {
-        self.store[j].status == Status::Up
+        self.store[j].failure.is_none()
             && !self.fenced[j]
             && (0..self.store.len()).any(|k| k != j && !self.cut(self.store_node[j], self.store_node[k]))
     }
@@ -83,7 +83,7 @@ impl World<'_> {
         let writable = fo
             .writable_nodes()
             .into_iter()
-            .filter(|&j| matches!(self.store[j].status, Status::Up | Status::Hung) && !self.fenced[j])
+            .filter(|&j| matches!(self.store[j].failure, None | Some(Failure::Hang)) && !self.fenced[j])
             .count();
         let lost = fo.data_loss_on_failover();
         // Heartbeats are delivered lazily, so the controller's liveness deadlines only matter

@@ -40,7 +40,7 @@ impl World<'_> {
             let rtt = d.sample(&mut self.rng.check_net[s]) + d.sample(&mut self.rng.check_net[s]);
             let server = s as u32;
             match self.web_seen(s) {
-                Status::Up => self.q.schedule(
+                None | Some(Failure::Slowdown) => self.q.schedule(
                     now + rtt,
                     Ev::ProbeResult {
                         server,
@@ -48,7 +48,7 @@ impl World<'_> {
                         passed: true,
                     },
                 ),
-                Status::Dead => self.q.schedule(
+                Some(Failure::ProcessDeath) => self.q.schedule(
                     now + rtt,
                     Ev::ProbeResult {
                         server,
@@ -56,11 +56,11 @@ impl World<'_> {
                         passed: false,
                     },
                 ),
-                Status::Hung => {
+                Some(Failure::Hang) => {
                     self.hung_probe[s] = Some(seq);
                     self.q.schedule(now + rtt, Ev::ProbeConnected { server, seq });
                 }
-                Status::Crashed => {}
+                Some(Failure::Crash | Failure::LinkDown) => {}
             }
         }
         while let Some(t) = self.checkers[s].poll_transition() {

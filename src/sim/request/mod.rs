@@ -26,6 +26,7 @@ mod storage;
 mod web;
 
 use crate::model::dist::Dist;
+use crate::model::failure::Failure;
 use crate::model::topology::NodeKind;
 use crate::policy::alerting::{Alerting, AlertingConfig, Metric, NotificationStatus};
 use crate::policy::balancer::{Algorithm, Backend, ConnectFailure, Decision, RejectReason, RetryDecision};
@@ -62,18 +63,6 @@ fn drain_max(m: &Model) -> SimDuration {
 /// How long a web server's storage client waits for a storage node that does not answer
 /// (the application's database timeout). Typical PHP/MySQL client default is 10 s or more.
 pub const STORAGE_CALL_TIMEOUT: SimDuration = SimDuration::from_secs(10);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Up,
-    /// Host gone: connections and checks time out.
-    Crashed,
-    /// Process dead: connections refused at once.
-    Dead,
-    /// Stalled (SIGSTOP, an application that stops answering): connections are accepted into
-    /// the accept queue, nothing progresses; work in hand resumes where it stopped on repair.
-    Hung,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -160,7 +149,11 @@ impl Req {
 
 /// A server's runtime state (web or storage).
 struct Server {
-    status: Status,
+    /// How it has failed; `None` while it is up. Only `Crash`, `ProcessDeath` and `Hang` are
+    /// states: a slowdown is `factor` and a link failure is a cut (`World::cuts`).
+    /// (A `Hang` is a stall, as SIGSTOP: connections are accepted into the accept queue,
+    /// nothing progresses, and work in hand resumes where it stopped on repair.)
+    failure: Option<Failure>,
     factor: f64,
     /// Bumped on every fault: resource-release events of an older epoch are ignored.
     epoch: u32,
@@ -179,7 +172,7 @@ struct Server {
 impl Server {
     fn new(workers: u32, queue_max: u32, service: StreamRng) -> Self {
         Server {
-            status: Status::Up,
+            failure: None,
             factor: 1.0,
             epoch: 0,
             busy: 0,
@@ -193,8 +186,14 @@ impl Server {
         }
     }
 
-    fn reset(&mut self, status: Status) {
-        self.status = status;
+    /// The server fails into `failure`, or comes back (`None`), with empty queues and idle
+    /// workers: resource releases of the old epoch are ignored.
+    fn reset(&mut self, failure: Option<Failure>) {
+        assert!(
+            !matches!(failure, Some(Failure::Slowdown | Failure::LinkDown)),
+            "{failure:?} is a factor or a cut, not a server state"
+        );
+        self.failure = failure;
         self.factor = 1.0;
         self.epoch = self.epoch.wrapping_add(1);
         self.busy = 0;
@@ -507,7 +506,10 @@ impl<'m> World<'m> {
         }
         // Progress for long runs: simulated time done, reported every PROGRESS_EVENTS events.
         let (mut reported, mut countdown) = (SimTime::ZERO, super::PROGRESS_EVENTS);
+        let mut previous = SimTime::ZERO;
         while let Some((now, ev)) = self.q.pop() {
+            assert!(now >= previous, "time went back from {previous:?} to {now:?}");
+            previous = now;
             if now >= horizon && (self.alive == 0 || now > stop) {
                 break;
             }
@@ -521,6 +523,7 @@ impl<'m> World<'m> {
             }
         }
         super::add_simulated_ns(horizon.saturating_since(reported).as_nanos());
+        self.check_invariants();
         if let Some(since) = self.split_since.take() {
             self.metrics.split_brain_ns += self.metrics.clip(since, horizon.saturating_since(since));
         }
@@ -599,7 +602,10 @@ impl<'m> World<'m> {
                 self.checkers[server as usize].handle_probe_result(now, u64::from(seq), outcome);
                 self.after_check(now, server as usize);
             }
-            Ev::Fault { index } => self.on_fault(now, index as usize),
+            Ev::Fault { index } => {
+                self.on_fault(now, index as usize);
+                self.check_invariants();
+            }
             Ev::Scrape => self.on_scrape(now),
             Ev::AlertTimer => {
                 if self.alert_timer == now {
@@ -627,7 +633,7 @@ impl<'m> World<'m> {
             Ev::FenceDone { node } => {
                 let j = node as usize;
                 // STONITH powers the node off, whatever it was doing.
-                if self.store[j].status != Status::Crashed {
+                if self.store[j].failure != Some(Failure::Crash) {
                     self.storage_fault(now, j, FaultKind::Crash, 1.0);
                 }
                 self.fenced[j] = true;
@@ -647,6 +653,44 @@ impl<'m> World<'m> {
                 self.failover_act(now);
             }
         }
+    }
+
+    /// The request-level invariants, checked after every fault and at the end of the run (a
+    /// scan of the slab, so never on the per-request path):
+    /// - `alive` counts the slots in use, and every slot is in use or free;
+    /// - lb1's connection count per server is the number of requests it has open there;
+    /// - a web server's busy workers are the requests holding one (active or frozen), and
+    ///   no server has more busy workers or queued requests than its limits;
+    /// - requests are conserved: arrivals = successes + failures + alive and not recorded.
+    fn check_invariants(&self) {
+        let (mut alive, mut unrecorded) = (0, 0u64);
+        let mut lb_open = vec![0u32; self.web.len()];
+        let mut holding = vec![0u32; self.web.len()];
+        for r in self.reqs.iter().filter(|r| r.phase != Phase::Free) {
+            alive += 1;
+            unrecorded += u64::from(!r.recorded);
+            if r.lb_open {
+                lb_open[r.server as usize] += 1;
+            }
+            if matches!(r.phase, Phase::WebActive | Phase::Frozen) {
+                holding[r.server as usize] += 1;
+            }
+        }
+        assert_eq!(alive, self.alive, "requests alive");
+        assert_eq!(self.reqs.len() - self.free.len(), self.alive, "slots in use");
+        for (s, srv) in self.web.iter().enumerate() {
+            assert_eq!(self.backend.served(s), lb_open[s], "lb1's connections to web{}", s + 1);
+            assert_eq!(srv.busy, holding[s], "busy workers of web{}", s + 1);
+        }
+        for (i, srv) in self.web.iter().chain(&self.store).enumerate() {
+            assert!(srv.busy <= srv.workers && srv.queued <= srv.queue_max, "server {i} over its limits");
+        }
+        let m = &self.metrics;
+        assert_eq!(
+            m.arrivals_all,
+            m.ok_all + m.failed_all + unrecorded,
+            "every arrival succeeds, fails or is still in flight"
+        );
     }
 
     #[inline]
