@@ -155,7 +155,11 @@ pub struct Results {
 /// (a request-level sample run on `jobs` threads) in availability mode. `model` carries the
 /// replications' number. `simpark run` and `simpark merge` write exactly these bytes.
 pub fn result_files(model: &Model, reps: &Replications, jobs: usize) -> Result<Results, RunError> {
-    assert_eq!(reps.len(), model.replications as usize, "the model counts the replications it summarises");
+    assert_eq!(
+        reps.len(),
+        model.replications as usize,
+        "the model counts the replications it summarises"
+    );
     Ok(match reps {
         Replications::Requests(r) => {
             let s = summary::summarise(model, r);
@@ -188,12 +192,10 @@ pub fn result_files(model: &Model, reps: &Replications, jobs: usize) -> Result<R
 /// The same park as `model` in request mode with every server up (no scripted faults, no
 /// expectations), over a short horizon: the response times an availability run cannot give.
 pub fn latency_sample_model(model: &Model) -> Result<Model, RunError> {
-    scenario::validate(scenario::latency_sample_spec(&model.spec)).map_err(|(key, message)| {
-        RunError::LatencySample {
-            name: model.spec.name.clone(),
-            key,
-            message,
-        }
+    scenario::validate(scenario::latency_sample_spec(&model.spec)).map_err(|(key, message)| RunError::LatencySample {
+        name: model.spec.name.clone(),
+        key,
+        message,
     })
 }
 
@@ -216,7 +218,9 @@ fn simulate(model: &Model, opts: &RunOptions<'_>) -> Replications {
             model.mode,
             model.replications,
             &mut |a, b| {
-                crate::sim::run_indexed(b - a, jobs, opts.on_replication, |i| AvailWorld::new(model, a + i).run())
+                crate::sim::run_indexed(b - a, jobs, opts.on_replication, |i| {
+                    AvailWorld::new(model, a + i).run()
+                })
             },
             &crate::study::avail_figures,
         )),

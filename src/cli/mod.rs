@@ -12,8 +12,8 @@ mod sweep;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use simpark::report::outdir;
 use simpark::report;
+use simpark::report::outdir;
 use simpark::run::RunError;
 use simpark::scenario::{self, Model, ScenarioError};
 use simpark::study::precision::Precision;

@@ -7,8 +7,8 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use simpark::report::customer::{self, Lang, PartialOutagePolicy, ReportOptions};
 use simpark::report;
+use simpark::report::customer::{self, Lang, PartialOutagePolicy, ReportOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -77,4 +77,3 @@ pub fn report(args: &ReportArgs) -> Result<i32> {
     );
     Ok(super::exit::OK)
 }
-

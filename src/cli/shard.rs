@@ -9,13 +9,13 @@
 use super::{RunArgs, RunFlags, exit, report_scenario_error};
 use anyhow::{Context, Result};
 use clap::Args;
-use simpark::report::outdir::{self, OutDir};
+use simpark::check::run::Replications;
 use simpark::report;
+use simpark::report::outdir::{self, OutDir};
+use simpark::run::Results;
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
 use simpark::sim::request::World;
-use simpark::check::run::Replications;
-use simpark::run::Results;
 use simpark::study::shard::{self, Collected, Replication, Shard, StudyFile, StudyKind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -519,7 +519,11 @@ impl<'m> AvailWorld<'m> {
         }
         self.account(self.horizon);
         assert_eq!(self.last, self.horizon, "time is charged up to the horizon");
-        assert_eq!(self.charged_ns, window.as_nanos(), "the charged intervals tile the window");
+        assert_eq!(
+            self.charged_ns,
+            window.as_nanos(),
+            "the charged intervals tile the window"
+        );
         if let Some((since, class, cause, failed_at_start)) = self.down_since.take() {
             self.close_incident(since, self.horizon, class, cause, failed_at_start);
         }
@@ -541,7 +545,10 @@ impl<'m> AvailWorld<'m> {
             x.downtime_ns,
             "the months share out the downtime exactly"
         );
-        assert!(x.incidents.len() as u64 <= x.incidents_total, "incidents logged but not counted");
+        assert!(
+            x.incidents.len() as u64 <= x.incidents_total,
+            "incidents logged but not counted"
+        );
         let maintenance = Cause::Maintenance.index();
         let (maint_ns, maint_failed) = if self.m.maintenance_excluded() {
             (x.downtime_by_cause_ns[maintenance], x.failed_by_cause[maintenance])

@@ -35,16 +35,13 @@ impl World<'_> {
     pub(super) fn failover_sync(&mut self, now: SimTime) {
         let heard: Vec<usize> = (0..self.store.len()).filter(|&j| self.heard(j)).collect();
         let Some(fo) = self.failover.as_mut() else { return };
-        let hb = fo.config().heartbeat_interval.as_nanos();
-        let grid = SimTime::from_nanos(now.as_nanos() / hb * hb).max(fo.last_now());
-        fo.handle_heartbeats(grid, &heard);
+        fo.handle_heartbeats(fo.heartbeat_at_or_before(now), &heard);
     }
 
     /// Run the controller at the next heartbeat-grid point after `now`.
     pub(super) fn failover_wake_at_next_heartbeat(&mut self, now: SimTime) {
         let Some(fo) = self.failover.as_ref() else { return };
-        let hb = fo.config().heartbeat_interval.as_nanos();
-        let t = SimTime::from_nanos((now.as_nanos() / hb + 1) * hb);
+        let t = fo.heartbeat_after(now);
         if self.failover_timer.is_none_or(|x| t < x) {
             self.failover_timer = Some(t);
             self.q.schedule(t, Ev::FailoverTimer);
@@ -55,8 +52,7 @@ impl World<'_> {
     pub(super) fn storage_repaired(&mut self, now: SimTime, j: usize) {
         self.fenced[j] = false;
         if let Some(fo) = self.failover.as_mut() {
-            let t = now.max(fo.last_now());
-            fo.handle_node_rejoined(t, j);
+            fo.handle_node_rejoined(fo.input_time(now), j);
         }
     }
 

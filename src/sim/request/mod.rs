@@ -508,7 +508,8 @@ impl<'m> World<'m> {
         let (mut reported, mut countdown) = (SimTime::ZERO, super::PROGRESS_EVENTS);
         let mut previous = SimTime::ZERO;
         while let Some((now, ev)) = self.q.pop() {
-            assert!(now >= previous, "time went back from {previous:?} to {now:?}");
+            // Per event: a debug check (as an `assert!` it cost 0.4% of W1's instructions).
+            debug_assert!(now >= previous, "time went back from {previous:?} to {now:?}");
             previous = now;
             if now >= horizon && (self.alive == 0 || now > stop) {
                 break;
@@ -625,8 +626,8 @@ impl<'m> World<'m> {
                 if self.failover_timer == Some(now) {
                     self.failover_timer = None;
                     self.failover_sync(now);
-                    let t = now.max(self.failover.as_ref().expect("timer implies controller").last_now());
-                    self.failover.as_mut().expect("controller").handle_timeout(t);
+                    let fo = self.failover.as_mut().expect("timer implies controller");
+                    fo.handle_timeout(fo.input_time(now));
                     self.failover_act(now);
                 }
             }
@@ -638,18 +639,14 @@ impl<'m> World<'m> {
                 }
                 self.fenced[j] = true;
                 self.failover_sync(now);
-                let t = now.max(self.failover.as_ref().expect("controller").last_now());
-                self.failover
-                    .as_mut()
-                    .expect("controller")
-                    .handle_fence_result(t, j, true);
+                let fo = self.failover.as_mut().expect("controller");
+                fo.handle_fence_result(fo.input_time(now), j, true);
                 self.failover_act(now);
             }
             Ev::PromoteDone { node } => {
                 self.failover_sync(now);
                 let fo = self.failover.as_mut().expect("controller");
-                let t = now.max(fo.last_now());
-                fo.handle_promotion_done(t, node as usize);
+                fo.handle_promotion_done(fo.input_time(now), node as usize);
                 self.failover_act(now);
             }
         }
@@ -683,7 +680,10 @@ impl<'m> World<'m> {
             assert_eq!(srv.busy, holding[s], "busy workers of web{}", s + 1);
         }
         for (i, srv) in self.web.iter().chain(&self.store).enumerate() {
-            assert!(srv.busy <= srv.workers && srv.queued <= srv.queue_max, "server {i} over its limits");
+            assert!(
+                srv.busy <= srv.workers && srv.queued <= srv.queue_max,
+                "server {i} over its limits"
+            );
         }
         let m = &self.metrics;
         assert_eq!(
