@@ -560,20 +560,20 @@ fn run(args: &RunArgs) -> Result<i32> {
         Some(Ok(ran)) => ran,
     };
     bar.finish_and_clear();
-    if let Some(p) = &precision {
-        if !flags.quiet {
-            eprintln!(
-                "--precision: {} replications ({}; batches of {}, at most {})",
-                ran.model.replications,
-                if ran.precision_met {
-                    "every target met"
-                } else {
-                    "cap reached before every target was met"
-                },
-                simpark::study::precision::BATCH,
-                p.max
-            );
-        }
+    if let Some(p) = &precision
+        && !flags.quiet
+    {
+        eprintln!(
+            "--precision: {} replications ({}; batches of {}, at most {})",
+            ran.model.replications,
+            if ran.precision_met {
+                "every target met"
+            } else {
+                "cap reached before every target was met"
+            },
+            simpark::study::precision::BATCH,
+            p.max
+        );
     }
     let model = &ran.model;
     match args.dot.as_deref() {
