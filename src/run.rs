@@ -22,15 +22,22 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The output directory cannot take the results: nothing was simulated or written.
-    #[error("{0}")]
-    Prepare(#[source] OutDirError),
+    #[error(transparent)]
+    Prepare(OutDirError),
     /// Writing or publishing the results directory failed: nothing was published.
     #[error(transparent)]
     Write(OutDirError),
     /// The request-level latency sample of an availability run does not validate: nothing
     /// was written.
     #[error("the request-level latency sample of `{name}` is invalid: {key}: {message}")]
-    LatencySample { name: String, key: String, message: String },
+    LatencySample {
+        /// The scenario's name.
+        name: String,
+        /// The key of the sample's scenario that does not validate.
+        key: String,
+        /// Why.
+        message: String,
+    },
     /// Replication 0's fault log does not validate as a scenario (a simpark bug): the
     /// results directory was not published.
     #[error("the run's fault log does not validate as a scenario")]
@@ -38,7 +45,9 @@ pub enum RunError {
     /// Writing the replay capsule failed (the results directory is published).
     #[error("writing {}", .path.display())]
     WriteCapsule {
+        /// Where the capsule was to go (`--write-faults`).
         path: PathBuf,
+        /// The write that failed.
         #[source]
         source: OutputError,
     },
@@ -189,19 +198,18 @@ pub fn result_files(model: &Model, reps: &Replications, jobs: usize) -> Result<R
     })
 }
 
-/// The same park as `model` in request mode with every server up (no scripted faults, no
-/// expectations), over a short horizon: the response times an availability run cannot give.
-pub fn latency_sample_model(model: &Model) -> Result<Model, RunError> {
-    scenario::validate(scenario::latency_sample_spec(&model.spec)).map_err(|(key, message)| RunError::LatencySample {
-        name: model.spec.name.clone(),
-        key,
-        message,
-    })
-}
-
-/// Run the latency sample and summarise it (`latency.json`, the `summary.json` layout).
-pub fn latency_sample(model: &Model, jobs: usize) -> Result<summary::Summary, RunError> {
-    let m = latency_sample_model(model)?;
+/// The latency sample of an availability run, summarised (`latency.json`, the
+/// `summary.json` layout): the same park as `model` in request mode with every server up (no
+/// scripted faults, no expectations), over a short horizon: the response times an
+/// availability run cannot give.
+fn latency_sample(model: &Model, jobs: usize) -> Result<summary::Summary, RunError> {
+    let m = scenario::validate(scenario::latency_sample_spec(&model.spec)).map_err(|(key, message)| {
+        RunError::LatencySample {
+            name: model.spec.name.clone(),
+            key,
+            message,
+        }
+    })?;
     let reps = crate::sim::run_replications(&m, jobs, &|| {});
     Ok(summary::summarise(&m, &reps))
 }
@@ -286,4 +294,56 @@ fn capsule_text(model: &Model, fault_log: &[ScriptedFault], path: &Path) -> Resu
         path.display(),
         scenario::to_toml(&spec)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options<'a>(clock: &'a dyn Fn() -> Duration) -> RunOptions<'a> {
+        RunOptions {
+            jobs: 1,
+            precision: None,
+            on_replication: &|| {},
+            on_ready: &|| {},
+            clock,
+            write_faults: None,
+        }
+    }
+
+    /// A run publishes a checked results directory whose files are `result_files`' bytes plus
+    /// the resolved scenario, the graph and `perf.json`; a bad output directory refuses before
+    /// anything is simulated.
+    #[test]
+    fn a_run_writes_what_its_replications_give_or_refuses_its_directory() {
+        let m = scenario::from_str(
+            "name = \"t\"\nreplications = 2\nhorizon = \"5m\"\nwarmup = \"1m\"\n",
+            "t.toml",
+            &[],
+        )
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("simpark-run-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let clock = || Duration::from_secs(1);
+        let ran = run(&m, &dir.join("out"), &options(&clock)).unwrap();
+        assert_eq!(
+            ran.files,
+            [
+                "summary.json",
+                "timeseries.csv",
+                "scenario.resolved.toml",
+                "topology.dot",
+                "perf.json"
+            ]
+        );
+        outdir::verify(&dir.join("out")).unwrap();
+        let reps = Replications::Requests(crate::sim::run_replications(&m, 1, &|| {}));
+        for (name, bytes) in result_files(&m, &reps, 1).unwrap().files {
+            assert_eq!(std::fs::read(dir.join("out").join(name)).unwrap(), bytes, "{name}");
+        }
+        std::fs::write(dir.join("file"), "not a directory").unwrap();
+        let refused = run(&m, &dir.join("file"), &options(&clock)).unwrap_err();
+        assert!(matches!(refused, RunError::Prepare(_)), "{refused:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
