@@ -13,6 +13,8 @@
 //!   evaluation, the library API to run them ([`check::run`]), replay capsules, shrinking.
 //! - [`import`]: `simpark import`: haproxy.cfg and keepalived.conf into scenario keys.
 //! - [`report`]: summaries, CSV, atomic output, charts and the customer report.
+//! - [`run`]: run a scenario into a results directory (what `simpark run` does), and the
+//!   files a finished run's replications give (shared with `simpark merge`).
 //! - [`stats`]: confidence intervals across replications.
 //! - [`study`]: what-if studies over many runs: `sweep` (a grid of variants and the capacity
 //!   planner's answer: traffic within the SLO, all up and N-1, and the latency knee) and
@@ -28,6 +30,7 @@ pub mod import;
 pub mod model;
 pub mod policy;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod stats;

@@ -12,12 +12,11 @@ mod sweep;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use simpark::report::outdir::{self, OutDir};
-use simpark::report::{self, summary};
+use simpark::report;
+use simpark::report::outdir;
+use simpark::run::RunError;
 use simpark::scenario::{self, Model, ScenarioError};
-use simpark::sim::avail::AvailWorld;
-use simpark::sim::request::World;
-use simpark::study::precision::{self, Precision};
+use simpark::study::precision::Precision;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -483,18 +482,8 @@ fn run(args: &RunArgs) -> Result<i32> {
             }
         },
     };
-    let mut model = model;
     let jobs = flags.jobs();
     let out_path = flags.out.clone().unwrap_or_else(|| default_out(&model));
-    // The output is checked and locked before anything is simulated.
-    let mut out = match OutDir::prepare(&out_path) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: --out {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    warn_overload(&model);
     // Request mode counts simulated seconds (a long replication advances the bar as it goes).
     let bar = if model.mode == scenario::Mode::Availability {
         flags.progress(u64::from(model.replications), "replications")
@@ -503,143 +492,51 @@ fn run(args: &RunArgs) -> Result<i32> {
         flags.progress(total_s.ceil() as u64, "simulated s")
     };
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
-    let started = Instant::now();
-    // Every file is built in memory first; a panic inside a replication (or the latency
-    // sample) is a violated invariant: reported with a replay line, nothing written.
-    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
-    let simulated = guarded(flags, || {
-        if model.mode == scenario::Mode::Availability {
-            let reps = match &precision {
-                None => simpark::sim::avail::run_replications(&model, jobs, &|| bar.inc(1)),
-                Some(p) => precision::replicate(
-                    p,
-                    model.mode,
-                    model.replications,
-                    &mut |a, b| {
-                        simpark::sim::run_indexed(b - a, jobs, &|| bar.inc(1), |i| AvailWorld::new(&model, a + i).run())
-                    },
-                    &simpark::study::avail_figures,
-                ),
-            };
-            let met = precision.as_ref().is_none_or(|p| p.met(model.mode, &figures_of(&reps)));
-            let model = with_replications(&model, reps.len());
-            let s = summary::summarise_availability(&model, &reps);
-            let events: u64 = reps.iter().map(|r| r.events).sum();
-            let wall = started.elapsed();
-            // Response times in normal operation, which the long-horizon mode cannot give; run
-            // after the clock stopped so perf.json measures the availability run alone.
-            let sample = report_cmd::latency_sample(&model, jobs);
-            (
-                summary::avail_table(&s),
-                events,
-                s.metrics.requests_total,
-                wall,
-                vec![
-                    ("summary.json", report::to_json(&s).into_bytes()),
-                    ("months.csv", summary::months_csv(&model, &reps).into_bytes()),
-                    ("days.csv", summary::days_csv(&reps).into_bytes()),
-                ],
-                Some((reps[0].fault_log.clone(), sample)),
-                (reps.len(), met),
-            )
-        } else {
-            let reps = with_progress(&bar, || match &precision {
-                None => simpark::sim::run_replications(&model, jobs, &|| {}),
-                Some(p) => precision::replicate(
-                    p,
-                    model.mode,
-                    model.replications,
-                    &mut |a, b| simpark::sim::run_indexed(b - a, jobs, &|| {}, |i| World::new(&model, a + i).run()),
-                    &|r| simpark::study::request_figures(&model, r),
-                ),
-            });
-            let met = precision.as_ref().is_none_or(|p| {
-                let figures: Vec<Vec<f64>> = reps
-                    .iter()
-                    .map(|r| simpark::study::request_figures(&model, r))
-                    .collect();
-                p.met(model.mode, &figures)
-            });
-            let model = with_replications(&model, reps.len());
-            let s = summary::summarise(&model, &reps);
-            let events: u64 = reps.iter().map(|r| r.events).sum();
-            let requests: u64 = reps.iter().map(|r| r.arrivals).sum();
-            (
-                table_with_detection(&model, &s),
-                events,
-                requests,
-                started.elapsed(),
-                vec![
-                    ("summary.json", report::to_json(&s).into_bytes()),
-                    ("timeseries.csv", summary::timeseries_csv(&reps).into_bytes()),
-                ],
-                None,
-                (reps.len(), met),
-            )
-        }
-    });
-    let Some((table, events, requests, wall, run_files, avail, (replications, met))) = simulated else {
-        return Ok(invariant_violated(&bar, &replay_command(args, &model)));
+    let epoch = Instant::now();
+    let on_replication = || bar.inc(1);
+    let opts = simpark::run::RunOptions {
+        jobs,
+        precision: precision.as_ref(),
+        on_replication: &on_replication,
+        on_ready: &|| warn_overload(&model),
+        clock: &|| epoch.elapsed(),
+        write_faults: args.write_faults.as_deref(),
     };
-    if let Some(p) = &precision {
-        // The resolved scenario records the replications used: it reruns to the same bytes.
-        model = with_replications(&model, replications);
-        if !flags.quiet {
-            eprintln!(
-                "--precision: {replications} replications ({}; batches of {}, at most {})",
-                if met {
-                    "every target met"
-                } else {
-                    "cap reached before every target was met"
-                },
-                simpark::study::precision::BATCH,
-                p.max
-            );
+    // A panic inside a replication (or the latency sample) is a violated invariant: reported
+    // with a replay line, nothing written.
+    let ran = guarded(flags, || {
+        if model.mode == scenario::Mode::Availability {
+            simpark::run::run(&model, &out_path, &opts)
+        } else {
+            with_progress(&bar, || simpark::run::run(&model, &out_path, &opts))
         }
-    }
-    bar.finish_and_clear();
-    files.extend(run_files);
-    let mut capsule_text = None;
-    if let Some((fault_log, sample)) = avail {
-        files.push(("latency.json", report::to_json(&sample?).into_bytes()));
-        if let Some(path) = &args.write_faults {
-            let capsule = scenario::replay_capsule(&model, &fault_log)
-                .context("the run's fault log does not validate as a scenario")?;
-            let mut spec = capsule.spec.clone();
-            spec.replications = 1;
-            spec.seed = model.seed;
-            capsule_text = Some((
-                path,
-                format!(
-                    "# Replay capsule: replication 0 of `{}` (seed {}) in availability mode, its web-server\n# failures and repairs written out as scripted faults. Run: simpark run {}\n{}",
-                    model.spec.name,
-                    model.seed,
-                    path.display(),
-                    scenario::to_toml(&spec)
-                ),
-            ));
-        }
-    }
-    let perf = serde_json::json!({
-        "wall_s": wall.as_secs_f64(),
-        "jobs": jobs,
-        "events_total": events,
-        "events_per_s": events as f64 / wall.as_secs_f64(),
-        "requests_measured_total": requests,
-        "requests_per_s": requests as f64 / wall.as_secs_f64(),
     });
-    let resolved = scenario::to_toml_with_sources(&model);
-    let run_id = outdir::run_id(&model.spec.name, &resolved, model.seed);
-    files.push(("scenario.resolved.toml", resolved.into_bytes()));
-    files.push(("topology.dot", model.topology.to_dot().into_bytes()));
-    files.push(("perf.json", report::to_json(&perf).into_bytes()));
-    for (name, body) in &files {
-        out.write(name, body)?;
+    let ran = match ran {
+        None => return Ok(invariant_violated(&bar, &replay_command(args, &model))),
+        Some(Err(RunError::Prepare(e))) => {
+            eprintln!("error: --out {e}");
+            return Ok(exit::USAGE);
+        }
+        Some(Err(e)) => return Err(e.into()),
+        Some(Ok(ran)) => ran,
+    };
+    bar.finish_and_clear();
+    if let Some(p) = &precision
+        && !flags.quiet
+    {
+        eprintln!(
+            "--precision: {} replications ({}; batches of {}, at most {})",
+            ran.model.replications,
+            if ran.precision_met {
+                "every target met"
+            } else {
+                "cap reached before every target was met"
+            },
+            simpark::study::precision::BATCH,
+            p.max
+        );
     }
-    out.publish(&run_id)?;
-    if let Some((path, text)) = capsule_text {
-        report::write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-    }
+    let model = &ran.model;
     match args.dot.as_deref() {
         // DOT alone on stdout, so `simpark run --dot | dot -Tsvg` works.
         Some(p) if p == Path::new("-") => {
@@ -651,58 +548,20 @@ fn run(args: &RunArgs) -> Result<i32> {
         None => {}
     }
     if !flags.quiet {
-        print!("{table}");
-        let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+        print!("{}", ran.table);
         println!(
             "\nwrote {}/ ({}, {})",
             out_path.display(),
-            names.join(", "),
+            ran.files.join(", "),
             outdir::MANIFEST
         );
+        let wall = ran.wall.as_secs_f64();
         eprintln!(
-            "{:.2} s wall, {} jobs, {:.2} M events/s",
-            wall.as_secs_f64(),
-            jobs,
-            events as f64 / wall.as_secs_f64() / 1e6,
+            "{wall:.2} s wall, {jobs} jobs, {:.2} M events/s",
+            ran.events as f64 / wall / 1e6,
         );
     }
     Ok(exit::OK)
-}
-
-/// `model` with `n` replications (what a `--precision` run used), in the resolved scenario
-/// too.
-fn with_replications(model: &Model, n: usize) -> Model {
-    let mut m = model.clone();
-    m.replications = u32::try_from(n).expect("replications fit u32");
-    m.spec.replications = m.replications;
-    m
-}
-
-/// The figures the `--precision` rule reads, of availability replications.
-fn figures_of(reps: &[simpark::sim::avail::AvailMetrics]) -> Vec<Vec<f64>> {
-    reps.iter().map(simpark::study::avail_figures).collect()
-}
-
-/// The run table, with the detection time as `detect_ms_max` measures it over the scripted
-/// failures lb1 checks (web servers crashing, dying or hanging), when there are any.
-fn table_with_detection(model: &Model, s: &summary::Summary) -> String {
-    let mut table = summary::table(s);
-    let mut checked = model.clone();
-    checked.faults.retain(|f| {
-        matches!(
-            f.kind,
-            scenario::FaultKind::Crash | scenario::FaultKind::ProcessDeath | scenario::FaultKind::Hang
-        ) && s.web.iter().any(|w| w.name == model.topology.name(f.node))
-    });
-    if !checked.faults.is_empty() {
-        let d = simpark::check::expect::detect_ms_max(&checked, s);
-        table.push_str(&if d.is_finite() {
-            format!("  detection: {d:.1} ms at most from a scripted failure to lb1 marking it DOWN\n")
-        } else {
-            "  detection: some scripted failure was never marked DOWN by lb1\n".to_string()
-        });
-    }
-    table
 }
 
 /// Where `run` writes without `--out`: one folder per (scenario, mode), so an availability

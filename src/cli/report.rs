@@ -7,9 +7,8 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
+use simpark::report;
 use simpark::report::customer::{self, Lang, PartialOutagePolicy, ReportOptions};
-use simpark::report::{self, summary};
-use simpark::scenario::{self, Model};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -89,22 +88,4 @@ pub(crate) fn report(args: &ReportArgs) -> Result<i32> {
         r.html.len().div_ceil(1024)
     );
     Ok(super::exit::OK)
-}
-
-/// The same park as `model` in request mode with every server up (no scripted faults, no
-/// expectations), over a short horizon: the response times an availability run cannot give.
-pub(crate) fn latency_sample_model(model: &Model) -> Result<Model> {
-    scenario::validate(scenario::latency_sample_spec(&model.spec)).map_err(|(key, message)| {
-        anyhow::anyhow!(
-            "the request-level latency sample of `{}` is invalid: {key}: {message}",
-            model.spec.name
-        )
-    })
-}
-
-/// Run the latency sample and summarise it (`latency.json`, the `summary.json` layout).
-pub(crate) fn latency_sample(model: &Model, jobs: usize) -> Result<summary::Summary> {
-    let m = latency_sample_model(model)?;
-    let reps = simpark::sim::run_replications(&m, jobs, &|| {});
-    Ok(summary::summarise(&m, &reps))
 }

@@ -9,8 +9,10 @@
 use super::{RunArgs, RunFlags, exit, report_scenario_error};
 use anyhow::{Context, Result};
 use clap::Args;
+use simpark::check::run::Replications;
+use simpark::report;
 use simpark::report::outdir::{self, OutDir};
-use simpark::report::{self, summary};
+use simpark::run::Results;
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
 use simpark::sim::request::World;
@@ -346,39 +348,20 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
         Ok(exit::USAGE)
     };
     // Everything is computed before the first file is written.
-    let (files, table) = if model.mode == Mode::Availability {
-        let reps = match collected.availability() {
-            Ok(r) => r,
-            Err(e) => return fail(e),
-        };
-        let s = summary::summarise_availability(&model, &reps);
-        let sample = super::report_cmd::latency_sample(&model, args.jobs.unwrap_or_else(default_jobs))?;
-        (
-            vec![
-                ("summary.json", report::to_json(&s)),
-                ("months.csv", summary::months_csv(&model, &reps)),
-                ("days.csv", summary::days_csv(&reps)),
-                ("latency.json", report::to_json(&sample)),
-            ],
-            summary::avail_table(&s),
-        )
+    let reps = if model.mode == Mode::Availability {
+        collected.availability().map(Replications::Availability)
     } else {
-        let reps = match collected.replications() {
-            Ok(r) => r,
-            Err(e) => return fail(e),
-        };
-        let s = summary::summarise(&model, &reps);
-        (
-            vec![
-                ("summary.json", report::to_json(&s)),
-                ("timeseries.csv", summary::timeseries_csv(&reps)),
-            ],
-            summary::table(&s),
-        )
+        collected.replications().map(Replications::Requests)
     };
+    let reps = match reps {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let Results { files, table, .. } =
+        simpark::run::result_files(&model, &reps, args.jobs.unwrap_or_else(default_jobs))?;
     let mut names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
     for (name, body) in &files {
-        out.write(name, body.as_bytes())?;
+        out.write(name, body)?;
     }
     out.write("scenario.resolved.toml", resolved.as_bytes())?;
     out.write("topology.dot", model.topology.to_dot().as_bytes())?;

@@ -1,15 +1,20 @@
-//! The failure vocabulary of both drivers: what goes wrong with a host ([`Failure`]), and a
-//! typed scripted fault ([`ScriptedFault`]: time, node index, kind) that the scenario's
-//! `[[fault]]` tables validate into and the availability mode logs its drawn failures as.
-//! A log becomes TOML again only when a replay capsule is written ([`ScriptedFault::to_spec`]).
+//! The failure vocabulary of both drivers and the scenario: what goes wrong with a host
+//! ([`Failure`]), what a `[[fault]]` table does ([`FaultKind`]: a failure, or a recovery, a
+//! heal or a filling disk), and a typed scripted fault ([`ScriptedFault`]: time, node index,
+//! kind) that the scenario's `[[fault]]` tables validate into and the availability mode logs
+//! its drawn failures as. The request driver keeps a server's state as `Option<Failure>`
+//! (`None`: up), the availability driver a component's failure mode as a `Failure`; the two
+//! conversions here ([`Failure::fault_kind`], [`FaultKind::failure`]) are the only mapping
+//! between them. A log becomes TOML again only when a replay capsule is written
+//! ([`ScriptedFault::to_spec`]).
 
 use super::topology::Topology;
-use crate::scenario::{Direction, Fault, FaultKind};
+use crate::scenario::{Direction, Fault};
 use crate::units::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a host fails: the mode a drawn failure takes in the availability driver, and the
-/// scripted fault that injects it in the request driver ([`Failure::fault_kind`]).
+/// state a failed server is in in the request driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Failure {
@@ -34,6 +39,46 @@ impl Failure {
             Failure::Hang => FaultKind::Hang,
             Failure::Slowdown => FaultKind::Slow,
             Failure::LinkDown => FaultKind::Partition,
+        }
+    }
+}
+
+/// What a `[[fault]]` table does (its `kind`): a host or link fails in one of the [`Failure`]
+/// modes, comes back, or a storage node's disk fills.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// The host is gone: connections and checks time out.
+    Crash,
+    /// The service process died: connections are refused at once.
+    ProcessDeath,
+    /// The application accepts connections and never answers.
+    Hang,
+    /// Service times are multiplied by `factor`.
+    Slow,
+    /// Back to normal: after a `hang`, the stalled work resumes; otherwise with empty queues.
+    Recover,
+    /// The network between `target` and `peer` drops packets (see `direction`); both hosts
+    /// keep running.
+    Partition,
+    /// The network between `target` and `peer` works again.
+    Heal,
+    /// Something (runaway logs, a stuck temp file) fills a storage node's disk at `factor`
+    /// GB per hour until `recover` cleans it up; a full disk fails writes.
+    DiskFill,
+}
+
+impl FaultKind {
+    /// The failure this fault injects (the inverse of [`Failure::fault_kind`]); `None` for a
+    /// recovery, a heal or a filling disk.
+    pub(crate) fn failure(self) -> Option<Failure> {
+        match self {
+            FaultKind::Crash => Some(Failure::Crash),
+            FaultKind::ProcessDeath => Some(Failure::ProcessDeath),
+            FaultKind::Hang => Some(Failure::Hang),
+            FaultKind::Slow => Some(Failure::Slowdown),
+            FaultKind::Partition => Some(Failure::LinkDown),
+            FaultKind::Recover | FaultKind::Heal | FaultKind::DiskFill => None,
         }
     }
 }
@@ -134,8 +179,9 @@ peer = "lb1"
         assert_eq!(reloaded.faults, m.faults);
     }
 
+    /// The two conversions are inverse, and only the three non-failures map to no failure.
     #[test]
-    fn every_failure_is_injected_by_a_failing_fault_kind() {
+    fn failures_and_fault_kinds_convert_both_ways() {
         for f in [
             Failure::Crash,
             Failure::ProcessDeath,
@@ -143,8 +189,10 @@ peer = "lb1"
             Failure::Slowdown,
             Failure::LinkDown,
         ] {
-            let k = f.fault_kind();
-            assert!(!matches!(k, FaultKind::Recover | FaultKind::Heal), "{f:?} -> {k:?}");
+            assert_eq!(f.fault_kind().failure(), Some(f), "{f:?}");
+        }
+        for k in [FaultKind::Recover, FaultKind::Heal, FaultKind::DiskFill] {
+            assert_eq!(k.failure(), None, "{k:?}");
         }
     }
 }

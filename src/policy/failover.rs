@@ -374,6 +374,27 @@ impl FailoverController {
         &self.config
     }
 
+    /// The instant to hand the controller an input observed at `now`: `now`, or its own clock
+    /// if that is later (a driver that delivers heartbeats lazily stamps them on the grid,
+    /// which can be ahead of the event it is handling). Inputs never go back in time.
+    pub(crate) fn input_time(&self, now: SimTime) -> SimTime {
+        now.max(self.last_now)
+    }
+
+    /// The heartbeat-grid point at or before `now` (every node sends one each
+    /// `heartbeat_interval` from time 0), as an input time: where a driver stamps the
+    /// heartbeats it delivers lazily, so a node that stops is silent from its last grid point.
+    pub(crate) fn heartbeat_at_or_before(&self, now: SimTime) -> SimTime {
+        let hb = self.config.heartbeat_interval.as_nanos();
+        self.input_time(SimTime::from_nanos(now.as_nanos() / hb * hb))
+    }
+
+    /// The first heartbeat-grid point after `now`: when heard nodes next report.
+    pub(crate) fn heartbeat_after(&self, now: SimTime) -> SimTime {
+        let hb = self.config.heartbeat_interval.as_nanos();
+        SimTime::from_nanos((now.as_nanos() / hb + 1) * hb)
+    }
+
     // ----- inputs -----------------------------------------------------------------------------
 
     /// The driver received a heartbeat from `node` (which therefore is up and reachable).
@@ -912,6 +933,25 @@ mod tests {
     }
     fn dms(v: u64) -> SimDuration {
         SimDuration::from_millis(v)
+    }
+
+    /// The grid queries both drivers stamp lazily delivered heartbeats with: on the grid, never
+    /// before the controller's clock; the next point strictly after.
+    #[test]
+    fn heartbeat_grid_queries() {
+        let cfg = FailoverConfig {
+            heartbeat_interval: dms(1000),
+            ..FailoverConfig::default()
+        };
+        let mut fo = FailoverController::new(SimTime::ZERO, 2, cfg);
+        assert_eq!(fo.heartbeat_at_or_before(ms(2500)), ms(2000));
+        assert_eq!(fo.heartbeat_at_or_before(ms(3000)), ms(3000));
+        assert_eq!(fo.heartbeat_after(ms(3000)), ms(4000));
+        assert_eq!(fo.heartbeat_after(ms(2999)), ms(3000));
+        fo.handle_heartbeats(ms(2700), &[0, 1]);
+        assert_eq!(fo.heartbeat_at_or_before(ms(2900)), ms(2700), "not before its clock");
+        assert_eq!(fo.input_time(ms(2100)), ms(2700));
+        assert_eq!(fo.input_time(ms(5000)), ms(5000));
     }
 
     /// What the fake park does at a scripted instant.

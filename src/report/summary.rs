@@ -1215,4 +1215,44 @@ mod tests {
         let one = Quantiles::of(vec![7.0]).unwrap();
         assert_eq!((one.p50, one.p99, one.max), (7.0, 7.0, 7.0));
     }
+
+    /// `summary.json` stays bounded however long the horizon: a 200-year window (the longest) lists the
+    /// first `MONTHS_LISTED_MAX` months (`months.csv` has them all), and the incident and
+    /// page logs are capped by the driver (`INCIDENTS_MAX`). Filled to those caps, the file is
+    /// under 400 kB.
+    #[test]
+    fn a_long_horizon_summary_stays_bounded() {
+        use crate::sim::avail::{AlertLog, AvailMetrics, Cause, INCIDENTS_MAX, Incident, IncidentCause};
+        let text = "name = \"long\"\nmode = \"availability\"\nhorizon = \"200y\"\nreplications = 2\n";
+        let m = crate::scenario::from_str(text, "long.toml", &[]).unwrap();
+        let months = 200 * 12 + 2;
+        let incident = Incident {
+            start_h: 1.0,
+            end_h: 2.0,
+            cause_class: Cause::Web,
+            cause: IncidentCause::NoWebInRotation,
+            failed_requests: 12.5,
+        };
+        let page = AlertLog {
+            failed_at_h: 1.0,
+            paged_at_h: 1.1,
+            target: "web1".to_string(),
+            alert: "InstanceDown".to_string(),
+        };
+        let rep = AvailMetrics {
+            window_ns: m.horizon.as_nanos() - m.warmup.as_nanos(),
+            monthly_downtime_ns: vec![60_000_000_000; months],
+            monthly_partial_ns: vec![0; months],
+            monthly_degraded_ns: vec![0; months],
+            offered: 1e9,
+            incidents: vec![incident; INCIDENTS_MAX],
+            alerts: vec![page; INCIDENTS_MAX],
+            ..AvailMetrics::default()
+        };
+        let s = summarise_availability(&m, &[rep.clone(), rep]);
+        assert_eq!(s.months_total, months);
+        assert_eq!(s.monthly_downtime_min.len(), MONTHS_LISTED_MAX);
+        let bytes = crate::report::to_json(&s).len();
+        assert!(bytes < 400_000, "summary.json of 400 years: {bytes} bytes");
+    }
 }

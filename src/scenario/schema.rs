@@ -1227,26 +1227,5 @@ pub(crate) enum Direction {
     OneWay,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-/// The kind of a scripted fault.
-pub enum FaultKind {
-    /// The host is gone: connections and checks time out.
-    Crash,
-    /// The service process died: connections are refused at once.
-    ProcessDeath,
-    /// The application accepts connections and never answers.
-    Hang,
-    /// Service times are multiplied by `factor`.
-    Slow,
-    /// Back to normal: after a `hang`, the stalled work resumes; otherwise with empty queues.
-    Recover,
-    /// The network between `target` and `peer` drops packets (see `direction`); both hosts
-    /// keep running.
-    Partition,
-    /// The network between `target` and `peer` works again.
-    Heal,
-    /// Something (runaway logs, a stuck temp file) fills a storage node's disk at `factor`
-    /// GB per hour until `recover` cleans it up; a full disk fails writes.
-    DiskFill,
-}
+/// What a `[[fault]]` does; it lives with the failure vocabulary of both drivers.
+pub use crate::model::failure::FaultKind;

@@ -308,12 +308,10 @@ fn plan_lists_every_unit_once() {
 fn property_random_splits_merge_to_the_single_run() {
     let m = crate::model(SCENARIO, &["horizon=\"13h10m\"", "replications=7"]);
     let reps = simpark::sim::run_replications(&m, 2, &|| {});
+    // The files `simpark run` writes from these replications, by the same library code.
     let bytes = |reps: &[simpark::sim::metrics::RepMetrics]| {
-        let s = simpark::report::summary::summarise(&m, reps);
-        (
-            simpark::report::to_json(&s),
-            simpark::report::summary::timeseries_csv(reps),
-        )
+        let reps = simpark::check::run::Replications::Requests(reps.to_vec());
+        simpark::run::result_files(&m, &reps, 1).unwrap().files
     };
     let single = bytes(&reps);
     let plan = shard::plan_hash(&m, &simpark::scenario::to_toml(&m.spec));

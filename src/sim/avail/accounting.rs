@@ -180,6 +180,7 @@ impl AvailWorld<'_> {
         }
         let a = self.last;
         assert!(a >= self.warmup, "nothing is charged before the window");
+        self.charged_ns += now.since(a).as_nanos();
         let offered = offered_between(&self.m.traffic, a, now);
         let rate = offered / now.since(a).as_secs_f64();
         let Failing {
@@ -284,7 +285,12 @@ impl AvailWorld<'_> {
         cause: IncidentCause,
         failed_before: f64,
     ) {
+        assert!(start < end, "an incident lasts: {start:?}..{end:?}");
         self.metrics.incidents_total += 1;
+        if let Some(last) = self.metrics.incidents.last() {
+            // One incident is open at a time (`down_since`): they follow one another.
+            assert!(last.end_h <= start.as_secs_f64() / 3600.0, "incidents overlap");
+        }
         if self.metrics.incidents.len() < INCIDENTS_MAX {
             self.metrics.incidents.push(Incident {
                 start_h: start.as_secs_f64() / 3600.0,

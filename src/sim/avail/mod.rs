@@ -382,7 +382,11 @@ pub struct AvailWorld<'m> {
     group: Vec<usize>,
     /// Distinct client keys of the traffic (for `balance source` shares).
     clients: u64,
+    /// Up to when time has been charged to a state (`account`).
     last: SimTime,
+    /// Time charged so far [ns]: the charged intervals tile the window, so it ends equal to
+    /// the window's length.
+    charged_ns: u64,
     down_since: Option<(SimTime, Cause, IncidentCause, f64)>,
     pub(crate) metrics: AvailMetrics,
     horizon: SimTime,
@@ -496,6 +500,7 @@ impl<'m> AvailWorld<'m> {
             backend: Backend::new(m.backend.clone()),
             clients,
             last: SimTime::ZERO + m.warmup,
+            charged_ns: 0,
             down_since: None,
             metrics: AvailMetrics::default(),
             horizon: SimTime::ZERO + m.horizon,
@@ -540,7 +545,10 @@ impl<'m> AvailWorld<'m> {
             self.schedule_human_error(SimTime::ZERO);
         }
         self.schedule_maintenance();
+        let mut previous = SimTime::ZERO;
         while let Some((now, ev)) = self.q.pop() {
+            assert!(now >= previous, "time went back from {previous:?} to {now:?}");
+            previous = now;
             if now >= self.horizon {
                 break;
             }
@@ -549,6 +557,12 @@ impl<'m> AvailWorld<'m> {
             self.handle(now, ev);
         }
         self.account(self.horizon);
+        assert_eq!(self.last, self.horizon, "time is charged up to the horizon");
+        assert_eq!(
+            self.charged_ns,
+            window.as_nanos(),
+            "the charged intervals tile the window"
+        );
         if let Some((since, class, cause, failed_at_start)) = self.down_since.take() {
             self.close_incident(since, self.horizon, class, cause, failed_at_start);
         }
@@ -565,6 +579,15 @@ impl<'m> AvailWorld<'m> {
         // Postconditions: nothing is charged twice or outside the window.
         let x = &self.metrics;
         assert!(x.downtime_ns <= x.window_ns, "more downtime than time");
+        assert_eq!(
+            x.monthly_downtime_ns.iter().sum::<u64>(),
+            x.downtime_ns,
+            "the months share out the downtime exactly"
+        );
+        assert!(
+            x.incidents.len() as u64 <= x.incidents_total,
+            "incidents logged but not counted"
+        );
         let maintenance = Cause::Maintenance.index();
         let (maint_ns, maint_failed) = if self.m.maintenance_excluded() {
             (x.downtime_by_cause_ns[maintenance], x.failed_by_cause[maintenance])

@@ -103,7 +103,7 @@ impl AvailWorld<'_> {
         if fo.primary() != Some(j) {
             return fo.current_outage().is_none();
         }
-        let t = now.max(fo.last_now());
+        let t = fo.input_time(now);
         let live: Vec<usize> = (0..running.len()).filter(|&k| running[k]).collect();
         fo.handle_heartbeats(t, &live);
         let Some(to) = (0..running.len()).find(|&k| k != j && running[k] && fo.role(k) == Role::Replica) else {
@@ -128,7 +128,7 @@ impl AvailWorld<'_> {
             self.storage_ok = true;
             return;
         };
-        let t = now.max(fo.last_now());
+        let t = fo.input_time(now);
         // Heartbeats are delivered lazily: every live node's, at once, before anything else,
         // so no live node looks dead for the months nothing was reported.
         let live: Vec<usize> = (0..self.m.storage.count as usize)
@@ -182,11 +182,11 @@ impl AvailWorld<'_> {
         // Heartbeats are delivered lazily: every node that was running sent its last one at
         // the grid point before `now` (the failed node's last ever), all at once, before any
         // timer runs, so no node looks dead for the months nothing was reported.
-        let last = SimTime::from_nanos(now.as_nanos() / hb.as_nanos() * hb.as_nanos()).max(fo.last_now());
+        let last = fo.heartbeat_at_or_before(now);
         let running: Vec<usize> = (0..n).filter(|&j| alive[j] || failed == Some(j)).collect();
         fo.handle_heartbeats(last, &running);
         let live: Vec<usize> = (0..n).filter(|&j| alive[j]).collect();
-        let mut t = now.max(fo.last_now());
+        let mut t = fo.input_time(now);
         let mut fences: Vec<(SimTime, usize)> = Vec::new();
         let mut promotions: Vec<(SimTime, usize)> = Vec::new();
         let mut fenced = vec![false; n];
@@ -218,8 +218,7 @@ impl AvailWorld<'_> {
             }
             // Next instant: the controller's timer, a fence or promotion finishing, or the next
             // heartbeat grid point.
-            let grid = SimTime::from_nanos((t.as_nanos() / hb.as_nanos() + 1) * hb.as_nanos());
-            let mut next = grid;
+            let mut next = fo.heartbeat_after(t);
             if let Some(x) = fo.poll_timeout() {
                 next = next.min(x.max(t));
             }

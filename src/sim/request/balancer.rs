@@ -92,7 +92,7 @@ impl World<'_> {
             self.m.topology.lb_web_latency(si).sample(&mut self.rng.lb_web_net[si])
         };
         match self.web_seen(si) {
-            Status::Crashed => self.q.schedule(
+            Some(Failure::Crash | Failure::LinkDown) => self.q.schedule(
                 now + self.m.backend.timeout_connect,
                 Ev::ConnectFail {
                     slot,
@@ -100,7 +100,7 @@ impl World<'_> {
                     refused: false,
                 },
             ),
-            Status::Dead => self.q.schedule(
+            Some(Failure::ProcessDeath) => self.q.schedule(
                 now + lat + lat,
                 Ev::ConnectFail {
                     slot,
@@ -108,7 +108,7 @@ impl World<'_> {
                     refused: true,
                 },
             ),
-            Status::Up | Status::Hung => {
+            None | Some(Failure::Hang | Failure::Slowdown) => {
                 if lat.is_zero() {
                     self.on_connect(now, slot);
                 } else {

@@ -11,20 +11,20 @@ impl World<'_> {
 
     /// Web server `s` as lb1 sees it: a partition either way breaks TCP like a dead host.
     #[inline]
-    pub(super) fn web_seen(&self, s: usize) -> Status {
+    pub(super) fn web_seen(&self, s: usize) -> Option<Failure> {
         if !self.cuts.is_empty()
             && (self.cut(self.lb_node, self.web_node[s]) || self.cut(self.web_node[s], self.lb_node))
         {
-            Status::Crashed
+            Some(Failure::LinkDown)
         } else {
-            self.web[s].status
+            self.web[s].failure
         }
     }
 
     /// Storage node `j`'s heartbeats reach the cluster: it runs, is not fenced, and some other
     /// storage node hears it.
     pub(super) fn heard(&self, j: usize) -> bool {
-        self.store[j].status == Status::Up
+        self.store[j].failure.is_none()
             && !self.fenced[j]
             && (0..self.store.len()).any(|k| k != j && !self.cut(self.store_node[j], self.store_node[k]))
     }
@@ -35,9 +35,7 @@ impl World<'_> {
     pub(super) fn failover_sync(&mut self, now: SimTime) {
         let heard: Vec<usize> = (0..self.store.len()).filter(|&j| self.heard(j)).collect();
         let Some(fo) = self.failover.as_mut() else { return };
-        let hb = fo.config().heartbeat_interval.as_nanos();
-        let grid = SimTime::from_nanos(now.as_nanos() / hb * hb).max(fo.last_now());
-        fo.handle_heartbeats(grid, &heard);
+        fo.handle_heartbeats(fo.heartbeat_at_or_before(now), &heard);
     }
 
     /// The serving primary stopped serving at `now`: the takeover clock starts, and with a
@@ -57,8 +55,7 @@ impl World<'_> {
     /// Run the controller at the next heartbeat-grid point after `now`.
     pub(super) fn failover_wake_at_next_heartbeat(&mut self, now: SimTime) {
         let Some(fo) = self.failover.as_ref() else { return };
-        let hb = fo.config().heartbeat_interval.as_nanos();
-        let t = SimTime::from_nanos((now.as_nanos() / hb + 1) * hb);
+        let t = fo.heartbeat_after(now);
         if self.failover_timer.is_none_or(|x| t < x) {
             self.failover_timer = Some(t);
             self.q.schedule(t, Ev::FailoverTimer);
@@ -69,8 +66,7 @@ impl World<'_> {
     pub(super) fn storage_repaired(&mut self, now: SimTime, j: usize) {
         self.fenced[j] = false;
         if let Some(fo) = self.failover.as_mut() {
-            let t = now.max(fo.last_now());
-            fo.handle_node_rejoined(t, j);
+            fo.handle_node_rejoined(fo.input_time(now), j);
         }
     }
 
@@ -97,7 +93,7 @@ impl World<'_> {
         let writable = fo
             .writable_nodes()
             .into_iter()
-            .filter(|&j| matches!(self.store[j].status, Status::Up | Status::Hung) && !self.fenced[j])
+            .filter(|&j| matches!(self.store[j].failure, None | Some(Failure::Hang)) && !self.fenced[j])
             .count();
         let lost = fo.data_loss_on_failover();
         // Heartbeats are delivered lazily, so the controller's liveness deadlines only matter

@@ -59,30 +59,16 @@ impl World<'_> {
     }
 
     pub(super) fn web_fault(&mut self, now: SimTime, s: usize, kind: FaultKind, factor: f64) {
-        let status = match kind {
-            FaultKind::Slow => {
-                self.web[s].factor = factor;
-                return;
-            }
-            FaultKind::Crash => Status::Crashed,
-            FaultKind::ProcessDeath => Status::Dead,
-            FaultKind::Hang => Status::Hung,
-            FaultKind::Recover => Status::Up,
-            FaultKind::Partition | FaultKind::Heal | FaultKind::DiskFill => {
-                unreachable!("network and disk faults are handled in on_fault")
-            }
-        };
-        if status == Status::Up && self.web[s].status == Status::Up {
-            self.web[s].factor = 1.0;
+        let Some(next) = self.web[s].after_fault(kind, factor) else {
             return;
-        }
-        match (self.web[s].status, status) {
-            (Status::Hung, Status::Hung) => return,
-            (Status::Up, Status::Hung) => {
+        };
+        match (self.web[s].failure, next) {
+            (Some(Failure::Hang), Some(Failure::Hang)) => return,
+            (None, Some(Failure::Hang)) => {
                 self.web_stall(now, s);
                 return;
             }
-            (Status::Hung, Status::Up) => {
+            (Some(Failure::Hang), None) => {
                 self.web_resume(now, s);
                 self.pump(now);
                 return;
@@ -93,7 +79,7 @@ impl World<'_> {
         let members = self.members(|r| {
             r.server as usize == s && matches!(r.phase, Phase::WebQueued | Phase::WebActive | Phase::Frozen)
         });
-        self.web[s].reset(status);
+        self.web[s].reset(next);
         for slot in members {
             self.bump(slot);
             let r = &mut self.reqs[slot as usize];
@@ -105,7 +91,7 @@ impl World<'_> {
             let r = self.reqs[slot as usize];
             if r.recorded {
                 self.release(slot);
-            } else if status == Status::Dead || status == Status::Up {
+            } else if matches!(next, None | Some(Failure::ProcessDeath)) {
                 // A killed or restarted process resets its connections: lb1 sees it at once.
                 self.reqs[slot as usize].phase = Phase::Lost;
                 self.fail(now, slot, FailReason::ConnectionReset);
@@ -128,34 +114,43 @@ impl World<'_> {
     }
 
     pub(super) fn storage_fault(&mut self, now: SimTime, p: usize, kind: FaultKind, factor: f64) {
-        let status = match kind {
-            FaultKind::Slow => {
-                self.store[p].factor = factor;
-                return;
-            }
-            FaultKind::Crash => Status::Crashed,
-            FaultKind::ProcessDeath => Status::Dead,
-            FaultKind::Hang => Status::Hung,
-            FaultKind::Recover => Status::Up,
-            FaultKind::Partition | FaultKind::Heal | FaultKind::DiskFill => {
-                unreachable!("network and disk faults are handled in on_fault")
-            }
-        };
-        if status == Status::Up && self.store[p].status == Status::Up {
-            self.store[p].factor = 1.0;
+        let Some(next) = self.store[p].after_fault(kind, factor) else {
             return;
-        }
+        };
         let members = self.members(|r| r.store as usize == p);
-        self.store[p].reset(status);
-        let delay = match status {
-            Status::Crashed | Status::Hung => STORAGE_CALL_TIMEOUT,
-            Status::Dead | Status::Up => SimDuration::ZERO,
+        self.store[p].reset(next);
+        // Nothing answers a crashed or hung node: its clients wait for their timeout.
+        let delay = if matches!(next, Some(Failure::Crash | Failure::Hang)) {
+            STORAGE_CALL_TIMEOUT
+        } else {
+            SimDuration::ZERO
         };
         for slot in members {
             let tag = self.bump(slot);
             let r = &mut self.reqs[slot as usize];
             r.store = u32::MAX;
             self.q.schedule(now + delay, Ev::StorageFail { slot, tag });
+        }
+    }
+}
+
+impl Server {
+    /// A host fault on this server (web or storage alike): applies what only changes its speed
+    /// (`slow`; `recover` of a server that is up ends a slowdown) and then returns `None`;
+    /// otherwise returns the state the server goes into, `Some(None)` for a recovery.
+    fn after_fault(&mut self, kind: FaultKind, factor: f64) -> Option<Option<Failure>> {
+        match kind.failure() {
+            Some(Failure::Slowdown) => {
+                self.factor = factor;
+                None
+            }
+            Some(f @ (Failure::Crash | Failure::ProcessDeath | Failure::Hang)) => Some(Some(f)),
+            None if kind == FaultKind::Recover && self.failure.is_none() => {
+                self.factor = 1.0;
+                None
+            }
+            None if kind == FaultKind::Recover => Some(None),
+            Some(Failure::LinkDown) | None => unreachable!("network and disk faults are handled in on_fault: {kind:?}"),
         }
     }
 }

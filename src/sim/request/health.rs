@@ -18,9 +18,6 @@ impl World<'_> {
             return; // superseded
         }
         self.check_timer[s] = SimTime::MAX;
-        if self.checks_paused[s] {
-            return;
-        }
         self.checkers[s].handle_timeout(now);
         self.after_check(now, s);
     }
@@ -29,7 +26,7 @@ impl World<'_> {
     /// `observe layer4`: lb1's health checker of web `s` hears how a real connection went
     /// (the checker ignores it unless observing); a resulting DOWN reaches the balancer.
     pub(super) fn observe_traffic(&mut self, now: SimTime, s: usize, ok: bool) {
-        if self.m.observe.is_none() || self.checks_paused[s] {
+        if self.m.observe.is_none() {
             return;
         }
         self.checkers[s].handle_traffic_result(now, ok);
@@ -43,7 +40,7 @@ impl World<'_> {
             let rtt = d.sample(&mut self.rng.check_net[s]) + d.sample(&mut self.rng.check_net[s]);
             let server = s as u32;
             match self.web_seen(s) {
-                Status::Up => self.q.schedule(
+                None | Some(Failure::Slowdown) => self.q.schedule(
                     now + rtt,
                     Ev::ProbeResult {
                         server,
@@ -51,7 +48,7 @@ impl World<'_> {
                         passed: true,
                     },
                 ),
-                Status::Dead => self.q.schedule(
+                Some(Failure::ProcessDeath) => self.q.schedule(
                     now + rtt,
                     Ev::ProbeResult {
                         server,
@@ -59,11 +56,11 @@ impl World<'_> {
                         passed: false,
                     },
                 ),
-                Status::Hung => {
+                Some(Failure::Hang) => {
                     self.hung_probe[s] = Some(seq);
                     self.q.schedule(now + rtt, Ev::ProbeConnected { server, seq });
                 }
-                Status::Crashed => {}
+                Some(Failure::Crash | Failure::LinkDown) => {}
             }
         }
         while let Some(t) = self.checkers[s].poll_transition() {
@@ -74,9 +71,6 @@ impl World<'_> {
                 server: format!("web{}", s + 1),
                 up,
             });
-            if up {
-                self.maintenance_up(now, s);
-            }
         }
         self.arm_check(s);
         self.pump(now);

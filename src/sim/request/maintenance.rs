@@ -95,11 +95,11 @@ impl World<'_> {
                     }
                     self.backend.handle_admin_state(now, i, AdminState::Maint);
                     assert_eq!(self.backend.admin_state(i), AdminState::Maint);
-                    // Checks stopped, health 0: lb1 sees it DOWN until `rise` checks pass.
-                    self.checks_paused[i] = true;
-                    self.check_timer[i] = SimTime::MAX;
+                    // Its checks pause on their grid, health 0 (`HealthChecker::handle_maint`).
+                    if let Some(c) = self.checkers.get_mut(i) {
+                        c.handle_maint(now, true);
+                    }
                     self.hung_probe[i] = None;
-                    self.backend.handle_server_state(now, i, false);
                     let down = if r.kind == MaintenanceKind::Deploy {
                         FaultKind::ProcessDeath
                     } else {
@@ -124,24 +124,15 @@ impl World<'_> {
             Step::Ready => match r.order[pos] {
                 MaintTarget::Web(i) => {
                     self.web_fault(now, i, FaultKind::Recover, 1.0);
-                    self.backend.handle_admin_state(now, i, AdminState::Ready);
-                    self.checks_paused[i] = false;
-                    match &self.m.check {
-                        Some(spec) => {
-                            let c = HealthChecker::resume_down(spec.clone(), now);
-                            self.checkers[i] = match self.m.observe {
-                                Some(o) => c.with_observe(o),
-                                None => c,
-                            };
-                            // Back in rotation when the checker says UP (`after_check`).
-                            self.maint_waiting_up[i] = Some((roll, pos as u32));
-                            self.arm_check(i);
-                        }
-                        None => {
-                            self.backend.handle_server_state(now, i, true);
-                            self.maintenance_back(now, roll, pos);
-                        }
+                    // `ready`: UP at once, health `rise`, checks resume on their grid (live
+                    // 2.6.12, docs/haproxy-live.md); the machines say so, the driver follows.
+                    if let Some(c) = self.checkers.get_mut(i) {
+                        c.handle_maint(now, false);
                     }
+                    self.backend.handle_admin_state(now, i, AdminState::Ready);
+                    assert!(self.backend.is_up(i), "leaving maintenance puts the server back UP");
+                    self.arm_check(i);
+                    self.maintenance_back(now, roll, pos);
                     self.pump(now);
                 }
                 MaintTarget::Storage(j) => {
@@ -155,14 +146,6 @@ impl World<'_> {
                 MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
             },
             Step::Next => self.maintenance_turn(now, roll, pos),
-        }
-    }
-
-    /// Web server `s`'s checker marked it UP: if it was coming back from maintenance, its
-    /// turn is over.
-    pub(super) fn maintenance_up(&mut self, now: SimTime, s: usize) {
-        if let Some((roll, pos)) = self.maint_waiting_up[s].take() {
-            self.maintenance_back(now, roll, pos as usize);
         }
     }
 
@@ -199,7 +182,7 @@ impl World<'_> {
         for (pos, &target) in r.order.iter().enumerate().skip(pos) {
             let started = match target {
                 MaintTarget::Web(i) => {
-                    let ready = self.web[i].status == Status::Up
+                    let ready = self.web[i].failure.is_none()
                         && !self.web_maint[i]
                         && self.backend.is_up(i)
                         && self.backend.admin_state(i) == AdminState::Ready;
@@ -212,7 +195,7 @@ impl World<'_> {
                     ready
                 }
                 MaintTarget::Storage(j) => {
-                    let ready = self.store[j].status == Status::Up
+                    let ready = self.store[j].failure.is_none()
                         && !self.fenced[j]
                         && !self.store_maint[j]
                         && self.storage_switchover(now, j);

@@ -26,7 +26,7 @@ impl World<'_> {
         let cores = f64::from(mo.cores);
         let mut samples: Vec<(usize, Metric, f64)> = Vec::new();
         for (i, srv) in self.web.iter_mut().chain(self.store.iter_mut()).enumerate() {
-            let up = srv.status == Status::Up;
+            let up = srv.failure.is_none();
             samples.push((i, Metric::Up, if up { 1.0 } else { 0.0 }));
             let cpu = (srv.cpu_ns - srv.cpu_ns_scraped) as f64 / interval.as_nanos() as f64;
             srv.cpu_ns_scraped = srv.cpu_ns;
@@ -40,7 +40,7 @@ impl World<'_> {
             samples.push((i, Metric::MemoryUsedPercent, mem.min(100.0)));
         }
         for p in 0..self.store.len() {
-            if self.store[p].status != Status::Up {
+            if self.store[p].failure.is_some() {
                 continue;
             }
             let used = self.disk_used(now, p).min(mo.disk_capacity_bytes);

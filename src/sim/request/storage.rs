@@ -29,21 +29,21 @@ impl World<'_> {
             return;
         }
         let node = &mut self.store[p];
-        match node.status {
-            Status::Crashed | Status::Hung => self
+        match node.failure {
+            Some(Failure::Crash | Failure::LinkDown | Failure::Hang) => self
                 .q
                 .schedule(now + STORAGE_CALL_TIMEOUT, Ev::StorageFail { slot, tag }),
-            Status::Dead => self.q.schedule(now, Ev::StorageFail { slot, tag }),
-            Status::Up if node.busy < node.workers => {
+            Some(Failure::ProcessDeath) => self.q.schedule(now, Ev::StorageFail { slot, tag }),
+            None | Some(Failure::Slowdown) if node.busy < node.workers => {
                 self.storage_join(p, slot);
                 self.start_storage(now, p, slot);
             }
-            Status::Up if node.queued < node.queue_max => {
+            None | Some(Failure::Slowdown) if node.queued < node.queue_max => {
                 node.queue.push_back((slot, tag));
                 node.queued += 1;
                 self.storage_join(p, slot);
             }
-            Status::Up => self.q.schedule(now, Ev::StorageFail { slot, tag }),
+            None | Some(Failure::Slowdown) => self.q.schedule(now, Ev::StorageFail { slot, tag }),
         }
     }
 
@@ -149,16 +149,12 @@ impl World<'_> {
 
     /// The storage call failed: the web application answers 500 at once.
     pub(super) fn storage_failed(&mut self, now: SimTime, slot: u32) {
-        if !self.reqs[slot as usize].recorded {
-            let r = self.reqs[slot as usize];
-            self.metrics
-                .record_failure(r.bucket, r.arrived, FailReason::StorageError);
-            if r.in_maint && self.metrics.in_window(r.arrived) {
-                self.metrics.maintenance_failed += 1;
-            }
+        let r = self.reqs[slot as usize];
+        assert_eq!(r.phase, Phase::WebActive, "a storage call holds its web worker");
+        if !r.recorded {
+            assert!(r.lb_open, "lb1 counts the connection of a request not yet recorded");
+            self.record_failure(now, slot, FailReason::StorageError);
             self.reqs[slot as usize].recorded = true;
-            self.reqs[slot as usize].lb_open = false;
-            self.backend.handle_done(now, r.server as usize);
         }
         // A stalled web server holds the worker until it resumes.
         if !self.freeze_if_hung(slot, SimDuration::ZERO) {
@@ -171,7 +167,7 @@ impl World<'_> {
     /// time to run when it resumes, and say so.
     pub(super) fn freeze_if_hung(&mut self, slot: u32, left: SimDuration) -> bool {
         let s = self.reqs[slot as usize].server as usize;
-        if self.web[s].status != Status::Hung {
+        if self.web[s].failure != Some(Failure::Hang) {
             return false;
         }
         self.bump(slot);
@@ -189,7 +185,7 @@ impl World<'_> {
     /// web `s` stalls: requests in their CPU phase freeze with the time they still need;
     /// those in a storage call freeze when the answer comes back; queued ones wait.
     pub(super) fn web_stall(&mut self, now: SimTime, s: usize) {
-        self.web[s].status = Status::Hung;
+        self.web[s].failure = Some(Failure::Hang);
         for slot in
             self.members(|r| r.server as usize == s && r.phase == Phase::WebActive && r.web_done_at != SimTime::MAX)
         {
@@ -203,8 +199,8 @@ impl World<'_> {
     /// `timeout server` expired meanwhile only free their worker), queued ones get workers,
     /// and a health check waiting on the stalled process gets its answer.
     pub(super) fn web_resume(&mut self, now: SimTime, s: usize) {
-        assert_eq!(self.web[s].status, Status::Hung);
-        self.web[s].status = Status::Up;
+        assert_eq!(self.web[s].failure, Some(Failure::Hang));
+        self.web[s].failure = None;
         for slot in self.members(|r| r.server as usize == s && r.phase == Phase::Frozen) {
             let tag = self.bump(slot);
             let r = &mut self.reqs[slot as usize];

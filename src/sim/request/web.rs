@@ -8,7 +8,7 @@ impl World<'_> {
         let s = self.reqs[slot as usize].server as usize;
         match self.web_seen(s) {
             // The host died or the process was killed while the SYN was in flight.
-            Status::Crashed => {
+            Some(Failure::Crash | Failure::LinkDown) => {
                 let tag = self.bump(slot);
                 self.q.schedule(
                     now + self.m.backend.timeout_connect,
@@ -20,7 +20,7 @@ impl World<'_> {
                 );
                 return;
             }
-            Status::Dead => {
+            Some(Failure::ProcessDeath) => {
                 let tag = self.bump(slot);
                 self.q.schedule(
                     now,
@@ -32,7 +32,7 @@ impl World<'_> {
                 );
                 return;
             }
-            Status::Up | Status::Hung => {}
+            None | Some(Failure::Hang | Failure::Slowdown) => {}
         }
         self.observe_traffic(now, s, true);
         // Accepted: `timeout server` starts.
@@ -47,7 +47,7 @@ impl World<'_> {
         }
         let srv = &mut self.web[s];
         // A stalled server's connections wait in its accept queue (`WebQueued`).
-        if srv.busy < srv.workers && srv.status != Status::Hung {
+        if srv.busy < srv.workers && srv.failure != Some(Failure::Hang) {
             self.start_web(now, slot);
         } else if srv.queued < srv.queue_max {
             let tag = self.reqs[slot as usize].tag;
@@ -150,7 +150,7 @@ impl World<'_> {
     }
 
     pub(super) fn start_next_web(&mut self, now: SimTime, s: usize) {
-        while self.web[s].busy < self.web[s].workers && self.web[s].status != Status::Hung {
+        while self.web[s].busy < self.web[s].workers && self.web[s].failure != Some(Failure::Hang) {
             let Some((next, tag)) = self.web[s].queue.pop_front() else {
                 return;
             };
@@ -165,8 +165,8 @@ impl World<'_> {
     /// The response reached lb1: success.
     pub(super) fn complete(&mut self, now: SimTime, slot: u32) {
         let r = self.reqs[slot as usize];
-        self.reqs[slot as usize].lb_open = false;
-        self.backend.handle_done(now, r.server as usize);
+        debug_assert!(!r.recorded, "a request is recorded once");
+        self.lb_close(now, slot);
         let mut latency = now.since(r.arrived);
         if !self.client_zero {
             let d = self.m.topology.client_latency();
@@ -180,18 +180,33 @@ impl World<'_> {
         self.pump(now);
     }
 
-    /// Record a failure. Cleans up whatever the request holds at lb1 and on a web server.
-    pub(super) fn fail(&mut self, now: SimTime, slot: u32, why: FailReason) {
+    /// lb1 stops counting the request's connection to its server (its answer or its failure
+    /// reached the client).
+    pub(super) fn lb_close(&mut self, now: SimTime, slot: u32) {
+        let r = &mut self.reqs[slot as usize];
+        assert!(r.lb_open, "lb1 closes a connection it does not count (slot {slot})");
+        r.lb_open = false;
+        self.backend.handle_done(now, r.server as usize);
+    }
+
+    /// Record a failure and close its connection at lb1 if it holds one; what it holds on a
+    /// web server is the caller's.
+    pub(super) fn record_failure(&mut self, now: SimTime, slot: u32, why: FailReason) {
         let r = self.reqs[slot as usize];
-        debug_assert!(!r.recorded);
+        debug_assert!(!r.recorded, "a request is recorded once");
         self.metrics.record_failure(r.bucket, r.arrived, why);
         if r.in_maint && self.metrics.in_window(r.arrived) {
             self.metrics.maintenance_failed += 1;
         }
         if r.lb_open {
-            self.reqs[slot as usize].lb_open = false;
-            self.backend.handle_done(now, r.server as usize);
+            self.lb_close(now, slot);
         }
+    }
+
+    /// Record a failure. Cleans up whatever the request holds at lb1 and on a web server.
+    pub(super) fn fail(&mut self, now: SimTime, slot: u32, why: FailReason) {
+        let r = self.reqs[slot as usize];
+        self.record_failure(now, slot, why);
         match r.phase {
             Phase::WebActive | Phase::Frozen => {
                 // The worker finishes it without a client; the slot is freed then.
