@@ -86,9 +86,11 @@ pub enum Command {
         #[arg(long)]
         allow_empty: bool,
         /// Run flags applied to every checked scenario (e.g. --replications 50 for a stricter
-        /// nightly run; --out is where capsules go).
+        /// nightly run; --out is where capsules go, or a shard's records).
         #[command(flatten)]
         flags: RunFlags,
+        #[command(flatten)]
+        shard: shard::ShardFlags,
     },
     /// Minimise a failing scenario (e.g. a capsule from `simpark check`): the fewest faults,
     /// the shortest horizon and the lowest traffic that still fail the same expectation.
@@ -103,8 +105,8 @@ pub enum Command {
     /// Show how `simpark run --shard i/N` splits a run: units (replications) per shard, and
     /// the plan hash every record carries.
     Plan(shard::PlanArgs),
-    /// Merge the records shards wrote (`simpark run --shard`) into what one `simpark run`
-    /// writes, byte for byte; lists missing units (exit 2).
+    /// Merge the records shards wrote (`simpark run|sweep|compare|check --shard`) into what
+    /// one process writes, byte for byte; lists missing units (exit 2).
     Merge(shard::MergeArgs),
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
@@ -413,11 +415,16 @@ pub fn main_with(cli: Cli) -> Result<i32> {
             capsule_dir,
             allow_empty,
             flags,
+            shard,
         }) => {
             let dir = capsule_dir
                 .or_else(|| flags.out.clone())
                 .unwrap_or_else(|| PathBuf::from("results/check"));
-            check::check(&paths, junit.as_deref(), &flags, &dir, allow_empty)
+            let outputs = check::Outputs {
+                junit: junit.as_deref(),
+                capsule_dir: &dir,
+            };
+            check::check(&paths, &outputs, &flags, allow_empty, &shard)
         }
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Bench {

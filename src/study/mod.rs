@@ -265,6 +265,12 @@ impl Units {
         self.total
     }
 
+    /// The units of run `run`, in order.
+    pub fn range(&self, run: usize) -> std::ops::Range<u32> {
+        let end = self.starts.get(run + 1).copied().unwrap_or(self.total);
+        self.starts[run] as u32..end as u32
+    }
+
     /// The (run, replication) of unit `u` (below `total`).
     pub fn locate(&self, u: u32) -> (usize, u32) {
         assert!(u64::from(u) < self.total, "unit {u} of {}", self.total);

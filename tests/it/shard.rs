@@ -817,3 +817,71 @@ fn precision_adds_batches_until_the_half_width_is_reached() {
         assert!(!d.join("bad").exists());
     }
 }
+
+/// A sharded `simpark check` (units: scenario file with `[[expect]]` blocks x replication)
+/// through a Kubernetes-style Indexed Job: the merge prints the same verdicts, writes the same
+/// capsule and JUnit bytes and exits as one `simpark check`; a missing shard is named with
+/// the `simpark check` line that tops it up.
+#[test]
+fn check_shards_merge_to_the_single_check() {
+    let d = tmpdir("shard-check");
+    std::fs::create_dir_all(d.join("checks")).unwrap();
+    std::fs::write(
+        d.join("checks/a_pass.toml"),
+        format!("{SMALL}[[expect]]\nlatency_ms_p99_max = 1000\navailability_request_min = 0.99\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("checks/b_fail.toml"),
+        format!("{}[[expect]]\nlatency_ms_p99_max = 1\n", SMALL.replace("\"small\"", "\"tight\"")),
+    )
+    .unwrap();
+    std::fs::write(d.join("checks/c_none.toml"), SMALL).unwrap();
+    let check = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["check", "checks", "--replications", "4"];
+        args.extend_from_slice(extra);
+        study(&d, &args, env)
+    };
+    let single = check(&["--junit", "single.xml", "--out", "caps1"], &[]);
+    assert_eq!(single.status.code(), Some(1), "{}", String::from_utf8_lossy(&single.stderr));
+    assert!(d.join("caps1/tight.capsule.toml").exists());
+    let o = check(&["--shards", "3"], &[]);
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(plan.contains("8 units") && plan.contains("shard 1/3: units 2-4 (3)"), "{plan}");
+    for i in ["0", "2"] {
+        let o = check(&["--shard", "auto/3", "--out", "parts"], &[("JOB_COMPLETION_INDEX", i)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merge = |out: &str| {
+        let mut cmd = simpark();
+        cmd.current_dir(&d)
+            .args(["merge", "parts", "--quiet", "--junit", "merged.xml", "--out", out]);
+        cmd.output().expect("simpark merge runs")
+    };
+    let o = merge("caps2");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("3 of 8 units missing: 2-4"), "{err}");
+    assert!(err.contains("simpark check checks/a_pass.toml checks/b_fail.toml checks/c_none.toml"), "{err}");
+    assert!(!d.join("merged.xml").exists() && !d.join("caps2").exists());
+    let o = check(&["--units", "2-4", "--out", "parts"], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let merged = merge("caps2");
+    assert_eq!(merged.status.code(), Some(1), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&merged.stdout).replace("caps2", "caps1"),
+        String::from_utf8_lossy(&single.stdout)
+    );
+    let read = |p: &str| std::fs::read(d.join(p)).unwrap();
+    // Byte for byte but the capsule directory each names in its replay lines.
+    let merged_xml = String::from_utf8(read("merged.xml")).unwrap();
+    assert!(
+        merged_xml.replace("caps2/", "caps1/").as_bytes() == read("single.xml"),
+        "JUnit differs"
+    );
+    assert!(
+        read("caps2/tight.capsule.toml") == read("caps1/tight.capsule.toml"),
+        "capsule differs"
+    );
+    assert!(!d.join("caps2/small.capsule.toml").exists());
+}
