@@ -215,6 +215,35 @@ pub struct RunArgs {
     pub max_replications: u32,
 }
 
+/// `--precision` of `sweep` and `compare`: each run (grid point, N-1 twin, compared
+/// scenario) gets replications by the rule `run --precision` applies to one run.
+#[derive(Args, Debug, Default)]
+pub struct StudyPrecision {
+    /// Add replications to each run (grid point, twin, scenario) in batches of 10 until
+    /// every 95% CI half-width is reached, as `run --precision` does for one run (the same
+    /// targets); each run reports the replications it used. Not with --shard/--units/--shards.
+    #[arg(long, value_name = "TARGETS", conflicts_with_all = ["shard", "units", "shards"])]
+    pub precision: Option<String>,
+    /// Most replications a --precision run may use.
+    #[arg(long, value_name = "N", default_value_t = simpark::study::precision::REPLICATIONS_MAX_DEFAULT, requires = "precision")]
+    pub max_replications: u32,
+}
+
+impl StudyPrecision {
+    /// The targets for a run of `mode` starting at `start` replications (`None` without
+    /// `--precision`); an error is printed and its exit code returned.
+    pub fn parse(&self, mode: scenario::Mode, start: u32) -> Result<Option<Precision>, i32> {
+        let Some(text) = &self.precision else { return Ok(None) };
+        Precision::parse(text, mode, self.max_replications)
+            .and_then(|p| p.check_start(start).map(|()| p))
+            .map(Some)
+            .map_err(|e| {
+                eprintln!("error: {e}");
+                exit::USAGE
+            })
+    }
+}
+
 /// Threads per core `--jobs` may ask for.
 pub const JOBS_PER_CORE_MAX: usize = 4;
 

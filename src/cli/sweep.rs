@@ -37,6 +37,8 @@ pub struct SweepArgs {
     pub run: RunFlags,
     #[command(flatten)]
     pub shard: super::shard::ShardFlags,
+    #[command(flatten)]
+    pub precision: super::StudyPrecision,
 }
 
 fn usage(message: impl std::fmt::Display) -> i32 {
@@ -107,6 +109,10 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
         Ok(None) => {}
         Err(e) => return Ok(usage(e)),
     }
+    let precision = match args.precision.parse(plan.base.mode, plan.base.replications) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
     let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
     let mut outdir = match OutDir::prepare(&out) {
@@ -120,7 +126,15 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
     let bar = args.run.progress(plan.units(), "sweep runs x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let started = Instant::now();
-    let report = match plan.run(&load, jobs, &|| bar.inc(1)) {
+    let ran = match &precision {
+        None => plan.run(&load, jobs, &|| bar.inc(1)),
+        Some(p) => {
+            // The total is unknown until the targets are met: the bar counts units run.
+            bar.set_length(p.max as u64 * plan.runs.len() as u64);
+            plan.run_precise(&load, p, jobs, &|| bar.inc(1))
+        }
+    };
+    let report = match ran {
         Ok(r) => r,
         Err(crashed) => {
             bar.abandon();
@@ -139,7 +153,7 @@ pub fn sweep(args: &SweepArgs) -> Result<i32> {
         "wall_s": wall.as_secs_f64(),
         "jobs": jobs,
         "runs": plan.runs.len(),
-        "replications_total": plan.units(),
+        "replications_total": report.points.iter().map(|p| u64::from(p.replications.unwrap_or(report.replications))).sum::<u64>(),
     });
     files.push(("perf.json".to_string(), report::to_json(&perf)));
     for (name, body) in &files {

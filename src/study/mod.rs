@@ -20,6 +20,7 @@ use crate::sim::avail::{AvailMetrics, AvailWorld, Cause};
 use crate::sim::metrics::RepMetrics;
 use crate::sim::request::World;
 use crate::stats::Estimate;
+use precision::Precision;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// Version of the `sweep.json` and `compare.json` layouts; bump on any incompatible change.
@@ -291,6 +292,20 @@ pub fn run_units(
     on_done: &(dyn Fn() + Sync),
     sink: &mut dyn FnMut(u32, usize, Vec<f64>),
 ) -> Result<(), Crashed> {
+    run_units_from(plan, units, model_of, &|_| 0, jobs, on_done, sink)
+}
+
+/// `run_units` where run `run`'s units are its replications from `first(run)` on (a
+/// `--precision` batch).
+fn run_units_from(
+    plan: &Units,
+    units: &mut dyn Iterator<Item = u32>,
+    model_of: &(dyn Fn(usize) -> Model + Sync),
+    first: &(dyn Fn(usize) -> u32 + Sync),
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+    sink: &mut dyn FnMut(u32, usize, Vec<f64>),
+) -> Result<(), Crashed> {
     let mut chunk: Vec<(u32, usize, u32)> = Vec::with_capacity(CHUNK_UNITS_MAX);
     let mut runs: Vec<usize> = Vec::with_capacity(CHUNK_RUNS_MAX);
     let mut flush = |chunk: &mut Vec<(u32, usize, u32)>, runs: &mut Vec<usize>| -> Result<(), Crashed> {
@@ -318,7 +333,7 @@ pub fn run_units(
             }
             runs.push(run);
         }
-        chunk.push((u, run, replication));
+        chunk.push((u, run, first(run) + replication));
         if chunk.len() == CHUNK_UNITS_MAX {
             // The run may continue in the next chunk.
             flush(&mut chunk, &mut runs)?;
@@ -360,6 +375,61 @@ pub fn run_and_fold(
     )?;
     assert_eq!(out.len(), replications.len(), "every run folded");
     Ok(out)
+}
+
+/// `run_and_fold` by precision: every run starts with `start[run]` replications, then, in
+/// rounds, each run whose targets (`precision(run)`) are not met gets its next batch
+/// (`Precision::next`), until every run meets them or reaches the cap. A run's stopping point
+/// depends only on its own figures in replication order (the rule `simpark run
+/// --precision` applies to one run), so the answer is the same for any `jobs`. Returns each
+/// run's figures and the replications it used. Holds every run's per-replication figures
+/// until the end (a few floats each).
+pub fn run_and_fold_precise<'p>(
+    start: &[u32],
+    meta: &dyn Fn(usize) -> (Mode, f64),
+    model_of: &(dyn Fn(usize) -> Model + Sync),
+    precision: &dyn Fn(usize) -> &'p Precision,
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(Vec<RunFigures>, Vec<u32>), Crashed> {
+    let mut figures: Vec<Vec<Vec<f64>>> = vec![Vec::new(); start.len()];
+    // (run, first replication, end) of this round's batches.
+    let mut batch: Vec<(usize, u32, u32)> = start.iter().enumerate().map(|(r, &n)| (r, 0, n)).collect();
+    while !batch.is_empty() {
+        let sizes: Vec<u32> = batch.iter().map(|&(_, a, b)| b - a).collect();
+        let units = Units::new(&sizes);
+        assert!(units.total() <= UNITS_MAX, "a round is at most one unit per run and cap");
+        run_units_from(
+            &units,
+            &mut (0..units.total() as u32),
+            &|k| model_of(batch[k].0),
+            &|k| batch[k].1,
+            jobs,
+            on_done,
+            &mut |_, k, f| figures[batch[k].0].push(f),
+        )
+        .map_err(|c| Crashed {
+            run: batch[c.run].0,
+            replication: c.replication,
+        })?;
+        batch = (0..start.len())
+            .filter(|&r| !precision(r).met(meta(r).0, &figures[r]))
+            .filter_map(|r| {
+                let n = figures[r].len() as u32;
+                precision(r).next(n).map(|next| (r, n, next))
+            })
+            .collect();
+    }
+    let used = figures.iter().map(|f| f.len() as u32).collect();
+    let folded = figures
+        .iter()
+        .enumerate()
+        .map(|(r, f)| {
+            let (mode, offered) = meta(r);
+            fold(mode, offered, f)
+        })
+        .collect();
+    Ok((folded, used))
 }
 
 /// Fold a whole study's unit figures (in unit order, `replications[run]` per run) into
@@ -466,6 +536,43 @@ mod tests {
         }
         assert!(f.get("latency_ms_p99").is_none(), "availability mode has no latency");
         assert_eq!(f.slo_availability(), s.metrics.availability_time);
+    }
+
+    #[test]
+    fn precision_per_run_stops_where_run_precision_stops_for_any_jobs() {
+        let a = crate::scenario::from_str(TINY, "a.toml", &["replications=2".into()]).unwrap();
+        let b = crate::scenario::from_str(TINY, "b.toml", &["traffic.rate_per_s=80.0".into()]).unwrap();
+        let models = [a, b];
+        // Run 0 cannot reach 0.01% before the cap; run 1 meets 50% at its start.
+        let p = [
+            Precision::parse("latency_ms_mean:0.01%", Mode::Requests, 40).unwrap(),
+            Precision::parse("latency_ms_mean:50%", Mode::Requests, 40).unwrap(),
+        ];
+        let run = |jobs| {
+            run_and_fold_precise(
+                &[2, 3],
+                &|r| (models[r].mode, models[r].mean_rate_per_s()),
+                &|r| models[r].clone(),
+                &|r| &p[r],
+                jobs,
+                &|| {},
+            )
+            .unwrap()
+        };
+        let (figures, used) = run(2);
+        assert_eq!((figures.clone(), used.clone()), run(1));
+        assert_eq!(used, [40, 3]);
+        for (r, m) in models.iter().enumerate() {
+            let alone = precision::replicate(
+                &p[r],
+                Mode::Requests,
+                m.replications,
+                &mut |x, y| (x..y).map(|i| unit_figures(m, i)).collect(),
+                &|f: &Vec<f64>| f.clone(),
+            );
+            assert_eq!(used[r] as usize, alone.len(), "run {r} stops where `run --precision` stops");
+            assert_eq!(figures[r], fold(m.mode, m.mean_rate_per_s(), &alone));
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@
 //! or spawn a thread (parallelism is `study::run_models`).
 
 use super::vary::{self, Scale, Value, Vary, si};
+use super::precision::Precision;
 use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, human_label};
 use crate::report::plot::{self, LineChart, Point, Reference, Series};
 use crate::scenario::{Fault, FaultKind, Mode, Model, ScenarioError, Slo};
@@ -232,6 +233,30 @@ impl Plan {
         Ok(self.report(figures))
     }
 
+    /// Run by precision (`study::run_and_fold_precise`): each run from its replications on,
+    /// in batches, until `precision` is met or its cap; the report names each point's count.
+    pub fn run_precise(
+        &self,
+        load: &Load,
+        precision: &Precision,
+        jobs: usize,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<SweepReport, Crashed> {
+        let (figures, used) = super::run_and_fold_precise(
+            &self.replications(),
+            &|run| (self.runs[run].mode, self.runs[run].offered_rps),
+            &|run| self.model(load, run),
+            &|_| precision,
+            jobs,
+            on_done,
+        )?;
+        let mut report = self.report(figures);
+        for (p, n) in report.points.iter_mut().zip(used) {
+            p.replications = Some(n);
+        }
+        Ok(report)
+    }
+
     /// The report from every run's figures (in run order): what a whole sweep and
     /// `simpark merge` both call.
     pub fn report(&self, figures: Vec<RunFigures>) -> SweepReport {
@@ -289,6 +314,9 @@ pub struct PointOut {
     pub n_minus_1: bool,
     /// Whether the point meets the SLO (conservatively); null without targets.
     pub meets_slo: Option<bool>,
+    /// Replications this point used (with `--precision` only; else the sweep's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replications: Option<u32>,
     pub metrics: RunFigures,
 }
 
@@ -364,6 +392,7 @@ impl SweepReport {
                 values: plan.values(r.point),
                 n_minus_1: r.n_minus_1,
                 meets_slo: meets(&plan.slo, &f),
+                replications: None,
                 metrics: f,
             })
             .collect();

@@ -885,3 +885,68 @@ fn check_shards_merge_to_the_single_check() {
     );
     assert!(!d.join("caps2/small.capsule.toml").exists());
 }
+
+/// `sweep --precision` and `compare --precision`: each run gets replications by the `run
+/// --precision` rule, reports how many it used, and the files are the same for any `--jobs`.
+#[test]
+fn sweep_and_compare_by_precision_are_the_same_for_any_jobs() {
+    let d = tmpdir("precision-studies");
+    std::fs::write(d.join("small.toml"), SMALL).unwrap();
+    let sweep = |jobs: &str, out: &str| {
+        let mut cmd = simpark();
+        cmd.current_dir(&d).args([
+            "sweep",
+            "small.toml",
+            "--vary",
+            "traffic.rate_per_s=20,60",
+            "--precision",
+            "latency_ms_p99:10ms",
+            "--max-replications",
+            "60",
+            "--quiet",
+            "--jobs",
+            jobs,
+            "--out",
+            out,
+        ]);
+        cmd.output().expect("simpark runs")
+    };
+    for (jobs, out) in [("1", "s1"), ("2", "s2")] {
+        let o = sweep(jobs, out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(outputs(&d.join("s1")) == outputs(&d.join("s2")), "--jobs changed a sweep by precision");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("s1/sweep.json")).unwrap()).unwrap();
+    let used: Vec<u64> = json["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["replications"].as_u64().expect("each point names its replications"))
+        .collect();
+    assert_eq!(used.len(), 4, "2 points and their N-1 twins");
+    assert!(used.iter().all(|&n| n >= 3 && n <= 60 && (n - 3) % 10 == 0 || n == 60), "{used:?}");
+    assert!(used.iter().any(|&n| n > 3), "{used:?}");
+    // Refused with shards (decide the count first).
+    let mut cmd = simpark();
+    let o = cmd
+        .current_dir(&d)
+        .args(["sweep", "small.toml", "--vary", "web.count=1..2", "--precision", "1%", "--shard", "0/2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let compare = |jobs: &str, out: &str| {
+        let mut cmd = simpark();
+        cmd.current_dir(&d).args([
+            "compare", "small.toml", "--precision", "latency_ms_p99:10ms", "--max-replications", "40", "--quiet",
+            "--jobs", jobs, "--out", out,
+        ]);
+        cmd.output().expect("simpark runs")
+    };
+    for (jobs, out) in [("1", "c1"), ("2", "c2")] {
+        let o = compare(jobs, out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(outputs(&d.join("c1")) == outputs(&d.join("c2")));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("c1/compare.json")).unwrap()).unwrap();
+    assert!(json["scenarios"][0]["replications"].as_u64().unwrap() > 3);
+}
