@@ -2,7 +2,10 @@
 //! writes exact partial records; `simpark plan --shards N` shows the split; `simpark merge
 //! DIR...` rebuilds the replications in unit order and writes what one `simpark run` writes
 //! (`summary.json`, `timeseries.csv` or `months.csv` and `latency.json`,
-//! `scenario.resolved.toml`, `topology.dot`; not `perf.json`), byte for byte. Records, plan hash and unit order come from `simpark::study::shard`.
+//! `scenario.resolved.toml`, `topology.dot`; not `perf.json`), byte for byte; likewise a
+//! sharded `sweep`, `compare` (figures per unit) or `check` (whole replications per unit;
+//! the merge prints verdicts and writes capsules and JUnit as `simpark check` does). Records,
+//! plan hash and unit order come from `simpark::study::shard`.
 //!
 //! The only place that reads the scheduler's variables (`SLURM_ARRAY_TASK_ID`, ...).
 
