@@ -13,9 +13,9 @@
 use super::shard::ShardFlags;
 use super::{collect_toml, exit, report_scenario_error};
 use anyhow::{Context, Result};
+use simpark::check::capsule;
 use simpark::check::expect::Suite;
 use simpark::check::run::{self, Checked};
-use simpark::check::capsule;
 use simpark::report;
 use simpark::scenario::Model;
 use simpark::study::shard::{StudyFile, StudyKind};

@@ -12,8 +12,8 @@
 use super::{RunArgs, RunFlags, exit, report_scenario_error};
 use anyhow::{Context, Result};
 use clap::Args;
-use simpark::report::outdir::{self, OutDir};
 use simpark::check::run;
+use simpark::report::outdir::{self, OutDir};
 use simpark::report::{self, summary};
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
@@ -232,7 +232,14 @@ pub fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
 
 /// Run the replications `units[k] - first` of `model` on `jobs` threads and return their
 /// record lines (unit `units[k]`), in order. A violated invariant panics.
-fn record_lines(model: &Model, plan: &str, units: &[u32], first: u32, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Vec<String> {
+fn record_lines(
+    model: &Model,
+    plan: &str,
+    units: &[u32],
+    first: u32,
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<String> {
     let n = units.len() as u32;
     let line = |k: usize, rep: Replication| shard::record_line(plan, units[k], rep);
     let rep = |k: u32| units[k as usize] - first;
@@ -309,7 +316,10 @@ pub fn check_units(study: &StudyFile, models: &[(String, Model)], flags: &ShardF
             record_lines(model, &plan, block, range.start, run.jobs(), &on_done)
         }));
         let Ok(lines) = lines else {
-            return Ok(super::invariant_violated(&bar, &super::replay_line(Some(label), run, &[], model)));
+            return Ok(super::invariant_violated(
+                &bar,
+                &super::replay_line(Some(label), run, &[], model),
+            ));
         };
         for l in lines {
             text.push_str(&l);

@@ -398,7 +398,10 @@ pub fn run_and_fold_precise<'p>(
     while !batch.is_empty() {
         let sizes: Vec<u32> = batch.iter().map(|&(_, a, b)| b - a).collect();
         let units = Units::new(&sizes);
-        assert!(units.total() <= UNITS_MAX, "a round is at most one unit per run and cap");
+        assert!(
+            units.total() <= UNITS_MAX,
+            "a round is at most the plan or one batch per run"
+        );
         run_units_from(
             &units,
             &mut (0..units.total() as u32),
@@ -570,7 +573,11 @@ mod tests {
                 &mut |x, y| (x..y).map(|i| unit_figures(m, i)).collect(),
                 &|f: &Vec<f64>| f.clone(),
             );
-            assert_eq!(used[r] as usize, alone.len(), "run {r} stops where `run --precision` stops");
+            assert_eq!(
+                used[r] as usize,
+                alone.len(),
+                "run {r} stops where `run --precision` stops"
+            );
             assert_eq!(figures[r], fold(m.mode, m.mean_rate_per_s(), &alone));
         }
     }

@@ -30,8 +30,8 @@
 //! Reads only models it was given and figures the runner returned; must never read a clock
 //! or spawn a thread (parallelism is `study::run_models`).
 
-use super::vary::{self, Scale, Value, Vary, si};
 use super::precision::Precision;
+use super::vary::{self, Scale, Value, Vary, si};
 use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, human_label};
 use crate::report::plot::{self, LineChart, Point, Reference, Series};
 use crate::scenario::{Fault, FaultKind, Mode, Model, ScenarioError, Slo};

@@ -833,7 +833,10 @@ fn check_shards_merge_to_the_single_check() {
     .unwrap();
     std::fs::write(
         d.join("checks/b_fail.toml"),
-        format!("{}[[expect]]\nlatency_ms_p99_max = 1\n", SMALL.replace("\"small\"", "\"tight\"")),
+        format!(
+            "{}[[expect]]\nlatency_ms_p99_max = 1\n",
+            SMALL.replace("\"small\"", "\"tight\"")
+        ),
     )
     .unwrap();
     std::fs::write(d.join("checks/c_none.toml"), SMALL).unwrap();
@@ -843,11 +846,19 @@ fn check_shards_merge_to_the_single_check() {
         study(&d, &args, env)
     };
     let single = check(&["--junit", "single.xml", "--out", "caps1"], &[]);
-    assert_eq!(single.status.code(), Some(1), "{}", String::from_utf8_lossy(&single.stderr));
+    assert_eq!(
+        single.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&single.stderr)
+    );
     assert!(d.join("caps1/tight.capsule.toml").exists());
     let o = check(&["--shards", "3"], &[]);
     let plan = String::from_utf8_lossy(&o.stdout);
-    assert!(plan.contains("8 units") && plan.contains("shard 1/3: units 2-4 (3)"), "{plan}");
+    assert!(
+        plan.contains("8 units") && plan.contains("shard 1/3: units 2-4 (3)"),
+        "{plan}"
+    );
     for i in ["0", "2"] {
         let o = check(&["--shard", "auto/3", "--out", "parts"], &[("JOB_COMPLETION_INDEX", i)]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -862,12 +873,20 @@ fn check_shards_merge_to_the_single_check() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("3 of 8 units missing: 2-4"), "{err}");
-    assert!(err.contains("simpark check checks/a_pass.toml checks/b_fail.toml checks/c_none.toml"), "{err}");
+    assert!(
+        err.contains("simpark check checks/a_pass.toml checks/b_fail.toml checks/c_none.toml"),
+        "{err}"
+    );
     assert!(!d.join("merged.xml").exists() && !d.join("caps2").exists());
     let o = check(&["--units", "2-4", "--out", "parts"], &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let merged = merge("caps2");
-    assert_eq!(merged.status.code(), Some(1), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&merged.stdout).replace("caps2", "caps1"),
         String::from_utf8_lossy(&single.stdout)
@@ -915,7 +934,10 @@ fn sweep_and_compare_by_precision_are_the_same_for_any_jobs() {
         let o = sweep(jobs, out);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    assert!(outputs(&d.join("s1")) == outputs(&d.join("s2")), "--jobs changed a sweep by precision");
+    assert!(
+        outputs(&d.join("s1")) == outputs(&d.join("s2")),
+        "--jobs changed a sweep by precision"
+    );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("s1/sweep.json")).unwrap()).unwrap();
     let used: Vec<u64> = json["points"]
         .as_array()
@@ -924,21 +946,43 @@ fn sweep_and_compare_by_precision_are_the_same_for_any_jobs() {
         .map(|p| p["replications"].as_u64().expect("each point names its replications"))
         .collect();
     assert_eq!(used.len(), 4, "2 points and their N-1 twins");
-    assert!(used.iter().all(|&n| n >= 3 && n <= 60 && (n - 3) % 10 == 0 || n == 60), "{used:?}");
+    assert!(
+        used.iter()
+            .all(|&n| (3..=60).contains(&n) && (n - 3) % 10 == 0 || n == 60),
+        "{used:?}"
+    );
     assert!(used.iter().any(|&n| n > 3), "{used:?}");
     // Refused with shards (decide the count first).
     let mut cmd = simpark();
     let o = cmd
         .current_dir(&d)
-        .args(["sweep", "small.toml", "--vary", "web.count=1..2", "--precision", "1%", "--shard", "0/2"])
+        .args([
+            "sweep",
+            "small.toml",
+            "--vary",
+            "web.count=1..2",
+            "--precision",
+            "1%",
+            "--shard",
+            "0/2",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let compare = |jobs: &str, out: &str| {
         let mut cmd = simpark();
         cmd.current_dir(&d).args([
-            "compare", "small.toml", "--precision", "latency_ms_p99:0.01ms", "--max-replications", "23", "--quiet",
-            "--jobs", jobs, "--out", out,
+            "compare",
+            "small.toml",
+            "--precision",
+            "latency_ms_p99:0.01ms",
+            "--max-replications",
+            "23",
+            "--quiet",
+            "--jobs",
+            jobs,
+            "--out",
+            out,
         ]);
         cmd.output().expect("simpark runs")
     };
