@@ -346,13 +346,15 @@ fn run_units_from(
 }
 
 /// Run every unit of every run and fold each run's replications in index order, holding
-/// only one run's figures at a time. `meta(run)` is the run's (mode, offered load).
+/// only one run's figures at a time. `meta(run)` is the run's (mode, offered load);
+/// `on_run(run, figures)` sees each run as it is folded, in run order (streamed outputs).
 pub fn run_and_fold(
     replications: &[u32],
     meta: &dyn Fn(usize) -> (Mode, f64),
     model_of: &(dyn Fn(usize) -> Model + Sync),
     jobs: usize,
     on_done: &(dyn Fn() + Sync),
+    on_run: &mut dyn FnMut(usize, &RunFigures),
 ) -> Result<Vec<RunFigures>, Crashed> {
     let plan = Units::new(replications);
     assert!(plan.total() <= UNITS_MAX, "callers check units against UNITS_MAX");
@@ -368,7 +370,9 @@ pub fn run_and_fold(
             reps.push(f);
             if reps.len() == replications[run] as usize {
                 let (mode, offered) = meta(run);
-                out.push(fold(mode, offered, &reps));
+                let figures = fold(mode, offered, &reps);
+                on_run(run, &figures);
+                out.push(figures);
                 reps.clear();
             }
         },
@@ -475,6 +479,7 @@ pub fn run_models(models: &[Model], jobs: usize, on_done: &(dyn Fn() + Sync)) ->
         &|run| models[run].clone(),
         jobs,
         on_done,
+        &mut |_, _| {},
     )
 }
 

@@ -221,16 +221,36 @@ impl Plan {
     }
 
     /// Run every (run x replication) on `jobs` threads, a chunk of models at a time, and
-    /// build the report.
-    pub fn run(&self, load: &Load, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<SweepReport, Crashed> {
+    /// build the report. `on_point` sees each run's point as it finishes, in run order (the
+    /// streamed `sweep.csv`).
+    pub fn run(
+        &self,
+        load: &Load,
+        jobs: usize,
+        on_done: &(dyn Fn() + Sync),
+        on_point: &mut dyn FnMut(&PointOut),
+    ) -> Result<SweepReport, Crashed> {
         let figures = super::run_and_fold(
             &self.replications(),
             &|run| (self.runs[run].mode, self.runs[run].offered_rps),
             &|run| self.model(load, run),
             jobs,
             on_done,
+            &mut |run, f| on_point(&self.point(run, f.clone())),
         )?;
         Ok(self.report(figures))
+    }
+
+    /// Run `run`'s point of the report from its figures.
+    fn point(&self, run: usize, figures: RunFigures) -> PointOut {
+        let r = &self.runs[run];
+        PointOut {
+            values: self.values(r.point),
+            n_minus_1: r.n_minus_1,
+            meets_slo: meets(&self.slo, &figures),
+            replications: None,
+            metrics: figures,
+        }
     }
 
     /// Run by precision (`study::run_and_fold_precise`): each run from its replications on,
@@ -384,17 +404,10 @@ pub enum Position {
 impl SweepReport {
     fn new(plan: &Plan, figures: Vec<RunFigures>) -> SweepReport {
         let b = &plan.base;
-        let points: Vec<PointOut> = plan
-            .runs
-            .iter()
-            .zip(figures)
-            .map(|(r, f)| PointOut {
-                values: plan.values(r.point),
-                n_minus_1: r.n_minus_1,
-                meets_slo: meets(&plan.slo, &f),
-                replications: None,
-                metrics: f,
-            })
+        let points: Vec<PointOut> = figures
+            .into_iter()
+            .enumerate()
+            .map(|(run, f)| plan.point(run, f))
             .collect();
         let answer = answer(plan, &points);
         SweepReport {
@@ -430,48 +443,16 @@ impl SweepReport {
     }
 
     /// `sweep.csv`: one row per run, the varied keys, then each metric's value and ci95
-    /// (empty when there is one replication or the mode lacks the metric).
+    /// (empty when there is one replication or the mode lacks the metric): `csv_header`,
+    /// then `csv_row` of every point (what a sweep streams as its points finish).
     pub fn csv(&self) -> String {
-        let mut names: Vec<&'static str> = Vec::new();
+        let mode = match self.mode {
+            "availability" => Mode::Availability,
+            _ => Mode::Requests,
+        };
+        let mut out = csv_header(&self.vary, mode);
         for p in &self.points {
-            for (n, _) in &p.metrics.metrics {
-                if !names.contains(n) {
-                    names.push(n);
-                }
-            }
-        }
-        let mut out = String::from("n_minus_1");
-        for v in &self.vary {
-            let _ = write!(out, ",{}", csv_field(&v.key));
-        }
-        out.push_str(",meets_slo,offered_rps");
-        for n in &names {
-            let _ = write!(out, ",{n},{n}_ci95");
-        }
-        out.push('\n');
-        for p in &self.points {
-            let _ = write!(out, "{}", p.n_minus_1);
-            for (_, v) in &p.values.0 {
-                let cell = match v {
-                    Value::Int(i) => i.to_string(),
-                    Value::Float(x) => x.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Str(s) => csv_field(s),
-                };
-                let _ = write!(out, ",{cell}");
-            }
-            let meets = p.meets_slo.map(|b| b.to_string()).unwrap_or_default();
-            let _ = write!(out, ",{meets},{}", p.metrics.offered_rps);
-            for n in &names {
-                match p.metrics.get(n) {
-                    Some(e) => {
-                        let ci = e.ci95.map(|c| c.to_string()).unwrap_or_default();
-                        let _ = write!(out, ",{},{ci}", e.value);
-                    }
-                    None => out.push_str(",,"),
-                }
-            }
-            out.push('\n');
+            out.push_str(&csv_row(p, mode));
         }
         out
     }
@@ -742,6 +723,47 @@ fn csv_field(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The header line of `sweep.csv`.
+pub fn csv_header(vary: &[Vary], mode: Mode) -> String {
+    let mut out = String::from("n_minus_1");
+    for v in vary {
+        let _ = write!(out, ",{}", csv_field(&v.key));
+    }
+    out.push_str(",meets_slo,offered_rps");
+    for n in super::metric_names(mode) {
+        let _ = write!(out, ",{n},{n}_ci95");
+    }
+    out.push('\n');
+    out
+}
+
+/// One point's line of `sweep.csv`.
+pub fn csv_row(p: &PointOut, mode: Mode) -> String {
+    let mut out = p.n_minus_1.to_string();
+    for (_, v) in &p.values.0 {
+        let cell = match v {
+            Value::Int(i) => i.to_string(),
+            Value::Float(x) => x.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Str(s) => csv_field(s),
+        };
+        let _ = write!(out, ",{cell}");
+    }
+    let meets = p.meets_slo.map(|b| b.to_string()).unwrap_or_default();
+    let _ = write!(out, ",{meets},{}", p.metrics.offered_rps);
+    for n in super::metric_names(mode) {
+        match p.metrics.get(n) {
+            Some(e) => {
+                let ci = e.ci95.map(|c| c.to_string()).unwrap_or_default();
+                let _ = write!(out, ",{},{ci}", e.value);
+            }
+            None => out.push_str(",,"),
+        }
+    }
+    out.push('\n');
+    out
 }
 
 /// Whether a run meets the SLO, conservatively (CI ends); `None` without any target.
