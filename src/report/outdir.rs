@@ -404,6 +404,27 @@ mod tests {
     }
 
     #[test]
+    fn a_streamed_file_is_listed_like_a_whole_one() {
+        let d = tmp("stream").join("out");
+        let mut o = OutDir::prepare(&d).unwrap();
+        let mut s = o.stream("rows.csv").unwrap();
+        for piece in ["a,b\n", "1,2\n", "3,4\n"] {
+            s.write(piece.as_bytes()).unwrap();
+        }
+        o.finish(s).unwrap();
+        o.write("whole.csv", b"a,b\n1,2\n3,4\n").unwrap();
+        assert!(!d.exists(), "nothing visible before publish");
+        o.publish("id").unwrap();
+        let m = verify(&d).unwrap();
+        assert_eq!(m.files[0].name, "rows.csv");
+        assert_eq!(
+            (m.files[0].bytes, &m.files[0].fnv1a64),
+            (m.files[1].bytes, &m.files[1].fnv1a64)
+        );
+        assert_eq!(fs::read(d.join("rows.csv")).unwrap(), b"a,b\n1,2\n3,4\n");
+    }
+
+    #[test]
     #[cfg(target_os = "linux")]
     fn directories_swap_in_one_rename() {
         let root = tmp("exchange");
