@@ -95,7 +95,12 @@ pub fn evaluate_each(model: &Model, reps: &Replications) -> Vec<Vec<CheckResult>
 
 /// Run `model` and evaluate its expectations.
 pub fn run_model(model: &Model, jobs: usize) -> Checked {
-    let replications = simulate(model, jobs);
+    checked(model, simulate(model, jobs))
+}
+
+/// Evaluate `model`'s expectations over all of `replications` (a finished run, or one
+/// rebuilt by `simpark merge` from a sharded check's records).
+pub fn checked(model: &Model, replications: Replications) -> Checked {
     let results = evaluate_prefix(model, &replications, replications.len());
     Checked { results, replications }
 }

@@ -5,20 +5,36 @@
 //! The checks themselves are `simpark::check::run`; this module only prints and writes, and
 //! it never writes a file half-way (`report::write_atomic`). Nothing to check is an error
 //! unless `--allow-empty`: a CI job pointed at the wrong path must not stay green.
+//!
+//! A check shards like a sweep (`--shard`, `--units`, `--shards`): its units are (scenario
+//! file with `[[expect]]` blocks, replication) in file order, and `simpark merge` rebuilds
+//! each file's replications and reports them through `Report`, the same code as one process.
 
+use super::shard::ShardFlags;
 use super::{collect_toml, exit, report_scenario_error};
 use anyhow::{Context, Result};
+use simpark::check::capsule;
 use simpark::check::expect::Suite;
-use simpark::check::{capsule, run};
+use simpark::check::run::{self, Checked};
 use simpark::report;
+use simpark::scenario::Model;
+use simpark::study::shard::{StudyFile, StudyKind};
 use std::path::{Path, PathBuf};
+
+/// Where a check writes besides stdout.
+pub(crate) struct Outputs<'a> {
+    /// `--junit`.
+    pub(crate) junit: Option<&'a Path>,
+    /// Where replay capsules go.
+    pub(crate) capsule_dir: &'a Path,
+}
 
 pub(crate) fn check(
     paths: &[PathBuf],
-    junit: Option<&Path>,
+    outputs: &Outputs,
     flags: &super::RunFlags,
-    capsule_dir: &Path,
     allow_empty: bool,
+    shard: &ShardFlags,
 ) -> Result<i32> {
     let jobs = flags.jobs();
     let quiet = flags.quiet;
@@ -31,20 +47,20 @@ pub(crate) fn check(
         }
     }
     files.sort();
-    let mut models = Vec::new();
-    for f in &files {
-        match flags.load(Some(f), &[]) {
-            Ok(m) if m.spec.expects.is_empty() => {
-                if !quiet {
-                    println!("skip  {}: no [[expect]] blocks", f.display());
-                }
-            }
-            Ok(m) => {
-                flags.refuse_in_request_mode(&m, false)?;
-                models.push((f.clone(), m));
-            }
-            Err(e) => return Ok(report_scenario_error(&e)),
-        }
+    let study = StudyFile {
+        command: StudyKind::Check,
+        // Read from the working directory; `study.toml` records which one.
+        dir: String::new(),
+        scenarios: files.iter().map(|f| f.display().to_string()).collect(),
+        sets: flags.sets(),
+        vary: Vec::new(),
+    };
+    let models = match entries(&study, quiet) {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    for (_, m) in &models {
+        flags.refuse_in_request_mode(m, false)?;
     }
     if models.is_empty() && !allow_empty {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -55,37 +71,77 @@ pub(crate) fn check(
         );
         return Ok(exit::USAGE);
     }
-    let mut suites = Vec::new();
-    let mut failed = 0;
-    for (f, model) in &models {
-        let replay = super::replay_line(Some(&f.display().to_string()), flags, &[], model);
+    if shard.shard.is_some() || shard.units.is_some() || shard.shards.is_some() {
+        return super::shard::check_units(&study, &models, shard, flags);
+    }
+    let mut report = Report::new(outputs.capsule_dir, quiet);
+    for (label, model) in &models {
         let Some(checked) = super::guarded(flags, || run::run_model(model, jobs)) else {
             eprintln!(
-                "error: an internal invariant was violated in {} (a simpark bug; the panic message is above)",
-                f.display()
+                "error: an internal invariant was violated in {label} (a simpark bug; the panic message is above)"
             );
-            eprintln!("replay: {replay}");
+            eprintln!("replay: {}", super::replay_line(Some(label), flags, &[], model));
             return Ok(exit::INVARIANT);
         };
+        report.scenario(label, model, checked)?;
+    }
+    report.finish(outputs.junit)
+}
+
+/// The checked scenarios of a check's study file: (file as given, model) of every file with
+/// `[[expect]]` blocks, in order; the others are reported as skipped (errors printed; the
+/// exit code returned).
+pub(super) fn entries(study: &StudyFile, quiet: bool) -> Result<Vec<(String, Model)>, i32> {
+    let mut models = Vec::new();
+    for i in 0..study.scenario_count() {
+        let label = study.label(i);
+        match study.load(i, &[]) {
+            Ok(m) if m.spec.expects.is_empty() => {
+                if !quiet {
+                    println!("skip  {label}: no [[expect]] blocks");
+                }
+            }
+            Ok(m) => models.push((label, m)),
+            Err(e) => return Err(report_scenario_error(&e)),
+        }
+    }
+    Ok(models)
+}
+
+/// Prints each scenario's verdicts and writes its capsule as it comes, then the JUnit file
+/// and the totals: shared by `simpark check` and `simpark merge` of a sharded check.
+pub(super) struct Report<'a> {
+    capsule_dir: &'a Path,
+    quiet: bool,
+    suites: Vec<Suite>,
+    failed: usize,
+}
+
+impl<'a> Report<'a> {
+    pub(super) fn new(capsule_dir: &'a Path, quiet: bool) -> Self {
+        Report {
+            capsule_dir,
+            quiet,
+            suites: Vec::new(),
+            failed: 0,
+        }
+    }
+
+    /// One scenario's results: a line per expectation, and a capsule if one failed.
+    pub(super) fn scenario(&mut self, label: &str, model: &Model, checked: Checked) -> Result<()> {
         for r in &checked.results {
-            if quiet && r.passed {
+            if self.quiet && r.passed {
                 continue;
             }
             let tag = if r.passed { "ok  " } else { "FAIL" };
-            println!(
-                "{tag}  {}: {} = {} (expected {})",
-                f.display(),
-                r.name,
-                r.measured,
-                r.bound
-            );
+            println!("{tag}  {label}: {} = {} (expected {})", r.name, r.measured, r.bound);
         }
         let mut replay = None;
         if let Some(first) = checked.failures().next() {
-            failed += 1;
-            let c = capsule::capsule(model, &checked.replications, &first.name, &f.display().to_string())
+            self.failed += 1;
+            let c = capsule::capsule(model, &checked.replications, &first.name, label)
                 .expect("a failing expectation fails on the whole run");
-            let path = capsule_dir.join(format!("{}.capsule.toml", model.spec.name));
+            let path = self.capsule_dir.join(format!("{}.capsule.toml", model.spec.name));
             report::write_atomic(&path, c.text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
             // The capsule pins seed, replications and every override: checking it replays
             // the failing check itself.
@@ -99,26 +155,36 @@ pub(crate) fn check(
             );
             replay = Some(line);
         }
-        suites.push(Suite {
+        self.suites.push(Suite {
             name: model.spec.name.clone(),
-            file: f.display().to_string(),
+            file: label.to_string(),
             seed: model.seed,
             per_replication: run::evaluate_each(model, &checked.replications),
             results: checked.results,
             replay,
         });
+        Ok(())
     }
-    if let Some(path) = junit {
-        report::write_atomic(path, simpark::check::expect::junit(&suites).as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
+
+    /// Write the JUnit file (if asked), print the totals and return the exit code.
+    pub(super) fn finish(self, junit: Option<&Path>) -> Result<i32> {
+        if let Some(path) = junit {
+            report::write_atomic(path, simpark::check::expect::junit(&self.suites).as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        let total: usize = self.suites.iter().map(|s| s.results.len()).sum();
+        let bad: usize = self
+            .suites
+            .iter()
+            .map(|s| s.results.iter().filter(|c| !c.passed).count())
+            .sum();
+        if !self.quiet || bad > 0 {
+            println!("{} passed, {} failed", total - bad, bad);
+        }
+        Ok(if self.failed > 0 {
+            exit::EXPECTATION_FAILED
+        } else {
+            exit::OK
+        })
     }
-    let total: usize = suites.iter().map(|s| s.results.len()).sum();
-    let bad: usize = suites
-        .iter()
-        .map(|s| s.results.iter().filter(|c| !c.passed).count())
-        .sum();
-    if !quiet || bad > 0 {
-        println!("{} passed, {} failed", total - bad, bad);
-    }
-    Ok(if failed > 0 { exit::EXPECTATION_FAILED } else { exit::OK })
 }

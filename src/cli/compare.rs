@@ -30,6 +30,8 @@ pub(crate) struct CompareArgs {
     pub(crate) run: RunFlags,
     #[command(flatten)]
     pub(crate) shard: super::shard::ShardFlags,
+    #[command(flatten)]
+    pub(crate) precision: super::StudyPrecision,
 }
 
 pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
@@ -113,6 +115,14 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
     }
+    let mut precision = Vec::new();
+    for (_, m) in &entries {
+        match args.precision.parse(m.mode, m.replications) {
+            Ok(Some(p)) => precision.push(p),
+            Ok(None) => {}
+            Err(code) => return Ok(code),
+        }
+    }
     let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
     let mut outdir = match OutDir::prepare(&out) {
@@ -126,7 +136,13 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
     let bar = args.run.progress(units, "scenarios x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
-    let cmp = match compare::compare(&entries, &peaks, jobs, &|| bar.inc(1)) {
+    let ran = if precision.is_empty() {
+        compare::compare(&entries, &peaks, jobs, &|| bar.inc(1))
+    } else {
+        bar.set_length(precision.iter().map(|p| u64::from(p.max)).sum());
+        compare::compare_precise(&entries, &peaks, &precision, jobs, &|| bar.inc(1))
+    };
+    let cmp = match ran {
         Ok(c) => c,
         Err(crashed) => {
             bar.abandon();

@@ -85,9 +85,11 @@ pub(crate) enum Command {
         #[arg(long)]
         allow_empty: bool,
         /// Run flags applied to every checked scenario (e.g. --replications 50 for a stricter
-        /// nightly run; --out is where capsules go).
+        /// nightly run; --out is where capsules go, or a shard's records).
         #[command(flatten)]
         flags: RunFlags,
+        #[command(flatten)]
+        shard: shard::ShardFlags,
     },
     /// Minimise a failing scenario (e.g. a capsule from `simpark check`): the fewest faults,
     /// the shortest horizon and the lowest traffic that still fail the same expectation.
@@ -102,8 +104,8 @@ pub(crate) enum Command {
     /// Show how `simpark run --shard i/N` splits a run: units (replications) per shard, and
     /// the plan hash every record carries.
     Plan(shard::PlanArgs),
-    /// Merge the records shards wrote (`simpark run --shard`) into what one `simpark run`
-    /// writes, byte for byte; lists missing units (exit 2).
+    /// Merge the records shards wrote (`simpark run|sweep|compare|check --shard`) into what
+    /// one process writes, byte for byte; lists missing units (exit 2).
     Merge(shard::MergeArgs),
     /// Measure simulator speed on workload W1 (Poisson 270 req/s, 3 servers, round robin).
     Bench {
@@ -172,6 +174,35 @@ pub(crate) struct RunArgs {
     /// Most replications a --precision run may use.
     #[arg(long, value_name = "N", default_value_t = simpark::study::precision::REPLICATIONS_MAX_DEFAULT, requires = "precision")]
     pub(crate) max_replications: u32,
+}
+
+/// `--precision` of `sweep` and `compare`: each run (grid point, N-1 twin, compared
+/// scenario) gets replications by the rule `run --precision` applies to one run.
+#[derive(Args, Debug, Default)]
+pub(crate) struct StudyPrecision {
+    /// Add replications to each run (grid point, twin, scenario) in batches of 10 until
+    /// every 95% CI half-width is reached, as `run --precision` does for one run (the same
+    /// targets); each run reports the replications it used. Not with --shard/--units/--shards.
+    #[arg(long, value_name = "TARGETS", conflicts_with_all = ["shard", "units", "shards"])]
+    pub precision: Option<String>,
+    /// Most replications a --precision run may use.
+    #[arg(long, value_name = "N", default_value_t = simpark::study::precision::REPLICATIONS_MAX_DEFAULT, requires = "precision")]
+    pub max_replications: u32,
+}
+
+impl StudyPrecision {
+    /// The targets for a run of `mode` starting at `start` replications (`None` without
+    /// `--precision`); an error is printed and its exit code returned.
+    pub(crate) fn parse(&self, mode: scenario::Mode, start: u32) -> Result<Option<Precision>, i32> {
+        let Some(text) = &self.precision else { return Ok(None) };
+        Precision::parse(text, mode, self.max_replications)
+            .and_then(|p| p.check_start(start).map(|()| p))
+            .map(Some)
+            .map_err(|e| {
+                eprintln!("error: {e}");
+                exit::USAGE
+            })
+    }
 }
 
 /// Threads per core `--jobs` may ask for.
@@ -373,11 +404,16 @@ pub(crate) fn main_with(cli: Cli) -> Result<i32> {
             capsule_dir,
             allow_empty,
             flags,
+            shard,
         }) => {
             let dir = capsule_dir
                 .or_else(|| flags.out.clone())
                 .unwrap_or_else(|| PathBuf::from("results/check"));
-            check::check(&paths, junit.as_deref(), &flags, &dir, allow_empty)
+            let outputs = check::Outputs {
+                junit: junit.as_deref(),
+                capsule_dir: &dir,
+            };
+            check::check(&paths, &outputs, &flags, allow_empty, &shard)
         }
         Some(Command::Shrink(args)) => shrink::shrink(&args),
         Some(Command::Bench {

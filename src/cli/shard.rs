@@ -2,14 +2,17 @@
 //! writes exact partial records; `simpark plan --shards N` shows the split; `simpark merge
 //! DIR...` rebuilds the replications in unit order and writes what one `simpark run` writes
 //! (`summary.json`, `timeseries.csv` or `months.csv` and `latency.json`,
-//! `scenario.resolved.toml`, `topology.dot`; not `perf.json`), byte for byte. Records, plan hash and unit order come from `simpark::study::shard`.
+//! `scenario.resolved.toml`, `topology.dot`; not `perf.json`), byte for byte; likewise a
+//! sharded `sweep`, `compare` (figures per unit) or `check` (whole replications per unit;
+//! the merge prints verdicts and writes capsules and JUnit as `simpark check` does). Records,
+//! plan hash and unit order come from `simpark::study::shard`.
 //!
 //! The only place that reads the scheduler's variables (`SLURM_ARRAY_TASK_ID`, ...).
 
 use super::{RunArgs, RunFlags, exit, report_scenario_error};
 use anyhow::{Context, Result};
 use clap::Args;
-use simpark::check::run::Replications;
+use simpark::check::run::{self, Replications};
 use simpark::report;
 use simpark::report::outdir::{self, OutDir};
 use simpark::run::Results;
@@ -151,6 +154,10 @@ pub(crate) struct MergeArgs {
     /// (`latency.json`, as `simpark run` does); results are identical for any value.
     #[arg(long, short = 'j', value_parser = super::at_least_one::<usize>)]
     pub(crate) jobs: Option<usize>,
+    /// A sharded check only: also write the JUnit XML report here (as `simpark check
+    /// --junit`); capsules go to --out (default results/check).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) junit: Option<PathBuf>,
 }
 
 fn default_jobs() -> usize {
@@ -190,25 +197,10 @@ pub(crate) fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<
     let bar = flags.progress(units.len() as u64, "units");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
-    let jobs = flags.jobs();
     let on_done = || bar.inc(1);
-    let n = units.len() as u32;
     // A panic inside a replication is a violated invariant: report it with a replay line.
     let lines = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let line = |k: usize, rep: Replication| shard::record_line(&plan, units[k], rep);
-        if model.mode == Mode::Availability {
-            simpark::sim::run_indexed(n, jobs, &on_done, |k| AvailWorld::new(model, units[k as usize]).run())
-                .iter()
-                .enumerate()
-                .map(|(k, r)| line(k, Replication::Availability(r)))
-                .collect::<Vec<_>>()
-        } else {
-            simpark::sim::run_indexed(n, jobs, &on_done, |k| World::new(model, units[k as usize]).run())
-                .iter()
-                .enumerate()
-                .map(|(k, r)| line(k, Replication::Requests(r)))
-                .collect()
-        }
+        record_lines(model, &plan, units, 0, flags.jobs(), &on_done)
     }));
     let Ok(lines) = lines else {
         return Ok(super::invariant_violated(&bar, &super::replay_command(args, model)));
@@ -237,6 +229,172 @@ pub(crate) fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<
         eprintln!("{wall:.2} s wall, {:.2} units/s", units.len() as f64 / wall);
     }
     Ok(exit::OK)
+}
+
+/// Run the replications `units[k] - first` of `model` on `jobs` threads and return their
+/// record lines (unit `units[k]`), in order. A violated invariant panics.
+fn record_lines(
+    model: &Model,
+    plan: &str,
+    units: &[u32],
+    first: u32,
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<String> {
+    let n = units.len() as u32;
+    let line = |k: usize, rep: Replication| shard::record_line(plan, units[k], rep);
+    let rep = |k: u32| units[k as usize] - first;
+    if model.mode == Mode::Availability {
+        simpark::sim::run_indexed(n, jobs, on_done, |k| AvailWorld::new(model, rep(k)).run())
+            .iter()
+            .enumerate()
+            .map(|(k, r)| line(k, Replication::Availability(r)))
+            .collect()
+    } else {
+        simpark::sim::run_indexed(n, jobs, on_done, |k| World::new(model, rep(k)).run())
+            .iter()
+            .enumerate()
+            .map(|(k, r)| line(k, Replication::Requests(r)))
+            .collect()
+    }
+}
+
+/// The plan hash every record of a sharded check carries.
+fn check_hash(study: &StudyFile, models: &[(String, Model)]) -> String {
+    let resolved: Vec<String> = models.iter().map(|(_, m)| scenario::to_toml(&m.spec)).collect();
+    study.hash(&resolved)
+}
+
+/// A sharded `simpark check` (`--shard`, `--units`, `--shards`): its units are (scenario
+/// with `[[expect]]` blocks, replication) in file order; a shard writes `study.toml` and one
+/// part file of whole replications into --out (default results/check/parts).
+pub(super) fn check_units(
+    study: &StudyFile,
+    models: &[(String, Model)],
+    flags: &ShardFlags,
+    run: &RunFlags,
+) -> Result<i32> {
+    let replications: Vec<u32> = models.iter().map(|(_, m)| m.replications).collect();
+    let index = simpark::study::Units::new(&replications);
+    if index.total() > simpark::study::UNITS_MAX {
+        eprintln!(
+            "error: {} replications in all; at most {}",
+            index.total(),
+            simpark::study::UNITS_MAX
+        );
+        return Ok(exit::USAGE);
+    }
+    let plan = check_hash(study, models);
+    if let Some(shards) = flags.shards {
+        let head = format!(
+            "plan {plan}: check of {} scenarios, {} units (scenarios x replications)",
+            models.len(),
+            index.total()
+        );
+        print_plan(&head, index.total() as u32, shards);
+        return Ok(exit::OK);
+    }
+    let units = match flags.selected(index.total()) {
+        Ok(Some(u)) => u,
+        Ok(None) => unreachable!("called with --shard or --units"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let out = run.out.clone().unwrap_or_else(|| PathBuf::from("results/check/parts"));
+    let bar = run.progress(units.len() as u64, "units");
+    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
+    let started = Instant::now();
+    let on_done = || bar.inc(1);
+    let mut text = String::new();
+    let mut rest = units.as_slice();
+    while let Some(&u) = rest.first() {
+        let (file, _) = index.locate(u);
+        let range = index.range(file);
+        let (block, tail) = rest.split_at(rest.partition_point(|v| range.contains(v)));
+        let (label, model) = &models[file];
+        let lines = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            assert!(
+                !run.debug_invariant_panic,
+                "test hook: --debug-invariant-panic violates an invariant on purpose"
+            );
+            record_lines(model, &plan, block, range.start, run.jobs(), &on_done)
+        }));
+        let Ok(lines) = lines else {
+            return Ok(super::invariant_violated(
+                &bar,
+                &super::replay_line(Some(label), run, &[], model),
+            ));
+        };
+        for l in lines {
+            text.push_str(&l);
+            text.push('\n');
+        }
+        rest = tail;
+    }
+    bar.finish_and_clear();
+    let file = StudyFile {
+        dir: current_dir()?,
+        ..study.clone()
+    };
+    let write = |name: &str, body: &[u8]| {
+        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
+    };
+    write(STUDY_FILE, file.to_toml().as_bytes())?;
+    write(&shard::part_name(&units), text.as_bytes())?;
+    if !run.quiet {
+        let wall = started.elapsed().as_secs_f64();
+        println!(
+            "wrote {}/{} ({} of {} units: {}; plan {plan})",
+            out.display(),
+            shard::part_name(&units),
+            units.len(),
+            index.total(),
+            shard::format_units(&units),
+        );
+        eprintln!("{wall:.2} s wall, {:.2} units/s", units.len() as f64 / wall);
+    }
+    Ok(exit::OK)
+}
+
+/// `simpark merge` of a sharded check: every scenario's replications rebuilt from the
+/// records, then the same verdict lines, capsules (into --out, default results/check),
+/// JUnit (--junit) and exit code as one `simpark check`.
+fn merge_check(args: &MergeArgs, study: &StudyFile, top_up: &str) -> Result<i32> {
+    let models = match super::check::entries(study, args.quiet) {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    let replications: Vec<u32> = models.iter().map(|(_, m)| m.replications).collect();
+    let index = simpark::study::Units::new(&replications);
+    let collected = match collect(&args.dirs, index.total(), &check_hash(study, &models), top_up)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    // Every record is decoded before the first line is printed or file written.
+    let mut runs = Vec::with_capacity(models.len());
+    for (file, (_, model)) in models.iter().enumerate() {
+        let range = index.range(file);
+        let reps = if model.mode == Mode::Availability {
+            collected.availability_in(range).map(run::Replications::Availability)
+        } else {
+            collected.replications_in(range).map(run::Replications::Requests)
+        };
+        match reps {
+            Ok(r) => runs.push(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
+        }
+    }
+    let capsule_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results/check"));
+    let mut report = super::check::Report::new(&capsule_dir, args.quiet);
+    for ((label, model), reps) in models.iter().zip(runs) {
+        report.scenario(label, model, run::checked(model, reps))?;
+    }
+    report.finish(args.junit.as_deref())
 }
 
 /// `simpark plan`: the units and which shard runs which.
@@ -398,9 +556,9 @@ fn part_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Read every record of the directories into one list of `total` units checked against
-/// `plan`; the units' figures in unit order, or the exit code (errors and missing units
-/// printed, `top_up` being the command that runs missing units without `--units`).
-fn collect_figures(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Result<Result<Vec<Vec<f64>>, i32>> {
+/// `plan`; the records, or the exit code (errors and missing units printed, `top_up` being
+/// the command that runs missing units without `--units`).
+fn collect(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Result<Result<Collected, i32>> {
     let mut collected = Collected::new(u32::try_from(total).expect("studies have at most UNITS_MAX units"));
     for dir in dirs {
         for p in part_files(dir)? {
@@ -421,6 +579,15 @@ fn collect_figures(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Re
         );
         return Ok(Err(exit::USAGE));
     }
+    Ok(Ok(collected))
+}
+
+/// The units' figures in unit order (`collect`, then decoded), or the exit code.
+fn collect_figures(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Result<Result<Vec<Vec<f64>>, i32>> {
+    let collected = match collect(dirs, total, plan, top_up)? {
+        Ok(c) => c,
+        Err(code) => return Ok(Err(code)),
+    };
     Ok(collected.figures().map_err(|e| {
         eprintln!("error: {e}");
         exit::USAGE
@@ -458,6 +625,7 @@ fn merge_study(args: &MergeArgs) -> Result<i32> {
         top_up.push_str(&format!(" --set {}", super::shell_quote(s)));
     }
     let (files, default_out, id, text) = match study.command {
+        StudyKind::Check => return merge_check(args, &study, &top_up),
         StudyKind::Sweep => {
             let base = match study.load(0, &[]) {
                 Ok(m) => m,

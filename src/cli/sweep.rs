@@ -1,5 +1,6 @@
 //! `simpark sweep`: parse `--vary`, plan (validate every value and point), run with a
-//! progress bar, print the planner's answer, write `sweep.json`, `sweep.csv` and charts.
+//! progress bar, print the planner's answer, write `sweep.json`, `sweep.csv` (streamed into
+//! the staging directory as runs finish) and charts.
 //!
 //! Like the rest of `cli/`, it may read the wall clock (stderr and `perf.json` only) and print; every figure
 //! comes from `simpark::study`. Nothing is written unless everything validated and ran.
@@ -13,7 +14,7 @@ use simpark::report::{
 };
 use simpark::scenario::Model;
 use simpark::study::shard::{StudyFile, StudyKind};
-use simpark::study::sweep::{Plan, SweepReport};
+use simpark::study::sweep::{Plan, SweepReport, csv_header, csv_row};
 use simpark::study::vary::Vary;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -37,6 +38,8 @@ pub(crate) struct SweepArgs {
     pub(crate) run: RunFlags,
     #[command(flatten)]
     pub(crate) shard: super::shard::ShardFlags,
+    #[command(flatten)]
+    pub(crate) precision: super::StudyPrecision,
 }
 
 fn usage(message: impl std::fmt::Display) -> i32 {
@@ -107,6 +110,10 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
         Ok(None) => {}
         Err(e) => return Ok(usage(e)),
     }
+    let precision = match args.precision.parse(plan.base.mode, plan.base.replications) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
     let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
     let mut outdir = match OutDir::prepare(&out) {
@@ -120,7 +127,31 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
     let bar = args.run.progress(plan.units(), "sweep runs x replications");
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let started = Instant::now();
-    let report = match plan.run(&load, jobs, &|| bar.inc(1)) {
+    // sweep.csv is streamed into the staging directory, a row as each run finishes, in run
+    // order (by precision, at the end: a run's count is known only then).
+    let mode = plan.base.mode;
+    let mut csv = outdir.stream("sweep.csv")?;
+    csv.write(csv_header(&plan.varies, mode).as_bytes())?;
+    let mut csv_error = None;
+    let ran = match &precision {
+        None => plan.run(&load, jobs, &|| bar.inc(1), &mut |point| {
+            if csv_error.is_none() {
+                csv_error = csv.write(csv_row(point, mode).as_bytes()).err();
+            }
+        }),
+        Some(p) => {
+            // The total is unknown until the targets are met: the bar counts units run.
+            bar.set_length(p.max as u64 * plan.runs.len() as u64);
+            plan.run_precise(&load, p, jobs, &|| bar.inc(1)).inspect(|report| {
+                for point in &report.points {
+                    if csv_error.is_none() {
+                        csv_error = csv.write(csv_row(point, mode).as_bytes()).err();
+                    }
+                }
+            })
+        }
+    };
+    let report = match ran {
         Ok(r) => r,
         Err(crashed) => {
             bar.abandon();
@@ -133,13 +164,18 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
     };
     bar.finish_and_clear();
     let wall = started.elapsed();
-    // Every byte is produced before the first file is written.
-    let mut files = outputs(&report)?;
+    if let Some(e) = csv_error {
+        return Err(e.into());
+    }
+    outdir.finish(csv)?;
+    // The other files are built whole, then staged; nothing is visible before `publish`.
+    let mut files = vec![("sweep.json".to_string(), report.json())];
+    files.extend(report.plots()?);
     let perf = serde_json::json!({
         "wall_s": wall.as_secs_f64(),
         "jobs": jobs,
         "runs": plan.runs.len(),
-        "replications_total": plan.units(),
+        "replications_total": report.points.iter().map(|p| u64::from(p.replications.unwrap_or(report.replications))).sum::<u64>(),
     });
     files.push(("perf.json".to_string(), report::to_json(&perf)));
     for (name, body) in &files {
@@ -162,7 +198,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
         );
         print!("{}\n{}", report.points_text(), report.answer_text());
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-        println!("\nwrote {}/ ({})", out.display(), names.join(", "));
+        println!("\nwrote {}/ (sweep.csv, {})", out.display(), names.join(", "));
         eprintln!(
             "{:.2} s wall, {} jobs, {} runs x replications",
             wall.as_secs_f64(),

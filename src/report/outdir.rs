@@ -1,7 +1,8 @@
 //! A results directory written as a unit: staged in a sibling directory, published by
 //! renames, stamped with a manifest that readers check, guarded by a lock.
 //!
-//! `simpark run`, `sweep` and `compare` build every file of a run in memory, write them into
+//! `simpark run`, `sweep` and `compare` build every file of a run in memory (a sweep streams
+//! `sweep.csv` row by row, `OutDir::stream`), write them into
 //! `.<name>.staging-<pid>` beside the target, then swap the staging directory in with one
 //! atomic rename (Linux `renameat2(RENAME_EXCHANGE)`; the old set, now under the staging
 //! name, is removed). A reader sees the complete old set or the complete new set, never a mix
@@ -103,12 +104,37 @@ pub(crate) struct ManifestFile {
 
 /// FNV-1a 64: a dependency-free content fingerprint (not a cryptographic hash).
 pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_more(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// FNV-1a 64 of what `h` hashed so far followed by `bytes`.
+fn fnv1a64_more(mut h: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+/// A file of the set written piece by piece as results come in (`OutDir::stream`), into the
+/// staging directory: readers still see only whole runs. `OutDir::finish` lists it.
+#[derive(Debug)]
+pub struct Stream {
+    name: String,
+    path: PathBuf,
+    file: std::io::BufWriter<File>,
+    bytes: u64,
+    fnv: u64,
+}
+
+impl Stream {
+    /// Append `piece`.
+    pub fn write(&mut self, piece: &[u8]) -> Result<(), OutDirError> {
+        self.file.write_all(piece).map_err(io(&self.path))?;
+        self.bytes += piece.len() as u64;
+        self.fnv = fnv1a64_more(self.fnv, piece);
+        Ok(())
+    }
 }
 
 /// The run id of `scenario` (its resolved TOML) run with `seed`.
@@ -241,6 +267,43 @@ impl OutDir {
         Ok(())
     }
 
+    /// Start staging the file `name` piece by piece.
+    pub fn stream(&self, name: &str) -> Result<Stream, OutDirError> {
+        assert!(
+            !name.contains('/') && name != MANIFEST && name != UNLISTED,
+            "results file name {name}"
+        );
+        let path = self.staging.join(name);
+        let file = File::create(&path).map_err(io(&path))?;
+        Ok(Stream {
+            name: name.to_string(),
+            path,
+            file: std::io::BufWriter::new(file),
+            bytes: 0,
+            fnv: fnv1a64(&[]),
+        })
+    }
+
+    /// Close a streamed file and list it, as `write` lists a whole one.
+    pub fn finish(&mut self, stream: Stream) -> Result<(), OutDirError> {
+        let Stream {
+            name,
+            path,
+            file,
+            bytes,
+            fnv,
+        } = stream;
+        let file = file.into_inner().map_err(|e| io(&path)(e.into_error()))?;
+        file.sync_all().map_err(io(&path))?;
+        self.files.retain(|x| x.name != name);
+        self.files.push(ManifestFile {
+            name,
+            bytes,
+            fnv1a64: format!("{fnv:016x}"),
+        });
+        Ok(())
+    }
+
     /// Write the manifest and swap the staged set in place of the old one.
     pub fn publish(mut self, run_id: &str) -> Result<(), OutDirError> {
         self.files.sort_by(|a, b| a.name.cmp(&b.name));
@@ -358,6 +421,27 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn a_streamed_file_is_listed_like_a_whole_one() {
+        let d = tmp("stream").join("out");
+        let mut o = OutDir::prepare(&d).unwrap();
+        let mut s = o.stream("rows.csv").unwrap();
+        for piece in ["a,b\n", "1,2\n", "3,4\n"] {
+            s.write(piece.as_bytes()).unwrap();
+        }
+        o.finish(s).unwrap();
+        o.write("whole.csv", b"a,b\n1,2\n3,4\n").unwrap();
+        assert!(!d.exists(), "nothing visible before publish");
+        o.publish("id").unwrap();
+        let m = verify(&d).unwrap();
+        assert_eq!(m.files[0].name, "rows.csv");
+        assert_eq!(
+            (m.files[0].bytes, &m.files[0].fnv1a64),
+            (m.files[1].bytes, &m.files[1].fnv1a64)
+        );
+        assert_eq!(fs::read(d.join("rows.csv")).unwrap(), b"a,b\n1,2\n3,4\n");
     }
 
     #[test]

@@ -450,7 +450,7 @@ pub fn from_str(text: &str, origin: &str, overrides: &[String]) -> Result<Model,
         }));
     }
     if !overrides.is_empty() {
-        let base: toml::Table = toml::from_str(text).map_err(syntax)?;
+        let base = raw;
         let mut table = base.clone();
         for assignment in overrides {
             apply_override(&mut table, assignment)?;
@@ -552,8 +552,20 @@ pub fn to_toml_with_sources(model: &Model) -> String {
     provenance::annotate(&to_toml(&model.spec), &model.sources)
 }
 
-/// The dotted path of the first NaN or infinite float under `table`, if any.
+/// The dotted path of the first NaN or infinite float under `table`, if any. Paths are
+/// formatted only on the way to a hit (this runs on every load of every sweep point).
 fn non_finite(table: &toml::Table, prefix: &str) -> Option<String> {
+    fn any(v: &toml::Value) -> bool {
+        match v {
+            toml::Value::Float(x) => !x.is_finite(),
+            toml::Value::Table(t) => t.values().any(any),
+            toml::Value::Array(a) => a.iter().any(any),
+            _ => false,
+        }
+    }
+    if !table.values().any(any) {
+        return None;
+    }
     fn value(v: &toml::Value, path: String) -> Option<String> {
         match v {
             toml::Value::Float(x) if !x.is_finite() => Some(path),

@@ -9,6 +9,7 @@
 //! Only reads the models it is given and the figures the runner returns; must never read a
 //! clock or spawn a thread (parallelism is `study::run_models`).
 
+use super::precision::Precision;
 use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, run_models};
 use crate::model::topology::NodeKind;
 use crate::model::traffic::rate_at;
@@ -218,6 +219,35 @@ pub fn compare(
     let figures = run_models(&models, jobs, on_done)?;
     let peak_figures = run_models(peaks, jobs, on_done)?;
     Ok(side_by_side(entries, figures, peak_figures))
+}
+
+/// `compare` by precision: each scenario from its replications on, in batches, until its
+/// targets (`precision[i]`, parsed for its mode) are met or their cap
+/// (`study::run_and_fold_precise`); each scenario reports the replications it used. Peaks
+/// keep their fixed replications.
+pub fn compare_precise(
+    entries: &[(String, Model)],
+    peaks: &[Model],
+    precision: &[Precision],
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Comparison, Crashed> {
+    assert_eq!(precision.len(), entries.len(), "targets per scenario");
+    let start: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
+    let (figures, used) = super::run_and_fold_precise(
+        &start,
+        &|r| (entries[r].1.mode, entries[r].1.mean_rate_per_s()),
+        &|r| entries[r].1.clone(),
+        &|r| &precision[r],
+        jobs,
+        on_done,
+    )?;
+    let peak_figures = run_models(peaks, jobs, on_done)?;
+    let mut cmp = side_by_side(entries, figures, peak_figures);
+    for (c, n) in cmp.scenarios.iter_mut().zip(used) {
+        c.replications = n;
+    }
+    Ok(cmp)
 }
 
 /// The comparison of `entries` from each one's figures (in order) and its peak models'

@@ -20,6 +20,7 @@ use crate::sim::avail::{AvailMetrics, AvailWorld, Cause};
 use crate::sim::metrics::RepMetrics;
 use crate::sim::request::World;
 use crate::stats::Estimate;
+use precision::Precision;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// Version of the `sweep.json` and `compare.json` layouts; bump on any incompatible change.
@@ -284,8 +285,14 @@ impl Units {
         self.total
     }
 
+    /// The units of run `run`, in order.
+    pub fn range(&self, run: usize) -> std::ops::Range<u32> {
+        let end = self.starts.get(run + 1).copied().unwrap_or(self.total);
+        self.starts[run] as u32..end as u32
+    }
+
     /// The (run, replication) of unit `u` (below `total`).
-    pub(crate) fn locate(&self, u: u32) -> (usize, u32) {
+    pub fn locate(&self, u: u32) -> (usize, u32) {
         assert!(u64::from(u) < self.total, "unit {u} of {}", self.total);
         let run = self.starts.partition_point(|&s| s <= u64::from(u)) - 1;
         (run, (u64::from(u) - self.starts[run]) as u32)
@@ -300,6 +307,20 @@ pub fn run_units(
     plan: &Units,
     units: &mut dyn Iterator<Item = u32>,
     model_of: &(dyn Fn(usize) -> Model + Sync),
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+    sink: &mut dyn FnMut(u32, usize, Vec<f64>),
+) -> Result<(), Crashed> {
+    run_units_from(plan, units, model_of, &|_| 0, jobs, on_done, sink)
+}
+
+/// `run_units` where run `run`'s units are its replications from `first(run)` on (a
+/// `--precision` batch).
+fn run_units_from(
+    plan: &Units,
+    units: &mut dyn Iterator<Item = u32>,
+    model_of: &(dyn Fn(usize) -> Model + Sync),
+    first: &(dyn Fn(usize) -> u32 + Sync),
     jobs: usize,
     on_done: &(dyn Fn() + Sync),
     sink: &mut dyn FnMut(u32, usize, Vec<f64>),
@@ -331,7 +352,7 @@ pub fn run_units(
             }
             runs.push(run);
         }
-        chunk.push((u, run, replication));
+        chunk.push((u, run, first(run) + replication));
         if chunk.len() == CHUNK_UNITS_MAX {
             // The run may continue in the next chunk.
             flush(&mut chunk, &mut runs)?;
@@ -344,13 +365,15 @@ pub fn run_units(
 }
 
 /// Run every unit of every run and fold each run's replications in index order, holding
-/// only one run's figures at a time. `meta(run)` is the run's (mode, offered load).
+/// only one run's figures at a time. `meta(run)` is the run's (mode, offered load);
+/// `on_run(run, figures)` sees each run as it is folded, in run order (streamed outputs).
 pub(crate) fn run_and_fold(
     replications: &[u32],
     meta: &dyn Fn(usize) -> (Mode, f64),
     model_of: &(dyn Fn(usize) -> Model + Sync),
     jobs: usize,
     on_done: &(dyn Fn() + Sync),
+    on_run: &mut dyn FnMut(usize, &RunFigures),
 ) -> Result<Vec<RunFigures>, Crashed> {
     let plan = Units::new(replications);
     assert!(plan.total() <= UNITS_MAX, "callers check units against UNITS_MAX");
@@ -366,13 +389,73 @@ pub(crate) fn run_and_fold(
             reps.push(f);
             if reps.len() == replications[run] as usize {
                 let (mode, offered) = meta(run);
-                out.push(fold(mode, offered, &reps));
+                let figures = fold(mode, offered, &reps);
+                on_run(run, &figures);
+                out.push(figures);
                 reps.clear();
             }
         },
     )?;
     assert_eq!(out.len(), replications.len(), "every run folded");
     Ok(out)
+}
+
+/// `run_and_fold` by precision: every run starts with `start[run]` replications, then, in
+/// rounds, each run whose targets (`precision(run)`) are not met gets its next batch
+/// (`Precision::next`), until every run meets them or reaches the cap. A run's stopping point
+/// depends only on its own figures in replication order (the rule `simpark run
+/// --precision` applies to one run), so the answer is the same for any `jobs`. Returns each
+/// run's figures and the replications it used. Holds every run's per-replication figures
+/// until the end (a few floats each).
+pub fn run_and_fold_precise<'p>(
+    start: &[u32],
+    meta: &dyn Fn(usize) -> (Mode, f64),
+    model_of: &(dyn Fn(usize) -> Model + Sync),
+    precision: &dyn Fn(usize) -> &'p Precision,
+    jobs: usize,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(Vec<RunFigures>, Vec<u32>), Crashed> {
+    let mut figures: Vec<Vec<Vec<f64>>> = vec![Vec::new(); start.len()];
+    // (run, first replication, end) of this round's batches.
+    let mut batch: Vec<(usize, u32, u32)> = start.iter().enumerate().map(|(r, &n)| (r, 0, n)).collect();
+    while !batch.is_empty() {
+        let sizes: Vec<u32> = batch.iter().map(|&(_, a, b)| b - a).collect();
+        let units = Units::new(&sizes);
+        assert!(
+            units.total() <= UNITS_MAX,
+            "a round is at most the plan or one batch per run"
+        );
+        run_units_from(
+            &units,
+            &mut (0..units.total() as u32),
+            &|k| model_of(batch[k].0),
+            &|k| batch[k].1,
+            jobs,
+            on_done,
+            &mut |_, k, f| figures[batch[k].0].push(f),
+        )
+        .map_err(|c| Crashed {
+            run: batch[c.run].0,
+            replication: c.replication,
+        })?;
+        batch = (0..start.len())
+            .filter(|&r| !precision(r).met(meta(r).0, &figures[r]))
+            .filter_map(|r| {
+                let n = figures[r].len() as u32;
+                precision(r).next(n).map(|next| (r, n, next))
+            })
+            .collect();
+    }
+    let used = figures.iter().map(|f| f.len() as u32).collect();
+    let folded = figures
+        .iter()
+        .enumerate()
+        .map(|(r, f)| {
+            let (mode, offered) = meta(r);
+            fold(mode, offered, f)
+        })
+        .collect();
+    Ok((folded, used))
 }
 
 /// Fold a whole study's unit figures (in unit order, `replications[run]` per run) into
@@ -419,6 +502,7 @@ pub(crate) fn run_models(
         &|run| models[run].clone(),
         jobs,
         on_done,
+        &mut |_, _| {},
     )
 }
 
@@ -484,6 +568,47 @@ mod tests {
         }
         assert!(f.get("latency_ms_p99").is_none(), "availability mode has no latency");
         assert_eq!(f.slo_availability(), s.metrics.availability_time);
+    }
+
+    #[test]
+    fn precision_per_run_stops_where_run_precision_stops_for_any_jobs() {
+        let a = crate::scenario::from_str(TINY, "a.toml", &["replications=2".into()]).unwrap();
+        let b = crate::scenario::from_str(TINY, "b.toml", &["traffic.rate_per_s=80.0".into()]).unwrap();
+        let models = [a, b];
+        // Run 0 cannot reach 0.01% before the cap; run 1 meets 50% at its start.
+        let p = [
+            Precision::parse("latency_ms_mean:0.01%", Mode::Requests, 40).unwrap(),
+            Precision::parse("latency_ms_mean:50%", Mode::Requests, 40).unwrap(),
+        ];
+        let run = |jobs| {
+            run_and_fold_precise(
+                &[2, 3],
+                &|r| (models[r].mode, models[r].mean_rate_per_s()),
+                &|r| models[r].clone(),
+                &|r| &p[r],
+                jobs,
+                &|| {},
+            )
+            .unwrap()
+        };
+        let (figures, used) = run(2);
+        assert_eq!((figures.clone(), used.clone()), run(1));
+        assert_eq!(used, [40, 3]);
+        for (r, m) in models.iter().enumerate() {
+            let alone = precision::replicate(
+                &p[r],
+                Mode::Requests,
+                m.replications,
+                &mut |x, y| (x..y).map(|i| unit_figures(m, i)).collect(),
+                &|f: &Vec<f64>| f.clone(),
+            );
+            assert_eq!(
+                used[r] as usize,
+                alone.len(),
+                "run {r} stops where `run --precision` stops"
+            );
+            assert_eq!(figures[r], fold(m.mode, m.mean_rate_per_s(), &alone));
+        }
     }
 
     #[test]

@@ -192,9 +192,9 @@ pub fn plan_hash(model: &Model, resolved: &str) -> String {
     format!("{h:016x}")
 }
 
-/// What a sharded study (`sweep`, `compare`) is, so `simpark merge` can rebuild it: the
-/// scenario files as given (read from `dir`), every override the flags stood for and, for a
-/// sweep, its `--vary` ranges. Shards write it beside their records as `study.toml`.
+/// What a sharded study (`sweep`, `compare`, `check`) is, so `simpark merge` can rebuild it:
+/// the scenario files as given (read from `dir`), every override the flags stood for and, for
+/// a sweep, its `--vary` ranges. Shards write it beside their records as `study.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StudyFile {
     /// Which study.
@@ -218,6 +218,9 @@ pub enum StudyKind {
     Sweep,
     /// `simpark compare`.
     Compare,
+    /// `simpark check`: units are (scenario file with `[[expect]]` blocks, replication), and
+    /// records hold whole replications (capsules and JUnit need them).
+    Check,
 }
 
 impl StudyKind {
@@ -226,13 +229,14 @@ impl StudyKind {
         match self {
             StudyKind::Sweep => "sweep",
             StudyKind::Compare => "compare",
+            StudyKind::Check => "check",
         }
     }
 }
 
 impl StudyFile {
     /// How many scenarios the study loads: its files, or the embedded default (sweep) or
-    /// baselines (compare) when none is named.
+    /// baselines (compare) when none is named (a check always names its files).
     pub fn scenario_count(&self) -> usize {
         match (self.scenarios.len(), self.command) {
             (0, StudyKind::Sweep) => 1,
@@ -256,7 +260,7 @@ impl StudyFile {
         sets.extend_from_slice(extra);
         match (self.scenarios.get(i), self.command) {
             (Some(p), _) => crate::scenario::load(&Path::new(&self.dir).join(p), &sets),
-            (None, StudyKind::Sweep) => crate::scenario::default_model(&sets),
+            (None, StudyKind::Sweep | StudyKind::Check) => crate::scenario::default_model(&sets),
             (None, StudyKind::Compare) => {
                 let (origin, text) = BASELINES[i];
                 crate::scenario::from_str(text, origin, &sets)
@@ -942,19 +946,30 @@ impl Collected {
 
     /// The records in unit order (call when nothing is missing).
     fn records(&self) -> impl Iterator<Item = Result<(u32, UnitRecord), MergeError>> + '_ {
-        self.lines.iter().enumerate().map(|(unit, line)| {
+        self.records_in(0..self.lines.len() as u32)
+    }
+
+    /// The records of `units`, in order (call when none of them is missing).
+    fn records_in(&self, units: Range<u32>) -> impl Iterator<Item = Result<(u32, UnitRecord), MergeError>> + '_ {
+        let lines = &self.lines[units.start as usize..units.end as usize];
+        lines.iter().zip(units).map(|(line, unit)| {
             let r: Record =
                 serde_json::from_str(line.as_deref().unwrap_or_default()).map_err(|e| MergeError::Parse {
                     origin: format!("unit {unit}"),
                     message: e.to_string(),
                 })?;
-            Ok((unit as u32, r.rep))
+            Ok((unit, r.rep))
         })
     }
 
     /// The request-level replications in unit order (call when nothing is missing).
     pub fn replications(&self) -> Result<Vec<RepMetrics>, MergeError> {
-        self.records()
+        self.replications_in(0..self.lines.len() as u32)
+    }
+
+    /// The request-level replications of `units`, in order (a check's scenario).
+    pub fn replications_in(&self, units: Range<u32>) -> Result<Vec<RepMetrics>, MergeError> {
+        self.records_in(units)
             .map(|r| match r? {
                 (unit, UnitRecord::Requests(rec)) => {
                     rec.to_metrics().map_err(|error| MergeError::Record { unit, error })
@@ -969,7 +984,12 @@ impl Collected {
 
     /// The availability replications in unit order (call when nothing is missing).
     pub fn availability(&self) -> Result<Vec<AvailMetrics>, MergeError> {
-        self.records()
+        self.availability_in(0..self.lines.len() as u32)
+    }
+
+    /// The availability replications of `units`, in order (a check's scenario).
+    pub fn availability_in(&self, units: Range<u32>) -> Result<Vec<AvailMetrics>, MergeError> {
+        self.records_in(units)
             .map(|r| match r? {
                 (unit, UnitRecord::Availability(rec)) => {
                     rec.to_metrics().map_err(|error| MergeError::Record { unit, error })

@@ -30,6 +30,7 @@
 //! Reads only models it was given and figures the runner returned; must never read a clock
 //! or spawn a thread (parallelism is `study::run_models`).
 
+use super::precision::Precision;
 use super::vary::{self, Scale, Value, Vary, si};
 use super::{Crashed, RunFigures, SCHEMA_VERSION, StudyError, human_label};
 use crate::report::plot::{self, LineChart, Point, Reference, Series};
@@ -119,7 +120,8 @@ pub(crate) type Load<'a> = dyn Fn(&[String]) -> Result<Model, ScenarioError> + S
 pub struct Plan {
     /// The scenario with the user's overrides and no varied value.
     pub base: Model,
-    pub(crate) varies: Vec<Vary>,
+    /// The `--vary` axes, in order.
+    pub varies: Vec<Vary>,
     /// Value indices per point, odometer order (`vary::grid`).
     pub grid: Vec<Vec<usize>>,
     /// Which vary is the traffic axis of the answer.
@@ -221,16 +223,60 @@ impl Plan {
     }
 
     /// Run every (run x replication) on `jobs` threads, a chunk of models at a time, and
-    /// build the report.
-    pub fn run(&self, load: &Load, jobs: usize, on_done: &(dyn Fn() + Sync)) -> Result<SweepReport, Crashed> {
+    /// build the report. `on_point` sees each run's point as it finishes, in run order (the
+    /// streamed `sweep.csv`).
+    pub fn run(
+        &self,
+        load: &Load,
+        jobs: usize,
+        on_done: &(dyn Fn() + Sync),
+        on_point: &mut dyn FnMut(&PointOut),
+    ) -> Result<SweepReport, Crashed> {
         let figures = super::run_and_fold(
             &self.replications(),
             &|run| (self.runs[run].mode, self.runs[run].offered_rps),
             &|run| self.model(load, run),
             jobs,
             on_done,
+            &mut |run, f| on_point(&self.point(run, f.clone())),
         )?;
         Ok(self.report(figures))
+    }
+
+    /// Run `run`'s point of the report from its figures.
+    fn point(&self, run: usize, figures: RunFigures) -> PointOut {
+        let r = &self.runs[run];
+        PointOut {
+            values: self.values(r.point),
+            n_minus_1: r.n_minus_1,
+            meets_slo: meets(&self.slo, &figures),
+            replications: None,
+            metrics: figures,
+        }
+    }
+
+    /// Run by precision (`study::run_and_fold_precise`): each run from its replications on,
+    /// in batches, until `precision` is met or its cap; the report names each point's count.
+    pub fn run_precise(
+        &self,
+        load: &Load,
+        precision: &Precision,
+        jobs: usize,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<SweepReport, Crashed> {
+        let (figures, used) = super::run_and_fold_precise(
+            &self.replications(),
+            &|run| (self.runs[run].mode, self.runs[run].offered_rps),
+            &|run| self.model(load, run),
+            &|_| precision,
+            jobs,
+            on_done,
+        )?;
+        let mut report = self.report(figures);
+        for (p, n) in report.points.iter_mut().zip(used) {
+            p.replications = Some(n);
+        }
+        Ok(report)
     }
 
     /// The report from every run's figures (in run order): what a whole sweep and
@@ -275,7 +321,8 @@ pub struct SweepReport {
     pub(crate) common_random_numbers: bool,
     pub(crate) vary: Vec<Vary>,
     pub(crate) slo: SloOut,
-    pub(crate) points: Vec<PointOut>,
+    /// Every grid point, in plan order.
+    pub points: Vec<PointOut>,
     pub(crate) answer: Answer,
 }
 
@@ -288,12 +335,16 @@ pub(crate) struct SloOut {
     pub(crate) availability_metric: &'static str,
 }
 
+/// One grid point of a sweep and its figures (`sweep.json` `points[]`, a `sweep.csv` row).
 #[derive(Debug, Serialize)]
-pub(crate) struct PointOut {
+pub struct PointOut {
     pub(crate) values: PointValues,
     pub(crate) n_minus_1: bool,
     /// Whether the point meets the SLO (conservatively); null without targets.
     pub(crate) meets_slo: Option<bool>,
+    /// Replications this point used (with `--precision` only; else the sweep's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replications: Option<u32>,
     pub(crate) metrics: RunFigures,
 }
 
@@ -361,16 +412,10 @@ pub(crate) enum Position {
 impl SweepReport {
     fn new(plan: &Plan, figures: Vec<RunFigures>) -> SweepReport {
         let b = &plan.base;
-        let points: Vec<PointOut> = plan
-            .runs
-            .iter()
-            .zip(figures)
-            .map(|(r, f)| PointOut {
-                values: plan.values(r.point),
-                n_minus_1: r.n_minus_1,
-                meets_slo: meets(&plan.slo, &f),
-                metrics: f,
-            })
+        let points: Vec<PointOut> = figures
+            .into_iter()
+            .enumerate()
+            .map(|(run, f)| plan.point(run, f))
             .collect();
         let answer = answer(plan, &points);
         SweepReport {
@@ -406,48 +451,16 @@ impl SweepReport {
     }
 
     /// `sweep.csv`: one row per run, the varied keys, then each metric's value and ci95
-    /// (empty when there is one replication or the mode lacks the metric).
+    /// (empty when there is one replication or the mode lacks the metric): `csv_header`,
+    /// then `csv_row` of every point (what a sweep streams as its points finish).
     pub fn csv(&self) -> String {
-        let mut names: Vec<&'static str> = Vec::new();
+        let mode = match self.mode {
+            "availability" => Mode::Availability,
+            _ => Mode::Requests,
+        };
+        let mut out = csv_header(&self.vary, mode);
         for p in &self.points {
-            for (n, _) in &p.metrics.metrics {
-                if !names.contains(n) {
-                    names.push(n);
-                }
-            }
-        }
-        let mut out = String::from("n_minus_1");
-        for v in &self.vary {
-            let _ = write!(out, ",{}", csv_field(&v.key));
-        }
-        out.push_str(",meets_slo,offered_rps");
-        for n in &names {
-            let _ = write!(out, ",{n},{n}_ci95");
-        }
-        out.push('\n');
-        for p in &self.points {
-            let _ = write!(out, "{}", p.n_minus_1);
-            for (_, v) in &p.values.0 {
-                let cell = match v {
-                    Value::Int(i) => i.to_string(),
-                    Value::Float(x) => x.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Str(s) => csv_field(s),
-                };
-                let _ = write!(out, ",{cell}");
-            }
-            let meets = p.meets_slo.map(|b| b.to_string()).unwrap_or_default();
-            let _ = write!(out, ",{meets},{}", p.metrics.offered_rps);
-            for n in &names {
-                match p.metrics.get(n) {
-                    Some(e) => {
-                        let ci = e.ci95.map(|c| c.to_string()).unwrap_or_default();
-                        let _ = write!(out, ",{},{ci}", e.value);
-                    }
-                    None => out.push_str(",,"),
-                }
-            }
-            out.push('\n');
+            out.push_str(&csv_row(p, mode));
         }
         out
     }
@@ -718,6 +731,47 @@ fn csv_field(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The header line of `sweep.csv`.
+pub fn csv_header(vary: &[Vary], mode: Mode) -> String {
+    let mut out = String::from("n_minus_1");
+    for v in vary {
+        let _ = write!(out, ",{}", csv_field(&v.key));
+    }
+    out.push_str(",meets_slo,offered_rps");
+    for n in super::metric_names(mode) {
+        let _ = write!(out, ",{n},{n}_ci95");
+    }
+    out.push('\n');
+    out
+}
+
+/// One point's line of `sweep.csv`.
+pub fn csv_row(p: &PointOut, mode: Mode) -> String {
+    let mut out = p.n_minus_1.to_string();
+    for (_, v) in &p.values.0 {
+        let cell = match v {
+            Value::Int(i) => i.to_string(),
+            Value::Float(x) => x.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Str(s) => csv_field(s),
+        };
+        let _ = write!(out, ",{cell}");
+    }
+    let meets = p.meets_slo.map(|b| b.to_string()).unwrap_or_default();
+    let _ = write!(out, ",{meets},{}", p.metrics.offered_rps);
+    for n in super::metric_names(mode) {
+        match p.metrics.get(n) {
+            Some(e) => {
+                let ci = e.ci95.map(|c| c.to_string()).unwrap_or_default();
+                let _ = write!(out, ",{},{ci}", e.value);
+            }
+            None => out.push_str(",,"),
+        }
+    }
+    out.push('\n');
+    out
 }
 
 /// Whether a run meets the SLO, conservatively (CI ends); `None` without any target.

@@ -816,3 +816,181 @@ fn precision_adds_batches_until_the_half_width_is_reached() {
         assert!(!d.join("bad").exists());
     }
 }
+
+/// A sharded `simpark check` (units: scenario file with `[[expect]]` blocks x replication)
+/// through a Kubernetes-style Indexed Job: the merge prints the same verdicts, writes the same
+/// capsule and JUnit bytes and exits as one `simpark check`; a missing shard is named with
+/// the `simpark check` line that tops it up.
+#[test]
+fn check_shards_merge_to_the_single_check() {
+    let d = tmpdir("shard-check");
+    std::fs::create_dir_all(d.join("checks")).unwrap();
+    std::fs::write(
+        d.join("checks/a_pass.toml"),
+        format!("{SMALL}[[expect]]\nlatency_ms_p99_max = 1000\navailability_request_min = 0.99\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("checks/b_fail.toml"),
+        format!(
+            "{}[[expect]]\nlatency_ms_p99_max = 1\n",
+            SMALL.replace("\"small\"", "\"tight\"")
+        ),
+    )
+    .unwrap();
+    std::fs::write(d.join("checks/c_none.toml"), SMALL).unwrap();
+    let check = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["check", "checks", "--replications", "4"];
+        args.extend_from_slice(extra);
+        study(&d, &args, env)
+    };
+    let single = check(&["--junit", "single.xml", "--out", "caps1"], &[]);
+    assert_eq!(
+        single.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&single.stderr)
+    );
+    assert!(d.join("caps1/tight.capsule.toml").exists());
+    let o = check(&["--shards", "3"], &[]);
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        plan.contains("8 units") && plan.contains("shard 1/3: units 2-4 (3)"),
+        "{plan}"
+    );
+    for i in ["0", "2"] {
+        let o = check(&["--shard", "auto/3", "--out", "parts"], &[("JOB_COMPLETION_INDEX", i)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merge = |out: &str| {
+        let mut cmd = simpark();
+        cmd.current_dir(&d)
+            .args(["merge", "parts", "--quiet", "--junit", "merged.xml", "--out", out]);
+        cmd.output().expect("simpark merge runs")
+    };
+    let o = merge("caps2");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("3 of 8 units missing: 2-4"), "{err}");
+    assert!(
+        err.contains("simpark check checks/a_pass.toml checks/b_fail.toml checks/c_none.toml"),
+        "{err}"
+    );
+    assert!(!d.join("merged.xml").exists() && !d.join("caps2").exists());
+    let o = check(&["--units", "2-4", "--out", "parts"], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let merged = merge("caps2");
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&merged.stdout).replace("caps2", "caps1"),
+        String::from_utf8_lossy(&single.stdout)
+    );
+    let read = |p: &str| std::fs::read(d.join(p)).unwrap();
+    // Byte for byte but the capsule directory each names in its replay lines.
+    let merged_xml = String::from_utf8(read("merged.xml")).unwrap();
+    assert!(
+        merged_xml.replace("caps2/", "caps1/").as_bytes() == read("single.xml"),
+        "JUnit differs"
+    );
+    assert!(
+        read("caps2/tight.capsule.toml") == read("caps1/tight.capsule.toml"),
+        "capsule differs"
+    );
+    assert!(!d.join("caps2/small.capsule.toml").exists());
+}
+
+/// `sweep --precision` and `compare --precision`: each run gets replications by the `run
+/// --precision` rule, reports how many it used, and the files are the same for any `--jobs`.
+#[test]
+fn sweep_and_compare_by_precision_are_the_same_for_any_jobs() {
+    let d = tmpdir("precision-studies");
+    std::fs::write(d.join("small.toml"), SMALL).unwrap();
+    let sweep = |jobs: &str, out: &str| {
+        let mut cmd = simpark();
+        cmd.current_dir(&d).args([
+            "sweep",
+            "small.toml",
+            "--vary",
+            "traffic.rate_per_s=20,60",
+            "--precision",
+            "latency_ms_p99:10ms",
+            "--max-replications",
+            "60",
+            "--quiet",
+            "--jobs",
+            jobs,
+            "--out",
+            out,
+        ]);
+        cmd.output().expect("simpark runs")
+    };
+    for (jobs, out) in [("1", "s1"), ("2", "s2")] {
+        let o = sweep(jobs, out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(
+        outputs(&d.join("s1")) == outputs(&d.join("s2")),
+        "--jobs changed a sweep by precision"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("s1/sweep.json")).unwrap()).unwrap();
+    let used: Vec<u64> = json["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["replications"].as_u64().expect("each point names its replications"))
+        .collect();
+    assert_eq!(used.len(), 4, "2 points and their N-1 twins");
+    assert!(
+        used.iter()
+            .all(|&n| (3..=60).contains(&n) && (n - 3) % 10 == 0 || n == 60),
+        "{used:?}"
+    );
+    assert!(used.iter().any(|&n| n > 3), "{used:?}");
+    // Refused with shards (decide the count first).
+    let mut cmd = simpark();
+    let o = cmd
+        .current_dir(&d)
+        .args([
+            "sweep",
+            "small.toml",
+            "--vary",
+            "web.count=1..2",
+            "--precision",
+            "1%",
+            "--shard",
+            "0/2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let compare = |jobs: &str, out: &str| {
+        let mut cmd = simpark();
+        cmd.current_dir(&d).args([
+            "compare",
+            "small.toml",
+            "--precision",
+            "latency_ms_p99:0.01ms",
+            "--max-replications",
+            "23",
+            "--quiet",
+            "--jobs",
+            jobs,
+            "--out",
+            out,
+        ]);
+        cmd.output().expect("simpark runs")
+    };
+    for (jobs, out) in [("1", "c1"), ("2", "c2")] {
+        let o = compare(jobs, out);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(outputs(&d.join("c1")) == outputs(&d.join("c2")));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("c1/compare.json")).unwrap()).unwrap();
+    // 0.01 ms is out of reach: the cap, and the count reported is the cap.
+    assert_eq!(json["scenarios"][0]["replications"].as_u64(), Some(23));
+}
