@@ -646,3 +646,4 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
     assert!(takeover(&standby) > 0.5 * standby.metrics.downtime_min_per_year_unplanned.value);
     assert!(takeover(&hardened) > 0.5 * hardened.metrics.downtime_min_per_year_unplanned.value);
 }
+
