@@ -6,6 +6,7 @@
 // `report` is taken by `simpark::report` below.
 mod compare;
 mod import;
+mod pdf;
 #[path = "report.rs"]
 mod report_cmd;
 mod sweep;

@@ -2,8 +2,9 @@
 //! request-level latency sample `simpark run` adds to availability runs (`latency.json`).
 //!
 //! Parses options, calls `simpark::report::customer` (which only reads finished results) and
-//! writes `report.json`, `report.md` and `report.html` atomically, only after all three
-//! rendered. Reads the wall clock for the stderr timing line only.
+//! writes `report.json`, `report.md` and `report.html` (and with `--pdf` `report.pdf`, printed
+//! by headless Chromium, `pdf.rs`) atomically, only after all of them rendered. Reads the wall
+//! clock for the stderr timing line only.
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -48,6 +49,10 @@ pub(crate) struct ReportArgs {
     /// Where to write report.html, report.md and report.json (default: the results directory).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
+    /// Also write report.pdf: report.html printed on A4 with page numbers by headless
+    /// Chromium (`chromium` on PATH, or the binary SIMPARK_CHROMIUM names).
+    #[arg(long)]
+    pub(crate) pdf: bool,
 }
 
 /// `simpark report`: exit 0, or an error (exit 2) with nothing written.
@@ -58,6 +63,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<i32> {
         .as_deref()
         .map(str::parse::<PartialOutagePolicy>)
         .transpose()?;
+    // Chromium is looked for first: without it, nothing is rendered or written.
+    let chrome = args.pdf.then(super::pdf::find_chromium).transpose()?;
     let opts = ReportOptions {
         customer: args.customer.clone(),
         lang,
@@ -72,16 +79,20 @@ pub(crate) fn report(args: &ReportArgs) -> Result<i32> {
     let r = customer::build(&args.results, &opts)?;
     // The files must be one run's set (the manifest `simpark run` wrote), not a mix.
     simpark::report::outdir::verify(&args.results)?;
+    let pdf = chrome.map(|c| super::pdf::print_pdf(&c, &r.html)).transpose()?;
     let out = args.out.clone().unwrap_or_else(|| args.results.clone());
-    for (name, body) in [
-        ("report.json", &r.json),
-        ("report.md", &r.markdown),
-        ("report.html", &r.html),
-    ] {
+    let mut files = vec![
+        ("report.html", r.html.as_bytes()),
+        ("report.md", r.markdown.as_bytes()),
+        ("report.json", r.json.as_bytes()),
+    ];
+    files.extend(pdf.as_deref().map(|b| ("report.pdf", b)));
+    for (name, body) in &files {
         let path = out.join(name);
-        report::write_atomic(&path, body.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        report::write_atomic(&path, body).with_context(|| format!("writing {}", path.display()))?;
     }
-    println!("wrote {}/ (report.html, report.md, report.json)", out.display());
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    println!("wrote {}/ ({})", out.display(), names.join(", "));
     eprintln!(
         "{:.2} s wall, report.html {} KiB",
         started.elapsed().as_secs_f64(),

@@ -173,7 +173,7 @@ mod tests {
         let park = default_model(&[]).unwrap();
         assert_eq!(m.spec.name, "four_web");
         assert_eq!(m.web.count, 4);
-        // Everything else is the park's, including what the built-in defaults lack.
+        // Everything else is the park's.
         assert_eq!(m.spec.requests.storage_reads, park.spec.requests.storage_reads);
         assert_eq!(m.spec.slo, park.spec.slo);
         assert_eq!(m.spec.web.workers, park.spec.web.workers);
@@ -191,7 +191,11 @@ mod tests {
             "on_base.toml",
             &format!("extends = \"{}\"\n", base.file_name().unwrap().to_str().unwrap()),
         );
-        assert_eq!(load_file(&h, &[]).unwrap().web.count, 2);
+        let on_base = load_file(&h, &[]).unwrap();
+        assert_eq!(on_base.web.count, 2);
+        // Provenance: a value left to the base is the base's line.
+        let label = on_base.sources.of("web.count");
+        assert!(label.starts_with("base ") && label.ends_with("base.toml:3"), "{label}");
     }
 
     #[test]

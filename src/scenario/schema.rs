@@ -1,5 +1,9 @@
 //! The scenario file format: serde types with a default for every key.
 //!
+//! The defaults ARE the seed's park (`scenarios/xpos.toml` states only its name): a what-if
+//! file that states only its changes is compared with `simpark run` like for like, and a
+//! test (`defaults_are_the_seed_park`) keeps the two from drifting apart.
+//!
 //! Raw numbers carry their unit in the key name (`inter_ms`, `service.mean_ms`); durations
 //! over hours are strings with a unit (`horizon = "7d"`). Every struct denies unknown keys so a
 //! misspelt key is an error with a line and column, never a silently ignored setting. These
@@ -149,9 +153,9 @@ pub struct Expect {
     pub(crate) replication_lag_ms_max: Option<f64>,
 }
 
-/// The `[slo]` table: targets a capacity plan must meet. Both are optional; a target that is
-/// not given is not checked.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+/// The `[slo]` table: targets a capacity plan must meet. The built-in park carries two
+/// assumed targets; a target set to `None` (only from code) is not checked.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Slo {
     /// p99 end-to-end latency [ms], at most (request mode; availability mode has no latency).
@@ -169,7 +173,27 @@ pub(crate) struct Slo {
     pub(crate) latency_ms: Option<f64>,
 }
 
+impl Default for Slo {
+    /// Assumed targets for capacity planning (`simpark sweep`); the seed names none: 99 in 100
+    /// page views within half a second, and three nines of requests served.
+    fn default() -> Self {
+        Slo {
+            latency_ms_p99_max: Some(500.0),
+            availability_min: Some(0.999),
+            latency_ms: None,
+        }
+    }
+}
+
 impl Slo {
+    /// No target at all.
+    #[cfg(test)]
+    pub(crate) const NONE: Slo = Slo {
+        latency_ms_p99_max: None,
+        availability_min: None,
+        latency_ms: None,
+    };
+
     /// No target given (the table is left out of resolved scenarios).
     pub(crate) fn is_unset(&self) -> bool {
         self.latency_ms_p99_max.is_none() && self.availability_min.is_none() && self.latency_ms.is_none()
@@ -696,7 +720,8 @@ pub(crate) struct Burst {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Requests {
-    /// Storage reads a page view makes, one after another.
+    /// Storage reads a page view makes, one after another: a CMS page view reads its
+    /// content and a few fragments from the database (3).
     pub(crate) storage_reads: u32,
     /// Share of requests that also write once to storage.
     pub(crate) write_fraction: f64,
@@ -711,7 +736,7 @@ pub(crate) struct Requests {
 impl Default for Requests {
     fn default() -> Self {
         Requests {
-            storage_reads: 2,
+            storage_reads: 3,
             write_fraction: 0.05,
             // Assumed: a site of a thousand pages whose popularity follows Zipf's law with
             // s = 1 (web request popularity is Zipf-like with s near 1, Breslau et al. 1999).
@@ -725,7 +750,8 @@ impl Default for Requests {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Balancer {
-    /// `balance` algorithm. HAProxy 2.6 default: roundrobin (3.3 changed it to random).
+    /// `balance` algorithm. HAProxy 2.6 default: roundrobin (3.3 changed it to random). Seed:
+    /// "de loadbalancer verdeelt het internetverkeer gelijkmatig over alle webservers".
     pub(crate) algorithm: AlgorithmName,
     /// `balance random(<draws>)`; 2 is power-of-two-choices. HAProxy default 2.
     pub(crate) draws: u32,
@@ -1229,3 +1255,37 @@ pub(crate) enum Direction {
 
 /// What a `[[fault]]` does; it lives with the failure vocabulary of both drivers.
 pub use crate::model::failure::FaultKind;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{DEFAULT_SCENARIO_TOML, default_model, load, to_toml};
+
+    /// The built-in defaults are the seed's park, kept in one place: `scenarios/xpos.toml`
+    /// (the file and the embedded copy) states only its name and description, and resolves to
+    /// exactly `Scenario::default()` with those two.
+    #[test]
+    fn defaults_are_the_seed_park() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/xpos.toml");
+        let park = load(&file, &[]).unwrap();
+        let embedded = default_model(&[]).unwrap();
+        assert_eq!(to_toml(&park.spec), to_toml(&embedded.spec));
+        let defaults = Scenario {
+            name: park.spec.name.clone(),
+            description: park.spec.description.clone(),
+            ..Scenario::default()
+        };
+        assert_eq!(to_toml(&defaults), to_toml(&park.spec));
+        // No second copy of any value: the park file names itself and nothing else.
+        let keys: Vec<String> = toml::from_str::<toml::Table>(DEFAULT_SCENARIO_TOML)
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, ["description", "name"]);
+        // The values issue 13 found apart (storage reads, the SLO) are the park's.
+        assert_eq!(Scenario::default().requests.storage_reads, 3);
+        assert_eq!(Scenario::default().slo.latency_ms_p99_max, Some(500.0));
+        assert_eq!(Scenario::default().slo.availability_min, Some(0.999));
+    }
+}

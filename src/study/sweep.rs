@@ -1248,6 +1248,6 @@ mod tests {
         };
         assert_eq!(meets(&slo, &fig(1.0, 280.0, 10.0, 0.995)), Some(true));
         assert_eq!(meets(&slo, &fig(1.0, 295.0, 10.0, 0.995)), Some(false));
-        assert_eq!(meets(&Slo::default(), &fig(1.0, 295.0, 10.0, 0.995)), None);
+        assert_eq!(meets(&Slo::NONE, &fig(1.0, 295.0, 10.0, 0.995)), None);
     }
 }

@@ -329,12 +329,14 @@ fn a_what_if_extends_the_park_and_changes_only_what_it_states() {
         line_of(&park_sourced, "horizon = ").ends_with("# from --horizon 10m"),
         "{park_sourced}"
     );
+    // The embedded park states only its name and description; everything else is the
+    // built-in default, which is the park.
     assert!(
-        line_of(&four_sourced, "seed = ").ends_with("# from base <embedded xpos.toml>:5"),
+        line_of(&four_sourced, "seed = ").ends_with("# from built-in default"),
         "{four_sourced}"
     );
     assert!(
-        line_of(&park_sourced, "seed = ").ends_with("# from <embedded xpos.toml>:5"),
+        line_of(&park_sourced, "name = ").ends_with("# from <embedded xpos.toml>:9"),
         "{park_sourced}"
     );
     assert!(

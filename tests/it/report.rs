@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const REPORT_FILES: [&str; 3] = ["report.html", "report.md", "report.json"];
+/// Every file `report` may write (`--pdf` adds the PDF): none of them after an error.
+const ALL_REPORT_FILES: [&str; 4] = ["report.html", "report.md", "report.json", "report.pdf"];
 
 /// A small availability run of the seed's park: 3 replications x 400 days from 1 January 2029
 /// in Amsterdam (a day of warm-up, so February 2029 to January 2030 are the 12 whole months)
@@ -398,7 +400,7 @@ fn bad_input_exits_2_and_writes_nothing() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: expected `{needle}` in: {err}");
-        for f in REPORT_FILES {
+        for f in ALL_REPORT_FILES {
             assert!(!out.join(f).exists(), "{args:?} wrote {f}");
         }
     };
@@ -429,6 +431,30 @@ fn bad_input_exits_2_and_writes_nothing() {
     for f in REPORT_FILES {
         assert!(!old.join(f).exists() && !d.join(f).exists());
     }
+    // `--pdf` without Chromium: found neither through SIMPARK_CHROMIUM nor on PATH.
+    let no_chromium = |env: Option<&str>, needle: &str| {
+        let mut cmd = simpark();
+        cmd.arg("report").arg(&d).args(["--pdf", "--out"]).arg(&out);
+        cmd.env("PATH", d.join("no-bin")).env_remove("SIMPARK_CHROMIUM");
+        if let Some(v) = env {
+            cmd.env("SIMPARK_CHROMIUM", v);
+        }
+        let o = cmd.output().expect("simpark runs");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{env:?}: {err}");
+        assert!(
+            err.contains(needle) && err.contains("nothing was written"),
+            "{env:?}: expected `{needle}` in: {err}"
+        );
+        for f in ALL_REPORT_FILES {
+            assert!(!out.join(f).exists(), "{env:?} wrote {f}");
+        }
+    };
+    no_chromium(None, "--pdf needs Chromium");
+    no_chromium(
+        Some("/nonexistent/chromium"),
+        "SIMPARK_CHROMIUM=/nonexistent/chromium is not a file",
+    );
 }
 
 // ---- the browser --------------------------------------------------------------------------------
@@ -572,31 +598,201 @@ fn report_renders_in_headless_chromium() {
             "{lang}: screenshot"
         );
 
-        // Printing: an A4 PDF (595 x 842 pt).
+        // Printing: `report --pdf`, an A4 PDF with page numbers and no chart cut by a page break.
+        let printed = d.join(format!("{lang}-pdf"));
+        run_ok(
+            simpark()
+                .arg("report")
+                .arg(&d)
+                .args(["--customer", "Bakkerij Jansen", "--lang", lang, "--pdf", "--out"])
+                .arg(&printed)
+                .env("SIMPARK_CHROMIUM", &chrome),
+        );
+        // The same HTML as report.html, printed.
+        assert_eq!(std::fs::read_to_string(printed.join("report.html")).unwrap(), html);
         let pdf = shots.join(format!("report-{lang}.pdf"));
-        let _ = std::fs::remove_file(&pdf);
-        headless(
-            &chrome,
-            &profile("pdf"),
-            &[
-                format!("--print-to-pdf={}", pdf.display()),
-                "--no-pdf-header-footer".into(),
-            ],
-            &format!("file://{}", out.join("report.html").display()),
-        );
-        let bytes = std::fs::read(&pdf).unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
-        assert!(bytes.starts_with(b"%PDF"), "{lang}: not a PDF");
-        let text = String::from_utf8_lossy(&bytes);
-        let media = text
-            .split("/MediaBox [")
-            .nth(1)
-            .and_then(|s| s.split(']').next())
-            .unwrap_or_else(|| panic!("{lang}: no MediaBox in the PDF"));
-        let n: Vec<f64> = media.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        std::fs::copy(printed.join("report.pdf"), &pdf).unwrap();
+        let bytes = std::fs::read(&pdf).unwrap();
+        let pages = check_pdf(lang, &pdf, &html);
+        // No chart cut: the same page with a frame drawn inside every chart prints to the
+        // same pages, each holding only whole frames (a top and a bottom edge per chart).
+        let framed = print_framed(&chrome, &d, &html, lang, "");
+        assert_eq!(framed.len(), pages, "{lang}: the framed copy paginates differently");
         assert!(
-            n.len() == 4 && (n[2] - 595.3).abs() < 2.0 && (n[3] - 841.9).abs() < 2.0,
-            "{lang}: page is not A4: {media}"
+            framed.iter().all(|e| e % 2 == 0) && framed.iter().sum::<usize>() == 2 * 4,
+            "{lang}: a chart is cut by a page break (frame edges per page: {framed:?})"
         );
-        eprintln!("{lang}: {} and {} KiB PDF", png.display(), bytes.len() / 1024);
+        if lang == "en" {
+            // The control: charts taller than a page must be caught as cut.
+            let tall = "figure svg{height:300mm !important}";
+            let cut = print_framed(&chrome, &d, &html, "cut", tall);
+            assert!(cut.iter().any(|e| e % 2 == 1), "the cut check cannot fail: {cut:?}");
+        }
+        eprintln!(
+            "{lang}: {} and {} ({pages} pages, {} KiB)",
+            png.display(),
+            pdf.display(),
+            bytes.len() / 1024
+        );
     }
+}
+
+/// Output of a poppler tool (`pdfinfo`, `pdftotext`, `pdftoppm`), or a failure saying how to
+/// get it.
+fn poppler(tool: &str, args: &[&str]) -> String {
+    let o = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("{tool}: {e}; the PDF test needs poppler-utils (`apt-get install -y poppler-utils`, `./test` does it)")
+    });
+    assert!(
+        o.status.success(),
+        "{tool} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The checks of a printed report: A4, every section's heading in the text, the page number
+/// on every page, and the monthly table's total row not alone on its page. Returns the
+/// number of pages.
+fn check_pdf(lang: &str, pdf: &Path, html: &str) -> usize {
+    let file = pdf.to_str().unwrap();
+    let info = poppler("pdfinfo", &[file]);
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("{lang}: no `{name}` in pdfinfo: {info}"))
+            .to_string()
+    };
+    assert!(field("Page size:").ends_with("(A4)"), "{lang}: {info}");
+    let pages: usize = field("Pages:").parse().unwrap();
+    assert!((5..=20).contains(&pages), "{lang}: {pages} pages");
+    let page_text = |i: usize| poppler("pdftotext", &["-f", &i.to_string(), "-l", &i.to_string(), file, "-"]);
+    // Words on one line each: a table cell may wrap ("All" / "months").
+    let texts: Vec<String> = (1..=pages)
+        .map(|i| page_text(i).split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    let all = texts.concat();
+    let (title, footer, total, months) = match lang {
+        "en" => (
+            "Availability report",
+            "Page {i} of {n}",
+            "All months",
+            ["January", "December"],
+        ),
+        _ => (
+            "Beschikbaarheidsrapport",
+            "Pagina {i} van {n}",
+            "Alle maanden",
+            ["januari", "december"],
+        ),
+    };
+    assert!(
+        texts[0].contains(title) && texts[0].contains("Bakkerij Jansen"),
+        "{lang}: page 1: {}",
+        texts[0]
+    );
+    for h2 in html.split("<h2>").skip(1).map(|s| s.split("</h2>").next().unwrap()) {
+        assert!(all.contains(h2), "{lang}: heading `{h2}` is not in the PDF's text");
+    }
+    for (i, t) in texts.iter().enumerate() {
+        let number = footer
+            .replace("{i}", &(i + 1).to_string())
+            .replace("{n}", &pages.to_string());
+        assert!(t.contains(&number), "{lang}: page {} has no `{number}`: {t}", i + 1);
+    }
+    // The total row shares its page with a month row before it (the table ends in December).
+    let with_total: Vec<&String> = texts.iter().filter(|t| t.contains(total)).collect();
+    assert_eq!(with_total.len(), 1, "{lang}: `{total}` on {} pages", with_total.len());
+    let at = with_total[0].find(total).unwrap();
+    assert!(
+        months.iter().any(|m| with_total[0][..at].contains(m)),
+        "{lang}: the total row is alone on its page: {}",
+        with_total[0]
+    );
+    pages
+}
+
+/// Frame edges per page when a copy of `html` with a magenta frame drawn inside each chart
+/// (`extra_css` added) is printed as `report --pdf` prints and rendered at 50 dpi. A frame is
+/// part of the chart's drawing, so a page break through a chart leaves one edge on each page.
+fn print_framed(chrome: &Path, d: &Path, html: &str, name: &str, extra_css: &str) -> Vec<usize> {
+    let stretch = if extra_css.is_empty() {
+        "<svg "
+    } else {
+        "<svg preserveAspectRatio=\"none\" "
+    };
+    let framed = html
+        .replace("<svg ", stretch)
+        .replace(
+            "</svg>",
+            "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"none\" stroke=\"#ff00ff\" stroke-width=\"6\"/></svg>",
+        )
+        .replacen("</style>", &format!("{extra_css}</style>"), 1);
+    let dir = d.join(format!("framed-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("framed.html");
+    std::fs::write(&page, framed).unwrap();
+    let pdf = dir.join("framed.pdf");
+    headless(
+        chrome,
+        &dir.join("profile"),
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".into(),
+        ],
+        &format!("file://{}", page.display()),
+    );
+    let prefix = dir.join("page");
+    poppler(
+        "pdftoppm",
+        &["-r", "50", pdf.to_str().unwrap(), prefix.to_str().unwrap()],
+    );
+    let mut ppms: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ppm"))
+        .collect();
+    ppms.sort();
+    ppms.iter().map(|p| frame_edges(&std::fs::read(p).unwrap())).collect()
+}
+
+/// Horizontal frame edges in a binary PPM (P6, 8 bit): runs of rows holding at least 100
+/// magenta pixels side by side (a chart is about 350 px wide at 50 dpi; text never is magenta).
+fn frame_edges(ppm: &[u8]) -> usize {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(std::str::from_utf8(&ppm[start..at]).unwrap().to_string());
+    }
+    assert_eq!(
+        (fields[0].as_str(), fields[3].as_str()),
+        ("P6", "255"),
+        "not an 8-bit PPM"
+    );
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let px = &ppm[at + 1..];
+    assert_eq!(px.len(), w * h * 3, "PPM size");
+    let magenta = |x: usize, y: usize| {
+        let i = (y * w + x) * 3;
+        px[i] > 180 && px[i + 1] < 90 && px[i + 2] > 180
+    };
+    let edge_row = |y: usize| {
+        let (mut run, mut best) = (0, 0);
+        for x in 0..w {
+            run = if magenta(x, y) { run + 1 } else { 0 };
+            best = best.max(run);
+        }
+        best >= 100
+    };
+    let rows: Vec<bool> = (0..h).map(edge_row).collect();
+    (0..h).filter(|&y| rows[y] && (y == 0 || !rows[y - 1])).count()
 }

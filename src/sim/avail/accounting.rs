@@ -113,7 +113,7 @@ impl AvailWorld<'_> {
             .filter(|&&i| !web[i].up && web[i].mode == Failure::Slowdown)
         {
             let offered = rate_per_s * shares[i];
-            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
+            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s(i);
             if offered > capacity {
                 let share = shares[i] * (1.0 - capacity / offered);
                 by_cause[Cause::Overload.index()] += share;
@@ -262,11 +262,23 @@ impl AvailWorld<'_> {
         }
     }
 
-    /// How long a request holds a worker of a slowed web server [s]: its CPU time x the
-    /// slowdown factor, plus its storage calls.
-    pub(super) fn slowed_holding_s(&self) -> f64 {
+    /// How long a request holds a worker of slowed web server `i` [s]: its CPU time x the
+    /// slowdown factor, plus its storage calls, each a round trip to the primary over the
+    /// web-storage link (the worker waits for the reply, as at request level).
+    pub(super) fn slowed_holding_s(&self, i: usize) -> f64 {
+        let calls = f64::from(self.m.storage_reads) + self.m.write_fraction;
+        let primary = self.failover.as_ref().and_then(|f| f.primary()).unwrap_or(0);
+        let round_trip_ns = if self.m.storage.count > 0 {
+            self.m
+                .topology
+                .web_storage_latency(i, primary)
+                .map_or(0.0, |d| 2.0 * d.mean_ns())
+        } else {
+            0.0
+        };
         let storage_ns = f64::from(self.m.storage_reads) * self.m.storage.service.mean_ns()
-            + self.m.write_fraction * self.m.storage_write.mean_ns();
+            + self.m.write_fraction * self.m.storage_write.mean_ns()
+            + calls * round_trip_ns;
         (self.m.web.service.mean_ns() * self.m.reliability.web.slowdown_factor + storage_ns) / 1e9
     }
 

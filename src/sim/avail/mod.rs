@@ -1039,7 +1039,7 @@ impl<'m> AvailWorld<'m> {
         // serves within `timeout server` if that is less.
         let charged = std::mem::take(&mut self.comps[c].overload_failed);
         if charged > 0.0 {
-            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s();
+            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s(c - self.web0);
             let backlog = f64::from(self.m.web.workers + self.m.web.queue_max)
                 .min(capacity * self.m.timeout_server.as_secs_f64());
             self.metrics.failed -= charged.min(backlog);
