@@ -87,3 +87,37 @@ fn roundrobin_maxconn_cost_does_not_grow_with_servers() {
         large / small
     );
 }
+
+/// Wall time [s] of the seed's park in availability mode as `replications` x `horizon_y`
+/// years, on one thread.
+#[allow(clippy::disallowed_methods)] // measures CPU cost on purpose; no simulation reads it
+fn park_years_s(horizon_y: u32, replications: u32) -> f64 {
+    let sets = vec![
+        "mode=\"availability\"".to_string(),
+        format!("horizon=\"{horizon_y}y\""),
+        format!("replications={replications}"),
+    ];
+    let m = simpark::scenario::load(&crate::repo("scenarios/xpos.toml"), &sets).unwrap();
+    let started = std::time::Instant::now();
+    let reps = simpark::sim::avail::run_replications(&m, 1, &|| {});
+    std::hint::black_box(&reps);
+    started.elapsed().as_secs_f64()
+}
+
+/// Cost grows with the work, not with its shape (issue 10): 200 park-years as 2 x 100 y cost
+/// at most 1.2 times what they cost as 20 x 10 y (the minimum over interleaved repetitions, so
+/// load on the machine does not count). Daily backups once walked the whole data-size history
+/// (5x at 100 y); `cargo bench --bench avail_horizon` measured 1.02 (docs/availability.md).
+#[test]
+fn availability_cost_per_park_year_does_not_grow_with_the_horizon() {
+    let (mut short, mut long) = (f64::MAX, f64::MAX);
+    for _ in 0..5 {
+        short = short.min(park_years_s(10, 20));
+        long = long.min(park_years_s(100, 2));
+    }
+    assert!(
+        long <= 1.2 * short,
+        "200 park-years: {long:.3} s as 2 x 100 y, {short:.3} s as 20 x 10 y ({:.2}x)",
+        long / short
+    );
+}
