@@ -50,10 +50,12 @@ pub fn detect_ms_max(model: &Model, s: &Summary) -> f64 {
         let name = model.topology.name(f.node);
         let at_ms = f.at.as_millis_f64();
         for rep in 0..s.header.replications {
-            let down = s
-                .health_events
-                .iter()
-                .find(|e| e.replication == rep && e.server == name && e.state == "DOWN" && e.at_ms >= at_ms);
+            let down = s.health_events.iter().find(|e| {
+                e.replication == rep
+                    && e.server == name
+                    && e.state == crate::report::summary::HealthState::Down
+                    && e.at_ms >= at_ms
+            });
             worst = worst.max(down.map_or(f64::INFINITY, |e| e.at_ms - at_ms));
         }
     }

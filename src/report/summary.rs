@@ -179,7 +179,18 @@ pub struct HealthEvent {
     /// The web server.
     pub server: String,
     /// `UP` or `DOWN`.
-    pub state: String,
+    pub state: HealthState,
+}
+
+/// What lb1 marked a server: the two states of HAProxy's health checks, written `UP` and
+/// `DOWN` as HAProxy logs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HealthState {
+    /// Back in rotation.
+    Up,
+    /// Out of rotation.
+    Down,
 }
 
 fn est(reps: &[RepMetrics], f: impl Fn(&RepMetrics) -> f64) -> Estimate {
@@ -338,7 +349,7 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
                 replication: i as u32,
                 at_ms: c.at_ms,
                 server: c.server.clone(),
-                state: if c.up { "UP" } else { "DOWN" }.to_string(),
+                state: if c.up { HealthState::Up } else { HealthState::Down },
             })
         })
         .take(HEALTH_EVENTS_MAX)
@@ -635,7 +646,7 @@ pub fn table(s: &Summary) -> String {
             100.0 * m.requests_failed_total as f64 / m.requests_total.max(1) as f64
         );
     }
-    let downs = s.health_events.iter().filter(|e| e.state == "DOWN").count();
+    let downs = s.health_events.iter().filter(|e| e.state == HealthState::Down).count();
     if downs > 0 {
         let _ = writeln!(
             t,

@@ -4,6 +4,7 @@
 //! fail about one time in twenty by chance, which is why the seed is pinned, not tuned.
 
 use crate::model;
+use simpark::report::summary::HealthState;
 use simpark::report::summary::{AvailSummary, summarise_availability};
 
 fn run(rel: &str, sets: &[&str]) -> AvailSummary {
@@ -550,7 +551,7 @@ fn random_link_failures_are_replayed_as_partitions() {
     let mut rq_sets = sets.to_vec();
     rq_sets.extend(["mode=\"requests\"", "reliability.random_in_requests=true"]);
     let s = crate::summarise(&model("scenarios/faults/random_web_month.toml", &rq_sets));
-    assert!(s.health_events.iter().any(|e| e.state == "DOWN"));
+    assert!(s.health_events.iter().any(|e| e.state == HealthState::Down));
     assert!(s.web.iter().all(|w| w.requests_while_down_total == Some(0)));
 }
 

@@ -2,6 +2,7 @@
 //! no request goes to a server marked DOWN, and failures are counted by reason.
 
 use crate::{model, summarise};
+use simpark::report::summary::HealthState;
 
 const FAULT_AT_MS: f64 = 13.0 * 3_600_000.0;
 const RECOVER_AT_MS: f64 = 14.0 * 3_600_000.0;
@@ -16,7 +17,7 @@ fn windows(s: &simpark::report::summary::Summary) -> Vec<(f64, f64)> {
                 .filter(|e| e.replication == rep && e.server == "web2")
                 .collect();
             assert_eq!(ev.len(), 2, "one DOWN and one UP per replication: {ev:?}");
-            assert_eq!((ev[0].state.as_str(), ev[1].state.as_str()), ("DOWN", "UP"));
+            assert_eq!((ev[0].state, ev[1].state), (HealthState::Down, HealthState::Up));
             (ev[0].at_ms - FAULT_AT_MS, ev[1].at_ms - RECOVER_AT_MS)
         })
         .collect()
@@ -192,7 +193,7 @@ kind = \"heal\"
     )));
     let downs: Vec<_> = s.health_events.iter().filter(|e| e.server == "web2").collect();
     assert_eq!(downs.len(), 4, "DOWN and UP per replication: {downs:?}");
-    for e in downs.iter().filter(|e| e.state == "DOWN") {
+    for e in downs.iter().filter(|e| e.state == HealthState::Down) {
         let d = e.at_ms - 3_600_000.0;
         assert!(d > 6000.0 && d <= 12_001.0, "DOWN {d} ms after the cut");
     }
@@ -368,7 +369,7 @@ kind = \"process_death\"
         let downs: Vec<f64> = s
             .health_events
             .iter()
-            .filter(|e| e.server == "web2" && e.state == "DOWN")
+            .filter(|e| e.server == "web2" && e.state == HealthState::Down)
             .map(|e| e.at_ms - 3_600_000.0)
             .collect();
         assert_eq!(downs.len(), 2, "one DOWN per replication: {downs:?}");
