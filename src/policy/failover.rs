@@ -741,11 +741,6 @@ impl FailoverController {
 
     // ----- internals --------------------------------------------------------------------------
 
-    /// The latest instant the controller has been told of: inputs must not go back before it.
-    pub(crate) fn last_now(&self) -> SimTime {
-        self.last_now
-    }
-
     fn enter(&mut self, now: SimTime) {
         assert!(
             now >= self.last_now,

@@ -23,7 +23,7 @@ impl AvailWorld<'_> {
             // How far the replica trailed when the primary was lost.
             let lag = d.sample(&mut self.lag_rng);
             let fo = self.failover.as_mut().expect("checked above");
-            let t = now.max(fo.last_now());
+            let t = fo.input_time(now);
             fo.handle_replication_lag(t, lag);
         }
         if let Some(t) = self.run_failover(now, Some(j)) {

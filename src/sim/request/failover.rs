@@ -47,7 +47,7 @@ impl World<'_> {
         self.primary_lost_at = Some(now);
         if let (Some(d), Some(fo)) = (&self.m.reliability.replication_lag, self.failover.as_mut()) {
             let lag = d.sample(&mut self.rng.lag);
-            let t = now.max(fo.last_now());
+            let t = fo.input_time(now);
             fo.handle_replication_lag(t, lag);
         }
     }

@@ -237,7 +237,7 @@ impl World<'_> {
         let Some(to) = (0..heard.len()).find(|&k| k != j && heard[k] && fo.role(k) == Role::Replica) else {
             return false;
         };
-        let t = now.max(fo.last_now());
+        let t = fo.input_time(now);
         if !fo.handle_planned_switchover(t, to) {
             return false;
         }
