@@ -434,3 +434,31 @@ fn an_error_made_by_a_flag_names_the_flag() {
     );
     assert!(!err.contains("seed=7") && !err.contains("u32"), "{err}");
 }
+
+/// The README's "What a run gives you" is what `cargo run --release` prints: every line of
+/// its sample (but the `$` command and the `...` elisions) appears in the default run's table,
+/// so the quoted figures cannot go stale by hand.
+#[test]
+fn the_readme_sample_output_is_what_the_default_run_prints() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let sample: Vec<&str> = readme
+        .split("$ cargo run --release\n")
+        .nth(1)
+        .expect("README quotes a run")
+        .split("```")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.trim() != "...")
+        .collect();
+    assert!(sample.len() >= 8, "{sample:?}");
+    let out = tmpdir("readme-run");
+    let run = run_ok(simpark().args(["run", "--out"]).arg(out.join("xpos")));
+    let table = String::from_utf8(run.stdout).unwrap();
+    for line in sample {
+        assert!(
+            table.lines().any(|l| l.trim_end() == line.trim_end()),
+            "README line not printed by the default run: {line:?}\n{table}"
+        );
+    }
+}
