@@ -278,6 +278,18 @@ fn missing_units_are_listed_and_topped_up_conflicts_and_other_plans_refused() {
     let o = merge(&[&parts, &again], &d.join("conflict"));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("appears twice with different contents"));
+    // Records another simpark version wrote are refused, naming the file, line and versions.
+    let version = format!("\"simpark\":\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&version), "records carry the version: {version}");
+    std::fs::write(&part, text.replace(&version, "\"simpark\":\"0.0.1\"")).unwrap();
+    let o = merge(&[&parts, &again], &d.join("old"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("record of simpark 0.0.1") && err.contains(".jsonl:1"),
+        "{err}"
+    );
+    assert!(!d.join("old").exists(), "nothing is written");
     // Records of another plan (another seed) are refused, naming the file and line.
     let other = d.join("other");
     assert!(run(&other, &["--shard", "1/3", "--seed", "99"], &[]).status.success());
