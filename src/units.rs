@@ -264,7 +264,11 @@ pub fn availability_ratio(text: &str) -> Result<f64, String> {
         None => (t, false),
     };
     let v: f64 = num.parse().map_err(|_| bad())?;
-    let ratio = if percent || v > 1.0 { v / 100.0 } else { v };
+    let ratio = if percent || v > 1.0 {
+        scaled_decimal(num, -2).ok_or_else(bad)?
+    } else {
+        v
+    };
     if ratio.is_finite() && (0.0..=1.0).contains(&ratio) && v >= 0.0 {
         Ok(ratio)
     } else {
@@ -286,15 +290,45 @@ pub fn availability_percent(text: &str) -> Result<f64, String> {
             format!("`{text}` is not valid; expected a percentage (99.9 or 99.9%) or a ratio (0.999)")
         })?;
     Ok(if !percent && (0.0..=1.0).contains(&v) {
-        v * 100.0
+        scaled_decimal(num, 2).unwrap_or(v * 100.0)
     } else {
         v
     })
 }
 
+/// The decimal number `num` times 10^`places`, rounded once to the nearest `f64` (so `99.9`
+/// % is exactly the `0.999` a user would type as a ratio; `99.9 / 100.0` is not).
+fn scaled_decimal(num: &str, places: i32) -> Option<f64> {
+    let (mantissa, exponent) = match num.find(['e', 'E']) {
+        Some(i) => (&num[..i], num[i + 1..].parse::<i32>().ok()?),
+        None => (num, 0),
+    };
+    format!("{mantissa}e{}", exponent.checked_add(places)?).parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_and_ratios_are_the_same_number() {
+        for (percent, ratio) in [
+            ("99.9", "0.999"),
+            ("99.95%", "0.9995"),
+            ("99.99", "0.9999"),
+            ("9.99e1", "0.999"),
+        ] {
+            let r: f64 = ratio.parse().unwrap();
+            assert_eq!(availability_ratio(percent), Ok(r), "{percent}");
+            assert_eq!(availability_ratio(ratio), Ok(r), "{ratio}");
+            assert_eq!(
+                availability_percent(ratio),
+                availability_percent(percent.trim_end_matches('%')),
+                "{ratio}"
+            );
+        }
+        assert_eq!(availability_percent("0.999"), Ok(99.9));
+    }
 
     #[test]
     fn arithmetic_and_formatting() {

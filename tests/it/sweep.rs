@@ -517,3 +517,59 @@ fn compare_with_a_bad_file_runs_nothing() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("web.count"));
     assert!(!out.exists());
 }
+
+/// The sweep prints its per-point table (p99 and availability with their CIs, whether each
+/// point meets the SLO) as `compare` does, and the availability target takes a ratio or a
+/// percentage alike: `--slo-availability 0.999` and `99.9%` give the same sweep.json.
+#[test]
+fn sweep_prints_each_point_and_takes_the_target_as_ratio_or_percentage() {
+    let d = tmpdir("sweep-table");
+    let sweep = |out: &str, slo: &str| {
+        run_ok(
+            simpark()
+                .args([
+                    "sweep",
+                    "--vary",
+                    "web.count=2..3",
+                    "--horizon",
+                    "2h",
+                    "--replications",
+                    "2",
+                ])
+                .args(["--slo-availability", slo, "--out"])
+                .arg(d.join(out)),
+        )
+    };
+    let ratio = sweep("ratio", "0.999");
+    let table = String::from_utf8(ratio.stdout).unwrap();
+    let header = table
+        .lines()
+        .find(|l| l.contains("web.count"))
+        .unwrap_or_else(|| panic!("no per-point table:\n{table}"));
+    for column in ["offered req/s", "p99 ms", "availability (requests)", "meets SLO"] {
+        assert!(header.contains(column), "{header}");
+    }
+    let json: Value = serde_json::from_slice(&std::fs::read(d.join("ratio/sweep.json")).unwrap()).unwrap();
+    let points = json["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for (p, count) in points.iter().zip(["2", "3"]) {
+        let p99 = &p["metrics"]["latency_ms_p99"];
+        let row = table
+            .lines()
+            .find(|l| l.trim_start().starts_with(count) && l.contains('±'))
+            .unwrap_or_else(|| panic!("no row for web.count={count}:\n{table}"));
+        let shown = format!(
+            "{:.3} ± {:.3}",
+            p99["value"].as_f64().unwrap(),
+            p99["ci95"].as_f64().unwrap()
+        );
+        assert!(row.contains(&shown), "{row} should show p99 {shown}");
+        let meets = if p["meets_slo"].as_bool().unwrap() { "yes" } else { "no" };
+        assert!(row.trim_end().ends_with(meets), "{row}");
+    }
+    sweep("percent", "99.9%");
+    assert_eq!(
+        std::fs::read(d.join("ratio/sweep.json")).unwrap(),
+        std::fs::read(d.join("percent/sweep.json")).unwrap()
+    );
+}
