@@ -740,6 +740,11 @@ pub struct AvailFigures {
     /// RAID-1 arrays lost (both disks failed) per year.
     pub raid_array_losses_per_year: Estimate,
     pub(crate) incidents_per_year: Estimate,
+    /// Mean incident duration [min] (the site's MTTR): the mean of each replication's logged
+    /// incidents (its first `INCIDENTS_MAX`), with the CI across replications; null when no
+    /// replication had an incident.
+    #[serde(default)]
+    pub(crate) incident_min_mean: Option<Estimate>,
     /// Component failures per year.
     pub failures_per_year: Estimate,
     /// Storage failovers (a new primary promoted) per year.
@@ -869,6 +874,14 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
         data_loss_events: per_rep(&|r| r.data_loss_events as f64),
         raid_array_losses_per_year: per_year(&|r| r.raid_array_losses),
         incidents_per_year: per_year(&|r| r.incidents_total),
+        incident_min_mean: est_opt(&|r| {
+            mean_of(
+                &r.incidents
+                    .iter()
+                    .map(|i| (i.end_h - i.start_h) * 60.0)
+                    .collect::<Vec<_>>(),
+            )
+        }),
         failures_per_year: per_year(&|r| r.failures),
         disk_failures_per_year: per_year(&|r| r.disk_failures),
         smart_warnings_per_year: per_year(&|r| r.smart_warnings),
@@ -961,6 +974,9 @@ pub fn avail_table(s: &AvailSummary) -> String {
         );
     }
     let _ = writeln!(t, "  incidents/year            {:>28}", pm(&m.incidents_per_year, 2));
+    if let Some(d) = &m.incident_min_mean {
+        let _ = writeln!(t, "  incident min (MTTR)       {:>28}", pm(d, 1));
+    }
     let _ = writeln!(t, "  component failures/year   {:>28}", pm(&m.failures_per_year, 2));
     let _ = writeln!(
         t,

@@ -1,6 +1,6 @@
 //! `simpark compare`: several scenarios run with the same flags and put side by side, in the
-//! order given: availability, downtime per year, p99 latency (where the mode has it),
-//! data-loss risk and server count, each with its 95% CI.
+//! order given: availability, downtime per year and failed requests per year by cause, p99
+//! latency (where the mode has it), data-loss risk and server count, each with its 95% CI.
 //!
 //! Without scenarios it compares the brochure's three setups (`scenarios/baseline/`: a
 //! single server, a standby pair, the full park), embedded so it works from any directory.
@@ -285,7 +285,7 @@ pub fn side_by_side(
 }
 
 /// Table rows: (label, metric, digits).
-const ROWS: [(&str, &str, usize); 15] = [
+const ROWS: [(&str, &str, usize); 23] = [
     ("availability (time)", "availability_time", 6),
     ("availability (requests)", "availability_request", 6),
     ("downtime min/year", "downtime_min_per_year", 1),
@@ -299,6 +299,15 @@ const ROWS: [(&str, &str, usize); 15] = [
     ("  cause: maintenance", "downtime_min_per_year_maintenance", 1),
     ("  cause: human error", "downtime_min_per_year_human_error", 1),
     ("  cause: overload", "downtime_min_per_year_overload", 1),
+    // Failed requests by cause: a partial outage fails requests without downtime.
+    ("failed req/yr: lb", "failed_requests_per_year_lb", 1),
+    ("failed req/yr: web", "failed_requests_per_year_web", 1),
+    ("failed req/yr: storage", "failed_requests_per_year_storage", 1),
+    ("failed req/yr: takeover", "failed_requests_per_year_takeover", 1),
+    ("failed req/yr: network", "failed_requests_per_year_network", 1),
+    ("failed req/yr: maintenance", "failed_requests_per_year_maintenance", 1),
+    ("failed req/yr: human error", "failed_requests_per_year_human_error", 1),
+    ("failed req/yr: overload", "failed_requests_per_year_overload", 1),
     ("latency ms p99", "latency_ms_p99", 1),
     // Human-error restores that lost data, failed restores, both storage copies lost.
     ("data-loss events/year", "data_loss_events_per_year", 4),

@@ -85,7 +85,7 @@ pub(crate) const REQUEST_METRICS: [&str; 6] = [
     "throughput_rps",
     "web_utilisation_max",
 ];
-pub(crate) const AVAIL_METRICS: [&str; 14] = [
+pub(crate) const AVAIL_METRICS: [&str; 22] = [
     "availability_time",
     "availability_request",
     "downtime_min_per_year",
@@ -102,10 +102,21 @@ pub(crate) const AVAIL_METRICS: [&str; 14] = [
     "downtime_min_per_year_maintenance",
     "downtime_min_per_year_human_error",
     "downtime_min_per_year_overload",
+    // Failed requests by cause per year, in `Cause::ALL` order (see `FAILED_BY_CAUSE_FIRST`).
+    "failed_requests_per_year_lb",
+    "failed_requests_per_year_web",
+    "failed_requests_per_year_storage",
+    "failed_requests_per_year_takeover",
+    "failed_requests_per_year_network",
+    "failed_requests_per_year_maintenance",
+    "failed_requests_per_year_human_error",
+    "failed_requests_per_year_overload",
 ];
 /// Index in `AVAIL_METRICS` of the first per-cause downtime.
 pub(crate) const DOWNTIME_BY_CAUSE_FIRST: usize = 6;
-const _: () = assert!(DOWNTIME_BY_CAUSE_FIRST + Cause::COUNT == AVAIL_METRICS.len());
+/// Index in `AVAIL_METRICS` of the first per-cause count of failed requests.
+pub(crate) const FAILED_BY_CAUSE_FIRST: usize = DOWNTIME_BY_CAUSE_FIRST + Cause::COUNT;
+const _: () = assert!(FAILED_BY_CAUSE_FIRST + Cause::COUNT == AVAIL_METRICS.len());
 
 /// A key or metric name in words for chart axes and titles: known ones by name, others with
 /// dots and underscores as spaces.
@@ -185,6 +196,7 @@ pub fn avail_figures(r: &AvailMetrics) -> Vec<f64> {
     ];
     out.push(r.unplanned_downtime_ns() as f64 / 60e9 / years);
     out.extend(r.downtime_by_cause_ns.iter().map(|&ns| ns as f64 / 60e9 / years));
+    out.extend(r.failed_by_cause.iter().map(|&n| n / years));
     assert_eq!(out.len(), AVAIL_METRICS.len());
     out
 }
@@ -565,6 +577,11 @@ mod tests {
                 format!("downtime_min_per_year_{}", c.cause.name())
             );
             assert_eq!(f.metrics[DOWNTIME_BY_CAUSE_FIRST + k].1, c.downtime_min_per_year);
+            assert_eq!(
+                f.metrics[FAILED_BY_CAUSE_FIRST + k].0,
+                format!("failed_requests_per_year_{}", c.cause.name())
+            );
+            assert_eq!(f.metrics[FAILED_BY_CAUSE_FIRST + k].1, c.failed_requests_per_year);
         }
         assert!(f.get("latency_ms_p99").is_none(), "availability mode has no latency");
         assert_eq!(f.slo_availability(), s.metrics.availability_time);

@@ -67,7 +67,7 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
             .arg(&out),
     );
     let r = json(&out.join("report.json"));
-    assert_eq!(r["report_schema_version"], 2);
+    assert_eq!(r["report_schema_version"], 3);
     assert_eq!(r["sla"]["partial_outage_policy"], "ignore");
     assert_eq!(r["run"]["months_per_replication"], 12);
     assert_eq!(r["run"]["month_first"], "2029-02");
@@ -153,6 +153,48 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
     let per_year = summary["metrics"]["incidents_per_year"]["value"].as_f64().unwrap();
     let mtbf = r["incidents"]["mtbf_h"].as_f64().unwrap();
     assert!((mtbf - 8760.0 / per_year).abs() < 1e-6, "{mtbf} vs {per_year}");
+    // MTTR over all replications, with its interval.
+    assert_eq!(r["incidents"]["mttr_min"], summary["metrics"]["incident_min_mean"]);
+    assert!(r["incidents"]["mttr_min"]["ci95"].is_number());
+    // Downtime and failed requests by cause: summary.json's `downtime_by_cause`, every cause
+    // that cost minutes or requests, in its order, with intervals.
+    let causes = summary["metrics"]["downtime_by_cause"].as_array().unwrap();
+    let costly: Vec<serde_json::Value> = causes
+        .iter()
+        .filter(|c| {
+            c["downtime_min_per_year"]["value"].as_f64().unwrap() > 0.0
+                || c["failed_requests_per_year"]["value"].as_f64().unwrap() > 0.0
+        })
+        .map(|c| {
+            serde_json::json!({
+                "cause": c["cause"],
+                "downtime_min_per_year": c["downtime_min_per_year"],
+                "failed_requests_per_year": c["failed_requests_per_year"],
+            })
+        })
+        .collect();
+    assert!(costly.len() >= 2, "{costly:?}");
+    assert_eq!(r["incidents"]["by_cause"], serde_json::Value::Array(costly));
+    // Planned maintenance apart: the maintenance cause's minutes and requests, the windows,
+    // the rest of the downtime, and the contract (this park's scenario counts it).
+    let maint = causes.iter().find(|c| c["cause"] == "maintenance").unwrap();
+    let m = &r["maintenance"];
+    assert_eq!(summary["maintenance"], "count");
+    assert_eq!(m["contract"], "count");
+    assert_eq!(m["downtime_min_per_year"], maint["downtime_min_per_year"]);
+    assert!(
+        m["downtime_min_per_year"]["value"].as_f64().unwrap() > 0.0,
+        "lb1 is patched alone"
+    );
+    assert_eq!(m["failed_requests_per_year"], maint["failed_requests_per_year"]);
+    assert_eq!(
+        m["windows_per_year"],
+        summary["metrics"]["maintenance_windows_per_year"]
+    );
+    assert_eq!(
+        m["downtime_min_per_year_unplanned"],
+        summary["metrics"]["downtime_min_per_year_unplanned"]
+    );
 
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -168,6 +210,10 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         assert!(text.replace("&#x2f;", "/").contains("Europe/Amsterdam"));
         assert!(text.contains("2029-02") && text.contains("MTTA"));
         assert!(text.contains("Status page (partial outage at 30%)"));
+        assert!(text.contains("Planned maintenance (website down)") && text.contains("counted by the contract"));
+        assert!(text.contains("Your contract counts planned maintenance"));
+        assert!(text.contains("MTTR, mean with 95% interval over all replications"));
+        assert!(text.contains("Downtime and failed requests by cause"));
     }
     assert_eq!(
         html.matches("<svg").count(),
@@ -201,6 +247,7 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
     assert!(html_nl.contains("lang=\"nl\"") && html_nl.contains("99,90%") && html_nl.contains("december"));
     assert!(html_nl.contains("Strenge telling") && html_nl.contains("Beschikbaarheid per maand"));
     assert!(html_nl.contains("Servicecredits") && html_nl.contains("onder 99,99%"));
+    assert!(html_nl.contains("Uw contract telt gepland onderhoud mee") && html_nl.contains("Gepland onderhoud"));
     let r_nl = json(&nl.join("report.json"));
     assert_eq!(r_nl["sla"]["partial_outage_policy"], "degraded");
     let strict = r_nl["availability"]["overall"]["unavailable_min"]["value"]
@@ -216,16 +263,67 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
 fn baselines_section_puts_this_park_beside_one_server_and_a_standby_pair() {
     let d = availability_results("report-baselines");
     let cmp = d.join("cmp");
-    run_ok(
+    let table = run_ok(
         simpark()
             .arg("compare")
-            .args(["--replications", "3", "--horizon", "400d", "-q", "--out"])
+            .args(["--replications", "3", "--horizon", "400d", "--out"])
             .arg(&cmp),
     );
+    let table = String::from_utf8_lossy(&table.stdout);
     let c = json(&cmp.join("compare.json"));
+    // Failed requests by cause per year, with intervals, next to downtime by cause: in
+    // compare.json they add up to the failed share of the offered requests, and the terminal
+    // table shows them.
+    for s in c["scenarios"].as_array().unwrap() {
+        let m = &s["metrics"];
+        let failed: f64 = [
+            "lb",
+            "web",
+            "storage",
+            "takeover",
+            "network",
+            "maintenance",
+            "human_error",
+            "overload",
+        ]
+        .iter()
+        .map(|cause| {
+            let e = &m[format!("failed_requests_per_year_{cause}")];
+            assert!(e["ci95"].is_number(), "{cause}: {e}");
+            e["value"].as_f64().unwrap()
+        })
+        .sum();
+        let offered = m["offered_rps"].as_f64().unwrap() * 365.0 * 86_400.0;
+        let lost = (1.0 - m["availability_request"]["value"].as_f64().unwrap()) * offered;
+        assert!(
+            (failed - lost).abs() <= 0.02 * lost + 1.0,
+            "{}: {failed} vs {lost}",
+            s["scenario"]
+        );
+        assert_eq!(s["maintenance"], "count");
+    }
+    for row in ["failed req/yr: web", "failed req/yr: maintenance", "cause: maintenance"] {
+        assert!(table.contains(row), "{row}\n{table}");
+    }
     for (lang, needles) in [
-        ("en", ["One server", "Two servers, one on standby", "(this park)"]),
-        ("nl", ["Eén server", "Twee servers, één als reserve", "(dit park)"]),
+        (
+            "en",
+            [
+                "One server",
+                "Two servers, one on standby",
+                "(this park)",
+                "planned maintenance is counted as downtime",
+            ],
+        ),
+        (
+            "nl",
+            [
+                "Eén server",
+                "Twee servers, één als reserve",
+                "(dit park)",
+                "telt gepland onderhoud mee als onbeschikbaarheid",
+            ],
+        ),
     ] {
         let out = d.join(format!("base-{lang}"));
         run_ok(
@@ -245,6 +343,11 @@ fn baselines_section_puts_this_park_beside_one_server_and_a_standby_pair() {
             ["single_server", "standby_pair", "park"]
         );
         assert_eq!(cols[2]["this_park"], true);
+        // How the comparison counted maintenance: compare.json's, per column and overall.
+        assert_eq!(r["baselines"]["maintenance"], "count");
+        for (k, col) in cols.iter().enumerate() {
+            assert_eq!(col["maintenance"], c["scenarios"][k]["maintenance"]);
+        }
         // The figures are compare.json's, with their intervals.
         for (k, col) in cols.iter().enumerate() {
             assert_eq!(
@@ -316,6 +419,10 @@ fn request_mode_results_are_request_based_and_say_so() {
     assert_eq!(r["sla"]["request_based"], true);
     assert_eq!(r["latency"]["source"], "summary");
     assert!(r["incidents"].is_null() && r["data_protection"].is_null());
+    assert!(
+        r["maintenance"].is_null(),
+        "no [maintenance] in the seed park's request run"
+    );
     let s = json(&d.join("summary.json"));
     assert_eq!(
         r["availability"]["overall"]["availability_pct"]["value"]
@@ -364,6 +471,105 @@ fn request_mode_results_are_request_based_and_say_so() {
     let out = report(&d, &["--partial-outage", "ignore", "--out", "/nonexistent/never"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("request-mode run"));
+}
+
+/// A contract that excludes planned maintenance: the report shows the maintenance minutes
+/// apart, from summary.json, and says they are left out; a request run's maintenance is its
+/// summary's `maintenance` object.
+#[test]
+fn maintenance_is_shown_apart_with_the_contract_in_both_modes() {
+    let d = tmpdir("report-maint-exclude");
+    run_ok(
+        simpark()
+            .arg("run")
+            .arg(repo("scenarios/baseline/xpos.toml"))
+            .args([
+                "--replications",
+                "3",
+                "--horizon",
+                "400d",
+                "--maintenance",
+                "exclude",
+                "--set",
+                "traffic.visitors_per_month=30000",
+                "-q",
+                "--out",
+            ])
+            .arg(&d),
+    );
+    run_ok(simpark().arg("report").arg(&d));
+    let r = json(&d.join("report.json"));
+    let s = json(&d.join("summary.json"));
+    assert_eq!(s["maintenance"], "exclude");
+    let maint = s["metrics"]["downtime_by_cause"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cause"] == "maintenance")
+        .unwrap()
+        .clone();
+    assert_eq!(r["maintenance"]["contract"], "exclude");
+    assert_eq!(
+        r["maintenance"]["downtime_min_per_year"],
+        maint["downtime_min_per_year"]
+    );
+    assert!(maint["downtime_min_per_year"]["value"].as_f64().unwrap() > 0.0);
+    // Excluded: the downtime the report counts is the unplanned downtime.
+    assert_eq!(
+        r["availability"]["downtime_min_per_year"],
+        s["metrics"]["downtime_min_per_year"]
+    );
+    assert_eq!(
+        s["metrics"]["downtime_min_per_year"],
+        s["metrics"]["downtime_min_per_year_unplanned"]
+    );
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    for needle in [
+        "excluded by the contract",
+        "Your contract excludes planned maintenance",
+        "but the contract excludes it",
+    ] {
+        assert!(md.contains(needle), "`{needle}`\n{md}");
+    }
+
+    // Request mode: a rolling kernel update.
+    let q = tmpdir("report-maint-requests");
+    run_ok(
+        simpark()
+            .arg("run")
+            .arg(repo("scenarios/ci/rolling_kernel_update.toml"))
+            .args(["-q", "--out"])
+            .arg(&q),
+    );
+    for lang in ["en", "nl"] {
+        let out = q.join(lang);
+        run_ok(
+            simpark()
+                .arg("report")
+                .arg(&q)
+                .args(["--lang", lang, "--out"])
+                .arg(&out),
+        );
+        let r = json(&out.join("report.json"));
+        let s = json(&q.join("summary.json"));
+        let sm = &s["metrics"]["maintenance"];
+        let m = &r["maintenance"];
+        assert_eq!(m["contract"], sm["contract"]);
+        assert_eq!(m["server_out_min"], sm["minutes"]);
+        assert!(m["server_out_min"]["ci95"].is_number());
+        for k in ["windows_total", "requests_total", "requests_failed_total"] {
+            assert_eq!(m[k], sm[k], "{k}");
+        }
+        let outside = sm["success_ratio_outside"]["value"].as_f64().unwrap() * 100.0;
+        assert!((m["success_pct_outside"]["value"].as_f64().unwrap() - outside).abs() < 1e-9);
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        let needle = if lang == "en" {
+            "Your contract counts planned maintenance"
+        } else {
+            "Uw contract telt gepland onderhoud mee"
+        };
+        assert!(md.contains(needle), "{lang}: {md}");
+    }
 }
 
 #[test]

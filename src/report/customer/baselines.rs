@@ -4,6 +4,7 @@
 //! results directory.
 
 use super::ReportError;
+use crate::scenario::MaintenanceContract;
 use crate::sim::avail::Cause;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,8 @@ struct ComparedRead {
     replications: u32,
     horizon_s: f64,
     servers: ServersRead,
+    /// Whether planned maintenance counts in that scenario's downtime figures.
+    maintenance: MaintenanceContract,
     /// `offered_rps` (a number) and every metric as `{value, ci95}`.
     metrics: BTreeMap<String, serde_json::Value>,
 }
@@ -41,6 +44,9 @@ const COMPARE_SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Serialize)]
 pub(crate) struct BaselineFigures {
     pub(crate) columns: Vec<BaselineColumn>,
+    /// How the comparison counted planned maintenance: `count` or `exclude` when every
+    /// column did the same, `mixed` otherwise (the string table's `base_maint_<this>`).
+    pub(crate) maintenance: &'static str,
     /// Downtime by cause, one row per cause in `Cause::ALL` order that any column has.
     pub(crate) causes: Vec<CauseLine>,
 }
@@ -58,6 +64,8 @@ pub(crate) struct BaselineColumn {
     pub(crate) years: f64,
     pub(crate) availability_pct: Estimate,
     pub(crate) downtime_min_per_year: Estimate,
+    /// Whether this column's downtime counts planned maintenance.
+    pub(crate) maintenance: MaintenanceContract,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +129,7 @@ pub(super) fn read_baselines(path: &Path, this_scenario: &str) -> Result<Baselin
                 ci95: a.ci95.map(|c| 100.0 * c),
             },
             downtime_min_per_year: metric(s, "downtime_min_per_year")?,
+            maintenance: s.maintenance,
         });
     }
     let mut causes = Vec::new();
@@ -136,13 +145,24 @@ pub(super) fn read_baselines(path: &Path, this_scenario: &str) -> Result<Baselin
             });
         }
     }
-    Ok(BaselineFigures { columns, causes })
+    let maintenance = if columns.iter().all(|c| c.maintenance == MaintenanceContract::Count) {
+        "count"
+    } else if columns.iter().all(|c| c.maintenance == MaintenanceContract::Exclude) {
+        "exclude"
+    } else {
+        "mixed"
+    };
+    Ok(BaselineFigures {
+        columns,
+        maintenance,
+        causes,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{MaintenanceContract, Mode};
+    use crate::scenario::Mode;
     use crate::study::RunFigures;
     use crate::study::compare::{Compared, Comparison, Servers};
 
@@ -155,7 +175,7 @@ mod tests {
 
     #[test]
     fn reads_what_compare_writes() {
-        let compared = |scenario: &str, down: f64, mode: Mode| {
+        let compared = |scenario: &str, down: f64, mode: Mode, maintenance: MaintenanceContract| {
             let mut metrics: Vec<(&'static str, Estimate)> = vec![
                 ("availability_time", est(1.0 - down / 525_600.0)),
                 ("downtime_min_per_year", est(down)),
@@ -182,7 +202,7 @@ mod tests {
                     storage: 0,
                     backup: 0,
                 },
-                maintenance: MaintenanceContract::Count,
+                maintenance,
                 metrics: RunFigures {
                     mode,
                     offered_rps: 10.0,
@@ -191,15 +211,17 @@ mod tests {
                 peak: None,
             }
         };
-        let c = Comparison {
+        use MaintenanceContract::{Count, Exclude};
+        let comparison = |contracts: [MaintenanceContract; 3]| Comparison {
             schema_version: 1,
             simpark_version: "test",
             scenarios: vec![
-                compared("baseline_single_server", 500.0, Mode::Availability),
-                compared("whatif", 5.0, Mode::Requests),
-                compared("baseline_xpos", 300.0, Mode::Availability),
+                compared("baseline_single_server", 500.0, Mode::Availability, contracts[0]),
+                compared("whatif", 5.0, Mode::Requests, contracts[1]),
+                compared("baseline_xpos", 300.0, Mode::Availability, contracts[2]),
             ],
         };
+        let c = comparison([Count, Exclude, Count]);
         let dir = std::env::temp_dir().join(format!("simpark-baselines-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("compare.json");
@@ -215,6 +237,22 @@ mod tests {
         assert_eq!(b.causes.len(), 1, "only causes with downtime");
         assert_eq!(b.causes[0].cause, "web");
         assert_eq!(b.causes[0].downtime_min_per_year[1].value, 300.0);
+        // How maintenance was counted is compare.json's, per column and for the section
+        // (the request-mode scenario is no column and does not count).
+        assert_eq!(b.maintenance, "count");
+        assert_eq!(b.columns[1].maintenance, Count);
+        for (contracts, said) in [
+            ([Exclude, Count, Exclude], "exclude"),
+            ([Count, Count, Exclude], "mixed"),
+        ] {
+            std::fs::write(&path, comparison(contracts).json()).unwrap();
+            let b = read_baselines(&path, "baseline_xpos").unwrap();
+            assert_eq!(b.maintenance, said, "{contracts:?}");
+            assert_eq!(
+                (b.columns[0].maintenance, b.columns[1].maintenance),
+                (contracts[0], contracts[2])
+            );
+        }
         std::fs::write(&path, "{\"schema_version\": 7, \"scenarios\": []}").unwrap();
         let e = read_baselines(&path, "x").unwrap_err().to_string();
         assert!(e.contains("schema_version 7") && e.contains("simpark compare"), "{e}");

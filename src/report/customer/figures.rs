@@ -36,6 +36,8 @@ pub(crate) struct CustomerReport {
     /// Availability runs only.
     pub(crate) data_protection: Option<DataProtection>,
     pub(crate) topology: TopologyFigures,
+    /// Planned maintenance, apart from unplanned downtime; null when the run had none.
+    pub(crate) maintenance: Option<super::maintenance::MaintenanceFigures>,
     /// This park against the baselines (`--baselines compare.json`).
     pub(crate) baselines: Option<super::baselines::BaselineFigures>,
 }
@@ -205,16 +207,15 @@ pub(crate) struct CreditRow {
 pub(crate) struct IncidentFigures {
     /// Over all replications.
     pub(crate) per_year: Estimate,
-    /// The incident log covers the first replication only: this many years of it.
+    /// The longest incidents come from the first replication's log: this many years of it.
     pub(crate) log_years: f64,
     pub(crate) log_total: u64,
-    /// Planned maintenance was part of the run (`[maintenance]`).
-    pub(crate) maintenance_modelled: bool,
     /// Mean time between incidents [h] (MTBF of the site: a year over `per_year`); null
     /// without incidents.
     pub(crate) mtbf_h: Option<f64>,
-    /// Mean incident duration [min] (MTTR of the site) over the first replication's log.
-    pub(crate) mttr_min: Option<f64>,
+    /// Mean incident duration [min] (MTTR of the site), over all replications with its 95%
+    /// interval (`summary.json` `incident_min_mean`); null without incidents.
+    pub(crate) mttr_min: Option<Estimate>,
     /// From a web server failing to lb1 taking it out of rotation [s] (time to detect).
     pub(crate) detect_s_mean: Option<Estimate>,
     /// From a failure to on-call being paged [min] (time to page), and pages per year.
@@ -224,19 +225,20 @@ pub(crate) struct IncidentFigures {
     pub(crate) ack_min_mean: Option<Estimate>,
     pub(crate) repair_min_mean: Option<Estimate>,
     pub(crate) pages_per_year: Estimate,
-    pub(crate) by_cause: Vec<CauseRow>,
+    /// Downtime and failed requests by cause over all replications (`downtime_by_cause`),
+    /// in `Cause::ALL` order, the causes that cost nothing left out.
+    pub(crate) by_cause: Vec<CauseFigures>,
     pub(crate) longest: Vec<IncidentRow>,
 }
 
+/// One cause's downtime and failed requests per year, means over all replications with their
+/// 95% intervals.
 #[derive(Debug, Serialize)]
-pub(crate) struct CauseRow {
-    pub(crate) cause_kind: &'static str,
-    /// The whole site was down (not only a share of requests failing).
-    pub(crate) full_outage: bool,
-    pub(crate) count: u64,
-    pub(crate) per_year: f64,
-    pub(crate) duration_min_mean: f64,
-    pub(crate) duration_min_max: f64,
+pub(crate) struct CauseFigures {
+    /// `Cause::name` (the string table's `bcause_<cause>`).
+    pub(crate) cause: &'static str,
+    pub(crate) downtime_min_per_year: Estimate,
+    pub(crate) failed_requests_per_year: Estimate,
 }
 
 #[derive(Debug, Serialize)]
@@ -463,6 +465,10 @@ pub(super) fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerR
         } => availability_run(model, summary, months, days, latency.as_ref(), opts)?,
         Results::Requests { summary, buckets } => request_run(model, summary, buckets, opts)?,
     };
+    let maintenance = match &inputs.results {
+        Results::Availability { summary, .. } => super::maintenance::of_availability(summary),
+        Results::Requests { summary, .. } => super::maintenance::of_requests(summary),
+    };
     let (run, sla, availability, incidents, latency, data_protection) = parts;
     Ok(CustomerReport {
         report_schema_version: REPORT_SCHEMA_VERSION,
@@ -475,6 +481,7 @@ pub(super) fn figures(inputs: &Inputs, opts: &ReportOptions) -> Result<CustomerR
         latency,
         data_protection,
         topology: topology_figures(model),
+        maintenance,
         baselines: opts
             .baselines
             .as_deref()

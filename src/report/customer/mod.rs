@@ -14,7 +14,7 @@
 //! (the results directory through the `summary` types, the one schema of
 //! those files), `figures` (the `report.json` types and their assembly), `months` (monthly
 //! SLA arithmetic), `rolling` (the rolling 30-day error budget over `days.csv`), `incidents`
-//! (the incident log by cause), `lang` (string tables, number
+//! (incidents and downtime by cause), `maintenance` (planned maintenance apart), `lang` (string tables, number
 //! formats, the template environment), `charts` (inline SVG), `render` (the three files).
 
 mod baselines;
@@ -22,6 +22,7 @@ mod charts;
 mod figures;
 mod incidents;
 mod lang;
+mod maintenance;
 mod months;
 mod read;
 mod render;
@@ -46,8 +47,10 @@ use std::path::{Path, PathBuf};
 
 /// Version of the `report.json` layout; bump on any incompatible change.
 /// 2: typed incident kinds (`cause_kind` as `IncidentCause`'s tag), service credits.
-pub(crate) const REPORT_SCHEMA_VERSION: u32 = 2;
-/// The longest incidents listed one by one (the rest are counted by cause).
+/// 3: `maintenance`; `incidents.by_cause` from `downtime_by_cause` (all replications, with
+/// intervals), `incidents.mttr_min` an estimate; baselines say how maintenance was counted.
+pub(crate) const REPORT_SCHEMA_VERSION: u32 = 3;
+/// The longest incidents of the first replication listed one by one.
 pub(crate) const INCIDENTS_LISTED_MAX: usize = 10;
 /// A year as the simulator counts it (`10y` is 3650 days) [s].
 const YEAR_S: f64 = 365.0 * 86_400.0;

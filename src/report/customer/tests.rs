@@ -4,10 +4,11 @@
 use super::charts::topology_svg;
 use super::incidents::classify;
 use super::lang::{Strings, strings};
+use super::maintenance::{MaintenanceFigures, of_availability, of_requests};
 use super::months::quantile_sorted;
 use super::*;
 use crate::model::calendar::Calendar;
-use crate::scenario::MONTH_SECS;
+use crate::scenario::{MONTH_SECS, MaintenanceContract};
 use crate::stats::Estimate;
 use crate::units::SimDuration;
 
@@ -295,6 +296,38 @@ fn row(k: Option<u32>, down: f64) -> PeriodRow {
     }
 }
 
+/// Planned maintenance of an availability run whose contract excludes it.
+fn avail_maintenance() -> MaintenanceFigures {
+    MaintenanceFigures {
+        contract: MaintenanceContract::Exclude,
+        downtime_min_per_year: Some(est(12.0, 1.0)),
+        failed_requests_per_year: Some(est(420.0, 40.0)),
+        windows_per_year: Some(est(12.2, 0.0)),
+        downtime_min_per_year_unplanned: Some(est(23.5, 2.0)),
+        server_out_min: None,
+        windows_total: None,
+        requests_total: None,
+        requests_failed_total: None,
+        success_pct_outside: None,
+    }
+}
+
+/// Planned maintenance of a request run whose contract counts it.
+fn request_maintenance() -> MaintenanceFigures {
+    MaintenanceFigures {
+        contract: MaintenanceContract::Count,
+        downtime_min_per_year: None,
+        failed_requests_per_year: None,
+        windows_per_year: None,
+        downtime_min_per_year_unplanned: None,
+        server_out_min: Some(est(15.0, 0.5)),
+        windows_total: Some(4),
+        requests_total: Some(21_000),
+        requests_failed_total: Some(3),
+        success_pct_outside: Some(est(99.99, 0.01)),
+    }
+}
+
 /// A small availability report built by hand (no files): what the renderers see.
 fn sample(lang: Lang) -> CustomerReport {
     CustomerReport {
@@ -406,22 +439,21 @@ fn sample(lang: Lang) -> CustomerReport {
             per_year: est(3.96, 0.4),
             log_years: 10.0,
             log_total: 1,
-            maintenance_modelled: false,
             mtbf_h: Some(2212.1),
-            mttr_min: Some(150.0),
+            mttr_min: Some(est(150.0, 12.0)),
             detect_s_mean: Some(est(6.1, 0.2)),
             page_min_mean: Some(est(2.5, 0.1)),
             ack_min_mean: Some(est(31.5, 1.5)),
             repair_min_mean: Some(est(182.0, 9.0)),
             pages_per_year: est(12.0, 1.0),
-            by_cause: vec![CauseRow {
-                cause_kind: "no_balancer",
-                full_outage: true,
-                count: 1,
-                per_year: 0.1,
-                duration_min_mean: 150.0,
-                duration_min_max: 150.0,
-            }],
+            by_cause: [("lb", 20.0, 900.0), ("web", 3.5, 5200.0), ("maintenance", 12.0, 420.0)]
+                .into_iter()
+                .map(|(cause, down, failed)| CauseFigures {
+                    cause,
+                    downtime_min_per_year: est(down, down / 10.0),
+                    failed_requests_per_year: est(failed, failed / 10.0),
+                })
+                .collect(),
             longest: vec![IncidentRow {
                 year: 3,
                 day: 200,
@@ -479,6 +511,7 @@ fn sample(lang: Lang) -> CustomerReport {
             ],
             links: vec![["clients".into(), "lb1".into()]],
         },
+        maintenance: Some(avail_maintenance()),
         baselines: Some(BaselineFigures {
             columns: [
                 ("single_server", 1, 514.2),
@@ -495,8 +528,14 @@ fn sample(lang: Lang) -> CustomerReport {
                 years: 10.0,
                 availability_pct: est(100.0 - down / 5256.0, 0.01),
                 downtime_min_per_year: est(down, down / 20.0),
+                maintenance: if kind == "park" {
+                    MaintenanceContract::Exclude
+                } else {
+                    MaintenanceContract::Count
+                },
             })
             .collect(),
+            maintenance: "mixed",
             causes: ["web", "storage", "takeover", "maintenance"]
                 .into_iter()
                 .map(|cause| CauseLine {
@@ -599,8 +638,13 @@ fn visible_text(html: &str) -> String {
 
 #[test]
 fn dutch_output_has_no_english_left() {
-    let nl_md = render_markdown(&sample(Lang::Nl)).unwrap();
-    let nl_html = visible_text(&render_html(&sample(Lang::Nl)).unwrap());
+    // The sample (maintenance excluded by the contract) and the same with a request run's
+    // maintenance counted, so every maintenance sentence is rendered.
+    let mut counted = sample(Lang::Nl);
+    counted.maintenance = Some(request_maintenance());
+    let nl_md = render_markdown(&sample(Lang::Nl)).unwrap() + &render_markdown(&counted).unwrap();
+    let nl_html =
+        visible_text(&render_html(&sample(Lang::Nl)).unwrap()) + &visible_text(&render_html(&counted).unwrap());
     let en = strings(Lang::En);
     // Every run of four or more words between placeholders of every English string.
     let mut checked = 0;
@@ -695,4 +739,102 @@ fn topology_drawing_has_a_box_per_node_and_an_arrow_per_link() {
     assert_eq!(svg.matches("<line").count(), 3);
     assert_eq!(svg.matches("<rect x=").count(), 3);
     assert!(svg.contains("<ellipse") && svg.contains(">store1<") && svg.contains("primair"));
+}
+
+/// The report's maintenance, causes and MTTR are `summary.json`'s figures: an availability
+/// run of the park (monthly kernel updates, contract `exclude`) summarised, written as JSON
+/// and read back as the report reads it, then compared with the JSON's values.
+#[test]
+fn maintenance_causes_and_mttr_are_the_summary_figures() {
+    let (origin, text) = crate::study::compare::BASELINES[2];
+    let m = crate::scenario::from_str(
+        text,
+        origin,
+        &[
+            "replications=3".into(),
+            "horizon=\"2y\"".into(),
+            "maintenance.contract=\"exclude\"".into(),
+        ],
+    )
+    .unwrap();
+    let reps = crate::sim::avail::run_replications(&m, 1, &|| {});
+    let json = serde_json::to_value(crate::report::summary::summarise_availability(&m, &reps)).unwrap();
+    let s: crate::report::summary::AvailSummary = serde_json::from_value(json.clone()).unwrap();
+    let e = |v: &serde_json::Value| -> Estimate { serde_json::from_value(v.clone()).unwrap() };
+    let metrics = &json["metrics"];
+    let by_cause = metrics["downtime_by_cause"].as_array().unwrap();
+    let of = |cause: &str| by_cause.iter().find(|c| c["cause"] == cause).unwrap();
+
+    let mt = of_availability(&s).expect("the park has monthly maintenance");
+    assert_eq!(json["maintenance"], "exclude");
+    assert_eq!(mt.contract, MaintenanceContract::Exclude);
+    assert_eq!(
+        mt.downtime_min_per_year,
+        Some(e(&of("maintenance")["downtime_min_per_year"]))
+    );
+    assert_eq!(
+        mt.failed_requests_per_year,
+        Some(e(&of("maintenance")["failed_requests_per_year"]))
+    );
+    assert_eq!(mt.windows_per_year, Some(e(&metrics["maintenance_windows_per_year"])));
+    assert!(mt.windows_per_year.unwrap().value > 10.0, "monthly windows");
+    assert_eq!(
+        mt.downtime_min_per_year_unplanned,
+        Some(e(&metrics["downtime_min_per_year_unplanned"]))
+    );
+    assert!(mt.server_out_min.is_none(), "a request-run figure");
+
+    let window_s = s.header.horizon_s - s.header.warmup_s;
+    let inc = super::incidents::incident_figures(&s, window_s);
+    // Every cause that cost minutes or requests, in the summary's order, with its interval.
+    let costly: Vec<&serde_json::Value> = by_cause
+        .iter()
+        .filter(|c| e(&c["downtime_min_per_year"]).value > 0.0 || e(&c["failed_requests_per_year"]).value > 0.0)
+        .collect();
+    assert!(costly.len() >= 2, "{costly:?}");
+    assert_eq!(inc.by_cause.len(), costly.len());
+    for (row, c) in inc.by_cause.iter().zip(&costly) {
+        assert_eq!(row.cause, c["cause"].as_str().unwrap());
+        assert_eq!(row.downtime_min_per_year, e(&c["downtime_min_per_year"]));
+        assert_eq!(row.failed_requests_per_year, e(&c["failed_requests_per_year"]));
+        assert!(
+            row.downtime_min_per_year.ci95.is_some(),
+            "over 3 replications: an interval"
+        );
+    }
+    // MTTR over every replication, not the first one's log: the mean of the replications'
+    // mean incident durations, recomputed from the simulator's own incident logs.
+    let mttr = inc.mttr_min.expect("the park has incidents in 2 years");
+    assert_eq!(mttr, e(&metrics["incident_min_mean"]));
+    let per_rep: Vec<f64> = reps
+        .iter()
+        .filter(|r| !r.incidents.is_empty())
+        .map(|r| r.incidents.iter().map(|i| (i.end_h - i.start_h) * 60.0).sum::<f64>() / r.incidents.len() as f64)
+        .collect();
+    assert_eq!(mttr, Estimate::from_samples(&per_rep));
+    assert!(mttr.ci95.is_some());
+    assert_eq!(Some(inc.per_year), Some(e(&metrics["incidents_per_year"])));
+}
+
+/// A request run's maintenance is its summary's `maintenance` object.
+#[test]
+fn request_maintenance_is_the_summary_object() {
+    let text = include_str!("../../../scenarios/ci/rolling_kernel_update.toml");
+    let m = crate::scenario::from_str(text, "rolling_kernel_update.toml", &["replications=2".into()]).unwrap();
+    let reps = crate::sim::run_replications(&m, 1, &|| {});
+    let json = serde_json::to_value(crate::report::summary::summarise(&m, &reps)).unwrap();
+    let s: crate::report::summary::Summary = serde_json::from_value(json.clone()).unwrap();
+    let j = &json["metrics"]["maintenance"];
+    let e = |v: &serde_json::Value| -> Estimate { serde_json::from_value(v.clone()).unwrap() };
+    let mt = of_requests(&s).expect("the scenario has a maintenance window");
+    assert_eq!(j["contract"], "count");
+    assert_eq!(mt.contract, MaintenanceContract::Count);
+    assert_eq!(mt.server_out_min, Some(e(&j["minutes"])));
+    assert!(mt.server_out_min.unwrap().value > 0.0);
+    assert_eq!(mt.windows_total, j["windows_total"].as_u64());
+    assert_eq!(mt.requests_total, j["requests_total"].as_u64());
+    assert_eq!(mt.requests_failed_total, j["requests_failed_total"].as_u64());
+    let outside = e(&j["success_ratio_outside"]);
+    assert_eq!(mt.success_pct_outside.unwrap().value, outside.value * 100.0);
+    assert!(mt.downtime_min_per_year.is_none(), "an availability-run figure");
 }
