@@ -11,7 +11,6 @@ Input (JSON on stdin):
      "defaults": ["timeout connect 200", ...],
      "servers": [{"line": "weight 2 backup", "state": "ok|refused|blackhole|hang"},
                  {"line": "check", "process": true}],   # a server in its own process
-
      "steps": [{"req": 5}, {"req": 3, "src": [2, 3, 4]}, {"req": 2, "paths": ["/a?x", "/b"]}, {"cli": "set server be/s0 health down"},
                {"sleep_ms": 300}, {"set": [0, "refused|ok|blackhole|hang|resume"]},
                {"req_async": 1}, {"wait_async": true}, {"wait_log": "substring", "timeout_ms": 5000},
@@ -157,7 +156,6 @@ class ProcessServer:
     def __init__(self, name, port):
         self.name, self.port = name, port
         self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", name, str(port)])
-        self.resume = threading.Event()  # unused: the process resumes on SIGCONT
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -168,9 +166,6 @@ class ProcessServer:
 
     def signal(self, sig):
         os.kill(self.p.pid, {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP, "CONT": signal.SIGCONT}[sig])
-
-    def set(self, state):
-        raise SystemExit(f"{self.name} is a process: use signal steps, not set {state!r}")
 
     def close(self):
         if self.p.poll() is None:
@@ -343,6 +338,8 @@ def main():
                 time.sleep(step["sleep_ms"] / 1000.0)
             elif "set" in step:
                 i, state = step["set"]
+                if i in procs:
+                    raise SystemExit(f"s{i} is a process: use signal steps, not set {state!r}")
                 backends[i].set(state)
                 log.append([now_ms(), f"SET s{i} {state}"])
             else:
