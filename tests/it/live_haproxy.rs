@@ -1331,7 +1331,9 @@ fn live_kill_under_load_failed_requests_and_detection() {
         "steps": [
             {"wait_log": "Health check for server be/s0"},
             {"load": {"rate_per_s": LOAD_PER_S, "ms": 4000}},
-            {"sleep_ms": 1000},
+            // mid-interval (checks at the anchor + k x 500 ms): a check racing with the kill
+            // (the process dies a little after `kill(2)` returns) cannot blur the window
+            {"sleep_ms": 1250},
             {"signal": [0, "KILL"]},
             {"wait_async": true},
         ],
@@ -1342,6 +1344,11 @@ fn live_kill_under_load_failed_requests_and_detection() {
         .find(|&&t| t > kill)
         .expect("s0 DOWN after the kill");
     let live_d = down - kill;
+    let lines: Vec<String> = log(&report)
+        .iter()
+        .filter(|l| l.1.contains("s0") && !l.1.starts_with('['))
+        .map(|l| format!("{:.1} {}", l.0 - kill, l.1))
+        .collect();
     let got = picks(&report);
     let live_failed = got.iter().filter(|p| p.1 != 200).count() as f64;
     assert!(got.len() >= 119, "the load ran: {} requests", got.len());
@@ -1361,7 +1368,8 @@ fn live_kill_under_load_failed_requests_and_detection() {
     let budget = 20.0 + 6.0 * FALL as f64;
     assert!(
         live_d > lo - 5.0 && live_d <= hi + budget,
-        "haproxy: DOWN {live_d:.1} ms after the kill, want ({lo}, {hi}] + {budget} ms"
+        "haproxy: DOWN {live_d:.1} ms after the kill, want ({lo}, {hi}] + {budget} ms; s0's log from the kill:\n{}",
+        lines.join("\n")
     );
     let sim_failed: f64 = sim.iter().map(|r| r.0 as f64).sum();
     let sim_d_sum: f64 = sim_d.iter().sum();
@@ -1418,7 +1426,7 @@ fn live_short_hang_failed_requests() {
         "steps": [
             {"wait_log": "Health check for server be/s0"},
             {"load": {"rate_per_s": LOAD_PER_S, "ms": 4500}},
-            {"sleep_ms": 1000},
+            {"sleep_ms": 1250},
             {"signal": [0, "STOP"]},
             {"sleep_ms": stall_ms},
             {"signal": [0, "CONT"]},
