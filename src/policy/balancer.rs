@@ -668,7 +668,8 @@ impl Backend {
     /// warm-up step while the server slow-starts); weight 0 takes the server out of load
     /// balancing like `drain` (its own queue is still served) and a non-zero weight brings it
     /// back. The algorithm re-places the server as `lbprm.update_server_eweight` does
-    /// (`fwrr_update_server_weight` for roundrobin). No queue moves: HAProxy moves none here.
+    /// (`fwrr_update_server_weight` for roundrobin). No queue moves (not checked against the
+    /// running program: `live_set_server_weight` sends one request at a time).
     pub fn handle_weight(&mut self, now: SimTime, server: ServerIdx, weight: u32) -> Result<(), WeightError> {
         if weight > SRV_UWGHT_MAX {
             return Err(WeightError::OutOfRange(weight));
