@@ -325,6 +325,9 @@ struct Pending {
 #[derive(Clone, Debug)]
 struct Server {
     uweight: u32,
+    /// The configured weight (HAProxy `iweight`): the only non-zero weight the runtime API
+    /// accepts for a static algorithm.
+    iweight: u32,
     maxconn: u32,
     backup: bool,
     up: bool,
@@ -492,6 +495,7 @@ impl Backend {
                 assert!(s.weight <= SRV_UWGHT_MAX, "weight must be 0..=256");
                 Server {
                     uweight: s.weight,
+                    iweight: s.weight,
                     maxconn: s.maxconn,
                     backup: s.backup,
                     up: true,
@@ -655,6 +659,58 @@ impl Backend {
         } else if state == AdminState::Maint {
             self.pendconn_redistribute(now, server);
         }
+    }
+
+    /// The operator set `server`'s weight (runtime API `set server <b>/<s> weight <n>`,
+    /// `server_parse_weight_change_request` then `server_recalc_eweight` of HAProxy 2.6):
+    /// 0..=256; a static algorithm (`static-rr`, `source`, `uri`) accepts only 0 and the
+    /// configured weight. The effective weight follows at once (`weight * 16`, or the current
+    /// warm-up step while the server slow-starts); weight 0 takes the server out of load
+    /// balancing like `drain` (its own queue is still served) and a non-zero weight brings it
+    /// back. The algorithm re-places the server as `lbprm.update_server_eweight` does
+    /// (`fwrr_update_server_weight` for roundrobin). No queue moves (not checked against the
+    /// running program: `live_set_server_weight` sends one request at a time).
+    pub fn handle_weight(&mut self, now: SimTime, server: ServerIdx, weight: u32) -> Result<(), WeightError> {
+        if weight > SRV_UWGHT_MAX {
+            return Err(WeightError::OutOfRange(weight));
+        }
+        if weight != 0 && weight != self.servers[server].iweight && !self.algorithm.dynamic() {
+            return Err(WeightError::StaticAlgorithm(weight));
+        }
+        let was_usable = self.usable(server);
+        let sv = &mut self.servers[server];
+        sv.uweight = weight;
+        // server_recalc_eweight: w = the warm-up step while SRV_ST_STARTING, else BE_WEIGHT_SCALE
+        let new = match sv.starting {
+            Some((since, _)) if self.algorithm.dynamic() => {
+                let ss = sv.slowstart_s;
+                let elapsed = now.since(since).as_nanos() / 1_000_000_000;
+                if elapsed >= ss {
+                    sv.starting = None;
+                    weight * BE_WEIGHT_SCALE
+                } else {
+                    weight * ((u64::from(BE_WEIGHT_SCALE) * elapsed + ss) / ss) as u32
+                }
+            }
+            _ => weight * BE_WEIGHT_SCALE,
+        };
+        let is_usable = self.usable(server);
+        match (was_usable, is_usable) {
+            (true, true) if self.algorithm.dynamic() => self.update_eweight(server, new),
+            // a static algorithm's map weight never changes (only 0 and the configured weight)
+            (true, true) => {}
+            (false, false) => self.servers[server].eweight = new,
+            (false, true) => {
+                self.servers[server].eweight = new;
+                self.lb_status_changed(server, true);
+            }
+            (true, false) => {
+                // set_server_status_down takes the old weight out of its group
+                self.lb_status_changed(server, false);
+                self.servers[server].eweight = new;
+            }
+        }
+        Ok(())
     }
 
     /// The administrative state of `server`.
@@ -1858,6 +1914,18 @@ impl rand::RngCore for NoRng {
 // state (group counts, map, ring) and never changes it.
 // ------------------------------------------------------------------------------------
 
+/// Why the runtime API refused a weight ([`Backend::handle_weight`]); the messages are
+/// HAProxy 2.6's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WeightError {
+    /// Beyond `SRV_UWGHT_MAX`.
+    #[error("weight {0}: Absolute weight can only be between 0 and 256 inclusive.")]
+    OutOfRange(u32),
+    /// A static algorithm and neither 0 nor the configured weight.
+    #[error("weight {0}: Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.")]
+    StaticAlgorithm(u32),
+}
+
 /// Why a backend's steady-state routing shares are not a fixed fact of its configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum SharesError {
@@ -2871,6 +2939,74 @@ mod tests {
         assert_eq!(be.handle_request(T0, 0, 0, &mut r), Decision::Dispatch(0));
         be.handle_admin_state(T0, 1, AdminState::Ready);
         assert_eq!(be.handle_request(T0, 1, 0, &mut r), Decision::Dispatch(1));
+    }
+
+    /// `set server ... weight`: a dynamic algorithm takes the new weight at once (shares over
+    /// whole rounds follow it), 0 takes the server out like drain, and a static algorithm
+    /// refuses anything but 0 and the configured weight (HAProxy 2.6's messages).
+    #[test]
+    fn runtime_weight_changes() {
+        let mut r = rng();
+        let count = |be: &mut Backend, n: u64, r: &mut ChaCha8Rng| {
+            let mut c = [0u32; 3];
+            for i in 0..n {
+                let Decision::Dispatch(s) = be.handle_request(T0, i, i, r) else {
+                    panic!("no server")
+                };
+                be.handle_done(T0, s);
+                c[s] += 1;
+            }
+            c
+        };
+        for algorithm in [Algorithm::RoundRobin, Algorithm::LeastConn] {
+            let mut be = Backend::new(spec(algorithm, vec![srv(1), srv(1), srv(1)]));
+            assert_eq!(count(&mut be, 30, &mut r), [10, 10, 10]);
+            be.handle_weight(T0, 0, 3).unwrap();
+            // leastconn with no connection in flight rotates, whatever the weights (fwlc key 0)
+            let want = if algorithm == Algorithm::RoundRobin {
+                [300, 100, 100]
+            } else {
+                [167, 167, 166]
+            };
+            let got = count(&mut be, 500, &mut r);
+            assert!(
+                got.iter().zip(want).all(|(&g, w)| g.abs_diff(w) <= 1),
+                "{algorithm:?}: {got:?}"
+            );
+            be.handle_weight(T0, 1, 0).unwrap();
+            let got = count(&mut be, 40, &mut r);
+            assert_eq!(got[1], 0, "{algorithm:?}: weight 0 takes no new request");
+            be.handle_weight(T0, 1, 1).unwrap();
+            assert!(
+                count(&mut be, 40, &mut r)[1] > 0,
+                "{algorithm:?}: weight 1 brings it back"
+            );
+            assert_eq!(be.handle_weight(T0, 0, 257), Err(WeightError::OutOfRange(257)));
+        }
+        // static: only 0 and the configured weight; 0 remaps without the server
+        let mut be = Backend::new(spec(Algorithm::StaticRr, vec![srv(2), srv(1), srv(1)]));
+        assert_eq!(be.handle_weight(T0, 0, 3), Err(WeightError::StaticAlgorithm(3)));
+        be.handle_weight(T0, 0, 0).unwrap();
+        assert_eq!(count(&mut be, 20, &mut r), [0, 10, 10]);
+        be.handle_weight(T0, 0, 2).unwrap();
+        assert_eq!(count(&mut be, 40, &mut r), [20, 10, 10]);
+        // during slowstart the new weight takes the current warm-up step (1/16 at the UP)
+        let mut sp = spec(Algorithm::RoundRobin, vec![srv(8), srv(8), srv(8)]);
+        sp.servers[0].slowstart = SimDuration::from_secs(4);
+        let mut be = Backend::new(sp);
+        be.handle_server_state(T0, 0, false);
+        be.handle_server_state(T0, 0, true);
+        be.handle_weight(T0, 0, 16).unwrap();
+        assert_eq!(be.servers[0].eweight, 16, "step 1 of 16 of weight 16");
+        let t = T0 + SimDuration::from_secs(4);
+        while let Some(d) = be.poll_timeout().filter(|&d| d <= t) {
+            be.handle_timeout(d);
+        }
+        assert_eq!(
+            be.servers[0].eweight,
+            16 * BE_WEIGHT_SCALE,
+            "full weight after the warm-up"
+        );
     }
 
     /// fwrr_get_next_server skips saturated servers and requeues them.

@@ -89,7 +89,7 @@ fn free_port() -> u16 {
 }
 
 #[test]
-fn haproxy_accepts_the_corpus_and_reports_the_imported_server_settings() {
+fn live_haproxy_accepts_the_corpus_and_reports_the_imported_server_settings() {
     let _one = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     let haproxy_bin = program("haproxy");
     for (i, (rel, backend, env)) in CORPUS.iter().enumerate() {
@@ -211,7 +211,7 @@ fn haproxy_accepts_the_corpus_and_reports_the_imported_server_settings() {
 }
 
 #[test]
-fn keepalived_accepts_the_example_files() {
+fn live_keepalived_accepts_the_example_files() {
     let bin = program("keepalived");
     for rel in ["examples/prod/keepalived-lb1.conf", "examples/prod/keepalived-lb2.conf"] {
         let out = Command::new(&bin)

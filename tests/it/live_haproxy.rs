@@ -136,6 +136,8 @@ enum Step {
     Health(usize, bool),
     /// The runtime API's `set server be/s<i> state ready|drain|maint`.
     Admin(usize, AdminState),
+    /// The runtime API's `set server be/s<i> weight <n>`.
+    Weight(usize, u32),
 }
 
 fn ms(v: u64) -> SimDuration {
@@ -196,9 +198,21 @@ fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: b
                 AdminState::Drain => "drain",
                 AdminState::Maint => "maint",
             })}),
+            Step::Weight(i, w) => json!({"cli": format!("set server be/s{i} weight {w}")}),
         }).collect::<Vec<_>>(),
     });
-    let got: Vec<Option<usize>> = picks(&live(&exp)).iter().map(|p| p.0).collect();
+    let report = live(&exp);
+    let got: Vec<Option<usize>> = picks(&report).iter().map(|p| p.0).collect();
+    // what the runtime API answered to each weight change ("" = done)
+    let live_weight_answers: Vec<String> = log(&report)
+        .into_iter()
+        .filter_map(|(_, l)| {
+            l.strip_prefix("CLI set server ")
+                .filter(|c| c.contains(" weight "))
+                .map(|c| c.split_once(" -> ").map_or("", |x| x.1).to_string())
+        })
+        .collect();
+    let mut model_weight_answers = Vec::new();
     let mut be = backend(algorithm, servers, None, allbackup);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let t = SimTime::ZERO;
@@ -227,12 +241,25 @@ fn same_picks(balance: &str, algorithm: Algorithm, servers: &[Srv], allbackup: b
             }
             Step::Health(i, up) => be.handle_server_state(t, *i, *up),
             Step::Admin(i, a) => be.handle_admin_state(t, *i, *a),
+            Step::Weight(i, w) => model_weight_answers.push(be.handle_weight(t, *i, *w).err()),
         }
     }
     assert_eq!(
         got, want,
         "{balance}: live haproxy (left) vs the balancer machine (right)"
     );
+    assert_eq!(live_weight_answers.len(), model_weight_answers.len());
+    for (l, m) in live_weight_answers.iter().zip(&model_weight_answers) {
+        match m {
+            None => assert_eq!(l, "", "{balance}: haproxy refused a weight the machine took"),
+            Some(e) => {
+                // the machine's error carries haproxy's message after "weight <n>: "
+                let msg = e.to_string();
+                let msg = msg.split_once(": ").map_or(msg.as_str(), |x| x.1);
+                assert_eq!(l, msg.trim_end_matches('\n'), "{balance}: refusal");
+            }
+        }
+    }
 }
 
 #[test]
@@ -272,6 +299,61 @@ fn live_pick_sequences_every_algorithm() {
     same_picks("roundrobin", Algorithm::RoundRobin, &backups, true, &all_down);
     same_picks("static-rr", Algorithm::StaticRr, &backups, true, &all_down);
     same_picks("first", Algorithm::First, &backups, true, &all_down);
+}
+
+/// The runtime API's `set server be/sN weight <n>` mid-run (`Backend::handle_weight`): a
+/// dynamic algorithm re-places the server at once, weight 0 takes it out of load balancing and
+/// a weight brings it back; a static one (`static-rr`, `source`) takes only 0 and the
+/// configured weight and refuses the rest with haproxy's message. The picks after each change
+/// and the answers of the runtime API, one for one.
+#[test]
+fn live_set_server_weight() {
+    use Step::*;
+    let changes = [
+        Req(9),
+        Weight(0, 3),
+        Req(25),
+        Weight(1, 0),
+        Req(12),
+        Weight(1, 2),
+        Req(20),
+        Weight(2, 5),
+        Weight(0, 1),
+        Req(30),
+        Weight(0, 257),
+    ];
+    let equal = srvs(&[1, 1, 1], 1);
+    same_picks("roundrobin", Algorithm::RoundRobin, &equal, false, &changes);
+    same_picks("leastconn", Algorithm::LeastConn, &equal, false, &changes);
+    same_picks("first", Algorithm::First, &equal, false, &changes);
+    let w211 = srvs(&[2, 1, 1], 0);
+    let static_changes = [
+        Req(8),
+        Weight(0, 3),
+        Weight(0, 0),
+        Req(8),
+        Weight(0, 2),
+        Req(8),
+        Weight(1, 0),
+        Weight(2, 0),
+        Req(4),
+    ];
+    same_picks("static-rr", Algorithm::StaticRr, &w211, false, &static_changes);
+    let srcs: Vec<u8> = (2..30).collect();
+    same_picks(
+        "source",
+        Algorithm::Source,
+        &w211,
+        false,
+        &[
+            From(srcs.clone()),
+            Weight(0, 0),
+            From(srcs.clone()),
+            Weight(0, 1),
+            Weight(0, 2),
+            From(srcs),
+        ],
+    );
 }
 
 /// `balance uri` (`hash-type map-based`, sdbm): the URIs simpark's requests carry plus a few
@@ -1130,5 +1212,260 @@ fn live_checks_pause_in_maintenance() {
         "after ready: live DOWN {:.0} ms after the first, machine {:.0} ms",
         final_down - drain_down,
         after[0] - downs[0]
+    );
+}
+
+// ----------------------------------------------------------------------------------------
+// A killed and a stopped server process under load: the real haproxy vs simpark's request
+// driver (`sim::request::World`) on the same configuration.
+// ----------------------------------------------------------------------------------------
+
+/// Offered load of the kill and hang experiments [requests/s] (live: one every 33.3 ms;
+/// simpark: Poisson at the same rate).
+const LOAD_PER_S: f64 = 30.0;
+/// `inter` and `fall` of the three servers' checks (`rise 2`).
+const INTER_MS: f64 = 500.0;
+const FALL: u32 = 3;
+/// Replications of the simulated side: enough for its means to be known within a few %.
+const SIM_REPS: u32 = 40;
+
+/// Three servers in their own processes (signals act on real processes), checked every
+/// `INTER_MS` with `fall FALL rise 2`.
+fn process_servers() -> Vec<Value> {
+    (0..3)
+        .map(|_| json!({"line": format!("check inter {INTER_MS} fall {FALL} rise 2"), "process": true}))
+        .collect()
+}
+
+/// simpark's request driver on the live experiment's configuration: roundrobin over three
+/// web servers, `retries 3` without `option redispatch`, `timeout connect 200`, checks every
+/// `INTER_MS` with `fall FALL rise 2`, a 1 ms service (the harness's servers answer at once),
+/// Poisson arrivals at `LOAD_PER_S`; `web1` (haproxy's `s0`) gets `faults` (`(at, kind)`).
+/// Per replication: (failed requests, DOWN instant of web1 after the first fault [ms]).
+fn simulated(faults: &[(&str, &str)], balancer: &str, check: &str) -> Vec<(u64, Option<f64>)> {
+    let mut text = format!(
+        "name = \"live-twin\"
+seed = 11
+replications = {SIM_REPS}
+horizon = \"150s\"
+warmup = \"60s\"
+[traffic]
+kind = \"poisson\"
+rate_per_s = {LOAD_PER_S}
+[balancer]
+timeout_connect_ms = 200
+retries = 3
+redispatch = 0
+{balancer}
+[balancer.check]
+inter_ms = {INTER_MS}
+fall = {FALL}
+rise = 2
+{check}
+[web]
+service = {{ dist = \"deterministic\", mean_ms = 1 }}
+"
+    );
+    for (at, kind) in faults {
+        text += &format!("[[fault]]\nat = \"{at}\"\ntarget = \"web1\"\nkind = \"{kind}\"\n");
+    }
+    let m = simpark::scenario::from_str(&text, "live-twin.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let reps = simpark::sim::run_replications(&m, 2, &|| {});
+    let s = simpark::report::summary::summarise(&m, &reps);
+    let fault_ms = 90_000.0;
+    reps.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let down = s
+                .health_events
+                .iter()
+                .find(|e| {
+                    e.replication == i as u32
+                        && e.server == "web1"
+                        && e.state == simpark::report::summary::HealthState::Down
+                })
+                .map(|e| e.at_ms - fault_ms);
+            (r.arrivals - r.ok, down)
+        })
+        .collect()
+}
+
+/// (instant of the log line starting with `pat` [ms], ...) from the live report.
+fn log_at(report: &Value, pat: &str) -> Vec<f64> {
+    log(report)
+        .into_iter()
+        .filter(|l| l.1.starts_with(pat))
+        .map(|l| l.0)
+        .collect()
+}
+
+/// Mean and its standard error.
+fn mean_se(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
+
+/// A server process killed (SIGKILL) under 30 requests/s: its connections are refused at
+/// once, without `option redispatch` every request roundrobin gives it until the checks mark
+/// it DOWN fails (503 after 3 turn-arounds of 200 ms), and none after. The detection time and
+/// the failed-request count, live vs simpark (`process_death` in the request driver).
+///
+/// Tolerances, from the mechanics:
+/// - detection: the first check after the kill comes at a phase in (0, inter], DOWN at the
+///   `fall`-th: (fall - 1) x inter < D <= fall x inter, plus one RTT (0.2 ms) in simpark (whose
+///   check grid has the same phase in every replication: the kill is at a fixed 90 s) and,
+///   live, 20 ms + 6 ms per check of haproxy's latency (as `live_detection_and_recovery_windows`);
+///   5 ms early for the signal's log line, written after `kill(2)` returns.
+/// - failures: both sides fail one request in three for the whole detection time, so the
+///   count is the rate of failures per ms of detection (simpark's, over its replications)
+///   times the live detection time. Live arrivals are on a 33.3 ms grid: the window holds
+///   its expected count +-1 arrivals and the rotation's phase moves one more in or out of
+///   s0 (+-2), a request in flight at the kill or crossing the DOWN instant one more (+-1);
+///   simpark's rate is estimated from its replications (Poisson arrivals thinned by the
+///   rotation: variance a third of the count), within 3 standard errors. A wrong rule (e.g.
+///   retries redispatched, or requests still sent after DOWN) is off by 10 or more.
+#[test]
+fn live_kill_under_load_failed_requests_and_detection() {
+    let report = live(&json!({
+        "balance": "roundrobin",
+        "defaults": ["timeout connect 200"],
+        "servers": process_servers(),
+        "steps": [
+            {"wait_log": "Health check for server be/s0"},
+            {"load": {"rate_per_s": LOAD_PER_S, "ms": 4000}},
+            // mid-interval (checks at the anchor + k x 500 ms): a check racing with the kill
+            // (the process dies a little after `kill(2)` returns) cannot blur the window
+            {"sleep_ms": 1250},
+            {"signal": [0, "KILL"]},
+            {"wait_async": true},
+        ],
+    }));
+    let kill = log_at(&report, "SIGNAL s0 KILL")[0];
+    let down = *log_at(&report, "Server be/s0 is DOWN")
+        .iter()
+        .find(|&&t| t > kill)
+        .expect("s0 DOWN after the kill");
+    let live_d = down - kill;
+    let lines: Vec<String> = log(&report)
+        .iter()
+        .filter(|l| l.1.contains("s0") && !l.1.starts_with('['))
+        .map(|l| format!("{:.1} {}", l.0 - kill, l.1))
+        .collect();
+    let got = picks(&report);
+    let live_failed = got.iter().filter(|p| p.1 != 200).count() as f64;
+    assert!(got.len() >= 119, "the load ran: {} requests", got.len());
+
+    let sim = simulated(&[("90s", "process_death")], "", "");
+    let (lo, hi) = ((FALL - 1) as f64 * INTER_MS, FALL as f64 * INTER_MS);
+    let sim_d: Vec<f64> = sim
+        .iter()
+        .map(|r| r.1.expect("web1 DOWN in every replication"))
+        .collect();
+    for &d in &sim_d {
+        assert!(
+            d > lo && d <= hi + 0.2,
+            "simpark: DOWN {d} ms after the kill, want ({lo}, {hi}]"
+        );
+    }
+    let budget = 20.0 + 6.0 * FALL as f64;
+    assert!(
+        live_d > lo - 5.0 && live_d <= hi + budget,
+        "haproxy: DOWN {live_d:.1} ms after the kill, want ({lo}, {hi}] + {budget} ms; s0's log from the kill:\n{}",
+        lines.join("\n")
+    );
+    let sim_failed: f64 = sim.iter().map(|r| r.0 as f64).sum();
+    let sim_d_sum: f64 = sim_d.iter().sum();
+    let rate = sim_failed / sim_d_sum; // failed requests per ms of detection
+    // N Poisson arrivals, every third to web1 (roundrobin): Var(N / 3) = E(N) / 9 = E(F) / 3
+    let rate_se = (sim_failed / 3.0).sqrt() / sim_d_sum;
+    // the mechanics: a third of the load fails while web1 is UP but dead
+    let third = LOAD_PER_S / 3.0 / 1000.0;
+    assert!(
+        (rate - third).abs() <= 3.0 * rate_se,
+        "simpark fails {:.2} req/s of detection, want {:.2}",
+        rate * 1000.0,
+        third * 1000.0
+    );
+    let want = rate * live_d;
+    let tol = 3.0 + 3.0 * rate_se * live_d;
+    eprintln!(
+        "kill: haproxy DOWN after {live_d:.1} ms, {live_failed} failed of {}; simpark DOWN after {:.0} ms on average \
+         ({:.0}..{:.0}), {:.2} failed per s of detection -> {want:.1} +- {tol:.1} at the live detection time",
+        got.len(),
+        sim_d_sum / sim_d.len() as f64,
+        sim_d.iter().cloned().fold(f64::MAX, f64::min),
+        sim_d.iter().cloned().fold(0.0, f64::max),
+        rate * 1000.0
+    );
+    assert!(
+        (live_failed - want).abs() <= tol,
+        "failed requests: haproxy {live_failed}, simpark {want:.1} +- {tol:.1} for the same detection time"
+    );
+}
+
+/// A server process stopped (SIGSTOP) for 2 s under 30 requests/s, then continued (SIGCONT),
+/// with `timeout server 1000`: the kernel keeps accepting its connections, so requests sent to
+/// it in the last second of the stall complete at SIGCONT, and those sent earlier get a 504
+/// at `timeout server`. The checks (`option httpchk`, `timeout check 1s`) fail at most twice
+/// in 2 s (each failure takes the 1 s check timeout; the check waiting at SIGCONT passes), so
+/// with `fall 3` it is never DOWN. Failed requests: λ/3 x (stall - timeout server) = 10.
+/// Live vs simpark's request driver (`hang` then `recover`).
+///
+/// Tolerance, from the mechanics: live arrivals are on a 33.3 ms grid, so the one-second
+/// window holds 30 +- 1 arrivals and the rotation's phase moves one more in or out of s0
+/// (+-2), a request crossing the SIGSTOP or SIGCONT instant one more (+-1); simpark's mean
+/// over its replications within 3 standard errors. Counting every request of the stall as
+/// failed (simpark before issue 11) gives 20, twice the tolerance away.
+#[test]
+fn live_short_hang_failed_requests() {
+    let stall_ms = 2000.0;
+    let timeout_server_ms = 1000.0;
+    let report = live(&json!({
+        "balance": "roundrobin",
+        "defaults": ["timeout connect 200", format!("timeout server {timeout_server_ms}")],
+        "backend": ["option httpchk GET /", "timeout check 1s"],
+        "servers": process_servers(),
+        "steps": [
+            {"wait_log": "Health check for server be/s0"},
+            {"load": {"rate_per_s": LOAD_PER_S, "ms": 4500}},
+            {"sleep_ms": 1250},
+            {"signal": [0, "STOP"]},
+            {"sleep_ms": stall_ms},
+            {"signal": [0, "CONT"]},
+            {"wait_async": true},
+        ],
+    }));
+    assert!(
+        log_at(&report, "Server be/s0 is DOWN").is_empty(),
+        "haproxy never marks s0 DOWN"
+    );
+    let got = picks(&report);
+    assert!(got.len() >= 134, "the load ran: {} requests", got.len());
+    let live_failed = got.iter().filter(|p| p.1 != 200).count() as f64;
+    assert!(got.iter().all(|p| p.1 == 200 || p.1 == 504), "only 504s: {got:?}");
+
+    let sim = simulated(
+        &[("90s", "hang"), ("92s", "recover")],
+        &format!("timeout_server_ms = {timeout_server_ms}"),
+        "timeout_check_ms = 1000",
+    );
+    assert!(sim.iter().all(|r| r.1.is_none()), "simpark never marks web1 DOWN");
+    let failed: Vec<f64> = sim.iter().map(|r| r.0 as f64).collect();
+    let (mean, se) = mean_se(&failed);
+    let expected = LOAD_PER_S / 3.0 * (stall_ms - timeout_server_ms) / 1000.0;
+    assert!(
+        (mean - expected).abs() <= 3.0 * se,
+        "simpark fails {mean:.2} +- {se:.2} per hang, the mechanics {expected}"
+    );
+    let tol = 3.0 + 3.0 * se;
+    eprintln!(
+        "hang: haproxy {live_failed} failed of {}; simpark {mean:.2} +- {se:.2} per replication",
+        got.len()
+    );
+    assert!(
+        (live_failed - mean).abs() <= tol,
+        "failed requests after a {stall_ms} ms hang: haproxy {live_failed}, simpark {mean:.2} (tolerance {tol:.1})"
     );
 }

@@ -147,7 +147,7 @@ fn compile(specs: &[simpark::scenario::schema::AlertRuleSpec]) -> Vec<AlertRule>
 }
 
 #[test]
-fn promtool_test_rules_agrees_with_the_alerting_machine_at_every_evaluation() {
+fn live_promtool_test_rules_agrees_with_the_alerting_machine_at_every_evaluation() {
     let rules_path = repo("tests/data/prometheus/oracle-rules.yml");
     let text = std::fs::read_to_string(&rules_path).unwrap();
     let (specs, warnings) = prometheus::import(&text, "oracle-rules.yml").unwrap();
@@ -262,7 +262,7 @@ fn promtool_test_rules_agrees_with_the_alerting_machine_at_every_evaluation() {
 }
 
 #[test]
-fn promtool_check_rules_accepts_the_shipped_rule_files() {
+fn live_promtool_check_rules_accepts_the_shipped_rule_files() {
     for f in ["tests/data/prometheus/oracle-rules.yml", "examples/prod/rules.yml"] {
         let out = Command::new(promtool())
             .args(["check", "rules"])
@@ -314,7 +314,7 @@ const LABEL_SETS: &[&str] = &[
 ];
 
 #[test]
-fn amtool_routes_test_agrees_with_the_routing_tree() {
+fn live_amtool_routes_test_agrees_with_the_routing_tree() {
     let mut compared = 0;
     for f in ["examples/prod/alertmanager.yml", "tests/data/alertmanager/routes.yml"] {
         let check = Command::new(amtool())

@@ -9,22 +9,33 @@ through simpark's policy machines and compares), or by hand:
 Input (JSON on stdin):
     {"balance": "roundrobin", "backend": ["option redispatch", ...],
      "defaults": ["timeout connect 200", ...],
-     "servers": [{"line": "weight 2 backup", "state": "ok|refused|blackhole|hang"}],
+     "servers": [{"line": "weight 2 backup", "state": "ok|refused|blackhole|hang"},
+                 {"line": "check", "process": true}],   # a server in its own process
      "steps": [{"req": 5}, {"req": 3, "src": [2, 3, 4]}, {"req": 2, "paths": ["/a?x", "/b"]}, {"cli": "set server be/s0 health down"},
                {"sleep_ms": 300}, {"set": [0, "refused|ok|blackhole|hang|resume"]},
                {"req_async": 1}, {"wait_async": true}, {"wait_log": "substring", "timeout_ms": 5000},
-               {"mark": true}, {"at_ms": 1300}],   # at_ms: sleep until the mark + at_ms
+               {"mark": true}, {"at_ms": 1300},   # at_ms: sleep until the mark + at_ms
+               {"load": {"rate_per_s": 30, "ms": 4000}},   # requests at a constant rate, in
+                                                           # the background; wait_async joins
+               {"signal": [0, "KILL|STOP|CONT"]}],  # to a "process" server's PID
      "duration_ms": 0}
 Servers are named s0, s1, ... in declaration order and answer `200` with their name as body.
 Output (JSON on stdout):
     {"picks": [{"server": "s1"|null, "status": 200, "ms": 1.2, "at_ms": ...}, ...],
      "log": [[at_ms, "haproxy log line"], ...]}
 All times are ms since the harness started (one monotonic clock). Everything binds 127.0.0.1
-only; every request and the whole run are bounded in time; haproxy is stopped by its PID.
+only; every request and the whole run are bounded in time; haproxy and the server processes
+are stopped by their PIDs (a server process also exits on its own after RUN_MAX_S).
+
+A "process" server is this script run as `harness.py --serve <name> <port>`: the kernel then
+does what it does to a real server process. SIGKILL closes its sockets (connections in flight
+and later SYNs get RST: refused at once); SIGSTOP leaves its listening socket open, so the
+kernel completes new connections into the accept queue and everything waits for SIGCONT.
 """
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -139,6 +150,36 @@ class Backend:
             pass
 
 
+class ProcessServer:
+    """A backend in its own process (`--serve`), so that signals act on a real process."""
+
+    def __init__(self, name, port):
+        self.name, self.port = name, port
+        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", name, str(port)])
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.01)
+        raise SystemExit(f"server process {name} did not listen on {port}")
+
+    def signal(self, sig):
+        os.kill(self.p.pid, {"KILL": signal.SIGKILL, "STOP": signal.SIGSTOP, "CONT": signal.SIGCONT}[sig])
+
+    def close(self):
+        if self.p.poll() is None:
+            os.kill(self.p.pid, signal.SIGCONT)
+            self.p.kill()
+        self.p.wait(5)
+
+
+def serve(name, port):
+    """`--serve`: one backend answering its name until killed, at most RUN_MAX_S."""
+    Backend(name, port, "ok")
+    time.sleep(RUN_MAX_S)
+
+
 def request(port, src_octet=None, path="/"):
     """One GET of `path` through the frontend: (server name or None, status, elapsed ms)."""
     t = now_ms()
@@ -187,6 +228,7 @@ def main():
     sock_path = os.path.join(tmp, "admin.sock")
     fe_port = free_port()
     backends = [Backend(f"s{i}", free_port(), "refused") for i in range(len(exp["servers"]))]
+    procs = {}
     cfg = [
         "global",
         "    log stdout format raw local0",
@@ -208,12 +250,27 @@ def main():
     path = os.path.join(tmp, "haproxy.cfg")
     with open(path, "w") as f:
         f.write("\n".join(cfg) + "\n")
-    for b, s in zip(backends, exp["servers"]):
-        b.set(s.get("state", "ok"))
+    for i, (b, s) in enumerate(zip(backends, exp["servers"])):
+        if s.get("process"):
+            procs[i] = ProcessServer(b.name, b.port)
+        else:
+            b.set(s.get("state", "ok"))
     log = []
     picks = []
     asyncs = []
+    loads = []
     mark = 0.0
+
+    def load(rate_per_s, duration_ms):
+        start = time.monotonic()
+        for k in range(int(rate_per_s * duration_ms / 1000.0)):
+            rest = start + k / rate_per_s - time.monotonic()
+            if rest > 0:
+                time.sleep(rest)
+            r = {}
+            th = threading.Thread(target=lambda r=r: r.update(request(fe_port)), daemon=True)
+            th.start()
+            asyncs.append((th, r))
     p = subprocess.Popen([haproxy, "-db", "-f", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     log.append([now_ms(), f"haproxy started pid={p.pid}"])
 
@@ -246,7 +303,18 @@ def main():
                     th = threading.Thread(target=lambda r=r: r.update(request(fe_port)), daemon=True)
                     th.start()
                     asyncs.append((th, r))
+            elif "load" in step:
+                th = threading.Thread(target=load, args=(step["load"]["rate_per_s"], step["load"]["ms"]), daemon=True)
+                th.start()
+                loads.append(th)
+            elif "signal" in step:
+                i, sig = step["signal"]
+                procs[i].signal(sig)
+                log.append([now_ms(), f"SIGNAL s{i} {sig}"])
             elif "wait_async" in step:
+                for th in loads:
+                    th.join(RUN_MAX_S)
+                loads = []
                 for th, r in asyncs:
                     th.join(REQ_TIMEOUT_S)
                     picks.append(r)
@@ -270,6 +338,8 @@ def main():
                 time.sleep(step["sleep_ms"] / 1000.0)
             elif "set" in step:
                 i, state = step["set"]
+                if i in procs:
+                    raise SystemExit(f"s{i} is a process: use signal steps, not set {state!r}")
                 backends[i].set(state)
                 log.append([now_ms(), f"SET s{i} {state}"])
             else:
@@ -287,10 +357,15 @@ def main():
         for b in backends:
             b.resume.set()
             b.close()
+        for pr in procs.values():
+            pr.close()
         shutil.rmtree(tmp, ignore_errors=True)
     time.sleep(0.05)
     json.dump({"picks": picks, "log": log}, sys.stdout)
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()
