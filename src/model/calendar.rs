@@ -46,6 +46,37 @@ pub(crate) struct Calendar {
     /// Every month the measured window `[warmup, horizon)` touches, in order; consecutive
     /// (`to` of one is `from` of the next), the first from `warmup`, the last to `horizon`.
     pub(crate) months: Vec<CalendarMonth>,
+    /// Local wall-clock time to simulation time (maintenance windows at a local hour).
+    pub(crate) clock: LocalClock,
+}
+
+/// Simulation time 0 is local midnight of `start` in the zone; this maps a local wall-clock
+/// time (start plus a civil offset) to simulation time, across DST changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LocalClock {
+    tz: TimeZone,
+    start: DateTime,
+    /// The instant of simulation time 0 [ns since the Unix epoch].
+    zero_ns: i128,
+}
+
+impl LocalClock {
+    /// When the local wall clock shows `start + offset` (civil arithmetic: a day is 24 hours of
+    /// the wall clock whatever DST does), in simulation time. A wall-clock time a DST change
+    /// skips is read as the later instant (02:30 on the spring-forward night is 03:30 summer
+    /// time), a repeated one as the earlier (jiff's `compatible`, as RFC 5545 does). `None`
+    /// past the years jiff represents.
+    pub(crate) fn at_local(&self, offset: SimDuration) -> Option<SimTime> {
+        let civil = self
+            .start
+            .checked_add(jiff::SignedDuration::from_nanos(i64::try_from(offset.as_nanos()).ok()?))
+            .ok()?;
+        let ts = civil.to_zoned_datetime(self.tz.clone()).ok()?.timestamp();
+        let ns = ts.as_nanosecond() - self.zero_ns;
+        // Local midnight of `start` is time 0, and `offset` is at or after it on the wall
+        // clock; only a gap at midnight itself could put the instant before it.
+        Some(SimTime::from_nanos(u64::try_from(ns.max(0)).ok()?))
+    }
 }
 
 /// The latest year `start` may name: the horizon's maximum (200 years, `units.rs`) after it
@@ -156,6 +187,7 @@ impl Calendar {
             timezone: timezone.to_string(),
             weekday_monday0: dt.date().weekday().to_monday_zero_offset() as u8,
             months,
+            clock: LocalClock { tz, start: dt, zero_ns },
         })
     }
 }
@@ -225,6 +257,34 @@ mod tests {
         assert_eq!(c.months[0].from.as_nanos(), DAY);
         assert_eq!(c.weekday_monday0, 4, "2027-01-01 is a Friday");
         assert_eq!(c.months[1].from, SimTime::from_nanos(31 * DAY));
+    }
+
+    /// 03:00 in Amsterdam is 02:00 UTC in winter and 01:00 UTC in summer: across the change
+    /// on 25 March 2029 (02:00 CET -> 03:00 CEST) the local hour holds and the night is an
+    /// hour short; a time the change skips (02:30) is read as 03:30 summer time.
+    #[test]
+    fn a_local_hour_holds_across_the_spring_dst_change() {
+        let c = Calendar::new(
+            "2029-03-20",
+            "Europe/Amsterdam",
+            SimDuration::ZERO,
+            SimDuration::from_nanos(30 * DAY),
+        )
+        .unwrap();
+        let h = |x: u64| SimDuration::from_nanos(x * 3_600_000_000_000);
+        let at = |day: u64, hour: u64| c.clock.at_local(h(24 * day + hour)).unwrap().as_nanos();
+        assert_eq!(at(0, 3), h(3).as_nanos(), "time 0 is local midnight");
+        assert_eq!(at(4, 3), h(4 * 24 + 3).as_nanos(), "24 March, still winter time");
+        assert_eq!(
+            at(5, 3),
+            h(5 * 24 + 2).as_nanos(),
+            "25 March 03:00 CEST, an hour earlier"
+        );
+        assert_eq!(at(6, 3) - at(5, 3), h(24).as_nanos());
+        let half = SimDuration::from_nanos(1_800_000_000_000);
+        let skipped = c.clock.at_local(h(5 * 24 + 2) + half).unwrap().as_nanos();
+        assert_eq!(skipped, (h(5 * 24 + 2) + half).as_nanos(), "02:30 is 03:30 CEST");
+        assert_eq!(c.clock.at_local(h(5 * 24)).unwrap().as_nanos(), h(5 * 24).as_nanos());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Production policy, sans-IO: HAProxy's balancing and health checking, backup scheduling and
-//! retention, alert rules, storage failover and VRRP, as state machines.
+//! retention, alert rules, storage failover and VRRP, the order planned maintenance runs in,
+//! as state machines.
 //!
 //! Each machine takes inputs with `handle_*(now, ...)`, hands out what it wants done with
 //! `poll_*()`, and says when it next needs the time with `poll_timeout()`. None of them reads
@@ -12,4 +13,5 @@ pub mod balancer;
 pub(crate) mod failover;
 pub mod health;
 mod keyheap;
+pub(crate) mod maintenance;
 pub(crate) mod vrrp;

@@ -95,22 +95,31 @@ impl Model {
     }
 }
 
-/// Planned rolling maintenance, checked (see `schema::Maintenance`): the cadence (when
-/// `cadence` is on) and the scripted windows.
+/// Planned rolling maintenance, checked (see `schema::Maintenance`): the cadences (when
+/// `maintenance.enabled`) and the scripted windows. Rolls are numbered cadences first
+/// (`[maintenance]`'s own is 0, then each `[[maintenance.cadence]]`), then the windows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct MaintenanceModel {
-    /// The cadence policy is on (`maintenance.enabled`); off, only `windows` run.
-    pub(crate) cadence: bool,
-    pub(crate) every: SimDuration,
-    /// First window opens this long after midnight of day 0.
-    pub(crate) window_start: SimDuration,
-    pub(crate) duration_per_server: SimDuration,
+    /// Empty when `maintenance.enabled` is off (then only `windows` run).
+    pub(crate) cadences: Vec<Cadence>,
     pub(crate) drain: SimDuration,
     pub(crate) wait_between_servers: SimDuration,
-    /// Servers in rolling order.
-    pub(crate) order: Vec<MaintTarget>,
     /// Scripted windows, in the file's order.
     pub(crate) windows: Vec<MaintWindow>,
+    /// The scenario's local wall clock (`start`, `timezone`): where a cadence's hour falls.
+    pub(crate) clock: crate::model::calendar::LocalClock,
+}
+
+/// One cadence of rolling windows, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Cadence {
+    pub(crate) every: SimDuration,
+    /// Each window opens this long after local midnight (wall clock of `timezone`).
+    pub(crate) window_start: SimDuration,
+    pub(crate) kind: MaintenanceKind,
+    /// Servers in rolling order.
+    pub(crate) order: Vec<MaintTarget>,
+    pub(crate) duration_per_server: SimDuration,
 }
 
 /// A scripted maintenance window, checked.
@@ -124,24 +133,33 @@ pub(crate) struct MaintWindow {
     pub(crate) duration_per_server: SimDuration,
 }
 
-/// One roll through servers: the cadence's (roll 0) or a scripted window's (roll `i + 1`).
+/// One roll through servers: a cadence's window (roll `c`) or a scripted window's (roll
+/// `cadences + i`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Roll<'a> {
     pub(crate) order: &'a [MaintTarget],
     pub(crate) duration_per_server: SimDuration,
     pub(crate) drain: SimDuration,
     pub(crate) wait_between_servers: SimDuration,
-    /// What is done to each server (the cadence is kernel updates).
+    /// What is done to each server.
     pub(crate) kind: MaintenanceKind,
 }
 
+/// A day of the wall clock [ns]: cadences of whole days keep their local hour.
+const DAY_NS: u64 = 86_400_000_000_000;
+
 impl MaintenanceModel {
-    /// Roll `r`: 0 is the cadence, `i + 1` scripted window `i`.
+    /// How many rolls there are: the cadences, then the scripted windows.
+    pub(crate) fn rolls(&self) -> u32 {
+        (self.cadences.len() + self.windows.len()) as u32
+    }
+
+    /// Roll `r`: cadence `r`, or scripted window `r - cadences`.
     pub(crate) fn roll(&self, r: u32) -> Roll<'_> {
-        let (order, duration_per_server, kind) = match r {
-            0 => (self.order.as_slice(), self.duration_per_server, MaintenanceKind::Kernel),
-            _ => {
-                let w = &self.windows[r as usize - 1];
+        let (order, duration_per_server, kind) = match self.cadences.get(r as usize) {
+            Some(c) => (c.order.as_slice(), c.duration_per_server, c.kind),
+            None => {
+                let w = &self.windows[r as usize - self.cadences.len()];
                 (w.order.as_slice(), w.duration_per_server, w.kind)
             }
         };
@@ -152,6 +170,60 @@ impl MaintenanceModel {
             wait_between_servers: self.wait_between_servers,
             kind,
         }
+    }
+
+    /// Roll `r` is a cadence (it opens again after each window).
+    pub(crate) fn is_cadence(&self, r: u32) -> bool {
+        (r as usize) < self.cadences.len()
+    }
+
+    /// When each roll first opens: every cadence's first window, every scripted window.
+    pub(crate) fn first_windows(&self) -> Vec<(SimTime, u32)> {
+        let cadences = (0..self.cadences.len()).filter_map(|c| Some((self.window(c, 0)?, c as u32)));
+        let windows = self
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (SimTime::ZERO + w.at, (self.cadences.len() + i) as u32));
+        cadences.chain(windows).collect()
+    }
+
+    /// Window `k` of cadence `c`. Whole days: at its wall-clock hour that many days after
+    /// `start` (`LocalClock::at_local`: 03:00 stays 03:00 local in summer and winter); shorter:
+    /// every `every` of simulation time from the first window.
+    fn window(&self, c: usize, k: u64) -> Option<SimTime> {
+        let cad = &self.cadences[c];
+        if cad.every.as_nanos().is_multiple_of(DAY_NS) {
+            let offset = k
+                .checked_mul(cad.every.as_nanos())?
+                .checked_add(cad.window_start.as_nanos())?;
+            self.clock.at_local(SimDuration::from_nanos(offset))
+        } else {
+            let first = self.clock.at_local(cad.window_start)?;
+            let d = k.checked_mul(cad.every.as_nanos())?;
+            Some(SimTime::from_nanos(first.as_nanos().checked_add(d)?))
+        }
+    }
+
+    /// Cadence `c`'s first window after `now` (`None` past the years the calendar holds).
+    /// A wall-clock time a DST change maps onto an instant already passed is not repeated.
+    pub(crate) fn next_window(&self, c: u32, now: SimTime) -> Option<SimTime> {
+        let c = c as usize;
+        let every = self.cadences[c].every.as_nanos();
+        let first = self.window(c, 0)?;
+        // On simulation time the k-th window is within the zone's offset changes (hours) of
+        // first + k x every, so the search starts two windows early.
+        let k0 = (now.as_nanos().saturating_sub(first.as_nanos()) / every).saturating_sub(2);
+        // Bounded: a zone's offset never moves by more than a few windows of a day or more;
+        // shorter cadences are exact.
+        const SEARCH_MAX: u64 = 64;
+        for k in k0..k0 + SEARCH_MAX {
+            let t = self.window(c, k)?;
+            if t > now {
+                return Some(t);
+            }
+        }
+        unreachable!("cadence {c}: no window within {SEARCH_MAX} steps after {now:?}")
     }
 }
 
@@ -741,6 +813,7 @@ pub fn latency_sample_spec(spec: &Scenario) -> Scenario {
     // The sample is the park at full strength: no planned maintenance.
     spec.maintenance.enabled = false;
     spec.maintenance.windows.clear();
+    spec.maintenance.cadences.clear();
     // Nor storage on the web servers (availability mode only); the sample has no failures,
     // so the database's place changes nothing in it.
     spec.storage.colocated = false;
@@ -759,6 +832,7 @@ pub fn replay_capsule(model: &Model, faults: &[ScriptedFault]) -> Result<Model, 
     // The capsule replays the failures only, not the planned maintenance.
     spec.maintenance.enabled = false;
     spec.maintenance.windows.clear();
+    spec.maintenance.cadences.clear();
     // Nor storage on the web servers: the capsule replays the web servers' failures, not the
     // takeovers of the databases on them.
     spec.storage.colocated = false;

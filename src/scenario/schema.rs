@@ -1032,8 +1032,10 @@ impl Default for Storage {
     }
 }
 
-/// Planned maintenance (availability mode): every `every`, starting `window_start_h` after
-/// midnight, the servers are patched one at a time in `order`. lb1 puts a web server in
+/// Planned maintenance (both modes): every `every`, starting `window_start_h` after local
+/// midnight (the wall clock of `timezone`), the servers are patched one at a time in `order`;
+/// each `[[maintenance.cadence]]` adds a cadence of its own (e.g. weekly deploys beside monthly
+/// kernel updates). One roll runs at a time (`policy::maintenance`). lb1 puts a web server in
 /// `drain` (no new requests), after `drain` in `maint` (out of rotation, checks stopped), after
 /// `duration_per_server` back to `ready`, from where it returns through `rise` passing checks
 /// (and `slowstart`, if set), as HAProxy's runtime API `set server <b>/<s> state ...` does.
@@ -1044,8 +1046,12 @@ pub(crate) struct Maintenance {
     pub(crate) enabled: bool,
     /// Cadence, e.g. "30d" (monthly kernel updates) or "7d" (weekly deploys).
     pub(crate) every: String,
-    /// When the window opens [h after midnight, local time of the scenario clock].
+    /// When the window opens [h after local midnight in `timezone`]. A cadence of whole days
+    /// keeps this wall-clock hour across DST changes; a shorter one repeats every `every` from
+    /// its first window.
     pub(crate) window_start_h: f64,
+    /// What this cadence does to each server (`kernel` by default).
+    pub(crate) kind: MaintenanceKind,
     /// Time a server is out for its update (reboot included), e.g. "15m".
     pub(crate) duration_per_server: String,
     /// Time in `drain` before `maint`, for requests in progress to finish.
@@ -1064,6 +1070,31 @@ pub(crate) struct Maintenance {
     /// `wait_between_servers`.
     #[serde(rename = "window", skip_serializing_if = "Vec::is_empty")]
     pub(crate) windows: Vec<MaintenanceWindow>,
+    /// More cadences (`[[maintenance.cadence]]`), on while `enabled`, beside the one above.
+    #[serde(rename = "cadence", skip_serializing_if = "Vec::is_empty")]
+    pub(crate) cadences: Vec<MaintenanceCadence>,
+}
+
+/// One more cadence (`[[maintenance.cadence]]`): every `every`, at `window_start_h` local
+/// time, `targets` are patched one at a time with this table's `drain` and
+/// `wait_between_servers`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MaintenanceCadence {
+    /// e.g. "7d" (weekly deploys).
+    pub(crate) every: String,
+    /// What is done to each server (see `[[maintenance.window]] kind`).
+    pub(crate) kind: MaintenanceKind,
+    /// [h after local midnight]; absent: `maintenance.window_start_h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) window_start_h: Option<f64>,
+    /// Time each server is out; absent: `maintenance.duration_per_server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) duration_per_server: Option<String>,
+    /// Servers in rolling order; absent: every server the kind applies to, in the default
+    /// order (`deploy`: the web servers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) targets: Vec<String>,
 }
 
 /// One scripted maintenance window: at `at`, `targets` are patched one at a time.
@@ -1117,12 +1148,14 @@ impl Default for Maintenance {
             // Monthly kernel updates, at 03:00 when traffic is lowest.
             every: "30d".into(),
             window_start_h: 3.0,
+            kind: MaintenanceKind::Kernel,
             duration_per_server: "15m".into(),
             drain: "60s".into(),
             wait_between_servers: "5m".into(),
             contract: MaintenanceContract::Count,
             order: Vec::new(),
             windows: Vec::new(),
+            cadences: Vec::new(),
         }
     }
 }

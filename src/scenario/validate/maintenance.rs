@@ -1,8 +1,11 @@
-//! `[maintenance]`: the planned rolling maintenance of the web servers and balancers.
+//! `[maintenance]`: the planned rolling maintenance of the web servers, storage nodes and
+//! balancers: its cadences (`[maintenance]` itself and each `[[maintenance.cadence]]`) and
+//! its scripted windows.
 
 use super::checks::{bad, duration};
 use super::{Checked, Draft, Invalid};
-use crate::scenario::{MaintTarget, MaintWindow, MaintenanceKind, MaintenanceModel, Mode, Scenario};
+use crate::model::calendar::LocalClock;
+use crate::scenario::{Cadence, MaintTarget, MaintWindow, MaintenanceKind, MaintenanceModel, Mode, Scenario};
 use crate::units::SimDuration;
 
 /// The server `name` names, among `web_count` web servers, `stores` storage nodes of their own
@@ -50,11 +53,126 @@ fn target(
     )
 }
 
+/// A window of `kind` can patch `t`.
+fn fits(kind: MaintenanceKind, t: MaintTarget) -> bool {
+    match kind {
+        MaintenanceKind::StorageSwitchover => matches!(t, MaintTarget::Storage(_)),
+        MaintenanceKind::LbHandover => matches!(t, MaintTarget::Balancer(_)),
+        MaintenanceKind::Deploy => matches!(t, MaintTarget::Web(_)),
+        MaintenanceKind::Kernel | MaintenanceKind::Hardware => true,
+    }
+}
+
+/// Refuse `t` (named `name`, at `key`) if a window of `kind` cannot patch it.
+fn suits(kind: MaintenanceKind, t: MaintTarget, key: &str, name: &str) -> Result<(), Invalid> {
+    if fits(kind, t) {
+        return Ok(());
+    }
+    let want = match kind {
+        MaintenanceKind::StorageSwitchover => "storage nodes of a pair (store1, store2, ...)",
+        MaintenanceKind::LbHandover => "balancers (lb1, lb2)",
+        _ => "web servers (web1, web2, ...)",
+    };
+    bad(
+        key,
+        format!("{name:?} does not suit kind = {kind:?}, which applies to {want}"),
+    )
+}
+
+/// The servers `names` name, in that order, each once and suiting `kind`; `key` is the list's
+/// key (`maintenance.order`).
+fn servers(
+    spec: &Scenario,
+    key: &str,
+    names: &[String],
+    kind: MaintenanceKind,
+    servers: (usize, usize, usize),
+) -> Result<Vec<MaintTarget>, Invalid> {
+    let mut order = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let key = format!("{key}[{i}]");
+        let t = target(spec, &key, name, servers)?;
+        suits(kind, t, &key, name)?;
+        if order.contains(&t) {
+            return bad(key, format!("{name:?} is listed twice"));
+        }
+        order.push(t);
+    }
+    Ok(order)
+}
+
+/// Every server a window of `kind` patches by default: the web servers, the storage nodes of
+/// a pair, then the balancers (the VRRP backup lb2 before lb1); a deploy only the web servers.
+fn default_order(kind: MaintenanceKind, (web_count, stores, balancers): (usize, usize, usize)) -> Vec<MaintTarget> {
+    let web = (0..web_count).map(MaintTarget::Web);
+    let store = (0..stores).map(MaintTarget::Storage);
+    let lb = (0..balancers).rev().map(MaintTarget::Balancer);
+    web.chain(store).chain(lb).filter(|&t| fits(kind, t)).collect()
+}
+
+/// A cadence of `kind` has servers to patch (its default order can be empty: no storage pair,
+/// no balancer that can fail).
+fn some_server(key: &str, kind: MaintenanceKind, order: &[MaintTarget]) -> Result<(), Invalid> {
+    if !order.is_empty() {
+        return Ok(());
+    }
+    bad(
+        key,
+        format!(
+            "{kind:?}: this park has no server of that kind to patch; expected kernel, deploy or hardware (web servers), storage_switchover (a storage pair) or lb_handover (balancers that can fail)"
+        ),
+    )
+}
+
+/// A duration > 0 at `key`.
+fn nonzero(key: &str, text: &str) -> Result<SimDuration, Invalid> {
+    let d = duration(key, text)?;
+    if d == SimDuration::ZERO {
+        return bad(key, format!("{text:?} is not valid; expected a duration > 0"));
+    }
+    Ok(d)
+}
+
+/// Hours after midnight at `key`, within the day.
+fn hour_of_day(key: &str, h: f64) -> Result<SimDuration, Invalid> {
+    if !(h.is_finite() && (0.0..24.0).contains(&h)) {
+        return bad(
+            key,
+            format!("{h} is not valid; expected hours after local midnight in 0..24"),
+        );
+    }
+    Ok(SimDuration::from_nanos((h * 3600e9).round() as u64))
+}
+
+/// One cadence's roll must end before its next window opens: one server's turn (drain +
+/// duration_per_server + wait_between_servers) times the servers, shorter than `every`.
+fn fits_cadence(
+    key: &str,
+    text: &str,
+    every: SimDuration,
+    servers: usize,
+    turn: [SimDuration; 3],
+) -> Result<(), Invalid> {
+    let roll = turn
+        .iter()
+        .try_fold(0u64, |a, d| a.checked_add(d.as_nanos()))
+        .and_then(|t| t.checked_mul(servers as u64));
+    match roll {
+        Some(r) if r < every.as_nanos() => Ok(()),
+        _ => bad(
+            key,
+            format!(
+                "{text:?} is too short for a roll over {servers} server(s) of drain + duration_per_server + wait_between_servers each; expected a longer cadence"
+            ),
+        ),
+    }
+}
+
 /// The scripted windows: a time within the run, servers that exist (each once) and suit the
 /// window's kind, a duration > 0.
 fn windows(
     spec: &Scenario,
-    servers: (usize, usize, usize),
+    all: (usize, usize, usize),
     default_duration: SimDuration,
 ) -> Result<Vec<MaintWindow>, Invalid> {
     let horizon = duration("horizon", &spec.horizon)?;
@@ -74,44 +192,10 @@ fn windows(
         if w.targets.is_empty() {
             return bad(format!("{k}.targets"), "no servers; expected e.g. [\"web1\", \"web2\"]");
         }
-        let mut order = Vec::new();
-        for (i, name) in w.targets.iter().enumerate() {
-            let key = format!("{k}.targets[{i}]");
-            let t = target(spec, &key, name, servers)?;
-            let fits = match w.kind {
-                MaintenanceKind::StorageSwitchover => matches!(t, MaintTarget::Storage(_)),
-                MaintenanceKind::LbHandover => matches!(t, MaintTarget::Balancer(_)),
-                MaintenanceKind::Deploy => matches!(t, MaintTarget::Web(_)),
-                MaintenanceKind::Kernel | MaintenanceKind::Hardware => true,
-            };
-            if !fits {
-                let want = match w.kind {
-                    MaintenanceKind::StorageSwitchover => "storage nodes of a pair (store1, store2, ...)",
-                    MaintenanceKind::LbHandover => "balancers (lb1, lb2)",
-                    _ => "web servers (web1, web2, ...)",
-                };
-                return bad(
-                    key,
-                    format!("{name:?} does not suit kind = {:?}, which applies to {want}", w.kind),
-                );
-            }
-            if order.contains(&t) {
-                return bad(key, format!("{name:?} is listed twice"));
-            }
-            order.push(t);
-        }
+        let order = servers(spec, &format!("{k}.targets"), &w.targets, w.kind, all)?;
         let duration_per_server = match &w.duration {
             None => default_duration,
-            Some(text) => {
-                let d = duration(&format!("{k}.duration"), text)?;
-                if d == SimDuration::ZERO {
-                    return bad(
-                        format!("{k}.duration"),
-                        format!("{text:?} is not valid; expected a duration > 0"),
-                    );
-                }
-                d
-            }
+            Some(text) => nonzero(&format!("{k}.duration"), text)?,
         };
         out.push(MaintWindow {
             at,
@@ -123,42 +207,34 @@ fn windows(
     Ok(out)
 }
 
-/// `[maintenance]`: durations that SimTime holds, a window start within the day, web servers
-/// that exist (each once), and a roll that fits within the cadence. By default every web
-/// server in order, then the balancers (the VRRP backup lb2 before lb1).
+/// `[maintenance]`: durations that SimTime holds, window starts within the day, servers that
+/// exist (each once) and suit the cadence's kind, and for each cadence a roll that fits
+/// within it. By default every server of the kind in order: the web servers, the storage
+/// nodes of a pair, then the balancers (the VRRP backup lb2 before lb1).
 pub(super) fn maintenance_model(
     spec: &Scenario,
     web_count: u32,
     balancers: usize,
+    clock: &LocalClock,
 ) -> Result<Option<MaintenanceModel>, Invalid> {
     let mt = &spec.maintenance;
+    if !mt.enabled && !mt.cadences.is_empty() {
+        // Listed but switched off would run nothing without a word.
+        return bad(
+            "maintenance.cadence[0]",
+            "a cadence is listed but maintenance.enabled is false, so no cadence would run; set enabled = true under [maintenance] (it switches every cadence on), or remove the [[maintenance.cadence]] entries",
+        );
+    }
     if mt.is_off() {
         return Ok(None);
     }
     // Request mode simulates lb1 alone (no VRRP pair): its balancer is not patched.
     let balancers = if spec.mode == Mode::Requests { 0 } else { balancers };
-    let nonzero = |key: &str, text: &str| -> Result<SimDuration, Invalid> {
-        let d = duration(&format!("maintenance.{key}"), text)?;
-        if d == SimDuration::ZERO {
-            return bad(
-                format!("maintenance.{key}"),
-                format!("{text:?} is not valid; expected a duration > 0"),
-            );
-        }
-        Ok(d)
-    };
-    let every = nonzero("every", &mt.every)?;
-    let duration_per_server = nonzero("duration_per_server", &mt.duration_per_server)?;
+    let every = nonzero("maintenance.every", &mt.every)?;
+    let duration_per_server = nonzero("maintenance.duration_per_server", &mt.duration_per_server)?;
     let drain = duration("maintenance.drain", &mt.drain)?;
     let wait_between_servers = duration("maintenance.wait_between_servers", &mt.wait_between_servers)?;
-    let h = mt.window_start_h;
-    if !(h.is_finite() && (0.0..24.0).contains(&h)) {
-        return bad(
-            "maintenance.window_start_h",
-            format!("{h} is not valid; expected hours after midnight in 0..24"),
-        );
-    }
-    let window_start = SimDuration::from_nanos((h * 3600e9).round() as u64);
+    let window_start = hour_of_day("maintenance.window_start_h", mt.window_start_h)?;
     // Storage nodes of their own, in a pair with failover (storage on the web servers is
     // patched with its server).
     let stores = if spec.storage.colocated || spec.storage.count < 2 {
@@ -166,60 +242,80 @@ pub(super) fn maintenance_model(
     } else {
         spec.storage.count as usize
     };
-    let order: Vec<MaintTarget> = if mt.order.is_empty() {
-        let web = (0..web_count as usize).map(MaintTarget::Web);
-        let store = (0..stores).map(MaintTarget::Storage);
-        web.chain(store)
-            .chain((0..balancers).rev().map(MaintTarget::Balancer))
-            .collect()
+    let all = (web_count as usize, stores, balancers);
+    let order = if mt.order.is_empty() {
+        default_order(mt.kind, all)
     } else {
-        let mut order = Vec::new();
-        for (n, name) in mt.order.iter().enumerate() {
-            let key = format!("maintenance.order[{n}]");
-            let i = target(spec, &key, name, (web_count as usize, stores, balancers))?;
-            if order.contains(&i) {
-                return bad(key, format!("{name:?} is listed twice"));
-            }
-            order.push(i);
-        }
-        order
+        servers(spec, "maintenance.order", &mt.order, mt.kind, all)?
     };
-    // One server's turn, and the whole roll, must end before the next window opens.
-    let turn = drain
-        .as_nanos()
-        .checked_add(duration_per_server.as_nanos())
-        .and_then(|t| t.checked_add(wait_between_servers.as_nanos()));
-    let roll = turn.and_then(|t| t.checked_mul(order.len() as u64));
-    match roll {
-        _ if !mt.enabled => {}
-        Some(r) if r < every.as_nanos() => {}
-        _ => {
-            return bad(
-                "maintenance.every",
-                format!(
-                    "{:?} is too short for a roll over {} server(s) of drain + duration_per_server + wait_between_servers each; expected a longer cadence",
-                    mt.every,
-                    order.len()
-                ),
-            );
-        }
+    if mt.enabled {
+        some_server("maintenance.kind", mt.kind, &order)?;
     }
-    let windows = windows(spec, (web_count as usize, stores, balancers), duration_per_server)?;
-    Ok(Some(MaintenanceModel {
-        cadence: mt.enabled,
+    let mut cadences = vec![Cadence {
         every,
         window_start,
+        kind: mt.kind,
+        order,
         duration_per_server,
+    }];
+    for (n, c) in mt.cadences.iter().enumerate() {
+        let k = format!("maintenance.cadence[{n}]");
+        let every = nonzero(&format!("{k}.every"), &c.every)?;
+        let window_start = match c.window_start_h {
+            Some(h) => hour_of_day(&format!("{k}.window_start_h"), h)?,
+            None => window_start,
+        };
+        let duration_per_server = match &c.duration_per_server {
+            Some(text) => nonzero(&format!("{k}.duration_per_server"), text)?,
+            None => duration_per_server,
+        };
+        let order = if c.targets.is_empty() {
+            default_order(c.kind, all)
+        } else {
+            servers(spec, &format!("{k}.targets"), &c.targets, c.kind, all)?
+        };
+        some_server(&format!("{k}.kind"), c.kind, &order)?;
+        cadences.push(Cadence {
+            every,
+            window_start,
+            kind: c.kind,
+            order,
+            duration_per_server,
+        });
+    }
+    if mt.enabled {
+        for (n, c) in cadences.iter().enumerate() {
+            let (key, text) = match n {
+                0 => ("maintenance.every".to_string(), &mt.every),
+                _ => (
+                    format!("maintenance.cadence[{}].every", n - 1),
+                    &mt.cadences[n - 1].every,
+                ),
+            };
+            fits_cadence(
+                &key,
+                text,
+                c.every,
+                c.order.len(),
+                [drain, c.duration_per_server, wait_between_servers],
+            )?;
+        }
+    } else {
+        cadences.clear();
+    }
+    let windows = windows(spec, all, duration_per_server)?;
+    Ok(Some(MaintenanceModel {
+        cadences,
         drain,
         wait_between_servers,
-        order,
         windows,
+        clock: clock.clone(),
     }))
 }
 
 /// The section: needs `web.count` and how many balancers there are to patch.
 pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
-    let (Some(web_count), Some(advert)) = (d.web_count, &d.lb_pair_advert_cs) else {
+    let (Some(web_count), Some(advert), Some(calendar)) = (d.web_count, &d.lb_pair_advert_cs, &d.calendar) else {
         return Ok(());
     };
     let balancers = if !spec.reliability.lb.fails {
@@ -229,6 +325,65 @@ pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
     } else {
         1
     };
-    d.maintenance = Some(maintenance_model(spec, web_count, balancers)?);
+    d.maintenance = Some(maintenance_model(spec, web_count, balancers, &calendar.clock)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::units::{SimDuration, SimTime};
+
+    const H: u64 = 3_600_000_000_000;
+
+    /// A model with a daily kernel cadence at 03:00 and a 12-hour deploy cadence from 01:00 in
+    /// `timezone`, from 20 March 2029.
+    fn model(timezone: &str) -> crate::scenario::MaintenanceModel {
+        let text = format!(
+            "name = \"dst\"\nstart = \"2029-03-20\"\ntimezone = \"{timezone}\"\nhorizon = \"30d\"\n\
+             [maintenance]\nenabled = true\nevery = \"1d\"\nwindow_start_h = 3.0\n\
+             [[maintenance.cadence]]\nevery = \"12h\"\nkind = \"deploy\"\nwindow_start_h = 1.0\nduration_per_server = \"5m\"\n"
+        );
+        let m = crate::scenario::from_str(&text, "dst.toml", &[]).unwrap();
+        m.maintenance.unwrap()
+    }
+
+    /// The windows of cadence `c` over the first `n` days, in hours of simulation time.
+    fn hours(mt: &crate::scenario::MaintenanceModel, c: u32, n: usize) -> Vec<f64> {
+        let first = mt.first_windows().into_iter().find(|&(_, r)| r == c).unwrap().0;
+        let mut out = vec![first];
+        while out.len() < n {
+            out.push(mt.next_window(c, *out.last().unwrap()).unwrap());
+        }
+        out.iter().map(|t| t.as_nanos() as f64 / H as f64).collect()
+    }
+
+    /// 03:00 in Amsterdam stays 03:00 local across the change to summer time on 25 March 2029
+    /// (day 5): the window comes an hour earlier on the scenario clock from then on, and the
+    /// night of the change is 23 hours long. A 12-hour cadence is not a wall-clock rhythm: it
+    /// stays 12 hours of simulation time apart. In UTC both are the plain scenario clock.
+    #[test]
+    fn a_daily_window_keeps_its_local_hour_across_the_march_dst_change() {
+        let ams = model("Europe/Amsterdam");
+        let days: Vec<f64> = hours(&ams, 0, 8).iter().map(|h| h - 3.0).collect();
+        let want: Vec<f64> = (0..8)
+            .map(|d| (24 * d) as f64 - if d >= 5 { 1.0 } else { 0.0 })
+            .collect();
+        assert_eq!(days, want);
+        let deploys = hours(&ams, 1, 20);
+        assert!(deploys.windows(2).all(|w| w[1] - w[0] == 12.0), "{deploys:?}");
+        assert_eq!(deploys[0], 1.0);
+        let utc = model("UTC");
+        assert_eq!(
+            hours(&utc, 0, 8),
+            (0..8).map(|d| (24 * d + 3) as f64).collect::<Vec<_>>()
+        );
+        // The roll numbers: cadences first, in the file's order.
+        assert_eq!(ams.rolls(), 2);
+        assert!(ams.is_cadence(1));
+        assert_eq!(ams.roll(1).duration_per_server, SimDuration::from_secs(300));
+        assert_eq!(ams.roll(1).order.len(), 3, "a deploy patches the web servers");
+        // next_window from a time between windows.
+        let mid = SimTime::from_nanos(5 * 24 * H);
+        assert_eq!(ams.next_window(0, mid), Some(SimTime::from_nanos((5 * 24 + 2) * H)));
+    }
 }

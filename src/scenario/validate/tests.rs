@@ -549,6 +549,46 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         "maintenance.every",
         4,
     ),
+    (
+        "[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"0s\"\nkind = \"deploy\"",
+        "maintenance.cadence[0].every",
+        4,
+    ),
+    (
+        "[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"deploy\"\nwindow_start_h = -1",
+        "maintenance.cadence[0].window_start_h",
+        6,
+    ),
+    (
+        "[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"deploy\"\nduration_per_server = \"0s\"",
+        "maintenance.cadence[0].duration_per_server",
+        6,
+    ),
+    (
+        "[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"deploy\"\ntargets = [\"store1\"]",
+        "maintenance.cadence[0].targets[0]",
+        6,
+    ),
+    (
+        "[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"lb_handover\"",
+        "maintenance.cadence[0].kind",
+        5,
+    ),
+    (
+        "[maintenance]\nenabled = true\nkind = \"deploy\"\norder = [\"store2\"]",
+        "maintenance.order[0]",
+        4,
+    ),
+    (
+        "mode = \"availability\"\n[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"1h\"\nkind = \"kernel\"",
+        "maintenance.cadence[0].every",
+        5,
+    ),
+    (
+        "[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"deploy\"",
+        "maintenance.cadence[0]",
+        1,
+    ),
     // a standby pair's storage
     (
         "[reliability.storage_failover]\npromotion_fail_probability = 2",

@@ -14,6 +14,7 @@
 
 use super::*;
 use crate::policy::balancer::AdminState;
+use crate::policy::maintenance::Opened;
 use crate::scenario::MaintTarget;
 
 /// One step of a server's turn.
@@ -32,57 +33,48 @@ pub(super) enum Phase {
 }
 
 impl AvailWorld<'_> {
-    /// Schedule the cadence's first window (`window_start` after midnight of day 0) and every
-    /// scripted window.
+    /// Schedule every cadence's first window and every scripted window.
     pub(super) fn schedule_maintenance(&mut self) {
-        if let Some(mt) = &self.m.maintenance {
-            if mt.cadence {
-                self.q.schedule(
-                    SimTime::ZERO + mt.window_start,
-                    Ev::Maintenance {
-                        roll: 0,
-                        pos: 0,
-                        phase: Phase::Window,
-                    },
-                );
-            }
-            for (i, w) in mt.windows.iter().enumerate() {
-                self.q.schedule(
-                    SimTime::ZERO + w.at,
-                    Ev::Maintenance {
-                        roll: i as u32 + 1,
-                        pos: 0,
-                        phase: Phase::Window,
-                    },
-                );
-            }
+        let Some(mt) = &self.m.maintenance else { return };
+        for (t, roll) in mt.first_windows() {
+            self.q.schedule(
+                t,
+                Ev::Maintenance {
+                    roll,
+                    pos: 0,
+                    phase: Phase::Window,
+                },
+            );
         }
     }
 
     pub(super) fn on_maintenance(&mut self, now: SimTime, roll: u32, pos: usize, phase: Phase) {
-        let mt = self
+        let model = self
             .m
             .maintenance
             .as_ref()
-            .expect("maintenance events need [maintenance]")
-            .roll(roll);
+            .expect("maintenance events need [maintenance]");
+        let mt = model.roll(roll);
         match phase {
             Phase::Window => {
-                if roll == 0 {
-                    let every = self.m.maintenance.as_ref().expect("checked above").every;
+                if model.is_cadence(roll)
+                    && let Some(t) = model.next_window(roll, now)
+                {
                     self.q.schedule(
-                        now.saturating_add(every),
+                        t,
                         Ev::Maintenance {
-                            roll: 0,
+                            roll,
                             pos: 0,
                             phase: Phase::Window,
                         },
                     );
                 }
-                if now >= self.warmup {
-                    self.metrics.maintenance_windows += 1;
+                // One roll at a time: this one starts now, after the running one, or not at
+                // all (its previous window is still rolling).
+                if self.maint_queue.handle_window(roll) == Opened::Start {
+                    self.roll_starts(now);
+                    self.maintenance_turn(now, roll, 0);
                 }
-                self.maintenance_turn(now, roll, 0);
             }
             Phase::Maint => {
                 let c = self.target(mt.order[pos]);
@@ -172,9 +164,31 @@ impl AvailWorld<'_> {
         }
     }
 
+    /// A roll starts (counted once the warm-up is over).
+    fn roll_starts(&mut self, now: SimTime) {
+        if now >= self.warmup {
+            self.metrics.maintenance_windows += 1;
+        }
+    }
+
     /// The turn of the server at `pos` in the rolling order: drained now, unless it is failed
-    /// or out of rotation (then it is repaired first and patched then; the roll moves on).
+    /// or out of rotation (then it is skipped this window; the roll moves on). Past the last
+    /// server the roll is done and the next waiting roll, if any, starts now.
     fn maintenance_turn(&mut self, now: SimTime, roll: u32, pos: usize) {
+        let (mut roll, mut pos) = (roll, pos);
+        // Bounded: each waiting roll starts at most once here (the queue holds each once).
+        while !self.maintenance_server(now, roll, pos) {
+            let Some(next) = self.maint_queue.handle_roll_done(roll) else {
+                return;
+            };
+            self.roll_starts(now);
+            (roll, pos) = (next, 0);
+        }
+    }
+
+    /// Takes the first server from `pos` on that can be patched out of service; false if
+    /// none is left (the roll is done).
+    fn maintenance_server(&mut self, now: SimTime, roll: u32, pos: usize) -> bool {
         let mt = self.m.maintenance.as_ref().expect("maintenance configured").roll(roll);
         let mut pos = pos;
         while let Some(&target) = mt.order.get(pos) {
@@ -190,7 +204,7 @@ impl AvailWorld<'_> {
                             phase: Phase::Ready,
                         },
                     );
-                    return;
+                    return true;
                 }
             } else if let MaintTarget::Balancer(_) = target {
                 if self.comps[c].up {
@@ -205,7 +219,7 @@ impl AvailWorld<'_> {
                             phase: Phase::Ready,
                         },
                     );
-                    return;
+                    return true;
                 }
             } else if self.comps[c].up && self.comps[c].in_lb && self.colocated_switchover(now, target) {
                 self.comps[c].maint = true;
@@ -219,10 +233,11 @@ impl AvailWorld<'_> {
                         phase: Phase::Maint,
                     },
                 );
-                return;
+                return true;
             }
             pos += 1;
         }
+        false
     }
 
     /// Web server `t`'s own database (`storage.colocated`) goes down with it: switched over
@@ -527,6 +542,37 @@ wait_between_servers = "5m"
         assert_eq!(x.downtime_by_cause_ns[Cause::Maintenance.index()], x.downtime_ns);
         let s = x.downtime_ns as f64 / 1e9;
         assert!((1860.0..=1866.0).contains(&s), "{s} s");
+    }
+
+    /// Monthly kernel updates and weekly deploys (60 s drain, 5 min out) of one server: 12 +
+    /// 51 windows after the warm-up, each its own downtime. On day 210 both open at 03:00: the
+    /// kernel roll runs first and the deploy starts when it is done (5 min after the server is
+    /// back), so with two web servers the two rolls never take both out at once and nothing is
+    /// visible, which two rolls side by side would not manage.
+    #[test]
+    fn a_second_cadence_waits_for_the_running_roll() {
+        let deploy = "[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"deploy\"\nduration_per_server = \"5m\"\n";
+        let with = |sets: &[&str]| {
+            let text = QUIET.to_string() + deploy;
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let m = crate::scenario::from_str(&text, "quiet.toml", &sets).unwrap();
+            AvailWorld::new(&m, 0).run()
+        };
+        let no_storage = [
+            "storage.count=0",
+            "requests.storage_reads=0",
+            "requests.write_fraction=0.0",
+        ];
+        let single = with(&[&["web.count=1"][..], &no_storage].concat());
+        assert_eq!(single.maintenance_windows, 12 + 51);
+        assert_eq!(
+            single.downtime_by_cause_ns[Cause::Maintenance.index()],
+            single.downtime_ns
+        );
+        assert_eq!(single.downtime_ns as f64 / 1e9, 12.0 * 960.0 + 51.0 * 360.0);
+        let pair = with(&[&["web.count=2"][..], &no_storage].concat());
+        assert_eq!(pair.maintenance_windows, 12 + 51);
+        assert_eq!(pair.downtime_ns, 0, "one server out at a time, even on day 210");
     }
 
     /// A contract that excludes planned maintenance: no downtime and no failed requests, the

@@ -352,6 +352,8 @@ pub struct AvailWorld<'m> {
     /// The balancer holding the site's address (VRRP master), `None` while nobody does.
     lb_master: Option<usize>,
     lb_epoch: u32,
+    /// Planned maintenance: which roll runs, which wait (one at a time).
+    maint_queue: crate::policy::maintenance::RollQueue,
     /// When the master balancer failed, while no balancer is master (for `lb_takeover_ms`).
     lb_masterless_since: Option<SimTime>,
     backup: Option<BackupController>,
@@ -480,6 +482,7 @@ impl<'m> AvailWorld<'m> {
             storage_ok: true,
             lb_master: Some(0),
             lb_epoch: 0,
+            maint_queue: crate::policy::maintenance::RollQueue::new(m.maintenance.as_ref().map_or(0, |mt| mt.rolls())),
             lb_masterless_since: None,
             backup: m.backup.as_ref().map(|b| BackupController::new(b.config.clone())),
             backup_rng: seeds.stream("backup1/outcomes"),

@@ -18,6 +18,7 @@
 
 use super::*;
 use crate::policy::balancer::AdminState;
+use crate::policy::maintenance::Opened;
 use crate::scenario::{MaintTarget, MaintenanceKind};
 
 /// How often the operator looks at lb1's connection count of a draining server (or at a
@@ -39,25 +40,11 @@ pub(super) enum Step {
 }
 
 impl World<'_> {
-    /// Schedule the cadence's first window and every scripted one.
+    /// Schedule every cadence's first window and every scripted one.
     pub(super) fn schedule_maintenance(&mut self) {
         let Some(mt) = &self.m.maintenance else { return };
-        let mut starts = Vec::new();
-        if mt.cadence {
-            starts.push((SimTime::ZERO + mt.window_start, 0));
-        }
-        for (i, w) in mt.windows.iter().enumerate() {
-            starts.push((SimTime::ZERO + w.at, i as u32 + 1));
-        }
-        for (t, roll) in starts {
-            self.q.schedule(
-                t,
-                Ev::Maintenance {
-                    roll,
-                    pos: 0,
-                    step: Step::Window,
-                },
-            );
+        for (t, roll) in mt.first_windows() {
+            self.maintenance_at(t, roll, 0, Step::Window);
         }
     }
 
@@ -70,23 +57,17 @@ impl World<'_> {
         let r = mt.roll(roll);
         match step {
             Step::Window => {
-                if roll == 0 {
-                    let t = now.saturating_add(mt.every);
-                    if t < SimTime::ZERO + self.m.horizon {
-                        self.q.schedule(
-                            t,
-                            Ev::Maintenance {
-                                roll: 0,
-                                pos: 0,
-                                step: Step::Window,
-                            },
-                        );
-                    }
+                if mt.is_cadence(roll)
+                    && let Some(t) = mt.next_window(roll, now)
+                    && t < SimTime::ZERO + self.m.horizon
+                {
+                    self.maintenance_at(t, roll, 0, Step::Window);
                 }
-                if self.metrics.in_window(now) {
-                    self.metrics.maintenance_windows += 1;
+                // One roll at a time (`policy::maintenance`).
+                if self.maint_queue.handle_window(roll) == Opened::Start {
+                    self.roll_starts(now);
+                    self.maintenance_turn(now, roll, 0);
                 }
-                self.maintenance_turn(now, roll, 0);
             }
             Step::Drained => match r.order[pos] {
                 MaintTarget::Web(i) => {
@@ -177,8 +158,29 @@ impl World<'_> {
         );
     }
 
-    /// The turn of the first server from `pos` on that can be patched now.
+    /// A roll starts (counted inside the measured window).
+    fn roll_starts(&mut self, now: SimTime) {
+        if self.metrics.in_window(now) {
+            self.metrics.maintenance_windows += 1;
+        }
+    }
+
+    /// The turn of the first server from `pos` on that can be patched now; past the last one
+    /// the roll is done and the next waiting roll, if any, starts now.
     fn maintenance_turn(&mut self, now: SimTime, roll: u32, pos: usize) {
+        let (mut roll, mut pos) = (roll, pos);
+        // Bounded: each waiting roll starts at most once here (the queue holds each once).
+        while !self.maintenance_server(now, roll, pos) {
+            let Some(next) = self.maint_queue.handle_roll_done(roll) else {
+                return;
+            };
+            self.roll_starts(now);
+            (roll, pos) = (next, 0);
+        }
+    }
+
+    /// Drains the first server from `pos` on that can be patched now; false if none is left.
+    fn maintenance_server(&mut self, now: SimTime, roll: u32, pos: usize) -> bool {
         let r = self.m.maintenance.as_ref().expect("maintenance configured").roll(roll);
         for (pos, &target) in r.order.iter().enumerate().skip(pos) {
             let started = match target {
@@ -213,9 +215,10 @@ impl World<'_> {
                 }
                 self.maint_out += 1;
                 self.maintenance_at(now + r.drain, roll, pos, Step::Drained);
-                return;
+                return true;
             }
         }
+        false
     }
 
     /// Before storage node `j` goes down: if it is the primary, move the role to a live
@@ -308,6 +311,32 @@ duration_per_server = "15m"
         assert!(
             (lost - expected).abs() < 0.05 * expected,
             "{lost} lost, about {expected} expected"
+        );
+    }
+
+    /// A deploy cadence (every 3 h from 01:15, 5 minutes per server) whose first window opens
+    /// during the scripted kernel roll waits until that roll is done: the park never has two
+    /// servers out, loses no request, and the minutes with a server out are the sum of the
+    /// rolls (46.5 min of kernel updates and twice 3 x 5.5 min of deploys), not their union.
+    #[test]
+    fn a_deploy_window_that_opens_during_a_roll_waits_for_it() {
+        let text = format!(
+            "{PARK}enabled = true\nevery = \"7d\"\norder = [\"web1\", \"web2\", \"web3\"]\n[[maintenance.cadence]]\nevery = \"3h\"\nkind = \"deploy\"\nwindow_start_h = 1.25\nduration_per_server = \"5m\"\n\
+             [[maintenance.window]]\nat = \"1h\"\nkind = \"kernel\"\ntargets = [\"web1\", \"web2\", \"web3\"]\n"
+        );
+        // The 7-day kernel cadence opens at 03:00 (after the scripted roll is done).
+        let m = crate::scenario::from_str(&text, "rolling.toml", &[]).unwrap();
+        let x = World::new(&m, 0).run();
+        assert_eq!(x.failed_total(), 0, "{:?}", x.failed);
+        assert_eq!(
+            x.maintenance_windows, 4,
+            "the scripted window, deploys at 01:15 and 04:15, kernel at 03:00"
+        );
+        let min = x.maintenance_ns as f64 / 60e9;
+        let want = 46.5 + 2.0 * 16.5 + 46.5;
+        assert!(
+            (want - 0.05..want + 0.1).contains(&min),
+            "{min} min out, {want} expected"
         );
     }
 

@@ -338,6 +338,8 @@ pub struct World<'m> {
     /// Servers out for planned maintenance now, and since when one has been.
     maint_out: u32,
     maint_since: Option<SimTime>,
+    /// Which maintenance roll runs, which wait (one at a time).
+    maint_queue: crate::policy::maintenance::RollQueue,
     web: Vec<Server>,
     store: Vec<Server>,
     /// Where web servers send storage calls (the service address): `None` during a takeover.
@@ -468,6 +470,7 @@ impl<'m> World<'m> {
             store_maint: vec![false; store_n],
             maint_out: 0,
             maint_since: None,
+            maint_queue: crate::policy::maintenance::RollQueue::new(m.maintenance.as_ref().map_or(0, |mt| mt.rolls())),
             checkers,
             web,
             store,
