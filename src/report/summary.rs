@@ -703,6 +703,10 @@ pub struct AvailSummary {
     pub alerts: Vec<crate::sim::avail::AlertLog>,
     /// Swarm testing: what each replication injected (empty without `--swarm`).
     pub swarm: Vec<String>,
+    /// Would the alerts have paged? Per rule the driver steps on failures, then every rule
+    /// together, over every replication (`report/paging.rs`); empty with instant detection.
+    #[serde(default)]
+    pub(crate) paging: Vec<super::paging::RulePaging>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -911,6 +915,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
             .enumerate()
             .filter_map(|(i, r)| r.swarm.as_ref().map(|d| format!("replication {i}: {d}")))
             .collect(),
+        paging: super::paging::avail_paging(model, reps),
     }
 }
 
@@ -994,6 +999,7 @@ pub fn avail_table(s: &AvailSummary) -> String {
             let _ = writeln!(t, "    {line}");
         }
     }
+    paging_table(&mut t, &s.paging);
     t
 }
 
