@@ -374,11 +374,11 @@ fn paging_table(t: &mut String, rows: &[super::paging::RulePaging]) {
     if rows.iter().all(|r| r.pages_total == 0 && r.incidents_total == 0) {
         return;
     }
-    let est = |e: &Option<Estimate>, scale: f64| match e {
+    let est = |e: &Option<Estimate>, scale: f64, digits: usize| match e {
         None => "-".to_string(),
         Some(e) => match e.ci95 {
-            Some(ci) => format!("{:.1} ± {:.1}", e.value / scale, ci / scale),
-            None => format!("{:.1}", e.value / scale),
+            Some(ci) => format!("{:.digits$} ± {:.digits$}", e.value / scale, ci / scale),
+            None => format!("{:.digits$}", e.value / scale),
         },
     };
     let ratio = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
@@ -397,9 +397,10 @@ fn paging_table(t: &mut String, rows: &[super::paging::RulePaging]) {
             r.missed_incidents_total,
             ratio(r.precision),
             ratio(r.recall),
-            est(&r.detect_ms, 1e3),
-            est(&r.reset_ms, 1e3),
-            est(&Some(r.pages_per_week), 1.0),
+            est(&r.detect_ms, 1e3, 1),
+            est(&r.reset_ms, 1e3, 1),
+            // Over years, a rule pages a fraction of a time per on-call week.
+            est(&Some(r.pages_per_week), 1.0, 3),
         );
     }
 }
