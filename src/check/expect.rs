@@ -64,10 +64,14 @@ pub fn detect_ms_max(model: &Model, s: &Summary) -> f64 {
 
 /// The paging keys (`alert_recall_min`, `alert_precision_min`, `alert_detect_ms_max`,
 /// `alert_pages_per_week_max`) against the row of `alert_rule` (or every rule together).
-fn paging_checks(k: &dyn Fn(&str) -> String, e: &crate::scenario::schema::Expect, s: &Summary) -> Vec<CheckResult> {
+fn paging_checks(
+    k: &dyn Fn(&str) -> String,
+    e: &crate::scenario::schema::Expect,
+    rows: &[crate::report::paging::RulePaging],
+) -> Vec<CheckResult> {
     let mut out = Vec::new();
     let name = e.alert_rule.as_deref().unwrap_or(crate::report::paging::ANY_RULE);
-    let Some(row) = s.paging.iter().find(|r| r.rule == name) else {
+    let Some(row) = rows.iter().find(|r| r.rule == name) else {
         return out;
     };
     if let Some(b) = e.alert_recall_min {
@@ -156,7 +160,7 @@ pub(crate) fn evaluate_requests(model: &Model, s: &Summary) -> Vec<CheckResult> 
         if let Some(alert) = &e.alert_fired {
             out.push(alert_check(k("alert_fired"), model, s, alert, e.alert_within_ms));
         }
-        out.extend(paging_checks(&k, e, s));
+        out.extend(paging_checks(&k, e, &s.paging));
         if let Some(allowed) = e.split_brain {
             let measured = m.split_brain_s_total;
             out.push(CheckResult {
@@ -233,6 +237,7 @@ pub(crate) fn evaluate_availability(model: &Model, s: &AvailSummary, reps: &[Ava
         if let Some(b) = e.data_loss_max {
             out.push(check(k("data_loss_max"), m.data_loss_events.value, b, false, 3));
         }
+        out.extend(paging_checks(&k, e, &s.paging));
         if let Some(allowed) = e.split_brain {
             let measured = m.split_brain_s_per_year.value;
             let passed = allowed || measured == 0.0;

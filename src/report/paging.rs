@@ -2,20 +2,27 @@
 //! workbook's alerting chapter): true and false pages, missed incidents, detection time,
 //! reset time, precision, recall and pages per on-call week.
 //!
-//! Incidents are the scenario's scripted faults: from a fault that breaks a node (`crash`,
-//! `process_death`, `hang`, `slow`, `partition`, `disk_fill`) to that node's next `recover` or
-//! `heal` (or the end of the run). A page is a firing notification (one per alert and instant,
-//! however many receivers it reached); it is true when an incident is under way or ended at
-//! most [`ATTRIBUTION_GRACE_MS`] before, false otherwise. An incident is detected by a rule
-//! when one of the rule's pages is true for it; its detection time is from the incident's
-//! start to the first such page, its reset time from the incident's end to that alert
-//! resolving. Counts are totals over replications; rates and times are means across
-//! replications with a 95% CI.
+//! Request mode: incidents are the scenario's scripted faults, from a fault that breaks a node
+//! (`crash`, `process_death`, `hang`, `slow`, `partition`, `disk_fill`) to that node's next
+//! `recover` or `heal` (or the end of the run), the same in every replication; a page is true
+//! when it comes while any incident is under way or at most [`ATTRIBUTION_GRACE_MS`] after one
+//! ended. Availability mode: incidents are each replication's random component failures
+//! (from the failure to the repair, or the end of the run), and a page is true for an
+//! incident of its own target in that same window.
+//!
+//! A page is a firing notification (one per alert, target and instant, however many receivers
+//! it reached; a `repeat_interval` resend is a page). An incident is detected by a rule when
+//! one of the rule's pages is true for it; its detection time is from the incident's start to
+//! the first such page, its reset time from the incident's end to that alert resolving.
+//! Counts are totals over replications; rates and times are means across replications with a
+//! 95% CI.
 //!
 //! Reads finished results (the model's faults and each replication's pages) only.
 
+use crate::model::alerts::PAGING_RULES;
 use crate::scenario::{FaultKind, Model};
-use crate::sim::metrics::{AlertRecord, RepMetrics};
+use crate::sim::avail::AvailMetrics;
+use crate::sim::metrics::RepMetrics;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -90,18 +97,38 @@ pub(crate) struct RulePaging {
     pub(crate) pages_per_week: Estimate,
 }
 
-/// Distinct pages (alert, target, instant) of one replication, for the rule (or all).
-fn pages<'a>(r: &'a RepMetrics, rule: Option<&str>) -> Vec<&'a AlertRecord> {
-    let mut seen = BTreeSet::new();
-    r.alerts
-        .iter()
-        .filter(|a| rule.is_none_or(|n| a.alert == n))
-        .filter(|a| seen.insert((a.at_ms.to_bits(), a.alert.as_str(), a.target.as_str())))
-        .collect()
+/// One page as the figures see it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Page {
+    pub(crate) alert: String,
+    pub(crate) target: String,
+    pub(crate) at_ms: f64,
+    /// When the alert that paged resolved (`None`: still firing at the end of the run).
+    pub(crate) resolved_ms: Option<f64>,
 }
 
-fn attributed(a: &AlertRecord, i: &Incident) -> bool {
-    i.start_ms <= a.at_ms && a.at_ms <= i.end_ms + ATTRIBUTION_GRACE_MS
+/// What one replication gives the figures: its incidents and its pages (in time order).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RepPaging {
+    pub(crate) incidents: Vec<Incident>,
+    pub(crate) pages: Vec<Page>,
+}
+
+/// Which pages count for which incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attribution {
+    /// Any page during an incident or within the grace after it (scripted faults: the user
+    /// chose them, and a page about a neighbour is the alert doing its job).
+    AnyTarget,
+    /// Only a page about the failed component itself (random failures over years: another
+    /// component's page in the same window is not a detection of this one).
+    SameTarget,
+}
+
+fn attributed(how: Attribution, p: &Page, i: &Incident) -> bool {
+    (how == Attribution::AnyTarget || p.target == i.node)
+        && i.start_ms <= p.at_ms
+        && p.at_ms <= i.end_ms + ATTRIBUTION_GRACE_MS
 }
 
 fn mean_est(per_rep: &[Vec<f64>]) -> Option<Estimate> {
@@ -113,21 +140,28 @@ fn mean_est(per_rep: &[Vec<f64>]) -> Option<Estimate> {
     (!means.is_empty()).then(|| Estimate::from_samples(&means))
 }
 
-fn figures(model: &Model, reps: &[RepMetrics], incidents: &[Incident], rule: Option<&str>) -> RulePaging {
-    let weeks = model.horizon.as_secs_f64() / (7.0 * 86_400.0);
-    let (mut pages_total, mut true_total, mut detected_total) = (0, 0, 0);
+/// The figures of `rule` (`None`: every rule together) over replications of `weeks` on-call
+/// weeks each.
+pub(crate) fn figures(reps: &[RepPaging], weeks: f64, how: Attribution, rule: Option<&str>) -> RulePaging {
+    assert!(weeks > 0.0, "paging over an empty window");
+    let (mut pages_total, mut true_total, mut detected_total, mut incidents_total) = (0, 0, 0, 0);
     let mut detect: Vec<Vec<f64>> = Vec::new();
     let mut reset: Vec<Vec<f64>> = Vec::new();
     let mut per_week = Vec::new();
     for r in reps {
-        let ps = pages(r, rule);
+        let ps: Vec<&Page> = r.pages.iter().filter(|p| rule.is_none_or(|n| p.alert == n)).collect();
+        assert!(ps.is_sorted_by(|a, b| a.at_ms <= b.at_ms), "pages in time order");
         pages_total += ps.len() as u64;
-        true_total += ps.iter().filter(|a| incidents.iter().any(|i| attributed(a, i))).count() as u64;
+        true_total += ps
+            .iter()
+            .filter(|p| r.incidents.iter().any(|i| attributed(how, p, i)))
+            .count() as u64;
         per_week.push(ps.len() as f64 / weeks);
+        incidents_total += r.incidents.len() as u64;
         let (mut d, mut z) = (Vec::new(), Vec::new());
-        for i in incidents {
+        for i in &r.incidents {
             // Pages are in time order: the first attributed one detected the incident.
-            if let Some(first) = ps.iter().find(|a| attributed(a, i)) {
+            if let Some(first) = ps.iter().find(|p| attributed(how, p, i)) {
                 detected_total += 1;
                 d.push(first.at_ms - i.start_ms);
                 if let Some(res) = first.resolved_ms {
@@ -138,7 +172,7 @@ fn figures(model: &Model, reps: &[RepMetrics], incidents: &[Incident], rule: Opt
         detect.push(d);
         reset.push(z);
     }
-    let incidents_total = (incidents.len() * reps.len()) as u64;
+    assert!(true_total <= pages_total && detected_total <= incidents_total);
     RulePaging {
         rule: rule.unwrap_or(ANY_RULE).to_string(),
         pages_total,
@@ -154,17 +188,213 @@ fn figures(model: &Model, reps: &[RepMetrics], incidents: &[Incident], rule: Opt
     }
 }
 
-/// Per rule of the run (in rule order), then every rule together.
+/// Per rule (in `rules` order), then every rule together.
+fn table(reps: &[RepPaging], weeks: f64, how: Attribution, rules: &[String]) -> Vec<RulePaging> {
+    let mut out: Vec<RulePaging> = rules.iter().map(|r| figures(reps, weeks, how, Some(r))).collect();
+    out.push(figures(reps, weeks, how, None));
+    out
+}
+
+/// Request mode: per rule of the run (in rule order), then every rule together.
 pub(crate) fn paging(model: &Model, reps: &[RepMetrics]) -> Vec<RulePaging> {
     let Some(mo) = &model.monitoring else {
         return Vec::new();
     };
     let incidents = incidents(model);
-    let mut out: Vec<RulePaging> = mo
-        .rules
+    let reps: Vec<RepPaging> = reps
         .iter()
-        .map(|r| figures(model, reps, &incidents, Some(&r.name)))
+        .map(|r| {
+            // Distinct pages: one per (alert, target, instant).
+            let mut seen = BTreeSet::new();
+            let pages = r
+                .alerts
+                .iter()
+                .filter(|a| seen.insert((a.at_ms.to_bits(), a.alert.as_str(), a.target.as_str())))
+                .map(|a| Page {
+                    alert: a.alert.clone(),
+                    target: a.target.clone(),
+                    at_ms: a.at_ms,
+                    resolved_ms: a.resolved_ms,
+                })
+                .collect();
+            RepPaging {
+                incidents: incidents.clone(),
+                pages,
+            }
+        })
         .collect();
-    out.push(figures(model, reps, &incidents, None));
-    out
+    let weeks = model.horizon.as_secs_f64() / WEEK_S;
+    let rules: Vec<String> = mo.rules.iter().map(|r| r.name.clone()).collect();
+    table(&reps, weeks, Attribution::AnyTarget, &rules)
+}
+
+/// Availability mode: per rule the driver steps on failures ([`PAGING_RULES`]), then every rule
+/// together, over each replication's measured window. Empty when failures are detected
+/// instantly (`reliability.instant`: no alert pipeline runs).
+pub(crate) fn avail_paging(model: &Model, reps: &[AvailMetrics]) -> Vec<RulePaging> {
+    if model.reliability.instant || reps.is_empty() {
+        return Vec::new();
+    }
+    let window_ns = reps[0].window_ns;
+    assert!(
+        reps.iter().all(|r| r.window_ns == window_ns),
+        "replications share the window"
+    );
+    let reps: Vec<RepPaging> = reps.iter().map(avail_rep).collect();
+    let rules: Vec<String> = PAGING_RULES.iter().map(|r| r.to_string()).collect();
+    table(&reps, window_ns as f64 / 1e9 / WEEK_S, Attribution::SameTarget, &rules)
+}
+
+/// One availability replication's failures as incidents and its episodes' pages.
+fn avail_rep(r: &AvailMetrics) -> RepPaging {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let incidents = r
+        .episodes
+        .iter()
+        .map(|e| Incident {
+            node: e.target.clone(),
+            start_ms: ms(e.failed_ns),
+            end_ms: ms(e.end_ns),
+        })
+        .collect();
+    let mut pages: Vec<Page> = r
+        .episodes
+        .iter()
+        .flat_map(|e| {
+            e.pages_ns.iter().map(|&at| Page {
+                alert: e.rule.clone(),
+                target: e.target.clone(),
+                at_ms: ms(at),
+                resolved_ms: e.resolved_ns.map(ms),
+            })
+        })
+        .collect();
+    pages.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+    RepPaging { incidents, pages }
+}
+
+/// An on-call week [s].
+const WEEK_S: f64 = 7.0 * 86_400.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: f64 = 60_000.0;
+
+    fn incident(node: &str, start_min: f64, end_min: f64) -> Incident {
+        Incident {
+            node: node.into(),
+            start_ms: start_min * MIN,
+            end_ms: end_min * MIN,
+        }
+    }
+
+    fn page(alert: &str, target: &str, at_min: f64, resolved_min: Option<f64>) -> Page {
+        Page {
+            alert: alert.into(),
+            target: target.into(),
+            at_ms: at_min * MIN,
+            resolved_ms: resolved_min.map(|m| m * MIN),
+        }
+    }
+
+    /// web1 down 0..10 min, web2 down 60..70 min. InstanceDown pages for web1 at 5.5 min
+    /// (resolved at 11 min: reset 1 min) and falsely at 40 min (more than the 15 min grace
+    /// after web1's incident); it misses web2, which HighLoad pages for at 61.5 min.
+    fn one_week() -> Vec<RepPaging> {
+        vec![RepPaging {
+            incidents: vec![incident("web1", 0.0, 10.0), incident("web2", 60.0, 70.0)],
+            pages: vec![
+                page("InstanceDown", "web1", 5.5, Some(11.0)),
+                page("InstanceDown", "web1", 40.0, Some(45.0)),
+                page("HighLoad", "web2", 61.5, None),
+            ],
+        }]
+    }
+
+    #[test]
+    fn a_false_page_a_missed_incident_and_the_reset_time() {
+        let reps = one_week();
+        let r = figures(&reps, 1.0, Attribution::SameTarget, Some("InstanceDown"));
+        assert_eq!((r.pages_total, r.true_pages_total, r.false_pages_total), (2, 1, 1));
+        assert_eq!((r.incidents_total, r.missed_incidents_total), (2, 1));
+        assert_eq!((r.precision, r.recall), (Some(0.5), Some(0.5)));
+        assert_eq!(r.detect_ms.map(|e| e.value), Some(5.5 * MIN));
+        assert_eq!(
+            r.reset_ms.map(|e| e.value),
+            Some(MIN),
+            "resolved 1 min after the repair"
+        );
+        assert_eq!(r.pages_per_week.value, 2.0);
+
+        let any = figures(&reps, 1.0, Attribution::SameTarget, None);
+        assert_eq!(any.rule, ANY_RULE);
+        assert_eq!(
+            (any.pages_total, any.false_pages_total, any.missed_incidents_total),
+            (3, 1, 0)
+        );
+        assert_eq!(any.recall, Some(1.0));
+        // Mean of the detections of web1 (5.5 min) and web2 (1.5 min); only web1's resolved.
+        assert_eq!(any.detect_ms.map(|e| e.value), Some(3.5 * MIN));
+        assert_eq!(any.reset_ms.map(|e| e.value), Some(MIN));
+        // Two weeks of window halve the rate.
+        assert_eq!(
+            figures(&reps, 2.0, Attribution::SameTarget, None).pages_per_week.value,
+            1.5
+        );
+    }
+
+    #[test]
+    fn attribution_by_target_and_the_grace_after_the_incident() {
+        let reps = vec![RepPaging {
+            incidents: vec![incident("web1", 0.0, 10.0)],
+            pages: vec![
+                page("InstanceDown", "web2", 6.0, Some(20.0)),
+                page("InstanceDown", "web1", 25.0, None),
+                page("InstanceDown", "web1", 25.0 + 1.0 / 60_000.0, None),
+            ],
+        }];
+        // Scripted faults: the neighbour's page counts; the page exactly at the end of the
+        // grace counts, one millisecond later does not.
+        let any = figures(&reps, 1.0, Attribution::AnyTarget, None);
+        assert_eq!((any.true_pages_total, any.false_pages_total), (2, 1));
+        assert_eq!(any.detect_ms.map(|e| e.value), Some(6.0 * MIN));
+        assert_eq!(any.reset_ms.map(|e| e.value), Some(10.0 * MIN));
+        // Random failures: only web1's own page detects web1 (at 25 min, still firing).
+        let same = figures(&reps, 1.0, Attribution::SameTarget, None);
+        assert_eq!((same.true_pages_total, same.false_pages_total), (1, 2));
+        assert_eq!(same.detect_ms.map(|e| e.value), Some(25.0 * MIN));
+        assert_eq!(same.reset_ms, None, "the page that detected it never resolved");
+    }
+
+    #[test]
+    fn times_are_means_across_replications_with_a_ci() {
+        let rep = |detect_min: f64, resolved_min: f64| RepPaging {
+            incidents: vec![incident("web1", 0.0, 10.0)],
+            pages: vec![page("InstanceDown", "web1", detect_min, Some(resolved_min))],
+        };
+        let reps = vec![rep(5.0, 11.0), rep(6.0, 13.0), rep(7.0, 12.0)];
+        let r = figures(&reps, 1.0, Attribution::SameTarget, Some("InstanceDown"));
+        let d = r.detect_ms.expect("detected");
+        assert_eq!(d.value, 6.0 * MIN);
+        // s = 1 min over 3 replications: t(2) 4.303 x 1/sqrt(3) min.
+        let ci = d.ci95.expect("three replications");
+        assert!((ci - 4.303 * MIN / 3f64.sqrt()).abs() < 1e-6, "{ci}");
+        assert_eq!(r.reset_ms.map(|e| e.value), Some(2.0 * MIN));
+        assert_eq!((r.incidents_total, r.missed_incidents_total), (3, 0));
+        // A replication without the rule's pages misses its incident.
+        let none = RepPaging {
+            incidents: vec![incident("web1", 0.0, 10.0)],
+            pages: vec![page("HighLoad", "web1", 5.0, None)],
+        };
+        let r = figures(
+            &[rep(5.0, 11.0), none],
+            1.0,
+            Attribution::SameTarget,
+            Some("InstanceDown"),
+        );
+        assert_eq!((r.recall, r.missed_incidents_total), (Some(0.5), 1));
+        assert_eq!(r.pages_per_week.value, 0.5);
+    }
 }

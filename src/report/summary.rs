@@ -385,11 +385,11 @@ fn paging_table(t: &mut String, rows: &[super::paging::RulePaging]) {
     if rows.iter().all(|r| r.pages_total == 0 && r.incidents_total == 0) {
         return;
     }
-    let est = |e: &Option<Estimate>, scale: f64| match e {
+    let est = |e: &Option<Estimate>, scale: f64, digits: usize| match e {
         None => "-".to_string(),
         Some(e) => match e.ci95 {
-            Some(ci) => format!("{:.1} ± {:.1}", e.value / scale, ci / scale),
-            None => format!("{:.1}", e.value / scale),
+            Some(ci) => format!("{:.digits$} ± {:.digits$}", e.value / scale, ci / scale),
+            None => format!("{:.digits$}", e.value / scale),
         },
     };
     let ratio = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
@@ -408,9 +408,10 @@ fn paging_table(t: &mut String, rows: &[super::paging::RulePaging]) {
             r.missed_incidents_total,
             ratio(r.precision),
             ratio(r.recall),
-            est(&r.detect_ms, 1e3),
-            est(&r.reset_ms, 1e3),
-            est(&Some(r.pages_per_week), 1.0),
+            est(&r.detect_ms, 1e3, 1),
+            est(&r.reset_ms, 1e3, 1),
+            // Over years, a rule pages a fraction of a time per on-call week.
+            est(&Some(r.pages_per_week), 1.0, 3),
         );
     }
 }
@@ -714,6 +715,10 @@ pub struct AvailSummary {
     pub alerts: Vec<crate::sim::avail::AlertLog>,
     /// Swarm testing: what each replication injected (empty without `--swarm`).
     pub swarm: Vec<String>,
+    /// Would the alerts have paged? Per rule the driver steps on failures, then every rule
+    /// together, over every replication (`report/paging.rs`); empty with instant detection.
+    #[serde(default)]
+    pub(crate) paging: Vec<super::paging::RulePaging>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -935,6 +940,7 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
             .enumerate()
             .filter_map(|(i, r)| r.swarm.as_ref().map(|d| format!("replication {i}: {d}")))
             .collect(),
+        paging: super::paging::avail_paging(model, reps),
     }
 }
 
@@ -1021,6 +1027,7 @@ pub fn avail_table(s: &AvailSummary) -> String {
             let _ = writeln!(t, "    {line}");
         }
     }
+    paging_table(&mut t, &s.paging);
     t
 }
 

@@ -6,8 +6,9 @@
 //!
 //! It must never: accept a rule it would evaluate differently from Prometheus.
 
-use super::schema::{Expect, Mode, Monitoring, RouteSpec, Scenario, TimeIntervalSpec};
+use super::schema::{Detection, Expect, Mode, Monitoring, RouteSpec, Scenario, TimeIntervalSpec};
 use super::validate::Invalid;
+use crate::model::alerts::PAGING_RULES;
 use crate::policy::alerting::{
     AlertRule, GroupBy, InhibitRule, Matcher, Notifier, Route, TimeInterval, default_rules, promql,
 };
@@ -227,8 +228,9 @@ fn time_interval(t: &TimeIntervalSpec) -> Result<TimeInterval, String> {
 }
 
 /// The paging keys of `expect[i]` (`alert_rule`, `alert_recall_min`, `alert_precision_min`,
-/// `alert_detect_ms_max`, `alert_pages_per_week_max`): request mode with monitoring, a rule
-/// the run has, shares in 0..=1 and non-negative bounds.
+/// `alert_detect_ms_max`, `alert_pages_per_week_max`): request mode with monitoring on, or
+/// availability mode with its alert pipeline (`reliability.detection` not `instant`); a rule the run
+/// pages with; shares in 0..=1 and non-negative bounds.
 pub(super) fn paging_expect(spec: &Scenario, i: usize, e: &Expect) -> Result<(), Invalid> {
     let k = |key: &str| format!("expect[{i}].{key}");
     let keys = [
@@ -241,24 +243,37 @@ pub(super) fn paging_expect(spec: &Scenario, i: usize, e: &Expect) -> Result<(),
     let Some((first, _)) = keys.iter().find(|x| x.1) else {
         return Ok(());
     };
-    if spec.mode != Mode::Requests || !spec.monitoring.enabled {
-        return Err((
-            k(first),
-            "the paging keys judge request-mode runs with monitoring on ([monitoring] enabled = true)".into(),
-        ));
-    }
-    if let Some(rule) = &e.alert_rule {
-        let known: Vec<String> = if spec.monitoring.rules.is_empty() {
-            default_rules().into_iter().map(|r| r.name).collect()
-        } else {
-            spec.monitoring.rules.iter().map(|r| r.alert.clone()).collect()
-        };
-        if !known.contains(rule) {
+    let known: Vec<String> = match spec.mode {
+        Mode::Requests if !spec.monitoring.enabled => {
             return Err((
-                k("alert_rule"),
-                format!("no alert rule `{rule}`; the rules are {}", known.join(", ")),
+                k(first),
+                "the paging keys judge request-mode runs with monitoring on ([monitoring] enabled = true)".into(),
             ));
         }
+        Mode::Availability if spec.reliability.detection == Detection::Instant => {
+            return Err((
+                k(first),
+                "reliability.detection = \"instant\" detects failures at once: no alert rule runs, so nothing pages (remove the paging keys, or use detection = \"monitoring\")".into(),
+            ));
+        }
+        Mode::Requests if !spec.monitoring.rules.is_empty() => {
+            spec.monitoring.rules.iter().map(|r| r.alert.clone()).collect()
+        }
+        Mode::Requests => default_rules().into_iter().map(|r| r.name).collect(),
+        Mode::Availability => PAGING_RULES.iter().map(|r| r.to_string()).collect(),
+    };
+    if let Some(rule) = &e.alert_rule
+        && !known.contains(rule)
+    {
+        let why = if spec.mode == Mode::Availability && default_rules().iter().any(|r| &r.name == rule) {
+            " (in availability mode; the long-horizon driver produces `up` and load per core for its components, not the series this rule watches)"
+        } else {
+            ""
+        };
+        return Err((
+            k("alert_rule"),
+            format!("no alert rule `{rule}`{why}; the rules are {}", known.join(", ")),
+        ));
     }
     for (key, v, share) in [
         ("alert_recall_min", e.alert_recall_min, true),

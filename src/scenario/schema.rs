@@ -104,11 +104,12 @@ pub struct Expect {
     /// first scripted fault [ms].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) alert_within_ms: Option<f64>,
-    /// The rule the `alert_*_min`/`_max` paging keys below judge (request mode); absent: every
+    /// The rule the `alert_*_min`/`_max` paging keys below judge (both modes); absent: every
     /// rule together (`report/paging.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) alert_rule: Option<String>,
-    /// Share of scripted incidents the alerts paged for, at least (request mode).
+    /// Share of incidents the alerts paged for, at least (scripted faults in request mode,
+    /// random failures in availability mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) alert_recall_min: Option<f64>,
     /// Share of pages that came during (or shortly after) an incident, at least.

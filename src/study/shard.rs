@@ -12,7 +12,7 @@
 
 use super::compare::BASELINES;
 use crate::scenario::{FaultKind, Model, ScenarioError, ScriptedFault};
-use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, DAY_KINDS, Incident, IncidentCause};
+use crate::sim::avail::{ALERTS, AlertLog, AvailMetrics, Cause, DAY_KINDS, Episode, Incident, IncidentCause};
 use crate::sim::metrics::{AlertRecord, Bucket, FailReason, LATENCY_NS_MAX, LATENCY_SIGFIG, RepMetrics, StateChange};
 use crate::units::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
@@ -524,6 +524,9 @@ pub fn record_line(plan: &str, unit: u32, rep: Replication) -> String {
 /// A logged fault: time [ns], node index, kind, factor (bits), peer index, one-way.
 type FaultRecord = (u64, usize, FaultKind, u64, Option<usize>, bool);
 
+/// An alert episode: target, rule, failed, end [ns], repaired, pages [ns], resolved [ns].
+type EpisodeRecord = (String, String, u64, u64, bool, Vec<u64>, Option<u64>);
+
 /// `AvailMetrics`, exactly: floats as bit patterns.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct AvailRecord {
@@ -553,6 +556,8 @@ pub(crate) struct AvailRecord {
     lb_takeover_ms: Vec<u64>,
     /// failed_at_h, paged_at_h (bits), target, alert.
     alerts: Vec<(u64, u64, String, String)>,
+    /// The alert episodes, field for field.
+    episodes: Vec<EpisodeRecord>,
     rpo_h: Vec<u64>,
     rto_h: Vec<u64>,
     disaster_rpo_h: Vec<u64>,
@@ -634,6 +639,7 @@ impl From<&AvailMetrics> for AvailRecord {
             takeover_ms: _,
             lb_takeover_ms: _,
             pages: _,
+            episodes: _,
             alerts: _,
             backups_ok: _,
             backups_failed: _,
@@ -705,6 +711,21 @@ impl From<&AvailMetrics> for AvailRecord {
                     )
                 })
                 .collect(),
+            episodes: m
+                .episodes
+                .iter()
+                .map(|e| {
+                    (
+                        e.target.clone(),
+                        e.rule.clone(),
+                        e.failed_ns,
+                        e.end_ns,
+                        e.repaired,
+                        e.pages_ns.clone(),
+                        e.resolved_ns,
+                    )
+                })
+                .collect(),
             rpo_h: bits(&m.rpo_h),
             rto_h: bits(&m.rto_h),
             disaster_rpo_h: bits(&m.disaster_rpo_h),
@@ -752,6 +773,21 @@ impl AvailRecord {
                     cause: cause.clone(),
                     failed_requests: f64::from_bits(*f),
                 })
+                .collect(),
+            episodes: self
+                .episodes
+                .iter()
+                .map(
+                    |(target, rule, failed_ns, end_ns, repaired, pages_ns, resolved_ns)| Episode {
+                        target: target.clone(),
+                        rule: rule.clone(),
+                        failed_ns: *failed_ns,
+                        end_ns: *end_ns,
+                        repaired: *repaired,
+                        pages_ns: pages_ns.clone(),
+                        resolved_ns: *resolved_ns,
+                    },
+                )
                 .collect(),
             detect_ms: floats(&self.detect_ms),
             ack_min: floats(&self.ack_min),

@@ -13,6 +13,7 @@ mod import;
 mod layout;
 mod live_haproxy;
 mod live_prometheus;
+mod paging;
 mod report;
 mod robust;
 mod scenarios;

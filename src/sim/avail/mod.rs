@@ -26,7 +26,7 @@ mod storage;
 mod swarm;
 
 use alerts::RAID_DEGRADED;
-pub(crate) use alerts::{ALERTS, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, page_delay};
+pub(crate) use alerts::{ALERTS, Episode, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
 pub use cause::{Cause, IncidentCause};
 use disks::frailty;
 pub(crate) use swarm::Swarm;
@@ -95,6 +95,9 @@ struct Comp {
     overload_failed: f64,
     /// In planned maintenance: from `drain` until lb1's checks mark it UP again.
     maint: bool,
+    /// The current failure's alert episode: when it failed, the rule watching it, and when
+    /// `page_delay` paged (run through whole at the repair, for the paging figures).
+    alerting: Option<(SimTime, Watch, SimTime)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +284,9 @@ pub struct AvailMetrics {
     pub(crate) repair_min: Vec<f64>,
     /// Alerts that paged on-call, and the first ones in detail.
     pub(crate) pages: u64,
+    /// Every component failure of the window with its whole alert episode, in the order the
+    /// episodes ended (repair, or the end of the run): "would my alerts have paged?".
+    pub(crate) episodes: Vec<Episode>,
     pub(crate) alerts: Vec<AlertLog>,
     pub(crate) backups_ok: u64,
     pub(crate) backups_failed: u64,
@@ -422,6 +428,7 @@ impl<'m> AvailWorld<'m> {
                 logged: false,
                 overload_failed: 0.0,
                 maint: false,
+                alerting: None,
                 name,
             });
         };
@@ -568,6 +575,9 @@ impl<'m> AvailWorld<'m> {
         );
         if let Some((since, class, cause, failed_at_start)) = self.down_since.take() {
             self.close_incident(since, self.horizon, class, cause, failed_at_start);
+        }
+        for c in 0..self.comps.len() {
+            self.close_episode(c, None);
         }
         if let Some(b) = &self.backup {
             let st = b.stats();
@@ -849,11 +859,15 @@ impl<'m> AvailWorld<'m> {
                 }
             }
         }
-        let notice = if mode == Failure::Slowdown {
-            self.notice_delay(now, c, HIGH_LOAD.rule)
+        let watch = if mode == Failure::Slowdown {
+            HIGH_LOAD
         } else {
-            self.notice_delay(now, c, INSTANCE_DOWN.rule)
+            INSTANCE_DOWN
         };
+        let notice = self.notice_delay(now, c, watch.rule);
+        if !self.m.reliability.instant {
+            self.comps[c].alerting = Some((now, watch, now + notice));
+        }
         self.q.schedule(
             now + notice,
             Ev::Noticed {
@@ -932,6 +946,35 @@ impl<'m> AvailWorld<'m> {
             }
         }
         d
+    }
+
+    /// The failure of `c` ends (`repaired`) or the run does (`None`): step its alert episode
+    /// through the machines from the failure to the alert resolving, for the paging figures.
+    fn close_episode(&mut self, c: usize, repaired: Option<SimTime>) {
+        let Some((failed, watch, paged)) = self.comps[c].alerting.take() else {
+            return;
+        };
+        if failed < self.warmup {
+            return;
+        }
+        let (pages, resolved) = alerts::episode(failed, repaired, self.horizon, watch);
+        // The page that sent the engineer and the episode's first page are one decision.
+        assert!(
+            pages.first() == Some(&paged) || (pages.is_empty() && paged >= repaired.unwrap_or(self.horizon)),
+            "{} paged at {paged:?} but its episode says {:?}",
+            self.comps[c].name,
+            pages.first()
+        );
+        let end = repaired.unwrap_or(self.horizon);
+        self.metrics.episodes.push(Episode {
+            target: self.comps[c].name.clone(),
+            rule: watch.rule.to_string(),
+            failed_ns: failed.as_nanos(),
+            end_ns: end.as_nanos(),
+            repaired: repaired.is_some(),
+            pages_ns: pages.iter().map(|t| t.as_nanos()).collect(),
+            resolved_ns: resolved.map(|t| t.as_nanos()),
+        });
     }
 
     fn enqueue(&mut self, now: SimTime, job: Job) {
@@ -1049,6 +1092,7 @@ impl<'m> AvailWorld<'m> {
             self.metrics.failed_by_cause[Cause::Overload.index()] -= charged.min(backlog);
         }
         self.log_fault(now, c, FaultKind::Recover, true);
+        self.close_episode(c, Some(now));
         let comp = &mut self.comps[c];
         comp.up = true;
         comp.epoch = comp.epoch.wrapping_add(1);
