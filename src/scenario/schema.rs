@@ -9,13 +9,15 @@
 //! misspelt key is an error with a line and column, never a silently ignored setting. These
 //! types only describe the file; `validate` turns them into checked values.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::policy::{balancer, health, vrrp};
 
 /// A whole scenario.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+#[schemars(transform = extends_key)]
 pub struct Scenario {
     /// Short name; results go to `results/<name>/`.
     pub name: String,
@@ -26,8 +28,10 @@ pub struct Scenario {
     /// Independent replications; every figure is reported with a CI across them.
     pub replications: u32,
     /// Simulated span per replication, e.g. "7d".
+    #[schemars(schema_with = "duration_schema")]
     pub horizon: String,
     /// Initial span excluded from every statistic, e.g. "1h".
+    #[schemars(schema_with = "duration_schema")]
     pub warmup: String,
     /// Local date (at midnight) of simulation time 0 in `timezone`, e.g. "2029-01-01T00:00":
     /// the months of the reports are this calendar's months. The default is a Monday, the day
@@ -69,7 +73,7 @@ pub struct Scenario {
 }
 
 /// One `[[expect]]` block: every key given is one check.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Share of requests that succeed (request mode: success ratio; availability mode:
@@ -155,7 +159,7 @@ pub struct Expect {
 
 /// The `[slo]` table: targets a capacity plan must meet. The built-in park carries two
 /// assumed targets; a target set to `None` (only from code) is not checked.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Slo {
     /// p99 end-to-end latency [ms], at most (request mode; availability mode has no latency).
@@ -231,7 +235,7 @@ impl Default for Scenario {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 /// What a run simulates.
 pub enum Mode {
@@ -243,7 +247,7 @@ pub enum Mode {
 
 /// Random failures, detection, on-call repair, RAID-1 and storage failover: the
 /// availability mode's model. (The request-level mode takes scripted `[[fault]]`s.)
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Reliability {
     /// `monitoring`: on-call learns of a failure from the alert pipeline (Prometheus rule
@@ -279,7 +283,7 @@ pub(crate) struct Reliability {
     pub(crate) random_in_requests: bool,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FaultBudget {
     None,
@@ -314,7 +318,7 @@ impl Default for Reliability {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Detection {
     Monitoring,
@@ -322,7 +326,7 @@ pub(crate) enum Detection {
 }
 
 /// Failures of one class of component.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct FailureClass {
     /// Whether this class fails at all (off: the component is perfect, e.g. for a model check).
@@ -385,7 +389,7 @@ impl Default for FailureClass {
 }
 
 /// Two mirrored disks (RAID-1) in every web and storage server.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Disks {
     /// Seed: "elke server is uitgerust met 2 hardeschijven".
@@ -422,7 +426,7 @@ pub(crate) struct Disks {
 }
 
 /// Which disks come from one batch.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BatchScope {
     #[default]
@@ -461,7 +465,7 @@ impl Default for Disks {
 
 /// 24/7 monitoring at request level: Prometheus scrapes every server each minute and the
 /// default alert rules (`policy::alerting::default_rules`) page on-call through Alertmanager.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Monitoring {
     pub(crate) enabled: bool,
@@ -486,7 +490,7 @@ pub(crate) struct Monitoring {
 }
 
 /// The parts of `alertmanager.yml` simpark models.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerSpec {
     pub(crate) route: RouteSpec,
@@ -500,7 +504,7 @@ pub struct AlertmanagerSpec {
 }
 
 /// A node of Alertmanager's routing tree (unset values are inherited from the parent).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RouteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -508,10 +512,13 @@ pub(crate) struct RouteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) group_by: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) group_wait: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) group_interval: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) repeat_interval: Option<String>,
     /// `name="value"`, `name!="value"`, `name=~"re"`, `name!~"re"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -528,7 +535,7 @@ pub(crate) struct RouteSpec {
 
 /// An inhibit rule: firing alerts matching `source_matchers` mute alerts matching
 /// `target_matchers` with equal values of the `equal` labels.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InhibitRuleSpec {
     #[serde(default)]
@@ -540,7 +547,7 @@ pub(crate) struct InhibitRuleSpec {
 }
 
 /// A named list of time intervals (UTC; the run starts on a Monday at 00:00).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NamedTimeIntervalSpec {
     pub(crate) name: String,
@@ -548,7 +555,7 @@ pub(crate) struct NamedTimeIntervalSpec {
 }
 
 /// Weekdays (`monday`, `saturday:sunday`) and times of day (`HH:MM`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeIntervalSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -557,7 +564,7 @@ pub(crate) struct TimeIntervalSpec {
     pub(crate) times: Vec<TimeRangeSpec>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeRangeSpec {
     pub(crate) start_time: String,
@@ -565,7 +572,7 @@ pub(crate) struct TimeRangeSpec {
 }
 
 /// One Prometheus alerting rule (`alert`, `expr`, `for`, `keep_firing_for`, `labels`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRuleSpec {
     /// The alert name.
@@ -574,9 +581,11 @@ pub struct AlertRuleSpec {
     pub expr: String,
     /// How long the condition must hold before the alert fires (Prometheus duration; absent: 0).
     #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub for_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// How long the alert keeps firing after the condition clears (Prometheus duration; absent: 0).
+    #[schemars(schema_with = "duration_schema")]
     pub keep_firing_for: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     /// Extra labels on the alert.
@@ -602,7 +611,7 @@ impl Default for Monitoring {
 }
 
 /// The storage pair's failover controller (Pacemaker-style by default).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct StorageFailover {
     /// `pacemaker` (Corosync token 3000 ms, STONITH), `keepalived` (VRRP timers, no fencing)
@@ -639,7 +648,7 @@ impl Default for StorageFailover {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FailoverProfile {
     Pacemaker,
@@ -647,7 +656,7 @@ pub(crate) enum FailoverProfile {
     Patroni,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Replication {
     Sync,
@@ -655,7 +664,7 @@ pub(crate) enum Replication {
 }
 
 /// Where requests come from.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Traffic {
     /// `profile`: visitors per month shaped by daily and weekly profiles (a non-homogeneous
@@ -677,7 +686,7 @@ pub struct Traffic {
     pub(crate) bursts: Vec<Burst>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum TrafficKind {
     Profile,
@@ -708,16 +717,18 @@ impl Default for Traffic {
 }
 
 /// A scripted surge: the rate times `multiplier` from `start` for `duration`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Burst {
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) start: String,
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) duration: String,
     pub(crate) multiplier: f64,
 }
 
 /// What one request needs.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Requests {
     /// Storage reads a page view makes, one after another: a CMS page view reads its
@@ -747,7 +758,7 @@ impl Default for Requests {
 }
 
 /// HAProxy 2.6 frontend/backend settings; every default is HAProxy's own unless noted.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Balancer {
     /// `balance` algorithm. HAProxy 2.6 default: roundrobin (3.3 changed it to random). Seed:
@@ -801,7 +812,7 @@ pub struct Balancer {
     pub(crate) check: Check,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum AlgorithmName {
     Roundrobin,
@@ -842,7 +853,7 @@ impl Default for Balancer {
 }
 
 /// Health checks (`check` on each server line).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Check {
     /// Whether servers are checked at all (`check`).
@@ -868,14 +879,14 @@ pub(crate) struct Check {
     pub(crate) on_error: OnErrorName,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum ObserveName {
     None,
     Layer4,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum OnErrorName {
     Fastinter,
@@ -902,7 +913,7 @@ impl Default for Check {
 }
 
 /// A duration distribution, by name and parameters.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DistSpec {
     /// `exponential`, `deterministic`, `lognormal` or `empirical`.
@@ -930,7 +941,7 @@ pub(crate) struct DistSpec {
     pub(crate) weights: Option<Vec<f64>>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum DistKind {
     Exponential,
@@ -978,7 +989,7 @@ impl DistSpec {
 }
 
 /// The web tier: `count` identical servers behind the balancer.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Web {
     /// Seed: "webserver 1, 2 en 3".
@@ -1003,7 +1014,7 @@ impl Default for Web {
 }
 
 /// The storage tier: a primary (`store1`) and replicas; requests use the primary.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Storage {
     /// Seed: data storage servers are "dubbel uitgevoerd" (duplicated): 2.
@@ -1038,19 +1049,23 @@ impl Default for Storage {
 /// `duration_per_server` back to `ready`, from where it returns through `rise` passing checks
 /// (and `slowstart`, if set), as HAProxy's runtime API `set server <b>/<s> state ...` does.
 /// The next server waits `wait_between_servers` after the previous one is back in rotation.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Maintenance {
     pub(crate) enabled: bool,
     /// Cadence, e.g. "30d" (monthly kernel updates) or "7d" (weekly deploys).
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) every: String,
     /// When the window opens [h after midnight, local time of the scenario clock].
     pub(crate) window_start_h: f64,
     /// Time a server is out for its update (reboot included), e.g. "15m".
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) duration_per_server: String,
     /// Time in `drain` before `maint`, for requests in progress to finish.
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) drain: String,
     /// Pause after a server is back in rotation before the next one goes.
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) wait_between_servers: String,
     /// The customer's contract: `count` planned maintenance as downtime, or `exclude` it
     /// (announced windows do not count). Either way it is reported apart, by cause.
@@ -1067,10 +1082,11 @@ pub(crate) struct Maintenance {
 }
 
 /// One scripted maintenance window: at `at`, `targets` are patched one at a time.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MaintenanceWindow {
     /// When it opens, from the start of the run, e.g. "2d3h".
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) at: String,
     /// What is done: `kernel` (a kernel update and reboot), `deploy` (an application deploy:
     /// the web process restarts), `hardware` (a hardware swap: the host is off),
@@ -1081,11 +1097,12 @@ pub(crate) struct MaintenanceWindow {
     pub(crate) targets: Vec<String>,
     /// Time each server is out; absent: `maintenance.duration_per_server`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) duration: Option<String>,
 }
 
 /// What a scripted maintenance window does (`[[maintenance.window]] kind`).
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MaintenanceKind {
     Kernel,
@@ -1096,7 +1113,7 @@ pub(crate) enum MaintenanceKind {
 }
 
 /// Whether planned maintenance counts as downtime (`--maintenance count|exclude`).
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MaintenanceContract {
     #[default]
@@ -1128,7 +1145,7 @@ impl Default for Maintenance {
 }
 
 /// The backup server (`backup1`) and the daily backup (availability mode).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Backup {
     /// Seed: "elke dag een backup op een aparte server (de backup server)".
@@ -1183,7 +1200,7 @@ impl Default for Backup {
 }
 
 /// One-way latencies of each tier's links.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Network {
     /// Clients to the balancer (the internet).
@@ -1205,7 +1222,7 @@ impl Default for Network {
 }
 
 /// Override or remove one link of the generated topology.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Link {
     pub(crate) from: String,
@@ -1223,10 +1240,11 @@ fn yes() -> bool {
 }
 
 /// A scripted fault: at `at`, `target` changes state.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
-    /// When, from the start of the run, e.g. "2h30m" is not allowed: use "150m".
+    /// When, from the start of the run, before the horizon, e.g. "2h30m".
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) at: String,
     /// A node name: `web2`, `store1`, ...
     pub target: String,
@@ -1246,7 +1264,7 @@ pub struct Fault {
 }
 
 /// Which packets a partition drops.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Direction {
     Both,
@@ -1255,6 +1273,76 @@ pub(crate) enum Direction {
 
 /// What a `[[fault]]` does; it lives with the failure vocabulary of both drivers.
 pub use crate::model::failure::FaultKind;
+
+/// The JSON Schema (draft 2020-12) of a scenario file converted to JSON, as `simpark schema`
+/// prints it: generated from these types (doc comments become descriptions, defaults are
+/// the built-in park's), so it cannot drift from what a scenario file may say. It checks keys
+/// and types; value ranges and cross-references are `validate`'s (`simpark validate`).
+pub fn json_schema() -> String {
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(schemars::transform::RecursiveTransform(never_null))
+        .into_generator()
+        .into_root_schema_for::<Scenario>();
+    schema.insert("title".into(), "simpark scenario file".into());
+    schema.insert(
+        "description".into(),
+        "A simpark scenario (TOML; this schema describes it converted to JSON). Every key has a default: the built-in park (scenarios/xpos.toml). `simpark validate` checks values and references beyond this schema.".into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value serialises");
+    text.push('\n');
+    text
+}
+
+/// An optional key is left out of a TOML file, never `null` (TOML has none): `Option<T>`'s
+/// `["number", "null"]` or `anyOf [T, null]` becomes plain T.
+fn never_null(schema: &mut schemars::Schema) {
+    use serde_json::Value;
+    let Some(obj) = schema.as_object_mut() else { return };
+    if let Some(Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            obj.insert("type".into(), only);
+        }
+    }
+    let null = serde_json::json!({ "type": "null" });
+    if let Some(Value::Array(any)) = obj.get("anyOf")
+        && any.len() == 2
+        && any[1] == null
+        && let Value::Object(first) = any[0].clone()
+    {
+        obj.remove("anyOf");
+        obj.extend(first);
+    }
+}
+
+/// What `units::parse_duration` reads, as a JSON Schema pattern: one or more parts of a
+/// number and a unit (`7d`, `20h30m`, `1d 12h`, `1.5s`), spaces allowed around each.
+pub(crate) const DURATION_PATTERN: &str =
+    r"^\s*(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?:ns|us|ms|s|min|m|h|d|w|y)\s*)+$";
+
+/// The JSON Schema of a duration string (the field's doc comment adds its meaning).
+fn duration_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": DURATION_PATTERN,
+        "examples": ["7d", "90m", "20h30m", "250ms"],
+    })
+}
+
+/// `extends` is read before the file is deserialised (`extends.rs`), so it is no field of
+/// [`Scenario`]; the schema lists it all the same, or an editor would flag every what-if file.
+fn extends_key(schema: &mut schemars::Schema) {
+    if let Some(properties) = schema.get_mut("properties").and_then(serde_json::Value::as_object_mut) {
+        properties.insert(
+            "extends".into(),
+            serde_json::json!({
+                "description": "The scenario this one starts from: \"xpos\" (the built-in park) or a scenario file path relative to this file; this file states only what it changes. One level only.",
+                "type": "string",
+            }),
+        );
+    }
+}
 
 #[cfg(test)]
 mod tests {

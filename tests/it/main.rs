@@ -16,6 +16,7 @@ mod live_prometheus;
 mod report;
 mod robust;
 mod scenarios;
+mod schema;
 mod shard;
 mod speed;
 mod sweep;
