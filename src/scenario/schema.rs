@@ -62,10 +62,11 @@ pub struct Scenario {
     /// Service-level objective `simpark sweep` plans against (optional; flags override it).
     #[serde(skip_serializing_if = "Slo::is_unset")]
     pub(crate) slo: Slo,
+    /// `[[link]]`: links of the generated topology overridden or removed.
     #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
     pub(crate) links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
-    /// `[[faults]]`: scripted faults.
+    /// `[[fault]]`: scripted faults, each before the horizon.
     pub faults: Vec<Fault>,
     /// Expectations `simpark check` verifies (failover regression tests in CI).
     #[serde(rename = "expect", skip_serializing_if = "Vec::is_empty")]
@@ -340,12 +341,15 @@ pub(crate) struct FailureClass {
     /// Shares of the failure modes (normalised): the host dies (checks time out), the
     /// service process dies (connections refused), the application hangs.
     pub(crate) crash: f64,
+    /// Share of failures where the service process dies (see `crash`).
     pub(crate) process_death: f64,
+    /// Share of failures where the application hangs (see `crash`).
     pub(crate) hang: f64,
     /// Web servers only: share of failures that are a slowdown (service times x
     /// `slowdown_factor`; checks still pass, the server stays in rotation and fails requests
     /// only once it is overloaded; on-call is paged by the HighLoad rule).
     pub(crate) slowdown: f64,
+    /// Service-time multiplier of a slowdown (see `slowdown`).
     pub(crate) slowdown_factor: f64,
     /// Web servers only: share of failures that are the network link lb1 <-> the server
     /// going down (a switch port, a cable): lb1's checks time out as for a crash, on-call
@@ -401,6 +405,7 @@ pub(crate) struct Disks {
     pub(crate) replace: DistSpec,
     /// Capacity [GB] and rebuild rate [MB/s]: rebuild time = capacity / rate.
     pub(crate) capacity_gb: f64,
+    /// Rebuild rate [MB/s] (see `capacity_gb`).
     pub(crate) rebuild_mb_per_s: f64,
     /// Optional rebuild-time distribution replacing capacity / rate (e.g. exponential, for the
     /// Markov check).
@@ -468,6 +473,7 @@ impl Default for Disks {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Monitoring {
+    /// `false`: no monitoring, no alerts, nobody is paged.
     pub(crate) enabled: bool,
     /// CPU cores per server: load per core = (CPU busy share x cores + queued) / cores.
     pub(crate) cores: u32,
@@ -494,8 +500,10 @@ pub(crate) struct Monitoring {
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerSpec {
     pub(crate) route: RouteSpec,
+    /// Alertmanager's `inhibit_rules`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) inhibit_rules: Vec<InhibitRuleSpec>,
+    /// Alertmanager's named `time_intervals`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) time_intervals: Vec<NamedTimeIntervalSpec>,
     /// Where it was imported from (the file), named in messages.
@@ -507,28 +515,37 @@ pub struct AlertmanagerSpec {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RouteSpec {
+    /// The receiver alerts of this route go to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) receiver: Option<String>,
+    /// Labels alerts are grouped by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) group_by: Option<Vec<String>>,
+    /// Wait before the first notification of a group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "duration_schema")]
     pub(crate) group_wait: Option<String>,
+    /// Wait before notifying about new alerts in a group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "duration_schema")]
     pub(crate) group_interval: Option<String>,
+    /// Wait before repeating a notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "duration_schema")]
     pub(crate) repeat_interval: Option<String>,
     /// `name="value"`, `name!="value"`, `name=~"re"`, `name!~"re"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) matchers: Vec<String>,
+    /// `true`: later sibling routes are tried after this one matched.
     #[serde(rename = "continue", default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) continue_: bool,
+    /// Named time intervals in which this route is muted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) mute_time_intervals: Vec<String>,
+    /// Named time intervals outside which this route is muted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) active_time_intervals: Vec<String>,
+    /// Child routes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) routes: Vec<RouteSpec>,
 }
@@ -538,10 +555,13 @@ pub(crate) struct RouteSpec {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InhibitRuleSpec {
+    /// Matchers of the firing alerts that mute.
     #[serde(default)]
     pub(crate) source_matchers: Vec<String>,
+    /// Matchers of the alerts muted.
     #[serde(default)]
     pub(crate) target_matchers: Vec<String>,
+    /// Labels whose values must be equal in both.
     #[serde(default)]
     pub(crate) equal: Vec<String>,
 }
@@ -550,7 +570,9 @@ pub(crate) struct InhibitRuleSpec {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NamedTimeIntervalSpec {
+    /// The name routes refer to.
     pub(crate) name: String,
+    /// The intervals.
     pub(crate) time_intervals: Vec<TimeIntervalSpec>,
 }
 
@@ -558,16 +580,21 @@ pub(crate) struct NamedTimeIntervalSpec {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeIntervalSpec {
+    /// Days, e.g. `monday` or `saturday:sunday`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) weekdays: Vec<String>,
+    /// Times of day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) times: Vec<TimeRangeSpec>,
 }
 
+/// A time-of-day range.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeRangeSpec {
+    /// From `HH:MM`.
     pub(crate) start_time: String,
+    /// Until `HH:MM`.
     pub(crate) end_time: String,
 }
 
@@ -682,6 +709,7 @@ pub struct Traffic {
     pub(crate) weekday_weights: Vec<f64>,
     /// Distinct clients; each request carries one, uniformly, for `balance source`.
     pub(crate) clients: u64,
+    /// `[[traffic.burst]]`: scripted surges.
     #[serde(rename = "burst", skip_serializing_if = "Vec::is_empty")]
     pub(crate) bursts: Vec<Burst>,
 }
@@ -720,10 +748,13 @@ impl Default for Traffic {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Burst {
+    /// When the surge starts, from the start of the run.
     #[schemars(schema_with = "duration_schema")]
     pub(crate) start: String,
+    /// How long it lasts.
     #[schemars(schema_with = "duration_schema")]
     pub(crate) duration: String,
+    /// Rate factor during the surge.
     pub(crate) multiplier: f64,
 }
 
@@ -921,10 +952,13 @@ pub(crate) struct DistSpec {
     /// Mean (all but empirical), in exactly one of ms, s, min or h.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_ms: Option<f64>,
+    /// Mean [s] (instead of `mean_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_s: Option<f64>,
+    /// Mean [min] (instead of `mean_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_min: Option<f64>,
+    /// Mean [h] (instead of `mean_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_h: Option<f64>,
     /// Shape k (weibull): k < 1 infant mortality, k = 1 exponential, k > 1 wear-out.
@@ -1019,7 +1053,9 @@ impl Default for Web {
 pub(crate) struct Storage {
     /// Seed: data storage servers are "dubbel uitgevoerd" (duplicated): 2.
     pub(crate) count: u32,
+    /// Concurrent requests a node works on.
     pub(crate) workers: u32,
+    /// Queue bound; a request arriving to a full queue fails.
     pub(crate) queue_max: u32,
     pub(crate) read: DistSpec,
     pub(crate) write: DistSpec,
@@ -1052,6 +1088,7 @@ impl Default for Storage {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Maintenance {
+    /// `true`: rolling maintenance on the cadence below.
     pub(crate) enabled: bool,
     /// Cadence, e.g. "30d" (monthly kernel updates) or "7d" (weekly deploys).
     #[schemars(schema_with = "duration_schema")]
@@ -1156,6 +1193,7 @@ pub struct Backup {
     pub(crate) bandwidth_mb_per_s: f64,
     /// Data at the start [GB] and its growth from writes [GB/day].
     pub(crate) data_gb: f64,
+    /// Data growth from writes [GB/day].
     pub(crate) growth_gb_per_day: f64,
     /// A backup run fails outright (no snapshot).
     pub(crate) fail_probability: f64,
@@ -1165,8 +1203,11 @@ pub struct Backup {
     /// (the example policy in restic's documentation: 7, 5, 12, 75). Seed: "over langere
     /// tijd bewaard".
     pub(crate) keep_daily: u32,
+    /// Weekly snapshots kept.
     pub(crate) keep_weekly: u32,
+    /// Monthly snapshots kept.
     pub(crate) keep_monthly: u32,
+    /// Yearly snapshots kept.
     pub(crate) keep_yearly: u32,
     /// Human errors that delete data ("verloren gegane data door menselijke fout") [per year].
     pub(crate) human_errors_per_year: f64,
@@ -1225,7 +1266,9 @@ impl Default for Network {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Link {
+    /// One end of the link: a node name (`lb1`, `web2`, `store1`, ...).
     pub(crate) from: String,
+    /// The other end.
     pub(crate) to: String,
     /// `false` removes the link (e.g. a web server cabled to no storage).
     #[serde(default = "yes")]

@@ -218,9 +218,9 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         2,
     ),
     (
-        "horizon = \"1h\"\n[[fault]]\nat = \"2h\"\ntarget = \"web1\"\nkind = \"crash\"",
+        "horizon = \"1h\"\nwarmup = \"10m\"\n[[fault]]\nat = \"2h\"\ntarget = \"web1\"\nkind = \"crash\"",
         "fault[0].at",
-        3,
+        4,
     ),
     (
         "[[fault]]\nat = \"1h\"\ntarget = \"nope\"\nkind = \"crash\"",
