@@ -133,6 +133,13 @@ pub(crate) enum Command {
     },
     /// Print the man page (roff): `simpark man > simpark.1 && man ./simpark.1`.
     Man,
+    /// Print the JSON Schema of scenario files (for editors; docs/scenario.schema.json is this
+    /// output): keys, types, enums, duration strings, defaults and descriptions.
+    Schema {
+        /// Write it to FILE instead (atomically) of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// A count that must be at least 1 (`--jobs 0` or `--requests 0` would do nothing).
@@ -439,6 +446,18 @@ pub(crate) fn main_with(cli: Cli) -> Result<i32> {
         }
         Some(Command::Man) => {
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut std::io::stdout())?;
+            Ok(exit::OK)
+        }
+        Some(Command::Schema { out }) => {
+            let schema = scenario::json_schema();
+            match out {
+                None => print!("{schema}"),
+                Some(path) => {
+                    report::write_atomic(&path, schema.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+            }
             Ok(exit::OK)
         }
     }

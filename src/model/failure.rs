@@ -45,7 +45,7 @@ impl Failure {
 
 /// What a `[[fault]]` table does (its `kind`): a host or link fails in one of the [`Failure`]
 /// modes, comes back, or a storage node's disk fills.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// The host is gone: connections and checks time out.

@@ -9,13 +9,15 @@
 //! misspelt key is an error with a line and column, never a silently ignored setting. These
 //! types only describe the file; `validate` turns them into checked values.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::policy::{balancer, health, vrrp};
 
 /// A whole scenario.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
+#[schemars(transform = extends_key)]
 pub struct Scenario {
     /// Short name; results go to `results/<name>/`.
     pub name: String,
@@ -26,8 +28,10 @@ pub struct Scenario {
     /// Independent replications; every figure is reported with a CI across them.
     pub replications: u32,
     /// Simulated span per replication, e.g. "7d".
+    #[schemars(schema_with = "duration_schema")]
     pub horizon: String,
     /// Initial span excluded from every statistic, e.g. "1h".
+    #[schemars(schema_with = "duration_schema")]
     pub warmup: String,
     /// Local date (at midnight) of simulation time 0 in `timezone`, e.g. "2029-01-01T00:00":
     /// the months of the reports are this calendar's months. The default is a Monday, the day
@@ -58,10 +62,11 @@ pub struct Scenario {
     /// Service-level objective `simpark sweep` plans against (optional; flags override it).
     #[serde(skip_serializing_if = "Slo::is_unset")]
     pub(crate) slo: Slo,
+    /// `[[link]]`: links of the generated topology overridden or removed.
     #[serde(rename = "link", skip_serializing_if = "Vec::is_empty")]
     pub(crate) links: Vec<Link>,
     #[serde(rename = "fault", skip_serializing_if = "Vec::is_empty")]
-    /// `[[faults]]`: scripted faults.
+    /// `[[fault]]`: scripted faults, each before the horizon.
     pub faults: Vec<Fault>,
     /// Expectations `simpark check` verifies (failover regression tests in CI).
     #[serde(rename = "expect", skip_serializing_if = "Vec::is_empty")]
@@ -69,7 +74,7 @@ pub struct Scenario {
 }
 
 /// One `[[expect]]` block: every key given is one check.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Share of requests that succeed (request mode: success ratio; availability mode:
@@ -156,7 +161,7 @@ pub struct Expect {
 
 /// The `[slo]` table: targets a capacity plan must meet. The built-in park carries two
 /// assumed targets; a target set to `None` (only from code) is not checked.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Slo {
     /// p99 end-to-end latency [ms], at most (request mode; availability mode has no latency).
@@ -232,7 +237,7 @@ impl Default for Scenario {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 /// What a run simulates.
 pub enum Mode {
@@ -244,7 +249,7 @@ pub enum Mode {
 
 /// Random failures, detection, on-call repair, RAID-1 and storage failover: the
 /// availability mode's model. (The request-level mode takes scripted `[[fault]]`s.)
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Reliability {
     /// `monitoring`: on-call learns of a failure from the alert pipeline (Prometheus rule
@@ -280,7 +285,7 @@ pub(crate) struct Reliability {
     pub(crate) random_in_requests: bool,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FaultBudget {
     None,
@@ -315,7 +320,7 @@ impl Default for Reliability {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Detection {
     Monitoring,
@@ -323,7 +328,7 @@ pub(crate) enum Detection {
 }
 
 /// Failures of one class of component.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct FailureClass {
     /// Whether this class fails at all (off: the component is perfect, e.g. for a model check).
@@ -337,12 +342,15 @@ pub(crate) struct FailureClass {
     /// Shares of the failure modes (normalised): the host dies (checks time out), the
     /// service process dies (connections refused), the application hangs.
     pub(crate) crash: f64,
+    /// Share of failures where the service process dies (see `crash`).
     pub(crate) process_death: f64,
+    /// Share of failures where the application hangs (see `crash`).
     pub(crate) hang: f64,
     /// Web servers only: share of failures that are a slowdown (service times x
     /// `slowdown_factor`; checks still pass, the server stays in rotation and fails requests
     /// only once it is overloaded; on-call is paged by the HighLoad rule).
     pub(crate) slowdown: f64,
+    /// Service-time multiplier of a slowdown (see `slowdown`).
     pub(crate) slowdown_factor: f64,
     /// Web servers only: share of failures that are the network link lb1 <-> the server
     /// going down (a switch port, a cable): lb1's checks time out as for a crash, on-call
@@ -386,7 +394,7 @@ impl Default for FailureClass {
 }
 
 /// Two mirrored disks (RAID-1) in every web and storage server.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Disks {
     /// Seed: "elke server is uitgerust met 2 hardeschijven".
@@ -398,6 +406,7 @@ pub(crate) struct Disks {
     pub(crate) replace: DistSpec,
     /// Capacity [GB] and rebuild rate [MB/s]: rebuild time = capacity / rate.
     pub(crate) capacity_gb: f64,
+    /// Rebuild rate [MB/s] (see `capacity_gb`).
     pub(crate) rebuild_mb_per_s: f64,
     /// Optional rebuild-time distribution replacing capacity / rate (e.g. exponential, for the
     /// Markov check).
@@ -423,7 +432,7 @@ pub(crate) struct Disks {
 }
 
 /// Which disks come from one batch.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BatchScope {
     #[default]
@@ -462,9 +471,10 @@ impl Default for Disks {
 
 /// 24/7 monitoring at request level: Prometheus scrapes every server each minute and the
 /// default alert rules (`policy::alerting::default_rules`) page on-call through Alertmanager.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Monitoring {
+    /// `false`: no monitoring, no alerts, nobody is paged.
     pub(crate) enabled: bool,
     /// CPU cores per server: load per core = (CPU busy share x cores + queued) / cores.
     pub(crate) cores: u32,
@@ -487,12 +497,14 @@ pub(crate) struct Monitoring {
 }
 
 /// The parts of `alertmanager.yml` simpark models.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerSpec {
     pub(crate) route: RouteSpec,
+    /// Alertmanager's `inhibit_rules`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) inhibit_rules: Vec<InhibitRuleSpec>,
+    /// Alertmanager's named `time_intervals`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) time_intervals: Vec<NamedTimeIntervalSpec>,
     /// Where it was imported from (the file), named in messages.
@@ -501,72 +513,94 @@ pub struct AlertmanagerSpec {
 }
 
 /// A node of Alertmanager's routing tree (unset values are inherited from the parent).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RouteSpec {
+    /// The receiver alerts of this route go to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) receiver: Option<String>,
+    /// Labels alerts are grouped by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) group_by: Option<Vec<String>>,
+    /// Wait before the first notification of a group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) group_wait: Option<String>,
+    /// Wait before notifying about new alerts in a group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) group_interval: Option<String>,
+    /// Wait before repeating a notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) repeat_interval: Option<String>,
     /// `name="value"`, `name!="value"`, `name=~"re"`, `name!~"re"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) matchers: Vec<String>,
+    /// `true`: later sibling routes are tried after this one matched.
     #[serde(rename = "continue", default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) continue_: bool,
+    /// Named time intervals in which this route is muted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) mute_time_intervals: Vec<String>,
+    /// Named time intervals outside which this route is muted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) active_time_intervals: Vec<String>,
+    /// Child routes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) routes: Vec<RouteSpec>,
 }
 
 /// An inhibit rule: firing alerts matching `source_matchers` mute alerts matching
 /// `target_matchers` with equal values of the `equal` labels.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InhibitRuleSpec {
+    /// Matchers of the firing alerts that mute.
     #[serde(default)]
     pub(crate) source_matchers: Vec<String>,
+    /// Matchers of the alerts muted.
     #[serde(default)]
     pub(crate) target_matchers: Vec<String>,
+    /// Labels whose values must be equal in both.
     #[serde(default)]
     pub(crate) equal: Vec<String>,
 }
 
 /// A named list of time intervals (UTC; the run starts on a Monday at 00:00).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NamedTimeIntervalSpec {
+    /// The name routes refer to.
     pub(crate) name: String,
+    /// The intervals.
     pub(crate) time_intervals: Vec<TimeIntervalSpec>,
 }
 
 /// Weekdays (`monday`, `saturday:sunday`) and times of day (`HH:MM`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeIntervalSpec {
+    /// Days, e.g. `monday` or `saturday:sunday`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) weekdays: Vec<String>,
+    /// Times of day.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) times: Vec<TimeRangeSpec>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+/// A time-of-day range.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeRangeSpec {
+    /// From `HH:MM`.
     pub(crate) start_time: String,
+    /// Until `HH:MM`.
     pub(crate) end_time: String,
 }
 
 /// One Prometheus alerting rule (`alert`, `expr`, `for`, `keep_firing_for`, `labels`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRuleSpec {
     /// The alert name.
@@ -575,9 +609,11 @@ pub struct AlertRuleSpec {
     pub expr: String,
     /// How long the condition must hold before the alert fires (Prometheus duration; absent: 0).
     #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub for_: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// How long the alert keeps firing after the condition clears (Prometheus duration; absent: 0).
+    #[schemars(schema_with = "duration_schema")]
     pub keep_firing_for: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     /// Extra labels on the alert.
@@ -603,7 +639,7 @@ impl Default for Monitoring {
 }
 
 /// The storage pair's failover controller (Pacemaker-style by default).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct StorageFailover {
     /// `pacemaker` (Corosync token 3000 ms, STONITH), `keepalived` (VRRP timers, no fencing)
@@ -640,7 +676,7 @@ impl Default for StorageFailover {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FailoverProfile {
     Pacemaker,
@@ -648,7 +684,7 @@ pub(crate) enum FailoverProfile {
     Patroni,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Replication {
     Sync,
@@ -656,7 +692,7 @@ pub(crate) enum Replication {
 }
 
 /// Where requests come from.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Traffic {
     /// `profile`: visitors per month shaped by daily and weekly profiles (a non-homogeneous
@@ -674,11 +710,12 @@ pub struct Traffic {
     pub(crate) weekday_weights: Vec<f64>,
     /// Distinct clients; each request carries one, uniformly, for `balance source`.
     pub(crate) clients: u64,
+    /// `[[traffic.burst]]`: scripted surges.
     #[serde(rename = "burst", skip_serializing_if = "Vec::is_empty")]
     pub(crate) bursts: Vec<Burst>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum TrafficKind {
     Profile,
@@ -709,16 +746,21 @@ impl Default for Traffic {
 }
 
 /// A scripted surge: the rate times `multiplier` from `start` for `duration`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Burst {
+    /// When the surge starts, from the start of the run.
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) start: String,
+    /// How long it lasts.
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) duration: String,
+    /// Rate factor during the surge.
     pub(crate) multiplier: f64,
 }
 
 /// What one request needs.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Requests {
     /// Storage reads a page view makes, one after another: a CMS page view reads its
@@ -748,7 +790,7 @@ impl Default for Requests {
 }
 
 /// HAProxy 2.6 frontend/backend settings; every default is HAProxy's own unless noted.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Balancer {
     /// `balance` algorithm. HAProxy 2.6 default: roundrobin (3.3 changed it to random). Seed:
@@ -802,7 +844,7 @@ pub struct Balancer {
     pub(crate) check: Check,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum AlgorithmName {
     Roundrobin,
@@ -843,7 +885,7 @@ impl Default for Balancer {
 }
 
 /// Health checks (`check` on each server line).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Check {
     /// Whether servers are checked at all (`check`).
@@ -869,14 +911,14 @@ pub(crate) struct Check {
     pub(crate) on_error: OnErrorName,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum ObserveName {
     None,
     Layer4,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum OnErrorName {
     Fastinter,
@@ -903,7 +945,7 @@ impl Default for Check {
 }
 
 /// A duration distribution, by name and parameters.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DistSpec {
     /// `exponential`, `deterministic`, `lognormal` or `empirical`.
@@ -911,10 +953,13 @@ pub(crate) struct DistSpec {
     /// Mean (all but empirical), in exactly one of ms, s, min or h.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_ms: Option<f64>,
+    /// Mean [s] (instead of `mean_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_s: Option<f64>,
+    /// Mean [min] (instead of `mean_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_min: Option<f64>,
+    /// Mean [h] (instead of `mean_ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) mean_h: Option<f64>,
     /// Shape k (weibull): k < 1 infant mortality, k = 1 exponential, k > 1 wear-out.
@@ -931,7 +976,7 @@ pub(crate) struct DistSpec {
     pub(crate) weights: Option<Vec<f64>>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum DistKind {
     Exponential,
@@ -979,7 +1024,7 @@ impl DistSpec {
 }
 
 /// The web tier: `count` identical servers behind the balancer.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Web {
     /// Seed: "webserver 1, 2 en 3".
@@ -1004,12 +1049,14 @@ impl Default for Web {
 }
 
 /// The storage tier: a primary (`store1`) and replicas; requests use the primary.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Storage {
     /// Seed: data storage servers are "dubbel uitgevoerd" (duplicated): 2.
     pub(crate) count: u32,
+    /// Concurrent requests a node works on.
     pub(crate) workers: u32,
+    /// Queue bound; a request arriving to a full queue fails.
     pub(crate) queue_max: u32,
     pub(crate) read: DistSpec,
     pub(crate) write: DistSpec,
@@ -1041,11 +1088,13 @@ impl Default for Storage {
 /// `duration_per_server` back to `ready`, from where it returns through `rise` passing checks
 /// (and `slowstart`, if set), as HAProxy's runtime API `set server <b>/<s> state ...` does.
 /// The next server waits `wait_between_servers` after the previous one is back in rotation.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Maintenance {
+    /// `true`: rolling maintenance on the cadence below.
     pub(crate) enabled: bool,
     /// Cadence, e.g. "30d" (monthly kernel updates) or "7d" (weekly deploys).
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) every: String,
     /// When the window opens [h after local midnight in `timezone`]. A cadence of whole days
     /// keeps this wall-clock hour across DST changes; a shorter one repeats every `every` from
@@ -1054,10 +1103,13 @@ pub(crate) struct Maintenance {
     /// What this cadence does to each server (`kernel` by default).
     pub(crate) kind: MaintenanceKind,
     /// Time a server is out for its update (reboot included), e.g. "15m".
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) duration_per_server: String,
     /// Time in `drain` before `maint`, for requests in progress to finish.
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) drain: String,
     /// Pause after a server is back in rotation before the next one goes.
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) wait_between_servers: String,
     /// The customer's contract: `count` planned maintenance as downtime, or `exclude` it
     /// (announced windows do not count). Either way it is reported apart, by cause.
@@ -1079,10 +1131,11 @@ pub(crate) struct Maintenance {
 /// One more cadence (`[[maintenance.cadence]]`): every `every`, at `window_start_h` local
 /// time, `targets` are patched one at a time with this table's `drain` and
 /// `wait_between_servers`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MaintenanceCadence {
     /// e.g. "7d" (weekly deploys).
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) every: String,
     /// What is done to each server (see `[[maintenance.window]] kind`).
     pub(crate) kind: MaintenanceKind,
@@ -1091,6 +1144,7 @@ pub(crate) struct MaintenanceCadence {
     pub(crate) window_start_h: Option<f64>,
     /// Time each server is out; absent: `maintenance.duration_per_server`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) duration_per_server: Option<String>,
     /// Servers in rolling order; absent: every server the kind applies to, in the default
     /// order (`deploy`: the web servers).
@@ -1099,10 +1153,11 @@ pub(crate) struct MaintenanceCadence {
 }
 
 /// One scripted maintenance window: at `at`, `targets` are patched one at a time.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MaintenanceWindow {
     /// When it opens, from the start of the run, e.g. "2d3h".
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) at: String,
     /// What is done: `kernel` (a kernel update and reboot), `deploy` (an application deploy:
     /// the web process restarts), `hardware` (a hardware swap: the host is off),
@@ -1113,11 +1168,12 @@ pub(crate) struct MaintenanceWindow {
     pub(crate) targets: Vec<String>,
     /// Time each server is out; absent: `maintenance.duration_per_server`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) duration: Option<String>,
 }
 
 /// What a scripted maintenance window does (`[[maintenance.window]] kind`).
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MaintenanceKind {
     Kernel,
@@ -1128,7 +1184,7 @@ pub(crate) enum MaintenanceKind {
 }
 
 /// Whether planned maintenance counts as downtime (`--maintenance count|exclude`).
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MaintenanceContract {
     #[default]
@@ -1162,7 +1218,7 @@ impl Default for Maintenance {
 }
 
 /// The backup server (`backup1`) and the daily backup (availability mode).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Backup {
     /// Seed: "elke dag een backup op een aparte server (de backup server)".
@@ -1173,6 +1229,7 @@ pub struct Backup {
     pub(crate) bandwidth_mb_per_s: f64,
     /// Data at the start [GB] and its growth from writes [GB/day].
     pub(crate) data_gb: f64,
+    /// Data growth from writes [GB/day].
     pub(crate) growth_gb_per_day: f64,
     /// A backup run fails outright (no snapshot).
     pub(crate) fail_probability: f64,
@@ -1182,8 +1239,11 @@ pub struct Backup {
     /// (the example policy in restic's documentation: 7, 5, 12, 75). Seed: "over langere
     /// tijd bewaard".
     pub(crate) keep_daily: u32,
+    /// Weekly snapshots kept.
     pub(crate) keep_weekly: u32,
+    /// Monthly snapshots kept.
     pub(crate) keep_monthly: u32,
+    /// Yearly snapshots kept.
     pub(crate) keep_yearly: u32,
     /// Human errors that delete data ("verloren gegane data door menselijke fout") [per year].
     pub(crate) human_errors_per_year: f64,
@@ -1217,7 +1277,7 @@ impl Default for Backup {
 }
 
 /// One-way latencies of each tier's links.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Network {
     /// Clients to the balancer (the internet).
@@ -1239,10 +1299,12 @@ impl Default for Network {
 }
 
 /// Override or remove one link of the generated topology.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Link {
+    /// One end of the link: a node name (`lb1`, `web2`, `store1`, ...).
     pub(crate) from: String,
+    /// The other end.
     pub(crate) to: String,
     /// `false` removes the link (e.g. a web server cabled to no storage).
     #[serde(default = "yes")]
@@ -1257,10 +1319,11 @@ fn yes() -> bool {
 }
 
 /// A scripted fault: at `at`, `target` changes state.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
-    /// When, from the start of the run, e.g. "2h30m" is not allowed: use "150m".
+    /// When, from the start of the run, before the horizon, e.g. "2h30m".
+    #[schemars(schema_with = "duration_schema")]
     pub(crate) at: String,
     /// A node name: `web2`, `store1`, ...
     pub target: String,
@@ -1280,7 +1343,7 @@ pub struct Fault {
 }
 
 /// Which packets a partition drops.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Direction {
     Both,
@@ -1289,6 +1352,76 @@ pub(crate) enum Direction {
 
 /// What a `[[fault]]` does; it lives with the failure vocabulary of both drivers.
 pub use crate::model::failure::FaultKind;
+
+/// The JSON Schema (draft 2020-12) of a scenario file converted to JSON, as `simpark schema`
+/// prints it: generated from these types (doc comments become descriptions, defaults are
+/// the built-in park's), so it cannot drift from what a scenario file may say. It checks keys
+/// and types; value ranges and cross-references are `validate`'s (`simpark validate`).
+pub fn json_schema() -> String {
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(schemars::transform::RecursiveTransform(never_null))
+        .into_generator()
+        .into_root_schema_for::<Scenario>();
+    schema.insert("title".into(), "simpark scenario file".into());
+    schema.insert(
+        "description".into(),
+        "A simpark scenario (TOML; this schema describes it converted to JSON). Every key has a default: the built-in park (scenarios/xpos.toml). `simpark validate` checks values and references beyond this schema.".into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value serialises");
+    text.push('\n');
+    text
+}
+
+/// An optional key is left out of a TOML file, never `null` (TOML has none): `Option<T>`'s
+/// `["number", "null"]` or `anyOf [T, null]` becomes plain T.
+fn never_null(schema: &mut schemars::Schema) {
+    use serde_json::Value;
+    let Some(obj) = schema.as_object_mut() else { return };
+    if let Some(Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            obj.insert("type".into(), only);
+        }
+    }
+    let null = serde_json::json!({ "type": "null" });
+    if let Some(Value::Array(any)) = obj.get("anyOf")
+        && any.len() == 2
+        && any[1] == null
+        && let Value::Object(first) = any[0].clone()
+    {
+        obj.remove("anyOf");
+        obj.extend(first);
+    }
+}
+
+/// What `units::parse_duration` reads, as a JSON Schema pattern: one or more parts of a
+/// number and a unit (`7d`, `20h30m`, `1d 12h`, `1.5s`), spaces allowed around each.
+pub(crate) const DURATION_PATTERN: &str =
+    r"^\s*(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?:ns|us|ms|s|min|m|h|d|w|y)\s*)+$";
+
+/// The JSON Schema of a duration string (the field's doc comment adds its meaning).
+fn duration_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": DURATION_PATTERN,
+        "examples": ["7d", "90m", "20h30m", "250ms"],
+    })
+}
+
+/// `extends` is read before the file is deserialised (`extends.rs`), so it is no field of
+/// [`Scenario`]; the schema lists it all the same, or an editor would flag every what-if file.
+fn extends_key(schema: &mut schemars::Schema) {
+    if let Some(properties) = schema.get_mut("properties").and_then(serde_json::Value::as_object_mut) {
+        properties.insert(
+            "extends".into(),
+            serde_json::json!({
+                "description": "The scenario this one starts from: \"xpos\" (the built-in park) or a scenario file path relative to this file; this file states only what it changes. One level only.",
+                "type": "string",
+            }),
+        );
+    }
+}
 
 #[cfg(test)]
 mod tests {

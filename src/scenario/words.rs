@@ -44,7 +44,7 @@ fn wanted(expected: &str) -> String {
         _ if expected.starts_with("struct ") => "a table ([name] on its own line, or { key = value })",
         _ if expected.starts_with("unit variant") => "one of the names listed in the documentation",
         _ if expected.starts_with("one of ") => return one_of(expected),
-        _ if expected.starts_with('`') => return format!("\"{}\"", expected.trim_matches('`')),
+        _ if expected.starts_with('`') => return one_of(expected),
         _ => return strip_rust(expected),
     };
     plain.to_string()
@@ -69,14 +69,19 @@ fn given(got: &str) -> String {
     }
 }
 
-/// ``one of `a`, `b` `` -> `one of "a", "b"`.
+/// Serde's list of names in every form it writes (``one of `a`, `b`, `c` ``, `` `a` or `b` ``,
+/// `` `a` ``) -> `one of "a", "b", "c"` (a single name alone, in quotes).
 fn one_of(expected: &str) -> String {
     let names: Vec<String> = expected
         .trim_start_matches("one of ")
         .split(", ")
-        .map(|n| format!("\"{}\"", n.trim_matches('`')))
+        .flat_map(|n| n.split(" or "))
+        .map(|n| format!("\"{}\"", n.trim().trim_matches('`')))
         .collect();
-    format!("one of {}", names.join(", "))
+    match names.as_slice() {
+        [one] => one.clone(),
+        _ => format!("one of {}", names.join(", ")),
+    }
 }
 
 /// ``unknown field `cont`, expected one of `count`, `workers` `` -> a sentence naming the valid
@@ -86,11 +91,11 @@ fn unknown(prefix: &str, what: &str, message: &str) -> Option<String> {
     let (name, rest) = rest.split_once('`')?;
     let valid = match rest.trim_start_matches(", ") {
         r if r.starts_with("expected one of ") => r["expected ".len()..].to_string(),
-        r if r.starts_with("expected `") => format!("one of {}", &r["expected ".len()..]),
+        r if r.starts_with("expected `") => r["expected ".len()..].to_string(),
         r if r.starts_with("there are no fields") => "no keys: this is a plain value".to_string(),
         _ => return None,
     };
-    let valid = if valid.starts_with("one of ") {
+    let valid = if valid.starts_with("one of ") || valid.starts_with('`') {
         one_of(&valid)
     } else {
         valid
@@ -158,6 +163,18 @@ mod tests {
             (
                 "unknown variant `rr`, expected one of `roundrobin`, `first`",
                 "\"rr\" is not valid; expected one of \"roundrobin\", \"first\"",
+            ),
+            (
+                "unknown variant `nope`, expected `profile` or `poisson`",
+                "\"nope\" is not valid; expected one of \"profile\", \"poisson\"",
+            ),
+            (
+                "unknown variant `x`, expected `only`",
+                "\"x\" is not valid; expected \"only\"",
+            ),
+            (
+                "unknown field `x`, expected `a` or `b`",
+                "unknown key `x`; valid keys here: one of `a`, `b`",
             ),
             ("missing field `target`", "`target` is missing; this table needs it"),
             ("expected `.`, `=`", "expected `.`, `=`"),

@@ -183,7 +183,10 @@ fn completions_and_man_page() {
     let out = run_ok(simpark().arg("man"));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with(".ie") || text.contains(".TH simpark"), "{text}");
-    assert!(text.contains("completions") && text.contains("check"), "{text}");
+    assert!(
+        text.contains("completions") && text.contains("check") && text.contains("schema"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -461,4 +464,57 @@ fn the_readme_sample_output_is_what_the_default_run_prints() {
             "README line not printed by the default run: {line:?}\n{table}"
         );
     }
+}
+
+/// A value outside a list of names is refused with the names in one clean list, whether serde
+/// wrote them as "one of `a`, `b`, `c`" or as "`a` or `b`" (two names), from a flag or a file.
+#[test]
+fn a_name_outside_the_list_gets_the_valid_names_in_clean_quotes() {
+    for (args, want) in [
+        (
+            vec!["run", "--set", "traffic.kind=\"nope\""],
+            "error: --set traffic.kind=\"nope\": \"nope\" is not valid; expected one of \"profile\", \"poisson\"\n",
+        ),
+        (
+            vec!["run", "--set", "balancer.algorithm=\"rr\""],
+            "\"rr\" is not valid; expected one of \"roundrobin\", \"static-rr\", \"leastconn\",",
+        ),
+    ] {
+        let err = expect_usage(&args, want);
+        assert!(!err.contains('\\') && !err.contains('`'), "{err}");
+    }
+    let d = tmpdir("enum-in-file");
+    let file = d.join("bad.toml");
+    std::fs::write(&file, "[traffic]\nkind = \"nope\"\n").unwrap();
+    let out = simpark().arg("validate").arg(&file).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.toml:2:") && err.contains("\"nope\" is not valid; expected one of \"profile\", \"poisson\""),
+        "{err}"
+    );
+}
+
+/// A fault at or after the horizon would never happen: `validate` and `run` refuse it (exit 2,
+/// file, line, key, value and what is valid) and `run` writes nothing.
+#[test]
+fn a_fault_after_the_horizon_is_refused_by_validate_and_run() {
+    let d = tmpdir("late-fault");
+    let file = d.join("late.toml");
+    std::fs::write(
+        &file,
+        "name = \"late\"\nhorizon = \"1h\"\nwarmup = \"10m\"\n[[fault]]\nat = \"2h\"\ntarget = \"web1\"\nkind = \"crash\"\n",
+    )
+    .unwrap();
+    let out_dir = d.join("out");
+    for args in [vec!["validate"], vec!["run", "--out", out_dir.to_str().unwrap()]] {
+        let out = simpark().args(&args).arg(&file).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("late.toml:5:1: key `fault[0].at`: \"2h\" is not within the run; expected a time before the horizon (\"1h\")"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!out_dir.exists(), "a refused run wrote {}", out_dir.display());
 }

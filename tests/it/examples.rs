@@ -67,30 +67,65 @@ fn the_github_actions_example_builds_checks_and_uploads_on_failure() {
     let steps = workflow_steps(&text);
     assert!(steps.len() >= 4, "{steps:#?}");
     let runs: Vec<&str> = steps.iter().filter_map(|s| s.get("run").map(String::as_str)).collect();
-    // simpark itself is installed (a pinned tag of its git repository), not the user's
-    // checkout: run the install step with a stand-in `cargo` that records its arguments and
-    // puts the simpark under test on PATH.
-    let install = *runs
-        .iter()
-        .find(|r| r.contains("cargo install"))
-        .expect("a step installs simpark");
-    assert!(!install.contains("--path"), "installs the user's checkout: {install}");
-    let tag = text
+    // simpark itself is installed at an exact revision of its git repository (never the
+    // user's checkout): the workflow resolves a branch, tag or commit (default `main`) to a
+    // commit, then installs that. Run both steps against a stand-in simpark repository with a
+    // `main` branch and a tag, and a stand-in `cargo` that records its arguments and puts the
+    // simpark under test on PATH.
+    let step_of = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s.get("name").is_some_and(|n| n == name))
+            .and_then(|s| s.get("run"))
+            .unwrap_or_else(|| panic!("a step `{name}`: {steps:#?}"))
+            .as_str()
+    };
+    let resolve = step_of("Resolve the simpark revision");
+    let install = step_of("Install simpark");
+    assert!(
+        install.contains("cargo install") && !install.contains("--path"),
+        "installs simpark itself: {install}"
+    );
+    let default_ref = text
         .lines()
-        .find_map(|l| l.trim().strip_prefix("SIMPARK_TAG:"))
-        .expect("the workflow pins SIMPARK_TAG")
-        .trim();
+        .find_map(|l| l.trim().strip_prefix("SIMPARK_REF: ${{ vars.SIMPARK_REF || '"))
+        .and_then(|rest| rest.strip_suffix("' }}"))
+        .expect("the workflow defaults SIMPARK_REF");
     assert_eq!(
-        tag,
-        format!("v{}", env!("CARGO_PKG_VERSION")),
-        "the pinned tag is this version"
+        default_ref, "main",
+        "the default is simpark's branch, which exists without any tag"
     );
     let bin = tmpdir("example-install");
+    let git_repo = bin.join("simpark.git");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.org",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(&bin)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q", "-b", default_ref, "simpark.git"]);
+    let repo_path = git_repo.display().to_string();
+    git(&["-C", &repo_path, "commit", "-q", "--allow-empty", "-m", "one"]);
+    git(&["-C", &repo_path, "tag", "-a", "-m", "v", "v9.9.9"]);
+    let tagged = git(&["-C", &repo_path, "rev-parse", "HEAD"]);
+    git(&["-C", &repo_path, "commit", "-q", "--allow-empty", "-m", "two"]);
+    let head = git(&["-C", &repo_path, "rev-parse", "HEAD"]);
     let cargo = bin.join("cargo");
     std::fs::write(
         &cargo,
         format!(
-            "#!/bin/sh\necho \"$@\" > {log}\nln -s {simpark} {bin}/simpark\n",
+            "#!/bin/sh\necho \"$@\" > {log}\nln -sf {simpark} {bin}/simpark\n",
             log = bin.join("cargo-args").display(),
             simpark = env!("CARGO_BIN_EXE_simpark"),
             bin = bin.display()
@@ -103,26 +138,54 @@ fn the_github_actions_example_builds_checks_and_uploads_on_failure() {
         .status()
         .unwrap();
     let path = format!("{}:/usr/bin:/bin", bin.display());
-    let step = |git: &str| {
+    let output = bin.join("github-output");
+    let run = |script: &str, envs: &[(&str, &str)]| {
+        let _ = std::fs::remove_file(&output);
         std::process::Command::new("bash")
-            .args(["-e", "-c", install])
+            .args(["-e", "-c", script])
             .env("PATH", &path)
-            .env("SIMPARK_GIT", git)
-            .env("SIMPARK_TAG", tag)
+            .env("GITHUB_OUTPUT", &output)
+            .envs(envs.iter().copied())
             .output()
             .unwrap()
     };
-    let unset = step("");
+    let resolved = |git_url: &str, r: &str| {
+        let out = run(resolve, &[("SIMPARK_GIT", git_url), ("SIMPARK_REF", r)]);
+        let rev = std::fs::read_to_string(&output).unwrap_or_default();
+        (out, rev.trim().strip_prefix("rev=").unwrap_or("").to_string())
+    };
+    let (unset, _) = resolved("", default_ref);
     assert_eq!(unset.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unset.stdout).contains("::error::set the repository variable SIMPARK_GIT"));
-    let out = step("https://example.org/simpark.git");
+    let (missing, _) = resolved(&repo_path, "v0.1.0");
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stdout).contains("::error::no branch, tag or commit 'v0.1.0'"));
+    assert_eq!(
+        resolved(&repo_path, "v9.9.9").1,
+        tagged,
+        "an annotated tag is its commit"
+    );
+    assert_eq!(resolved(&repo_path, &tagged).1, tagged, "a commit is itself");
+    let (out, rev) = resolved(&repo_path, default_ref);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(rev, head, "the default branch is its newest commit");
+    let out = run(install, &[("SIMPARK_GIT", &repo_path), ("SIMPARK_REV", &rev)]);
     assert!(
         out.status.success() && String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")),
         "{out:?}"
     );
     assert_eq!(
         std::fs::read_to_string(bin.join("cargo-args")).unwrap().trim(),
-        format!("install --locked --git https://example.org/simpark.git --tag {tag} simpark")
+        format!("install --locked --git {repo_path} --rev {head} simpark")
+    );
+    let cache = steps
+        .iter()
+        .find(|s| s.get("uses").is_some_and(|u| u.starts_with("actions/cache@")))
+        .and_then(|s| s.get("with"))
+        .expect("a cache step");
+    assert!(
+        cache.contains("key: simpark-${{ steps.simpark.outputs.rev }}"),
+        "cached by revision: {cache}"
     );
     let check = *runs
         .iter()

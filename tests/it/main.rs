@@ -17,6 +17,7 @@ mod paging;
 mod report;
 mod robust;
 mod scenarios;
+mod schema;
 mod shard;
 mod speed;
 mod sweep;

@@ -126,7 +126,7 @@ fn replay_lines_replay() {
             "run",
             "-q",
             "--horizon",
-            "3h",
+            "15h",
             "--warmup",
             "30m",
             "--set",
@@ -142,7 +142,7 @@ fn replay_lines_replay() {
     let words = replay_of(&o);
     let joined = words.join(" ");
     for flag in [
-        "--horizon 10800s",
+        "--horizon 54000s",
         "--warmup 1800s",
         "--set web.count=3",
         "--replications 2",

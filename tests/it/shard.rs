@@ -16,9 +16,10 @@ const FILES: [&str; 4] = [
     "topology.dot",
 ];
 
-/// store1 crashes at 13:00: takeovers, health events and pages in the records.
+/// store1 crashes at 13:00 and recovers at 14:00 (the horizons below include both: a fault
+/// after the horizon is refused): takeovers, health events and pages in the records.
 const SCENARIO: &str = "scenarios/faults/store1_crash.toml";
-const FLAGS: [&str; 6] = ["--replications", "5", "--horizon", "13h30m", "--quiet", "--jobs"];
+const FLAGS: [&str; 6] = ["--replications", "5", "--horizon", "14h10m", "--quiet", "--jobs"];
 
 fn run(out: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = simpark();
@@ -220,7 +221,7 @@ fn kubernetes_example_runs_as_an_indexed_job() {
             .collect();
         if let Some(i) = args.iter().position(|a| a == "--replications") {
             args[i + 1] = "5".into();
-            args.extend(["--horizon".into(), "13h30m".into()]);
+            args.extend(["--horizon".into(), "14h10m".into()]);
         }
         args
     };
@@ -318,7 +319,7 @@ fn plan_lists_every_unit_once() {
 /// the merge equals the single run byte for byte, or names exactly the missing units.
 #[test]
 fn property_random_splits_merge_to_the_single_run() {
-    let m = crate::model(SCENARIO, &["horizon=\"13h10m\"", "replications=7"]);
+    let m = crate::model(SCENARIO, &["horizon=\"14h5m\"", "replications=7"]);
     let reps = simpark::sim::run_replications(&m, 2, &|| {});
     // The files `simpark run` writes from these replications, by the same library code.
     let bytes = |reps: &[simpark::sim::metrics::RepMetrics]| {

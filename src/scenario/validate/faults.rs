@@ -1,5 +1,5 @@
 //! The park's topology and the scripted `[[fault]]`s: targets and peers that exist and fit the
-//! fault's kind, and a schedule in which every repair follows a failure.
+//! fault's kind, times within the run, and a schedule in which every repair follows a failure.
 
 use super::checks::{bad, duration, factor};
 use super::tiers::needs_storage;
@@ -23,9 +23,22 @@ pub(super) fn faults(spec: &Scenario, d: &mut Draft) -> Checked {
     if spec.faults.len() > FAULTS_MAX {
         return super::refuse("fault", format!("{} faults; at most {FAULTS_MAX}", spec.faults.len()));
     }
+    let end = d.horizon.map(|h| SimTime::ZERO + h);
     let mut faults = Vec::with_capacity(spec.faults.len());
     each(spec.faults.iter().enumerate(), |(i, f)| {
-        faults.push(fault(topology, i, f)?);
+        let scripted = fault(topology, i, f)?;
+        // A fault at or after the end of the run would never happen: accepting it silently
+        // lets a CI check pass that tests nothing. (No horizon: its refusal is reported.)
+        if end.is_some_and(|end| scripted.at >= end) {
+            return bad(
+                format!("fault[{i}].at"),
+                format!(
+                    "{:?} is not within the run; expected a time before the horizon ({:?})",
+                    f.at, spec.horizon
+                ),
+            );
+        }
+        faults.push(scripted);
         Ok(())
     })?;
     schedule(topology, &faults)?;

@@ -211,6 +211,17 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         "fault[0].at",
         2,
     ),
+    // at the horizon (the default is 7d) or after it: the fault would never happen
+    (
+        "[[fault]]\nat = \"7d\"\ntarget = \"web1\"\nkind = \"crash\"",
+        "fault[0].at",
+        2,
+    ),
+    (
+        "horizon = \"1h\"\nwarmup = \"10m\"\n[[fault]]\nat = \"2h\"\ntarget = \"web1\"\nkind = \"crash\"",
+        "fault[0].at",
+        4,
+    ),
     (
         "[[fault]]\nat = \"1h\"\ntarget = \"nope\"\nkind = \"crash\"",
         "fault[0].target",
