@@ -22,7 +22,7 @@ const BUSY_RETRY: SimDuration = SimDuration::from_mins(1);
 
 /// Where a web server stands with the capacity schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Out {
+pub(super) enum Rotation {
     /// In rotation as far as the schedule goes.
     In,
     /// `drain`: waiting for lb1's connections to it to end.
@@ -64,7 +64,7 @@ impl World<'_> {
             Step::Retry => self.capacity_apply(now),
             Step::Drained { server } => {
                 let i = server as usize;
-                if self.cap_out[i] != Out::Draining {
+                if self.cap_out[i] != Rotation::Draining {
                     return; // back in rotation before it drained
                 }
                 if self.backend.served(i) > 0 || self.backend.server_queued(i) > 0 {
@@ -77,7 +77,7 @@ impl World<'_> {
                     c.handle_maint(now, true);
                 }
                 self.hung_probe[i] = None;
-                self.cap_out[i] = Out::Out;
+                self.cap_out[i] = Rotation::Out;
             }
         }
     }
@@ -89,7 +89,7 @@ impl World<'_> {
         for i in 0..self.web.len() {
             let want_out = schedule.out_at(now, i);
             match (self.cap_out[i], want_out) {
-                (Out::In, true) => {
+                (Rotation::In, true) => {
                     if self.web_maint[i] {
                         busy = true;
                         continue;
@@ -97,7 +97,7 @@ impl World<'_> {
                     if self.backend.admin_state(i) != AdminState::Ready {
                         continue; // `disabled`: out of rotation already, and stays so
                     }
-                    self.cap_out[i] = Out::Draining;
+                    self.cap_out[i] = Rotation::Draining;
                     self.backend.handle_admin_state(now, i, AdminState::Drain);
                     assert_eq!(self.backend.admin_state(i), AdminState::Drain);
                     let server = i as u32;
@@ -108,12 +108,12 @@ impl World<'_> {
                         },
                     );
                 }
-                (Out::Draining, false) => {
-                    self.cap_out[i] = Out::In;
+                (Rotation::Draining, false) => {
+                    self.cap_out[i] = Rotation::In;
                     self.backend.handle_admin_state(now, i, AdminState::Ready);
                 }
-                (Out::Out, false) => {
-                    self.cap_out[i] = Out::In;
+                (Rotation::Out, false) => {
+                    self.cap_out[i] = Rotation::In;
                     // `ready`: UP at once, health `rise`, checks resume on their grid.
                     if let Some(c) = self.checkers.get_mut(i) {
                         c.handle_maint(now, false);

@@ -345,7 +345,7 @@ pub struct World<'m> {
     maint_out: u32,
     maint_since: Option<SimTime>,
     /// Per web server: out of rotation by the capacity schedule, or on its way out.
-    cap_out: Vec<capacity::Out>,
+    cap_out: Vec<capacity::Rotation>,
     web: Vec<Server>,
     store: Vec<Server>,
     /// Where web servers send storage calls (the service address): `None` during a takeover.
@@ -476,7 +476,7 @@ impl<'m> World<'m> {
             store_maint: vec![false; store_n],
             maint_out: 0,
             maint_since: None,
-            cap_out: vec![capacity::Out::In; web_n],
+            cap_out: vec![capacity::Rotation::In; web_n],
             checkers,
             web,
             store,
