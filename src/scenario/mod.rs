@@ -83,6 +83,8 @@ pub struct Model {
     pub monitoring: Option<MonitoringModel>,
     /// Planned maintenance of the web servers (`None` when disabled).
     pub(crate) maintenance: Option<MaintenanceModel>,
+    /// Web servers in rotation by hour of the week (`[[capacity]]`; `None` without rules).
+    pub(crate) capacity: Option<crate::model::capacity::CapacitySchedule>,
     /// The calendar months of the measured window in the scenario's time zone.
     pub(crate) calendar: crate::model::calendar::Calendar,
 }

@@ -59,6 +59,10 @@ pub struct Scenario {
     /// states, and scripted `[[maintenance.window]]`s.
     #[serde(skip_serializing_if = "Maintenance::is_off")]
     pub(crate) maintenance: Maintenance,
+    /// `[[capacity]]`: web servers taken out of rotation on purpose by hour of day and
+    /// weekday (a capacity schedule; not a failure, not maintenance).
+    #[serde(rename = "capacity", skip_serializing_if = "Vec::is_empty")]
+    pub(crate) capacity: Vec<Capacity>,
     /// Service-level objective `simpark sweep` plans against (optional; flags override it).
     #[serde(skip_serializing_if = "Slo::is_unset")]
     pub(crate) slo: Slo,
@@ -229,6 +233,7 @@ impl Default for Scenario {
             reliability: Reliability::default(),
             monitoring: Monitoring::default(),
             maintenance: Maintenance::default(),
+            capacity: Vec::new(),
             slo: Slo::default(),
             links: Vec::new(),
             faults: Vec::new(),
@@ -1152,6 +1157,43 @@ pub(crate) struct MaintenanceCadence {
     pub(crate) targets: Vec<String>,
 }
 
+/// One `[[capacity]]` rule: in the hours it covers, lb1 keeps only `web_in_rotation` web
+/// servers in rotation; the highest-numbered go out (`drain`, then `maint`) and come back
+/// (`ready`) when the hours end. Planned capacity: it pages nobody and is neither downtime nor
+/// maintenance.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Capacity {
+    /// Local hours of the scenario clock, "FROM-TO" in whole hours 0..24: "22-07" is 22:00
+    /// up to 07:00 the next morning; or a list, e.g. ["00-06", "13-14"].
+    #[serde(deserialize_with = "one_or_many")]
+    #[schemars(schema_with = "hours_schema")]
+    pub(crate) hours: Vec<String>,
+    /// Days the hours start on, e.g. ["sat", "sun"] (mon, tue, wed, thu, fri, sat, sun);
+    /// absent: every day. A range across midnight runs on into the next day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) weekdays: Vec<String>,
+    /// Web servers left in rotation meanwhile: at least 1, fewer than `web.count`.
+    pub(crate) web_in_rotation: u32,
+}
+
+/// A string, or a list of strings (`hours = "22-07"` or `hours = ["22-24", "00-07"]`).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    match OneOrMany::deserialize(d) {
+        Ok(OneOrMany::One(s)) => Ok(vec![s]),
+        Ok(OneOrMany::Many(v)) => Ok(v),
+        Err(_) => Err(serde::de::Error::custom(
+            "expected a range of local hours such as \"22-07\", or a list of them such as [\"00-06\", \"22-24\"]",
+        )),
+    }
+}
+
 /// One scripted maintenance window: at `at`, `targets` are patched one at a time.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -1401,6 +1443,15 @@ pub(crate) const DURATION_PATTERN: &str =
     r"^\s*(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?:ns|us|ms|s|min|m|h|d|w|y)\s*)+$";
 
 /// The JSON Schema of a duration string (the field's doc comment adds its meaning).
+/// `[[capacity]] hours`: one "FROM-TO" range of whole local hours, or a list of them.
+fn hours_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let range = serde_json::json!({ "type": "string", "pattern": "^([01]?[0-9]|2[0-4])-([01]?[0-9]|2[0-4])$" });
+    schemars::json_schema!({
+        "oneOf": [range, { "type": "array", "items": range, "minItems": 1 }],
+        "examples": ["22-07", ["00-06", "13-14"]],
+    })
+}
+
 fn duration_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "string",

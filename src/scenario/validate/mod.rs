@@ -10,6 +10,7 @@
 mod backup;
 mod balancer;
 mod budget;
+mod capacity;
 mod checks;
 mod expect;
 mod faults;
@@ -75,6 +76,7 @@ const SECTIONS: &[(&str, Check)] = &[
     ("backup", backup::backup),
     ("monitoring", monitoring::monitoring),
     ("maintenance", maintenance::section),
+    ("capacity", capacity::section),
     ("storage.colocated and promotion", tiers::standby_storage),
     ("budget", budget::section),
 ];
@@ -106,6 +108,7 @@ pub(super) struct Draft {
     backup: Option<Option<BackupModel>>,
     monitoring: Option<Option<MonitoringModel>>,
     maintenance: Option<Option<MaintenanceModel>>,
+    capacity: Option<Option<crate::model::capacity::CapacitySchedule>>,
 }
 
 /// Check every value and resolve the scenario into a `Model`; the first refusal if any.
@@ -169,6 +172,7 @@ impl Draft {
             backup: self.backup.expect(FILLED),
             monitoring: self.monitoring.expect(FILLED),
             maintenance: self.maintenance.expect(FILLED),
+            capacity: self.capacity.expect(FILLED),
             calendar: self.calendar.expect(FILLED),
             spec,
             sources: Default::default(),

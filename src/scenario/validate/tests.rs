@@ -639,6 +639,64 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         "backup.bandwidth_mb_per_s",
         4,
     ),
+    // capacity
+    (
+        "[[capacity]]\nhours = \"22-07\"\nweb_in_rotation = 0",
+        "capacity[0].web_in_rotation",
+        3,
+    ),
+    (
+        "[[capacity]]\nhours = \"22-07\"\nweb_in_rotation = 3",
+        "capacity[0].web_in_rotation",
+        3,
+    ),
+    (
+        "[[capacity]]\nhours = \"22-7h\"\nweb_in_rotation = 2",
+        "capacity[0].hours",
+        2,
+    ),
+    (
+        "[[capacity]]\nhours = \"07-07\"\nweb_in_rotation = 2",
+        "capacity[0].hours",
+        2,
+    ),
+    (
+        "[[capacity]]\nhours = \"24-07\"\nweb_in_rotation = 2",
+        "capacity[0].hours",
+        2,
+    ),
+    ("[[capacity]]\nhours = []\nweb_in_rotation = 2", "capacity[0].hours", 2),
+    ("[[capacity]]\nhours = 22\nweb_in_rotation = 2", "capacity[0].hours", 2),
+    (
+        "[[capacity]]\nhours = [\"00-07\", \"06-08\"]\nweb_in_rotation = 2",
+        "capacity[0].hours[1]",
+        2,
+    ),
+    (
+        "[[capacity]]\nhours = \"22-07\"\nweekdays = [\"sat\", \"zon\"]\nweb_in_rotation = 2",
+        "capacity[0].weekdays[1]",
+        3,
+    ),
+    (
+        "[[capacity]]\nhours = \"22-07\"\nweekdays = [\"sat\", \"sat\"]\nweb_in_rotation = 2",
+        "capacity[0].weekdays[1]",
+        3,
+    ),
+    (
+        "[[capacity]]\nhours = \"22-07\"\nweb_in_rotation = 2\n[[capacity]]\nhours = \"06-08\"\nweekdays = [\"sun\"]\nweb_in_rotation = 1",
+        "capacity[1].hours",
+        5,
+    ),
+    (
+        "[[capacity]]\nhours = \"22-07\"\nweb_in_rotation = 2\nwebs = 1",
+        "capacity[0].webs",
+        4,
+    ),
+    (
+        "mode = \"availability\"\n[[capacity]]\nhours = \"22-07\"\nweb_in_rotation = 2",
+        "capacity[0]",
+        2,
+    ),
     // the request-level latency sample of an availability run
     (
         "mode = \"availability\"\n[backup]\ndata_gb = 257",

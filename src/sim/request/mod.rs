@@ -15,9 +15,11 @@
 //! This file holds the `World`, its event loop and request slots; the seams are files:
 //! `balancer` (lb1), `web` (web tier), `storage` (storage tier), `health` (lb1's checks),
 //! `faults` (scripted and drawn failures), `monitoring` (scrapes and pages), `failover`
-//! (partitions and the storage pair).
+//! (partitions and the storage pair), `maintenance` (planned rolling maintenance), `capacity`
+//! (the capacity schedule).
 
 mod balancer;
+mod capacity;
 mod failover;
 mod faults;
 mod health;
@@ -300,6 +302,10 @@ enum Ev {
         pos: u32,
         step: maintenance::Step,
     },
+    /// A step of the capacity schedule (`[[capacity]]`).
+    Capacity {
+        step: capacity::Step,
+    },
 }
 
 /// Per-link and per-purpose RNG streams (named, so adding one never shifts another).
@@ -340,6 +346,8 @@ pub struct World<'m> {
     maint_since: Option<SimTime>,
     /// Which maintenance roll runs, which wait (one at a time).
     maint_queue: crate::policy::maintenance::RollQueue,
+    /// Per web server: out of rotation by the capacity schedule, or on its way out.
+    cap_out: Vec<capacity::Rotation>,
     web: Vec<Server>,
     store: Vec<Server>,
     /// Where web servers send storage calls (the service address): `None` during a takeover.
@@ -471,6 +479,7 @@ impl<'m> World<'m> {
             maint_out: 0,
             maint_since: None,
             maint_queue: crate::policy::maintenance::RollQueue::new(m.maintenance.as_ref().map_or(0, |mt| mt.rolls())),
+            cap_out: vec![capacity::Rotation::In; web_n],
             checkers,
             web,
             store,
@@ -536,6 +545,7 @@ impl<'m> World<'m> {
             self.q.schedule(self.alert_timer, Ev::AlertTimer);
         }
         self.schedule_maintenance();
+        self.schedule_capacity();
         for (i, f) in self.faults.iter().enumerate() {
             if f.at <= stop {
                 self.q.schedule(f.at, Ev::Fault { index: i as u32 });
@@ -690,6 +700,7 @@ impl<'m> World<'m> {
                 self.failover_act(now);
             }
             Ev::Maintenance { roll, pos, step } => self.on_maintenance(now, roll, pos as usize, step),
+            Ev::Capacity { step } => self.on_capacity(now, step),
         }
     }
 
