@@ -183,13 +183,13 @@ impl Precision {
 
     /// The next number of replications to reach after `n` that did not meet the targets;
     /// `None` at the cap.
-    pub(crate) fn next(&self, n: u32) -> Option<u32> {
+    fn next(&self, n: u32) -> Option<u32> {
         (n < self.max).then(|| n.saturating_add(BATCH).min(self.max))
     }
 
     /// The rule's one step, given the figures of replications `0..n` in index order: `None`
     /// when it stops at `n` (every target met, or the cap), else the `n` to reach next.
-    /// `replicate` and `simpark merge` both step with it.
+    /// `replicate`, `run_and_fold_precise` and `simpark merge` all step with it.
     pub fn step(&self, mode: Mode, figures: &[Vec<f64>]) -> Option<u32> {
         if self.met(mode, figures) {
             return None;
