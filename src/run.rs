@@ -253,8 +253,8 @@ fn figures(model: &Model, reps: &Replications) -> Vec<Vec<f64>> {
 }
 
 /// `model` with `n` replications (what a `--precision` run used), in the resolved scenario
-/// too, so it reruns to the same bytes.
-fn with_replications(model: &Model, n: usize) -> Model {
+/// too, so it reruns to the same bytes (`simpark merge` of a precision plan writes it too).
+pub fn with_replications(model: &Model, n: usize) -> Model {
     let mut m = model.clone();
     m.replications = u32::try_from(n).expect("replications fit u32");
     m.spec.replications = m.replications;

@@ -177,7 +177,9 @@ pub(crate) struct RunArgs {
     /// Add replications in batches of 10 until every 95% CI half-width is reached: `0.5%`
     /// (p99 and availability, or downtime in availability mode), or per metric
     /// `latency_ms_p99:5ms`, `availability:0.0001`, comma-separated (docs/cluster.md).
-    #[arg(long, value_name = "TARGETS", conflicts_with_all = ["shard", "units"])]
+    /// With --shard/--units the shard records the targets (precision.toml) and `simpark
+    /// merge` applies the rule; --units may then go up to --max-replications.
+    #[arg(long, value_name = "TARGETS")]
     pub(crate) precision: Option<String>,
     /// Most replications a --precision run may use.
     #[arg(long, value_name = "N", default_value_t = simpark::study::precision::REPLICATIONS_MAX_DEFAULT, requires = "precision")]
@@ -518,14 +520,6 @@ fn run(args: &RunArgs) -> Result<i32> {
     };
     let flags = &args.flags;
     flags.refuse_in_request_mode(&model, args.write_faults.is_some())?;
-    match shard::selected(args, &model) {
-        Ok(Some(units)) => return shard::run_units(args, &model, &units),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    }
     let precision = match &args.precision {
         None => None,
         Some(text) => match Precision::parse(text, model.mode, args.max_replications)
@@ -538,6 +532,16 @@ fn run(args: &RunArgs) -> Result<i32> {
             }
         },
     };
+    // With --precision, units up to the cap are the plan's (`simpark merge` asks for them).
+    let total = precision.as_ref().map_or(model.replications, |p| p.max);
+    match shard::selected(args, &model, total) {
+        Ok(Some(units)) => return shard::run_units(args, &model, &units),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
     let jobs = flags.jobs();
     let out_path = flags.out.clone().unwrap_or_else(|| default_out(&model));
     // Request mode counts simulated seconds (a long replication advances the bar as it goes).

@@ -19,6 +19,7 @@ use simpark::run::Results;
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
 use simpark::sim::request::World;
+use simpark::study::precision::Precision;
 use simpark::study::shard::{self, Collected, Replication, Shard, StudyFile, StudyKind};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -26,6 +27,9 @@ use std::time::Instant;
 /// The resolved scenario every shard writes beside its records; `simpark merge` rebuilds the
 /// model from it, and it is a scenario `simpark run` accepts (to top missing units up).
 pub(crate) const PLAN_FILE: &str = "plan.toml";
+/// What a `run --precision` shard writes beside `plan.toml`: the targets and the cap, which
+/// every directory a merge reads must agree on (`simpark merge` applies the rule).
+pub(crate) const PRECISION_FILE: &str = "precision.toml";
 /// What a sharded `sweep` or `compare` writes beside its records instead (`StudyFile`).
 pub(crate) const STUDY_FILE: &str = "study.toml";
 
@@ -164,10 +168,11 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The units `--shard` / `--units` select, or `None` for a whole run.
-pub(crate) fn selected(args: &RunArgs, model: &Model) -> Result<Option<Vec<u32>>, shard::ShardError> {
+/// The units `--shard` / `--units` select, or `None` for a whole run: `--shard` splits the
+/// scenario's replications, `--units` any of `total` (the cap of a `--precision` plan).
+pub(crate) fn selected(args: &RunArgs, model: &Model, total: u32) -> Result<Option<Vec<u32>>, shard::ShardError> {
     if let Some(list) = &args.units {
-        return shard::parse_units(list, model.replications).map(Some);
+        return shard::parse_units(list, total).map(Some);
     }
     let Some(spec) = &args.shard else { return Ok(None) };
     let s = Shard::parse(spec, &|k| std::env::var(k).ok())?;
@@ -181,8 +186,17 @@ fn plan_of(model: &Model) -> (String, String) {
     (scenario::to_toml_with_sources(model), hash)
 }
 
-/// `simpark run --shard|--units`: run the selected replications, write `plan.toml` and one
-/// part file of records into `--out` (default results/<name>/parts).
+/// `--precision` and `--max-replications` as `precision.toml` records them.
+fn precision_toml(text: &str, max: u32) -> String {
+    format!(
+        "precision = {}\nmax_replications = {max}\n",
+        toml::Value::String(text.to_string())
+    )
+}
+
+/// `simpark run --shard|--units`: run the selected replications, write `plan.toml` (and
+/// `precision.toml` with `--precision`) and one part file of records into `--out` (default
+/// results/<name>/parts).
 pub(crate) fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<i32> {
     let flags = &args.flags;
     if args.dot.is_some() || args.write_faults.is_some() {
@@ -215,6 +229,9 @@ pub(crate) fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<
         report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
     };
     write(PLAN_FILE, resolved.as_bytes())?;
+    if let Some(p) = &args.precision {
+        write(PRECISION_FILE, precision_toml(p, args.max_replications).as_bytes())?;
+    }
     write(&shard::part_name(units), text.as_bytes())?;
     if !flags.quiet {
         let wall = started.elapsed().as_secs_f64();
@@ -223,7 +240,11 @@ pub(crate) fn run_units(args: &RunArgs, model: &Model, units: &[u32]) -> Result<
             out.display(),
             shard::part_name(units),
             units.len(),
-            model.replications,
+            if args.precision.is_some() {
+                args.max_replications
+            } else {
+                model.replications
+            },
             shard::format_units(units),
         );
         eprintln!("{wall:.2} s wall, {:.2} units/s", units.len() as f64 / wall);
@@ -438,8 +459,28 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
     let mut plan: Option<(PathBuf, String)> = None;
+    let mut precision: Option<(PathBuf, Option<String>)> = None;
     let mut parts = Vec::new();
     for dir in &args.dirs {
+        let path = dir.join(PRECISION_FILE);
+        let text = std::fs::read_to_string(&path).ok();
+        match &precision {
+            Some((first, t)) if *t != text => {
+                eprintln!(
+                    "error: {} and {}: the directories hold different precision targets ({}); run every shard with the same --precision and --max-replications",
+                    first.display(),
+                    path.display(),
+                    [t, &text]
+                        .map(|t| t
+                            .as_deref()
+                            .map_or("none".to_string(), |t| t.trim().replace('\n', ", ")))
+                        .join(" vs ")
+                );
+                return Ok(exit::USAGE);
+            }
+            Some(_) => {}
+            None => precision = Some((path, text)),
+        }
         let path = dir.join(PLAN_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -472,8 +513,20 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
     };
     // The plan as the shards wrote it (its provenance comments name the original inputs).
     let (_, hash) = plan_of(&model);
-    let resolved = plan_text.clone();
-    let mut collected = Collected::new(model.replications);
+    let (precision_path, precision_text) = precision.expect("at least one directory");
+    let precision = match precision_text
+        .as_deref()
+        .map(|t| read_precision(&precision_path, t, &model))
+    {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let total = precision.as_ref().map_or(model.replications, |(_, p)| p.max);
+    let mut collected = Collected::new(total);
     for p in &parts {
         let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
         if let Err(e) = collected.add(&p.display().to_string(), &text, &hash) {
@@ -481,18 +534,73 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
     }
-    let missing = collected.missing();
-    if !missing.is_empty() {
-        let list = shard::format_units(&missing);
-        eprintln!(
-            "error: {} of {} units missing: {list}\n  run them anywhere, then merge again: simpark run {} --units {list} --out {}",
-            missing.len(),
-            model.replications,
-            plan_path.display(),
-            args.dirs[0].display()
-        );
-        return Ok(exit::USAGE);
+    let top_up = |list: &str| {
+        let mut cmd = format!("simpark run {}", plan_path.display());
+        if let Some((text, p)) = &precision {
+            cmd.push_str(&format!(
+                " --precision {} --max-replications {}",
+                super::shell_quote(text),
+                p.max
+            ));
+        }
+        format!("{cmd} --units {list} --out {}", args.dirs[0].display())
+    };
+    let missing_in = |units: std::ops::Range<u32>| -> Vec<u32> {
+        collected.missing().into_iter().filter(|u| units.contains(u)).collect()
+    };
+    let fail = |e: shard::MergeError| {
+        eprintln!("error: {e}");
+        Ok(exit::USAGE)
+    };
+    // The replications to merge: the plan's, or as many as the precision rule asks for
+    // (`Precision::step` on the figures of 0..n in unit order, as one `run --precision`).
+    let mut n = model.replications;
+    loop {
+        let missing = missing_in(0..n);
+        if !missing.is_empty() {
+            let list = shard::format_units(&missing);
+            eprintln!(
+                "error: {} of {n} units missing: {list}\n  run them anywhere, then merge again: {}",
+                missing.len(),
+                top_up(&list)
+            );
+            return Ok(exit::USAGE);
+        }
+        let Some((_, p)) = &precision else { break };
+        let figures = if model.mode == Mode::Availability {
+            collected
+                .availability_in(0..n)
+                .map(|r| r.iter().map(simpark::study::avail_figures).collect::<Vec<_>>())
+        } else {
+            collected.replications_in(0..n).map(|r| {
+                r.iter()
+                    .map(|r| simpark::study::request_figures(&model, r))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let figures = match figures {
+            Ok(f) => f,
+            Err(e) => return fail(e),
+        };
+        let Some(m) = p.step(model.mode, &figures) else { break };
+        if !missing_in(n..m).is_empty() {
+            let list = shard::format_units(&(n..m).collect::<Vec<_>>());
+            eprintln!(
+                "error: precision not met after {n} replications: run units {n}..{} anywhere, then merge again: {}",
+                m - 1,
+                top_up(&list)
+            );
+            return Ok(exit::USAGE);
+        }
+        n = m;
     }
+    // A precision plan's resolved scenario records the replications used, as one run's does.
+    let (resolved, model) = if precision.is_some() {
+        let used = simpark::run::with_replications(&model, n as usize);
+        (scenario::to_toml_with_sources(&used), used)
+    } else {
+        (plan_text.clone(), model)
+    };
     let out_path = args.out.clone().unwrap_or_else(|| super::default_out(&model));
     let mut out = match OutDir::prepare(&out_path) {
         Ok(o) => o,
@@ -501,15 +609,11 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
     };
-    let fail = |e: shard::MergeError| {
-        eprintln!("error: {e}");
-        Ok(exit::USAGE)
-    };
-    // Everything is computed before the first file is written.
+    // Everything is computed before the first file is written; units beyond n are ignored.
     let reps = if model.mode == Mode::Availability {
-        collected.availability().map(Replications::Availability)
+        collected.availability_in(0..n).map(Replications::Availability)
     } else {
-        collected.replications().map(Replications::Requests)
+        collected.replications_in(0..n).map(Replications::Requests)
     };
     let reps = match reps {
         Ok(r) => r,
@@ -537,6 +641,22 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
         eprintln!("{:.2} s wall", started.elapsed().as_secs_f64());
     }
     Ok(exit::OK)
+}
+
+/// The targets and cap of `precision.toml` (at `path`), checked against the plan's mode and
+/// replications as `run --precision` checks them.
+fn read_precision(path: &Path, text: &str, model: &Model) -> Result<(String, Precision), String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        precision: String,
+        max_replications: u32,
+    }
+    let f: File = toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Precision::parse(&f.precision, model.mode, f.max_replications)
+        .and_then(|p| p.check_start(model.replications).map(|()| p))
+        .map(|p| (f.precision, p))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The part files (`units-*.jsonl`) of a shard directory, sorted.

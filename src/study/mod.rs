@@ -451,10 +451,9 @@ pub fn run_and_fold_precise<'p>(
             replication: c.replication,
         })?;
         batch = (0..start.len())
-            .filter(|&r| !precision(r).met(meta(r).0, &figures[r]))
             .filter_map(|r| {
                 let n = figures[r].len() as u32;
-                precision(r).next(n).map(|next| (r, n, next))
+                precision(r).step(meta(r).0, &figures[r]).map(|next| (r, n, next))
             })
             .collect();
     }

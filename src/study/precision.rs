@@ -183,8 +183,18 @@ impl Precision {
 
     /// The next number of replications to reach after `n` that did not meet the targets;
     /// `None` at the cap.
-    pub(crate) fn next(&self, n: u32) -> Option<u32> {
+    fn next(&self, n: u32) -> Option<u32> {
         (n < self.max).then(|| n.saturating_add(BATCH).min(self.max))
+    }
+
+    /// The rule's one step, given the figures of replications `0..n` in index order: `None`
+    /// when it stops at `n` (every target met, or the cap), else the `n` to reach next.
+    /// `replicate`, `run_and_fold_precise` and `simpark merge` all step with it.
+    pub fn step(&self, mode: Mode, figures: &[Vec<f64>]) -> Option<u32> {
+        if self.met(mode, figures) {
+            return None;
+        }
+        self.next(figures.len() as u32)
     }
 }
 
@@ -200,10 +210,7 @@ pub fn replicate<T>(
 ) -> Vec<T> {
     let mut reps = run_batch(0, start);
     let mut figs: Vec<Vec<f64>> = reps.iter().map(figures).collect();
-    while !precision.met(mode, &figs) {
-        let Some(n) = precision.next(reps.len() as u32) else {
-            break;
-        };
+    while let Some(n) = precision.step(mode, &figs) {
         let more = run_batch(reps.len() as u32, n);
         figs.extend(more.iter().map(figures));
         reps.extend(more);

@@ -1007,3 +1007,121 @@ fn sweep_and_compare_by_precision_are_the_same_for_any_jobs() {
     // 0.01 ms is out of reach: the cap, and the count reported is the cap.
     assert_eq!(json["scenarios"][0]["replications"].as_u64(), Some(23));
 }
+
+/// Merge `dirs` into `merged`, running every top-up command the merge prints (the next
+/// batch of a precision plan) until it succeeds; the number of top-ups.
+fn merge_following_top_ups(cwd: &Path, dirs: &[&Path], merged: &Path) -> usize {
+    for top_ups in 0..120 {
+        let o = merge(dirs, merged);
+        if o.status.success() {
+            return top_ups;
+        }
+        assert_eq!(o.status.code(), Some(2));
+        assert!(!merged.exists(), "nothing is written while replications are missing");
+        let err = String::from_utf8_lossy(&o.stderr);
+        let cmd = err
+            .split_once("then merge again: ")
+            .map(|(_, c)| c.trim())
+            .unwrap_or_else(|| panic!("no top-up command: {err}"));
+        let args: Vec<&str> = cmd.split_whitespace().collect();
+        assert_eq!(args[..2], ["simpark", "run"], "{cmd}");
+        run_ok(simpark().current_dir(cwd).args(&args[1..]).arg("--quiet"));
+    }
+    panic!("the merge never stopped asking for units");
+}
+
+/// `run --precision` with shards: the shards run the plan's units and record the targets,
+/// the merge applies the same rule (asking for the next batch with the exact `--units` to run
+/// until every target holds), and the merged files equal one `run --precision` byte for byte,
+/// in both modes; units beyond the answer are ignored; directories whose targets differ are
+/// refused.
+#[test]
+fn precision_shards_merge_to_the_single_precision_run() {
+    let d = tmpdir("shard-precision");
+    std::fs::write(d.join("small.toml"), SMALL).unwrap();
+    let p = ["--precision", "latency_ms_p99:2ms"];
+    let run = |extra: &[&str]| {
+        run_ok(
+            simpark()
+                .current_dir(&d)
+                .args(["run", "small.toml", "--quiet", "--jobs", "1"])
+                .args(p)
+                .args(extra),
+        )
+    };
+    run(&["--out", "single"]);
+    run(&["--shard", "0/2", "--out", "p0"]);
+    run(&["--shard", "1/2", "--out", "p1"]);
+    let (p0, p1, merged) = (d.join("p0"), d.join("p1"), d.join("merged"));
+    // The scenario's 3 replications do not meet the target: the merge asks for units 3-12.
+    let o = merge(&[&p0, &p1], &merged);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("precision not met after 3 replications: run units 3..12 anywhere")
+            && err.contains("--precision latency_ms_p99:2ms --max-replications 1000 --units 3-12 --out"),
+        "{err}"
+    );
+    assert!(!merged.exists());
+    let top_ups = merge_following_top_ups(&d, &[&p0, &p1], &merged);
+    let single = outputs(&d.join("single"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("single/summary.json")).unwrap()).unwrap();
+    let n = summary["replications"].as_u64().unwrap();
+    assert_eq!(n, 3 + 10 * top_ups as u64, "one top-up per batch");
+    assert!(
+        top_ups >= 1 && single == outputs(&merged),
+        "merged after {top_ups} top-ups"
+    );
+    // Units past the answer (another batch run anyway) change nothing.
+    let extra = format!("{n}-{}", n + 9);
+    run(&["--units", &extra, "--out", "p1"]);
+    std::fs::remove_dir_all(&merged).unwrap();
+    assert!(merge(&[&p0, &p1], &merged).status.success());
+    assert!(single == outputs(&merged), "units beyond the answer are ignored");
+    // Directories with other targets, or a cap, or none, are refused.
+    for (extra, out) in [
+        (&["--precision", "latency_ms_p99:3ms"][..], "q0"),
+        (
+            &["--precision", "latency_ms_p99:2ms", "--max-replications", "50"][..],
+            "q1",
+        ),
+        (&[][..], "q2"),
+    ] {
+        run_ok(
+            simpark()
+                .current_dir(&d)
+                .args(["run", "small.toml", "--quiet", "--units", "0-2", "--out", out])
+                .args(extra),
+        );
+        let o = merge(&[&p0, &d.join(out)], &d.join("mixed"));
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("the directories hold different precision targets"),
+            "{err}"
+        );
+        assert!(!d.join("mixed").exists());
+    }
+    // Availability mode, three shards.
+    let scenario = repo("scenarios/ci/storage_failover.toml");
+    let av = |extra: &[&str]| {
+        run_ok(
+            simpark()
+                .current_dir(&d)
+                .arg("run")
+                .arg(&scenario)
+                .args(["--horizon", "1y", "-r", "4", "--quiet", "--jobs", "1"])
+                .args(["--precision", "downtime_min_per_year:30%"])
+                .args(extra),
+        )
+    };
+    av(&["--out", "av-single"]);
+    for i in 0..3 {
+        av(&["--shard", &format!("{i}/3"), "--out", "av-parts"]);
+    }
+    let merged = d.join("av-merged");
+    let top_ups = merge_following_top_ups(&d, &[&d.join("av-parts")], &merged);
+    assert!(top_ups >= 1, "the target needs more than the scenario's 4 replications");
+    assert!(outputs(&d.join("av-single")) == outputs(&merged));
+}
