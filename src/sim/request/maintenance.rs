@@ -279,8 +279,9 @@ duration_per_server = "15m"
 
     /// The park rolls a kernel update over its three web servers without losing a request:
     /// each is drained first, taken down only once lb1 counts no connection on it, and back
-    /// UP at once on `ready` (health `rise`, as the live HAProxy does) before the next one goes. The single server loses every request
-    /// of its window (HAProxy 503: no usable server) and nothing else.
+    /// UP at once on `ready` (health `rise`, as the live HAProxy does) before the next one
+    /// goes. The single server loses every request of its window (HAProxy 503: no usable
+    /// server) and nothing else.
     #[test]
     fn a_rolling_kernel_update_loses_no_request_while_one_server_loses_its_window() {
         let park = run("kind = \"kernel\"\ntargets = [\"web1\", \"web2\", \"web3\"]", &[]);
