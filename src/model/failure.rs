@@ -6,10 +6,8 @@
 //! (`None`: up), the availability driver a component's failure mode as a `Failure`; the two
 //! conversions here ([`Failure::fault_kind`], [`FaultKind::failure`]) are the only mapping
 //! between them. A log becomes TOML again only when a replay capsule is written
-//! ([`ScriptedFault::to_spec`]).
+//! (`scenario::park::fault_table`).
 
-use super::topology::Topology;
-use crate::scenario::{Direction, Fault};
 use crate::units::SimTime;
 use serde::{Deserialize, Serialize};
 
@@ -98,86 +96,9 @@ pub struct ScriptedFault {
     pub(crate) one_way: bool,
 }
 
-impl ScriptedFault {
-    /// The `[[fault]]` table that validates back into this fault (for replay capsules).
-    pub(crate) fn to_spec(&self, topology: &Topology) -> Fault {
-        let uses_factor = matches!(self.kind, FaultKind::Slow | FaultKind::DiskFill);
-        debug_assert!(uses_factor || self.factor == 1.0, "{self:?}");
-        Fault {
-            at: format!("{}ns", self.at.as_nanos()),
-            target: topology.name(self.node).to_string(),
-            kind: self.kind,
-            factor: uses_factor.then_some(self.factor),
-            peer: self.peer.map(|p| topology.name(p).to_string()),
-            direction: self.one_way.then_some(Direction::OneWay),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::SimDuration;
-
-    const FAULTS: &str = r#"
-name = "faults"
-[[fault]]
-at = "1h"
-target = "web2"
-kind = "crash"
-[[fault]]
-at = "90m"
-target = "web2"
-kind = "recover"
-[[fault]]
-at = "2h"
-target = "web1"
-kind = "slow"
-factor = 3.5
-[[fault]]
-at = "3h"
-target = "store1"
-kind = "disk_fill"
-factor = 20.0
-[[fault]]
-at = "4h"
-target = "web3"
-kind = "partition"
-peer = "store1"
-direction = "one_way"
-[[fault]]
-at = "5h"
-target = "web1"
-kind = "partition"
-peer = "lb1"
-[[fault]]
-at = "6h"
-target = "web1"
-kind = "heal"
-peer = "lb1"
-"#;
-
-    /// TOML -> typed -> TOML -> typed gives the same faults, and the typed form holds what
-    /// the tables say (times in ns, node indices, factors).
-    #[test]
-    fn scripted_faults_convert_both_ways() {
-        let m = crate::scenario::from_str(FAULTS, "faults.toml", &[]).unwrap();
-        assert_eq!(m.faults.len(), 7);
-        let web2 = m.topology.node_by_name("web2").unwrap();
-        assert_eq!(m.faults[0].at, SimTime::ZERO + SimDuration::from_secs(3600));
-        assert_eq!((m.faults[0].node, m.faults[0].kind), (web2, FaultKind::Crash));
-        assert_eq!(m.faults[2].factor, 3.5);
-        assert!(m.faults[4].one_way && m.faults[4].peer == m.topology.node_by_name("store1"));
-        let back: Vec<Fault> = m.faults.iter().map(|f| f.to_spec(&m.topology)).collect();
-        assert_eq!(back[4].direction, Some(Direction::OneWay));
-        assert_eq!(back[0].factor, None);
-        let replayed = crate::scenario::replay_capsule(&m, &m.faults).unwrap();
-        assert_eq!(replayed.faults, m.faults);
-        // The capsule's text is ordinary scenario TOML that loads to the same faults.
-        let text = crate::scenario::to_toml(&replayed.spec);
-        let reloaded = crate::scenario::from_str(&text, "capsule.toml", &[]).unwrap();
-        assert_eq!(reloaded.faults, m.faults);
-    }
 
     /// The two conversions are inverse, and only the three non-failures map to no failure.
     #[test]

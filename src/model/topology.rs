@@ -5,7 +5,6 @@
 //! availability oracle, and draws itself as Graphviz DOT. It holds no runtime state.
 
 use super::dist::Dist;
-use crate::scenario::{DistSpec, Scenario, dist};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::{Bfs, EdgeRef, IntoEdgeReferences};
 use std::fmt::Write;
@@ -20,6 +19,45 @@ pub(crate) enum NodeKind {
     /// Storage node by 0-based position; position 0 starts as primary.
     Storage(usize),
     Backup,
+}
+
+/// How many nodes of each tier the generated park has.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParkShape {
+    pub(crate) web_count: u32,
+    pub(crate) storage_count: u32,
+    /// A backup server behind the storage.
+    pub(crate) backup: bool,
+    /// A second balancer, lb2, beside lb1.
+    pub(crate) lb_pair: bool,
+}
+
+/// The one-way latency of each tier's links in the generated park.
+#[derive(Clone, Debug)]
+pub(crate) struct ParkLinks {
+    pub(crate) client_lb: Dist,
+    pub(crate) lb_web: Dist,
+    pub(crate) web_storage: Dist,
+}
+
+/// Which end of a link override names a node that does not exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LinkEnd {
+    From,
+    To,
+}
+
+/// Why a link override does not apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LinkError {
+    /// No node of that name; `nodes` are the park's names.
+    NoNode {
+        end: LinkEnd,
+        name: String,
+        nodes: Vec<String>,
+    },
+    /// Both nodes exist but the park has no link between them in that direction.
+    NoLink,
 }
 
 #[derive(Clone, Debug)]
@@ -44,109 +82,98 @@ pub struct Topology {
 }
 
 impl Topology {
-    /// Generate the park from tier counts and apply `[[link]]` overrides; check that clients
-    /// can reach storage through every web server when requests need storage.
-    pub(crate) fn build(
-        spec: &Scenario,
-        web_count: u32,
-        storage_count: u32,
-        needs_storage: bool,
-    ) -> Result<Self, (String, String)> {
+    /// The generated park: clients -> lb1 (and lb2 when `lb_pair`) -> every web server ->
+    /// every storage node (-> backup1 when `backup`), every link of a tier with its latency.
+    pub(crate) fn park(shape: ParkShape, links: ParkLinks) -> Self {
         let mut g = StableDiGraph::new();
         let node = |g: &mut StableDiGraph<Node, LinkModel>, name: String, kind| g.add_node(Node { name, kind });
         let clients = node(&mut g, "clients".into(), NodeKind::Clients);
         let lb = node(&mut g, "lb1".into(), NodeKind::Balancer);
-        let web: Vec<_> = (0..web_count as usize)
+        let web: Vec<_> = (0..shape.web_count as usize)
             .map(|i| node(&mut g, format!("web{}", i + 1), NodeKind::Web(i)))
             .collect();
-        let storage: Vec<_> = (0..storage_count as usize)
+        let storage: Vec<_> = (0..shape.storage_count as usize)
             .map(|i| node(&mut g, format!("store{}", i + 1), NodeKind::Storage(i)))
             .collect();
-        let backup = spec
-            .backup
-            .enabled
-            .then(|| node(&mut g, "backup1".into(), NodeKind::Backup));
-        let n = &spec.network;
-        let link = |key: &str, d: &DistSpec| -> Result<LinkModel, (String, String)> {
-            Ok(LinkModel { latency: dist(key, d)? })
-        };
-        g.add_edge(clients, lb, link("network.client_lb", &n.client_lb)?);
-        let lb2 = spec.balancer.pair.then(|| {
-            g.add_node(Node {
-                name: "lb2".into(),
-                kind: NodeKind::Balancer,
-            })
-        });
+        let backup = shape.backup.then(|| node(&mut g, "backup1".into(), NodeKind::Backup));
+        let link = |d: &Dist| LinkModel { latency: d.clone() };
+        g.add_edge(clients, lb, link(&links.client_lb));
+        let lb2 = shape.lb_pair.then(|| node(&mut g, "lb2".into(), NodeKind::Balancer));
         if let Some(l2) = lb2 {
-            g.add_edge(clients, l2, link("network.client_lb", &n.client_lb)?);
+            g.add_edge(clients, l2, link(&links.client_lb));
         }
         for &w in &web {
-            g.add_edge(lb, w, link("network.lb_web", &n.lb_web)?);
+            g.add_edge(lb, w, link(&links.lb_web));
             if let Some(l2) = lb2 {
-                g.add_edge(l2, w, link("network.lb_web", &n.lb_web)?);
+                g.add_edge(l2, w, link(&links.lb_web));
             }
             for &s in &storage {
-                g.add_edge(w, s, link("network.web_storage", &n.web_storage)?);
+                g.add_edge(w, s, link(&links.web_storage));
             }
         }
         if let Some(b) = backup {
             for &s in &storage {
-                g.add_edge(s, b, link("network.web_storage", &n.web_storage)?);
+                g.add_edge(s, b, link(&links.web_storage));
             }
         }
-        let mut topo = Topology {
+        Topology {
             graph: g,
             web,
             storage,
             clients,
             lb,
+        }
+    }
+
+    /// Override the link `from -> to` (node names): drop it, or give it another latency.
+    pub(crate) fn override_link(
+        &mut self,
+        from: &str,
+        to: &str,
+        latency: Option<Dist>,
+        enabled: bool,
+    ) -> Result<(), LinkError> {
+        let find = |name: &str, end| {
+            self.index_by_name(name).ok_or_else(|| LinkError::NoNode {
+                end,
+                name: name.to_string(),
+                nodes: self.node_names(),
+            })
         };
-        for (i, l) in spec.links.iter().enumerate() {
-            let key = format!("link[{i}]");
-            let find = |name: &str, k: &str| {
-                topo.index_by_name(name).ok_or_else(|| {
-                    (
-                        format!("{key}.{k}"),
-                        format!("no node `{name}`; nodes are {}", topo.node_names().join(", ")),
-                    )
-                })
-            };
-            let (a, b) = (find(&l.from, "from")?, find(&l.to, "to")?);
-            let Some(e) = topo.graph.find_edge(a, b) else {
-                return Err((
-                    format!("{key}.to"),
-                    format!("there is no link {} -> {} in the park's topology", l.from, l.to),
-                ));
-            };
-            if !l.enabled {
-                topo.graph.remove_edge(e);
-            } else if let Some(d) = &l.latency {
-                topo.graph[e] = link(&format!("{key}.latency"), d)?;
-            }
+        let (a, b) = (find(from, LinkEnd::From)?, find(to, LinkEnd::To)?);
+        let Some(e) = self.graph.find_edge(a, b) else {
+            return Err(LinkError::NoLink);
+        };
+        if !enabled {
+            self.graph.remove_edge(e);
+        } else if let Some(latency) = latency {
+            self.graph[e] = LinkModel { latency };
         }
-        if !topo.reachable(topo.clients, topo.lb) {
-            return Err(("link".into(), "the clients cannot reach lb1".into()));
+        Ok(())
+    }
+
+    /// Whether requests can flow: clients reach lb1, lb1 every web server and, when requests
+    /// need storage, every web server the storage primary. The first broken path, in words.
+    pub(crate) fn check_paths(&self, needs_storage: bool) -> Result<(), String> {
+        if !self.reachable(self.clients, self.lb) {
+            return Err("the clients cannot reach lb1".into());
         }
-        for (i, &w) in topo.web.iter().enumerate() {
-            if !topo.reachable(topo.lb, w) {
-                return Err(("link".into(), format!("web{} is not reachable from lb1", i + 1)));
+        for (i, &w) in self.web.iter().enumerate() {
+            if !self.reachable(self.lb, w) {
+                return Err(format!("web{} is not reachable from lb1", i + 1));
             }
-            if needs_storage
-                && topo
-                    .storage
-                    .first()
-                    .is_none_or(|&s| topo.graph.find_edge(w, s).is_none())
-            {
-                return Err((
-                    "link".into(),
-                    format!(
-                        "no path from clients to storage through web{}: it has no link to store1 (the storage primary), but requests read or write storage",
-                        i + 1
-                    ),
+            let to_primary = self
+                .storage
+                .first()
+                .is_some_and(|&s| self.graph.find_edge(w, s).is_some());
+            if needs_storage && !to_primary {
+                return Err(format!(
+                    "no path from clients to storage through web{}: it has no link to store1 (the storage primary), but requests read or write storage",
+                    i + 1
                 ));
             }
         }
-        Ok(topo)
+        Ok(())
     }
 
     fn reachable(&self, from: NodeIndex, to: NodeIndex) -> bool {

@@ -7,8 +7,42 @@
 //! both built on it, so the two modes cannot disagree on the traffic. Pure functions of the
 //! checked model: no RNG, never reads a clock.
 
-use crate::scenario::{BurstModel, TrafficModel};
 use crate::units::{SimDuration, SimTime};
+
+/// The arrival process.
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per run; boxing would only add a pointer chase
+pub enum TrafficModel {
+    /// Constant rate [req/s].
+    Poisson {
+        /// Arrival rate [req/s].
+        rate_per_s: f64,
+        /// Distinct client addresses (`balance source` hashes them).
+        clients: u64,
+    },
+    /// Piecewise-constant rate: base x hourly[h] x weekday[d] x bursts.
+    Profile {
+        /// Mean rate over a week [req/s].
+        base_rate_per_s: f64,
+        /// Normalised to mean 1.
+        hourly: [f64; 24],
+        /// Normalised to mean 1, from the day of simulation time 0 (`start`'s weekday; the
+        /// scenario's `weekday_weights` are Monday first).
+        weekday: [f64; 7],
+        /// Bursts multiplying the rate in their window.
+        bursts: Vec<BurstModel>,
+        /// Distinct client addresses (`balance source` hashes them).
+        clients: u64,
+    },
+}
+
+#[derive(Clone, Debug)]
+/// A window in which the arrival rate is multiplied.
+pub struct BurstModel {
+    pub(crate) start: SimTime,
+    pub(crate) end: SimTime,
+    pub(crate) multiplier: f64,
+}
 
 pub(crate) const HOUR_NS: u64 = 3_600_000_000_000;
 pub(crate) const WEEK_NS: u64 = 168 * HOUR_NS;
@@ -139,7 +173,6 @@ mod tests {
 
     #[test]
     fn peak_rate_multiplies_overlapping_bursts() {
-        use crate::scenario::{BurstModel, TrafficModel};
         let h = |n: u64| SimTime::from_nanos(n * HOUR_NS);
         let mut hourly = [1.0; 24];
         hourly[20] = 2.0;

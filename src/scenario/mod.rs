@@ -344,42 +344,8 @@ pub struct TierModel {
     pub(crate) service: Dist,
 }
 
-/// The arrival process.
-#[derive(Clone, Debug)]
-#[allow(clippy::large_enum_variant)] // built once per run; boxing would only add a pointer chase
-pub enum TrafficModel {
-    /// Constant rate [req/s].
-    Poisson {
-        /// Arrival rate [req/s].
-        rate_per_s: f64,
-        /// Distinct client addresses (`balance source` hashes them).
-        clients: u64,
-    },
-    /// Piecewise-constant rate: base x hourly[h] x weekday[d] x bursts.
-    Profile {
-        /// Mean rate over a week [req/s].
-        base_rate_per_s: f64,
-        /// Normalised to mean 1.
-        hourly: [f64; 24],
-        /// Normalised to mean 1, from the day of simulation time 0 (`start`'s weekday; the
-        /// scenario's `weekday_weights` are Monday first).
-        weekday: [f64; 7],
-        /// Bursts multiplying the rate in their window.
-        bursts: Vec<BurstModel>,
-        /// Distinct client addresses (`balance source` hashes them).
-        clients: u64,
-    },
-}
-
-#[derive(Clone, Debug)]
-/// A window in which the arrival rate is multiplied.
-pub struct BurstModel {
-    pub(crate) start: SimTime,
-    pub(crate) end: SimTime,
-    pub(crate) multiplier: f64,
-}
-
 pub(crate) use crate::model::failure::ScriptedFault;
+pub use crate::model::traffic::{BurstModel, TrafficModel};
 
 /// Average length of a month [s]: 365.25 / 12 days.
 pub(crate) const MONTH_SECS: f64 = 365.25 / 12.0 * 86_400.0;
@@ -838,7 +804,7 @@ pub fn replay_capsule(model: &Model, faults: &[ScriptedFault]) -> Result<Model, 
     // Nor storage on the web servers: the capsule replays the web servers' failures, not the
     // takeovers of the databases on them.
     spec.storage.colocated = false;
-    spec.faults = faults.iter().map(|f| f.to_spec(&model.topology)).collect();
+    spec.faults = faults.iter().map(|f| fault_table(f, &model.topology)).collect();
     validate(spec).map_err(|(key, message)| {
         ScenarioError::Invalid(Located {
             file: "<replay capsule>".into(),

@@ -68,6 +68,20 @@ fn the_model_scenario_and_import_layers_never_name_the_simulator() {
     }
 }
 
+/// The checked model is the bottom of the scenario side: `scenario/` builds it, `import/` feeds
+/// `scenario/`, so `model/` naming either would be an import cycle.
+#[test]
+fn the_model_never_names_the_scenario_or_the_importers() {
+    let upper = paths_to(&["scenario", "import"]);
+    let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+    let hits = offending("model", &upper);
+    assert!(
+        hits.is_empty(),
+        "src/model names a layer above it:\n{}",
+        hits.join("\n")
+    );
+}
+
 #[test]
 fn policy_machines_know_only_units_and_themselves() {
     let others: Vec<&str> = MODULES.iter().copied().filter(|m| *m != "policy").collect();

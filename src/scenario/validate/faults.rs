@@ -1,11 +1,11 @@
 //! The park's topology and the scripted `[[fault]]`s: targets and peers that exist and fit the
 //! fault's kind, times within the run, and a schedule in which every repair follows a failure.
 
-use super::checks::{bad, duration, factor};
+use super::checks::{bad, dist, duration, factor};
 use super::tiers::needs_storage;
 use super::{Checked, Draft, Invalid, Refusals, each};
-use crate::model::topology::{NodeKind, Topology};
-use crate::scenario::{FAULTS_MAX, Fault, FaultKind, Scenario, ScriptedFault, schema};
+use crate::model::topology::{LinkEnd, LinkError, NodeKind, ParkLinks, ParkShape, Topology};
+use crate::scenario::{Direction, FAULTS_MAX, Fault, FaultKind, Scenario, ScriptedFault, schema};
 use crate::units::SimTime;
 
 /// The nodes and links (needs the web and storage counts).
@@ -13,8 +13,60 @@ pub(super) fn topology(spec: &Scenario, d: &mut Draft) -> Checked {
     let (Some(web_count), Some(storage_count)) = (d.web_count, d.storage_count) else {
         return Ok(());
     };
-    d.topology = Some(Topology::build(spec, web_count, storage_count, needs_storage(spec))?);
+    let shape = ParkShape {
+        web_count,
+        storage_count,
+        backup: spec.backup.enabled,
+        lb_pair: spec.balancer.pair,
+    };
+    let n = &spec.network;
+    let links = ParkLinks {
+        client_lb: dist("network.client_lb", &n.client_lb)?,
+        lb_web: dist("network.lb_web", &n.lb_web)?,
+        web_storage: dist("network.web_storage", &n.web_storage)?,
+    };
+    let mut topo = Topology::park(shape, links);
+    for (i, l) in spec.links.iter().enumerate() {
+        let key = format!("link[{i}]");
+        let latency = l
+            .latency
+            .as_ref()
+            .map(|d| dist(&format!("{key}.latency"), d))
+            .transpose()?;
+        topo.override_link(&l.from, &l.to, latency, l.enabled)
+            .map_err(|e| match e {
+                LinkError::NoNode { end, name, nodes } => {
+                    let end = if end == LinkEnd::From { "from" } else { "to" };
+                    (
+                        format!("{key}.{end}"),
+                        format!("no node `{name}`; nodes are {}", nodes.join(", ")),
+                    )
+                }
+                LinkError::NoLink => (
+                    format!("{key}.to"),
+                    format!("there is no link {} -> {} in the park's topology", l.from, l.to),
+                ),
+            })?;
+    }
+    topo.check_paths(needs_storage(spec))
+        .map_err(|why| ("link".to_string(), why))?;
+    d.topology = Some(topo);
     Ok(())
+}
+
+/// The `[[fault]]` table that validates back into `f` (for replay capsules): the inverse of
+/// [`fault`].
+pub(crate) fn fault_table(f: &ScriptedFault, topology: &Topology) -> Fault {
+    let uses_factor = matches!(f.kind, FaultKind::Slow | FaultKind::DiskFill);
+    debug_assert!(uses_factor || f.factor == 1.0, "{f:?}");
+    Fault {
+        at: format!("{}ns", f.at.as_nanos()),
+        target: topology.name(f.node).to_string(),
+        kind: f.kind,
+        factor: uses_factor.then_some(f.factor),
+        peer: f.peer.map(|p| topology.name(p).to_string()),
+        direction: f.one_way.then_some(Direction::OneWay),
+    }
 }
 
 /// Every `[[fault]]` on its own, then the schedule as a whole.
@@ -209,5 +261,71 @@ fn schedule(topology: &Topology, faults: &[ScriptedFault]) -> Checked {
         Ok(())
     } else {
         Err(Refusals(refused))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::SimDuration;
+
+    const FAULTS: &str = r#"
+name = "faults"
+[[fault]]
+at = "1h"
+target = "web2"
+kind = "crash"
+[[fault]]
+at = "90m"
+target = "web2"
+kind = "recover"
+[[fault]]
+at = "2h"
+target = "web1"
+kind = "slow"
+factor = 3.5
+[[fault]]
+at = "3h"
+target = "store1"
+kind = "disk_fill"
+factor = 20.0
+[[fault]]
+at = "4h"
+target = "web3"
+kind = "partition"
+peer = "store1"
+direction = "one_way"
+[[fault]]
+at = "5h"
+target = "web1"
+kind = "partition"
+peer = "lb1"
+[[fault]]
+at = "6h"
+target = "web1"
+kind = "heal"
+peer = "lb1"
+"#;
+
+    /// TOML -> typed -> TOML -> typed gives the same faults, and the typed form holds what
+    /// the tables say (times in ns, node indices, factors).
+    #[test]
+    fn scripted_faults_convert_both_ways() {
+        let m = crate::scenario::from_str(FAULTS, "faults.toml", &[]).unwrap();
+        assert_eq!(m.faults.len(), 7);
+        let web2 = m.topology.node_by_name("web2").unwrap();
+        assert_eq!(m.faults[0].at, SimTime::ZERO + SimDuration::from_secs(3600));
+        assert_eq!((m.faults[0].node, m.faults[0].kind), (web2, FaultKind::Crash));
+        assert_eq!(m.faults[2].factor, 3.5);
+        assert!(m.faults[4].one_way && m.faults[4].peer == m.topology.node_by_name("store1"));
+        let back: Vec<Fault> = m.faults.iter().map(|f| fault_table(f, &m.topology)).collect();
+        assert_eq!(back[4].direction, Some(Direction::OneWay));
+        assert_eq!(back[0].factor, None);
+        let replayed = crate::scenario::replay_capsule(&m, &m.faults).unwrap();
+        assert_eq!(replayed.faults, m.faults);
+        // The capsule's text is ordinary scenario TOML that loads to the same faults.
+        let text = crate::scenario::to_toml(&replayed.spec);
+        let reloaded = crate::scenario::from_str(&text, "capsule.toml", &[]).unwrap();
+        assert_eq!(reloaded.faults, m.faults);
     }
 }

@@ -24,7 +24,7 @@ mod tiers;
 mod traffic;
 
 pub(crate) use budget::expected_work;
-pub(crate) use checks::dist;
+pub(crate) use faults::fault_table;
 
 use super::{
     BackupModel, LATENCY_SAMPLE_HORIZON, LATENCY_SAMPLE_REPLICATIONS, MaintenanceModel, Mode, Model, MonitoringModel,
