@@ -6,8 +6,12 @@
 //! window is not done yet) is skipped: those servers are being patched anyway. So two rolls
 //! never take servers out at the same time, and at most one window per roll waits.
 //!
-//! Sans-IO: the drivers say when a window opens and when a roll is done; the machine says
-//! which roll runs. It knows nothing of servers or time.
+//! Within a roll, servers take their turns in the roll's order; a server that cannot be
+//! patched now (failed, already out, a role that cannot move) is skipped, and past the last
+//! server the roll is done. [`RollQueue::turn`] is that rule for both drivers.
+//!
+//! Sans-IO: the drivers say when a window opens and which turn they are done with; the machine
+//! says which roll runs and whose turn it is. It knows nothing of servers or time.
 
 /// What becomes of a window that opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,29 +24,64 @@ pub(crate) enum Opened {
     Skip,
 }
 
+/// A server's turn in the running roll: the driver tries to take server `pos` of roll `roll`
+/// out of service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Turn {
+    pub(crate) roll: u32,
+    pub(crate) pos: usize,
+    /// The turn starts its roll: a waiting roll that follows the one just done.
+    pub(crate) starts_roll: bool,
+}
+
 /// The rolls of planned maintenance: which one runs, which wait.
 #[derive(Clone, Debug)]
 pub(crate) struct RollQueue {
     running: Option<u32>,
     /// Waiting rolls, first opened first; each at most once.
     waiting: std::collections::VecDeque<u32>,
-    /// How many rolls there are (`waiting` never holds more).
-    rolls: u32,
+    /// How many servers each roll passes over (its length is the number of rolls; `waiting`
+    /// never holds more).
+    sizes: Vec<usize>,
 }
 
 impl RollQueue {
-    /// A queue for rolls `0..rolls`.
-    pub(crate) fn new(rolls: u32) -> RollQueue {
+    /// A queue for rolls `0..sizes.len()`, roll `r` passing over `sizes[r]` servers.
+    pub(crate) fn new(sizes: Vec<usize>) -> RollQueue {
         RollQueue {
             running: None,
-            waiting: std::collections::VecDeque::with_capacity(rolls as usize),
-            rolls,
+            waiting: std::collections::VecDeque::with_capacity(sizes.len()),
+            sizes,
         }
+    }
+
+    /// The turn at position `pos` of the running roll `roll` (the driver is done with, or
+    /// skipped, the one before): that server's, or past the roll's last server the roll is
+    /// done and the first turn of the next waiting roll, if any, comes now.
+    pub(crate) fn turn(&mut self, roll: u32, pos: usize) -> Option<Turn> {
+        assert_eq!(self.running, Some(roll), "only the running roll takes turns");
+        if pos < self.sizes[roll as usize] {
+            return Some(Turn {
+                roll,
+                pos,
+                starts_roll: false,
+            });
+        }
+        let next = self.handle_roll_done(roll)?;
+        Some(Turn {
+            roll: next,
+            pos: 0,
+            starts_roll: true,
+        })
     }
 
     /// Roll `roll`'s window opens.
     pub(crate) fn handle_window(&mut self, roll: u32) -> Opened {
-        assert!(roll < self.rolls, "roll {roll} of {}", self.rolls);
+        assert!(
+            (roll as usize) < self.sizes.len(),
+            "roll {roll} of {}",
+            self.sizes.len()
+        );
         if self.running == Some(roll) || self.waiting.contains(&roll) {
             return Opened::Skip;
         }
@@ -52,12 +91,12 @@ impl RollQueue {
             return Opened::Start;
         }
         self.waiting.push_back(roll);
-        assert!(self.waiting.len() < self.rolls as usize, "each roll waits at most once");
+        assert!(self.waiting.len() < self.sizes.len(), "each roll waits at most once");
         Opened::Wait
     }
 
     /// The running roll `roll` is done: the next waiting roll, which runs from now.
-    pub(crate) fn handle_roll_done(&mut self, roll: u32) -> Option<u32> {
+    fn handle_roll_done(&mut self, roll: u32) -> Option<u32> {
         assert_eq!(self.running, Some(roll), "only the running roll finishes");
         self.running = self.waiting.pop_front();
         self.running
@@ -99,7 +138,7 @@ mod tests {
             Open(1, Start),
             Done(1, None),
         ];
-        let mut q = RollQueue::new(3);
+        let mut q = RollQueue::new(vec![0; 3]);
         for (n, step) in table.into_iter().enumerate() {
             match step {
                 Open(r, want) => assert_eq!(q.handle_window(r), want, "step {n}: {step:?}"),
@@ -109,10 +148,35 @@ mod tests {
         assert_eq!(q.running(), None);
     }
 
+    /// Turns go through a roll's servers in order; past the last, the next waiting roll's
+    /// first turn follows at once, marked as starting its roll; then nothing.
+    #[test]
+    fn turns_pass_over_each_roll_then_the_next_waiting_one() {
+        let mut q = RollQueue::new(vec![2, 1]);
+        assert_eq!(q.handle_window(0), Opened::Start);
+        assert_eq!(q.handle_window(1), Opened::Wait);
+        let turn = |roll, pos, starts_roll| Some(Turn { roll, pos, starts_roll });
+        assert_eq!(q.turn(0, 0), turn(0, 0, false));
+        assert_eq!(q.turn(0, 1), turn(0, 1, false));
+        assert_eq!(q.turn(0, 2), turn(1, 0, true));
+        assert_eq!(q.running(), Some(1));
+        assert_eq!(q.turn(1, 1), None);
+        assert_eq!(q.running(), None);
+        assert_eq!(q.handle_window(0), Opened::Start, "a new window starts at once");
+    }
+
+    #[test]
+    #[should_panic(expected = "only the running roll takes turns")]
+    fn a_roll_that_is_not_running_takes_no_turn() {
+        let mut q = RollQueue::new(vec![1, 1]);
+        q.handle_window(0);
+        q.turn(1, 0);
+    }
+
     #[test]
     #[should_panic(expected = "only the running roll finishes")]
     fn a_roll_that_is_not_running_cannot_finish() {
-        let mut q = RollQueue::new(2);
+        let mut q = RollQueue::new(vec![0; 2]);
         q.handle_window(0);
         q.handle_roll_done(1);
     }

@@ -156,6 +156,11 @@ impl MaintenanceModel {
         (self.cadences.len() + self.windows.len()) as u32
     }
 
+    /// How many servers each roll passes over, by roll (for `RollQueue::new`).
+    pub(crate) fn roll_sizes(&self) -> Vec<usize> {
+        (0..self.rolls()).map(|r| self.roll(r).order.len()).collect()
+    }
+
     /// Roll `r`: cadence `r`, or scripted window `r - cadences`.
     pub(crate) fn roll(&self, r: u32) -> Roll<'_> {
         let (order, duration_per_server, kind) = match self.cadences.get(r as usize) {

@@ -54,114 +54,101 @@ impl AvailWorld<'_> {
             .maintenance
             .as_ref()
             .expect("maintenance events need [maintenance]");
-        let mt = model.roll(roll);
-        match phase {
-            Phase::Window => {
-                if model.is_cadence(roll)
-                    && let Some(t) = model.next_window(roll, now)
-                {
-                    self.q.schedule(
-                        t,
-                        Ev::Maintenance {
-                            roll,
-                            pos: 0,
-                            phase: Phase::Window,
-                        },
-                    );
-                }
-                // One roll at a time: this one starts now, after the running one, or not at
-                // all (its previous window is still rolling).
-                if self.maint_queue.handle_window(roll) == Opened::Start {
-                    self.roll_starts(now);
-                    self.maintenance_turn(now, roll, 0);
-                }
-            }
-            Phase::Maint => {
-                let c = self.target(mt.order[pos]);
-                assert!(
-                    self.comps[c].maint && self.comps[c].up,
-                    "only a drained, working server goes into maint"
-                );
-                // The check grid at the pause: the first check at or after it.
-                if let Some(spec) = &self.m.check {
-                    let rtt = self.rtt(c);
-                    self.comps[c].check_anchor = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
-                }
-                // The backend stops the server (checks paused, health 0) until it leaves.
-                self.set_admin(now, c, AdminState::Maint);
-                let t = now + mt.duration_per_server;
-                self.q.schedule(
-                    t,
-                    Ev::Maintenance {
-                        roll,
-                        pos: pos as u32,
-                        phase: Phase::Ready,
-                    },
-                );
-            }
-            Phase::Ready if matches!(mt.order[pos], MaintTarget::Storage(_)) => {
-                let MaintTarget::Storage(j) = mt.order[pos] else {
-                    unreachable!("matched above")
-                };
+        let target = model.roll(roll).order.get(pos).copied();
+        match (phase, target) {
+            (Phase::Window, _) => self.maintenance_window(now, roll),
+            (Phase::Next, _) => self.maintenance_turn(now, roll, pos),
+            (Phase::Maint, Some(target)) => self.maintenance_pause(now, roll, pos, target),
+            (Phase::Ready, Some(MaintTarget::Storage(j))) => {
                 self.storage_patched(now, j);
-                let t = now + mt.wait_between_servers;
-                self.q.schedule(
-                    t,
-                    Ev::Maintenance {
-                        roll,
-                        pos: pos as u32 + 1,
-                        phase: Phase::Next,
-                    },
-                );
+                self.maintenance_next(now, roll, pos);
             }
-            Phase::Ready if matches!(mt.order[pos], MaintTarget::Balancer(_)) => {
-                let c = self.target(mt.order[pos]);
+            (Phase::Ready, Some(target @ MaintTarget::Balancer(_))) => {
+                let c = self.target(target);
                 self.comps[c].maint = false;
                 self.lb_repaired(now, c);
-                let t = now + mt.wait_between_servers;
-                self.q.schedule(
-                    t,
-                    Ev::Maintenance {
-                        roll,
-                        pos: pos as u32 + 1,
-                        phase: Phase::Next,
-                    },
-                );
+                self.maintenance_next(now, roll, pos);
             }
-            Phase::Ready => {
-                let c = self.target(mt.order[pos]);
-                if let MaintTarget::Web(i) = mt.order[pos]
-                    && self.m.spec.storage.colocated
-                {
-                    self.storage_patched(now, i);
-                }
-                self.set_admin(now, c, AdminState::Ready);
-                let up = self.recover_from_maintenance(now, c);
-                self.q.schedule(
-                    up,
-                    Ev::Maintenance {
-                        roll,
-                        pos: pos as u32,
-                        phase: Phase::Up,
-                    },
-                );
-            }
-            Phase::Up => {
-                let c = self.target(mt.order[pos]);
+            (Phase::Ready, Some(target)) => self.maintenance_ready(now, roll, pos, target),
+            (Phase::Up, Some(target)) => {
+                let c = self.target(target);
                 self.set_in_lb(now, c, true);
                 self.comps[c].maint = false;
-                let t = now + mt.wait_between_servers;
-                self.q.schedule(
-                    t,
-                    Ev::Maintenance {
-                        roll,
-                        pos: pos as u32 + 1,
-                        phase: Phase::Next,
-                    },
-                );
+                self.maintenance_next(now, roll, pos);
             }
-            Phase::Next => self.maintenance_turn(now, roll, pos),
+            (_, None) => unreachable!("roll {roll} has no server at {pos} for {phase:?}"),
         }
+    }
+
+    /// The event `phase` of the server at `pos` in roll `roll`, at `t`.
+    fn maintenance_at(&mut self, t: SimTime, roll: u32, pos: usize, phase: Phase) {
+        let pos = pos as u32;
+        self.q.schedule(t, Ev::Maintenance { roll, pos, phase });
+    }
+
+    /// The server at `pos` is done: the next one's turn after `wait_between_servers`.
+    fn maintenance_next(&mut self, now: SimTime, roll: u32, pos: usize) {
+        let wait = self
+            .m
+            .maintenance
+            .as_ref()
+            .expect("maintenance")
+            .roll(roll)
+            .wait_between_servers;
+        self.maintenance_at(now + wait, roll, pos + 1, Phase::Next);
+    }
+
+    /// Roll `roll`'s window opens: a cadence schedules its next window; one roll at a time,
+    /// this one starts now, after the running one, or not at all (its previous window is
+    /// still rolling).
+    fn maintenance_window(&mut self, now: SimTime, roll: u32) {
+        let model = self.m.maintenance.as_ref().expect("maintenance");
+        if model.is_cadence(roll)
+            && let Some(t) = model.next_window(roll, now)
+        {
+            self.maintenance_at(t, roll, 0, Phase::Window);
+        }
+        if self.maint_queue.handle_window(roll) == Opened::Start {
+            self.roll_starts(now);
+            self.maintenance_turn(now, roll, 0);
+        }
+    }
+
+    /// A drained, working server goes into `maint` for `duration_per_server`.
+    fn maintenance_pause(&mut self, now: SimTime, roll: u32, pos: usize, target: MaintTarget) {
+        let c = self.target(target);
+        assert!(
+            self.comps[c].maint && self.comps[c].up,
+            "only a drained, working server goes into maint"
+        );
+        // The check grid at the pause: the first check at or after it.
+        if let Some(spec) = &self.m.check {
+            let rtt = self.rtt(c);
+            self.comps[c].check_anchor = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
+        }
+        // The backend stops the server (checks paused, health 0) until it leaves.
+        self.set_admin(now, c, AdminState::Maint);
+        let duration = self
+            .m
+            .maintenance
+            .as_ref()
+            .expect("maintenance")
+            .roll(roll)
+            .duration_per_server;
+        self.maintenance_at(now + duration, roll, pos, Phase::Ready);
+    }
+
+    /// A patched web server comes back (`ready`): up again after its `rise` checks.
+    fn maintenance_ready(&mut self, now: SimTime, roll: u32, pos: usize, target: MaintTarget) {
+        let c = self.target(target);
+        if let MaintTarget::Web(i) = target
+            && self.m.spec.storage.colocated
+        {
+            self.storage_patched(now, i);
+        }
+        self.set_admin(now, c, AdminState::Ready);
+        let up = self.recover_from_maintenance(now, c);
+        self.maintenance_at(up, roll, pos, Phase::Up);
     }
 
     /// A roll starts (counted once the warm-up is over).
@@ -171,73 +158,62 @@ impl AvailWorld<'_> {
         }
     }
 
-    /// The turn of the server at `pos` in the rolling order: drained now, unless it is failed
-    /// or out of rotation (then it is skipped this window; the roll moves on). Past the last
-    /// server the roll is done and the next waiting roll, if any, starts now.
+    /// The turns from `pos` on in the rolling order (`RollQueue::turn`): the first server that
+    /// can be patched is taken out of service now; a failed one, or one out of rotation, is
+    /// skipped this window. Past the last server the roll is done and the next waiting roll,
+    /// if any, starts now.
     fn maintenance_turn(&mut self, now: SimTime, roll: u32, pos: usize) {
-        let (mut roll, mut pos) = (roll, pos);
-        // Bounded: each waiting roll starts at most once here (the queue holds each once).
-        while !self.maintenance_server(now, roll, pos) {
-            let Some(next) = self.maint_queue.handle_roll_done(roll) else {
+        let mut turn = self.maint_queue.turn(roll, pos);
+        // Bounded: positions only move forward and each waiting roll starts at most once.
+        while let Some(t) = turn {
+            if t.starts_roll {
+                self.roll_starts(now);
+            }
+            if self.maintenance_take(now, t.roll, t.pos) {
                 return;
-            };
-            self.roll_starts(now);
-            (roll, pos) = (next, 0);
+            }
+            turn = self.maint_queue.turn(t.roll, t.pos + 1);
         }
     }
 
-    /// Takes the first server from `pos` on that can be patched out of service; false if
-    /// none is left (the roll is done).
-    fn maintenance_server(&mut self, now: SimTime, roll: u32, pos: usize) -> bool {
+    /// Takes the server at `pos` of roll `roll` out of service if it can be patched now: a
+    /// storage node after a planned switchover, a balancer after resigning mastership, a web
+    /// server through `drain`. False if it is skipped.
+    fn maintenance_take(&mut self, now: SimTime, roll: u32, pos: usize) -> bool {
         let mt = self.m.maintenance.as_ref().expect("maintenance configured").roll(roll);
-        let mut pos = pos;
-        while let Some(&target) = mt.order.get(pos) {
-            let c = self.target(target);
-            if let MaintTarget::Storage(j) = target {
-                if self.store_running(j) && self.storage_switchover(now, j) {
-                    self.comps[c].maint = true;
-                    self.q.schedule(
-                        now + mt.duration_per_server,
-                        Ev::Maintenance {
-                            roll,
-                            pos: pos as u32,
-                            phase: Phase::Ready,
-                        },
-                    );
-                    return true;
+        let Some(&target) = mt.order.get(pos) else {
+            return false;
+        };
+        let c = self.target(target);
+        let (wait, phase) = match target {
+            MaintTarget::Storage(j) => {
+                if !(self.store_running(j) && self.storage_switchover(now, j)) {
+                    return false;
                 }
-            } else if let MaintTarget::Balancer(_) = target {
-                if self.comps[c].up {
-                    self.comps[c].maint = true;
-                    self.lb_resign(now, c);
-                    let t = now + mt.duration_per_server;
-                    self.q.schedule(
-                        t,
-                        Ev::Maintenance {
-                            roll,
-                            pos: pos as u32,
-                            phase: Phase::Ready,
-                        },
-                    );
-                    return true;
+                self.comps[c].maint = true;
+                (mt.duration_per_server, Phase::Ready)
+            }
+            MaintTarget::Balancer(_) => {
+                if !self.comps[c].up {
+                    return false;
                 }
-            } else if self.comps[c].up && self.comps[c].in_lb && self.colocated_switchover(now, target) {
+                self.comps[c].maint = true;
+                self.lb_resign(now, c);
+                (mt.duration_per_server, Phase::Ready)
+            }
+            MaintTarget::Web(_) => {
+                if !(self.comps[c].up && self.comps[c].in_lb && self.colocated_switchover(now, target)) {
+                    return false;
+                }
                 self.comps[c].maint = true;
                 self.comps[c].in_lb = false;
                 self.set_admin(now, c, AdminState::Drain);
-                self.q.schedule(
-                    now + mt.drain,
-                    Ev::Maintenance {
-                        roll,
-                        pos: pos as u32,
-                        phase: Phase::Maint,
-                    },
-                );
-                return true;
+                (mt.drain, Phase::Maint)
             }
-            pos += 1;
-        }
-        false
+        };
+        debug_assert!(self.comps[c].maint);
+        self.maintenance_at(now + wait, roll, pos, phase);
+        true
     }
 
     /// Web server `t`'s own database (`storage.colocated`) goes down with it: switched over

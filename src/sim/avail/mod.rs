@@ -403,75 +403,92 @@ pub struct AvailWorld<'m> {
 
 const HOUR_NS: u64 = 3_600_000_000_000;
 
+impl Comp {
+    /// Component `name`, up and unpatched, its random streams named after it.
+    fn new(kind: Kind, name: String, seeds: &Seeds) -> Comp {
+        Comp {
+            kind,
+            up: true,
+            mode: Failure::Crash,
+            covered: true,
+            epoch: 0,
+            in_lb: matches!(kind, Kind::Web(_)),
+            check_anchor: SimTime::ZERO,
+            checker: None,
+            ttf: seeds.stream(&format!("{name}/ttf")),
+            repair: seeds.stream(&format!("{name}/repair")),
+            disks: [DiskState::Ok; 2],
+            disk_rng: seeds.stream(&format!("{name}/disks")),
+            disk_draw: [0; 2],
+            array_epoch: 0,
+            frailty: [1.0; 2],
+            logged: false,
+            overload_failed: 0.0,
+            maint: false,
+            alerting: None,
+            name,
+        }
+    }
+}
+
+/// The park's components in index order: lb1, the web servers (from `web0`), the storage
+/// nodes (from `store0`), backup1 if backups are on, and lb2 last (so that its streams and
+/// index shift nothing else). Web servers' steady checks start at HAProxy's startup offset.
+fn components(m: &Model, seeds: &Seeds) -> (Vec<Comp>, usize, usize) {
+    let mut comps = vec![Comp::new(Kind::Lb, "lb1".into(), seeds)];
+    let web0 = comps.len();
+    for i in 0..m.web.count as usize {
+        comps.push(Comp::new(Kind::Web(i), format!("web{}", i + 1), seeds));
+    }
+    let store0 = comps.len();
+    for j in 0..m.storage.count as usize {
+        comps.push(Comp::new(Kind::Storage(j), format!("store{}", j + 1), seeds));
+    }
+    if m.spec.backup.enabled {
+        comps.push(Comp::new(Kind::Backup, "backup1".into(), seeds));
+    }
+    if m.lb_pair_advert_cs.is_some() {
+        comps.push(Comp::new(Kind::Lb, "lb2".into(), seeds));
+    }
+    if let Some(spec) = &m.check {
+        let n = m.web.count as usize;
+        for i in 0..n {
+            comps[web0 + i].check_anchor = SimTime::ZERO + crate::policy::health::startup_offset(spec, i, n);
+        }
+    }
+    assert_eq!(store0, web0 + m.web.count as usize);
+    (comps, web0, store0)
+}
+
+/// Disk batch frailty: one factor for the whole park (`batch_park`) or one per component,
+/// drawn in component order from `rng`.
+fn draw_frailty(m: &Model, comps: &mut [Comp], rng: &mut StreamRng) {
+    let Some(disk) = m.reliability.disk.as_ref().filter(|d| d.batch_cv > 0.0) else {
+        return;
+    };
+    let park = frailty(disk.batch_cv, rng);
+    for c in comps.iter_mut() {
+        let z = if disk.batch_park {
+            park
+        } else {
+            frailty(disk.batch_cv, rng)
+        };
+        c.frailty = [z; 2];
+    }
+}
+
 impl<'m> AvailWorld<'m> {
     /// Replication `replication` of `m`, its random streams derived from the model's seed.
     pub fn new(m: &'m Model, replication: u32) -> Self {
         let seeds = Seeds::new(m.seed, replication);
-        let mut comps = Vec::new();
-        let mut add = |kind: Kind, name: String| {
-            comps.push(Comp {
-                kind,
-                up: true,
-                mode: Failure::Crash,
-                covered: true,
-                epoch: 0,
-                in_lb: matches!(kind, Kind::Web(_)),
-                check_anchor: SimTime::ZERO,
-                checker: None,
-                ttf: seeds.stream(&format!("{name}/ttf")),
-                repair: seeds.stream(&format!("{name}/repair")),
-                disks: [DiskState::Ok; 2],
-                disk_rng: seeds.stream(&format!("{name}/disks")),
-                disk_draw: [0; 2],
-                array_epoch: 0,
-                frailty: [1.0; 2],
-                logged: false,
-                overload_failed: 0.0,
-                maint: false,
-                alerting: None,
-                name,
-            });
-        };
-        add(Kind::Lb, "lb1".into());
-        let web0 = 1;
-        for i in 0..m.web.count as usize {
-            add(Kind::Web(i), format!("web{}", i + 1));
-        }
-        let store0 = web0 + m.web.count as usize;
-        for j in 0..m.storage.count as usize {
-            add(Kind::Storage(j), format!("store{}", j + 1));
-        }
-        if m.spec.backup.enabled {
-            add(Kind::Backup, "backup1".into());
-        }
-        // Last, so that its RNG streams and index shift nothing else.
-        if m.lb_pair_advert_cs.is_some() {
-            add(Kind::Lb, "lb2".into());
-        }
-        // Steady checks: the first check of web i starts at HAProxy's startup offset.
-        if let Some(spec) = &m.check {
-            let n = m.web.count as usize;
-            for i in 0..n {
-                comps[web0 + i].check_anchor = SimTime::ZERO + crate::policy::health::startup_offset(spec, i, n);
-            }
-        }
+        let (mut comps, web0, store0) = components(m, &seeds);
+        let mut batch_rng = seeds.stream("disks/batch");
+        draw_frailty(m, &mut comps, &mut batch_rng);
         let clients = match &m.traffic {
             TrafficModel::Poisson { clients, .. } | TrafficModel::Profile { clients, .. } => *clients,
         };
         let failover = (m.storage.count >= 2)
             .then(|| FailoverController::new(SimTime::ZERO, m.storage.count as usize, m.reliability.failover.clone()));
-        let mut batch_rng = seeds.stream("disks/batch");
-        if let Some(disk) = m.reliability.disk.as_ref().filter(|d| d.batch_cv > 0.0) {
-            let park = frailty(disk.batch_cv, &mut batch_rng);
-            for c in comps.iter_mut() {
-                let z = if disk.batch_park {
-                    park
-                } else {
-                    frailty(disk.batch_cv, &mut batch_rng)
-                };
-                c.frailty = [z; 2];
-            }
-        }
         AvailWorld {
             m,
             q: EventQueue::new(),
@@ -489,7 +506,9 @@ impl<'m> AvailWorld<'m> {
             storage_ok: true,
             lb_master: Some(0),
             lb_epoch: 0,
-            maint_queue: crate::policy::maintenance::RollQueue::new(m.maintenance.as_ref().map_or(0, |mt| mt.rolls())),
+            maint_queue: crate::policy::maintenance::RollQueue::new(
+                m.maintenance.as_ref().map_or_else(Vec::new, |mt| mt.roll_sizes()),
+            ),
             lb_masterless_since: None,
             backup: m.backup.as_ref().map(|b| BackupController::new(b.config.clone())),
             backup_rng: seeds.stream("backup1/outcomes"),
@@ -656,45 +675,10 @@ impl<'m> AvailWorld<'m> {
 
     fn handle(&mut self, now: SimTime, ev: Ev) {
         match ev {
-            Ev::SmartWarning { comp, disk, draw } => {
-                let (c, d) = (comp as usize, disk as usize);
-                if self.comps[c].disk_draw[d] == draw && self.comps[c].disks[d] == DiskState::Ok {
-                    if now >= self.warmup {
-                        self.metrics.smart_warnings += 1;
-                    }
-                    let delay = self.notice_delay(now, c, SMART_WARNING.rule);
-                    let epoch = self.comps[c].epoch;
-                    self.q.schedule(
-                        now + delay,
-                        Ev::Noticed {
-                            job_comp: comp,
-                            epoch,
-                            disk: disk | SMART_FLAG,
-                        },
-                    );
-                }
-            }
+            Ev::SmartWarning { comp, disk, draw } => self.on_smart_warning(now, comp, disk, draw),
             Ev::BackupTimer => self.on_backup_timer(now),
             Ev::BackupDone { id, outcome, epoch } => self.on_backup_done(now, id, outcome, epoch),
-            Ev::HumanError => {
-                if now >= self.warmup {
-                    self.metrics.human_errors += 1;
-                }
-                let delay = self
-                    .m
-                    .backup
-                    .as_ref()
-                    .expect("backups configured")
-                    .notice
-                    .sample(&mut self.backup_rng);
-                self.q.schedule(
-                    now + delay,
-                    Ev::RestoreRequested {
-                        error_at_ns: now.as_nanos(),
-                    },
-                );
-                self.schedule_human_error(now);
-            }
+            Ev::HumanError => self.on_human_error(now),
             Ev::RestoreRequested { error_at_ns } => {
                 self.on_restore_requested(now, SimTime::from_nanos(error_at_ns), false)
             }
@@ -702,67 +686,15 @@ impl<'m> AvailWorld<'m> {
             Ev::Fail { comp, epoch } => {
                 let c = comp as usize;
                 if self.comps[c].epoch == epoch && self.comps[c].up {
-                    // A server being patched is watched by its operator: its failure is
-                    // drawn anew for after the window (a few hours a year, a small bias).
-                    if self.comps[c].maint {
-                        self.schedule_failure(now, c);
-                        return;
-                    }
-                    if self.over_budget(c) {
-                        if now >= self.warmup {
-                            self.metrics.faults_suppressed_by_budget += 1;
-                        }
-                        self.schedule_failure(now, c);
-                        return;
-                    }
-                    let u: f64 = self.modes.random();
-                    let k = self.class_index(c);
-                    // Swarm draws mix crash, process death and hang only.
-                    let modes = self.swarm.as_ref().map_or(self.class(c).modes, |sw| {
-                        let m = sw.modes[k];
-                        [m[0], m[1], m[2], 1.0, 1.0]
-                    });
-                    let mode = if u < modes[0] {
-                        Failure::Crash
-                    } else if u < modes[1] {
-                        Failure::ProcessDeath
-                    } else if u < modes[2] {
-                        Failure::Hang
-                    } else if u < modes[3] {
-                        Failure::Slowdown
-                    } else {
-                        Failure::LinkDown
-                    };
-                    // A dead link is always visible to lb1's checks.
-                    let covered = !matches!(self.comps[c].kind, Kind::Web(_))
-                        || self.modes.random::<f64>() < self.m.reliability.coverage
-                        || mode == Failure::LinkDown;
-                    self.fail(now, c, mode, covered);
+                    self.on_fail(now, c);
                 }
             }
-            Ev::Noticed { job_comp, epoch, disk } => {
-                let c = job_comp as usize;
-                if disk == u8::MAX {
-                    if self.comps[c].epoch == epoch && !self.comps[c].up {
-                        self.enqueue(now, Job::Repair(job_comp));
-                    }
-                } else if disk & SMART_FLAG != 0 {
-                    self.enqueue(now, Job::ReplaceWarnedDisk(job_comp, disk & !SMART_FLAG));
-                } else {
-                    self.enqueue(now, Job::ReplaceDisk(job_comp, disk));
-                }
-            }
+            Ev::Noticed { job_comp, epoch, disk } => self.on_noticed(now, job_comp, epoch, disk),
             Ev::JobDone { job } => self.job_done(now, job as usize),
-            Ev::LbDown { comp, epoch } => {
+            Ev::LbDown { comp, epoch } | Ev::LbUp { comp, epoch } => {
                 let c = comp as usize;
                 if self.comps[c].epoch == epoch {
-                    self.set_in_lb(now, c, false);
-                }
-            }
-            Ev::LbUp { comp, epoch } => {
-                let c = comp as usize;
-                if self.comps[c].epoch == epoch {
-                    self.set_in_lb(now, c, true);
+                    self.set_in_lb(now, c, matches!(ev, Ev::LbUp { .. }));
                 }
             }
             Ev::DiskFail {
@@ -775,32 +707,135 @@ impl<'m> AvailWorld<'m> {
                 comp,
                 disk,
                 array_epoch,
-            } => {
-                let c = comp as usize;
-                let d = disk as usize;
-                if self.comps[c].array_epoch == array_epoch && self.comps[c].disks[d] == DiskState::Rebuilding {
-                    self.comps[c].disks[d] = DiskState::Ok;
-                    // Both disks healthy again: back to the base hazard.
-                    self.schedule_disk(now, c, d, 1.0);
-                    self.schedule_disk(now, c, 1 - d, 1.0);
-                }
-            }
+            } => self.on_rebuild_done(now, comp as usize, disk as usize, array_epoch),
             Ev::StorageRestored { epoch } => {
                 if self.storage_epoch == epoch {
                     self.storage_ok = true;
                 }
             }
             Ev::Maintenance { roll, pos, phase } => self.on_maintenance(now, roll, pos as usize, phase),
-            Ev::LbMaster { comp, epoch } => {
-                if self.lb_epoch == epoch && self.comps[comp as usize].up {
-                    self.lb_master = Some(comp as usize);
-                    if let Some(since) = self.lb_masterless_since.take()
-                        && since >= self.warmup
-                    {
-                        self.metrics.lb_takeover_ms.push(now.since(since).as_millis_f64());
-                    }
-                }
+            Ev::LbMaster { comp, epoch } => self.on_lb_master(now, comp as usize, epoch),
+        }
+    }
+
+    /// A SMART warning on disk `disk` of `comp`: noticed through the alert rule, then the
+    /// warned disk is replaced (if the warning is still current).
+    fn on_smart_warning(&mut self, now: SimTime, comp: u32, disk: u8, draw: u32) {
+        let (c, d) = (comp as usize, disk as usize);
+        if self.comps[c].disk_draw[d] != draw || self.comps[c].disks[d] != DiskState::Ok {
+            return;
+        }
+        if now >= self.warmup {
+            self.metrics.smart_warnings += 1;
+        }
+        let delay = self.notice_delay(now, c, SMART_WARNING.rule);
+        let epoch = self.comps[c].epoch;
+        let disk = disk | SMART_FLAG;
+        self.q.schedule(
+            now + delay,
+            Ev::Noticed {
+                job_comp: comp,
+                epoch,
+                disk,
+            },
+        );
+    }
+
+    /// A human error destroys data: noticed after a while, then a restore is requested.
+    fn on_human_error(&mut self, now: SimTime) {
+        if now >= self.warmup {
+            self.metrics.human_errors += 1;
+        }
+        let backup = self.m.backup.as_ref().expect("backups configured");
+        let delay = backup.notice.sample(&mut self.backup_rng);
+        let error_at_ns = now.as_nanos();
+        self.q.schedule(now + delay, Ev::RestoreRequested { error_at_ns });
+        self.schedule_human_error(now);
+    }
+
+    /// Component `c` (up, current epoch) draws a failure: postponed while it is patched or
+    /// over the design budget, else a failure mode and whether lb1's checks see it.
+    fn on_fail(&mut self, now: SimTime, c: usize) {
+        debug_assert!(self.comps[c].up);
+        // A server being patched is watched by its operator: its failure is drawn anew for
+        // after the window (a few hours a year, a small bias).
+        if self.comps[c].maint {
+            self.schedule_failure(now, c);
+            return;
+        }
+        if self.over_budget(c) {
+            if now >= self.warmup {
+                self.metrics.faults_suppressed_by_budget += 1;
             }
+            self.schedule_failure(now, c);
+            return;
+        }
+        let mode = self.draw_mode(c);
+        // A dead link is always visible to lb1's checks.
+        let covered = !matches!(self.comps[c].kind, Kind::Web(_))
+            || self.modes.random::<f64>() < self.m.reliability.coverage
+            || mode == Failure::LinkDown;
+        self.fail(now, c, mode, covered);
+    }
+
+    /// The failure mode of `c`'s next failure, from its class's cumulative mode shares (a
+    /// swarm mixes crash, process death and hang only).
+    fn draw_mode(&mut self, c: usize) -> Failure {
+        let u: f64 = self.modes.random();
+        let k = self.class_index(c);
+        let modes = self.swarm.as_ref().map_or(self.class(c).modes, |sw| {
+            let m = sw.modes[k];
+            [m[0], m[1], m[2], 1.0, 1.0]
+        });
+        if u < modes[0] {
+            Failure::Crash
+        } else if u < modes[1] {
+            Failure::ProcessDeath
+        } else if u < modes[2] {
+            Failure::Hang
+        } else if u < modes[3] {
+            Failure::Slowdown
+        } else {
+            Failure::LinkDown
+        }
+    }
+
+    /// On-call noticed: a failed component (`disk` = `u8::MAX`), a warned disk or a failed
+    /// disk; the job joins the repair queue.
+    fn on_noticed(&mut self, now: SimTime, job_comp: u32, epoch: u32, disk: u8) {
+        let c = job_comp as usize;
+        if disk == u8::MAX {
+            if self.comps[c].epoch == epoch && !self.comps[c].up {
+                self.enqueue(now, Job::Repair(job_comp));
+            }
+        } else if disk & SMART_FLAG != 0 {
+            self.enqueue(now, Job::ReplaceWarnedDisk(job_comp, disk & !SMART_FLAG));
+        } else {
+            self.enqueue(now, Job::ReplaceDisk(job_comp, disk));
+        }
+    }
+
+    /// Disk `d` of `c` finished its RAID rebuild (if its array was not lost meanwhile).
+    fn on_rebuild_done(&mut self, now: SimTime, c: usize, d: usize, array_epoch: u32) {
+        if self.comps[c].array_epoch != array_epoch || self.comps[c].disks[d] != DiskState::Rebuilding {
+            return;
+        }
+        self.comps[c].disks[d] = DiskState::Ok;
+        // Both disks healthy again: back to the base hazard.
+        self.schedule_disk(now, c, d, 1.0);
+        self.schedule_disk(now, c, 1 - d, 1.0);
+    }
+
+    /// Balancer `c` became VRRP master (if nothing changed since it was scheduled).
+    fn on_lb_master(&mut self, now: SimTime, c: usize, epoch: u32) {
+        if self.lb_epoch != epoch || !self.comps[c].up {
+            return;
+        }
+        self.lb_master = Some(c);
+        if let Some(since) = self.lb_masterless_since.take()
+            && since >= self.warmup
+        {
+            self.metrics.lb_takeover_ms.push(now.since(since).as_millis_f64());
         }
     }
 

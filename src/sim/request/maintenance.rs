@@ -165,60 +165,64 @@ impl World<'_> {
         }
     }
 
-    /// The turn of the first server from `pos` on that can be patched now; past the last one
-    /// the roll is done and the next waiting roll, if any, starts now.
+    /// The turns from `pos` on in the rolling order (`RollQueue::turn`): the first server that
+    /// can be patched now is drained; past the last one the roll is done and the next waiting
+    /// roll, if any, starts now.
     fn maintenance_turn(&mut self, now: SimTime, roll: u32, pos: usize) {
-        let (mut roll, mut pos) = (roll, pos);
-        // Bounded: each waiting roll starts at most once here (the queue holds each once).
-        while !self.maintenance_server(now, roll, pos) {
-            let Some(next) = self.maint_queue.handle_roll_done(roll) else {
+        let mut turn = self.maint_queue.turn(roll, pos);
+        // Bounded: positions only move forward and each waiting roll starts at most once.
+        while let Some(t) = turn {
+            if t.starts_roll {
+                self.roll_starts(now);
+            }
+            if self.maintenance_take(now, t.roll, t.pos) {
                 return;
-            };
-            self.roll_starts(now);
-            (roll, pos) = (next, 0);
+            }
+            turn = self.maint_queue.turn(t.roll, t.pos + 1);
         }
     }
 
-    /// Drains the first server from `pos` on that can be patched now; false if none is left.
-    fn maintenance_server(&mut self, now: SimTime, roll: u32, pos: usize) -> bool {
+    /// Drains the server at `pos` of roll `roll` if it can be patched now (up, in rotation,
+    /// not already out; a storage node whose role can move); false if it is skipped.
+    fn maintenance_take(&mut self, now: SimTime, roll: u32, pos: usize) -> bool {
         let r = self.m.maintenance.as_ref().expect("maintenance configured").roll(roll);
-        for (pos, &target) in r.order.iter().enumerate().skip(pos) {
-            let started = match target {
-                MaintTarget::Web(i) => {
-                    let ready = self.web[i].failure.is_none()
-                        && !self.web_maint[i]
-                        && self.backend.is_up(i)
-                        && self.backend.admin_state(i) == AdminState::Ready;
-                    if ready {
-                        self.web_maint[i] = true;
-                        self.backend.handle_admin_state(now, i, AdminState::Drain);
-                        assert_eq!(self.backend.admin_state(i), AdminState::Drain);
-                        self.pump(now);
-                    }
-                    ready
+        let Some(&target) = r.order.get(pos) else {
+            return false;
+        };
+        let started = match target {
+            MaintTarget::Web(i) => {
+                let ready = self.web[i].failure.is_none()
+                    && !self.web_maint[i]
+                    && self.backend.is_up(i)
+                    && self.backend.admin_state(i) == AdminState::Ready;
+                if ready {
+                    self.web_maint[i] = true;
+                    self.backend.handle_admin_state(now, i, AdminState::Drain);
+                    assert_eq!(self.backend.admin_state(i), AdminState::Drain);
+                    self.pump(now);
                 }
-                MaintTarget::Storage(j) => {
-                    let ready = self.store[j].failure.is_none()
-                        && !self.fenced[j]
-                        && !self.store_maint[j]
-                        && self.storage_switchover(now, j);
-                    if ready {
-                        self.store_maint[j] = true;
-                    }
-                    ready
-                }
-                MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
-            };
-            if started {
-                if self.maint_out == 0 {
-                    self.maint_since = Some(now);
-                }
-                self.maint_out += 1;
-                self.maintenance_at(now + r.drain, roll, pos, Step::Drained);
-                return true;
+                ready
             }
+            MaintTarget::Storage(j) => {
+                let ready = self.store[j].failure.is_none()
+                    && !self.fenced[j]
+                    && !self.store_maint[j]
+                    && self.storage_switchover(now, j);
+                if ready {
+                    self.store_maint[j] = true;
+                }
+                ready
+            }
+            MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+        };
+        if started {
+            if self.maint_out == 0 {
+                self.maint_since = Some(now);
+            }
+            self.maint_out += 1;
+            self.maintenance_at(now + r.drain, roll, pos, Step::Drained);
         }
-        false
+        started
     }
 
     /// Before storage node `j` goes down: if it is the primary, move the role to a live

@@ -478,7 +478,9 @@ impl<'m> World<'m> {
             store_maint: vec![false; store_n],
             maint_out: 0,
             maint_since: None,
-            maint_queue: crate::policy::maintenance::RollQueue::new(m.maintenance.as_ref().map_or(0, |mt| mt.rolls())),
+            maint_queue: crate::policy::maintenance::RollQueue::new(
+                m.maintenance.as_ref().map_or_else(Vec::new, |mt| mt.roll_sizes()),
+            ),
             cap_out: vec![capacity::Rotation::In; web_n],
             checkers,
             web,
