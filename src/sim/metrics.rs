@@ -285,4 +285,55 @@ impl RepMetrics {
     pub fn completed(&self) -> u64 {
         self.ok + self.failed_total()
     }
+
+    // The replication's figures: the one definition `summary.json` (`report::summary`) and
+    // the studies (`study::request_figures`) both read.
+
+    /// The measured window [s].
+    pub(crate) fn window_s(&self) -> f64 {
+        self.window_end.since(self.window_start).as_nanos() as f64 / 1e9
+    }
+
+    /// Latency at `quantile` of the successful requests [ms]; 0 when nothing succeeded.
+    pub(crate) fn latency_ms_at(&self, quantile: f64) -> f64 {
+        if self.latency.is_empty() {
+            0.0
+        } else {
+            self.latency.value_at_quantile(quantile) as f64 / 1e6
+        }
+    }
+
+    /// Mean latency of the successful requests [ms]; 0 when nothing succeeded.
+    pub(crate) fn latency_ms_mean(&self) -> f64 {
+        if self.ok == 0 {
+            0.0
+        } else {
+            self.latency_ns_sum as f64 / self.ok as f64 / 1e6
+        }
+    }
+
+    /// Share of requests with an outcome that succeeded (1 when none has one); with
+    /// `exclude_maintenance` (`maintenance.contract = "exclude"`) the requests that arrived
+    /// while a server was out for planned maintenance are left out.
+    pub(crate) fn success_ratio(&self, exclude_maintenance: bool) -> f64 {
+        let (ok, done) = if exclude_maintenance {
+            (
+                self.ok - self.maintenance_ok,
+                self.completed() - self.maintenance_ok - self.maintenance_failed,
+            )
+        } else {
+            (self.ok, self.completed())
+        };
+        if done == 0 { 1.0 } else { ok as f64 / done as f64 }
+    }
+
+    /// Successful requests per second of the window.
+    pub(crate) fn throughput_rps(&self) -> f64 {
+        self.ok as f64 / self.window_s()
+    }
+
+    /// Busy share of web server `i`'s workers over the window.
+    pub(crate) fn web_utilisation(&self, i: usize) -> f64 {
+        self.web_busy_ns[i] as f64 / (self.window_s() * 1e9 * f64::from(self.web_workers))
+    }
 }

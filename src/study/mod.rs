@@ -149,33 +149,18 @@ pub(crate) fn metric_names(mode: Mode) -> &'static [&'static str] {
     }
 }
 
-/// Request mode, one replication, in `REQUEST_METRICS` order.
+/// Request mode, one replication, in `REQUEST_METRICS` order: the replication's own figures
+/// (`RepMetrics`), as `summary.json` has them.
 pub fn request_figures(m: &Model, r: &RepMetrics) -> Vec<f64> {
-    let window_s = (m.horizon.as_nanos() - m.warmup.as_nanos()) as f64 / 1e9;
-    // An empty histogram (nothing succeeded) reports 0, as summary.json does.
-    let q = |quantile: f64| {
-        if r.latency.is_empty() {
-            0.0
-        } else {
-            r.latency.value_at_quantile(quantile) as f64 / 1e6
-        }
-    };
-    let done = r.completed();
-    let utilisation_max = r
-        .web_busy_ns
-        .iter()
-        .map(|&b| b as f64 / (window_s * 1e9 * f64::from(r.web_workers)))
+    let utilisation_max = (0..r.web_busy_ns.len())
+        .map(|i| r.web_utilisation(i))
         .fold(0.0, f64::max);
     vec![
-        q(0.99),
-        q(0.95),
-        if r.ok == 0 {
-            0.0
-        } else {
-            r.latency_ns_sum as f64 / r.ok as f64 / 1e6
-        },
-        if done == 0 { 1.0 } else { r.ok as f64 / done as f64 },
-        r.ok as f64 / window_s,
+        r.latency_ms_at(0.99),
+        r.latency_ms_at(0.95),
+        r.latency_ms_mean(),
+        r.success_ratio(m.maintenance_excluded()),
+        r.throughput_rps(),
         utilisation_max,
     ]
 }
@@ -548,6 +533,20 @@ mod tests {
         assert!(util >= busiest && util < busiest * 1.2, "{util} vs {busiest}");
         assert_eq!(f.offered_rps, 40.0);
         assert_eq!(f.slo_availability(), s.metrics.success_ratio);
+    }
+
+    /// Under `maintenance.contract = "exclude"` the studies' request availability is the
+    /// summary's success ratio too (requests during maintenance left out of both).
+    #[test]
+    fn request_figures_follow_the_maintenance_contract() {
+        let text = TINY.replace("[backup]", "[maintenance]\ncontract = \"exclude\"\ndrain = \"1s\"\n[[maintenance.window]]\nat = \"5m\"\nkind = \"kernel\"\ntargets = [\"web1\", \"web2\"]\nduration = \"2m\"\n[backup]");
+        let m = crate::scenario::from_str(&text, "tiny.toml", &[]).unwrap();
+        assert!(m.maintenance_excluded());
+        let reps = crate::sim::run_replications(&m, 1, &|| {});
+        assert!(reps.iter().any(|r| r.maintenance_ok > 0), "the window had traffic");
+        let s = summary::summarise(&m, &reps);
+        let f = &run_models(std::slice::from_ref(&m), 2, &|| {}).unwrap()[0];
+        assert_eq!(f.get("availability_request"), Some(s.metrics.success_ratio));
     }
 
     #[test]

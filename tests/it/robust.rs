@@ -87,6 +87,29 @@ fn quick_reboot_regression_runs_in_both_modes() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 
+/// A web server crashing while health checks are off runs to the end in both modes (it
+/// panicked the request driver once), and the requests sent to it while it was down fail.
+#[test]
+fn crash_without_health_checks_runs_in_both_modes() {
+    let f = repo("scenarios/regressions/crash_without_health_checks.toml");
+    let d = tmpdir("crash-no-checks");
+    for mode in ["requests", "availability"] {
+        run_ok(
+            simpark()
+                .args(["run", "-q", "--set", &format!("mode={mode}"), "--out"])
+                .arg(d.join(mode))
+                .arg(&f),
+        );
+    }
+    let summary = std::fs::read_to_string(d.join("requests/summary.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let failed = v["requests_failed_total"]["mean"].as_f64();
+    assert!(
+        failed.is_some_and(|n| n > 0.0),
+        "requests to the crashed web1 fail: {summary}"
+    );
+}
+
 fn replay_of(o: &Output) -> Vec<String> {
     let stderr = String::from_utf8_lossy(&o.stderr);
     let line = stderr

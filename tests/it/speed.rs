@@ -46,7 +46,7 @@ fn rr_maxconn_ns_per_request(n: usize, steps: usize) -> f64 {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut open: Vec<ServerIdx> = Vec::with_capacity(n);
     let target = n - n / 3;
-    let started = std::time::Instant::now();
+    let started = cpu_time::ThreadTime::now();
     for i in 0..steps {
         if let Decision::Dispatch(s) = be.handle_request(T0, i as u64, i as u64, &mut r) {
             open.push(s);
@@ -88,7 +88,7 @@ fn roundrobin_maxconn_cost_does_not_grow_with_servers() {
     );
 }
 
-/// Wall time [s] of the seed's park in availability mode as `replications` x `horizon_y`
+/// Thread CPU time [s] of the seed's park in availability mode as `replications` x `horizon_y`
 /// years, on one thread.
 #[allow(clippy::disallowed_methods)] // measures CPU cost on purpose; no simulation reads it
 fn park_years_s(horizon_y: u32, replications: u32) -> f64 {
@@ -98,16 +98,16 @@ fn park_years_s(horizon_y: u32, replications: u32) -> f64 {
         format!("replications={replications}"),
     ];
     let m = simpark::scenario::load(&crate::repo("scenarios/xpos.toml"), &sets).unwrap();
-    let started = std::time::Instant::now();
+    let started = cpu_time::ThreadTime::now();
     let reps = simpark::sim::avail::run_replications(&m, 1, &|| {});
     std::hint::black_box(&reps);
     started.elapsed().as_secs_f64()
 }
 
 /// Cost grows with the work, not with its shape (issue 10): 200 park-years as 2 x 100 y cost
-/// at most 1.2 times what they cost as 20 x 10 y (the minimum over interleaved repetitions, so
-/// load on the machine does not count). Daily backups once walked the whole data-size history
-/// (5x at 100 y); `cargo bench --bench avail_horizon` measured 1.02 (docs/availability.md).
+/// at most 1.2 times what they cost as 20 x 10 y (the minimum over interleaved repetitions of
+/// this thread's CPU time, so other tests on a loaded machine do not count). Daily backups
+/// once walked the whole data-size history (5x at 100 y); `cargo bench --bench avail_horizon` measured 1.02 (docs/availability.md).
 #[test]
 fn availability_cost_per_park_year_does_not_grow_with_the_horizon() {
     let (mut short, mut long) = (f64::MAX, f64::MAX);

@@ -46,38 +46,56 @@ impl AvailWorld<'_> {
         }
     }
 
-    /// Share of offered requests that fail in the current state, and the causes.
+    /// Share of offered requests that fail in the current state, and the causes: everything
+    /// without a balancer or a storage primary, else what the web tier fails.
     pub(super) fn failing(&self, rate_per_s: f64) -> Failing {
-        match self.lb_master {
-            Some(l) if self.comps[l].up => {}
-            _ => {
-                let patching = self.comps.iter().any(|x| x.kind == Kind::Lb && x.maint);
-                let cause = if patching { Cause::Maintenance } else { Cause::Lb };
-                return Failing::all(cause, IncidentCause::NoBalancer);
-            }
+        if let Some(all) = self.no_balancer().or_else(|| self.no_storage()) {
+            return all;
         }
+        self.web_failing(rate_per_s)
+    }
+
+    /// No balancer is master: everything fails (maintenance while one is being patched).
+    fn no_balancer(&self) -> Option<Failing> {
+        if self.lb_master.is_some_and(|l| self.comps[l].up) {
+            return None;
+        }
+        let patching = self.comps.iter().any(|x| x.kind == Kind::Lb && x.maint);
+        let cause = if patching { Cause::Maintenance } else { Cause::Lb };
+        Some(Failing::all(cause, IncidentCause::NoBalancer))
+    }
+
+    /// Requests need storage and nothing is writable: everything fails, charged to a takeover
+    /// under way (the controller has a node to promote), to maintenance (a planned
+    /// switchover), or to storage.
+    fn no_storage(&self) -> Option<Failing> {
         // Storage on the web servers is the site's own database, whatever the request mix.
         let needs_storage = self.m.storage_reads > 0 || self.m.write_fraction > 0.0 || self.m.spec.storage.colocated;
-        if needs_storage && !self.storage_ok {
-            // A takeover is under way while the controller has a node to promote; a planned
-            // switchover is maintenance.
-            let store = &self.comps[self.store0..self.store0 + self.m.storage.count as usize];
-            // The controller may already have finished the switchover it was stepped through:
-            // then its last outage is the one the site still waits out.
-            let planned = self
-                .failover
-                .as_ref()
-                .and_then(|f| f.current_outage().or(f.last_outage()))
-                .is_some_and(|o| o.planned);
-            let cause = if planned {
-                Cause::Maintenance
-            } else if self.failover.is_some() && self.disaster_at.is_none() && store.iter().any(|s| s.up) {
-                Cause::Takeover
-            } else {
-                Cause::Storage
-            };
-            return Failing::all(cause, IncidentCause::NoStoragePrimary);
+        if !needs_storage || self.storage_ok {
+            return None;
         }
+        let store = &self.comps[self.store0..self.store0 + self.m.storage.count as usize];
+        // The controller may already have finished the switchover it was stepped through:
+        // then its last outage is the one the site still waits out.
+        let planned = self
+            .failover
+            .as_ref()
+            .and_then(|f| f.current_outage().or(f.last_outage()))
+            .is_some_and(|o| o.planned);
+        let cause = if planned {
+            Cause::Maintenance
+        } else if self.failover.is_some() && self.disaster_at.is_none() && store.iter().any(|s| s.up) {
+            Cause::Takeover
+        } else {
+            Cause::Storage
+        };
+        Some(Failing::all(cause, IncidentCause::NoStoragePrimary))
+    }
+
+    /// The share of requests the web tier fails, from lb1's routing set and shares (weight 0
+    /// and backups included): all when nothing serves, else the shares of undetected
+    /// failures in rotation and what slowed servers cannot take.
+    fn web_failing(&self, rate_per_s: f64) -> Failing {
         // lb1's routing set and shares, from its backend (weight 0 and backups included).
         let shares = &self.shares;
         let web = &self.comps[self.web0..self.web0 + shares.len()];
@@ -105,21 +123,8 @@ impl AvailWorld<'_> {
             };
             by_cause[cause.index()] += shares[i];
         }
-        // A slowed server fails the part of its share beyond its capacity (fluid
-        // approximation: workers / holding time, at the mean offered rate of the period).
-        let mut overloaded = Vec::new();
-        for &i in routed
-            .iter()
-            .filter(|&&i| !web[i].up && web[i].mode == Failure::Slowdown)
-        {
-            let offered = rate_per_s * shares[i];
-            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s(i);
-            if offered > capacity {
-                let share = shares[i] * (1.0 - capacity / offered);
-                by_cause[Cause::Overload.index()] += share;
-                overloaded.push((self.web0 + i, share));
-            }
-        }
+        let overloaded = self.overloaded(rate_per_s, &routed);
+        by_cause[Cause::Overload.index()] += overloaded.iter().map(|&(_, share)| share).sum::<f64>();
         let failing: f64 = by_cause.iter().sum();
         assert!((0.0..=1.0 + 1e-9).contains(&failing), "failing share {failing}");
         let cause = (failing > 0.0).then(|| {
@@ -147,6 +152,25 @@ impl AvailWorld<'_> {
             cause,
             overloaded,
         }
+    }
+
+    /// The slowed servers of `routed` and the share of requests each fails: the part of its
+    /// share beyond its capacity (fluid approximation: workers / holding time, at the mean
+    /// offered rate of the period), by component index.
+    fn overloaded(&self, rate_per_s: f64, routed: &[usize]) -> Vec<(usize, f64)> {
+        let web = &self.comps[self.web0..];
+        let mut overloaded = Vec::new();
+        for &i in routed
+            .iter()
+            .filter(|&&i| !web[i].up && web[i].mode == Failure::Slowdown)
+        {
+            let offered = rate_per_s * self.shares[i];
+            let capacity = f64::from(self.m.web.workers) / self.slowed_holding_s(i);
+            if offered > capacity {
+                overloaded.push((self.web0 + i, self.shares[i] * (1.0 - capacity / offered)));
+            }
+        }
+        overloaded
     }
 
     /// lb1 marks web `c` DOWN or UP: the backend learns it and gives its new routing shares.

@@ -120,9 +120,7 @@ impl World<'_> {
                     }
                     self.backend.handle_admin_state(now, i, AdminState::Ready);
                     assert!(self.backend.is_up(i), "leaving maintenance puts the server back UP");
-                    if i < self.checkers.len() {
-                        self.arm_check(i);
-                    }
+                    self.arm_check(i);
                 }
                 _ => {}
             }

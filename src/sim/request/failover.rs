@@ -134,4 +134,33 @@ impl World<'_> {
             self.q.schedule(t, Ev::FailoverTimer);
         }
     }
+
+    /// The controller's timer fired (the one armed last).
+    pub(super) fn on_failover_timer(&mut self, now: SimTime) {
+        self.failover_timer = None;
+        self.failover_sync(now);
+        let fo = self.failover.as_mut().expect("timer implies controller");
+        fo.handle_timeout(fo.input_time(now));
+        self.failover_act(now);
+    }
+
+    /// STONITH of storage node `j` is done: it is powered off, whatever it was doing.
+    pub(super) fn on_fence_done(&mut self, now: SimTime, j: usize) {
+        if self.store[j].failure != Some(Failure::Crash) {
+            self.storage_fault(now, j, FaultKind::Crash, 1.0);
+        }
+        self.fenced[j] = true;
+        self.failover_sync(now);
+        let fo = self.failover.as_mut().expect("controller");
+        fo.handle_fence_result(fo.input_time(now), j, true);
+        self.failover_act(now);
+    }
+
+    /// Storage node `node` finished its promotion.
+    pub(super) fn on_promote_done(&mut self, now: SimTime, node: usize) {
+        self.failover_sync(now);
+        let fo = self.failover.as_mut().expect("controller");
+        fo.handle_promotion_done(fo.input_time(now), node);
+        self.failover_act(now);
+    }
 }

@@ -4,8 +4,12 @@
 use super::*;
 
 impl World<'_> {
+    /// Schedules the next wake-up of web `s`'s checker; nothing when checks are off.
     pub(super) fn arm_check(&mut self, s: usize) {
-        let t = self.checkers[s].poll_timeout();
+        let Some(checker) = self.checkers.get(s) else {
+            return;
+        };
+        let t = checker.poll_timeout();
         if t != self.check_timer[s] {
             self.check_timer[s] = t;
             self.q
@@ -74,5 +78,22 @@ impl World<'_> {
         }
         self.arm_check(s);
         self.pump(now);
+    }
+
+    /// lb1's check of `server` connected (probe `seq`).
+    pub(super) fn on_probe_connected(&mut self, now: SimTime, server: usize, seq: u32) {
+        self.checkers[server].handle_connected(now, u64::from(seq));
+        self.after_check(now, server);
+    }
+
+    /// lb1's check of `server` ended: passed, or refused.
+    pub(super) fn on_probe_result(&mut self, now: SimTime, server: usize, seq: u32, passed: bool) {
+        let outcome = if passed {
+            ProbeOutcome::Passed
+        } else {
+            ProbeOutcome::Refused
+        };
+        self.checkers[server].handle_probe_result(now, u64::from(seq), outcome);
+        self.after_check(now, server);
     }
 }

@@ -389,63 +389,69 @@ pub struct World<'m> {
     pub(crate) metrics: RepMetrics,
 }
 
+/// lb1's health checkers of the web servers, each starting at HAProxy's startup offset; a
+/// `disabled` server starts in maintenance (checks paused). None without checks.
+fn checkers(m: &Model) -> Vec<HealthChecker> {
+    let Some(spec) = &m.check else { return Vec::new() };
+    let web_n = m.web.count as usize;
+    (0..web_n)
+        .map(|i| {
+            let offset = crate::policy::health::startup_offset(spec, i, web_n);
+            let mut c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
+            if m.backend.servers[i].disabled {
+                c.handle_maint(SimTime::ZERO, true);
+            }
+            match m.observe {
+                Some(o) => c.with_observe(o),
+                None => c,
+            }
+        })
+        .collect()
+}
+
+/// The Prometheus and Alertmanager machines of `[monitoring]`, if on.
+fn alerting(m: &Model) -> Option<Alerting> {
+    let mo = m.monitoring.as_ref()?;
+    let cfg = AlertingConfig {
+        notifier: mo.notifier.clone(),
+        instances: World::target_names(m.web.count as usize, m.storage.count as usize),
+        ..AlertingConfig::default()
+    };
+    Some(Alerting::new(cfg, mo.rules.clone()))
+}
+
+impl Streams {
+    /// Every named stream of the request driver for a park of `web_n` web servers.
+    fn new(seeds: &Seeds, web_n: usize) -> Streams {
+        let per_web = |name: &dyn Fn(usize) -> String| (0..web_n).map(|i| seeds.stream(&name(i + 1))).collect();
+        Streams {
+            lb: seeds.stream("lb1/balance"),
+            mix: seeds.stream("traffic/mix"),
+            uri: seeds.stream("traffic/uris"),
+            client_net: seeds.stream("net/clients-lb1"),
+            lb_web_net: per_web(&|i| format!("net/lb1-web{i}")),
+            web_store_net: per_web(&|i| format!("net/web{i}-storage")),
+            check_net: per_web(&|i| format!("net/lb1-web{i}/check")),
+            lag: seeds.stream("storage/replication-lag"),
+        }
+    }
+}
+
 impl<'m> World<'m> {
     /// Replication `replication` of `m`, its random streams derived from the model's seed.
     pub fn new(m: &'m Model, replication: u32) -> Self {
         let seeds = Seeds::new(m.seed, replication);
         let web_n = m.web.count as usize;
         let store_n = m.storage.count as usize;
-        let web = (0..web_n)
-            .map(|i| {
-                Server::new(
-                    m.web.workers,
-                    m.web.queue_max,
-                    seeds.stream(&format!("web{}/service", i + 1)),
-                )
-            })
-            .collect();
-        let store = (0..store_n)
-            .map(|j| {
-                Server::new(
-                    m.storage.workers,
-                    m.storage.queue_max,
-                    seeds.stream(&format!("store{}/service", j + 1)),
-                )
-            })
-            .collect();
-        let checkers: Vec<HealthChecker> = match &m.check {
-            Some(spec) => (0..web_n)
-                .map(|i| {
-                    let offset = crate::policy::health::startup_offset(spec, i, web_n);
-                    let mut c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
-                    // A `disabled` server starts in maintenance: its checks are paused.
-                    if m.backend.servers[i].disabled {
-                        c.handle_maint(SimTime::ZERO, true);
-                    }
-                    match m.observe {
-                        Some(o) => c.with_observe(o),
-                        None => c,
-                    }
-                })
-                .collect(),
-            None => Vec::new(),
+        let servers = |n: usize, tier: &str, workers, queue_max| -> Vec<Server> {
+            (0..n)
+                .map(|k| Server::new(workers, queue_max, seeds.stream(&format!("{tier}{}/service", k + 1))))
+                .collect()
         };
-        let rng = Streams {
-            lb: seeds.stream("lb1/balance"),
-            mix: seeds.stream("traffic/mix"),
-            uri: seeds.stream("traffic/uris"),
-            client_net: seeds.stream("net/clients-lb1"),
-            lb_web_net: (0..web_n)
-                .map(|i| seeds.stream(&format!("net/lb1-web{}", i + 1)))
-                .collect(),
-            web_store_net: (0..web_n)
-                .map(|i| seeds.stream(&format!("net/web{}-storage", i + 1)))
-                .collect(),
-            check_net: (0..web_n)
-                .map(|i| seeds.stream(&format!("net/lb1-web{}/check", i + 1)))
-                .collect(),
-            lag: seeds.stream("storage/replication-lag"),
-        };
+        let web = servers(web_n, "web", m.web.workers, m.web.queue_max);
+        let store = servers(store_n, "store", m.storage.workers, m.storage.queue_max);
+        let checkers = checkers(m);
+        let rng = Streams::new(&seeds, web_n);
         let horizon = SimTime::ZERO + m.horizon;
         let metrics = RepMetrics::new(
             SimTime::ZERO + m.warmup,
@@ -473,7 +479,7 @@ impl<'m> World<'m> {
             arrivals: Arrivals::new(m.traffic.clone(), seeds.stream("traffic/arrivals")),
             backend: Backend::new(m.backend.clone()),
             check_timer: vec![SimTime::MAX; checkers.len()],
-            hung_probe: vec![None; checkers.len()],
+            hung_probe: vec![None; web_n],
             web_maint: vec![false; web_n],
             store_maint: vec![false; store_n],
             maint_out: 0,
@@ -493,29 +499,14 @@ impl<'m> World<'m> {
             primary_lost_at: None,
             split_since: None,
             storage_waiting: Vec::new(),
-            alerting: m.monitoring.as_ref().map(|mo| {
-                let cfg = AlertingConfig {
-                    notifier: mo.notifier.clone(),
-                    instances: Self::target_names(web_n, store_n),
-                    ..AlertingConfig::default()
-                };
-                Alerting::new(cfg, mo.rules.clone())
-            }),
+            alerting: alerting(m),
             alert_timer: SimTime::MAX,
             alert_log_seen: 0,
             disk_fill: vec![(0.0, SimTime::ZERO, 0.0); store_n],
             cuts: Vec::new(),
             lb_node: m.topology.node_by_name("lb1").expect("every park has lb1"),
-            web_node: (0..web_n)
-                .map(|i| m.topology.node_by_name(&format!("web{}", i + 1)).expect("web node"))
-                .collect(),
-            store_node: (0..store_n)
-                .map(|j| {
-                    m.topology
-                        .node_by_name(&format!("store{}", j + 1))
-                        .expect("storage node")
-                })
-                .collect(),
+            web_node: (0..web_n).map(|i| m.topology.web_node(i)).collect(),
+            store_node: (0..store_n).map(|j| m.topology.storage_node(j)).collect(),
             sweep_head: NO_SLOT,
             sweep_tail: NO_SLOT,
             sweep_scheduled: false,
@@ -642,19 +633,8 @@ impl<'m> World<'m> {
                 self.pump(now);
             }
             Ev::CheckTimer { server } => self.on_check_timer(now, server as usize),
-            Ev::ProbeConnected { server, seq } => {
-                self.checkers[server as usize].handle_connected(now, u64::from(seq));
-                self.after_check(now, server as usize);
-            }
-            Ev::ProbeResult { server, seq, passed } => {
-                let outcome = if passed {
-                    ProbeOutcome::Passed
-                } else {
-                    ProbeOutcome::Refused
-                };
-                self.checkers[server as usize].handle_probe_result(now, u64::from(seq), outcome);
-                self.after_check(now, server as usize);
-            }
+            Ev::ProbeConnected { server, seq } => self.on_probe_connected(now, server as usize, seq),
+            Ev::ProbeResult { server, seq, passed } => self.on_probe_result(now, server as usize, seq, passed),
             Ev::Fault { index } => {
                 self.on_fault(now, index as usize);
                 self.check_invariants();
@@ -662,45 +642,16 @@ impl<'m> World<'m> {
             Ev::Scrape => self.on_scrape(now),
             Ev::AlertTimer => {
                 if self.alert_timer == now {
-                    self.alerting
-                        .as_mut()
-                        .expect("timer implies monitoring")
-                        .handle_timeout(now);
-                    self.on_notifications(now);
-                    let a = self.alerting.as_ref().expect("timer implies monitoring");
-                    self.alert_timer = a.poll_timeout();
-                    if self.alert_timer < SimTime::ZERO + self.m.horizon {
-                        self.q.schedule(self.alert_timer, Ev::AlertTimer);
-                    }
+                    self.on_alert_timer(now);
                 }
             }
             Ev::FailoverTimer => {
                 if self.failover_timer == Some(now) {
-                    self.failover_timer = None;
-                    self.failover_sync(now);
-                    let fo = self.failover.as_mut().expect("timer implies controller");
-                    fo.handle_timeout(fo.input_time(now));
-                    self.failover_act(now);
+                    self.on_failover_timer(now);
                 }
             }
-            Ev::FenceDone { node } => {
-                let j = node as usize;
-                // STONITH powers the node off, whatever it was doing.
-                if self.store[j].failure != Some(Failure::Crash) {
-                    self.storage_fault(now, j, FaultKind::Crash, 1.0);
-                }
-                self.fenced[j] = true;
-                self.failover_sync(now);
-                let fo = self.failover.as_mut().expect("controller");
-                fo.handle_fence_result(fo.input_time(now), j, true);
-                self.failover_act(now);
-            }
-            Ev::PromoteDone { node } => {
-                self.failover_sync(now);
-                let fo = self.failover.as_mut().expect("controller");
-                fo.handle_promotion_done(fo.input_time(now), node as usize);
-                self.failover_act(now);
-            }
+            Ev::FenceDone { node } => self.on_fence_done(now, node as usize),
+            Ev::PromoteDone { node } => self.on_promote_done(now, node as usize),
             Ev::Maintenance { roll, pos, step } => self.on_maintenance(now, roll, pos as usize, step),
             Ev::Capacity { step } => self.on_capacity(now, step),
         }

@@ -120,4 +120,16 @@ impl World<'_> {
             .as_ref()
             .is_some_and(|mo| self.disk_used(now, p) >= mo.disk_capacity_bytes)
     }
+
+    /// The alerting machines' timer fired: evaluate, take the notifications, re-arm.
+    pub(super) fn on_alert_timer(&mut self, now: SimTime) {
+        let a = self.alerting.as_mut().expect("timer implies monitoring");
+        a.handle_timeout(now);
+        self.on_notifications(now);
+        let a = self.alerting.as_ref().expect("timer implies monitoring");
+        self.alert_timer = a.poll_timeout();
+        if self.alert_timer < SimTime::ZERO + self.m.horizon {
+            self.q.schedule(self.alert_timer, Ev::AlertTimer);
+        }
+    }
 }
