@@ -518,6 +518,25 @@ impl FailoverController {
         self.check_invariants();
     }
 
+    /// The promotion of `node` finished, with its outcome drawn here: an unplanned takeover's
+    /// promotion fails with `fail_probability` (`draw` returns a uniform number in [0, 1) and
+    /// is called only then); a planned switchover promotes a caught-up replica the operator is
+    /// watching and always succeeds.
+    pub(crate) fn handle_promotion_finished(
+        &mut self,
+        now: SimTime,
+        node: usize,
+        fail_probability: f64,
+        draw: impl FnOnce() -> f64,
+    ) {
+        let planned = self.outage.as_ref().is_some_and(|o| o.planned);
+        if !planned && fail_probability > 0.0 && draw() < fail_probability {
+            self.handle_promotion_failed(now, node);
+        } else {
+            self.handle_promotion_done(now, node);
+        }
+    }
+
     /// The promotion of `node` failed (the standby's resource would not start): the node is
     /// out of service until an operator repairs it ([`FailoverController::handle_node_rejoined`]).
     /// It never became writable, so it is no split-brain risk. The next live replica is
@@ -707,6 +726,16 @@ impl FailoverController {
                 n.role == Role::Primary || (n.role == Role::Down && n.may_write && !n.fenced)
             })
             .collect()
+    }
+
+    /// The split-brain oracle: more than one node accepts writes, counting only the nodes
+    /// the controller lists as writable that `really_writable` says still run unfenced.
+    pub(crate) fn split_brain(&self, really_writable: impl Fn(usize) -> bool) -> bool {
+        self.writable_nodes()
+            .into_iter()
+            .filter(|&j| really_writable(j))
+            .count()
+            > 1
     }
 
     /// Whether `node` has been fenced (and not rejoined since).
@@ -1059,14 +1088,14 @@ mod tests {
                                 }
                                 self.ctl.handle_fence_result(now, n, ok);
                             }
-                            Done::Promoted(n) if !self.promotion_works => {
-                                self.ctl.handle_promotion_failed(now, n);
-                            }
                             Done::Promoted(n) => {
-                                if self.up[n] {
+                                // The outcome is the controller's rule: a failing promotion
+                                // (`PromotionWorks(false)`) fails unless it is planned.
+                                let p_fail = if self.promotion_works { 0.0 } else { 1.0 };
+                                self.ctl.handle_promotion_finished(now, n, p_fail, || 0.5);
+                                if self.up[n] && self.ctl.primary() == Some(n) {
                                     self.writable[n] = true;
                                 }
-                                self.ctl.handle_promotion_done(now, n);
                             }
                         }
                     }
@@ -1306,6 +1335,22 @@ mod tests {
             assert_eq!(park.max_truly_writable, 1);
             assert_eq!(park.max_oracle_writable, 1);
         }
+    }
+
+    /// `handle_promotion_finished`: only an unplanned takeover's promotion is drawn to fail.
+    #[test]
+    fn planned_switchover_promotion_never_fails() {
+        let c = cfg(1000, 3000, true, 5000, 1000);
+        let script = vec![(ms(500), Ev::PromotionWorks(false)), (ms(10_500), Ev::Switchover(1))];
+        let mut park = Park::new(2, c.clone(), script);
+        park.run_until(ms(11_500));
+        assert_eq!(park.ctl.primary(), Some(1), "a planned switchover is not drawn to fail");
+        // An unplanned takeover's promotion, with the same draw, fails.
+        let script = vec![(ms(500), Ev::PromotionWorks(false)), (ms(10_500), Ev::Crash(0))];
+        let mut park = Park::new(2, c, script);
+        park.run_until(ms(60_000));
+        assert_eq!(park.ctl.primary(), None);
+        assert_eq!(park.ctl.current_outage().map(|o| o.failed_promotions), Some(1));
     }
 
     /// A switchover needs a serving primary, nothing in flight and a live replica target.

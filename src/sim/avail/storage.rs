@@ -193,12 +193,7 @@ impl AvailWorld<'_> {
         for _ in 0..EPISODE_STEPS_MAX {
             fo.handle_heartbeats(t, &live);
             // Oracle: never more than one writable node among those really running.
-            let writable = fo
-                .writable_nodes()
-                .into_iter()
-                .filter(|&j| (alive[j] || partitioned[j]) && !fenced[j])
-                .count();
-            if writable > 1 && self.split_since.is_none() {
+            if fo.split_brain(|j| (alive[j] || partitioned[j]) && !fenced[j]) && self.split_since.is_none() {
                 self.split_since = Some(t);
             }
             if let Some(p) = fo.primary()
@@ -232,14 +227,8 @@ impl AvailWorld<'_> {
                 fo.handle_fence_result(t, node, true);
             } else if let Some(i) = promotions.iter().position(|(x, _)| *x == t) {
                 let (_, node) = promotions.remove(i);
-                // Only an unplanned takeover's promotion is drawn to fail: a planned
-                // switchover promotes a caught-up replica the operator is watching.
-                let planned = fo.current_outage().is_some_and(|o| o.planned);
-                if !planned && fail_p > 0.0 && self.takeover_rng.random::<f64>() < fail_p {
-                    fo.handle_promotion_failed(t, node);
-                } else {
-                    fo.handle_promotion_done(t, node);
-                }
+                let rng = &mut self.takeover_rng;
+                fo.handle_promotion_finished(t, node, fail_p, || rng.random::<f64>());
             } else {
                 fo.handle_timeout(t);
             }

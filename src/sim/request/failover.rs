@@ -90,11 +90,7 @@ impl World<'_> {
         }
         let primary = fo.primary();
         // Oracle: at most one node that really runs accepts writes.
-        let writable = fo
-            .writable_nodes()
-            .into_iter()
-            .filter(|&j| matches!(self.store[j].failure, None | Some(Failure::Hang)) && !self.fenced[j])
-            .count();
+        let split = fo.split_brain(|j| matches!(self.store[j].failure, None | Some(Failure::Hang)) && !self.fenced[j]);
         let lost = fo.data_loss_on_failover();
         // Heartbeats are delivered lazily, so the controller's liveness deadlines only matter
         // while some node it still counts as alive is silent, or nothing is writable.
@@ -118,7 +114,7 @@ impl World<'_> {
                 }
             }
         }
-        match (writable > 1, self.split_since) {
+        match (split, self.split_since) {
             (true, None) => self.split_since = Some(now),
             (false, Some(since)) => {
                 self.metrics.split_brain_ns += self.metrics.clip(since, now.since(since));
