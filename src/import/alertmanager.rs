@@ -107,13 +107,37 @@ pub fn import(text: &str, file: &str) -> Result<(AlertmanagerSpec, Vec<Warning>)
         message: format!("not an Alertmanager configuration: {e}"),
     })?;
     let mut warnings = Vec::new();
-    let mut warn = |line: u64, message: String| {
-        warnings.push(Warning {
-            file: file.to_string(),
-            line: line as usize,
-            message,
-        })
-    };
+    top_level_warnings(&parsed, text, file, &mut warnings);
+    let route = convert(&parsed.route, file, &mut warnings);
+    let inhibit_rules = parsed.inhibit_rules.iter().map(|r| inhibit_rule(&r.value)).collect();
+    let time_intervals = parsed
+        .time_intervals
+        .iter()
+        .chain(&parsed.mute_time_intervals)
+        .map(|named| time_interval(named, file, &mut warnings))
+        .collect();
+    Ok((
+        AlertmanagerSpec {
+            route,
+            inhibit_rules,
+            time_intervals,
+            source: file.to_string(),
+        },
+        warnings,
+    ))
+}
+
+/// A warning at `file:line`.
+fn warning(file: &str, line: u64, message: String) -> Warning {
+    Warning {
+        file: file.to_string(),
+        line: line as usize,
+        message,
+    }
+}
+
+/// Warn for each top-level key simpark does not read (`receivers`, `templates`, `global`, ...).
+fn top_level_warnings(parsed: &File, text: &str, file: &str, warnings: &mut Vec<Warning>) {
     // The line of a top-level key (serde keeps no position for the keys it ignores).
     let top_line = |key: &str| {
         text.lines()
@@ -127,74 +151,66 @@ pub fn import(text: &str, file: &str) -> Result<(AlertmanagerSpec, Vec<Warning>)
             "global" => "global settings (resolve_timeout, SMTP, ...) are not modelled",
             _ => "not modelled; ignored",
         };
-        warn(top_line(key), format!("`{key}`: {why}"));
+        warnings.push(warning(file, top_line(key), format!("`{key}`: {why}")));
     }
-    fn convert(r: &Spanned<Route>, warn: &mut dyn FnMut(u64, String)) -> RouteSpec {
-        let line = r.referenced.line();
-        let v = &r.value;
-        for key in v.other.keys() {
-            warn(line, format!("route: `{key}` is not modelled; ignored"));
-        }
-        RouteSpec {
-            receiver: v.receiver.clone(),
-            group_by: v.group_by.clone(),
-            group_wait: v.group_wait.clone(),
-            group_interval: v.group_interval.clone(),
-            repeat_interval: v.repeat_interval.clone(),
-            matchers: matchers(&v.matchers, &v.match_eq, &v.match_re),
-            continue_: v.continue_,
-            mute_time_intervals: v.mute_time_intervals.clone(),
-            active_time_intervals: v.active_time_intervals.clone(),
-            routes: v.routes.iter().map(|c| convert(c, warn)).collect(),
-        }
+}
+
+/// A route and its children, warning for the keys of each that simpark does not read.
+fn convert(r: &Spanned<Route>, file: &str, warnings: &mut Vec<Warning>) -> RouteSpec {
+    let line = r.referenced.line();
+    let v = &r.value;
+    for key in v.other.keys() {
+        warnings.push(warning(file, line, format!("route: `{key}` is not modelled; ignored")));
     }
-    let route = convert(&parsed.route, &mut warn);
-    let inhibit_rules = parsed
-        .inhibit_rules
-        .iter()
-        .map(|r| {
-            let v = &r.value;
-            InhibitRuleSpec {
-                source_matchers: matchers(&v.source_matchers, &v.source_match, &v.source_match_re),
-                target_matchers: matchers(&v.target_matchers, &v.target_match, &v.target_match_re),
-                equal: v.equal.clone(),
-            }
-        })
-        .collect();
-    let mut time_intervals = Vec::new();
-    for named in parsed.time_intervals.iter().chain(&parsed.mute_time_intervals) {
-        let line = named.referenced.line();
-        let mut list = Vec::new();
-        for t in &named.value.time_intervals {
-            if !t.other.is_empty() {
-                let keys: Vec<&str> = t.other.keys().map(String::as_str).collect();
-                warn(
-                    line,
-                    format!(
-                        "time interval `{}`: {} not modelled (simpark's clock has weekdays and times of day in UTC only); this interval is left out",
-                        named.value.name,
-                        keys.join(", ")
-                    ),
-                );
-                continue;
-            }
-            list.push(TimeIntervalSpec {
-                weekdays: t.weekdays.clone(),
-                times: t.times.clone(),
-            });
+    RouteSpec {
+        receiver: v.receiver.clone(),
+        group_by: v.group_by.clone(),
+        group_wait: v.group_wait.clone(),
+        group_interval: v.group_interval.clone(),
+        repeat_interval: v.repeat_interval.clone(),
+        matchers: matchers(&v.matchers, &v.match_eq, &v.match_re),
+        continue_: v.continue_,
+        mute_time_intervals: v.mute_time_intervals.clone(),
+        active_time_intervals: v.active_time_intervals.clone(),
+        routes: v.routes.iter().map(|c| convert(c, file, warnings)).collect(),
+    }
+}
+
+/// An inhibit rule, its older `*_match[_re]` maps as matchers.
+fn inhibit_rule(v: &Inhibit) -> InhibitRuleSpec {
+    InhibitRuleSpec {
+        source_matchers: matchers(&v.source_matchers, &v.source_match, &v.source_match_re),
+        target_matchers: matchers(&v.target_matchers, &v.target_match, &v.target_match_re),
+        equal: v.equal.clone(),
+    }
+}
+
+/// A named time interval; each of its intervals with a field simpark cannot place on its
+/// clock is left out, with a warning.
+fn time_interval(named: &Spanned<Named>, file: &str, warnings: &mut Vec<Warning>) -> NamedTimeIntervalSpec {
+    let line = named.referenced.line();
+    let mut list = Vec::new();
+    for t in &named.value.time_intervals {
+        if !t.other.is_empty() {
+            let keys: Vec<&str> = t.other.keys().map(String::as_str).collect();
+            warnings.push(warning(
+                file,
+                line,
+                format!(
+                    "time interval `{}`: {} not modelled (simpark's clock has weekdays and times of day in UTC only); this interval is left out",
+                    named.value.name,
+                    keys.join(", ")
+                ),
+            ));
+            continue;
         }
-        time_intervals.push(NamedTimeIntervalSpec {
-            name: named.value.name.clone(),
-            time_intervals: list,
+        list.push(TimeIntervalSpec {
+            weekdays: t.weekdays.clone(),
+            times: t.times.clone(),
         });
     }
-    Ok((
-        AlertmanagerSpec {
-            route,
-            inhibit_rules,
-            time_intervals,
-            source: file.to_string(),
-        },
-        warnings,
-    ))
+    NamedTimeIntervalSpec {
+        name: named.value.name.clone(),
+        time_intervals: list,
+    }
 }

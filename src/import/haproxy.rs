@@ -256,9 +256,42 @@ fn expand(
     Ok(env.get(&name).cloned().unwrap_or_default())
 }
 
+/// Per open `.if`: (this branch active, some branch already taken, `.else` seen, line).
+type Cond = (bool, bool, bool, usize);
+
 /// Tokenize every line and keep those the `.if` blocks select; `global` `setenv` /
 /// `presetenv` / `unsetenv` update the variables as HAProxy does while it reads.
 fn preprocess(text: &str, file: &str, opts: &Options, warnings: &mut Vec<Warning>) -> Result<Vec<Line>, ImportError> {
+    check_last_lf(text, file)?;
+    let mut env = opts.env.clone();
+    let mut conds: Vec<Cond> = Vec::new();
+    let mut out = Vec::new();
+    let mut section = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let no = i + 1;
+        let words = tokenize(raw, no, file, &env)?;
+        if words.is_empty() {
+            continue;
+        }
+        let line = Line { no, words };
+        if conditional(&line, &mut conds, file, &env, opts, warnings)? {
+            continue;
+        }
+        let active = conds.iter().all(|c| c.0);
+        if !active || is_message(&line, file)? {
+            continue;
+        }
+        update_env(&line.words, &mut section, &mut env);
+        out.push(line);
+    }
+    if let Some(&(_, _, _, line)) = conds.last() {
+        return Err(at(file, line, "this `.if` has no `.endif`"));
+    }
+    Ok(out)
+}
+
+/// Refuse a non-empty file whose last line has no LF.
+fn check_last_lf(text: &str, file: &str) -> Result<(), ImportError> {
     // HAProxy 2.6 refuses such a file ("Missing LF on last line, file might have been
     // truncated"), seen when the live test first started it.
     if !text.is_empty() && !text.ends_with('\n') {
@@ -268,103 +301,104 @@ fn preprocess(text: &str, file: &str, opts: &Options, warnings: &mut Vec<Warning
             "missing LF on the last line: HAProxy 2.6 refuses the file as possibly truncated",
         ));
     }
-    let mut env = opts.env.clone();
-    // Per open `.if`: (this branch active, some branch already taken, `.else` seen, line).
-    let mut conds: Vec<(bool, bool, bool, usize)> = Vec::new();
-    let mut out = Vec::new();
-    let mut section = String::new();
-    for (i, raw) in text.lines().enumerate() {
-        let no = i + 1;
-        let words = tokenize(raw, no, file, &env)?;
-        let Some(first) = words.first() else { continue };
-        let outer_active = conds.iter().all(|c| c.0);
-        let enclosing_active = conds.len() <= 1 || conds[..conds.len() - 1].iter().all(|c| c.0);
+    Ok(())
+}
+
+/// Apply a `.if` / `.elif` / `.else` / `.endif` line to the open blocks `conds`; `false` if
+/// the line is none of these.
+fn conditional(
+    line: &Line,
+    conds: &mut Vec<Cond>,
+    file: &str,
+    env: &BTreeMap<String, String>,
+    opts: &Options,
+    warnings: &mut Vec<Warning>,
+) -> Result<bool, ImportError> {
+    let (no, words) = (line.no, &line.words);
+    let outer_active = conds.iter().all(|c| c.0);
+    let enclosing_active = conds.len() <= 1 || conds[..conds.len() - 1].iter().all(|c| c.0);
+    match words[0].as_str() {
+        ".if" => {
+            if conds.len() >= NESTED_CONDS_MAX {
+                return Err(at(file, no, format!("more than {NESTED_CONDS_MAX} nested `.if`")));
+            }
+            let v = outer_active && eval_cond(&words[1..], no, file, env, opts, warnings)?;
+            conds.push((v, v, false, no));
+        }
+        ".elif" => {
+            let Some(&(_, taken, else_seen, _)) = conds.last() else {
+                return Err(at(file, no, "`.elif` without `.if`"));
+            };
+            if else_seen {
+                return Err(at(file, no, "`.elif` after `.else`"));
+            }
+            let v = enclosing_active && !taken && eval_cond(&words[1..], no, file, env, opts, warnings)?;
+            let top = conds.last_mut().expect("checked above");
+            top.0 = v;
+            top.1 = taken || v;
+        }
+        ".else" => {
+            let Some(top) = conds.last_mut() else {
+                return Err(at(file, no, "`.else` without `.if`"));
+            };
+            if top.2 {
+                return Err(at(file, no, "a second `.else` for the same `.if`"));
+            }
+            top.0 = enclosing_active && !top.1;
+            top.1 = true;
+            top.2 = true;
+        }
+        ".endif" => {
+            if conds.pop().is_none() {
+                return Err(at(file, no, "`.endif` without `.if`"));
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// `true` for a `.diag` / `.notice` / `.warning` line (which changes nothing); `.alert` and
+/// any other `.` directive are errors.
+fn is_message(line: &Line, file: &str) -> Result<bool, ImportError> {
+    let (no, words) = (line.no, &line.words);
+    match words[0].as_str() {
+        ".alert" => Err(at(
+            file,
+            no,
+            format!("the file raises `.alert {}`: HAProxy refuses it", words[1..].join(" ")),
+        )),
+        ".diag" | ".notice" | ".warning" => Ok(true),
+        s if s.starts_with('.') => Err(at(
+            file,
+            no,
+            format!("`{s}` is not a directive; valid: .if .elif .else .endif .diag .notice .warning .alert"),
+        )),
+        _ => Ok(false),
+    }
+}
+
+/// Follow the section a line opens, and apply `global`'s `setenv` / `presetenv` /
+/// `unsetenv` to `env`.
+fn update_env(words: &[String], section: &mut String, env: &mut BTreeMap<String, String>) {
+    let first = &words[0];
+    if is_section(first) {
+        *section = first.clone();
+    } else if section == "global" && words.len() >= 3 {
         match first.as_str() {
-            ".if" => {
-                if conds.len() >= NESTED_CONDS_MAX {
-                    return Err(at(file, no, format!("more than {NESTED_CONDS_MAX} nested `.if`")));
-                }
-                let v = outer_active && eval_cond(&words[1..], no, file, &env, opts, warnings)?;
-                conds.push((v, v, false, no));
-                continue;
+            "setenv" => {
+                env.insert(words[1].clone(), words[2].clone());
             }
-            ".elif" => {
-                let Some(&(_, taken, else_seen, _)) = conds.last() else {
-                    return Err(at(file, no, "`.elif` without `.if`"));
-                };
-                if else_seen {
-                    return Err(at(file, no, "`.elif` after `.else`"));
-                }
-                let v = enclosing_active && !taken && eval_cond(&words[1..], no, file, &env, opts, warnings)?;
-                let top = conds.last_mut().expect("checked above");
-                top.0 = v;
-                top.1 = taken || v;
-                continue;
-            }
-            ".else" => {
-                let Some(top) = conds.last_mut() else {
-                    return Err(at(file, no, "`.else` without `.if`"));
-                };
-                if top.2 {
-                    return Err(at(file, no, "a second `.else` for the same `.if`"));
-                }
-                top.0 = enclosing_active && !top.1;
-                top.1 = true;
-                top.2 = true;
-                continue;
-            }
-            ".endif" => {
-                if conds.pop().is_none() {
-                    return Err(at(file, no, "`.endif` without `.if`"));
-                }
-                continue;
+            "presetenv" => {
+                env.entry(words[1].clone()).or_insert_with(|| words[2].clone());
             }
             _ => {}
         }
-        if !outer_active {
-            continue;
+    } else if section == "global" && first == "unsetenv" {
+        for w in &words[1..] {
+            env.remove(w);
         }
-        match first.as_str() {
-            ".alert" => {
-                return Err(at(
-                    file,
-                    no,
-                    format!("the file raises `.alert {}`: HAProxy refuses it", words[1..].join(" ")),
-                ));
-            }
-            ".diag" | ".notice" | ".warning" => continue,
-            s if s.starts_with('.') => {
-                return Err(at(
-                    file,
-                    no,
-                    format!("`{s}` is not a directive; valid: .if .elif .else .endif .diag .notice .warning .alert"),
-                ));
-            }
-            _ => {}
-        }
-        if is_section(first) {
-            section = first.clone();
-        } else if section == "global" && words.len() >= 3 {
-            match first.as_str() {
-                "setenv" => {
-                    env.insert(words[1].clone(), words[2].clone());
-                }
-                "presetenv" => {
-                    env.entry(words[1].clone()).or_insert_with(|| words[2].clone());
-                }
-                _ => {}
-            }
-        } else if section == "global" && first == "unsetenv" {
-            for w in &words[1..] {
-                env.remove(w);
-            }
-        }
-        out.push(Line { no, words });
     }
-    if let Some(&(_, _, _, line)) = conds.last() {
-        return Err(at(file, line, "this `.if` has no `.endif`"));
-    }
-    Ok(out)
 }
 
 /// Evaluate a `.if` condition: terms `defined(V)`, `streq(a,b)`, `strneq(a,b)`,
@@ -449,6 +483,7 @@ impl CondParser<'_> {
         }
         Ok(v)
     }
+    /// One term: `!term`, `(or)`, an integer or a predicate call.
     fn term(&mut self) -> Result<bool, ImportError> {
         if self.eat("!") {
             return Ok(!self.term()?);
@@ -460,24 +495,9 @@ impl CondParser<'_> {
             }
             return Ok(v);
         }
-        self.blanks();
-        let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
-            self.i += 1;
-        }
-        let word = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+        let word = self.word();
         if !self.eat("(") {
-            return match word.parse::<i64>() {
-                Ok(n) => Ok(n != 0),
-                Err(_) if word.is_empty() => Ok(false),
-                Err(_) => Err(at(
-                    self.file,
-                    self.no,
-                    format!(
-                        "`{word}` is not a condition term; valid: an integer or defined() feature() streq() strneq() version_atleast() version_before() enabled()"
-                    ),
-                )),
-            };
+            return self.integer(&word);
         }
         let close = self.s[self.i..]
             .iter()
@@ -485,6 +505,33 @@ impl CondParser<'_> {
             .ok_or_else(|| at(self.file, self.no, format!("`{word}(` is not closed")))?;
         let args_text = String::from_utf8_lossy(&self.s[self.i..self.i + close]).into_owned();
         self.i += close + 1;
+        self.predicate(&word, &args_text)
+    }
+    /// The word (letters, digits, `_`) after the blanks at the cursor; empty if none.
+    fn word(&mut self) -> String {
+        self.blanks();
+        let start = self.i;
+        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
+            self.i += 1;
+        }
+        String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
+    }
+    /// A term without `(`: an integer (true if not 0); nothing at all is false.
+    fn integer(&self, word: &str) -> Result<bool, ImportError> {
+        match word.parse::<i64>() {
+            Ok(n) => Ok(n != 0),
+            Err(_) if word.is_empty() => Ok(false),
+            Err(_) => Err(at(
+                self.file,
+                self.no,
+                format!(
+                    "`{word}` is not a condition term; valid: an integer or defined() feature() streq() strneq() version_atleast() version_before() enabled()"
+                ),
+            )),
+        }
+    }
+    /// The value of predicate `word` called with `args_text` (the text between the parentheses).
+    fn predicate(&mut self, word: &str, args_text: &str) -> Result<bool, ImportError> {
         let args: Vec<&str> = args_text.split(',').map(str::trim).collect();
         let want = |n: usize| -> Result<(), ImportError> {
             if args.len() == n {
@@ -497,7 +544,7 @@ impl CondParser<'_> {
                 ))
             }
         };
-        match word.as_str() {
+        match word {
             "defined" => {
                 want(1)?;
                 Ok(self.env.contains_key(args[0]))
@@ -843,43 +890,8 @@ impl Parser<'_> {
         let w = &line.words;
         let no = line.no;
         let k = w[0].as_str();
-        let unmodelled = |conf: &mut ProxyConf, what: String| {
-            conf.unmodelled
-                .push(self.warn(no, format!("`{what}` is not modelled; ignored")))
-        };
         match k {
-            "balance" => {
-                let arg = w.get(1).map(String::as_str).unwrap_or("");
-                let (alg, draws) = match arg {
-                    "roundrobin" => (AlgorithmName::Roundrobin, RANDOM_DRAWS_DEFAULT),
-                    "static-rr" => (AlgorithmName::StaticRr, RANDOM_DRAWS_DEFAULT),
-                    "leastconn" => (AlgorithmName::Leastconn, RANDOM_DRAWS_DEFAULT),
-                    "first" => (AlgorithmName::First, RANDOM_DRAWS_DEFAULT),
-                    "source" => (AlgorithmName::Source, RANDOM_DRAWS_DEFAULT),
-                    "random" => (AlgorithmName::Random, RANDOM_DRAWS_DEFAULT),
-                    "uri" => (AlgorithmName::Uri, RANDOM_DRAWS_DEFAULT),
-                    a if a.starts_with("random(") && a.ends_with(')') => {
-                        let d = &a["random(".len()..a.len() - 1];
-                        match d.parse::<u32>() {
-                            Ok(n) if (1..=100).contains(&n) => (AlgorithmName::Random, n),
-                            _ => return Err(self.err(no, format!("`balance {a}`: draws must be an integer 1..=100"))),
-                        }
-                    }
-                    a => {
-                        return Err(self.err(
-                            no,
-                            format!("`balance {a}` is not modelled by simpark; valid: roundrobin, static-rr, leastconn, first, source, uri, random, random(<draws>)"),
-                        ));
-                    }
-                };
-                conf.uri = UriParams::default();
-                if alg == AlgorithmName::Uri {
-                    conf.uri = self.uri_params(no, &w[2..])?;
-                } else if w.len() > 2 {
-                    unmodelled(conf, w.join(" "));
-                }
-                conf.balance = Some((alg, draws));
-            }
+            "balance" => self.balance(no, w, conf)?,
             // HAProxy's default (`map-based`, `sdbm`, no `avalanche`) is what simpark models;
             // another one is refused when the backend hashes (`source`, `uri`).
             "hash-type" => {
@@ -890,52 +902,14 @@ impl Parser<'_> {
                 };
             }
             "retries" => conf.retries = Some(self.num(no, k, w.get(1), 0, i32::MAX as u32)?),
-            "timeout" => {
-                let which = w.get(1).map(String::as_str).unwrap_or("");
-                let slot = match which {
-                    "connect" => &mut conf.timeout_connect_ms,
-                    "server" => &mut conf.timeout_server_ms,
-                    "queue" => &mut conf.timeout_queue_ms,
-                    "check" => &mut conf.timeout_check_ms,
-                    _ => {
-                        unmodelled(conf, w.join(" "));
-                        return Ok(());
-                    }
-                };
-                *slot = Some(self.time(no, &format!("timeout {which}"), w.get(2))?);
-            }
+            "timeout" => self.timeout(no, w, conf)?,
             "contimeout" | "srvtimeout" => {
                 return Err(self.err(
                     no,
                     format!("`{k}` was removed in HAProxy 2.1; use `timeout connect` / `timeout server`"),
                 ));
             }
-            "option" | "no" => {
-                let negated = k == "no";
-                let rest = if negated {
-                    if w.get(1).map(String::as_str) != Some("option") {
-                        unmodelled(conf, w.join(" "));
-                        return Ok(());
-                    }
-                    &w[2..]
-                } else {
-                    &w[1..]
-                };
-                match rest.first().map(String::as_str) {
-                    Some("redispatch") => {
-                        conf.redispatch = Some(if negated {
-                            0
-                        } else {
-                            match rest.get(1) {
-                                None => -1,
-                                Some(n) => n.parse::<i32>().map_err(|_| self.err(no, format!("`option redispatch {n}` is not valid; expected an integer interval (e.g. -1, 1, 2)")))?,
-                            }
-                        })
-                    }
-                    Some("allbackups") => conf.allbackups = Some(!negated),
-                    _ => unmodelled(conf, w.join(" ")),
-                }
-            }
+            "option" | "no" => self.option(no, w, conf)?,
             "default-server" => {
                 let mut warns = Vec::new();
                 let mut p = ServerParams::default();
@@ -954,9 +928,192 @@ impl Parser<'_> {
             "server" | "server-template" if is_defaults => {
                 return Err(self.err(no, format!("`{k}` is not allowed in a defaults section")));
             }
-            _ => unmodelled(conf, w.join(" ")),
+            _ => self.unmodelled(no, conf, w.join(" ")),
         }
         Ok(())
+    }
+
+    /// Note in `conf` that line `no`'s `what` is not modelled.
+    fn unmodelled(&self, no: usize, conf: &mut ProxyConf, what: String) {
+        conf.unmodelled
+            .push(self.warn(no, format!("`{what}` is not modelled; ignored")))
+    }
+
+    /// `balance <algorithm> [params]`: the algorithm, and `uri`'s parameters.
+    fn balance(&self, no: usize, w: &[String], conf: &mut ProxyConf) -> Result<(), ImportError> {
+        let (alg, draws) = self.algorithm(no, w.get(1).map(String::as_str).unwrap_or(""))?;
+        conf.uri = UriParams::default();
+        if alg == AlgorithmName::Uri {
+            conf.uri = self.uri_params(no, &w[2..])?;
+        } else if w.len() > 2 {
+            self.unmodelled(no, conf, w.join(" "));
+        }
+        conf.balance = Some((alg, draws));
+        Ok(())
+    }
+
+    /// A `balance` algorithm simpark models, with its draws (`random(<draws>)`).
+    fn algorithm(&self, no: usize, arg: &str) -> Result<(AlgorithmName, u32), ImportError> {
+        Ok(match arg {
+            "roundrobin" => (AlgorithmName::Roundrobin, RANDOM_DRAWS_DEFAULT),
+            "static-rr" => (AlgorithmName::StaticRr, RANDOM_DRAWS_DEFAULT),
+            "leastconn" => (AlgorithmName::Leastconn, RANDOM_DRAWS_DEFAULT),
+            "first" => (AlgorithmName::First, RANDOM_DRAWS_DEFAULT),
+            "source" => (AlgorithmName::Source, RANDOM_DRAWS_DEFAULT),
+            "random" => (AlgorithmName::Random, RANDOM_DRAWS_DEFAULT),
+            "uri" => (AlgorithmName::Uri, RANDOM_DRAWS_DEFAULT),
+            a if a.starts_with("random(") && a.ends_with(')') => {
+                let d = &a["random(".len()..a.len() - 1];
+                match d.parse::<u32>() {
+                    Ok(n) if (1..=100).contains(&n) => (AlgorithmName::Random, n),
+                    _ => return Err(self.err(no, format!("`balance {a}`: draws must be an integer 1..=100"))),
+                }
+            }
+            a => {
+                return Err(self.err(
+                    no,
+                    format!("`balance {a}` is not modelled by simpark; valid: roundrobin, static-rr, leastconn, first, source, uri, random, random(<draws>)"),
+                ));
+            }
+        })
+    }
+
+    /// `timeout connect|server|queue|check <time>`; other timeouts are not modelled.
+    fn timeout(&self, no: usize, w: &[String], conf: &mut ProxyConf) -> Result<(), ImportError> {
+        let which = w.get(1).map(String::as_str).unwrap_or("");
+        let slot = match which {
+            "connect" => &mut conf.timeout_connect_ms,
+            "server" => &mut conf.timeout_server_ms,
+            "queue" => &mut conf.timeout_queue_ms,
+            "check" => &mut conf.timeout_check_ms,
+            _ => {
+                self.unmodelled(no, conf, w.join(" "));
+                return Ok(());
+            }
+        };
+        *slot = Some(self.time(no, &format!("timeout {which}"), w.get(2))?);
+        Ok(())
+    }
+
+    /// `[no] option redispatch [<interval>]` and `[no] option allbackups`; other options
+    /// (and other `no` lines) are not modelled.
+    fn option(&self, no: usize, w: &[String], conf: &mut ProxyConf) -> Result<(), ImportError> {
+        let negated = w[0] == "no";
+        let rest = if negated {
+            if w.get(1).map(String::as_str) != Some("option") {
+                self.unmodelled(no, conf, w.join(" "));
+                return Ok(());
+            }
+            &w[2..]
+        } else {
+            &w[1..]
+        };
+        match rest.first().map(String::as_str) {
+            Some("redispatch") => {
+                conf.redispatch = Some(if negated {
+                    0
+                } else {
+                    match rest.get(1) {
+                        None => -1,
+                        Some(n) => n.parse::<i32>().map_err(|_| {
+                            self.err(
+                                no,
+                                format!(
+                                    "`option redispatch {n}` is not valid; expected an integer interval (e.g. -1, 1, 2)"
+                                ),
+                            )
+                        })?,
+                    }
+                })
+            }
+            Some("allbackups") => conf.allbackups = Some(!negated),
+            _ => self.unmodelled(no, conf, w.join(" ")),
+        }
+        Ok(())
+    }
+
+    /// Apply the backend section's `lines` to `conf` and return its servers in declaration
+    /// order (each over the `default-server` in force at its line).
+    fn backend_lines(
+        &self,
+        lines: &[Line],
+        conf: &mut ProxyConf,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Vec<RawServer>, ImportError> {
+        let mut servers_raw: Vec<RawServer> = Vec::new();
+        for l in lines {
+            match l.words[0].as_str() {
+                "server" => servers_raw.push(self.server(l, &conf.default_server, warnings)?),
+                "server-template" => self.server_template(l, &conf.default_server, warnings, &mut servers_raw)?,
+                _ => self.proxy_line(l, conf, false)?,
+            }
+        }
+        Ok(servers_raw)
+    }
+
+    /// `server <name> <address>[:port] [params]` over `default_server`.
+    fn server(
+        &self,
+        l: &Line,
+        default_server: &ServerParams,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<RawServer, ImportError> {
+        if l.words.len() < 3 {
+            return Err(self.err(
+                l.no,
+                "`server` needs a name and an address: server <name> <address>[:port] [params]",
+            ));
+        }
+        let mut sp = ServerParams::default();
+        self.server_params(l.no, &l.words[3..], &mut sp, warnings, true)?;
+        Ok((l.words[1].clone(), l.no, sp.over(default_server)))
+    }
+
+    /// `server-template <prefix> <num | range> <fqdn>[:port] [params]`: its servers, over
+    /// `default_server`, appended to `out`.
+    fn server_template(
+        &self,
+        l: &Line,
+        default_server: &ServerParams,
+        warnings: &mut Vec<Warning>,
+        out: &mut Vec<RawServer>,
+    ) -> Result<(), ImportError> {
+        if l.words.len() < 4 {
+            return Err(self.err(l.no, "`server-template` needs <prefix> <num | range> <fqdn>[:port]"));
+        }
+        let (lo, hi) = self.template_range(l)?;
+        let mut sp = ServerParams::default();
+        self.server_params(l.no, &l.words[4..], &mut sp, warnings, true)?;
+        for n in lo..=hi {
+            let mut s = sp.clone();
+            // HAProxy 2.6: an `id` on a template is the first server's only; the others
+            // are numbered automatically (seen with `show servers state`).
+            s.id = sp.id.filter(|_| n == lo);
+            out.push((format!("{}{n}", l.words[1]), l.no, s.over(default_server)));
+        }
+        Ok(())
+    }
+
+    /// A `server-template`'s numbers: `N` is 1..=N, `A-B` is A..=B.
+    fn template_range(&self, l: &Line) -> Result<(u32, u32), ImportError> {
+        let range = &l.words[2];
+        let (lo, hi) = match range.split_once('-') {
+            Some((a, b)) => (a.parse::<u32>().ok(), b.parse::<u32>().ok()),
+            None => (Some(1), range.parse::<u32>().ok()),
+        };
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Err(self.err(
+                l.no,
+                format!(
+                    "`server-template {} {range}`: expected a count (3) or a range (1-3)",
+                    l.words[1]
+                ),
+            ));
+        };
+        if lo == 0 || hi < lo || hi - lo >= TEMPLATE_SERVERS_MAX {
+            return Err(self.err(l.no, format!("`server-template` range `{range}` is not valid; expected 1..N with at most {TEMPLATE_SERVERS_MAX} servers")));
+        }
+        Ok((lo, hi))
     }
 }
 
@@ -1007,9 +1164,61 @@ fn sections(lines: &[Line]) -> Vec<Section<'_>> {
     out
 }
 
+/// A server as its line states it: name, line and the parameters over `default-server`.
+type RawServer = (String, usize, ServerParams);
+
+/// Resolve the chosen backend (or listen section) with the defaults it inherits.
 fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, ImportError> {
     let p = Parser { file };
     let secs = sections(lines);
+    let be_index = chosen_section(&secs, file, opts)?;
+    let be_sec = &secs[be_index];
+    let resolved = resolved_defaults(&p, &secs)?;
+    let mut conf = match be_sec.from {
+        Some(f) => named_defaults(&secs, &resolved, be_index, f, file, be_sec.no)?,
+        None => resolved
+            .iter()
+            .rev()
+            .find(|(i, _)| *i < be_index)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default(),
+    };
+    let mut warnings = std::mem::take(&mut conf.unmodelled);
+    let servers_raw = p.backend_lines(be_sec.lines, &mut conf, &mut warnings)?;
+    warnings.append(&mut conf.unmodelled);
+    warn_other_sections(&p, &secs, be_sec, &mut warnings);
+    if servers_raw.is_empty() {
+        return Err(at(
+            file,
+            be_sec.no,
+            format!("backend `{}` has no server", be_sec.name.unwrap_or("")),
+        ));
+    }
+    let servers = effective_servers(servers_raw, file)?;
+    let (algorithm, draws) = algorithm_or_default(conf.balance, opts);
+    check_hash_type(&p, conf.hash_type.as_ref(), algorithm, &mut warnings)?;
+    warnings.sort_by_key(|w| w.line);
+    Ok(Backend {
+        name: be_sec.name.unwrap_or("").to_string(),
+        line: be_sec.no,
+        servers,
+        algorithm,
+        draws,
+        uri: conf.uri,
+        retries: conf.retries.unwrap_or(RETRIES_DEFAULT),
+        redispatch: conf.redispatch.unwrap_or(0),
+        allbackups: conf.allbackups.unwrap_or(false),
+        timeout_connect_ms: conf.timeout_connect_ms,
+        timeout_server_ms: conf.timeout_server_ms,
+        timeout_queue_ms: conf.timeout_queue_ms,
+        timeout_check_ms: conf.timeout_check_ms,
+        warnings,
+    })
+}
+
+/// The index in `secs` of the backend or listen section to import: the one `opts` names, or
+/// the only one. Lines before any section are an error.
+fn chosen_section(secs: &[Section], file: &str, opts: &Options) -> Result<usize, ImportError> {
     if let Some(s) = secs.iter().find(|s| s.kind.is_empty()) {
         return Err(at(
             file,
@@ -1050,16 +1259,19 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
         }
     };
     let be_sec = candidates[chosen];
-    let be_index = secs
+    Ok(secs
         .iter()
         .position(|s| std::ptr::eq(s, be_sec))
-        .expect("the chosen section is one of them");
+        .expect("the chosen section is one of them"))
+}
 
-    // Every defaults section, resolved in order: its own `from`, else from scratch.
+/// Every defaults section, resolved in order: its own `from`, else from scratch; each with
+/// its index in `secs`.
+fn resolved_defaults(p: &Parser, secs: &[Section]) -> Result<Vec<(usize, ProxyConf)>, ImportError> {
     let mut resolved: Vec<(usize, ProxyConf)> = Vec::new();
     for (i, s) in secs.iter().enumerate().filter(|(_, s)| s.kind == "defaults") {
         let conf = match s.from {
-            Some(f) => named_defaults(&secs, &resolved, i, f, file, s.no)?,
+            Some(f) => named_defaults(secs, &resolved, i, f, p.file, s.no)?,
             None => ProxyConf::default(),
         };
         let mut own = conf.clone();
@@ -1068,66 +1280,12 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
         }
         resolved.push((i, own));
     }
-    let mut conf = match be_sec.from {
-        Some(f) => named_defaults(&secs, &resolved, be_index, f, file, be_sec.no)?,
-        None => resolved
-            .iter()
-            .rev()
-            .find(|(i, _)| *i < be_index)
-            .map(|(_, c)| c.clone())
-            .unwrap_or_default(),
-    };
-    let mut warnings = std::mem::take(&mut conf.unmodelled);
-    let mut servers_raw: Vec<(String, usize, ServerParams)> = Vec::new();
-    for l in be_sec.lines {
-        match l.words[0].as_str() {
-            "server" => {
-                if l.words.len() < 3 {
-                    return Err(p.err(
-                        l.no,
-                        "`server` needs a name and an address: server <name> <address>[:port] [params]",
-                    ));
-                }
-                let mut sp = ServerParams::default();
-                p.server_params(l.no, &l.words[3..], &mut sp, &mut warnings, true)?;
-                servers_raw.push((l.words[1].clone(), l.no, sp.over(&conf.default_server)));
-            }
-            "server-template" => {
-                if l.words.len() < 4 {
-                    return Err(p.err(l.no, "`server-template` needs <prefix> <num | range> <fqdn>[:port]"));
-                }
-                let range = &l.words[2];
-                let (lo, hi) = match range.split_once('-') {
-                    Some((a, b)) => (a.parse::<u32>().ok(), b.parse::<u32>().ok()),
-                    None => (Some(1), range.parse::<u32>().ok()),
-                };
-                let (Some(lo), Some(hi)) = (lo, hi) else {
-                    return Err(p.err(
-                        l.no,
-                        format!(
-                            "`server-template {} {range}`: expected a count (3) or a range (1-3)",
-                            l.words[1]
-                        ),
-                    ));
-                };
-                if lo == 0 || hi < lo || hi - lo >= TEMPLATE_SERVERS_MAX {
-                    return Err(p.err(l.no, format!("`server-template` range `{range}` is not valid; expected 1..N with at most {TEMPLATE_SERVERS_MAX} servers")));
-                }
-                let mut sp = ServerParams::default();
-                p.server_params(l.no, &l.words[4..], &mut sp, &mut warnings, true)?;
-                for n in lo..=hi {
-                    let mut s = sp.clone();
-                    // HAProxy 2.6: an `id` on a template is the first server's only; the others
-                    // are numbered automatically (seen with `show servers state`).
-                    s.id = sp.id.filter(|_| n == lo);
-                    servers_raw.push((format!("{}{n}", l.words[1]), l.no, s.over(&conf.default_server)));
-                }
-            }
-            _ => p.proxy_line(l, &mut conf, false)?,
-        }
-    }
-    warnings.append(&mut conf.unmodelled);
-    for s in &secs {
+    Ok(resolved)
+}
+
+/// Warn for every section but the backend, `defaults` and `global`: it is not imported.
+fn warn_other_sections(p: &Parser, secs: &[Section], be_sec: &Section, warnings: &mut Vec<Warning>) {
+    for s in secs {
         let skip = std::ptr::eq(s, be_sec) || s.kind == "defaults" || s.kind == "global";
         if !skip {
             warnings.push(p.warn(
@@ -1141,25 +1299,31 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
             ));
         }
     }
-    if servers_raw.is_empty() {
-        return Err(at(
-            file,
-            be_sec.no,
-            format!("backend `{}` has no server", be_sec.name.unwrap_or("")),
-        ));
-    }
-    let servers = effective_servers(servers_raw, file)?;
-    let (algorithm, draws) = match conf.balance {
+}
+
+/// The `balance` stated, else the version's default: `random` since HAProxy 3.3, before
+/// that `roundrobin`.
+fn algorithm_or_default(balance: Option<(AlgorithmName, u32)>, opts: &Options) -> (AlgorithmName, u32) {
+    match balance {
         Some(b) => b,
         None if version_cmp(&opts.version, &RANDOM_DEFAULT_SINCE) != std::cmp::Ordering::Less => {
             (AlgorithmName::Random, RANDOM_DRAWS_DEFAULT)
         }
         None => (AlgorithmName::Roundrobin, RANDOM_DRAWS_DEFAULT),
-    };
-    if let Some((no, text)) = &conf.hash_type {
+    }
+}
+
+/// A `hash-type` other than HAProxy's default (line, text) is an error if `algorithm`
+/// hashes, else a warning.
+fn check_hash_type(
+    p: &Parser,
+    hash_type: Option<&(usize, String)>,
+    algorithm: AlgorithmName,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), ImportError> {
+    if let Some((no, text)) = hash_type {
         if matches!(algorithm, AlgorithmName::Source | AlgorithmName::Uri) {
-            return Err(at(
-                file,
+            return Err(p.err(
                 *no,
                 format!(
                     "`{text}` is not modelled by simpark; it hashes map-based with sdbm (HAProxy's default `hash-type map-based`)"
@@ -1171,23 +1335,7 @@ fn resolve(lines: &[Line], file: &str, opts: &Options) -> Result<Backend, Import
             format!("`{text}` has no effect without a hash algorithm (source, uri); ignored"),
         ));
     }
-    warnings.sort_by_key(|w| w.line);
-    Ok(Backend {
-        name: be_sec.name.unwrap_or("").to_string(),
-        line: be_sec.no,
-        servers,
-        algorithm,
-        draws,
-        uri: conf.uri,
-        retries: conf.retries.unwrap_or(RETRIES_DEFAULT),
-        redispatch: conf.redispatch.unwrap_or(0),
-        allbackups: conf.allbackups.unwrap_or(false),
-        timeout_connect_ms: conf.timeout_connect_ms,
-        timeout_server_ms: conf.timeout_server_ms,
-        timeout_queue_ms: conf.timeout_queue_ms,
-        timeout_check_ms: conf.timeout_check_ms,
-        warnings,
-    })
+    Ok(())
 }
 
 /// The named defaults section `name` declared before section `before`.
@@ -1217,7 +1365,7 @@ fn named_defaults(
 /// (`check_config_validity`): a counter starts at 1 and steps once per server in declaration
 /// order, explicit id or not; a server without `id` takes the first id from the counter up
 /// that no server uses. So `a; b id 1; c` numbers a=2, b=1, c=4 (checked live).
-fn effective_servers(raw: Vec<(String, usize, ServerParams)>, file: &str) -> Result<Vec<Server>, ImportError> {
+fn effective_servers(raw: Vec<RawServer>, file: &str) -> Result<Vec<Server>, ImportError> {
     let mut used = std::collections::BTreeSet::new();
     for (name, no, p) in &raw {
         if let Some(id) = p.id
@@ -1291,13 +1439,33 @@ fn shown<T: serde::Serialize + std::fmt::Debug>(v: &T) -> String {
 /// Map a resolved backend onto `[balancer]` and `web.count`. Servers are ordered actives
 /// first, then backups (the scenario's `backup_servers` are the last ones), each group in
 /// declaration order; ids are always stated so `first` and the `random` ring keep HAProxy's.
-pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
-    let mut warnings = be.warnings;
-    let warn = |line: usize, message: String| Warning {
-        file: file.to_string(),
-        line,
-        message,
-    };
+pub fn to_imported(mut be: Backend, file: &str) -> Result<Imported, ImportError> {
+    let mut warnings = std::mem::take(&mut be.warnings);
+    let order = server_order(&be, file)?;
+    warn_not_uniform(&order, file, &mut warnings);
+    let server_map = server_map(&order, file);
+    let defaults = Balancer::default();
+    let timeouts = timeouts(&be, file, &defaults, &mut warnings);
+    let balancer = balancer(&be, &order, timeouts, defaults);
+    warnings.sort_by_key(|w| w.line);
+    Ok(Imported {
+        balancer: Some((balancer, order.len() as u32)),
+        vrrp_advert_ms: None,
+        server_map,
+        sources: vec![format!("{file} (backend {})", be.name)],
+        warnings,
+        ..Imported::default()
+    })
+}
+
+/// The scenario's name of the `i`-th server in scenario order (`web1`, ...).
+fn web_name(i: usize) -> String {
+    format!("web{}", i + 1)
+}
+
+/// The servers in scenario order: actives, then backups, each in declaration order. A
+/// backend of backups only is an error.
+fn server_order<'a>(be: &'a Backend, file: &str) -> Result<Vec<&'a Server>, ImportError> {
     let mut order: Vec<&Server> = be.servers.iter().filter(|s| !s.backup).collect();
     if order.is_empty() {
         return Err(at(
@@ -1310,16 +1478,21 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
         ));
     }
     order.extend(be.servers.iter().filter(|s| s.backup));
-    // simpark holds these once for every server: the first server's value, a warning for
-    // each server that says otherwise.
+    Ok(order)
+}
+
+/// simpark holds these once for every server: the first server's value, a warning for
+/// each server that says otherwise.
+fn warn_not_uniform(order: &[&Server], file: &str, warnings: &mut Vec<Warning>) {
     let first = order[0];
     macro_rules! uniform {
         ($field:ident, $key:literal) => {
             for s in &order[1..] {
                 if s.$field != first.$field {
-                    warnings.push(warn(
-                        s.line,
-                        format!(
+                    warnings.push(Warning {
+                        file: file.to_string(),
+                        line: s.line,
+                        message: format!(
                             "server `{}` has {} {} but simpark uses one value for every server: {} from server `{}`",
                             s.name,
                             $key,
@@ -1327,7 +1500,7 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
                             shown(&first.$field),
                             first.name
                         ),
-                    ));
+                    });
                 }
             }
         };
@@ -1343,8 +1516,11 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
     uniform!(observe, "observe");
     uniform!(error_limit, "error-limit");
     uniform!(on_error, "on-error");
-    let web_name = |i: usize| format!("web{}", i + 1);
-    let server_map = order
+}
+
+/// One line per server: `webK = server <name> (file:line)[ backup]`.
+fn server_map(order: &[&Server], file: &str) -> Vec<String> {
+    order
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -1356,21 +1532,36 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
                 if s.backup { " backup" } else { "" }
             )
         })
-        .collect();
-    let weights: Vec<u32> = order.iter().map(|s| s.weight).collect();
-    let defaults = Balancer::default();
+        .collect()
+}
+
+/// The backend's `timeout connect` and `timeout server` [ms]; one not set is the scenario's
+/// default (`defaults`), with a warning.
+fn timeouts(be: &Backend, file: &str, defaults: &Balancer, warnings: &mut Vec<Warning>) -> (f64, f64) {
     let mut timeout = |v: Option<f64>, what: &str, fallback: f64| {
         v.unwrap_or_else(|| {
-            warnings.push(warn(
-                be.line,
-                format!("`timeout {what}` is not set (HAProxy then waits without limit); simpark uses {fallback} ms"),
-            ));
+            warnings.push(Warning {
+                file: file.to_string(),
+                line: be.line,
+                message: format!(
+                    "`timeout {what}` is not set (HAProxy then waits without limit); simpark uses {fallback} ms"
+                ),
+            });
             fallback
         })
     };
     let timeout_connect_ms = timeout(be.timeout_connect_ms, "connect", defaults.timeout_connect_ms);
     let timeout_server_ms = timeout(be.timeout_server_ms, "server", defaults.timeout_server_ms);
-    let balancer = Balancer {
+    (timeout_connect_ms, timeout_server_ms)
+}
+
+/// `[balancer]` from the backend, its servers in scenario order (`order`) and its
+/// (connect, server) timeouts [ms]; the keys haproxy.cfg does not set from `defaults`.
+fn balancer(be: &Backend, order: &[&Server], timeouts: (f64, f64), defaults: Balancer) -> Balancer {
+    let first = order[0];
+    let (timeout_connect_ms, timeout_server_ms) = timeouts;
+    let weights: Vec<u32> = order.iter().map(|s| s.weight).collect();
+    Balancer {
         algorithm: be.algorithm,
         draws: be.draws,
         uri_whole: be.uri.whole,
@@ -1410,16 +1601,7 @@ pub fn to_imported(be: Backend, file: &str) -> Result<Imported, ImportError> {
             on_error: first.on_error,
         },
         ..defaults
-    };
-    warnings.sort_by_key(|w| w.line);
-    Ok(Imported {
-        balancer: Some((balancer, order.len() as u32)),
-        vrrp_advert_ms: None,
-        server_map,
-        sources: vec![format!("{file} (backend {})", be.name)],
-        warnings,
-        ..Imported::default()
-    })
+    }
 }
 
 #[cfg(test)]

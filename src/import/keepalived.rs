@@ -136,16 +136,43 @@ struct Instance {
     advert_ms: f64,
 }
 
+/// A warning at `file:line`.
+fn warning(file: &str, line: usize, message: String) -> Warning {
+    Warning {
+        file: file.to_string(),
+        line,
+        message,
+    }
+}
+
 /// Read one keepalived.conf: its `vrrp_instance` (the one named `instance`, or the only one).
 fn read(text: &str, file: &str, instance: Option<&str>, warnings: &mut Vec<Warning>) -> Result<Instance, ImportError> {
     let toks = tokens(text, file)?;
     let mut pos = 0;
     let nodes = parse_block(&toks, &mut pos, 0, file)?;
-    let warn = |line: usize, message: String| Warning {
-        file: file.to_string(),
-        line,
-        message,
+    let chosen = choose_instance(&nodes, file, instance)?;
+    let mut version = other_blocks(&nodes, chosen, file, warnings)?;
+    let keys = instance_keys(chosen, file, warnings, &mut version)?;
+    let Some(master) = keys.state else {
+        return Err(at(
+            file,
+            chosen.line,
+            "this vrrp_instance has no `state MASTER` or `state BACKUP`; simpark needs the role",
+        ));
     };
+    check_version(version, chosen.line, file, warnings)?;
+    warn_priority(master, keys.priority, chosen.line, file, warnings);
+    Ok(Instance {
+        file: file.to_string(),
+        line: chosen.line,
+        master,
+        priority: keys.priority,
+        advert_ms: keys.advert_ms,
+    })
+}
+
+/// The `vrrp_instance` to import: the one named `instance`, or the only one.
+fn choose_instance<'a>(nodes: &'a [Node], file: &str, instance: Option<&str>) -> Result<&'a Node, ImportError> {
     let instances: Vec<&Node> = nodes
         .iter()
         .filter(|n| n.words.first().map(String::as_str) == Some("vrrp_instance"))
@@ -154,161 +181,210 @@ fn read(text: &str, file: &str, instance: Option<&str>, warnings: &mut Vec<Warni
         .iter()
         .map(|n| n.words.get(1).map_or("", String::as_str))
         .collect();
-    let chosen = match instance {
+    match instance {
         Some(want) => instances
             .iter()
             .find(|n| n.words.get(1).map(String::as_str) == Some(want))
+            .copied()
             .ok_or_else(|| ImportError::File {
                 file: file.to_string(),
                 message: format!("no vrrp_instance named `{want}`; found: {}", names.join(", ")),
-            })?,
-        None if instances.len() == 1 => instances[0],
-        None => {
-            return Err(ImportError::File {
-                file: file.to_string(),
-                message: if instances.is_empty() {
-                    "no vrrp_instance to import".to_string()
-                } else {
-                    format!(
-                        "{} vrrp_instance blocks ({}); choose one with --instance NAME",
-                        instances.len(),
-                        names.join(", ")
-                    )
-                },
-            });
-        }
-    };
+            }),
+        None if instances.len() == 1 => Ok(instances[0]),
+        None => Err(ImportError::File {
+            file: file.to_string(),
+            message: if instances.is_empty() {
+                "no vrrp_instance to import".to_string()
+            } else {
+                format!(
+                    "{} vrrp_instance blocks ({}); choose one with --instance NAME",
+                    instances.len(),
+                    names.join(", ")
+                )
+            },
+        }),
+    }
+}
+
+/// Warn for every top-level block but the chosen instance (checking `vrrp_script` keywords)
+/// and return `global_defs`' `vrrp_version` (line, value), if it states one.
+fn other_blocks(
+    nodes: &[Node],
+    chosen: &Node,
+    file: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<(usize, String)>, ImportError> {
     let mut version: Option<(usize, String)> = None;
-    for n in &nodes {
+    for n in nodes {
         let key = n.words.first().map_or("", String::as_str);
         if std::ptr::eq(n, chosen) {
             continue;
         }
         match key {
-            "vrrp_script" => {
-                let name = n.words.get(1).map_or("", String::as_str);
-                for c in n.block.iter().flatten() {
-                    let k = c.words.first().map_or("", String::as_str);
-                    if matches!(
-                        k,
-                        "weight" | "rise" | "fall" | "script" | "interval" | "timeout" | "user" | "init_fail"
-                    ) {
-                        warnings.push(warn(c.line, format!("vrrp_script `{name}`: `{}` is not modelled (simpark's pair fails over when lb1 fails, not on a tracked script)", c.words.join(" "))));
-                    } else {
-                        return Err(at(
-                            file,
-                            c.line,
-                            format!(
-                                "`{k}` is not a vrrp_script keyword; valid: script interval timeout weight rise fall user init_fail"
-                            ),
-                        ));
-                    }
-                }
-            }
+            "vrrp_script" => script_warnings(n, file, warnings)?,
             "global_defs" => {
                 for c in n.block.iter().flatten() {
                     if c.words.first().map(String::as_str) == Some("vrrp_version") {
                         version = Some((c.line, c.words.get(1).cloned().unwrap_or_default()));
                     } else {
-                        warnings.push(warn(
+                        warnings.push(warning(
+                            file,
                             c.line,
                             format!("global_defs `{}` is not modelled; ignored", c.words.join(" ")),
                         ));
                     }
                 }
             }
-            _ => warnings.push(warn(
+            _ => warnings.push(warning(
+                file,
                 n.line,
                 format!("`{}` block is not modelled; ignored", n.words.join(" ")),
             )),
         }
     }
-    let mut state: Option<bool> = None;
-    let mut priority = PRIORITY_LB2;
-    let mut advert_ms = f64::from(DEFAULT_ADVERT_INTERVAL_CS) * 10.0;
+    Ok(version)
+}
+
+/// Warn for each statement of a `vrrp_script` block; a word that is not one of its keywords
+/// is an error.
+fn script_warnings(n: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<(), ImportError> {
+    let name = n.words.get(1).map_or("", String::as_str);
+    for c in n.block.iter().flatten() {
+        let k = c.words.first().map_or("", String::as_str);
+        if matches!(
+            k,
+            "weight" | "rise" | "fall" | "script" | "interval" | "timeout" | "user" | "init_fail"
+        ) {
+            warnings.push(warning(file, c.line, format!("vrrp_script `{name}`: `{}` is not modelled (simpark's pair fails over when lb1 fails, not on a tracked script)", c.words.join(" "))));
+        } else {
+            return Err(at(
+                file,
+                c.line,
+                format!(
+                    "`{k}` is not a vrrp_script keyword; valid: script interval timeout weight rise fall user init_fail"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a `vrrp_instance` block states of the role, priority and interval.
+struct InstanceKeys {
+    /// `state`: MASTER = true; `None` if the block does not say.
+    state: Option<bool>,
+    priority: u32,
+    /// `advert_int` [ms].
+    advert_ms: f64,
+}
+
+/// Read the statements of the chosen `vrrp_instance`, warning for those not modelled; its
+/// `vrrp_version` replaces `version`.
+fn instance_keys(
+    chosen: &Node,
+    file: &str,
+    warnings: &mut Vec<Warning>,
+    version: &mut Option<(usize, String)>,
+) -> Result<InstanceKeys, ImportError> {
+    let mut keys = InstanceKeys {
+        state: None,
+        priority: PRIORITY_LB2,
+        advert_ms: f64::from(DEFAULT_ADVERT_INTERVAL_CS) * 10.0,
+    };
     for c in chosen.block.iter().flatten() {
         let k = c.words.first().map_or("", String::as_str);
         let v = c.words.get(1).map(String::as_str);
         match k {
-            "state" => {
-                state = Some(match v {
-                    Some("MASTER") => true,
-                    Some("BACKUP") => false,
-                    other => {
-                        return Err(at(
-                            file,
-                            c.line,
-                            format!(
-                                "`state {}` is not valid; expected MASTER or BACKUP",
-                                other.unwrap_or("")
-                            ),
-                        ));
-                    }
-                })
-            }
-            "priority" => {
-                priority = match v.and_then(|s| s.parse::<u32>().ok()) {
-                    Some(p) if (1..=255).contains(&p) => p,
-                    _ => {
-                        return Err(at(
-                            file,
-                            c.line,
-                            format!(
-                                "`priority {}` is not valid; expected an integer 1..=255",
-                                v.unwrap_or("")
-                            ),
-                        ));
-                    }
-                }
-            }
-            "advert_int" => {
-                let max_s = f64::from(MAX_ADVERT_INTERVAL_CS) / 100.0;
-                advert_ms = match v.and_then(|s| s.parse::<f64>().ok()) {
-                    // RFC 5798: a whole number of centiseconds up to 4095.
-                    Some(s) if s > 0.0 && s <= max_s && ((s * 100.0).round() - s * 100.0).abs() < 1e-9 => {
-                        (s * 100.0).round() * 10.0
-                    }
-                    _ => {
-                        return Err(at(
-                            file,
-                            c.line,
-                            format!(
-                                "`advert_int {}` is not valid; expected seconds, a multiple of 0.01 in (0, {max_s}]",
-                                v.unwrap_or("")
-                            ),
-                        ));
-                    }
-                }
-            }
-            "nopreempt" => warnings.push(warn(
+            "state" => keys.state = Some(parse_state(v, file, c.line)?),
+            "priority" => keys.priority = parse_priority(v, file, c.line)?,
+            "advert_int" => keys.advert_ms = parse_advert_ms(v, file, c.line)?,
+            "nopreempt" => warnings.push(warning(
+                file,
                 c.line,
                 "`nopreempt` is not modelled: simpark's lb1 takes the address back when it returns (preemption on)"
                     .to_string(),
             )),
-            "preempt_delay" => warnings.push(warn(
+            "preempt_delay" => warnings.push(warning(
+                file,
                 c.line,
                 format!(
                     "`{}` is not modelled: simpark's lb1 preempts at once",
                     c.words.join(" ")
                 ),
             )),
-            "vrrp_version" => version = Some((c.line, v.unwrap_or("").to_string())),
-            _ => warnings.push(warn(
+            "vrrp_version" => *version = Some((c.line, v.unwrap_or("").to_string())),
+            _ => warnings.push(warning(
+                file,
                 c.line,
                 format!("vrrp_instance `{}` is not modelled; ignored", c.words.join(" ")),
             )),
         }
     }
-    let Some(master) = state else {
-        return Err(at(
+    Ok(keys)
+}
+
+/// `state MASTER` (true) or `state BACKUP` (false).
+fn parse_state(v: Option<&str>, file: &str, line: usize) -> Result<bool, ImportError> {
+    match v {
+        Some("MASTER") => Ok(true),
+        Some("BACKUP") => Ok(false),
+        other => Err(at(
             file,
-            chosen.line,
-            "this vrrp_instance has no `state MASTER` or `state BACKUP`; simpark needs the role",
-        ));
-    };
+            line,
+            format!(
+                "`state {}` is not valid; expected MASTER or BACKUP",
+                other.unwrap_or("")
+            ),
+        )),
+    }
+}
+
+/// `priority`: an integer 1..=255.
+fn parse_priority(v: Option<&str>, file: &str, line: usize) -> Result<u32, ImportError> {
+    match v.and_then(|s| s.parse::<u32>().ok()) {
+        Some(p) if (1..=255).contains(&p) => Ok(p),
+        _ => Err(at(
+            file,
+            line,
+            format!(
+                "`priority {}` is not valid; expected an integer 1..=255",
+                v.unwrap_or("")
+            ),
+        )),
+    }
+}
+
+/// `advert_int` [s] as milliseconds.
+fn parse_advert_ms(v: Option<&str>, file: &str, line: usize) -> Result<f64, ImportError> {
+    let max_s = f64::from(MAX_ADVERT_INTERVAL_CS) / 100.0;
+    match v.and_then(|s| s.parse::<f64>().ok()) {
+        // RFC 5798: a whole number of centiseconds up to 4095.
+        Some(s) if s > 0.0 && s <= max_s && ((s * 100.0).round() - s * 100.0).abs() < 1e-9 => {
+            Ok((s * 100.0).round() * 10.0)
+        }
+        _ => Err(at(
+            file,
+            line,
+            format!(
+                "`advert_int {}` is not valid; expected seconds, a multiple of 0.01 in (0, {max_s}]",
+                v.unwrap_or("")
+            ),
+        )),
+    }
+}
+
+/// Check the `vrrp_version` stated (line, value): 3 is modelled, 2 (or none, keepalived's
+/// default) is a warning at `instance_line` or its own line, anything else an error.
+fn check_version(
+    version: Option<(usize, String)>,
+    instance_line: usize,
+    file: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), ImportError> {
     match version {
         Some((_, v)) if v == "3" => {}
-        Some((line, v)) if v == "2" => warnings.push(warn(
+        Some((line, v)) if v == "2" => warnings.push(warning(
+            file,
             line,
             "`vrrp_version 2`: simpark models VRRP version 3 (RFC 5798) timers".to_string(),
         )),
@@ -319,28 +395,28 @@ fn read(text: &str, file: &str, instance: Option<&str>, warnings: &mut Vec<Warni
                 format!("`vrrp_version {v}` is not valid; expected 2 or 3"),
             ));
         }
-        None => warnings.push(warn(
-            chosen.line,
+        None => warnings.push(warning(
+            file,
+            instance_line,
             "no `vrrp_version`: keepalived's default is 2; simpark models VRRP version 3 (RFC 5798) timers".to_string(),
         )),
     }
+    Ok(())
+}
+
+/// Warn if `priority` is not the one the scenario's pair gives this role.
+fn warn_priority(master: bool, priority: u32, line: usize, file: &str, warnings: &mut Vec<Warning>) {
     let want = if master { PRIORITY_LB1 } else { PRIORITY_LB2 };
     if priority != want {
-        warnings.push(warn(
-            chosen.line,
+        warnings.push(warning(
+            file,
+            line,
             format!(
                 "priority {priority}: simpark's {} runs at priority {want} (the backup's priority sets its takeover skew time)",
                 if master { "lb1 (MASTER)" } else { "lb2 (BACKUP)" }
             ),
         ));
     }
-    Ok(Instance {
-        file: file.to_string(),
-        line: chosen.line,
-        master,
-        priority,
-        advert_ms,
-    })
 }
 
 /// Import one balancer's file or both (`files`: (contents, name)). One must be the MASTER;

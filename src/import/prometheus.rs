@@ -56,99 +56,131 @@ pub fn import(text: &str, file: &str) -> Result<(Vec<AlertRuleSpec>, Vec<Warning
     })?;
     let mut rules: Vec<AlertRuleSpec> = Vec::new();
     let mut warnings = Vec::new();
-    let mut warn = |line: u64, message: String| {
-        warnings.push(Warning {
-            file: file.to_string(),
-            line: line as usize,
-            message,
-        })
-    };
     let mut annotated = None;
     for g in &parsed.groups {
-        let gline = g.name.referenced.line();
-        if let Some(iv) = &g.interval
-            && parse_duration(iv) != parse_duration(EVALUATION_INTERVAL)
-        {
-            warn(
-                gline,
-                format!(
-                    "group `{}`: `interval: {iv}` is not modelled; simpark evaluates every rule every {EVALUATION_INTERVAL}",
-                    g.name.value
-                ),
-            );
-        }
-        if g.limit.is_some_and(|l| l > 0) {
-            warn(
-                gline,
-                format!("group `{}`: `limit` is not modelled; ignored", g.name.value),
-            );
-        }
-        if g.query_offset.is_some() {
-            warn(
-                gline,
-                format!("group `{}`: `query_offset` is not modelled; ignored", g.name.value),
-            );
-        }
+        group_warnings(g, file, &mut warnings);
         for r in &g.rules {
-            let Some(alert) = &r.alert else {
-                let line = r
-                    .record
-                    .as_ref()
-                    .map_or(r.expr.referenced.line(), |n| n.referenced.line());
-                let name = r.record.as_ref().map_or("?", |n| n.value.as_str());
-                warn(
-                    line,
-                    format!("recording rule `{name}` is not imported: simpark evaluates alerting rules only"),
-                );
+            let Some((line, spec)) = alert_rule(r, &rules, file, &mut warnings) else {
                 continue;
             };
-            let (name, line) = (alert.value.clone(), alert.referenced.line());
-            let skip = |why: String| format!("alert `{name}` is not imported: {why}");
-            if let Err(why) = promql::compile(&r.expr.value) {
-                warn(line, skip(why));
-                continue;
-            }
-            if let Some(d) = [&r.for_, &r.keep_firing_for]
-                .into_iter()
-                .flatten()
-                .find(|d| parse_duration(d).is_err())
-            {
-                warn(line, skip(format!("`{d}` is not a duration")));
-                continue;
-            }
-            if rules.iter().any(|o| o.alert == name) {
-                warn(
-                    line,
-                    skip("an alert of that name is imported already (simpark groups alerts by rule)".into()),
-                );
-                continue;
-            }
-            if let Some((k, _)) = r.labels.iter().find(|(_, v)| v.contains("{{")) {
-                warn(
-                    line,
-                    format!("alert `{name}`: label `{k}` is a template; simpark keeps its text as written"),
-                );
-            }
             if !r.annotations.is_empty() {
                 annotated.get_or_insert(line);
             }
-            rules.push(AlertRuleSpec {
-                alert: name,
-                expr: r.expr.value.trim().to_string(),
-                for_: r.for_.clone(),
-                keep_firing_for: r.keep_firing_for.clone(),
-                labels: r.labels.clone(),
-                source: format!("{file}:{line}"),
-            });
+            rules.push(spec);
         }
     }
     if let Some(line) = annotated {
-        warn(
+        warnings.push(warning(
+            file,
             line,
             "annotations (here and in later rules) are not modelled: they only word the notification".into(),
-        );
+        ));
     }
     Ok((rules, warnings))
+}
+
+/// A warning at `file:line`.
+fn warning(file: &str, line: u64, message: String) -> Warning {
+    Warning {
+        file: file.to_string(),
+        line: line as usize,
+        message,
+    }
+}
+
+/// Warn for the group settings that change evaluation: an `interval` other than simpark's,
+/// `limit`, `query_offset`.
+fn group_warnings(g: &Group, file: &str, warnings: &mut Vec<Warning>) {
+    let gline = g.name.referenced.line();
+    if let Some(iv) = &g.interval
+        && parse_duration(iv) != parse_duration(EVALUATION_INTERVAL)
+    {
+        warnings.push(warning(
+            file,
+            gline,
+            format!(
+                "group `{}`: `interval: {iv}` is not modelled; simpark evaluates every rule every {EVALUATION_INTERVAL}",
+                g.name.value
+            ),
+        ));
+    }
+    if g.limit.is_some_and(|l| l > 0) {
+        warnings.push(warning(
+            file,
+            gline,
+            format!("group `{}`: `limit` is not modelled; ignored", g.name.value),
+        ));
+    }
+    if g.query_offset.is_some() {
+        warnings.push(warning(
+            file,
+            gline,
+            format!("group `{}`: `query_offset` is not modelled; ignored", g.name.value),
+        ));
+    }
+}
+
+/// Rule `r` as imported, with its line, or `None` and a warning saying why not (a recording
+/// rule, or one [`refusal`] names). `rules` are those imported before it.
+fn alert_rule(
+    r: &Rule,
+    rules: &[AlertRuleSpec],
+    file: &str,
+    warnings: &mut Vec<Warning>,
+) -> Option<(u64, AlertRuleSpec)> {
+    let Some(alert) = &r.alert else {
+        let line = r
+            .record
+            .as_ref()
+            .map_or(r.expr.referenced.line(), |n| n.referenced.line());
+        let name = r.record.as_ref().map_or("?", |n| n.value.as_str());
+        warnings.push(warning(
+            file,
+            line,
+            format!("recording rule `{name}` is not imported: simpark evaluates alerting rules only"),
+        ));
+        return None;
+    };
+    let (name, line) = (alert.value.clone(), alert.referenced.line());
+    if let Some(why) = refusal(r, &name, rules) {
+        warnings.push(warning(file, line, format!("alert `{name}` is not imported: {why}")));
+        return None;
+    }
+    if let Some((k, _)) = r.labels.iter().find(|(_, v)| v.contains("{{")) {
+        warnings.push(warning(
+            file,
+            line,
+            format!("alert `{name}`: label `{k}` is a template; simpark keeps its text as written"),
+        ));
+    }
+    let spec = AlertRuleSpec {
+        alert: name,
+        expr: r.expr.value.trim().to_string(),
+        for_: r.for_.clone(),
+        keep_firing_for: r.keep_firing_for.clone(),
+        labels: r.labels.clone(),
+        source: format!("{file}:{line}"),
+    };
+    Some((line, spec))
+}
+
+/// Why alerting rule `r` (named `name`) cannot be imported after `rules`: an `expr` simpark
+/// cannot evaluate, a `for` / `keep_firing_for` that is not a duration, or a name taken.
+fn refusal(r: &Rule, name: &str, rules: &[AlertRuleSpec]) -> Option<String> {
+    if let Err(why) = promql::compile(&r.expr.value) {
+        return Some(why);
+    }
+    if let Some(d) = [&r.for_, &r.keep_firing_for]
+        .into_iter()
+        .flatten()
+        .find(|d| parse_duration(d).is_err())
+    {
+        return Some(format!("`{d}` is not a duration"));
+    }
+    if rules.iter().any(|o| o.alert == name) {
+        return Some("an alert of that name is imported already (simpark groups alerts by rule)".into());
+    }
+    None
 }
 
 #[cfg(test)]
