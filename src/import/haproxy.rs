@@ -384,6 +384,11 @@ fn update_env(words: &[String], section: &mut String, env: &mut BTreeMap<String,
     let first = &words[0];
     if is_section(first) {
         *section = first.clone();
+    } else if section == "global" && first == "unsetenv" {
+        // Before the `setenv` case: `unsetenv A B` has three words too.
+        for w in &words[1..] {
+            env.remove(w);
+        }
     } else if section == "global" && words.len() >= 3 {
         match first.as_str() {
             "setenv" => {
@@ -393,10 +398,6 @@ fn update_env(words: &[String], section: &mut String, env: &mut BTreeMap<String,
                 env.entry(words[1].clone()).or_insert_with(|| words[2].clone());
             }
             _ => {}
-        }
-    } else if section == "global" && first == "unsetenv" {
-        for w in &words[1..] {
-            env.remove(w);
         }
     }
 }
@@ -1703,6 +1704,22 @@ backend be
             let e = parse_err(bad);
             assert!(e.starts_with(want), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn global_unsetenv_removes_every_name() {
+        // HAProxy: `unsetenv [<name> ...]` removes each variable named.
+        let text = "\
+global
+    setenv A 1
+    setenv B 2
+    setenv C 3
+    unsetenv A B
+    unsetenv C
+backend \"be${A}${B}${C}\"
+    server a 10.0.0.1:80
+";
+        assert_eq!(parse_ok(text, &Options::default()).name, "be");
     }
 
     #[test]
