@@ -211,85 +211,109 @@ pub(crate) fn evaluate_availability(model: &Model, s: &AvailSummary, reps: &[Ava
     let mut out = Vec::new();
     for (i, e) in model.spec.expects.iter().enumerate() {
         let k = |key: &str| format!("expect[{i}].{key}");
-        let m = &s.metrics;
-        if let Some(b) = e.availability_request_min {
-            out.push(check(
-                k("availability_request_min"),
-                m.availability_request.value,
-                b,
-                true,
-                7,
-            ));
-        }
-        if let Some(b) = e.availability_time_min {
-            out.push(check(k("availability_time_min"), m.availability_time.value, b, true, 7));
-        }
-        if let Some(b) = e.failover_ms_max {
-            // No takeover happened: nothing exceeded the bound.
-            out.push(check(
-                k("failover_ms_max"),
-                m.takeover_ms_max.unwrap_or(0.0),
-                b,
-                false,
-                1,
-            ));
-        }
-        if let Some(b) = e.data_loss_max {
-            out.push(check(k("data_loss_max"), m.data_loss_events.value, b, false, 3));
-        }
-        out.extend(paging_checks(&k, e, &s.paging));
-        if let Some(allowed) = e.split_brain {
-            let measured = m.split_brain_s_per_year.value;
-            let passed = allowed || measured == 0.0;
-            out.push(CheckResult {
-                name: k("split_brain"),
-                measured: format!("{measured:.3} s/year with two writable primaries"),
-                bound: format!("split_brain = {allowed}"),
-                value: measured,
-                passed,
-            });
-        }
-        if let Some(alert) = &e.alert_fired {
-            let n = s.alerts.iter().filter(|a| a.alert == alert.as_str()).count();
-            out.push(CheckResult {
-                name: k("alert_fired"),
-                measured: format!("{n} pages"),
-                bound: format!("`{alert}` fired"),
-                value: n as f64,
-                passed: n > 0,
-            });
-        }
-        if let Some(b) = e.lb_takeover_ms_max {
-            out.push(check(
-                k("lb_takeover_ms_max"),
-                worst(reps, |r| &r.lb_takeover_ms),
-                b,
-                false,
-                1,
-            ));
-        }
-        if let Some(b) = e.raid_array_losses_max {
-            let n: u64 = reps.iter().map(|r| r.raid_array_losses).sum();
-            out.push(check(k("raid_array_losses_max"), n as f64, b as f64, false, 0));
-        }
-        if let Some(b) = e.restores_min {
-            let n: usize = reps.iter().map(|r| r.rpo_h.len()).sum();
-            out.push(check(k("restores_min"), n as f64, b as f64, true, 0));
-        }
-        if let Some(b) = e.rpo_h_max {
-            out.push(check(k("rpo_h_max"), worst(reps, |r| &r.rpo_h), b, false, 3));
-        }
-        if let Some(b) = e.rto_h_max {
-            out.push(check(k("rto_h_max"), worst(reps, |r| &r.rto_h), b, false, 3));
-        }
-        if let Some(b) = e.lost_writes_ms_max {
-            let ns: u64 = reps.iter().map(|r| r.failover_lost_writes_ns).sum();
-            out.push(check(k("lost_writes_ms_max"), ns as f64 / 1e6, b, false, 1));
-        }
-        if let Some(b) = e.replication_lag_ms_max {
-            let ns = reps.iter().map(|r| r.failover_lost_writes_ns_max).max().unwrap_or(0);
-            out.push(check(k("replication_lag_ms_max"), ns as f64 / 1e6, b, false, 1));
-        }
+        out.extend(avail_summary_checks(&k, e, s));
+        out.extend(avail_worst_case_checks(&k, e, reps));
+    }
+    out
+}
+
+/// The availability keys of expectation `e` checked against the summary's figures (means
+/// across replications, pages of the first replication).
+fn avail_summary_checks(
+    k: &dyn Fn(&str) -> String,
+    e: &crate::scenario::schema::Expect,
+    s: &AvailSummary,
+) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let m = &s.metrics;
+    if let Some(b) = e.availability_request_min {
+        out.push(check(
+            k("availability_request_min"),
+            m.availability_request.value,
+            b,
+            true,
+            7,
+        ));
+    }
+    if let Some(b) = e.availability_time_min {
+        out.push(check(k("availability_time_min"), m.availability_time.value, b, true, 7));
+    }
+    if let Some(b) = e.failover_ms_max {
+        // No takeover happened: nothing exceeded the bound.
+        out.push(check(
+            k("failover_ms_max"),
+            m.takeover_ms_max.unwrap_or(0.0),
+            b,
+            false,
+            1,
+        ));
+    }
+    if let Some(b) = e.data_loss_max {
+        out.push(check(k("data_loss_max"), m.data_loss_events.value, b, false, 3));
+    }
+    out.extend(paging_checks(&k, e, &s.paging));
+    if let Some(allowed) = e.split_brain {
+        let measured = m.split_brain_s_per_year.value;
+        let passed = allowed || measured == 0.0;
+        out.push(CheckResult {
+            name: k("split_brain"),
+            measured: format!("{measured:.3} s/year with two writable primaries"),
+            bound: format!("split_brain = {allowed}"),
+            value: measured,
+            passed,
+        });
+    }
+    if let Some(alert) = &e.alert_fired {
+        let n = s.alerts.iter().filter(|a| a.alert == alert.as_str()).count();
+        out.push(CheckResult {
+            name: k("alert_fired"),
+            measured: format!("{n} pages"),
+            bound: format!("`{alert}` fired"),
+            value: n as f64,
+            passed: n > 0,
+        });
+    }
+    out
+}
+
+/// The availability keys of expectation `e` checked against every event of every
+/// replication (worst cases and totals, not means).
+fn avail_worst_case_checks(
+    k: &dyn Fn(&str) -> String,
+    e: &crate::scenario::schema::Expect,
+    reps: &[AvailMetrics],
+) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    if let Some(b) = e.lb_takeover_ms_max {
+        out.push(check(
+            k("lb_takeover_ms_max"),
+            worst(reps, |r| &r.lb_takeover_ms),
+            b,
+            false,
+            1,
+        ));
+    }
+    if let Some(b) = e.raid_array_losses_max {
+        let n: u64 = reps.iter().map(|r| r.raid_array_losses).sum();
+        out.push(check(k("raid_array_losses_max"), n as f64, b as f64, false, 0));
+    }
+    if let Some(b) = e.restores_min {
+        let n: usize = reps.iter().map(|r| r.rpo_h.len()).sum();
+        out.push(check(k("restores_min"), n as f64, b as f64, true, 0));
+    }
+    if let Some(b) = e.rpo_h_max {
+        out.push(check(k("rpo_h_max"), worst(reps, |r| &r.rpo_h), b, false, 3));
+    }
+    if let Some(b) = e.rto_h_max {
+        out.push(check(k("rto_h_max"), worst(reps, |r| &r.rto_h), b, false, 3));
+    }
+    if let Some(b) = e.lost_writes_ms_max {
+        let ns: u64 = reps.iter().map(|r| r.failover_lost_writes_ns).sum();
+        out.push(check(k("lost_writes_ms_max"), ns as f64 / 1e6, b, false, 1));
+    }
+    if let Some(b) = e.replication_lag_ms_max {
+        let ns = reps.iter().map(|r| r.failover_lost_writes_ns_max).max().unwrap_or(0);
+        out.push(check(k("replication_lag_ms_max"), ns as f64 / 1e6, b, false, 1));
     }
     out
 }

@@ -138,8 +138,36 @@ pub fn shrink(spec: &Scenario, still_fails: &mut dyn FnMut(&Scenario) -> bool) -
     };
     let mut best = spec.clone();
     let mut removed = Vec::new();
-
     // Replications first: every later candidate runs faster.
+    shrink_replications(&mut best, &mut fails);
+    if best.replications != spec.replications {
+        removed.push(format!("replications {} -> {}", spec.replications, best.replications));
+    }
+    shrink_faults(&mut best, &mut fails, &mut removed);
+    let horizon = shrink_horizon(&mut best, &mut fails)?;
+    if best.horizon != spec.horizon {
+        removed.push(format!("horizon {} -> {}", spec.horizon, best.horizon));
+    }
+    let traffic_scale = shrink_traffic(&mut best, horizon, &mut fails)?;
+    if traffic_scale < 1.0 {
+        removed.push(traffic_removed(spec, &best, traffic_scale));
+    }
+    Ok(Shrunk {
+        faults_before: spec.faults.len(),
+        faults_after: best.faults.len(),
+        horizon_before: spec.horizon.clone(),
+        horizon_after: best.horizon.clone(),
+        replications_before: spec.replications,
+        replications_after: best.replications,
+        traffic_scale,
+        runs,
+        removed,
+        spec: best,
+    })
+}
+
+/// Halve `best.replications` while the scenario still fails.
+fn shrink_replications(best: &mut Scenario, fails: &mut dyn FnMut(&Scenario) -> bool) {
     for _ in 0..HALVINGS_MAX {
         if best.replications <= 1 {
             break;
@@ -149,13 +177,12 @@ pub fn shrink(spec: &Scenario, still_fails: &mut dyn FnMut(&Scenario) -> bool) -
         if !fails(&cand) {
             break;
         }
-        best = cand;
+        *best = cand;
     }
-    if best.replications != spec.replications {
-        removed.push(format!("replications {} -> {}", spec.replications, best.replications));
-    }
+}
 
-    // Faults: ddmin over the list, in file order.
+/// Faults: ddmin over `best.faults`, in file order; one `removed` line per fault dropped.
+fn shrink_faults(best: &mut Scenario, fails: &mut dyn FnMut(&Scenario) -> bool, removed: &mut Vec<String>) {
     let indexed: Vec<usize> = (0..best.faults.len()).collect();
     let keep = ddmin(&indexed, &mut |ix: &[usize]| {
         let mut cand = best.clone();
@@ -168,19 +195,24 @@ pub fn shrink(spec: &Scenario, still_fails: &mut dyn FnMut(&Scenario) -> bool) -
         }
     }
     best.faults = keep.iter().map(|&i| best.faults[i].clone()).collect();
+}
 
-    // Horizon: halve while the warm-up and every remaining fault stay strictly inside.
-    let dur = |key: &str, text: &str| {
-        parse_duration(text).map_err(|message| ShrinkError::Duration {
-            key: key.to_string(),
-            message,
-        })
-    };
-    let mut floor = dur("warmup", &best.warmup)?;
+/// The duration at scenario key `key`, or why it does not parse.
+fn duration(key: &str, text: &str) -> Result<SimDuration, ShrinkError> {
+    parse_duration(text).map_err(|message| ShrinkError::Duration {
+        key: key.to_string(),
+        message,
+    })
+}
+
+/// Horizon: halve while the warm-up and every remaining fault stay strictly inside and the
+/// scenario still fails. Returns the horizon reached.
+fn shrink_horizon(best: &mut Scenario, fails: &mut dyn FnMut(&Scenario) -> bool) -> Result<SimDuration, ShrinkError> {
+    let mut floor = duration("warmup", &best.warmup)?;
     for (i, f) in best.faults.iter().enumerate() {
-        floor = floor.max(dur(&format!("fault[{i}].at"), &f.at)?);
+        floor = floor.max(duration(&format!("fault[{i}].at"), &f.at)?);
     }
-    let mut horizon = dur("horizon", &best.horizon)?;
+    let mut horizon = duration("horizon", &best.horizon)?;
     for _ in 0..HALVINGS_MAX {
         let half = SimDuration::from_nanos(horizon.as_nanos() / 2);
         if half <= floor {
@@ -191,16 +223,21 @@ pub fn shrink(spec: &Scenario, still_fails: &mut dyn FnMut(&Scenario) -> bool) -
         if !fails(&cand) {
             break;
         }
-        best = cand;
+        *best = cand;
         horizon = half;
     }
-    if best.horizon != spec.horizon {
-        removed.push(format!("horizon {} -> {}", spec.horizon, best.horizon));
-    }
+    Ok(horizon)
+}
 
-    // Traffic: halve the offered rate while at least one request is still expected in the
-    // measured window (below that, lower traffic changes nothing but the random draws).
-    let window_s = horizon.as_secs_f64() - dur("warmup", &best.warmup)?.as_secs_f64();
+/// Traffic: halve the offered rate while at least one request is still expected in the
+/// measured window (below that, lower traffic changes nothing but the random draws) and the
+/// scenario still fails. Returns the scale reached (after / before).
+fn shrink_traffic(
+    best: &mut Scenario,
+    horizon: SimDuration,
+    fails: &mut dyn FnMut(&Scenario) -> bool,
+) -> Result<f64, ShrinkError> {
+    let window_s = horizon.as_secs_f64() - duration("warmup", &best.warmup)?.as_secs_f64();
     let mut traffic_scale = 1.0;
     for _ in 0..HALVINGS_MAX {
         let rate_per_s = match best.traffic.kind {
@@ -218,38 +255,28 @@ pub fn shrink(spec: &Scenario, still_fails: &mut dyn FnMut(&Scenario) -> bool) -
         if !fails(&cand) {
             break;
         }
-        best = cand;
+        *best = cand;
         traffic_scale /= 2.0;
     }
-    if traffic_scale < 1.0 {
-        removed.push(match best.traffic.kind {
-            TrafficKind::Poisson => format!(
-                "traffic x1/{}: rate_per_s {} -> {}",
-                1.0 / traffic_scale,
-                spec.traffic.rate_per_s,
-                best.traffic.rate_per_s
-            ),
-            TrafficKind::Profile => format!(
-                "traffic x1/{}: visitors_per_month {} -> {}",
-                1.0 / traffic_scale,
-                spec.traffic.visitors_per_month,
-                best.traffic.visitors_per_month
-            ),
-        });
-    }
+    Ok(traffic_scale)
+}
 
-    Ok(Shrunk {
-        faults_before: spec.faults.len(),
-        faults_after: best.faults.len(),
-        horizon_before: spec.horizon.clone(),
-        horizon_after: best.horizon.clone(),
-        replications_before: spec.replications,
-        replications_after: best.replications,
-        traffic_scale,
-        runs,
-        removed,
-        spec: best,
-    })
+/// The `removed` line for traffic scaled by `traffic_scale` from `spec` to `best`.
+fn traffic_removed(spec: &Scenario, best: &Scenario, traffic_scale: f64) -> String {
+    match best.traffic.kind {
+        TrafficKind::Poisson => format!(
+            "traffic x1/{}: rate_per_s {} -> {}",
+            1.0 / traffic_scale,
+            spec.traffic.rate_per_s,
+            best.traffic.rate_per_s
+        ),
+        TrafficKind::Profile => format!(
+            "traffic x1/{}: visitors_per_month {} -> {}",
+            1.0 / traffic_scale,
+            spec.traffic.visitors_per_month,
+            best.traffic.visitors_per_month
+        ),
+    }
 }
 
 /// A fault kind as the scenario file spells it.

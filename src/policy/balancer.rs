@@ -447,6 +447,106 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
     a
 }
 
+/// init_server_map (src/lb_map.c): GCD of the non-zero user weights, in server order (1 when
+/// every weight is 0).
+fn weight_gcd(servers: &[ServerSpec]) -> u32 {
+    let mut pgcd = 1;
+    if let Some(first) = servers.iter().find(|s| s.weight > 0) {
+        pgcd = first.weight;
+        for s in servers {
+            if pgcd <= 1 {
+                break;
+            }
+            if s.weight > 0 {
+                pgcd = gcd(pgcd, s.weight);
+            }
+        }
+    }
+    pgcd
+}
+
+/// Each server's id (`puid`): its `id`, or automatically the lowest id not taken, in
+/// declaration order. Panics on an id of 0 or one used twice.
+fn server_ids(servers: &[ServerSpec]) -> Vec<u32> {
+    let mut puids: Vec<u32> = Vec::with_capacity(servers.len());
+    for s in servers {
+        if let Some(id) = s.id {
+            assert!(id >= 1, "server ids start at 1");
+            assert!(
+                servers.iter().filter(|o| o.id == Some(id)).count() == 1,
+                "server id {id} used twice"
+            );
+        }
+    }
+    for s in servers {
+        let id = s.id.unwrap_or_else(|| {
+            (1..)
+                .find(|c| !puids.contains(c) && !servers.iter().any(|o| o.id == Some(*c)))
+                .expect("a free id")
+        });
+        puids.push(id);
+    }
+    puids
+}
+
+impl Server {
+    /// Server `s` as it starts: UP, in maintenance if `disabled`, with id `puid` and map
+    /// weight scaled down by the weights' GCD `pgcd`.
+    fn new(s: &ServerSpec, puid: u32, pgcd: u32) -> Self {
+        assert!(s.weight <= SRV_UWGHT_MAX, "weight must be 0..=256");
+        Server {
+            uweight: s.weight,
+            iweight: s.weight,
+            maxconn: s.maxconn,
+            backup: s.backup,
+            up: true,
+            admin: if s.disabled {
+                AdminState::Maint
+            } else {
+                AdminState::Ready
+            },
+            puid,
+            slowstart_s: s.slowstart.as_nanos().div_ceil(1_000_000_000),
+            starting: None,
+            served: 0,
+            eweight: s.weight * BE_WEIGHT_SCALE,
+            map_eweight: s.weight.div_ceil(pgcd),
+            queue: VecDeque::new(),
+            linked: false,
+            lb_tree: NO_TREE,
+            key: 0,
+            ins_seq: 0,
+            npos: 0,
+            lpos: 0,
+            rweight: 0,
+            wscore: 0,
+        }
+    }
+}
+
+impl FwrrGroup {
+    /// The active and backup groups before `fwrr_init`: each with its three trees (init,
+    /// next, curr) and nothing scheduled.
+    const PAIR: [FwrrGroup; 2] = [
+        FwrrGroup {
+            init: 1,
+            next: 2,
+            curr: 3,
+            curr_pos: 0,
+            curr_weight: 0,
+            next_weight: 0,
+        },
+        FwrrGroup {
+            init: 4,
+            next: 5,
+            curr: 6,
+            curr_pos: 0,
+            curr_weight: 0,
+            next_weight: 0,
+        },
+    ];
+}
+
 impl Backend {
     /// All servers start UP (the health checker tells otherwise).
     pub fn new(spec: BackendSpec) -> Self {
@@ -455,72 +555,13 @@ impl Backend {
         if let Algorithm::Random { draws } = spec.algorithm {
             assert!(draws >= 1, "random: number of draws must be at least 1");
         }
-        // init_server_map (src/lb_map.c): GCD of the non-zero user weights, in server order.
-        let mut pgcd = 1;
-        if let Some(first) = spec.servers.iter().find(|s| s.weight > 0) {
-            pgcd = first.weight;
-            for s in &spec.servers {
-                if pgcd <= 1 {
-                    break;
-                }
-                if s.weight > 0 {
-                    pgcd = gcd(pgcd, s.weight);
-                }
-            }
-        }
-        // Automatic ids: the lowest id not taken, in declaration order.
-        let mut puids: Vec<u32> = Vec::with_capacity(spec.servers.len());
-        for s in &spec.servers {
-            if let Some(id) = s.id {
-                assert!(id >= 1, "server ids start at 1");
-                assert!(
-                    spec.servers.iter().filter(|o| o.id == Some(id)).count() == 1,
-                    "server id {id} used twice"
-                );
-            }
-        }
-        for s in &spec.servers {
-            let id = s.id.unwrap_or_else(|| {
-                (1..)
-                    .find(|c| !puids.contains(c) && !spec.servers.iter().any(|o| o.id == Some(*c)))
-                    .expect("a free id")
-            });
-            puids.push(id);
-        }
+        let pgcd = weight_gcd(&spec.servers);
+        let puids = server_ids(&spec.servers);
         let servers: Vec<Server> = spec
             .servers
             .iter()
             .zip(&puids)
-            .map(|(s, &puid)| {
-                assert!(s.weight <= SRV_UWGHT_MAX, "weight must be 0..=256");
-                Server {
-                    uweight: s.weight,
-                    iweight: s.weight,
-                    maxconn: s.maxconn,
-                    backup: s.backup,
-                    up: true,
-                    admin: if s.disabled {
-                        AdminState::Maint
-                    } else {
-                        AdminState::Ready
-                    },
-                    puid,
-                    slowstart_s: s.slowstart.as_nanos().div_ceil(1_000_000_000),
-                    starting: None,
-                    served: 0,
-                    eweight: s.weight * BE_WEIGHT_SCALE,
-                    map_eweight: s.weight.div_ceil(pgcd),
-                    queue: VecDeque::new(),
-                    linked: false,
-                    lb_tree: NO_TREE,
-                    key: 0,
-                    ins_seq: 0,
-                    npos: 0,
-                    lpos: 0,
-                    rweight: 0,
-                    wscore: 0,
-                }
-            })
+            .map(|(s, &puid)| Server::new(s, puid, pgcd))
             .collect();
         let turn_around = if spec.timeout_connect != SimDuration::ZERO && spec.timeout_connect < TURN_AROUND_MAX {
             spec.timeout_connect
@@ -551,24 +592,7 @@ impl Backend {
             fbck: NONE_IDX,
             tot_weight: 0,
             tot_used: 0,
-            fwrr: [
-                FwrrGroup {
-                    init: 1,
-                    next: 2,
-                    curr: 3,
-                    curr_pos: 0,
-                    curr_weight: 0,
-                    next_weight: 0,
-                },
-                FwrrGroup {
-                    init: 4,
-                    next: 5,
-                    curr: 6,
-                    curr_pos: 0,
-                    curr_weight: 0,
-                    next_weight: 0,
-                },
-            ],
+            fwrr: FwrrGroup::PAIR,
             ins_seq: 0,
             full_scratch: Vec::with_capacity(n),
             trees: Default::default(),
@@ -587,19 +611,25 @@ impl Backend {
         };
         be.slowstart_any = be.algorithm.dynamic() && be.servers.iter().any(|sv| sv.slowstart_s > 0);
         be.recount_servers();
-        match be.algorithm {
-            Algorithm::RoundRobin => be.fwrr_init(),
+        be.init_lb();
+        be
+    }
+
+    /// Build the algorithm's structures over the servers as they start: the fwrr trees, the
+    /// leastconn/first tree, the map or the random rings.
+    fn init_lb(&mut self) {
+        match self.algorithm {
+            Algorithm::RoundRobin => self.fwrr_init(),
             Algorithm::LeastConn | Algorithm::First => {
-                for s in 0..n {
-                    if be.usable(s) {
-                        be.tree_queue(s);
+                for s in 0..self.servers.len() {
+                    if self.usable(s) {
+                        self.tree_queue(s);
                     }
                 }
             }
-            Algorithm::StaticRr | Algorithm::Source | Algorithm::Uri(_) => be.recalc_server_map(),
-            Algorithm::Random { .. } => be.rebuild_rings(),
+            Algorithm::StaticRr | Algorithm::Source | Algorithm::Uri(_) => self.recalc_server_map(),
+            Algorithm::Random { .. } => self.rebuild_rings(),
         }
-        be
     }
 
     // ------------------------------------------------------------------------------------

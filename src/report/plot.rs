@@ -4,6 +4,8 @@
 //! charts look the same on every machine and need no system fonts; the same inputs give
 //! byte-identical SVG. Only draws figures handed to it; never reads results or simulates.
 
+use plotters::coord::ranged1d::{SegmentedCoord, ValueFormatter};
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use std::sync::Once;
 
@@ -131,7 +133,6 @@ impl ChartOptions {
 /// A tick label as plotters writes it, whole numbers without decimals when `tidy`, and with a
 /// decimal comma when asked.
 fn tick_label(v: f64, opts: &ChartOptions) -> String {
-    use plotters::coord::ranged1d::ValueFormatter;
     let s = if opts.tidy_ticks && v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
     } else {
@@ -205,6 +206,49 @@ pub(crate) fn line_chart_with(
     opts: &ChartOptions,
 ) -> Result<String, PlotError> {
     register_font();
+    let [(x0, x1), (y0, y1)] = line_ranges(spec, series, references, opts)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, HEIGHT_PX)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&spec.title, e))?;
+        let mut b = ChartBuilder::on(&root);
+        b.caption(&spec.title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(64);
+        let lines = Lines {
+            spec,
+            series,
+            references,
+            opts,
+            x: (x0, x1),
+            y0,
+        };
+        // The four axis combinations are distinct types in plotters, hence the macro.
+        macro_rules! draw {
+            ($xr:expr, $yr:expr) => {
+                lines.draw(&mut b.build_cartesian_2d($xr, $yr).map_err(|e| err(&spec.title, e))?)?
+            };
+        }
+        match (spec.log_x, spec.log_y) {
+            (false, false) => draw!(x0..x1, y0..y1),
+            (true, false) => draw!((x0..x1).log_scale(), y0..y1),
+            (false, true) => draw!(x0..x1, (y0..y1).log_scale()),
+            (true, true) => draw!((x0..x1).log_scale(), (y0..y1).log_scale()),
+        }
+        root.present().map_err(|e| err(&spec.title, e))?;
+    }
+    Ok(svg)
+}
+
+/// The x and y ranges (low, high) of a line chart: fitted to the points, their bands and the
+/// references, unless the options fix them (categories on x, `y_range` on y).
+fn line_ranges(
+    spec: &LineChart,
+    series: &[Series],
+    references: &[Reference],
+    opts: &ChartOptions,
+) -> Result<[(f64, f64); 2], PlotError> {
     let all = || series.iter().flat_map(|s| s.points.iter());
     let (x0, x1) = span(all().map(|p| p.x), spec.log_x, false).ok_or_else(|| err(&spec.title, "no finite x"))?;
     // A categorical axis: half a category of room either side of the first and last.
@@ -225,103 +269,150 @@ pub(crate) fn line_chart_with(
         Some(r) => return Err(err(&spec.title, format!("bad y range {r:?}"))),
         None => (y0, y1),
     };
-    let fx = |v: &f64| opts.x_tick(*v);
-    let fy = |v: &f64| opts.y_tick(*v);
-    let mut svg = String::new();
+    Ok([(x0, x1), (y0, y1)])
+}
+
+/// What a line chart draws on its axes, whichever scale they have.
+struct Lines<'a> {
+    spec: &'a LineChart,
+    series: &'a [Series],
+    references: &'a [Reference],
+    opts: &'a ChartOptions,
+    /// The x range, which the references span.
+    x: (f64, f64),
+    /// The bottom of the y range, where a log-scale band stops.
+    y0: f64,
+}
+
+/// A line chart's plotting area on a linear or logarithmic x and y axis.
+type LineArea<'c, 'b, X, Y> = ChartContext<'c, SVGBackend<'b>, Cartesian2d<X, Y>>;
+
+impl Lines<'_> {
+    /// Draw the mesh, every series with its band, the references and the legend.
+    fn draw<'c, 'b: 'c, X, Y>(&self, chart: &mut LineArea<'c, 'b, X, Y>) -> Result<(), PlotError>
+    where
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, HEIGHT_PX)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(&spec.title, e))?;
-        let mut b = ChartBuilder::on(&root);
-        b.caption(&spec.title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(64);
-        // The four axis combinations are distinct types in plotters, hence the macro.
-        macro_rules! draw {
-            ($xr:expr, $yr:expr) => {{
-                let mut chart = b.build_cartesian_2d($xr, $yr).map_err(|e| err(&spec.title, e))?;
-                let mut mesh = chart.configure_mesh();
-                mesh.x_desc(&spec.x_label)
-                    .y_desc(&spec.y_label)
-                    .label_style((FONT, 12))
-                    .axis_desc_style((FONT, 13))
-                    .light_line_style(RGBColor(235, 235, 235));
-                if opts.formats_ticks() {
-                    mesh.x_label_formatter(&fx).y_label_formatter(&fy);
-                }
-                if !opts.x_categories.is_empty() {
-                    mesh.x_labels(opts.x_categories.len() + 1);
-                }
-                if let Some(k) = opts.light_lines_max {
-                    mesh.max_light_lines(k);
-                }
-                mesh.draw().map_err(|e| err(&spec.title, e))?;
-                for (i, s) in series.iter().enumerate() {
-                    let colour = PALETTE[i % PALETTE.len()];
-                    let pts: Vec<&Point> = s
-                        .points
-                        .iter()
-                        .filter(|p| p.x.is_finite() && p.y.is_finite() && (!spec.log_x || p.x > 0.0))
-                        .collect();
-                    if pts.iter().any(|p| p.ci95.is_some()) && pts.len() > 1 {
-                        let floor = if spec.log_y { y0 } else { f64::NEG_INFINITY };
-                        let upper = pts.iter().map(|p| (p.x, p.y + p.ci95.unwrap_or(0.0)));
-                        let lower = pts
-                            .iter()
-                            .rev()
-                            .map(|p| (p.x, (p.y - p.ci95.unwrap_or(0.0)).max(floor)));
-                        chart
-                            .draw_series(std::iter::once(Polygon::new(
-                                upper.chain(lower).collect::<Vec<_>>(),
-                                colour.mix(0.18).filled(),
-                            )))
-                            .map_err(|e| err(&spec.title, e))?;
-                    }
-                    chart
-                        .draw_series(LineSeries::new(
-                            pts.iter().map(|p| (p.x, p.y)),
-                            colour.stroke_width(2),
-                        ))
-                        .map_err(|e| err(&spec.title, e))?
-                        .label(s.label.clone())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
-                    chart
-                        .draw_series(pts.iter().map(|p| Circle::new((p.x, p.y), 3, colour.filled())))
-                        .map_err(|e| err(&spec.title, e))?;
-                }
-                for r in references {
-                    let style = RGBColor(180, 0, 0).stroke_width(1);
-                    chart
-                        .draw_series(DashedLineSeries::new([(x0, r.y), (x1, r.y)], 6, 4, style))
-                        .map_err(|e| err(&spec.title, e))?
-                        .label(r.label.clone())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-                }
-                if series.len() + references.len() > 1 || series.iter().any(|s| !s.label.is_empty()) {
-                    chart
-                        .configure_series_labels()
-                        .label_font((FONT, 12))
-                        .background_style(WHITE.mix(0.85))
-                        .border_style(RGBColor(200, 200, 200))
-                        .position(if opts.legend_lower_left {
-                            SeriesLabelPosition::LowerLeft
-                        } else {
-                            SeriesLabelPosition::UpperLeft
-                        })
-                        .draw()
-                        .map_err(|e| err(&spec.title, e))?;
-                }
-            }};
+        self.draw_mesh(chart)?;
+        for (i, s) in self.series.iter().enumerate() {
+            self.draw_series(chart, s, PALETTE[i % PALETTE.len()])?;
         }
-        match (spec.log_x, spec.log_y) {
-            (false, false) => draw!(x0..x1, y0..y1),
-            (true, false) => draw!((x0..x1).log_scale(), y0..y1),
-            (false, true) => draw!(x0..x1, (y0..y1).log_scale()),
-            (true, true) => draw!((x0..x1).log_scale(), (y0..y1).log_scale()),
-        }
-        root.present().map_err(|e| err(&spec.title, e))?;
+        self.draw_references(chart)?;
+        self.draw_legend(chart)
     }
-    Ok(svg)
+
+    /// The axes, their labels and ticks, and the grid.
+    fn draw_mesh<X, Y>(&self, chart: &mut LineArea<'_, '_, X, Y>) -> Result<(), PlotError>
+    where
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let (spec, opts) = (self.spec, self.opts);
+        let fx = |v: &f64| opts.x_tick(*v);
+        let fy = |v: &f64| opts.y_tick(*v);
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(&spec.x_label)
+            .y_desc(&spec.y_label)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .light_line_style(RGBColor(235, 235, 235));
+        if opts.formats_ticks() {
+            mesh.x_label_formatter(&fx).y_label_formatter(&fy);
+        }
+        if !opts.x_categories.is_empty() {
+            mesh.x_labels(opts.x_categories.len() + 1);
+        }
+        if let Some(k) = opts.light_lines_max {
+            mesh.max_light_lines(k);
+        }
+        mesh.draw().map_err(|e| err(&spec.title, e))
+    }
+
+    /// One series: its shaded 95% band (with two or more points and a CI), its line (with a
+    /// legend entry) and a dot per point.
+    fn draw_series<X, Y>(
+        &self,
+        chart: &mut LineArea<'_, '_, X, Y>,
+        s: &Series,
+        colour: RGBColor,
+    ) -> Result<(), PlotError>
+    where
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let spec = self.spec;
+        let pts: Vec<&Point> = s
+            .points
+            .iter()
+            .filter(|p| p.x.is_finite() && p.y.is_finite() && (!spec.log_x || p.x > 0.0))
+            .collect();
+        if pts.iter().any(|p| p.ci95.is_some()) && pts.len() > 1 {
+            let floor = if spec.log_y { self.y0 } else { f64::NEG_INFINITY };
+            let upper = pts.iter().map(|p| (p.x, p.y + p.ci95.unwrap_or(0.0)));
+            let lower = pts
+                .iter()
+                .rev()
+                .map(|p| (p.x, (p.y - p.ci95.unwrap_or(0.0)).max(floor)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    upper.chain(lower).collect::<Vec<_>>(),
+                    colour.mix(0.18).filled(),
+                )))
+                .map_err(|e| err(&spec.title, e))?;
+        }
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|p| (p.x, p.y)), colour.stroke_width(2)))
+            .map_err(|e| err(&spec.title, e))?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new((p.x, p.y), 3, colour.filled())))
+            .map_err(|e| err(&spec.title, e))?;
+        Ok(())
+    }
+
+    /// The references: dashed red lines across the chart, each with a legend entry.
+    fn draw_references<X, Y>(&self, chart: &mut LineArea<'_, '_, X, Y>) -> Result<(), PlotError>
+    where
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let (x0, x1) = self.x;
+        for r in self.references {
+            let style = RGBColor(180, 0, 0).stroke_width(1);
+            chart
+                .draw_series(DashedLineSeries::new([(x0, r.y), (x1, r.y)], 6, 4, style))
+                .map_err(|e| err(&self.spec.title, e))?
+                .label(r.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        }
+        Ok(())
+    }
+
+    /// The legend, when there is more than one line or a named one.
+    fn draw_legend<'c, 'b: 'c, X, Y>(&self, chart: &mut LineArea<'c, 'b, X, Y>) -> Result<(), PlotError>
+    where
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let series = self.series;
+        if series.len() + self.references.len() > 1 || series.iter().any(|s| !s.label.is_empty()) {
+            chart
+                .configure_series_labels()
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .position(if self.opts.legend_lower_left {
+                    SeriesLabelPosition::LowerLeft
+                } else {
+                    SeriesLabelPosition::UpperLeft
+                })
+                .draw()
+                .map_err(|e| err(&self.spec.title, e))?;
+        }
+        Ok(())
+    }
 }
 
 /// A bar chart with 95% error bars and an optional dashed reference line, as SVG text.
@@ -366,77 +457,107 @@ pub(crate) fn bar_chart_with(
             // plotters' integer ranges include their end: 0..n-1 is n segments, one per bar.
             .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..y1)
             .map_err(|e| err(title, e))?;
-        let fmt_y = |v: &f64| tick_label(*v, opts);
-        let fmt_x = |v: &SegmentValue<usize>| match v {
-            SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.label.clone()).unwrap_or_default(),
-            _ => String::new(),
-        };
-        let mut mesh = chart.configure_mesh();
-        mesh.disable_x_mesh()
-            .y_desc(y_label)
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .x_labels(n)
-            .x_label_formatter(&fmt_x);
-        if opts.formats_ticks() {
-            mesh.y_label_formatter(&fmt_y);
-        }
-        if let Some(k) = opts.light_lines_max {
-            mesh.max_light_lines(k);
-        }
-        mesh.draw().map_err(|e| err(title, e))?;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let colour = PALETTE[if opts.one_colour { 0 } else { i % PALETTE.len() }];
-                let mut r = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), b.value.max(0.0)),
-                    ],
-                    colour.mix(0.8).filled(),
-                );
-                r.set_margin(0, 0, 12, 12);
-                r
-            }))
-            .map_err(|e| err(title, e))?;
-        chart
-            .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
-                let c = b.ci95?;
-                Some(ErrorBar::new_vertical(
-                    SegmentValue::CenterOf(i),
-                    (b.value - c).max(0.0),
-                    b.value,
-                    b.value + c,
-                    BLACK.stroke_width(1),
-                    8,
-                ))
-            }))
-            .map_err(|e| err(title, e))?;
+        draw_bar_mesh(&mut chart, title, y_label, bars, opts)?;
+        draw_bars(&mut chart, title, bars, opts)?;
         if let Some(r) = reference {
-            let style = RGBColor(180, 0, 0).stroke_width(1);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(SegmentValue::Exact(0), r.y), (SegmentValue::Exact(n), r.y)],
-                    6,
-                    4,
-                    style,
-                ))
-                .map_err(|e| err(title, e))?
-                .label(r.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
-            chart
-                .configure_series_labels()
-                .label_font((FONT, 12))
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(|e| err(title, e))?;
+            draw_bar_reference(&mut chart, title, r, n)?;
         }
         root.present().map_err(|e| err(title, e))?;
     }
     Ok(svg)
+}
+
+/// A bar chart's plotting area: one segment per bar on x, the value on y.
+type BarArea<'c, 'b> = ChartContext<'c, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
+
+/// A bar chart's axes: each bar's label under it, the y ticks and the grid.
+fn draw_bar_mesh(
+    chart: &mut BarArea<'_, '_>,
+    title: &str,
+    y_label: &str,
+    bars: &[Bar],
+    opts: &ChartOptions,
+) -> Result<(), PlotError> {
+    let fmt_y = |v: &f64| tick_label(*v, opts);
+    let fmt_x = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.label.clone()).unwrap_or_default(),
+        _ => String::new(),
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .y_desc(y_label)
+        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 13))
+        .light_line_style(RGBColor(235, 235, 235))
+        .x_labels(bars.len())
+        .x_label_formatter(&fmt_x);
+    if opts.formats_ticks() {
+        mesh.y_label_formatter(&fmt_y);
+    }
+    if let Some(k) = opts.light_lines_max {
+        mesh.max_light_lines(k);
+    }
+    mesh.draw().map_err(|e| err(title, e))
+}
+
+/// The bars (negative values drawn as zero), then the error bars of those with a CI.
+fn draw_bars(chart: &mut BarArea<'_, '_>, title: &str, bars: &[Bar], opts: &ChartOptions) -> Result<(), PlotError> {
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let colour = PALETTE[if opts.one_colour { 0 } else { i % PALETTE.len() }];
+            let mut r = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), b.value.max(0.0)),
+                ],
+                colour.mix(0.8).filled(),
+            );
+            r.set_margin(0, 0, 12, 12);
+            r
+        }))
+        .map_err(|e| err(title, e))?;
+    chart
+        .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
+            let c = b.ci95?;
+            Some(ErrorBar::new_vertical(
+                SegmentValue::CenterOf(i),
+                (b.value - c).max(0.0),
+                b.value,
+                b.value + c,
+                BLACK.stroke_width(1),
+                8,
+            ))
+        }))
+        .map_err(|e| err(title, e))?;
+    Ok(())
+}
+
+/// The reference: a dashed red line across the `n` bars, with its legend upper right.
+fn draw_bar_reference<'c, 'b: 'c>(
+    chart: &mut BarArea<'c, 'b>,
+    title: &str,
+    r: &Reference,
+    n: usize,
+) -> Result<(), PlotError> {
+    let style = RGBColor(180, 0, 0).stroke_width(1);
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(SegmentValue::Exact(0), r.y), (SegmentValue::Exact(n), r.y)],
+            6,
+            4,
+            style,
+        ))
+        .map_err(|e| err(title, e))?
+        .label(r.label.clone())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| err(title, e))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! order, so the bytes do not depend on how many threads ran them.
 
 use crate::scenario::Model;
-use crate::sim::avail::Cause;
+use crate::sim::avail::{AvailMetrics, Cause};
 use crate::sim::metrics::{FailReason, LATENCY_NS_MAX, RepMetrics};
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
@@ -240,79 +240,76 @@ fn latency_within(model: &Model, reps: &[RepMetrics]) -> Vec<LatencyWithin> {
         .collect()
 }
 
-/// Latency quantile [ms] of one replication (0 when nothing succeeded).
-fn q(r: &RepMetrics, quantile: f64) -> f64 {
-    if r.latency.is_empty() {
-        0.0
-    } else {
-        ms(r.latency.value_at_quantile(quantile))
-    }
-}
-
 /// The summary of a request-level run's replications (one per replication of `model`).
 pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
     assert_eq!(reps.len(), model.replications as usize);
-    let window_s = (model.horizon.as_nanos() - model.warmup.as_nanos()) as f64 / 1e9;
-    let ratio = |num: u64, den: u64| if den == 0 { 1.0 } else { num as f64 / den as f64 };
+    Summary {
+        header: Header::new(model, "requests"),
+        metrics: request_metrics(model, reps),
+        failures_by_reason: failures_by_reason(reps),
+        web: web_figures(model, reps),
+        storage: storage_figures(model, reps),
+        health_events: health_events(reps),
+        alerts: alert_rows(reps),
+        paging: super::paging::paging(model, reps),
+    }
+}
+
+/// The request figures of `summary.json`, each read from [`RepMetrics`]' own definition
+/// where it has one.
+fn request_metrics(model: &Model, reps: &[RepMetrics]) -> Metrics {
     let per_k = |n: u64, den: u64| if den == 0 { 0.0 } else { 1000.0 * n as f64 / den as f64 };
-    let metrics = Metrics {
+    Metrics {
         requests_total: reps.iter().map(|r| r.arrivals).sum(),
         requests_ok_total: reps.iter().map(|r| r.ok).sum(),
         requests_failed_total: reps.iter().map(|r| r.failed_total()).sum(),
-        success_ratio: if model.maintenance_excluded() {
-            est(reps, |r| {
-                ratio(
-                    r.ok - r.maintenance_ok,
-                    r.completed() - r.maintenance_ok - r.maintenance_failed,
-                )
-            })
-        } else {
-            est(reps, |r| ratio(r.ok, r.completed()))
-        },
-        throughput_rps: est(reps, |r| r.ok as f64 / window_s),
-        latency_ms_mean: est(reps, |r| {
-            if r.ok == 0 {
-                0.0
-            } else {
-                r.latency_ns_sum as f64 / r.ok as f64 / 1e6
-            }
-        }),
-        latency_ms_p50: est(reps, |r| q(r, 0.50)),
-        latency_ms_p95: est(reps, |r| q(r, 0.95)),
-        latency_ms_p99: est(reps, |r| q(r, 0.99)),
-        latency_ms_p999: est(reps, |r| q(r, 0.999)),
+        success_ratio: est(reps, |r| r.success_ratio(model.maintenance_excluded())),
+        throughput_rps: est(reps, RepMetrics::throughput_rps),
+        latency_ms_mean: est(reps, RepMetrics::latency_ms_mean),
+        latency_ms_p50: est(reps, |r| r.latency_ms_at(0.50)),
+        latency_ms_p95: est(reps, |r| r.latency_ms_at(0.95)),
+        latency_ms_p99: est(reps, |r| r.latency_ms_at(0.99)),
+        latency_ms_p999: est(reps, |r| r.latency_ms_at(0.999)),
         latency_ms_max: est(reps, |r| ms(r.latency.max())),
         latency_within: latency_within(model, reps),
         retries_per_kreq: est(reps, |r| per_k(r.retries, r.arrivals)),
         redispatches_per_kreq: est(reps, |r| per_k(r.redispatches, r.arrivals)),
         requests_slow_total: reps.iter().map(|r| r.slow).sum(),
         storage_takeovers_total: reps.iter().map(|r| r.takeover_ms.len() as u64).sum(),
-        storage_takeover_ms_mean: {
-            let xs: Vec<f64> = reps
-                .iter()
-                .filter(|r| !r.takeover_ms.is_empty())
-                .map(|r| r.takeover_ms.iter().sum::<f64>() / r.takeover_ms.len() as f64)
-                .collect();
-            (!xs.is_empty()).then(|| Estimate::from_samples(&xs))
-        },
+        storage_takeover_ms_mean: storage_takeover_ms_mean(reps),
         storage_takeover_ms_max: reps.iter().flat_map(|r| r.takeover_ms.iter().copied()).reduce(f64::max),
         split_brain_s_total: reps.iter().map(|r| r.split_brain_ns as f64 / 1e9).sum(),
         failover_lost_writes_s_total: reps.iter().map(|r| r.failover_lost_writes_ns as f64 / 1e9).sum(),
         failover_lost_writes_ms_max: reps.iter().map(|r| r.failover_lost_writes_ns_max).max().unwrap_or(0) as f64 / 1e6,
-        maintenance: model.maintenance.as_ref().map(|_| RequestMaintenance {
-            contract: model.spec.maintenance.contract,
-            windows_total: reps.iter().map(|r| r.maintenance_windows).sum(),
-            minutes: est(reps, |r| r.maintenance_ns as f64 / 60e9),
-            requests_total: reps.iter().map(|r| r.maintenance_ok + r.maintenance_failed).sum(),
-            requests_failed_total: reps.iter().map(|r| r.maintenance_failed).sum(),
-            success_ratio_outside: est(reps, |r| {
-                ratio(
-                    r.ok - r.maintenance_ok,
-                    r.completed() - r.maintenance_ok - r.maintenance_failed,
-                )
-            }),
-        }),
-    };
+        maintenance: request_maintenance(model, reps),
+    }
+}
+
+/// The mean takeover time of each replication that had one, with its CI (`None` when none
+/// had a takeover).
+fn storage_takeover_ms_mean(reps: &[RepMetrics]) -> Option<Estimate> {
+    let xs: Vec<f64> = reps
+        .iter()
+        .filter(|r| !r.takeover_ms.is_empty())
+        .map(|r| r.takeover_ms.iter().sum::<f64>() / r.takeover_ms.len() as f64)
+        .collect();
+    (!xs.is_empty()).then(|| Estimate::from_samples(&xs))
+}
+
+/// Planned maintenance reported apart (`None` without `[maintenance]`).
+fn request_maintenance(model: &Model, reps: &[RepMetrics]) -> Option<RequestMaintenance> {
+    model.maintenance.as_ref().map(|_| RequestMaintenance {
+        contract: model.spec.maintenance.contract,
+        windows_total: reps.iter().map(|r| r.maintenance_windows).sum(),
+        minutes: est(reps, |r| r.maintenance_ns as f64 / 60e9),
+        requests_total: reps.iter().map(|r| r.maintenance_ok + r.maintenance_failed).sum(),
+        requests_failed_total: reps.iter().map(|r| r.maintenance_failed).sum(),
+        success_ratio_outside: est(reps, |r| r.success_ratio(true)),
+    })
+}
+
+/// Failed requests by reason name, summed over replications (every reason listed).
+fn failures_by_reason(reps: &[RepMetrics]) -> BTreeMap<String, u64> {
     let mut failures_by_reason = BTreeMap::new();
     for reason in FailReason::ALL {
         failures_by_reason.insert(
@@ -320,29 +317,39 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
             reps.iter().map(|r| r.failed[reason as usize]).sum(),
         );
     }
-    let window_ns = window_s * 1e9;
-    let web = (0..model.web.count as usize)
+    failures_by_reason
+}
+
+/// The figures of each web server: utilisation, requests and requests while DOWN.
+fn web_figures(model: &Model, reps: &[RepMetrics]) -> Vec<ServerFigures> {
+    (0..model.web.count as usize)
         .map(|i| ServerFigures {
             name: model.topology.name(model.topology.web_node(i)).to_string(),
-            utilisation: est(reps, |r| {
-                r.web_busy_ns[i] as f64 / (window_ns * f64::from(r.web_workers))
-            }),
+            utilisation: est(reps, |r| r.web_utilisation(i)),
             requests: Some(est(reps, |r| r.web_requests[i] as f64)),
             requests_while_down_total: Some(reps.iter().map(|r| r.web_requests_while_down[i]).sum()),
         })
-        .collect();
-    let storage = (0..model.storage.count as usize)
+        .collect()
+}
+
+/// The figures of each storage node: its utilisation.
+fn storage_figures(model: &Model, reps: &[RepMetrics]) -> Vec<ServerFigures> {
+    (0..model.storage.count as usize)
         .map(|j| ServerFigures {
             name: model.topology.name(model.topology.storage_node(j)).to_string(),
             utilisation: est(reps, |r| {
-                r.storage_busy_ns[j] as f64 / (window_ns * f64::from(r.storage_workers))
+                r.storage_busy_ns[j] as f64 / (r.window_s() * 1e9 * f64::from(r.storage_workers))
             }),
             requests: None,
             requests_while_down_total: None,
         })
-        .collect();
-    let health_events = reps
-        .iter()
+        .collect()
+}
+
+/// lb1's UP/DOWN transitions of every replication, in replication order, the first
+/// `HEALTH_EVENTS_MAX`.
+fn health_events(reps: &[RepMetrics]) -> Vec<HealthEvent> {
+    reps.iter()
         .enumerate()
         .flat_map(|(i, r)| {
             r.state_changes.iter().map(move |c| HealthEvent {
@@ -353,9 +360,13 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
             })
         })
         .take(HEALTH_EVENTS_MAX)
-        .collect();
-    let alerts = reps
-        .iter()
+        .collect()
+}
+
+/// The pages to on-call of every replication, in replication order, the first
+/// `HEALTH_EVENTS_MAX`.
+fn alert_rows(reps: &[RepMetrics]) -> Vec<AlertRow> {
+    reps.iter()
         .enumerate()
         .flat_map(|(i, r)| {
             r.alerts.iter().map(move |a| AlertRow {
@@ -366,17 +377,7 @@ pub fn summarise(model: &Model, reps: &[RepMetrics]) -> Summary {
             })
         })
         .take(HEALTH_EVENTS_MAX)
-        .collect();
-    Summary {
-        header: Header::new(model, "requests"),
-        metrics,
-        failures_by_reason,
-        web,
-        storage,
-        health_events,
-        alerts,
-        paging: super::paging::paging(model, reps),
-    }
+        .collect()
 }
 
 /// "Would my alerts have paged?": one line per rule that paged or could have, when the run
@@ -568,6 +569,26 @@ pub fn table(s: &Summary) -> String {
         s.header.offered_rps
     );
     let _ = writeln!(t, "figures are means across replications ± 95% CI half-width\n");
+    request_lines(&mut t, m);
+    failures_line(&mut t, &s.failures_by_reason);
+    if let Some(mt) = &m.maintenance {
+        maintenance_line(&mut t, mt);
+    }
+    alerts_line(&mut t, &s.alerts);
+    paging_table(&mut t, &s.paging);
+    server_lines(&mut t, s);
+    let downs = s.health_events.iter().filter(|e| e.state == HealthState::Down).count();
+    if downs > 0 {
+        let _ = writeln!(
+            t,
+            "\n  health checks: {downs} DOWN transitions (see summary.json health_events)"
+        );
+    }
+    t
+}
+
+/// The table's request lines: counts, success ratio, throughput, latencies and retries.
+fn request_lines(t: &mut String, m: &Metrics) {
     let _ = writeln!(
         t,
         "  requests          {:>14}  ({} ok, {} failed)",
@@ -586,8 +607,11 @@ pub fn table(s: &Summary) -> String {
         let _ = writeln!(t, "  {name:<17} {:>24}", pm(e, 3));
     }
     let _ = writeln!(t, "  retries /1000 req {:>24}", pm(&m.retries_per_kreq, 3));
-    let failures: Vec<String> = s
-        .failures_by_reason
+}
+
+/// The table's line of failed requests by reason, when any failed.
+fn failures_line(t: &mut String, failures_by_reason: &BTreeMap<String, u64>) {
+    let failures: Vec<String> = failures_by_reason
         .iter()
         .filter(|(_, n)| **n > 0)
         .map(|(k, n)| format!("{k} {n}"))
@@ -595,22 +619,28 @@ pub fn table(s: &Summary) -> String {
     if !failures.is_empty() {
         let _ = writeln!(t, "  failures          {}", failures.join(", "));
     }
-    if let Some(mt) = &m.maintenance {
-        let _ = writeln!(
-            t,
-            "  maintenance       {}, {} min out/rep, {} requests during it ({} failed; {} the success ratio)",
-            super::plural(mt.windows_total as usize, "window"),
-            pm(&mt.minutes, 1),
-            mt.requests_total,
-            mt.requests_failed_total,
-            match mt.contract {
-                crate::scenario::MaintenanceContract::Count => "counted in",
-                crate::scenario::MaintenanceContract::Exclude => "left out of",
-            }
-        );
-    }
+}
+
+/// The table's line on planned maintenance.
+fn maintenance_line(t: &mut String, mt: &RequestMaintenance) {
+    let _ = writeln!(
+        t,
+        "  maintenance       {}, {} min out/rep, {} requests during it ({} failed; {} the success ratio)",
+        super::plural(mt.windows_total as usize, "window"),
+        pm(&mt.minutes, 1),
+        mt.requests_total,
+        mt.requests_failed_total,
+        match mt.contract {
+            crate::scenario::MaintenanceContract::Count => "counted in",
+            crate::scenario::MaintenanceContract::Exclude => "left out of",
+        }
+    );
+}
+
+/// The table's line of pages per alert name (`none` without pages).
+fn alerts_line(t: &mut String, alerts: &[AlertRow]) {
     let mut pages: BTreeMap<&str, usize> = BTreeMap::new();
-    for a in &s.alerts {
+    for a in alerts {
         *pages.entry(a.alert.as_str()).or_default() += 1;
     }
     let pages: Vec<String> = pages.iter().map(|(a, n)| format!("{a} {n}")).collect();
@@ -623,7 +653,11 @@ pub fn table(s: &Summary) -> String {
             pages.join(", ")
         }
     );
-    paging_table(&mut t, &s.paging);
+}
+
+/// The table's per-server utilisation lines, then the requests not served, if any.
+fn server_lines(t: &mut String, s: &Summary) {
+    let m = &s.metrics;
     let _ = writeln!(t, "\n  server   utilisation            requests/rep");
     for w in &s.web {
         let _ = writeln!(
@@ -647,14 +681,6 @@ pub fn table(s: &Summary) -> String {
             100.0 * m.requests_failed_total as f64 / m.requests_total.max(1) as f64
         );
     }
-    let downs = s.health_events.iter().filter(|e| e.state == HealthState::Down).count();
-    if downs > 0 {
-        let _ = writeln!(
-            t,
-            "\n  health checks: {downs} DOWN transitions (see summary.json health_events)"
-        );
-    }
-    t
 }
 
 /// Quantiles of a pooled sample (nearest rank), with its size.
@@ -824,115 +850,17 @@ pub struct CauseFigures {
 }
 
 /// The summary of an availability run's replications (one per replication of `model`).
-pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMetrics]) -> AvailSummary {
+pub fn summarise_availability(model: &Model, reps: &[AvailMetrics]) -> AvailSummary {
     assert_eq!(reps.len(), model.replications as usize);
-    let years = |r: &crate::sim::avail::AvailMetrics| r.window_ns as f64 / (365.0 * 86_400e9);
-    let avail = |r: &crate::sim::avail::AvailMetrics| 1.0 - r.downtime_ns as f64 / r.window_ns as f64;
-    let mean_of = |xs: &[f64]| {
-        if xs.is_empty() {
-            None
-        } else {
-            Some(xs.iter().sum::<f64>() / xs.len() as f64)
-        }
-    };
-    let est_opt = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> Option<f64>| {
-        let xs: Vec<f64> = reps.iter().filter_map(f).collect();
-        (!xs.is_empty()).then(|| Estimate::from_samples(&xs))
-    };
     let months = reps.iter().map(|r| r.monthly_downtime_ns.len()).min().unwrap_or(0);
-    let monthly = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> &[u64]| -> Vec<Estimate> {
-        (0..months.min(MONTHS_LISTED_MAX))
-            .map(|m| Estimate::from_samples(&reps.iter().map(|r| f(r)[m] as f64 / 60e9).collect::<Vec<_>>()))
-            .collect()
-    };
-    let monthly_downtime_min = monthly(&|r| &r.monthly_downtime_ns);
-    let monthly_partial_min = monthly(&|r| &r.monthly_partial_ns);
-    let monthly_degraded_min = monthly(&|r| &r.monthly_degraded_ns);
-    let per_rep = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> f64| {
-        Estimate::from_samples(&reps.iter().map(f).collect::<Vec<_>>())
-    };
-    // A count per replication, as a rate per simulated year.
-    let per_year = |f: &dyn Fn(&crate::sim::avail::AvailMetrics) -> u64| per_rep(&|r| f(r) as f64 / years(r));
-    let metrics = AvailFigures {
-        availability_time: per_rep(&avail),
-        availability_request: per_rep(&|r| {
-            if r.offered > 0.0 {
-                1.0 - r.failed / r.offered
-            } else {
-                1.0
-            }
-        }),
-        // Nines of the pooled availability per replication; a replication without downtime is
-        // capped at 9 nines rather than infinity.
-        nines_time: per_rep(&|r| -(1.0 - avail(r)).max(1e-9).log10()),
-        downtime_min_per_year: per_rep(&|r| r.downtime_ns as f64 / 60e9 / years(r)),
-        downtime_min_per_year_unplanned: per_rep(&|r| r.unplanned_downtime_ns() as f64 / 60e9 / years(r)),
-        downtime_by_cause: Cause::ALL
-            .iter()
-            .map(|c| CauseFigures {
-                cause: *c,
-                downtime_min_per_year: per_rep(&|r| r.downtime_by_cause_ns[c.index()] as f64 / 60e9 / years(r)),
-                failed_requests_per_year: per_rep(&|r| r.failed_by_cause[c.index()] / years(r)),
-            })
-            .collect(),
-        maintenance_windows_per_year: per_year(&|r| r.maintenance_windows),
-        data_loss_events: per_rep(&|r| r.data_loss_events as f64),
-        raid_array_losses_per_year: per_year(&|r| r.raid_array_losses),
-        incidents_per_year: per_year(&|r| r.incidents_total),
-        incident_min_mean: est_opt(&|r| {
-            mean_of(
-                &r.incidents
-                    .iter()
-                    .map(|i| (i.end_h - i.start_h) * 60.0)
-                    .collect::<Vec<_>>(),
-            )
-        }),
-        failures_per_year: per_year(&|r| r.failures),
-        disk_failures_per_year: per_year(&|r| r.disk_failures),
-        smart_warnings_per_year: per_year(&|r| r.smart_warnings),
-        disks_replaced_proactively_per_year: per_year(&|r| r.disks_replaced_proactively),
-        pages_per_year: per_year(&|r| r.pages),
-        page_delay_min_mean: est_opt(&|r| {
-            mean_of(
-                &r.alerts
-                    .iter()
-                    .map(|a| (a.paged_at_h - a.failed_at_h) * 60.0)
-                    .collect::<Vec<_>>(),
-            )
-        }),
-        storage_failovers_per_year: per_year(&|r| r.failovers),
-        failover_lost_writes_s_per_year: per_rep(&|r| r.failover_lost_writes_ns as f64 / 1e9 / years(r)),
-        split_brain_s_per_year: per_rep(&|r| r.split_brain_ns as f64 / 1e9 / years(r)),
-        detect_ms_mean: est_opt(&|r| mean_of(&r.detect_ms)),
-        ack_min_mean: est_opt(&|r| mean_of(&r.ack_min)),
-        repair_min_mean: est_opt(&|r| mean_of(&r.repair_min)),
-        takeover_ms_mean: est_opt(&|r| mean_of(&r.takeover_ms)),
-        takeover_ms_max: reps.iter().flat_map(|r| r.takeover_ms.iter().copied()).reduce(f64::max),
-        rpo_h_mean: est_opt(&|r| mean_of(&r.rpo_h)),
-        rpo_h_max: est_opt(&|r| r.rpo_h.iter().copied().reduce(f64::max)),
-        rto_h_mean: est_opt(&|r| mean_of(&r.rto_h)),
-        rpo_h_distribution: Quantiles::of(reps.iter().flat_map(|r| r.rpo_h.iter().copied()).collect()),
-        rto_h_distribution: Quantiles::of(reps.iter().flat_map(|r| r.rto_h.iter().copied()).collect()),
-        human_errors_per_year: per_year(&|r| r.human_errors),
-        disaster_rpo_h_mean: est_opt(&|r| mean_of(&r.disaster_rpo_h)),
-        disaster_rto_h_mean: est_opt(&|r| mean_of(&r.disaster_rto_h)),
-        backups_ok_per_year: per_year(&|r| r.backups_ok),
-        backups_failed_or_corrupt_per_year: per_year(&|r| r.backups_failed + r.backups_corrupt),
-        restores_failed: per_rep(&|r| r.restores_failed as f64),
-        snapshots_kept: per_rep(&|r| r.snapshots_kept as f64),
-        faults_suppressed_by_budget: per_rep(&|r| r.faults_suppressed_by_budget as f64),
-        web_down_max: reps.iter().map(|r| r.web_down_max).max().unwrap_or(0),
-        storage_down_max: reps.iter().map(|r| r.storage_down_max).max().unwrap_or(0),
-        requests_total: reps.iter().map(|r| r.offered.round() as u64).sum(),
-    };
     AvailSummary {
         header: Header::new(model, "availability"),
         maintenance: model.spec.maintenance.contract,
-        metrics,
+        metrics: avail_figures(reps),
         months_total: months,
-        monthly_downtime_min,
-        monthly_partial_min,
-        monthly_degraded_min,
+        monthly_downtime_min: monthly(reps, months, |r| &r.monthly_downtime_ns),
+        monthly_partial_min: monthly(reps, months, |r| &r.monthly_partial_ns),
+        monthly_degraded_min: monthly(reps, months, |r| &r.monthly_degraded_ns),
         incidents: reps.first().map(|r| r.incidents.clone()).unwrap_or_default(),
         alerts: reps.first().map(|r| r.alerts.clone()).unwrap_or_default(),
         swarm: reps
@@ -941,6 +869,130 @@ pub fn summarise_availability(model: &Model, reps: &[crate::sim::avail::AvailMet
             .filter_map(|(i, r)| r.swarm.as_ref().map(|d| format!("replication {i}: {d}")))
             .collect(),
         paging: super::paging::avail_paging(model, reps),
+    }
+}
+
+/// The measured window of one replication [years of 365 days].
+fn years(r: &AvailMetrics) -> f64 {
+    r.window_ns as f64 / (365.0 * 86_400e9)
+}
+
+/// Share of one replication's window the site was up.
+fn avail(r: &AvailMetrics) -> f64 {
+    1.0 - r.downtime_ns as f64 / r.window_ns as f64
+}
+
+/// The mean of `xs`, `None` when empty.
+fn mean_of(xs: &[f64]) -> Option<f64> {
+    if xs.is_empty() {
+        None
+    } else {
+        Some(xs.iter().sum::<f64>() / xs.len() as f64)
+    }
+}
+
+/// `f` of each replication, as a mean with CI.
+fn per_rep(reps: &[AvailMetrics], f: impl Fn(&AvailMetrics) -> f64) -> Estimate {
+    Estimate::from_samples(&reps.iter().map(f).collect::<Vec<_>>())
+}
+
+/// A count per replication, as a rate per simulated year.
+fn per_year(reps: &[AvailMetrics], f: impl Fn(&AvailMetrics) -> u64) -> Estimate {
+    per_rep(reps, |r| f(r) as f64 / years(r))
+}
+
+/// `f` of the replications where it has a value, as a mean with CI (`None` when none has).
+fn est_opt(reps: &[AvailMetrics], f: impl Fn(&AvailMetrics) -> Option<f64>) -> Option<Estimate> {
+    let xs: Vec<f64> = reps.iter().filter_map(f).collect();
+    (!xs.is_empty()).then(|| Estimate::from_samples(&xs))
+}
+
+/// The first `MONTHS_LISTED_MAX` of `months` monthly figures [min], each a mean with CI
+/// across replications of the per-month nanoseconds `f` picks.
+fn monthly(reps: &[AvailMetrics], months: usize, f: impl Fn(&AvailMetrics) -> &[u64]) -> Vec<Estimate> {
+    (0..months.min(MONTHS_LISTED_MAX))
+        .map(|m| Estimate::from_samples(&reps.iter().map(|r| f(r)[m] as f64 / 60e9).collect::<Vec<_>>()))
+        .collect()
+}
+
+/// Every minute of downtime and every failed request, by cause, in `Cause::ALL` order.
+fn cause_figures(reps: &[AvailMetrics]) -> Vec<CauseFigures> {
+    Cause::ALL
+        .iter()
+        .map(|c| CauseFigures {
+            cause: *c,
+            downtime_min_per_year: per_rep(reps, |r| r.downtime_by_cause_ns[c.index()] as f64 / 60e9 / years(r)),
+            failed_requests_per_year: per_rep(reps, |r| r.failed_by_cause[c.index()] / years(r)),
+        })
+        .collect()
+}
+
+/// The availability figures of `summary.json`.
+fn avail_figures(reps: &[AvailMetrics]) -> AvailFigures {
+    AvailFigures {
+        availability_time: per_rep(reps, avail),
+        availability_request: per_rep(reps, |r| {
+            if r.offered > 0.0 {
+                1.0 - r.failed / r.offered
+            } else {
+                1.0
+            }
+        }),
+        // Nines of the pooled availability per replication; a replication without downtime is
+        // capped at 9 nines rather than infinity.
+        nines_time: per_rep(reps, |r| -(1.0 - avail(r)).max(1e-9).log10()),
+        downtime_min_per_year: per_rep(reps, |r| r.downtime_ns as f64 / 60e9 / years(r)),
+        downtime_min_per_year_unplanned: per_rep(reps, |r| r.unplanned_downtime_ns() as f64 / 60e9 / years(r)),
+        downtime_by_cause: cause_figures(reps),
+        maintenance_windows_per_year: per_year(reps, |r| r.maintenance_windows),
+        data_loss_events: per_rep(reps, |r| r.data_loss_events as f64),
+        raid_array_losses_per_year: per_year(reps, |r| r.raid_array_losses),
+        incidents_per_year: per_year(reps, |r| r.incidents_total),
+        incident_min_mean: est_opt(reps, |r| {
+            mean_of(
+                &r.incidents
+                    .iter()
+                    .map(|i| (i.end_h - i.start_h) * 60.0)
+                    .collect::<Vec<_>>(),
+            )
+        }),
+        failures_per_year: per_year(reps, |r| r.failures),
+        disk_failures_per_year: per_year(reps, |r| r.disk_failures),
+        smart_warnings_per_year: per_year(reps, |r| r.smart_warnings),
+        disks_replaced_proactively_per_year: per_year(reps, |r| r.disks_replaced_proactively),
+        pages_per_year: per_year(reps, |r| r.pages),
+        page_delay_min_mean: est_opt(reps, |r| {
+            mean_of(
+                &r.alerts
+                    .iter()
+                    .map(|a| (a.paged_at_h - a.failed_at_h) * 60.0)
+                    .collect::<Vec<_>>(),
+            )
+        }),
+        storage_failovers_per_year: per_year(reps, |r| r.failovers),
+        failover_lost_writes_s_per_year: per_rep(reps, |r| r.failover_lost_writes_ns as f64 / 1e9 / years(r)),
+        split_brain_s_per_year: per_rep(reps, |r| r.split_brain_ns as f64 / 1e9 / years(r)),
+        detect_ms_mean: est_opt(reps, |r| mean_of(&r.detect_ms)),
+        ack_min_mean: est_opt(reps, |r| mean_of(&r.ack_min)),
+        repair_min_mean: est_opt(reps, |r| mean_of(&r.repair_min)),
+        takeover_ms_mean: est_opt(reps, |r| mean_of(&r.takeover_ms)),
+        takeover_ms_max: reps.iter().flat_map(|r| r.takeover_ms.iter().copied()).reduce(f64::max),
+        rpo_h_mean: est_opt(reps, |r| mean_of(&r.rpo_h)),
+        rpo_h_max: est_opt(reps, |r| r.rpo_h.iter().copied().reduce(f64::max)),
+        rto_h_mean: est_opt(reps, |r| mean_of(&r.rto_h)),
+        rpo_h_distribution: Quantiles::of(reps.iter().flat_map(|r| r.rpo_h.iter().copied()).collect()),
+        rto_h_distribution: Quantiles::of(reps.iter().flat_map(|r| r.rto_h.iter().copied()).collect()),
+        human_errors_per_year: per_year(reps, |r| r.human_errors),
+        disaster_rpo_h_mean: est_opt(reps, |r| mean_of(&r.disaster_rpo_h)),
+        disaster_rto_h_mean: est_opt(reps, |r| mean_of(&r.disaster_rto_h)),
+        backups_ok_per_year: per_year(reps, |r| r.backups_ok),
+        backups_failed_or_corrupt_per_year: per_year(reps, |r| r.backups_failed + r.backups_corrupt),
+        restores_failed: per_rep(reps, |r| r.restores_failed as f64),
+        snapshots_kept: per_rep(reps, |r| r.snapshots_kept as f64),
+        faults_suppressed_by_budget: per_rep(reps, |r| r.faults_suppressed_by_budget as f64),
+        web_down_max: reps.iter().map(|r| r.web_down_max).max().unwrap_or(0),
+        storage_down_max: reps.iter().map(|r| r.storage_down_max).max().unwrap_or(0),
+        requests_total: reps.iter().map(|r| r.offered.round() as u64).sum(),
     }
 }
 
@@ -958,27 +1010,7 @@ pub fn avail_table(s: &AvailSummary) -> String {
         s.header.warmup_s
     );
     let _ = writeln!(t, "figures are means across replications ± 95% CI half-width\n");
-    let _ = writeln!(t, "  availability (time)       {:>28}", pm(&m.availability_time, 7));
-    let _ = writeln!(t, "  availability (requests)   {:>28}", pm(&m.availability_request, 7));
-    let _ = writeln!(t, "  nines (time)              {:>28}", pm(&m.nines_time, 2));
-    let _ = writeln!(t, "  downtime min/year         {:>28}", pm(&m.downtime_min_per_year, 1));
-    let _ = writeln!(
-        t,
-        "    without maintenance     {:>28}",
-        pm(&m.downtime_min_per_year_unplanned, 1)
-    );
-    for c in m
-        .downtime_by_cause
-        .iter()
-        .filter(|c| c.downtime_min_per_year.value > 0.0)
-    {
-        let _ = writeln!(
-            t,
-            "    cause {:<18}{:>28}",
-            c.cause.name(),
-            pm(&c.downtime_min_per_year, 1)
-        );
-    }
+    downtime_lines(&mut t, m);
     let _ = writeln!(t, "  incidents/year            {:>28}", pm(&m.incidents_per_year, 2));
     if let Some(d) = &m.incident_min_mean {
         let _ = writeln!(t, "  incident min (MTTR)       {:>28}", pm(d, 1));
@@ -1017,18 +1049,50 @@ pub fn avail_table(s: &AvailSummary) -> String {
         "  most down at once         {:>28}",
         format!("web {}, storage {}", m.web_down_max, m.storage_down_max)
     );
-    if !s.swarm.is_empty() {
-        let _ = writeln!(
-            t,
-            "\n  swarm (faults suppressed by budget per replication: {}):",
-            pm(&m.faults_suppressed_by_budget, 1)
-        );
-        for line in &s.swarm {
-            let _ = writeln!(t, "    {line}");
-        }
-    }
+    swarm_lines(&mut t, s);
     paging_table(&mut t, &s.paging);
     t
+}
+
+/// The availability table's availability and downtime lines, downtime by cause included.
+fn downtime_lines(t: &mut String, m: &AvailFigures) {
+    let _ = writeln!(t, "  availability (time)       {:>28}", pm(&m.availability_time, 7));
+    let _ = writeln!(t, "  availability (requests)   {:>28}", pm(&m.availability_request, 7));
+    let _ = writeln!(t, "  nines (time)              {:>28}", pm(&m.nines_time, 2));
+    let _ = writeln!(t, "  downtime min/year         {:>28}", pm(&m.downtime_min_per_year, 1));
+    let _ = writeln!(
+        t,
+        "    without maintenance     {:>28}",
+        pm(&m.downtime_min_per_year_unplanned, 1)
+    );
+    for c in m
+        .downtime_by_cause
+        .iter()
+        .filter(|c| c.downtime_min_per_year.value > 0.0)
+    {
+        let _ = writeln!(
+            t,
+            "    cause {:<18}{:>28}",
+            c.cause.name(),
+            pm(&c.downtime_min_per_year, 1)
+        );
+    }
+}
+
+/// The availability table's swarm-testing lines: what each replication injected (none
+/// without `--swarm`).
+fn swarm_lines(t: &mut String, s: &AvailSummary) {
+    if s.swarm.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        t,
+        "\n  swarm (faults suppressed by budget per replication: {}):",
+        pm(&s.metrics.faults_suppressed_by_budget, 1)
+    );
+    for line in &s.swarm {
+        let _ = writeln!(t, "    {line}");
+    }
 }
 
 /// One row of `months.csv`: one month of one replication [min].

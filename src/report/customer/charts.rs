@@ -190,36 +190,25 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Width of the topology drawing [px].
+const TOPO_W: f64 = 760.0;
+/// A node's box [px].
+const BOX_W: f64 = 118.0;
+const BOX_H: f64 = 46.0;
+/// Vertical distance between the nodes of a column [px].
+const STEP_Y: f64 = 62.0;
+/// Margin above the first row (and below the last) [px].
+const TOP: f64 = 14.0;
+
 /// The park as columns, left to right: visitors, balancers, web servers, storage, backup;
 /// arrows for the links. Plain SVG with the page's sans-serif font: no Graphviz, no assets.
 pub(super) fn topology_svg(topo: &TopologyFigures, s: &Strings) -> String {
-    const W: f64 = 760.0;
-    const BOX_W: f64 = 118.0;
-    const BOX_H: f64 = 46.0;
-    const STEP_Y: f64 = 62.0;
-    const TOP: f64 = 14.0;
     let t = |k: &str| s.text.get(k).cloned().unwrap_or_default();
-    let tiers = ["clients", "balancer", "web", "storage", "backup"];
-    let columns: Vec<Vec<&TopoNode>> = tiers
-        .iter()
-        .map(|tier| topo.nodes.iter().filter(|n| n.tier == *tier).collect())
-        .filter(|c: &Vec<&TopoNode>| !c.is_empty())
-        .collect();
-    let rows = columns.iter().map(Vec::len).max().unwrap_or(1).max(1);
-    let h = TOP * 2.0 + rows as f64 * STEP_Y;
-    let col_w = W / columns.len().max(1) as f64;
-    let mut pos: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for (c, col) in columns.iter().enumerate() {
-        let x = col_w * (c as f64 + 0.5);
-        let y0 = TOP + (rows - col.len()) as f64 * STEP_Y / 2.0 + STEP_Y / 2.0;
-        for (i, n) in col.iter().enumerate() {
-            pos.insert(&n.name, (x, y0 + i as f64 * STEP_Y));
-        }
-    }
+    let (pos, h) = topology_layout(topo);
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="topology" width="{W}" height="{h}" viewBox="0 0 {W} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs><rect width="{W}" height="{h}" fill="#fff"/>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="topology" width="{TOPO_W}" height="{h}" viewBox="0 0 {TOPO_W} {h}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs><rect width="{TOPO_W}" height="{h}" fill="#fff"/>"##,
         xml_escape(&t("topology_title"))
     );
     for [a, b] in &topo.links {
@@ -237,42 +226,72 @@ pub(super) fn topology_svg(topo: &TopologyFigures, s: &Strings) -> String {
         let Some(&(x, y)) = pos.get(n.name.as_str()) else {
             continue;
         };
-        let (fill, stroke, role) = match n.tier {
-            "clients" => ("#f2f2f2", "#888", t("role_clients")),
-            "balancer" => ("#e3effa", "#0072b2", t("role_balancer")),
-            "web" => ("#e6f5ef", "#009e73", t("role_web")),
-            "storage" if n.primary => ("#fdf0e6", "#d55e00", t("role_storage_primary")),
-            "storage" => ("#fdf0e6", "#d55e00", t("role_storage_replica")),
-            _ => ("#f6eef4", "#cc79a7", t("role_backup")),
-        };
-        let (left, top) = (x - BOX_W / 2.0, y - BOX_H / 2.0);
-        if n.tier == "clients" {
-            let _ = write!(
-                svg,
-                r#"<ellipse cx="{x:.1}" cy="{y:.1}" rx="{:.1}" ry="{:.1}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#,
-                BOX_W / 2.0,
-                BOX_H / 2.0
-            );
-        } else {
-            let _ = write!(
-                svg,
-                r#"<rect x="{left:.1}" y="{top:.1}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#
-            );
-        }
-        let label = if n.tier == "clients" {
-            t("clients")
-        } else {
-            n.name.clone()
-        };
-        let _ = write!(
-            svg,
-            r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-family="sans-serif" font-size="14" font-weight="bold" fill="#222">{}</text><text x="{x:.1}" y="{:.1}" text-anchor="middle" font-family="sans-serif" font-size="11" fill="#444">{}</text>"##,
-            y - 3.0,
-            xml_escape(&label),
-            y + 13.0,
-            xml_escape(&role)
-        );
+        node_svg(&mut svg, n, (x, y), s);
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Where each node's centre sits (one column per tier that has nodes, each column centred
+/// vertically), and the drawing's height [px].
+fn topology_layout(topo: &TopologyFigures) -> (BTreeMap<&str, (f64, f64)>, f64) {
+    let tiers = ["clients", "balancer", "web", "storage", "backup"];
+    let columns: Vec<Vec<&TopoNode>> = tiers
+        .iter()
+        .map(|tier| topo.nodes.iter().filter(|n| n.tier == *tier).collect())
+        .filter(|c: &Vec<&TopoNode>| !c.is_empty())
+        .collect();
+    let rows = columns.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let h = TOP * 2.0 + rows as f64 * STEP_Y;
+    let col_w = TOPO_W / columns.len().max(1) as f64;
+    let mut pos: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for (c, col) in columns.iter().enumerate() {
+        let x = col_w * (c as f64 + 0.5);
+        let y0 = TOP + (rows - col.len()) as f64 * STEP_Y / 2.0 + STEP_Y / 2.0;
+        for (i, n) in col.iter().enumerate() {
+            pos.insert(&n.name, (x, y0 + i as f64 * STEP_Y));
+        }
+    }
+    (pos, h)
+}
+
+/// One node centred at (`x`, `y`): an ellipse for the visitors, else a box in its tier's
+/// colours, with its name and role.
+fn node_svg(svg: &mut String, n: &TopoNode, (x, y): (f64, f64), s: &Strings) {
+    let t = |k: &str| s.text.get(k).cloned().unwrap_or_default();
+    let (fill, stroke, role) = match n.tier {
+        "clients" => ("#f2f2f2", "#888", t("role_clients")),
+        "balancer" => ("#e3effa", "#0072b2", t("role_balancer")),
+        "web" => ("#e6f5ef", "#009e73", t("role_web")),
+        "storage" if n.primary => ("#fdf0e6", "#d55e00", t("role_storage_primary")),
+        "storage" => ("#fdf0e6", "#d55e00", t("role_storage_replica")),
+        _ => ("#f6eef4", "#cc79a7", t("role_backup")),
+    };
+    let (left, top) = (x - BOX_W / 2.0, y - BOX_H / 2.0);
+    if n.tier == "clients" {
+        let _ = write!(
+            svg,
+            r#"<ellipse cx="{x:.1}" cy="{y:.1}" rx="{:.1}" ry="{:.1}" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#,
+            BOX_W / 2.0,
+            BOX_H / 2.0
+        );
+    } else {
+        let _ = write!(
+            svg,
+            r#"<rect x="{left:.1}" y="{top:.1}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>"#
+        );
+    }
+    let label = if n.tier == "clients" {
+        t("clients")
+    } else {
+        n.name.clone()
+    };
+    let _ = write!(
+        svg,
+        r##"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-family="sans-serif" font-size="14" font-weight="bold" fill="#222">{}</text><text x="{x:.1}" y="{:.1}" text-anchor="middle" font-family="sans-serif" font-size="11" fill="#444">{}</text>"##,
+        y - 3.0,
+        xml_escape(&label),
+        y + 13.0,
+        xml_escape(&role)
+    );
 }

@@ -523,38 +523,14 @@ fn availability_run(
         .map(|k| row(Some(k)))
         .collect();
     let overall = row(None);
-    let series = (0..set.used.len() as u32)
-        .filter(|&m| set.used[m as usize])
-        .map(|m| {
-            let xs: Vec<f64> = months
-                .iter()
-                .filter(|r| r.month == m)
-                .map(|r| availability_pct(policy.unavailable_min(r), set.minutes[m as usize]))
-                .collect();
-            SeriesPoint {
-                period: m + 1,
-                availability_pct: est_of(&xs),
-            }
-        })
-        .collect();
+    let series = month_series(months, &set, policy);
     let in_window: Vec<&MonthRow> = months.iter().filter(|m| set.used[m.month as usize]).collect();
     let breaching = in_window
         .iter()
         .filter(|m| breaks_sla(policy.unavailable_min(m), set.minutes[m.month as usize], sla))
         .count();
     let month_distribution = month_distribution(months, reps, &set, sla, policy);
-    let policies = [
-        PartialOutagePolicy::Ignore,
-        PartialOutagePolicy::Statuspage,
-        PartialOutagePolicy::Weighted,
-        PartialOutagePolicy::Degraded,
-    ]
-    .into_iter()
-    .map(|p| PolicyView {
-        policy: p,
-        overall: period_row(months, reps, &set, sla, p, None),
-    })
-    .collect();
+    let policies = policy_views(months, reps, &set, sla);
     let m = &summary.metrics;
     let slo_ms = opts.latency_ms.or(model.spec.slo.latency_ms);
     Ok((
@@ -585,6 +561,40 @@ fn availability_run(
         latency_figures(latency, "latency_sample", slo_ms)?,
         Some(data_protection(m, window_s / YEAR_S)),
     ))
+}
+
+/// The availability of each month of the window [%], across replications, under `policy`.
+fn month_series(months: &[MonthRow], set: &MonthSet, policy: PartialOutagePolicy) -> Vec<SeriesPoint> {
+    (0..set.used.len() as u32)
+        .filter(|&m| set.used[m as usize])
+        .map(|m| {
+            let xs: Vec<f64> = months
+                .iter()
+                .filter(|r| r.month == m)
+                .map(|r| availability_pct(policy.unavailable_min(r), set.minutes[m as usize]))
+                .collect();
+            SeriesPoint {
+                period: m + 1,
+                availability_pct: est_of(&xs),
+            }
+        })
+        .collect()
+}
+
+/// The whole window's row under each partial-outage policy, to compare them.
+fn policy_views(months: &[MonthRow], reps: u32, set: &MonthSet, sla: f64) -> Vec<PolicyView> {
+    [
+        PartialOutagePolicy::Ignore,
+        PartialOutagePolicy::Statuspage,
+        PartialOutagePolicy::Weighted,
+        PartialOutagePolicy::Degraded,
+    ]
+    .into_iter()
+    .map(|p| PolicyView {
+        policy: p,
+        overall: period_row(months, reps, set, sla, p, None),
+    })
+    .collect()
 }
 
 /// A request run: one request-based period, and its availability per day (or hour).

@@ -126,50 +126,8 @@ impl Inputs {
             "availability" => {
                 let months_path = dir.join("months.csv");
                 let months = read_months(&months_path, header.replications)?;
-                if let Some(m) = months.iter().find(|m| {
-                    model
-                        .calendar
-                        .months
-                        .get(m.month as usize)
-                        .is_none_or(|c| (c.minutes() - m.length_min).abs() > 1e-3)
-                }) {
-                    return Err(malformed(
-                        &months_path,
-                        format!(
-                            "month {} is {} minutes long, not a month of the scenario's calendar; regenerate the results with this simpark",
-                            m.month, m.length_min
-                        ),
-                    ));
-                }
-                let calendar = model.calendar.months.len();
-                if months.len() != calendar * header.replications as usize {
-                    return Err(malformed(
-                        &months_path,
-                        format!(
-                            "{} months per replication, but the scenario's calendar has {calendar} in the window; regenerate the results with this simpark",
-                            months.len() / header.replications.max(1) as usize
-                        ),
-                    ));
-                }
-                let days_path = dir.join("days.csv");
-                let days_text = read_text(&days_path, "an availability run writes it; re-run it with this simpark")?;
-                let days = summary::parse_days_csv(&days_text).map_err(|e| malformed(&days_path, e))?;
-                let day_count = (header.horizon_s - header.warmup_s) / 86_400.0;
-                if let Some(d) = days
-                    .iter()
-                    .find(|d| d.replication >= header.replications || f64::from(d.day) >= day_count.ceil())
-                {
-                    return Err(malformed(
-                        &days_path,
-                        format!(
-                            "replication {} day {}: outside the {} replications of {:.0} days in summary.json",
-                            d.replication,
-                            d.day,
-                            header.replications,
-                            day_count.ceil()
-                        ),
-                    ));
-                }
+                check_calendar(&months_path, &months, &model, header.replications)?;
+                let days = read_days(&dir.join("days.csv"), &header)?;
                 let lp = dir.join("latency.json");
                 let latency = if lp.exists() {
                     let (_, v) = read_summary_json(dir, &lp, "")?;
@@ -188,4 +146,58 @@ impl Inputs {
         };
         Ok(Inputs { results, model })
     }
+}
+
+/// `months.csv` (at `path`) has exactly the months of the scenario's calendar, each as long,
+/// for each of the `replications`.
+fn check_calendar(path: &Path, months: &[MonthRow], model: &Model, replications: u32) -> Result<(), ReportError> {
+    if let Some(m) = months.iter().find(|m| {
+        model
+            .calendar
+            .months
+            .get(m.month as usize)
+            .is_none_or(|c| (c.minutes() - m.length_min).abs() > 1e-3)
+    }) {
+        return Err(malformed(
+            path,
+            format!(
+                "month {} is {} minutes long, not a month of the scenario's calendar; regenerate the results with this simpark",
+                m.month, m.length_min
+            ),
+        ));
+    }
+    let calendar = model.calendar.months.len();
+    if months.len() != calendar * replications as usize {
+        return Err(malformed(
+            path,
+            format!(
+                "{} months per replication, but the scenario's calendar has {calendar} in the window; regenerate the results with this simpark",
+                months.len() / replications.max(1) as usize
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `days.csv` (at `path`), every row within the replications and days of `header`.
+fn read_days(path: &Path, header: &Header) -> Result<Vec<DayRow>, ReportError> {
+    let days_text = read_text(path, "an availability run writes it; re-run it with this simpark")?;
+    let days = summary::parse_days_csv(&days_text).map_err(|e| malformed(path, e))?;
+    let day_count = (header.horizon_s - header.warmup_s) / 86_400.0;
+    if let Some(d) = days
+        .iter()
+        .find(|d| d.replication >= header.replications || f64::from(d.day) >= day_count.ceil())
+    {
+        return Err(malformed(
+            path,
+            format!(
+                "replication {} day {}: outside the {} replications of {:.0} days in summary.json",
+                d.replication,
+                d.day,
+                header.replications,
+                day_count.ceil()
+            ),
+        ));
+    }
+    Ok(days)
 }

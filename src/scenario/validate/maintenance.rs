@@ -5,6 +5,7 @@
 use super::checks::{bad, duration};
 use super::{Checked, Draft, Invalid};
 use crate::model::calendar::LocalClock;
+use crate::scenario::schema::{Maintenance, MaintenanceCadence};
 use crate::scenario::{Cadence, MaintTarget, MaintWindow, MaintenanceKind, MaintenanceModel, Mode, Scenario};
 use crate::units::SimDuration;
 
@@ -235,13 +236,7 @@ pub(super) fn maintenance_model(
     let drain = duration("maintenance.drain", &mt.drain)?;
     let wait_between_servers = duration("maintenance.wait_between_servers", &mt.wait_between_servers)?;
     let window_start = hour_of_day("maintenance.window_start_h", mt.window_start_h)?;
-    // Storage nodes of their own, in a pair with failover (storage on the web servers is
-    // patched with its server).
-    let stores = if spec.storage.colocated || spec.storage.count < 2 {
-        0
-    } else {
-        spec.storage.count as usize
-    };
+    let stores = stores_to_patch(spec);
     let all = (web_count as usize, stores, balancers);
     let order = if mt.order.is_empty() {
         default_order(mt.kind, all)
@@ -259,47 +254,10 @@ pub(super) fn maintenance_model(
         duration_per_server,
     }];
     for (n, c) in mt.cadences.iter().enumerate() {
-        let k = format!("maintenance.cadence[{n}]");
-        let every = nonzero(&format!("{k}.every"), &c.every)?;
-        let window_start = match c.window_start_h {
-            Some(h) => hour_of_day(&format!("{k}.window_start_h"), h)?,
-            None => window_start,
-        };
-        let duration_per_server = match &c.duration_per_server {
-            Some(text) => nonzero(&format!("{k}.duration_per_server"), text)?,
-            None => duration_per_server,
-        };
-        let order = if c.targets.is_empty() {
-            default_order(c.kind, all)
-        } else {
-            servers(spec, &format!("{k}.targets"), &c.targets, c.kind, all)?
-        };
-        some_server(&format!("{k}.kind"), c.kind, &order)?;
-        cadences.push(Cadence {
-            every,
-            window_start,
-            kind: c.kind,
-            order,
-            duration_per_server,
-        });
+        cadences.push(cadence(spec, n, c, &cadences[0], all)?);
     }
     if mt.enabled {
-        for (n, c) in cadences.iter().enumerate() {
-            let (key, text) = match n {
-                0 => ("maintenance.every".to_string(), &mt.every),
-                _ => (
-                    format!("maintenance.cadence[{}].every", n - 1),
-                    &mt.cadences[n - 1].every,
-                ),
-            };
-            fits_cadence(
-                &key,
-                text,
-                c.every,
-                c.order.len(),
-                [drain, c.duration_per_server, wait_between_servers],
-            )?;
-        }
+        rolls_fit(mt, &cadences, drain, wait_between_servers)?;
     } else {
         cadences.clear();
     }
@@ -311,6 +269,78 @@ pub(super) fn maintenance_model(
         windows,
         clock: clock.clone(),
     }))
+}
+
+/// Storage nodes of their own, in a pair with failover, that maintenance patches (storage
+/// on the web servers is patched with its server).
+fn stores_to_patch(spec: &Scenario) -> usize {
+    if spec.storage.colocated || spec.storage.count < 2 {
+        0
+    } else {
+        spec.storage.count as usize
+    }
+}
+
+/// `[[maintenance.cadence]]` number `n`: its own `every` and `kind`, its targets (by default
+/// every server of the kind), and the window start and duration per server of `first` (the
+/// `[maintenance]` cadence) unless it gives its own.
+fn cadence(
+    spec: &Scenario,
+    n: usize,
+    c: &MaintenanceCadence,
+    first: &Cadence,
+    all: (usize, usize, usize),
+) -> Result<Cadence, Invalid> {
+    let k = format!("maintenance.cadence[{n}]");
+    let every = nonzero(&format!("{k}.every"), &c.every)?;
+    let window_start = match c.window_start_h {
+        Some(h) => hour_of_day(&format!("{k}.window_start_h"), h)?,
+        None => first.window_start,
+    };
+    let duration_per_server = match &c.duration_per_server {
+        Some(text) => nonzero(&format!("{k}.duration_per_server"), text)?,
+        None => first.duration_per_server,
+    };
+    let order = if c.targets.is_empty() {
+        default_order(c.kind, all)
+    } else {
+        servers(spec, &format!("{k}.targets"), &c.targets, c.kind, all)?
+    };
+    some_server(&format!("{k}.kind"), c.kind, &order)?;
+    Ok(Cadence {
+        every,
+        window_start,
+        kind: c.kind,
+        order,
+        duration_per_server,
+    })
+}
+
+/// Each cadence's roll (`[maintenance]` first, then each `[[maintenance.cadence]]`) ends
+/// before its next window opens.
+fn rolls_fit(
+    mt: &Maintenance,
+    cadences: &[Cadence],
+    drain: SimDuration,
+    wait_between_servers: SimDuration,
+) -> Result<(), Invalid> {
+    for (n, c) in cadences.iter().enumerate() {
+        let (key, text) = match n {
+            0 => ("maintenance.every".to_string(), &mt.every),
+            _ => (
+                format!("maintenance.cadence[{}].every", n - 1),
+                &mt.cadences[n - 1].every,
+            ),
+        };
+        fits_cadence(
+            &key,
+            text,
+            c.every,
+            c.order.len(),
+            [drain, c.duration_per_server, wait_between_servers],
+        )?;
+    }
+    Ok(())
 }
 
 /// The section: needs `web.count` and how many balancers there are to patch.

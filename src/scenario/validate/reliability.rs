@@ -71,92 +71,10 @@ pub(super) fn reliability(r: &Reliability, storage_count: u32) -> Result<Reliabi
     let k = "reliability";
     let night_factor = factor(&format!("{k}.night_response_factor"), r.night_response_factor, 0.0)?;
     let coverage = probability(&format!("{k}.coverage"), r.coverage)?;
-    let d = &r.disk;
-    let disk = if d.raid1 {
-        let afr = probability(&format!("{k}.disk.afr"), d.afr)?;
-        if afr >= 1.0 {
-            return bad(
-                format!("{k}.disk.afr"),
-                "an annual failure rate of 1 means every disk fails at once; expected < 1",
-            );
-        }
-        let rebuild = match &d.rebuild {
-            Some(spec) => dist(&format!("{k}.disk.rebuild"), spec)?,
-            None => {
-                let cap = positive(&format!("{k}.disk.capacity_gb"), d.capacity_gb)?;
-                let rate = positive(&format!("{k}.disk.rebuild_mb_per_s"), d.rebuild_mb_per_s)?;
-                let secs = cap * 1000.0 / rate;
-                if secs > SimDuration::MODEL_MAX.as_secs_f64() {
-                    return bad(
-                        format!("{k}.disk.rebuild_mb_per_s"),
-                        format!(
-                            "a rebuild of {cap} GB at {rate} MB/s takes {secs:.3e} s; the limit for any duration is {DURATION_LIMIT_TEXT}"
-                        ),
-                    );
-                }
-                Dist::Deterministic(SimDuration::from_secs_f64(secs))
-            }
-        };
-        Some(DiskModel {
-            rate_per_ns: -(1.0 - afr).ln() / YEAR_NS,
-            replace: dist(&format!("{k}.disk.replace"), &d.replace)?,
-            rebuild,
-            degraded_factor: factor(
-                &format!("{k}.disk.degraded_hazard_factor"),
-                d.degraded_hazard_factor,
-                0.0,
-            )?,
-            smart_share: probability(&format!("{k}.disk.smart_warning_share"), d.smart_warning_share)?,
-            smart_lead: dist(&format!("{k}.disk.smart_lead"), &d.smart_lead)?,
-            batch_cv: {
-                let key = format!("{k}.disk.batch_cv");
-                if !(d.batch_cv.is_finite() && (0.0..1.0).contains(&d.batch_cv)) {
-                    return bad(
-                        key,
-                        format!(
-                            "{} is not valid; expected 0 (independent) <= batch_cv < 1 (at 1 and above the AFR cannot stay the mean rate)",
-                            d.batch_cv
-                        ),
-                    );
-                }
-                d.batch_cv
-            },
-            batch_park: d.batch == schema::BatchScope::Park,
-        })
-    } else {
-        None
-    };
+    let disk = if r.disk.raid1 { Some(disk(k, &r.disk)?) } else { None };
     let f = &r.storage_failover;
-    let mut failover = match f.profile {
-        FailoverProfile::Pacemaker => FailoverConfig::pacemaker(storage_count.max(2) as usize),
-        FailoverProfile::Keepalived => FailoverConfig::keepalived(),
-        FailoverProfile::Patroni => FailoverConfig::patroni(),
-    };
-    if let Some(fencing) = f.fencing {
-        failover.fencing = fencing;
-    }
-    failover.replication = match f.replication {
-        schema::Replication::Sync => policy::failover::Replication::Sync,
-        schema::Replication::Async => policy::failover::Replication::Async {
-            lag: ms(&format!("{k}.storage_failover.lag_ms"), f.lag_ms, true)?,
-        },
-    };
-    let replication_lag = match (&f.lag, f.replication) {
-        (None, _) => None,
-        (Some(_), schema::Replication::Sync) => {
-            return bad(
-                format!("{k}.storage_failover.lag"),
-                "a replication lag needs replication = \"async\" (synchronous replication has none)",
-            );
-        }
-        (Some(_), _) if f.lag_ms != schema::StorageFailover::default().lag_ms => {
-            return bad(
-                format!("{k}.storage_failover.lag"),
-                "give either lag_ms (a fixed lag) or lag (a distribution), not both",
-            );
-        }
-        (Some(d), _) => Some(dist(&format!("{k}.storage_failover.lag"), d)?),
-    };
+    let failover = failover(k, f, storage_count)?;
+    let replication_lag = replication_lag(k, f)?;
     Ok(ReliabilityModel {
         instant: r.detection == Detection::Instant,
         crews: count(&format!("{k}.crews"), r.crews, 1, 1000)?,
@@ -175,6 +93,104 @@ pub(super) fn reliability(r: &Reliability, storage_count: u32) -> Result<Reliabi
         promotion_fail_probability: f.promotion_fail_probability,
         budget_design: r.fault_budget == FaultBudget::Design,
     })
+}
+
+/// `[reliability.disk]` with `raid1`: the disks' failure rate, replacement, rebuild, SMART
+/// warnings and batch correlation. `k` is the section's key.
+fn disk(k: &str, d: &schema::Disks) -> Result<DiskModel, Invalid> {
+    let afr = probability(&format!("{k}.disk.afr"), d.afr)?;
+    if afr >= 1.0 {
+        return bad(
+            format!("{k}.disk.afr"),
+            "an annual failure rate of 1 means every disk fails at once; expected < 1",
+        );
+    }
+    let rebuild = rebuild(k, d)?;
+    Ok(DiskModel {
+        rate_per_ns: -(1.0 - afr).ln() / YEAR_NS,
+        replace: dist(&format!("{k}.disk.replace"), &d.replace)?,
+        rebuild,
+        degraded_factor: factor(
+            &format!("{k}.disk.degraded_hazard_factor"),
+            d.degraded_hazard_factor,
+            0.0,
+        )?,
+        smart_share: probability(&format!("{k}.disk.smart_warning_share"), d.smart_warning_share)?,
+        smart_lead: dist(&format!("{k}.disk.smart_lead"), &d.smart_lead)?,
+        batch_cv: {
+            let key = format!("{k}.disk.batch_cv");
+            if !(d.batch_cv.is_finite() && (0.0..1.0).contains(&d.batch_cv)) {
+                return bad(
+                    key,
+                    format!(
+                        "{} is not valid; expected 0 (independent) <= batch_cv < 1 (at 1 and above the AFR cannot stay the mean rate)",
+                        d.batch_cv
+                    ),
+                );
+            }
+            d.batch_cv
+        },
+        batch_park: d.batch == schema::BatchScope::Park,
+    })
+}
+
+/// A RAID-1 rebuild's duration: `disk.rebuild` as given, or the capacity over the rebuild
+/// rate, within the longest duration a model takes.
+fn rebuild(k: &str, d: &schema::Disks) -> Result<Dist, Invalid> {
+    match &d.rebuild {
+        Some(spec) => dist(&format!("{k}.disk.rebuild"), spec),
+        None => {
+            let cap = positive(&format!("{k}.disk.capacity_gb"), d.capacity_gb)?;
+            let rate = positive(&format!("{k}.disk.rebuild_mb_per_s"), d.rebuild_mb_per_s)?;
+            let secs = cap * 1000.0 / rate;
+            if secs > SimDuration::MODEL_MAX.as_secs_f64() {
+                return bad(
+                    format!("{k}.disk.rebuild_mb_per_s"),
+                    format!(
+                        "a rebuild of {cap} GB at {rate} MB/s takes {secs:.3e} s; the limit for any duration is {DURATION_LIMIT_TEXT}"
+                    ),
+                );
+            }
+            Ok(Dist::Deterministic(SimDuration::from_secs_f64(secs)))
+        }
+    }
+}
+
+/// The storage failover of `[reliability.storage_failover]`: the profile's timings, with
+/// `fencing` and `replication` as given.
+fn failover(k: &str, f: &schema::StorageFailover, storage_count: u32) -> Result<FailoverConfig, Invalid> {
+    let mut failover = match f.profile {
+        FailoverProfile::Pacemaker => FailoverConfig::pacemaker(storage_count.max(2) as usize),
+        FailoverProfile::Keepalived => FailoverConfig::keepalived(),
+        FailoverProfile::Patroni => FailoverConfig::patroni(),
+    };
+    if let Some(fencing) = f.fencing {
+        failover.fencing = fencing;
+    }
+    failover.replication = match f.replication {
+        schema::Replication::Sync => policy::failover::Replication::Sync,
+        schema::Replication::Async => policy::failover::Replication::Async {
+            lag: ms(&format!("{k}.storage_failover.lag_ms"), f.lag_ms, true)?,
+        },
+    };
+    Ok(failover)
+}
+
+/// `storage_failover.lag`, a distribution of the async replication lag (`None` when not
+/// given); an error beside synchronous replication or `lag_ms`.
+fn replication_lag(k: &str, f: &schema::StorageFailover) -> Result<Option<Dist>, Invalid> {
+    match (&f.lag, f.replication) {
+        (None, _) => Ok(None),
+        (Some(_), schema::Replication::Sync) => bad(
+            format!("{k}.storage_failover.lag"),
+            "a replication lag needs replication = \"async\" (synchronous replication has none)",
+        ),
+        (Some(_), _) if f.lag_ms != schema::StorageFailover::default().lag_ms => bad(
+            format!("{k}.storage_failover.lag"),
+            "give either lag_ms (a fixed lag) or lag (a distribution), not both",
+        ),
+        (Some(d), _) => Ok(Some(dist(&format!("{k}.storage_failover.lag"), d)?)),
+    }
 }
 
 /// The request-level sample of an availability run: simulated span, warm-up and replications.
