@@ -12,9 +12,10 @@ use clap::Args;
 use simpark::report::outdir::{self, OutDir};
 use simpark::scenario::{self, Model};
 use simpark::study::compare::{self, Comparison};
+use simpark::study::precision::Precision;
 use simpark::study::shard::{StudyFile, StudyKind};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub(crate) struct CompareArgs {
@@ -34,6 +35,8 @@ pub(crate) struct CompareArgs {
     pub(crate) precision: super::StudyPrecision,
 }
 
+/// `simpark compare`: load and validate every scenario, then print the sharding plan, run a
+/// shard, or run the whole comparison and write its results.
 pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
     let study = StudyFile {
         command: StudyKind::Compare,
@@ -51,22 +54,10 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
     for (_, m) in &entries {
         args.run.refuse_in_request_mode(m, false)?;
     }
-    let mut peaks = Vec::new();
-    if let Some(text) = &args.peak {
-        let peak = match compare::Peak::parse(text) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: --peak {e}");
-                return Ok(exit::USAGE);
-            }
-        };
-        for (_, m) in &entries {
-            match compare::peak_model(m, &peak) {
-                Ok(p) => peaks.push(p),
-                Err(e) => return Ok(report_scenario_error(&e)),
-            }
-        }
-    }
+    let peaks = match peak_models(args, &entries) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
     let units: u64 = entries
         .iter()
         .map(|(_, m)| m)
@@ -80,40 +71,9 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
         );
         return Ok(exit::USAGE);
     }
-    let sharded = args.shard.shard.is_some() || args.shard.units.is_some() || args.shard.shards.is_some();
-    if sharded && !peaks.is_empty() {
-        eprintln!("error: --peak is not sharded yet; run the comparison with --peak in one process");
-        return Ok(exit::USAGE);
-    }
     let default_out = Path::new("results").join("compare");
-    if let Some(shards) = args.shard.shards {
-        let head = format!(
-            "plan {}: comparison of {} scenarios, {units} units (scenarios x replications)",
-            hash(&study, &entries),
-            entries.len()
-        );
-        super::shard::print_plan(&head, units as u32, shards);
-        return Ok(exit::OK);
-    }
-    match args.shard.selected(units) {
-        Ok(Some(selected)) => {
-            let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
-            let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
-            return super::shard::run_study_units(
-                &study,
-                &hash(&study, &entries),
-                &replications,
-                &selected,
-                &|run| entries[run].1.clone(),
-                &args.run,
-                &out,
-            );
-        }
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
+    if let Some(code) = sharded(args, &study, &entries, &peaks, units, &default_out)? {
+        return Ok(code);
     }
     let mut precision = Vec::new();
     for (_, m) in &entries {
@@ -133,31 +93,10 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
         }
     };
     let jobs = args.run.jobs();
-    let bar = args.run.progress(units, "scenarios x replications");
-    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
-    let started = Instant::now();
-    let ran = if precision.is_empty() {
-        compare::compare(&entries, &peaks, jobs, &|| bar.inc(1))
-    } else {
-        bar.set_length(precision.iter().map(|p| u64::from(p.max)).sum());
-        compare::compare_precise(&entries, &peaks, &precision, jobs, &|| bar.inc(1))
+    let (cmp, wall) = match run_comparison(args, &entries, &peaks, &precision, units, jobs) {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
     };
-    let cmp = match ran {
-        Ok(c) => c,
-        Err(crashed) => {
-            bar.abandon();
-            let (file, m) = &entries[crashed.run];
-            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
-            eprintln!(
-                "replay: {}   # replication {} failed",
-                super::replay_line(Some(file), &args.run, &[], m),
-                crashed.replication
-            );
-            return Ok(exit::INVARIANT);
-        }
-    };
-    bar.finish_and_clear();
-    let wall = started.elapsed();
     let files = outputs(&cmp)?;
     for (name, body) in &files {
         outdir.write(name, body.as_bytes())?;
@@ -170,6 +109,113 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
         eprintln!("{:.2} s wall, {} jobs", wall.as_secs_f64(), jobs);
     }
     Ok(exit::OK)
+}
+
+/// With `--peak`, every scenario's request-level model through the peak (none without it);
+/// or the exit code of a bad `--peak` or model.
+fn peak_models(args: &CompareArgs, entries: &[(String, Model)]) -> Result<Vec<Model>, i32> {
+    let mut peaks = Vec::new();
+    if let Some(text) = &args.peak {
+        let peak = match compare::Peak::parse(text) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: --peak {e}");
+                return Err(exit::USAGE);
+            }
+        };
+        for (_, m) in entries {
+            match compare::peak_model(m, &peak) {
+                Ok(p) => peaks.push(p),
+                Err(e) => return Err(report_scenario_error(&e)),
+            }
+        }
+    }
+    Ok(peaks)
+}
+
+/// `--shards` (print the plan of `units`) or `--shard` / `--units` (run them into --out,
+/// default `<default_out>/parts`): the exit code; `None` for an unsharded comparison.
+fn sharded(
+    args: &CompareArgs,
+    study: &StudyFile,
+    entries: &[(String, Model)],
+    peaks: &[Model],
+    units: u64,
+    default_out: &Path,
+) -> Result<Option<i32>> {
+    let sharded = args.shard.shard.is_some() || args.shard.units.is_some() || args.shard.shards.is_some();
+    if sharded && !peaks.is_empty() {
+        eprintln!("error: --peak is not sharded yet; run the comparison with --peak in one process");
+        return Ok(Some(exit::USAGE));
+    }
+    if let Some(shards) = args.shard.shards {
+        let head = format!(
+            "plan {}: comparison of {} scenarios, {units} units (scenarios x replications)",
+            hash(study, entries),
+            entries.len()
+        );
+        super::shard::print_plan(&head, units as u32, shards);
+        return Ok(Some(exit::OK));
+    }
+    match args.shard.selected(units) {
+        Ok(Some(selected)) => {
+            let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
+            let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
+            super::shard::run_study_units(
+                study,
+                &hash(study, entries),
+                &replications,
+                &selected,
+                &|run| entries[run].1.clone(),
+                &args.run,
+                &out,
+            )
+            .map(Some)
+        }
+        Ok(None) => Ok(None),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(Some(exit::USAGE))
+        }
+    }
+}
+
+/// Run the comparison (by `precision` when given, one per scenario) on `jobs` threads with a
+/// progress bar over `units`: the comparison and the wall time, or the exit code of a
+/// violated invariant (reported with a replay line).
+fn run_comparison(
+    args: &CompareArgs,
+    entries: &[(String, Model)],
+    peaks: &[Model],
+    precision: &[Precision],
+    units: u64,
+    jobs: usize,
+) -> Result<(Comparison, Duration), i32> {
+    let bar = args.run.progress(units, "scenarios x replications");
+    #[allow(clippy::disallowed_methods)] // wall clock for stderr only
+    let started = Instant::now();
+    let ran = if precision.is_empty() {
+        compare::compare(entries, peaks, jobs, &|| bar.inc(1))
+    } else {
+        bar.set_length(precision.iter().map(|p| u64::from(p.max)).sum());
+        compare::compare_precise(entries, peaks, precision, jobs, &|| bar.inc(1))
+    };
+    let cmp = match ran {
+        Ok(c) => c,
+        Err(crashed) => {
+            bar.abandon();
+            let (file, m) = &entries[crashed.run];
+            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
+            eprintln!(
+                "replay: {}   # replication {} failed",
+                super::replay_line(Some(file), &args.run, &[], m),
+                crashed.replication
+            );
+            return Err(exit::INVARIANT);
+        }
+    };
+    bar.finish_and_clear();
+    Ok((cmp, started.elapsed()))
 }
 
 /// The compared scenarios of a study file: (label, model), all loaded before any runs

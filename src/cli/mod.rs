@@ -513,6 +513,8 @@ fn report_scenario_error(e: &ScenarioError) -> i32 {
     exit::USAGE
 }
 
+/// `simpark run`: load and check the scenario, then run the selected units (`--shard`,
+/// `--units`) or the whole run, and write and print its results.
 fn run(args: &RunArgs) -> Result<i32> {
     let model = match load_model(args) {
         Ok(m) => m,
@@ -520,17 +522,9 @@ fn run(args: &RunArgs) -> Result<i32> {
     };
     let flags = &args.flags;
     flags.refuse_in_request_mode(&model, args.write_faults.is_some())?;
-    let precision = match &args.precision {
-        None => None,
-        Some(text) => match Precision::parse(text, model.mode, args.max_replications)
-            .and_then(|p| p.check_start(model.replications).map(|()| p))
-        {
-            Ok(p) => Some(p),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(exit::USAGE);
-            }
-        },
+    let precision = match run_precision(args, &model) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
     };
     // With --precision, units up to the cap are the plan's (`simpark merge` asks for them).
     let total = precision.as_ref().map_or(model.replications, |p| p.max);
@@ -544,13 +538,7 @@ fn run(args: &RunArgs) -> Result<i32> {
     }
     let jobs = flags.jobs();
     let out_path = flags.out.clone().unwrap_or_else(|| default_out(&model));
-    // Request mode counts simulated seconds (a long replication advances the bar as it goes).
-    let bar = if model.mode == scenario::Mode::Availability {
-        flags.progress(u64::from(model.replications), "replications")
-    } else {
-        let total_s = f64::from(model.replications) * model.horizon.as_secs_f64();
-        flags.progress(total_s.ceil() as u64, "simulated s")
-    };
+    let bar = run_progress(flags, &model);
     #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
     let epoch = Instant::now();
     let on_replication = || bar.inc(1);
@@ -584,18 +572,59 @@ fn run(args: &RunArgs) -> Result<i32> {
     if let Some(p) = &precision
         && !flags.quiet
     {
-        eprintln!(
-            "--precision: {} replications ({}; batches of {}, at most {})",
-            ran.model.replications,
-            if ran.precision_met {
-                "every target met"
-            } else {
-                "cap reached before every target was met"
-            },
-            simpark::study::precision::BATCH,
-            p.max
-        );
+        report_precision(&ran, p);
     }
+    finish_run(args, &ran, &out_path, jobs)
+}
+
+/// `--precision` and `--max-replications`, checked against the scenario's mode and
+/// replications; `None` without `--precision`, the exit code (error printed) when invalid.
+fn run_precision(args: &RunArgs, model: &Model) -> Result<Option<Precision>, i32> {
+    match &args.precision {
+        None => Ok(None),
+        Some(text) => match Precision::parse(text, model.mode, args.max_replications)
+            .and_then(|p| p.check_start(model.replications).map(|()| p))
+        {
+            Ok(p) => Ok(Some(p)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                Err(exit::USAGE)
+            }
+        },
+    }
+}
+
+/// The progress bar of a run: replications in availability mode; request mode counts
+/// simulated seconds (a long replication advances the bar as it goes).
+fn run_progress(flags: &RunFlags, model: &Model) -> indicatif::ProgressBar {
+    if model.mode == scenario::Mode::Availability {
+        flags.progress(u64::from(model.replications), "replications")
+    } else {
+        let total_s = f64::from(model.replications) * model.horizon.as_secs_f64();
+        flags.progress(total_s.ceil() as u64, "simulated s")
+    }
+}
+
+/// Say (stderr) how many replications `--precision` used (`p`) and whether every target
+/// was met.
+fn report_precision(ran: &simpark::run::Ran, p: &Precision) {
+    eprintln!(
+        "--precision: {} replications ({}; batches of {}, at most {})",
+        ran.model.replications,
+        if ran.precision_met {
+            "every target met"
+        } else {
+            "cap reached before every target was met"
+        },
+        simpark::study::precision::BATCH,
+        p.max
+    );
+}
+
+/// After a run (`ran`, written to `out_path` on `jobs` threads): write or print `--dot`,
+/// then the table and what was written unless quiet.
+fn finish_run(args: &RunArgs, ran: &simpark::run::Ran, out_path: &Path, jobs: usize) -> Result<i32> {
+    let flags = &args.flags;
     let model = &ran.model;
     match args.dot.as_deref() {
         // DOT alone on stdout, so `simpark run --dot | dot -Tsvg` works.

@@ -108,6 +108,32 @@ pub(crate) fn run_study_units(
         return Ok(exit::INVARIANT);
     }
     bar.finish_and_clear();
+    let part = StudyPart {
+        study,
+        plan,
+        units,
+        total: study_units.total(),
+    };
+    write_study_part(&part, &text, flags, out, started)
+}
+
+/// A shard's part of a study: the study, its plan hash, the units run out of `total`.
+struct StudyPart<'a> {
+    study: &'a StudyFile,
+    plan: &'a str,
+    units: &'a [u32],
+    total: u64,
+}
+
+/// Write `study.toml` (with the working directory) and the part file (`text`, its record
+/// lines) into `out`; unless quiet, say what was written and how fast (since `started`).
+fn write_study_part(part: &StudyPart<'_>, text: &str, flags: &RunFlags, out: &Path, started: Instant) -> Result<i32> {
+    let StudyPart {
+        study,
+        plan,
+        units,
+        total,
+    } = *part;
     let file = StudyFile {
         dir: current_dir()?,
         ..study.clone()
@@ -124,7 +150,7 @@ pub(crate) fn run_study_units(
             out.display(),
             shard::part_name(units),
             units.len(),
-            study_units.total(),
+            total,
             shard::format_units(units),
         );
         eprintln!("{wall:.2} s wall, {:.2} units/s", units.len() as f64 / wall);
@@ -327,9 +353,33 @@ pub(super) fn check_units(
     let bar = run.progress(units.len() as u64, "units");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
+    let text = match check_record_lines(models, &index, &units, &plan, run, &bar) {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    bar.finish_and_clear();
+    let part = StudyPart {
+        study,
+        plan: &plan,
+        units: &units,
+        total: index.total(),
+    };
+    write_study_part(&part, &text, run, &out, started)
+}
+
+/// Run the check `units` (consecutive units of a scenario as one block) and return their
+/// record lines; the exit code when an invariant was violated (reported with a replay line).
+fn check_record_lines(
+    models: &[(String, Model)],
+    index: &simpark::study::Units,
+    units: &[u32],
+    plan: &str,
+    run: &RunFlags,
+    bar: &indicatif::ProgressBar,
+) -> Result<String, i32> {
     let on_done = || bar.inc(1);
     let mut text = String::new();
-    let mut rest = units.as_slice();
+    let mut rest = units;
     while let Some(&u) = rest.first() {
         let (file, _) = index.locate(u);
         let range = index.range(file);
@@ -340,11 +390,11 @@ pub(super) fn check_units(
                 !run.debug_invariant_panic,
                 "test hook: --debug-invariant-panic violates an invariant on purpose"
             );
-            record_lines(model, &plan, block, range.start, run.jobs(), &on_done)
+            record_lines(model, plan, block, range.start, run.jobs(), &on_done)
         }));
         let Ok(lines) = lines else {
-            return Ok(super::invariant_violated(
-                &bar,
+            return Err(super::invariant_violated(
+                bar,
                 &super::replay_line(Some(label), run, &[], model),
             ));
         };
@@ -354,29 +404,7 @@ pub(super) fn check_units(
         }
         rest = tail;
     }
-    bar.finish_and_clear();
-    let file = StudyFile {
-        dir: current_dir()?,
-        ..study.clone()
-    };
-    let write = |name: &str, body: &[u8]| {
-        report::write_atomic(&out.join(name), body).with_context(|| format!("writing {}", out.display()))
-    };
-    write(STUDY_FILE, file.to_toml().as_bytes())?;
-    write(&shard::part_name(&units), text.as_bytes())?;
-    if !run.quiet {
-        let wall = started.elapsed().as_secs_f64();
-        println!(
-            "wrote {}/{} ({} of {} units: {}; plan {plan})",
-            out.display(),
-            shard::part_name(&units),
-            units.len(),
-            index.total(),
-            shard::format_units(&units),
-        );
-        eprintln!("{wall:.2} s wall, {:.2} units/s", units.len() as f64 / wall);
-    }
-    Ok(exit::OK)
+    Ok(text)
 }
 
 /// `simpark merge` of a sharded check: every scenario's replications rebuilt from the
@@ -458,10 +486,80 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
     }
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
+    let shards = match read_run_shards(&args.dirs)? {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let model = match scenario::from_str(&shards.plan_text, &shards.plan_path.display().to_string(), &[]) {
+        Ok(m) => m,
+        Err(e) => return Ok(report_scenario_error(&e)),
+    };
+    // The plan as the shards wrote it (its provenance comments name the original inputs).
+    let (_, hash) = plan_of(&model);
+    let precision = match shards
+        .precision_text
+        .as_deref()
+        .map(|t| read_precision(&shards.precision_path, t, &model))
+    {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let total = precision.as_ref().map_or(model.replications, |(_, p)| p.max);
+    let mut collected = Collected::new(total);
+    for p in &shards.parts {
+        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        if let Err(e) = collected.add(&p.display().to_string(), &text, &hash) {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
+    let top_up = |list: &str| {
+        let mut cmd = format!("simpark run {}", shards.plan_path.display());
+        if let Some((text, p)) = &precision {
+            cmd.push_str(&format!(
+                " --precision {} --max-replications {}",
+                super::shell_quote(text),
+                p.max
+            ));
+        }
+        format!("{cmd} --units {list} --out {}", args.dirs[0].display())
+    };
+    let n = match replications_to_merge(&model, &collected, precision.as_ref().map(|(_, p)| p), &top_up) {
+        Ok(n) => n,
+        Err(code) => return Ok(code),
+    };
+    // A precision plan's resolved scenario records the replications used, as one run's does.
+    let (resolved, model) = if precision.is_some() {
+        let used = simpark::run::with_replications(&model, n as usize);
+        (scenario::to_toml_with_sources(&used), used)
+    } else {
+        (shards.plan_text.clone(), model)
+    };
+    write_merged_run(args, &model, &resolved, &collected, n, shards.parts.len(), started)
+}
+
+/// What the shard directories of a run hold: the plan they agree on, the precision file of
+/// the first (the others agree with it) and every part file.
+struct RunShards {
+    plan_path: PathBuf,
+    plan_text: String,
+    precision_path: PathBuf,
+    /// `None` without `--precision`.
+    precision_text: Option<String>,
+    parts: Vec<PathBuf>,
+}
+
+/// Read `plan.toml`, `precision.toml` and the part file names of every directory; the exit
+/// code (the error printed) when a plan is missing or the directories disagree.
+fn read_run_shards(dirs: &[PathBuf]) -> Result<Result<RunShards, i32>> {
     let mut plan: Option<(PathBuf, String)> = None;
     let mut precision: Option<(PathBuf, Option<String>)> = None;
     let mut parts = Vec::new();
-    for dir in &args.dirs {
+    for dir in dirs {
         let path = dir.join(PRECISION_FILE);
         let text = std::fs::read_to_string(&path).ok();
         match &precision {
@@ -476,7 +574,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
                             .map_or("none".to_string(), |t| t.trim().replace('\n', ", ")))
                         .join(" vs ")
                 );
-                return Ok(exit::USAGE);
+                return Ok(Err(exit::USAGE));
             }
             Some(_) => {}
             None => precision = Some((path, text)),
@@ -489,7 +587,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
                     "error: {}: {e} (a shard directory holds {PLAN_FILE} and units-*.jsonl)",
                     path.display()
                 );
-                return Ok(exit::USAGE);
+                return Ok(Err(exit::USAGE));
             }
         };
         match &plan {
@@ -499,7 +597,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
                     path.display(),
                     first.display()
                 );
-                return Ok(exit::USAGE);
+                return Ok(Err(exit::USAGE));
             }
             Some(_) => {}
             None => plan = Some((path, text)),
@@ -507,53 +605,29 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
         parts.extend(part_files(dir)?);
     }
     let (plan_path, plan_text) = plan.expect("at least one directory");
-    let model = match scenario::from_str(&plan_text, &plan_path.display().to_string(), &[]) {
-        Ok(m) => m,
-        Err(e) => return Ok(report_scenario_error(&e)),
-    };
-    // The plan as the shards wrote it (its provenance comments name the original inputs).
-    let (_, hash) = plan_of(&model);
     let (precision_path, precision_text) = precision.expect("at least one directory");
-    let precision = match precision_text
-        .as_deref()
-        .map(|t| read_precision(&precision_path, t, &model))
-    {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    let total = precision.as_ref().map_or(model.replications, |(_, p)| p.max);
-    let mut collected = Collected::new(total);
-    for p in &parts {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        if let Err(e) = collected.add(&p.display().to_string(), &text, &hash) {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    }
-    let top_up = |list: &str| {
-        let mut cmd = format!("simpark run {}", plan_path.display());
-        if let Some((text, p)) = &precision {
-            cmd.push_str(&format!(
-                " --precision {} --max-replications {}",
-                super::shell_quote(text),
-                p.max
-            ));
-        }
-        format!("{cmd} --units {list} --out {}", args.dirs[0].display())
-    };
+    Ok(Ok(RunShards {
+        plan_path,
+        plan_text,
+        precision_path,
+        precision_text,
+        parts,
+    }))
+}
+
+/// The replications to merge: the plan's, or as many as the precision rule asks for
+/// (`Precision::step` on the figures of 0..n in unit order, as one `run --precision`); or
+/// the exit code, missing units printed with the command (`top_up` of their list) that
+/// runs them.
+fn replications_to_merge(
+    model: &Model,
+    collected: &Collected,
+    precision: Option<&Precision>,
+    top_up: &dyn Fn(&str) -> String,
+) -> Result<u32, i32> {
     let missing_in = |units: std::ops::Range<u32>| -> Vec<u32> {
         collected.missing().into_iter().filter(|u| units.contains(u)).collect()
     };
-    let fail = |e: shard::MergeError| {
-        eprintln!("error: {e}");
-        Ok(exit::USAGE)
-    };
-    // The replications to merge: the plan's, or as many as the precision rule asks for
-    // (`Precision::step` on the figures of 0..n in unit order, as one `run --precision`).
     let mut n = model.replications;
     loop {
         let missing = missing_in(0..n);
@@ -564,23 +638,15 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
                 missing.len(),
                 top_up(&list)
             );
-            return Ok(exit::USAGE);
+            return Err(exit::USAGE);
         }
-        let Some((_, p)) = &precision else { break };
-        let figures = if model.mode == Mode::Availability {
-            collected
-                .availability_in(0..n)
-                .map(|r| r.iter().map(simpark::study::avail_figures).collect::<Vec<_>>())
-        } else {
-            collected.replications_in(0..n).map(|r| {
-                r.iter()
-                    .map(|r| simpark::study::request_figures(&model, r))
-                    .collect::<Vec<_>>()
-            })
-        };
-        let figures = match figures {
+        let Some(p) = precision else { break };
+        let figures = match figures_in(model, collected, n) {
             Ok(f) => f,
-            Err(e) => return fail(e),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(exit::USAGE);
+            }
         };
         let Some(m) = p.step(model.mode, &figures) else { break };
         if !missing_in(n..m).is_empty() {
@@ -590,18 +656,40 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
                 m - 1,
                 top_up(&list)
             );
-            return Ok(exit::USAGE);
+            return Err(exit::USAGE);
         }
         n = m;
     }
-    // A precision plan's resolved scenario records the replications used, as one run's does.
-    let (resolved, model) = if precision.is_some() {
-        let used = simpark::run::with_replications(&model, n as usize);
-        (scenario::to_toml_with_sources(&used), used)
+    Ok(n)
+}
+
+/// The figures of replications `0..n` in unit order, decoded from their records.
+fn figures_in(model: &Model, collected: &Collected, n: u32) -> Result<Vec<Vec<f64>>, shard::MergeError> {
+    if model.mode == Mode::Availability {
+        collected
+            .availability_in(0..n)
+            .map(|r| r.iter().map(simpark::study::avail_figures).collect::<Vec<_>>())
     } else {
-        (plan_text.clone(), model)
-    };
-    let out_path = args.out.clone().unwrap_or_else(|| super::default_out(&model));
+        collected.replications_in(0..n).map(|r| {
+            r.iter()
+                .map(|r| simpark::study::request_figures(model, r))
+                .collect::<Vec<_>>()
+        })
+    }
+}
+
+/// Write what one `simpark run` of `model` writes (`resolved` its scenario) from the first
+/// `n` replications of `collected`, into --out; print the table unless quiet.
+fn write_merged_run(
+    args: &MergeArgs,
+    model: &Model,
+    resolved: &str,
+    collected: &Collected,
+    n: u32,
+    part_count: usize,
+    started: Instant,
+) -> Result<i32> {
+    let out_path = args.out.clone().unwrap_or_else(|| super::default_out(model));
     let mut out = match OutDir::prepare(&out_path) {
         Ok(o) => o,
         Err(e) => {
@@ -617,24 +705,27 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<i32> {
     };
     let reps = match reps {
         Ok(r) => r,
-        Err(e) => return fail(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
     };
     let Results { files, table, .. } =
-        simpark::run::result_files(&model, &reps, args.jobs.unwrap_or_else(default_jobs))?;
+        simpark::run::result_files(model, &reps, args.jobs.unwrap_or_else(default_jobs))?;
     let mut names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
     for (name, body) in &files {
         out.write(name, body)?;
     }
     out.write("scenario.resolved.toml", resolved.as_bytes())?;
     out.write("topology.dot", model.topology.to_dot().as_bytes())?;
-    out.publish(&outdir::run_id(&model.spec.name, &resolved, model.seed))?;
+    out.publish(&outdir::run_id(&model.spec.name, resolved, model.seed))?;
     names.extend(["scenario.resolved.toml", "topology.dot", outdir::MANIFEST]);
     if !args.quiet {
         print!("{table}");
         println!(
             "\nmerged {} units from {} into {}/ ({})",
             model.replications,
-            super::plural(parts.len(), "part file"),
+            super::plural(part_count, "part file"),
             out_path.display(),
             names.join(", ")
         );
@@ -729,7 +820,21 @@ fn merge_study(args: &MergeArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
     };
-    // The command that runs missing units: the study's own, from its directory.
+    let top_up = study_top_up(&study);
+    let merged = match study.command {
+        StudyKind::Check => return merge_check(args, &study, &top_up),
+        StudyKind::Sweep => merged_sweep(args, &study, &top_up)?,
+        StudyKind::Compare => merged_compare(args, &study, &top_up)?,
+    };
+    match merged {
+        Ok(m) => write_merged_study(args, &study, &m, started),
+        Err(code) => Ok(code),
+    }
+}
+
+/// The command that runs a study's missing units: the study's own, from its directory
+/// (`--units LIST --out DIR` to be appended).
+fn study_top_up(study: &StudyFile) -> String {
     let mut top_up = format!(
         "cd {} && simpark {}",
         super::shell_quote(&study.dir),
@@ -744,64 +849,86 @@ fn merge_study(args: &MergeArgs) -> Result<i32> {
     for s in &study.sets {
         top_up.push_str(&format!(" --set {}", super::shell_quote(s)));
     }
-    let (files, default_out, id, text) = match study.command {
-        StudyKind::Check => return merge_check(args, &study, &top_up),
-        StudyKind::Sweep => {
-            let base = match study.load(0, &[]) {
-                Ok(m) => m,
-                Err(e) => return Ok(report_scenario_error(&e)),
-            };
-            let plan = match super::sweep::plan_of(&study, base) {
-                Ok(p) => p,
-                Err(code) => return Ok(code),
-            };
-            let hash = study.hash(&[scenario::to_toml(&plan.base.spec)]);
-            let figures = match collect_figures(&args.dirs, plan.units(), &hash, &top_up)? {
-                Ok(f) => f,
-                Err(code) => return Ok(code),
-            };
-            let runs = &plan.runs;
-            let Ok(figures) =
-                simpark::study::fold_each(&plan.replications(), &|r| (runs[r].mode, runs[r].offered_rps), &figures)
-            else {
-                eprintln!("error: a record's figures do not fit its run (another simpark build?)");
-                return Ok(exit::USAGE);
-            };
-            let report = plan.report(figures);
-            (
-                super::sweep::outputs(&report)?,
-                Path::new("results").join(format!("sweep-{}", plan.base.spec.name)),
-                super::sweep::run_id(&study, &plan),
-                report.answer_text(),
-            )
-        }
-        StudyKind::Compare => {
-            let entries = match super::compare::entries(&study) {
-                Ok(e) => e,
-                Err(code) => return Ok(code),
-            };
-            let hash = super::compare::hash(&study, &entries);
-            let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
-            let total = simpark::study::Units::new(&replications).total();
-            let figures = match collect_figures(&args.dirs, total, &hash, &top_up)? {
-                Ok(f) => f,
-                Err(code) => return Ok(code),
-            };
-            let meta = |r: usize| (entries[r].1.mode, entries[r].1.mean_rate_per_s());
-            let Ok(figures) = simpark::study::fold_each(&replications, &meta, &figures) else {
-                eprintln!("error: a record's figures do not fit its run (another simpark build?)");
-                return Ok(exit::USAGE);
-            };
-            let cmp = simpark::study::compare::side_by_side(&entries, figures, Vec::new());
-            (
-                super::compare::outputs(&cmp)?,
-                Path::new("results").join("compare"),
-                super::compare::run_id(&entries, &[]),
-                cmp.table(),
-            )
-        }
+    top_up
+}
+
+/// What a merged sweep or comparison writes: its files, where by default, the results
+/// directory's run id, and the text it prints.
+struct MergedStudy {
+    files: Vec<(String, String)>,
+    default_out: PathBuf,
+    id: String,
+    text: String,
+}
+
+/// A sharded sweep's outputs, rebuilt from the records of `args.dirs`; or the exit code.
+fn merged_sweep(args: &MergeArgs, study: &StudyFile, top_up: &str) -> Result<Result<MergedStudy, i32>> {
+    let base = match study.load(0, &[]) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(report_scenario_error(&e))),
     };
-    let out_path = args.out.clone().unwrap_or(default_out);
+    let plan = match super::sweep::plan_of(study, base) {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let hash = study.hash(&[scenario::to_toml(&plan.base.spec)]);
+    let figures = match collect_figures(&args.dirs, plan.units(), &hash, top_up)? {
+        Ok(f) => f,
+        Err(code) => return Ok(Err(code)),
+    };
+    let runs = &plan.runs;
+    let Ok(figures) =
+        simpark::study::fold_each(&plan.replications(), &|r| (runs[r].mode, runs[r].offered_rps), &figures)
+    else {
+        eprintln!("error: a record's figures do not fit its run (another simpark build?)");
+        return Ok(Err(exit::USAGE));
+    };
+    let report = plan.report(figures);
+    Ok(Ok(MergedStudy {
+        files: super::sweep::outputs(&report)?,
+        default_out: Path::new("results").join(format!("sweep-{}", plan.base.spec.name)),
+        id: super::sweep::run_id(study, &plan),
+        text: report.answer_text(),
+    }))
+}
+
+/// A sharded comparison's outputs, rebuilt from the records of `args.dirs`; or the exit code.
+fn merged_compare(args: &MergeArgs, study: &StudyFile, top_up: &str) -> Result<Result<MergedStudy, i32>> {
+    let entries = match super::compare::entries(study) {
+        Ok(e) => e,
+        Err(code) => return Ok(Err(code)),
+    };
+    let hash = super::compare::hash(study, &entries);
+    let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
+    let total = simpark::study::Units::new(&replications).total();
+    let figures = match collect_figures(&args.dirs, total, &hash, top_up)? {
+        Ok(f) => f,
+        Err(code) => return Ok(Err(code)),
+    };
+    let meta = |r: usize| (entries[r].1.mode, entries[r].1.mean_rate_per_s());
+    let Ok(figures) = simpark::study::fold_each(&replications, &meta, &figures) else {
+        eprintln!("error: a record's figures do not fit its run (another simpark build?)");
+        return Ok(Err(exit::USAGE));
+    };
+    let cmp = simpark::study::compare::side_by_side(&entries, figures, Vec::new());
+    Ok(Ok(MergedStudy {
+        files: super::compare::outputs(&cmp)?,
+        default_out: Path::new("results").join("compare"),
+        id: super::compare::run_id(&entries, &[]),
+        text: cmp.table(),
+    }))
+}
+
+/// Write a merged study's files into --out (default its own) and publish them; unless quiet,
+/// print its text and what was written.
+fn write_merged_study(args: &MergeArgs, study: &StudyFile, merged: &MergedStudy, started: Instant) -> Result<i32> {
+    let MergedStudy {
+        files,
+        default_out,
+        id,
+        text,
+    } = merged;
+    let out_path = args.out.clone().unwrap_or_else(|| default_out.clone());
     let mut out = match OutDir::prepare(&out_path) {
         Ok(o) => o,
         Err(e) => {
@@ -809,10 +936,10 @@ fn merge_study(args: &MergeArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
     };
-    for (name, body) in &files {
+    for (name, body) in files {
         out.write(name, body.as_bytes())?;
     }
-    out.publish(&id)?;
+    out.publish(id)?;
     if !args.quiet {
         print!("{text}");
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();

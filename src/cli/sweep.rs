@@ -12,12 +12,13 @@ use simpark::report::{
     self,
     outdir::{self, OutDir},
 };
-use simpark::scenario::Model;
+use simpark::scenario::{Model, ScenarioError};
+use simpark::study::precision::Precision;
 use simpark::study::shard::{StudyFile, StudyKind};
 use simpark::study::sweep::{Plan, SweepReport, csv_header, csv_row};
 use simpark::study::vary::Vary;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub(crate) struct SweepArgs {
@@ -47,28 +48,15 @@ fn usage(message: impl std::fmt::Display) -> i32 {
     exit::USAGE
 }
 
+/// How a sweep loads a run's model: the scenario with these `--set` overrides on top.
+type Load<'a> = dyn Fn(&[String]) -> Result<Model, ScenarioError> + Sync + 'a;
+
+/// `simpark sweep`: plan, then print the sharding plan, run a shard, or run the whole sweep
+/// and write its results.
 pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
-    let mut slo_sets = Vec::new();
-    if let Some(v) = args.slo_p99_ms {
-        if !(v.is_finite() && v > 0.0) {
-            return Ok(usage(format!(
-                "--slo-p99-ms {v}: expected a number of milliseconds > 0"
-            )));
-        }
-        slo_sets.push(format!("slo.latency_ms_p99_max={v:?}"));
-    }
-    if let Some(v) = args.slo_availability {
-        slo_sets.push(format!("slo.availability_min={v:?}"));
-    }
-    let mut sets = args.run.sets();
-    sets.extend(slo_sets);
-    let study = StudyFile {
-        command: StudyKind::Sweep,
-        // Read from the working directory; `study.toml` records which one.
-        dir: String::new(),
-        scenarios: args.scenario.iter().map(|p| p.display().to_string()).collect(),
-        sets,
-        vary: args.vary.clone(),
+    let study = match study_file(args) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
     };
     let base = match study.load(0, &[]) {
         Ok(m) => m,
@@ -81,34 +69,8 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
     };
     let load = |extra: &[String]| study.load(0, extra);
     let default_out = Path::new("results").join(format!("sweep-{}", plan.base.spec.name));
-    let hash = || study.hash(&[simpark::scenario::to_toml(&plan.base.spec)]);
-    if let Some(shards) = args.shard.shards {
-        let head = format!(
-            "plan {}: sweep of `{}`, {} units ({} runs x replications, grid points then N-1 twins)",
-            hash(),
-            plan.base.spec.name,
-            plan.units(),
-            plan.runs.len()
-        );
-        super::shard::print_plan(&head, plan.units() as u32, shards);
-        return Ok(exit::OK);
-    }
-    match args.shard.selected(plan.units()) {
-        Ok(Some(units)) => {
-            let hash = hash();
-            let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
-            return super::shard::run_study_units(
-                &study,
-                &hash,
-                &plan.replications(),
-                &units,
-                &|run| plan.model(&load, run),
-                &args.run,
-                &out,
-            );
-        }
-        Ok(None) => {}
-        Err(e) => return Ok(usage(e)),
+    if let Some(code) = sharded(args, &study, &plan, &load, &default_out)? {
+        return Ok(code);
     }
     let precision = match args.precision.parse(plan.base.mode, plan.base.replications) {
         Ok(p) => p,
@@ -124,50 +86,10 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
         }
     };
     let jobs = args.run.jobs();
-    let bar = args.run.progress(plan.units(), "sweep runs x replications");
-    #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
-    let started = Instant::now();
-    // sweep.csv is streamed into the staging directory, a row as each run finishes, in run
-    // order (by precision, at the end: a run's count is known only then).
-    let mode = plan.base.mode;
-    let mut csv = outdir.stream("sweep.csv")?;
-    csv.write(csv_header(&plan.varies, mode).as_bytes())?;
-    let mut csv_error = None;
-    let ran = match &precision {
-        None => plan.run(&load, jobs, &|| bar.inc(1), &mut |point| {
-            if csv_error.is_none() {
-                csv_error = csv.write(csv_row(point, mode).as_bytes()).err();
-            }
-        }),
-        Some(p) => {
-            // The total is unknown until the targets are met: the bar counts units run.
-            bar.set_length(p.max as u64 * plan.runs.len() as u64);
-            plan.run_precise(&load, p, jobs, &|| bar.inc(1)).inspect(|report| {
-                for point in &report.points {
-                    if csv_error.is_none() {
-                        csv_error = csv.write(csv_row(point, mode).as_bytes()).err();
-                    }
-                }
-            })
-        }
-    };
-    let report = match ran {
+    let (report, wall) = match run_streamed(args, &plan, &load, precision.as_ref(), jobs, &mut outdir)? {
         Ok(r) => r,
-        Err(crashed) => {
-            bar.abandon();
-            let run = &plan.runs[crashed.run];
-            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
-            let model = plan.model(&load, crashed.run);
-            eprintln!("replay: {}", replay(args, &run.sets, &model, crashed.replication));
-            return Ok(exit::INVARIANT);
-        }
+        Err(code) => return Ok(code),
     };
-    bar.finish_and_clear();
-    let wall = started.elapsed();
-    if let Some(e) = csv_error {
-        return Err(e.into());
-    }
-    outdir.finish(csv)?;
     // The other files are built whole, then staged; nothing is visible before `publish`.
     let mut files = vec![("sweep.json".to_string(), report.json())];
     files.extend(report.plots()?);
@@ -183,30 +105,161 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
     }
     outdir.publish(&run_id(&study, &plan))?;
     if !args.run.quiet {
-        println!(
-            "scenario {}  seed {}  {}{}  {} x {:.0} s each\nfigures are means across replications ± 95% CI half-width\n",
-            report.scenario,
-            report.seed,
-            super::plural(plan.grid.len(), "point"),
-            if plan.runs.len() > plan.grid.len() {
-                " (+ N-1 twins)"
-            } else {
-                ""
-            },
-            super::plural(report.replications as usize, "replication"),
-            report.horizon_s
-        );
-        print!("{}\n{}", report.points_text(), report.answer_text());
-        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-        println!("\nwrote {}/ (sweep.csv, {})", out.display(), names.join(", "));
-        eprintln!(
-            "{:.2} s wall, {} jobs, {} runs x replications",
-            wall.as_secs_f64(),
-            jobs,
-            plan.units()
-        );
+        print_sweep(&plan, &report, &files, &out, wall, jobs);
     }
     Ok(exit::OK)
+}
+
+/// The study file of a sweep: the scenario, the `--set` overrides (the SLO flags as
+/// `slo.*` overrides) and the `--vary` ranges; or the exit code of a bad SLO flag.
+fn study_file(args: &SweepArgs) -> Result<StudyFile, i32> {
+    let mut slo_sets = Vec::new();
+    if let Some(v) = args.slo_p99_ms {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(usage(format!(
+                "--slo-p99-ms {v}: expected a number of milliseconds > 0"
+            )));
+        }
+        slo_sets.push(format!("slo.latency_ms_p99_max={v:?}"));
+    }
+    if let Some(v) = args.slo_availability {
+        slo_sets.push(format!("slo.availability_min={v:?}"));
+    }
+    let mut sets = args.run.sets();
+    sets.extend(slo_sets);
+    Ok(StudyFile {
+        command: StudyKind::Sweep,
+        // Read from the working directory; `study.toml` records which one.
+        dir: String::new(),
+        scenarios: args.scenario.iter().map(|p| p.display().to_string()).collect(),
+        sets,
+        vary: args.vary.clone(),
+    })
+}
+
+/// `--shards` (print the plan) or `--shard` / `--units` (run them into --out, default
+/// `<default_out>/parts`): the exit code; `None` for an unsharded sweep.
+fn sharded(
+    args: &SweepArgs,
+    study: &StudyFile,
+    plan: &Plan,
+    load: &Load<'_>,
+    default_out: &Path,
+) -> Result<Option<i32>> {
+    let hash = || study.hash(&[simpark::scenario::to_toml(&plan.base.spec)]);
+    if let Some(shards) = args.shard.shards {
+        let head = format!(
+            "plan {}: sweep of `{}`, {} units ({} runs x replications, grid points then N-1 twins)",
+            hash(),
+            plan.base.spec.name,
+            plan.units(),
+            plan.runs.len()
+        );
+        super::shard::print_plan(&head, plan.units() as u32, shards);
+        return Ok(Some(exit::OK));
+    }
+    match args.shard.selected(plan.units()) {
+        Ok(Some(units)) => {
+            let hash = hash();
+            let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
+            super::shard::run_study_units(
+                study,
+                &hash,
+                &plan.replications(),
+                &units,
+                &|run| plan.model(load, run),
+                &args.run,
+                &out,
+            )
+            .map(Some)
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Ok(Some(usage(e))),
+    }
+}
+
+/// Run the sweep (by `precision` if given) on `jobs` threads with a progress bar, streaming `sweep.csv` into
+/// the staging directory: the report and the wall time, or the exit code of a violated
+/// invariant (reported with a replay line).
+fn run_streamed(
+    args: &SweepArgs,
+    plan: &Plan,
+    load: &Load<'_>,
+    precision: Option<&Precision>,
+    jobs: usize,
+    outdir: &mut OutDir,
+) -> Result<Result<(SweepReport, Duration), i32>> {
+    let bar = args.run.progress(plan.units(), "sweep runs x replications");
+    #[allow(clippy::disallowed_methods)] // wall clock for perf.json and stderr only
+    let started = Instant::now();
+    // sweep.csv is streamed into the staging directory, a row as each run finishes, in run
+    // order (by precision, at the end: a run's count is known only then).
+    let mode = plan.base.mode;
+    let mut csv = outdir.stream("sweep.csv")?;
+    csv.write(csv_header(&plan.varies, mode).as_bytes())?;
+    let mut csv_error = None;
+    let ran = match precision {
+        None => plan.run(load, jobs, &|| bar.inc(1), &mut |point| {
+            if csv_error.is_none() {
+                csv_error = csv.write(csv_row(point, mode).as_bytes()).err();
+            }
+        }),
+        Some(p) => {
+            // The total is unknown until the targets are met: the bar counts units run.
+            bar.set_length(p.max as u64 * plan.runs.len() as u64);
+            plan.run_precise(load, p, jobs, &|| bar.inc(1)).inspect(|report| {
+                for point in &report.points {
+                    if csv_error.is_none() {
+                        csv_error = csv.write(csv_row(point, mode).as_bytes()).err();
+                    }
+                }
+            })
+        }
+    };
+    let report = match ran {
+        Ok(r) => r,
+        Err(crashed) => {
+            bar.abandon();
+            let run = &plan.runs[crashed.run];
+            eprintln!("error: an internal invariant was violated (a simpark bug; the panic message is above)");
+            let model = plan.model(load, crashed.run);
+            eprintln!("replay: {}", replay(args, &run.sets, &model, crashed.replication));
+            return Ok(Err(exit::INVARIANT));
+        }
+    };
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    if let Some(e) = csv_error {
+        return Err(e.into());
+    }
+    outdir.finish(csv)?;
+    Ok(Ok((report, wall)))
+}
+
+/// The terminal summary: the sweep's size, each point, the answer and what was written.
+fn print_sweep(plan: &Plan, report: &SweepReport, files: &[(String, String)], out: &Path, wall: Duration, jobs: usize) {
+    println!(
+        "scenario {}  seed {}  {}{}  {} x {:.0} s each\nfigures are means across replications ± 95% CI half-width\n",
+        report.scenario,
+        report.seed,
+        super::plural(plan.grid.len(), "point"),
+        if plan.runs.len() > plan.grid.len() {
+            " (+ N-1 twins)"
+        } else {
+            ""
+        },
+        super::plural(report.replications as usize, "replication"),
+        report.horizon_s
+    );
+    print!("{}\n{}", report.points_text(), report.answer_text());
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    println!("\nwrote {}/ (sweep.csv, {})", out.display(), names.join(", "));
+    eprintln!(
+        "{:.2} s wall, {} jobs, {} runs x replications",
+        wall.as_secs_f64(),
+        jobs,
+        plan.units()
+    );
 }
 
 /// The sweep a study file describes, every value and point validated (errors printed; the

@@ -337,7 +337,30 @@ impl Comparison {
 
     /// Scenarios as columns, in the order given; `-` where a mode has no such figure.
     pub fn table(&self) -> String {
-        let mut rows: Vec<(&str, Vec<String>)> = vec![
+        let mut rows = self.setup_rows();
+        rows.extend(self.metric_rows());
+        rows.extend(self.peak_rows());
+        let w = rows
+            .iter()
+            .flat_map(|(_, cells)| cells.iter().map(|c| c.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .max(COLUMN_WIDTH_MIN);
+        let mut t = String::from("figures are means across replications ± 95% CI half-width\n\n");
+        for (label, cells) in rows {
+            let _ = write!(t, "  {label:<26}");
+            for c in cells {
+                let _ = write!(t, "  {c:>w$}");
+            }
+            t.push('\n');
+        }
+        t
+    }
+
+    /// The table's first rows: each scenario's name, mode, simulated time, servers and how
+    /// planned maintenance counts.
+    fn setup_rows(&self) -> Vec<(&'static str, Vec<String>)> {
+        vec![
             ("", self.scenarios.iter().map(|s| s.scenario.clone()).collect()),
             ("mode", self.scenarios.iter().map(|s| s.mode.to_string()).collect()),
             (
@@ -371,7 +394,12 @@ impl Comparison {
                     })
                     .collect(),
             ),
-        ];
+        ]
+    }
+
+    /// One row per figure of `ROWS` that some scenario has.
+    fn metric_rows(&self) -> Vec<(&'static str, Vec<String>)> {
+        let mut rows = Vec::new();
         for (label, metric, digits) in ROWS {
             if self.scenarios.iter().all(|s| s.metrics.get(metric).is_none()) {
                 continue;
@@ -387,7 +415,13 @@ impl Comparison {
                 .collect();
             rows.push((label, cells));
         }
-        // Through the peak, at request level: requests served and p99 during it.
+        rows
+    }
+
+    /// Through the peak, at request level: requests served and p99 during it (no rows when
+    /// no scenario ran a peak).
+    fn peak_rows(&self) -> Vec<(&'static str, Vec<String>)> {
+        let mut rows = Vec::new();
         for (label, metric, digits) in PEAK_ROWS {
             if self.scenarios.iter().all(|s| s.peak.is_none()) {
                 break;
@@ -404,21 +438,7 @@ impl Comparison {
                 .collect();
             rows.push((label, cells));
         }
-        let w = rows
-            .iter()
-            .flat_map(|(_, cells)| cells.iter().map(|c| c.chars().count()))
-            .max()
-            .unwrap_or(0)
-            .max(COLUMN_WIDTH_MIN);
-        let mut t = String::from("figures are means across replications ± 95% CI half-width\n\n");
-        for (label, cells) in rows {
-            let _ = write!(t, "  {label:<26}");
-            for c in cells {
-                let _ = write!(t, "  {c:>w$}");
-            }
-            t.push('\n');
-        }
-        t
+        rows
     }
 
     /// Bar charts with 95% error bars: downtime per year (availability-mode scenarios) and

@@ -606,63 +606,165 @@ fn counters(m: &mut AvailMetrics) -> [&mut u64; 23] {
     ]
 }
 
+/// The incidents as records: hours and failed requests as bit patterns.
+fn incident_records(incidents: &[Incident]) -> Vec<(u64, u64, Cause, IncidentCause, u64)> {
+    incidents
+        .iter()
+        .map(|i| {
+            (
+                i.start_h.to_bits(),
+                i.end_h.to_bits(),
+                i.cause_class,
+                i.cause.clone(),
+                i.failed_requests.to_bits(),
+            )
+        })
+        .collect()
+}
+
+/// The incidents an `incident_records` list was made from.
+fn incidents_from(records: &[(u64, u64, Cause, IncidentCause, u64)]) -> Vec<Incident> {
+    records
+        .iter()
+        .map(|(s, e, class, cause, f)| Incident {
+            start_h: f64::from_bits(*s),
+            end_h: f64::from_bits(*e),
+            cause_class: *class,
+            cause: cause.clone(),
+            failed_requests: f64::from_bits(*f),
+        })
+        .collect()
+}
+
+/// The alert log as records: failed_at_h and paged_at_h as bit patterns.
+fn alert_records(alerts: &[AlertLog]) -> Vec<(u64, u64, String, String)> {
+    alerts
+        .iter()
+        .map(|a| {
+            (
+                a.failed_at_h.to_bits(),
+                a.paged_at_h.to_bits(),
+                a.target.clone(),
+                a.alert.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The alert episodes as records, field for field.
+fn episode_records(episodes: &[Episode]) -> Vec<EpisodeRecord> {
+    episodes
+        .iter()
+        .map(|e| {
+            (
+                e.target.clone(),
+                e.rule.clone(),
+                e.failed_ns,
+                e.end_ns,
+                e.repaired,
+                e.pages_ns.clone(),
+                e.resolved_ns,
+            )
+        })
+        .collect()
+}
+
+/// The episodes an `episode_records` list was made from.
+fn episodes_from(records: &[EpisodeRecord]) -> Vec<Episode> {
+    records
+        .iter()
+        .map(
+            |(target, rule, failed_ns, end_ns, repaired, pages_ns, resolved_ns)| Episode {
+                target: target.clone(),
+                rule: rule.clone(),
+                failed_ns: *failed_ns,
+                end_ns: *end_ns,
+                repaired: *repaired,
+                pages_ns: pages_ns.clone(),
+                resolved_ns: *resolved_ns,
+            },
+        )
+        .collect()
+}
+
+/// A logged fault as a record: time in ns, the factor as a bit pattern.
+fn fault_record(f: &ScriptedFault) -> FaultRecord {
+    (f.at.as_nanos(), f.node, f.kind, f.factor.to_bits(), f.peer, f.one_way)
+}
+
+/// The logged fault a `fault_record` was made from.
+fn fault_from(&(at, node, kind, factor, peer, one_way): &FaultRecord) -> ScriptedFault {
+    ScriptedFault {
+        at: SimTime::from_nanos(at),
+        node,
+        kind,
+        factor: f64::from_bits(factor),
+        peer,
+        one_way,
+    }
+}
+
+/// Names every field of `AvailMetrics`, so a field added to it does not compile until it is
+/// recorded in `AvailRecord::from` (and restored in `to_metrics`).
+fn every_field_recorded(m: &AvailMetrics) {
+    let AvailMetrics {
+        window_ns: _,
+        downtime_ns: _,
+        offered: _,
+        failed: _,
+        monthly_downtime_ns: _,
+        monthly_partial_ns: _,
+        monthly_partial_outage_ns: _,
+        daily_ns: _,
+        monthly_degraded_ns: _,
+        downtime_by_cause_ns: _,
+        failed_by_cause: _,
+        maintenance_windows: _,
+        incidents: _,
+        incidents_total: _,
+        failures: _,
+        repairs: _,
+        raid_array_losses: _,
+        data_loss_events: _,
+        failovers: _,
+        split_brain_ns: _,
+        failover_lost_writes_ns: _,
+        failover_lost_writes_ns_max: _,
+        detect_ms: _,
+        ack_min: _,
+        repair_min: _,
+        takeover_ms: _,
+        lb_takeover_ms: _,
+        pages: _,
+        episodes: _,
+        alerts: _,
+        backups_ok: _,
+        backups_failed: _,
+        backups_corrupt: _,
+        backups_skipped: _,
+        snapshots_kept: _,
+        human_errors: _,
+        rpo_h: _,
+        rto_h: _,
+        restores_failed: _,
+        smart_warnings: _,
+        disk_failures: _,
+        disaster_rpo_h: _,
+        disaster_rto_h: _,
+        fault_log: _,
+        swarm: _,
+        faults_suppressed_by_budget: _,
+        web_down_max: _,
+        storage_down_max: _,
+        faults_not_replayable: _,
+        disks_replaced_proactively: _,
+        events: _,
+    } = m;
+}
+
 impl From<&AvailMetrics> for AvailRecord {
     fn from(m: &AvailMetrics) -> Self {
-        // Every field named, so a field added to `AvailMetrics` does not compile until it is
-        // recorded here (and restored in `to_metrics`).
-        let AvailMetrics {
-            window_ns: _,
-            downtime_ns: _,
-            offered: _,
-            failed: _,
-            monthly_downtime_ns: _,
-            monthly_partial_ns: _,
-            monthly_partial_outage_ns: _,
-            daily_ns: _,
-            monthly_degraded_ns: _,
-            downtime_by_cause_ns: _,
-            failed_by_cause: _,
-            maintenance_windows: _,
-            incidents: _,
-            incidents_total: _,
-            failures: _,
-            repairs: _,
-            raid_array_losses: _,
-            data_loss_events: _,
-            failovers: _,
-            split_brain_ns: _,
-            failover_lost_writes_ns: _,
-            failover_lost_writes_ns_max: _,
-            detect_ms: _,
-            ack_min: _,
-            repair_min: _,
-            takeover_ms: _,
-            lb_takeover_ms: _,
-            pages: _,
-            episodes: _,
-            alerts: _,
-            backups_ok: _,
-            backups_failed: _,
-            backups_corrupt: _,
-            backups_skipped: _,
-            snapshots_kept: _,
-            human_errors: _,
-            rpo_h: _,
-            rto_h: _,
-            restores_failed: _,
-            smart_warnings: _,
-            disk_failures: _,
-            disaster_rpo_h: _,
-            disaster_rto_h: _,
-            fault_log: _,
-            swarm: _,
-            faults_suppressed_by_budget: _,
-            web_down_max: _,
-            storage_down_max: _,
-            faults_not_replayable: _,
-            disks_replaced_proactively: _,
-            events: _,
-        } = m;
+        every_field_recorded(m);
         let mut copy = m.clone();
         AvailRecord {
             window_ns: m.window_ns,
@@ -678,19 +780,7 @@ impl From<&AvailMetrics> for AvailRecord {
                 .map(|d| (d as u64, m.daily_ns[d]))
                 .collect(),
             monthly_degraded_ns: m.monthly_degraded_ns.clone(),
-            incidents: m
-                .incidents
-                .iter()
-                .map(|i| {
-                    (
-                        i.start_h.to_bits(),
-                        i.end_h.to_bits(),
-                        i.cause_class,
-                        i.cause.clone(),
-                        i.failed_requests.to_bits(),
-                    )
-                })
-                .collect(),
+            incidents: incident_records(&m.incidents),
             downtime_by_cause_ns: m.downtime_by_cause_ns.to_vec(),
             failed_by_cause: bits(&m.failed_by_cause),
             counters: counters(&mut copy).iter().map(|c| **c).chain([m.events]).collect(),
@@ -699,42 +789,13 @@ impl From<&AvailMetrics> for AvailRecord {
             repair_min: bits(&m.repair_min),
             takeover_ms: bits(&m.takeover_ms),
             lb_takeover_ms: bits(&m.lb_takeover_ms),
-            alerts: m
-                .alerts
-                .iter()
-                .map(|a| {
-                    (
-                        a.failed_at_h.to_bits(),
-                        a.paged_at_h.to_bits(),
-                        a.target.clone(),
-                        a.alert.clone(),
-                    )
-                })
-                .collect(),
-            episodes: m
-                .episodes
-                .iter()
-                .map(|e| {
-                    (
-                        e.target.clone(),
-                        e.rule.clone(),
-                        e.failed_ns,
-                        e.end_ns,
-                        e.repaired,
-                        e.pages_ns.clone(),
-                        e.resolved_ns,
-                    )
-                })
-                .collect(),
+            alerts: alert_records(&m.alerts),
+            episodes: episode_records(&m.episodes),
             rpo_h: bits(&m.rpo_h),
             rto_h: bits(&m.rto_h),
             disaster_rpo_h: bits(&m.disaster_rpo_h),
             disaster_rto_h: bits(&m.disaster_rto_h),
-            fault_log: m
-                .fault_log
-                .iter()
-                .map(|f| (f.at.as_nanos(), f.node, f.kind, f.factor.to_bits(), f.peer, f.one_way))
-                .collect(),
+            fault_log: m.fault_log.iter().map(fault_record).collect(),
             swarm: m.swarm.clone(),
             web_down_max: m.web_down_max,
             storage_down_max: m.storage_down_max,
@@ -753,42 +814,10 @@ impl AvailRecord {
             monthly_downtime_ns: self.monthly_downtime_ns.clone(),
             monthly_partial_ns: self.monthly_partial_ns.clone(),
             monthly_partial_outage_ns: self.monthly_partial_outage_ns.clone(),
-            daily_ns: {
-                let mut days = vec![[0; DAY_KINDS.len()]; self.days as usize];
-                for &(d, v) in &self.daily_ns {
-                    *days
-                        .get_mut(d as usize)
-                        .ok_or_else(|| RecordError(format!("daily_ns: day {d} of {}", self.days)))? = v;
-                }
-                days
-            },
+            daily_ns: self.daily_ns()?,
             monthly_degraded_ns: self.monthly_degraded_ns.clone(),
-            incidents: self
-                .incidents
-                .iter()
-                .map(|(s, e, class, cause, f)| Incident {
-                    start_h: f64::from_bits(*s),
-                    end_h: f64::from_bits(*e),
-                    cause_class: *class,
-                    cause: cause.clone(),
-                    failed_requests: f64::from_bits(*f),
-                })
-                .collect(),
-            episodes: self
-                .episodes
-                .iter()
-                .map(
-                    |(target, rule, failed_ns, end_ns, repaired, pages_ns, resolved_ns)| Episode {
-                        target: target.clone(),
-                        rule: rule.clone(),
-                        failed_ns: *failed_ns,
-                        end_ns: *end_ns,
-                        repaired: *repaired,
-                        pages_ns: pages_ns.clone(),
-                        resolved_ns: *resolved_ns,
-                    },
-                )
-                .collect(),
+            incidents: incidents_from(&self.incidents),
+            episodes: episodes_from(&self.episodes),
             detect_ms: floats(&self.detect_ms),
             ack_min: floats(&self.ack_min),
             repair_min: floats(&self.repair_min),
@@ -798,23 +827,31 @@ impl AvailRecord {
             rto_h: floats(&self.rto_h),
             disaster_rpo_h: floats(&self.disaster_rpo_h),
             disaster_rto_h: floats(&self.disaster_rto_h),
-            fault_log: self
-                .fault_log
-                .iter()
-                .map(|&(at, node, kind, factor, peer, one_way)| ScriptedFault {
-                    at: SimTime::from_nanos(at),
-                    node,
-                    kind,
-                    factor: f64::from_bits(factor),
-                    peer,
-                    one_way,
-                })
-                .collect(),
+            fault_log: self.fault_log.iter().map(fault_from).collect(),
             swarm: self.swarm.clone(),
             web_down_max: self.web_down_max,
             storage_down_max: self.storage_down_max,
             ..AvailMetrics::default()
         };
+        self.restore_by_cause(&mut m)?;
+        self.restore_alerts(&mut m)?;
+        self.restore_counters(&mut m)?;
+        Ok(m)
+    }
+
+    /// The daily figures, dense again (`days` days, zero where the record has none).
+    fn daily_ns(&self) -> Result<Vec<[u64; DAY_KINDS.len()]>, RecordError> {
+        let mut days = vec![[0; DAY_KINDS.len()]; self.days as usize];
+        for &(d, v) in &self.daily_ns {
+            *days
+                .get_mut(d as usize)
+                .ok_or_else(|| RecordError(format!("daily_ns: day {d} of {}", self.days)))? = v;
+        }
+        Ok(days)
+    }
+
+    /// Downtime and failed requests by cause into `m`, after checking there is one per cause.
+    fn restore_by_cause(&self, m: &mut AvailMetrics) -> Result<(), RecordError> {
         let by_cause = |name: &str, n: usize| {
             if n == Cause::COUNT {
                 Ok(())
@@ -828,6 +865,11 @@ impl AvailRecord {
         for (slot, b) in m.failed_by_cause.iter_mut().zip(&self.failed_by_cause) {
             *slot = f64::from_bits(*b);
         }
+        Ok(())
+    }
+
+    /// The alert log into `m`; an alert name simpark does not know is an error.
+    fn restore_alerts(&self, m: &mut AvailMetrics) -> Result<(), RecordError> {
         for (a, (failed_at, paged_at, target, alert)) in self.alerts.iter().enumerate() {
             let alert = ALERTS
                 .iter()
@@ -840,7 +882,12 @@ impl AvailRecord {
                 alert: alert.to_string(),
             });
         }
-        let slots = counters(&mut m);
+        Ok(())
+    }
+
+    /// The integer counters (then `events`) into `m`, after checking their number.
+    fn restore_counters(&self, m: &mut AvailMetrics) -> Result<(), RecordError> {
+        let slots = counters(m);
         if self.counters.len() != slots.len() + 1 {
             return Err(RecordError(format!(
                 "{} counters, expected {}",
@@ -852,7 +899,7 @@ impl AvailRecord {
             *slot = *value;
         }
         m.events = self.counters[self.counters.len() - 1];
-        Ok(m)
+        Ok(())
     }
 }
 

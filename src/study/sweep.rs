@@ -593,29 +593,7 @@ impl SweepReport {
     /// The SVG charts: each metric against the first varied key, one line per combination
     /// of the other keys, 95% bands, SLO lines; all-up and (if run) N-1 separately.
     pub fn plots(&self) -> Result<Vec<(String, String)>, StudyError> {
-        let x_vary = &self.vary[0];
-        let numeric = x_vary.values.iter().all(|v| v.as_f64().is_some());
-        let x_of = |v: &Value| -> f64 {
-            if numeric {
-                v.as_f64().expect("numeric axis")
-            } else {
-                x_vary.values.iter().position(|w| w == v).expect("a value of the axis") as f64 + 1.0
-            }
-        };
-        let x_label = human_label(&x_vary.key);
-        // Categorical keys (the balancer algorithm) get a category axis; large numbers
-        // (traffic) get 1M-style ticks.
-        let x_categories: Vec<String> = if numeric {
-            Vec::new()
-        } else {
-            x_vary.values.iter().map(Value::label).collect()
-        };
-        let x_si = numeric
-            && x_vary
-                .values
-                .iter()
-                .filter_map(Value::as_f64)
-                .any(|x| x.abs() >= 10_000.0);
+        let x = XAxis::new(&self.vary[0]);
         let (metrics, refs): (&[&str], [Option<f64>; 2]) = if self.mode == "requests" {
             (
                 &["latency_ms_p99", "availability_request"],
@@ -633,95 +611,164 @@ impl SweepReport {
                 continue;
             }
             for (metric, reference) in metrics.iter().zip(refs) {
-                let mut series: Vec<Series> = Vec::new();
-                for p in self.points.iter().filter(|p| p.n_minus_1 == n_minus_1) {
-                    let Some(e) = p.metrics.get(metric) else { continue };
-                    let others = PointValues(p.values.0[1..].to_vec());
-                    let label = if others.0.is_empty() {
-                        if n_minus_1 {
-                            "N-1 (web1 down)".into()
-                        } else {
-                            "all servers up".into()
-                        }
-                    } else {
-                        others.label()
-                    };
-                    let point = Point {
-                        x: x_of(&p.values.0[0].1),
-                        y: e.value,
-                        ci95: e.ci95,
-                    };
-                    match series.iter_mut().find(|s| s.label == label) {
-                        Some(s) => s.points.push(point),
-                        None => series.push(Series {
-                            label,
-                            points: vec![point],
-                        }),
-                    }
-                }
+                let series = self.series(metric, n_minus_1, &x);
                 if series.is_empty() {
                     continue;
                 }
-                for s in &mut series {
-                    s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
-                }
-                let ys = || {
-                    series
-                        .iter()
-                        .flat_map(|s| s.points.iter().map(|p| p.y))
-                        .filter(|y| *y > 0.0)
-                };
-                let log_y = metric.starts_with("latency")
-                    && ys().fold(0.0, f64::max) > LOG_Y_RATIO * ys().fold(f64::INFINITY, f64::min);
-                let availability = metric.starts_with("availability");
-                let references: Vec<Reference> = reference
-                    .map(|y| Reference {
-                        label: if availability {
-                            format!("SLO {}%", y * 100.0)
-                        } else {
-                            format!("SLO {y}")
-                        },
-                        y,
-                    })
-                    .into_iter()
-                    .collect();
-                let suffix = if n_minus_1 { " with web1 down (N-1)" } else { "" };
-                let y_label = human_label(metric);
-                let spec = LineChart {
-                    title: format!("{y_label} vs {x_label} ({}){suffix}", self.scenario),
-                    x_label: x_label.clone(),
-                    y_label,
-                    log_x: numeric && x_vary.scale == Scale::Log,
-                    log_y,
-                };
-                // Availability lives just below 1: zoom onto the data, bands and SLO, so that
-                // 0.999 and 1.0 do not coincide.
-                let y_range = availability.then(|| {
-                    let ends = series
-                        .iter()
-                        .flat_map(|s| s.points.iter())
-                        .flat_map(|p| [p.y - p.ci95.unwrap_or(0.0), p.y + p.ci95.unwrap_or(0.0)])
-                        .chain(references.iter().map(|r| r.y))
-                        .filter(|y| y.is_finite());
-                    let (lo, hi) = ends.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
-                    let hi = hi.min(1.0);
-                    let pad = ((hi - lo) * 0.1).max(1e-6);
-                    (lo - pad, hi + pad)
-                });
-                let opts = plot::ChartOptions {
-                    y_range,
-                    y_percent: availability,
-                    x_categories: x_categories.clone(),
-                    x_si,
-                    tidy_ticks: true,
-                    ..plot::ChartOptions::default()
-                };
-                let svg = plot::line_chart_with(&spec, &series, &references, &opts)?;
+                let svg = self.chart(metric, reference, n_minus_1, &series, &x)?;
                 let file = format!("sweep_{metric}{}.svg", if n_minus_1 { "_n_minus_1" } else { "" });
                 out.push((file, svg));
             }
         }
         Ok(out)
+    }
+
+    /// The lines of one chart: `metric` against the x axis for the points all up or N-1, one
+    /// line per combination of the other keys, each sorted by x.
+    fn series(&self, metric: &str, n_minus_1: bool, x: &XAxis<'_>) -> Vec<Series> {
+        let mut series: Vec<Series> = Vec::new();
+        for p in self.points.iter().filter(|p| p.n_minus_1 == n_minus_1) {
+            let Some(e) = p.metrics.get(metric) else { continue };
+            let others = PointValues(p.values.0[1..].to_vec());
+            let label = if others.0.is_empty() {
+                if n_minus_1 {
+                    "N-1 (web1 down)".into()
+                } else {
+                    "all servers up".into()
+                }
+            } else {
+                others.label()
+            };
+            let point = Point {
+                x: x.of(&p.values.0[0].1),
+                y: e.value,
+                ci95: e.ci95,
+            };
+            match series.iter_mut().find(|s| s.label == label) {
+                Some(s) => s.points.push(point),
+                None => series.push(Series {
+                    label,
+                    points: vec![point],
+                }),
+            }
+        }
+        for s in &mut series {
+            s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        }
+        series
+    }
+
+    /// One chart's SVG: `series` of `metric` with the SLO line at `reference`, a log y axis
+    /// for latency spanning more than `LOG_Y_RATIO`, availability zoomed onto the data.
+    fn chart(
+        &self,
+        metric: &str,
+        reference: Option<f64>,
+        n_minus_1: bool,
+        series: &[Series],
+        x: &XAxis<'_>,
+    ) -> Result<String, StudyError> {
+        let ys = || {
+            series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.y))
+                .filter(|y| *y > 0.0)
+        };
+        let log_y = metric.starts_with("latency")
+            && ys().fold(0.0, f64::max) > LOG_Y_RATIO * ys().fold(f64::INFINITY, f64::min);
+        let availability = metric.starts_with("availability");
+        let references: Vec<Reference> = reference
+            .map(|y| Reference {
+                label: if availability {
+                    format!("SLO {}%", y * 100.0)
+                } else {
+                    format!("SLO {y}")
+                },
+                y,
+            })
+            .into_iter()
+            .collect();
+        let suffix = if n_minus_1 { " with web1 down (N-1)" } else { "" };
+        let y_label = human_label(metric);
+        let spec = LineChart {
+            title: format!("{y_label} vs {} ({}){suffix}", x.label, self.scenario),
+            x_label: x.label.clone(),
+            y_label,
+            log_x: x.numeric && x.vary.scale == Scale::Log,
+            log_y,
+        };
+        let opts = plot::ChartOptions {
+            y_range: availability.then(|| availability_y_range(series, &references)),
+            y_percent: availability,
+            x_categories: x.categories.clone(),
+            x_si: x.si,
+            tidy_ticks: true,
+            ..plot::ChartOptions::default()
+        };
+        Ok(plot::line_chart_with(&spec, series, &references, &opts)?)
+    }
+}
+
+/// Availability lives just below 1: the y range that zooms onto the data, bands and SLO, so
+/// that 0.999 and 1.0 do not coincide.
+fn availability_y_range(series: &[Series], references: &[Reference]) -> (f64, f64) {
+    let ends = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .flat_map(|p| [p.y - p.ci95.unwrap_or(0.0), p.y + p.ci95.unwrap_or(0.0)])
+        .chain(references.iter().map(|r| r.y))
+        .filter(|y| y.is_finite());
+    let (lo, hi) = ends.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let hi = hi.min(1.0);
+    let pad = ((hi - lo) * 0.1).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+/// The x axis of a sweep's charts: the first varied key. Categorical keys (the balancer
+/// algorithm) get a category axis; large numbers (traffic) get 1M-style ticks.
+struct XAxis<'v> {
+    vary: &'v Vary,
+    /// Every value is a number (else the axis is categorical).
+    numeric: bool,
+    label: String,
+    categories: Vec<String>,
+    si: bool,
+}
+
+impl XAxis<'_> {
+    /// The axis of `vary`.
+    fn new(vary: &Vary) -> XAxis<'_> {
+        let numeric = vary.values.iter().all(|v| v.as_f64().is_some());
+        XAxis {
+            vary,
+            numeric,
+            label: human_label(&vary.key),
+            categories: if numeric {
+                Vec::new()
+            } else {
+                vary.values.iter().map(Value::label).collect()
+            },
+            si: numeric
+                && vary
+                    .values
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .any(|x| x.abs() >= 10_000.0),
+        }
+    }
+
+    /// Where value `v` sits: itself on a numeric axis, else its position (from 1).
+    fn of(&self, v: &Value) -> f64 {
+        if self.numeric {
+            v.as_f64().expect("numeric axis")
+        } else {
+            self.vary
+                .values
+                .iter()
+                .position(|w| w == v)
+                .expect("a value of the axis") as f64
+                + 1.0
+        }
     }
 }
 
@@ -899,18 +946,59 @@ impl Curve<'_> {
     }
 }
 
+/// The planner's answer: per combination of the other keys, the largest traffic that meets
+/// the SLO (all up and N-1) and the latency knee, with the method and caveats in words.
 fn answer(plan: &Plan, points: &[PointOut]) -> Answer {
-    let slo = &plan.slo;
     let mode = plan.base.mode;
-    let latency_target = slo.latency_ms_p99_max.filter(|_| mode == Mode::Requests);
+    let latency_target = plan.slo.latency_ms_p99_max.filter(|_| mode == Mode::Requests);
+    let mut notes = opening_notes(plan);
+    let method = method(plan, latency_target);
+    let Some(t) = plan.traffic else {
+        return no_traffic_answer(plan, points, method, notes);
+    };
+    let tv = &plan.varies[t];
+    // Rows: combinations of the other keys, in grid order of first appearance.
+    let mut rows = Vec::new();
+    let mut sentences = Vec::new();
+    let mut seen: Vec<Vec<usize>> = Vec::new();
+    for g in &plan.grid {
+        let mut others = g.clone();
+        others.remove(t);
+        if seen.contains(&others) {
+            continue;
+        }
+        seen.push(others.clone());
+        let row = answer_row(plan, points, t, &others, latency_target);
+        sentences.push(row.sentence.clone());
+        rows.push(row);
+    }
+    notes.extend(closing_notes(plan, points, tv, &rows));
+    Answer {
+        traffic_key: Some(tv.key.clone()),
+        method,
+        rows,
+        sentences,
+        notes,
+    }
+}
+
+/// The caveats known before any row is computed: a latency target in availability mode, a
+/// single replication.
+fn opening_notes(plan: &Plan) -> Vec<String> {
     let mut notes = Vec::new();
-    if slo.latency_ms_p99_max.is_some() && mode == Mode::Availability {
+    if plan.slo.latency_ms_p99_max.is_some() && plan.base.mode == Mode::Availability {
         notes.push("availability mode has no latency: the p99 target is not checked".into());
     }
     if plan.base.replications < 2 {
         notes.push("one replication gives no confidence interval: point values are used as bounds".into());
     }
-    let avail_name = match mode {
+    notes
+}
+
+/// How "meets the SLO", the knee and N-1 are decided, in words (`latency_target`: the p99
+/// target where the mode has latency).
+fn method(plan: &Plan, latency_target: Option<f64>) -> Method {
+    let avail_name = match plan.base.mode {
         Mode::Requests => "availability_request",
         Mode::Availability => "availability_time",
     };
@@ -918,10 +1006,10 @@ fn answer(plan: &Plan, points: &[PointOut]) -> Answer {
     if let Some(m) = latency_target {
         rule.push(format!("upper 95% bound of latency_ms_p99 <= {m}"));
     }
-    if let Some(m) = slo.availability_min {
+    if let Some(m) = plan.slo.availability_min {
         rule.push(format!("lower 95% bound of {avail_name} >= {m}"));
     }
-    let method = Method {
+    Method {
         meets_slo: if rule.is_empty() {
             "no SLO target set".into()
         } else {
@@ -937,109 +1025,121 @@ fn answer(plan: &Plan, points: &[PointOut]) -> Answer {
             "each point run again with web1 crashed at t = 0 (lb1's health checks take it out during the warm-up)"
                 .into()
         }),
-    };
-    let Some(t) = plan.traffic else {
-        let total = points.len();
-        let meeting = points.iter().filter(|p| p.meets_slo == Some(true)).count();
-        let sentence = if slo.is_unset() {
-            "No SLO target is set ([slo] in the scenario, or --slo-p99-ms / --slo-availability), and no traffic key is varied.".to_string()
-        } else {
-            format!(
-                "No traffic key is varied, so there is no traffic limit to find; {meeting} of {total} points meet the SLO."
-            )
-        };
-        return Answer {
-            traffic_key: None,
-            method,
-            rows: Vec::new(),
-            sentences: vec![sentence],
-            notes,
-        };
-    };
-    let tv = &plan.varies[t];
-    let unit = unit_of(&tv.key);
-    let log = tv.scale == Scale::Log;
-    // Rows: combinations of the other keys, in grid order of first appearance.
-    let mut rows = Vec::new();
-    let mut sentences = Vec::new();
-    let mut seen: Vec<Vec<usize>> = Vec::new();
-    for g in &plan.grid {
-        let mut others = g.clone();
-        others.remove(t);
-        if seen.contains(&others) {
-            continue;
-        }
-        seen.push(others.clone());
-        let curve = |n_minus_1: bool| -> Option<Curve<'_>> {
-            let mut line: Vec<(f64, &RunFigures)> = plan
-                .runs
-                .iter()
-                .zip(points)
-                .filter(|(r, _)| r.n_minus_1 == n_minus_1)
-                .filter(|(r, _)| {
-                    let mut o = plan.grid[r.point].clone();
-                    o.remove(t);
-                    o == others
-                })
-                .map(|(r, p)| {
-                    let x = tv.values[plan.grid[r.point][t]]
-                        .as_f64()
-                        .expect("traffic keys are numeric");
-                    (x, &p.metrics)
-                })
-                .collect();
-            if line.is_empty() {
-                return None;
-            }
-            line.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Some(Curve {
-                xs: line.iter().map(|l| l.0).collect(),
-                figs: line.iter().map(|l| l.1).collect(),
-                log,
-            })
-        };
-        let p99_hi = |f: &RunFigures| f.get("latency_ms_p99").map(|e| upper(&e));
-        let avail_lo = |f: &RunFigures| Some(lower(&f.slo_availability()));
-        let mut criteria: Vec<Criterion<'_>> = Vec::new();
-        if let Some(m) = latency_target {
-            criteria.push((&p99_hi, m, true));
-        }
-        if let Some(m) = slo.availability_min {
-            criteria.push((&avail_lo, m, false));
-        }
-        let all_up = curve(false).expect("every combination has all-up points");
-        let max_traffic = (!criteria.is_empty()).then(|| all_up.first_failure(&criteria));
-        let max_traffic_n_minus_1 = if criteria.is_empty() {
-            None
-        } else {
-            curve(true).map(|c| c.first_failure(&criteria))
-        };
-        let knee = (mode == Mode::Requests)
-            .then(|| {
-                let base = all_up.figs[0].get("latency_ms_p99")?.value;
-                (base > 0.0).then(|| {
-                    let p99 = |f: &RunFigures| f.get("latency_ms_p99").map(|e| e.value);
-                    all_up.first_failure(&[(&p99, KNEE_P99_FACTOR * base, true)])
-                })
-            })
-            .flatten();
-        let values = PointValues(
-            plan.varies
-                .iter()
-                .zip(&others_with_gap(&others, t))
-                .filter_map(|(v, k)| k.map(|k| (v.key.clone(), v.values[k].clone())))
-                .collect(),
-        );
-        let sentence = sentence(&values, &unit, max_traffic, max_traffic_n_minus_1, knee, mode);
-        sentences.push(sentence.clone());
-        rows.push(AnswerRow {
-            values,
-            max_traffic,
-            max_traffic_n_minus_1,
-            knee,
-            sentence,
-        });
     }
+}
+
+/// The answer when no traffic key is varied: no limits, one sentence counting the points
+/// that meet the SLO.
+fn no_traffic_answer(plan: &Plan, points: &[PointOut], method: Method, notes: Vec<String>) -> Answer {
+    let total = points.len();
+    let meeting = points.iter().filter(|p| p.meets_slo == Some(true)).count();
+    let sentence = if plan.slo.is_unset() {
+        "No SLO target is set ([slo] in the scenario, or --slo-p99-ms / --slo-availability), and no traffic key is varied.".to_string()
+    } else {
+        format!(
+            "No traffic key is varied, so there is no traffic limit to find; {meeting} of {total} points meet the SLO."
+        )
+    };
+    Answer {
+        traffic_key: None,
+        method,
+        rows: Vec::new(),
+        sentences: vec![sentence],
+        notes,
+    }
+}
+
+/// The limits of one combination `others` of the keys other than the traffic key (`t`, its
+/// index among the varies): largest traffic within the SLO all up and N-1, the knee, and
+/// the sentence that says so.
+fn answer_row(plan: &Plan, points: &[PointOut], t: usize, others: &[usize], latency_target: Option<f64>) -> AnswerRow {
+    let mode = plan.base.mode;
+    let curve = |n_minus_1: bool| traffic_curve(plan, points, t, others, n_minus_1);
+    let p99_hi = |f: &RunFigures| f.get("latency_ms_p99").map(|e| upper(&e));
+    let avail_lo = |f: &RunFigures| Some(lower(&f.slo_availability()));
+    let mut criteria: Vec<Criterion<'_>> = Vec::new();
+    if let Some(m) = latency_target {
+        criteria.push((&p99_hi, m, true));
+    }
+    if let Some(m) = plan.slo.availability_min {
+        criteria.push((&avail_lo, m, false));
+    }
+    let all_up = curve(false).expect("every combination has all-up points");
+    let max_traffic = (!criteria.is_empty()).then(|| all_up.first_failure(&criteria));
+    let max_traffic_n_minus_1 = if criteria.is_empty() {
+        None
+    } else {
+        curve(true).map(|c| c.first_failure(&criteria))
+    };
+    let knee = (mode == Mode::Requests)
+        .then(|| {
+            let base = all_up.figs[0].get("latency_ms_p99")?.value;
+            (base > 0.0).then(|| {
+                let p99 = |f: &RunFigures| f.get("latency_ms_p99").map(|e| e.value);
+                all_up.first_failure(&[(&p99, KNEE_P99_FACTOR * base, true)])
+            })
+        })
+        .flatten();
+    let values = PointValues(
+        plan.varies
+            .iter()
+            .zip(&others_with_gap(others, t))
+            .filter_map(|(v, k)| k.map(|k| (v.key.clone(), v.values[k].clone())))
+            .collect(),
+    );
+    let unit = unit_of(&plan.varies[t].key);
+    let sentence = sentence(&values, &unit, max_traffic, max_traffic_n_minus_1, knee, mode);
+    AnswerRow {
+        values,
+        max_traffic,
+        max_traffic_n_minus_1,
+        knee,
+        sentence,
+    }
+}
+
+/// The runs of one combination `others` of the other keys, all up or N-1, as a curve along
+/// the traffic key (`t`); `None` when there are none.
+fn traffic_curve<'p>(
+    plan: &Plan,
+    points: &'p [PointOut],
+    t: usize,
+    others: &[usize],
+    n_minus_1: bool,
+) -> Option<Curve<'p>> {
+    let tv = &plan.varies[t];
+    let mut line: Vec<(f64, &RunFigures)> = plan
+        .runs
+        .iter()
+        .zip(points)
+        .filter(|(r, _)| r.n_minus_1 == n_minus_1)
+        .filter(|(r, _)| {
+            let mut o = plan.grid[r.point].clone();
+            o.remove(t);
+            o == others
+        })
+        .map(|(r, p)| {
+            let x = tv.values[plan.grid[r.point][t]]
+                .as_f64()
+                .expect("traffic keys are numeric");
+            (x, &p.metrics)
+        })
+        .collect();
+    if line.is_empty() {
+        return None;
+    }
+    line.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(Curve {
+        xs: line.iter().map(|l| l.0).collect(),
+        figs: line.iter().map(|l| l.1).collect(),
+        log: tv.scale == Scale::Log,
+    })
+}
+
+/// The caveats that depend on the rows: limits between coarse grid points, a traffic key
+/// (`tv`) that does not change the offered load, availability mode's missing capacity model.
+fn closing_notes(plan: &Plan, points: &[PointOut], tv: &Vary, rows: &[AnswerRow]) -> Vec<String> {
+    let mut notes = Vec::new();
     let coarse = rows.iter().any(|r: &AnswerRow| {
         [r.max_traffic, r.max_traffic_n_minus_1]
             .iter()
@@ -1058,19 +1158,13 @@ fn answer(plan: &Plan, points: &[PointOut]) -> Answer {
             tv.key, plan.base.spec.traffic.kind
         ));
     }
-    if mode == Mode::Availability {
+    if plan.base.mode == Mode::Availability {
         notes.push(
             "availability mode has no capacity model: traffic only weights outages, so limits reflect availability alone"
                 .into(),
         );
     }
-    Answer {
-        traffic_key: Some(tv.key.clone()),
-        method,
-        rows,
-        sentences,
-        notes,
-    }
+    notes
 }
 
 /// `others` (indices of every vary but `t`) as one optional index per vary.
