@@ -367,7 +367,11 @@ impl RunFlags {
         let max = cores * JOBS_PER_CORE_MAX;
         match self.jobs {
             Some(j) if j > max => {
-                eprintln!("note: --jobs {j} lowered to {max} ({JOBS_PER_CORE_MAX} x the {cores} cores)");
+                // Once per process, however many runs or scenarios ask.
+                static NOTED: std::sync::Once = std::sync::Once::new();
+                NOTED.call_once(|| {
+                    eprintln!("note: --jobs {j} lowered to {max} ({JOBS_PER_CORE_MAX} x the {cores} cores)");
+                });
                 max
             }
             Some(j) => j.max(1),

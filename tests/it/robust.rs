@@ -289,6 +289,7 @@ fn inputs_are_bounded() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("--jobs 100000 lowered to"), "{}", text(&o));
+    assert_eq!(text(&o).matches("lowered to").count(), 1, "said once: {}", text(&o));
 }
 
 /// An overloaded park is said to be overloaded. The warning looks at the busiest piece of the
