@@ -226,9 +226,6 @@ pub(super) fn maintenance_model(
             "a cadence is listed but maintenance.enabled is false, so no cadence would run; set enabled = true under [maintenance] (it switches every cadence on), or remove the [[maintenance.cadence]] entries",
         );
     }
-    if mt.is_off() {
-        return Ok(None);
-    }
     // Request mode simulates lb1 alone (no VRRP pair): its balancer is not patched.
     let balancers = if spec.mode == Mode::Requests { 0 } else { balancers };
     let every = nonzero("maintenance.every", &mt.every)?;
@@ -243,6 +240,10 @@ pub(super) fn maintenance_model(
     } else {
         servers(spec, "maintenance.order", &mt.order, mt.kind, all)?
     };
+    // Checked even when off: a value no run could take is refused, not silently kept.
+    if mt.is_off() {
+        return Ok(None);
+    }
     if mt.enabled {
         some_server("maintenance.kind", mt.kind, &order)?;
     }

@@ -525,6 +525,19 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         "maintenance.window[0].duration",
         5,
     ),
+    // maintenance off: its values are still checked
+    (
+        "[maintenance]\nduration_per_server = \"0s\"",
+        "maintenance.duration_per_server",
+        2,
+    ),
+    (
+        "[maintenance]\nwait_between_servers = \"1x\"",
+        "maintenance.wait_between_servers",
+        2,
+    ),
+    ("[maintenance]\norder = [\"web9\"]", "maintenance.order[0]", 2),
+    ("[maintenance]\nwindow_start_h = 24", "maintenance.window_start_h", 2),
     (
         "mode = \"availability\"\n[maintenance]\nenabled = true\nevery = \"0s\"",
         "maintenance.every",
