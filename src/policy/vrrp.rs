@@ -157,6 +157,11 @@ impl VrrpRouter {
         }
     }
 
+    /// The router's configuration.
+    pub(crate) fn config(&self) -> &VrrpConfig {
+        &self.config
+    }
+
     #[cfg(test)]
     pub(crate) fn state(&self) -> State {
         self.state

@@ -123,20 +123,19 @@ impl AvailWorld<'_> {
             return;
         }
         // The repaired router starts as backup; it becomes master when its Master_Down_Timer
-        // runs out without hearing a better master: at once in effect if nobody is master,
-        // by preemption if it has the higher priority (no outage either way while a master
-        // serves).
+        // runs out: at once in effect if nobody is master; while a master serves, the router
+        // hears its advertisements and decides (preemption) whether it takes over (no outage
+        // either way while a master serves).
         let peer_master = self.lb_master.filter(|&p| p != c);
         let mut r = VrrpRouter::new(self.vrrp_config(c));
         r.handle_startup(now);
-        if let Some(p) = peer_master {
-            let cfg = self.vrrp_config(p);
-            r.handle_advertisement(now, cfg.priority, cfg.address, cfg.advert_interval_cs);
-            if cfg.priority > self.vrrp_config(c).priority {
-                return; // stays backup
-            }
-        }
-        let t = step_vrrp(&mut r);
+        let t = match peer_master {
+            Some(p) => match step_vrrp_hearing(&mut r, &self.vrrp_config(p), now) {
+                Some(t) => t,
+                None => return, // stays backup
+            },
+            None => step_vrrp(&mut r),
+        };
         if peer_master.is_none() {
             self.lb_epoch = self.lb_epoch.wrapping_add(1);
         }
@@ -168,6 +167,39 @@ pub(super) fn step_vrrp(r: &mut VrrpRouter) -> SimTime {
         }
     }
     panic!("VRRP router never became master within {EPISODE_STEPS_MAX} steps");
+}
+
+/// Step a backup VRRP router that hears `master`'s advertisements on their grid from `from`
+/// on, until it becomes master (it preempts a lower priority, after any `preempt_delay`);
+/// `None` if it stays backup: still not master once past its preemption delay and two
+/// Master_Down_Intervals of advertisements.
+pub(super) fn step_vrrp_hearing(r: &mut VrrpRouter, master: &VrrpConfig, from: SimTime) -> Option<SimTime> {
+    let interval = crate::policy::vrrp::centis(u32::from(master.advert_interval_cs));
+    let delay = r.config().preempt_delay.unwrap_or(SimDuration::ZERO);
+    let settled = from + delay + crate::policy::vrrp::centis(r.master_down_interval_cs()).saturating_mul(2);
+    let became_master = |r: &mut VrrpRouter| {
+        let mut became = false;
+        while let Some(a) = r.poll_action() {
+            became |= matches!(a, VrrpAction::BecameMaster);
+        }
+        became
+    };
+    let mut advert = from;
+    while advert <= settled {
+        r.handle_advertisement(advert, master.priority, master.address, master.advert_interval_cs);
+        if became_master(r) {
+            return Some(advert);
+        }
+        let next = advert + interval;
+        while let Some(t) = r.poll_timeout().filter(|&t| t < next) {
+            r.handle_timeout(t);
+            if became_master(r) {
+                return Some(t);
+            }
+        }
+        advert = next;
+    }
+    None
 }
 
 /// Step a health checker with probes behaving per `behaviour(start)` (round trip `rtt`)
@@ -211,4 +243,38 @@ pub(super) fn step_checker(
         }
     }
     panic!("health checker never reached the wanted state within {EPISODE_STEPS_MAX} steps");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backup(priority: u8, preempt: bool, delay_s: Option<u64>) -> VrrpRouter {
+        let mut cfg = VrrpConfig::new(priority, 1);
+        cfg.preempt = preempt;
+        cfg.preempt_delay = delay_s.map(SimDuration::from_secs);
+        let mut r = VrrpRouter::new(cfg);
+        r.handle_startup(SimTime::ZERO);
+        r
+    }
+
+    /// A repaired router hearing the serving master: the router, not the driver, decides
+    /// whether it takes over (preemption, `nopreempt`, `preempt_delay`).
+    #[test]
+    fn a_repaired_router_takes_over_only_as_its_preemption_says() {
+        let master = |priority| VrrpConfig::new(priority, 2);
+        let t0 = SimTime::ZERO;
+        // Preempting a lower master: when its Master_Down_Timer runs out (3 x 1 s + skew).
+        let mut r = backup(200, true, None);
+        let down = crate::policy::vrrp::centis(r.master_down_interval_cs());
+        assert_eq!(step_vrrp_hearing(&mut r, &master(100), t0), Some(t0 + down));
+        // A higher master keeps it backup; so does a lower one with `nopreempt`.
+        assert_eq!(step_vrrp_hearing(&mut backup(100, true, None), &master(200), t0), None);
+        assert_eq!(step_vrrp_hearing(&mut backup(200, false, None), &master(100), t0), None);
+        // `preempt_delay 10`: adverts accepted for 10 s, then discarded; master one
+        // Master_Down_Interval after the last one accepted (at 9 s).
+        let mut r = backup(200, true, Some(10));
+        let t = step_vrrp_hearing(&mut r, &master(100), t0).expect("takes over after the delay");
+        assert_eq!(t, t0 + SimDuration::from_secs(9) + down);
+    }
 }
