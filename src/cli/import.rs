@@ -67,6 +67,21 @@ fn read(path: &PathBuf) -> Result<String, import::ImportError> {
     })
 }
 
+/// The scenario's default name for a backend: its name with every character a scenario
+/// name may not hold (HAProxy also allows `.` and `:`) replaced by `_`.
+fn scenario_name(backend: &str) -> String {
+    backend
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn gather(args: &ImportArgs) -> Result<(Imported, String), import::ImportError> {
     let mut all = Imported::default();
     let mut name = args.name.clone();
@@ -78,7 +93,7 @@ fn gather(args: &ImportArgs) -> Result<(Imported, String), import::ImportError> 
         };
         let file = path.display().to_string();
         let be = haproxy::parse(&read(path)?, &file, &opts)?;
-        name.get_or_insert_with(|| be.name.clone());
+        name.get_or_insert_with(|| scenario_name(&be.name));
         all.merge(haproxy::to_imported(be, &file)?);
     }
     if !args.keepalived.is_empty() {
@@ -160,4 +175,18 @@ pub(crate) fn run(args: &ImportArgs) -> Result<i32> {
         None => print!("{text}"),
     }
     Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// HAProxy names may hold `.` and `:` (`hadoop-namenode-2.x`, met in a public
+    /// configuration); the default scenario name must still be a valid one.
+    #[test]
+    fn scenario_name_from_any_backend_name() {
+        assert_eq!(scenario_name("web"), "web");
+        assert_eq!(scenario_name("hadoop-namenode-2.x"), "hadoop-namenode-2_x");
+        assert_eq!(scenario_name("be:api_v1"), "be_api_v1");
+    }
 }

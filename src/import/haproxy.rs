@@ -1095,7 +1095,8 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// A `server-template`'s numbers: `N` is 1..=N, `A-B` is A..=B.
+    /// A `server-template`'s numbers: `N` is 1..=N, `A-B` is A..=B. HAProxy 2.6 accepts a
+    /// range from 0 (`0-9` names `p0`..`p9`), but not a count of 0.
     fn template_range(&self, l: &Line) -> Result<(u32, u32), ImportError> {
         let range = &l.words[2];
         let (lo, hi) = match range.split_once('-') {
@@ -1111,8 +1112,8 @@ impl Parser<'_> {
                 ),
             ));
         };
-        if lo == 0 || hi < lo || hi - lo >= TEMPLATE_SERVERS_MAX {
-            return Err(self.err(l.no, format!("`server-template` range `{range}` is not valid; expected 1..N with at most {TEMPLATE_SERVERS_MAX} servers")));
+        if hi < lo || hi - lo >= TEMPLATE_SERVERS_MAX {
+            return Err(self.err(l.no, format!("`server-template` range `{range}` is not valid; expected N >= 1 or A-B with A <= B, at most {TEMPLATE_SERVERS_MAX} servers")));
         }
         Ok((lo, hi))
     }
@@ -1815,6 +1816,25 @@ backend be
             "{:?}",
             imp.warnings
         );
+    }
+
+    /// `server-template` ranges as haproxy 2.6.12 reads them (`haproxy -c`, `show servers
+    /// state`): a range may start at 0, a count may not be 0, nor a range run backwards.
+    #[test]
+    fn template_ranges_follow_haproxy() {
+        let names = |range: &str| -> Vec<(String, u32)> {
+            let text = format!("backend be\n    server-template s {range} 10.0.0.1:80\n");
+            let b = parse_ok(&text, &Options::default());
+            b.servers.iter().map(|s| (s.name.clone(), s.id)).collect()
+        };
+        let want = |v: &[(&str, u32)]| -> Vec<(String, u32)> { v.iter().map(|(n, i)| (n.to_string(), *i)).collect() };
+        assert_eq!(names("0-2"), want(&[("s0", 1), ("s1", 2), ("s2", 3)]));
+        assert_eq!(names("0-0"), want(&[("s0", 1)]));
+        assert_eq!(names("2"), want(&[("s1", 1), ("s2", 2)]));
+        for bad in ["0", "3-1", "x", "1-x"] {
+            let e = parse_err(&format!("backend be\n    server-template s {bad} 10.0.0.1:80\n"));
+            assert!(e.contains("server-template"), "{bad}: {e}");
+        }
     }
 
     /// Automatic ids as haproxy 2.6.12 numbered these backends (`show servers state`).
