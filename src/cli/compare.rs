@@ -9,7 +9,7 @@ use super::exit;
 use super::report_scenario_error;
 use anyhow::Result;
 use clap::Args;
-use simpark::report::outdir::{self, OutDir};
+use simpark::report::outdir;
 use simpark::scenario::{self, Model};
 use simpark::study::compare::{self, Comparison};
 use simpark::study::precision::Precision;
@@ -85,12 +85,8 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
     }
     let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
-    let mut outdir = match OutDir::prepare(&out) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: --out {e}");
-            return Ok(exit::USAGE);
-        }
+    let Ok(mut outdir) = super::prepare_out(&out) else {
+        return Ok(exit::USAGE);
     };
     let jobs = args.run.jobs();
     let (cmp, wall) = match run_comparison(args, &entries, &peaks, &precision, units, jobs) {

@@ -657,6 +657,12 @@ fn finish_run(args: &RunArgs, ran: &simpark::run::Ran, out_path: &Path, jobs: us
     Ok(exit::OK)
 }
 
+/// The `--out` directory checked and locked for one whole run (`OutDir::prepare`); on
+/// failure the error is printed and the caller exits 2 having written nothing.
+pub(crate) fn prepare_out(out: &Path) -> std::result::Result<outdir::OutDir, ()> {
+    outdir::OutDir::prepare(out).map_err(|e| eprintln!("error: --out {e}"))
+}
+
 /// Where `run` writes without `--out`: one folder per (scenario, mode), so an availability
 /// run never lands beside a request run's stale `timeseries.csv`: `results/<name>/` in
 /// request mode, `results/<name>-availability/` in availability mode.

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use simpark::check::run::{self, Replications};
 use simpark::report;
-use simpark::report::outdir::{self, OutDir};
+use simpark::report::outdir;
 use simpark::run::Results;
 use simpark::scenario::{self, Mode, Model};
 use simpark::sim::avail::AvailWorld;
@@ -690,12 +690,8 @@ fn write_merged_run(
     started: Instant,
 ) -> Result<i32> {
     let out_path = args.out.clone().unwrap_or_else(|| super::default_out(model));
-    let mut out = match OutDir::prepare(&out_path) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: --out {e}");
-            return Ok(exit::USAGE);
-        }
+    let Ok(mut out) = super::prepare_out(&out_path) else {
+        return Ok(exit::USAGE);
     };
     // Everything is computed before the first file is written; units beyond n are ignored.
     let reps = if model.mode == Mode::Availability {
@@ -929,12 +925,8 @@ fn write_merged_study(args: &MergeArgs, study: &StudyFile, merged: &MergedStudy,
         text,
     } = merged;
     let out_path = args.out.clone().unwrap_or_else(|| default_out.clone());
-    let mut out = match OutDir::prepare(&out_path) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: --out {e}");
-            return Ok(exit::USAGE);
-        }
+    let Ok(mut out) = super::prepare_out(&out_path) else {
+        return Ok(exit::USAGE);
     };
     for (name, body) in files {
         out.write(name, body.as_bytes())?;

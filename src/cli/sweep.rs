@@ -78,12 +78,8 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
     };
     let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
-    let mut outdir = match OutDir::prepare(&out) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: --out {e}");
-            return Ok(exit::USAGE);
-        }
+    let Ok(mut outdir) = super::prepare_out(&out) else {
+        return Ok(exit::USAGE);
     };
     let jobs = args.run.jobs();
     let (report, wall) = match run_streamed(args, &plan, &load, precision.as_ref(), jobs, &mut outdir)? {

@@ -70,19 +70,25 @@ fn the_refused_corpus_is_refused_with_file_line_and_key() {
     }
 }
 
-/// A storage node rebooting faster than the token timeout runs to the end in both modes.
-#[test]
-fn quick_reboot_regression_runs_in_both_modes() {
-    let f = repo("scenarios/regressions/quick_reboot_store1.toml");
-    let d = tmpdir("quick-reboot");
+/// `simpark run f` in request and in availability mode, into `d/requests` and
+/// `d/availability`; each must succeed.
+fn run_in_both_modes(f: &Path, d: &Path) {
     for mode in ["requests", "availability"] {
         run_ok(
             simpark()
                 .args(["run", "-q", "--set", &format!("mode={mode}"), "--out"])
                 .arg(d.join(mode))
-                .arg(&f),
+                .arg(f),
         );
     }
+}
+
+/// A storage node rebooting faster than the token timeout runs to the end in both modes.
+#[test]
+fn quick_reboot_regression_runs_in_both_modes() {
+    let f = repo("scenarios/regressions/quick_reboot_store1.toml");
+    let d = tmpdir("quick-reboot");
+    run_in_both_modes(&f, &d);
     let o = simpark().args(["check"]).arg(&f).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
@@ -94,14 +100,7 @@ fn quick_reboot_regression_runs_in_both_modes() {
 fn crash_without_health_checks_runs_in_both_modes() {
     let f = repo("scenarios/regressions/crash_without_health_checks.toml");
     let d = tmpdir("crash-no-checks");
-    for mode in ["requests", "availability"] {
-        run_ok(
-            simpark()
-                .args(["run", "-q", "--set", &format!("mode={mode}"), "--out"])
-                .arg(d.join(mode))
-                .arg(&f),
-        );
-    }
+    run_in_both_modes(&f, &d);
     let summary = std::fs::read_to_string(d.join("requests/summary.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
     let retries = v["metrics"]["retries_per_kreq"]["value"].as_f64();
