@@ -559,3 +559,41 @@ alert_pages_per_week_max = 100
     }
     eprintln!("{printed}");
 }
+
+/// Global `unsetenv A B` removes every name it lists, in the real haproxy 2.6 and in the
+/// importer alike: `.if defined(X)` + `.alert` fails the file while a name is still set
+/// (the importer once kept every name of a two-name `unsetenv`).
+#[test]
+fn live_haproxy_unsetenv_removes_every_name_as_the_importer_does() {
+    let haproxy_bin = program("haproxy");
+    let text = |unset: &str| {
+        format!(
+            "global\n    setenv A 1\n    setenv B 2\n    {unset}\n.if defined(A)\n    .alert \"A is still set\"\n.endif\n\
+             .if defined(B)\n    .alert \"B is still set\"\n.endif\ndefaults\n    mode http\n    timeout connect 1s\n\
+             timeout client 1s\n    timeout server 1s\nbackend be\n    server a 127.0.0.1:8080\n"
+        )
+    };
+    let dir = tmpdir("import-unsetenv");
+    for (unset, still_set) in [("unsetenv A B", None), ("unsetenv A", Some("B is still set"))] {
+        let cfg = dir.join("haproxy.cfg");
+        std::fs::write(&cfg, text(unset)).expect("written");
+        let o = Command::new(&haproxy_bin)
+            .args(["-c", "-f"])
+            .arg(&cfg)
+            .output()
+            .expect("haproxy -c runs");
+        let said = String::from_utf8_lossy(&o.stderr).to_string();
+        let imported = haproxy::parse(&text(unset), "haproxy.cfg", &Options::default());
+        match still_set {
+            None => {
+                assert!(!said.contains("still set"), "{unset}: haproxy: {said}");
+                assert!(imported.is_ok(), "{unset}: importer: {:?}", imported.err());
+            }
+            Some(alert) => {
+                assert!(said.contains(alert), "{unset}: haproxy: {said}");
+                let e = imported.err().map(|e| e.to_string()).unwrap_or_default();
+                assert!(e.contains(alert), "{unset}: importer: {e}");
+            }
+        }
+    }
+}
