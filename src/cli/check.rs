@@ -54,6 +54,9 @@ pub(crate) fn check(
         scenarios: files.iter().map(|f| f.display().to_string()).collect(),
         sets: flags.sets(),
         vary: Vec::new(),
+        peak: None,
+        precision: None,
+        max_replications: None,
     };
     let models = match entries(&study, quiet) {
         Ok(m) => m,

@@ -14,6 +14,7 @@ use simpark::scenario::{self, Model};
 use simpark::study::compare::{self, Comparison};
 use simpark::study::precision::Precision;
 use simpark::study::shard::{StudyFile, StudyKind};
+use simpark::study::{Layout, RunFigures};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,13 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
         scenarios: args.scenarios.iter().map(|p| p.display().to_string()).collect(),
         sets: args.run.sets(),
         vary: Vec::new(),
+        peak: args.peak.clone(),
+        precision: args.precision.precision.clone(),
+        max_replications: args
+            .precision
+            .precision
+            .as_ref()
+            .map(|_| args.precision.max_replications),
     };
     // Validate everything first: a typo in the last file must not cost the others' run time.
     let entries = match entries(&study) {
@@ -54,7 +62,7 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
     for (_, m) in &entries {
         args.run.refuse_in_request_mode(m, false)?;
     }
-    let peaks = match peak_models(args, &entries) {
+    let (peaks, precision) = match peaks_and_precision(&study, &entries) {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
@@ -72,16 +80,14 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
         return Ok(exit::USAGE);
     }
     let default_out = Path::new("results").join("compare");
-    if let Some(code) = sharded(args, &study, &entries, &peaks, units, &default_out)? {
+    let study = Study {
+        file: &study,
+        entries: &entries,
+        peaks: &peaks,
+        precision: &precision,
+    };
+    if let Some(code) = sharded(args, &study, &default_out)? {
         return Ok(code);
-    }
-    let mut precision = Vec::new();
-    for (_, m) in &entries {
-        match args.precision.parse(m.mode, m.replications) {
-            Ok(Some(p)) => precision.push(p),
-            Ok(None) => {}
-            Err(code) => return Ok(code),
-        }
     }
     let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
@@ -107,11 +113,61 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// With `--peak`, every scenario's request-level model through the peak (none without it);
-/// or the exit code of a bad `--peak` or model.
-fn peak_models(args: &CompareArgs, entries: &[(String, Model)]) -> Result<Vec<Model>, i32> {
+/// A comparison's runs: the compared scenarios, their peak runs (one per scenario, or
+/// none) and their `--precision` targets (one per scenario, or none).
+pub(crate) struct Study<'a> {
+    pub(crate) file: &'a StudyFile,
+    pub(crate) entries: &'a [(String, Model)],
+    pub(crate) peaks: &'a [Model],
+    pub(crate) precision: &'a [Precision],
+}
+
+impl Study<'_> {
+    /// The runs in unit order: the scenarios, then their peak runs.
+    fn model(&self, run: usize) -> &Model {
+        match self.entries.get(run) {
+            Some((_, m)) => m,
+            None => &self.peaks[run - self.entries.len()],
+        }
+    }
+
+    /// The units of a sharded comparison (a scenario by precision has its cap's); `None`
+    /// beyond `UNITS_MAX`.
+    pub(crate) fn layout(&self) -> Option<Layout> {
+        let start: Vec<u32> = (0..self.entries.len() + self.peaks.len())
+            .map(|r| self.model(r).replications)
+            .collect();
+        Layout::new(&start, &|r| self.precision.get(r).map(|p| p.max))
+    }
+
+    /// Run `run`'s (mode, offered load).
+    pub(crate) fn meta(&self, run: usize) -> (scenario::Mode, f64) {
+        let m = self.model(run);
+        (m.mode, m.mean_rate_per_s())
+    }
+
+    /// The comparison from every run's figures (in unit order) and the replications each
+    /// used: what a whole compare and `simpark merge` both build.
+    pub(crate) fn comparison(&self, mut figures: Vec<RunFigures>, used: &[u32]) -> Comparison {
+        let peak_figures = figures.split_off(self.entries.len());
+        let cmp = compare::side_by_side(self.entries, figures, peak_figures);
+        if self.precision.is_empty() {
+            cmp
+        } else {
+            cmp.with_replications(used)
+        }
+    }
+}
+
+/// The study's `--peak` models (every scenario's request-level model through the peak; none
+/// without it) and `--precision` targets (each parsed for its scenario's mode; none without
+/// it); or the exit code of a bad `--peak`, model or target.
+pub(crate) fn peaks_and_precision(
+    study: &StudyFile,
+    entries: &[(String, Model)],
+) -> Result<(Vec<Model>, Vec<Precision>), i32> {
     let mut peaks = Vec::new();
-    if let Some(text) = &args.peak {
+    if let Some(text) = &study.peak {
         let peak = match compare::Peak::parse(text) {
             Ok(p) => p,
             Err(e) => {
@@ -126,43 +182,58 @@ fn peak_models(args: &CompareArgs, entries: &[(String, Model)]) -> Result<Vec<Mo
             }
         }
     }
-    Ok(peaks)
+    let targets = super::StudyPrecision::of(study);
+    let mut precision = Vec::new();
+    for (_, m) in entries {
+        if let Some(p) = targets.parse(m.mode, m.replications)? {
+            precision.push(p);
+        }
+    }
+    Ok((peaks, precision))
 }
 
-/// `--shards` (print the plan of `units`) or `--shard` / `--units` (run them into --out,
-/// default `<default_out>/parts`): the exit code; `None` for an unsharded comparison.
-fn sharded(
-    args: &CompareArgs,
-    study: &StudyFile,
-    entries: &[(String, Model)],
-    peaks: &[Model],
-    units: u64,
-    default_out: &Path,
-) -> Result<Option<i32>> {
-    let sharded = args.shard.shard.is_some() || args.shard.units.is_some() || args.shard.shards.is_some();
-    if sharded && !peaks.is_empty() {
-        eprintln!("error: --peak is not sharded yet; run the comparison with --peak in one process");
-        return Ok(Some(exit::USAGE));
+/// `--shards` (print the plan) or `--shard` / `--units` (run them into --out, default
+/// `<default_out>/parts`): the exit code; `None` for an unsharded comparison.
+fn sharded(args: &CompareArgs, study: &Study<'_>, default_out: &Path) -> Result<Option<i32>> {
+    if args.shard.shard.is_none() && args.shard.units.is_none() && args.shard.shards.is_none() {
+        return Ok(None);
     }
-    if let Some(shards) = args.shard.shards {
-        let head = format!(
-            "plan {}: comparison of {} scenarios, {units} units (scenarios x replications)",
-            hash(study, entries),
-            entries.len()
+    let Some(layout) = study.layout() else {
+        eprintln!(
+            "error: --precision: {} scenarios x --max-replications {} units; at most {} (fewer scenarios or a lower --max-replications)",
+            study.entries.len(),
+            args.precision.max_replications,
+            simpark::study::UNITS_MAX
         );
-        super::shard::print_plan(&head, units as u32, shards);
+        return Ok(Some(exit::USAGE));
+    };
+    let plan = hash(study.file, study.entries);
+    if let Some(shards) = args.shard.shards {
+        let initial = layout.initial();
+        let head = format!(
+            "plan {plan}: comparison of {} scenarios{}, {} units (scenarios{} x replications{})",
+            study.entries.len(),
+            if study.peaks.is_empty() { "" } else { " and their peaks" },
+            initial.len(),
+            if study.peaks.is_empty() { "" } else { " and peaks" },
+            if study.precision.is_empty() {
+                ""
+            } else {
+                "; the merge asks for more by precision"
+            },
+        );
+        super::shard::print_plan(&head, &initial, shards);
         return Ok(Some(exit::OK));
     }
-    match args.shard.selected(units) {
+    match args.shard.selected(&layout) {
         Ok(Some(selected)) => {
-            let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
             let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
             super::shard::run_study_units(
-                study,
-                &hash(study, entries),
-                &replications,
+                study.file,
+                &plan,
+                &layout,
                 &selected,
-                &|run| entries[run].1.clone(),
+                &|run| study.model(run).clone(),
                 &args.run,
                 &out,
             )

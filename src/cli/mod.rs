@@ -192,8 +192,11 @@ pub(crate) struct RunArgs {
 pub(crate) struct StudyPrecision {
     /// Add replications to each run (grid point, twin, scenario) in batches of 10 until
     /// every 95% CI half-width is reached, as `run --precision` does for one run (the same
-    /// targets); each run reports the replications it used. Not with --shard/--units/--shards.
-    #[arg(long, value_name = "TARGETS", conflicts_with_all = ["shard", "units", "shards"])]
+    /// targets); each run reports the replications it used. With --shard/--units the shards
+    /// run each run's first replications, study.toml records the targets and `simpark
+    /// merge` applies the rule (listing the next units to run); --units may name any unit
+    /// up to each run's --max-replications.
+    #[arg(long, value_name = "TARGETS")]
     pub precision: Option<String>,
     /// Most replications a --precision run may use.
     #[arg(long, value_name = "N", default_value_t = simpark::study::precision::REPLICATIONS_MAX_DEFAULT, requires = "precision")]
@@ -201,6 +204,16 @@ pub(crate) struct StudyPrecision {
 }
 
 impl StudyPrecision {
+    /// The targets a study file records (what its shards ran with).
+    pub(crate) fn of(study: &simpark::study::shard::StudyFile) -> StudyPrecision {
+        StudyPrecision {
+            precision: study.precision.clone(),
+            max_replications: study
+                .max_replications
+                .unwrap_or(simpark::study::precision::REPLICATIONS_MAX_DEFAULT),
+        }
+    }
+
     /// The targets for a run of `mode` starting at `start` replications (`None` without
     /// `--precision`); an error is printed and its exit code returned.
     pub(crate) fn parse(&self, mode: scenario::Mode, start: u32) -> Result<Option<Precision>, i32> {

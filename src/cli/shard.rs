@@ -21,6 +21,7 @@ use simpark::sim::avail::AvailWorld;
 use simpark::sim::request::World;
 use simpark::study::precision::Precision;
 use simpark::study::shard::{self, Collected, Replication, Shard, StudyFile, StudyKind};
+use simpark::study::{Layout, RunFigures};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -51,15 +52,19 @@ pub(crate) struct ShardFlags {
 }
 
 impl ShardFlags {
-    /// The units selected out of `total`, or `None` for the whole study.
-    pub(crate) fn selected(&self, total: u64) -> Result<Option<Vec<u32>>, shard::ShardError> {
-        let total = u32::try_from(total).expect("studies have at most UNITS_MAX units");
+    /// The units selected, or `None` for the whole study: `--units` out of all the layout's
+    /// units, `--shard` a block of its initial ones (`Layout::initial`).
+    pub(crate) fn selected(&self, layout: &Layout) -> Result<Option<Vec<u32>>, shard::ShardError> {
+        let total = u32::try_from(layout.units().total()).expect("studies have at most UNITS_MAX units");
         if let Some(list) = &self.units {
             return shard::parse_units(list, total).map(Some);
         }
         let Some(spec) = &self.shard else { return Ok(None) };
         let s = Shard::parse(spec, &|k| std::env::var(k).ok())?;
-        Ok(Some(s.units(total).collect()))
+        let initial = layout.initial();
+        Ok(Some(
+            s.units(initial.len() as u32).map(|k| initial[k as usize]).collect(),
+        ))
     }
 }
 
@@ -72,12 +77,12 @@ fn current_dir() -> Result<String> {
         .to_string())
 }
 
-/// A sharded `sweep` or `compare`: run `units` of the study (`replications[run]` units per
-/// run, models from `model_of`), write `study.toml` and one part file of records into `out`.
+/// A sharded `sweep` or `compare`: run `units` of the study (of `layout`, models from
+/// `model_of`), write `study.toml` and one part file of records into `out`.
 pub(crate) fn run_study_units(
     study: &StudyFile,
     plan: &str,
-    replications: &[u32],
+    layout: &Layout,
     units: &[u32],
     model_of: &(dyn Fn(usize) -> Model + Sync),
     flags: &RunFlags,
@@ -86,10 +91,10 @@ pub(crate) fn run_study_units(
     let bar = flags.progress(units.len() as u64, "units");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
-    let study_units = simpark::study::Units::new(replications);
+    let study_units = layout.units();
     let mut text = String::new();
     let ran = simpark::study::run_units(
-        &study_units,
+        study_units,
         &mut units.iter().copied(),
         model_of,
         flags.jobs(),
@@ -322,15 +327,15 @@ pub(super) fn check_units(
     run: &RunFlags,
 ) -> Result<i32> {
     let replications: Vec<u32> = models.iter().map(|(_, m)| m.replications).collect();
-    let index = simpark::study::Units::new(&replications);
-    if index.total() > simpark::study::UNITS_MAX {
+    let Some(layout) = Layout::new(&replications, &|_| None) else {
         eprintln!(
             "error: {} replications in all; at most {}",
-            index.total(),
+            replications.iter().map(|&r| u64::from(r)).sum::<u64>(),
             simpark::study::UNITS_MAX
         );
         return Ok(exit::USAGE);
-    }
+    };
+    let index = layout.units();
     let plan = check_hash(study, models);
     if let Some(shards) = flags.shards {
         let head = format!(
@@ -338,10 +343,10 @@ pub(super) fn check_units(
             models.len(),
             index.total()
         );
-        print_plan(&head, index.total() as u32, shards);
+        print_plan(&head, &layout.initial(), shards);
         return Ok(exit::OK);
     }
-    let units = match flags.selected(index.total()) {
+    let units = match flags.selected(&layout) {
         Ok(Some(u)) => u,
         Ok(None) => unreachable!("called with --shard or --units"),
         Err(e) => {
@@ -353,7 +358,7 @@ pub(super) fn check_units(
     let bar = run.progress(units.len() as u64, "units");
     #[allow(clippy::disallowed_methods)] // wall clock for stderr only
     let started = Instant::now();
-    let text = match check_record_lines(models, &index, &units, &plan, run, &bar) {
+    let text = match check_record_lines(models, index, &units, &plan, run, &bar) {
         Ok(t) => t,
         Err(code) => return Ok(code),
     };
@@ -458,17 +463,21 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<i32> {
             "plan {hash}: scenario `{}`, {} units (one replication each)",
             model.spec.name, model.replications
         ),
-        model.replications,
+        &(0..model.replications).collect::<Vec<_>>(),
         args.shards,
     );
     Ok(exit::OK)
 }
 
-/// The plan's head line, then the units of each of `shards` shards out of `total`.
-pub(crate) fn print_plan(head: &str, total: u32, shards: u32) {
+/// The plan's head line, then the units of each of `shards` shards: blocks of `initial`
+/// (the units the shards run; a precision rule may ask for more at the merge).
+pub(crate) fn print_plan(head: &str, initial: &[u32], shards: u32) {
     println!("{head}, {shards} shards");
     for index in 0..shards {
-        let units: Vec<u32> = Shard { index, count: shards }.units(total).collect();
+        let units: Vec<u32> = Shard { index, count: shards }
+            .units(initial.len() as u32)
+            .map(|k| initial[k as usize])
+            .collect();
         let list = if units.is_empty() {
             "none".to_string()
         } else {
@@ -766,6 +775,36 @@ fn part_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// `plan`; the records, or the exit code (errors and missing units printed, `top_up` being
 /// the command that runs missing units without `--units`).
 fn collect(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Result<Result<Collected, i32>> {
+    let collected = match collect_records(dirs, total, plan)? {
+        Ok(c) => c,
+        Err(code) => return Ok(Err(code)),
+    };
+    let missing = collected.missing();
+    if !missing.is_empty() {
+        print_missing(
+            &format!("{} of {total} units missing", missing.len()),
+            &missing,
+            dirs,
+            top_up,
+        );
+        return Ok(Err(exit::USAGE));
+    }
+    Ok(Ok(collected))
+}
+
+/// `what`, the `missing` units and the command (`top_up` with `--units` and `--out`) that
+/// runs them, as an error.
+fn print_missing(what: &str, missing: &[u32], dirs: &[PathBuf], top_up: &str) {
+    let list = shard::format_units(missing);
+    eprintln!(
+        "error: {what}: {list}\n  run them anywhere, then merge again: {top_up} --units {list} --out {}",
+        dirs[0].display()
+    );
+}
+
+/// Read every record of the directories into one list of `total` units checked against
+/// `plan` (units may be missing); or the exit code, the error printed.
+fn collect_records(dirs: &[PathBuf], total: u64, plan: &str) -> Result<Result<Collected, i32>> {
     let mut collected = Collected::new(u32::try_from(total).expect("studies have at most UNITS_MAX units"));
     for dir in dirs {
         for p in part_files(dir)? {
@@ -776,29 +815,59 @@ fn collect(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Result<Res
             }
         }
     }
-    let missing = collected.missing();
-    if !missing.is_empty() {
-        let list = shard::format_units(&missing);
-        eprintln!(
-            "error: {} of {total} units missing: {list}\n  run them anywhere, then merge again: {top_up} --units {list} --out {}",
-            missing.len(),
-            dirs[0].display()
-        );
-        return Ok(Err(exit::USAGE));
-    }
     Ok(Ok(collected))
 }
 
-/// The units' figures in unit order (`collect`, then decoded), or the exit code.
-fn collect_figures(dirs: &[PathBuf], total: u64, plan: &str, top_up: &str) -> Result<Result<Vec<Vec<f64>>, i32>> {
-    let collected = match collect(dirs, total, plan, top_up)? {
+/// A sharded study's runs as its merge sees them: their units, each run's (mode, offered
+/// load) and the targets of a run by precision.
+struct StudyRuns<'a> {
+    layout: &'a Layout,
+    meta: &'a dyn Fn(usize) -> (Mode, f64),
+    precision: &'a dyn Fn(usize) -> Option<&'a Precision>,
+}
+
+/// Every run's figures and the replications each used.
+type Folded = (Vec<RunFigures>, Vec<u32>);
+
+/// The records of `args.dirs` folded run by run with the same code as one process, and the
+/// replications each run used (by precision, as many as the rule asks for); or the exit code,
+/// the units still needed printed with the command (`top_up`) that runs them.
+fn merged_figures(args: &MergeArgs, runs: &StudyRuns<'_>, plan: &str, top_up: &str) -> Result<Result<Folded, i32>> {
+    let total = runs.layout.units().total();
+    let collected = match collect_records(&args.dirs, total, plan)? {
         Ok(c) => c,
         Err(code) => return Ok(Err(code)),
     };
-    Ok(collected.figures().map_err(|e| {
-        eprintln!("error: {e}");
-        exit::USAGE
-    }))
+    let figures = match collected.figures() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Err(exit::USAGE));
+        }
+    };
+    let mode = |r: usize| (runs.meta)(r).0;
+    if let Some(u) = runs.layout.misfit(&mode, &figures) {
+        eprintln!("error: unit {u}: its figures do not fit its run (a record of another simpark build?)");
+        return Ok(Err(exit::USAGE));
+    }
+    match runs.layout.used(&mode, runs.precision, &figures) {
+        Ok(used) => Ok(Ok((runs.layout.fold(&used, runs.meta, &figures), used))),
+        Err(missing) => {
+            let initial = runs.layout.initial();
+            let planned = missing.iter().filter(|u| initial.binary_search(u).is_ok()).count();
+            let more = missing.len() - planned;
+            let what = match (planned, more) {
+                (_, 0) => format!("{planned} of {} units missing", initial.len()),
+                (0, _) => format!("precision targets not met yet: {more} more units needed"),
+                _ => format!(
+                    "{planned} of {} units missing, and {more} more for the precision targets",
+                    initial.len()
+                ),
+            };
+            print_missing(&what, &missing, &args.dirs, top_up);
+            Ok(Err(exit::USAGE))
+        }
+    }
 }
 
 /// `simpark merge` of a sharded `sweep` or `compare`: rebuild the study from `study.toml`,
@@ -845,6 +914,15 @@ fn study_top_up(study: &StudyFile) -> String {
     for s in &study.sets {
         top_up.push_str(&format!(" --set {}", super::shell_quote(s)));
     }
+    if let Some(p) = &study.peak {
+        top_up.push_str(&format!(" --peak {}", super::shell_quote(p)));
+    }
+    if let Some(p) = &study.precision {
+        top_up.push_str(&format!(" --precision {}", super::shell_quote(p)));
+    }
+    if let Some(m) = study.max_replications {
+        top_up.push_str(&format!(" --max-replications {m}"));
+    }
     top_up
 }
 
@@ -867,19 +945,30 @@ fn merged_sweep(args: &MergeArgs, study: &StudyFile, top_up: &str) -> Result<Res
         Ok(p) => p,
         Err(code) => return Ok(Err(code)),
     };
+    let precision = match super::StudyPrecision::of(study).parse(plan.base.mode, plan.base.replications) {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let Some(layout) = super::sweep::layout(&plan, precision.as_ref()) else {
+        eprintln!("error: the study's units exceed {}", simpark::study::UNITS_MAX);
+        return Ok(Err(exit::USAGE));
+    };
     let hash = study.hash(&[scenario::to_toml(&plan.base.spec)]);
-    let figures = match collect_figures(&args.dirs, plan.units(), &hash, top_up)? {
+    let runs = StudyRuns {
+        layout: &layout,
+        meta: &|r| (plan.runs[r].mode, plan.runs[r].offered_rps),
+        precision: &|_| precision.as_ref(),
+    };
+    let (figures, used) = match merged_figures(args, &runs, &hash, top_up)? {
         Ok(f) => f,
         Err(code) => return Ok(Err(code)),
     };
-    let runs = &plan.runs;
-    let Ok(figures) =
-        simpark::study::fold_each(&plan.replications(), &|r| (runs[r].mode, runs[r].offered_rps), &figures)
-    else {
-        eprintln!("error: a record's figures do not fit its run (another simpark build?)");
-        return Ok(Err(exit::USAGE));
-    };
-    let report = plan.report(figures);
+    let mut report = plan.report(figures);
+    if precision.is_some() {
+        for (p, n) in report.points.iter_mut().zip(used) {
+            p.replications = Some(n);
+        }
+    }
     Ok(Ok(MergedStudy {
         files: super::sweep::outputs(&report)?,
         default_out: Path::new("results").join(format!("sweep-{}", plan.base.spec.name)),
@@ -894,23 +983,35 @@ fn merged_compare(args: &MergeArgs, study: &StudyFile, top_up: &str) -> Result<R
         Ok(e) => e,
         Err(code) => return Ok(Err(code)),
     };
+    let (peaks, precision) = match super::compare::peaks_and_precision(study, &entries) {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let compared = super::compare::Study {
+        file: study,
+        entries: &entries,
+        peaks: &peaks,
+        precision: &precision,
+    };
+    let Some(layout) = compared.layout() else {
+        eprintln!("error: the study's units exceed {}", simpark::study::UNITS_MAX);
+        return Ok(Err(exit::USAGE));
+    };
+    let runs = StudyRuns {
+        layout: &layout,
+        meta: &|r| compared.meta(r),
+        precision: &|r| precision.get(r),
+    };
     let hash = super::compare::hash(study, &entries);
-    let replications: Vec<u32> = entries.iter().map(|(_, m)| m.replications).collect();
-    let total = simpark::study::Units::new(&replications).total();
-    let figures = match collect_figures(&args.dirs, total, &hash, top_up)? {
+    let (figures, used) = match merged_figures(args, &runs, &hash, top_up)? {
         Ok(f) => f,
         Err(code) => return Ok(Err(code)),
     };
-    let meta = |r: usize| (entries[r].1.mode, entries[r].1.mean_rate_per_s());
-    let Ok(figures) = simpark::study::fold_each(&replications, &meta, &figures) else {
-        eprintln!("error: a record's figures do not fit its run (another simpark build?)");
-        return Ok(Err(exit::USAGE));
-    };
-    let cmp = simpark::study::compare::side_by_side(&entries, figures, Vec::new());
+    let cmp = compared.comparison(figures, &used);
     Ok(Ok(MergedStudy {
         files: super::compare::outputs(&cmp)?,
         default_out: Path::new("results").join("compare"),
-        id: super::compare::run_id(&entries, &[]),
+        id: super::compare::run_id(&entries, &peaks),
         text: cmp.table(),
     }))
 }

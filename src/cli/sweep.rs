@@ -13,6 +13,7 @@ use simpark::report::{
     outdir::{self, OutDir},
 };
 use simpark::scenario::{Model, ScenarioError};
+use simpark::study::Layout;
 use simpark::study::precision::Precision;
 use simpark::study::shard::{StudyFile, StudyKind};
 use simpark::study::sweep::{Plan, SweepReport, csv_header, csv_row};
@@ -69,13 +70,19 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<i32> {
     };
     let load = |extra: &[String]| study.load(0, extra);
     let default_out = Path::new("results").join(format!("sweep-{}", plan.base.spec.name));
-    if let Some(code) = sharded(args, &study, &plan, &load, &default_out)? {
-        return Ok(code);
-    }
     let precision = match args.precision.parse(plan.base.mode, plan.base.replications) {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let sweep = Sweep {
+        study: &study,
+        plan: &plan,
+        load: &load,
+        precision: precision.as_ref(),
+    };
+    if let Some(code) = sharded(args, &sweep, &default_out)? {
+        return Ok(code);
+    }
     let out = args.run.out.clone().unwrap_or(default_out);
     // Checked and locked before anything is simulated; published as a unit at the end.
     let Ok(mut outdir) = super::prepare_out(&out) else {
@@ -130,38 +137,75 @@ fn study_file(args: &SweepArgs) -> Result<StudyFile, i32> {
         scenarios: args.scenario.iter().map(|p| p.display().to_string()).collect(),
         sets,
         vary: args.vary.clone(),
+        peak: None,
+        precision: args.precision.precision.clone(),
+        max_replications: args
+            .precision
+            .precision
+            .as_ref()
+            .map(|_| args.precision.max_replications),
     })
+}
+
+/// A sweep about to run: its study file, plan, how it loads a run's model and its
+/// `--precision` targets.
+struct Sweep<'a> {
+    study: &'a StudyFile,
+    plan: &'a Plan,
+    load: &'a Load<'a>,
+    precision: Option<&'a Precision>,
+}
+
+/// The units of a sharded sweep (every run by precision has its cap's); `None` beyond
+/// `UNITS_MAX`.
+pub(crate) fn layout(plan: &Plan, precision: Option<&Precision>) -> Option<Layout> {
+    Layout::new(&plan.replications(), &|_| precision.map(|p| p.max))
 }
 
 /// `--shards` (print the plan) or `--shard` / `--units` (run them into --out, default
 /// `<default_out>/parts`): the exit code; `None` for an unsharded sweep.
-fn sharded(
-    args: &SweepArgs,
-    study: &StudyFile,
-    plan: &Plan,
-    load: &Load<'_>,
-    default_out: &Path,
-) -> Result<Option<i32>> {
-    let hash = || study.hash(&[simpark::scenario::to_toml(&plan.base.spec)]);
+fn sharded(args: &SweepArgs, sweep: &Sweep<'_>, default_out: &Path) -> Result<Option<i32>> {
+    if args.shard.shard.is_none() && args.shard.units.is_none() && args.shard.shards.is_none() {
+        return Ok(None);
+    }
+    let Sweep {
+        study,
+        plan,
+        load,
+        precision,
+    } = *sweep;
+    let Some(layout) = layout(plan, precision) else {
+        return Ok(Some(usage(format!(
+            "--precision: {} runs x --max-replications {} units; at most {} (fewer points or a lower --max-replications)",
+            plan.runs.len(),
+            args.precision.max_replications,
+            simpark::study::UNITS_MAX
+        ))));
+    };
+    let hash = study.hash(&[simpark::scenario::to_toml(&plan.base.spec)]);
     if let Some(shards) = args.shard.shards {
+        let initial = layout.initial();
         let head = format!(
-            "plan {}: sweep of `{}`, {} units ({} runs x replications, grid points then N-1 twins)",
-            hash(),
+            "plan {hash}: sweep of `{}`, {} units ({} runs x replications, grid points then N-1 twins{})",
             plan.base.spec.name,
-            plan.units(),
-            plan.runs.len()
+            initial.len(),
+            plan.runs.len(),
+            if precision.is_some() {
+                "; the merge asks for more by precision"
+            } else {
+                ""
+            }
         );
-        super::shard::print_plan(&head, plan.units() as u32, shards);
+        super::shard::print_plan(&head, &initial, shards);
         return Ok(Some(exit::OK));
     }
-    match args.shard.selected(plan.units()) {
+    match args.shard.selected(&layout) {
         Ok(Some(units)) => {
-            let hash = hash();
             let out = args.run.out.clone().unwrap_or_else(|| default_out.join("parts"));
             super::shard::run_study_units(
                 study,
                 &hash,
-                &plan.replications(),
+                &layout,
                 &units,
                 &|run| plan.model(load, run),
                 &args.run,

@@ -243,11 +243,7 @@ pub fn compare_precise(
         on_done,
     )?;
     let peak_figures = run_models(peaks, jobs, on_done)?;
-    let mut cmp = side_by_side(entries, figures, peak_figures);
-    for (c, n) in cmp.scenarios.iter_mut().zip(used) {
-        c.replications = n;
-    }
-    Ok(cmp)
+    Ok(side_by_side(entries, figures, peak_figures).with_replications(&used))
 }
 
 /// The comparison of `entries` from each one's figures (in order) and its peak models'
@@ -321,6 +317,16 @@ const PEAK_ROWS: [(&str, &str, usize); 4] = [
     ("peak: latency ms p99", "latency_ms_p99", 1),
     ("peak: busiest web util.", "web_utilisation_max", 3),
 ];
+
+impl Comparison {
+    /// The comparison with each scenario's replications as used (by precision; in order).
+    pub fn with_replications(mut self, used: &[u32]) -> Comparison {
+        for (c, &n) in self.scenarios.iter_mut().zip(used) {
+            c.replications = n;
+        }
+        self
+    }
+}
 
 fn pm(e: &Estimate, digits: usize) -> String {
     match e.ci95 {

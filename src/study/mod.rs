@@ -454,32 +454,117 @@ pub fn run_and_fold_precise<'p>(
     Ok((folded, used))
 }
 
-/// Fold a whole study's unit figures (in unit order, `replications[run]` per run) into
-/// each run's figures: what `simpark merge` does with a study's records. A unit whose
-/// figures do not fit its run's mode is returned as `Err(unit)`.
-pub fn fold_each(
-    replications: &[u32],
-    meta: &dyn Fn(usize) -> (Mode, f64),
-    figures: &[Vec<f64>],
-) -> Result<Vec<RunFigures>, u32> {
-    assert_eq!(
-        Units::new(replications).total(),
-        figures.len() as u64,
-        "one figure list per unit"
-    );
-    let mut rest = figures;
-    let mut out = Vec::with_capacity(replications.len());
-    for (run, &r) in replications.iter().enumerate() {
-        let (reps, tail) = rest.split_at(r as usize);
-        let (mode, offered) = meta(run);
-        let first = (figures.len() - rest.len()) as u32;
-        if let Some(k) = reps.iter().position(|f| f.len() != metric_names(mode).len()) {
-            return Err(first + k as u32);
-        }
-        out.push(fold(mode, offered, reps));
-        rest = tail;
+/// A sharded study's units: every run's slots (its replications; for a run by precision, the
+/// cap) numbered run by run, and the replications each run starts with. Without precision
+/// the two are equal and the units are exactly the study's (run, replication) pairs.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    units: Units,
+    start: Vec<u32>,
+}
+
+impl Layout {
+    /// Run `run` starts with `start[run]` replications and may grow to `cap(run)` (`None`:
+    /// fixed); `None` when the slots exceed `UNITS_MAX`.
+    pub fn new(start: &[u32], cap: &dyn Fn(usize) -> Option<u32>) -> Option<Layout> {
+        let slots: Vec<u32> = (0..start.len())
+            .map(|r| cap(r).unwrap_or(start[r]).max(start[r]))
+            .collect();
+        let units = Units::new(&slots);
+        (units.total() <= UNITS_MAX).then(|| Layout {
+            units,
+            start: start.to_vec(),
+        })
     }
-    Ok(out)
+
+    /// The units, numbered run by run.
+    pub fn units(&self) -> &Units {
+        &self.units
+    }
+
+    /// Every run's first `start` units, in unit order: what the shards of the study run
+    /// before a precision rule asks for more (all units without precision).
+    pub fn initial(&self) -> Vec<u32> {
+        (0..self.start.len())
+            .flat_map(|r| {
+                let first = self.units.range(r).start;
+                first..first + self.start[r]
+            })
+            .collect()
+    }
+
+    /// How many replications each run uses, given every unit's figures (`None`: no record):
+    /// its start, then, where `precision(run)` is given, as many as the rule asks for
+    /// (`Precision::step` on the run's figures in replication order, as
+    /// `run_and_fold_precise` steps), so the answer is the in-process one. `Err`: the units
+    /// the answer still needs, in order (a run by precision shows its next batch only once
+    /// the one before it is complete).
+    pub fn used<'p>(
+        &self,
+        mode: &dyn Fn(usize) -> Mode,
+        precision: &dyn Fn(usize) -> Option<&'p Precision>,
+        figures: &[Option<Vec<f64>>],
+    ) -> Result<Vec<u32>, Vec<u32>> {
+        assert_eq!(figures.len() as u64, self.units.total(), "one slot per unit");
+        let mut used = Vec::with_capacity(self.start.len());
+        let mut missing = Vec::new();
+        for (run, &start) in self.start.iter().enumerate() {
+            let first = self.units.range(run).start;
+            let mut n = start;
+            loop {
+                let absent: Vec<u32> = (first..first + n).filter(|&u| figures[u as usize].is_none()).collect();
+                if !absent.is_empty() {
+                    missing.extend(absent);
+                    break;
+                }
+                let Some(p) = precision(run) else { break };
+                let present: Vec<Vec<f64>> = figures[first as usize..(first + n) as usize]
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .collect();
+                match p.step(mode(run), &present) {
+                    Some(next) => n = next,
+                    None => break,
+                }
+            }
+            used.push(n);
+        }
+        if missing.is_empty() { Ok(used) } else { Err(missing) }
+    }
+
+    /// Fold each run's first `used[run]` units (all present) into its figures, in run order:
+    /// the one summarising step, as a whole study folds. `meta(run)` is the run's (mode,
+    /// offered load).
+    pub fn fold(
+        &self,
+        used: &[u32],
+        meta: &dyn Fn(usize) -> (Mode, f64),
+        figures: &[Option<Vec<f64>>],
+    ) -> Vec<RunFigures> {
+        used.iter()
+            .enumerate()
+            .map(|(run, &n)| {
+                let first = self.units.range(run).start as usize;
+                let reps: Vec<Vec<f64>> = figures[first..first + n as usize]
+                    .iter()
+                    .map(|f| f.clone().expect("used units are present"))
+                    .collect();
+                let (mode, offered) = meta(run);
+                fold(mode, offered, &reps)
+            })
+            .collect()
+    }
+
+    /// The first unit whose figures do not fit its run's mode (a record of another build).
+    pub fn misfit(&self, mode: &dyn Fn(usize) -> Mode, figures: &[Option<Vec<f64>>]) -> Option<u32> {
+        (0..self.start.len()).find_map(|run| {
+            let width = metric_names(mode(run)).len();
+            self.units
+                .range(run)
+                .find(|&u| figures[u as usize].as_ref().is_some_and(|f| f.len() != width))
+        })
+    }
 }
 
 /// Run every replication of every model on `jobs` threads, as one flat list of (model,

@@ -208,6 +208,16 @@ pub struct StudyFile {
     pub sets: Vec<String>,
     /// A sweep's `--vary` ranges, in order.
     pub vary: Vec<String>,
+    /// A comparison's `--peak` (its peak runs follow the compared scenarios' units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak: Option<String>,
+    /// `--precision` targets: each run gets its cap's units (`study::Layout`) and `simpark
+    /// merge` applies the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<String>,
+    /// `--max-replications` with `precision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replications: Option<u32>,
 }
 
 /// Which study a `study.toml` describes.
@@ -282,6 +292,17 @@ impl StudyFile {
         let labels: Vec<String> = (0..self.scenario_count()).map(|i| self.label(i)).collect();
         parts.extend(labels.iter().map(String::as_str));
         parts.extend(resolved.iter().map(String::as_str));
+        // Absent options add nothing, so older plans keep their hashes.
+        let cap = self.max_replications.map(|m| m.to_string());
+        for (key, value) in [
+            ("peak", &self.peak),
+            ("precision", &self.precision),
+            ("max_replications", &cap),
+        ] {
+            if let Some(v) = value {
+                parts.extend([key, v.as_str()]);
+            }
+        }
         hash_parts(&parts)
     }
 }
@@ -1027,11 +1048,6 @@ impl Collected {
             .collect()
     }
 
-    /// The records in unit order (call when nothing is missing).
-    fn records(&self) -> impl Iterator<Item = Result<(u32, UnitRecord), MergeError>> + '_ {
-        self.records_in(0..self.lines.len() as u32)
-    }
-
     /// The records of `units`, in order (call when none of them is missing).
     fn records_in(&self, units: Range<u32>) -> impl Iterator<Item = Result<(u32, UnitRecord), MergeError>> + '_ {
         let lines = &self.lines[units.start as usize..units.end as usize];
@@ -1085,15 +1101,25 @@ impl Collected {
             .collect()
     }
 
-    /// A study's unit figures in unit order (call when nothing is missing).
-    pub fn figures(&self) -> Result<Vec<Vec<f64>>, MergeError> {
-        self.records()
-            .map(|r| match r? {
-                (_, UnitRecord::Figures(bits)) => Ok(floats(&bits)),
-                (unit, _) => Err(MergeError::Record {
-                    unit,
-                    error: RecordError("a replication record in a study plan".into()),
-                }),
+    /// A study's unit figures in unit order, `None` for a unit with no record.
+    pub fn figures(&self) -> Result<Vec<Option<Vec<f64>>>, MergeError> {
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(unit, line)| {
+                let Some(line) = line else { return Ok(None) };
+                let unit = unit as u32;
+                let r: Record = serde_json::from_str(line).map_err(|e| MergeError::Parse {
+                    origin: format!("unit {unit}"),
+                    message: e.to_string(),
+                })?;
+                match r.rep {
+                    UnitRecord::Figures(bits) => Ok(Some(floats(&bits))),
+                    _ => Err(MergeError::Record {
+                        unit,
+                        error: RecordError("a replication record in a study plan".into()),
+                    }),
+                }
             })
             .collect()
     }

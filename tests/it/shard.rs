@@ -742,7 +742,12 @@ fn property_random_splits_of_a_study_merge_to_the_single_run() {
         dropped.sort_unstable();
         assert_eq!(c.missing(), dropped);
         if dropped.is_empty() {
-            let figures = study::fold_each(&replications, &meta, &c.figures().unwrap()).unwrap();
+            let layout = study::Layout::new(&replications, &|_| None).unwrap();
+            let figures = c.figures().unwrap();
+            assert_eq!(layout.misfit(&|r| meta(r).0, &figures), None);
+            let used = layout.used(&|r| meta(r).0, &|_| None, &figures).unwrap();
+            assert_eq!(used, replications);
+            let figures = layout.fold(&used, &meta, &figures);
             assert!(
                 compare::side_by_side(&entries, figures, Vec::new()).json() == single,
                 "merge differs from the single run"
@@ -964,23 +969,6 @@ fn sweep_and_compare_by_precision_are_the_same_for_any_jobs() {
         "{used:?}"
     );
     assert!(used.iter().any(|&n| n > 3), "{used:?}");
-    // Refused with shards (decide the count first).
-    let mut cmd = simpark();
-    let o = cmd
-        .current_dir(&d)
-        .args([
-            "sweep",
-            "small.toml",
-            "--vary",
-            "web.count=1..2",
-            "--precision",
-            "1%",
-            "--shard",
-            "0/2",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
     let compare = |jobs: &str, out: &str| {
         let mut cmd = simpark();
         cmd.current_dir(&d).args([
@@ -1009,8 +997,11 @@ fn sweep_and_compare_by_precision_are_the_same_for_any_jobs() {
 }
 
 /// Merge `dirs` into `merged`, running every top-up command the merge prints (the next
-/// batch of a precision plan) until it succeeds; the number of top-ups.
+/// batch of a precision plan) through the shell, as a user would paste it, until it
+/// succeeds; the number of top-ups.
 fn merge_following_top_ups(cwd: &Path, dirs: &[&Path], merged: &Path) -> usize {
+    let bin = Path::new(env!("CARGO_BIN_EXE_simpark")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     for top_ups in 0..120 {
         let o = merge(dirs, merged);
         if o.status.success() {
@@ -1023,11 +1014,103 @@ fn merge_following_top_ups(cwd: &Path, dirs: &[&Path], merged: &Path) -> usize {
             .split_once("then merge again: ")
             .map(|(_, c)| c.trim())
             .unwrap_or_else(|| panic!("no top-up command: {err}"));
-        let args: Vec<&str> = cmd.split_whitespace().collect();
-        assert_eq!(args[..2], ["simpark", "run"], "{cmd}");
-        run_ok(simpark().current_dir(cwd).args(&args[1..]).arg("--quiet"));
+        assert!(cmd.contains("simpark ") && cmd.contains(" --units "), "{cmd}");
+        run_ok(
+            std::process::Command::new("bash")
+                .current_dir(cwd)
+                .env("PATH", &path)
+                .args(["-c", &format!("{cmd} --quiet")]),
+        );
     }
     panic!("the merge never stopped asking for units");
+}
+
+/// Sharded `sweep --precision` and `compare --precision --peak`: the shards run each run's
+/// first replications (the plan says the merge asks for more), the merge applies the rule
+/// run by run, printing the exact units of every next batch with the command that runs
+/// them, and the merged files equal one process's byte for byte.
+#[test]
+fn sharded_studies_by_precision_and_with_a_peak_merge_to_the_single_run() {
+    let d = tmpdir("shard-precision-studies");
+    std::fs::write(d.join("small.toml"), SMALL).unwrap();
+    std::fs::write(
+        d.join("busy.toml"),
+        SMALL.replace("rate_per_s = 40.0", "rate_per_s = 70.0"),
+    )
+    .unwrap();
+    let with =
+        |base: &[&str], extra: &[&str]| -> Vec<String> { base.iter().chain(extra).map(|s| s.to_string()).collect() };
+    let ok = |args: &[String], env: &[(&str, &str)]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = study(&d, &args, env);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let sweep = [
+        "sweep",
+        "small.toml",
+        "--vary",
+        "traffic.rate_per_s=20,60",
+        "--precision",
+        "latency_ms_p99:10ms",
+        "--max-replications",
+        "60",
+    ];
+    ok(&with(&sweep, &["--out", "single"]), &[]);
+    let plan = ok(&with(&sweep, &["--shards", "2"]), &[]);
+    assert!(
+        plan.contains("12 units") && plan.contains("the merge asks for more by precision"),
+        "{plan}"
+    );
+    // Unit ids leave room for each run's cap (60): run 2 starts at unit 120.
+    assert!(plan.contains("shard 1/2: units 120-122,180-182 (6)"), "{plan}");
+    for i in 0..2 {
+        ok(&with(&sweep, &["--shard", &format!("{i}/2"), "--out", "parts"]), &[]);
+    }
+    let top_ups = merge_following_top_ups(&d, &[&d.join("parts")], &d.join("merged"));
+    assert!(top_ups >= 1, "the 3 replications do not meet the target");
+    assert!(
+        outputs(&d.join("merged")) == outputs(&d.join("single")),
+        "merged sweep by precision differs from the single run"
+    );
+
+    let compare = [
+        "compare",
+        "small.toml",
+        "busy.toml",
+        "--peak",
+        "2x1m",
+        "--precision",
+        "latency_ms_p99:4ms",
+        "--max-replications",
+        "40",
+    ];
+    ok(&with(&compare, &["--out", "csingle"]), &[]);
+    // A Kubernetes Indexed Job of 3 (the index from JOB_COMPLETION_INDEX).
+    for i in ["0", "1", "2"] {
+        ok(
+            &with(&compare, &["--shard", "auto/3", "--out", "cparts"]),
+            &[("JOB_COMPLETION_INDEX", i)],
+        );
+    }
+    let top_ups = merge_following_top_ups(&d, &[&d.join("cparts")], &d.join("cmerged"));
+    assert!(top_ups >= 1, "the 3 replications do not meet the target");
+    let single = outputs(&d.join("csingle"));
+    assert!(
+        outputs(&d.join("cmerged")) == single,
+        "merged comparison with a peak differs from the single run"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&single.iter().find(|(n, _)| n == "compare.json").unwrap().1).unwrap();
+    assert!(
+        json["scenarios"][1]["peak"]["latency_ms_p99"]["value"]
+            .as_f64()
+            .is_some()
+    );
+    let used: Vec<u64> = (0..2)
+        .map(|i| json["scenarios"][i]["replications"].as_u64().unwrap())
+        .collect();
+    assert!(used.iter().any(|&n| n > 3), "{used:?}");
 }
 
 /// `run --precision` with shards: the shards run the plan's units and record the targets,
