@@ -74,7 +74,7 @@ pub(crate) fn check(
         );
         return Ok(exit::USAGE);
     }
-    if shard.shard.is_some() || shard.units.is_some() || shard.shards.is_some() {
+    if shard.any() {
         return super::shard::check_units(&study, &models, shard, flags);
     }
     let mut report = Report::new(outputs.capsule_dir, quiet);

@@ -195,7 +195,7 @@ pub(crate) fn peaks_and_precision(
 /// `--shards` (print the plan) or `--shard` / `--units` (run them into --out, default
 /// `<default_out>/parts`): the exit code; `None` for an unsharded comparison.
 fn sharded(args: &CompareArgs, study: &Study<'_>, default_out: &Path) -> Result<Option<i32>> {
-    if args.shard.shard.is_none() && args.shard.units.is_none() && args.shard.shards.is_none() {
+    if !args.shard.any() {
         return Ok(None);
     }
     let Some(layout) = study.layout() else {

@@ -165,10 +165,11 @@ pub(crate) struct RunArgs {
     /// with scripted faults in request mode (a replay capsule for `simpark run`).
     #[arg(long, value_name = "FILE")]
     pub(crate) write_faults: Option<PathBuf>,
-    /// Run one shard: `i/N` (0 <= i < N), `auto` (a Slurm array's task) or `auto/N` (index from
-    /// SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX). Writes records
-    /// for `simpark merge` into --out (default results/<name>/parts).
-    #[arg(long, value_name = "i/N|auto|auto/N", conflicts_with = "units")]
+    /// Run one shard: `i/N` (0 <= i < N), `auto` (a Slurm array's task; the default inside a
+    /// Slurm array job), `auto/N` (index from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or
+    /// AWS_BATCH_JOB_ARRAY_INDEX) or `none` (a whole run, even in an array job). Writes
+    /// records for `simpark merge` into --out (default results/<name>/parts).
+    #[arg(long, value_name = "i/N|auto|auto/N|none", conflicts_with = "units")]
     pub(crate) shard: Option<String>,
     /// Run these units (replications) only, e.g. `4-6,9` (what `simpark merge` lists as
     /// missing); records as with --shard.

@@ -38,10 +38,11 @@ pub(crate) const STUDY_FILE: &str = "study.toml";
 /// replication) pairs in order (grid points then N-1 twins, or the compared scenarios).
 #[derive(Args, Debug, Default)]
 pub(crate) struct ShardFlags {
-    /// Run one shard of the study's units (run x replication, in order): `i/N`, `auto` or
-    /// `auto/N` as for `run --shard`. Writes study.toml and records for `simpark merge`
-    /// into --out (default <results directory>/parts).
-    #[arg(long, value_name = "i/N|auto|auto/N", conflicts_with = "units")]
+    /// Run one shard of the study's units (run x replication, in order): `i/N`, `auto`,
+    /// `auto/N` or `none` as for `run --shard` (inside a Slurm array job `auto` is the
+    /// default). Writes study.toml and records for `simpark merge` into --out (default
+    /// <results directory>/parts).
+    #[arg(long, value_name = "i/N|auto|auto/N|none", conflicts_with = "units")]
     pub(crate) shard: Option<String>,
     /// Run these units only, e.g. `4-6,9` (what `simpark merge` lists as missing).
     #[arg(long, value_name = "LIST")]
@@ -51,7 +52,46 @@ pub(crate) struct ShardFlags {
     pub(crate) shards: Option<u32>,
 }
 
+/// `--shard` as given; when absent (and no `--units`), `auto` inside a Slurm array job
+/// (`SLURM_ARRAY_TASK_ID` and `SLURM_ARRAY_TASK_COUNT` set), said once on stderr. `none`
+/// (or no variable) is a whole run. A Kubernetes or AWS Batch index alone gives no shard
+/// count, so it only earns a note naming `--shard auto/N`.
+pub(crate) fn shard_spec(flag: Option<&str>, units: bool) -> Option<String> {
+    static NOTE: std::sync::Once = std::sync::Once::new();
+    match flag {
+        Some("none") => None,
+        Some(spec) => Some(spec.to_string()),
+        None if units => None,
+        None => {
+            let var = |k: &str| std::env::var(k).ok();
+            let slurm = var("SLURM_ARRAY_TASK_ID").is_some() && var("SLURM_ARRAY_TASK_COUNT").is_some();
+            let index = shard::INDEX_VARS.iter().find(|v| var(v).is_some());
+            NOTE.call_once(|| match (slurm, index) {
+                (true, _) => eprintln!(
+                    "note: inside a Slurm array job: running this task's shard (--shard auto); --shard none runs everything"
+                ),
+                (false, Some(v)) => eprintln!(
+                    "note: {v} is set but gives no shard count: running everything; --shard auto/N runs this task's shard"
+                ),
+                (false, None) => {}
+            });
+            slurm.then(|| "auto".to_string())
+        }
+    }
+}
+
 impl ShardFlags {
+    /// `--shard`, or `auto` by default inside a Slurm array job (`shard_spec`).
+    pub(crate) fn spec(&self) -> Option<String> {
+        shard_spec(self.shard.as_deref(), self.units.is_some())
+    }
+
+    /// Whether the study runs sharded (`--shard`, its Slurm default, `--units`) or prints
+    /// its plan (`--shards`).
+    pub(crate) fn any(&self) -> bool {
+        self.spec().is_some() || self.units.is_some() || self.shards.is_some()
+    }
+
     /// The units selected, or `None` for the whole study: `--units` out of all the layout's
     /// units, `--shard` a block of its initial ones (`Layout::initial`).
     pub(crate) fn selected(&self, layout: &Layout) -> Result<Option<Vec<u32>>, shard::ShardError> {
@@ -59,8 +99,8 @@ impl ShardFlags {
         if let Some(list) = &self.units {
             return shard::parse_units(list, total).map(Some);
         }
-        let Some(spec) = &self.shard else { return Ok(None) };
-        let s = Shard::parse(spec, &|k| std::env::var(k).ok())?;
+        let Some(spec) = self.spec() else { return Ok(None) };
+        let s = Shard::parse(&spec, &|k| std::env::var(k).ok())?;
         let initial = layout.initial();
         Ok(Some(
             s.units(initial.len() as u32).map(|k| initial[k as usize]).collect(),
@@ -205,8 +245,15 @@ pub(crate) fn selected(args: &RunArgs, model: &Model, total: u32) -> Result<Opti
     if let Some(list) = &args.units {
         return shard::parse_units(list, total).map(Some);
     }
-    let Some(spec) = &args.shard else { return Ok(None) };
-    let s = Shard::parse(spec, &|k| std::env::var(k).ok())?;
+    // `--dot` and `--write-faults` ask for a whole run: no Slurm default then.
+    let whole = args.dot.is_some() || args.write_faults.is_some();
+    let spec = if whole && args.shard.is_none() {
+        None
+    } else {
+        shard_spec(args.shard.as_deref(), false)
+    };
+    let Some(spec) = spec else { return Ok(None) };
+    let s = Shard::parse(&spec, &|k| std::env::var(k).ok())?;
     Ok(Some(s.units(model.replications).collect()))
 }
 

@@ -165,7 +165,7 @@ pub(crate) fn layout(plan: &Plan, precision: Option<&Precision>) -> Option<Layou
 /// `--shards` (print the plan) or `--shard` / `--units` (run them into --out, default
 /// `<default_out>/parts`): the exit code; `None` for an unsharded sweep.
 fn sharded(args: &SweepArgs, sweep: &Sweep<'_>, default_out: &Path) -> Result<Option<i32>> {
-    if args.shard.shard.is_none() && args.shard.units.is_none() && args.shard.shards.is_none() {
+    if !args.shard.any() {
         return Ok(None);
     }
     let Sweep {

@@ -66,19 +66,46 @@ fn schedulers_shards_and_merge_give_the_single_run_byte_for_byte() {
     let merged = d.join("merged-aws");
     assert!(merge(&[&a0, &a1], &merged).status.success());
     assert_same(&d.join("single"), &merged);
-    // A Slurm array --array=1-4: index is the task id minus the array's first id.
+    // A Slurm array --array=1-4: index is the task id minus the array's first id. Inside an
+    // array job `--shard auto` is the default (said on stderr).
     let slurm = d.join("slurm");
-    for i in ["1", "2", "3", "4"] {
-        let env = [
+    let slurm_env = |i| {
+        [
             ("SLURM_ARRAY_TASK_ID", i),
             ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ];
-        assert!(run(&slurm, &["--shard", "auto"], &env).status.success());
+        ]
+    };
+    for (i, flags) in [
+        ("1", &["--shard", "auto"][..]),
+        ("2", &[]),
+        ("3", &[]),
+        ("4", &["--shard", "auto"]),
+    ] {
+        let o = run(&slurm, flags, &slurm_env(i));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).contains("inside a Slurm array job"),
+            flags.is_empty()
+        );
     }
     let merged = d.join("merged-slurm");
     assert!(merge(&[&slurm], &merged).status.success());
     assert_same(&d.join("single"), &merged);
+    // `--shard none` is a whole run even inside the array; an index without a count (a
+    // Kubernetes Indexed Job) is a whole run with a note naming `--shard auto/N`.
+    for (out, flags, env) in [
+        ("whole-slurm", &["--shard", "none"][..], &slurm_env("2")[..]),
+        ("whole-k8s", &[], &[("JOB_COMPLETION_INDEX", "1")]),
+    ] {
+        let o = run(&d.join(out), flags, env);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).contains("--shard auto/N runs this task's shard"),
+            out == "whole-k8s"
+        );
+        assert_same(&d.join("single"), &d.join(out));
+    }
     // GNU parallel, the no-scheduler path, with its job log.
     let gnu = d.join("parallel");
     let log = d.join("joblog");
