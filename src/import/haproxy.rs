@@ -1452,7 +1452,7 @@ pub fn to_imported(mut be: Backend, file: &str) -> Result<Imported, ImportError>
     warnings.sort_by_key(|w| w.line);
     Ok(Imported {
         balancer: Some((balancer, order.len() as u32)),
-        vrrp_advert_ms: None,
+        vrrp: None,
         server_map,
         sources: vec![format!("{file} (backend {})", be.name)],
         warnings,

@@ -1,21 +1,27 @@
-//! `keepalived.conf` -> the balancer pair's VRRP keys (`balancer.pair`, `vrrp_advert_ms`).
+//! `keepalived.conf` -> the balancer pair's VRRP keys (`balancer.pair`, `vrrp_advert_ms`,
+//! `vrrp_priority_lb1|lb2`, `vrrp_preempt`, `vrrp_preempt_delay_ms`).
 //!
 //! Job: read the `vrrp_instance` of each balancer's keepalived.conf (lb1's and, optionally,
 //! lb2's) and its `vrrp_script`s, and state what the scenario models of them: a pair of
-//! balancers sharing an address by VRRP and the advertisement interval. What the scenario
-//! holds fixed (lb1 master at priority 200, lb2 backup at 100, preemption on, VRRP version 3)
-//! is compared with the file and every difference is a warning at `file:line`, as is every
-//! statement simpark does not model (scripts, interfaces, addresses, authentication).
+//! balancers sharing an address by VRRP version 3, the advertisement interval, the
+//! priorities (the higher one is lb1, the preferred master) and the preempting router's
+//! `nopreempt` / `preempt_delay` as keepalived 2.2 applies them (it clears both under `state
+//! MASTER` and `preempt_delay` under `nopreempt`; docs/import.md has the `keepalived -t`
+//! experiment). Every statement simpark does not model (scripts, interfaces, addresses,
+//! authentication, VRRP version 2) is a warning at `file:line`.
 //!
 //! What it must never do: guess a role: a file whose instance is neither `state MASTER` nor
-//! `state BACKUP` is an error, as is a missing `vrrp_instance`.
+//! `state BACKUP` is an error, as are a missing `vrrp_instance`, two MASTERs and two routers
+//! of equal priority (VRRP breaks that tie by IP address, which simpark does not know).
 
 use super::{ImportError, Warning};
 use crate::policy::vrrp::{DEFAULT_ADVERT_INTERVAL_CS, MAX_ADVERT_INTERVAL_CS};
 
-/// The priorities the scenario's pair runs with (`schema::Balancer::pair`).
-const PRIORITY_LB1: u32 = 200;
+/// lb2's priority when only lb1's file is given (the scenario's default), or lb1's minus one
+/// if that is not below it.
 const PRIORITY_LB2: u32 = 100;
+/// keepalived's `preempt_delay` range [s] (keepalived.conf(5): 0 to 1000).
+const PREEMPT_DELAY_MAX_S: f64 = 1000.0;
 /// Bound on block nesting (keepalived's own files nest three deep).
 const DEPTH_MAX: usize = 32;
 
@@ -27,11 +33,43 @@ struct Node {
     block: Option<Vec<Node>>,
 }
 
+/// What the files give the scenario's `[balancer]` VRRP keys.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VrrpKeys {
+    /// `advert_int` [ms], lb1's.
+    pub(crate) advert_ms: f64,
+    /// lb1's and lb2's `priority`.
+    pub(crate) priorities: [u32; 2],
+    /// lb1's preemption as keepalived applies it (`nopreempt` off).
+    pub(crate) preempt: bool,
+    /// lb1's `preempt_delay` [ms] as keepalived applies it.
+    pub(crate) preempt_delay_ms: f64,
+    /// lb1's first tracked `vrrp_script`, if any.
+    pub(crate) track: Option<Track>,
+}
+
+/// A tracked `vrrp_script` as `balancer.vrrp_track` states it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Track {
+    pub(crate) detects: crate::scenario::TrackDetects,
+    pub(crate) interval_ms: f64,
+    pub(crate) fall: u32,
+    pub(crate) rise: u32,
+    pub(crate) weight: i32,
+}
+
+/// A `vrrp_script` block as read (keepalived's defaults where it is silent).
+#[derive(Clone, Debug)]
+struct Script {
+    name: String,
+    command: String,
+    track: Track,
+}
+
 /// What the files give the scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Vrrp {
-    /// `advert_int` [ms], the MASTER's.
-    pub(crate) advert_ms: f64,
+    pub(crate) keys: VrrpKeys,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -127,13 +165,17 @@ fn parse_block(toks: &[(usize, String)], pos: &mut usize, depth: usize, file: &s
     Ok(nodes)
 }
 
-/// One router's instance as read.
+/// One router's instance as read, preemption as keepalived applies it.
 struct Instance {
     file: String,
     line: usize,
     master: bool,
     priority: u32,
     advert_ms: f64,
+    preempt: bool,
+    preempt_delay_ms: f64,
+    /// The first tracked script (its `track_script` line, the script as tracked).
+    track: Option<(usize, Track)>,
 }
 
 /// A warning at `file:line`.
@@ -151,8 +193,12 @@ fn read(text: &str, file: &str, instance: Option<&str>, warnings: &mut Vec<Warni
     let mut pos = 0;
     let nodes = parse_block(&toks, &mut pos, 0, file)?;
     let chosen = choose_instance(&nodes, file, instance)?;
-    let mut version = other_blocks(&nodes, chosen, file, warnings)?;
+    let (mut version, scripts) = other_blocks(&nodes, chosen, file, warnings)?;
     let keys = instance_keys(chosen, file, warnings, &mut version)?;
+    let track = match &keys.track_script {
+        Some(node) => tracked(node, &scripts, file, warnings)?,
+        None => None,
+    };
     let Some(master) = keys.state else {
         return Err(at(
             file,
@@ -161,14 +207,221 @@ fn read(text: &str, file: &str, instance: Option<&str>, warnings: &mut Vec<Warni
         ));
     };
     check_version(version, chosen.line, file, warnings)?;
-    warn_priority(master, keys.priority, chosen.line, file, warnings);
+    let (preempt, preempt_delay_ms) = preemption(&keys, master, file, warnings);
     Ok(Instance {
         file: file.to_string(),
         line: chosen.line,
         master,
-        priority: keys.priority,
+        priority: passing_priority(keys.priority, track.as_ref()),
         advert_ms: keys.advert_ms,
+        preempt,
+        preempt_delay_ms,
+        track,
     })
+}
+
+/// The priority an instance advertises while its tracked script passes: a positive weight
+/// is added (keepalived caps the sum at 254; 255, the address owner, is never changed).
+fn passing_priority(priority: u32, track: Option<&(usize, Track)>) -> u32 {
+    match track {
+        Some((_, t)) if t.weight > 0 && priority < 255 => (priority + t.weight.unsigned_abs()).min(254),
+        _ => priority,
+    }
+}
+
+/// The instance's `track_script` block: its first entry naming a script of the file (a
+/// `weight N` there overrides the script's), the others warned about; `None` if it names none.
+fn tracked(
+    node: &Node,
+    scripts: &[Script],
+    file: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<(usize, Track)>, ImportError> {
+    let mut chosen: Option<(usize, Track)> = None;
+    for e in node.block.iter().flatten() {
+        let name = e.words.first().map_or("", String::as_str);
+        let Some(script) = scripts.iter().find(|s| s.name == name) else {
+            warnings.push(warning(
+                file,
+                e.line,
+                format!("track_script `{name}`: no vrrp_script of that name in this file; ignored"),
+            ));
+            continue;
+        };
+        if chosen.is_some() {
+            warnings.push(warning(
+                file,
+                e.line,
+                format!("track_script `{name}`: only the first tracked script is modelled; ignored"),
+            ));
+            continue;
+        }
+        let mut track = script.track.clone();
+        match e.words.get(1..).unwrap_or_default() {
+            [] => {}
+            [w, v] if w == "weight" => track.weight = parse_weight(Some(v), file, e.line)?,
+            other => warnings.push(warning(
+                file,
+                e.line,
+                format!("track_script `{name}`: `{}` is not modelled; ignored", other.join(" ")),
+            )),
+        }
+        chosen = Some((e.line, track));
+    }
+    Ok(chosen)
+}
+
+/// A `vrrp_script` block, with keepalived's defaults (interval 1 s, weight 0, rise 1, fall
+/// 1); what its command checks is told from the command (`detects_of`).
+fn script(n: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<Script, ImportError> {
+    let name = n.words.get(1).cloned().unwrap_or_default();
+    let mut out = Script {
+        name: name.clone(),
+        command: String::new(),
+        track: Track {
+            detects: crate::scenario::TrackDetects::Process,
+            interval_ms: 1000.0,
+            fall: 1,
+            rise: 1,
+            weight: 0,
+        },
+    };
+    for c in n.block.iter().flatten() {
+        let k = c.words.first().map_or("", String::as_str);
+        let v = c.words.get(1).map(String::as_str);
+        let count = |v: Option<&str>| match v.and_then(|s| s.parse::<u32>().ok()) {
+            Some(n) if (1..=255).contains(&n) => Ok(n),
+            _ => Err(at(
+                file,
+                c.line,
+                format!("`{k} {}` is not valid; expected 1..=255", v.unwrap_or("")),
+            )),
+        };
+        match k {
+            "script" => out.command = c.words[1..].join(" "),
+            "interval" => {
+                out.track.interval_ms = match v.and_then(|s| s.parse::<f64>().ok()) {
+                    Some(s) if s > 0.0 && s <= 3600.0 && (s * 1000.0).fract() == 0.0 => s * 1000.0,
+                    _ => {
+                        return Err(at(
+                            file,
+                            c.line,
+                            format!(
+                                "`interval {}` is not valid; expected seconds in (0, 3600]",
+                                v.unwrap_or("")
+                            ),
+                        ));
+                    }
+                }
+            }
+            "weight" => out.track.weight = parse_weight(v, file, c.line)?,
+            "rise" => out.track.rise = count(v)?,
+            "fall" => out.track.fall = count(v)?,
+            "timeout" | "user" | "init_fail" => warnings.push(warning(
+                file,
+                c.line,
+                format!("vrrp_script `{name}`: `{}` is not modelled; ignored", c.words.join(" ")),
+            )),
+            _ => {
+                return Err(at(
+                    file,
+                    c.line,
+                    format!(
+                        "`{k}` is not a vrrp_script keyword; valid: script interval timeout weight rise fall user init_fail"
+                    ),
+                ));
+            }
+        }
+    }
+    out.track.detects = match detects_of(&out.command) {
+        Some(d) => d,
+        None => {
+            warnings.push(warning(
+                file,
+                n.line,
+                format!(
+                    "vrrp_script `{name}`: cannot tell what `{}` checks; taken as a process check (it sees a dead HAProxy, not a hung one; set balancer.vrrp_track.detects)",
+                    out.command
+                ),
+            ));
+            crate::scenario::TrackDetects::Process
+        }
+    };
+    Ok(out)
+}
+
+/// What a script command sees of HAProxy: a request (`curl`, `wget`, `/dev/tcp`, `nc`,
+/// `http`) sees a dead or hung one; a process check (`killall -0`, `kill -0`, `pidof`,
+/// `pgrep`, `systemctl is-active`) a dead one; `None` if the command says neither.
+fn detects_of(command: &str) -> Option<crate::scenario::TrackDetects> {
+    use crate::scenario::TrackDetects;
+    let c = command.to_ascii_lowercase();
+    let any = |words: &[&str]| words.iter().any(|w| c.contains(w));
+    if any(&["curl", "wget", "/dev/tcp", "nc ", "ncat", "http"]) {
+        Some(TrackDetects::Http)
+    } else if any(&[
+        "killall -0",
+        "kill -0",
+        "pidof",
+        "pgrep",
+        "systemctl is-active",
+        "/proc/",
+    ]) {
+        Some(TrackDetects::Process)
+    } else {
+        None
+    }
+}
+
+/// A `weight`: an integer -253..=253 (keepalived's range).
+fn parse_weight(v: Option<&str>, file: &str, line: usize) -> Result<i32, ImportError> {
+    match v.and_then(|s| s.parse::<i32>().ok()) {
+        Some(w) if (-253..=253).contains(&w) => Ok(w),
+        _ => Err(at(
+            file,
+            line,
+            format!("`weight {}` is not valid; expected -253..=253", v.unwrap_or("")),
+        )),
+    }
+}
+
+/// Preemption (on?, delay [ms]) as keepalived 2.2 applies the instance's statements: at
+/// priority 255 it clears `nopreempt`, under `state MASTER` it clears `nopreempt` and
+/// `preempt_delay`, and under `nopreempt` it resets `preempt_delay`; each clearing is a
+/// warning with keepalived's own words (`live_keepalived_clears_preemption_as_the_importer_does`).
+fn preemption(keys: &InstanceKeys, master: bool, file: &str, warnings: &mut Vec<Warning>) -> (bool, f64) {
+    let mut nopreempt = keys.nopreempt;
+    let mut delay = keys.preempt_delay;
+    let mut clear = |line: usize, what: &str| {
+        warnings.push(warning(
+            file,
+            line,
+            format!("{what} (as keepalived does; preemption stays as if it were absent)"),
+        ));
+    };
+    // In keepalived's order: priority 255 first (`state MASTER` then finds no nopreempt).
+    if keys.priority == 255
+        && let Some(line) = nopreempt.take()
+    {
+        clear(line, "`nopreempt` is incompatible with priority 255 - cleared");
+    }
+    if master {
+        if let Some(line) = nopreempt.take() {
+            clear(line, "`nopreempt` will not work with initial state MASTER - cleared");
+        }
+        if let Some((line, _)) = delay.take() {
+            clear(
+                line,
+                "`preempt_delay` will not work with initial state MASTER - cleared",
+            );
+        }
+    }
+    if nopreempt.is_some()
+        && let Some((line, _)) = delay.take()
+    {
+        clear(line, "`preempt_delay` is incompatible with nopreempt mode - reset");
+    }
+    (nopreempt.is_none(), delay.map_or(0.0, |(_, s)| s * 1000.0))
 }
 
 /// The `vrrp_instance` to import: the one named `instance`, or the only one.
@@ -206,22 +459,22 @@ fn choose_instance<'a>(nodes: &'a [Node], file: &str, instance: Option<&str>) ->
     }
 }
 
-/// Warn for every top-level block but the chosen instance (checking `vrrp_script` keywords)
-/// and return `global_defs`' `vrrp_version` (line, value), if it states one.
-fn other_blocks(
-    nodes: &[Node],
-    chosen: &Node,
-    file: &str,
-    warnings: &mut Vec<Warning>,
-) -> Result<Option<(usize, String)>, ImportError> {
+/// The `vrrp_version` of `global_defs` (line, value), if it states one, and the file's
+/// `vrrp_script`s.
+type Blocks = (Option<(usize, String)>, Vec<Script>);
+
+/// Read the `vrrp_script` blocks and `global_defs`' `vrrp_version`; warn for every other
+/// top-level block but the chosen instance.
+fn other_blocks(nodes: &[Node], chosen: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<Blocks, ImportError> {
     let mut version: Option<(usize, String)> = None;
+    let mut scripts = Vec::new();
     for n in nodes {
         let key = n.words.first().map_or("", String::as_str);
         if std::ptr::eq(n, chosen) {
             continue;
         }
         match key {
-            "vrrp_script" => script_warnings(n, file, warnings)?,
+            "vrrp_script" => scripts.push(script(n, file, warnings)?),
             "global_defs" => {
                 for c in n.block.iter().flatten() {
                     if c.words.first().map(String::as_str) == Some("vrrp_version") {
@@ -242,40 +495,23 @@ fn other_blocks(
             )),
         }
     }
-    Ok(version)
+    Ok((version, scripts))
 }
 
 /// Warn for each statement of a `vrrp_script` block; a word that is not one of its keywords
-/// is an error.
-fn script_warnings(n: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<(), ImportError> {
-    let name = n.words.get(1).map_or("", String::as_str);
-    for c in n.block.iter().flatten() {
-        let k = c.words.first().map_or("", String::as_str);
-        if matches!(
-            k,
-            "weight" | "rise" | "fall" | "script" | "interval" | "timeout" | "user" | "init_fail"
-        ) {
-            warnings.push(warning(file, c.line, format!("vrrp_script `{name}`: `{}` is not modelled (simpark's pair fails over when lb1 fails, not on a tracked script)", c.words.join(" "))));
-        } else {
-            return Err(at(
-                file,
-                c.line,
-                format!(
-                    "`{k}` is not a vrrp_script keyword; valid: script interval timeout weight rise fall user init_fail"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// What a `vrrp_instance` block states of the role, priority and interval.
+/// What a `vrrp_instance` block states of the role, priority, interval and preemption.
 struct InstanceKeys {
     /// `state`: MASTER = true; `None` if the block does not say.
     state: Option<bool>,
     priority: u32,
     /// `advert_int` [ms].
     advert_ms: f64,
+    /// The line of `nopreempt`, if stated.
+    nopreempt: Option<usize>,
+    /// The line and seconds of `preempt_delay`, if stated.
+    preempt_delay: Option<(usize, f64)>,
+    /// The `track_script` block, if any.
+    track_script: Option<Node>,
 }
 
 /// Read the statements of the chosen `vrrp_instance`, warning for those not modelled; its
@@ -290,6 +526,9 @@ fn instance_keys(
         state: None,
         priority: PRIORITY_LB2,
         advert_ms: f64::from(DEFAULT_ADVERT_INTERVAL_CS) * 10.0,
+        nopreempt: None,
+        preempt_delay: None,
+        track_script: None,
     };
     for c in chosen.block.iter().flatten() {
         let k = c.words.first().map_or("", String::as_str);
@@ -298,20 +537,9 @@ fn instance_keys(
             "state" => keys.state = Some(parse_state(v, file, c.line)?),
             "priority" => keys.priority = parse_priority(v, file, c.line)?,
             "advert_int" => keys.advert_ms = parse_advert_ms(v, file, c.line)?,
-            "nopreempt" => warnings.push(warning(
-                file,
-                c.line,
-                "`nopreempt` is not modelled: simpark's lb1 takes the address back when it returns (preemption on)"
-                    .to_string(),
-            )),
-            "preempt_delay" => warnings.push(warning(
-                file,
-                c.line,
-                format!(
-                    "`{}` is not modelled: simpark's lb1 preempts at once",
-                    c.words.join(" ")
-                ),
-            )),
+            "nopreempt" => keys.nopreempt = Some(c.line),
+            "track_script" => keys.track_script = Some(c.clone()),
+            "preempt_delay" => keys.preempt_delay = Some((c.line, parse_preempt_delay(v, file, c.line)?)),
             "vrrp_version" => *version = Some((c.line, v.unwrap_or("").to_string())),
             _ => warnings.push(warning(
                 file,
@@ -348,6 +576,21 @@ fn parse_priority(v: Option<&str>, file: &str, line: usize) -> Result<u32, Impor
             line,
             format!(
                 "`priority {}` is not valid; expected an integer 1..=255",
+                v.unwrap_or("")
+            ),
+        )),
+    }
+}
+
+/// `preempt_delay` [s]: 0..=1000, fractions allowed (keepalived reads a real number).
+fn parse_preempt_delay(v: Option<&str>, file: &str, line: usize) -> Result<f64, ImportError> {
+    match v.and_then(|s| s.parse::<f64>().ok()) {
+        Some(s) if (0.0..=PREEMPT_DELAY_MAX_S).contains(&s) => Ok(s),
+        _ => Err(at(
+            file,
+            line,
+            format!(
+                "`preempt_delay {}` is not valid; expected seconds 0..={PREEMPT_DELAY_MAX_S}",
                 v.unwrap_or("")
             ),
         )),
@@ -404,23 +647,9 @@ fn check_version(
     Ok(())
 }
 
-/// Warn if `priority` is not the one the scenario's pair gives this role.
-fn warn_priority(master: bool, priority: u32, line: usize, file: &str, warnings: &mut Vec<Warning>) {
-    let want = if master { PRIORITY_LB1 } else { PRIORITY_LB2 };
-    if priority != want {
-        warnings.push(warning(
-            file,
-            line,
-            format!(
-                "priority {priority}: simpark's {} runs at priority {want} (the backup's priority sets its takeover skew time)",
-                if master { "lb1 (MASTER)" } else { "lb2 (BACKUP)" }
-            ),
-        ));
-    }
-}
-
-/// Import one balancer's file or both (`files`: (contents, name)). One must be the MASTER;
-/// with two, the other the BACKUP, at a lower priority.
+/// Import one balancer's file or both (`files`: (contents, name)). With two, the higher
+/// priority is lb1 (the other must be lower, and neither a MASTER below the other); with
+/// one, it is lb1's and lb2 keeps the scenario's priority (below lb1's).
 pub fn import(files: &[(String, String)], instance: Option<&str>) -> Result<Vrrp, ImportError> {
     assert!(
         !files.is_empty() && files.len() <= 2,
@@ -431,53 +660,132 @@ pub fn import(files: &[(String, String)], instance: Option<&str>) -> Result<Vrrp
     for (text, name) in files {
         insts.push(read(text, name, instance, &mut warnings)?);
     }
-    let masters: Vec<&Instance> = insts.iter().filter(|i| i.master).collect();
-    if masters.len() != 1 {
-        let i = &insts[insts.len() - 1];
-        return Err(at(
-            &i.file,
-            i.line,
-            format!(
-                "{} of the {} files say `state MASTER`; expected exactly one (lb1's)",
-                masters.len(),
-                insts.len()
-            ),
-        ));
-    }
-    let m = masters[0];
-    if let Some(b) = insts.iter().find(|i| !i.master) {
-        if b.priority >= m.priority {
+    insts.sort_by_key(|i| std::cmp::Reverse(i.priority));
+    let lb1 = &insts[0];
+    let lb2_priority = match insts.get(1) {
+        Some(lb2) => {
+            check_roles(lb1, lb2)?;
+            warn_lb2(lb1, lb2, &mut warnings);
+            lb2.priority
+        }
+        None if lb1.priority > 1 => passing_priority(PRIORITY_LB2, lb1.track.as_ref()).min(lb1.priority - 1),
+        None => {
             return Err(at(
-                &b.file,
-                b.line,
-                format!(
-                    "the BACKUP's priority {} is not below the MASTER's {} ({}:{})",
-                    b.priority, m.priority, m.file, m.line
-                ),
+                &lb1.file,
+                lb1.line,
+                "priority 1 leaves no lower priority for lb2; give lb1 a higher one",
             ));
         }
-        if b.advert_ms != m.advert_ms {
-            warnings.push(Warning {
-                file: b.file.clone(),
-                line: b.line,
-                message: format!(
-                    "advert_int {} ms differs from the MASTER's {} ms; simpark uses the MASTER's",
-                    b.advert_ms, m.advert_ms
-                ),
-            });
-        }
-    }
+    };
+    warn_weak_weight(lb1, lb2_priority, &mut warnings);
     Ok(Vrrp {
-        advert_ms: m.advert_ms,
+        keys: VrrpKeys {
+            advert_ms: lb1.advert_ms,
+            priorities: [lb1.priority, lb2_priority],
+            preempt: lb1.preempt,
+            preempt_delay_ms: lb1.preempt_delay_ms,
+            track: lb1.track.as_ref().map(|(_, t)| t.clone()),
+        },
         warnings,
     })
 }
 
+/// Warn where lb1's tracked script cannot move the address: a non-zero weight that leaves
+/// lb1's failing priority at or above lb2's (a classic: `weight 2` with priorities 200/100).
+fn warn_weak_weight(lb1: &Instance, lb2_priority: u32, warnings: &mut Vec<Warning>) {
+    let Some((line, t)) = &lb1.track else { return };
+    if t.weight == 0 {
+        return;
+    }
+    let failing = lb1.priority.saturating_sub(t.weight.unsigned_abs()).max(1);
+    if failing >= lb2_priority {
+        warnings.push(warning(
+            &lb1.file,
+            *line,
+            format!(
+                "weight {} cannot move the address: lb1's priority falls from {} to {failing}, not below lb2's {lb2_priority}, so a dead HAProxy keeps it until repaired (weight 0 would put lb1 in FAULT); simulated as written",
+                t.weight, lb1.priority
+            ),
+        ));
+    }
+}
+
+/// Two routers (lb1 the higher priority): refuse equal priorities, two MASTERs and a MASTER
+/// below a BACKUP.
+fn check_roles(lb1: &Instance, lb2: &Instance) -> Result<(), ImportError> {
+    if lb1.priority == lb2.priority {
+        return Err(at(
+            &lb2.file,
+            lb2.line,
+            format!(
+                "priority {} equals {}:{}'s: VRRP breaks the tie by IP address, which simpark does not know; give the preferred master the higher priority",
+                lb2.priority, lb1.file, lb1.line
+            ),
+        ));
+    }
+    if lb1.master && lb2.master {
+        return Err(at(
+            &lb2.file,
+            lb2.line,
+            format!(
+                "both files say `state MASTER` ({}:{} too); expected one MASTER (or both BACKUP, as with nopreempt)",
+                lb1.file, lb1.line
+            ),
+        ));
+    }
+    if lb2.master {
+        return Err(at(
+            &lb2.file,
+            lb2.line,
+            format!(
+                "`state MASTER` at priority {}, below the BACKUP's {} ({}:{}); the MASTER must have the higher priority",
+                lb2.priority, lb1.priority, lb1.file, lb1.line
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Warn where lb2's file says what simpark takes from lb1's: another interval, or a
+/// preemption setting (lb2, the lower priority, never preempts).
+fn warn_lb2(lb1: &Instance, lb2: &Instance, warnings: &mut Vec<Warning>) {
+    let mut warn = |message: String| {
+        warnings.push(Warning {
+            file: lb2.file.clone(),
+            line: lb2.line,
+            message,
+        })
+    };
+    if lb2.advert_ms != lb1.advert_ms {
+        warn(format!(
+            "advert_int {} ms differs from lb1's {} ms ({}:{}); simpark uses lb1's",
+            lb2.advert_ms, lb1.advert_ms, lb1.file, lb1.line
+        ));
+    }
+    if lb2.track.as_ref().map(|t| &t.1) != lb1.track.as_ref().map(|t| &t.1) {
+        warn(format!(
+            "its tracked vrrp_script differs from lb1's ({}:{}); simpark tracks lb1's on both",
+            lb1.file, lb1.line
+        ));
+    }
+    if (lb2.preempt, lb2.preempt_delay_ms) != (lb1.preempt, lb1.preempt_delay_ms) {
+        warn(format!(
+            "preemption differs from lb1's ({}:{}); only lb1's applies: lb2, the lower priority, never preempts",
+            lb1.file, lb1.line
+        ));
+    }
+}
+
 impl Vrrp {
-    /// As an import result: `balancer.pair = true` and the interval.
+    /// What the files state that simpark does not model, or models otherwise.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// As an import result: `balancer.pair = true` and the VRRP keys.
     pub fn into_imported(self, files: &[(String, String)]) -> super::Imported {
         super::Imported {
-            vrrp_advert_ms: Some(self.advert_ms),
+            vrrp: Some(self.keys),
             sources: files.iter().map(|(_, name)| name.clone()).collect(),
             warnings: self.warnings,
             ..super::Imported::default()
@@ -518,25 +826,147 @@ vrrp_instance VI_1 {
             .replace("MASTER", "BACKUP")
             .replace("priority 200", "priority 150")
             .replace("lb1", "lb2");
-        let v = import(&[(LB1.to_string(), "lb1.conf".into()), (lb2, "lb2.conf".into())], None).expect("imports");
-        assert_eq!(v.advert_ms, 500.0);
-        let shown: Vec<String> = v.warnings.iter().map(|w| format!("{}:{}", w.file, w.line)).collect();
-        // router_id, script x3 per file, interface, vrid, address, track_script; lb2's priority.
-        assert!(shown.contains(&"lb2.conf:10".to_string()), "{shown:?}");
+        // Either order: the higher priority is lb1.
+        for files in [
+            [
+                (LB1.to_string(), "lb1.conf".to_string()),
+                (lb2.clone(), "lb2.conf".into()),
+            ],
+            [
+                (lb2.clone(), "lb2.conf".into()),
+                (LB1.to_string(), "lb1.conf".to_string()),
+            ],
+        ] {
+            let v = import(&files, None).expect("imports");
+            // `weight 2` adds 2 while the script passes: 202 and 152.
+            assert_eq!(
+                v.keys,
+                VrrpKeys {
+                    advert_ms: 500.0,
+                    priorities: [202, 152],
+                    preempt: true,
+                    preempt_delay_ms: 0.0,
+                    track: Some(Track {
+                        detects: crate::scenario::TrackDetects::Process,
+                        interval_ms: 2000.0,
+                        fall: 1,
+                        rise: 1,
+                        weight: 2,
+                    }),
+                }
+            );
+            let shown: Vec<String> = v.warnings.iter().map(|w| format!("{}:{}", w.file, w.line)).collect();
+            // router_id, interface, vrid, address; and lb1's weight too small to move it.
+            assert!(shown.contains(&"lb2.conf:12".to_string()), "{shown:?}");
+            let weak: Vec<&Warning> = v
+                .warnings
+                .iter()
+                .filter(|w| w.message.contains("cannot move"))
+                .collect();
+            assert_eq!(weak.len(), 1, "{shown:?}");
+            assert!(
+                weak[0].file == "lb1.conf" && weak[0].message.contains("falls from 202 to 200, not below lb2's 152")
+            );
+            assert!(
+                v.warnings
+                    .iter()
+                    .any(|w| w.line == 16 && w.message.contains("virtual_ipaddress"))
+            );
+        }
+    }
+
+    /// `vrrp_script` + `track_script`: what the command sees, keepalived's defaults, a
+    /// weight override in `track_script`, only the first tracked script, errors at their line.
+    #[test]
+    fn tracked_scripts_become_vrrp_track() {
+        use crate::scenario::TrackDetects;
+        for (cmd, want) in [
+            ("/usr/bin/killall -0 haproxy", Some(TrackDetects::Process)),
+            ("pidof haproxy", Some(TrackDetects::Process)),
+            ("/usr/bin/curl -sf http://127.0.0.1/health", Some(TrackDetects::Http)),
+            ("/etc/keepalived/check.sh", None),
+        ] {
+            assert_eq!(detects_of(cmd), want, "{cmd}");
+        }
+        let text = "vrrp_script a {\n script \"/usr/bin/curl -sf http://localhost/\"\n}\n\
+                    vrrp_script b {\n script \"/etc/check.sh\"\n interval 3\n fall 4\n rise 5\n weight -60\n}\n\
+                    vrrp_instance I {\n state MASTER\n priority 150\n track_script {\n  b weight -70\n  a\n  missing\n }\n}\n";
+        let v = import(&[(text.to_string(), "k.conf".into())], None).expect("imports");
+        let t = v.keys.track.expect("tracked");
+        assert_eq!(
+            (t.detects, t.interval_ms, t.fall, t.rise, t.weight),
+            (TrackDetects::Process, 3000.0, 4, 5, -70)
+        );
+        let at = |line: usize, words: &str| v.warnings.iter().any(|w| w.line == line && w.message.contains(words));
+        assert!(at(4, "cannot tell what"), "{:?}", v.warnings);
+        assert!(at(16, "only the first tracked script"));
+        assert!(at(17, "no vrrp_script of that name"));
+        // 150 - 70 = 80 is below lb2's 100: the script moves the address, no warning.
+        assert!(!v.warnings.iter().any(|w| w.message.contains("cannot move")));
+        let bad = "vrrp_script a {\n script x\n weight 300\n}\nvrrp_instance I {\n state MASTER\n}\n";
+        let e = import(&[(bad.to_string(), "k.conf".into())], None)
+            .expect_err("weight")
+            .to_string();
+        assert!(e.starts_with("k.conf:3: `weight 300` is not valid"), "{e}");
+    }
+
+    /// keepalived 2.2.7's `keepalived -t` (docs/import.md): `nopreempt` and `preempt_delay`
+    /// are cleared under `state MASTER`; under `nopreempt`, `preempt_delay` is reset; both
+    /// BACKUP with `nopreempt` is the working pattern, and lb1 is the higher priority.
+    #[test]
+    fn preemption_as_keepalived_applies_it() {
+        let inst = |state: &str, prio: u32, extra: &str| {
+            format!("vrrp_instance VI_1 {{\n state {state}\n priority {prio}\n{extra}}}\n")
+        };
+        let one = |text: String| import(&[(text, "k.conf".into())], None).expect("imports");
+        let v = one(inst("BACKUP", 150, " nopreempt\n"));
+        assert_eq!((v.keys.priorities, v.keys.preempt), ([150, 100], false));
+        let v = one(inst("BACKUP", 150, " preempt_delay 2.5\n"));
+        assert_eq!((v.keys.preempt, v.keys.preempt_delay_ms), (true, 2500.0));
+        let v = one(inst("MASTER", 150, " nopreempt\n preempt_delay 5\n"));
+        assert_eq!((v.keys.preempt, v.keys.preempt_delay_ms), (true, 0.0));
+        let cleared: Vec<usize> = v
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("initial state MASTER"))
+            .map(|w| w.line)
+            .collect();
+        assert_eq!(cleared, [4, 5]);
+        let v = one(inst("BACKUP", 150, " nopreempt\n preempt_delay 5\n"));
+        assert_eq!((v.keys.preempt, v.keys.preempt_delay_ms), (false, 0.0));
         assert!(
             v.warnings
                 .iter()
-                .any(|w| w.file == "lb2.conf" && w.message.starts_with("priority 150"))
+                .any(|w| w.line == 5 && w.message.contains("incompatible with nopreempt"))
         );
-        assert!(
-            !v.warnings
-                .iter()
-                .any(|w| w.file == "lb1.conf" && w.message.starts_with("priority"))
-        );
+        let v = one(inst("BACKUP", 255, " nopreempt\n"));
+        assert!(v.keys.preempt, "priority 255 clears nopreempt");
+        let v = one(inst("BACKUP", 90, ""));
+        assert_eq!(v.keys.priorities, [90, 89], "lb2 below a low lb1");
+        // Both BACKUP with nopreempt: the higher priority is lb1, and its setting applies.
+        let v = import(
+            &[
+                (inst("BACKUP", 100, " nopreempt\n"), "b.conf".into()),
+                (inst("BACKUP", 101, " nopreempt\n"), "a.conf".into()),
+            ],
+            None,
+        )
+        .expect("imports");
+        assert_eq!((v.keys.priorities, v.keys.preempt), ([101, 100], false));
+        assert!(!v.warnings.iter().any(|w| w.message.contains("preemption differs")));
+        let v = import(
+            &[
+                (inst("MASTER", 200, ""), "a.conf".into()),
+                (inst("BACKUP", 100, " nopreempt\n"), "b.conf".into()),
+            ],
+            None,
+        )
+        .expect("imports");
+        assert!(v.keys.preempt);
         assert!(
             v.warnings
                 .iter()
-                .any(|w| w.line == 16 && w.message.contains("virtual_ipaddress"))
+                .any(|w| w.file == "b.conf" && w.message.contains("only lb1's applies"))
         );
     }
 
@@ -562,14 +992,44 @@ vrrp_instance VI_1 {
             ("global_defs {\n}\n}\n", "k.conf:3: `}` without an open block"),
             ("global_defs {\n}\n", "k.conf: no vrrp_instance to import"),
             (
-                "vrrp_instance A {\n state BACKUP\n}\n",
-                "k.conf:1: 0 of the 1 files say `state MASTER`",
+                "vrrp_instance A {\n state BACKUP\n priority 1\n}\n",
+                "k.conf:1: priority 1 leaves no lower priority for lb2",
+            ),
+            (
+                "vrrp_instance A {\n state BACKUP\n preempt_delay 1001\n}\n",
+                "k.conf:3: `preempt_delay 1001` is not valid; expected seconds 0..=1000",
             ),
         ] {
             let e = import(&[(text.to_string(), "k.conf".into())], None)
                 .expect_err(text)
                 .to_string();
             assert!(e.starts_with(want), "{text:?}: {e}");
+        }
+        let pair = |a: &str, b: &str| {
+            import(
+                &[(a.to_string(), "a.conf".into()), (b.to_string(), "b.conf".into())],
+                None,
+            )
+            .expect_err(b)
+            .to_string()
+        };
+        let inst = |state: &str, prio: u32| format!("vrrp_instance A {{\n state {state}\n priority {prio}\n}}\n");
+        for ((a, b), want) in [
+            (
+                (inst("MASTER", 100), inst("BACKUP", 100)),
+                "b.conf:1: priority 100 equals a.conf:1's",
+            ),
+            (
+                (inst("MASTER", 200), inst("MASTER", 100)),
+                "b.conf:1: both files say `state MASTER`",
+            ),
+            (
+                (inst("MASTER", 100), inst("BACKUP", 200)),
+                "a.conf:1: `state MASTER` at priority 100, below",
+            ),
+        ] {
+            let e = pair(&a, &b);
+            assert!(e.starts_with(want), "{e}");
         }
     }
 }

@@ -78,8 +78,8 @@ pub struct Imported {
     /// `[balancer]` from haproxy.cfg (algorithm, timeouts, servers' weights/ids/backups,
     /// checks) and `web.count`, its servers.
     pub balancer: Option<(Balancer, u32)>,
-    /// `balancer.vrrp_advert_ms` from keepalived.conf (which also sets `balancer.pair`).
-    pub vrrp_advert_ms: Option<f64>,
+    /// The VRRP keys from keepalived.conf (which also set `balancer.pair`).
+    pub vrrp: Option<keepalived::VrrpKeys>,
     /// `[[monitoring.rules]]` from Prometheus rule files.
     pub rules: Vec<AlertRuleSpec>,
     /// `[monitoring.alertmanager]` from alertmanager.yml.
@@ -96,7 +96,7 @@ impl Imported {
     /// Add what `other` imported (another kind of file).
     pub fn merge(&mut self, other: Imported) {
         self.balancer = other.balancer.or(self.balancer.take());
-        self.vrrp_advert_ms = other.vrrp_advert_ms.or(self.vrrp_advert_ms);
+        self.vrrp = other.vrrp.or(self.vrrp.take());
         self.rules.extend(other.rules);
         self.alertmanager = other.alertmanager.or(self.alertmanager.take());
         self.server_map.extend(other.server_map);
@@ -131,9 +131,22 @@ impl Imported {
             spec.balancer = b.clone();
             spec.web.count = *count;
         }
-        if let Some(ms) = self.vrrp_advert_ms {
-            spec.balancer.pair = true;
-            spec.balancer.vrrp_advert_ms = ms;
+        if let Some(v) = &self.vrrp {
+            let b = &mut spec.balancer;
+            b.pair = true;
+            b.vrrp_advert_ms = v.advert_ms;
+            [b.vrrp_priority_lb1, b.vrrp_priority_lb2] = v.priorities;
+            b.vrrp_preempt = v.preempt;
+            b.vrrp_preempt_delay_ms = v.preempt_delay_ms;
+            if let Some(t) = &v.track {
+                b.vrrp_track = crate::scenario::VrrpTrack {
+                    detects: t.detects,
+                    interval_ms: t.interval_ms,
+                    fall: t.fall,
+                    rise: t.rise,
+                    weight: t.weight,
+                };
+            }
         }
         spec.monitoring.rules = self.rules.clone();
         spec.monitoring.alertmanager = self.alertmanager.clone();
@@ -157,9 +170,16 @@ impl Imported {
             web.insert("count".into(), i64::from(spec.web.count).into());
             table.insert("web".into(), web.into());
         }
-        if self.vrrp_advert_ms.is_some() {
+        if self.vrrp.is_some() {
+            let b = &spec.balancer;
             balancer.insert("pair".into(), true.into());
-            balancer.insert("vrrp_advert_ms".into(), spec.balancer.vrrp_advert_ms.into());
+            balancer.insert("vrrp_advert_ms".into(), b.vrrp_advert_ms.into());
+            balancer.insert("vrrp_priority_lb1".into(), i64::from(b.vrrp_priority_lb1).into());
+            balancer.insert("vrrp_priority_lb2".into(), i64::from(b.vrrp_priority_lb2).into());
+            balancer.insert("vrrp_preempt".into(), b.vrrp_preempt.into());
+            balancer.insert("vrrp_preempt_delay_ms".into(), b.vrrp_preempt_delay_ms.into());
+            let track = toml::Table::try_from(&b.vrrp_track).expect("vrrp_track serialises");
+            balancer.insert("vrrp_track".into(), track.into());
         }
         table.insert("balancer".into(), balancer.into());
         let mut monitoring = toml::Table::new();

@@ -75,8 +75,10 @@ pub struct Model {
     pub mode: Mode,
     /// Failures, repairs and on-call response (availability mode).
     pub reliability: ReliabilityModel,
-    /// VRRP advertisement interval [cs] of the balancer pair; `None` with a single balancer.
-    pub(crate) lb_pair_advert_cs: Option<u16>,
+    /// The balancer pair's VRRP routers (lb1, lb2); `None` with a single balancer.
+    pub(crate) lb_pair: Option<[crate::policy::vrrp::VrrpConfig; 2]>,
+    /// The pair's tracked `vrrp_script` (`detects = none` without one).
+    pub(crate) lb_track: LbTrack,
     /// The daily backup; `None` without a backup server.
     pub(crate) backup: Option<BackupModel>,
     /// Request-level monitoring (`None` when disabled).
@@ -90,10 +92,62 @@ pub struct Model {
 }
 
 impl Model {
+    /// VRRP advertisement interval [cs] of the balancer pair; `None` with a single balancer.
+    pub(crate) fn lb_pair_advert_cs(&self) -> Option<u16> {
+        self.lb_pair.as_ref().map(|p| p[0].advert_interval_cs)
+    }
+
     /// Planned maintenance is left out of downtime, availability and failed requests
     /// (`maintenance.contract = "exclude"`); it is still reported by cause.
     pub(crate) fn maintenance_excluded(&self) -> bool {
         self.spec.maintenance.contract == MaintenanceContract::Exclude
+    }
+}
+
+/// The balancer pair's tracked `vrrp_script`, checked (see `schema::VrrpTrack`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LbTrack {
+    pub(crate) detects: TrackDetects,
+    pub(crate) interval: SimDuration,
+    pub(crate) fall: u32,
+    pub(crate) rise: u32,
+    /// 0: FAULT (resign); else the priority drop while failing.
+    pub(crate) drop: u8,
+}
+
+impl LbTrack {
+    /// Whether the script sees a balancer failure of `mode` (a dead host is VRRP's own to
+    /// see: its advertisements stop).
+    ///
+    /// Used only for the modes that leave the host up (`leaves_vrrp_up`).
+    pub(crate) fn sees(&self, mode: crate::model::failure::Failure) -> bool {
+        use crate::model::failure::Failure;
+        match self.detects {
+            TrackDetects::None => false,
+            TrackDetects::Process => mode == Failure::ProcessDeath,
+            TrackDetects::Http => matches!(mode, Failure::ProcessDeath | Failure::Hang),
+        }
+    }
+
+    /// Whether a balancer failure of `mode` leaves keepalived advertising: a dead or hung
+    /// HAProxy on a live host. A crash, a lost link and (as a model simplification) a
+    /// slowdown stop the balancer as a whole.
+    pub(crate) fn leaves_vrrp_up(mode: crate::model::failure::Failure) -> bool {
+        use crate::model::failure::Failure;
+        matches!(mode, Failure::ProcessDeath | Failure::Hang)
+    }
+
+    /// When the script has failed `fall` times for a failure at `now`: its runs are on the
+    /// `interval` grid from t = 0, the first failing one the next after `now`.
+    pub(crate) fn detected_at(&self, now: SimTime) -> SimTime {
+        let i = self.interval.as_nanos();
+        let first = (now.as_nanos() / i + 1) * i;
+        SimTime::from_nanos(first + u64::from(self.fall - 1) * i)
+    }
+
+    /// How long after a repair the script passes again (`rise` runs).
+    pub(crate) fn rise_time(&self) -> SimDuration {
+        SimDuration::from_nanos(self.interval.as_nanos() * u64::from(self.rise))
     }
 }
 

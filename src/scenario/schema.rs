@@ -846,7 +846,70 @@ pub struct Balancer {
     pub(crate) pair: bool,
     /// VRRP advertisement interval [ms] (RFC 5798 default 1 s; a multiple of 10 ms).
     pub(crate) vrrp_advert_ms: f64,
+    /// VRRP priority of `lb1`, the preferred master (keepalived `priority`), 1..=255.
+    pub(crate) vrrp_priority_lb1: u32,
+    /// VRRP priority of `lb2`, 1..=254 and below lb1's: it sets lb2's Skew_Time, part of its
+    /// takeover time ((256 - priority) / 256 advertisement intervals, RFC 5798).
+    pub(crate) vrrp_priority_lb2: u32,
+    /// Preemption (RFC 5798 Preempt_Mode): a repaired (or patched) lb1 takes the address back
+    /// from lb2. `false` is keepalived's `nopreempt` (which needs `state BACKUP`): lb2 keeps
+    /// the address until it fails or is patched, so its failures are the visible ones.
+    pub(crate) vrrp_preempt: bool,
+    /// keepalived's `preempt_delay` [ms], 0..=1,000,000 (0-1000 s): a returning lb1 accepts
+    /// lb2's advertisements this long before it preempts; 0 = at once.
+    pub(crate) vrrp_preempt_delay_ms: f64,
+    /// keepalived's `vrrp_script`, tracked by both instances (`track_script`): what moves the
+    /// address away from a balancer whose host is up but whose HAProxy is not.
+    pub(crate) vrrp_track: VrrpTrack,
     pub(crate) check: Check,
+}
+
+/// A `vrrp_script` tracked by the balancer pair (availability mode). Only a dead host stops
+/// VRRP advertisements; a dead or hung HAProxy keeps the address where it is unless a
+/// script sees it and its failure moves the address.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct VrrpTrack {
+    /// What the script sees: `none` (no script, keepalived's default: a dead or hung HAProxy
+    /// keeps the address until it is repaired), `process` (`killall -0 haproxy`, `pidof`: a
+    /// dead process; a hang passes), `http` (a request to HAProxy: dead or hung).
+    pub(crate) detects: TrackDetects,
+    /// The script's `interval` [ms] (keepalived default 1 s); runs on a grid from t = 0.
+    pub(crate) interval_ms: f64,
+    /// `fall`: failing runs before the script counts as failed (keepalived default 1).
+    pub(crate) fall: u32,
+    /// `rise`: passing runs, after a repair, before it counts as passing again (default 1).
+    pub(crate) rise: u32,
+    /// `weight`: 0 (keepalived's default) puts a failing instance in FAULT: it resigns the
+    /// address at once (a priority-0 advertisement). Otherwise the priority moves by
+    /// `|weight|` (a negative weight is subtracted while failing, a positive one added while
+    /// passing; `vrrp_priority_lb1|lb2` are the priorities while passing): the address moves
+    /// only if lb1's falls below lb2's and lb2 preempts. -253..=253.
+    pub(crate) weight: i32,
+}
+
+impl Default for VrrpTrack {
+    fn default() -> Self {
+        VrrpTrack {
+            detects: TrackDetects::None,
+            interval_ms: 1000.0,
+            fall: 1,
+            rise: 1,
+            weight: 0,
+        }
+    }
+}
+
+/// What a `vrrp_script` sees of HAProxy on its balancer.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TrackDetects {
+    /// No script.
+    None,
+    /// The process is gone.
+    Process,
+    /// HAProxy does not answer (dead or hung).
+    Http,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
@@ -884,6 +947,11 @@ impl Default for Balancer {
             disabled: Vec::new(),
             pair: false,
             vrrp_advert_ms: f64::from(vrrp::DEFAULT_ADVERT_INTERVAL_CS) * 10.0,
+            vrrp_priority_lb1: 200,
+            vrrp_priority_lb2: 100,
+            vrrp_preempt: true,
+            vrrp_preempt_delay_ms: 0.0,
+            vrrp_track: VrrpTrack::default(),
             check: Check::default(),
         }
     }

@@ -166,9 +166,10 @@ fn thousand_years_of_the_park_are_quick_and_deterministic() {
 }
 
 /// The brochure's comparison, measured: a VRRP balancer pair removes lb1 as the park's single
-/// point of failure. A master failure costs at most Master_Down_Interval: the backup (priority
-/// 100, advert 1 s) waits 3 x 100 cs + skew (256 - 100) x 100 / 256 = 60 cs (integer, RFC 5798
-/// 6.1) = 3.60 s after the last advertisement, which came at most one interval before.
+/// point of failure. A master's dead host costs at most Master_Down_Interval: the backup
+/// (priority 100, advert 1 s) waits 3 x 100 cs + skew (256 - 100) x 100 / 256 = 60 cs (integer,
+/// RFC 5798 6.1) = 3.60 s after the last advertisement, which came at most one interval
+/// before; a dead or hung HAProxy is the tracked script's to see (FAULT, then the skew).
 #[test]
 fn balancer_pair_takes_over_within_master_down_interval() {
     let single = run("scenarios/baseline/xpos.toml", &["horizon=\"20y\"", "replications=20"]);
@@ -188,8 +189,15 @@ fn balancer_pair_takes_over_within_master_down_interval() {
         .map(|i| (i.end_h - i.start_h) * 3_600_000.0)
         .collect();
     assert!(!lb.is_empty(), "twenty years without a master failure is implausible");
-    for ms in lb {
+    // A dead host: up to 3.6 s. A dead or hung HAProxy (the HTTP vrrp_script every 1 s, fall
+    // 2, weight 0): FAULT at the second failing run, then lb2's skew: (1.61, 2.61] s.
+    let (host, script): (Vec<f64>, Vec<f64>) = lb.into_iter().partition(|&ms| ms > 2609.375 + 1e-6);
+    assert!(!host.is_empty() && !script.is_empty(), "{host:?} {script:?}");
+    for ms in host {
         assert!(ms > 2600.0 - 1e-6 && ms <= 3600.0 + 1e-6, "takeover took {ms} ms");
+    }
+    for ms in script {
+        assert!(ms > 1609.375 - 1e-6, "takeover took {ms} ms");
     }
     // Planned maintenance: the master resigns on purpose (a priority-0 advertisement) and the
     // backup takes over after Skew_Time only, (256 - 100) x 100 / 256 = 60 cs (integer); the
@@ -209,6 +217,135 @@ fn balancer_pair_takes_over_within_master_down_interval() {
             "a planned handover took {ms} ms"
         );
     }
+}
+
+/// The pair's VRRP keys as keepalived states them. lb2 at priority 250 skews only
+/// (256 - 250) x 100 / 256 = 2 cs (integer): a takeover within 3 x 100 + 2 cs = 3.02 s of
+/// the last advertisement. With `nopreempt` a repaired lb1 leaves the address with lb2, so
+/// lb1 takes over at lb2's failures, after its own (shorter) skew.
+#[test]
+fn balancer_pair_priorities_and_nopreempt_change_takeovers() {
+    // Host failures only: the script-tracked ones have their own test below.
+    let sets = [
+        "horizon=\"20y\"",
+        "replications=20",
+        "maintenance.enabled=false",
+        "reliability.lb.process_death=0.0",
+        "reliability.lb.hang=0.0",
+    ];
+    let lb_ms = |r: &AvailSummary| -> Vec<f64> {
+        r.incidents
+            .iter()
+            .filter(|i| i.cause_class == simpark::sim::avail::Cause::Lb)
+            .map(|i| (i.end_h - i.start_h) * 3_600_000.0)
+            .collect()
+    };
+    let close = run(
+        "scenarios/baseline/xpos_hardened.toml",
+        &[
+            &sets[..],
+            &["balancer.vrrp_priority_lb1=254", "balancer.vrrp_priority_lb2=250"],
+        ]
+        .concat(),
+    );
+    let close = lb_ms(&close);
+    assert!(!close.is_empty());
+    for ms in &close {
+        assert!(*ms > 2020.0 - 1e-6 && *ms <= 3020.0 + 1e-6, "takeover took {ms} ms");
+    }
+    // Frequent balancer failures, so replication 0 logs many takeovers. With preemption lb1
+    // is master whenever it is up, so every takeover is lb2's (skew 60 cs: over 2.6 s after
+    // the failure); with nopreempt lb2 keeps the address after lb1's repair, so lb1 (skew
+    // (256 - 200) x 100 / 256 = 21 cs) takes over at lb2's failures, some within 2.6 s.
+    let often = [&sets[..], &["reliability.lb.afr=0.9"]].concat();
+    let preempt = lb_ms(&run("scenarios/baseline/xpos_hardened.toml", &often));
+    let nopreempt = lb_ms(&run(
+        "scenarios/baseline/xpos_hardened.toml",
+        &[&often[..], &["balancer.vrrp_preempt=false"]].concat(),
+    ));
+    assert!(preempt.len() > 20, "{preempt:?}");
+    assert!(preempt.iter().all(|&ms| ms > 2600.0 - 1e-6), "{preempt:?}");
+    let by_lb1 = nopreempt.iter().filter(|&&ms| ms < 2600.0 - 1e-6).count();
+    assert!(by_lb1 > 0, "no takeover by lb1 with nopreempt: {nopreempt:?}");
+    assert!(
+        nopreempt.iter().all(|&ms| ms > 2210.0 - 1e-6 && ms <= 3600.0 + 1e-6),
+        "{nopreempt:?}"
+    );
+}
+
+/// keepalived's `vrrp_script`: only a dead host stops VRRP advertisements. A dead HAProxy on a
+/// live host keeps the address on the broken balancer until it is repaired, unless a tracked
+/// script sees it: weight 0 puts the master in FAULT (it resigns; lb2 takes over after its
+/// skew), a weight too small to take lb1's priority below lb2's moves nothing, a large one
+/// lets lb2 preempt after its Master_Down_Interval. `killall -0` (process) misses hangs.
+#[test]
+fn balancer_pair_moves_the_address_only_as_its_vrrp_script_sees() {
+    let lb_ms = |extra: &[&str]| -> Vec<f64> {
+        let base = [
+            "horizon=\"20y\"",
+            "replications=4",
+            "maintenance.enabled=false",
+            "reliability.lb.afr=0.9",
+            "reliability.lb.crash=0.0",
+            "balancer.vrrp_track.interval_ms=1000",
+            "balancer.vrrp_track.fall=2",
+        ];
+        run("scenarios/baseline/xpos_hardened.toml", &[&base[..], extra].concat())
+            .incidents
+            .iter()
+            .filter(|i| i.cause_class == simpark::sim::avail::Cause::Lb)
+            .map(|i| (i.end_h - i.start_h) * 3_600_000.0)
+            .collect()
+    };
+    let deaths = ["reliability.lb.process_death=1.0", "reliability.lb.hang=0.0"];
+    let hangs = ["reliability.lb.process_death=0.0", "reliability.lb.hang=1.0"];
+    let with = |modes: &[&'static str], track: &[&'static str]| lb_ms(&[modes, track].concat());
+    let minutes = |v: &[f64]| v.iter().all(|&ms| ms > 600_000.0) && v.len() > 5;
+    // No script: every master failure lasts until the repair (hours).
+    let none = with(&deaths, &["balancer.vrrp_track.detects=\"none\""]);
+    assert!(minutes(&none), "{none:?}");
+    // FAULT at the second failing run (1..2 s after the death), then lb2's skew, 609.375 ms.
+    let fault = with(&deaths, &["balancer.vrrp_track.detects=\"process\""]);
+    assert!(fault.len() > 5, "{fault:?}");
+    for ms in &fault {
+        assert!(
+            *ms > 1609.375 - 1e-6 && *ms <= 2609.375 + 1e-6,
+            "FAULT takeover took {ms} ms"
+        );
+    }
+    // weight -50: lb1 at 150 still above lb2's 100: nothing moves.
+    let weak = with(
+        &deaths,
+        &[
+            "balancer.vrrp_track.detects=\"process\"",
+            "balancer.vrrp_track.weight=-50",
+        ],
+    );
+    assert!(minutes(&weak), "{weak:?}");
+    // weight -150: lb1 at 50; lb2 discards its adverts and takes over after its
+    // Master_Down_Interval (3.609 s) from the last full-priority one.
+    let strong = with(
+        &deaths,
+        &[
+            "balancer.vrrp_track.detects=\"process\"",
+            "balancer.vrrp_track.weight=-150",
+        ],
+    );
+    assert!(strong.len() > 5, "{strong:?}");
+    for ms in &strong {
+        assert!(
+            *ms > 3609.375 && *ms <= 2000.0 + 3609.375 + 1e-6,
+            "preempted after {ms} ms"
+        );
+    }
+    // A hang passes `killall -0`; an HTTP check sees it.
+    let missed = with(&hangs, &["balancer.vrrp_track.detects=\"process\""]);
+    assert!(minutes(&missed), "{missed:?}");
+    let seen = with(&hangs, &["balancer.vrrp_track.detects=\"http\""]);
+    assert!(
+        seen.len() > 5 && seen.iter().all(|&ms| ms <= 2609.375 + 1e-6),
+        "{seen:?}"
+    );
 }
 
 /// Daily backups and restores after human error. With backups (and a backup server) that

@@ -375,6 +375,96 @@ fn live_keepalived_accepts_the_example_files() {
     assert!(!out.status.success(), "keepalived -t accepted a broken file");
 }
 
+/// keepalived 2.2's own `-t` on instances with `nopreempt` / `preempt_delay`: what it clears
+/// (priority 255, state MASTER, nopreempt over preempt_delay) and what it refuses is what
+/// the importer clears (each as a warning at its line) and refuses.
+#[test]
+fn live_keepalived_clears_preemption_as_the_importer_does() {
+    let bin = program("keepalived");
+    // keepalived wants a real interface (not lo) in the instance.
+    let iface = std::fs::read_dir("/sys/class/net")
+        .expect("/sys/class/net")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n != "lo")
+        .min()
+        .expect("a network interface besides lo");
+    let dir = tmpdir("keepalived-preempt");
+    // What each clearing is called by keepalived and by the importer.
+    let kinds = [
+        (
+            "nopreempt will not work with initial state MASTER",
+            "`nopreempt` will not work with initial state MASTER",
+        ),
+        (
+            "preempt delay will not work with initial state MASTER",
+            "`preempt_delay` will not work with initial state MASTER",
+        ),
+        (
+            "preempt_delay is incompatible with nopreempt",
+            "`preempt_delay` is incompatible with nopreempt",
+        ),
+        (
+            "nopreempt is incompatible with priority 255",
+            "`nopreempt` is incompatible with priority 255",
+        ),
+    ];
+    let cases: [(&str, u32, &[&str]); 8] = [
+        ("MASTER", 200, &["nopreempt"]),
+        ("MASTER", 200, &["preempt_delay 5"]),
+        ("BACKUP", 200, &["nopreempt", "preempt_delay 5"]),
+        ("BACKUP", 255, &["nopreempt"]),
+        ("MASTER", 255, &["nopreempt"]),
+        ("BACKUP", 150, &["nopreempt"]),
+        ("BACKUP", 150, &["preempt_delay 2.5"]),
+        ("BACKUP", 150, &["preempt_delay 1001"]),
+    ];
+    let mut cleared_cases = 0;
+    for (state, priority, extra) in cases {
+        let lines: String = extra.iter().map(|l| format!("    {l}\n")).collect();
+        let text = format!(
+            "vrrp_instance VI_1 {{\n    state {state}\n    interface {iface}\n    virtual_router_id 51\n    priority {priority}\n    advert_int 1\n{lines}    virtual_ipaddress {{\n        192.0.2.10/24\n    }}\n}}\n"
+        );
+        let path = dir.join("k.conf");
+        std::fs::write(&path, &text).expect("written");
+        let out = Command::new(&bin)
+            .args(["-t", "-l", "-D", "-f"])
+            .arg(&path)
+            .output()
+            .expect("keepalived -t runs");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let case = format!("{state} {priority} {extra:?}");
+        match simpark::import::keepalived::import(&[(text.clone(), "k.conf".into())], None) {
+            Err(e) => {
+                assert!(
+                    !out.status.success() && said.contains("not valid"),
+                    "{case}: keepalived accepts what the importer refuses ({e}): {said}"
+                );
+            }
+            Ok(v) => {
+                let theirs: Vec<&str> = kinds
+                    .iter()
+                    .filter(|(k, _)| said.contains(k))
+                    .map(|(k, _)| *k)
+                    .collect();
+                let ours: Vec<&str> = kinds
+                    .iter()
+                    .filter(|(_, m)| v.warnings().iter().any(|w| w.to_string().contains(m)))
+                    .map(|(k, _)| *k)
+                    .collect();
+                assert_eq!(ours, theirs, "{case}: keepalived said {said}");
+                assert_eq!(out.status.success(), theirs.is_empty(), "{case}: {said}");
+                cleared_cases += usize::from(!theirs.is_empty());
+            }
+        }
+    }
+    assert_eq!(cleared_cases, 5, "the cases exercise every clearing");
+}
+
 /// The example park: imported from haproxy.cfg and both keepalived.conf files into the
 /// checked-in `examples/prod/scenario.toml` (byte for byte), which then runs.
 #[test]

@@ -112,6 +112,41 @@ fn availability_report_shows_the_figures_of_months_csv_in_both_languages() {
         .as_f64()
         .unwrap();
     assert!((shown - mean_avail).abs() < 1e-9, "{shown} vs {mean_avail}");
+    // The latency SLO per calendar month: each month's served share (1 minus its downtime and
+    // request-weighted partial outage over its length) times the sample's share within 300 ms.
+    let slo = d.join("slo");
+    run_ok(
+        simpark()
+            .arg("report")
+            .arg(&d)
+            .args(["--latency-ms", "300", "--out"])
+            .arg(&slo),
+    );
+    let l = json(&slo.join("report.json"))["latency"].clone();
+    let within = l["slo_share_pct"]["value"].as_f64().unwrap();
+    let monthly: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|f| f.parse::<f64>().unwrap()).collect::<Vec<f64>>())
+        .filter(|f| (1.0..=12.0).contains(&f[1]))
+        .map(|f| (1.0 - (f[2] + f[3]) / month_min(f[1] as usize)) * within)
+        .collect();
+    let worst = monthly.iter().copied().fold(f64::MAX, f64::min);
+    let mean = monthly.iter().sum::<f64>() / monthly.len() as f64;
+    assert!(
+        (l["slo_months"]["worst_pct"].as_f64().unwrap() - worst).abs() < 1e-9,
+        "{l}"
+    );
+    assert!(
+        (l["slo_months"]["mean_pct"]["value"].as_f64().unwrap() - mean).abs() < 1e-9,
+        "{l}"
+    );
+    assert!(
+        worst < within,
+        "a month with failures is below the sample's share: {worst} vs {within}"
+    );
+    let md = std::fs::read_to_string(slo.join("report.md")).unwrap();
+    assert!(md.contains("Per calendar month"), "{md}");
     let breaches = downs.iter().filter(|&&(m, down)| down > 0.0005 * month_min(m)).count() as u64;
     assert_eq!(r["availability"]["months_breaching"], breaches);
     // Service credits under the default tiers (below 99.9% 10%, below 99% 25%), recomputed

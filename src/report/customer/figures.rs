@@ -6,7 +6,7 @@
 use super::incidents::incident_figures;
 use super::months::{
     MonthSet, availability_pct, breaks_sla, credit_figures, error_budget_min, est_of, month_distribution, period_row,
-    scale,
+    quantile_sorted, scale,
 };
 use super::read::{Inputs, Results};
 use super::rolling::rolling_figures;
@@ -272,6 +272,52 @@ pub(crate) struct LatencyFigures {
     /// results hold no request-level data.
     pub(crate) slo_ms: Option<f64>,
     pub(crate) slo_share_pct: Option<Estimate>,
+    /// The latency SLO per calendar month (availability runs with a measured share).
+    pub(crate) slo_months: Option<SloMonths>,
+}
+
+/// The share of a calendar month's requests answered successfully within the SLO threshold
+/// [%]: the month's served share (1 minus its downtime and request-weighted partial outage
+/// over its length) times the sample's share within the threshold. The sample is the park as
+/// designed, so months differ by their failures, which count as too slow.
+#[derive(Debug, Serialize)]
+pub(crate) struct SloMonths {
+    /// Mean over each replication's months, with the CI across replications.
+    pub(crate) mean_pct: Estimate,
+    /// One simulated month in twenty is below this.
+    pub(crate) p5_pct: f64,
+    /// The worst simulated month.
+    pub(crate) worst_pct: f64,
+}
+
+/// `SloMonths` from the months of the window (`set`) and the sample's share within the
+/// threshold (`within_pct`).
+fn slo_months(months: &[MonthRow], reps: u32, set: &MonthSet, within_pct: f64) -> Option<SloMonths> {
+    let share = |m: &MonthRow| {
+        let failed = PartialOutagePolicy::Weighted.unavailable_min(m) / set.minutes[m.month as usize];
+        (1.0 - failed).clamp(0.0, 1.0) * within_pct
+    };
+    let in_window: Vec<&MonthRow> = months.iter().filter(|m| set.used[m.month as usize]).collect();
+    if in_window.is_empty() {
+        return None;
+    }
+    let means: Vec<f64> = (0..reps)
+        .map(|r| {
+            let mine: Vec<f64> = in_window
+                .iter()
+                .filter(|m| m.replication == r)
+                .map(|m| share(m))
+                .collect();
+            mine.iter().sum::<f64>() / mine.len().max(1) as f64
+        })
+        .collect();
+    let mut all: Vec<f64> = in_window.iter().map(|m| share(m)).collect();
+    all.sort_by(f64::total_cmp);
+    Some(SloMonths {
+        mean_pct: est_of(&means),
+        p5_pct: quantile_sorted(&all, 0.05),
+        worst_pct: all[0],
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -337,6 +383,7 @@ fn latency_figures(
         return Ok(LatencyFigures {
             slo_ms,
             slo_share_pct: None,
+            slo_months: None,
             source: "none",
             replications: None,
             window_h: None,
@@ -352,6 +399,7 @@ fn latency_figures(
     Ok(LatencyFigures {
         slo_ms,
         slo_share_pct: slo_ms.map(|ms| latency_slo(s, ms)).transpose()?,
+        slo_months: None,
         source,
         replications: Some(s.header.replications),
         window_h: Some((s.header.horizon_s - s.header.warmup_s) / 3600.0),
@@ -558,7 +606,13 @@ fn availability_run(
             rolling: rolling_figures(days, reps, (window_s / DAY_S).ceil() as usize, sla, policy),
         },
         Some(incident_figures(summary, window_s)),
-        latency_figures(latency, "latency_sample", slo_ms)?,
+        {
+            let mut l = latency_figures(latency, "latency_sample", slo_ms)?;
+            l.slo_months = l
+                .slo_share_pct
+                .and_then(|within| slo_months(months, reps, &set, within.value));
+            l
+        },
         Some(data_protection(m, window_s / YEAR_S)),
     ))
 }

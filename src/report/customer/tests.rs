@@ -476,6 +476,11 @@ fn sample(lang: Lang) -> CustomerReport {
             p999_ms: Some(est(272.7, 7.0)),
             slo_ms: Some(300.0),
             slo_share_pct: Some(est(99.62, 0.03)),
+            slo_months: Some(SloMonths {
+                mean_pct: est(99.58, 0.01),
+                p5_pct: 99.55,
+                worst_pct: 98.71,
+            }),
         },
         data_protection: Some(DataProtection {
             backups_ok_per_year: est(361.0, 1.0),

@@ -222,20 +222,88 @@ pub(super) fn check(spec: &Scenario, d: &mut Draft) -> Checked {
     Ok(())
 }
 
-/// `balancer.vrrp_advert_ms` of a balancer pair: RFC 5798's 12-bit count of centiseconds.
+/// The balancer pair's VRRP keys (checked even without a pair): the advertisement
+/// interval (RFC 5798's 12-bit count of centiseconds), the priorities (lb1's above lb2's)
+/// and keepalived's preemption; with `balancer.pair`, the two routers' configurations.
 pub(super) fn vrrp(spec: &Scenario, d: &mut Draft) -> Checked {
     let b = &spec.balancer;
-    d.lb_pair_advert_cs = Some(if b.pair {
-        let v = b.vrrp_advert_ms;
-        if !(v.is_finite() && (10.0..=40_950.0).contains(&v) && (v / 10.0).fract() == 0.0) {
-            return refuse(
-                "balancer.vrrp_advert_ms",
-                format!("{v} is not valid; expected a multiple of 10 in 10..=40950 (RFC 5798 centiseconds)"),
-            );
-        }
-        Some((v / 10.0) as u16)
-    } else {
-        None
-    });
+    let v = b.vrrp_advert_ms;
+    if !(v.is_finite() && (10.0..=40_950.0).contains(&v) && (v / 10.0).fract() == 0.0) {
+        return refuse(
+            "balancer.vrrp_advert_ms",
+            format!("{v} is not valid; expected a multiple of 10 in 10..=40950 (RFC 5798 centiseconds)"),
+        );
+    }
+    if !(1..=255).contains(&b.vrrp_priority_lb1) {
+        return refuse(
+            "balancer.vrrp_priority_lb1",
+            format!("{} is not valid; expected 1..=255", b.vrrp_priority_lb1),
+        );
+    }
+    if !(1..b.vrrp_priority_lb1).contains(&b.vrrp_priority_lb2) {
+        return refuse(
+            "balancer.vrrp_priority_lb2",
+            format!(
+                "{} is not valid; expected 1..={} (below balancer.vrrp_priority_lb1, {}: lb1 is the preferred master)",
+                b.vrrp_priority_lb2,
+                b.vrrp_priority_lb1 - 1,
+                b.vrrp_priority_lb1
+            ),
+        );
+    }
+    let delay = b.vrrp_preempt_delay_ms;
+    if !(delay.is_finite() && (0.0..=1_000_000.0).contains(&delay)) {
+        return refuse(
+            "balancer.vrrp_preempt_delay_ms",
+            format!("{delay} is not valid; expected 0..=1000000 ms (keepalived's preempt_delay, 0-1000 s)"),
+        );
+    }
+    d.lb_track = Some(track(&b.vrrp_track)?);
+    d.lb_pair = Some(b.pair.then(|| {
+        let router = |priority: u32, address: u32| {
+            let mut cfg = policy::vrrp::VrrpConfig::new(priority as u8, address);
+            cfg.advert_interval_cs = (v / 10.0) as u16;
+            cfg.preempt = b.vrrp_preempt;
+            cfg.preempt_delay = (delay > 0.0).then(|| SimDuration::from_nanos((delay * 1e6).round() as u64));
+            cfg
+        };
+        [router(b.vrrp_priority_lb1, 1), router(b.vrrp_priority_lb2, 2)]
+    }));
     Ok(())
+}
+
+/// `balancer.vrrp_track`: a positive whole-millisecond interval up to an hour, `fall` and
+/// `rise` 1..=255, `weight` -253..=253 (keepalived's ranges).
+fn track(t: &crate::scenario::VrrpTrack) -> Result<crate::scenario::LbTrack, Invalid> {
+    let ms = t.interval_ms;
+    if !(ms.is_finite() && (1.0..=3_600_000.0).contains(&ms) && ms.fract() == 0.0) {
+        return Err((
+            "balancer.vrrp_track.interval_ms".into(),
+            format!("{ms} is not valid; expected whole milliseconds in 1..=3600000"),
+        ));
+    }
+    for (key, v) in [("fall", t.fall), ("rise", t.rise)] {
+        if !(1..=255).contains(&v) {
+            return Err((
+                format!("balancer.vrrp_track.{key}"),
+                format!("{v} is not valid; expected 1..=255 (keepalived's range)"),
+            ));
+        }
+    }
+    if !(-253..=253).contains(&t.weight) {
+        return Err((
+            "balancer.vrrp_track.weight".into(),
+            format!(
+                "{} is not valid; expected -253..=253 (keepalived's range; 0 = FAULT on failure)",
+                t.weight
+            ),
+        ));
+    }
+    Ok(crate::scenario::LbTrack {
+        detects: t.detects,
+        interval: SimDuration::from_nanos(ms as u64 * 1_000_000),
+        fall: t.fall,
+        rise: t.rise,
+        drop: t.weight.unsigned_abs() as u8,
+    })
 }

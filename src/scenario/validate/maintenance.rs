@@ -346,12 +346,12 @@ fn rolls_fit(
 
 /// The section: needs `web.count` and how many balancers there are to patch.
 pub(super) fn section(spec: &Scenario, d: &mut Draft) -> Checked {
-    let (Some(web_count), Some(advert), Some(calendar)) = (d.web_count, &d.lb_pair_advert_cs, &d.calendar) else {
+    let (Some(web_count), Some(pair), Some(calendar)) = (d.web_count, &d.lb_pair, &d.calendar) else {
         return Ok(());
     };
     let balancers = if !spec.reliability.lb.fails {
         0 // a balancer that cannot fail is how a baseline says there is none
-    } else if advert.is_some() {
+    } else if pair.is_some() {
         2
     } else {
         1

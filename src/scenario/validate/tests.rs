@@ -192,6 +192,24 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         "balancer.vrrp_advert_ms",
         3,
     ),
+    ("[balancer]\nvrrp_priority_lb1 = 256", "balancer.vrrp_priority_lb1", 2),
+    (
+        "[balancer]\npair = true\nvrrp_priority_lb1 = 150\nvrrp_priority_lb2 = 150",
+        "balancer.vrrp_priority_lb2",
+        4,
+    ),
+    (
+        "[balancer]\npair = true\nvrrp_preempt_delay_ms = 1000001",
+        "balancer.vrrp_preempt_delay_ms",
+        3,
+    ),
+    (
+        "[balancer.vrrp_track]\ninterval_ms = 0.5",
+        "balancer.vrrp_track.interval_ms",
+        2,
+    ),
+    ("[balancer.vrrp_track]\nfall = 0", "balancer.vrrp_track.fall", 2),
+    ("[balancer.vrrp_track]\nweight = -254", "balancer.vrrp_track.weight", 2),
     // topology
     ("[[link]]\nfrom = \"x\"\nto = \"lb1\"", "link[0].from", 2),
     ("[[link]]\nfrom = \"clients\"\nto = \"x\"", "link[0].to", 3),

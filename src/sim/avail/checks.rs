@@ -3,6 +3,7 @@
 //! (`CheckSpec::steady_next_check`), VRRP takeovers by stepping the real `VrrpRouter`.
 
 use super::*;
+use crate::scenario::LbTrack;
 
 impl AvailWorld<'_> {
     pub(super) fn rtt(&self, c: usize) -> SimDuration {
@@ -66,19 +67,75 @@ impl AvailWorld<'_> {
 
     /// The other balancer of the pair, if any.
     pub(super) fn lb_peer(&self, c: usize) -> Option<usize> {
-        self.m.lb_pair_advert_cs?;
+        self.m.lb_pair.as_ref()?;
         let lbs: Vec<usize> = (0..self.comps.len())
             .filter(|&i| self.comps[i].kind == Kind::Lb)
             .collect();
         lbs.into_iter().find(|&i| i != c)
     }
 
-    /// VRRP priority and address: lb1 is the preferred master.
+    /// Balancer `c`'s VRRP router configuration (`balancer.vrrp_*`): lb1 is the preferred
+    /// master.
     pub(super) fn vrrp_config(&self, c: usize) -> VrrpConfig {
-        let (prio, addr) = if c == 0 { (200, 1) } else { (100, 2) };
-        let mut cfg = VrrpConfig::new(prio, addr);
-        cfg.advert_interval_cs = self.m.lb_pair_advert_cs.expect("a pair");
-        cfg
+        let pair = self.m.lb_pair.as_ref().expect("a pair");
+        pair[usize::from(c != 0)].clone()
+    }
+
+    /// Balancer `c` fails in `mode`. A dead host stops its advertisements (`lb_failed`); a
+    /// dead or hung HAProxy on a live host keeps them going, so a pair's address stays with
+    /// it unless the tracked `vrrp_script` sees the failure (`on_lb_tracked` at its `fall`-th
+    /// failing run).
+    pub(super) fn lb_failed_as(&mut self, now: SimTime, c: usize, mode: Failure) {
+        if self.m.lb_pair.is_none() || !LbTrack::leaves_vrrp_up(mode) {
+            return self.lb_failed(now, c);
+        }
+        if self.lb_master != Some(c) || !self.m.lb_track.sees(mode) {
+            return; // a backup's HAProxy, or a master's the script misses: down until repaired
+        }
+        self.lb_masterless_since = Some(now);
+        let epoch = self.comps[c].epoch;
+        self.q.schedule(
+            self.m.lb_track.detected_at(now),
+            Ev::LbTracked { comp: c as u32, epoch },
+        );
+    }
+
+    /// The script on master `c` (HAProxy still failed) has failed `fall` times: with weight 0
+    /// the instance goes to FAULT and resigns; otherwise it advertises its lowered priority
+    /// and its peer (a running backup) preempts it if its `VrrpRouter` says so, after the
+    /// Master_Down_Interval since the last advertisement it accepted.
+    pub(super) fn on_lb_tracked(&mut self, now: SimTime, c: usize, epoch: u32) {
+        if self.comps[c].epoch != epoch || self.comps[c].up || self.lb_master != Some(c) {
+            return;
+        }
+        if self.m.lb_track.drop == 0 {
+            return self.lb_resign(now, c);
+        }
+        let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up && !self.comps[p].maint) else {
+            return;
+        };
+        let full = self.vrrp_config(c);
+        let mut lowered = full.clone();
+        lowered.priority = full.priority.saturating_sub(self.m.lb_track.drop).max(1);
+        let interval = crate::policy::vrrp::centis(u32::from(full.advert_interval_cs));
+        // The peer accepted the last advertisement at full priority on the grid up to now.
+        let last = SimTime::from_nanos(now.as_nanos() / interval.as_nanos() * interval.as_nanos());
+        let mut r = VrrpRouter::new(self.vrrp_config(peer));
+        r.handle_startup(last);
+        r.handle_advertisement(last, full.priority, full.address, full.advert_interval_cs);
+        let Some(t) = step_vrrp_hearing(&mut r, &lowered, last + interval) else {
+            return; // the peer keeps accepting the lowered master: down until repaired
+        };
+        self.lb_master = None;
+        self.lb_epoch = self.lb_epoch.wrapping_add(1);
+        let epoch = self.lb_epoch;
+        self.q.schedule(
+            t,
+            Ev::LbMaster {
+                comp: peer as u32,
+                epoch,
+            },
+        );
     }
 
     pub(super) fn lb_failed(&mut self, now: SimTime, c: usize) {
@@ -94,7 +151,7 @@ impl AvailWorld<'_> {
         };
         // The backup heard the master's last advertisement on the advert grid before the
         // failure, and takes over when its Master_Down_Timer runs out (RFC 5798 6.4.2).
-        let cs = self.m.lb_pair_advert_cs.expect("a pair");
+        let cs = self.m.lb_pair_advert_cs().expect("a pair");
         let interval = crate::policy::vrrp::centis(u32::from(cs));
         let last = SimTime::from_nanos(now.as_nanos() / interval.as_nanos() * interval.as_nanos());
         let master = self.vrrp_config(c);
@@ -113,7 +170,7 @@ impl AvailWorld<'_> {
     }
 
     pub(super) fn lb_repaired(&mut self, now: SimTime, c: usize) {
-        if self.m.lb_pair_advert_cs.is_none() {
+        if self.m.lb_pair.is_none() {
             self.lb_master = Some(c);
             if let Some(since) = self.lb_masterless_since.take()
                 && since >= self.warmup
@@ -122,15 +179,27 @@ impl AvailWorld<'_> {
             }
             return;
         }
-        // The repaired router starts as backup; it becomes master when its Master_Down_Timer
-        // runs out: at once in effect if nobody is master; while a master serves, the router
-        // hears its advertisements and decides (preemption) whether it takes over (no outage
-        // either way while a master serves).
+        if self.lb_master == Some(c) {
+            // HAProxy is back on the master that kept the address: the site is back.
+            self.lb_masterless_since = None;
+            return;
+        }
+        // The repaired router starts as backup (after a failure its script saw, once the
+        // script passes `rise` times); it becomes master when its Master_Down_Timer runs out:
+        // at once in effect if nobody is master; while a master serves, the router hears its
+        // advertisements and decides (preemption) whether it takes over (no outage either
+        // way while a master serves).
+        let mode = self.comps[c].mode;
+        let from = if LbTrack::leaves_vrrp_up(mode) && self.m.lb_track.sees(mode) {
+            now + self.m.lb_track.rise_time()
+        } else {
+            now
+        };
         let peer_master = self.lb_master.filter(|&p| p != c);
         let mut r = VrrpRouter::new(self.vrrp_config(c));
-        r.handle_startup(now);
+        r.handle_startup(from);
         let t = match peer_master {
-            Some(p) => match step_vrrp_hearing(&mut r, &self.vrrp_config(p), now) {
+            Some(p) => match step_vrrp_hearing(&mut r, &self.vrrp_config(p), from) {
                 Some(t) => t,
                 None => return, // stays backup
             },

@@ -258,7 +258,7 @@ impl AvailWorld<'_> {
     /// Balancer `c` goes down for maintenance. Holding the address with a working peer, it
     /// resigns (RFC 5798 6.4.2: a priority-0 advertisement) and the peer becomes master after
     /// its Skew_Time; otherwise nobody holds the address until it is back.
-    fn lb_resign(&mut self, now: SimTime, c: usize) {
+    pub(super) fn lb_resign(&mut self, now: SimTime, c: usize) {
         assert_eq!(self.comps[c].kind, Kind::Lb);
         if self.lb_master != Some(c) {
             return; // the backup: nobody notices

@@ -146,6 +146,11 @@ enum Ev {
         comp: u32,
         epoch: u32,
     },
+    /// The pair's tracked `vrrp_script` has failed `fall` times on balancer `comp`.
+    LbTracked {
+        comp: u32,
+        epoch: u32,
+    },
     Fail {
         comp: u32,
         epoch: u32,
@@ -447,7 +452,7 @@ fn components(m: &Model, seeds: &Seeds) -> (Vec<Comp>, usize, usize) {
     if m.spec.backup.enabled {
         comps.push(Comp::new(Kind::Backup, "backup1".into(), seeds));
     }
-    if m.lb_pair_advert_cs.is_some() {
+    if m.lb_pair.is_some() {
         comps.push(Comp::new(Kind::Lb, "lb2".into(), seeds));
     }
     if let Some(spec) = &m.check {
@@ -715,6 +720,7 @@ impl<'m> AvailWorld<'m> {
             }
             Ev::Maintenance { roll, pos, phase } => self.on_maintenance(now, roll, pos as usize, phase),
             Ev::LbMaster { comp, epoch } => self.on_lb_master(now, comp as usize, epoch),
+            Ev::LbTracked { comp, epoch } => self.on_lb_tracked(now, comp as usize, epoch),
         }
     }
 
@@ -887,7 +893,7 @@ impl<'m> AvailWorld<'m> {
             }
             Kind::Web(i) => self.colocated_failed(now, i, mode),
             Kind::Storage(j) => self.storage_failed(now, j),
-            Kind::Lb => self.lb_failed(now, c),
+            Kind::Lb => self.lb_failed_as(now, c, mode),
             Kind::Backup => {
                 if let Some(b) = self.backup.as_mut() {
                     b.handle_target_down(now);
