@@ -816,7 +816,8 @@ pub struct AvailFigures {
     /// Distributions over every restore of every replication (pooled) [h]: null when none.
     pub(crate) rpo_h_distribution: Option<Quantiles>,
     pub(crate) rto_h_distribution: Option<Quantiles>,
-    pub(crate) human_errors_per_year: Estimate,
+    /// Deletions by human error per year.
+    pub human_errors_per_year: Estimate,
     /// The disaster path (both storage copies lost, full restore from backup): recovery point
     /// and recovery time [h], means over disasters (null when none happened).
     pub disaster_rpo_h_mean: Option<Estimate>,
@@ -846,7 +847,8 @@ pub struct CauseFigures {
     pub cause: crate::sim::avail::Cause,
     /// Downtime charged to it [min/year].
     pub downtime_min_per_year: Estimate,
-    pub(crate) failed_requests_per_year: Estimate,
+    /// Failed requests charged to it [per year].
+    pub failed_requests_per_year: Estimate,
 }
 
 /// The summary of an availability run's replications (one per replication of `model`).

@@ -312,6 +312,8 @@ pub(crate) struct BackupModel {
     /// Human errors [1/ns].
     pub(crate) human_error_rate_per_ns: f64,
     pub(crate) notice: Dist,
+    /// Share of requests failing while a deletion awaits its restore.
+    pub(crate) human_error_failed_share: f64,
 }
 
 /// Random failures and repairs, checked.

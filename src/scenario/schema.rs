@@ -1359,6 +1359,10 @@ pub struct Backup {
     pub(crate) human_errors_per_year: f64,
     /// Time until someone notices the deletion and asks for a restore.
     pub(crate) notice: DistSpec,
+    /// Share of the site's requests that fail from a deletion until its restore is done (a
+    /// deleted upload directory or table breaks the pages that need it), charged to human
+    /// error; 0 = a deletion nobody's requests touch. 0..=1.
+    pub(crate) human_error_failed_share: f64,
 }
 
 impl Default for Backup {
@@ -1382,6 +1386,7 @@ impl Default for Backup {
                 cv: Some(1.0),
                 ..DistSpec::none()
             },
+            human_error_failed_share: 0.0,
         }
     }
 }

@@ -348,6 +348,59 @@ fn balancer_pair_moves_the_address_only_as_its_vrrp_script_sees() {
     );
 }
 
+/// Human error as a cause: from a deletion until its restore is done, the share of requests
+/// that need the deleted data fails (`backup.human_error_failed_share`), charged to human
+/// error; the whole site when the share is 1. Nothing else moves (common random numbers).
+#[test]
+fn deleted_data_fails_its_share_of_requests_until_restored() {
+    let run_with = |share: &str| {
+        run(
+            "scenarios/baseline/xpos.toml",
+            &[
+                "horizon=\"20y\"",
+                "replications=10",
+                &format!("backup.human_error_failed_share={share}"),
+            ],
+        )
+    };
+    let human = |r: &AvailSummary| {
+        let c = r
+            .metrics
+            .downtime_by_cause
+            .iter()
+            .find(|c| c.cause == simpark::sim::avail::Cause::HumanError);
+        let c = c.expect("human error is a cause");
+        (c.downtime_min_per_year.value, c.failed_requests_per_year.value)
+    };
+    let (none, tenth, fifth, all) = (run_with("0.0"), run_with("0.1"), run_with("0.2"), run_with("1.0"));
+    assert_eq!(human(&none), (0.0, 0.0));
+    let (down, failed) = human(&tenth);
+    assert_eq!(down, 0.0, "a partial outage is no downtime");
+    assert!(failed > 0.0);
+    // Twice the share, about twice the requests (not exactly: overlaps with other outages).
+    let ratio = human(&fifth).1 / failed;
+    assert!((ratio - 2.0).abs() < 0.1, "{ratio}");
+    // The magnitude: errors a year x the hours until restored (the notice delay, 24 h on
+    // average, plus the restore) x the mean request rate x the share.
+    let errors = tenth.metrics.human_errors_per_year.value;
+    let per_hour = 300_000.0 * 12.0 / (365.2425 / 12.0 * 24.0);
+    let hours = failed / (0.1 * errors * per_hour);
+    assert!((20.0..32.0).contains(&hours), "{hours} h from deletion to restore");
+    // All of the site: downtime, and incidents of that cause.
+    assert!(human(&all).0 > 0.0);
+    assert!(
+        all.incidents.iter().any(|i| {
+            let v = serde_json::to_value(i).unwrap();
+            v["cause"]["kind"] == "data_missing" && v["cause"]["full"] == true
+        }),
+        "{:?}",
+        all.incidents
+    );
+    // The other causes are untouched by the deletions.
+    let web = |r: &AvailSummary| r.metrics.downtime_by_cause[1].downtime_min_per_year.value;
+    assert_eq!(web(&none), web(&tenth));
+}
+
 /// Daily backups and restores after human error. With backups (and a backup server) that
 /// never fail and deletions noticed within an hour, a restore uses the snapshot of the night
 /// before the error, so the recovery point is under a day. With unreliable backups it

@@ -273,6 +273,7 @@ fn causes_are_classified() {
             "no_web_in_rotation",
             "all_web_failed",
             "undetected_failure",
+            "data_missing",
             "maintenance",
         ] {
             assert!(s.text.contains_key(&format!("cause_{kind}")), "{lang:?} cause_{kind}");

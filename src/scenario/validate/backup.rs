@@ -9,6 +9,8 @@ use crate::units::SimDuration;
 
 pub(super) fn backup(spec: &Scenario, d: &mut Draft) -> Checked {
     let bk = &spec.backup;
+    // Checked even with backups off, as every value of the file is.
+    let failed_share = probability("backup.human_error_failed_share", bk.human_error_failed_share)?;
     if !bk.enabled {
         d.backup = Some(None);
         return Ok(());
@@ -46,6 +48,7 @@ pub(super) fn backup(spec: &Scenario, d: &mut Draft) -> Checked {
         corrupt_probability: probability(&format!("{k}.corrupt_probability"), bk.corrupt_probability)?,
         human_error_rate_per_ns: nonneg("human_errors_per_year", bk.human_errors_per_year)? / YEAR_NS,
         notice: dist(&format!("{k}.notice"), &bk.notice)?,
+        human_error_failed_share: failed_share,
     };
     if backup.fail_probability + backup.corrupt_probability > 1.0 {
         return refuse(

@@ -52,7 +52,26 @@ impl AvailWorld<'_> {
         if let Some(all) = self.no_balancer().or_else(|| self.no_storage()) {
             return all;
         }
-        self.web_failing(rate_per_s)
+        let mut failing = self.web_failing(rate_per_s);
+        self.add_deleted(&mut failing);
+        failing
+    }
+
+    /// Deletions awaiting their restore fail their share of the requests the rest of the
+    /// park serves (independent deletions: 1 - (1 - share)^n), charged to human error.
+    fn add_deleted(&self, f: &mut Failing) {
+        let share = self.m.backup.as_ref().map_or(0.0, |b| b.human_error_failed_share);
+        if self.deletions_pending == 0 || share == 0.0 || f.share >= 1.0 {
+            return;
+        }
+        let deleted = 1.0 - (1.0 - share).powi(self.deletions_pending as i32);
+        let extra = deleted * (1.0 - f.share);
+        f.by_cause[Cause::HumanError.index()] += extra;
+        f.share = (f.share + extra).min(1.0);
+        if f.cause.is_none() {
+            let full = f.share >= 1.0;
+            f.cause = Some((Cause::HumanError, IncidentCause::DataMissing { full }));
+        }
     }
 
     /// No balancer is master: everything fails (maintenance while one is being patched).

@@ -131,6 +131,7 @@ impl AvailWorld<'_> {
                 self.next_restore(now);
             }
             RestorePlan::Done(report) => {
+                self.deletion_done();
                 if report.error_at >= self.warmup {
                     self.metrics.rpo_h.push(report.rpo.as_secs_f64() / 3600.0);
                     self.metrics.rto_h.push(report.rto.as_secs_f64() / 3600.0);
@@ -141,6 +142,9 @@ impl AvailWorld<'_> {
                 self.next_restore(now);
             }
             RestorePlan::NothingToRestore { error_at, .. } => {
+                // No snapshot to restore: the data is rebuilt by hand or given up; the
+                // pages stop failing either way (counted as a data-loss event).
+                self.deletion_done();
                 if error_at >= self.warmup {
                     self.metrics.restores_failed += 1;
                     self.metrics.data_loss_events += 1;
@@ -148,6 +152,15 @@ impl AvailWorld<'_> {
                 self.next_restore(now);
             }
         }
+    }
+
+    /// A deletion's restore has ended: its pages serve again.
+    fn deletion_done(&mut self) {
+        assert!(
+            self.deletions_pending > 0,
+            "a restore after human error follows a deletion"
+        );
+        self.deletions_pending -= 1;
     }
 
     pub(super) fn on_restore_attempt_done(&mut self, now: SimTime) {

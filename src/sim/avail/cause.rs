@@ -25,8 +25,8 @@ pub enum Cause {
     /// Planned maintenance (a server in `drain`/`maint`, or back in `ready` and not yet
     /// through its `rise` checks).
     Maintenance,
-    /// A human error's restore. The model restores beside the running site (no downtime), so
-    /// this stays zero; it is listed so every baseline shows the same catalogue of causes.
+    /// Data deleted by mistake, from the deletion until its restore from backup is done:
+    /// the share of requests that need it (`backup.human_error_failed_share`).
     HumanError,
     /// A slowed web server gets more requests than it can serve.
     Overload,
@@ -86,6 +86,12 @@ pub enum IncidentCause {
         /// The failed servers in rotation, in park order.
         servers: Vec<String>,
     },
+    /// Data deleted by mistake awaits its restore from backup: the requests that need it
+    /// fail (`backup.human_error_failed_share`; `full` when that is all of them).
+    DataMissing {
+        /// Every request fails.
+        full: bool,
+    },
 }
 
 impl IncidentCause {
@@ -97,12 +103,17 @@ impl IncidentCause {
             IncidentCause::NoWebInRotation => "no_web_in_rotation",
             IncidentCause::AllWebFailed => "all_web_failed",
             IncidentCause::UndetectedFailure { .. } => "undetected_failure",
+            IncidentCause::DataMissing { .. } => "data_missing",
         }
     }
 
     /// Whether every request fails while it holds (a full outage, not a partial one).
     pub(crate) fn full_outage(&self) -> bool {
-        !matches!(self, IncidentCause::UndetectedFailure { .. })
+        match self {
+            IncidentCause::UndetectedFailure { .. } => false,
+            IncidentCause::DataMissing { full } => *full,
+            _ => true,
+        }
     }
 }
 
@@ -127,11 +138,14 @@ mod tests {
             IncidentCause::NoWebInRotation,
             IncidentCause::AllWebFailed,
             IncidentCause::UndetectedFailure { servers },
+            IncidentCause::DataMissing { full: false },
+            IncidentCause::DataMissing { full: true },
         ] {
             let json = serde_json::to_value(&c).unwrap();
             assert_eq!(json["kind"], c.kind());
             assert_eq!(serde_json::from_value::<IncidentCause>(json).unwrap(), c);
-            assert_eq!(c.full_outage(), c.kind() != "undetected_failure");
+            let partial = c.kind() == "undetected_failure" || c == IncidentCause::DataMissing { full: false };
+            assert_eq!(c.full_outage(), !partial);
         }
     }
 }

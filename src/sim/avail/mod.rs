@@ -377,6 +377,8 @@ pub struct AvailWorld<'m> {
     /// Both storage copies were lost at this instant; the next repaired node needs a restore.
     disaster_at: Option<SimTime>,
     restoring: bool,
+    /// Deletions (human errors) whose restore has not finished.
+    deletions_pending: u32,
     /// Snapshot the running restore attempt reads.
     restore_snapshot: Option<BackupId>,
     swarm: Option<Swarm>,
@@ -522,6 +524,7 @@ impl<'m> AvailWorld<'m> {
             restore_disaster: false,
             disaster_at: None,
             restoring: false,
+            deletions_pending: 0,
             restore_snapshot: None,
             swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
             takeover_rng: seeds.stream("storage/takeover"),
@@ -752,6 +755,7 @@ impl<'m> AvailWorld<'m> {
         if now >= self.warmup {
             self.metrics.human_errors += 1;
         }
+        self.deletions_pending += 1;
         let backup = self.m.backup.as_ref().expect("backups configured");
         let delay = backup.notice.sample(&mut self.backup_rng);
         let error_at_ns = now.as_nanos();
