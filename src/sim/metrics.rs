@@ -28,10 +28,12 @@ pub(crate) enum FailReason {
     WebQueueFull,
     /// The storage primary failed the request's storage call (web answers 500).
     StorageError,
+    /// No balancer answers at the site's address (lb1 stopped for its update): refused.
+    BalancerDown,
 }
 
 impl FailReason {
-    pub(crate) const ALL: [FailReason; 8] = [
+    pub(crate) const ALL: [FailReason; 9] = [
         FailReason::NoServer,
         FailReason::QueueFull,
         FailReason::QueueTimeout,
@@ -40,6 +42,7 @@ impl FailReason {
         FailReason::ConnectionReset,
         FailReason::WebQueueFull,
         FailReason::StorageError,
+        FailReason::BalancerDown,
     ];
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -51,6 +54,7 @@ impl FailReason {
             FailReason::ConnectionReset => "connection_reset",
             FailReason::WebQueueFull => "web_queue_full",
             FailReason::StorageError => "storage_error",
+            FailReason::BalancerDown => "balancer_down",
         }
     }
 }

@@ -213,11 +213,11 @@ fn bad_maintenance_keys_are_rejected_with_their_keys() {
         let e = rejected(&format!("maintenance{i}"), &format!("{base}{line}\n"));
         assert!(e.contains(key) && e.contains(valid) && e.contains(at), "{line}: {e}");
     }
-    // Request mode runs planned maintenance but simulates lb1 alone: a balancer in the roll
-    // is refused, not ignored.
+    // Request mode runs planned maintenance but simulates lb1 alone: lb1 is patched (the site
+    // is down meanwhile), lb2 in the roll is refused, not ignored.
     let e = rejected(
         "maintenance_requests",
-        "name = \"x\"\n[maintenance]\nenabled = true\norder = [\"web1\", \"lb1\"]\n",
+        "name = \"x\"\n[maintenance]\nenabled = true\norder = [\"web1\", \"lb2\"]\n",
     );
     assert!(
         e.contains("bad.toml:4:") && e.contains("maintenance.order[1]") && e.contains("availability mode"),

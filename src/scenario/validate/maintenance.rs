@@ -30,11 +30,11 @@ fn target(
     {
         return Ok(t);
     }
-    if spec.mode == Mode::Requests && number("lb", 2).is_some() {
+    if spec.mode == Mode::Requests && number("lb", 2) == Some(1) {
         return bad(
             key,
             format!(
-                "{name:?}: request mode simulates lb1 alone and not a VRRP handover; patch balancers in availability mode (mode = \"availability\")"
+                "{name:?}: request mode simulates lb1 alone and not a VRRP pair; patch lb2 in availability mode (mode = \"availability\")"
             ),
         );
     }
@@ -226,8 +226,12 @@ pub(super) fn maintenance_model(
             "a cadence is listed but maintenance.enabled is false, so no cadence would run; set enabled = true under [maintenance] (it switches every cadence on), or remove the [[maintenance.cadence]] entries",
         );
     }
-    // Request mode simulates lb1 alone (no VRRP pair): its balancer is not patched.
-    let balancers = if spec.mode == Mode::Requests { 0 } else { balancers };
+    // Request mode simulates lb1 alone (no VRRP pair): lb1 is patched, lb2 does not exist.
+    let balancers = if spec.mode == Mode::Requests {
+        balancers.min(1)
+    } else {
+        balancers
+    };
     let every = nonzero("maintenance.every", &mt.every)?;
     let duration_per_server = nonzero("maintenance.duration_per_server", &mt.duration_per_server)?;
     let drain = duration("maintenance.drain", &mt.drain)?;

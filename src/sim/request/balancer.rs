@@ -25,6 +25,11 @@ impl World<'_> {
             r.bucket = bucket;
             r.in_maint = self.maint_out > 0;
         }
+        if self.lb_out {
+            // lb1 is stopped for its update and there is no second balancer: refused.
+            self.fail(now, slot, FailReason::BalancerDown);
+            return;
+        }
         match self
             .backend
             .handle_request(now, u64::from(slot), hash, &mut self.rng.lb)

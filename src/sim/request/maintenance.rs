@@ -13,6 +13,10 @@
 //! `wait_between_servers` after the previous one is back. A server that is failed, already
 //! out, or (storage) whose role cannot move is skipped that window.
 //!
+//! lb1, the request level's only balancer, stops at once when its turn comes (in-flight
+//! requests finish; new connections are refused, `balancer_down`) and starts again after the
+//! update with its servers' states, as `load-server-state-from-file` does.
+//!
 //! Requests that arrive while a server is out for maintenance are counted apart, so
 //! `maintenance.contract = "exclude"` can leave them out of the success ratio.
 
@@ -101,7 +105,7 @@ impl World<'_> {
                     self.failover_act(now);
                     self.maintenance_at(now + r.duration_per_server, roll, pos, Step::Ready);
                 }
-                MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+                MaintTarget::Balancer(_) => unreachable!("a balancer goes down when its turn comes, not after a drain"),
             },
             Step::Ready => match r.order[pos] {
                 MaintTarget::Web(i) => {
@@ -125,7 +129,11 @@ impl World<'_> {
                     self.failover_act(now);
                     self.maintenance_back(now, roll, pos);
                 }
-                MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+                MaintTarget::Balancer(_) => {
+                    // HAProxy starts again with its servers' states (a state file).
+                    self.lb_out = false;
+                    self.maintenance_back(now, roll, pos);
+                }
             },
             Step::Next => self.maintenance_turn(now, roll, pos),
         }
@@ -137,7 +145,7 @@ impl World<'_> {
         match r.order[pos] {
             MaintTarget::Web(i) => self.web_maint[i] = false,
             MaintTarget::Storage(j) => self.store_maint[j] = false,
-            MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+            MaintTarget::Balancer(_) => debug_assert!(!self.lb_out, "lb1 is back"),
         }
         self.maint_out -= 1;
         if self.maint_out == 0 {
@@ -213,14 +221,24 @@ impl World<'_> {
                 }
                 ready
             }
-            MaintTarget::Balancer(_) => unreachable!("validated: request mode patches no balancer"),
+            MaintTarget::Balancer(_) => {
+                // The site's only balancer: nothing to hand over to, so it stops at once (in
+                // flight requests finish) and the site is down for the update.
+                let ready = !self.lb_out;
+                self.lb_out = ready;
+                ready
+            }
         };
         if started {
             if self.maint_out == 0 {
                 self.maint_since = Some(now);
             }
             self.maint_out += 1;
-            self.maintenance_at(now + r.drain, roll, pos, Step::Drained);
+            let (wait, step) = match target {
+                MaintTarget::Balancer(_) => (r.duration_per_server, Step::Ready),
+                _ => (r.drain, Step::Drained),
+            };
+            self.maintenance_at(now + wait, roll, pos, step);
         }
         started
     }
@@ -343,6 +361,22 @@ duration_per_server = "15m"
             (want - 0.05..want + 0.1).contains(&min),
             "{min} min out, {want} expected"
         );
+    }
+
+    /// lb1, the only balancer, patched: the site refuses every new connection for the
+    /// window's 15 minutes (`balancer_down`, all counted as maintenance) and what was in
+    /// flight finishes, as the availability mode charges the window as downtime.
+    #[test]
+    fn patching_the_only_balancer_refuses_the_window_and_nothing_else() {
+        let x = run("kind = \"kernel\"\ntargets = [\"lb1\"]", &[]);
+        assert_eq!(x.maintenance_windows, 1);
+        let refused = x.failed[FailReason::BalancerDown as usize];
+        assert_eq!(x.failed_total(), refused, "{:?}", x.failed);
+        assert_eq!(x.maintenance_failed, refused);
+        assert_eq!(x.maintenance_ok, 0, "nothing is served while lb1 is out");
+        // Poisson 20 req/s for 15 min: 18,000 expected (sd 134).
+        assert!((17_400..18_600).contains(&refused), "{refused} refused");
+        assert_eq!(x.maintenance_ns, 15 * 60 * 1_000_000_000);
     }
 
     /// The storage pair is patched one node at a time: the primary is switched over on

@@ -341,6 +341,8 @@ pub struct World<'m> {
     /// Per web server / storage node: in a planned-maintenance turn.
     web_maint: Vec<bool>,
     store_maint: Vec<bool>,
+    /// lb1 is out for planned maintenance: new connections to the site are refused.
+    lb_out: bool,
     /// Servers out for planned maintenance now, and since when one has been.
     maint_out: u32,
     maint_since: Option<SimTime>,
@@ -482,6 +484,7 @@ impl<'m> World<'m> {
             hung_probe: vec![None; web_n],
             web_maint: vec![false; web_n],
             store_maint: vec![false; store_n],
+            lb_out: false,
             maint_out: 0,
             maint_since: None,
             maint_queue: crate::policy::maintenance::RollQueue::new(
