@@ -5,9 +5,10 @@
 //! blocks), resolve one backend (or `listen`) with the `defaults` it inherits (the last one
 //! before it, or the named one of `from`), its `default-server` line and its `server` /
 //! `server-template` lines into effective per-server settings ([`Server`]), then map those
-//! onto the scenario's `[balancer]`, warning at `file:line` for everything the scenario cannot
-//! carry (other sections, per-server values simpark holds once for all servers, keywords it
-//! does not model).
+//! onto the scenario's `[balancer]` (per-server `weight`, `maxconn`, `slowstart`, `id`,
+//! `backup`, `disabled` as lists), warning at `file:line` for everything the scenario cannot
+//! carry (other sections, the per-server check settings simpark holds once for all servers,
+//! keywords it does not model).
 //!
 //! The effective settings are checked against the running program: `tests/it/import.rs`
 //! starts haproxy on each corpus file and compares `show servers state` / `show stat`.
@@ -1507,14 +1508,12 @@ fn warn_not_uniform(order: &[&Server], file: &str, warnings: &mut Vec<Warning>) 
             }
         };
     }
-    uniform!(maxconn, "maxconn");
     uniform!(check, "check");
     uniform!(inter_ms, "inter [ms]");
     uniform!(fastinter_ms, "fastinter [ms]");
     uniform!(downinter_ms, "downinter [ms]");
     uniform!(rise, "rise");
     uniform!(fall, "fall");
-    uniform!(slowstart_ms, "slowstart [ms]");
     uniform!(observe, "observe");
     uniform!(error_limit, "error-limit");
     uniform!(on_error, "on-error");
@@ -1557,6 +1556,17 @@ fn timeouts(be: &Backend, file: &str, defaults: &Balancer, warnings: &mut Vec<Wa
     (timeout_connect_ms, timeout_server_ms)
 }
 
+/// A per-server list in scenario order where the servers differ; empty where they all agree
+/// (then the one value holds for every server).
+fn per_server<T: Copy + PartialEq>(order: &[&Server], value: impl Fn(&Server) -> T) -> Vec<T> {
+    let values: Vec<T> = order.iter().map(|s| value(s)).collect();
+    if values.iter().all(|v| *v == values[0]) {
+        Vec::new()
+    } else {
+        values
+    }
+}
+
 /// `[balancer]` from the backend, its servers in scenario order (`order`) and its
 /// (connect, server) timeouts [ms]; the keys haproxy.cfg does not set from `defaults`.
 fn balancer(be: &Backend, order: &[&Server], timeouts: (f64, f64), defaults: Balancer) -> Balancer {
@@ -1570,6 +1580,7 @@ fn balancer(be: &Backend, order: &[&Server], timeouts: (f64, f64), defaults: Bal
         uri_len: be.uri.len,
         uri_depth: be.uri.depth,
         maxconn: first.maxconn,
+        maxconns: per_server(order, |s| s.maxconn),
         timeout_queue_ms: be.timeout_queue_ms.unwrap_or(0.0),
         timeout_connect_ms,
         timeout_server_ms,
@@ -1583,6 +1594,7 @@ fn balancer(be: &Backend, order: &[&Server], timeouts: (f64, f64), defaults: Bal
         },
         backup_servers: (order.len() - be.servers.iter().filter(|s| !s.backup).count()) as u32,
         slowstart_ms: first.slowstart_ms,
+        slowstarts_ms: per_server(order, |s| s.slowstart_ms),
         ids: order.iter().map(|s| s.id).collect(),
         disabled: order
             .iter()
@@ -1816,6 +1828,44 @@ backend be
             "{:?}",
             imp.warnings
         );
+        // Every server inherits maxconn 50 and slowstart 30 s: one value, no list.
+        assert!(bal.maxconns.is_empty() && bal.slowstarts_ms.is_empty());
+        assert_eq!((bal.maxconn, bal.slowstart_ms), (50, 30_000.0));
+    }
+
+    /// Servers that differ in `maxconn` or `slowstart` keep their own values (the scenario's
+    /// per-server lists), with no warning; the checks, which simpark holds once, still warn.
+    #[test]
+    fn per_server_maxconn_and_slowstart_are_kept() {
+        let text = "\
+backend be
+    server a 10.0.0.1:80 maxconn 10 slowstart 5s check
+    server b 10.0.0.2:80 maxconn 20 check
+    server c 10.0.0.3:80 maxconn 10 slowstart 5s check inter 500
+";
+        let imp = to_imported(parse_ok(text, &Options::default()), "t.cfg").expect("imports");
+        let (bal, _) = imp.balancer.as_ref().expect("a balancer");
+        assert_eq!((bal.maxconn, bal.maxconns.as_slice()), (10, &[10, 20, 10][..]));
+        assert_eq!(bal.slowstarts_ms, [5000.0, 0.0, 5000.0]);
+        let said: Vec<String> = imp.warnings.iter().map(|w| w.to_string()).collect();
+        assert!(
+            !said.iter().any(|w| w.contains("maxconn") || w.contains("slowstart")),
+            "{said:?}"
+        );
+        assert!(
+            said.iter().any(|w| w.starts_with("t.cfg:4:") && w.contains("inter")),
+            "{said:?}"
+        );
+        // The model gives each server its own.
+        let toml = imp.to_scenario_toml("per_server", true);
+        let m = crate::scenario::from_str(&toml, "per_server.toml", &[]).expect("the scenario validates");
+        let got: Vec<(u32, f64)> = m
+            .backend
+            .servers
+            .iter()
+            .map(|s| (s.maxconn, s.slowstart.as_millis_f64()))
+            .collect();
+        assert_eq!(got, [(10, 5000.0), (20, 0.0), (10, 5000.0)]);
     }
 
     /// `server-template` ranges as haproxy 2.6.12 reads them (`haproxy -c`, `show servers

@@ -811,6 +811,9 @@ pub struct Balancer {
     pub(crate) uri_depth: u32,
     /// Per-server `maxconn`; 0 = unlimited (HAProxy default).
     pub(crate) maxconn: u32,
+    /// Per-server `maxconn` where servers differ, web1 first; empty = `maxconn` on every
+    /// server.
+    pub(crate) maxconns: Vec<u32>,
     /// Hard bound on the backend queue (simpark limit; HAProxy's is memory).
     pub(crate) queue_max: u32,
     /// `timeout queue` [ms]; HAProxy uses `timeout connect` when unset (0 here).
@@ -835,6 +838,9 @@ pub struct Balancer {
     /// comes UP (or leaves maintenance) its weight grows from 1/16, one step per second;
     /// roundrobin, leastconn, first and random only (request mode).
     pub(crate) slowstart_ms: f64,
+    /// Per-server `slowstart` [ms] where servers differ, web1 first; empty = `slowstart_ms`
+    /// on every server.
+    pub(crate) slowstarts_ms: Vec<f64>,
     /// Per-server `id`, web1 first; empty = automatic (1, 2, ...). Orders `balance first`
     /// and places servers on the `random` ring.
     pub(crate) ids: Vec<u32>,
@@ -933,6 +939,7 @@ impl Default for Balancer {
             uri_len: 0,
             uri_depth: 0,
             maxconn: 0,
+            maxconns: Vec::new(),
             queue_max: 10_000,
             timeout_queue_ms: 0.0,
             timeout_connect_ms: 5_000.0,
@@ -943,6 +950,7 @@ impl Default for Balancer {
             weights: Vec::new(),
             backup_servers: 0,
             slowstart_ms: 0.0,
+            slowstarts_ms: Vec::new(),
             ids: Vec::new(),
             disabled: Vec::new(),
             pair: false,

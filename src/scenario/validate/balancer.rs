@@ -102,11 +102,22 @@ fn servers(mode: Mode, b: &Balancer, web_count: u32) -> Result<Vec<ServerSpec>, 
         );
     }
     let active = web_count - b.backup_servers;
-    let slowstart = if b.slowstart_ms == 0.0 {
-        SimDuration::ZERO
-    } else {
-        ms("balancer.slowstart_ms", b.slowstart_ms, false)?
+    let slowstart_of = |key: &str, v: f64| {
+        if v == 0.0 {
+            Ok(SimDuration::ZERO)
+        } else {
+            ms(key, v, false)
+        }
     };
+    let slowstart = slowstart_of("balancer.slowstart_ms", b.slowstart_ms)?;
+    per_server("balancer.maxconns", b.maxconns.len(), web_count)?;
+    per_server("balancer.slowstarts_ms", b.slowstarts_ms.len(), web_count)?;
+    let slowstarts = b
+        .slowstarts_ms
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| slowstart_of(&format!("balancer.slowstarts_ms[{i}]"), v))
+        .collect::<Result<Vec<_>, _>>()?;
     if !b.ids.is_empty() && b.ids.len() != web_count as usize {
         return bad(
             "balancer.ids",
@@ -130,13 +141,24 @@ fn servers(mode: Mode, b: &Balancer, web_count: u32) -> Result<Vec<ServerSpec>, 
     Ok((0..web_count)
         .map(|i| ServerSpec {
             weight: b.weights.get(i as usize).copied().unwrap_or(1),
-            maxconn: b.maxconn,
+            maxconn: b.maxconns.get(i as usize).copied().unwrap_or(b.maxconn),
             backup: i >= active,
             id: b.ids.get(i as usize).copied(),
             disabled: disabled[i as usize],
-            slowstart,
+            slowstart: slowstarts.get(i as usize).copied().unwrap_or(slowstart),
         })
         .collect())
+}
+
+/// A per-server list (`key`) has one entry per web server, or none.
+fn per_server(key: &str, len: usize, web_count: u32) -> Result<(), Invalid> {
+    if len == 0 || len == web_count as usize {
+        return Ok(());
+    }
+    bad(
+        key,
+        format!("has {len} entries; web.count is {web_count} (or leave it empty for the one value on every server)"),
+    )
 }
 
 /// `balancer.disabled`: web servers that exist, each once; request mode only.
