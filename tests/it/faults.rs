@@ -141,6 +141,32 @@ fn storage_primary_crash_is_taken_over_by_the_replica() {
     assert!(s.metrics.success_ratio.value > 0.999);
 }
 
+/// A takeover whose promotion fails (`promotion_fail_probability = 1`): the controller
+/// draws the outcome, store2 is left out, nothing is writable and storage calls fail, where
+/// the default (0) gives the 9 s takeover above. (With 1 every later promotion of that
+/// outage fails too, so the site stays without storage to the end.)
+#[test]
+fn a_failed_promotion_leaves_the_site_without_storage() {
+    let failed = summarise(&model(
+        "scenarios/faults/store1_crash.toml",
+        &["reliability.storage_failover.promotion_fail_probability=1.0"],
+    ));
+    let ok = summarise(&model("scenarios/faults/store1_crash.toml", &[]));
+    assert_eq!(failed.metrics.storage_takeovers_total, 0);
+    assert!(ok.metrics.storage_takeovers_total > 0);
+    let storage = |s: &simpark::report::summary::Summary| {
+        s.failures_by_reason["storage_error"] + s.failures_by_reason["server_timeout"]
+    };
+    assert!(
+        storage(&failed) > 50 * storage(&ok),
+        "{} vs {}",
+        storage(&failed),
+        storage(&ok)
+    );
+    assert!(failed.metrics.success_ratio.value < ok.metrics.success_ratio.value);
+    assert_eq!(failed.metrics.split_brain_s_total, 0.0);
+}
+
 /// A one-way partition store1 -> store2 for 10 minutes. With fencing the cut-off primary is
 /// powered off before store2 is promoted: never two writable primaries. Without fencing the
 /// oracle must see split brain for the whole partition after detection (600 s minus the

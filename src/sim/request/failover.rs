@@ -62,11 +62,20 @@ impl World<'_> {
         }
     }
 
-    /// A repaired storage node rejoins the group (after a re-clone, as a replica).
+    /// A repaired storage node rejoins the group (after a re-clone, as a replica). The
+    /// operator at it also brings back a running node a failed promotion left out, as in the
+    /// availability mode.
     pub(super) fn storage_repaired(&mut self, now: SimTime, j: usize) {
         self.fenced[j] = false;
+        let heard: Vec<bool> = (0..self.store.len()).map(|k| self.heard(k)).collect();
         if let Some(fo) = self.failover.as_mut() {
-            fo.handle_node_rejoined(fo.input_time(now), j);
+            let t = fo.input_time(now);
+            fo.handle_node_rejoined(t, j);
+            for k in (0..heard.len()).filter(|&k| k != j && heard[k]) {
+                if fo.role(k) == Role::Down {
+                    fo.handle_node_rejoined(t, k);
+                }
+            }
         }
     }
 
@@ -152,11 +161,15 @@ impl World<'_> {
         self.failover_act(now);
     }
 
-    /// Storage node `node` finished its promotion.
+    /// Storage node `node` finished its promotion; the controller draws whether it failed
+    /// (`promotion_fail_probability`; a planned switchover never fails). A failed one leaves
+    /// the node out until a storage node's repair (a scripted `recover`) brings it back.
     pub(super) fn on_promote_done(&mut self, now: SimTime, node: usize) {
         self.failover_sync(now);
+        let p = self.m.reliability.promotion_fail_probability;
+        let rng = &mut self.rng.takeover;
         let fo = self.failover.as_mut().expect("controller");
-        fo.handle_promotion_done(fo.input_time(now), node);
+        fo.handle_promotion_finished(fo.input_time(now), node, p, || rng.random::<f64>());
         self.failover_act(now);
     }
 }

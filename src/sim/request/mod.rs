@@ -320,6 +320,9 @@ struct Streams {
     check_net: Vec<StreamRng>,
     /// The replication lag when a storage primary is lost (`storage_failover.lag`).
     lag: StreamRng,
+    /// Whether a takeover's promotion fails (`promotion_fail_probability`); the
+    /// availability mode's stream.
+    takeover: StreamRng,
 }
 
 /// One request-level replication: every request through the park.
@@ -435,6 +438,7 @@ impl Streams {
             web_store_net: per_web(&|i| format!("net/web{i}-storage")),
             check_net: per_web(&|i| format!("net/lb1-web{i}/check")),
             lag: seeds.stream("storage/replication-lag"),
+            takeover: seeds.stream("storage/takeover"),
         }
     }
 }
