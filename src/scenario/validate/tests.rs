@@ -501,7 +501,7 @@ const REFUSALS: &[(&str, &str, usize)] = &[
     ),
     // maintenance
     (
-        "[maintenance]\nenabled = true\norder = [\"lb1\"]",
+        "[maintenance]\nenabled = true\norder = [\"lb2\"]",
         "maintenance.order[0]",
         3,
     ),
@@ -531,7 +531,7 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         4,
     ),
     (
-        "[[maintenance.window]]\nat = \"1h\"\nkind = \"lb_handover\"\ntargets = [\"lb1\"]",
+        "[[maintenance.window]]\nat = \"1h\"\nkind = \"lb_handover\"\ntargets = [\"lb2\"]",
         "maintenance.window[0].targets[0]",
         4,
     ),
@@ -614,9 +614,9 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         6,
     ),
     (
-        "[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"lb_handover\"",
+        "[reliability.lb]\nfails = false\n[maintenance]\nenabled = true\n[[maintenance.cadence]]\nevery = \"7d\"\nkind = \"lb_handover\"",
         "maintenance.cadence[0].kind",
-        5,
+        7,
     ),
     (
         "[maintenance]\nenabled = true\nkind = \"deploy\"\norder = [\"store2\"]",
