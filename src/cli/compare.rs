@@ -48,11 +48,7 @@ pub(crate) fn compare(args: &CompareArgs) -> Result<i32> {
         vary: Vec::new(),
         peak: args.peak.clone(),
         precision: args.precision.precision.clone(),
-        max_replications: args
-            .precision
-            .precision
-            .as_ref()
-            .map(|_| args.precision.max_replications),
+        max_replications: args.precision.cap(),
     };
     // Validate everything first: a typo in the last file must not cost the others' run time.
     let entries = match entries(&study) {

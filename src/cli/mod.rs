@@ -205,6 +205,11 @@ pub(crate) struct StudyPrecision {
 }
 
 impl StudyPrecision {
+    /// `--max-replications`, which a study records only with `--precision`.
+    pub(crate) fn cap(&self) -> Option<u32> {
+        self.precision.as_ref().map(|_| self.max_replications)
+    }
+
     /// The targets a study file records (what its shards ran with).
     pub(crate) fn of(study: &simpark::study::shard::StudyFile) -> StudyPrecision {
         StudyPrecision {

@@ -139,11 +139,7 @@ fn study_file(args: &SweepArgs) -> Result<StudyFile, i32> {
         vary: args.vary.clone(),
         peak: None,
         precision: args.precision.precision.clone(),
-        max_replications: args
-            .precision
-            .precision
-            .as_ref()
-            .map(|_| args.precision.max_replications),
+        max_replications: args.precision.cap(),
     })
 }
 
