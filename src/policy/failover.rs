@@ -634,6 +634,22 @@ impl FailoverController {
     /// resource in place and stays primary; a replica keeps following; a node that was being
     /// promoted lost that promotion and returns as a replica, and the next promotion starts.
     pub(crate) fn handle_node_rejoined(&mut self, now: SimTime, node: usize) {
+        self.rejoin(now, node);
+    }
+
+    /// An operator repaired a node and looked at the group: every node of `running` the
+    /// controller holds down (one a failed promotion left out, or a replica that failed and
+    /// came back between takeovers) rejoins too, in node order.
+    pub(crate) fn handle_operator_rejoin(&mut self, now: SimTime, running: &[usize]) {
+        for &node in running {
+            if self.nodes[node].role == Role::Down {
+                self.rejoin(now, node);
+            }
+        }
+    }
+
+    /// `node` is back (see `handle_node_rejoined`).
+    fn rejoin(&mut self, now: SimTime, node: usize) {
         self.enter(now);
         self.check_node(node);
         self.expire(now);

@@ -81,6 +81,39 @@ pub(crate) struct VrrpConfig {
     pub(crate) address: u32,
 }
 
+/// keepalived's `vrrp_script` as a tracking instance runs it (keepalived.conf(5)): every
+/// `interval` on a grid from t = 0, failed after `fall` failing runs, passing again after
+/// `rise`; while failed the instance is in FAULT (`drop` 0: it resigns the address) or
+/// advertises its priority lowered by `drop` (`|weight|`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TrackScript {
+    pub(crate) interval: SimDuration,
+    pub(crate) fall: u32,
+    pub(crate) rise: u32,
+    pub(crate) drop: u8,
+}
+
+impl TrackScript {
+    /// When the script counts as failed, for a check target that breaks at `now`: the first
+    /// failing run is the next on the grid after `now`, then `fall - 1` more.
+    pub(crate) fn detected_at(&self, now: SimTime) -> SimTime {
+        let i = self.interval.as_nanos();
+        let first = (now.as_nanos() / i + 1) * i;
+        SimTime::from_nanos(first + u64::from(self.fall - 1) * i)
+    }
+
+    /// How long after the target is repaired the script passes again (`rise` runs).
+    pub(crate) fn rise_time(&self) -> SimDuration {
+        SimDuration::from_nanos(self.interval.as_nanos() * u64::from(self.rise))
+    }
+
+    /// The priority `config`'s router advertises while the script fails; `None` in FAULT
+    /// (weight 0: it stops advertising and resigns).
+    pub(crate) fn failing_priority(&self, config: &VrrpConfig) -> Option<u8> {
+        (self.drop > 0).then(|| config.priority.saturating_sub(self.drop).max(1))
+    }
+}
+
 impl VrrpConfig {
     /// A router with the RFC defaults: advertisement every 100 cs, preemption on, no delay.
     pub(crate) fn new(priority: u8, address: u32) -> Self {
@@ -341,6 +374,28 @@ impl VrrpRouter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_tracked_script_fails_on_its_grid_and_lowers_or_resigns() {
+        let t = TrackScript {
+            interval: SimDuration::from_secs(2),
+            fall: 3,
+            rise: 2,
+            drop: 0,
+        };
+        // Broken at 5.5 s: failing runs at 6, 8, 10 s.
+        assert_eq!(
+            t.detected_at(SimTime::from_nanos(5_500_000_000)),
+            SimTime::from_secs(10)
+        );
+        // Broken exactly on a run: that run still passed; 8, 10, 12 s.
+        assert_eq!(t.detected_at(SimTime::from_secs(6)), SimTime::from_secs(12));
+        assert_eq!(t.rise_time(), SimDuration::from_secs(4));
+        let cfg = VrrpConfig::new(200, 1);
+        assert_eq!(t.failing_priority(&cfg), None, "weight 0: FAULT");
+        assert_eq!(TrackScript { drop: 50, ..t.clone() }.failing_priority(&cfg), Some(150));
+        assert_eq!(TrackScript { drop: 250, ..t }.failing_priority(&cfg), Some(1));
+    }
+
     use super::*;
 
     fn ms(v: u64) -> SimTime {

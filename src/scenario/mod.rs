@@ -104,15 +104,12 @@ impl Model {
     }
 }
 
-/// The balancer pair's tracked `vrrp_script`, checked (see `schema::VrrpTrack`).
+/// The balancer pair's tracked `vrrp_script`, checked (see `schema::VrrpTrack`): what it sees
+/// of the model's failures, and the script as keepalived runs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct LbTrack {
     pub(crate) detects: TrackDetects,
-    pub(crate) interval: SimDuration,
-    pub(crate) fall: u32,
-    pub(crate) rise: u32,
-    /// 0: FAULT (resign); else the priority drop while failing.
-    pub(crate) drop: u8,
+    pub(crate) script: policy::vrrp::TrackScript,
 }
 
 impl LbTrack {
@@ -135,19 +132,6 @@ impl LbTrack {
     pub(crate) fn leaves_vrrp_up(mode: crate::model::failure::Failure) -> bool {
         use crate::model::failure::Failure;
         matches!(mode, Failure::ProcessDeath | Failure::Hang)
-    }
-
-    /// When the script has failed `fall` times for a failure at `now`: its runs are on the
-    /// `interval` grid from t = 0, the first failing one the next after `now`.
-    pub(crate) fn detected_at(&self, now: SimTime) -> SimTime {
-        let i = self.interval.as_nanos();
-        let first = (now.as_nanos() / i + 1) * i;
-        SimTime::from_nanos(first + u64::from(self.fall - 1) * i)
-    }
-
-    /// How long after a repair the script passes again (`rise` runs).
-    pub(crate) fn rise_time(&self) -> SimDuration {
-        SimDuration::from_nanos(self.interval.as_nanos() * u64::from(self.rise))
     }
 }
 

@@ -323,9 +323,11 @@ fn track(t: &crate::scenario::VrrpTrack) -> Result<crate::scenario::LbTrack, Inv
     }
     Ok(crate::scenario::LbTrack {
         detects: t.detects,
-        interval: SimDuration::from_nanos(ms as u64 * 1_000_000),
-        fall: t.fall,
-        rise: t.rise,
-        drop: t.weight.unsigned_abs() as u8,
+        script: policy::vrrp::TrackScript {
+            interval: SimDuration::from_nanos(ms as u64 * 1_000_000),
+            fall: t.fall,
+            rise: t.rise,
+            drop: t.weight.unsigned_abs() as u8,
+        },
     })
 }

@@ -95,7 +95,7 @@ impl AvailWorld<'_> {
         self.lb_masterless_since = Some(now);
         let epoch = self.comps[c].epoch;
         self.q.schedule(
-            self.m.lb_track.detected_at(now),
+            self.m.lb_track.script.detected_at(now),
             Ev::LbTracked { comp: c as u32, epoch },
         );
     }
@@ -108,15 +108,17 @@ impl AvailWorld<'_> {
         if self.comps[c].epoch != epoch || self.comps[c].up || self.lb_master != Some(c) {
             return;
         }
-        if self.m.lb_track.drop == 0 {
-            return self.lb_resign(now, c);
-        }
+        let full = self.vrrp_config(c);
+        let Some(priority) = self.m.lb_track.script.failing_priority(&full) else {
+            return self.lb_resign(now, c); // FAULT
+        };
         let Some(peer) = self.lb_peer(c).filter(|&p| self.comps[p].up && !self.comps[p].maint) else {
             return;
         };
-        let full = self.vrrp_config(c);
-        let mut lowered = full.clone();
-        lowered.priority = full.priority.saturating_sub(self.m.lb_track.drop).max(1);
+        let lowered = VrrpConfig {
+            priority,
+            ..full.clone()
+        };
         let interval = crate::policy::vrrp::centis(u32::from(full.advert_interval_cs));
         // The peer accepted the last advertisement at full priority on the grid up to now.
         let last = SimTime::from_nanos(now.as_nanos() / interval.as_nanos() * interval.as_nanos());
@@ -191,7 +193,7 @@ impl AvailWorld<'_> {
         // way while a master serves).
         let mode = self.comps[c].mode;
         let from = if LbTrack::leaves_vrrp_up(mode) && self.m.lb_track.sees(mode) {
-            now + self.m.lb_track.rise_time()
+            now + self.m.lb_track.script.rise_time()
         } else {
             now
         };

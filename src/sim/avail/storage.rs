@@ -138,11 +138,7 @@ impl AvailWorld<'_> {
         fo.handle_heartbeats(t, &live);
         // A replica that failed and came back between takeovers was never declared dead. The
         // operator at the node also brings back a running node a failed promotion left out.
-        for &k in &live {
-            if fo.role(k) == Role::Down {
-                fo.handle_node_rejoined(t, k);
-            }
-        }
+        fo.handle_operator_rejoin(t, &live);
         if let Some(lost_at) = disaster {
             if self.backup.is_some() {
                 self.on_restore_requested(now, lost_at, true);

@@ -67,15 +67,11 @@ impl World<'_> {
     /// availability mode.
     pub(super) fn storage_repaired(&mut self, now: SimTime, j: usize) {
         self.fenced[j] = false;
-        let heard: Vec<bool> = (0..self.store.len()).map(|k| self.heard(k)).collect();
+        let heard: Vec<usize> = (0..self.store.len()).filter(|&k| self.heard(k)).collect();
         if let Some(fo) = self.failover.as_mut() {
             let t = fo.input_time(now);
             fo.handle_node_rejoined(t, j);
-            for k in (0..heard.len()).filter(|&k| k != j && heard[k]) {
-                if fo.role(k) == Role::Down {
-                    fo.handle_node_rejoined(t, k);
-                }
-            }
+            fo.handle_operator_rejoin(t, &heard);
         }
     }
 
