@@ -94,17 +94,33 @@ pub(crate) struct TrackScript {
 }
 
 impl TrackScript {
-    /// When the script counts as failed, for a check target that breaks at `now`: the first
-    /// failing run is the next on the grid after `now`, then `fall - 1` more.
-    pub(crate) fn detected_at(&self, now: SimTime) -> SimTime {
-        let i = self.interval.as_nanos();
-        let first = (now.as_nanos() / i + 1) * i;
-        SimTime::from_nanos(first + u64::from(self.fall - 1) * i)
+    /// When the script counts as failed, for a check target that breaks at `now`, with the
+    /// script's runs on the grid `phase + k * interval`: the first failing run is the next on
+    /// the grid after `now`, then `fall - 1` more. keepalived times its scripts from its own
+    /// start and its advertisements from becoming master, so a driver that does not know the
+    /// two timers' offset draws `phase` uniformly in `[0, interval)` (the live test
+    /// `live_keepalived_moves_the_address_within_simparks_window` found them unaligned).
+    pub(crate) fn detected_at(&self, now: SimTime, phase: SimDuration) -> SimTime {
+        self.run_after(now, phase, self.fall)
     }
 
-    /// How long after the target is repaired the script passes again (`rise` runs).
-    pub(crate) fn rise_time(&self) -> SimDuration {
-        SimDuration::from_nanos(self.interval.as_nanos() * u64::from(self.rise))
+    /// When the script passes again, for a target repaired at `now`: its `rise`-th run after
+    /// `now` on the grid `phase + k * interval`.
+    pub(crate) fn passes_at(&self, now: SimTime, phase: SimDuration) -> SimTime {
+        self.run_after(now, phase, self.rise)
+    }
+
+    /// The `n`-th run (`n >= 1`) strictly after `now` on the grid `phase + k * interval`.
+    fn run_after(&self, now: SimTime, phase: SimDuration, n: u32) -> SimTime {
+        let i = self.interval.as_nanos();
+        let p = phase.as_nanos();
+        assert!(p < i && n >= 1, "the phase lies within one interval; runs count from 1");
+        let first = if now.as_nanos() < p {
+            p
+        } else {
+            ((now.as_nanos() - p) / i + 1) * i + p
+        };
+        SimTime::from_nanos(first + u64::from(n - 1) * i)
     }
 
     /// The priority `config`'s router advertises while the script fails; `None` in FAULT
@@ -383,13 +399,21 @@ mod tests {
             drop: 0,
         };
         // Broken at 5.5 s: failing runs at 6, 8, 10 s.
+        let zero = SimDuration::ZERO;
         assert_eq!(
-            t.detected_at(SimTime::from_nanos(5_500_000_000)),
+            t.detected_at(SimTime::from_nanos(5_500_000_000), zero),
             SimTime::from_secs(10)
         );
         // Broken exactly on a run: that run still passed; 8, 10, 12 s.
-        assert_eq!(t.detected_at(SimTime::from_secs(6)), SimTime::from_secs(12));
-        assert_eq!(t.rise_time(), SimDuration::from_secs(4));
+        assert_eq!(t.detected_at(SimTime::from_secs(6), zero), SimTime::from_secs(12));
+        // Runs at 0.5 s + 2k: broken at 4.5 s (on a run) fails at 6.5, 8.5, 10.5 s; just
+        // before it, at 4.5, 6.5, 8.5 s; before the first run, at 0.5, 2.5, 4.5 s.
+        let half = SimDuration::from_millis(500);
+        let at = |ms: u64| SimTime::from_millis(ms);
+        assert_eq!(t.detected_at(at(4_500), half), at(10_500));
+        assert_eq!(t.detected_at(at(4_499), half), at(8_500));
+        assert_eq!(t.detected_at(at(100), half), at(4_500));
+        assert_eq!(t.passes_at(at(5_500), half), at(8_500), "rise 2: 6.5, 8.5 s");
         let cfg = VrrpConfig::new(200, 1);
         assert_eq!(t.failing_priority(&cfg), None, "weight 0: FAULT");
         assert_eq!(TrackScript { drop: 50, ..t.clone() }.failing_priority(&cfg), Some(150));

@@ -6,7 +6,7 @@
 //!
 //! A missing haproxy or keepalived fails the test (never skips): `./test` installs both.
 
-use crate::{repo, run_ok, simpark, tmpdir};
+use crate::{program, repo, run_ok, simpark, tmpdir};
 use simpark::import::haproxy::{self, Options};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -46,16 +46,6 @@ const CORPUS: &[(&str, &str, Env)] = &[
 
 /// One live haproxy at a time (they are quick, but the machine has few cores).
 static LIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn program(name: &str) -> String {
-    for dir in ["/usr/sbin", "/usr/bin", "/sbin"] {
-        let p = format!("{dir}/{name}");
-        if std::path::Path::new(&p).exists() {
-            return p;
-        }
-    }
-    panic!("{name} is not installed: `./test` installs it (apt-get install -y {name})");
-}
 
 fn stats(sock: &std::path::Path, cmd: &str) -> String {
     let mut s = UnixStream::connect(sock).expect("stats socket");

@@ -12,6 +12,7 @@ mod fuzz;
 mod import;
 mod layout;
 mod live_haproxy;
+mod live_keepalived;
 mod live_prometheus;
 mod paging;
 mod report;
@@ -28,6 +29,17 @@ use std::process::{Command, Output};
 /// The built `simpark` binary.
 pub fn simpark() -> Command {
     Command::new(env!("CARGO_BIN_EXE_simpark"))
+}
+
+/// An installed program's path: `./test` installs them (it never skips a missing one).
+pub fn program(name: &str) -> String {
+    for dir in ["/usr/sbin", "/usr/bin", "/sbin"] {
+        let p = format!("{dir}/{name}");
+        if std::path::Path::new(&p).exists() {
+            return p;
+        }
+    }
+    panic!("{name} is not installed: `./test` installs it (apt-get install -y {name})");
 }
 
 /// A fresh, empty directory for one test.

@@ -94,10 +94,10 @@ impl AvailWorld<'_> {
         }
         self.lb_masterless_since = Some(now);
         let epoch = self.comps[c].epoch;
-        self.q.schedule(
-            self.m.lb_track.script.detected_at(now),
-            Ev::LbTracked { comp: c as u32, epoch },
-        );
+        // keepalived's script timer and its advertisement timer are not aligned: the script's
+        // grid is offset from the advert grid (multiples of the interval) by a uniform phase.
+        let at = self.m.lb_track.script.detected_at(now, self.script_phase());
+        self.q.schedule(at, Ev::LbTracked { comp: c as u32, epoch });
     }
 
     /// The script on master `c` (HAProxy still failed) has failed `fall` times: with weight 0
@@ -138,6 +138,13 @@ impl AvailWorld<'_> {
                 epoch,
             },
         );
+    }
+
+    /// Where a tracked script's run grid lies against the advertisement grid (multiples of
+    /// the interval): uniform in `[0, interval)`, keepalived's two timers being unaligned.
+    fn script_phase(&mut self) -> SimDuration {
+        let i = self.m.lb_track.script.interval.as_nanos();
+        SimDuration::from_nanos(self.script_phase_rng.random_range(0..i))
     }
 
     pub(super) fn lb_failed(&mut self, now: SimTime, c: usize) {
@@ -193,7 +200,7 @@ impl AvailWorld<'_> {
         // way while a master serves).
         let mode = self.comps[c].mode;
         let from = if LbTrack::leaves_vrrp_up(mode) && self.m.lb_track.sees(mode) {
-            now + self.m.lb_track.script.rise_time()
+            self.m.lb_track.script.passes_at(now, self.script_phase())
         } else {
             now
         };

@@ -386,6 +386,9 @@ pub struct AvailWorld<'m> {
     takeover_rng: StreamRng,
     /// The replication lag at each unplanned takeover (`storage_failover.lag`).
     lag_rng: StreamRng,
+    /// Where a tracked `vrrp_script`'s run grid lies against the advertisement grid, drawn
+    /// at each failure the script sees.
+    script_phase_rng: StreamRng,
     /// Component that has been unreachable but writable (a partitioned primary) since when.
     split_since: Option<SimTime>,
     /// lb1's backend: the real HAProxy machine, told every DOWN/UP, asked for its routing
@@ -529,6 +532,7 @@ impl<'m> AvailWorld<'m> {
             swarm: m.reliability.swarm.then(|| Swarm::draw(&mut seeds.stream("swarm"))),
             takeover_rng: seeds.stream("storage/takeover"),
             lag_rng: seeds.stream("storage/replication-lag"),
+            script_phase_rng: seeds.stream("lb/script-phase"),
             split_since: None,
             shares: Backend::new(m.backend.clone())
                 .routing_shares(clients, m.uris.as_ref().map_or(&[][..], |u| &u.keys[..]))
