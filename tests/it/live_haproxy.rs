@@ -1469,3 +1469,42 @@ fn live_short_hang_failed_requests() {
         "failed requests after a {stall_ms} ms hang: haproxy {live_failed}, simpark {mean:.2} (tolerance {tol:.1})"
     );
 }
+
+/// lb1 patched in request mode (`[maintenance]` with target `lb1`) stops as HAProxy's soft
+/// stop does: the request driver refuses every new connection from the instant it stops
+/// (`balancer_down`) and lets the requests in flight finish
+/// (`sim::request::maintenance` tests). The real 2.6 agrees with SIGUSR1 (soft stop, what
+/// `haproxy -sf` and a careful operator use): two requests held by a stalled server complete
+/// with 200 after the stop, and a new connection is refused at once. A hard stop (SIGTERM,
+/// what `systemctl stop haproxy` sends) cuts the requests in flight instead; simpark does
+/// not model that way of patching (docs/haproxy-live.md).
+#[test]
+fn live_soft_stop_finishes_requests_in_flight() {
+    for (sig, in_flight_ok) in [("USR1", true), ("TERM", false)] {
+        let got = picks(&live(&json!({
+            "balance": "roundrobin",
+            "servers": [{"state": "hang"}],
+            "steps": [{"req_async": 2}, {"sleep_ms": 300}, {"haproxy_signal": sig},
+                      {"sleep_ms": 200}, {"req": 1}, {"set": [0, "resume"]}, {"wait_async": true}],
+        })));
+        assert_eq!(got.len(), 3, "{sig}: {got:?}");
+        let (server, status, elapsed) = got[0];
+        assert!(
+            server.is_none() && status == 0 && elapsed < 50.0,
+            "{sig}: a new connection after the stop is refused at once: {:?}",
+            got[0]
+        );
+        for &(server, status, elapsed) in &got[1..] {
+            if in_flight_ok {
+                assert_eq!((server, status), (Some(0), 200), "{sig}: in flight: {got:?}");
+                assert!(
+                    on_time(elapsed, 500.0),
+                    "{sig}: finished after {elapsed:.0} ms, want ~500"
+                );
+            } else {
+                assert_eq!((server, status), (None, 0), "{sig}: in flight is cut: {got:?}");
+                assert!(on_time(elapsed, 300.0), "{sig}: cut after {elapsed:.0} ms, want ~300");
+            }
+        }
+    }
+}

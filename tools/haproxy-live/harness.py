@@ -17,7 +17,8 @@ Input (JSON on stdin):
                {"mark": true}, {"at_ms": 1300},   # at_ms: sleep until the mark + at_ms
                {"load": {"rate_per_s": 30, "ms": 4000}},   # requests at a constant rate, in
                                                            # the background; wait_async joins
-               {"signal": [0, "KILL|STOP|CONT"]}],  # to a "process" server's PID
+               {"signal": [0, "KILL|STOP|CONT"]},  # to a "process" server's PID
+               {"haproxy_signal": "USR1|TERM"}],  # to haproxy: soft stop | hard stop
      "duration_ms": 0}
 Servers are named s0, s1, ... in declaration order and answer `200` with their name as body.
 Output (JSON on stdout):
@@ -311,6 +312,10 @@ def main():
                 i, sig = step["signal"]
                 procs[i].signal(sig)
                 log.append([now_ms(), f"SIGNAL s{i} {sig}"])
+            elif "haproxy_signal" in step:
+                sig = step["haproxy_signal"]
+                p.send_signal({"USR1": signal.SIGUSR1, "TERM": signal.SIGTERM}[sig])
+                log.append([now_ms(), f"SIGNAL haproxy {sig}"])
             elif "wait_async" in step:
                 for th in loads:
                     th.join(RUN_MAX_S)

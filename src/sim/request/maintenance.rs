@@ -13,8 +13,9 @@
 //! `wait_between_servers` after the previous one is back. A server that is failed, already
 //! out, or (storage) whose role cannot move is skipped that window.
 //!
-//! lb1, the request level's only balancer, stops at once when its turn comes (in-flight
-//! requests finish; new connections are refused, `balancer_down`) and starts again after the
+//! lb1, the request level's only balancer, stops at once when its turn comes, as HAProxy's
+//! soft stop (SIGUSR1) does (in-flight requests finish; new connections are refused,
+//! `balancer_down`; `live_soft_stop_finishes_requests_in_flight`), and starts again after the
 //! update with its servers' states, as `load-server-state-from-file` does.
 //!
 //! Requests that arrive while a server is out for maintenance are counted apart, so
