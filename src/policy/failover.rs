@@ -284,6 +284,9 @@ pub(crate) struct Outage {
     pub(crate) planned: bool,
     /// Promotions that failed during this outage.
     pub(crate) failed_promotions: u32,
+    /// An operator repaired a node during this outage and is at the group: the promotions
+    /// that follow are attended and do not fail.
+    pub(crate) attended: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -521,7 +524,8 @@ impl FailoverController {
     /// The promotion of `node` finished, with its outcome drawn here: an unplanned takeover's
     /// promotion fails with `fail_probability` (`draw` returns a uniform number in [0, 1) and
     /// is called only then); a planned switchover promotes a caught-up replica the operator is
-    /// watching and always succeeds.
+    /// watching and always succeeds, and so does one after an operator's repair in the same
+    /// outage ([`FailoverController::handle_operator_rejoin`]): the operator is at the group.
     pub(crate) fn handle_promotion_finished(
         &mut self,
         now: SimTime,
@@ -529,8 +533,8 @@ impl FailoverController {
         fail_probability: f64,
         draw: impl FnOnce() -> f64,
     ) {
-        let planned = self.outage.as_ref().is_some_and(|o| o.planned);
-        if !planned && fail_probability > 0.0 && draw() < fail_probability {
+        let watched = self.outage.as_ref().is_some_and(|o| o.planned || o.attended);
+        if !watched && fail_probability > 0.0 && draw() < fail_probability {
             self.handle_promotion_failed(now, node);
         } else {
             self.handle_promotion_done(now, node);
@@ -604,6 +608,7 @@ impl FailoverController {
             restored_at: None,
             data_loss: SimDuration::ZERO,
             planned: true,
+            attended: false,
             failed_promotions: 0,
         });
         self.promote(now, to, SimDuration::ZERO);
@@ -639,8 +644,14 @@ impl FailoverController {
 
     /// An operator repaired a node and looked at the group: every node of `running` the
     /// controller holds down (one a failed promotion left out, or a replica that failed and
-    /// came back between takeovers) rejoins too, in node order.
+    /// came back between takeovers) rejoins too, in node order. During an outage the operator
+    /// stays: the promotions that follow in it are attended and do not fail.
     pub(crate) fn handle_operator_rejoin(&mut self, now: SimTime, running: &[usize]) {
+        if let Some(o) = self.outage.as_mut()
+            && o.restored_at.is_none()
+        {
+            o.attended = true;
+        }
         for &node in running {
             if self.nodes[node].role == Role::Down {
                 self.rejoin(now, node);
@@ -829,6 +840,7 @@ impl FailoverController {
                         restored_at: None,
                         data_loss: SimDuration::ZERO,
                         planned: false,
+                        attended: false,
                         failed_promotions: 0,
                     });
                 }
@@ -1010,6 +1022,9 @@ mod tests {
         Switchover(usize),
         /// Promotions start succeeding (true) or failing (false).
         PromotionWorks(bool),
+        /// `Repair`, and the operator at the node brings back every running node held down
+        /// (the drivers' `handle_operator_rejoin`).
+        OperatorRepair(usize),
     }
 
     #[derive(Copy, Clone, Debug)]
@@ -1158,6 +1173,11 @@ mod tests {
                     self.writable[old] = false;
                 }
                 Ev::PromotionWorks(ok) => self.promotion_works = ok,
+                Ev::OperatorRepair(n) => {
+                    self.apply(now, Ev::Repair(n));
+                    let running: Vec<usize> = (0..self.up.len()).filter(|&i| self.up[i]).collect();
+                    self.ctl.handle_operator_rejoin(now, &running);
+                }
             }
         }
 
@@ -1367,6 +1387,29 @@ mod tests {
         park.run_until(ms(60_000));
         assert_eq!(park.ctl.primary(), None);
         assert_eq!(park.ctl.current_outage().map(|o| o.failed_promotions), Some(1));
+    }
+
+    /// After an operator's repair the promotion that follows is attended and does not fail,
+    /// where every unattended one does; a node that rejoins by itself (a reboot, no operator)
+    /// is promoted with the draw as before.
+    #[test]
+    fn a_promotion_after_an_operators_repair_does_not_fail() {
+        for (repair, primary, failed) in [(Ev::OperatorRepair(0), Some(0), 1), (Ev::Repair(0), None, 2)] {
+            let c = cfg(1000, 3000, true, 5000, 1000);
+            let script = vec![
+                (ms(1_000), Ev::PromotionWorks(false)),
+                (ms(10_500), Ev::Crash(0)),
+                (ms(100_000), repair),
+            ];
+            let mut park = Park::new(2, c, script);
+            park.run_until(ms(60_000));
+            assert_eq!(park.ctl.primary(), None, "{repair:?}: node 1's promotion failed");
+            park.run_until(ms(200_000));
+            assert_eq!(park.ctl.primary(), primary, "{repair:?}");
+            let o = park.ctl.current_outage().or(park.ctl.last_outage()).unwrap();
+            assert_eq!(o.failed_promotions, failed, "{repair:?}");
+            assert_eq!(o.attended, primary.is_some(), "{repair:?}");
+        }
     }
 
     /// A switchover needs a serving primary, nothing in flight and a live replica target.
