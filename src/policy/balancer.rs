@@ -402,6 +402,8 @@ pub struct Backend {
     heaps: [KeyHeap; NUM_TREES],
     /// Each server's place in `heaps`.
     heap_slots: Slots,
+    /// The heaps' insertion sequence: the low 32 bits of their keys.
+    heap_seq: u32,
 
     // map (static-rr, source)
     map: Vec<u32>,
@@ -433,10 +435,9 @@ fn full_hash(mut a: u32) -> u32 {
     a.wrapping_mul(3221225473)
 }
 
-/// The heap order of an eb32 node: its key, then its insertion (unique).
-fn heap_key(key: u32, ins_seq: u64) -> u128 {
-    (key as u128) << 64 | ins_seq as u128
-}
+/// When the heaps' 32-bit insertion sequence is renumbered ([`KeyHeap::renumber`]); small in
+/// unit tests, so that `indexed_and_scanned_picks_agree` goes through renumberings.
+const HEAP_SEQ_LIMIT: u32 = if cfg!(test) { 1 << 6 } else { u32::MAX };
 
 fn gcd(mut a: u32, mut b: u32) -> u32 {
     while b != 0 {
@@ -599,6 +600,7 @@ impl Backend {
             indexed: n >= INDEX_MIN_SERVERS,
             heaps: Default::default(),
             heap_slots: Slots::new(if heap_trees { n } else { 0 }),
+            heap_seq: 0,
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -1168,7 +1170,8 @@ impl Backend {
         if self.indexed && self.algorithm == Algorithm::RoundRobin && sv.linked && sv.lb_tree == tree && tree != NO_TREE
         {
             // back into the heap it is in: one re-keying instead of a removal and an insertion
-            self.heaps[tree as usize].rekey(&mut self.heap_slots, s as u32, heap_key(key, seq));
+            let hk = self.next_heap_key(key);
+            self.heaps[tree as usize].rekey(&mut self.heap_slots, s as u32, hk);
             let sv = &mut self.servers[s];
             sv.key = key;
             sv.ins_seq = seq;
@@ -1182,11 +1185,23 @@ impl Backend {
         sv.ins_seq = seq;
         if self.indexed && tree != NO_TREE {
             if self.algorithm == Algorithm::RoundRobin {
-                self.heaps[tree as usize].insert(&mut self.heap_slots, s as u32, heap_key(key, seq));
+                let hk = self.next_heap_key(key);
+                self.heaps[tree as usize].insert(&mut self.heap_slots, s as u32, hk);
             } else {
                 self.trees[tree as usize].insert((key, seq, s as u32));
             }
         }
+    }
+
+    /// The heap order of an eb32 node inserted now: its key, then its insertion (unique in
+    /// its heap), renumbering the heaps when the 32-bit sequence runs out.
+    fn next_heap_key(&mut self, key: u32) -> u64 {
+        if self.heap_seq == HEAP_SEQ_LIMIT {
+            self.heap_seq = self.heaps.iter_mut().map(KeyHeap::renumber).max().unwrap_or(0);
+        }
+        let k = u64::from(key) << 32 | u64::from(self.heap_seq);
+        self.heap_seq += 1;
+        k
     }
 
     /// eb32_delete: unlinks `s` from its tree (its `lb_tree` is kept, as in HAProxy).
@@ -2227,8 +2242,16 @@ mod tests {
                 }
                 assert_eq!(a.poll_rejected(), b.poll_rejected());
             }
+            if algorithm == Algorithm::RoundRobin {
+                assert!(
+                    a.ins_seq > 4 * u64::from(HEAP_SEQ_LIMIT),
+                    "the heaps were renumbered several times ({} insertions)",
+                    a.ins_seq
+                );
+            }
         }
     }
+
     fn names(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
     }
