@@ -95,7 +95,7 @@ pub struct Model {
 
 impl Model {
     /// lb1's health check of web server `i` (0-based); `None` when it is not checked.
-    pub(crate) fn check(&self, i: usize) -> Option<&CheckSpec> {
+    pub fn check(&self, i: usize) -> Option<&CheckSpec> {
         self.checks[i].as_ref()
     }
 

@@ -842,21 +842,22 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
     assert!(takeover(&hardened) > 0.5 * hardened.metrics.downtime_min_per_year_unplanned.value);
 }
 
-/// Per-server check settings in the availability mode, on the same crashes each time (common
-/// random numbers): web3 without checks (`[balancer.check.servers.web3] enabled = false`) is
-/// never marked DOWN, so each of its crashes fails its share of requests until the repair
-/// (about a third of what the park loses with no checks at all), while web1's and web2's
-/// crashes are detected as before; web3 with `inter 20000` and `fall 5` is detected later
-/// than the others (DOWN 180-200 s after a crash instead of 10-12 s).
+/// Per-server check settings in the availability mode, on the same hangs each time (common
+/// random numbers; a hung server accepts connections, so without checks its requests wait
+/// for `timeout server` and fail, where a crashed one's are retried elsewhere): web3 without
+/// checks (`[balancer.check.servers.web3] enabled = false`) is never marked DOWN, so each of
+/// its hangs fails its share of requests until the repair (about a third of what the park
+/// loses with no checks at all), while web1's and web2's are detected as before, 10-12 s
+/// after they hang; web3 with `inter 20000` and `fall 5` is detected 180-200 s after.
 #[test]
 fn each_web_server_is_detected_by_its_own_check_settings() {
     let run = |sets: &[&str]| {
         let mut all = vec![
             "replications=2",
             "horizon=\"10d\"",
-            "reliability.web.crash=1",
+            "reliability.web.crash=0",
             "reliability.web.process_death=0",
-            "reliability.web.hang=0",
+            "reliability.web.hang=1",
             "reliability.coverage=1",
         ];
         all.extend(sets);
@@ -886,7 +887,7 @@ fn each_web_server_is_detected_by_its_own_check_settings() {
         "failed requests: all checked {failed_checked:.0}, web3 unchecked {failed_web3:.0}, none checked {failed_none:.0}"
     );
     let detect = |s: &AvailSummary| s.metrics.detect_ms_mean.as_ref().expect("detections").value;
-    // Only web1's and web2's crashes are detected, each 10-12 s after it.
+    // Only web1's and web2's hangs are detected, each 10-12 s after it.
     for s in [&checked, &web3_unchecked] {
         assert!(
             (10_000.0..=12_001.0).contains(&detect(s)),
@@ -894,7 +895,7 @@ fn each_web_server_is_detected_by_its_own_check_settings() {
             detect(s)
         );
     }
-    // A third of the crashes detected after 180-200 s: the mean moves to about 70 s.
+    // A third of the hangs detected after 180-200 s: the mean moves to about 70 s.
     assert!(
         (40_000.0..100_000.0).contains(&detect(&web3_slow)),
         "mean detection {} ms",
