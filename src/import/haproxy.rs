@@ -1918,7 +1918,9 @@ backend be
             .map(|s| (s.maxconn, s.slowstart.as_millis_f64()))
             .collect();
         assert_eq!(got, [(10, 5000.0), (20, 0.0), (10, 5000.0), (0, 0.0), (0, 0.0)]);
-        let checks: Vec<Option<(f64, f64, u32, u32, bool)>> = (0..5)
+        // (inter, fastinter [ms], rise, fall, observing) of each server, `None` if unchecked.
+        type Resolved = Option<(f64, f64, u32, u32, bool)>;
+        let checks: Vec<Resolved> = (0..5)
             .map(|i| {
                 m.check(i).map(|s| {
                     (
