@@ -6,9 +6,10 @@
 //! before it, or the named one of `from`), its `default-server` line and its `server` /
 //! `server-template` lines into effective per-server settings ([`Server`]), then map those
 //! onto the scenario's `[balancer]` (per-server `weight`, `maxconn`, `slowstart`, `id`,
-//! `backup`, `disabled` as lists), warning at `file:line` for everything the scenario cannot
-//! carry (other sections, the per-server check settings simpark holds once for all servers,
-//! keywords it does not model).
+//! `backup`, `disabled` as lists; the first server's health-check settings as
+//! `[balancer.check]` and each other server's differences as `[balancer.check.servers.webK]`),
+//! warning at `file:line` for everything the scenario cannot carry (other sections, keywords
+//! it does not model).
 //!
 //! The effective settings are checked against the running program: `tests/it/import.rs`
 //! starts haproxy on each corpus file and compares `show servers state` / `show stat`.
@@ -17,7 +18,7 @@
 //! `balance` algorithm simpark does not model onto one it does.
 
 use super::{ImportError, Imported, Warning, haproxy_time_ms};
-use crate::scenario::schema::{AlgorithmName, Balancer, Check, ObserveName, OnErrorName};
+use crate::scenario::schema::{AlgorithmName, Balancer, Check, CheckOverride, ObserveName, OnErrorName};
 use std::collections::BTreeMap;
 
 /// HAProxy's own defaults (configuration manual, section 5.2), used where a line says nothing.
@@ -1430,22 +1431,12 @@ fn effective_servers(raw: Vec<RawServer>, file: &str) -> Result<Vec<Server>, Imp
 // ---------------------------------------------------------------------------------------------
 // Backend -> scenario.
 
-/// A server value as haproxy.cfg spells it (`layer4`, `mark-down`, `30000`).
-fn shown<T: serde::Serialize + std::fmt::Debug>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => format!("{v:?}"),
-    }
-}
-
 /// Map a resolved backend onto `[balancer]` and `web.count`. Servers are ordered actives
 /// first, then backups (the scenario's `backup_servers` are the last ones), each group in
 /// declaration order; ids are always stated so `first` and the `random` ring keep HAProxy's.
 pub fn to_imported(mut be: Backend, file: &str) -> Result<Imported, ImportError> {
     let mut warnings = std::mem::take(&mut be.warnings);
     let order = server_order(&be, file)?;
-    warn_not_uniform(&order, file, &mut warnings);
     let server_map = server_map(&order, file);
     let defaults = Balancer::default();
     let timeouts = timeouts(&be, file, &defaults, &mut warnings);
@@ -1484,39 +1475,64 @@ fn server_order<'a>(be: &'a Backend, file: &str) -> Result<Vec<&'a Server>, Impo
     Ok(order)
 }
 
-/// simpark holds these once for every server: the first server's value, a warning for
-/// each server that says otherwise.
-fn warn_not_uniform(order: &[&Server], file: &str, warnings: &mut Vec<Warning>) {
-    let first = order[0];
-    macro_rules! uniform {
-        ($field:ident, $key:literal) => {
-            for s in &order[1..] {
-                if s.$field != first.$field {
-                    warnings.push(Warning {
-                        file: file.to_string(),
-                        line: s.line,
-                        message: format!(
-                            "server `{}` has {} {} but simpark uses one value for every server: {} from server `{}`",
-                            s.name,
-                            $key,
-                            shown(&s.$field),
-                            shown(&first.$field),
-                            first.name
-                        ),
-                    });
-                }
-            }
-        };
+/// Server `s`'s health-check settings as they act, on a backend whose `timeout check` is
+/// `timeout_check_ms` (0 = unset). A server without `check` observes nothing either
+/// (HAProxy's `health_adjust` returns when the server has no check task); the settings that
+/// then do not act (the intervals, `rise`, `fall`, `error-limit`, `on-error`) are `base`'s,
+/// and so are `error-limit` and `on-error` of a server that does not observe, so that servers
+/// differ only in what acts.
+fn acting_check(s: &Server, timeout_check_ms: f64, base: Option<&Check>) -> Check {
+    let own = Check {
+        enabled: s.check,
+        inter_ms: s.inter_ms,
+        fastinter_ms: s.fastinter_ms,
+        downinter_ms: s.downinter_ms,
+        rise: s.rise,
+        fall: s.fall,
+        timeout_check_ms,
+        observe: if s.check { s.observe } else { ObserveName::None },
+        error_limit: s.error_limit,
+        on_error: s.on_error,
+        servers: BTreeMap::new(),
+    };
+    let Some(base) = base else { return own };
+    match (own.enabled, own.observe) {
+        (false, _) => Check {
+            enabled: false,
+            observe: ObserveName::None,
+            ..base.clone()
+        },
+        (true, ObserveName::None) => Check {
+            error_limit: base.error_limit,
+            on_error: base.on_error,
+            ..own
+        },
+        (true, ObserveName::Layer4) => own,
     }
-    uniform!(check, "check");
-    uniform!(inter_ms, "inter [ms]");
-    uniform!(fastinter_ms, "fastinter [ms]");
-    uniform!(downinter_ms, "downinter [ms]");
-    uniform!(rise, "rise");
-    uniform!(fall, "fall");
-    uniform!(observe, "observe");
-    uniform!(error_limit, "error-limit");
-    uniform!(on_error, "on-error");
+}
+
+/// `[balancer.check]`: the first server's settings (in scenario order) for every server, and
+/// `[balancer.check.servers.webK]` with what differs for each server whose line says otherwise.
+fn checks(order: &[&Server], timeout_check_ms: f64) -> Check {
+    let mut check = acting_check(order[0], timeout_check_ms, None);
+    for (i, s) in order.iter().enumerate().skip(1) {
+        let own = acting_check(s, timeout_check_ms, Some(&check));
+        let o = CheckOverride {
+            enabled: (own.enabled != check.enabled).then_some(own.enabled),
+            inter_ms: (own.inter_ms != check.inter_ms).then_some(own.inter_ms),
+            fastinter_ms: (own.fastinter_ms != check.fastinter_ms).then_some(own.fastinter_ms),
+            downinter_ms: (own.downinter_ms != check.downinter_ms).then_some(own.downinter_ms),
+            rise: (own.rise != check.rise).then_some(own.rise),
+            fall: (own.fall != check.fall).then_some(own.fall),
+            observe: (own.observe != check.observe).then_some(own.observe),
+            error_limit: (own.error_limit != check.error_limit).then_some(own.error_limit),
+            on_error: (own.on_error != check.on_error).then_some(own.on_error),
+        };
+        if o != CheckOverride::default() {
+            check.servers.insert(web_name(i), o);
+        }
+    }
+    check
 }
 
 /// One line per server: `webK = server <name> (file:line)[ backup]`.
@@ -1602,18 +1618,7 @@ fn balancer(be: &Backend, order: &[&Server], timeouts: (f64, f64), defaults: Bal
             .filter(|(_, s)| s.disabled)
             .map(|(i, _)| web_name(i))
             .collect(),
-        check: Check {
-            enabled: first.check,
-            inter_ms: first.inter_ms,
-            fastinter_ms: first.fastinter_ms,
-            downinter_ms: first.downinter_ms,
-            rise: first.rise,
-            fall: first.fall,
-            timeout_check_ms: be.timeout_check_ms.unwrap_or(0.0),
-            observe: first.observe,
-            error_limit: first.error_limit,
-            on_error: first.on_error,
-        },
+        check: checks(order, be.timeout_check_ms.unwrap_or(0.0)),
         ..defaults
     }
 }
@@ -1822,9 +1827,20 @@ backend be
         assert_eq!(bal.backup_servers, 1);
         assert_eq!(bal.disabled, ["web4"]);
         assert_eq!(bal.weights, [10, 10, 10, 10, 1]);
-        // `old` says no-check: one warning naming its line.
+        // `old` (web4) says no-check and `spare` (web5) has none: both are not checked and so
+        // observe nothing, with no warning (the scenario carries it).
+        let unchecked = CheckOverride {
+            enabled: Some(false),
+            observe: Some(ObserveName::None),
+            ..CheckOverride::default()
+        };
+        let overrides: Vec<(&str, &CheckOverride)> = bal.check.servers.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        assert_eq!(overrides, [("web4", &unchecked), ("web5", &unchecked)]);
+        // The only warnings are the unset timeouts, on the backend line.
         assert!(
-            imp.warnings.iter().any(|w| w.line == 6 && w.message.contains("check")),
+            imp.warnings
+                .iter()
+                .all(|w| w.line == 1 && w.message.contains("timeout")),
             "{:?}",
             imp.warnings
         );
@@ -1833,29 +1849,65 @@ backend be
         assert_eq!((bal.maxconn, bal.slowstart_ms), (50, 30_000.0));
     }
 
-    /// Servers that differ in `maxconn` or `slowstart` keep their own values (the scenario's
-    /// per-server lists), with no warning; the checks, which simpark holds once, still warn.
+    /// Servers that differ in `maxconn`, `slowstart` or their health checks keep their own
+    /// values (the scenario's per-server lists and `[balancer.check.servers.webK]`), with no
+    /// warning.
     #[test]
-    fn per_server_maxconn_and_slowstart_are_kept() {
+    fn per_server_maxconn_slowstart_and_checks_are_kept() {
         let text = "\
 backend be
+    timeout check 1500
     server a 10.0.0.1:80 maxconn 10 slowstart 5s check
-    server b 10.0.0.2:80 maxconn 20 check
-    server c 10.0.0.3:80 maxconn 10 slowstart 5s check inter 500
+    server b 10.0.0.2:80 maxconn 20 check fall 5 fastinter 700 observe layer4 on-error mark-down
+    server c 10.0.0.3:80 maxconn 10 slowstart 5s check inter 500 downinter 9s rise 4
+    server d 10.0.0.4:80 backup inter 9s error-limit 3
+    server e 10.0.0.5:80 check inter 2000 error-limit 3
 ";
         let imp = to_imported(parse_ok(text, &Options::default()), "t.cfg").expect("imports");
         let (bal, _) = imp.balancer.as_ref().expect("a balancer");
-        assert_eq!((bal.maxconn, bal.maxconns.as_slice()), (10, &[10, 20, 10][..]));
-        assert_eq!(bal.slowstarts_ms, [5000.0, 0.0, 5000.0]);
-        let said: Vec<String> = imp.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!((bal.maxconn, bal.maxconns.as_slice()), (10, &[10, 20, 10, 0, 0][..]));
+        assert_eq!(bal.slowstarts_ms, [5000.0, 0.0, 5000.0, 0.0, 0.0]);
+        // The only warnings are the unset timeouts, on the backend line.
         assert!(
-            !said.iter().any(|w| w.contains("maxconn") || w.contains("slowstart")),
-            "{said:?}"
+            imp.warnings
+                .iter()
+                .all(|w| w.line == 1 && w.message.contains("timeout")),
+            "{:?}",
+            imp.warnings
         );
-        assert!(
-            said.iter().any(|w| w.starts_with("t.cfg:4:") && w.contains("inter")),
-            "{said:?}"
+        // The first server's checks for every server; what differs, per server. `e` differs
+        // only in an error-limit that does not act (it does not observe): no override.
+        let c = &bal.check;
+        assert_eq!(
+            (
+                c.enabled,
+                c.inter_ms,
+                c.fastinter_ms,
+                c.rise,
+                c.fall,
+                c.timeout_check_ms
+            ),
+            (true, 2000.0, 0.0, 2, 3, 1500.0)
         );
+        let overrides: Vec<(&str, CheckOverride)> = c.servers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let web2 = CheckOverride {
+            fastinter_ms: Some(700.0),
+            fall: Some(5),
+            observe: Some(ObserveName::Layer4),
+            on_error: Some(OnErrorName::MarkDown),
+            ..CheckOverride::default()
+        };
+        let web3 = CheckOverride {
+            inter_ms: Some(500.0),
+            downinter_ms: Some(9000.0),
+            rise: Some(4),
+            ..CheckOverride::default()
+        };
+        let web5 = CheckOverride {
+            enabled: Some(false),
+            ..CheckOverride::default()
+        };
+        assert_eq!(overrides, [("web2", web2), ("web3", web3), ("web5", web5)]);
         // The model gives each server its own.
         let toml = imp.to_scenario_toml("per_server", true);
         let m = crate::scenario::from_str(&toml, "per_server.toml", &[]).expect("the scenario validates");
@@ -1865,7 +1917,34 @@ backend be
             .iter()
             .map(|s| (s.maxconn, s.slowstart.as_millis_f64()))
             .collect();
-        assert_eq!(got, [(10, 5000.0), (20, 0.0), (10, 5000.0)]);
+        assert_eq!(got, [(10, 5000.0), (20, 0.0), (10, 5000.0), (0, 0.0), (0, 0.0)]);
+        // (inter, fastinter [ms], rise, fall, observing) of each server, `None` if unchecked.
+        type Resolved = Option<(f64, f64, u32, u32, bool)>;
+        let checks: Vec<Resolved> = (0..5)
+            .map(|i| {
+                m.check(i).map(|s| {
+                    (
+                        s.inter.as_millis_f64(),
+                        s.effective_fastinter().as_millis_f64(),
+                        s.rise,
+                        s.fall,
+                        m.observe(i).is_some(),
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(
+            checks,
+            [
+                Some((2000.0, 2000.0, 2, 3, false)),
+                Some((2000.0, 700.0, 2, 5, true)),
+                Some((500.0, 500.0, 4, 3, false)),
+                Some((2000.0, 2000.0, 2, 3, false)),
+                None,
+            ]
+        );
+        // The servers in scenario order: actives first (`e` is web4), then the backup `d`.
+        assert_eq!(imp.server_map[4], "web5 = server d (t.cfg:6) backup");
     }
 
     /// `server-template` ranges as haproxy 2.6.12 reads them (`haproxy -c`, `show servers

@@ -52,7 +52,7 @@
 //!   an exact replica).
 //! * First check (`start_checks` / `start_check_task`, src/check.c): server number `pos`
 //!   (counted over all checked servers of the process) of `count` starts its first check at
-//!   `max(mininter, srv_getinter()) * pos / count` ms after startup; see [`startup_offset`].
+//!   `max(mininter, srv_getinter()) * pos / count` ms after startup; see [`startup_offsets`].
 //!
 //! * Maintenance (`handle_maint`): checks paused on the grid, health 0; leaving it, health
 //!   `rise` (UP at once). `drain` is no maintenance: its checks go on.
@@ -303,30 +303,27 @@ pub struct HealthChecker {
     paused: bool,
 }
 
-/// Offset of a server's first check from startup when every checked server of the process
-/// uses `spec` (`start_checks` + `start_check_task`, src/check.c): with
-/// `mininter = srv_getinter()` at startup (which is `fastinter` unless `fall == 1`, since
-/// health starts at `rise`), the first check of server number `server_pos` (0-based, counted
-/// over all checked servers of all backends in configuration order) of `server_count` is at
-/// `mininter * server_pos / server_count` milliseconds, integer division.
-/// (`spread-checks` would add a random term and `max-spread-checks` a cap; both are off by
-/// default and not modelled.)
-pub(crate) fn startup_offset(spec: &CheckSpec, server_pos: usize, server_count: usize) -> SimDuration {
-    let mininter = global_mininter(std::iter::once(spec));
-    startup_offset_with_mininter(spec, mininter, server_pos, server_count)
-}
-
-/// [`startup_offset`] for a process whose checked servers have different specs, given in
-/// configuration order (`specs[i]` is server number `i`, `specs.len()` is `nbcheck`).
-#[cfg(test)]
-pub(crate) fn startup_offset_mixed(specs: &[CheckSpec], server_pos: usize) -> SimDuration {
-    assert!(
-        server_pos < specs.len(),
-        "server_pos {server_pos} out of {}",
-        specs.len()
-    );
-    let mininter = global_mininter(specs.iter());
-    startup_offset_with_mininter(&specs[server_pos], mininter, server_pos, specs.len())
+/// Offsets of the servers' first checks from startup (`start_checks` + `start_check_task`,
+/// src/check.c), `specs[i]` being server number `i` in configuration order and `None` a
+/// server without `check`. Only checked servers count (`CHK_ST_CONFIGURED`): with `mininter`
+/// the smallest startup `srv_getinter()` of at least `SRV_CHK_INTER_THRES` among them (which
+/// is `fastinter` unless `fall == 1`, since health starts at `rise`), the first check of the
+/// checked server number `pos` (0-based) of `nbcheck` is at `max(mininter, srv_getinter()) *
+/// pos / nbcheck` milliseconds, integer division. (`spread-checks` would add a random term and
+/// `max-spread-checks` a cap; both are off by default and not modelled.)
+pub(crate) fn startup_offsets(specs: &[Option<CheckSpec>]) -> Vec<Option<SimDuration>> {
+    let nbcheck = specs.iter().flatten().count();
+    let mininter = global_mininter(specs.iter().flatten());
+    let mut pos = 0;
+    specs
+        .iter()
+        .map(|spec| {
+            let spec = spec.as_ref()?;
+            let offset = startup_offset_with_mininter(spec, mininter, pos, nbcheck);
+            pos += 1;
+            Some(offset)
+        })
+        .collect()
 }
 
 /// `start_checks` step 1: the smallest startup `srv_getinter()` among checks whose value is
@@ -357,7 +354,7 @@ fn startup_offset_with_mininter(
 }
 
 impl HealthChecker {
-    /// A checker whose first check is due at `first_check_at` (startup + [`startup_offset`]).
+    /// A checker whose first check is due at `first_check_at` (startup + [`startup_offsets`]).
     /// The server starts UP with `health = rise`, as in HAProxy.
     pub fn new(spec: CheckSpec, first_check_at: SimTime) -> Self {
         spec.validate();
@@ -1273,21 +1270,31 @@ mod tests {
     fn startup_spreading() {
         // inter 1000 fastinter 200 fall 3: 200*0/3, 200*1/3 = 66, 200*2/3 = 133.
         // Live run b_hang (3 such servers): first checks at +0, +64.0, +130.5 ms.
+        let all = |s: &CheckSpec, n: usize| -> Vec<Option<SimDuration>> { startup_offsets(&vec![Some(s.clone()); n]) };
         let s = spec(1000, Some(200), 2, 3);
-        let got: Vec<_> = (0..3).map(|p| startup_offset(&s, p, 3)).collect();
-        assert_eq!(got, [ms(0), ms(66), ms(133)]);
+        assert_eq!(all(&s, 3), [Some(ms(0)), Some(ms(66)), Some(ms(133))]);
         // defaults (inter 2000, fastinter = inter): 2000*p/4
         let d = CheckSpec::haproxy_default(ms(5000));
-        let got: Vec<_> = (0..4).map(|p| startup_offset(&d, p, 4)).collect();
-        assert_eq!(got, [ms(0), ms(500), ms(1000), ms(1500)]);
+        assert_eq!(all(&d, 4), [Some(ms(0)), Some(ms(500)), Some(ms(1000)), Some(ms(1500))]);
         // fall 1: health = rise = rise+fall-1 at startup -> inter 2000 (not fastinter 500)
         let f1 = spec(2000, Some(500), 2, 1);
-        assert_eq!(startup_offset(&f1, 1, 2), ms(1000));
+        assert_eq!(all(&f1, 2)[1], Some(ms(1000)));
         // mixed: startup intervals 2000, 5000, 500 -> mininter = 2000 (500 < 1000 ignored);
         // pos 0: 0; pos 1: max(2000, 5000)*1/3 = 1666; pos 2: max(2000, 500)*2/3 = 1333.
-        let mixed = [spec(2000, None, 2, 3), spec(5000, None, 2, 3), spec(500, None, 2, 3)];
-        let got: Vec<_> = (0..3).map(|p| startup_offset_mixed(&mixed, p)).collect();
-        assert_eq!(got, [ms(0), ms(1666), ms(1333)]);
+        let mixed = [
+            Some(spec(2000, None, 2, 3)),
+            Some(spec(5000, None, 2, 3)),
+            Some(spec(500, None, 2, 3)),
+        ];
+        assert_eq!(startup_offsets(&mixed), [Some(ms(0)), Some(ms(1666)), Some(ms(1333))]);
+        // A server without `check` is not counted: the two checked ones are 0 and 1 of 2
+        // (2000*1/2), wherever the unchecked one stands.
+        let d = Some(CheckSpec::haproxy_default(ms(5000)));
+        assert_eq!(
+            startup_offsets(&[d.clone(), None, d.clone()]),
+            [Some(ms(0)), None, Some(ms(1000))]
+        );
+        assert_eq!(startup_offsets(&[None, None]), [None, None]);
     }
 
     // Driver contract: early timeouts are no-ops, stale or unknown sequence numbers are

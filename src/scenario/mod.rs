@@ -57,10 +57,12 @@ pub struct Model {
     pub(crate) backend: BackendSpec,
     /// The URIs requests carry (`balance uri` only: `requests.uri_count`, `uri_zipf_s`).
     pub(crate) uris: Option<crate::model::uri::UriPopulation>,
-    /// `None` when health checks are off.
-    pub(crate) check: Option<CheckSpec>,
-    /// `observe layer4` with its `error-limit` and `on-error`; `None` = not observing.
-    pub(crate) observe: Option<policy::health::Observe>,
+    /// lb1's health check of each web server (web1 first); `None` = not checked (always
+    /// considered UP). Read through [`Model::check`].
+    pub(crate) checks: Vec<Option<CheckSpec>>,
+    /// Each web server's `observe layer4` with its `error-limit` and `on-error`; `None` = not
+    /// observing. Read through [`Model::observe`].
+    pub(crate) observes: Vec<Option<policy::health::Observe>>,
     pub(crate) timeout_server: SimDuration,
     /// The web servers.
     pub web: TierModel,
@@ -92,6 +94,16 @@ pub struct Model {
 }
 
 impl Model {
+    /// lb1's health check of web server `i` (0-based); `None` when it is not checked.
+    pub fn check(&self, i: usize) -> Option<&CheckSpec> {
+        self.checks[i].as_ref()
+    }
+
+    /// Web server `i`'s `observe layer4` (0-based); `None` when lb1 does not observe it.
+    pub(crate) fn observe(&self, i: usize) -> Option<policy::health::Observe> {
+        self.observes[i]
+    }
+
     /// VRRP advertisement interval [cs] of the balancer pair; `None` with a single balancer.
     pub(crate) fn lb_pair_advert_cs(&self) -> Option<u16> {
         self.lb_pair.as_ref().map(|p| p[0].advert_interval_cs)

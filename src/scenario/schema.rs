@@ -11,6 +11,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::policy::{balancer, health, vrrp};
 
@@ -990,6 +991,72 @@ pub(crate) struct Check {
     pub(crate) error_limit: u32,
     /// `on-error`: `fastinter`, `fail-check` (HAProxy default), `sudden-death`, `mark-down`.
     pub(crate) on_error: OnErrorName,
+    /// Per-server settings where a server's line differs from the values above, by server
+    /// name (`web1` ..= `webN` of `web.count`), e.g. `[balancer.check.servers.web3]` with
+    /// `inter_ms = 5000`. A key left out keeps the value above; `timeout_check_ms` is the
+    /// backend's and has no per-server value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) servers: BTreeMap<String, CheckOverride>,
+}
+
+/// One server's health-check settings where they differ from `[balancer.check]` (its own
+/// `server` line); every key is optional.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckOverride {
+    /// Whether this server is checked (`check` on its line); `false`: never checked, so
+    /// always considered UP, even when it is dead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) enabled: Option<bool>,
+    /// `inter` [ms].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) inter_ms: Option<f64>,
+    /// `fastinter` [ms]; 0 = same as this server's inter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fastinter_ms: Option<f64>,
+    /// `downinter` [ms]; 0 = same as this server's inter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) downinter_ms: Option<f64>,
+    /// `rise`: consecutive passed checks to go UP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rise: Option<u32>,
+    /// `fall`: consecutive failed checks to go DOWN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fall: Option<u32>,
+    /// `observe`: `none` or `layer4` (request mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) observe: Option<ObserveName>,
+    /// `error-limit`: consecutive failed connections before `on_error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) error_limit: Option<u32>,
+    /// `on-error`: `fastinter`, `fail-check`, `sudden-death`, `mark-down`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) on_error: Option<OnErrorName>,
+}
+
+impl Check {
+    /// The settings of server `name` (`web1`, ...): these, with its override if it has one.
+    pub(crate) fn of_server(&self, name: &str) -> Check {
+        let Some(o) = self.servers.get(name) else {
+            return Check {
+                servers: BTreeMap::new(),
+                ..self.clone()
+            };
+        };
+        Check {
+            enabled: o.enabled.unwrap_or(self.enabled),
+            inter_ms: o.inter_ms.unwrap_or(self.inter_ms),
+            fastinter_ms: o.fastinter_ms.unwrap_or(self.fastinter_ms),
+            downinter_ms: o.downinter_ms.unwrap_or(self.downinter_ms),
+            rise: o.rise.unwrap_or(self.rise),
+            fall: o.fall.unwrap_or(self.fall),
+            timeout_check_ms: self.timeout_check_ms,
+            observe: o.observe.unwrap_or(self.observe),
+            error_limit: o.error_limit.unwrap_or(self.error_limit),
+            on_error: o.on_error.unwrap_or(self.on_error),
+            servers: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
@@ -1021,6 +1088,7 @@ impl Default for Check {
             observe: ObserveName::None,
             error_limit: health::DEFAULT_ERROR_LIMIT,
             on_error: OnErrorName::FailCheck,
+            servers: BTreeMap::new(),
         }
     }
 }

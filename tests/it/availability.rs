@@ -841,3 +841,64 @@ fn baseline_ordering_claims_hold_with_their_confidence_intervals() {
     assert!(takeover(&standby) > 0.5 * standby.metrics.downtime_min_per_year_unplanned.value);
     assert!(takeover(&hardened) > 0.5 * hardened.metrics.downtime_min_per_year_unplanned.value);
 }
+
+/// Per-server check settings in the availability mode, on the same hangs each time (common
+/// random numbers; a hung server accepts connections, so without checks its requests wait
+/// for `timeout server` and fail, where a crashed one's are retried elsewhere): web3 without
+/// checks (`[balancer.check.servers.web3] enabled = false`) is never marked DOWN, so each of
+/// its hangs fails its share of requests until the repair (about a third of what the park
+/// loses with no checks at all), while web1's and web2's are detected as before, 10-12 s
+/// after they hang; web3 with `inter 20000` and `fall 5` is detected 180-200 s after.
+#[test]
+fn each_web_server_is_detected_by_its_own_check_settings() {
+    let run = |sets: &[&str]| {
+        let mut all = vec![
+            "replications=2",
+            "horizon=\"10d\"",
+            "reliability.web.crash=0",
+            "reliability.web.process_death=0",
+            "reliability.web.hang=1",
+            "reliability.coverage=1",
+        ];
+        all.extend(sets);
+        let m = model("scenarios/faults/random_web_month.toml", &all);
+        let reps = simpark::sim::avail::run_replications(&m, 2, &|| {});
+        let log: Vec<Vec<_>> = reps
+            .iter()
+            .map(|r| r.fault_log.iter().map(|f| (f.node, f.kind)).collect())
+            .collect();
+        let failed: f64 = reps.iter().map(|r| r.failed).sum();
+        (summarise_availability(&m, &reps), log, failed)
+    };
+    let (checked, log, failed_checked) = run(&[]);
+    let (web3_unchecked, log_web3, failed_web3) = run(&["balancer.check.servers.web3.enabled=false"]);
+    let (_, log_none, failed_none) = run(&["balancer.check.enabled=false"]);
+    let (web3_slow, log_slow, _) = run(&[
+        "balancer.check.servers.web3.inter_ms=20000",
+        "balancer.check.servers.web3.fall=5",
+    ]);
+    assert!(
+        log == log_web3 && log == log_none && log == log_slow,
+        "the same failures every time"
+    );
+    let share = failed_web3 / failed_none;
+    assert!(
+        failed_web3 > 20.0 * failed_checked && (0.1..0.7).contains(&share),
+        "failed requests: all checked {failed_checked:.0}, web3 unchecked {failed_web3:.0}, none checked {failed_none:.0}"
+    );
+    let detect = |s: &AvailSummary| s.metrics.detect_ms_mean.as_ref().expect("detections").value;
+    // Only web1's and web2's hangs are detected, each 10-12 s after it.
+    for s in [&checked, &web3_unchecked] {
+        assert!(
+            (10_000.0..=12_001.0).contains(&detect(s)),
+            "mean detection {} ms",
+            detect(s)
+        );
+    }
+    // A third of the hangs detected after 180-200 s: the mean moves to about 70 s.
+    assert!(
+        (40_000.0..100_000.0).contains(&detect(&web3_slow)),
+        "mean detection {} ms",
+        detect(&web3_slow)
+    );
+}

@@ -518,3 +518,32 @@ fn a_fault_after_the_horizon_is_refused_by_validate_and_run() {
     }
     assert!(!out_dir.exists(), "a refused run wrote {}", out_dir.display());
 }
+
+/// A per-server check setting for a server the park does not have, or out of range, is
+/// refused by `validate` and `run` alike (exit 2, file, line, key, value and what is valid)
+/// and `run` writes nothing.
+#[test]
+fn a_bad_per_server_check_is_refused_by_validate_and_run() {
+    let d = tmpdir("per-server-check");
+    for (text, want) in [
+        (
+            "name = \"c\"\n[balancer.check.servers.web4]\ninter_ms = 5000\n",
+            "c.toml:2:25: key `balancer.check.servers.web4`: `web4` is not a web server; valid: web1 ..= web3",
+        ),
+        (
+            "name = \"c\"\n[balancer.check.servers.web2]\nfall = 0\n",
+            "c.toml:3:1: key `balancer.check.servers.web2.fall`: 0 is out of range; expected 1..=1000",
+        ),
+    ] {
+        let file = d.join("c.toml");
+        std::fs::write(&file, text).unwrap();
+        let out_dir = d.join("out");
+        for args in [vec!["validate"], vec!["run", "--out", out_dir.to_str().unwrap()]] {
+            let out = simpark().args(&args).arg(&file).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains(want), "{args:?}: {err}");
+        }
+        assert!(!out_dir.exists(), "a refused run wrote {}", out_dir.display());
+    }
+}

@@ -416,3 +416,76 @@ kind = \"process_death\"
         assert!(d < 2000.0, "observe layer4: DOWN {d} ms after the death");
     }
 }
+
+/// Per-server check settings (`[balancer.check.servers.webK]`): each web server crashes in
+/// turn (a dead host: each check times out after `inter` and the next starts `inter` after
+/// that, so DOWN comes in ((2 fall - 1) inter, 2 fall inter] after the crash). web1 and web2
+/// keep `[balancer.check]` (inter 2000, fall 3: 10-12 s); web3, a slow backup-like server
+/// with `inter 5000` and `fall 5`, is marked DOWN 45-50 s after its crash.
+#[test]
+fn a_server_with_slower_checks_is_marked_down_later() {
+    let mut text = format!("{PARTITION_BASE}\n[balancer.check.servers.web3]\ninter_ms = 5000\nfall = 5\n");
+    for (i, at_min) in [(1, 60), (2, 80), (3, 100)] {
+        text += &format!(
+            "[[fault]]\nat = \"{at_min}m\"\ntarget = \"web{i}\"\nkind = \"crash\"\n[[fault]]\nat = \"{}m\"\ntarget = \"web{i}\"\nkind = \"recover\"\n",
+            at_min + 10
+        );
+    }
+    let s = summarise(&inline(&text));
+    let down_after = |server: &str, at_min: f64| -> Vec<f64> {
+        let d: Vec<f64> = s
+            .health_events
+            .iter()
+            .filter(|e| e.server == server && e.state == HealthState::Down)
+            .map(|e| e.at_ms - at_min * 60_000.0)
+            .collect();
+        assert_eq!(d.len(), 2, "{server}: one DOWN per replication: {d:?}");
+        d
+    };
+    for (server, at_min) in [("web1", 60.0), ("web2", 80.0)] {
+        for d in down_after(server, at_min) {
+            assert!(d > 10_000.0 && d <= 12_001.0, "{server}: DOWN {d} ms after its crash");
+        }
+    }
+    for d in down_after("web3", 100.0) {
+        assert!(d > 45_000.0 && d <= 50_001.0, "web3: DOWN {d} ms after its crash");
+    }
+    assert!(s.web.iter().all(|w| w.requests_while_down_total == Some(0)));
+}
+
+/// A server without checks (`enabled = false` for it alone) among checked ones: lb1 never
+/// marks it DOWN, so while it hangs its requests wait in it; the others' checks go on (the
+/// per-server tables are indexed by server, not by checker: see
+/// `scenarios/regressions/crash_without_health_checks.toml`).
+#[test]
+fn an_unchecked_server_among_checked_ones_is_never_marked_down() {
+    let s = summarise(&inline(&format!(
+        "{PARTITION_BASE}
+[balancer.check.servers.web2]
+enabled = false
+[[fault]]
+at = \"1h\"
+target = \"web2\"
+kind = \"hang\"
+[[fault]]
+at = \"1h\"
+target = \"web3\"
+kind = \"hang\"
+[[fault]]
+at = \"70m\"
+target = \"web2\"
+kind = \"recover\"
+[[fault]]
+at = \"70m\"
+target = \"web3\"
+kind = \"recover\"
+"
+    )));
+    let events = |server: &str| s.health_events.iter().filter(|e| e.server == server).count();
+    assert_eq!(events("web2"), 0, "{:?}", s.health_events);
+    assert_eq!(events("web3"), 4, "DOWN and UP per replication: {:?}", s.health_events);
+    assert!(
+        s.failures_by_reason.values().sum::<u64>() > 0,
+        "web2's hang costs requests"
+    );
+}

@@ -1,8 +1,9 @@
 //! `simpark import` against the real programs: every corpus file is accepted by `haproxy -c`
 //! (and the keepalived files by `keepalived -t`), and the effective server settings the
-//! importer computes (ids, weights, backup, maxconn, disabled, check rise/fall) equal what a
-//! live haproxy 2.6 started on the same file reports on its stats socket. Then the example
-//! park of `examples/prod/` is imported and simulated end to end.
+//! importer computes (ids, weights, backup, maxconn, disabled, check rise/fall, also as the
+//! imported scenario resolves each server's check) equal what a live haproxy 2.6 started on
+//! the same file reports on its stats socket. Then the example park of `examples/prod/` is
+//! imported and simulated end to end.
 //!
 //! A missing haproxy or keepalived fails the test (never skips): `./test` installs both.
 
@@ -42,6 +43,7 @@ const CORPUS: &[(&str, &str, Env)] = &[
     ("tests/data/haproxy/pg-listen.cfg", "writer", &[]),
     ("tests/data/haproxy/pg-listen.cfg", "readers", &[]),
     ("tests/data/haproxy/pg-listen.cfg", "pooler", &[]),
+    ("tests/data/haproxy/per-server-checks.cfg", "app", &[]),
 ];
 
 /// One live haproxy at a time (they are quick, but the machine has few cores).
@@ -266,8 +268,36 @@ fn assert_same_state(case: &Case, be: &haproxy::Backend, state: &str) {
     );
 }
 
+/// Each server's health check as the imported scenario resolves it (`Model::check`), in
+/// declaration order: `(checked, rise, fall)`; (false, 0, 0) for a server without checks.
+/// The scenario lists the active servers first, then the backups.
+fn scenario_checks(case: &Case, be: &haproxy::Backend) -> Vec<(bool, u32, u32)> {
+    let imported = haproxy::to_imported(be.clone(), &case.label).unwrap_or_else(|e| panic!("{e}"));
+    let toml = imported.to_scenario_toml("corpus", true);
+    let m = simpark::scenario::from_str(&toml, "corpus.toml", &[])
+        .unwrap_or_else(|e| panic!("{} backend {}: the imported scenario: {e}", case.label, case.backend));
+    let order: Vec<&str> = (be.servers.iter().filter(|s| !s.backup))
+        .chain(be.servers.iter().filter(|s| s.backup))
+        .map(|s| s.name.as_str())
+        .collect();
+    be.servers
+        .iter()
+        .map(|s| {
+            let i = order
+                .iter()
+                .position(|n| *n == s.name)
+                .expect("every server is in the scenario");
+            m.check(i).map_or((false, 0, 0), |c| (true, c.rise, c.fall))
+        })
+        .collect()
+}
+
 /// `show stat`: bck, slim (maxconn, empty = none), check_rise/check_fall (empty = no check)
-/// of every imported server must equal the imported ones.
+/// of every imported server must equal the imported ones, both as the importer reads the
+/// server line and as the imported scenario resolves each server's health check
+/// (`[balancer.check]` and its `[balancer.check.servers.webK]`). (haproxy 2.6 reports no
+/// `inter`, `fastinter`, `downinter`, `observe`, `error-limit` or `on-error` on its stats
+/// socket; the importer's unit tests hold those.)
 fn assert_same_stat(case: &Case, be: &haproxy::Backend, stat: &str) {
     let rel = &case.label;
     let header: Vec<&str> = stat
@@ -278,7 +308,8 @@ fn assert_same_stat(case: &Case, be: &haproxy::Backend, stat: &str) {
         .split(',')
         .collect();
     let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
-    for s in &be.servers {
+    let resolved = scenario_checks(case, be);
+    for (s, resolved) in be.servers.iter().zip(resolved) {
         let row: Vec<&str> = stat
             .lines()
             .map(|l| l.split(',').collect::<Vec<_>>())
@@ -298,12 +329,20 @@ fn assert_same_stat(case: &Case, be: &haproxy::Backend, stat: &str) {
             (rise_fall.0.clone(), rise_fall.1.clone())
         };
         assert_eq!(rise_fall, want, "{rel} {}: check rise/fall", s.name);
-        assert_eq!(
-            !row[col("check_status")].is_empty(),
-            s.check && !s.disabled,
-            "{rel} {}: check",
-            s.name
+        let checked = !row[col("check_status")].is_empty();
+        assert_eq!(checked, s.check && !s.disabled, "{rel} {}: check", s.name);
+        // The scenario checks the server iff its line says `check` (a `disabled` one's checks
+        // start paused, so haproxy shows no status yet), with the rise and fall it reports.
+        let live = (
+            s.check,
+            row[col("check_rise")].parse().unwrap_or(0),
+            row[col("check_fall")].parse().unwrap_or(0),
         );
+        if checked {
+            assert_eq!(resolved, live, "{rel} {}: the scenario's (check, rise, fall)", s.name);
+        } else {
+            assert_eq!(resolved.0, s.check, "{rel} {}: the scenario's check", s.name);
+        }
     }
 }
 

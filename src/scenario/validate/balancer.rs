@@ -1,13 +1,16 @@
 //! `[balancer]`: HAProxy's algorithm, servers (weights, ids, backup, disabled), timeouts,
-//! health checks (`[balancer.check]`) and the VRRP pair.
+//! health checks (`[balancer.check]`, per server `[balancer.check.servers.webK]`) and the
+//! VRRP pair.
 
 use super::checks::{bad, count, ms};
-use super::{Checked, Draft, Invalid, refuse};
+use super::{Checked, Draft, Invalid, Refusals, each, refuse};
 use crate::model::uri::{URI_COUNT_MAX, UriPopulation};
 use crate::policy;
 use crate::policy::balancer::{Algorithm, BackendSpec, ServerSpec, UriHash};
 use crate::policy::health::CheckSpec;
-use crate::scenario::{AlgorithmName, Balancer, Mode, ObserveName, OnErrorName, Scenario, TrafficModel};
+use crate::scenario::{
+    AlgorithmName, Balancer, Check, CheckOverride, Mode, ObserveName, OnErrorName, Scenario, TrafficModel,
+};
 use crate::units::SimDuration;
 
 /// The backend HAProxy would build from `[balancer]`; needs `web.count` (and, in availability
@@ -189,49 +192,127 @@ fn disabled(mode: Mode, b: &Balancer, web_count: u32) -> Result<Vec<bool>, Inval
     Ok(disabled)
 }
 
-/// `[balancer.check]`: health checks and `observe layer4`.
+/// `[balancer.check]`: health checks and `observe layer4`, one resolved setting per web
+/// server (`[balancer.check]` with the server's `[balancer.check.servers.webK]` on top).
 pub(super) fn check(spec: &Scenario, d: &mut Draft) -> Checked {
-    let b = &spec.balancer;
-    let c = &b.check;
-    let Some(timeout_connect) = d.backend.as_ref().map(|b| b.timeout_connect) else {
+    let c = &spec.balancer.check;
+    let (Some(timeout_connect), Some(web_count)) = (d.backend.as_ref().map(|b| b.timeout_connect), d.web_count) else {
         return Ok(());
     };
-    let check = if c.enabled {
+    each(c.servers.keys(), |name| match web_index(name, web_count) {
+        Some(_) => Ok(()),
+        None => bad(
+            format!("balancer.check.servers.{name}"),
+            format!("`{name}` is not a web server; valid: web1 ..= web{web_count}"),
+        ),
+    })?;
+    let any_checked = (0..web_count).any(|i| c.of_server(&web_name(i)).enabled);
+    let timeout_check = if any_checked && c.timeout_check_ms != 0.0 {
+        Some(ms("balancer.check.timeout_check_ms", c.timeout_check_ms, false)?)
+    } else {
+        None
+    };
+    let mut refused: Vec<Invalid> = Vec::new();
+    let mut checks = Vec::with_capacity(web_count as usize);
+    let mut observes = Vec::with_capacity(web_count as usize);
+    for i in 0..web_count {
+        match server_check(spec.mode, c, &web_name(i), timeout_connect, timeout_check) {
+            Ok((check, observe)) => {
+                checks.push(check);
+                observes.push(observe);
+            }
+            // Servers without overrides share their refusals: each is reported once.
+            Err(e) if !refused.contains(&e) => refused.push(e),
+            Err(_) => {}
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Refusals(refused));
+    }
+    d.check = Some(checks);
+    d.observe = Some(observes);
+    Ok(())
+}
+
+/// The scenario's name of web server `i` (0-based): `web1`, ...
+fn web_name(i: u32) -> String {
+    format!("web{}", i + 1)
+}
+
+/// The 0-based index of web server `name` (`web1` ..= `web{web_count}`).
+fn web_index(name: &str, web_count: u32) -> Option<u32> {
+    name.strip_prefix("web")
+        .filter(|n| !n.starts_with('0') && !n.starts_with('+'))
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=web_count).contains(n))
+        .map(|n| n - 1)
+}
+
+/// Web server `name`'s health check and `observe`: `None` without checks. Each value is
+/// checked under the key that set it, the server's override or `[balancer.check]`.
+fn server_check(
+    mode: Mode,
+    c: &Check,
+    name: &str,
+    timeout_connect: SimDuration,
+    timeout_check: Option<SimDuration>,
+) -> Result<(Option<CheckSpec>, Option<policy::health::Observe>), Invalid> {
+    let o = c.servers.get(name);
+    let key = |field: &str, overridden: bool| {
+        if overridden {
+            format!("balancer.check.servers.{name}.{field}")
+        } else {
+            format!("balancer.check.{field}")
+        }
+    };
+    let set = |f: fn(&CheckOverride) -> bool| o.is_some_and(f);
+    let s = c.of_server(name);
+    let check = if s.enabled {
+        let optional_ms = |field: &str, overridden: bool, v: f64| {
+            (v != 0.0).then(|| ms(&key(field, overridden), v, false)).transpose()
+        };
         Some(CheckSpec {
-            inter: ms("balancer.check.inter_ms", c.inter_ms, false)?,
-            fastinter: (c.fastinter_ms != 0.0)
-                .then(|| ms("balancer.check.fastinter_ms", c.fastinter_ms, false))
-                .transpose()?,
-            downinter: (c.downinter_ms != 0.0)
-                .then(|| ms("balancer.check.downinter_ms", c.downinter_ms, false))
-                .transpose()?,
-            rise: count("balancer.check.rise", c.rise, 1, 1000)?,
-            fall: count("balancer.check.fall", c.fall, 1, 1000)?,
-            timeout_check: (c.timeout_check_ms != 0.0)
-                .then(|| ms("balancer.check.timeout_check_ms", c.timeout_check_ms, false))
-                .transpose()?,
+            inter: ms(&key("inter_ms", set(|o| o.inter_ms.is_some())), s.inter_ms, false)?,
+            fastinter: optional_ms("fastinter_ms", set(|o| o.fastinter_ms.is_some()), s.fastinter_ms)?,
+            downinter: optional_ms("downinter_ms", set(|o| o.downinter_ms.is_some()), s.downinter_ms)?,
+            rise: count(&key("rise", set(|o| o.rise.is_some())), s.rise, 1, 1000)?,
+            fall: count(&key("fall", set(|o| o.fall.is_some())), s.fall, 1, 1000)?,
+            timeout_check,
             timeout_connect,
         })
     } else {
         None
     };
-    let observe = match c.observe {
+    let observe_key = key("observe", set(|o| o.observe.is_some()));
+    let observe = match s.observe {
         ObserveName::None => None,
         ObserveName::Layer4 if check.is_none() => {
-            return refuse(
-                "balancer.check.observe",
-                "needs health checks (balancer.check.enabled = true)",
+            let enabled_key = key("enabled", set(|o| o.enabled.is_some()));
+            return bad(
+                observe_key,
+                if enabled_key == "balancer.check.enabled" && o.is_none_or(|o| o.observe.is_none()) {
+                    "needs health checks (balancer.check.enabled = true)".to_string()
+                } else {
+                    format!(
+                        "needs health checks, but {name} is not checked (`{enabled_key}` = false): HAProxy ignores `observe` without `check`; set `balancer.check.servers.{name}.observe = \"none\"`"
+                    )
+                },
             );
         }
-        ObserveName::Layer4 if spec.mode == Mode::Availability => {
-            return refuse(
-                "balancer.check.observe",
+        ObserveName::Layer4 if mode == Mode::Availability => {
+            return bad(
+                observe_key,
                 "is modelled in the request mode only (the availability mode does not see individual connections)",
             );
         }
         ObserveName::Layer4 => Some(policy::health::Observe {
-            error_limit: count("balancer.check.error_limit", c.error_limit, 1, 1_000_000)?,
-            on_error: match c.on_error {
+            error_limit: count(
+                &key("error_limit", set(|o| o.error_limit.is_some())),
+                s.error_limit,
+                1,
+                1_000_000,
+            )?,
+            on_error: match s.on_error {
                 OnErrorName::Fastinter => policy::health::OnError::FastInter,
                 OnErrorName::FailCheck => policy::health::OnError::FailCheck,
                 OnErrorName::SuddenDeath => policy::health::OnError::SuddenDeath,
@@ -239,9 +320,7 @@ pub(super) fn check(spec: &Scenario, d: &mut Draft) -> Checked {
             },
         }),
     };
-    d.check = Some(check);
-    d.observe = Some(observe);
-    Ok(())
+    Ok((check, observe))
 }
 
 /// The balancer pair's VRRP keys (checked even without a pair): the advertisement

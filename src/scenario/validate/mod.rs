@@ -99,8 +99,10 @@ pub(super) struct Draft {
     backend: Option<BackendSpec>,
     uris: Option<Option<crate::model::uri::UriPopulation>>,
     timeout_server: Option<SimDuration>,
-    check: Option<Option<CheckSpec>>,
-    observe: Option<Option<Observe>>,
+    /// Per web server.
+    check: Option<Vec<Option<CheckSpec>>>,
+    /// Per web server.
+    observe: Option<Vec<Option<Observe>>>,
     lb_pair: Option<Option<[crate::policy::vrrp::VrrpConfig; 2]>>,
     lb_track: Option<crate::scenario::LbTrack>,
     topology: Option<Topology>,
@@ -159,8 +161,8 @@ impl Draft {
             write_fraction: self.write_fraction.expect(FILLED),
             backend: self.backend.expect(FILLED),
             uris: self.uris.expect(FILLED),
-            check: self.check.expect(FILLED),
-            observe: self.observe.expect(FILLED),
+            checks: self.check.expect(FILLED),
+            observes: self.observe.expect(FILLED),
             timeout_server: self.timeout_server.expect(FILLED),
             web: self.web.expect(FILLED),
             storage: self.storage.expect(FILLED),

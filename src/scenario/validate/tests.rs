@@ -190,6 +190,76 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         3,
     ),
     (
+        "[balancer.check.servers.web4]\ninter_ms = 5000",
+        "balancer.check.servers.web4",
+        1,
+    ),
+    (
+        "[balancer.check.servers.web01]\nfall = 2",
+        "balancer.check.servers.web01",
+        1,
+    ),
+    (
+        "[balancer.check.servers.web3]\ninter_ms = 0",
+        "balancer.check.servers.web3.inter_ms",
+        2,
+    ),
+    (
+        "[balancer.check.servers.web2]\nfastinter_ms = -1",
+        "balancer.check.servers.web2.fastinter_ms",
+        2,
+    ),
+    (
+        "[balancer.check.servers.web2]\ndowninter_ms = -1",
+        "balancer.check.servers.web2.downinter_ms",
+        2,
+    ),
+    (
+        "[balancer.check.servers.web1]\nrise = 1001",
+        "balancer.check.servers.web1.rise",
+        2,
+    ),
+    (
+        "[balancer.check.servers.web3]\nfall = 0",
+        "balancer.check.servers.web3.fall",
+        2,
+    ),
+    (
+        "[balancer.check]\nenabled = false\ninter_ms = 0\n[balancer.check.servers.web2]\nenabled = true",
+        "balancer.check.inter_ms",
+        3,
+    ),
+    (
+        "[balancer.check.servers.web2]\ntimeout_check_ms = 500",
+        "balancer.check.servers.web2.timeout_check_ms",
+        2,
+    ),
+    (
+        "[balancer.check]\nobserve = \"layer4\"\n[balancer.check.servers.web2]\nenabled = false",
+        "balancer.check.observe",
+        2,
+    ),
+    (
+        "[balancer.check.servers.web2]\nenabled = false\nobserve = \"layer4\"",
+        "balancer.check.servers.web2.observe",
+        3,
+    ),
+    (
+        "mode = \"availability\"\n[balancer.check.servers.web3]\nobserve = \"layer4\"",
+        "balancer.check.servers.web3.observe",
+        3,
+    ),
+    (
+        "[balancer.check.servers.web3]\nobserve = \"layer4\"\nerror_limit = 0",
+        "balancer.check.servers.web3.error_limit",
+        3,
+    ),
+    (
+        "[balancer.check]\nobserve = \"layer4\"\nerror_limit = 0\n[balancer.check.servers.web3]\nerror_limit = 5",
+        "balancer.check.error_limit",
+        3,
+    ),
+    (
         "[balancer]\npair = true\nvrrp_advert_ms = 15",
         "balancer.vrrp_advert_ms",
         3,
@@ -846,6 +916,9 @@ const TYPE_MISTAKES: &[&str] = &[
     "[balancer]\nweights = [\"a\"]",
     "[balancer]\nids = [-1, 2, 3]",
     "[balancer.check]\nobserve = \"layer7\"",
+    "[balancer.check.servers.web1]\ninter_ms = \"5s\"",
+    "[balancer.check.servers.web1]\nenabled = \"no\"",
+    "[balancer.check.servers]\nweb1 = 3",
     "[web.service]\ndist = \"normal\"\nmean_ms = 1",
     "[web.service]\nmean_ms = 1",
     "web = 3",

@@ -1,11 +1,12 @@
 //! lb1's health checks and the balancer pair in the long-horizon driver: detection and
-//! recovery windows are found by stepping the real `HealthChecker` from its steady phase
-//! (`CheckSpec::steady_next_check`), VRRP takeovers by stepping the real `VrrpRouter`.
+//! recovery windows are found by stepping the real `HealthChecker` with the server's own
+//! settings (`Model::check`) from its steady phase (`CheckSpec::steady_next_check`), VRRP
+//! takeovers by stepping the real `VrrpRouter`.
 
 use super::*;
 use crate::scenario::LbTrack;
 
-impl AvailWorld<'_> {
+impl<'m> AvailWorld<'m> {
     pub(super) fn rtt(&self, c: usize) -> SimDuration {
         let Kind::Web(i) = self.comps[c].kind else {
             unreachable!()
@@ -13,14 +14,22 @@ impl AvailWorld<'_> {
         SimDuration::from_nanos((2.0 * self.m.topology.lb_web_latency(i).mean_ns()).round() as u64)
     }
 
+    /// lb1's health check of web component `c` (its own settings); `None` when not checked.
+    pub(super) fn check_of(&self, c: usize) -> Option<&'m crate::policy::health::CheckSpec> {
+        let Kind::Web(i) = self.comps[c].kind else {
+            unreachable!("only web servers are checked by lb1")
+        };
+        self.m.check(i)
+    }
+
     /// Instant lb1 marks web `c` DOWN after it failed at `now`, by stepping HAProxy's checker
-    /// from its steady phase. `None` without health checks or in instant-detection mode
-    /// (then DOWN is immediate).
+    /// from its steady phase. `None` when the server is not checked (lb1 keeps sending it
+    /// requests until it is repaired); `now` in instant-detection mode.
     pub(super) fn detect(&mut self, now: SimTime, c: usize) -> Option<SimTime> {
         if self.m.reliability.instant {
             return Some(now);
         }
-        let spec = self.m.check.as_ref()?;
+        let spec = self.check_of(c)?;
         let rtt = self.rtt(c);
         // Steady state until the failure: the checker says when its next check starts.
         let next = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
@@ -39,7 +48,7 @@ impl AvailWorld<'_> {
 
     /// Instant lb1 marks web `c` UP again after its repair at `now`.
     pub(super) fn recover(&mut self, now: SimTime, c: usize) -> Option<SimTime> {
-        if self.m.reliability.instant || self.m.check.is_none() {
+        if self.m.reliability.instant || self.check_of(c).is_none() {
             return Some(now);
         }
         let rtt = self.rtt(c);

@@ -122,7 +122,7 @@ impl AvailWorld<'_> {
             "only a drained, working server goes into maint"
         );
         // The check grid at the pause: the first check at or after it.
-        if let Some(spec) = &self.m.check {
+        if let Some(spec) = self.check_of(c) {
             let rtt = self.rtt(c);
             self.comps[c].check_anchor = spec.steady_next_check(self.comps[c].check_anchor, rtt, now);
         }
@@ -310,10 +310,10 @@ impl AvailWorld<'_> {
         if self.m.reliability.instant {
             return now;
         }
-        let Some(spec) = self.m.check.clone() else {
+        let Some(spec) = self.check_of(c) else {
             return now;
         };
-        let mut checker = HealthChecker::resume_up(spec, self.comps[c].check_anchor);
+        let mut checker = HealthChecker::resume_up(spec.clone(), self.comps[c].check_anchor);
         checker.handle_maint(now, true);
         // Bounded: the pause lasts `duration_per_server`, one step per `inter`.
         while checker.poll_timeout() < now {

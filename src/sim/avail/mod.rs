@@ -443,7 +443,8 @@ impl Comp {
 
 /// The park's components in index order: lb1, the web servers (from `web0`), the storage
 /// nodes (from `store0`), backup1 if backups are on, and lb2 last (so that its streams and
-/// index shift nothing else). Web servers' steady checks start at HAProxy's startup offset.
+/// index shift nothing else). Checked web servers' steady checks start at HAProxy's startup
+/// offset.
 fn components(m: &Model, seeds: &Seeds) -> (Vec<Comp>, usize, usize) {
     let mut comps = vec![Comp::new(Kind::Lb, "lb1".into(), seeds)];
     let web0 = comps.len();
@@ -460,10 +461,12 @@ fn components(m: &Model, seeds: &Seeds) -> (Vec<Comp>, usize, usize) {
     if m.lb_pair.is_some() {
         comps.push(Comp::new(Kind::Lb, "lb2".into(), seeds));
     }
-    if let Some(spec) = &m.check {
-        let n = m.web.count as usize;
-        for i in 0..n {
-            comps[web0 + i].check_anchor = SimTime::ZERO + crate::policy::health::startup_offset(spec, i, n);
+    for (i, offset) in crate::policy::health::startup_offsets(&m.checks)
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(offset) = offset {
+            comps[web0 + i].check_anchor = SimTime::ZERO + offset;
         }
     }
     assert_eq!(store0, web0 + m.web.count as usize);

@@ -73,7 +73,7 @@ impl World<'_> {
                 }
                 self.backend.handle_admin_state(now, i, AdminState::Maint);
                 assert_eq!(self.backend.admin_state(i), AdminState::Maint);
-                if let Some(c) = self.checkers.get_mut(i) {
+                if let Some(c) = self.checkers[i].as_mut() {
                     c.handle_maint(now, true);
                 }
                 self.hung_probe[i] = None;
@@ -115,7 +115,7 @@ impl World<'_> {
                 (Rotation::Out, false) => {
                     self.cap_out[i] = Rotation::In;
                     // `ready`: UP at once, health `rise`, checks resume on their grid.
-                    if let Some(c) = self.checkers.get_mut(i) {
+                    if let Some(c) = self.checkers[i].as_mut() {
                         c.handle_maint(now, false);
                     }
                     self.backend.handle_admin_state(now, i, AdminState::Ready);

@@ -1,12 +1,21 @@
 //! lb1's health checks: arming the probes, stepping each server's `HealthChecker` and acting
-//! on its transitions.
+//! on its transitions. Each server has its own settings (`Model::check`); one without checks
+//! has no checker and is never marked DOWN by lb1.
 
 use super::*;
 
 impl World<'_> {
-    /// Schedules the next wake-up of web `s`'s checker; nothing when checks are off.
+    /// lb1's checker of web `s`, which has one: only a checked server's checker schedules
+    /// timers and probes, and `observe` needs checks (the scenario says so).
+    fn checker(&mut self, s: usize) -> &mut HealthChecker {
+        self.checkers[s]
+            .as_mut()
+            .expect("only a checked server has check events")
+    }
+
+    /// Schedules the next wake-up of web `s`'s checker; nothing when it is not checked.
     pub(super) fn arm_check(&mut self, s: usize) {
-        let Some(checker) = self.checkers.get(s) else {
+        let Some(checker) = &self.checkers[s] else {
             return;
         };
         let t = checker.poll_timeout();
@@ -22,7 +31,7 @@ impl World<'_> {
             return; // superseded
         }
         self.check_timer[s] = SimTime::MAX;
-        self.checkers[s].handle_timeout(now);
+        self.checker(s).handle_timeout(now);
         self.after_check(now, s);
     }
 
@@ -30,15 +39,15 @@ impl World<'_> {
     /// `observe layer4`: lb1's health checker of web `s` hears how a real connection went
     /// (the checker ignores it unless observing); a resulting DOWN reaches the balancer.
     pub(super) fn observe_traffic(&mut self, now: SimTime, s: usize, ok: bool) {
-        if self.m.observe.is_none() {
+        if self.m.observe(s).is_none() {
             return;
         }
-        self.checkers[s].handle_traffic_result(now, ok);
+        self.checker(s).handle_traffic_result(now, ok);
         self.after_check(now, s);
     }
 
     pub(super) fn after_check(&mut self, now: SimTime, s: usize) {
-        while let Some(probe) = self.checkers[s].poll_probe() {
+        while let Some(probe) = self.checker(s).poll_probe() {
             let seq = probe.seq as u32;
             let d = self.m.topology.lb_web_latency(s);
             let rtt = d.sample(&mut self.rng.check_net[s]) + d.sample(&mut self.rng.check_net[s]);
@@ -67,7 +76,7 @@ impl World<'_> {
                 Some(Failure::Crash | Failure::LinkDown) => {}
             }
         }
-        while let Some(t) = self.checkers[s].poll_transition() {
+        while let Some(t) = self.checker(s).poll_transition() {
             let up = matches!(t, Transition::Up);
             self.backend.handle_server_state(now, s, up);
             self.metrics.state_changes.push(StateChange {
@@ -82,7 +91,7 @@ impl World<'_> {
 
     /// lb1's check of `server` connected (probe `seq`).
     pub(super) fn on_probe_connected(&mut self, now: SimTime, server: usize, seq: u32) {
-        self.checkers[server].handle_connected(now, u64::from(seq));
+        self.checker(server).handle_connected(now, u64::from(seq));
         self.after_check(now, server);
     }
 
@@ -93,7 +102,7 @@ impl World<'_> {
         } else {
             ProbeOutcome::Refused
         };
-        self.checkers[server].handle_probe_result(now, u64::from(seq), outcome);
+        self.checker(server).handle_probe_result(now, u64::from(seq), outcome);
         self.after_check(now, server);
     }
 }

@@ -83,7 +83,7 @@ impl World<'_> {
                     self.backend.handle_admin_state(now, i, AdminState::Maint);
                     assert_eq!(self.backend.admin_state(i), AdminState::Maint);
                     // Its checks pause on their grid, health 0 (`HealthChecker::handle_maint`).
-                    if let Some(c) = self.checkers.get_mut(i) {
+                    if let Some(c) = self.checkers[i].as_mut() {
                         c.handle_maint(now, true);
                     }
                     self.hung_probe[i] = None;
@@ -113,7 +113,7 @@ impl World<'_> {
                     self.web_fault(now, i, FaultKind::Recover, 1.0);
                     // `ready`: UP at once, health `rise`, checks resume on their grid (live
                     // 2.6.12, docs/haproxy-live.md); the machines say so, the driver follows.
-                    if let Some(c) = self.checkers.get_mut(i) {
+                    if let Some(c) = self.checkers[i].as_mut() {
                         c.handle_maint(now, false);
                     }
                     self.backend.handle_admin_state(now, i, AdminState::Ready);

@@ -337,7 +337,9 @@ pub struct World<'m> {
     alive: usize,
     arrivals: Arrivals,
     backend: Backend,
-    checkers: Vec<HealthChecker>,
+    /// Per web server: lb1's health checker of it (`None`: not checked).
+    checkers: Vec<Option<HealthChecker>>,
+    /// Per web server: when its checker's wake-up is scheduled (`SimTime::MAX`: none).
     check_timer: Vec<SimTime>,
     /// Per web server: the health check waiting on a stalled process (answered on resume).
     hung_probe: Vec<Option<u32>>,
@@ -394,22 +396,24 @@ pub struct World<'m> {
     pub(crate) metrics: RepMetrics,
 }
 
-/// lb1's health checkers of the web servers, each starting at HAProxy's startup offset; a
-/// `disabled` server starts in maintenance (checks paused). None without checks.
-fn checkers(m: &Model) -> Vec<HealthChecker> {
-    let Some(spec) = &m.check else { return Vec::new() };
-    let web_n = m.web.count as usize;
-    (0..web_n)
-        .map(|i| {
-            let offset = crate::policy::health::startup_offset(spec, i, web_n);
-            let mut c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset);
+/// lb1's health checker of each web server, each starting at HAProxy's startup offset; `None`
+/// for a server without checks. A `disabled` server starts in maintenance (checks paused).
+fn checkers(m: &Model) -> Vec<Option<HealthChecker>> {
+    let offsets = crate::policy::health::startup_offsets(&m.checks);
+    assert_eq!(offsets.len(), m.web.count as usize, "one check setting per web server");
+    offsets
+        .into_iter()
+        .enumerate()
+        .map(|(i, offset)| {
+            let spec = m.check(i)?;
+            let mut c = HealthChecker::new(spec.clone(), SimTime::ZERO + offset?);
             if m.backend.servers[i].disabled {
                 c.handle_maint(SimTime::ZERO, true);
             }
-            match m.observe {
+            Some(match m.observe(i) {
                 Some(o) => c.with_observe(o),
                 None => c,
-            }
+            })
         })
         .collect()
 }
@@ -484,7 +488,7 @@ impl<'m> World<'m> {
             alive: 0,
             arrivals: Arrivals::new(m.traffic.clone(), seeds.stream("traffic/arrivals")),
             backend: Backend::new(m.backend.clone()),
-            check_timer: vec![SimTime::MAX; checkers.len()],
+            check_timer: vec![SimTime::MAX; web_n],
             hung_probe: vec![None; web_n],
             web_maint: vec![false; web_n],
             store_maint: vec![false; store_n],
@@ -535,7 +539,7 @@ impl<'m> World<'m> {
         if first < horizon {
             self.q.schedule_lane(first, Ev::Arrival);
         }
-        for s in 0..self.checkers.len() {
+        for s in 0..self.web.len() {
             self.arm_check(s);
         }
         if let Some(a) = &self.alerting {
