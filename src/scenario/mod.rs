@@ -99,6 +99,11 @@ impl Model {
         self.checks[i].as_ref()
     }
 
+    /// lb1's backend as the balancer machine runs it (`Backend::new`).
+    pub fn backend_spec(&self) -> &BackendSpec {
+        &self.backend
+    }
+
     /// Web server `i`'s `observe layer4` (0-based); `None` when lb1 does not observe it.
     pub(crate) fn observe(&self, i: usize) -> Option<policy::health::Observe> {
         self.observes[i]

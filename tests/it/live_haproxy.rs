@@ -1508,3 +1508,141 @@ fn live_soft_stop_finishes_requests_in_flight() {
         }
     }
 }
+
+/// The shipped production file, examples/prod/haproxy.cfg, not a configuration written for a
+/// test: its `defaults` timeouts and its `backend web` lines (balance, redispatch, retries,
+/// `timeout check`, `default-server inter 2s fastinter 500ms downinter 5s rise 2 fall 3
+/// slowstart 30s maxconn 64`, the servers' own words) run in the real haproxy, each server's
+/// address replaced by a harness backend; the same file through `simpark import` gives the
+/// scenario whose balancer and per-server health checks drive the machines. Picks with every
+/// server up; web2 refusing until its checks mark it DOWN (fastinter, fall 3); picks without
+/// it; web2 back until it is UP again (downinter, rise 2); picks in the first second of its
+/// slow start. Picks must match one for one, and DOWN/UP instants within the check budget.
+#[test]
+fn live_the_production_file_picks_and_checks_as_its_import() {
+    let text = std::fs::read_to_string(crate::repo("examples/prod/haproxy.cfg")).expect("shipped");
+    let opts = simpark::import::haproxy::Options {
+        backend: Some("web".into()),
+        ..Default::default()
+    };
+    let backend = simpark::import::haproxy::parse(&text, "haproxy.cfg", &opts).expect("imports");
+    let imported = simpark::import::haproxy::to_imported(backend, "haproxy.cfg").expect("maps");
+    let m = simpark::scenario::from_str(&imported.to_scenario_toml("prod", true), "prod.toml", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The real haproxy's side: the file's own lines, sections as written.
+    let section = |name: &str| -> Vec<String> {
+        let mut inside = false;
+        let mut out = Vec::new();
+        for l in text.lines() {
+            let t = l.trim();
+            if !l.starts_with([' ', '\t']) && !t.is_empty() {
+                inside = t == name;
+                continue;
+            }
+            if inside && !t.is_empty() && !t.starts_with('#') {
+                out.push(t.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
+        out
+    };
+    let defaults: Vec<String> = section("defaults")
+        .into_iter()
+        .filter(|l| l.starts_with("timeout "))
+        .collect();
+    let lines = section("backend web");
+    let balance = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("balance "))
+        .expect("a balance line")
+        .to_string();
+    let backend_lines: Vec<&String> = lines
+        .iter()
+        .filter(|l| !l.starts_with("balance ") && !l.starts_with("server "))
+        .collect();
+    // `server NAME ADDR WORDS...`: the harness gives the address, the file the words.
+    let servers: Vec<Value> = lines
+        .iter()
+        .filter(|l| l.starts_with("server "))
+        .map(|l| json!({"line": l.split_whitespace().skip(3).collect::<Vec<_>>().join(" ")}))
+        .collect();
+    assert_eq!(servers.len(), 3, "web1..web3");
+    let report = live(&json!({
+        "balance": balance,
+        "defaults": defaults,
+        "backend": backend_lines,
+        "servers": servers,
+        "steps": [
+            {"req": 9},
+            {"wait_log": "Health check for server be/s1"},
+            {"sleep_ms": 300},
+            {"set": [1, "refused"]},
+            {"wait_log": "Server be/s1 is DOWN", "timeout_ms": 8000},
+            {"req": 6},
+            {"set": [1, "ok"]},
+            {"wait_log": "Server be/s1 is UP", "timeout_ms": 15000},
+            {"req": 12},
+        ],
+    }));
+    let lines = log(&report);
+    let at = |pat: &str| -> f64 {
+        lines
+            .iter()
+            .find(|l| l.1.starts_with(pat))
+            .unwrap_or_else(|| panic!("no log line {pat}"))
+            .0
+    };
+    let anchor = at("Health check for server be/s1");
+    let (fail, back) = (at("SET s1 refused") - anchor, at("SET s1 ok") - anchor);
+    let (down, up) = (at("Server be/s1 is DOWN") - anchor, at("Server be/s1 is UP") - anchor);
+    // The machines, built from the imported scenario.
+    let spec = m.check(1).expect("web2 is checked").clone();
+    let us = |v: f64| SimDuration::from_micros((v * 1000.0) as u64);
+    let want = model_checks(spec, &[(us(fail), Cond::Refused), (us(back), Cond::Ok)], us(up + 500.0));
+    let live_tr = [(Transition::Down, down), (Transition::Up, up)];
+    assert_eq!(want.len(), 2, "machine transitions {want:?}");
+    for ((tr, l), w) in live_tr.iter().zip(&want) {
+        assert_eq!(*tr, w.0);
+        let budget = 20.0 + 6.0 * w.2 as f64;
+        assert!(
+            (l - w.1.as_millis_f64()).abs() <= budget,
+            "{tr:?}: live {l:.1} ms, machine {:.1} ms after web2's first check (budget {budget} ms)",
+            w.1.as_millis_f64()
+        );
+    }
+    let mut be = Backend::new(m.backend_spec().clone());
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut want = Vec::new();
+    let mut req = 0;
+    let mut requests = |be: &mut Backend, t: SimTime, n: usize, want: &mut Vec<Option<usize>>| {
+        for _ in 0..n {
+            req += 1;
+            match be.handle_request(t, req, 1, &mut rng) {
+                Decision::Dispatch(s) => {
+                    be.handle_done(t, s);
+                    want.push(Some(s));
+                }
+                _ => want.push(None),
+            }
+        }
+    };
+    let t = |ms: f64| SimTime::ZERO + us(ms);
+    requests(&mut be, t(0.0), 9, &mut want);
+    be.handle_server_state(t(down), 1, false);
+    requests(&mut be, t(down), 6, &mut want);
+    be.handle_server_state(t(up), 1, true);
+    // The 12 picks come within the slow start's first second: weight 1/16 of web2's.
+    requests(&mut be, t(up), 12, &mut want);
+    let got: Vec<Option<usize>> = picks(&report).iter().map(|p| p.0).collect();
+    let last = report["picks"].as_array().expect("picks").last().expect("a pick")["at_ms"]
+        .as_f64()
+        .expect("at_ms");
+    assert!(
+        last - (up + anchor) < 1000.0,
+        "the last pick {last:.0} ms came after the slow start's first step"
+    );
+    assert_eq!(
+        got, want,
+        "live haproxy (left) vs the machine built from the import (right)"
+    );
+    eprintln!("production file: DOWN at {down:.0} ms, UP at {up:.0} ms after web2's first check; picks {got:?}");
+}
