@@ -34,19 +34,20 @@ pub(crate) fn avail_skipped(rule: &AlertRule) -> Option<String> {
             .filter(|m| !AVAIL_SERIES.contains(m))
             .map(series_name)
             .collect();
-        let produced: Vec<&str> = AVAIL_SERIES.iter().map(|m| m.name()).collect();
-        return Some(format!(
-            "needs {}; the availability mode produces only {} for the failed component",
-            missing.join(", "),
-            produced.join(", ")
-        ));
+        return Some(format!("needs {}", missing.join(", ")));
     }
     if !rule.expr.keeps_instance() {
         return Some(
-            "its alerts carry no `instance` (aggregated over targets); the availability mode steps each failed component's alerts alone".into(),
+            "its alerts carry no `instance` (an aggregate over targets; each failure's alerts are stepped alone)"
+                .into(),
         );
     }
     None
+}
+
+/// [`AVAIL_SERIES`] as PromQL names, for messages.
+pub(crate) fn avail_series_names() -> String {
+    AVAIL_SERIES.map(|m| m.name()).join(", ")
 }
 
 /// A series as a PromQL selector: its name, and the `code` of HAProxy's response classes.
@@ -80,16 +81,16 @@ mod tests {
             ("max_over_time(up[10m]) == 0 or node_load1 > 8", None),
             ("simpark_load_per_core > 1 unless node_load1 > 100", None),
             ("sum by (instance) (up) == 0", None),
-            ("node_load1 > 8", Some("needs node_load1;")),
+            ("node_load1 > 8", Some("needs node_load1")),
             (
                 "predict_linear(node_filesystem_avail_bytes[6h], 4 * 3600) < 0",
-                Some("needs node_filesystem_avail_bytes;"),
+                Some("needs node_filesystem_avail_bytes"),
             ),
             (
                 "sum(rate(haproxy_backend_http_responses_total{code=\"5xx\"}[5m])) / sum(rate(haproxy_backend_http_requests_total[5m])) > 0.01",
-                Some("needs haproxy_backend_http_requests_total, haproxy_backend_http_responses_total{code=\"5xx\"};"),
+                Some("needs haproxy_backend_http_requests_total, haproxy_backend_http_responses_total{code=\"5xx\"}"),
             ),
-            ("up == 0 and node_load1 > 8", Some("needs node_load1;")),
+            ("up == 0 and node_load1 > 8", Some("needs node_load1")),
             ("count(up == 0) >= 2", Some("no `instance`")),
             ("up == on(job) up", Some("no `instance`")),
         ] {

@@ -8,7 +8,7 @@
 
 use super::schema::{Detection, Expect, Mode, Monitoring, RouteSpec, Scenario, TimeIntervalSpec};
 use super::validate::Invalid;
-use crate::model::alerts::{PAGING_RULES, avail_skipped};
+use crate::model::alerts::{PAGING_RULES, avail_series_names, avail_skipped};
 use crate::policy::alerting::{
     AlertRule, GroupBy, InhibitRule, Matcher, Notifier, Route, TimeInterval, default_rules, promql,
 };
@@ -258,7 +258,8 @@ pub(super) fn evaluated_or_refuse(
         return Err((
             key(),
             format!(
-                "`{name}` is not evaluated in availability mode: {why}; the rules it evaluates are {}",
+                "`{name}` is not evaluated in availability mode: {why} (it feeds each failure's alerts {} only); the rules it evaluates are {}",
+                avail_series_names(),
                 if evaluated.is_empty() {
                     "none".to_string()
                 } else {
@@ -314,7 +315,10 @@ pub(super) fn paging_expect(spec: &Scenario, i: usize, e: &Expect) -> Result<(),
         let builtin = default_rules().into_iter().find(|r| &r.name == rule);
         let why = match builtin.map(|r| avail_skipped(&r)) {
             Some(Some(why)) if spec.mode == Mode::Availability => {
-                format!(" (not evaluated in availability mode: {why})")
+                format!(
+                    " (not evaluated in availability mode: {why}; it feeds each failure's alerts {} only)",
+                    avail_series_names()
+                )
             }
             Some(None) if spec.mode == Mode::Availability => {
                 " (in availability mode it pages for SMART warnings, which are not component failures)".into()
