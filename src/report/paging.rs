@@ -8,7 +8,8 @@
 //! when it comes while any incident is under way or at most [`ATTRIBUTION_GRACE_MS`] after one
 //! ended. Availability mode: incidents are each replication's random component failures
 //! (from the failure to the repair, or the end of the run), and a page is true for an
-//! incident of its own target in that same window.
+//! incident of its own target in that same window; the rows are the built-in pair, or the
+//! scenario's imported rules with the ones the mode does not evaluate listed with why.
 //!
 //! A page is a firing notification (one per alert, target and instant, however many receivers
 //! it reached; a `repeat_interval` resend is a page). An incident is detected by a rule when

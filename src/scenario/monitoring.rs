@@ -2,7 +2,8 @@
 //! compiled into the alerting machine's rule (`policy::alerting::promql`), or refused naming
 //! its key, its `source` (the rule file's line when imported) and why simpark cannot evaluate
 //! it; `[monitoring.alertmanager]` resolved into the machine's routing tree (inherited values
-//! filled in), inhibit rules and time intervals.
+//! filled in), inhibit rules and time intervals; for `[[expect]]`, which of the rules the
+//! availability mode evaluates (`model::alerts::avail_skipped`).
 //!
 //! It must never: accept a rule it would evaluate differently from Prometheus.
 

@@ -250,8 +250,8 @@ fn availability_mode_pages_with_the_example_parks_imported_rules() {
 }
 
 /// Two imported `up == 0` rules, `for: 0` and `for: 2m`, under an imported group_wait of 45 s
-/// page each failure that silences a server 30 s (the mean wait for the next evaluation)
-/// + `for` + 45 s after it: 75 s and 195 s, both before the built-in rule's 360 s. Each rule
+/// page each failure that silences a server 30 s (the mean wait for the next evaluation) plus
+/// `for` plus 45 s after it: 75 s and 195 s, both before the built-in rule's 360 s. Each rule
 /// has its row over the same incidents, the earlier one is every failure's page, and a rule on
 /// request counters is listed, not evaluated; `alert_rule` naming it is refused (exit 2).
 #[test]

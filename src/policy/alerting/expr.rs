@@ -7,6 +7,9 @@
 //! least squares), `*_over_time`, arithmetic and comparisons (filtering or `bool`), `and`/`or`/
 //! `unless`, `on`/`ignoring` one-to-one matching and `sum/min/max/avg/count [by|without]`.
 //! What is outside the subset is refused when the rule is compiled (`promql.rs`), never here.
+//! Queries on a compiled expression say what it reads (`series`), whether it can give anything
+//! from a subset of the series (`can_select`) and whether its alerts keep `instance`
+//! (`keeps_instance`): how the availability mode decides which rules it can feed.
 //!
 //! Series carry three labels: `instance` (the target), `job` and `code` (HTTP class of
 //! HAProxy's response counter); [`Metric`] lists every series simpark produces.

@@ -6,7 +6,8 @@
 //! transition runs through the same policy code as the request-level mode: lb1's
 //! `HealthChecker` is stepped exactly through each detection window and recovery, the storage
 //! pair's `FailoverController` through each takeover, and the time to page on-call is decided by
-//! the `Alerting` state machine (Prometheus rule `up == 0 for 5m`, Alertmanager `group_wait`).
+//! the `Alerting` state machine (Prometheus rule `up == 0 for 5m`, Alertmanager `group_wait`; or
+//! the scenario's imported rules and Alertmanager tree, `alerts`).
 //!
 //! One `AvailWorld` is one replication; it never reads a clock or spawns a thread. The driver's
 //! seams are files: `swarm` (swarm draws), `backups` (backups and restores), `checks` (lb1's
