@@ -8,7 +8,8 @@
 //! when it comes while any incident is under way or at most [`ATTRIBUTION_GRACE_MS`] after one
 //! ended. Availability mode: incidents are each replication's random component failures
 //! (from the failure to the repair, or the end of the run), and a page is true for an
-//! incident of its own target in that same window.
+//! incident of its own target in that same window; the rows are the built-in pair, or the
+//! scenario's imported rules with the ones the mode does not evaluate listed with why.
 //!
 //! A page is a firing notification (one per alert, target and instant, however many receivers
 //! it reached; a `repeat_interval` resend is a page). An incident is detected by a rule when
@@ -19,7 +20,7 @@
 //!
 //! Reads finished results (the model's faults and each replication's pages) only.
 
-use crate::model::alerts::PAGING_RULES;
+use crate::model::alerts::{PAGING_RULES, avail_skipped};
 use crate::scenario::{FaultKind, Model};
 use crate::sim::avail::AvailMetrics;
 use crate::sim::metrics::RepMetrics;
@@ -80,6 +81,11 @@ pub(crate) fn incidents(model: &Model) -> Vec<Incident> {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct RulePaging {
     pub(crate) rule: String,
+    /// Availability mode: why it does not evaluate this imported rule (the series it needs,
+    /// or alerts without `instance`), absent when it does. Its counts are then 0 and its
+    /// ratios and times `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) not_evaluated: Option<String>,
     pub(crate) pages_total: u64,
     pub(crate) true_pages_total: u64,
     pub(crate) false_pages_total: u64,
@@ -175,6 +181,7 @@ pub(crate) fn figures(reps: &[RepPaging], weeks: f64, how: Attribution, rule: Op
     assert!(true_total <= pages_total && detected_total <= incidents_total);
     RulePaging {
         rule: rule.unwrap_or(ANY_RULE).to_string(),
+        not_evaluated: None,
         pages_total,
         true_pages_total: true_total,
         false_pages_total: pages_total - true_total,
@@ -188,9 +195,21 @@ pub(crate) fn figures(reps: &[RepPaging], weeks: f64, how: Attribution, rule: Op
     }
 }
 
-/// Per rule (in `rules` order), then every rule together.
-fn table(reps: &[RepPaging], weeks: f64, how: Attribution, rules: &[String]) -> Vec<RulePaging> {
-    let mut out: Vec<RulePaging> = rules.iter().map(|r| figures(reps, weeks, how, Some(r))).collect();
+/// Per rule (in `rules` order; a rule with why it was not evaluated gets that and no
+/// figures), then every rule together.
+fn table(reps: &[RepPaging], weeks: f64, how: Attribution, rules: &[(String, Option<String>)]) -> Vec<RulePaging> {
+    let mut out: Vec<RulePaging> = rules
+        .iter()
+        .map(|(r, skipped)| {
+            let mut row = figures(reps, weeks, how, Some(r));
+            if let Some(why) = skipped {
+                assert_eq!(row.pages_total, 0, "{r} was not evaluated, yet paged");
+                row.not_evaluated = Some(why.clone());
+                (row.incidents_total, row.missed_incidents_total, row.recall) = (0, 0, None);
+            }
+            row
+        })
+        .collect();
     out.push(figures(reps, weeks, how, None));
     out
 }
@@ -224,13 +243,14 @@ pub(crate) fn paging(model: &Model, reps: &[RepMetrics]) -> Vec<RulePaging> {
         })
         .collect();
     let weeks = model.horizon.as_secs_f64() / WEEK_S;
-    let rules: Vec<String> = mo.rules.iter().map(|r| r.name.clone()).collect();
+    let rules: Vec<(String, Option<String>)> = mo.rules.iter().map(|r| (r.name.clone(), None)).collect();
     table(&reps, weeks, Attribution::AnyTarget, &rules)
 }
 
-/// Availability mode: per rule the driver steps on failures ([`PAGING_RULES`]), then every rule
-/// together, over each replication's measured window. Empty when failures are detected
-/// instantly (`reliability.instant`: no alert pipeline runs).
+/// Availability mode: per rule the driver steps on failures, then every rule together, over
+/// each replication's measured window. The rules are the scenario's own when it imported any
+/// (each it does not evaluate with why, [`avail_skipped`]), else [`PAGING_RULES`]. Empty when
+/// failures are detected instantly (`reliability.instant`: no alert pipeline runs).
 pub(crate) fn avail_paging(model: &Model, reps: &[AvailMetrics]) -> Vec<RulePaging> {
     if model.reliability.instant || reps.is_empty() {
         return Vec::new();
@@ -241,22 +261,29 @@ pub(crate) fn avail_paging(model: &Model, reps: &[AvailMetrics]) -> Vec<RulePagi
         "replications share the window"
     );
     let reps: Vec<RepPaging> = reps.iter().map(avail_rep).collect();
-    let rules: Vec<String> = PAGING_RULES.iter().map(|r| r.to_string()).collect();
+    let rules: Vec<(String, Option<String>)> = match model.monitoring.as_ref().filter(|mo| mo.imported) {
+        Some(mo) => mo.rules.iter().map(|r| (r.name.clone(), avail_skipped(r))).collect(),
+        None => PAGING_RULES.iter().map(|r| (r.to_string(), None)).collect(),
+    };
     table(&reps, window_ns as f64 / 1e9 / WEEK_S, Attribution::SameTarget, &rules)
 }
 
 /// One availability replication's failures as incidents and its episodes' pages.
 fn avail_rep(r: &AvailMetrics) -> RepPaging {
     let ms = |ns: u64| ns as f64 / 1e6;
-    let incidents = r
-        .episodes
-        .iter()
-        .map(|e| Incident {
+    let mut incidents: Vec<Incident> = Vec::new();
+    let mut last = None;
+    for e in &r.episodes {
+        // A failure several rules paged for has an episode per rule, one after another.
+        if last.replace((e.target.as_str(), e.failed_ns)) == Some((e.target.as_str(), e.failed_ns)) {
+            continue;
+        }
+        incidents.push(Incident {
             node: e.target.clone(),
             start_ms: ms(e.failed_ns),
             end_ms: ms(e.end_ns),
-        })
-        .collect();
+        });
+    }
     let mut pages: Vec<Page> = r
         .episodes
         .iter()

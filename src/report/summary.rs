@@ -399,6 +399,10 @@ fn paging_table(t: &mut String, rows: &[super::paging::RulePaging]) {
         "\n  alert rule               pages  true false missed  precision recall  detect s        reset s         pages/week"
     );
     for r in rows {
+        if let Some(why) = &r.not_evaluated {
+            let _ = writeln!(t, "  {:<24} not evaluated in availability mode: {why}", r.rule);
+            continue;
+        }
         let _ = writeln!(
             t,
             "  {:<24} {:>5} {:>5} {:>5} {:>6}  {:>9} {:>6}  {:<15} {:<15} {}",
@@ -741,8 +745,9 @@ pub struct AvailSummary {
     pub alerts: Vec<crate::sim::avail::AlertLog>,
     /// Swarm testing: what each replication injected (empty without `--swarm`).
     pub swarm: Vec<String>,
-    /// Would the alerts have paged? Per rule the driver steps on failures, then every rule
-    /// together, over every replication (`report/paging.rs`); empty with instant detection.
+    /// Would the alerts have paged? Per rule the driver steps on failures (the scenario's own
+    /// when it imported any, those not evaluated with why), then every rule together, over
+    /// every replication (`report/paging.rs`); empty with instant detection.
     #[serde(default)]
     pub(crate) paging: Vec<super::paging::RulePaging>,
 }

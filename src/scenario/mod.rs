@@ -393,6 +393,9 @@ pub struct MonitoringModel {
     pub(crate) rules: Vec<crate::policy::alerting::AlertRule>,
     /// Alertmanager: routes, inhibition, time intervals.
     pub notifier: crate::policy::alerting::Notifier,
+    /// The scenario's own rules or Alertmanager (`simpark import`): the availability mode
+    /// pages with them instead of its built-in `InstanceDown`/`HighLoad`/`SmartWarning`.
+    pub(crate) imported: bool,
 }
 
 /// A tier of identical servers.

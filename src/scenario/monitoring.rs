@@ -2,35 +2,23 @@
 //! compiled into the alerting machine's rule (`policy::alerting::promql`), or refused naming
 //! its key, its `source` (the rule file's line when imported) and why simpark cannot evaluate
 //! it; `[monitoring.alertmanager]` resolved into the machine's routing tree (inherited values
-//! filled in), inhibit rules and time intervals.
+//! filled in), inhibit rules and time intervals; for `[[expect]]`, which of the rules the
+//! availability mode evaluates (`model::alerts::avail_skipped`).
 //!
 //! It must never: accept a rule it would evaluate differently from Prometheus.
 
 use super::schema::{Detection, Expect, Mode, Monitoring, RouteSpec, Scenario, TimeIntervalSpec};
 use super::validate::Invalid;
-use crate::model::alerts::PAGING_RULES;
+use crate::model::alerts::{PAGING_RULES, avail_series_names, avail_skipped};
 use crate::policy::alerting::{
     AlertRule, GroupBy, InhibitRule, Matcher, Notifier, Route, TimeInterval, default_rules, promql,
 };
 use crate::units::{SimDuration, parse_duration};
 use std::collections::BTreeMap;
 
-/// The rules the alerting machine evaluates: the scenario's, or the built-in ones.
-pub(super) fn rules(mo: &Monitoring, mode: Mode) -> Result<Vec<AlertRule>, Invalid> {
-    if mo.rules.is_empty() && mo.alertmanager.is_none() {
-        return Ok(default_rules());
-    }
-    if mode == Mode::Availability {
-        let key = if mo.rules.is_empty() {
-            "monitoring.alertmanager"
-        } else {
-            "monitoring.rules"
-        };
-        return Err((
-            key.into(),
-            "imported alerting is evaluated in request mode only; the availability mode pages with the built-in rules (remove it, or run with mode = \"requests\")".into(),
-        ));
-    }
+/// The rules the alerting machine evaluates: the scenario's, or the built-in ones. Both modes
+/// run them (availability mode those it can feed, `model::alerts::avail_skipped`).
+pub(super) fn rules(mo: &Monitoring) -> Result<Vec<AlertRule>, Invalid> {
     if mo.rules.is_empty() {
         return Ok(default_rules());
     }
@@ -227,6 +215,63 @@ fn time_interval(t: &TimeIntervalSpec) -> Result<TimeInterval, String> {
     Ok(TimeInterval { weekdays, times })
 }
 
+/// The alert rules the availability mode pages with when the scenario has its own (rules or
+/// an Alertmanager tree, monitoring on), in file order, each with why the mode does not
+/// evaluate it (`model::alerts::avail_skipped`; `None`: it does). A rule that does not compile
+/// is left out (`[monitoring]` refuses it). `None`: the built-in rules.
+pub(super) fn avail_rules(mo: &Monitoring) -> Option<Vec<(String, Option<String>)>> {
+    if !mo.enabled || (mo.rules.is_empty() && mo.alertmanager.is_none()) {
+        return None;
+    }
+    let rules: Vec<AlertRule> = if mo.rules.is_empty() {
+        default_rules()
+    } else {
+        mo.rules
+            .iter()
+            .filter_map(|r| {
+                let expr = promql::compile(&r.expr).ok()?;
+                Some(AlertRule {
+                    name: r.alert.clone(),
+                    expr,
+                    for_: SimDuration::ZERO,
+                    keep_firing_for: SimDuration::ZERO,
+                    labels: BTreeMap::new(),
+                })
+            })
+            .collect()
+    };
+    Some(rules.into_iter().map(|r| (r.name.clone(), avail_skipped(&r))).collect())
+}
+
+/// The names of the `rules` (from [`avail_rules`]) the availability mode evaluates, or the
+/// refusal (at `key()`) of `named` if it is one the mode skips: naming it and why.
+pub(super) fn evaluated_or_refuse(
+    rules: &[(String, Option<String>)],
+    named: Option<&str>,
+    key: impl Fn() -> String,
+) -> Result<Vec<String>, Invalid> {
+    let evaluated: Vec<String> = rules
+        .iter()
+        .filter(|(_, skip)| skip.is_none())
+        .map(|(n, _)| n.clone())
+        .collect();
+    if let Some((name, Some(why))) = rules.iter().find(|(n, _)| Some(n.as_str()) == named) {
+        return Err((
+            key(),
+            format!(
+                "`{name}` is not evaluated in availability mode: {why} (it feeds each failure's alerts {} only); the rules it evaluates are {}",
+                avail_series_names(),
+                if evaluated.is_empty() {
+                    "none".to_string()
+                } else {
+                    evaluated.join(", ")
+                }
+            ),
+        ));
+    }
+    Ok(evaluated)
+}
+
 /// The paging keys of `expect[i]` (`alert_rule`, `alert_recall_min`, `alert_precision_min`,
 /// `alert_detect_ms_max`, `alert_pages_per_week_max`): request mode with monitoring on, or
 /// availability mode with its alert pipeline (`reliability.detection` not `instant`); a rule the run
@@ -260,15 +305,26 @@ pub(super) fn paging_expect(spec: &Scenario, i: usize, e: &Expect) -> Result<(),
             spec.monitoring.rules.iter().map(|r| r.alert.clone()).collect()
         }
         Mode::Requests => default_rules().into_iter().map(|r| r.name).collect(),
-        Mode::Availability => PAGING_RULES.iter().map(|r| r.to_string()).collect(),
+        Mode::Availability => match avail_rules(&spec.monitoring) {
+            Some(rules) => evaluated_or_refuse(&rules, e.alert_rule.as_deref(), || k("alert_rule"))?,
+            None => PAGING_RULES.iter().map(|r| r.to_string()).collect(),
+        },
     };
     if let Some(rule) = &e.alert_rule
         && !known.contains(rule)
     {
-        let why = if spec.mode == Mode::Availability && default_rules().iter().any(|r| &r.name == rule) {
-            " (in availability mode; the long-horizon driver produces `up` and load per core for its components, not the series this rule watches)"
-        } else {
-            ""
+        let builtin = default_rules().into_iter().find(|r| &r.name == rule);
+        let why = match builtin.map(|r| avail_skipped(&r)) {
+            Some(Some(why)) if spec.mode == Mode::Availability => {
+                format!(
+                    " (not evaluated in availability mode: {why}; it feeds each failure's alerts {} only)",
+                    avail_series_names()
+                )
+            }
+            Some(None) if spec.mode == Mode::Availability => {
+                " (in availability mode it pages for SMART warnings, which are not component failures)".into()
+            }
+            _ => String::new(),
         };
         return Err((
             k("alert_rule"),

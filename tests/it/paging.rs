@@ -170,3 +170,165 @@ fn availability_checks_judge_alert_recall() {
         "{printed}"
     );
 }
+
+/// Availability mode with the example park's imported rules and Alertmanager tree
+/// (examples/prod): crashes page through `InstanceDown` (`up{job="node"} == 0` for 5m) and the
+/// pager route's group_wait 10 s, so 20 s sooner on average than the built-in rule (360 s:
+/// half a minute to the next evaluation, 5 min, group_wait 30 s); the rules over request
+/// counters, disk space and the aggregate over targets are listed as not evaluated, with the
+/// series they need, in summary.json and the terminal table.
+#[test]
+fn availability_mode_pages_with_the_example_parks_imported_rules() {
+    let dir = tmpdir("avail-paging-prod");
+    let out = run_ok(
+        simpark()
+            .args(["run", "examples/prod/scenario.toml", "--out"])
+            .arg(dir.join("out"))
+            .args([
+                "--set",
+                "mode=\"availability\"",
+                "--set",
+                "replications=20",
+                "--set",
+                "horizon=\"5y\"",
+            ])
+            .current_dir(repo(".")),
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "ErrorBudgetFastBurn      not evaluated in availability mode: needs haproxy_backend_http_requests_total, haproxy_backend_http_responses_total{code=\"5xx\"}",
+        "HostDiskWillFillIn4Hours not evaluated in availability mode: needs node_filesystem_avail_bytes",
+        "BackendServersDown       not evaluated in availability mode: its alerts carry no `instance`",
+    ] {
+        assert!(table.contains(line), "{line}\n{table}");
+    }
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("out/summary.json")).unwrap()).unwrap();
+    let paging = s["paging"].as_array().expect("paging[]");
+    let rules: Vec<&str> = paging.iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    assert_eq!(
+        rules,
+        [
+            "InstanceDown",
+            "HostHighLoad",
+            "HostDiskWillFillIn4Hours",
+            "HostDiskAlmostFull",
+            "ErrorBudgetFastBurn",
+            "ErrorBudgetSlowBurn",
+            "BackendServersDown",
+            "(any rule)"
+        ]
+    );
+    for (rule, needs) in [
+        ("HostHighLoad", "needs node_load1"),
+        (
+            "HostDiskAlmostFull",
+            "needs node_filesystem_avail_bytes, node_filesystem_size_bytes",
+        ),
+        (
+            "ErrorBudgetSlowBurn",
+            "needs haproxy_backend_http_requests_total, haproxy_backend_http_responses_total{code=\"5xx\"}",
+        ),
+    ] {
+        let r = row(paging, rule);
+        assert_eq!(r["not_evaluated"].as_str(), Some(needs), "{r}");
+        assert_eq!(
+            (r["pages_total"].as_u64(), r["recall"].as_f64()),
+            (Some(0), None),
+            "{r}"
+        );
+    }
+    let down = row(paging, "InstanceDown");
+    assert!(down.get("not_evaluated").is_none(), "{down}");
+    // The park's failures all silence their target (no slowdowns by default): every one pages.
+    assert!(down["incidents_total"].as_u64().unwrap() > 500, "{down}");
+    assert_eq!(num(&down["recall"]), 1.0);
+    let detect_s = num(&down["detect_ms"]["value"]) / 1e3;
+    assert!((335.0..=345.0).contains(&detect_s), "30 s + 5 min + 10 s: {detect_s}");
+    // repeat_interval 1h on the pager route: more resends than the built-in 4 h would give.
+    assert!(down["pages_total"].as_u64() > down["incidents_total"].as_u64());
+    assert_eq!(s["alerts"][0]["alert"], "InstanceDown");
+}
+
+/// Two imported `up == 0` rules, `for: 0` and `for: 2m`, under an imported group_wait of 45 s
+/// page each failure that silences a server 30 s (the mean wait for the next evaluation) plus
+/// `for` plus 45 s after it: 75 s and 195 s, both before the built-in rule's 360 s. Each rule
+/// has its row over the same incidents, the earlier one is every failure's page, and a rule on
+/// request counters is listed, not evaluated; `alert_rule` naming it is refused (exit 2).
+#[test]
+fn imported_rules_page_with_their_for_and_group_wait_in_availability_mode() {
+    let dir = tmpdir("avail-paging-for");
+    let rules = r#"
+[[monitoring.rules]]
+alert = "DownNow"
+expr = "up == 0"
+
+[[monitoring.rules]]
+alert = "Down2m"
+expr = "up == 0"
+for = "2m"
+
+[[monitoring.rules]]
+alert = "Errors"
+expr = "rate(haproxy_backend_http_responses_total{code=\"5xx\"}[5m]) > 1"
+
+[monitoring.alertmanager.route]
+group_wait = "45s"
+"#;
+    let write = |name: &str, extra: &str| {
+        let path = dir.join(format!("{name}.toml"));
+        let text = format!(
+            "extends = \"{}\"\nname = \"{name}\"\n{rules}{extra}",
+            repo("scenarios/baseline/xpos.toml").display()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let path = write("for", "");
+    run_ok(simpark().arg("run").arg(&path).arg("--out").arg(dir.join("out")).args([
+        "--set",
+        "replications=20",
+        "--set",
+        "horizon=\"5y\"",
+    ]));
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("out/summary.json")).unwrap()).unwrap();
+    let paging = s["paging"].as_array().expect("paging[]");
+    let detect_s = |rule: &str| num(&row(paging, rule)["detect_ms"]["value"]) / 1e3;
+    let (now, two, any) = (detect_s("DownNow"), detect_s("Down2m"), detect_s("(any rule)"));
+    assert!((73.0..=77.0).contains(&now), "0 + 45 s: {now}");
+    assert!((193.0..=197.0).contains(&two), "2 min + 45 s: {two}");
+    assert_eq!(any, now, "the earlier rule is every failure's page");
+    assert!(two < 360.0 - 60.0, "the built-in InstanceDown pages at 360 s");
+    let incidents = |rule: &str| row(paging, rule)["incidents_total"].as_u64().unwrap();
+    assert_eq!(incidents("DownNow"), incidents("(any rule)"));
+    assert_eq!(incidents("Down2m"), incidents("(any rule)"));
+    assert_eq!(num(&row(paging, "Down2m")["recall"]), 1.0);
+    assert!(
+        row(paging, "Errors")["not_evaluated"]
+            .as_str()
+            .unwrap()
+            .contains("haproxy_backend_http_responses_total{code=\"5xx\"}")
+    );
+
+    let path = write(
+        "refused",
+        "\n[[expect]]\nalert_rule = \"Errors\"\nalert_recall_min = 0.5\n",
+    );
+    let out = simpark()
+        .args(["check", "--out"])
+        .arg(dir.join("refused"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains(
+            "`Errors` is not evaluated in availability mode: needs haproxy_backend_http_responses_total{code=\"5xx\"}"
+        ) && printed.contains("the rules it evaluates are DownNow, Down2m"),
+        "{printed}"
+    );
+}

@@ -7,6 +7,9 @@
 //! least squares), `*_over_time`, arithmetic and comparisons (filtering or `bool`), `and`/`or`/
 //! `unless`, `on`/`ignoring` one-to-one matching and `sum/min/max/avg/count [by|without]`.
 //! What is outside the subset is refused when the rule is compiled (`promql.rs`), never here.
+//! Queries on a compiled expression say what it reads (`series`), whether it can give anything
+//! from a subset of the series (`can_select`) and whether its alerts keep `instance`
+//! (`keeps_instance`): how the availability mode decides which rules it can feed.
 //!
 //! Series carry three labels: `instance` (the target), `job` and `code` (HTTP class of
 //! HAProxy's response counter); [`Metric`] lists every series simpark produces.
@@ -337,6 +340,62 @@ impl Expr {
             Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => e.window_max(),
             Expr::Binary { lhs, rhs, .. } => lhs.window_max().max(rhs.window_max()),
             Expr::Number(_) | Expr::Select(_) => SimDuration::ZERO,
+        }
+    }
+
+    /// Every series a selector of the expression reads, in [`Metric::ALL`] order, each once.
+    pub(crate) fn series(&self) -> Vec<Metric> {
+        fn walk(e: &Expr, out: &mut Vec<Metric>) {
+            match e {
+                Expr::Number(_) => {}
+                Expr::Select(ms) | Expr::Range { metrics: ms, .. } => out.extend(ms),
+                Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => walk(e, out),
+                Expr::Binary { lhs, rhs, .. } => {
+                    walk(lhs, out);
+                    walk(rhs, out);
+                }
+            }
+        }
+        let mut read = Vec::new();
+        walk(self, &mut read);
+        Metric::ALL.into_iter().filter(|m| read.contains(m)).collect()
+    }
+
+    /// Whether the expression can give any element when only the series `have` are scraped:
+    /// a selector needs one of its metrics, `or` either side, `unless` its left side (an
+    /// empty right side filters nothing), every other operator both sides (a number always).
+    pub(crate) fn can_select(&self, have: &[Metric]) -> bool {
+        match self {
+            Expr::Number(_) => true,
+            Expr::Select(ms) | Expr::Range { metrics: ms, .. } => ms.iter().any(|m| have.contains(m)),
+            Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => e.can_select(have),
+            Expr::Binary { op, lhs, rhs, .. } => match op {
+                BinOp::Or => lhs.can_select(have) || rhs.can_select(have),
+                BinOp::Unless => lhs.can_select(have),
+                _ => lhs.can_select(have) && rhs.can_select(have),
+            },
+        }
+    }
+
+    /// Whether every element of the result carries the `instance` label of the series it
+    /// came from: false once an aggregation (without `by (instance)`) or a one-to-one
+    /// matching (`on (...)` without `instance`, `ignoring (instance)`) drops it.
+    pub(crate) fn keeps_instance(&self) -> bool {
+        let kept = |g: &Grouping| g.keep == g.labels.contains(&LabelName::Instance);
+        match self {
+            Expr::Number(_) | Expr::Select(_) | Expr::Range { .. } => true,
+            Expr::Neg(e) => e.keeps_instance(),
+            Expr::Aggregate { grouping, expr, .. } => grouping.as_ref().is_some_and(kept) && expr.keeps_instance(),
+            Expr::Binary {
+                op, lhs, rhs, matching, ..
+            } => match op {
+                // The left side's elements, whole.
+                BinOp::And | BinOp::Unless => lhs.keeps_instance(),
+                BinOp::Or => lhs.keeps_instance() && rhs.keeps_instance(),
+                // Between two vectors the result takes the matching labels (all without
+                // `on`/`ignoring`); a number takes nothing away.
+                _ => lhs.keeps_instance() && rhs.keeps_instance() && matching.as_ref().is_none_or(kept),
+            },
         }
     }
 

@@ -393,6 +393,41 @@ impl Alerting {
         self.notifications.pop_front()
     }
 
+    /// Whether nothing will ever happen again while the inputs stay as they have been since
+    /// `since`: no alert is pending or firing, no Alertmanager group waits, and at `now` every
+    /// window holds only samples from `since` on (so every later evaluation gives the same
+    /// empty result).
+    pub(crate) fn settled(&self, since: SimTime, now: SimTime) -> bool {
+        self.active.is_empty() && self.groups.is_empty() && now >= since + self.retention + self.cfg.evaluation_interval
+    }
+
+    /// How long after its inputs stop changing the machine has sent every notification they
+    /// will give, repeats apart: one evaluation after the longest window (or the lookback)
+    /// has filled, the longest `for` and `keep_firing_for`, then the longest route's
+    /// `group_wait` and `group_interval`, plus a week when a route is muted or active by time
+    /// of week (time intervals repeat weekly). An alert that an inhibit rule mutes for as
+    /// long as its source keeps firing may stay unsent for good.
+    pub(crate) fn settle_bound(&self) -> SimDuration {
+        fn delivery(r: &Route) -> SimDuration {
+            r.routes
+                .iter()
+                .map(delivery)
+                .fold(r.group_wait + r.group_interval, SimDuration::max)
+        }
+        let rules = self
+            .rules
+            .iter()
+            .map(|r| r.for_ + r.keep_firing_for)
+            .fold(SimDuration::ZERO, SimDuration::max);
+        let notifier = &self.cfg.notifier;
+        let week = if notifier.time_intervals.is_empty() {
+            SimDuration::ZERO
+        } else {
+            SimDuration::from_hours(7 * 24)
+        };
+        self.retention + self.cfg.evaluation_interval + rules + delivery(&notifier.route) + week
+    }
+
     /// All state changes so far.
     pub(crate) fn log(&self) -> &[AlertEvent] {
         &self.log

@@ -92,7 +92,17 @@ fn alert(spec: &Scenario, k: &str, e: &Expect) -> Result<(), Invalid> {
                 .iter()
                 .map(|r| r.name.clone())
                 .collect(),
-            Mode::Availability => crate::model::alerts::ALERTS.iter().map(|a| a.to_string()).collect(),
+            Mode::Availability => match crate::scenario::monitoring::avail_rules(&spec.monitoring) {
+                // The scenario's own rules it evaluates, and mdadm's degraded-array mail.
+                Some(rules) => {
+                    let mut known = crate::scenario::monitoring::evaluated_or_refuse(&rules, Some(rule), || {
+                        format!("{k}.alert_fired")
+                    })?;
+                    known.push(crate::model::alerts::RAID_DEGRADED.to_string());
+                    known
+                }
+                None => crate::model::alerts::ALERTS.iter().map(|a| a.to_string()).collect(),
+            },
         };
         if !known.contains(rule) {
             return bad(

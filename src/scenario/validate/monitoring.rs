@@ -36,8 +36,9 @@ pub(super) fn monitoring(spec: &Scenario, d: &mut Draft) -> Checked {
         disk_capacity_bytes: positive("monitoring.disk_capacity_gb", mo.disk_capacity_gb)? * 1e9,
         data_bytes: spec.backup.data_gb.max(0.0) * 1e9,
         growth_bytes_per_ns: spec.backup.growth_gb_per_day.max(0.0) * 1e9 / 86_400e9,
-        rules: crate::scenario::monitoring::rules(mo, spec.mode)?,
+        rules: crate::scenario::monitoring::rules(mo)?,
         notifier: crate::scenario::monitoring::notifier(mo)?,
+        imported: !mo.rules.is_empty() || mo.alertmanager.is_some(),
     }));
     Ok(())
 }

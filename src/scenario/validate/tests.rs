@@ -530,6 +530,17 @@ const REFUSALS: &[(&str, &str, usize)] = &[
         5,
     ),
     ("[[expect]]\ndetect_ms_max = 1", "expect[0].detect_ms_max", 2),
+    // an imported rule the availability mode does not evaluate (its series, an aggregate)
+    (
+        "mode = \"availability\"\n[[monitoring.rules]]\nalert = \"Errors\"\nexpr = \"rate(haproxy_backend_http_requests_total[5m]) > 1\"\n[[expect]]\nalert_rule = \"Errors\"",
+        "expect[0].alert_rule",
+        6,
+    ),
+    (
+        "mode = \"availability\"\n[[monitoring.rules]]\nalert = \"TwoDown\"\nexpr = \"count(up == 0) >= 2\"\n[[expect]]\nalert_fired = \"TwoDown\"",
+        "expect[0].alert_fired",
+        6,
+    ),
     // backup
     ("[backup]\ntime_of_day_h = 25", "backup.time_of_day_h", 2),
     ("[backup]\nbandwidth_mb_per_s = 0", "backup.bandwidth_mb_per_s", 2),
@@ -855,6 +866,27 @@ fn every_refusal_names_its_key_and_line() {
 #[test]
 fn the_table_has_no_valid_snippet_and_the_base_is_valid() {
     assert!(refusals("").is_empty(), "{:?}", refusals(""));
+}
+
+/// Availability mode takes imported rules and an Alertmanager tree (it once refused them:
+/// "evaluated in request mode only"); `alert_rule` naming a rule it cannot feed is refused
+/// naming the rule, the series it needs and the rules it evaluates.
+#[test]
+fn availability_mode_takes_imported_alerting_and_refuses_expects_on_rules_it_cannot_feed() {
+    let rules = "mode = \"availability\"\n[[monitoring.rules]]\nalert = \"Down\"\nexpr = \"up == 0\"\nfor = \"2m\"\n[[monitoring.rules]]\nalert = \"Errors\"\nexpr = \"rate(haproxy_backend_http_requests_total[5m]) > 1\"\n[monitoring.alertmanager.route]\ngroup_wait = \"10s\"\n";
+    for expect in ["", "[[expect]]\nalert_rule = \"Down\"\nalert_recall_min = 0.5\n"] {
+        let text = format!("{rules}{expect}");
+        assert!(refusals(&text).is_empty(), "{text}: {:?}", refusals(&text));
+    }
+    let text = format!("{rules}[[expect]]\nalert_rule = \"Errors\"\n");
+    let err = from_str(&text, "t.toml", &[]).expect_err("refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("`Errors` is not evaluated in availability mode")
+            && msg.contains("needs haproxy_backend_http_requests_total")
+            && msg.contains("the rules it evaluates are Down"),
+        "{msg}"
+    );
 }
 
 #[test]

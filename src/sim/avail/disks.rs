@@ -83,7 +83,9 @@ impl AvailWorld<'_> {
             // Degraded: the survivor carries on at a raised hazard until the rebuild is done.
             let factor = self.m.reliability.disk.as_ref().expect("disks").degraded_factor;
             self.schedule_disk(now, c, 1 - d, factor);
-            let notice = self.notice_delay(now, c, RAID_DEGRADED);
+            let notice = self
+                .notice_delay(now, c, RAID)
+                .expect("the built-in InstanceDown pages for a degraded array");
             let epoch = self.comps[c].epoch;
             self.q.schedule(
                 now + notice,

@@ -6,7 +6,8 @@
 //! transition runs through the same policy code as the request-level mode: lb1's
 //! `HealthChecker` is stepped exactly through each detection window and recovery, the storage
 //! pair's `FailoverController` through each takeover, and the time to page on-call is decided by
-//! the `Alerting` state machine (Prometheus rule `up == 0 for 5m`, Alertmanager `group_wait`).
+//! the `Alerting` state machine (Prometheus rule `up == 0 for 5m`, Alertmanager `group_wait`; or
+//! the scenario's imported rules and Alertmanager tree, `alerts`).
 //!
 //! One `AvailWorld` is one replication; it never reads a clock or spawns a thread. The driver's
 //! seams are files: `swarm` (swarm draws), `backups` (backups and restores), `checks` (lb1's
@@ -25,8 +26,9 @@ mod maintenance;
 mod storage;
 mod swarm;
 
-use alerts::RAID_DEGRADED;
-pub(crate) use alerts::{ALERTS, Episode, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch, page_delay};
+use alerts::Pager;
+pub(crate) use alerts::{Episode, HIGH_LOAD, INSTANCE_DOWN, SMART_WARNING, Watch};
+use alerts::{RAID, RAID_DEGRADED};
 pub use cause::{Cause, IncidentCause};
 use disks::frailty;
 pub(crate) use swarm::Swarm;
@@ -95,9 +97,10 @@ struct Comp {
     overload_failed: f64,
     /// In planned maintenance: from `drain` until lb1's checks mark it UP again.
     maint: bool,
-    /// The current failure's alert episode: when it failed, the rule watching it, and when
-    /// `page_delay` paged (run through whole at the repair, for the paging figures).
-    alerting: Option<(SimTime, Watch, SimTime)>,
+    /// The current failure's alert episode: when it failed, what the alerts watch, and when
+    /// `Pager::page` paged (`None`: never; run through whole at the repair, for the paging
+    /// figures).
+    alerting: Option<(SimTime, Watch, Option<SimTime>)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -345,6 +348,11 @@ pub struct AvailWorld<'m> {
     /// Batch frailties of replacement disks.
     batch_rng: StreamRng,
     m: &'m Model,
+    /// The alerting that pages on-call: the scenario's own rules and Alertmanager, or the
+    /// built-in ones.
+    pager: Pager,
+    /// The built-in timing mdadm's degraded-array mail pages with.
+    mdadm: Pager,
     q: EventQueue<Ev>,
     comps: Vec<Comp>,
     web0: usize,
@@ -504,6 +512,8 @@ impl<'m> AvailWorld<'m> {
             .then(|| FailoverController::new(SimTime::ZERO, m.storage.count as usize, m.reliability.failover.clone()));
         AvailWorld {
             m,
+            pager: Pager::new(m),
+            mdadm: Pager::builtin(),
             q: EventQueue::new(),
             comps,
             web0,
@@ -744,7 +754,10 @@ impl<'m> AvailWorld<'m> {
         if now >= self.warmup {
             self.metrics.smart_warnings += 1;
         }
-        let delay = self.notice_delay(now, c, SMART_WARNING.rule);
+        // Unpaged (no rule watches SMART): the warned disk is not swapped ahead of its failure.
+        let Some(delay) = self.notice_delay(now, c, SMART_WARNING) else {
+            return;
+        };
         let epoch = self.comps[c].epoch;
         let disk = disk | SMART_FLAG;
         self.q.schedule(
@@ -916,18 +929,21 @@ impl<'m> AvailWorld<'m> {
         } else {
             INSTANCE_DOWN
         };
-        let notice = self.notice_delay(now, c, watch.rule);
+        let notice = self.notice_delay(now, c, watch);
         if !self.m.reliability.instant {
-            self.comps[c].alerting = Some((now, watch, now + notice));
+            self.comps[c].alerting = Some((now, watch, notice.map(|d| now + d)));
         }
-        self.q.schedule(
-            now + notice,
-            Ev::Noticed {
-                job_comp: c as u32,
-                epoch,
-                disk: u8::MAX,
-            },
-        );
+        // No rule pages for it: on-call never learns of it, and it stays failed.
+        if let Some(notice) = notice {
+            self.q.schedule(
+                now + notice,
+                Ev::Noticed {
+                    job_comp: c as u32,
+                    epoch,
+                    disk: u8::MAX,
+                },
+            );
+        }
     }
 
     /// Write the failure or repair down as a scripted fault, so the run can be replayed at
@@ -975,17 +991,17 @@ impl<'m> AvailWorld<'m> {
         }
     }
 
-    /// When on-call learns of a failure at `now`.
-    fn notice_delay(&mut self, now: SimTime, c: usize, alert: &'static str) -> SimDuration {
+    /// When on-call learns of what `watch` watches on `c` going bad at `now`: the page, logged
+    /// with the rule that sent it; `None`: no rule pages for it.
+    fn notice_delay(&mut self, now: SimTime, c: usize, watch: Watch) -> Option<SimDuration> {
         if self.m.reliability.instant {
-            return SimDuration::ZERO;
+            return Some(SimDuration::ZERO);
         }
-        let watch = match alert {
-            a if a == SMART_WARNING.rule => SMART_WARNING,
-            a if a == HIGH_LOAD.rule => HIGH_LOAD,
-            _ => INSTANCE_DOWN,
-        };
-        let d = page_delay(now, watch);
+        let raid = watch.rule == RAID_DEGRADED;
+        let pager = if raid { &self.mdadm } else { &self.pager };
+        let page = pager.page(now, watch, &self.comps[c].name)?;
+        let d = page.at.since(now);
+        let alert = if raid { watch.rule.to_string() } else { page.rule };
         if now >= self.warmup {
             self.metrics.pages += 1;
             if self.metrics.alerts.len() < INCIDENTS_MAX {
@@ -993,11 +1009,11 @@ impl<'m> AvailWorld<'m> {
                     failed_at_h: now.as_secs_f64() / 3600.0,
                     paged_at_h: (now + d).as_secs_f64() / 3600.0,
                     target: self.comps[c].name.clone(),
-                    alert: alert.to_string(),
+                    alert,
                 });
             }
         }
-        d
+        Some(d)
     }
 
     /// The failure of `c` ends (`repaired`) or the run does (`None`): step its alert episode
@@ -1009,24 +1025,30 @@ impl<'m> AvailWorld<'m> {
         if failed < self.warmup {
             return;
         }
-        let (pages, resolved) = alerts::episode(failed, repaired, self.horizon, watch);
+        let name = self.comps[c].name.clone();
+        let runs = self.pager.episode(failed, repaired, self.horizon, watch, &name);
         // The page that sent the engineer and the episode's first page are one decision.
-        assert!(
-            pages.first() == Some(&paged) || (pages.is_empty() && paged >= repaired.unwrap_or(self.horizon)),
-            "{} paged at {paged:?} but its episode says {:?}",
-            self.comps[c].name,
-            pages.first()
-        );
         let end = repaired.unwrap_or(self.horizon);
-        self.metrics.episodes.push(Episode {
-            target: self.comps[c].name.clone(),
-            rule: watch.rule.to_string(),
+        let first = runs.iter().filter_map(|r| r.pages.first()).min();
+        assert!(
+            first == paged.as_ref() || (first.is_none() && paged.is_none_or(|p| p >= end)),
+            "{name} paged at {paged:?} but its episode says {first:?}"
+        );
+        let episode = |rule: String, pages: &[SimTime], resolved: Option<SimTime>| Episode {
+            target: name.clone(),
+            rule,
             failed_ns: failed.as_nanos(),
             end_ns: end.as_nanos(),
             repaired: repaired.is_some(),
             pages_ns: pages.iter().map(|t| t.as_nanos()).collect(),
             resolved_ns: resolved.map(|t| t.as_nanos()),
-        });
+        };
+        if runs.is_empty() {
+            self.metrics.episodes.push(episode(watch.rule.to_string(), &[], None));
+        }
+        for r in runs {
+            self.metrics.episodes.push(episode(r.rule, &r.pages, r.resolved));
+        }
     }
 
     fn enqueue(&mut self, now: SimTime, job: Job) {
