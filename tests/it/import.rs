@@ -46,6 +46,18 @@ const CORPUS: &[(&str, &str, Env)] = &[
     ("tests/data/haproxy/per-server-checks.cfg", "app", &[]),
 ];
 
+/// (file, backend): configurations written by HAProxy's authors and installed with Debian's
+/// haproxy package (`./test` installs it), every backend with servers in the examples that
+/// `haproxy -c` accepts: real-world files the importer reads without our copying them.
+const INSTALLED: &[(&str, &str)] = &[
+    ("/usr/share/doc/haproxy/examples/content-sw-sample.cfg", "static"),
+    ("/usr/share/doc/haproxy/examples/content-sw-sample.cfg", "dynamic"),
+    ("/usr/share/doc/haproxy/examples/option-http_proxy.cfg", "test-proxy-srv"),
+    ("/usr/share/doc/haproxy/examples/quick-test.cfg", "p"),
+    ("/usr/share/doc/haproxy/examples/socks4.cfg", "SMTP-20025"),
+    ("/usr/share/doc/haproxy/examples/socks4.cfg", "SSL-20080"),
+];
+
 /// One live haproxy at a time (they are quick, but the machine has few cores).
 static LIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -59,8 +71,9 @@ fn stats(sock: &std::path::Path, cmd: &str) -> String {
 }
 
 /// The config with every `bind` on its own free loopback port and no
-/// daemon/chroot/user/group/stats-socket lines in `global` (the test adds its own socket in a
-/// second `global`); a userlist's `user` and `group` lines stay.
+/// daemon/chroot/user/group/stats-socket/maxconn/ulimit-n lines in `global` (the test adds its
+/// own socket in a second `global`; a global `maxconn 10000` asks for more descriptors than a
+/// test may open); a userlist's `user` and `group` lines stay.
 fn loopback(text: &str) -> String {
     let mut in_global = false;
     text.lines()
@@ -72,12 +85,12 @@ fn loopback(text: &str) -> String {
                 _ => {}
             }
             !(in_global
-                && ["stats socket", "daemon", "chroot", "user ", "group "]
+                && ["stats socket", "daemon", "chroot", "user ", "group ", "maxconn ", "ulimit-n "]
                     .iter()
                     .any(|p| t.starts_with(p)))
         })
         .map(|l| {
-            if l.trim_start().starts_with("bind ") {
+            if l.split_whitespace().next() == Some("bind") {
                 format!("    bind 127.0.0.1:{}", free_port())
             } else {
                 l.to_string()
@@ -133,6 +146,18 @@ fn corpus_cases() -> Vec<Case> {
             env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         })
         .collect();
+    cases.extend(INSTALLED.iter().map(|(path, backend)| {
+        assert!(
+            std::path::Path::new(path).exists(),
+            "{path}: Debian's haproxy 2.6 package ships it (`./test` installs the package)"
+        );
+        Case {
+            path: path.into(),
+            label: path.to_string(),
+            backend: backend.to_string(),
+            env: BTreeMap::new(),
+        }
+    }));
     if let Some(manifest) = std::env::var_os("SIMPARK_HAPROXY_CORPUS") {
         cases.extend(manifest_cases(std::path::Path::new(&manifest)));
     }
