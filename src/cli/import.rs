@@ -39,6 +39,11 @@ pub(crate) struct ImportArgs {
     /// The vrrp_instance to import (default: the only one).
     #[arg(long, value_name = "NAME")]
     instance: Option<String>,
+    /// keepalived's config id (`keepalived -i ID`): lines starting `@ID` count, `@^ID` do not;
+    /// once for both files, or once per `--keepalived` file in order (default: none of the
+    /// ids named, with a warning per conditional line).
+    #[arg(long, value_name = "ID")]
+    config_id: Vec<String>,
     /// The scenario's name (default: the backend's, else "imported").
     #[arg(long)]
     name: Option<String>,
@@ -102,7 +107,7 @@ fn gather(args: &ImportArgs) -> Result<(Imported, String), import::ImportError> 
             .iter()
             .map(|p| Ok((read(p)?, p.display().to_string())))
             .collect::<Result<Vec<_>, import::ImportError>>()?;
-        let vrrp = keepalived::import(&files, args.instance.as_deref())?;
+        let vrrp = keepalived::import(&files, args.instance.as_deref(), &args.config_id)?;
         all.merge(vrrp.into_imported(&files));
     }
     for path in &args.rules {
@@ -138,6 +143,14 @@ pub(crate) fn run(args: &ImportArgs) -> Result<i32> {
     if args.keepalived.len() > 2 {
         eprintln!(
             "error: --keepalived is given {} times; expected lb1's file and optionally lb2's",
+            args.keepalived.len()
+        );
+        return Ok(exit::USAGE);
+    }
+    if args.config_id.len() > 1 && args.config_id.len() != args.keepalived.len() {
+        eprintln!(
+            "error: --config-id is given {} times for {} --keepalived files; expected once for all or once per file",
+            args.config_id.len(),
             args.keepalived.len()
         );
         return Ok(exit::USAGE);

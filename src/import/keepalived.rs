@@ -10,9 +10,10 @@
 //! experiment). Every statement simpark does not model (scripts, interfaces, addresses,
 //! authentication, VRRP version 2) is a warning at `file:line`.
 //!
-//! What it must never do: guess a role: a file whose instance is neither `state MASTER` nor
-//! `state BACKUP` is an error, as are a missing `vrrp_instance`, two MASTERs and two routers
-//! of equal priority (VRRP breaks that tie by IP address, which simpark does not know).
+//! What it must never do: guess a role: an instance without `state` is keepalived's default,
+//! BACKUP, and the roles follow the priorities; a missing `vrrp_instance`, two MASTERs and two
+//! routers of equal priority (VRRP breaks that tie by IP address, which simpark does not know)
+//! are errors. Lines under a config id (`@ID`, keepalived's `-i`) count as `--config-id` says.
 
 use super::{ImportError, Warning};
 use crate::policy::vrrp::{DEFAULT_ADVERT_INTERVAL_CS, MAX_ADVERT_INTERVAL_CS};
@@ -82,11 +83,20 @@ fn at(file: &str, line: usize, message: impl Into<String>) -> ImportError {
 }
 
 /// Split into (line, token): blanks separate, `{` and `}` are tokens of their own, `#` and `!`
-/// start comments, `"..."` is one token.
-fn tokens(text: &str, file: &str) -> Result<Vec<(usize, String)>, ImportError> {
+/// start comments, `"..."` is one token. A line starting `@ID` counts only for keepalived run
+/// with config id ID (`-i ID`), one starting `@^ID` only for any other ([`conditional`]).
+fn tokens(
+    text: &str,
+    file: &str,
+    config_id: Option<&str>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<(usize, String)>, ImportError> {
     let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         let no = i + 1;
+        let Some(raw) = conditional(line, config_id, file, no, warnings) else {
+            continue;
+        };
         let mut cur = String::new();
         let mut chars = raw.chars();
         let flush = |cur: &mut String, out: &mut Vec<(usize, String)>| {
@@ -115,6 +125,38 @@ fn tokens(text: &str, file: &str) -> Result<Vec<(usize, String)>, ImportError> {
         flush(&mut cur, &mut out);
     }
     Ok(out)
+}
+
+/// keepalived's conditional lines (keepalived(8) `-i`, `--config-id`): `@ID rest` is `rest`
+/// when the config id is ID, `@^ID rest` when it is not; `None` when the line does not count.
+/// keepalived's config id defaults to the host's name, which the importer does not know:
+/// without `--config-id` it takes the id to be none of those named, and says so per line.
+fn conditional<'a>(
+    line: &'a str,
+    config_id: Option<&str>,
+    file: &str,
+    no: usize,
+    warnings: &mut Vec<Warning>,
+) -> Option<&'a str> {
+    let t = line.trim_start();
+    let Some(cond) = t.strip_prefix('@') else {
+        return Some(line);
+    };
+    let (word, rest) = cond.split_once(char::is_whitespace).unwrap_or((cond, ""));
+    let (negated, id) = match word.strip_prefix('^') {
+        Some(id) => (true, id),
+        None => (false, word),
+    };
+    let counts = config_id.map_or(negated, |c| (c == id) != negated);
+    if config_id.is_none() {
+        let read = if counts { "read" } else { "skipped" };
+        warnings.push(warning(
+            file,
+            no,
+            format!("`@{word}` line: keepalived's config id (`-i`, default the host's name) is not known; {read} as for an id other than `{id}` (give --config-id)"),
+        ));
+    }
+    counts.then_some(rest)
 }
 
 fn parse_block(toks: &[(usize, String)], pos: &mut usize, depth: usize, file: &str) -> Result<Vec<Node>, ImportError> {
@@ -187,9 +229,16 @@ fn warning(file: &str, line: usize, message: String) -> Warning {
     }
 }
 
-/// Read one keepalived.conf: its `vrrp_instance` (the one named `instance`, or the only one).
-fn read(text: &str, file: &str, instance: Option<&str>, warnings: &mut Vec<Warning>) -> Result<Instance, ImportError> {
-    let toks = tokens(text, file)?;
+/// Read one keepalived.conf as keepalived run with `config_id` reads it: its `vrrp_instance`
+/// (the one named `instance`, or the only one).
+fn read(
+    text: &str,
+    file: &str,
+    instance: Option<&str>,
+    config_id: Option<&str>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Instance, ImportError> {
+    let toks = tokens(text, file, config_id, warnings)?;
     let mut pos = 0;
     let nodes = parse_block(&toks, &mut pos, 0, file)?;
     let chosen = choose_instance(&nodes, file, instance)?;
@@ -199,13 +248,8 @@ fn read(text: &str, file: &str, instance: Option<&str>, warnings: &mut Vec<Warni
         Some(node) => tracked(node, &scripts, file, warnings)?,
         None => None,
     };
-    let Some(master) = keys.state else {
-        return Err(at(
-            file,
-            chosen.line,
-            "this vrrp_instance has no `state MASTER` or `state BACKUP`; simpark needs the role",
-        ));
-    };
+    // No `state`: keepalived starts the instance as BACKUP, its default.
+    let master = keys.state.unwrap_or(false);
     check_version(version, chosen.line, file, warnings)?;
     let (preempt, preempt_delay_ms) = preemption(&keys, master, file, warnings);
     Ok(Instance {
@@ -272,8 +316,9 @@ fn tracked(
 }
 
 /// A `vrrp_script` block, with keepalived's defaults (interval 1 s, weight 0, rise 1, fall
-/// 1); what its command checks is told from the command (`detects_of`).
-fn script(n: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<Script, ImportError> {
+/// 1); what its command checks is told from the command (`detects_of`). `None` for one
+/// without a `script`, which keepalived removes.
+fn script(n: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<Option<Script>, ImportError> {
     let name = n.words.get(1).cloned().unwrap_or_default();
     let mut out = Script {
         name: name.clone(),
@@ -333,6 +378,16 @@ fn script(n: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<Script, I
             }
         }
     }
+    if out.command.is_empty() {
+        // keepalived 2.2.7 (`keepalived -t`): "No script set for vrrp_script NAME - removing";
+        // an instance tracking it then finds no such script.
+        warnings.push(warning(
+            file,
+            n.line,
+            format!("vrrp_script `{name}` has no `script`: keepalived removes it"),
+        ));
+        return Ok(None);
+    }
     out.track.detects = match detects_of(&out.command) {
         Some(d) => d,
         None => {
@@ -347,7 +402,7 @@ fn script(n: &Node, file: &str, warnings: &mut Vec<Warning>) -> Result<Script, I
             crate::scenario::TrackDetects::Process
         }
     };
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// What a script command sees of HAProxy: a request (`curl`, `wget`, `/dev/tcp`, `nc`,
@@ -474,7 +529,7 @@ fn other_blocks(nodes: &[Node], chosen: &Node, file: &str, warnings: &mut Vec<Wa
             continue;
         }
         match key {
-            "vrrp_script" => scripts.push(script(n, file, warnings)?),
+            "vrrp_script" => scripts.extend(script(n, file, warnings)?),
             "global_defs" => {
                 for c in n.block.iter().flatten() {
                     if c.words.first().map(String::as_str) == Some("vrrp_version") {
@@ -515,7 +570,8 @@ struct InstanceKeys {
 }
 
 /// Read the statements of the chosen `vrrp_instance`, warning for those not modelled; its
-/// `vrrp_version` replaces `version`.
+/// `version` replaces `global_defs`' `vrrp_version` (keepalived 2.2.7 knows no `vrrp_version`
+/// inside an instance: "Unknown keyword").
 fn instance_keys(
     chosen: &Node,
     file: &str,
@@ -540,7 +596,12 @@ fn instance_keys(
             "nopreempt" => keys.nopreempt = Some(c.line),
             "track_script" => keys.track_script = Some(c.clone()),
             "preempt_delay" => keys.preempt_delay = Some((c.line, parse_preempt_delay(v, file, c.line)?)),
-            "vrrp_version" => *version = Some((c.line, v.unwrap_or("").to_string())),
+            "version" => *version = Some((c.line, v.unwrap_or("").to_string())),
+            "vrrp_version" => warnings.push(warning(
+                file,
+                c.line,
+                "`vrrp_version` is not a vrrp_instance keyword (keepalived: \"Unknown keyword\"); the instance's is `version`; ignored".to_string(),
+            )),
             _ => warnings.push(warning(
                 file,
                 c.line,
@@ -629,19 +690,19 @@ fn check_version(
         Some((line, v)) if v == "2" => warnings.push(warning(
             file,
             line,
-            "`vrrp_version 2`: simpark models VRRP version 3 (RFC 5798) timers".to_string(),
+            "VRRP version 2 (`vrrp_version` / `version`): simpark models VRRP version 3 (RFC 5798) timers".to_string(),
         )),
         Some((line, v)) => {
             return Err(at(
                 file,
                 line,
-                format!("`vrrp_version {v}` is not valid; expected 2 or 3"),
+                format!("VRRP version `{v}` is not valid; expected 2 or 3"),
             ));
         }
         None => warnings.push(warning(
             file,
             instance_line,
-            "no `vrrp_version`: keepalived's default is 2; simpark models VRRP version 3 (RFC 5798) timers".to_string(),
+            "no `vrrp_version` (global_defs) or `version` (vrrp_instance): keepalived's default is 2; simpark models VRRP version 3 (RFC 5798) timers".to_string(),
         )),
     }
     Ok(())
@@ -650,15 +711,22 @@ fn check_version(
 /// Import one balancer's file or both (`files`: (contents, name)). With two, the higher
 /// priority is lb1 (the other must be lower, and neither a MASTER below the other); with
 /// one, it is lb1's and lb2 keeps the scenario's priority (below lb1's).
-pub fn import(files: &[(String, String)], instance: Option<&str>) -> Result<Vrrp, ImportError> {
+/// `config_ids`: keepalived's `-i` for every file (one) or for each file in order (as many
+/// as files), or none.
+pub fn import(files: &[(String, String)], instance: Option<&str>, config_ids: &[String]) -> Result<Vrrp, ImportError> {
     assert!(
         !files.is_empty() && files.len() <= 2,
         "the caller passes one or two files"
     );
+    assert!(
+        config_ids.len() <= 1 || config_ids.len() == files.len(),
+        "one config id for all files or one per file"
+    );
     let mut warnings = Vec::new();
     let mut insts = Vec::new();
-    for (text, name) in files {
-        insts.push(read(text, name, instance, &mut warnings)?);
+    for (i, (text, name)) in files.iter().enumerate() {
+        let id = config_ids.get(i).or(config_ids.first()).map(String::as_str);
+        insts.push(read(text, name, instance, id, &mut warnings)?);
     }
     insts.sort_by_key(|i| std::cmp::Reverse(i.priority));
     let lb1 = &insts[0];
@@ -837,7 +905,7 @@ vrrp_instance VI_1 {
                 (LB1.to_string(), "lb1.conf".to_string()),
             ],
         ] {
-            let v = import(&files, None).expect("imports");
+            let v = import(&files, None, &[]).expect("imports");
             // `weight 2` adds 2 while the script passes: 202 and 152.
             assert_eq!(
                 v.keys,
@@ -891,7 +959,7 @@ vrrp_instance VI_1 {
         let text = "vrrp_script a {\n script \"/usr/bin/curl -sf http://localhost/\"\n}\n\
                     vrrp_script b {\n script \"/etc/check.sh\"\n interval 3\n fall 4\n rise 5\n weight -60\n}\n\
                     vrrp_instance I {\n state MASTER\n priority 150\n track_script {\n  b weight -70\n  a\n  missing\n }\n}\n";
-        let v = import(&[(text.to_string(), "k.conf".into())], None).expect("imports");
+        let v = import(&[(text.to_string(), "k.conf".into())], None, &[]).expect("imports");
         let t = v.keys.track.expect("tracked");
         assert_eq!(
             (t.detects, t.interval_ms, t.fall, t.rise, t.weight),
@@ -904,7 +972,7 @@ vrrp_instance VI_1 {
         // 150 - 70 = 80 is below lb2's 100: the script moves the address, no warning.
         assert!(!v.warnings.iter().any(|w| w.message.contains("cannot move")));
         let bad = "vrrp_script a {\n script x\n weight 300\n}\nvrrp_instance I {\n state MASTER\n}\n";
-        let e = import(&[(bad.to_string(), "k.conf".into())], None)
+        let e = import(&[(bad.to_string(), "k.conf".into())], None, &[])
             .expect_err("weight")
             .to_string();
         assert!(e.starts_with("k.conf:3: `weight 300` is not valid"), "{e}");
@@ -918,7 +986,7 @@ vrrp_instance VI_1 {
         let inst = |state: &str, prio: u32, extra: &str| {
             format!("vrrp_instance VI_1 {{\n state {state}\n priority {prio}\n{extra}}}\n")
         };
-        let one = |text: String| import(&[(text, "k.conf".into())], None).expect("imports");
+        let one = |text: String| import(&[(text, "k.conf".into())], None, &[]).expect("imports");
         let v = one(inst("BACKUP", 150, " nopreempt\n"));
         assert_eq!((v.keys.priorities, v.keys.preempt), ([150, 100], false));
         let v = one(inst("BACKUP", 150, " preempt_delay 2.5\n"));
@@ -950,6 +1018,7 @@ vrrp_instance VI_1 {
                 (inst("BACKUP", 101, " nopreempt\n"), "a.conf".into()),
             ],
             None,
+            &[],
         )
         .expect("imports");
         assert_eq!((v.keys.priorities, v.keys.preempt), ([101, 100], false));
@@ -960,6 +1029,7 @@ vrrp_instance VI_1 {
                 (inst("BACKUP", 100, " nopreempt\n"), "b.conf".into()),
             ],
             None,
+            &[],
         )
         .expect("imports");
         assert!(v.keys.preempt);
@@ -982,10 +1052,6 @@ vrrp_instance VI_1 {
                 "k.conf:2: `state LEADER` is not valid; expected MASTER or BACKUP",
             ),
             (
-                "vrrp_instance A {\n priority 100\n}\n",
-                "k.conf:1: this vrrp_instance has no `state",
-            ),
-            (
                 "vrrp_instance A {\n state MASTER\n",
                 "k.conf:2: a `{` block is not closed",
             ),
@@ -1000,7 +1066,7 @@ vrrp_instance VI_1 {
                 "k.conf:3: `preempt_delay 1001` is not valid; expected seconds 0..=1000",
             ),
         ] {
-            let e = import(&[(text.to_string(), "k.conf".into())], None)
+            let e = import(&[(text.to_string(), "k.conf".into())], None, &[])
                 .expect_err(text)
                 .to_string();
             assert!(e.starts_with(want), "{text:?}: {e}");
@@ -1009,6 +1075,7 @@ vrrp_instance VI_1 {
             import(
                 &[(a.to_string(), "a.conf".into()), (b.to_string(), "b.conf".into())],
                 None,
+                &[],
             )
             .expect_err(b)
             .to_string()
@@ -1031,5 +1098,65 @@ vrrp_instance VI_1 {
             let e = pair(&a, &b);
             assert!(e.starts_with(want), "{e}");
         }
+    }
+
+    /// No `state` is keepalived's BACKUP; `@ID` lines count as keepalived run with `-i ID`
+    /// reads them (the shape of keepalived's own `keepalived.conf.conditional_conf` sample:
+    /// one file for both routers), and without a config id they are skipped with a warning.
+    #[test]
+    fn no_state_is_backup_and_config_id_lines_follow_the_id() {
+        let text = "vrrp_instance VI_0 {\n@high priority 170\n@low priority 85\n@^high advert_int 2\n}\n";
+        let file = |t: &str| (t.to_string(), "c.conf".to_string());
+        let v = import(&[file(text)], None, &["high".into()]).expect("imports");
+        assert_eq!((v.keys.priorities[0], v.keys.advert_ms), (170, 1000.0));
+        let v = import(&[file(text), file(text)], None, &["high".into(), "low".into()]).expect("a pair");
+        assert_eq!(v.keys.priorities, [170, 85], "one file, both routers");
+        let v = import(&[file(text)], None, &[]).expect("imports");
+        assert_eq!(
+            (v.keys.priorities[0], v.keys.advert_ms),
+            (100, 2000.0),
+            "keepalived's default priority"
+        );
+        let said: Vec<(usize, bool)> = v
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("config id"))
+            .map(|w| (w.line, w.message.contains("skipped")))
+            .collect();
+        assert_eq!(said, [(2, true), (3, true), (4, false)]);
+    }
+
+    /// What `keepalived -t` (2.2.7) says of these settled the rules: inside an instance the
+    /// version keyword is `version` (`vrrp_version` there is "Unknown keyword"), and a
+    /// `vrrp_script` without `script` is removed ("No script set ... - removing"), so a
+    /// `track_script` naming it tracks nothing.
+    #[test]
+    fn instance_version_and_scripts_without_a_command_as_keepalived_reads_them() {
+        let inst = |extra: &str| format!("vrrp_instance A {{\n state MASTER\n priority 150\n{extra}}}\n");
+        let said = |text: String| -> Vec<String> {
+            import(&[(text, "k.conf".into())], None, &[])
+                .expect("imports")
+                .warnings
+                .iter()
+                .map(|w| w.message.clone())
+                .collect()
+        };
+        let w = said(inst(" version 3\n"));
+        assert!(!w.iter().any(|m| m.contains("version")), "{w:?}");
+        let w = said(inst(" vrrp_version 3\n"));
+        assert!(w.iter().any(|m| m.contains("not a vrrp_instance keyword")), "{w:?}");
+        assert!(w.iter().any(|m| m.contains("keepalived's default is 2")), "{w:?}");
+        let text = format!(
+            "vrrp_script s {{\n interval 1\n}}\n{}",
+            inst(" version 3\n track_script {\n  s\n }\n")
+        );
+        let v = import(&[(text, "k.conf".into())], None, &[]).expect("imports");
+        assert_eq!(v.keys.track, None, "a removed script tracks nothing");
+        let w: Vec<&str> = v.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert!(
+            w.iter().any(|m| m.contains("has no `script`: keepalived removes it")),
+            "{w:?}"
+        );
+        assert!(w.iter().any(|m| m.contains("no vrrp_script of that name")), "{w:?}");
     }
 }

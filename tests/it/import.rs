@@ -52,7 +52,10 @@ const CORPUS: &[(&str, &str, Env)] = &[
 const INSTALLED: &[(&str, &str)] = &[
     ("/usr/share/doc/haproxy/examples/content-sw-sample.cfg", "static"),
     ("/usr/share/doc/haproxy/examples/content-sw-sample.cfg", "dynamic"),
-    ("/usr/share/doc/haproxy/examples/option-http_proxy.cfg", "test-proxy-srv"),
+    (
+        "/usr/share/doc/haproxy/examples/option-http_proxy.cfg",
+        "test-proxy-srv",
+    ),
     ("/usr/share/doc/haproxy/examples/quick-test.cfg", "p"),
     ("/usr/share/doc/haproxy/examples/socks4.cfg", "SMTP-20025"),
     ("/usr/share/doc/haproxy/examples/socks4.cfg", "SSL-20080"),
@@ -85,9 +88,17 @@ fn loopback(text: &str) -> String {
                 _ => {}
             }
             !(in_global
-                && ["stats socket", "daemon", "chroot", "user ", "group ", "maxconn ", "ulimit-n "]
-                    .iter()
-                    .any(|p| t.starts_with(p)))
+                && [
+                    "stats socket",
+                    "daemon",
+                    "chroot",
+                    "user ",
+                    "group ",
+                    "maxconn ",
+                    "ulimit-n ",
+                ]
+                .iter()
+                .any(|p| t.starts_with(p)))
         })
         .map(|l| {
             if l.split_whitespace().next() == Some("bind") {
@@ -492,7 +503,7 @@ fn live_keepalived_clears_preemption_as_the_importer_does() {
             String::from_utf8_lossy(&out.stderr)
         );
         let case = format!("{state} {priority} {extra:?}");
-        match simpark::import::keepalived::import(&[(text.clone(), "k.conf".into())], None) {
+        match simpark::import::keepalived::import(&[(text.clone(), "k.conf".into())], None, &[]) {
             Err(e) => {
                 assert!(
                     !out.status.success() && said.contains("not valid"),
@@ -740,4 +751,39 @@ fn live_haproxy_unsetenv_removes_every_name_as_the_importer_does() {
             }
         }
     }
+}
+
+/// One keepalived.conf for both routers, as keepalived's `-i` reads it: `--config-id` once per
+/// `--keepalived` file gives each router its `@ID` lines; a count that fits neither one id for
+/// all nor one per file is refused (exit 2).
+#[test]
+fn one_keepalived_file_for_both_routers_by_config_id() {
+    let dir = tmpdir("config-id");
+    let conf = dir.join("pair.conf");
+    std::fs::write(
+        &conf,
+        "global_defs {\n    vrrp_version 3\n}\nvrrp_instance VI_1 {\n    state BACKUP\n@high    priority 170\n@low    priority 85\n}\n",
+    )
+    .expect("written");
+    let out = run_ok(
+        simpark()
+            .args(["import", "--keepalived"])
+            .arg(&conf)
+            .arg("--keepalived")
+            .arg(&conf)
+            .args(["--config-id", "high", "--config-id", "low"]),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("vrrp_priority_lb1 = 170") && text.contains("vrrp_priority_lb2 = 85"),
+        "{text}"
+    );
+    let out = simpark()
+        .args(["import", "--keepalived"])
+        .arg(&conf)
+        .args(["--config-id", "high", "--config-id", "low"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config-id is given 2 times for 1 --keepalived files"));
 }

@@ -8,6 +8,8 @@
 //!
 //! Needs root (network namespaces, VRRP's raw socket): CI runs as root. Run as another user,
 //! the test says so on stderr and checks nothing; as root, namespaces that fail fail it.
+//!
+//! Also here: keepalived's own sample files through the importer and `keepalived -t`.
 
 use crate::{program, simpark, tmpdir};
 use std::path::{Path, PathBuf};
@@ -365,4 +367,71 @@ fn live_keepalived_moves_the_address_within_simparks_window() {
         handles.into_iter().map(|h| h.join().expect("case passed")).collect()
     });
     eprintln!("{}", reports.concat().join("\n"));
+}
+
+/// keepalived's own sample files (Debian's keepalived package installs them; `./test`
+/// installs the package): every `vrrp_instance` of every sample imports, and where
+/// `keepalived -t` removes a `vrrp_script` for having no `script` (as without `-i` it does
+/// in `keepalived.conf.conditional_conf`, whose script lines are all `@high` / `@low`), the
+/// importer says so and tracks nothing. Real-world files, read where the package put them.
+#[test]
+fn live_keepalived_samples_import_as_keepalived_reads_them() {
+    let bin = program("keepalived");
+    let dir = Path::new("/usr/share/doc/keepalived/samples");
+    assert!(dir.is_dir(), "{}: Debian's keepalived package ships it", dir.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("samples")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("vrrp_instance")))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{} samples with a vrrp_instance", files.len());
+    let (mut instances, mut removed) = (0, 0);
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("sample");
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let out = Command::new(&bin)
+            .args(["-t", "-l", "-f"])
+            .arg(path)
+            .output()
+            .expect("keepalived -t runs");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let gone: Vec<String> = said
+            .lines()
+            .filter_map(|l| {
+                l.split_once("No script set for vrrp_script ")?
+                    .1
+                    .split_whitespace()
+                    .next()
+            })
+            .map(str::to_string)
+            .collect();
+        removed += gone.len();
+        let names: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("vrrp_instance ")?.split_whitespace().next())
+            .collect();
+        for inst in names {
+            instances += 1;
+            let v = simpark::import::keepalived::import(&[(text.clone(), name.clone())], Some(inst), &[])
+                .unwrap_or_else(|e| panic!("{name} {inst}: {e}"));
+            for s in &gone {
+                let w = format!("vrrp_script `{s}` has no `script`: keepalived removes it");
+                assert!(
+                    v.warnings().iter().any(|x| x.to_string().contains(&w)),
+                    "{name} {inst}: keepalived removes {s}; the importer did not say so"
+                );
+            }
+        }
+    }
+    assert!(removed >= 1, "conditional_conf's script is removed without -i");
+    eprintln!(
+        "keepalived samples: {} files, {instances} instances imported, {removed} scripts removed as keepalived does",
+        files.len()
+    );
 }
