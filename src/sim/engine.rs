@@ -29,7 +29,10 @@ pub(crate) struct EventQueue<E> {
     /// ordered by the same (time, seq) key, so the pop order is exactly as if it were in the
     /// heap; it only saves a heap push and pop per arrival.
     lane: Option<(u128, E)>,
-    slab: Vec<Option<E>>,
+    /// Payloads by slot; a free slot keeps its last event (events are `Copy`, so reading one
+    /// out is a plain aligned copy: an `Option` made it a byte-offset copy and a
+    /// store-forwarding stall after every pop).
+    slab: Vec<E>,
     free: Vec<u32>,
     seq: u64,
     now: SimTime,
@@ -40,13 +43,13 @@ pub(crate) struct EventQueue<E> {
     top_stale: bool,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub(crate) fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
@@ -79,8 +82,7 @@ impl<E> EventQueue<E> {
         );
         let slot = match self.free.pop() {
             Some(s) => {
-                debug_assert!(self.slab[s as usize].is_none());
-                self.slab[s as usize] = Some(event);
+                self.slab[s as usize] = event;
                 s
             }
             None => {
@@ -88,7 +90,7 @@ impl<E> EventQueue<E> {
                     self.slab.len() < EVENTS_PENDING_MAX,
                     "event queue runaway: {EVENTS_PENDING_MAX} pending"
                 );
-                self.slab.push(Some(event));
+                self.slab.push(event);
                 (self.slab.len() - 1) as u32
             }
         };
@@ -137,7 +139,7 @@ impl<E> EventQueue<E> {
         self.top_stale = true;
         let time = SimTime::from_nanos((key >> 64) as u64);
         let slot = (key as u64 & ((1 << SLOT_BITS) - 1)) as u32;
-        let event = self.slab[slot as usize].take().expect("queued slot holds its event");
+        let event = self.slab[slot as usize];
         self.free.push(slot);
         debug_assert!(time >= self.now);
         self.now = time;

@@ -208,7 +208,11 @@ impl Server {
     }
 }
 
+// An 8-byte tag, so the payload is 16 aligned bytes: with a 1-byte tag the event was copied
+// out of the queue as overlapping stores from byte 1 and read back whole, a store-forwarding
+// stall after every pop.
 #[derive(Clone, Copy, Debug)]
+#[repr(u64)]
 enum Ev {
     Arrival,
     /// The request reaches web server `req.server`.
