@@ -1197,7 +1197,11 @@ impl Backend {
     /// its heap), renumbering the heaps when the 32-bit sequence runs out.
     fn next_heap_key(&mut self, key: u32) -> u64 {
         if self.heap_seq == HEAP_SEQ_LIMIT {
-            self.heap_seq = self.heaps.iter_mut().map(KeyHeap::renumber).max().unwrap_or(0);
+            for h in &mut self.heaps {
+                h.forget_stale(&self.heap_slots);
+            }
+            let slots = &mut self.heap_slots;
+            self.heap_seq = self.heaps.iter_mut().map(|h| h.renumber(slots)).max().unwrap_or(0);
         }
         let k = u64::from(key) << 32 | u64::from(self.heap_seq);
         self.heap_seq += 1;
