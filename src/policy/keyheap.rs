@@ -13,9 +13,9 @@
 //! the others (a rotation), and a heap pays a root-to-leaf descent for each. A key that falls
 //! among the last `RUN_REACH` keys of the run, or above them, enters the run instead, and the
 //! first server is the smaller of the heap's and the run's fronts: a rotation is O(1),
-//! anything else O(log n). A server removed
-//! from the middle of the run leaves a stale entry (its position no longer says "run", or its
-//! key changed), skipped at the front and dropped when stale entries outnumber the servers.
+//! anything else O(log n). A server removed from the middle of the run leaves a stale entry
+//! (its position no longer says "run", or its key changed), skipped at the front and dropped
+//! when stale entries outnumber the servers, so the run holds at most `2n + 1` entries.
 //!
 //! Invariants: the run's keys increase from front to back; its front entry is live; every
 //! server in the tree has exactly one live entry, in the heap or in the run.
@@ -74,8 +74,8 @@ impl KeyHeap {
         }
     }
 
-    /// Adds server `s` (not in any tree) with `key`: at the back of the run if `key` is above
-    /// its keys, else into the heap.
+    /// Adds server `s` (not in any tree) with `key`: into the run if it falls within
+    /// `RUN_REACH` entries of the run's back, else into the heap.
     #[inline(never)] // keeps the balancer's small-backend scans inlined
     pub(crate) fn insert(&mut self, slots: &mut Slots, s: u32, key: u64) {
         debug_assert_eq!(slots.pos[s as usize], NOT_IN_HEAP, "server {s} is already in a tree");
