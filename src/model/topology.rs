@@ -5,7 +5,7 @@
 //! availability oracle, and draws itself as Graphviz DOT. It holds no runtime state.
 
 use super::dist::Dist;
-use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{Bfs, EdgeRef, IntoEdgeReferences};
 use std::fmt::Write;
 
@@ -79,6 +79,13 @@ pub struct Topology {
     storage: Vec<NodeIndex>,
     clients: NodeIndex,
     lb: NodeIndex,
+    /// The links the request path reads on every request, by position, so that no request
+    /// searches lb1's edge list (its length is the number of web servers): clients -> lb1,
+    /// lb1 -> web `i`, web `i` -> storage `j` at `i * storage.len() + j`. `None` once
+    /// `override_link` removed the link. A stable graph keeps edge indices across removals.
+    client_lb_edge: Option<EdgeIndex>,
+    lb_web_edge: Vec<Option<EdgeIndex>>,
+    web_storage_edge: Vec<Option<EdgeIndex>>,
 }
 
 impl Topology {
@@ -116,12 +123,22 @@ impl Topology {
                 g.add_edge(s, b, link(&links.web_storage));
             }
         }
+        let client_lb_edge = g.find_edge(clients, lb);
+        let lb_web_edge = web.iter().map(|&w| g.find_edge(lb, w)).collect();
+        let web_storage_edge = web
+            .iter()
+            .flat_map(|&w| storage.iter().map(move |&st| (w, st)))
+            .map(|(w, st)| g.find_edge(w, st))
+            .collect();
         Topology {
             graph: g,
             web,
             storage,
             clients,
             lb,
+            client_lb_edge,
+            lb_web_edge,
+            web_storage_edge,
         }
     }
 
@@ -146,6 +163,12 @@ impl Topology {
         };
         if !enabled {
             self.graph.remove_edge(e);
+            let edges = std::iter::once(&mut self.client_lb_edge)
+                .chain(&mut self.lb_web_edge)
+                .chain(&mut self.web_storage_edge);
+            for cached in edges.filter(|c| **c == Some(e)) {
+                *cached = None;
+            }
         } else if let Some(latency) = latency {
             self.graph[e] = LinkModel { latency };
         }
@@ -226,25 +249,25 @@ impl Topology {
         self.storage[j].index()
     }
 
-    fn latency(&self, a: NodeIndex, b: NodeIndex) -> Option<&Dist> {
-        self.graph.find_edge(a, b).map(|e| &self.graph[e].latency)
+    fn latency(&self, e: Option<EdgeIndex>) -> Option<&Dist> {
+        e.map(|e| &self.graph[e].latency)
     }
 
     /// One-way latency clients -> lb1.
     pub(crate) fn client_latency(&self) -> &Dist {
-        self.latency(self.clients, self.lb)
+        self.latency(self.client_lb_edge)
             .expect("validated: clients reach lb1")
     }
 
     /// One-way latency lb1 -> web `i`.
     pub(crate) fn lb_web_latency(&self, i: usize) -> &Dist {
-        self.latency(self.lb, self.web[i])
+        self.latency(self.lb_web_edge[i])
             .expect("validated: lb1 reaches every web server")
     }
 
     /// One-way latency web `i` -> storage `j`, if they are linked.
     pub(crate) fn web_storage_latency(&self, i: usize, j: usize) -> Option<&Dist> {
-        self.latency(self.web[i], self.storage[j])
+        self.latency(self.web_storage_edge[i * self.storage.len() + j])
     }
 
     /// Graphviz DOT of the park, links labelled with their mean latency.
@@ -269,5 +292,49 @@ impl Topology {
         }
         s.push_str("}\n");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::SimDuration;
+
+    /// The request path's cached links answer as the graph does, after overrides that remove
+    /// links and change latencies.
+    #[test]
+    fn cached_links_follow_the_overrides() {
+        let ms = |v| Dist::Deterministic(SimDuration::from_millis(v));
+        let shape = ParkShape {
+            web_count: 4,
+            storage_count: 2,
+            backup: true,
+            lb_pair: true,
+        };
+        let links = ParkLinks {
+            client_lb: ms(1),
+            lb_web: ms(2),
+            web_storage: ms(3),
+        };
+        let mut t = Topology::park(shape, links);
+        t.override_link("lb1", "web3", None, false).unwrap();
+        t.override_link("web2", "store2", None, false).unwrap();
+        t.override_link("web4", "store1", Some(ms(9)), true).unwrap();
+        t.override_link("clients", "lb1", Some(ms(5)), true).unwrap();
+        assert_eq!(t.override_link("lb1", "web3", None, false), Err(LinkError::NoLink));
+        let graph = |a: NodeIndex, b: NodeIndex| t.graph.find_edge(a, b).map(|e| t.graph[e].latency.mean_ns());
+        assert_eq!(Some(t.client_latency().mean_ns()), graph(t.clients, t.lb));
+        assert_eq!(t.client_latency().mean_ns(), 5e6);
+        for i in 0..4 {
+            let cached = t.lb_web_edge[i].map(|_| t.lb_web_latency(i).mean_ns());
+            assert_eq!(cached, graph(t.lb, t.web[i]), "lb1 -> web{}", i + 1);
+            for j in 0..2 {
+                let cached = t.web_storage_latency(i, j).map(Dist::mean_ns);
+                assert_eq!(cached, graph(t.web[i], t.storage[j]), "web{} -> store{}", i + 1, j + 1);
+            }
+        }
+        assert_eq!(t.lb_web_edge[2], None);
+        assert!(t.web_storage_latency(1, 1).is_none());
+        assert_eq!(t.web_storage_latency(3, 0).map(Dist::mean_ns), Some(9e6));
     }
 }
