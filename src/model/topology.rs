@@ -255,8 +255,7 @@ impl Topology {
 
     /// One-way latency clients -> lb1.
     pub(crate) fn client_latency(&self) -> &Dist {
-        self.latency(self.client_lb_edge)
-            .expect("validated: clients reach lb1")
+        self.latency(self.client_lb_edge).expect("validated: clients reach lb1")
     }
 
     /// One-way latency lb1 -> web `i`.
