@@ -7,7 +7,7 @@
 //!
 //! A missing haproxy or keepalived fails the test (never skips): `./test` installs both.
 
-use crate::{program, repo, run_ok, simpark, tmpdir};
+use crate::{keepalived_check, program, repo, run_ok, simpark, tmpdir};
 use simpark::import::haproxy::{self, Options};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -413,31 +413,15 @@ fn live_haproxy_accepts_the_corpus_and_reports_the_imported_server_settings() {
 
 #[test]
 fn live_keepalived_accepts_the_example_files() {
-    let bin = program("keepalived");
     for rel in ["examples/prod/keepalived-lb1.conf", "examples/prod/keepalived-lb2.conf"] {
-        let out = Command::new(&bin)
-            .arg("-t")
-            .arg("-f")
-            .arg(repo(rel))
-            .output()
-            .expect("keepalived -t runs");
-        assert!(
-            out.status.success(),
-            "keepalived -t refuses {rel}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (ok, said) = keepalived_check(&[], &repo(rel));
+        assert!(ok, "keepalived -t refuses {rel}:\n{said}");
     }
     // And refuses a broken one, so the check above can fail.
     let dir = tmpdir("keepalived-bad");
     let bad = dir.join("bad.conf");
     std::fs::write(&bad, "vrrp_instance X {\n    state MASTER\n    priority 900\n").expect("written");
-    let out = Command::new(&bin)
-        .arg("-t")
-        .arg("-f")
-        .arg(&bad)
-        .output()
-        .expect("keepalived -t runs");
-    assert!(!out.status.success(), "keepalived -t accepted a broken file");
+    assert!(!keepalived_check(&[], &bad).0, "keepalived -t accepted a broken file");
 }
 
 /// keepalived 2.2's own `-t` on instances with `nopreempt` / `preempt_delay`: what it clears
@@ -445,7 +429,6 @@ fn live_keepalived_accepts_the_example_files() {
 /// the importer clears (each as a warning at its line) and refuses.
 #[test]
 fn live_keepalived_clears_preemption_as_the_importer_does() {
-    let bin = program("keepalived");
     // keepalived wants a real interface (not lo) in the instance.
     let iface = std::fs::read_dir("/sys/class/net")
         .expect("/sys/class/net")
@@ -492,21 +475,12 @@ fn live_keepalived_clears_preemption_as_the_importer_does() {
         );
         let path = dir.join("k.conf");
         std::fs::write(&path, &text).expect("written");
-        let out = Command::new(&bin)
-            .args(["-t", "-l", "-D", "-f"])
-            .arg(&path)
-            .output()
-            .expect("keepalived -t runs");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (accepted, said) = keepalived_check(&["-l", "-D"], &path);
         let case = format!("{state} {priority} {extra:?}");
         match simpark::import::keepalived::import(&[(text.clone(), "k.conf".into())], None, &[]) {
             Err(e) => {
                 assert!(
-                    !out.status.success() && said.contains("not valid"),
+                    !accepted && said.contains("not valid"),
                     "{case}: keepalived accepts what the importer refuses ({e}): {said}"
                 );
             }
@@ -522,7 +496,7 @@ fn live_keepalived_clears_preemption_as_the_importer_does() {
                     .map(|(k, _)| *k)
                     .collect();
                 assert_eq!(ours, theirs, "{case}: keepalived said {said}");
-                assert_eq!(out.status.success(), theirs.is_empty(), "{case}: {said}");
+                assert_eq!(accepted, theirs.is_empty(), "{case}: {said}");
                 cleared_cases += usize::from(!theirs.is_empty());
             }
         }

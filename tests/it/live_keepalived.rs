@@ -11,7 +11,7 @@
 //!
 //! Also here: keepalived's own sample files through the importer and `keepalived -t`.
 
-use crate::{program, simpark, tmpdir};
+use crate::{keepalived_check, program, simpark, tmpdir};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -376,7 +376,6 @@ fn live_keepalived_moves_the_address_within_simparks_window() {
 /// importer says so and tracks nothing. Real-world files, read where the package put them.
 #[test]
 fn live_keepalived_samples_import_as_keepalived_reads_them() {
-    let bin = program("keepalived");
     let dir = Path::new("/usr/share/doc/keepalived/samples");
     assert!(dir.is_dir(), "{}: Debian's keepalived package ships it", dir.display());
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -391,16 +390,7 @@ fn live_keepalived_samples_import_as_keepalived_reads_them() {
     for path in &files {
         let text = std::fs::read_to_string(path).expect("sample");
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let out = Command::new(&bin)
-            .args(["-t", "-l", "-f"])
-            .arg(path)
-            .output()
-            .expect("keepalived -t runs");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (_, said) = keepalived_check(&["-l"], path);
         let gone: Vec<String> = said
             .lines()
             .filter_map(|l| {

@@ -42,6 +42,24 @@ pub fn program(name: &str) -> String {
     panic!("{name} is not installed: `./test` installs it (apt-get install -y {name})");
 }
 
+/// `keepalived -t` (check the configuration and exit) on `path` with `flags` before `-f`:
+/// whether it accepted the file, and everything it said (stdout then stderr).
+pub fn keepalived_check(flags: &[&str], path: &Path) -> (bool, String) {
+    let out = Command::new(program("keepalived"))
+        .arg("-t")
+        .args(flags)
+        .arg("-f")
+        .arg(path)
+        .output()
+        .expect("keepalived -t runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
 /// A fresh, empty directory for one test.
 pub fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("simpark-it-{}-{name}", std::process::id()));

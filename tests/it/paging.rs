@@ -16,6 +16,17 @@ fn sets(extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `dir/name.toml`: the xpos baseline with `name` and the scenario text `extra`.
+fn xpos_with(dir: &Path, name: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    let text = format!(
+        "extends = \"{}\"\nname = \"{name}\"\n{extra}",
+        repo("scenarios/baseline/xpos.toml").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 fn row<'a>(paging: &'a [serde_json::Value], rule: &str) -> &'a serde_json::Value {
     paging
         .iter()
@@ -119,12 +130,7 @@ fn availability_runs_give_per_rule_paging_figures_with_cis() {
 fn availability_checks_judge_alert_recall() {
     let dir = tmpdir("avail-paging-check");
     let check = |name: &str, expect: &str| {
-        let path = dir.join(format!("{name}.toml"));
-        let text = format!(
-            "extends = \"{}\"\nname = \"{name}\"\n{expect}",
-            repo("scenarios/baseline/xpos.toml").display()
-        );
-        std::fs::write(&path, text).unwrap();
+        let path = xpos_with(&dir, name, expect);
         let out = simpark()
             .args(["check", "--out"])
             .arg(dir.join(name))
@@ -274,15 +280,7 @@ expr = "rate(haproxy_backend_http_responses_total{code=\"5xx\"}[5m]) > 1"
 [monitoring.alertmanager.route]
 group_wait = "45s"
 "#;
-    let write = |name: &str, extra: &str| {
-        let path = dir.join(format!("{name}.toml"));
-        let text = format!(
-            "extends = \"{}\"\nname = \"{name}\"\n{rules}{extra}",
-            repo("scenarios/baseline/xpos.toml").display()
-        );
-        std::fs::write(&path, text).unwrap();
-        path
-    };
+    let write = |name: &str, extra: &str| xpos_with(&dir, name, &format!("{rules}{extra}"));
     let path = write("for", "");
     run_ok(simpark().arg("run").arg(&path).arg("--out").arg(dir.join("out")).args([
         "--set",

@@ -196,10 +196,6 @@ impl Pager {
         watch: Watch,
         target: &str,
     ) -> Vec<RulePages> {
-        assert!(
-            repaired.is_none_or(|r| failed <= r && r <= until),
-            "repaired within the run"
-        );
         let mut out: Vec<RulePages> = Vec::new();
         self.step(failed, repaired, until, watch, target, |n| {
             let firing = n.status == NotificationStatus::Firing;
@@ -241,6 +237,10 @@ impl Pager {
         target: &str,
         mut on: impl FnMut(&Notification) -> bool,
     ) {
+        assert!(
+            repaired.is_none_or(|r| failed <= r && r <= until),
+            "repaired within the run"
+        );
         let cfg = AlertingConfig {
             instances: vec![target.to_string()],
             ..self.cfg.clone()
