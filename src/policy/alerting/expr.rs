@@ -3,9 +3,11 @@
 //! Job: one typed expression tree ([`Expr`]) for built-in and imported rules, and its
 //! evaluation at an instant over the machine's sample store, with Prometheus' semantics:
 //! instant selectors with lookback and staleness, range selectors, `rate`/`increase`/`delta`
-//! with promql's extrapolation (`extrapolatedRate`), `deriv` and `predict_linear` (Kahan-summed
-//! least squares), `*_over_time`, arithmetic and comparisons (filtering or `bool`), `and`/`or`/
-//! `unless`, `on`/`ignoring` one-to-one matching and `sum/min/max/avg/count [by|without]`.
+//! with promql's extrapolation (`extrapolatedRate`), `deriv` and `predict_linear` (least
+//! squares from the running sums of `window.rs`; `linear_regression`, promql's own
+//! Kahan-summed one, where a window holds NaN or an infinity), `*_over_time`, arithmetic and
+//! comparisons (filtering or `bool`), `and`/`or`/`unless`, `on`/`ignoring` one-to-one
+//! matching and `sum/min/max/avg/count [by|without]`.
 //! What is outside the subset is refused when the rule is compiled (`promql.rs`), never here.
 //! Queries on a compiled expression say what it reads (`series`), whether it can give anything
 //! from a subset of the series (`can_select`) and whether its alerts keep `instance`
@@ -18,6 +20,7 @@
 //! `evaluation_interval`), or iterate a hash map.
 
 use super::Series;
+use super::window::{self, History};
 use crate::units::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
@@ -306,17 +309,12 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn in_window(&self, t: SimTime, w: SimDuration) -> bool {
-        t <= self.ts
-            && if self.closed {
-                self.ts.since(t) <= w
-            } else {
-                self.ts.since(t) < w
-            }
+        window::inside(t, self.ts, w, self.closed)
     }
 
     /// Instant selector: the newest sample in the lookback window not hidden by staleness.
     fn instant(&self, s: &Series) -> Option<f64> {
-        let &(t, v) = s.samples.iter().rev().find(|&&(t, _)| t <= self.ts)?;
+        let &(t, v) = s.samples.samples().iter().rev().find(|&&(t, _)| t <= self.ts)?;
         let stale = s.stale_at.is_some_and(|st| t <= st && st <= self.ts);
         (self.in_window(t, self.lookback) && !stale).then_some(v)
     }
@@ -340,6 +338,19 @@ impl Expr {
             Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => e.window_max(),
             Expr::Binary { lhs, rhs, .. } => lhs.window_max().max(rhs.window_max()),
             Expr::Number(_) | Expr::Select(_) => SimDuration::ZERO,
+        }
+    }
+
+    /// Every (metric, window) a range selector of the expression reads.
+    pub(crate) fn ranges(&self, out: &mut Vec<(Metric, SimDuration)>) {
+        match self {
+            Expr::Number(_) | Expr::Select(_) => {}
+            Expr::Range { metrics, window, .. } => out.extend(metrics.iter().map(|&m| (m, *window))),
+            Expr::Neg(e) | Expr::Aggregate { expr: e, .. } => e.ranges(out),
+            Expr::Binary { lhs, rhs, .. } => {
+                lhs.ranges(out);
+                rhs.ranges(out);
+            }
         }
     }
 
@@ -414,13 +425,7 @@ impl Expr {
                     .iter()
                     .filter(|((_, m), _)| metrics.contains(m))
                     .filter_map(|(&(t, m), s)| {
-                        let points: Vec<(SimTime, f64)> = s
-                            .samples
-                            .iter()
-                            .copied()
-                            .filter(|&(at, _)| cx.in_window(at, *window))
-                            .collect();
-                        range_fn(*func, &points, cx.ts, *window).map(|v| (Labels::of(t, m), v))
+                        range_fn(*func, &s.samples, cx.ts, *window).map(|v| (Labels::of(t, m), v))
                     })
                     .collect(),
             ),
@@ -538,20 +543,21 @@ fn aggregate(op: AggOp, grouping: Option<&Grouping>, v: BTreeMap<Labels, f64>) -
         .collect()
 }
 
-/// A range function over `points` (oldest first, all in the window ending at `ts`).
-fn range_fn(func: RangeFn, points: &[(SimTime, f64)], ts: SimTime, window: SimDuration) -> Option<f64> {
-    let first = points.first()?;
-    let n = points.len() as f64;
+/// A range function over the samples of `h` in its window of `window` ending at `ts` (the
+/// window advanced to `ts`): sums and means from the window's running sums.
+fn range_fn(func: RangeFn, h: &History, ts: SimTime, window: SimDuration) -> Option<f64> {
+    let points = h.points(window);
+    points.first()?;
     match func {
         RangeFn::Rate | RangeFn::Increase | RangeFn::Delta => {
             extrapolated_rate(points, ts, window, func != RangeFn::Delta, func == RangeFn::Rate)
         }
-        RangeFn::Deriv => (points.len() >= 2).then(|| linear_regression(points, first.0).0),
-        RangeFn::PredictLinear(h) => (points.len() >= 2).then(|| {
-            let (slope, intercept) = linear_regression(points, ts);
-            slope * h + intercept
+        RangeFn::Deriv => (points.len() >= 2).then(|| h.regression(window, points[0].0).0),
+        RangeFn::PredictLinear(horizon) => (points.len() >= 2).then(|| {
+            let (slope, intercept) = h.regression(window, ts);
+            slope * horizon + intercept
         }),
-        RangeFn::AvgOverTime => Some(points.iter().map(|p| p.1).sum::<f64>() / n),
+        RangeFn::AvgOverTime => Some(h.mean(window)),
         RangeFn::MinOverTime => Some(points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min)),
         RangeFn::MaxOverTime => Some(points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)),
     }
@@ -612,7 +618,7 @@ fn extrapolated_rate(
 }
 
 /// Neumaier-compensated summation step (promql `kahanSumInc`).
-fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+pub(super) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     let t = sum + inc;
     let c = if t.is_infinite() {
         0.0

@@ -58,6 +58,7 @@
 mod expr;
 pub mod promql;
 pub(crate) mod route;
+mod window;
 
 pub use expr::{AggOp, BinOp, Expr, Grouping, LabelName, Labels, Metric, RangeFn};
 pub(crate) use route::{GroupBy, InhibitRule, LabelSet, Matcher, Notifier, Route, TimeInterval};
@@ -255,8 +256,8 @@ pub struct Notification {
 
 #[derive(Clone, Debug)]
 struct Series {
-    /// Oldest first.
-    samples: VecDeque<(SimTime, f64)>,
+    /// The samples, and the windows the rules' range selectors read.
+    samples: window::History,
     /// Staleness marker: samples at or before this instant are hidden from instant selectors.
     stale_at: Option<SimTime>,
 }
@@ -296,6 +297,8 @@ pub struct Alerting {
     rules: Vec<AlertRule>,
     /// How much history the rules need.
     retention: SimDuration,
+    /// Every (metric, window) a rule's range selector reads, each once.
+    ranges: Vec<(Metric, SimDuration)>,
     series: BTreeMap<(usize, Metric), Series>,
     next_eval: SimTime,
     /// (rule index, alert labels) → active alert.
@@ -314,15 +317,20 @@ impl Alerting {
         assert!(!cfg.notifier.route.group_interval.is_zero(), "group_interval 0");
         let mut names = BTreeSet::new();
         let mut retention = cfg.lookback_delta;
+        let mut ranges = Vec::new();
         for r in &rules {
             assert!(names.insert(r.name.clone()), "duplicate rule name {}", r.name);
             assert!(!r.expr.is_scalar(), "rule {} is a number, not a vector", r.name);
             retention = retention.max(r.expr.window_max());
+            r.expr.ranges(&mut ranges);
         }
+        ranges.sort_by_key(|&(m, w)| (m, w));
+        ranges.dedup();
         Alerting {
             cfg,
             rules,
             retention,
+            ranges,
             series: BTreeMap::new(),
             next_eval: SimTime::ZERO,
             active: BTreeMap::new(),
@@ -339,18 +347,17 @@ impl Alerting {
 
     /// A scraped sample. `Up` = 0 also marks the target's other series stale.
     pub fn handle_sample(&mut self, now: SimTime, target: usize, metric: Metric, value: f64) {
-        let s = self.series.entry((target, metric)).or_insert(Series {
-            samples: VecDeque::new(),
-            stale_at: None,
+        let ranges = &self.ranges;
+        let s = self.series.entry((target, metric)).or_insert_with(|| {
+            let widths: Vec<SimDuration> = ranges.iter().filter(|r| r.0 == metric).map(|r| r.1).collect();
+            Series {
+                samples: window::History::new(&widths),
+                stale_at: None,
+            }
         });
-        if let Some(&(last, _)) = s.samples.back() {
-            assert!(now >= last, "sample out of order for {target}/{metric:?}");
-        }
-        s.samples.push_back((now, value));
+        s.samples.push(now, value);
         // Keep everything newer than the longest window, plus the newest sample.
-        while s.samples.len() > 1 && now.saturating_since(s.samples[0].0) > self.retention {
-            s.samples.pop_front();
-        }
+        s.samples.forget(now, self.retention);
         if metric == Metric::Up && value == 0.0 {
             for ((t, m), other) in self.series.range_mut((target, Metric::Up)..) {
                 if *t != target {
@@ -463,9 +470,12 @@ impl Alerting {
     }
 
     fn evaluate(&mut self, ts: SimTime) {
+        for s in self.series.values_mut() {
+            s.samples.advance(ts, self.cfg.closed_windows);
+        }
         for ri in 0..self.rules.len() {
             let results = self.query(ri, ts);
-            let rule = self.rules[ri].clone();
+            let (for_, keep_firing_for) = (self.rules[ri].for_, self.rules[ri].keep_firing_for);
             for &labels in &results {
                 if let std::collections::btree_map::Entry::Vacant(e) = self.active.entry((ri, labels)) {
                     e.insert(Active {
@@ -486,9 +496,9 @@ impl Alerting {
                 let a = self.active.get_mut(&(ri, labels)).expect("key listed");
                 if !results.contains(&labels) {
                     let mut keep_firing = false;
-                    if a.state == AlertState::Firing && !rule.keep_firing_for.is_zero() {
+                    if a.state == AlertState::Firing && !keep_firing_for.is_zero() {
                         let since = *a.keep_firing_since.get_or_insert(ts);
-                        keep_firing = ts.since(since) < rule.keep_firing_for;
+                        keep_firing = ts.since(since) < keep_firing_for;
                     }
                     if !keep_firing {
                         let was = a.state;
@@ -504,7 +514,7 @@ impl Alerting {
                     continue;
                 }
                 a.keep_firing_since = None;
-                if a.state == AlertState::Pending && ts.since(a.active_at) >= rule.for_ {
+                if a.state == AlertState::Pending && ts.since(a.active_at) >= for_ {
                     a.state = AlertState::Firing;
                     self.push_log(ts, ri, labels, StateChange::Firing);
                     self.am_receive(ri, labels, false, ts);
