@@ -415,6 +415,12 @@ pub struct Backend {
     // queues
     px_queue: VecDeque<Pending>,
     srv_queued: usize,
+    /// (seq, server) of every request put in a server queue, in enqueue order, with entries
+    /// already taken out left in place until they reach the front (`trim_srv_order`). The
+    /// front is the oldest request still waiting in a server queue, so the one with the
+    /// earliest deadline (`timeout queue` is the same for all): the next queue timeout costs
+    /// O(1) instead of a look at every server.
+    srv_order: VecDeque<(u64, u32)>,
     /// Some server can slow-start (a dynamic algorithm and a `slowstart`): decided once per
     /// configuration, so backends without it never look for warm-up steps per request.
     slowstart_any: bool,
@@ -606,6 +612,7 @@ impl Backend {
             ring: [Vec::new(), Vec::new()],
             px_queue: VecDeque::with_capacity(spec.queue_max.min(1 << 16)),
             srv_queued: 0,
+            srv_order: VecDeque::new(),
             slowstart_any: false,
             enq_seq: 0,
             dispatch_out: VecDeque::with_capacity(n.max(16)),
@@ -879,12 +886,8 @@ impl Backend {
                 }
             }
         }
-        if self.srv_queued > 0 {
-            for s in &self.servers {
-                if let Some(p) = s.queue.front() {
-                    best = Some(best.map_or(p.deadline, |b| b.min(p.deadline)));
-                }
-            }
+        if let Some((_, p)) = self.oldest_in_server_queue() {
+            best = Some(best.map_or(p.deadline, |b| b.min(p.deadline)));
         }
         best.filter(|&d| d != SimTime::MAX)
     }
@@ -904,14 +907,10 @@ impl Backend {
         loop {
             // (deadline, seq, queue): queue == NONE_IDX for the backend queue
             let mut best: Option<(SimTime, u64, u32)> = self.px_queue.front().map(|p| (p.deadline, p.seq, NONE_IDX));
-            if self.srv_queued > 0 {
-                for (i, s) in self.servers.iter().enumerate() {
-                    if let Some(p) = s.queue.front() {
-                        let c = (p.deadline, p.seq, i as u32);
-                        if best.is_none_or(|b| (c.0, c.1) < (b.0, b.1)) {
-                            best = Some(c);
-                        }
-                    }
+            if let Some((s, p)) = self.oldest_in_server_queue() {
+                let c = (p.deadline, p.seq, s);
+                if best.is_none_or(|b| (c.0, c.1) < (b.0, b.1)) {
+                    best = Some(c);
                 }
             }
             match best {
@@ -920,7 +919,9 @@ impl Backend {
                         self.px_queue.pop_front()
                     } else {
                         self.srv_queued -= 1;
-                        self.servers[q as usize].queue.pop_front()
+                        let p = self.servers[q as usize].queue.pop_front();
+                        self.trim_srv_order();
+                        p
                     };
                     let p = p.expect("queue front vanished");
                     self.reject_out.push_back((p.req, RejectReason::QueueTimeout));
@@ -1812,6 +1813,7 @@ impl Backend {
                         return Decision::Rejected(RejectReason::QueueFull);
                     }
                     let p = self.make_pending(now, req, hash_key);
+                    self.srv_order.push_back((p.seq, s as u32));
                     self.servers[s].queue.push_back(p);
                     self.srv_queued += 1;
                     // fwlc keys count the server queue, but HAProxy only repositions on
@@ -1822,6 +1824,44 @@ impl Backend {
                 Decision::Dispatch(s)
             }
         }
+    }
+
+    /// Whether the request enqueued as `seq` still waits in `server`'s queue: a server queue
+    /// only loses its front (or everything), so it holds every entry from its front on.
+    fn waits_in_server_queue(&self, (seq, server): (u64, u32)) -> bool {
+        self.servers[server as usize]
+            .queue
+            .front()
+            .is_some_and(|p| p.seq <= seq)
+    }
+
+    /// Drops the entries of `srv_order` taken out of their queue from its front, and all of
+    /// them once they outnumber the waiting requests twice over (amortized O(1)).
+    fn trim_srv_order(&mut self) {
+        while let Some(&e) = self.srv_order.front() {
+            if self.waits_in_server_queue(e) {
+                break;
+            }
+            self.srv_order.pop_front();
+        }
+        if self.srv_order.len() > 2 * self.srv_queued + 64 {
+            let mut order = std::mem::take(&mut self.srv_order);
+            order.retain(|&e| self.waits_in_server_queue(e));
+            self.srv_order = order;
+        }
+        debug_assert!(self.srv_order.len() >= self.srv_queued);
+    }
+
+    /// The request waiting longest in any server queue (the earliest deadline among them),
+    /// and its server.
+    fn oldest_in_server_queue(&self) -> Option<(u32, &Pending)> {
+        let &(seq, server) = self.srv_order.front()?;
+        let p = self.servers[server as usize]
+            .queue
+            .front()
+            .expect("srv_order's front waits");
+        assert_eq!(p.seq, seq, "srv_order's front is its server's queue front");
+        Some((server, p))
     }
 
     fn make_pending(&mut self, now: SimTime, req: u64, hash_key: u64) -> Pending {
@@ -1878,7 +1918,9 @@ impl Backend {
             };
             let pend = if from_srv {
                 self.srv_queued -= 1;
-                self.servers[s].queue.pop_front()
+                let p = self.servers[s].queue.pop_front();
+                self.trim_srv_order();
+                p
             } else {
                 self.px_queue.pop_front()
             }
@@ -1925,6 +1967,7 @@ impl Backend {
         }
         let mut q = std::mem::take(&mut self.servers[s].queue);
         self.srv_queued -= q.len();
+        self.trim_srv_order();
         // Only non-random algorithms ever fill a server queue (see `NoRng`).
         let mut dummy = NoRng;
         while let Some(p) = q.pop_front() {
@@ -2254,6 +2297,69 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The next queue timeout from the list of server-queued requests (O(1)) is the one a
+    /// look at every queue gives, through arrivals, completions, timeouts and servers going
+    /// down (with redispatch: their queues are load-balanced again) and up.
+    #[test]
+    fn next_queue_timeout_needs_no_scan() {
+        for n in [3, 24] {
+            next_queue_timeout_matches_a_scan(n);
+        }
+    }
+
+    fn next_queue_timeout_matches_a_scan(n: u32) {
+        use rand::Rng;
+        let servers: Vec<ServerSpec> = (0..n).map(|i| srv_mc(1 + i % 3, 1 + i % 2)).collect();
+        let mut be = Backend::new(BackendSpec {
+            redispatch: Some(1),
+            queue_max: 10_000,
+            ..spec(Algorithm::Source, servers)
+        });
+        let scan = |be: &Backend| {
+            let fronts = be.servers.iter().filter_map(|s| s.queue.front());
+            let d = be.px_queue.front().into_iter().chain(fronts).map(|p| p.deadline).min();
+            d.filter(|&d| d != SimTime::MAX)
+        };
+        let (mut drive, mut r) = (rng(), rng());
+        let mut busy: Vec<ServerIdx> = Vec::new();
+        let (mut now, mut timeouts, mut most_queued) = (T0, 0, 0);
+        for i in 0..40_000u64 {
+            now += SimDuration::from_millis(drive.random_range(0..40));
+            while let Some(d) = be.poll_timeout().filter(|&d| d <= now) {
+                assert_eq!(Some(d), scan(&be));
+                be.handle_timeout(d);
+            }
+            let x: u32 = drive.random_range(0..100);
+            if x < 55 {
+                if let Decision::Dispatch(s) = be.handle_request(now, i, drive.random_range(0..500), &mut r) {
+                    busy.push(s);
+                }
+            } else if x < 97 {
+                if !busy.is_empty() && drive.random_range(0..4) == 0 {
+                    let s = busy.swap_remove(drive.random_range(0..busy.len()));
+                    be.handle_done(now, s);
+                }
+            } else {
+                let s = drive.random_range(0..n as usize);
+                let up = !be.is_up(s);
+                be.handle_server_state(now, s, up);
+            }
+            while let Some((_, s)) = be.poll_dispatch() {
+                busy.push(s);
+            }
+            while be.poll_rejected().is_some() {
+                timeouts += 1;
+            }
+            assert_eq!(be.poll_timeout(), scan(&be), "step {i}");
+            assert!(be.srv_order.len() <= 2 * be.srv_queued + 64 + 1);
+            most_queued = most_queued.max(be.srv_queued);
+        }
+        assert!(
+            timeouts > 1000 && most_queued > 100,
+            "{timeouts} timeouts, {most_queued} queued at most"
+        );
     }
 
     fn names(s: &str) -> Vec<String> {
