@@ -64,7 +64,7 @@ const EXACT_MAX: i128 = 1 << 53;
 impl Exact {
     /// Add (`sign` 1) or subtract (-1) a sample.
     fn add(&mut self, t: SimTime, v: f64, sign: i128) {
-        let whole = t.as_nanos() % 1_000_000_000 == 0 && v.fract() == 0.0 && v.abs() <= EXACT_MAX as f64;
+        let whole = t.as_nanos().is_multiple_of(1_000_000_000) && v.fract() == 0.0 && v.abs() <= EXACT_MAX as f64;
         if !whole {
             self.others = self.others.checked_add_signed(sign as i64).expect("counted once");
             return;
@@ -81,7 +81,7 @@ impl Exact {
     /// `at` is on a whole second, and every partial sum stays below 2^53 (so each is exact
     /// in f64, as promql's are). `span`: the window's largest |x|.
     fn sums(&self, n: i128, at: SimTime, span: i128) -> Option<[f64; 4]> {
-        if self.others > 0 || at.as_nanos() % 1_000_000_000 != 0 {
+        if self.others > 0 || !at.as_nanos().is_multiple_of(1_000_000_000) {
             return None;
         }
         let a = i128::from(at.as_nanos() / 1_000_000_000);
@@ -89,7 +89,7 @@ impl Exact {
         let sxy = self.ty - a * self.y;
         let sx2 = self.t2 - 2 * a * self.t + n * a * a;
         let fits = n * span < EXACT_MAX && self.y_abs < EXACT_MAX && self.y_abs * span < EXACT_MAX && sx2 < EXACT_MAX;
-        fits.then(|| [sx as f64, self.y as f64, sxy as f64, sx2 as f64])
+        fits.then_some([sx as f64, self.y as f64, sxy as f64, sx2 as f64])
     }
 }
 
@@ -259,7 +259,10 @@ impl History {
         }
         let n = (w.hi - w.lo) as f64;
         let span = [w.lo, w.hi - 1].map(|i| seconds(self.at(i).0, intercept_time).abs().ceil() as i128);
-        if let Some([sx, sy, sxy, sx2]) = w.exact.sums((w.hi - w.lo) as i128, intercept_time, span[0].max(span[1])) {
+        if let Some([sx, sy, sxy, sx2]) = w
+            .exact
+            .sums((w.hi - w.lo) as i128, intercept_time, span[0].max(span[1]))
+        {
             // promql's own arithmetic on its own (exact) sums: the same bits.
             let slope = (sxy - sx * sy / n) / (sx2 - sx * sx / n);
             return (slope, sy / n - slope * sx / n);
@@ -469,7 +472,11 @@ mod tests {
         }
         let (slope, intercept) = h.regression(w, ts);
         assert_eq!((slope, intercept), linear_regression(h.points(w), ts));
-        assert_eq!(slope * 3600.0 + intercept, 0.0, "exactly full in an hour, as promql computes");
+        assert_eq!(
+            slope * 3600.0 + intercept,
+            0.0,
+            "exactly full in an hour, as promql computes"
+        );
 
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         let mut exact = 0;
