@@ -300,14 +300,23 @@ pub(super) enum Value {
 
 /// What an evaluation reads: the sample store at instant `ts`.
 pub(super) struct Ctx<'a> {
-    pub(crate) series: &'a BTreeMap<(usize, Metric), Series>,
+    /// By (metric, target): a selector reads its metrics' ranges.
+    pub(crate) series: &'a BTreeMap<(Metric, usize), Series>,
     pub(crate) ts: SimTime,
     pub(crate) lookback: SimDuration,
     /// Prometheus 2.x windows `[ts - w, ts]` (true) or 3.x `(ts - w, ts]` (false).
     pub(crate) closed: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The series of `metrics`, by metric then target.
+    fn of(&self, metrics: &'a [Metric]) -> impl Iterator<Item = (&'a (Metric, usize), &'a Series)> + use<'a> {
+        let series = self.series;
+        metrics
+            .iter()
+            .flat_map(move |&m| series.range((m, 0)..=(m, usize::MAX)))
+    }
+
     fn in_window(&self, t: SimTime, w: SimDuration) -> bool {
         window::inside(t, self.ts, w, self.closed)
     }
@@ -414,17 +423,13 @@ impl Expr {
         match self {
             Expr::Number(x) => Value::Scalar(*x),
             Expr::Select(metrics) => Value::Vector(
-                cx.series
-                    .iter()
-                    .filter(|((_, m), _)| metrics.contains(m))
-                    .filter_map(|(&(t, m), s)| cx.instant(s).map(|v| (Labels::of(t, m), v)))
+                cx.of(metrics)
+                    .filter_map(|(&(m, t), s)| cx.instant(s).map(|v| (Labels::of(t, m), v)))
                     .collect(),
             ),
             Expr::Range { func, metrics, window } => Value::Vector(
-                cx.series
-                    .iter()
-                    .filter(|((_, m), _)| metrics.contains(m))
-                    .filter_map(|(&(t, m), s)| {
+                cx.of(metrics)
+                    .filter_map(|(&(m, t), s)| {
                         range_fn(*func, &s.samples, cx.ts, *window).map(|v| (Labels::of(t, m), v))
                     })
                     .collect(),

@@ -299,7 +299,8 @@ pub struct Alerting {
     retention: SimDuration,
     /// Every (metric, window) a rule's range selector reads, each once.
     ranges: Vec<(Metric, SimDuration)>,
-    series: BTreeMap<(usize, Metric), Series>,
+    /// By (metric, target).
+    series: BTreeMap<(Metric, usize), Series>,
     next_eval: SimTime,
     /// (rule index, alert labels) → active alert.
     active: BTreeMap<(usize, Labels), Active>,
@@ -348,7 +349,7 @@ impl Alerting {
     /// A scraped sample. `Up` = 0 also marks the target's other series stale.
     pub fn handle_sample(&mut self, now: SimTime, target: usize, metric: Metric, value: f64) {
         let ranges = &self.ranges;
-        let s = self.series.entry((target, metric)).or_insert_with(|| {
+        let s = self.series.entry((metric, target)).or_insert_with(|| {
             let widths: Vec<SimDuration> = ranges.iter().filter(|r| r.0 == metric).map(|r| r.1).collect();
             Series {
                 samples: window::History::new(&widths),
@@ -359,11 +360,8 @@ impl Alerting {
         // Keep everything newer than the longest window, plus the newest sample.
         s.samples.forget(now, self.retention);
         if metric == Metric::Up && value == 0.0 {
-            for ((t, m), other) in self.series.range_mut((target, Metric::Up)..) {
-                if *t != target {
-                    break;
-                }
-                if *m != Metric::Up {
+            for m in Metric::ALL.into_iter().filter(|&m| m != Metric::Up) {
+                if let Some(other) = self.series.get_mut(&(m, target)) {
                     other.stale_at = Some(now);
                 }
             }
@@ -470,8 +468,13 @@ impl Alerting {
     }
 
     fn evaluate(&mut self, ts: SimTime) {
-        for s in self.series.values_mut() {
-            s.samples.advance(ts, self.cfg.closed_windows);
+        for i in 0..self.ranges.len() {
+            let m = self.ranges[i].0;
+            if i == 0 || self.ranges[i - 1].0 != m {
+                for s in self.series.range_mut((m, 0)..=(m, usize::MAX)).map(|(_, s)| s) {
+                    s.samples.advance(ts, self.cfg.closed_windows);
+                }
+            }
         }
         for ri in 0..self.rules.len() {
             let results = self.query(ri, ts);
