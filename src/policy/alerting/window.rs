@@ -276,15 +276,20 @@ impl History {
         (slope, w.base + sy / n - slope * (sx / n - shift))
     }
 
-    /// The mean of the window of `width` (at least one sample), from the running sums.
+    /// The mean of the window of `width` (at least one sample), from the running sums: for
+    /// integer values the exact sum, so the plain sum's mean.
     pub(super) fn mean(&self, width: SimDuration) -> f64 {
         let w = self.window(width);
         assert!(w.hi > w.lo, "a mean needs a sample");
+        let n = (w.hi - w.lo) as f64;
         if w.nonfinite > 0 {
-            let p = self.points(width);
-            return p.iter().map(|p| p.1).sum::<f64>() / p.len() as f64;
+            return self.points(width).iter().map(|p| p.1).sum::<f64>() / n;
         }
-        w.base + (w.sums.y.0 + w.sums.y.1) / (w.hi - w.lo) as f64
+        if w.exact.others == 0 && w.exact.y_abs < EXACT_MAX {
+            // Integers: the exact sum, as a plain sum of them is.
+            return w.exact.y as f64 / n;
+        }
+        w.base + (w.sums.y.0 + w.sums.y.1) / n
     }
 }
 
@@ -499,6 +504,8 @@ mod tests {
                     let ours = h.regression(width, t);
                     assert_eq!(ours.0.to_bits(), direct.0.to_bits(), "case {case} at {t:?}");
                     assert_eq!(ours.1.to_bits(), direct.1.to_bits(), "case {case} at {t:?}");
+                    let sum: f64 = h.points(width).iter().map(|p| p.1).sum();
+                    assert_eq!(h.mean(width), sum / h.points(width).len() as f64);
                     exact += 1;
                 }
             }
