@@ -1854,7 +1854,11 @@ impl Backend {
 
     /// The request waiting longest in any server queue (the earliest deadline among them),
     /// and its server.
+    #[inline]
     fn oldest_in_server_queue(&self) -> Option<(u32, &Pending)> {
+        if self.srv_queued == 0 {
+            return None;
+        }
         let &(seq, server) = self.srv_order.front()?;
         let p = self.servers[server as usize]
             .queue
