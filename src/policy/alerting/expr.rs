@@ -555,7 +555,15 @@ fn range_fn(func: RangeFn, h: &History, ts: SimTime, window: SimDuration) -> Opt
     points.first()?;
     match func {
         RangeFn::Rate | RangeFn::Increase | RangeFn::Delta => {
-            extrapolated_rate(points, ts, window, func != RangeFn::Delta, func == RangeFn::Rate)
+            let counter = func != RangeFn::Delta;
+            extrapolated_rate(
+                points,
+                ts,
+                window,
+                counter,
+                func == RangeFn::Rate,
+                counter && h.drops(window),
+            )
         }
         RangeFn::Deriv => (points.len() >= 2).then(|| h.regression(window, points[0].0).0),
         RangeFn::PredictLinear(horizon) => (points.len() >= 2).then(|| {
@@ -578,6 +586,7 @@ fn extrapolated_rate(
     window: SimDuration,
     is_counter: bool,
     is_rate: bool,
+    resets: bool,
 ) -> Option<f64> {
     if points.len() < 2 {
         return None;
@@ -588,7 +597,9 @@ fn extrapolated_rate(
     let (t0, v0) = points[0];
     let (tn, vn) = points[points.len() - 1];
     let mut result = vn - v0;
-    if is_counter {
+    // Without a drop (`resets` false) the loop below adds nothing: the first value is
+    // compared with 0, and adding 0 to `vn - v0` (never -0) changes no bit.
+    if resets {
         let mut last = 0.0;
         for &(_, v) in points {
             if v < last {
@@ -673,19 +684,61 @@ mod tests {
         SimTime::from_secs(s)
     }
 
+    /// Where the value never drops, `rate`, `increase` and `delta` from the window's ends
+    /// (`resets` false) have the very bits of the full scan: random counters (some starting
+    /// below 0, some with resets, NaN now and then), every window of up to 40 samples.
+    #[test]
+    fn rates_without_a_drop_need_no_scan() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let (mut same, mut scanned) = (0, 0);
+        for _ in 0..200 {
+            let mut v: f64 = rng.random_range(-50.0..50.0);
+            let pts: Vec<(SimTime, f64)> = (0..60u64)
+                .map(|i| {
+                    v = match rng.random_range(0..40) {
+                        0 => rng.random_range(0.0..10.0),
+                        1 => f64::NAN,
+                        _ if v.is_nan() => 3.0,
+                        _ => v + rng.random_range(0.0..7.5),
+                    };
+                    (secs(15 * i + rng.random_range(0..5)), v)
+                })
+                .collect();
+            for lo in 0..pts.len() {
+                for hi in lo + 2..pts.len().min(lo + 40) {
+                    let w = &pts[lo..hi];
+                    let drops = w.windows(2).any(|p| p[1].1 < p[0].1);
+                    let ts = w[w.len() - 1].0 + SimDuration::from_secs(7);
+                    let width = SimDuration::from_secs(15 * 40);
+                    for (counter, rate) in [(true, true), (true, false), (false, false)] {
+                        let full = extrapolated_rate(w, ts, width, counter, rate, counter);
+                        let ends = extrapolated_rate(w, ts, width, counter, rate, counter && drops);
+                        assert_eq!(full.map(f64::to_bits), ends.map(f64::to_bits), "{w:?}");
+                    }
+                    if drops { scanned += 1 } else { same += 1 }
+                }
+            }
+        }
+        assert!(
+            same > 10_000 && scanned > 10_000,
+            "{same} windows without a drop, {scanned} with"
+        );
+    }
+
     #[test]
     fn rate_extrapolates_like_promql() {
         // A counter growing 60 per minute, sampled every 60 s from 0 s; rate(x[5m]) at 600 s.
         // Closed window [300, 600]: 6 samples, sampled 300 s, no extrapolation: 1/s.
         let pts: Vec<(SimTime, f64)> = (5..=10).map(|i| (secs(60 * i), 60.0 * i as f64)).collect();
-        let r = extrapolated_rate(&pts, secs(600), SimDuration::from_mins(5), true, true);
+        let r = extrapolated_rate(&pts, secs(600), SimDuration::from_mins(5), true, true, true);
         assert_eq!(r, Some(1.0));
         // Open window (300, 600]: 5 samples, sampled 240 s, extended to the start by 60 s.
-        let r = extrapolated_rate(&pts[1..], secs(600), SimDuration::from_mins(5), true, true);
+        let r = extrapolated_rate(&pts[1..], secs(600), SimDuration::from_mins(5), true, true, true);
         assert_eq!(r, Some(1.0));
         // A counter reset (100 -> 5) is added back.
         let pts = [(secs(0), 90.0), (secs(60), 100.0), (secs(120), 5.0)];
-        let inc = extrapolated_rate(&pts, secs(120), SimDuration::from_secs(120), true, false);
+        let inc = extrapolated_rate(&pts, secs(120), SimDuration::from_secs(120), true, false, true);
         // Increase 15 over 120 s sampled; the zero point (90/15*120 s before) is far: no clamp.
         assert_eq!(inc, Some(15.0));
     }

@@ -108,6 +108,8 @@ struct Window {
     exact: Exact,
     /// Samples in the window whose value is not finite (left out of `sums`).
     nonfinite: u64,
+    /// Neighbours in the window where the value drops (`v[n] < v[n - 1]`: a counter reset).
+    drops: u64,
     /// Samples that left the window since the last rebuild.
     left: u64,
 }
@@ -139,6 +141,7 @@ impl History {
                 sums: Sums::default(),
                 exact: Exact::default(),
                 nonfinite: 0,
+                drops: 0,
                 left: 0,
             })
             .collect();
@@ -183,10 +186,12 @@ impl History {
         while self.buf.len() - self.start > 1 && now.saturating_since(self.buf[self.start].0) > retention {
             let n = self.first + self.start as u64;
             let (t, v) = self.buf[self.start];
+            let next = self.buf.get(self.start + 1).map(|p| p.1);
             for w in &mut self.windows {
                 assert!(w.width <= retention, "window {:?} longer than the retention", w.width);
                 if w.lo == n {
                     if w.hi > n {
+                        w.drops -= u64::from(n + 1 < w.hi && next.is_some_and(|next| next < v));
                         w.remove(t, v);
                     }
                     w.lo += 1;
@@ -212,11 +217,13 @@ impl History {
         for w in &mut self.windows {
             while w.hi < end && at(w.hi).0 <= ts {
                 let (t, v) = at(w.hi);
+                w.drops += u64::from(w.hi > w.lo && v < at(w.hi - 1).1);
                 w.add(t, v);
                 w.hi += 1;
             }
             while w.lo < w.hi && !inside(at(w.lo).0, ts, w.width, closed) {
                 let (t, v) = at(w.lo);
+                w.drops -= u64::from(w.lo + 1 < w.hi && at(w.lo + 1).1 < v);
                 w.remove(t, v);
                 w.lo += 1;
                 w.left += 1;
@@ -232,6 +239,13 @@ impl History {
             .iter()
             .find(|w| w.width == width)
             .expect("every range a rule reads has a window (Alerting::new)")
+    }
+
+    /// Whether the value drops anywhere in the window of `width` (a counter reset: promql's
+    /// `rate` and `increase` add the value before it back; without one they need only the
+    /// window's ends).
+    pub(super) fn drops(&self, width: SimDuration) -> bool {
+        self.window(width).drops > 0
     }
 
     /// The samples in the window of `width` as of the last `advance`, oldest first.
@@ -419,6 +433,8 @@ mod tests {
                             .collect();
                         let bits = |p: &[(SimTime, f64)]| p.iter().map(|&(t, v)| (t, v.to_bits())).collect::<Vec<_>>();
                         assert_eq!(bits(h.points(wd)), bits(&direct), "case {case} step {step}");
+                        let drops = direct.windows(2).filter(|p| p[1].1 < p[0].1).count() as u64;
+                        assert_eq!(h.window(wd).drops, drops, "case {case} step {step}");
                         if direct.len() < 2 {
                             continue;
                         }
