@@ -2,23 +2,27 @@
 //!
 //! Job: make a range selector cost O(1) per evaluation, whatever the window's length. The
 //! samples sit in one buffer (oldest first, numbered from the series' first sample); each
-//! window a rule reads over this series keeps the numbers `[lo, hi)` of the samples in it and
+//! window a rule reads over this series keeps the numbers `[lo, hi)` of the samples in it,
 //! Neumaier-compensated running sums of x, y, xy and x² (x in seconds from the window's
-//! `origin`), the least-squares line's inputs. `advance(ts)` moves every window to the one
-//! ending at `ts`: samples enter at `hi`, leave at `lo`, each added or subtracted once.
+//! `origin`: the least-squares line's inputs), the same sums as exact integers over its
+//! whole-second integer samples, and the number of neighbours where the value drops (counter
+//! resets). `advance(ts)` moves every window to the one ending at `ts`: samples enter at
+//! `hi`, leave at `lo`, each added or subtracted once.
 //!
 //! Invariants, after `advance(ts)`: a window holds exactly the samples with `t <= ts` inside
-//! it (`(ts - w, ts]`, or `[ts - w, ts]` with closed windows); its sums are over those of
-//! them whose value is finite (the others are counted in `nonfinite`, and a window holding one
-//! is regressed from its samples, so NaN and infinities behave as in PromQL). Times passed to
-//! `advance` and `push` never go back. A window is rebuilt from its samples (sums recomputed,
-//! origin moved to its first sample) once more samples have left it since the last rebuild
-//! than it holds: each sample is summed at most three times, and rounding from subtractions
-//! cannot pile up.
+//! it (`(ts - w, ts]`, or `[ts - w, ts]` with closed windows); its float sums are over those
+//! of them whose value is finite (the others are counted in `nonfinite`, and a window holding
+//! one is regressed from its samples, so NaN and infinities behave as in PromQL); `drops`
+//! counts exactly the drops between its samples. Times passed to `advance` and `push` never
+//! go back. A window is rebuilt from its samples (sums recomputed, origin moved to its first
+//! sample) once more samples have left it since the last rebuild than it holds: each sample
+//! is summed at most three times, and rounding from subtractions cannot pile up.
 //!
-//! The sums give the same line as promql's `linearRegression` over the same points up to
-//! rounding (its sums are taken afresh, relative to the evaluation instant); the test
-//! `running_sums_match_the_direct_regression` bounds the difference.
+//! When every sample of a window has an integer value and a whole-second time, the line has
+//! the very bits of promql's `linearRegression` (its Kahan sums are exact then, and so are
+//! ours); otherwise it is the same up to rounding (promql's sums are taken afresh, relative
+//! to the evaluation instant): the tests `whole_samples_give_promqls_bits` and
+//! `running_sums_match_the_direct_regression`.
 
 use super::expr::{kahan_inc, linear_regression};
 use crate::units::{SimDuration, SimTime};
