@@ -549,7 +549,7 @@ fn aggregate(op: AggOp, grouping: Option<&Grouping>, v: BTreeMap<Labels, f64>) -
 }
 
 /// A range function over the samples of `h` in its window of `window` ending at `ts` (the
-/// window advanced to `ts`): sums and means from the window's running sums.
+/// window advanced to `ts`): sums, means and extremes kept by the window.
 fn range_fn(func: RangeFn, h: &History, ts: SimTime, window: SimDuration) -> Option<f64> {
     let points = h.points(window);
     points.first()?;
@@ -571,8 +571,8 @@ fn range_fn(func: RangeFn, h: &History, ts: SimTime, window: SimDuration) -> Opt
             slope * horizon + intercept
         }),
         RangeFn::AvgOverTime => Some(h.mean(window)),
-        RangeFn::MinOverTime => Some(points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min)),
-        RangeFn::MaxOverTime => Some(points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)),
+        RangeFn::MinOverTime => Some(h.extreme(window, true)),
+        RangeFn::MaxOverTime => Some(h.extreme(window, false)),
     }
 }
 

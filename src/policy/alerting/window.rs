@@ -5,9 +5,10 @@
 //! window a rule reads over this series keeps the numbers `[lo, hi)` of the samples in it,
 //! Neumaier-compensated running sums of x, y, xy and x² (x in seconds from the window's
 //! `origin`: the least-squares line's inputs), the same sums as exact integers over its
-//! whole-second integer samples, and the number of neighbours where the value drops (counter
-//! resets). `advance(ts)` moves every window to the one ending at `ts`: samples enter at
-//! `hi`, leave at `lo`, each added or subtracted once.
+//! whole-second integer samples, the number of neighbours where the value drops (counter
+//! resets), and queues of the candidates for its least and most value (a sliding-window
+//! minimum: each sample enters and leaves once). `advance(ts)` moves every window to the one
+//! ending at `ts`: samples enter at `hi`, leave at `lo`, each added or subtracted once.
 //!
 //! Invariants, after `advance(ts)`: a window holds exactly the samples with `t <= ts` inside
 //! it (`(ts - w, ts]`, or `[ts - w, ts]` with closed windows); its float sums are over those
@@ -26,6 +27,7 @@
 
 use super::expr::{kahan_inc, linear_regression};
 use crate::units::{SimDuration, SimTime};
+use std::collections::VecDeque;
 
 /// Compensated running sums of one window.
 #[derive(Copy, Clone, Debug, Default)]
@@ -98,7 +100,7 @@ impl Exact {
 }
 
 /// One range window over a series.
-#[derive(Copy, Clone, Debug)]
+#[derive(Clone, Debug)]
 struct Window {
     width: SimDuration,
     /// Sample numbers in the window: `lo..hi`.
@@ -114,6 +116,11 @@ struct Window {
     nonfinite: u64,
     /// Neighbours in the window where the value drops (`v[n] < v[n - 1]`: a counter reset).
     drops: u64,
+    /// Numbers of the samples that are the smallest (largest) non-NaN value from them to
+    /// `hi`, the first of equals: increasing (decreasing) values, the window's least (most)
+    /// at the front.
+    least: VecDeque<u64>,
+    most: VecDeque<u64>,
     /// Samples that left the window since the last rebuild.
     left: u64,
 }
@@ -146,6 +153,8 @@ impl History {
                 exact: Exact::default(),
                 nonfinite: 0,
                 drops: 0,
+                least: VecDeque::new(),
+                most: VecDeque::new(),
                 left: 0,
             })
             .collect();
@@ -196,7 +205,7 @@ impl History {
                 if w.lo == n {
                     if w.hi > n {
                         w.drops -= u64::from(n + 1 < w.hi && next.is_some_and(|next| next < v));
-                        w.remove(t, v);
+                        w.remove(n, t, v);
                     }
                     w.lo += 1;
                     w.hi = w.hi.max(w.lo);
@@ -223,12 +232,13 @@ impl History {
                 let (t, v) = at(w.hi);
                 w.drops += u64::from(w.hi > w.lo && v < at(w.hi - 1).1);
                 w.add(t, v);
+                w.extremes(v, at);
                 w.hi += 1;
             }
             while w.lo < w.hi && !inside(at(w.lo).0, ts, w.width, closed) {
                 let (t, v) = at(w.lo);
                 w.drops -= u64::from(w.lo + 1 < w.hi && at(w.lo + 1).1 < v);
-                w.remove(t, v);
+                w.remove(w.lo, t, v);
                 w.lo += 1;
                 w.left += 1;
             }
@@ -250,6 +260,15 @@ impl History {
     /// window's ends).
     pub(super) fn drops(&self, width: SimDuration) -> bool {
         self.window(width).drops > 0
+    }
+
+    /// promql's `min_over_time` (`least`) or `max_over_time` of the window of `width` (at
+    /// least one sample): the first smallest (largest) value that is not NaN; NaN if all are.
+    pub(super) fn extreme(&self, width: SimDuration, least: bool) -> f64 {
+        let w = self.window(width);
+        assert!(w.hi > w.lo, "an extreme needs a sample");
+        let q = if least { &w.least } else { &w.most };
+        q.front().map_or(f64::NAN, |&n| self.at(n).1)
     }
 
     /// The samples in the window of `width` as of the last `advance`, oldest first.
@@ -344,8 +363,31 @@ impl Window {
         self.count(t, v, 1.0);
     }
 
-    /// Sample `(t, v)` leaves at `lo` (the caller moves `lo`).
-    fn remove(&mut self, t: SimTime, v: f64) {
+    /// Sample `hi` (its value `v`) enters the queues of least and most values (the caller
+    /// moves `hi`; `at(n)` is sample `n`).
+    fn extremes(&mut self, v: f64, at: impl Fn(u64) -> (SimTime, f64)) {
+        if v.is_nan() {
+            return;
+        }
+        while self.least.back().is_some_and(|&n| at(n).1 > v) {
+            self.least.pop_back();
+        }
+        self.least.push_back(self.hi);
+        while self.most.back().is_some_and(|&n| at(n).1 < v) {
+            self.most.pop_back();
+        }
+        self.most.push_back(self.hi);
+    }
+
+    /// Sample `n` = `(t, v)` leaves at `lo` (the caller moves `lo`).
+    fn remove(&mut self, n: u64, t: SimTime, v: f64) {
+        debug_assert_eq!(n, self.lo);
+        if self.least.front() == Some(&n) {
+            self.least.pop_front();
+        }
+        if self.most.front() == Some(&n) {
+            self.most.pop_front();
+        }
         self.count(t, v, -1.0);
     }
 
@@ -439,6 +481,21 @@ mod tests {
                         assert_eq!(bits(h.points(wd)), bits(&direct), "case {case} step {step}");
                         let drops = direct.windows(2).filter(|p| p[1].1 < p[0].1).count() as u64;
                         assert_eq!(h.window(wd).drops, drops, "case {case} step {step}");
+                        if !direct.is_empty() {
+                            // promql's funcMinOverTime / funcMaxOverTime.
+                            let (mut least, mut most) = (direct[0].1, direct[0].1);
+                            for &(_, v) in &direct {
+                                if v < least || least.is_nan() {
+                                    least = v;
+                                }
+                                if v > most || most.is_nan() {
+                                    most = v;
+                                }
+                            }
+                            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+                            assert!(same(h.extreme(wd, true), least), "case {case} step {step}: min");
+                            assert!(same(h.extreme(wd, false), most), "case {case} step {step}: max");
+                        }
                         if direct.len() < 2 {
                             continue;
                         }
