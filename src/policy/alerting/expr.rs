@@ -317,15 +317,11 @@ impl<'a> Ctx<'a> {
             .flat_map(move |&m| series.range((m, 0)..=(m, usize::MAX)))
     }
 
-    fn in_window(&self, t: SimTime, w: SimDuration) -> bool {
-        window::inside(t, self.ts, w, self.closed)
-    }
-
     /// Instant selector: the newest sample in the lookback window not hidden by staleness.
     fn instant(&self, s: &Series) -> Option<f64> {
         let &(t, v) = s.samples.samples().iter().rev().find(|&&(t, _)| t <= self.ts)?;
         let stale = s.stale_at.is_some_and(|st| t <= st && st <= self.ts);
-        (self.in_window(t, self.lookback) && !stale).then_some(v)
+        (window::inside(t, self.ts, self.lookback, self.closed) && !stale).then_some(v)
     }
 }
 
@@ -669,7 +665,12 @@ pub(super) fn linear_regression(points: &[(SimTime, f64)], intercept_time: SimTi
         }
         return (0.0, init_y);
     }
-    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    promql_line(n, [sx + cx, sy + cy, sxy + cxy, sx2 + cx2])
+}
+
+/// The end of promql's `linearRegression`: slope and intercept from `n` points' sums of x,
+/// y, xy and x² (x relative to the intercept's instant).
+pub(super) fn promql_line(n: f64, [sx, sy, sxy, sx2]: [f64; 4]) -> (f64, f64) {
     let cov_xy = sxy - sx * sy / n;
     let var_x = sx2 - sx * sx / n;
     let slope = cov_xy / var_x;

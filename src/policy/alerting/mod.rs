@@ -468,12 +468,10 @@ impl Alerting {
     }
 
     fn evaluate(&mut self, ts: SimTime) {
-        for i in 0..self.ranges.len() {
-            let m = self.ranges[i].0;
-            if i == 0 || self.ranges[i - 1].0 != m {
-                for s in self.series.range_mut((m, 0)..=(m, usize::MAX)).map(|(_, s)| s) {
-                    s.samples.advance(ts, self.cfg.closed_windows);
-                }
+        for same_metric in self.ranges.chunk_by(|a, b| a.0 == b.0) {
+            let m = same_metric[0].0;
+            for (_, s) in self.series.range_mut((m, 0)..=(m, usize::MAX)) {
+                s.samples.advance(ts, self.cfg.closed_windows);
             }
         }
         for ri in 0..self.rules.len() {

@@ -25,7 +25,7 @@
 //! to the evaluation instant): the tests `whole_samples_give_promqls_bits` and
 //! `running_sums_match_the_direct_regression`.
 
-use super::expr::{kahan_inc, linear_regression};
+use super::expr::{kahan_inc, linear_regression, promql_line};
 use crate::units::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -296,19 +296,17 @@ impl History {
         }
         let n = (w.hi - w.lo) as f64;
         let span = [w.lo, w.hi - 1].map(|i| seconds(self.at(i).0, intercept_time).abs().ceil() as i128);
-        if let Some([sx, sy, sxy, sx2]) = w
+        if let Some(sums) = w
             .exact
             .sums((w.hi - w.lo) as i128, intercept_time, span[0].max(span[1]))
         {
             // promql's own arithmetic on its own (exact) sums: the same bits.
-            let slope = (sxy - sx * sy / n) / (sx2 - sx * sx / n);
-            return (slope, sy / n - slope * sx / n);
+            return promql_line(n, sums);
         }
         let s = &w.sums;
-        let (sx, sy, sxy, sx2) = (s.x.0 + s.x.1, s.y.0 + s.y.1, s.xy.0 + s.xy.1, s.x2.0 + s.x2.1);
-        let cov_xy = sxy - sx * sy / n;
-        let var_x = sx2 - sx * sx / n;
-        let slope = cov_xy / var_x;
+        let (sx, sy) = (s.x.0 + s.x.1, s.y.0 + s.y.1);
+        let (slope, _) = promql_line(n, [sx, sy, s.xy.0 + s.xy.1, s.x2.0 + s.x2.1]);
+        // x from the origin and y less `base` instead of promql's x from the intercept.
         let shift = seconds(intercept_time, w.origin);
         (slope, w.base + sy / n - slope * (sx / n - shift))
     }
