@@ -1167,6 +1167,15 @@ impl Backend {
     fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
         let seq = self.ins_seq;
         self.ins_seq += 1;
+        if !self.indexed {
+            // The node is its fields: unlinking first would change nothing.
+            let sv = &mut self.servers[s];
+            sv.linked = true;
+            sv.lb_tree = tree;
+            sv.key = key;
+            sv.ins_seq = seq;
+            return;
+        }
         let sv = &self.servers[s];
         if self.indexed && self.algorithm == Algorithm::RoundRobin && sv.linked && sv.lb_tree == tree && tree != NO_TREE
         {
@@ -1232,13 +1241,15 @@ impl Backend {
             }
             return self.trees[tree as usize].first().map(|&(_, _, s)| s as usize);
         }
-        let mut best: Option<(u32, u64, ServerIdx)> = None;
+        // (key, ins_seq) as one u128, so the scan compares once per server.
+        let mut best = (u128::MAX, usize::MAX);
         for (i, sv) in self.servers.iter().enumerate() {
-            if sv.linked && sv.lb_tree == tree && best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
-                best = Some((sv.key, sv.ins_seq, i));
+            let order = u128::from(sv.key) << 64 | u128::from(sv.ins_seq);
+            if sv.linked && sv.lb_tree == tree && order < best.0 {
+                best = (order, i);
             }
         }
-        best.map(|b| b.2)
+        (best.1 != usize::MAX).then_some(best.1)
     }
 
     // ------------------------------------------------------------------------------------
@@ -1278,6 +1289,7 @@ impl Backend {
     }
 
     /// fwrr_queue_srv
+    #[inline]
     fn fwrr_queue_srv(&mut self, s: ServerIdx) {
         let g = self.grp_of(s);
         let grp = self.fwrr[g];
@@ -1340,14 +1352,14 @@ impl Backend {
     }
 
     /// fwrr_get_server_from_group
+    #[inline]
     fn fwrr_get_server_from_group(&mut self, g: usize) -> Option<ServerIdx> {
         let grp = self.fwrr[g];
         let s1 = self.eb_first(grp.curr);
-        if let Some(s1) = s1 {
-            let sv = &self.servers[s1];
-            if sv.eweight != 0 && sv.npos <= grp.curr_pos {
-                return Some(s1);
-            }
+        if let Some(s1) = s1
+            && self.fwrr_due(g, s1)
+        {
+            return Some(s1);
         }
         if let Some(s2) = self.eb_first(grp.init)
             && self.servers[s2].eweight != 0
@@ -1359,7 +1371,16 @@ impl Backend {
         s1
     }
 
+    /// The first server of the current tree is due at the group's position (the first choice
+    /// of `fwrr_get_server_from_group`).
+    #[inline]
+    fn fwrr_due(&self, g: usize, s: ServerIdx) -> bool {
+        let sv = &self.servers[s];
+        sv.eweight != 0 && sv.npos <= self.fwrr[g].curr_pos
+    }
+
     /// fwrr_update_position
+    #[inline]
     fn fwrr_update_position(&mut self, g: usize, s: ServerIdx) {
         let grp = self.fwrr[g];
         let sv = &mut self.servers[s];
@@ -1396,10 +1417,30 @@ impl Backend {
         } else {
             return None;
         };
+        // The first turn of the loop below when it takes the current tree's first server,
+        // as most picks do, without the loop's bookkeeping.
+        if self.fwrr[g].curr_weight != 0
+            && let Some(s) = self.eb_first(self.fwrr[g].curr)
+            && self.fwrr_due(g, s)
+            && self.has_free_slot(s)
+            && Some(s) != avoid
+        {
+            self.fwrr_update_position(g, s);
+            self.fwrr[g].curr_pos += 1;
+            self.fwrr_queue_srv(s);
+            return Some(s);
+        }
+        self.fwrr_next_server_slow(g, avoid)
+    }
+
+    /// fwrr_get_next_server from the group `g` on, when the fast turn does not apply.
+    #[cold]
+    fn fwrr_next_server_slow(&mut self, g: usize, avoid: Option<ServerIdx>) -> Option<ServerIdx> {
         let mut switched = false;
         let mut avoided: Option<ServerIdx> = None;
-        let mut full = std::mem::take(&mut self.full_scratch);
-        full.clear();
+        // The full servers skipped, taken from `full_scratch` at the first one (most picks
+        // skip none).
+        let mut full: Option<Vec<u32>> = None;
         let mut chosen: Option<ServerIdx> = None;
         let mut take = false;
         'outer: loop {
@@ -1436,11 +1477,19 @@ impl Backend {
             if free {
                 avoided = Some(srv);
             }
-            full.push(srv as u32);
+            full.get_or_insert_with(|| {
+                let mut v = std::mem::take(&mut self.full_scratch);
+                v.clear();
+                v
+            })
+            .push(srv as u32);
         }
         if take {
             self.fwrr_queue_srv(chosen.expect("take implies a server"));
         }
+        let Some(full) = full else {
+            return chosen;
+        };
         // requeue_servers: the C chain is LIFO.
         for &f in full.iter().rev() {
             let f = f as usize;
