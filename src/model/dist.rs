@@ -125,7 +125,7 @@ impl Dist {
         // `ns >= 0`, so adding 0.5 and truncating rounds to nearest without a libm call
         // (`f64::round` is not an instruction on baseline x86-64); a draw beyond
         // `SimDuration::MODEL_MAX` (past any horizon) is clamped so that `now + d` cannot overflow.
-        SimDuration::from_nanos(((ns + 0.5) as u64).min(SimDuration::MODEL_MAX.as_nanos()))
+        SimDuration::from_nanos_trunc(ns + 0.5)
     }
 }
 
