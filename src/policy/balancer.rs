@@ -404,6 +404,10 @@ pub struct Backend {
     heap_slots: Slots,
     /// The heaps' insertion sequence: the low 32 bits of their keys.
     heap_seq: u32,
+    /// Whether roundrobin takes its fast turn (`fwrr_get_next_server`); tests turn it off to
+    /// check it against the loop alone.
+    #[cfg(test)]
+    fwrr_fast: bool,
 
     // map (static-rr, source)
     map: Vec<u32>,
@@ -607,6 +611,8 @@ impl Backend {
             heaps: Default::default(),
             heap_slots: Slots::new(if heap_trees { n } else { 0 }),
             heap_seq: 0,
+            #[cfg(test)]
+            fwrr_fast: true,
             map: Vec::with_capacity(map_size),
             rr_idx: 0,
             ring: [Vec::new(), Vec::new()],
@@ -1419,7 +1425,12 @@ impl Backend {
         };
         // The first turn of the loop below when it takes the current tree's first server,
         // as most picks do, without the loop's bookkeeping.
-        if self.fwrr[g].curr_weight != 0
+        #[cfg(test)]
+        let fast = self.fwrr_fast;
+        #[cfg(not(test))]
+        let fast = true;
+        if fast
+            && self.fwrr[g].curr_weight != 0
             && let Some(s) = self.eb_first(self.fwrr[g].curr)
             && self.fwrr_due(g, s)
             && self.has_free_slot(s)
@@ -1434,7 +1445,7 @@ impl Backend {
     }
 
     /// fwrr_get_next_server from the group `g` on, when the fast turn does not apply.
-    #[cold]
+    #[inline(never)]
     fn fwrr_next_server_slow(&mut self, g: usize, avoid: Option<ServerIdx>) -> Option<ServerIdx> {
         let mut switched = false;
         let mut avoided: Option<ServerIdx> = None;
@@ -2294,29 +2305,43 @@ mod tests {
             .collect()
     }
     /// The ordered-set trees (large backends) and the linear scans (small ones) pick the
-    /// same servers in the same order, through saturation, queues and DOWN/UP changes.
+    /// same servers in the same order, and so do roundrobin with its fast turn and its loop
+    /// alone, through saturation, queues, redispatches and DOWN/UP changes.
     #[test]
     fn indexed_and_scanned_picks_agree() {
         use rand::Rng;
-        for algorithm in [Algorithm::RoundRobin, Algorithm::LeastConn, Algorithm::First] {
-            let servers: Vec<ServerSpec> = (0..20u32)
+        let cases = [Algorithm::RoundRobin, Algorithm::LeastConn, Algorithm::First]
+            .into_iter()
+            .flat_map(|a| [(a, 20u32), (a, 3)]);
+        for (algorithm, n) in cases {
+            let servers: Vec<ServerSpec> = (0..n)
                 .map(|i| ServerSpec {
-                    backup: i >= 17,
+                    backup: i >= n * 17 / 20,
                     ..srv_mc(1 + i % 4, 1 + i % 3)
                 })
                 .collect();
             let mut a = Backend::new(spec(algorithm, servers));
-            assert!(a.indexed, "20 servers use the ordered sets");
+            assert_eq!(a.indexed, n >= 16, "20 servers use the ordered sets, 3 the scans");
             let mut b = a.clone();
             b.indexed = false;
+            // roundrobin's fast turn only in `a`: it is the loop's first turn.
+            b.fwrr_fast = false;
             let mut drive = rng();
             let (mut ra, mut rb) = (rng(), rng());
             let mut busy: Vec<ServerIdx> = Vec::new();
             for i in 0..20_000u64 {
                 let x: u32 = drive.random_range(0..100);
                 if x < 50 {
-                    let da = a.handle_request(T0, i, i, &mut ra);
-                    assert_eq!(format!("{da:?}"), format!("{:?}", b.handle_request(T0, i, i, &mut rb)));
+                    // A new request, or a redispatch away from a server (`avoid`).
+                    let avoid = (x >= 40).then(|| drive.random_range(0..n as usize));
+                    let (da, db) = match avoid {
+                        None => (a.handle_request(T0, i, i, &mut ra), b.handle_request(T0, i, i, &mut rb)),
+                        Some(s) => (
+                            a.handle_redispatch(T0, i, s, i, &mut ra),
+                            b.handle_redispatch(T0, i, s, i, &mut rb),
+                        ),
+                    };
+                    assert_eq!(format!("{da:?}"), format!("{db:?}"), "{algorithm:?} step {i}");
                     if let Decision::Dispatch(s) = da {
                         busy.push(s);
                     }
@@ -2327,7 +2352,7 @@ mod tests {
                         b.handle_done(T0, s);
                     }
                 } else {
-                    let s = drive.random_range(0..20);
+                    let s = drive.random_range(0..n as usize);
                     let up = !a.is_up(s);
                     a.handle_server_state(T0, s, up);
                     b.handle_server_state(T0, s, up);
@@ -2342,7 +2367,7 @@ mod tests {
                 }
                 assert_eq!(a.poll_rejected(), b.poll_rejected());
             }
-            if algorithm == Algorithm::RoundRobin {
+            if algorithm == Algorithm::RoundRobin && a.indexed {
                 assert!(
                     a.ins_seq > 4 * u64::from(HEAP_SEQ_LIMIT),
                     "the heaps were renumbered several times ({} insertions)",
