@@ -766,6 +766,7 @@ impl Backend {
     /// A new request (id chosen by the caller) with a hash key (client id for
     /// `balance source`: its low 32 bits are the IPv4 source address, higher bits are
     /// XOR-folded like the 32-bit words of an IPv6 address in `get_server_sh`).
+    #[inline(always)]
     pub fn handle_request<R: rand::Rng + ?Sized>(
         &mut self,
         now: SimTime,
@@ -778,6 +779,7 @@ impl Backend {
 
     /// A connection to `server` ended (response done, failed, timed out): frees its slot and
     /// dequeues pending requests into the dispatch outbox (`process_srv_queue`).
+    #[inline(always)]
     pub fn handle_done(&mut self, _now: SimTime, server: ServerIdx) {
         self.release_slot(server);
     }
@@ -1169,7 +1171,7 @@ impl Backend {
 
     /// (Re)inserts `s` into `tree` with `key`, after any previous position (eb32_insert after
     /// eb32_delete: a re-inserted duplicate goes last among equal keys).
-    #[inline]
+    #[inline(always)]
     fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
         let seq = self.ins_seq;
         self.ins_seq += 1;
@@ -1239,7 +1241,7 @@ impl Backend {
         sv.linked = false;
     }
 
-    #[inline]
+    #[inline(always)]
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
         if self.indexed {
             if self.algorithm == Algorithm::RoundRobin {
@@ -1545,6 +1547,7 @@ impl Backend {
 
     /// fwlc_srv_reposition (server_take_conn / server_drop_conn). The 2.6 version skips
     /// the reinsertion when the key did not change.
+    #[inline]
     fn lb_reposition(&mut self, s: ServerIdx) {
         if self.algorithm != Algorithm::LeastConn || self.servers[s].lb_tree == NO_TREE {
             return;
@@ -1846,6 +1849,7 @@ impl Backend {
         Ok(srv)
     }
 
+    #[inline(always)]
     fn assign_server_and_queue<R: rand::Rng + ?Sized>(
         &mut self,
         now: SimTime,
@@ -1946,12 +1950,14 @@ impl Backend {
     }
 
     /// sess_change_server(s, srv): served++ then server_take_conn.
+    #[inline(always)]
     fn take_slot(&mut self, s: ServerIdx) {
         self.servers[s].served += 1;
         self.lb_reposition(s);
     }
 
     /// sess_change_server(s, NULL) then process_srv_queue if it may dequeue.
+    #[inline(always)]
     fn release_slot(&mut self, s: ServerIdx) {
         let sv = &mut self.servers[s];
         assert!(sv.served > 0, "served underflow on server {s}");
@@ -1961,10 +1967,15 @@ impl Backend {
     }
 
     /// process_srv_queue + pendconn_process_next_strm.
+    #[inline]
     fn process_srv_queue(&mut self, s: ServerIdx) {
+        let maxconn = self.servers[s].maxconn;
+        if self.servers[s].served >= maxconn {
+            // No slot to fill (always so without `maxconn`).
+            return;
+        }
         let px_ok = self.usable(s)
             && (!self.servers[s].backup || (self.srv_act == 0 && (self.fbck == s as u32 || self.allbackup)));
-        let maxconn = self.servers[s].maxconn;
         let mut done = 0;
         while self.servers[s].served < maxconn {
             let p = self.servers[s].queue.front().map(|p| p.key_ms);

@@ -44,6 +44,7 @@ impl World<'_> {
     }
 
     /// Act on what the backend decided for queued requests.
+    #[inline(always)]
     pub(super) fn pump(&mut self, now: SimTime) {
         while let Some((req, s)) = self.backend.poll_dispatch() {
             let slot = req as u32;
@@ -66,6 +67,7 @@ impl World<'_> {
         self.arm_queue_timer();
     }
 
+    #[inline(always)]
     pub(super) fn arm_queue_timer(&mut self) {
         if let Some(t) = self.backend.poll_timeout()
             && self.queue_timer.is_none_or(|q| t < q)
@@ -76,6 +78,7 @@ impl World<'_> {
     }
 
     /// Open a connection from lb1 to web server `s`.
+    #[inline(always)]
     pub(super) fn dispatch(&mut self, now: SimTime, slot: u32, s: u32) {
         let tag = self.bump(slot);
         let in_window = self.metrics.in_window(self.reqs[slot as usize].arrived);

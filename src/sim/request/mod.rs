@@ -753,6 +753,7 @@ impl<'m> World<'m> {
         slot
     }
 
+    #[inline(always)]
     fn release(&mut self, slot: u32) {
         let r = &mut self.reqs[slot as usize];
         assert!(r.phase != Phase::Free, "double free of request slot {slot}");
