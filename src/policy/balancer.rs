@@ -1547,7 +1547,7 @@ impl Backend {
 
     /// fwlc_srv_reposition (server_take_conn / server_drop_conn). The 2.6 version skips
     /// the reinsertion when the key did not change.
-    #[inline]
+    #[inline(always)]
     fn lb_reposition(&mut self, s: ServerIdx) {
         if self.algorithm != Algorithm::LeastConn || self.servers[s].lb_tree == NO_TREE {
             return;
@@ -1967,13 +1967,17 @@ impl Backend {
     }
 
     /// process_srv_queue + pendconn_process_next_strm.
-    #[inline]
+    #[inline(always)]
     fn process_srv_queue(&mut self, s: ServerIdx) {
-        let maxconn = self.servers[s].maxconn;
-        if self.servers[s].served >= maxconn {
-            // No slot to fill (always so without `maxconn`).
-            return;
+        // No slot to fill (always so without `maxconn`): nothing to dequeue.
+        if self.servers[s].served < self.servers[s].maxconn {
+            self.fill_free_slots(s);
         }
+    }
+
+    /// `process_srv_queue`'s loop, for a server with a free slot.
+    fn fill_free_slots(&mut self, s: ServerIdx) {
+        let maxconn = self.servers[s].maxconn;
         let px_ok = self.usable(s)
             && (!self.servers[s].backup || (self.srv_act == 0 && (self.fbck == s as u32 || self.allbackup)));
         let mut done = 0;

@@ -276,7 +276,7 @@ impl World<'_> {
     }
 
     /// Removes `slot` from the `timeout server` list if it is in it.
-    #[inline]
+    #[inline(always)]
     pub(super) fn sweep_unlink(&mut self, slot: u32) {
         let r = &mut self.reqs[slot as usize];
         if !r.in_sweep {
