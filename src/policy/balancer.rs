@@ -1185,7 +1185,11 @@ impl Backend {
             return;
         }
         let sv = &self.servers[s];
-        if self.indexed && self.algorithm == Algorithm::RoundRobin && sv.linked && sv.lb_tree == tree && tree != NO_TREE
+        if self.indexed
+            && matches!(self.algorithm, Algorithm::RoundRobin)
+            && sv.linked
+            && sv.lb_tree == tree
+            && tree != NO_TREE
         {
             // back into the heap it is in: one re-keying instead of a removal and an insertion
             let hk = self.next_heap_key(key);
@@ -1202,7 +1206,7 @@ impl Backend {
         sv.key = key;
         sv.ins_seq = seq;
         if self.indexed && tree != NO_TREE {
-            if self.algorithm == Algorithm::RoundRobin {
+            if matches!(self.algorithm, Algorithm::RoundRobin) {
                 let hk = self.next_heap_key(key);
                 self.heaps[tree as usize].insert(&mut self.heap_slots, s as u32, hk);
             } else {
@@ -1231,7 +1235,7 @@ impl Backend {
     fn eb_delete(&mut self, s: ServerIdx) {
         let sv = &mut self.servers[s];
         if self.indexed && sv.linked && sv.lb_tree != NO_TREE {
-            if self.algorithm == Algorithm::RoundRobin {
+            if matches!(self.algorithm, Algorithm::RoundRobin) {
                 self.heaps[sv.lb_tree as usize].remove(&mut self.heap_slots, s as u32);
             } else {
                 let removed = self.trees[sv.lb_tree as usize].remove(&(sv.key, sv.ins_seq, s as u32));
@@ -1244,7 +1248,7 @@ impl Backend {
     #[inline(always)]
     fn eb_first(&self, tree: u8) -> Option<ServerIdx> {
         if self.indexed {
-            if self.algorithm == Algorithm::RoundRobin {
+            if matches!(self.algorithm, Algorithm::RoundRobin) {
                 return self.heaps[tree as usize].first().map(|s| s as usize);
             }
             return self.trees[tree as usize].first().map(|&(_, _, s)| s as usize);
@@ -1549,7 +1553,7 @@ impl Backend {
     /// the reinsertion when the key did not change.
     #[inline(always)]
     fn lb_reposition(&mut self, s: ServerIdx) {
-        if self.algorithm != Algorithm::LeastConn || self.servers[s].lb_tree == NO_TREE {
+        if !matches!(self.algorithm, Algorithm::LeastConn) || self.servers[s].lb_tree == NO_TREE {
             return;
         }
         let key = self.lc_key(s);
@@ -1571,7 +1575,7 @@ impl Backend {
         } else {
             return None;
         };
-        let lc = self.algorithm == Algorithm::LeastConn;
+        let lc = matches!(self.algorithm, Algorithm::LeastConn);
         let eligible = |sv: &Server| {
             if lc {
                 // fwlc: served + queue < maxconn (+ maxqueue, 0 here)
