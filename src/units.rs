@@ -112,7 +112,6 @@ impl SimDuration {
     pub(crate) fn from_millis_f64(ms: f64) -> Self {
         Self::from_nanos_f64(ms * NANOS_PER_MILLI as f64)
     }
-    /// From nanoseconds as a float: rounded, negative or NaN to zero, clamped to `MODEL_MAX`.
     /// From nanoseconds as a float, truncated: negative or NaN to zero, clamped to
     /// `MODEL_MAX`. The same as `(ns as u64).min(MODEL_MAX)`, but below `MODEL_MAX` through the
     /// signed conversion: one instruction on x86-64, where the unsigned one is a sequence (the
@@ -120,7 +119,10 @@ impl SimDuration {
     #[inline]
     pub(crate) fn from_nanos_trunc(ns: f64) -> Self {
         const MAX_F: f64 = SimDuration::MODEL_MAX.0 as f64;
-        const _: () = assert!(MAX_F as u64 == SimDuration::MODEL_MAX.0, "MODEL_MAX is a float");
+        const _: () = assert!(
+            MAX_F as u64 == SimDuration::MODEL_MAX.0,
+            "MODEL_MAX is exact as a float"
+        );
         if ns < MAX_F {
             SimDuration((ns as i64).max(0) as u64)
         } else if ns.is_nan() {
@@ -130,6 +132,7 @@ impl SimDuration {
         }
     }
 
+    /// From nanoseconds as a float: rounded, negative or NaN to zero, clamped to `MODEL_MAX`.
     pub(crate) fn from_nanos_f64(ns: f64) -> Self {
         // `as` saturates (NaN -> 0); `min` on the integer keeps the clamp exact.
         SimDuration((ns.round() as u64).min(Self::MODEL_MAX.0))

@@ -105,6 +105,7 @@ mod tests {
     use super::*;
     use crate::model::traffic::{HOUR_NS, WEEK_NS, offered_between};
     use crate::scenario::BurstModel;
+    use crate::sim::rng::Seeds;
 
     #[test]
     fn ceil_is_the_unsigned_formula() {
@@ -117,7 +118,6 @@ mod tests {
             assert_eq!(ceil_ns(x), unsigned(x), "{x}");
         }
     }
-    use crate::sim::rng::Seeds;
 
     fn count_until(model: TrafficModel, until: SimTime) -> (u64, Vec<u64>) {
         let mut a = Arrivals::new(model, Seeds::new(3, 0).stream("traffic/arrivals"));
