@@ -134,8 +134,7 @@ impl SimDuration {
 
     /// From nanoseconds as a float: rounded, negative or NaN to zero, clamped to `MODEL_MAX`.
     pub(crate) fn from_nanos_f64(ns: f64) -> Self {
-        // `as` saturates (NaN -> 0); `min` on the integer keeps the clamp exact.
-        SimDuration((ns.round() as u64).min(Self::MODEL_MAX.0))
+        Self::from_nanos_trunc(ns.round())
     }
     /// The duration [ns].
     pub const fn as_nanos(self) -> u64 {

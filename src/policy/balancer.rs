@@ -1175,44 +1175,29 @@ impl Backend {
     fn eb_insert(&mut self, s: ServerIdx, tree: u8, key: u32) {
         let seq = self.ins_seq;
         self.ins_seq += 1;
-        if !self.indexed {
-            // The node is its fields: unlinking first would change nothing.
-            let sv = &mut self.servers[s];
-            sv.linked = true;
-            sv.lb_tree = tree;
-            sv.key = key;
-            sv.ins_seq = seq;
-            return;
+        // A small backend's node is its fields alone; a large one's is also in an index.
+        if self.indexed {
+            let sv = &self.servers[s];
+            let rr = matches!(self.algorithm, Algorithm::RoundRobin);
+            if rr && sv.linked && sv.lb_tree == tree && tree != NO_TREE {
+                // back into the heap it is in: one re-keying instead of a removal and an insertion
+                let hk = self.next_heap_key(key);
+                self.heaps[tree as usize].rekey(&mut self.heap_slots, s as u32, hk);
+            } else {
+                self.eb_delete(s);
+                if tree != NO_TREE && rr {
+                    let hk = self.next_heap_key(key);
+                    self.heaps[tree as usize].insert(&mut self.heap_slots, s as u32, hk);
+                } else if tree != NO_TREE {
+                    self.trees[tree as usize].insert((key, seq, s as u32));
+                }
+            }
         }
-        let sv = &self.servers[s];
-        if self.indexed
-            && matches!(self.algorithm, Algorithm::RoundRobin)
-            && sv.linked
-            && sv.lb_tree == tree
-            && tree != NO_TREE
-        {
-            // back into the heap it is in: one re-keying instead of a removal and an insertion
-            let hk = self.next_heap_key(key);
-            self.heaps[tree as usize].rekey(&mut self.heap_slots, s as u32, hk);
-            let sv = &mut self.servers[s];
-            sv.key = key;
-            sv.ins_seq = seq;
-            return;
-        }
-        self.eb_delete(s);
         let sv = &mut self.servers[s];
         sv.linked = true;
         sv.lb_tree = tree;
         sv.key = key;
         sv.ins_seq = seq;
-        if self.indexed && tree != NO_TREE {
-            if matches!(self.algorithm, Algorithm::RoundRobin) {
-                let hk = self.next_heap_key(key);
-                self.heaps[tree as usize].insert(&mut self.heap_slots, s as u32, hk);
-            } else {
-                self.trees[tree as usize].insert((key, seq, s as u32));
-            }
-        }
     }
 
     /// The heap order of an eb32 node inserted now: its key, then its insertion (unique in
