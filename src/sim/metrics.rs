@@ -63,6 +63,68 @@ impl FailReason {
 pub(crate) const LATENCY_NS_MAX: u64 = 3_600_000_000_000;
 /// Histogram precision: 3 significant digits, i.e. relative error <= 0.1%.
 pub(crate) const LATENCY_SIGFIG: u8 = 3;
+/// Sub-buckets in half a bucket of the latency histogram, as a power of two: hdrhistogram's
+/// `sub_bucket_half_count_magnitude` for 1 ns units at `LATENCY_SIGFIG` digits,
+/// ceil(log2(2 x 10^digits)) - 1.
+const SUB_HALF_MAGNITUDE: u32 = {
+    let single_unit_below = 2 * 10u64.pow(LATENCY_SIGFIG as u32);
+    u64::BITS - (single_unit_below - 1).leading_zeros() - 1
+};
+
+/// The latency histogram's buckets counted by index while a replication runs: a record is a
+/// leading-zero count, a shift and an increment, where `Histogram::record` also keeps its
+/// total, minimum and maximum (about 60 instructions per request, benches/README.md).
+/// `drain_into` records each bucket's lowest value with its count, which gives the histogram
+/// that recording every value would have given: its counts are the same, and it keeps its
+/// minimum and maximum per bucket. The index is hdrhistogram's (`index_for`, `value_for`, for
+/// 1 ns units); a test checks it against the crate on every bucket.
+#[derive(Clone, Debug)]
+pub(crate) struct LatencyCounts {
+    counts: Vec<u64>,
+}
+
+impl LatencyCounts {
+    fn new() -> Self {
+        LatencyCounts {
+            counts: vec![0; Self::index(LATENCY_NS_MAX) + 1],
+        }
+    }
+
+    /// The bucket of `ns` in 1..=`LATENCY_NS_MAX`.
+    #[inline]
+    fn index(ns: u64) -> usize {
+        let lz_base = 64 - SUB_HALF_MAGNITUDE - 1;
+        let bucket = lz_base - (ns | ((2 << SUB_HALF_MAGNITUDE) - 1)).leading_zeros();
+        let sub = (ns >> bucket) as usize;
+        ((bucket as usize + 1) << SUB_HALF_MAGNITUDE) + sub - (1 << SUB_HALF_MAGNITUDE)
+    }
+
+    /// The lowest value of bucket `i`.
+    fn lowest(i: usize) -> u64 {
+        let half = 1usize << SUB_HALF_MAGNITUDE;
+        match (i >> SUB_HALF_MAGNITUDE).checked_sub(1) {
+            Some(bucket) => (((i & (half - 1)) + half) as u64) << bucket,
+            None => i as u64,
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, ns: u64) {
+        self.counts[Self::index(ns.clamp(1, LATENCY_NS_MAX))] += 1;
+    }
+
+    /// Moves the counts into `h` (a histogram of 1..=`LATENCY_NS_MAX` at `LATENCY_SIGFIG`) and
+    /// frees them: a record after this is a bug, and fails.
+    fn drain_into(&mut self, h: &mut Histogram<u64>) {
+        for (i, &c) in std::mem::take(&mut self.counts).iter().enumerate() {
+            if c > 0 {
+                h.record_n(Self::lowest(i), c)
+                    .expect("a bucket of the histogram's range");
+            }
+        }
+    }
+}
+
 /// Upper bound on time-series buckets per replication.
 pub(crate) const TIMESERIES_BUCKETS_MAX: u64 = 200_000;
 
@@ -118,7 +180,10 @@ pub struct RepMetrics {
     pub(crate) redispatches: u64,
     /// Sum of the successful requests' latencies [ns].
     pub latency_ns_sum: u128,
+    /// Successful latencies in the window, whole when the run is over (`settle_latency`).
     pub(crate) latency: Histogram<u64>,
+    /// The same while the run goes on.
+    latency_counts: LatencyCounts,
     /// CPU busy time of each web server within the window [ns].
     pub(crate) web_busy_ns: Vec<u64>,
     pub(crate) web_workers: u32,
@@ -188,6 +253,7 @@ impl RepMetrics {
             redispatches: 0,
             latency_ns_sum: 0,
             latency: Histogram::new_with_bounds(1, LATENCY_NS_MAX, LATENCY_SIGFIG).expect("valid histogram bounds"),
+            latency_counts: LatencyCounts::new(),
             web_busy_ns: vec![0; web],
             web_workers,
             web_requests: vec![0; web],
@@ -257,8 +323,13 @@ impl RepMetrics {
             self.ok += 1;
             self.slow += u64::from(ns > SLOW_NS);
             self.latency_ns_sum += u128::from(ns);
-            self.latency.saturating_record(ns.clamp(1, LATENCY_NS_MAX));
+            self.latency_counts.record(ns);
         }
+    }
+
+    /// Moves the latencies counted during the run into `latency`; the run's end calls it.
+    pub(crate) fn settle_latency(&mut self) {
+        self.latency_counts.drain_into(&mut self.latency);
     }
 
     #[inline]
@@ -339,5 +410,64 @@ impl RepMetrics {
     /// Busy share of web server `i`'s workers over the window.
     pub(crate) fn web_utilisation(&self, i: usize) -> f64 {
         self.web_busy_ns[i] as f64 / (self.window_s() * 1e9 * f64::from(self.web_workers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histogram() -> Histogram<u64> {
+        Histogram::new_with_bounds(1, LATENCY_NS_MAX, LATENCY_SIGFIG).expect("valid histogram bounds")
+    }
+
+    /// Every bucket from 1 ns to `LATENCY_NS_MAX`: its index and lowest value are the crate's,
+    /// and the buckets follow one another with no gap.
+    #[test]
+    fn buckets_are_hdrhistograms() {
+        let h = histogram();
+        let last = LatencyCounts::index(LATENCY_NS_MAX);
+        assert_eq!(LatencyCounts::new().counts.len(), last + 1);
+        for i in 1..=last {
+            let low = LatencyCounts::lowest(i);
+            assert_eq!(LatencyCounts::index(low), i, "bucket {i}");
+            assert_eq!(h.lowest_equivalent(low), low, "bucket {i}");
+            let high = h.highest_equivalent(low).min(LATENCY_NS_MAX);
+            assert_eq!(LatencyCounts::index(high), i, "bucket {i}: {low}..={high}");
+            if i < last {
+                assert_eq!(LatencyCounts::lowest(i + 1), high + 1, "bucket {i}");
+            }
+        }
+    }
+
+    /// Counting by bucket and draining gives the histogram that recording each value gives.
+    #[test]
+    fn drained_counts_are_the_recorded_histogram() {
+        let (mut direct, mut drained) = (histogram(), histogram());
+        let mut counts = LatencyCounts::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut values = vec![0, 1, 2, 2047, 2048, 2049, LATENCY_NS_MAX, LATENCY_NS_MAX + 1, u64::MAX];
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Spread over every magnitude up to past the clamp.
+            values.push(x >> (x % 64));
+        }
+        for &v in &values {
+            direct.saturating_record(v.clamp(1, LATENCY_NS_MAX));
+            counts.record(v);
+        }
+        counts.drain_into(&mut drained);
+        assert!(counts.counts.is_empty(), "drained counts are freed");
+        assert_eq!(direct, drained);
+        assert_eq!(
+            (direct.min(), direct.max(), direct.len()),
+            (drained.min(), drained.max(), drained.len())
+        );
+        for q in [0.0, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(direct.value_at_quantile(q), drained.value_at_quantile(q), "{q}");
+        }
+        assert_eq!(direct.mean().to_bits(), drained.mean().to_bits());
     }
 }

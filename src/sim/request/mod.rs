@@ -587,6 +587,7 @@ impl<'m> World<'m> {
             self.metrics.maintenance_ns += self.metrics.clip(since, horizon.saturating_since(since));
         }
         self.metrics.events = self.q.scheduled_total();
+        self.metrics.settle_latency();
         self.metrics
     }
 
