@@ -80,9 +80,10 @@ impl World<'_> {
     /// Open a connection from lb1 to web server `s`.
     #[inline(always)]
     pub(super) fn dispatch(&mut self, now: SimTime, slot: u32, s: u32) {
-        let tag = self.bump(slot);
-        let in_window = self.metrics.in_window(self.reqs[slot as usize].arrived);
         let r = &mut self.reqs[slot as usize];
+        r.tag = r.tag.wrapping_add(1);
+        let tag = r.tag;
+        let in_window = self.metrics.in_window(r.arrived);
         r.server = s;
         r.attempt += 1;
         r.lb_open = true;
@@ -118,7 +119,8 @@ impl World<'_> {
             ),
             None | Some(Failure::Hang | Failure::Slowdown) => {
                 if lat.is_zero() {
-                    self.on_connect(now, slot);
+                    // What `on_connect` would ask `web_seen` now, it just said.
+                    self.accept(now, slot, si);
                 } else {
                     self.q.schedule(now + lat, Ev::Connect { slot, tag });
                 }

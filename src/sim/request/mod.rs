@@ -761,7 +761,11 @@ impl<'m> World<'m> {
         assert!(!r.lb_open, "request freed while lb1 still counts its connection");
         r.phase = Phase::Free;
         r.tag = r.tag.wrapping_add(1);
-        self.sweep_unlink(slot);
+        if r.in_sweep {
+            r.in_sweep = false;
+            let (prev, next) = (r.sweep_prev, r.sweep_next);
+            self.sweep_splice(slot, prev, next);
+        }
         self.free.push(slot);
         self.alive -= 1;
     }

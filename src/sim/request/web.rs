@@ -8,7 +8,7 @@
 use super::*;
 
 impl World<'_> {
-    #[inline(always)]
+    /// The request's connection reached its web server (after the lb1-web latency).
     pub(super) fn on_connect(&mut self, now: SimTime, slot: u32) {
         let s = self.reqs[slot as usize].server as usize;
         match self.web_seen(s) {
@@ -23,7 +23,6 @@ impl World<'_> {
                         refused: false,
                     },
                 );
-                return;
             }
             Some(Failure::ProcessDeath) => {
                 let tag = self.bump(slot);
@@ -35,17 +34,18 @@ impl World<'_> {
                         refused: true,
                     },
                 );
-                return;
             }
-            None | Some(Failure::Hang | Failure::Slowdown) => {}
+            None | Some(Failure::Hang | Failure::Slowdown) => self.accept(now, slot, s),
         }
+    }
+
+    /// Web server `s` accepts the request's connection (`web_seen(s)` let it through).
+    #[inline(always)]
+    pub(super) fn accept(&mut self, now: SimTime, slot: u32, s: usize) {
         self.observe_traffic(now, s, true);
         // Accepted: `timeout server` starts.
         let deadline = now + self.m.timeout_server;
-        self.reqs[slot as usize].deadline = deadline;
-        // Accepted again (after a retry): its latest deadline puts it at the back.
-        self.sweep_unlink(slot);
-        self.sweep_push(slot);
+        self.sweep_push(slot, deadline);
         if !self.sweep_scheduled {
             self.sweep_scheduled = true;
             self.q.schedule(deadline, Ev::TimeoutSweep);
@@ -66,7 +66,9 @@ impl World<'_> {
 
     #[inline(always)]
     pub(super) fn start_web(&mut self, now: SimTime, slot: u32) {
-        let s = self.reqs[slot as usize].server as usize;
+        // The request and its server indexed once each (each index is a bounds check).
+        let r = &mut self.reqs[slot as usize];
+        let s = r.server as usize;
         let srv = &mut self.web[s];
         debug_assert!(srv.busy < srv.workers);
         srv.busy += 1;
@@ -74,21 +76,24 @@ impl World<'_> {
         if srv.factor != 1.0 {
             d = d.mul_f64(srv.factor);
         }
+        srv.cpu_ns += d.as_nanos();
+        r.tag = r.tag.wrapping_add(1);
+        r.phase = Phase::WebActive;
+        r.web_done_at = now + d;
+        let tag = r.tag;
         self.metrics.web_busy_ns[s] += self.metrics.clip(now, d);
-        self.web[s].cpu_ns += d.as_nanos();
-        let tag = self.bump(slot);
-        self.reqs[slot as usize].phase = Phase::WebActive;
-        self.reqs[slot as usize].web_done_at = now + d;
         self.q.schedule(now + d, Ev::WebDone { slot, tag });
     }
 
     /// After the CPU phase or a storage reply: the next storage call, or the response.
     #[inline(always)]
     pub(super) fn next_step(&mut self, now: SimTime, slot: u32) {
-        if self.freeze_if_hung(slot, SimDuration::ZERO) {
+        let r = &mut self.reqs[slot as usize];
+        if self.web[r.server as usize].failure == Some(Failure::Hang) {
+            let frozen = self.freeze_if_hung(slot, SimDuration::ZERO);
+            debug_assert!(frozen);
             return;
         }
-        let r = &mut self.reqs[slot as usize];
         if !r.recorded && (r.reads_left > 0 || r.write_left) {
             if r.reads_left > 0 {
                 r.reads_left -= 1;
@@ -126,12 +131,14 @@ impl World<'_> {
     /// The web worker is done with the request: free it and send the response.
     #[inline(always)]
     pub(super) fn finish_web(&mut self, now: SimTime, slot: u32) {
-        let s = self.reqs[slot as usize].server as usize;
+        let r = &self.reqs[slot as usize];
+        // Starting the next queued request leaves this one as it is.
+        let (s, recorded) = (r.server as usize, r.recorded);
         let srv = &mut self.web[s];
         assert!(srv.busy > 0, "web{} worker count underflow", s + 1);
         srv.busy -= 1;
         self.start_next_web(now, s);
-        if self.reqs[slot as usize].recorded {
+        if recorded {
             // Abandoned after `timeout server`: nobody waits for the answer.
             self.release(slot);
             return;
@@ -159,13 +166,17 @@ impl World<'_> {
 
     #[inline(always)]
     pub(super) fn start_next_web(&mut self, now: SimTime, s: usize) {
-        while self.web[s].busy < self.web[s].workers && self.web[s].failure != Some(Failure::Hang) {
-            let Some((next, tag)) = self.web[s].queue.pop_front() else {
+        loop {
+            let srv = &mut self.web[s];
+            if srv.busy >= srv.workers || srv.failure == Some(Failure::Hang) {
+                return;
+            }
+            let Some((next, tag)) = srv.queue.pop_front() else {
                 return;
             };
             let r = &self.reqs[next as usize];
             if r.tag == tag && r.phase == Phase::WebQueued && r.server as usize == s {
-                self.web[s].queued -= 1;
+                srv.queued -= 1;
                 self.start_web(now, next);
             }
         }
@@ -174,9 +185,8 @@ impl World<'_> {
     /// The response reached lb1: success.
     #[inline(always)]
     pub(super) fn complete(&mut self, now: SimTime, slot: u32) {
-        let r = self.reqs[slot as usize];
+        let r = self.lb_close(now, slot);
         debug_assert!(!r.recorded, "a request is recorded once");
-        self.lb_close(now, slot);
         let mut latency = now.since(r.arrived);
         if !self.client_zero {
             let d = self.m.topology.client_latency();
@@ -191,13 +201,15 @@ impl World<'_> {
     }
 
     /// lb1 stops counting the request's connection to its server (its answer or its failure
-    /// reached the client).
+    /// reached the client); returns the request as it is then.
     #[inline(always)]
-    pub(super) fn lb_close(&mut self, now: SimTime, slot: u32) {
+    pub(super) fn lb_close(&mut self, now: SimTime, slot: u32) -> Req {
         let r = &mut self.reqs[slot as usize];
         assert!(r.lb_open, "lb1 closes a connection it does not count (slot {slot})");
         r.lb_open = false;
+        let r = *r;
         self.backend.handle_done(now, r.server as usize);
+        r
     }
 
     /// Record a failure and close its connection at lb1 if it holds one; what it holds on a
@@ -258,20 +270,26 @@ impl World<'_> {
         }
     }
 
-    /// Appends `slot` to the `timeout server` list: its deadline is the latest so far.
-    fn sweep_push(&mut self, slot: u32) {
-        let tail = self.sweep_tail;
-        if tail != NO_SLOT {
-            debug_assert!(self.reqs[tail as usize].deadline <= self.reqs[slot as usize].deadline);
-            self.reqs[tail as usize].sweep_next = slot;
-        } else {
-            self.sweep_head = slot;
+    /// Sets `slot`'s `deadline` and puts it at the back of the `timeout server` list (a
+    /// request accepted again after a retry moves there): its deadline is the latest so far.
+    #[inline(always)]
+    fn sweep_push(&mut self, slot: u32, deadline: SimTime) {
+        if self.reqs[slot as usize].in_sweep {
+            self.sweep_unlink(slot);
         }
+        let tail = self.sweep_tail;
         let r = &mut self.reqs[slot as usize];
-        debug_assert!(!r.in_sweep);
+        r.deadline = deadline;
         r.in_sweep = true;
         r.sweep_prev = tail;
         r.sweep_next = NO_SLOT;
+        if tail != NO_SLOT {
+            let t = &mut self.reqs[tail as usize];
+            debug_assert!(t.deadline <= deadline);
+            t.sweep_next = slot;
+        } else {
+            self.sweep_head = slot;
+        }
         self.sweep_tail = slot;
     }
 
@@ -284,6 +302,12 @@ impl World<'_> {
         }
         r.in_sweep = false;
         let (prev, next) = (r.sweep_prev, r.sweep_next);
+        self.sweep_splice(slot, prev, next);
+    }
+
+    /// Joins `slot`'s neighbours in the `timeout server` list (`slot` is already marked out).
+    #[inline(always)]
+    pub(super) fn sweep_splice(&mut self, slot: u32, prev: u32, next: u32) {
         if prev != NO_SLOT {
             self.reqs[prev as usize].sweep_next = next;
         } else {
