@@ -151,6 +151,17 @@ impl Req {
         frozen_left: SimDuration::ZERO,
         in_maint: false,
     };
+
+    /// Marks the request out of the `timeout server` list; its neighbours there if it was in
+    /// it (the list's links are `World::sweep_splice`'s to mend).
+    #[inline(always)]
+    fn sweep_mark_out(&mut self) -> Option<(u32, u32)> {
+        if !self.in_sweep {
+            return None;
+        }
+        self.in_sweep = false;
+        Some((self.sweep_prev, self.sweep_next))
+    }
 }
 
 /// A server's runtime state (web or storage).
@@ -761,9 +772,7 @@ impl<'m> World<'m> {
         assert!(!r.lb_open, "request freed while lb1 still counts its connection");
         r.phase = Phase::Free;
         r.tag = r.tag.wrapping_add(1);
-        if r.in_sweep {
-            r.in_sweep = false;
-            let (prev, next) = (r.sweep_prev, r.sweep_next);
+        if let Some((prev, next)) = r.sweep_mark_out() {
             self.sweep_splice(slot, prev, next);
         }
         self.free.push(slot);

@@ -296,16 +296,13 @@ impl World<'_> {
     /// Removes `slot` from the `timeout server` list if it is in it.
     #[inline(always)]
     pub(super) fn sweep_unlink(&mut self, slot: u32) {
-        let r = &mut self.reqs[slot as usize];
-        if !r.in_sweep {
-            return;
+        if let Some((prev, next)) = self.reqs[slot as usize].sweep_mark_out() {
+            self.sweep_splice(slot, prev, next);
         }
-        r.in_sweep = false;
-        let (prev, next) = (r.sweep_prev, r.sweep_next);
-        self.sweep_splice(slot, prev, next);
     }
 
-    /// Joins `slot`'s neighbours in the `timeout server` list (`slot` is already marked out).
+    /// Joins the neighbours of `slot` in the `timeout server` list (`slot` is already marked
+    /// out: `Req::sweep_mark_out`).
     #[inline(always)]
     pub(super) fn sweep_splice(&mut self, slot: u32, prev: u32, next: u32) {
         if prev != NO_SLOT {
