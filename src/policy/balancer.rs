@@ -368,6 +368,42 @@ struct FwrrGroup {
     next_weight: i64,
 }
 
+impl Server {
+    /// `!srv->maxconn || (!srv->queue.length && srv->served < srv_dynamic_maxconn(srv))`
+    #[inline(always)]
+    fn has_free_slot(&self) -> bool {
+        self.maxconn == 0 || (self.queue.is_empty() && self.served < self.maxconn)
+    }
+}
+
+impl FwrrGroup {
+    /// `sv`, the first server of the current tree, is due at the group's position (the first
+    /// choice of `fwrr_get_server_from_group`).
+    #[inline(always)]
+    fn due(&self, sv: &Server) -> bool {
+        sv.eweight != 0 && sv.npos <= self.curr_pos
+    }
+
+    /// fwrr_update_position
+    #[inline(always)]
+    fn update_position(&self, sv: &mut Server) {
+        let e = sv.eweight as i64;
+        if e == 0 {
+            return;
+        }
+        if sv.npos == 0 {
+            sv.npos = self.curr_pos;
+        }
+        sv.lpos = sv.npos;
+        sv.npos += self.next_weight / e;
+        sv.rweight += self.next_weight % e;
+        if sv.rweight >= e {
+            sv.rweight -= e;
+            sv.npos += 1;
+        }
+    }
+}
+
 /// The load balancer of one backend. See the module documentation.
 #[derive(Clone, Debug)]
 pub struct Backend {
@@ -1354,7 +1390,7 @@ impl Backend {
         let grp = self.fwrr[g];
         let s1 = self.eb_first(grp.curr);
         if let Some(s1) = s1
-            && self.fwrr_due(g, s1)
+            && grp.due(&self.servers[s1])
         {
             return Some(s1);
         }
@@ -1368,42 +1404,8 @@ impl Backend {
         s1
     }
 
-    /// The first server of the current tree is due at the group's position (the first choice
-    /// of `fwrr_get_server_from_group`).
-    #[inline]
-    fn fwrr_due(&self, g: usize, s: ServerIdx) -> bool {
-        let sv = &self.servers[s];
-        sv.eweight != 0 && sv.npos <= self.fwrr[g].curr_pos
-    }
-
-    /// fwrr_update_position
-    #[inline]
-    fn fwrr_update_position(&mut self, g: usize, s: ServerIdx) {
-        let grp = self.fwrr[g];
-        let sv = &mut self.servers[s];
-        let e = sv.eweight as i64;
-        if e == 0 {
-            return;
-        }
-        if sv.npos == 0 {
-            sv.npos = grp.curr_pos;
-        }
-        sv.lpos = sv.npos;
-        sv.npos += grp.next_weight / e;
-        sv.rweight += grp.next_weight % e;
-        if sv.rweight >= e {
-            sv.rweight -= e;
-            sv.npos += 1;
-        }
-    }
-
-    /// `!srv->maxconn || (!srv->queue.length && srv->served < srv_dynamic_maxconn(srv))`
-    fn has_free_slot(&self, s: ServerIdx) -> bool {
-        let sv = &self.servers[s];
-        sv.maxconn == 0 || (sv.queue.is_empty() && sv.served < sv.maxconn)
-    }
-
-    /// fwrr_get_next_server
+    /// fwrr_get_next_server (inlined into `assign_server`, its one caller).
+    #[inline(always)]
     fn fwrr_get_next_server(&mut self, avoid: Option<ServerIdx>) -> Option<ServerIdx> {
         let g = if self.srv_act > 0 {
             0
@@ -1423,14 +1425,15 @@ impl Backend {
         if fast
             && self.fwrr[g].curr_weight != 0
             && let Some(s) = self.eb_first(self.fwrr[g].curr)
-            && self.fwrr_due(g, s)
-            && self.has_free_slot(s)
-            && Some(s) != avoid
         {
-            self.fwrr_update_position(g, s);
-            self.fwrr[g].curr_pos += 1;
-            self.fwrr_queue_srv(s);
-            return Some(s);
+            // The group and the server indexed once each.
+            let (grp, sv) = (&mut self.fwrr[g], &mut self.servers[s]);
+            if grp.due(sv) && sv.has_free_slot() && Some(s) != avoid {
+                grp.update_position(sv);
+                grp.curr_pos += 1;
+                self.fwrr_queue_srv(s);
+                return Some(s);
+            }
         }
         self.fwrr_next_server_slow(g, avoid)
     }
@@ -1465,9 +1468,10 @@ impl Backend {
                 switched = true;
                 self.fwrr_switch_trees(g);
             };
-            self.fwrr_update_position(g, srv);
-            self.fwrr[g].curr_pos += 1;
-            let free = self.has_free_slot(srv);
+            let (grp, sv) = (&mut self.fwrr[g], &mut self.servers[srv]);
+            grp.update_position(sv);
+            grp.curr_pos += 1;
+            let free = sv.has_free_slot();
             if free && (Some(srv) != avoid || avoided.is_some()) {
                 // fwrr_dequeue_srv then fwrr_queue_srv below: nothing reads the trees in
                 // between, so the server stays linked and is re-keyed in one step.
@@ -1654,7 +1658,7 @@ impl Backend {
         loop {
             let srv = self.map[newidx] as usize;
             newidx += 1;
-            if self.has_free_slot(srv) {
+            if self.servers[srv].has_free_slot() {
                 avoided = Some((srv, newidx));
                 if Some(srv) != avoid {
                     self.rr_idx = newidx;
