@@ -369,6 +369,18 @@ struct FwrrGroup {
 }
 
 impl Server {
+    /// Its fwrr group: 0 active, 1 backup.
+    #[inline(always)]
+    fn group(&self) -> usize {
+        self.backup as usize
+    }
+
+    /// `srv_willbe_usable`: UP, not in maintenance or drain, and a non-zero weight.
+    #[inline(always)]
+    fn usable(&self) -> bool {
+        self.up && self.admin == AdminState::Ready && self.uweight > 0
+    }
+
     /// `!srv->maxconn || (!srv->queue.length && srv->served < srv_dynamic_maxconn(srv))`
     #[inline(always)]
     fn has_free_slot(&self) -> bool {
@@ -1005,10 +1017,9 @@ impl Backend {
     // Server state bookkeeping (src/backend.c recount_servers / update_backend_weight)
     // ------------------------------------------------------------------------------------
 
-    /// `srv_willbe_usable`: UP, not in maintenance or drain, and a non-zero weight.
+    /// `srv_willbe_usable` of server `s` (`Server::usable`).
     fn usable(&self, s: ServerIdx) -> bool {
-        let sv = &self.servers[s];
-        sv.up && sv.admin == AdminState::Ready && sv.uweight > 0
+        self.servers[s].usable()
     }
 
     fn lb_weight(&self, s: ServerIdx) -> u32 {
@@ -1290,7 +1301,7 @@ impl Backend {
     // ------------------------------------------------------------------------------------
 
     fn grp_of(&self, s: ServerIdx) -> usize {
-        self.servers[s].backup as usize
+        self.servers[s].group()
     }
 
     fn fwrr_init(&mut self) {
@@ -1324,20 +1335,18 @@ impl Backend {
     /// fwrr_queue_srv
     #[inline]
     fn fwrr_queue_srv(&mut self, s: ServerIdx) {
-        let g = self.grp_of(s);
-        let grp = self.fwrr[g];
-        if !self.usable(s) {
+        let sv = &mut self.servers[s];
+        let grp = self.fwrr[sv.group()];
+        if !sv.usable() {
             self.eb_delete(s);
             self.servers[s].lb_tree = NO_TREE;
             return;
         }
-        let e = self.servers[s].eweight as i64;
-        let npos = self.servers[s].npos;
-        if e <= 0 || npos >= 2 * grp.curr_weight || npos >= grp.curr_weight + grp.next_weight {
-            self.servers[s].npos -= grp.curr_weight;
+        let e = sv.eweight as i64;
+        if e <= 0 || sv.npos >= 2 * grp.curr_weight || sv.npos >= grp.curr_weight + grp.next_weight {
+            sv.npos -= grp.curr_weight;
             self.fwrr_queue_by_weight(grp.next, s);
         } else {
-            let sv = &self.servers[s];
             let key = SRV_UWGHT_RANGE
                 .wrapping_mul(sv.npos as u32)
                 .wrapping_add(((SRV_EWGHT_MAX as i64 + sv.rweight - e) as u32) / BE_WEIGHT_SCALE);
