@@ -369,6 +369,13 @@ struct FwrrGroup {
 }
 
 impl Server {
+    /// Its place in its eb32 tree: the key, then the insertion (duplicate keys in insertion
+    /// order), as one number so that a scan compares once per server.
+    #[inline(always)]
+    fn eb_order(&self) -> u128 {
+        u128::from(self.key) << 64 | u128::from(self.ins_seq)
+    }
+
     /// Its fwrr group: 0 active, 1 backup.
     #[inline(always)]
     fn group(&self) -> usize {
@@ -1285,10 +1292,9 @@ impl Backend {
             }
             return self.trees[tree as usize].first().map(|&(_, _, s)| s as usize);
         }
-        // (key, ins_seq) as one u128, so the scan compares once per server.
         let mut best = (u128::MAX, usize::MAX);
         for (i, sv) in self.servers.iter().enumerate() {
-            let order = u128::from(sv.key) << 64 | u128::from(sv.ins_seq);
+            let order = sv.eb_order();
             if sv.linked && sv.lb_tree == tree && order < best.0 {
                 best = (order, i);
             }
@@ -1598,7 +1604,7 @@ impl Backend {
             }
             return avoided;
         }
-        let mut best: Option<(u32, u64, ServerIdx)> = None;
+        let mut best = (u128::MAX, usize::MAX);
         for (i, sv) in self.servers.iter().enumerate() {
             if !sv.linked || sv.lb_tree != tree || !eligible(sv) {
                 continue;
@@ -1607,11 +1613,12 @@ impl Backend {
                 avoided = Some(i);
                 continue;
             }
-            if best.is_none_or(|b| (sv.key, sv.ins_seq) < (b.0, b.1)) {
-                best = Some((sv.key, sv.ins_seq, i));
+            let order = sv.eb_order();
+            if order < best.0 {
+                best = (order, i);
             }
         }
-        best.map(|b| b.2).or(avoided)
+        (best.1 != usize::MAX).then_some(best.1).or(avoided)
     }
 
     // ------------------------------------------------------------------------------------
