@@ -369,6 +369,18 @@ struct FwrrGroup {
 }
 
 impl Server {
+    /// Its leastconn key (fwlc_queue_srv): 0 when idle, else (in flight + 1) scaled by the
+    /// inverse of its weight.
+    #[inline(always)]
+    fn fwlc_key(&self) -> u32 {
+        let inflight = self.served as u64 + self.queue.len() as u64;
+        if inflight == 0 {
+            0
+        } else {
+            ((inflight + 1) * SRV_EWGHT_MAX as u64 / self.eweight as u64) as u32
+        }
+    }
+
     /// Its place in its eb32 tree: the key, then the insertion (duplicate keys in insertion
     /// order), as one number so that a scan compares once per server.
     #[inline(always)]
@@ -1534,16 +1546,9 @@ impl Backend {
     fn lc_key(&self, s: ServerIdx) -> u32 {
         let sv = &self.servers[s];
         match self.algorithm {
-            Algorithm::LeastConn => {
-                let inflight = sv.served as u64 + sv.queue.len() as u64;
-                if inflight == 0 {
-                    0
-                } else {
-                    ((inflight + 1) * SRV_EWGHT_MAX as u64 / sv.eweight as u64) as u32
-                }
-            }
+            Algorithm::LeastConn => sv.fwlc_key(),
             // fas_queue_srv: key = puid
-            _ => self.servers[s].puid,
+            _ => sv.puid,
         }
     }
 
@@ -1557,14 +1562,18 @@ impl Backend {
     /// the reinsertion when the key did not change.
     #[inline(always)]
     fn lb_reposition(&mut self, s: ServerIdx) {
-        if !matches!(self.algorithm, Algorithm::LeastConn) || self.servers[s].lb_tree == NO_TREE {
+        if !matches!(self.algorithm, Algorithm::LeastConn) {
             return;
         }
-        let key = self.lc_key(s);
-        if self.servers[s].linked && self.servers[s].key == key {
+        let sv = &self.servers[s];
+        if sv.lb_tree == NO_TREE {
             return;
         }
-        let tree = self.servers[s].lb_tree;
+        let key = sv.fwlc_key();
+        if sv.linked && sv.key == key {
+            return;
+        }
+        let tree = sv.lb_tree;
         self.eb_insert(s, tree, key);
     }
 
