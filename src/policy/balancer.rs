@@ -1594,7 +1594,7 @@ impl Backend {
                 // fwlc: served + queue < maxconn (+ maxqueue, 0 here)
                 sv.maxconn == 0 || sv.served + (sv.queue.len() as u32) < sv.maxconn
             } else {
-                sv.maxconn == 0 || (sv.queue.is_empty() && sv.served < sv.maxconn)
+                sv.has_free_slot()
             }
         };
         let mut avoided: Option<ServerIdx> = None;
